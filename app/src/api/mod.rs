@@ -1,0 +1,6 @@
+//! Server functions: the studio's only way to read and change data. Each
+//! one checks the caller's role with `session::require` before touching
+//! the store.
+
+pub mod auth;
+pub mod projects;

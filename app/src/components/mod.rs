@@ -1,0 +1,48 @@
+//! Small building blocks shared by pages.
+
+pub mod form;
+pub mod layout;
+pub mod nav;
+
+/// `2026-11-25 09:41` (UTC) from Unix milliseconds, without a date library
+/// in the wasm bundle.
+pub fn format_millis(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+}
+
+/// Navigates the browser with a full page load (used after login/logout so
+/// the next page starts from the new session).
+pub fn reload_to(url: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(url);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = url;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_millis;
+
+    #[test]
+    fn formats_utc_dates() {
+        assert_eq!(format_millis(0), "1970-01-01 00:00");
+        // 2025-10-15T11:24:52Z, the seed's connected_at example.
+        assert_eq!(format_millis(1_760_527_492_000), "2025-10-15 11:24");
+        assert_eq!(format_millis(951_782_400_000), "2000-02-29 00:00");
+    }
+}

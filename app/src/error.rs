@@ -1,0 +1,86 @@
+//! [`AppError`]: the one error type of the studio's server functions.
+//!
+//! It crosses the wire as JSON, so the browser can show each case in the
+//! user's language ([`AppError::message`]). Internal details are logged on
+//! the server and never put in an `AppError`.
+
+use crate::i18n::{problem_text, t, t1, K};
+use comops_core::{FieldError, Locale};
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("not logged in")]
+    Unauthenticated,
+    #[error("the role does not allow this")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("too many failed attempts; retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
+    #[error("internal error")]
+    Internal,
+    /// The request did not reach the server or its answer was unreadable.
+    #[error("transport: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+impl AppError {
+    /// One line for a banner above a form.
+    pub fn message(&self, locale: Locale) -> String {
+        match self {
+            AppError::Unauthenticated => t(locale, K::ErrUnauthenticated).into(),
+            AppError::Forbidden => t(locale, K::ErrForbidden).into(),
+            AppError::NotFound => t(locale, K::ErrNotFound).into(),
+            AppError::Invalid(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, problem_text(locale, &e.problem)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            AppError::BadCredentials => t(locale, K::BadCredentials).into(),
+            AppError::Throttled { retry_after_secs } => t1(locale, K::Throttled, retry_after_secs),
+            AppError::Internal => t(locale, K::ErrInternal).into(),
+            AppError::Transport(_) => t(locale, K::ErrNetwork).into(),
+        }
+    }
+
+    /// The problem with `field`, if this is a validation error naming it.
+    pub fn field(&self, field: &str, locale: Locale) -> Option<String> {
+        match self {
+            AppError::Invalid(errors) => {
+                errors.iter().find(|e| e.field == field).map(|e| problem_text(locale, &e.problem))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<comops_core::store::StoreError> for AppError {
+    fn from(err: comops_core::store::StoreError) -> Self {
+        use comops_core::store::StoreError;
+        use comops_core::Problem;
+        match err {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Taken(field) => AppError::Invalid(vec![FieldError::new(field, Problem::Taken)]),
+            other => {
+                tracing::error!(error = %other, "store error in a server function");
+                AppError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The ComOps studio: Leptos pages, components and server functions.
+//!
+//! Compiled twice: with `ssr` into the `comops` server (rendering pages and
+//! running server functions against the store) and with `hydrate` into the
+//! browser bundle. Server-only code sits behind `#[cfg(feature = "ssr")]`
+//! or inside `#[server]` function bodies.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod session;
+
+use crate::components::layout::Layout;
+use crate::i18n::I18n;
+use crate::pages::login::LoginPage;
+use crate::pages::project::ProjectPage;
+use crate::pages::projects::ProjectsPage;
+use crate::pages::section::{NotFoundPage, SectionPage};
+use crate::session::{embed_json, SessionInfo, SESSION_SCRIPT_ID};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let session = session::current();
+    let lang = session.locale.as_str();
+    let session_json = embed_json(&session);
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <script id=SESSION_SCRIPT_ID type="application/json" inner_html=session_json></script>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The studio's root: session and language contexts, then the routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let session = session::current();
+    provide_context(I18n(RwSignal::new(session.locale)));
+    provide_context::<SessionInfo>(session);
+
+    view! {
+        <Stylesheet id="comops" href="/pkg/comops.css"/>
+        <Title text="ComOps"/>
+        <Router>
+            <Routes fallback=|| view! { <NotFoundPage/> }>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("") view=Layout>
+                    <Route path=path!("") view=|| view! { <Redirect path="/projects"/> }/>
+                    <Route path=path!("projects") view=ProjectsPage/>
+                    <Route path=path!("projects/:id") view=ProjectPage/>
+                    <Route path=path!("maps") view=|| view! { <SectionPage path="/maps"/> }/>
+                    <Route path=path!("endpoints") view=|| view! { <SectionPage path="/endpoints"/> }/>
+                    <Route path=path!("scenarios") view=|| view! { <SectionPage path="/scenarios"/> }/>
+                    <Route path=path!("leads") view=|| view! { <SectionPage path="/leads"/> }/>
+                    <Route path=path!("traces") view=|| view! { <SectionPage path="/traces"/> }/>
+                    <Route path=path!("analytics") view=|| view! { <SectionPage path="/analytics"/> }/>
+                    <Route path=path!("tokens") view=|| view! { <SectionPage path="/tokens"/> }/>
+                    <Route path=path!("settings") view=|| view! { <SectionPage path="/settings"/> }/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

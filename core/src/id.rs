@@ -1,0 +1,86 @@
+//! Typed ids. Every entity id is a short lowercase string (`prj_…`, `bot_…`)
+//! so a `BotId` can never be passed where a `ProjectId` is expected, and ids
+//! read well in URLs like `/bots/{botId}/call/{alias}`.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// Accepts ids of this kind only: the prefix, then 1–40
+            /// lowercase letters, digits or `-`.
+            pub fn parse(raw: &str) -> Option<Self> {
+                let rest = raw.strip_prefix(Self::PREFIX)?;
+                let ok = !rest.is_empty()
+                    && rest.len() <= 40
+                    && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                ok.then(|| Self(raw.to_string()))
+            }
+
+            /// A fresh random id.
+            #[cfg(feature = "backend")]
+            pub fn generate() -> Self {
+                Self(format!("{}{}", Self::PREFIX, crate::id::random_suffix()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Wraps a value read back from our own store.
+            #[cfg(feature = "backend")]
+            pub(crate) fn from_store(raw: String) -> Self {
+                Self(raw)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A DMI project (a company's integration project).
+    ProjectId, "prj_"
+);
+typed_id!(
+    /// A bot inside a project; the `{botId}` of the integration API.
+    BotId, "bot_"
+);
+typed_id!(
+    /// A studio user.
+    UserId, "usr_"
+);
+
+/// Ten random lowercase base-36 characters (~51 bits).
+#[cfg(feature = "backend")]
+pub(crate) fn random_suffix() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::thread_rng();
+    (0..10).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_keep_to_their_kind() {
+        assert!(BotId::parse("bot_shop").is_some());
+        assert!(BotId::parse("prj_shop").is_none());
+        assert!(ProjectId::parse("prj_").is_none());
+        assert!(ProjectId::parse("prj_Demo").is_none());
+        assert!(ProjectId::parse("prj_demo-1").is_some());
+    }
+}

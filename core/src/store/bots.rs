@@ -1,0 +1,85 @@
+//! Bots of a project: list, get, create, update, delete.
+
+use super::{flag, now_millis, Store, StoreError, StoreResult};
+use crate::bot::ValidBot;
+use crate::{Bot, BotId, ProjectId};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+const SELECT: &str =
+    "SELECT id, project_id, name, username, description, enabled, created_at, updated_at FROM bots";
+
+fn bot(row: &AnyRow) -> Result<Bot, sqlx::Error> {
+    Ok(Bot {
+        id: BotId::from_store(row.try_get("id")?),
+        project_id: ProjectId::from_store(row.try_get("project_id")?),
+        name: row.try_get("name")?,
+        username: row.try_get("username")?,
+        description: row.try_get("description")?,
+        enabled: flag(row, "enabled")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    pub async fn list_bots(&self, project: &ProjectId) -> StoreResult<Vec<Bot>> {
+        let rows = sqlx::query(&format!("{SELECT} WHERE project_id = $1 ORDER BY name"))
+            .bind(project.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(bot).collect::<Result<_, _>>()?)
+    }
+
+    pub async fn bot(&self, id: &BotId) -> StoreResult<Bot> {
+        let row = sqlx::query(&format!("{SELECT} WHERE id = $1")).bind(id.as_str()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(bot).transpose()?.ok_or(StoreError::NotFound)
+    }
+
+    /// Creates a bot in an existing project, with a fresh id or `id`.
+    pub async fn create_bot(&self, project: &ProjectId, valid: &ValidBot, id: Option<BotId>) -> StoreResult<Bot> {
+        self.project(project).await?;
+        let id = id.unwrap_or_else(BotId::generate);
+        let now = now_millis();
+        sqlx::query(
+            "INSERT INTO bots (id, project_id, name, username, description, enabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(id.as_str())
+        .bind(project.as_str())
+        .bind(&valid.name)
+        .bind(&valid.username)
+        .bind(&valid.description)
+        .bind(valid.enabled as i64)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.bot(&id).await
+    }
+
+    pub async fn update_bot(&self, id: &BotId, valid: &ValidBot) -> StoreResult<Bot> {
+        let done = sqlx::query(
+            "UPDATE bots SET name = $1, username = $2, description = $3, enabled = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(&valid.name)
+        .bind(&valid.username)
+        .bind(&valid.description)
+        .bind(valid.enabled as i64)
+        .bind(now_millis())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.bot(id).await
+    }
+
+    pub async fn delete_bot(&self, id: &BotId) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM bots WHERE id = $1").bind(id.as_str()).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

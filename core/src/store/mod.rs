@@ -1,0 +1,177 @@
+//! The database behind ComOps.
+//!
+//! One [`Store`] wraps a `sqlx` [`AnyPool`] so the same code runs on the
+//! embedded SQLite default and on PostgreSQL (for several `comops`
+//! processes). Queries stay in the SQL both share, with `$n` placeholders;
+//! timestamps are Unix milliseconds and flags are 0/1 `BIGINT`s. Each
+//! submodule adds the queries of one entity to `Store`.
+
+mod audit;
+mod bots;
+mod projects;
+pub mod scratch;
+mod sessions;
+mod throttle;
+mod users;
+
+pub use sessions::SESSION_TTL_MS;
+pub use throttle::LoginThrottle;
+pub use users::NewUser;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::AnyPool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database a [`Store`] talks to, for the few places SQL differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Errors of the store layer. Callers map them to HTTP in one place each;
+/// database details are logged there, never shown to users.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique value (named by the field) is already used.
+    #[error("{0} is already taken")]
+    Taken(&'static str),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("invalid database url: {0}")]
+    BadUrl(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Turns a unique-constraint violation into [`StoreError::Taken`].
+pub(crate) trait OnUnique<T> {
+    fn on_unique(self, field: &'static str) -> StoreResult<T>;
+}
+
+impl<T> OnUnique<T> for Result<T, sqlx::Error> {
+    fn on_unique(self, field: &'static str) -> StoreResult<T> {
+        self.map_err(|err| match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Taken(field),
+            _ => StoreError::Database(err),
+        })
+    }
+}
+
+/// The shared handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+/// Per-connection SQLite settings: WAL for concurrent readers, foreign keys
+/// enforced, and a busy timeout instead of immediate `SQLITE_BUSY`.
+const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+];
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`). For SQLite the
+    /// file and its folder are created if missing, WAL mode is on and foreign
+    /// keys are enforced.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::BadUrl("expected sqlite:… or postgres://…".into()));
+        };
+        let url = match dialect {
+            Dialect::Sqlite => prepare_sqlite_url(url)?,
+            Dialect::Postgres => url.to_string(),
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match dialect {
+                Dialect::Sqlite => 8,
+                Dialect::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10));
+        let options = match dialect {
+            Dialect::Sqlite => options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    for pragma in SQLITE_PRAGMAS {
+                        conn.execute(*pragma).await?;
+                    }
+                    Ok(())
+                })
+            }),
+            Dialect::Postgres => options,
+        };
+        let pool = options.connect(&url).await?;
+        Ok(Self { pool, dialect })
+    }
+
+    /// Applies pending migrations from `migrations/`.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes every connection (used before a process exits).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Makes sure the SQLite file's folder exists and the file is created.
+fn prepare_sqlite_url(url: &str) -> StoreResult<String> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::BadUrl(format!("cannot create {}: {e}", dir.display())))?;
+        }
+    }
+    let mut query = query.to_string();
+    if !query.contains("mode=") {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str("mode=rwc");
+    }
+    // Validate early so a typo is a clear error, not a pool timeout.
+    sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{path}?{query}"))
+        .map_err(|e| StoreError::BadUrl(e.to_string()))?;
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// Current time in Unix milliseconds.
+pub fn now_millis() -> crate::Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Reads a 0/1 flag column.
+pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}

@@ -1,0 +1,23 @@
+//! Studio users as the rest of the system sees them once logged in.
+
+use crate::{Email, Locale, Role, UserId};
+use serde::{Deserialize, Serialize};
+
+/// The user behind a valid session: what every server function checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: UserId,
+    pub email: Email,
+    pub role: Role,
+    pub locale: Locale,
+    pub display_name: String,
+}
+
+impl SessionUser {
+    pub fn allows(&self, permission: crate::Permission) -> bool {
+        self.role.allows(permission)
+    }
+}
+
+/// Minimum length of a studio password.
+pub const PASSWORD_MIN: usize = 10;

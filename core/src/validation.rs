@@ -1,0 +1,85 @@
+//! Field-level validation errors shared by forms and the server.
+//!
+//! A [`FieldError`] names the field and a [`Problem`] code rather than an
+//! English sentence, so the studio can show it in the user's language and an
+//! API client can act on it.
+
+use serde::{Deserialize, Serialize};
+
+/// What is wrong with one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Problem {
+    Required,
+    TooLong { max: usize },
+    /// Slugs and aliases: lowercase letters, digits, `-` and `_`.
+    BadSlug,
+    BadEmail,
+    /// Telegram-style bot usernames: 5–32 chars, ending in `bot`.
+    BadBotUsername,
+    /// Unique value already used (e.g. a project slug).
+    Taken,
+    BadRole,
+    TooShort { min: usize },
+}
+
+/// One invalid field of a submitted draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    #[serde(flatten)]
+    pub problem: Problem,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, problem: Problem) -> Self {
+        Self { field: field.into(), problem }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    /// English rendering for logs and API clients; the studio translates.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match &self.problem {
+            Problem::Required => "is required".to_string(),
+            Problem::TooLong { max } => format!("must be at most {max} characters"),
+            Problem::TooShort { min } => format!("must be at least {min} characters"),
+            Problem::BadSlug => "may contain only lowercase letters, digits, '-' and '_'".into(),
+            Problem::BadEmail => "is not an email address".into(),
+            Problem::BadBotUsername => "must be 5-32 letters, digits or '_' and end with 'bot'".into(),
+            Problem::Taken => "is already taken".into(),
+            Problem::BadRole => "is not a known role".into(),
+        };
+        write!(f, "{} {}", self.field, what)
+    }
+}
+
+/// Trims `value` and checks it is present and not longer than `max` chars.
+pub fn required_text(
+    field: &str,
+    value: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.push(FieldError::new(field, Problem::Required));
+    } else if value.chars().count() > max {
+        errors.push(FieldError::new(field, Problem::TooLong { max }));
+    }
+    value.to_string()
+}
+
+/// Trims an optional free-text value and checks its length.
+pub fn optional_text(
+    field: &str,
+    value: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> String {
+    let value = value.trim();
+    if value.chars().count() > max {
+        errors.push(FieldError::new(field, Problem::TooLong { max }));
+    }
+    value.to_string()
+}

@@ -1,0 +1,97 @@
+// The foundation's browser journeys: log in, create a project, switch the
+// language, log out; a wrong password; a viewer who may not create.
+import { test, expect } from '@playwright/test';
+import { ADMIN, VIEWER, hydrated, logIn } from './helpers';
+
+test('admin logs in, creates a project, switches language and logs out', async ({ page }) => {
+  await logIn(page, ADMIN);
+  await expect(page.getByRole('heading', { name: 'Projects' })).toBeVisible();
+  await expect(page.locator('[data-project=demo]')).toContainText('ComOps demo');
+
+  await page.getByTestId('new-project').click();
+  const form = page.getByTestId('project-form');
+  await form.locator('input[name=name]').fill('REHAU Installers');
+  await form.locator('input[name=slug]').fill('Bad Slug');
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(form.locator('[data-error-for=slug]')).toHaveText("Use lowercase letters, digits, '-' and '_'.");
+
+  await form.locator('input[name=slug]').fill('');
+  await form.getByRole('button', { name: 'Create' }).click();
+  const row = page.locator('[data-project=rehau-installers]');
+  await expect(row).toContainText('REHAU Installers');
+  await expect(form).toBeHidden();
+
+  // Edit in place, keyboard only: Enter saves.
+  await row.getByTestId('edit').click();
+  await row.locator('input[name=name]').fill('REHAU монтажники');
+  await row.locator('input[name=name]').press('Enter');
+  await expect(page.locator('[data-project=rehau-installers]')).toContainText('REHAU монтажники');
+  await page.screenshot({ path: 'end2end/screenshots/projects.png', fullPage: true });
+
+  await page.locator('[data-lang=ru]').click();
+  await expect(page.getByRole('heading', { name: 'Проекты' })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
+  await expect(page.locator('[data-nav="/maps"]')).toHaveText('Карты');
+  // Remembered on the user: a reload renders Russian on the server.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('logout')).toHaveText('Выйти');
+
+  await page.locator('[data-lang=en]').click();
+  await expect(page.getByTestId('logout')).toHaveText('Log out');
+  await page.getByTestId('logout').click();
+  await page.waitForURL('**/login');
+  await page.goto('/projects');
+  await expect(page).toHaveURL(/\/login\?next=\/projects/);
+});
+
+test('a wrong password shows an error and logs nobody in', async ({ page }) => {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.locator('input[name=email]').fill(ADMIN.email);
+  await page.locator('input[name=password]').fill('not-the-password');
+  await page.locator('button[type=submit]').click();
+  await expect(page.getByTestId('login-error')).toHaveText('Wrong email or password.');
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('a viewer sees projects but can create none, in the UI or by calling the server', async ({ page }) => {
+  await logIn(page, VIEWER);
+  await expect(page.locator('[data-project=demo]')).toBeVisible();
+  await expect(page.getByTestId('new-project')).toHaveCount(0);
+  await expect(page.getByTestId('read-only')).toBeVisible();
+  await expect(page.getByTestId('current-role')).toHaveText('viewer');
+
+  // The server function refuses too, even when called directly.
+  const result = await page.evaluate(async () => {
+    const response = await fetch('/api/projects/create', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'draft[name]=Sneaky&draft[slug]=sneaky&draft[description]=',
+    });
+    return { status: response.status, body: await response.text() };
+  });
+  expect(result.status).toBe(403);
+  expect(result.body).toContain('Forbidden');
+  await page.reload();
+  await expect(page.locator('[data-project=sneaky]')).toHaveCount(0);
+});
+
+test('a project page lists its bots and creates one in place', async ({ page }) => {
+  await logIn(page, ADMIN);
+  await page.locator('[data-project=demo] a').click();
+  await expect(page.getByTestId('project-name')).toHaveText('ComOps demo');
+  await hydrated(page);
+  await expect(page.locator('[data-bot=bot_shop]')).toContainText('@comops_shop_bot');
+
+  await page.getByTestId('new-bot').click();
+  const form = page.getByTestId('bot-form');
+  await form.locator('input[name=name]').fill('Webinars');
+  await form.locator('input[name=username]').fill('webinars');
+  await form.locator('input[name=name]').press('Enter');
+  await expect(form.locator('[data-error-for=username]')).toContainText("ending in 'bot'");
+  await form.locator('input[name=username]').fill('rehau_webinar_bot');
+  await form.locator('input[name=name]').press('Enter');
+  await expect(page.getByTestId('bots-table')).toContainText('@rehau_webinar_bot');
+  await page.screenshot({ path: 'end2end/screenshots/project.png', fullPage: true });
+});

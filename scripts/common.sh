@@ -1,0 +1,74 @@
+# Shared by scripts/start and scripts/test: find or install what the build
+# needs, then build the studio bundle. Source it; it sets CARGO_TARGET_DIR.
+# Nothing is downloaded from GitHub: Rust tools come from crates.io, CSS and
+# Playwright from npm, Chromium from Debian.
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# The cargo target dir lives outside the clone so fresh clones (and CI)
+# reuse compiled dependencies.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/comops-target}"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+SITE_ROOT="$ROOT/target/site"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root to run: $*" >&2; return 1; fi
+}
+
+ensure_rust_tools() {
+  command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first (https://rustup.rs)" >&2; exit 1; }
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+  local want have
+  want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
+  have="$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)"
+  if [ "$want" != "$have" ]; then
+    say "installing wasm-bindgen-cli $want (have: ${have:-none}); takes a few minutes once"
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+ensure_node_modules() {
+  command -v npm >/dev/null || { say "installing Node.js and npm from Debian"; as_root apt-get update -qq; as_root apt-get install -y -qq nodejs npm; }
+  if [ ! -x node_modules/.bin/tailwindcss ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages (Tailwind CSS, Playwright)"
+    npm ci --no-audit --no-fund
+  fi
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    say "installing Chromium from Debian (browser tests only)"
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq chromium
+  fi
+}
+
+# Builds the studio's browser bundle into target/site/pkg: the hydrate
+# crate to wasm, wasm-bindgen's JS glue, and Tailwind's CSS.
+build_site() {
+  local profile="${COMOPS_WASM_PROFILE:-wasm-release}"
+  say "building the studio bundle (wasm, profile $profile)"
+  cargo build -p comops-frontend --lib --target wasm32-unknown-unknown --profile "$profile"
+  mkdir -p "$SITE_ROOT/pkg"
+  local dir="$profile"; [ "$profile" = dev ] && dir=debug
+  wasm-bindgen --target web --no-typescript --out-dir "$SITE_ROOT/pkg" --out-name comops \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/comops_frontend.wasm"
+  say "building CSS"
+  tailwindcss -i style/main.css -o "$SITE_ROOT/pkg/comops.css" --minify 2>/dev/null
+}
+
+build_server() {
+  say "building the comops server"
+  cargo build -p comops-server --bin comops
+  COMOPS_BIN="$CARGO_TARGET_DIR/debug/comops"
+  export COMOPS_BIN
+}

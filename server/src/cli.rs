@@ -1,0 +1,118 @@
+//! The command line: `serve`, `migrate`, `user create`, `token issue`.
+
+use crate::config::{Config, ConfigArgs};
+use clap::{Parser, Subcommand};
+use comops_core::auth::{generate_password, hash_password};
+use comops_core::store::{NewUser, Store, StoreError};
+use comops_core::user::PASSWORD_MIN;
+use comops_core::{Email, Locale, Role};
+
+#[derive(Parser, Debug)]
+#[command(name = "comops", version, about = "ComOps: Deep Messaging Integration platform")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the studio, the integration API and the workers.
+    Serve {
+        /// Seed the demo project (the methodology's cases) if it is missing.
+        #[arg(long, env = "COMOPS_DEMO")]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage studio users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage integration API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user; prints a generated password unless one is given.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// The password (or set COMOPS_USER_PASSWORD); generated if absent.
+        #[arg(long, env = "COMOPS_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[arg(long, default_value = "en")]
+        locale: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Issue a scoped API token (arrives with the integration layer).
+    Issue {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let config = Config::load(&cli.config)?;
+    match cli.command {
+        Command::Serve { demo } => crate::serve::serve(config, demo).await,
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            println!("migrations applied to {}", config.redacted_database_url());
+            store.close().await;
+            Ok(())
+        }
+        Command::User { command: UserCommand::Create { email, role, password, locale } } => {
+            let store = open_store(&config).await?;
+            let email = Email::parse(&email).map_err(|p| format!("email: {}", comops_core::FieldError::new("email", p)))?;
+            let role = Role::parse(&role).map_err(|_| format!("role must be one of: {}", role_names()))?;
+            let locale = Locale::parse(&locale).ok_or("locale must be en or ru")?;
+            let (password, generated) = match password {
+                Some(p) if p.chars().count() >= PASSWORD_MIN => (p, false),
+                Some(_) => return Err(format!("password must be at least {PASSWORD_MIN} characters")),
+                None => (generate_password(), true),
+            };
+            let user = store
+                .create_user(NewUser { email, password_hash: hash_password(&password), role, locale, display_name: String::new() })
+                .await
+                .map_err(|e| match e {
+                    StoreError::Taken(_) => "a user with this email already exists".to_string(),
+                    other => other.to_string(),
+                })?;
+            store.audit("cli", "user.create", user.id.as_str(), &format!("{} as {}", user.email, user.role)).await.map_err(|e| e.to_string())?;
+            println!("created {} ({}) as {}", user.email, user.id, user.role);
+            if generated {
+                println!("password (shown once): {password}");
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Issue { name } } => Err(format!(
+            "cannot issue token {name:?}: scoped API tokens are part of the integration layer, which this build does not have yet"
+        )),
+    }
+}
+
+fn role_names() -> String {
+    Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Connects and migrates: every command works on an up-to-date schema.
+pub async fn open_store(config: &Config) -> Result<Store, String> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open database {}: {e}", config.redacted_database_url()))?;
+    store.migrate().await.map_err(|e| format!("cannot migrate database: {e}"))?;
+    Ok(store)
+}

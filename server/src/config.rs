@@ -1,0 +1,128 @@
+//! Server configuration: command-line flags, then environment variables,
+//! then an optional TOML file (`--config` / `COMOPS_CONFIG`), then
+//! defaults. Flags and variables are declared together with clap's `env`.
+
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Flags shared by every command.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// TOML file with any of: database_url, listen, site_root, data_dir,
+    /// secure_cookies.
+    #[arg(long, global = true, env = "COMOPS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// `sqlite://path/to/file.db` (default: `<data_dir>/comops.db`) or
+    /// `postgres://user@host/db`.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, global = true, env = "COMOPS_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Folder holding `pkg/` (the built wasm, JS and CSS).
+    #[arg(long, global = true, env = "COMOPS_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+    /// Folder for the embedded SQLite database.
+    #[arg(long, global = true, env = "COMOPS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Mark cookies `Secure` (when the studio is served over HTTPS).
+    #[arg(long, global = true, env = "COMOPS_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    listen: Option<SocketAddr>,
+    site_root: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    secure_cookies: Option<bool>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub site_root: PathBuf,
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    pub fn load(args: &ConfigArgs) -> Result<Self, String> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("comops.db").display()));
+        Ok(Config {
+            database_url,
+            listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
+            site_root: args.site_root.clone().or(file.site_root).unwrap_or_else(|| PathBuf::from("target/site")),
+            secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+        })
+    }
+
+    /// The database URL without its password, for messages.
+    pub fn redacted_database_url(&self) -> String {
+        redact_url(&self.database_url)
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((credentials, host)) = rest.split_once('@') else { return url.to_string() };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let dir = std::env::temp_dir().join(format!("comops-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("comops.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:4000\"\ndata_dir = \"/var/lib/comops\"\n").unwrap();
+        let args = ConfigArgs { config: Some(file.clone()), ..Default::default() };
+        let config = Config::load(&args).unwrap();
+        assert_eq!(config.listen.port(), 4000);
+        assert_eq!(config.database_url, "sqlite:///var/lib/comops/comops.db");
+
+        let args = ConfigArgs { config: Some(file), listen: Some("127.0.0.1:5000".parse().unwrap()), ..Default::default() };
+        assert_eq!(Config::load(&args).unwrap().listen.port(), 5000);
+        assert_eq!(Config::load(&ConfigArgs::default()).unwrap().listen.port(), 3000);
+    }
+
+    #[test]
+    fn rejects_unknown_keys() {
+        let dir = std::env::temp_dir().join(format!("comops-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("comops.toml");
+        std::fs::write(&file, "lisen = \"127.0.0.1:4000\"\n").unwrap();
+        let err = Config::load(&ConfigArgs { config: Some(file), ..Default::default() }).unwrap_err();
+        assert!(err.contains("unknown field `lisen`"), "{err}");
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://bob:hunter2@db/comops"), "postgres://bob:***@db/comops");
+        assert_eq!(redact_url("sqlite://data/comops.db"), "sqlite://data/comops.db");
+    }
+}

@@ -1,0 +1,56 @@
+//! The HTTP surface: one router assembled here from the studio (SSR pages
+//! and server functions), static assets and health. Later layers (the
+//! integration API, channel webhooks, docs) add their own routers here.
+
+mod csrf;
+mod error;
+mod session;
+
+pub use error::ApiError;
+
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use comops_app::session::Backend;
+use comops_app::{shell, App};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::services::ServeDir;
+
+/// Shared state of every handler.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub backend: Backend,
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let backend = state.backend.clone();
+    let context = move || provide_context(backend.clone());
+    let studio = Router::<AppState>::new()
+        .leptos_routes_with_context(&state, routes, context, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .layer(axum::middleware::from_fn(csrf::same_origin_mutations))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve));
+    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root).join(&*state.leptos_options.site_pkg_dir);
+    Router::new()
+        .route("/healthz", get(health))
+        .nest_service("/pkg", ServeDir::new(pkg_dir))
+        .merge(studio)
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Liveness and database reachability.
+async fn health(axum::extract::State(backend): axum::extract::State<Backend>) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    backend.store.count_users().await?;
+    Ok(axum::Json(serde_json::json!({ "success": true, "status": "ok" })))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("Not found")
+}

@@ -1,0 +1,58 @@
+//! Resolves the session cookie once per studio request.
+//!
+//! Puts a [`SessionInfo`] (user and language) into the request extensions,
+//! where server functions and SSR read it, and sends visitors without a
+//! session from studio pages to `/login?next=…`.
+
+use super::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use comops_app::session::{cookie_value, SessionInfo, LANG_COOKIE, SESSION_COOKIE};
+use comops_core::Locale;
+
+pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let user = match cookie_value(headers, SESSION_COOKIE) {
+        Some(secret) => match state.backend.store.session_user(&secret).await {
+            Ok(user) => user,
+            Err(err) => {
+                tracing::error!(error = %err, "session lookup failed");
+                None
+            }
+        },
+        None => None,
+    };
+    let locale = user
+        .as_ref()
+        .map(|u| u.locale)
+        .or_else(|| cookie_value(headers, LANG_COOKIE).and_then(|l| Locale::parse(&l)))
+        .or_else(|| {
+            headers.get(header::ACCEPT_LANGUAGE).and_then(|h| h.to_str().ok()).and_then(Locale::from_accept_language)
+        })
+        .unwrap_or_default();
+
+    let path = request.uri().path().to_string();
+    let is_page = request.method() == Method::GET && !path.starts_with("/api/");
+    if is_page && user.is_none() && path != "/login" {
+        let next = request.uri().path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_else(|| "/".into());
+        return Redirect::to(&format!("/login?next={}", encode_query_value(&next))).into_response();
+    }
+    if is_page && user.is_some() && path == "/login" {
+        return Redirect::to("/").into_response();
+    }
+    request.extensions_mut().insert(SessionInfo { user, locale });
+    next.run(request).await
+}
+
+/// Percent-encodes a value for a query string.
+fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

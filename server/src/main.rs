@@ -1,0 +1,34 @@
+#![recursion_limit = "256"]
+
+//! `comops`: the ComOps server and its admin commands.
+//!
+//! See `docs/architecture.md` for how the crates fit together; this binary
+//! only parses the command line and hands over to `serve` or the admin
+//! commands in `cli`.
+
+mod bootstrap;
+mod cli;
+mod config;
+mod http;
+mod serve;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli::run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

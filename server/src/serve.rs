@@ -1,0 +1,60 @@
+//! `comops serve`: open the store, bootstrap, build the router, listen.
+
+use crate::config::Config;
+use crate::http::{self, AppState};
+use comops_app::session::Backend;
+use leptos::config::LeptosOptions;
+use std::net::SocketAddr;
+
+pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
+    let store = crate::cli::open_store(&config).await?;
+    crate::bootstrap::first_admin(&store).await?;
+    if demo && comops_core::demo::seed(&store).await.map_err(|e| e.to_string())? {
+        println!("demo project created: prj_demo (bots bot_shop, bot_rehau, bot_fmlst, bot_helpdesk)");
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("comops")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    if !config.site_root.join("pkg").join("comops.js").exists() {
+        tracing::warn!(site_root = %config.site_root.display(), "no built studio bundle (pkg/comops.js); run scripts/build-site");
+    }
+    let state = AppState {
+        leptos_options,
+        backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies },
+    };
+    let router = http::router(state);
+    // Tests and scripts read this line to find the port.
+    println!("comops listening on http://{addr}");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,231 @@
+//! The studio over HTTP against the real `comops` process: login, roles,
+//! CSRF, projects and bots, language, logout.
+
+mod support;
+
+use serde_json::Value;
+use support::{TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+#[tokio::test]
+async fn health_answers_json() {
+    let server = TestServer::sqlite();
+    let response = server.client().get("/healthz").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["success"], true);
+}
+
+#[tokio::test]
+async fn pages_send_visitors_to_login_and_back() {
+    let server = TestServer::sqlite();
+    let browser = server.client();
+    let response = browser.get("/projects?page=2").await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/login?next=/projects%3Fpage%3D2");
+
+    let login_page = browser.get("/login").await;
+    assert_eq!(login_page.status(), 200);
+    let html = login_page.text().await.unwrap();
+    assert!(html.contains("Log in to ComOps"), "{html}");
+
+    let response = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let response = browser.get("/login").await;
+    assert_eq!(response.status(), 303, "a logged-in user skips the login page");
+}
+
+#[tokio::test]
+async fn login_sets_a_hardened_session_cookie() {
+    let server = TestServer::sqlite();
+    let browser = server.client();
+    let response = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("comops_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+
+    let html = browser.get("/projects").await.text().await.unwrap();
+    assert!(html.contains(ADMIN_EMAIL), "the header shows who is logged in");
+}
+
+#[tokio::test]
+async fn wrong_password_is_refused_then_throttled() {
+    let server = TestServer::sqlite();
+    let browser = server.client();
+    for _ in 0..5 {
+        let response = browser.login(ADMIN_EMAIL, "wrong-password").await;
+        assert_eq!(response.status(), 401);
+        assert!(response.text().await.unwrap().contains("BadCredentials"));
+    }
+    let response = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 429, "even the right password waits after 5 failures");
+    let body: Value = response.json().await.unwrap();
+    let wait = body["Throttled"]["retry_after_secs"].as_i64().unwrap();
+    assert!((1..=30).contains(&wait), "{body}");
+    // Unknown emails are refused the same way as wrong passwords.
+    let response = browser.login("nobody@example.com", "whatever-password").await;
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn mutations_from_other_origins_are_refused() {
+    let server = TestServer::sqlite();
+    let browser = server.client();
+    browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let form = [("draft[name]", "Evil"), ("draft[slug]", "evil"), ("draft[description]", "")];
+
+    let cross = browser
+        .http
+        .post(server.url("/api/projects/create"))
+        .header("Origin", "https://evil.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    let body: Value = cross.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"success": false, "message": "Cross-origin request refused"}));
+
+    let no_origin = browser.http.post(server.url("/api/projects/create")).form(&form).send().await.unwrap();
+    assert_eq!(no_origin.status(), 403);
+
+    let list: Value = browser.call("projects/list", &[]).await.json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 0, "nothing was created");
+}
+
+#[tokio::test]
+async fn admin_creates_edits_and_deletes_projects_and_bots() {
+    let server = TestServer::sqlite();
+    let browser = server.client();
+    browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let bad = browser.call("projects/create", &[("draft[name]", ""), ("draft[slug]", "Bad Slug"), ("draft[description]", "")]).await;
+    let body: Value = bad.json().await.unwrap();
+    let fields: Vec<_> = body["Invalid"].as_array().unwrap().iter().map(|e| (e["field"].clone(), e["code"].clone())).collect();
+    assert_eq!(fields, vec![("name".into(), "required".into()), ("slug".into(), "bad_slug".into())]);
+
+    let created = browser
+        .call("projects/create", &[("draft[name]", "Fmlst family site"), ("draft[slug]", "fmlst"), ("draft[description]", "Семья")])
+        .await;
+    assert_eq!(created.status(), 200);
+    let project: Value = created.json().await.unwrap();
+    let project_id = project["id"].as_str().unwrap().to_string();
+    assert!(project_id.starts_with("prj_"));
+
+    let taken = browser.call("projects/create", &[("draft[name]", "Again"), ("draft[slug]", "fmlst"), ("draft[description]", "")]).await;
+    let body: Value = taken.json().await.unwrap();
+    assert_eq!(body["Invalid"][0]["code"], "taken");
+
+    let bot = browser
+        .call(
+            "bots/create",
+            &[
+                ("project_id", &project_id),
+                ("draft[name]", "Family bot"),
+                ("draft[username]", "@fmlst_family_bot"),
+                ("draft[description]", ""),
+                ("draft[enabled]", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(bot.status(), 200);
+    let bot: Value = bot.json().await.unwrap();
+    assert_eq!(bot["username"], "fmlst_family_bot");
+    let bot_id = bot["id"].as_str().unwrap().to_string();
+
+    let detail: Value = browser.call("projects/get", &[("id", &project_id)]).await.json().await.unwrap();
+    assert_eq!(detail["bots"][0]["id"], bot_id.as_str());
+
+    let html = browser.get(&format!("/projects/{project_id}")).await.text().await.unwrap();
+    assert!(html.contains("Fmlst family site") && html.contains(&bot_id), "SSR shows the project and its bot");
+
+    let renamed = browser
+        .call("projects/update", &[("id", &project_id), ("draft[name]", "Fmlst"), ("draft[slug]", "fmlst"), ("draft[description]", "")])
+        .await;
+    assert_eq!(renamed.status(), 200);
+    assert_eq!(browser.call("bots/delete", &[("id", &bot_id)]).await.status(), 200);
+    assert_eq!(browser.call("projects/delete", &[("id", &project_id)]).await.status(), 200);
+    let missing = browser.call("projects/get", &[("id", &project_id)]).await;
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body, Value::String("NotFound".into()));
+}
+
+#[tokio::test]
+async fn a_viewer_reads_but_cannot_create() {
+    let server = TestServer::sqlite();
+    let output = server.cli(&["user", "create", "--email", "viewer@example.com", "--role", "viewer", "--password", "viewer-password"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let viewer = server.client();
+    assert_eq!(viewer.login("viewer@example.com", "viewer-password").await.status(), 200);
+    assert_eq!(viewer.call("projects/list", &[]).await.status(), 200);
+    let refused = viewer.call("projects/create", &[("draft[name]", "Nope"), ("draft[slug]", "nope"), ("draft[description]", "")]).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.json::<Value>().await.unwrap(), Value::String("Forbidden".into()));
+
+    let anonymous = server.client();
+    let refused = anonymous.call("projects/list", &[]).await;
+    assert_eq!(refused.status(), 401);
+}
+
+#[tokio::test]
+async fn demo_flag_seeds_the_methodology_cases() {
+    let dir = support::scratch_dir();
+    let url = format!("sqlite://{}/comops.db", dir.display());
+    let server = TestServer::start(url, dir, &["--demo"]);
+    let browser = server.client();
+    browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let detail: Value = browser.call("projects/get", &[("id", "prj_demo")]).await.json().await.unwrap();
+    let names: Vec<_> = detail["bots"].as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["Fmlst family", "Helpdesk", "REHAU installers", "Shop notifications"]);
+}
+
+#[tokio::test]
+async fn language_is_remembered_per_user() {
+    let server = TestServer::sqlite();
+    let browser = server.client();
+    browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(browser.call("set_locale", &[("locale", "ru")]).await.status(), 200);
+
+    // A second login (another browser) gets Russian too.
+    let other = server.client();
+    other.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let html = other.get("/projects").await.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="ru""#), "{}", &html[..200.min(html.len())]);
+    assert!(html.contains("Проекты") && html.contains("Выйти"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let server = TestServer::sqlite();
+    let browser = server.client();
+    browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(browser.get("/projects").await.status(), 200);
+    assert_eq!(browser.call("logout", &[]).await.status(), 200);
+    assert_eq!(browser.get("/projects").await.status(), 303);
+}
+
+#[tokio::test]
+async fn the_same_server_runs_on_postgresql() {
+    let Some(url) = comops_core::store::scratch::test_postgres("studio").await else { return };
+    let server = TestServer::start(url, support::scratch_dir(), &["--demo"]);
+    let browser = server.client();
+    assert_eq!(browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+    let created = browser.call("projects/create", &[("draft[name]", "Helpdesk"), ("draft[slug]", "helpdesk"), ("draft[description]", "")]).await;
+    assert_eq!(created.status(), 200);
+    let list: Value = browser.call("projects/list", &[]).await.json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2, "demo + helpdesk: {list}");
+}
+
+#[tokio::test]
+async fn cli_refuses_bad_input_clearly() {
+    let server = TestServer::sqlite();
+    let output = server.cli(&["user", "create", "--email", "not-an-email", "--role", "admin"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("email"));
+    let output = server.cli(&["user", "create", "--email", "a@example.com", "--role", "root"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("role must be one of: admin, architect, analyst, operator, viewer"));
+    let output = server.cli(&["user", "create", "--email", "a@example.com", "--role", "analyst"]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("password (shown once): "));
+}

@@ -1,0 +1,121 @@
+//! Test harness: starts the real `comops` binary on a loopback port with a
+//! fresh database and talks to it over HTTP like a browser would.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const ADMIN_EMAIL: &str = "admin@comops.local";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+/// A running `comops serve` process; killed on drop.
+pub struct TestServer {
+    pub base: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    child: Child,
+}
+
+impl TestServer {
+    /// A server on a fresh SQLite file.
+    pub fn sqlite() -> Self {
+        let data_dir = scratch_dir();
+        let url = format!("sqlite://{}/comops.db", data_dir.display());
+        Self::start(url, data_dir, &[])
+    }
+
+    /// A server on `database_url`, with extra `serve` flags.
+    pub fn start(database_url: String, data_dir: PathBuf, extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_comops"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("DATABASE_URL", &database_url)
+            .env("COMOPS_DATA_DIR", &data_dir)
+            .env("COMOPS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env_remove("COMOPS_ADMIN_EMAIL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn comops");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("comops listening on ") {
+                    let _ = tx.send(url.to_string());
+                }
+            }
+        });
+        let base = rx.recv_timeout(Duration::from_secs(60)).expect("comops did not start listening within 60 s");
+        TestServer { base, data_dir, database_url, child }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A browser-like client: keeps cookies, sends our Origin, follows no
+    /// redirects (tests look at them).
+    pub fn client(&self) -> Browser {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Browser { http, base: self.base.clone() }
+    }
+
+    /// Runs a `comops` CLI command against this server's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_comops"))
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env_remove("COMOPS_USER_PASSWORD")
+            .output()
+            .expect("run comops cli")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    /// Calls a server function with form-encoded arguments (what Leptos'
+    /// client sends) from our own origin.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Origin", &self.base)
+            .form(form)
+            .send()
+            .await
+            .expect("server function request")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.call("login", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).send().await.expect("GET")
+    }
+}
+
+pub fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("comops-test-{}", comops_core::auth::new_secret().0.split_at(16).0));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
