@@ -78,6 +78,11 @@ pub enum K {
     ErrBadBotUsername,
     ErrTaken,
     ErrBadRole,
+    ErrBadAlias,
+    ErrBadFieldName,
+    ErrNotAllowedForType,
+    ErrBadJson,
+    ErrUnknown,
     ErrTooLong,
     ErrTooShort,
     ReadOnlyHint,
@@ -163,6 +168,14 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ErrBadBotUsername => ("5–32 letters, digits or '_', ending in 'bot'.", "5–32 латинских букв, цифр или '_', в конце 'bot'."),
         K::ErrTaken => ("Already taken.", "Уже занято."),
         K::ErrBadRole => ("Unknown role.", "Неизвестная роль."),
+        K::ErrBadAlias => (
+            "Lowercase segments joined by '/', e.g. order/thank-you.",
+            "Строчные сегменты через '/', например order/thank-you.",
+        ),
+        K::ErrBadFieldName => ("Start with a letter or '_'; letters, digits, '_' only.", "Начните с буквы или '_'; только буквы, цифры и '_'."),
+        K::ErrNotAllowedForType => ("Does not apply to this type.", "Не подходит для этого типа."),
+        K::ErrBadJson => ("Not valid JSON (an object is expected).", "Неверный JSON (ожидается объект)."),
+        K::ErrUnknown => ("Does not exist.", "Не существует."),
         K::ErrTooLong => ("Too long: at most {} characters.", "Слишком длинно: не более {} символов."),
         K::ErrTooShort => ("Too short: at least {} characters.", "Слишком коротко: не менее {} символов."),
         K::ReadOnlyHint => ("Your role can view but not change this.", "Ваша роль позволяет только просмотр."),
@@ -228,6 +241,11 @@ pub fn problem_text(locale: Locale, problem: &Problem) -> String {
         Problem::BadBotUsername => t(locale, K::ErrBadBotUsername).into(),
         Problem::Taken => t(locale, K::ErrTaken).into(),
         Problem::BadRole => t(locale, K::ErrBadRole).into(),
+        Problem::BadAlias => t(locale, K::ErrBadAlias).into(),
+        Problem::BadFieldName => t(locale, K::ErrBadFieldName).into(),
+        Problem::NotAllowedForType => t(locale, K::ErrNotAllowedForType).into(),
+        Problem::BadJson => t(locale, K::ErrBadJson).into(),
+        Problem::Unknown => t(locale, K::ErrUnknown).into(),
     }
 }
 

@@ -36,6 +36,7 @@ macro_rules! typed_id {
 
             /// Wraps a value read back from our own store.
             #[cfg(feature = "backend")]
+            #[allow(dead_code)]
             pub(crate) fn from_store(raw: String) -> Self {
                 Self(raw)
             }
@@ -60,6 +61,18 @@ typed_id!(
 typed_id!(
     /// A studio user.
     UserId, "usr_"
+);
+typed_id!(
+    /// An integration endpoint of a bot.
+    EndpointId, "end_"
+);
+typed_id!(
+    /// An integration API token.
+    TokenId, "tok_"
+);
+typed_id!(
+    /// A business event accepted by `call/{alias}`.
+    EventId, "evt_"
 );
 
 /// Ten random lowercase base-36 characters (~51 bits).

@@ -10,13 +10,19 @@
 //! [`store`], password hashing and session secrets in [`auth`], and the
 //! [`demo`] project seeded on first start.
 
+pub mod alias;
 pub mod bot;
+pub mod call;
 pub mod email;
+pub mod endpoint;
 pub mod id;
 pub mod locale;
 pub mod project;
 pub mod role;
+pub mod schema;
 pub mod slug;
+pub mod token;
+pub mod trace;
 pub mod user;
 pub mod validation;
 
@@ -27,13 +33,18 @@ pub mod demo;
 #[cfg(feature = "backend")]
 pub mod store;
 
+pub use alias::{Alias, AliasPattern};
 pub use bot::{Bot, BotDraft};
+pub use endpoint::{Endpoint, EndpointDraft};
 pub use email::Email;
-pub use id::{BotId, ProjectId, UserId};
+pub use id::{BotId, EndpointId, EventId, ProjectId, TokenId, UserId};
 pub use locale::Locale;
 pub use project::{Project, ProjectDraft};
 pub use role::{Permission, Role};
+pub use schema::RequestSchema;
 pub use slug::Slug;
+pub use token::{ApiToken, TokenAction, TokenScope};
+pub use trace::{TraceEvent, TraceId};
 pub use user::SessionUser;
 pub use validation::{FieldError, Problem};
 

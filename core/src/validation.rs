@@ -14,12 +14,22 @@ pub enum Problem {
     TooLong { max: usize },
     /// Slugs and aliases: lowercase letters, digits, `-` and `_`.
     BadSlug,
+    /// Endpoint aliases: lowercase segments joined by `/`.
+    BadAlias,
     BadEmail,
     /// Telegram-style bot usernames: 5–32 chars, ending in `bot`.
     BadBotUsername,
     /// Unique value already used (e.g. a project slug).
     Taken,
     BadRole,
+    /// Schema field names: a letter or `_`, then letters, digits or `_`.
+    BadFieldName,
+    /// An option that does not apply to the field's type (enum on a boolean).
+    NotAllowedForType,
+    /// Text that must be JSON is not.
+    BadJson,
+    /// A reference to something that does not exist (e.g. a bot).
+    Unknown,
     TooShort { min: usize },
 }
 
@@ -45,10 +55,15 @@ impl std::fmt::Display for FieldError {
             Problem::TooLong { max } => format!("must be at most {max} characters"),
             Problem::TooShort { min } => format!("must be at least {min} characters"),
             Problem::BadSlug => "may contain only lowercase letters, digits, '-' and '_'".into(),
+            Problem::BadAlias => "must be lowercase segments of letters, digits, '-' or '_' joined by '/'".into(),
             Problem::BadEmail => "is not an email address".into(),
             Problem::BadBotUsername => "must be 5-32 letters, digits or '_' and end with 'bot'".into(),
             Problem::Taken => "is already taken".into(),
             Problem::BadRole => "is not a known role".into(),
+            Problem::BadFieldName => "must start with a letter or '_' and contain only letters, digits and '_'".into(),
+            Problem::NotAllowedForType => "does not apply to this type".into(),
+            Problem::BadJson => "is not valid JSON".into(),
+            Problem::Unknown => "does not exist".into(),
         };
         write!(f, "{} {}", self.field, what)
     }

@@ -8,10 +8,15 @@
 
 mod audit;
 mod bots;
+mod endpoints;
+pub mod events;
+pub mod identities;
 mod projects;
 pub mod scratch;
 mod sessions;
 mod throttle;
+mod tokens;
+mod traces;
 mod users;
 
 pub use sessions::SESSION_TTL_MS;

@@ -21,7 +21,7 @@ pub async fn same_origin_mutations(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     tracing::warn!(path = %request.uri().path(), "refused cross-origin mutation");
-    ApiError::Forbidden("Cross-origin request refused").into_response()
+    ApiError::Forbidden("Cross-origin request refused".into()).into_response()
 }
 
 fn is_same_origin(request: &Request) -> bool {

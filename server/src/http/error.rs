@@ -1,18 +1,39 @@
 //! [`ApiError`]: the one error type of the HTTP layer and the one place it
 //! becomes a status code. Every error body is JSON
-//! `{"success": false, "message": …}`; internal causes are logged, never
-//! returned.
+//! `{"success": false, "message": …}` (422s add `errors`, one per field);
+//! internal causes are logged, never returned.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use comops_core::schema::PayloadError;
 use comops_core::store::StoreError;
+use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// 400: the request is not what this route reads (e.g. malformed JSON).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no token, an unknown one, or one no longer valid.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: a valid credential without the needed scope or role.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(&'static str),
+    /// 409: an idempotency key reused with another body.
     #[error("{0}")]
-    Forbidden(&'static str),
+    Conflict(String),
+    #[error("Request body too large (limit {limit_bytes} bytes)")]
+    PayloadTooLarge { limit_bytes: usize },
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    /// 422: the body does not match the endpoint's schema.
+    #[error("{message}")]
+    Unprocessable { message: String, errors: Vec<PayloadError> },
+    #[error("API rate limit exceeded; retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -26,20 +47,43 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The JSON body of this error.
+    pub fn body(&self) -> serde_json::Value {
+        match self {
+            ApiError::Internal(_) => json!({ "success": false, "message": "Internal error" }),
+            ApiError::Unprocessable { message, errors } => json!({ "success": false, "message": message, "errors": errors }),
+            other => json!({ "success": false, "message": other.to_string() }),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                StatusCode::INTERNAL_SERVER_ERROR
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "internal error");
+        }
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        if let ApiError::TooManyRequests { retry_after_secs } = &self {
+            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
             }
-        };
-        let message = match &self {
-            ApiError::Internal(_) => "Internal error".to_string(),
-            other => other.to_string(),
-        };
-        (status, axum::Json(serde_json::json!({ "success": false, "message": message }))).into_response()
+        }
+        response
     }
 }

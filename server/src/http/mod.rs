@@ -2,10 +2,14 @@
 //! and server functions), static assets and health. Later layers (the
 //! integration API, channel webhooks, docs) add their own routers here.
 
+mod api_auth;
+mod call;
 mod csrf;
+mod docs;
 mod error;
 mod session;
 
+pub use api_auth::bearer_token;
 pub use error::ApiError;
 
 use axum::extract::FromRef;
@@ -39,6 +43,8 @@ pub fn router(state: AppState) -> Router {
     let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root).join(&*state.leptos_options.site_pkg_dir);
     Router::new()
         .route("/healthz", get(health))
+        .merge(call::routes())
+        .merge(docs::routes().layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve)))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .merge(studio)
         .fallback(not_found)

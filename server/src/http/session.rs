@@ -34,7 +34,10 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
         .unwrap_or_default();
 
     let path = request.uri().path().to_string();
-    let is_page = request.method() == Method::GET && !path.starts_with("/api/");
+    // Studio pages only: the API (/api), the integration API (/bots) and the
+    // per-bot docs (/docs, which also accept tokens) answer for themselves.
+    let is_page = request.method() == Method::GET
+        && !["/api/", "/bots/", "/docs/"].iter().any(|prefix| path.starts_with(prefix));
     if is_page && user.is_none() && path != "/login" {
         let next = request.uri().path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_else(|| "/".into());
         return Redirect::to(&format!("/login?next={}", encode_query_value(&next))).into_response();

@@ -1,0 +1,122 @@
+//! The body of `POST /bots/{botId}/call/{alias}`, parsed into a
+//! [`CallRequest`]: the parameters the scenario gets and the recipients.
+//!
+//! Both shapes of the methodology are accepted: `{"script_request_params":
+//! {...}}` and a plain object. Recipients come from `userId`/`user_id`
+//! (a business-system id, string or number), `userIds`/`user_ids`
+//! (fan-out) or `leadId`/`lead_id`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "ids", rename_all = "snake_case")]
+pub enum Recipients {
+    /// Business-system user ids, resolved through identity links.
+    Users(Vec<String>),
+    /// Platform lead ids.
+    Leads(Vec<String>),
+    /// No recipient named (scenarios that only call back, or broadcast).
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRequest {
+    pub params: Map<String, Value>,
+    pub recipients: Recipients,
+}
+
+/// Why a body is not a call request (→ 422 with this message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadBody(pub String);
+
+impl CallRequest {
+    pub const MAX_RECIPIENTS: usize = 10_000;
+
+    pub fn parse(body: Value) -> Result<Self, BadBody> {
+        let Value::Object(mut object) = body else {
+            return Err(BadBody("Request body must be a JSON object".into()));
+        };
+        let params = match object.remove("script_request_params") {
+            Some(Value::Object(params)) => params,
+            Some(_) => return Err(BadBody("script_request_params must be a JSON object".into())),
+            None => object,
+        };
+        let recipients = recipients(&params)?;
+        Ok(CallRequest { params, recipients })
+    }
+}
+
+fn id_text(field: &str, value: &Value) -> Result<String, BadBody> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() && s.len() <= 128 => Ok(s.trim().to_string()),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        _ => Err(BadBody(format!("{field} must be a non-empty string or an integer"))),
+    }
+}
+
+fn first<'a>(params: &'a Map<String, Value>, names: [&'static str; 2]) -> Option<(&'static str, &'a Value)> {
+    names.into_iter().find_map(|name| params.get(name).filter(|v| !v.is_null()).map(|v| (name, v)))
+}
+
+fn recipients(params: &Map<String, Value>) -> Result<Recipients, BadBody> {
+    if let Some((field, value)) = first(params, ["userIds", "user_ids"]) {
+        let Value::Array(items) = value else {
+            return Err(BadBody(format!("{field} must be an array of user ids")));
+        };
+        if items.len() > CallRequest::MAX_RECIPIENTS {
+            return Err(BadBody(format!("{field} may name at most {} users", CallRequest::MAX_RECIPIENTS)));
+        }
+        let mut ids = items.iter().map(|v| id_text(field, v)).collect::<Result<Vec<_>, _>>()?;
+        ids.sort();
+        ids.dedup();
+        return Ok(Recipients::Users(ids));
+    }
+    if let Some((field, value)) = first(params, ["userId", "user_id"]) {
+        return Ok(Recipients::Users(vec![id_text(field, value)?]));
+    }
+    if let Some((field, value)) = first(params, ["leadId", "lead_id"]) {
+        return Ok(Recipients::Leads(vec![id_text(field, value)?]));
+    }
+    Ok(Recipients::None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn plain_body_with_user_id() {
+        let call = CallRequest::parse(json!({"order_id": 9821, "user_id": "54321", "amount": 3500, "status": "paid"})).unwrap();
+        assert_eq!(call.recipients, Recipients::Users(vec!["54321".into()]));
+        assert_eq!(call.params["order_id"], 9821);
+    }
+
+    #[test]
+    fn script_request_params_with_numeric_user_id() {
+        let call = CallRequest::parse(json!({"script_request_params": {"orderId": 9821, "userId": 125}})).unwrap();
+        assert_eq!(call.recipients, Recipients::Users(vec!["125".into()]));
+        assert!(!call.params.contains_key("script_request_params"));
+    }
+
+    #[test]
+    fn fan_out_to_family_members() {
+        let call = CallRequest::parse(json!({"postId": 7, "authorId": 1, "userIds": [3, "2", 3]})).unwrap();
+        assert_eq!(call.recipients, Recipients::Users(vec!["2".into(), "3".into()]));
+    }
+
+    #[test]
+    fn lead_and_nobody() {
+        assert_eq!(CallRequest::parse(json!({"leadId": "TG-9072612"})).unwrap().recipients, Recipients::Leads(vec!["TG-9072612".into()]));
+        assert_eq!(CallRequest::parse(json!({})).unwrap().recipients, Recipients::None);
+    }
+
+    #[test]
+    fn bad_shapes_are_named() {
+        assert_eq!(CallRequest::parse(json!([1])).unwrap_err().0, "Request body must be a JSON object");
+        assert_eq!(CallRequest::parse(json!({"script_request_params": 5})).unwrap_err().0, "script_request_params must be a JSON object");
+        assert_eq!(CallRequest::parse(json!({"userId": {"x": 1}})).unwrap_err().0, "userId must be a non-empty string or an integer");
+        assert_eq!(CallRequest::parse(json!({"userIds": "1,2"})).unwrap_err().0, "userIds must be an array of user ids");
+    }
+}

@@ -1,0 +1,158 @@
+//! Endpoints (integration points): what a business system may call on a
+//! bot, `POST /bots/{botId}/call/{alias}`, with the methodology's
+//! documentation fields (alias, purpose, owner, request, response).
+
+use crate::alias::Alias;
+use crate::id::{BotId, EndpointId};
+use crate::schema::RequestSchema;
+use crate::validation::{optional_text, FieldError, Problem};
+use crate::Millis;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub bot_id: BotId,
+    pub alias: Alias,
+    pub description: String,
+    pub owner: String,
+    pub schema: RequestSchema,
+    /// An example request body (JSON), shown in the docs and used by "try it".
+    pub example: serde_json::Value,
+    pub response_description: String,
+    /// Only tokens that name this alias explicitly may call it.
+    pub isolated: bool,
+    pub enabled: bool,
+    /// The scenario a call starts (by name); empty until one is bound.
+    pub scenario: String,
+    /// Allow a new run for a lead while one from this endpoint is active.
+    pub allow_overlap: bool,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// What the studio or an import submits for an endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EndpointDraft {
+    pub alias: String,
+    pub description: String,
+    pub owner: String,
+    pub schema: RequestSchema,
+    /// JSON text as typed in the studio (empty = `{}`).
+    pub example: String,
+    pub response_description: String,
+    pub isolated: bool,
+    pub enabled: bool,
+    pub scenario: String,
+    pub allow_overlap: bool,
+}
+
+/// A draft that passed validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidEndpoint {
+    pub alias: Alias,
+    pub description: String,
+    pub owner: String,
+    pub schema: RequestSchema,
+    pub example: serde_json::Value,
+    pub response_description: String,
+    pub isolated: bool,
+    pub enabled: bool,
+    pub scenario: String,
+    pub allow_overlap: bool,
+}
+
+impl EndpointDraft {
+    pub fn validate(&self) -> Result<ValidEndpoint, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let alias = Alias::parse(&self.alias).map_err(|p| errors.push(FieldError::new("alias", p))).ok();
+        let description = optional_text("description", &self.description, 2000, &mut errors);
+        let owner = optional_text("owner", &self.owner, 120, &mut errors);
+        let response_description = optional_text("response_description", &self.response_description, 2000, &mut errors);
+        let scenario = optional_text("scenario", &self.scenario, 120, &mut errors);
+        if let Err(schema_errors) = self.schema.validate() {
+            errors.extend(schema_errors);
+        }
+        let example = if self.example.trim().is_empty() {
+            serde_json::json!({})
+        } else {
+            match serde_json::from_str::<serde_json::Value>(&self.example) {
+                Ok(value) if value.is_object() => value,
+                _ => {
+                    errors.push(FieldError::new("example", Problem::BadJson));
+                    serde_json::Value::Null
+                }
+            }
+        };
+        match alias {
+            Some(alias) if errors.is_empty() => Ok(ValidEndpoint {
+                alias,
+                description,
+                owner,
+                schema: self.schema.clone(),
+                example,
+                response_description,
+                isolated: self.isolated,
+                enabled: self.enabled,
+                scenario,
+                allow_overlap: self.allow_overlap,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl From<&Endpoint> for EndpointDraft {
+    fn from(e: &Endpoint) -> Self {
+        EndpointDraft {
+            alias: e.alias.to_string(),
+            description: e.description.clone(),
+            owner: e.owner.clone(),
+            schema: e.schema.clone(),
+            example: serde_json::to_string_pretty(&e.example).unwrap_or_default(),
+            response_description: e.response_description.clone(),
+            isolated: e.isolated,
+            enabled: e.enabled,
+            scenario: e.scenario.clone(),
+            allow_overlap: e.allow_overlap,
+        }
+    }
+}
+
+/// The JSON export of a bot's endpoints (`comops` ⇄ CI ⇄ `comops`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointExport {
+    pub format: String,
+    pub bot_id: BotId,
+    pub endpoints: Vec<EndpointDraft>,
+}
+
+impl EndpointExport {
+    pub const FORMAT: &'static str = "comops.endpoints/v1";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_alias_example_and_schema_together() {
+        let draft = EndpointDraft {
+            alias: "Order Thank You".into(),
+            example: "{not json".into(),
+            schema: serde_json::from_value(serde_json::json!({"fields": [{"name": "", "type": "string"}]})).unwrap(),
+            ..Default::default()
+        };
+        let fields: Vec<_> = draft.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["alias", "schema.fields[0].name", "example"]);
+    }
+
+    #[test]
+    fn empty_example_is_an_empty_object() {
+        let draft = EndpointDraft { alias: "/order/thank-you".into(), enabled: true, ..Default::default() };
+        let valid = draft.validate().unwrap();
+        assert_eq!(valid.alias.as_str(), "order/thank-you");
+        assert_eq!(valid.example, serde_json::json!({}));
+    }
+}

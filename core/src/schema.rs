@@ -1,0 +1,348 @@
+//! Request schemas of endpoints: the JSON Schema subset the methodology's
+//! endpoint tables need, edited in the studio as a list of fields.
+//!
+//! A [`RequestSchema`] is a flat list of top-level [`SchemaField`]s (name,
+//! type, required, enum, string format). It validates incoming payloads
+//! ([`RequestSchema::check`]) and renders itself as a real JSON Schema for
+//! the OpenAPI document ([`RequestSchema::to_json_schema`]). Fields not in
+//! the schema are allowed: business systems send more than we need.
+
+use crate::validation::{FieldError, Problem};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldKind {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Object,
+    Array,
+}
+
+impl FieldKind {
+    pub const ALL: [FieldKind; 6] =
+        [FieldKind::String, FieldKind::Integer, FieldKind::Number, FieldKind::Boolean, FieldKind::Object, FieldKind::Array];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldKind::String => "string",
+            FieldKind::Integer => "integer",
+            FieldKind::Number => "number",
+            FieldKind::Boolean => "boolean",
+            FieldKind::Object => "object",
+            FieldKind::Array => "array",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        FieldKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    fn accepts(self, value: &Value) -> bool {
+        match self {
+            FieldKind::String => value.is_string(),
+            FieldKind::Integer => value.is_i64() || value.is_u64(),
+            FieldKind::Number => value.is_number(),
+            FieldKind::Boolean => value.is_boolean(),
+            FieldKind::Object => value.is_object(),
+            FieldKind::Array => value.is_array(),
+        }
+    }
+}
+
+/// String formats we check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StringFormat {
+    Email,
+    /// `+` optional, then 10–15 digits (`79187777777`).
+    Phone,
+    /// RFC 3339 date-time: `2025-10-15T11:24:52Z`.
+    DateTime,
+    /// `2025-10-15`.
+    Date,
+    /// An absolute http(s) URL.
+    Uri,
+}
+
+impl StringFormat {
+    pub const ALL: [StringFormat; 5] =
+        [StringFormat::Email, StringFormat::Phone, StringFormat::DateTime, StringFormat::Date, StringFormat::Uri];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StringFormat::Email => "email",
+            StringFormat::Phone => "phone",
+            StringFormat::DateTime => "date-time",
+            StringFormat::Date => "date",
+            StringFormat::Uri => "uri",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        StringFormat::ALL.into_iter().find(|f| f.as_str() == raw)
+    }
+
+    fn accepts(self, text: &str) -> bool {
+        match self {
+            StringFormat::Email => crate::Email::parse(text).is_ok(),
+            StringFormat::Phone => {
+                let digits = text.strip_prefix('+').unwrap_or(text);
+                (10..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+            }
+            StringFormat::Date => is_date(text),
+            StringFormat::DateTime => is_date_time(text),
+            StringFormat::Uri => {
+                (text.starts_with("https://") || text.starts_with("http://"))
+                    && text.len() > 8
+                    && !text.chars().any(char::is_whitespace)
+            }
+        }
+    }
+}
+
+fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && (1..=12).contains(&text[5..7].parse::<u8>().unwrap_or(0))
+        && (1..=31).contains(&text[8..10].parse::<u8>().unwrap_or(0))
+}
+
+fn is_date_time(text: &str) -> bool {
+    let Some((date, time)) = text.split_once(['T', 't']) else { return false };
+    let b = time.as_bytes();
+    let hms_ok = b.len() >= 9
+        && b[2] == b':'
+        && b[5] == b':'
+        && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit());
+    let zone = &time[8..];
+    let zone = zone.strip_prefix('.').map(|z| z.trim_start_matches(|c: char| c.is_ascii_digit())).unwrap_or(zone);
+    let zone_ok = zone == "Z" || zone == "z" || {
+        let z = zone.as_bytes();
+        z.len() == 6 && (z[0] == b'+' || z[0] == b'-') && z[3] == b':'
+    };
+    is_date(date) && hms_ok && zone_ok
+}
+
+/// One top-level field of a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemaField {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub required: bool,
+    /// Allowed values (strings and integers only); empty = any.
+    #[serde(default, rename = "enum", skip_serializing_if = "Vec::is_empty")]
+    pub enum_values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<StringFormat>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// The fields an endpoint expects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestSchema {
+    #[serde(default)]
+    pub fields: Vec<SchemaField>,
+}
+
+/// One way a payload misses the schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayloadError {
+    pub field: String,
+    pub message: String,
+}
+
+impl RequestSchema {
+    pub const MAX_FIELDS: usize = 100;
+
+    /// Checks the schema itself (as edited in the studio). Errors name the
+    /// field by position: `schema.fields[2].name`.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if self.fields.len() > Self::MAX_FIELDS {
+            errors.push(FieldError::new("schema.fields", Problem::TooLong { max: Self::MAX_FIELDS }));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, field) in self.fields.iter().enumerate() {
+            let at = |what: &str| format!("schema.fields[{i}].{what}");
+            let name_ok = field.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && field.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && field.name.len() <= 64;
+            if field.name.is_empty() {
+                errors.push(FieldError::new(at("name"), Problem::Required));
+            } else if !name_ok {
+                errors.push(FieldError::new(at("name"), Problem::BadFieldName));
+            } else if !seen.insert(field.name.as_str()) {
+                errors.push(FieldError::new(at("name"), Problem::Taken));
+            }
+            if !field.enum_values.is_empty() && !matches!(field.kind, FieldKind::String | FieldKind::Integer) {
+                errors.push(FieldError::new(at("enum"), Problem::NotAllowedForType));
+            }
+            if field.kind == FieldKind::Integer && field.enum_values.iter().any(|v| v.parse::<i64>().is_err()) {
+                errors.push(FieldError::new(at("enum"), Problem::NotAllowedForType));
+            }
+            if field.format.is_some() && field.kind != FieldKind::String {
+                errors.push(FieldError::new(at("format"), Problem::NotAllowedForType));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Every way `params` misses this schema (empty = valid).
+    pub fn check(&self, params: &Map<String, Value>) -> Vec<PayloadError> {
+        let mut errors = Vec::new();
+        for field in &self.fields {
+            let error = |message: String| PayloadError { field: field.name.clone(), message };
+            match params.get(&field.name) {
+                None | Some(Value::Null) => {
+                    if field.required {
+                        errors.push(error("is required".into()));
+                    }
+                }
+                Some(value) if !field.kind.accepts(value) => {
+                    errors.push(error(format!("must be of type {}", field.kind.as_str())));
+                }
+                Some(value) => {
+                    if !field.enum_values.is_empty() {
+                        let text = match value {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        if !field.enum_values.contains(&text) {
+                            errors.push(error(format!("must be one of: {}", field.enum_values.join(", "))));
+                        }
+                    }
+                    if let (Some(format), Value::String(text)) = (field.format, value) {
+                        if !format.accepts(text) {
+                            errors.push(error(format!("must be a valid {}", format.as_str())));
+                        }
+                    }
+                }
+            }
+        }
+        errors
+    }
+
+    /// This schema as JSON Schema (draft 2020-12, as OpenAPI 3.1 uses).
+    pub fn to_json_schema(&self) -> Value {
+        let mut properties = Map::new();
+        for field in &self.fields {
+            let mut property = Map::new();
+            property.insert("type".into(), json!(field.kind.as_str()));
+            if !field.description.is_empty() {
+                property.insert("description".into(), json!(field.description));
+            }
+            if !field.enum_values.is_empty() {
+                let values: Vec<Value> = match field.kind {
+                    FieldKind::Integer => field.enum_values.iter().filter_map(|v| v.parse::<i64>().ok()).map(Value::from).collect(),
+                    _ => field.enum_values.iter().map(|v| json!(v)).collect(),
+                };
+                property.insert("enum".into(), Value::Array(values));
+            }
+            match field.format {
+                Some(StringFormat::Phone) => {
+                    property.insert("pattern".into(), json!("^\\+?[0-9]{10,15}$"));
+                }
+                Some(format) => {
+                    property.insert("format".into(), json!(format.as_str()));
+                }
+                None => {}
+            }
+            properties.insert(field.name.clone(), Value::Object(property));
+        }
+        let required: Vec<&str> = self.fields.iter().filter(|f| f.required).map(|f| f.name.as_str()).collect();
+        let mut schema = Map::new();
+        schema.insert("type".into(), json!("object"));
+        schema.insert("properties".into(), Value::Object(properties));
+        if !required.is_empty() {
+            schema.insert("required".into(), json!(required));
+        }
+        Value::Object(schema)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thank_you() -> RequestSchema {
+        serde_json::from_value(json!({"fields": [
+            {"name": "order_id", "type": "integer", "required": true},
+            {"name": "user_id", "type": "string", "required": true},
+            {"name": "amount", "type": "number"},
+            {"name": "status", "type": "string", "enum": ["paid", "pending"]},
+            {"name": "email", "type": "string", "format": "email"},
+        ]}))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_seed_example_is_valid() {
+        let body = json!({"order_id": 9821, "user_id": "54321", "amount": 3500, "status": "paid"});
+        assert_eq!(thank_you().check(body.as_object().unwrap()), vec![]);
+    }
+
+    #[test]
+    fn reports_each_problem_by_field() {
+        let body = json!({"order_id": "9821", "amount": "много", "status": "lost", "email": "nope"});
+        let errors: Vec<_> = thank_you().check(body.as_object().unwrap()).into_iter().map(|e| (e.field, e.message)).collect();
+        assert_eq!(
+            errors,
+            vec![
+                ("order_id".into(), "must be of type integer".into()),
+                ("user_id".into(), "is required".into()),
+                ("amount".into(), "must be of type number".into()),
+                ("status".into(), "must be one of: paid, pending".into()),
+                ("email".into(), "must be a valid email".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn checks_formats() {
+        assert!(StringFormat::Phone.accepts("79187777777"));
+        assert!(StringFormat::Phone.accepts("+79187777777"));
+        assert!(!StringFormat::Phone.accepts("8-918-777"));
+        assert!(StringFormat::DateTime.accepts("2025-10-15T11:24:52Z"));
+        assert!(StringFormat::DateTime.accepts("2025-10-15T11:24:52.123+03:00"));
+        assert!(!StringFormat::DateTime.accepts("2025-10-15 11:24"));
+        assert!(StringFormat::Date.accepts("2025-02-28"));
+        assert!(!StringFormat::Date.accepts("2025-13-01"));
+        assert!(StringFormat::Uri.accepts("https://crm.example.com/api/user/confirm"));
+        assert!(!StringFormat::Uri.accepts("javascript:alert(1)"));
+    }
+
+    #[test]
+    fn renders_json_schema() {
+        let schema = thank_you().to_json_schema();
+        assert_eq!(schema["required"], json!(["order_id", "user_id"]));
+        assert_eq!(schema["properties"]["status"]["enum"], json!(["paid", "pending"]));
+        assert_eq!(schema["properties"]["email"]["format"], "email");
+    }
+
+    #[test]
+    fn validates_the_schema_itself() {
+        let schema: RequestSchema = serde_json::from_value(json!({"fields": [
+            {"name": "order id", "type": "string"},
+            {"name": "flag", "type": "boolean", "enum": ["yes"]},
+            {"name": "n", "type": "integer", "format": "email"},
+            {"name": "n", "type": "integer"},
+        ]}))
+        .unwrap();
+        let fields: Vec<_> = schema.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["schema.fields[0].name", "schema.fields[1].enum", "schema.fields[2].format", "schema.fields[3].name"]);
+    }
+}

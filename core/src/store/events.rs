@@ -1,0 +1,204 @@
+//! Accepting business events durably.
+//!
+//! [`Store::accept_event`] writes, in one transaction, the event, one
+//! pending run per resolved lead, the idempotency record with the exact
+//! response body, and the `api.call` trace event. `call/{alias}` answers
+//! 200 only after this commits, so a crash after the answer loses nothing.
+
+use super::traces::{bind_trace, time_ordered_id};
+use super::{now_millis, Store, StoreResult};
+use crate::call::Recipients;
+use crate::trace::TraceEvent;
+use crate::{BotId, Endpoint, EventId, TokenId};
+use serde_json::{Map, Value};
+
+/// Idempotency records are kept at least this long.
+pub const IDEMPOTENCY_TTL_MS: i64 = 48 * 3600 * 1000;
+
+/// What an idempotency key says about a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Replay {
+    /// New key: go on.
+    Fresh,
+    /// Same key, same request: answer this again.
+    Same { http_status: u16, body: String },
+    /// Same key, different request.
+    Conflict,
+}
+
+/// A resolved lead that gets a run, with the business id that named it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipient {
+    pub lead_id: String,
+    pub user_id: String,
+}
+
+pub struct NewEvent<'a> {
+    pub id: EventId,
+    pub bot: &'a BotId,
+    pub endpoint: &'a Endpoint,
+    pub token: &'a TokenId,
+    pub trace: TraceEvent,
+    pub params: &'a Map<String, Value>,
+    pub recipients: &'a Recipients,
+    pub leads: &'a [Recipient],
+    pub idempotency: Option<(&'a str, &'a str)>,
+    pub http_status: u16,
+    pub response_body: &'a str,
+}
+
+/// How an accepted event turned into runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Accepted {
+    pub runs: usize,
+    /// Leads skipped because a run from this endpoint is still active.
+    pub skipped_active: usize,
+}
+
+impl Store {
+    pub async fn idempotency_replay(&self, token: &TokenId, key: &str, request_hash: &str) -> StoreResult<Replay> {
+        let row: Option<(String, i64, String)> = sqlx::query_as(
+            "SELECT request_hash, http_status, response_json FROM idempotency_keys WHERE token_id = $1 AND idem_key = $2 AND created_at > $3",
+        )
+        .bind(token.as_str())
+        .bind(key)
+        .bind(now_millis() - IDEMPOTENCY_TTL_MS)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            None => Replay::Fresh,
+            Some((hash, status, body)) if hash == request_hash => Replay::Same { http_status: status as u16, body },
+            Some(_) => Replay::Conflict,
+        })
+    }
+
+    /// Resolves recipients to leads: `(leads, unresolved ids)`.
+    pub async fn resolve_recipients(&self, bot: &BotId, recipients: &Recipients) -> StoreResult<(Vec<Recipient>, Vec<String>)> {
+        let mut leads = Vec::new();
+        let mut unresolved = Vec::new();
+        match recipients {
+            Recipients::Users(users) => {
+                for user in users {
+                    let found = self.leads_of_user(bot, user).await?;
+                    if found.is_empty() {
+                        unresolved.push(user.clone());
+                    }
+                    leads.extend(found.into_iter().map(|lead_id| Recipient { lead_id, user_id: user.clone() }));
+                }
+            }
+            Recipients::Leads(ids) => {
+                for lead in ids {
+                    if self.lead_exists(bot, lead).await? {
+                        leads.push(Recipient { lead_id: lead.clone(), user_id: String::new() });
+                    } else {
+                        unresolved.push(lead.clone());
+                    }
+                }
+            }
+            Recipients::None => {}
+        }
+        leads.dedup_by(|a, b| a.lead_id == b.lead_id);
+        Ok((leads, unresolved))
+    }
+
+    /// Stores the event, its runs, the idempotency record and the trace in
+    /// one transaction. Returns `Err(Taken)` when a concurrent request with
+    /// the same idempotency key won the race (the caller replays it).
+    pub async fn accept_event(&self, event: NewEvent<'_>) -> StoreResult<Accepted> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO events (id, bot_id, endpoint_id, alias, trace_id, token_id, source_system, params_json, recipients_json, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'accepted', $10)",
+        )
+        .bind(event.id.as_str())
+        .bind(event.bot.as_str())
+        .bind(event.endpoint.id.as_str())
+        .bind(event.endpoint.alias.as_str())
+        .bind(&event.trace.trace_id)
+        .bind(event.token.as_str())
+        .bind(&event.trace.source_system)
+        .bind(super::endpoints::json_text(event.params))
+        .bind(super::endpoints::json_text(event.recipients))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+
+        let mut accepted = Accepted::default();
+        if !event.endpoint.scenario.is_empty() {
+            for recipient in event.leads {
+                if !event.endpoint.allow_overlap {
+                    let active: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM runs WHERE bot_id = $1 AND lead_id = $2 AND endpoint_id = $3 \
+                         AND status IN ('pending', 'running', 'waiting')",
+                    )
+                    .bind(event.bot.as_str())
+                    .bind(&recipient.lead_id)
+                    .bind(event.endpoint.id.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if active > 0 {
+                        accepted.skipped_active += 1;
+                        continue;
+                    }
+                }
+                sqlx::query(
+                    "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)",
+                )
+                .bind(format!("run_{}", time_ordered_id(now)))
+                .bind(event.id.as_str())
+                .bind(event.bot.as_str())
+                .bind(event.endpoint.id.as_str())
+                .bind(&event.endpoint.scenario)
+                .bind(&recipient.lead_id)
+                .bind(&recipient.user_id)
+                .bind(&event.trace.trace_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                accepted.runs += 1;
+            }
+        }
+
+        if let Some((key, hash)) = event.idempotency {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (token_id, idem_key, request_hash, http_status, response_json, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(event.token.as_str())
+            .bind(key)
+            .bind(hash)
+            .bind(i64::from(event.http_status))
+            .bind(event.response_body)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_unique_violation() => super::StoreError::Taken("idempotency_key"),
+                _ => super::StoreError::Database(e),
+            })?;
+        }
+        let mut trace = event.trace;
+        trace.at = now;
+        bind_trace(&trace, time_ordered_id(now)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(accepted)
+    }
+
+    /// Events with their run counts, for tests and the studio.
+    pub async fn count_events(&self, bot: &BotId) -> StoreResult<(i64, i64)> {
+        let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE bot_id = $1").bind(bot.as_str()).fetch_one(&self.pool).await?;
+        let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE bot_id = $1").bind(bot.as_str()).fetch_one(&self.pool).await?;
+        Ok((events, runs))
+    }
+
+    /// Forgets idempotency records older than the retention.
+    pub async fn purge_idempotency_keys(&self) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
+            .bind(now_millis() - IDEMPOTENCY_TTL_MS)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,60 @@
+//! Identity links (`userId` ↔ `leadId` ↔ `chatId` per channel): what the
+//! integration API needs to turn business ids into leads.
+
+use super::{now_millis, Store, StoreResult};
+use crate::BotId;
+
+/// One identity link as the methodology's table shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IdentityLink {
+    pub user_id: String,
+    pub lead_id: String,
+    pub channel: String,
+    pub chat_id: String,
+    pub is_active: bool,
+    pub source: String,
+    pub connected_at: crate::Millis,
+}
+
+impl Store {
+    /// Adds an active link for a lead's channel address.
+    pub async fn link_identity(&self, bot: &BotId, link: &IdentityLink) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO identity_links (id, bot_id, user_id, lead_id, channel, chat_id, is_active, source, connected_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(format!("idl_{}", crate::id::random_suffix()))
+        .bind(bot.as_str())
+        .bind(&link.user_id)
+        .bind(&link.lead_id)
+        .bind(&link.channel)
+        .bind(&link.chat_id)
+        .bind(link.is_active as i64)
+        .bind(&link.source)
+        .bind(if link.connected_at == 0 { now_millis() } else { link.connected_at })
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The distinct leads with an active link for `user_id` on `bot`.
+    pub async fn leads_of_user(&self, bot: &BotId, user_id: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT lead_id FROM identity_links WHERE bot_id = $1 AND user_id = $2 AND is_active = 1 ORDER BY lead_id",
+        )
+        .bind(bot.as_str())
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Whether `lead_id` has any active link on `bot`.
+    pub async fn lead_exists(&self, bot: &BotId, lead_id: &str) -> StoreResult<bool> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 1")
+            .bind(bot.as_str())
+            .bind(lead_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count > 0)
+    }
+}

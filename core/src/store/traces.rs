@@ -1,0 +1,117 @@
+//! The trace log: append events, list them with filters.
+
+use super::{flag, now_millis, Store, StoreResult};
+use crate::trace::{TraceEvent, TraceFilter};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// A time-ordered id: 13 hex digits of milliseconds, then random.
+pub(crate) fn time_ordered_id(now: crate::Millis) -> String {
+    format!("{:013x}{}", now.max(0), crate::id::random_suffix())
+}
+
+fn trace_event(row: &AnyRow) -> Result<TraceEvent, sqlx::Error> {
+    Ok(TraceEvent {
+        id: row.try_get("id")?,
+        trace_id: row.try_get("trace_id")?,
+        source_system: row.try_get("source_system")?,
+        bot_id: row.try_get("bot_id")?,
+        endpoint: row.try_get("endpoint")?,
+        user_id: row.try_get("user_id")?,
+        lead_id: row.try_get("lead_id")?,
+        step: row.try_get("step")?,
+        status: row.try_get("status")?,
+        http_status: row.try_get("http_status")?,
+        latency_ms: row.try_get("latency_ms")?,
+        dry_run: flag(row, "dry_run")?,
+        detail: row.try_get("detail")?,
+        at: row.try_get("at")?,
+    })
+}
+
+pub(crate) const INSERT: &str = "INSERT INTO trace_events (id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, \
+     step, status, http_status, latency_ms, dry_run, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+/// Binds a trace event to [`INSERT`] (the id and time are made here).
+pub(crate) fn bind_trace<'q>(
+    event: &'q TraceEvent,
+    id: String,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(INSERT)
+        .bind(id)
+        .bind(&event.trace_id)
+        .bind(&event.source_system)
+        .bind(&event.bot_id)
+        .bind(&event.endpoint)
+        .bind(&event.user_id)
+        .bind(&event.lead_id)
+        .bind(&event.step)
+        .bind(&event.status)
+        .bind(event.http_status)
+        .bind(event.latency_ms)
+        .bind(event.dry_run as i64)
+        .bind(&event.detail)
+        .bind(event.at)
+}
+
+impl Store {
+    /// Appends one trace event; `id` and (if 0) `at` are filled in.
+    pub async fn record_trace(&self, event: &TraceEvent) -> StoreResult<()> {
+        let mut event = event.clone();
+        if event.at == 0 {
+            event.at = now_millis();
+        }
+        bind_trace(&event, time_ordered_id(event.at)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Newest first, filtered; at most `limit` (default 100, max 1000).
+    pub async fn list_traces(&self, filter: &TraceFilter) -> StoreResult<Vec<TraceEvent>> {
+        let mut sql = String::from("SELECT * FROM trace_events WHERE 1 = 1");
+        let mut args: Vec<String> = Vec::new();
+        let mut push = |sql: &mut String, clause: &str, value: String| {
+            args.push(value);
+            sql.push_str(&clause.replace('?', &format!("${}", args.len())));
+        };
+        if !filter.trace_id.is_empty() {
+            push(&mut sql, " AND trace_id = ?", filter.trace_id.clone());
+        }
+        if !filter.bot_id.is_empty() {
+            push(&mut sql, " AND bot_id = ?", filter.bot_id.clone());
+        }
+        if !filter.endpoint.is_empty() {
+            push(&mut sql, " AND endpoint = ?", filter.endpoint.clone());
+        }
+        if !filter.user.is_empty() {
+            push(&mut sql, " AND (user_id = ? ", filter.user.clone());
+            push(&mut sql, "OR lead_id = ?)", filter.user.clone());
+        }
+        if !filter.status.is_empty() {
+            push(&mut sql, " AND status = ?", filter.status.clone());
+        }
+        if let Some(before) = &filter.before_id {
+            push(&mut sql, " AND id < ?", before.clone());
+        }
+        // Times are numbers: bound separately below, after the text args.
+        let mut numbers = Vec::new();
+        if let Some(since) = filter.since {
+            numbers.push(since);
+            sql.push_str(&format!(" AND at >= ${}", args.len() + numbers.len()));
+        }
+        if let Some(until) = filter.until {
+            numbers.push(until);
+            sql.push_str(&format!(" AND at < ${}", args.len() + numbers.len()));
+        }
+        let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
+        let mut query = sqlx::query(&sql);
+        for arg in &args {
+            query = query.bind(arg);
+        }
+        for number in numbers {
+            query = query.bind(number);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(trace_event).collect::<Result<_, _>>()?)
+    }
+}
