@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use comops_core::auth::{generate_password, hash_password};
 use comops_core::store::{NewUser, Store, StoreError};
 use comops_core::user::PASSWORD_MIN;
+use comops_core::token::{TokenAction, TokenDraft};
 use comops_core::{Email, Locale, Role};
 
 #[derive(Parser, Debug)]
@@ -56,10 +57,26 @@ pub enum UserCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
-    /// Issue a scoped API token (arrives with the integration layer).
+    /// Issue a scoped API token; prints its secret once.
     Issue {
+        /// Who uses it (shown as source_system in traces), e.g. "REHAU portal".
         #[arg(long)]
         name: String,
+        /// Bot ids, comma-separated; empty = every bot.
+        #[arg(long, default_value = "")]
+        bots: String,
+        /// Aliases or `prefix/*`, comma-separated; empty = every non-isolated alias.
+        #[arg(long, default_value = "")]
+        aliases: String,
+        /// Comma-separated: call, dry_run, admin_read, admin_write.
+        #[arg(long, default_value = "call")]
+        actions: String,
+        /// Days until it expires; 0 = never.
+        #[arg(long, default_value_t = 0)]
+        expires_in_days: u32,
+        /// Requests per minute; 0 = no limit.
+        #[arg(long, default_value_t = 0)]
+        rate_per_minute: u32,
     },
 }
 
@@ -98,9 +115,25 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             store.close().await;
             Ok(())
         }
-        Command::Token { command: TokenCommand::Issue { name } } => Err(format!(
-            "cannot issue token {name:?}: scoped API tokens are part of the integration layer, which this build does not have yet"
-        )),
+        Command::Token { command: TokenCommand::Issue { name, bots, aliases, actions, expires_in_days, rate_per_minute } } => {
+            let mut parsed = Vec::new();
+            for raw in actions.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+                parsed.push(TokenAction::parse(raw).ok_or_else(|| {
+                    format!("unknown action {raw:?}; use call, dry_run, admin_read, admin_write")
+                })?);
+            }
+            let draft = TokenDraft { name, bots, aliases, actions: parsed, expires_in_days, rate_per_minute };
+            let valid = draft.validate().map_err(|errors| {
+                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            })?;
+            let store = open_store(&config).await?;
+            let (token, secret) = store.issue_token(&valid, "cli").await.map_err(|e| e.to_string())?;
+            store.audit("cli", "token.issue", token.id.as_str(), &token.name).await.map_err(|e| e.to_string())?;
+            println!("issued {} ({})", token.id, token.name);
+            println!("secret (shown once): {secret}");
+            store.close().await;
+            Ok(())
+        }
     }
 }
 

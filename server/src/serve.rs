@@ -28,6 +28,7 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
     let state = AppState {
         leptos_options,
         backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies },
+        rate_limiter: Default::default(),
     };
     let router = http::router(state);
     // Tests and scripts read this line to find the port.

@@ -1,8 +1,356 @@
-//! `POST /bots/{botId}/call/{alias}`. (Being written.)
+//! `POST /bots/{botId}/call/{alias}`: a business system reports an event.
+//!
+//! The order of checks is the contract of SPEC §3: the token (401), the bot
+//! and endpoint (404), the token's scope (403), the per-token rate (429),
+//! the body (415/413/400/422 against the endpoint's schema), the
+//! `Idempotency-Key` (replay or 409). A live call answers 200 only after
+//! `Store::accept_event` has committed the event, its runs, the
+//! idempotency record and the trace; a dry run resolves recipients and
+//! answers with a preview, storing only a trace marked dry. Every call,
+//! accepted or refused, leaves a trace event.
 
-use super::AppState;
+use super::{bearer_token, ApiError, AppState};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use axum::Router;
+use comops_core::call::{CallRequest, Recipients};
+use comops_core::store::events::{NewEvent, Recipient, Replay};
+use comops_core::store::{now_millis, StoreError};
+use comops_core::token::{CallMode, Denial};
+use comops_core::{Alias, ApiToken, BotId, Endpoint, EventId, TraceEvent, TraceId};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/bots/{bot_id}/call/{*alias}", post(call))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CallQuery {
+    dry_run: Option<String>,
+}
+
+/// What the trace of this call records, filled in as checks pass.
+struct CallTrace {
+    trace_id: TraceId,
+    source_system: String,
+    bot_id: String,
+    endpoint: String,
+    user_id: String,
+    lead_id: String,
+    dry_run: bool,
+    started: Instant,
+}
+
+impl CallTrace {
+    fn event(&self, status: &str, http_status: u16, detail: String) -> TraceEvent {
+        TraceEvent {
+            id: String::new(),
+            trace_id: self.trace_id.to_string(),
+            source_system: self.source_system.clone(),
+            bot_id: self.bot_id.clone(),
+            endpoint: self.endpoint.clone(),
+            user_id: self.user_id.clone(),
+            lead_id: self.lead_id.clone(),
+            step: "api.call".into(),
+            status: status.into(),
+            http_status: i64::from(http_status),
+            latency_ms: self.started.elapsed().as_millis() as i64,
+            dry_run: self.dry_run,
+            detail,
+            at: 0,
+        }
+    }
+}
+
+async fn call(
+    State(state): State<AppState>,
+    Path((bot_id, alias)): Path<(String, String)>,
+    Query(query): Query<CallQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let trace_id = header_text(&headers, "traceparent")
+        .and_then(|tp| TraceId::from_traceparent(&tp))
+        .unwrap_or_else(TraceId::generate);
+    let dry_requested = is_true(header_text(&headers, "x-dry-run").as_deref()) || is_true(query.dry_run.as_deref());
+    let mut trace = CallTrace {
+        trace_id: trace_id.clone(),
+        source_system: header_text(&headers, "x-source-system").unwrap_or_default(),
+        bot_id: bot_id.clone(),
+        endpoint: alias.clone(),
+        user_id: String::new(),
+        lead_id: String::new(),
+        dry_run: dry_requested,
+        started,
+    };
+    let outcome = handle(&state, &bot_id, &alias, dry_requested, &headers, body, &mut trace).await;
+    let mut response = match outcome {
+        Ok(response) => response,
+        Err(error) => {
+            let status = error.status();
+            let detail = error.body()["message"].as_str().unwrap_or_default().to_string();
+            let event = trace.event(if status.is_server_error() { "fail" } else { "rejected" }, status.as_u16(), detail);
+            if let Err(err) = state.backend.store.record_trace(&event).await {
+                tracing::error!(error = %err, "cannot record the trace of a refused call");
+            }
+            error.into_response()
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(trace_id.as_str()) {
+        response.headers_mut().insert("x-trace-id", value);
+    }
+    response
+}
+
+async fn handle(
+    state: &AppState,
+    bot_id: &str,
+    alias: &str,
+    dry_requested: bool,
+    headers: &HeaderMap,
+    body: Body,
+    trace: &mut CallTrace,
+) -> Result<Response, ApiError> {
+    let store = &state.backend.store;
+    let token = bearer_token(headers, store).await?;
+    if trace.source_system.is_empty() {
+        trace.source_system = token.name.clone();
+    }
+    let now = now_millis();
+    let (bot, endpoint) = find_endpoint(state, bot_id, alias).await?;
+    let mode = token
+        .check_call(&bot, &endpoint.alias, endpoint.isolated, dry_requested, now)
+        .map_err(denial_error)?;
+    trace.dry_run = mode == CallMode::Dry;
+    if let Err(wait) = state.rate_limiter.check(&token.id, token.rate_per_minute, Instant::now()) {
+        return Err(ApiError::TooManyRequests { retry_after_secs: wait.as_secs().max(1) });
+    }
+    touch_later(state, &token);
+
+    let bytes = read_json_body(headers, body).await?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
+    let request = CallRequest::parse(value).map_err(|bad| ApiError::Unprocessable { message: bad.0, errors: vec![] })?;
+    let problems = endpoint.schema.check(&request.params);
+    if !problems.is_empty() {
+        return Err(ApiError::Unprocessable { message: "Request does not match the endpoint schema".into(), errors: problems });
+    }
+    trace.user_id = summarize(match &request.recipients {
+        Recipients::Users(ids) => ids,
+        _ => &[],
+    });
+
+    let idempotency = idempotency_key(headers)?;
+    let request_hash = request_hash(&bot, &endpoint.alias, mode, &bytes);
+    if let Some(key) = &idempotency {
+        match store.idempotency_replay(&token.id, key, &request_hash).await? {
+            Replay::Fresh => {}
+            Replay::Same { http_status, body } => return Ok(replayed(http_status, body)),
+            Replay::Conflict => {
+                return Err(ApiError::Conflict("Idempotency-Key was already used with a different request".into()))
+            }
+        }
+    }
+
+    let (leads, unresolved) = store.resolve_recipients(&bot, &request.recipients).await?;
+    trace.lead_id = summarize(&leads.iter().map(|r| r.lead_id.clone()).collect::<Vec<_>>());
+    match mode {
+        CallMode::Dry => dry_run(state, &endpoint, &leads, &unresolved, trace).await,
+        CallMode::Live => {
+            live(state, &bot, &endpoint, &token, request, &leads, &unresolved, idempotency.as_deref(), &request_hash, trace).await
+        }
+    }
+}
+
+/// The bot and its enabled endpoint, or 404.
+async fn find_endpoint(state: &AppState, bot_id: &str, alias: &str) -> Result<(BotId, Endpoint), ApiError> {
+    let store = &state.backend.store;
+    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
+    match store.bot(&bot).await {
+        Ok(found) if found.enabled => {}
+        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::NotFound("Bot not found")),
+        Err(other) => return Err(other.into()),
+    }
+    let alias = Alias::parse(alias).map_err(|_| ApiError::NotFound("Endpoint not found"))?;
+    match store.endpoint_by_alias(&bot, &alias).await? {
+        Some(endpoint) if endpoint.enabled => Ok((bot, endpoint)),
+        _ => Err(ApiError::NotFound("Endpoint not found")),
+    }
+}
+
+fn denial_error(denial: Denial) -> ApiError {
+    if denial.is_authentication() {
+        ApiError::Unauthorized(denial.message())
+    } else {
+        ApiError::Forbidden(denial.message())
+    }
+}
+
+/// Records the token's use without delaying the answer.
+fn touch_later(state: &AppState, token: &ApiToken) {
+    let store = state.backend.store.clone();
+    let id = token.id.clone();
+    tokio::spawn(async move {
+        if let Err(err) = store.touch_token(&id, now_millis()).await {
+            tracing::warn!(error = %err, "cannot record token use");
+        }
+    });
+}
+
+/// The body, if it is JSON and within [`BODY_LIMIT`].
+async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let content_type = header_text(headers, header::CONTENT_TYPE.as_str()).unwrap_or_default();
+    let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let too_large = ApiError::PayloadTooLarge { limit_bytes: BODY_LIMIT };
+    if header_text(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > BODY_LIMIT) {
+        return Err(too_large);
+    }
+    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| too_large)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(key) = header_text(headers, "idempotency-key") else { return Ok(None) };
+    let key = key.trim();
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::BadRequest("Idempotency-Key must be 1-255 visible ASCII characters".into()));
+    }
+    Ok(Some(key.to_string()))
+}
+
+/// Identifies "the same request" for idempotency: bot, alias, mode, body.
+fn request_hash(bot: &BotId, alias: &Alias, mode: CallMode, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(bot.as_str());
+    hasher.update(b"\n");
+    hasher.update(alias.as_str());
+    hasher.update(if mode == CallMode::Dry { "\ndry\n" } else { "\nlive\n" });
+    hasher.update(body);
+    hex::encode(hasher.finalize())
+}
+
+fn replayed(http_status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(http_status).unwrap_or(StatusCode::OK);
+    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}
+
+fn recipients_json(leads: &[Recipient], unresolved: &[String]) -> serde_json::Value {
+    json!({
+        "resolved": leads.len(),
+        "leads": leads.iter().take(100).map(|r| r.lead_id.clone()).collect::<Vec<_>>(),
+        "unresolved": unresolved.iter().take(100).collect::<Vec<_>>(),
+    })
+}
+
+async fn dry_run(
+    state: &AppState,
+    endpoint: &Endpoint,
+    leads: &[Recipient],
+    unresolved: &[String],
+    trace: &CallTrace,
+) -> Result<Response, ApiError> {
+    let body = json!({
+        "success": true,
+        "message": "Dry run: validated, nothing sent",
+        "dry_run": true,
+        "trace_id": trace.trace_id.as_str(),
+        "recipients": recipients_json(leads, unresolved),
+        "preview": {
+            "scenario": endpoint.scenario,
+            // The scenario engine renders messages here once it exists.
+            "messages": [],
+        },
+    });
+    let detail = format!("dry run; {} lead(s) resolved, {} unresolved", leads.len(), unresolved.len());
+    state.backend.store.record_trace(&trace.event("success", 200, detail)).await?;
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn live(
+    state: &AppState,
+    bot: &BotId,
+    endpoint: &Endpoint,
+    token: &ApiToken,
+    request: CallRequest,
+    leads: &[Recipient],
+    unresolved: &[String],
+    idempotency: Option<&str>,
+    request_hash: &str,
+    trace: &CallTrace,
+) -> Result<Response, ApiError> {
+    let store = &state.backend.store;
+    let event_id = EventId::generate();
+    let body = json!({
+        "success": true,
+        "message": "Communication sent",
+        "trace_id": trace.trace_id.as_str(),
+        "event_id": event_id.as_str(),
+        "dry_run": false,
+        "recipients": recipients_json(leads, unresolved),
+    })
+    .to_string();
+    let detail = if endpoint.scenario.is_empty() {
+        "accepted; no scenario bound to this endpoint".to_string()
+    } else {
+        format!("accepted; scenario {}; {} lead(s), {} unresolved", endpoint.scenario, leads.len(), unresolved.len())
+    };
+    let accepted = store
+        .accept_event(NewEvent {
+            id: event_id,
+            bot,
+            endpoint,
+            token: &token.id,
+            trace: trace.event("success", 200, detail),
+            params: &request.params,
+            recipients: &request.recipients,
+            leads,
+            idempotency: idempotency.map(|key| (key, request_hash)),
+            http_status: 200,
+            response_body: &body,
+        })
+        .await;
+    match accepted {
+        Ok(_) => Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        // A concurrent request with the same key committed first: answer as it did.
+        Err(StoreError::Taken("idempotency_key")) => match idempotency {
+            Some(key) => match store.idempotency_replay(&token.id, key, request_hash).await? {
+                Replay::Same { http_status, body } => Ok(replayed(http_status, body)),
+                _ => Err(ApiError::Conflict("Idempotency-Key was already used with a different request".into())),
+            },
+            None => Err(ApiError::Internal("idempotency conflict without a key".into())),
+        },
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+fn is_true(value: Option<&str>) -> bool {
+    matches!(value.map(|v| v.trim().to_ascii_lowercase()).as_deref(), Some("true" | "1" | "yes"))
+}
+
+/// A short text for the trace: one id, or the first ids and a count.
+fn summarize(ids: &[String]) -> String {
+    match ids {
+        [] => String::new(),
+        [one] => one.clone(),
+        many => format!("{} (+{} more)", many[..3.min(many.len())].join(","), many.len().saturating_sub(3)),
+    }
 }

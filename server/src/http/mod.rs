@@ -7,6 +7,7 @@ mod call;
 mod csrf;
 mod docs;
 mod error;
+mod rate_limit;
 mod session;
 
 pub use api_auth::bearer_token;
@@ -27,6 +28,7 @@ use tower_http::services::ServeDir;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub backend: Backend,
+    pub rate_limiter: std::sync::Arc<rate_limit::RateLimiter>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -80,6 +80,21 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Kills the process with SIGKILL (no graceful shutdown) and waits.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Opens the server's database directly (tests arrange data here).
+    pub async fn store(&self) -> comops_core::store::Store {
+        let store = comops_core::store::Store::connect(&self.database_url).await.expect("open test database");
+        store.migrate().await.expect("migrate");
+        store
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

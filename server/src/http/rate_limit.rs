@@ -1,0 +1,63 @@
+//! Per-token request rate limits of the integration API: a token bucket per
+//! token holding `rate_per_minute` requests, refilled continuously. Kept in
+//! process memory: each `comops` process enforces the limit on what it
+//! serves (a limit shared across processes arrives with the dispatch
+//! engine's shared counters).
+
+use comops_core::TokenId;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<TokenId, Bucket>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl RateLimiter {
+    /// Takes one request from `token`'s bucket, or says how long to wait.
+    /// `per_minute == 0` means unlimited.
+    pub fn check(&self, token: &TokenId, per_minute: u32, now: Instant) -> Result<(), Duration> {
+        if per_minute == 0 {
+            return Ok(());
+        }
+        let capacity = f64::from(per_minute);
+        let per_sec = capacity / 60.0;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let bucket = buckets.entry(token.clone()).or_insert(Bucket { tokens: capacity, at: now });
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * per_sec).min(capacity);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_sec))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allows_the_budget_then_asks_to_wait() {
+        let limiter = RateLimiter::default();
+        let token = TokenId::parse("tok_crm").unwrap();
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.check(&token, 3, start).is_ok());
+        }
+        let wait = limiter.check(&token, 3, start).unwrap_err();
+        assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(limiter.check(&token, 3, start + Duration::from_secs(20)).is_ok());
+        assert!(limiter.check(&token, 0, start).is_ok());
+    }
+}

@@ -1,0 +1,391 @@
+//! `POST /bots/{botId}/call/{alias}` against the real `comops` process:
+//! the methodology's examples, every error of SPEC §3, idempotency, dry
+//! runs, traceparent, and durability across `kill -9`.
+
+mod support;
+
+use comops_core::endpoint::EndpointDraft;
+use comops_core::store::identities::IdentityLink;
+use comops_core::store::Store;
+use comops_core::token::{TokenAction, TokenDraft};
+use comops_core::{BotId, TraceId};
+use serde_json::{json, Value};
+use support::TestServer;
+
+const SHOP: &str = "bot_shop";
+
+/// A server with the demo bots, the e-commerce and Fmlst endpoints, linked
+/// leads, and a CRM token for the shop bot.
+struct World {
+    server: TestServer,
+    store: Store,
+    token: String,
+    http: reqwest::Client,
+}
+
+async fn world() -> World {
+    let dir = support::scratch_dir();
+    let url = format!("sqlite://{}/comops.db", dir.display());
+    let server = TestServer::start(url, dir, &["--demo"]);
+    let store = server.store().await;
+    let shop = BotId::parse(SHOP).unwrap();
+    let thank_you: EndpointDraft = serde_json::from_value(json!({
+        "alias": "order/thank-you", "description": "Благодарность за заказ", "owner": "ecommerce-team",
+        "scenario": "order_thank_you", "enabled": true,
+        "schema": {"fields": [
+            {"name": "order_id", "type": "integer", "required": true},
+            {"name": "amount", "type": "number"},
+            {"name": "status", "type": "string", "enum": ["paid", "pending"]}
+        ]}
+    }))
+    .unwrap();
+    store.create_endpoint(&shop, &thank_you.validate().unwrap()).await.unwrap();
+    for (alias, scenario, isolated, enabled) in
+        [("order/status", "order_status", false, true), ("payments/refund", "refund", true, true), ("order/old", "", false, false)]
+    {
+        let draft = EndpointDraft { alias: alias.into(), scenario: scenario.into(), isolated, enabled, ..Default::default() };
+        store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();
+    }
+    let fmlst = BotId::parse("bot_fmlst").unwrap();
+    let comment = EndpointDraft { alias: "comment/new".into(), scenario: "comment_notice".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&fmlst, &comment.validate().unwrap()).await.unwrap();
+    for (bot, user, lead, chat) in [
+        (&shop, "54321", "TG-9072612", "540278913"),
+        (&shop, "125", "TG-125", "125125"),
+        (&fmlst, "1", "TG-1", "1001"),
+        (&fmlst, "2", "TG-2", "1002"),
+        (&fmlst, "3", "TG-3", "1003"),
+    ] {
+        let link = IdentityLink {
+            user_id: user.into(),
+            lead_id: lead.into(),
+            channel: "telegram".into(),
+            chat_id: chat.into(),
+            is_active: true,
+            source: "test".into(),
+            connected_at: 0,
+        };
+        store.link_identity(bot, &link).await.unwrap();
+    }
+    let token = issue(&store, "CRM", "bot_shop bot_fmlst", "", &[TokenAction::Call]).await;
+    World { server, store, token, http: reqwest::Client::new() }
+}
+
+async fn issue(store: &Store, name: &str, bots: &str, aliases: &str, actions: &[TokenAction]) -> String {
+    let draft = TokenDraft { name: name.into(), bots: bots.into(), aliases: aliases.into(), actions: actions.to_vec(), ..Default::default() };
+    store.issue_token(&draft.validate().unwrap(), "test").await.unwrap().1
+}
+
+impl World {
+    fn post(&self, bot: &str, alias: &str) -> reqwest::RequestBuilder {
+        self.post_as(bot, alias, &self.token)
+    }
+
+    fn post_as(&self, bot: &str, alias: &str, token: &str) -> reqwest::RequestBuilder {
+        self.http.post(self.server.url(&format!("/bots/{bot}/call/{alias}"))).bearer_auth(token)
+    }
+
+    async fn events_and_runs(&self, bot: &str) -> (i64, i64) {
+        self.store.count_events(&BotId::parse(bot).unwrap()).await.unwrap()
+    }
+}
+
+/// Status and JSON body; asserts every error body has the contract shape.
+async fn answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("JSON body");
+    if status >= 400 {
+        assert_eq!(body["success"], false, "{body}");
+        assert!(body["message"].is_string(), "{body}");
+        let text = body.to_string().to_lowercase();
+        for leak in ["select ", "insert ", "sqlite", "panicked", "stack backtrace", "sqlx"] {
+            assert!(!text.contains(leak), "error leaks internals: {body}");
+        }
+    }
+    (status, body)
+}
+
+#[tokio::test]
+async fn crm_reports_a_paid_order_and_the_event_is_stored_with_its_run() {
+    let w = world().await;
+    let response = w
+        .post(SHOP, "order/thank-you")
+        .header("X-Source-System", "CRM")
+        .json(&json!({"order_id": 9821, "user_id": "54321", "amount": 3500, "status": "paid"}))
+        .send()
+        .await
+        .unwrap();
+    let trace_header = response.headers()["x-trace-id"].to_str().unwrap().to_string();
+    let (status, body) = answer(response).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["success"], true);
+    assert_eq!(body["message"], "Communication sent");
+    assert!(TraceId::parse(body["trace_id"].as_str().unwrap()).is_some());
+    assert_eq!(body["trace_id"], trace_header.as_str());
+    assert_eq!(body["recipients"]["leads"], json!(["TG-9072612"]));
+    assert_eq!(w.events_and_runs(SHOP).await, (1, 1));
+
+    let traces = w
+        .store
+        .list_traces(&comops_core::trace::TraceFilter { trace_id: trace_header.clone(), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(traces.len(), 1);
+    let t = &traces[0];
+    assert_eq!((t.source_system.as_str(), t.endpoint.as_str(), t.status.as_str()), ("CRM", "order/thank-you", "success"));
+    assert_eq!((t.user_id.as_str(), t.lead_id.as_str(), t.http_status), ("54321", "TG-9072612", 200));
+}
+
+#[tokio::test]
+async fn script_request_params_and_numeric_user_ids_are_accepted() {
+    let w = world().await;
+    let (status, body) = answer(
+        w.post(SHOP, "order/status").json(&json!({"script_request_params": {"orderId": 9821, "userId": 125}})).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["recipients"]["leads"], json!(["TG-125"]));
+    // Without X-Source-System the token's name is the source.
+    let traces = w.store.list_traces(&Default::default()).await.unwrap();
+    assert_eq!(traces[0].source_system, "CRM");
+}
+
+#[tokio::test]
+async fn a_new_comment_fans_out_to_every_family_member() {
+    let w = world().await;
+    let (status, body) =
+        answer(w.post("bot_fmlst", "comment/new").json(&json!({"postId": 7, "authorId": 1, "userIds": [2, 3, 4]})).send().await.unwrap())
+            .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["recipients"]["resolved"], 2);
+    assert_eq!(body["recipients"]["unresolved"], json!(["4"]));
+    assert_eq!(w.events_and_runs("bot_fmlst").await, (1, 2));
+}
+
+#[tokio::test]
+async fn a_second_event_waits_for_the_active_run_of_the_same_endpoint() {
+    let w = world().await;
+    for _ in 0..2 {
+        let (status, _) = answer(w.post(SHOP, "order/status").json(&json!({"userId": "125"})).send().await.unwrap()).await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(w.events_and_runs(SHOP).await, (2, 1), "one run per lead and endpoint at a time");
+}
+
+#[tokio::test]
+async fn credentials_are_checked_first() {
+    let w = world().await;
+    let url = w.server.url("/bots/bot_shop/call/order/status");
+    let (status, body) = answer(w.http.post(&url).json(&json!({})).send().await.unwrap()).await;
+    assert_eq!((status, body["message"].as_str().unwrap()), (401, "Invalid token"));
+    let fake = format!("comops_abcdef_{}", "0".repeat(64));
+    let (status, _) = answer(w.http.post(&url).bearer_auth(fake).json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 401);
+    // Unknown bots are not revealed to the unauthenticated.
+    let (status, _) = answer(w.http.post(w.server.url("/bots/bot_nope/call/x")).json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn revoked_expired_and_foreign_tokens_are_refused() {
+    let w = world().await;
+    let body = json!({"userId": "125"});
+
+    let rehau = issue(&w.store, "REHAU portal", "bot_rehau", "", &[TokenAction::Call]).await;
+    let (status, reply) = answer(w.post_as(SHOP, "order/status", &rehau).json(&body).send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (403, "Token is not valid for this bot"));
+
+    let scoped = issue(&w.store, "Tickets", "", "ticket/*", &[TokenAction::Call]).await;
+    let (status, reply) = answer(w.post_as(SHOP, "order/status", &scoped).json(&body).send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (403, "Token does not cover this endpoint"));
+
+    let reader = issue(&w.store, "BI", "", "", &[TokenAction::AdminRead]).await;
+    let (status, reply) = answer(w.post_as(SHOP, "order/status", &reader).json(&body).send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (403, "Token lacks the 'call' scope"));
+
+    let tokens = w.store.list_tokens().await.unwrap();
+    let crm = tokens.iter().find(|t| t.name == "CRM").unwrap();
+    sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE id = $1").bind(crm.id.as_str()).execute(w.store.pool()).await.unwrap();
+    let (status, reply) = answer(w.post(SHOP, "order/status").json(&body).send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (401, "Token expired"));
+
+    let bi = tokens.iter().find(|t| t.name == "BI").unwrap();
+    w.store.revoke_token(&bi.id).await.unwrap();
+    let (status, reply) = answer(w.post_as(SHOP, "order/status", &reader).json(&body).send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (401, "Token revoked"), "revocation applies at once");
+}
+
+#[tokio::test]
+async fn isolated_endpoints_need_a_token_that_names_them() {
+    let w = world().await;
+    let (status, reply) = answer(w.post(SHOP, "payments/refund").json(&json!({})).send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (403, "Isolated endpoint: the token must name it explicitly"));
+    let payments = issue(&w.store, "Payments", "bot_shop", "payments/refund", &[TokenAction::Call]).await;
+    let (status, _) = answer(w.post_as(SHOP, "payments/refund", &payments).json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn unknown_bots_aliases_and_disabled_endpoints_are_404() {
+    let w = world().await;
+    for (bot, alias, message) in [
+        ("bot_nope", "order/status", "Bot not found"),
+        ("not-a-bot-id", "order/status", "Bot not found"),
+        (SHOP, "order/unknown", "Endpoint not found"),
+        (SHOP, "Order/Status", "Endpoint not found"),
+        (SHOP, "order/old", "Endpoint not found"),
+    ] {
+        let (status, reply) = answer(w.post(bot, alias).json(&json!({})).send().await.unwrap()).await;
+        assert_eq!((status, reply["message"].as_str().unwrap()), (404, message), "{bot}/{alias}");
+    }
+}
+
+#[tokio::test]
+async fn bad_bodies_get_clear_errors_and_store_nothing() {
+    let w = world().await;
+    let (status, reply) = answer(
+        w.post(SHOP, "order/thank-you").header("Content-Type", "application/json").body("{\"order_id\": 98").send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(reply["message"].as_str().unwrap().starts_with("Malformed JSON"), "{reply}");
+
+    let (status, reply) =
+        answer(w.post(SHOP, "order/thank-you").header("Content-Type", "text/plain").body("order_id=1").send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (415, "Content-Type must be application/json"));
+
+    let huge = format!("{{\"order_id\": 1, \"note\": \"{}\"}}", "x".repeat(10 * 1024 * 1024));
+    let (status, reply) =
+        answer(w.post(SHOP, "order/thank-you").header("Content-Type", "application/json").body(huge).send().await.unwrap()).await;
+    assert_eq!(status, 413, "{reply}");
+
+    let (status, reply) = answer(
+        w.post(SHOP, "order/thank-you").json(&json!({"order_id": "9821", "status": "lost", "userId": "54321"})).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (422, "Request does not match the endpoint schema"));
+    assert_eq!(
+        reply["errors"],
+        json!([
+            {"field": "order_id", "message": "must be of type integer"},
+            {"field": "status", "message": "must be one of: paid, pending"}
+        ])
+    );
+
+    let (status, reply) = answer(w.post(SHOP, "order/status").json(&json!(["not", "an", "object"])).send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (422, "Request body must be a JSON object"));
+
+    assert_eq!(w.events_and_runs(SHOP).await, (0, 0));
+    let rejected = w.store.list_traces(&comops_core::trace::TraceFilter { status: "rejected".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(rejected.len(), 5, "every refused call is traced");
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer() {
+    let w = world().await;
+    let send = |body: Value| w.post(SHOP, "order/status").header("Idempotency-Key", "order-9821-shipped").json(&body).send();
+    let first = send(json!({"orderId": 9821, "userId": "125"})).await.unwrap();
+    let (status, first) = answer(first).await;
+    assert_eq!(status, 200);
+    let again = send(json!({"orderId": 9821, "userId": "125"})).await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let (status, again) = answer(again).await;
+    assert_eq!(status, 200);
+    assert_eq!(again, first, "same key and body: the first answer again");
+    let (status, conflict) = answer(send(json!({"orderId": 9822, "userId": "125"})).await.unwrap()).await;
+    assert_eq!(status, 409, "{conflict}");
+    assert_eq!(w.events_and_runs(SHOP).await, (1, 1), "stored once");
+}
+
+#[tokio::test]
+async fn dry_runs_validate_and_resolve_but_store_no_event() {
+    let w = world().await;
+    let body = json!({"order_id": 9821, "user_id": "54321", "status": "paid"});
+    let (status, reply) = answer(w.post(SHOP, "order/thank-you").header("X-Dry-Run", "true").json(&body).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["dry_run"], true);
+    assert_eq!(reply["recipients"]["leads"], json!(["TG-9072612"]));
+    assert_eq!(reply["preview"]["scenario"], "order_thank_you");
+
+    let (status, _) = answer(w.post(SHOP, "order/thank-you?dry_run=true").json(&body).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    let dry_only = issue(&w.store, "Integrator sandbox", "", "", &[TokenAction::DryRun]).await;
+    let (status, reply) = answer(w.post_as(SHOP, "order/thank-you", &dry_only).json(&body).send().await.unwrap()).await;
+    assert_eq!((status, reply["dry_run"].clone()), (200, json!(true)), "a dry-run-only token never sends");
+
+    let (status, _) = answer(w.post(SHOP, "order/thank-you").header("X-Dry-Run", "true").json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 422, "dry runs validate too");
+    assert_eq!(w.events_and_runs(SHOP).await, (0, 0));
+    let traces = w.store.list_traces(&Default::default()).await.unwrap();
+    assert!(traces.iter().all(|t| t.dry_run), "every trace is marked dry");
+}
+
+#[tokio::test]
+async fn a_w3c_traceparent_is_kept_as_the_trace_id() {
+    let w = world().await;
+    let (status, reply) = answer(
+        w.post(SHOP, "order/status")
+            .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            .json(&json!({"userId": "125"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
+#[tokio::test]
+async fn a_token_over_its_rate_gets_429_with_retry_after() {
+    let w = world().await;
+    let draft = TokenDraft { name: "Chatty CRM".into(), actions: vec![TokenAction::Call], rate_per_minute: 2, ..Default::default() };
+    let (_, secret) = w.store.issue_token(&draft.validate().unwrap(), "test").await.unwrap();
+    for _ in 0..2 {
+        let (status, _) = answer(w.post_as(SHOP, "order/status", &secret).json(&json!({})).send().await.unwrap()).await;
+        assert_eq!(status, 200);
+    }
+    let response = w.post_as(SHOP, "order/status", &secret).json(&json!({})).send().await.unwrap();
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    let (status, _) = answer(response).await;
+    assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn an_accepted_event_survives_kill_9_right_after_the_200() {
+    let mut w = world().await;
+    let mut trace_ids = Vec::new();
+    for order in 0..20 {
+        let (status, reply) =
+            answer(w.post(SHOP, "order/thank-you").json(&json!({"order_id": order, "userId": "54321"})).send().await.unwrap()).await;
+        assert_eq!(status, 200);
+        trace_ids.push(reply["trace_id"].as_str().unwrap().to_string());
+    }
+    w.server.kill9();
+    // A fresh connection after the process died sees every acknowledged event.
+    let store = Store::connect(&w.server.database_url).await.unwrap();
+    let (events, runs) = store.count_events(&BotId::parse(SHOP).unwrap()).await.unwrap();
+    assert_eq!((events, runs), (20, 1), "20 events; one active run for the lead");
+    for trace_id in trace_ids {
+        let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE trace_id = $1")
+            .bind(&trace_id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(found, 1, "{trace_id}");
+    }
+}
+
+#[tokio::test]
+async fn cli_issues_tokens_that_work() {
+    let w = world().await;
+    let output = w.server.cli(&["token", "issue", "--name", "REHAU portal", "--bots", "bot_shop", "--actions", "call,dry_run"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let secret = stdout.lines().find_map(|l| l.strip_prefix("secret (shown once): ")).unwrap().to_string();
+    let (status, _) = answer(w.post_as(SHOP, "order/status", &secret).json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    let bad = w.server.cli(&["token", "issue", "--name", "x", "--actions", "send"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown action \"send\""));
+}
