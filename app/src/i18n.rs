@@ -83,6 +83,9 @@ pub enum K {
     ErrNotAllowedForType,
     ErrBadJson,
     ErrUnknown,
+    ErrBadDateTime,
+    ErrOutOfRange,
+    ErrOneOf,
     ErrTooLong,
     ErrTooShort,
     ReadOnlyHint,
@@ -176,6 +179,9 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ErrNotAllowedForType => ("Does not apply to this type.", "Не подходит для этого типа."),
         K::ErrBadJson => ("Not valid JSON (an object is expected).", "Неверный JSON (ожидается объект)."),
         K::ErrUnknown => ("Does not exist.", "Не существует."),
+        K::ErrBadDateTime => ("Use a date-time like 2026-11-26T10:00:00Z, within a year.", "Укажите дату и время вида 2026-11-26T10:00:00Z, не дальше года."),
+        K::ErrOutOfRange => ("Out of the allowed range.", "Вне допустимого диапазона."),
+        K::ErrOneOf => ("Give one of the two, not both.", "Укажите что-то одно."),
         K::ErrTooLong => ("Too long: at most {} characters.", "Слишком длинно: не более {} символов."),
         K::ErrTooShort => ("Too short: at least {} characters.", "Слишком коротко: не менее {} символов."),
         K::ReadOnlyHint => ("Your role can view but not change this.", "Ваша роль позволяет только просмотр."),
@@ -246,6 +252,9 @@ pub fn problem_text(locale: Locale, problem: &Problem) -> String {
         Problem::NotAllowedForType => t(locale, K::ErrNotAllowedForType).into(),
         Problem::BadJson => t(locale, K::ErrBadJson).into(),
         Problem::Unknown => t(locale, K::ErrUnknown).into(),
+        Problem::BadDateTime => t(locale, K::ErrBadDateTime).into(),
+        Problem::OutOfRange => t(locale, K::ErrOutOfRange).into(),
+        Problem::OneOf => t(locale, K::ErrOneOf).into(),
     }
 }
 

@@ -86,6 +86,11 @@ impl StringFormat {
         StringFormat::ALL.into_iter().find(|f| f.as_str() == raw)
     }
 
+    /// Whether `text` has this format.
+    pub fn accepts_text(self, text: &str) -> bool {
+        self.accepts(text)
+    }
+
     fn accepts(self, text: &str) -> bool {
         match self {
             StringFormat::Email => crate::Email::parse(text).is_ok(),

@@ -30,6 +30,12 @@ pub enum Problem {
     BadJson,
     /// A reference to something that does not exist (e.g. a bot).
     Unknown,
+    /// Not an RFC 3339 date-time in the accepted window.
+    BadDateTime,
+    /// A number outside its allowed range.
+    OutOfRange,
+    /// Give exactly one of two alternatives (`run_at` or `run_after_sec`).
+    OneOf,
     TooShort { min: usize },
 }
 
@@ -64,6 +70,9 @@ impl std::fmt::Display for FieldError {
             Problem::NotAllowedForType => "does not apply to this type".into(),
             Problem::BadJson => "is not valid JSON".into(),
             Problem::Unknown => "does not exist".into(),
+            Problem::BadDateTime => "must be an RFC 3339 date-time (2026-11-26T10:00:00Z) within a year".into(),
+            Problem::OutOfRange => "is out of the allowed range".into(),
+            Problem::OneOf => "give either run_at or run_after_sec, not both".into(),
         };
         write!(f, "{} {}", self.field, what)
     }

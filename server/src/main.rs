@@ -11,6 +11,7 @@ mod cli;
 mod config;
 mod http;
 mod serve;
+mod workers;
 
 use clap::Parser;
 

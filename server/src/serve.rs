@@ -30,6 +30,7 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
         backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies },
         rate_limiter: Default::default(),
     };
+    crate::workers::spawn_scheduler(store.clone());
     let router = http::router(state);
     // Tests and scripts read this line to find the port.
     println!("comops listening on http://{addr}");

@@ -55,6 +55,38 @@ pub struct Accepted {
     pub skipped_active: usize,
 }
 
+/// A run to create: for an event (or a scheduled job) and one lead.
+pub(crate) struct NewRun<'a> {
+    /// The event or job that caused the run.
+    pub source_id: &'a str,
+    pub bot: &'a BotId,
+    /// Empty for runs started by a schedule.
+    pub endpoint_id: &'a str,
+    pub scenario: &'a str,
+    pub recipient: &'a Recipient,
+    pub trace_id: &'a str,
+}
+
+/// Inserts a pending run inside the caller's transaction.
+pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>, now: crate::Millis) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)",
+    )
+    .bind(format!("run_{}", time_ordered_id(now)))
+    .bind(run.source_id)
+    .bind(run.bot.as_str())
+    .bind(run.endpoint_id)
+    .bind(run.scenario)
+    .bind(&run.recipient.lead_id)
+    .bind(&run.recipient.user_id)
+    .bind(run.trace_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     pub async fn idempotency_replay(&self, token: &TokenId, key: &str, request_hash: &str) -> StoreResult<Replay> {
         let row: Option<(String, i64, String)> = sqlx::query_as(
@@ -142,20 +174,18 @@ impl Store {
                         continue;
                     }
                 }
-                sqlx::query(
-                    "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)",
+                insert_run(
+                    &mut tx,
+                    &NewRun {
+                        source_id: event.id.as_str(),
+                        bot: event.bot,
+                        endpoint_id: event.endpoint.id.as_str(),
+                        scenario: &event.endpoint.scenario,
+                        recipient,
+                        trace_id: &event.trace.trace_id,
+                    },
+                    now,
                 )
-                .bind(format!("run_{}", time_ordered_id(now)))
-                .bind(event.id.as_str())
-                .bind(event.bot.as_str())
-                .bind(event.endpoint.id.as_str())
-                .bind(&event.endpoint.scenario)
-                .bind(&recipient.lead_id)
-                .bind(&recipient.user_id)
-                .bind(&event.trace.trace_id)
-                .bind(now)
-                .execute(&mut *tx)
                 .await?;
                 accepted.runs += 1;
             }

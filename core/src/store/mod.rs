@@ -11,6 +11,7 @@ mod bots;
 mod endpoints;
 pub mod events;
 pub mod identities;
+mod jobs;
 mod projects;
 pub mod scratch;
 mod sessions;

@@ -2,6 +2,7 @@
 //! and server functions), static assets and health. Later layers (the
 //! integration API, channel webhooks, docs) add their own routers here.
 
+mod admin_api;
 mod api_auth;
 mod call;
 mod csrf;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .merge(call::routes())
+        .merge(admin_api::routes())
         .merge(docs::routes().layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve)))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .merge(studio)

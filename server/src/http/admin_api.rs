@@ -1,0 +1,136 @@
+//! The token-authenticated admin API of a bot, for business systems and CI:
+//! schedule runs, export and import endpoints.
+//!
+//! - `POST /bots/{botId}/jobs/schedule` (`call` or `admin_write`)
+//! - `GET  /bots/{botId}/endpoints` (`admin_read`): the JSON export
+//! - `POST /bots/{botId}/endpoints/import` (`admin_write`): upsert by alias
+
+use super::{bearer_token, ApiError, AppState};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use comops_core::endpoint::{EndpointDraft, EndpointExport};
+use comops_core::job::JobRequest;
+use comops_core::schema::PayloadError;
+use comops_core::store::{now_millis, StoreError};
+use comops_core::token::{Denial, TokenAction};
+use comops_core::{ApiToken, BotId, TraceEvent, TraceId};
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/bots/{bot_id}/jobs/schedule", post(schedule))
+        .route("/bots/{bot_id}/endpoints", get(export_endpoints))
+        .route("/bots/{bot_id}/endpoints/import", post(import_endpoints))
+}
+
+/// The token, if it may use `action` on this existing bot.
+async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &str, actions: &[TokenAction]) -> Result<(ApiToken, BotId), ApiError> {
+    let store = &state.backend.store;
+    let token = bearer_token(headers, store).await?;
+    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
+    match store.bot(&bot).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => return Err(ApiError::NotFound("Bot not found")),
+        Err(other) => return Err(other.into()),
+    }
+    let now = now_millis();
+    let mut last = Denial::Action(actions[0]);
+    for action in actions {
+        match token.check_admin(&bot, *action, now) {
+            Ok(()) => return Ok((token, bot)),
+            Err(denial) if denial.is_authentication() => return Err(ApiError::Unauthorized(denial.message())),
+            Err(denial) => last = denial,
+        }
+    }
+    Err(ApiError::Forbidden(last.message()))
+}
+
+/// JSON bodies for these routes: a clear 400 instead of axum's text.
+fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))
+}
+
+async fn schedule(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (token, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::Call, TokenAction::AdminWrite]).await?;
+    let now = now_millis();
+    let request = JobRequest::parse(&parse_json(&body)?, now).map_err(|errors| ApiError::Unprocessable {
+        message: "Invalid schedule request".into(),
+        errors: errors.iter().map(|e| PayloadError { field: e.field.clone(), message: e.to_string() }).collect(),
+    })?;
+    let trace_id = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceId::from_traceparent)
+        .unwrap_or_else(TraceId::generate);
+    let store = &state.backend.store;
+    let job = store.schedule_job(&bot, &request, trace_id.as_str(), &token.name).await?;
+    store
+        .record_trace(&TraceEvent {
+            id: String::new(),
+            trace_id: trace_id.to_string(),
+            source_system: token.name.clone(),
+            bot_id: bot.to_string(),
+            endpoint: "jobs/schedule".into(),
+            user_id: job.user_id.clone(),
+            lead_id: job.lead_id.clone(),
+            step: "api.schedule".into(),
+            status: "success".into(),
+            http_status: 200,
+            latency_ms: 0,
+            dry_run: false,
+            detail: format!("job {} for scenario {} at {}", job.id, job.scenario, job.run_at),
+            at: 0,
+        })
+        .await?;
+    Ok(Json(json!({ "success": true, "message": "Job scheduled", "trace_id": trace_id.as_str(), "job": job })))
+}
+
+async fn export_endpoints(State(state): State<AppState>, Path(bot_id): Path<String>, headers: HeaderMap) -> Result<Json<EndpointExport>, ApiError> {
+    let (_, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::AdminRead]).await?;
+    let endpoints = state.backend.store.list_endpoints(&bot).await?;
+    Ok(Json(EndpointExport {
+        format: EndpointExport::FORMAT.into(),
+        bot_id: bot,
+        endpoints: endpoints.iter().map(EndpointDraft::from).collect(),
+    }))
+}
+
+async fn import_endpoints(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (token, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::AdminWrite]).await?;
+    let export: EndpointExport = serde_json::from_value(parse_json(&body)?).map_err(|e| ApiError::Unprocessable {
+        message: format!("Not an endpoint export: {e}"),
+        errors: vec![],
+    })?;
+    if export.format != EndpointExport::FORMAT {
+        return Err(ApiError::Unprocessable { message: format!("format must be {}", EndpointExport::FORMAT), errors: vec![] });
+    }
+    let mut valid = Vec::new();
+    let mut errors = Vec::new();
+    for (i, draft) in export.endpoints.iter().enumerate() {
+        match draft.validate() {
+            Ok(endpoint) => valid.push(endpoint),
+            Err(problems) => errors.extend(
+                problems.into_iter().map(|p| PayloadError { field: format!("endpoints[{i}].{}", p.field), message: p.to_string() }),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Unprocessable { message: "Some endpoints are invalid; nothing was imported".into(), errors });
+    }
+    let store = &state.backend.store;
+    let (created, updated) = store.import_endpoints(&bot, &valid).await?;
+    store.audit(&format!("token:{}", token.name), "endpoint.import", bot.as_str(), &format!("created {created}, updated {updated}")).await?;
+    Ok(Json(json!({ "success": true, "message": "Endpoints imported", "created": created, "updated": updated })))
+}

@@ -1,0 +1,176 @@
+//! The token-authenticated admin API: scheduled runs and endpoint
+//! export/import, against the real `comops` process.
+
+mod support;
+
+use comops_core::endpoint::EndpointDraft;
+use comops_core::store::identities::IdentityLink;
+use comops_core::store::Store;
+use comops_core::token::{TokenAction, TokenDraft};
+use comops_core::BotId;
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::TestServer;
+
+async fn setup() -> (TestServer, Store) {
+    let dir = support::scratch_dir();
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo"]);
+    let store = server.store().await;
+    let rehau = BotId::parse("bot_rehau").unwrap();
+    let link = IdentityLink {
+        user_id: "125".into(),
+        lead_id: "TG-9072612".into(),
+        channel: "telegram".into(),
+        chat_id: "540278913".into(),
+        is_active: true,
+        source: "telegram".into(),
+        connected_at: 0,
+    };
+    store.link_identity(&rehau, &link).await.unwrap();
+    (server, store)
+}
+
+async fn token(store: &Store, actions: &[TokenAction]) -> String {
+    let draft = TokenDraft { name: "REHAU portal".into(), bots: "bot_rehau".into(), actions: actions.to_vec(), ..Default::default() };
+    store.issue_token(&draft.validate().unwrap(), "test").await.unwrap().1
+}
+
+async fn post(server: &TestServer, path: &str, token: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new().post(server.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_scheduled_webinar_reminder_becomes_a_run_when_due() {
+    let (server, store) = setup().await;
+    let secret = token(&store, &[TokenAction::Call]).await;
+    let (status, body) = post(
+        &server,
+        "/bots/bot_rehau/jobs/schedule",
+        &secret,
+        json!({"scenario": "webinar_reminder", "userId": 125, "run_after_sec": 0, "params": {"webinar": "Монтаж RAUTHERM"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["message"], "Job scheduled");
+    let rehau = BotId::parse("bot_rehau").unwrap();
+    let mut runs = 0;
+    for _ in 0..50 {
+        runs = store.count_events(&rehau).await.unwrap().1;
+        if runs > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(runs, 1, "the scheduler started one run for the linked lead");
+    let jobs = store.list_jobs(&rehau).await.unwrap();
+    assert_eq!((jobs[0].status.as_str(), jobs[0].runs_made), ("done", 1));
+    let trace = store
+        .list_traces(&comops_core::trace::TraceFilter { trace_id: body["trace_id"].as_str().unwrap().into(), ..Default::default() })
+        .await
+        .unwrap();
+    let steps: Vec<_> = trace.iter().rev().map(|t| t.step.as_str()).collect();
+    assert_eq!(steps, ["api.schedule", "job.run"]);
+}
+
+#[tokio::test]
+async fn periodic_jobs_are_rescheduled() {
+    let (server, store) = setup().await;
+    let secret = token(&store, &[TokenAction::AdminWrite]).await;
+    let (status, body) = post(
+        &server,
+        "/bots/bot_rehau/jobs/schedule",
+        &secret,
+        json!({"scenario": "retention_tips", "leadId": "TG-9072612", "run_after_sec": 0, "every_sec": 86400}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let first_run_at = body["job"]["run_at"].as_i64().unwrap();
+    let rehau = BotId::parse("bot_rehau").unwrap();
+    let mut job = None;
+    for _ in 0..50 {
+        let jobs = store.list_jobs(&rehau).await.unwrap();
+        if jobs[0].runs_made == 1 {
+            job = Some(jobs[0].clone());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let job = job.expect("the job ran once");
+    assert_eq!(job.status, "scheduled");
+    assert_eq!(job.run_at, first_run_at + 86_400_000);
+}
+
+#[tokio::test]
+async fn schedule_requests_are_checked() {
+    let (server, store) = setup().await;
+    let reader = token(&store, &[TokenAction::AdminRead]).await;
+    let (status, body) = post(&server, "/bots/bot_rehau/jobs/schedule", &reader, json!({})).await;
+    assert_eq!((status, body["message"].as_str().unwrap()), (403, "Token lacks the 'admin_write' scope"));
+
+    let secret = token(&store, &[TokenAction::Call]).await;
+    let (status, body) = post(&server, "/bots/bot_rehau/jobs/schedule", &secret, json!({"run_at": "soon", "every_sec": 1})).await;
+    assert_eq!(status, 422, "{body}");
+    let fields: Vec<_> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["scenario", "userId", "run_at", "every_sec"]);
+
+    let (status, _) = post(&server, "/bots/bot_shop/jobs/schedule", &secret, json!({})).await;
+    assert_eq!(status, 403, "the token is for bot_rehau only");
+    let (status, _) = post(&server, "/bots/bot_nope/jobs/schedule", &secret, json!({})).await;
+    assert_eq!(status, 404);
+    let (status, _) = post(&server, "/bots/bot_rehau/jobs/schedule", "nope", json!({})).await;
+    assert_eq!(status, 401);
+    let response = reqwest::Client::new()
+        .post(server.url("/bots/bot_rehau/jobs/schedule"))
+        .bearer_auth(&secret)
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn endpoints_export_and_import_round_trip_for_ci() {
+    let (server, store) = setup().await;
+    let rehau = BotId::parse("bot_rehau").unwrap();
+    for (alias, description) in [("users/connect-bot", "Привязка пользователя к боту"), ("events/webinar-invite", "Вы приглашены на обучение")] {
+        let draft: EndpointDraft = serde_json::from_value(json!({
+            "alias": alias, "description": description, "owner": "REHAU", "enabled": true,
+            "schema": {"fields": [{"name": "userId", "type": "integer", "required": true}]},
+            "example": "{\"userId\": 125}"
+        }))
+        .unwrap();
+        store.create_endpoint(&rehau, &draft.validate().unwrap()).await.unwrap();
+    }
+    let admin = {
+        let draft = TokenDraft {
+            name: "CI".into(),
+            bots: "bot_rehau bot_helpdesk".into(),
+            actions: vec![TokenAction::AdminWrite],
+            ..Default::default()
+        };
+        store.issue_token(&draft.validate().unwrap(), "test").await.unwrap().1
+    };
+    let http = reqwest::Client::new();
+    let export: Value =
+        http.get(server.url("/bots/bot_rehau/endpoints")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(export["format"], "comops.endpoints/v1");
+    assert_eq!(export["endpoints"].as_array().unwrap().len(), 2);
+
+    let mut copy = export.clone();
+    copy["bot_id"] = json!("bot_helpdesk");
+    let (status, body) = post(&server, "/bots/bot_helpdesk/endpoints/import", &admin, copy).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["created"].as_i64(), body["updated"].as_i64()), (Some(2), Some(0)));
+    let again: Value =
+        http.get(server.url("/bots/bot_helpdesk/endpoints")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(again["endpoints"], export["endpoints"], "the import round-trips exactly");
+
+    let mut broken = export.clone();
+    broken["endpoints"][1]["alias"] = json!("Bad Alias");
+    let (status, body) = post(&server, "/bots/bot_helpdesk/endpoints/import", &admin, broken).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"][0]["field"], "endpoints[1].alias");
+    assert_eq!(body["message"], "Some endpoints are invalid; nothing was imported");
+}
