@@ -72,3 +72,17 @@ build_server() {
   COMOPS_BIN="$CARGO_TARGET_DIR/debug/comops"
   export COMOPS_BIN
 }
+
+# The OpenAPI validator the docs tests run (server/tests/docs.rs); they fail
+# in CI without it and skip with a note locally. From PyPI, only if missing.
+ensure_python_tools() {
+  command -v python3 >/dev/null || { say "installing Python 3 from Debian"; as_root apt-get update -qq; as_root apt-get install -y -qq python3 python3-pip; }
+  if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+    python3 -m pip --version >/dev/null 2>&1 || { as_root apt-get update -qq; as_root apt-get install -y -qq python3-pip; }
+    say "installing openapi-spec-validator (pip)"
+    # A venv or pyenv takes a plain install; Debian's own Python (PEP 668)
+    # only a user install that says so.
+    python3 -m pip install --quiet "openapi-spec-validator==0.9.0" 2>/dev/null \
+      || python3 -m pip install --quiet --user --break-system-packages "openapi-spec-validator==0.9.0"
+  fi
+}

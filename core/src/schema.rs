@@ -126,13 +126,17 @@ fn is_date_time(text: &str) -> bool {
         && b[2] == b':'
         && b[5] == b':'
         && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit());
+    // Only ASCII digits and ':' up to here, so byte 8 is a char boundary.
+    if !hms_ok || !is_date(date) {
+        return false;
+    }
     let zone = &time[8..];
     let zone = zone.strip_prefix('.').map(|z| z.trim_start_matches(|c: char| c.is_ascii_digit())).unwrap_or(zone);
     let zone_ok = zone == "Z" || zone == "z" || {
         let z = zone.as_bytes();
         z.len() == 6 && (z[0] == b'+' || z[0] == b'-') && z[3] == b':'
     };
-    is_date(date) && hms_ok && zone_ok
+    zone_ok
 }
 
 /// One top-level field of a request.
@@ -324,6 +328,9 @@ mod tests {
         assert!(StringFormat::DateTime.accepts("2025-10-15T11:24:52Z"));
         assert!(StringFormat::DateTime.accepts("2025-10-15T11:24:52.123+03:00"));
         assert!(!StringFormat::DateTime.accepts("2025-10-15 11:24"));
+        for junk in ["tomorrow", "t", "2025-10-15T", "2025-10-15Tж1:24:52Z", "ТТТТ-10-15T11:24:52Z"] {
+            assert!(!StringFormat::DateTime.accepts(junk), "{junk}");
+        }
         assert!(StringFormat::Date.accepts("2025-02-28"));
         assert!(!StringFormat::Date.accepts("2025-13-01"));
         assert!(StringFormat::Uri.accepts("https://crm.example.com/api/user/confirm"));

@@ -43,6 +43,8 @@ on_both!(users_and_sessions, users_and_sessions_suite);
 on_both!(projects_and_bots, projects_and_bots_suite);
 on_both!(login_throttle, login_throttle_suite);
 on_both!(demo_seed, demo_seed_suite);
+on_both!(events_and_jobs, events_and_jobs_suite);
+on_both!(tokens_and_traces, tokens_and_traces_suite);
 
 async fn users_and_sessions_suite(store: Store) {
     let email = Email::parse("alena@rehau.example").unwrap();
@@ -143,4 +145,135 @@ async fn demo_seed_suite(store: Store) {
     for id in ["bot_shop", "bot_rehau", "bot_fmlst", "bot_helpdesk"] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
+}
+
+async fn events_and_jobs_suite(store: Store) {
+    use comops_core::call::CallRequest;
+    use comops_core::endpoint::EndpointDraft;
+    use comops_core::job::JobRequest;
+    use comops_core::store::events::{NewEvent, Replay};
+    use comops_core::store::identities::IdentityLink;
+    use comops_core::{BotId, EventId, TokenId, TraceEvent};
+
+    comops_core::demo::seed(&store).await.unwrap();
+    let shop = BotId::parse("bot_shop").unwrap();
+    let draft = EndpointDraft { alias: "order/delivered".into(), scenario: "delivery_review".into(), enabled: true, ..Default::default() };
+    let endpoint = store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();
+    let link = IdentityLink {
+        user_id: "125".into(),
+        lead_id: "TG-125".into(),
+        channel: "telegram".into(),
+        chat_id: "125".into(),
+        is_active: true,
+        source: "test".into(),
+        connected_at: 0,
+    };
+    store.link_identity(&shop, &link).await.unwrap();
+
+    let request = CallRequest::parse(serde_json::json!({"orderId": 9821, "userId": 125})).unwrap();
+    let (leads, unresolved) = store.resolve_recipients(&shop, &request.recipients).await.unwrap();
+    assert_eq!((leads.len(), unresolved.len()), (1, 0));
+    let token = TokenId::parse("tok_crm").unwrap();
+    let trace = |id: &str| TraceEvent {
+        id: String::new(),
+        trace_id: id.into(),
+        source_system: "CRM".into(),
+        bot_id: "bot_shop".into(),
+        endpoint: "order/delivered".into(),
+        user_id: "125".into(),
+        lead_id: "TG-125".into(),
+        step: "api.call".into(),
+        status: "success".into(),
+        http_status: 200,
+        latency_ms: 1,
+        dry_run: false,
+        detail: String::new(),
+        at: 0,
+    };
+    let event = |trace_id: &str| NewEvent {
+        id: EventId::generate(),
+        bot: shop.clone(),
+        endpoint: endpoint.clone(),
+        token: token.clone(),
+        trace: trace(trace_id),
+        params: request.params.clone(),
+        recipients: request.recipients.clone(),
+        leads: leads.clone(),
+        idempotency: Some(("delivery-9821".into(), "hash-a".into())),
+        http_status: 200,
+        response_body: "{\"success\":true}".into(),
+    };
+    let accept = |trace_id: &'static str| store.accept_event(event(trace_id));
+    let accepted = accept("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").await.unwrap();
+    assert_eq!(accepted.runs, 1);
+    assert!(matches!(accept("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb").await, Err(StoreError::Taken("idempotency_key"))));
+    assert_eq!(
+        store.idempotency_replay(&token, "delivery-9821", "hash-a").await.unwrap(),
+        Replay::Same { http_status: 200, body: "{\"success\":true}".into() }
+    );
+    assert_eq!(store.idempotency_replay(&token, "delivery-9821", "hash-b").await.unwrap(), Replay::Conflict);
+    assert_eq!(store.count_events(&shop).await.unwrap(), (1, 1), "the losing transaction left nothing");
+
+    // A batch commits together; one raced key fails alone.
+    let mut fresh = event("dddddddddddddddddddddddddddddddd");
+    fresh.idempotency = Some(("delivery-9822".into(), "hash-c".into()));
+    let results = store.accept_events(&[event("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"), fresh]).await;
+    assert!(matches!(results[0], Err(StoreError::Taken("idempotency_key"))));
+    assert!(results[1].is_ok());
+    assert_eq!(store.count_events(&shop).await.unwrap(), (2, 1));
+
+    let job = JobRequest::parse(&serde_json::json!({"scenario": "review_reminder", "userId": "125", "run_after_sec": 0}), now_millis()).unwrap();
+    store.schedule_job(&shop, &job, "cccccccccccccccccccccccccccccccc", "test").await.unwrap();
+    // Two workers race for the same due job: it runs once.
+    let now = now_millis() + 10;
+    let (a, b) = tokio::join!(store.run_due_jobs(now, 10), store.run_due_jobs(now, 10));
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(store.count_events(&shop).await.unwrap(), (2, 2));
+    assert_eq!(store.list_jobs(&shop).await.unwrap()[0].status, "done");
+}
+
+async fn tokens_and_traces_suite(store: Store) {
+    use comops_core::token::{TokenAction, TokenDraft};
+    use comops_core::trace::TraceFilter;
+    use comops_core::TraceEvent;
+
+    let draft = TokenDraft { name: "REHAU portal".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let (token, secret) = store.issue_token(&draft.validate().unwrap(), "admin@comops.local").await.unwrap();
+    assert_eq!(store.token_by_secret(&secret).await.unwrap().unwrap().id, token.id);
+    let mut forged = secret.clone();
+    forged.pop();
+    forged.push(if secret.ends_with('0') { '1' } else { '0' });
+    assert!(store.token_by_secret(&forged).await.unwrap().is_none(), "a wrong secret with the right id");
+    store.touch_token(&token.id, 5_000).await.unwrap();
+    assert_eq!(store.token(&token.id).await.unwrap().last_used_at, Some(5_000));
+    store.revoke_token(&token.id).await.unwrap();
+    assert!(store.token_by_secret(&secret).await.unwrap().unwrap().revoked_at.is_some());
+
+    for (i, status) in ["success", "fail", "success"].into_iter().enumerate() {
+        let event = TraceEvent {
+            id: String::new(),
+            trace_id: format!("{:032x}", i + 1),
+            source_system: "CRM".into(),
+            bot_id: "bot_shop".into(),
+            endpoint: "order/status".into(),
+            user_id: "125".into(),
+            lead_id: "TG-125".into(),
+            step: "api.call".into(),
+            status: status.into(),
+            http_status: 200,
+            latency_ms: 3,
+            dry_run: false,
+            detail: String::new(),
+            at: 1_000 + i as i64,
+        };
+        store.record_trace(&event).await.unwrap();
+    }
+    let all = store.list_traces(&TraceFilter::default()).await.unwrap();
+    assert_eq!(all.iter().map(|t| t.at).collect::<Vec<_>>(), [1002, 1001, 1000], "newest first");
+    let failed = store.list_traces(&TraceFilter { status: "fail".into(), user: "TG-125".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    let window = store.list_traces(&TraceFilter { since: Some(1001), until: Some(1002), ..Default::default() }).await.unwrap();
+    assert_eq!(window.len(), 1);
+    let older = store.list_traces(&TraceFilter { before_id: Some(all[0].id.clone()), limit: Some(1), ..Default::default() }).await.unwrap();
+    assert_eq!(older[0].at, 1001);
 }

@@ -29,6 +29,7 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
         leptos_options,
         backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies },
         rate_limiter: Default::default(),
+        events: comops_core::store::writer::EventWriter::start(store.clone()),
     };
     crate::workers::spawn_scheduler(store.clone());
     let router = http::router(state);

@@ -389,3 +389,34 @@ async fn cli_issues_tokens_that_work() {
     let bad = w.server.cli(&["token", "issue", "--name", "x", "--actions", "send"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown action \"send\""));
 }
+
+#[tokio::test]
+async fn the_integration_api_runs_on_postgresql() {
+    let Some(url) = comops_core::store::scratch::test_postgres("call_api").await else { return };
+    let server = TestServer::start(url, support::scratch_dir(), &["--demo"]);
+    let store = server.store().await;
+    let shop = BotId::parse(SHOP).unwrap();
+    let draft = EndpointDraft { alias: "order/delivered".into(), scenario: "delivery_review".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();
+    let link = IdentityLink {
+        user_id: "125".into(),
+        lead_id: "TG-125".into(),
+        channel: "telegram".into(),
+        chat_id: "125".into(),
+        is_active: true,
+        source: "test".into(),
+        connected_at: 0,
+    };
+    store.link_identity(&shop, &link).await.unwrap();
+    let token = issue(&store, "CRM", "bot_shop", "", &[TokenAction::Call]).await;
+    let w = World { server, store, token, http: reqwest::Client::new() };
+
+    let send = || w.post(SHOP, "order/delivered").header("Idempotency-Key", "delivered-9821").json(&json!({"orderId": 9821, "userId": 125}));
+    let (status, first) = answer(send().send().await.unwrap()).await;
+    assert_eq!(status, 200, "{first}");
+    let (_, again) = answer(send().send().await.unwrap()).await;
+    assert_eq!(again, first);
+    let (status, _) = answer(w.post(SHOP, "order/delivered").json(&json!({"userId": {"bad": 1}})).send().await.unwrap()).await;
+    assert_eq!(status, 422);
+    assert_eq!(w.events_and_runs(SHOP).await, (1, 1));
+}

@@ -6,7 +6,7 @@
 //! 200 only after this commits, so a crash after the answer loses nothing.
 
 use super::traces::{bind_trace, time_ordered_id};
-use super::{now_millis, Store, StoreResult};
+use super::{now_millis, Store, StoreError, StoreResult};
 use crate::call::Recipients;
 use crate::trace::TraceEvent;
 use crate::{BotId, Endpoint, EventId, TokenId};
@@ -33,18 +33,21 @@ pub struct Recipient {
     pub user_id: String,
 }
 
-pub struct NewEvent<'a> {
+/// An event to accept, owned so it can wait in the writer's queue.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
     pub id: EventId,
-    pub bot: &'a BotId,
-    pub endpoint: &'a Endpoint,
-    pub token: &'a TokenId,
+    pub bot: BotId,
+    pub endpoint: Endpoint,
+    pub token: TokenId,
     pub trace: TraceEvent,
-    pub params: &'a Map<String, Value>,
-    pub recipients: &'a Recipients,
-    pub leads: &'a [Recipient],
-    pub idempotency: Option<(&'a str, &'a str)>,
+    pub params: Map<String, Value>,
+    pub recipients: Recipients,
+    pub leads: Vec<Recipient>,
+    /// `(key, request hash)` when the caller sent an `Idempotency-Key`.
+    pub idempotency: Option<(String, String)>,
     pub http_status: u16,
-    pub response_body: &'a str,
+    pub response_body: String,
 }
 
 /// How an accepted event turned into runs.
@@ -85,6 +88,85 @@ pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>,
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// sqlx errors are not `Clone`; a batch reports one failure to many callers.
+fn clone_error(err: &sqlx::Error) -> sqlx::Error {
+    sqlx::Error::Protocol(err.to_string())
+}
+
+/// The inserts of one accepted event, inside the caller's transaction.
+async fn insert_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, now: crate::Millis) -> StoreResult<Accepted> {
+    sqlx::query(
+        "INSERT INTO events (id, bot_id, endpoint_id, alias, trace_id, token_id, source_system, params_json, recipients_json, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'accepted', $10)",
+    )
+    .bind(event.id.as_str())
+    .bind(event.bot.as_str())
+    .bind(event.endpoint.id.as_str())
+    .bind(event.endpoint.alias.as_str())
+    .bind(&event.trace.trace_id)
+    .bind(event.token.as_str())
+    .bind(&event.trace.source_system)
+    .bind(super::endpoints::json_text(&event.params))
+    .bind(super::endpoints::json_text(&event.recipients))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+
+    let mut accepted = Accepted::default();
+    if !event.endpoint.scenario.is_empty() {
+        for recipient in &event.leads {
+            if !event.endpoint.allow_overlap {
+                let active: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM runs WHERE bot_id = $1 AND lead_id = $2 AND endpoint_id = $3 \
+                     AND status IN ('pending', 'running', 'waiting')",
+                )
+                .bind(event.bot.as_str())
+                .bind(&recipient.lead_id)
+                .bind(event.endpoint.id.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
+                if active > 0 {
+                    accepted.skipped_active += 1;
+                    continue;
+                }
+            }
+            let run = NewRun {
+                source_id: event.id.as_str(),
+                bot: &event.bot,
+                endpoint_id: event.endpoint.id.as_str(),
+                scenario: &event.endpoint.scenario,
+                recipient,
+                trace_id: &event.trace.trace_id,
+            };
+            insert_run(&mut *conn, &run, now).await?;
+            accepted.runs += 1;
+        }
+    }
+
+    if let Some((key, hash)) = &event.idempotency {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (token_id, idem_key, request_hash, http_status, response_json, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(event.token.as_str())
+        .bind(key)
+        .bind(hash)
+        .bind(i64::from(event.http_status))
+        .bind(&event.response_body)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Taken("idempotency_key"),
+            _ => StoreError::Database(e),
+        })?;
+    }
+    let mut trace = event.trace.clone();
+    trace.at = now;
+    bind_trace(&trace, time_ordered_id(now)).execute(&mut *conn).await?;
+    Ok(accepted)
 }
 
 impl Store {
@@ -134,86 +216,46 @@ impl Store {
     }
 
     /// Stores the event, its runs, the idempotency record and the trace in
-    /// one transaction. Returns `Err(Taken)` when a concurrent request with
-    /// the same idempotency key won the race (the caller replays it).
-    pub async fn accept_event(&self, event: NewEvent<'_>) -> StoreResult<Accepted> {
+    /// one transaction. Returns `Err(Taken("idempotency_key"))` when a
+    /// concurrent request with the same key won the race (the caller
+    /// replays it).
+    pub async fn accept_event(&self, event: NewEvent) -> StoreResult<Accepted> {
+        self.accept_events(std::slice::from_ref(&event)).await.pop().unwrap_or(Err(StoreError::NotFound))
+    }
+
+    /// Accepts a batch in ONE transaction (one commit, one fsync), each
+    /// event inside its own savepoint so one event's failure (a raced
+    /// idempotency key) leaves the others. Results are in input order;
+    /// a failed commit fails them all.
+    pub async fn accept_events(&self, events: &[NewEvent]) -> Vec<StoreResult<Accepted>> {
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO events (id, bot_id, endpoint_id, alias, trace_id, token_id, source_system, params_json, recipients_json, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'accepted', $10)",
-        )
-        .bind(event.id.as_str())
-        .bind(event.bot.as_str())
-        .bind(event.endpoint.id.as_str())
-        .bind(event.endpoint.alias.as_str())
-        .bind(&event.trace.trace_id)
-        .bind(event.token.as_str())
-        .bind(&event.trace.source_system)
-        .bind(super::endpoints::json_text(event.params))
-        .bind(super::endpoints::json_text(event.recipients))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-
-        let mut accepted = Accepted::default();
-        if !event.endpoint.scenario.is_empty() {
-            for recipient in event.leads {
-                if !event.endpoint.allow_overlap {
-                    let active: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM runs WHERE bot_id = $1 AND lead_id = $2 AND endpoint_id = $3 \
-                         AND status IN ('pending', 'running', 'waiting')",
-                    )
-                    .bind(event.bot.as_str())
-                    .bind(&recipient.lead_id)
-                    .bind(event.endpoint.id.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    if active > 0 {
-                        accepted.skipped_active += 1;
-                        continue;
-                    }
-                }
-                insert_run(
-                    &mut tx,
-                    &NewRun {
-                        source_id: event.id.as_str(),
-                        bot: event.bot,
-                        endpoint_id: event.endpoint.id.as_str(),
-                        scenario: &event.endpoint.scenario,
-                        recipient,
-                        trace_id: &event.trace.trace_id,
-                    },
-                    now,
-                )
-                .await?;
-                accepted.runs += 1;
+        let mut tx = match self.pool.begin().await {
+            Ok(tx) => tx,
+            Err(err) => return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect(),
+        };
+        let mut results = Vec::with_capacity(events.len());
+        for event in events {
+            let savepoint = sqlx::query("SAVEPOINT accept_event").execute(&mut *tx).await;
+            let outcome = match savepoint {
+                Ok(_) => insert_event(&mut tx, event, now).await,
+                Err(err) => Err(StoreError::Database(err)),
+            };
+            let closed = match &outcome {
+                Ok(_) => sqlx::query("RELEASE SAVEPOINT accept_event").execute(&mut *tx).await,
+                Err(_) => match sqlx::query("ROLLBACK TO SAVEPOINT accept_event").execute(&mut *tx).await {
+                    Ok(_) => sqlx::query("RELEASE SAVEPOINT accept_event").execute(&mut *tx).await,
+                    Err(err) => Err(err),
+                },
+            };
+            if let Err(err) = closed {
+                return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
             }
+            results.push(outcome);
         }
-
-        if let Some((key, hash)) = event.idempotency {
-            sqlx::query(
-                "INSERT INTO idempotency_keys (token_id, idem_key, request_hash, http_status, response_json, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(event.token.as_str())
-            .bind(key)
-            .bind(hash)
-            .bind(i64::from(event.http_status))
-            .bind(event.response_body)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(db) if db.is_unique_violation() => super::StoreError::Taken("idempotency_key"),
-                _ => super::StoreError::Database(e),
-            })?;
+        match tx.commit().await {
+            Ok(()) => results,
+            Err(err) => events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect(),
         }
-        let mut trace = event.trace;
-        trace.at = now;
-        bind_trace(&trace, time_ordered_id(now)).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(accepted)
     }
 
     /// Events with their run counts, for tests and the studio.

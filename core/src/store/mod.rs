@@ -19,6 +19,7 @@ mod throttle;
 mod tokens;
 mod traces;
 mod users;
+pub mod writer;
 
 pub use sessions::SESSION_TTL_MS;
 pub use throttle::LoginThrottle;
@@ -51,6 +52,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("invalid database url: {0}")]
     BadUrl(String),
+    /// A background part of the store (the event writer) is gone.
+    #[error("store unavailable: {0}")]
+    Unavailable(&'static str),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

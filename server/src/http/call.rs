@@ -196,8 +196,13 @@ fn denial_error(denial: Denial) -> ApiError {
     }
 }
 
-/// Records the token's use without delaying the answer.
+/// Records the token's use without delaying the answer, at most once a
+/// second per token and process (a write per request would serialize
+/// every call on SQLite's single writer).
 fn touch_later(state: &AppState, token: &ApiToken) {
+    if !state.rate_limiter.should_touch(&token.id, Instant::now()) {
+        return;
+    }
     let store = state.backend.store.clone();
     let id = token.id.clone();
     tokio::spawn(async move {
@@ -216,9 +221,26 @@ async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiErr
     }
     let too_large = ApiError::PayloadTooLarge { limit_bytes: BODY_LIMIT };
     if header_text(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > BODY_LIMIT) {
+        drain(body).await;
         return Err(too_large);
     }
     axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| too_large)
+}
+
+/// Reads and discards an oversized body (up to 64 MiB, 10 s) so the client,
+/// still sending, gets our 413 instead of a connection reset.
+async fn drain(body: Body) {
+    use http_body_util::BodyExt;
+    const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+    let mut body = body;
+    let mut seen = 0usize;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while seen <= DRAIN_LIMIT {
+        match tokio::time::timeout_at(deadline, body.frame()).await {
+            Ok(Some(Ok(frame))) => seen += frame.data_ref().map_or(0, |data| data.len()),
+            _ => break,
+        }
+    }
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -309,19 +331,20 @@ async fn live(
     } else {
         format!("accepted; scenario {}; {} lead(s), {} unresolved", endpoint.scenario, leads.len(), unresolved.len())
     };
-    let accepted = store
-        .accept_event(NewEvent {
+    let accepted = state
+        .events
+        .accept(NewEvent {
             id: event_id,
-            bot,
-            endpoint,
-            token: &token.id,
+            bot: bot.clone(),
+            endpoint: endpoint.clone(),
+            token: token.id.clone(),
             trace: trace.event("success", 200, detail),
-            params: &request.params,
-            recipients: &request.recipients,
-            leads,
-            idempotency: idempotency.map(|key| (key, request_hash)),
+            params: request.params,
+            recipients: request.recipients,
+            leads: leads.to_vec(),
+            idempotency: idempotency.map(|key| (key.to_string(), request_hash.to_string())),
             http_status: 200,
-            response_body: &body,
+            response_body: body.clone(),
         })
         .await;
     match accepted {

@@ -30,6 +30,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub backend: Backend,
     pub rate_limiter: std::sync::Arc<rate_limit::RateLimiter>,
+    /// Group-commits accepted events (see `comops_core::store::writer`).
+    pub events: comops_core::store::writer::EventWriter,
 }
 
 pub fn router(state: AppState) -> Router {

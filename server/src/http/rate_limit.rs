@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Default)]
 pub struct RateLimiter {
     buckets: Mutex<HashMap<TokenId, Bucket>>,
+    /// When this process last recorded each token's use in the store.
+    touched: Mutex<HashMap<TokenId, Instant>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +45,20 @@ impl RateLimiter {
     }
 }
 
+impl RateLimiter {
+    /// Whether to record `token`'s last use now (once a second at most).
+    pub fn should_touch(&self, token: &TokenId, now: Instant) -> bool {
+        let mut touched = self.touched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match touched.get(token) {
+            Some(last) if now.saturating_duration_since(*last) < Duration::from_secs(1) => false,
+            _ => {
+                touched.insert(token.clone(), now);
+                true
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +75,15 @@ mod tests {
         assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20), "{wait:?}");
         assert!(limiter.check(&token, 3, start + Duration::from_secs(20)).is_ok());
         assert!(limiter.check(&token, 0, start).is_ok());
+    }
+
+    #[test]
+    fn touches_at_most_once_a_second() {
+        let limiter = RateLimiter::default();
+        let token = TokenId::parse("tok_crm").unwrap();
+        let start = Instant::now();
+        assert!(limiter.should_touch(&token, start));
+        assert!(!limiter.should_touch(&token, start + Duration::from_millis(500)));
+        assert!(limiter.should_touch(&token, start + Duration::from_millis(1500)));
     }
 }

@@ -1,0 +1,244 @@
+//! Benchmark: durable accept rate of `POST /bots/{botId}/call/{alias}`
+//! next to a bare axum JSON handler, measured in the same run on the same
+//! machine (SPEC §9: ≥ 30 % of bare axum, p99 < 10 ms).
+//!
+//! `cargo bench -p comops-server --bench call_api` starts the release
+//! `comops` binary on a fresh SQLite database (and on PostgreSQL when
+//! reachable), and a bare axum server as a second process (this binary
+//! re-executed), then drives each over loopback with `CONNECTIONS`
+//! keep-alive HTTP/1.1 connections for `COMOPS_BENCH_SECS` seconds and
+//! writes the figures to docs/benchmarks.md.
+//! Every load is bounded in time and only targets 127.0.0.1.
+
+use comops_core::endpoint::EndpointDraft;
+use comops_core::store::identities::IdentityLink;
+use comops_core::store::Store;
+use comops_core::token::{TokenAction, TokenDraft};
+use comops_core::BotId;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+
+const CONNECTIONS: usize = 64;
+
+fn main() {
+    if std::env::var("COMOPS_BENCH_BARE").is_ok() {
+        return bare_axum();
+    }
+    let secs: u64 = std::env::var("COMOPS_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(run(Duration::from_secs(secs)));
+}
+
+/// A bare axum server answering `{"success": true}` to JSON POSTs.
+fn bare_axum() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        async fn handler(axum::Json(_body): axum::Json<serde_json::Value>) -> axum::Json<serde_json::Value> {
+            axum::Json(serde_json::json!({ "success": true, "message": "ok" }))
+        }
+        let app = axum::Router::new().route("/call", axum::routing::post(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        println!("comops listening on http://{}", listener.local_addr().expect("addr"));
+        axum::serve(listener, app).await.expect("serve");
+    });
+}
+
+struct Target {
+    name: String,
+    host: String,
+    path: String,
+    token: Option<String>,
+    _child: ChildGuard,
+}
+
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Spawns a server process and waits for its "listening on" line.
+fn spawn(mut command: Command) -> (ChildGuard, String) {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn server");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("comops listening on http://") {
+                let _ = tx.send(url.to_string());
+            }
+        }
+    });
+    let host = rx.recv_timeout(Duration::from_secs(60)).expect("server did not start");
+    (ChildGuard(child), host)
+}
+
+async fn comops_target(name: &str, database_url: String) -> Target {
+    let dir = std::env::temp_dir().join(format!("comops-bench-{}", comops_core::auth::new_secret().0.split_at(12).0));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_comops"));
+    command
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", &database_url)
+        .env("COMOPS_DATA_DIR", &dir)
+        .env("COMOPS_ADMIN_PASSWORD", "bench-admin-password")
+        .env("RUST_LOG", "error");
+    let (child, host) = spawn(command);
+    let store = Store::connect(&database_url).await.expect("store");
+    let shop = BotId::parse("bot_shop").expect("bot id");
+    let draft = EndpointDraft { alias: "order/status".into(), scenario: "order_status".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&shop, &draft.validate().expect("valid")).await.expect("endpoint");
+    let link = IdentityLink {
+        user_id: "125".into(),
+        lead_id: "TG-125".into(),
+        channel: "telegram".into(),
+        chat_id: "125".into(),
+        is_active: true,
+        source: "bench".into(),
+        connected_at: 0,
+    };
+    store.link_identity(&shop, &link).await.expect("link");
+    let token = TokenDraft { name: "bench".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let (_, secret) = store.issue_token(&token.validate().expect("valid"), "bench").await.expect("token");
+    store.close().await;
+    Target { name: name.into(), host, path: "/bots/bot_shop/call/order/status".into(), token: Some(secret), _child: child }
+}
+
+struct Figures {
+    requests: usize,
+    errors: usize,
+    per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// Drives `target` with keep-alive connections for `duration`.
+async fn load(target: &Target, duration: Duration) -> Figures {
+    let target = Arc::new((target.host.clone(), target.path.clone(), target.token.clone()));
+    let start = Instant::now();
+    let deadline = start + duration;
+    let mut tasks = Vec::new();
+    for connection in 0..CONNECTIONS {
+        let target = target.clone();
+        tasks.push(tokio::spawn(async move {
+            let (host, path, token) = &*target;
+            let mut latencies = Vec::new();
+            let mut errors = 0usize;
+            let Ok(stream) = TcpStream::connect(host.as_str()).await else { return (latencies, 1) };
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io).await else {
+                return (latencies, 1);
+            };
+            tokio::spawn(conn);
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                n += 1;
+                let body = format!("{{\"orderId\": {}, \"userId\": \"125\", \"status\": \"shipped\"}}", connection as u64 * 1_000_000 + n);
+                let mut request = hyper::Request::post(path.as_str())
+                    .header("host", host.as_str())
+                    .header("content-type", "application/json");
+                if let Some(token) = token {
+                    request = request.header("authorization", format!("Bearer {token}"));
+                }
+                let request = request.body(Full::new(Bytes::from(body))).expect("request");
+                let sent = Instant::now();
+                match sender.send_request(request).await {
+                    Ok(response) => {
+                        let ok = response.status().is_success();
+                        let _ = response.into_body().collect().await;
+                        latencies.push(sent.elapsed().as_micros() as u32);
+                        if !ok {
+                            errors += 1;
+                        }
+                    }
+                    Err(_) => {
+                        errors += 1;
+                        break;
+                    }
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (mut l, e) = task.await.expect("load task");
+        latencies.append(&mut l);
+        errors += e;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
+    Figures { requests: latencies.len(), errors, per_sec: latencies.len() as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99) }
+}
+
+async fn run(duration: Duration) {
+    let mut bare_cmd = Command::new(std::env::current_exe().expect("current exe"));
+    bare_cmd.env("COMOPS_BENCH_BARE", "1");
+    let (bare_child, bare_host) = spawn(bare_cmd);
+    let bare = Target { name: "bare axum JSON handler".into(), host: bare_host, path: "/call".into(), token: None, _child: bare_child };
+
+    let dir = std::env::temp_dir().join(format!("comops-bench-db-{}", std::process::id()));
+    let mut targets = vec![comops_target("comops call/{alias}, SQLite", format!("sqlite://{}/comops.db", dir.display())).await];
+    match comops_core::store::scratch::test_postgres("bench").await {
+        Some(url) => targets.push(comops_target("comops call/{alias}, PostgreSQL", url).await),
+        None => eprintln!("PostgreSQL not reachable: measuring SQLite only"),
+    }
+
+    eprintln!("warming up and measuring {} s per target, {CONNECTIONS} connections", duration.as_secs());
+    let _ = load(&bare, Duration::from_secs(1)).await;
+    let bare_figures = load(&bare, duration).await;
+    let mut rows = vec![(bare.name.clone(), bare_figures)];
+    for target in &targets {
+        let _ = load(target, Duration::from_secs(1)).await;
+        rows.push((target.name.clone(), load(target, duration).await));
+    }
+
+    let baseline = rows[0].1.per_sec;
+    let mut table = String::from("| target | requests | errors | req/s | share of bare axum | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for (name, f) in &rows {
+        table.push_str(&format!(
+            "| {name} | {} | {} | {:.0} | {:.0} % | {:.2} | {:.2} |\n",
+            f.requests,
+            f.errors,
+            f.per_sec,
+            100.0 * f.per_sec / baseline,
+            f.p50_ms,
+            f.p99_ms
+        ));
+    }
+    println!("{table}");
+    write_report(&table, duration);
+}
+
+fn write_report(table: &str, duration: Duration) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
+    let existing = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
+    let section = format!(
+        "## Integration API: durable accept vs bare axum\n\n\
+         `cargo bench -p comops-server --bench call_api` — release build, loopback, {CONNECTIONS} keep-alive \
+         connections, {} s per target after a 1 s warm-up; the load generator runs on the same 2 cores as the \
+         servers. Each comops request is authenticated, validated, and committed (event + trace in one \
+         transaction) before its 200. Target (SPEC §9): ≥ 30 % of bare axum, p99 < 10 ms.\n\n{table}\n",
+        duration.as_secs()
+    );
+    let start_marker = "## Integration API: durable accept vs bare axum";
+    let updated = match existing.find(start_marker) {
+        Some(start) => {
+            let end = existing[start + start_marker.len()..].find("\n## ").map(|i| start + start_marker.len() + i + 1).unwrap_or(existing.len());
+            format!("{}{}{}", &existing[..start], section, &existing[end..])
+        }
+        None => format!("{}\n{}", existing.trim_end(), format!("\n{section}")),
+    };
+    if let Err(err) = std::fs::write(&path, updated) {
+        eprintln!("cannot write {}: {err}", path.display());
+    }
+}
