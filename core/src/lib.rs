@@ -20,6 +20,7 @@ pub mod job;
 pub mod locale;
 pub mod project;
 pub mod role;
+pub mod scenario;
 pub mod schema;
 pub mod slug;
 pub mod token;

@@ -206,13 +206,17 @@ async fn revoked_expired_and_foreign_tokens_are_refused() {
     let tokens = w.store.list_tokens().await.unwrap();
     let crm = tokens.iter().find(|t| t.name == "CRM").unwrap();
     sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE id = $1").bind(crm.id.as_str()).execute(w.store.pool()).await.unwrap();
+    // This test's Store is another process as far as the server's read
+    // cache is concerned: such changes are seen within the cache's TTL.
+    tokio::time::sleep(comops_core::store::CACHE_TTL + std::time::Duration::from_millis(100)).await;
     let (status, reply) = answer(w.post(SHOP, "order/status").json(&body).send().await.unwrap()).await;
     assert_eq!((status, reply["message"].as_str().unwrap()), (401, "Token expired"));
 
     let bi = tokens.iter().find(|t| t.name == "BI").unwrap();
     w.store.revoke_token(&bi.id).await.unwrap();
+    tokio::time::sleep(comops_core::store::CACHE_TTL + std::time::Duration::from_millis(100)).await;
     let (status, reply) = answer(w.post_as(SHOP, "order/status", &reader).json(&body).send().await.unwrap()).await;
-    assert_eq!((status, reply["message"].as_str().unwrap()), (401, "Token revoked"), "revocation applies at once");
+    assert_eq!((status, reply["message"].as_str().unwrap()), (401, "Token revoked"), "revocation applies within the TTL");
 }
 
 #[tokio::test]
@@ -419,4 +423,57 @@ async fn the_integration_api_runs_on_postgresql() {
     let (status, _) = answer(w.post(SHOP, "order/delivered").json(&json!({"userId": {"bad": 1}})).send().await.unwrap()).await;
     assert_eq!(status, 422);
     assert_eq!(w.events_and_runs(SHOP).await, (1, 1));
+}
+
+#[tokio::test]
+async fn a_dry_run_shows_what_the_lead_would_receive() {
+    let w = world().await;
+    let admin = issue(&w.store, "CI", "bot_shop", "", &[TokenAction::AdminWrite]).await;
+    let scenario = json!({
+        "start": "thanks",
+        "steps": [
+            {"id": "thanks", "type": "message", "text": "Спасибо за покупку! Заказ №{{ params.order_id }} на {{ params.amount }} ₽.", "next": "rate"},
+            {"id": "rate", "type": "ask", "prompt": "Оцените доставку от 1 до 5", "expect": "rating", "var": "rating", "next": "bye"},
+            {"id": "bye", "type": "end", "goal": "reviewed"}
+        ]
+    });
+    let put = |body: Value| {
+        w.http.put(w.server.url("/bots/bot_shop/scenarios/order_thank_you?note=first")).bearer_auth(&admin).json(&body).send()
+    };
+    let (status, saved) = answer(put(scenario.clone()).await.unwrap()).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["version"], 1);
+
+    let mut broken = scenario.clone();
+    broken["steps"][0]["next"] = json!("nowhere");
+    let (status, refused) = answer(put(broken).await.unwrap()).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["errors"].as_array().unwrap().iter().any(|e| e["field"].as_str().unwrap().starts_with("steps.thanks.")), "{refused}");
+
+    let (status, reply) = answer(
+        w.post(SHOP, "order/thank-you")
+            .header("X-Dry-Run", "true")
+            .json(&json!({"order_id": 9821, "user_id": "54321", "amount": 3500, "status": "paid"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let preview = &reply["preview"];
+    assert_eq!(preview["version"], 1);
+    assert_eq!(preview["lead_id"], "TG-9072612");
+    let texts: Vec<_> = preview["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["Спасибо за покупку! Заказ №9821 на 3500 ₽.", "Оцените доставку от 1 до 5"]);
+    assert_eq!(preview["stopped_at"], "rate");
+    assert_eq!(w.events_and_runs(SHOP).await, (0, 0), "a dry run stores no event");
+
+    // A live call's run records the scenario version it starts with.
+    let (status, _) = answer(
+        w.post(SHOP, "order/thank-you").json(&json!({"order_id": 9821, "user_id": "54321"})).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let version: i64 = sqlx::query_scalar("SELECT scenario_version FROM runs").fetch_one(w.store.pool()).await.unwrap();
+    assert_eq!(version, 1);
 }

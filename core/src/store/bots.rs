@@ -31,9 +31,15 @@ impl Store {
         Ok(rows.iter().map(bot).collect::<Result<_, _>>()?)
     }
 
+    /// One bot (read through the short-lived cache: hot on every API call).
     pub async fn bot(&self, id: &BotId) -> StoreResult<Bot> {
+        if let Some(cached) = self.cache.bots.get(&id.to_string()) {
+            return cached.ok_or(StoreError::NotFound);
+        }
         let row = sqlx::query(&format!("{SELECT} WHERE id = $1")).bind(id.as_str()).fetch_optional(&self.pool).await?;
-        row.as_ref().map(bot).transpose()?.ok_or(StoreError::NotFound)
+        let found = row.as_ref().map(bot).transpose()?;
+        self.cache.bots.put(id.to_string(), found.clone());
+        found.ok_or(StoreError::NotFound)
     }
 
     /// Creates a bot in an existing project, with a fresh id or `id`.
@@ -54,6 +60,7 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
+        self.cache.bots.clear();
         self.bot(&id).await
     }
 
@@ -69,6 +76,7 @@ impl Store {
         .bind(id.as_str())
         .execute(&self.pool)
         .await?;
+        self.cache.bots.clear();
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -77,6 +85,8 @@ impl Store {
 
     pub async fn delete_bot(&self, id: &BotId) -> StoreResult<()> {
         let done = sqlx::query("DELETE FROM bots WHERE id = $1").bind(id.as_str()).execute(&self.pool).await?;
+        self.cache.bots.clear();
+        self.cache.endpoints.clear();
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

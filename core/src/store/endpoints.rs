@@ -44,14 +44,21 @@ impl Store {
         row.as_ref().map(endpoint).transpose()?.ok_or(StoreError::NotFound)
     }
 
-    /// The endpoint `alias` of `bot`, enabled or not.
+    /// The endpoint `alias` of `bot`, enabled or not (through the
+    /// short-lived cache: hot on every API call).
     pub async fn endpoint_by_alias(&self, bot: &BotId, alias: &Alias) -> StoreResult<Option<Endpoint>> {
+        let key = (bot.to_string(), alias.to_string());
+        if let Some(cached) = self.cache.endpoints.get(&key) {
+            return Ok(cached);
+        }
         let row = sqlx::query(&format!("{SELECT} WHERE bot_id = $1 AND alias = $2"))
             .bind(bot.as_str())
             .bind(alias.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.as_ref().map(endpoint).transpose()?)
+        let found = row.as_ref().map(endpoint).transpose()?;
+        self.cache.endpoints.put(key, found.clone());
+        Ok(found)
     }
 
     pub async fn create_endpoint(&self, bot: &BotId, valid: &ValidEndpoint) -> StoreResult<Endpoint> {
@@ -79,6 +86,7 @@ impl Store {
         .execute(&self.pool)
         .await
         .on_unique("alias")?;
+        self.cache.endpoints.clear();
         self.endpoint(&id).await
     }
 
@@ -103,6 +111,7 @@ impl Store {
         .execute(&self.pool)
         .await
         .on_unique("alias")?;
+        self.cache.endpoints.clear();
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -111,6 +120,7 @@ impl Store {
 
     pub async fn delete_endpoint(&self, id: &EndpointId) -> StoreResult<()> {
         let done = sqlx::query("DELETE FROM endpoints WHERE id = $1").bind(id.as_str()).execute(&self.pool).await?;
+        self.cache.endpoints.clear();
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

@@ -70,11 +70,13 @@ pub(crate) struct NewRun<'a> {
     pub trace_id: &'a str,
 }
 
-/// Inserts a pending run inside the caller's transaction.
+/// Inserts a pending run inside the caller's transaction; it records the
+/// scenario's current version (0 if the scenario does not exist yet).
 pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>, now: crate::Millis) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)",
+        "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9, \
+         (SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE bot_id = $3 AND name = $5))",
     )
     .bind(format!("run_{}", time_ordered_id(now)))
     .bind(run.source_id)

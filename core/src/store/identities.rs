@@ -34,18 +34,26 @@ impl Store {
         .bind(if link.connected_at == 0 { now_millis() } else { link.connected_at })
         .execute(&self.pool)
         .await?;
+        self.cache.leads.clear();
         Ok(())
     }
 
-    /// The distinct leads with an active link for `user_id` on `bot`.
+    /// The distinct leads with an active link for `user_id` on `bot`
+    /// (through the short-lived cache: hot on every API call).
     pub async fn leads_of_user(&self, bot: &BotId, user_id: &str) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        let key = (bot.to_string(), user_id.to_string());
+        if let Some(cached) = self.cache.leads.get(&key) {
+            return Ok(cached);
+        }
+        let leads: Vec<String> = sqlx::query_scalar(
             "SELECT DISTINCT lead_id FROM identity_links WHERE bot_id = $1 AND user_id = $2 AND is_active = 1 ORDER BY lead_id",
         )
         .bind(bot.as_str())
         .bind(user_id)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        self.cache.leads.put(key, leads.clone());
+        Ok(leads)
     }
 
     /// Whether `lead_id` has any active link on `bot`.

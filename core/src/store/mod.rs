@@ -7,12 +7,14 @@
 //! submodule adds the queries of one entity to `Store`.
 
 mod audit;
+mod cache;
 mod bots;
 mod endpoints;
 pub mod events;
 pub mod identities;
 mod jobs;
 mod projects;
+pub mod scenarios;
 pub mod scratch;
 mod sessions;
 mod throttle;
@@ -21,6 +23,7 @@ mod traces;
 mod users;
 pub mod writer;
 
+pub use cache::TTL as CACHE_TTL;
 pub use sessions::SESSION_TTL_MS;
 pub use throttle::LoginThrottle;
 pub use users::NewUser;
@@ -78,6 +81,7 @@ impl<T> OnUnique<T> for Result<T, sqlx::Error> {
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
+    cache: std::sync::Arc<cache::ReadCache>,
 }
 
 /// Per-connection SQLite settings: WAL for concurrent readers, foreign keys
@@ -127,7 +131,7 @@ impl Store {
             Dialect::Postgres => options,
         };
         let pool = options.connect(&url).await?;
-        Ok(Self { pool, dialect })
+        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()) })
     }
 
     /// Applies pending migrations from `migrations/`.

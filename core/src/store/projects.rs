@@ -85,6 +85,8 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         tx.commit().await?;
+        self.cache.bots.clear();
+        self.cache.endpoints.clear();
         Ok(())
     }
 }

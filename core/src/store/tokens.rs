@@ -49,6 +49,7 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
+        self.cache.tokens.clear();
         Ok((self.token(&id).await?, secret))
     }
 
@@ -61,16 +62,26 @@ impl Store {
     /// included: the caller decides), or `None` if it matches none.
     pub async fn token_by_secret(&self, secret: &str) -> StoreResult<Option<ApiToken>> {
         let Some(id) = token_id_of_secret(secret) else { return Ok(None) };
-        let row = sqlx::query(&format!("SELECT {COLUMNS}, secret_hash FROM api_tokens WHERE id = $1"))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get("secret_hash")?;
+        let row = match self.cache.tokens.get(&id.to_string()) {
+            Some(cached) => cached,
+            None => {
+                let row = sqlx::query(&format!("SELECT {COLUMNS}, secret_hash FROM api_tokens WHERE id = $1"))
+                    .bind(id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let row = match row {
+                    Some(row) => Some((token(&row)?, row.try_get::<String, _>("secret_hash")?)),
+                    None => None,
+                };
+                self.cache.tokens.put(id.to_string(), row.clone());
+                row
+            }
+        };
+        let Some((token, stored)) = row else { return Ok(None) };
         if !constant_time_eq(stored.as_bytes(), hash_secret(secret).as_bytes()) {
             return Ok(None);
         }
-        Ok(Some(token(&row)?))
+        Ok(Some(token))
     }
 
     pub async fn list_tokens(&self) -> StoreResult<Vec<ApiToken>> {
@@ -84,6 +95,7 @@ impl Store {
             .bind(id.as_str())
             .execute(&self.pool)
             .await?;
+        self.cache.tokens.clear();
         if done.rows_affected() == 0 {
             self.token(id).await?; // NotFound, or already revoked (fine)
         }

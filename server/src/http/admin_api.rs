@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The token, if it may use `action` on this existing bot.
-async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &str, actions: &[TokenAction]) -> Result<(ApiToken, BotId), ApiError> {
+pub(super) async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &str, actions: &[TokenAction]) -> Result<(ApiToken, BotId), ApiError> {
     let store = &state.backend.store;
     let token = bearer_token(headers, store).await?;
     let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
@@ -48,7 +48,7 @@ async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &str, actions:
 }
 
 /// JSON bodies for these routes: a clear 400 instead of axum's text.
-fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+pub(super) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))
 }
 

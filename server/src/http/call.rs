@@ -5,8 +5,9 @@
 //! the body (415/413/400/422 against the endpoint's schema), the
 //! `Idempotency-Key` (replay or 409). A live call answers 200 only after
 //! `Store::accept_event` has committed the event, its runs, the
-//! idempotency record and the trace; a dry run resolves recipients and
-//! answers with a preview, storing only a trace marked dry. Every call,
+//! idempotency record and the trace; a dry run resolves recipients,
+//! renders what the bound scenario would send up to its first pause, and
+//! stores only a trace marked dry. Every call,
 //! accepted or refused, leaves a trace event.
 
 use super::{bearer_token, ApiError, AppState};
@@ -17,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use comops_core::call::{CallRequest, Recipients};
+use comops_core::scenario::{dry_run_preview, LeadInfo};
 use comops_core::store::events::{NewEvent, Recipient, Replay};
 use comops_core::store::{now_millis, StoreError};
 use comops_core::token::{CallMode, Denial};
@@ -165,7 +167,7 @@ async fn handle(
     let (leads, unresolved) = store.resolve_recipients(&bot, &request.recipients).await?;
     trace.lead_id = summarize(&leads.iter().map(|r| r.lead_id.clone()).collect::<Vec<_>>());
     match mode {
-        CallMode::Dry => dry_run(state, &endpoint, &leads, &unresolved, trace).await,
+        CallMode::Dry => dry_run(state, &bot, &endpoint, &request.params, &leads, &unresolved, trace).await,
         CallMode::Live => {
             live(state, &bot, &endpoint, &token, request, &leads, &unresolved, idempotency.as_deref(), &request_hash, trace).await
         }
@@ -280,26 +282,61 @@ fn recipients_json(leads: &[Recipient], unresolved: &[String]) -> serde_json::Va
 
 async fn dry_run(
     state: &AppState,
+    bot: &BotId,
     endpoint: &Endpoint,
+    params: &serde_json::Map<String, serde_json::Value>,
     leads: &[Recipient],
     unresolved: &[String],
     trace: &CallTrace,
 ) -> Result<Response, ApiError> {
+    let preview = preview(state, bot, endpoint, params, leads).await?;
     let body = json!({
         "success": true,
         "message": "Dry run: validated, nothing sent",
         "dry_run": true,
         "trace_id": trace.trace_id.as_str(),
         "recipients": recipients_json(leads, unresolved),
-        "preview": {
-            "scenario": endpoint.scenario,
-            // The scenario engine renders messages here once it exists.
-            "messages": [],
-        },
+        "preview": preview,
     });
-    let detail = format!("dry run; {} lead(s) resolved, {} unresolved", leads.len(), unresolved.len());
+    let detail = format!(
+        "dry run; {} lead(s) resolved, {} unresolved; {} message(s) previewed",
+        leads.len(),
+        unresolved.len(),
+        preview["messages"].as_array().map_or(0, Vec::len)
+    );
     state.backend.store.record_trace(&trace.event("success", 200, detail)).await?;
     Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+/// What the bound scenario would send the first resolved lead before its
+/// first pause, rendered by the real interpreter with nothing sent.
+async fn preview(
+    state: &AppState,
+    bot: &BotId,
+    endpoint: &Endpoint,
+    params: &serde_json::Map<String, serde_json::Value>,
+    leads: &[Recipient],
+) -> Result<serde_json::Value, ApiError> {
+    if endpoint.scenario.is_empty() {
+        return Ok(json!({ "scenario": "", "messages": [], "note": "No scenario is bound to this endpoint" }));
+    }
+    let Some(current) = state.backend.store.scenario(bot, &endpoint.scenario).await? else {
+        return Ok(json!({
+            "scenario": endpoint.scenario,
+            "messages": [],
+            "note": format!("Scenario {} does not exist yet", endpoint.scenario),
+        }));
+    };
+    let lead = LeadInfo { id: leads.first().map(|r| r.lead_id.clone()).unwrap_or_default(), ..Default::default() };
+    let rendered = dry_run_preview(&current.definition, &serde_json::Value::Object(params.clone()), &lead);
+    Ok(json!({
+        "scenario": endpoint.scenario,
+        "version": current.version,
+        "lead_id": lead.id,
+        "messages": rendered.messages,
+        "stopped_at": rendered.stopped_at,
+        "stop": rendered.reason,
+    }))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -9,6 +9,7 @@ mod csrf;
 mod docs;
 mod error;
 mod rate_limit;
+mod scenario_api;
 mod session;
 
 pub use api_auth::bearer_token;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .merge(call::routes())
         .merge(admin_api::routes())
+        .merge(scenario_api::routes())
         .merge(docs::routes().layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve)))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .merge(studio)

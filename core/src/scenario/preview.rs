@@ -1,0 +1,108 @@
+//! The dry run shown in the studio: what the lead would receive before the
+//! run first has to wait (backend only).
+//!
+//! [`dry_run_preview`] drives the real interpreter from `Start` with the
+//! given params and lead and no secrets, collects every message it would
+//! send (an ask's prompt included), and stops at the first wait, ask or
+//! http step — nothing is called, sent or scheduled.
+
+use super::interpret::{advance, Effect, Input, LeadInfo, RunInputs, RunState, Status, Waiting};
+use super::{Button, Scenario};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One message as the lead would see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenderedMessage {
+    pub step: String,
+    pub text: String,
+    pub buttons: Vec<Button>,
+}
+
+/// Why the preview stopped; on the wire `"wait"`, `"ask"`, `"http"`,
+/// `"end"` or `"error: …"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
+pub enum StopReason {
+    Wait,
+    Ask,
+    Http,
+    End,
+    Error { message: String },
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::Wait => f.write_str("wait"),
+            StopReason::Ask => f.write_str("ask"),
+            StopReason::Http => f.write_str("http"),
+            StopReason::End => f.write_str("end"),
+            StopReason::Error { message } => write!(f, "error: {message}"),
+        }
+    }
+}
+
+impl From<StopReason> for String {
+    fn from(reason: StopReason) -> String {
+        reason.to_string()
+    }
+}
+
+impl From<String> for StopReason {
+    fn from(text: String) -> StopReason {
+        match text.as_str() {
+            "wait" => StopReason::Wait,
+            "ask" => StopReason::Ask,
+            "http" => StopReason::Http,
+            "end" => StopReason::End,
+            _ => StopReason::Error { message: text.strip_prefix("error: ").unwrap_or(&text).to_string() },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preview {
+    pub messages: Vec<RenderedMessage>,
+    /// The step the run would stop at (the last step when it ends).
+    pub stopped_at: Option<String>,
+    pub reason: StopReason,
+}
+
+/// Render a scenario's messages up to its first pause. Pure: the preview
+/// time is the epoch, so `wait` steps always stop it.
+pub fn dry_run_preview(scenario: &Scenario, params: &Value, lead: &LeadInfo) -> Preview {
+    let inputs = RunInputs { params: params.clone(), lead: lead.clone(), secrets: Default::default() };
+    let mut state = RunState::new(0, 0);
+    let outcome = advance(scenario, &mut state, &inputs, Input::Start, 0);
+    let messages = outcome
+        .effects
+        .into_iter()
+        .filter_map(|effect| match effect {
+            Effect::Send { step, text, buttons, .. } => Some(RenderedMessage { step, text, buttons }),
+            _ => None,
+        })
+        .collect();
+    let (stopped_at, reason) = match outcome.status {
+        Status::Waiting(Waiting::Reply { step, .. }) => (Some(step), StopReason::Ask),
+        Status::Waiting(Waiting::Until { step, .. }) => (Some(step), StopReason::Wait),
+        Status::Waiting(Waiting::Http { step }) => (Some(step), StopReason::Http),
+        Status::Finished { .. } => (state.current, StopReason::End),
+        Status::Failed { step, message } => (step, StopReason::Error { message }),
+        Status::Ignored { reason } => (None, StopReason::Error { message: reason }),
+    };
+    Preview { messages, stopped_at, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_plain_strings_on_the_wire() {
+        assert_eq!(serde_json::to_value(StopReason::Ask).unwrap(), "ask");
+        let error = StopReason::Error { message: "text: syntax error".into() };
+        assert_eq!(serde_json::to_value(&error).unwrap(), "error: text: syntax error");
+        assert_eq!(serde_json::from_value::<StopReason>("error: text: syntax error".into()).unwrap(), error);
+    }
+}

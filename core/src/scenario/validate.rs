@@ -1,0 +1,386 @@
+//! The checks a scenario passes before it is saved (SPEC §4).
+//!
+//! [`Scenario::validate`] collects every problem at once, each a
+//! [`ScenarioError`] naming the step and field, so the studio can mark them
+//! all on the canvas.
+//!
+//! Structural checks run in every build (the studio runs them in the
+//! browser): step ids, references, reachability, the settings of each step,
+//! no literal bearer tokens. With `backend` the templates and expressions
+//! are parsed as well, and every `vars.X` they read must be set on some path
+//! from `start` before the step (by an ask, an http step or a `set`).
+//! `params`, `lead`, `attributes` and `secrets` are always available.
+
+use super::{ButtonKind, Expect, Scenario, StepKind};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, VecDeque};
+
+/// One problem of a scenario: where (step id and field) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScenarioError {
+    /// The step at fault; `None` for the scenario itself (`start`, `name`).
+    pub step: Option<String>,
+    pub field: String,
+    pub message: String,
+}
+
+impl ScenarioError {
+    fn at(step: &str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { step: Some(step.to_string()), field: field.into(), message: message.into() }
+    }
+
+    fn top(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { step: None, field: field.into(), message: message.into() }
+    }
+}
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.step {
+            Some(step) => write!(f, "step {step}, {}: {}", self.field, self.message),
+            None => write!(f, "{}: {}", self.field, self.message),
+        }
+    }
+}
+
+/// Longest pause a `wait` may ask for: a run expires after 30 days anyway.
+pub const MAX_WAIT_SEC: i64 = 30 * 24 * 3600;
+/// Longest http timeout, and most retries, a step may ask for.
+pub const MAX_HTTP_TIMEOUT_MS: u64 = 60_000;
+pub const MAX_HTTP_RETRIES: u32 = 5;
+
+impl Scenario {
+    /// Check the scenario; every problem found, or `Ok`.
+    pub fn validate(&self) -> Result<(), Vec<ScenarioError>> {
+        let mut errors = Vec::new();
+        self.check_ids(&mut errors);
+        for step in &self.steps {
+            check_settings(&step.id, &step.kind, &mut errors);
+        }
+        let ids: BTreeSet<&str> = self.steps.iter().map(|s| s.id.as_str()).collect();
+        if !ids.contains(self.start.as_str()) {
+            errors.push(ScenarioError::top("start", format!("no step with id \"{}\"", self.start)));
+        }
+        for step in &self.steps {
+            for (field, target) in step.kind.transitions() {
+                if !ids.contains(target) {
+                    errors.push(ScenarioError::at(&step.id, field, format!("no step with id \"{target}\"")));
+                }
+            }
+        }
+        if ids.contains(self.start.as_str()) {
+            let reachable = self.reachable();
+            for step in &self.steps {
+                if !step.id.is_empty() && !reachable.contains(step.id.as_str()) {
+                    errors.push(ScenarioError::at(&step.id, "id", "unreachable from the start step"));
+                }
+            }
+        }
+        #[cfg(feature = "backend")]
+        self.check_templates(&mut errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn check_ids(&self, errors: &mut Vec<ScenarioError>) {
+        if self.name.trim().is_empty() {
+            errors.push(ScenarioError::top("name", "is required"));
+        }
+        if self.steps.is_empty() {
+            errors.push(ScenarioError::top("steps", "a scenario needs at least one step"));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            if step.id.trim().is_empty() {
+                errors.push(ScenarioError { step: None, field: format!("steps[{i}].id"), message: "is required".into() });
+            } else if !seen.insert(step.id.as_str()) {
+                errors.push(ScenarioError::at(&step.id, "id", format!("duplicate step id \"{}\"", step.id)));
+            }
+        }
+    }
+
+    /// Step ids reachable from `start` following every transition.
+    fn reachable(&self) -> BTreeSet<&str> {
+        let mut seen = BTreeSet::new();
+        let mut queue = VecDeque::from([self.start.as_str()]);
+        while let Some(id) = queue.pop_front() {
+            if !seen.insert(id) {
+                continue;
+            }
+            if let Some(step) = self.step(id) {
+                for (_, target) in step.kind.transitions() {
+                    queue.push_back(target);
+                }
+            }
+        }
+        seen
+    }
+
+    /// For each step, the vars set on some path from `start` before it runs
+    /// (a forward "may be set" data flow over the step graph).
+    #[cfg(feature = "backend")]
+    fn vars_available(&self) -> std::collections::BTreeMap<&str, BTreeSet<&str>> {
+        let mut avail = std::collections::BTreeMap::<&str, BTreeSet<&str>>::new();
+        avail.insert(self.start.as_str(), BTreeSet::new());
+        let mut queue = VecDeque::from([self.start.as_str()]);
+        while let Some(id) = queue.pop_front() {
+            let Some(step) = self.step(id) else { continue };
+            let here = avail.get(id).cloned().unwrap_or_default();
+            for (field, target) in step.kind.transitions() {
+                let mut out = here.clone();
+                out.extend(step.kind.sets_vars_on(&field));
+                // Revisit the target when it is new or learned new vars.
+                let is_new = !avail.contains_key(target);
+                let entry = avail.entry(target).or_default();
+                let before = entry.len();
+                entry.extend(out);
+                if is_new || entry.len() > before {
+                    queue.push_back(target);
+                }
+            }
+        }
+        avail
+    }
+
+    #[cfg(feature = "backend")]
+    fn check_templates(&self, errors: &mut Vec<ScenarioError>) {
+        use super::template::{check_expression, check_template, is_known_root};
+
+        let avail = self.vars_available();
+        for step in &self.steps {
+            let mut used = Vec::new();
+            for (field, source) in step.kind.templates() {
+                match check_template(source) {
+                    Ok(vars) => used.push((field, vars)),
+                    Err(e) => errors.push(ScenarioError::at(&step.id, field, format!("template does not parse: {e}"))),
+                }
+            }
+            for (field, source) in step.kind.expressions() {
+                if source.trim().is_empty() {
+                    errors.push(ScenarioError::at(&step.id, field, "is required"));
+                    continue;
+                }
+                match check_expression(source) {
+                    Ok(vars) => used.push((field, vars)),
+                    Err(e) => errors.push(ScenarioError::at(&step.id, field, format!("expression does not parse: {e}"))),
+                }
+            }
+            // Unreachable steps are reported already; no data flow reaches them.
+            let Some(available) = avail.get(step.id.as_str()) else { continue };
+            for (field, vars) in used {
+                let mut reported = BTreeSet::new();
+                for path in &vars {
+                    let mut parts = path.split('.');
+                    let root = parts.next().unwrap_or_default();
+                    if !is_known_root(root) {
+                        if reported.insert(root.to_string()) {
+                            errors.push(ScenarioError::at(
+                                &step.id,
+                                field.clone(),
+                                format!("unknown variable \"{root}\": use params.{root}, vars.{root}, lead.*, attributes.* or secrets.*"),
+                            ));
+                        }
+                        continue;
+                    }
+                    if root != "vars" {
+                        continue;
+                    }
+                    if let Some(name) = parts.next() {
+                        if !available.contains(name) && reported.insert(name.to_string()) {
+                            errors.push(ScenarioError::at(
+                                &step.id,
+                                field.clone(),
+                                format!("vars.{name} is used before any step sets it"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A header value that carries a credential written out instead of
+/// referenced: `Bearer abc123` (but `Bearer {{ secrets.crm_token }}` is fine).
+fn is_literal_bearer(value: &str) -> bool {
+    let v = value.trim_start();
+    let lower = v.to_ascii_lowercase();
+    (lower.starts_with("bearer ") || lower.starts_with("basic ")) && !v.contains("{{")
+}
+
+/// Per-step settings that make sense without parsing templates.
+fn check_settings(id: &str, kind: &StepKind, errors: &mut Vec<ScenarioError>) {
+    let mut err = |field: &str, message: String| errors.push(ScenarioError::at(id, field, message));
+    match kind {
+        StepKind::Message { text, buttons, .. } => {
+            if text.trim().is_empty() {
+                err("text", "is required".into());
+            }
+            for (i, b) in buttons.iter().enumerate() {
+                if b.label.trim().is_empty() {
+                    err(&format!("buttons[{i}].label"), "is required".into());
+                }
+                if b.kind == ButtonKind::Url && b.url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+                    err(&format!("buttons[{i}].url"), "a url button needs a url".into());
+                }
+            }
+        }
+        StepKind::Ask { prompt, expect, var, choices, max_reasks, timeout_sec, .. } => {
+            if prompt.trim().is_empty() {
+                err("prompt", "is required".into());
+            }
+            if !is_identifier(var) {
+                err("var", "must be a name of letters, digits and '_'".into());
+            }
+            if *expect == Expect::Choice && choices.iter().all(|c| c.trim().is_empty()) {
+                err("choices", "a choice ask needs choices".into());
+            }
+            if *max_reasks > 10 {
+                err("max_reasks", "at most 10".into());
+            }
+            if let Some(t) = timeout_sec {
+                if !(1..=MAX_WAIT_SEC).contains(t) {
+                    err("timeout_sec", format!("must be between 1 and {MAX_WAIT_SEC} seconds"));
+                }
+            }
+        }
+        StepKind::Http { url, headers, save_as, timeout_ms, retries, .. } => {
+            if url.trim().is_empty() {
+                err("url", "is required".into());
+            }
+            if !is_identifier(save_as) {
+                err("save_as", "must be a name of letters, digits and '_'".into());
+            }
+            if !(1..=MAX_HTTP_TIMEOUT_MS).contains(timeout_ms) {
+                err("timeout_ms", format!("must be between 1 and {MAX_HTTP_TIMEOUT_MS}"));
+            }
+            if *retries > MAX_HTTP_RETRIES {
+                err("retries", format!("at most {MAX_HTTP_RETRIES}"));
+            }
+            for (i, h) in headers.iter().enumerate() {
+                if h.name.trim().is_empty() || h.name.contains(|c: char| c.is_whitespace() || c == ':') {
+                    err(&format!("headers[{i}].name"), "is not a header name".into());
+                }
+                if is_literal_bearer(&h.value) {
+                    err(
+                        &format!("headers[{i}].value"),
+                        "credentials must be referenced as {{ secrets.NAME }}, not written inline".into(),
+                    );
+                }
+            }
+        }
+        StepKind::Script { code, .. } => {
+            if code.trim().is_empty() {
+                err("code", "is required".into());
+            }
+        }
+        StepKind::Set { vars, attributes, add_tags, remove_tags, .. } => {
+            for name in vars.keys() {
+                if !is_identifier(name) {
+                    err(&format!("vars.{name}"), "must be a name of letters, digits and '_'".into());
+                }
+            }
+            for name in attributes.keys() {
+                if name.trim().is_empty() {
+                    err("attributes", "attribute names are required".into());
+                }
+            }
+            for (field, tags) in [("add_tags", add_tags), ("remove_tags", remove_tags)] {
+                if tags.iter().any(|t| t.trim().is_empty()) {
+                    err(field, "tags must not be empty".into());
+                }
+            }
+        }
+        StepKind::Wait { seconds, until, .. } => match (seconds, until) {
+            (Some(s), None) => {
+                if !(1..=MAX_WAIT_SEC).contains(s) {
+                    err("seconds", format!("must be between 1 and {MAX_WAIT_SEC}"));
+                }
+            }
+            (None, Some(u)) if !u.trim().is_empty() => {}
+            _ => err("seconds", "give exactly one of seconds or until".into()),
+        },
+        StepKind::Run { scenario, .. } => {
+            if scenario.trim().is_empty() {
+                err("scenario", "is required".into());
+            }
+        }
+        StepKind::If { .. } | StepKind::Switch { .. } | StepKind::Goto { .. } => {}
+        StepKind::Handover { .. } | StepKind::End { .. } => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scenario(steps: serde_json::Value) -> Scenario {
+        serde_json::from_value(json!({"name": "t", "start": "a", "steps": steps})).unwrap()
+    }
+
+    fn errors(s: &Scenario) -> Vec<ScenarioError> {
+        s.validate().expect_err("should not validate")
+    }
+
+    fn has(errors: &[ScenarioError], step: &str, field: &str) -> bool {
+        errors.iter().any(|e| e.step.as_deref() == Some(step) && e.field == field)
+    }
+
+    #[test]
+    fn a_linear_scenario_is_valid() {
+        let s = scenario(json!([
+            {"id": "a", "type": "message", "text": "Привет", "next": "b"},
+            {"id": "b", "type": "end"}
+        ]));
+        assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn structure() {
+        let s = scenario(json!([
+            {"id": "a", "type": "message", "text": "Привет", "next": "nowhere"},
+            {"id": "a", "type": "end"},
+            {"id": "lost", "type": "end"},
+            {"id": "q", "type": "ask", "prompt": "?", "expect": "choice", "var": "x", "next": "a"}
+        ]));
+        let e = errors(&s);
+        assert!(has(&e, "a", "next"), "{e:?}");
+        assert!(e.iter().any(|e| e.message.contains("duplicate")), "{e:?}");
+        assert!(has(&e, "lost", "id"), "{e:?}");
+        assert!(has(&e, "q", "choices"), "{e:?}");
+    }
+
+    #[test]
+    fn unknown_start() {
+        let s: Scenario = serde_json::from_value(json!({"name": "t", "start": "zz", "steps": [{"id": "a", "type": "end"}]})).unwrap();
+        let e = errors(&s);
+        assert!(e.iter().any(|e| e.step.is_none() && e.field == "start"), "{e:?}");
+    }
+
+    #[test]
+    fn literal_bearer_tokens_are_refused() {
+        assert!(is_literal_bearer("Bearer sk_live_123"));
+        assert!(is_literal_bearer("bearer abc"));
+        assert!(!is_literal_bearer("Bearer {{ secrets.crm_token }}"));
+        assert!(!is_literal_bearer("application/json"));
+    }
+
+    #[test]
+    fn wait_needs_one_of_seconds_or_until() {
+        let s = scenario(json!([
+            {"id": "a", "type": "wait", "next": "b"},
+            {"id": "b", "type": "end"}
+        ]));
+        assert!(has(&errors(&s), "a", "seconds"));
+    }
+}
