@@ -57,18 +57,20 @@ ensure_chromium() {
 build_site() {
   local profile="${COMOPS_WASM_PROFILE:-wasm-release}"
   say "building the studio bundle (wasm, profile $profile)"
-  cargo build -p comops-frontend --lib --target wasm32-unknown-unknown --profile "$profile"
+  # Explicit exits: `set -e` is off inside `a && b` chains, and a failed
+  # wasm build must never leave an old bundle looking current.
+  cargo build -p comops-frontend --lib --target wasm32-unknown-unknown --profile "$profile" || exit 1
   mkdir -p "$SITE_ROOT/pkg"
   local dir="$profile"; [ "$profile" = dev ] && dir=debug
   wasm-bindgen --target web --no-typescript --out-dir "$SITE_ROOT/pkg" --out-name comops \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/comops_frontend.wasm"
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/comops_frontend.wasm" || exit 1
   say "building CSS"
-  tailwindcss -i style/main.css -o "$SITE_ROOT/pkg/comops.css" --minify 2>/dev/null
+  tailwindcss -i style/main.css -o "$SITE_ROOT/pkg/comops.css" --minify 2>/dev/null || exit 1
 }
 
 build_server() {
   say "building the comops server"
-  cargo build -p comops-server --bin comops
+  cargo build -p comops-server --bin comops || exit 1
   COMOPS_BIN="$CARGO_TARGET_DIR/debug/comops"
   export COMOPS_BIN
 }

@@ -16,10 +16,13 @@ pub mod session;
 
 use crate::components::layout::Layout;
 use crate::i18n::I18n;
+use crate::pages::endpoints::EndpointsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::project::ProjectPage;
 use crate::pages::projects::ProjectsPage;
 use crate::pages::section::{NotFoundPage, SectionPage};
+use crate::pages::tokens::TokensPage;
+use crate::pages::traces::TracesPage;
 use crate::session::{embed_json, SessionInfo, SESSION_SCRIPT_ID};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -67,12 +70,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("projects") view=ProjectsPage/>
                     <Route path=path!("projects/:id") view=ProjectPage/>
                     <Route path=path!("maps") view=|| view! { <SectionPage path="/maps"/> }/>
-                    <Route path=path!("endpoints") view=|| view! { <SectionPage path="/endpoints"/> }/>
+                    <Route path=path!("endpoints") view=EndpointsPage/>
                     <Route path=path!("scenarios") view=|| view! { <SectionPage path="/scenarios"/> }/>
                     <Route path=path!("leads") view=|| view! { <SectionPage path="/leads"/> }/>
-                    <Route path=path!("traces") view=|| view! { <SectionPage path="/traces"/> }/>
+                    <Route path=path!("traces") view=TracesPage/>
                     <Route path=path!("analytics") view=|| view! { <SectionPage path="/analytics"/> }/>
-                    <Route path=path!("tokens") view=|| view! { <SectionPage path="/tokens"/> }/>
+                    <Route path=path!("tokens") view=TokensPage/>
                     <Route path=path!("settings") view=|| view! { <SectionPage path="/settings"/> }/>
                 </ParentRoute>
             </Routes>

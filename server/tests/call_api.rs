@@ -477,3 +477,28 @@ async fn a_dry_run_shows_what_the_lead_would_receive() {
     let version: i64 = sqlx::query_scalar("SELECT scenario_version FROM runs").fetch_one(w.store.pool()).await.unwrap();
     assert_eq!(version, 1);
 }
+
+#[tokio::test]
+async fn a_token_revoked_in_the_studio_is_refused_by_the_next_call() {
+    let w = world().await;
+    let admin = w.server.client();
+    assert_eq!(admin.login(support::ADMIN_EMAIL, support::ADMIN_PASSWORD).await.status(), 200);
+    let issued: Value = admin
+        .http
+        .post(w.server.url("/api/tokens/issue"))
+        .header("Origin", &admin.base)
+        .json(&json!({"draft": {"name": "Helpdesk", "bots": "bot_shop", "actions": ["call"]}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = issued["secret"].as_str().expect("the secret, once").to_string();
+    let (status, _) = answer(w.post_as(SHOP, "order/status", &secret).json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    let id = issued["token"]["id"].as_str().unwrap();
+    assert_eq!(admin.call("tokens/revoke", &[("id", id)]).await.status(), 200);
+    let (status, reply) = answer(w.post_as(SHOP, "order/status", &secret).json(&json!({})).send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (401, "Token revoked"), "no cache delay in the same process");
+}

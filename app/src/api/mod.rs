@@ -4,3 +4,6 @@
 
 pub mod auth;
 pub mod projects;
+pub mod endpoints;
+pub mod tokens;
+pub mod traces;

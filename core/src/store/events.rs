@@ -237,20 +237,32 @@ impl Store {
         };
         let mut results = Vec::with_capacity(events.len());
         for event in events {
-            let savepoint = sqlx::query("SAVEPOINT accept_event").execute(&mut *tx).await;
-            let outcome = match savepoint {
-                Ok(_) => insert_event(&mut tx, event, now).await,
-                Err(err) => Err(StoreError::Database(err)),
-            };
-            let closed = match &outcome {
-                Ok(_) => sqlx::query("RELEASE SAVEPOINT accept_event").execute(&mut *tx).await,
-                Err(_) => match sqlx::query("ROLLBACK TO SAVEPOINT accept_event").execute(&mut *tx).await {
-                    Ok(_) => sqlx::query("RELEASE SAVEPOINT accept_event").execute(&mut *tx).await,
+            // Only an idempotency key can make one event fail alone (a raced
+            // key); other events need no savepoint, which saves two
+            // statements each on the hot path.
+            let isolated = event.idempotency.is_some();
+            if isolated {
+                if let Err(err) = sqlx::query("SAVEPOINT accept_event").execute(&mut *tx).await {
+                    return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
+                }
+            }
+            let outcome = insert_event(&mut tx, event, now).await;
+            let closed = match (&outcome, isolated) {
+                (_, false) => Ok(()),
+                (Ok(_), true) => sqlx::query("RELEASE SAVEPOINT accept_event").execute(&mut *tx).await.map(|_| ()),
+                (Err(_), true) => match sqlx::query("ROLLBACK TO SAVEPOINT accept_event").execute(&mut *tx).await {
+                    Ok(_) => sqlx::query("RELEASE SAVEPOINT accept_event").execute(&mut *tx).await.map(|_| ()),
                     Err(err) => Err(err),
                 },
             };
             if let Err(err) = closed {
                 return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
+            }
+            if outcome.is_err() && !isolated {
+                // Without a savepoint the transaction may be unusable
+                // (PostgreSQL aborts it): fail the whole batch.
+                let message = outcome.err().map(|e| e.to_string()).unwrap_or_default();
+                return events.iter().map(|_| Err(StoreError::Database(sqlx::Error::Protocol(message.clone())))).collect();
             }
             results.push(outcome);
         }

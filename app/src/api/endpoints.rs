@@ -1,0 +1,195 @@
+//! Integration points of a bot: list, create, edit, delete, export and
+//! import as JSON.
+//!
+//! Reading needs `View`; changing needs `DesignIntegrations` (admins and
+//! architects). Drafts are validated by `comops_core`'s rules, so a bad
+//! alias or schema field comes back as a field error naming the input
+//! (`alias`, `example`, `schema.fields[2].name`). Complex drafts travel as
+//! JSON: the nested schema does not fit a URL-encoded form well.
+
+use crate::error::AppError;
+use comops_core::{Endpoint, EndpointDraft};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::Json;
+
+/// A bot in the endpoint page's picker, with its project for grouping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotChoice {
+    pub id: String,
+    pub name: String,
+    pub project: String,
+}
+
+/// The endpoint page's data: every bot (for the picker), the chosen one
+/// (the first when none was asked for) and its endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotEndpoints {
+    pub bots: Vec<BotChoice>,
+    pub bot_id: String,
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+}
+
+#[server(prefix = "/api", endpoint = "endpoints/bots")]
+pub async fn list_bot_choices() -> Result<Vec<BotChoice>, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let store = backend()?.store;
+    let mut choices = Vec::new();
+    for project in store.list_projects().await? {
+        for bot in store.list_bots(&project.id).await? {
+            choices.push(BotChoice { id: bot.id.to_string(), name: bot.name, project: project.name.clone() });
+        }
+    }
+    Ok(choices)
+}
+
+#[server(prefix = "/api", endpoint = "endpoints/page")]
+pub async fn endpoint_page(bot_id: String) -> Result<BotEndpoints, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let bots = list_bot_choices().await?;
+    let bot_id = if bot_id.is_empty() { bots.first().map(|b| b.id.clone()).unwrap_or_default() } else { bot_id };
+    if bot_id.is_empty() {
+        return Ok(BotEndpoints { bots, bot_id, endpoints: Vec::new() });
+    }
+    let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
+    let endpoints = backend()?.store.list_endpoints(&bot).await?;
+    Ok(BotEndpoints { bots, bot_id, endpoints })
+}
+
+#[server(prefix = "/api", endpoint = "endpoints/list")]
+pub async fn list_endpoints(bot_id: String) -> Result<Vec<Endpoint>, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
+    Ok(backend()?.store.list_endpoints(&bot).await?)
+}
+
+#[server(prefix = "/api", endpoint = "endpoints/create", input = Json)]
+pub async fn create_endpoint(bot_id: String, draft: EndpointDraft) -> Result<Endpoint, AppError> {
+    use crate::session::{backend, require};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
+    let valid = draft.validate().map_err(AppError::Invalid)?;
+    let store = backend()?.store;
+    let endpoint = store.create_endpoint(&bot, &valid).await?;
+    store.audit(user.email.as_str(), "endpoint.create", endpoint.id.as_str(), endpoint.alias.as_str()).await?;
+    Ok(endpoint)
+}
+
+#[server(prefix = "/api", endpoint = "endpoints/update", input = Json)]
+pub async fn update_endpoint(id: String, draft: EndpointDraft) -> Result<Endpoint, AppError> {
+    use crate::session::{backend, require};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let id = comops_core::EndpointId::parse(&id).ok_or(AppError::NotFound)?;
+    let valid = draft.validate().map_err(AppError::Invalid)?;
+    let store = backend()?.store;
+    let endpoint = store.update_endpoint(&id, &valid).await?;
+    store.audit(user.email.as_str(), "endpoint.update", endpoint.id.as_str(), endpoint.alias.as_str()).await?;
+    Ok(endpoint)
+}
+
+#[server(prefix = "/api", endpoint = "endpoints/delete")]
+pub async fn delete_endpoint(id: String) -> Result<(), AppError> {
+    use crate::session::{backend, require};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let id = comops_core::EndpointId::parse(&id).ok_or(AppError::NotFound)?;
+    let store = backend()?.store;
+    store.delete_endpoint(&id).await?;
+    store.audit(user.email.as_str(), "endpoint.delete", id.as_str(), "").await?;
+    Ok(())
+}
+
+/// The bot's endpoints as a pretty-printed `comops.endpoints/v1` document.
+#[server(prefix = "/api", endpoint = "endpoints/export")]
+pub async fn export_endpoints(bot_id: String) -> Result<String, AppError> {
+    use crate::session::{backend, require};
+    use comops_core::endpoint::EndpointExport;
+    require(comops_core::Permission::View)?;
+    let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
+    let store = backend()?.store;
+    store.bot(&bot).await?;
+    let endpoints = store.list_endpoints(&bot).await?.iter().map(EndpointDraft::from).collect();
+    let export = EndpointExport { format: EndpointExport::FORMAT.into(), bot_id: bot, endpoints };
+    serde_json::to_string_pretty(&export).map_err(|err| {
+        tracing::error!(error = %err, "cannot serialize an endpoint export");
+        AppError::Internal
+    })
+}
+
+/// Upserts (by alias) every endpoint of an export into `bot_id`. Nothing
+/// is written unless every draft is valid; errors name the draft,
+/// e.g. `endpoints[2].alias`. The file's own `bot_id` is not required to
+/// match: importing is also how endpoints are copied between bots.
+#[server(prefix = "/api", endpoint = "endpoints/import", input = Json)]
+pub async fn import_endpoints(bot_id: String, json: String) -> Result<ImportReport, AppError> {
+    use crate::session::{backend, require};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
+    let export = parse_export(&json)?;
+    let mut valid = Vec::with_capacity(export.endpoints.len());
+    let mut errors = Vec::new();
+    let mut aliases = std::collections::HashSet::new();
+    for (i, draft) in export.endpoints.iter().enumerate() {
+        match draft.validate() {
+            Ok(endpoint) => {
+                if !aliases.insert(endpoint.alias.to_string()) {
+                    errors.push(comops_core::FieldError::new(format!("endpoints[{i}].alias"), comops_core::Problem::Taken));
+                }
+                valid.push(endpoint);
+            }
+            Err(found) => errors.extend(
+                found.into_iter().map(|e| comops_core::FieldError::new(format!("endpoints[{i}].{}", e.field), e.problem)),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let store = backend()?.store;
+    let (created, updated) = store.import_endpoints(&bot, &valid).await?;
+    store
+        .audit(user.email.as_str(), "endpoint.import", bot.as_str(), &format!("created {created}, updated {updated}"))
+        .await?;
+    Ok(ImportReport { created, updated })
+}
+
+/// Reads an export document: bad JSON or another format is an error on
+/// the `import` field.
+#[cfg(feature = "ssr")]
+fn parse_export(json: &str) -> Result<comops_core::endpoint::EndpointExport, AppError> {
+    use comops_core::endpoint::EndpointExport;
+    use comops_core::{FieldError, Problem};
+    let export: EndpointExport =
+        serde_json::from_str(json).map_err(|_| AppError::Invalid(vec![FieldError::new("import", Problem::BadJson)]))?;
+    if export.format != EndpointExport::FORMAT {
+        return Err(AppError::Invalid(vec![FieldError::new("format", Problem::Unknown)]));
+    }
+    Ok(export)
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::parse_export;
+    use crate::error::AppError;
+
+    #[test]
+    fn an_export_must_be_json_of_our_format() {
+        let fields = |r: Result<_, AppError>| match r {
+            Err(AppError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect::<Vec<_>>(),
+            _ => vec![],
+        };
+        assert_eq!(fields(parse_export("{nope")), ["import"]);
+        assert_eq!(fields(parse_export(r#"{"format":"other/v1","bot_id":"bot_shop","endpoints":[]}"#)), ["format"]);
+        let ok = parse_export(r#"{"format":"comops.endpoints/v1","bot_id":"bot_shop","endpoints":[{"alias":"order/thank-you"}]}"#);
+        assert_eq!(ok.unwrap().endpoints[0].alias, "order/thank-you");
+    }
+}

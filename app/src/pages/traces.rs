@@ -1,0 +1,279 @@
+//! The trace log: a filter bar, a dense table newest first with "Older"
+//! paging, and one trace as a vertical timeline (oldest first) when its id
+//! is clicked.
+
+use crate::api::endpoints::list_bot_choices;
+use crate::api::traces::{list_traces, trace_timeline, TraceQuery, PAGE_SIZE};
+use crate::components::format_millis;
+use crate::i18n::{tr, use_locale, K};
+use comops_core::TraceEvent;
+use leptos::prelude::*;
+
+/// Statuses the integration layer records, for the filter.
+const STATUSES: [&str; 3] = ["success", "fail", "rejected"];
+
+#[derive(Clone, Copy)]
+struct FilterFields {
+    trace_id: RwSignal<String>,
+    bot_id: RwSignal<String>,
+    endpoint: RwSignal<String>,
+    user: RwSignal<String>,
+    status: RwSignal<String>,
+    period: RwSignal<String>,
+}
+
+impl FilterFields {
+    fn new() -> Self {
+        Self {
+            trace_id: RwSignal::new(String::new()),
+            bot_id: RwSignal::new(String::new()),
+            endpoint: RwSignal::new(String::new()),
+            user: RwSignal::new(String::new()),
+            status: RwSignal::new(String::new()),
+            period: RwSignal::new(String::new()),
+        }
+    }
+
+    fn query(&self) -> TraceQuery {
+        TraceQuery {
+            trace_id: self.trace_id.get_untracked(),
+            bot_id: self.bot_id.get_untracked(),
+            endpoint: self.endpoint.get_untracked(),
+            user: self.user.get_untracked(),
+            status: self.status.get_untracked(),
+            period: self.period.get_untracked(),
+            before_id: String::new(),
+        }
+    }
+
+    fn clear(&self) {
+        for field in [self.trace_id, self.bot_id, self.endpoint, self.user, self.status, self.period] {
+            field.set(String::new());
+        }
+    }
+}
+
+/// Colours of a status badge.
+fn badge(status: &str) -> &'static str {
+    match status {
+        "success" => "bg-emerald-100 text-emerald-800",
+        "fail" => "bg-rose-100 text-rose-800",
+        "rejected" => "bg-amber-100 text-amber-800",
+        _ => "bg-slate-100 text-slate-700",
+    }
+}
+
+#[component]
+pub fn TracesPage() -> impl IntoView {
+    let locale = use_locale();
+    let fields = FilterFields::new();
+    let applied = RwSignal::new(TraceQuery::default());
+    let events = Resource::new(move || applied.get(), list_traces);
+    let selected = RwSignal::new(None::<String>);
+    let apply = move || applied.set(fields.query());
+    // Clicking a trace id filters by it and opens its timeline.
+    let open_trace = Callback::new(move |id: String| {
+        fields.trace_id.set(id.clone());
+        apply();
+        selected.set(Some(id));
+    });
+
+    view! {
+        <div class="mb-4">
+            <h1 class="text-xl font-semibold">{move || tr(K::Traces)}</h1>
+            <p class="text-slate-600">{move || tr(K::SectionTraces)}</p>
+        </div>
+        <FilterBar fields on_apply=Callback::new(move |_| apply()) on_clear=Callback::new(move |_| { fields.clear(); selected.set(None); apply(); })/>
+        {move || selected.get().map(|id| view! { <Timeline trace_id=id on_close=Callback::new(move |_| selected.set(None))/> })}
+        <Transition fallback=move || view! { <p>{move || tr(K::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Err(err) => view! { <p class="mt-4 text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
+                    Ok(list) => view! { <TraceTable list applied open_trace/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+    .into_any()
+}
+
+#[component]
+fn FilterBar(fields: FilterFields, on_apply: Callback<()>, on_clear: Callback<()>) -> impl IntoView {
+    let bots = Resource::new(|| (), |_| list_bot_choices());
+    let input = "rounded border border-slate-300 px-2 py-1.5 text-sm";
+    let text = move |label: K, name: &'static str, value: RwSignal<String>, mono: bool| {
+        view! {
+            <label class="flex flex-col gap-1">
+                <span class="text-xs font-medium text-slate-600">{move || tr(label)}</span>
+                <input type="text" name=name class=input class:font-mono=mono bind:value=value/>
+            </label>
+        }
+    };
+    let statuses = STATUSES.map(|s| view! { <option value=s>{s}</option> }).into_iter().collect_view();
+    view! {
+        <form class="mb-4 flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3" data-testid="trace-filter"
+            on:submit=move |ev| { ev.prevent_default(); on_apply.run(()); }
+            on:keydown=move |ev| if ev.key() == "Escape" { on_clear.run(()) }>
+            {text(K::TraceId, "trace_id", fields.trace_id, true)}
+            <label class="flex flex-col gap-1">
+                <span class="text-xs font-medium text-slate-600">{move || tr(K::Bot)}</span>
+                <select name="bot_id" class=input prop:value=move || fields.bot_id.get()
+                    on:change=move |ev| fields.bot_id.set(event_target_value(&ev))>
+                    <option value="">{move || tr(K::AnyValue)}</option>
+                    <Transition>
+                        {move || Suspend::new(async move {
+                            bots.await.unwrap_or_default().into_iter().map(|b| {
+                                let id = b.id.clone();
+                                view! { <option value=b.id selected=move || fields.bot_id.get() == id>{b.name}</option> }
+                            }).collect_view()
+                        })}
+                    </Transition>
+                </select>
+            </label>
+            {text(K::Endpoint, "endpoint", fields.endpoint, true)}
+            {text(K::UserOrLead, "user", fields.user, false)}
+            <label class="flex flex-col gap-1">
+                <span class="text-xs font-medium text-slate-600">{move || tr(K::Status)}</span>
+                <select name="status" class=input prop:value=move || fields.status.get()
+                    on:change=move |ev| fields.status.set(event_target_value(&ev))>
+                    <option value="">{move || tr(K::AnyValue)}</option>
+                    {statuses}
+                </select>
+            </label>
+            <label class="flex flex-col gap-1">
+                <span class="text-xs font-medium text-slate-600">{move || tr(K::Period)}</span>
+                <select name="period" class=input prop:value=move || fields.period.get()
+                    on:change=move |ev| fields.period.set(event_target_value(&ev))>
+                    <option value="">{move || tr(K::AnyTime)}</option>
+                    <option value="hour">{move || tr(K::LastHour)}</option>
+                    <option value="day">{move || tr(K::LastDay)}</option>
+                    <option value="week">{move || tr(K::LastWeek)}</option>
+                </select>
+            </label>
+            <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" data-testid="apply-filter">
+                {move || tr(K::Filter)}
+            </button>
+            <button type="button" class="rounded border border-slate-300 px-3 py-1.5" data-testid="clear-filter" on:click=move |_| on_clear.run(())>
+                {move || tr(K::Clear)}
+            </button>
+        </form>
+    }
+    .into_any()
+}
+
+#[component]
+fn TraceTable(list: Vec<TraceEvent>, applied: RwSignal<TraceQuery>, open_trace: Callback<String>) -> impl IntoView {
+    let empty = list.is_empty();
+    let older = (list.len() as i64 >= PAGE_SIZE).then(|| list.last().map(|e| e.id.clone())).flatten();
+    let paged = move || !applied.with(|q| q.before_id.is_empty());
+    view! {
+        <div class="overflow-x-auto rounded border border-slate-200 bg-white">
+            <table class="w-full text-left text-sm" data-testid="traces-table">
+                <thead class="bg-slate-50 text-xs uppercase text-slate-500">
+                    <tr>
+                        <th class="px-2 py-2">{move || tr(K::Time)}</th>
+                        <th class="px-2 py-2">{move || tr(K::TraceId)}</th>
+                        <th class="px-2 py-2">{move || tr(K::Source)}</th>
+                        <th class="px-2 py-2">{move || tr(K::Bot)}</th>
+                        <th class="px-2 py-2">{move || tr(K::Endpoint)}</th>
+                        <th class="px-2 py-2">{move || tr(K::User)}</th>
+                        <th class="px-2 py-2">{move || tr(K::Lead)}</th>
+                        <th class="px-2 py-2">{move || tr(K::Step)}</th>
+                        <th class="px-2 py-2">{move || tr(K::Status)}</th>
+                        <th class="px-2 py-2 text-right">"HTTP"</th>
+                        <th class="px-2 py-2 text-right">{move || tr(K::LatencyMs)}</th>
+                        <th class="px-2 py-2">{move || tr(K::Detail)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {empty.then(|| view! {
+                        <tr><td colspan="12" class="px-3 py-6 text-center text-slate-500" data-testid="no-traces">{move || tr(K::NoTraces)}</td></tr>
+                    })}
+                    {list.into_iter().map(|event| view! { <TraceRow event open_trace/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <div class="mt-2 flex gap-3">
+            <Show when=paged>
+                <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="newest"
+                    on:click=move |_| applied.update(|q| q.before_id.clear())>{move || tr(K::Newest)}</button>
+            </Show>
+            {older.map(|last| view! {
+                <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="older"
+                    on:click=move |_| applied.update(|q| q.before_id = last.clone())>{move || tr(K::Older)}</button>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn TraceRow(event: TraceEvent, open_trace: Callback<String>) -> impl IntoView {
+    let trace_id = event.trace_id.clone();
+    let short = trace_id.chars().take(12).collect::<String>();
+    view! {
+        <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" data-trace=event.trace_id.clone() data-status=event.status.clone()>
+            <td class="px-2 py-1.5 whitespace-nowrap text-slate-500">{format_millis(event.at)}</td>
+            <td class="px-2 py-1.5">
+                <button class="font-mono text-xs text-sky-800 hover:underline" title=trace_id.clone() data-testid="trace-link"
+                    on:click=move |_| open_trace.run(trace_id.clone())>{short}"…"</button>
+            </td>
+            <td class="px-2 py-1.5">{event.source_system.clone()}</td>
+            <td class="px-2 py-1.5 font-mono text-xs">{event.bot_id.clone()}</td>
+            <td class="px-2 py-1.5 font-mono text-xs">{event.endpoint.clone()}</td>
+            <td class="px-2 py-1.5 font-mono text-xs">{event.user_id.clone()}</td>
+            <td class="px-2 py-1.5 font-mono text-xs">{event.lead_id.clone()}</td>
+            <td class="px-2 py-1.5 font-mono text-xs">{event.step.clone()}</td>
+            <td class="px-2 py-1.5 whitespace-nowrap">
+                <span class=format!("rounded px-1.5 py-0.5 text-xs {}", badge(&event.status))>{event.status.clone()}</span>
+                {event.dry_run.then(|| view! { <span class="ml-1 rounded bg-violet-100 px-1.5 py-0.5 text-xs text-violet-800" data-testid="dry-run">{move || tr(K::DryRun)}</span> })}
+            </td>
+            <td class="px-2 py-1.5 text-right tabular-nums">{(event.http_status != 0).then_some(event.http_status)}</td>
+            <td class="px-2 py-1.5 text-right tabular-nums">{event.latency_ms}</td>
+            <td class="px-2 py-1.5 text-slate-600 max-w-xs break-words">{event.detail.clone()}</td>
+        </tr>
+    }
+    .into_any()
+}
+
+/// One trace, oldest event first, as a vertical line of steps.
+#[component]
+fn Timeline(trace_id: String, on_close: Callback<()>) -> impl IntoView {
+    let locale = use_locale();
+    let id = trace_id.clone();
+    let events = Resource::new(move || id.clone(), trace_timeline);
+    view! {
+        <section class="mb-4 rounded border border-sky-200 bg-white p-4" data-testid="trace-timeline">
+            <div class="mb-3 flex items-center justify-between gap-2">
+                <h2 class="font-semibold">{move || tr(K::Timeline)} " " <span class="font-mono text-xs">{trace_id.clone()}</span></h2>
+                <button class="text-sm text-slate-600 hover:underline" on:click=move |_| on_close.run(())>{move || tr(K::Close)}</button>
+            </div>
+            <Transition fallback=move || view! { <p>{move || tr(K::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Err(err) => view! { <p class="text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ol class="relative ml-2 border-l-2 border-slate-200">
+                                {list.into_iter().map(|e| view! {
+                                    <li class="mb-3 ml-4" data-testid="timeline-step">
+                                        <span class=format!("absolute -left-[7px] mt-1.5 h-3 w-3 rounded-full {}", badge(&e.status))></span>
+                                        <div class="flex flex-wrap items-baseline gap-2 text-sm">
+                                            <span class="text-xs text-slate-500">{format_millis(e.at)}</span>
+                                            <span class="font-mono text-xs font-medium">{e.step.clone()}</span>
+                                            <span class=format!("rounded px-1.5 py-0.5 text-xs {}", badge(&e.status))>{e.status.clone()}</span>
+                                            <span class="font-mono text-xs text-slate-600">{e.bot_id.clone()} " / " {e.endpoint.clone()}</span>
+                                            {(e.http_status != 0).then(|| view! { <span class="text-xs text-slate-500">"HTTP " {e.http_status}</span> })}
+                                            <span class="text-xs text-slate-500">{e.latency_ms} " " {move || tr(K::LatencyMs)}</span>
+                                        </div>
+                                        <p class="text-xs text-slate-600">{e.detail.clone()}</p>
+                                    </li>
+                                }).collect_view()}
+                            </ol>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
