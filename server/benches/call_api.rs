@@ -48,12 +48,15 @@ fn bare_axum() {
     });
 }
 
+#[derive(Clone)]
 struct Target {
     name: String,
     host: String,
     path: String,
     token: Option<String>,
-    _child: ChildGuard,
+    /// Send `X-Dry-Run: true` (validation and lookups, no write).
+    dry_run: bool,
+    _child: Arc<ChildGuard>,
 }
 
 struct ChildGuard(Child);
@@ -108,7 +111,14 @@ async fn comops_target(name: &str, database_url: String) -> Target {
     let token = TokenDraft { name: "bench".into(), actions: vec![TokenAction::Call], ..Default::default() };
     let (_, secret) = store.issue_token(&token.validate().expect("valid"), "bench").await.expect("token");
     store.close().await;
-    Target { name: name.into(), host, path: "/bots/bot_shop/call/order/status".into(), token: Some(secret), _child: child }
+    Target {
+        name: name.into(),
+        host,
+        path: "/bots/bot_shop/call/order/status".into(),
+        token: Some(secret),
+        dry_run: false,
+        _child: Arc::new(child),
+    }
 }
 
 struct Figures {
@@ -121,14 +131,14 @@ struct Figures {
 
 /// Drives `target` with keep-alive connections for `duration`.
 async fn load(target: &Target, duration: Duration) -> Figures {
-    let target = Arc::new((target.host.clone(), target.path.clone(), target.token.clone()));
+    let target = Arc::new((target.host.clone(), target.path.clone(), target.token.clone(), target.dry_run));
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::new();
     for connection in 0..CONNECTIONS {
         let target = target.clone();
         tasks.push(tokio::spawn(async move {
-            let (host, path, token) = &*target;
+            let (host, path, token, dry_run) = &*target;
             let mut latencies = Vec::new();
             let mut errors = 0usize;
             let Ok(stream) = TcpStream::connect(host.as_str()).await else { return (latencies, 1) };
@@ -146,6 +156,9 @@ async fn load(target: &Target, duration: Duration) -> Figures {
                     .header("content-type", "application/json");
                 if let Some(token) = token {
                     request = request.header("authorization", format!("Bearer {token}"));
+                }
+                if *dry_run {
+                    request = request.header("x-dry-run", "true");
                 }
                 let request = request.body(Full::new(Bytes::from(body))).expect("request");
                 let sent = Instant::now();
@@ -184,10 +197,19 @@ async fn run(duration: Duration) {
     let mut bare_cmd = Command::new(std::env::current_exe().expect("current exe"));
     bare_cmd.env("COMOPS_BENCH_BARE", "1");
     let (bare_child, bare_host) = spawn(bare_cmd);
-    let bare = Target { name: "bare axum JSON handler".into(), host: bare_host, path: "/call".into(), token: None, _child: bare_child };
+    let bare = Target {
+        name: "bare axum JSON handler".into(),
+        host: bare_host,
+        path: "/call".into(),
+        token: None,
+        dry_run: false,
+        _child: Arc::new(bare_child),
+    };
 
     let dir = std::env::temp_dir().join(format!("comops-bench-db-{}", std::process::id()));
-    let mut targets = vec![comops_target("comops call/{alias}, SQLite", format!("sqlite://{}/comops.db", dir.display())).await];
+    let sqlite = comops_target("comops call/{alias}, SQLite", format!("sqlite://{}/comops.db", dir.display())).await;
+    let dry = Target { name: "comops call/{alias} dry run (no write), SQLite".into(), dry_run: true, ..sqlite.clone() };
+    let mut targets = vec![sqlite, dry];
     match comops_core::store::scratch::test_postgres("bench").await {
         Some(url) => targets.push(comops_target("comops call/{alias}, PostgreSQL", url).await),
         None => eprintln!("PostgreSQL not reachable: measuring SQLite only"),
@@ -227,7 +249,9 @@ fn write_report(table: &str, duration: Duration) {
          `cargo bench -p comops-server --bench call_api` — release build, loopback, {CONNECTIONS} keep-alive \
          connections, {} s per target after a 1 s warm-up; the load generator runs on the same 2 cores as the \
          servers. Each comops request is authenticated, validated, and committed (event + trace in one \
-         transaction) before its 200. Target (SPEC §9): ≥ 30 % of bare axum, p99 < 10 ms.\n\n{table}\n",
+         transaction, group-committed with the requests queued beside it) before its 200; the dry-run row \
+         does the same work without the write, to show what the commit costs. \
+         Target (SPEC §9): ≥ 30 % of bare axum, p99 < 10 ms.\n\n{table}\n",
         duration.as_secs()
     );
     let start_marker = "## Integration API: durable accept vs bare axum";
