@@ -9,6 +9,7 @@
 mod bootstrap;
 mod cli;
 mod config;
+mod engine;
 mod http;
 mod serve;
 mod workers;

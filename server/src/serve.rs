@@ -32,6 +32,7 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
         events: comops_core::store::writer::EventWriter::start(store.clone()),
     };
     crate::workers::spawn_scheduler(store.clone());
+    crate::engine::executor::spawn(store.clone());
     let router = http::router(state);
     // Tests and scripts read this line to find the port.
     println!("comops listening on http://{addr}");

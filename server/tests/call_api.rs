@@ -67,6 +67,21 @@ async fn world() -> World {
         };
         store.link_identity(bot, &link).await.unwrap();
     }
+    // Scenarios that wait for the customer, so their runs stay active
+    // while the engine runs them.
+    for name in ["order_thank_you", "order_status"] {
+        let scenario: comops_core::scenario::Scenario = serde_json::from_value(json!({
+            "name": name,
+            "start": "hello",
+            "steps": [
+                {"id": "hello", "type": "message", "text": "Заказ {{ params.order_id }}", "next": "rate"},
+                {"id": "rate", "type": "ask", "prompt": "Оцените от 1 до 5", "expect": "rating", "var": "rating", "next": "bye"},
+                {"id": "bye", "type": "end"}
+            ]
+        }))
+        .unwrap();
+        store.save_scenario(&shop, &scenario, "test", "test").await.unwrap();
+    }
     let token = issue(&store, "CRM", "bot_shop bot_fmlst", "", &[TokenAction::Call]).await;
     World { server, store, token, http: reqwest::Client::new() }
 }
@@ -442,7 +457,7 @@ async fn a_dry_run_shows_what_the_lead_would_receive() {
     };
     let (status, saved) = answer(put(scenario.clone()).await.unwrap()).await;
     assert_eq!(status, 200, "{saved}");
-    assert_eq!(saved["version"], 1);
+    assert_eq!(saved["version"], 2, "world() saved version 1");
 
     let mut broken = scenario.clone();
     broken["steps"][0]["next"] = json!("nowhere");
@@ -461,7 +476,7 @@ async fn a_dry_run_shows_what_the_lead_would_receive() {
     .await;
     assert_eq!(status, 200, "{reply}");
     let preview = &reply["preview"];
-    assert_eq!(preview["version"], 1);
+    assert_eq!(preview["version"], 2);
     assert_eq!(preview["lead_id"], "TG-9072612");
     let texts: Vec<_> = preview["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
     assert_eq!(texts, ["Спасибо за покупку! Заказ №9821 на 3500 ₽.", "Оцените доставку от 1 до 5"]);
@@ -475,7 +490,7 @@ async fn a_dry_run_shows_what_the_lead_would_receive() {
     .await;
     assert_eq!(status, 200);
     let version: i64 = sqlx::query_scalar("SELECT scenario_version FROM runs").fetch_one(w.store.pool()).await.unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
 }
 
 #[tokio::test]

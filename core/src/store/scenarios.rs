@@ -78,6 +78,22 @@ impl Store {
         .transpose()
     }
 
+    /// Version `version` of scenario `name` (the one a run started with).
+    pub async fn scenario_version(&self, bot: &BotId, name: &str, version: i64) -> StoreResult<Option<Scenario>> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT definition_json FROM scenario_versions WHERE bot_id = $1 AND name = $2 AND version = $3")
+                .bind(bot.as_str())
+                .bind(name)
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?;
+        json.map(|json| {
+            serde_json::from_str(&json)
+                .map_err(|e| StoreError::Database(sqlx::Error::Decode(format!("scenario_versions.definition_json: {e}").into())))
+        })
+        .transpose()
+    }
+
     /// Current versions of every scenario of `bot`, by name.
     pub async fn list_scenarios(&self, bot: &BotId) -> StoreResult<Vec<ScenarioSummary>> {
         let rows: Vec<(String, i64, String, String, i64)> = sqlx::query_as(

@@ -1,0 +1,184 @@
+//! The outbox: messages waiting for delivery, claimed by dispatch workers.
+//!
+//! Per-chat order: a message is due only when no older message to the same
+//! chat is still undelivered. Claims are leases set by a conditional
+//! UPDATE, so processes sharing the database never send one row twice.
+
+use super::traces::{bind_trace, time_ordered_id};
+use super::{now_millis, Store, StoreResult};
+use crate::trace::TraceEvent;
+use crate::{BotId, Millis};
+use serde_json::Value;
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub bot_id: BotId,
+    pub lead_id: String,
+    pub run_id: String,
+    pub channel: String,
+    pub chat_id: String,
+    pub payload: Value,
+    pub trace_id: String,
+    pub attempts: i64,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryResult {
+    Sent { provider_message_id: String },
+    /// Try again at `at` (throttled or a transient error); `count` says
+    /// whether this attempt counts toward the dead-letter limit.
+    Retry { at: Millis, error: String, count: bool },
+    /// Give up (bad request, blocked, attempts exhausted).
+    Dead { error: String },
+}
+
+impl Store {
+    /// Claims up to `limit` due messages, each the oldest undelivered one of
+    /// its chat, for `lease_ms`.
+    pub async fn claim_due_messages(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<OutboxMessage>> {
+        let ids: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $1 AND o.lease_until < $1 \
+             AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.bot_id = o.bot_id AND p.channel = o.channel \
+                         AND p.chat_id = o.chat_id AND p.status = 'pending') \
+             ORDER BY o.id LIMIT {}",
+            limit.clamp(1, 1000)
+        ))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::new();
+        for id in ids {
+            let done = sqlx::query("UPDATE outbox SET lease_until = $1 WHERE id = $2 AND status = 'pending' AND lease_until < $3")
+                .bind(now + lease_ms)
+                .bind(&id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+            if done.rows_affected() == 0 {
+                continue;
+            }
+            let row = sqlx::query("SELECT id, bot_id, lead_id, run_id, channel, chat_id, payload_json, trace_id, attempts FROM outbox WHERE id = $1")
+                .bind(&id)
+                .fetch_one(&self.pool)
+                .await?;
+            let payload: String = row.try_get("payload_json")?;
+            claimed.push(OutboxMessage {
+                id: row.try_get("id")?,
+                bot_id: BotId::from_store(row.try_get("bot_id")?),
+                lead_id: row.try_get("lead_id")?,
+                run_id: row.try_get("run_id")?,
+                channel: row.try_get("channel")?,
+                chat_id: row.try_get("chat_id")?,
+                payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+                trace_id: row.try_get("trace_id")?,
+                attempts: row.try_get("attempts")?,
+            });
+        }
+        Ok(claimed)
+    }
+
+    /// Records the end of a delivery attempt and its trace event.
+    pub async fn finish_delivery(&self, message: &OutboxMessage, result: &DeliveryResult, trace: &TraceEvent) -> StoreResult<()> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        match result {
+            DeliveryResult::Sent { provider_message_id } => {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'sent', sent_at = $1, provider_message_id = $2, attempts = attempts + 1, lease_until = 0 WHERE id = $3",
+                )
+                .bind(now)
+                .bind(provider_message_id)
+                .bind(&message.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            DeliveryResult::Retry { at, error, count } => {
+                sqlx::query("UPDATE outbox SET next_attempt_at = $1, last_error = $2, attempts = attempts + $3, lease_until = 0 WHERE id = $4")
+                    .bind(at)
+                    .bind(error)
+                    .bind(i64::from(*count))
+                    .bind(&message.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            DeliveryResult::Dead { error } => {
+                sqlx::query("UPDATE outbox SET status = 'dead', last_error = $1, attempts = attempts + 1, lease_until = 0 WHERE id = $2")
+                    .bind(error)
+                    .bind(&message.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let mut trace = trace.clone();
+        trace.at = now;
+        bind_trace(&trace, time_ordered_id(now)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The person blocked the bot: their address on this channel goes
+    /// inactive and their undelivered messages there are dead-lettered.
+    pub async fn deactivate_address(&self, bot: &BotId, channel: &str, chat_id: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_id = $3")
+            .bind(bot.as_str())
+            .bind(channel)
+            .bind(chat_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id = $3 AND status = 'pending'")
+            .bind(bot.as_str())
+            .bind(channel)
+            .bind(chat_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.cache.leads.clear();
+        Ok(())
+    }
+
+    /// `(status, count)` of a bot's outbox, for tests and the studio.
+    pub async fn outbox_counts(&self, bot: &BotId) -> StoreResult<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT status, COUNT(*) FROM outbox WHERE bot_id = $1 GROUP BY status ORDER BY status")
+            .bind(bot.as_str())
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Stores a bot's settings for a channel kind (`telegram`, …).
+    pub async fn set_bot_channel(&self, bot: &BotId, kind: &str, config: &Value) -> StoreResult<()> {
+        self.bot(bot).await?;
+        let now = now_millis();
+        let json = super::endpoints::json_text(config);
+        let updated = sqlx::query("UPDATE bot_channels SET config_json = $1, enabled = 1, updated_at = $2 WHERE bot_id = $3 AND kind = $4")
+            .bind(&json)
+            .bind(now)
+            .bind(bot.as_str())
+            .bind(kind)
+            .execute(&self.pool)
+            .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query("INSERT INTO bot_channels (bot_id, kind, config_json, enabled, updated_at) VALUES ($1, $2, $3, 1, $4)")
+                .bind(bot.as_str())
+                .bind(kind)
+                .bind(&json)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A bot's enabled settings for a channel kind.
+    pub async fn bot_channel(&self, bot: &BotId, kind: &str) -> StoreResult<Option<Value>> {
+        let json: Option<String> = sqlx::query_scalar("SELECT config_json FROM bot_channels WHERE bot_id = $1 AND kind = $2 AND enabled = 1")
+            .bind(bot.as_str())
+            .bind(kind)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+}

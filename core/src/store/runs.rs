@@ -1,0 +1,182 @@
+//! Runs as the engine sees them: claim the ones that can move, save their
+//! state after every step together with the messages it produced.
+//!
+//! A claim is a lease (`lease_until`) set by a conditional UPDATE, so
+//! several workers and processes never advance one run at the same time,
+//! and a run whose worker died is picked up again when the lease ends.
+
+use super::traces::{bind_trace, time_ordered_id};
+use super::{now_millis, Store, StoreResult};
+use crate::trace::TraceEvent;
+use crate::{BotId, Millis};
+use serde_json::{Map, Value};
+use sqlx::Row;
+
+/// A run a worker may advance now.
+#[derive(Debug, Clone)]
+pub struct ClaimedRun {
+    pub id: String,
+    pub bot_id: BotId,
+    pub scenario: String,
+    pub scenario_version: i64,
+    pub lead_id: String,
+    pub user_id: String,
+    pub trace_id: String,
+    pub status: String,
+    pub state_json: String,
+    pub params: Map<String, Value>,
+    pub created_at: Millis,
+}
+
+/// A message for one chat, produced by a step.
+#[derive(Debug, Clone)]
+pub struct NewOutboxMessage {
+    /// Unique per message and chat: re-running the step inserts nothing.
+    pub delivery_key: String,
+    pub lead_id: String,
+    pub channel: String,
+    pub chat_id: String,
+    pub payload: Value,
+}
+
+/// What a worker saves after advancing a run.
+#[derive(Debug, Clone)]
+pub struct RunProgress {
+    pub state_json: String,
+    /// `pending`, `waiting`, `done` or `failed`.
+    pub status: String,
+    pub wake_at: Option<Millis>,
+    /// The goal reached or the error.
+    pub outcome: String,
+    pub messages: Vec<NewOutboxMessage>,
+    pub traces: Vec<TraceEvent>,
+}
+
+impl Store {
+    /// Claims up to `limit` runs that are pending, or waiting with a wake
+    /// time that has come, for `lease_ms`.
+    pub async fn claim_runs(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<ClaimedRun>> {
+        let ids: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM runs WHERE lease_until < $1 AND (status = 'pending' OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= $1)) \
+             ORDER BY created_at LIMIT {}",
+            limit.clamp(1, 500)
+        ))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::new();
+        for id in ids {
+            if let Some(run) = self.claim_run(&id, now, lease_ms).await? {
+                claimed.push(run);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Claims one pending or waiting run by id if no one holds it (an
+    /// inbound reply claims its waiting run this way).
+    pub async fn claim_run(&self, id: &str, now: Millis, lease_ms: i64) -> StoreResult<Option<ClaimedRun>> {
+        let done = sqlx::query("UPDATE runs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_until < $2 AND status IN ('pending', 'waiting')")
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT r.id, r.bot_id, r.scenario, r.scenario_version, r.lead_id, r.user_id, r.trace_id, r.status, r.state_json, r.created_at, \
+             COALESCE((SELECT e.params_json FROM events e WHERE e.id = r.event_id), \
+                      (SELECT j.params_json FROM scheduled_jobs j WHERE j.id = r.event_id), '{}') AS params_json \
+             FROM runs r WHERE r.id = $1",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        let params: String = row.try_get("params_json")?;
+        Ok(Some(ClaimedRun {
+            id: row.try_get("id")?,
+            bot_id: BotId::from_store(row.try_get("bot_id")?),
+            scenario: row.try_get("scenario")?,
+            scenario_version: row.try_get("scenario_version")?,
+            lead_id: row.try_get("lead_id")?,
+            user_id: row.try_get("user_id")?,
+            trace_id: row.try_get("trace_id")?,
+            status: row.try_get("status")?,
+            state_json: row.try_get("state_json")?,
+            params: serde_json::from_str(&params).unwrap_or_default(),
+            created_at: row.try_get("created_at")?,
+        }))
+    }
+
+    /// Saves a run's new state, its outbox messages and traces in one
+    /// transaction, and releases the lease.
+    pub async fn save_run_progress(&self, run: &ClaimedRun, progress: &RunProgress) -> StoreResult<()> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE runs SET state_json = $1, status = $2, wake_at = $3, outcome = $4, lease_until = 0, updated_at = $5 WHERE id = $6")
+            .bind(&progress.state_json)
+            .bind(&progress.status)
+            .bind(progress.wake_at)
+            .bind(&progress.outcome)
+            .bind(now)
+            .bind(&run.id)
+            .execute(&mut *tx)
+            .await?;
+        for message in &progress.messages {
+            sqlx::query(
+                "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10) ON CONFLICT (delivery_key) DO NOTHING",
+            )
+            .bind(format!("msg_{}", time_ordered_id(now)))
+            .bind(&message.delivery_key)
+            .bind(&run.id)
+            .bind(run.bot_id.as_str())
+            .bind(&message.lead_id)
+            .bind(&message.channel)
+            .bind(&message.chat_id)
+            .bind(super::endpoints::json_text(&message.payload))
+            .bind(&run.trace_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for trace in &progress.traces {
+            let mut trace = trace.clone();
+            if trace.at == 0 {
+                trace.at = now;
+            }
+            bind_trace(&trace, time_ordered_id(trace.at)).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The active channel addresses `(channel, chat_id)` of a lead.
+    pub async fn addresses_of_lead(&self, bot: &BotId, lead_id: &str) -> StoreResult<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT DISTINCT channel, chat_id FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 1 ORDER BY channel, chat_id",
+        )
+        .bind(bot.as_str())
+        .bind(lead_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The run of `lead` waiting for a reply on `bot`, newest first.
+    pub async fn waiting_run_of_lead(&self, bot: &BotId, lead_id: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM runs WHERE bot_id = $1 AND lead_id = $2 AND status = 'waiting' ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(bot.as_str())
+        .bind(lead_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// `(status, outcome)` of a run, for tests and the studio.
+    pub async fn run_status(&self, id: &str) -> StoreResult<Option<(String, String)>> {
+        Ok(sqlx::query_as("SELECT status, outcome FROM runs WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+    }
+}
