@@ -31,6 +31,8 @@ pub mod validation;
 #[cfg(feature = "backend")]
 pub mod auth;
 #[cfg(feature = "backend")]
+pub mod channel;
+#[cfg(feature = "backend")]
 pub mod demo;
 #[cfg(feature = "backend")]
 pub mod store;
