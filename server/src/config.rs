@@ -30,6 +30,9 @@ pub struct ConfigArgs {
     /// Mark cookies `Secure` (when the studio is served over HTTPS).
     #[arg(long, global = true, env = "COMOPS_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
+    /// Base URL of the Telegram Bot API (default https://api.telegram.org).
+    #[arg(long, global = true, env = "COMOPS_TELEGRAM_API_BASE")]
+    pub telegram_api_base: Option<String>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -40,6 +43,7 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     secure_cookies: Option<bool>,
+    telegram_api_base: Option<String>,
 }
 
 /// The resolved configuration.
@@ -49,6 +53,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub site_root: PathBuf,
     pub secure_cookies: bool,
+    pub telegram_api_base: String,
 }
 
 impl Config {
@@ -71,6 +76,11 @@ impl Config {
             listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
             site_root: args.site_root.clone().or(file.site_root).unwrap_or_else(|| PathBuf::from("target/site")),
             secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            telegram_api_base: args
+                .telegram_api_base
+                .clone()
+                .or(file.telegram_api_base)
+                .unwrap_or_else(|| comops_core::channel::telegram::DEFAULT_BASE_URL.to_string()),
         })
     }
 

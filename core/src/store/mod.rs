@@ -13,6 +13,7 @@ mod endpoints;
 pub mod events;
 pub mod identities;
 mod jobs;
+pub mod links;
 pub mod outbox;
 mod projects;
 pub mod runs;

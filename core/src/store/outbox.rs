@@ -119,6 +119,13 @@ impl Store {
         Ok(())
     }
 
+    /// Puts a claimed message back untouched until `at` (paced by us, not
+    /// attempted).
+    pub async fn postpone_message(&self, id: &str, at: Millis) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET next_attempt_at = $1, lease_until = 0 WHERE id = $2").bind(at).bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The person blocked the bot: their address on this channel goes
     /// inactive and their undelivered messages there are dead-lettered.
     pub async fn deactivate_address(&self, bot: &BotId, channel: &str, chat_id: &str) -> StoreResult<()> {

@@ -5,9 +5,14 @@ use crate::trace::{TraceEvent, TraceFilter};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-/// A time-ordered id: 13 hex digits of milliseconds, then random.
+/// A time-ordered id: 13 hex digits of milliseconds, a process-wide
+/// sequence (so rows made in the same millisecond keep their order), then
+/// random characters (so processes never collide).
 pub(crate) fn time_ordered_id(now: crate::Millis) -> String {
-    format!("{:013x}{}", now.max(0), crate::id::random_suffix())
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+    let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed) & 0xff_ffff;
+    format!("{:013x}{sequence:06x}{}", now.max(0), crate::id::random_suffix())
 }
 
 fn trace_event(row: &AnyRow) -> Result<TraceEvent, sqlx::Error> {

@@ -67,6 +67,12 @@ pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input
         secrets: secrets(store, run).await?,
     };
     let addresses = store.addresses_of_lead(&run.bot_id, &run.lead_id).await?;
+    // Delivery keys: the state this advance starts from plus the message's
+    // place in it. Replaying the same advance after a crash makes the same
+    // keys (nothing is sent twice); a later advance (a re-ask from the same
+    // step) makes new ones.
+    let generation = short_hash(&run.state_json);
+    let mut sequence = 0usize;
     let mut progress = RunProgress { state_json: String::new(), status: "waiting".into(), wake_at: None, outcome: String::new(), messages: vec![], traces: vec![] };
     loop {
         let outcome = advance(&scenario, &mut state, &inputs, input, now);
@@ -75,9 +81,10 @@ pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input
             match effect {
                 Effect::Send { step, text, buttons, media_url } => {
                     let payload = json!({ "text": text, "buttons": buttons, "media_url": media_url });
-                    for (n, (channel, chat_id)) in addresses.iter().enumerate() {
+                    sequence += 1;
+                    for (channel, chat_id) in &addresses {
                         progress.messages.push(NewOutboxMessage {
-                            delivery_key: format!("{}:{}:{}:{n}:{channel}:{chat_id}", run.id, step, state.steps_taken),
+                            delivery_key: format!("{}:{generation}:{sequence}:{step}:{channel}:{chat_id}", run.id),
                             lead_id: run.lead_id.clone(),
                             channel: channel.clone(),
                             chat_id: chat_id.clone(),
@@ -255,6 +262,12 @@ async fn call_http(
         }
     }
     Err(last)
+}
+
+/// A short stable hash (16 hex digits) of a text.
+fn short_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(text.as_bytes())[..8])
 }
 
 /// A 16-hex span id derived from the idempotency key (stable per step).

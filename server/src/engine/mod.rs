@@ -7,4 +7,7 @@
 //!   in one transaction per run.
 //! - `dispatch`: delivers outbox messages through channel adapters.
 
+pub mod dispatch;
 pub mod executor;
+pub mod inbound;
+mod pacing;

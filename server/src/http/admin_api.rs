@@ -4,6 +4,9 @@
 //! - `POST /bots/{botId}/jobs/schedule` (`call` or `admin_write`)
 //! - `GET  /bots/{botId}/endpoints` (`admin_read`): the JSON export
 //! - `POST /bots/{botId}/endpoints/import` (`admin_write`): upsert by alias
+//! - `POST /bots/{botId}/links` (`call`/`admin_write`): a one-time deep link
+//! - `PUT  /bots/{botId}/settings/telegram|secrets` (`admin_write`): channel
+//!   credentials and the secrets scenarios reference; never echoed back
 
 use super::{bearer_token, ApiError, AppState};
 use axum::extract::{Path, State};
@@ -23,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/bots/{bot_id}/jobs/schedule", post(schedule))
         .route("/bots/{bot_id}/endpoints", get(export_endpoints))
         .route("/bots/{bot_id}/endpoints/import", post(import_endpoints))
+        .route("/bots/{bot_id}/links", post(create_link))
+        .route("/bots/{bot_id}/settings/{kind}", axum::routing::put(put_settings))
 }
 
 /// The token, if it may use `action` on this existing bot.
@@ -133,4 +138,74 @@ async fn import_endpoints(
     let (created, updated) = store.import_endpoints(&bot, &valid).await?;
     store.audit(&format!("token:{}", token.name), "endpoint.import", bot.as_str(), &format!("created {created}, updated {updated}")).await?;
     Ok(Json(json!({ "success": true, "message": "Endpoints imported", "created": created, "updated": updated })))
+}
+
+/// `POST /bots/{botId}/links` (`call` or `admin_write`): a one-time deep
+/// link that binds the business `userId` to whoever presses Start.
+async fn create_link(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (_, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::Call, TokenAction::AdminWrite]).await?;
+    let body = parse_json(&body)?;
+    let user_id = ["userId", "user_id"]
+        .iter()
+        .find_map(|key| match body.get(*key) {
+            Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 128 => Some(s.trim().to_string()),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+            _ => None,
+        })
+        .ok_or_else(|| ApiError::Unprocessable {
+            message: "userId is required".into(),
+            errors: vec![PayloadError { field: "userId".into(), message: "is required".into() }],
+        })?;
+    let store = &state.backend.store;
+    let username = store.bot(&bot).await?.username;
+    let (code, expires_at) = store.create_link_code(&bot, &user_id).await?;
+    let url = if username.is_empty() { String::new() } else { format!("https://t.me/{username}?start={code}") };
+    Ok(Json(json!({ "success": true, "code": code, "url": url, "expires_at": expires_at })))
+}
+
+/// `PUT /bots/{botId}/settings/{kind}`: `telegram` takes `{"token",
+/// "webhook_secret"}`; `secrets` takes a flat object of strings (what
+/// `{{ secrets.NAME }}` reads). The answer names the keys, never the values.
+async fn put_settings(
+    State(state): State<AppState>,
+    Path((bot_id, kind)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (token, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::AdminWrite]).await?;
+    let value = parse_json(&body)?;
+    let invalid = |field: &str, message: &str| ApiError::Unprocessable {
+        message: format!("Invalid {kind} settings"),
+        errors: vec![PayloadError { field: field.into(), message: message.into() }],
+    };
+    let object = value.as_object().ok_or_else(|| invalid("body", "must be a JSON object"))?;
+    match kind.as_str() {
+        "telegram" => {
+            let bot_token = object.get("token").and_then(Value::as_str).unwrap_or_default();
+            let (number, rest) = bot_token.split_once(':').unwrap_or(("", ""));
+            if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) || rest.len() < 10 || rest.contains(char::is_whitespace) {
+                return Err(invalid("token", "must be a Bot API token like 123456:ABC…"));
+            }
+            let secret = object.get("webhook_secret").and_then(Value::as_str).unwrap_or_default();
+            if secret.is_empty() || secret.len() > 256 || !secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                return Err(invalid("webhook_secret", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"));
+            }
+        }
+        "secrets" => {
+            if let Some((key, _)) = object.iter().find(|(_, v)| !v.is_string()) {
+                return Err(invalid(key, "must be a string"));
+            }
+        }
+        _ => return Err(ApiError::NotFound("Unknown settings kind (telegram, secrets)")),
+    }
+    let store = &state.backend.store;
+    store.set_bot_channel(&bot, &kind, &value).await?;
+    let keys: Vec<&String> = object.keys().collect();
+    store.audit(&format!("token:{}", token.name), &format!("settings.{kind}"), bot.as_str(), &format!("keys: {keys:?}")).await?;
+    Ok(Json(json!({ "success": true, "message": "Settings saved", "keys": keys })))
 }

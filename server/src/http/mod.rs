@@ -11,6 +11,7 @@ mod error;
 mod rate_limit;
 mod scenario_api;
 mod session;
+mod telegram_webhook;
 
 pub use api_auth::bearer_token;
 pub use error::ApiError;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub rate_limiter: std::sync::Arc<rate_limit::RateLimiter>,
     /// Group-commits accepted events (see `comops_core::store::writer`).
     pub events: comops_core::store::writer::EventWriter,
+    /// Outbound HTTP for inbound handling that resumes runs (http steps).
+    pub http: reqwest::Client,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -52,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(call::routes())
         .merge(admin_api::routes())
         .merge(scenario_api::routes())
+        .merge(telegram_webhook::routes())
         .merge(docs::routes().layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve)))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .merge(studio)

@@ -1,0 +1,39 @@
+//! `POST /telegram/{botId}/webhook`: Telegram delivers updates here. The
+//! `X-Telegram-Bot-Api-Secret-Token` header must equal the bot's configured
+//! webhook secret (compared in constant time); updates we do not use are
+//! acknowledged and dropped.
+
+use super::{ApiError, AppState};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use comops_core::auth::constant_time_eq;
+use comops_core::channel::parse_update;
+use comops_core::BotId;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/telegram/{bot_id}/webhook", post(webhook))
+}
+
+async fn webhook(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let store = &state.backend.store;
+    let bot = BotId::parse(&bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
+    let settings = store.bot_channel(&bot, "telegram").await?.ok_or(ApiError::NotFound("Bot has no Telegram channel"))?;
+    let expected = settings.get("webhook_secret").and_then(Value::as_str).unwrap_or_default();
+    let presented = headers.get("x-telegram-bot-api-secret-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), presented.as_bytes()) {
+        return Err(ApiError::Unauthorized("Invalid webhook secret".into()));
+    }
+    let update: Value = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
+    if let Some(event) = parse_update(&update) {
+        crate::engine::inbound::handle(store, &state.http, &bot, "telegram", event).await?;
+    }
+    Ok(Json(json!({ "ok": true })))
+}

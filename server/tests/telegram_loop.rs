@@ -1,0 +1,244 @@
+//! The methodology's full loop «Регистрация нового пользователя» against a
+//! fake Telegram Bot API and a fake CRM, through the real `comops` process:
+//!
+//! CRM creates userId 125 and asks for a deep link → the person presses
+//! Start → CRM calls `users/connect-bot` → the bot greets in Telegram and
+//! asks for the phone → the person shares the contact → ComOps calls the
+//! CRM's `/api/user/confirm` → the CRM activates the profile → «Добро
+//! пожаловать, Анна! Ваш личный кабинет активирован.» — one trace id from
+//! the CRM's call to the final message.
+
+mod support;
+
+use comops_core::endpoint::EndpointDraft;
+use comops_core::scenario::Scenario;
+use comops_core::token::{TokenAction, TokenDraft};
+use comops_core::trace::TraceFilter;
+use comops_core::BotId;
+use comops_fakes::{FakeCrm, FakeTelegram, Limits, User};
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::TestServer;
+
+const TOKEN: &str = "123456:REHAU-test-token";
+const CHAT: i64 = 540278913;
+
+#[tokio::test]
+async fn registration_of_a_new_user_end_to_end() {
+    let telegram = FakeTelegram::start(TOKEN).await;
+    telegram.set_limits(Limits::telegram());
+    let crm = FakeCrm::start().await;
+    crm.respond("POST", "/api/user/confirm", 200, json!({"userId": 125, "name": "Анна", "active": true}));
+
+    let dir = support::scratch_dir();
+    let base = telegram.base_url();
+    let server = TestServer::start(
+        format!("sqlite://{}/comops.db", dir.display()),
+        dir,
+        &["--demo", "--telegram-api-base", base.as_str()],
+    );
+    let store = server.store().await;
+    let bot = BotId::parse("bot_rehau").unwrap();
+    let draft = TokenDraft { name: "ops".into(), bots: "bot_rehau".into(), actions: vec![TokenAction::AdminWrite], ..Default::default() };
+    let ops = store.issue_token(&draft.validate().unwrap(), "admin").await.unwrap().1;
+    let settings = |kind: &'static str, body: Value| {
+        reqwest::Client::new().put(server.url(&format!("/bots/bot_rehau/settings/{kind}"))).bearer_auth(&ops).json(&body).send()
+    };
+    let bad = settings("telegram", json!({"token": "nope", "webhook_secret": "wh-secret-1"})).await.unwrap();
+    assert_eq!(bad.status(), 422);
+    let saved: Value = settings("telegram", json!({"token": TOKEN, "webhook_secret": "wh-secret-1"})).await.unwrap().json().await.unwrap();
+    assert_eq!(saved["keys"], json!(["token", "webhook_secret"]));
+    assert!(!saved.to_string().contains(TOKEN), "the token is never echoed");
+    let saved = settings("secrets", json!({"crm_url": crm.base_url()})).await.unwrap();
+    assert_eq!(saved.status(), 200);
+    let scenario: Scenario = serde_json::from_value(json!({
+        "name": "registration_flow",
+        "start": "greet",
+        "steps": [
+            {"id": "greet", "type": "message", "text": "Здравствуйте! Чтобы продолжить, авторизуйтесь.", "next": "phone"},
+            {"id": "phone", "type": "ask", "prompt": "Подтвердите ваш номер телефона кнопкой ниже.", "expect": "contact", "var": "phone",
+             "reask": "Нажмите кнопку «Поделиться номером», пожалуйста.", "next": "confirm"},
+            {"id": "confirm", "type": "http", "method": "POST", "url": "{{ secrets.crm_url }}/api/user/confirm",
+             "body": "{\"userId\": \"{{ params.userId }}\", \"phone\": \"{{ vars.phone }}\"}", "save_as": "crm", "next": "welcome", "on_error": "sorry"},
+            {"id": "welcome", "type": "message", "text": "Добро пожаловать, {{ vars.crm.json.name }}! Ваш личный кабинет активирован.", "next": "done"},
+            {"id": "sorry", "type": "message", "text": "Не получилось активировать кабинет.", "next": "failed"},
+            {"id": "done", "type": "end", "goal": "registered"},
+            {"id": "failed", "type": "end"}
+        ]
+    }))
+    .unwrap();
+    scenario.validate().unwrap();
+    store.save_scenario(&bot, &scenario, "v1", "architect").await.unwrap();
+    let endpoint = EndpointDraft { alias: "users/connect-bot".into(), scenario: "registration_flow".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    let draft = TokenDraft { name: "REHAU portal".into(), bots: "bot_rehau".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let portal = store.issue_token(&draft.validate().unwrap(), "admin").await.unwrap().1;
+    let http = reqwest::Client::new();
+
+    // Telegram will deliver updates to our webhook with the secret.
+    let set: Value = http
+        .post(telegram.method_url("setWebhook"))
+        .json(&json!({"url": server.url("/telegram/bot_rehau/webhook"), "secret_token": "wh-secret-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set["ok"], true);
+
+    // 1. The CRM asks for a deep link for userId 125; the person presses Start.
+    let link: Value = http
+        .post(server.url("/bots/bot_rehau/links"))
+        .bearer_auth(&portal)
+        .json(&json!({"userId": 125}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = link["code"].as_str().unwrap().to_string();
+    assert_eq!(link["url"], format!("https://t.me/rehau_installers_bot?start={code}"));
+    let anna = User::new(CHAT, "Анна");
+    telegram.user_starts(CHAT, anna.clone(), &code);
+    let mut linked = false;
+    for _ in 0..100 {
+        if store.leads_of_user(&bot, "125").await.unwrap() == ["TG-540278913"] {
+            linked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(linked, "the Start with the code linked userId 125 to the chat");
+
+    // 2. The CRM reports the registration.
+    let call: Value = http
+        .post(server.url("/bots/bot_rehau/call/users/connect-bot"))
+        .bearer_auth(&portal)
+        .header("X-Source-System", "REHAU Portal")
+        .json(&json!({"script_request_params": {"userId": 125}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(call["success"], true, "{call}");
+    let trace_id = call["trace_id"].as_str().unwrap().to_string();
+
+    // 3. The greeting and the contact request arrive in Telegram, in order.
+    let sent = telegram.wait_for_messages(2, Duration::from_secs(10)).await;
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0].text, "Здравствуйте! Чтобы продолжить, авторизуйтесь.");
+    assert_eq!(sent[1].text, "Подтвердите ваш номер телефона кнопкой ниже.");
+    assert!(sent[1].reply_markup.as_ref().is_some_and(|m| m.to_string().contains("request_contact")), "{:?}", sent[1].reply_markup);
+    assert!(sent[1].at.duration_since(sent[0].at) >= Duration::from_millis(900), "1 message per second per chat");
+
+    // 4. A typed number is not a shared contact: re-ask. Then Anna shares it.
+    telegram.user_sends_text(CHAT, anna.clone(), "79187777777");
+    let sent = telegram.wait_for_messages(3, Duration::from_secs(10)).await;
+    assert_eq!(sent[2].text, "Нажмите кнопку «Поделиться номером», пожалуйста.");
+    telegram.user_shares_contact(CHAT, anna.clone(), "+79187777777", "Анна");
+
+    // 5. ComOps confirms with the CRM and welcomes Anna by the CRM's name.
+    let requests = crm.wait_for_requests(1, Duration::from_secs(10)).await;
+    assert_eq!(requests[0].path, "/api/user/confirm");
+    assert_eq!(requests[0].body, json!({"userId": "125", "phone": "+79187777777"}));
+    let sent = telegram.wait_for_messages(4, Duration::from_secs(10)).await;
+    assert_eq!(sent[3].text, "Добро пожаловать, Анна! Ваш личный кабинет активирован.");
+    assert_eq!(telegram.throttled(), 0, "paced below Telegram's limits");
+
+    // 6. One trace shows the whole loop.
+    let mut hops = Vec::new();
+    for _ in 0..50 {
+        hops = store
+            .list_traces(&TraceFilter { trace_id: trace_id.clone(), limit: Some(100), ..Default::default() })
+            .await
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|t| t.step)
+            .collect::<Vec<_>>();
+        if hops.last().map(String::as_str) == Some("scenario.end") && hops.iter().filter(|h| *h == "messenger.send").count() == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for hop in ["api.call", "scenario.message", "messenger.send", "user.reply", "callback.http", "scenario.end"] {
+        assert!(hops.iter().any(|h| h == hop), "{hop} missing from {hops:?}");
+    }
+    assert_eq!(hops.first().map(String::as_str), Some("api.call"));
+}
+
+#[tokio::test]
+async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
+    let telegram = FakeTelegram::start(TOKEN).await;
+    let dir = support::scratch_dir();
+    let base = telegram.base_url();
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo", "--telegram-api-base", base.as_str()]);
+    let store = server.store().await;
+    let bot = BotId::parse("bot_shop").unwrap();
+    store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": "x"})).await.unwrap();
+    let scenario: Scenario = serde_json::from_value(json!({
+        "name": "order_status", "start": "s",
+        "steps": [{"id": "s", "type": "message", "text": "Ваш заказ отправлен!", "next": "e"}, {"id": "e", "type": "end"}]
+    }))
+    .unwrap();
+    store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
+    let endpoint = EndpointDraft { alias: "order/status".into(), scenario: "order_status".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    let link = comops_core::store::identities::IdentityLink {
+        user_id: "125".into(),
+        lead_id: "TG-125".into(),
+        channel: "telegram".into(),
+        chat_id: "125".into(),
+        is_active: true,
+        source: "test".into(),
+        connected_at: 0,
+    };
+    store.link_identity(&bot, &link).await.unwrap();
+    telegram.block(125);
+    let draft = TokenDraft { name: "Shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
+    let response = reqwest::Client::new()
+        .post(server.url("/bots/bot_shop/call/order/status"))
+        .bearer_auth(&token)
+        .json(&json!({"userId": 125}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut counts = Vec::new();
+    for _ in 0..100 {
+        counts = store.outbox_counts(&bot).await.unwrap();
+        if counts == [("dead".to_string(), 1)] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(counts, [("dead".to_string(), 1)]);
+    assert!(store.leads_of_user(&bot, "125").await.unwrap().is_empty(), "the blocked address is inactive");
+}
+
+#[tokio::test]
+async fn the_webhook_refuses_a_wrong_secret() {
+    let dir = support::scratch_dir();
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo"]);
+    let store = server.store().await;
+    store.set_bot_channel(&BotId::parse("bot_shop").unwrap(), "telegram", &json!({"token": TOKEN, "webhook_secret": "right"})).await.unwrap();
+    let http = reqwest::Client::new();
+    let update = json!({"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "hi"}});
+    for secret in ["wrong", ""] {
+        let response = http
+            .post(server.url("/telegram/bot_shop/webhook"))
+            .header("X-Telegram-Bot-Api-Secret-Token", secret)
+            .json(&update)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+    }
+    let response = http.post(server.url("/telegram/bot_shop/webhook")).header("X-Telegram-Bot-Api-Secret-Token", "right").json(&update).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+}
