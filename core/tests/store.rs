@@ -159,15 +159,7 @@ async fn events_and_jobs_suite(store: Store) {
     let shop = BotId::parse("bot_shop").unwrap();
     let draft = EndpointDraft { alias: "order/delivered".into(), scenario: "delivery_review".into(), enabled: true, ..Default::default() };
     let endpoint = store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();
-    let link = IdentityLink {
-        user_id: "125".into(),
-        lead_id: "TG-125".into(),
-        channel: "telegram".into(),
-        chat_id: "125".into(),
-        is_active: true,
-        source: "test".into(),
-        connected_at: 0,
-    };
+    let link = IdentityLink::telegram("125", "TG-125", "125", "test");
     store.link_identity(&shop, &link).await.unwrap();
 
     let request = CallRequest::parse(serde_json::json!({"orderId": 9821, "userId": 125})).unwrap();

@@ -98,15 +98,7 @@ async fn comops_target(name: &str, database_url: String) -> Target {
     let shop = BotId::parse("bot_shop").expect("bot id");
     let draft = EndpointDraft { alias: "order/status".into(), scenario: "order_status".into(), enabled: true, ..Default::default() };
     store.create_endpoint(&shop, &draft.validate().expect("valid")).await.expect("endpoint");
-    let link = IdentityLink {
-        user_id: "125".into(),
-        lead_id: "TG-125".into(),
-        channel: "telegram".into(),
-        chat_id: "125".into(),
-        is_active: true,
-        source: "bench".into(),
-        connected_at: 0,
-    };
+    let link = IdentityLink::telegram("125", "TG-125", "125", "bench");
     store.link_identity(&shop, &link).await.expect("link");
     let token = TokenDraft { name: "bench".into(), actions: vec![TokenAction::Call], ..Default::default() };
     let (_, secret) = store.issue_token(&token.validate().expect("valid"), "bench").await.expect("token");

@@ -17,15 +17,7 @@ async fn setup() -> (TestServer, Store) {
     let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo"]);
     let store = server.store().await;
     let rehau = BotId::parse("bot_rehau").unwrap();
-    let link = IdentityLink {
-        user_id: "125".into(),
-        lead_id: "TG-9072612".into(),
-        channel: "telegram".into(),
-        chat_id: "540278913".into(),
-        is_active: true,
-        source: "telegram".into(),
-        connected_at: 0,
-    };
+    let link = IdentityLink::telegram("125", "TG-9072612", "540278913", "telegram");
     store.link_identity(&rehau, &link).await.unwrap();
     (server, store)
 }

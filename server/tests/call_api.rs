@@ -56,15 +56,7 @@ async fn world() -> World {
         (&fmlst, "2", "TG-2", "1002"),
         (&fmlst, "3", "TG-3", "1003"),
     ] {
-        let link = IdentityLink {
-            user_id: user.into(),
-            lead_id: lead.into(),
-            channel: "telegram".into(),
-            chat_id: chat.into(),
-            is_active: true,
-            source: "test".into(),
-            connected_at: 0,
-        };
+        let link = IdentityLink::telegram(user, lead, chat, "test");
         store.link_identity(bot, &link).await.unwrap();
     }
     // Scenarios that wait for the customer, so their runs stay active
@@ -145,8 +137,10 @@ async fn crm_reports_a_paid_order_and_the_event_is_stored_with_its_run() {
         .list_traces(&comops_core::trace::TraceFilter { trace_id: trace_header.clone(), ..Default::default() })
         .await
         .unwrap();
-    assert_eq!(traces.len(), 1);
-    let t = &traces[0];
+    // The engine adds its own hops to the same trace as it runs.
+    let calls: Vec<_> = traces.iter().filter(|t| t.step == "api.call").collect();
+    assert_eq!(calls.len(), 1);
+    let t = calls[0];
     assert_eq!((t.source_system.as_str(), t.endpoint.as_str(), t.status.as_str()), ("CRM", "order/thank-you", "success"));
     assert_eq!((t.user_id.as_str(), t.lead_id.as_str(), t.http_status), ("54321", "TG-9072612", 200));
 }
@@ -162,7 +156,8 @@ async fn script_request_params_and_numeric_user_ids_are_accepted() {
     assert_eq!(body["recipients"]["leads"], json!(["TG-125"]));
     // Without X-Source-System the token's name is the source.
     let traces = w.store.list_traces(&Default::default()).await.unwrap();
-    assert_eq!(traces[0].source_system, "CRM");
+    let call = traces.iter().find(|t| t.step == "api.call").unwrap();
+    assert_eq!(call.source_system, "CRM");
 }
 
 #[tokio::test]
@@ -417,15 +412,7 @@ async fn the_integration_api_runs_on_postgresql() {
     let shop = BotId::parse(SHOP).unwrap();
     let draft = EndpointDraft { alias: "order/delivered".into(), scenario: "delivery_review".into(), enabled: true, ..Default::default() };
     store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();
-    let link = IdentityLink {
-        user_id: "125".into(),
-        lead_id: "TG-125".into(),
-        channel: "telegram".into(),
-        chat_id: "125".into(),
-        is_active: true,
-        source: "test".into(),
-        connected_at: 0,
-    };
+    let link = IdentityLink::telegram("125", "TG-125", "125", "test");
     store.link_identity(&shop, &link).await.unwrap();
     let token = issue(&store, "CRM", "bot_shop", "", &[TokenAction::Call]).await;
     let w = World { server, store, token, http: reqwest::Client::new() };

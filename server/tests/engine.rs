@@ -36,15 +36,7 @@ async fn setup(alias: &str, scenario: Value) -> Setup {
     store.save_scenario(&bot, &scenario, "test", "test").await.unwrap();
     let endpoint = EndpointDraft { alias: alias.into(), scenario: scenario.name.clone(), enabled: true, ..Default::default() };
     store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
-    let link = IdentityLink {
-        user_id: "125".into(),
-        lead_id: "TG-9072612".into(),
-        channel: "telegram".into(),
-        chat_id: "540278913".into(),
-        is_active: true,
-        source: "telegram".into(),
-        connected_at: 0,
-    };
+    let link = IdentityLink::telegram("125", "TG-9072612", "540278913", "telegram");
     store.link_identity(&bot, &link).await.unwrap();
     let draft = TokenDraft { name: "REHAU portal".into(), actions: vec![TokenAction::Call], ..Default::default() };
     let token = store.issue_token(&draft.validate().unwrap(), "test").await.unwrap().1;
@@ -121,7 +113,9 @@ async fn a_webinar_invite_reaches_the_installers_outbox_and_the_trace() {
         .rev()
         .map(|t| t.step)
         .collect();
-    assert_eq!(hops, ["api.call", "scenario.message", "scenario.end"]);
+    // The dispatcher may already have tried the message (this bot has no
+    // Telegram token here, so it is dead-lettered with that reason).
+    assert_eq!(hops[..3], ["api.call", "scenario.message", "scenario.end"]);
 }
 
 #[tokio::test]

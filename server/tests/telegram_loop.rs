@@ -188,15 +188,7 @@ async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
     store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
     let endpoint = EndpointDraft { alias: "order/status".into(), scenario: "order_status".into(), enabled: true, ..Default::default() };
     store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
-    let link = comops_core::store::identities::IdentityLink {
-        user_id: "125".into(),
-        lead_id: "TG-125".into(),
-        channel: "telegram".into(),
-        chat_id: "125".into(),
-        is_active: true,
-        source: "test".into(),
-        connected_at: 0,
-    };
+    let link = comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test");
     store.link_identity(&bot, &link).await.unwrap();
     telegram.block(125);
     let draft = TokenDraft { name: "Shop".into(), actions: vec![TokenAction::Call], ..Default::default() };

@@ -16,6 +16,21 @@ pub struct IdentityLink {
     pub connected_at: crate::Millis,
 }
 
+impl IdentityLink {
+    /// An active Telegram link connected now (the common case: a chat id).
+    pub fn telegram(user_id: &str, lead_id: &str, chat_id: &str, source: &str) -> Self {
+        IdentityLink {
+            user_id: user_id.into(),
+            lead_id: lead_id.into(),
+            channel: "telegram".into(),
+            chat_id: chat_id.into(),
+            is_active: true,
+            source: source.into(),
+            connected_at: 0,
+        }
+    }
+}
+
 impl Store {
     /// Adds an active link for a lead's channel address.
     pub async fn link_identity(&self, bot: &BotId, link: &IdentityLink) -> StoreResult<()> {
