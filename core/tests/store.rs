@@ -135,8 +135,8 @@ async fn login_throttle_suite(store: Store) {
 }
 
 async fn demo_seed_suite(store: Store) {
-    assert!(comops_core::demo::seed(&store).await.unwrap());
-    assert!(!comops_core::demo::seed(&store).await.unwrap(), "second seed is a no-op");
+    assert!(comops_core::demo::seed(&store, true).await.unwrap());
+    assert!(!comops_core::demo::seed(&store, true).await.unwrap(), "second seed is a no-op");
     let projects = store.list_projects().await.unwrap();
     assert_eq!(projects.len(), 1);
     assert_eq!(projects[0].bot_count, 4);
@@ -145,6 +145,15 @@ async fn demo_seed_suite(store: Store) {
     for id in ["bot_shop", "bot_rehau", "bot_fmlst", "bot_helpdesk"] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
+    // The methodology's integration points and scenarios come with it.
+    let shop = comops_core::BotId::parse("bot_shop").unwrap();
+    let aliases: Vec<_> = store.list_endpoints(&shop).await.unwrap().into_iter().map(|e| e.alias.to_string()).collect();
+    assert_eq!(aliases, ["order/delivered", "order/review", "order/status", "order/thank-you"]);
+    let rehau = comops_core::BotId::parse("bot_rehau").unwrap();
+    assert_eq!(store.list_endpoints(&rehau).await.unwrap().len(), 4);
+    let scenarios: Vec<_> = store.list_scenarios(&rehau).await.unwrap().into_iter().map(|s| s.name).collect();
+    assert_eq!(scenarios, ["registration_flow", "webinar_invite"], "every demo scenario is valid");
+    assert_eq!(store.list_scenarios(&shop).await.unwrap().len(), 3);
 }
 
 async fn events_and_jobs_suite(store: Store) {
@@ -155,7 +164,7 @@ async fn events_and_jobs_suite(store: Store) {
     use comops_core::store::identities::IdentityLink;
     use comops_core::{BotId, EventId, TokenId, TraceEvent};
 
-    comops_core::demo::seed(&store).await.unwrap();
+    comops_core::demo::seed(&store, false).await.unwrap();
     let shop = BotId::parse("bot_shop").unwrap();
     let draft = EndpointDraft { alias: "order/delivered".into(), scenario: "delivery_review".into(), enabled: true, ..Default::default() };
     let endpoint = store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();

@@ -88,7 +88,7 @@ async fn comops_target(name: &str, database_url: String) -> Target {
     let dir = std::env::temp_dir().join(format!("comops-bench-{}", comops_core::auth::new_secret().0.split_at(12).0));
     let mut command = Command::new(env!("CARGO_BIN_EXE_comops"));
     command
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--demo-bots", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", &database_url)
         .env("COMOPS_DATA_DIR", &dir)
         .env("COMOPS_ADMIN_PASSWORD", "bench-admin-password")

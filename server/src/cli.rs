@@ -21,9 +21,14 @@ pub struct Cli {
 pub enum Command {
     /// Run the studio, the integration API and the workers.
     Serve {
-        /// Seed the demo project (the methodology's cases) if it is missing.
+        /// Seed the demo project (the methodology's cases: bots, endpoints,
+        /// scenarios) if it is missing.
         #[arg(long, env = "COMOPS_DEMO")]
         demo: bool,
+        /// Seed only the demo project and its four bots (for tests that
+        /// bring their own endpoints).
+        #[arg(long, conflicts_with = "demo")]
+        demo_bots: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -83,7 +88,14 @@ pub enum TokenCommand {
 pub async fn run(cli: Cli) -> Result<(), String> {
     let config = Config::load(&cli.config)?;
     match cli.command {
-        Command::Serve { demo } => crate::serve::serve(config, demo).await,
+        Command::Serve { demo, demo_bots } => {
+            let seed = match (demo, demo_bots) {
+                (true, _) => Some(true),
+                (false, true) => Some(false),
+                (false, false) => None,
+            };
+            crate::serve::serve(config, seed).await
+        }
         Command::Migrate => {
             let store = open_store(&config).await?;
             println!("migrations applied to {}", config.redacted_database_url());

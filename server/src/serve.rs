@@ -6,10 +6,16 @@ use comops_app::session::Backend;
 use leptos::config::LeptosOptions;
 use std::net::SocketAddr;
 
-pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
+/// `demo`: seed the demo project (`Some(true)`: with endpoints and
+/// scenarios; `Some(false)`: bots only).
+pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     let store = crate::cli::open_store(&config).await?;
     crate::bootstrap::first_admin(&store).await?;
-    if demo && comops_core::demo::seed(&store).await.map_err(|e| e.to_string())? {
+    let seeded = match demo {
+        Some(integration) => comops_core::demo::seed(&store, integration).await.map_err(|e| e.to_string())?,
+        None => false,
+    };
+    if seeded {
         println!("demo project created: prj_demo (bots bot_shop, bot_rehau, bot_fmlst, bot_helpdesk)");
     }
     let listener = tokio::net::TcpListener::bind(config.listen)

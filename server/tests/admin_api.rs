@@ -14,7 +14,7 @@ use support::TestServer;
 
 async fn setup() -> (TestServer, Store) {
     let dir = support::scratch_dir();
-    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo"]);
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots"]);
     let store = server.store().await;
     let rehau = BotId::parse("bot_rehau").unwrap();
     let link = IdentityLink::telegram("125", "TG-9072612", "540278913", "telegram");

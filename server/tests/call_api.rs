@@ -26,7 +26,7 @@ struct World {
 async fn world() -> World {
     let dir = support::scratch_dir();
     let url = format!("sqlite://{}/comops.db", dir.display());
-    let server = TestServer::start(url, dir, &["--demo"]);
+    let server = TestServer::start(url, dir, &["--demo-bots"]);
     let store = server.store().await;
     let shop = BotId::parse(SHOP).unwrap();
     let thank_you: EndpointDraft = serde_json::from_value(json!({
@@ -407,7 +407,7 @@ async fn cli_issues_tokens_that_work() {
 #[tokio::test]
 async fn the_integration_api_runs_on_postgresql() {
     let Some(url) = comops_core::store::scratch::test_postgres("call_api").await else { return };
-    let server = TestServer::start(url, support::scratch_dir(), &["--demo"]);
+    let server = TestServer::start(url, support::scratch_dir(), &["--demo-bots"]);
     let store = server.store().await;
     let shop = BotId::parse(SHOP).unwrap();
     let draft = EndpointDraft { alias: "order/delivered".into(), scenario: "delivery_review".into(), enabled: true, ..Default::default() };

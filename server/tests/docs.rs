@@ -17,7 +17,7 @@ const XSS: &str = "<script>alert(1)</script>";
 /// The demo server, its database, and a browser logged in as the admin.
 async fn setup() -> (TestServer, Store, Browser) {
     let dir = support::scratch_dir();
-    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo"]);
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots"]);
     let store = server.store().await;
     let browser = server.client();
     let login = browser.login(support::ADMIN_EMAIL, support::ADMIN_PASSWORD).await;

@@ -28,7 +28,7 @@ struct Setup {
 /// (userId 125 ↔ TG-9072612 ↔ chat 540278913) and a portal token.
 async fn setup(alias: &str, scenario: Value) -> Setup {
     let dir = support::scratch_dir();
-    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo"]);
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots"]);
     let store = server.store().await;
     let bot = BotId::parse("bot_rehau").unwrap();
     let scenario: Scenario = serde_json::from_value(scenario).unwrap();

@@ -178,6 +178,8 @@ async fn demo_flag_seeds_the_methodology_cases() {
     let detail: Value = browser.call("projects/get", &[("id", "prj_demo")]).await.json().await.unwrap();
     let names: Vec<_> = detail["bots"].as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["Fmlst family", "Helpdesk", "REHAU installers", "Shop notifications"]);
+    let shop: Value = browser.call("endpoints/list", &[("bot_id", "bot_shop")]).await.json().await.unwrap();
+    assert_eq!(shop.as_array().map(Vec::len), Some(4), "the e-commerce integration points: {shop}");
 }
 
 #[tokio::test]
@@ -208,7 +210,7 @@ async fn logout_ends_the_session() {
 #[tokio::test]
 async fn the_same_server_runs_on_postgresql() {
     let Some(url) = comops_core::store::scratch::test_postgres("studio").await else { return };
-    let server = TestServer::start(url, support::scratch_dir(), &["--demo"]);
+    let server = TestServer::start(url, support::scratch_dir(), &["--demo-bots"]);
     let browser = server.client();
     assert_eq!(browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
     let created = browser.call("projects/create", &[("draft[name]", "Helpdesk"), ("draft[slug]", "helpdesk"), ("draft[description]", "")]).await;

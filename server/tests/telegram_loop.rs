@@ -35,7 +35,7 @@ async fn registration_of_a_new_user_end_to_end() {
     let server = TestServer::start(
         format!("sqlite://{}/comops.db", dir.display()),
         dir,
-        &["--demo", "--telegram-api-base", base.as_str()],
+        &["--demo-bots", "--telegram-api-base", base.as_str()],
     );
     let store = server.store().await;
     let bot = BotId::parse("bot_rehau").unwrap();
@@ -176,7 +176,7 @@ async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
     let telegram = FakeTelegram::start(TOKEN).await;
     let dir = support::scratch_dir();
     let base = telegram.base_url();
-    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo", "--telegram-api-base", base.as_str()]);
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots", "--telegram-api-base", base.as_str()]);
     let store = server.store().await;
     let bot = BotId::parse("bot_shop").unwrap();
     store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": "x"})).await.unwrap();
@@ -216,7 +216,7 @@ async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
 #[tokio::test]
 async fn the_webhook_refuses_a_wrong_secret() {
     let dir = support::scratch_dir();
-    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo"]);
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots"]);
     let store = server.store().await;
     store.set_bot_channel(&BotId::parse("bot_shop").unwrap(), "telegram", &json!({"token": TOKEN, "webhook_secret": "right"})).await.unwrap();
     let http = reqwest::Client::new();
