@@ -33,6 +33,10 @@ pub struct ConfigArgs {
     /// Base URL of the Telegram Bot API (default https://api.telegram.org).
     #[arg(long, global = true, env = "COMOPS_TELEGRAM_API_BASE")]
     pub telegram_api_base: Option<String>,
+    /// How long one send may take before the message counts as interrupted
+    /// (ms, default 30000).
+    #[arg(long, global = true, env = "COMOPS_SEND_LEASE_MS", hide = true)]
+    pub send_lease_ms: Option<i64>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -44,6 +48,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     secure_cookies: Option<bool>,
     telegram_api_base: Option<String>,
+    send_lease_ms: Option<i64>,
 }
 
 /// The resolved configuration.
@@ -54,6 +59,7 @@ pub struct Config {
     pub site_root: PathBuf,
     pub secure_cookies: bool,
     pub telegram_api_base: String,
+    pub send_lease_ms: i64,
 }
 
 impl Config {
@@ -81,6 +87,7 @@ impl Config {
                 .clone()
                 .or(file.telegram_api_base)
                 .unwrap_or_else(|| comops_core::channel::telegram::DEFAULT_BASE_URL.to_string()),
+            send_lease_ms: args.send_lease_ms.or(file.send_lease_ms).unwrap_or(30_000).clamp(1_000, 600_000),
         })
     }
 

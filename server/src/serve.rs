@@ -42,7 +42,10 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     crate::engine::executor::spawn(store.clone());
     crate::engine::dispatch::spawn(
         store.clone(),
-        crate::engine::dispatch::DispatchConfig { telegram_api_base: config.telegram_api_base.clone() },
+        crate::engine::dispatch::DispatchConfig {
+            telegram_api_base: config.telegram_api_base.clone(),
+            lease_ms: config.send_lease_ms,
+        },
     );
     let router = http::router(state);
     // Tests and scripts read this line to find the port.

@@ -234,3 +234,54 @@ async fn the_webhook_refuses_a_wrong_secret() {
     let response = http.post(server.url("/telegram/bot_shop/webhook")).header("X-Telegram-Bot-Api-Secret-Token", "right").json(&update).send().await.unwrap();
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn a_run_waiting_across_a_kill_9_resumes_and_sends_nothing_twice() {
+    let telegram = FakeTelegram::start(TOKEN).await;
+    let dir = support::scratch_dir();
+    let url = format!("sqlite://{}/comops.db", dir.display());
+    let base = telegram.base_url();
+    let lease = ["--send-lease-ms", "2000"];
+    let mut server = TestServer::start(url.clone(), dir.clone(), &["--demo-bots", "--telegram-api-base", base.as_str(), lease[0], lease[1]]);
+    let store = server.store().await;
+    let bot = BotId::parse("bot_rehau").unwrap();
+    store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": "x"})).await.unwrap();
+    let scenario: Scenario = serde_json::from_value(json!({
+        "name": "webinar_reminder", "start": "soon",
+        "steps": [
+            {"id": "soon", "type": "message", "text": "Вебинар «Монтаж RAUTHERM» скоро начнётся.", "next": "pause"},
+            {"id": "pause", "type": "wait", "seconds": 2, "next": "now"},
+            {"id": "now", "type": "message", "text": "Вебинар начинается! Подключайтесь.", "next": "done"},
+            {"id": "done", "type": "end", "goal": "reminded"}
+        ]
+    }))
+    .unwrap();
+    store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
+    let endpoint = EndpointDraft { alias: "events/webinar-reminder".into(), scenario: "webinar_reminder".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    store.link_identity(&bot, &comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test")).await.unwrap();
+    let draft = TokenDraft { name: "Portal".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
+    let response = reqwest::Client::new()
+        .post(server.url("/bots/bot_rehau/call/events/webinar-reminder"))
+        .bearer_auth(&token)
+        .json(&json!({"userId": 125}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let sent = telegram.wait_for_messages(1, Duration::from_secs(10)).await;
+    assert_eq!(sent.len(), 1);
+
+    // The process dies during the wait and comes back on the same database.
+    server.kill9();
+    let restarted = TestServer::start(url, dir, &["--telegram-api-base", base.as_str(), lease[0], lease[1]]);
+    let sent = telegram.wait_for_messages(2, Duration::from_secs(15)).await;
+    assert_eq!(sent.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), [
+        "Вебинар «Монтаж RAUTHERM» скоро начнётся.",
+        "Вебинар начинается! Подключайтесь."
+    ]);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(telegram.sent().len(), 2, "nothing was sent twice, even a message in flight at the kill");
+    drop(restarted);
+}

@@ -1,8 +1,13 @@
 //! The outbox: messages waiting for delivery, claimed by dispatch workers.
 //!
 //! Per-chat order: a message is due only when no older message to the same
-//! chat is still undelivered. Claims are leases set by a conditional
-//! UPDATE, so processes sharing the database never send one row twice.
+//! chat is still undelivered. A claim marks the row `sending` with a lease
+//! (a conditional UPDATE, so processes sharing the database never take one
+//! row twice) and is committed before the messenger is called. A row still
+//! `sending` after its lease belonged to a process that died mid-call: the
+//! messenger may or may not have it, and messengers offer no idempotency
+//! key, so it is dead-lettered as "interrupted" rather than sent again
+//! (never twice; an operator can re-drive it).
 
 use super::traces::{bind_trace, time_ordered_id};
 use super::{now_millis, Store, StoreResult};
@@ -39,10 +44,18 @@ impl Store {
     /// Claims up to `limit` due messages, each the oldest undelivered one of
     /// its chat, for `lease_ms`.
     pub async fn claim_due_messages(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<OutboxMessage>> {
+        // Rows whose sender died mid-call: not resent (see the module docs).
+        sqlx::query(
+            "UPDATE outbox SET status = 'dead', last_error = 'interrupted while sending; not resent to avoid a duplicate' \
+             WHERE status = 'sending' AND lease_until < $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         let ids: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $1 AND o.lease_until < $1 \
+            "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
              AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.bot_id = o.bot_id AND p.channel = o.channel \
-                         AND p.chat_id = o.chat_id AND p.status = 'pending') \
+                         AND p.chat_id = o.chat_id AND p.status IN ('pending', 'sending')) \
              ORDER BY o.id LIMIT {}",
             limit.clamp(1, 1000)
         ))
@@ -51,10 +64,9 @@ impl Store {
         .await?;
         let mut claimed = Vec::new();
         for id in ids {
-            let done = sqlx::query("UPDATE outbox SET lease_until = $1 WHERE id = $2 AND status = 'pending' AND lease_until < $3")
+            let done = sqlx::query("UPDATE outbox SET status = 'sending', lease_until = $1 WHERE id = $2 AND status = 'pending'")
                 .bind(now + lease_ms)
                 .bind(&id)
-                .bind(now)
                 .execute(&self.pool)
                 .await?;
             if done.rows_affected() == 0 {
@@ -96,7 +108,7 @@ impl Store {
                 .await?;
             }
             DeliveryResult::Retry { at, error, count } => {
-                sqlx::query("UPDATE outbox SET next_attempt_at = $1, last_error = $2, attempts = attempts + $3, lease_until = 0 WHERE id = $4")
+                sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = $2, attempts = attempts + $3, lease_until = 0 WHERE id = $4")
                     .bind(at)
                     .bind(error)
                     .bind(i64::from(*count))
@@ -122,7 +134,7 @@ impl Store {
     /// Puts a claimed message back untouched until `at` (paced by us, not
     /// attempted).
     pub async fn postpone_message(&self, id: &str, at: Millis) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET next_attempt_at = $1, lease_until = 0 WHERE id = $2").bind(at).bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 WHERE id = $2").bind(at).bind(id).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -136,7 +148,7 @@ impl Store {
             .bind(chat_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id = $3 AND status = 'pending'")
+        sqlx::query("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id = $3 AND status IN ('pending', 'sending')")
             .bind(bot.as_str())
             .bind(channel)
             .bind(chat_id)

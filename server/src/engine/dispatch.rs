@@ -26,6 +26,9 @@ pub const MAX_ATTEMPTS: i64 = 8;
 pub struct DispatchConfig {
     /// Base URL of the Telegram Bot API (a fake in tests).
     pub telegram_api_base: String,
+    /// How long a claimed message stays ours while we call the messenger;
+    /// after it, a row still `sending` is taken as interrupted.
+    pub lease_ms: i64,
 }
 
 /// Starts the dispatcher loop.
@@ -42,7 +45,7 @@ pub fn spawn(store: Store, config: DispatchConfig) {
                 channels.clear(); // pick up changed tokens
                 refreshed = Instant::now();
             }
-            let messages = match store.claim_due_messages(now_millis(), 200, 30_000).await {
+            let messages = match store.claim_due_messages(now_millis(), 200, config.lease_ms).await {
                 Ok(messages) => messages,
                 Err(err) => {
                     tracing::error!(error = %err, "cannot claim outbox messages");
