@@ -1,8 +1,8 @@
-//! Per-token request rate limits of the integration API: a token bucket per
-//! token holding `rate_per_minute` requests, refilled continuously. Kept in
-//! process memory: each `comops` process enforces the limit on what it
-//! serves (a limit shared across processes arrives with the dispatch
-//! engine's shared counters).
+//! Per-token bookkeeping of the integration API, in process memory: the
+//! request rate limit (a token bucket holding `rate_per_minute` requests,
+//! refilled continuously) and when this process last recorded the token's
+//! use. Each `comops` process enforces the limit on what it serves; a limit
+//! shared across processes is future work (docs/decisions.md).
 
 use comops_core::TokenId;
 use std::collections::HashMap;
