@@ -38,8 +38,8 @@ ensure_rust_tools() {
 
 ensure_node_modules() {
   command -v npm >/dev/null || { say "installing Node.js and npm from Debian"; as_root apt-get update -qq; as_root apt-get install -y -qq nodejs npm; }
-  if [ ! -x node_modules/.bin/tailwindcss ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing npm packages (Tailwind CSS, Playwright)"
+  if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages (Tailwind CSS, binaryen, Playwright)"
     npm ci --no-audit --no-fund
   fi
 }
@@ -64,6 +64,13 @@ build_site() {
   local dir="$profile"; [ "$profile" = dev ] && dir=debug
   wasm-bindgen --target web --no-typescript --out-dir "$SITE_ROOT/pkg" --out-name comops \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/comops_frontend.wasm" || exit 1
+  if [ "$profile" != dev ] && [ "${COMOPS_WASM_OPT:-1}" = 1 ]; then
+    say "optimizing the wasm for size (wasm-opt -Oz, binaryen from npm)"
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+      --enable-reference-types --enable-multivalue \
+      -o "$SITE_ROOT/pkg/comops_bg.opt.wasm" "$SITE_ROOT/pkg/comops_bg.wasm" || exit 1
+    mv "$SITE_ROOT/pkg/comops_bg.opt.wasm" "$SITE_ROOT/pkg/comops_bg.wasm"
+  fi
   say "building CSS"
   tailwindcss -i style/main.css -o "$SITE_ROOT/pkg/comops.css" --minify 2>/dev/null || exit 1
 }
