@@ -3,6 +3,7 @@
 pub mod form;
 pub mod layout;
 pub mod nav;
+pub mod row_actions;
 
 /// `2026-11-25 09:41` (UTC) from Unix milliseconds, without a date library
 /// in the wasm bundle.

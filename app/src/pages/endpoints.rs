@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::i18n::{t, tr, use_locale, K};
 use comops_core::schema::{FieldKind, SchemaField, StringFormat};
 use comops_core::{Endpoint, EndpointDraft, Permission, RequestSchema};
+use crate::components::row_actions::RowActions;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -322,7 +323,6 @@ fn EndpointRow(
 ) -> impl IntoView {
     let id = endpoint.id.to_string();
     let fields = EndpointFields::new(Some(&endpoint));
-    let confirming = RwSignal::new(false);
     let is_editing = {
         let id = id.clone();
         move || editing.get().as_deref() == Some(id.as_str())
@@ -347,29 +347,14 @@ fn EndpointRow(
                 </td>
                 <td class="px-3 py-2 whitespace-nowrap text-right">
                     <a class="text-sky-800 hover:underline mr-3" href=docs.clone()>{move || tr(K::Docs)}</a>
-                    {can_design.then(|| view! {
-                        <Show when=move || confirming.get() fallback={
-                            let id_edit = id_edit.clone();
-                            move || {
-                                let id_edit = id_edit.clone();
-                                view! {
-                                    <button class="text-sky-800 hover:underline mr-3" data-testid="edit"
-                                        on:click=move |_| editing.set(Some(id_edit.clone()))>{move || tr(K::Edit)}</button>
-                                    <button class="text-rose-700 hover:underline" data-testid="delete"
-                                        on:click=move |_| confirming.set(true)>{move || tr(K::Delete)}</button>
-                                }
-                            }
-                        }>
-                            {
-                                let id_delete = id_delete.clone();
-                                view! {
-                                    <span class="text-rose-700 mr-2">{move || tr(K::ConfirmDelete)}</span>
-                                    <button class="text-rose-700 font-medium mr-2" data-testid="confirm-delete"
-                                        on:click=move |_| { delete.dispatch(DeleteEndpoint { id: id_delete.clone() }); }>{move || tr(K::Delete)}</button>
-                                    <button class="text-slate-600" on:click=move |_| confirming.set(false)>{move || tr(K::Cancel)}</button>
-                                }
-                            }
-                        </Show>
+                    {can_design.then(|| {
+                        let (id_edit, id_delete) = (id_edit.clone(), id_delete.clone());
+                        view! {
+                            <RowActions
+                                on_edit=Callback::new(move |_| editing.set(Some(id_edit.clone())))
+                                on_delete=Callback::new(move |_| { delete.dispatch(DeleteEndpoint { id: id_delete.clone() }); })
+                            />
+                        }
                     })}
                 </td>
             }

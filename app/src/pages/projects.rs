@@ -5,6 +5,7 @@ use crate::components::form::{can, field_error, general_error, ErrorBanner, Text
 use crate::components::format_millis;
 use crate::i18n::{tr, use_locale, K};
 use comops_core::{Permission, Project, ProjectDraft};
+use crate::components::row_actions::RowActions;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -152,7 +153,6 @@ fn ProjectRow(
 ) -> impl IntoView {
     let id = project.id.to_string();
     let fields = ProjectFields::new(Some(&project));
-    let confirming = RwSignal::new(false);
     let is_editing = {
         let id = id.clone();
         move || editing.get().as_deref() == Some(id.as_str())
@@ -171,29 +171,14 @@ fn ProjectRow(
                 <td class="px-3 py-2 text-right tabular-nums">{project.bot_count}</td>
                 <td class="px-3 py-2 text-slate-500 whitespace-nowrap">{format_millis(project.updated_at)}</td>
                 <td class="px-3 py-2 whitespace-nowrap text-right">
-                    {can_manage.then(|| view! {
-                        <Show when=move || confirming.get() fallback={
-                            let id_edit = id_edit.clone();
-                            move || {
-                                let id_edit = id_edit.clone();
-                                view! {
-                                    <button class="text-sky-800 hover:underline mr-3" data-testid="edit"
-                                        on:click=move |_| editing.set(Some(id_edit.clone()))>{move || tr(K::Edit)}</button>
-                                    <button class="text-rose-700 hover:underline" data-testid="delete"
-                                        on:click=move |_| confirming.set(true)>{move || tr(K::Delete)}</button>
-                                }
-                            }
-                        }>
-                            {
-                                let id_delete = id_delete.clone();
-                                view! {
-                                    <span class="text-rose-700 mr-2">{move || tr(K::ConfirmDelete)}</span>
-                                    <button class="text-rose-700 font-medium mr-2" data-testid="confirm-delete"
-                                        on:click=move |_| { delete.dispatch(DeleteProject { id: id_delete.clone() }); }>{move || tr(K::Delete)}</button>
-                                    <button class="text-slate-600" on:click=move |_| confirming.set(false)>{move || tr(K::Cancel)}</button>
-                                }
-                            }
-                        </Show>
+                    {can_manage.then(|| {
+                        let (id_edit, id_delete) = (id_edit.clone(), id_delete.clone());
+                        view! {
+                            <RowActions
+                                on_edit=Callback::new(move |_| editing.set(Some(id_edit.clone())))
+                                on_delete=Callback::new(move |_| { delete.dispatch(DeleteProject { id: id_delete.clone() }); })
+                            />
+                        }
                     })}
                 </td>
             }
