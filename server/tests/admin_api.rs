@@ -109,6 +109,15 @@ async fn schedule_requests_are_checked() {
 
     let (status, _) = post(&server, "/bots/bot_shop/jobs/schedule", &secret, json!({})).await;
     assert_eq!(status, 403, "the token is for bot_rehau only");
+    let narrow = {
+        let draft = TokenDraft { name: "Orders only".into(), aliases: "order/*".into(), actions: vec![TokenAction::Call], ..Default::default() };
+        store.issue_token(&draft.validate().unwrap(), "test").await.unwrap().1
+    };
+    let body = json!({"scenario": "any", "leadId": "TG-9072612", "run_after_sec": 0});
+    let (status, reply) = post(&server, "/bots/bot_rehau/jobs/schedule", &narrow, body).await;
+    assert_eq!((status, reply["message"].as_str().unwrap()), (403, "A token limited to some aliases cannot schedule runs"));
+    let (status, _) = post(&server, "/bots/bot_rehau/links", &narrow, json!({"userId": "victim"})).await;
+    assert_eq!(status, 403, "nor bind users");
     let (status, _) = post(&server, "/bots/bot_nope/jobs/schedule", &secret, json!({})).await;
     assert_eq!(status, 404);
     let (status, _) = post(&server, "/bots/bot_rehau/jobs/schedule", "nope", json!({})).await;

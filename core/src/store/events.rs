@@ -148,6 +148,13 @@ async fn insert_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, now: cra
     }
 
     if let Some((key, hash)) = &event.idempotency {
+        // A key older than the retention is free again, purged or not.
+        sqlx::query("DELETE FROM idempotency_keys WHERE token_id = $1 AND idem_key = $2 AND created_at <= $3")
+            .bind(event.token.as_str())
+            .bind(key)
+            .bind(now - IDEMPOTENCY_TTL_MS)
+            .execute(&mut *conn)
+            .await?;
         sqlx::query(
             "INSERT INTO idempotency_keys (token_id, idem_key, request_hash, http_status, response_json, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -213,7 +220,9 @@ impl Store {
             }
             Recipients::None => {}
         }
-        leads.dedup_by(|a, b| a.lead_id == b.lead_id);
+        // One run per lead even when several user ids link to it.
+        let mut seen = std::collections::HashSet::new();
+        leads.retain(|r| seen.insert(r.lead_id.clone()));
         Ok((leads, unresolved))
     }
 

@@ -27,6 +27,8 @@ pub struct OutboxMessage {
     pub payload: Value,
     pub trace_id: String,
     pub attempts: i64,
+    /// The lease this claim holds; finishing checks it is still ours.
+    pub lease_until: Millis,
 }
 
 /// How a delivery attempt ended.
@@ -64,8 +66,9 @@ impl Store {
         .await?;
         let mut claimed = Vec::new();
         for id in ids {
+            let lease_until = now + lease_ms;
             let done = sqlx::query("UPDATE outbox SET status = 'sending', lease_until = $1 WHERE id = $2 AND status = 'pending'")
-                .bind(now + lease_ms)
+                .bind(lease_until)
                 .bind(&id)
                 .execute(&self.pool)
                 .await?;
@@ -87,6 +90,7 @@ impl Store {
                 payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
                 trace_id: row.try_get("trace_id")?,
                 attempts: row.try_get("attempts")?,
+                lease_until,
             });
         }
         Ok(claimed)
@@ -99,27 +103,35 @@ impl Store {
         match result {
             DeliveryResult::Sent { provider_message_id } => {
                 sqlx::query(
-                    "UPDATE outbox SET status = 'sent', sent_at = $1, provider_message_id = $2, attempts = attempts + 1, lease_until = 0 WHERE id = $3",
+                    "UPDATE outbox SET status = 'sent', sent_at = $1, provider_message_id = $2, attempts = attempts + 1, lease_until = 0 \
+                     WHERE id = $3 AND status = 'sending' AND lease_until = $4",
                 )
                 .bind(now)
                 .bind(provider_message_id)
                 .bind(&message.id)
+                .bind(message.lease_until)
                 .execute(&mut *tx)
                 .await?;
             }
             DeliveryResult::Retry { at, error, count } => {
-                sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = $2, attempts = attempts + $3, lease_until = 0 WHERE id = $4")
+                sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = $2, attempts = attempts + $3, lease_until = 0 \
+                     WHERE id = $4 AND status = 'sending' AND lease_until = $5")
                     .bind(at)
                     .bind(error)
                     .bind(i64::from(*count))
                     .bind(&message.id)
+                    .bind(message.lease_until)
                     .execute(&mut *tx)
                     .await?;
             }
             DeliveryResult::Dead { error } => {
-                sqlx::query("UPDATE outbox SET status = 'dead', last_error = $1, attempts = attempts + 1, lease_until = 0 WHERE id = $2")
+                sqlx::query(
+                    "UPDATE outbox SET status = 'dead', last_error = $1, attempts = attempts + 1, lease_until = 0 \
+                     WHERE id = $2 AND status = 'sending' AND lease_until = $3",
+                )
                     .bind(error)
                     .bind(&message.id)
+                    .bind(message.lease_until)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -132,9 +144,14 @@ impl Store {
     }
 
     /// Puts a claimed message back untouched until `at` (paced by us, not
-    /// attempted).
-    pub async fn postpone_message(&self, id: &str, at: Millis) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 WHERE id = $2").bind(at).bind(id).execute(&self.pool).await?;
+    /// attempted), if the claim still holds it.
+    pub async fn postpone_message(&self, message: &OutboxMessage, at: Millis) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 WHERE id = $2 AND status = 'sending' AND lease_until = $3")
+            .bind(at)
+            .bind(&message.id)
+            .bind(message.lease_until)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

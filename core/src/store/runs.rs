@@ -26,6 +26,8 @@ pub struct ClaimedRun {
     pub state_json: String,
     pub params: Map<String, Value>,
     pub created_at: Millis,
+    /// The lease this claim holds; saving checks it is still ours.
+    pub lease_until: Millis,
 }
 
 /// A message for one chat, produced by a step.
@@ -76,8 +78,9 @@ impl Store {
     /// Claims one pending or waiting run by id if no one holds it (an
     /// inbound reply claims its waiting run this way).
     pub async fn claim_run(&self, id: &str, now: Millis, lease_ms: i64) -> StoreResult<Option<ClaimedRun>> {
+        let lease_until = now + lease_ms;
         let done = sqlx::query("UPDATE runs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_until < $2 AND status IN ('pending', 'waiting')")
-            .bind(now + lease_ms)
+            .bind(lease_until)
             .bind(now)
             .bind(id)
             .execute(&self.pool)
@@ -107,23 +110,35 @@ impl Store {
             state_json: row.try_get("state_json")?,
             params: serde_json::from_str(&params).unwrap_or_default(),
             created_at: row.try_get("created_at")?,
+            lease_until,
         }))
     }
 
     /// Saves a run's new state, its outbox messages and traces in one
-    /// transaction, and releases the lease.
+    /// transaction, and releases the lease — only while the lease is still
+    /// this claim's (otherwise nothing is saved).
     pub async fn save_run_progress(&self, run: &ClaimedRun, progress: &RunProgress) -> StoreResult<()> {
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE runs SET state_json = $1, status = $2, wake_at = $3, outcome = $4, lease_until = 0, updated_at = $5 WHERE id = $6")
-            .bind(&progress.state_json)
-            .bind(&progress.status)
-            .bind(progress.wake_at)
-            .bind(&progress.outcome)
-            .bind(now)
-            .bind(&run.id)
-            .execute(&mut *tx)
-            .await?;
+        // Fenced by the lease: a worker whose lease ran out (and whose run
+        // another worker has since advanced) must not overwrite newer state.
+        let saved = sqlx::query(
+            "UPDATE runs SET state_json = $1, status = $2, wake_at = $3, outcome = $4, lease_until = 0, updated_at = $5 \
+             WHERE id = $6 AND lease_until = $7",
+        )
+        .bind(&progress.state_json)
+        .bind(&progress.status)
+        .bind(progress.wake_at)
+        .bind(&progress.outcome)
+        .bind(now)
+        .bind(&run.id)
+        .bind(run.lease_until)
+        .execute(&mut *tx)
+        .await?;
+        if saved.rows_affected() == 0 {
+            tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
+            return Ok(());
+        }
         for message in &progress.messages {
             sqlx::query(
                 "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \

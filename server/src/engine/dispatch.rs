@@ -45,7 +45,8 @@ pub fn spawn(store: Store, config: DispatchConfig) {
                 channels.clear(); // pick up changed tokens
                 refreshed = Instant::now();
             }
-            let messages = match store.claim_due_messages(now_millis(), 200, config.lease_ms).await {
+            let messages = match // Few at a time: each must be sent within its lease.
+            store.claim_due_messages(now_millis(), 10, config.lease_ms).await {
                 Ok(messages) => messages,
                 Err(err) => {
                     tracing::error!(error = %err, "cannot claim outbox messages");
@@ -98,7 +99,7 @@ async fn deliver(store: &Store, pacer: &mut Pacer, channel: Option<&TelegramChan
     if let DeliveryResult::Retry { at, count: false, error } = &result {
         if error.is_empty() {
             // Paced by us, not attempted: put it back quietly.
-            if let Err(err) = store.postpone_message(&message.id, *at).await {
+            if let Err(err) = store.postpone_message(message, *at).await {
                 tracing::error!(error = %err, "cannot postpone a paced message");
             }
             return;

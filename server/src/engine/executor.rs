@@ -20,7 +20,7 @@ pub fn spawn(store: Store) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let runs = match store.claim_runs(now_millis(), 50, LEASE_MS).await {
+            let runs = match store.claim_runs(now_millis(), 10, LEASE_MS).await {
                 Ok(runs) => runs,
                 Err(err) => {
                     tracing::error!(error = %err, "cannot claim runs");
@@ -211,8 +211,21 @@ fn trace(run: &ClaimedRun, hop: &str, step: &str, status: &str, latency_ms: i64,
     }
 }
 
+/// `host[:port]` of a URL for traces: no path, query or userinfo (any of
+/// which may carry a secret).
 fn host_of(url: &str) -> String {
-    url.split("://").nth(1).and_then(|rest| rest.split(['/', '?']).next()).unwrap_or("").to_string()
+    let authority = url.split("://").nth(1).and_then(|rest| rest.split(['/', '?', '#']).next()).unwrap_or("");
+    authority.rsplit('@').next().unwrap_or("").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn traces_name_only_the_host() {
+        assert_eq!(super::host_of("https://bot:s3cr3t@crm.example.com:8443/api/user/confirm?key=k"), "crm.example.com:8443");
+        assert_eq!(super::host_of("http://127.0.0.1:9000/x"), "127.0.0.1:9000");
+        assert_eq!(super::host_of("not a url"), "");
+    }
 }
 
 /// Performs an http step: JSON body, `Idempotency-Key` (stable per run and

@@ -52,6 +52,18 @@ pub(super) async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &st
     Err(ApiError::Forbidden(last.message()))
 }
 
+/// Scheduling runs and binding users reach every scenario and lead of the
+/// bot, so a `call` token limited to some aliases may not do them: they
+/// need `admin_write` or an alias-unrestricted `call` token.
+fn require_unrestricted(token: &ApiToken, what: &str) -> Result<(), ApiError> {
+    let admin = token.scope.actions.contains(&TokenAction::AdminWrite);
+    if admin || token.scope.aliases.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("A token limited to some aliases cannot {what}")))
+    }
+}
+
 /// JSON bodies for these routes: a clear 400 instead of axum's text.
 pub(super) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))
@@ -64,6 +76,7 @@ async fn schedule(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let (token, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::Call, TokenAction::AdminWrite]).await?;
+    require_unrestricted(&token, "schedule runs")?;
     let now = now_millis();
     let request = JobRequest::parse(&parse_json(&body)?, now).map_err(|errors| ApiError::Unprocessable {
         message: "Invalid schedule request".into(),
@@ -148,7 +161,8 @@ async fn create_link(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::Call, TokenAction::AdminWrite]).await?;
+    let (token, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::Call, TokenAction::AdminWrite]).await?;
+    require_unrestricted(&token, "create deep links")?;
     let body = parse_json(&body)?;
     let user_id = ["userId", "user_id"]
         .iter()

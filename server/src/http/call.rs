@@ -135,7 +135,7 @@ async fn handle(
         .map_err(denial_error)?;
     trace.dry_run = mode == CallMode::Dry;
     if let Err(wait) = state.rate_limiter.check(&token.id, token.rate_per_minute, Instant::now()) {
-        return Err(ApiError::TooManyRequests { retry_after_secs: wait.as_secs().max(1) });
+        return Err(ApiError::TooManyRequests { retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1) });
     }
     touch_later(state, &token);
 
