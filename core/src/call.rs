@@ -47,12 +47,23 @@ impl CallRequest {
     }
 }
 
-fn id_text(field: &str, value: &Value) -> Result<String, BadBody> {
+/// A business-system id as JSON sends it: a non-empty string (≤ 128
+/// chars, trimmed) or an integer (`125` and `"125"` are the same id).
+pub fn business_id(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) if !s.trim().is_empty() && s.len() <= 128 => Ok(s.trim().to_string()),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
-        _ => Err(BadBody(format!("{field} must be a non-empty string or an integer"))),
+        Value::String(s) if !s.trim().is_empty() && s.len() <= 128 => Some(s.trim().to_string()),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        _ => None,
     }
+}
+
+/// The first of `names` present in `object` as a business id.
+pub fn business_id_of(object: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|name| object.get(*name).and_then(business_id))
+}
+
+fn id_text(field: &str, value: &Value) -> Result<String, BadBody> {
+    business_id(value).ok_or_else(|| BadBody(format!("{field} must be a non-empty string or an integer")))
 }
 
 fn first<'a>(params: &'a Map<String, Value>, names: [&'static str; 2]) -> Option<(&'static str, &'a Value)> {

@@ -52,13 +52,7 @@ impl JobRequest {
         let Some(object) = body.as_object() else {
             return Err(vec![FieldError::new("body", Problem::BadJson)]);
         };
-        let text = |names: &[&str]| -> Option<String> {
-            names.iter().find_map(|n| match object.get(*n) {
-                Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-                Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
-                _ => None,
-            })
-        };
+        let text = |names: &[&str]| crate::call::business_id_of(object, names);
         let scenario = text(&["scenario"]).unwrap_or_default();
         if scenario.is_empty() {
             errors.push(FieldError::new("scenario", Problem::Required));

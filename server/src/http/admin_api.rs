@@ -53,12 +53,13 @@ pub(super) async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &st
 }
 
 /// Scheduling runs and binding users reach every scenario and lead of the
-/// bot, so a `call` token limited to some aliases may not do them: they
-/// need `admin_write` or an alias-unrestricted `call` token.
-fn require_unrestricted(token: &ApiToken, what: &str) -> Result<(), ApiError> {
+/// bot, so they need `admin_write` or a `call` token not limited to some
+/// aliases.
+async fn authorize_bot_wide(state: &AppState, headers: &HeaderMap, bot_id: &str, what: &str) -> Result<(ApiToken, BotId), ApiError> {
+    let (token, bot) = authorize(state, headers, bot_id, &[TokenAction::Call, TokenAction::AdminWrite]).await?;
     let admin = token.scope.actions.contains(&TokenAction::AdminWrite);
     if admin || token.scope.aliases.is_empty() {
-        Ok(())
+        Ok((token, bot))
     } else {
         Err(ApiError::Forbidden(format!("A token limited to some aliases cannot {what}")))
     }
@@ -75,8 +76,7 @@ async fn schedule(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (token, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::Call, TokenAction::AdminWrite]).await?;
-    require_unrestricted(&token, "schedule runs")?;
+    let (token, bot) = authorize_bot_wide(&state, &headers, &bot_id, "schedule runs").await?;
     let now = now_millis();
     let request = JobRequest::parse(&parse_json(&body)?, now).map_err(|errors| ApiError::Unprocessable {
         message: "Invalid schedule request".into(),
@@ -161,16 +161,11 @@ async fn create_link(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (token, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::Call, TokenAction::AdminWrite]).await?;
-    require_unrestricted(&token, "create deep links")?;
+    let (_, bot) = authorize_bot_wide(&state, &headers, &bot_id, "create deep links").await?;
     let body = parse_json(&body)?;
-    let user_id = ["userId", "user_id"]
-        .iter()
-        .find_map(|key| match body.get(*key) {
-            Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 128 => Some(s.trim().to_string()),
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
-            _ => None,
-        })
+    let user_id = body
+        .as_object()
+        .and_then(|object| comops_core::call::business_id_of(object, &["userId", "user_id"]))
         .ok_or_else(|| ApiError::Unprocessable {
             message: "userId is required".into(),
             errors: vec![PayloadError { field: "userId".into(), message: "is required".into() }],
