@@ -3,17 +3,20 @@
 //!
 //! [`advance`] takes a run's [`RunState`], one [`Input`] and the time, runs
 //! steps until one must wait (an ask for a reply, a wait for its time, an
-//! http step for its result) or the run ends, and returns an [`Outcome`]:
-//! the [`Effect`]s for the caller to perform (send a message, call an API,
-//! schedule a wake-up…) and the run's new [`Status`]. It does no IO and
-//! reads no clock, so the worker persists the state after every call and a
-//! restarted process resumes exactly where the run was.
+//! http or script step for its result) or the run ends, and returns an
+//! [`Outcome`]: the [`Effect`]s for the caller to perform (send a message,
+//! call an API, run a script, schedule a wake-up…) and the run's new
+//! [`Status`]. It does no IO, reads no clock and runs no JavaScript (the
+//! caller runs scripts in [`super::script`]), so the worker persists the
+//! state after every call and a restarted process resumes exactly where the
+//! run was.
 //!
 //! Guards (SPEC §4): at most [`MAX_STEPS`] steps per run, one step at most
 //! [`MAX_REPEATS`] times in a row, a run expires [`MAX_AGE_MS`] after it
 //! started.
 
 use super::reply::{parse_reply, SharedContact};
+use super::script::{ScriptError, ScriptOutcome};
 use super::template::{self, Context, LeadView};
 use super::{Button, ButtonKind, Expect, Scenario, StepKind};
 use crate::job::parse_rfc3339;
@@ -80,6 +83,8 @@ pub enum Waiting {
     Until { step: String, at: Millis },
     /// The result of an http step the caller performs.
     Http { step: String },
+    /// The result of a script step the caller runs.
+    Script { step: String },
 }
 
 /// What the caller brings to a run.
@@ -104,6 +109,14 @@ pub enum Input {
     HttpError { message: String },
     /// The wait step's time came.
     WaitElapsed,
+    /// The script step finished: what it changed.
+    ScriptResult { outcome: ScriptOutcome },
+    /// The script step failed at `line` of its code (when known).
+    ScriptError {
+        #[serde(default)]
+        line: Option<u32>,
+        message: String,
+    },
 }
 
 /// The lead as the caller knows it now.
@@ -142,6 +155,10 @@ pub enum Effect {
         timeout_ms: u64,
         retries: u32,
     },
+    /// Run the script with `context` as its `ctx`, then come back with
+    /// [`Input::ScriptResult`] or [`Input::ScriptError`]. The context holds
+    /// the secrets: do not log it.
+    RunScript { step: String, code: String, context: Value },
     /// Store these changes on the lead.
     SetAttributes {
         step: String,
@@ -244,6 +261,10 @@ impl Run<'_> {
                 let result = json!({"status": 0, "json": null, "error": message});
                 self.on_http(step, result, Some(format!("the API call failed: {message}")))
             }
+            (Some(Waiting::Script { step }), Input::ScriptResult { outcome }) => self.on_script_result(step, outcome),
+            (Some(Waiting::Script { step }), Input::ScriptError { line, message }) => {
+                self.on_script_error(step, ScriptError { line, message })
+            }
             (Some(Waiting::Until { step, at }), Input::WaitElapsed) => {
                 if self.now < at {
                     return ignored("the wait has not elapsed yet");
@@ -324,6 +345,70 @@ impl Run<'_> {
         }
     }
 
+    fn on_script_result(&mut self, step_id: String, outcome: ScriptOutcome) -> Status {
+        self.state.waiting = None;
+        let scenario = self.scenario;
+        let Some(StepKind::Script { next, .. }) = scenario.step(&step_id).map(|s| &s.kind) else {
+            return self.fail(Some(step_id), "the scenario changed under the run");
+        };
+        let ScriptOutcome { vars, removed_vars, attributes, add_tags, remove_tags, status, .. } = outcome;
+        self.state.vars.extend(vars);
+        for name in &removed_vars {
+            self.state.vars.remove(name);
+        }
+        self.apply_lead_changes(&step_id, attributes, add_tags, remove_tags, status);
+        self.run_from(Some(next.clone()))
+    }
+
+    fn on_script_error(&mut self, step_id: String, error: ScriptError) -> Status {
+        self.state.waiting = None;
+        let scenario = self.scenario;
+        let Some(StepKind::Script { on_error, .. }) = scenario.step(&step_id).map(|s| &s.kind) else {
+            return self.fail(Some(step_id), "the scenario changed under the run");
+        };
+        match on_error {
+            Some(target) => {
+                self.state.vars.insert("error".into(), Value::String(error.to_string()));
+                self.run_from(Some(target.clone()))
+            }
+            None => self.fail(Some(step_id), error.to_string()),
+        }
+    }
+
+    /// Records changes to the lead in the run and asks the caller to store them.
+    fn apply_lead_changes(
+        &mut self,
+        step: &str,
+        attributes: Map<String, Value>,
+        add_tags: Vec<String>,
+        remove_tags: Vec<String>,
+        status: Option<String>,
+    ) {
+        self.state.attributes.extend(attributes.clone());
+        for tag in &add_tags {
+            self.state.tags.insert(tag.clone(), true);
+        }
+        for tag in &remove_tags {
+            self.state.tags.insert(tag.clone(), false);
+        }
+        if status.is_some() {
+            self.state.status = status.clone();
+        }
+        if !attributes.is_empty() || !add_tags.is_empty() || !remove_tags.is_empty() || status.is_some() {
+            self.effects.push(Effect::SetAttributes { step: step.into(), attributes, add_tags, remove_tags, status });
+        }
+    }
+
+    /// The `ctx` a script sees: the template context (secrets included, for
+    /// `callApi` headers) plus `user` — the business user id of the call,
+    /// which the caller may know better (a fan-out call names many).
+    fn script_context(&self) -> Value {
+        let mut ctx = serde_json::to_value(self.context()).unwrap_or_else(|_| json!({}));
+        let user_id = self.inputs.params.as_object().and_then(|p| crate::call::business_id_of(p, &["userId", "user_id"]));
+        ctx["user"] = json!({ "id": user_id });
+        ctx
+    }
+
     /// Execute steps from `next` until the run must wait or ends.
     fn run_from(&mut self, mut next: Option<String>) -> Status {
         loop {
@@ -398,7 +483,10 @@ impl Run<'_> {
                 });
                 Ok(Flow::Wait(Waiting::Http { step: id.into() }))
             }
-            StepKind::Script { .. } => Err("script steps need the JavaScript sandbox, not available yet".into()),
+            StepKind::Script { code, .. } => {
+                self.effects.push(Effect::RunScript { step: id.into(), code: code.clone(), context: self.script_context() });
+                Ok(Flow::Wait(Waiting::Script { step: id.into() }))
+            }
             StepKind::Set { vars, attributes, add_tags, remove_tags, status, next } => {
                 // Values are rendered against the context before the step.
                 let mut new_vars = Vec::new();
@@ -410,25 +498,7 @@ impl Run<'_> {
                     new_attributes.insert(name.clone(), Value::String(render(&format!("attributes.{name}"), source)?));
                 }
                 self.state.vars.extend(new_vars);
-                self.state.attributes.extend(new_attributes.clone());
-                for tag in add_tags {
-                    self.state.tags.insert(tag.clone(), true);
-                }
-                for tag in remove_tags {
-                    self.state.tags.insert(tag.clone(), false);
-                }
-                if status.is_some() {
-                    self.state.status = status.clone();
-                }
-                if !new_attributes.is_empty() || !add_tags.is_empty() || !remove_tags.is_empty() || status.is_some() {
-                    self.effects.push(Effect::SetAttributes {
-                        step: id.into(),
-                        attributes: new_attributes,
-                        add_tags: add_tags.clone(),
-                        remove_tags: remove_tags.clone(),
-                        status: status.clone(),
-                    });
-                }
+                self.apply_lead_changes(id, new_attributes, add_tags.clone(), remove_tags.clone(), status.clone());
                 Ok(Flow::Next(next.clone()))
             }
             StepKind::If { condition, then, otherwise } => {
@@ -557,6 +627,7 @@ fn input_name(input: &Input) -> &'static str {
         Input::DeliveryFailed => "a delivery failure",
         Input::HttpResult { .. } | Input::HttpError { .. } => "an http result",
         Input::WaitElapsed => "a wake-up",
+        Input::ScriptResult { .. } | Input::ScriptError { .. } => "a script result",
     }
 }
 
@@ -615,15 +686,7 @@ mod tests {
     }
 
     #[test]
-    fn scripts_fail_honestly_and_old_runs_expire() {
-        let s = scenario(json!([
-            {"id": "a", "type": "script", "code": "ctx.vars.x = 1", "next": "b"},
-            {"id": "b", "type": "end"}
-        ]));
-        let mut state = RunState::new(1, 0);
-        let out = advance(&s, &mut state, &RunInputs::default(), Input::Start, 0);
-        assert!(matches!(&out.status, Status::Failed { step: Some(a), message } if a == "a" && message.contains("JavaScript sandbox")));
-
+    fn old_runs_expire() {
         let s = scenario(json!([
             {"id": "a", "type": "wait", "seconds": 3600, "next": "b"},
             {"id": "b", "type": "end"}
@@ -632,6 +695,121 @@ mod tests {
         advance(&s, &mut state, &RunInputs::default(), Input::Start, 0);
         let out = advance(&s, &mut state, &RunInputs::default(), Input::WaitElapsed, MAX_AGE_MS + 1);
         assert!(matches!(&out.status, Status::Failed { message, .. } if message.contains("expired")));
+    }
+
+    fn script_scenario(on_error: Option<&str>) -> Scenario {
+        let mut check = json!({"id": "check", "type": "script", "code": "ctx.vars.total = 1;", "next": "thanks"});
+        if let Some(target) = on_error {
+            check["on_error"] = json!(target);
+        }
+        serde_json::from_value(json!({"name": "t", "start": "hi", "steps": [
+            {"id": "hi", "type": "set", "vars": {"order": "{{ params.orderId }}"}, "next": "check"},
+            check,
+            {"id": "thanks", "type": "message", "text": "Итого {{ vars.total }} ({{ lead.status }}, {{ attributes.tier }})", "next": "bye"},
+            {"id": "sorry", "type": "message", "text": "{{ vars.error }}", "next": "bye"},
+            {"id": "bye", "type": "end", "goal": "done"}
+        ]}))
+        .unwrap()
+    }
+
+    fn script_inputs() -> RunInputs {
+        let mut inputs = RunInputs {
+            params: json!({"orderId": 9821, "userId": 125}),
+            lead: LeadInfo { id: "TG-9072612".into(), tags: vec!["new".into()], ..LeadInfo::default() },
+            ..RunInputs::default()
+        };
+        inputs.secrets.insert("crm_url".into(), "https://crm.example.com".into());
+        inputs
+    }
+
+    #[test]
+    fn a_script_step_asks_the_caller_to_run_it_and_waits() {
+        let s = script_scenario(None);
+        let mut state = RunState::new(1, 0);
+        let out = advance(&s, &mut state, &script_inputs(), Input::Start, 0);
+        assert_eq!(out.status, Status::Waiting(Waiting::Script { step: "check".into() }));
+        let [Effect::RunScript { step, code, context }] = out.effects.as_slice() else { panic!("{:?}", out.effects) };
+        assert_eq!((step.as_str(), code.as_str()), ("check", "ctx.vars.total = 1;"));
+        assert_eq!(context["params"]["orderId"], 9821);
+        assert_eq!(context["vars"]["order"], "9821", "the vars set before the script");
+        assert_eq!(context["lead"]["id"], "TG-9072612");
+        assert_eq!(context["lead"]["tags"], json!(["new"]));
+        assert_eq!(context["user"]["id"], "125");
+        assert_eq!(context["secrets"]["crm_url"], "https://crm.example.com", "for callApi headers and urls");
+        // Anything but the script's result is not for this run now.
+        let out = advance(&s, &mut state, &script_inputs(), Input::HttpResult { status: 200, json: Value::Null }, 0);
+        assert!(matches!(out.status, Status::Ignored { .. }));
+        assert_eq!(state.waiting, Some(Waiting::Script { step: "check".into() }));
+        let back: RunState = serde_json::from_value(serde_json::to_value(&state).unwrap()).unwrap();
+        assert_eq!(back, state, "a waiting script survives a restart");
+    }
+
+    #[test]
+    fn a_script_result_is_applied_like_a_set_step() {
+        let s = script_scenario(None);
+        let mut state = RunState::new(1, 0);
+        advance(&s, &mut state, &script_inputs(), Input::Start, 0);
+        let outcome = ScriptOutcome {
+            vars: json!({"total": 3500}).as_object().unwrap().clone(),
+            removed_vars: vec!["order".into()],
+            attributes: json!({"tier": "gold"}).as_object().unwrap().clone(),
+            add_tags: vec!["paid".into()],
+            remove_tags: vec!["new".into()],
+            status: Some("customer".into()),
+            result: Some(json!(true)),
+        };
+        let out = advance(&s, &mut state, &script_inputs(), Input::ScriptResult { outcome }, 0);
+        assert_eq!(out.status, Status::Finished { goal: Some("done".into()) });
+        assert_eq!(
+            out.effects[0],
+            Effect::SetAttributes {
+                step: "check".into(),
+                attributes: json!({"tier": "gold"}).as_object().unwrap().clone(),
+                add_tags: vec!["paid".into()],
+                remove_tags: vec!["new".into()],
+                status: Some("customer".into()),
+            }
+        );
+        assert!(matches!(&out.effects[1], Effect::Send { text, .. } if text == "Итого 3500 (customer, gold)"), "{:?}", out.effects);
+        assert_eq!(state.vars.get("order"), None);
+        assert_eq!(state.tags.get("new"), Some(&false));
+
+        // A script that changed only vars stores nothing on the lead.
+        let mut state = RunState::new(1, 0);
+        advance(&s, &mut state, &script_inputs(), Input::Start, 0);
+        let outcome = ScriptOutcome { vars: json!({"total": 1}).as_object().unwrap().clone(), ..ScriptOutcome::default() };
+        let out = advance(&s, &mut state, &script_inputs(), Input::ScriptResult { outcome }, 0);
+        assert!(matches!(out.effects.as_slice(), [Effect::Send { text, .. }] if text.starts_with("Итого 1 ")), "{:?}", out.effects);
+    }
+
+    #[test]
+    fn a_script_error_fails_the_run_with_its_line_or_takes_on_error() {
+        let error = || Input::ScriptError { line: Some(23), message: "ReferenceError: foo is not defined".into() };
+        let s = script_scenario(None);
+        let mut state = RunState::new(1, 0);
+        advance(&s, &mut state, &script_inputs(), Input::Start, 0);
+        let out = advance(&s, &mut state, &script_inputs(), error(), 0);
+        assert_eq!(
+            out.status,
+            Status::Failed { step: Some("check".into()), message: "Script error at line 23: ReferenceError: foo is not defined".into() }
+        );
+        assert!(state.ended);
+
+        let s = script_scenario(Some("sorry"));
+        let mut state = RunState::new(1, 0);
+        advance(&s, &mut state, &script_inputs(), Input::Start, 0);
+        let out = advance(&s, &mut state, &script_inputs(), error(), 0);
+        assert_eq!(out.status, Status::Finished { goal: Some("done".into()) });
+        assert!(matches!(&out.effects[0], Effect::Send { text, .. } if text == "Script error at line 23: ReferenceError: foo is not defined"));
+        assert_eq!(state.vars["error"], "Script error at line 23: ReferenceError: foo is not defined");
+    }
+
+    #[test]
+    fn script_inputs_round_trip_as_json() {
+        let input = Input::ScriptError { line: None, message: "script ran longer than 1000 ms".into() };
+        assert_eq!(serde_json::from_value::<Input>(serde_json::to_value(&input).unwrap()).unwrap(), input);
+        let input = Input::ScriptResult { outcome: ScriptOutcome { status: Some("vip".into()), ..ScriptOutcome::default() } };
+        assert_eq!(serde_json::from_value::<Input>(serde_json::to_value(&input).unwrap()).unwrap(), input);
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! - `template` (backend) — minijinja rendering in a sandbox;
 //! - `interpret` (backend) — the pure interpreter: `advance` takes a run's
 //!   state and one input and returns the effects for the caller to perform;
-//! - `preview` (backend) — the dry run shown in the studio.
+//! - `preview` (backend) — the dry run shown in the studio;
+//! - `script` (backend) — the JavaScript sandbox of the `script` step.
 //!
 //! Templates (`{{ params.name }}`) and expressions (`vars.rating >= 4`) are
 //! plain strings here; only the backend parses them, so the default build
@@ -31,6 +32,8 @@ pub mod interpret;
 #[cfg(feature = "backend")]
 pub mod preview;
 #[cfg(feature = "backend")]
+pub mod script;
+#[cfg(feature = "backend")]
 pub mod template;
 
 pub use reply::{ReplyError, SharedContact};
@@ -40,6 +43,8 @@ pub use validate::ScenarioError;
 pub use interpret::{advance, Effect, Input, LeadInfo, Outcome, RunInputs, RunState, Status, Waiting};
 #[cfg(feature = "backend")]
 pub use preview::{dry_run_preview, Preview, RenderedMessage, StopReason};
+#[cfg(feature = "backend")]
+pub use script::{run_script, ApiRequest, ApiResponse, ScriptError, ScriptLimits, ScriptOutcome};
 #[cfg(feature = "backend")]
 pub use template::{Context, TemplateError};
 
@@ -135,8 +140,14 @@ pub enum StepKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on_error: Option<String>,
     },
-    /// JavaScript in a sandbox. Modelled and validated; not executable until
-    /// the sandbox exists.
+    /// JavaScript in a sandbox (QuickJS; see `script`): the code reads and
+    /// changes `ctx` (`lead`, `user`, `params`/`data`, `vars`,
+    /// `attributes`, `secrets`) and may call business systems with
+    /// synchronous `callApi({url, method, headers, body})` → `{status,
+    /// json}`. Limits: 16 MiB, 1 s of running time, 10 `callApi` calls. On
+    /// an error (with its line) the run takes `on_error` with `vars.error`
+    /// set, or fails. Validation counts a var as set by the script when the
+    /// code names it as `ctx.vars.NAME` or `ctx.vars["NAME"]`.
     Script {
         code: String,
         next: String,
@@ -418,11 +429,13 @@ impl StepKind {
     }
 
     /// The variables leaving along `field` sets (an ask saves its reply only
-    /// on `next`; an http step saves its result on both of its branches).
+    /// on `next`; an http step saves its result on both of its branches; a
+    /// script the vars its code names, and `error` on `on_error`).
     pub fn sets_vars_on(&self, field: &str) -> Vec<&str> {
         match self {
             StepKind::Ask { var, .. } if field == "next" => vec![var.as_str()],
             StepKind::Http { save_as, .. } => vec![save_as.as_str()],
+            StepKind::Script { code, .. } => validate::script_vars(code, field),
             StepKind::Set { vars, .. } => vars.keys().map(String::as_str).collect(),
             _ => Vec::new(),
         }

@@ -3,8 +3,8 @@
 //!
 //! [`dry_run_preview`] drives the real interpreter from `Start` with the
 //! given params and lead and no secrets, collects every message it would
-//! send (an ask's prompt included), and stops at the first wait, ask or
-//! http step — nothing is called, sent or scheduled.
+//! send (an ask's prompt included), and stops at the first wait, ask, http
+//! or script step — nothing is called, run, sent or scheduled.
 
 use super::interpret::{advance, Effect, Input, LeadInfo, RunInputs, RunState, Status, Waiting};
 use super::{Button, Scenario};
@@ -20,13 +20,14 @@ pub struct RenderedMessage {
 }
 
 /// Why the preview stopped; on the wire `"wait"`, `"ask"`, `"http"`,
-/// `"end"` or `"error: …"`.
+/// `"script"`, `"end"` or `"error: …"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", from = "String")]
 pub enum StopReason {
     Wait,
     Ask,
     Http,
+    Script,
     End,
     Error { message: String },
 }
@@ -37,6 +38,7 @@ impl std::fmt::Display for StopReason {
             StopReason::Wait => f.write_str("wait"),
             StopReason::Ask => f.write_str("ask"),
             StopReason::Http => f.write_str("http"),
+            StopReason::Script => f.write_str("script"),
             StopReason::End => f.write_str("end"),
             StopReason::Error { message } => write!(f, "error: {message}"),
         }
@@ -55,6 +57,7 @@ impl From<String> for StopReason {
             "wait" => StopReason::Wait,
             "ask" => StopReason::Ask,
             "http" => StopReason::Http,
+            "script" => StopReason::Script,
             "end" => StopReason::End,
             _ => StopReason::Error { message: text.strip_prefix("error: ").unwrap_or(&text).to_string() },
         }
@@ -87,6 +90,7 @@ pub fn dry_run_preview(scenario: &Scenario, params: &Value, lead: &LeadInfo) -> 
         Status::Waiting(Waiting::Reply { step, .. }) => (Some(step), StopReason::Ask),
         Status::Waiting(Waiting::Until { step, .. }) => (Some(step), StopReason::Wait),
         Status::Waiting(Waiting::Http { step }) => (Some(step), StopReason::Http),
+        Status::Waiting(Waiting::Script { step }) => (Some(step), StopReason::Script),
         Status::Finished { .. } => (state.current, StopReason::End),
         Status::Failed { step, message } => (step, StopReason::Error { message }),
         Status::Ignored { reason } => (None, StopReason::Error { message: reason }),
@@ -104,5 +108,25 @@ mod tests {
         let error = StopReason::Error { message: "text: syntax error".into() };
         assert_eq!(serde_json::to_value(&error).unwrap(), "error: text: syntax error");
         assert_eq!(serde_json::from_value::<StopReason>("error: text: syntax error".into()).unwrap(), error);
+        assert_eq!(serde_json::from_value::<StopReason>("script".into()).unwrap(), StopReason::Script);
+    }
+
+    #[test]
+    fn a_script_step_ends_the_preview_like_an_http_step() {
+        let scenario: Scenario = serde_json::from_value(serde_json::json!({
+            "name": "t",
+            "start": "hi",
+            "steps": [
+                {"id": "hi", "type": "message", "text": "Проверяем заказ №{{ params.orderId }}", "next": "check"},
+                {"id": "check", "type": "script", "code": "ctx.vars.ok = true;", "next": "bye"},
+                {"id": "bye", "type": "message", "text": "Готово"}
+            ]
+        }))
+        .unwrap();
+        let preview = dry_run_preview(&scenario, &serde_json::json!({"orderId": 9821}), &LeadInfo::default());
+        let texts: Vec<_> = preview.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["Проверяем заказ №9821"]);
+        assert_eq!(preview.stopped_at.as_deref(), Some("check"));
+        assert_eq!(preview.reason, StopReason::Script);
     }
 }

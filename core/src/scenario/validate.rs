@@ -8,7 +8,9 @@
 //! browser): step ids, references, reachability, the settings of each step,
 //! no literal bearer tokens. With `backend` the templates and expressions
 //! are parsed as well, and every `vars.X` they read must be set on some path
-//! from `start` before the step (by an ask, an http step or a `set`).
+//! from `start` before the step (by an ask, an http step, a script or a
+//! `set`). A script's code is parsed too (backend), so a syntax error is
+//! refused on save with its line.
 //! `params`, `lead`, `attributes` and `secrets` are always available.
 
 use super::{ButtonKind, Expect, Scenario, StepKind};
@@ -48,6 +50,8 @@ pub const MAX_WAIT_SEC: i64 = 30 * 24 * 3600;
 /// Longest http timeout, and most retries, a step may ask for.
 pub const MAX_HTTP_TIMEOUT_MS: u64 = 60_000;
 pub const MAX_HTTP_RETRIES: u32 = 5;
+/// Longest script a step may hold.
+pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
 
 impl Scenario {
     /// Check the scenario; every problem found, or `Ok`.
@@ -203,6 +207,32 @@ impl Scenario {
     }
 }
 
+/// The vars a script step may set, for the "used before set" check: every
+/// `ctx.vars.NAME` / `ctx.vars["NAME"]` its code names (a script is not
+/// analysed further), and `error` on its `on_error` branch.
+pub(super) fn script_vars<'a>(code: &'a str, field: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    for (at, _) in code.match_indices("ctx.vars") {
+        let rest = &code[at + "ctx.vars".len()..];
+        let name = if let Some(dotted) = rest.strip_prefix('.') {
+            let end = dotted.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(dotted.len());
+            &dotted[..end]
+        } else if let Some(quoted) = rest.strip_prefix("[\"").or_else(|| rest.strip_prefix("['")) {
+            let end = quoted.find(['"', '\'']).unwrap_or(0);
+            &quoted[..end]
+        } else {
+            continue;
+        };
+        if is_identifier(name) && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    if field == "on_error" {
+        out.push("error");
+    }
+    out
+}
+
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
@@ -281,6 +311,15 @@ fn check_settings(id: &str, kind: &StepKind, errors: &mut Vec<ScenarioError>) {
         StepKind::Script { code, .. } => {
             if code.trim().is_empty() {
                 err("code", "is required".into());
+            } else if code.len() > MAX_SCRIPT_BYTES {
+                err("code", format!("at most {} KiB", MAX_SCRIPT_BYTES / 1024));
+            }
+            // Only the backend has the JavaScript engine to parse the code with.
+            #[cfg(feature = "backend")]
+            if !code.trim().is_empty() {
+                if let Err(e) = super::script::check_script(code) {
+                    err("code", format!("script does not parse: {e}"));
+                }
             }
         }
         StepKind::Set { vars, attributes, add_tags, remove_tags, .. } => {
@@ -373,6 +412,41 @@ mod tests {
         assert!(is_literal_bearer("bearer abc"));
         assert!(!is_literal_bearer("Bearer {{ secrets.crm_token }}"));
         assert!(!is_literal_bearer("application/json"));
+    }
+
+    #[cfg(feature = "backend")]
+    #[test]
+    fn scripts_name_the_vars_they_set() {
+        let s = scenario(json!([
+            {"id": "a", "type": "script", "code": "const r = callApi({url: ctx.secrets.crm_url + '/orders/' + ctx.params.orderId});\nctx.vars.order_total = r.json.total;\nctx.vars['paid'] = true;",
+             "next": "b", "on_error": "c"},
+            {"id": "b", "type": "message", "text": "{{ vars.order_total }} {{ vars.paid }}"},
+            {"id": "c", "type": "message", "text": "{{ vars.error }}"}
+        ]));
+        assert_eq!(s.validate(), Ok(()));
+        assert_eq!(script_vars("ctx.vars.a = 1; ctx.vars[\"b\"] = ctx.vars.a; ctx.varsx = 1; ctx.vars[k] = 2;", "next"), ["a", "b"]);
+
+        let s = scenario(json!([
+            {"id": "a", "type": "script", "code": "ctx.vars.x = 1;", "next": "b"},
+            {"id": "b", "type": "message", "text": "{{ vars.y }} {{ vars.error }}"},
+            {"id": "c", "type": "script", "code": "   ", "next": "b"}
+        ]));
+        let e = errors(&s);
+        assert!(e.iter().any(|e| e.step.as_deref() == Some("b") && e.message.contains("vars.y")), "{e:?}");
+        assert!(e.iter().any(|e| e.step.as_deref() == Some("b") && e.message.contains("vars.error")), "no on_error, no vars.error: {e:?}");
+        assert!(has(&e, "c", "code"), "{e:?}");
+    }
+
+    #[cfg(feature = "backend")]
+    #[test]
+    fn a_script_that_does_not_parse_is_refused_with_its_line() {
+        let s = scenario(json!([
+            {"id": "a", "type": "script", "code": "let total = 1;\nif (total > 0 {\n}", "next": "b"},
+            {"id": "b", "type": "end"}
+        ]));
+        let e = errors(&s);
+        let error = e.iter().find(|e| e.step.as_deref() == Some("a") && e.field == "code").expect("an error at the code");
+        assert!(error.message.starts_with("script does not parse: Script error at line 2: SyntaxError"), "{error}");
     }
 
     #[test]
