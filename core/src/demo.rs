@@ -103,6 +103,28 @@ const DEMO_SCENARIOS: &[(&str, &str)] = &[
         {"id": "thanks", "type": "message", "text": "Спасибо за оценку!", "next": "reviewed"},
         {"id": "reviewed", "type": "end", "goal": "reviewed"},
         {"id": "done", "type": "end"}]}"#),
+    ("bot_shop", r#"{"name": "order_review", "start": "bonus", "steps": [
+        {"id": "bonus", "type": "message", "text": "Спасибо за отзыв о заказе №{{ params.orderId }}! Мы начислили вам 200 бонусов.", "next": "tag"},
+        {"id": "tag", "type": "set", "add_tags": ["reviewer"], "next": "done"},
+        {"id": "done", "type": "end", "goal": "bonus_sent"}]}"#),
+    ("bot_fmlst", r#"{"name": "post_notice", "start": "notice", "steps": [
+        {"id": "notice", "type": "message", "text": "В семье новое событие: пост №{{ params.postId }}. Загляните!", "next": "done"},
+        {"id": "done", "type": "end"}]}"#),
+    ("bot_fmlst", r#"{"name": "comment_notice", "start": "notice", "steps": [
+        {"id": "notice", "type": "message", "text": "Кто-то прокомментировал ваш пост №{{ params.postId }}.", "next": "done"},
+        {"id": "done", "type": "end"}]}"#),
+    ("bot_helpdesk", r#"{"name": "ticket_created", "start": "created", "steps": [
+        {"id": "created", "type": "message", "text": "Ваша заявка №{{ params.ticketId }} создана. Мы ответим в течение дня.", "next": "done"},
+        {"id": "done", "type": "end"}]}"#),
+    ("bot_helpdesk", r#"{"name": "menu", "description": "Entry scenario: whoever writes in without a waiting run", "start": "ask", "steps": [
+        {"id": "ask", "type": "ask", "prompt": "Здравствуйте! Это поддержка. Опишите проблему одной фразой — или позовите оператора.", "expect": "text", "var": "problem",
+         "buttons": [{"label": "Позвать оператора", "kind": "inline", "value": "operator"}], "next": "route"},
+        {"id": "route", "type": "if", "condition": "vars.problem == 'operator'", "then": "human", "otherwise": "thanks"},
+        {"id": "human", "type": "handover", "note": "asked for an operator", "next": "wait_note"},
+        {"id": "wait_note", "type": "message", "text": "Передаю разговор оператору, он скоро ответит.", "next": "done"},
+        {"id": "thanks", "type": "message", "text": "Заявка принята: «{{ vars.problem }}». Мы ответим здесь.", "next": "remember"},
+        {"id": "remember", "type": "set", "attributes": {"last_problem": "{{ vars.problem }}"}, "add_tags": ["helpdesk"], "next": "done"},
+        {"id": "done", "type": "end", "goal": "ticket"}]}"#),
     ("bot_rehau", r#"{"name": "registration_flow", "start": "greet", "steps": [
         {"id": "greet", "type": "message", "text": "Здравствуйте! Чтобы продолжить, авторизуйтесь.", "next": "phone"},
         {"id": "phone", "type": "ask", "prompt": "Подтвердите ваш номер телефона кнопкой ниже.", "expect": "contact", "var": "phone", "next": "confirm"},
@@ -114,6 +136,11 @@ const DEMO_SCENARIOS: &[(&str, &str)] = &[
     ("bot_rehau", r#"{"name": "webinar_invite", "start": "invite", "steps": [
         {"id": "invite", "type": "message", "text": "Вы приглашены на обучение «{{ params.title }}» {{ params.date }}", "next": "done"},
         {"id": "done", "type": "end", "goal": "invited"}]}"#),
+    ("bot_rehau", r#"{"name": "webinar_feedback", "start": "rate", "steps": [
+        {"id": "rate", "type": "ask", "prompt": "Оцените качество обучения от 1 до 5", "expect": "rating", "var": "rating", "timeout_sec": 172800, "next": "thanks", "on_no_reply": "done"},
+        {"id": "thanks", "type": "message", "text": "Спасибо за обратную связь!", "next": "rated"},
+        {"id": "rated", "type": "end", "goal": "feedback"},
+        {"id": "done", "type": "end"}]}"#),
 ];
 
 /// Endpoints and scenarios of the demo bots.
@@ -156,6 +183,10 @@ async fn seed_integration(store: &Store) -> StoreResult<()> {
             }
             Err(errors) => tracing::error!(scenario = %scenario.name, ?errors, "a demo scenario is invalid; skipped"),
         }
+    }
+    // Whoever writes to the helpdesk bot (e.g. in its web chat) meets its menu.
+    if let Some(helpdesk) = BotId::parse("bot_helpdesk") {
+        store.set_bot_channel(&helpdesk, "entry", &serde_json::json!({"scenario": "menu"})).await?;
     }
     Ok(())
 }

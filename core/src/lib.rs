@@ -16,6 +16,7 @@ pub mod call;
 pub mod email;
 pub mod endpoint;
 pub mod id;
+pub mod identity;
 pub mod job;
 pub mod locale;
 pub mod project;

@@ -45,6 +45,8 @@ on_both!(login_throttle, login_throttle_suite);
 on_both!(demo_seed, demo_seed_suite);
 on_both!(events_and_jobs, events_and_jobs_suite);
 on_both!(tokens_and_traces, tokens_and_traces_suite);
+on_both!(leads_and_identities, leads_and_identities_suite);
+on_both!(inbound_updates, inbound_updates_suite);
 
 async fn users_and_sessions_suite(store: Store) {
     let email = Email::parse("alena@rehau.example").unwrap();
@@ -152,8 +154,12 @@ async fn demo_seed_suite(store: Store) {
     let rehau = comops_core::BotId::parse("bot_rehau").unwrap();
     assert_eq!(store.list_endpoints(&rehau).await.unwrap().len(), 4);
     let scenarios: Vec<_> = store.list_scenarios(&rehau).await.unwrap().into_iter().map(|s| s.name).collect();
-    assert_eq!(scenarios, ["registration_flow", "webinar_invite"], "every demo scenario is valid");
-    assert_eq!(store.list_scenarios(&shop).await.unwrap().len(), 3);
+    assert_eq!(scenarios, ["registration_flow", "webinar_feedback", "webinar_invite"], "every demo scenario is valid");
+    assert_eq!(store.list_scenarios(&shop).await.unwrap().len(), 4);
+    let helpdesk = comops_core::BotId::parse("bot_helpdesk").unwrap();
+    assert_eq!(store.list_scenarios(&helpdesk).await.unwrap().len(), 2);
+    let fmlst = comops_core::BotId::parse("bot_fmlst").unwrap();
+    assert_eq!(store.list_scenarios(&fmlst).await.unwrap().len(), 2);
 }
 
 async fn events_and_jobs_suite(store: Store) {
@@ -277,4 +283,142 @@ async fn tokens_and_traces_suite(store: Store) {
     assert_eq!(window.len(), 1);
     let older = store.list_traces(&TraceFilter { before_id: Some(all[0].id.clone()), limit: Some(1), ..Default::default() }).await.unwrap();
     assert_eq!(older[0].at, 1001);
+}
+
+async fn leads_and_identities_suite(store: Store) {
+    use comops_core::call::CallRequest;
+    use comops_core::endpoint::EndpointDraft;
+    use comops_core::store::events::NewEvent;
+    use comops_core::store::identities::IdentityLink;
+    use comops_core::store::leads::{IdentityFilter, LeadChange};
+    use comops_core::store::runs::RunProgress;
+    use comops_core::{BotId, EventId, TokenId, TraceEvent};
+
+    comops_core::demo::seed(&store, false).await.unwrap();
+    let fmlst = BotId::parse("bot_fmlst").unwrap();
+    // Linking the same address twice keeps one link; the lead row appears.
+    let link = IdentityLink::telegram("u-7", "TG-7001", "7001", "deep_link");
+    store.link_identity(&fmlst, &link).await.unwrap();
+    store.link_identity(&fmlst, &link).await.unwrap();
+    let mut email = IdentityLink::telegram("u-7", "TG-7001", "anna@fmlst.example", "api");
+    email.channel = "email".into();
+    store.link_identity(&fmlst, &email).await.unwrap();
+    let by_user = IdentityFilter { user_id: Some("u-7".into()), ..Default::default() };
+    assert_eq!(store.identities(&fmlst, &by_user, 100).await.unwrap().len(), 2);
+    let lead = store.lead(&fmlst, "TG-7001").await.unwrap().expect("lead row");
+    assert_eq!((lead.status.as_str(), lead.tags.len()), ("active", 0));
+    assert_eq!(store.leads(&fmlst, "7001", 10, 0).await.unwrap().len(), 1, "found by chat id");
+    assert_eq!(store.leads(&fmlst, "u-7", 10, 0).await.unwrap().len(), 1, "found by user id");
+
+    // A scenario's changes are saved with its progress.
+    store.start_run(&fmlst, "TG-7001", "u-7", "family_digest", "ffffffffffffffffffffffffffffffff").await.unwrap();
+    let run = store.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap().pop().expect("the run");
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("city".into(), "Казань".into());
+    let progress = RunProgress {
+        state_json: "{}".into(),
+        status: "done".into(),
+        wake_at: None,
+        outcome: String::new(),
+        messages: vec![],
+        traces: vec![],
+        lead_change: LeadChange { attributes, add_tags: vec!["family".into()], remove_tags: vec![], status: Some("vip".into()), handover: false },
+        start_runs: vec![],
+    };
+    store.save_run_progress(&run, &progress).await.unwrap();
+    let lead = store.lead(&fmlst, "TG-7001").await.unwrap().unwrap();
+    assert_eq!((lead.attributes["city"].as_str(), lead.tags.clone(), lead.status.as_str()), (Some("Казань"), vec!["family".to_string()], "vip"));
+
+    // An operator takes over: the bot's runs for the lead wait; the
+    // operator's reply goes to every active address.
+    store.start_run(&fmlst, "TG-7001", "u-7", "family_digest", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee").await.unwrap();
+    assert!(store.take_over(&fmlst, "TG-7001", "olga@fmlst.example").await.unwrap());
+    assert!(store.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap().is_empty(), "paused for the operator");
+    assert_eq!(store.operator_queue(&fmlst).await.unwrap()[0].1, "olga@fmlst.example");
+    assert_eq!(store.operator_send(&fmlst, "TG-7001", "olga@fmlst.example", "Здравствуйте, это Ольга").await.unwrap(), 2);
+    let talk = store.conversation(&fmlst, "TG-7001", 50).await.unwrap();
+    assert_eq!(talk.len(), 2);
+    assert!(talk.iter().all(|e| e.direction == "out" && e.author == "operator olga@fmlst.example" && e.status == "pending"));
+    assert!(store.hand_back(&fmlst, "TG-7001").await.unwrap());
+    assert_eq!(store.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap().len(), 1, "the bot goes on");
+
+    // Blocked on one channel: still reachable by email, so not stopped.
+    store.deactivate_address(&fmlst, "telegram", "7001").await.unwrap();
+    assert_eq!(store.lead(&fmlst, "TG-7001").await.unwrap().unwrap().status, "vip");
+    store.deactivate_address(&fmlst, "email", "anna@fmlst.example").await.unwrap();
+    assert_eq!(store.lead(&fmlst, "TG-7001").await.unwrap().unwrap().status, "stopped");
+    // Those two operator messages died with the blocks; one is re-driven.
+    let dead = store.dead_letters(&fmlst, 10, 0).await.unwrap();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert_eq!(dead[0].last_error, "blocked by the user");
+    assert!(store.redrive(&fmlst, &dead[0].id).await.unwrap());
+    assert!(!store.redrive(&fmlst, &dead[0].id).await.unwrap(), "not dead any more");
+    assert_eq!(store.dead_letters(&fmlst, 10, 0).await.unwrap().len(), 1);
+    assert_eq!(store.deactivate_identities(&fmlst, &IdentityFilter::default()).await.unwrap(), 0, "an empty filter changes nothing");
+
+    // One run per lead and endpoint, even when calls race.
+    let shop = BotId::parse("bot_shop").unwrap();
+    let draft = EndpointDraft { alias: "order/status".into(), scenario: "order_status".into(), enabled: true, ..Default::default() };
+    let endpoint = store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();
+    store.link_identity(&shop, &IdentityLink::telegram("125", "TG-125", "125", "test")).await.unwrap();
+    let request = CallRequest::parse(serde_json::json!({"userId": 125})).unwrap();
+    let (leads, _) = store.resolve_recipients(&shop, &request.recipients).await.unwrap();
+    let event = |n: usize| NewEvent {
+        id: EventId::generate(),
+        bot: shop.clone(),
+        endpoint: endpoint.clone(),
+        token: TokenId::parse("tok_crm").unwrap(),
+        trace: TraceEvent {
+            id: String::new(),
+            trace_id: format!("{n:032x}"),
+            source_system: "CRM".into(),
+            bot_id: "bot_shop".into(),
+            endpoint: "order/status".into(),
+            user_id: "125".into(),
+            lead_id: "TG-125".into(),
+            step: "api.call".into(),
+            status: "success".into(),
+            http_status: 200,
+            latency_ms: 1,
+            dry_run: false,
+            detail: String::new(),
+            at: 0,
+        },
+        params: request.params.clone(),
+        recipients: request.recipients.clone(),
+        leads: leads.clone(),
+        idempotency: None,
+        http_status: 200,
+        response_body: "{}".into(),
+    };
+    // Separate tasks, separate connections: the transactions overlap.
+    let calls: Vec<_> = (0..8)
+        .map(|n| {
+            let (store, event) = (store.clone(), event(n));
+            tokio::spawn(async move { store.accept_event(event).await })
+        })
+        .collect();
+    let mut runs = 0;
+    for call in calls {
+        runs += call.await.unwrap().unwrap().runs;
+    }
+    assert_eq!(runs, 1, "eight concurrent calls started one run");
+}
+
+async fn inbound_updates_suite(store: Store) {
+    comops_core::demo::seed(&store, false).await.unwrap();
+    let shop = comops_core::BotId::parse("bot_shop").unwrap();
+    let first = store.accept_update(&shop, "telegram", "100", "{}", 0).await.unwrap().expect("new update");
+    assert!(store.accept_update(&shop, "telegram", "100", "{}", 0).await.unwrap().is_none(), "a redelivery is recognised");
+    assert!(store.accept_update(&shop, "vk", "100", "{}", 0).await.unwrap().is_some(), "ids are per channel");
+    // Not finished and its lease is over: the sweep takes it, once.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let due = store.claim_due_updates(10, 60_000).await.unwrap();
+    assert_eq!(due.len(), 2);
+    assert!(store.claim_due_updates(10, 60_000).await.unwrap().is_empty(), "leased");
+    store.finish_update(&first).await.unwrap();
+    store.retry_update(&due[1], 0).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let again = store.claim_due_updates(10, 60_000).await.unwrap();
+    assert_eq!(again.iter().map(|u| u.channel.as_str()).collect::<Vec<_>>(), ["vk"]);
 }

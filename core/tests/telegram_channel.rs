@@ -21,6 +21,7 @@ async fn setup() -> (FakeTelegram, TelegramChannel) {
 
 fn text(chat: i64, text: &str) -> OutboundMessage {
     OutboundMessage {
+        id: String::new(),
         chat_id: chat.to_string(),
         text: text.into(),
         buttons: vec![],
@@ -273,6 +274,7 @@ async fn a_bad_request_is_not_retried() {
 async fn what_a_person_does_arrives_through_get_updates_as_inbound_events() {
     let (fake, channel) = setup().await;
     let rating = OutboundMessage {
+        id: String::new(),
         buttons: vec![button("5", ButtonKind::Inline, Some("rating:5"))],
         ..text(ANNA, "Оцените доставку")
     };

@@ -1,7 +1,8 @@
 //! Background workers of a `comops serve` process: the scheduler, which
 //! turns due scheduled jobs into runs once a second (claims are atomic in
 //! the database, so any number of processes may run it), and the
-//! housekeeping of expired sessions and idempotency records.
+//! housekeeping of expired sessions, idempotency records and handled
+//! inbound updates.
 
 use comops_core::store::{now_millis, Store};
 use std::time::Duration;
@@ -34,6 +35,9 @@ async fn housekeeping(store: &Store) {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "expired idempotency records removed"),
         Err(err) => tracing::warn!(error = %err, "cannot purge idempotency records"),
+    }
+    if let Err(err) = store.purge_updates().await {
+        tracing::warn!(error = %err, "cannot purge handled inbound updates");
     }
     if let Err(err) = store.purge_expired_sessions().await {
         tracing::warn!(error = %err, "cannot purge expired sessions");

@@ -68,15 +68,21 @@ pub(crate) struct NewRun<'a> {
     pub scenario: &'a str,
     pub recipient: &'a Recipient,
     pub trace_id: &'a str,
+    /// At most one active run of this endpoint per lead.
+    pub exclusive: bool,
 }
 
 /// Inserts a pending run inside the caller's transaction; it records the
 /// scenario's current version (0 if the scenario does not exist yet).
-pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>, now: crate::Millis) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version) \
+/// Returns false when the run is `exclusive` and the lead already has an
+/// active run of this endpoint (the unique index `runs_one_active` decides,
+/// so two concurrent calls cannot both start one).
+pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>, now: crate::Millis) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version, exclusive) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9, \
-         (SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE bot_id = $3 AND name = $5))",
+         (SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE bot_id = $3 AND name = $5), $10) \
+         ON CONFLICT DO NOTHING",
     )
     .bind(format!("run_{}", time_ordered_id(now)))
     .bind(run.source_id)
@@ -87,9 +93,10 @@ pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>,
     .bind(&run.recipient.user_id)
     .bind(run.trace_id)
     .bind(now)
+    .bind(run.exclusive as i64)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(inserted.rows_affected() > 0)
 }
 
 /// sqlx errors are not `Clone`; a batch reports one failure to many callers.
@@ -119,21 +126,6 @@ async fn insert_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, now: cra
     let mut accepted = Accepted::default();
     if !event.endpoint.scenario.is_empty() {
         for recipient in &event.leads {
-            if !event.endpoint.allow_overlap {
-                let active: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM runs WHERE bot_id = $1 AND lead_id = $2 AND endpoint_id = $3 \
-                     AND status IN ('pending', 'running', 'waiting')",
-                )
-                .bind(event.bot.as_str())
-                .bind(&recipient.lead_id)
-                .bind(event.endpoint.id.as_str())
-                .fetch_one(&mut *conn)
-                .await?;
-                if active > 0 {
-                    accepted.skipped_active += 1;
-                    continue;
-                }
-            }
             let run = NewRun {
                 source_id: event.id.as_str(),
                 bot: &event.bot,
@@ -141,9 +133,13 @@ async fn insert_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, now: cra
                 scenario: &event.endpoint.scenario,
                 recipient,
                 trace_id: &event.trace.trace_id,
+                exclusive: !event.endpoint.allow_overlap,
             };
-            insert_run(&mut *conn, &run, now).await?;
-            accepted.runs += 1;
+            if insert_run(&mut *conn, &run, now).await? {
+                accepted.runs += 1;
+            } else {
+                accepted.skipped_active += 1;
+            }
         }
     }
 

@@ -32,23 +32,45 @@ impl IdentityLink {
 }
 
 impl Store {
-    /// Adds an active link for a lead's channel address.
+    /// Links a lead's channel address to a business user: the same link
+    /// again is re-activated (with the new source and time), not doubled.
+    /// The lead's row is created on its first link.
     pub async fn link_identity(&self, bot: &BotId, link: &IdentityLink) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO identity_links (id, bot_id, user_id, lead_id, channel, chat_id, is_active, source, connected_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        let now = if link.connected_at == 0 { now_millis() } else { link.connected_at };
+        let mut tx = self.pool.begin().await?;
+        super::leads::ensure_lead(&mut *tx, bot, &link.lead_id, now).await?;
+        let updated = sqlx::query(
+            "UPDATE identity_links SET is_active = $1, source = $2, connected_at = $3 \
+             WHERE bot_id = $4 AND user_id = $5 AND lead_id = $6 AND channel = $7 AND chat_id = $8",
         )
-        .bind(format!("idl_{}", crate::id::random_suffix()))
+        .bind(link.is_active as i64)
+        .bind(&link.source)
+        .bind(now)
         .bind(bot.as_str())
         .bind(&link.user_id)
         .bind(&link.lead_id)
         .bind(&link.channel)
         .bind(&link.chat_id)
-        .bind(link.is_active as i64)
-        .bind(&link.source)
-        .bind(if link.connected_at == 0 { now_millis() } else { link.connected_at })
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query(
+                "INSERT INTO identity_links (id, bot_id, user_id, lead_id, channel, chat_id, is_active, source, connected_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(format!("idl_{}", crate::id::random_suffix()))
+            .bind(bot.as_str())
+            .bind(&link.user_id)
+            .bind(&link.lead_id)
+            .bind(&link.channel)
+            .bind(&link.chat_id)
+            .bind(link.is_active as i64)
+            .bind(&link.source)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         self.cache.leads.clear();
         Ok(())
     }
@@ -56,6 +78,11 @@ impl Store {
     /// The distinct leads with an active link for `user_id` on `bot`
     /// (through the short-lived cache: hot on every API call).
     pub async fn leads_of_user(&self, bot: &BotId, user_id: &str) -> StoreResult<Vec<String>> {
+        if user_id.is_empty() {
+            // Strangers who wrote in have links without a business user;
+            // "" is nobody's id.
+            return Ok(Vec::new());
+        }
         let key = (bot.to_string(), user_id.to_string());
         if let Some(cached) = self.cache.leads.get(&key) {
             return Ok(cached);

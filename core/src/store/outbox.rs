@@ -156,7 +156,8 @@ impl Store {
     }
 
     /// The person blocked the bot: their address on this channel goes
-    /// inactive and their undelivered messages there are dead-lettered.
+    /// inactive and their undelivered messages there are dead-lettered; a
+    /// lead left with no active address becomes `stopped`.
     pub async fn deactivate_address(&self, bot: &BotId, channel: &str, chat_id: &str) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_id = $3")
@@ -171,6 +172,18 @@ impl Store {
             .bind(chat_id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "UPDATE leads SET status = $1, updated_at = $2 WHERE bot_id = $3 \
+             AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $3 AND channel = $4 AND chat_id = $5) \
+             AND NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = $3 AND a.lead_id = leads.id AND a.is_active = 1)",
+        )
+        .bind(super::leads::STOPPED)
+        .bind(now_millis())
+        .bind(bot.as_str())
+        .bind(channel)
+        .bind(chat_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.cache.leads.clear();
         Ok(())

@@ -30,6 +30,21 @@ pub struct ClaimedRun {
     pub lease_until: Millis,
 }
 
+/// A run as the studio lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub scenario: String,
+    pub scenario_version: i64,
+    /// `pending`, `waiting`, `done` or `failed`.
+    pub status: String,
+    /// The goal reached or the error.
+    pub outcome: String,
+    pub trace_id: String,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
 /// A message for one chat, produced by a step.
 #[derive(Debug, Clone)]
 pub struct NewOutboxMessage {
@@ -52,14 +67,20 @@ pub struct RunProgress {
     pub outcome: String,
     pub messages: Vec<NewOutboxMessage>,
     pub traces: Vec<TraceEvent>,
+    /// What the advance's `set`/`script` steps changed on the lead.
+    pub lead_change: super::leads::LeadChange,
+    /// Scenarios its `run` steps start for the same lead (new runs).
+    pub start_runs: Vec<String>,
 }
 
 impl Store {
     /// Claims up to `limit` runs that are pending, or waiting with a wake
-    /// time that has come, for `lease_ms`.
+    /// time that has come, for `lease_ms` — except runs of leads an
+    /// operator has taken over (they wait until the lead is handed back).
     pub async fn claim_runs(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<ClaimedRun>> {
         let ids: Vec<String> = sqlx::query_scalar(&format!(
             "SELECT id FROM runs WHERE lease_until < $1 AND (status = 'pending' OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= $1)) \
+             AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.bot_id = runs.bot_id AND l.id = runs.lead_id AND l.operator <> '') \
              ORDER BY created_at LIMIT {}",
             limit.clamp(1, 500)
         ))
@@ -91,7 +112,8 @@ impl Store {
         let row = sqlx::query(
             "SELECT r.id, r.bot_id, r.scenario, r.scenario_version, r.lead_id, r.user_id, r.trace_id, r.status, r.state_json, r.created_at, \
              COALESCE((SELECT e.params_json FROM events e WHERE e.id = r.event_id), \
-                      (SELECT j.params_json FROM scheduled_jobs j WHERE j.id = r.event_id), '{}') AS params_json \
+                      (SELECT j.params_json FROM scheduled_jobs j WHERE j.id = r.event_id), \
+                      (SELECT e.params_json FROM events e WHERE e.id = (SELECT p.event_id FROM runs p WHERE p.id = r.event_id)), '{}') AS params_json \
              FROM runs r WHERE r.id = $1",
         )
         .bind(id)
@@ -138,6 +160,22 @@ impl Store {
         if saved.rows_affected() == 0 {
             tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
             return Ok(());
+        }
+        if !progress.lead_change.is_empty() {
+            super::leads::apply_change(&mut tx, &run.bot_id, &run.lead_id, &progress.lead_change, now).await?;
+        }
+        for scenario in &progress.start_runs {
+            let recipient = super::events::Recipient { lead_id: run.lead_id.clone(), user_id: run.user_id.clone() };
+            let new = super::events::NewRun {
+                source_id: &run.id,
+                bot: &run.bot_id,
+                endpoint_id: "",
+                scenario,
+                recipient: &recipient,
+                trace_id: &run.trace_id,
+                exclusive: false,
+            };
+            super::events::insert_run(&mut tx, &new, now).await?;
         }
         for message in &progress.messages {
             sqlx::query(
@@ -188,6 +226,55 @@ impl Store {
         .bind(lead_id)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// Starts a run of `scenario` for a lead outside any business event: the
+    /// bot's entry scenario for someone who wrote in, or a `run` step's
+    /// scenario. No params; the executor picks it up on its next pass.
+    pub async fn start_run(&self, bot: &BotId, lead_id: &str, user_id: &str, scenario: &str, trace_id: &str) -> StoreResult<()> {
+        let recipient = super::events::Recipient { lead_id: lead_id.into(), user_id: user_id.into() };
+        let run = super::events::NewRun { source_id: "", bot, endpoint_id: "", scenario, recipient: &recipient, trace_id, exclusive: false };
+        let mut conn = self.pool.acquire().await?;
+        super::events::insert_run(&mut conn, &run, now_millis()).await?;
+        Ok(())
+    }
+
+    /// The business user linked to a lead (its newest active link), or "".
+    pub async fn user_of_lead(&self, bot: &BotId, lead_id: &str) -> StoreResult<String> {
+        let user: Option<String> = sqlx::query_scalar(
+            "SELECT user_id FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 1 AND user_id <> '' ORDER BY connected_at DESC LIMIT 1",
+        )
+        .bind(bot.as_str())
+        .bind(lead_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(user.unwrap_or_default())
+    }
+
+    /// A lead's runs, newest first, for the studio.
+    pub async fn runs_of_lead(&self, bot: &BotId, lead_id: &str, limit: i64) -> StoreResult<Vec<RunSummary>> {
+        let rows: Vec<(String, String, i64, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, scenario, scenario_version, status, outcome, trace_id, created_at, updated_at FROM runs \
+             WHERE bot_id = $1 AND lead_id = $2 ORDER BY created_at DESC LIMIT $3",
+        )
+        .bind(bot.as_str())
+        .bind(lead_id)
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, scenario, scenario_version, status, outcome, trace_id, created_at, updated_at)| RunSummary {
+                id,
+                scenario,
+                scenario_version,
+                status,
+                outcome,
+                trace_id,
+                created_at,
+                updated_at,
+            })
+            .collect())
     }
 
     /// `(status, outcome)` of a run, for tests and the studio.

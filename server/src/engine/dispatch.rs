@@ -7,20 +7,27 @@
 //! `retry_after`, not counted; transient: exponential backoff with jitter,
 //! counted); or dead-lettered with the reason (bad request, blocked — the
 //! address goes inactive — or 8 failed attempts).
+//! Sends run concurrently (up to 64 in flight), never two of one chat.
 //! Budgets are per process for now (see docs/decisions.md).
 
+use super::channels::{ChannelContext, Channels, Unavailable};
 use super::pacing::Pacer;
-use comops_core::channel::{Channel, ChannelError, OutboundMessage, TelegramChannel};
-use comops_core::scenario::Button;
+use comops_core::channel::{Channel, ChannelError, OutboundMessage};
+use comops_core::scenario::{Button, Input};
 use comops_core::store::outbox::{DeliveryResult, OutboxMessage};
 use comops_core::store::{now_millis, Store};
-use comops_core::{BotId, TraceEvent};
+use comops_core::TraceEvent;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 /// Attempts before a message is dead-lettered.
 pub const MAX_ATTEMPTS: i64 = 8;
+/// Sends in flight at once, over all bots and channels of the process.
+const MAX_IN_FLIGHT: usize = 64;
+/// Messages claimed per pass (every 20 ms).
+const CLAIM_BATCH: usize = 32;
 
 #[derive(Clone, Debug)]
 pub struct DispatchConfig {
@@ -29,24 +36,34 @@ pub struct DispatchConfig {
     /// How long a claimed message stays ours while we call the messenger;
     /// after it, a row still `sending` is taken as interrupted.
     pub lease_ms: i64,
+    /// The process's web chat hub (the routes listen on it).
+    pub webchat: comops_core::channel::webchat::WebChatHub,
 }
 
-/// Starts the dispatcher loop.
-pub fn spawn(store: Store, config: DispatchConfig) {
+/// Starts the dispatcher loop: every 20 ms, or at once when `bell` rings
+/// (a run queued messages).
+pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify>) {
     tokio::spawn(async move {
-        let mut channels: HashMap<BotId, Option<Arc<TelegramChannel>>> = HashMap::new();
-        let mut pacer = Pacer::telegram();
+        let mut channels = Channels::new(ChannelContext { store: store.clone(), telegram_api_base: config.telegram_api_base.clone(), webchat: config.webchat.clone() });
+        // One pacer per channel kind, with that messenger's limits.
+        let mut pacers: HashMap<String, Pacer> = HashMap::new();
+        // Sends run concurrently (a messenger's latency must not cap the
+        // rate); the claim never hands out two messages of one chat at once,
+        // so per-chat order holds.
+        let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut refreshed = Instant::now();
         loop {
-            tick.tick().await;
-            if refreshed.elapsed() > Duration::from_secs(5) {
-                channels.clear(); // pick up changed tokens
-                refreshed = Instant::now();
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = bell.notified() => {}
             }
-            let messages = match // Few at a time: each must be sent within its lease.
-            store.claim_due_messages(now_millis(), 10, config.lease_ms).await {
+            // Only as many as can start now: each must be sent within its lease.
+            let free = in_flight.available_permits().min(CLAIM_BATCH);
+            if free == 0 {
+                continue;
+            }
+            let messages = match store.claim_due_messages(now_millis(), free as i64, config.lease_ms).await {
                 Ok(messages) => messages,
                 Err(err) => {
                     tracing::error!(error = %err, "cannot claim outbox messages");
@@ -54,65 +71,100 @@ pub fn spawn(store: Store, config: DispatchConfig) {
                 }
             };
             for message in messages {
-                let channel = match channels.get(&message.bot_id) {
-                    Some(channel) => channel.clone(),
-                    None => {
-                        let channel = telegram_channel(&store, &message.bot_id, &config).await;
-                        channels.insert(message.bot_id.clone(), channel.clone());
-                        channel
+                let channel = channels.get(&message.bot_id, &message.channel).await;
+                let pacer = pacers.entry(message.channel.clone()).or_insert_with(|| Pacer::for_channel(&message.channel));
+                let now = now_millis();
+                let channel = match channel {
+                    Err(Unavailable::Store) => {
+                        let retry = DeliveryResult::Retry { at: now + 1_000, error: "channel settings unavailable".into(), count: false };
+                        file(&store, &message, retry, 0).await;
+                        continue;
                     }
+                    Err(Unavailable::Misconfigured(why)) => {
+                        file(&store, &message, DeliveryResult::Dead { error: why }, 0).await;
+                        continue;
+                    }
+                    Ok(channel) => channel,
                 };
-                deliver(&store, &mut pacer, channel.as_deref(), &message).await;
+                if let Err(wait) = pacer.reserve(message.bot_id.as_str(), &message.chat_id, Instant::now()) {
+                    // Paced by us, not attempted: put it back quietly.
+                    if let Err(err) = store.postpone_message(&message, now + wait.as_millis() as i64).await {
+                        tracing::error!(error = %err, "cannot postpone a paced message");
+                    }
+                    continue;
+                }
+                let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+                let store = store.clone();
+                tokio::spawn(async move {
+                    deliver(&store, channel.as_ref(), &message).await;
+                    drop(permit);
+                });
             }
         }
     });
 }
 
-async fn telegram_channel(store: &Store, bot: &BotId, config: &DispatchConfig) -> Option<Arc<TelegramChannel>> {
-    let settings = store.bot_channel(bot, "telegram").await.ok().flatten()?;
-    let token = settings.get("token")?.as_str()?.to_string();
-    Some(Arc::new(TelegramChannel::new(token).with_base_url(config.telegram_api_base.clone())))
-}
-
-async fn deliver(store: &Store, pacer: &mut Pacer, channel: Option<&TelegramChannel>, message: &OutboxMessage) {
+/// Sends one admitted message and files the result.
+async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage) {
     let now = now_millis();
     let started = Instant::now();
-    let result = match channel {
-        None if message.channel == "telegram" => DeliveryResult::Dead { error: "the bot has no Telegram token".into() },
-        None => DeliveryResult::Dead { error: format!("channel {} is not available", message.channel) },
-        Some(channel) => match pacer.reserve(message.bot_id.as_str(), &message.chat_id, Instant::now()) {
-            Err(wait) => DeliveryResult::Retry { at: now + wait.as_millis() as i64, error: String::new(), count: false },
-            Ok(()) => {
-                let outbound = OutboundMessage {
-                    chat_id: message.chat_id.clone(),
-                    text: message.payload["text"].as_str().unwrap_or_default().to_string(),
-                    buttons: serde_json::from_value::<Vec<Button>>(message.payload["buttons"].clone()).unwrap_or_default(),
-                    media_url: message.payload["media_url"].as_str().map(str::to_string),
-                };
-                match channel.send(&outbound).await {
-                    Ok(delivered) => DeliveryResult::Sent { provider_message_id: delivered.provider_message_id },
-                    Err(error) => classify(store, message, error, now).await,
-                }
-            }
-        },
+    let outbound = OutboundMessage {
+        id: message.id.clone(),
+        chat_id: message.chat_id.clone(),
+        text: message.payload["text"].as_str().unwrap_or_default().to_string(),
+        buttons: serde_json::from_value::<Vec<Button>>(message.payload["buttons"].clone()).unwrap_or_default(),
+        media_url: message.payload["media_url"].as_str().map(str::to_string),
     };
-    if let DeliveryResult::Retry { at, count: false, error } = &result {
-        if error.is_empty() {
-            // Paced by us, not attempted: put it back quietly.
-            if let Err(err) = store.postpone_message(message, *at).await {
-                tracing::error!(error = %err, "cannot postpone a paced message");
-            }
-            return;
-        }
-    }
+    let result = match channel.send(&outbound).await {
+        Ok(delivered) => DeliveryResult::Sent { provider_message_id: delivered.provider_message_id },
+        Err(error) => classify(store, message, error, now).await,
+    };
+    file(store, message, result, started.elapsed().as_millis() as i64).await;
+}
+
+/// Records how an attempt ended, with its trace event.
+async fn file(store: &Store, message: &OutboxMessage, result: DeliveryResult, latency_ms: i64) {
     let (status, detail) = match &result {
         DeliveryResult::Sent { provider_message_id } => ("success", format!("message {provider_message_id}")),
         DeliveryResult::Retry { error, .. } => ("retry", error.clone()),
         DeliveryResult::Dead { error } => ("fail", format!("dead letter: {error}")),
     };
-    let event = trace(message, status, detail, started.elapsed().as_millis() as i64);
+    let event = trace(message, status, detail, latency_ms);
     if let Err(err) = store.finish_delivery(message, &result, &event).await {
         tracing::error!(error = %err, message = %message.id, "cannot record a delivery");
+        return;
+    }
+    if matches!(result, DeliveryResult::Dead { .. }) {
+        tell_the_run(store, message).await;
+    }
+}
+
+/// A run's message is a dead letter: a run waiting for a reply takes its
+/// ask's `on_delivery_failed` branch (SPEC §4); any other state ignores it.
+/// A run busy right now is tried a few times over a few seconds.
+async fn tell_the_run(store: &Store, message: &OutboxMessage) {
+    if message.run_id.is_empty() || message.run_id.starts_with("operator:") {
+        return;
+    }
+    for _ in 0..10 {
+        match store.claim_run(&message.run_id, now_millis(), 120_000).await {
+            Ok(Some(run)) => {
+                let http = reqwest::Client::new();
+                if let Err(err) = super::executor::step(store, &http, &run, Some(Input::DeliveryFailed)).await {
+                    tracing::error!(run = %run.id, error = %err, "cannot report a failed delivery to its run");
+                }
+                return;
+            }
+            Ok(None) => {
+                // Busy, or no longer pending/waiting (then there is nothing to tell).
+                match store.run_status(&message.run_id).await {
+                    Ok(Some((status, _))) if status == "waiting" || status == "pending" => {}
+                    _ => return,
+                }
+            }
+            Err(err) => tracing::error!(error = %err, "cannot claim a run to report a failed delivery"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 

@@ -2,25 +2,41 @@
 //! traces. One transaction per advance; every claim is a lease.
 
 use comops_core::scenario::{advance, Effect, Input, LeadInfo, RunInputs, RunState, Scenario, Status, Waiting};
+use comops_core::store::leads::LeadChange;
 use comops_core::store::runs::{ClaimedRun, NewOutboxMessage, RunProgress};
 use comops_core::store::{now_millis, Store, StoreResult};
 use comops_core::TraceEvent;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore};
 
 /// How long a claimed run stays ours (an http step may take its timeout
 /// times its retries).
 const LEASE_MS: i64 = 120_000;
 
-/// Starts the executor loop.
-pub fn spawn(store: Store) {
+/// Runs advanced at once (each may wait on an http step or a script).
+const MAX_IN_FLIGHT: usize = 32;
+
+/// Starts the executor loop: every 100 ms, or at once when `bell` rings
+/// (an event was accepted), it claims what can move and advances each run
+/// in its own task, so a slow http step holds up only its own run.
+pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>) {
     tokio::spawn(async move {
         let http = reqwest::Client::builder().build().unwrap_or_default();
+        let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
-            let runs = match store.claim_runs(now_millis(), 10, LEASE_MS).await {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = bell.notified() => {}
+            }
+            let free = in_flight.available_permits();
+            if free == 0 {
+                continue;
+            }
+            let runs = match store.claim_runs(now_millis(), free as i64, LEASE_MS).await {
                 Ok(runs) => runs,
                 Err(err) => {
                     tracing::error!(error = %err, "cannot claim runs");
@@ -28,9 +44,15 @@ pub fn spawn(store: Store) {
                 }
             };
             for run in runs {
-                if let Err(err) = step(&store, &http, &run, None).await {
-                    tracing::error!(run = %run.id, error = %err, "cannot advance run");
-                }
+                let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+                let (store, http, outbox_bell) = (store.clone(), http.clone(), outbox_bell.clone());
+                tokio::spawn(async move {
+                    match step(&store, &http, &run, None).await {
+                        Ok(()) => outbox_bell.notify_one(),
+                        Err(err) => tracing::error!(run = %run.id, error = %err, "cannot advance run"),
+                    }
+                    drop(permit);
+                });
             }
         }
     });
@@ -63,7 +85,7 @@ pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input
     };
     let inputs = RunInputs {
         params: Value::Object(run.params.clone()),
-        lead: LeadInfo { id: run.lead_id.clone(), ..Default::default() },
+        lead: lead_info(store, run).await?,
         secrets: secrets(store, run).await?,
     };
     let addresses = store.addresses_of_lead(&run.bot_id, &run.lead_id).await?;
@@ -73,7 +95,7 @@ pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input
     // step) makes new ones.
     let generation = short_hash(&run.state_json);
     let mut sequence = 0usize;
-    let mut progress = RunProgress { state_json: String::new(), status: "waiting".into(), wake_at: None, outcome: String::new(), messages: vec![], traces: vec![] };
+    let mut progress = RunProgress { state_json: String::new(), status: "waiting".into(), wake_at: None, outcome: String::new(), messages: vec![], traces: vec![], lead_change: Default::default(), start_runs: vec![] };
     loop {
         let outcome = advance(&scenario, &mut state, &inputs, input, now);
         let mut next_input = None;
@@ -118,16 +140,58 @@ pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input
                         Err(message) => Input::HttpError { message },
                     });
                 }
+                Effect::RunScript { step, code, mut context } => {
+                    // The run knows the business user better than the params (a fan-out call names many).
+                    if !run.user_id.is_empty() {
+                        context["user"] = json!({ "id": run.user_id });
+                    }
+                    let started = Instant::now();
+                    let (result, calls) = run_script_step(http, run, &step, state.steps_taken, code, context).await;
+                    let latency = started.elapsed().as_millis() as i64;
+                    for call in calls {
+                        let (status, detail) = match call.answer {
+                            Ok(code) => (if code < 400 { "success" } else { "fail" }, format!("{} → {code}", call.target)),
+                            Err(message) => ("fail", format!("{}: {message}", call.target)),
+                        };
+                        progress.traces.push(trace(run, "callback.http", &step, status, call.latency_ms, detail));
+                    }
+                    next_input = Some(match result {
+                        Ok(outcome) => {
+                            progress.traces.push(trace(run, "scenario.script", &step, "success", latency, "finished".into()));
+                            Input::ScriptResult { outcome }
+                        }
+                        Err(error) => {
+                            progress.traces.push(trace(run, "scenario.script", &step, "fail", latency, error.to_string()));
+                            Input::ScriptError { line: error.line, message: error.message }
+                        }
+                    });
+                }
                 Effect::ScheduleWake { at } => progress.wake_at = Some(at),
-                Effect::SetAttributes { step, .. } => progress.traces.push(trace(run, "scenario.set", &step, "success", 0, String::new())),
-                Effect::Handover { step, note } => progress.traces.push(trace(run, "scenario.handover", &step, "success", 0, note)),
+                Effect::SetAttributes { step, attributes, add_tags, remove_tags, status } => {
+                    let change = LeadChange { attributes, add_tags, remove_tags, status, handover: false };
+                    let detail = describe_change(&change);
+                    merge_change(&mut progress.lead_change, change);
+                    progress.traces.push(trace(run, "scenario.set", &step, "success", 0, detail));
+                }
+                Effect::Handover { step, note } => {
+                    // The lead waits for an operator; the bot pauses for them.
+                    progress.lead_change.handover = true;
+                    progress.traces.push(trace(run, "scenario.handover", &step, "success", 0, note));
+                }
                 Effect::StartScenario { step, name } => {
-                    progress.traces.push(trace(run, "scenario.run", &step, "success", 0, format!("start {name}")))
+                    // Saved with this advance, so a replay after a crash
+                    // does not start it twice.
+                    progress.start_runs.push(name.clone());
+                    progress.traces.push(trace(run, "scenario.run", &step, "success", 0, format!("start {name}")));
                 }
             }
         }
         match outcome.status {
             Status::Waiting(Waiting::Http { .. }) if next_input.is_some() => {
+                input = next_input.take().unwrap_or(Input::WaitElapsed);
+                continue;
+            }
+            Status::Waiting(Waiting::Script { .. }) if next_input.is_some() => {
                 input = next_input.take().unwrap_or(Input::WaitElapsed);
                 continue;
             }
@@ -142,6 +206,10 @@ pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input
             Status::Waiting(Waiting::Http { .. }) => {
                 progress.status = "failed".into();
                 progress.outcome = "http step without a result".into();
+            }
+            Status::Waiting(Waiting::Script { .. }) => {
+                progress.status = "failed".into();
+                progress.outcome = "script step without a result".into();
             }
             Status::Finished { goal } => {
                 progress.status = "done".into();
@@ -175,6 +243,46 @@ async fn load_scenario(store: &Store, run: &ClaimedRun) -> StoreResult<Option<Sc
     Ok(store.scenario(&run.bot_id, &run.scenario).await?.map(|v| v.definition))
 }
 
+/// The lead as it is now (attributes, tags, status), for templates and
+/// conditions.
+async fn lead_info(store: &Store, run: &ClaimedRun) -> StoreResult<LeadInfo> {
+    Ok(match store.lead(&run.bot_id, &run.lead_id).await? {
+        Some(lead) => LeadInfo { id: lead.id, attributes: lead.attributes, tags: lead.tags, status: Some(lead.status) },
+        None => LeadInfo { id: run.lead_id.clone(), ..Default::default() },
+    })
+}
+
+/// Folds a later change of the same advance into the earlier ones.
+fn merge_change(into: &mut LeadChange, change: LeadChange) {
+    into.attributes.extend(change.attributes);
+    into.add_tags.retain(|t| !change.remove_tags.contains(t));
+    into.remove_tags.retain(|t| !change.add_tags.contains(t));
+    into.add_tags.extend(change.add_tags);
+    into.remove_tags.extend(change.remove_tags);
+    if change.status.is_some() {
+        into.status = change.status;
+    }
+    into.handover |= change.handover;
+}
+
+/// Names (not values: they may be personal data) of what a step changed.
+fn describe_change(change: &LeadChange) -> String {
+    let mut parts = Vec::new();
+    if !change.attributes.is_empty() {
+        parts.push(format!("attributes {}", change.attributes.keys().cloned().collect::<Vec<_>>().join(", ")));
+    }
+    if !change.add_tags.is_empty() {
+        parts.push(format!("+tags {}", change.add_tags.join(", ")));
+    }
+    if !change.remove_tags.is_empty() {
+        parts.push(format!("-tags {}", change.remove_tags.join(", ")));
+    }
+    if let Some(status) = &change.status {
+        parts.push(format!("status {status}"));
+    }
+    parts.join("; ")
+}
+
 /// The bot's secrets (stored as its `secrets` settings), for `{{ secrets.X }}`.
 async fn secrets(store: &Store, run: &ClaimedRun) -> StoreResult<std::collections::BTreeMap<String, String>> {
     let map = store.bot_channel(&run.bot_id, "secrets").await?.and_then(|v| v.as_object().cloned()).unwrap_or_default();
@@ -189,6 +297,8 @@ fn failed(run: &ClaimedRun, step: Option<&str>, message: &str) -> RunProgress {
         outcome: message.into(),
         messages: vec![],
         traces: vec![trace(run, "scenario.error", step.unwrap_or(""), "fail", 0, message.into())],
+        lead_change: Default::default(),
+        start_runs: vec![],
     }
 }
 
@@ -291,3 +401,60 @@ fn idempotency_key_span(key: &str) -> String {
     format!("{:016x}", hasher.finish() | 1)
 }
 
+/// How long one `callApi` of a script may take (the http step's default).
+const SCRIPT_CALL_TIMEOUT_MS: u64 = 10_000;
+
+/// One `callApi` of a script, for its trace: method and host only.
+struct ScriptCall {
+    target: String,
+    latency_ms: i64,
+    answer: Result<u16, String>,
+}
+
+/// Runs a script step in the sandbox on a blocking thread. Each `callApi`
+/// is an http call like an http step's (`Idempotency-Key` of run, step,
+/// step count and call number; the run's `traceparent`), made by blocking
+/// on this runtime. No retries: the script sees the answer and decides.
+async fn run_script_step(
+    http: &reqwest::Client,
+    run: &ClaimedRun,
+    step: &str,
+    steps_taken: u32,
+    code: String,
+    context: Value,
+) -> (Result<comops_core::scenario::ScriptOutcome, comops_core::scenario::ScriptError>, Vec<ScriptCall>) {
+    use comops_core::scenario::{run_script, ApiRequest, ApiResponse, ScriptError, ScriptLimits};
+
+    let runtime = tokio::runtime::Handle::current();
+    let http = http.clone();
+    let key_prefix = format!("{}:{step}:{steps_taken}", run.id);
+    let trace_id = run.trace_id.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let mut calls = Vec::new();
+        let mut call_api = |request: ApiRequest| -> Result<ApiResponse, String> {
+            let key = format!("{key_prefix}:{}", calls.len() + 1);
+            let started = Instant::now();
+            let answer = runtime.block_on(call_http(
+                &http,
+                &request.method,
+                &request.url,
+                &request.headers,
+                request.body.as_deref(),
+                SCRIPT_CALL_TIMEOUT_MS,
+                0,
+                &key,
+                &trace_id,
+            ));
+            calls.push(ScriptCall {
+                // Only the method and host go into the trace: URLs may carry secrets.
+                target: format!("{} {}", request.method, host_of(&request.url)),
+                latency_ms: started.elapsed().as_millis() as i64,
+                answer: answer.as_ref().map(|(status, _)| *status).map_err(Clone::clone),
+            });
+            answer.map(|(status, json)| ApiResponse { status, json })
+        };
+        let result = run_script(&code, &context, ScriptLimits::default(), &mut call_api);
+        (result, calls)
+    });
+    task.await.unwrap_or_else(|_| (Err(ScriptError { line: None, message: "the script engine crashed".into() }), Vec::new()))
+}

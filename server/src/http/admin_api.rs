@@ -177,9 +177,10 @@ async fn create_link(
     Ok(Json(json!({ "success": true, "code": code, "url": url, "expires_at": expires_at })))
 }
 
-/// `PUT /bots/{botId}/settings/{kind}`: `telegram` takes `{"token",
-/// "webhook_secret"}`; `secrets` takes a flat object of strings (what
-/// `{{ secrets.NAME }}` reads). The answer names the keys, never the values.
+/// `PUT /bots/{botId}/settings/{kind}`: a channel's settings (checked by
+/// `comops_core::channel::settings`) or `secrets`, a flat object of strings
+/// (what `{{ secrets.NAME }}` reads). The answer names the keys, never the
+/// values.
 async fn put_settings(
     State(state): State<AppState>,
     Path((bot_id, kind)): Path<(String, String)>,
@@ -188,30 +189,12 @@ async fn put_settings(
 ) -> Result<Json<Value>, ApiError> {
     let (token, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::AdminWrite]).await?;
     let value = parse_json(&body)?;
-    let invalid = |field: &str, message: &str| ApiError::Unprocessable {
-        message: format!("Invalid {kind} settings"),
-        errors: vec![PayloadError { field: field.into(), message: message.into() }],
-    };
-    let object = value.as_object().ok_or_else(|| invalid("body", "must be a JSON object"))?;
-    match kind.as_str() {
-        "telegram" => {
-            let bot_token = object.get("token").and_then(Value::as_str).unwrap_or_default();
-            let (number, rest) = bot_token.split_once(':').unwrap_or(("", ""));
-            if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) || rest.len() < 10 || rest.contains(char::is_whitespace) {
-                return Err(invalid("token", "must be a Bot API token like 123456:ABC…"));
-            }
-            let secret = object.get("webhook_secret").and_then(Value::as_str).unwrap_or_default();
-            if secret.is_empty() || secret.len() > 256 || !secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                return Err(invalid("webhook_secret", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"));
-            }
-        }
-        "secrets" => {
-            if let Some((key, _)) = object.iter().find(|(_, v)| !v.is_string()) {
-                return Err(invalid(key, "must be a string"));
-            }
-        }
-        _ => return Err(ApiError::NotFound("Unknown settings kind (telegram, secrets)")),
+    match comops_core::channel::settings::validate(&kind, &value) {
+        None => return Err(ApiError::NotFound("Unknown settings kind")),
+        Some(Err(errors)) => return Err(ApiError::Unprocessable { message: format!("Invalid {kind} settings"), errors }),
+        Some(Ok(())) => {}
     }
+    let object = value.as_object().cloned().unwrap_or_default();
     let store = &state.backend.store;
     store.set_bot_channel(&bot, &kind, &value).await?;
     let keys: Vec<&String> = object.keys().collect();

@@ -385,7 +385,12 @@ async fn live(
         })
         .await;
     match accepted {
-        Ok(_) => Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        Ok(accepted) => {
+            if accepted.runs > 0 {
+                state.bells.runs.notify_one();
+            }
+            Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+        }
         // A concurrent request with the same key committed first: answer as it did.
         Err(StoreError::Taken("idempotency_key")) => match idempotency {
             Some(key) => match store.idempotency_replay(&token.id, key, request_hash).await? {

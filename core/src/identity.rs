@@ -1,0 +1,114 @@
+//! Requests of the identities API (`POST /bots/{botId}/identities`),
+//! parsed once at the edge into an [`IdentityCommand`].
+//!
+//! The business system links its `userId` to a person's channel address
+//! (the seed's binding flow (c), e.g. after its own sign-up), or
+//! deactivates links (by user, lead, channel and/or chat). Field names
+//! follow the integration API: camelCase with snake_case accepted.
+
+use crate::call::business_id_of;
+use crate::schema::PayloadError;
+use serde_json::{Map, Value};
+
+/// The channel kinds an identity link may name.
+pub const CHANNELS: &[&str] = &["telegram", "webchat", "whatsapp", "vk", "email", "webhook"];
+
+/// What a `POST /bots/{botId}/identities` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityCommand {
+    /// Link `user_id` to the address `channel`/`chat_id`; the lead is
+    /// `lead_id` when given, else the one already at that address or of
+    /// that user, else a new one.
+    Link { user_id: String, lead_id: Option<String>, channel: String, chat_id: String, source: String },
+    /// Deactivate every active link matching the given fields.
+    Deactivate { user_id: Option<String>, lead_id: Option<String>, channel: Option<String>, chat_id: Option<String> },
+}
+
+impl IdentityCommand {
+    pub fn parse(body: &Value) -> Result<Self, Vec<PayloadError>> {
+        let error = |field: &str, message: &str| PayloadError { field: field.into(), message: message.into() };
+        let Some(object) = body.as_object() else {
+            return Err(vec![error("body", "must be a JSON object")]);
+        };
+        let mut errors = Vec::new();
+        let user_id = business_id_of(object, &["userId", "user_id"]);
+        let lead_id = text(object, &["leadId", "lead_id"]);
+        let chat_id = business_id_of(object, &["chatId", "chat_id"]);
+        let channel = text(object, &["channel"]);
+        if let Some(channel) = &channel {
+            if !CHANNELS.contains(&channel.as_str()) {
+                errors.push(error("channel", &format!("must be one of {}", CHANNELS.join(", "))));
+            }
+        }
+        if let Some(lead) = &lead_id {
+            if lead.len() > 128 || lead.chars().any(char::is_whitespace) {
+                errors.push(error("leadId", "must be at most 128 characters without spaces"));
+            }
+        }
+        let action = text(object, &["action"]).unwrap_or_else(|| "link".into());
+        let command = match action.as_str() {
+            "link" => {
+                for (field, value) in [("userId", &user_id), ("channel", &channel), ("chatId", &chat_id)] {
+                    if value.is_none() {
+                        errors.push(error(field, "is required"));
+                    }
+                }
+                let source = text(object, &["source"]).unwrap_or_else(|| "api".into());
+                match (user_id, channel, chat_id) {
+                    (Some(user_id), Some(channel), Some(chat_id)) => Some(Self::Link { user_id, lead_id, channel, chat_id, source }),
+                    _ => None,
+                }
+            }
+            "deactivate" => {
+                if user_id.is_none() && lead_id.is_none() && chat_id.is_none() {
+                    errors.push(error("userId", "name the userId, leadId or chatId whose links to deactivate"));
+                }
+                Some(Self::Deactivate { user_id, lead_id, channel, chat_id })
+            }
+            _ => {
+                errors.push(error("action", "must be link or deactivate"));
+                None
+            }
+        };
+        match command {
+            Some(command) if errors.is_empty() => Ok(command),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The first of `names` as a non-empty trimmed string.
+fn text(object: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|name| object.get(*name).and_then(Value::as_str)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_link_names_user_channel_and_chat() {
+        let command = IdentityCommand::parse(&json!({"userId": 125, "channel": "telegram", "chatId": 9072612})).unwrap();
+        assert_eq!(
+            command,
+            IdentityCommand::Link { user_id: "125".into(), lead_id: None, channel: "telegram".into(), chat_id: "9072612".into(), source: "api".into() }
+        );
+    }
+
+    #[test]
+    fn missing_and_wrong_fields_are_named() {
+        let errors = IdentityCommand::parse(&json!({"channel": "fax"})).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["channel", "userId", "chatId"]);
+        assert!(IdentityCommand::parse(&json!([1])).is_err());
+        assert!(IdentityCommand::parse(&json!({"action": "merge"})).is_err());
+    }
+
+    #[test]
+    fn a_deactivation_needs_someone_to_deactivate() {
+        assert!(IdentityCommand::parse(&json!({"action": "deactivate", "channel": "telegram"})).is_err());
+        let command = IdentityCommand::parse(&json!({"action": "deactivate", "user_id": "u-1"})).unwrap();
+        assert_eq!(command, IdentityCommand::Deactivate { user_id: Some("u-1".into()), lead_id: None, channel: None, chat_id: None });
+    }
+}
