@@ -17,7 +17,10 @@
 
 mod crm;
 mod gate;
+pub mod smtp;
 pub mod telegram;
+pub mod vk;
+pub mod whatsapp;
 
 pub use crm::{CrmRequest, FakeCrm};
 pub use telegram::{

@@ -37,21 +37,33 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
         rate_limiter: Default::default(),
         events: comops_core::store::writer::EventWriter::start(store.clone()),
         http: reqwest::Client::new(),
+        webchat: http::WebChat::default(),
+        bells: crate::engine::Bells::default(),
+        telegram_api_base: config.telegram_api_base.clone(),
     };
     crate::workers::spawn_scheduler(store.clone());
-    crate::engine::executor::spawn(store.clone());
+    crate::engine::executor::spawn(store.clone(), state.bells.runs.clone(), state.bells.outbox.clone());
+    crate::engine::inbound::spawn_sweeper(store.clone(), state.http.clone());
+    crate::engine::polling::spawn(store.clone(), state.http.clone(), config.telegram_api_base.clone());
     crate::engine::dispatch::spawn(
         store.clone(),
         crate::engine::dispatch::DispatchConfig {
             telegram_api_base: config.telegram_api_base.clone(),
             lease_ms: config.send_lease_ms,
+            webchat: state.webchat.hub.clone(),
         },
+        state.bells.outbox.clone(),
     );
+    // Open web chat streams would hold a graceful shutdown forever.
+    let webchat = state.webchat.clone();
     let router = http::router(state);
     // Tests and scripts read this line to find the port.
     println!("comops listening on http://{addr}");
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            webchat.close();
+        })
         .await
         .map_err(|e| e.to_string())?;
     store.close().await;

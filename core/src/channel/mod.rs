@@ -34,13 +34,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Button;
 
+pub mod email;
+pub mod settings;
 pub mod telegram;
+pub mod webchat;
+pub mod vk;
+pub mod webhook;
+pub mod whatsapp;
 
 pub use telegram::{parse_update, TelegramChannel};
 
 /// One message to one chat, already rendered (templates filled in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboundMessage {
+    /// Our id for the message, the same on every retry: adapters whose
+    /// messenger deduplicates pass it on (VK `random_id`, a webhook's
+    /// `Idempotency-Key`), so a retry after a lost answer is not a second
+    /// message.
+    #[serde(default)]
+    pub id: String,
     /// The messenger's chat id (for Telegram a number, or `@channelname`).
     pub chat_id: String,
     pub text: String,

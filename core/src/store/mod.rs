@@ -9,10 +9,14 @@
 mod audit;
 mod cache;
 mod bots;
+pub mod conversations;
 mod endpoints;
 pub mod events;
 pub mod identities;
+pub mod inbound;
 mod jobs;
+pub mod leads;
+mod leases;
 pub mod links;
 pub mod outbox;
 mod projects;
@@ -24,6 +28,7 @@ mod throttle;
 mod tokens;
 mod traces;
 mod users;
+pub mod webchat;
 pub mod writer;
 
 pub use cache::TTL as CACHE_TTL;

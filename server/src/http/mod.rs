@@ -8,13 +8,19 @@ mod call;
 mod csrf;
 mod docs;
 mod error;
+mod identity_api;
 mod rate_limit;
 mod scenario_api;
 mod session;
 mod telegram_webhook;
+mod vk_callback;
+mod webchat;
+mod webhook_inbound;
+mod whatsapp_webhook;
 
 pub use api_auth::bearer_token;
 pub use error::ApiError;
+pub use webchat::WebChat;
 
 use axum::extract::FromRef;
 use axum::routing::get;
@@ -36,6 +42,12 @@ pub struct AppState {
     pub events: comops_core::store::writer::EventWriter,
     /// Outbound HTTP for inbound handling that resumes runs (http steps).
     pub http: reqwest::Client,
+    /// Wakes the engine when an accepted event has runs to start.
+    pub bells: crate::engine::Bells,
+    /// Base URL of the Telegram Bot API (answers to button presses).
+    pub telegram_api_base: String,
+    /// The web chat's listeners and visitor rate limits (`http/webchat.rs`).
+    pub webchat: WebChat,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -54,8 +66,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .merge(call::routes())
         .merge(admin_api::routes())
+        .merge(identity_api::routes())
         .merge(scenario_api::routes())
         .merge(telegram_webhook::routes())
+        .merge(whatsapp_webhook::routes())
+        .merge(vk_callback::routes())
+        .merge(webhook_inbound::routes())
+        .merge(webchat::routes(&state))
         .merge(docs::routes().layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve)))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .merge(studio)

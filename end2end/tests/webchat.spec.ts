@@ -1,0 +1,69 @@
+// The built-in web chat in a real browser: /webchat/bot_shop is the widget
+// opened full-page, and the same widget.js embedded on a shop's own site
+// draws a bubble that talks to ComOps across origins. What the visitor
+// writes is stored, so a reload shows the conversation again.
+import { test, expect, Page } from '@playwright/test';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const QUESTION = 'Здравствуйте! Где мой заказ №9821?';
+
+function visitorMessages(page: Page) {
+  return page.locator('[data-testid=webchat-message][data-from=visitor]');
+}
+
+test('a visitor writes to bot_shop on its chat page and finds the conversation after a reload', async ({ page }) => {
+  await page.goto('/webchat/bot_shop');
+  const panel = page.getByTestId('webchat-panel');
+  await expect(panel).toBeVisible();
+  await expect(panel.locator('header')).toHaveText('Shop notifications');
+  await expect(page).toHaveTitle('Shop notifications');
+
+  await page.getByTestId('webchat-input').fill(QUESTION);
+  await page.getByTestId('webchat-send').click();
+  await expect(visitorMessages(page)).toHaveText([QUESTION]);
+  await expect(page.getByTestId('webchat-input')).toHaveValue('');
+  await expect(page.getByTestId('webchat-status')).toBeEmpty();
+  const token = await page.evaluate(() =>
+    Object.keys(localStorage).filter((key) => key.startsWith('comops-webchat:')).map((key) => localStorage.getItem(key))[0]);
+  expect(token).toMatch(/^[0-9a-f]{64}$/);
+  await page.screenshot({ path: 'end2end/screenshots/webchat-page.png' });
+
+  // The same visitor (token in localStorage) sees the history after a reload.
+  await page.reload();
+  await expect(visitorMessages(page)).toHaveText([QUESTION]);
+  await page.getByTestId('webchat-input').fill('Жду ответа');
+  await page.getByTestId('webchat-input').press('Enter');
+  await expect(visitorMessages(page)).toHaveText([QUESTION, 'Жду ответа']);
+});
+
+test('the widget embedded on a shop site opens as a bubble and talks to ComOps across origins', async ({ page, baseURL }) => {
+  // The shop's own site: another origin (another host name and port)
+  // embedding the widget with one script tag. It runs on loopback like
+  // ComOps here, since Chromium keeps public pages away from loopback.
+  const shop = http.createServer((_, response) => {
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    response.end(`<!doctype html><html><head><title>Shop</title></head><body><h1>Магазин</h1>
+      <script src="${baseURL}/webchat/bot_shop/widget.js" data-title="Поддержка магазина" async></script></body></html>`);
+  });
+  await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
+  const { port } = shop.address() as AddressInfo;
+  try {
+    await page.goto(`http://localhost:${port}/catalog`);
+    const launcher = page.getByTestId('webchat-launcher');
+    await expect(launcher).toBeVisible();
+    const panel = page.getByTestId('webchat-panel');
+    await expect(panel).toBeHidden();
+    await launcher.click();
+    await expect(panel).toBeVisible();
+    await expect(panel.locator('header .title')).toHaveText('Поддержка магазина');
+
+    await page.getByTestId('webchat-input').fill('Можно оплатить при получении?');
+    await page.getByTestId('webchat-send').click();
+    await expect(visitorMessages(page)).toHaveText(['Можно оплатить при получении?']);
+    await expect(page.getByTestId('webchat-status')).toBeEmpty();
+    await page.screenshot({ path: 'end2end/screenshots/webchat-bubble.png' });
+  } finally {
+    shop.close();
+  }
+});
