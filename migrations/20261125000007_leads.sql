@@ -50,3 +50,12 @@ CREATE TABLE worker_leases (
     holder      TEXT NOT NULL,
     lease_until BIGINT NOT NULL
 );
+
+-- Send clocks shared by every process on one database (PostgreSQL): the
+-- earliest time the next message may go out per bot and per chat, so
+-- several processes together keep a messenger's rate (see
+-- core/src/store/send_clocks.rs).
+CREATE TABLE send_clocks (
+    key     TEXT PRIMARY KEY,
+    next_at BIGINT NOT NULL
+);

@@ -47,6 +47,7 @@ on_both!(events_and_jobs, events_and_jobs_suite);
 on_both!(tokens_and_traces, tokens_and_traces_suite);
 on_both!(leads_and_identities, leads_and_identities_suite);
 on_both!(inbound_updates, inbound_updates_suite);
+on_both!(send_clocks, send_clocks_suite);
 
 async fn users_and_sessions_suite(store: Store) {
     let email = Email::parse("alena@rehau.example").unwrap();
@@ -421,4 +422,42 @@ async fn inbound_updates_suite(store: Store) {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let again = store.claim_due_updates(10, 60_000).await.unwrap();
     assert_eq!(again.iter().map(|u| u.channel.as_str()).collect::<Vec<_>>(), ["vk"]);
+}
+
+async fn send_clocks_suite(store: Store) {
+    use comops_core::store::send_clocks::Clock;
+    let clocks = |chat: &str| vec![Clock { key: "bot:telegram:bot_shop".into(), interval_ms: 34 }, Clock { key: format!("chat:telegram:bot_shop:{chat}"), interval_ms: 1050 }];
+    // Forty sends to forty chats, reserved at once from separate tasks:
+    // every slot is distinct and at least 34 ms after the one before.
+    let tasks: Vec<_> = (0..40)
+        .map(|n| {
+            let (store, clocks) = (store.clone(), clocks(&n.to_string()));
+            tokio::spawn(async move {
+                loop {
+                    match store.reserve_send(&clocks, 10_000).await.unwrap() {
+                        Ok(slot) => return slot,
+                        Err(at) => tokio::time::sleep(std::time::Duration::from_millis((at - now_millis()).max(1) as u64)).await,
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut slots = Vec::new();
+    for task in tasks {
+        slots.push(task.await.unwrap());
+    }
+    slots.sort();
+    assert!(slots.windows(2).all(|w| w[1] - w[0] >= 34), "{slots:?}");
+    // Thirty in any 1015 ms, never more.
+    assert!(slots.windows(31).all(|w| w[30] - w[0] >= 1015));
+    // The same chat again: not before its own interval, and a refusal
+    // changes nothing.
+    let rehau = vec![Clock { key: "bot:telegram:bot_rehau".into(), interval_ms: 34 }, Clock { key: "chat:telegram:bot_rehau:125".into(), interval_ms: 1050 }];
+    let first = store.reserve_send(&rehau, 0).await.unwrap().expect("a fresh clock is free");
+    let at = store.reserve_send(&rehau, 0).await.unwrap().expect_err("the chat's second message waits");
+    assert!(at >= first + 1050);
+    // The refusal reserved nothing on the bot's clock: another chat goes now-ish.
+    let other = vec![Clock { key: "bot:telegram:bot_rehau".into(), interval_ms: 34 }, Clock { key: "chat:telegram:bot_rehau:126".into(), interval_ms: 1050 }];
+    let slot = store.reserve_send(&other, 100).await.unwrap().expect("the bot clock moved by one interval only");
+    assert!(slot - first <= 100, "{first} {slot}");
 }

@@ -23,6 +23,7 @@ mod projects;
 pub mod runs;
 pub mod scenarios;
 pub mod scratch;
+pub mod send_clocks;
 mod sessions;
 mod throttle;
 mod tokens;

@@ -8,7 +8,8 @@
 //! counted); or dead-lettered with the reason (bad request, blocked — the
 //! address goes inactive — or 8 failed attempts).
 //! Sends run concurrently (up to 64 in flight), never two of one chat.
-//! Budgets are per process for now (see docs/decisions.md).
+//! On PostgreSQL the budgets are send clocks in the database, shared by
+//! every process; on SQLite (one process) they are kept in memory.
 
 use super::channels::{ChannelContext, Channels, Unavailable};
 use super::pacing::Pacer;
@@ -28,6 +29,9 @@ pub const MAX_ATTEMPTS: i64 = 8;
 const MAX_IN_FLIGHT: usize = 64;
 /// Messages claimed per pass (every 20 ms).
 const CLAIM_BATCH: usize = 32;
+/// How far ahead a shared send clock may be reserved (the send waits for
+/// its slot), so the dispatcher's polling does not stretch the spacing.
+const RESERVE_AHEAD_MS: i64 = 250;
 
 #[derive(Clone, Debug)]
 pub struct DispatchConfig {
@@ -51,6 +55,8 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
         // rate); the claim never hands out two messages of one chat at once,
         // so per-chat order holds.
         let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        // Processes sharing a PostgreSQL share their budgets through it.
+        let shared = store.dialect() == comops_core::store::Dialect::Postgres;
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -86,16 +92,38 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                     }
                     Ok(channel) => channel,
                 };
-                if let Err(wait) = pacer.reserve(message.bot_id.as_str(), &message.chat_id, Instant::now()) {
-                    // Paced by us, not attempted: put it back quietly.
-                    if let Err(err) = store.postpone_message(&message, now + wait.as_millis() as i64).await {
-                        tracing::error!(error = %err, "cannot postpone a paced message");
+                // When to send: now (in-memory pacing), at a reserved slot
+                // (shared clocks), or later (paced: back to the queue).
+                let slot = if shared {
+                    let clocks = pacer.clocks(&message.channel, message.bot_id.as_str(), &message.chat_id);
+                    match store.reserve_send(&clocks, RESERVE_AHEAD_MS).await {
+                        Ok(Ok(slot)) => Ok(slot),
+                        Ok(Err(at)) => Err(at),
+                        Err(err) => {
+                            tracing::error!(error = %err, "cannot reserve a send slot");
+                            Err(now + 100)
+                        }
                     }
-                    continue;
-                }
+                } else {
+                    pacer.reserve(message.bot_id.as_str(), &message.chat_id, Instant::now()).map(|()| now).map_err(|wait| now + wait.as_millis() as i64)
+                };
+                let slot = match slot {
+                    Ok(slot) => slot,
+                    Err(at) => {
+                        // Paced by us, not attempted: put it back quietly.
+                        if let Err(err) = store.postpone_message(&message, at).await {
+                            tracing::error!(error = %err, "cannot postpone a paced message");
+                        }
+                        continue;
+                    }
+                };
                 let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
                 let store = store.clone();
                 tokio::spawn(async move {
+                    let early = slot - now_millis();
+                    if early > 0 {
+                        tokio::time::sleep(Duration::from_millis(early as u64)).await;
+                    }
                     deliver(&store, channel.as_ref(), &message).await;
                     drop(permit);
                 });

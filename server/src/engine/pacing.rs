@@ -1,6 +1,11 @@
-//! Pacing of outgoing messages: sliding one-second (and one-minute) windows
-//! per bot and per chat, so we send at the messenger's limit but never
-//! over it (Telegram: 30 msg/s per bot, 1 msg/s per chat).
+//! Pacing of outgoing messages, so we send at the messenger's limit but
+//! never over it (Telegram: 30 msg/s per bot, 1 msg/s per chat, 20/min per
+//! group).
+//!
+//! One process on its own (SQLite) paces in memory with sliding windows
+//! ([`Pacer`]); processes sharing a PostgreSQL draw from send clocks in the
+//! database ([`Pacer::clocks`] → `comops_core::store::send_clocks`), so
+//! their sum keeps the limit.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -41,6 +46,22 @@ impl Pacer {
             "webhook" => Self::new((50, second), (10, second)),
             _ => Self::new((200, second), (20, second)),
         }
+    }
+
+    /// The database send clocks of one message to `chat` of `bot` over
+    /// this pacer's channel: evenly spaced sends that stay within every
+    /// window (window / limit apart).
+    pub fn clocks(&self, kind: &str, bot: &str, chat: &str) -> Vec<comops_core::store::send_clocks::Clock> {
+        use comops_core::store::send_clocks::Clock;
+        let spacing = |(limit, span): (usize, Duration)| (span.as_millis() as i64 + limit as i64 - 1) / limit.max(1) as i64;
+        let mut chat_ms = spacing(self.per_chat);
+        if let Some(group) = self.per_group.filter(|_| chat.starts_with('-')) {
+            chat_ms = chat_ms.max(spacing(group));
+        }
+        vec![
+            Clock { key: format!("bot:{kind}:{bot}"), interval_ms: spacing(self.per_bot) },
+            Clock { key: format!("chat:{kind}:{bot}:{chat}"), interval_ms: chat_ms },
+        ]
     }
 
     pub fn new(per_bot: (usize, Duration), per_chat: (usize, Duration)) -> Self {
@@ -107,6 +128,16 @@ mod tests {
         assert!(pacer.reserve("bot_shop", "31", start).is_err(), "the 31st in a second waits");
         assert!(pacer.reserve("bot_rehau", "31", start).is_ok(), "other bots have their own budget");
         assert!(pacer.reserve("bot_shop", "31", start + Duration::from_millis(1015)).is_ok());
+    }
+
+    #[test]
+    fn shared_clocks_space_sends_within_every_window() {
+        let pacer = Pacer::telegram();
+        let clocks = pacer.clocks("telegram", "bot_shop", "125");
+        assert_eq!(clocks[0].key, "bot:telegram:bot_shop");
+        assert_eq!(clocks[0].interval_ms, 34, "30 per 1015 ms");
+        assert_eq!(clocks[1].interval_ms, 1050);
+        assert_eq!(pacer.clocks("telegram", "bot_fmlst", "-100200")[1].interval_ms, 3050, "groups: 20 per 61 s");
     }
 
     #[test]

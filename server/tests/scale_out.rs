@@ -1,0 +1,67 @@
+//! Two `comops serve` processes on one PostgreSQL deliver one fan-out
+//! together: every family member gets the message exactly once and the
+//! bot's 30 msg/s budget holds across both (the strict fake Bot API
+//! answers 429 to anything over it). Skipped when PostgreSQL is not
+//! reachable.
+
+mod support;
+
+use comops_core::endpoint::EndpointDraft;
+use comops_core::scenario::Scenario;
+use comops_core::store::identities::IdentityLink;
+use comops_core::token::{TokenAction, TokenDraft};
+use comops_core::BotId;
+use comops_fakes::{FakeTelegram, Limits};
+use serde_json::json;
+use std::time::Duration;
+use support::TestServer;
+
+const TOKEN: &str = "123456:FMLST-scale-token";
+
+#[tokio::test]
+async fn two_processes_share_the_bots_rate_and_send_nothing_twice() {
+    let Some(url) = comops_core::store::scratch::test_postgres("scale_out").await else { return };
+    let telegram = FakeTelegram::start(TOKEN).await;
+    telegram.set_limits(Limits::telegram());
+    let base = telegram.base_url();
+    let args = ["--demo-bots", "--telegram-api-base", base.as_str()];
+    let first = TestServer::start(url.clone(), support::scratch_dir(), &args);
+    let second = TestServer::start(url, support::scratch_dir(), &args);
+    let store = first.store().await;
+    let bot = BotId::parse("bot_fmlst").unwrap();
+    store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": "wh"})).await.unwrap();
+    let scenario: Scenario = serde_json::from_value(json!({"name": "post_notice", "start": "s", "steps": [
+        {"id": "s", "type": "message", "text": "В семье новое событие: пост №{{ params.postId }}", "next": "e"}, {"id": "e", "type": "end"}]}))
+    .unwrap();
+    store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
+    let endpoint = EndpointDraft { alias: "post/new".into(), scenario: "post_notice".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    let family: Vec<i64> = (1001..=1090).collect();
+    for member in &family {
+        let id = member.to_string();
+        store.link_identity(&bot, &IdentityLink::telegram(&id, &format!("TG-{id}"), &id, "test")).await.unwrap();
+    }
+    let draft = TokenDraft { name: "CMS".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
+    // Both processes accept part of the fan-out; both dispatch from the
+    // one outbox.
+    let http = reqwest::Client::new();
+    for (n, chunk) in family.chunks(30).enumerate() {
+        let server = if n % 2 == 0 { &first } else { &second };
+        let answer = http.post(server.url("/bots/bot_fmlst/call/post/new")).bearer_auth(&token).json(&json!({"postId": n, "userIds": chunk})).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    let sent = telegram.wait_for_messages(family.len(), Duration::from_secs(30)).await;
+    assert_eq!(sent.len(), family.len());
+    let mut chats: Vec<i64> = sent.iter().map(|m| m.chat_id).collect();
+    chats.sort();
+    assert_eq!(chats, family, "each member exactly once");
+    assert_eq!(telegram.throttled(), 0, "the two processes together stayed within 30 msg/s");
+    // They did share the work… and used the budget (90 messages in about 3 s).
+    let span = sent.last().unwrap().at.duration_since(sent[0].at);
+    assert!(span >= Duration::from_millis(2900), "{span:?}: faster than 30/s?");
+    assert!(span <= Duration::from_millis(4500), "{span:?}: far below the budget");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(telegram.sent().len(), family.len(), "nothing more arrived");
+    drop(second);
+}
