@@ -2,8 +2,10 @@
 //! parsed once at the edge into an [`IdentityCommand`].
 //!
 //! The business system links its `userId` to a person's channel address
-//! (the seed's binding flow (c), e.g. after its own sign-up), or
-//! deactivates links (by user, lead, channel and/or chat). Field names
+//! (the seed's binding flow (c), e.g. after its own sign-up) or to a lead
+//! a scenario told it about (flow (b): the scenario asked for the phone and
+//! sent it with `{{ lead.id }}` to the business system in an http step),
+//! or deactivates links (by user, lead, channel and/or chat). Field names
 //! follow the integration API: camelCase with snake_case accepted.
 
 use crate::call::business_id_of;
@@ -20,6 +22,9 @@ pub enum IdentityCommand {
     /// `lead_id` when given, else the one already at that address or of
     /// that user, else a new one.
     Link { user_id: String, lead_id: Option<String>, channel: String, chat_id: String, source: String },
+    /// Link `user_id` to every active address of an existing lead (a
+    /// scenario told the business system the lead id).
+    LinkLead { user_id: String, lead_id: String, source: String },
     /// Deactivate every active link matching the given fields.
     Deactivate { user_id: Option<String>, lead_id: Option<String>, channel: Option<String>, chat_id: Option<String> },
 }
@@ -48,15 +53,23 @@ impl IdentityCommand {
         let action = text(object, &["action"]).unwrap_or_else(|| "link".into());
         let command = match action.as_str() {
             "link" => {
-                for (field, value) in [("userId", &user_id), ("channel", &channel), ("chatId", &chat_id)] {
-                    if value.is_none() {
-                        errors.push(error(field, "is required"));
-                    }
-                }
                 let source = text(object, &["source"]).unwrap_or_else(|| "api".into());
-                match (user_id, channel, chat_id) {
-                    (Some(user_id), Some(channel), Some(chat_id)) => Some(Self::Link { user_id, lead_id, channel, chat_id, source }),
-                    _ => None,
+                if user_id.is_none() {
+                    errors.push(error("userId", "is required"));
+                }
+                match (user_id, lead_id, channel, chat_id) {
+                    (Some(user_id), lead_id, Some(channel), Some(chat_id)) => Some(Self::Link { user_id, lead_id, channel, chat_id, source }),
+                    // The seed's binding flow (b): the scenario sent the
+                    // business system the lead id; it answers with its user.
+                    (Some(user_id), Some(lead_id), None, None) => Some(Self::LinkLead { user_id, lead_id, source }),
+                    (_, lead, channel, chat) => {
+                        for (field, value) in [("channel", channel.is_some()), ("chatId", chat.is_some())] {
+                            if !value {
+                                errors.push(error(field, if lead.is_some() { "is required with the other address field" } else { "is required (or give leadId alone)" }));
+                            }
+                        }
+                        None
+                    }
                 }
             }
             "deactivate" => {
@@ -101,6 +114,8 @@ mod tests {
         let errors = IdentityCommand::parse(&json!({"channel": "fax"})).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["channel", "userId", "chatId"]);
+        let lead_only = IdentityCommand::parse(&json!({"userId": 125, "leadId": "TG-540278913"})).unwrap();
+        assert_eq!(lead_only, IdentityCommand::LinkLead { user_id: "125".into(), lead_id: "TG-540278913".into(), source: "api".into() });
         assert!(IdentityCommand::parse(&json!([1])).is_err());
         assert!(IdentityCommand::parse(&json!({"action": "merge"})).is_err());
     }

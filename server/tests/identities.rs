@@ -155,6 +155,23 @@ async fn a_stranger_meets_the_entry_scenario_once_per_update() {
     let found: Value = http.get(server.url("/bots/bot_helpdesk/identities?chatId=8080")).bearer_auth(&ops).send().await.unwrap().json().await.unwrap();
     assert_eq!(found["identities"][0]["source"], "inbound");
     assert_eq!(found["leads"][0]["attributes"]["last_problem"], "не работает оплата");
+
+    // The helpdesk recognises Пётр (the scenario sent it {{ lead.id }}) and
+    // links its user to the lead.
+    let linked: Value = http
+        .post(server.url("/bots/bot_helpdesk/identities"))
+        .bearer_auth(&ops)
+        .json(&json!({"userId": "hd-77", "leadId": "TG-8080", "source": "helpdesk lookup"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(linked["addresses"], 1, "{linked}");
+    assert_eq!(store.leads_of_user(&bot, "hd-77").await.unwrap(), ["TG-8080"]);
+    let unknown = http.post(server.url("/bots/bot_helpdesk/identities")).bearer_auth(&ops).json(&json!({"userId": "x", "leadId": "TG-1"})).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! The trace log: a filter bar, a dense table newest first with "Older"
 //! paging, and one trace as a vertical timeline (oldest first) when its id
-//! is clicked.
+//! is clicked or named in the URL (`/traces?trace_id=…`).
 
 use crate::api::endpoints::list_bot_choices;
 use crate::api::traces::{list_traces, trace_timeline, TraceQuery, PAGE_SIZE};
@@ -67,9 +67,14 @@ fn badge(status: &str) -> &'static str {
 pub fn TracesPage() -> impl IntoView {
     let locale = use_locale();
     let fields = FilterFields::new();
-    let applied = RwSignal::new(TraceQuery::default());
+    // `/traces?trace_id=…` (links from runs and leads) opens that trace.
+    let linked = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("trace_id")).filter(|id| !id.is_empty());
+    if let Some(id) = &linked {
+        fields.trace_id.set(id.clone());
+    }
+    let applied = RwSignal::new(fields.query());
     let events = Resource::new(move || applied.get(), list_traces);
-    let selected = RwSignal::new(None::<String>);
+    let selected = RwSignal::new(linked);
     let apply = move || applied.set(fields.query());
     // Clicking a trace id filters by it and opens its timeline.
     let open_trace = Callback::new(move |id: String| {

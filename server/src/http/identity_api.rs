@@ -6,7 +6,8 @@
 //!   their leads with attributes, tags and status
 //! - `POST /bots/{botId}/identities` (`admin_write`, or a `call` token not
 //!   limited to some aliases): `{"userId", "channel", "chatId", "leadId"?,
-//!   "source"?}` links; `{"action": "deactivate", "userId"|"leadId"|"chatId",
+//!   "source"?}` links an address; `{"userId", "leadId"}` links every
+//!   active address of that lead; `{"action": "deactivate", "userId"|"leadId"|"chatId",
 //!   "channel"?}` deactivates
 
 use super::admin_api::{authorize, parse_json};
@@ -94,6 +95,18 @@ async fn change(
             store.link_identity(&bot, &link).await?;
             store.audit(&actor, "identity.link", bot.as_str(), &format!("user {} → lead {} ({})", link.user_id, link.lead_id, link.channel)).await?;
             Ok(Json(json!({ "success": true, "message": "Identity linked", "leadId": link.lead_id })))
+        }
+        IdentityCommand::LinkLead { user_id, lead_id, source } => {
+            let addresses = store.addresses_of_lead(&bot, &lead_id).await?;
+            if addresses.is_empty() {
+                return Err(ApiError::NotFound("Lead not found or without an active address"));
+            }
+            for (channel, chat_id) in &addresses {
+                let link = IdentityLink { user_id: user_id.clone(), lead_id: lead_id.clone(), channel: channel.clone(), chat_id: chat_id.clone(), is_active: true, source: source.clone(), connected_at: 0 };
+                store.link_identity(&bot, &link).await?;
+            }
+            store.audit(&actor, "identity.link", bot.as_str(), &format!("user {user_id} → lead {lead_id} ({} address(es))", addresses.len())).await?;
+            Ok(Json(json!({ "success": true, "message": "Identity linked", "leadId": lead_id, "addresses": addresses.len() })))
         }
         IdentityCommand::Deactivate { user_id, lead_id, channel, chat_id } => {
             let filter = IdentityFilter { user_id, lead_id, channel, chat_id };
