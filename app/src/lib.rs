@@ -20,7 +20,9 @@ use crate::pages::endpoints::EndpointsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::project::ProjectPage;
 use crate::pages::projects::ProjectsPage;
+use crate::pages::scenarios::ScenariosPage;
 use crate::pages::section::{NotFoundPage, SectionPage};
+use crate::pages::settings::SettingsPage;
 use crate::pages::tokens::TokensPage;
 use crate::pages::traces::TracesPage;
 use crate::session::{embed_json, SessionInfo, SESSION_SCRIPT_ID};
@@ -71,12 +73,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("projects/:id") view=ProjectPage/>
                     <Route path=path!("maps") view=|| view! { <SectionPage path="/maps"/> }/>
                     <Route path=path!("endpoints") view=EndpointsPage/>
-                    <Route path=path!("scenarios") view=|| view! { <SectionPage path="/scenarios"/> }/>
-                    <Route path=path!("leads") view=|| view! { <SectionPage path="/leads"/> }/>
+                    <Route path=path!("scenarios") view=ScenariosPage/>
+                    <Route path=path!("leads") view=crate::pages::leads::LeadsPage/>
                     <Route path=path!("traces") view=TracesPage/>
                     <Route path=path!("analytics") view=|| view! { <SectionPage path="/analytics"/> }/>
                     <Route path=path!("tokens") view=TokensPage/>
-                    <Route path=path!("settings") view=|| view! { <SectionPage path="/settings"/> }/>
+                    <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>
             </Routes>
         </Router>

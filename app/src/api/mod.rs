@@ -5,5 +5,8 @@
 pub mod auth;
 pub mod projects;
 pub mod endpoints;
+pub mod leads;
+pub mod scenarios;
+pub mod settings;
 pub mod tokens;
 pub mod traces;

@@ -1,9 +1,12 @@
 //! One module per studio page.
 
 pub mod endpoints;
+pub mod leads;
 pub mod login;
 pub mod project;
 pub mod projects;
+pub mod scenarios;
 pub mod section;
+pub mod settings;
 pub mod tokens;
 pub mod traces;

@@ -1,0 +1,398 @@
+//! Scenarios of a bot in the studio: list, load (current or an old
+//! version), history, save, create from a template, restore, delete.
+//!
+//! Reading needs `View`; every change needs `DesignIntegrations`. A save
+//! is validated by `comops_core`'s rules (`Scenario::validate`) and comes
+//! back as [`SaveOutcome::Invalid`] with one [`StepIssue`] per problem,
+//! each naming the step (`steps[3].next`, step id `ask_phone`) so the
+//! editor can mark it. The definition travels as JSON text: the studio
+//! edits exactly that, and a form field carries it without a nested-form
+//! encoding.
+//!
+//! Saves never overwrite silently: the editor sends the version it
+//! started from, and a newer one saved meanwhile is a
+//! [`SaveOutcome::Conflict`].
+
+use crate::api::endpoints::BotChoice;
+use crate::error::AppError;
+use comops_core::scenario::{Scenario, ScenarioError, Step, StepKind};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The templates a new scenario starts from.
+pub const TEMPLATES: [&str; 2] = ["empty", "message"];
+
+/// A row of the scenario list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioRow {
+    pub name: String,
+    pub description: String,
+    pub version: i64,
+    pub steps: usize,
+    pub author: String,
+    pub updated_at: i64,
+    /// Aliases of the endpoints that start this scenario.
+    pub endpoints: Vec<String>,
+    /// Whether it is the bot's entry scenario (started by inbound messages).
+    pub entry: bool,
+}
+
+/// The scenario page's data: every bot (for the picker), the chosen one
+/// (the first when none was asked for) and its scenarios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioPage {
+    pub bots: Vec<BotChoice>,
+    pub bot_id: String,
+    pub scenarios: Vec<ScenarioRow>,
+}
+
+/// One version of a scenario, opened in the editor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadedScenario {
+    pub definition: Scenario,
+    pub version: i64,
+    /// The scenario's current version (`version` is older when an old one
+    /// was opened).
+    pub current: i64,
+    pub note: String,
+    pub author: String,
+    pub created_at: i64,
+}
+
+/// One entry of a scenario's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRow {
+    pub version: i64,
+    pub note: String,
+    pub author: String,
+    pub created_at: i64,
+    pub steps: usize,
+}
+
+/// One problem of a scenario, placed so the editor can mark it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepIssue {
+    /// The step's id, when the problem belongs to a step.
+    pub step: Option<String>,
+    /// The step's position in `steps`.
+    pub index: Option<usize>,
+    /// The field within the step (`next`, `buttons[0].label`), or of the
+    /// scenario (`start`, `name`).
+    pub field: String,
+    /// Where in the whole definition: `steps[3].next`, `start`.
+    pub path: String,
+    pub message: String,
+}
+
+/// What a save (or a restore) did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SaveOutcome {
+    Saved { version: i64 },
+    /// Nothing was saved; every problem found.
+    Invalid { errors: Vec<StepIssue> },
+    /// Someone saved `current` after the version this edit started from;
+    /// nothing was saved.
+    Conflict { current: i64, author: String },
+}
+
+/// What a delete did: done, or why it was refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DeleteOutcome {
+    Deleted,
+    Refused { endpoints: Vec<String>, entry: bool, active_runs: i64, scheduled_jobs: i64 },
+}
+
+/// Places core's validation errors on step positions.
+pub fn issues(scenario: &Scenario, errors: Vec<ScenarioError>) -> Vec<StepIssue> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let index = match &e.step {
+                Some(id) => scenario.steps.iter().position(|s| &s.id == id),
+                // `steps[2].id` (an empty id) names its position itself.
+                None => e
+                    .field
+                    .strip_prefix("steps[")
+                    .and_then(|rest| rest.split_once(']'))
+                    .and_then(|(n, _)| n.parse().ok()),
+            };
+            let path = match (&e.step, index) {
+                (Some(_), Some(i)) => format!("steps[{i}].{}", e.field),
+                (Some(id), None) => format!("steps.{id}.{}", e.field),
+                (None, _) => e.field.clone(),
+            };
+            StepIssue { step: e.step, index, field: e.field, path, message: e.message }
+        })
+        .collect()
+}
+
+/// The first definition of a new scenario: a single `end` step
+/// (`empty`), or a greeting followed by `end` (`message`).
+pub fn template(name: &str, description: &str, template: &str) -> Scenario {
+    let end = Step { id: "end".into(), kind: StepKind::End { goal: None } };
+    let steps = match template {
+        "message" => vec![
+            Step {
+                id: "hello".into(),
+                kind: StepKind::Message { text: "Hello!".into(), buttons: vec![], media_url: None, next: Some("end".into()) },
+            },
+            end,
+        ],
+        _ => vec![end],
+    };
+    let start = steps[0].id.clone();
+    Scenario { name: name.into(), description: description.into(), start, steps }
+}
+
+#[server(prefix = "/api", endpoint = "scenarios/page")]
+pub async fn load_scenario_page(bot_id: String) -> Result<ScenarioPage, AppError> {
+    use crate::session::require;
+    require(comops_core::Permission::View)?;
+    let bots = crate::api::endpoints::list_bot_choices().await?;
+    let bot_id = if bot_id.is_empty() { bots.first().map(|b| b.id.clone()).unwrap_or_default() } else { bot_id };
+    if bot_id.is_empty() {
+        return Ok(ScenarioPage { bots, bot_id, scenarios: Vec::new() });
+    }
+    let scenarios = list_scenarios(bot_id.clone()).await?;
+    Ok(ScenarioPage { bots, bot_id, scenarios })
+}
+
+#[server(prefix = "/api", endpoint = "scenarios/list")]
+pub async fn list_scenarios(bot_id: String) -> Result<Vec<ScenarioRow>, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let bot = parse_bot(&bot_id)?;
+    let store = backend()?.store;
+    store.bot(&bot).await?;
+    let endpoints = store.list_endpoints(&bot).await?;
+    let entry = entry_scenario(&store, &bot).await?;
+    Ok(store
+        .scenario_listing(&bot)
+        .await?
+        .into_iter()
+        .map(|s| ScenarioRow {
+            endpoints: endpoints.iter().filter(|e| e.scenario == s.name).map(|e| e.alias.to_string()).collect(),
+            entry: entry.as_deref() == Some(s.name.as_str()),
+            name: s.name,
+            description: s.description,
+            version: s.version,
+            steps: s.steps,
+            author: s.author,
+            updated_at: s.updated_at,
+        })
+        .collect())
+}
+
+/// Version `version` of scenario `name`; 0 for the current one.
+#[server(prefix = "/api", endpoint = "scenarios/get")]
+pub async fn load_scenario(bot_id: String, name: String, version: i64) -> Result<LoadedScenario, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let bot = parse_bot(&bot_id)?;
+    let store = backend()?.store;
+    let current = store.scenario(&bot, &name).await?.ok_or(AppError::NotFound)?;
+    if version == 0 || version == current.version {
+        return Ok(LoadedScenario {
+            definition: current.definition,
+            version: current.version,
+            current: current.version,
+            note: current.note,
+            author: current.author,
+            created_at: current.created_at,
+        });
+    }
+    let definition = store.scenario_version(&bot, &name, version).await?.ok_or(AppError::NotFound)?;
+    let info = store.scenario_history(&bot, &name).await?.into_iter().find(|v| v.version == version).ok_or(AppError::NotFound)?;
+    Ok(LoadedScenario {
+        definition,
+        version,
+        current: current.version,
+        note: info.note,
+        author: info.author,
+        created_at: info.created_at,
+    })
+}
+
+/// Every version of scenario `name`, newest first.
+#[server(prefix = "/api", endpoint = "scenarios/versions")]
+pub async fn scenario_versions(bot_id: String, name: String) -> Result<Vec<VersionRow>, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let bot = parse_bot(&bot_id)?;
+    let history = backend()?.store.scenario_history(&bot, &name).await?;
+    if history.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(history
+        .into_iter()
+        .map(|v| VersionRow { version: v.version, note: v.note, author: v.author, created_at: v.created_at, steps: v.steps })
+        .collect())
+}
+
+/// Creates scenario `name` from a template ([`TEMPLATES`]) as version 1.
+#[server(prefix = "/api", endpoint = "scenarios/create")]
+pub async fn create_scenario(bot_id: String, name: String, description: String, template: String) -> Result<i64, AppError> {
+    use crate::session::{backend, require};
+    use comops_core::{FieldError, Problem};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let bot = parse_bot(&bot_id)?;
+    let name = comops_core::Slug::parse(&name).map_err(|p| AppError::Invalid(vec![FieldError::new("name", p)]))?;
+    if !TEMPLATES.contains(&template.as_str()) {
+        return Err(AppError::Invalid(vec![FieldError::new("template", Problem::Unknown)]));
+    }
+    let store = backend()?.store;
+    store.bot(&bot).await?;
+    if store.scenario(&bot, name.as_str()).await?.is_some() {
+        return Err(AppError::Invalid(vec![FieldError::new("name", Problem::Taken)]));
+    }
+    let scenario = self::template(name.as_str(), description.trim(), &template);
+    let version = store.save_scenario(&bot, &scenario, "created", user.email.as_str()).await.map_err(|e| match e {
+        comops_core::store::StoreError::Taken(_) => AppError::Invalid(vec![FieldError::new("name", Problem::Taken)]),
+        other => other.into(),
+    })?;
+    store.audit(user.email.as_str(), "scenario.create", bot.as_str(), name.as_str()).await?;
+    Ok(version)
+}
+
+/// Validates `json` (a whole scenario) and saves it as the next version of
+/// `name`, unless someone saved after `base_version` (0: the editor had
+/// no version, so the scenario must not exist yet).
+#[server(prefix = "/api", endpoint = "scenarios/save")]
+pub async fn save_scenario(bot_id: String, name: String, json: String, note: String, base_version: i64) -> Result<SaveOutcome, AppError> {
+    use crate::session::{backend, require};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let bot = parse_bot(&bot_id)?;
+    let mut scenario: Scenario = match serde_json::from_str(&json) {
+        Ok(scenario) => scenario,
+        Err(err) => {
+            let issue = StepIssue { step: None, index: None, field: "json".into(), path: "json".into(), message: err.to_string() };
+            return Ok(SaveOutcome::Invalid { errors: vec![issue] });
+        }
+    };
+    // The name is the scenario's identity (endpoints bind it); the editor
+    // cannot rename, and neither can a JSON edit.
+    scenario.name = name.clone();
+    if let Err(errors) = scenario.validate() {
+        return Ok(SaveOutcome::Invalid { errors: issues(&scenario, errors) });
+    }
+    let store = backend()?.store;
+    store.bot(&bot).await?;
+    let current = store.scenario(&bot, &name).await?;
+    let current_version = current.as_ref().map_or(0, |c| c.version);
+    if current_version != base_version {
+        return Ok(SaveOutcome::Conflict { current: current_version, author: current.map(|c| c.author).unwrap_or_default() });
+    }
+    // A first save creates the scenario: its name must be one people can type.
+    if current.is_none() && comops_core::Slug::parse(&name).is_err() {
+        let message = "must be lowercase letters, digits, '-' and '_', at most 64".to_string();
+        let issue = StepIssue { step: None, index: None, field: "name".into(), path: "name".into(), message };
+        return Ok(SaveOutcome::Invalid { errors: vec![issue] });
+    }
+    let note = note.trim();
+    saved(&store, &bot, &scenario, note, user.email.as_str(), "scenario.save").await
+}
+
+/// Saves version `version` again as the newest, noted "restored from vN".
+#[server(prefix = "/api", endpoint = "scenarios/restore")]
+pub async fn restore_scenario(bot_id: String, name: String, version: i64) -> Result<SaveOutcome, AppError> {
+    use crate::session::{backend, require};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let bot = parse_bot(&bot_id)?;
+    let store = backend()?.store;
+    let scenario = store.scenario_version(&bot, &name, version).await?.ok_or(AppError::NotFound)?;
+    // The rules may have grown stricter since that version was saved.
+    if let Err(errors) = scenario.validate() {
+        return Ok(SaveOutcome::Invalid { errors: issues(&scenario, errors) });
+    }
+    saved(&store, &bot, &scenario, &format!("restored from v{version}"), user.email.as_str(), "scenario.restore").await
+}
+
+/// Deletes every version of scenario `name`, unless an endpoint binds it,
+/// it is the bot's entry scenario, or runs and scheduled jobs still need it.
+#[server(prefix = "/api", endpoint = "scenarios/delete")]
+pub async fn delete_scenario(bot_id: String, name: String) -> Result<DeleteOutcome, AppError> {
+    use crate::session::{backend, require};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let bot = parse_bot(&bot_id)?;
+    let store = backend()?.store;
+    store.scenario(&bot, &name).await?.ok_or(AppError::NotFound)?;
+    let endpoints: Vec<String> =
+        store.list_endpoints(&bot).await?.into_iter().filter(|e| e.scenario == name).map(|e| e.alias.to_string()).collect();
+    let entry = entry_scenario(&store, &bot).await?.as_deref() == Some(name.as_str());
+    let used = store.scenario_in_use(&bot, &name).await?;
+    if !endpoints.is_empty() || entry || used.active_runs > 0 || used.scheduled_jobs > 0 {
+        return Ok(DeleteOutcome::Refused { endpoints, entry, active_runs: used.active_runs, scheduled_jobs: used.scheduled_jobs });
+    }
+    let versions = store.delete_scenario(&bot, &name).await?;
+    store.audit(user.email.as_str(), "scenario.delete", bot.as_str(), &format!("{name} ({versions} versions)")).await?;
+    Ok(DeleteOutcome::Deleted)
+}
+
+#[cfg(feature = "ssr")]
+fn parse_bot(bot_id: &str) -> Result<comops_core::BotId, AppError> {
+    comops_core::BotId::parse(bot_id).ok_or(AppError::NotFound)
+}
+
+/// The bot's entry scenario (its `entry` settings), if it names one.
+#[cfg(feature = "ssr")]
+async fn entry_scenario(store: &comops_core::store::Store, bot: &comops_core::BotId) -> Result<Option<String>, AppError> {
+    Ok(store
+        .bot_channel(bot, "entry")
+        .await?
+        .and_then(|v| v.get("scenario").and_then(|s| s.as_str()).map(str::to_string))
+        .filter(|s| !s.is_empty()))
+}
+
+/// Appends the version, audits it, and reports a lost race as a conflict.
+#[cfg(feature = "ssr")]
+async fn saved(
+    store: &comops_core::store::Store,
+    bot: &comops_core::BotId,
+    scenario: &Scenario,
+    note: &str,
+    author: &str,
+    action: &str,
+) -> Result<SaveOutcome, AppError> {
+    use comops_core::store::StoreError;
+    match store.save_scenario(bot, scenario, note, author).await {
+        Ok(version) => {
+            store.audit(author, action, bot.as_str(), &format!("{} v{version}", scenario.name)).await?;
+            Ok(SaveOutcome::Saved { version })
+        }
+        Err(StoreError::Taken(_)) => {
+            let current = store.scenario(bot, &scenario.name).await?;
+            Ok(SaveOutcome::Conflict {
+                current: current.as_ref().map_or(0, |c| c.version),
+                author: current.map(|c| c.author).unwrap_or_default(),
+            })
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_valid_scenarios() {
+        for name in TEMPLATES {
+            let scenario = template("welcome", "", name);
+            assert_eq!(scenario.validate(), Ok(()), "{name}");
+        }
+        assert_eq!(template("welcome", "", "message").steps.len(), 2);
+    }
+
+    #[test]
+    fn issues_point_at_step_positions() {
+        let mut scenario = template("welcome", "", "message");
+        if let StepKind::Message { next, .. } = &mut scenario.steps[0].kind {
+            *next = Some("nowhere".into());
+        }
+        let errors = scenario.validate().unwrap_err();
+        let found = issues(&scenario, errors);
+        let paths: Vec<_> = found.iter().map(|i| i.path.as_str()).collect();
+        assert!(paths.contains(&"steps[0].next"), "{found:?}");
+        assert!(found.iter().any(|i| i.step.as_deref() == Some("hello") && i.index == Some(0)));
+    }
+}

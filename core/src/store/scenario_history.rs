@@ -1,0 +1,112 @@
+//! What the studio needs beyond `scenarios.rs`: the scenario list with
+//! descriptions, the version history of one scenario, what still uses a
+//! scenario, and deleting it.
+//!
+//! Deleting removes every version. The caller refuses first when an
+//! endpoint binds the scenario; [`Store::scenario_in_use`] reports the runs
+//! and scheduled jobs that would otherwise lose their definition mid-way.
+
+use super::{Store, StoreResult};
+use crate::scenario::Scenario;
+use crate::BotId;
+use serde::{Deserialize, Serialize};
+
+/// A row of the studio's scenario list (current version only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioListing {
+    pub name: String,
+    pub description: String,
+    pub version: i64,
+    pub steps: usize,
+    pub author: String,
+    pub updated_at: crate::Millis,
+}
+
+/// One entry of a scenario's history (without its definition).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioVersionInfo {
+    pub version: i64,
+    pub note: String,
+    pub author: String,
+    pub created_at: crate::Millis,
+    pub steps: usize,
+}
+
+/// Work in flight that names a scenario: runs not finished yet (pending or
+/// waiting) and scheduled jobs still due.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScenarioUse {
+    pub active_runs: i64,
+    pub scheduled_jobs: i64,
+}
+
+impl Store {
+    /// Current versions of every scenario of `bot`, with descriptions, by name.
+    pub async fn scenario_listing(&self, bot: &BotId) -> StoreResult<Vec<ScenarioListing>> {
+        let rows: Vec<(String, i64, String, String, i64)> = sqlx::query_as(
+            "SELECT v.name, v.version, v.definition_json, v.author, v.created_at FROM scenario_versions v \
+             WHERE v.bot_id = $1 AND v.version = (SELECT MAX(w.version) FROM scenario_versions w WHERE w.bot_id = v.bot_id AND w.name = v.name) \
+             ORDER BY v.name",
+        )
+        .bind(bot.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, version, json, author, updated_at)| {
+                let (description, steps) = match serde_json::from_str::<Scenario>(&json) {
+                    Ok(s) => (s.description, s.steps.len()),
+                    Err(_) => (String::new(), 0),
+                };
+                ScenarioListing { name, description, version, steps, author, updated_at }
+            })
+            .collect())
+    }
+
+    /// Every version of scenario `name`, newest first.
+    pub async fn scenario_history(&self, bot: &BotId, name: &str) -> StoreResult<Vec<ScenarioVersionInfo>> {
+        let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
+            "SELECT version, note, author, created_at, definition_json FROM scenario_versions \
+             WHERE bot_id = $1 AND name = $2 ORDER BY version DESC",
+        )
+        .bind(bot.as_str())
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(version, note, author, created_at, json)| {
+                let steps = serde_json::from_str::<Scenario>(&json).map(|s| s.steps.len()).unwrap_or(0);
+                ScenarioVersionInfo { version, note, author, created_at, steps }
+            })
+            .collect())
+    }
+
+    /// Runs and scheduled jobs of `bot` that still need scenario `name`.
+    pub async fn scenario_in_use(&self, bot: &BotId, name: &str) -> StoreResult<ScenarioUse> {
+        let active_runs: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE bot_id = $1 AND scenario = $2 AND status IN ('pending', 'waiting')")
+                .bind(bot.as_str())
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?;
+        let scheduled_jobs: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM scheduled_jobs WHERE bot_id = $1 AND scenario = $2 AND status IN ('scheduled', 'running')",
+        )
+        .bind(bot.as_str())
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ScenarioUse { active_runs, scheduled_jobs })
+    }
+
+    /// Deletes every version of scenario `name`; returns how many there were.
+    pub async fn delete_scenario(&self, bot: &BotId, name: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM scenario_versions WHERE bot_id = $1 AND name = $2")
+            .bind(bot.as_str())
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

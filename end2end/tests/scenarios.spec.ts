@@ -1,0 +1,152 @@
+// Scenarios and Settings in the studio: an admin creates a scenario for the
+// shop bot, adds a greeting with the step form (keyboard only), fixes what
+// the checks point at, saves with a note and finds the versions in the
+// history; then opens Settings and stores a bot's Telegram credentials,
+// which come back only as "set". A viewer gets no credentials page.
+import { test, expect, Page } from '@playwright/test';
+import { ADMIN, VIEWER, hydrated, logIn } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+/** The journeys assert English texts; another spec may have left Russian on. */
+async function inEnglish(page: Page) {
+  await page.locator('[data-lang=en]').click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+}
+
+test('a scenario is created, edited step by step, saved with a note and found in the history', async ({ page }) => {
+  await logIn(page, ADMIN);
+  await inEnglish(page);
+  await page.goto('/scenarios?bot=bot_shop');
+  await hydrated(page);
+  await expect(page.getByTestId('scenarios-table')).toHaveAttribute('data-bot', 'bot_shop');
+
+  await page.getByTestId('new-scenario').click();
+  const form = page.getByTestId('scenario-form');
+  await form.locator('input[name=name]').fill('Welcome Flow');
+  await form.locator('select[name=template]').selectOption('empty');
+  await form.locator('input[name=name]').press('Enter');
+  await expect(form.locator('[data-error-for=name]')).toBeVisible();
+  await form.locator('input[name=name]').fill('welcome_e2e');
+  await form.locator('input[name=description]').fill('Greets a new buyer');
+  await form.locator('input[name=name]').press('Enter');
+
+  await page.waitForURL('**/scenarios?bot=bot_shop&name=welcome_e2e');
+  const editor = page.getByTestId('scenario-editor');
+  await expect(editor).toHaveAttribute('data-name', 'welcome_e2e');
+  await expect(page.locator('[data-scenario=welcome_e2e] [data-testid=scenario-version]')).toHaveText('v1');
+  const steps = editor.getByTestId('steps-table');
+  await expect(steps.locator('[data-step=end]')).toBeVisible();
+
+  // Escape closes a step form without changing anything.
+  await steps.locator('[data-step=end]').click();
+  const stepForm = editor.getByTestId('step-form');
+  await expect(stepForm).toBeVisible();
+  await stepForm.locator('input[name=goal]').press('Escape');
+  await expect(stepForm).toBeHidden();
+
+  // Add a message step; Enter applies the form.
+  await editor.locator('select[name=new-step-type]').selectOption('message');
+  await editor.getByTestId('add-step-button').click();
+  await expect(stepForm).toBeVisible();
+  await stepForm.locator('input[name=id]').fill('hello');
+  await stepForm.locator('textarea[name=text]').fill('Добро пожаловать, {{ params.name }}!');
+  await stepForm.locator('input[name=next]').fill('end');
+  await stepForm.locator('input[name=next]').press('Enter');
+  await expect(stepForm).toBeHidden();
+  const hello = steps.locator('[data-step=hello]');
+  await expect(hello).toContainText('Добро пожаловать');
+  await expect(hello).toContainText('next → end');
+  await expect(editor.getByTestId('unsaved')).toBeVisible();
+
+  // The greeting is not reachable yet: the problem is shown at the step.
+  await expect(editor.getByTestId('problems')).toContainText('unreachable');
+  await expect(hello.getByTestId('step-problems')).toBeVisible();
+  await hello.getByTestId('make-start').click();
+  await expect(editor.getByTestId('problems')).toBeHidden();
+  await expect(hello.getByTestId('start-badge')).toBeVisible();
+
+  // Both views edit the same value.
+  await editor.getByTestId('view-json').click();
+  const json = editor.locator('textarea[name=scenario-json]');
+  await expect(json).toHaveValue(/"start": "hello"/);
+  await expect(json).toHaveValue(/Добро пожаловать/);
+  await editor.getByTestId('view-steps').click();
+  await page.screenshot({ path: 'end2end/screenshots/scenario-editor.png', fullPage: true });
+
+  await editor.getByTestId('save-scenario').click();
+  const note = editor.getByTestId('note-form');
+  await note.locator('input[name=note]').fill('greeting first');
+  await note.locator('input[name=note]').press('Enter');
+  await expect(editor.getByTestId('save-message')).toHaveText('Saved as version 2.');
+  await expect(editor.getByTestId('unsaved')).toBeHidden();
+
+  const history = page.getByTestId('versions');
+  await expect(history.locator('[data-version="2"]')).toContainText('greeting first');
+  await expect(history.locator('[data-version="1"]')).toContainText('created');
+  await expect(page.locator('[data-scenario=welcome_e2e] [data-testid=scenario-version]')).toHaveText('v2');
+
+  // An old version opens read-only, with Restore.
+  await history.locator('[data-version="1"]').click();
+  const old = page.getByTestId('old-version');
+  await expect(old).toHaveAttribute('data-version', '1');
+  await expect(old.locator('[data-step=end]')).toBeVisible();
+  await expect(old.locator('[data-step=hello]')).toHaveCount(0);
+  await expect(old.getByTestId('restore')).toBeVisible();
+  await old.getByTestId('close-version').click();
+  await expect(old).toBeHidden();
+  await expect(steps.locator('[data-step=hello]')).toBeVisible();
+
+  // A reload renders the editor on the server and hydrates it.
+  await page.reload();
+  await hydrated(page);
+  await page.getByTestId('steps-table').locator('[data-step=hello]').click();
+  await expect(page.getByTestId('step-form').locator('textarea[name=text]')).toHaveValue('Добро пожаловать, {{ params.name }}!');
+  await page.getByTestId('step-form').locator('input[name=id]').press('Escape');
+  await expect(page.getByTestId('step-form')).toBeHidden();
+});
+
+test('settings show one card per channel; credentials come back only as "set"', async ({ page }) => {
+  await logIn(page, ADMIN);
+  await inEnglish(page);
+  await page.goto('/settings?bot=bot_fmlst');
+  await hydrated(page);
+  const cards = page.getByTestId('channel-cards');
+  await expect(cards).toHaveAttribute('data-bot', 'bot_fmlst');
+  for (const kind of ['telegram', 'webchat', 'whatsapp', 'vk', 'email', 'webhook', 'entry', 'secrets']) {
+    await expect(cards.locator(`[data-channel=${kind}]`)).toBeVisible();
+  }
+  const telegram = cards.locator('[data-channel=telegram]');
+  await expect(telegram.locator('[data-url]')).toHaveText(/\/telegram\/bot_fmlst\/webhook$/);
+  await expect(cards.locator('[data-channel=webchat] [data-url]').last()).toContainText('/webchat/bot_fmlst/widget.js');
+  await expect(telegram.locator('[data-secret-state=token]')).toHaveText('not set');
+
+  await telegram.locator('input[name=token]').fill('123456:FMLST-e2e-token');
+  await telegram.locator('input[name=webhook_secret]').fill('has spaces');
+  await telegram.locator('input[name=webhook_secret]').press('Enter');
+  await expect(telegram.locator('[data-error-for=webhook_secret]')).toBeVisible();
+  await telegram.locator('input[name=webhook_secret]').fill('fmlst_hook_secret');
+  await telegram.locator('input[name=webhook_secret]').press('Enter');
+  await expect(telegram.getByTestId('channel-saved')).toBeVisible();
+  await expect(telegram.locator('[data-secret-state=token]')).toHaveText('set');
+  await expect(telegram.getByTestId('channel-status')).toHaveText('configured');
+  await expect(telegram.locator('input[name=token]')).toHaveValue('');
+  await page.screenshot({ path: 'end2end/screenshots/settings.png', fullPage: true });
+
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('[data-channel=telegram] [data-secret-state=webhook_secret]')).toHaveText('set');
+  expect(await page.content()).not.toContain('FMLST-e2e-token');
+  const webchat = page.locator('[data-channel=webchat]');
+  await webchat.locator('input[name=allowed_origins]').fill('https://fmlst.example');
+  await webchat.locator('input[name=allowed_origins]').press('Enter');
+  await expect(webchat.getByTestId('channel-saved')).toBeVisible();
+  await expect(webchat.getByTestId('channel-status')).toHaveText('configured');
+});
+
+test('a viewer gets no credentials page', async ({ page }) => {
+  await logIn(page, VIEWER);
+  await page.goto('/settings');
+  await hydrated(page);
+  await expect(page.getByTestId('settings-forbidden')).toBeVisible();
+});

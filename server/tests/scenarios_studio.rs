@@ -1,0 +1,261 @@
+//! The studio's Scenarios and Settings sections over HTTP against the real
+//! `comops` process (`--demo-bots`): an admin creates a `welcome` scenario
+//! for the shop bot, breaks it (errors name the step, nothing is saved),
+//! fixes it (version 2), restores version 1 (version 3, v1's steps); an
+//! analyst and a viewer may read but not save. In Settings the admin
+//! stores the bot's Telegram credentials, which never come back to the
+//! browser, keeps them when a secret field is left empty, and the audit
+//! log names the keys but never the values.
+
+mod support;
+
+use comops_core::endpoint::EndpointDraft;
+use comops_core::store::Store;
+use comops_core::BotId;
+use serde_json::{json, Value};
+use support::{Browser, TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+const BOT: &str = "bot_shop";
+const TOKEN: &str = "123456:SHOP-secret-token-value";
+const HOOK_SECRET: &str = "hook_secret_first";
+const PASSWORD: &str = "a-long-test-password";
+
+/// A server with the demo bots, an admin logged in, and the database.
+async fn start() -> (TestServer, Browser, Store) {
+    let dir = support::scratch_dir();
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots"]);
+    let admin = server.client();
+    assert_eq!(admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+    let store = server.store().await;
+    (server, admin, store)
+}
+
+/// A logged-in user with `role`, made with the real CLI.
+async fn user(server: &TestServer, email: &str, role: &str) -> Browser {
+    let output = server.cli(&["user", "create", "--email", email, "--role", role, "--password", PASSWORD]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let browser = server.client();
+    assert_eq!(browser.login(email, PASSWORD).await.status(), 200);
+    browser
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
+}
+
+async fn load(browser: &Browser, name: &str, version: i64) -> Value {
+    json_of(browser.call("scenarios/get", &[("bot_id", BOT), ("name", name), ("version", &version.to_string())]).await).await
+}
+
+async fn save(browser: &Browser, name: &str, definition: &Value, note: &str, base: i64) -> reqwest::Response {
+    let json = definition.to_string();
+    browser
+        .call("scenarios/save", &[("bot_id", BOT), ("name", name), ("json", &json), ("note", note), ("base_version", &base.to_string())])
+        .await
+}
+
+async fn versions(browser: &Browser, name: &str) -> Vec<(i64, String)> {
+    let list = json_of(browser.call("scenarios/versions", &[("bot_id", BOT), ("name", name)]).await).await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["version"].as_i64().unwrap(), v["note"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_architect_creates_breaks_fixes_and_restores_a_scenario() {
+    let (server, admin, store) = start().await;
+    let architect = user(&server, "architect@shop.example", "architect").await;
+
+    let created = architect
+        .call("scenarios/create", &[("bot_id", BOT), ("name", "welcome"), ("description", "Greets a new buyer"), ("template", "message")])
+        .await;
+    assert_eq!(json_of(created).await, json!(1));
+    let taken = architect.call("scenarios/create", &[("bot_id", BOT), ("name", "welcome"), ("description", ""), ("template", "empty")]).await;
+    assert_eq!(json_of(taken).await["Invalid"][0], json!({"field": "name", "code": "taken"}));
+    let bad_name = architect.call("scenarios/create", &[("bot_id", BOT), ("name", "Welcome Flow"), ("description", ""), ("template", "empty")]).await;
+    assert_eq!(json_of(bad_name).await["Invalid"][0]["field"], "name");
+
+    let list = json_of(architect.call("scenarios/list", &[("bot_id", BOT)]).await).await;
+    assert_eq!(list[0]["name"], "welcome");
+    assert_eq!((list[0]["version"].clone(), list[0]["steps"].clone()), (json!(1), json!(2)));
+    assert_eq!(list[0]["description"], "Greets a new buyer");
+
+    let v1 = load(&architect, "welcome", 0).await;
+    assert_eq!(v1["version"], 1);
+    let v1_steps = v1["definition"]["steps"].clone();
+
+    // An ask with no question, pointing nowhere: refused, each problem at its step.
+    let mut broken = v1["definition"].clone();
+    broken["steps"][0]["next"] = json!("rate");
+    broken["steps"].as_array_mut().unwrap().insert(
+        1,
+        json!({"id": "rate", "type": "ask", "prompt": " ", "expect": "rating", "var": "rating", "next": "nowhere"}),
+    );
+    let refused = json_of(save(&architect, "welcome", &broken, "ask for a rating", 1).await).await;
+    let errors = refused["Invalid"]["errors"].as_array().unwrap_or_else(|| panic!("{refused}"));
+    let places: Vec<(String, String)> =
+        errors.iter().map(|e| (e["step"].as_str().unwrap_or_default().to_string(), e["path"].as_str().unwrap().to_string())).collect();
+    assert!(places.contains(&("rate".into(), "steps[1].prompt".into())), "{refused}");
+    assert!(places.contains(&("rate".into(), "steps[1].next".into())), "{refused}");
+    assert!(places.contains(&("end".into(), "steps[2].id".into())), "nothing leads to `end` any more: {refused}");
+    assert_eq!(errors.len(), 3, "{refused}");
+    assert_eq!(versions(&architect, "welcome").await.len(), 1, "nothing was saved");
+
+    broken["steps"][1]["prompt"] = json!("Как вам магазин? От 1 до 5");
+    broken["steps"][1]["next"] = json!("end");
+    let saved = json_of(save(&architect, "welcome", &broken, "ask for a rating", 1).await).await;
+    assert_eq!(saved, json!({"Saved": {"version": 2}}));
+    // A save that started from version 1 no longer applies.
+    let stale = json_of(save(&architect, "welcome", &v1["definition"], "late", 1).await).await;
+    assert_eq!(stale["Conflict"]["current"], 2, "{stale}");
+    assert_eq!(stale["Conflict"]["author"], "architect@shop.example");
+
+    assert_eq!(versions(&architect, "welcome").await, [(2, "ask for a rating".to_string()), (1, "created".to_string())]);
+    let old = load(&architect, "welcome", 1).await;
+    assert_eq!((old["version"].clone(), old["current"].clone()), (json!(1), json!(2)));
+
+    let restored = json_of(architect.call("scenarios/restore", &[("bot_id", BOT), ("name", "welcome"), ("version", "1")]).await).await;
+    assert_eq!(restored, json!({"Saved": {"version": 3}}));
+    let v3 = load(&architect, "welcome", 0).await;
+    assert_eq!(v3["version"], 3);
+    assert_eq!(v3["definition"]["steps"], v1_steps);
+    assert_eq!(versions(&architect, "welcome").await[0], (3, "restored from v1".to_string()));
+
+    // Bound to an endpoint, it cannot be deleted; an unbound one can.
+    let bot = BotId::parse(BOT).unwrap();
+    let endpoint = EndpointDraft { alias: "users/welcome".into(), scenario: "welcome".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    let list = json_of(architect.call("scenarios/list", &[("bot_id", BOT)]).await).await;
+    assert_eq!(list[0]["endpoints"], json!(["users/welcome"]));
+    let kept = json_of(architect.call("scenarios/delete", &[("bot_id", BOT), ("name", "welcome")]).await).await;
+    assert_eq!(kept["Refused"]["endpoints"], json!(["users/welcome"]), "{kept}");
+    architect.call("scenarios/create", &[("bot_id", BOT), ("name", "draft"), ("description", ""), ("template", "empty")]).await;
+    let gone = json_of(architect.call("scenarios/delete", &[("bot_id", BOT), ("name", "draft")]).await).await;
+    assert_eq!(gone, json!("Deleted"));
+    let names: Vec<Value> = json_of(architect.call("scenarios/list", &[("bot_id", BOT)]).await).await.as_array().unwrap().iter().map(|s| s["name"].clone()).collect();
+    assert_eq!(names, [json!("welcome")]);
+
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE actor = $1 ORDER BY at")
+        .bind("architect@shop.example")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(actions, ["scenario.create", "scenario.save", "scenario.restore", "scenario.create", "scenario.delete"]);
+    drop(admin);
+}
+
+#[tokio::test]
+async fn analysts_and_viewers_read_scenarios_but_cannot_change_them() {
+    let (server, admin, _store) = start().await;
+    admin.call("scenarios/create", &[("bot_id", BOT), ("name", "welcome"), ("description", ""), ("template", "message")]).await;
+    let definition = load(&admin, "welcome", 0).await["definition"].clone();
+    for (email, role) in [("analyst@shop.example", "analyst"), ("viewer@shop.example", "viewer")] {
+        let browser = user(&server, email, role).await;
+        assert_eq!(browser.call("scenarios/list", &[("bot_id", BOT)]).await.status(), 200, "{role} reads");
+        assert_eq!(load(&browser, "welcome", 0).await["version"], 1);
+        let refused = save(&browser, "welcome", &definition, "mine now", 1).await;
+        assert_eq!(refused.status(), 403, "{role} saves");
+        assert_eq!(json_of(refused).await, json!("Forbidden"));
+        let create = browser.call("scenarios/create", &[("bot_id", BOT), ("name", "x"), ("description", ""), ("template", "empty")]).await;
+        assert_eq!(create.status(), 403, "{role} creates");
+        assert_eq!(browser.call("scenarios/restore", &[("bot_id", BOT), ("name", "welcome"), ("version", "1")]).await.status(), 403);
+        assert_eq!(browser.call("scenarios/delete", &[("bot_id", BOT), ("name", "welcome")]).await.status(), 403);
+        assert_eq!(browser.call("settings/page", &[("bot_id", BOT)]).await.status(), 403, "{role} reads credentials");
+    }
+    assert_eq!(versions(&admin, "welcome").await.len(), 1, "nothing was saved");
+    let anonymous = server.client();
+    assert_eq!(anonymous.call("scenarios/list", &[("bot_id", BOT)]).await.status(), 401);
+}
+
+async fn save_channel(browser: &Browser, kind: &str, values: Value, clear: &str) -> reqwest::Response {
+    let json = values.to_string();
+    browser.call("settings/save", &[("bot_id", BOT), ("kind", kind), ("json", &json), ("clear", clear)]).await
+}
+
+fn card<'a>(page: &'a Value, kind: &str) -> &'a Value {
+    page["cards"].as_array().unwrap().iter().find(|c| c["kind"] == kind).unwrap_or_else(|| panic!("no {kind} card: {page}"))
+}
+
+#[tokio::test]
+async fn telegram_credentials_are_stored_but_never_shown() {
+    let (server, admin, store) = start().await;
+    let bot = BotId::parse(BOT).unwrap();
+
+    let page_response = admin.call("settings/page", &[("bot_id", BOT)]).await;
+    let page = json_of(page_response).await;
+    assert_eq!(page["origin"], server.base.as_str(), "URLs to register start from where the studio is reached");
+    assert_eq!(card(&page, "telegram")["configured"], false);
+    let kinds: Vec<&str> = page["cards"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["telegram", "webchat", "whatsapp", "vk", "email", "webhook", "entry", "secrets"]);
+
+    let response = save_channel(&admin, "telegram", json!({"token": TOKEN, "webhook_secret": HOOK_SECRET}), "").await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(!text.contains(TOKEN) && !text.contains(HOOK_SECRET), "the answer carries no secret: {text}");
+    let saved: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(saved["Saved"]["secrets_set"], json!(["token", "webhook_secret"]));
+
+    let page_text = admin.call("settings/page", &[("bot_id", BOT)]).await.text().await.unwrap();
+    assert!(!page_text.contains(TOKEN) && !page_text.contains(HOOK_SECRET), "{page_text}");
+    let page: Value = serde_json::from_str(&page_text).unwrap();
+    let telegram = card(&page, "telegram");
+    assert_eq!(telegram["configured"], true);
+    assert_eq!(telegram["secrets_set"], json!(["token", "webhook_secret"]));
+    assert_eq!(telegram["values"], json!({}));
+    let html = admin.get(&format!("/settings?bot={BOT}")).await.text().await.unwrap();
+    assert!(!html.contains(TOKEN) && !html.contains(HOOK_SECRET), "nor does the rendered page");
+    assert!(html.contains(&format!("{}/telegram/{BOT}/webhook", server.base)), "the webhook URL to register is shown");
+
+    // An empty secret keeps the stored one; a new one replaces it.
+    let response = save_channel(&admin, "telegram", json!({"token": "", "webhook_secret": "hook_secret_second"}), "").await;
+    assert!(json_of(response).await.get("Saved").is_some());
+    let stored = store.bot_channel(&bot, "telegram").await.unwrap().unwrap();
+    assert_eq!(stored, json!({"token": TOKEN, "webhook_secret": "hook_secret_second"}));
+
+    // Invalid: nothing changes, the field is named.
+    let refused = json_of(save_channel(&admin, "telegram", json!({"token": "", "webhook_secret": "has spaces"}), "").await).await;
+    assert_eq!(refused["Invalid"][0]["field"], "webhook_secret", "{refused}");
+    assert_eq!(store.bot_channel(&bot, "telegram").await.unwrap().unwrap()["webhook_secret"], "hook_secret_second");
+
+    let viewer = user(&server, "viewer@shop.example", "viewer").await;
+    let forbidden = save_channel(&viewer, "telegram", json!({"token": "999:VIEWER-token-here", "webhook_secret": "x"}), "").await;
+    assert_eq!(forbidden.status(), 403);
+    assert_eq!(store.bot_channel(&bot, "telegram").await.unwrap().unwrap()["token"], TOKEN);
+
+    let audit: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT actor, subject, detail FROM audit_log WHERE action = 'settings.telegram' ORDER BY at")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    for (actor, subject, detail) in &audit {
+        assert_eq!((actor.as_str(), subject.as_str()), (ADMIN_EMAIL, BOT));
+        assert!(detail.contains("token") && detail.contains("webhook_secret"), "{detail}");
+        assert!(!detail.contains(TOKEN) && !detail.contains("hook_secret_"), "no value in the audit log: {detail}");
+    }
+}
+
+#[tokio::test]
+async fn entry_scenario_and_secrets_are_checked_and_kept() {
+    let (_server, admin, store) = start().await;
+    let bot = BotId::parse(BOT).unwrap();
+    let refused = json_of(save_channel(&admin, "entry", json!({"scenario": "menu"}), "").await).await;
+    assert_eq!(refused["Invalid"][0]["field"], "scenario", "no such scenario yet: {refused}");
+    admin.call("scenarios/create", &[("bot_id", BOT), ("name", "menu"), ("description", ""), ("template", "message")]).await;
+    assert!(json_of(save_channel(&admin, "entry", json!({"scenario": "menu"}), "").await).await.get("Saved").is_some());
+    let list = json_of(admin.call("scenarios/list", &[("bot_id", BOT)]).await).await;
+    assert_eq!(list[0]["entry"], true);
+    let kept = json_of(admin.call("scenarios/delete", &[("bot_id", BOT), ("name", "menu")]).await).await;
+    assert_eq!(kept["Refused"]["entry"], true, "the entry scenario is not deleted: {kept}");
+
+    save_channel(&admin, "secrets", json!({"crm_url": "https://crm.shop.example", "crm_token": "tok-1"}), "").await;
+    let saved = json_of(save_channel(&admin, "secrets", json!({"crm_url": "", "new_key": "v"}), "").await).await;
+    assert_eq!(saved["Saved"]["secrets_set"], json!(["crm_url", "new_key"]), "{saved}");
+    assert_eq!(store.bot_channel(&bot, "secrets").await.unwrap().unwrap(), json!({"crm_url": "https://crm.shop.example", "new_key": "v"}));
+    let unknown = json_of(save_channel(&admin, "fax", json!({}), "").await).await;
+    assert_eq!(unknown, json!("Unavailable"));
+}
