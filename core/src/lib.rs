@@ -19,6 +19,7 @@ pub mod id;
 pub mod identity;
 pub mod job;
 pub mod locale;
+pub mod map;
 pub mod project;
 pub mod role;
 pub mod scenario;

@@ -1,0 +1,530 @@
+//! CSV export and import of CJMs and communication maps, for people who
+//! keep the seed's tables in Google Sheets or Excel.
+//!
+//! RFC 4180: comma-separated, a field with a comma, quote, CR or LF is
+//! quoted and its quotes doubled, records end with CRLF. Exports start with
+//! a UTF-8 byte-order mark (Excel then reads Cyrillic correctly) and a
+//! header row with the seed's column names, then the columns the seed does
+//! not have but a round trip needs (emotion score, trigger scenario, links,
+//! ids). Imports accept the seed's or the English headers in any order,
+//! columns may be missing (empty values; ids are generated), LF or CRLF,
+//! and `;` as the separator when the header uses it (Excel in Russian
+//! locales). `export → import → export` gives the same text.
+//!
+//! Every problem is a [`CsvError`] with the line it was found on (the
+//! first line of a record that spans several) and the column, with a
+//! message in English or Russian.
+
+use super::cjm::{self, Cjm, CjmStage, EMOTION_MAX, EMOTION_MIN};
+use super::communication::{self, ApiTrigger, CommRow, CommunicationMap};
+use super::limits::{MAX_CELL, MAX_ROWS};
+use super::{ItemRef, MapContent};
+use crate::validation::{FieldError, Problem};
+use crate::Locale;
+use serde::{Deserialize, Serialize};
+
+const BOM: char = '\u{feff}';
+
+/// What is wrong with a CSV text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum CsvProblem {
+    /// No header row.
+    Empty,
+    /// A quoted field is never closed.
+    UnclosedQuote,
+    /// A quote inside an unquoted field, or text after a closing quote.
+    StrayQuote,
+    /// A record has a different number of fields than the header.
+    FieldCount { expected: usize, found: usize },
+    UnknownColumn { name: String },
+    DuplicateColumn { name: String },
+    TooManyRows { max: usize },
+    /// A value the column cannot hold (a cell rule, a bad alias, …).
+    Invalid { problem: Problem },
+    /// This kind of map has no CSV form.
+    Unsupported,
+}
+
+/// A CSV problem and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvError {
+    /// 1-based line of the text.
+    pub line: usize,
+    /// The column's header, when the problem is in one field.
+    pub column: Option<String>,
+    pub problem: CsvProblem,
+}
+
+impl CsvError {
+    fn at(line: usize, column: Option<&str>, problem: CsvProblem) -> Self {
+        CsvError { line, column: column.map(str::to_string), problem }
+    }
+
+    /// One sentence for the studio, in the user's language.
+    pub fn message(&self, locale: Locale) -> String {
+        let ru = locale == Locale::Ru;
+        let what = match &self.problem {
+            CsvProblem::Empty if ru => "в файле нет строки заголовков".to_string(),
+            CsvProblem::Empty => "the file has no header row".to_string(),
+            CsvProblem::UnclosedQuote if ru => "кавычка открыта и не закрыта".into(),
+            CsvProblem::UnclosedQuote => "a quoted field is never closed".into(),
+            CsvProblem::StrayQuote if ru => "лишняя кавычка: поле с кавычками должно быть целиком в кавычках, а кавычка внутри — удвоена".into(),
+            CsvProblem::StrayQuote => "stray quote: a field with quotes must be quoted as a whole, with inner quotes doubled".into(),
+            CsvProblem::FieldCount { expected, found } if ru => format!("ожидалось полей: {expected}, найдено: {found}"),
+            CsvProblem::FieldCount { expected, found } => format!("expected {expected} fields, found {found}"),
+            CsvProblem::UnknownColumn { name } if ru => format!("неизвестная колонка «{name}»"),
+            CsvProblem::UnknownColumn { name } => format!("unknown column \"{name}\""),
+            CsvProblem::DuplicateColumn { name } if ru => format!("колонка «{name}» повторяется"),
+            CsvProblem::DuplicateColumn { name } => format!("column \"{name}\" appears twice"),
+            CsvProblem::TooManyRows { max } if ru => format!("больше {max} строк"),
+            CsvProblem::TooManyRows { max } => format!("more than {max} rows"),
+            CsvProblem::Invalid { problem } => problem_text(problem, ru),
+            CsvProblem::Unsupported if ru => "у карты этого вида нет CSV-формы".into(),
+            CsvProblem::Unsupported => "this kind of map has no CSV form".into(),
+        };
+        match (&self.column, ru) {
+            (Some(column), true) => format!("Строка {}, колонка «{column}»: {what}", self.line),
+            (Some(column), false) => format!("Line {}, column \"{column}\": {what}", self.line),
+            (None, true) => format!("Строка {}: {what}", self.line),
+            (None, false) => format!("Line {}: {what}", self.line),
+        }
+    }
+}
+
+impl std::fmt::Display for CsvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::En))
+    }
+}
+
+impl std::error::Error for CsvError {}
+
+/// The cell problems CSV imports can meet, in both languages.
+fn problem_text(problem: &Problem, ru: bool) -> String {
+    match problem {
+        Problem::TooLong { max } if ru => format!("длиннее {max} символов"),
+        Problem::OutOfRange if ru => format!("должно быть целым числом (оценка эмоции: от {EMOTION_MIN} до {EMOTION_MAX})"),
+        Problem::OutOfRange => format!("must be a whole number (emotion score: {EMOTION_MIN} to {EMOTION_MAX})"),
+        Problem::BadAlias if ru => "не адрес эндпоинта: строчные сегменты через «/» (order/thank-you)".into(),
+        Problem::BadSlug if ru => "id: только строчные латинские буквы, цифры, «-» и «_»".into(),
+        Problem::Taken if ru => "такой id уже есть в файле".into(),
+        Problem::Unknown if ru => "ссылка не в формате map_…#id".into(),
+        Problem::Required if ru => "обязательное поле".into(),
+        other if ru => format!("недопустимое значение ({other:?})"),
+        other => FieldError::new("value", other.clone()).to_string(),
+    }
+}
+
+// ---------------------------------------------------------------- RFC 4180
+
+/// Quotes `field` when it needs it.
+fn quote(field: &str, out: &mut String) {
+    if field.contains([',', '"', '\r', '\n', ';']) {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+/// Writes records as RFC 4180 text (CRLF), with a byte-order mark.
+pub fn write(records: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    out.push(BOM);
+    for record in records {
+        for (i, field) in record.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            quote(field, &mut out);
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One parsed record and the line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub line: usize,
+    pub fields: Vec<String>,
+}
+
+/// Splits RFC 4180 text into records (blank lines are skipped).
+pub fn read(text: &str) -> Result<Vec<Record>, CsvError> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
+    let delimiter = detect_delimiter(text);
+    let mut records = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut line = 1;
+    let mut record_line = 1;
+    let mut chars = text.chars().peekable();
+    // `quoted`: inside quotes; `was_quoted`: this field was quoted and closed.
+    let (mut quoted, mut was_quoted, mut quote_line) = (false, false, 1);
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => {
+                    quoted = false;
+                    was_quoted = true;
+                }
+                '\n' => {
+                    line += 1;
+                    field.push(c);
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() && !was_quoted => {
+                quoted = true;
+                quote_line = line;
+            }
+            '"' => return Err(CsvError::at(line, None, CsvProblem::StrayQuote)),
+            c if c == delimiter => {
+                fields.push(std::mem::take(&mut field));
+                was_quoted = false;
+            }
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                fields.push(std::mem::take(&mut field));
+                was_quoted = false;
+                push_record(&mut records, std::mem::take(&mut fields), record_line);
+                line += 1;
+                record_line = line;
+            }
+            _ if was_quoted => return Err(CsvError::at(line, None, CsvProblem::StrayQuote)),
+            _ => field.push(c),
+        }
+    }
+    if quoted {
+        return Err(CsvError::at(quote_line, None, CsvProblem::UnclosedQuote));
+    }
+    if !field.is_empty() || was_quoted || !fields.is_empty() {
+        fields.push(field);
+        push_record(&mut records, fields, record_line);
+    }
+    Ok(records)
+}
+
+fn push_record(records: &mut Vec<Record>, fields: Vec<String>, line: usize) {
+    let blank = fields.len() == 1 && fields[0].is_empty();
+    if !blank {
+        records.push(Record { line, fields });
+    }
+}
+
+/// `;` when the first line (outside quotes) has more of them than commas.
+fn detect_delimiter(text: &str) -> char {
+    let (mut commas, mut semicolons, mut quoted) = (0, 0, false);
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '\n' if !quoted => break,
+            ',' if !quoted => commas += 1,
+            ';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+    }
+    if semicolons > commas {
+        ';'
+    } else {
+        ','
+    }
+}
+
+// ----------------------------------------------------------- table layer
+
+/// A column of a map's CSV: its key, seed (Russian) header, English header.
+type Column = (&'static str, &'static str, &'static str);
+
+const CJM_EXTRA: [Column; 2] = [("emotion_score", "Оценка эмоции", "Emotion score"), ("id", "id", "id")];
+
+const COMM_NUMBER: Column = ("number", "№", "No.");
+const COMM_EXTRA: [Column; 5] = [
+    ("trigger", "API / триггер", "API / trigger"),
+    ("scenario", "Сценарий", "Scenario"),
+    ("stages", "Этапы CJM", "CJM stages"),
+    ("cells", "Ячейки Blueprint", "Blueprint cells"),
+    ("id", "id", "id"),
+];
+
+fn cjm_columns() -> Vec<Column> {
+    cjm::COLUMNS.iter().copied().chain(CJM_EXTRA).collect()
+}
+
+fn comm_columns() -> Vec<Column> {
+    std::iter::once(COMM_NUMBER).chain(communication::COLUMNS.iter().copied()).chain(COMM_EXTRA).collect()
+}
+
+fn refs_text(refs: &[ItemRef]) -> String {
+    refs.iter().map(ItemRef::to_text).collect::<Vec<_>>().join("; ")
+}
+
+/// The CJM's stages as CSV.
+pub fn cjm_to_csv(map: &Cjm) -> String {
+    let columns = cjm_columns();
+    let mut records = vec![columns.iter().map(|c| c.1.to_string()).collect::<Vec<_>>()];
+    for stage in &map.stages {
+        records.push(
+            columns
+                .iter()
+                .map(|(key, _, _)| match *key {
+                    "emotion_score" => stage.emotion_score.to_string(),
+                    "id" => stage.id.clone(),
+                    other => stage.column(other).to_string(),
+                })
+                .collect(),
+        );
+    }
+    write(&records)
+}
+
+/// The communication map's rows as CSV.
+pub fn communication_to_csv(map: &CommunicationMap) -> String {
+    let columns = comm_columns();
+    let mut records = vec![columns.iter().map(|c| c.1.to_string()).collect::<Vec<_>>()];
+    for row in &map.rows {
+        records.push(
+            columns
+                .iter()
+                .map(|(key, _, _)| match *key {
+                    "number" => row.number.to_string(),
+                    "trigger" => row.trigger.url(),
+                    "scenario" => row.trigger.scenario.clone(),
+                    "stages" => refs_text(&row.stages),
+                    "cells" => refs_text(&row.cells),
+                    "id" => row.id.clone(),
+                    other => row.column(other).to_string(),
+                })
+                .collect(),
+        );
+    }
+    write(&records)
+}
+
+/// The content as CSV, for the kinds that have one.
+pub fn export(content: &MapContent) -> Result<String, CsvError> {
+    match content {
+        MapContent::Cjm(m) => Ok(cjm_to_csv(m)),
+        MapContent::Communication(m) => Ok(communication_to_csv(m)),
+        _ => Err(CsvError::at(1, None, CsvProblem::Unsupported)),
+    }
+}
+
+/// Replaces the stages (CJM) or rows (communication map) of `base` with
+/// those of `text`; the map's other fields (persona, process) stay.
+pub fn import(base: &MapContent, text: &str) -> Result<MapContent, CsvError> {
+    match base {
+        MapContent::Cjm(m) => Ok(MapContent::Cjm(Cjm { persona: m.persona.clone(), stages: cjm_from_csv(text)? })),
+        MapContent::Communication(m) => {
+            Ok(MapContent::Communication(CommunicationMap { process: m.process.clone(), rows: communication_from_csv(text)? }))
+        }
+        _ => Err(CsvError::at(1, None, CsvProblem::Unsupported)),
+    }
+}
+
+/// A parsed table: each record as (line, value per known column key).
+struct Table {
+    /// For each CSV column, the index into the kind's columns.
+    order: Vec<usize>,
+    columns: Vec<Column>,
+    rows: Vec<Record>,
+}
+
+impl Table {
+    fn parse(text: &str, columns: Vec<Column>) -> Result<Self, CsvError> {
+        let mut records = read(text)?.into_iter();
+        let header = records.next().ok_or_else(|| CsvError::at(1, None, CsvProblem::Empty))?;
+        let mut order = Vec::new();
+        for name in &header.fields {
+            let wanted = normalize(name);
+            let index = columns
+                .iter()
+                .position(|(key, ru, en)| normalize(ru) == wanted || normalize(en) == wanted || *key == wanted)
+                .ok_or_else(|| CsvError::at(header.line, None, CsvProblem::UnknownColumn { name: name.trim().to_string() }))?;
+            if order.contains(&index) {
+                return Err(CsvError::at(header.line, None, CsvProblem::DuplicateColumn { name: name.trim().to_string() }));
+            }
+            order.push(index);
+        }
+        let rows: Vec<Record> = records.collect();
+        if rows.len() > MAX_ROWS {
+            return Err(CsvError::at(rows[MAX_ROWS].line, None, CsvProblem::TooManyRows { max: MAX_ROWS }));
+        }
+        for row in &rows {
+            if row.fields.len() != order.len() {
+                return Err(CsvError::at(
+                    row.line,
+                    None,
+                    CsvProblem::FieldCount { expected: order.len(), found: row.fields.len() },
+                ));
+            }
+            for (value, &col) in row.fields.iter().zip(&order) {
+                if value.chars().count() > MAX_CELL {
+                    return Err(CsvError::at(row.line, Some(columns[col].1), CsvProblem::Invalid { problem: Problem::TooLong { max: MAX_CELL } }));
+                }
+            }
+        }
+        Ok(Table { order, columns, rows })
+    }
+
+    /// The value of column `key` in record `row` ("" if the column is absent).
+    fn get<'a>(&self, row: &'a Record, key: &str) -> &'a str {
+        self.order
+            .iter()
+            .position(|&col| self.columns[col].0 == key)
+            .map(|i| row.fields[i].as_str())
+            .unwrap_or("")
+    }
+
+    fn error(&self, row: &Record, key: &str, problem: Problem) -> CsvError {
+        let header = self.columns.iter().find(|c| c.0 == key).map(|c| c.1);
+        CsvError::at(row.line, header, CsvProblem::Invalid { problem })
+    }
+
+    /// Maps a content validation error (`rows[3].id`) to its line and column.
+    fn locate(&self, error: &FieldError) -> CsvError {
+        let index = error.field.split_once('[').and_then(|(_, rest)| rest.split_once(']')).and_then(|(n, _)| n.parse::<usize>().ok());
+        let key = error.field.rsplit_once("].").map(|(_, k)| k.split(['.', '[']).next().unwrap_or(k)).unwrap_or("");
+        let key = match key {
+            "trigger" | "alias" | "bot_id" => "trigger",
+            k => k,
+        };
+        match index.and_then(|i| self.rows.get(i)) {
+            Some(row) => self.error(row, key, error.problem.clone()),
+            None => CsvError::at(1, None, CsvProblem::Invalid { problem: error.problem.clone() }),
+        }
+    }
+}
+
+fn normalize(header: &str) -> String {
+    header.trim().to_lowercase()
+}
+
+/// Unique ids for rows that came without one: `prefix` + row number.
+fn fill_ids<'a>(ids: impl Iterator<Item = &'a mut String>, prefix: &str) {
+    let mut ids: Vec<&mut String> = ids.collect();
+    let mut used: std::collections::HashSet<String> = ids.iter().filter(|id| !id.is_empty()).map(|id| id.to_string()).collect();
+    let mut n = 0;
+    for id in ids.iter_mut().filter(|id| id.is_empty()) {
+        loop {
+            n += 1;
+            let candidate = format!("{prefix}{n}");
+            if used.insert(candidate.clone()) {
+                **id = candidate;
+                break;
+            }
+        }
+    }
+}
+
+fn refs_from(table: &Table, row: &Record, key: &str) -> Result<Vec<ItemRef>, CsvError> {
+    table
+        .get(row, key)
+        .split(';')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| ItemRef::parse_text(s).ok_or_else(|| table.error(row, key, Problem::Unknown)))
+        .collect()
+}
+
+/// CJM stages from CSV.
+pub fn cjm_from_csv(text: &str) -> Result<Vec<CjmStage>, CsvError> {
+    let table = Table::parse(text, cjm_columns())?;
+    let mut stages = Vec::with_capacity(table.rows.len());
+    for row in &table.rows {
+        let mut stage = CjmStage { id: table.get(row, "id").trim().to_string(), ..Default::default() };
+        for (key, _, _) in cjm::COLUMNS {
+            if let Some(slot) = stage.column_mut(key) {
+                *slot = table.get(row, key).to_string();
+            }
+        }
+        let score = table.get(row, "emotion_score").trim();
+        stage.emotion_score = if score.is_empty() {
+            0
+        } else {
+            match score.parse::<i8>() {
+                Ok(s) if (EMOTION_MIN..=EMOTION_MAX).contains(&s) => s,
+                _ => return Err(table.error(row, "emotion_score", Problem::OutOfRange)),
+            }
+        };
+        stages.push(stage);
+    }
+    fill_ids(stages.iter_mut().map(|s| &mut s.id), "s");
+    let content = MapContent::Cjm(Cjm { persona: String::new(), stages });
+    content.validate().map_err(|errors| table.locate(&errors[0]))?;
+    let MapContent::Cjm(cjm) = content else { unreachable!() };
+    Ok(cjm.stages)
+}
+
+/// Communication-map rows from CSV.
+pub fn communication_from_csv(text: &str) -> Result<Vec<CommRow>, CsvError> {
+    let table = Table::parse(text, comm_columns())?;
+    let mut rows = Vec::with_capacity(table.rows.len());
+    for (i, record) in table.rows.iter().enumerate() {
+        let mut row = CommRow { id: table.get(record, "id").trim().to_string(), ..Default::default() };
+        for (key, _, _) in communication::COLUMNS {
+            if let Some(slot) = row.column_mut(key) {
+                *slot = table.get(record, key).to_string();
+            }
+        }
+        let number = table.get(record, "number").trim();
+        row.number = if number.is_empty() {
+            (i + 1) as i64
+        } else {
+            match number.parse::<i64>() {
+                Ok(n) if (0..=1_000_000).contains(&n) => n,
+                _ => return Err(table.error(record, "number", Problem::OutOfRange)),
+            }
+        };
+        let (bot_id, alias) =
+            ApiTrigger::parse_url(table.get(record, "trigger")).map_err(|p| table.error(record, "trigger", p))?;
+        row.trigger = ApiTrigger { bot_id, alias, scenario: table.get(record, "scenario").trim().to_string() };
+        row.stages = refs_from(&table, record, "stages")?;
+        row.cells = refs_from(&table, record, "cells")?;
+        rows.push(row);
+    }
+    fill_ids(rows.iter_mut().map(|r| &mut r.id), "r");
+    let content = MapContent::Communication(CommunicationMap { process: String::new(), rows });
+    content.validate().map_err(|errors| table.locate(&errors[0]))?;
+    let MapContent::Communication(map) = content else { unreachable!() };
+    Ok(map.rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc4180_quoting_round_trips() {
+        let records = vec![
+            vec!["a".to_string(), "with, comma".into(), "with \"quotes\"".into()],
+            vec!["multi\r\nline".into(), "".into(), "semi;colon".into()],
+        ];
+        let text = write(&records);
+        assert!(text.starts_with('\u{feff}'));
+        assert!(text.contains("\"with \"\"quotes\"\"\""));
+        let back: Vec<_> = read(&text).unwrap().into_iter().map(|r| r.fields).collect();
+        assert_eq!(back, records);
+    }
+
+    #[test]
+    fn reads_lf_semicolons_and_reports_lines() {
+        let records = read("a;b\n1;\"x\ny\"\n2;3").unwrap();
+        assert_eq!(records.iter().map(|r| r.line).collect::<Vec<_>>(), [1, 2, 4]);
+        assert_eq!(records[1].fields, ["1", "x\ny"]);
+        let err = read("a,b\n1,\"open\n2,3\n").unwrap_err();
+        assert_eq!((err.line, err.problem), (2, CsvProblem::UnclosedQuote));
+        let err = read("a,b\n1,x\"y\n").unwrap_err();
+        assert_eq!((err.line, err.problem.clone()), (2, CsvProblem::StrayQuote));
+        assert!(err.message(Locale::Ru).starts_with("Строка 2: лишняя кавычка"));
+    }
+}

@@ -1,0 +1,172 @@
+//! A whole project as one JSON document (SPEC §3, §6: "JSON
+//! export/import"): its bots with their endpoints and current scenarios,
+//! and its maps with their current content — what CI keeps in git and
+//! what moves a project from one ComOps to another.
+//!
+//! Round trip: export → [`ProjectExport::parse`] → import into a fresh
+//! project (`Store::import_project`) → export gives the same JSON except
+//! the ids of bots and maps, which are new (ids are global); every
+//! reference inside the document (a row's bound bot, a link to another
+//! map's stage) is rewritten to the new ids, and the import reports the
+//! old → new pairs. Not exported: channel credentials and settings (they
+//! are secrets), tokens, leads, runs, traces, and the version history
+//! (the import starts each map and scenario at version 1).
+//!
+//! Order is by content, not by id, so it survives the new ids: bots by
+//! name (then username, description), endpoints by alias, scenarios by
+//! name, maps in creation order (the import keeps it).
+
+use super::{MapContent, MapId, MapKind};
+use crate::endpoint::{EndpointDraft, ValidEndpoint};
+use crate::scenario::Scenario;
+use crate::validation::FieldError;
+use crate::BotId;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectExport {
+    /// [`ProjectExport::FORMAT`].
+    pub format: String,
+    pub project: ProjectInfo,
+    pub bots: Vec<BotExport>,
+    pub maps: Vec<MapExport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectInfo {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotExport {
+    /// The bot's id where it was exported (references use it).
+    pub id: BotId,
+    pub name: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub endpoints: Vec<EndpointDraft>,
+    #[serde(default)]
+    pub scenarios: Vec<Scenario>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapExport {
+    /// The map's id where it was exported (links use it).
+    pub id: MapId,
+    pub title: String,
+    /// The content, tagged with its `kind`.
+    pub content: MapContent,
+}
+
+/// One problem of an import document, at its place (`bots[1].endpoints[0].alias`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportProblem {
+    pub path: String,
+    pub message: String,
+}
+
+/// A document that passed every check, ready for the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidProjectExport {
+    pub project: ProjectInfo,
+    pub bots: Vec<(BotExport, Vec<ValidEndpoint>)>,
+    pub maps: Vec<MapExport>,
+}
+
+impl ProjectExport {
+    pub const FORMAT: &'static str = "comops.project/v1";
+
+    /// Puts bots, endpoints and scenarios in the export order.
+    pub fn normalize(&mut self) {
+        self.bots.sort_by(|a, b| (&a.name, &a.username, &a.description).cmp(&(&b.name, &b.username, &b.description)));
+        for bot in &mut self.bots {
+            bot.endpoints.sort_by(|a, b| a.alias.cmp(&b.alias));
+            bot.scenarios.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+
+    /// Reads and checks an uploaded document: the format, every bot,
+    /// endpoint, scenario and map by the same rules as the studio.
+    pub fn parse(json: &str) -> Result<ValidProjectExport, Vec<ImportProblem>> {
+        let problem = |path: &str, message: String| ImportProblem { path: path.into(), message };
+        if json.len() > 64 * super::limits::MAX_BYTES {
+            return Err(vec![problem("", "the document is too large".into())]);
+        }
+        let doc: ProjectExport = serde_json::from_str(json).map_err(|e| vec![problem("", format!("not a project export: {e}"))])?;
+        let mut problems = Vec::new();
+        if doc.format != Self::FORMAT {
+            problems.push(problem("format", format!("expected \"{}\"", Self::FORMAT)));
+        }
+        if doc.project.name.trim().is_empty() {
+            problems.push(problem("project.name", "is required".into()));
+        }
+        let field = |prefix: String, e: FieldError| ImportProblem { path: format!("{prefix}.{}", e.field), message: e.to_string() };
+        let mut bots = Vec::new();
+        let mut bot_ids = std::collections::HashSet::new();
+        for (i, bot) in doc.bots.into_iter().enumerate() {
+            let at = format!("bots[{i}]");
+            if !bot_ids.insert(bot.id.clone()) {
+                problems.push(problem(&format!("{at}.id"), "appears twice".into()));
+            }
+            let draft = crate::bot::BotDraft {
+                name: bot.name.clone(),
+                username: bot.username.clone(),
+                description: bot.description.clone(),
+                enabled: bot.enabled,
+            };
+            if let Err(errors) = draft.validate() {
+                problems.extend(errors.into_iter().map(|e| field(at.clone(), e)));
+            }
+            let mut valid = Vec::new();
+            for (j, endpoint) in bot.endpoints.iter().enumerate() {
+                match endpoint.validate() {
+                    Ok(v) => valid.push(v),
+                    Err(errors) => problems.extend(errors.into_iter().map(|e| field(format!("{at}.endpoints[{j}]"), e))),
+                }
+            }
+            for (j, scenario) in bot.scenarios.iter().enumerate() {
+                if let Err(errors) = scenario.validate() {
+                    problems.extend(errors.into_iter().map(|e| ImportProblem {
+                        path: format!("{at}.scenarios[{j}].{}", e.field),
+                        message: match &e.step {
+                            Some(step) => format!("step {step}: {}", e.message),
+                            None => e.message.clone(),
+                        },
+                    }));
+                }
+            }
+            bots.push((bot, valid));
+        }
+        let mut map_ids = std::collections::HashSet::new();
+        for (i, map) in doc.maps.iter().enumerate() {
+            let at = format!("maps[{i}]");
+            if !map_ids.insert(map.id.clone()) {
+                problems.push(problem(&format!("{at}.id"), "appears twice".into()));
+            }
+            if let Err(e) = super::parse_title(&map.title) {
+                problems.push(field(at.clone(), e));
+            }
+            if let Err(errors) = map.content.validate() {
+                problems.extend(errors.into_iter().map(|e| field(format!("{at}.content"), e)));
+            }
+        }
+        if problems.is_empty() {
+            Ok(ValidProjectExport { project: doc.project, bots, maps: doc.maps })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+impl MapExport {
+    pub fn kind(&self) -> MapKind {
+        self.content.kind()
+    }
+}
