@@ -6,6 +6,14 @@
 //! (`prj_demo`, `bot_shop`, …) so the README's examples work as written.
 //! Later layers (endpoints, maps, scenarios) add their part of each case in
 //! their own seed functions.
+//!
+//! The maps ([`DEMO_MAPS`]) are the seed's tables, in Russian as written
+//! there: the registration CJM and the onboarding Service Blueprint, the
+//! communication maps of REHAU, e-commerce, Fmlst, the helpdesk and the
+//! registration example, and the integration-points template. Rows whose
+//! endpoint the demo has are bound to it, and the registration case is
+//! linked through the whole ComOps loop (CJM stage → map rows → blueprint
+//! cells → endpoint).
 
 use crate::bot::BotDraft;
 use crate::project::ProjectDraft;
@@ -67,6 +75,7 @@ pub async fn seed(store: &Store, integration: bool) -> StoreResult<bool> {
     }
     if integration {
         seed_integration(store).await?;
+        seed_maps(store, &project_id).await?;
     }
     Ok(true)
 }
@@ -187,6 +196,173 @@ async fn seed_integration(store: &Store) -> StoreResult<()> {
     // Whoever writes to the helpdesk bot (e.g. in its web chat) meets its menu.
     if let Some(helpdesk) = BotId::parse("bot_helpdesk") {
         store.set_bot_channel(&helpdesk, "entry", &serde_json::json!({"scenario": "menu"})).await?;
+    }
+    Ok(())
+}
+
+/// The demo maps: (id, title, kind).
+pub const DEMO_MAPS: [(&str, &str, crate::map::MapKind); 8] = {
+    use crate::map::MapKind::*;
+    [
+        ("map_registration-cjm", "Регистрация и онбординг в Telegram-боте", Cjm),
+        ("map_onboarding-blueprint", "Онбординг нового клиента в сервисе", Blueprint),
+        ("map_rehau", "Коммуникационная карта для REHAU", Communication),
+        ("map_shop", "Карта коммуникаций eCommerce", Communication),
+        ("map_fmlst", "Семейный сервис Fmlst", Communication),
+        ("map_helpdesk", "Helpdesk-интеграция", Communication),
+        ("map_registration", "Коммуникационная карта регистрации пользователя", Communication),
+        ("map_integration-points", "Шаблон таблицы точек интеграции", Integration),
+    ]
+};
+
+/// A link to an item of a demo map.
+fn item(map: &str, item: &str) -> serde_json::Value {
+    serde_json::json!({"map": map, "item": item})
+}
+
+/// A communication-map row: (number, event, communication, participants,
+/// channel, user action, result, bot, alias, scenario) + links.
+#[allow(clippy::too_many_arguments)]
+fn comm_row(
+    n: i64,
+    event: &str,
+    communication: &str,
+    participants: &str,
+    channel: &str,
+    user_action: &str,
+    result: &str,
+    bot: Option<&str>,
+    alias: &str,
+    scenario: &str,
+    stages: Vec<serde_json::Value>,
+    cells: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("r{n}"), "number": n, "event": event, "communication": communication,
+        "participants": participants, "channel": channel, "user_action": user_action, "result": result,
+        "trigger": {"bot_id": bot, "alias": alias, "scenario": scenario},
+        "stages": stages, "cells": cells,
+    })
+}
+
+/// The content of demo map `id` (JSON as the studio submits it).
+fn demo_map_content(id: &str) -> serde_json::Value {
+    use serde_json::json;
+    const CJM: &str = "map_registration-cjm";
+    const BP: &str = "map_onboarding-blueprint";
+    // The seed's emotion column was emoji pictures; they are written out
+    // here with a score for the curve.
+    let stage = |id: &str, cols: [&str; 9], emotions: &str, score: i8| {
+        json!({"id": id, "stage": cols[0], "goal": cols[1], "actions": cols[2], "emotions": emotions, "emotion_score": score,
+               "needs": cols[3], "touchpoints": cols[4], "communication": cols[5], "integrations": cols[6],
+               "opportunities": cols[7], "owner": cols[8]})
+    };
+    let lanes = |id: &str, name: &str, cells: [&str; 4], cjm: Option<&str>| {
+        json!({"id": id, "name": name,
+               "customer_actions": {"text": cells[0]}, "front_stage": {"text": cells[1]},
+               "back_stage": {"text": cells[2]}, "support": {"text": cells[3]},
+               "cjm_stages": cjm.map(|s| vec![item(CJM, s)]).unwrap_or_default()})
+    };
+    match id {
+        CJM => json!({
+            "persona": "Новый пользователь, пришедший из соцсетей или по ссылке друга; хочет быстро понять ценность сервиса без установки приложений.",
+            "stages": [
+                stage("awareness", ["Осведомленность", "Узнать о сервисе", "Читает пост / получает ссылку от друга", "Не хочет тратить время на установку приложений", "Соцсети, лендинг", "Сообщение бота «Привет! Расскажу, как всё работает без регистрации»", "Tilda, UTM-метки", "Добавить СТА с быстрым переходом в бот", "Маркетолог"], "🤔 любопытство", 0),
+                stage("registration", ["Регистрация", "Создать профиль", "Пишет в бот, вводит номер", "Беспокоится о безопасности данных", "Telegram", "Сценарий registration_flow — запрос контакта", "CRM / API /users/connect-bot", "Сократить шагов регистрации", "Архитектор ComOps"], "😟 тревога", -1),
+                stage("first-use", ["Первое использование", "Проверить, как работает", "Проходит интродуктор", "Хочет быстро понять ценность", "Telegram бот", "Сценарий welcome_tour — мини-онбординг", "Metabot / CMS", "Добавить короткое видеодемо", "Продакт"], "🙂 интерес", 1),
+                stage("feedback", ["Обратная связь", "Поделиться впечатлением", "Оценивает опыт", "Хочет, чтобы отзыв был учтён", "Telegram", "Сценарий feedback_form — опрос NPS", "BI / Webhook /feedback/received", "Добавить благодарственное сообщение", "Аналитик"], "😐 ожидание", 0),
+                stage("retention", ["Повторное взаимодействие", "Получить пользу повторно", "Возвращается по напоминанию", "Хочет регулярных советов", "Telegram, Email", "Сценарий retention_tips — серия полезных сообщений", "CRM, Mailer", "Тестировать контент-пуши", "Маркетолог"], "😊 доверие", 2),
+            ]
+        }),
+        BP => {
+            let mut registration = lanes("registration", "Registration", ["Вводит номер, получает приветствие", "Бот: сценарий registration_flow", "Сервис Metabot создаёт запись leadId ↔ userId", "CRM, API /users/connect-bot"], Some("registration"));
+            registration["support"]["endpoints"] = json!([{"bot_id": "bot_rehau", "alias": "users/connect-bot"}]);
+            json!({
+                "persona": "Новый клиент сервиса: онбординг от первого касания до продления.",
+                "stages": [
+                    lanes("awareness", "Awareness", ["Видит пост в Telegram и переходит в бот", "Сообщение от маркетолога, ссылка на бот", "CRM создаёт лид по ссылке UTM", "Telegram Ads, Analytics"], Some("awareness")),
+                    registration,
+                    lanes("first-use", "First Use", ["Проходит мини-инструкцию", "Бот: сценарий welcome_tour", "Система Metabot обновляет атрибуты", "Metabot Runtime, JS scripts"], Some("first-use")),
+                    lanes("support", "Support", ["Задает вопрос в чате", "Оператор отвечает вручную", "Support CRM создаёт тикет", "Helpdesk, Knowledge Base"], None),
+                    lanes("feedback", "Feedback", ["Оценивает опыт", "Бот: feedback_form", "BI фиксирует NPS-ответ", "BI, PostgreSQL, DataLens"], Some("feedback")),
+                    lanes("renewal", "Renewal", ["Получает напоминание о продлении", "Email или бот: renewal_offer", "CRM обновляет статус подписки", "CRM + Mailer"], Some("retention")),
+                ],
+                "crossings": [
+                    {"id": "x1", "stage": "registration", "line": "interaction", "note": "Пользователь отправляет контакт боту"},
+                    {"id": "x2", "stage": "registration", "line": "visibility", "note": "Бот вызывает /users/connect-bot — CRM связывает userId с ботом"},
+                    {"id": "x3", "stage": "feedback", "line": "internal_interaction", "upward": true, "note": "Webhook /feedback/received из BI"},
+                ]
+            })
+        }
+        "map_rehau" => json!({
+            "process": "Коммуникации REHAU с монтажниками: портал → ComOps → Telegram → ответ в CRM и BI",
+            "rows": [
+                comm_row(1, "Монтажник зарегистрировался на портале", "“Добро пожаловать!”", "Монтажник", "Telegram", "Подтверждает телефон", "Личный кабинет активирован", Some("bot_rehau"), "users/connect-bot", "registration_flow",
+                    vec![item(CJM, "registration")], vec![item(BP, "registration:front_stage"), item(BP, "registration:support")]),
+                comm_row(2, "Назначен новый вебинар", "“Вы приглашены на обучение”", "Монтажник", "Telegram", "—", "Приглашение получено", Some("bot_rehau"), "events/webinar-invite", "webinar_invite", vec![], vec![]),
+                comm_row(3, "Вебинар завершён", "“Оцените качество обучения”", "Монтажник", "Telegram", "Ставит оценку 1–5", "Оценка уходит в CRM и BI", Some("bot_rehau"), "events/webinar-feedback", "webinar_feedback",
+                    vec![item(CJM, "feedback")], vec![item(BP, "feedback:front_stage")]),
+                comm_row(4, "Отзыв отправлен", "“Спасибо за обратную связь”", "Монтажник", "Telegram", "—", "Новая строка в аналитике BI", Some("bot_rehau"), "feedback/received", "", vec![item(CJM, "feedback")], vec![]),
+            ]
+        }),
+        "map_shop" => json!({
+            "process": "Заказ в интернет-магазине: от оплаты до отзыва",
+            "rows": [
+                comm_row(1, "Новый заказ", "“Спасибо за покупку!”", "Клиент", "Telegram", "—", "Отправляем благодарность и детали заказа", Some("bot_shop"), "order/thank-you", "order_thank_you", vec![], vec![]),
+                comm_row(2, "Статус заказа изменён", "“Ваш заказ отправлен!”", "Клиент", "Telegram, Email", "Подтверждение доставки", "Сообщаем об отправке", Some("bot_shop"), "order/status", "order_status", vec![], vec![]),
+                comm_row(3, "Доставка завершена", "“Оцените доставку”", "Клиент", "Telegram", "Ответить оценкой", "Просим оставить отзыв", Some("bot_shop"), "order/delivered", "order_delivered", vec![], vec![]),
+                comm_row(4, "Новый отзыв", "“Спасибо за отзыв!”", "Клиент", "Telegram", "—", "Отправляем бонус", Some("bot_shop"), "order/review", "order_review", vec![], vec![]),
+            ]
+        }),
+        "map_fmlst" => json!({
+            "process": "Fmlst CMS → ComOps → Telegram → пользователи семьи",
+            "rows": [
+                comm_row(1, "Новая публикация", "“В семье новое событие!”", "Все члены семьи", "Telegram", "—", "Получили уведомление и ссылку", Some("bot_fmlst"), "post/new", "post_notice", vec![], vec![]),
+                comm_row(2, "Новый комментарий", "“Кто-то прокомментировал пост”", "Автор публикации", "Telegram", "—", "Переход в диалог", Some("bot_fmlst"), "comment/new", "comment_notice", vec![], vec![]),
+                comm_row(3, "Новый участник семьи", "“Добро пожаловать в семью!”", "Все пользователи", "Telegram", "—", "Подтверждение изменений", Some("bot_fmlst"), "users/new", "", vec![], vec![]),
+            ]
+        }),
+        "map_helpdesk" => json!({
+            "process": "Helpdesk ⇌ ComOps ⇌ Telegram / Webchat",
+            "rows": [
+                comm_row(1, "Новый тикет", "“Ваша заявка создана”", "Клиент, оператор", "Telegram", "Может ответить", "Клиент получает ответ мгновенно", Some("bot_helpdesk"), "ticket/new", "ticket_created", vec![], vec![item(BP, "support:back_stage")]),
+                comm_row(2, "Ответ оператора", "“Ваш вопрос решён?”", "Клиент", "Telegram", "Может ответить", "Поддержка видит ответ в CRM", Some("bot_helpdesk"), "ticket/reply", "", vec![], vec![item(BP, "support:front_stage")]),
+                comm_row(3, "Оценка обслуживания", "“Пожалуйста, оцените качество”", "Клиент", "Telegram", "Может оценить", "Тикет закрывается при подтверждении", Some("bot_helpdesk"), "ticket/feedback", "", vec![], vec![]),
+            ]
+        }),
+        "map_registration" => json!({
+            "process": "Регистрация пользователя",
+            "rows": [
+                comm_row(1, "Пользователь зарегистрировался", "Приветствие + сбор данных", "Пользователь", "Telegram", "Ввести имя, город", "", None, "user/register", "registration_flow", vec![item(CJM, "registration")], vec![]),
+                comm_row(2, "Email не подтверждён", "Напоминание о подтверждении", "Пользователь", "Telegram", "Нажать кнопку “Подтвердить”", "", None, "user/email", "email_confirm", vec![item(CJM, "registration")], vec![]),
+                comm_row(3, "Профиль заполнен", "Спасибо + стартовая инструкция", "Пользователь", "Telegram", "—", "", None, "user/complete", "welcome_final", vec![item(CJM, "first-use")], vec![]),
+            ]
+        }),
+        "map_integration-points" => json!({
+            "rows": [
+                {"id": "r1", "alias": "users/connect-bot", "bot_id": "bot_rehau", "method": "POST", "url": "/bots/{botId}/call/users/connect-bot", "description": "Привязка пользователя к боту", "request": "{ userId }", "response": "{ success: true }", "owner": "REHAU portal"},
+                {"id": "r2", "alias": "order/thank-you", "bot_id": "bot_shop", "method": "POST", "url": "/bots/{botId}/call/order/thank-you", "description": "Благодарность за заказ", "request": "{ orderId, userId }", "response": "{ success: true }", "owner": "ecommerce-team"},
+                {"id": "r3", "alias": "comment/new", "bot_id": "bot_fmlst", "method": "POST", "url": "/bots/{botId}/call/comment/new", "description": "Новый комментарий", "request": "{ postId, authorId, userIds }", "response": "{ success: true }", "owner": "Fmlst CMS"},
+            ]
+        }),
+        _ => json!({}),
+    }
+}
+
+/// The seed's maps in the demo project.
+async fn seed_maps(store: &Store, project: &ProjectId) -> StoreResult<()> {
+    let start = crate::store::now_millis();
+    for (i, (id, title, kind)) in DEMO_MAPS.into_iter().enumerate() {
+        let (Some(map_id), content) = (crate::map::MapId::parse(id), crate::map::MapContent::from_value(kind, &demo_map_content(id)))
+        else {
+            continue;
+        };
+        match content {
+            Ok(content) => {
+                store.create_map_with_id(project, map_id, title, &content, "demo", start + i as i64).await?;
+            }
+            Err(errors) => tracing::error!(map = id, ?errors, "a demo map is invalid; skipped"),
+        }
     }
     Ok(())
 }

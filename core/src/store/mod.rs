@@ -18,6 +18,7 @@ mod jobs;
 pub mod leads;
 mod leases;
 pub mod links;
+pub mod maps;
 pub mod outbox;
 mod projects;
 pub mod runs;
@@ -60,6 +61,11 @@ pub enum StoreError {
     /// A unique value (named by the field) is already used.
     #[error("{0} is already taken")]
     Taken(&'static str),
+    /// A save started from a version that is no longer current: someone
+    /// else saved `current` (as `author`) meanwhile. Nothing was written;
+    /// the caller offers to reload or merge.
+    #[error("version conflict: v{current} by {author} is current")]
+    Conflict { current: i64, author: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]

@@ -1,0 +1,430 @@
+//! Studio maps and their versions (`migrations/…09_maps.sql`), and the
+//! JSON export/import of a whole project.
+//!
+//! `maps` holds each map's current title, content and version number;
+//! `map_versions` every snapshot ever saved. A save names the version it
+//! started from and is a compare-and-set on `maps.version` inside one
+//! transaction with the new snapshot: a stale base is
+//! [`StoreError::Conflict`] carrying the current version and its author,
+//! and nothing is written. Restoring an old version saves it again as the
+//! newest. Contents are validated by the caller (`MapContent::parse`).
+
+use super::{now_millis, Store, StoreError, StoreResult};
+use crate::map::export::{BotExport, MapExport, ProjectExport, ProjectInfo, ValidProjectExport};
+use crate::map::{Blueprint, Cjm, CommunicationMap, IntegrationMap, Map, MapContent, MapId, MapKind};
+use crate::{BotId, ProjectId};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// A row of a project's map list (no content).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapSummary {
+    pub id: MapId,
+    pub kind: MapKind,
+    pub title: String,
+    pub version: i64,
+    /// Stages or rows.
+    pub rows: usize,
+    pub author: String,
+    pub updated_at: crate::Millis,
+}
+
+/// One entry of a map's history (no content).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapVersionInfo {
+    pub version: i64,
+    pub title: String,
+    pub note: String,
+    pub author: String,
+    pub created_at: crate::Millis,
+    pub rows: usize,
+}
+
+/// One saved snapshot of a map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapVersion {
+    pub map_id: MapId,
+    pub kind: MapKind,
+    pub version: i64,
+    pub title: String,
+    pub content: MapContent,
+    pub note: String,
+    pub author: String,
+    pub created_at: crate::Millis,
+}
+
+/// What [`Store::import_project`] made: the new project and the new id of
+/// every exported bot and map (old, new).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub project_id: ProjectId,
+    pub bots: Vec<(BotId, BotId)>,
+    pub maps: Vec<(MapId, MapId)>,
+    pub endpoints: usize,
+    pub scenarios: usize,
+}
+
+fn decode_err(what: &str, e: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("maps.{what}: {e}").into())
+}
+
+/// Reads stored content (the kind's own struct, written by us).
+fn decode(kind: MapKind, json: &str) -> Result<MapContent, sqlx::Error> {
+    let content = match kind {
+        MapKind::Cjm => serde_json::from_str::<Cjm>(json).map(MapContent::Cjm),
+        MapKind::Blueprint => serde_json::from_str::<Blueprint>(json).map(MapContent::Blueprint),
+        MapKind::Communication => serde_json::from_str::<CommunicationMap>(json).map(MapContent::Communication),
+        MapKind::Integration => serde_json::from_str::<IntegrationMap>(json).map(MapContent::Integration),
+    };
+    content.map_err(|e| decode_err("content_json", e))
+}
+
+fn encode(content: &MapContent) -> String {
+    content.to_value().to_string()
+}
+
+fn kind_of(row: &AnyRow) -> Result<MapKind, sqlx::Error> {
+    let raw: String = row.try_get("kind")?;
+    MapKind::parse(&raw).ok_or_else(|| decode_err("kind", raw))
+}
+
+fn map_id(raw: String) -> Result<MapId, sqlx::Error> {
+    MapId::parse(&raw).ok_or_else(|| decode_err("id", raw))
+}
+
+const SELECT: &str = "SELECT id, project_id, kind, title, content_json, version, author, created_at, updated_at FROM maps";
+
+fn map(row: &AnyRow) -> Result<Map, sqlx::Error> {
+    let kind = kind_of(row)?;
+    let json: String = row.try_get("content_json")?;
+    let project: String = row.try_get("project_id")?;
+    Ok(Map {
+        id: map_id(row.try_get("id")?)?,
+        project_id: ProjectId::parse(&project).ok_or_else(|| decode_err("project_id", project))?,
+        kind,
+        title: row.try_get("title")?,
+        content: decode(kind, &json)?,
+        version: row.try_get("version")?,
+        author: row.try_get("author")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Creates a map as version 1 (noted `note`).
+    pub async fn create_map(&self, project: &ProjectId, title: &str, content: &MapContent, note: &str, author: &str) -> StoreResult<Map> {
+        self.insert_map(project, MapId::generate(), title, content, note, author, now_millis()).await
+    }
+
+    /// Creates a map with a fixed id (demo data, whose ids the README uses).
+    /// `at` orders maps created in the same millisecond.
+    pub(crate) async fn create_map_with_id(
+        &self,
+        project: &ProjectId,
+        id: MapId,
+        title: &str,
+        content: &MapContent,
+        author: &str,
+        at: crate::Millis,
+    ) -> StoreResult<Map> {
+        self.insert_map(project, id, title, content, "demo", author, at).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_map(
+        &self,
+        project: &ProjectId,
+        id: MapId,
+        title: &str,
+        content: &MapContent,
+        note: &str,
+        author: &str,
+        at: crate::Millis,
+    ) -> StoreResult<Map> {
+        self.project(project).await?;
+        let json = encode(content);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO maps (id, project_id, kind, title, content_json, version, author, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)",
+        )
+        .bind(id.as_str())
+        .bind(project.as_str())
+        .bind(content.kind().as_str())
+        .bind(title)
+        .bind(&json)
+        .bind(author)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO map_versions (map_id, version, title, content_json, note, author, created_at) VALUES ($1, 1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.as_str())
+        .bind(title)
+        .bind(&json)
+        .bind(note)
+        .bind(author)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.map(&id).await
+    }
+
+    /// The project's maps for the list, in creation order.
+    pub async fn list_maps(&self, project: &ProjectId) -> StoreResult<Vec<MapSummary>> {
+        Ok(self
+            .project_maps(project)
+            .await?
+            .into_iter()
+            .map(|m| MapSummary {
+                rows: m.content.len(),
+                id: m.id,
+                kind: m.kind,
+                title: m.title,
+                version: m.version,
+                author: m.author,
+                updated_at: m.updated_at,
+            })
+            .collect())
+    }
+
+    /// The project's maps with their current content, in creation order.
+    pub async fn project_maps(&self, project: &ProjectId) -> StoreResult<Vec<Map>> {
+        let rows = sqlx::query(&format!("{SELECT} WHERE project_id = $1 ORDER BY created_at, id"))
+            .bind(project.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
+    }
+
+    /// One map, current version.
+    pub async fn map(&self, id: &MapId) -> StoreResult<Map> {
+        let row = sqlx::query(&format!("{SELECT} WHERE id = $1")).bind(id.as_str()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(map).transpose()?.ok_or(StoreError::NotFound)
+    }
+
+    /// Saves `title` and `content` as the next version of map `id`, if
+    /// `expected` is still its current version; otherwise
+    /// [`StoreError::Conflict`] and nothing is written. The content must
+    /// be of the map's kind (else `NotFound`: there is no such map of that
+    /// kind). Returns the new version number.
+    pub async fn save_map(
+        &self,
+        id: &MapId,
+        expected: i64,
+        title: &str,
+        content: &MapContent,
+        note: &str,
+        author: &str,
+    ) -> StoreResult<i64> {
+        let json = encode(content);
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE maps SET title = $1, content_json = $2, version = version + 1, author = $3, updated_at = $4 \
+             WHERE id = $5 AND version = $6 AND kind = $7",
+        )
+        .bind(title)
+        .bind(&json)
+        .bind(author)
+        .bind(now)
+        .bind(id.as_str())
+        .bind(expected)
+        .bind(content.kind().as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            let current = self.map(id).await?;
+            if current.kind != content.kind() {
+                return Err(StoreError::NotFound);
+            }
+            return Err(StoreError::Conflict { current: current.version, author: current.author });
+        }
+        let version = expected + 1;
+        sqlx::query(
+            "INSERT INTO map_versions (map_id, version, title, content_json, note, author, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.as_str())
+        .bind(version)
+        .bind(title)
+        .bind(&json)
+        .bind(note)
+        .bind(author)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// Every version of map `id`, newest first.
+    pub async fn map_history(&self, id: &MapId) -> StoreResult<Vec<MapVersionInfo>> {
+        let current = self.map(id).await?;
+        let rows = sqlx::query(
+            "SELECT version, title, content_json, note, author, created_at FROM map_versions WHERE map_id = $1 ORDER BY version DESC",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let json: String = row.try_get("content_json")?;
+                Ok(MapVersionInfo {
+                    version: row.try_get("version")?,
+                    title: row.try_get("title")?,
+                    note: row.try_get("note")?,
+                    author: row.try_get("author")?,
+                    created_at: row.try_get("created_at")?,
+                    rows: decode(current.kind, &json)?.len(),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Version `version` of map `id`.
+    pub async fn map_version(&self, id: &MapId, version: i64) -> StoreResult<MapVersion> {
+        let kind = self.map(id).await?.kind;
+        let row = sqlx::query(
+            "SELECT title, content_json, note, author, created_at FROM map_versions WHERE map_id = $1 AND version = $2",
+        )
+        .bind(id.as_str())
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let json: String = row.try_get("content_json")?;
+        Ok(MapVersion {
+            map_id: id.clone(),
+            kind,
+            version,
+            title: row.try_get("title")?,
+            content: decode(kind, &json)?,
+            note: row.try_get("note")?,
+            author: row.try_get("author")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+
+    /// Saves version `version` again as the newest ("restored from vN"),
+    /// if `expected` is still current. Returns the new version number.
+    pub async fn restore_map(&self, id: &MapId, version: i64, expected: i64, author: &str) -> StoreResult<i64> {
+        let old = self.map_version(id, version).await?;
+        self.save_map(id, expected, &old.title, &old.content, &format!("restored from v{version}"), author).await
+    }
+
+    /// Deletes map `id` and its history.
+    pub async fn delete_map(&self, id: &MapId) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM maps WHERE id = $1").bind(id.as_str()).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        // SQLite enforces the cascade only with foreign keys on; be explicit.
+        sqlx::query("DELETE FROM map_versions WHERE map_id = $1").bind(id.as_str()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The whole project as a [`ProjectExport`]: bots with endpoints and
+    /// current scenarios, maps with current content.
+    pub async fn export_project(&self, project: &ProjectId) -> StoreResult<ProjectExport> {
+        let info = self.project(project).await?;
+        let mut bots = Vec::new();
+        for bot in self.list_bots(project).await? {
+            let endpoints = self.list_endpoints(&bot.id).await?.iter().map(crate::endpoint::EndpointDraft::from).collect();
+            let mut scenarios = Vec::new();
+            for listed in self.list_scenarios(&bot.id).await? {
+                if let Some(current) = self.scenario(&bot.id, &listed.name).await? {
+                    scenarios.push(current.definition);
+                }
+            }
+            bots.push(BotExport {
+                id: bot.id,
+                name: bot.name,
+                username: bot.username,
+                description: bot.description,
+                enabled: bot.enabled,
+                endpoints,
+                scenarios,
+            });
+        }
+        let maps = self
+            .project_maps(project)
+            .await?
+            .into_iter()
+            .map(|m| MapExport { id: m.id, title: m.title, content: m.content })
+            .collect();
+        let mut export = ProjectExport {
+            format: ProjectExport::FORMAT.into(),
+            project: ProjectInfo { name: info.name, description: info.description },
+            bots,
+            maps,
+        };
+        export.normalize();
+        Ok(export)
+    }
+
+    /// Creates a new project (named as exported, with `slug`) holding
+    /// everything in `doc`, with new bot and map ids and every reference
+    /// rewritten to them. If any part fails, the new project is deleted
+    /// again and the error returned.
+    pub async fn import_project(&self, doc: &ValidProjectExport, slug: &str, author: &str) -> StoreResult<ImportReport> {
+        let draft = crate::project::ProjectDraft {
+            name: doc.project.name.clone(),
+            slug: slug.into(),
+            description: doc.project.description.clone(),
+        };
+        let valid = draft.validate().map_err(|_| StoreError::Taken("slug"))?;
+        let project = self.create_project(&valid, None, None).await?;
+        match self.fill_imported(&project.id, doc, author).await {
+            Ok(report) => Ok(report),
+            Err(err) => {
+                if let Err(cleanup) = self.delete_project(&project.id).await {
+                    tracing::error!(error = %cleanup, project = %project.id, "could not remove a half-imported project");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn fill_imported(&self, project: &ProjectId, doc: &ValidProjectExport, author: &str) -> StoreResult<ImportReport> {
+        let mut report =
+            ImportReport { project_id: project.clone(), bots: Vec::new(), maps: Vec::new(), endpoints: 0, scenarios: 0 };
+        for (bot, endpoints) in &doc.bots {
+            let draft = crate::bot::BotDraft {
+                name: bot.name.clone(),
+                username: bot.username.clone(),
+                description: bot.description.clone(),
+                enabled: bot.enabled,
+            };
+            let valid = draft.validate().map_err(|_| StoreError::Taken("bot"))?;
+            let created = self.create_bot(project, &valid, None).await?;
+            for endpoint in endpoints {
+                self.create_endpoint(&created.id, endpoint).await?;
+                report.endpoints += 1;
+            }
+            for scenario in &bot.scenarios {
+                self.save_scenario(&created.id, scenario, "imported", author).await?;
+                report.scenarios += 1;
+            }
+            report.bots.push((bot.id.clone(), created.id));
+        }
+        let new_maps: Vec<(MapId, MapId)> = doc.maps.iter().map(|m| (m.id.clone(), MapId::generate())).collect();
+        let bots = report.bots.clone();
+        let map_to = |old: &MapId| new_maps.iter().find(|(o, _)| o == old).map(|(_, n)| n.clone());
+        let bot_to = |old: &BotId| bots.iter().find(|(o, _)| o == old).map(|(_, n)| n.clone());
+        // Consecutive creation times keep the exported order.
+        let start = now_millis();
+        for (i, (exported, (_, new_id))) in doc.maps.iter().zip(&new_maps).enumerate() {
+            let mut content = exported.content.clone();
+            content.remap(&map_to, &bot_to);
+            self.insert_map(project, new_id.clone(), &exported.title, &content, "imported", author, start + i as i64).await?;
+        }
+        report.maps = new_maps;
+        Ok(report)
+    }
+}
