@@ -1,0 +1,232 @@
+//! The maps' pure tools, on the seed's own tables: CSV out and back in
+//! (exactly), CSV mistakes reported by line and column in both languages,
+//! the side-by-side diff of two versions, the «ТЗ на DMI-проект» export
+//! and the ComOps loop.
+
+use comops_core::map::csv::{self, CsvProblem};
+use comops_core::map::diff::{diff, Change};
+use comops_core::map::links::loop_view;
+use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecScenario};
+use comops_core::map::{Map, MapContent, MapId, MapKind};
+use comops_core::validation::Problem;
+use comops_core::{BotId, Locale, ProjectId};
+use serde_json::json;
+
+fn content(kind: MapKind, value: serde_json::Value) -> MapContent {
+    MapContent::from_value(kind, &value).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// The seed's registration CJM, with the awkward characters spreadsheets meet.
+fn registration_cjm() -> MapContent {
+    content(
+        MapKind::Cjm,
+        json!({"persona": "Новый пользователь", "stages": [
+            {"id": "awareness", "stage": "Осведомленность", "goal": "Узнать о сервисе", "actions": "Читает пост / получает ссылку от друга",
+             "emotions": "🤔", "emotion_score": 0, "needs": "Не хочет тратить время на установку приложений", "touchpoints": "Соцсети, лендинг",
+             "communication": "Сообщение бота «Привет! Расскажу, как всё работает без регистрации»", "integrations": "Tilda, UTM-метки",
+             "opportunities": "Добавить СТА с быстрым переходом в бот", "owner": "Маркетолог"},
+            {"id": "registration", "stage": "Регистрация", "goal": "Создать профиль", "actions": "Пишет в бот; вводит номер",
+             "emotions": "😟 \"тревога\"", "emotion_score": -2, "needs": "Беспокоится о безопасности данных\r\nи о спаме", "touchpoints": "Telegram",
+             "communication": "Сценарий registration_flow — запрос контакта", "integrations": "CRM / API /users/connect-bot",
+             "opportunities": "  Сократить шагов регистрации", "owner": "Архитектор ComOps"}
+        ]}),
+    )
+}
+
+fn rehau_map() -> MapContent {
+    content(
+        MapKind::Communication,
+        json!({"process": "REHAU", "rows": [
+            {"id": "r1", "number": 1, "event": "Монтажник зарегистрировался на портале", "communication": "“Добро пожаловать!”",
+             "participants": "Монтажник", "channel": "Telegram", "user_action": "—", "result": "Кабинет активирован",
+             "trigger": {"bot_id": "bot_rehau", "alias": "users/connect-bot", "scenario": "registration_flow"},
+             "stages": [{"map": "map_cjm", "item": "registration"}], "cells": [{"map": "map_bp", "item": "registration:support"}]},
+            {"id": "r2", "number": 2, "event": "Назначен новый вебинар", "communication": "“Вы приглашены на обучение”",
+             "participants": "Монтажник", "channel": "Telegram", "trigger": {"alias": "events/webinar-invite"}},
+            {"id": "r3", "number": 3, "event": "Вебинар завершён", "communication": "“Оцените качество обучения”"}
+        ]}),
+    )
+}
+
+#[test]
+fn a_cjm_goes_to_csv_and_back_exactly() {
+    let cjm = registration_cjm();
+    let text = csv::export(&cjm).unwrap();
+    let header = text.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "\u{feff}Этап пути клиента,Цель клиента / зачем он это делает,Действия клиента,Эмоции,Потребности и боли,Точки контакта,\
+         Коммуникация (сценарий / сообщение),Интеграции / Системы,Возможности для улучшения,Ответственный,Оценка эмоции,id"
+    );
+    let back = csv::import(&cjm, &text).unwrap();
+    assert_eq!(back, cjm, "map → CSV → map");
+    assert_eq!(csv::export(&back).unwrap(), text, "CSV → map → CSV");
+}
+
+#[test]
+fn a_communication_map_goes_to_csv_and_back_exactly() {
+    let map = rehau_map();
+    let text = csv::export(&map).unwrap();
+    assert!(text.contains("/bots/bot_rehau/call/users/connect-bot,registration_flow,map_cjm#registration,map_bp#registration:support,r1"), "{text}");
+    assert!(text.contains("/bots/{botId}/call/events/webinar-invite"), "unbound rows keep their alias: {text}");
+    let back = csv::import(&map, &text).unwrap();
+    assert_eq!(back, map);
+    assert_eq!(csv::export(&back).unwrap(), text);
+}
+
+#[test]
+fn the_seeds_table_typed_in_a_spreadsheet_imports() {
+    // The seed's columns only, semicolons (Excel, Russian locale), LF, no ids.
+    let typed = "№;Событие в системе;Коммуникация / сценарий;Участники;Канал;Действие пользователя;Ответ / результат;API / триггер\n\
+                 1;Новый заказ;“Спасибо за заказ”;Клиент;Telegram;—;Подтверждение оплаты;/bots/{id}/call/order/thank-you\n\
+                 2;Статус заказа изменён;“Ваш заказ отправлен”;Клиент;Telegram, Email;—;Уточняет адрес;/bots/bot_shop/call/order/status\n";
+    let MapContent::Communication(map) = csv::import(&MapContent::empty(MapKind::Communication), typed).unwrap() else { panic!() };
+    assert_eq!(map.rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["r1", "r2"]);
+    assert_eq!(map.rows[0].trigger.bot_id, None, "a placeholder is not a bot");
+    assert_eq!(map.rows[0].trigger.alias.as_ref().unwrap().as_str(), "order/thank-you");
+    assert_eq!(map.rows[1].trigger.bot_id, BotId::parse("bot_shop"));
+    assert_eq!(map.rows[1].channel, "Telegram, Email");
+}
+
+#[test]
+fn bad_csv_names_the_line_and_column() {
+    let empty = MapContent::empty(MapKind::Cjm);
+    let header = "Этап пути клиента,Эмоции,Оценка эмоции";
+
+    let err = csv::import(&empty, &format!("{header}\nОсведомленность,🙂,1\nРегистрация,😟,минус два\n")).unwrap_err();
+    assert_eq!((err.line, err.column.as_deref()), (3, Some("Оценка эмоции")));
+    assert_eq!(err.problem, CsvProblem::Invalid { problem: Problem::OutOfRange });
+    assert!(err.message(Locale::Ru).starts_with("Строка 3, колонка «Оценка эмоции»: должно быть целым числом"), "{}", err.message(Locale::Ru));
+    assert!(err.message(Locale::En).starts_with("Line 3, column \"Оценка эмоции\": must be a whole number"));
+
+    let err = csv::import(&empty, &format!("{header}\nОсведомленность,🙂\n")).unwrap_err();
+    assert_eq!((err.line, err.problem), (2, CsvProblem::FieldCount { expected: 3, found: 2 }));
+
+    let err = csv::import(&empty, "Этап пути клиента,Настроение\n").unwrap_err();
+    assert_eq!((err.line, err.problem), (1, CsvProblem::UnknownColumn { name: "Настроение".into() }));
+
+    let err = csv::import(&empty, &format!("{header},id\nА,,0,a\n\"Б\nна двух строках\",,0,b\nВ,,0,a\n")).unwrap_err();
+    assert_eq!((err.line, err.column.as_deref(), err.problem), (5, Some("id"), CsvProblem::Invalid { problem: Problem::Taken }));
+
+    let err = csv::import(&MapContent::empty(MapKind::Communication), "№,API / триггер\n1,/bots/bot_x/call/Order Status\n").unwrap_err();
+    assert_eq!((err.line, err.column.as_deref(), err.problem), (2, Some("API / триггер"), CsvProblem::Invalid { problem: Problem::BadAlias }));
+
+    assert_eq!(csv::import(&empty, "").unwrap_err().problem, CsvProblem::Empty);
+    assert_eq!(
+        csv::export(&MapContent::empty(MapKind::Blueprint)).unwrap_err().problem,
+        CsvProblem::Unsupported,
+        "blueprints are grids, not tables"
+    );
+}
+
+#[test]
+fn the_diff_shows_rows_and_cells_side_by_side() {
+    let before = rehau_map();
+    let mut after = before.clone();
+    let MapContent::Communication(m) = &mut after else { panic!() };
+    m.rows[0].result = "Кабинет активирован, менеджер уведомлён".into();
+    m.rows.remove(1);
+    m.rows.push(serde_json::from_value(json!({"id": "r4", "number": 4, "event": "Отзыв отправлен"})).unwrap());
+    let d = diff("REHAU", &before, "REHAU v2", &after);
+
+    assert_eq!((d.added, d.removed, d.changed), (1, 1, 1));
+    assert!(d.header.iter().any(|c| c.field == "title" && c.changed && c.after == "REHAU v2"));
+    let order: Vec<_> = d.items.iter().map(|i| (i.id.as_str(), i.change)).collect();
+    assert_eq!(order, [("r1", Change::Changed), ("r2", Change::Removed), ("r3", Change::Unchanged), ("r4", Change::Added)]);
+    let changed: Vec<_> = d.items[0].cells.iter().filter(|c| c.changed).map(|c| (c.field.as_str(), c.before.as_str(), c.after.as_str())).collect();
+    assert_eq!(changed, [("result", "Кабинет активирован", "Кабинет активирован, менеджер уведомлён")]);
+    assert!(!d.items[2].moved, "r3 moved up only because r2 went away");
+    assert_eq!((d.items[1].before_index, d.items[1].after_index), (Some(1), None));
+
+    // A swap is a move.
+    let MapContent::Communication(m) = &mut after else { panic!() };
+    m.rows.swap(0, 1);
+    let d = diff("REHAU", &before, "REHAU", &after);
+    assert!(d.items.iter().any(|i| i.id == "r3" && i.moved));
+    assert!(diff("a", &before, "a", &before).is_empty());
+}
+
+fn map(id: &str, kind: MapKind, title: &str, content: MapContent) -> Map {
+    Map {
+        id: MapId::parse(id).unwrap(),
+        project_id: ProjectId::parse("prj_rehau").unwrap(),
+        kind,
+        title: title.into(),
+        content,
+        version: 2,
+        author: "alena".into(),
+        created_at: 0,
+        updated_at: 1_795_564_800_000,
+    }
+}
+
+#[test]
+fn the_spec_follows_the_seeds_template() {
+    let endpoint: comops_core::Endpoint = serde_json::from_value(json!({
+        "id": "end_1", "bot_id": "bot_rehau", "alias": "users/connect-bot", "description": "Привязка пользователя к боту",
+        "owner": "REHAU portal", "schema": {"fields": [{"name": "userId", "type": "integer", "required": true}]}, "example": {"userId": 125},
+        "response_description": "{ success: true }", "isolated": true, "enabled": true, "scenario": "registration_flow",
+        "allow_overlap": false, "created_at": 0, "updated_at": 0
+    }))
+    .unwrap();
+    let input = SpecInput {
+        project_name: "REHAU × ComOps".into(),
+        project_description: "коммуникации с монтажниками".into(),
+        bots: vec![SpecBot {
+            id: BotId::parse("bot_rehau").unwrap(),
+            name: "REHAU installers".into(),
+            username: "rehau_installers_bot".into(),
+            description: String::new(),
+            channels: vec!["telegram".into()],
+        }],
+        endpoints: vec![endpoint],
+        scenarios: vec![SpecScenario { bot_id: BotId::parse("bot_rehau").unwrap(), name: "registration_flow".into(), description: String::new(), version: 3 }],
+        maps: vec![
+            map("map_cjm", MapKind::Cjm, "Путь монтажника", registration_cjm()),
+            map("map_rehau", MapKind::Communication, "Коммуникационная карта для REHAU", rehau_map()),
+        ],
+        tokens: vec![],
+    };
+    let md = markdown(&input);
+    let headings: Vec<_> = md.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(
+        headings,
+        [
+            "## 1. Цель",
+            "## 2. Системы",
+            "## 3. Каналы",
+            "## 4. Коммуникационные сценарии",
+            "## 5. API и события",
+            "## 6. Идентификация пользователей",
+            "## 7. Метрики",
+            "## 8. Безопасность",
+            "## 9. Артефакты",
+            "## 10. Сроки и роли",
+            "## Приложение: Customer Journey Map «Путь монтажника» (v2)",
+        ]
+    );
+    assert!(md.contains("| `users/connect-bot` | POST | `/bots/bot_rehau/call/users/connect-bot` | Привязка пользователя к боту | { userId* } |"), "{md}");
+    assert!(md.contains("| 1 | Монтажник зарегистрировался на портале | “Добро пожаловать!” |"), "{md}");
+    assert!(md.contains("Изолированные эндпоинты: `users/connect-bot` (bot_rehau)"));
+    assert!(md.contains("**Engagement Rate** | лиды, ответившие в течение 24 ч / лиды, которым писали"));
+    assert!(md.contains("`userId` (бизнес-система) ↔ `leadId`"));
+    assert!(md.contains("Беспокоится о безопасности данных<br>и о спаме"), "cells stay on one table row");
+    assert!(md.contains("| Customer Journey Map | Путь монтажника | 2 | 2 | 2026-11-25 | alena |"));
+    assert!(md.contains("- Tilda\n- UTM-метки\n"), "systems come from the CJM's integrations column");
+}
+
+#[test]
+fn the_loop_goes_both_ways_and_reports_broken_links() {
+    let maps = vec![
+        map("map_cjm", MapKind::Cjm, "CJM", registration_cjm()),
+        map("map_rehau", MapKind::Communication, "REHAU", rehau_map()),
+    ];
+    let view = loop_view(&maps);
+    let from_stage: Vec<_> = view.neighbours("map_cjm#registration").into_iter().map(|(n, holds)| (n.key.as_str(), holds)).collect();
+    assert_eq!(from_stage, [("map_rehau#r1", false)]);
+    let from_row: Vec<_> = view.neighbours("map_rehau#r1").into_iter().map(|(n, _)| n.key.as_str()).collect();
+    assert_eq!(from_row, ["map_cjm#registration", "endpoint:bot_rehau/users/connect-bot"]);
+    // The blueprint map_bp is not among the maps: that link is dangling.
+    assert_eq!(view.dangling.len(), 1);
+    assert_eq!(view.dangling[0].to, "map_bp#registration:support");
+}
