@@ -33,6 +33,13 @@ const EXPECTS: [&str; 7] = ["text", "number", "phone", "email", "choice", "conta
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 const BUTTON_KINDS: [&str; 4] = ["reply", "inline", "url", "contact"];
 
+/// The text of `key` in the current language, reactive. One closure type
+/// for every label of the page (each `move || tr(K::…)` would be its own
+/// type, compiled into the browser bundle again).
+fn l(key: K) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    move || tr(key)
+}
+
 const INPUT: &str = "w-full rounded border border-slate-300 px-2 py-1 text-sm aria-[invalid=true]:border-rose-500";
 const BUTTON: &str = "rounded border border-slate-300 px-2.5 py-1 hover:bg-slate-100 disabled:opacity-50";
 const PRIMARY: &str = "rounded bg-sky-700 px-3 py-1 text-white hover:bg-sky-600 disabled:opacity-50";
@@ -83,15 +90,15 @@ pub fn ScenariosPage() -> impl IntoView {
     view! {
         <div class="flex flex-wrap items-start justify-between gap-4 mb-4">
             <div>
-                <h1 class="text-xl font-semibold">{move || tr(K::Scenarios)}</h1>
-                <p class="text-slate-600">{move || tr(K::SectionScenarios)}</p>
+                <h1 class="text-xl font-semibold">{l(K::Scenarios)}</h1>
+                <p class="text-slate-600">{l(K::SectionScenarios)}</p>
             </div>
             <Show when=move || can_design fallback=move || view! {
-                <span class="text-xs text-slate-500" data-testid="read-only">{move || tr(K::ReadOnlyHint)}</span>
+                <span class="text-xs text-slate-500" data-testid="read-only">{l(K::ReadOnlyHint)}</span>
             }>
                 <button class="rounded bg-slate-900 px-3 py-1.5 text-white hover:bg-slate-700" data-testid="new-scenario"
                     on:click=move |_| show_new.update(|v| *v = !*v)>
-                    {move || tr(K::ScnNewScenario)}
+                    {l(K::ScnNewScenario)}
                 </button>
             </Show>
         </div>
@@ -120,22 +127,22 @@ pub fn ScenariosPage() -> impl IntoView {
                     <TextField label=K::Description name="description" value=new_description error=Signal::derive(|| None::<String>)/>
                 </div>
                 <label class="flex flex-col gap-1">
-                    <span class="text-xs font-medium text-slate-600">{move || tr(K::ScnTemplate)}</span>
+                    <span class="text-xs font-medium text-slate-600">{l(K::ScnTemplate)}</span>
                     <select name="template" class="rounded border border-slate-300 px-2 py-1.5 text-sm"
                         on:change=move |ev| new_template.set(event_target_value(&ev))>
                         {TEMPLATES.into_iter().map(|name| {
                             let label = if name == "empty" { K::ScnTemplateEmpty } else { K::ScnTemplateMessage };
-                            view! { <option value=name selected=move || new_template.get() == name>{move || tr(label)}</option> }
+                            view! { <option value=name selected=move || new_template.get() == name>{l(label)}</option> }
                         }).collect_view()}
                     </select>
                 </label>
                 <div class="flex gap-2 self-end">
-                    <button type="submit" class=PRIMARY disabled=move || create.pending().get()>{move || tr(K::Create)}</button>
-                    <button type="button" class=BUTTON on:click=move |_| show_new.set(false)>{move || tr(K::Cancel)}</button>
+                    <button type="submit" class=PRIMARY disabled=move || create.pending().get()>{l(K::Create)}</button>
+                    <button type="button" class=BUTTON on:click=move |_| show_new.set(false)>{l(K::Cancel)}</button>
                 </div>
             </form>
         </Show>
-        <Transition fallback=move || view! { <p>{move || tr(K::Loading)}</p> }>
+        <Transition fallback=move || view! { <p>{l(K::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Err(err) => view! { <p class="mt-4 text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
@@ -203,31 +210,31 @@ fn ScenarioList(page: ScenarioPage, selected: Memo<String>, can_design: bool, de
     view! {
         <div class="mb-3 flex flex-wrap items-center gap-3">
             <label class="flex items-center gap-2 text-sm">
-                <span class="text-xs font-medium text-slate-600">{move || tr(K::Bot)}</span>
+                <span class="text-xs font-medium text-slate-600">{l(K::Bot)}</span>
                 <select class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="bot-select"
                     on:change=move |ev| navigate(&format!("/scenarios?bot={}", event_target_value(&ev)), Default::default())>
                     {groups}
                 </select>
             </label>
             <input type="search" name="filter" class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="scenario-filter"
-                placeholder=move || tr(K::Filter) bind:value=filter/>
+                placeholder=l(K::Filter) bind:value=filter/>
         </div>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="w-full text-left text-sm" data-testid="scenarios-table" data-bot=page.bot_id.clone()>
                 <thead class="bg-slate-50 text-xs uppercase text-slate-500">
                     <tr>
-                        <th class="px-3 py-2">{move || tr(K::Name)}</th>
-                        <th class="px-3 py-2">{move || tr(K::Description)}</th>
-                        <th class="px-3 py-2">{move || tr(K::ScnVersion)}</th>
-                        <th class="px-3 py-2">{move || tr(K::ScnStepsCount)}</th>
-                        <th class="px-3 py-2">{move || tr(K::Endpoints)}</th>
-                        <th class="px-3 py-2">{move || tr(K::Updated)}</th>
+                        <th class="px-3 py-2">{l(K::Name)}</th>
+                        <th class="px-3 py-2">{l(K::Description)}</th>
+                        <th class="px-3 py-2">{l(K::ScnVersion)}</th>
+                        <th class="px-3 py-2">{l(K::ScnStepsCount)}</th>
+                        <th class="px-3 py-2">{l(K::Endpoints)}</th>
+                        <th class="px-3 py-2">{l(K::Updated)}</th>
                         <th class="px-3 py-2"></th>
                     </tr>
                 </thead>
                 <tbody>
                     {empty.then(|| view! {
-                        <tr><td colspan="7" class="px-3 py-6 text-center text-slate-500" data-testid="no-scenarios">{move || tr(K::ScnNoScenarios)}</td></tr>
+                        <tr><td colspan="7" class="px-3 py-6 text-center text-slate-500" data-testid="no-scenarios">{l(K::ScnNoScenarios)}</td></tr>
                     })}
                     {rows}
                 </tbody>
@@ -266,7 +273,7 @@ fn ScenarioListRow(
             <td class="px-3 py-2 font-mono text-xs whitespace-nowrap">
                 <a class="text-sky-800 hover:underline" href=href data-testid="open-scenario">{row.name.clone()}</a>
                 {row.entry.then(|| view! {
-                    <span class="ml-2 rounded bg-violet-100 px-1.5 py-0.5 text-[10px] uppercase text-violet-800">{move || tr(K::ScnEntryBadge)}</span>
+                    <span class="ml-2 rounded bg-violet-100 px-1.5 py-0.5 text-[10px] uppercase text-violet-800">{l(K::ScnEntryBadge)}</span>
                 })}
             </td>
             <td class="px-3 py-2 text-slate-600 max-w-md">{row.description.clone()}</td>
@@ -279,11 +286,11 @@ fn ScenarioListRow(
             <td class="px-3 py-2 whitespace-nowrap text-right">
                 {can_design.then(|| view! {
                     <Show when=move || confirming.get() fallback=move || view! {
-                        <button class="text-rose-700 hover:underline" data-testid="delete" on:click=move |_| confirming.set(true)>{move || tr(K::Delete)}</button>
+                        <button class="text-rose-700 hover:underline" data-testid="delete" on:click=move |_| confirming.set(true)>{l(K::Delete)}</button>
                     }>
-                        <span class="text-rose-700 mr-2">{move || tr(K::ConfirmDelete)}</span>
-                        <button class="text-rose-700 font-medium mr-2" data-testid="confirm-delete" on:click=delete_it.clone()>{move || tr(K::Delete)}</button>
-                        <button class="text-slate-600" on:click=move |_| confirming.set(false)>{move || tr(K::Cancel)}</button>
+                        <span class="text-rose-700 mr-2">{l(K::ConfirmDelete)}</span>
+                        <button class="text-rose-700 font-medium mr-2" data-testid="confirm-delete" on:click=delete_it.clone()>{l(K::Delete)}</button>
+                        <button class="text-slate-600" on:click=move |_| confirming.set(false)>{l(K::Cancel)}</button>
                     </Show>
                 })}
             </td>
@@ -323,7 +330,7 @@ fn ScenarioEditor(bot: String, name: String, can_design: bool, on_saved: Callbac
             <div class="grid gap-4 lg:grid-cols-[minmax(0,1fr)_18rem] items-start">
                 <div class="min-w-0">
                     <div class:hidden=move || viewing.get().is_some()>
-                        <Transition fallback=move || view! { <p>{move || tr(K::Loading)}</p> }>
+                        <Transition fallback=move || view! { <p>{l(K::Loading)}</p> }>
                             {move || {
                                 let (bot, name) = (bot.clone(), name.clone());
                                 Suspend::new(async move {
@@ -343,8 +350,8 @@ fn ScenarioEditor(bot: String, name: String, can_design: bool, on_saved: Callbac
                     })}
                 </div>
                 <aside class="rounded border border-slate-200 bg-white p-3 lg:sticky lg:top-4" data-testid="versions">
-                    <h3 class="mb-2 text-xs font-semibold uppercase text-slate-500">{move || tr(K::ScnVersions)}</h3>
-                    <Transition fallback=move || view! { <p>{move || tr(K::Loading)}</p> }>
+                    <h3 class="mb-2 text-xs font-semibold uppercase text-slate-500">{l(K::ScnVersions)}</h3>
+                    <Transition fallback=move || view! { <p>{l(K::Loading)}</p> }>
                         {move || Suspend::new(async move {
                             match versions.await {
                                 Err(err) => view! { <p class="text-rose-700">{err.message(locale.get_untracked())}</p> }.into_any(),
@@ -373,7 +380,7 @@ fn VersionList(rows: Vec<VersionRow>, viewing: RwSignal<Option<i64>>) -> impl In
                     data-version=version on:click=open>
                     <span class="font-medium">{format!("v{version}")}</span>
                     {is_current.then(|| view! {
-                        <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-[10px] uppercase text-emerald-800">{move || tr(K::ScnCurrent)}</span>
+                        <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-[10px] uppercase text-emerald-800">{l(K::ScnCurrent)}</span>
                     })}
                     <span class="block text-xs text-slate-700">{row.note.clone()}</span>
                     <span class="block text-[11px] text-slate-500">{format!("{} · {}", format_millis(row.created_at), row.author)}</span>
@@ -408,7 +415,7 @@ fn OldVersion(bot: String, name: String, version: i64, can_design: bool, on_rest
     view! {
         <div class="rounded border border-amber-200 bg-amber-50/40 p-3" data-testid="old-version" data-version=version
             on:keydown=move |ev| if ev.key() == "Escape" { on_close.run(()) }>
-            <Transition fallback=move || view! { <p>{move || tr(K::Loading)}</p> }>
+            <Transition fallback=move || view! { <p>{l(K::Loading)}</p> }>
                 {move || {
                     let (bot, name) = (bot.clone(), name.clone());
                     Suspend::new(async move {
@@ -428,10 +435,10 @@ fn OldVersion(bot: String, name: String, version: i64, can_design: bool, on_rest
                                         <div class="flex gap-2">
                                             {can_design.then(|| view! {
                                                 <button class=PRIMARY data-testid="restore" disabled=move || restore.pending().get() on:click=restore_it.clone()>
-                                                    {move || tr(K::ScnRestore)}
+                                                    {l(K::ScnRestore)}
                                                 </button>
                                             })}
-                                            <button class=BUTTON data-testid="close-version" on:click=move |_| on_close.run(())>{move || tr(K::Close)}</button>
+                                            <button class=BUTTON data-testid="close-version" on:click=move |_| on_close.run(())>{l(K::Close)}</button>
                                         </div>
                                     </div>
                                     <ErrorBanner message=Signal::derive(problem)/>
@@ -509,7 +516,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
         }
     };
     let open_json = move || {
-        let text = scenario.with_untracked(|s| serde_json::to_string_pretty(s).unwrap_or_default());
+        let text = scenario.with_untracked(|s| serde_json::to_value(s).and_then(|v| serde_json::to_string_pretty(&v)).unwrap_or_default());
         json_text.set(text);
         json_error.set(None);
         selected.set(None);
@@ -517,7 +524,8 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
     };
     let on_json_input = move |text: String| {
         json_text.set(text.clone());
-        match serde_json::from_str::<Scenario>(&text) {
+        // `from_slice`, like server_fn's decoder: one copy of the parser in the bundle.
+        match serde_json::from_slice::<Scenario>(text.as_bytes()) {
             Ok(mut parsed) => {
                 parsed.name = scenario.with_untracked(|s| s.name.clone());
                 scenario.set(parsed);
@@ -541,7 +549,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
     };
     let (bot_s, name_s) = (bot.clone(), name.clone());
     let do_save = move || {
-        let json = scenario.with_untracked(|s| serde_json::to_string(s).unwrap_or_default());
+        let json = scenario.with_untracked(|s| serde_json::to_value(s).map(|v| v.to_string()).unwrap_or_default());
         save.dispatch(SaveScenario {
             bot_id: bot_s.clone(),
             name: name_s.clone(),
@@ -558,7 +566,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                 <h2 class="font-mono text-base font-semibold">{name.clone()}</h2>
                 <span class="text-xs text-slate-500" data-testid="base-version">{move || format!("v{}", base.get())}</span>
                 <Show when=move || dirty.get()>
-                    <span class="rounded bg-amber-100 px-1.5 py-0.5 text-[11px] text-amber-900" data-testid="unsaved">{move || tr(K::ScnUnsaved)}</span>
+                    <span class="rounded bg-amber-100 px-1.5 py-0.5 text-[11px] text-amber-900" data-testid="unsaved">{l(K::ScnUnsaved)}</span>
                 </Show>
             </div>
             <div class="flex flex-wrap items-center gap-2">
@@ -566,7 +574,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                     <button class="px-2.5 py-1 text-xs aria-pressed:bg-slate-800 aria-pressed:text-white" data-testid="view-steps"
                         aria-pressed=move || (!json_mode.get()).to_string()
                         disabled=move || json_error.get().is_some()
-                        on:click=move |_| json_mode.set(false)>{move || tr(K::ScnStepsView)}</button>
+                        on:click=move |_| json_mode.set(false)>{l(K::ScnStepsView)}</button>
                     <button class="px-2.5 py-1 text-xs aria-pressed:bg-slate-800 aria-pressed:text-white" data-testid="view-json"
                         aria-pressed=move || json_mode.get().to_string()
                         on:click=move |_| if !json_mode.get_untracked() { open_json() }>"JSON"</button>
@@ -575,7 +583,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                     <button class=PRIMARY data-testid="save-scenario"
                         disabled=move || !dirty.get() || json_error.get().is_some() || save.pending().get()
                         on:click=move |_| asking_note.set(true)>
-                        {move || tr(K::ScnSaveEllipsis)}
+                        {l(K::ScnSaveEllipsis)}
                     </button>
                 })}
             </div>
@@ -588,11 +596,11 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                 }
                 on:keydown=move |ev| if ev.key() == "Escape" { asking_note.set(false) }>
                 <label class="flex min-w-64 flex-1 flex-col gap-1">
-                    <span class="text-xs font-medium text-slate-600">{move || tr(K::ScnChangeNote)}</span>
-                    <input name="note" class=INPUT autofocus placeholder=move || tr(K::ScnChangeNoteHint) bind:value=note/>
+                    <span class="text-xs font-medium text-slate-600">{l(K::ScnChangeNote)}</span>
+                    <input name="note" class=INPUT autofocus placeholder=l(K::ScnChangeNoteHint) bind:value=note/>
                 </label>
-                <button type="submit" class=PRIMARY disabled=move || save.pending().get()>{move || tr(K::Save)}</button>
-                <button type="button" class=BUTTON on:click=move |_| asking_note.set(false)>{move || tr(K::Cancel)}</button>
+                <button type="submit" class=PRIMARY disabled=move || save.pending().get()>{l(K::Save)}</button>
+                <button type="button" class=BUTTON on:click=move |_| asking_note.set(false)>{l(K::Cancel)}</button>
             </form>
         </Show>
         {move || message().map(|(ok, text)| view! {
@@ -605,7 +613,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
         <ProblemList issues=issue_signal selected/>
         <div class="mb-2 flex flex-wrap items-end gap-3">
             <label class="flex min-w-64 flex-1 flex-col gap-1">
-                <span class="text-xs font-medium text-slate-600">{move || tr(K::Description)}</span>
+                <span class="text-xs font-medium text-slate-600">{l(K::Description)}</span>
                 <input name="scenario-description" class=INPUT disabled={!can_design}
                     prop:value=move || scenario.with(|s| s.description.clone())
                     on:change=move |ev| { let text = event_target_value(&ev); scenario.update(|s| s.description = text); changed.run(()); }/>
@@ -613,20 +621,20 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
             {can_design.then(|| view! {
                 <div class="flex items-end gap-2" data-testid="add-step">
                     <label class="flex flex-col gap-1">
-                        <span class="text-xs font-medium text-slate-600">{move || tr(K::ScnStepType)}</span>
+                        <span class="text-xs font-medium text-slate-600">{l(K::ScnStepType)}</span>
                         <select name="new-step-type" class="rounded border border-slate-300 px-2 py-1 text-sm"
                             on:change=move |ev| new_type.set(event_target_value(&ev))>
                             {STEP_TYPES.into_iter().map(|kind| view! { <option value=kind selected=move || new_type.get() == kind>{kind}</option> }).collect_view()}
                         </select>
                     </label>
                     <button class=BUTTON data-testid="add-step-button" disabled=move || json_mode.get() on:click=move |_| add_step()>
-                        {move || tr(K::ScnAddStep)}
+                        {l(K::ScnAddStep)}
                     </button>
                 </div>
             })}
         </div>
         <Show when=move || json_mode.get() fallback=move || view! {
-            <div class="grid gap-3 xl:grid-cols-[minmax(0,1fr)_22rem] items-start">
+            <div class=move || if selected.get().is_some() { "grid items-start gap-3 xl:grid-cols-[minmax(0,1fr)_22rem]" } else { "grid gap-3" }>
                 <StepsTable scenario issues=issue_signal selected editable=can_design on_change=changed/>
                 {move || selected.get().map(|index| view! {
                     <StepForm scenario index issues=issue_signal read_only={!can_design}
@@ -646,7 +654,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                         {move || t(locale.get(), K::ScnJsonInvalid).replacen("{}", &json_error.get().unwrap_or_default(), 1)}
                     </span>
                 </Show>
-                <span class="text-xs text-slate-500">{move || tr(K::ScnNameFixedHint)}</span>
+                <span class="text-xs text-slate-500">{l(K::ScnNameFixedHint)}</span>
             </div>
         </Show>
     }
@@ -761,7 +769,7 @@ fn StepsTable(
                         <td class="px-2 py-1.5 font-mono text-xs whitespace-nowrap">
                             {step.id.clone()}
                             {is_start.then(|| view! {
-                                <span class="ml-1.5 rounded bg-emerald-100 px-1 py-0.5 text-[10px] uppercase text-emerald-800" data-testid="start-badge">{move || tr(K::ScnStartStep)}</span>
+                                <span class="ml-1.5 rounded bg-emerald-100 px-1 py-0.5 text-[10px] uppercase text-emerald-800" data-testid="start-badge">{l(K::ScnStartStep)}</span>
                             })}
                         </td>
                         <td class="px-2 py-1.5 text-xs"><span class="rounded bg-slate-100 px-1.5 py-0.5">{type_name}</span></td>
@@ -776,13 +784,13 @@ fn StepsTable(
                         <td class="px-2 py-1.5 font-mono text-[11px] text-slate-600">{branches}</td>
                         <td class="px-2 py-1.5 whitespace-nowrap text-right text-xs" on:click=stop>
                             {editable.then(|| view! {
-                                <button class="px-1 text-slate-600 hover:text-slate-900 disabled:opacity-30" title=move || tr(K::ScnMoveUp)
+                                <button class="px-1 text-slate-600 hover:text-slate-900 disabled:opacity-30" title=l(K::ScnMoveUp)
                                     data-testid="step-up" disabled={i == 0} on:click=move |_| move_step(i, i.saturating_sub(1))>"↑"</button>
-                                <button class="px-1 text-slate-600 hover:text-slate-900 disabled:opacity-30" title=move || tr(K::ScnMoveDown)
+                                <button class="px-1 text-slate-600 hover:text-slate-900 disabled:opacity-30" title=l(K::ScnMoveDown)
                                     data-testid="step-down" disabled={i + 1 >= count} on:click=move |_| move_step(i, i + 1)>"↓"</button>
                                 <button class="px-1 text-sky-800 hover:underline disabled:opacity-30" data-testid="make-start"
-                                    disabled=is_start on:click=move |_| make_start(i)>{move || tr(K::ScnSetStart)}</button>
-                                <button class="px-1 text-rose-700 hover:underline" data-testid="remove-step" title=move || tr(K::ScnRemoveStep)
+                                    disabled=is_start on:click=move |_| make_start(i)>{l(K::ScnSetStart)}</button>
+                                <button class="px-1 text-rose-700 hover:underline" data-testid="remove-step" title=l(K::ScnRemoveStep)
                                     on:click=move |_| remove(i)>"×"</button>
                             })}
                         </td>
@@ -797,10 +805,10 @@ fn StepsTable(
                 <thead class="bg-slate-50 text-xs uppercase text-slate-500">
                     <tr>
                         <th class="px-2 py-1.5">"#"</th>
-                        <th class="px-2 py-1.5">{move || tr(K::ScnStepId)}</th>
-                        <th class="px-2 py-1.5">{move || tr(K::ScnStepType)}</th>
-                        <th class="px-2 py-1.5">{move || tr(K::ScnSummary)}</th>
-                        <th class="px-2 py-1.5">{move || tr(K::ScnBranches)}</th>
+                        <th class="px-2 py-1.5">{l(K::ScnStepId)}</th>
+                        <th class="px-2 py-1.5">{l(K::ScnStepType)}</th>
+                        <th class="px-2 py-1.5">{l(K::ScnSummary)}</th>
+                        <th class="px-2 py-1.5">{l(K::ScnBranches)}</th>
                         <th class="px-2 py-1.5"></th>
                     </tr>
                 </thead>
@@ -833,7 +841,7 @@ fn summary(kind: &StepKind) -> String {
             out
         }
         StepKind::Ask { prompt, expect, var, .. } => {
-            format!("{} → vars.{var} ({})", cut(prompt, 60), serde_json::to_value(expect).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+            format!("{} → vars.{var} ({})", cut(prompt, 60), expect_name(*expect))
         }
         StepKind::Http { method, url, save_as, .. } => format!("{} {} → vars.{save_as}", method.as_str(), cut(url, 60)),
         StepKind::Script { code, .. } => cut(code, 80),
@@ -868,6 +876,33 @@ fn summary(kind: &StepKind) -> String {
         StepKind::Handover { note, .. } => cut(note, 80),
         StepKind::End { goal } => goal.as_ref().map(|g| format!("goal: {g}")).unwrap_or_default(),
     }
+}
+
+/// The JSON name of an expected answer kind.
+fn expect_name(expect: Expect) -> &'static str {
+    match expect {
+        Expect::Text => "text",
+        Expect::Number => "number",
+        Expect::Phone => "phone",
+        Expect::Email => "email",
+        Expect::Choice => "choice",
+        Expect::Contact => "contact",
+        Expect::Rating => "rating",
+    }
+}
+
+fn parse_expect(name: &str) -> Expect {
+    [Expect::Text, Expect::Number, Expect::Phone, Expect::Email, Expect::Choice, Expect::Contact, Expect::Rating]
+        .into_iter()
+        .find(|e| expect_name(*e) == name)
+        .unwrap_or(Expect::Text)
+}
+
+fn parse_method(name: &str) -> HttpMethod {
+    [HttpMethod::Get, HttpMethod::Post, HttpMethod::Put, HttpMethod::Patch, HttpMethod::Delete]
+        .into_iter()
+        .find(|m| m.as_str() == name)
+        .unwrap_or(HttpMethod::Post)
 }
 
 /// A step id not used yet: `message`, `message_2`, …
@@ -1146,7 +1181,7 @@ impl StepDraft {
             }
             StepKind::Ask { prompt, expect, var, choices, buttons, reask, max_reasks, timeout_sec, next, on_no_reply, on_delivery_failed } => {
                 d.prompt.set(prompt.clone());
-                d.expect.set(serde_json::to_value(expect).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default());
+                d.expect.set(expect_name(*expect).into());
                 d.var.set(var.clone());
                 d.choices.set(choices.join(", "));
                 d.buttons.set(buttons.iter().map(|b| ButtonRow::new(Some(b))).collect());
@@ -1252,7 +1287,7 @@ impl StepDraft {
             "message" => StepKind::Message { text: get(self.text), buttons: buttons(), media_url: opt(self.media_url), next: opt(self.next) },
             "ask" => StepKind::Ask {
                 prompt: get(self.prompt),
-                expect: serde_json::from_value(serde_json::Value::String(get(self.expect))).unwrap_or(Expect::Text),
+                expect: parse_expect(&get(self.expect)),
                 var: get(self.var).trim().to_string(),
                 choices: list(self.choices),
                 buttons: buttons(),
@@ -1264,7 +1299,7 @@ impl StepDraft {
                 on_delivery_failed: opt(self.on_delivery_failed),
             },
             "http" => StepKind::Http {
-                method: serde_json::from_value(serde_json::Value::String(get(self.method))).unwrap_or(HttpMethod::Post),
+                method: parse_method(&get(self.method)),
                 url: get(self.url),
                 headers: self
                     .headers
@@ -1299,7 +1334,7 @@ impl StepDraft {
                     .map(|c| {
                         // `5` is the number 5, `"5"` and `yes` are strings.
                         let raw = c.key.get_untracked();
-                        let equals = serde_json::from_str(raw.trim()).unwrap_or(serde_json::Value::String(raw));
+                        let equals = serde_json::from_slice(raw.trim().as_bytes()).unwrap_or(serde_json::Value::String(raw));
                         Case { equals, next: c.value.get_untracked().trim().to_string() }
                     })
                     .collect(),
@@ -1316,6 +1351,163 @@ impl StepDraft {
         } else {
             Err(bad)
         }
+    }
+}
+
+/// One field of the step form, by what it edits. The form of each step
+/// type is a list of these ([`form_of`]), rendered by one function: a
+/// table instead of twelve hand-written forms keeps the browser bundle
+/// small and the forms consistent.
+#[derive(Clone, Copy)]
+enum F {
+    /// A one-line text field, half width.
+    Line(K, &'static str),
+    /// A one-line text field, full width.
+    Wide(K, &'static str),
+    /// A multi-line template or code area.
+    Area(K, &'static str, u32),
+    /// Another step's id (suggested from the scenario's steps).
+    Ref(K, &'static str),
+    /// One of fixed values.
+    Pick(K, &'static str, &'static [&'static str]),
+    Buttons,
+    /// Name/value rows: `headers`, `vars`, `attributes` or `cases`.
+    Pairs(K, &'static str, K, K),
+}
+
+/// The fields of a step type, in form order.
+fn form_of(kind: &str) -> &'static [F] {
+    use F::*;
+    match kind {
+        "message" => &[Area(K::ScnText, "text", 4), Buttons, Line(K::ScnMediaUrl, "media_url"), Ref(K::ScnNext, "next")],
+        "ask" => &[
+            Area(K::ScnPrompt, "prompt", 3),
+            Pick(K::ScnExpect, "expect", &EXPECTS),
+            Line(K::ScnVar, "var"),
+            Line(K::ScnChoices, "choices"),
+            Line(K::ScnMaxReasks, "max_reasks"),
+            Line(K::ScnTimeoutSec, "timeout_sec"),
+            Ref(K::ScnNext, "next"),
+            Ref(K::ScnOnNoReply, "on_no_reply"),
+            Ref(K::ScnOnDeliveryFailed, "on_delivery_failed"),
+            Area(K::ScnReask, "reask", 2),
+            Buttons,
+        ],
+        "http" => &[
+            Pick(K::ScnMethod, "method", &METHODS),
+            Line(K::ScnSaveAs, "save_as"),
+            Wide(K::ScnUrl, "url"),
+            Pairs(K::ScnHeaders, "headers", K::Name, K::ScnValue),
+            Area(K::ScnBody, "body", 4),
+            Line(K::ScnTimeoutMs, "timeout_ms"),
+            Line(K::ScnRetries, "retries"),
+            Ref(K::ScnNext, "next"),
+            Ref(K::ScnOnError, "on_error"),
+        ],
+        "script" => &[Area(K::ScnCode, "code", 12), Ref(K::ScnNext, "next"), Ref(K::ScnOnError, "on_error")],
+        "set" => &[
+            Pairs(K::ScnVars, "vars", K::Name, K::ScnValue),
+            Pairs(K::ScnAttributes, "attributes", K::Name, K::ScnValue),
+            Line(K::ScnAddTags, "add_tags"),
+            Line(K::ScnRemoveTags, "remove_tags"),
+            Line(K::ScnLeadStatus, "status"),
+            Ref(K::ScnNext, "next"),
+        ],
+        "if" => &[Wide(K::ScnCondition, "condition"), Ref(K::ScnThen, "then"), Ref(K::ScnOtherwise, "otherwise")],
+        "switch" => &[
+            Wide(K::ScnSwitchValue, "value"),
+            Pairs(K::ScnCases, "cases", K::ScnEquals, K::ScnNext),
+            Ref(K::ScnDefaultBranch, "default"),
+        ],
+        "wait" => &[Line(K::ScnWaitSeconds, "seconds"), Line(K::ScnWaitUntil, "until"), Ref(K::ScnNext, "next")],
+        "goto" => &[Ref(K::ScnTarget, "target")],
+        "run" => &[Line(K::ScnRunScenario, "scenario"), Ref(K::ScnNext, "next")],
+        "handover" => &[Area(K::ScnHandoverNote, "note", 3), Ref(K::ScnNext, "next")],
+        _ => &[Line(K::ScnGoal, "goal")],
+    }
+}
+
+impl StepDraft {
+    /// The text signal of field `name` (every one-line field and area).
+    fn text(&self, name: &str) -> RwSignal<String> {
+        match name {
+            "id" => self.id,
+            "type" => self.kind,
+            "text" => self.text,
+            "media_url" => self.media_url,
+            "next" => self.next,
+            "prompt" => self.prompt,
+            "expect" => self.expect,
+            "var" => self.var,
+            "choices" => self.choices,
+            "reask" => self.reask,
+            "max_reasks" => self.max_reasks,
+            "timeout_sec" => self.timeout_sec,
+            "on_no_reply" => self.on_no_reply,
+            "on_delivery_failed" => self.on_delivery_failed,
+            "method" => self.method,
+            "url" => self.url,
+            "body" => self.body,
+            "save_as" => self.save_as,
+            "timeout_ms" => self.timeout_ms,
+            "retries" => self.retries,
+            "on_error" => self.on_error,
+            "code" => self.code,
+            "add_tags" => self.add_tags,
+            "remove_tags" => self.remove_tags,
+            "status" => self.status,
+            "condition" => self.condition,
+            "then" => self.then,
+            "otherwise" => self.otherwise,
+            "value" => self.value,
+            "default" => self.default,
+            "seconds" => self.seconds,
+            "until" => self.until,
+            "target" => self.target,
+            "scenario" => self.scenario,
+            "note" => self.note,
+            _ => self.goal,
+        }
+    }
+
+    /// The rows of a name/value list.
+    fn pairs(&self, name: &str) -> RwSignal<Vec<PairRow>> {
+        match name {
+            "headers" => self.headers,
+            "vars" => self.vars,
+            "attributes" => self.attributes,
+            _ => self.cases,
+        }
+    }
+}
+
+/// The problem with `field` of step `index`: a number that does not
+/// parse, else the latest check's message.
+fn step_field_error(
+    issues: Signal<Vec<StepIssue>>,
+    bad_numbers: RwSignal<Vec<&'static str>>,
+    index: usize,
+    field: &'static str,
+) -> Signal<Option<String>> {
+    let locale = use_locale();
+    Signal::derive(move || {
+        if bad_numbers.with(|b| b.contains(&field)) {
+            return Some(t(locale.get(), K::ScnNotANumber).to_string());
+        }
+        issues.with(|all| all.iter().find(|e| e.index == Some(index) && e.field == field).map(|e| e.message.clone()))
+    })
+}
+
+/// One field of the step form.
+fn field_view(field: F, draft: StepDraft, error: impl Fn(&'static str) -> Signal<Option<String>>) -> AnyView {
+    match field {
+        F::Line(label, name) => view! { <Line label name value=draft.text(name) error=error(name) wide=false/> }.into_any(),
+        F::Wide(label, name) => view! { <Line label name value=draft.text(name) error=error(name) wide=true/> }.into_any(),
+        F::Area(label, name, rows) => view! { <Area label name value=draft.text(name) error=error(name) rows/> }.into_any(),
+        F::Ref(label, name) => view! { <StepRef label name value=draft.text(name) error=error(name)/> }.into_any(),
+        F::Pick(label, name, options) => view! { <Choice label name value=draft.text(name) options/> }.into_any(),
+        F::Buttons => view! { <ButtonsEditor rows=draft.buttons/> }.into_any(),
+        F::Pairs(label, name, key_label, value_label) => view! { <PairsEditor label rows=draft.pairs(name) key_label value_label/> }.into_any(),
     }
 }
 
@@ -1355,154 +1547,52 @@ fn StepForm(
             }
         }
     };
-    let locale = use_locale();
-    // The problems of this step, by field, from the latest check.
-    let err = move |field: &'static str| -> Signal<Option<String>> {
-        Signal::derive(move || {
-            if bad_numbers.with(|b| b.contains(&field)) {
-                return Some(t(locale.get(), K::ScnNotANumber).to_string());
-            }
-            issues.with(|all| all.iter().find(|e| e.index == Some(index) && e.field == field).map(|e| e.message.clone()))
-        })
-    };
+    let error = move |field: &'static str| step_field_error(issues, bad_numbers, index, field);
     let mine = Signal::derive(move || issues.with(|all| all.iter().filter(|e| e.index == Some(index)).cloned().collect::<Vec<_>>()));
     let step_ids = Signal::derive(move || scenario.with(|s| s.steps.iter().map(|s| s.id.clone()).collect::<Vec<_>>()));
-    let kind = draft.kind;
-    let fields = move || {
-        let view = match kind.get().as_str() {
-            "message" => view! {
-                <Area label=K::ScnText name="text" value=draft.text error=err("text") rows=4/>
-                <ButtonsEditor rows=draft.buttons/>
-                <Line label=K::ScnMediaUrl name="media_url" value=draft.media_url error=err("media_url")/>
-                <StepRef label=K::ScnNext name="next" value=draft.next error=err("next")/>
-            }
-            .into_any(),
-            "ask" => view! {
-                <Area label=K::ScnPrompt name="prompt" value=draft.prompt error=err("prompt") rows=3/>
-                <div class="grid grid-cols-2 gap-2">
-                    <Choice label=K::ScnExpect name="expect" value=draft.expect options=&EXPECTS/>
-                    <Line label=K::ScnVar name="var" value=draft.var error=err("var")/>
-                </div>
-                <Line label=K::ScnChoices name="choices" value=draft.choices error=err("choices")/>
-                <Area label=K::ScnReask name="reask" value=draft.reask error=err("reask") rows=2/>
-                <div class="grid grid-cols-2 gap-2">
-                    <Line label=K::ScnMaxReasks name="max_reasks" value=draft.max_reasks error=err("max_reasks")/>
-                    <Line label=K::ScnTimeoutSec name="timeout_sec" value=draft.timeout_sec error=err("timeout_sec")/>
-                </div>
-                <ButtonsEditor rows=draft.buttons/>
-                <StepRef label=K::ScnNext name="next" value=draft.next error=err("next")/>
-                <StepRef label=K::ScnOnNoReply name="on_no_reply" value=draft.on_no_reply error=err("on_no_reply")/>
-                <StepRef label=K::ScnOnDeliveryFailed name="on_delivery_failed" value=draft.on_delivery_failed error=err("on_delivery_failed")/>
-            }
-            .into_any(),
-            "http" => view! {
-                <div class="grid grid-cols-[6rem_1fr] gap-2">
-                    <Choice label=K::ScnMethod name="method" value=draft.method options=&METHODS/>
-                    <Line label=K::ScnUrl name="url" value=draft.url error=err("url")/>
-                </div>
-                <PairsEditor label=K::ScnHeaders rows=draft.headers key_label=K::Name value_label=K::ScnValue/>
-                <Area label=K::ScnBody name="body" value=draft.body error=err("body") rows=4/>
-                <div class="grid grid-cols-3 gap-2">
-                    <Line label=K::ScnSaveAs name="save_as" value=draft.save_as error=err("save_as")/>
-                    <Line label=K::ScnTimeoutMs name="timeout_ms" value=draft.timeout_ms error=err("timeout_ms")/>
-                    <Line label=K::ScnRetries name="retries" value=draft.retries error=err("retries")/>
-                </div>
-                <StepRef label=K::ScnNext name="next" value=draft.next error=err("next")/>
-                <StepRef label=K::ScnOnError name="on_error" value=draft.on_error error=err("on_error")/>
-            }
-            .into_any(),
-            "script" => view! {
-                <Area label=K::ScnCode name="code" value=draft.code error=err("code") rows=12/>
-                <StepRef label=K::ScnNext name="next" value=draft.next error=err("next")/>
-                <StepRef label=K::ScnOnError name="on_error" value=draft.on_error error=err("on_error")/>
-            }
-            .into_any(),
-            "set" => view! {
-                <PairsEditor label=K::ScnVars rows=draft.vars key_label=K::Name value_label=K::ScnValue/>
-                <PairsEditor label=K::ScnAttributes rows=draft.attributes key_label=K::Name value_label=K::ScnValue/>
-                <div class="grid grid-cols-2 gap-2">
-                    <Line label=K::ScnAddTags name="add_tags" value=draft.add_tags error=err("add_tags")/>
-                    <Line label=K::ScnRemoveTags name="remove_tags" value=draft.remove_tags error=err("remove_tags")/>
-                </div>
-                <Line label=K::ScnLeadStatus name="status" value=draft.status error=err("status")/>
-                <StepRef label=K::ScnNext name="next" value=draft.next error=err("next")/>
-            }
-            .into_any(),
-            "if" => view! {
-                <Line label=K::ScnCondition name="condition" value=draft.condition error=err("condition")/>
-                <StepRef label=K::ScnThen name="then" value=draft.then error=err("then")/>
-                <StepRef label=K::ScnOtherwise name="otherwise" value=draft.otherwise error=err("otherwise")/>
-            }
-            .into_any(),
-            "switch" => view! {
-                <Line label=K::ScnSwitchValue name="value" value=draft.value error=err("value")/>
-                <PairsEditor label=K::ScnCases rows=draft.cases key_label=K::ScnEquals value_label=K::ScnNext/>
-                <StepRef label=K::ScnDefaultBranch name="default" value=draft.default error=err("default")/>
-            }
-            .into_any(),
-            "wait" => view! {
-                <div class="grid grid-cols-2 gap-2">
-                    <Line label=K::ScnWaitSeconds name="seconds" value=draft.seconds error=err("seconds")/>
-                    <Line label=K::ScnWaitUntil name="until" value=draft.until error=err("until")/>
-                </div>
-                <StepRef label=K::ScnNext name="next" value=draft.next error=err("next")/>
-            }
-            .into_any(),
-            "goto" => view! { <StepRef label=K::ScnTarget name="target" value=draft.target error=err("target")/> }.into_any(),
-            "run" => view! {
-                <Line label=K::ScnRunScenario name="scenario" value=draft.scenario error=err("scenario")/>
-                <StepRef label=K::ScnNext name="next" value=draft.next error=err("next")/>
-            }
-            .into_any(),
-            "handover" => view! {
-                <Area label=K::ScnHandoverNote name="note" value=draft.note error=err("note") rows=3/>
-                <StepRef label=K::ScnNext name="next" value=draft.next error=err("next")/>
-            }
-            .into_any(),
-            _ => view! { <Line label=K::ScnGoal name="goal" value=draft.goal error=err("goal")/> }.into_any(),
-        };
-        view
-    };
-    let apply_submit = apply.clone();
+    let fields = move || form_of(&draft.kind.get()).iter().map(|f| field_view(*f, draft, error)).collect_view();
     view! {
         <form class="flex flex-col gap-2 rounded border border-sky-200 bg-white p-3 shadow-sm" data-testid="step-form" data-step-index=index
-            on:submit=move |ev| { ev.prevent_default(); apply_submit(); }
+            on:submit=move |ev| { ev.prevent_default(); apply(); }
             on:keydown=move |ev| if ev.key() == "Escape" { ev.prevent_default(); on_close.run(()) }>
             <datalist id="step-ids">
                 {move || step_ids.get().into_iter().map(|id| view! { <option value=id></option> }).collect_view()}
             </datalist>
-            <fieldset class="flex flex-col gap-2" disabled=read_only>
-                <div class="grid grid-cols-2 gap-2">
-                    <Line label=K::ScnStepId name="id" value=draft.id error=err("id") autofocus=true/>
-                    <Choice label=K::ScnStepType name="type" value=draft.kind options=&STEP_TYPES/>
-                </div>
+            <fieldset class="grid grid-cols-2 gap-2" disabled=read_only>
+                <Line label=K::ScnStepId name="id" value=draft.id error=error("id") wide=false autofocus=true/>
+                <Choice label=K::ScnStepType name="type" value=draft.kind options=&STEP_TYPES/>
                 <Show when=move || mine.with(|m| !m.is_empty())>
-                    <ul class="rounded bg-rose-50 px-2 py-1 text-xs text-rose-800" data-testid="form-problems">
+                    <ul class="col-span-2 rounded bg-rose-50 px-2 py-1 text-xs text-rose-800" data-testid="form-problems">
                         {move || mine.get().into_iter().map(|e| view! { <li>{format!("{}: {}", e.field, e.message)}</li> }).collect_view()}
                     </ul>
                 </Show>
                 {fields}
             </fieldset>
             <div class="flex items-center gap-2">
-                {(!read_only).then(|| view! { <button type="submit" class=PRIMARY data-testid="apply-step">{move || tr(K::ScnApply)}</button> })}
-                <button type="button" class=BUTTON data-testid="close-step" on:click=move |_| on_close.run(())>{move || tr(K::Close)}</button>
-                <span class="text-[11px] text-slate-500">{move || tr(K::ScnStepFormHint)}</span>
+                {(!read_only).then(|| view! { <button type="submit" class=PRIMARY data-testid="apply-step">{l(K::ScnApply)}</button> })}
+                <button type="button" class=BUTTON data-testid="close-step" on:click=move |_| on_close.run(())>{l(K::Close)}</button>
+                <span class="text-[11px] text-slate-500">{l(K::ScnStepFormHint)}</span>
             </div>
         </form>
     }
     .into_any()
 }
 
-/// A one-line field of the step form.
+/// A one-line field of the step form (`wide`: both columns).
 #[component]
-fn Line(label: K, name: &'static str, value: RwSignal<String>, error: Signal<Option<String>>, #[prop(optional)] autofocus: bool) -> impl IntoView {
+fn Line(
+    label: K,
+    name: &'static str,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+    wide: bool,
+    #[prop(optional)] autofocus: bool,
+) -> impl IntoView {
     view! {
-        <label class="flex min-w-0 flex-col gap-0.5">
-            <span class="text-[11px] font-medium text-slate-600">{move || tr(label)}</span>
+        <label class="flex min-w-0 flex-col gap-0.5" class:col-span-2=wide>
+            <span class="text-[11px] font-medium text-slate-600">{l(label)}</span>
             <input name=name class=INPUT autofocus=autofocus aria-invalid=move || error.get().is_some().to_string() bind:value=value/>
-            <Show when=move || error.get().is_some()>
-                <span class="text-xs text-rose-600" data-error-for=name>{move || error.get()}</span>
-            </Show>
+            <FieldError name error/>
         </label>
     }
     .into_any()
@@ -1513,28 +1603,35 @@ fn Line(label: K, name: &'static str, value: RwSignal<String>, error: Signal<Opt
 fn StepRef(label: K, name: &'static str, value: RwSignal<String>, error: Signal<Option<String>>) -> impl IntoView {
     view! {
         <label class="flex min-w-0 flex-col gap-0.5">
-            <span class="text-[11px] font-medium text-slate-600">{move || tr(label)}</span>
+            <span class="text-[11px] font-medium text-slate-600">{l(label)}</span>
             <input name=name list="step-ids" class=format!("{INPUT} font-mono") aria-invalid=move || error.get().is_some().to_string() bind:value=value/>
-            <Show when=move || error.get().is_some()>
-                <span class="text-xs text-rose-600" data-error-for=name>{move || error.get()}</span>
-            </Show>
+            <FieldError name error/>
         </label>
     }
     .into_any()
 }
 
-/// A template or code area of the step form.
+/// A template or code area of the step form (both columns).
 #[component]
 fn Area(label: K, name: &'static str, value: RwSignal<String>, error: Signal<Option<String>>, rows: u32) -> impl IntoView {
     view! {
-        <label class="flex min-w-0 flex-col gap-0.5">
-            <span class="text-[11px] font-medium text-slate-600">{move || tr(label)}</span>
+        <label class="col-span-2 flex min-w-0 flex-col gap-0.5">
+            <span class="text-[11px] font-medium text-slate-600">{l(label)}</span>
             <textarea name=name rows=rows spellcheck="false" class=format!("{INPUT} font-mono text-xs")
                 aria-invalid=move || error.get().is_some().to_string() bind:value=value></textarea>
-            <Show when=move || error.get().is_some()>
-                <span class="text-xs text-rose-600" data-error-for=name>{move || error.get()}</span>
-            </Show>
+            <FieldError name error/>
         </label>
+    }
+    .into_any()
+}
+
+/// The message under a field, when it has a problem.
+#[component]
+fn FieldError(name: &'static str, error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || error.get().is_some()>
+            <span class="text-xs text-rose-600" data-error-for=name>{move || error.get()}</span>
+        </Show>
     }
     .into_any()
 }
@@ -1544,7 +1641,7 @@ fn Area(label: K, name: &'static str, value: RwSignal<String>, error: Signal<Opt
 fn Choice(label: K, name: &'static str, value: RwSignal<String>, options: &'static [&'static str]) -> impl IntoView {
     view! {
         <label class="flex min-w-0 flex-col gap-0.5">
-            <span class="text-[11px] font-medium text-slate-600">{move || tr(label)}</span>
+            <span class="text-[11px] font-medium text-slate-600">{l(label)}</span>
             <select name=name class=INPUT prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
                 {options.iter().map(|option| view! { <option value=*option selected=move || value.get() == *option>{*option}</option> }).collect_view()}
             </select>
@@ -1557,11 +1654,11 @@ fn Choice(label: K, name: &'static str, value: RwSignal<String>, options: &'stat
 #[component]
 fn ButtonsEditor(rows: RwSignal<Vec<ButtonRow>>) -> impl IntoView {
     view! {
-        <fieldset class="rounded border border-slate-200 p-1.5" data-testid="buttons-editor">
-            <legend class="px-1 text-[11px] font-medium text-slate-600">{move || tr(K::ScnButtons)}</legend>
+        <fieldset class="col-span-2 rounded border border-slate-200 p-1.5" data-testid="buttons-editor">
+            <legend class="px-1 text-[11px] font-medium text-slate-600">{l(K::ScnButtons)}</legend>
             {move || rows.get().into_iter().enumerate().map(|(i, row)| view! {
                 <div class="mb-1 grid grid-cols-[1fr_5.5rem_1fr_auto] gap-1" data-button-row=i>
-                    <input name="button-label" class=INPUT placeholder=move || tr(K::ScnButtonLabel) bind:value=row.label/>
+                    <input name="button-label" class=INPUT placeholder=l(K::ScnButtonLabel) bind:value=row.label/>
                     <select name="button-kind" class=INPUT prop:value=move || row.kind.get() on:change=move |ev| row.kind.set(event_target_value(&ev))>
                         {BUTTON_KINDS.into_iter().map(|k| view! { <option value=k selected=move || row.kind.get() == k>{k}</option> }).collect_view()}
                     </select>
@@ -1572,12 +1669,12 @@ fn ButtonsEditor(rows: RwSignal<Vec<ButtonRow>>) -> impl IntoView {
                             let v = event_target_value(&ev);
                             if row.kind.get_untracked() == "url" { row.url.set(v) } else { row.value.set(v) }
                         }/>
-                    <button type="button" class="px-1 text-rose-700" title=move || tr(K::RemoveField)
+                    <button type="button" class="px-1 text-rose-700" title=l(K::RemoveField)
                         on:click=move |_| rows.update(|r| { if i < r.len() { r.remove(i); } })>"×"</button>
                 </div>
             }).collect_view()}
             <button type="button" class="text-xs text-sky-800 hover:underline" data-testid="add-button"
-                on:click=move |_| rows.update(|r| r.push(ButtonRow::new(None)))>{move || tr(K::ScnAddButton)}</button>
+                on:click=move |_| rows.update(|r| r.push(ButtonRow::new(None)))>{l(K::ScnAddButton)}</button>
         </fieldset>
     }
     .into_any()
@@ -1587,18 +1684,18 @@ fn ButtonsEditor(rows: RwSignal<Vec<ButtonRow>>) -> impl IntoView {
 #[component]
 fn PairsEditor(label: K, rows: RwSignal<Vec<PairRow>>, key_label: K, value_label: K) -> impl IntoView {
     view! {
-        <fieldset class="rounded border border-slate-200 p-1.5">
-            <legend class="px-1 text-[11px] font-medium text-slate-600">{move || tr(label)}</legend>
+        <fieldset class="col-span-2 rounded border border-slate-200 p-1.5">
+            <legend class="px-1 text-[11px] font-medium text-slate-600">{l(label)}</legend>
             {move || rows.get().into_iter().enumerate().map(|(i, row)| view! {
                 <div class="mb-1 grid grid-cols-[1fr_1.5fr_auto] gap-1" data-pair-row=i>
-                    <input name="pair-key" class=format!("{INPUT} font-mono") placeholder=move || tr(key_label) bind:value=row.key/>
-                    <input name="pair-value" class=format!("{INPUT} font-mono") placeholder=move || tr(value_label) bind:value=row.value/>
-                    <button type="button" class="px-1 text-rose-700" title=move || tr(K::RemoveField)
+                    <input name="pair-key" class=format!("{INPUT} font-mono") placeholder=l(key_label) bind:value=row.key/>
+                    <input name="pair-value" class=format!("{INPUT} font-mono") placeholder=l(value_label) bind:value=row.value/>
+                    <button type="button" class="px-1 text-rose-700" title=l(K::RemoveField)
                         on:click=move |_| rows.update(|r| { if i < r.len() { r.remove(i); } })>"×"</button>
                 </div>
             }).collect_view()}
             <button type="button" class="text-xs text-sky-800 hover:underline"
-                on:click=move |_| rows.update(|r| r.push(PairRow::new("", "")))>{move || tr(K::ScnAddRow)}</button>
+                on:click=move |_| rows.update(|r| r.push(PairRow::new("", "")))>{l(K::ScnAddRow)}</button>
         </fieldset>
     }
     .into_any()

@@ -15,6 +15,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use std::collections::BTreeMap;
 
+/// The text of `key` in the current language, reactive. One closure type
+/// for every label of the page (each `move || tr(K::…)` would be its own
+/// type, compiled into the browser bundle again).
+fn l(key: K) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    move || tr(key)
+}
+
 const INPUT: &str = "w-full rounded border border-slate-300 px-2 py-1 text-sm aria-[invalid=true]:border-rose-500";
 
 #[component]
@@ -22,15 +29,15 @@ pub fn SettingsPage() -> impl IntoView {
     let is_admin = can(Permission::Administer);
     view! {
         <div class="mb-4">
-            <h1 class="text-xl font-semibold">{move || tr(K::Settings)}</h1>
-            <p class="text-slate-600">{move || tr(K::StgIntro)}</p>
+            <h1 class="text-xl font-semibold">{l(K::Settings)}</h1>
+            <p class="text-slate-600">{l(K::StgIntro)}</p>
         </div>
         {if is_admin {
             view! { <SettingsAdmin/> }.into_any()
         } else {
             view! {
                 <div class="rounded border border-amber-200 bg-amber-50 p-4 text-amber-900" data-testid="settings-forbidden">
-                    {move || tr(K::StgAdminsOnly)}
+                    {l(K::StgAdminsOnly)}
                 </div>
             }
             .into_any()
@@ -46,7 +53,7 @@ fn SettingsAdmin() -> impl IntoView {
     let bot_param = move || query.with(|q| q.get("bot").unwrap_or_default());
     let page = Resource::new(bot_param, load_settings_page);
     view! {
-        <Transition fallback=move || view! { <p>{move || tr(K::Loading)}</p> }>
+        <Transition fallback=move || view! { <p>{l(K::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Err(err) => view! { <p class="mt-4 text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
@@ -89,7 +96,7 @@ fn BotSettings(page: PageData) -> impl IntoView {
     view! {
         <div class="mb-3 flex flex-wrap items-center gap-3">
             <label class="flex items-center gap-2 text-sm">
-                <span class="text-xs font-medium text-slate-600">{move || tr(K::Bot)}</span>
+                <span class="text-xs font-medium text-slate-600">{l(K::Bot)}</span>
                 <select class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="bot-select"
                     on:change=move |ev| navigate(&format!("/settings?bot={}", event_target_value(&ev)), Default::default())>
                     {groups}
@@ -281,7 +288,7 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
                             <Show when=is_set>
                                 <label class="flex items-center gap-1 whitespace-nowrap text-[11px] text-slate-600">
                                     <input type="checkbox" name=format!("clear-{name}") bind:checked=clear/>
-                                    {move || tr(K::StgClear)}
+                                    {l(K::StgClear)}
                                 </label>
                             </Show>
                         </div>
@@ -289,7 +296,7 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
                     .into_any()
                 }
                 FieldKind::Flag => view! {
-                    <input type="checkbox" name=name prop:checked=move || value.get() != "false"
+                    <input type="checkbox" name=name class="self-start" prop:checked=move || value.get() != "false"
                         on:change=move |ev| value.set(if event_target_checked(&ev) { "true".into() } else { "false".into() })/>
                 }
                 .into_any(),
@@ -303,7 +310,7 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
                     let options = scenarios.clone();
                     view! {
                         <select name=name class=INPUT prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
-                            <option value="">{move || tr(K::StgNoneOption)}</option>
+                            <option value="">{l(K::StgNoneOption)}</option>
                             {options.into_iter().map(|s| {
                                 let selected = { let s = s.clone(); move || value.get() == s };
                                 view! { <option value=s.clone() selected=selected>{s.clone()}</option> }
@@ -332,10 +339,10 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
     let url_rows = (!urls.is_empty()).then(|| {
         view! {
             <div class="rounded bg-slate-50 p-2" data-testid="register-urls">
-                <p class="mb-1 text-[11px] font-medium uppercase text-slate-500">{move || tr(K::StgRegisterUrls)}</p>
+                <p class="mb-1 text-[11px] font-medium uppercase text-slate-500">{l(K::StgRegisterUrls)}</p>
                 {urls.into_iter().map(|(label, url)| view! {
                     <div class="mb-1 flex flex-col gap-0.5">
-                        <span class="text-[11px] text-slate-600">{move || tr(label)}</span>
+                        <span class="text-[11px] text-slate-600">{l(label)}</span>
                         <code class="block select-all break-all rounded border border-slate-200 bg-white px-2 py-1 font-mono text-xs"
                             data-url=url.clone()>{url.clone()}</code>
                     </div>
@@ -357,8 +364,8 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
         <section class="flex flex-col gap-2 rounded border border-slate-200 bg-white p-3" data-channel=kind.clone()>
             <div class="flex items-start justify-between gap-2">
                 <div>
-                    <h2 class="font-semibold">{move || tr(title)}</h2>
-                    <p class="text-xs text-slate-600">{move || tr(about)}</p>
+                    <h2 class="font-semibold">{l(title)}</h2>
+                    <p class="text-xs text-slate-600">{l(about)}</p>
                 </div>
                 <span class=move || format!("whitespace-nowrap rounded px-1.5 py-0.5 text-[11px] {}", status().0) data-testid="channel-status">
                     {move || tr(status().1)}
@@ -378,16 +385,16 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
                         <ErrorBanner message=banner/>
                         <div class="flex items-center gap-2">
                             <button type="submit" class="rounded bg-sky-700 px-3 py-1 text-white hover:bg-sky-600 disabled:opacity-50"
-                                data-testid="save-channel" disabled=move || save.pending().get()>{move || tr(K::Save)}</button>
+                                data-testid="save-channel" disabled=move || save.pending().get()>{l(K::Save)}</button>
                             <Show when=saved>
-                                <span class="text-xs text-emerald-700" data-testid="channel-saved">{move || tr(K::Saved)}</span>
+                                <span class="text-xs text-emerald-700" data-testid="channel-saved">{l(K::Saved)}</span>
                             </Show>
                         </div>
                     </form>
                 }
                 .into_any()
             } else {
-                view! { <p class="text-sm text-slate-500" data-testid="not-available">{move || tr(K::StgNotAvailable)}</p> }.into_any()
+                view! { <p class="text-sm text-slate-500" data-testid="not-available">{l(K::StgNotAvailable)}</p> }.into_any()
             }}
         </section>
     }
@@ -413,7 +420,7 @@ fn SecretsEditor(rows: RwSignal<Vec<SecretRow>>, errors: Signal<Vec<comops_core:
                             aria-invalid=move || error.get().is_some().to_string()
                             placeholder=move || if row.stored { tr(K::StgKeepHint) } else { "" }
                             bind:value=row.value/>
-                        <button type="button" class="px-1 text-rose-700" title=move || tr(K::RemoveField)
+                        <button type="button" class="px-1 text-rose-700" title=l(K::RemoveField)
                             on:click=move |_| rows.update(|r| { if i < r.len() { r.remove(i); } })>"×"</button>
                         <Show when=move || error.get().is_some()>
                             <span class="col-span-3 text-xs text-rose-600" data-error-for=move || row.name.get()>{move || error.get()}</span>
@@ -423,7 +430,7 @@ fn SecretsEditor(rows: RwSignal<Vec<SecretRow>>, errors: Signal<Vec<comops_core:
             }).collect_view()}
             <button type="button" class="self-start text-xs text-sky-800 hover:underline" data-testid="add-secret"
                 on:click=move |_| rows.update(|r| r.push(SecretRow { name: RwSignal::new(String::new()), value: RwSignal::new(String::new()), stored: false }))>
-                {move || tr(K::StgAddSecret)}
+                {l(K::StgAddSecret)}
             </button>
         </div>
     }
