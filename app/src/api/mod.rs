@@ -6,6 +6,7 @@ pub mod auth;
 pub mod projects;
 pub mod endpoints;
 pub mod leads;
+pub mod maps;
 pub mod scenarios;
 pub mod settings;
 pub mod tokens;

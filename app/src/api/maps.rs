@@ -1,0 +1,510 @@
+//! Studio maps (CJM, Service Blueprint, communication and integration-points
+//! maps): list, load (current or an old version), create, save, history,
+//! restore, diff, CSV export/import, the ComOps loop, the «ТЗ на
+//! DMI-проект» export, and the JSON export/import of a whole project.
+//!
+//! Reading needs `View`. Changing a map's text needs `EditMaps` (analysts,
+//! architects, admins); a change that binds or unbinds a row or cell to a
+//! live endpoint also needs `DesignIntegrations` (architects, admins) —
+//! the server compares the endpoint bindings of the new content with the
+//! current one, so an analyst's save that leaves them alone goes through.
+//! Importing a project creates bots, endpoints and scenarios: it needs
+//! `ManageProjects` and `DesignIntegrations`.
+//!
+//! Content travels as JSON text, parsed here by `comops_core::map` (every
+//! problem with its path, `rows[3].trigger.alias`). New links must point
+//! at items of this project's maps, new bindings at endpoints of its bots.
+//! Saves never overwrite silently: the editor sends the version it started
+//! from; a newer one saved meanwhile is a [`MapSaveOutcome::Conflict`]
+//! naming it, so the editor can offer to reload (and diff) or merge.
+//! Every save, restore, import and delete is audited.
+
+use crate::error::AppError;
+use comops_core::map::diff::MapDiff;
+use comops_core::map::export::ImportProblem;
+use comops_core::map::links::LoopView;
+use comops_core::map::{MapContent, MapKind};
+use comops_core::FieldError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A row of a project's map list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapRow {
+    pub id: String,
+    pub kind: MapKind,
+    pub title: String,
+    pub version: i64,
+    /// Stages (CJM, blueprint) or rows.
+    pub rows: usize,
+    pub author: String,
+    pub updated_at: i64,
+}
+
+/// One version of a map, opened in an editor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadedMap {
+    pub id: String,
+    pub project_id: String,
+    pub kind: MapKind,
+    pub title: String,
+    pub content: MapContent,
+    pub version: i64,
+    /// The map's current version (`version` is older when an old one was opened).
+    pub current: i64,
+    pub note: String,
+    pub author: String,
+    pub created_at: i64,
+}
+
+/// One entry of a map's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapVersionRow {
+    pub version: i64,
+    pub title: String,
+    pub note: String,
+    pub author: String,
+    pub created_at: i64,
+    pub rows: usize,
+}
+
+/// What a save, restore or CSV import did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MapSaveOutcome {
+    Saved { version: i64 },
+    /// Nothing was saved; every problem, each at its path.
+    Invalid { errors: Vec<FieldError> },
+    /// Someone saved `current` (as `author`) after the version this edit
+    /// started from; nothing was saved.
+    Conflict { current: i64, author: String },
+    /// The CSV could not be read; `message` is in the user's language.
+    BadCsv { line: usize, column: Option<String>, message: String },
+}
+
+/// The ComOps loop of a project, with which bound endpoints exist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoopPage {
+    pub view: LoopView,
+    /// Keys (`endpoint:bot_x/alias`) of the endpoint nodes that are live.
+    pub live_endpoints: Vec<String>,
+}
+
+/// What a project import did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ProjectImportOutcome {
+    Imported { project_id: String, bots: usize, endpoints: usize, scenarios: usize, maps: usize },
+    /// Nothing was created; every problem of the document.
+    Invalid { problems: Vec<ImportProblem> },
+}
+
+#[server(prefix = "/api", endpoint = "maps/list")]
+pub async fn list_maps(project_id: String) -> Result<Vec<MapRow>, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let project = parse_project(&project_id)?;
+    let store = backend()?.store;
+    store.project(&project).await?;
+    Ok(store
+        .list_maps(&project)
+        .await?
+        .into_iter()
+        .map(|m| MapRow {
+            id: m.id.to_string(),
+            kind: m.kind,
+            title: m.title,
+            version: m.version,
+            rows: m.rows,
+            author: m.author,
+            updated_at: m.updated_at,
+        })
+        .collect())
+}
+
+/// Version `version` of a map; 0 for the current one.
+#[server(prefix = "/api", endpoint = "maps/get")]
+pub async fn load_map(map_id: String, version: i64) -> Result<LoadedMap, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let id = parse_map(&map_id)?;
+    let store = backend()?.store;
+    let current = store.map(&id).await?;
+    let wanted = if version == 0 { current.version } else { version };
+    let old = store.map_version(&id, wanted).await?;
+    Ok(LoadedMap {
+        id: current.id.to_string(),
+        project_id: current.project_id.to_string(),
+        kind: current.kind,
+        title: old.title,
+        content: old.content,
+        version: wanted,
+        current: current.version,
+        note: old.note,
+        author: old.author,
+        created_at: old.created_at,
+    })
+}
+
+/// Creates an empty map of `kind` (`cjm`, `blueprint`, `communication`,
+/// `integration`) as version 1; returns its id.
+#[server(prefix = "/api", endpoint = "maps/create")]
+pub async fn create_map(project_id: String, kind: String, title: String) -> Result<String, AppError> {
+    use crate::session::{backend, require};
+    use comops_core::Problem;
+    let user = require(comops_core::Permission::EditMaps)?;
+    let project = parse_project(&project_id)?;
+    let kind = MapKind::parse(&kind).ok_or_else(|| AppError::Invalid(vec![FieldError::new("kind", Problem::Unknown)]))?;
+    let title = comops_core::map::parse_title(&title).map_err(|e| AppError::Invalid(vec![e]))?;
+    let store = backend()?.store;
+    let map = store.create_map(&project, &title, &MapContent::empty(kind), "created", user.email.as_str()).await?;
+    store.audit(user.email.as_str(), "map.create", map.id.as_str(), &format!("{kind} «{title}»")).await?;
+    Ok(map.id.to_string())
+}
+
+/// Validates `json` (the map's whole content) and saves it with `title`
+/// as the next version, unless someone saved after `base_version`.
+#[server(prefix = "/api", endpoint = "maps/save")]
+pub async fn save_map(map_id: String, title: String, json: String, note: String, base_version: i64) -> Result<MapSaveOutcome, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::EditMaps)?;
+    let id = parse_map(&map_id)?;
+    let store = backend()?.store;
+    let current = store.map(&id).await?;
+    let content = match MapContent::parse(current.kind, &json) {
+        Ok(content) => content,
+        Err(errors) => return Ok(MapSaveOutcome::Invalid { errors }),
+    };
+    let title = match comops_core::map::parse_title(&title) {
+        Ok(title) => title,
+        Err(error) => return Ok(MapSaveOutcome::Invalid { errors: vec![error] }),
+    };
+    saved(&store, &current, &title, content, note.trim(), base_version, "map.save").await
+}
+
+/// Every version of a map, newest first.
+#[server(prefix = "/api", endpoint = "maps/versions")]
+pub async fn map_versions(map_id: String) -> Result<Vec<MapVersionRow>, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let id = parse_map(&map_id)?;
+    Ok(backend()?
+        .store
+        .map_history(&id)
+        .await?
+        .into_iter()
+        .map(|v| MapVersionRow { version: v.version, title: v.title, note: v.note, author: v.author, created_at: v.created_at, rows: v.rows })
+        .collect())
+}
+
+/// Saves version `version` again as the newest ("restored from vN"),
+/// unless someone saved after `base_version`.
+#[server(prefix = "/api", endpoint = "maps/restore")]
+pub async fn restore_map(map_id: String, version: i64, base_version: i64) -> Result<MapSaveOutcome, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::EditMaps)?;
+    let id = parse_map(&map_id)?;
+    let store = backend()?.store;
+    let current = store.map(&id).await?;
+    let old = store.map_version(&id, version).await?;
+    // The rules may have grown stricter since that version was saved.
+    if let Err(errors) = old.content.validate() {
+        return Ok(MapSaveOutcome::Invalid { errors });
+    }
+    saved(&store, &current, &old.title, old.content, &format!("restored from v{version}"), base_version, "map.restore").await
+}
+
+/// Row- and cell-level differences from version `from` to version `to`
+/// (0 = current), for the side-by-side view.
+#[server(prefix = "/api", endpoint = "maps/diff")]
+pub async fn diff_map(map_id: String, from: i64, to: i64) -> Result<MapDiff, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let id = parse_map(&map_id)?;
+    let store = backend()?.store;
+    let current = store.map(&id).await?.version;
+    let pick = |v: i64| if v == 0 { current } else { v };
+    let before = store.map_version(&id, pick(from)).await?;
+    let after = store.map_version(&id, pick(to)).await?;
+    Ok(comops_core::map::diff::diff(&before.title, &before.content, &after.title, &after.content))
+}
+
+/// Version `version` (0 = current) of a CJM or communication map as CSV
+/// (RFC 4180, UTF-8 with BOM, the seed's column names).
+#[server(prefix = "/api", endpoint = "maps/csv-export")]
+pub async fn export_map_csv(map_id: String, version: i64) -> Result<String, AppError> {
+    use crate::session::{backend, require};
+    use comops_core::Problem;
+    require(comops_core::Permission::View)?;
+    let id = parse_map(&map_id)?;
+    let store = backend()?.store;
+    let current = store.map(&id).await?;
+    let content = if version == 0 { current.content } else { store.map_version(&id, version).await?.content };
+    comops_core::map::csv::export(&content).map_err(|_| AppError::Invalid(vec![FieldError::new("kind", Problem::NotAllowedForType)]))
+}
+
+/// Replaces the stages (CJM) or rows (communication map) with those of
+/// `csv` and saves that as the next version, unless someone saved after
+/// `base_version`.
+#[server(prefix = "/api", endpoint = "maps/csv-import")]
+pub async fn import_map_csv(map_id: String, csv: String, note: String, base_version: i64) -> Result<MapSaveOutcome, AppError> {
+    use crate::session::{backend, require, session};
+    require(comops_core::Permission::EditMaps)?;
+    let id = parse_map(&map_id)?;
+    let store = backend()?.store;
+    let current = store.map(&id).await?;
+    if csv.len() > comops_core::map::limits::MAX_BYTES {
+        let max = comops_core::map::limits::MAX_BYTES;
+        return Ok(MapSaveOutcome::Invalid { errors: vec![FieldError::new("csv", comops_core::Problem::TooLong { max })] });
+    }
+    let content = match comops_core::map::csv::import(&current.content, &csv) {
+        Ok(content) => content,
+        Err(err) => {
+            let message = err.message(session().locale);
+            return Ok(MapSaveOutcome::BadCsv { line: err.line, column: err.column, message });
+        }
+    };
+    let note = if note.trim().is_empty() { "imported from CSV" } else { note.trim() };
+    let title = current.title.clone();
+    saved(&store, &current, &title, content, note, base_version, "map.csv_import").await
+}
+
+/// Deletes a map and its history. Maps with endpoint bindings are the
+/// architect's to delete.
+#[server(prefix = "/api", endpoint = "maps/delete")]
+pub async fn delete_map(map_id: String) -> Result<(), AppError> {
+    use crate::session::{backend, require};
+    let user = require(comops_core::Permission::EditMaps)?;
+    let id = parse_map(&map_id)?;
+    let store = backend()?.store;
+    let map = store.map(&id).await?;
+    if !map.content.bindings().is_empty() {
+        require(comops_core::Permission::DesignIntegrations)?;
+    }
+    store.delete_map(&id).await?;
+    store.audit(user.email.as_str(), "map.delete", id.as_str(), &format!("«{}» v{}", map.title, map.version)).await?;
+    Ok(())
+}
+
+/// The ComOps loop of a project: CJM stages, map rows, blueprint cells
+/// and endpoints, with every stored link.
+#[server(prefix = "/api", endpoint = "maps/loop")]
+pub async fn project_loop(project_id: String) -> Result<LoopPage, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let project = parse_project(&project_id)?;
+    let store = backend()?.store;
+    store.project(&project).await?;
+    let view = comops_core::map::links::loop_view(&store.project_maps(&project).await?);
+    let mut live_endpoints = Vec::new();
+    for bot in store.list_bots(&project).await? {
+        for e in store.list_endpoints(&bot.id).await? {
+            live_endpoints.push(format!("endpoint:{}/{}", bot.id, e.alias));
+        }
+    }
+    live_endpoints.retain(|key| view.nodes.iter().any(|n| &n.key == key));
+    Ok(LoopPage { view, live_endpoints })
+}
+
+/// The «ТЗ на DMI-проект» of a project as Markdown.
+#[server(prefix = "/api", endpoint = "maps/spec")]
+pub async fn export_spec(project_id: String) -> Result<String, AppError> {
+    use crate::session::{backend, require};
+    use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecScenario};
+    require(comops_core::Permission::View)?;
+    let project_id = parse_project(&project_id)?;
+    let store = backend()?.store;
+    let project = store.project(&project_id).await?;
+    let (mut bots, mut endpoints, mut scenarios) = (Vec::new(), Vec::new(), Vec::new());
+    for bot in store.list_bots(&project_id).await? {
+        let mut channels = Vec::new();
+        for kind in CHANNEL_KINDS {
+            if store.bot_channel(&bot.id, kind).await?.is_some() {
+                channels.push(kind.to_string());
+            }
+        }
+        endpoints.extend(store.list_endpoints(&bot.id).await?);
+        scenarios.extend(store.scenario_listing(&bot.id).await?.into_iter().map(|s| SpecScenario {
+            bot_id: bot.id.clone(),
+            name: s.name,
+            description: s.description,
+            version: s.version,
+        }));
+        bots.push(SpecBot { id: bot.id, name: bot.name, username: bot.username, description: bot.description, channels });
+    }
+    let bot_ids: Vec<_> = bots.iter().map(|b| b.id.clone()).collect();
+    let tokens = store
+        .list_tokens()
+        .await?
+        .into_iter()
+        .filter(|t| t.scope.bots.is_empty() || t.scope.bots.iter().any(|b| bot_ids.contains(b)))
+        .collect();
+    let input = SpecInput {
+        project_name: project.name,
+        project_description: project.description,
+        bots,
+        endpoints,
+        scenarios,
+        maps: store.project_maps(&project_id).await?,
+        tokens,
+    };
+    Ok(markdown(&input))
+}
+
+/// The whole project as a pretty-printed `comops.project/v1` document.
+#[server(prefix = "/api", endpoint = "maps/project-export")]
+pub async fn export_project(project_id: String) -> Result<String, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let project = parse_project(&project_id)?;
+    let export = backend()?.store.export_project(&project).await?;
+    serde_json::to_string_pretty(&export).map_err(|err| {
+        tracing::error!(error = %err, "cannot serialize a project export");
+        AppError::Internal
+    })
+}
+
+/// Creates a new project with `slug` from a `comops.project/v1` document:
+/// its bots, endpoints, scenarios and maps, with new ids.
+#[server(prefix = "/api", endpoint = "maps/project-import")]
+pub async fn import_project(json: String, slug: String) -> Result<ProjectImportOutcome, AppError> {
+    use crate::session::{backend, require};
+    use comops_core::map::export::ProjectExport;
+    use comops_core::Problem;
+    require(comops_core::Permission::DesignIntegrations)?;
+    let user = require(comops_core::Permission::ManageProjects)?;
+    let slug = comops_core::Slug::parse(&slug).map_err(|p| AppError::Invalid(vec![FieldError::new("slug", p)]))?;
+    let doc = match ProjectExport::parse(&json) {
+        Ok(doc) => doc,
+        Err(problems) => return Ok(ProjectImportOutcome::Invalid { problems }),
+    };
+    let store = backend()?.store;
+    let report = store.import_project(&doc, slug.as_str(), user.email.as_str()).await.map_err(|e| match e {
+        comops_core::store::StoreError::Taken(_) => AppError::Invalid(vec![FieldError::new("slug", Problem::Taken)]),
+        other => other.into(),
+    })?;
+    let detail = format!(
+        "{} bots, {} endpoints, {} scenarios, {} maps",
+        report.bots.len(),
+        report.endpoints,
+        report.scenarios,
+        report.maps.len()
+    );
+    store.audit(user.email.as_str(), "project.import", report.project_id.as_str(), &detail).await?;
+    Ok(ProjectImportOutcome::Imported {
+        project_id: report.project_id.to_string(),
+        bots: report.bots.len(),
+        endpoints: report.endpoints,
+        scenarios: report.scenarios,
+        maps: report.maps.len(),
+    })
+}
+
+/// The channel kinds a bot may have settings for (the spec's «Каналы»).
+#[cfg(feature = "ssr")]
+const CHANNEL_KINDS: [&str; 6] = ["telegram", "webchat", "whatsapp", "vk", "email", "webhook"];
+
+#[cfg(feature = "ssr")]
+fn parse_project(raw: &str) -> Result<comops_core::ProjectId, AppError> {
+    comops_core::ProjectId::parse(raw).ok_or(AppError::NotFound)
+}
+
+#[cfg(feature = "ssr")]
+fn parse_map(raw: &str) -> Result<comops_core::map::MapId, AppError> {
+    comops_core::map::MapId::parse(raw).ok_or(AppError::NotFound)
+}
+
+/// Problems with the links and bindings this edit adds: links must name
+/// an item of one of the project's maps, bindings an endpoint of one of
+/// its bots. Links and bindings already saved are left alone (an item
+/// deleted since shows as dangling in the loop view, it does not block).
+#[cfg(feature = "ssr")]
+async fn check_new_links(
+    store: &comops_core::store::Store,
+    current: &comops_core::map::Map,
+    content: &MapContent,
+) -> Result<Vec<FieldError>, AppError> {
+    use comops_core::Problem;
+    let mut errors = Vec::new();
+    let old_refs: std::collections::HashSet<_> = current.content.refs().into_iter().map(|(_, r)| r.clone()).collect();
+    let new_refs: Vec<_> = content.refs().into_iter().filter(|(_, r)| !old_refs.contains(*r)).collect();
+    if !new_refs.is_empty() {
+        let maps = store.project_maps(&current.project_id).await?;
+        for (path, r) in new_refs {
+            // A link into this same map is checked against the new content.
+            let items = if r.map == current.id {
+                content.item_ids()
+            } else {
+                maps.iter().find(|m| m.id == r.map).map(|m| m.content.item_ids()).unwrap_or_default()
+            };
+            if !items.contains(&r.item) {
+                errors.push(FieldError::new(path, Problem::Unknown));
+            }
+        }
+    }
+    let old_bindings = current.content.bindings();
+    let added: Vec<_> = content.bindings().into_iter().filter(|b| !old_bindings.contains(b)).collect();
+    if !added.is_empty() {
+        let bots = store.list_bots(&current.project_id).await?;
+        for (item, binding) in added {
+            let live = bots.iter().any(|b| b.id == binding.bot_id)
+                && store.endpoint_by_alias(&binding.bot_id, &binding.alias).await?.is_some();
+            if !live {
+                errors.push(FieldError::new(binding_path(content, &item), Problem::Unknown));
+            }
+        }
+    }
+    Ok(errors)
+}
+
+/// Where the binding of row or cell `item` sits in the content.
+#[cfg(feature = "ssr")]
+fn binding_path(content: &MapContent, item: &str) -> String {
+    let at = |i: Option<usize>, tail: &str| i.map(|i| format!("rows[{i}].{tail}")).unwrap_or_else(|| item.to_string());
+    match content {
+        MapContent::Communication(m) => at(m.rows.iter().position(|r| r.id == item), "trigger"),
+        MapContent::Integration(m) => at(m.rows.iter().position(|r| r.id == item), "bot_id"),
+        MapContent::Blueprint(m) => match item.split_once(':') {
+            Some((stage, lane)) => match m.stages.iter().position(|s| s.id == stage) {
+                Some(i) => format!("stages[{i}].{lane}.endpoints"),
+                None => item.to_string(),
+            },
+            None => item.to_string(),
+        },
+        MapContent::Cjm(_) => item.to_string(),
+    }
+}
+
+/// Checks the role for what changed, the new links, then appends the
+/// version and audits it; a stale base is a conflict.
+#[cfg(feature = "ssr")]
+async fn saved(
+    store: &comops_core::store::Store,
+    current: &comops_core::map::Map,
+    title: &str,
+    content: MapContent,
+    note: &str,
+    base_version: i64,
+    action: &str,
+) -> Result<MapSaveOutcome, AppError> {
+    use crate::session::require;
+    use comops_core::store::StoreError;
+    let user = if content.bindings() != current.content.bindings() {
+        require(comops_core::Permission::DesignIntegrations)?
+    } else {
+        require(comops_core::Permission::EditMaps)?
+    };
+    if current.version != base_version {
+        return Ok(MapSaveOutcome::Conflict { current: current.version, author: current.author.clone() });
+    }
+    let errors = check_new_links(store, current, &content).await?;
+    if !errors.is_empty() {
+        return Ok(MapSaveOutcome::Invalid { errors });
+    }
+    match store.save_map(&current.id, base_version, title, &content, note, user.email.as_str()).await {
+        Ok(version) => {
+            store.audit(user.email.as_str(), action, current.id.as_str(), &format!("«{title}» v{version}")).await?;
+            Ok(MapSaveOutcome::Saved { version })
+        }
+        Err(StoreError::Conflict { current, author }) => Ok(MapSaveOutcome::Conflict { current, author }),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,206 @@
+//! The studio's maps over HTTP against the real `comops` process
+//! (`--demo`, which brings the seed's maps): an analyst edits the REHAU
+//! communication map but may not rebind its rows to endpoints; an
+//! architect's save from the old version is a conflict, not an overwrite;
+//! the architect binds a row (an endpoint that does not exist is refused),
+//! compares versions, restores the first; a CJM goes out as CSV and back
+//! (a bad line is named); a viewer reads everything and changes nothing;
+//! the «ТЗ на DMI-проект» names the live endpoints; and the whole demo
+//! project is exported and imported as a new one.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{Browser, TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+const PROJECT: &str = "prj_demo";
+const REHAU: &str = "map_rehau";
+const CJM: &str = "map_registration-cjm";
+const PASSWORD: &str = "a-long-test-password";
+
+async fn start() -> (TestServer, Browser) {
+    let dir = support::scratch_dir();
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo"]);
+    let admin = server.client();
+    assert_eq!(admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+    (server, admin)
+}
+
+async fn user(server: &TestServer, email: &str, role: &str) -> Browser {
+    let output = server.cli(&["user", "create", "--email", email, "--role", role, "--password", PASSWORD]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let browser = server.client();
+    assert_eq!(browser.login(email, PASSWORD).await.status(), 200);
+    browser
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
+}
+
+async fn load(browser: &Browser, map: &str, version: i64) -> Value {
+    json_of(browser.call("maps/get", &[("map_id", map), ("version", &version.to_string())]).await).await
+}
+
+async fn save(browser: &Browser, map: &str, title: &str, content: &Value, note: &str, base: i64) -> reqwest::Response {
+    let json = content.to_string();
+    browser
+        .call("maps/save", &[("map_id", map), ("title", title), ("json", &json), ("note", note), ("base_version", &base.to_string())])
+        .await
+}
+
+async fn versions(browser: &Browser, map: &str) -> Vec<(i64, String)> {
+    let list = json_of(browser.call("maps/versions", &[("map_id", map)]).await).await;
+    list.as_array().unwrap().iter().map(|v| (v["version"].as_i64().unwrap(), v["note"].as_str().unwrap().to_string())).collect()
+}
+
+#[tokio::test]
+async fn analysts_edit_architects_bind_and_nobody_overwrites_anybody() {
+    let (server, admin) = start().await;
+    let analyst = user(&server, "marina@rehau.example", "analyst").await;
+    let architect = user(&server, "alena@rehau.example", "architect").await;
+
+    let list = json_of(analyst.call("maps/list", &[("project_id", PROJECT)]).await).await;
+    let maps: Vec<(&str, &str)> = list.as_array().unwrap().iter().map(|m| (m["id"].as_str().unwrap(), m["kind"].as_str().unwrap())).collect();
+    assert_eq!(maps.len(), 8, "{list}");
+    assert!(maps.contains(&(REHAU, "communication")) && maps.contains(&(CJM, "cjm")));
+
+    // The analyst rewords a result: her save is version 2.
+    let v1 = load(&analyst, REHAU, 0).await;
+    assert_eq!((v1["version"].clone(), v1["content"]["kind"].clone()), (json!(1), json!("communication")));
+    assert_eq!(v1["content"]["rows"][0]["trigger"], json!({"bot_id": "bot_rehau", "alias": "users/connect-bot", "scenario": "registration_flow"}));
+    let mut edited = v1["content"].clone();
+    edited["rows"][1]["result"] = json!("Приглашение получено, напоминание за час");
+    let saved = json_of(save(&analyst, REHAU, "Коммуникационная карта для REHAU", &edited, "напоминание", 1).await).await;
+    assert_eq!(saved, json!({"Saved": {"version": 2}}));
+
+    // Binding a row to another endpoint is the architect's.
+    let mut rebound = edited.clone();
+    rebound["rows"][1]["trigger"]["alias"] = json!("events/webinar-feedback");
+    let refused = save(&analyst, REHAU, "Коммуникационная карта для REHAU", &rebound, "", 2).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(json_of(refused).await, json!("Forbidden"));
+
+    // The architect still has version 1 open: a conflict naming Марина, nothing written.
+    let stale = json_of(save(&architect, REHAU, "Моя версия", &v1["content"], "", 1).await).await;
+    assert_eq!(stale, json!({"Conflict": {"current": 2, "author": "marina@rehau.example"}}));
+    assert_eq!(load(&architect, REHAU, 0).await["title"], "Коммуникационная карта для REHAU");
+
+    // Bad content and unknown endpoints are refused with their places.
+    let mut broken = edited.clone();
+    broken["rows"][2]["channel"] = json!(42);
+    broken["rows"][3]["trigger"] = json!({"bot_id": "bot_rehau", "alias": "events/nothing-here"});
+    let invalid = json_of(save(&architect, REHAU, "Коммуникационная карта для REHAU", &broken, "", 2).await).await;
+    assert_eq!(invalid["Invalid"]["errors"], json!([{"field": "rows[2].channel", "code": "bad_json"}]), "{invalid}");
+    broken["rows"][2]["channel"] = json!("Telegram");
+    let invalid = json_of(save(&architect, REHAU, "Коммуникационная карта для REHAU", &broken, "", 2).await).await;
+    assert_eq!(invalid["Invalid"]["errors"], json!([{"field": "rows[3].trigger", "code": "unknown"}]), "{invalid}");
+    let bound = json_of(save(&architect, REHAU, "Коммуникационная карта для REHAU", &rebound, "вебинар → отзыв", 2).await).await;
+    assert_eq!(bound, json!({"Saved": {"version": 3}}));
+
+    assert_eq!(
+        versions(&architect, REHAU).await,
+        [(3, "вебинар → отзыв".to_string()), (2, "напоминание".to_string()), (1, "demo".to_string())]
+    );
+    let diff = json_of(architect.call("maps/diff", &[("map_id", REHAU), ("from", "1"), ("to", "0")]).await).await;
+    assert_eq!((diff["changed"].clone(), diff["added"].clone(), diff["removed"].clone()), (json!(1), json!(0), json!(0)));
+    let row = &diff["items"][1];
+    let changed: Vec<&str> = row["cells"].as_array().unwrap().iter().filter(|c| c["changed"] == true).map(|c| c["field"].as_str().unwrap()).collect();
+    assert_eq!((row["id"].as_str(), changed), (Some("r2"), vec!["result", "trigger"]));
+
+    // Restoring version 1 is version 4, equal to version 1 (it unbinds: the architect may).
+    let restored = json_of(
+        architect.call("maps/restore", &[("map_id", REHAU), ("version", "1"), ("base_version", "3")]).await,
+    )
+    .await;
+    assert_eq!(restored, json!({"Saved": {"version": 4}}));
+    let v4 = load(&architect, REHAU, 0).await;
+    assert_eq!((v4["version"].clone(), &v4["content"]), (json!(4), &v1["content"]));
+    assert_eq!(load(&architect, REHAU, 2).await["current"], 4);
+
+    let store = server.store().await;
+    let actions: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor, action FROM audit_log WHERE subject = $1 ORDER BY at").bind(REHAU).fetch_all(store.pool()).await.unwrap();
+    assert_eq!(
+        actions,
+        [
+            ("marina@rehau.example".to_string(), "map.save".to_string()),
+            ("alena@rehau.example".into(), "map.save".into()),
+            ("alena@rehau.example".into(), "map.restore".into())
+        ]
+    );
+    drop(admin);
+}
+
+#[tokio::test]
+async fn a_cjm_travels_as_csv_and_a_viewer_only_reads() {
+    let (server, admin) = start().await;
+    let csv = json_of(admin.call("maps/csv-export", &[("map_id", CJM), ("version", "0")]).await).await;
+    let csv = csv.as_str().unwrap().to_string();
+    assert!(csv.starts_with("\u{feff}Этап пути клиента,Цель клиента / зачем он это делает,"), "{csv}");
+    assert!(csv.contains("Регистрация,Создать профиль"), "{csv}");
+
+    let bad = csv.replacen(",-1,registration", ",минус,registration", 1);
+    let outcome = json_of(admin.call("maps/csv-import", &[("map_id", CJM), ("csv", &bad), ("note", ""), ("base_version", "1")]).await).await;
+    assert_eq!(outcome["BadCsv"]["line"], 3, "{outcome}");
+    assert_eq!(outcome["BadCsv"]["column"], "Оценка эмоции");
+    assert!(outcome["BadCsv"]["message"].as_str().unwrap().starts_with("Line 3, column \"Оценка эмоции\""), "{outcome}");
+
+    let better = csv.replacen("Сократить шагов регистрации", "Регистрация в один шаг: кнопка «Поделиться контактом»", 1);
+    let outcome = json_of(admin.call("maps/csv-import", &[("map_id", CJM), ("csv", &better), ("note", ""), ("base_version", "1")]).await).await;
+    assert_eq!(outcome, json!({"Saved": {"version": 2}}));
+    assert_eq!(versions(&admin, CJM).await[0], (2, "imported from CSV".to_string()));
+    let again = json_of(admin.call("maps/csv-export", &[("map_id", CJM), ("version", "0")]).await).await;
+    assert_eq!(again.as_str().unwrap(), better, "the CSV comes back exactly");
+
+    let viewer = user(&server, "viewer@rehau.example", "viewer").await;
+    assert_eq!(viewer.call("maps/list", &[("project_id", PROJECT)]).await.status(), 200);
+    let map = load(&viewer, CJM, 1).await;
+    assert_eq!((map["version"].clone(), map["current"].clone()), (json!(1), json!(2)));
+    let refused = save(&viewer, CJM, "x", &map["content"], "", 2).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(viewer.call("maps/create", &[("project_id", PROJECT), ("kind", "cjm"), ("title", "x")]).await.status(), 403);
+    assert_eq!(viewer.call("maps/restore", &[("map_id", CJM), ("version", "1"), ("base_version", "2")]).await.status(), 403);
+    assert_eq!(viewer.call("maps/csv-import", &[("map_id", CJM), ("csv", &csv), ("note", ""), ("base_version", "2")]).await.status(), 403);
+    assert_eq!(viewer.call("maps/project-import", &[("json", "{}"), ("slug", "x")]).await.status(), 403);
+
+    let spec = json_of(viewer.call("maps/spec", &[("project_id", PROJECT)]).await).await;
+    let spec = spec.as_str().unwrap();
+    assert!(spec.starts_with("# Техническое задание на DMI-проект: ComOps demo"), "{spec}");
+    assert!(spec.contains("## 5. API и события") && spec.contains("`/bots/bot_rehau/call/users/connect-bot`"));
+    assert!(spec.contains("Регистрация в один шаг"), "the spec shows the current CJM");
+
+    let loop_page = json_of(viewer.call("maps/loop", &[("project_id", PROJECT)]).await).await;
+    assert!(loop_page["live_endpoints"].as_array().unwrap().contains(&json!("endpoint:bot_rehau/users/connect-bot")));
+    assert_eq!(loop_page["view"]["dangling"], json!([]));
+
+    let anonymous = server.client();
+    assert_eq!(anonymous.call("maps/list", &[("project_id", PROJECT)]).await.status(), 401);
+    assert_eq!(versions(&admin, CJM).await.len(), 2, "the viewer saved nothing");
+}
+
+#[tokio::test]
+async fn the_demo_project_exports_and_imports_as_a_new_one() {
+    let (server, admin) = start().await;
+    let export = json_of(admin.call("maps/project-export", &[("project_id", PROJECT)]).await).await;
+    let export = export.as_str().unwrap().to_string();
+    let doc: Value = serde_json::from_str(&export).unwrap();
+    assert_eq!(doc["format"], "comops.project/v1");
+
+    let analyst = user(&server, "marina@rehau.example", "analyst").await;
+    assert_eq!(analyst.call("maps/project-import", &[("json", &export), ("slug", "demo-copy")]).await.status(), 403);
+
+    let imported = json_of(admin.call("maps/project-import", &[("json", &export), ("slug", "demo-copy")]).await).await;
+    let new = &imported["Imported"];
+    assert_eq!((new["bots"].clone(), new["endpoints"].clone(), new["maps"].clone()), (json!(4), json!(14), json!(8)), "{imported}");
+    let project = new["project_id"].as_str().unwrap();
+    assert_eq!(json_of(admin.call("maps/list", &[("project_id", project)]).await).await.as_array().unwrap().len(), 8);
+
+    let taken = json_of(admin.call("maps/project-import", &[("json", &export), ("slug", "demo-copy")]).await).await;
+    assert_eq!(taken, json!({"Invalid": [{"field": "slug", "code": "taken"}]}));
+    let broken = export.replacen("\"comops.project/v1\"", "\"other/v9\"", 1);
+    let invalid = json_of(admin.call("maps/project-import", &[("json", &broken), ("slug", "demo-other")]).await).await;
+    assert_eq!(invalid["Invalid"]["problems"][0]["path"], "format", "{invalid}");
+}
