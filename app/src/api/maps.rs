@@ -12,7 +12,10 @@
 //! `ManageProjects` and `DesignIntegrations`.
 //!
 //! Content travels as JSON text, parsed here by `comops_core::map` (every
-//! problem with its path, `rows[3].trigger.alias`). New links must point
+//! problem with its path, `rows[3].trigger.alias`). The functions that
+//! carry a whole map, CSV or project take a JSON body (`input = Json`):
+//! form encoding would triple the size of Cyrillic text, and request
+//! bodies are capped (axum's default, 2 MB). New links must point
 //! at items of this project's maps, new bindings at endpoints of its bots.
 //! Saves never overwrite silently: the editor sends the version it started
 //! from; a newer one saved meanwhile is a [`MapSaveOutcome::Conflict`]
@@ -27,6 +30,7 @@ use comops_core::map::{MapContent, MapKind};
 use comops_core::FieldError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use server_fn::codec::Json;
 
 /// A row of a project's map list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,7 +166,7 @@ pub async fn create_map(project_id: String, kind: String, title: String) -> Resu
 
 /// Validates `json` (the map's whole content) and saves it with `title`
 /// as the next version, unless someone saved after `base_version`.
-#[server(prefix = "/api", endpoint = "maps/save")]
+#[server(prefix = "/api", endpoint = "maps/save", input = Json)]
 pub async fn save_map(map_id: String, title: String, json: String, note: String, base_version: i64) -> Result<MapSaveOutcome, AppError> {
     use crate::session::{backend, require};
     require(comops_core::Permission::EditMaps)?;
@@ -244,7 +248,7 @@ pub async fn export_map_csv(map_id: String, version: i64) -> Result<String, AppE
 /// Replaces the stages (CJM) or rows (communication map) with those of
 /// `csv` and saves that as the next version, unless someone saved after
 /// `base_version`.
-#[server(prefix = "/api", endpoint = "maps/csv-import")]
+#[server(prefix = "/api", endpoint = "maps/csv-import", input = Json)]
 pub async fn import_map_csv(map_id: String, csv: String, note: String, base_version: i64) -> Result<MapSaveOutcome, AppError> {
     use crate::session::{backend, require, session};
     require(comops_core::Permission::EditMaps)?;
@@ -364,7 +368,7 @@ pub async fn export_project(project_id: String) -> Result<String, AppError> {
 
 /// Creates a new project with `slug` from a `comops.project/v1` document:
 /// its bots, endpoints, scenarios and maps, with new ids.
-#[server(prefix = "/api", endpoint = "maps/project-import")]
+#[server(prefix = "/api", endpoint = "maps/project-import", input = Json)]
 pub async fn import_project(json: String, slug: String) -> Result<ProjectImportOutcome, AppError> {
     use crate::session::{backend, require};
     use comops_core::map::export::ProjectExport;

@@ -104,8 +104,14 @@ impl ProjectExport {
         if doc.format != Self::FORMAT {
             problems.push(problem("format", format!("expected \"{}\"", Self::FORMAT)));
         }
-        if doc.project.name.trim().is_empty() {
-            problems.push(problem("project.name", "is required".into()));
+        // The slug is chosen at import; the rest of the project is checked here.
+        let draft = crate::project::ProjectDraft {
+            name: doc.project.name.clone(),
+            slug: "import".into(),
+            description: doc.project.description.clone(),
+        };
+        if let Err(errors) = draft.validate() {
+            problems.extend(errors.into_iter().map(|e| ImportProblem { path: format!("project.{}", e.field), message: e.to_string() }));
         }
         let field = |prefix: String, e: FieldError| ImportProblem { path: format!("{prefix}.{}", e.field), message: e.to_string() };
         let mut bots = Vec::new();
