@@ -230,3 +230,38 @@ fn the_loop_goes_both_ways_and_reports_broken_links() {
     assert_eq!(view.dangling.len(), 1);
     assert_eq!(view.dangling[0].to, "map_bp#registration:support");
 }
+
+#[test]
+fn a_blueprint_checks_its_cells_crossings_and_bindings() {
+    let ok = content(
+        MapKind::Blueprint,
+        json!({"stages": [{"id": "registration", "name": "Registration",
+                "customer_actions": {"text": "Вводит номер, получает приветствие"},
+                "support": {"text": "CRM, API /users/connect-bot", "endpoints": [{"bot_id": "bot_rehau", "alias": "/users/connect-bot"}]}}],
+               "crossings": [{"id": "x1", "stage": "registration", "line": "visibility", "note": "CRM связывает userId с ботом"}]}),
+    );
+    let bound: Vec<_> = ok.bindings().into_iter().map(|(cell, b)| (cell, b.url())).collect();
+    assert_eq!(bound, [("registration:support".to_string(), "/bots/bot_rehau/call/users/connect-bot".to_string())]);
+    assert!(ok.item_ids().contains(&"registration:front_stage".to_string()));
+    assert_eq!(
+        comops_core::map::blueprint::Line::Visibility.between(),
+        (comops_core::map::blueprint::Lane::FrontStage, comops_core::map::blueprint::Lane::BackStage)
+    );
+
+    let errors = MapContent::from_value(
+        MapKind::Blueprint,
+        &json!({"stages": [{"id": "Registration!", "back_stage": {"endpoints": [{"bot_id": "bot_rehau"}]}}],
+                "crossings": [{"id": "x1", "stage": "nowhere", "line": "horizon"}]}),
+    )
+    .unwrap_err();
+    let found: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.problem.clone())).collect();
+    assert_eq!(
+        found,
+        [
+            ("stages[0].id", Problem::BadSlug),
+            ("stages[0].back_stage.endpoints[0].alias", Problem::Required),
+            ("crossings[0].stage", Problem::Unknown),
+            ("crossings[0].line", Problem::Unknown),
+        ]
+    );
+}

@@ -196,13 +196,14 @@ pub(crate) fn bindings(o: &Map<String, Value>, key: &str, path: &str, errors: &m
         .filter_map(|(i, v)| {
             let at = format!("{field}[{i}]");
             let b = object(v, &at, errors);
+            // Both halves are required; a present but bad one is reported by its reader.
+            let blank = |key: &str| b.get(key).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty());
             let bot_id = bot(b, "bot_id", &at, errors);
             let alias = alias(b, "alias", &at, errors);
-            if bot_id.is_none() && !b.get("bot_id").is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
-                errors.push(FieldError::new(join(&at, "bot_id"), Problem::Required));
-            }
-            if alias.is_none() && !b.get("alias").is_some_and(|v| v.as_str().is_some_and(|s| !s.trim().is_empty())) {
-                errors.push(FieldError::new(join(&at, "alias"), Problem::Required));
+            for key in ["bot_id", "alias"] {
+                if blank(key) {
+                    errors.push(FieldError::new(join(&at, key), Problem::Required));
+                }
             }
             Some(EndpointBinding { bot_id: bot_id?, alias: alias? })
         })
