@@ -51,8 +51,8 @@ pub const DEMO_BOTS: [(&str, &str, &str, &str); 4] = [
 ];
 
 /// Creates the demo project and its bots unless the project exists, and
-/// with `integration` also their endpoints and scenarios (tests that bring
-/// their own endpoints ask for the bots only). Returns whether anything was
+/// with `integration` also their endpoints, scenarios and the seed's maps
+/// (tests that bring their own endpoints ask for the bots only). Returns whether anything was
 /// created.
 pub async fn seed(store: &Store, integration: bool) -> StoreResult<bool> {
     let Some(project_id) = ProjectId::parse(DEMO_PROJECT) else { return Ok(false) };
