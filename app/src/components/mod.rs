@@ -1,9 +1,33 @@
 //! Small building blocks shared by pages.
 
+pub mod bot_picker;
 pub mod form;
 pub mod layout;
 pub mod nav;
 pub mod row_actions;
+
+use crate::error::AppError;
+use crate::i18n::{tr, K};
+use comops_core::Locale;
+use leptos::prelude::*;
+
+/// The text of `key` in the current language, reactive: `{l(K::Save)}` in
+/// a view, `placeholder=l(K::Filter)` on an attribute. One closure type for
+/// every label, where each `move || tr(K::…)` would be a type of its own,
+/// compiled into the browser bundle again.
+pub fn l(key: K) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    move || tr(key)
+}
+
+/// The "Loading…" line of a `<Transition fallback=loading>`.
+pub fn loading() -> impl IntoView {
+    view! { <p>{l(K::Loading)}</p> }
+}
+
+/// A resource that failed to load, said in one line.
+pub fn load_error(err: AppError, locale: Locale) -> AnyView {
+    view! { <p class="my-2 text-rose-700" role="alert">{err.message(locale)}</p> }.into_any()
+}
 
 /// `2026-11-25 09:41` (UTC) from Unix milliseconds, without a date library
 /// in the wasm bundle.

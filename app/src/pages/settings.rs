@@ -8,19 +8,14 @@
 //! build cannot check says so instead of offering a form.
 
 use crate::api::settings::{fields_of, load_settings_page, ChannelCard, ChannelSave, FieldKind, SaveChannel, SettingsPage as PageData};
+use crate::components::bot_picker::BotPicker;
 use crate::components::form::{can, general_error, ErrorBanner};
+use crate::components::{l, load_error, loading};
 use crate::i18n::{tr, use_locale, K};
 use comops_core::Permission;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use std::collections::BTreeMap;
-
-/// The text of `key` in the current language, reactive. One closure type
-/// for every label of the page (each `move || tr(K::…)` would be its own
-/// type, compiled into the browser bundle again).
-fn l(key: K) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
-    move || tr(key)
-}
 
 const INPUT: &str = "w-full rounded border border-slate-300 px-2 py-1 text-sm aria-[invalid=true]:border-rose-500";
 
@@ -53,10 +48,10 @@ fn SettingsAdmin() -> impl IntoView {
     let bot_param = move || query.with(|q| q.get("bot").unwrap_or_default());
     let page = Resource::new(bot_param, load_settings_page);
     view! {
-        <Transition fallback=move || view! { <p>{l(K::Loading)}</p> }>
+        <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(err) => view! { <p class="mt-4 text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
+                    Err(err) => load_error(err, locale.get_untracked()),
                     Ok(page) => view! { <BotSettings page/> }.into_any(),
                 }
             })}
@@ -67,25 +62,6 @@ fn SettingsAdmin() -> impl IntoView {
 
 #[component]
 fn BotSettings(page: PageData) -> impl IntoView {
-    let navigate = use_navigate();
-    let mut projects: Vec<String> = Vec::new();
-    for bot in &page.bots {
-        if !projects.contains(&bot.project) {
-            projects.push(bot.project.clone());
-        }
-    }
-    let groups = projects
-        .into_iter()
-        .map(|project| {
-            let options = page
-                .bots
-                .iter()
-                .filter(|b| b.project == project)
-                .map(|b| view! { <option value=b.id.clone() selected={b.id == page.bot_id}>{format!("{} ({})", b.name, b.id)}</option> })
-                .collect_view();
-            view! { <optgroup label=project>{options}</optgroup> }
-        })
-        .collect_view();
     let cards = page
         .cards
         .into_iter()
@@ -95,13 +71,7 @@ fn BotSettings(page: PageData) -> impl IntoView {
         .collect_view();
     view! {
         <div class="mb-3 flex flex-wrap items-center gap-3">
-            <label class="flex items-center gap-2 text-sm">
-                <span class="text-xs font-medium text-slate-600">{l(K::Bot)}</span>
-                <select class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="bot-select"
-                    on:change=move |ev| navigate(&format!("/settings?bot={}", event_target_value(&ev)), Default::default())>
-                    {groups}
-                </select>
-            </label>
+            <BotPicker bots=page.bots current=page.bot_id.clone() path="/settings"/>
         </div>
         <div class="grid gap-4 md:grid-cols-2 items-start" data-testid="channel-cards" data-bot=page.bot_id.clone()>
             {cards}

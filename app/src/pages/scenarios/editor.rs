@@ -1,0 +1,313 @@
+//! One scenario open: the editor of its current version beside the
+//! version history. The editor edits one [`Scenario`] value in two views
+//! (the step table with its side form, or the raw JSON), runs core's
+//! checks on every change and saves with a note against the version it
+//! started from.
+
+use super::history::{OldVersion, VersionList};
+use super::model::{default_step, unique_id};
+use super::step_form::{StepForm, STEP_TYPES};
+use super::steps::StepsTable;
+use super::{BUTTON, INPUT, PRIMARY};
+use crate::api::scenarios::{issues, load_scenario, scenario_versions, LoadedScenario, SaveOutcome, SaveScenario, StepIssue};
+use crate::components::{l, load_error, loading};
+use crate::i18n::{t, use_locale, K};
+use comops_core::scenario::Scenario;
+use leptos::prelude::*;
+
+/// One scenario: the editor of its current version, the history on the
+/// side, and an old version read-only in place of the editor when opened.
+#[component]
+pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_saved: Callback<()>) -> impl IntoView {
+    let locale = use_locale();
+    // Bumped to reload the current version (after a restore).
+    let reloads = RwSignal::new(0u32);
+    // Bumped after every save; the history reloads on it.
+    let saves = RwSignal::new(0u32);
+    let viewing = RwSignal::new(None::<i64>);
+    let (bot_c, name_c) = (bot.clone(), name.clone());
+    let loaded = Resource::new(move || reloads.get(), move |_| load_scenario(bot_c.clone(), name_c.clone(), 0));
+    let (bot_v, name_v) = (bot.clone(), name.clone());
+    let versions = Resource::new(move || saves.get(), move |_| scenario_versions(bot_v.clone(), name_v.clone()));
+    let saved = Callback::new(move |_: ()| {
+        saves.update(|n| *n += 1);
+        on_saved.run(());
+    });
+    let restored = Callback::new(move |_: ()| {
+        viewing.set(None);
+        reloads.update(|n| *n += 1);
+        saves.update(|n| *n += 1);
+        on_saved.run(());
+    });
+    let (bot_o, name_o) = (bot.clone(), name.clone());
+    let name_attr = name.clone();
+    view! {
+        <section class="mt-6" data-testid="scenario-editor" data-name=name_attr>
+            <div class="grid gap-4 lg:grid-cols-[minmax(0,1fr)_18rem] items-start">
+                <div class="min-w-0">
+                    <div class:hidden=move || viewing.get().is_some()>
+                        <Transition fallback=loading>
+                            {move || {
+                                let (bot, name) = (bot.clone(), name.clone());
+                                Suspend::new(async move {
+                                    match loaded.await {
+                                        Err(err) => load_error(err, locale.get_untracked()),
+                                        Ok(loaded) => view! { <EditorBody bot name loaded can_design on_saved=saved/> }.into_any(),
+                                    }
+                                })
+                            }}
+                        </Transition>
+                    </div>
+                    {move || viewing.get().map(|version| {
+                        view! {
+                            <OldVersion bot=bot_o.clone() name=name_o.clone() version can_design on_restored=restored
+                                on_close=Callback::new(move |_| viewing.set(None))/>
+                        }
+                    })}
+                </div>
+                <aside class="rounded border border-slate-200 bg-white p-3 lg:sticky lg:top-4" data-testid="versions">
+                    <h3 class="mb-2 text-xs font-semibold uppercase text-slate-500">{l(K::ScnVersions)}</h3>
+                    <Transition fallback=loading>
+                        {move || Suspend::new(async move {
+                            match versions.await {
+                                Err(err) => load_error(err, locale.get_untracked()),
+                                Ok(rows) => view! { <VersionList rows viewing/> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </aside>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// The editor of one loaded version: toolbar, problems, steps or JSON, and
+/// the side form of the selected step.
+#[component]
+fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: bool, on_saved: Callback<()>) -> impl IntoView {
+    let locale = use_locale();
+    let scenario = RwSignal::new(loaded.definition);
+    let base = RwSignal::new(loaded.version);
+    let dirty = RwSignal::new(false);
+    let selected = RwSignal::new(None::<usize>);
+    let json_mode = RwSignal::new(false);
+    let json_text = RwSignal::new(String::new());
+    let json_error = RwSignal::new(None::<String>);
+    let server_issues = RwSignal::new(None::<Vec<StepIssue>>);
+    let asking_note = RwSignal::new(false);
+    let note = RwSignal::new(String::new());
+    let new_type = RwSignal::new("message".to_string());
+    let save = ServerAction::<SaveScenario>::new();
+
+    let issues_now = Memo::new(move |_| {
+        server_issues.get().unwrap_or_else(|| scenario.with(|s| s.validate().err().map(|e| issues(s, e)).unwrap_or_default()))
+    });
+    let issue_signal = Signal::derive(move || issues_now.get());
+    let changed = Callback::new(move |_: ()| {
+        dirty.set(true);
+        server_issues.set(None);
+    });
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(SaveOutcome::Saved { version })) => {
+            base.set(version);
+            dirty.set(false);
+            server_issues.set(None);
+            asking_note.set(false);
+            note.set(String::new());
+            on_saved.run(());
+        }
+        Some(Ok(SaveOutcome::Invalid { errors })) => {
+            server_issues.set(Some(errors));
+            asking_note.set(false);
+        }
+        _ => {}
+    });
+    let message = move || -> Option<(bool, String)> {
+        let locale = locale.get();
+        match save.value().get() {
+            Some(Ok(SaveOutcome::Saved { version })) if !dirty.get() => {
+                Some((true, t(locale, K::ScnSaved).replacen("{}", &version.to_string(), 1)))
+            }
+            Some(Ok(SaveOutcome::Conflict { current, author })) => Some((
+                false,
+                t(locale, K::ScnSaveConflict).replacen("{}", &author, 1).replacen("{}", &current.to_string(), 1),
+            )),
+            Some(Err(err)) => Some((false, err.message(locale))),
+            _ => None,
+        }
+    };
+    let open_json = move || {
+        let text = scenario.with_untracked(|s| serde_json::to_value(s).and_then(|v| serde_json::to_string_pretty(&v)).unwrap_or_default());
+        json_text.set(text);
+        json_error.set(None);
+        selected.set(None);
+        json_mode.set(true);
+    };
+    let on_json_input = move |text: String| {
+        json_text.set(text.clone());
+        // `from_slice`, like server_fn's decoder: one copy of the parser in the bundle.
+        match serde_json::from_slice::<Scenario>(text.as_bytes()) {
+            Ok(mut parsed) => {
+                parsed.name = scenario.with_untracked(|s| s.name.clone());
+                scenario.set(parsed);
+                json_error.set(None);
+                changed.run(());
+            }
+            Err(err) => json_error.set(Some(err.to_string())),
+        }
+    };
+    let add_step = move || {
+        let kind = new_type.get_untracked();
+        let mut at = 0;
+        scenario.update(|s| {
+            let id = unique_id(s, &kind);
+            let step = default_step(&kind, id);
+            at = selected.get_untracked().map_or(s.steps.len(), |i| (i + 1).min(s.steps.len()));
+            s.steps.insert(at, step);
+        });
+        changed.run(());
+        selected.set(Some(at));
+    };
+    let (bot_s, name_s) = (bot.clone(), name.clone());
+    let do_save = move || {
+        let json = scenario.with_untracked(|s| serde_json::to_value(s).map(|v| v.to_string()).unwrap_or_default());
+        save.dispatch(SaveScenario {
+            bot_id: bot_s.clone(),
+            name: name_s.clone(),
+            json,
+            note: note.get_untracked(),
+            base_version: base.get_untracked(),
+        });
+    };
+    let do_save_click = do_save.clone();
+
+    view! {
+        <div class="mb-2 flex flex-wrap items-center justify-between gap-2">
+            <div class="flex items-baseline gap-2">
+                <h2 class="font-mono text-base font-semibold">{name.clone()}</h2>
+                <span class="text-xs text-slate-500" data-testid="base-version">{move || format!("v{}", base.get())}</span>
+                <Show when=move || dirty.get()>
+                    <span class="rounded bg-amber-100 px-1.5 py-0.5 text-[11px] text-amber-900" data-testid="unsaved">{l(K::ScnUnsaved)}</span>
+                </Show>
+            </div>
+            <div class="flex flex-wrap items-center gap-2">
+                <div class="flex overflow-hidden rounded border border-slate-300" role="group">
+                    <button class="px-2.5 py-1 text-xs aria-pressed:bg-slate-800 aria-pressed:text-white" data-testid="view-steps"
+                        aria-pressed=move || (!json_mode.get()).to_string()
+                        disabled=move || json_error.get().is_some()
+                        on:click=move |_| json_mode.set(false)>{l(K::ScnStepsView)}</button>
+                    <button class="px-2.5 py-1 text-xs aria-pressed:bg-slate-800 aria-pressed:text-white" data-testid="view-json"
+                        aria-pressed=move || json_mode.get().to_string()
+                        on:click=move |_| if !json_mode.get_untracked() { open_json() }>"JSON"</button>
+                </div>
+                {can_design.then(|| view! {
+                    <button class=PRIMARY data-testid="save-scenario"
+                        disabled=move || !dirty.get() || json_error.get().is_some() || save.pending().get()
+                        on:click=move |_| asking_note.set(true)>
+                        {l(K::ScnSaveEllipsis)}
+                    </button>
+                })}
+            </div>
+        </div>
+        <Show when=move || asking_note.get()>
+            <form class="mb-3 flex flex-wrap items-end gap-2 rounded border border-sky-200 bg-sky-50 p-2" data-testid="note-form"
+                on:submit={
+                    let do_save = do_save_click.clone();
+                    move |ev| { ev.prevent_default(); do_save(); }
+                }
+                on:keydown=move |ev| if ev.key() == "Escape" { asking_note.set(false) }>
+                <label class="flex min-w-64 flex-1 flex-col gap-1">
+                    <span class="text-xs font-medium text-slate-600">{l(K::ScnChangeNote)}</span>
+                    <input name="note" class=INPUT autofocus placeholder=l(K::ScnChangeNoteHint) bind:value=note/>
+                </label>
+                <button type="submit" class=PRIMARY disabled=move || save.pending().get()>{l(K::Save)}</button>
+                <button type="button" class=BUTTON on:click=move |_| asking_note.set(false)>{l(K::Cancel)}</button>
+            </form>
+        </Show>
+        {move || message().map(|(ok, text)| view! {
+            <div role=if ok { "status" } else { "alert" } data-testid="save-message"
+                class=if ok { "mb-3 rounded border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800" }
+                    else { "mb-3 rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800" }>
+                {text}
+            </div>
+        })}
+        <ProblemList issues=issue_signal selected/>
+        <div class="mb-2 flex flex-wrap items-end gap-3">
+            <label class="flex min-w-64 flex-1 flex-col gap-1">
+                <span class="text-xs font-medium text-slate-600">{l(K::Description)}</span>
+                <input name="scenario-description" class=INPUT disabled={!can_design}
+                    prop:value=move || scenario.with(|s| s.description.clone())
+                    on:change=move |ev| { let text = event_target_value(&ev); scenario.update(|s| s.description = text); changed.run(()); }/>
+            </label>
+            {can_design.then(|| view! {
+                <div class="flex items-end gap-2" data-testid="add-step">
+                    <label class="flex flex-col gap-1">
+                        <span class="text-xs font-medium text-slate-600">{l(K::ScnStepType)}</span>
+                        <select name="new-step-type" class="rounded border border-slate-300 px-2 py-1 text-sm"
+                            on:change=move |ev| new_type.set(event_target_value(&ev))>
+                            {STEP_TYPES.into_iter().map(|kind| view! { <option value=kind selected=move || new_type.get() == kind>{kind}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <button class=BUTTON data-testid="add-step-button" disabled=move || json_mode.get() on:click=move |_| add_step()>
+                        {l(K::ScnAddStep)}
+                    </button>
+                </div>
+            })}
+        </div>
+        <Show when=move || json_mode.get() fallback=move || view! {
+            <div class=move || if selected.get().is_some() { "grid items-start gap-3 xl:grid-cols-[minmax(0,1fr)_22rem]" } else { "grid gap-3" }>
+                <StepsTable scenario issues=issue_signal selected editable=can_design on_change=changed/>
+                {move || selected.get().map(|index| view! {
+                    <StepForm scenario index issues=issue_signal read_only={!can_design}
+                        on_apply=Callback::new(move |_| { changed.run(()); selected.set(None); })
+                        on_close=Callback::new(move |_| selected.set(None))/>
+                })}
+            </div>
+        }>
+            <div class="flex flex-col gap-1" data-testid="json-editor">
+                <textarea name="scenario-json" rows=24 spellcheck="false" readonly={!can_design}
+                    class="w-full rounded border border-slate-300 p-2 font-mono text-xs aria-[invalid=true]:border-rose-500"
+                    aria-invalid=move || json_error.get().is_some().to_string()
+                    prop:value=move || json_text.get()
+                    on:input=move |ev| on_json_input(event_target_value(&ev))></textarea>
+                <Show when=move || json_error.get().is_some()>
+                    <span class="text-xs text-rose-600" data-error-for="json">
+                        {move || t(locale.get(), K::ScnJsonInvalid).replacen("{}", &json_error.get().unwrap_or_default(), 1)}
+                    </span>
+                </Show>
+                <span class="text-xs text-slate-500">{l(K::ScnNameFixedHint)}</span>
+            </div>
+        </Show>
+    }
+    .into_any()
+}
+
+/// Every problem, at the top; a click opens the step it points at.
+#[component]
+fn ProblemList(issues: Signal<Vec<StepIssue>>, selected: RwSignal<Option<usize>>) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <Show when=move || issues.with(|i| !i.is_empty())>
+            <div class="mb-3 rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-900" role="alert" data-testid="problems">
+                <p class="font-medium">{move || t(locale.get(), K::ScnProblemsFound).replacen("{}", &issues.with(Vec::len).to_string(), 1)}</p>
+                <ul class="mt-1 list-disc pl-5 text-xs">
+                    {move || issues.get().into_iter().map(|issue| {
+                        let index = issue.index;
+                        let place = match &issue.step {
+                            Some(step) => format!("{step} · {}", issue.field),
+                            None => issue.path.clone(),
+                        };
+                        view! {
+                            <li data-problem=issue.path.clone()>
+                                <button class="font-mono hover:underline" on:click=move |_| if index.is_some() { selected.set(index) }>{place}</button>
+                                ": "{issue.message.clone()}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </div>
+        </Show>
+    }
+    .into_any()
+}
