@@ -53,10 +53,16 @@ pub(crate) struct ReadCache {
     pub bots: TtlMap<String, Option<Bot>>,
     pub endpoints: TtlMap<(String, String), Option<Endpoint>>,
     pub leads: TtlMap<(String, String), Vec<String>>,
+    /// Scenario versions never change once saved; the engine reads one per
+    /// advance. By (bot, name, version).
+    pub scenario_versions: TtlMap<(String, String, i64), Option<crate::scenario::Scenario>>,
+    /// A bot's channel settings by (bot, kind): the engine reads `secrets`
+    /// per advance.
+    pub channels: TtlMap<(String, String), Option<serde_json::Value>>,
 }
 
 impl ReadCache {
     pub(crate) fn new() -> Self {
-        Self { tokens: TtlMap::new(), bots: TtlMap::new(), endpoints: TtlMap::new(), leads: TtlMap::new() }
+        Self { tokens: TtlMap::new(), bots: TtlMap::new(), endpoints: TtlMap::new(), leads: TtlMap::new(), scenario_versions: TtlMap::new(), channels: TtlMap::new() }
     }
 }

@@ -10,11 +10,14 @@
 //! (never twice; an operator can re-drive it).
 
 use super::traces::{bind_trace, time_ordered_id};
+use super::group_commit::GroupCommit;
 use super::{now_millis, Store, StoreResult};
 use crate::trace::TraceEvent;
 use crate::{BotId, Millis};
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::{AnyPool, Row};
+use std::future::Future;
+use std::pin::Pin;
 
 #[derive(Debug, Clone)]
 pub struct OutboxMessage {
@@ -44,17 +47,30 @@ pub enum DeliveryResult {
 
 impl Store {
     /// Claims up to `limit` due messages, each the oldest undelivered one of
-    /// its chat, for `lease_ms`.
+    /// its chat, for `lease_ms`. One conditional UPDATE takes them all.
     pub async fn claim_due_messages(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<OutboxMessage>> {
         // Rows whose sender died mid-call: not resent (see the module docs).
-        sqlx::query(
-            "UPDATE outbox SET status = 'dead', last_error = 'interrupted while sending; not resent to avoid a duplicate' \
-             WHERE status = 'sending' AND lease_until < $1",
-        )
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        let ids: Vec<String> = sqlx::query_scalar(&format!(
+        // Looked for first, so the common case writes nothing.
+        let interrupted: Option<i64> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE status = 'sending' AND lease_until < $1 LIMIT 1")
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        if interrupted.is_some() {
+            let _gate = self.write_gate().await;
+            sqlx::query(
+                "UPDATE outbox SET status = 'dead', last_error = 'interrupted while sending; not resent to avoid a duplicate' \
+                 WHERE status = 'sending' AND lease_until < $1",
+            )
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        }
+        // Candidates are read without holding the write gate (this is the
+        // expensive part: every pending row is checked against its chat);
+        // the UPDATE then takes only those still pending and still first of
+        // their chat, so a race with another claimer or a retry loses nothing
+        // and keeps each chat's order.
+        let candidates: Vec<String> = sqlx::query_scalar(&format!(
             "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
              AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.bot_id = o.bot_id AND p.channel = o.channel \
                          AND p.chat_id = o.chat_id AND p.status IN ('pending', 'sending')) \
@@ -64,21 +80,27 @@ impl Store {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        let mut claimed = Vec::new();
-        for id in ids {
-            let lease_until = now + lease_ms;
-            let done = sqlx::query("UPDATE outbox SET status = 'sending', lease_until = $1 WHERE id = $2 AND status = 'pending'")
-                .bind(lease_until)
-                .bind(&id)
-                .execute(&self.pool)
-                .await?;
-            if done.rows_affected() == 0 {
-                continue;
+        if candidates.is_empty() {
+            return Ok(vec![]);
+        }
+        let lease_until = now + lease_ms;
+        let placeholders = (2..candidates.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "UPDATE outbox SET status = 'sending', lease_until = $1 WHERE status = 'pending' AND id IN ({placeholders}) \
+             AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bot_id = outbox.bot_id AND p.channel = outbox.channel \
+                             AND p.chat_id = outbox.chat_id AND p.status IN ('pending', 'sending') AND p.id < outbox.id) \
+             RETURNING id, bot_id, lead_id, run_id, channel, chat_id, payload_json, trace_id, attempts"
+        );
+        let rows = {
+            let mut query = sqlx::query(&sql).bind(lease_until);
+            for id in &candidates {
+                query = query.bind(id);
             }
-            let row = sqlx::query("SELECT id, bot_id, lead_id, run_id, channel, chat_id, payload_json, trace_id, attempts FROM outbox WHERE id = $1")
-                .bind(&id)
-                .fetch_one(&self.pool)
-                .await?;
+            let _gate = self.write_gate().await;
+            query.fetch_all(&self.pool).await?
+        };
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
             let payload: String = row.try_get("payload_json")?;
             claimed.push(OutboxMessage {
                 id: row.try_get("id")?,
@@ -93,65 +115,35 @@ impl Store {
                 lease_until,
             });
         }
+        // Oldest first, as the messenger should see them.
+        claimed.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(claimed)
     }
 
-    /// Records the end of a delivery attempt and its trace event.
+    /// Records the end of a delivery attempt and its trace event. Results
+    /// arriving together share a commit ([`super::group_commit`]).
     pub async fn finish_delivery(&self, message: &OutboxMessage, result: &DeliveryResult, trace: &TraceEvent) -> StoreResult<()> {
-        let now = now_millis();
+        let saves = self.delivery_saves.get_or_init(|| GroupCommit::start(self.pool.clone(), self.write_gate.clone(), commit_deliveries));
+        saves.submit((message.clone(), result.clone(), trace.clone())).await
+    }
+
+    /// Puts claimed messages back untouched, each until its time (paced by
+    /// us, not attempted), if the claim still holds them. One transaction.
+    pub async fn postpone_messages(&self, messages: &[(OutboxMessage, Millis)]) -> StoreResult<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
-        match result {
-            DeliveryResult::Sent { provider_message_id } => {
-                sqlx::query(
-                    "UPDATE outbox SET status = 'sent', sent_at = $1, provider_message_id = $2, attempts = attempts + 1, lease_until = 0 \
-                     WHERE id = $3 AND status = 'sending' AND lease_until = $4",
-                )
-                .bind(now)
-                .bind(provider_message_id)
+        for (message, at) in messages {
+            sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 WHERE id = $2 AND status = 'sending' AND lease_until = $3")
+                .bind(at)
                 .bind(&message.id)
                 .bind(message.lease_until)
                 .execute(&mut *tx)
                 .await?;
-            }
-            DeliveryResult::Retry { at, error, count } => {
-                sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = $2, attempts = attempts + $3, lease_until = 0 \
-                     WHERE id = $4 AND status = 'sending' AND lease_until = $5")
-                    .bind(at)
-                    .bind(error)
-                    .bind(i64::from(*count))
-                    .bind(&message.id)
-                    .bind(message.lease_until)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            DeliveryResult::Dead { error } => {
-                sqlx::query(
-                    "UPDATE outbox SET status = 'dead', last_error = $1, attempts = attempts + 1, lease_until = 0 \
-                     WHERE id = $2 AND status = 'sending' AND lease_until = $3",
-                )
-                    .bind(error)
-                    .bind(&message.id)
-                    .bind(message.lease_until)
-                    .execute(&mut *tx)
-                    .await?;
-            }
         }
-        let mut trace = trace.clone();
-        trace.at = now;
-        bind_trace(&trace, time_ordered_id(now)).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(())
-    }
-
-    /// Puts a claimed message back untouched until `at` (paced by us, not
-    /// attempted), if the claim still holds it.
-    pub async fn postpone_message(&self, message: &OutboxMessage, at: Millis) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 WHERE id = $2 AND status = 'sending' AND lease_until = $3")
-            .bind(at)
-            .bind(&message.id)
-            .bind(message.lease_until)
-            .execute(&self.pool)
-            .await?;
         Ok(())
     }
 
@@ -159,6 +151,7 @@ impl Store {
     /// inactive and their undelivered messages there are dead-lettered; a
     /// lead left with no active address becomes `stopped`.
     pub async fn deactivate_address(&self, bot: &BotId, channel: &str, chat_id: &str) -> StoreResult<()> {
+        let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_id = $3")
             .bind(bot.as_str())
@@ -218,6 +211,7 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
+        self.cache.channels.clear();
         Ok(())
     }
 
@@ -230,4 +224,77 @@ impl Store {
             .await?;
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
+
+    /// [`Store::bot_channel`] through the read cache: a change made by this
+    /// process is seen at once, another process's within
+    /// [`super::CACHE_TTL`]. For the engine's per-advance reads (secrets).
+    pub async fn bot_channel_cached(&self, bot: &BotId, kind: &str) -> StoreResult<Option<Value>> {
+        let key = (bot.as_str().to_string(), kind.to_string());
+        if let Some(found) = self.cache.channels.get(&key) {
+            return Ok(found);
+        }
+        let found = self.bot_channel(bot, kind).await?;
+        self.cache.channels.put(key, found.clone());
+        Ok(found)
+    }
+}
+
+/// A delivery attempt's end, as saved.
+pub(crate) type DeliverySave = (OutboxMessage, DeliveryResult, TraceEvent);
+
+/// Commits a batch of delivery results in one transaction.
+fn commit_deliveries<'a>(pool: &'a AnyPool, jobs: &'a [DeliverySave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
+    Box::pin(async move {
+        let now = now_millis();
+        let mut tx = pool.begin().await?;
+        for (message, result, trace) in jobs {
+            save_delivery(&mut tx, message, result, trace, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
+/// Writes one delivery result and its trace inside a transaction.
+async fn save_delivery(conn: &mut sqlx::AnyConnection, message: &OutboxMessage, result: &DeliveryResult, trace: &TraceEvent, now: Millis) -> StoreResult<()> {
+    match result {
+        DeliveryResult::Sent { provider_message_id } => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'sent', sent_at = $1, provider_message_id = $2, attempts = attempts + 1, lease_until = 0 \
+                 WHERE id = $3 AND status = 'sending' AND lease_until = $4",
+            )
+            .bind(now)
+            .bind(provider_message_id)
+            .bind(&message.id)
+            .bind(message.lease_until)
+            .execute(&mut *conn)
+            .await?;
+        }
+        DeliveryResult::Retry { at, error, count } => {
+            sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = $2, attempts = attempts + $3, lease_until = 0 \
+                 WHERE id = $4 AND status = 'sending' AND lease_until = $5")
+                .bind(at)
+                .bind(error)
+                .bind(i64::from(*count))
+                .bind(&message.id)
+                .bind(message.lease_until)
+                .execute(&mut *conn)
+                .await?;
+        }
+        DeliveryResult::Dead { error } => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'dead', last_error = $1, attempts = attempts + 1, lease_until = 0 \
+                 WHERE id = $2 AND status = 'sending' AND lease_until = $3",
+            )
+                .bind(error)
+                .bind(&message.id)
+                .bind(message.lease_until)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    let mut trace = trace.clone();
+    trace.at = now;
+    bind_trace(&trace, time_ordered_id(now)).execute(&mut *conn).await?;
+    Ok(())
 }

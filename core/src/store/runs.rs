@@ -10,7 +10,10 @@ use super::{now_millis, Store, StoreResult};
 use crate::trace::TraceEvent;
 use crate::{BotId, Millis};
 use serde_json::{Map, Value};
-use sqlx::Row;
+use super::group_commit::GroupCommit;
+use sqlx::{AnyPool, Row};
+use std::future::Future;
+use std::pin::Pin;
 
 /// A run a worker may advance now.
 #[derive(Debug, Clone)]
@@ -77,8 +80,12 @@ impl Store {
     /// Claims up to `limit` runs that are pending, or waiting with a wake
     /// time that has come, for `lease_ms` — except runs of leads an
     /// operator has taken over (they wait until the lead is handed back).
+    /// One conditional UPDATE takes the leases (one write, not one per run).
     pub async fn claim_runs(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<ClaimedRun>> {
-        let ids: Vec<String> = sqlx::query_scalar(&format!(
+        let lease_until = now + lease_ms;
+        // Candidates are read without holding the write gate; the UPDATE
+        // takes only those still free, so racing claimers lose nothing.
+        let candidates: Vec<String> = sqlx::query_scalar(&format!(
             "SELECT id FROM runs WHERE lease_until < $1 AND (status = 'pending' OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= $1)) \
              AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.bot_id = runs.bot_id AND l.id = runs.lead_id AND l.operator <> '') \
              ORDER BY created_at LIMIT {}",
@@ -87,123 +94,67 @@ impl Store {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        let mut claimed = Vec::new();
-        for id in ids {
-            if let Some(run) = self.claim_run(&id, now, lease_ms).await? {
-                claimed.push(run);
-            }
+        if candidates.is_empty() {
+            return Ok(vec![]);
         }
-        Ok(claimed)
+        let placeholders = (3..candidates.len() + 3).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "UPDATE runs SET lease_until = $1, updated_at = $2 WHERE lease_until < $2 \
+             AND (status = 'pending' OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= $2)) AND id IN ({placeholders}) RETURNING id"
+        );
+        let ids: Vec<String> = {
+            let mut query = sqlx::query_scalar(&sql).bind(lease_until).bind(now);
+            for id in &candidates {
+                query = query.bind(id);
+            }
+            let _gate = self.write_gate().await;
+            query.fetch_all(&self.pool).await?
+        };
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let placeholders = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("{CLAIMED_RUN_SELECT} WHERE r.id IN ({placeholders}) ORDER BY r.created_at");
+        let mut query = sqlx::query(&sql);
+        for id in &ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(|row| claimed_run(row, lease_until)).collect()
     }
 
     /// Claims one pending or waiting run by id if no one holds it (an
     /// inbound reply claims its waiting run this way).
     pub async fn claim_run(&self, id: &str, now: Millis, lease_ms: i64) -> StoreResult<Option<ClaimedRun>> {
         let lease_until = now + lease_ms;
-        let done = sqlx::query("UPDATE runs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_until < $2 AND status IN ('pending', 'waiting')")
-            .bind(lease_until)
-            .bind(now)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        let done = {
+            let _gate = self.write_gate().await;
+            sqlx::query("UPDATE runs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_until < $2 AND status IN ('pending', 'waiting')")
+                .bind(lease_until)
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+        };
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "SELECT r.id, r.bot_id, r.scenario, r.scenario_version, r.lead_id, r.user_id, r.trace_id, r.status, r.state_json, r.created_at, \
-             COALESCE((SELECT e.params_json FROM events e WHERE e.id = r.event_id), \
-                      (SELECT j.params_json FROM scheduled_jobs j WHERE j.id = r.event_id), \
-                      (SELECT e.params_json FROM events e WHERE e.id = (SELECT p.event_id FROM runs p WHERE p.id = r.event_id)), '{}') AS params_json \
-             FROM runs r WHERE r.id = $1",
-        )
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        let params: String = row.try_get("params_json")?;
-        Ok(Some(ClaimedRun {
-            id: row.try_get("id")?,
-            bot_id: BotId::from_store(row.try_get("bot_id")?),
-            scenario: row.try_get("scenario")?,
-            scenario_version: row.try_get("scenario_version")?,
-            lead_id: row.try_get("lead_id")?,
-            user_id: row.try_get("user_id")?,
-            trace_id: row.try_get("trace_id")?,
-            status: row.try_get("status")?,
-            state_json: row.try_get("state_json")?,
-            params: serde_json::from_str(&params).unwrap_or_default(),
-            created_at: row.try_get("created_at")?,
-            lease_until,
-        }))
+        Ok(Some(self.claimed_run(id, lease_until).await?))
+    }
+
+    /// Reads a run this worker has just leased until `lease_until`.
+    async fn claimed_run(&self, id: &str, lease_until: Millis) -> StoreResult<ClaimedRun> {
+        let row = sqlx::query(&format!("{CLAIMED_RUN_SELECT} WHERE r.id = $1")).bind(id).fetch_one(&self.pool).await?;
+        claimed_run(&row, lease_until)
     }
 
     /// Saves a run's new state, its outbox messages and traces in one
     /// transaction, and releases the lease — only while the lease is still
-    /// this claim's (otherwise nothing is saved).
+    /// this claim's (otherwise nothing is saved). Saves arriving together
+    /// share a commit ([`super::group_commit`]).
     pub async fn save_run_progress(&self, run: &ClaimedRun, progress: &RunProgress) -> StoreResult<()> {
-        let now = now_millis();
-        let mut tx = self.pool.begin().await?;
-        // Fenced by the lease: a worker whose lease ran out (and whose run
-        // another worker has since advanced) must not overwrite newer state.
-        let saved = sqlx::query(
-            "UPDATE runs SET state_json = $1, status = $2, wake_at = $3, outcome = $4, lease_until = 0, updated_at = $5 \
-             WHERE id = $6 AND lease_until = $7",
-        )
-        .bind(&progress.state_json)
-        .bind(&progress.status)
-        .bind(progress.wake_at)
-        .bind(&progress.outcome)
-        .bind(now)
-        .bind(&run.id)
-        .bind(run.lease_until)
-        .execute(&mut *tx)
-        .await?;
-        if saved.rows_affected() == 0 {
-            tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
-            return Ok(());
-        }
-        if !progress.lead_change.is_empty() {
-            super::leads::apply_change(&mut tx, &run.bot_id, &run.lead_id, &progress.lead_change, now).await?;
-        }
-        for scenario in &progress.start_runs {
-            let recipient = super::events::Recipient { lead_id: run.lead_id.clone(), user_id: run.user_id.clone() };
-            let new = super::events::NewRun {
-                source_id: &run.id,
-                bot: &run.bot_id,
-                endpoint_id: "",
-                scenario,
-                recipient: &recipient,
-                trace_id: &run.trace_id,
-                exclusive: false,
-            };
-            super::events::insert_run(&mut tx, &new, now).await?;
-        }
-        for message in &progress.messages {
-            sqlx::query(
-                "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10) ON CONFLICT (delivery_key) DO NOTHING",
-            )
-            .bind(format!("msg_{}", time_ordered_id(now)))
-            .bind(&message.delivery_key)
-            .bind(&run.id)
-            .bind(run.bot_id.as_str())
-            .bind(&message.lead_id)
-            .bind(&message.channel)
-            .bind(&message.chat_id)
-            .bind(super::endpoints::json_text(&message.payload))
-            .bind(&run.trace_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for trace in &progress.traces {
-            let mut trace = trace.clone();
-            if trace.at == 0 {
-                trace.at = now;
-            }
-            bind_trace(&trace, time_ordered_id(trace.at)).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let saves = self.run_saves.get_or_init(|| GroupCommit::start(self.pool.clone(), self.write_gate.clone(), commit_run_progress));
+        saves.submit((run.clone(), progress.clone())).await
     }
 
     /// The active channel addresses `(channel, chat_id)` of a lead.
@@ -281,4 +232,109 @@ impl Store {
     pub async fn run_status(&self, id: &str) -> StoreResult<Option<(String, String)>> {
         Ok(sqlx::query_as("SELECT status, outcome FROM runs WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
     }
+}
+
+/// Commits a batch of run saves in one transaction.
+fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [(ClaimedRun, RunProgress)]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
+    Box::pin(async move {
+        let now = now_millis();
+        let mut tx = pool.begin().await?;
+        for (run, progress) in jobs {
+            save_progress(&mut tx, run, progress, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
+/// Writes one run's progress inside a transaction.
+async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progress: &RunProgress, now: Millis) -> StoreResult<()> {
+    // Fenced by the lease: a worker whose lease ran out (and whose run
+    // another worker has since advanced) must not overwrite newer state.
+    let saved = sqlx::query(
+        "UPDATE runs SET state_json = $1, status = $2, wake_at = $3, outcome = $4, lease_until = 0, updated_at = $5 \
+         WHERE id = $6 AND lease_until = $7",
+    )
+    .bind(&progress.state_json)
+    .bind(&progress.status)
+    .bind(progress.wake_at)
+    .bind(&progress.outcome)
+    .bind(now)
+    .bind(&run.id)
+    .bind(run.lease_until)
+    .execute(&mut *conn)
+    .await?;
+    if saved.rows_affected() == 0 {
+        tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
+        return Ok(());
+    }
+    if !progress.lead_change.is_empty() {
+        super::leads::apply_change(conn, &run.bot_id, &run.lead_id, &progress.lead_change, now).await?;
+    }
+    for scenario in &progress.start_runs {
+        let recipient = super::events::Recipient { lead_id: run.lead_id.clone(), user_id: run.user_id.clone() };
+        let new = super::events::NewRun {
+            source_id: &run.id,
+            bot: &run.bot_id,
+            endpoint_id: "",
+            scenario,
+            recipient: &recipient,
+            trace_id: &run.trace_id,
+            exclusive: false,
+        };
+        super::events::insert_run(conn, &new, now).await?;
+    }
+    for message in &progress.messages {
+        sqlx::query(
+            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10) ON CONFLICT (delivery_key) DO NOTHING",
+        )
+        .bind(format!("msg_{}", time_ordered_id(now)))
+        .bind(&message.delivery_key)
+        .bind(&run.id)
+        .bind(run.bot_id.as_str())
+        .bind(&message.lead_id)
+        .bind(&message.channel)
+        .bind(&message.chat_id)
+        .bind(super::endpoints::json_text(&message.payload))
+        .bind(&run.trace_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for trace in &progress.traces {
+        let mut trace = trace.clone();
+        if trace.at == 0 {
+            trace.at = now;
+        }
+        bind_trace(&trace, time_ordered_id(trace.at)).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A run with its params (from its event, its job, or the run that
+/// started it), as a worker needs it.
+const CLAIMED_RUN_SELECT: &str =
+    "SELECT r.id, r.bot_id, r.scenario, r.scenario_version, r.lead_id, r.user_id, r.trace_id, r.status, r.state_json, r.created_at, \
+     COALESCE((SELECT e.params_json FROM events e WHERE e.id = r.event_id), \
+              (SELECT j.params_json FROM scheduled_jobs j WHERE j.id = r.event_id), \
+              (SELECT e.params_json FROM events e WHERE e.id = (SELECT p.event_id FROM runs p WHERE p.id = r.event_id)), '{}') AS params_json \
+     FROM runs r";
+
+fn claimed_run(row: &sqlx::any::AnyRow, lease_until: Millis) -> StoreResult<ClaimedRun> {
+    let params: String = row.try_get("params_json")?;
+    Ok(ClaimedRun {
+        id: row.try_get("id")?,
+        bot_id: BotId::from_store(row.try_get("bot_id")?),
+        scenario: row.try_get("scenario")?,
+        scenario_version: row.try_get("scenario_version")?,
+        lead_id: row.try_get("lead_id")?,
+        user_id: row.try_get("user_id")?,
+        trace_id: row.try_get("trace_id")?,
+        status: row.try_get("status")?,
+        state_json: row.try_get("state_json")?,
+        params: serde_json::from_str(&params).unwrap_or_default(),
+        created_at: row.try_get("created_at")?,
+        lease_until,
+    })
 }

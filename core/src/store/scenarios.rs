@@ -80,6 +80,10 @@ impl Store {
 
     /// Version `version` of scenario `name` (the one a run started with).
     pub async fn scenario_version(&self, bot: &BotId, name: &str, version: i64) -> StoreResult<Option<Scenario>> {
+        let key = (bot.as_str().to_string(), name.to_string(), version);
+        if let Some(found) = self.cache.scenario_versions.get(&key) {
+            return Ok(found);
+        }
         let json: Option<String> =
             sqlx::query_scalar("SELECT definition_json FROM scenario_versions WHERE bot_id = $1 AND name = $2 AND version = $3")
                 .bind(bot.as_str())
@@ -87,11 +91,17 @@ impl Store {
                 .bind(version)
                 .fetch_optional(&self.pool)
                 .await?;
-        json.map(|json| {
-            serde_json::from_str(&json)
-                .map_err(|e| StoreError::Database(sqlx::Error::Decode(format!("scenario_versions.definition_json: {e}").into())))
-        })
-        .transpose()
+        let scenario: Option<Scenario> = json
+            .map(|json| {
+                serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Decode(format!("scenario_versions.definition_json: {e}").into())))
+            })
+            .transpose()?;
+        // Only found versions: a version saved a moment later must be seen.
+        if scenario.is_some() {
+            self.cache.scenario_versions.put(key, scenario.clone());
+        }
+        Ok(scenario)
     }
 
     /// Current versions of every scenario of `bot`, by name.

@@ -7,7 +7,7 @@
 //! `retry_after`, not counted; transient: exponential backoff with jitter,
 //! counted); or dead-lettered with the reason (bad request, blocked — the
 //! address goes inactive — or 8 failed attempts).
-//! Sends run concurrently (up to 64 in flight), never two of one chat.
+//! Sends run concurrently (up to 256 in flight), never two of one chat.
 //! On PostgreSQL the budgets are send clocks in the database, shared by
 //! every process; on SQLite (one process) they are kept in memory.
 
@@ -26,9 +26,10 @@ use tokio::sync::Semaphore;
 /// Attempts before a message is dead-lettered.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// Sends in flight at once, over all bots and channels of the process.
-const MAX_IN_FLIGHT: usize = 64;
-/// Messages claimed per pass (every 20 ms).
-const CLAIM_BATCH: usize = 32;
+const MAX_IN_FLIGHT: usize = 256;
+/// Messages claimed per pass (every 20 ms, or when a run queued some):
+/// the claim's cost grows with the backlog, not with this number.
+const CLAIM_BATCH: usize = 128;
 /// How far ahead a shared send clock may be reserved (the send waits for
 /// its slot), so the dispatcher's polling does not stretch the spacing.
 const RESERVE_AHEAD_MS: i64 = 250;
@@ -76,6 +77,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                     continue;
                 }
             };
+            let mut postponed = Vec::new();
             for message in messages {
                 let channel = channels.get(&message.bot_id, &message.channel).await;
                 let pacer = pacers.entry(message.channel.clone()).or_insert_with(|| Pacer::for_channel(&message.channel));
@@ -105,15 +107,14 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                         }
                     }
                 } else {
-                    pacer.reserve(message.bot_id.as_str(), &message.chat_id, Instant::now()).map(|()| now).map_err(|wait| now + wait.as_millis() as i64)
+                    pacer.reserve(&message.channel, message.bot_id.as_str(), &message.chat_id, now, RESERVE_AHEAD_MS)
                 };
                 let slot = match slot {
                     Ok(slot) => slot,
                     Err(at) => {
-                        // Paced by us, not attempted: put it back quietly.
-                        if let Err(err) = store.postpone_message(&message, at).await {
-                            tracing::error!(error = %err, "cannot postpone a paced message");
-                        }
+                        // Paced by us, not attempted: put it back quietly
+                        // (all of this pass's together, below).
+                        postponed.push((message, at));
                         continue;
                     }
                 };
@@ -127,6 +128,9 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                     deliver(&store, channel.as_ref(), &message).await;
                     drop(permit);
                 });
+            }
+            if let Err(err) = store.postpone_messages(&postponed).await {
+                tracing::error!(error = %err, "cannot postpone paced messages");
             }
         }
     });

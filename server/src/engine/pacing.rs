@@ -2,13 +2,18 @@
 //! never over it (Telegram: 30 msg/s per bot, 1 msg/s per chat, 20/min per
 //! group).
 //!
-//! One process on its own (SQLite) paces in memory with sliding windows
-//! ([`Pacer`]); processes sharing a PostgreSQL draw from send clocks in the
-//! database ([`Pacer::clocks`] → `comops_core::store::send_clocks`), so
-//! their sum keeps the limit.
+//! Both ways space messages evenly on "send clocks" (per bot and per chat,
+//! Telegram: one per 34 ms per bot): one process on its own (SQLite) keeps
+//! the clocks in memory ([`Pacer::reserve`]); processes sharing a
+//! PostgreSQL draw from clocks in the database ([`Pacer::clocks`] →
+//! `comops_core::store::send_clocks`), so their sum keeps the limit. Even
+//! spacing matters: sliding windows let 30 messages leave at once, and the
+//! arrival jitter of such a burst (new connections) made a strict
+//! messenger refuse some (45 × 429 in the first seconds of a 10,000
+//! fan-out).
 
-use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::time::Duration;
 
 #[derive(Debug)]
 pub struct Pacer {
@@ -16,9 +21,8 @@ pub struct Pacer {
     per_chat: (usize, Duration),
     /// A second, longer window for group chats (ids starting with `-`).
     per_group: Option<(usize, Duration)>,
-    groups: HashMap<(String, String), VecDeque<Instant>>,
-    bots: HashMap<String, VecDeque<Instant>>,
-    chats: HashMap<(String, String), VecDeque<Instant>>,
+    /// In-memory send clocks: key → earliest time (Unix ms) of the next send.
+    next_at: HashMap<String, i64>,
 }
 
 impl Pacer {
@@ -65,49 +69,26 @@ impl Pacer {
     }
 
     pub fn new(per_bot: (usize, Duration), per_chat: (usize, Duration)) -> Self {
-        Self { per_bot, per_chat, per_group: None, groups: HashMap::new(), bots: HashMap::new(), chats: HashMap::new() }
+        Self { per_bot, per_chat, per_group: None, next_at: HashMap::new() }
     }
 
-    /// Takes a slot for one message to `chat` of `bot` now, or says how
-    /// long until one frees up.
-    pub fn reserve(&mut self, bot: &str, chat: &str, now: Instant) -> Result<(), Duration> {
-        let bot_window = self.bots.entry(bot.to_string()).or_default();
-        let bot_wait = wait(bot_window, self.per_bot, now);
-        let group_wait = match self.per_group.filter(|_| chat.starts_with('-')) {
-            Some(limit) => wait(self.groups.entry((bot.to_string(), chat.to_string())).or_default(), limit, now),
-            None => None,
-        };
-        let chat_window = self.chats.entry((bot.to_string(), chat.to_string())).or_default();
-        let chat_wait = wait(chat_window, self.per_chat, now);
-        match bot_wait.max(chat_wait).max(group_wait) {
-            Some(wait) => Err(wait),
-            None => {
-                chat_window.push_back(now);
-                if let Some(window) = self.groups.get_mut(&(bot.to_string(), chat.to_string())) {
-                    window.push_back(now);
-                }
-                if let Some(window) = self.bots.get_mut(bot) {
-                    window.push_back(now);
-                }
-                if self.chats.len() > 100_000 {
-                    let span = self.per_chat.1;
-                    self.chats.retain(|_, w| w.back().is_some_and(|t| now.saturating_duration_since(*t) < span));
-                }
-                Ok(())
-            }
+    /// Reserves one send of `bot` to `chat` on the in-memory clocks (all or
+    /// none), like `Store::reserve_send` does in the database. `Ok(slot)`:
+    /// send at `slot` (Unix ms, ≤ now + `ahead_ms`); `Err(at)`: nothing
+    /// reserved, try again at `at`.
+    pub fn reserve(&mut self, kind: &str, bot: &str, chat: &str, now: i64, ahead_ms: i64) -> Result<i64, i64> {
+        let clocks = self.clocks(kind, bot, chat);
+        let slot = clocks.iter().map(|c| self.next_at.get(&c.key).copied().unwrap_or(0)).fold(now, i64::max);
+        if slot > now + ahead_ms {
+            return Err(slot - ahead_ms);
         }
-    }
-}
-
-/// Drops expired entries; `Some(wait)` if the window is full.
-fn wait(window: &mut VecDeque<Instant>, (limit, span): (usize, Duration), now: Instant) -> Option<Duration> {
-    while window.front().is_some_and(|t| now.saturating_duration_since(*t) >= span) {
-        window.pop_front();
-    }
-    if window.len() < limit {
-        None
-    } else {
-        window.front().map(|oldest| span.saturating_sub(now.saturating_duration_since(*oldest)).max(Duration::from_millis(1)))
+        for clock in clocks {
+            self.next_at.insert(clock.key, slot + clock.interval_ms);
+        }
+        if self.next_at.len() > 100_000 {
+            self.next_at.retain(|_, next| *next > now);
+        }
+        Ok(slot)
     }
 }
 
@@ -116,18 +97,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_message_per_chat_per_second_and_thirty_per_bot() {
+    fn sends_of_a_bot_are_spaced_and_each_chat_waits_a_second() {
         let mut pacer = Pacer::telegram();
-        let start = Instant::now();
-        assert!(pacer.reserve("bot_shop", "1", start).is_ok());
-        let wait = pacer.reserve("bot_shop", "1", start).unwrap_err();
-        assert!(wait > Duration::from_millis(1000));
-        for chat in 2..=30 {
-            assert!(pacer.reserve("bot_shop", &chat.to_string(), start).is_ok());
+        let t = 1_000_000;
+        assert_eq!(pacer.reserve("telegram", "bot_shop", "1", t, 250), Ok(t));
+        // The same chat: a second later, too far ahead to reserve now.
+        assert_eq!(pacer.reserve("telegram", "bot_shop", "1", t, 250), Err(t + 1050 - 250));
+        // Other chats: one every 34 ms, reserved up to 250 ms ahead.
+        let slots: Vec<i64> = (2..=8).map(|chat| pacer.reserve("telegram", "bot_shop", &chat.to_string(), t, 250).unwrap()).collect();
+        assert_eq!(slots, (1..=7).map(|i| t + 34 * i).collect::<Vec<_>>());
+        assert_eq!(pacer.reserve("telegram", "bot_shop", "10", t, 250), Err(t + 34 * 8 - 250), "beyond the reserve window: later");
+        assert_eq!(pacer.reserve("telegram", "bot_rehau", "10", t, 250), Ok(t), "other bots have their own clock");
+        // 30 sends never take less than 30 × 34 ms = 1,020 ms ≥ Telegram's 1 s window.
+        let mut pacer = Pacer::telegram();
+        let last = (0..31).map(|chat| loop_until_ok(&mut pacer, &chat.to_string(), t)).last().unwrap();
+        assert!(last - t >= 1_015, "31 sends span {} ms", last - t);
+    }
+
+    fn loop_until_ok(pacer: &mut Pacer, chat: &str, mut now: i64) -> i64 {
+        loop {
+            match pacer.reserve("telegram", "bot_shop", chat, now, 250) {
+                Ok(slot) => return slot,
+                Err(at) => now = at,
+            }
         }
-        assert!(pacer.reserve("bot_shop", "31", start).is_err(), "the 31st in a second waits");
-        assert!(pacer.reserve("bot_rehau", "31", start).is_ok(), "other bots have their own budget");
-        assert!(pacer.reserve("bot_shop", "31", start + Duration::from_millis(1015)).is_ok());
     }
 
     #[test]
@@ -143,12 +136,10 @@ mod tests {
     #[test]
     fn a_group_gets_twenty_messages_a_minute() {
         let mut pacer = Pacer::telegram();
-        let start = Instant::now();
-        for second in 0..20 {
-            assert!(pacer.reserve("bot_fmlst", "-100200", start + Duration::from_secs(second * 2)).is_ok());
-        }
-        let wait = pacer.reserve("bot_fmlst", "-100200", start + Duration::from_secs(40)).unwrap_err();
-        assert!(wait > Duration::from_secs(20), "{wait:?}");
-        assert!(pacer.reserve("bot_fmlst", "100200", start + Duration::from_secs(40)).is_ok(), "private chats are not groups");
+        let t = 1_000_000;
+        assert_eq!(pacer.reserve("telegram", "bot_fmlst", "-100200", t, 250), Ok(t));
+        assert_eq!(pacer.reserve("telegram", "bot_fmlst", "-100200", t + 3_000, 250), Ok(t + 3_050), "one per 3.05 s");
+        assert!(pacer.reserve("telegram", "bot_fmlst", "-100200", t + 3_100, 250).is_err());
+        assert!(pacer.reserve("telegram", "bot_fmlst", "100200", t + 3_100, 250).is_ok(), "private chats are not groups");
     }
 }
