@@ -20,6 +20,7 @@ pub mod identity;
 pub mod job;
 pub mod locale;
 pub mod map;
+pub mod metrics;
 pub mod project;
 pub mod role;
 pub mod scenario;

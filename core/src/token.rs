@@ -108,7 +108,8 @@ pub enum CallMode {
 }
 
 impl ApiToken {
-    fn live(&self, now: Millis) -> Result<(), Denial> {
+    /// Not revoked and not expired at `now`.
+    pub fn live(&self, now: Millis) -> Result<(), Denial> {
         if self.revoked_at.is_some() {
             return Err(Denial::Revoked);
         }

@@ -18,6 +18,7 @@ pub mod inbound;
 mod jobs;
 pub mod leads;
 mod leases;
+mod metrics;
 pub mod links;
 pub mod maps;
 pub mod outbox;

@@ -9,6 +9,7 @@ mod csrf;
 mod docs;
 mod error;
 mod identity_api;
+mod metrics;
 mod rate_limit;
 mod scenario_api;
 mod session;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(call::routes())
         .merge(admin_api::routes())
         .merge(identity_api::routes())
+        .merge(metrics::routes())
         .merge(scenario_api::routes())
         .merge(telegram_webhook::routes())
         .merge(whatsapp_webhook::routes())

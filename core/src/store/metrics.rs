@@ -1,0 +1,118 @@
+//! Counts for `/metrics`, per bot, from the tables the engine keeps: events,
+//! runs (and goals reached), outbox messages by status, outbound API calls
+//! by result, leads by status, inbound updates. Counting whole tables is
+//! fine at a scrape every 15 s or more; nothing personal is exposed.
+
+use super::{Store, StoreResult};
+use crate::metrics::{ratio, Family};
+use crate::BotId;
+use std::collections::BTreeMap;
+
+impl Store {
+    /// Every family for the bots `visible` allows, ready to render.
+    pub async fn metric_families(&self, visible: impl Fn(&BotId) -> bool) -> StoreResult<Vec<Family>> {
+        let show = |bot: &str| visible(&BotId::from_store(bot.to_string()));
+
+        let mut events = Family::counter("comops_events_total", "Business events accepted by call/{alias} (dry runs excluded).");
+        for (bot, count) in self.grouped::<(String, i64)>("SELECT bot_id, COUNT(*) FROM events GROUP BY bot_id ORDER BY bot_id").await? {
+            if show(&bot) {
+                events.push(vec![("bot", bot)], count as f64);
+            }
+        }
+
+        let mut runs = Family::gauge("comops_runs", "Scenario runs by status.");
+        let mut started: BTreeMap<String, i64> = BTreeMap::new();
+        for (bot, status, count) in self.grouped::<(String, String, i64)>("SELECT bot_id, status, COUNT(*) FROM runs GROUP BY bot_id, status ORDER BY bot_id, status").await? {
+            if show(&bot) {
+                *started.entry(bot.clone()).or_default() += count;
+                runs.push(vec![("bot", bot), ("status", status)], count as f64);
+            }
+        }
+        let mut goals = Family::counter("comops_runs_goal_total", "Runs that reached an end with a goal.");
+        let mut conversion = Family::gauge("comops_conversion_rate", "Runs reaching a goal / runs started (SPEC §8).");
+        let goal_rows = self
+            .grouped::<(String, i64)>("SELECT bot_id, COUNT(*) FROM runs WHERE status = 'done' AND outcome <> '' GROUP BY bot_id ORDER BY bot_id")
+            .await?;
+        let goal_of: BTreeMap<String, i64> = goal_rows.into_iter().collect();
+        for (bot, total) in &started {
+            let reached = goal_of.get(bot).copied().unwrap_or(0);
+            goals.push(vec![("bot", bot.clone())], reached as f64);
+            if let Some(rate) = ratio(reached as f64, *total as f64) {
+                conversion.push(vec![("bot", bot.clone())], rate);
+            }
+        }
+
+        let mut messages = Family::gauge("comops_outbox_messages", "Outgoing messages by channel and status (pending, sending, sent, dead).");
+        let mut attempted: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+        for (bot, channel, status, count) in self
+            .grouped::<(String, String, String, i64)>("SELECT bot_id, channel, status, COUNT(*) FROM outbox GROUP BY bot_id, channel, status ORDER BY bot_id, channel, status")
+            .await?
+        {
+            if show(&bot) {
+                let entry = attempted.entry((bot.clone(), channel.clone())).or_default();
+                match status.as_str() {
+                    "sent" => entry.0 += count,
+                    "dead" => entry.1 += count,
+                    _ => {}
+                }
+                messages.push(vec![("bot", bot), ("channel", channel), ("status", status)], count as f64);
+            }
+        }
+        let mut delivery = Family::gauge("comops_delivery_rate", "Delivered / attempted messages: sent / (sent + dead letters) (SPEC §8).");
+        for ((bot, channel), (sent, dead)) in &attempted {
+            if let Some(rate) = ratio(*sent as f64, (*sent + *dead) as f64) {
+                delivery.push(vec![("bot", bot.clone()), ("channel", channel.clone())], rate);
+            }
+        }
+
+        let mut calls = Family::counter("comops_outbound_api_calls_total", "Calls of http steps and script callApi to business systems, by result.");
+        let mut call_totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for (bot, status, count) in self
+            .grouped::<(String, String, i64)>(
+                "SELECT bot_id, status, COUNT(*) FROM trace_events WHERE step = 'callback.http' AND dry_run = 0 GROUP BY bot_id, status ORDER BY bot_id, status",
+            )
+            .await?
+        {
+            if show(&bot) {
+                let entry = call_totals.entry(bot.clone()).or_default();
+                entry.1 += count;
+                if status == "fail" {
+                    entry.0 += count;
+                }
+                calls.push(vec![("bot", bot), ("result", status)], count as f64);
+            }
+        }
+        let mut errors = Family::gauge("comops_error_rate", "Failed outbound API calls / all outbound API calls (SPEC §8).");
+        for (bot, (failed, total)) in &call_totals {
+            if let Some(rate) = ratio(*failed as f64, *total as f64) {
+                errors.push(vec![("bot", bot.clone())], rate);
+            }
+        }
+
+        let mut leads = Family::gauge("comops_leads", "Leads by status.");
+        for (bot, status, count) in self.grouped::<(String, String, i64)>("SELECT bot_id, status, COUNT(*) FROM leads GROUP BY bot_id, status ORDER BY bot_id, status").await? {
+            if show(&bot) {
+                leads.push(vec![("bot", bot), ("status", status)], count as f64);
+            }
+        }
+
+        let mut inbound = Family::counter("comops_inbound_updates_total", "Updates received from messengers (after deduplication).");
+        for (bot, channel, count) in self
+            .grouped::<(String, String, i64)>("SELECT bot_id, channel, COUNT(*) FROM inbound_updates GROUP BY bot_id, channel ORDER BY bot_id, channel")
+            .await?
+        {
+            if show(&bot) {
+                inbound.push(vec![("bot", bot), ("channel", channel)], count as f64);
+            }
+        }
+
+        Ok(vec![events, runs, goals, conversion, messages, delivery, calls, errors, leads, inbound])
+    }
+
+    async fn grouped<T>(&self, sql: &str) -> StoreResult<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        Ok(sqlx::query_as::<_, T>(sql).fetch_all(&self.pool).await?)
+    }
+}
