@@ -213,6 +213,17 @@ impl Store {
         let mut leads = Vec::new();
         let mut unresolved = Vec::new();
         match recipients {
+            Recipients::Users(users) if users.len() > 1 => {
+                // A fan-out: one query per 500 users, not one per user.
+                let mut found = self.leads_of_users(bot, users).await?;
+                for user in users {
+                    let of_user = found.remove(user).unwrap_or_default();
+                    if of_user.is_empty() {
+                        unresolved.push(user.clone());
+                    }
+                    leads.extend(of_user.into_iter().map(|lead_id| Recipient { lead_id, user_id: user.clone() }));
+                }
+            }
             Recipients::Users(users) => {
                 for user in users {
                     let found = self.leads_of_user(bot, user).await?;

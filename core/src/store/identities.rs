@@ -98,6 +98,28 @@ impl Store {
         Ok(leads)
     }
 
+    /// [`Store::leads_of_user`] for many users at once (uncached): user →
+    /// its leads, sorted; users without a lead are absent.
+    pub async fn leads_of_users(&self, bot: &BotId, users: &[String]) -> StoreResult<std::collections::HashMap<String, Vec<String>>> {
+        let mut found: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+        for chunk in users.chunks(500) {
+            let placeholders = (2..chunk.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "SELECT DISTINCT user_id, lead_id FROM identity_links WHERE bot_id = $1 AND is_active = 1 AND user_id IN ({placeholders}) ORDER BY user_id, lead_id"
+            );
+            let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(bot.as_str());
+            for user in chunk {
+                query = query.bind(user);
+            }
+            for (user, lead) in query.fetch_all(&self.pool).await? {
+                if !user.is_empty() {
+                    found.entry(user).or_default().push(lead);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Whether `lead_id` has any active link on `bot`.
     pub async fn lead_exists(&self, bot: &BotId, lead_id: &str) -> StoreResult<bool> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 1")
