@@ -192,6 +192,27 @@ async fn whatsapp_person_confirms_an_order_end_to_end() {
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert_eq!(sent[1].text, "Спасибо! Ваш ответ: Да.");
     assert_eq!(whatsapp.throttled(), 0);
+
+    // 7. Meta redelivers a webhook it thinks failed (same wamid): the
+    //    message is recorded and handled once.
+    let recorded = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM inbound_updates WHERE channel = 'whatsapp'").fetch_one(s.store.pool()).await.unwrap()
+    };
+    let before = recorded().await;
+    let body = whatsapp.webhook_payload(ANNA, "Анна", json!({"type": "text", "text": {"body": "ещё раз"}})).to_string();
+    for _ in 0..2 {
+        let answer = s
+            .http
+            .post(&webhook)
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", signature(APP_SECRET, body.as_bytes()))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    assert_eq!(recorded().await, before + 1, "the redelivered message was dropped");
 }
 
 #[tokio::test]

@@ -483,6 +483,13 @@ pub fn parse_webhook(payload: &Value) -> Vec<InboundEvent> {
 /// `phone_number_id` when given: a Meta app has one webhook URL for all its
 /// numbers, so a bot must skip messages meant for another number.
 pub fn parse_webhook_for(payload: &Value, phone_number_id: Option<&str>) -> Vec<InboundEvent> {
+    updates_for(payload, phone_number_id).into_iter().map(|(_, event)| event).collect()
+}
+
+/// [`parse_webhook_for`] with each message's WhatsApp id (`wamid.…`), under
+/// which ComOps records it: Meta redelivers a webhook it thinks failed, and
+/// a redelivered message must not be answered twice.
+pub fn updates_for(payload: &Value, phone_number_id: Option<&str>) -> Vec<(Option<String>, InboundEvent)> {
     let mut events = Vec::new();
     for change in as_list(&payload["entry"]).iter().flat_map(|e| as_list(&e["changes"])) {
         if change.get("field").is_some_and(|f| f != "messages") {
@@ -499,7 +506,11 @@ pub fn parse_webhook_for(payload: &Value, phone_number_id: Option<&str>) -> Vec<
             .iter()
             .filter_map(|c| Some((id_string(&c["wa_id"])?, c["profile"]["name"].as_str()?.to_string())))
             .collect();
-        events.extend(as_list(&value["messages"]).iter().filter_map(|m| parse_message(m, &names)));
+        events.extend(
+            as_list(&value["messages"])
+                .iter()
+                .filter_map(|m| parse_message(m, &names).map(|event| (m["id"].as_str().filter(|id| !id.is_empty()).map(str::to_string), event))),
+        );
     }
     events
 }

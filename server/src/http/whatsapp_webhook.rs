@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use comops_core::auth::constant_time_eq;
-use comops_core::channel::whatsapp::{parse_webhook_for, verify_signature};
+use comops_core::channel::whatsapp::{updates_for, verify_signature};
 use comops_core::store::Store;
 use comops_core::BotId;
 use serde_json::{json, Value};
@@ -69,8 +69,16 @@ async fn deliver(
     }
     let payload: Value = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
     let number = setting(&settings, "phone_number_id");
-    for event in parse_webhook_for(&payload, Some(number).filter(|n| !n.is_empty())) {
-        crate::engine::inbound::handle(store, &state.http, &bot, "whatsapp", event).await?;
+    for (id, event) in updates_for(&payload, Some(number).filter(|n| !n.is_empty())) {
+        match id {
+            // A redelivered message (same wamid) is dropped there.
+            Some(id) => {
+                crate::engine::inbound::handle_update(store, &state.http, &bot, "whatsapp", &id, event).await?;
+            }
+            None => {
+                crate::engine::inbound::handle(store, &state.http, &bot, "whatsapp", event).await?;
+            }
+        }
     }
     Ok(Json(json!({ "success": true })))
 }
