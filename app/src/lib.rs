@@ -71,7 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/projects"/> }/>
                     <Route path=path!("projects") view=ProjectsPage/>
                     <Route path=path!("projects/:id") view=ProjectPage/>
-                    <Route path=path!("maps") view=|| view! { <SectionPage path="/maps"/> }/>
+                    <Route path=path!("maps") view=crate::pages::maps::MapsPage/>
+                    <Route path=path!("maps/:id") view=crate::pages::maps::MapEditorPage/>
                     <Route path=path!("endpoints") view=EndpointsPage/>
                     <Route path=path!("scenarios") view=ScenariosPage/>
                     <Route path=path!("leads") view=crate::pages::leads::LeadsPage/>

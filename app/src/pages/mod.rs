@@ -3,6 +3,7 @@
 pub mod endpoints;
 pub mod leads;
 pub mod login;
+pub mod maps;
 pub mod project;
 pub mod projects;
 pub mod scenarios;

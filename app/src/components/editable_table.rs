@@ -1,0 +1,336 @@
+//! One table that edits any map in place: CJM stages, communication-map
+//! rows, blueprint stages (a lane per column) and integration points.
+//!
+//! The map is held as its JSON value (`doc`), the same text the server
+//! parses on save, so one component serves every kind: a [`Column`] names
+//! a dotted path inside a row (`front_stage.text`). Cells read the value
+//! once per `epoch` (bumped on reload and on add/move/delete), not on every
+//! keystroke, so typing in a 1,000-row map does not re-render the table.
+//! Problems from the server (`stages[3].goal`) show under their cell; a
+//! row's other problems (its id) at the row's end.
+
+use crate::components::l;
+use crate::i18n::K;
+use leptos::prelude::*;
+use serde_json::Value;
+
+/// How a column's cells are shown and edited.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ColKind {
+    Text,
+    /// An integer from -2 to 2 (the CJM's emotion score).
+    Score,
+    /// A communication row's API trigger: the bound endpoint, read-only.
+    Trigger,
+    /// Shown, never edited here (bindings are the architect's).
+    Fixed,
+}
+
+#[derive(Clone, Debug)]
+pub struct Column {
+    /// Dotted path inside a row.
+    pub field: &'static str,
+    pub label: String,
+    pub kind: ColKind,
+}
+
+/// The value at a dotted `path` inside `v`.
+pub fn get_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |v, key| v.get(key))
+}
+
+/// The text of the value at `path` ("" when absent).
+pub fn cell_text(v: &Value, path: &str) -> String {
+    match get_path(v, path) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Sets the value at a dotted `path`, creating objects on the way.
+pub fn set_path(v: &mut Value, path: &str, new: Value) {
+    let mut at = v;
+    let mut keys = path.split('.').peekable();
+    while let Some(key) = keys.next() {
+        if !at.is_object() {
+            *at = Value::Object(Default::default());
+        }
+        let Some(map) = at.as_object_mut() else { return };
+        if keys.peek().is_none() {
+            map.insert(key.to_string(), new);
+            return;
+        }
+        at = map.entry(key.to_string()).or_insert(Value::Null);
+    }
+}
+
+/// The rows of `list` in the map.
+pub fn rows<'a>(doc: &'a Value, list: &str) -> &'a [Value] {
+    doc.get(list).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+}
+
+fn row_id(row: &Value) -> String {
+    row.get("id").and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+fn position(doc: &Value, list: &str, id: &str) -> Option<usize> {
+    rows(doc, list).iter().position(|r| row_id(r) == id)
+}
+
+fn with_rows(doc: RwSignal<Value>, list: &'static str, f: impl FnOnce(&mut Vec<Value>)) {
+    doc.update(|d| {
+        if !d.get(list).is_some_and(Value::is_array) {
+            set_path(d, list, Value::Array(Vec::new()));
+        }
+        if let Some(Value::Array(rows)) = d.get_mut(list) {
+            f(rows);
+        }
+    });
+}
+
+/// A fresh id for a new row: `{prefix}-{n}`, unused in the map.
+pub fn fresh_id(doc: &Value, list: &str, prefix: &str) -> String {
+    let taken: Vec<String> = rows(doc, list).iter().map(row_id).collect();
+    (taken.len() + 1..).map(|n| format!("{prefix}-{n}")).find(|id| !taken.contains(id)).unwrap_or_default()
+}
+
+const CELL: &str = "w-full min-w-32 resize-y rounded border border-transparent bg-transparent px-1 py-0.5 text-sm hover:border-slate-300 focus:border-sky-500 focus:bg-white focus:outline-none aria-[invalid=true]:border-rose-500";
+const ICON: &str = "rounded px-1 text-slate-500 hover:bg-slate-200 hover:text-slate-900 disabled:opacity-30";
+
+/// The editable (or, for viewers, read-only) table of a map's rows.
+/// `errors` are (path, message) pairs; `new_row` builds the row "add" appends.
+#[component]
+pub fn EditableTable(
+    doc: RwSignal<Value>,
+    list: &'static str,
+    columns: Vec<Column>,
+    editable: bool,
+    epoch: RwSignal<u32>,
+    dirty: RwSignal<bool>,
+    #[prop(into)] errors: Signal<Vec<(String, String)>>,
+    new_row: Callback<(), Value>,
+) -> impl IntoView {
+    let columns = StoredValue::new(columns);
+    let ids = move || {
+        epoch.track();
+        doc.with_untracked(|d| rows(d, list).iter().map(row_id).collect::<Vec<_>>())
+    };
+    let add = move |_| {
+        let row = new_row.run(());
+        with_rows(doc, list, |rows| rows.push(row));
+        dirty.set(true);
+        epoch.update(|e| *e += 1);
+    };
+    let headers = columns.with_value(|cols| cols.iter().map(|c| view! { <th class="px-2 py-1.5 font-medium">{c.label.clone()}</th> }).collect_view());
+    view! {
+        <div class="overflow-x-auto rounded border border-slate-200 bg-white">
+            <table class="w-full text-left text-sm" data-testid="map-table">
+                <thead class="bg-slate-50 text-xs text-slate-500">
+                    <tr>
+                        <th class="px-2 py-1.5 w-8">"#"</th>
+                        {headers}
+                        <th class="px-2 py-1.5"></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=ids key=|id| id.clone() let:id>
+                        <TableRow id doc list columns editable epoch dirty errors/>
+                    </For>
+                </tbody>
+            </table>
+        </div>
+        {editable.then(|| view! {
+            <button type="button" class="mt-2 rounded border border-slate-300 px-2.5 py-1 text-sm hover:bg-slate-100" data-testid="add-row" on:click=add>
+                {l(K::MapAddRow)}
+            </button>
+        })}
+    }
+}
+
+#[component]
+fn TableRow(
+    id: String,
+    doc: RwSignal<Value>,
+    list: &'static str,
+    columns: StoredValue<Vec<Column>>,
+    editable: bool,
+    epoch: RwSignal<u32>,
+    dirty: RwSignal<bool>,
+    errors: Signal<Vec<(String, String)>>,
+) -> impl IntoView {
+    let id = StoredValue::new(id);
+    let index = move || {
+        epoch.track();
+        doc.with_untracked(|d| position(d, list, &id.get_value()))
+    };
+    let prefix = move || index().map(|i| format!("{list}[{i}]."));
+    let moved = move |up: bool| {
+        let Some(i) = doc.with_untracked(|d| position(d, list, &id.get_value())) else { return };
+        with_rows(doc, list, |rows| {
+            let j = if up { i.checked_sub(1) } else { Some(i + 1) };
+            if let Some(j) = j.filter(|j| *j < rows.len()) {
+                rows.swap(i, j);
+            }
+        });
+        dirty.set(true);
+        epoch.update(|e| *e += 1);
+    };
+    let remove = move |_| {
+        with_rows(doc, list, |rows| rows.retain(|r| row_id(r) != id.get_value()));
+        dirty.set(true);
+        epoch.update(|e| *e += 1);
+    };
+    let known: Vec<&'static str> = columns.with_value(|cols| cols.iter().map(|c| c.field.split('.').next().unwrap_or(c.field)).collect());
+    // Problems of this row that belong to none of its cells.
+    let row_errors = move || {
+        let Some(p) = prefix() else { return String::new() };
+        errors.with(|errs| {
+            errs.iter()
+                .filter(|(path, _)| path.starts_with(&p) && !known.iter().any(|f| path[p.len()..].starts_with(f)))
+                .map(|(path, msg)| format!("{}: {msg}", &path[p.len()..]))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    };
+    let cells = columns.with_value(|cols| {
+        cols.iter().cloned().map(|col| view! { <TableCell id doc list col editable epoch dirty errors prefix=Signal::derive(prefix)/> }).collect_view()
+    });
+    view! {
+        <tr class="border-t border-slate-100 align-top hover:bg-slate-50" data-row=id.get_value()>
+            <td class="px-2 py-1 text-xs text-slate-400">{move || index().map(|i| i + 1)}</td>
+            {cells}
+            <td class="px-2 py-1 whitespace-nowrap text-right">
+                {editable.then(|| view! {
+                    <button type="button" class=ICON title=l(K::ScnMoveUp) aria-label=l(K::ScnMoveUp) data-testid="row-up" on:click=move |_| moved(true)>"↑"</button>
+                    <button type="button" class=ICON title=l(K::ScnMoveDown) aria-label=l(K::ScnMoveDown) data-testid="row-down" on:click=move |_| moved(false)>"↓"</button>
+                    <button type="button" class=ICON title=l(K::Delete) aria-label=l(K::Delete) data-testid="row-delete" on:click=remove>"×"</button>
+                })}
+                <div class="text-xs text-rose-600" data-testid="row-error">{row_errors}</div>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn TableCell(
+    id: StoredValue<String>,
+    doc: RwSignal<Value>,
+    list: &'static str,
+    col: Column,
+    editable: bool,
+    epoch: RwSignal<u32>,
+    dirty: RwSignal<bool>,
+    errors: Signal<Vec<(String, String)>>,
+    prefix: Signal<Option<String>>,
+) -> impl IntoView {
+    let field = col.field;
+    let value = move || {
+        epoch.track();
+        doc.with_untracked(|d| position(d, list, &id.get_value()).map(|i| cell_text(&rows(d, list)[i], field)).unwrap_or_default())
+    };
+    let error = move || {
+        let p = prefix.get()?;
+        let head = field.split('.').next().unwrap_or(field);
+        errors.with(|errs| errs.iter().find(|(path, _)| path[..].strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with(head))).map(|(_, m)| m.clone()))
+    };
+    let set = move |new: Value| {
+        doc.update(|d| {
+            if let Some(i) = position(d, list, &id.get_value()) {
+                if let Some(Value::Array(rows)) = d.get_mut(list) {
+                    set_path(&mut rows[i], field, new);
+                }
+            }
+        });
+        dirty.set(true);
+    };
+    let body = match col.kind {
+        ColKind::Text if editable => view! {
+            <textarea rows="1" class=CELL data-field=field aria-label=col.label.clone() aria-invalid=move || error().is_some().to_string()
+                prop:value=value on:input=move |ev| set(Value::String(event_target_value(&ev)))></textarea>
+        }
+        .into_any(),
+        ColKind::Score if editable => view! {
+            <input type="number" min="-2" max="2" step="1" class="w-14 rounded border border-slate-300 px-1 py-0.5 text-sm" data-field=field
+                aria-label=col.label.clone() prop:value=value
+                on:input=move |ev| {
+                    if let Ok(n) = event_target_value(&ev).trim().parse::<i64>() {
+                        set(Value::from(n));
+                    }
+                }/>
+        }
+        .into_any(),
+        ColKind::Trigger => {
+            let trigger = move || {
+                epoch.track();
+                doc.with_untracked(|d| {
+                    position(d, list, &id.get_value())
+                        .map(|i| {
+                            let r = &rows(d, list)[i];
+                            (cell_text(r, "trigger.bot_id"), cell_text(r, "trigger.alias"), cell_text(r, "trigger.scenario"))
+                        })
+                        .unwrap_or_default()
+                })
+            };
+            view! {
+                <span class="font-mono text-xs" data-field=field>
+                    {move || {
+                        let (bot, alias, scenario) = trigger();
+                        if alias.is_empty() {
+                            view! { <span class="text-slate-600">{scenario}</span> }.into_any()
+                        } else {
+                            let endpoint = format!("/endpoints?bot={bot}");
+                            let traces = format!("/traces?endpoint={alias}");
+                            view! {
+                                <a class="text-sky-800 hover:underline" href=endpoint data-testid="trigger-endpoint">{alias.clone()}</a>
+                                " · "
+                                <a class="text-sky-800 hover:underline" href=traces>{l(K::Traces)}</a>
+                                <span class="block text-slate-500">{scenario}</span>
+                            }
+                            .into_any()
+                        }
+                    }}
+                </span>
+            }
+            .into_any()
+        }
+        _ => view! { <span class="whitespace-pre-wrap" data-field=field>{value}</span> }.into_any(),
+    };
+    view! {
+        <td class="px-1 py-1">
+            {body}
+            <div class="text-xs text-rose-600" data-error-for=field>{error}</div>
+        </td>
+    }
+}
+
+/// The CJM's emotion curve: one point per stage, -2 (bottom) to 2 (top).
+#[component]
+pub fn EmotionCurve(doc: RwSignal<Value>) -> impl IntoView {
+    let points = move || {
+        doc.with(|d| {
+            rows(d, "stages")
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let score = s.get("emotion_score").and_then(Value::as_i64).unwrap_or(0).clamp(-2, 2);
+                    (i * 48 + 16, 32 - score * 12, cell_text(s, "stage"))
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let line = move || points().iter().map(|(x, y, _)| format!("{x},{y}")).collect::<Vec<_>>().join(" ");
+    let width = move || (points().len().max(1) * 48).to_string();
+    view! {
+        <figure class="my-2" data-testid="emotion-curve">
+            <figcaption class="text-xs text-slate-500">{l(K::MapEmotionCurve)}</figcaption>
+            <svg height="64" width=width class="overflow-visible" role="img" aria-label=l(K::MapEmotionCurve)>
+                <line x1="0" y1="32" x2="100%" y2="32" stroke="#e2e8f0" stroke-dasharray="3 3"></line>
+                <polyline points=line fill="none" stroke="#0369a1" stroke-width="2"></polyline>
+                {move || points().into_iter().map(|(x, y, name)| view! {
+                    <circle cx=x cy=y r="4" fill="#0369a1"><title>{name}</title></circle>
+                }).collect_view()}
+            </svg>
+        </figure>
+    }
+}

@@ -1,0 +1,315 @@
+//! One map as an editable table, saved with a change note.
+//!
+//! The editor holds the map's content as its JSON value and the version it
+//! started from (`base`). A save names that version; when someone saved
+//! after it the server answers `Conflict` and nothing is lost: the edits
+//! stay on screen, and the analyst either reloads the current version
+//! (after a confirm) or keeps the edits — they are re-based onto the
+//! current version field by field (`model::rebase`), the differences
+//! saved meanwhile are shown, and the next save stores both. `Invalid` answers show each problem under its cell.
+
+use super::history::{DiffView, MapHistory};
+use super::model;
+use crate::api::maps::{export_map_csv, import_map_csv, load_map, save_map, LoadedMap, MapSaveOutcome};
+use crate::components::editable_table::{EditableTable, EmotionCurve};
+use crate::components::form::can;
+use crate::components::{format_millis, l, load_error, loading};
+use crate::i18n::{problem_text, t1, use_locale, K};
+use comops_core::map::MapKind;
+use comops_core::{FieldError, Permission};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde_json::Value;
+
+const BUTTON: &str = "rounded border border-slate-300 px-2.5 py-1 text-sm hover:bg-slate-100 disabled:opacity-50";
+const PRIMARY: &str = "rounded bg-sky-700 px-3 py-1 text-sm text-white hover:bg-sky-600 disabled:opacity-50";
+const INPUT: &str = "rounded border border-slate-300 px-2 py-1 text-sm";
+
+/// `/maps/{id}`, `?v=N` for an old version (read-only).
+#[component]
+pub fn MapEditorPage() -> impl IntoView {
+    let locale = use_locale();
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let version = move || query.with(|q| q.get("v").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    // Bumped to load the map again (reload after a conflict, restore, CSV import).
+    let reload = RwSignal::new(0u32);
+    let map = Resource::new(move || (id(), version(), reload.get()), |(id, v, _)| load_map(id, v));
+    view! {
+        <Transition fallback=loading>
+            {move || Suspend::new(async move {
+                match map.await {
+                    Ok(map) => view! { <MapEditor map reload/> }.into_any(),
+                    Err(err) => load_error(err, locale.get_untracked()),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// What the last save, restore or import said, for the banner.
+#[derive(Clone, PartialEq)]
+enum Status {
+    None,
+    Saved(i64),
+    Invalid(usize, Vec<String>),
+    Conflict { current: i64, author: String },
+    Rebased { from: i64, to: i64 },
+    BadCsv(String),
+    Failed(String),
+}
+
+#[component]
+fn MapEditor(map: LoadedMap, reload: RwSignal<u32>) -> impl IntoView {
+    let locale = use_locale();
+    let kind = map.kind;
+    let list = model::list_of(kind);
+    let map_id = StoredValue::new(map.id.clone());
+    let old = map.version != map.current;
+    let shown = map.version;
+    let editable = can(Permission::EditMaps) && !old;
+    let doc = RwSignal::new(map.content.to_value());
+    // The content the edits started from (what a re-base compares with).
+    let origin = StoredValue::new(map.content.to_value());
+    let title = RwSignal::new(map.title.clone());
+    let note = RwSignal::new(String::new());
+    // Saves and restores build on the current version (an old one is read-only).
+    let base = RwSignal::new(map.current);
+    let epoch = RwSignal::new(0u32);
+    let dirty = RwSignal::new(false);
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let status = RwSignal::new(Status::None);
+    let history_epoch = RwSignal::new(0u32);
+    let confirm_reload = RwSignal::new(false);
+    let pending = RwSignal::new(false);
+    let messages = Signal::derive(move || {
+        let loc = locale.get();
+        errors.with(|errs| errs.iter().map(|e| (e.field.clone(), problem_text(loc, &e.problem))).collect::<Vec<_>>())
+    });
+
+    let outcome = move |result: Result<MapSaveOutcome, crate::error::AppError>, reload_after: bool| {
+        pending.set(false);
+        let loc = locale.get_untracked();
+        match result {
+            Ok(MapSaveOutcome::Saved { version }) => {
+                origin.set_value(doc.get_untracked());
+                errors.set(Vec::new());
+                base.set(version);
+                dirty.set(false);
+                note.set(String::new());
+                status.set(Status::Saved(version));
+                history_epoch.update(|e| *e += 1);
+                if reload_after {
+                    reload.update(|r| *r += 1);
+                }
+            }
+            Ok(MapSaveOutcome::Invalid { errors: errs }) => {
+                let unplaced = errs
+                    .iter()
+                    .filter(|e| !e.field.starts_with(&format!("{list}[")))
+                    .map(|e| format!("{}: {}", e.field, problem_text(loc, &e.problem)))
+                    .collect();
+                status.set(Status::Invalid(errs.len(), unplaced));
+                errors.set(errs);
+            }
+            Ok(MapSaveOutcome::Conflict { current, author }) => status.set(Status::Conflict { current, author }),
+            Ok(MapSaveOutcome::BadCsv { line, column, message }) => {
+                let column = column.map(|c| format!(" {c}:")).unwrap_or_default();
+                status.set(Status::BadCsv(format!("{}{column} {message}", t1(loc, K::MapCsvBad, line))));
+            }
+            Err(err) => status.set(Status::Failed(err.message(loc))),
+        }
+    };
+    let save = Action::new(move |_: &()| {
+        let json = doc.with_untracked(|d| d.to_string());
+        let call = save_map(map_id.get_value(), title.get_untracked(), json, note.get_untracked(), base.get_untracked());
+        async move { outcome(call.await, false) }
+    });
+    // Keep my edits: put them onto the current version, show what changed meanwhile.
+    let keep_mine = Action::new(move |_: &()| {
+        let call = load_map(map_id.get_value(), 0);
+        async move {
+            match call.await {
+                Ok(theirs) => {
+                    let theirs_value = theirs.content.to_value();
+                    let merged = origin.with_value(|o| doc.with_untracked(|mine| model::rebase(list, o, mine, &theirs_value)));
+                    let from = base.get_untracked();
+                    doc.set(merged);
+                    origin.set_value(theirs_value);
+                    base.set(theirs.version);
+                    dirty.set(true);
+                    errors.set(Vec::new());
+                    epoch.update(|e| *e += 1);
+                    status.set(Status::Rebased { from, to: theirs.version });
+                }
+                Err(err) => status.set(Status::Failed(err.message(locale.get_untracked()))),
+            }
+        }
+    });
+
+    let banner = move || {
+        let loc = locale.get();
+        match status.get() {
+            Status::None => ().into_any(),
+            Status::Saved(v) => view! { <p class="text-sm text-emerald-700" role="status" data-testid="saved">{t1(loc, K::MapSavedAs, v)}</p> }.into_any(),
+            Status::Invalid(n, unplaced) => view! {
+                <div role="alert" class="rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800" data-testid="invalid">
+                    <p>{t1(loc, K::MapProblems, n)}</p>
+                    {unplaced.into_iter().map(|m| view! { <p>{m}</p> }).collect_view()}
+                </div>
+            }
+            .into_any(),
+            Status::Conflict { current, author } => view! {
+                <div role="alert" class="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="conflict">
+                    <p>{t1(loc, K::MapConflict, author)}" "{t1(loc, K::MapConflictCurrent, current)}</p>
+                    <div class="mt-2 flex flex-wrap gap-2">
+                        <Show when=move || confirm_reload.get() fallback=move || view! {
+                            <button class=BUTTON data-testid="conflict-reload" on:click=move |_| confirm_reload.set(true)>{l(K::MapReload)}</button>
+                        }>
+                            <span>{l(K::MapReloadConfirm)}</span>
+                            <button class=BUTTON data-testid="confirm-reload" on:click=move |_| reload.update(|r| *r += 1)>{l(K::MapReload)}</button>
+                            <button class=BUTTON on:click=move |_| confirm_reload.set(false)>{l(K::Cancel)}</button>
+                        </Show>
+                        <button class=BUTTON data-testid="conflict-keep" on:click=move |_| { keep_mine.dispatch(()); }>{l(K::MapKeepMine)}</button>
+                    </div>
+                </div>
+            }
+            .into_any(),
+            Status::Rebased { from, to } => view! {
+                <div role="status" class="rounded border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-900" data-testid="rebased">
+                    <p>{t1(loc, K::MapRebased, to)}</p>
+                    <DiffView map_id=map_id.get_value() from to/>
+                </div>
+            }
+            .into_any(),
+            Status::BadCsv(m) | Status::Failed(m) => view! {
+                <p role="alert" class="rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800" data-testid="save-error">{m}</p>
+            }
+            .into_any(),
+        }
+    };
+    let back = format!("/maps?project={}", map.project_id);
+    let current_href = format!("/maps/{}", map.id);
+    let header_field = match kind {
+        MapKind::Cjm | MapKind::Blueprint => Some(("persona", K::MapPersona)),
+        MapKind::Communication => Some(("process", K::MapProcess)),
+        MapKind::Integration => None,
+    };
+    let header = header_field.map(|(field, label)| {
+        let value = move || doc.with(|d| crate::components::editable_table::cell_text(d, field));
+        view! {
+            <label class="mb-2 flex items-center gap-2 text-sm">
+                <span class="text-slate-600">{l(label)}</span>
+                <input class="grow rounded border border-slate-300 px-2 py-1 text-sm disabled:bg-slate-50" disabled=!editable data-testid="map-header"
+                    prop:value=value on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        doc.update(|d| crate::components::editable_table::set_path(d, field, Value::String(v)));
+                        dirty.set(true);
+                    }/>
+            </label>
+        }
+    });
+    let columns = model::columns(kind, locale.get_untracked());
+    let new_row = Callback::new(move |_: ()| doc.with_untracked(|d| model::new_row(kind, d)));
+    let csv = matches!(kind, MapKind::Cjm | MapKind::Communication);
+
+    view! {
+        <div class="mb-3 flex flex-wrap items-baseline justify-between gap-3">
+            <div class="min-w-0">
+                <a class="text-xs text-sky-800 hover:underline" href=back>{l(K::MapAllMaps)}</a>
+                <h1 class="text-xl font-semibold" data-testid="map-title">{move || title.get()}</h1>
+                <p class="text-xs text-slate-500">
+                    {l(model::kind_label(kind))}" · "<span data-testid="map-version">{move || format!("v{}", if old { shown } else { base.get() })}</span>
+                    " · "{format_millis(map.created_at)}" · "{map.author.clone()}
+                </p>
+            </div>
+            {old.then(|| view! {
+                <p class="rounded bg-amber-50 px-2 py-1 text-sm text-amber-900" data-testid="old-version">
+                    {l(K::MapOldVersion)}" "<a class="text-sky-800 hover:underline" href=current_href>{l(K::MapBackToCurrent)}</a>
+                </p>
+            })}
+        </div>
+        <div class="flex flex-col gap-4 xl:flex-row">
+            <div class="min-w-0 grow">
+                {editable.then(|| view! {
+                    <form class="mb-3 flex flex-wrap items-end gap-2" data-testid="save-form" on:submit=move |ev| {
+                        ev.prevent_default();
+                        pending.set(true);
+                        save.dispatch(());
+                    }>
+                        <label class="flex flex-col gap-1">
+                            <span class="text-xs text-slate-600">{l(K::MapTitle)}</span>
+                            <input class=INPUT name="title" bind:value=title/>
+                        </label>
+                        <label class="flex grow flex-col gap-1">
+                            <span class="text-xs text-slate-600">{l(K::MapNote)}</span>
+                            <input class=INPUT name="note" data-testid="change-note" bind:value=note/>
+                        </label>
+                        <button type="submit" class=PRIMARY data-testid="save-map" disabled=move || pending.get()>{l(K::Save)}</button>
+                        <Show when=move || dirty.get()>
+                            <span class="text-xs text-amber-700" data-testid="unsaved">{l(K::ScnUnsaved)}</span>
+                        </Show>
+                    </form>
+                })}
+                <div class="mb-3">{banner}</div>
+                {header}
+                {(kind == MapKind::Cjm).then(|| view! { <EmotionCurve doc/> })}
+                <EditableTable doc list columns editable epoch dirty errors=messages new_row/>
+                {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, true))/> })}
+            </div>
+            <aside class="xl:w-96 shrink-0">
+                <MapHistory map_id=map_id.get_value() old editable=can(Permission::EditMaps) base history_epoch
+                    on_outcome=Callback::new(move |r| outcome(r, true))/>
+            </aside>
+        </div>
+    }
+}
+
+/// CSV export (into a text box to copy) and import (replaces the rows).
+#[component]
+fn CsvPanel(
+    map_id: String,
+    editable: bool,
+    base: RwSignal<i64>,
+    note: RwSignal<String>,
+    on_outcome: Callback<Result<MapSaveOutcome, crate::error::AppError>>,
+) -> impl IntoView {
+    let map_id = StoredValue::new(map_id);
+    let text = RwSignal::new(String::new());
+    let open = RwSignal::new(false);
+    let export = Action::new(move |_: &()| {
+        let call = export_map_csv(map_id.get_value(), 0);
+        async move {
+            match call.await {
+                Ok(csv) => text.set(csv.trim_start_matches('\u{feff}').to_string()),
+                Err(err) => text.set(err.to_string()),
+            }
+        }
+    });
+    let import = Action::new(move |_: &()| {
+        let call = import_map_csv(map_id.get_value(), text.get_untracked(), note.get_untracked(), base.get_untracked());
+        async move { on_outcome.run(call.await) }
+    });
+    view! {
+        <section class="mt-4 rounded border border-slate-200 bg-white p-3" data-testid="csv-panel">
+            <div class="flex flex-wrap gap-2">
+                <button class=BUTTON data-testid="csv-export" on:click=move |_| {
+                    open.set(true);
+                    export.dispatch(());
+                }>{l(K::MapCsvExport)}</button>
+                {editable.then(|| view! {
+                    <button class=BUTTON data-testid="csv-open-import" on:click=move |_| open.set(true)>{l(K::MapCsvImport)}"…"</button>
+                })}
+            </div>
+            <Show when=move || open.get()>
+                <p class="mt-2 text-xs text-slate-500">{l(K::MapCsvHint)}</p>
+                <textarea class="mt-1 h-40 w-full rounded border border-slate-300 p-2 font-mono text-xs" data-testid="csv-text"
+                    readonly=!editable bind:value=text></textarea>
+                {editable.then(|| view! {
+                    <button class=BUTTON data-testid="csv-import" on:click=move |_| { import.dispatch(()); }>{l(K::MapCsvImport)}</button>
+                })}
+            </Show>
+        </section>
+    }
+}

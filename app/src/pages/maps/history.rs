@@ -1,0 +1,184 @@
+//! A map's history: every version (number, note, author, date), opening
+//! an old one read-only, the side-by-side diff of two versions, restore.
+
+use crate::api::maps::{diff_map, map_versions, restore_map, MapSaveOutcome};
+use crate::components::{format_millis, l, load_error, loading};
+use crate::i18n::{t1, use_locale, K};
+use comops_core::map::diff::{Change, MapDiff};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+const SMALL: &str = "rounded px-1.5 py-0.5 text-xs text-sky-800 hover:bg-sky-50";
+
+#[component]
+pub(super) fn MapHistory(
+    map_id: String,
+    /// Whether an old version is on screen (a restore then opens the current one).
+    old: bool,
+    editable: bool,
+    base: RwSignal<i64>,
+    history_epoch: RwSignal<u32>,
+    on_outcome: Callback<Result<MapSaveOutcome, crate::error::AppError>>,
+) -> impl IntoView {
+    let locale = use_locale();
+    let map_id = StoredValue::new(map_id);
+    let versions = Resource::new(move || history_epoch.get(), move |_| map_versions(map_id.get_value()));
+    let from = RwSignal::new(0i64);
+    let to = RwSignal::new(0i64);
+    let compare = RwSignal::new(None::<(i64, i64)>);
+    let navigate = use_navigate();
+    let restore = Action::new(move |version: &i64| {
+        let call = restore_map(map_id.get_value(), *version, base.get_untracked());
+        let navigate = navigate.clone();
+        async move {
+            let result = call.await;
+            let saved = matches!(result, Ok(MapSaveOutcome::Saved { .. }));
+            on_outcome.run(result);
+            if saved && old {
+                navigate(&format!("/maps/{}", map_id.get_value()), Default::default());
+            }
+        }
+    });
+    let list = move || {
+        Suspend::new(async move { match versions.await {
+            Ok(rows) => {
+                let newest = rows.first().map(|r| r.version).unwrap_or(0);
+                if from.get_untracked() == 0 {
+                    from.set((newest - 1).max(1));
+                    to.set(newest);
+                }
+                let numbers: Vec<i64> = rows.iter().map(|r| r.version).collect();
+                let options = move || numbers.iter().map(|v| view! { <option value=v.to_string()>{format!("v{v}")}</option> }).collect_view();
+                let items = rows
+                    .into_iter()
+                    .map(|row| {
+                        let v = row.version;
+                        let href = format!("/maps/{}?v={v}", map_id.get_value());
+                        view! {
+                            <li class="border-t border-slate-100 py-1.5" data-version=v.to_string()>
+                                <div class="flex items-baseline justify-between gap-2">
+                                    <span class="font-medium">{format!("v{v}")}
+                                        {(v == newest).then(|| view! { <span class="ml-1 text-xs text-slate-500">{l(K::MapCurrentBadge)}</span> })}
+                                    </span>
+                                    <span class="text-xs text-slate-500">{format_millis(row.created_at)}</span>
+                                </div>
+                                <p class="text-slate-700" data-testid="version-note">{row.note}</p>
+                                <p class="text-xs text-slate-500">{row.author}</p>
+                                <div class="flex gap-1">
+                                    <a class=SMALL href=href data-testid="view-version">{l(K::MapView)}</a>
+                                    {(v > 1).then(|| view! {
+                                        <button class=SMALL data-testid="diff-prev" on:click=move |_| compare.set(Some((v - 1, v)))>{l(K::MapDiffPrev)}</button>
+                                    })}
+                                    {(editable && v != newest).then(|| view! {
+                                        <button class=SMALL data-testid="restore-version" on:click=move |_| { restore.dispatch(v); }>{l(K::ScnRestore)}</button>
+                                    })}
+                                </div>
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <form class="mb-2 flex items-end gap-2 text-sm" on:submit=move |ev| {
+                        ev.prevent_default();
+                        compare.set(Some((from.get_untracked(), to.get_untracked())));
+                    }>
+                        <label class="flex flex-col text-xs text-slate-600">{l(K::MapFrom)}
+                            <select class="rounded border border-slate-300 px-1 py-0.5 text-sm" name="from" prop:value=move || from.get().to_string()
+                                on:change=move |ev| from.set(event_target_value(&ev).parse().unwrap_or(0))>{options.clone()}</select>
+                        </label>
+                        <label class="flex flex-col text-xs text-slate-600">{l(K::MapTo)}
+                            <select class="rounded border border-slate-300 px-1 py-0.5 text-sm" name="to" prop:value=move || to.get().to_string()
+                                on:change=move |ev| to.set(event_target_value(&ev).parse().unwrap_or(0))>{options}</select>
+                        </label>
+                        <button type="submit" class="rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100" data-testid="compare">{l(K::MapCompare)}</button>
+                    </form>
+                    <ul class="text-sm" data-testid="versions">{items}</ul>
+                }
+                .into_any()
+            }
+            Err(err) => load_error(err, locale.get_untracked()),
+        }})
+    };
+    view! {
+        <section class="rounded border border-slate-200 bg-white p-3" data-testid="history">
+            <h2 class="mb-2 font-semibold">{l(K::MapHistory)}</h2>
+            <Transition fallback=loading>{list}</Transition>
+            {move || compare.get().map(|(from, to)| view! {
+                <div class="mt-3 border-t border-slate-200 pt-2">
+                    <DiffView map_id=map_id.get_value() from to/>
+                </div>
+            })}
+        </section>
+    }
+}
+
+/// Two versions side by side: each added, removed or changed row with
+/// its changed cells, before | after.
+#[component]
+pub(super) fn DiffView(map_id: String, from: i64, to: i64) -> impl IntoView {
+    let locale = use_locale();
+    let diff = Resource::new(move || (), move |_| diff_map(map_id.clone(), from, to));
+    view! {
+        <div data-testid="diff" data-from=from.to_string() data-to=to.to_string()>
+            <p class="mb-1 text-xs font-medium text-slate-600">{format!("v{from} → v{to}")}</p>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    match diff.await {
+                        Ok(diff) => diff_table(diff),
+                        Err(err) => load_error(err, locale.get_untracked()),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+fn diff_table(diff: MapDiff) -> AnyView {
+    let locale = use_locale();
+    if diff.is_empty() {
+        return view! { <p class="text-sm text-slate-500" data-testid="no-diff">{l(K::MapNoDifferences)}</p> }.into_any();
+    }
+    let count = diff.added + diff.removed + diff.changed;
+    let mut lines = Vec::new();
+    for cell in diff.header.iter().filter(|c| c.changed) {
+        lines.push((String::new(), "changed", cell.field.clone(), cell.before.clone(), cell.after.clone()));
+    }
+    for item in diff.items.iter().filter(|i| i.change != Change::Unchanged || i.moved) {
+        let change = match item.change {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Changed | Change::Unchanged => "changed",
+        };
+        let cells: Vec<_> = item.cells.iter().filter(|c| c.changed || (item.change != Change::Changed && item.change != Change::Unchanged && (!c.before.is_empty() || !c.after.is_empty()))).collect();
+        if cells.is_empty() {
+            lines.push((item.label.clone(), change, String::new(), String::new(), String::new()));
+        }
+        for c in cells {
+            lines.push((item.label.clone(), change, c.field.clone(), c.before.clone(), c.after.clone()));
+        }
+    }
+    let rows = lines
+        .into_iter()
+        .map(|(label, change, field, before, after)| {
+            view! {
+                <tr class="border-t border-slate-100 align-top" data-change=change>
+                    <td class="px-1 py-1 text-xs">{label}<span class="block text-slate-400">{field}</span></td>
+                    <td class="px-1 py-1 bg-rose-50 whitespace-pre-wrap" data-testid="diff-before">{before}</td>
+                    <td class="px-1 py-1 bg-emerald-50 whitespace-pre-wrap" data-testid="diff-after">{after}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="mb-1 text-xs text-slate-500">{move || t1(locale.get(), K::MapDiffSummary, count)}</p>
+        <div class="overflow-x-auto">
+            <table class="w-full text-left text-xs">
+                <thead class="text-slate-500">
+                    <tr><th class="px-1"></th><th class="px-1">{l(K::MapBefore)}</th><th class="px-1">{l(K::MapAfter)}</th></tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,154 @@
+//! What the table shows for each kind of map: which list of the content
+//! holds the rows, its columns (the seed's template), and a new empty row.
+//! No views.
+
+use crate::components::editable_table::{fresh_id, rows, ColKind, Column};
+use crate::i18n::{t, K};
+use comops_core::map::MapKind;
+use comops_core::Locale;
+use serde_json::{json, Value};
+
+/// The content's list that holds the rows of a `kind` map.
+pub fn list_of(kind: MapKind) -> &'static str {
+    match kind {
+        MapKind::Cjm | MapKind::Blueprint => "stages",
+        MapKind::Communication | MapKind::Integration => "rows",
+    }
+}
+
+fn col(field: &'static str, label: impl Into<String>, kind: ColKind) -> Column {
+    Column { field, label: label.into(), kind }
+}
+
+/// The columns of a `kind` map, labelled in `locale`. The CJM's and the
+/// communication map's come from core's template (both languages there).
+pub fn columns(kind: MapKind, locale: Locale) -> Vec<Column> {
+    let ru = locale == Locale::Ru;
+    match kind {
+        MapKind::Cjm => {
+            let mut cols: Vec<Column> = comops_core::map::cjm::COLUMNS
+                .iter()
+                .map(|(field, label_ru, label_en)| col(field, if ru { *label_ru } else { *label_en }, ColKind::Text))
+                .collect();
+            cols.insert(4, col("emotion_score", t(locale, K::MapScore), ColKind::Score));
+            cols
+        }
+        MapKind::Communication => {
+            let mut cols = vec![col("number", t(locale, K::MapNumber), ColKind::Fixed)];
+            cols.extend(
+                comops_core::map::communication::COLUMNS
+                    .iter()
+                    .map(|(field, label_ru, label_en)| col(field, if ru { *label_ru } else { *label_en }, ColKind::Text)),
+            );
+            cols.push(col("trigger", t(locale, K::MapTrigger), ColKind::Trigger));
+            cols
+        }
+        MapKind::Blueprint => vec![
+            col("name", t(locale, K::MapStageName), ColKind::Text),
+            col("customer_actions.text", t(locale, K::MapLaneCustomer), ColKind::Text),
+            col("front_stage.text", t(locale, K::MapLaneFront), ColKind::Text),
+            col("back_stage.text", t(locale, K::MapLaneBack), ColKind::Text),
+            col("support.text", t(locale, K::MapLaneSupport), ColKind::Text),
+        ],
+        MapKind::Integration => {
+            let mut cols = vec![
+                col("alias", t(locale, K::MapAlias), ColKind::Fixed),
+                col("bot_id", t(locale, K::MapBot), ColKind::Fixed),
+            ];
+            cols.extend(comops_core::map::integration::COLUMNS.iter().map(|(field, label)| col(field, *label, ColKind::Text)));
+            cols
+        }
+    }
+}
+
+/// A new, empty row for a `kind` map whose content is `doc`.
+pub fn new_row(kind: MapKind, doc: &Value) -> Value {
+    let list = list_of(kind);
+    match kind {
+        MapKind::Cjm => json!({ "id": fresh_id(doc, list, "stage"), "emotion_score": 0 }),
+        MapKind::Blueprint => json!({ "id": fresh_id(doc, list, "stage"), "name": "" }),
+        MapKind::Communication => {
+            let number = rows(doc, list).iter().filter_map(|r| r.get("number").and_then(Value::as_i64)).max().unwrap_or(0) + 1;
+            json!({ "id": fresh_id(doc, list, "row"), "number": number })
+        }
+        MapKind::Integration => json!({ "id": fresh_id(doc, list, "point") }),
+    }
+}
+
+/// The key of a map kind's name.
+pub fn kind_label(kind: MapKind) -> K {
+    match kind {
+        MapKind::Cjm => K::MapKindCjm,
+        MapKind::Blueprint => K::MapKindBlueprint,
+        MapKind::Communication => K::MapKindCommunication,
+        MapKind::Integration => K::MapKindIntegration,
+    }
+}
+
+fn id_of(row: &Value) -> &str {
+    row.get("id").and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Puts my edits (`mine`, started from `origin`) onto `theirs`, the
+/// version saved meanwhile: every field I changed — of the header or of a
+/// row, matched by id — takes my value, rows I added are appended (with a
+/// new id if theirs took it), rows I deleted go; everything else stays as
+/// they saved it, in their order. A row they deleted and I changed comes
+/// back at the end. Fields, not characters: when we both changed the same
+/// cell, mine wins, and the diff shown beside it says what theirs was.
+pub fn rebase(list: &str, origin: &Value, mine: &Value, theirs: &Value) -> Value {
+    let mut out = theirs.clone();
+    let (o_rows, m_rows) = (rows(origin, list), rows(mine, list));
+    let mut merged: Vec<Value> = rows(theirs, list).to_vec();
+    merged.retain(|t| !(o_rows.iter().any(|o| id_of(o) == id_of(t)) && !m_rows.iter().any(|m| id_of(m) == id_of(t))));
+    for m in m_rows {
+        match o_rows.iter().find(|o| id_of(o) == id_of(m)) {
+            None => {
+                let mut row = m.clone();
+                if merged.iter().any(|t| id_of(t) == id_of(m)) {
+                    let mut holder = Value::Object(Default::default());
+                    holder[list] = Value::Array(merged.clone());
+                    let prefix = id_of(m).rsplit_once('-').map_or("row", |(p, _)| p).to_string();
+                    row["id"] = Value::String(fresh_id(&holder, list, &prefix));
+                }
+                merged.push(row);
+            }
+            Some(o) if o != m => match merged.iter_mut().find(|t| id_of(t) == id_of(m)) {
+                Some(t) => changed_fields(o, m, t),
+                None => merged.push(m.clone()),
+            },
+            Some(_) => {}
+        }
+    }
+    changed_fields(origin, mine, &mut out);
+    out[list] = Value::Array(merged);
+    out
+}
+
+/// Copies onto `target` every field of `mine` that differs from `origin`.
+fn changed_fields(origin: &Value, mine: &Value, target: &mut Value) {
+    let (Some(m), Some(t)) = (mine.as_object(), target.as_object_mut()) else { return };
+    for (key, value) in m {
+        if origin.get(key) != Some(value) {
+            t.insert(key.clone(), value.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebase_keeps_both_sides_edits() {
+        let origin = json!({"persona": "p", "stages": [{"id": "a", "goal": "g", "needs": "n"}, {"id": "b", "goal": "x"}]});
+        let theirs = json!({"persona": "p", "stages": [{"id": "a", "goal": "their goal", "needs": "n"}, {"id": "b", "goal": "x"}, {"id": "stage-3"}]});
+        let mine = json!({"persona": "mine", "stages": [{"id": "a", "goal": "g", "needs": "my needs"}, {"id": "stage-3", "goal": "new"}]});
+        let out = rebase("stages", &origin, &mine, &theirs);
+        assert_eq!(out["persona"], "mine");
+        let stages = out["stages"].as_array().unwrap();
+        assert_eq!(stages[0], json!({"id": "a", "goal": "their goal", "needs": "my needs"}));
+        // I deleted b; their stage-3 stays, mine gets a new id.
+        assert_eq!(stages.iter().map(|s| s["id"].as_str().unwrap()).collect::<Vec<_>>(), ["a", "stage-3", "stage-4"]);
+    }
+}

@@ -1,0 +1,166 @@
+// Maps in the studio, on the demo's maps. An analyst opens the demo CJM
+// «Регистрация и онбординг в Telegram-боте», edits a cell in place, saves
+// with a note, finds v2 in the history, diffs it against v1 and restores
+// v1 (as v3). Then two analysts edit the same map in two browsers: the
+// second save is a conflict naming the first one's version and author;
+// "keep my edits" re-bases them onto it and the next save keeps both.
+//
+// The shared server (serve.sh) seeds the demo bots only, so this spec
+// starts its own `comops serve --demo` on a fresh database, with analysts
+// made by the real CLI, and stops it (that process only) afterwards.
+import { test, expect, Browser, Page } from '@playwright/test';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hydrated } from './helpers';
+
+const PORT = Number(process.env.COMOPS_E2E_MAPS_PORT ?? 3418);
+const BASE = `http://127.0.0.1:${PORT}`;
+const ANALYST = { email: 'analyst@comops.local', password: 'e2e-analyst-password' };
+const ANALYST2 = { email: 'analyst2@comops.local', password: 'e2e-analyst2-password' };
+const CJM = 'map_registration-cjm';
+
+test.describe.configure({ mode: 'serial' });
+test.use({ baseURL: BASE });
+
+let server: ChildProcess | undefined;
+
+test.beforeAll(async () => {
+  const bin = process.env.COMOPS_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/comops-target'), 'debug/comops');
+  const data = mkdtempSync(join(tmpdir(), 'comops-e2e-maps.'));
+  const env = { ...process.env, DATABASE_URL: `sqlite://${data}/comops.db` };
+  execFileSync(bin, ['migrate'], { env });
+  for (const who of [ANALYST, ANALYST2]) {
+    execFileSync(bin, ['user', 'create', '--email', who.email, '--role', 'analyst', '--password', who.password], { env });
+  }
+  const siteRoot = process.env.COMOPS_SITE_ROOT ?? 'target/site';
+  server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${PORT}`, '--site-root', siteRoot], { env, stdio: 'ignore' });
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${BASE}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('comops serve --demo did not come up');
+});
+
+test.afterAll(() => {
+  server?.kill('SIGTERM');
+});
+
+async function logIn(page: Page, who: { email: string; password: string }) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.locator('input[name=email]').fill(who.email);
+  await page.locator('input[name=password]').fill(who.password);
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL('**/projects');
+  await hydrated(page);
+}
+
+async function openCjm(page: Page) {
+  await page.goto(`/maps/${CJM}`);
+  await hydrated(page);
+  await expect(page.getByTestId('map-table')).toBeVisible();
+}
+
+/** A cell's textarea: `field` of the `n`th row (0-based). */
+function cell(page: Page, n: number, field: string) {
+  return page.getByTestId('map-table').locator('tbody tr').nth(n).locator(`textarea[data-field=${field}]`);
+}
+
+test('an analyst edits the demo CJM in place, saves with a note, diffs and restores', async ({ page }) => {
+  await logIn(page, ANALYST);
+  await page.goto('/maps');
+  await hydrated(page);
+  const list = page.getByTestId('maps-table');
+  await expect(list.locator(`[data-map=${CJM}]`)).toContainText('Регистрация и онбординг в Telegram-боте');
+  await expect(list.locator('[data-map=map_rehau]')).toBeVisible();
+  await page.screenshot({ path: 'end2end/screenshots/maps.png', fullPage: true });
+  await list.locator(`[data-map=${CJM}] [data-testid=open-map]`).click();
+  await page.waitForURL(`**/maps/${CJM}`);
+  await hydrated(page);
+  await expect(page.getByTestId('map-version')).toHaveText('v1');
+  await expect(page.getByTestId('emotion-curve').locator('circle').first()).toBeVisible();
+
+  const goal = cell(page, 0, 'goal');
+  const original = await goal.inputValue();
+  expect(original.length).toBeGreaterThan(0);
+  await goal.fill('Быстро начать пользоваться ботом (e2e)');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  await page.getByTestId('change-note').fill('e2e: sharper goal');
+  await page.getByTestId('change-note').press('Enter');
+  await expect(page.getByTestId('saved')).toContainText('v2');
+  await expect(page.getByTestId('map-version')).toHaveText('v2');
+
+  const history = page.getByTestId('history');
+  await expect(history.locator('[data-version="2"] [data-testid=version-note]')).toHaveText('e2e: sharper goal');
+  await expect(history.locator('[data-version="2"]')).toContainText(ANALYST.email);
+  await history.locator('[data-version="2"] [data-testid=diff-prev]').click();
+  const diff = history.getByTestId('diff');
+  await expect(diff.getByTestId('diff-after').first()).toHaveText('Быстро начать пользоваться ботом (e2e)');
+  await expect(diff.getByTestId('diff-before').first()).toHaveText(original);
+  await page.screenshot({ path: 'end2end/screenshots/map-editor.png', fullPage: true });
+
+  // An old version opens read-only.
+  await history.locator('[data-version="1"] [data-testid=view-version]').click();
+  await page.waitForURL(`**/maps/${CJM}?v=1`);
+  await expect(page.getByTestId('old-version')).toBeVisible();
+  await expect(page.getByTestId('map-table').locator('textarea')).toHaveCount(0);
+  await expect(page.getByTestId('map-table').locator('tbody tr').first()).toContainText(original);
+
+  await page.getByTestId('history').locator('[data-version="1"] [data-testid=restore-version]').click();
+  await page.waitForURL(new RegExp(`/maps/${CJM}$`));
+  await expect(page.getByTestId('map-version')).toHaveText('v3');
+  await expect(cell(page, 0, 'goal')).toHaveValue(original);
+  await expect(page.getByTestId('history').locator('[data-version="3"] [data-testid=version-note]')).toHaveText('restored from v1');
+});
+
+async function analystPage(browser: Browser, who: { email: string; password: string }) {
+  const context = await browser.newContext({ baseURL: BASE });
+  const page = await context.newPage();
+  await logIn(page, who);
+  await openCjm(page);
+  return page;
+}
+
+test('two analysts save the same map: the second gets the conflict and loses nothing', async ({ browser }) => {
+  const first = await analystPage(browser, ANALYST);
+  const second = await analystPage(browser, ANALYST2);
+  const version = await second.getByTestId('map-version').innerText();
+
+  await cell(first, 1, 'actions').fill('Нажимает «Старт» (first)');
+  await first.getByTestId('change-note').fill('first analyst');
+  await first.getByTestId('save-map').click();
+  await expect(first.getByTestId('saved')).toBeVisible();
+
+  await cell(second, 2, 'needs').fill('Понять, зачем боту телефон (second)');
+  await second.getByTestId('change-note').fill('second analyst');
+  await second.getByTestId('save-map').click();
+  const conflict = second.getByTestId('conflict');
+  await expect(conflict).toContainText(ANALYST.email);
+  const next = `v${Number(version.slice(1)) + 1}`;
+  await expect(conflict).toContainText(next);
+  await expect(cell(second, 2, 'needs')).toHaveValue('Понять, зачем боту телефон (second)');
+  await second.screenshot({ path: 'end2end/screenshots/map-conflict.png', fullPage: true });
+
+  // Keep my edits: re-based onto the first analyst's version, reviewed, saved.
+  await conflict.getByTestId('conflict-keep').click();
+  const rebased = second.getByTestId('rebased');
+  await expect(rebased.getByTestId('diff-after').first()).toHaveText('Нажимает «Старт» (first)');
+  await expect(cell(second, 1, 'actions')).toHaveValue('Нажимает «Старт» (first)');
+  await expect(cell(second, 2, 'needs')).toHaveValue('Понять, зачем боту телефон (second)');
+  await second.getByTestId('save-map').click();
+  await expect(second.getByTestId('saved')).toBeVisible();
+
+  // Both edits are in the current version.
+  await first.reload();
+  await hydrated(first);
+  await expect(cell(first, 1, 'actions')).toHaveValue('Нажимает «Старт» (first)');
+  await expect(cell(first, 2, 'needs')).toHaveValue('Понять, зачем боту телефон (second)');
+  await first.context().close();
+  await second.context().close();
+});
