@@ -29,6 +29,17 @@ impl TestServer {
 
     /// A server on `database_url`, with extra `serve` flags.
     pub fn start(database_url: String, data_dir: PathBuf, extra: &[&str]) -> Self {
+        Self::spawn(database_url, data_dir, extra, "warn", Stdio::inherit())
+    }
+
+    /// Like [`TestServer::start`], logging at `debug` (every crate) into
+    /// `log` — for tests that read what the server writes.
+    pub fn start_logged(database_url: String, data_dir: PathBuf, extra: &[&str], log: &std::path::Path) -> Self {
+        let file = std::fs::File::create(log).expect("log file");
+        Self::spawn(database_url, data_dir, extra, "debug", Stdio::from(file))
+    }
+
+    fn spawn(database_url: String, data_dir: PathBuf, extra: &[&str], rust_log: &str, stderr: Stdio) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_comops"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
@@ -36,9 +47,9 @@ impl TestServer {
             .env("COMOPS_DATA_DIR", &data_dir)
             .env("COMOPS_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env_remove("COMOPS_ADMIN_EMAIL")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("spawn comops");
         let stdout = child.stdout.take().expect("stdout");

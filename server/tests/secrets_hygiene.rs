@@ -1,0 +1,106 @@
+//! No secret in any log or trace (SPEC §7): a whole journey — admin login,
+//! channel credentials and scenario secrets set over the API, a CRM call,
+//! the Telegram token in every Bot API URL, the webhook secret on every
+//! update, an http step carrying a secret in its URL and header — with the
+//! server logging at `debug` for every crate; then the log, the trace
+//! events and the audit log are searched for each secret.
+
+mod support;
+
+use comops_core::endpoint::EndpointDraft;
+use comops_core::scenario::Scenario;
+use comops_core::store::identities::IdentityLink;
+use comops_core::token::{TokenAction, TokenDraft};
+use comops_core::BotId;
+use comops_fakes::{FakeCrm, FakeTelegram, User};
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::TestServer;
+
+const TELEGRAM_TOKEN: &str = "777001:SECRETtelegramTOKENq7";
+const WEBHOOK_SECRET: &str = "whsecSECRETk2";
+const CRM_KEY: &str = "crmkeySECRETm5";
+const CHAT: i64 = 540278913;
+
+#[tokio::test]
+async fn a_whole_journey_leaves_no_secret_in_logs_traces_or_audit() {
+    let telegram = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let crm = FakeCrm::start().await;
+    crm.respond("POST", "/api/confirm", 200, json!({"ok": true}));
+    let dir = support::scratch_dir();
+    let log = dir.join("server.log");
+    let base = telegram.base_url();
+    let server = TestServer::start_logged(format!("sqlite://{}/comops.db", dir.display()), dir.clone(), &["--demo-bots", "--telegram-api-base", base.as_str()], &log);
+    let store = server.store().await;
+    let bot = BotId::parse("bot_rehau").unwrap();
+    let issue = |name: &str, actions: Vec<TokenAction>| {
+        let draft = TokenDraft { name: name.into(), bots: "bot_rehau".into(), actions, ..Default::default() };
+        let store = store.clone();
+        async move { store.issue_token(&draft.validate().unwrap(), "admin").await.unwrap().1 }
+    };
+    let ops = issue("ops", vec![TokenAction::AdminWrite]).await;
+    let portal = issue("portal", vec![TokenAction::Call]).await;
+    let http = reqwest::Client::new();
+
+    // The admin signs in to the studio (the password must not be logged).
+    let browser = server.client();
+    assert!(browser.login(support::ADMIN_EMAIL, support::ADMIN_PASSWORD).await.status().is_success());
+
+    // Credentials and secrets over the admin API.
+    let put = |kind: &str, body: Value| http.put(server.url(&format!("/bots/bot_rehau/settings/{kind}"))).bearer_auth(&ops).json(&body).send();
+    assert_eq!(put("telegram", json!({"token": TELEGRAM_TOKEN, "webhook_secret": WEBHOOK_SECRET})).await.unwrap().status(), 200);
+    assert_eq!(put("secrets", json!({"crm_url": crm.base_url(), "crm_key": CRM_KEY})).await.unwrap().status(), 200);
+
+    let scenario: Scenario = serde_json::from_value(json!({"name": "confirm", "start": "ask", "steps": [
+        {"id": "ask", "type": "ask", "prompt": "Подтвердите заказ: да или нет?", "expect": "text", "var": "answer", "next": "crm"},
+        {"id": "crm", "type": "http", "method": "POST", "url": "{{ secrets.crm_url }}/api/confirm?key={{ secrets.crm_key }}",
+         "headers": [{"name": "Authorization", "value": "Bearer {{ secrets.crm_key }}"}],
+         "body": "{\"answer\": \"{{ vars.answer }}\"}", "save_as": "crm", "next": "thanks", "on_error": "thanks"},
+        {"id": "thanks", "type": "message", "text": "Спасибо!", "next": "done"},
+        {"id": "done", "type": "end", "goal": "confirmed"}]}))
+    .unwrap();
+    scenario.validate().unwrap();
+    store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
+    let endpoint = EndpointDraft { alias: "order/confirm".into(), scenario: "confirm".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    store.link_identity(&bot, &IdentityLink::telegram("125", "TG-540278913", &CHAT.to_string(), "test")).await.unwrap();
+
+    // Telegram delivers updates to our webhook with the secret header.
+    let set: Value = http
+        .post(telegram.method_url("setWebhook"))
+        .json(&json!({"url": server.url("/telegram/bot_rehau/webhook"), "secret_token": WEBHOOK_SECRET}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set["ok"], true);
+
+    // The CRM calls; the person answers; the CRM hears back; thanks.
+    let call = http.post(server.url("/bots/bot_rehau/call/order/confirm")).bearer_auth(&portal).json(&json!({"userId": 125})).send().await.unwrap();
+    assert_eq!(call.status(), 200);
+    telegram.wait_for_messages(1, Duration::from_secs(10)).await;
+    telegram.user_sends_text(CHAT, User::new(CHAT, "Анна"), "да");
+    let requests = crm.wait_for_requests(1, Duration::from_secs(10)).await;
+    assert_eq!(requests.len(), 1, "the http step reached the CRM");
+    let sent = telegram.wait_for_messages(2, Duration::from_secs(10)).await;
+    assert_eq!(sent.last().map(|m| m.text.as_str()), Some("Спасибо!"));
+    // Let the last delivery be filed and logged.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let secrets = [TELEGRAM_TOKEN, WEBHOOK_SECRET, CRM_KEY, ops.as_str(), portal.as_str(), support::ADMIN_PASSWORD];
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.lines().count() > 20, "the server logged at debug:\n{logged}");
+    let traces: Vec<(String, String, String, String)> =
+        sqlx::query_as("SELECT endpoint, step, status, detail FROM trace_events").fetch_all(store.pool()).await.unwrap();
+    assert!(traces.iter().any(|(_, step, _, _)| step == "callback.http"), "the http step was traced");
+    let traces = format!("{traces:?}");
+    let audit: Vec<(String, String)> = sqlx::query_as("SELECT action, detail FROM audit_log").fetch_all(store.pool()).await.unwrap();
+    let audit = format!("{audit:?}");
+    for secret in secrets {
+        assert!(!logged.contains(secret), "a secret ({}…) is in the server log", &secret[..6]);
+        assert!(!traces.contains(secret), "a secret ({}…) is in a trace event", &secret[..6]);
+        assert!(!audit.contains(secret), "a secret ({}…) is in the audit log", &secret[..6]);
+    }
+}
