@@ -4,6 +4,7 @@
 // v1 (as v3). Then two analysts edit the same map in two browsers: the
 // second save is a conflict naming the first one's version and author;
 // "keep my edits" re-bases them onto it and the next save keeps both.
+// A viewer reads the tables, the CSV and the spec export, and edits nothing.
 //
 // The shared server (serve.sh) seeds the demo bots only, so this spec
 // starts its own `comops serve --demo` on a fresh database, with analysts
@@ -19,6 +20,7 @@ const PORT = Number(process.env.COMOPS_E2E_MAPS_PORT ?? 3418);
 const BASE = `http://127.0.0.1:${PORT}`;
 const ANALYST = { email: 'analyst@comops.local', password: 'e2e-analyst-password' };
 const ANALYST2 = { email: 'analyst2@comops.local', password: 'e2e-analyst2-password' };
+const VIEWER = { email: 'viewer@comops.local', password: 'e2e-viewer-password' };
 const CJM = 'map_registration-cjm';
 
 test.describe.configure({ mode: 'serial' });
@@ -34,6 +36,7 @@ test.beforeAll(async () => {
   for (const who of [ANALYST, ANALYST2]) {
     execFileSync(bin, ['user', 'create', '--email', who.email, '--role', 'analyst', '--password', who.password], { env });
   }
+  execFileSync(bin, ['user', 'create', '--email', VIEWER.email, '--role', 'viewer', '--password', VIEWER.password], { env });
   const siteRoot = process.env.COMOPS_SITE_ROOT ?? 'target/site';
   server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${PORT}`, '--site-root', siteRoot], { env, stdio: 'ignore' });
   for (let i = 0; i < 120; i++) {
@@ -117,6 +120,14 @@ test('an analyst edits the demo CJM in place, saves with a note, diffs and resto
   await expect(page.getByTestId('map-version')).toHaveText('v3');
   await expect(cell(page, 0, 'goal')).toHaveValue(original);
   await expect(page.getByTestId('history').locator('[data-version="3"] [data-testid=version-note]')).toHaveText('restored from v1');
+
+  // A score out of range is refused, and the problem sits under its cell.
+  const score = page.getByTestId('map-table').locator('tbody tr').first().locator('input[data-field=emotion_score]');
+  await score.fill('7');
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('invalid')).toBeVisible();
+  await expect(page.getByTestId('map-table').locator('tbody tr').first().locator('[data-error-for=emotion_score]')).not.toBeEmpty();
+  await expect(page.getByTestId('map-version')).toHaveText('v3');
 });
 
 async function analystPage(browser: Browser, who: { email: string; password: string }) {
@@ -163,4 +174,24 @@ test('two analysts save the same map: the second gets the conflict and loses not
   await expect(cell(first, 2, 'needs')).toHaveValue('Понять, зачем боту телефон (second)');
   await first.context().close();
   await second.context().close();
+});
+
+test('a viewer reads the maps, exports CSV and the spec, and cannot edit', async ({ page }) => {
+  await logIn(page, VIEWER);
+  await page.goto('/maps');
+  await hydrated(page);
+  await expect(page.getByTestId('new-map')).toHaveCount(0);
+  await page.getByTestId('spec-export').click();
+  await expect(page.getByTestId('spec-markdown')).toContainText('Регистрация и онбординг в Telegram-боте');
+  await page.screenshot({ path: 'end2end/screenshots/map-spec.png', fullPage: true });
+
+  await page.goto('/maps/map_rehau');
+  await hydrated(page);
+  await expect(page.getByTestId('map-table').locator('tbody tr').first()).toBeVisible();
+  await expect(page.getByTestId('map-table').locator('textarea')).toHaveCount(0);
+  await expect(page.getByTestId('save-form')).toHaveCount(0);
+  await expect(page.getByTestId('trigger-endpoint').first()).toHaveAttribute('href', /\/endpoints\?bot=bot_rehau/);
+  await page.getByTestId('csv-export').click();
+  await expect(page.getByTestId('csv-text')).toHaveValue(/REHAU|Событие/);
+  await page.screenshot({ path: 'end2end/screenshots/map-communication.png', fullPage: true });
 });

@@ -43,10 +43,9 @@ pub(super) fn MapHistory(
         Suspend::new(async move { match versions.await {
             Ok(rows) => {
                 let newest = rows.first().map(|r| r.version).unwrap_or(0);
-                if from.get_untracked() == 0 {
-                    from.set((newest - 1).max(1));
-                    to.set(newest);
-                }
+                // The newest change is what one compares first.
+                from.set((newest - 1).max(1));
+                to.set(newest);
                 let numbers: Vec<i64> = rows.iter().map(|r| r.version).collect();
                 let options = move || numbers.iter().map(|v| view! { <option value=v.to_string()>{format!("v{v}")}</option> }).collect_view();
                 let items = rows
