@@ -435,6 +435,9 @@ pub enum K {
     MapRestoredAs,
     MapCurrentBadge,
     MapProject,
+    MapLineInteraction,
+    MapLineVisibility,
+    MapLineInternal,
 }
 
 pub fn t(locale: Locale, key: K) -> &'static str {
@@ -871,6 +874,9 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::MapRestoredAs => ("Restored as v{}.", "Восстановлено как v{}."),
         K::MapCurrentBadge => ("current", "текущая"),
         K::MapProject => ("Project", "Проект"),
+        K::MapLineInteraction => ("line of interaction", "линия взаимодействия"),
+        K::MapLineVisibility => ("line of visibility", "линия видимости"),
+        K::MapLineInternal => ("line of internal interaction", "линия внутреннего взаимодействия"),
     };
     match locale {
         Locale::En => en,

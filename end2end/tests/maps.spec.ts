@@ -164,7 +164,7 @@ test('two analysts save the same map: the second gets the conflict and loses not
   await expect(rebased.getByTestId('diff-after').first()).toHaveText('Нажимает «Старт» (first)');
   await expect(cell(second, 1, 'actions')).toHaveValue('Нажимает «Старт» (first)');
   await expect(cell(second, 2, 'needs')).toHaveValue('Понять, зачем боту телефон (second)');
-  await second.getByTestId('save-map').click();
+  await cell(second, 2, 'needs').press('Control+s');
   await expect(second.getByTestId('saved')).toBeVisible();
 
   // Both edits are in the current version.
@@ -194,4 +194,11 @@ test('a viewer reads the maps, exports CSV and the spec, and cannot edit', async
   await page.getByTestId('csv-export').click();
   await expect(page.getByTestId('csv-text')).toHaveValue(/REHAU|Событие/);
   await page.screenshot({ path: 'end2end/screenshots/map-communication.png', fullPage: true });
+
+  await page.goto('/maps/map_onboarding-blueprint');
+  await hydrated(page);
+  const grid = page.getByTestId('blueprint-grid');
+  await expect(grid).toContainText('line of visibility');
+  await expect(grid).toContainText('users/connect-bot');
+  await page.screenshot({ path: 'end2end/screenshots/map-blueprint.png', fullPage: true });
 });

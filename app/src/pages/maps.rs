@@ -7,10 +7,12 @@
 //! - [`editor`]: one map (`/maps/{id}`, `?v=3` for an old version) as an
 //!   editable table, saving with a note and handling conflicts;
 //! - [`history`]: versions, the side-by-side diff and restore;
+//! - [`blueprint`]: the Service Blueprint drawn as lanes × stages;
 //! - [`model`]: columns and new rows per kind of map, no views.
 //!
 //! The table itself is the shared `components::editable_table`.
 
+mod blueprint;
 mod editor;
 mod history;
 mod model;

@@ -230,7 +230,14 @@ fn MapEditor(map: LoadedMap, reload: RwSignal<u32>) -> impl IntoView {
                 </p>
             })}
         </div>
-        <div class="flex flex-col gap-4 xl:flex-row">
+        <div class="flex flex-col gap-4 xl:flex-row" on:keydown=move |ev| {
+            // Ctrl+S / Cmd+S saves (with the note typed so far).
+            if editable && (ev.ctrl_key() || ev.meta_key()) && ev.key() == "s" {
+                ev.prevent_default();
+                pending.set(true);
+                save.dispatch(());
+            }
+        }>
             <div class="min-w-0 grow">
                 {editable.then(|| view! {
                     <form class="mb-3 flex flex-wrap items-end gap-2" data-testid="save-form" on:submit=move |ev| {
@@ -255,6 +262,7 @@ fn MapEditor(map: LoadedMap, reload: RwSignal<u32>) -> impl IntoView {
                 <div class="mb-3">{banner}</div>
                 {header}
                 {(kind == MapKind::Cjm).then(|| view! { <EmotionCurve doc/> })}
+                {(kind == MapKind::Blueprint).then(|| view! { <super::blueprint::BlueprintGrid doc/> })}
                 <EditableTable doc list columns editable epoch dirty errors=messages new_row/>
                 {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, true))/> })}
             </div>
