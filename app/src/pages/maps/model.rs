@@ -100,7 +100,8 @@ pub fn rebase(list: &str, origin: &Value, mine: &Value, theirs: &Value) -> Value
     let mut out = theirs.clone();
     let (o_rows, m_rows) = (rows(origin, list), rows(mine, list));
     let mut merged: Vec<Value> = rows(theirs, list).to_vec();
-    merged.retain(|t| !(o_rows.iter().any(|o| id_of(o) == id_of(t)) && !m_rows.iter().any(|m| id_of(m) == id_of(t))));
+    let deleted_by_me = |t: &Value| o_rows.iter().any(|o| id_of(o) == id_of(t)) && !m_rows.iter().any(|m| id_of(m) == id_of(t));
+    merged.retain(|t| !deleted_by_me(t));
     for m in m_rows {
         match o_rows.iter().find(|o| id_of(o) == id_of(m)) {
             None => {
