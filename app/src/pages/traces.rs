@@ -1,6 +1,7 @@
 //! The trace log: a filter bar, a dense table newest first with "Older"
 //! paging, and one trace as a vertical timeline (oldest first) when its id
-//! is clicked or named in the URL (`/traces?trace_id=…`).
+//! is clicked or named in the URL (`/traces?trace_id=…`); a map row's
+//! trigger links here filtered by its endpoint (`?endpoint=…`).
 
 use crate::api::endpoints::list_bot_choices;
 use crate::api::traces::{list_traces, trace_timeline, TraceQuery, PAGE_SIZE};
@@ -67,10 +68,18 @@ fn badge(status: &str) -> &'static str {
 pub fn TracesPage() -> impl IntoView {
     let locale = use_locale();
     let fields = FilterFields::new();
-    // `/traces?trace_id=…` (links from runs and leads) opens that trace.
-    let linked = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("trace_id")).filter(|id| !id.is_empty());
+    // `/traces?trace_id=…` (links from runs and leads) opens that trace;
+    // `?endpoint=…&bot=…` (links from map rows) filters by them.
+    let (linked, endpoint, bot) = leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("trace_id"), q.get("endpoint"), q.get("bot")));
+    let linked = linked.filter(|id| !id.is_empty());
     if let Some(id) = &linked {
         fields.trace_id.set(id.clone());
+    }
+    if let Some(endpoint) = endpoint.filter(|e| !e.is_empty()) {
+        fields.endpoint.set(endpoint);
+    }
+    if let Some(bot) = bot.filter(|b| !b.is_empty()) {
+        fields.bot_id.set(bot);
     }
     let applied = RwSignal::new(fields.query());
     let events = Resource::new(move || applied.get(), list_traces);
