@@ -103,7 +103,7 @@ impl Store {
     pub async fn leads_of_users(&self, bot: &BotId, users: &[String]) -> StoreResult<std::collections::HashMap<String, Vec<String>>> {
         let mut found: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
         for chunk in users.chunks(500) {
-            let placeholders = (2..chunk.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let placeholders = super::placeholders(2, chunk.len());
             let sql = format!(
                 "SELECT DISTINCT user_id, lead_id FROM identity_links WHERE bot_id = $1 AND is_active = 1 AND user_id IN ({placeholders}) ORDER BY user_id, lead_id"
             );

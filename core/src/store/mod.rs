@@ -224,6 +224,11 @@ pub fn now_millis() -> crate::Millis {
         .unwrap_or(0)
 }
 
+/// `$first, $first+1, …` for `count` bound values (an `IN (…)` list).
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Reads a 0/1 flag column.
 pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     use sqlx::Row;

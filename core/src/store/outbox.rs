@@ -84,7 +84,7 @@ impl Store {
             return Ok(vec![]);
         }
         let lease_until = now + lease_ms;
-        let placeholders = (2..candidates.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let placeholders = super::placeholders(2, candidates.len());
         let sql = format!(
             "UPDATE outbox SET status = 'sending', lease_until = $1 WHERE status = 'pending' AND id IN ({placeholders}) \
              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bot_id = outbox.bot_id AND p.channel = outbox.channel \

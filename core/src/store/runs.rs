@@ -97,7 +97,7 @@ impl Store {
         if candidates.is_empty() {
             return Ok(vec![]);
         }
-        let placeholders = (3..candidates.len() + 3).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let placeholders = super::placeholders(3, candidates.len());
         let sql = format!(
             "UPDATE runs SET lease_until = $1, updated_at = $2 WHERE lease_until < $2 \
              AND (status = 'pending' OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= $2)) AND id IN ({placeholders}) RETURNING id"
@@ -113,7 +113,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let placeholders = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let placeholders = super::placeholders(1, ids.len());
         let sql = format!("{CLAIMED_RUN_SELECT} WHERE r.id IN ({placeholders}) ORDER BY r.created_at");
         let mut query = sqlx::query(&sql);
         for id in &ids {
