@@ -43,22 +43,13 @@ pub struct ScenarioUse {
 impl Store {
     /// Current versions of every scenario of `bot`, with descriptions, by name.
     pub async fn scenario_listing(&self, bot: &BotId) -> StoreResult<Vec<ScenarioListing>> {
-        let rows: Vec<(String, i64, String, String, i64)> = sqlx::query_as(
-            "SELECT v.name, v.version, v.definition_json, v.author, v.created_at FROM scenario_versions v \
-             WHERE v.bot_id = $1 AND v.version = (SELECT MAX(w.version) FROM scenario_versions w WHERE w.bot_id = v.bot_id AND w.name = v.name) \
-             ORDER BY v.name",
-        )
-        .bind(bot.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
+        Ok(self
+            .current_scenarios(bot)
+            .await?
             .into_iter()
-            .map(|(name, version, json, author, updated_at)| {
-                let (description, steps) = match serde_json::from_str::<Scenario>(&json) {
-                    Ok(s) => (s.description, s.steps.len()),
-                    Err(_) => (String::new(), 0),
-                };
-                ScenarioListing { name, description, version, steps, author, updated_at }
+            .map(|current| {
+                let (description, steps) = current.definition.map(|s| (s.description, s.steps.len())).unwrap_or_default();
+                ScenarioListing { name: current.name, description, version: current.version, steps, author: current.author, updated_at: current.updated_at }
             })
             .collect())
     }

@@ -106,6 +106,23 @@ impl Store {
 
     /// Current versions of every scenario of `bot`, by name.
     pub async fn list_scenarios(&self, bot: &BotId) -> StoreResult<Vec<ScenarioSummary>> {
+        Ok(self
+            .current_scenarios(bot)
+            .await?
+            .into_iter()
+            .map(|current| ScenarioSummary {
+                name: current.name,
+                version: current.version,
+                steps: current.definition.map(|s| s.steps.len()).unwrap_or(0),
+                author: current.author,
+                updated_at: current.updated_at,
+            })
+            .collect())
+    }
+
+    /// The newest version of each scenario of `bot`, by name (a definition
+    /// that no longer parses is `None`).
+    pub(crate) async fn current_scenarios(&self, bot: &BotId) -> StoreResult<Vec<CurrentScenario>> {
         let rows: Vec<(String, i64, String, String, i64)> = sqlx::query_as(
             "SELECT v.name, v.version, v.definition_json, v.author, v.created_at FROM scenario_versions v \
              WHERE v.bot_id = $1 AND v.version = (SELECT MAX(w.version) FROM scenario_versions w WHERE w.bot_id = v.bot_id AND w.name = v.name) \
@@ -116,10 +133,22 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(name, version, json, author, updated_at)| {
-                let steps = serde_json::from_str::<Scenario>(&json).map(|s| s.steps.len()).unwrap_or(0);
-                ScenarioSummary { name, version, steps, author, updated_at }
+            .map(|(name, version, json, author, updated_at)| CurrentScenario {
+                name,
+                version,
+                definition: serde_json::from_str::<Scenario>(&json).ok(),
+                author,
+                updated_at,
             })
             .collect())
     }
+}
+
+/// A scenario's newest version as the listings read it.
+pub(crate) struct CurrentScenario {
+    pub name: String,
+    pub version: i64,
+    pub definition: Option<Scenario>,
+    pub author: String,
+    pub updated_at: crate::Millis,
 }
