@@ -7,9 +7,23 @@ use serde::{Deserialize, Serialize};
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
+        // Read through `parse`: an id from outside is checked where it enters.
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, String> {
+                $name::parse(&value).ok_or_else(|| format!("not a {} id: {value}", $prefix.trim_end_matches('_')))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
 
         impl $name {
             pub const PREFIX: &'static str = $prefix;
@@ -73,6 +87,10 @@ typed_id!(
 typed_id!(
     /// A business event accepted by `call/{alias}`.
     EventId, "evt_"
+);
+typed_id!(
+    /// A studio map (CJM, blueprint, communication or integration points).
+    MapId, "map_"
 );
 
 /// Ten random lowercase base-36 characters (~51 bits).

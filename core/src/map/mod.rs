@@ -61,51 +61,7 @@ pub mod limits {
     pub const MAX_ID: usize = 64;
 }
 
-/// A map's stable id: `map_` and 1–40 lowercase letters, digits or `-`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct MapId(String);
-
-impl MapId {
-    pub const PREFIX: &'static str = "map_";
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        let rest = raw.strip_prefix(Self::PREFIX)?;
-        let ok = !rest.is_empty()
-            && rest.len() <= 40
-            && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        ok.then(|| Self(raw.to_string()))
-    }
-
-    /// A fresh random id.
-    #[cfg(feature = "backend")]
-    pub fn generate() -> Self {
-        Self(format!("{}{}", Self::PREFIX, crate::id::random_suffix()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for MapId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, String> {
-        MapId::parse(&value).ok_or_else(|| format!("not a map id: {value}"))
-    }
-}
-
-impl From<MapId> for String {
-    fn from(id: MapId) -> String {
-        id.0
-    }
-}
-
-impl std::fmt::Display for MapId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::id::MapId;
 
 /// The four kinds of map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
