@@ -31,10 +31,20 @@ fn ratio(value: &Value) -> (u64, u64) {
 
 #[tokio::test]
 async fn the_shop_report_counts_deliveries_replies_goals_and_ratings() {
+    let dir = support::scratch_dir();
+    shop_report(format!("sqlite://{}/comops.db", dir.display())).await;
+}
+
+#[tokio::test]
+async fn the_shop_report_on_postgresql() {
+    let Some(url) = comops_core::store::scratch::test_postgres("analytics").await else { return };
+    shop_report(url).await;
+}
+
+async fn shop_report(database_url: String) {
     let telegram = FakeTelegram::start(TOKEN).await;
     let base = telegram.base_url();
-    let dir = support::scratch_dir();
-    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo", "--telegram-api-base", base.as_str()]);
+    let server = TestServer::start(database_url, support::scratch_dir(), &["--demo", "--telegram-api-base", base.as_str()]);
     let store = server.store().await;
     let shop = BotId::parse("bot_shop").unwrap();
     store.set_bot_channel(&shop, "telegram", &json!({"token": TOKEN, "webhook_secret": "wh-shop"})).await.unwrap();
