@@ -11,6 +11,7 @@ mod cache;
 mod bots;
 pub mod conversations;
 mod endpoints;
+pub mod endpoint_figures;
 pub mod events;
 mod group_commit;
 pub mod identities;
