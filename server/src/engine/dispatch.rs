@@ -8,6 +8,10 @@
 //! counted); or dead-lettered with the reason (bad request, blocked — the
 //! address goes inactive — or 8 failed attempts).
 //! Sends run concurrently (up to 256 in flight), never two of one chat.
+//! A claimed message becomes `sending` only once its send slot is
+//! reserved (in the reservation's transaction on PostgreSQL, in one commit
+//! per pass in memory), so a crash dead-letters as interrupted only what
+//! was about to go out, and the rest of a claim is queued again.
 //! On PostgreSQL the budgets are send clocks in the database, shared by
 //! every process; on SQLite (one process) they are kept in memory.
 
@@ -18,7 +22,7 @@ use comops_core::scenario::{Button, Input};
 use comops_core::store::outbox::{DeliveryResult, OutboxMessage};
 use comops_core::store::{now_millis, Store};
 use comops_core::TraceEvent;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -83,6 +87,10 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                 }
             };
             let mut postponed = Vec::new();
+            // Admitted on the in-memory clocks: marked `sending` together
+            // below; their sends wait for that commit (`started`).
+            let mut to_mark = Vec::new();
+            let (started_tx, started) = tokio::sync::watch::channel::<Option<Arc<HashSet<String>>>>(None);
             for message in messages {
                 let channel = channels.get(&message.bot_id, &message.channel).await;
                 let pacer = pacers.entry(message.channel.clone()).or_insert_with(|| Pacer::for_channel(&message.channel));
@@ -103,7 +111,8 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                 // (shared clocks), or later (paced: back to the queue).
                 let slot = if shared {
                     let clocks = pacer.clocks(&message.channel, message.bot_id.as_str(), &message.chat_id);
-                    match store.reserve_send(&clocks, RESERVE_AHEAD_MS).await {
+                    // Reserving the slot marks the message `sending`.
+                    match store.reserve_send_of(&clocks, RESERVE_AHEAD_MS, &message.id, message.lease_until).await {
                         Ok(Ok(slot)) => Ok(slot),
                         Ok(Err(at)) => Err(at),
                         Err(err) => {
@@ -124,19 +133,41 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                     }
                 };
                 let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+                if !shared {
+                    to_mark.push((message.id.clone(), message.lease_until));
+                }
+                let mut started = (!shared).then(|| started.clone());
                 let store = store.clone();
                 tokio::spawn(async move {
                     let early = slot - now_millis();
                     if early > 0 {
                         tokio::time::sleep(Duration::from_millis(early as u64)).await;
                     }
+                    if let Some(started) = started.as_mut() {
+                        let go = match started.wait_for(Option::is_some).await {
+                            Ok(marked) => marked.as_ref().is_some_and(|ids| ids.contains(&message.id)),
+                            Err(_) => false,
+                        };
+                        if !go {
+                            return;
+                        }
+                    }
                     deliver(&store, channel.as_ref(), &message).await;
                     drop(permit);
                 });
             }
-            if let Err(err) = store.postpone_messages(&postponed).await {
-                tracing::error!(error = %err, "cannot postpone paced messages");
-            }
+            // One commit marks the in-memory admitted messages `sending` and
+            // puts the paced ones back. A crash before it leaves them all
+            // `claimed`: queued again, not taken for interrupted.
+            let marked = match store.start_sends(&to_mark, &postponed).await {
+                Ok(marked) => marked,
+                Err(err) => {
+                    // Still claimed: queued again when the lease ends.
+                    tracing::error!(error = %err, "cannot start this pass's sends");
+                    HashSet::new()
+                }
+            };
+            let _ = started_tx.send(Some(Arc::new(marked)));
         }
     });
 }
