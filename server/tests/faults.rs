@@ -1,5 +1,6 @@
 //! Faults from SPEC §9, against the real `comops` process and
-//! protocol-faithful fakes: the process killed mid fan-out.
+//! protocol-faithful fakes: the process killed mid fan-out, the messenger
+//! down.
 //!
 //! "Exactly once" for messages is what docs/decisions.md settles: nobody
 //! gets a message twice, every message not interrupted is delivered, and a
@@ -8,7 +9,8 @@
 
 mod support;
 
-use comops_fakes::{FakeTelegram, Limits};
+use comops_fakes::{FakeTelegram, Limits, Outage};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 use support::fanout::{FanOut, TOKEN};
 use support::TestServer;
@@ -73,5 +75,108 @@ async fn a_kill_9_mid_fan_out_on_postgres_sends_nobody_anything_twice() {
     let Some(url) = comops_core::store::scratch::test_postgres("faults_kill").await else { return };
     // Shared clocks reserve up to 250 ms ahead.
     kill_mid_fan_out(url, 300, in_flight_bound(250)).await;
+}
+
+/// A fan-out of ten members while the Bot API is out for `outage`, with
+/// a retry delay of 250 ms doubling: every member gets the message once,
+/// after at least one failed attempt that the trace names (each retry's
+/// reason is one of `reasons`, and the first of them occurs).
+async fn outage_then_delivery(kind: Outage, outage: Duration, reasons: &[&str]) {
+    let started = Instant::now();
+    let telegram = FakeTelegram::start(TOKEN).await;
+    telegram.set_limits(Limits::telegram());
+    let base = telegram.base_url();
+    let dir = support::scratch_dir();
+    let server = TestServer::start(
+        format!("sqlite://{}/comops.db", dir.display()),
+        dir,
+        &["--demo-bots", "--telegram-api-base", base.as_str(), "--send-retry-base-ms", "250"],
+    );
+    let fan_out = FanOut::arrange(server.store().await, 10).await;
+    telegram.outage(kind, outage);
+    fan_out.call(&server.base, 1, &fan_out.family).await;
+    let settled = fan_out.settle(outage + Duration::from_secs(20)).await;
+    assert_eq!(settled.check_exactly_once(&telegram, &fan_out.family, 0), 0, "nothing dead-lettered");
+    let delivered_at = telegram.sent().iter().map(|m| m.at).min().unwrap();
+    let attempts: i64 = sqlx::query_scalar("SELECT MIN(attempts) FROM outbox").fetch_one(fan_out.store.pool()).await.unwrap();
+    assert!(attempts >= 2, "every message failed at least once before it went through ({attempts})");
+    let retries: Vec<String> = sqlx::query_scalar("SELECT detail FROM trace_events WHERE step = 'messenger.send' AND status = 'retry'")
+        .fetch_all(fan_out.store.pool())
+        .await
+        .unwrap();
+    assert!(retries.len() >= 10, "{retries:?}");
+    assert!(retries.iter().all(|r| reasons.iter().any(|reason| r.contains(reason))), "each retry names the failure ({reasons:?}): {retries:?}");
+    assert!(retries.iter().any(|r| r.contains(reasons[0])), "{retries:?}");
+    eprintln!(
+        "{kind:?} for {outage:?}: first delivery {:.1} s after the start, {} retries, {:.1} s in all",
+        delivered_at.duration_since(started).as_secs_f64(),
+        retries.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[tokio::test]
+async fn telegram_answering_502_for_a_while_is_retried_until_delivered() {
+    outage_then_delivery(Outage::Status(502), Duration::from_secs(2), &["Telegram answered 502: Bad Gateway"]).await;
+}
+
+#[tokio::test]
+async fn telegram_refusing_connections_for_a_while_is_retried_until_delivered() {
+    // Connections the adapter already had open get 503 from the fake.
+    outage_then_delivery(Outage::Refused, Duration::from_secs(2), &["sendMessage: ", "Telegram answered 503"]).await;
+}
+
+#[tokio::test]
+async fn telegram_not_answering_is_timed_out_and_retried_until_delivered() {
+    // The adapter waits 10 s for an answer; the fake is silent a little longer.
+    // A try still waiting when the outage ends gets 504.
+    outage_then_delivery(Outage::Silent, Duration::from_millis(10_500), &["sendMessage: no answer from Telegram within the timeout", "Telegram answered 504"])
+        .await;
+}
+
+#[tokio::test]
+async fn an_outage_longer_than_the_retries_leaves_a_readable_dead_letter_and_keeps_the_lead() {
+    let telegram = FakeTelegram::start(TOKEN).await;
+    let base = telegram.base_url();
+    let dir = support::scratch_dir();
+    // 8 attempts 20, 40 … 1,280 ms apart: the dead letter within ~3 s.
+    let server = TestServer::start(
+        format!("sqlite://{}/comops.db", dir.display()),
+        dir,
+        &["--demo-bots", "--telegram-api-base", base.as_str(), "--send-retry-base-ms", "20"],
+    );
+    let fan_out = FanOut::arrange(server.store().await, 1).await;
+    let member = fan_out.family[0];
+    telegram.outage(Outage::Status(502), Duration::from_secs(120));
+    fan_out.call(&server.base, 1, &fan_out.family).await;
+    let settled = fan_out.settle(Duration::from_secs(30)).await;
+    assert_eq!(settled.open, 0, "{settled:?}");
+    assert_eq!(settled.dead.get(&member).map(String::as_str), Some("Telegram answered 502: Bad Gateway (after 8 attempts)"));
+    assert!(telegram.sent().is_empty());
+
+    // The studio lists it with its reason.
+    let admin = server.client();
+    assert_eq!(admin.login(support::ADMIN_EMAIL, support::ADMIN_PASSWORD).await.status(), 200);
+    let page: Value = admin.call("leads/dead-letters", &[("bot_id", "bot_fmlst"), ("offset", "0")]).await.json().await.unwrap();
+    let letter = &page["letters"][0];
+    assert_eq!(letter["last_error"], "Telegram answered 502: Bad Gateway (after 8 attempts)", "{page}");
+    assert_eq!(letter["attempts"], 8);
+    assert_eq!(letter["chat_id"], member.to_string());
+
+    // The lead is not lost: still active and reachable, its run finished.
+    let lead = format!("TG-{member}");
+    assert_eq!(fan_out.store.leads_of_user(&fan_out.bot, &member.to_string()).await.unwrap(), [lead.clone()], "the address stays active");
+    let status: String = sqlx::query_scalar("SELECT status FROM leads WHERE id = $1").bind(&lead).fetch_one(fan_out.store.pool()).await.unwrap();
+    assert_eq!(status, "active");
+    let runs: Vec<String> = sqlx::query_scalar("SELECT status FROM runs").fetch_all(fan_out.store.pool()).await.unwrap();
+    assert_eq!(runs, ["done"]);
+
+    // Telegram is back; an operator re-drives the letter and it arrives once.
+    telegram.recover();
+    let id = letter["id"].as_str().unwrap();
+    let redrive = admin.call("leads/redrive", &[("bot_id", "bot_fmlst"), ("message_id", id)]).await;
+    assert_eq!(redrive.status(), 200);
+    let settled = fan_out.settle(Duration::from_secs(10)).await;
+    assert_eq!(settled.check_exactly_once(&telegram, &fan_out.family, 0), 0);
 }
 

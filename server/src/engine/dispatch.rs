@@ -50,6 +50,8 @@ pub struct DispatchConfig {
     /// How long a claimed message stays ours while we call the messenger;
     /// after it, a row still `sending` is taken as interrupted.
     pub lease_ms: i64,
+    /// The first retry delay after a transient failure (doubles per attempt).
+    pub retry_base_ms: i64,
     /// The process's web chat hub (the routes listen on it).
     pub webchat: comops_core::channel::webchat::WebChatHub,
 }
@@ -138,6 +140,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                 }
                 let mut started = (!shared).then(|| started.clone());
                 let store = store.clone();
+                let retry_base_ms = config.retry_base_ms;
                 tokio::spawn(async move {
                     let early = slot - now_millis();
                     if early > 0 {
@@ -152,7 +155,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                             return;
                         }
                     }
-                    deliver(&store, channel.as_ref(), &message).await;
+                    deliver(&store, channel.as_ref(), &message, retry_base_ms).await;
                     drop(permit);
                 });
             }
@@ -173,7 +176,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
 }
 
 /// Sends one admitted message and files the result.
-async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage) {
+async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage, retry_base_ms: i64) {
     let now = now_millis();
     let started = Instant::now();
     let outbound = OutboundMessage {
@@ -185,7 +188,7 @@ async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage) 
     };
     let result = match channel.send(&outbound).await {
         Ok(delivered) => DeliveryResult::Sent { provider_message_id: delivered.provider_message_id },
-        Err(error) => classify(store, message, error, now).await,
+        Err(error) => classify(store, message, error, now, retry_base_ms).await,
     };
     file(store, message, result, started.elapsed().as_millis() as i64).await;
 }
@@ -236,7 +239,7 @@ async fn tell_the_run(store: &Store, message: &OutboxMessage) {
     }
 }
 
-async fn classify(store: &Store, message: &OutboxMessage, error: ChannelError, now: i64) -> DeliveryResult {
+async fn classify(store: &Store, message: &OutboxMessage, error: ChannelError, now: i64, retry_base_ms: i64) -> DeliveryResult {
     match error {
         ChannelError::Throttled { retry_after } => {
             DeliveryResult::Retry { at: now + retry_after.as_millis() as i64, error: "throttled by the messenger".into(), count: false }
@@ -251,15 +254,15 @@ async fn classify(store: &Store, message: &OutboxMessage, error: ChannelError, n
         ChannelError::Transient(reason) if message.attempts + 1 >= MAX_ATTEMPTS => {
             DeliveryResult::Dead { error: format!("{reason} (after {MAX_ATTEMPTS} attempts)") }
         }
-        ChannelError::Transient(reason) => DeliveryResult::Retry { at: now + backoff_ms(message.attempts), error: reason, count: true },
+        ChannelError::Transient(reason) => DeliveryResult::Retry { at: now + backoff_ms(retry_base_ms, message.attempts), error: reason, count: true },
     }
 }
 
-/// 1 s, 2 s, 4 s … doubling per attempt up to ~17 min, with ±25 % jitter
-/// (8 attempts span about 30 minutes).
-fn backoff_ms(attempts: i64) -> i64 {
+/// `base_ms` (1 s by default), 2 s, 4 s … doubling per attempt, with ±25 %
+/// jitter: the 8 attempts of a message span about 2 minutes.
+fn backoff_ms(base_ms: i64, attempts: i64) -> i64 {
     use rand_jitter::jitter;
-    let base = 1000i64 << attempts.clamp(0, 10);
+    let base = base_ms << attempts.clamp(0, 10);
     base + jitter(base / 4)
 }
 
