@@ -1,6 +1,6 @@
 //! Faults from SPEC §9, against the real `comops` process and
 //! protocol-faithful fakes: the process killed mid fan-out, the messenger
-//! down.
+//! down, the business system down.
 //!
 //! "Exactly once" for messages is what docs/decisions.md settles: nobody
 //! gets a message twice, every message not interrupted is delivered, and a
@@ -9,8 +9,8 @@
 
 mod support;
 
-use comops_fakes::{FakeTelegram, Limits, Outage};
-use serde_json::Value;
+use comops_fakes::{FakeCrm, FakeTelegram, Limits, Outage};
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use support::fanout::{FanOut, TOKEN};
 use support::TestServer;
@@ -178,5 +178,95 @@ async fn an_outage_longer_than_the_retries_leaves_a_readable_dead_letter_and_kee
     assert_eq!(redrive.status(), 200);
     let settled = fan_out.settle(Duration::from_secs(10)).await;
     assert_eq!(settled.check_exactly_once(&telegram, &fan_out.family, 0), 0);
+}
+
+/// The registration loop's callback: the CRM confirms the user (`retries`:
+/// 2, so up to three tries), then Telegram greets by the CRM's name, or
+/// apologises on the `on_error` path. Returns the run's trace of the step.
+async fn registration_against(crm_url: &str, telegram: &FakeTelegram) -> (Vec<(String, String)>, String) {
+    let base = telegram.base_url();
+    let dir = support::scratch_dir();
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots", "--telegram-api-base", base.as_str()]);
+    let fan_out = FanOut::arrange(server.store().await, 1).await;
+    let (store, bot) = (&fan_out.store, &fan_out.bot);
+    store.set_bot_channel(bot, "secrets", &json!({"crm_url": crm_url})).await.unwrap();
+    let scenario: comops_core::scenario::Scenario = serde_json::from_value(json!({
+        "name": "post_notice", "start": "confirm",
+        "steps": [
+            {"id": "confirm", "type": "http", "method": "POST", "url": "{{ secrets.crm_url }}/api/user/confirm",
+             "body": "{\"userId\": \"{{ params.postId }}\"}", "save_as": "crm", "timeout_ms": 2000, "retries": 2,
+             "next": "welcome", "on_error": "sorry"},
+            {"id": "welcome", "type": "message", "text": "Добро пожаловать, {{ vars.crm.json.name }}!", "next": "done"},
+            {"id": "sorry", "type": "message", "text": "Не получилось активировать кабинет, мы уже разбираемся.", "next": "failed"},
+            {"id": "done", "type": "end", "goal": "registered"},
+            {"id": "failed", "type": "end"}
+        ]
+    }))
+    .unwrap();
+    scenario.validate().unwrap();
+    store.save_scenario(bot, &scenario, "v2", "t").await.unwrap();
+    fan_out.call(&server.base, 125, &fan_out.family).await;
+    let sent = telegram.wait_for_messages(1, Duration::from_secs(20)).await;
+    assert_eq!(sent.len(), 1, "the lead hears back either way");
+    let run: (String, String) = sqlx::query_as("SELECT status, trace_id FROM runs").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(run.0, "done");
+    let hops: Vec<(String, String)> = sqlx::query_as("SELECT status, detail FROM trace_events WHERE trace_id = $1 AND step = 'callback.http' ORDER BY at, id")
+        .bind(&run.1)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    (hops, sent[0].text.clone())
+}
+
+#[tokio::test]
+async fn a_crm_failing_twice_is_retried_as_the_step_declares_and_the_run_goes_on() {
+    let crm = FakeCrm::start().await;
+    crm.respond("POST", "/api/user/confirm", 200, json!({"userId": 125, "name": "Анна", "active": true}));
+    crm.fail_next("/api/user/confirm", 2, 503);
+    let telegram = FakeTelegram::start(TOKEN).await;
+    let (hops, text) = registration_against(&crm.base_url(), &telegram).await;
+    assert_eq!(text, "Добро пожаловать, Анна!");
+    let host = crm.base_url().trim_start_matches("http://").to_string();
+    assert_eq!(hops, [
+        ("fail".to_string(), format!("POST {host} → 503 (attempt 1 of 3)")),
+        ("fail".to_string(), format!("POST {host} → 503 (attempt 2 of 3)")),
+        ("success".to_string(), format!("POST {host} → 200 (attempt 3 of 3)")),
+    ]);
+    let requests = crm.requests();
+    assert_eq!(requests.len(), 3);
+    let keys: Vec<_> = requests.iter().map(|r| r.header("idempotency-key").unwrap().to_string()).collect();
+    assert!(keys.iter().all(|k| *k == keys[0]), "one idempotency key for the retries of a step: {keys:?}");
+}
+
+#[tokio::test]
+async fn a_crm_that_is_down_takes_the_on_error_path_after_every_retry() {
+    // A port nobody listens on: connections are refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let telegram = FakeTelegram::start(TOKEN).await;
+    let (hops, text) = registration_against(&url, &telegram).await;
+    assert_eq!(text, "Не получилось активировать кабинет, мы уже разбираемся.");
+    let host = url.trim_start_matches("http://");
+    assert_eq!(hops, (1..=3).map(|n| ("fail".to_string(), format!("POST {host}: connection failed (attempt {n} of 3)"))).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_crm_that_does_not_answer_times_out_on_every_try_then_takes_the_on_error_path() {
+    // Accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let telegram = FakeTelegram::start(TOKEN).await;
+    let (hops, text) = registration_against(&url, &telegram).await;
+    assert_eq!(text, "Не получилось активировать кабинет, мы уже разбираемся.");
+    let host = url.trim_start_matches("http://");
+    assert_eq!(hops, (1..=3).map(|n| ("fail".to_string(), format!("POST {host}: timed out (attempt {n} of 3)"))).collect::<Vec<_>>());
+    held.abort();
 }
 
