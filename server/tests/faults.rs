@@ -1,6 +1,6 @@
 //! Faults from SPEC §9, against the real `comops` process and
 //! protocol-faithful fakes: the process killed mid fan-out, the messenger
-//! down, the business system down.
+//! down, the business system down, PostgreSQL restarted under load.
 //!
 //! "Exactly once" for messages is what docs/decisions.md settles: nobody
 //! gets a message twice, every message not interrupted is delivered, and a
@@ -270,3 +270,197 @@ async fn a_crm_that_does_not_answer_times_out_on_every_try_then_takes_the_on_err
     held.abort();
 }
 
+/// A PostgreSQL cluster of this test's own (the machine's shared server
+/// must never be restarted): `initdb` into a temporary folder, trust
+/// auth, a free port, started and stopped with `pg_ctl` — as the
+/// `postgres` OS user when the test runs as root (PostgreSQL refuses to
+/// run as root).
+struct OwnPostgres {
+    bin: std::path::PathBuf,
+    data: std::path::PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl OwnPostgres {
+    /// `None` (with a note) when no PostgreSQL binaries are installed;
+    /// with `CI=true` that is a failure instead.
+    fn start() -> Option<Self> {
+        let mut bins: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .filter(|b| b.join("initdb").exists() && b.join("pg_ctl").exists())
+            .collect();
+        bins.sort();
+        let Some(bin) = bins.pop() else {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but no PostgreSQL binaries under /usr/lib/postgresql/*/bin");
+            eprintln!("no PostgreSQL binaries under /usr/lib/postgresql/*/bin; skipping the PostgreSQL restart test");
+            return None;
+        };
+        let as_postgres = std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let data = support::scratch_dir().join("pg");
+        std::fs::create_dir_all(&data).unwrap();
+        if as_postgres {
+            let owned = std::process::Command::new("chown").args(["-R", "postgres:postgres"]).arg(data.parent().unwrap()).status().unwrap();
+            assert!(owned.success());
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let pg = OwnPostgres { bin, data, port, as_postgres };
+        pg.run("initdb", &["-D", &pg.data.display().to_string(), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
+        pg.up();
+        Some(pg)
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// `tool` of this PostgreSQL, as the `postgres` user when we are root.
+    fn command(&self, tool: &str) -> std::process::Command {
+        let program = self.bin.join(tool);
+        if self.as_postgres {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            std::process::Command::new(program)
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let output = self.command(tool).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+        assert!(output.status.success(), "{tool} {args:?}: {}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    }
+
+    /// Starts the server on its port and waits until it accepts connections.
+    fn up(&self) {
+        let data = self.data.display().to_string();
+        let options = format!("-p {} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=100", self.port);
+        self.run("pg_ctl", &["-D", &data, "-l", &format!("{data}/server.log"), "-o", &options, "-w", "-t", "60", "start"]);
+    }
+
+    /// Stops the server: `fast` disconnects every session and shuts down
+    /// cleanly, `immediate` quits like a crash (recovery at the next start).
+    fn down(&self, mode: &str) {
+        self.run("pg_ctl", &["-D", &self.data.display().to_string(), "-m", mode, "-w", "stop"]);
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = self.command("pg_ctl").args(["-D", &self.data.display().to_string(), "-m", "immediate", "stop"]).output();
+        let _ = std::fs::remove_dir_all(self.data.parent().unwrap());
+    }
+}
+
+/// What one business call got, after waiting out any 503s.
+#[derive(Debug)]
+struct CallLog {
+    /// Answers before the 200: each a 503 with a JSON error and Retry-After.
+    unavailable: usize,
+    slowest: Duration,
+}
+
+/// A business system that calls `post/new` for one member at a time with
+/// an `Idempotency-Key`, and on 503 honours `Retry-After` (capped at 1 s)
+/// and sends the same request again, as SPEC §3 lets it. Anything but 200
+/// or a well-formed 503 fails the test.
+async fn call_until_accepted(base: &str, token: &str, n: usize, member: i64) -> CallLog {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let mut log = CallLog { unavailable: 0, slowest: Duration::ZERO };
+    loop {
+        let started = Instant::now();
+        let answer = http
+            .post(format!("{base}/bots/bot_fmlst/call/{}", support::fanout::ALIAS))
+            .bearer_auth(token)
+            .header("Idempotency-Key", format!("post-{n}"))
+            .json(&json!({"postId": n, "userIds": [member]}))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("call {n}: no answer: {e}"));
+        log.slowest = log.slowest.max(started.elapsed());
+        let status = answer.status().as_u16();
+        let retry_after = answer.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        let body: Value = answer.json().await.unwrap_or_else(|e| panic!("call {n}: {status} without a JSON body: {e}"));
+        match status {
+            200 => {
+                assert_eq!(body["success"], true, "{body}");
+                return log;
+            }
+            503 => {
+                assert_eq!(body["success"], false, "{body}");
+                assert!(body["message"].as_str().is_some_and(|m| m.contains("retry")), "a readable reason: {body}");
+                let wait = retry_after.unwrap_or_else(|| panic!("503 without Retry-After: {body}"));
+                log.unavailable += 1;
+                tokio::time::sleep(Duration::from_secs(wait).min(Duration::from_secs(1))).await;
+            }
+            other => panic!("call {n}: {other} {body}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn postgres_restarted_under_load_is_recovered_without_anyone_stepping_in() {
+    let Some(pg) = OwnPostgres::start() else { return };
+    let started = Instant::now();
+    let telegram = FakeTelegram::start(TOKEN).await;
+    telegram.set_limits(Limits::telegram());
+    let base = telegram.base_url();
+    let server = TestServer::start(pg.url(), support::scratch_dir(), &["--demo-bots", "--telegram-api-base", base.as_str()]);
+    let fan_out = FanOut::arrange(server.store().await, 120).await;
+    // The CMS posts one notice every 50 ms while PostgreSQL goes down
+    // twice: a clean fast shutdown, then an immediate one (like a crash,
+    // with recovery at the next start).
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let caller = {
+        let (base, token, family) = (server.base.clone(), fan_out.token.clone(), fan_out.family.clone());
+        tokio::spawn(async move {
+            let mut logs = Vec::new();
+            for (n, member) in family.into_iter().enumerate() {
+                logs.push(call_until_accepted(&base, &token, n, member).await);
+                let _ = done_tx.send(n);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            logs
+        })
+    };
+    let mut outages = Vec::new();
+    // The second outage outlasts the pool's 10 s wait for a connection.
+    for (after, mode, outage) in [(20, "fast", Duration::from_secs(3)), (60, "immediate", Duration::from_secs(12))] {
+        while let Some(n) = done_rx.recv().await {
+            if n + 1 >= after {
+                break;
+            }
+        }
+        let down = Instant::now();
+        pg.down(mode);
+        tokio::time::sleep(outage).await;
+        pg.up();
+        outages.push((mode, down.elapsed()));
+    }
+    let logs = caller.await.unwrap();
+    let unavailable: usize = logs.iter().map(|l| l.unavailable).sum();
+    let slowest = logs.iter().map(|l| l.slowest).max().unwrap();
+    // Each database step of a call waits at most 10 s for a connection.
+    assert!(slowest < Duration::from_secs(25), "a call waited {slowest:?}");
+    assert!(unavailable > 0, "the long outage was answered 503");
+
+    // Everything accepted is delivered once, and no run is left behind.
+    let settled = fan_out.settle(Duration::from_secs(45)).await;
+    settled.check_exactly_once(&telegram, &fan_out.family, 0);
+    let runs: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status").fetch_all(fan_out.store.pool()).await.unwrap();
+    assert_eq!(runs, [("done".to_string(), 120)], "every run finished");
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(fan_out.store.pool()).await.unwrap();
+    assert_eq!(events, 120, "one event per notice, retries included");
+    assert_eq!(telegram.throttled(), 0);
+    // A call after the restarts is answered at once.
+    let after = Instant::now();
+    fan_out.call(&server.base, 999, &fan_out.family[..1]).await;
+    assert!(after.elapsed() < Duration::from_secs(2));
+    eprintln!(
+        "PostgreSQL restarts {outages:?}: {unavailable} answers were 503, the slowest call took {slowest:?}; {:.1} s in all",
+        started.elapsed().as_secs_f64()
+    );
+}

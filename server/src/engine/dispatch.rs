@@ -88,6 +88,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                     continue;
                 }
             };
+            let lease_until = messages.first().map_or(0, |m| m.lease_until);
             let mut postponed = Vec::new();
             // Admitted on the in-memory clocks: marked `sending` together
             // below; their sends wait for that commit (`started`).
@@ -162,7 +163,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
             // One commit marks the in-memory admitted messages `sending` and
             // puts the paced ones back. A crash before it leaves them all
             // `claimed`: queued again, not taken for interrupted.
-            let marked = match store.start_sends(&to_mark, &postponed).await {
+            let marked = match super::persist(lease_until, || store.start_sends(&to_mark, &postponed)).await {
                 Ok(marked) => marked,
                 Err(err) => {
                     // Still claimed: queued again when the lease ends.
@@ -201,7 +202,7 @@ async fn file(store: &Store, message: &OutboxMessage, result: DeliveryResult, la
         DeliveryResult::Dead { error } => ("fail", format!("dead letter: {error}")),
     };
     let event = trace(message, status, detail, latency_ms);
-    if let Err(err) = store.finish_delivery(message, &result, &event).await {
+    if let Err(err) = super::persist(message.lease_until, || store.finish_delivery(message, &result, &event)).await {
         tracing::error!(error = %err, message = %message.id, "cannot record a delivery");
         return;
     }

@@ -52,6 +52,15 @@ pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>) {
                 tokio::spawn(async move {
                     match step(&store, &http, &run, None).await {
                         Ok(()) => outbox_bell.notify_one(),
+                        Err(err) if err.is_unreachable() => {
+                            // The database went away mid-advance: give the
+                            // run back as soon as it returns, not when the
+                            // lease ends (two minutes).
+                            tracing::warn!(run = %run.id, error = %err, "cannot advance run; releasing it");
+                            if let Err(err) = super::persist(run.lease_until, || store.release_run(&run)).await {
+                                tracing::error!(run = %run.id, error = %err, "cannot release run");
+                            }
+                        }
                         Err(err) => tracing::error!(run = %run.id, error = %err, "cannot advance run"),
                     }
                     drop(permit);
@@ -231,7 +240,7 @@ pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input
         break;
     }
     progress.state_json = serde_json::to_string(&state).unwrap_or_default();
-    store.save_run_progress(run, &progress).await
+    super::persist(run.lease_until, || store.save_run_progress(run, &progress)).await
 }
 
 async fn load_scenario(store: &Store, run: &ClaimedRun) -> StoreResult<Option<Scenario>> {
