@@ -45,7 +45,7 @@ async fn kill_mid_fan_out(database_url: String, members: usize, in_flight_bound:
     // by a few ms, which the strict window may count as a 31st message.
     // On SQLite the restarted process also cannot know what the dead one
     // sent in its last second (its clocks were in memory).
-    assert!(telegram.throttled() <= 2, "{} refusals: the budget was not kept", telegram.throttled());
+    assert!(telegram.throttled() <= support::JITTER_REFUSALS, "{} refusals: the budget was not kept", telegram.throttled());
     eprintln!(
         "kill -9 mid fan-out: {members} members, {at_kill} received before the kill, {} after, {interrupted} interrupted (bound {in_flight_bound}), {} × 429, {:.1} s",
         telegram.sent().len() - at_kill,

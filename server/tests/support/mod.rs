@@ -10,6 +10,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// 429s the strict fake Bot API may give a correctly paced fan-out on a
+/// loaded two-core machine: slots are 34 ms apart, so a send delayed by
+/// more than ~20 ms puts 31 messages in one 1 s window. A budget that is
+/// not kept, or not shared between processes, gives hundreds.
+#[allow(dead_code)]
+pub const JITTER_REFUSALS: u64 = 5;
+
 pub const ADMIN_EMAIL: &str = "admin@comops.local";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
