@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 /// scenarios; `Some(false)`: bots only).
 pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     let store = crate::cli::open_store(&config).await?;
+    check_data_keys(&store).await?;
     crate::bootstrap::first_admin(&store).await?;
     let seeded = match demo {
         Some(integration) => comops_core::demo::seed(&store, integration).await.map_err(|e| e.to_string())?,
@@ -67,6 +68,27 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     store.close().await;
+    Ok(())
+}
+
+/// Refuses to start when sealed values cannot be opened with the configured
+/// keys (rather than failing on every send later); warns once when secrets
+/// are stored unencrypted.
+async fn check_data_keys(store: &comops_core::store::Store) -> Result<(), String> {
+    use comops_core::seal::{KEY_ENV, PREVIOUS_ENV};
+    let census = store.seal_census().await.map_err(|e| e.to_string())?;
+    let missing = census.missing_keys(store.keyring());
+    if !missing.is_empty() {
+        return Err(format!(
+            "the database holds values sealed with key(s) {} that are not configured: set {KEY_ENV} (and {PREVIOUS_ENV} during a rotation)",
+            missing.join(", ")
+        ));
+    }
+    match store.keyring().current_id() {
+        None => tracing::warn!("{KEY_ENV} is not set: channel credentials, secrets and personal data are stored unencrypted (`comops keygen` makes a key)"),
+        Some(id) if census.plaintext > 0 => tracing::warn!(key = id, values = census.plaintext, "values stored before the data key was set are not sealed yet: run `comops rotate-key`"),
+        Some(id) => tracing::info!(key = id, "sealing secrets and personal data at rest"),
+    }
     Ok(())
 }
 

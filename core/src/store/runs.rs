@@ -59,6 +59,19 @@ pub struct NewOutboxMessage {
     pub payload: Value,
 }
 
+/// How an outbox row stores its address: `chat_id` (per-chat order; the
+/// blind index of a personal address) and `address` (the sealed personal
+/// address, else '').
+#[derive(Debug, Clone)]
+pub(crate) struct OutboxAddress {
+    pub chat_key: String,
+    pub sealed: String,
+}
+
+/// A run's progress as the group commit saves it, with each message's
+/// [`OutboxAddress`].
+pub(crate) type ProgressSave = (ClaimedRun, RunProgress, Vec<OutboxAddress>);
+
 /// What a worker saves after advancing a run.
 #[derive(Debug, Clone)]
 pub struct RunProgress {
@@ -154,18 +167,49 @@ impl Store {
     /// share a commit ([`super::group_commit`]).
     pub async fn save_run_progress(&self, run: &ClaimedRun, progress: &RunProgress) -> StoreResult<()> {
         let saves = self.run_saves.get_or_init(|| GroupCommit::start(self.pool.clone(), self.write_gate.clone(), commit_run_progress));
-        saves.submit((run.clone(), progress.clone())).await
+        // Sealed here, outside the commit: personal addresses of the
+        // messages (by delivery key) and personal lead attributes.
+        let mut progress = progress.clone();
+        let addresses = progress
+            .messages
+            .iter()
+            .map(|m| OutboxAddress {
+                chat_key: self.address_key(&m.channel, &m.chat_id),
+                sealed: if super::sealing::is_personal_channel(&m.channel) {
+                    self.keyring.seal(&super::sealing::outbox_place(&m.delivery_key), &m.chat_id)
+                } else {
+                    String::new()
+                },
+            })
+            .collect();
+        if !progress.lead_change.attributes.is_empty() {
+            progress.lead_change = self.seal_lead_change(run.bot_id.as_str(), &run.lead_id, &progress.lead_change);
+        }
+        saves.submit((run.clone(), progress, addresses)).await
     }
 
     /// The active channel addresses `(channel, chat_id)` of a lead.
     pub async fn addresses_of_lead(&self, bot: &BotId, lead_id: &str) -> StoreResult<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT DISTINCT channel, chat_id FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 1 ORDER BY channel, chat_id",
-        )
-        .bind(bot.as_str())
-        .bind(lead_id)
-        .fetch_all(&self.pool)
-        .await?)
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT id, channel, chat_id FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 1")
+                .bind(bot.as_str())
+                .bind(lead_id)
+                .fetch_all(&self.pool)
+                .await?;
+        self.open_addresses(rows)
+    }
+
+    /// `(channel, chat_id)` of identity link rows `(id, channel, stored
+    /// chat_id)`, opened, sorted and without repeats.
+    pub(crate) fn open_addresses(&self, rows: Vec<(String, String, String)>) -> StoreResult<Vec<(String, String)>> {
+        let mut addresses = Vec::with_capacity(rows.len());
+        for (id, channel, stored) in rows {
+            let chat_id = self.keyring.open(&super::sealing::link_place(&id), &stored)?;
+            addresses.push((channel, chat_id));
+        }
+        addresses.sort();
+        addresses.dedup();
+        Ok(addresses)
     }
 
     /// The run of `lead` waiting for a reply on `bot`, newest first.
@@ -235,12 +279,12 @@ impl Store {
 }
 
 /// Commits a batch of run saves in one transaction.
-fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [(ClaimedRun, RunProgress)]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
+fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [ProgressSave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let now = now_millis();
         let mut tx = pool.begin().await?;
-        for (run, progress) in jobs {
-            save_progress(&mut tx, run, progress, now).await?;
+        for (run, progress, addresses) in jobs {
+            save_progress(&mut tx, run, progress, addresses, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -248,7 +292,7 @@ fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [(ClaimedRun, RunProgres
 }
 
 /// Writes one run's progress inside a transaction.
-async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progress: &RunProgress, now: Millis) -> StoreResult<()> {
+async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progress: &RunProgress, addresses: &[OutboxAddress], now: Millis) -> StoreResult<()> {
     // Fenced by the lease: a worker whose lease ran out (and whose run
     // another worker has since advanced) must not overwrite newer state.
     let saved = sqlx::query(
@@ -284,10 +328,10 @@ async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progres
         };
         super::events::insert_run(conn, &new, now).await?;
     }
-    for message in &progress.messages {
+    for (message, address) in progress.messages.iter().zip(addresses) {
         sqlx::query(
-            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10) ON CONFLICT (delivery_key) DO NOTHING",
+            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11) ON CONFLICT (delivery_key) DO NOTHING",
         )
         .bind(format!("msg_{}", time_ordered_id(now)))
         .bind(&message.delivery_key)
@@ -295,7 +339,8 @@ async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progres
         .bind(run.bot_id.as_str())
         .bind(&message.lead_id)
         .bind(&message.channel)
-        .bind(&message.chat_id)
+        .bind(&address.chat_key)
+        .bind(&address.sealed)
         .bind(super::endpoints::json_text(&message.payload))
         .bind(&run.trace_id)
         .bind(now)
