@@ -19,6 +19,11 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     if seeded {
         println!("demo project created: prj_demo (bots bot_shop, bot_rehau, bot_fmlst, bot_helpdesk)");
     }
+    // Read before binding: a wrong path is a start-up error, not a dead port.
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(crate::tls::server_config(cert, key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -58,15 +63,25 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     // Open web chat streams would hold a graceful shutdown forever.
     let webchat = state.webchat.clone();
     let router = http::router(state);
-    // Tests and scripts read this line to find the port.
-    println!("comops listening on http://{addr}");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            webchat.close();
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let shutdown = async move {
+        shutdown_signal().await;
+        webchat.close();
+    };
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        Some(tls) => {
+            use axum::serve::ListenerExt;
+            // Tests and scripts read this line to find the port.
+            println!("comops listening on https://{addr}");
+            // `tap_io` only lends the listener axum's `ConnectInfo<SocketAddr>`.
+            let listener = crate::tls::TlsListener::new(listener, tls).map_err(|e| e.to_string())?.tap_io(|_| {});
+            axum::serve(listener, service).with_graceful_shutdown(shutdown).await.map_err(|e| e.to_string())?;
+        }
+        None => {
+            println!("comops listening on http://{addr}");
+            axum::serve(listener, service).with_graceful_shutdown(shutdown).await.map_err(|e| e.to_string())?;
+        }
+    }
     store.close().await;
     Ok(())
 }
