@@ -473,7 +473,7 @@ async fn raw_dump(store: &Store) -> String {
         "SELECT external_id || ' ' || event_json FROM inbound_updates",
         "SELECT id || ' ' || attributes_json FROM leads",
         "SELECT lead_id || ' ' || detail FROM trace_events",
-        "SELECT id || ' ' || lead_id FROM runs",
+        "SELECT id || ' ' || lead_id || ' ' || state_json FROM runs",
     ] {
         let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(store.pool()).await.unwrap();
         dump.push_str(&rows.join("\n"));
@@ -536,10 +536,11 @@ async fn sealing_suite(plain: Store) {
         chat_id: "Anna.Sealed@Example.com".into(),
         payload: json!({"text": "Здравствуйте", "buttons": [], "media_url": null}),
     };
+    // It waits with the person's answers in its variables.
     let progress = RunProgress {
-        state_json: "{}".into(),
-        status: "done".into(),
-        wake_at: None,
+        state_json: json!({"vars": {"phone": PHONE, "email": EMAIL}}).to_string(),
+        status: "waiting".into(),
+        wake_at: Some(now_millis()),
         outcome: String::new(),
         messages: vec![message],
         traces: vec![],
@@ -595,6 +596,9 @@ async fn sealing_suite(plain: Store) {
     assert!(census.missing_keys(only_new.keyring()).is_empty());
     assert_eq!(census.plaintext, 0);
     everything_reads(only_new.clone()).await;
+    // The run resumes with its variables.
+    let resumed = only_new.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap().pop().expect("the waiting run");
+    assert!(resumed.state_json.contains(PHONE) && resumed.state_json.contains(EMAIL), "{}", resumed.state_json);
     // The outbox message goes to the real address.
     let claimed = only_new.claim_due_messages(now_millis() + 1, 10, 30_000).await.unwrap();
     assert_eq!(claimed.iter().map(|m| m.chat_id.as_str()).collect::<Vec<_>>(), vec!["Anna.Sealed@Example.com"]);

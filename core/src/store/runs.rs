@@ -133,7 +133,7 @@ impl Store {
             query = query.bind(id);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(|row| claimed_run(row, lease_until)).collect()
+        rows.iter().map(|row| claimed_run(row, lease_until, &self.keyring)).collect()
     }
 
     /// Claims one pending or waiting run by id if no one holds it (an
@@ -158,7 +158,7 @@ impl Store {
     /// Reads a run this worker has just leased until `lease_until`.
     async fn claimed_run(&self, id: &str, lease_until: Millis) -> StoreResult<ClaimedRun> {
         let row = sqlx::query(&format!("{CLAIMED_RUN_SELECT} WHERE r.id = $1")).bind(id).fetch_one(&self.pool).await?;
-        claimed_run(&row, lease_until)
+        claimed_run(&row, lease_until, &self.keyring)
     }
 
     /// Saves a run's new state, its outbox messages and traces in one
@@ -168,7 +168,7 @@ impl Store {
     pub async fn save_run_progress(&self, run: &ClaimedRun, progress: &RunProgress) -> StoreResult<()> {
         let saves = self.run_saves.get_or_init(|| GroupCommit::start(self.pool.clone(), self.write_gate.clone(), commit_run_progress));
         // Sealed here, outside the commit: personal addresses of the
-        // messages (by delivery key) and personal lead attributes.
+        // messages (by delivery key), personal lead attributes, the state.
         let mut progress = progress.clone();
         let addresses = progress
             .messages
@@ -184,6 +184,11 @@ impl Store {
             .collect();
         if !progress.lead_change.attributes.is_empty() {
             progress.lead_change = self.seal_lead_change(run.bot_id.as_str(), &run.lead_id, &progress.lead_change);
+        }
+        // The run's variables hold what people answered (an `ask` for a
+        // phone or an email) and what the business system said.
+        if !progress.state_json.is_empty() {
+            progress.state_json = self.keyring.seal(&super::sealing::run_state_place(&run.id), &progress.state_json);
         }
         saves.submit((run.clone(), progress, addresses)).await
     }
@@ -366,10 +371,13 @@ const CLAIMED_RUN_SELECT: &str =
               (SELECT e.params_json FROM events e WHERE e.id = (SELECT p.event_id FROM runs p WHERE p.id = r.event_id)), '{}') AS params_json \
      FROM runs r";
 
-fn claimed_run(row: &sqlx::any::AnyRow, lease_until: Millis) -> StoreResult<ClaimedRun> {
+fn claimed_run(row: &sqlx::any::AnyRow, lease_until: Millis, keyring: &crate::seal::Keyring) -> StoreResult<ClaimedRun> {
     let params: String = row.try_get("params_json")?;
+    let id: String = row.try_get("id")?;
+    let state_json: String = row.try_get("state_json")?;
     Ok(ClaimedRun {
-        id: row.try_get("id")?,
+        state_json: keyring.open(&super::sealing::run_state_place(&id), &state_json)?,
+        id,
         bot_id: BotId::from_store(row.try_get("bot_id")?),
         scenario: row.try_get("scenario")?,
         scenario_version: row.try_get("scenario_version")?,
@@ -377,7 +385,6 @@ fn claimed_run(row: &sqlx::any::AnyRow, lease_until: Millis) -> StoreResult<Clai
         user_id: row.try_get("user_id")?,
         trace_id: row.try_get("trace_id")?,
         status: row.try_get("status")?,
-        state_json: row.try_get("state_json")?,
         params: serde_json::from_str(&params).unwrap_or_default(),
         created_at: row.try_get("created_at")?,
         lease_until,

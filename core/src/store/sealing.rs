@@ -15,7 +15,10 @@
 //! - `inbound_updates.event_json`, every channel: what people write
 //!   (`inbound_updates.event_json:<bot>/<channel>/<external id>`);
 //! - `leads.attributes_json`'s values of attributes named like `phone` or
-//!   `email` (`leads.attributes_json:<bot>/<lead>/<name>`).
+//!   `email` (`leads.attributes_json:<bot>/<lead>/<name>`);
+//! - `runs.state_json`, a run's position and variables — what people
+//!   answered and what the business system's calls returned
+//!   (`runs.state_json:<run id>`).
 //!
 //! Each is sealed where it is written and opened where it is read, in the
 //! entity's own file; this file holds the places and the helpers.
@@ -46,6 +49,11 @@ pub(crate) fn outbox_place(delivery_key: &str) -> String {
 /// The place of an inbound update's event.
 pub(crate) fn inbound_place(bot: &str, channel: &str, external_id: &str) -> String {
     format!("inbound_updates.event_json:{bot}/{channel}/{external_id}")
+}
+
+/// The place of a run's state (its variables).
+pub(crate) fn run_state_place(run_id: &str) -> String {
+    format!("runs.state_json:{run_id}")
 }
 
 /// The place of one lead attribute's value.
@@ -235,6 +243,11 @@ impl Store {
             Ok(ring.needs_reseal(&values[0]).then(|| -> StoreResult<_> { Ok(vec![ring.seal(&place, &ring.open(&place, &values[0])?)]) }).transpose()?)
         })
         .await?;
+        self.reseal_table("runs", &["id"], &["state_json"], "state_json <> ''", &mut report, |keys, values| {
+            let place = run_state_place(&keys[0]);
+            Ok(ring.needs_reseal(&values[0]).then(|| -> StoreResult<_> { Ok(vec![ring.seal(&place, &ring.open(&place, &values[0])?)]) }).transpose()?)
+        })
+        .await?;
         self.reseal_table("leads", &["bot_id", "id"], &["attributes_json"], "attributes_json <> '{}'", &mut report, |keys, values| {
             let Ok(mut attributes) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&values[0]) else { return Ok(None) };
             let mut changed = false;
@@ -320,4 +333,5 @@ const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
     ("identity_links", "chat_id", PERSONAL_ROWS),
     ("outbox", "address", PERSONAL_ROWS),
     ("inbound_updates", "event_json", "1 = 1"),
+    ("runs", "state_json", "state_json <> ''"),
 ];
