@@ -474,6 +474,8 @@ async fn raw_dump(store: &Store) -> String {
         "SELECT id || ' ' || attributes_json FROM leads",
         "SELECT lead_id || ' ' || detail FROM trace_events",
         "SELECT id || ' ' || lead_id || ' ' || state_json FROM runs",
+        "SELECT params_json FROM events",
+        "SELECT params_json FROM scheduled_jobs",
     ] {
         let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(store.pool()).await.unwrap();
         dump.push_str(&rows.join("\n"));
@@ -550,6 +552,12 @@ async fn sealing_suite(plain: Store) {
     store.save_run_progress(&run, &progress).await.unwrap();
     let event = json!({"kind": "text", "chat_id": PHONE, "text": "мой email anna.sealed@example.com"}).to_string();
     store.accept_update(&bot, "whatsapp", "wamid.1", &event, 0).await.unwrap().expect("recorded");
+    let job = comops_core::job::JobRequest::parse(
+        &json!({"scenario": "family_digest", "leadId": "EM-anna", "run_after_sec": 3600, "params": {"phone": PHONE}}),
+        now_millis(),
+    )
+    .unwrap();
+    store.schedule_job(&bot, &job, "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "test").await.unwrap();
 
     // `comops rotate-key` with the first key seals the rows from before it.
     let census = store.seal_census().await.unwrap();

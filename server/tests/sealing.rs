@@ -70,7 +70,9 @@ async fn a_sealed_token_delivers_and_survives_a_key_rotation() {
     };
     assert_eq!(call(1).await.unwrap().status(), 200);
     let sent = telegram.wait_for_messages(1, Duration::from_secs(10)).await;
-    assert_eq!(sent[0].text, "Заказ 1 оплачен", "delivered with the sealed token");
+    assert_eq!(sent[0].text, "Заказ 1 оплачен", "delivered with the sealed token (and the sealed params)");
+    let params: Vec<String> = sqlx::query_scalar("SELECT params_json FROM events").fetch_all(store.pool()).await.unwrap();
+    assert!(params.iter().all(|p| p.starts_with("sealed:v1:")), "{params:?}");
 
     // Rotation: the new key current, the old one previous; then the old one
     // is dropped. (First the delivery is filed: a message still `sending`

@@ -90,7 +90,8 @@ async fn a_whole_journey_leaves_no_secret_in_logs_traces_or_audit() {
     assert_eq!(set["ok"], true);
 
     // The CRM calls; the person answers; the CRM hears back; thanks.
-    let call = http.post(server.url("/bots/bot_rehau/call/order/confirm")).bearer_auth(&portal).json(&json!({"userId": 125})).send().await.unwrap();
+    // The CRM's params name the person's email (sealed at rest too).
+    let call = http.post(server.url("/bots/bot_rehau/call/order/confirm")).bearer_auth(&portal).json(&json!({"userId": 125, "email": EMAIL})).send().await.unwrap();
     assert_eq!(call.status(), 200);
     telegram.wait_for_messages(1, Duration::from_secs(10)).await;
     telegram.user_sends_text(CHAT, User::new(CHAT, "Анна"), "да");

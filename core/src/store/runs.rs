@@ -364,15 +364,29 @@ async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progres
 
 /// A run with its params (from its event, its job, or the run that
 /// started it), as a worker needs it.
+/// Each source's params are sealed for their own row, so the source is
+/// read along with them.
 const CLAIMED_RUN_SELECT: &str =
-    "SELECT r.id, r.bot_id, r.scenario, r.scenario_version, r.lead_id, r.user_id, r.trace_id, r.status, r.state_json, r.created_at, \
-     COALESCE((SELECT e.params_json FROM events e WHERE e.id = r.event_id), \
-              (SELECT j.params_json FROM scheduled_jobs j WHERE j.id = r.event_id), \
-              (SELECT e.params_json FROM events e WHERE e.id = (SELECT p.event_id FROM runs p WHERE p.id = r.event_id)), '{}') AS params_json \
+    "SELECT r.id, r.bot_id, r.scenario, r.scenario_version, r.lead_id, r.user_id, r.trace_id, r.status, r.state_json, r.created_at, r.event_id, \
+     (SELECT e.params_json FROM events e WHERE e.id = r.event_id) AS event_params, \
+     (SELECT j.params_json FROM scheduled_jobs j WHERE j.id = r.event_id) AS job_params, \
+     (SELECT p.event_id FROM runs p WHERE p.id = r.event_id) AS parent_event, \
+     (SELECT e.params_json FROM events e WHERE e.id = (SELECT p.event_id FROM runs p WHERE p.id = r.event_id)) AS parent_params \
      FROM runs r";
 
 fn claimed_run(row: &sqlx::any::AnyRow, lease_until: Millis, keyring: &crate::seal::Keyring) -> StoreResult<ClaimedRun> {
-    let params: String = row.try_get("params_json")?;
+    let source: String = row.try_get("event_id")?;
+    let params = match (
+        row.try_get::<Option<String>, _>("event_params")?,
+        row.try_get::<Option<String>, _>("job_params")?,
+        row.try_get::<Option<String>, _>("parent_event")?,
+        row.try_get::<Option<String>, _>("parent_params")?,
+    ) {
+        (Some(params), _, _, _) => keyring.open(&super::sealing::event_place(&source), &params)?,
+        (None, Some(params), _, _) => keyring.open(&super::sealing::job_place(&source), &params)?,
+        (None, None, Some(parent), Some(params)) => keyring.open(&super::sealing::event_place(&parent), &params)?,
+        _ => "{}".to_string(),
+    };
     let id: String = row.try_get("id")?;
     let state_json: String = row.try_get("state_json")?;
     Ok(ClaimedRun {

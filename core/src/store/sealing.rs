@@ -16,6 +16,9 @@
 //!   (`inbound_updates.event_json:<bot>/<channel>/<external id>`);
 //! - `leads.attributes_json`'s values of attributes named like `phone` or
 //!   `email` (`leads.attributes_json:<bot>/<lead>/<name>`);
+//! - `events.params_json` and `scheduled_jobs.params_json`, what the
+//!   business system sent (`events.params_json:<event id>`,
+//!   `scheduled_jobs.params_json:<job id>`);
 //! - `runs.state_json`, a run's position and variables — what people
 //!   answered and what the business system's calls returned
 //!   (`runs.state_json:<run id>`).
@@ -49,6 +52,16 @@ pub(crate) fn outbox_place(delivery_key: &str) -> String {
 /// The place of an inbound update's event.
 pub(crate) fn inbound_place(bot: &str, channel: &str, external_id: &str) -> String {
     format!("inbound_updates.event_json:{bot}/{channel}/{external_id}")
+}
+
+/// The place of a business event's params.
+pub(crate) fn event_place(event_id: &str) -> String {
+    format!("events.params_json:{event_id}")
+}
+
+/// The place of a scheduled job's params.
+pub(crate) fn job_place(job_id: &str) -> String {
+    format!("scheduled_jobs.params_json:{job_id}")
 }
 
 /// The place of a run's state (its variables).
@@ -243,6 +256,13 @@ impl Store {
             Ok(ring.needs_reseal(&values[0]).then(|| -> StoreResult<_> { Ok(vec![ring.seal(&place, &ring.open(&place, &values[0])?)]) }).transpose()?)
         })
         .await?;
+        for (table, place) in [("events", event_place as fn(&str) -> String), ("scheduled_jobs", job_place)] {
+            self.reseal_table(table, &["id"], &["params_json"], "1 = 1", &mut report, |keys, values| {
+                let place = place(&keys[0]);
+                Ok(ring.needs_reseal(&values[0]).then(|| -> StoreResult<_> { Ok(vec![ring.seal(&place, &ring.open(&place, &values[0])?)]) }).transpose()?)
+            })
+            .await?;
+        }
         self.reseal_table("runs", &["id"], &["state_json"], "state_json <> ''", &mut report, |keys, values| {
             let place = run_state_place(&keys[0]);
             Ok(ring.needs_reseal(&values[0]).then(|| -> StoreResult<_> { Ok(vec![ring.seal(&place, &ring.open(&place, &values[0])?)]) }).transpose()?)
@@ -334,4 +354,6 @@ const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
     ("outbox", "address", PERSONAL_ROWS),
     ("inbound_updates", "event_json", "1 = 1"),
     ("runs", "state_json", "state_json <> ''"),
+    ("events", "params_json", "1 = 1"),
+    ("scheduled_jobs", "params_json", "1 = 1"),
 ];
