@@ -91,7 +91,7 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
 /// are stored unencrypted.
 async fn check_data_keys(store: &comops_core::store::Store) -> Result<(), String> {
     use comops_core::seal::{KEY_ENV, PREVIOUS_ENV};
-    let census = store.seal_census().await.map_err(|e| e.to_string())?;
+    let census = store.channel_seal_census().await.map_err(|e| e.to_string())?;
     let missing = census.missing_keys(store.keyring());
     if !missing.is_empty() {
         return Err(format!(
@@ -101,7 +101,7 @@ async fn check_data_keys(store: &comops_core::store::Store) -> Result<(), String
     }
     match store.keyring().current_id() {
         None => tracing::warn!("{KEY_ENV} is not set: channel credentials, secrets and personal data are stored unencrypted (`comops keygen` makes a key)"),
-        Some(id) if census.plaintext > 0 => tracing::warn!(key = id, values = census.plaintext, "values stored before the data key was set are not sealed yet: run `comops rotate-key`"),
+        Some(id) if census.plaintext > 0 => tracing::warn!(key = id, "channel settings stored before the data key was set are not sealed yet: run `comops rotate-key`"),
         Some(id) => tracing::info!(key = id, "sealing secrets and personal data at rest"),
     }
     Ok(())
