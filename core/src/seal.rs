@@ -139,6 +139,11 @@ impl Keyring {
         self.has_current.then(|| self.keys[0].id.as_str())
     }
 
+    /// Whether a key of the ring has this id (current or previous).
+    pub fn has_key(&self, id: &str) -> bool {
+        self.keys.iter().any(|k| k.id == id)
+    }
+
     /// Seals `value` for `place` with the current key; without a key returns
     /// it unchanged.
     pub fn seal(&self, place: &str, value: &str) -> String {

@@ -157,6 +157,19 @@ mod tests {
     }
 
     #[test]
+    fn tls_needs_both_files_and_makes_cookies_secure() {
+        let dir = std::env::temp_dir().join(format!("comops-config-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("comops.toml");
+        std::fs::write(&file, "tls_cert = \"/etc/comops/cert.pem\"\n").unwrap();
+        let err = Config::load(&ConfigArgs { config: Some(file.clone()), ..Default::default() }).unwrap_err();
+        assert!(err.contains("go together"), "{err}");
+        std::fs::write(&file, "tls_cert = \"/etc/comops/cert.pem\"\ntls_key = \"/etc/comops/key.pem\"\nsecure_cookies = false\n").unwrap();
+        let config = Config::load(&ConfigArgs { config: Some(file), ..Default::default() }).unwrap();
+        assert!(config.tls.is_some() && config.secure_cookies);
+    }
+
+    #[test]
     fn redacts_passwords() {
         assert_eq!(redact_url("postgres://bob:hunter2@db/comops"), "postgres://bob:***@db/comops");
         assert_eq!(redact_url("sqlite://data/comops.db"), "sqlite://data/comops.db");

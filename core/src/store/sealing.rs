@@ -113,12 +113,7 @@ pub struct SealCensus {
 impl SealCensus {
     /// Key ids in use that `keyring` cannot open.
     pub fn missing_keys(&self, keyring: &Keyring) -> Vec<String> {
-        let probe = |id: &str| keyring.open("", &format!("{PREFIX}{id}:"));
-        self.sealed
-            .iter()
-            .filter(|(id, _)| matches!(probe(id), Err(crate::seal::SealError::NoKey | crate::seal::SealError::UnknownKey(_))))
-            .map(|(id, _)| id.clone())
-            .collect()
+        self.sealed.iter().filter(|(id, _)| !keyring.has_key(id)).map(|(id, _)| id.clone()).collect()
     }
 }
 
