@@ -82,16 +82,25 @@ build_server() {
   export COMOPS_BIN
 }
 
-# The OpenAPI validator the docs tests run (server/tests/docs.rs); they fail
-# in CI without it and skip with a note locally. From PyPI, only if missing.
+# Python tools the tests run, from PyPI, only if missing: the OpenAPI
+# validator (server/tests/docs.rs) and schemathesis (server/tests/
+# schemathesis.rs). Those tests fail in CI without them and skip with a
+# note locally.
 ensure_python_tools() {
   command -v python3 >/dev/null || { say "installing Python 3 from Debian"; as_root apt-get update -qq; as_root apt-get install -y -qq python3 python3-pip; }
-  if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
-    python3 -m pip --version >/dev/null 2>&1 || { as_root apt-get update -qq; as_root apt-get install -y -qq python3-pip; }
-    say "installing openapi-spec-validator (pip)"
-    # A venv or pyenv takes a plain install; Debian's own Python (PEP 668)
-    # only a user install that says so.
-    python3 -m pip install --quiet "openapi-spec-validator==0.9.0" 2>/dev/null \
-      || python3 -m pip install --quiet --user --break-system-packages "openapi-spec-validator==0.9.0"
-  fi
+  export PATH="$PATH:$HOME/.local/bin"
+  pip_install openapi_spec_validator "openapi-spec-validator==0.9.0"
+  pip_install schemathesis "schemathesis==4.32.5"
+}
+
+# pip_install <module> <requirement>: installs the requirement unless the
+# module imports already.
+pip_install() {
+  python3 -c "import $1" 2>/dev/null && return 0
+  python3 -m pip --version >/dev/null 2>&1 || { as_root apt-get update -qq; as_root apt-get install -y -qq python3-pip; }
+  say "installing $2 (pip)"
+  # A venv or pyenv takes a plain install; Debian's own Python (PEP 668)
+  # only a user install that says so.
+  python3 -m pip install --quiet "$2" 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages "$2"
 }

@@ -58,6 +58,19 @@ impl AppError {
         }
     }
 
+    /// The HTTP status a server function answers with this error (the
+    /// server sets it in one place: `server/src/http/server_fn_status.rs`).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::Invalid(_) => 400,
+            AppError::Throttled { .. } => 429,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+
     /// The problem with `field`, if this is a validation error naming it.
     pub fn field(&self, field: &str, locale: Locale) -> Option<String> {
         match self {

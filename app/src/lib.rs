@@ -21,7 +21,7 @@ use crate::pages::login::LoginPage;
 use crate::pages::project::ProjectPage;
 use crate::pages::projects::ProjectsPage;
 use crate::pages::scenarios::ScenariosPage;
-use crate::pages::section::{NotFoundPage, SectionPage};
+use crate::pages::section::NotFoundPage;
 use crate::pages::settings::SettingsPage;
 use crate::pages::tokens::TokensPage;
 use crate::pages::traces::TracesPage;
@@ -77,7 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("scenarios") view=ScenariosPage/>
                     <Route path=path!("leads") view=crate::pages::leads::LeadsPage/>
                     <Route path=path!("traces") view=TracesPage/>
-                    <Route path=path!("analytics") view=|| view! { <SectionPage path="/analytics"/> }/>
+                    <Route path=path!("analytics") view=crate::pages::analytics::AnalyticsPage/>
                     <Route path=path!("tokens") view=TokensPage/>
                     <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>

@@ -100,7 +100,7 @@ const DEMO_ENDPOINTS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
 ];
 
 /// Scenarios of the demo (JSON as the studio and API store them).
-const DEMO_SCENARIOS: &[(&str, &str)] = &[
+pub const DEMO_SCENARIOS: &[(&str, &str)] = &[
     ("bot_shop", r#"{"name": "order_thank_you", "start": "thanks", "steps": [
         {"id": "thanks", "type": "message", "text": "Спасибо за покупку! Заказ №{{ params.order_id }} на {{ params.amount }} ₽ оплачен.", "next": "done"},
         {"id": "done", "type": "end", "goal": "thanked"}]}"#),

@@ -11,6 +11,7 @@
 //! [`demo`] project seeded on first start.
 
 pub mod alias;
+pub mod analytics;
 pub mod bot;
 pub mod call;
 pub mod email;

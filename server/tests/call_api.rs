@@ -332,6 +332,15 @@ async fn dry_runs_validate_and_resolve_but_store_no_event() {
     assert_eq!(w.events_and_runs(SHOP).await, (0, 0));
     let traces = w.store.list_traces(&Default::default()).await.unwrap();
     assert!(traces.iter().all(|t| t.dry_run), "every trace is marked dry");
+
+    // A switch that is neither true nor false is refused, not read as
+    // "send for real" (found by schemathesis: `X-Dry-Run: {}` sent).
+    let (status, reply) = answer(w.post(SHOP, "order/thank-you").header("X-Dry-Run", "ture").json(&body).send().await.unwrap()).await;
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(reply["message"], "X-Dry-Run must be true or false");
+    let (status, _) = answer(w.post(SHOP, "order/thank-you?dry_run=maybe").json(&body).send().await.unwrap()).await;
+    assert_eq!(status, 400);
+    assert_eq!(w.events_and_runs(SHOP).await, (0, 0), "nothing stored, nothing sent");
 }
 
 #[tokio::test]

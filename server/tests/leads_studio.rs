@@ -198,7 +198,7 @@ async fn an_admin_finds_a_lead_by_user_and_chat_id_and_reads_its_links_runs_and_
     let page = call(&admin, "leads/search", &[("bot_id", "bot_shop"), ("query", LEAD), ("offset", "0")], 200).await;
     assert_eq!(page["rows"][0]["lead"]["status"], "stopped");
     assert_eq!(page["rows"][0]["channels"], json!([["telegram", false]]));
-    let bad = call(&admin, "leads/status", &[("bot_id", "bot_shop"), ("lead_id", LEAD), ("status", "vip")], 500).await;
+    let bad = call(&admin, "leads/status", &[("bot_id", "bot_shop"), ("lead_id", LEAD), ("status", "vip")], 400).await;
     assert!(bad.to_string().contains("Invalid"), "{bad}");
 }
 
@@ -227,7 +227,7 @@ async fn an_operator_takes_over_replies_and_hands_back_while_a_viewer_may_not() 
     call(&operator, "leads/take-over", &lead, 200).await;
     let queue = call(&operator, "leads/queue", &[("bot_id", "bot_shop")], 200).await;
     assert_eq!(queue, json!([{"lead_id": LEAD, "operator": OPERATOR, "waiting": false, "since": queue[0]["since"]}]));
-    let empty = call(&operator, "leads/reply", &[("bot_id", "bot_shop"), ("lead_id", LEAD), ("text", "  ")], 500).await;
+    let empty = call(&operator, "leads/reply", &[("bot_id", "bot_shop"), ("lead_id", LEAD), ("text", "  ")], 400).await;
     assert_eq!(empty, json!({"Invalid": [{"field": "text", "code": "required"}]}));
 
     // The hand-written answer goes out through Telegram.
@@ -263,7 +263,7 @@ async fn an_operator_takes_over_replies_and_hands_back_while_a_viewer_may_not() 
     // Replying to a lead the bot holds takes it over first.
     call(&operator, "leads/reply", &[("bot_id", "bot_shop"), ("lead_id", LEAD), ("text", "Ещё вопрос?")], 200).await;
     assert_eq!(call(&operator, "leads/conversation", &lead, 200).await["operator"], OPERATOR);
-    let unknown = call(&operator, "leads/take-over", &[("bot_id", "bot_shop"), ("lead_id", "TG-000")], 500).await;
+    let unknown = call(&operator, "leads/take-over", &[("bot_id", "bot_shop"), ("lead_id", "TG-000")], 404).await;
     assert_eq!(unknown, json!("NotFound"));
 }
 
@@ -292,7 +292,7 @@ async fn a_dead_letter_is_listed_and_redriven_once_the_chat_unblocks() {
 
     let redrive = [("bot_id", "bot_shop"), ("message_id", id.as_str())];
     assert_eq!(call(&viewer, "leads/redrive", &redrive, 403).await, json!("Forbidden"));
-    assert_eq!(call(&admin, "leads/redrive", &[("bot_id", "bot_shop"), ("message_id", "msg_nope")], 500).await, json!("NotFound"));
+    assert_eq!(call(&admin, "leads/redrive", &[("bot_id", "bot_shop"), ("message_id", "msg_nope")], 404).await, json!("NotFound"));
 
     // Anna unblocks the bot; the operator re-drives the letter and it arrives.
     shop.telegram.unblock(CHAT);
@@ -309,5 +309,5 @@ async fn a_dead_letter_is_listed_and_redriven_once_the_chat_unblocks() {
     let found = call(&admin, "leads/search", &[("bot_id", "bot_shop"), ("query", LEAD), ("offset", "0")], 200).await;
     assert_eq!(found["rows"][0]["lead"]["status"], "active");
     // A second re-drive finds no dead letter.
-    assert_eq!(call(&operator, "leads/redrive", &redrive, 500).await, json!("NotFound"));
+    assert_eq!(call(&operator, "leads/redrive", &redrive, 404).await, json!("NotFound"));
 }

@@ -2,6 +2,7 @@
 //! one checks the caller's role with `session::require` before touching
 //! the store.
 
+pub mod analytics;
 pub mod auth;
 pub mod projects;
 pub mod endpoints;

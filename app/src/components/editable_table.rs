@@ -124,15 +124,18 @@ pub fn EditableTable(
         dirty.set(true);
         epoch.update(|e| *e += 1);
     };
+    let column_count = columns.with_value(Vec::len);
     let headers = columns.with_value(|cols| cols.iter().map(|c| view! { <th class="px-2 py-1.5 font-medium">{c.label.clone()}</th> }).collect_view());
     view! {
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
-            <table class="w-full text-left text-sm" data-testid="map-table">
+            // Fixed layout (style/main.css): widths come from this header
+            // row, and the table is wide enough for every text column.
+            <table class="w-full text-left text-sm" data-testid="map-table" style=format!("min-width: {}rem", 4 + 12 * column_count + if editable { 6 } else { 2 })>
                 <thead class="bg-slate-50 text-xs text-slate-500">
                     <tr>
-                        <th class="px-2 py-1.5 w-8">"#"</th>
+                        <th class="px-2 py-1.5 w-10">"#"</th>
                         {headers}
-                        <th class="px-2 py-1.5"></th>
+                        <th class=if editable { "px-2 py-1.5 w-24" } else { "px-2 py-1.5 w-8" }></th>
                     </tr>
                 </thead>
                 <tbody>

@@ -1,5 +1,6 @@
 //! One module per studio page.
 
+pub mod analytics;
 pub mod endpoints;
 pub mod leads;
 pub mod login;

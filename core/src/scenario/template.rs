@@ -93,15 +93,39 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
+/// Template delimiters: never part of an expression.
+const DELIMITERS: [&str; 6] = ["{{", "}}", "{%", "%}", "{#", "#}"];
+
+/// Compiles an expression. minijinja 2.24's lexer panics on some inputs in
+/// expression mode (`}}{{`, found by tests/hostile_input.rs); delimiters
+/// never belong in an expression, so they are refused before it sees them,
+/// and any other panic of the parser becomes a syntax error.
+fn compile_expression<'a>(expression: &'a str) -> Result<minijinja::Expression<'a, 'a>, TemplateError> {
+    if let Some(delimiter) = DELIMITERS.iter().find(|d| expression.contains(**d)) {
+        return Err(TemplateError::Syntax {
+            message: format!("an expression is written without {delimiter}: `vars.rating >= 4`, not `{{{{ vars.rating }}}} >= 4`"),
+            line: None,
+        });
+    }
+    guarded(|| env().compile_expression(expression).map_err(TemplateError::syntax))
+}
+
+/// Runs a parse of user input, turning a panic inside the engine into a
+/// syntax error instead of a failed request or a crashed run.
+fn guarded<T>(parse: impl FnOnce() -> Result<T, TemplateError>) -> Result<T, TemplateError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse))
+        .unwrap_or_else(|_| Err(TemplateError::Syntax { message: "the template engine could not parse this".into(), line: None }))
+}
+
 /// Render a template: `Добро пожаловать, {{ params.name }}!`.
 pub fn render(template: &str, ctx: &Context) -> Result<String, TemplateError> {
-    let compiled = env().template_from_str(template).map_err(TemplateError::syntax)?;
+    let compiled = guarded(|| env().template_from_str(template).map_err(TemplateError::syntax))?;
     compiled.render(ctx).map_err(TemplateError::render)
 }
 
 /// Evaluate an expression (`vars.rating >= 4`) to a JSON value.
 pub fn eval(expression: &str, ctx: &Context) -> Result<Value, TemplateError> {
-    let compiled = env().compile_expression(expression).map_err(TemplateError::syntax)?;
+    let compiled = compile_expression(expression)?;
     let value = compiled.eval(ctx).map_err(TemplateError::render)?;
     if value.is_undefined() {
         return Ok(Value::Null);
@@ -112,20 +136,20 @@ pub fn eval(expression: &str, ctx: &Context) -> Result<Value, TemplateError> {
 /// Evaluate an expression for its truth (Jinja rules: `0`, `""`, empty
 /// lists, `none` and undefined are false).
 pub fn eval_bool(expression: &str, ctx: &Context) -> Result<bool, TemplateError> {
-    let compiled = env().compile_expression(expression).map_err(TemplateError::syntax)?;
+    let compiled = compile_expression(expression)?;
     compiled.eval(ctx).map(|v| v.is_true()).map_err(TemplateError::render)
 }
 
 /// Parse a template and return the variables it reads, as dotted paths
 /// (`vars.crm.json.name`); variables it assigns itself are not included.
 pub fn check_template(template: &str) -> Result<BTreeSet<String>, TemplateError> {
-    let compiled = env().template_from_str(template).map_err(TemplateError::syntax)?;
+    let compiled = guarded(|| env().template_from_str(template).map_err(TemplateError::syntax))?;
     Ok(compiled.undeclared_variables(true).into_iter().collect())
 }
 
 /// Parse an expression and return the variables it reads.
 pub fn check_expression(expression: &str) -> Result<BTreeSet<String>, TemplateError> {
-    let compiled = env().compile_expression(expression).map_err(TemplateError::syntax)?;
+    let compiled = compile_expression(expression)?;
     Ok(compiled.undeclared_variables(true).into_iter().collect())
 }
 
@@ -184,5 +208,15 @@ mod tests {
         assert!(!vars.iter().any(|v| v == "x"));
         let vars = check_expression("vars.rating >= 4 and lead.status == 'new'").unwrap();
         assert!(vars.contains("vars.rating") && vars.contains("lead.status"), "{vars:?}");
+    }
+
+    #[test]
+    fn delimiters_in_an_expression_are_a_syntax_error_not_a_panic() {
+        // minijinja 2.24 panics on this one ("empty lexer stack").
+        for expression in ["}}{{", "{{ vars.rating }} >= 4", "vars.a %} {%"] {
+            let err = check_expression(expression).unwrap_err();
+            assert!(matches!(err, TemplateError::Syntax { .. }), "{expression}: {err:?}");
+            assert!(eval_bool(expression, &Context::default()).is_err());
+        }
     }
 }

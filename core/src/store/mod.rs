@@ -19,6 +19,7 @@ mod jobs;
 pub mod leads;
 mod leases;
 mod metrics;
+mod analytics;
 pub mod links;
 pub mod maps;
 pub mod outbox;

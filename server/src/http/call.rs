@@ -12,6 +12,7 @@
 
 use super::{bearer_token, ApiError, AppState};
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -76,7 +77,7 @@ impl CallTrace {
 async fn call(
     State(state): State<AppState>,
     Path((bot_id, alias)): Path<(String, String)>,
-    Query(query): Query<CallQuery>,
+    query: Result<Query<CallQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -84,7 +85,14 @@ async fn call(
     let trace_id = header_text(&headers, "traceparent")
         .and_then(|tp| TraceId::from_traceparent(&tp))
         .unwrap_or_else(TraceId::generate);
-    let dry_requested = is_true(header_text(&headers, "x-dry-run").as_deref()) || is_true(query.dry_run.as_deref());
+    // A query string axum cannot read is refused as JSON like every error.
+    let query = query.map(|Query(query)| query).map_err(|rejection| rejection.body_text());
+    let dry = query.and_then(|query| {
+        let header = dry_flag("X-Dry-Run", header_text(&headers, "x-dry-run").as_deref())?;
+        let query = dry_flag("dry_run", query.dry_run.as_deref())?;
+        Ok(header || query)
+    });
+    let dry_requested = dry.as_ref().is_ok_and(|dry| *dry);
     let mut trace = CallTrace {
         trace_id: trace_id.clone(),
         source_system: header_text(&headers, "x-source-system").unwrap_or_default(),
@@ -95,7 +103,7 @@ async fn call(
         dry_run: dry_requested,
         started,
     };
-    let outcome = handle(&state, &bot_id, &alias, dry_requested, &headers, body, &mut trace).await;
+    let outcome = handle(&state, &bot_id, &alias, dry, &headers, body, &mut trace).await;
     let mut response = match outcome {
         Ok(response) => response,
         Err(error) => {
@@ -118,13 +126,14 @@ async fn handle(
     state: &AppState,
     bot_id: &str,
     alias: &str,
-    dry_requested: bool,
+    dry: Result<bool, String>,
     headers: &HeaderMap,
     body: Body,
     trace: &mut CallTrace,
 ) -> Result<Response, ApiError> {
     let store = &state.backend.store;
     let token = bearer_token(headers, store).await?;
+    let dry_requested = dry.map_err(ApiError::BadRequest)?;
     if trace.source_system.is_empty() {
         trace.source_system = token.name.clone();
     }
@@ -407,8 +416,15 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
-fn is_true(value: Option<&str>) -> bool {
-    matches!(value.map(|v| v.trim().to_ascii_lowercase()).as_deref(), Some("true" | "1" | "yes"))
+/// The dry-run switch of a header or query parameter, as documented:
+/// absent or `false`, or `true`; anything else is refused rather than
+/// guessed (a typo must not send for real).
+fn dry_flag(name: &str, value: Option<&str>) -> Result<bool, String> {
+    match value.map(str::trim) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(format!("{name} must be true or false")),
+    }
 }
 
 /// A short text for the trace: one id, or the first ids and a count.

@@ -265,7 +265,8 @@ fn responses(endpoint: &Endpoint) -> Value {
 }
 
 /// Error statuses of `call/{alias}` and their shared response names.
-const ERROR_RESPONSES: [(u16, &str); 9] = [
+const ERROR_RESPONSES: [(u16, &str); 10] = [
+    (400, "BadRequest"),
     (401, "Unauthorized"),
     (403, "Forbidden"),
     (404, "NotFound"),
@@ -354,6 +355,7 @@ fn components() -> Value {
             "DryRunQuery": { "name": "dry_run", "in": "query", "required": false, "description": "Same as `X-Dry-Run`.", "schema": { "type": "boolean" } },
         },
         "responses": {
+            "BadRequest": error("Malformed JSON, or a header or query value that is not allowed (X-Dry-Run, dry_run)."),
             "Unauthorized": error("Invalid, expired or revoked token."),
             "Forbidden": error("The token does not cover this bot, endpoint or action."),
             "NotFound": error("Endpoint not found."),

@@ -12,6 +12,7 @@ mod identity_api;
 mod metrics;
 mod rate_limit;
 mod scenario_api;
+mod server_fn_status;
 mod session;
 mod telegram_webhook;
 mod vk_callback;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
+        .layer(axum::middleware::from_fn(server_fn_status::from_app_error))
         .layer(axum::middleware::from_fn(csrf::same_origin_mutations))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve));
     let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root).join(&*state.leptos_options.site_pkg_dir);

@@ -1,0 +1,120 @@
+// Bench, not a test: a communication map of 1,000 rows in the studio.
+// Measures (Chromium, the real server, the release bundle) how long the
+// map takes to render — server answer, first paint of the table, hydrated
+// and editable — and how long one in-place edit takes to commit: the input
+// event handled (signal updated, DOM patched) and the next frame drawn,
+// over 30 edits spread across the table; then a save of all 1,000 rows.
+// Writes end2end/bench-results/maps-1000.json; scripts/bench-studio prints
+// it for docs/benchmarks.md. SPEC §9 / issue #5 target: < 50 ms per edit.
+import { test, expect } from '@playwright/test';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PORT = Number(process.env.COMOPS_BENCH_PORT ?? 3422);
+const BASE = `http://127.0.0.1:${PORT}`;
+const ADMIN = { email: 'bench@comops.local', password: 'bench-admin-password' };
+const ROWS = 1000;
+
+test.use({ baseURL: BASE });
+test.setTimeout(180_000);
+
+let server: ChildProcess | undefined;
+
+test.beforeAll(async () => {
+  const bin = process.env.COMOPS_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/comops-target'), 'debug/comops');
+  const data = mkdtempSync(join(tmpdir(), 'comops-bench-maps.'));
+  const env = { ...process.env, DATABASE_URL: `sqlite://${data}/comops.db` };
+  execFileSync(bin, ['migrate'], { env });
+  execFileSync(bin, ['user', 'create', '--email', ADMIN.email, '--role', 'admin', '--password', ADMIN.password], { env });
+  server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${PORT}`, '--site-root', process.env.COMOPS_SITE_ROOT ?? 'target/site'], { env, stdio: 'ignore' });
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${BASE}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('comops serve --demo did not come up');
+});
+
+test.afterAll(() => server?.kill('SIGTERM'));
+
+function stats(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { n: sorted.length, median: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] };
+}
+
+test('a 1,000-row communication map renders and edits in place', async ({ page }) => {
+  await page.goto('/login');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.locator('input[name=email]').fill(ADMIN.email);
+  await page.locator('input[name=password]').fill(ADMIN.password);
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL('**/projects');
+
+  // The demo's e-commerce map, its rows repeated to 1,000, saved as a new version.
+  const headers = { Origin: BASE };
+  const loaded = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_shop', version: '0' }, headers })).json();
+  const content = loaded.content;
+  const template = content.rows;
+  content.rows = Array.from({ length: ROWS }, (_, i) => ({ ...template[i % template.length], id: `r${i + 1}`, number: i + 1, event: `Событие №${i + 1}`, stages: [], cells: [] }));
+  const saved = await page.request.post(`${BASE}/api/maps/save`, {
+    data: { map_id: 'map_shop', title: loaded.title, json: JSON.stringify(content), note: 'bench: 1,000 rows', base_version: loaded.version },
+    headers,
+  });
+  expect(saved.ok(), await saved.text()).toBe(true);
+
+  const started = Date.now();
+  await page.goto('/maps/map_shop');
+  const rows = page.getByTestId('map-table').locator('tbody tr');
+  await expect(rows).toHaveCount(ROWS, { timeout: 60_000 });
+  const painted = Date.now() - started;
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 60_000 });
+  const hydrated = Date.now() - started;
+  const navigation = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+    return { response: nav.responseEnd - nav.startTime, domContentLoaded: nav.domContentLoadedEventEnd - nav.startTime, load: nav.loadEventEnd - nav.startTime, bytes: nav.transferSize };
+  });
+
+  // 30 edits of the `event` cell, spread over the table.
+  const edits = await page.evaluate(async (rows) => {
+    const cells = Array.from(document.querySelectorAll<HTMLTextAreaElement>('[data-testid=map-table] textarea[data-field=event]'));
+    const handled: number[] = [];
+    const framed: number[] = [];
+    for (let k = 0; k < 30; k++) {
+      const cell = cells[Math.floor((k * (rows - 1)) / 29)];
+      const t0 = performance.now();
+      cell.value = `${cell.value} ✎${k}`;
+      cell.dispatchEvent(new Event('input', { bubbles: true }));
+      const t1 = performance.now();
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      handled.push(t1 - t0);
+      framed.push(performance.now() - t0);
+    }
+    return { handled, framed };
+  }, ROWS);
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+
+  // Save all 1,000 rows: click → "saved" shown.
+  await page.getByTestId('change-note').fill('bench edits');
+  const saveStart = Date.now();
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toBeVisible({ timeout: 60_000 });
+  const saveMs = Date.now() - saveStart;
+
+  const result = {
+    rows: ROWS,
+    render: { painted_ms: painted, hydrated_ms: hydrated, ...navigation },
+    edit_handled_ms: stats(edits.handled),
+    edit_to_next_frame_ms: stats(edits.framed),
+    save_ms: saveMs,
+    measured_at: new Date().toISOString(),
+  };
+  mkdirSync('end2end/bench-results', { recursive: true });
+  writeFileSync('end2end/bench-results/maps-1000.json', JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result, null, 2));
+});

@@ -1,0 +1,119 @@
+// The analytics screen on real runs: a CRM (a token from the real CLI)
+// reports two paid orders to the demo shop bot; the viewer opens
+// /analytics, sees SPEC §8's cards, the funnel and the step heatmap for the
+// bot, narrows the scope to one endpoint (the URL keeps it), finds nothing
+// for another, and has the figures as a CSV link. In Russian too.
+//
+// Starts its own `comops serve --demo` (the shared server has no
+// endpoints) and stops that process afterwards.
+import { test, expect, Page } from '@playwright/test';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hydrated } from './helpers';
+
+const PORT = Number(process.env.COMOPS_E2E_ANALYTICS_PORT ?? 3421);
+const BASE = `http://127.0.0.1:${PORT}`;
+const VIEWER = { email: 'viewer@comops.local', password: 'e2e-viewer-password' };
+
+test.describe.configure({ mode: 'serial' });
+test.use({ baseURL: BASE });
+
+let server: ChildProcess | undefined;
+let token = '';
+
+test.beforeAll(async () => {
+  const bin = process.env.COMOPS_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/comops-target'), 'debug/comops');
+  const data = mkdtempSync(join(tmpdir(), 'comops-e2e-analytics.'));
+  const env = { ...process.env, DATABASE_URL: `sqlite://${data}/comops.db` };
+  execFileSync(bin, ['migrate'], { env });
+  execFileSync(bin, ['user', 'create', '--email', VIEWER.email, '--role', 'viewer', '--password', VIEWER.password], { env });
+  const issued = execFileSync(bin, ['token', 'issue', '--name', 'Shop CRM', '--bots', 'bot_shop', '--actions', 'call,admin_write'], { env }).toString();
+  token = /secret \(shown once\): (\S+)/.exec(issued)?.[1] ?? '';
+  expect(token).not.toBe('');
+  const siteRoot = process.env.COMOPS_SITE_ROOT ?? 'target/site';
+  server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${PORT}`, '--site-root', siteRoot], { env, stdio: 'ignore' });
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${BASE}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('comops serve --demo did not come up');
+});
+
+test.afterAll(() => {
+  server?.kill('SIGTERM');
+});
+
+async function api(path: string, body: unknown) {
+  const response = await fetch(`${BASE}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+}
+
+async function logIn(page: Page) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.locator('input[name=email]').fill(VIEWER.email);
+  await page.locator('input[name=password]').fill(VIEWER.password);
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL('**/projects');
+}
+
+test('a viewer reads the shop bot analytics and narrows them to one endpoint', async ({ page }) => {
+  for (const [user, order] of [[54321, 9821], [54322, 9822]]) {
+    await api('/bots/bot_shop/identities', { userId: user, channel: 'telegram', chatId: user });
+    await api('/bots/bot_shop/call/order/thank-you', { order_id: order, user_id: String(user), amount: 3500, status: 'paid' });
+  }
+  await logIn(page);
+
+  // Runs are saved by the engine right after the calls; reload until both count.
+  await expect(async () => {
+    await page.goto('/analytics?bot=bot_shop');
+    await expect(page.getByTestId('funnel-event')).toHaveAttribute('data-count', '2', { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await hydrated(page);
+  await expect(page.getByTestId('metric-conversion').getByTestId('metric-basis')).toHaveText('2 / 2');
+  await expect(page.getByTestId('metric-conversion').getByTestId('metric-value')).toHaveText('100.0 %');
+  await expect(page.getByTestId('funnel-action')).toHaveAttribute('data-count', '2');
+  await expect(page.getByTestId('heatmap').locator('[data-step^="order_thank_you/"]').first()).toBeVisible();
+  await expect(page.getByTestId('analytics-endpoints').locator('[data-alias="order/thank-you"]')).toContainText('100.0 %');
+  const csv = await page.getByTestId('analytics-csv').getAttribute('href');
+  expect(decodeURIComponent(csv ?? '')).toContain('total,conversion_rate,2,2,1.0000');
+  await page.screenshot({ path: 'end2end/screenshots/analytics.png', fullPage: true });
+
+  // One endpoint: the same runs; the URL keeps the scope.
+  await page.getByTestId('analytics-scope').selectOption('endpoint:order/thank-you');
+  await page.getByTestId('analytics-show').click();
+  await page.waitForURL(/of=endpoint%3Aorder%2Fthank-you/);
+  await expect(page.getByTestId('funnel-event')).toHaveAttribute('data-count', '2');
+  // Another endpoint: nothing yet, said plainly.
+  await page.getByTestId('analytics-scope').selectOption('endpoint:order/status');
+  await page.getByTestId('analytics-show').click();
+  await page.waitForURL(/of=endpoint%3Aorder%2Fstatus/);
+  await expect(page.getByTestId('analytics-empty')).toBeVisible();
+  await expect(page.getByTestId('metric-conversion').getByTestId('metric-value')).toHaveText('—');
+
+  // A date that does not exist is a readable error, not a blank page.
+  await page.goto('/analytics?bot=bot_shop&from=2026-02-30');
+  await expect(page.getByTestId('analytics-error')).toBeVisible();
+});
+
+test('the analytics screen speaks Russian', async ({ page }) => {
+  await logIn(page);
+  await page.goto('/analytics?bot=bot_shop');
+  await hydrated(page);
+  await page.locator('[data-lang=ru]').click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
+  await expect(page.getByTestId('metric-delivery')).toContainText('Доставляемость');
+  await expect(page.getByTestId('funnel-chart')).toContainText('Событие');
+  await page.locator('[data-lang=en]').click();
+  await expect(page.getByTestId('metric-delivery')).toContainText('Delivery rate');
+});
