@@ -21,6 +21,7 @@ const BASE = `http://127.0.0.1:${PORT}`;
 const ANALYST = { email: 'analyst@comops.local', password: 'e2e-analyst-password' };
 const ANALYST2 = { email: 'analyst2@comops.local', password: 'e2e-analyst2-password' };
 const VIEWER = { email: 'viewer@comops.local', password: 'e2e-viewer-password' };
+const ARCHITECT = { email: 'architect@comops.local', password: 'e2e-architect-password' };
 const CJM = 'map_registration-cjm';
 
 test.describe.configure({ mode: 'serial' });
@@ -37,6 +38,7 @@ test.beforeAll(async () => {
     execFileSync(bin, ['user', 'create', '--email', who.email, '--role', 'analyst', '--password', who.password], { env });
   }
   execFileSync(bin, ['user', 'create', '--email', VIEWER.email, '--role', 'viewer', '--password', VIEWER.password], { env });
+  execFileSync(bin, ['user', 'create', '--email', ARCHITECT.email, '--role', 'architect', '--password', ARCHITECT.password], { env });
   const siteRoot = process.env.COMOPS_SITE_ROOT ?? 'target/site';
   server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${PORT}`, '--site-root', siteRoot], { env, stdio: 'ignore' });
   for (let i = 0; i < 120; i++) {
@@ -201,4 +203,41 @@ test('a viewer reads the maps, exports CSV and the spec, and cannot edit', async
   await expect(grid).toContainText('line of visibility');
   await expect(grid).toContainText('users/connect-bot');
   await page.screenshot({ path: 'end2end/screenshots/map-blueprint.png', fullPage: true });
+});
+
+test('an architect binds a map row to an endpoint, sees its traffic and opens its docs', async ({ page }) => {
+  await logIn(page, ARCHITECT);
+  await page.goto('/maps/map_shop');
+  await hydrated(page);
+  const row = page.getByTestId('map-table').locator('tbody tr').nth(1);
+  await expect(row.getByTestId('trigger-endpoint')).toHaveText('order/status');
+  // Live figures arrive after hydration: this endpoint was never called here.
+  await expect(row.getByTestId('trigger-figures')).toHaveAttribute('data-calls', '0');
+  await row.getByTestId('trigger-bind').click();
+  await row.getByTestId('trigger-select').selectOption('bot_shop|order/review');
+  await expect(row.getByTestId('trigger-endpoint')).toHaveText('order/review');
+  await expect(row.getByTestId('trigger-scenario')).toHaveText('order_review');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  await page.getByTestId('change-note').fill('row 2 starts the review');
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toBeVisible();
+  await page.screenshot({ path: 'end2end/screenshots/map-binding.png', fullPage: true });
+
+  // Saved on the server: a reload shows the new binding.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('map-table').locator('tbody tr').nth(1).getByTestId('trigger-endpoint')).toHaveText('order/review');
+
+  // The row's docs link opens the bot's API docs with that endpoint.
+  await page.getByTestId('map-table').locator('tbody tr').nth(1).getByTestId('trigger-docs').click();
+  await page.waitForURL('**/docs/bot_shop');
+  await expect(page.locator('body')).toContainText('order/review');
+});
+
+test('an analyst may edit a communication map but not re-bind its rows', async ({ page }) => {
+  await logIn(page, ANALYST);
+  await page.goto('/maps/map_shop');
+  await hydrated(page);
+  await expect(page.getByTestId('map-table').locator('textarea').first()).toBeVisible();
+  await expect(page.getByTestId('trigger-bind')).toHaveCount(0);
 });

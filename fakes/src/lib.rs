@@ -25,5 +25,5 @@ pub mod whatsapp;
 pub use crm::{CrmRequest, FakeCrm};
 pub use telegram::{
     AnsweredCallback, CallbackQuery, Chat, Contact, FakeTelegram, Limits, Message, MessageEntity,
-    PhotoSize, SentMessage, Update, User,
+    Outage, PhotoSize, SentMessage, Update, User,
 };

@@ -43,6 +43,10 @@ pub struct ConfigArgs {
     /// (ms, default 30000).
     #[arg(long, global = true, env = "COMOPS_SEND_LEASE_MS", hide = true)]
     pub send_lease_ms: Option<i64>,
+    /// First delay before a failed send is retried (ms, default 1000);
+    /// it doubles per attempt. Tests shorten it to reach the dead letter.
+    #[arg(long, global = true, env = "COMOPS_SEND_RETRY_BASE_MS", hide = true)]
+    pub send_retry_base_ms: Option<i64>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -57,6 +61,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     telegram_api_base: Option<String>,
     send_lease_ms: Option<i64>,
+    send_retry_base_ms: Option<i64>,
 }
 
 /// The resolved configuration.
@@ -71,6 +76,7 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub telegram_api_base: String,
     pub send_lease_ms: i64,
+    pub send_retry_base_ms: i64,
 }
 
 impl Config {
@@ -107,6 +113,7 @@ impl Config {
                 .or(file.telegram_api_base)
                 .unwrap_or_else(|| comops_core::channel::telegram::DEFAULT_BASE_URL.to_string()),
             send_lease_ms: args.send_lease_ms.or(file.send_lease_ms).unwrap_or(30_000).clamp(1_000, 600_000),
+            send_retry_base_ms: args.send_retry_base_ms.or(file.send_retry_base_ms).unwrap_or(1_000).clamp(10, 60_000),
         })
     }
 

@@ -56,6 +56,7 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
         crate::engine::dispatch::DispatchConfig {
             telegram_api_base: config.telegram_api_base.clone(),
             lease_ms: config.send_lease_ms,
+            retry_base_ms: config.send_retry_base_ms,
             webchat: state.webchat.hub.clone(),
         },
         state.bells.outbox.clone(),

@@ -248,3 +248,39 @@ async fn a_thousand_row_map_saves_loads_and_diffs() {
     assert_eq!(diff["added"], 1000);
     drop(server);
 }
+
+#[tokio::test]
+async fn trigger_cells_get_each_endpoints_calls_errors_and_last_call() {
+    let (server, admin) = start().await;
+    let store = server.store().await;
+    let draft = comops_core::token::TokenDraft {
+        name: "REHAU portal".into(),
+        bots: "bot_rehau".into(),
+        actions: vec![comops_core::token::TokenAction::Call],
+        ..Default::default()
+    };
+    let token = store.issue_token(&draft.validate().unwrap(), "test").await.unwrap().1;
+    let http = reqwest::Client::new();
+    let call = |body: Value| http.post(server.url("/bots/bot_rehau/call/events/webinar-invite")).bearer_auth(&token).json(&body).send();
+    assert_eq!(call(json!({"userId": 125, "title": "Монтаж RAUTHERM", "date": "сегодня в 10:00"})).await.unwrap().status(), 200);
+    assert_eq!(call(json!({"userId": 125})).await.unwrap().status(), 422, "title and date are required");
+    let dry = http
+        .post(server.url("/bots/bot_rehau/call/events/webinar-invite"))
+        .bearer_auth(&token)
+        .header("X-Dry-Run", "true")
+        .json(&json!({"userId": 125, "title": "x", "date": "y"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dry.status(), 200);
+
+    let viewer = user(&server, "viewer@rehau.example", "viewer").await;
+    let endpoints = json_of(viewer.call("maps/endpoints", &[("project_id", PROJECT)]).await).await;
+    let invite = endpoints.as_array().unwrap().iter().find(|e| e["bot_id"] == "bot_rehau" && e["alias"] == "events/webinar-invite").cloned().unwrap();
+    assert_eq!((invite["calls"].clone(), invite["errors"].clone()), (json!(2), json!(1)), "the dry run is not a call: {invite}");
+    assert!(invite["last_call_at"].as_i64().is_some_and(|at| at > 0));
+    assert_eq!(invite["scenario"], "webinar_invite");
+    let quiet = endpoints.as_array().unwrap().iter().find(|e| e["alias"] == "order/review").cloned().unwrap();
+    assert_eq!((quiet["calls"].clone(), quiet["last_call_at"].clone()), (json!(0), Value::Null));
+    let _ = admin;
+}

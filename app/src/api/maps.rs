@@ -124,6 +124,48 @@ pub async fn list_maps(project_id: String) -> Result<Vec<MapRow>, AppError> {
         .collect())
 }
 
+/// An endpoint a communication-map row can be bound to, with its live
+/// traffic (calls, errors, the last call).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BindableEndpoint {
+    pub bot_id: String,
+    pub alias: String,
+    pub scenario: String,
+    pub enabled: bool,
+    pub calls: i64,
+    pub errors: i64,
+    pub last_call_at: Option<i64>,
+}
+
+/// Every endpoint of the project's bots, for the trigger cells of its
+/// communication maps.
+#[server(prefix = "/api", endpoint = "maps/endpoints")]
+pub async fn map_endpoints(project_id: String) -> Result<Vec<BindableEndpoint>, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let project = parse_project(&project_id)?;
+    let store = backend()?.store;
+    let bots = store.list_bots(&project).await?;
+    let ids: Vec<comops_core::BotId> = bots.iter().map(|b| b.id.clone()).collect();
+    let figures = store.endpoint_figures(&ids).await?;
+    let mut endpoints = Vec::new();
+    for bot in &ids {
+        for endpoint in store.list_endpoints(bot).await? {
+            let figure = figures.iter().find(|f| f.bot_id == bot.as_str() && f.alias == endpoint.alias.as_str());
+            endpoints.push(BindableEndpoint {
+                bot_id: bot.to_string(),
+                alias: endpoint.alias.to_string(),
+                scenario: endpoint.scenario,
+                enabled: endpoint.enabled,
+                calls: figure.map_or(0, |f| f.calls),
+                errors: figure.map_or(0, |f| f.errors),
+                last_call_at: figure.and_then(|f| f.last_call_at),
+            });
+        }
+    }
+    Ok(endpoints)
+}
+
 /// Version `version` of a map; 0 for the current one.
 #[server(prefix = "/api", endpoint = "maps/get")]
 pub async fn load_map(map_id: String, version: i64) -> Result<LoadedMap, AppError> {

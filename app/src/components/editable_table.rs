@@ -9,6 +9,7 @@
 //! Problems from the server (`stages[3].goal`) show under their cell; a
 //! row's other problems (its id) at the row's end.
 
+use crate::api::maps::BindableEndpoint;
 use crate::components::l;
 use crate::i18n::K;
 use leptos::prelude::*;
@@ -265,40 +266,7 @@ fn TableCell(
                 }/>
         }
         .into_any(),
-        ColKind::Trigger => {
-            let trigger = move || {
-                epoch.track();
-                doc.with_untracked(|d| {
-                    position(d, list, &id.get_value())
-                        .map(|i| {
-                            let r = &rows(d, list)[i];
-                            (cell_text(r, "trigger.bot_id"), cell_text(r, "trigger.alias"), cell_text(r, "trigger.scenario"))
-                        })
-                        .unwrap_or_default()
-                })
-            };
-            view! {
-                <span class="font-mono text-xs" data-field=field>
-                    {move || {
-                        let (bot, alias, scenario) = trigger();
-                        if alias.is_empty() {
-                            view! { <span class="text-slate-600">{scenario}</span> }.into_any()
-                        } else {
-                            let endpoint = format!("/endpoints?bot={bot}");
-                            let traces = format!("/traces?endpoint={alias}");
-                            view! {
-                                <a class="text-sky-800 hover:underline" href=endpoint data-testid="trigger-endpoint">{alias.clone()}</a>
-                                " · "
-                                <a class="text-sky-800 hover:underline" href=traces>{l(K::Traces)}</a>
-                                <span class="block text-slate-500">{scenario}</span>
-                            }
-                            .into_any()
-                        }
-                    }}
-                </span>
-            }
-            .into_any()
-        }
+        ColKind::Trigger => view! { <TriggerCell id doc list editable epoch dirty/> }.into_any(),
         _ => view! { <span class="whitespace-pre-wrap" data-field=field>{value}</span> }.into_any(),
     };
     view! {
@@ -306,6 +274,128 @@ fn TableCell(
             {body}
             <div class="text-xs text-rose-600" data-error-for=field>{error}</div>
         </td>
+    }
+}
+
+/// What trigger cells know beyond the map: the project's endpoints with
+/// their live traffic, and whether this user may bind rows to them (the
+/// server checks again on save).
+#[derive(Clone, Copy)]
+pub struct TriggerContext {
+    pub endpoints: Signal<Vec<BindableEndpoint>>,
+    pub can_bind: bool,
+}
+
+/// A communication row's API trigger: the bound endpoint with links to it,
+/// its docs, traces and scenario, and its calls, errors and last call;
+/// architects re-bind it by picking another endpoint of the project.
+#[component]
+fn TriggerCell(id: StoredValue<String>, doc: RwSignal<Value>, list: &'static str, editable: bool, epoch: RwSignal<u32>, dirty: RwSignal<bool>) -> impl IntoView {
+    let locale = crate::i18n::use_locale();
+    let ctx = use_context::<TriggerContext>();
+    let endpoints = move || ctx.map(|c| c.endpoints.get()).unwrap_or_default();
+    let bumped = RwSignal::new(0u32);
+    let picking = RwSignal::new(false);
+    let trigger = move || {
+        epoch.track();
+        bumped.track();
+        doc.with_untracked(|d| {
+            position(d, list, &id.get_value())
+                .map(|i| {
+                    let r = &rows(d, list)[i];
+                    (cell_text(r, "trigger.bot_id"), cell_text(r, "trigger.alias"), cell_text(r, "trigger.scenario"))
+                })
+                .unwrap_or_default()
+        })
+    };
+    let bind = move |choice: String| {
+        let found = endpoints().into_iter().find(|e| format!("{}|{}", e.bot_id, e.alias) == choice);
+        doc.update(|d| {
+            let Some(i) = position(d, list, &id.get_value()) else { return };
+            let Some(Value::Array(rows)) = d.get_mut(list) else { return };
+            let row = &mut rows[i];
+            match &found {
+                Some(e) => {
+                    set_path(row, "trigger.bot_id", Value::String(e.bot_id.clone()));
+                    set_path(row, "trigger.alias", Value::String(e.alias.clone()));
+                    if !e.scenario.is_empty() {
+                        set_path(row, "trigger.scenario", Value::String(e.scenario.clone()));
+                    }
+                }
+                None => {
+                    set_path(row, "trigger.bot_id", Value::Null);
+                    set_path(row, "trigger.alias", Value::Null);
+                }
+            }
+        });
+        dirty.set(true);
+        picking.set(false);
+        bumped.update(|b| *b += 1);
+    };
+    let can_bind = editable && ctx.is_some_and(|c| c.can_bind);
+    let shown = move || {
+        let (bot, alias, scenario) = trigger();
+        let loc = locale.get();
+        let scenario_view = (!scenario.is_empty()).then(|| {
+            let href = format!("/scenarios?bot={bot}&name={scenario}");
+            view! { <a class="block text-slate-600 hover:underline" href=href data-testid="trigger-scenario">{scenario.clone()}</a> }
+        });
+        if alias.is_empty() {
+            return view! { <span class="text-slate-400">{crate::i18n::t(loc, K::MapNotBound)}</span>{scenario_view} }.into_any();
+        }
+        let figures = endpoints().into_iter().find(|e| e.bot_id == bot && e.alias == alias);
+        let figures = figures.map(|e| {
+            let last = match e.last_call_at {
+                Some(at) => crate::i18n::t1(loc, K::MapLastCall, crate::components::format_millis(at)),
+                None => crate::i18n::t(loc, K::MapNeverCalled).to_string(),
+            };
+            let errors = e.errors;
+            view! {
+                <span class="block text-slate-500" data-testid="trigger-figures" data-calls=e.calls data-errors=e.errors>
+                    {crate::i18n::t1(loc, K::MapCalls, e.calls)}" · "
+                    <span class:text-rose-700=move || errors != 0>{crate::i18n::t1(loc, K::MapErrors, e.errors)}</span>" · "{last}
+                </span>
+            }
+        });
+        view! {
+            <a class="text-sky-800 hover:underline" href=format!("/endpoints?bot={bot}") data-testid="trigger-endpoint">{alias.clone()}</a>
+            " · "
+            <a class="text-sky-800 hover:underline" href=format!("/docs/{bot}") rel="external" data-testid="trigger-docs">{crate::i18n::t(loc, K::MapDocs)}</a>
+            " · "
+            <a class="text-sky-800 hover:underline" href=format!("/traces?endpoint={alias}&bot={bot}") data-testid="trigger-traces">{crate::i18n::t(loc, K::Traces)}</a>
+            {figures}
+            {scenario_view}
+        }
+        .into_any()
+    };
+    let options = move || {
+        let (bot, alias, _) = trigger();
+        let current = format!("{bot}|{alias}");
+        endpoints()
+            .into_iter()
+            .map(|e| {
+                let value = format!("{}|{}", e.bot_id, e.alias);
+                let selected = value == current;
+                view! { <option value=value selected=selected>{format!("{} /{}", e.bot_id, e.alias)}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <div class="font-mono text-xs" data-field="trigger">
+            {shown}
+            {can_bind.then(|| view! {
+                <Show when=move || picking.get() fallback=move || view! {
+                    <button type="button" class="text-sky-800 hover:underline" data-testid="trigger-bind" on:click=move |_| picking.set(true)>{l(K::MapBind)}</button>
+                }>
+                    <select class="mt-1 w-full rounded border border-slate-300 px-1 py-0.5 text-xs" data-testid="trigger-select"
+                        on:change=move |ev| bind(event_target_value(&ev))
+                        on:keydown=move |ev| if ev.key() == "Escape" { picking.set(false) }>
+                        <option value="">{l(K::MapNotBound)}</option>
+                        {options}
+                    </select>
+                </Show>
+            })}
+        </div>
     }
 }
 

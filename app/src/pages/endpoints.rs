@@ -286,7 +286,7 @@ fn EndpointTable(
                     {groups}
                 </select>
             </label>
-            <a class="text-sm text-sky-800 hover:underline" href=docs.clone() data-testid="bot-docs">{move || tr(K::ApiDocs)}</a>
+            <a class="text-sm text-sky-800 hover:underline" href=docs.clone() rel="external" data-testid="bot-docs">{move || tr(K::ApiDocs)}</a>
         </div>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="w-full text-left text-sm" data-testid="endpoints-table" data-bot=page.bot_id.clone()>
@@ -346,7 +346,7 @@ fn EndpointRow(
                     </span>
                 </td>
                 <td class="px-3 py-2 whitespace-nowrap text-right">
-                    <a class="text-sky-800 hover:underline mr-3" href=docs.clone()>{move || tr(K::Docs)}</a>
+                    <a class="text-sky-800 hover:underline mr-3" href=docs.clone() rel="external">{move || tr(K::Docs)}</a>
                     {can_design.then(|| {
                         let (id_edit, id_delete) = (id_edit.clone(), id_delete.clone());
                         view! {

@@ -103,7 +103,7 @@ fn lead_status_text(status: &str) -> String {
 
 fn delivery_text(status: &str) -> String {
     match status {
-        "pending" => tr(K::LeadsDeliveryPending).to_string(),
+        "pending" | "claimed" => tr(K::LeadsDeliveryPending).to_string(),
         "sending" => tr(K::LeadsDeliverySending).to_string(),
         "sent" => tr(K::LeadsDeliverySent).to_string(),
         "dead" => tr(K::LeadsDeliveryDead).to_string(),

@@ -101,7 +101,7 @@ pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>,
 
 /// sqlx errors are not `Clone`; a batch reports one failure to many callers.
 fn clone_error(err: &sqlx::Error) -> sqlx::Error {
-    sqlx::Error::Protocol(err.to_string())
+    super::copy_error(err)
 }
 
 /// The inserts of one accepted event, inside the caller's transaction.
@@ -300,11 +300,10 @@ impl Store {
             if let Err(err) = closed {
                 return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
             }
-            if outcome.is_err() && !isolated {
+            if let (Err(err), false) = (&outcome, isolated) {
                 // Without a savepoint the transaction may be unusable
                 // (PostgreSQL aborts it): fail the whole batch.
-                let message = outcome.err().map(|e| e.to_string()).unwrap_or_default();
-                return events.iter().map(|_| Err(StoreError::Database(sqlx::Error::Protocol(message.clone())))).collect();
+                return events.iter().map(|_| Err(err.copy())).collect();
             }
             results.push(outcome);
         }

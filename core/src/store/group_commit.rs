@@ -87,7 +87,8 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
     }
 }
 
-/// Store errors do not clone; the message is kept.
+/// Store errors do not clone; the message is kept, and whether the
+/// database was unreachable.
 fn copy_error(err: &StoreError) -> StoreError {
-    StoreError::Database(sqlx::Error::Protocol(err.to_string()))
+    err.copy()
 }

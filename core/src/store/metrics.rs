@@ -42,7 +42,7 @@ impl Store {
             }
         }
 
-        let mut messages = Family::gauge("comops_outbox_messages", "Outgoing messages by channel and status (pending, sending, sent, dead).");
+        let mut messages = Family::gauge("comops_outbox_messages", "Outgoing messages by channel and status (pending, claimed, sending, sent, dead).");
         let mut attempted: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
         for (bot, channel, status, count) in self
             .grouped::<(String, String, String, i64)>("SELECT bot_id, channel, status, COUNT(*) FROM outbox GROUP BY bot_id, channel, status ORDER BY bot_id, channel, status")

@@ -11,6 +11,7 @@ mod cache;
 mod bots;
 pub mod conversations;
 mod endpoints;
+pub mod endpoint_figures;
 pub mod events;
 mod group_commit;
 pub mod identities;
@@ -85,6 +86,46 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    /// The database could not be reached or dropped the connection (it is
+    /// restarting, the network is cut): the same work may succeed in a
+    /// moment. The API answers 503 for it; the engine tries its saves again.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Database(err) if unreachable(err))
+    }
+
+    /// A copy for each caller of a shared commit (errors do not clone): the
+    /// message, and whether the database was unreachable.
+    pub(crate) fn copy(&self) -> StoreError {
+        match self {
+            StoreError::Database(err) => StoreError::Database(copy_error(err)),
+            other => StoreError::Database(sqlx::Error::Protocol(other.to_string())),
+        }
+    }
+}
+
+/// Whether `err` says the database is out of reach rather than that the
+/// statement was wrong.
+fn unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception) and 57P01–57P03 (the
+        // server is shutting down, crashed, or not accepting connections yet).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// A copy of a database error (see [`StoreError::copy`]).
+pub(crate) fn copy_error(err: &sqlx::Error) -> sqlx::Error {
+    match err {
+        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
+        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
+        err if unreachable(err) => sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, err.to_string())),
+        err => sqlx::Error::Protocol(err.to_string()),
+    }
+}
 
 /// Turns a unique-constraint violation into [`StoreError::Taken`].
 pub(crate) trait OnUnique<T> {

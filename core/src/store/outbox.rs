@@ -1,13 +1,17 @@
 //! The outbox: messages waiting for delivery, claimed by dispatch workers.
 //!
 //! Per-chat order: a message is due only when no older message to the same
-//! chat is still undelivered. A claim marks the row `sending` with a lease
+//! chat is still undelivered. A claim marks the row `claimed` with a lease
 //! (a conditional UPDATE, so processes sharing the database never take one
-//! row twice) and is committed before the messenger is called. A row still
-//! `sending` after its lease belonged to a process that died mid-call: the
-//! messenger may or may not have it, and messengers offer no idempotency
-//! key, so it is dead-lettered as "interrupted" rather than sent again
-//! (never twice; an operator can re-drive it).
+//! row twice). The dispatcher then reserves send slots and, in one commit
+//! per pass ([`Store::start_sends`]), marks the messages it will send now
+//! `sending` and puts the paced ones back; only then is the messenger
+//! called. After a crash, a row still `claimed` past its lease was never
+//! handed to the messenger and simply goes back to the queue; a row still
+//! `sending` belonged to a process that died mid-call: the messenger may
+//! or may not have it, and messengers offer no idempotency key, so it is
+//! dead-lettered as "interrupted" rather than sent again (never twice; an
+//! operator can re-drive it).
 
 use super::traces::{bind_trace, time_ordered_id};
 use super::group_commit::GroupCommit;
@@ -54,21 +58,28 @@ impl Store {
     /// Claims up to `limit` due messages, each the oldest undelivered one of
     /// its chat, for `lease_ms`. One conditional UPDATE takes them all.
     pub async fn claim_due_messages(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<OutboxMessage>> {
-        // Rows whose sender died mid-call: not resent (see the module docs).
+        // Rows of a claimer that died: claimed ones go back to the queue,
+        // ones it was sending are not resent (see the module docs).
         // Looked for first, so the common case writes nothing.
-        let interrupted: Option<i64> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE status = 'sending' AND lease_until < $1 LIMIT 1")
+        let abandoned: Option<i64> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE status IN ('claimed', 'sending') AND lease_until < $1 LIMIT 1")
             .bind(now)
             .fetch_optional(&self.pool)
             .await?;
-        if interrupted.is_some() {
+        if abandoned.is_some() {
             let _gate = self.write_gate().await;
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("UPDATE outbox SET status = 'pending', lease_until = 0 WHERE status = 'claimed' AND lease_until < $1")
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "UPDATE outbox SET status = 'dead', last_error = 'interrupted while sending; not resent to avoid a duplicate' \
                  WHERE status = 'sending' AND lease_until < $1",
             )
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
         }
         // Candidates are read without holding the write gate (this is the
         // expensive part: every pending row is checked against its chat);
@@ -78,7 +89,7 @@ impl Store {
         let candidates: Vec<String> = sqlx::query_scalar(&format!(
             "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
              AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.bot_id = o.bot_id AND p.channel = o.channel \
-                         AND p.chat_id = o.chat_id AND p.status IN ('pending', 'sending')) \
+                         AND p.chat_id = o.chat_id AND p.status IN ('pending', 'claimed', 'sending')) \
              ORDER BY o.id LIMIT {}",
             limit.clamp(1, 1000)
         ))
@@ -91,9 +102,9 @@ impl Store {
         let lease_until = now + lease_ms;
         let placeholders = super::placeholders(2, candidates.len());
         let sql = format!(
-            "UPDATE outbox SET status = 'sending', lease_until = $1 WHERE status = 'pending' AND id IN ({placeholders}) \
+            "UPDATE outbox SET status = 'claimed', lease_until = $1 WHERE status = 'pending' AND id IN ({placeholders}) \
              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bot_id = outbox.bot_id AND p.channel = outbox.channel \
-                             AND p.chat_id = outbox.chat_id AND p.status IN ('pending', 'sending') AND p.id < outbox.id) \
+                             AND p.chat_id = outbox.chat_id AND p.status IN ('pending', 'claimed', 'sending') AND p.id < outbox.id) \
              RETURNING id, delivery_key, bot_id, lead_id, run_id, channel, chat_id, address, payload_json, trace_id, attempts"
         );
         let rows = {
@@ -143,16 +154,39 @@ impl Store {
         saves.submit((message.clone(), result.clone(), trace.clone())).await
     }
 
-    /// Puts claimed messages back untouched, each until its time (paced by
-    /// us, not attempted), if the claim still holds them. One transaction.
-    pub async fn postpone_messages(&self, messages: &[(OutboxMessage, Millis)]) -> StoreResult<()> {
-        if messages.is_empty() {
-            return Ok(());
+    /// Settles a dispatcher pass in one transaction: the `admitted`
+    /// messages (their send slots reserved) become `sending` — from here a
+    /// crash leaves them interrupted, never resent — and the `paced` ones
+    /// go back to the queue untouched, each until its time. Only rows the
+    /// claim still holds change; the answer names the admitted messages
+    /// that may be sent.
+    pub async fn start_sends(&self, admitted: &[(String, Millis)], paced: &[(OutboxMessage, Millis)]) -> StoreResult<std::collections::HashSet<String>> {
+        let mut marked = std::collections::HashSet::new();
+        if admitted.is_empty() && paced.is_empty() {
+            return Ok(marked);
         }
         let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
-        for (message, at) in messages {
-            sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 WHERE id = $2 AND status = 'sending' AND lease_until = $3")
+        // One statement per claim (a pass has one).
+        let mut claims: std::collections::BTreeMap<Millis, Vec<&str>> = Default::default();
+        for (id, lease_until) in admitted {
+            claims.entry(*lease_until).or_default().push(id);
+        }
+        for (lease_until, ids) in claims {
+            for chunk in ids.chunks(500) {
+                let sql = format!(
+                    "UPDATE outbox SET status = 'sending' WHERE status = 'claimed' AND lease_until = $1 AND id IN ({}) RETURNING id",
+                    super::placeholders(2, chunk.len())
+                );
+                let mut query = sqlx::query_scalar::<_, String>(&sql).bind(lease_until);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                marked.extend(query.fetch_all(&mut *tx).await?);
+            }
+        }
+        for (message, at) in paced {
+            sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 WHERE id = $2 AND status = 'claimed' AND lease_until = $3")
                 .bind(at)
                 .bind(&message.id)
                 .bind(message.lease_until)
@@ -160,7 +194,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(marked)
     }
 
     /// The person blocked the bot: their address on this channel goes
@@ -174,7 +208,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         for sql in [
             format!("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({keys})"),
-            format!("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id IN ({keys}) AND status IN ('pending', 'sending')"),
+            format!("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id IN ({keys}) AND status IN ('pending', 'claimed', 'sending')"),
         ] {
             let mut query = sqlx::query(&sql).bind(bot.as_str()).bind(channel);
             for candidate in &candidates {
@@ -280,7 +314,7 @@ async fn save_delivery(conn: &mut sqlx::AnyConnection, message: &OutboxMessage, 
         DeliveryResult::Sent { provider_message_id } => {
             sqlx::query(
                 "UPDATE outbox SET status = 'sent', sent_at = $1, provider_message_id = $2, attempts = attempts + 1, lease_until = 0 \
-                 WHERE id = $3 AND status = 'sending' AND lease_until = $4",
+                 WHERE id = $3 AND status IN ('claimed', 'sending') AND lease_until = $4",
             )
             .bind(now)
             .bind(provider_message_id)
@@ -291,7 +325,7 @@ async fn save_delivery(conn: &mut sqlx::AnyConnection, message: &OutboxMessage, 
         }
         DeliveryResult::Retry { at, error, count } => {
             sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = $2, attempts = attempts + $3, lease_until = 0 \
-                 WHERE id = $4 AND status = 'sending' AND lease_until = $5")
+                 WHERE id = $4 AND status IN ('claimed', 'sending') AND lease_until = $5")
                 .bind(at)
                 .bind(error)
                 .bind(i64::from(*count))
@@ -303,7 +337,7 @@ async fn save_delivery(conn: &mut sqlx::AnyConnection, message: &OutboxMessage, 
         DeliveryResult::Dead { error } => {
             sqlx::query(
                 "UPDATE outbox SET status = 'dead', last_error = $1, attempts = attempts + 1, lease_until = 0 \
-                 WHERE id = $2 AND status = 'sending' AND lease_until = $3",
+                 WHERE id = $2 AND status IN ('claimed', 'sending') AND lease_until = $3",
             )
                 .bind(error)
                 .bind(&message.id)

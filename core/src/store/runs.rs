@@ -115,13 +115,17 @@ impl Store {
             "UPDATE runs SET lease_until = $1, updated_at = $2 WHERE lease_until < $2 \
              AND (status = 'pending' OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= $2)) AND id IN ({placeholders}) RETURNING id"
         );
+        // The leases and the rows they hand out are read in one
+        // transaction: leases taken but never read (the database went away
+        // in between) would hold their runs for the whole lease.
+        let _gate = self.write_gate().await;
+        let mut tx = self.pool.begin().await?;
         let ids: Vec<String> = {
             let mut query = sqlx::query_scalar(&sql).bind(lease_until).bind(now);
             for id in &candidates {
                 query = query.bind(id);
             }
-            let _gate = self.write_gate().await;
-            query.fetch_all(&self.pool).await?
+            query.fetch_all(&mut *tx).await?
         };
         if ids.is_empty() {
             return Ok(vec![]);
@@ -132,7 +136,8 @@ impl Store {
         for id in &ids {
             query = query.bind(id);
         }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
         rows.iter().map(|row| claimed_run(row, lease_until, &self.keyring)).collect()
     }
 
@@ -191,6 +196,18 @@ impl Store {
             progress.state_json = self.keyring.seal(&super::sealing::run_state_place(&run.id), &progress.state_json);
         }
         saves.submit((run.clone(), progress, addresses)).await
+    }
+
+    /// Gives a claimed run back untouched, if the claim still holds it, so
+    /// any worker may claim it now rather than when the lease ends.
+    pub async fn release_run(&self, run: &ClaimedRun) -> StoreResult<()> {
+        let _gate = self.write_gate().await;
+        sqlx::query("UPDATE runs SET lease_until = 0 WHERE id = $1 AND lease_until = $2")
+            .bind(&run.id)
+            .bind(run.lease_until)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The active channel addresses `(channel, chat_id)` of a lead.

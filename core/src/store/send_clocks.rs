@@ -28,6 +28,19 @@ impl Store {
     /// `slot` (≤ now + `ahead_ms`); `Err(at)`: nothing reserved, try again
     /// at `at`.
     pub async fn reserve_send(&self, clocks: &[Clock], ahead_ms: Millis) -> StoreResult<Result<Millis, Millis>> {
+        self.reserve(clocks, ahead_ms, None).await
+    }
+
+    /// [`Store::reserve_send`] for a claimed outbox message (its id and
+    /// lease), which becomes `sending` in the same transaction: a slot is
+    /// never reserved for a message that is not marked as going out, nor
+    /// the other way round. A message the claim no longer holds reserves
+    /// nothing (`Err(now)`).
+    pub async fn reserve_send_of(&self, clocks: &[Clock], ahead_ms: Millis, message: &str, lease_until: Millis) -> StoreResult<Result<Millis, Millis>> {
+        self.reserve(clocks, ahead_ms, Some((message, lease_until))).await
+    }
+
+    async fn reserve(&self, clocks: &[Clock], ahead_ms: Millis, message: Option<(&str, Millis)>) -> StoreResult<Result<Millis, Millis>> {
         let mut clocks = clocks.to_vec();
         clocks.sort_by(|a, b| a.key.cmp(&b.key));
         let mut tx = self.pool.begin().await?;
@@ -50,6 +63,17 @@ impl Store {
         if slot > now + ahead_ms {
             tx.rollback().await?;
             return Ok(Err(slot - ahead_ms));
+        }
+        if let Some((id, lease_until)) = message {
+            let marked = sqlx::query("UPDATE outbox SET status = 'sending' WHERE id = $1 AND status = 'claimed' AND lease_until = $2")
+                .bind(id)
+                .bind(lease_until)
+                .execute(&mut *tx)
+                .await?;
+            if marked.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Ok(Err(now));
+            }
         }
         for clock in &clocks {
             sqlx::query("UPDATE send_clocks SET next_at = $1 WHERE key = $2")

@@ -9,6 +9,9 @@
 //! Files: `types` (Bot API objects), `params` (reading parameters), `error`
 //! (the error envelope), `methods` (one function per method), `state` (what
 //! the server remembers), `limits` (rate limits), `webhook` (delivery).
+//! Outages: `fail_next` (the next calls answer an error), `set_down` (until
+//! switched back) and `outage` (for a while, as 5xx, refused connections
+//! or silence).
 
 mod error;
 mod limits;
@@ -21,7 +24,7 @@ mod webhook;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State as AxumState;
@@ -41,6 +44,21 @@ use crate::gate::{lock, GatedListener, TaskGuard};
 use error::TgError;
 use params::Params;
 use state::{Inner, State};
+
+/// How the fake fails during an [`FakeTelegram::outage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Every call answers this HTTP status (e.g. 502 from Telegram's front
+    /// end), with the Bot API's error envelope.
+    Status(u16),
+    /// New connections are accepted and dropped at once (what a client
+    /// sees as a refused or reset connection); requests on connections
+    /// already open answer 503.
+    Refused,
+    /// Requests get no answer until the outage ends (a client with a
+    /// shorter timeout times out), then 504.
+    Silent,
+}
 
 /// A running fake Telegram server. Clones share the server; it stops when the
 /// last clone is dropped.
@@ -289,6 +307,33 @@ impl FakeTelegram {
         self.state.down.store(down, Ordering::SeqCst);
     }
 
+    /// Fails every call as `kind` says for `duration`, then works again by
+    /// itself (an outage of the Bot API; [`FakeTelegram::recover`] ends it
+    /// early).
+    pub fn outage(&self, kind: Outage, duration: Duration) {
+        let until = Instant::now() + duration;
+        lock(&self.state.inner).outage = Some((kind, until));
+        if kind == Outage::Refused {
+            self.set_down(true);
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(until.into()).await;
+                let mut inner = lock(&state.inner);
+                // Unless another outage (or a recovery) came meanwhile.
+                if inner.outage.is_some_and(|(_, u)| u == until) {
+                    inner.outage = None;
+                    state.down.store(false, Ordering::SeqCst);
+                }
+            });
+        }
+    }
+
+    /// Ends an [`FakeTelegram::outage`] now.
+    pub fn recover(&self) {
+        lock(&self.state.inner).outage = None;
+        self.set_down(false);
+    }
+
     /// Updates not yet confirmed by getUpdates or delivered to the webhook.
     pub fn pending_updates(&self) -> usize {
         lock(&self.state.inner).queue.len()
@@ -350,6 +395,16 @@ async fn answer(
 ) -> Result<methods::Reply, TgError> {
     if state.down.load(Ordering::SeqCst) {
         return Err(TgError::server(503));
+    }
+    let outage = lock(&state.inner).outage.filter(|(_, until)| Instant::now() < *until);
+    match outage {
+        Some((Outage::Status(status), _)) => return Err(TgError::server(status)),
+        Some((Outage::Refused, _)) => return Err(TgError::server(503)),
+        Some((Outage::Silent, until)) => {
+            tokio::time::sleep_until(until.into()).await;
+            return Err(TgError::server(504));
+        }
+        None => {}
     }
     if let Some(status) = lock(&state.inner).take_failure() {
         return Err(TgError::server(status));

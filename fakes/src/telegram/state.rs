@@ -58,6 +58,8 @@ pub(crate) struct Inner {
     pub(crate) throttled: u64,
     /// `(remaining, status)` from `fail_next`.
     pub(crate) failures: (u32, u16),
+    /// An outage and when it ends, from `outage`.
+    pub(crate) outage: Option<(super::Outage, Instant)>,
     pub(crate) open_callbacks: HashSet<String>,
     pub(crate) next_callback: u64,
     pub(crate) answered: Vec<AnsweredCallback>,
@@ -98,6 +100,7 @@ impl Inner {
             limiter: Limiter::default(),
             throttled: 0,
             failures: (0, 500),
+            outage: None,
             open_callbacks: HashSet::new(),
             next_callback: 1,
             answered: Vec::new(),

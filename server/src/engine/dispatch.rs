@@ -8,6 +8,10 @@
 //! counted); or dead-lettered with the reason (bad request, blocked — the
 //! address goes inactive — or 8 failed attempts).
 //! Sends run concurrently (up to 256 in flight), never two of one chat.
+//! A claimed message becomes `sending` only once its send slot is
+//! reserved (in the reservation's transaction on PostgreSQL, in one commit
+//! per pass in memory), so a crash dead-letters as interrupted only what
+//! was about to go out, and the rest of a claim is queued again.
 //! On PostgreSQL the budgets are send clocks in the database, shared by
 //! every process; on SQLite (one process) they are kept in memory.
 
@@ -18,7 +22,7 @@ use comops_core::scenario::{Button, Input};
 use comops_core::store::outbox::{DeliveryResult, OutboxMessage};
 use comops_core::store::{now_millis, Store};
 use comops_core::TraceEvent;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -46,6 +50,8 @@ pub struct DispatchConfig {
     /// How long a claimed message stays ours while we call the messenger;
     /// after it, a row still `sending` is taken as interrupted.
     pub lease_ms: i64,
+    /// The first retry delay after a transient failure (doubles per attempt).
+    pub retry_base_ms: i64,
     /// The process's web chat hub (the routes listen on it).
     pub webchat: comops_core::channel::webchat::WebChatHub,
 }
@@ -82,7 +88,12 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                     continue;
                 }
             };
+            let lease_until = messages.first().map_or(0, |m| m.lease_until);
             let mut postponed = Vec::new();
+            // Admitted on the in-memory clocks: marked `sending` together
+            // below; their sends wait for that commit (`started`).
+            let mut to_mark = Vec::new();
+            let (started_tx, started) = tokio::sync::watch::channel::<Option<Arc<HashSet<String>>>>(None);
             for message in messages {
                 let channel = channels.get(&message.bot_id, &message.channel).await;
                 let pacer = pacers.entry(message.channel.clone()).or_insert_with(|| Pacer::for_channel(&message.channel));
@@ -103,7 +114,8 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                 // (shared clocks), or later (paced: back to the queue).
                 let slot = if shared {
                     let clocks = pacer.clocks(&message.channel, message.bot_id.as_str(), &message.chat_key);
-                    match store.reserve_send(&clocks, RESERVE_AHEAD_MS).await {
+                    // Reserving the slot marks the message `sending`.
+                    match store.reserve_send_of(&clocks, RESERVE_AHEAD_MS, &message.id, message.lease_until).await {
                         Ok(Ok(slot)) => Ok(slot),
                         Ok(Err(at)) => Err(at),
                         Err(err) => {
@@ -124,25 +136,48 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                     }
                 };
                 let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+                if !shared {
+                    to_mark.push((message.id.clone(), message.lease_until));
+                }
+                let mut started = (!shared).then(|| started.clone());
                 let store = store.clone();
+                let retry_base_ms = config.retry_base_ms;
                 tokio::spawn(async move {
                     let early = slot - now_millis();
                     if early > 0 {
                         tokio::time::sleep(Duration::from_millis(early as u64)).await;
                     }
-                    deliver(&store, channel.as_ref(), &message).await;
+                    if let Some(started) = started.as_mut() {
+                        let go = match started.wait_for(Option::is_some).await {
+                            Ok(marked) => marked.as_ref().is_some_and(|ids| ids.contains(&message.id)),
+                            Err(_) => false,
+                        };
+                        if !go {
+                            return;
+                        }
+                    }
+                    deliver(&store, channel.as_ref(), &message, retry_base_ms).await;
                     drop(permit);
                 });
             }
-            if let Err(err) = store.postpone_messages(&postponed).await {
-                tracing::error!(error = %err, "cannot postpone paced messages");
-            }
+            // One commit marks the in-memory admitted messages `sending` and
+            // puts the paced ones back. A crash before it leaves them all
+            // `claimed`: queued again, not taken for interrupted.
+            let marked = match super::persist(lease_until, || store.start_sends(&to_mark, &postponed)).await {
+                Ok(marked) => marked,
+                Err(err) => {
+                    // Still claimed: queued again when the lease ends.
+                    tracing::error!(error = %err, "cannot start this pass's sends");
+                    HashSet::new()
+                }
+            };
+            let _ = started_tx.send(Some(Arc::new(marked)));
         }
     });
 }
 
 /// Sends one admitted message and files the result.
-async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage) {
+async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage, retry_base_ms: i64) {
     let now = now_millis();
     let started = Instant::now();
     let outbound = OutboundMessage {
@@ -154,7 +189,7 @@ async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage) 
     };
     let result = match channel.send(&outbound).await {
         Ok(delivered) => DeliveryResult::Sent { provider_message_id: delivered.provider_message_id },
-        Err(error) => classify(store, message, error, now).await,
+        Err(error) => classify(store, message, error, now, retry_base_ms).await,
     };
     file(store, message, result, started.elapsed().as_millis() as i64).await;
 }
@@ -167,7 +202,7 @@ async fn file(store: &Store, message: &OutboxMessage, result: DeliveryResult, la
         DeliveryResult::Dead { error } => ("fail", format!("dead letter: {error}")),
     };
     let event = trace(message, status, detail, latency_ms);
-    if let Err(err) = store.finish_delivery(message, &result, &event).await {
+    if let Err(err) = super::persist(message.lease_until, || store.finish_delivery(message, &result, &event)).await {
         tracing::error!(error = %err, message = %message.id, "cannot record a delivery");
         return;
     }
@@ -205,7 +240,7 @@ async fn tell_the_run(store: &Store, message: &OutboxMessage) {
     }
 }
 
-async fn classify(store: &Store, message: &OutboxMessage, error: ChannelError, now: i64) -> DeliveryResult {
+async fn classify(store: &Store, message: &OutboxMessage, error: ChannelError, now: i64, retry_base_ms: i64) -> DeliveryResult {
     match error {
         ChannelError::Throttled { retry_after } => {
             DeliveryResult::Retry { at: now + retry_after.as_millis() as i64, error: "throttled by the messenger".into(), count: false }
@@ -220,15 +255,15 @@ async fn classify(store: &Store, message: &OutboxMessage, error: ChannelError, n
         ChannelError::Transient(reason) if message.attempts + 1 >= MAX_ATTEMPTS => {
             DeliveryResult::Dead { error: format!("{reason} (after {MAX_ATTEMPTS} attempts)") }
         }
-        ChannelError::Transient(reason) => DeliveryResult::Retry { at: now + backoff_ms(message.attempts), error: reason, count: true },
+        ChannelError::Transient(reason) => DeliveryResult::Retry { at: now + backoff_ms(retry_base_ms, message.attempts), error: reason, count: true },
     }
 }
 
-/// 1 s, 2 s, 4 s … doubling per attempt up to ~17 min, with ±25 % jitter
-/// (8 attempts span about 30 minutes).
-fn backoff_ms(attempts: i64) -> i64 {
+/// `base_ms` (1 s by default), 2 s, 4 s … doubling per attempt, with ±25 %
+/// jitter: the 8 attempts of a message span about 2 minutes.
+fn backoff_ms(base_ms: i64, attempts: i64) -> i64 {
     use rand_jitter::jitter;
-    let base = 1000i64 << attempts.clamp(0, 10);
+    let base = base_ms << attempts.clamp(0, 10);
     base + jitter(base / 4)
 }
 

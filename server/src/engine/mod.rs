@@ -18,7 +18,10 @@ pub mod inbound;
 pub mod polling;
 mod pacing;
 
+use comops_core::store::{now_millis, StoreResult};
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Wake-ups between the parts of the engine, so work starts at once rather
@@ -30,4 +33,30 @@ pub struct Bells {
     pub runs: Arc<Notify>,
     /// A run queued messages: the outbox has work.
     pub outbox: Arc<Notify>,
+}
+
+/// Tries a write of the engine's again while the database is unreachable
+/// (restarting, the network cut), 100 ms doubling to 2 s apart, until
+/// `deadline` (Unix ms: the end of the claim's lease, after which the
+/// write would be refused anyway). The work being recorded is already done
+/// — a message sent, an http step called — so giving up at the first
+/// error would leave the claim to run out: a sent message would be taken
+/// for an interrupted one, a finished advance would be made again.
+/// Other errors are returned at once.
+pub(crate) async fn persist<T, F, Fut>(deadline: i64, mut write: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = StoreResult<T>>,
+{
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match write().await {
+            Err(err) if err.is_unreachable() && now_millis() + (pause.as_millis() as i64) < deadline => {
+                tracing::warn!(error = %err, "database unreachable; trying the save again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            other => return other,
+        }
+    }
 }

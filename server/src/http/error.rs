@@ -34,6 +34,11 @@ pub enum ApiError {
     Unprocessable { message: String, errors: Vec<PayloadError> },
     #[error("API rate limit exceeded; retry after {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    /// 503: the database is out of reach (restarting). The request may
+    /// not have been stored: send it again, with its `Idempotency-Key` so
+    /// that a commit whose answer was lost is not taken twice.
+    #[error("Service temporarily unavailable; retry after {retry_after_secs} s")]
+    Unavailable { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -42,6 +47,10 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => ApiError::NotFound("Not found"),
+            err if err.is_unreachable() => {
+                tracing::warn!(error = %err, "database unreachable");
+                ApiError::Unavailable { retry_after_secs: 1 }
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -59,6 +68,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -79,7 +89,7 @@ impl IntoResponse for ApiError {
             tracing::error!(%cause, "internal error");
         }
         let mut response = (self.status(), axum::Json(self.body())).into_response();
-        if let ApiError::TooManyRequests { retry_after_secs } = &self {
+        if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Unavailable { retry_after_secs } = &self {
             if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

@@ -10,8 +10,8 @@
 
 use super::history::{DiffView, MapHistory};
 use super::model;
-use crate::api::maps::{export_map_csv, import_map_csv, load_map, save_map, LoadedMap, MapSaveOutcome};
-use crate::components::editable_table::{EditableTable, EmotionCurve};
+use crate::api::maps::{export_map_csv, import_map_csv, load_map, map_endpoints, save_map, LoadedMap, MapSaveOutcome};
+use crate::components::editable_table::{EditableTable, EmotionCurve, TriggerContext};
 use crate::components::form::can;
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{problem_text, t1, use_locale, K};
@@ -210,6 +210,16 @@ fn MapEditor(map: LoadedMap, reload: RwSignal<u32>) -> impl IntoView {
             </label>
         }
     });
+    if kind == MapKind::Communication {
+        // Client-only: the figures arrive after hydration, so the server's
+        // HTML and the first client render agree.
+        let project_id = map.project_id.clone();
+        let endpoints = LocalResource::new(move || map_endpoints(project_id.clone()));
+        provide_context(TriggerContext {
+            endpoints: Signal::derive(move || endpoints.get().and_then(Result::ok).unwrap_or_default()),
+            can_bind: editable && can(Permission::DesignIntegrations),
+        });
+    }
     let columns = model::columns(kind, locale.get_untracked());
     let new_row = Callback::new(move |_: ()| doc.with_untracked(|d| model::new_row(kind, d)));
     let csv = matches!(kind, MapKind::Cjm | MapKind::Communication);
