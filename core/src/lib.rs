@@ -39,6 +39,8 @@ pub mod channel;
 #[cfg(feature = "backend")]
 pub mod demo;
 #[cfg(feature = "backend")]
+pub mod seal;
+#[cfg(feature = "backend")]
 pub mod store;
 
 pub use alias::{Alias, AliasPattern};

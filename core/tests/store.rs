@@ -48,6 +48,7 @@ on_both!(tokens_and_traces, tokens_and_traces_suite);
 on_both!(leads_and_identities, leads_and_identities_suite);
 on_both!(inbound_updates, inbound_updates_suite);
 on_both!(send_clocks, send_clocks_suite);
+on_both!(sealing, sealing_suite);
 
 async fn users_and_sessions_suite(store: Store) {
     let email = Email::parse("alena@rehau.example").unwrap();
@@ -460,4 +461,169 @@ async fn send_clocks_suite(store: Store) {
     let other = vec![Clock { key: "bot:telegram:bot_rehau".into(), interval_ms: 34 }, Clock { key: "chat:telegram:bot_rehau:126".into(), interval_ms: 1050 }];
     let slot = store.reserve_send(&other, 100).await.unwrap().expect("the bot clock moved by one interval only");
     assert!(slot - first <= 100, "{first} {slot}");
+}
+
+/// Every text a person's data or a secret could be in, read with plain SQL.
+async fn raw_dump(store: &Store) -> String {
+    let mut dump = String::new();
+    for sql in [
+        "SELECT config_json FROM bot_channels",
+        "SELECT chat_id || ' ' || chat_idx || ' ' || lead_id FROM identity_links",
+        "SELECT chat_id || ' ' || address || ' ' || delivery_key || ' ' || payload_json || ' ' || lead_id FROM outbox",
+        "SELECT external_id || ' ' || event_json FROM inbound_updates",
+        "SELECT id || ' ' || attributes_json FROM leads",
+        "SELECT lead_id || ' ' || detail FROM trace_events",
+        "SELECT id || ' ' || lead_id || ' ' || state_json FROM runs",
+        "SELECT params_json FROM events",
+        "SELECT params_json FROM scheduled_jobs",
+    ] {
+        let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(store.pool()).await.unwrap();
+        dump.push_str(&rows.join("\n"));
+        dump.push('\n');
+    }
+    dump
+}
+
+/// Encryption at rest: an install without a key, then a key and
+/// `rotate-key` (which seals the old rows), then a second key. The raw
+/// columns never show a secret, phone or email once sealed; the store's API
+/// reads and finds everything throughout.
+async fn sealing_suite(plain: Store) {
+    use comops_core::seal::{generate_key, Keyring, SealError};
+    use comops_core::store::identities::IdentityLink;
+    use comops_core::store::leads::{IdentityFilter, LeadChange};
+    use comops_core::store::runs::{NewOutboxMessage, RunProgress};
+    use comops_core::BotId;
+    use serde_json::json;
+
+    const TOKEN: &str = "111:OLDplainTOKENx";
+    const CRM_KEY: &str = "crmSECRETkey42";
+    const PHONE: &str = "79161234567";
+    const EMAIL: &str = "anna.sealed@example.com";
+    comops_core::demo::seed(&plain, false).await.unwrap();
+    let bot = BotId::parse("bot_fmlst").unwrap();
+    let link = |user: &str, lead: &str, channel: &str, chat: &str| {
+        let mut link = IdentityLink::telegram(user, lead, chat, "api");
+        link.channel = channel.into();
+        link
+    };
+
+    // Before any key (an existing install): stored as given.
+    plain.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN})).await.unwrap();
+    plain.link_identity(&bot, &link("u-1", "WA-legacy", "whatsapp", PHONE)).await.unwrap();
+    assert!(raw_dump(&plain).await.contains(TOKEN));
+
+    // A key is set: old rows still read and found, new ones sealed.
+    let old = generate_key();
+    let store = plain.clone().with_keyring(Keyring::new(Some(&old), &[]).unwrap());
+    assert_eq!(store.bot_channel(&bot, "telegram").await.unwrap().unwrap()["token"], TOKEN);
+    assert_eq!(store.lead_at_address(&bot, "whatsapp", PHONE).await.unwrap().as_deref(), Some("WA-legacy"));
+    store.set_bot_channel(&bot, "secrets", &json!({"crm_key": CRM_KEY})).await.unwrap();
+    store.link_identity(&bot, &link("u-2", "EM-anna", "email", "Anna.Sealed@Example.com")).await.unwrap();
+    store.link_identity(&bot, &link("u-2", "EM-anna", "telegram", "7002")).await.unwrap();
+    let new_lead = store.new_lead_id_for_address("whatsapp", "79990001122");
+    assert!(new_lead.starts_with("WA-") && !new_lead.contains("7999"), "{new_lead}");
+
+    // A run sets personal attributes and sends to the email address.
+    store.start_run(&bot, "EM-anna", "u-2", "family_digest", "abababababababababababababababab").await.unwrap();
+    let run = store.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap().pop().expect("the run");
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("phone".into(), json!(PHONE));
+    attributes.insert("email".into(), json!(EMAIL));
+    attributes.insert("city".into(), json!("Казань"));
+    let message = NewOutboxMessage {
+        delivery_key: format!("{}:1:1:hi:email:{}", run.id, store.address_key("email", "Anna.Sealed@Example.com")),
+        lead_id: "EM-anna".into(),
+        channel: "email".into(),
+        chat_id: "Anna.Sealed@Example.com".into(),
+        payload: json!({"text": "Здравствуйте", "buttons": [], "media_url": null}),
+    };
+    // It waits with the person's answers in its variables.
+    let progress = RunProgress {
+        state_json: json!({"vars": {"phone": PHONE, "email": EMAIL}}).to_string(),
+        status: "waiting".into(),
+        wake_at: Some(now_millis()),
+        outcome: String::new(),
+        messages: vec![message],
+        traces: vec![],
+        lead_change: LeadChange { attributes, ..Default::default() },
+        start_runs: vec![],
+    };
+    store.save_run_progress(&run, &progress).await.unwrap();
+    let event = json!({"kind": "text", "chat_id": PHONE, "text": "мой email anna.sealed@example.com"}).to_string();
+    store.accept_update(&bot, "whatsapp", "wamid.1", &event, 0).await.unwrap().expect("recorded");
+    let job = comops_core::job::JobRequest::parse(
+        &json!({"scenario": "family_digest", "leadId": "EM-anna", "run_after_sec": 3600, "params": {"phone": PHONE}}),
+        now_millis(),
+    )
+    .unwrap();
+    store.schedule_job(&bot, &job, "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "test").await.unwrap();
+
+    // `comops rotate-key` with the first key seals the rows from before it.
+    let census = store.seal_census().await.unwrap();
+    assert!(census.plaintext >= 2, "{census:?}");
+    let report = store.reseal_all().await.unwrap();
+    assert!(report.resealed >= 2, "{report:?}");
+    let dump = raw_dump(&store).await;
+    for secret in [TOKEN, CRM_KEY, PHONE, EMAIL, "Anna.Sealed@Example.com"] {
+        assert!(!dump.contains(secret), "{secret} is stored in the clear:\n{dump}");
+    }
+    assert!(dump.contains("Казань") && dump.contains("7002"), "other attributes and Telegram chats stay readable");
+
+    // …and everything reads as before.
+    let everything_reads = |store: Store| {
+        let bot = bot.clone();
+        async move {
+        assert_eq!(store.bot_channel(&bot, "telegram").await.unwrap().unwrap()["token"], TOKEN);
+        assert_eq!(store.bot_channel_cached(&bot, "secrets").await.unwrap().unwrap()["crm_key"], CRM_KEY);
+        assert_eq!(store.lead_at_address(&bot, "whatsapp", &format!("+{PHONE}")).await.unwrap().as_deref(), Some("WA-legacy"));
+        assert_eq!(store.lead_at_address(&bot, "email", EMAIL).await.unwrap().as_deref(), Some("EM-anna"), "found case-insensitively");
+        assert_eq!(store.leads(&bot, PHONE, 10, 0).await.unwrap().len(), 1, "the studio finds a lead by phone");
+        let lead = store.lead(&bot, "EM-anna").await.unwrap().unwrap();
+        assert_eq!((lead.attributes["phone"].as_str(), lead.attributes["email"].as_str()), (Some(PHONE), Some(EMAIL)));
+        let links = store.identities(&bot, &IdentityFilter { chat_id: Some(EMAIL.into()), ..Default::default() }, 10).await.unwrap();
+        assert_eq!(links.iter().map(|l| l.chat_id.as_str()).collect::<Vec<_>>(), vec!["Anna.Sealed@Example.com"]);
+        let addresses = store.addresses_of_lead(&bot, "EM-anna").await.unwrap();
+        assert_eq!(addresses, vec![("email".to_string(), "Anna.Sealed@Example.com".to_string()), ("telegram".to_string(), "7002".to_string())]);
+        let talk = store.conversation(&bot, "EM-anna", 10).await.unwrap();
+        assert!(talk.iter().any(|e| e.chat_id == "Anna.Sealed@Example.com"), "{talk:?}");
+        }
+    };
+    everything_reads(store.clone()).await;
+
+    // A second key: current, the first one previous; lookups work before and
+    // after rotate-key, which is safe to run twice; then the first key goes.
+    let new = generate_key();
+    let rotating = plain.clone().with_keyring(Keyring::new(Some(&new), &[&old]).unwrap());
+    assert_eq!(rotating.lead_at_address(&bot, "email", EMAIL).await.unwrap().as_deref(), Some("EM-anna"), "old blind index still found");
+    assert!(rotating.reseal_all().await.unwrap().resealed >= 6);
+    assert_eq!(rotating.reseal_all().await.unwrap().resealed, 0, "nothing left to do");
+    let only_new = plain.clone().with_keyring(Keyring::new(Some(&new), &[]).unwrap());
+    let census = only_new.seal_census().await.unwrap();
+    assert_eq!(census.sealed.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), vec![only_new.keyring().current_id().unwrap()]);
+    assert!(census.missing_keys(only_new.keyring()).is_empty());
+    assert_eq!(census.plaintext, 0);
+    everything_reads(only_new.clone()).await;
+    // The run resumes with its variables.
+    let resumed = only_new.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap().pop().expect("the waiting run");
+    assert!(resumed.state_json.contains(PHONE) && resumed.state_json.contains(EMAIL), "{}", resumed.state_json);
+    // The outbox message goes to the real address.
+    let claimed = only_new.claim_due_messages(now_millis() + 1, 10, 30_000).await.unwrap();
+    assert_eq!(claimed.iter().map(|m| m.chat_id.as_str()).collect::<Vec<_>>(), vec!["Anna.Sealed@Example.com"]);
+    assert!(!claimed[0].chat_key.contains('@'));
+    // Blocked: found through the blind index.
+    only_new.deactivate_address(&bot, "email", "Anna.Sealed@Example.com").await.unwrap();
+    assert_eq!(only_new.addresses_of_lead(&bot, "EM-anna").await.unwrap().len(), 1);
+
+    // Without a key, or with the old one only, sealed values do not open.
+    assert!(matches!(plain.bot_channel(&bot, "telegram").await, Err(StoreError::Sealed(SealError::NoKey))));
+    assert!(!plain.seal_census().await.unwrap().missing_keys(plain.keyring()).is_empty());
+    let stale = plain.clone().with_keyring(Keyring::new(Some(&old), &[]).unwrap());
+    assert!(matches!(stale.bot_channel(&bot, "telegram").await, Err(StoreError::Sealed(SealError::UnknownKey(_)))));
+    // A sealed value copied into another row does not open there.
+    sqlx::query("UPDATE bot_channels SET config_json = (SELECT config_json FROM bot_channels WHERE bot_id = 'bot_fmlst' AND kind = 'telegram') WHERE bot_id = 'bot_fmlst' AND kind = 'secrets'")
+        .execute(only_new.pool())
+        .await
+        .unwrap();
+    assert!(matches!(only_new.bot_channel(&bot, "secrets").await, Err(StoreError::Sealed(SealError::Corrupt))));
 }

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `user create`, `token issue`.
+//! The command line: `serve`, `migrate`, `user create`, `token issue`,
+//! `keygen`, `rotate-key`.
 
 use crate::config::{Config, ConfigArgs};
 use clap::{Parser, Subcommand};
@@ -32,6 +33,12 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Print a new random data key (for COMOPS_DATA_KEY).
+    Keygen,
+    /// Re-seal every sealed value with the current COMOPS_DATA_KEY (reading
+    /// old ones with COMOPS_DATA_KEY_PREVIOUS), and seal values stored
+    /// before a key was set. Safe to re-run.
+    RotateKey,
     /// Manage studio users.
     User {
         #[command(subcommand)]
@@ -96,6 +103,34 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             };
             crate::serve::serve(config, seed).await
         }
+        Command::Keygen => {
+            println!("{}", comops_core::seal::generate_key());
+            Ok(())
+        }
+        Command::RotateKey => {
+            let store = open_store(&config).await?;
+            if !store.keyring().is_enabled() {
+                return Err(format!("set {} to the new key first (see `comops keygen`)", comops_core::seal::KEY_ENV));
+            }
+            let report = store.reseal_all().await.map_err(|e| e.to_string())?;
+            let census = store.seal_census().await.map_err(|e| e.to_string())?;
+            store.audit("cli", "keys.rotate", store.keyring().current_id().unwrap_or(""), &format!("{} values re-sealed", report.resealed)).await.map_err(|e| e.to_string())?;
+            println!(
+                "re-sealed {} values with key {} ({} already were)",
+                report.resealed,
+                store.keyring().current_id().unwrap_or(""),
+                report.unchanged
+            );
+            let others: Vec<String> =
+                census.sealed.iter().filter(|(id, _)| Some(id.as_str()) != store.keyring().current_id()).map(|(id, n)| format!("{n} under {id}")).collect();
+            if others.is_empty() {
+                println!("every sealed value uses the current key; previous keys may be dropped");
+            } else {
+                println!("still sealed with other keys: {} (run again)", others.join(", "));
+            }
+            store.close().await;
+            Ok(())
+        }
         Command::Migrate => {
             let store = open_store(&config).await?;
             println!("migrations applied to {}", config.redacted_database_url());
@@ -153,11 +188,14 @@ fn role_names() -> String {
     Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// Connects and migrates: every command works on an up-to-date schema.
+/// Connects and migrates: every command works on an up-to-date schema. The
+/// store seals with the keys in `COMOPS_DATA_KEY`/`COMOPS_DATA_KEY_PREVIOUS`.
 pub async fn open_store(config: &Config) -> Result<Store, String> {
+    let keyring = comops_core::seal::Keyring::from_env().map_err(|e| e.to_string())?;
     let store = Store::connect(&config.database_url)
         .await
-        .map_err(|e| format!("cannot open database {}: {e}", config.redacted_database_url()))?;
+        .map_err(|e| format!("cannot open database {}: {e}", config.redacted_database_url()))?
+        .with_keyring(keyring);
     store.migrate().await.map_err(|e| format!("cannot migrate database: {e}"))?;
     Ok(store)
 }

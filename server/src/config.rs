@@ -11,7 +11,7 @@ use std::path::PathBuf;
 #[derive(Args, Debug, Clone, Default)]
 pub struct ConfigArgs {
     /// TOML file with any of: database_url, listen, site_root, data_dir,
-    /// secure_cookies.
+    /// secure_cookies, tls_cert, tls_key.
     #[arg(long, global = true, env = "COMOPS_CONFIG")]
     pub config: Option<PathBuf>,
     /// `sqlite://path/to/file.db` (default: `<data_dir>/comops.db`) or
@@ -30,6 +30,12 @@ pub struct ConfigArgs {
     /// Mark cookies `Secure` (when the studio is served over HTTPS).
     #[arg(long, global = true, env = "COMOPS_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, global = true, env = "COMOPS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, global = true, env = "COMOPS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Base URL of the Telegram Bot API (default https://api.telegram.org).
     #[arg(long, global = true, env = "COMOPS_TELEGRAM_API_BASE")]
     pub telegram_api_base: Option<String>,
@@ -51,6 +57,8 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     secure_cookies: Option<bool>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     telegram_api_base: Option<String>,
     send_lease_ms: Option<i64>,
     send_retry_base_ms: Option<i64>,
@@ -62,7 +70,10 @@ pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
     pub site_root: PathBuf,
+    /// Always true with TLS on.
     pub secure_cookies: bool,
+    /// (certificate chain, private key) PEM files: serve HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
     pub telegram_api_base: String,
     pub send_lease_ms: i64,
     pub send_retry_base_ms: i64,
@@ -83,11 +94,19 @@ impl Config {
             .clone()
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("comops.db").display()));
+        let tls = match (args.tls_cert.clone().or(file.tls_cert), args.tls_key.clone().or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => return Err("tls_cert and tls_key go together".into()),
+        };
         Ok(Config {
             database_url,
             listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
             site_root: args.site_root.clone().or(file.site_root).unwrap_or_else(|| PathBuf::from("target/site")),
-            secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            // Cookies sent over HTTPS are marked so browsers never send
+            // them over plain HTTP.
+            secure_cookies: tls.is_some() || args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            tls,
             telegram_api_base: args
                 .telegram_api_base
                 .clone()
@@ -142,6 +161,19 @@ mod tests {
         std::fs::write(&file, "lisen = \"127.0.0.1:4000\"\n").unwrap();
         let err = Config::load(&ConfigArgs { config: Some(file), ..Default::default() }).unwrap_err();
         assert!(err.contains("unknown field `lisen`"), "{err}");
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_makes_cookies_secure() {
+        let dir = std::env::temp_dir().join(format!("comops-config-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("comops.toml");
+        std::fs::write(&file, "tls_cert = \"/etc/comops/cert.pem\"\n").unwrap();
+        let err = Config::load(&ConfigArgs { config: Some(file.clone()), ..Default::default() }).unwrap_err();
+        assert!(err.contains("go together"), "{err}");
+        std::fs::write(&file, "tls_cert = \"/etc/comops/cert.pem\"\ntls_key = \"/etc/comops/key.pem\"\nsecure_cookies = false\n").unwrap();
+        let config = Config::load(&ConfigArgs { config: Some(file), ..Default::default() }).unwrap();
+        assert!(config.tls.is_some() && config.secure_cookies);
     }
 
     #[test]

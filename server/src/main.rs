@@ -12,6 +12,7 @@ mod config;
 mod engine;
 mod http;
 mod serve;
+mod tls;
 mod workers;
 
 use clap::Parser;

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 /// scenarios; `Some(false)`: bots only).
 pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     let store = crate::cli::open_store(&config).await?;
+    check_data_keys(&store).await?;
     crate::bootstrap::first_admin(&store).await?;
     let seeded = match demo {
         Some(integration) => comops_core::demo::seed(&store, integration).await.map_err(|e| e.to_string())?,
@@ -18,6 +19,11 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     if seeded {
         println!("demo project created: prj_demo (bots bot_shop, bot_rehau, bot_fmlst, bot_helpdesk)");
     }
+    // Read before binding: a wrong path is a start-up error, not a dead port.
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(crate::tls::server_config(cert, key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -58,16 +64,47 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     // Open web chat streams would hold a graceful shutdown forever.
     let webchat = state.webchat.clone();
     let router = http::router(state);
-    // Tests and scripts read this line to find the port.
-    println!("comops listening on http://{addr}");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            webchat.close();
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let shutdown = async move {
+        shutdown_signal().await;
+        webchat.close();
+    };
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        Some(tls) => {
+            use axum::serve::ListenerExt;
+            // Tests and scripts read this line to find the port.
+            println!("comops listening on https://{addr}");
+            // `tap_io` only lends the listener axum's `ConnectInfo<SocketAddr>`.
+            let listener = crate::tls::TlsListener::new(listener, tls).map_err(|e| e.to_string())?.tap_io(|_| {});
+            axum::serve(listener, service).with_graceful_shutdown(shutdown).await.map_err(|e| e.to_string())?;
+        }
+        None => {
+            println!("comops listening on http://{addr}");
+            axum::serve(listener, service).with_graceful_shutdown(shutdown).await.map_err(|e| e.to_string())?;
+        }
+    }
     store.close().await;
+    Ok(())
+}
+
+/// Refuses to start when sealed values cannot be opened with the configured
+/// keys (rather than failing on every send later); warns once when secrets
+/// are stored unencrypted.
+async fn check_data_keys(store: &comops_core::store::Store) -> Result<(), String> {
+    use comops_core::seal::{KEY_ENV, PREVIOUS_ENV};
+    let census = store.channel_seal_census().await.map_err(|e| e.to_string())?;
+    let missing = census.missing_keys(store.keyring());
+    if !missing.is_empty() {
+        return Err(format!(
+            "the database holds values sealed with key(s) {} that are not configured: set {KEY_ENV} (and {PREVIOUS_ENV} during a rotation)",
+            missing.join(", ")
+        ));
+    }
+    match store.keyring().current_id() {
+        None => tracing::warn!("{KEY_ENV} is not set: channel credentials, secrets and personal data are stored unencrypted (`comops keygen` makes a key)"),
+        Some(id) if census.plaintext > 0 => tracing::warn!(key = id, "channel settings stored before the data key was set are not sealed yet: run `comops rotate-key`"),
+        Some(id) => tracing::info!(key = id, "sealing secrets and personal data at rest"),
+    }
     Ok(())
 }
 

@@ -1,9 +1,12 @@
 //! No secret in any log or trace (SPEC §7): a whole journey — admin login,
 //! channel credentials and scenario secrets set over the API, a CRM call,
 //! the Telegram token in every Bot API URL, the webhook secret on every
-//! update, an http step carrying a secret in its URL and header — with the
-//! server logging at `debug` for every crate; then the log, the trace
-//! events and the audit log are searched for each secret.
+//! update, an http step carrying a secret in its URL and header, WhatsApp
+//! and email addresses linked over the API — with the server logging at
+//! `debug` for every crate and a data key set; then the log, the trace
+//! events and the audit log are searched for each secret, and the SQLite
+//! database files byte by byte for the secrets and the person's phone
+//! number and email address (sealed at rest).
 
 mod support;
 
@@ -21,6 +24,8 @@ const TELEGRAM_TOKEN: &str = "777001:SECRETtelegramTOKENq7";
 const WEBHOOK_SECRET: &str = "whsecSECRETk2";
 const CRM_KEY: &str = "crmkeySECRETm5";
 const CHAT: i64 = 540278913;
+const PHONE: &str = "79161234567";
+const EMAIL: &str = "anna.hygiene@example.com";
 
 #[tokio::test]
 async fn a_whole_journey_leaves_no_secret_in_logs_traces_or_audit() {
@@ -30,7 +35,14 @@ async fn a_whole_journey_leaves_no_secret_in_logs_traces_or_audit() {
     let dir = support::scratch_dir();
     let log = dir.join("server.log");
     let base = telegram.base_url();
-    let server = TestServer::start_logged(format!("sqlite://{}/comops.db", dir.display()), dir.clone(), &["--demo-bots", "--telegram-api-base", base.as_str()], &log);
+    let key = comops_core::seal::generate_key();
+    let server = TestServer::start_logged_with_env(
+        format!("sqlite://{}/comops.db", dir.display()),
+        dir.clone(),
+        &["--demo-bots", "--telegram-api-base", base.as_str()],
+        &[("COMOPS_DATA_KEY", &key)],
+        &log,
+    );
     let store = server.store().await;
     let bot = BotId::parse("bot_rehau").unwrap();
     let issue = |name: &str, actions: Vec<TokenAction>| {
@@ -38,7 +50,7 @@ async fn a_whole_journey_leaves_no_secret_in_logs_traces_or_audit() {
         let store = store.clone();
         async move { store.issue_token(&draft.validate().unwrap(), "admin").await.unwrap().1 }
     };
-    let ops = issue("ops", vec![TokenAction::AdminWrite]).await;
+    let ops = issue("ops", vec![TokenAction::AdminWrite, TokenAction::AdminRead]).await;
     let portal = issue("portal", vec![TokenAction::Call]).await;
     let http = reqwest::Client::new();
 
@@ -78,7 +90,8 @@ async fn a_whole_journey_leaves_no_secret_in_logs_traces_or_audit() {
     assert_eq!(set["ok"], true);
 
     // The CRM calls; the person answers; the CRM hears back; thanks.
-    let call = http.post(server.url("/bots/bot_rehau/call/order/confirm")).bearer_auth(&portal).json(&json!({"userId": 125})).send().await.unwrap();
+    // The CRM's params name the person's email (sealed at rest too).
+    let call = http.post(server.url("/bots/bot_rehau/call/order/confirm")).bearer_auth(&portal).json(&json!({"userId": 125, "email": EMAIL})).send().await.unwrap();
     assert_eq!(call.status(), 200);
     telegram.wait_for_messages(1, Duration::from_secs(10)).await;
     telegram.user_sends_text(CHAT, User::new(CHAT, "Анна"), "да");
@@ -103,4 +116,33 @@ async fn a_whole_journey_leaves_no_secret_in_logs_traces_or_audit() {
         assert!(!traces.contains(secret), "a secret ({}…) is in a trace event", &secret[..6]);
         assert!(!audit.contains(secret), "a secret ({}…) is in the audit log", &secret[..6]);
     }
+
+    // Afterwards the CRM links the person's WhatsApp number and email address.
+    for (channel, address) in [("whatsapp", PHONE), ("email", EMAIL)] {
+        let linked = http
+            .post(server.url("/bots/bot_rehau/identities"))
+            .bearer_auth(&ops)
+            .json(&json!({"userId": 125, "channel": channel, "chatId": address}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(linked.status(), 200, "{channel}");
+    }
+
+    // At rest: neither the database file nor its write-ahead log holds a
+    // channel secret or the person's phone number or email address.
+    let mut database = Vec::new();
+    for file in ["comops.db", "comops.db-wal"] {
+        database.extend(std::fs::read(dir.join(file)).unwrap_or_default());
+    }
+    assert!(database.len() > 10_000, "read the database files");
+    let stored = |needle: &str| database.windows(needle.len()).any(|w| w == needle.as_bytes());
+    for secret in [TELEGRAM_TOKEN, WEBHOOK_SECRET, CRM_KEY, PHONE, EMAIL] {
+        assert!(!stored(secret), "{}… is stored in the clear in the database", &secret[..6]);
+    }
+    let links: Vec<String> = sqlx::query_scalar("SELECT chat_id FROM identity_links WHERE channel IN ('whatsapp', 'email')").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(links.len(), 2);
+    assert!(links.iter().all(|chat| chat.starts_with("sealed:v1:")), "{links:?}");
+    let found = http.get(server.url(&format!("/bots/bot_rehau/identities?channel=email&chatId={EMAIL}"))).bearer_auth(&ops).send().await.unwrap();
+    assert!(found.text().await.unwrap().contains(EMAIL), "the API still finds and shows the address");
 }

@@ -39,7 +39,13 @@ impl Store {
                 let vars = self.rating_vars(bot, &scenario, version).await?;
                 rating_vars.insert(key.clone(), vars);
             }
-            let ratings = ratings_of(&state_json, &rating_vars[&key]);
+            // Run state is sealed at rest (sealing.rs): opened only for
+            // scenarios that ask for ratings.
+            let ratings = if rating_vars[&key].is_empty() {
+                vec![]
+            } else {
+                ratings_of(&self.keyring().open(&super::sealing::run_state_place(&id), &state_json)?, &rating_vars[&key])
+            };
             runs.push(RunFact { id, trace_id, alias, scenario, lead, created_at, goal: status == "done" && !outcome.is_empty(), ratings });
         }
         let run_ids: HashSet<&str> = runs.iter().map(|r| r.id.as_str()).collect();

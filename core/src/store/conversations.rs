@@ -65,16 +65,16 @@ impl Store {
     /// lead, oldest first.
     pub async fn conversation(&self, bot: &BotId, lead_id: &str, limit: i64) -> StoreResult<Vec<ConversationEntry>> {
         let limit = limit.clamp(1, 500);
-        let outbound: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(&format!(
-            "SELECT created_at, channel, chat_id, payload_json, status, run_id FROM outbox WHERE bot_id = $1 AND lead_id = $2 \
+        let outbound: Vec<(i64, String, String, String, String, String, String, String)> = sqlx::query_as(&format!(
+            "SELECT created_at, channel, chat_id, payload_json, status, run_id, delivery_key, address FROM outbox WHERE bot_id = $1 AND lead_id = $2 \
              ORDER BY created_at DESC, id DESC LIMIT {limit}"
         ))
         .bind(bot.as_str())
         .bind(lead_id)
         .fetch_all(&self.pool)
         .await?;
-        let inbound: Vec<(i64, String, String)> = sqlx::query_as(&format!(
-            "SELECT u.received_at, u.channel, u.event_json FROM inbound_updates u WHERE u.bot_id = $1 AND EXISTS \
+        let inbound: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
+            "SELECT u.received_at, u.channel, u.external_id, u.event_json FROM inbound_updates u WHERE u.bot_id = $1 AND EXISTS \
              (SELECT 1 FROM identity_links i WHERE i.bot_id = u.bot_id AND i.lead_id = $2 AND i.channel = u.channel) \
              ORDER BY u.received_at DESC LIMIT {}",
             limit * 4
@@ -83,14 +83,16 @@ impl Store {
         .bind(lead_id)
         .fetch_all(&self.pool)
         .await?;
-        let addresses: Vec<(String, String)> = sqlx::query_as("SELECT channel, chat_id FROM identity_links WHERE bot_id = $1 AND lead_id = $2")
+        let addresses: Vec<(String, String, String)> = sqlx::query_as("SELECT id, channel, chat_id FROM identity_links WHERE bot_id = $1 AND lead_id = $2")
             .bind(bot.as_str())
             .bind(lead_id)
             .fetch_all(&self.pool)
             .await?;
-        let mut entries: Vec<ConversationEntry> = outbound
-            .into_iter()
-            .map(|(at, channel, chat_id, payload, status, run_id)| {
+        let addresses = self.open_addresses(addresses)?;
+        let mut entries: Vec<ConversationEntry> = Vec::with_capacity(outbound.len());
+        for (at, channel, chat_id, payload, status, run_id, delivery_key, address) in outbound {
+            let chat_id = self.outbox_address(&delivery_key, chat_id, &address)?;
+            entries.push({
                 let payload: Value = serde_json::from_str(&payload).unwrap_or_default();
                 ConversationEntry {
                     at,
@@ -101,9 +103,10 @@ impl Store {
                     status,
                     author: run_id.strip_prefix("operator:").map(|who| format!("operator {who}")).unwrap_or_else(|| "bot".into()),
                 }
-            })
-            .collect();
-        for (at, channel, json) in inbound {
+            });
+        }
+        for (at, channel, external_id, json) in inbound {
+            let json = self.keyring.open(&super::sealing::inbound_place(bot.as_str(), &channel, &external_id), &json)?;
             let event: Value = serde_json::from_str(&json).unwrap_or_default();
             let (chat_id, text) = inbound_text(&event);
             if addresses.iter().any(|(c, chat)| *c == channel && *chat == chat_id) {
@@ -160,17 +163,24 @@ impl Store {
         let trace_id = crate::TraceId::generate().to_string();
         let mut tx = self.pool.begin().await?;
         for (channel, chat_id) in &addresses {
+            let delivery_key = format!("operator:{}", crate::id::random_suffix());
+            let address = if super::sealing::is_personal_channel(channel) {
+                self.keyring.seal(&super::sealing::outbox_place(&delivery_key), chat_id)
+            } else {
+                String::new()
+            };
             sqlx::query(
-                "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10)",
+                "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11)",
             )
             .bind(format!("msg_{}", time_ordered_id(now)))
-            .bind(format!("operator:{}", crate::id::random_suffix()))
+            .bind(&delivery_key)
             .bind(format!("operator:{operator}"))
             .bind(bot.as_str())
             .bind(lead_id)
             .bind(channel)
-            .bind(chat_id)
+            .bind(self.address_key(channel, chat_id))
+            .bind(address)
             .bind(json!({ "text": text, "buttons": [], "media_url": null }).to_string())
             .bind(&trace_id)
             .bind(now)
@@ -200,8 +210,8 @@ impl Store {
 
     /// Dead letters of a bot, newest first.
     pub async fn dead_letters(&self, bot: &BotId, limit: i64, offset: i64) -> StoreResult<Vec<DeadLetter>> {
-        let rows: Vec<(String, String, String, String, String, String, i64, i64, String)> = sqlx::query_as(
-            "SELECT id, lead_id, channel, chat_id, payload_json, last_error, attempts, created_at, trace_id FROM outbox \
+        let rows: Vec<(String, String, String, String, String, String, i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, lead_id, channel, chat_id, payload_json, last_error, attempts, created_at, trace_id, delivery_key, address FROM outbox \
              WHERE bot_id = $1 AND status = 'dead' ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
         )
         .bind(bot.as_str())
@@ -209,11 +219,11 @@ impl Store {
         .bind(offset.max(0))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, lead_id, channel, chat_id, payload, last_error, attempts, created_at, trace_id)| {
+        rows.into_iter()
+            .map(|(id, lead_id, channel, chat_id, payload, last_error, attempts, created_at, trace_id, delivery_key, address)| {
+                let chat_id = self.outbox_address(&delivery_key, chat_id, &address)?;
                 let payload: Value = serde_json::from_str(&payload).unwrap_or_default();
-                DeadLetter {
+                Ok(DeadLetter {
                     id,
                     lead_id,
                     channel,
@@ -223,9 +233,9 @@ impl Store {
                     attempts,
                     created_at,
                     trace_id,
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Puts a dead letter back in the queue as if new (its attempts start
@@ -235,25 +245,30 @@ impl Store {
     pub async fn redrive(&self, bot: &BotId, message_id: &str) -> StoreResult<bool> {
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
-        let target: Option<(String, String)> = sqlx::query_as("SELECT channel, chat_id FROM outbox WHERE id = $1 AND bot_id = $2 AND status = 'dead'")
-            .bind(message_id)
-            .bind(bot.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((channel, chat_id)) = target else {
+        let target: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT channel, chat_id, delivery_key, address FROM outbox WHERE id = $1 AND bot_id = $2 AND status = 'dead'")
+                .bind(message_id)
+                .bind(bot.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((channel, chat_id, delivery_key, address)) = target else {
             return Ok(false);
         };
+        let candidates = self.address_candidates(&self.outbox_address(&delivery_key, chat_id, &address)?);
         sqlx::query("UPDATE outbox SET status = 'pending', attempts = 0, last_error = '', next_attempt_at = $1, lease_until = 0 WHERE id = $2")
             .bind(now)
             .bind(message_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE identity_links SET is_active = 1 WHERE bot_id = $1 AND channel = $2 AND chat_id = $3")
-            .bind(bot.as_str())
-            .bind(&channel)
-            .bind(&chat_id)
-            .execute(&mut *tx)
-            .await?;
+        let sql = format!(
+            "UPDATE identity_links SET is_active = 1 WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({})",
+            super::placeholders(3, candidates.len())
+        );
+        let mut query = sqlx::query(&sql).bind(bot.as_str()).bind(&channel);
+        for candidate in &candidates {
+            query = query.bind(candidate);
+        }
+        query.execute(&mut *tx).await?;
         tx.commit().await?;
         self.cache.leads.clear();
         Ok(true)

@@ -122,7 +122,9 @@ fn stored_params(params: &serde_json::Map<String, serde_json::Value>) -> std::bo
     }
 }
 
-async fn insert_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, now: crate::Millis) -> StoreResult<Accepted> {
+/// Inserts an event with its params as stored (`params_json`: sealed when a
+/// data key is set) and its runs.
+async fn insert_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, params_json: &str, now: crate::Millis) -> StoreResult<Accepted> {
     sqlx::query(
         "INSERT INTO events (id, bot_id, endpoint_id, alias, trace_id, token_id, source_system, params_json, recipients_json, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'accepted', $10)",
@@ -134,7 +136,7 @@ async fn insert_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, now: cra
     .bind(&event.trace.trace_id)
     .bind(event.token.as_str())
     .bind(&event.trace.source_system)
-    .bind(super::endpoints::json_text(&stored_params(&event.params)))
+    .bind(params_json)
     .bind(super::endpoints::json_text(&event.recipients))
     .bind(now)
     .execute(&mut *conn)
@@ -263,6 +265,12 @@ impl Store {
     /// idempotency key) leaves the others. Results are in input order;
     /// a failed commit fails them all.
     pub async fn accept_events(&self, events: &[NewEvent]) -> Vec<StoreResult<Accepted>> {
+        // The business system's params may name the person (a phone, an
+        // email): sealed before the write lock is taken.
+        let params: Vec<String> = events
+            .iter()
+            .map(|e| self.keyring.seal(&super::sealing::event_place(e.id.as_str()), &super::endpoints::json_text(&stored_params(&e.params))))
+            .collect();
         let _gate = self.write_gate().await;
         let now = now_millis();
         let mut tx = match self.pool.begin().await {
@@ -270,7 +278,7 @@ impl Store {
             Err(err) => return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect(),
         };
         let mut results = Vec::with_capacity(events.len());
-        for event in events {
+        for (event, params_json) in events.iter().zip(&params) {
             // Only an idempotency key can make one event fail alone (a raced
             // key); other events need no savepoint, which saves two
             // statements each on the hot path.
@@ -280,7 +288,7 @@ impl Store {
                     return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
                 }
             }
-            let outcome = insert_event(&mut tx, event, now).await;
+            let outcome = insert_event(&mut tx, event, params_json, now).await;
             let closed = match (&outcome, isolated) {
                 (_, false) => Ok(()),
                 (Ok(_), true) => sqlx::query("RELEASE SAVEPOINT accept_event").execute(&mut *tx).await.map(|_| ()),

@@ -37,33 +37,40 @@ impl Store {
     /// The lead's row is created on its first link.
     pub async fn link_identity(&self, bot: &BotId, link: &IdentityLink) -> StoreResult<()> {
         let now = if link.connected_at == 0 { now_millis() } else { link.connected_at };
+        // Personal addresses are found by their blind index (sealing.rs).
+        let candidates = self.address_candidates(&link.chat_id);
         let mut tx = self.pool.begin().await?;
         super::leads::ensure_lead(&mut *tx, bot, &link.lead_id, now).await?;
-        let updated = sqlx::query(
+        let sql = format!(
             "UPDATE identity_links SET is_active = $1, source = $2, connected_at = $3 \
-             WHERE bot_id = $4 AND user_id = $5 AND lead_id = $6 AND channel = $7 AND chat_id = $8",
-        )
-        .bind(link.is_active as i64)
-        .bind(&link.source)
-        .bind(now)
-        .bind(bot.as_str())
-        .bind(&link.user_id)
-        .bind(&link.lead_id)
-        .bind(&link.channel)
-        .bind(&link.chat_id)
-        .execute(&mut *tx)
-        .await?;
+             WHERE bot_id = $4 AND user_id = $5 AND lead_id = $6 AND channel = $7 AND chat_idx IN ({})",
+            super::placeholders(8, candidates.len())
+        );
+        let mut update = sqlx::query(&sql)
+            .bind(link.is_active as i64)
+            .bind(&link.source)
+            .bind(now)
+            .bind(bot.as_str())
+            .bind(&link.user_id)
+            .bind(&link.lead_id)
+            .bind(&link.channel);
+        for candidate in &candidates {
+            update = update.bind(candidate);
+        }
+        let updated = update.execute(&mut *tx).await?;
         if updated.rows_affected() == 0 {
+            let id = format!("idl_{}", crate::id::random_suffix());
             sqlx::query(
-                "INSERT INTO identity_links (id, bot_id, user_id, lead_id, channel, chat_id, is_active, source, connected_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO identity_links (id, bot_id, user_id, lead_id, channel, chat_id, chat_idx, is_active, source, connected_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
-            .bind(format!("idl_{}", crate::id::random_suffix()))
+            .bind(&id)
             .bind(bot.as_str())
             .bind(&link.user_id)
             .bind(&link.lead_id)
             .bind(&link.channel)
-            .bind(&link.chat_id)
+            .bind(self.seal_address(&link.channel, &super::sealing::link_place(&id), &link.chat_id))
+            .bind(self.address_key(&link.channel, &link.chat_id))
             .bind(link.is_active as i64)
             .bind(&link.source)
             .bind(now)

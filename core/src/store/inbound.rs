@@ -36,7 +36,9 @@ impl Store {
         .bind(bot.as_str())
         .bind(channel)
         .bind(external_id)
-        .bind(event_json)
+        // The event carries what the person wrote (and their number on
+        // WhatsApp): sealed like other personal data.
+        .bind(self.keyring.seal(&super::sealing::inbound_place(bot.as_str(), channel, external_id), event_json))
         .bind(lease_until)
         .bind(now)
         .execute(&self.pool)
@@ -76,6 +78,7 @@ impl Store {
             .execute(&self.pool)
             .await?;
             if done.rows_affected() == 1 {
+                let event_json = self.keyring.open(&super::sealing::inbound_place(&bot_id, &channel, &external_id), &event_json)?;
                 claimed.push(PendingUpdate { bot_id: BotId::from_store(bot_id), channel, external_id, event_json, lease_until });
             }
         }

@@ -23,7 +23,7 @@ impl Store {
         .bind(&job.scenario)
         .bind(&job.user_id)
         .bind(&job.lead_id)
-        .bind(super::endpoints::json_text(&job.params))
+        .bind(self.keyring.seal(&super::sealing::job_place(&id), &super::endpoints::json_text(&job.params)))
         .bind(run_at)
         .bind(job.every_ms)
         .bind(trace_id)

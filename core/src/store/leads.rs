@@ -87,15 +87,21 @@ impl IdentityFilter {
     }
 
     /// `AND user_id = $2 …` for the given fields, numbered after `$1`
-    /// (the bot), and the values to bind in order.
-    fn clause(&self) -> (String, Vec<&str>) {
+    /// (the bot), and the values to bind in order. A chat id matches through
+    /// the blind index (`chat_idx`, see sealing.rs).
+    fn clause(&self, store: &Store) -> (String, Vec<String>) {
         let mut sql = String::new();
-        let mut values = Vec::new();
-        for (column, value) in [("user_id", &self.user_id), ("lead_id", &self.lead_id), ("channel", &self.channel), ("chat_id", &self.chat_id)] {
+        let mut values: Vec<String> = Vec::new();
+        for (column, value) in [("user_id", &self.user_id), ("lead_id", &self.lead_id), ("channel", &self.channel)] {
             if let Some(value) = value {
-                values.push(value.as_str());
+                values.push(value.clone());
                 sql.push_str(&format!(" AND {column} = ${}", values.len() + 1));
             }
+        }
+        if let Some(chat_id) = &self.chat_id {
+            let candidates = store.address_candidates(chat_id);
+            sql.push_str(&format!(" AND chat_idx IN ({})", super::placeholders(values.len() + 2, candidates.len())));
+            values.extend(candidates);
         }
         (sql, values)
     }
@@ -115,12 +121,14 @@ fn lead_row(row: &sqlx::any::AnyRow) -> Result<Lead, sqlx::Error> {
     })
 }
 
-fn link_row(row: &sqlx::any::AnyRow) -> Result<IdentityLink, sqlx::Error> {
+fn link_row(row: &sqlx::any::AnyRow, keyring: &crate::seal::Keyring) -> StoreResult<IdentityLink> {
+    let id: String = row.try_get("id")?;
+    let chat_id: String = row.try_get("chat_id")?;
     Ok(IdentityLink {
         user_id: row.try_get("user_id")?,
         lead_id: row.try_get("lead_id")?,
         channel: row.try_get("channel")?,
-        chat_id: row.try_get("chat_id")?,
+        chat_id: keyring.open(&super::sealing::link_place(&id), &chat_id)?,
         is_active: super::flag(row, "is_active")?,
         source: row.try_get("source")?,
         connected_at: row.try_get("connected_at")?,
@@ -181,31 +189,40 @@ impl Store {
             .bind(lead_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.as_ref().map(lead_row).transpose()?)
+        row.as_ref().map(|row| self.opened_lead(bot, row)).transpose()
+    }
+
+    /// A lead row with its personal attributes opened.
+    fn opened_lead(&self, bot: &BotId, row: &sqlx::any::AnyRow) -> StoreResult<Lead> {
+        let mut lead = lead_row(row)?;
+        self.open_attributes(bot.as_str(), &lead.id, &mut lead.attributes)?;
+        Ok(lead)
     }
 
     /// Leads of a bot, newest first; `query` matches the lead id, or a
     /// business user id or chat id linked to it (exact, case-sensitive).
     pub async fn leads(&self, bot: &BotId, query: &str, limit: i64, offset: i64) -> StoreResult<Vec<Lead>> {
-        let rows = sqlx::query(
+        // A chat id matches through the blind index (a phone or email).
+        let candidates = self.address_candidates(query);
+        let sql = format!(
             "SELECT id, attributes_json, tags_json, status, operator, created_at, updated_at FROM leads l WHERE bot_id = $1 \
              AND ($2 = '' OR id = $2 OR EXISTS (SELECT 1 FROM identity_links i WHERE i.bot_id = l.bot_id AND i.lead_id = l.id \
-             AND (i.user_id = $2 OR i.chat_id = $2))) ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4",
-        )
-        .bind(bot.as_str())
-        .bind(query)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(lead_row).collect::<Result<_, _>>()?)
+             AND (i.user_id = $2 OR i.chat_idx IN ({})))) ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4",
+            super::placeholders(5, candidates.len())
+        );
+        let mut select = sqlx::query(&sql).bind(bot.as_str()).bind(query).bind(limit).bind(offset);
+        for candidate in &candidates {
+            select = select.bind(candidate);
+        }
+        let rows = select.fetch_all(&self.pool).await?;
+        rows.iter().map(|row| self.opened_lead(bot, row)).collect()
     }
 
     /// The identity links matching `filter`, newest first.
     pub async fn identities(&self, bot: &BotId, filter: &IdentityFilter, limit: i64) -> StoreResult<Vec<IdentityLink>> {
-        let (clause, values) = filter.clause();
+        let (clause, values) = filter.clause(self);
         let sql = format!(
-            "SELECT user_id, lead_id, channel, chat_id, is_active, source, connected_at FROM identity_links WHERE bot_id = $1{clause} \
+            "SELECT id, user_id, lead_id, channel, chat_id, is_active, source, connected_at FROM identity_links WHERE bot_id = $1{clause} \
              ORDER BY connected_at DESC, id LIMIT {}",
             limit.clamp(1, 1000)
         );
@@ -214,7 +231,7 @@ impl Store {
             query = query.bind(value);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(link_row).collect::<Result<_, _>>()?)
+        rows.iter().map(|row| link_row(row, &self.keyring)).collect()
     }
 
     /// Deactivates the links matching `filter` (never all of a bot's: an
@@ -223,7 +240,7 @@ impl Store {
         if filter.is_empty() {
             return Ok(0);
         }
-        let (clause, values) = filter.clause();
+        let (clause, values) = filter.clause(self);
         let sql = format!("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND is_active = 1{clause}");
         let mut query = sqlx::query(&sql).bind(bot.as_str());
         for value in values {
@@ -248,7 +265,21 @@ impl Store {
 
     /// A new lead id for a person first seen at a channel address, in the
     /// methodology's style: `TG-9072612` for a Telegram chat, `WC-…`,
-    /// `WA-…`, `VK-…`, `EM-…`, `WH-…` for the others.
+    /// `WA-…`, `VK-…`, `EM-…`, `WH-…` for the others. With a data key a
+    /// personal address (WhatsApp, email) does not show in the id, which
+    /// is everywhere (runs, outbox, traces): `WA-` + 12 hex digits of its
+    /// blind index instead.
+    pub fn new_lead_id_for_address(&self, channel: &str, chat_id: &str) -> String {
+        if super::sealing::is_personal_channel(channel) && self.keyring.is_enabled() {
+            let index = self.address_key(channel, chat_id);
+            let digest = index.rsplit(':').next().unwrap_or_default();
+            let readable = Self::lead_id_for_address(channel, "");
+            return format!("{readable}{}", &digest[..12.min(digest.len())]);
+        }
+        Self::lead_id_for_address(channel, chat_id)
+    }
+
+    /// [`Store::new_lead_id_for_address`] without a data key.
     pub fn lead_id_for_address(channel: &str, chat_id: &str) -> String {
         let prefix = match channel {
             "telegram" => "TG",

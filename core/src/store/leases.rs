@@ -41,9 +41,14 @@ impl Store {
             .bind(kind)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(bot, config)| (crate::BotId::from_store(bot), serde_json::from_str(&config).unwrap_or_default()))
-            .collect())
+        let mut channels = Vec::with_capacity(rows.len());
+        for (bot, config) in rows {
+            // One unreadable row must not stop every other bot's channel.
+            match self.keyring.open(&super::sealing::channel_place(&bot, kind), &config) {
+                Ok(config) => channels.push((crate::BotId::from_store(bot), serde_json::from_str(&config).unwrap_or_default())),
+                Err(err) => tracing::error!(bot = %bot, kind, "channel settings unreadable: {err}"),
+            }
+        }
+        Ok(channels)
     }
 }

@@ -62,13 +62,15 @@ impl Store {
     /// Whether any active link exists for this channel address; returns
     /// its lead.
     pub async fn lead_at_address(&self, bot: &BotId, channel: &str, chat_id: &str) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT lead_id FROM identity_links WHERE bot_id = $1 AND channel = $2 AND chat_id = $3 ORDER BY is_active DESC, connected_at DESC LIMIT 1",
-        )
-        .bind(bot.as_str())
-        .bind(channel)
-        .bind(chat_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        let candidates = self.address_candidates(chat_id);
+        let sql = format!(
+            "SELECT lead_id FROM identity_links WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({}) ORDER BY is_active DESC, connected_at DESC LIMIT 1",
+            super::placeholders(3, candidates.len())
+        );
+        let mut query = sqlx::query_scalar(&sql).bind(bot.as_str()).bind(channel);
+        for candidate in &candidates {
+            query = query.bind(candidate);
+        }
+        Ok(query.fetch_optional(&self.pool).await?)
     }
 }

@@ -29,6 +29,7 @@ pub mod runs;
 pub mod scenarios;
 pub mod scenario_history;
 pub mod scratch;
+pub mod sealing;
 pub mod send_clocks;
 mod sessions;
 pub mod studio_leads;
@@ -76,6 +77,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("invalid database url: {0}")]
     BadUrl(String),
+    /// A sealed value does not open (no key, unknown key, or tampered).
+    #[error("{0}")]
+    Sealed(#[from] crate::seal::SealError),
     /// A background part of the store (the event writer) is gone.
     #[error("store unavailable: {0}")]
     Unavailable(&'static str),
@@ -147,8 +151,11 @@ pub struct Store {
     /// process (see [`Store::write_gate`]).
     write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     /// Group commit of run saves and delivery results, started on first use.
-    run_saves: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit<(runs::ClaimedRun, runs::RunProgress)>>>,
+    run_saves: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit<runs::ProgressSave>>>,
     delivery_saves: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit<outbox::DeliverySave>>>,
+    /// Seals secrets and personal data on write, opens them on read
+    /// (`crate::seal`); plaintext until [`Store::with_keyring`].
+    keyring: crate::seal::Keyring,
 }
 
 /// Per-connection SQLite settings: WAL for concurrent readers, foreign keys
@@ -199,7 +206,17 @@ impl Store {
         };
         let pool = options.connect(&url).await?;
         let write_gate = (dialect == Dialect::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), write_gate, run_saves: Default::default(), delivery_saves: Default::default() })
+        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), write_gate, run_saves: Default::default(), delivery_saves: Default::default(), keyring: Default::default() })
+    }
+
+    /// This store with `keyring` sealing what it writes (see `seal.rs`).
+    pub fn with_keyring(mut self, keyring: crate::seal::Keyring) -> Self {
+        self.keyring = keyring;
+        self
+    }
+
+    pub fn keyring(&self) -> &crate::seal::Keyring {
+        &self.keyring
     }
 
     /// Applies pending migrations from `migrations/`.

@@ -30,7 +30,12 @@ pub struct OutboxMessage {
     pub lead_id: String,
     pub run_id: String,
     pub channel: String,
+    /// The address the message goes to (opened when sealed).
     pub chat_id: String,
+    /// The chat as stored (the blind index of a personal address, else the
+    /// address): what pacing clocks and per-chat order are keyed by, so no
+    /// phone number or email address lands in them.
+    pub chat_key: String,
     pub payload: Value,
     pub trace_id: String,
     pub attempts: i64,
@@ -100,7 +105,7 @@ impl Store {
             "UPDATE outbox SET status = 'claimed', lease_until = $1 WHERE status = 'pending' AND id IN ({placeholders}) \
              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bot_id = outbox.bot_id AND p.channel = outbox.channel \
                              AND p.chat_id = outbox.chat_id AND p.status IN ('pending', 'claimed', 'sending') AND p.id < outbox.id) \
-             RETURNING id, bot_id, lead_id, run_id, channel, chat_id, payload_json, trace_id, attempts"
+             RETURNING id, delivery_key, bot_id, lead_id, run_id, channel, chat_id, address, payload_json, trace_id, attempts"
         );
         let rows = {
             let mut query = sqlx::query(&sql).bind(lease_until);
@@ -113,13 +118,24 @@ impl Store {
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let payload: String = row.try_get("payload_json")?;
+            // A personal address is sealed in `address` (`chat_id` holds its
+            // blind index, for ordering).
+            let address: String = row.try_get("address")?;
+            let chat_key: String = row.try_get("chat_id")?;
+            let chat_id = if address.is_empty() {
+                chat_key.clone()
+            } else {
+                let delivery_key: String = row.try_get("delivery_key")?;
+                self.keyring.open(&super::sealing::outbox_place(&delivery_key), &address)?
+            };
             claimed.push(OutboxMessage {
                 id: row.try_get("id")?,
                 bot_id: BotId::from_store(row.try_get("bot_id")?),
                 lead_id: row.try_get("lead_id")?,
                 run_id: row.try_get("run_id")?,
                 channel: row.try_get("channel")?,
-                chat_id: row.try_get("chat_id")?,
+                chat_id,
+                chat_key,
                 payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
                 trace_id: row.try_get("trace_id")?,
                 attempts: row.try_get("attempts")?,
@@ -185,32 +201,32 @@ impl Store {
     /// inactive and their undelivered messages there are dead-lettered; a
     /// lead left with no active address becomes `stopped`.
     pub async fn deactivate_address(&self, bot: &BotId, channel: &str, chat_id: &str) -> StoreResult<()> {
+        // Both tables hold a personal address as its blind index.
+        let candidates = self.address_candidates(chat_id);
+        let keys = super::placeholders(3, candidates.len());
         let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_id = $3")
-            .bind(bot.as_str())
-            .bind(channel)
-            .bind(chat_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id = $3 AND status IN ('pending', 'claimed', 'sending')")
-            .bind(bot.as_str())
-            .bind(channel)
-            .bind(chat_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
+        for sql in [
+            format!("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({keys})"),
+            format!("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id IN ({keys}) AND status IN ('pending', 'claimed', 'sending')"),
+        ] {
+            let mut query = sqlx::query(&sql).bind(bot.as_str()).bind(channel);
+            for candidate in &candidates {
+                query = query.bind(candidate);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        let sql = format!(
             "UPDATE leads SET status = $1, updated_at = $2 WHERE bot_id = $3 \
-             AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $3 AND channel = $4 AND chat_id = $5) \
+             AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $3 AND channel = $4 AND chat_idx IN ({})) \
              AND NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = $3 AND a.lead_id = leads.id AND a.is_active = 1)",
-        )
-        .bind(super::leads::STOPPED)
-        .bind(now_millis())
-        .bind(bot.as_str())
-        .bind(channel)
-        .bind(chat_id)
-        .execute(&mut *tx)
-        .await?;
+            super::placeholders(5, candidates.len())
+        );
+        let mut query = sqlx::query(&sql).bind(super::leads::STOPPED).bind(now_millis()).bind(bot.as_str()).bind(channel);
+        for candidate in &candidates {
+            query = query.bind(candidate);
+        }
+        query.execute(&mut *tx).await?;
         tx.commit().await?;
         self.cache.leads.clear();
         Ok(())
@@ -224,11 +240,12 @@ impl Store {
             .await?)
     }
 
-    /// Stores a bot's settings for a channel kind (`telegram`, …).
+    /// Stores a bot's settings for a channel kind (`telegram`, …), sealed
+    /// when a data key is set (they hold tokens and secrets).
     pub async fn set_bot_channel(&self, bot: &BotId, kind: &str, config: &Value) -> StoreResult<()> {
         self.bot(bot).await?;
         let now = now_millis();
-        let json = super::endpoints::json_text(config);
+        let json = self.keyring.seal(&super::sealing::channel_place(bot.as_str(), kind), &super::endpoints::json_text(config));
         let updated = sqlx::query("UPDATE bot_channels SET config_json = $1, enabled = 1, updated_at = $2 WHERE bot_id = $3 AND kind = $4")
             .bind(&json)
             .bind(now)
@@ -256,7 +273,9 @@ impl Store {
             .bind(kind)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+        let Some(json) = json else { return Ok(None) };
+        let json = self.keyring.open(&super::sealing::channel_place(bot.as_str(), kind), &json)?;
+        Ok(serde_json::from_str(&json).ok())
     }
 
     /// [`Store::bot_channel`] through the read cache: a change made by this

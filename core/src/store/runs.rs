@@ -59,6 +59,19 @@ pub struct NewOutboxMessage {
     pub payload: Value,
 }
 
+/// How an outbox row stores its address: `chat_id` (per-chat order; the
+/// blind index of a personal address) and `address` (the sealed personal
+/// address, else '').
+#[derive(Debug, Clone)]
+pub(crate) struct OutboxAddress {
+    pub chat_key: String,
+    pub sealed: String,
+}
+
+/// A run's progress as the group commit saves it, with each message's
+/// [`OutboxAddress`].
+pub(crate) type ProgressSave = (ClaimedRun, RunProgress, Vec<OutboxAddress>);
+
 /// What a worker saves after advancing a run.
 #[derive(Debug, Clone)]
 pub struct RunProgress {
@@ -125,7 +138,7 @@ impl Store {
         }
         let rows = query.fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        rows.iter().map(|row| claimed_run(row, lease_until)).collect()
+        rows.iter().map(|row| claimed_run(row, lease_until, &self.keyring)).collect()
     }
 
     /// Claims one pending or waiting run by id if no one holds it (an
@@ -150,7 +163,7 @@ impl Store {
     /// Reads a run this worker has just leased until `lease_until`.
     async fn claimed_run(&self, id: &str, lease_until: Millis) -> StoreResult<ClaimedRun> {
         let row = sqlx::query(&format!("{CLAIMED_RUN_SELECT} WHERE r.id = $1")).bind(id).fetch_one(&self.pool).await?;
-        claimed_run(&row, lease_until)
+        claimed_run(&row, lease_until, &self.keyring)
     }
 
     /// Saves a run's new state, its outbox messages and traces in one
@@ -159,7 +172,30 @@ impl Store {
     /// share a commit ([`super::group_commit`]).
     pub async fn save_run_progress(&self, run: &ClaimedRun, progress: &RunProgress) -> StoreResult<()> {
         let saves = self.run_saves.get_or_init(|| GroupCommit::start(self.pool.clone(), self.write_gate.clone(), commit_run_progress));
-        saves.submit((run.clone(), progress.clone())).await
+        // Sealed here, outside the commit: personal addresses of the
+        // messages (by delivery key), personal lead attributes, the state.
+        let mut progress = progress.clone();
+        let addresses = progress
+            .messages
+            .iter()
+            .map(|m| OutboxAddress {
+                chat_key: self.address_key(&m.channel, &m.chat_id),
+                sealed: if super::sealing::is_personal_channel(&m.channel) {
+                    self.keyring.seal(&super::sealing::outbox_place(&m.delivery_key), &m.chat_id)
+                } else {
+                    String::new()
+                },
+            })
+            .collect();
+        if !progress.lead_change.attributes.is_empty() {
+            progress.lead_change = self.seal_lead_change(run.bot_id.as_str(), &run.lead_id, &progress.lead_change);
+        }
+        // The run's variables hold what people answered (an `ask` for a
+        // phone or an email) and what the business system said.
+        if !progress.state_json.is_empty() {
+            progress.state_json = self.keyring.seal(&super::sealing::run_state_place(&run.id), &progress.state_json);
+        }
+        saves.submit((run.clone(), progress, addresses)).await
     }
 
     /// Gives a claimed run back untouched, if the claim still holds it, so
@@ -176,13 +212,26 @@ impl Store {
 
     /// The active channel addresses `(channel, chat_id)` of a lead.
     pub async fn addresses_of_lead(&self, bot: &BotId, lead_id: &str) -> StoreResult<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT DISTINCT channel, chat_id FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 1 ORDER BY channel, chat_id",
-        )
-        .bind(bot.as_str())
-        .bind(lead_id)
-        .fetch_all(&self.pool)
-        .await?)
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT id, channel, chat_id FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 1")
+                .bind(bot.as_str())
+                .bind(lead_id)
+                .fetch_all(&self.pool)
+                .await?;
+        self.open_addresses(rows)
+    }
+
+    /// `(channel, chat_id)` of identity link rows `(id, channel, stored
+    /// chat_id)`, opened, sorted and without repeats.
+    pub(crate) fn open_addresses(&self, rows: Vec<(String, String, String)>) -> StoreResult<Vec<(String, String)>> {
+        let mut addresses = Vec::with_capacity(rows.len());
+        for (id, channel, stored) in rows {
+            let chat_id = self.keyring.open(&super::sealing::link_place(&id), &stored)?;
+            addresses.push((channel, chat_id));
+        }
+        addresses.sort();
+        addresses.dedup();
+        Ok(addresses)
     }
 
     /// The run of `lead` waiting for a reply on `bot`, newest first.
@@ -252,12 +301,12 @@ impl Store {
 }
 
 /// Commits a batch of run saves in one transaction.
-fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [(ClaimedRun, RunProgress)]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
+fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [ProgressSave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let now = now_millis();
         let mut tx = pool.begin().await?;
-        for (run, progress) in jobs {
-            save_progress(&mut tx, run, progress, now).await?;
+        for (run, progress, addresses) in jobs {
+            save_progress(&mut tx, run, progress, addresses, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -265,7 +314,7 @@ fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [(ClaimedRun, RunProgres
 }
 
 /// Writes one run's progress inside a transaction.
-async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progress: &RunProgress, now: Millis) -> StoreResult<()> {
+async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progress: &RunProgress, addresses: &[OutboxAddress], now: Millis) -> StoreResult<()> {
     // Fenced by the lease: a worker whose lease ran out (and whose run
     // another worker has since advanced) must not overwrite newer state.
     let saved = sqlx::query(
@@ -301,10 +350,10 @@ async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progres
         };
         super::events::insert_run(conn, &new, now).await?;
     }
-    for message in &progress.messages {
+    for (message, address) in progress.messages.iter().zip(addresses) {
         sqlx::query(
-            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10) ON CONFLICT (delivery_key) DO NOTHING",
+            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11) ON CONFLICT (delivery_key) DO NOTHING",
         )
         .bind(format!("msg_{}", time_ordered_id(now)))
         .bind(&message.delivery_key)
@@ -312,7 +361,8 @@ async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progres
         .bind(run.bot_id.as_str())
         .bind(&message.lead_id)
         .bind(&message.channel)
-        .bind(&message.chat_id)
+        .bind(&address.chat_key)
+        .bind(&address.sealed)
         .bind(super::endpoints::json_text(&message.payload))
         .bind(&run.trace_id)
         .bind(now)
@@ -331,17 +381,34 @@ async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progres
 
 /// A run with its params (from its event, its job, or the run that
 /// started it), as a worker needs it.
+/// Each source's params are sealed for their own row, so the source is
+/// read along with them.
 const CLAIMED_RUN_SELECT: &str =
-    "SELECT r.id, r.bot_id, r.scenario, r.scenario_version, r.lead_id, r.user_id, r.trace_id, r.status, r.state_json, r.created_at, \
-     COALESCE((SELECT e.params_json FROM events e WHERE e.id = r.event_id), \
-              (SELECT j.params_json FROM scheduled_jobs j WHERE j.id = r.event_id), \
-              (SELECT e.params_json FROM events e WHERE e.id = (SELECT p.event_id FROM runs p WHERE p.id = r.event_id)), '{}') AS params_json \
+    "SELECT r.id, r.bot_id, r.scenario, r.scenario_version, r.lead_id, r.user_id, r.trace_id, r.status, r.state_json, r.created_at, r.event_id, \
+     (SELECT e.params_json FROM events e WHERE e.id = r.event_id) AS event_params, \
+     (SELECT j.params_json FROM scheduled_jobs j WHERE j.id = r.event_id) AS job_params, \
+     (SELECT p.event_id FROM runs p WHERE p.id = r.event_id) AS parent_event, \
+     (SELECT e.params_json FROM events e WHERE e.id = (SELECT p.event_id FROM runs p WHERE p.id = r.event_id)) AS parent_params \
      FROM runs r";
 
-fn claimed_run(row: &sqlx::any::AnyRow, lease_until: Millis) -> StoreResult<ClaimedRun> {
-    let params: String = row.try_get("params_json")?;
+fn claimed_run(row: &sqlx::any::AnyRow, lease_until: Millis, keyring: &crate::seal::Keyring) -> StoreResult<ClaimedRun> {
+    let source: String = row.try_get("event_id")?;
+    let params = match (
+        row.try_get::<Option<String>, _>("event_params")?,
+        row.try_get::<Option<String>, _>("job_params")?,
+        row.try_get::<Option<String>, _>("parent_event")?,
+        row.try_get::<Option<String>, _>("parent_params")?,
+    ) {
+        (Some(params), _, _, _) => keyring.open(&super::sealing::event_place(&source), &params)?,
+        (None, Some(params), _, _) => keyring.open(&super::sealing::job_place(&source), &params)?,
+        (None, None, Some(parent), Some(params)) => keyring.open(&super::sealing::event_place(&parent), &params)?,
+        _ => "{}".to_string(),
+    };
+    let id: String = row.try_get("id")?;
+    let state_json: String = row.try_get("state_json")?;
     Ok(ClaimedRun {
-        id: row.try_get("id")?,
+        state_json: keyring.open(&super::sealing::run_state_place(&id), &state_json)?,
+        id,
         bot_id: BotId::from_store(row.try_get("bot_id")?),
         scenario: row.try_get("scenario")?,
         scenario_version: row.try_get("scenario_version")?,
@@ -349,7 +416,6 @@ fn claimed_run(row: &sqlx::any::AnyRow, lease_until: Millis) -> StoreResult<Clai
         user_id: row.try_get("user_id")?,
         trace_id: row.try_get("trace_id")?,
         status: row.try_get("status")?,
-        state_json: row.try_get("state_json")?,
         params: serde_json::from_str(&params).unwrap_or_default(),
         created_at: row.try_get("created_at")?,
         lease_until,

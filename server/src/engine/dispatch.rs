@@ -113,7 +113,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                 // When to send: now (in-memory pacing), at a reserved slot
                 // (shared clocks), or later (paced: back to the queue).
                 let slot = if shared {
-                    let clocks = pacer.clocks(&message.channel, message.bot_id.as_str(), &message.chat_id);
+                    let clocks = pacer.clocks(&message.channel, message.bot_id.as_str(), &message.chat_key);
                     // Reserving the slot marks the message `sending`.
                     match store.reserve_send_of(&clocks, RESERVE_AHEAD_MS, &message.id, message.lease_until).await {
                         Ok(Ok(slot)) => Ok(slot),
@@ -124,7 +124,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                         }
                     }
                 } else {
-                    pacer.reserve(&message.channel, message.bot_id.as_str(), &message.chat_id, now, LOCAL_RESERVE_AHEAD_MS.min(config.lease_ms / 4))
+                    pacer.reserve(&message.channel, message.bot_id.as_str(), &message.chat_key, now, LOCAL_RESERVE_AHEAD_MS.min(config.lease_ms / 4))
                 };
                 let slot = match slot {
                     Ok(slot) => slot,

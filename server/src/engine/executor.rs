@@ -118,7 +118,8 @@ pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input
                     sequence += 1;
                     for (channel, chat_id) in &addresses {
                         progress.messages.push(NewOutboxMessage {
-                            delivery_key: format!("{}:{generation}:{sequence}:{step}:{channel}:{chat_id}", run.id),
+                            // The blind index of a personal address, never the address.
+                            delivery_key: format!("{}:{generation}:{sequence}:{step}:{channel}:{}", run.id, store.address_key(channel, chat_id)),
                             lead_id: run.lead_id.clone(),
                             channel: channel.clone(),
                             chat_id: chat_id.clone(),

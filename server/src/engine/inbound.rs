@@ -119,7 +119,7 @@ async fn handle_event(store: &Store, http: &reqwest::Client, bot: &BotId, channe
     let known = store.lead_at_address(bot, channel, &chat_id).await?;
     let lead = match &known {
         Some(lead) => lead.clone(),
-        None => Store::lead_id_for_address(channel, &chat_id),
+        None => store.new_lead_id_for_address(channel, &chat_id),
     };
     // An operator has the conversation: what the person says is kept (the
     // stored update) for the operator, and the bot stays out of it.
@@ -221,7 +221,12 @@ async fn record(store: &Store, bot: &BotId, channel: &str, chat_id: &str, lead: 
         http_status: 0,
         latency_ms: 0,
         dry_run: false,
-        detail: format!("chat {chat_id}: {outcome}"),
+        // Traces name no phone number or email address (the lead says who).
+        detail: if comops_core::store::sealing::is_personal_channel(channel) {
+            outcome.to_string()
+        } else {
+            format!("chat {chat_id}: {outcome}")
+        },
         at: 0,
     };
     store.record_trace(&event).await

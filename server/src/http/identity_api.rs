@@ -126,5 +126,5 @@ async fn lead_for(store: &Store, bot: &BotId, user_id: &str, channel: &str, chat
     if let Some(lead) = store.leads_of_user(bot, user_id).await?.into_iter().next() {
         return Ok(lead);
     }
-    Ok(Store::lead_id_for_address(channel, chat_id))
+    Ok(store.new_lead_id_for_address(channel, chat_id))
 }

@@ -25,6 +25,9 @@ pub struct TestServer {
     pub base: String,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Extra environment of the process (and of [`TestServer::cli`]), e.g.
+    /// `COMOPS_DATA_KEY`.
+    pub env: Vec<(String, String)>,
     child: Child,
 }
 
@@ -38,20 +41,36 @@ impl TestServer {
 
     /// A server on `database_url`, with extra `serve` flags.
     pub fn start(database_url: String, data_dir: PathBuf, extra: &[&str]) -> Self {
-        Self::spawn(database_url, data_dir, extra, "warn", Stdio::inherit())
+        Self::spawn(database_url, data_dir, extra, &[], "warn", Stdio::inherit())
+    }
+
+    /// Like [`TestServer::start`] with extra environment variables.
+    pub fn start_with_env(database_url: String, data_dir: PathBuf, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(database_url, data_dir, extra, env, "warn", Stdio::inherit())
     }
 
     /// Like [`TestServer::start`], logging at `debug` (every crate) into
     /// `log` — for tests that read what the server writes.
     pub fn start_logged(database_url: String, data_dir: PathBuf, extra: &[&str], log: &std::path::Path) -> Self {
         let file = std::fs::File::create(log).expect("log file");
-        Self::spawn(database_url, data_dir, extra, "debug", Stdio::from(file))
+        Self::spawn(database_url, data_dir, extra, &[], "debug", Stdio::from(file))
     }
 
-    fn spawn(database_url: String, data_dir: PathBuf, extra: &[&str], rust_log: &str, stderr: Stdio) -> Self {
+    /// [`TestServer::start_logged`] with extra environment variables.
+    pub fn start_logged_with_env(database_url: String, data_dir: PathBuf, extra: &[&str], env: &[(&str, &str)], log: &std::path::Path) -> Self {
+        let file = std::fs::File::create(log).expect("log file");
+        Self::spawn(database_url, data_dir, extra, env, "debug", Stdio::from(file))
+    }
+
+    fn spawn(database_url: String, data_dir: PathBuf, extra: &[&str], env: &[(&str, &str)], rust_log: &str, stderr: Stdio) -> Self {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let mut child = Command::new(env!("CARGO_BIN_EXE_comops"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
+            // Only what a test asks for: no data key from the outer shell.
+            .env_remove("COMOPS_DATA_KEY")
+            .env_remove("COMOPS_DATA_KEY_PREVIOUS")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("DATABASE_URL", &database_url)
             .env("COMOPS_DATA_DIR", &data_dir)
             .env("COMOPS_ADMIN_PASSWORD", ADMIN_PASSWORD)
@@ -71,7 +90,7 @@ impl TestServer {
             }
         });
         let base = rx.recv_timeout(Duration::from_secs(60)).expect("comops did not start listening within 60 s");
-        TestServer { base, data_dir, database_url, child }
+        TestServer { base, data_dir, database_url, env, child }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -95,6 +114,9 @@ impl TestServer {
             .args(args)
             .env("DATABASE_URL", &self.database_url)
             .env_remove("COMOPS_USER_PASSWORD")
+            .env_remove("COMOPS_DATA_KEY")
+            .env_remove("COMOPS_DATA_KEY_PREVIOUS")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("run comops cli")
     }
@@ -107,9 +129,14 @@ impl TestServer {
         let _ = self.child.wait();
     }
 
-    /// Opens the server's database directly (tests arrange data here).
+    /// Opens the server's database directly (tests arrange data here), with
+    /// the server's data keys.
     pub async fn store(&self) -> comops_core::store::Store {
-        let store = comops_core::store::Store::connect(&self.database_url).await.expect("open test database");
+        let key = |name: &str| self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let previous = key("COMOPS_DATA_KEY_PREVIOUS").unwrap_or_default();
+        let previous: Vec<&str> = previous.split(',').filter(|k| !k.is_empty()).collect();
+        let keyring = comops_core::seal::Keyring::new(key("COMOPS_DATA_KEY").as_deref(), &previous).expect("test data keys");
+        let store = comops_core::store::Store::connect(&self.database_url).await.expect("open test database").with_keyring(keyring);
         store.migrate().await.expect("migrate");
         store
     }
