@@ -41,10 +41,23 @@ async fn the_shop_report_on_postgresql() {
     shop_report(url).await;
 }
 
+/// With a data key the run state (where the rating is kept) is sealed at
+/// rest; the report reads it through the keyring.
+#[tokio::test]
+async fn the_shop_report_with_data_sealed_at_rest() {
+    let dir = support::scratch_dir();
+    let key = comops_core::seal::generate_key();
+    shop_report_with(format!("sqlite://{}/comops.db", dir.display()), &[("COMOPS_DATA_KEY", key.as_str())]).await;
+}
+
 async fn shop_report(database_url: String) {
+    shop_report_with(database_url, &[]).await;
+}
+
+async fn shop_report_with(database_url: String, env: &[(&str, &str)]) {
     let telegram = FakeTelegram::start(TOKEN).await;
     let base = telegram.base_url();
-    let server = TestServer::start(database_url, support::scratch_dir(), &["--demo", "--telegram-api-base", base.as_str()]);
+    let server = TestServer::start_with_env(database_url, support::scratch_dir(), &["--demo", "--telegram-api-base", base.as_str()], env);
     let store = server.store().await;
     let shop = BotId::parse("bot_shop").unwrap();
     store.set_bot_channel(&shop, "telegram", &json!({"token": TOKEN, "webhook_secret": "wh-shop"})).await.unwrap();
