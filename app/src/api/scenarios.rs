@@ -141,7 +141,7 @@ pub fn template(name: &str, description: &str, template: &str) -> Scenario {
         _ => vec![end],
     };
     let start = steps[0].id.clone();
-    Scenario { name: name.into(), description: description.into(), start, steps }
+    Scenario { name: name.into(), description: description.into(), start, steps, layout: Default::default() }
 }
 
 #[server(prefix = "/api", endpoint = "scenarios/page")]
