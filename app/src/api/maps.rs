@@ -26,7 +26,9 @@ use crate::error::AppError;
 use comops_core::map::diff::MapDiff;
 use comops_core::map::export::ImportProblem;
 use comops_core::map::links::LoopView;
-use comops_core::map::{MapContent, MapKind};
+#[cfg(feature = "ssr")]
+use comops_core::map::MapContent;
+use comops_core::map::MapKind;
 use comops_core::FieldError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -52,7 +54,10 @@ pub struct LoadedMap {
     pub project_id: String,
     pub kind: MapKind,
     pub title: String,
-    pub content: MapContent,
+    /// The content as JSON text (`MapContent::to_value`): the editor edits
+    /// it as a JSON value, and text keeps the typed maps' serde code out of
+    /// the browser bundle.
+    pub content: String,
     pub version: i64,
     /// The map's current version (`version` is older when an old one was opened).
     pub current: i64,
@@ -139,7 +144,7 @@ pub async fn load_map(map_id: String, version: i64) -> Result<LoadedMap, AppErro
         project_id: current.project_id.to_string(),
         kind: current.kind,
         title: old.title,
-        content: old.content,
+        content: old.content.to_value().to_string(),
         version: wanted,
         current: current.version,
         note: old.note,
