@@ -107,12 +107,24 @@ test('300 steps on the canvas: first drawing, drag frames, commit', async ({ pag
     return performance.now() - t0;
   }, STEPS);
 
-  // Zoom in so a node is big enough to grab, on one in the view.
-  await page.getByTestId('canvas').focus();
-  for (let i = 0; i < 3; i++) await page.keyboard.press('+');
-  const target = page.locator('[data-node] rect').nth(40);
-  const box = (await target.boundingBox())!;
-  const from = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  // Zoom in (about the middle) so a node is big enough to grab, and take
+  // the one nearest the middle of the canvas.
+  const canvas = page.getByTestId('canvas');
+  await canvas.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  await canvas.focus();
+  for (let i = 0; i < 8; i++) await page.keyboard.press('+');
+  const from = await page.evaluate(() => {
+    const view = document.querySelector('[data-testid=canvas]')!.getBoundingClientRect();
+    const mid = { x: view.left + view.width / 2, y: view.top + view.height / 2 };
+    let best = { x: 0, y: 0, d: Infinity };
+    for (const rect of document.querySelectorAll('[data-node] > rect:first-of-type')) {
+      const b = rect.getBoundingClientRect();
+      const c = { x: b.left + b.width / 2, y: b.top + b.height / 2 };
+      const d = Math.hypot(c.x - mid.x, c.y - mid.y);
+      if (d < best.d) best = { ...c, d };
+    }
+    return { x: best.x, y: best.y };
+  });
 
   await page.evaluate(() => {
     const w = window as any;
@@ -136,7 +148,7 @@ test('300 steps on the canvas: first drawing, drag frames, commit', async ({ pag
   await page.mouse.move(from.x, from.y);
   await page.mouse.down();
   for (let i = 1; i <= 120; i++) {
-    await page.mouse.move(from.x + i * 3, from.y + Math.sin(i / 10) * 60);
+    await page.mouse.move(from.x + i * 2, from.y + Math.sin(i / 10) * 60);
   }
   await page.mouse.up();
   await page.waitForTimeout(300);
