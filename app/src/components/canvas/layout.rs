@@ -16,7 +16,7 @@
 
 use super::graph::edges;
 use comops_core::scenario::Scenario;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A node's box on the canvas.
 pub const NODE_W: i32 = 184;
@@ -29,7 +29,7 @@ const SWEEPS: usize = 6;
 /// Positions (top-left corners) of every step.
 pub fn auto_layout(scenario: &Scenario) -> BTreeMap<String, [i32; 2]> {
     let ids: Vec<&str> = scenario.steps.iter().map(|s| s.id.as_str()).collect();
-    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let index: BTreeMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut links: Vec<(usize, usize)> = Vec::new();
     for e in edges(scenario) {
         let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) else { continue };

@@ -28,7 +28,7 @@ use crate::components::l;
 use crate::i18n::{t, use_locale, K};
 use comops_core::scenario::Scenario;
 use leptos::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 type Pos = ArcRwSignal<(f64, f64)>;
 const W: f64 = NODE_W as f64;
@@ -54,7 +54,7 @@ enum Gesture {
 #[derive(Clone, Copy)]
 struct Canvas {
     scenario: RwSignal<Scenario>,
-    positions: StoredValue<HashMap<String, Pos>>,
+    positions: StoredValue<BTreeMap<String, Pos>>,
     selected: RwSignal<BTreeSet<String>>,
     pan: RwSignal<(f64, f64)>,
     zoom: RwSignal<f64>,
@@ -321,7 +321,7 @@ pub(super) fn ScenarioCanvas(
     }
     let c = Canvas {
         scenario,
-        positions: StoredValue::new(HashMap::new()),
+        positions: StoredValue::new(BTreeMap::new()),
         selected: RwSignal::new(BTreeSet::new()),
         pan: RwSignal::new((0.0, 0.0)),
         zoom: RwSignal::new(1.0),
