@@ -23,10 +23,11 @@
 //! Every save, restore, import and delete is audited.
 
 use crate::error::AppError;
-use comops_core::map::diff::MapDiff;
 use comops_core::map::export::ImportProblem;
 use comops_core::map::links::LoopView;
-use comops_core::map::{MapContent, MapKind};
+#[cfg(feature = "ssr")]
+use comops_core::map::MapContent;
+use comops_core::map::MapKind;
 use comops_core::FieldError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,10 @@ pub struct LoadedMap {
     pub project_id: String,
     pub kind: MapKind,
     pub title: String,
-    pub content: MapContent,
+    /// The content as JSON text (`MapContent::to_value`): the editor edits
+    /// it as a JSON value, and text keeps the typed maps' serde code out of
+    /// the browser bundle.
+    pub content: String,
     pub version: i64,
     /// The map's current version (`version` is older when an old one was opened).
     pub current: i64,
@@ -91,6 +95,26 @@ pub struct LoopPage {
     pub view: LoopView,
     /// Keys (`endpoint:bot_x/alias`) of the endpoint nodes that are live.
     pub live_endpoints: Vec<String>,
+}
+
+/// Two versions of a map compared, as the lines the history shows: built
+/// on the server, so the browser needs no typed diff (bundle size).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DiffRows {
+    /// Items added, removed or changed.
+    pub count: usize,
+    pub rows: Vec<DiffRow>,
+}
+
+/// One line of a diff: the item (empty for a map-level field), `added`,
+/// `removed` or `changed`, the field, and both sides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DiffRow {
+    pub label: String,
+    pub change: String,
+    pub field: String,
+    pub before: String,
+    pub after: String,
 }
 
 /// What a project import did.
@@ -181,7 +205,7 @@ pub async fn load_map(map_id: String, version: i64) -> Result<LoadedMap, AppErro
         project_id: current.project_id.to_string(),
         kind: current.kind,
         title: old.title,
-        content: old.content,
+        content: old.content.to_value().to_string(),
         version: wanted,
         current: current.version,
         note: old.note,
@@ -261,7 +285,7 @@ pub async fn restore_map(map_id: String, version: i64, base_version: i64) -> Res
 /// Row- and cell-level differences from version `from` to version `to`
 /// (0 = current), for the side-by-side view.
 #[server(prefix = "/api", endpoint = "maps/diff")]
-pub async fn diff_map(map_id: String, from: i64, to: i64) -> Result<MapDiff, AppError> {
+pub async fn diff_map(map_id: String, from: i64, to: i64) -> Result<DiffRows, AppError> {
     use crate::session::{backend, require};
     require(comops_core::Permission::View)?;
     let id = parse_map(&map_id)?;
@@ -270,7 +294,42 @@ pub async fn diff_map(map_id: String, from: i64, to: i64) -> Result<MapDiff, App
     let pick = |v: i64| if v == 0 { current } else { v };
     let before = store.map_version(&id, pick(from)).await?;
     let after = store.map_version(&id, pick(to)).await?;
-    Ok(comops_core::map::diff::diff(&before.title, &before.content, &after.title, &after.content))
+    Ok(diff_rows(&comops_core::map::diff::diff(&before.title, &before.content, &after.title, &after.content)))
+}
+
+/// The lines of the side-by-side diff: each changed map-level field, then
+/// each added, removed, changed or moved item with the cells that differ
+/// (all non-empty ones of an added or removed item).
+#[cfg(feature = "ssr")]
+fn diff_rows(diff: &comops_core::map::diff::MapDiff) -> DiffRows {
+    use comops_core::map::diff::Change;
+    let mut rows = Vec::new();
+    let row = |label: &str, change: &str, field: &str, before: &str, after: &str| DiffRow {
+        label: label.into(),
+        change: change.into(),
+        field: field.into(),
+        before: before.into(),
+        after: after.into(),
+    };
+    for cell in diff.header.iter().filter(|c| c.changed) {
+        rows.push(row("", "changed", &cell.field, &cell.before, &cell.after));
+    }
+    for item in diff.items.iter().filter(|i| i.change != Change::Unchanged || i.moved) {
+        let change = match item.change {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Changed | Change::Unchanged => "changed",
+        };
+        let whole = matches!(item.change, Change::Added | Change::Removed);
+        let cells: Vec<_> = item.cells.iter().filter(|c| c.changed || (whole && (!c.before.is_empty() || !c.after.is_empty()))).collect();
+        if cells.is_empty() {
+            rows.push(row(&item.label, change, "", "", ""));
+        }
+        for c in cells {
+            rows.push(row(&item.label, change, &c.field, &c.before, &c.after));
+        }
+    }
+    DiffRows { count: diff.added + diff.removed + diff.changed, rows }
 }
 
 /// Version `version` (0 = current) of a CJM or communication map as CSV

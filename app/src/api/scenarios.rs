@@ -95,6 +95,41 @@ pub enum SaveOutcome {
     Conflict { current: i64, author: String },
 }
 
+/// What the runs of one scenario version did, step by step: the studio
+/// canvas's trace overlay. Counted from the runs' saved state (each run
+/// keeps the steps it entered, `RunState::trail`, and where it is now).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TraceCounts {
+    pub version: i64,
+    /// Runs of that version counted (the newest [`TRACE_RUN_LIMIT`]).
+    pub runs: u64,
+    pub steps: Vec<StepCount>,
+    pub links: Vec<LinkCount>,
+}
+
+/// The newest runs the trace overlay counts.
+pub const TRACE_RUN_LIMIT: i64 = 5_000;
+
+/// Runs at one step.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepCount {
+    pub step: String,
+    /// Runs that entered the step (once each, however often).
+    pub passed: u64,
+    /// Runs waiting there now (a reply, a delay) or about to go on.
+    pub waiting: u64,
+    /// Runs that ended or failed there.
+    pub ended: u64,
+}
+
+/// Runs that went from one step straight to another.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkCount {
+    pub from: String,
+    pub to: String,
+    pub runs: u64,
+}
+
 /// What a delete did: done, or why it was refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DeleteOutcome {
@@ -141,7 +176,7 @@ pub fn template(name: &str, description: &str, template: &str) -> Scenario {
         _ => vec![end],
     };
     let start = steps[0].id.clone();
-    Scenario { name: name.into(), description: description.into(), start, steps }
+    Scenario { name: name.into(), description: description.into(), start, steps, layout: Default::default() }
 }
 
 #[server(prefix = "/api", endpoint = "scenarios/page")]
@@ -292,6 +327,69 @@ pub async fn save_scenario(bot_id: String, name: String, json: String, note: Str
     saved(&store, &bot, &scenario, note, user.email.as_str(), "scenario.save").await
 }
 
+/// What the runs of version `version` of scenario `name` did, per step and
+/// link (the canvas's trace overlay).
+#[server(prefix = "/api", endpoint = "scenarios/trace")]
+pub async fn scenario_trace(bot_id: String, name: String, version: i64) -> Result<TraceCounts, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let bot = parse_bot(&bot_id)?;
+    let rows = backend()?.store.run_states_of_version(&bot, &name, version, TRACE_RUN_LIMIT).await?;
+    Ok(count_runs(version, &rows))
+}
+
+/// Counts runs per step and per link from `(status, state_json)` rows.
+/// A run counts once per step however often it entered it; `pending` and
+/// `waiting` runs are waiting at their current step, the others ended
+/// there. Runs saved before the trail existed count only where they are.
+#[cfg(any(feature = "ssr", test))]
+fn count_runs(version: i64, rows: &[(String, String)]) -> TraceCounts {
+    use std::collections::{BTreeMap, BTreeSet};
+    /// The part of the engine's `RunState` the overlay reads.
+    #[derive(Deserialize, Default)]
+    struct Trail {
+        #[serde(default)]
+        current: Option<String>,
+        #[serde(default)]
+        trail: Vec<String>,
+    }
+    let mut steps: BTreeMap<String, StepCount> = BTreeMap::new();
+    let mut links: BTreeMap<(String, String), u64> = BTreeMap::new();
+    fn entry<'a>(steps: &'a mut BTreeMap<String, StepCount>, id: &str) -> &'a mut StepCount {
+        steps.entry(id.to_string()).or_insert_with(|| StepCount { step: id.to_string(), ..StepCount::default() })
+    }
+    for (status, state_json) in rows {
+        let run: Trail = serde_json::from_str(state_json).unwrap_or_default();
+        let mut seen = BTreeSet::new();
+        for id in &run.trail {
+            if seen.insert(id.as_str()) {
+                entry(&mut steps, id).passed += 1;
+            }
+        }
+        let mut walked = BTreeSet::new();
+        for pair in run.trail.windows(2) {
+            if walked.insert((pair[0].as_str(), pair[1].as_str())) {
+                *links.entry((pair[0].clone(), pair[1].clone())).or_default() += 1;
+            }
+        }
+        let Some(current) = run.current.as_deref() else { continue };
+        let here = entry(&mut steps, current);
+        if run.trail.is_empty() {
+            here.passed += 1;
+        }
+        match status.as_str() {
+            "pending" | "waiting" => here.waiting += 1,
+            _ => here.ended += 1,
+        }
+    }
+    TraceCounts {
+        version,
+        runs: rows.len() as u64,
+        steps: steps.into_values().collect(),
+        links: links.into_iter().map(|((from, to), runs)| LinkCount { from, to, runs }).collect(),
+    }
+}
+
 /// Saves version `version` again as the newest, noted "restored from vN".
 #[server(prefix = "/api", endpoint = "scenarios/restore")]
 pub async fn restore_scenario(bot_id: String, name: String, version: i64) -> Result<SaveOutcome, AppError> {
@@ -394,5 +492,30 @@ mod tests {
         let paths: Vec<_> = found.iter().map(|i| i.path.as_str()).collect();
         assert!(paths.contains(&"steps[0].next"), "{found:?}");
         assert!(found.iter().any(|i| i.step.as_deref() == Some("hello") && i.index == Some(0)));
+    }
+
+    #[test]
+    fn the_trace_overlay_counts_runs_per_step_and_link() {
+        let rows = [
+            // Asked, got a low rating, asked again, waiting for a reply.
+            ("waiting", r#"{"current": "ask", "trail": ["hi", "ask", "check", "ask"]}"#),
+            // Rated well and finished.
+            ("done", r#"{"current": "bye", "trail": ["hi", "ask", "check", "bye"]}"#),
+            // Failed at its first step.
+            ("failed", r#"{"current": "hi", "trail": ["hi"]}"#),
+            // Saved before trails existed: counted where it is.
+            ("waiting", r#"{"current": "ask"}"#),
+            // Not started yet.
+            ("pending", ""),
+        ];
+        let rows: Vec<(String, String)> = rows.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let counts = count_runs(3, &rows);
+        assert_eq!(counts.runs, 5);
+        let at = |id: &str| counts.steps.iter().find(|s| s.step == id).cloned().unwrap_or_default();
+        assert_eq!((at("hi").passed, at("hi").waiting, at("hi").ended), (3, 0, 1));
+        assert_eq!((at("ask").passed, at("ask").waiting, at("ask").ended), (3, 2, 0), "entered twice, counted once");
+        assert_eq!((at("bye").passed, at("bye").ended), (1, 1));
+        let link = |a: &str, b: &str| counts.links.iter().find(|l| l.from == a && l.to == b).map_or(0, |l| l.runs);
+        assert_eq!((link("hi", "ask"), link("check", "ask"), link("check", "bye"), link("ask", "bye")), (2, 1, 1, 0));
     }
 }

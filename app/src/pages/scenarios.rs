@@ -1,9 +1,10 @@
 //! Scenarios of one bot: pick the bot, then the scenario list; open one in
-//! the structured editor (SPEC §4; the visual canvas comes later).
+//! the structured editor (SPEC §4) or on the canvas (SPEC §6).
 //!
-//! The editor holds the whole scenario as one value. Two views edit it:
-//! a dense step table with a side form per step (fields of its type), and
-//! the raw JSON for power users and for anything the forms do not cover.
+//! The editor holds the whole scenario as one value. Three views edit it:
+//! a canvas of nodes and links, a dense step table with a side form per
+//! step (fields of its type; the canvas reuses it), and the raw JSON for
+//! power users and for anything the forms do not cover.
 //! Core's structural checks run in the browser on every change, so
 //! problems show next to their step at once; the server re-checks on save
 //! (templates and scripts too) and its answer replaces the local one until
@@ -21,12 +22,16 @@
 //!   beside its history;
 //! - [`history`]: the version list and an old version, read-only;
 //! - [`steps`]: the step table and its one-line summaries;
+//! - [`canvas`]: the same scenario as a canvas of nodes and links (drag,
+//!   connect, select, zoom, auto-layout, undo/redo, trace overlay); its
+//!   pure model is `components/canvas`;
 //! - [`step_form`]: the side form of one step, built from a table of
 //!   fields per step type;
 //! - [`draft`]: the side form's state and its conversion to a step;
 //! - [`model`]: edits of the scenario value (new ids, default steps,
 //!   renames), no views.
 
+mod canvas;
 mod draft;
 mod editor;
 mod history;

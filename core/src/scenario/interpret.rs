@@ -52,7 +52,16 @@ pub struct RunState {
     /// The run finished or failed; further inputs are ignored.
     #[serde(default)]
     pub ended: bool,
+    /// The steps this run entered, in order (at most [`MAX_TRAIL`]): the
+    /// studio's trace overlay counts passes per step and per link from it.
+    /// Absent in runs saved before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trail: Vec<String>,
 }
+
+/// How many entered steps a run remembers for the trace overlay; later
+/// ones are not recorded (a run takes at most [`MAX_STEPS`]).
+pub const MAX_TRAIL: usize = 200;
 
 impl RunState {
     pub fn new(scenario_version: i64, started_at: Millis) -> Self {
@@ -68,6 +77,7 @@ impl RunState {
             started_at,
             waiting: None,
             ended: false,
+            trail: Vec::new(),
         }
     }
 }
@@ -428,6 +438,9 @@ impl Run<'_> {
             }
             self.state.steps_taken += 1;
             self.state.current = Some(id.clone());
+            if self.state.trail.len() < MAX_TRAIL {
+                self.state.trail.push(id.clone());
+            }
             let scenario = self.scenario;
             let Some(step) = scenario.step(&id) else {
                 return self.fail(Some(id.clone()), format!("no step with id \"{id}\""));
@@ -655,6 +668,7 @@ mod tests {
         assert!(matches!(&out.effects[0], Effect::SetAttributes { add_tags, .. } if add_tags == &vec!["vip".to_string()]));
         assert!(matches!(&out.effects[1], Effect::Send { text, .. } if text == "active gold"));
         assert_eq!(state.steps_taken, 4);
+        assert_eq!(state.trail, ["a", "b", "c", "d"], "the trail the studio's trace overlay counts");
     }
 
     #[test]

@@ -57,6 +57,12 @@ pub struct Scenario {
     /// Id of the first step.
     pub start: String,
     pub steps: Vec<Step>,
+    /// Where the studio's canvas drew each step, by step id: `{"hi": [40,
+    /// 120]}`. Only the editor reads it; the engine ignores it. Absent in
+    /// older scenarios (and never written when empty), so the canvas lays
+    /// them out itself.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub layout: BTreeMap<String, [i32; 2]>,
 }
 
 impl Scenario {

@@ -294,6 +294,22 @@ impl Store {
             .collect())
     }
 
+    /// `(status, state_json)` of the newest `limit` runs of version
+    /// `version` of a scenario: the studio canvas's trace overlay counts
+    /// the steps they entered and where they are.
+    pub async fn run_states_of_version(&self, bot: &BotId, scenario: &str, version: i64, limit: i64) -> StoreResult<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT status, state_json FROM runs WHERE bot_id = $1 AND scenario = $2 AND scenario_version = $3 \
+             ORDER BY created_at DESC LIMIT $4",
+        )
+        .bind(bot.as_str())
+        .bind(scenario)
+        .bind(version)
+        .bind(limit.clamp(1, 50_000))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// `(status, outcome)` of a run, for tests and the studio.
     pub async fn run_status(&self, id: &str) -> StoreResult<Option<(String, String)>> {
         Ok(sqlx::query_as("SELECT status, outcome FROM runs WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)

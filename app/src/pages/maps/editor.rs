@@ -69,9 +69,10 @@ fn MapEditor(map: LoadedMap, reload: RwSignal<u32>) -> impl IntoView {
     let old = map.version != map.current;
     let shown = map.version;
     let editable = can(Permission::EditMaps) && !old;
-    let doc = RwSignal::new(map.content.to_value());
+    let content = parse_content(&map.content);
+    let doc = RwSignal::new(content.clone());
     // The content the edits started from (what a re-base compares with).
-    let origin = StoredValue::new(map.content.to_value());
+    let origin = StoredValue::new(content);
     let title = RwSignal::new(map.title.clone());
     let note = RwSignal::new(String::new());
     // Saves and restores build on the current version (an old one is read-only).
@@ -132,7 +133,7 @@ fn MapEditor(map: LoadedMap, reload: RwSignal<u32>) -> impl IntoView {
         async move {
             match call.await {
                 Ok(theirs) => {
-                    let theirs_value = theirs.content.to_value();
+                    let theirs_value = parse_content(&theirs.content);
                     let merged = origin.with_value(|o| doc.with_untracked(|mine| model::rebase(list, o, mine, &theirs_value)));
                     let from = base.get_untracked();
                     doc.set(merged);
@@ -330,4 +331,10 @@ fn CsvPanel(
             </Show>
         </section>
     }
+}
+
+/// The content's JSON text as a value (`from_slice`, like server_fn's
+/// decoder: one copy of the parser in the bundle).
+fn parse_content(text: &str) -> Value {
+    serde_json::from_slice(text.as_bytes()).unwrap_or(Value::Null)
 }

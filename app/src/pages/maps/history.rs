@@ -1,10 +1,9 @@
 //! A map's history: every version (number, note, author, date), opening
 //! an old one read-only, the side-by-side diff of two versions, restore.
 
-use crate::api::maps::{diff_map, map_versions, restore_map, MapSaveOutcome};
+use crate::api::maps::{diff_map, map_versions, restore_map, DiffRows, MapSaveOutcome};
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{t1, use_locale, K};
-use comops_core::map::diff::{Change, MapDiff};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -132,30 +131,13 @@ pub(super) fn DiffView(map_id: String, from: i64, to: i64) -> impl IntoView {
     }
 }
 
-fn diff_table(diff: MapDiff) -> AnyView {
+fn diff_table(diff: DiffRows) -> AnyView {
     let locale = use_locale();
-    if diff.is_empty() {
+    if diff.rows.is_empty() {
         return view! { <p class="text-sm text-slate-500" data-testid="no-diff">{l(K::MapNoDifferences)}</p> }.into_any();
     }
-    let count = diff.added + diff.removed + diff.changed;
-    let mut lines = Vec::new();
-    for cell in diff.header.iter().filter(|c| c.changed) {
-        lines.push((String::new(), "changed", cell.field.clone(), cell.before.clone(), cell.after.clone()));
-    }
-    for item in diff.items.iter().filter(|i| i.change != Change::Unchanged || i.moved) {
-        let change = match item.change {
-            Change::Added => "added",
-            Change::Removed => "removed",
-            Change::Changed | Change::Unchanged => "changed",
-        };
-        let cells: Vec<_> = item.cells.iter().filter(|c| c.changed || (item.change != Change::Changed && item.change != Change::Unchanged && (!c.before.is_empty() || !c.after.is_empty()))).collect();
-        if cells.is_empty() {
-            lines.push((item.label.clone(), change, String::new(), String::new(), String::new()));
-        }
-        for c in cells {
-            lines.push((item.label.clone(), change, c.field.clone(), c.before.clone(), c.after.clone()));
-        }
-    }
+    let count = diff.count;
+    let lines = diff.rows.into_iter().map(|r| (r.label, r.change, r.field, r.before, r.after));
     let rows = lines
         .into_iter()
         .map(|(label, change, field, before, after)| {

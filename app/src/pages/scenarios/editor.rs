@@ -4,12 +4,13 @@
 //! checks on every change and saves with a note against the version it
 //! started from.
 
+use super::canvas::ScenarioCanvas;
 use super::history::{OldVersion, VersionList};
 use super::model::{default_step, unique_id};
 use super::step_form::{StepForm, STEP_TYPES};
 use super::steps::StepsTable;
 use super::{BUTTON, INPUT, PRIMARY};
-use crate::api::scenarios::{issues, load_scenario, scenario_versions, LoadedScenario, SaveOutcome, SaveScenario, StepIssue};
+use crate::api::scenarios::{issues, load_scenario, scenario_trace, scenario_versions, LoadedScenario, SaveOutcome, SaveScenario, StepIssue};
 use crate::components::{l, load_error, loading};
 use crate::i18n::{t, use_locale, K};
 use comops_core::scenario::Scenario;
@@ -92,6 +93,23 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
     let dirty = RwSignal::new(false);
     let selected = RwSignal::new(None::<usize>);
     let json_mode = RwSignal::new(false);
+    let canvas_mode = RwSignal::new(false);
+    // The trace overlay of the canvas: counted for the version being edited.
+    let overlay_on = RwSignal::new(false);
+    let (bot_t, name_t) = (bot.clone(), name.clone());
+    let trace = Resource::new(
+        move || overlay_on.get().then(|| base.get()),
+        move |version| {
+            let (bot, name) = (bot_t.clone(), name_t.clone());
+            async move {
+                match version {
+                    Some(version) => scenario_trace(bot, name, version).await.ok(),
+                    None => None,
+                }
+            }
+        },
+    );
+    let overlay = Signal::derive(move || if overlay_on.get() { trace.get().flatten() } else { None });
     let json_text = RwSignal::new(String::new());
     let json_error = RwSignal::new(None::<String>);
     let server_issues = RwSignal::new(None::<Vec<StepIssue>>);
@@ -171,6 +189,11 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
     };
     let (bot_s, name_s) = (bot.clone(), name.clone());
     let do_save = move || {
+        // Positions of removed steps go (the step table does not tidy them).
+        scenario.update_untracked(|s| {
+            let ids: std::collections::BTreeSet<String> = s.steps.iter().map(|st| st.id.clone()).collect();
+            s.layout.retain(|id, _| ids.contains(id));
+        });
         let json = scenario.with_untracked(|s| serde_json::to_value(s).map(|v| v.to_string()).unwrap_or_default());
         save.dispatch(SaveScenario {
             bot_id: bot_s.clone(),
@@ -192,14 +215,24 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                 </Show>
             </div>
             <div class="flex flex-wrap items-center gap-2">
+                <Show when=move || canvas_mode.get() && !json_mode.get()>
+                    <label class="flex items-center gap-1 text-xs text-slate-700">
+                        <input type="checkbox" name="trace-overlay" data-testid="trace-overlay" bind:checked=overlay_on/>
+                        {l(K::CanvasTrace)}
+                    </label>
+                </Show>
                 <div class="flex overflow-hidden rounded border border-slate-300" role="group">
-                    <button class="px-2.5 py-1 text-xs aria-pressed:bg-slate-800 aria-pressed:text-white" data-testid="view-steps"
-                        aria-pressed=move || (!json_mode.get()).to_string()
+                    <button class="px-2.5 py-1 text-xs aria-pressed:bg-slate-800 aria-pressed:text-white" data-testid="view-canvas"
+                        aria-pressed=move || (canvas_mode.get() && !json_mode.get()).to_string()
                         disabled=move || json_error.get().is_some()
-                        on:click=move |_| json_mode.set(false)>{l(K::ScnStepsView)}</button>
+                        on:click=move |_| { json_mode.set(false); canvas_mode.set(true); selected.set(None); }>{l(K::ScnCanvasView)}</button>
+                    <button class="px-2.5 py-1 text-xs aria-pressed:bg-slate-800 aria-pressed:text-white" data-testid="view-steps"
+                        aria-pressed=move || (!json_mode.get() && !canvas_mode.get()).to_string()
+                        disabled=move || json_error.get().is_some()
+                        on:click=move |_| { json_mode.set(false); canvas_mode.set(false); }>{l(K::ScnStepsView)}</button>
                     <button class="px-2.5 py-1 text-xs aria-pressed:bg-slate-800 aria-pressed:text-white" data-testid="view-json"
                         aria-pressed=move || json_mode.get().to_string()
-                        on:click=move |_| if !json_mode.get_untracked() { open_json() }>"JSON"</button>
+                        on:click=move |_| if !json_mode.get_untracked() { canvas_mode.set(false); open_json() }>"JSON"</button>
                 </div>
                 {can_design.then(|| view! {
                     <button class=PRIMARY data-testid="save-scenario"
@@ -241,7 +274,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                     on:change=move |ev| { let text = event_target_value(&ev); scenario.update(|s| s.description = text); changed.run(()); }/>
             </label>
             {can_design.then(|| view! {
-                <div class="flex items-end gap-2" data-testid="add-step">
+                <div class="flex items-end gap-2" data-testid="add-step" class:hidden=move || canvas_mode.get()>
                     <label class="flex flex-col gap-1">
                         <span class="text-xs font-medium text-slate-600">{l(K::ScnStepType)}</span>
                         <select name="new-step-type" class="rounded border border-slate-300 px-2 py-1 text-sm"
@@ -255,7 +288,13 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                 </div>
             })}
         </div>
+        {move || overlay.get().map(|o| view! {
+            <p class="mb-1 text-xs text-indigo-800" data-testid="trace-summary">
+                {move || t(locale.get(), K::CanvasTraceSummary).replacen("{}", &o.version.to_string(), 1).replacen("{}", &o.runs.to_string(), 1)}
+            </p>
+        })}
         <Show when=move || json_mode.get() fallback=move || view! {
+            <Show when=move || canvas_mode.get() fallback=move || view! {
             <div class=move || if selected.get().is_some() { "grid items-start gap-3 xl:grid-cols-[minmax(0,1fr)_22rem]" } else { "grid gap-3" }>
                 <StepsTable scenario issues=issue_signal selected editable=can_design on_change=changed/>
                 {move || selected.get().map(|index| view! {
@@ -264,6 +303,9 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                         on_close=Callback::new(move |_| selected.set(None))/>
                 })}
             </div>
+            }>
+                <ScenarioCanvas scenario issues=issue_signal editable=can_design on_change=changed overlay picked=selected/>
+            </Show>
         }>
             <div class="flex flex-col gap-1" data-testid="json-editor">
                 <textarea name="scenario-json" rows=24 spellcheck="false" readonly={!can_design}

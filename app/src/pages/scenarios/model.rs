@@ -95,6 +95,9 @@ pub(super) fn rename_references(scenario: &mut Scenario, old: &str, new: &str) {
     if scenario.start == old {
         scenario.start = new.to_string();
     }
+    if let Some(at) = scenario.layout.remove(old) {
+        scenario.layout.insert(new.to_string(), at);
+    }
     for step in &mut scenario.steps {
         match &mut step.kind {
             StepKind::Message { next, .. } | StepKind::Set { next, .. } | StepKind::Run { next, .. } | StepKind::Handover { next, .. } => {
@@ -148,6 +151,9 @@ pub(super) mod tests {
         assert_eq!(s.start, "start");
         let targets: Vec<String> = s.steps.iter().flat_map(|st| st.kind.transitions().into_iter().map(|(_, t)| t.to_string())).collect();
         assert_eq!(targets, ["b", "b", "start", "b"]);
+        s.layout.insert("b".into(), [10, 20]);
+        rename_references(&mut s, "b", "branch");
+        assert_eq!(s.layout.get("branch"), Some(&[10, 20]), "the canvas position moves with the id");
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub(super) fn StepsTable(
 }
 
 /// One line about what a step does.
-fn summary(kind: &StepKind) -> String {
+pub(super) fn summary(kind: &StepKind) -> String {
     fn cut(text: &str, max: usize) -> String {
         let line = text.lines().next().unwrap_or_default();
         if line.chars().count() > max || text.lines().nth(1).is_some() {
