@@ -59,7 +59,7 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
   // The demo's e-commerce map, its rows repeated to 1,000, saved as a new version.
   const headers = { Origin: BASE };
   const loaded = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_shop', version: '0' }, headers })).json();
-  const content = loaded.content;
+  const content = JSON.parse(loaded.content);
   const template = content.rows;
   content.rows = Array.from({ length: ROWS }, (_, i) => ({ ...template[i % template.length], id: `r${i + 1}`, number: i + 1, event: `Событие №${i + 1}`, stages: [], cells: [] }));
   const saved = await page.request.post(`${BASE}/api/maps/save`, {
