@@ -7,10 +7,8 @@
 // Writes end2end/bench-results/maps-1000.json; scripts/bench-studio prints
 // it for docs/benchmarks.md. SPEC §9 / issue #5 target: < 50 ms per edit.
 import { test, expect } from '@playwright/test';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { OwnServer, startOwnServer } from '../tests/own-server';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 const PORT = Number(process.env.COMOPS_BENCH_PORT ?? 3422);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -20,27 +18,13 @@ const ROWS = 1000;
 test.use({ baseURL: BASE });
 test.setTimeout(180_000);
 
-let server: ChildProcess | undefined;
+let own: OwnServer | undefined;
 
 test.beforeAll(async () => {
-  const bin = process.env.COMOPS_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/comops-target'), 'debug/comops');
-  const data = mkdtempSync(join(tmpdir(), 'comops-bench-maps.'));
-  const env = { ...process.env, DATABASE_URL: `sqlite://${data}/comops.db` };
-  execFileSync(bin, ['migrate'], { env });
-  execFileSync(bin, ['user', 'create', '--email', ADMIN.email, '--role', 'admin', '--password', ADMIN.password], { env });
-  server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${PORT}`, '--site-root', process.env.COMOPS_SITE_ROOT ?? 'target/site'], { env, stdio: 'ignore' });
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${BASE}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('comops serve --demo did not come up');
+  own = await startOwnServer({ name: 'bench-maps', port: PORT, users: [{ ...ADMIN, role: 'admin' }] });
 });
 
-test.afterAll(() => server?.kill('SIGTERM'));
+test.afterAll(() => own?.stop());
 
 function stats(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);

@@ -7,10 +7,7 @@
 // Starts its own `comops serve --demo` (the shared server has no
 // endpoints) and stops that process afterwards.
 import { test, expect, Page } from '@playwright/test';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { OwnServer, startOwnServer } from './own-server';
 import { hydrated } from './helpers';
 
 const PORT = Number(process.env.COMOPS_E2E_ANALYTICS_PORT ?? 3421);
@@ -20,34 +17,16 @@ const VIEWER = { email: 'viewer@comops.local', password: 'e2e-viewer-password' }
 test.describe.configure({ mode: 'serial' });
 test.use({ baseURL: BASE });
 
-let server: ChildProcess | undefined;
+let own: OwnServer | undefined;
 let token = '';
 
 test.beforeAll(async () => {
-  const bin = process.env.COMOPS_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/comops-target'), 'debug/comops');
-  const data = mkdtempSync(join(tmpdir(), 'comops-e2e-analytics.'));
-  const env = { ...process.env, DATABASE_URL: `sqlite://${data}/comops.db` };
-  execFileSync(bin, ['migrate'], { env });
-  execFileSync(bin, ['user', 'create', '--email', VIEWER.email, '--role', 'viewer', '--password', VIEWER.password], { env });
-  const issued = execFileSync(bin, ['token', 'issue', '--name', 'Shop CRM', '--bots', 'bot_shop', '--actions', 'call,admin_write'], { env }).toString();
-  token = /secret \(shown once\): (\S+)/.exec(issued)?.[1] ?? '';
+  own = await startOwnServer({ name: 'analytics', port: PORT, users: [{ ...VIEWER, role: 'viewer' }], tokens: [{ name: 'Shop CRM', bots: 'bot_shop', actions: 'call,admin_write' }] });
+  token = own.tokens[0];
   expect(token).not.toBe('');
-  const siteRoot = process.env.COMOPS_SITE_ROOT ?? 'target/site';
-  server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${PORT}`, '--site-root', siteRoot], { env, stdio: 'ignore' });
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${BASE}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('comops serve --demo did not come up');
 });
 
-test.afterAll(() => {
-  server?.kill('SIGTERM');
-});
+test.afterAll(() => own?.stop());
 
 async function api(path: string, body: unknown) {
   const response = await fetch(`${BASE}${path}`, {

@@ -9,9 +9,8 @@
 // Runs only with COMOPS_BENCH=1 (scripts/bench-canvas); starts its own
 // server on port 3420 like canvas.spec.ts.
 import { test, expect } from '@playwright/test';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { OwnServer, startOwnServer } from './own-server';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hydrated } from './helpers';
 
@@ -25,33 +24,15 @@ test.describe.configure({ mode: 'serial' });
 test.use({ baseURL: BASE, viewport: { width: 1600, height: 1000 } });
 test.setTimeout(180_000);
 
-let server: ChildProcess | undefined;
+let own: OwnServer | undefined;
 let token = '';
 
 test.beforeAll(async () => {
-  const bin = process.env.COMOPS_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/comops-target'), 'debug/comops');
-  const data = mkdtempSync(join(tmpdir(), 'comops-bench-canvas.'));
-  const env = { ...process.env, DATABASE_URL: `sqlite://${data}/comops.db` };
-  execFileSync(bin, ['migrate'], { env });
-  execFileSync(bin, ['user', 'create', '--email', ARCHITECT.email, '--role', 'architect', '--password', ARCHITECT.password], { env });
-  const issued = execFileSync(bin, ['token', 'issue', '--name', 'bench', '--bots', 'bot_shop', '--actions', 'admin_write'], { env }).toString();
-  token = /secret \(shown once\): (\S+)/.exec(issued)?.[1] ?? '';
-  const siteRoot = process.env.COMOPS_SITE_ROOT ?? 'target/site';
-  server = spawn(bin, ['serve', '--demo-bots', '--listen', `127.0.0.1:${PORT}`, '--site-root', siteRoot], { env, stdio: 'ignore' });
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${BASE}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('comops serve did not come up');
+  own = await startOwnServer({ name: 'bench-canvas', port: PORT, flags: ['--demo-bots'], users: [{ ...ARCHITECT, role: 'architect' }], tokens: [{ name: 'bench', bots: 'bot_shop', actions: 'admin_write' }] });
+  token = own.tokens[0];
 });
 
-test.afterAll(() => {
-  server?.kill('SIGTERM');
-});
+test.afterAll(() => own?.stop());
 
 /** 300 steps: a main line of asks and messages with an `if` every tenth
  * step that loops back or skips ahead, ending in one `end`. */

@@ -11,10 +11,7 @@
 // fresh database (port 3419), with an architect and a token made by the
 // real CLI, and stops that process only.
 import { test, expect, Page } from '@playwright/test';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { OwnServer, startOwnServer } from './own-server';
 import { hydrated } from './helpers';
 
 const PORT = Number(process.env.COMOPS_E2E_CANVAS_PORT ?? 3419);
@@ -24,34 +21,16 @@ const ARCHITECT = { email: 'architect@comops.local', password: 'e2e-architect-pa
 test.describe.configure({ mode: 'serial' });
 test.use({ baseURL: BASE, viewport: { width: 1600, height: 1000 } });
 
-let server: ChildProcess | undefined;
+let own: OwnServer | undefined;
 let token = '';
 
 test.beforeAll(async () => {
-  const bin = process.env.COMOPS_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/comops-target'), 'debug/comops');
-  const data = mkdtempSync(join(tmpdir(), 'comops-e2e-canvas.'));
-  const env = { ...process.env, DATABASE_URL: `sqlite://${data}/comops.db` };
-  execFileSync(bin, ['migrate'], { env });
-  execFileSync(bin, ['user', 'create', '--email', ARCHITECT.email, '--role', 'architect', '--password', ARCHITECT.password], { env });
-  const issued = execFileSync(bin, ['token', 'issue', '--name', 'CRM shop', '--bots', 'bot_shop', '--actions', 'call,dry_run,admin_read,admin_write'], { env }).toString();
-  token = /secret \(shown once\): (\S+)/.exec(issued)?.[1] ?? '';
+  own = await startOwnServer({ name: 'canvas', port: PORT, users: [{ ...ARCHITECT, role: 'architect' }], tokens: [{ name: 'CRM shop', bots: 'bot_shop', actions: 'call,dry_run,admin_read,admin_write' }] });
+  token = own.tokens[0];
   expect(token).toMatch(/^comops_/);
-  const siteRoot = process.env.COMOPS_SITE_ROOT ?? 'target/site';
-  server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${PORT}`, '--site-root', siteRoot], { env, stdio: 'ignore' });
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${BASE}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('comops serve --demo did not come up');
 });
 
-test.afterAll(() => {
-  server?.kill('SIGTERM');
-});
+test.afterAll(() => own?.stop());
 
 async function logIn(page: Page) {
   await page.goto('/login');

@@ -10,11 +10,8 @@
 // starts its own `comops serve --demo` on a fresh database, with analysts
 // made by the real CLI, and stops it (that process only) afterwards.
 import { test, expect, Browser, Page } from '@playwright/test';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { hydrated } from './helpers';
+import { OwnServer, startOwnServer } from './own-server';
+import { hydrated, logIn } from './helpers';
 
 const PORT = Number(process.env.COMOPS_E2E_MAPS_PORT ?? 3418);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -27,44 +24,13 @@ const CJM = 'map_registration-cjm';
 test.describe.configure({ mode: 'serial' });
 test.use({ baseURL: BASE });
 
-let server: ChildProcess | undefined;
+let own: OwnServer | undefined;
 
 test.beforeAll(async () => {
-  const bin = process.env.COMOPS_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/comops-target'), 'debug/comops');
-  const data = mkdtempSync(join(tmpdir(), 'comops-e2e-maps.'));
-  const env = { ...process.env, DATABASE_URL: `sqlite://${data}/comops.db` };
-  execFileSync(bin, ['migrate'], { env });
-  for (const who of [ANALYST, ANALYST2]) {
-    execFileSync(bin, ['user', 'create', '--email', who.email, '--role', 'analyst', '--password', who.password], { env });
-  }
-  execFileSync(bin, ['user', 'create', '--email', VIEWER.email, '--role', 'viewer', '--password', VIEWER.password], { env });
-  execFileSync(bin, ['user', 'create', '--email', ARCHITECT.email, '--role', 'architect', '--password', ARCHITECT.password], { env });
-  const siteRoot = process.env.COMOPS_SITE_ROOT ?? 'target/site';
-  server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${PORT}`, '--site-root', siteRoot], { env, stdio: 'ignore' });
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${BASE}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('comops serve --demo did not come up');
+  own = await startOwnServer({ name: 'maps', port: PORT, users: [{ ...ANALYST, role: 'analyst' }, { ...ANALYST2, role: 'analyst' }, { ...VIEWER, role: 'viewer' }, { ...ARCHITECT, role: 'architect' }] });
 });
 
-test.afterAll(() => {
-  server?.kill('SIGTERM');
-});
-
-async function logIn(page: Page, who: { email: string; password: string }) {
-  await page.goto('/login');
-  await hydrated(page);
-  await page.locator('input[name=email]').fill(who.email);
-  await page.locator('input[name=password]').fill(who.password);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL('**/projects');
-  await hydrated(page);
-}
+test.afterAll(() => own?.stop());
 
 async function openCjm(page: Page) {
   await page.goto(`/maps/${CJM}`);

@@ -8,10 +8,7 @@
 // Starts its own `comops serve --demo` (the shared server seeds the bots
 // only) and stops that process afterwards.
 import { test, expect, Page } from '@playwright/test';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { OwnServer, startOwnServer } from './own-server';
 import { hydrated } from './helpers';
 
 const PORT = Number(process.env.COMOPS_E2E_XSS_PORT ?? 3420);
@@ -30,30 +27,13 @@ const PAYLOADS = [
 test.describe.configure({ mode: 'serial' });
 test.use({ baseURL: BASE });
 
-let server: ChildProcess | undefined;
+let own: OwnServer | undefined;
 
 test.beforeAll(async () => {
-  const bin = process.env.COMOPS_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/comops-target'), 'debug/comops');
-  const data = mkdtempSync(join(tmpdir(), 'comops-e2e-xss.'));
-  const env = { ...process.env, DATABASE_URL: `sqlite://${data}/comops.db` };
-  execFileSync(bin, ['migrate'], { env });
-  execFileSync(bin, ['user', 'create', '--email', ARCHITECT.email, '--role', 'architect', '--password', ARCHITECT.password], { env });
-  const siteRoot = process.env.COMOPS_SITE_ROOT ?? 'target/site';
-  server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${PORT}`, '--site-root', siteRoot], { env, stdio: 'ignore' });
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${BASE}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('comops serve --demo did not come up');
+  own = await startOwnServer({ name: 'xss', port: PORT, users: [{ ...ARCHITECT, role: 'architect' }] });
 });
 
-test.afterAll(() => {
-  server?.kill('SIGTERM');
-});
+test.afterAll(() => own?.stop());
 
 /** Fails the test on any dialog the page opens. */
 function watchDialogs(page: Page): string[] {
