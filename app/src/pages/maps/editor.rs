@@ -10,7 +10,7 @@
 
 use super::history::{DiffView, MapHistory};
 use super::model;
-use crate::api::maps::{export_map_csv, import_map_csv, load_map, map_endpoints, save_map, LoadedMap, MapSaveOutcome};
+use crate::api::maps::{export_map_csv, import_map_csv, load_map, map_endpoints, save_map, BindableEndpoint, LoadedMap, MapSaveOutcome};
 use crate::components::editable_table::{EditableTable, EmotionCurve, TriggerContext};
 use crate::components::form::can;
 use crate::components::{format_millis, l, load_error, loading};
@@ -35,12 +35,22 @@ pub fn MapEditorPage() -> impl IntoView {
     let version = move || query.with(|q| q.get("v").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     // Bumped to load the map again (reload after a conflict, restore, CSV import).
     let reload = RwSignal::new(0u32);
-    let map = Resource::new(move || (id(), version(), reload.get()), |(id, v, _)| load_map(id, v));
+    // A communication map's trigger cells show the project's endpoints:
+    // loaded with the map, so the server's HTML and the hydrating client
+    // render the same cells (fetched after hydration they raced it).
+    let map = Resource::new(
+        move || (id(), version(), reload.get()),
+        |(id, v, _)| async move {
+            let map = load_map(id, v).await?;
+            let endpoints = if map.kind == MapKind::Communication { map_endpoints(map.project_id.clone()).await? } else { Vec::new() };
+            Ok::<_, crate::error::AppError>((map, endpoints))
+        },
+    );
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match map.await {
-                    Ok(map) => view! { <MapEditor map reload/> }.into_any(),
+                    Ok((map, endpoints)) => view! { <MapEditor map endpoints reload/> }.into_any(),
                     Err(err) => load_error(err, locale.get_untracked()),
                 }
             })}
@@ -61,7 +71,7 @@ enum Status {
 }
 
 #[component]
-fn MapEditor(map: LoadedMap, reload: RwSignal<u32>) -> impl IntoView {
+fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<u32>) -> impl IntoView {
     let locale = use_locale();
     let kind = map.kind;
     let list = model::list_of(kind);
@@ -212,12 +222,8 @@ fn MapEditor(map: LoadedMap, reload: RwSignal<u32>) -> impl IntoView {
         }
     });
     if kind == MapKind::Communication {
-        // Client-only: the figures arrive after hydration, so the server's
-        // HTML and the first client render agree.
-        let project_id = map.project_id.clone();
-        let endpoints = LocalResource::new(move || map_endpoints(project_id.clone()));
         provide_context(TriggerContext {
-            endpoints: Signal::derive(move || endpoints.get().and_then(Result::ok).unwrap_or_default()),
+            endpoints: RwSignal::new(endpoints).into(),
             can_bind: editable && can(Permission::DesignIntegrations),
         });
     }
