@@ -53,23 +53,38 @@ ensure_chromium() {
 }
 
 # Builds the studio's browser bundle into target/site/pkg: the hydrate
-# crate to wasm, wasm-bindgen's JS glue, and Tailwind's CSS.
+# crate to wasm, split at its lazy routes into a main module and chunks
+# (tools/wasm-split), wasm-bindgen's JS glue for the main module, wasm-opt
+# on every module, and Tailwind's CSS. The order (cargo with relocations →
+# split → wasm-bindgen → wasm-opt) is cargo-leptos's.
 build_site() {
   local profile="${COMOPS_WASM_PROFILE:-wasm-release}"
   say "building the studio bundle (wasm, profile $profile)"
   # Explicit exits: `set -e` is off inside `a && b` chains, and a failed
   # wasm build must never leave an old bundle looking current.
-  cargo build -p comops-frontend --lib --target wasm32-unknown-unknown --profile "$profile" || exit 1
-  mkdir -p "$SITE_ROOT/pkg"
+  # `--emit-relocs` is for the final link only (`cargo rustc` passes it to
+  # this crate alone, so dependencies are not rebuilt): the splitter needs
+  # the relocations to move code between modules.
+  cargo rustc -p comops-frontend --lib --target wasm32-unknown-unknown --profile "$profile" \
+    -- -C link-arg=--emit-relocs || exit 1
+  cargo build -p comops-wasm-split || exit 1
   local dir="$profile"; [ "$profile" = dev ] && dir=debug
-  wasm-bindgen --target web --no-typescript --out-dir "$SITE_ROOT/pkg" --out-name comops \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/comops_frontend.wasm" || exit 1
+  local pkg="$SITE_ROOT/pkg" split_main="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/comops_split.wasm"
+  mkdir -p "$pkg"
+  # Chunks of an older build must not linger next to the new ones.
+  rm -f "$pkg"/*.wasm "$pkg"/__wasm_split*
+  say "splitting the wasm at its lazy routes"
+  "$CARGO_TARGET_DIR/debug/comops-wasm-split" \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/comops_frontend.wasm" "$pkg" "$split_main" || exit 1
+  # The chunks link to the main module by its symbol names: keep them.
+  wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+    --out-dir "$pkg" --out-name comops "$split_main" || exit 1
   if [ "$profile" != dev ] && [ "${COMOPS_WASM_OPT:-1}" = 1 ]; then
-    say "optimizing the wasm for size (wasm-opt -Oz, binaryen from npm)"
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-      --enable-reference-types --enable-multivalue \
-      -o "$SITE_ROOT/pkg/comops_bg.opt.wasm" "$SITE_ROOT/pkg/comops_bg.wasm" || exit 1
-    mv "$SITE_ROOT/pkg/comops_bg.opt.wasm" "$SITE_ROOT/pkg/comops_bg.wasm"
+    say "optimizing the wasm modules for size (wasm-opt -Oz, binaryen from npm)"
+    # One wasm-opt per module, as many at once as there are cores.
+    find "$pkg" -maxdepth 1 -name '*.wasm' -print0 | xargs -0 -P "$(nproc)" -I{} sh -c '
+      wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-reference-types --enable-multivalue -o "$1.opt" "$1" && mv "$1.opt" "$1"' sh {} || exit 1
   fi
   say "building CSS"
   tailwindcss -i style/main.css -o "$SITE_ROOT/pkg/comops.css" --minify 2>/dev/null || exit 1
