@@ -12,15 +12,14 @@ pub mod components;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod routes;
 pub mod session;
 
 use crate::components::layout::Layout;
 use crate::i18n::I18n;
-use crate::pages::endpoints::EndpointsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::project::ProjectPage;
 use crate::pages::projects::ProjectsPage;
-use crate::pages::scenarios::ScenariosPage;
 use crate::pages::section::NotFoundPage;
 use crate::pages::settings::SettingsPage;
 use crate::pages::tokens::TokensPage;
@@ -29,7 +28,7 @@ use crate::session::{embed_json, SessionInfo, SESSION_SCRIPT_ID};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,7 +52,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The studio's root: session and language contexts, then the routes.
+/// The studio's root: session and language contexts, then the routes
+/// (the largest pages load on demand: [`routes`]).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -72,12 +72,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("projects") view=ProjectsPage/>
                     <Route path=path!("projects/:id") view=ProjectPage/>
                     <Route path=path!("maps") view=crate::pages::maps::MapsPage/>
-                    <Route path=path!("maps/:id") view=crate::pages::maps::MapEditorPage/>
-                    <Route path=path!("endpoints") view=EndpointsPage/>
-                    <Route path=path!("scenarios") view=ScenariosPage/>
-                    <Route path=path!("leads") view=crate::pages::leads::LeadsPage/>
+                    <Route path=path!("maps/:id") view={Lazy::<routes::MapEditor>::new()}/>
+                    <Route path=path!("endpoints") view={Lazy::<routes::Endpoints>::new()}/>
+                    <Route path=path!("scenarios") view={Lazy::<routes::Scenarios>::new()}/>
+                    <Route path=path!("leads") view={Lazy::<routes::Leads>::new()}/>
                     <Route path=path!("traces") view=TracesPage/>
-                    <Route path=path!("analytics") view=crate::pages::analytics::AnalyticsPage/>
+                    <Route path=path!("analytics") view={Lazy::<routes::Analytics>::new()}/>
                     <Route path=path!("tokens") view=TokensPage/>
                     <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>

@@ -95,3 +95,16 @@ test('a project page lists its bots and creates one in place', async ({ page }) 
   await expect(page.getByTestId('bots-table')).toContainText('@rehau_webinar_bot');
   await page.screenshot({ path: 'end2end/screenshots/project.png', fullPage: true });
 });
+
+test('the navigation opens the pages that load on demand without a reload', async ({ page }) => {
+  await logIn(page, ADMIN);
+  // A full page load would drop this marker: each click below must be a
+  // client-side navigation that fetches the page's wasm chunks first.
+  await page.evaluate(() => { (window as unknown as { stayed: boolean }).stayed = true; });
+  for (const [path, heading] of [['/analytics', 'Analytics'], ['/leads', 'Leads'], ['/endpoints', 'Endpoints'], ['/scenarios', 'Scenarios']]) {
+    await page.locator(`[data-nav="${path}"]`).click();
+    await page.waitForURL(`**${path}`);
+    await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
+  }
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+});
