@@ -72,6 +72,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("projects") view=ProjectsPage/>
                     <Route path=path!("projects/:id") view=ProjectPage/>
                     <Route path=path!("maps") view=crate::pages::maps::MapsPage/>
+                    // Before `maps/:id`: routes match in order.
+                    <Route path=path!("maps/loop") view=crate::pages::maps::LoopViewPage/>
                     <Route path=path!("maps/:id") view=crate::pages::maps::MapEditorPage/>
                     <Route path=path!("endpoints") view=EndpointsPage/>
                     <Route path=path!("scenarios") view=ScenariosPage/>
