@@ -20,7 +20,8 @@
 
 use crate::api::maps::{BindableEndpoint, LoopPage};
 use crate::components::canvas::layout::order_layers;
-use comops_core::map::links::NodeKind;
+use comops_core::map::links::{LoopEdge, LoopNode, LoopView, NodeKind};
+use serde_json::Value;
 use std::collections::HashMap;
 
 pub const NODE_W: f64 = 176.0;
@@ -142,6 +143,28 @@ impl Node {
     }
 }
 
+/// The [`LoopPage`] `project_loop` sends as JSON text, read through
+/// `serde_json::Value` (already in the bundle for map content) rather
+/// than a derive of its own. Unreadable text is an empty loop.
+pub fn parse_loop_page(text: &str) -> LoopPage {
+    let v: Value = serde_json::from_str(text).unwrap_or_default();
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let edges = |k: &str| list(&v["view"][k]).iter().map(|e| LoopEdge { from: s(e, "from"), to: s(e, "to") }).collect();
+    let kind = |t: &str| match t {
+        "cjm_stage" => Some(NodeKind::CjmStage),
+        "blueprint_stage" => Some(NodeKind::BlueprintStage),
+        "blueprint_cell" => Some(NodeKind::BlueprintCell),
+        "comm_row" => Some(NodeKind::CommRow),
+        "integration_row" => Some(NodeKind::IntegrationRow),
+        "endpoint" => Some(NodeKind::Endpoint),
+        _ => None,
+    };
+    let nodes = list(&v["view"]["nodes"]).iter().filter_map(|n| Some(LoopNode { key: s(n, "key"), kind: kind(n.get("kind")?.as_str()?)?, label: s(n, "label") })).collect();
+    let live_endpoints = list(&v["live_endpoints"]).iter().filter_map(|k| k.as_str().map(str::to_string)).collect();
+    LoopPage { view: LoopView { nodes, edges: edges("edges"), dangling: edges("dangling") }, live_endpoints }
+}
+
 /// A direction of the arrow keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dir {
@@ -256,7 +279,10 @@ impl LoopGraph {
         let present: Vec<Kind> = Kind::ALL.into_iter().filter(|k| self.nodes.iter().any(|n| n.kind == *k)).collect();
         let rank: Vec<usize> = self.nodes.iter().map(|n| present.iter().position(|k| *k == n.kind).unwrap_or(0)).collect();
         let order: Vec<usize> = (0..self.nodes.len()).collect();
-        let layers = if self.nodes.is_empty() { Vec::new() } else { order_layers(&rank, &order, &self.edges) };
+        let mut layers = if self.nodes.is_empty() { Vec::new() } else { order_layers(&rank, &order, &self.edges) };
+        if present.first() == Some(&Kind::Stage) {
+            self.keep_journey_order(&mut layers, &rank);
+        }
         let tallest = layers.iter().map(Vec::len).max().unwrap_or(0) as f64;
         for (r, layer) in layers.iter().enumerate() {
             let x = MARGIN + r as f64 * (NODE_W + GAP_X);
@@ -267,6 +293,35 @@ impl LoopGraph {
         }
         self.columns = present.iter().enumerate().map(|(r, k)| (*k, MARGIN + r as f64 * (NODE_W + GAP_X))).collect();
         self.size = (MARGIN * 2.0 + present.len() as f64 * (NODE_W + GAP_X) - GAP_X, TOP + MARGIN + tallest * (NODE_H + GAP_Y) - GAP_Y);
+    }
+
+    /// The journey reads top to bottom: the CJM stages go back to their
+    /// map's order (the sweeps may have moved them), and one more sweep
+    /// rightwards sorts every other column by the mean place of its
+    /// neighbours on the left.
+    fn keep_journey_order(&self, layers: &mut [Vec<usize>], rank: &[usize]) {
+        layers[0].sort_unstable();
+        let mut place = vec![0.0; self.nodes.len()];
+        for layer in layers.iter() {
+            for (k, &node) in layer.iter().enumerate() {
+                place[node] = k as f64;
+            }
+        }
+        for r in 1..layers.len() {
+            let mut keyed: Vec<(f64, usize)> = layers[r]
+                .iter()
+                .enumerate()
+                .map(|(k, &node)| {
+                    let left: Vec<f64> = self.edges.iter().filter(|&&(a, b)| b == node && rank[a] < r).map(|&(a, _)| place[a]).collect();
+                    (if left.is_empty() { k as f64 } else { left.iter().sum::<f64>() / left.len() as f64 }, node)
+                })
+                .collect();
+            keyed.sort_by(|x, y| x.0.total_cmp(&y.0));
+            layers[r] = keyed.into_iter().map(|(_, node)| node).collect();
+            for (k, &node) in layers[r].iter().enumerate() {
+                place[node] = k as f64;
+            }
+        }
     }
 
     /// How many nodes have each gap, in [`Gap::ALL`] order.
@@ -352,7 +407,6 @@ impl LoopGraph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use comops_core::map::links::{LoopEdge, LoopNode, LoopView};
 
     fn node(key: &str, kind: NodeKind, label: &str) -> LoopNode {
         LoopNode { key: key.into(), kind, label: label.into() }
@@ -366,10 +420,15 @@ mod tests {
         BindableEndpoint { bot_id: bot.into(), alias: alias.into(), scenario: scenario.into(), enabled: true, calls: 3, errors: 1, last_call_at: Some(1) }
     }
 
-    /// Two CJM stages (one no row names), two rows of a communication map
-    /// (one unbound), a blueprint stage with one cell, and two endpoints:
-    /// one live with a scenario, one live without, plus one that is gone.
     fn demo() -> LoopGraph {
+        let (page, endpoints) = demo_page();
+        LoopGraph::build(&page, &endpoints)
+    }
+
+    /// Two CJM stages (one no row names), three rows of a communication
+    /// map (one unbound), a blueprint stage with one cell, and endpoints:
+    /// one live with a scenario, one live without, plus one that is gone.
+    fn demo_page() -> (LoopPage, Vec<BindableEndpoint>) {
         let view = LoopView {
             nodes: vec![
                 node("map_cjm#reg", NodeKind::CjmStage, "Регистрация"),
@@ -397,7 +456,15 @@ mod tests {
             dangling: vec![edge("map_comm#r3", "map_cjm#deleted")],
         };
         let page = LoopPage { view, live_endpoints: vec!["endpoint:bot_a/users/connect-bot".into(), "endpoint:bot_a/feedback/received".into()] };
-        LoopGraph::build(&page, &[endpoint("bot_a", "users/connect-bot", "registration_flow"), endpoint("bot_a", "feedback/received", ""), endpoint("bot_a", "unbound", "x")])
+        (page, vec![endpoint("bot_a", "users/connect-bot", "registration_flow"), endpoint("bot_a", "feedback/received", ""), endpoint("bot_a", "unbound", "x")])
+    }
+
+    #[test]
+    fn the_page_reads_back_from_the_servers_json_text() {
+        let (page, _) = demo_page();
+        let text = serde_json::to_string(&page).unwrap();
+        assert_eq!(parse_loop_page(&text), page);
+        assert_eq!(parse_loop_page("not json"), LoopPage { view: LoopView::default(), live_endpoints: vec![] });
     }
 
     fn at(g: &LoopGraph, key: &str) -> usize {
@@ -491,6 +558,22 @@ mod tests {
     }
 
     #[test]
+    fn stages_go_back_to_journey_order_and_rows_follow_them() {
+        let g = demo();
+        let (reg, use_) = (at(&g, "map_cjm#reg"), at(&g, "map_cjm#use"));
+        assert!(g.nodes[reg].at.1 < g.nodes[use_].at.1);
+        // As if the sweeps had swapped the stages (and the rows with them).
+        let rank: Vec<usize> = g.nodes.iter().map(|n| g.columns.iter().position(|c| c.0 == n.kind).unwrap()).collect();
+        let rows: Vec<usize> = ["map_comm#r1", "map_comm#r3", "map_comm#r2"].iter().map(|k| at(&g, k)).collect();
+        let mut layers = vec![vec![use_, reg], rows];
+        g.keep_journey_order(&mut layers, &rank);
+        assert_eq!(layers[0], [reg, use_]);
+        // r1 and r2 name the first stage and go up; r3 names none and keeps its place.
+        let want: Vec<usize> = ["map_comm#r1", "map_comm#r2", "map_comm#r3"].iter().map(|k| at(&g, k)).collect();
+        assert_eq!(layers[1], want);
+    }
+
+    #[test]
     fn a_few_hundred_nodes_lay_out_without_overlaps() {
         let mut nodes = Vec::new();
         let mut edges = Vec::new();
@@ -514,6 +597,9 @@ mod tests {
         spots.sort();
         spots.dedup();
         assert_eq!(spots.len(), 340);
+        // The CJM stages stay in journey order, top to bottom.
+        let stage_y: Vec<f64> = (0..20).map(|s| g.nodes[at(&g, &format!("map_cjm#s{s}"))].at.1).collect();
+        assert!(stage_y.windows(2).all(|w| w[0] < w[1]), "{stage_y:?}");
         assert_eq!(g, LoopGraph::build(&page, &live), "the same data, the same drawing");
     }
 }

@@ -17,7 +17,7 @@
 //! (`components::canvas::viewport` does the arithmetic). Every role that
 //! may view reads it; editing links stays in the map editor.
 
-use super::loop_model::{Dir, Gap, Kind, LoopGraph, Node, NODE_H, NODE_W};
+use super::loop_model::{parse_loop_page, Dir, Gap, Kind, LoopGraph, Node, NODE_H, NODE_W};
 use crate::api::maps::{list_maps, map_endpoints, project_loop, MapRow};
 use crate::api::projects::list_projects;
 use crate::components::canvas::viewport;
@@ -58,11 +58,15 @@ pub fn LoopViewPage() -> impl IntoView {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(Some((_, view, endpoints, maps))) if !view.view.nodes.is_empty() => {
-                        let graph = LoopGraph::build(&view, &endpoints);
-                        view! { <LoopCanvas graph maps/> }.into_any()
+                    Ok(Some((_, text, endpoints, maps))) => {
+                        let graph = LoopGraph::build(&parse_loop_page(&text), &endpoints);
+                        if graph.nodes.is_empty() {
+                            view! { <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any()
+                        } else {
+                            view! { <LoopCanvas graph maps/> }.into_any()
+                        }
                     }
-                    Ok(_) => view! { <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any(),
+                    Ok(None) => view! { <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any(),
                     Err(err) => load_error(err, locale.get_untracked()),
                 }
             })}
