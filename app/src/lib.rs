@@ -72,6 +72,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("projects") view=ProjectsPage/>
                     <Route path=path!("projects/:id") view=ProjectPage/>
                     <Route path=path!("maps") view=crate::pages::maps::MapsPage/>
+                    // Before `maps/:id`: routes match in order.
+                    <Route path=path!("maps/loop") view={Lazy::<routes::LoopView>::new()}/>
                     <Route path=path!("maps/:id") view={Lazy::<routes::MapEditor>::new()}/>
                     <Route path=path!("endpoints") view={Lazy::<routes::Endpoints>::new()}/>
                     <Route path=path!("scenarios") view={Lazy::<routes::Scenarios>::new()}/>

@@ -1,4 +1,4 @@
-//! Which pages load on demand: the five largest pages are Leptos lazy
+//! Which pages load on demand: the six largest pages are Leptos lazy
 //! routes, so their code is a separate wasm chunk that the browser fetches
 //! only for that page (SPEC §9's bundle budget, docs/decisions.md).
 //!
@@ -25,6 +25,20 @@ impl LazyRoute for MapEditor {
 
     fn view(_this: Self) -> AnyView {
         view! { <pages::maps::MapEditorPage/> }.into_any()
+    }
+}
+
+/// `/maps/loop`: the ComOps loop canvas.
+pub struct LoopView;
+
+#[lazy_route]
+impl LazyRoute for LoopView {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::maps::LoopViewPage/> }.into_any()
     }
 }
 

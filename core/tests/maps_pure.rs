@@ -222,6 +222,10 @@ fn the_loop_goes_both_ways_and_reports_broken_links() {
         map("map_rehau", MapKind::Communication, "REHAU", rehau_map()),
     ];
     let view = loop_view(&maps);
+    // Nodes keep the maps' order and their items' (the journey's), endpoints last.
+    let keys: Vec<&str> = view.nodes.iter().map(|n| n.key.as_str()).collect();
+    assert_eq!(&keys[..3], ["map_cjm#awareness", "map_cjm#registration", "map_rehau#r1"], "{keys:?}");
+    assert!(keys.last().is_some_and(|k| k.starts_with("endpoint:")), "{keys:?}");
     let from_stage: Vec<_> = view.neighbours("map_cjm#registration").into_iter().map(|(n, holds)| (n.key.as_str(), holds)).collect();
     assert_eq!(from_stage, [("map_rehau#r1", false)]);
     let from_row: Vec<_> = view.neighbours("map_rehau#r1").into_iter().map(|(n, _)| n.key.as_str()).collect();

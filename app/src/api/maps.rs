@@ -390,9 +390,12 @@ pub async fn delete_map(map_id: String) -> Result<(), AppError> {
 }
 
 /// The ComOps loop of a project: CJM stages, map rows, blueprint cells
-/// and endpoints, with every stored link.
+/// and endpoints, with every stored link — a [`LoopPage`] as JSON text,
+/// which the loop view reads through `serde_json::Value`
+/// (`pages/maps/loop_model.rs::parse_loop_page`), so the typed loop's
+/// serde code stays out of the wasm bundle, as with map content.
 #[server(prefix = "/api", endpoint = "maps/loop")]
-pub async fn project_loop(project_id: String) -> Result<LoopPage, AppError> {
+pub async fn project_loop(project_id: String) -> Result<String, AppError> {
     use crate::session::{backend, require};
     require(comops_core::Permission::View)?;
     let project = parse_project(&project_id)?;
@@ -406,7 +409,7 @@ pub async fn project_loop(project_id: String) -> Result<LoopPage, AppError> {
         }
     }
     live_endpoints.retain(|key| view.nodes.iter().any(|n| &n.key == key));
-    Ok(LoopPage { view, live_endpoints })
+    serde_json::to_string(&LoopPage { view, live_endpoints }).map_err(|_| AppError::Internal)
 }
 
 /// The «ТЗ на DMI-проект» of a project as Markdown.

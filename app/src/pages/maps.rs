@@ -8,16 +8,21 @@
 //!   editable table, saving with a note and handling conflicts;
 //! - [`history`]: versions, the side-by-side diff and restore;
 //! - [`blueprint`]: the Service Blueprint drawn as lanes × stages;
-//! - [`model`]: columns and new rows per kind of map, no views.
+//! - [`model`]: columns and new rows per kind of map, no views;
+//! - [`loop_view`]: the ComOps loop (`/maps/loop?project=…`) on a
+//!   read-only canvas, laid out by [`loop_model`] (no views).
 //!
 //! The table itself is the shared `components::editable_table`.
 
 mod blueprint;
 mod editor;
 mod history;
+mod loop_model;
+mod loop_view;
 mod model;
 
 pub use editor::MapEditorPage;
+pub use loop_view::LoopViewPage;
 
 use crate::api::maps::{export_spec, list_maps, CreateMap, MapRow};
 use crate::api::projects::list_projects;
@@ -78,6 +83,7 @@ pub fn MapsPage() -> impl IntoView {
                 <p class="text-slate-600">{l(K::SectionMaps)}</p>
             </div>
             <div class="flex gap-2">
+                <a class=BUTTON href=move || format!("/maps/loop?project={}", project_id.get()) data-testid="open-loop">{l(K::LoopTitle)}</a>
                 <button class=BUTTON data-testid="spec-export" on:click=move |_| {
                     spec_open.set(true);
                     spec.dispatch(project_id.get_untracked());

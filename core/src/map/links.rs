@@ -11,7 +11,7 @@
 use super::blueprint::{cell_id, Lane};
 use super::{EndpointBinding, ItemRef, Map, MapContent};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 
 /// What a node of the loop is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -78,11 +78,17 @@ impl LoopView {
 
 /// Builds the loop of a project's maps. Endpoints appear as nodes when a
 /// row or cell binds them (the caller marks the ones that are not live).
+/// Nodes keep the order of the maps and of their items (a CJM's stages in
+/// journey order), endpoints last in the order first bound: the loop
+/// view draws each column in this order before untangling it.
 pub fn loop_view(maps: &[Map]) -> LoopView {
-    let mut nodes: BTreeMap<String, LoopNode> = BTreeMap::new();
+    let mut nodes: Vec<LoopNode> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut links: Vec<(String, String)> = Vec::new();
     let mut add = |key: String, kind: NodeKind, label: &str| {
-        nodes.entry(key.clone()).or_insert(LoopNode { key, kind, label: label.to_string() });
+        if seen.insert(key.clone()) {
+            nodes.push(LoopNode { key, kind, label: label.to_string() });
+        }
     };
     let mut endpoints: Vec<EndpointBinding> = Vec::new();
     for map in maps {
@@ -135,8 +141,8 @@ pub fn loop_view(maps: &[Map]) -> LoopView {
     for b in &endpoints {
         add(endpoint_key(b), NodeKind::Endpoint, &b.url());
     }
-    let known: std::collections::HashSet<String> = nodes.keys().cloned().collect();
-    let mut view = LoopView { nodes: nodes.into_values().collect(), ..Default::default() };
+    let known: HashSet<String> = nodes.iter().map(|n| n.key.clone()).collect();
+    let mut view = LoopView { nodes, ..Default::default() };
     for (from, to) in links {
         let edge = LoopEdge { from, to };
         if known.contains(&edge.to) {

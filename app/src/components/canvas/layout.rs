@@ -105,8 +105,9 @@ pub fn ranks(n: usize, start: Option<usize>, links: &[(usize, usize)]) -> (Vec<u
     (rank, visit_order)
 }
 
-/// Nodes per rank, ordered to reduce crossings.
-fn order_layers(rank: &[usize], visit_order: &[usize], links: &[(usize, usize)]) -> Vec<Vec<usize>> {
+/// Nodes per rank, ordered to reduce crossings. `links` go from a lower
+/// rank to a higher one; `visit_order` is the first order in each rank.
+pub fn order_layers(rank: &[usize], visit_order: &[usize], links: &[(usize, usize)]) -> Vec<Vec<usize>> {
     let depth = rank.iter().max().map_or(0, |r| r + 1);
     let mut layers: Vec<Vec<usize>> = vec![Vec::new(); depth];
     for &node in visit_order {

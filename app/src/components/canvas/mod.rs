@@ -8,7 +8,10 @@
 //! - [`layout`] — the deterministic auto-layout: longest-path ranks from
 //!   `start` (back edges allowed), barycentre ordering within ranks to
 //!   reduce crossings;
-//! - [`history`] — the undo/redo stack of edits.
+//! - [`history`] — the undo/redo stack of edits;
+//! - [`viewport`] — zoom and pan arithmetic (zoom about a point, fit,
+//!   bring a node into view), used by the ComOps loop view, whose
+//!   columns `layout::order_layers` untangles too.
 //!
 //! Node positions are kept in the scenario itself (`Scenario::layout`), so
 //! they are saved with the version, and an undo restores the positions and
@@ -17,3 +20,4 @@
 pub mod graph;
 pub mod history;
 pub mod layout;
+pub mod viewport;

@@ -1,0 +1,605 @@
+//! The ComOps loop as a drawing, no views: the project's [`LoopView`]
+//! (`comops_core::map::links`) plus its live endpoints and their
+//! scenarios, as nodes in columns and links between them.
+//!
+//! Columns, left to right, follow the loop: CJM stages → communication
+//! rows → blueprint stages → blueprint cells → integration points →
+//! endpoints → scenarios. Every link joins two different columns, so each
+//! is drawn (and walked) from the left one to the right one, whichever
+//! side stores it. A node's chain is what it reaches walking only right
+//! (downstream) plus only left (upstream): for a CJM stage, the rows and
+//! cells that serve it and their endpoints and scenarios.
+//!
+//! Gaps are the breaks an analyst looks for: a CJM stage no communication
+//! row names, a map row bound to no endpoint, a bound endpoint that does
+//! not exist, an endpoint that starts no scenario.
+//!
+//! Column order within each column: the maps' own order, then the scenario
+//! canvas's barycentre sweeps (`components::canvas::layout::order_layers`)
+//! to reduce crossings. The same data always gets the same drawing.
+
+use crate::api::maps::{BindableEndpoint, LoopPage};
+use crate::components::canvas::layout::order_layers;
+use comops_core::map::links::{LoopEdge, LoopNode, LoopView, NodeKind};
+use serde_json::Value;
+use std::collections::HashMap;
+
+pub const NODE_W: f64 = 176.0;
+pub const NODE_H: f64 = 40.0;
+const GAP_X: f64 = 90.0;
+const GAP_Y: f64 = 12.0;
+const MARGIN: f64 = 40.0;
+/// Where the first node of the tallest column starts (the column titles sit above).
+pub const TOP: f64 = 56.0;
+
+/// What a node is; the order is the column order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Stage,
+    Row,
+    BlueprintStage,
+    Cell,
+    IntegrationRow,
+    Endpoint,
+    Scenario,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [Kind::Stage, Kind::Row, Kind::BlueprintStage, Kind::Cell, Kind::IntegrationRow, Kind::Endpoint, Kind::Scenario];
+
+    fn of(kind: NodeKind) -> Kind {
+        match kind {
+            NodeKind::CjmStage => Kind::Stage,
+            NodeKind::CommRow => Kind::Row,
+            NodeKind::BlueprintStage => Kind::BlueprintStage,
+            NodeKind::BlueprintCell => Kind::Cell,
+            NodeKind::IntegrationRow => Kind::IntegrationRow,
+            NodeKind::Endpoint => Kind::Endpoint,
+        }
+    }
+
+    /// The name in `data-kind` attributes and tests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Stage => "cjm_stage",
+            Kind::Row => "comm_row",
+            Kind::BlueprintStage => "blueprint_stage",
+            Kind::Cell => "blueprint_cell",
+            Kind::IntegrationRow => "integration_row",
+            Kind::Endpoint => "endpoint",
+            Kind::Scenario => "scenario",
+        }
+    }
+
+    /// A map item (opens in the map editor), not an endpoint or scenario.
+    pub fn in_map(self) -> bool {
+        !matches!(self, Kind::Endpoint | Kind::Scenario)
+    }
+}
+
+/// A break in the loop, marked on its node and counted at the top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gap {
+    /// A CJM stage that no communication row names.
+    NoRow,
+    /// A communication or integration row bound to no endpoint.
+    NoEndpoint,
+    /// A row or cell binds an endpoint that does not exist.
+    NotLive,
+    /// An endpoint with no scenario behind it.
+    NoScenario,
+}
+
+impl Gap {
+    pub const ALL: [Gap; 4] = [Gap::NoRow, Gap::NoEndpoint, Gap::NotLive, Gap::NoScenario];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gap::NoRow => "no_row",
+            Gap::NoEndpoint => "no_endpoint",
+            Gap::NotLive => "not_live",
+            Gap::NoScenario => "no_scenario",
+        }
+    }
+}
+
+/// A live endpoint's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    pub enabled: bool,
+    pub calls: i64,
+    pub errors: i64,
+    pub last_call_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// `map_x#item`, `endpoint:bot_x/alias` or `scenario:bot_x/name`.
+    pub key: String,
+    pub kind: Kind,
+    pub label: String,
+    /// The map holding a map item (`map_x`), else empty.
+    pub map: String,
+    /// The endpoint's or scenario's bot, else empty.
+    pub bot: String,
+    /// The endpoint's alias or the scenario's name, else empty.
+    pub name: String,
+    /// An endpoint's figures, when it exists.
+    pub live: Option<Live>,
+    pub gap: Option<Gap>,
+    /// Top-left corner on the canvas.
+    pub at: (f64, f64),
+}
+
+impl Node {
+    /// Where the node opens: the map editor, the endpoint list of its bot,
+    /// or the scenario editor.
+    pub fn href(&self) -> String {
+        match self.kind {
+            Kind::Endpoint => format!("/endpoints?bot={}", self.bot),
+            Kind::Scenario => format!("/scenarios?bot={}&name={}", self.bot, self.name),
+            _ => format!("/maps/{}", self.map),
+        }
+    }
+}
+
+/// The [`LoopPage`] `project_loop` sends as JSON text, read through
+/// `serde_json::Value` (already in the bundle for map content) rather
+/// than a derive of its own. Unreadable text is an empty loop.
+pub fn parse_loop_page(text: &str) -> LoopPage {
+    let v: Value = serde_json::from_str(text).unwrap_or_default();
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let edges = |k: &str| list(&v["view"][k]).iter().map(|e| LoopEdge { from: s(e, "from"), to: s(e, "to") }).collect();
+    let kind = |t: &str| match t {
+        "cjm_stage" => Some(NodeKind::CjmStage),
+        "blueprint_stage" => Some(NodeKind::BlueprintStage),
+        "blueprint_cell" => Some(NodeKind::BlueprintCell),
+        "comm_row" => Some(NodeKind::CommRow),
+        "integration_row" => Some(NodeKind::IntegrationRow),
+        "endpoint" => Some(NodeKind::Endpoint),
+        _ => None,
+    };
+    let nodes = list(&v["view"]["nodes"]).iter().filter_map(|n| Some(LoopNode { key: s(n, "key"), kind: kind(n.get("kind")?.as_str()?)?, label: s(n, "label") })).collect();
+    let live_endpoints = list(&v["live_endpoints"]).iter().filter_map(|k| k.as_str().map(str::to_string)).collect();
+    LoopPage { view: LoopView { nodes, edges: edges("edges"), dangling: edges("dangling") }, live_endpoints }
+}
+
+/// A direction of the arrow keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    Up,
+    Down,
+    Left,
+    Right,
+}
+
+/// The loop, laid out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoopGraph {
+    pub nodes: Vec<Node>,
+    /// (left node, right node), indexes into `nodes`.
+    pub edges: Vec<(usize, usize)>,
+    /// Each drawn column: its kind and x.
+    pub columns: Vec<(Kind, f64)>,
+    /// The drawing's size.
+    pub size: (f64, f64),
+    /// Links to items that no longer exist (not drawn).
+    pub dangling: usize,
+}
+
+/// The nodes on a chain and the links between them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Chain {
+    pub nodes: Vec<bool>,
+    pub edges: Vec<bool>,
+}
+
+impl LoopGraph {
+    /// The loop of `page`, with `endpoints` (every endpoint of the
+    /// project's bots) for the live figures and the scenarios.
+    pub fn build(page: &LoopPage, endpoints: &[BindableEndpoint]) -> LoopGraph {
+        let live: HashMap<String, &BindableEndpoint> = endpoints.iter().map(|e| (format!("endpoint:{}/{}", e.bot_id, e.alias), e)).collect();
+        let mut nodes: Vec<Node> = Vec::with_capacity(page.view.nodes.len());
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut scenario_links: Vec<(usize, String)> = Vec::new();
+        for n in &page.view.nodes {
+            let kind = Kind::of(n.kind);
+            let mut node = Node { key: n.key.clone(), kind, label: n.label.clone(), map: String::new(), bot: String::new(), name: String::new(), live: None, gap: None, at: (0.0, 0.0) };
+            if kind == Kind::Endpoint {
+                let rest = n.key.strip_prefix("endpoint:").unwrap_or(&n.key);
+                let (bot, alias) = rest.split_once('/').unwrap_or((rest, ""));
+                node.bot = bot.to_string();
+                node.name = alias.to_string();
+                node.label = alias.to_string();
+                let known = page.live_endpoints.iter().any(|k| k == &n.key);
+                match live.get(&n.key).filter(|_| known) {
+                    Some(e) => {
+                        node.live = Some(Live { enabled: e.enabled, calls: e.calls, errors: e.errors, last_call_at: e.last_call_at });
+                        if e.scenario.is_empty() {
+                            node.gap = Some(Gap::NoScenario);
+                        } else {
+                            scenario_links.push((nodes.len(), format!("scenario:{}/{}", e.bot_id, e.scenario)));
+                        }
+                    }
+                    None => node.gap = Some(Gap::NotLive),
+                }
+            } else {
+                let (map, item) = n.key.split_once('#').unwrap_or((&n.key, ""));
+                node.map = map.to_string();
+                if node.label.trim().is_empty() {
+                    node.label = item.to_string();
+                }
+            }
+            index.insert(n.key.clone(), nodes.len());
+            nodes.push(node);
+        }
+        let mut edges: Vec<(usize, usize)> = Vec::new();
+        let mut link = |a: usize, b: usize, nodes: &[Node]| {
+            let (a, b) = if nodes[a].kind <= nodes[b].kind { (a, b) } else { (b, a) };
+            if nodes[a].kind != nodes[b].kind && !edges.contains(&(a, b)) {
+                edges.push((a, b));
+            }
+        };
+        for e in &page.view.edges {
+            if let (Some(&a), Some(&b)) = (index.get(&e.from), index.get(&e.to)) {
+                link(a, b, &nodes);
+            }
+        }
+        for (endpoint, key) in scenario_links {
+            let s = match index.get(&key) {
+                Some(&s) => s,
+                None => {
+                    let rest = &key["scenario:".len()..];
+                    let (bot, name) = rest.split_once('/').map(|(b, n)| (b.to_string(), n.to_string())).unwrap_or_default();
+                    index.insert(key.clone(), nodes.len());
+                    nodes.push(Node { key, kind: Kind::Scenario, label: name.clone(), map: String::new(), bot, name, live: None, gap: None, at: (0.0, 0.0) });
+                    nodes.len() - 1
+                }
+            };
+            link(endpoint, s, &nodes);
+        }
+        // Gaps of map items: by their links.
+        for i in 0..nodes.len() {
+            let touches = |kind: Kind| edges.iter().any(|&(a, b)| (a == i && nodes[b].kind == kind) || (b == i && nodes[a].kind == kind));
+            nodes[i].gap = match nodes[i].kind {
+                Kind::Stage if !touches(Kind::Row) => Some(Gap::NoRow),
+                Kind::Row | Kind::IntegrationRow if !touches(Kind::Endpoint) => Some(Gap::NoEndpoint),
+                _ => nodes[i].gap,
+            };
+        }
+        let mut graph = LoopGraph { nodes, edges, dangling: page.view.dangling.len(), ..Default::default() };
+        graph.lay_out();
+        graph
+    }
+
+    /// Columns by kind (empty kinds take no room), each ordered to reduce
+    /// crossings and centred on the tallest.
+    fn lay_out(&mut self) {
+        let present: Vec<Kind> = Kind::ALL.into_iter().filter(|k| self.nodes.iter().any(|n| n.kind == *k)).collect();
+        let rank: Vec<usize> = self.nodes.iter().map(|n| present.iter().position(|k| *k == n.kind).unwrap_or(0)).collect();
+        let order: Vec<usize> = (0..self.nodes.len()).collect();
+        let mut layers = if self.nodes.is_empty() { Vec::new() } else { order_layers(&rank, &order, &self.edges) };
+        if present.first() == Some(&Kind::Stage) {
+            self.keep_journey_order(&mut layers, &rank);
+        }
+        let tallest = layers.iter().map(Vec::len).max().unwrap_or(0) as f64;
+        for (r, layer) in layers.iter().enumerate() {
+            let x = MARGIN + r as f64 * (NODE_W + GAP_X);
+            let offset = (tallest - layer.len() as f64) * (NODE_H + GAP_Y) / 2.0;
+            for (k, &node) in layer.iter().enumerate() {
+                self.nodes[node].at = (x, TOP + offset + k as f64 * (NODE_H + GAP_Y));
+            }
+        }
+        self.columns = present.iter().enumerate().map(|(r, k)| (*k, MARGIN + r as f64 * (NODE_W + GAP_X))).collect();
+        self.size = (MARGIN * 2.0 + present.len() as f64 * (NODE_W + GAP_X) - GAP_X, TOP + MARGIN + tallest * (NODE_H + GAP_Y) - GAP_Y);
+    }
+
+    /// The journey reads top to bottom: the CJM stages go back to their
+    /// map's order (the sweeps may have moved them), and one more sweep
+    /// rightwards sorts every other column by the mean place of its
+    /// neighbours on the left.
+    fn keep_journey_order(&self, layers: &mut [Vec<usize>], rank: &[usize]) {
+        layers[0].sort_unstable();
+        let mut place = vec![0.0; self.nodes.len()];
+        for layer in layers.iter() {
+            for (k, &node) in layer.iter().enumerate() {
+                place[node] = k as f64;
+            }
+        }
+        for r in 1..layers.len() {
+            let mut keyed: Vec<(f64, usize)> = layers[r]
+                .iter()
+                .enumerate()
+                .map(|(k, &node)| {
+                    let left: Vec<f64> = self.edges.iter().filter(|&&(a, b)| b == node && rank[a] < r).map(|&(a, _)| place[a]).collect();
+                    (if left.is_empty() { k as f64 } else { left.iter().sum::<f64>() / left.len() as f64 }, node)
+                })
+                .collect();
+            keyed.sort_by(|x, y| x.0.total_cmp(&y.0));
+            layers[r] = keyed.into_iter().map(|(_, node)| node).collect();
+            for (k, &node) in layers[r].iter().enumerate() {
+                place[node] = k as f64;
+            }
+        }
+    }
+
+    /// How many nodes have each gap, in [`Gap::ALL`] order.
+    pub fn gap_counts(&self) -> [usize; 4] {
+        Gap::ALL.map(|g| self.nodes.iter().filter(|n| n.gap == Some(g)).count())
+    }
+
+    /// Nodes linked to `i`: (node, true when it is downstream).
+    pub fn neighbours(&self, i: usize) -> Vec<(usize, bool)> {
+        let mut out: Vec<(usize, bool)> = self
+            .edges
+            .iter()
+            .filter_map(|&(a, b)| if a == i { Some((b, true)) } else if b == i { Some((a, false)) } else { None })
+            .collect();
+        out.sort_by(|x, y| (x.1, self.nodes[x.0].at.0, self.nodes[x.0].at.1).partial_cmp(&(y.1, self.nodes[y.0].at.0, self.nodes[y.0].at.1)).unwrap_or(std::cmp::Ordering::Equal));
+        out
+    }
+
+    /// Everything `i` reaches walking right, and walking left, with the
+    /// links walked.
+    pub fn chain(&self, i: usize) -> Chain {
+        let n = self.nodes.len();
+        let walk = |downstream: bool| {
+            let mut seen = vec![false; n];
+            seen[i] = true;
+            let mut stack = vec![i];
+            while let Some(at) = stack.pop() {
+                for &(a, b) in &self.edges {
+                    let (from, to) = if downstream { (a, b) } else { (b, a) };
+                    if from == at && !seen[to] {
+                        seen[to] = true;
+                        stack.push(to);
+                    }
+                }
+            }
+            seen
+        };
+        let (down, up) = (walk(true), walk(false));
+        Chain {
+            nodes: (0..n).map(|k| down[k] || up[k]).collect(),
+            edges: self.edges.iter().map(|&(a, b)| (down[a] && down[b]) || (up[a] && up[b])).collect(),
+        }
+    }
+
+    /// The node the arrow key `dir` moves the selection to: up and down
+    /// within the column; left and right to the nearest linked node on
+    /// that side, else the nearest node of the next column that way.
+    pub fn step(&self, from: Option<usize>, dir: Dir) -> Option<usize> {
+        let Some(i) = from else {
+            return (0..self.nodes.len()).min_by(|&a, &b| self.nodes[a].at.partial_cmp(&self.nodes[b].at).unwrap_or(std::cmp::Ordering::Equal));
+        };
+        let (x, y) = self.nodes[i].at;
+        let nearest = |candidates: &mut dyn Iterator<Item = usize>| candidates.min_by(|&a, &b| (self.nodes[a].at.1 - y).abs().total_cmp(&(self.nodes[b].at.1 - y).abs()).then(a.cmp(&b)));
+        match dir {
+            Dir::Up | Dir::Down => {
+                let column = (0..self.nodes.len()).filter(|&k| self.nodes[k].at.0 == x);
+                let down = dir == Dir::Down;
+                column
+                    .filter(|&k| if down { self.nodes[k].at.1 > y } else { self.nodes[k].at.1 < y })
+                    .min_by(|&a, &b| (self.nodes[a].at.1 - y).abs().total_cmp(&(self.nodes[b].at.1 - y).abs()))
+            }
+            Dir::Left | Dir::Right => {
+                let right = dir == Dir::Right;
+                let linked: Vec<usize> = self.neighbours(i).into_iter().filter(|&(_, down)| down == right).map(|(k, _)| k).collect();
+                if !linked.is_empty() {
+                    // The nearest column first, then the nearest in height.
+                    let best_x = linked.iter().map(|&k| self.nodes[k].at.0).fold(if right { f64::MAX } else { f64::MIN }, |m, v| if right { m.min(v) } else { m.max(v) });
+                    return nearest(&mut linked.into_iter().filter(|&k| self.nodes[k].at.0 == best_x));
+                }
+                let next_x = self.columns.iter().map(|c| c.1).filter(|&cx| if right { cx > x } else { cx < x }).fold(None, |m: Option<f64>, v| {
+                    Some(match m {
+                        None => v,
+                        Some(m) if right => m.min(v),
+                        Some(m) => m.max(v),
+                    })
+                })?;
+                nearest(&mut (0..self.nodes.len()).filter(|&k| self.nodes[k].at.0 == next_x))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(key: &str, kind: NodeKind, label: &str) -> LoopNode {
+        LoopNode { key: key.into(), kind, label: label.into() }
+    }
+
+    fn edge(from: &str, to: &str) -> LoopEdge {
+        LoopEdge { from: from.into(), to: to.into() }
+    }
+
+    fn endpoint(bot: &str, alias: &str, scenario: &str) -> BindableEndpoint {
+        BindableEndpoint { bot_id: bot.into(), alias: alias.into(), scenario: scenario.into(), enabled: true, calls: 3, errors: 1, last_call_at: Some(1) }
+    }
+
+    fn demo() -> LoopGraph {
+        let (page, endpoints) = demo_page();
+        LoopGraph::build(&page, &endpoints)
+    }
+
+    /// Two CJM stages (one no row names), three rows of a communication
+    /// map (one unbound), a blueprint stage with one cell, and endpoints:
+    /// one live with a scenario, one live without, plus one that is gone.
+    fn demo_page() -> (LoopPage, Vec<BindableEndpoint>) {
+        let view = LoopView {
+            nodes: vec![
+                node("map_cjm#reg", NodeKind::CjmStage, "Регистрация"),
+                node("map_cjm#use", NodeKind::CjmStage, "Первое использование"),
+                node("map_bp#reg", NodeKind::BlueprintStage, "Registration"),
+                node("map_bp#reg:support", NodeKind::BlueprintCell, ""),
+                node("map_comm#r1", NodeKind::CommRow, "Зарегистрировался"),
+                node("map_comm#r2", NodeKind::CommRow, "Email не подтверждён"),
+                node("map_comm#r3", NodeKind::CommRow, "Отзыв"),
+                node("endpoint:bot_a/users/connect-bot", NodeKind::Endpoint, "/bots/bot_a/call/users/connect-bot"),
+                node("endpoint:bot_a/feedback/received", NodeKind::Endpoint, "/bots/bot_a/call/feedback/received"),
+                node("endpoint:bot_a/gone", NodeKind::Endpoint, "/bots/bot_a/call/gone"),
+            ],
+            edges: vec![
+                edge("map_bp#reg", "map_cjm#reg"),
+                edge("map_bp#reg:support", "map_bp#reg"),
+                edge("map_bp#reg:support", "endpoint:bot_a/users/connect-bot"),
+                edge("map_comm#r1", "map_cjm#reg"),
+                edge("map_comm#r1", "map_bp#reg:support"),
+                edge("map_comm#r1", "endpoint:bot_a/users/connect-bot"),
+                edge("map_comm#r2", "map_cjm#reg"),
+                edge("map_comm#r3", "endpoint:bot_a/feedback/received"),
+                edge("map_comm#r3", "endpoint:bot_a/gone"),
+            ],
+            dangling: vec![edge("map_comm#r3", "map_cjm#deleted")],
+        };
+        let page = LoopPage { view, live_endpoints: vec!["endpoint:bot_a/users/connect-bot".into(), "endpoint:bot_a/feedback/received".into()] };
+        (page, vec![endpoint("bot_a", "users/connect-bot", "registration_flow"), endpoint("bot_a", "feedback/received", ""), endpoint("bot_a", "unbound", "x")])
+    }
+
+    #[test]
+    fn the_page_reads_back_from_the_servers_json_text() {
+        let (page, _) = demo_page();
+        let text = serde_json::to_string(&page).unwrap();
+        assert_eq!(parse_loop_page(&text), page);
+        assert_eq!(parse_loop_page("not json"), LoopPage { view: LoopView::default(), live_endpoints: vec![] });
+    }
+
+    fn at(g: &LoopGraph, key: &str) -> usize {
+        g.nodes.iter().position(|n| n.key == key).unwrap_or_else(|| panic!("no node {key}"))
+    }
+
+    #[test]
+    fn endpoints_bring_their_scenarios_and_live_figures() {
+        let g = demo();
+        let s = at(&g, "scenario:bot_a/registration_flow");
+        let e = at(&g, "endpoint:bot_a/users/connect-bot");
+        assert_eq!(g.nodes[s].kind, Kind::Scenario);
+        assert_eq!((g.nodes[s].bot.as_str(), g.nodes[s].name.as_str()), ("bot_a", "registration_flow"));
+        assert!(g.edges.contains(&(e, s)));
+        assert_eq!(g.nodes[e].label, "users/connect-bot");
+        assert_eq!(g.nodes[e].live.as_ref().map(|l| (l.calls, l.errors)), Some((3, 1)));
+        assert_eq!(g.nodes[e].href(), "/endpoints?bot=bot_a");
+        assert_eq!(g.nodes[s].href(), "/scenarios?bot=bot_a&name=registration_flow");
+        assert_eq!(g.nodes[at(&g, "map_comm#r1")].href(), "/maps/map_comm");
+        // An endpoint no map binds is not drawn; an empty cell shows its id.
+        assert!(!g.nodes.iter().any(|n| n.key.ends_with("/unbound")));
+        assert_eq!(g.nodes[at(&g, "map_bp#reg:support")].label, "reg:support");
+        assert_eq!(g.dangling, 1);
+    }
+
+    #[test]
+    fn every_link_points_right_and_columns_follow_the_loop() {
+        let g = demo();
+        for &(a, b) in &g.edges {
+            assert!(g.nodes[a].at.0 < g.nodes[b].at.0, "{} → {}", g.nodes[a].key, g.nodes[b].key);
+        }
+        let kinds: Vec<Kind> = g.columns.iter().map(|c| c.0).collect();
+        assert_eq!(kinds, [Kind::Stage, Kind::Row, Kind::BlueprintStage, Kind::Cell, Kind::Endpoint, Kind::Scenario]);
+        let mut spots: Vec<(i64, i64)> = g.nodes.iter().map(|n| (n.at.0 as i64, n.at.1 as i64)).collect();
+        spots.sort();
+        spots.dedup();
+        assert_eq!(spots.len(), g.nodes.len(), "two nodes in one place");
+        assert!(g.nodes.iter().all(|n| n.at.0 + NODE_W <= g.size.0 && n.at.1 + NODE_H <= g.size.1));
+    }
+
+    #[test]
+    fn gaps_are_marked_and_counted() {
+        let g = demo();
+        let gap = |key: &str| g.nodes[at(&g, key)].gap;
+        assert_eq!(gap("map_cjm#use"), Some(Gap::NoRow));
+        assert_eq!(gap("map_cjm#reg"), None);
+        assert_eq!(gap("map_comm#r2"), Some(Gap::NoEndpoint));
+        assert_eq!(gap("map_comm#r1"), None);
+        assert_eq!(gap("endpoint:bot_a/gone"), Some(Gap::NotLive));
+        assert_eq!(gap("endpoint:bot_a/feedback/received"), Some(Gap::NoScenario));
+        assert_eq!(g.gap_counts(), [1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn a_stage_chain_reaches_its_endpoint_and_scenario_but_not_other_stages() {
+        let g = demo();
+        let chain = g.chain(at(&g, "map_cjm#reg"));
+        let on = |key: &str| chain.nodes[at(&g, key)];
+        for key in ["map_cjm#reg", "map_comm#r1", "map_comm#r2", "map_bp#reg", "map_bp#reg:support", "endpoint:bot_a/users/connect-bot", "scenario:bot_a/registration_flow"] {
+            assert!(on(key), "{key} is on the chain");
+        }
+        for key in ["map_cjm#use", "map_comm#r3", "endpoint:bot_a/feedback/received"] {
+            assert!(!on(key), "{key} is not on the chain");
+        }
+        // Upstream from the scenario: back to the stage, not sideways.
+        let chain = g.chain(at(&g, "scenario:bot_a/registration_flow"));
+        assert!(chain.nodes[at(&g, "map_cjm#reg")]);
+        assert!(!chain.nodes[at(&g, "map_comm#r2")], "r2 only shares the stage");
+        let walked = g.edges.iter().zip(&chain.edges).filter(|(_, on)| **on).count();
+        assert_eq!(walked, 7);
+    }
+
+    #[test]
+    fn arrow_keys_walk_columns_and_links() {
+        let g = demo();
+        let first = g.step(None, Dir::Down).unwrap();
+        assert_eq!(g.nodes[first].kind, Kind::Stage);
+        let reg = at(&g, "map_cjm#reg");
+        let use_ = at(&g, "map_cjm#use");
+        assert_eq!(g.step(Some(reg), Dir::Down).or(g.step(Some(reg), Dir::Up)), Some(use_));
+        // Right from a stage goes to a row naming it; right from the
+        // endpoint, to its scenario; left from the unlinked stage, nowhere.
+        let right = g.step(Some(reg), Dir::Right).unwrap();
+        assert_eq!(g.nodes[right].kind, Kind::Row);
+        let e = at(&g, "endpoint:bot_a/users/connect-bot");
+        assert_eq!(g.step(Some(e), Dir::Right), Some(at(&g, "scenario:bot_a/registration_flow")));
+        assert_eq!(g.step(Some(use_), Dir::Left), None);
+        // With no link that way, the next column's nearest node.
+        let next = g.step(Some(use_), Dir::Right).unwrap();
+        assert_eq!(g.nodes[next].kind, Kind::Row);
+    }
+
+    #[test]
+    fn stages_go_back_to_journey_order_and_rows_follow_them() {
+        let g = demo();
+        let (reg, use_) = (at(&g, "map_cjm#reg"), at(&g, "map_cjm#use"));
+        assert!(g.nodes[reg].at.1 < g.nodes[use_].at.1);
+        // As if the sweeps had swapped the stages (and the rows with them).
+        let rank: Vec<usize> = g.nodes.iter().map(|n| g.columns.iter().position(|c| c.0 == n.kind).unwrap()).collect();
+        let rows: Vec<usize> = ["map_comm#r1", "map_comm#r3", "map_comm#r2"].iter().map(|k| at(&g, k)).collect();
+        let mut layers = vec![vec![use_, reg], rows];
+        g.keep_journey_order(&mut layers, &rank);
+        assert_eq!(layers[0], [reg, use_]);
+        // r1 and r2 name the first stage and go up; r3 names none and keeps its place.
+        let want: Vec<usize> = ["map_comm#r1", "map_comm#r2", "map_comm#r3"].iter().map(|k| at(&g, k)).collect();
+        assert_eq!(layers[1], want);
+    }
+
+    #[test]
+    fn a_few_hundred_nodes_lay_out_without_overlaps() {
+        let mut nodes = Vec::new();
+        let mut edges = Vec::new();
+        for s in 0..20 {
+            nodes.push(node(&format!("map_cjm#s{s}"), NodeKind::CjmStage, "stage"));
+        }
+        for r in 0..200 {
+            nodes.push(node(&format!("map_comm#r{r}"), NodeKind::CommRow, "row"));
+            edges.push(edge(&format!("map_comm#r{r}"), &format!("map_cjm#s{}", r * 7 % 20)));
+            edges.push(edge(&format!("map_comm#r{r}"), &format!("endpoint:bot_a/e{}", r % 80)));
+        }
+        for e in 0..80 {
+            nodes.push(node(&format!("endpoint:bot_a/e{e}"), NodeKind::Endpoint, ""));
+        }
+        let live: Vec<BindableEndpoint> = (0..80).map(|e| endpoint("bot_a", &format!("e{e}"), &format!("s{}", e % 40))).collect();
+        let page = LoopPage { view: LoopView { nodes, edges, dangling: vec![] }, live_endpoints: live.iter().map(|e| format!("endpoint:{}/{}", e.bot_id, e.alias)).collect() };
+        let g = LoopGraph::build(&page, &live);
+        assert_eq!(g.nodes.len(), 340);
+        assert_eq!(g.edges.len(), 480);
+        let mut spots: Vec<(i64, i64)> = g.nodes.iter().map(|n| (n.at.0 as i64, n.at.1 as i64)).collect();
+        spots.sort();
+        spots.dedup();
+        assert_eq!(spots.len(), 340);
+        // The CJM stages stay in journey order, top to bottom.
+        let stage_y: Vec<f64> = (0..20).map(|s| g.nodes[at(&g, &format!("map_cjm#s{s}"))].at.1).collect();
+        assert!(stage_y.windows(2).all(|w| w[0] < w[1]), "{stage_y:?}");
+        assert_eq!(g, LoopGraph::build(&page, &live), "the same data, the same drawing");
+    }
+}
