@@ -492,6 +492,8 @@ pub enum K {
     MapLineInteraction,
     MapLineVisibility,
     MapLineInternal,
+    MapDeleteConfirm,
+    MapDeleteYes,
 }
 
 pub fn t(locale: Locale, key: K) -> &'static str {
@@ -985,6 +987,11 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::MapLineInteraction => ("line of interaction", "линия взаимодействия"),
         K::MapLineVisibility => ("line of visibility", "линия видимости"),
         K::MapLineInternal => ("line of internal interaction", "линия внутреннего взаимодействия"),
+        K::MapDeleteConfirm => (
+            "Delete «{}» with its whole history (v1–v{})? This cannot be undone; export the project first to keep a copy.",
+            "Удалить «{}» вместе со всей историей (v1–v{})? Это нельзя отменить; чтобы сохранить копию, сначала экспортируйте проект.",
+        ),
+        K::MapDeleteYes => ("Delete the map", "Удалить карту"),
     };
     match locale {
         Locale::En => en,

@@ -207,3 +207,65 @@ test('an analyst may edit a communication map but not re-bind its rows', async (
   await expect(page.getByTestId('map-table').locator('textarea').first()).toBeVisible();
   await expect(page.getByTestId('trigger-bind')).toHaveCount(0);
 });
+
+test('an architect deletes a map after confirming; analysts may not delete bound maps, viewers nothing', async ({ page, browser }) => {
+  await logIn(page, ARCHITECT);
+  await page.goto('/maps');
+  await hydrated(page);
+  await page.getByTestId('new-map').click();
+  await page.getByTestId('map-form').locator('input[name=title]').fill('e2e: a draft to delete');
+  await page.getByTestId('create-map').click();
+  await page.waitForURL(/\/maps\/map_/);
+  const id = new URL(page.url()).pathname.split('/').pop()!;
+  await page.goto('/maps');
+  await hydrated(page);
+  const row = page.getByTestId('maps-table').locator(`[data-map="${id}"]`);
+  await expect(row).toContainText('e2e: a draft to delete');
+
+  // Cancel leaves it; the confirmation names the map and says the history goes too.
+  await row.getByTestId('delete-map').click();
+  const confirm = page.getByTestId('delete-confirm');
+  await expect(confirm).toContainText('e2e: a draft to delete');
+  await expect(confirm).toContainText(/history|истори/);
+  await confirm.getByTestId('delete-cancel').click();
+  await expect(confirm).toHaveCount(0);
+  await expect(row).toBeVisible();
+
+  await row.getByTestId('delete-map').click();
+  await page.getByTestId('delete-confirm-yes').click();
+  await expect(page.getByTestId('delete-confirm')).toHaveCount(0);
+  await expect(row).toHaveCount(0);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('maps-table').locator(`[data-map="${id}"]`)).toHaveCount(0);
+  await expect(page.getByTestId('maps-table').locator(`[data-map=${CJM}]`)).toBeVisible();
+  const gone = await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: id, version: '0' }, headers: { Origin: BASE } });
+  expect(gone.status()).toBe(404);
+
+  // An analyst may delete an unbound map, not one bound to endpoints — nor through the API.
+  const analyst = await (await browser.newContext({ baseURL: BASE })).newPage();
+  await logIn(analyst, ANALYST);
+  await analyst.goto('/maps');
+  await hydrated(analyst);
+  const list = analyst.getByTestId('maps-table');
+  await expect(list.locator(`[data-map=${CJM}] [data-testid=delete-map]`)).toBeVisible();
+  await expect(list.locator('[data-map=map_rehau]')).toBeVisible();
+  await expect(list.locator('[data-map=map_rehau] [data-testid=delete-map]')).toHaveCount(0);
+  const refused = await analyst.request.post(`${BASE}/api/maps/delete`, { form: { map_id: 'map_rehau' }, headers: { Origin: BASE } });
+  expect(refused.status()).toBe(403);
+  await analyst.context().close();
+
+  // A viewer sees no delete button, and the server refuses the call.
+  const viewer = await (await browser.newContext({ baseURL: BASE })).newPage();
+  await logIn(viewer, VIEWER);
+  await viewer.goto('/maps');
+  await hydrated(viewer);
+  await expect(viewer.getByTestId('maps-table').locator(`[data-map=${CJM}]`)).toBeVisible();
+  await expect(viewer.getByTestId('delete-map')).toHaveCount(0);
+  const denied = await viewer.request.post(`${BASE}/api/maps/delete`, { form: { map_id: CJM }, headers: { Origin: BASE } });
+  expect(denied.status()).toBe(403);
+  await viewer.reload();
+  await hydrated(viewer);
+  await expect(viewer.getByTestId('maps-table').locator(`[data-map=${CJM}]`)).toBeVisible();
+  await viewer.context().close();
+});

@@ -3,7 +3,8 @@
 //!
 //! One job per file:
 //! - this file: the list page (`/maps?project=…`) — the maps, "new map"
-//!   for roles that may edit, the spec export in a printable view;
+//!   and "delete" (after a confirmation) for roles that may edit, the spec
+//!   export in a printable view;
 //! - [`editor`]: one map (`/maps/{id}`, `?v=3` for an old version) as an
 //!   editable table, saving with a note and handling conflicts;
 //! - [`history`]: versions, the side-by-side diff and restore;
@@ -19,7 +20,7 @@ mod model;
 
 pub use editor::MapEditorPage;
 
-use crate::api::maps::{export_spec, list_maps, CreateMap, MapRow};
+use crate::api::maps::{export_spec, list_maps, CreateMap, DeleteMap, MapRow};
 use crate::api::projects::list_projects;
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::{format_millis, l, load_error, loading};
@@ -124,7 +125,8 @@ pub fn MapsPage() -> impl IntoView {
                 match page.await {
                     Ok((projects, project, maps)) => {
                         project_id.set(project.clone().unwrap_or_default());
-                        view! { <MapList projects project=project.unwrap_or_default() maps/> }.into_any()
+                        let on_deleted = Callback::new(move |_: ()| page.refetch());
+                        view! { <MapList projects project=project.unwrap_or_default() maps on_deleted/> }.into_any()
                     }
                     Err(err) => load_error(err, locale.get_untracked()),
                 }
@@ -133,9 +135,29 @@ pub fn MapsPage() -> impl IntoView {
     }
 }
 
+/// A map the user asked to delete, waiting for the confirmation.
+#[derive(Clone)]
+struct Doomed {
+    id: String,
+    title: String,
+    version: i64,
+}
+
 #[component]
-fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRow>) -> impl IntoView {
+fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRow>, on_deleted: Callback<()>) -> impl IntoView {
+    let locale = use_locale();
     let empty = maps.is_empty();
+    // Hidden from roles the server would refuse: bound maps are the architect's.
+    let (can_edit, can_bind) = (can(Permission::EditMaps), can(Permission::DesignIntegrations));
+    let doomed = RwSignal::new(None::<Doomed>);
+    let delete = ServerAction::<DeleteMap>::new();
+    let delete_error = general_error(delete.value());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            doomed.set(None);
+            on_deleted.run(());
+        }
+    });
     let options = projects
         .into_iter()
         .map(|p| {
@@ -149,6 +171,8 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
         .into_iter()
         .map(|m| {
             let href = format!("/maps/{}", m.id);
+            let target = Doomed { id: m.id.clone(), title: m.title.clone(), version: m.version };
+            let deletable = can_edit && (!m.bound || can_bind);
             view! {
                 <tr class="border-t border-slate-100 hover:bg-slate-50" data-map=m.id.clone()>
                     <td class="px-3 py-2"><a class="text-sky-800 hover:underline" href=href data-testid="open-map">{m.title}</a></td>
@@ -156,6 +180,11 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
                     <td class="px-3 py-2">{format!("v{}", m.version)}</td>
                     <td class="px-3 py-2">{m.rows}</td>
                     <td class="px-3 py-2 whitespace-nowrap text-xs text-slate-600">{format_millis(m.updated_at)}" · "{m.author}</td>
+                    <td class="px-3 py-2 text-right">
+                        {deletable.then(|| view! {
+                            <button class=BUTTON data-testid="delete-map" on:click=move |_| doomed.set(Some(target.clone()))>{l(K::Delete)}</button>
+                        })}
+                    </td>
                 </tr>
             }
         })
@@ -167,6 +196,21 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
                 {options}
             </select>
         </label>
+        {move || doomed.get().map(|d| {
+            let question = t(locale.get(), K::MapDeleteConfirm).replacen("{}", &d.title, 1).replacen("{}", &d.version.to_string(), 1);
+            let id = d.id.clone();
+            view! {
+                <div class="mb-3 flex flex-wrap items-center gap-2 rounded border border-rose-200 bg-rose-50 p-3 text-sm text-rose-900 print:hidden"
+                    role="alertdialog" data-testid="delete-confirm" data-map=id>
+                    <span class="grow">{question}</span>
+                    <button class="rounded bg-rose-700 px-3 py-1.5 text-sm text-white hover:bg-rose-600 disabled:opacity-50" data-testid="delete-confirm-yes"
+                        disabled=move || delete.pending().get()
+                        on:click=move |_| { delete.dispatch(DeleteMap { map_id: d.id.clone() }); }>{l(K::MapDeleteYes)}</button>
+                    <button class=BUTTON data-testid="delete-cancel" on:click=move |_| { delete.clear(); doomed.set(None); }>{l(K::Cancel)}</button>
+                </div>
+            }
+        })}
+        <div class="mb-3 print:hidden"><ErrorBanner message=delete_error/></div>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white print:hidden">
             <table class="w-full text-left text-sm" data-testid="maps-table">
                 <thead class="bg-slate-50 text-xs uppercase text-slate-500">
@@ -176,11 +220,12 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
                         <th class="px-3 py-2">{l(K::MapVersion)}</th>
                         <th class="px-3 py-2">{l(K::MapRows)}</th>
                         <th class="px-3 py-2">{l(K::Updated)}</th>
+                        <th class="px-3 py-2"><span class="sr-only">{l(K::Actions)}</span></th>
                     </tr>
                 </thead>
                 <tbody>
                     {empty.then(|| view! {
-                        <tr><td colspan="5" class="px-3 py-6 text-center text-slate-500" data-testid="no-maps">{l(K::MapNone)}</td></tr>
+                        <tr><td colspan="6" class="px-3 py-6 text-center text-slate-500" data-testid="no-maps">{l(K::MapNone)}</td></tr>
                     })}
                     {rows}
                 </tbody>
