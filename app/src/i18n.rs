@@ -494,6 +494,19 @@ pub enum K {
     MapLineInternal,
     MapDeleteConfirm,
     MapDeleteYes,
+    ProjectExport,
+    ProjectImport,
+    ProjectImportHint,
+    ProjectImportFile,
+    ProjectImportSlug,
+    ProjectImportGo,
+    ProjectImportNoFile,
+    ProjectImportTooLarge,
+    ProjectImportUnreadable,
+    ProjectImportNotJson,
+    ProjectImportProblems,
+    ProjectImported,
+    ProjectImportOpen,
 }
 
 pub fn t(locale: Locale, key: K) -> &'static str {
@@ -992,6 +1005,25 @@ pub fn t(locale: Locale, key: K) -> &'static str {
             "Удалить «{}» вместе со всей историей (v1–v{})? Это нельзя отменить; чтобы сохранить копию, сначала экспортируйте проект.",
         ),
         K::MapDeleteYes => ("Delete the map", "Удалить карту"),
+        K::ProjectExport => ("Export project (JSON)", "Экспорт проекта (JSON)"),
+        K::ProjectImport => ("Import project", "Импорт проекта"),
+        K::ProjectImportHint => (
+            "A project exported from ComOps (comops.project/v1) becomes a new project: its bots, endpoints, scenarios and maps, with new ids. Channel credentials are not in the file.",
+            "Проект, выгруженный из ComOps (comops.project/v1), станет новым проектом: его боты, эндпоинты, сценарии и карты, с новыми ID. Данных доступа каналов в файле нет.",
+        ),
+        K::ProjectImportFile => ("Project file (.json)", "Файл проекта (.json)"),
+        K::ProjectImportSlug => ("Slug of the new project", "Код нового проекта"),
+        K::ProjectImportGo => ("Import", "Импортировать"),
+        K::ProjectImportNoFile => ("Choose a project file first.", "Сначала выберите файл проекта."),
+        K::ProjectImportTooLarge => ("The file is too large (at most 1.8 MB).", "Файл слишком большой (не больше 1,8 МБ)."),
+        K::ProjectImportUnreadable => ("The file could not be read.", "Не удалось прочитать файл."),
+        K::ProjectImportNotJson => ("The file is not JSON (line {}, column {}).", "Файл не в формате JSON (строка {}, столбец {})."),
+        K::ProjectImportProblems => ("Not imported: {} problem(s) in the file.", "Не импортировано: проблем в файле — {}."),
+        K::ProjectImported => (
+            "Imported: {} bot(s), {} endpoint(s), {} scenario(s), {} map(s).",
+            "Импортировано: ботов — {}, эндпоинтов — {}, сценариев — {}, карт — {}.",
+        ),
+        K::ProjectImportOpen => ("Open its maps", "Открыть его карты"),
     };
     match locale {
         Locale::En => en,

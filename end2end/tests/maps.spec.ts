@@ -9,6 +9,7 @@
 // The shared server (serve.sh) seeds the demo bots only, so this spec
 // starts its own `comops serve --demo` on a fresh database, with analysts
 // made by the real CLI, and stops it (that process only) afterwards.
+import { readFileSync } from 'node:fs';
 import { test, expect, Browser, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
 import { hydrated, logIn } from './helpers';
@@ -253,6 +254,9 @@ test('an architect deletes a map after confirming; analysts may not delete bound
   await expect(list.locator('[data-map=map_rehau] [data-testid=delete-map]')).toHaveCount(0);
   const refused = await analyst.request.post(`${BASE}/api/maps/delete`, { form: { map_id: 'map_rehau' }, headers: { Origin: BASE } });
   expect(refused.status()).toBe(403);
+  // Importing a project creates bots and endpoints: not the analyst's.
+  await expect(analyst.getByTestId('project-export')).toBeVisible();
+  await expect(analyst.getByTestId('project-import-toggle')).toHaveCount(0);
   await analyst.context().close();
 
   // A viewer sees no delete button, and the server refuses the call.
@@ -268,4 +272,57 @@ test('an architect deletes a map after confirming; analysts may not delete bound
   await hydrated(viewer);
   await expect(viewer.getByTestId('maps-table').locator(`[data-map=${CJM}]`)).toBeVisible();
   await viewer.context().close();
+});
+
+test('an architect downloads the project as JSON and imports it as a new project; bad files are named', async ({ page }) => {
+  await logIn(page, ARCHITECT);
+  await page.goto('/maps?project=prj_demo');
+  await hydrated(page);
+  const downloading = page.waitForEvent('download');
+  await page.getByTestId('project-export').click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe('prj_demo.comops-project.json');
+  const text = readFileSync((await download.path())!, 'utf8');
+  const doc = JSON.parse(text);
+  expect(doc.format).toBe('comops.project/v1');
+  expect(doc.maps.map((m: { title: string }) => m.title)).toContain('Регистрация и онбординг в Telegram-боте');
+  expect(doc.bots.length).toBeGreaterThan(0);
+
+  await page.getByTestId('project-import-toggle').click();
+  const form = page.getByTestId('project-import');
+  const file = form.locator('input[name=project-file]');
+  const fileError = form.locator('[data-error-for=project-file]');
+  const json = (name: string, body: string) => ({ name, mimeType: 'application/json', buffer: Buffer.from(body) });
+
+  // No file, then a file that is not JSON: said in the browser, nothing sent.
+  await form.getByTestId('project-import-submit').click();
+  await expect(fileError).toBeVisible();
+  await file.setInputFiles(json('broken.json', '{"format": "comops.project/v1",\n'));
+  await expect(fileError).toContainText(/line 2|строка 2/);
+
+  // JSON of another format: the server names the place of each problem.
+  await file.setInputFiles(json('other.json', JSON.stringify({ ...doc, format: 'other/v9' })));
+  await expect(fileError).toHaveCount(0);
+  await form.locator('input[name=slug]').fill('demo-copy');
+  await form.getByTestId('project-import-submit').click();
+  await expect(form.getByTestId('import-problems').locator('[data-problem=format]')).toContainText('comops.project/v1');
+
+  // The downloaded file under a slug already taken: the slug field says so.
+  await file.setInputFiles(json(download.suggestedFilename(), text));
+  await form.locator('input[name=slug]').fill('demo');
+  await form.getByTestId('project-import-submit').click();
+  await expect(form.locator('[data-error-for=slug]')).toBeVisible();
+  await expect(form.getByTestId('import-done')).toHaveCount(0);
+
+  await form.locator('input[name=slug]').fill('demo-copy');
+  await form.getByTestId('project-import-submit').click();
+  const done = form.getByTestId('import-done');
+  await expect(done).toContainText(`${doc.maps.length}`);
+  await page.screenshot({ path: 'end2end/screenshots/project-import.png', fullPage: true });
+  await done.getByTestId('import-open').click();
+  await page.waitForURL(/\/maps\?project=prj_/);
+  expect(page.url()).not.toContain('prj_demo');
+  const list = page.getByTestId('maps-table');
+  await expect(list.locator('tbody tr')).toHaveCount(doc.maps.length);
+  await expect(list).toContainText('Регистрация и онбординг в Telegram-боте');
 });
