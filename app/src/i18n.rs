@@ -567,7 +567,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::CanvasZoomOut => ("Zoom out", "Уменьшить"),
         K::CanvasLabel => ("Scenario canvas: steps and their links", "Схема сценария: шаги и переходы"),
         K::CanvasWhichLink => ("Link {} → {} as:", "Связать {} → {} как:"),
-        K::CanvasHint => ("Drag a node to move it, from its right dot to link it; shift-click or shift-drag selects several; drag empty space to pan, wheel to zoom. Keys: Delete, arrows, + − 0, L (layout), Ctrl+Z / Ctrl+Shift+Z.", "Перетащите шаг, чтобы переместить; от правой точки — чтобы связать; Shift+щелчок или Shift+рамка выделяют несколько; пустое место — сдвиг, колесо — масштаб. Клавиши: Delete, стрелки, + − 0, L (расстановка), Ctrl+Z / Ctrl+Shift+Z."),
+        K::CanvasHint => ("Drag a node to move it, from its right dot to link it; click a link to select it; shift-click or shift-drag selects several; drag empty space to pan, wheel to zoom. Keys: Delete (the selection or the link), arrows, + − 0, L (layout), Ctrl+Z / Ctrl+Shift+Z.", "Перетащите шаг, чтобы переместить; от правой точки — чтобы связать; щелчок по связи выделяет её; Shift+щелчок или Shift+рамка выделяют несколько; пустое место — сдвиг, колесо — масштаб. Клавиши: Delete (выделенное или связь), стрелки, + − 0, L (расстановка), Ctrl+Z / Ctrl+Shift+Z."),
         K::CanvasTrace => ("Trace overlay", "Наложение трасс"),
         K::CanvasTraceSummary => ("v{}: {} runs — ▸ entered the step, ‖ waiting there, ■ ended there", "v{}: запусков {} — ▸ прошли шаг, ‖ ждут на нём, ■ завершились на нём"),
         K::ScnSaveEllipsis => ("Save…", "Сохранить…"),
