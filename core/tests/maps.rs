@@ -48,6 +48,7 @@ on_both!(versions_and_conflicts, versions_and_conflicts_suite);
 on_both!(racing_saves, racing_saves_suite);
 on_both!(demo_maps, demo_maps_suite);
 on_both!(project_round_trip, project_round_trip_suite);
+on_both!(deleting_a_map, deleting_a_map_suite);
 
 async fn project(store: &Store, slug: &str) -> ProjectId {
     let draft = ProjectDraft { name: "REHAU".into(), slug: slug.into(), description: String::new() };
@@ -97,11 +98,38 @@ async fn versions_and_conflicts_suite(store: Store) {
     assert_eq!(listed.len(), 1);
     assert_eq!((listed[0].version, listed[0].rows, listed[0].title.as_str()), (3, 1, "Путь монтажника"));
 
-    store.delete_map(&map.id).await.unwrap();
+    assert_eq!(store.delete_map(&map.id).await.unwrap(), 3, "v1, v2 and the restore went with it");
     assert!(matches!(store.map(&map.id).await, Err(StoreError::NotFound)));
     assert!(store.list_maps(&prj).await.unwrap().is_empty());
     let unknown = MapId::parse("map_nothing").unwrap();
     assert!(matches!(store.save_map(&unknown, 1, "x", &v1, "", "x").await, Err(StoreError::NotFound)));
+}
+
+/// Deleting a map takes its whole history, and nothing of any other map:
+/// Алёна drops a draft CJM; the onboarding CJM beside it keeps every version.
+async fn deleting_a_map_suite(store: Store) {
+    let prj = project(&store, "delete").await;
+    let draft = store.create_map(&prj, "Черновик", &cjm(json!([])), "created", "alena@rehau.example").await.unwrap();
+    let kept = store.create_map(&prj, "Онбординг", &cjm(json!([])), "created", "alena@rehau.example").await.unwrap();
+    let v2 = cjm(json!([{"id": "start", "stage": "Старт"}]));
+    store.save_map(&draft.id, 1, "Черновик", &v2, "этап", "alena@rehau.example").await.unwrap();
+    store.save_map(&kept.id, 1, "Онбординг", &v2, "этап", "alena@rehau.example").await.unwrap();
+    assert!(!store.list_maps(&prj).await.unwrap()[0].bound, "no row is bound to an endpoint");
+
+    assert_eq!(store.delete_map(&draft.id).await.unwrap(), 2);
+    assert!(matches!(store.map(&draft.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.map_history(&draft.id).await, Err(StoreError::NotFound)));
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM map_versions WHERE map_id = $1")
+        .bind(draft.id.as_str())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "no orphaned version rows");
+    assert!(matches!(store.delete_map(&draft.id).await, Err(StoreError::NotFound)), "a second delete finds nothing");
+
+    let listed = store.list_maps(&prj).await.unwrap();
+    assert_eq!(listed.iter().map(|m| m.title.as_str()).collect::<Vec<_>>(), ["Онбординг"]);
+    assert_eq!(store.map_history(&kept.id).await.unwrap().len(), 2, "the other map keeps its history");
 }
 
 async fn racing_saves_suite(store: Store) {
@@ -133,6 +161,9 @@ async fn demo_maps_suite(store: Store) {
     let prj = ProjectId::parse(comops_core::demo::DEMO_PROJECT).unwrap();
     let maps = store.project_maps(&prj).await.unwrap();
     let ids: Vec<_> = maps.iter().map(|m| m.id.as_str()).collect();
+    let listed = store.list_maps(&prj).await.unwrap();
+    let bound = |id: &str| listed.iter().find(|m| m.id.as_str() == id).map(|m| m.bound);
+    assert_eq!((bound("map_rehau"), bound("map_registration-cjm")), (Some(true), Some(false)), "the list says which maps are bound");
     for (id, _, _) in comops_core::demo::DEMO_MAPS {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }

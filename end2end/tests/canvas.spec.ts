@@ -223,3 +223,67 @@ test('a step with one link connects without asking, and Delete removes the selec
   await expect(node(page, 'rate')).toBeVisible();
   await expect(page.getByTestId('unsaved')).toBeVisible();
 });
+
+/** The middle of an edge's curve, on screen. */
+async function edgeMiddle(page: Page, from: string, field: string) {
+  return edge(page, from, field).locator('[data-testid=edge-hit]').evaluate((path: SVGPathElement) => {
+    const at = path.getPointAtLength(path.getTotalLength() / 2);
+    const screen = new DOMPoint(at.x, at.y).matrixTransform(path.getScreenCTM()!);
+    return { x: screen.x, y: screen.y };
+  });
+}
+
+test('a click selects one link, Delete removes it, the step form follows and undo brings it back', async ({ page }) => {
+  await logIn(page);
+  await openCanvas(page);
+  // Version 2 (saved by the first test): the ask's silence branch goes to the reminder.
+  await expect(edge(page, 'rate', 'on_no_reply')).toHaveAttribute('data-to', 'remind');
+  await expect(edge(page, 'rate', 'next')).toHaveAttribute('data-to', 'thanks');
+
+  // An optional link: dropped; the ask's other links and every step stay.
+  const middle = await edgeMiddle(page, 'rate', 'on_no_reply');
+  await page.mouse.click(middle.x, middle.y);
+  await expect(edge(page, 'rate', 'on_no_reply')).toHaveAttribute('data-selected', 'true');
+  const form = page.getByTestId('step-form');
+  await expect(form.locator('input[name=id]')).toHaveValue('rate');
+  await expect(form.locator('input[name=on_no_reply]')).toHaveValue('remind');
+  await page.getByTestId('canvas').focus();
+  await page.keyboard.press('Delete');
+  await expect(edge(page, 'rate', 'on_no_reply')).toHaveCount(0);
+  await expect(form.locator('input[name=on_no_reply]')).toHaveValue('');
+  await expect(edge(page, 'rate', 'next')).toHaveAttribute('data-to', 'thanks');
+  for (const id of ['rate', 'thanks', 'remind', 'done']) await expect(node(page, id)).toBeVisible();
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  // The reminder was reached only through that link: the checks say so.
+  await expect(page.getByTestId('problems')).toContainText('remind');
+  await page.screenshot({ path: 'end2end/screenshots/canvas-edge-deleted.png', fullPage: true });
+
+  // Undo puts the link back, and the form shows it again.
+  await page.getByTestId('canvas').focus();
+  await page.keyboard.press('Control+z');
+  await expect(edge(page, 'rate', 'on_no_reply')).toHaveAttribute('data-to', 'remind');
+  await expect(page.getByTestId('problems')).toBeHidden();
+
+  // A required link (the ask's answer) is emptied: the checks name the step.
+  const answer = await edgeMiddle(page, 'rate', 'next');
+  await page.mouse.click(answer.x, answer.y);
+  await expect(edge(page, 'rate', 'next')).toHaveAttribute('data-selected', 'true');
+  await page.getByTestId('canvas').focus();
+  await page.keyboard.press('Backspace');
+  await expect(edge(page, 'rate', 'next')).toHaveCount(0);
+  await expect(form.locator('input[name=next]')).toHaveValue('');
+  await expect(page.getByTestId('problems')).toContainText('rate');
+  await page.getByTestId('canvas-undo').click();
+  await expect(edge(page, 'rate', 'next')).toHaveAttribute('data-to', 'thanks');
+  await expect(page.getByTestId('problems')).toBeHidden();
+
+  // Escape drops the edge selection: Delete then removes nothing.
+  const again = await edgeMiddle(page, 'rate', 'next');
+  await page.mouse.click(again.x, again.y);
+  await page.getByTestId('canvas').focus();
+  await page.keyboard.press('Escape');
+  await expect(edge(page, 'rate', 'next')).toHaveAttribute('data-selected', 'false');
+  await page.keyboard.press('Delete');
+  await expect(edge(page, 'rate', 'next')).toHaveAttribute('data-to', 'thanks');
+  await expect(node(page, 'rate')).toBeVisible();
+});

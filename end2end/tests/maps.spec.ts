@@ -9,6 +9,7 @@
 // The shared server (serve.sh) seeds the demo bots only, so this spec
 // starts its own `comops serve --demo` on a fresh database, with analysts
 // made by the real CLI, and stops it (that process only) afterwards.
+import { readFileSync } from 'node:fs';
 import { test, expect, Browser, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
 import { hydrated, logIn } from './helpers';
@@ -206,4 +207,122 @@ test('an analyst may edit a communication map but not re-bind its rows', async (
   await hydrated(page);
   await expect(page.getByTestId('map-table').locator('textarea').first()).toBeVisible();
   await expect(page.getByTestId('trigger-bind')).toHaveCount(0);
+});
+
+test('an architect deletes a map after confirming; analysts may not delete bound maps, viewers nothing', async ({ page, browser }) => {
+  await logIn(page, ARCHITECT);
+  await page.goto('/maps');
+  await hydrated(page);
+  await page.getByTestId('new-map').click();
+  await page.getByTestId('map-form').locator('input[name=title]').fill('e2e: a draft to delete');
+  await page.getByTestId('create-map').click();
+  await page.waitForURL(/\/maps\/map_/);
+  const id = new URL(page.url()).pathname.split('/').pop()!;
+  await page.goto('/maps');
+  await hydrated(page);
+  const row = page.getByTestId('maps-table').locator(`[data-map="${id}"]`);
+  await expect(row).toContainText('e2e: a draft to delete');
+
+  // Cancel leaves it; the confirmation names the map and says the history goes too.
+  await row.getByTestId('delete-map').click();
+  const confirm = page.getByTestId('delete-confirm');
+  await expect(confirm).toContainText('e2e: a draft to delete');
+  await expect(confirm).toContainText(/history|истори/);
+  await confirm.getByTestId('delete-cancel').click();
+  await expect(confirm).toHaveCount(0);
+  await expect(row).toBeVisible();
+
+  await row.getByTestId('delete-map').click();
+  await page.getByTestId('delete-confirm-yes').click();
+  await expect(page.getByTestId('delete-confirm')).toHaveCount(0);
+  await expect(row).toHaveCount(0);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('maps-table').locator(`[data-map="${id}"]`)).toHaveCount(0);
+  await expect(page.getByTestId('maps-table').locator(`[data-map=${CJM}]`)).toBeVisible();
+  const gone = await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: id, version: '0' }, headers: { Origin: BASE } });
+  expect(gone.status()).toBe(404);
+
+  // An analyst may delete an unbound map, not one bound to endpoints — nor through the API.
+  const analyst = await (await browser.newContext({ baseURL: BASE })).newPage();
+  await logIn(analyst, ANALYST);
+  await analyst.goto('/maps');
+  await hydrated(analyst);
+  const list = analyst.getByTestId('maps-table');
+  await expect(list.locator(`[data-map=${CJM}] [data-testid=delete-map]`)).toBeVisible();
+  await expect(list.locator('[data-map=map_rehau]')).toBeVisible();
+  await expect(list.locator('[data-map=map_rehau] [data-testid=delete-map]')).toHaveCount(0);
+  const refused = await analyst.request.post(`${BASE}/api/maps/delete`, { form: { map_id: 'map_rehau' }, headers: { Origin: BASE } });
+  expect(refused.status()).toBe(403);
+  // Importing a project creates bots and endpoints: not the analyst's.
+  await expect(analyst.getByTestId('project-export')).toBeVisible();
+  await expect(analyst.getByTestId('project-import-toggle')).toHaveCount(0);
+  await analyst.context().close();
+
+  // A viewer sees no delete button, and the server refuses the call.
+  const viewer = await (await browser.newContext({ baseURL: BASE })).newPage();
+  await logIn(viewer, VIEWER);
+  await viewer.goto('/maps');
+  await hydrated(viewer);
+  await expect(viewer.getByTestId('maps-table').locator(`[data-map=${CJM}]`)).toBeVisible();
+  await expect(viewer.getByTestId('delete-map')).toHaveCount(0);
+  const denied = await viewer.request.post(`${BASE}/api/maps/delete`, { form: { map_id: CJM }, headers: { Origin: BASE } });
+  expect(denied.status()).toBe(403);
+  await viewer.reload();
+  await hydrated(viewer);
+  await expect(viewer.getByTestId('maps-table').locator(`[data-map=${CJM}]`)).toBeVisible();
+  await viewer.context().close();
+});
+
+test('an architect downloads the project as JSON and imports it as a new project; bad files are named', async ({ page }) => {
+  await logIn(page, ARCHITECT);
+  await page.goto('/maps?project=prj_demo');
+  await hydrated(page);
+  const downloading = page.waitForEvent('download');
+  await page.getByTestId('project-export').click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe('prj_demo.comops-project.json');
+  const text = readFileSync((await download.path())!, 'utf8');
+  const doc = JSON.parse(text);
+  expect(doc.format).toBe('comops.project/v1');
+  expect(doc.maps.map((m: { title: string }) => m.title)).toContain('Регистрация и онбординг в Telegram-боте');
+  expect(doc.bots.length).toBeGreaterThan(0);
+
+  await page.getByTestId('project-import-toggle').click();
+  const form = page.getByTestId('project-import');
+  const file = form.locator('input[name=project-file]');
+  const fileError = form.locator('[data-error-for=project-file]');
+  const json = (name: string, body: string) => ({ name, mimeType: 'application/json', buffer: Buffer.from(body) });
+
+  // No file, then a file that is not JSON: said in the browser, nothing sent.
+  await form.getByTestId('project-import-submit').click();
+  await expect(fileError).toBeVisible();
+  await file.setInputFiles(json('broken.json', '{"format": "comops.project/v1",\n'));
+  await expect(fileError).toContainText(/line 2|строка 2/);
+
+  // JSON of another format: the server names the place of each problem.
+  await file.setInputFiles(json('other.json', JSON.stringify({ ...doc, format: 'other/v9' })));
+  await expect(fileError).toHaveCount(0);
+  await form.locator('input[name=slug]').fill('demo-copy');
+  await form.getByTestId('project-import-submit').click();
+  await expect(form.getByTestId('import-problems').locator('[data-problem=format]')).toContainText('comops.project/v1');
+
+  // The downloaded file under a slug already taken: the slug field says so.
+  await file.setInputFiles(json(download.suggestedFilename(), text));
+  await form.locator('input[name=slug]').fill('demo');
+  await form.getByTestId('project-import-submit').click();
+  await expect(form.locator('[data-error-for=slug]')).toBeVisible();
+  await expect(form.getByTestId('import-done')).toHaveCount(0);
+
+  await form.locator('input[name=slug]').fill('demo-copy');
+  await form.getByTestId('project-import-submit').click();
+  const done = form.getByTestId('import-done');
+  await expect(done).toContainText(`${doc.maps.length}`);
+  await page.screenshot({ path: 'end2end/screenshots/project-import.png', fullPage: true });
+  await done.getByTestId('import-open').click();
+  await page.waitForURL(/\/maps\?project=prj_/);
+  expect(page.url()).not.toContain('prj_demo');
+  const list = page.getByTestId('maps-table');
+  await expect(list.locator('tbody tr')).toHaveCount(doc.maps.length);
+  await expect(list).toContainText('Регистрация и онбординг в Telegram-боте');
 });

@@ -106,6 +106,71 @@ test('a scenario is created, edited step by step, saved with a note and found in
   await expect(page.getByTestId('step-form')).toBeHidden();
 });
 
+test('an architect dry-runs the scenario as edited: the steps, the messages, where it stops; bad params are named', async ({ page }) => {
+  await logIn(page, ADMIN);
+  await inEnglish(page);
+  await page.goto('/scenarios?bot=bot_shop&name=welcome_e2e');
+  await hydrated(page);
+  // The draft is what runs, saved or not: the demo's order_delivered, typed in.
+  await page.getByTestId('view-json').click();
+  const json = page.locator('textarea[name=scenario-json]');
+  const draft = {
+    name: 'welcome_e2e',
+    start: 'rate',
+    steps: [
+      { id: 'rate', type: 'ask', prompt: 'Заказ №{{ params.orderId }} доставлен. Оцените доставку от 1 до 5', expect: 'rating', var: 'rating', next: 'thanks', on_no_reply: 'done' },
+      { id: 'thanks', type: 'message', text: 'Спасибо за оценку!', next: 'done' },
+      { id: 'done', type: 'end' },
+    ] as Record<string, unknown>[],
+  };
+  await json.fill(JSON.stringify(draft, null, 2));
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+
+  await page.getByTestId('dry-run-toggle').click();
+  const dry = page.getByTestId('dry-run');
+  const params = dry.locator('textarea[name=dry-params]');
+  const paramsError = dry.locator('[data-error-for=dry-params]');
+  const go = dry.getByTestId('dry-run-go');
+
+  // Params that are no call body are named before anything is sent.
+  await params.fill('{"orderId": 98');
+  await expect(paramsError).toContainText('Not valid JSON (line 1');
+  await expect(go).toBeDisabled();
+  await params.fill('[9821]');
+  await expect(paramsError).toContainText('must be a JSON object');
+  await expect(go).toBeDisabled();
+
+  // The API's wrapped body shape works too.
+  await params.fill('{"script_request_params": {"orderId": 9821, "userId": "54321"}}');
+  await expect(paramsError).toHaveCount(0);
+  await go.click();
+  const result = dry.getByTestId('dry-result');
+  await expect(result.getByTestId('dry-message')).toHaveCount(1);
+  await expect(result.getByTestId('dry-message')).toContainText('Заказ №9821 доставлен. Оцените доставку от 1 до 5');
+  await expect(result.getByTestId('dry-steps')).toContainText('rate');
+  await expect(result.getByTestId('dry-stop')).toHaveAttribute('data-stop', 'ask');
+  await expect(result.getByTestId('dry-stop')).toContainText("Stops at rate: waits for the lead's reply");
+
+  // An edit runs at once: a greeting before the question.
+  draft.start = 'hello';
+  draft.steps.unshift({ id: 'hello', type: 'message', text: 'Здравствуйте, {{ params.name }}!', next: 'rate' });
+  await json.fill(JSON.stringify(draft, null, 2));
+  await params.fill('{"orderId": 9821, "name": "Анна"}');
+  await go.click();
+  await expect(result.getByTestId('dry-steps')).toContainText('hello → rate');
+  await expect(result.getByTestId('dry-message')).toHaveCount(2);
+  await expect(result.getByTestId('dry-message').first()).toContainText('Здравствуйте, Анна!');
+  await expect(result.getByTestId('dry-message').first()).toHaveAttribute('data-step', 'hello');
+  await page.screenshot({ path: 'end2end/screenshots/scenario-dry-run.png', fullPage: true });
+
+  // A scenario that does not pass the checks does not run; the problem is listed.
+  draft.steps[0].next = 'nowhere';
+  await json.fill(JSON.stringify(draft, null, 2));
+  await go.click();
+  await expect(dry.getByTestId('dry-error')).toContainText('Not run: the scenario has');
+  await expect(page.getByTestId('problems')).toContainText('hello');
+});
+
 test('settings show one card per channel; credentials come back only as "set"', async ({ page }) => {
   await logIn(page, ADMIN);
   await inEnglish(page);
@@ -142,6 +207,21 @@ test('settings show one card per channel; credentials come back only as "set"', 
   await webchat.locator('input[name=allowed_origins]').press('Enter');
   await expect(webchat.getByTestId('channel-saved')).toBeVisible();
   await expect(webchat.getByTestId('channel-status')).toHaveText('configured');
+});
+
+test('a viewer gets no dry run, not even by calling the server', async ({ page }) => {
+  await logIn(page, VIEWER);
+  await page.goto('/scenarios?bot=bot_shop&name=welcome_e2e');
+  await hydrated(page);
+  await expect(page.getByTestId('scenario-editor')).toBeVisible();
+  await expect(page.getByTestId('dry-run-toggle')).toHaveCount(0);
+  const origin = new URL(page.url()).origin;
+  const scenario = { name: 'x', start: 'end', steps: [{ id: 'end', type: 'end' }] };
+  const refused = await page.request.post(`${origin}/api/scenarios/dry-run`, {
+    headers: { Origin: origin },
+    data: { bot_id: 'bot_shop', json: JSON.stringify(scenario), params: '{}' },
+  });
+  expect(refused.status()).toBe(403);
 });
 
 test('a viewer gets no credentials page', async ({ page }) => {

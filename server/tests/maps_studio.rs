@@ -293,3 +293,36 @@ async fn trigger_cells_get_each_endpoints_calls_errors_and_last_call() {
     assert_eq!((quiet["calls"].clone(), quiet["last_call_at"].clone()), (json!(0), Value::Null));
     let _ = admin;
 }
+
+#[tokio::test]
+async fn deleting_a_map_is_role_checked_and_audited() {
+    let (server, admin) = start().await;
+    let analyst = user(&server, "marina@rehau.example", "analyst").await;
+    let viewer = user(&server, "viewer@rehau.example", "viewer").await;
+    let operator = user(&server, "operator@rehau.example", "operator").await;
+
+    // Nobody without EditMaps deletes; the REHAU map is bound to endpoints: not the analyst's either.
+    assert_eq!(viewer.call("maps/delete", &[("map_id", CJM)]).await.status(), 403);
+    assert_eq!(operator.call("maps/delete", &[("map_id", CJM)]).await.status(), 403);
+    let list = json_of(analyst.call("maps/list", &[("project_id", PROJECT)]).await).await;
+    let bound = |id: &str| list.as_array().unwrap().iter().find(|m| m["id"] == id).map(|m| m["bound"].clone());
+    assert_eq!((bound(REHAU), bound(CJM)), (Some(json!(true)), Some(json!(false))));
+    assert_eq!(analyst.call("maps/delete", &[("map_id", REHAU)]).await.status(), 403);
+    assert_eq!(load(&admin, REHAU, 0).await["version"], 1, "still there");
+
+    // The analyst deletes the CJM she saved twice; its whole history goes with it.
+    let v1 = load(&analyst, CJM, 0).await;
+    let saved = json_of(save(&analyst, CJM, "Регистрация", &v1["content"], "retitled", 1).await).await;
+    assert_eq!(saved, json!({"Saved": {"version": 2}}));
+    assert_eq!(analyst.call("maps/delete", &[("map_id", CJM)]).await.status(), 200);
+    assert_eq!(analyst.call("maps/get", &[("map_id", CJM), ("version", "1")]).await.status(), 404);
+    assert_eq!(analyst.call("maps/versions", &[("map_id", CJM)]).await.status(), 404);
+    assert_eq!(analyst.call("maps/delete", &[("map_id", CJM)]).await.status(), 404);
+    let list = json_of(admin.call("maps/list", &[("project_id", PROJECT)]).await).await;
+    assert_eq!(list.as_array().unwrap().len(), 7);
+
+    let store = server.store().await;
+    let audited: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor, detail FROM audit_log WHERE action = 'map.delete' AND subject = $1").bind(CJM).fetch_all(store.pool()).await.unwrap();
+    assert_eq!(audited, [("marina@rehau.example".to_string(), "cjm «Регистрация» v2, 2 version(s)".to_string())]);
+}

@@ -44,6 +44,8 @@ pub struct MapRow {
     pub rows: usize,
     pub author: String,
     pub updated_at: i64,
+    /// A row or cell is bound to an endpoint: deleting is the architect's.
+    pub bound: bool,
 }
 
 /// One version of a map, opened in an editor.
@@ -144,6 +146,7 @@ pub async fn list_maps(project_id: String) -> Result<Vec<MapRow>, AppError> {
             rows: m.rows,
             author: m.author,
             updated_at: m.updated_at,
+            bound: m.bound,
         })
         .collect())
 }
@@ -372,8 +375,10 @@ pub async fn import_map_csv(map_id: String, csv: String, note: String, base_vers
     saved(&store, &current, &title, content, note, base_version, "map.csv_import").await
 }
 
-/// Deletes a map and its history. Maps with endpoint bindings are the
-/// architect's to delete.
+/// Deletes a map and its whole history (docs/decisions.md, "Deleting a
+/// map"); the audit log keeps who deleted what, at which version. Maps
+/// with endpoint bindings are the architect's to delete; viewers and
+/// operators delete nothing.
 #[server(prefix = "/api", endpoint = "maps/delete")]
 pub async fn delete_map(map_id: String) -> Result<(), AppError> {
     use crate::session::{backend, require};
@@ -384,8 +389,9 @@ pub async fn delete_map(map_id: String) -> Result<(), AppError> {
     if !map.content.bindings().is_empty() {
         require(comops_core::Permission::DesignIntegrations)?;
     }
-    store.delete_map(&id).await?;
-    store.audit(user.email.as_str(), "map.delete", id.as_str(), &format!("«{}» v{}", map.title, map.version)).await?;
+    let versions = store.delete_map(&id).await?;
+    let detail = format!("{} «{}» v{}, {versions} version(s)", map.kind, map.title, map.version);
+    store.audit(user.email.as_str(), "map.delete", id.as_str(), &detail).await?;
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! Scenarios of a bot in the studio: list, load (current or an old
-//! version), history, save, create from a template, restore, delete.
+//! version), history, save, create from a template, restore, delete, and
+//! the dry run of the scenario being edited.
 //!
-//! Reading needs `View`; every change needs `DesignIntegrations`. A save
+//! Reading needs `View`; every change and every dry run needs
+//! `DesignIntegrations`. A save
 //! is validated by `comops_core`'s rules (`Scenario::validate`) and comes
 //! back as [`SaveOutcome::Invalid`] with one [`StepIssue`] per problem,
 //! each naming the step (`steps[3].next`, step id `ask_phone`) so the
@@ -128,6 +130,28 @@ pub struct LinkCount {
     pub from: String,
     pub to: String,
     pub runs: u64,
+}
+
+/// What a dry run of the edited scenario would do (`dry_run_scenario`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DryRunOutcome {
+    /// The run up to its first pause: the steps it entered, every message
+    /// as the lead would get it, where and why it stopped (`wait`, `ask`,
+    /// `http`, `script`, `end` or `error`, with `error` saying what).
+    Ran { steps: Vec<String>, messages: Vec<DryMessage>, stopped_at: Option<String>, stop: String, error: Option<String> },
+    /// The scenario does not pass the checks: nothing ran.
+    Invalid { errors: Vec<StepIssue> },
+    /// The sample params are not a call body; `message` is in the user's language.
+    BadParams { message: String },
+}
+
+/// One message of a dry run, rendered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DryMessage {
+    pub step: String,
+    pub text: String,
+    /// The labels of its buttons.
+    pub buttons: Vec<String>,
 }
 
 /// What a delete did: done, or why it was refused.
@@ -388,6 +412,54 @@ fn count_runs(version: i64, rows: &[(String, String)]) -> TraceCounts {
         steps: steps.into_values().collect(),
         links: links.into_iter().map(|((from, to), runs)| LinkCount { from, to, runs }).collect(),
     }
+}
+
+/// Dry-runs `json` (the scenario as edited, saved or not) with `params`
+/// (a call body, either shape of `POST /bots/{botId}/call/{alias}`) through
+/// the engine's own preview, the one the integration API's dry run uses
+/// (`comops_core::scenario::dry_run_preview`): up to the first pause,
+/// nothing sent, called, stored or traced.
+#[server(prefix = "/api", endpoint = "scenarios/dry-run", input = server_fn::codec::Json)]
+pub async fn dry_run_scenario(bot_id: String, json: String, params: String) -> Result<DryRunOutcome, AppError> {
+    use crate::i18n::{t, K};
+    use crate::session::{backend, require, session};
+    use comops_core::scenario::{dry_run_preview, LeadInfo, StopReason};
+    use comops_core::{FieldError, Problem};
+    require(comops_core::Permission::DesignIntegrations)?;
+    let bot = parse_bot(&bot_id)?;
+    backend()?.store.bot(&bot).await?;
+    let locale = session().locale;
+    let scenario: Scenario = serde_json::from_str(&json).map_err(|_| AppError::Invalid(vec![FieldError::new("json", Problem::BadJson)]))?;
+    if let Err(errors) = scenario.validate() {
+        return Ok(DryRunOutcome::Invalid { errors: issues(&scenario, errors) });
+    }
+    let body: serde_json::Value = match serde_json::from_str(&params) {
+        Ok(body) => body,
+        Err(err) => {
+            let message = t(locale, K::DryParamsNotJson).replacen("{}", &err.line().to_string(), 1).replacen("{}", &err.column().to_string(), 1);
+            return Ok(DryRunOutcome::BadParams { message });
+        }
+    };
+    let request = match comops_core::call::CallRequest::parse(body) {
+        Ok(request) => request,
+        Err(bad) => return Ok(DryRunOutcome::BadParams { message: format!("{} {}", t(locale, K::DryParamsBad), bad.0) }),
+    };
+    let preview = dry_run_preview(&scenario, &serde_json::Value::Object(request.params), &LeadInfo::default());
+    let (stop, error) = match preview.reason {
+        StopReason::Error { message } => ("error".to_string(), Some(message)),
+        other => (other.to_string(), None),
+    };
+    Ok(DryRunOutcome::Ran {
+        steps: preview.steps,
+        messages: preview
+            .messages
+            .into_iter()
+            .map(|m| DryMessage { step: m.step, text: m.text, buttons: m.buttons.into_iter().map(|b| b.label).collect() })
+            .collect(),
+        stopped_at: preview.stopped_at,
+        stop,
+        error,
+    })
 }
 
 /// Saves version `version` again as the newest, noted "restored from vN".

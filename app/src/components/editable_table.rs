@@ -293,7 +293,11 @@ pub struct TriggerContext {
 fn TriggerCell(id: StoredValue<String>, doc: RwSignal<Value>, list: &'static str, editable: bool, epoch: RwSignal<u32>, dirty: RwSignal<bool>) -> impl IntoView {
     let locale = crate::i18n::use_locale();
     let ctx = use_context::<TriggerContext>();
-    let endpoints = move || ctx.map(|c| c.endpoints.get()).unwrap_or_default();
+    // Looked up in place: a 1,000-row map has as many trigger cells, and
+    // none should copy the project's endpoint list to find one entry.
+    let endpoint = move |bot: &str, alias: &str| {
+        ctx.and_then(|c| c.endpoints.with(|all| all.iter().find(|e| e.bot_id == bot && e.alias == alias).cloned()))
+    };
     let bumped = RwSignal::new(0u32);
     let picking = RwSignal::new(false);
     let trigger = move || {
@@ -309,7 +313,7 @@ fn TriggerCell(id: StoredValue<String>, doc: RwSignal<Value>, list: &'static str
         })
     };
     let bind = move |choice: String| {
-        let found = endpoints().into_iter().find(|e| format!("{}|{}", e.bot_id, e.alias) == choice);
+        let found = choice.split_once('|').and_then(|(bot, alias)| endpoint(bot, alias));
         doc.update(|d| {
             let Some(i) = position(d, list, &id.get_value()) else { return };
             let Some(Value::Array(rows)) = d.get_mut(list) else { return };
@@ -343,8 +347,7 @@ fn TriggerCell(id: StoredValue<String>, doc: RwSignal<Value>, list: &'static str
         if alias.is_empty() {
             return view! { <span class="text-slate-400">{crate::i18n::t(loc, K::MapNotBound)}</span>{scenario_view} }.into_any();
         }
-        let figures = endpoints().into_iter().find(|e| e.bot_id == bot && e.alias == alias);
-        let figures = figures.map(|e| {
+        let figures = endpoint(&bot, &alias).map(|e| {
             let last = match e.last_call_at {
                 Some(at) => crate::i18n::t1(loc, K::MapLastCall, crate::components::format_millis(at)),
                 None => crate::i18n::t(loc, K::MapNeverCalled).to_string(),
@@ -370,15 +373,16 @@ fn TriggerCell(id: StoredValue<String>, doc: RwSignal<Value>, list: &'static str
     };
     let options = move || {
         let (bot, alias, _) = trigger();
-        let current = format!("{bot}|{alias}");
-        endpoints()
-            .into_iter()
-            .map(|e| {
-                let value = format!("{}|{}", e.bot_id, e.alias);
-                let selected = value == current;
-                view! { <option value=value selected=selected>{format!("{} /{}", e.bot_id, e.alias)}</option> }
+        ctx.map(|c| {
+            c.endpoints.with(|all| {
+                all.iter()
+                    .map(|e| {
+                        let selected = e.bot_id == bot && e.alias == alias;
+                        view! { <option value=format!("{}|{}", e.bot_id, e.alias) selected=selected>{format!("{} /{}", e.bot_id, e.alias)}</option> }
+                    })
+                    .collect_view()
             })
-            .collect_view()
+        })
     };
     view! {
         <div class="font-mono text-xs" data-field="trigger">

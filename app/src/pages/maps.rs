@@ -3,7 +3,9 @@
 //!
 //! One job per file:
 //! - this file: the list page (`/maps?project=…`) — the maps, "new map"
-//!   for roles that may edit, the spec export in a printable view;
+//!   and "delete" (after a confirmation) for roles that may edit, the spec
+//!   export in a printable view, the project's JSON export (a download)
+//!   and import (a file, for architects and admins);
 //! - [`editor`]: one map (`/maps/{id}`, `?v=3` for an old version) as an
 //!   editable table, saving with a note and handling conflicts;
 //! - [`history`]: versions, the side-by-side diff and restore;
@@ -24,9 +26,9 @@ mod model;
 pub use editor::MapEditorPage;
 pub use loop_view::LoopViewPage;
 
-use crate::api::maps::{export_spec, list_maps, CreateMap, MapRow};
+use crate::api::maps::{export_project, export_spec, list_maps, CreateMap, DeleteMap, ImportProject, MapRow, ProjectImportOutcome};
 use crate::api::projects::list_projects;
-use crate::components::form::{can, general_error, ErrorBanner};
+use crate::components::form::{can, field_error, general_error, ErrorBanner};
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{t, use_locale, K};
 use comops_core::map::MapKind;
@@ -75,6 +77,15 @@ pub fn MapsPage() -> impl IntoView {
     let spec = Action::new(|project: &String| export_spec(project.clone()));
     let spec_open = RwSignal::new(false);
     let spec_error = general_error(spec.value());
+    let export = Action::new(|project: &String| export_project(project.clone()));
+    let export_error = general_error(export.value());
+    Effect::new(move |_| {
+        if let Some(Ok(text)) = export.value().get() {
+            download_json(&format!("{}.comops-project.json", project_id.get_untracked()), &text);
+        }
+    });
+    let can_import = can(Permission::ManageProjects) && can(Permission::DesignIntegrations);
+    let show_import = RwSignal::new(false);
 
     view! {
         <div class="flex flex-wrap items-start justify-between gap-4 mb-4 print:hidden">
@@ -88,12 +99,21 @@ pub fn MapsPage() -> impl IntoView {
                     spec_open.set(true);
                     spec.dispatch(project_id.get_untracked());
                 }>{l(K::MapSpecExport)}</button>
+                <button class=BUTTON data-testid="project-export" disabled=move || export.pending().get()
+                    on:click=move |_| { export.dispatch(project_id.get_untracked()); }>{l(K::ProjectExport)}</button>
+                {can_import.then(|| view! {
+                    <button class=BUTTON data-testid="project-import-toggle" on:click=move |_| show_import.update(|v| *v = !*v)>{l(K::ProjectImport)}</button>
+                })}
                 {can_edit.then(|| view! {
                     <button class=PRIMARY data-testid="new-map" on:click=move |_| show_new.update(|v| *v = !*v)>{l(K::MapNew)}</button>
                 })}
             </div>
         </div>
         <ErrorBanner message=spec_error/>
+        <ErrorBanner message=export_error/>
+        <Show when=move || show_import.get()>
+            <ImportForm/>
+        </Show>
         <Show when=move || spec_open.get()>
             <section class="mb-4 rounded border border-slate-200 bg-white p-4 print:border-0 print:p-0" data-testid="spec-view">
                 <div class="mb-2 flex gap-2 print:hidden">
@@ -130,7 +150,8 @@ pub fn MapsPage() -> impl IntoView {
                 match page.await {
                     Ok((projects, project, maps)) => {
                         project_id.set(project.clone().unwrap_or_default());
-                        view! { <MapList projects project=project.unwrap_or_default() maps/> }.into_any()
+                        let on_deleted = Callback::new(move |_: ()| page.refetch());
+                        view! { <MapList projects project=project.unwrap_or_default() maps on_deleted/> }.into_any()
                     }
                     Err(err) => load_error(err, locale.get_untracked()),
                 }
@@ -139,9 +160,29 @@ pub fn MapsPage() -> impl IntoView {
     }
 }
 
+/// A map the user asked to delete, waiting for the confirmation.
+#[derive(Clone)]
+struct Doomed {
+    id: String,
+    title: String,
+    version: i64,
+}
+
 #[component]
-fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRow>) -> impl IntoView {
+fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRow>, on_deleted: Callback<()>) -> impl IntoView {
+    let locale = use_locale();
     let empty = maps.is_empty();
+    // Hidden from roles the server would refuse: bound maps are the architect's.
+    let (can_edit, can_bind) = (can(Permission::EditMaps), can(Permission::DesignIntegrations));
+    let doomed = RwSignal::new(None::<Doomed>);
+    let delete = ServerAction::<DeleteMap>::new();
+    let delete_error = general_error(delete.value());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            doomed.set(None);
+            on_deleted.run(());
+        }
+    });
     let options = projects
         .into_iter()
         .map(|p| {
@@ -155,6 +196,8 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
         .into_iter()
         .map(|m| {
             let href = format!("/maps/{}", m.id);
+            let target = Doomed { id: m.id.clone(), title: m.title.clone(), version: m.version };
+            let deletable = can_edit && (!m.bound || can_bind);
             view! {
                 <tr class="border-t border-slate-100 hover:bg-slate-50" data-map=m.id.clone()>
                     <td class="px-3 py-2"><a class="text-sky-800 hover:underline" href=href data-testid="open-map">{m.title}</a></td>
@@ -162,6 +205,11 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
                     <td class="px-3 py-2">{format!("v{}", m.version)}</td>
                     <td class="px-3 py-2">{m.rows}</td>
                     <td class="px-3 py-2 whitespace-nowrap text-xs text-slate-600">{format_millis(m.updated_at)}" · "{m.author}</td>
+                    <td class="px-3 py-2 text-right">
+                        {deletable.then(|| view! {
+                            <button class=BUTTON data-testid="delete-map" on:click=move |_| doomed.set(Some(target.clone()))>{l(K::Delete)}</button>
+                        })}
+                    </td>
                 </tr>
             }
         })
@@ -173,6 +221,21 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
                 {options}
             </select>
         </label>
+        {move || doomed.get().map(|d| {
+            let question = t(locale.get(), K::MapDeleteConfirm).replacen("{}", &d.title, 1).replacen("{}", &d.version.to_string(), 1);
+            let id = d.id.clone();
+            view! {
+                <div class="mb-3 flex flex-wrap items-center gap-2 rounded border border-rose-200 bg-rose-50 p-3 text-sm text-rose-900 print:hidden"
+                    role="alertdialog" data-testid="delete-confirm" data-map=id>
+                    <span class="grow">{question}</span>
+                    <button class="rounded bg-rose-700 px-3 py-1.5 text-sm text-white hover:bg-rose-600 disabled:opacity-50" data-testid="delete-confirm-yes"
+                        disabled=move || delete.pending().get()
+                        on:click=move |_| { delete.dispatch(DeleteMap { map_id: d.id.clone() }); }>{l(K::MapDeleteYes)}</button>
+                    <button class=BUTTON data-testid="delete-cancel" on:click=move |_| { delete.clear(); doomed.set(None); }>{l(K::Cancel)}</button>
+                </div>
+            }
+        })}
+        <div class="mb-3 print:hidden"><ErrorBanner message=delete_error/></div>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white print:hidden">
             <table class="w-full text-left text-sm" data-testid="maps-table">
                 <thead class="bg-slate-50 text-xs uppercase text-slate-500">
@@ -182,17 +245,187 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
                         <th class="px-3 py-2">{l(K::MapVersion)}</th>
                         <th class="px-3 py-2">{l(K::MapRows)}</th>
                         <th class="px-3 py-2">{l(K::Updated)}</th>
+                        <th class="px-3 py-2"><span class="sr-only">{l(K::Actions)}</span></th>
                     </tr>
                 </thead>
                 <tbody>
                     {empty.then(|| view! {
-                        <tr><td colspan="5" class="px-3 py-6 text-center text-slate-500" data-testid="no-maps">{l(K::MapNone)}</td></tr>
+                        <tr><td colspan="6" class="px-3 py-6 text-center text-slate-500" data-testid="no-maps">{l(K::MapNone)}</td></tr>
                     })}
                     {rows}
                 </tbody>
             </table>
         </div>
     }
+}
+
+/// The largest project file the browser sends (the server's limit is 2 MB
+/// of request body; JSON text grows a little when sent as a string).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const MAX_IMPORT_BYTES: f64 = 1_800_000.0;
+
+/// Why a chosen file is not sent to the server (found in the browser).
+#[derive(Clone, PartialEq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum FileProblem {
+    TooLarge,
+    Unreadable,
+    NotJson { line: usize, column: usize },
+}
+
+/// A `comops.project/v1` file → a new project with a slug of the user's
+/// choosing. The file is read and checked for JSON in the browser; the
+/// server checks everything else and names each problem at its path.
+#[component]
+fn ImportForm() -> impl IntoView {
+    let locale = use_locale();
+    let import = ServerAction::<ImportProject>::new();
+    let text = RwSignal::new(None::<String>);
+    let problem = RwSignal::new(None::<FileProblem>);
+    let missing = RwSignal::new(false);
+    let slug = RwSignal::new(String::new());
+    let slug_error = field_error(import.value(), "slug");
+    let banner = general_error(import.value());
+    let chosen = move |ev: leptos::ev::Event| {
+        text.set(None);
+        problem.set(None);
+        missing.set(false);
+        import.clear();
+        read_chosen_file(ev, move |read| match read {
+            Err(p) => problem.set(Some(p)),
+            Ok(content) => match serde_json::from_slice::<serde_json::Value>(content.as_bytes()) {
+                Ok(_) => text.set(Some(content)),
+                Err(err) => problem.set(Some(FileProblem::NotJson { line: err.line(), column: err.column() })),
+            },
+        });
+    };
+    let file_message = move || {
+        let locale = locale.get();
+        if missing.get() {
+            return Some(t(locale, K::ProjectImportNoFile).to_string());
+        }
+        problem.get().map(|p| match p {
+            FileProblem::TooLarge => t(locale, K::ProjectImportTooLarge).to_string(),
+            FileProblem::Unreadable => t(locale, K::ProjectImportUnreadable).to_string(),
+            FileProblem::NotJson { line, column } => {
+                t(locale, K::ProjectImportNotJson).replacen("{}", &line.to_string(), 1).replacen("{}", &column.to_string(), 1)
+            }
+        })
+    };
+    view! {
+        <form class="mb-4 flex flex-col gap-3 rounded border border-slate-200 bg-white p-3 print:hidden" data-testid="project-import"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                match text.get_untracked() {
+                    Some(json) => { import.dispatch(ImportProject { json, slug: slug.get_untracked().trim().to_string() }); }
+                    None => if problem.get_untracked().is_none() { missing.set(true) },
+                }
+            }>
+            <p class="text-sm text-slate-600">{l(K::ProjectImportHint)}</p>
+            <div class="flex flex-wrap items-start gap-3">
+                <label class="flex flex-col gap-1">
+                    <span class="text-xs font-medium text-slate-600">{l(K::ProjectImportFile)}</span>
+                    <input type="file" name="project-file" accept=".json,application/json" class="text-sm"
+                        aria-invalid=move || file_message().is_some().to_string() on:change=chosen/>
+                    <Show when=move || file_message().is_some()>
+                        <span class="text-xs text-rose-600" data-error-for="project-file">{file_message}</span>
+                    </Show>
+                </label>
+                <label class="flex flex-col gap-1">
+                    <span class="text-xs font-medium text-slate-600">{l(K::ProjectImportSlug)}</span>
+                    <input name="slug" class=INPUT placeholder="demo-copy" bind:value=slug
+                        aria-invalid=move || slug_error.get().is_some().to_string()/>
+                    <Show when=move || slug_error.get().is_some()>
+                        <span class="text-xs text-rose-600" data-error-for="slug">{move || slug_error.get()}</span>
+                    </Show>
+                </label>
+                <button type="submit" class=PRIMARY data-testid="project-import-submit" disabled=move || import.pending().get()>{l(K::ProjectImportGo)}</button>
+            </div>
+            <ErrorBanner message=banner/>
+            {move || import.value().get().and_then(Result::ok).map(|outcome| match outcome {
+                ProjectImportOutcome::Imported { project_id, bots, endpoints, scenarios, maps } => {
+                    let done = t(locale.get(), K::ProjectImported)
+                        .replacen("{}", &bots.to_string(), 1)
+                        .replacen("{}", &endpoints.to_string(), 1)
+                        .replacen("{}", &scenarios.to_string(), 1)
+                        .replacen("{}", &maps.to_string(), 1);
+                    view! {
+                        <div role="status" class="rounded border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800" data-testid="import-done">
+                            {done}" "
+                            <a class="font-medium underline" href=format!("/maps?project={project_id}") data-testid="import-open">{l(K::ProjectImportOpen)}</a>
+                        </div>
+                    }.into_any()
+                }
+                ProjectImportOutcome::Invalid { problems } => {
+                    let count = problems.len().to_string();
+                    view! {
+                    <div role="alert" class="rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-900" data-testid="import-problems">
+                        <p class="font-medium">{move || t(locale.get(), K::ProjectImportProblems).replacen("{}", &count, 1)}</p>
+                        <ul class="mt-1 list-disc pl-5 text-xs">
+                            {problems.iter().map(|p| view! {
+                                <li data-problem=p.path.clone()>
+                                    <span class="font-mono">{if p.path.is_empty() { "—".to_string() } else { p.path.clone() }}</span>": "{p.message.clone()}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                    }.into_any()
+                }
+            })}
+        </form>
+    }
+}
+
+/// Reads the file chosen in a file input's `change` event as text and
+/// hands it (or why not) to `done`.
+fn read_chosen_file(ev: leptos::ev::Event, done: impl FnOnce(Result<String, FileProblem>) + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        if file.size() > MAX_IMPORT_BYTES {
+            return done(Err(FileProblem::TooLarge));
+        }
+        let Ok(reader) = web_sys::FileReader::new() else { return done(Err(FileProblem::Unreadable)) };
+        let result = reader.clone();
+        let on_load = wasm_bindgen::closure::Closure::once_into_js(move || {
+            match result.result().ok().and_then(|value| value.as_string()) {
+                Some(text) => done(Ok(text)),
+                None => done(Err(FileProblem::Unreadable)),
+            }
+        });
+        reader.set_onload(Some(on_load.unchecked_ref()));
+        if reader.read_as_text(&file).is_err() {
+            reader.set_onload(None);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, done);
+}
+
+/// Saves `text` as a JSON file named `name` (a download from a blob URL).
+fn download_json(name: &str, text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+        let parts = web_sys::js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("application/json");
+        let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+        if let Ok(anchor) = document.create_element("a") {
+            let anchor: web_sys::HtmlAnchorElement = anchor.unchecked_into();
+            anchor.set_href(&url);
+            anchor.set_download(name);
+            anchor.click();
+        }
+        // The download has its own copy once it started.
+        set_timeout(move || { let _ = web_sys::Url::revoke_object_url(&url); }, std::time::Duration::from_secs(30));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (name, text);
 }
 
 /// Opens the browser's print dialog (the spec view prints alone).

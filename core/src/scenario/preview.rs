@@ -66,6 +66,9 @@ impl From<String> for StopReason {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preview {
+    /// The steps the run entered, in order (its `RunState::trail`).
+    #[serde(default)]
+    pub steps: Vec<String>,
     pub messages: Vec<RenderedMessage>,
     /// The step the run would stop at (the last step when it ends).
     pub stopped_at: Option<String>,
@@ -95,7 +98,7 @@ pub fn dry_run_preview(scenario: &Scenario, params: &Value, lead: &LeadInfo) -> 
         Status::Failed { step, message } => (step, StopReason::Error { message }),
         Status::Ignored { reason } => (None, StopReason::Error { message: reason }),
     };
-    Preview { messages, stopped_at, reason }
+    Preview { steps: state.trail, messages, stopped_at, reason }
 }
 
 #[cfg(test)]
@@ -126,6 +129,7 @@ mod tests {
         let preview = dry_run_preview(&scenario, &serde_json::json!({"orderId": 9821}), &LeadInfo::default());
         let texts: Vec<_> = preview.messages.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(texts, ["Проверяем заказ №9821"]);
+        assert_eq!(preview.steps, ["hi", "check"], "the steps it entered");
         assert_eq!(preview.stopped_at.as_deref(), Some("check"));
         assert_eq!(preview.reason, StopReason::Script);
     }

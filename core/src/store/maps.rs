@@ -28,6 +28,9 @@ pub struct MapSummary {
     pub rows: usize,
     pub author: String,
     pub updated_at: crate::Millis,
+    /// Whether a row or cell is bound to an endpoint (deleting it is then
+    /// the architect's).
+    pub bound: bool,
 }
 
 /// One entry of a map's history (no content).
@@ -182,6 +185,7 @@ impl Store {
             .into_iter()
             .map(|m| MapSummary {
                 rows: m.content.len(),
+                bound: !m.content.bindings().is_empty(),
                 id: m.id,
                 kind: m.kind,
                 title: m.title,
@@ -318,15 +322,20 @@ impl Store {
         self.save_map(id, expected, &old.title, &old.content, &format!("restored from v{version}"), author).await
     }
 
-    /// Deletes map `id` and its history.
-    pub async fn delete_map(&self, id: &MapId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM maps WHERE id = $1").bind(id.as_str()).execute(&self.pool).await?;
+    /// Deletes map `id` and its whole history, in one transaction (see
+    /// docs/decisions.md, "Deleting a map"). Returns how many versions
+    /// went with it.
+    pub async fn delete_map(&self, id: &MapId) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        // SQLite enforces the cascade only with foreign keys on; be explicit.
+        let versions = sqlx::query("DELETE FROM map_versions WHERE map_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM maps WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?;
         if done.rows_affected() == 0 {
+            tx.rollback().await?;
             return Err(StoreError::NotFound);
         }
-        // SQLite enforces the cascade only with foreign keys on; be explicit.
-        sqlx::query("DELETE FROM map_versions WHERE map_id = $1").bind(id.as_str()).execute(&self.pool).await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(versions.rows_affected() as i64)
     }
 
     /// The whole project as a [`ProjectExport`]: bots with endpoints and

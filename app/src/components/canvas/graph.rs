@@ -1,7 +1,7 @@
 //! A scenario as a graph: every step is a node, every link of a step
 //! (`next`, `then`, `on_error`, `cases[0].next`, …) an edge labelled with
 //! the field that holds it. Connecting two nodes on the canvas writes that
-//! field; removing nodes clears the links that pointed at them, so the
+//! field; removing a link or the nodes it pointed at clears it, so the
 //! validator names what still needs a target.
 
 use comops_core::scenario::{Case, Scenario, StepKind};
@@ -100,6 +100,43 @@ pub fn set_link(scenario: &mut Scenario, from: &str, field: &str, to: &str) -> b
     };
     *slot = to;
     true
+}
+
+/// Removes link `field` of step `from` (one edge): an optional link
+/// (`message.next`, `on_error`, `on_no_reply`, …) is dropped, a required
+/// one (`ask.next`, `then`, a switch case's `next`, …) emptied, so the
+/// validator names the step that needs a new target. False when there is
+/// no such link.
+pub fn remove_link(scenario: &mut Scenario, from: &str, field: &str) -> bool {
+    let Some(step) = scenario.steps.iter_mut().find(|s| s.id == from) else {
+        return false;
+    };
+    match (&mut step.kind, field) {
+        (StepKind::Message { next, .. }, "next")
+        | (StepKind::Set { next, .. }, "next")
+        | (StepKind::Run { next, .. }, "next")
+        | (StepKind::Handover { next, .. }, "next")
+        | (StepKind::Ask { on_no_reply: next, .. }, "on_no_reply")
+        | (StepKind::Ask { on_delivery_failed: next, .. }, "on_delivery_failed")
+        | (StepKind::Http { on_error: next, .. }, "on_error")
+        | (StepKind::Script { on_error: next, .. }, "on_error") => next.take().is_some(),
+        (StepKind::Ask { next, .. }, "next")
+        | (StepKind::Http { next, .. }, "next")
+        | (StepKind::Script { next, .. }, "next")
+        | (StepKind::Wait { next, .. }, "next")
+        | (StepKind::If { then: next, .. }, "then")
+        | (StepKind::If { otherwise: next, .. }, "otherwise")
+        | (StepKind::Switch { default: next, .. }, "default")
+        | (StepKind::Goto { target: next }, "target") => !std::mem::take(next).is_empty(),
+        (StepKind::Switch { cases, .. }, field) => {
+            let i = field.strip_prefix("cases[").and_then(|r| r.strip_suffix("].next")).and_then(|n| n.parse::<usize>().ok());
+            match i.and_then(|i| cases.get_mut(i)) {
+                Some(case) => !std::mem::take(&mut case.next).is_empty(),
+                None => false,
+            }
+        }
+        _ => false,
+    }
 }
 
 /// Removes the steps `ids` and their positions. Optional links that
@@ -242,6 +279,31 @@ mod tests {
         }
         // The required `otherwise` is emptied: the validator names it.
         assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn removing_one_link_drops_or_empties_just_that_field() {
+        let mut s = scenario();
+        // Optional: the ask's silence branch goes; its other links stay.
+        assert!(remove_link(&mut s, "ask", "on_no_reply"));
+        match &s.steps[0].kind {
+            StepKind::Ask { next, on_no_reply, .. } => assert_eq!((next.as_str(), on_no_reply), ("check", &None)),
+            other => panic!("{other:?}"),
+        }
+        assert!(!remove_link(&mut s, "ask", "on_no_reply"), "already gone");
+        assert!(s.validate().is_ok(), "an ask without a silence branch is fine");
+        // Required: emptied, and the validator names the step.
+        assert!(remove_link(&mut s, "check", "then"));
+        assert_eq!(edges(&s), [edge("ask", "next", "check"), edge("check", "otherwise", "ask"), edge("thanks", "next", "bye")]);
+        let errors = s.validate().unwrap_err();
+        assert!(errors.iter().any(|e| e.step.as_deref() == Some("check")), "{errors:?}");
+        // A switch case keeps its value, loses its target.
+        s.steps.push(serde_json::from_value(serde_json::json!({"id": "sw", "type": "switch", "value": "vars.r", "cases": [{"equals": "5", "next": "thanks"}], "default": "bye"})).unwrap());
+        assert!(remove_link(&mut s, "sw", "cases[0].next"));
+        assert!(!remove_link(&mut s, "sw", "cases[3].next"));
+        assert!(!remove_link(&mut s, "bye", "next"), "an end has no links");
+        assert!(!remove_link(&mut s, "nowhere", "next"));
+        assert!(!edges(&s).iter().any(|e| e.from == "sw" && e.field.starts_with("cases")));
     }
 
     #[test]

@@ -10,9 +10,11 @@
 //!
 //! Pointer: drag a node to move it (with the others selected), drag from
 //! its right port to another node to link them (a step with several
-//! links asks which), shift-click or shift-drag on empty space to select
-//! several, drag empty space to pan, the wheel to zoom. Keys (on the
-//! focused canvas): Delete/Backspace, arrows (move), + / − / 0 (zoom, fit),
+//! links asks which), click an edge to select it (the side panel shows the
+//! step whose field it is), shift-click or shift-drag on empty space to
+//! select several, drag empty space to pan, the wheel to zoom. Keys (on the
+//! focused canvas): Delete/Backspace (the selected nodes, or the selected
+//! edge: that one link), arrows (move), + / − / 0 (zoom, fit),
 //! L (auto-layout), Ctrl+Z, Ctrl+Shift+Z or Ctrl+Y, Ctrl+A, Escape. Tab
 //! walks the nodes.
 
@@ -56,6 +58,8 @@ struct Canvas {
     scenario: RwSignal<Scenario>,
     positions: StoredValue<BTreeMap<String, Pos>>,
     selected: RwSignal<BTreeSet<String>>,
+    /// The selected edge (its step and field); never together with nodes.
+    edge: RwSignal<Option<(String, String)>>,
     pan: RwSignal<(f64, f64)>,
     zoom: RwSignal<f64>,
     history: StoredValue<History<Scenario>>,
@@ -159,6 +163,18 @@ impl Canvas {
     }
 
     fn delete_selected(&self) {
+        if let Some((from, field)) = self.edge.get_untracked() {
+            let mut done = false;
+            self.scenario.update(|s| done = graph::remove_link(s, &from, &field));
+            self.edge.set(None);
+            if done {
+                // The side panel shows the step, its field now empty.
+                self.selected.set(BTreeSet::from([from]));
+                self.revision.update(|n| *n += 1);
+                self.commit();
+            }
+            return;
+        }
         let gone = self.selected.get_untracked();
         if gone.is_empty() {
             return;
@@ -323,6 +339,7 @@ pub(super) fn ScenarioCanvas(
         scenario,
         positions: StoredValue::new(BTreeMap::new()),
         selected: RwSignal::new(BTreeSet::new()),
+        edge: RwSignal::new(None),
         pan: RwSignal::new((0.0, 0.0)),
         zoom: RwSignal::new(1.0),
         history: StoredValue::new(History::new(200)),
@@ -361,6 +378,7 @@ pub(super) fn ScenarioCanvas(
             return;
         }
         choosing.set(None);
+        c.edge.set(None);
         let target = event_target::<leptos::web_sys::Element>(&ev);
         let attr = |sel: &str, name: &str| target.closest(sel).ok().flatten().and_then(|el| el.get_attribute(name));
         let client = (ev.client_x() as f64, ev.client_y() as f64);
@@ -395,6 +413,10 @@ pub(super) fn ScenarioCanvas(
                 Vec::new()
             };
             gesture.set_value(Gesture::Drag { from: at, nodes, moved: false });
+        } else if let (Some(from), Some(field)) = (attr("[data-edge]", "data-from"), attr("[data-edge]", "data-field")) {
+            c.selected.set(BTreeSet::new());
+            c.edge.set(Some((from, field)));
+            gesture.set_value(Gesture::None);
         } else if ev.shift_key() {
             band.set(Some((at, at)));
             gesture.set_value(Gesture::Band { from: at });
@@ -497,6 +519,7 @@ pub(super) fn ScenarioCanvas(
             "ArrowDown" if editable => c.nudge(0.0, step),
             "Escape" => {
                 choosing.set(None);
+                c.edge.set(None);
                 c.selected.set(BTreeSet::new());
             }
             _ => return,
@@ -519,6 +542,7 @@ pub(super) fn ScenarioCanvas(
             <g data-node=id.clone() tabindex="0" class="cursor-grab outline-none"
                 transform=move || { let (x, y) = p.get(); format!("translate({x:.0},{y:.0})") }
                 on:focus=move |_| {
+                    c.edge.set(None);
                     if !c.selected.with_untracked(|s| s.contains(&id_focus)) {
                         c.selected.set(BTreeSet::from([id_focus.clone()]));
                     }
@@ -567,9 +591,16 @@ pub(super) fn ScenarioCanvas(
             _ => 1.5,
         };
         let label = if edge.field == "next" { String::new() } else { edge.field.clone() };
+        let key = (edge.from.clone(), edge.field.clone());
+        let is_selected = Memo::new(move |_| c.edge.with(|e| e.as_ref() == Some(&key)));
         view! {
-            <g data-edge=format!("{}.{}", edge.from, edge.field) data-to=edge.to.clone()>
-                <path d=move || geometry.get().0 class="fill-none stroke-slate-400" stroke-width=width marker-end="url(#canvas-arrow)"/>
+            <g data-edge=format!("{}.{}", edge.from, edge.field) data-from=edge.from.clone() data-field=edge.field.clone()
+                data-to=edge.to.clone() data-selected=move || is_selected.get().to_string() class="cursor-pointer">
+                // A wide transparent stroke: the thin line is hard to hit.
+                <path d=move || geometry.get().0 class="fill-none stroke-transparent" stroke-width="12" data-testid="edge-hit"/>
+                <path d=move || geometry.get().0 stroke-width=move || if is_selected.get() { 3.0 } else { width() }
+                    class=move || if is_selected.get() { "fill-none stroke-sky-600" } else { "fill-none stroke-slate-400" }
+                    marker-end="url(#canvas-arrow)"/>
                 <text x=move || geometry.get().1 .0 y=move || geometry.get().1 .1 - 3.0 text-anchor="middle"
                     class="fill-slate-500 text-[10px]">{label}</text>
                 {move || runs.get().map(|n| view! {
@@ -582,7 +613,11 @@ pub(super) fn ScenarioCanvas(
 
     let side_form = move || {
         c.revision.get();
-        let id = c.selected.with(|s| if s.len() == 1 { s.iter().next().cloned() } else { None })?;
+        // One selected node, or the step whose link is the selected edge.
+        let id = c
+            .selected
+            .with(|s| if s.len() == 1 { s.iter().next().cloned() } else { None })
+            .or_else(|| c.edge.with(|e| e.as_ref().map(|(from, _)| from.clone())))?;
         let index = scenario.with_untracked(|s| s.steps.iter().position(|st| st.id == id))?;
         let old = id.clone();
         let on_apply = Callback::new(move |_: ()| {

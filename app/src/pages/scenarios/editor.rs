@@ -2,7 +2,8 @@
 //! version history. The editor edits one [`Scenario`] value in two views
 //! (the step table with its side form, or the raw JSON), runs core's
 //! checks on every change and saves with a note against the version it
-//! started from.
+//! started from. Architects dry-run it as edited ([`DryRunPanel`]): the
+//! engine's own preview, on the server, with sample params.
 
 use super::canvas::ScenarioCanvas;
 use super::history::{OldVersion, VersionList};
@@ -10,7 +11,9 @@ use super::model::{default_step, unique_id};
 use super::step_form::{StepForm, STEP_TYPES};
 use super::steps::StepsTable;
 use super::{BUTTON, INPUT, PRIMARY};
-use crate::api::scenarios::{issues, load_scenario, scenario_trace, scenario_versions, LoadedScenario, SaveOutcome, SaveScenario, StepIssue};
+use crate::api::scenarios::{
+    issues, load_scenario, scenario_trace, scenario_versions, DryRunOutcome, DryRunScenario, LoadedScenario, SaveOutcome, SaveScenario, StepIssue,
+};
 use crate::components::{l, load_error, loading};
 use crate::i18n::{t, use_locale, K};
 use comops_core::scenario::Scenario;
@@ -114,6 +117,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
     let json_error = RwSignal::new(None::<String>);
     let server_issues = RwSignal::new(None::<Vec<StepIssue>>);
     let asking_note = RwSignal::new(false);
+    let dry_open = RwSignal::new(false);
     let note = RwSignal::new(String::new());
     let new_type = RwSignal::new("message".to_string());
     let save = ServerAction::<SaveScenario>::new();
@@ -204,6 +208,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
         });
     };
     let do_save_click = do_save.clone();
+    let bot_d = bot.clone();
 
     view! {
         <div class="mb-2 flex flex-wrap items-center justify-between gap-2">
@@ -234,6 +239,10 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                         aria-pressed=move || json_mode.get().to_string()
                         on:click=move |_| if !json_mode.get_untracked() { canvas_mode.set(false); open_json() }>"JSON"</button>
                 </div>
+                {can_design.then(|| view! {
+                    <button class=BUTTON data-testid="dry-run-toggle" aria-pressed=move || dry_open.get().to_string()
+                        on:click=move |_| dry_open.update(|v| *v = !*v)>{l(K::ScnDryRun)}</button>
+                })}
                 {can_design.then(|| view! {
                     <button class=PRIMARY data-testid="save-scenario"
                         disabled=move || !dirty.get() || json_error.get().is_some() || save.pending().get()
@@ -266,6 +275,9 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
             </div>
         })}
         <ProblemList issues=issue_signal selected/>
+        <Show when=move || dry_open.get()>
+            <DryRunPanel bot=bot_d.clone() scenario server_issues/>
+        </Show>
         <div class="mb-2 flex flex-wrap items-end gap-3">
             <label class="flex min-w-64 flex-1 flex-col gap-1">
                 <span class="text-xs font-medium text-slate-600">{l(K::Description)}</span>
@@ -321,6 +333,130 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                 <span class="text-xs text-slate-500">{l(K::ScnNameFixedHint)}</span>
             </div>
         </Show>
+    }
+    .into_any()
+}
+
+/// Why the sample params cannot be sent (checked in the browser).
+#[derive(Clone, Copy, PartialEq)]
+enum ParamsProblem {
+    NotJson { line: usize, column: usize },
+    NotObject,
+}
+
+fn check_params(text: &str) -> Option<ParamsProblem> {
+    match serde_json::from_slice::<serde_json::Value>(text.as_bytes()) {
+        Err(err) => Some(ParamsProblem::NotJson { line: err.line(), column: err.column() }),
+        Ok(serde_json::Value::Object(_)) => None,
+        Ok(_) => Some(ParamsProblem::NotObject),
+    }
+}
+
+/// The dry run of the scenario as edited: sample params (a call body) in,
+/// the steps it would enter, the messages it would send and where it
+/// would stop out — rendered by the engine on the server; nothing is sent.
+#[component]
+fn DryRunPanel(bot: String, scenario: RwSignal<Scenario>, server_issues: RwSignal<Option<Vec<StepIssue>>>) -> impl IntoView {
+    let locale = use_locale();
+    let params = RwSignal::new("{\n  \"userId\": \"54321\"\n}".to_string());
+    let problem = Memo::new(move |_| params.with(|p| check_params(p)));
+    let run = ServerAction::<DryRunScenario>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(DryRunOutcome::Invalid { errors })) = run.value().get() {
+            server_issues.set(Some(errors));
+        }
+    });
+    let go = move || {
+        if problem.get_untracked().is_some() {
+            return;
+        }
+        let json = scenario.with_untracked(|s| serde_json::to_value(s).map(|v| v.to_string()).unwrap_or_default());
+        run.dispatch(DryRunScenario { bot_id: bot.clone(), json, params: params.get_untracked() });
+    };
+    let params_message = move || {
+        let locale = locale.get();
+        problem.get().map(|p| match p {
+            ParamsProblem::NotJson { line, column } => {
+                t(locale, K::DryParamsNotJson).replacen("{}", &line.to_string(), 1).replacen("{}", &column.to_string(), 1)
+            }
+            ParamsProblem::NotObject => t(locale, K::DryParamsNotObject).to_string(),
+        })
+    };
+    let alert = "rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800";
+    view! {
+        <section class="mb-3 rounded border border-indigo-200 bg-indigo-50/40 p-3" data-testid="dry-run">
+            <p class="mb-2 text-xs text-slate-600">{l(K::DryHint)}</p>
+            <div class="flex flex-wrap items-start gap-3">
+                <label class="flex min-w-64 flex-1 flex-col gap-1">
+                    <span class="text-xs font-medium text-slate-600">{l(K::DryParams)}</span>
+                    <textarea name="dry-params" rows=4 spellcheck="false"
+                        class="w-full rounded border border-slate-300 p-2 font-mono text-xs aria-[invalid=true]:border-rose-500"
+                        aria-invalid=move || problem.get().is_some().to_string()
+                        prop:value=move || params.get()
+                        on:input=move |ev| params.set(event_target_value(&ev))></textarea>
+                    <Show when=move || problem.get().is_some()>
+                        <span class="text-xs text-rose-600" data-error-for="dry-params">{params_message}</span>
+                    </Show>
+                </label>
+                <button class=PRIMARY data-testid="dry-run-go" disabled=move || problem.get().is_some() || run.pending().get()
+                    on:click={
+                        let go = go.clone();
+                        move |_| go()
+                    }>{l(K::DryRunGo)}</button>
+            </div>
+            {move || run.value().get().map(|result| match result {
+                Err(err) => view! { <div role="alert" class=format!("mt-2 {alert}") data-testid="dry-error">{err.message(locale.get())}</div> }.into_any(),
+                Ok(DryRunOutcome::BadParams { message }) => view! {
+                    <div role="alert" class=format!("mt-2 {alert}") data-testid="dry-error">{message}</div>
+                }.into_any(),
+                Ok(DryRunOutcome::Invalid { errors }) => view! {
+                    <div role="alert" class=format!("mt-2 {alert}") data-testid="dry-error">
+                        {move || t(locale.get(), K::DryInvalid).replacen("{}", &errors.len().to_string(), 1)}
+                    </div>
+                }.into_any(),
+                Ok(DryRunOutcome::Ran { steps, messages, stopped_at, stop, error }) => {
+                    let stop_attr = stop.clone();
+                    let tone = if stop == "error" { "font-medium text-rose-700" } else { "text-slate-700" };
+                    let reason = move || {
+                        let locale = locale.get();
+                        match stop.as_str() {
+                            "wait" => t(locale, K::DryStopWait).to_string(),
+                            "ask" => t(locale, K::DryStopAsk).to_string(),
+                            "http" => t(locale, K::DryStopHttp).to_string(),
+                            "script" => t(locale, K::DryStopScript).to_string(),
+                            "end" => t(locale, K::DryStopEnd).to_string(),
+                            _ => t(locale, K::DryStopError).replacen("{}", error.as_deref().unwrap_or_default(), 1),
+                        }
+                    };
+                    let at = stopped_at.unwrap_or_else(|| "—".into());
+                    let none = messages.is_empty();
+                    view! {
+                        <div class="mt-2 flex flex-col gap-2 text-sm" data-testid="dry-result">
+                            <p data-testid="dry-steps"><span class="font-medium">{l(K::DrySteps)}": "</span>
+                                <span class="font-mono text-xs">{steps.join(" → ")}</span></p>
+                            <div>
+                                <p class="font-medium">{l(K::DryMessages)}</p>
+                                {none.then(|| view! { <p class="text-xs text-slate-500">{l(K::DryNoMessages)}</p> })}
+                                <ol class="mt-1 flex flex-col gap-1">
+                                    {messages.into_iter().map(|m| view! {
+                                        <li class="rounded border border-slate-200 bg-white px-2 py-1" data-testid="dry-message" data-step=m.step.clone()>
+                                            <span class="mr-2 font-mono text-[11px] text-slate-500">{m.step.clone()}</span>
+                                            <span class="whitespace-pre-wrap">{m.text.clone()}</span>
+                                            {(!m.buttons.is_empty()).then(|| view! {
+                                                <span class="ml-2 text-xs text-slate-600">{m.buttons.iter().map(|b| format!("[{b}]")).collect::<Vec<_>>().join(" ")}</span>
+                                            })}
+                                        </li>
+                                    }).collect_view()}
+                                </ol>
+                            </div>
+                            <p data-testid="dry-stop" data-stop=stop_attr class=tone>
+                                {move || t(locale.get(), K::DryStoppedAt).replacen("{}", &at, 1).replacen("{}", &reason(), 1)}
+                            </p>
+                        </div>
+                    }.into_any()
+                }
+            })}
+        </section>
     }
     .into_any()
 }
