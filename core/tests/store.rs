@@ -461,6 +461,29 @@ async fn send_clocks_suite(store: Store) {
     let other = vec![Clock { key: "bot:telegram:bot_rehau".into(), interval_ms: 34 }, Clock { key: "chat:telegram:bot_rehau:126".into(), interval_ms: 1050 }];
     let slot = store.reserve_send(&other, 100).await.unwrap().expect("the bot clock moved by one interval only");
     assert!(slot - first <= 100, "{first} {slot}");
+
+    // A reservation that committed while its answer was lost (the
+    // database went away): the message is `sending`, but the dispatcher
+    // never sent it and puts it back with the pass's paced ones. It is
+    // queued again, not dead-lettered as interrupted at lease end.
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \
+         VALUES ('0001', 'k1', 'run1', 'bot_rehau', 'L-1', 'telegram', '127', '{\"text\":\"hi\"}', 't1', 'pending', $1, $1)",
+    )
+    .bind(now)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let message = store.claim_due_messages(now + 1, 10, 30_000).await.unwrap().pop().expect("the message is due");
+    let chat = vec![Clock { key: "bot:telegram:bot_rehau".into(), interval_ms: 34 }, Clock { key: "chat:telegram:bot_rehau:127".into(), interval_ms: 1050 }];
+    store.reserve_send_of(&chat, 10_000, &message.id, message.lease_until).await.unwrap().expect("reserved, marked sending");
+    let marked = store.start_sends(&[], &[(message.clone(), now + 5)]).await.unwrap();
+    assert!(marked.is_empty());
+    let (status, next, lease): (String, i64, i64) =
+        sqlx::query_as("SELECT status, next_attempt_at, lease_until FROM outbox WHERE id = '0001'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!((status.as_str(), next, lease), ("pending", now + 5, 0));
+    assert_eq!(store.claim_due_messages(now + 10, 10, 30_000).await.unwrap().len(), 1, "queued again");
 }
 
 /// Every text a person's data or a secret could be in, read with plain SQL.

@@ -159,7 +159,10 @@ impl Store {
     /// crash leaves them interrupted, never resent — and the `paced` ones
     /// go back to the queue untouched, each until its time. Only rows the
     /// claim still holds change; the answer names the admitted messages
-    /// that may be sent.
+    /// that may be sent. A paced message may already be `sending`: its
+    /// slot reservation committed but the answer was lost (the database
+    /// went away mid-commit). The claimer never sent it, so it goes back
+    /// too, rather than being taken for an interrupted send at lease end.
     pub async fn start_sends(&self, admitted: &[(String, Millis)], paced: &[(OutboxMessage, Millis)]) -> StoreResult<std::collections::HashSet<String>> {
         let mut marked = std::collections::HashSet::new();
         if admitted.is_empty() && paced.is_empty() {
@@ -186,7 +189,7 @@ impl Store {
             }
         }
         for (message, at) in paced {
-            sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 WHERE id = $2 AND status = 'claimed' AND lease_until = $3")
+            sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 WHERE id = $2 AND status IN ('claimed', 'sending') AND lease_until = $3")
                 .bind(at)
                 .bind(&message.id)
                 .bind(message.lease_until)

@@ -119,6 +119,8 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                         Ok(Ok(slot)) => Ok(slot),
                         Ok(Err(at)) => Err(at),
                         Err(err) => {
+                            // Reserved or not (a lost commit answer), it was
+                            // never sent: it goes back with the paced ones.
                             tracing::error!(error = %err, "cannot reserve a send slot");
                             Err(now + 100)
                         }
