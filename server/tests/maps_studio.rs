@@ -197,7 +197,9 @@ async fn a_cjm_travels_as_csv_and_a_viewer_only_reads() {
     assert!(spec.contains("## 5. API и события") && spec.contains("`/bots/bot_rehau/call/users/connect-bot`"));
     assert!(spec.contains("Регистрация в один шаг"), "the spec shows the current CJM");
 
-    let loop_page = json_of(viewer.call("maps/loop", &[("project_id", PROJECT)]).await).await;
+    // The loop travels as JSON text, like map content.
+    let loop_text = json_of(viewer.call("maps/loop", &[("project_id", PROJECT)]).await).await;
+    let loop_page: Value = serde_json::from_str(loop_text.as_str().unwrap()).unwrap();
     assert!(loop_page["live_endpoints"].as_array().unwrap().contains(&json!("endpoint:bot_rehau/users/connect-bot")));
     assert_eq!(loop_page["view"]["dangling"], json!([]));
 
