@@ -61,6 +61,19 @@ pub fn reload_to(url: &str) {
     let _ = url;
 }
 
+/// Focuses a canvas's wrapper (so its keys work) without scrolling the
+/// page to it; a no-op on the server.
+pub fn focus_without_scrolling(el: NodeRef<leptos::html::Div>) {
+    #[cfg(feature = "hydrate")]
+    if let Some(el) = el.get_untracked() {
+        let options = web_sys::FocusOptions::new();
+        options.set_prevent_scroll(true);
+        let _ = el.focus_with_options(&options);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = el;
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_millis;

@@ -59,83 +59,70 @@ pub fn link_fields(kind: &StepKind) -> Vec<String> {
     fixed.iter().map(|f| f.to_string()).collect()
 }
 
-/// Points link `field` of step `from` at `to`. False when the step or the
-/// field does not exist.
+/// Where link `field` of a step lives: an optional link (`message.next`,
+/// `on_error`, `on_no_reply`, …) or a required one (`ask.next`, `then`, a
+/// switch case's `next`, …).
+enum LinkSlot<'a> {
+    Optional(&'a mut Option<String>),
+    Required(&'a mut String),
+}
+
+/// The slot of link `field` of a step of `kind`; None when there is no
+/// such field (or no such switch case).
+fn link_slot<'a>(kind: &'a mut StepKind, field: &str) -> Option<LinkSlot<'a>> {
+    Some(match (kind, field) {
+        (StepKind::Message { next, .. }, "next")
+        | (StepKind::Set { next, .. }, "next")
+        | (StepKind::Run { next, .. }, "next")
+        | (StepKind::Handover { next, .. }, "next")
+        | (StepKind::Ask { on_no_reply: next, .. }, "on_no_reply")
+        | (StepKind::Ask { on_delivery_failed: next, .. }, "on_delivery_failed")
+        | (StepKind::Http { on_error: next, .. }, "on_error")
+        | (StepKind::Script { on_error: next, .. }, "on_error") => LinkSlot::Optional(next),
+        (StepKind::Ask { next, .. }, "next")
+        | (StepKind::Http { next, .. }, "next")
+        | (StepKind::Script { next, .. }, "next")
+        | (StepKind::Wait { next, .. }, "next")
+        | (StepKind::If { then: next, .. }, "then")
+        | (StepKind::If { otherwise: next, .. }, "otherwise")
+        | (StepKind::Switch { default: next, .. }, "default")
+        | (StepKind::Goto { target: next }, "target") => LinkSlot::Required(next),
+        (StepKind::Switch { cases, .. }, field) => {
+            let i = field.strip_prefix("cases[").and_then(|r| r.strip_suffix("].next")).and_then(|n| n.parse::<usize>().ok())?;
+            LinkSlot::Required(&mut cases.get_mut(i)?.next)
+        }
+        _ => return None,
+    })
+}
+
+/// Points link `field` of step `from` at `to` ([`NEW_CASE`] adds a switch
+/// case). False when the step or the field does not exist.
 pub fn set_link(scenario: &mut Scenario, from: &str, field: &str, to: &str) -> bool {
     let Some(step) = scenario.steps.iter_mut().find(|s| s.id == from) else {
         return false;
     };
-    let to = to.to_string();
-    let slot: &mut String = match (&mut step.kind, field) {
-        (StepKind::Message { next, .. }, "next")
-        | (StepKind::Set { next, .. }, "next")
-        | (StepKind::Run { next, .. }, "next")
-        | (StepKind::Handover { next, .. }, "next")
-        | (StepKind::Ask { on_no_reply: next, .. }, "on_no_reply")
-        | (StepKind::Ask { on_delivery_failed: next, .. }, "on_delivery_failed")
-        | (StepKind::Http { on_error: next, .. }, "on_error")
-        | (StepKind::Script { on_error: next, .. }, "on_error") => next.insert(String::new()),
-        (StepKind::Ask { next, .. }, "next")
-        | (StepKind::Http { next, .. }, "next")
-        | (StepKind::Script { next, .. }, "next")
-        | (StepKind::Wait { next, .. }, "next")
-        | (StepKind::If { then: next, .. }, "then")
-        | (StepKind::If { otherwise: next, .. }, "otherwise")
-        | (StepKind::Switch { default: next, .. }, "default")
-        | (StepKind::Goto { target: next }, "target") => next,
-        (StepKind::Switch { cases, .. }, NEW_CASE) => {
-            cases.push(Case { equals: Value::String(String::new()), next: String::new() });
-            &mut cases.last_mut().expect("just pushed").next
-        }
-        (StepKind::Switch { cases, .. }, field) => {
-            let Some(i) = field.strip_prefix("cases[").and_then(|r| r.strip_suffix("].next")).and_then(|n| n.parse::<usize>().ok()) else {
-                return false;
-            };
-            match cases.get_mut(i) {
-                Some(case) => &mut case.next,
-                None => return false,
-            }
-        }
-        _ => return false,
-    };
-    *slot = to;
+    match (&mut step.kind, field) {
+        (StepKind::Switch { cases, .. }, NEW_CASE) => cases.push(Case { equals: Value::String(String::new()), next: to.to_string() }),
+        (kind, field) => match link_slot(kind, field) {
+            Some(LinkSlot::Optional(slot)) => *slot = Some(to.to_string()),
+            Some(LinkSlot::Required(slot)) => *slot = to.to_string(),
+            None => return false,
+        },
+    }
     true
 }
 
-/// Removes link `field` of step `from` (one edge): an optional link
-/// (`message.next`, `on_error`, `on_no_reply`, …) is dropped, a required
-/// one (`ask.next`, `then`, a switch case's `next`, …) emptied, so the
-/// validator names the step that needs a new target. False when there is
-/// no such link.
+/// Removes link `field` of step `from` (one edge): an optional link is
+/// dropped, a required one emptied, so the validator names the step that
+/// needs a new target. False when there is no such link.
 pub fn remove_link(scenario: &mut Scenario, from: &str, field: &str) -> bool {
     let Some(step) = scenario.steps.iter_mut().find(|s| s.id == from) else {
         return false;
     };
-    match (&mut step.kind, field) {
-        (StepKind::Message { next, .. }, "next")
-        | (StepKind::Set { next, .. }, "next")
-        | (StepKind::Run { next, .. }, "next")
-        | (StepKind::Handover { next, .. }, "next")
-        | (StepKind::Ask { on_no_reply: next, .. }, "on_no_reply")
-        | (StepKind::Ask { on_delivery_failed: next, .. }, "on_delivery_failed")
-        | (StepKind::Http { on_error: next, .. }, "on_error")
-        | (StepKind::Script { on_error: next, .. }, "on_error") => next.take().is_some(),
-        (StepKind::Ask { next, .. }, "next")
-        | (StepKind::Http { next, .. }, "next")
-        | (StepKind::Script { next, .. }, "next")
-        | (StepKind::Wait { next, .. }, "next")
-        | (StepKind::If { then: next, .. }, "then")
-        | (StepKind::If { otherwise: next, .. }, "otherwise")
-        | (StepKind::Switch { default: next, .. }, "default")
-        | (StepKind::Goto { target: next }, "target") => !std::mem::take(next).is_empty(),
-        (StepKind::Switch { cases, .. }, field) => {
-            let i = field.strip_prefix("cases[").and_then(|r| r.strip_suffix("].next")).and_then(|n| n.parse::<usize>().ok());
-            match i.and_then(|i| cases.get_mut(i)) {
-                Some(case) => !std::mem::take(&mut case.next).is_empty(),
-                None => false,
-            }
-        }
-        _ => false,
+    match link_slot(&mut step.kind, field) {
+        Some(LinkSlot::Optional(slot)) => slot.take().is_some(),
+        Some(LinkSlot::Required(slot)) => !std::mem::take(slot).is_empty(),
+        None => false,
     }
 }
 

@@ -21,7 +21,7 @@ use super::loop_model::{parse_loop_page, Dir, Gap, Kind, LoopGraph, Node, NODE_H
 use crate::api::maps::{list_maps, map_endpoints, project_loop, MapRow};
 use crate::api::projects::list_projects;
 use crate::components::canvas::viewport;
-use crate::components::{format_millis, l, load_error, loading};
+use crate::components::{focus_without_scrolling, format_millis, l, load_error, loading};
 use crate::i18n::{t, t1, use_locale, K};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -201,7 +201,7 @@ fn LoopCanvas(graph: LoopGraph, maps: Vec<MapRow>) -> impl IntoView {
         }
         let target = event_target::<leptos::web_sys::Element>(&ev);
         let hit = target.closest("[data-index]").ok().flatten().and_then(|el| el.get_attribute("data-index")).and_then(|v| v.parse::<usize>().ok());
-        focus(wrapper);
+        focus_without_scrolling(wrapper);
         match hit {
             Some(i) => {
                 selected.set(Some(i));
@@ -328,7 +328,7 @@ fn LoopCanvas(graph: LoopGraph, maps: Vec<MapRow>) -> impl IntoView {
                     class=("border-rose-300", n > 0) class=("bg-rose-50", n > 0) class=("text-rose-800", n > 0)
                     class=("border-slate-200", n == 0) class=("text-slate-500", n == 0)
                     disabled=n == 0 data-testid=format!("gap-{}", gap.as_str()) data-count=n
-                    on:click=move |_| { next_gap(gap); focus(wrapper); }>
+                    on:click=move |_| { next_gap(gap); focus_without_scrolling(wrapper); }>
                     <span class="font-semibold tabular-nums">{n}</span>" "{l(many)}
                 </button>
             }
@@ -519,15 +519,4 @@ fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapR
             {down}
         </aside>
     }
-}
-
-fn focus(el: NodeRef<leptos::html::Div>) {
-    #[cfg(feature = "hydrate")]
-    if let Some(el) = el.get_untracked() {
-        let options = web_sys::FocusOptions::new();
-        options.set_prevent_scroll(true);
-        let _ = el.focus_with_options(&options);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = el;
 }

@@ -26,7 +26,7 @@ use crate::api::scenarios::{StepIssue, TraceCounts};
 use crate::components::canvas::graph::{self, Edge};
 use crate::components::canvas::history::History;
 use crate::components::canvas::layout::{auto_layout, NODE_H, NODE_W};
-use crate::components::l;
+use crate::components::{focus_without_scrolling, l};
 use crate::i18n::{t, use_locale, K};
 use comops_core::scenario::Scenario;
 use leptos::prelude::*;
@@ -715,17 +715,6 @@ pub(super) fn ScenarioCanvas(
         </div>
     }
     .into_any()
-}
-
-fn focus_without_scrolling(el: NodeRef<leptos::html::Div>) {
-    #[cfg(feature = "hydrate")]
-    if let Some(el) = el.get_untracked() {
-        let options = web_sys::FocusOptions::new();
-        options.set_prevent_scroll(true);
-        let _ = el.focus_with_options(&options);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = el;
 }
 
 /// The path of a link from the right of node `a` to the left of node `b`,
