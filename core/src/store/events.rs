@@ -5,7 +5,7 @@
 //! response body, and the `api.call` trace event. `call/{alias}` answers
 //! 200 only after this commits, so a crash after the answer loses nothing.
 
-use super::traces::{bind_trace, time_ordered_id};
+use super::traces::time_ordered_id;
 use super::{now_millis, Store, StoreError, StoreResult};
 use crate::call::Recipients;
 use crate::trace::TraceEvent;
@@ -187,9 +187,6 @@ async fn insert_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, params_j
             _ => StoreError::Database(e),
         })?;
     }
-    let mut trace = event.trace.clone();
-    trace.at = now;
-    bind_trace(&trace, time_ordered_id(now)).execute(&mut *conn).await?;
     Ok(accepted)
 }
 
@@ -306,6 +303,12 @@ impl Store {
                 return events.iter().map(|_| Err(err.copy())).collect();
             }
             results.push(outcome);
+        }
+        // The accepted events' traces, many rows per statement.
+        let traces: Vec<TraceEvent> =
+            events.iter().zip(&results).filter(|(_, outcome)| outcome.is_ok()).map(|(event, _)| TraceEvent { at: now, ..event.trace.clone() }).collect();
+        if let Err(err) = super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await {
+            return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
         }
         match tx.commit().await {
             Ok(()) => results,

@@ -288,8 +288,41 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// `($1, …, $width), ($width+1, …)`: `rows` rows of binds for a
+/// multi-row `INSERT … VALUES`.
+pub(crate) fn row_placeholders(width: usize, rows: usize) -> String {
+    (0..rows).map(|r| format!("({})", placeholders(1 + r * width, width))).collect::<Vec<_>>().join(", ")
+}
+
+/// Splits `rows` into chunks of 32, 8 and 1 rows (largest first), so a
+/// multi-row statement has one of three shapes whatever the batch size:
+/// each shape stays in the connection's prepared-statement cache, where a
+/// shape per batch size would crowd out the hot single-row statements and
+/// make every statement be parsed again.
+pub(crate) fn row_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        let size = [32, 8, 1].into_iter().find(|&size| rest.len() >= size)?;
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
 /// Reads a 0/1 flag column.
 pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     use sqlx::Row;
     Ok(row.try_get::<i64, _>(column)? != 0)
+}
+
+#[cfg(test)]
+mod row_chunk_tests {
+    #[test]
+    fn batches_split_into_three_shapes_largest_first() {
+        let sizes = |n: usize| super::row_chunks(&vec![0u8; n]).map(<[u8]>::len).collect::<Vec<_>>();
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(50), [32, 8, 8, 1, 1]);
+        assert_eq!(sizes(128), [32, 32, 32, 32]);
+    }
 }

@@ -13,7 +13,6 @@
 //! dead-lettered as "interrupted" rather than sent again (never twice; an
 //! operator can re-drive it).
 
-use super::traces::{bind_trace, time_ordered_id};
 use super::group_commit::GroupCommit;
 use super::{now_millis, Store, StoreResult};
 use crate::trace::TraceEvent;
@@ -303,16 +302,19 @@ fn commit_deliveries<'a>(pool: &'a AnyPool, jobs: &'a [DeliverySave]) -> Pin<Box
     Box::pin(async move {
         let now = now_millis();
         let mut tx = pool.begin().await?;
-        for (message, result, trace) in jobs {
-            save_delivery(&mut tx, message, result, trace, now).await?;
+        for (message, result, _) in jobs {
+            save_delivery(&mut tx, message, result, now).await?;
         }
+        // The attempts' traces, many rows per statement.
+        let traces: Vec<TraceEvent> = jobs.iter().map(|(_, _, trace)| TraceEvent { at: now, ..trace.clone() }).collect();
+        super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         Ok(())
     })
 }
 
-/// Writes one delivery result and its trace inside a transaction.
-async fn save_delivery(conn: &mut sqlx::AnyConnection, message: &OutboxMessage, result: &DeliveryResult, trace: &TraceEvent, now: Millis) -> StoreResult<()> {
+/// Writes one delivery result inside a transaction.
+async fn save_delivery(conn: &mut sqlx::AnyConnection, message: &OutboxMessage, result: &DeliveryResult, now: Millis) -> StoreResult<()> {
     match result {
         DeliveryResult::Sent { provider_message_id } => {
             sqlx::query(
@@ -349,8 +351,5 @@ async fn save_delivery(conn: &mut sqlx::AnyConnection, message: &OutboxMessage, 
                 .await?;
         }
     }
-    let mut trace = trace.clone();
-    trace.at = now;
-    bind_trace(&trace, time_ordered_id(now)).execute(&mut *conn).await?;
     Ok(())
 }

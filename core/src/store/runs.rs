@@ -5,7 +5,7 @@
 //! several workers and processes never advance one run at the same time,
 //! and a run whose worker died is picked up again when the lease ends.
 
-use super::traces::{bind_trace, time_ordered_id};
+use super::traces::time_ordered_id;
 use super::{now_millis, Store, StoreResult};
 use crate::trace::TraceEvent;
 use crate::{BotId, Millis};
@@ -321,16 +321,26 @@ fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [ProgressSave]) -> Pin<B
     Box::pin(async move {
         let now = now_millis();
         let mut tx = pool.begin().await?;
+        // The runs one at a time (each fenced by its lease); the messages
+        // and traces of those saved, many rows per statement.
+        let mut messages = Vec::new();
+        let mut traces = Vec::new();
         for (run, progress, addresses) in jobs {
-            save_progress(&mut tx, run, progress, addresses, now).await?;
+            if save_progress(&mut tx, run, progress, now).await? {
+                messages.extend(progress.messages.iter().zip(addresses).map(|(message, address)| (run, message, address)));
+                traces.extend(progress.traces.iter().map(|trace| TraceEvent { at: if trace.at == 0 { now } else { trace.at }, ..trace.clone() }));
+            }
         }
+        insert_outbox(&mut tx, &messages, now).await?;
+        super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         Ok(())
     })
 }
 
-/// Writes one run's progress inside a transaction.
-async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progress: &RunProgress, addresses: &[OutboxAddress], now: Millis) -> StoreResult<()> {
+/// Writes one run's state, lead change and started runs inside a
+/// transaction; false (nothing written) if the run's lease was lost.
+async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progress: &RunProgress, now: Millis) -> StoreResult<bool> {
     // Fenced by the lease: a worker whose lease ran out (and whose run
     // another worker has since advanced) must not overwrite newer state.
     let saved = sqlx::query(
@@ -348,7 +358,7 @@ async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progres
     .await?;
     if saved.rows_affected() == 0 {
         tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
-        return Ok(());
+        return Ok(false);
     }
     if !progress.lead_change.is_empty() {
         super::leads::apply_change(conn, &run.bot_id, &run.lead_id, &progress.lead_change, now).await?;
@@ -366,31 +376,45 @@ async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progres
         };
         super::events::insert_run(conn, &new, now).await?;
     }
-    for (message, address) in progress.messages.iter().zip(addresses) {
-        sqlx::query(
+    Ok(true)
+}
+
+/// Queues runs' messages, many rows per statement. Ids are time-ordered
+/// in slice order, which is each chat's delivery order; a delivery key
+/// already queued (a replayed advance) inserts nothing.
+async fn insert_outbox(conn: &mut sqlx::AnyConnection, messages: &[(&ClaimedRun, &NewOutboxMessage, &OutboxAddress)], now: Millis) -> StoreResult<()> {
+    for chunk in super::row_chunks(messages) {
+        let rows = (0..chunk.len())
+            .map(|r| {
+                let b = r * 12;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${})",
+                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
             "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11) ON CONFLICT (delivery_key) DO NOTHING",
-        )
-        .bind(format!("msg_{}", time_ordered_id(now)))
-        .bind(&message.delivery_key)
-        .bind(&run.id)
-        .bind(run.bot_id.as_str())
-        .bind(&message.lead_id)
-        .bind(&message.channel)
-        .bind(&address.chat_key)
-        .bind(&address.sealed)
-        .bind(super::endpoints::json_text(&message.payload))
-        .bind(&run.trace_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    for trace in &progress.traces {
-        let mut trace = trace.clone();
-        if trace.at == 0 {
-            trace.at = now;
+             VALUES {rows} ON CONFLICT (delivery_key) DO NOTHING"
+        );
+        let mut query = sqlx::query(&sql);
+        for (run, message, address) in chunk {
+            query = query
+                .bind(format!("msg_{}", time_ordered_id(now)))
+                .bind(&message.delivery_key)
+                .bind(&run.id)
+                .bind(run.bot_id.as_str())
+                .bind(&message.lead_id)
+                .bind(&message.channel)
+                .bind(&address.chat_key)
+                .bind(&address.sealed)
+                .bind(super::endpoints::json_text(&message.payload))
+                .bind(&run.trace_id)
+                .bind(now)
+                .bind(now);
         }
-        bind_trace(&trace, time_ordered_id(trace.at)).execute(&mut *conn).await?;
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }

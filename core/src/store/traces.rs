@@ -59,6 +59,42 @@ pub(crate) fn bind_trace<'q>(
         .bind(event.at)
 }
 
+/// Appends trace events inside a transaction, many rows per statement:
+/// the engine's batched saves write a few hundred at a time, and one
+/// statement per row was most of their time under the write lock (at most
+/// 32 rows of 14 binds per statement, see [`super::row_chunks`]). Ids are
+/// made in slice order, so events keep their order; each event's `at` must
+/// be set.
+pub(crate) async fn insert_traces(conn: &mut sqlx::AnyConnection, events: &[&TraceEvent]) -> Result<(), sqlx::Error> {
+    for chunk in super::row_chunks(events) {
+        let sql = format!(
+            "INSERT INTO trace_events (id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, \
+             step, status, http_status, latency_ms, dry_run, detail, at) VALUES {}",
+            super::row_placeholders(14, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for event in chunk {
+            query = query
+                .bind(time_ordered_id(event.at))
+                .bind(&event.trace_id)
+                .bind(&event.source_system)
+                .bind(&event.bot_id)
+                .bind(&event.endpoint)
+                .bind(&event.user_id)
+                .bind(&event.lead_id)
+                .bind(&event.step)
+                .bind(&event.status)
+                .bind(event.http_status)
+                .bind(event.latency_ms)
+                .bind(event.dry_run as i64)
+                .bind(&event.detail)
+                .bind(event.at);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Appends one trace event; `id` and (if 0) `at` are filled in.
     pub async fn record_trace(&self, event: &TraceEvent) -> StoreResult<()> {
