@@ -34,15 +34,14 @@ fn trace_event(row: &AnyRow) -> Result<TraceEvent, sqlx::Error> {
     })
 }
 
-pub(crate) const INSERT: &str = "INSERT INTO trace_events (id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, \
-     step, status, http_status, latency_ms, dry_run, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+/// The columns of a trace row, in the order [`bind_fields`] binds them.
+const COLUMNS: &str = "id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, step, status, http_status, latency_ms, dry_run, detail, at";
 
-/// Binds a trace event to [`INSERT`] (the id and time are made here).
-pub(crate) fn bind_trace<'q>(
-    event: &'q TraceEvent,
-    id: String,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    sqlx::query(INSERT)
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds one trace row's 14 values ([`COLUMNS`]) to `query`.
+fn bind_fields<'q>(query: AnyQuery<'q>, event: &'q TraceEvent, id: String) -> AnyQuery<'q> {
+    query
         .bind(id)
         .bind(&event.trace_id)
         .bind(&event.source_system)
@@ -59,6 +58,13 @@ pub(crate) fn bind_trace<'q>(
         .bind(event.at)
 }
 
+/// One trace row's INSERT, bound (the caller makes the id and time).
+pub(crate) fn bind_trace(event: &TraceEvent, id: String) -> AnyQuery<'_> {
+    static INSERT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = INSERT.get_or_init(|| format!("INSERT INTO trace_events ({COLUMNS}) VALUES {}", super::row_placeholders(14, 1)));
+    bind_fields(sqlx::query(sql.as_str()), event, id)
+}
+
 /// Appends trace events inside a transaction, many rows per statement:
 /// the engine's batched saves write a few hundred at a time, and one
 /// statement per row was most of their time under the write lock (at most
@@ -67,28 +73,10 @@ pub(crate) fn bind_trace<'q>(
 /// be set.
 pub(crate) async fn insert_traces(conn: &mut sqlx::AnyConnection, events: &[&TraceEvent]) -> Result<(), sqlx::Error> {
     for chunk in super::row_chunks(events) {
-        let sql = format!(
-            "INSERT INTO trace_events (id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, \
-             step, status, http_status, latency_ms, dry_run, detail, at) VALUES {}",
-            super::row_placeholders(14, chunk.len())
-        );
+        let sql = format!("INSERT INTO trace_events ({COLUMNS}) VALUES {}", super::row_placeholders(14, chunk.len()));
         let mut query = sqlx::query(&sql);
         for event in chunk {
-            query = query
-                .bind(time_ordered_id(event.at))
-                .bind(&event.trace_id)
-                .bind(&event.source_system)
-                .bind(&event.bot_id)
-                .bind(&event.endpoint)
-                .bind(&event.user_id)
-                .bind(&event.lead_id)
-                .bind(&event.step)
-                .bind(&event.status)
-                .bind(event.http_status)
-                .bind(event.latency_ms)
-                .bind(event.dry_run as i64)
-                .bind(&event.detail)
-                .bind(event.at);
+            query = bind_fields(query, event, time_ordered_id(event.at));
         }
         query.execute(&mut *conn).await?;
     }
