@@ -49,6 +49,7 @@ on_both!(leads_and_identities, leads_and_identities_suite);
 on_both!(inbound_updates, inbound_updates_suite);
 on_both!(send_clocks, send_clocks_suite);
 on_both!(sealing, sealing_suite);
+on_both!(batched_saves, batched_saves_suite);
 
 async fn users_and_sessions_suite(store: Store) {
     let email = Email::parse("alena@rehau.example").unwrap();
@@ -649,4 +650,154 @@ async fn sealing_suite(plain: Store) {
         .await
         .unwrap();
     assert!(matches!(only_new.bot_channel(&bot, "secrets").await, Err(StoreError::Sealed(SealError::Corrupt))));
+}
+
+/// The engine's hot writes go many rows per statement (events and runs on
+/// accept, run states, sends, paced messages); each row still keeps its
+/// own rule: an exclusive endpoint's second event for a lead gets no run,
+/// a run or message whose lease moved on is left alone.
+async fn batched_saves_suite(store: Store) {
+    use comops_core::call::CallRequest;
+    use comops_core::endpoint::EndpointDraft;
+    use comops_core::store::events::NewEvent;
+    use comops_core::store::identities::IdentityLink;
+    use comops_core::store::outbox::DeliveryResult;
+    use comops_core::store::runs::{NewOutboxMessage, RunProgress};
+    use comops_core::{BotId, EventId, TokenId, TraceEvent};
+
+    let hop = |trace_id: &str, step: &str| TraceEvent {
+        id: String::new(),
+        trace_id: trace_id.into(),
+        source_system: "CRM".into(),
+        bot_id: "bot_shop".into(),
+        endpoint: "order/shipped".into(),
+        user_id: String::new(),
+        lead_id: String::new(),
+        step: step.into(),
+        status: "success".into(),
+        http_status: 200,
+        latency_ms: 1,
+        dry_run: false,
+        detail: String::new(),
+        at: 0,
+    };
+    comops_core::demo::seed(&store, false).await.unwrap();
+    let shop = BotId::parse("bot_shop").unwrap();
+    let draft = EndpointDraft { alias: "order/shipped".into(), scenario: "delivery_review".into(), enabled: true, ..Default::default() };
+    let endpoint = store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();
+    assert!(!endpoint.allow_overlap);
+    for n in 201..=203 {
+        store.link_identity(&shop, &IdentityLink::telegram(&n.to_string(), &format!("TG-{n}"), &n.to_string(), "test")).await.unwrap();
+    }
+    let event = |user: u32| {
+        let request = CallRequest::parse(serde_json::json!({"orderId": user, "userId": user})).unwrap();
+        let store = store.clone();
+        let (shop, endpoint) = (shop.clone(), endpoint.clone());
+        async move {
+            let (leads, _) = store.resolve_recipients(&shop, &request.recipients).await.unwrap();
+            NewEvent {
+                id: EventId::generate(),
+                bot: shop.clone(),
+                endpoint,
+                token: TokenId::parse("tok_crm").unwrap(),
+                trace: hop(&format!("{user:032}"), "api.call"),
+                params: request.params,
+                recipients: request.recipients,
+                leads,
+                idempotency: None,
+                http_status: 200,
+                response_body: "{}".into(),
+            }
+        }
+    };
+    // One batch: the second event for TG-201 finds its run active.
+    let batch = vec![event(201).await, event(201).await, event(202).await, event(203).await];
+    let accepted = store.accept_events(&batch).await;
+    let counts: Vec<(usize, usize)> = accepted.iter().map(|a| a.as_ref().map(|a| (a.runs, a.skipped_active)).unwrap()).collect();
+    assert_eq!(counts, [(1, 0), (0, 1), (1, 0), (1, 0)]);
+    assert_eq!(store.count_events(&shop).await.unwrap(), (4, 3));
+
+    let now = now_millis() + 1;
+    let runs = store.claim_runs(now, 10, 30_000).await.unwrap();
+    assert_eq!(runs.len(), 3);
+    let contexts = store.run_contexts(&runs).await.unwrap();
+    for run in &runs {
+        let context = &contexts[&run.id];
+        assert_eq!(context.lead.as_ref().map(|l| l.id.as_str()), Some(run.lead_id.as_str()));
+        let chat = run.lead_id.trim_start_matches("TG-").to_string();
+        assert_eq!(context.addresses, [("telegram".to_string(), chat)]);
+    }
+    // Another worker took the third run over meanwhile: its save is dropped.
+    sqlx::query("UPDATE runs SET lease_until = lease_until + 1 WHERE id = $1").bind(&runs[2].id).execute(store.pool()).await.unwrap();
+    let progress = |n: usize, wake_at: Option<i64>, start: &[&str]| RunProgress {
+        state_json: format!("{{\"n\":{n}}}"),
+        status: "waiting".into(),
+        wake_at,
+        outcome: String::new(),
+        messages: vec![NewOutboxMessage {
+            delivery_key: format!("{}:k", runs[n].id),
+            lead_id: runs[n].lead_id.clone(),
+            channel: "telegram".into(),
+            chat_id: runs[n].lead_id.trim_start_matches("TG-").into(),
+            payload: serde_json::json!({"text": format!("hello {n}")}),
+        }],
+        traces: vec![],
+        lead_change: Default::default(),
+        start_runs: start.iter().map(|s| s.to_string()).collect(),
+    };
+    let saves = [progress(0, None, &["review_reminder"]), progress(1, Some(now + 5_000), &[]), progress(2, None, &[])];
+    let (a, b, c) = tokio::join!(
+        store.save_run_progress(&runs[0], &saves[0]),
+        store.save_run_progress(&runs[1], &saves[1]),
+        store.save_run_progress(&runs[2], &saves[2]),
+    );
+    (a.unwrap(), b.unwrap(), c.unwrap());
+    let state = |id: String| {
+        let store = store.clone();
+        async move {
+            sqlx::query_as::<_, (String, String, Option<i64>, i64)>("SELECT status, state_json, wake_at, lease_until FROM runs WHERE id = $1")
+                .bind(id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(state(runs[0].id.clone()).await, ("waiting".into(), "{\"n\":0}".into(), None, 0));
+    assert_eq!(state(runs[1].id.clone()).await, ("waiting".into(), "{\"n\":1}".into(), Some(now + 5_000), 0));
+    let (status, state_json, _, lease) = state(runs[2].id.clone()).await;
+    assert_eq!((status.as_str(), state_json.as_str(), lease), ("pending", "", runs[2].lease_until + 1), "the stale save wrote nothing");
+    assert_eq!(store.count_events(&shop).await.unwrap(), (4, 4), "the first run started review_reminder");
+
+    // Its two messages: one admitted, one paced back; then both sent, the
+    // second by a claim that has since been lost.
+    let now = now_millis() + 1;
+    let messages = store.claim_due_messages(now, 10, 30_000).await.unwrap();
+    assert_eq!(messages.iter().map(|m| m.payload["text"].as_str().unwrap()).collect::<Vec<_>>(), ["hello 0", "hello 1"]);
+    let (first, second) = (&messages[0], &messages[1]);
+    let marked = store.start_sends(&[(first.id.clone(), first.lease_until)], &[(second.clone(), now + 7)]).await.unwrap();
+    assert_eq!(marked.into_iter().collect::<Vec<_>>(), [first.id.clone()]);
+    let row = |id: String| {
+        let store = store.clone();
+        async move {
+            sqlx::query_as::<_, (String, i64, String, i64)>("SELECT status, next_attempt_at, provider_message_id, attempts FROM outbox WHERE id = $1")
+                .bind(id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(row(second.id.clone()).await, ("pending".into(), now + 7, String::new(), 0));
+    let again = store.claim_due_messages(now + 8, 10, 30_000).await.unwrap();
+    assert_eq!(again.len(), 1);
+    store.start_sends(&[(again[0].id.clone(), again[0].lease_until)], &[]).await.unwrap();
+    let stale = comops_core::store::outbox::OutboxMessage { lease_until: again[0].lease_until - 1, ..again[0].clone() };
+    let trace = hop(&"f".repeat(32), "delivery");
+    let sent = |id: &str| DeliveryResult::Sent { provider_message_id: id.into() };
+    let (sent_first, sent_stale) = (sent("p-0"), sent("p-1"));
+    let (a, b) = tokio::join!(store.finish_delivery(first, &sent_first, &trace), store.finish_delivery(&stale, &sent_stale, &trace));
+    (a.unwrap(), b.unwrap());
+    let (status, _, provider, attempts) = row(first.id.clone()).await;
+    assert_eq!((status.as_str(), provider.as_str(), attempts), ("sent", "p-0", 1));
+    let (status, _, provider, attempts) = row(second.id.clone()).await;
+    assert_eq!((status.as_str(), provider.as_str(), attempts), ("sending", "", 0), "a lost claim's result is not filed");
 }

@@ -78,25 +78,48 @@ pub(crate) struct NewRun<'a> {
 /// active run of this endpoint (the unique index `runs_one_active` decides,
 /// so two concurrent calls cannot both start one).
 pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>, now: crate::Millis) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version, exclusive) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9, \
-         (SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE bot_id = $3 AND name = $5), $10) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(format!("run_{}", time_ordered_id(now)))
-    .bind(run.source_id)
-    .bind(run.bot.as_str())
-    .bind(run.endpoint_id)
-    .bind(run.scenario)
-    .bind(&run.recipient.lead_id)
-    .bind(&run.recipient.user_id)
-    .bind(run.trace_id)
-    .bind(now)
-    .bind(run.exclusive as i64)
-    .execute(conn)
-    .await?;
-    Ok(inserted.rows_affected() > 0)
+    Ok(insert_runs(conn, std::slice::from_ref(run), now).await?.first().copied().unwrap_or(false))
+}
+
+/// [`insert_run`] for many runs, many rows per statement (chunks of
+/// [`super::row_chunks`]); one flag per run, in order, says whether it was
+/// inserted. The inserted rows come back by id (`RETURNING`), so a run the
+/// unique index skipped is known without a statement of its own.
+pub(crate) async fn insert_runs(conn: &mut sqlx::AnyConnection, runs: &[NewRun<'_>], now: crate::Millis) -> Result<Vec<bool>, sqlx::Error> {
+    const WIDTH: usize = 10;
+    let ids: Vec<String> = runs.iter().map(|_| format!("run_{}", time_ordered_id(now))).collect();
+    let mut inserted = std::collections::HashSet::new();
+    let mut offset = 0;
+    for chunk in super::row_chunks(runs) {
+        let rows = super::values_rows(1, WIDTH, chunk.len(), |b| {
+            let p = |i: usize| format!("${}", b + i);
+            format!(
+                "({}, {}, {}, {}, {}, {}, {}, {}, 'pending', {}, {}, (SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE bot_id = {} AND name = {}), {})",
+                p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(8), p(2), p(4), p(9)
+            )
+        });
+        let sql = format!(
+            "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version, exclusive) \
+             VALUES {rows} ON CONFLICT DO NOTHING RETURNING id"
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for (run, id) in chunk.iter().zip(&ids[offset..]) {
+            query = query
+                .bind(id.as_str())
+                .bind(run.source_id)
+                .bind(run.bot.as_str())
+                .bind(run.endpoint_id)
+                .bind(run.scenario)
+                .bind(&run.recipient.lead_id)
+                .bind(&run.recipient.user_id)
+                .bind(run.trace_id)
+                .bind(now)
+                .bind(run.exclusive as i64);
+        }
+        inserted.extend(query.fetch_all(&mut *conn).await?);
+        offset += chunk.len();
+    }
+    Ok(ids.iter().map(|id| inserted.contains(id)).collect())
 }
 
 /// sqlx errors are not `Clone`; a batch reports one failure to many callers.
@@ -122,30 +145,45 @@ fn stored_params(params: &serde_json::Map<String, serde_json::Value>) -> std::bo
     }
 }
 
-/// Inserts an event with its params as stored (`params_json`: sealed when a
-/// data key is set) and its runs.
-async fn insert_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, params_json: &str, now: crate::Millis) -> StoreResult<Accepted> {
-    sqlx::query(
-        "INSERT INTO events (id, bot_id, endpoint_id, alias, trace_id, token_id, source_system, params_json, recipients_json, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'accepted', $10)",
-    )
-    .bind(event.id.as_str())
-    .bind(event.bot.as_str())
-    .bind(event.endpoint.id.as_str())
-    .bind(event.endpoint.alias.as_str())
-    .bind(&event.trace.trace_id)
-    .bind(event.token.as_str())
-    .bind(&event.trace.source_system)
-    .bind(params_json)
-    .bind(super::endpoints::json_text(&event.recipients))
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+/// Inserts events with their params as stored (`params_json`: sealed when
+/// a data key is set) and their runs, many rows per statement; what each
+/// event became, in order. Idempotency records are the caller's.
+async fn insert_events(conn: &mut sqlx::AnyConnection, events: &[(&NewEvent, &str)], now: crate::Millis) -> Result<Vec<Accepted>, sqlx::Error> {
+    const WIDTH: usize = 10;
+    for chunk in super::row_chunks(events) {
+        let rows = super::values_rows(1, WIDTH, chunk.len(), |b| {
+            format!("({}, 'accepted', ${})", super::placeholders(b, WIDTH - 1), b + WIDTH - 1)
+        });
+        let sql = format!(
+            "INSERT INTO events (id, bot_id, endpoint_id, alias, trace_id, token_id, source_system, params_json, recipients_json, status, created_at) VALUES {rows}"
+        );
+        let mut query = sqlx::query(&sql);
+        for (event, params_json) in chunk {
+            query = query
+                .bind(event.id.as_str())
+                .bind(event.bot.as_str())
+                .bind(event.endpoint.id.as_str())
+                .bind(event.endpoint.alias.as_str())
+                .bind(&event.trace.trace_id)
+                .bind(event.token.as_str())
+                .bind(&event.trace.source_system)
+                .bind(*params_json)
+                .bind(super::endpoints::json_text(&event.recipients))
+                .bind(now);
+        }
+        query.execute(&mut *conn).await?;
+    }
 
-    let mut accepted = Accepted::default();
-    if !event.endpoint.scenario.is_empty() {
+    // Every run of every event, then the tally per event.
+    let mut owners = Vec::new();
+    let mut runs = Vec::new();
+    for (index, (event, _)) in events.iter().enumerate() {
+        if event.endpoint.scenario.is_empty() {
+            continue;
+        }
         for recipient in &event.leads {
-            let run = NewRun {
+            owners.push(index);
+            runs.push(NewRun {
                 source_id: event.id.as_str(),
                 bot: &event.bot,
                 endpoint_id: event.endpoint.id.as_str(),
@@ -153,15 +191,24 @@ async fn insert_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, params_j
                 recipient,
                 trace_id: &event.trace.trace_id,
                 exclusive: !event.endpoint.allow_overlap,
-            };
-            if insert_run(&mut *conn, &run, now).await? {
-                accepted.runs += 1;
-            } else {
-                accepted.skipped_active += 1;
-            }
+            });
         }
     }
+    let mut accepted = vec![Accepted::default(); events.len()];
+    for (owner, inserted) in owners.into_iter().zip(insert_runs(conn, &runs, now).await?) {
+        if inserted {
+            accepted[owner].runs += 1;
+        } else {
+            accepted[owner].skipped_active += 1;
+        }
+    }
+    Ok(accepted)
+}
 
+/// Inserts one event with an idempotency key, its runs, and the key's
+/// record (with the exact response to replay).
+async fn insert_keyed_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, params_json: &str, now: crate::Millis) -> StoreResult<Accepted> {
+    let accepted = insert_events(&mut *conn, &[(event, params_json)], now).await?.pop().unwrap_or_default();
     if let Some((key, hash)) = &event.idempotency {
         // A key older than the retention is free again, purged or not.
         sqlx::query("DELETE FROM idempotency_keys WHERE token_id = $1 AND idem_key = $2 AND created_at <= $3")
@@ -257,10 +304,11 @@ impl Store {
         self.accept_events(std::slice::from_ref(&event)).await.pop().unwrap_or(Err(StoreError::NotFound))
     }
 
-    /// Accepts a batch in ONE transaction (one commit, one fsync), each
-    /// event inside its own savepoint so one event's failure (a raced
-    /// idempotency key) leaves the others. Results are in input order;
-    /// a failed commit fails them all.
+    /// Accepts a batch in ONE transaction (one commit, one fsync): the
+    /// events and their runs many rows per statement, except events with an
+    /// idempotency key, each inside its own savepoint so one event's failure
+    /// (a raced key) leaves the others. Results are in input order; a
+    /// failed statement of the shared rows, or the commit, fails them all.
     pub async fn accept_events(&self, events: &[NewEvent]) -> Vec<StoreResult<Accepted>> {
         // The business system's params may name the person (a phone, an
         // email): sealed before the write lock is taken.
@@ -274,22 +322,21 @@ impl Store {
             Ok(tx) => tx,
             Err(err) => return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect(),
         };
-        let mut results = Vec::with_capacity(events.len());
-        for (event, params_json) in events.iter().zip(&params) {
-            // Only an idempotency key can make one event fail alone (a raced
-            // key); other events need no savepoint, which saves two
-            // statements each on the hot path.
-            let isolated = event.idempotency.is_some();
-            if isolated {
-                if let Err(err) = sqlx::query("SAVEPOINT accept_event").execute(&mut *tx).await {
-                    return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
-                }
+        // Only an idempotency key can make one event fail alone (a raced
+        // key): those go one by one, each in a savepoint; the others all
+        // together, many rows per statement.
+        let mut results: Vec<Option<StoreResult<Accepted>>> = events.iter().map(|_| None).collect();
+        for ((event, params_json), result) in events.iter().zip(&params).zip(results.iter_mut()) {
+            if event.idempotency.is_none() {
+                continue;
             }
-            let outcome = insert_event(&mut tx, event, params_json, now).await;
-            let closed = match (&outcome, isolated) {
-                (_, false) => Ok(()),
-                (Ok(_), true) => sqlx::query("RELEASE SAVEPOINT accept_event").execute(&mut *tx).await.map(|_| ()),
-                (Err(_), true) => match sqlx::query("ROLLBACK TO SAVEPOINT accept_event").execute(&mut *tx).await {
+            if let Err(err) = sqlx::query("SAVEPOINT accept_event").execute(&mut *tx).await {
+                return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
+            }
+            let outcome = insert_keyed_event(&mut tx, event, params_json, now).await;
+            let closed = match &outcome {
+                Ok(_) => sqlx::query("RELEASE SAVEPOINT accept_event").execute(&mut *tx).await.map(|_| ()),
+                Err(_) => match sqlx::query("ROLLBACK TO SAVEPOINT accept_event").execute(&mut *tx).await {
                     Ok(_) => sqlx::query("RELEASE SAVEPOINT accept_event").execute(&mut *tx).await.map(|_| ()),
                     Err(err) => Err(err),
                 },
@@ -297,13 +344,22 @@ impl Store {
             if let Err(err) = closed {
                 return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
             }
-            if let (Err(err), false) = (&outcome, isolated) {
-                // Without a savepoint the transaction may be unusable
-                // (PostgreSQL aborts it): fail the whole batch.
-                return events.iter().map(|_| Err(err.copy())).collect();
-            }
-            results.push(outcome);
+            *result = Some(outcome);
         }
+        let plain: Vec<(usize, (&NewEvent, &str))> =
+            events.iter().zip(&params).enumerate().filter(|(_, (event, _))| event.idempotency.is_none()).map(|(i, (e, p))| (i, (e, p.as_str()))).collect();
+        let rows: Vec<(&NewEvent, &str)> = plain.iter().map(|(_, row)| *row).collect();
+        match insert_events(&mut tx, &rows, now).await {
+            Ok(accepted) => {
+                for ((index, _), accepted) in plain.iter().zip(accepted) {
+                    results[*index] = Some(Ok(accepted));
+                }
+            }
+            // Without a savepoint the transaction may be unusable
+            // (PostgreSQL aborts it): fail the whole batch.
+            Err(err) => return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect(),
+        }
+        let results: Vec<StoreResult<Accepted>> = results.into_iter().map(|r| r.unwrap_or(Err(StoreError::NotFound))).collect();
         // The accepted events' traces, many rows per statement.
         let traces: Vec<TraceEvent> =
             events.iter().zip(&results).filter(|(_, outcome)| outcome.is_ok()).map(|(event, _)| TraceEvent { at: now, ..event.trace.clone() }).collect();

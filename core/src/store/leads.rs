@@ -193,7 +193,7 @@ impl Store {
     }
 
     /// A lead row with its personal attributes opened.
-    fn opened_lead(&self, bot: &BotId, row: &sqlx::any::AnyRow) -> StoreResult<Lead> {
+    pub(super) fn opened_lead(&self, bot: &BotId, row: &sqlx::any::AnyRow) -> StoreResult<Lead> {
         let mut lead = lead_row(row)?;
         self.open_attributes(bot.as_str(), &lead.id, &mut lead.attributes)?;
         Ok(lead)

@@ -291,7 +291,14 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
 /// `($1, …, $width), ($width+1, …)`: `rows` rows of binds for a
 /// multi-row `INSERT … VALUES`.
 pub(crate) fn row_placeholders(width: usize, rows: usize) -> String {
-    (0..rows).map(|r| format!("({})", placeholders(1 + r * width, width))).collect::<Vec<_>>().join(", ")
+    values_rows(1, width, rows, |first| format!("({})", placeholders(first, width)))
+}
+
+/// `rows` rows of a multi-row `VALUES` list whose binds start at `$first`,
+/// `width` binds a row; `row` writes one row from its first bind's number
+/// (for rows that repeat a bind or hold a literal or a subquery).
+pub(crate) fn values_rows(first: usize, width: usize, rows: usize, row: impl Fn(usize) -> String) -> String {
+    (0..rows).map(|r| row(first + r * width)).collect::<Vec<_>>().join(", ")
 }
 
 /// Splits `rows` into chunks of 32, 8 and 1 rows (largest first), so a

@@ -187,13 +187,18 @@ impl Store {
                 marked.extend(query.fetch_all(&mut *tx).await?);
             }
         }
-        for (message, at) in paced {
-            sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 WHERE id = $2 AND status IN ('claimed', 'sending') AND lease_until = $3")
-                .bind(at)
-                .bind(&message.id)
-                .bind(message.lease_until)
-                .execute(&mut *tx)
-                .await?;
+        for chunk in super::row_chunks(paced) {
+            let rows = super::values_rows(1, 3, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT), CAST(${} AS BIGINT))", b, b + 1, b + 2));
+            let sql = format!(
+                "WITH paced (message_id, claim, due) AS (VALUES {rows}) \
+                 UPDATE outbox SET status = 'pending', next_attempt_at = paced.due, lease_until = 0 \
+                 FROM paced WHERE outbox.id = paced.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = paced.claim"
+            );
+            let mut query = sqlx::query(&sql);
+            for (message, at) in chunk {
+                query = query.bind(&message.id).bind(message.lease_until).bind(*at);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(marked)
@@ -302,8 +307,20 @@ fn commit_deliveries<'a>(pool: &'a AnyPool, jobs: &'a [DeliverySave]) -> Pin<Box
     Box::pin(async move {
         let now = now_millis();
         let mut tx = pool.begin().await?;
+        // Sends (nearly all results) many rows per statement; retries and
+        // dead letters one by one.
+        let sent: Vec<(&OutboxMessage, &str)> = jobs
+            .iter()
+            .filter_map(|(message, result, _)| match result {
+                DeliveryResult::Sent { provider_message_id } => Some((message, provider_message_id.as_str())),
+                _ => None,
+            })
+            .collect();
+        save_sent(&mut tx, &sent, now).await?;
         for (message, result, _) in jobs {
-            save_delivery(&mut tx, message, result, now).await?;
+            if !matches!(result, DeliveryResult::Sent { .. }) {
+                save_delivery(&mut tx, message, result, now).await?;
+            }
         }
         // The attempts' traces, many rows per statement.
         let traces: Vec<TraceEvent> = jobs.iter().map(|(_, _, trace)| TraceEvent { at: now, ..trace.clone() }).collect();
@@ -311,6 +328,28 @@ fn commit_deliveries<'a>(pool: &'a AnyPool, jobs: &'a [DeliverySave]) -> Pin<Box
         tx.commit().await?;
         Ok(())
     })
+}
+
+/// Marks messages sent with the messenger's message ids, many rows per
+/// statement, each only while its claim holds it. A message is in a batch
+/// once (it is filed once per attempt), so one row of `sent` updates one
+/// row of the outbox.
+async fn save_sent(conn: &mut sqlx::AnyConnection, sent: &[(&OutboxMessage, &str)], now: Millis) -> StoreResult<()> {
+    const WIDTH: usize = 3;
+    for chunk in super::row_chunks(sent) {
+        let rows = super::values_rows(2, WIDTH, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT), ${})", b, b + 1, b + 2));
+        let sql = format!(
+            "WITH sends (message_id, claim, provider_id) AS (VALUES {rows}) \
+             UPDATE outbox SET status = 'sent', sent_at = $1, provider_message_id = sends.provider_id, attempts = attempts + 1, lease_until = 0 \
+             FROM sends WHERE outbox.id = sends.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = sends.claim"
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for (message, provider_id) in chunk {
+            query = query.bind(&message.id).bind(message.lease_until).bind(*provider_id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Writes one delivery result inside a transaction.

@@ -33,6 +33,16 @@ pub struct ClaimedRun {
     pub lease_until: Millis,
 }
 
+/// A claimed run's lead as the executor reads it before an advance
+/// ([`Store::run_contexts`]).
+#[derive(Debug, Clone, Default)]
+pub struct RunContext {
+    /// None when the lead does not exist (any more).
+    pub lead: Option<super::leads::Lead>,
+    /// Its active `(channel, chat_id)` addresses, opened, sorted, unique.
+    pub addresses: Vec<(String, String)>,
+}
+
 /// A run as the studio lists it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunSummary {
@@ -210,6 +220,50 @@ impl Store {
         Ok(())
     }
 
+    /// What the executor reads about each run's lead before advancing it
+    /// (the lead as it is now, its active addresses), for a batch of
+    /// claimed runs in two queries rather than two per run. Runs whose lead
+    /// does not exist get no lead and no addresses.
+    pub async fn run_contexts(&self, runs: &[ClaimedRun]) -> StoreResult<std::collections::HashMap<String, RunContext>> {
+        use std::collections::HashMap;
+        let mut leads: Vec<&str> = runs.iter().map(|run| run.lead_id.as_str()).collect();
+        leads.sort_unstable();
+        leads.dedup();
+        let mut found: HashMap<(String, String), super::leads::Lead> = HashMap::new();
+        let mut addresses: HashMap<(String, String), Vec<(String, String, String)>> = HashMap::new();
+        for chunk in leads.chunks(500) {
+            let list = super::placeholders(1, chunk.len());
+            let sql = format!("SELECT bot_id, id, attributes_json, tags_json, status, operator, created_at, updated_at FROM leads WHERE id IN ({list})");
+            let mut query = sqlx::query(&sql);
+            for lead in chunk {
+                query = query.bind(*lead);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let bot: String = row.try_get("bot_id")?;
+                let lead = self.opened_lead(&BotId::from_store(bot.clone()), &row)?;
+                found.insert((bot, lead.id.clone()), lead);
+            }
+            let sql = format!("SELECT bot_id, lead_id, id, channel, chat_id FROM identity_links WHERE is_active = 1 AND lead_id IN ({list})");
+            let mut query = sqlx::query_as::<_, (String, String, String, String, String)>(&sql);
+            for lead in chunk {
+                query = query.bind(*lead);
+            }
+            for (bot, lead, id, channel, chat_id) in query.fetch_all(&self.pool).await? {
+                addresses.entry((bot, lead)).or_default().push((id, channel, chat_id));
+            }
+        }
+        let mut contexts = HashMap::new();
+        for run in runs {
+            let key = (run.bot_id.as_str().to_string(), run.lead_id.clone());
+            let context = RunContext {
+                lead: found.get(&key).cloned(),
+                addresses: self.open_addresses(addresses.get(&key).cloned().unwrap_or_default())?,
+            };
+            contexts.insert(run.id.clone(), context);
+        }
+        Ok(contexts)
+    }
+
     /// The active channel addresses `(channel, chat_id)` of a lead.
     pub async fn addresses_of_lead(&self, bot: &BotId, lead_id: &str) -> StoreResult<Vec<(String, String)>> {
         let rows: Vec<(String, String, String)> =
@@ -321,16 +375,42 @@ fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [ProgressSave]) -> Pin<B
     Box::pin(async move {
         let now = now_millis();
         let mut tx = pool.begin().await?;
-        // The runs one at a time (each fenced by its lease); the messages
-        // and traces of those saved, many rows per statement.
+        // The runs' new states, many rows per statement (each fenced by its
+        // lease); then the lead changes and started runs of those saved,
+        // and their messages and traces, many rows per statement.
+        let saved = save_states(&mut tx, jobs, now).await?;
         let mut messages = Vec::new();
         let mut traces = Vec::new();
+        let mut starters = Vec::new();
         for (run, progress, addresses) in jobs {
-            if save_progress(&mut tx, run, progress, now).await? {
-                messages.extend(progress.messages.iter().zip(addresses).map(|(message, address)| (run, message, address)));
-                traces.extend(progress.traces.iter().map(|trace| TraceEvent { at: if trace.at == 0 { now } else { trace.at }, ..trace.clone() }));
+            if !saved.contains(run.id.as_str()) {
+                tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
+                continue;
             }
+            if !progress.lead_change.is_empty() {
+                super::leads::apply_change(&mut tx, &run.bot_id, &run.lead_id, &progress.lead_change, now).await?;
+            }
+            if !progress.start_runs.is_empty() {
+                starters.push((run, progress, super::events::Recipient { lead_id: run.lead_id.clone(), user_id: run.user_id.clone() }));
+            }
+            messages.extend(progress.messages.iter().zip(addresses).map(|(message, address)| (run, message, address)));
+            traces.extend(progress.traces.iter().map(|trace| TraceEvent { at: if trace.at == 0 { now } else { trace.at }, ..trace.clone() }));
         }
+        let started: Vec<super::events::NewRun> = starters
+            .iter()
+            .flat_map(|(run, progress, recipient)| {
+                progress.start_runs.iter().map(move |scenario| super::events::NewRun {
+                    source_id: &run.id,
+                    bot: &run.bot_id,
+                    endpoint_id: "",
+                    scenario,
+                    recipient,
+                    trace_id: &run.trace_id,
+                    exclusive: false,
+                })
+            })
+            .collect();
+        super::events::insert_runs(&mut tx, &started, now).await?;
         insert_outbox(&mut tx, &messages, now).await?;
         super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
@@ -338,45 +418,40 @@ fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [ProgressSave]) -> Pin<B
     })
 }
 
-/// Writes one run's state, lead change and started runs inside a
-/// transaction; false (nothing written) if the run's lease was lost.
-async fn save_progress(conn: &mut sqlx::AnyConnection, run: &ClaimedRun, progress: &RunProgress, now: Millis) -> StoreResult<bool> {
-    // Fenced by the lease: a worker whose lease ran out (and whose run
-    // another worker has since advanced) must not overwrite newer state.
-    let saved = sqlx::query(
-        "UPDATE runs SET state_json = $1, status = $2, wake_at = $3, outcome = $4, lease_until = 0, updated_at = $5 \
-         WHERE id = $6 AND lease_until = $7",
-    )
-    .bind(&progress.state_json)
-    .bind(&progress.status)
-    .bind(progress.wake_at)
-    .bind(&progress.outcome)
-    .bind(now)
-    .bind(&run.id)
-    .bind(run.lease_until)
-    .execute(&mut *conn)
-    .await?;
-    if saved.rows_affected() == 0 {
-        tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
-        return Ok(false);
+/// Writes the runs' new states and releases their leases, many rows per
+/// statement, only where the lease is still the claim's: a worker whose
+/// lease ran out (and whose run another worker has since advanced) must
+/// not overwrite newer state. Returns the ids of the runs saved.
+async fn save_states<'a>(conn: &mut sqlx::AnyConnection, jobs: &'a [ProgressSave], now: Millis) -> StoreResult<std::collections::HashSet<&'a str>> {
+    const WIDTH: usize = 6;
+    // One save per run in a batch (a run is saved once per claim); were a
+    // run there twice, one statement could not say which state wins.
+    let ids: std::collections::HashSet<&'a str> = jobs.iter().map(|(run, _, _)| run.id.as_str()).collect();
+    if ids.len() < jobs.len() {
+        let mut saved = std::collections::HashSet::new();
+        for job in jobs {
+            saved.extend(Box::pin(save_states(&mut *conn, std::slice::from_ref(job), now)).await?);
+        }
+        return Ok(saved);
     }
-    if !progress.lead_change.is_empty() {
-        super::leads::apply_change(conn, &run.bot_id, &run.lead_id, &progress.lead_change, now).await?;
+    let mut saved = std::collections::HashSet::new();
+    for chunk in super::row_chunks(jobs) {
+        let rows = super::values_rows(2, WIDTH, chunk.len(), |b| {
+            format!("(${}, CAST(${} AS BIGINT), ${}, ${}, CAST(${} AS BIGINT), ${})", b, b + 1, b + 2, b + 3, b + 4, b + 5)
+        });
+        let sql = format!(
+            "WITH saves (run_id, claim, new_state, new_status, new_wake_at, new_outcome) AS (VALUES {rows}) \
+             UPDATE runs SET state_json = saves.new_state, status = saves.new_status, wake_at = saves.new_wake_at, \
+             outcome = saves.new_outcome, lease_until = 0, updated_at = $1 \
+             FROM saves WHERE runs.id = saves.run_id AND runs.lease_until = saves.claim RETURNING id"
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(now);
+        for (run, progress, _) in chunk {
+            query = query.bind(&run.id).bind(run.lease_until).bind(&progress.state_json).bind(&progress.status).bind(progress.wake_at).bind(&progress.outcome);
+        }
+        saved.extend(query.fetch_all(&mut *conn).await?.iter().filter_map(|id| ids.get(id.as_str()).copied()));
     }
-    for scenario in &progress.start_runs {
-        let recipient = super::events::Recipient { lead_id: run.lead_id.clone(), user_id: run.user_id.clone() };
-        let new = super::events::NewRun {
-            source_id: &run.id,
-            bot: &run.bot_id,
-            endpoint_id: "",
-            scenario,
-            recipient: &recipient,
-            trace_id: &run.trace_id,
-            exclusive: false,
-        };
-        super::events::insert_run(conn, &new, now).await?;
-    }
-    Ok(true)
+    Ok(saved)
 }
 
 /// Queues runs' messages, many rows per statement. Ids are time-ordered

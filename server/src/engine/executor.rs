@@ -2,8 +2,8 @@
 //! traces. One transaction per advance; every claim is a lease.
 
 use comops_core::scenario::{advance, Effect, Input, LeadInfo, RunInputs, RunState, Scenario, Status, Waiting};
-use comops_core::store::leads::LeadChange;
-use comops_core::store::runs::{ClaimedRun, NewOutboxMessage, RunProgress};
+use comops_core::store::leads::{Lead, LeadChange};
+use comops_core::store::runs::{ClaimedRun, NewOutboxMessage, RunContext, RunProgress};
 use comops_core::store::{now_millis, Store, StoreResult};
 use comops_core::TraceEvent;
 use serde_json::{json, Value};
@@ -46,11 +46,21 @@ pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>) {
                     continue;
                 }
             };
+            // Their leads and addresses in two queries, not two per run;
+            // if that fails, each run reads its own.
+            let mut contexts = match store.run_contexts(&runs).await {
+                Ok(contexts) => contexts,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot read the claimed runs' leads together");
+                    Default::default()
+                }
+            };
             for run in runs {
                 let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
                 let (store, http, outbox_bell) = (store.clone(), http.clone(), outbox_bell.clone());
+                let context = contexts.remove(&run.id);
                 tokio::spawn(async move {
-                    match step(&store, &http, &run, None).await {
+                    match advance_run(&store, &http, &run, None, context).await {
                         Ok(()) => outbox_bell.notify_one(),
                         Err(err) if err.is_unreachable() => {
                             // The database went away mid-advance: give the
@@ -73,6 +83,12 @@ pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>) {
 /// Advances one claimed run with `input` (None: start it, or wake it if
 /// its time came) until it waits or ends, then saves everything.
 pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input: Option<Input>) -> StoreResult<()> {
+    advance_run(store, http, run, input, None).await
+}
+
+/// [`step`] with the run's lead and addresses already read (`context`),
+/// or read here when None.
+async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input: Option<Input>, context: Option<RunContext>) -> StoreResult<()> {
     let now = now_millis();
     let scenario = match load_scenario(store, run).await? {
         Some(scenario) => scenario,
@@ -95,12 +111,11 @@ pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input
             (state, input)
         }
     };
-    let inputs = RunInputs {
-        params: Value::Object(run.params.clone()),
-        lead: lead_info(store, run).await?,
-        secrets: secrets(store, run).await?,
+    let RunContext { lead, addresses } = match context {
+        Some(context) => context,
+        None => RunContext { lead: store.lead(&run.bot_id, &run.lead_id).await?, addresses: store.addresses_of_lead(&run.bot_id, &run.lead_id).await? },
     };
-    let addresses = store.addresses_of_lead(&run.bot_id, &run.lead_id).await?;
+    let inputs = RunInputs { params: Value::Object(run.params.clone()), lead: lead_info(run, lead), secrets: secrets(store, run).await? };
     // Delivery keys: the state this advance starts from plus the message's
     // place in it. Replaying the same advance after a crash makes the same
     // keys (nothing is sent twice); a later advance (a re-ask from the same
@@ -255,11 +270,11 @@ async fn load_scenario(store: &Store, run: &ClaimedRun) -> StoreResult<Option<Sc
 
 /// The lead as it is now (attributes, tags, status), for templates and
 /// conditions.
-async fn lead_info(store: &Store, run: &ClaimedRun) -> StoreResult<LeadInfo> {
-    Ok(match store.lead(&run.bot_id, &run.lead_id).await? {
+fn lead_info(run: &ClaimedRun, lead: Option<Lead>) -> LeadInfo {
+    match lead {
         Some(lead) => LeadInfo { id: lead.id, attributes: lead.attributes, tags: lead.tags, status: Some(lead.status) },
         None => LeadInfo { id: run.lead_id.clone(), ..Default::default() },
-    })
+    }
 }
 
 /// Folds a later change of the same advance into the earlier ones.
