@@ -86,8 +86,37 @@ build_site() {
       wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
         --enable-reference-types --enable-multivalue -o "$1.opt" "$1" && mv "$1.opt" "$1"' sh {} || exit 1
   fi
+  hash_chunk_names "$pkg" || exit 1
   say "building CSS"
   tailwindcss -i style/main.css -o "$SITE_ROOT/pkg/comops.css" --minify 2>/dev/null || exit 1
+}
+
+# hash_chunk_names <pkg>: gives every lazily loaded wasm module a name
+# with a hash of this build (chunk_7.wasm → chunk_7.3f9a0c21d4.wasm) and
+# rewrites the loader and the manifest to match. A tab left open across a
+# deploy asks for its own build's names: it gets a 404 and says so
+# (frontend/src/lib.rs) rather than running a chunk of another build
+# against its main module. The hash covers every module, so any change
+# renames them all; the server lets browsers keep such names for good
+# (server/src/http/assets.rs).
+hash_chunk_names() {
+  local pkg="$1" loader manifest build name hashed
+  loader="$pkg/__wasm_split.______________________.js"
+  manifest="$pkg/__wasm_split_manifest.json"
+  [ -f "$loader" ] && [ -f "$manifest" ] || { echo "no wasm-split loader or manifest in $pkg" >&2; return 1; }
+  build=$(cat "$pkg"/*.wasm | sha256sum | cut -c1-10)
+  for module in "$pkg"/chunk_*.wasm "$pkg"/split_*.wasm; do
+    [ -f "$module" ] || continue
+    name=$(basename "$module" .wasm)
+    hashed="$name.$( { cat "$module"; echo "$build"; } | sha256sum | cut -c1-10)"
+    mv "$module" "$pkg/$hashed.wasm"
+    sed -i "s#\"\./$name\.wasm\"#\"./$hashed.wasm\"#g" "$loader"
+    sed -i "s#\"$name\"#\"$hashed\"#g" "$manifest"
+  done
+  # Every module the loader or the manifest names must exist.
+  grep -o '"\./[^"]*\.wasm"' "$loader" | tr -d '"' | while read -r file; do
+    [ -f "$pkg/${file#./}" ] || { echo "the loader names a missing module: $file" >&2; return 1; }
+  done
 }
 
 build_server() {

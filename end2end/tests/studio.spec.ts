@@ -108,3 +108,40 @@ test('the navigation opens the pages that load on demand without a reload', asyn
   }
   expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
 });
+
+test('lazy chunks carry their build hash and are cached for good; the main module is revalidated', async ({ page, request }) => {
+  const fetched: string[] = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) fetched.push(new URL(r.url()).pathname); });
+  await logIn(page, ADMIN);
+  await page.locator('[data-nav="/leads"]').click();
+  await page.waitForURL('**/leads');
+  await expect(page.getByRole('heading', { name: 'Leads', exact: true })).toBeVisible();
+  const chunks = fetched.filter((p) => !p.endsWith('/comops_bg.wasm'));
+  expect(chunks.length).toBeGreaterThan(0);
+  for (const chunk of chunks) expect(chunk).toMatch(/^\/pkg\/[A-Za-z0-9_]+\.[0-9a-f]{10}\.wasm$/);
+  const chunk = await request.get(chunks[0]);
+  expect(chunk.status()).toBe(200);
+  expect(chunk.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+  const main = await request.get('/pkg/comops.js');
+  expect(main.headers()['cache-control']).toBe('no-cache');
+  // A name of another build is simply not there.
+  expect((await request.get(chunks[0].replace(/\.[0-9a-f]{10}\.wasm$/, '.0000000000.wasm'))).status()).toBe(404);
+});
+
+test('a chunk that fails to load stops the page with a readable notice and a reload link', async ({ page }) => {
+  await logIn(page, ADMIN);
+  // As if a deploy replaced the build while this tab was open.
+  await page.route(/\/pkg\/.*\.[0-9a-f]{10}\.wasm$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.locator('[data-nav="/analytics"]').click();
+  const notice = page.getByTestId('studio-stopped');
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText('failed to load');
+  await page.screenshot({ path: 'end2end/screenshots/studio-stopped.png' });
+  // The link reloads the page (plain HTML: it works with the wasm stopped).
+  await page.unroute(/\/pkg\/.*\.[0-9a-f]{10}\.wasm$/);
+  const reloaded = page.waitForEvent('domcontentloaded');
+  await page.getByTestId('studio-reload').click();
+  await reloaded;
+  await hydrated(page);
+  await expect(page.getByTestId('studio-stopped')).toHaveCount(0);
+});

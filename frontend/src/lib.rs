@@ -2,11 +2,13 @@
 
 //! The studio's browser entry: hydrates the server-rendered page.
 
+mod failure;
+
 use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    failure::report_panics();
     // Asynchronous hydration: most pages are lazy routes (app/src/routes.rs)
     // whose code arrives as a separate wasm chunk, loaded before the page
     // hydrates (what `leptos::mount::hydrate_lazy` does).

@@ -2,6 +2,7 @@
 //! and server functions), static assets and health. Later layers (the
 //! integration API, channel webhooks, docs) add their own routers here.
 
+mod assets;
 mod admin_api;
 mod api_auth;
 mod call;
@@ -32,7 +33,6 @@ use comops_app::{shell, App};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::services::ServeDir;
 
 /// Shared state of every handler.
 #[derive(Clone, FromRef)]
@@ -78,7 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhook_inbound::routes())
         .merge(webchat::routes(&state))
         .merge(docs::routes().layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve)))
-        .nest_service("/pkg", ServeDir::new(pkg_dir))
+        .nest_service("/pkg", assets::service(&pkg_dir))
         .merge(studio)
         .fallback(not_found)
         .with_state(state)
