@@ -562,6 +562,9 @@ pub enum K {
     ProjectImportProblems,
     ProjectImported,
     ProjectImportOpen,
+    ImportNotAnExport,
+    ImportWrongFormat,
+    ImportRepeated,
 }
 
 pub fn t(locale: Locale, key: K) -> &'static str {
@@ -1131,6 +1134,9 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ProjectImportUnreadable => ("The file could not be read.", "Не удалось прочитать файл."),
         K::ProjectImportNotJson => ("The file is not JSON (line {}, column {}).", "Файл не в формате JSON (строка {}, столбец {})."),
         K::ProjectImportProblems => ("Not imported: {} problem(s) in the file.", "Не импортировано: проблем в файле — {}."),
+        K::ImportNotAnExport => ("Not a ComOps project export ({}).", "Это не экспорт проекта ComOps ({})."),
+        K::ImportWrongFormat => ("Unknown format: expected \"{}\".", "Неизвестный формат: ожидается «{}»."),
+        K::ImportRepeated => ("This id appears twice.", "Этот идентификатор встречается дважды."),
         K::ProjectImported => (
             "Imported: {} bot(s), {} endpoint(s), {} scenario(s), {} map(s).",
             "Импортировано: ботов — {}, эндпоинтов — {}, сценариев — {}, карт — {}.",
@@ -1167,6 +1173,20 @@ pub fn problem_text(locale: Locale, problem: &Problem) -> String {
         Problem::BadDateTime => t(locale, K::ErrBadDateTime).into(),
         Problem::OutOfRange => t(locale, K::ErrOutOfRange).into(),
         Problem::OneOf => t(locale, K::ErrOneOf).into(),
+    }
+}
+
+/// A problem of a project import file in the user's language (scenario
+/// checks stay as the scenario editor words them).
+pub fn import_problem_text(locale: Locale, problem: &comops_core::map::export::ImportProblem) -> String {
+    use comops_core::map::export::{ImportIssue, ProjectExport};
+    match &problem.issue {
+        ImportIssue::TooLarge => t(locale, K::ProjectImportTooLarge).into(),
+        ImportIssue::NotAnExport { detail } => t1(locale, K::ImportNotAnExport, detail),
+        ImportIssue::WrongFormat => t1(locale, K::ImportWrongFormat, ProjectExport::FORMAT),
+        ImportIssue::Repeated => t(locale, K::ImportRepeated).into(),
+        ImportIssue::Field { problem } => problem_text(locale, problem),
+        ImportIssue::Scenario => problem.message.clone(),
     }
 }
 

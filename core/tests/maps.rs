@@ -238,6 +238,19 @@ async fn project_round_trip_suite(store: Store) {
     let problems = ProjectExport::parse(&broken.to_string()).unwrap_err();
     let paths: Vec<_> = problems.iter().map(|p| p.path.as_str()).collect();
     assert_eq!(paths, ["bots[0].endpoints[0].alias", "maps[0].content.stages[0].emotion_score"]);
+    // Each says what is wrong in a form the studio translates.
+    use comops_core::map::export::ImportIssue;
+    assert_eq!(problems[0].issue, ImportIssue::Field { problem: comops_core::Problem::BadAlias });
+    assert_eq!(problems[1].issue, ImportIssue::Field { problem: comops_core::Problem::OutOfRange });
+    let mut repeated = broken.clone();
+    repeated["format"] = json!("other/v9");
+    repeated["maps"][1]["id"] = repeated["maps"][0]["id"].clone();
+    let problems = ProjectExport::parse(&repeated.to_string()).unwrap_err();
+    let issues: Vec<_> = problems.iter().map(|p| (p.path.as_str(), p.issue.clone())).collect();
+    assert_eq!(issues[0], ("format", ImportIssue::WrongFormat));
+    assert!(issues.contains(&("maps[1].id", ImportIssue::Repeated)), "{issues:?}");
+    let not_json = ProjectExport::parse("[1, 2]").unwrap_err();
+    assert!(matches!(&not_json[0].issue, ImportIssue::NotAnExport { detail } if !detail.is_empty()));
     // The slug is the project's identity: taken → refused, and no half project remains.
     let before = store.list_projects().await.unwrap().len();
     assert!(matches!(store.import_project(&doc, "demo-copy", "x").await, Err(StoreError::Taken("slug"))));

@@ -307,6 +307,20 @@ test('an architect downloads the project as JSON and imports it as a new project
   await form.getByTestId('project-import-submit').click();
   await expect(form.getByTestId('import-problems').locator('[data-problem=format]')).toContainText('comops.project/v1');
 
+  // A map without a title too; every problem in the reader's language.
+  const untitled = { ...doc, format: 'other/v9', maps: doc.maps.map((m: { title: string }, i: number) => (i === 0 ? { ...m, title: '' } : m)) };
+  await file.setInputFiles(json('untitled.json', JSON.stringify(untitled)));
+  await form.getByTestId('project-import-submit').click();
+  const problems = form.getByTestId('import-problems');
+  await expect(problems.locator('[data-problem="maps[0].title"]')).toContainText('Required.');
+  await page.locator('[data-lang=ru]').click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
+  await expect(problems.locator('[data-problem=format]')).toContainText('Неизвестный формат: ожидается «comops.project/v1»');
+  await expect(problems.locator('[data-problem="maps[0].title"]')).toContainText('Обязательное поле.');
+  await page.screenshot({ path: 'end2end/screenshots/project-import-problems-ru.png', fullPage: true });
+  await page.locator('[data-lang=en]').click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+
   // The downloaded file under a slug already taken: the slug field says so.
   await file.setInputFiles(json(download.suggestedFilename(), text));
   await form.locator('input[name=slug]').fill('demo');

@@ -30,7 +30,7 @@ use crate::api::maps::{export_project, export_spec, list_maps, CreateMap, Delete
 use crate::api::projects::list_projects;
 use crate::components::form::{can, field_error, general_error, ErrorBanner};
 use crate::components::{format_millis, l, load_error, loading};
-use crate::i18n::{t, use_locale, K};
+use crate::i18n::{import_problem_text, t, use_locale, K};
 use comops_core::map::MapKind;
 use comops_core::Permission;
 use leptos::prelude::*;
@@ -364,7 +364,10 @@ fn ImportForm() -> impl IntoView {
                         <ul class="mt-1 list-disc pl-5 text-xs">
                             {problems.iter().map(|p| view! {
                                 <li data-problem=p.path.clone()>
-                                    <span class="font-mono">{if p.path.is_empty() { "—".to_string() } else { p.path.clone() }}</span>": "{p.message.clone()}
+                                    <span class="font-mono">{if p.path.is_empty() { "—".to_string() } else { p.path.clone() }}</span>": "{
+                                        let p = p.clone();
+                                        move || import_problem_text(locale.get(), &p)
+                                    }
                                 </li>
                             }).collect_view()}
                         </ul>

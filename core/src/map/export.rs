@@ -69,7 +69,40 @@ pub struct MapExport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportProblem {
     pub path: String,
+    /// In English, for logs and API clients; the studio says [`Self::issue`]
+    /// in the reader's language.
     pub message: String,
+    pub issue: ImportIssue,
+}
+
+/// What is wrong, as the studio translates it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ImportIssue {
+    /// Over the size an import may have.
+    TooLarge,
+    /// Not JSON of an export's shape; `detail` is the parser's (English).
+    NotAnExport { detail: String },
+    /// Another `format` than [`ProjectExport::FORMAT`].
+    WrongFormat,
+    /// An id that is there twice.
+    Repeated,
+    /// A field that breaks the studio's rule for it.
+    Field { problem: crate::validation::Problem },
+    /// A scenario check (its message is the scenario editor's, in English).
+    Scenario,
+}
+
+impl ImportProblem {
+    fn new(path: impl Into<String>, issue: ImportIssue, message: impl Into<String>) -> Self {
+        ImportProblem { path: path.into(), message: message.into(), issue }
+    }
+
+    /// A field's problem under `prefix` (`bots[0]` + `name`).
+    fn field(prefix: &str, error: FieldError) -> Self {
+        let message = error.to_string();
+        ImportProblem::new(format!("{prefix}.{}", error.field), ImportIssue::Field { problem: error.problem }, message)
+    }
 }
 
 /// A document that passed every check, ready for the store.
@@ -95,14 +128,15 @@ impl ProjectExport {
     /// Reads and checks an uploaded document: the format, every bot,
     /// endpoint, scenario and map by the same rules as the studio.
     pub fn parse(json: &str) -> Result<ValidProjectExport, Vec<ImportProblem>> {
-        let problem = |path: &str, message: String| ImportProblem { path: path.into(), message };
         if json.len() > 64 * super::limits::MAX_BYTES {
-            return Err(vec![problem("", "the document is too large".into())]);
+            return Err(vec![ImportProblem::new("", ImportIssue::TooLarge, "the document is too large")]);
         }
-        let doc: ProjectExport = serde_json::from_str(json).map_err(|e| vec![problem("", format!("not a project export: {e}"))])?;
+        let doc: ProjectExport = serde_json::from_str(json).map_err(|e| {
+            vec![ImportProblem::new("", ImportIssue::NotAnExport { detail: e.to_string() }, format!("not a project export: {e}"))]
+        })?;
         let mut problems = Vec::new();
         if doc.format != Self::FORMAT {
-            problems.push(problem("format", format!("expected \"{}\"", Self::FORMAT)));
+            problems.push(ImportProblem::new("format", ImportIssue::WrongFormat, format!("expected \"{}\"", Self::FORMAT)));
         }
         // The slug is chosen at import; the rest of the project is checked here.
         let draft = crate::project::ProjectDraft {
@@ -111,15 +145,15 @@ impl ProjectExport {
             description: doc.project.description.clone(),
         };
         if let Err(errors) = draft.validate() {
-            problems.extend(errors.into_iter().map(|e| ImportProblem { path: format!("project.{}", e.field), message: e.to_string() }));
+            problems.extend(errors.into_iter().map(|e| ImportProblem::field("project", e)));
         }
-        let field = |prefix: String, e: FieldError| ImportProblem { path: format!("{prefix}.{}", e.field), message: e.to_string() };
+        let repeated = |at: &str| ImportProblem::new(format!("{at}.id"), ImportIssue::Repeated, "appears twice");
         let mut bots = Vec::new();
         let mut bot_ids = std::collections::HashSet::new();
         for (i, bot) in doc.bots.into_iter().enumerate() {
             let at = format!("bots[{i}]");
             if !bot_ids.insert(bot.id.clone()) {
-                problems.push(problem(&format!("{at}.id"), "appears twice".into()));
+                problems.push(repeated(&at));
             }
             let draft = crate::bot::BotDraft {
                 name: bot.name.clone(),
@@ -128,23 +162,23 @@ impl ProjectExport {
                 enabled: bot.enabled,
             };
             if let Err(errors) = draft.validate() {
-                problems.extend(errors.into_iter().map(|e| field(at.clone(), e)));
+                problems.extend(errors.into_iter().map(|e| ImportProblem::field(&at, e)));
             }
             let mut valid = Vec::new();
             for (j, endpoint) in bot.endpoints.iter().enumerate() {
                 match endpoint.validate() {
                     Ok(v) => valid.push(v),
-                    Err(errors) => problems.extend(errors.into_iter().map(|e| field(format!("{at}.endpoints[{j}]"), e))),
+                    Err(errors) => problems.extend(errors.into_iter().map(|e| ImportProblem::field(&format!("{at}.endpoints[{j}]"), e))),
                 }
             }
             for (j, scenario) in bot.scenarios.iter().enumerate() {
                 if let Err(errors) = scenario.validate() {
-                    problems.extend(errors.into_iter().map(|e| ImportProblem {
-                        path: format!("{at}.scenarios[{j}].{}", e.field),
-                        message: match &e.step {
+                    problems.extend(errors.into_iter().map(|e| {
+                        let message = match &e.step {
                             Some(step) => format!("step {step}: {}", e.message),
                             None => e.message.clone(),
-                        },
+                        };
+                        ImportProblem::new(format!("{at}.scenarios[{j}].{}", e.field), ImportIssue::Scenario, message)
                     }));
                 }
             }
@@ -154,13 +188,13 @@ impl ProjectExport {
         for (i, map) in doc.maps.iter().enumerate() {
             let at = format!("maps[{i}]");
             if !map_ids.insert(map.id.clone()) {
-                problems.push(problem(&format!("{at}.id"), "appears twice".into()));
+                problems.push(repeated(&at));
             }
             if let Err(e) = super::parse_title(&map.title) {
-                problems.push(field(at.clone(), e));
+                problems.push(ImportProblem::field(&at, e));
             }
             if let Err(errors) = map.content.validate() {
-                problems.extend(errors.into_iter().map(|e| field(format!("{at}.content"), e)));
+                problems.extend(errors.into_iter().map(|e| ImportProblem::field(&format!("{at}.content"), e)));
             }
         }
         if problems.is_empty() {
