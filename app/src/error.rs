@@ -26,6 +26,10 @@ pub enum AppError {
     Throttled { retry_after_secs: i64 },
     #[error("internal error")]
     Internal,
+    /// The database cannot be reached right now (it restarts, the network
+    /// is cut): nothing was changed, and the same call may work in a moment.
+    #[error("the database is unavailable")]
+    Unavailable,
     /// The request did not reach the server or its answer was unreadable.
     #[error("transport: {0}")]
     Transport(String),
@@ -54,6 +58,7 @@ impl AppError {
             AppError::BadCredentials => t(locale, K::BadCredentials).into(),
             AppError::Throttled { retry_after_secs } => t1(locale, K::Throttled, retry_after_secs),
             AppError::Internal => t(locale, K::ErrInternal).into(),
+            AppError::Unavailable => t(locale, K::ErrUnavailable).into(),
             AppError::Transport(_) => t(locale, K::ErrNetwork).into(),
         }
     }
@@ -68,6 +73,7 @@ impl AppError {
             AppError::Invalid(_) => 400,
             AppError::Throttled { .. } => 429,
             AppError::Internal | AppError::Transport(_) => 500,
+            AppError::Unavailable => 503,
         }
     }
 
@@ -90,6 +96,10 @@ impl From<comops_core::store::StoreError> for AppError {
         match err {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Taken(field) => AppError::Invalid(vec![FieldError::new(field, Problem::Taken)]),
+            other if other.is_unreachable() => {
+                tracing::warn!(error = %other, "database unreachable in a server function");
+                AppError::Unavailable
+            }
             other => {
                 tracing::error!(error = %other, "store error in a server function");
                 AppError::Internal

@@ -368,6 +368,7 @@ pub enum K {
     ErrForbidden,
     ErrNotFound,
     ErrInternal,
+    ErrUnavailable,
     ErrUnauthenticated,
     ErrNetwork,
     ErrRequired,
@@ -917,6 +918,10 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ErrForbidden => ("Your role does not allow this.", "Ваша роль не позволяет это сделать."),
         K::ErrNotFound => ("Not found.", "Не найдено."),
         K::ErrInternal => ("Something went wrong on the server; nothing was changed.", "Ошибка на сервере; ничего не изменено."),
+        K::ErrUnavailable => (
+            "The database cannot be reached right now; nothing was changed. Try again in a moment.",
+            "База данных сейчас недоступна; ничего не изменено. Повторите через минуту.",
+        ),
         K::ErrUnauthenticated => ("Your session has ended. Log in again.", "Сессия завершена. Войдите снова."),
         K::ErrNetwork => ("The server could not be reached.", "Сервер недоступен."),
         K::ErrRequired => ("Required.", "Обязательное поле."),

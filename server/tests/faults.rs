@@ -464,3 +464,36 @@ async fn postgres_restarted_under_load_is_recovered_without_anyone_stepping_in()
         started.elapsed().as_secs_f64()
     );
 }
+
+/// While PostgreSQL is down the studio says so — a call answers 503 with
+/// `Unavailable`, a page a short notice — instead of a 500, or of taking
+/// the person for logged out; when it is back, the same session goes on.
+#[tokio::test]
+async fn the_studio_says_the_database_is_unavailable_and_keeps_the_session() {
+    let Some(pg) = OwnPostgres::start() else { return };
+    let server = TestServer::start(pg.url(), support::scratch_dir(), &["--demo"]);
+    let admin = server.client();
+    assert_eq!(admin.login(support::ADMIN_EMAIL, support::ADMIN_PASSWORD).await.status(), 200);
+    assert_eq!(admin.call("projects/list", &[]).await.status(), 200);
+
+    pg.down("fast");
+    let call = admin.call("projects/list", &[]).await;
+    assert_eq!(call.status(), 503);
+    assert!(call.headers().contains_key("retry-after"));
+    assert_eq!(call.json::<Value>().await.unwrap(), json!("Unavailable"));
+    let page = admin.http.get(format!("{}/projects", server.base)).header("Accept-Language", "ru").send().await.unwrap();
+    assert_eq!(page.status(), 503, "not a redirect to the login page");
+    assert!(page.text().await.unwrap().contains("База данных сейчас недоступна"));
+
+    pg.up();
+    let back = Instant::now();
+    loop {
+        let call = admin.call("projects/list", &[]).await;
+        if call.status() == 200 {
+            break;
+        }
+        assert_eq!(call.status(), 503);
+        assert!(back.elapsed() < Duration::from_secs(30), "the studio did not come back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
