@@ -11,7 +11,7 @@ use std::path::PathBuf;
 #[derive(Args, Debug, Clone, Default)]
 pub struct ConfigArgs {
     /// TOML file with any of: database_url, listen, site_root, data_dir,
-    /// secure_cookies, tls_cert, tls_key.
+    /// secure_cookies, tls_cert, tls_key, telegram_api_base.
     #[arg(long, global = true, env = "COMOPS_CONFIG")]
     pub config: Option<PathBuf>,
     /// `sqlite://path/to/file.db` (default: `<data_dir>/comops.db`) or
@@ -43,6 +43,11 @@ pub struct ConfigArgs {
     /// (ms, default 30000).
     #[arg(long, global = true, env = "COMOPS_SEND_LEASE_MS", hide = true)]
     pub send_lease_ms: Option<i64>,
+    /// How long a claimed run stays one worker's before another may take
+    /// it over (ms, default 120000); an advance extends it before a step
+    /// that may take longer. Tests shorten it.
+    #[arg(long, global = true, env = "COMOPS_RUN_LEASE_MS", hide = true)]
+    pub run_lease_ms: Option<i64>,
     /// First delay before a failed send is retried (ms, default 1000);
     /// it doubles per attempt. Tests shorten it to reach the dead letter.
     #[arg(long, global = true, env = "COMOPS_SEND_RETRY_BASE_MS", hide = true)]
@@ -61,6 +66,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     telegram_api_base: Option<String>,
     send_lease_ms: Option<i64>,
+    run_lease_ms: Option<i64>,
     send_retry_base_ms: Option<i64>,
 }
 
@@ -76,6 +82,8 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub telegram_api_base: String,
     pub send_lease_ms: i64,
+    /// See the `--run-lease-ms` argument.
+    pub run_lease_ms: i64,
     pub send_retry_base_ms: i64,
 }
 
@@ -113,6 +121,7 @@ impl Config {
                 .or(file.telegram_api_base)
                 .unwrap_or_else(|| comops_core::channel::telegram::DEFAULT_BASE_URL.to_string()),
             send_lease_ms: args.send_lease_ms.or(file.send_lease_ms).unwrap_or(30_000).clamp(1_000, 600_000),
+            run_lease_ms: args.run_lease_ms.or(file.run_lease_ms).unwrap_or(crate::engine::executor::LEASE_MS).clamp(1_000, 600_000),
             send_retry_base_ms: args.send_retry_base_ms.or(file.send_retry_base_ms).unwrap_or(1_000).clamp(10, 60_000),
         })
     }

@@ -184,9 +184,16 @@ async fn an_outage_longer_than_the_retries_leaves_a_readable_dead_letter_and_kee
 /// 2, so up to three tries), then Telegram greets by the CRM's name, or
 /// apologises on the `on_error` path. Returns the run's trace of the step.
 async fn registration_against(crm_url: &str, telegram: &FakeTelegram) -> (Vec<(String, String)>, String) {
+    registration_with(crm_url, telegram, &[]).await
+}
+
+/// [`registration_against`] with more arguments for `comops serve`.
+async fn registration_with(crm_url: &str, telegram: &FakeTelegram, extra: &[&str]) -> (Vec<(String, String)>, String) {
     let base = telegram.base_url();
     let dir = support::scratch_dir();
-    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots", "--telegram-api-base", base.as_str()]);
+    let mut args = vec!["--demo-bots", "--telegram-api-base", base.as_str()];
+    args.extend_from_slice(extra);
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &args);
     let fan_out = FanOut::arrange(server.store().await, 1).await;
     let (store, bot) = (&fan_out.store, &fan_out.bot);
     store.set_bot_channel(bot, "secrets", &json!({"crm_url": crm_url})).await.unwrap();
@@ -267,6 +274,34 @@ async fn a_crm_that_does_not_answer_times_out_on_every_try_then_takes_the_on_err
     assert_eq!(text, "Не получилось активировать кабинет, мы уже разбираемся.");
     let host = url.trim_start_matches("http://");
     assert_eq!(hops, (1..=3).map(|n| ("fail".to_string(), format!("POST {host}: timed out (attempt {n} of 3)"))).collect::<Vec<_>>());
+    held.abort();
+}
+
+#[tokio::test]
+async fn an_http_step_longer_than_the_run_lease_is_not_taken_over_and_repeated() {
+    // The step may take 3 × 2 s plus pauses, three times a 2 s run lease:
+    // the advance extends its lease first, so no other pass of the
+    // executor claims the run meanwhile and calls the CRM again.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let held = {
+        let connections = connections.clone();
+        tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = silent.accept().await {
+                connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                open.push(socket);
+            }
+        })
+    };
+    let telegram = FakeTelegram::start(TOKEN).await;
+    let (hops, text) = registration_with(&url, &telegram, &["--run-lease-ms", "2000"]).await;
+    assert_eq!(text, "Не получилось активировать кабинет, мы уже разбираемся.");
+    let host = url.trim_start_matches("http://");
+    assert_eq!(hops, (1..=3).map(|n| ("fail".to_string(), format!("POST {host}: timed out (attempt {n} of 3)"))).collect::<Vec<_>>());
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 3, "one call series, not one per lease");
+    assert_eq!(telegram.sent().len(), 1, "one apology");
     held.abort();
 }
 

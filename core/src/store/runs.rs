@@ -208,6 +208,20 @@ impl Store {
         saves.submit((run.clone(), progress, addresses)).await
     }
 
+    /// Moves a claimed run's lease from `held` to `until` (an advance about
+    /// to wait on a step longer than its lease has left). False when the
+    /// claim no longer holds it: another worker has the run.
+    pub async fn extend_run_lease(&self, id: &str, held: Millis, until: Millis) -> StoreResult<bool> {
+        let _gate = self.write_gate().await;
+        let done = sqlx::query("UPDATE runs SET lease_until = $1 WHERE id = $2 AND lease_until = $3")
+            .bind(until)
+            .bind(id)
+            .bind(held)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Gives a claimed run back untouched, if the claim still holds it, so
     /// any worker may claim it now rather than when the lease ends.
     pub async fn release_run(&self, run: &ClaimedRun) -> StoreResult<()> {

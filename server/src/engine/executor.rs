@@ -1,7 +1,7 @@
 //! The run executor: pending run → interpreter → outbox, http callbacks,
 //! traces. One transaction per advance; every claim is a lease.
 
-use comops_core::scenario::{advance, Effect, Input, LeadInfo, RunInputs, RunState, Scenario, Status, Waiting};
+use comops_core::scenario::{advance, Effect, Input, LeadInfo, RunInputs, RunState, Scenario, ScriptLimits, Status, Waiting};
 use comops_core::store::leads::{Lead, LeadChange};
 use comops_core::store::runs::{ClaimedRun, NewOutboxMessage, RunContext, RunProgress};
 use comops_core::store::{now_millis, Store, StoreResult};
@@ -11,9 +11,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore};
 
-/// How long a claimed run stays ours (an http step may take its timeout
-/// times its retries).
-const LEASE_MS: i64 = 120_000;
+/// How long a claimed run stays ours unless an advance extends it
+/// ([`hold_lease`]) before a step that may take longer.
+pub const LEASE_MS: i64 = 120_000;
+
+/// Kept beyond a step's longest time when the lease is extended for it.
+const LEASE_MARGIN_MS: i64 = 30_000;
 
 /// Runs advanced at once (each may wait on an http step or a script, and
 /// every save waits for its group commit, so many in flight make the
@@ -24,7 +27,7 @@ const MAX_IN_FLIGHT: usize = 256;
 /// Starts the executor loop: every 100 ms, or at once when `bell` rings
 /// (an event was accepted), it claims what can move and advances each run
 /// in its own task, so a slow http step holds up only its own run.
-pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>) {
+pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, lease_ms: i64) {
     tokio::spawn(async move {
         let http = reqwest::Client::builder().build().unwrap_or_default();
         let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
@@ -39,7 +42,7 @@ pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>) {
             if free == 0 {
                 continue;
             }
-            let runs = match store.claim_runs(now_millis(), free as i64, LEASE_MS).await {
+            let runs = match store.claim_runs(now_millis(), free as i64, lease_ms).await {
                 Ok(runs) => runs,
                 Err(err) => {
                     tracing::error!(error = %err, "cannot claim runs");
@@ -120,6 +123,9 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
     // place in it. Replaying the same advance after a crash makes the same
     // keys (nothing is sent twice); a later advance (a re-ask from the same
     // step) makes new ones.
+    // The lease this advance holds; extended before a step that may
+    // outlast it.
+    let mut lease = run.lease_until;
     let generation = short_hash(&run.state_json);
     let mut sequence = 0usize;
     let mut progress = RunProgress { state_json: String::new(), status: "waiting".into(), wake_at: None, outcome: String::new(), messages: vec![], traces: vec![], lead_change: Default::default(), start_runs: vec![] };
@@ -146,6 +152,9 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                     progress.traces.push(trace(run, "scenario.message", &step, status, 0, detail));
                 }
                 Effect::CallHttp { step, method, url, headers, body, timeout_ms, retries } => {
+                    if !hold_lease(store, run, &mut lease, http_step_longest_ms(timeout_ms, retries)).await? {
+                        return Ok(());
+                    }
                     let key = format!("{}:{}:{}", run.id, step, state.steps_taken);
                     let (result, attempts) = call_http(http, &method, &url, &headers, body.as_deref(), timeout_ms, retries, &key, &run.trace_id).await;
                     // One trace event per attempt, so a retried call shows
@@ -166,6 +175,10 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                     });
                 }
                 Effect::RunScript { step, code, mut context } => {
+                    let longest = ScriptLimits::default().time_ms as i64 + ScriptLimits::default().api_calls as i64 * SCRIPT_CALL_TIMEOUT_MS as i64;
+                    if !hold_lease(store, run, &mut lease, longest).await? {
+                        return Ok(());
+                    }
                     // The run knows the business user better than the params (a fan-out call names many).
                     if !run.user_id.is_empty() {
                         context["user"] = json!({ "id": run.user_id });
@@ -256,7 +269,39 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
         break;
     }
     progress.state_json = serde_json::to_string(&state).unwrap_or_default();
-    super::persist(run.lease_until, || store.save_run_progress(run, &progress)).await
+    if lease == run.lease_until {
+        super::persist(lease, || store.save_run_progress(run, &progress)).await
+    } else {
+        let run = ClaimedRun { lease_until: lease, ..run.clone() };
+        super::persist(lease, || store.save_run_progress(&run, &progress)).await
+    }
+}
+
+/// Makes sure the run's lease (`lease`, moved forward when extended)
+/// outlasts a step that may take `longest_ms`, so no other worker takes
+/// the run over and repeats the step meanwhile. False when the lease was
+/// lost already: the advance stops and saves nothing (the other worker
+/// has the run).
+async fn hold_lease(store: &Store, run: &ClaimedRun, lease: &mut i64, longest_ms: i64) -> StoreResult<bool> {
+    let now = now_millis();
+    if now + longest_ms + LEASE_MARGIN_MS / 2 <= *lease {
+        return Ok(true);
+    }
+    let until = now + longest_ms + LEASE_MARGIN_MS;
+    if super::persist(*lease, || store.extend_run_lease(&run.id, *lease, until)).await? {
+        *lease = until;
+        Ok(true)
+    } else {
+        tracing::warn!(run = %run.id, "lost the run's lease before a long step; this advance stops");
+        Ok(false)
+    }
+}
+
+/// The longest an http step may take: every attempt timing out, and the
+/// pauses between them ([`call_http`]'s backoff).
+fn http_step_longest_ms(timeout_ms: u64, retries: u32) -> i64 {
+    let pauses: u64 = (1..=retries).map(|attempt| 200 * 2u64.pow(attempt.min(5))).sum();
+    (timeout_ms.max(1) * (u64::from(retries) + 1) + pauses) as i64
 }
 
 async fn load_scenario(store: &Store, run: &ClaimedRun) -> StoreResult<Option<Scenario>> {
@@ -467,7 +512,7 @@ async fn run_script_step(
     code: String,
     context: Value,
 ) -> (Result<comops_core::scenario::ScriptOutcome, comops_core::scenario::ScriptError>, Vec<ScriptCall>) {
-    use comops_core::scenario::{run_script, ApiRequest, ApiResponse, ScriptError, ScriptLimits};
+    use comops_core::scenario::{run_script, ApiRequest, ApiResponse, ScriptError};
 
     let runtime = tokio::runtime::Handle::current();
     let http = http.clone();
