@@ -165,6 +165,26 @@ async fn demo_seed_suite(store: Store) {
     assert_eq!(store.list_scenarios(&fmlst).await.unwrap().len(), 2);
 }
 
+/// A successful trace event of bot_shop's CRM calling `endpoint`.
+fn crm_hop(trace_id: &str, endpoint: &str, step: &str) -> comops_core::TraceEvent {
+    comops_core::TraceEvent {
+        id: String::new(),
+        trace_id: trace_id.into(),
+        source_system: "CRM".into(),
+        bot_id: "bot_shop".into(),
+        endpoint: endpoint.into(),
+        user_id: String::new(),
+        lead_id: String::new(),
+        step: step.into(),
+        status: "success".into(),
+        http_status: 200,
+        latency_ms: 1,
+        dry_run: false,
+        detail: String::new(),
+        at: 0,
+    }
+}
+
 async fn events_and_jobs_suite(store: Store) {
     use comops_core::call::CallRequest;
     use comops_core::endpoint::EndpointDraft;
@@ -184,22 +204,7 @@ async fn events_and_jobs_suite(store: Store) {
     let (leads, unresolved) = store.resolve_recipients(&shop, &request.recipients).await.unwrap();
     assert_eq!((leads.len(), unresolved.len()), (1, 0));
     let token = TokenId::parse("tok_crm").unwrap();
-    let trace = |id: &str| TraceEvent {
-        id: String::new(),
-        trace_id: id.into(),
-        source_system: "CRM".into(),
-        bot_id: "bot_shop".into(),
-        endpoint: "order/delivered".into(),
-        user_id: "125".into(),
-        lead_id: "TG-125".into(),
-        step: "api.call".into(),
-        status: "success".into(),
-        http_status: 200,
-        latency_ms: 1,
-        dry_run: false,
-        detail: String::new(),
-        at: 0,
-    };
+    let trace = |id: &str| TraceEvent { user_id: "125".into(), lead_id: "TG-125".into(), ..crm_hop(id, "order/delivered", "api.call") };
     let event = |trace_id: &str| NewEvent {
         id: EventId::generate(),
         bot: shop.clone(),
@@ -663,24 +668,9 @@ async fn batched_saves_suite(store: Store) {
     use comops_core::store::identities::IdentityLink;
     use comops_core::store::outbox::DeliveryResult;
     use comops_core::store::runs::{NewOutboxMessage, RunProgress};
-    use comops_core::{BotId, EventId, TokenId, TraceEvent};
+    use comops_core::{BotId, EventId, TokenId};
 
-    let hop = |trace_id: &str, step: &str| TraceEvent {
-        id: String::new(),
-        trace_id: trace_id.into(),
-        source_system: "CRM".into(),
-        bot_id: "bot_shop".into(),
-        endpoint: "order/shipped".into(),
-        user_id: String::new(),
-        lead_id: String::new(),
-        step: step.into(),
-        status: "success".into(),
-        http_status: 200,
-        latency_ms: 1,
-        dry_run: false,
-        detail: String::new(),
-        at: 0,
-    };
+    let hop = |trace_id: &str, step: &str| crm_hop(trace_id, "order/shipped", step);
     comops_core::demo::seed(&store, false).await.unwrap();
     let shop = BotId::parse("bot_shop").unwrap();
     let draft = EndpointDraft { alias: "order/shipped".into(), scenario: "delivery_review".into(), enabled: true, ..Default::default() };
