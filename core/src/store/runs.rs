@@ -240,27 +240,36 @@ impl Store {
     /// does not exist get no lead and no addresses.
     pub async fn run_contexts(&self, runs: &[ClaimedRun]) -> StoreResult<std::collections::HashMap<String, RunContext>> {
         use std::collections::HashMap;
-        let mut leads: Vec<&str> = runs.iter().map(|run| run.lead_id.as_str()).collect();
+        let mut leads: Vec<(&str, &str)> = runs.iter().map(|run| (run.bot_id.as_str(), run.lead_id.as_str())).collect();
         leads.sort_unstable();
         leads.dedup();
         let mut found: HashMap<(String, String), super::leads::Lead> = HashMap::new();
         let mut addresses: HashMap<(String, String), Vec<(String, String, String)>> = HashMap::new();
-        for chunk in leads.chunks(500) {
-            let list = super::placeholders(1, chunk.len());
-            let sql = format!("SELECT bot_id, id, attributes_json, tags_json, status, operator, created_at, updated_at FROM leads WHERE id IN ({list})");
+        // By (bot, lead) through a list joined to each table, so both are
+        // read by their index (an `IN` on the lead alone scans them), in
+        // chunks of the three cached shapes.
+        for chunk in super::row_chunks(&leads) {
+            let wanted = format!("WITH wanted (bot, lead) AS (VALUES {})", super::row_placeholders(2, chunk.len()));
+            let sql = format!(
+                "{wanted} SELECT l.bot_id, l.id, l.attributes_json, l.tags_json, l.status, l.operator, l.created_at, l.updated_at \
+                 FROM wanted JOIN leads l ON l.bot_id = wanted.bot AND l.id = wanted.lead"
+            );
             let mut query = sqlx::query(&sql);
-            for lead in chunk {
-                query = query.bind(*lead);
+            for (bot, lead) in chunk {
+                query = query.bind(*bot).bind(*lead);
             }
             for row in query.fetch_all(&self.pool).await? {
                 let bot: String = row.try_get("bot_id")?;
                 let lead = self.opened_lead(&BotId::from_store(bot.clone()), &row)?;
                 found.insert((bot, lead.id.clone()), lead);
             }
-            let sql = format!("SELECT bot_id, lead_id, id, channel, chat_id FROM identity_links WHERE is_active = 1 AND lead_id IN ({list})");
+            let sql = format!(
+                "{wanted} SELECT i.bot_id, i.lead_id, i.id, i.channel, i.chat_id \
+                 FROM wanted JOIN identity_links i ON i.bot_id = wanted.bot AND i.lead_id = wanted.lead WHERE i.is_active = 1"
+            );
             let mut query = sqlx::query_as::<_, (String, String, String, String, String)>(&sql);
-            for lead in chunk {
-                query = query.bind(*lead);
+            for (bot, lead) in chunk {
+                query = query.bind(*bot).bind(*lead);
             }
             for (bot, lead, id, channel, chat_id) in query.fetch_all(&self.pool).await? {
                 addresses.entry((bot, lead)).or_default().push((id, channel, chat_id));
