@@ -11,6 +11,8 @@
 // trigger cell showing the endpoint when the map editor opens at that row;
 // then, in Russian, selects the link and unbinds it with Delete. Anyone
 // moves a node with Shift+drag (kept in the browser until auto-layout).
+// A loop drawn before someone else saved the row's map gets the conflict
+// (who, which version) and reads the loop again.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer and an architect made by the real
@@ -303,4 +305,32 @@ test('in Russian, an architect selects the row\'s link and unbinds it with Delet
   await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
   await expect(link).toHaveCount(0);
   await expect(node(page, UNBOUND)).toHaveAttribute('data-gap', 'no_endpoint');
+});
+
+test('a loop drawn before someone else saved the map gets the conflict, and reloads', async ({ page }) => {
+  await openLoop(page, ARCHITECT);
+  // Meanwhile the registration map is saved elsewhere (same session, over the API).
+  const get = await page.request.post('/api/maps/get', { form: { map_id: 'map_registration', version: '0' }, headers: { Origin: BASE } });
+  const current = await get.json();
+  const saved = await page.request.post('/api/maps/save', {
+    data: { map_id: 'map_registration', title: current.title, json: current.content, note: 'elsewhere', base_version: current.version },
+    headers: { Origin: BASE },
+  });
+  expect(await saved.json()).toEqual({ Saved: { version: current.version + 1 } });
+
+  await dragOnto(page, UNBOUND, ENDPOINT);
+  await page.mouse.up();
+  const conflict = page.getByTestId('loop-conflict');
+  await expect(conflict).toContainText(`Not saved: ${ARCHITECT.email} saved a newer version of this map after the loop was drawn.`);
+  await expect(conflict).toContainText(`Current version: v${current.version + 1}.`);
+  await page.screenshot({ path: 'end2end/screenshots/loop-conflict.png' });
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
+  await page.getByTestId('loop-conflict-reload').click();
+  await expect(conflict).toHaveCount(0);
+  await loopReady(page);
+  // Drawn again from the newest version, the same drag saves.
+  await dragOnto(page, UNBOUND, ENDPOINT);
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', String(current.version + 2));
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
 });
