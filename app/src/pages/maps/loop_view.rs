@@ -655,8 +655,8 @@ fn LoopCanvas(
     };
 
     let (nodes, edges, columns) = graph.with_value(|g| {
-        let edges: Vec<(usize, (usize, usize), String, String, bool)> =
-            g.edges.iter().enumerate().map(|(k, &(a, b))| (k, (a, b), g.nodes[a].key.clone(), g.nodes[b].key.clone(), g.binding_link(k).is_some())).collect();
+        // (index, left node, right node, whether it is a row's binding)
+        let edges: Vec<(usize, usize, usize, bool)> = g.edges.iter().enumerate().map(|(k, &(a, b))| (k, a, b, g.binding_link(k).is_some())).collect();
         let columns: Vec<(Kind, f64, usize)> = g.columns.iter().map(|&(kind, x)| (kind, x, g.nodes.iter().filter(|n| n.kind == kind).count())).collect();
         (g.nodes.clone(), edges, columns)
     });
@@ -664,7 +664,8 @@ fn LoopCanvas(
 
     let edge_views = edges
         .into_iter()
-        .map(|(k, (a, b), from, to, binding)| {
+        .map(|(k, a, b, binding)| {
+            let (from, to) = graph.with_value(|g| (g.nodes[a].key.clone(), g.nodes[b].key.clone()));
             let (pa, pb) = (spots.of(a), spots.of(b));
             let d = Memo::new(move |_| edge_path(pa.get(), pb.get()));
             let state = move || chain.with(|c| c.as_ref().map(|c| c.edges[k]));
