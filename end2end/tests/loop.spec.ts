@@ -4,11 +4,19 @@
 // endpoint and its registration_flow scenario; gaps marked and counted
 // (stages no row names, rows bound to no endpoint, endpoints without a
 // scenario); arrow keys, Escape, the endpoint's docs, opening a map row
-// in the map editor, and the page in Russian.
+// in the map editor at its row, and the page in Russian. A viewer gets no
+// drag affordance. An architect drags an unbound row onto an endpoint with
+// the real mouse (Escape cancels a first drag): a new version of the row's
+// map with the loop's note, one gap fewer, the link drawn, the row's
+// trigger cell showing the endpoint when the map editor opens at that row;
+// then, in Russian, selects the link and unbinds it with Delete. Anyone
+// moves a node with Shift+drag (kept in the browser until auto-layout).
+// A loop drawn before someone else saved the row's map gets the conflict
+// (who, which version) and reads the loop again.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
-// database (port 3422) with a viewer made by the real CLI, and stops that
-// process only.
+// database (port 3422) with a viewer and an architect made by the real
+// CLI, and stops that process only.
 import { test, expect, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
 import { hydrated, logIn } from './helpers';
@@ -16,6 +24,9 @@ import { hydrated, logIn } from './helpers';
 const PORT = Number(process.env.COMOPS_E2E_LOOP_PORT ?? 3422);
 const BASE = `http://127.0.0.1:${PORT}`;
 const VIEWER = { email: 'viewer@comops.local', password: 'e2e-viewer-password' };
+const ARCHITECT = { email: 'architect@comops.local', password: 'e2e-architect-password' };
+// «Пользователь зарегистрировался»: row 1 of the registration map, bound to no endpoint.
+const UNBOUND = 'map_registration#r1';
 const STAGE = 'map_registration-cjm#registration';
 const ROW = 'map_rehau#r1';
 const ENDPOINT = 'endpoint:bot_rehau/users/connect-bot';
@@ -27,22 +38,27 @@ test.use({ baseURL: BASE, viewport: { width: 1600, height: 1000 } });
 let own: OwnServer | undefined;
 
 test.beforeAll(async () => {
-  own = await startOwnServer({ name: 'loop', port: PORT, users: [{ ...VIEWER, role: 'viewer' }] });
+  own = await startOwnServer({ name: 'loop', port: PORT, users: [{ ...VIEWER, role: 'viewer' }, { ...ARCHITECT, role: 'architect' }] });
 });
 
 test.afterAll(() => own?.stop());
 
 const node = (page: Page, key: string) => page.locator(`[data-node="${key}"]`).first();
 
-async function openLoop(page: Page) {
-  await logIn(page, VIEWER);
+async function openLoop(page: Page, who = VIEWER) {
+  await logIn(page, who);
   await page.locator('[data-lang=en]').click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   await page.goto('/maps');
   await hydrated(page);
   await page.getByTestId('open-loop').click();
   await page.waitForURL('**/maps/loop?project=*');
-  await expect(page.getByTestId('loop-canvas')).toBeVisible();
+  await loopReady(page);
+}
+
+/** Waits until the canvas shows its first view (fitted, or as it was before the loop was read again). */
+async function loopReady(page: Page) {
+  await expect(page.getByTestId('loop-canvas')).toHaveAttribute('data-ready', 'true');
   await page.getByTestId('loop-canvas').evaluate((el) => el.scrollIntoView({ block: 'center' }));
 }
 
@@ -111,10 +127,60 @@ test('a viewer sees the whole loop and the chain of a CJM stage', async ({ page 
   // Back up to the row, and open it in the map editor.
   await node(page, ROW).click();
   await expect(page.getByTestId('loop-upstream')).toContainText('Регистрация');
+  await expect(page.getByTestId('loop-open')).toHaveAttribute('href', '/maps/map_rehau?row=r1');
   await page.getByTestId('loop-open').click();
-  await page.waitForURL('**/maps/map_rehau');
+  await page.waitForURL(/\/maps\/map_rehau\?row=r1$/);
   await hydrated(page);
   await expect(page.getByTestId('map-table')).toBeVisible();
+  await expect(page.locator('tr[data-row=r1]')).toHaveAttribute('data-focused', 'true');
+});
+
+test('a viewer gets no drag affordance, and a drag moves nothing', async ({ page }) => {
+  await openLoop(page);
+  await expect(page.getByTestId('loop-view')).toHaveAttribute('data-editable', 'false');
+  await expect(page.getByTestId('loop-edit-hint')).toHaveCount(0);
+  await expect(page.locator('[data-port]')).toHaveCount(0);
+  await expect(page.locator('[data-link]')).toHaveCount(0);
+  await expect(node(page, UNBOUND)).toHaveClass(/cursor-pointer/);
+  const before = await node(page, UNBOUND).getAttribute('transform');
+  await dragOnto(page, UNBOUND, ENDPOINT);
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', UNBOUND);
+  await expect(page.getByTestId('loop-drag-line')).toHaveCount(0);
+  await expect(node(page, UNBOUND)).toHaveAttribute('transform', before ?? '');
+  await expect(node(page, ENDPOINT)).not.toHaveAttribute('data-drop-target', /.+/);
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saving')).toHaveCount(0);
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
+  // The row's panel offers no binding either.
+  await node(page, UNBOUND).click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', UNBOUND);
+  await expect(page.getByTestId('loop-binding')).toHaveCount(0);
+});
+
+test('anyone moves a node with Shift+drag; it stays there in this browser until auto-layout', async ({ page }) => {
+  await openLoop(page);
+  const stage = node(page, 'map_registration-cjm#retention');
+  const laidOut = await stage.getAttribute('transform');
+  const a = await centre(page, 'map_registration-cjm#retention');
+  await page.keyboard.down('Shift');
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(a.x + 40, a.y + 120, { steps: 8 });
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  const moved = await stage.getAttribute('transform');
+  expect(moved).not.toBe(laidOut);
+  // The position outlives a reload.
+  await page.reload();
+  await hydrated(page);
+  await loopReady(page);
+  await expect(stage).toHaveAttribute('transform', moved ?? '');
+  await page.getByTestId('loop-auto-layout').click();
+  await expect(stage).toHaveAttribute('transform', laidOut ?? '');
+  await page.reload();
+  await hydrated(page);
+  await loopReady(page);
+  await expect(stage).toHaveAttribute('transform', laidOut ?? '');
 });
 
 test('Enter opens the selected node, and the page speaks Russian', async ({ page }) => {
@@ -130,7 +196,141 @@ test('Enter opens the selected node, and the page speaks Russian', async ({ page
   await page.screenshot({ path: 'end2end/screenshots/loop-ru.png' });
   await page.getByTestId('loop-canvas').focus();
   await page.keyboard.press('Enter');
-  await page.waitForURL('**/maps/map_registration-cjm');
+  await page.waitForURL(/\/maps\/map_registration-cjm\?row=retention$/);
   await hydrated(page);
   await expect(page.getByTestId('map-table')).toBeVisible();
+  await expect(page.locator('tr[data-row=retention]')).toHaveAttribute('data-focused', 'true');
+});
+
+/** A point inside a node's box, left of its middle (clear of its port and gap mark). */
+async function centre(page: Page, key: string) {
+  const box = await node(page, key).boundingBox();
+  if (!box) throw new Error(`${key} is not on screen`);
+  return { x: box.x + box.width * 0.35, y: box.y + box.height * 0.6 };
+}
+
+/** Presses on node `from` and moves the real mouse onto node `to` (not released). */
+async function dragOnto(page: Page, from: string, to: string) {
+  const a = await centre(page, from);
+  const b = await centre(page, to);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(b.x, b.y, { steps: 12 });
+}
+
+test('an architect binds a row by dragging it onto an endpoint', async ({ page }) => {
+  await openLoop(page, ARCHITECT);
+  await expect(page.getByTestId('loop-view')).toHaveAttribute('data-editable', 'true');
+  await expect(node(page, UNBOUND).locator('[data-port]')).toHaveCount(1);
+  await expect(node(page, STAGE).locator('[data-port]')).toHaveCount(0);
+  await expect(node(page, UNBOUND)).toHaveAttribute('data-gap', 'no_endpoint');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
+
+  // Escape cancels a drag: nothing is saved.
+  await dragOnto(page, UNBOUND, ENDPOINT);
+  await expect(page.getByTestId('loop-drag-line')).toBeVisible();
+  await expect(node(page, ENDPOINT)).toHaveAttribute('data-drop-target', 'true');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('loop-drag-line')).toHaveCount(0);
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saving')).toHaveCount(0);
+  await expect(page.getByTestId('loop-saved')).toHaveCount(0);
+
+  // Dropped on /users/connect-bot: a new version of the registration map.
+  await dragOnto(page, UNBOUND, ENDPOINT);
+  await expect(node(page, ENDPOINT)).toHaveAttribute('data-drop-target', 'true');
+  await page.screenshot({ path: 'end2end/screenshots/loop-drag.png' });
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', '2');
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 → users/connect-bot');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+  await expect(node(page, UNBOUND)).not.toHaveAttribute('data-gap', /.+/);
+  await expect(page.locator(`[data-link-from="${UNBOUND}"][data-link-to="${ENDPOINT}"]`)).toHaveCount(1);
+  // The loop was read again with the row still selected: its panel names the endpoint.
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', UNBOUND);
+  await expect(page.getByTestId('loop-bound-endpoint')).toHaveText('users/connect-bot');
+  await page.screenshot({ path: 'end2end/screenshots/loop-bound.png' });
+
+  // The map editor opens at the row: the history has the loop's version,
+  // the row's trigger cell the endpoint.
+  await page.getByTestId('loop-open').click();
+  await page.waitForURL(/\/maps\/map_registration\?row=r1$/);
+  await hydrated(page);
+  const row = page.locator('tr[data-row=r1]');
+  await expect(row).toHaveAttribute('data-focused', 'true');
+  await expect(row).toBeInViewport();
+  await expect(row.getByTestId('trigger-endpoint')).toHaveText('users/connect-bot');
+  await expect(page.getByTestId('map-version')).toHaveText('v2');
+  await expect(page.getByTestId('version-note').first()).toHaveText('loop: row 1 → users/connect-bot');
+});
+
+test('the map editor scrolls to the row it opens at', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 420 });
+  await logIn(page, ARCHITECT);
+  await page.goto('/maps/map_rehau?row=r4');
+  await hydrated(page);
+  const row = page.locator('tr[data-row=r4]');
+  await expect(row).toHaveAttribute('data-focused', 'true');
+  await expect(row).toBeInViewport();
+  await expect(row).toBeFocused();
+  expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+  await expect(page.locator('tr[data-row=r1]')).not.toHaveAttribute('data-focused', /.+/);
+  await page.screenshot({ path: 'end2end/screenshots/map-open-at-row.png' });
+});
+
+test('in Russian, an architect selects the row\'s link and unbinds it with Delete', async ({ page }) => {
+  await openLoop(page, ARCHITECT);
+  await page.locator('[data-lang=ru]').click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
+  await expect(page.getByTestId('loop-edit-hint')).toContainText('Перетащите строку карты коммуникаций на эндпоинт');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+  const link = page.locator(`[data-link-from="${UNBOUND}"][data-link-to="${ENDPOINT}"]`);
+  // A click on the link near the row, where no node lies under it.
+  const at = await link.locator('path').first().evaluate((path: SVGPathElement) => {
+    const p = path.getPointAtLength(40);
+    const m = path.getScreenCTM();
+    if (!m) throw new Error('no CTM');
+    return { x: p.x * m.a + p.y * m.c + m.e, y: p.x * m.b + p.y * m.d + m.f };
+  });
+  await page.mouse.click(at.x, at.y);
+  await expect(link).toHaveAttribute('data-selected', 'true');
+  const panel = page.getByTestId('loop-link-panel');
+  await expect(panel).toHaveAttribute('data-link-to', ENDPOINT);
+  await expect(panel.getByTestId('loop-unbind')).toHaveText('Отвязать');
+  await expect(panel).toContainText('Delete или Backspace отвязывает');
+  await page.screenshot({ path: 'end2end/screenshots/loop-link-ru.png' });
+  await page.keyboard.press('Delete');
+  await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', '3');
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('петля: строка 1 отвязана от users/connect-bot');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
+  await expect(link).toHaveCount(0);
+  await expect(node(page, UNBOUND)).toHaveAttribute('data-gap', 'no_endpoint');
+});
+
+test('a loop drawn before someone else saved the map gets the conflict, and reloads', async ({ page }) => {
+  await openLoop(page, ARCHITECT);
+  // Meanwhile the registration map is saved elsewhere (same session, over the API).
+  const get = await page.request.post('/api/maps/get', { form: { map_id: 'map_registration', version: '0' }, headers: { Origin: BASE } });
+  const current = await get.json();
+  const saved = await page.request.post('/api/maps/save', {
+    data: { map_id: 'map_registration', title: current.title, json: current.content, note: 'elsewhere', base_version: current.version },
+    headers: { Origin: BASE },
+  });
+  expect(await saved.json()).toEqual({ Saved: { version: current.version + 1 } });
+
+  await dragOnto(page, UNBOUND, ENDPOINT);
+  await page.mouse.up();
+  const conflict = page.getByTestId('loop-conflict');
+  await expect(conflict).toContainText(`Not saved: ${ARCHITECT.email} saved a newer version of this map after the loop was drawn.`);
+  await expect(conflict).toContainText(`Current version: v${current.version + 1}.`);
+  await page.screenshot({ path: 'end2end/screenshots/loop-conflict.png' });
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
+  await page.getByTestId('loop-conflict-reload').click();
+  await expect(conflict).toHaveCount(0);
+  await loopReady(page);
+  // Drawn again from the newest version, the same drag saves.
+  await dragOnto(page, UNBOUND, ENDPOINT);
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', String(current.version + 2));
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
 });

@@ -5,8 +5,10 @@
 //! the architect binds a row (an endpoint that does not exist is refused),
 //! compares versions, restores the first; a CJM goes out as CSV and back
 //! (a bad line is named); a viewer reads everything and changes nothing;
-//! the «ТЗ на DMI-проект» names the live endpoints; and the whole demo
-//! project is exported and imported as a new one.
+//! the «ТЗ на DMI-проект» names the live endpoints; the whole demo
+//! project is exported and imported as a new one; and a row bound or
+//! unbound on the ComOps loop is a map version with the loop's note,
+//! refused to viewers and analysts.
 
 mod support;
 
@@ -327,4 +329,61 @@ async fn deleting_a_map_is_role_checked_and_audited() {
     let audited: Vec<(String, String)> =
         sqlx::query_as("SELECT actor, detail FROM audit_log WHERE action = 'map.delete' AND subject = $1").bind(CJM).fetch_all(store.pool()).await.unwrap();
     assert_eq!(audited, [("marina@rehau.example".to_string(), "cjm «Регистрация» v2, 2 version(s)".to_string())]);
+}
+
+/// The ComOps loop as the loop view reads it (JSON text), and whether it
+/// draws the link `from` → `to`.
+async fn loop_links(browser: &Browser, from: &str, to: &str) -> bool {
+    let text = json_of(browser.call("maps/loop", &[("project_id", PROJECT)]).await).await;
+    let page: Value = serde_json::from_str(text.as_str().unwrap()).unwrap();
+    page["view"]["edges"].as_array().unwrap().iter().any(|e| e["from"] == from && e["to"] == to)
+}
+
+#[tokio::test]
+async fn a_row_bound_on_the_loop_is_a_map_version_only_architects_save() {
+    const REGISTRATION: &str = "map_registration";
+    const ROW: &str = "map_registration#r1";
+    const ENDPOINT: &str = "endpoint:bot_rehau/users/connect-bot";
+    let (server, admin) = start().await;
+    let viewer = user(&server, "viewer@rehau.example", "viewer").await;
+    let analyst = user(&server, "marina@rehau.example", "analyst").await;
+    let architect = user(&server, "alena@rehau.example", "architect").await;
+    assert!(!loop_links(&viewer, ROW, ENDPOINT).await, "row 1 of the registration map is bound to nothing");
+
+    // What the loop view saves when row 1 is dropped on /users/connect-bot:
+    // the version it was drawn from, that row's trigger bound, with a note.
+    let v1 = load(&architect, REGISTRATION, 1).await;
+    let title = v1["title"].as_str().unwrap().to_string();
+    let mut bound = v1["content"].clone();
+    bound["rows"][0]["trigger"] = json!({"bot_id": "bot_rehau", "alias": "users/connect-bot", "scenario": "registration_flow"});
+    let note = "loop: row 1 → users/connect-bot";
+
+    // A viewer's drag (were it drawn) and an analyst's are refused; nothing is written.
+    for who in [&viewer, &analyst] {
+        let refused = save(who, REGISTRATION, &title, &bound, note, 1).await;
+        assert_eq!(refused.status(), 403);
+        assert_eq!(json_of(refused).await, json!("Forbidden"));
+    }
+    assert_eq!(versions(&admin, REGISTRATION).await.len(), 1);
+
+    // The architect's is version 2, with the loop's note; the loop draws the link.
+    assert_eq!(json_of(save(&architect, REGISTRATION, &title, &bound, note, 1).await).await, json!({"Saved": {"version": 2}}));
+    assert_eq!(versions(&viewer, REGISTRATION).await[0], (2, note.to_string()));
+    assert!(loop_links(&viewer, ROW, ENDPOINT).await);
+
+    // Someone whose loop was drawn at version 1 binds row 2: a conflict
+    // naming the architect, not an overwrite of her binding.
+    let mut stale = v1["content"].clone();
+    stale["rows"][1]["trigger"] = json!({"bot_id": "bot_rehau", "alias": "users/connect-bot"});
+    let conflict = json_of(save(&admin, REGISTRATION, &title, &stale, "loop: row 2 → users/connect-bot", 1).await).await;
+    assert_eq!(conflict, json!({"Conflict": {"current": 2, "author": "alena@rehau.example"}}));
+
+    // Unbinding on the loop: bot and alias cleared, the scenario kept — version 3.
+    let mut unbound = load(&architect, REGISTRATION, 2).await["content"].clone();
+    unbound["rows"][0]["trigger"] = json!({"bot_id": null, "alias": null, "scenario": "registration_flow"});
+    let unbind_note = "loop: row 1 unbound from users/connect-bot";
+    assert_eq!(save(&analyst, REGISTRATION, &title, &unbound, unbind_note, 2).await.status(), 403);
+    assert_eq!(json_of(save(&architect, REGISTRATION, &title, &unbound, unbind_note, 2).await).await, json!({"Saved": {"version": 3}}));
+    assert!(!loop_links(&viewer, ROW, ENDPOINT).await);
+    assert_eq!(load(&viewer, REGISTRATION, 0).await["content"]["rows"][0]["trigger"]["scenario"], "registration_flow");
 }

@@ -66,6 +66,27 @@ pub fn set_path(v: &mut Value, path: &str, new: Value) {
     }
 }
 
+/// Binds a communication row's API trigger to `endpoint` (its bot and
+/// alias, and its scenario when it has one), or unbinds it (`None`: bot
+/// and alias cleared, the scenario kept). The one place that says what a
+/// binding writes: the trigger cell's picker and the ComOps loop's drag
+/// both use it.
+pub fn set_trigger(row: &mut Value, endpoint: Option<&BindableEndpoint>) {
+    match endpoint {
+        Some(e) => {
+            set_path(row, "trigger.bot_id", Value::String(e.bot_id.clone()));
+            set_path(row, "trigger.alias", Value::String(e.alias.clone()));
+            if !e.scenario.is_empty() {
+                set_path(row, "trigger.scenario", Value::String(e.scenario.clone()));
+            }
+        }
+        None => {
+            set_path(row, "trigger.bot_id", Value::Null);
+            set_path(row, "trigger.alias", Value::Null);
+        }
+    }
+}
+
 /// The rows of `list` in the map.
 pub fn rows<'a>(doc: &'a Value, list: &str) -> &'a [Value] {
     doc.get(list).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
@@ -113,8 +134,12 @@ pub fn EditableTable(
     dirty: RwSignal<bool>,
     #[prop(into)] errors: Signal<Vec<(String, String)>>,
     new_row: Callback<(), Value>,
+    /// The id of the row to open at (`/maps/{id}?row=r1`): scrolled into
+    /// view, highlighted and focused.
+    focus: Option<String>,
 ) -> impl IntoView {
     let columns = StoredValue::new(columns);
+    let focus = StoredValue::new(focus);
     let ids = move || {
         epoch.track();
         doc.with_untracked(|d| rows(d, list).iter().map(row_id).collect::<Vec<_>>())
@@ -141,7 +166,7 @@ pub fn EditableTable(
                 </thead>
                 <tbody>
                     <For each=ids key=|id| id.clone() let:id>
-                        <TableRow id doc list columns editable epoch dirty errors/>
+                        <TableRow id doc list columns editable epoch dirty errors focus/>
                     </For>
                 </tbody>
             </table>
@@ -164,8 +189,19 @@ fn TableRow(
     epoch: RwSignal<u32>,
     dirty: RwSignal<bool>,
     errors: Signal<Vec<(String, String)>>,
+    focus: StoredValue<Option<String>>,
 ) -> impl IntoView {
+    let focused = focus.with_value(|f| f.as_deref() == Some(id.as_str()));
     let id = StoredValue::new(id);
+    let tr = NodeRef::<leptos::html::Tr>::new();
+    if focused {
+        // Once the table is on the page (after the map loads).
+        Effect::new(move |_| {
+            if let Some(el) = tr.get() {
+                request_animation_frame(move || reveal(&el));
+            }
+        });
+    }
     let index = move || {
         epoch.track();
         doc.with_untracked(|d| position(d, list, &id.get_value()))
@@ -203,7 +239,8 @@ fn TableRow(
         cols.iter().cloned().map(|col| view! { <TableCell id doc list col editable epoch dirty errors prefix=Signal::derive(prefix)/> }).collect_view()
     });
     view! {
-        <tr class="border-t border-slate-100 align-top hover:bg-slate-50" data-row=id.get_value()>
+        <tr node_ref=tr data-row=id.get_value() data-focused=focused.then_some("true") tabindex=focused.then_some("-1")
+            class=if focused { "border-t border-slate-100 align-top bg-amber-50 outline outline-2 -outline-offset-2 outline-amber-400" } else { "border-t border-slate-100 align-top hover:bg-slate-50" }>
             <td class="px-2 py-1 text-xs text-slate-400">{move || index().map(|i| i + 1)}</td>
             {cells}
             <td class="px-2 py-1 whitespace-nowrap text-right">
@@ -286,6 +323,25 @@ pub struct TriggerContext {
     pub can_bind: bool,
 }
 
+/// Scrolls the page so a row sits mid-screen, then focuses it (without
+/// scrolling again); a no-op on the server.
+fn reveal(el: &leptos::web_sys::HtmlTableRowElement) {
+    #[cfg(feature = "hydrate")]
+    {
+        let row: &leptos::web_sys::HtmlElement = el;
+        if let Some(window) = leptos::web_sys::window() {
+            let rect = row.get_bounding_client_rect();
+            let height = window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(0.0);
+            window.scroll_by_with_x_and_y(0.0, rect.top() + rect.height() / 2.0 - height / 2.0);
+        }
+        let options = leptos::web_sys::FocusOptions::new();
+        options.set_prevent_scroll(true);
+        let _ = row.focus_with_options(&options);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = el;
+}
+
 /// A communication row's API trigger: the bound endpoint with links to it,
 /// its docs, traces and scenario, and its calls, errors and last call;
 /// architects re-bind it by picking another endpoint of the project.
@@ -317,20 +373,7 @@ fn TriggerCell(id: StoredValue<String>, doc: RwSignal<Value>, list: &'static str
         doc.update(|d| {
             let Some(i) = position(d, list, &id.get_value()) else { return };
             let Some(Value::Array(rows)) = d.get_mut(list) else { return };
-            let row = &mut rows[i];
-            match &found {
-                Some(e) => {
-                    set_path(row, "trigger.bot_id", Value::String(e.bot_id.clone()));
-                    set_path(row, "trigger.alias", Value::String(e.alias.clone()));
-                    if !e.scenario.is_empty() {
-                        set_path(row, "trigger.scenario", Value::String(e.scenario.clone()));
-                    }
-                }
-                None => {
-                    set_path(row, "trigger.bot_id", Value::Null);
-                    set_path(row, "trigger.alias", Value::Null);
-                }
-            }
+            set_trigger(&mut rows[i], found.as_ref());
         });
         dirty.set(true);
         picking.set(false);

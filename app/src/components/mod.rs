@@ -5,6 +5,7 @@ pub mod canvas;
 pub mod editable_table;
 pub mod form;
 pub mod layout;
+pub mod local_store;
 pub mod nav;
 pub mod row_actions;
 

@@ -6,19 +6,23 @@
 //!   and "delete" (after a confirmation) for roles that may edit, the spec
 //!   export in a printable view, the project's JSON export (a download)
 //!   and import (a file, for architects and admins);
-//! - [`editor`]: one map (`/maps/{id}`, `?v=3` for an old version) as an
-//!   editable table, saving with a note and handling conflicts;
+//! - [`editor`]: one map (`/maps/{id}`, `?v=3` for an old version,
+//!   `?row=r1` to open at a row) as an editable table, saving with a note
+//!   and handling conflicts;
 //! - [`history`]: versions, the side-by-side diff and restore;
 //! - [`blueprint`]: the Service Blueprint drawn as lanes × stages;
 //! - [`model`]: columns and new rows per kind of map, no views;
 //! - [`loop_view`]: the ComOps loop (`/maps/loop?project=…`) on a
-//!   read-only canvas, laid out by [`loop_model`] (no views).
+//!   canvas, laid out by [`loop_model`] (no views); architects bind and
+//!   unbind communication rows on it, each a map save made by
+//!   [`loop_edit`] (no views).
 //!
 //! The table itself is the shared `components::editable_table`.
 
 mod blueprint;
 mod editor;
 mod history;
+mod loop_edit;
 mod loop_model;
 mod loop_view;
 mod model;

@@ -25,7 +25,9 @@ const BUTTON: &str = "rounded border border-slate-300 px-2.5 py-1 text-sm hover:
 const PRIMARY: &str = "rounded bg-sky-700 px-3 py-1 text-sm text-white hover:bg-sky-600 disabled:opacity-50";
 const INPUT: &str = "rounded border border-slate-300 px-2 py-1 text-sm";
 
-/// `/maps/{id}`, `?v=N` for an old version (read-only).
+/// `/maps/{id}`, `?v=N` for an old version (read-only), `?row=r1` to open
+/// at a row (the ComOps loop's "open in the map editor"): scrolled to,
+/// highlighted and focused.
 #[component]
 pub fn MapEditorPage() -> impl IntoView {
     let locale = use_locale();
@@ -50,7 +52,10 @@ pub fn MapEditorPage() -> impl IntoView {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match map.await {
-                    Ok((map, endpoints)) => view! { <MapEditor map endpoints reload/> }.into_any(),
+                    Ok((map, endpoints)) => {
+                        let focus = query.with_untracked(|q| q.get("row"));
+                        view! { <MapEditor map endpoints reload focus/> }.into_any()
+                    }
                     Err(err) => load_error(err, locale.get_untracked()),
                 }
             })}
@@ -71,7 +76,7 @@ enum Status {
 }
 
 #[component]
-fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<u32>) -> impl IntoView {
+fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<u32>, focus: Option<String>) -> impl IntoView {
     let locale = use_locale();
     let kind = map.kind;
     let list = model::list_of(kind);
@@ -280,7 +285,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 {header}
                 {(kind == MapKind::Cjm).then(|| view! { <EmotionCurve doc/> })}
                 {(kind == MapKind::Blueprint).then(|| view! { <super::blueprint::BlueprintGrid doc/> })}
-                <EditableTable doc list columns editable epoch dirty errors=messages new_row/>
+                <EditableTable doc list columns editable epoch dirty errors=messages new_row focus/>
                 {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, true))/> })}
             </div>
             <aside class="xl:w-96 shrink-0">

@@ -132,16 +132,33 @@ pub struct Node {
 }
 
 impl Node {
-    /// Where the node opens: the map editor, the endpoint list of its bot,
-    /// or the scenario editor.
+    /// Where the node opens: the map editor at its row (a blueprint
+    /// cell's stage), the endpoint list of its bot, or the scenario editor.
     pub fn href(&self) -> String {
         match self.kind {
             Kind::Endpoint => format!("/endpoints?bot={}", self.bot),
             Kind::Scenario => format!("/scenarios?bot={}&name={}", self.bot, self.name),
-            _ => format!("/maps/{}", self.map),
+            _ => {
+                let row = self.item().split(':').next().unwrap_or_default();
+                format!("/maps/{}?row={row}", self.map)
+            }
+        }
+    }
+
+    /// A map item's id within its map (`r1`, `registration:support`), else empty.
+    pub fn item(&self) -> &str {
+        if self.kind.in_map() {
+            self.key.split_once('#').map_or("", |(_, item)| item)
+        } else {
+            ""
         }
     }
 }
+
+/// How far around a node's box a drop still counts (model units): a
+/// drop on its border is meant for it. Under half the gap between two
+/// nodes of a column, so one point never hits two.
+const SLACK: f64 = 4.0;
 
 /// The [`LoopPage`] `project_loop` sends as JSON text, read through
 /// `serde_json::Value` (already in the bundle for map content) rather
@@ -163,6 +180,26 @@ pub fn parse_loop_page(text: &str) -> LoopPage {
     let nodes = list(&v["view"]["nodes"]).iter().filter_map(|n| Some(LoopNode { key: s(n, "key"), kind: kind(n.get("kind")?.as_str()?)?, label: s(n, "label") })).collect();
     let live_endpoints = list(&v["live_endpoints"]).iter().filter_map(|k| k.as_str().map(str::to_string)).collect();
     LoopPage { view: LoopView { nodes, edges: edges("edges"), dangling: edges("dangling") }, live_endpoints }
+}
+
+/// Hand-moved node positions as the browser keeps them (`localStorage`,
+/// per project): `{"map_x#r1": [x, y], …}`.
+pub fn encode_positions(moved: &[(String, (f64, f64))]) -> String {
+    let map: serde_json::Map<String, Value> = moved.iter().map(|(key, (x, y))| (key.clone(), serde_json::json!([x.round(), y.round()]))).collect();
+    Value::Object(map).to_string()
+}
+
+/// Reads [`encode_positions`] back; what is not a finite pair is left out,
+/// unreadable text is nothing kept.
+pub fn decode_positions(text: &str) -> Vec<(String, (f64, f64))> {
+    let v: Value = serde_json::from_str(text).unwrap_or_default();
+    let Some(map) = v.as_object() else { return Vec::new() };
+    map.iter()
+        .filter_map(|(key, p)| {
+            let (x, y) = (p.get(0)?.as_f64()?, p.get(1)?.as_f64()?);
+            (x.is_finite() && y.is_finite()).then(|| (key.clone(), (x, y)))
+        })
+        .collect()
 }
 
 /// A direction of the arrow keys.
@@ -324,6 +361,60 @@ impl LoopGraph {
         }
     }
 
+    /// Puts the nodes named in `kept` at those positions (moved by hand
+    /// earlier); returns the indexes moved. Keys no longer drawn are ignored.
+    pub fn place(&mut self, kept: &[(String, (f64, f64))]) -> Vec<usize> {
+        let mut moved = Vec::new();
+        for (key, at) in kept {
+            if let Some(i) = self.nodes.iter().position(|n| &n.key == key) {
+                self.nodes[i].at = *at;
+                moved.push(i);
+            }
+        }
+        moved
+    }
+
+    /// The box holding every node and the column titles: (x0, y0, x1, y1).
+    pub fn bounds(&self) -> (f64, f64, f64, f64) {
+        self.nodes.iter().fold((0.0, 0.0, self.size.0, self.size.1), |(x0, y0, x1, y1), n| {
+            (x0.min(n.at.0 - MARGIN), y0.min(n.at.1 - MARGIN), x1.max(n.at.0 + NODE_W + MARGIN), y1.max(n.at.1 + NODE_H + MARGIN))
+        })
+    }
+
+    /// The node whose box (with a little slack) holds the model point `at`.
+    pub fn node_at(&self, at: (f64, f64)) -> Option<usize> {
+        self.nodes.iter().position(|n| {
+            (n.at.0 - SLACK..=n.at.0 + NODE_W + SLACK).contains(&at.0) && (n.at.1 - SLACK..=n.at.1 + NODE_H + SLACK).contains(&at.1)
+        })
+    }
+
+    /// Where communication row `row`, dragged to the model point `at`,
+    /// would be bound: the live endpoint under it — not one that does not
+    /// exist, nor the one it is bound to already. Other kinds are not
+    /// dragged (a row's trigger is the one binding the loop edits).
+    pub fn drop_target(&self, row: usize, at: (f64, f64)) -> Option<usize> {
+        if self.nodes.get(row)?.kind != Kind::Row {
+            return None;
+        }
+        let e = self.node_at(at)?;
+        (self.nodes[e].kind == Kind::Endpoint && self.nodes[e].live.is_some() && !self.edges.contains(&(row, e))).then_some(e)
+    }
+
+    /// The endpoint communication row `row` is bound to.
+    pub fn bound_endpoint(&self, row: usize) -> Option<usize> {
+        if self.nodes.get(row)?.kind != Kind::Row {
+            return None;
+        }
+        self.edges.iter().find(|&&(a, b)| a == row && self.nodes[b].kind == Kind::Endpoint).map(|&(_, b)| b)
+    }
+
+    /// Link `k` when it is a communication row's binding (the loop may
+    /// remove it): (row, endpoint).
+    pub fn binding_link(&self, k: usize) -> Option<(usize, usize)> {
+        let &(a, b) = self.edges.get(k)?;
+        (self.nodes[a].kind == Kind::Row && self.nodes[b].kind == Kind::Endpoint).then_some((a, b))
+    }
+
     /// How many nodes have each gap, in [`Gap::ALL`] order.
     pub fn gap_counts(&self) -> [usize; 4] {
         Gap::ALL.map(|g| self.nodes.iter().filter(|n| n.gap == Some(g)).count())
@@ -483,7 +574,10 @@ mod tests {
         assert_eq!(g.nodes[e].live.as_ref().map(|l| (l.calls, l.errors)), Some((3, 1)));
         assert_eq!(g.nodes[e].href(), "/endpoints?bot=bot_a");
         assert_eq!(g.nodes[s].href(), "/scenarios?bot=bot_a&name=registration_flow");
-        assert_eq!(g.nodes[at(&g, "map_comm#r1")].href(), "/maps/map_comm");
+        assert_eq!(g.nodes[at(&g, "map_comm#r1")].href(), "/maps/map_comm?row=r1");
+        // A blueprint cell opens at its stage, the editor's row.
+        assert_eq!(g.nodes[at(&g, "map_bp#reg:support")].href(), "/maps/map_bp?row=reg");
+        assert_eq!((g.nodes[at(&g, "map_bp#reg:support")].item(), g.nodes[e].item()), ("reg:support", ""));
         // An endpoint no map binds is not drawn; an empty cell shows its id.
         assert!(!g.nodes.iter().any(|n| n.key.ends_with("/unbound")));
         assert_eq!(g.nodes[at(&g, "map_bp#reg:support")].label, "reg:support");
@@ -571,6 +665,92 @@ mod tests {
         // r1 and r2 name the first stage and go up; r3 names none and keeps its place.
         let want: Vec<usize> = ["map_comm#r1", "map_comm#r2", "map_comm#r3"].iter().map(|k| at(&g, k)).collect();
         assert_eq!(layers[1], want);
+    }
+
+    /// A model point `d` right of and below node `key`'s top-left corner.
+    fn inside(g: &LoopGraph, key: &str, d: (f64, f64)) -> (f64, f64) {
+        let (x, y) = g.nodes[at(g, key)].at;
+        (x + d.0, y + d.1)
+    }
+
+    #[test]
+    fn a_point_hits_the_node_under_it_and_nothing_between_nodes() {
+        let g = demo();
+        for (i, n) in g.nodes.iter().enumerate() {
+            assert_eq!(g.node_at((n.at.0 + NODE_W / 2.0, n.at.1 + NODE_H / 2.0)), Some(i), "{}", n.key);
+            // The border and a little outside still count.
+            assert_eq!(g.node_at((n.at.0 - 3.0, n.at.1 + NODE_H + 3.0)), Some(i), "{}", n.key);
+        }
+        // Between two columns, and far outside the drawing: nothing.
+        let stage = g.nodes[at(&g, "map_cjm#reg")].at;
+        assert_eq!(g.node_at((stage.0 + NODE_W + 30.0, stage.1 + 10.0)), None);
+        assert_eq!(g.node_at((-100.0, -100.0)), None);
+        assert_eq!(g.node_at((g.size.0 + 10.0, g.size.1 + 10.0)), None);
+    }
+
+    #[test]
+    fn a_row_drops_only_on_a_live_endpoint_it_is_not_bound_to() {
+        let g = demo();
+        let (r1, r2, r3) = (at(&g, "map_comm#r1"), at(&g, "map_comm#r2"), at(&g, "map_comm#r3"));
+        let connect = at(&g, "endpoint:bot_a/users/connect-bot");
+        let feedback = at(&g, "endpoint:bot_a/feedback/received");
+        // The unbound row onto a live endpoint, anywhere on its box.
+        assert_eq!(g.drop_target(r2, inside(&g, "endpoint:bot_a/users/connect-bot", (5.0, 5.0))), Some(connect));
+        assert_eq!(g.drop_target(r2, inside(&g, "endpoint:bot_a/feedback/received", (NODE_W - 2.0, NODE_H - 2.0))), Some(feedback));
+        // Re-binding a bound row to another endpoint; its own is no target.
+        assert_eq!(g.drop_target(r1, inside(&g, "endpoint:bot_a/feedback/received", (20.0, 20.0))), Some(feedback));
+        assert_eq!(g.drop_target(r1, inside(&g, "endpoint:bot_a/users/connect-bot", (20.0, 20.0))), None);
+        // An endpoint that does not exist, a scenario, a stage, empty space: none.
+        assert_eq!(g.drop_target(r2, inside(&g, "endpoint:bot_a/gone", (20.0, 20.0))), None);
+        assert_eq!(g.drop_target(r2, inside(&g, "scenario:bot_a/registration_flow", (20.0, 20.0))), None);
+        assert_eq!(g.drop_target(r2, inside(&g, "map_cjm#reg", (20.0, 20.0))), None);
+        assert_eq!(g.drop_target(r2, (-50.0, -50.0)), None);
+        // Only communication rows are dragged: a stage or a cell binds nothing here.
+        assert_eq!(g.drop_target(at(&g, "map_cjm#use"), inside(&g, "endpoint:bot_a/users/connect-bot", (20.0, 20.0))), None);
+        assert_eq!(g.drop_target(at(&g, "map_bp#reg:support"), inside(&g, "endpoint:bot_a/feedback/received", (20.0, 20.0))), None);
+        assert_eq!(g.drop_target(usize::MAX, (0.0, 0.0)), None);
+        // r3 is bound to the endpoint that is gone; dropping it on a live one re-binds.
+        assert_eq!(g.drop_target(r3, inside(&g, "endpoint:bot_a/users/connect-bot", (20.0, 20.0))), Some(connect));
+    }
+
+    #[test]
+    fn only_a_rows_trigger_is_a_link_the_loop_may_remove() {
+        let g = demo();
+        let (r1, r2) = (at(&g, "map_comm#r1"), at(&g, "map_comm#r2"));
+        let connect = at(&g, "endpoint:bot_a/users/connect-bot");
+        assert_eq!(g.bound_endpoint(r1), Some(connect));
+        assert_eq!(g.bound_endpoint(r2), None);
+        assert_eq!(g.bound_endpoint(at(&g, "map_bp#reg:support")), None, "a cell's binding is the blueprint's");
+        let removable: Vec<(String, String)> =
+            (0..g.edges.len()).filter_map(|k| g.binding_link(k)).map(|(a, b)| (g.nodes[a].key.clone(), g.nodes[b].key.clone())).collect();
+        let want = [("map_comm#r1", "endpoint:bot_a/users/connect-bot"), ("map_comm#r3", "endpoint:bot_a/feedback/received"), ("map_comm#r3", "endpoint:bot_a/gone")];
+        let mut removable = removable;
+        removable.sort();
+        assert_eq!(removable, want.map(|(a, b)| (a.to_string(), b.to_string())));
+        assert_eq!(g.binding_link(g.edges.len()), None);
+    }
+
+    #[test]
+    fn hand_moved_positions_are_kept_and_hit_where_they_are_now() {
+        let mut g = demo();
+        let laid_out = g.clone();
+        let text = encode_positions(&[("map_comm#r2".into(), (1200.4, -80.0)), ("map_gone#x".into(), (1.0, 2.0))]);
+        assert_eq!(text, r#"{"map_comm#r2":[1200.0,-80.0],"map_gone#x":[1.0,2.0]}"#);
+        let kept = decode_positions(&text);
+        assert_eq!(g.place(&kept), vec![at(&g, "map_comm#r2")], "a key no longer drawn is ignored");
+        let r2 = at(&g, "map_comm#r2");
+        assert_eq!(g.nodes[r2].at, (1200.0, -80.0));
+        assert_eq!(g.node_at((1210.0, -70.0)), Some(r2));
+        assert_eq!(g.node_at((laid_out.nodes[r2].at.0 + 10.0, laid_out.nodes[r2].at.1 + 10.0)), None);
+        // The fit box grows to hold it; the untouched drawing's box is its size.
+        let (x0, y0, x1, y1) = laid_out.bounds();
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        assert!(near(x0, 0.0) && near(y0, 0.0) && near(x1, laid_out.size.0) && near(y1, laid_out.size.1), "{:?}", laid_out.bounds());
+        let (x0, y0, x1, _) = g.bounds();
+        assert!(x0 == 0.0 && y0 < -80.0 && x1 >= 1200.0 + NODE_W, "{:?}", g.bounds());
+        // Unreadable or half-written storage keeps nothing.
+        assert_eq!(decode_positions("not json"), vec![]);
+        assert_eq!(decode_positions(r#"{"a": [1], "b": "x", "c": [1, 2]}"#), vec![("c".to_string(), (1.0, 2.0))]);
     }
 
     #[test]
