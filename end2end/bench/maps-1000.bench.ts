@@ -37,6 +37,10 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
   page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') console.log(`console: ${m.text()}`); });
   page.on('response', (r) => { if (r.status() >= 400) console.log(`${r.status()} ${r.url()}`); });
+  const open = new Set<string>();
+  page.on('request', (r) => open.add(r.url()));
+  page.on('requestfinished', (r) => open.delete(r.url()));
+  page.on('requestfailed', (r) => { open.delete(r.url()); console.log(`failed ${r.url()}: ${r.failure()?.errorText}`); });
   await page.goto('/login');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.locator('input[name=email]').fill(ADMIN.email);
@@ -61,8 +65,16 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
   const rows = page.getByTestId('map-table').locator('tbody tr');
   await expect(rows).toHaveCount(ROWS, { timeout: 60_000 });
   const painted = Date.now() - started;
+  // Hydration now and then stalls for 30 s or more: say which requests
+  // are still open and whether the page still answers.
+  const stalled = setTimeout(async () => {
+    console.log(`not hydrated after 15 s; open requests: ${[...open].join(', ') || 'none'}`);
+    const answer = await Promise.race([page.evaluate(() => document.body.dataset.hydrated ?? 'no'), new Promise((r) => setTimeout(() => r('page busy'), 3000))]);
+    console.log(`page: ${answer}`);
+  }, 15_000);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 60_000 });
   const hydrated = Date.now() - started;
+  clearTimeout(stalled);
   const navigation = await page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
     return { response: nav.responseEnd - nav.startTime, domContentLoaded: nav.domContentLoadedEventEnd - nav.startTime, load: nav.loadEventEnd - nav.startTime, bytes: nav.transferSize };
