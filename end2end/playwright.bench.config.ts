@@ -8,6 +8,6 @@ export default defineConfig({
   ...base,
   testDir: './bench',
   testMatch: /.*\.bench\.ts/,
-  timeout: 180_000,
+  timeout: 300_000,
   webServer: undefined,
 });

@@ -13,10 +13,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 const PORT = Number(process.env.COMOPS_BENCH_PORT ?? 3422);
 const BASE = `http://127.0.0.1:${PORT}`;
 const ADMIN = { email: 'bench@comops.local', password: 'bench-admin-password' };
-const ROWS = 1000;
+const ROWS = Number(process.env.COMOPS_BENCH_ROWS ?? 1000);
 
 test.use({ baseURL: BASE });
-test.setTimeout(180_000);
+test.setTimeout(300_000);
 
 let own: OwnServer | undefined;
 
@@ -33,6 +33,14 @@ function stats(values: number[]) {
 }
 
 test('a 1,000-row communication map renders and edits in place', async ({ page }) => {
+  // A panic while hydrating would otherwise look like a slow page.
+  page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') console.log(`console: ${m.text()}`); });
+  page.on('response', (r) => { if (r.status() >= 400) console.log(`${r.status()} ${r.url()}`); });
+  const open = new Set<string>();
+  page.on('request', (r) => open.add(r.url()));
+  page.on('requestfinished', (r) => open.delete(r.url()));
+  page.on('requestfailed', (r) => { open.delete(r.url()); console.log(`failed ${r.url()}: ${r.failure()?.errorText}`); });
   await page.goto('/login');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.locator('input[name=email]').fill(ADMIN.email);
@@ -57,8 +65,16 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
   const rows = page.getByTestId('map-table').locator('tbody tr');
   await expect(rows).toHaveCount(ROWS, { timeout: 60_000 });
   const painted = Date.now() - started;
+  // Hydration now and then stalls for 30 s or more: say which requests
+  // are still open and whether the page still answers.
+  const stalled = setTimeout(async () => {
+    console.log(`not hydrated after 15 s; open requests: ${[...open].join(', ') || 'none'}`);
+    const answer = await Promise.race([page.evaluate(() => document.body.dataset.hydrated ?? 'no'), new Promise((r) => setTimeout(() => r('page busy'), 3000))]);
+    console.log(`page: ${answer}`);
+  }, 15_000);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 60_000 });
   const hydrated = Date.now() - started;
+  clearTimeout(stalled);
   const navigation = await page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
     return { response: nav.responseEnd - nav.startTime, domContentLoaded: nav.domContentLoadedEventEnd - nav.startTime, load: nav.loadEventEnd - nav.startTime, bytes: nav.transferSize };
@@ -85,10 +101,26 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
 
   // Save all 1,000 rows: click → "saved" shown.
   await page.getByTestId('change-note').fill('bench edits');
+  // Where a save's time goes: click → request sent (the app serialises
+  // the content), request → response (network and server), response →
+  // "saved" shown (the app takes the answer in).
+  let requestAt = 0;
+  let responseAt = 0;
+  let requestBytes = 0;
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/maps/save')) {
+      requestAt = Date.now();
+      requestBytes = r.postDataBuffer()?.length ?? 0;
+    }
+  });
+  page.on('requestfinished', (r) => {
+    if (r.url().endsWith('/api/maps/save')) responseAt = Date.now();
+  });
   const saveStart = Date.now();
   await page.getByTestId('save-map').click();
   await expect(page.getByTestId('saved')).toBeVisible({ timeout: 60_000 });
   const saveMs = Date.now() - saveStart;
+  const saveParts = { click_to_request_ms: requestAt - saveStart, request_to_response_ms: responseAt - requestAt, response_to_saved_ms: saveStart + saveMs - responseAt, request_bytes: requestBytes };
 
   const result = {
     rows: ROWS,
@@ -96,6 +128,7 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
     edit_handled_ms: stats(edits.handled),
     edit_to_next_frame_ms: stats(edits.framed),
     save_ms: saveMs,
+    save_parts: saveParts,
     measured_at: new Date().toISOString(),
   };
   mkdirSync('end2end/bench-results', { recursive: true });

@@ -340,3 +340,51 @@ test('an architect downloads the project as JSON and imports it as a new project
   await expect(list.locator('tbody tr')).toHaveCount(doc.maps.length);
   await expect(list).toContainText('Регистрация и онбординг в Telegram-боте');
 });
+
+test('a 120-row communication map: a cell far down is edited, moved up and saved; nothing else changes', async ({ page }) => {
+  // An architect: the repeated rows keep their endpoint bindings.
+  await logIn(page, ARCHITECT);
+  // The demo's e-commerce map, its rows repeated to 120 (the studio bench
+  // does 1,000; here fewer, see docs/benchmarks.md on hydration stalls), saved through the API as a new version.
+  const headers = { Origin: BASE };
+  const loaded = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_shop', version: '0' }, headers })).json();
+  const content = JSON.parse(loaded.content);
+  const template = content.rows;
+  content.rows = Array.from({ length: 120 }, (_, i) => ({ ...template[i % template.length], id: `r${i + 1}`, number: i + 1, event: `Событие №${i + 1}`, stages: [], cells: [] }));
+  const saved = await page.request.post(`${BASE}/api/maps/save`, {
+    data: { map_id: 'map_shop', title: loaded.title, json: JSON.stringify(content), note: 'e2e: 120 rows', base_version: loaded.version },
+    headers,
+  });
+  expect(saved.ok(), await saved.text()).toBe(true);
+
+  await page.goto('/maps/map_shop');
+  await hydrated(page);
+  const rows = page.getByTestId('map-table').locator('tbody tr');
+  await expect(rows).toHaveCount(120);
+  const last = rows.nth(119);
+  await last.locator('textarea[data-field=event]').fill('Событие №120 (e2e)');
+  await last.getByTestId('row-up').click();
+  // The row moved: its number cell and its neighbour's follow.
+  await expect(page.locator('tr[data-row=r120] td').first()).toHaveText('119');
+  await expect(page.locator('tr[data-row=r119] td').first()).toHaveText('120');
+  await page.getByTestId('change-note').fill('e2e: the last row, edited and moved up');
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toBeVisible();
+
+  await page.reload();
+  await hydrated(page);
+  await expect(rows.nth(118).locator('textarea[data-field=event]')).toHaveValue('Событие №120 (e2e)');
+  await expect(rows.nth(119).locator('textarea[data-field=event]')).toHaveValue('Событие №119');
+  await expect(rows.nth(60).locator('textarea[data-field=event]')).toHaveValue('Событие №61');
+  // Typing after the save still edits the right row (the row index is
+  // rebuilt once per move, not per cell).
+  await rows.nth(118).locator('textarea[data-field=event]').fill('Событие №120 (e2e, again)');
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toBeVisible();
+  const after = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_shop', version: '0' }, headers })).json();
+  const events = JSON.parse(after.content).rows.map((r: { event: string }) => r.event);
+  expect(events.length).toBe(120);
+  expect(events[118]).toBe('Событие №120 (e2e, again)');
+  expect(events[119]).toBe('Событие №119');
+  expect(events[0]).toBe('Событие №1');
+});

@@ -6,6 +6,9 @@
 //! a dotted path inside a row (`front_stage.text`). Cells read the value
 //! once per `epoch` (bumped on reload and on add/move/delete), not on every
 //! keystroke, so typing in a 1,000-row map does not re-render the table.
+//! Where a row is (its index by id, [`RowIndex`]) is worked out once per
+//! `epoch` for the whole table: each of a 1,000-row map's 9,000 cells
+//! scanning the rows for its own made opening and saving quadratic.
 //! Problems from the server (`stages[3].goal`) show under their cell; a
 //! row's other problems (its id) at the row's end.
 
@@ -96,6 +99,27 @@ fn row_id(row: &Value) -> String {
     row.get("id").and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
+/// Each row's index in the list, by id: one look-up per cell instead of a
+/// scan of the rows.
+#[derive(Clone, Default, PartialEq, Debug)]
+pub struct RowIndex(std::collections::HashMap<String, usize>);
+
+impl RowIndex {
+    /// The index of every row of `list` in `doc` (the first, should two share an id).
+    pub fn of(doc: &Value, list: &str) -> Self {
+        let mut index = std::collections::HashMap::new();
+        for (i, row) in rows(doc, list).iter().enumerate() {
+            index.entry(row_id(row)).or_insert(i);
+        }
+        Self(index)
+    }
+
+    /// Where the row `id` is.
+    pub fn get(&self, id: &str) -> Option<usize> {
+        self.0.get(id).copied()
+    }
+}
+
 fn position(doc: &Value, list: &str, id: &str) -> Option<usize> {
     rows(doc, list).iter().position(|r| row_id(r) == id)
 }
@@ -117,9 +141,10 @@ pub fn fresh_id(doc: &Value, list: &str, prefix: &str) -> String {
     (taken.len() + 1..).map(|n| format!("{prefix}-{n}")).find(|id| !taken.contains(id)).unwrap_or_default()
 }
 
-// `field-sizing: content` grows each cell with its text (Chromium, Firefox
-// soon); elsewhere the box scrolls and can be resized.
-const CELL: &str = "w-full min-w-32 max-h-48 [field-sizing:content] resize-y rounded border border-transparent bg-transparent px-1 py-0.5 text-sm hover:border-slate-300 focus:border-sky-500 focus:bg-white focus:outline-none aria-[invalid=true]:border-rose-500";
+// A cell's text box: its look is `.map-cell` in style/main.css (grows with
+// its text, scrolls past 12rem), one short class instead of a dozen
+// utilities on each of a 1,000-row map's 7,000 textareas (half the HTML).
+const CELL: &str = "map-cell";
 const ICON: &str = "rounded px-1 text-slate-500 hover:bg-slate-200 hover:text-slate-900 disabled:opacity-30";
 
 /// The editable (or, for viewers, read-only) table of a map's rows.
@@ -140,6 +165,11 @@ pub fn EditableTable(
 ) -> impl IntoView {
     let columns = StoredValue::new(columns);
     let focus = StoredValue::new(focus);
+    // Rows move only with the epoch; cells find theirs here.
+    let index = Memo::new(move |_| {
+        epoch.track();
+        doc.with_untracked(|d| RowIndex::of(d, list))
+    });
     let ids = move || {
         epoch.track();
         doc.with_untracked(|d| rows(d, list).iter().map(row_id).collect::<Vec<_>>())
@@ -166,7 +196,7 @@ pub fn EditableTable(
                 </thead>
                 <tbody>
                     <For each=ids key=|id| id.clone() let:id>
-                        <TableRow id doc list columns editable epoch dirty errors focus/>
+                        <TableRow id doc list columns editable epoch index dirty errors focus/>
                     </For>
                 </tbody>
             </table>
@@ -187,6 +217,7 @@ fn TableRow(
     columns: StoredValue<Vec<Column>>,
     editable: bool,
     epoch: RwSignal<u32>,
+    index: Memo<RowIndex>,
     dirty: RwSignal<bool>,
     errors: Signal<Vec<(String, String)>>,
     focus: StoredValue<Option<String>>,
@@ -202,11 +233,9 @@ fn TableRow(
             }
         });
     }
-    let index = move || {
-        epoch.track();
-        doc.with_untracked(|d| position(d, list, &id.get_value()))
-    };
-    let prefix = move || index().map(|i| format!("{list}[{i}]."));
+    let at = move || index.with(|ix| id.with_value(|id| ix.get(id)));
+    // The path prefix of this row's problems (`rows[3].`), once per move.
+    let prefix = Memo::new(move |_| at().map(|i| format!("{list}[{i}].")));
     let moved = move |up: bool| {
         let Some(i) = doc.with_untracked(|d| position(d, list, &id.get_value())) else { return };
         with_rows(doc, list, |rows| {
@@ -226,7 +255,10 @@ fn TableRow(
     let known: Vec<&'static str> = columns.with_value(|cols| cols.iter().map(|c| c.field.split('.').next().unwrap_or(c.field)).collect());
     // Problems of this row that belong to none of its cells.
     let row_errors = move || {
-        let Some(p) = prefix() else { return String::new() };
+        if errors.with(Vec::is_empty) {
+            return String::new();
+        }
+        let Some(p) = prefix.get() else { return String::new() };
         errors.with(|errs| {
             errs.iter()
                 .filter(|(path, _)| path.starts_with(&p) && !known.iter().any(|f| path[p.len()..].starts_with(f)))
@@ -236,12 +268,12 @@ fn TableRow(
         })
     };
     let cells = columns.with_value(|cols| {
-        cols.iter().cloned().map(|col| view! { <TableCell id doc list col editable epoch dirty errors prefix=Signal::derive(prefix)/> }).collect_view()
+        cols.iter().cloned().map(|col| view! { <TableCell id doc list col editable epoch index dirty errors prefix/> }).collect_view()
     });
     view! {
         <tr node_ref=tr data-row=id.get_value() data-focused=focused.then_some("true") tabindex=focused.then_some("-1")
             class=if focused { "border-t border-slate-100 align-top bg-amber-50 outline outline-2 -outline-offset-2 outline-amber-400" } else { "border-t border-slate-100 align-top hover:bg-slate-50" }>
-            <td class="px-2 py-1 text-xs text-slate-400">{move || index().map(|i| i + 1)}</td>
+            <td class="px-2 py-1 text-xs text-slate-400">{move || at().map(|i| i + 1)}</td>
             {cells}
             <td class="px-2 py-1 whitespace-nowrap text-right">
                 {editable.then(|| view! {
@@ -263,26 +295,33 @@ fn TableCell(
     col: Column,
     editable: bool,
     epoch: RwSignal<u32>,
+    index: Memo<RowIndex>,
     dirty: RwSignal<bool>,
     errors: Signal<Vec<(String, String)>>,
-    prefix: Signal<Option<String>>,
+    prefix: Memo<Option<String>>,
 ) -> impl IntoView {
     let field = col.field;
+    let at = move || index.with(|ix| id.with_value(|id| ix.get(id)));
+    // The epoch too: a reload or re-base replaces values, not always rows.
     let value = move || {
         epoch.track();
-        doc.with_untracked(|d| position(d, list, &id.get_value()).map(|i| cell_text(&rows(d, list)[i], field)).unwrap_or_default())
+        let i = at();
+        doc.with_untracked(|d| i.and_then(|i| rows(d, list).get(i)).map(|r| cell_text(r, field)).unwrap_or_default())
     };
     let error = move || {
+        // Most of the time there are none: no cell needs its row's path.
+        if errors.with(Vec::is_empty) {
+            return None;
+        }
         let p = prefix.get()?;
         let head = field.split('.').next().unwrap_or(field);
         errors.with(|errs| errs.iter().find(|(path, _)| path[..].strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with(head))).map(|(_, m)| m.clone()))
     };
     let set = move |new: Value| {
+        let Some(i) = index.with_untracked(|ix| id.with_value(|id| ix.get(id))) else { return };
         doc.update(|d| {
-            if let Some(i) = position(d, list, &id.get_value()) {
-                if let Some(Value::Array(rows)) = d.get_mut(list) {
-                    set_path(&mut rows[i], field, new);
-                }
+            if let Some(row) = d.get_mut(list).and_then(Value::as_array_mut).and_then(|rows| rows.get_mut(i)) {
+                set_path(row, field, new);
             }
         });
         dirty.set(true);
@@ -303,7 +342,7 @@ fn TableCell(
                 }/>
         }
         .into_any(),
-        ColKind::Trigger => view! { <TriggerCell id doc list editable epoch dirty/> }.into_any(),
+        ColKind::Trigger => view! { <TriggerCell id doc list editable epoch index dirty/> }.into_any(),
         _ => view! { <span class="whitespace-pre-wrap" data-field=field>{value}</span> }.into_any(),
     };
     view! {
@@ -346,7 +385,15 @@ fn reveal(el: &leptos::web_sys::HtmlTableRowElement) {
 /// its docs, traces and scenario, and its calls, errors and last call;
 /// architects re-bind it by picking another endpoint of the project.
 #[component]
-fn TriggerCell(id: StoredValue<String>, doc: RwSignal<Value>, list: &'static str, editable: bool, epoch: RwSignal<u32>, dirty: RwSignal<bool>) -> impl IntoView {
+fn TriggerCell(
+    id: StoredValue<String>,
+    doc: RwSignal<Value>,
+    list: &'static str,
+    editable: bool,
+    epoch: RwSignal<u32>,
+    index: Memo<RowIndex>,
+    dirty: RwSignal<bool>,
+) -> impl IntoView {
     let locale = crate::i18n::use_locale();
     let ctx = use_context::<TriggerContext>();
     // Looked up in place: a 1,000-row map has as many trigger cells, and
@@ -356,24 +403,24 @@ fn TriggerCell(id: StoredValue<String>, doc: RwSignal<Value>, list: &'static str
     };
     let bumped = RwSignal::new(0u32);
     let picking = RwSignal::new(false);
+    let at = move || index.with(|ix| id.with_value(|id| ix.get(id)));
     let trigger = move || {
         epoch.track();
         bumped.track();
+        let i = at();
         doc.with_untracked(|d| {
-            position(d, list, &id.get_value())
-                .map(|i| {
-                    let r = &rows(d, list)[i];
-                    (cell_text(r, "trigger.bot_id"), cell_text(r, "trigger.alias"), cell_text(r, "trigger.scenario"))
-                })
+            i.and_then(|i| rows(d, list).get(i))
+                .map(|r| (cell_text(r, "trigger.bot_id"), cell_text(r, "trigger.alias"), cell_text(r, "trigger.scenario")))
                 .unwrap_or_default()
         })
     };
     let bind = move |choice: String| {
         let found = choice.split_once('|').and_then(|(bot, alias)| endpoint(bot, alias));
+        let Some(i) = index.with_untracked(|ix| id.with_value(|id| ix.get(id))) else { return };
         doc.update(|d| {
-            let Some(i) = position(d, list, &id.get_value()) else { return };
-            let Some(Value::Array(rows)) = d.get_mut(list) else { return };
-            set_trigger(&mut rows[i], found.as_ref());
+            if let Some(row) = d.get_mut(list).and_then(Value::as_array_mut).and_then(|rows| rows.get_mut(i)) {
+                set_trigger(row, found.as_ref());
+            }
         });
         dirty.set(true);
         picking.set(false);
