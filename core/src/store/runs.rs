@@ -448,17 +448,12 @@ fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [ProgressSave]) -> Pin<B
 async fn save_states<'a>(conn: &mut sqlx::AnyConnection, jobs: &'a [ProgressSave], now: Millis) -> StoreResult<std::collections::HashSet<&'a str>> {
     const WIDTH: usize = 6;
     // One save per run in a batch (a run is saved once per claim); were a
-    // run there twice, one statement could not say which state wins.
+    // run there twice, one statement could not say which state wins, so
+    // such a batch goes one row per statement.
     let ids: std::collections::HashSet<&'a str> = jobs.iter().map(|(run, _, _)| run.id.as_str()).collect();
-    if ids.len() < jobs.len() {
-        let mut saved = std::collections::HashSet::new();
-        for job in jobs {
-            saved.extend(Box::pin(save_states(&mut *conn, std::slice::from_ref(job), now)).await?);
-        }
-        return Ok(saved);
-    }
+    let chunks: Vec<&[ProgressSave]> = if ids.len() == jobs.len() { super::row_chunks(jobs).collect() } else { jobs.chunks(1).collect() };
     let mut saved = std::collections::HashSet::new();
-    for chunk in super::row_chunks(jobs) {
+    for chunk in chunks {
         let rows = super::values_rows(2, WIDTH, chunk.len(), |b| {
             format!("(${}, CAST(${} AS BIGINT), ${}, ${}, CAST(${} AS BIGINT), ${})", b, b + 1, b + 2, b + 3, b + 4, b + 5)
         });
@@ -482,16 +477,7 @@ async fn save_states<'a>(conn: &mut sqlx::AnyConnection, jobs: &'a [ProgressSave
 /// already queued (a replayed advance) inserts nothing.
 async fn insert_outbox(conn: &mut sqlx::AnyConnection, messages: &[(&ClaimedRun, &NewOutboxMessage, &OutboxAddress)], now: Millis) -> StoreResult<()> {
     for chunk in super::row_chunks(messages) {
-        let rows = (0..chunk.len())
-            .map(|r| {
-                let b = r * 12;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${})",
-                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = super::values_rows(1, 12, chunk.len(), |b| format!("({}, 'pending', ${}, ${})", super::placeholders(b, 10), b + 10, b + 11));
         let sql = format!(
             "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
              VALUES {rows} ON CONFLICT (delivery_key) DO NOTHING"

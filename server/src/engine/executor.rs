@@ -175,7 +175,8 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                     });
                 }
                 Effect::RunScript { step, code, mut context } => {
-                    let longest = ScriptLimits::default().time_ms as i64 + ScriptLimits::default().api_calls as i64 * SCRIPT_CALL_TIMEOUT_MS as i64;
+                    let limits = ScriptLimits::default();
+                    let longest = limits.time_ms as i64 + limits.api_calls as i64 * SCRIPT_CALL_TIMEOUT_MS as i64;
                     if !hold_lease(store, run, &mut lease, longest).await? {
                         return Ok(());
                     }
