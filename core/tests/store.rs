@@ -775,4 +775,23 @@ async fn batched_saves_suite(store: Store) {
     assert_eq!((status.as_str(), provider.as_str(), attempts), ("sent", "p-0", 1));
     let (status, _, provider, attempts) = row(second.id.clone()).await;
     assert_eq!((status.as_str(), provider.as_str(), attempts), ("sending", "", 0), "a lost claim's result is not filed");
+
+    // On SQLite every hot write above went through one connection, which
+    // the write lane still holds; closing gives it back (a closing pool
+    // waits for all of its connections).
+    // (Connections go back to the pool from a task of their own.)
+    let expected = match store.dialect() {
+        comops_core::store::Dialect::Sqlite => 1,
+        comops_core::store::Dialect::Postgres => 0,
+    };
+    let mut held = u32::MAX;
+    for _ in 0..100 {
+        held = store.pool().size() - store.pool().num_idle() as u32;
+        if held == expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(held, expected, "connections held between turns (SQLite: the write lane's one)");
+    tokio::time::timeout(std::time::Duration::from_secs(10), store.close()).await.expect("the store closes with its write lane");
 }

@@ -25,7 +25,9 @@
 //!    `Limits::telegram()` (30/s per bot, 1/s per chat, strict sliding
 //!    windows, 429 with `retry_after` otherwise).
 //!
-//! `COMOPS_BENCH_PART=latency` or `=fanout` runs one part only. The figures
+//! `COMOPS_BENCH_PART=latency` or `=fanout` runs one part only;
+//! `COMOPS_BENCH_BIN=path/to/comops` runs another build of `comops` under
+//! the same bench (an A/B of two commits on one machine). The figures
 //! go to their own sections of docs/benchmarks.md and to the status lines.
 //! Every load is bounded in time and only targets 127.0.0.1.
 
@@ -121,7 +123,8 @@ fn start_comops(telegram: &FakeTelegram, label: &str) -> Server {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let database_url = format!("sqlite://{}/comops.db", dir.display());
     let log = std::fs::File::create(dir.join("comops.log")).expect("log file");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_comops"))
+    let binary = std::env::var_os("COMOPS_BENCH_BIN").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_comops")));
+    let mut child = Command::new(binary)
         .args(["serve", "--demo-bots", "--listen", "127.0.0.1:0", "--telegram-api-base"])
         .arg(telegram.base_url())
         .env("DATABASE_URL", &database_url)

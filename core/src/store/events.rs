@@ -316,9 +316,9 @@ impl Store {
             .iter()
             .map(|e| self.keyring.seal(&super::sealing::event_place(e.id.as_str()), &super::endpoints::json_text(&stored_params(&e.params))))
             .collect();
-        let _gate = self.write_gate().await;
+        let mut turn = self.write_turn().await;
         let now = now_millis();
-        let mut tx = match self.pool.begin().await {
+        let mut tx = match turn.begin().await {
             Ok(tx) => tx,
             Err(err) => return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect(),
         };

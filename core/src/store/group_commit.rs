@@ -11,20 +11,20 @@
 //! transaction, so one bad job fails alone. Nothing is answered before its
 //! commit, so durability is what it was.
 
+use super::write_lane::{WriteLane, WriteTurn};
 use super::{StoreError, StoreResult};
-use sqlx::AnyPool;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 /// Most jobs committed together.
 pub const MAX_BATCH: usize = 128;
 
 type Reply = oneshot::Sender<StoreResult<()>>;
 
-/// Commits a batch of jobs in one transaction on the pool.
-pub(crate) type CommitFn<J> = for<'a> fn(&'a AnyPool, &'a [J]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>>;
+/// Commits a batch of jobs in one transaction, begun on the turn.
+pub(crate) type CommitFn<J> = for<'a, 'b> fn(&'a mut WriteTurn<'b>, &'a [J]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>>;
 
 /// A queue in front of one committing task.
 pub(crate) struct GroupCommit<J> {
@@ -38,9 +38,9 @@ impl<J> std::fmt::Debug for GroupCommit<J> {
 }
 
 impl<J: Send + Sync + 'static> GroupCommit<J> {
-    /// Starts the committing task. It holds the pool (not the store), so it
-    /// ends when the last handle to this queue is dropped.
-    pub fn start(pool: AnyPool, gate: Option<Arc<Mutex<()>>>, commit: CommitFn<J>) -> Self {
+    /// Starts the committing task. It holds the write lane (not the
+    /// store), so it ends when the last handle to this queue is dropped.
+    pub fn start(lane: Arc<WriteLane>, commit: CommitFn<J>) -> Self {
         let (queue, mut receiver) = mpsc::channel::<(J, Reply)>(MAX_BATCH * 8);
         tokio::spawn(async move {
             while let Some(first) = receiver.recv().await {
@@ -52,11 +52,8 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
                     }
                 }
                 let (jobs, replies): (Vec<J>, Vec<Reply>) = batch.into_iter().unzip();
-                let _gate = match &gate {
-                    Some(gate) => Some(gate.lock().await),
-                    None => None,
-                };
-                match commit(&pool, &jobs).await {
+                let mut turn = lane.turn().await;
+                match commit(&mut turn, &jobs).await {
                     Ok(()) => {
                         for reply in replies {
                             let _ = reply.send(Ok(()));
@@ -65,7 +62,7 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
                     Err(_) if jobs.len() > 1 => {
                         // One at a time, so a bad job fails alone.
                         for (job, reply) in jobs.iter().zip(replies) {
-                            let _ = reply.send(commit(&pool, std::slice::from_ref(job)).await);
+                            let _ = reply.send(commit(&mut turn, std::slice::from_ref(job)).await);
                         }
                     }
                     Err(err) => {

@@ -39,11 +39,13 @@ mod traces;
 mod users;
 pub mod webchat;
 pub mod writer;
+mod write_lane;
 
 pub use cache::TTL as CACHE_TTL;
 pub use sessions::SESSION_TTL_MS;
 pub use throttle::LoginThrottle;
 pub use users::NewUser;
+pub use write_lane::WriteTurn;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
@@ -147,9 +149,9 @@ pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
     cache: std::sync::Arc<cache::ReadCache>,
-    /// SQLite only: one write transaction at a time, queued in this
-    /// process (see [`Store::write_gate`]).
-    write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// The hot writes' queue (SQLite: one at a time, on one connection;
+    /// see [`Store::write_turn`]).
+    lane: std::sync::Arc<write_lane::WriteLane>,
     /// Group commit of run saves and delivery results, started on first use.
     run_saves: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit<runs::ProgressSave>>>,
     delivery_saves: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit<outbox::DeliverySave>>>,
@@ -205,8 +207,8 @@ impl Store {
             Dialect::Postgres => options,
         };
         let pool = options.connect(&url).await?;
-        let write_gate = (dialect == Dialect::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), write_gate, run_saves: Default::default(), delivery_saves: Default::default(), keyring: Default::default() })
+        let lane = std::sync::Arc::new(write_lane::WriteLane::new(pool.clone(), dialect == Dialect::Sqlite));
+        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), keyring: Default::default() })
     }
 
     /// This store with `keyring` sealing what it writes (see `seal.rs`).
@@ -225,18 +227,13 @@ impl Store {
         Ok(())
     }
 
-    /// Waits for this process's turn to write (SQLite; a no-op on
-    /// PostgreSQL). SQLite has one writer; writers that collide get
-    /// `SQLITE_BUSY` and its busy handler sleeps (1, 2, 5 … 100 ms), which
-    /// under the engine's load left the write lock idle most of the time
-    /// (23 runs/s at 1,000 events/s). Queueing the hot write paths here
-    /// (fair, woken at once) keeps the lock busy instead. Hold the guard
-    /// until the commit; never call another gated method while holding it.
-    pub async fn write_gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.write_gate {
-            Some(gate) => Some(gate.lock().await),
-            None => None,
-        }
+    /// Waits for this process's turn to write the engine's hot rows
+    /// (`write_lane`: on SQLite one writer at a time, on one connection
+    /// that keeps its cache; on PostgreSQL at once). Write through the
+    /// turn's connection or transaction, hold it until the commit, and
+    /// never take a second turn while holding one.
+    pub async fn write_turn(&self) -> WriteTurn<'_> {
+        self.lane.turn().await
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -249,6 +246,7 @@ impl Store {
 
     /// Closes every connection (used before a process exits).
     pub async fn close(&self) {
+        self.lane.release().await;
         self.pool.close().await;
     }
 }

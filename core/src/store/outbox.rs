@@ -14,11 +14,11 @@
 //! operator can re-drive it).
 
 use super::group_commit::GroupCommit;
-use super::{now_millis, Store, StoreResult};
+use super::{now_millis, Store, StoreResult, WriteTurn};
 use crate::trace::TraceEvent;
 use crate::{BotId, Millis};
 use serde_json::Value;
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -65,8 +65,8 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         if abandoned.is_some() {
-            let _gate = self.write_gate().await;
-            let mut tx = self.pool.begin().await?;
+            let mut turn = self.write_turn().await;
+            let mut tx = turn.begin().await?;
             sqlx::query("UPDATE outbox SET status = 'pending', lease_until = 0 WHERE status = 'claimed' AND lease_until < $1")
                 .bind(now)
                 .execute(&mut *tx)
@@ -111,8 +111,8 @@ impl Store {
             for id in &candidates {
                 query = query.bind(id);
             }
-            let _gate = self.write_gate().await;
-            query.fetch_all(&self.pool).await?
+            let mut turn = self.write_turn().await;
+            query.fetch_all(turn.connection().await?).await?
         };
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
@@ -149,7 +149,7 @@ impl Store {
     /// Records the end of a delivery attempt and its trace event. Results
     /// arriving together share a commit ([`super::group_commit`]).
     pub async fn finish_delivery(&self, message: &OutboxMessage, result: &DeliveryResult, trace: &TraceEvent) -> StoreResult<()> {
-        let saves = self.delivery_saves.get_or_init(|| GroupCommit::start(self.pool.clone(), self.write_gate.clone(), commit_deliveries));
+        let saves = self.delivery_saves.get_or_init(|| GroupCommit::start(self.lane.clone(), commit_deliveries));
         saves.submit((message.clone(), result.clone(), trace.clone())).await
     }
 
@@ -167,8 +167,8 @@ impl Store {
         if admitted.is_empty() && paced.is_empty() {
             return Ok(marked);
         }
-        let _gate = self.write_gate().await;
-        let mut tx = self.pool.begin().await?;
+        let mut turn = self.write_turn().await;
+        let mut tx = turn.begin().await?;
         // One statement per claim (a pass has one).
         let mut claims: std::collections::BTreeMap<Millis, Vec<&str>> = Default::default();
         for (id, lease_until) in admitted {
@@ -211,8 +211,8 @@ impl Store {
         // Both tables hold a personal address as its blind index.
         let candidates = self.address_candidates(chat_id);
         let keys = super::placeholders(3, candidates.len());
-        let _gate = self.write_gate().await;
-        let mut tx = self.pool.begin().await?;
+        let mut turn = self.write_turn().await;
+        let mut tx = turn.begin().await?;
         for sql in [
             format!("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({keys})"),
             format!("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id IN ({keys}) AND status IN ('pending', 'claimed', 'sending')"),
@@ -303,10 +303,10 @@ impl Store {
 pub(crate) type DeliverySave = (OutboxMessage, DeliveryResult, TraceEvent);
 
 /// Commits a batch of delivery results in one transaction.
-fn commit_deliveries<'a>(pool: &'a AnyPool, jobs: &'a [DeliverySave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
+fn commit_deliveries<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [DeliverySave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let now = now_millis();
-        let mut tx = pool.begin().await?;
+        let mut tx = turn.begin().await?;
         // Sends (nearly all results) many rows per statement; retries and
         // dead letters one by one.
         let sent: Vec<(&OutboxMessage, &str)> = jobs

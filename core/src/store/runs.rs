@@ -6,12 +6,12 @@
 //! and a run whose worker died is picked up again when the lease ends.
 
 use super::traces::time_ordered_id;
-use super::{now_millis, Store, StoreResult};
+use super::{now_millis, Store, StoreResult, WriteTurn};
 use crate::trace::TraceEvent;
 use crate::{BotId, Millis};
 use serde_json::{Map, Value};
 use super::group_commit::GroupCommit;
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -128,8 +128,8 @@ impl Store {
         // The leases and the rows they hand out are read in one
         // transaction: leases taken but never read (the database went away
         // in between) would hold their runs for the whole lease.
-        let _gate = self.write_gate().await;
-        let mut tx = self.pool.begin().await?;
+        let mut turn = self.write_turn().await;
+        let mut tx = turn.begin().await?;
         let ids: Vec<String> = {
             let mut query = sqlx::query_scalar(&sql).bind(lease_until).bind(now);
             for id in &candidates {
@@ -156,12 +156,12 @@ impl Store {
     pub async fn claim_run(&self, id: &str, now: Millis, lease_ms: i64) -> StoreResult<Option<ClaimedRun>> {
         let lease_until = now + lease_ms;
         let done = {
-            let _gate = self.write_gate().await;
+            let mut turn = self.write_turn().await;
             sqlx::query("UPDATE runs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_until < $2 AND status IN ('pending', 'waiting')")
                 .bind(lease_until)
                 .bind(now)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(turn.connection().await?)
                 .await?
         };
         if done.rows_affected() == 0 {
@@ -181,7 +181,7 @@ impl Store {
     /// this claim's (otherwise nothing is saved). Saves arriving together
     /// share a commit ([`super::group_commit`]).
     pub async fn save_run_progress(&self, run: &ClaimedRun, progress: &RunProgress) -> StoreResult<()> {
-        let saves = self.run_saves.get_or_init(|| GroupCommit::start(self.pool.clone(), self.write_gate.clone(), commit_run_progress));
+        let saves = self.run_saves.get_or_init(|| GroupCommit::start(self.lane.clone(), commit_run_progress));
         // Sealed here, outside the commit: personal addresses of the
         // messages (by delivery key), personal lead attributes, the state.
         let mut progress = progress.clone();
@@ -212,12 +212,12 @@ impl Store {
     /// to wait on a step longer than its lease has left). False when the
     /// claim no longer holds it: another worker has the run.
     pub async fn extend_run_lease(&self, id: &str, held: Millis, until: Millis) -> StoreResult<bool> {
-        let _gate = self.write_gate().await;
+        let mut turn = self.write_turn().await;
         let done = sqlx::query("UPDATE runs SET lease_until = $1 WHERE id = $2 AND lease_until = $3")
             .bind(until)
             .bind(id)
             .bind(held)
-            .execute(&self.pool)
+            .execute(turn.connection().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -225,11 +225,11 @@ impl Store {
     /// Gives a claimed run back untouched, if the claim still holds it, so
     /// any worker may claim it now rather than when the lease ends.
     pub async fn release_run(&self, run: &ClaimedRun) -> StoreResult<()> {
-        let _gate = self.write_gate().await;
+        let mut turn = self.write_turn().await;
         sqlx::query("UPDATE runs SET lease_until = 0 WHERE id = $1 AND lease_until = $2")
             .bind(&run.id)
             .bind(run.lease_until)
-            .execute(&self.pool)
+            .execute(turn.connection().await?)
             .await?;
         Ok(())
     }
@@ -394,10 +394,10 @@ impl Store {
 }
 
 /// Commits a batch of run saves in one transaction.
-fn commit_run_progress<'a>(pool: &'a AnyPool, jobs: &'a [ProgressSave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
+fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let now = now_millis();
-        let mut tx = pool.begin().await?;
+        let mut tx = turn.begin().await?;
         // The runs' new states, many rows per statement (each fenced by its
         // lease); then the lead changes and started runs of those saved,
         // and their messages and traces, many rows per statement.
