@@ -1210,7 +1210,7 @@ pub fn problem_text(locale: Locale, problem: &Problem) -> String {
 }
 
 /// A problem of a project import file in the user's language (scenario
-/// checks stay as the scenario editor words them).
+/// checks as the scenario editor words them).
 pub fn import_problem_text(locale: Locale, problem: &comops_core::map::export::ImportProblem) -> String {
     use comops_core::map::export::{ImportIssue, ProjectExport};
     match &problem.issue {
@@ -1219,7 +1219,11 @@ pub fn import_problem_text(locale: Locale, problem: &comops_core::map::export::I
         ImportIssue::WrongFormat => t1(locale, K::ImportWrongFormat, ProjectExport::FORMAT),
         ImportIssue::Repeated => t(locale, K::ImportRepeated).into(),
         ImportIssue::Field { problem } => problem_text(locale, problem),
-        ImportIssue::Scenario => problem.message.clone(),
+        ImportIssue::Scenario { step: Some(step), issue } => {
+            let word = if locale == Locale::Ru { "шаг" } else { "step" };
+            format!("{word} {step}: {}", crate::scenario_issues::scenario_issue_text(locale, issue))
+        }
+        ImportIssue::Scenario { step: None, issue } => crate::scenario_issues::scenario_issue_text(locale, issue),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod routes;
+pub mod scenario_issues;
 pub mod session;
 
 use crate::components::layout::Layout;

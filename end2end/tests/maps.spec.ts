@@ -308,15 +308,24 @@ test('an architect downloads the project as JSON and imports it as a new project
   await expect(form.getByTestId('import-problems').locator('[data-problem=format]')).toContainText('comops.project/v1');
 
   // A map without a title too; every problem in the reader's language.
-  const untitled = { ...doc, format: 'other/v9', maps: doc.maps.map((m: { title: string }, i: number) => (i === 0 ? { ...m, title: '' } : m)) };
+  // And a scenario whose start step does not exist.
+  const withScenarios = doc.bots.findIndex((b: { scenarios: unknown[] }) => b.scenarios.length > 0);
+  expect(withScenarios).toBeGreaterThanOrEqual(0);
+  const bots = doc.bots.map((b: { scenarios: { start: string }[] }, i: number) =>
+    i === withScenarios ? { ...b, scenarios: b.scenarios.map((s, j) => (j === 0 ? { ...s, start: 'nowhere' } : s)) } : b,
+  );
+  const untitled = { ...doc, bots, format: 'other/v9', maps: doc.maps.map((m: { title: string }, i: number) => (i === 0 ? { ...m, title: '' } : m)) };
   await file.setInputFiles(json('untitled.json', JSON.stringify(untitled)));
   await form.getByTestId('project-import-submit').click();
   const problems = form.getByTestId('import-problems');
   await expect(problems.locator('[data-problem="maps[0].title"]')).toContainText('Required.');
+  const badStart = problems.locator(`[data-problem="bots[${withScenarios}].scenarios[0].start"]`);
+  await expect(badStart).toContainText('no step with id "nowhere"');
   await page.locator('[data-lang=ru]').click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
   await expect(problems.locator('[data-problem=format]')).toContainText('Неизвестный формат: ожидается «comops.project/v1»');
   await expect(problems.locator('[data-problem="maps[0].title"]')).toContainText('Обязательное поле.');
+  await expect(badStart).toContainText('нет шага с идентификатором «nowhere»');
   await page.screenshot({ path: 'end2end/screenshots/project-import-problems-ru.png', fullPage: true });
   await page.locator('[data-lang=en]').click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');

@@ -62,6 +62,14 @@ test('a scenario is created, edited step by step, saved with a note and found in
   // The greeting is not reachable yet: the problem is shown at the step.
   await expect(editor.getByTestId('problems')).toContainText('unreachable');
   await expect(hello.getByTestId('step-problems')).toBeVisible();
+  // In Russian too, without losing the unsaved step.
+  await page.locator('[data-lang=ru]').click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
+  await expect(editor.getByTestId('problems')).toContainText('недостижим от начального шага');
+  await expect(hello.getByTestId('step-problems')).toContainText('недостижим от начального шага');
+  await page.locator('[data-lang=en]').click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await expect(editor.getByTestId('unsaved')).toBeVisible();
   await hello.getByTestId('make-start').click();
   await expect(editor.getByTestId('problems')).toBeHidden();
   await expect(hello.getByTestId('start-badge')).toBeVisible();

@@ -17,7 +17,7 @@
 
 use crate::api::endpoints::BotChoice;
 use crate::error::AppError;
-use comops_core::scenario::{Scenario, ScenarioError, Step, StepKind};
+use comops_core::scenario::{Scenario, ScenarioError, ScenarioIssue, Step, StepKind};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -83,7 +83,16 @@ pub struct StepIssue {
     pub field: String,
     /// Where in the whole definition: `steps[3].next`, `start`.
     pub path: String,
+    /// In English (core's wording); the studio says [`Self::issue`].
     pub message: String,
+    pub issue: ScenarioIssue,
+}
+
+impl StepIssue {
+    /// A problem of the scenario as a whole (its JSON, its name).
+    fn whole(field: &str, issue: ScenarioIssue) -> Self {
+        StepIssue { step: None, index: None, field: field.into(), path: field.into(), message: issue.english(), issue }
+    }
 }
 
 /// What a save (or a restore) did.
@@ -180,7 +189,7 @@ pub fn issues(scenario: &Scenario, errors: Vec<ScenarioError>) -> Vec<StepIssue>
                 (Some(id), None) => format!("steps.{id}.{}", e.field),
                 (None, _) => e.field.clone(),
             };
-            StepIssue { step: e.step, index, field: e.field, path, message: e.message }
+            StepIssue { step: e.step, index, field: e.field, path, message: e.message, issue: e.issue }
         })
         .collect()
 }
@@ -324,8 +333,7 @@ pub async fn save_scenario(bot_id: String, name: String, json: String, note: Str
     let mut scenario: Scenario = match serde_json::from_str(&json) {
         Ok(scenario) => scenario,
         Err(err) => {
-            let issue = StepIssue { step: None, index: None, field: "json".into(), path: "json".into(), message: err.to_string() };
-            return Ok(SaveOutcome::Invalid { errors: vec![issue] });
+            return Ok(SaveOutcome::Invalid { errors: vec![StepIssue::whole("json", ScenarioIssue::NotJson { detail: err.to_string() })] });
         }
     };
     // The name is the scenario's identity (endpoints bind it); the editor
@@ -343,9 +351,7 @@ pub async fn save_scenario(bot_id: String, name: String, json: String, note: Str
     }
     // A first save creates the scenario: its name must be one people can type.
     if current.is_none() && comops_core::Slug::parse(&name).is_err() {
-        let message = "must be lowercase letters, digits, '-' and '_', at most 64".to_string();
-        let issue = StepIssue { step: None, index: None, field: "name".into(), path: "name".into(), message };
-        return Ok(SaveOutcome::Invalid { errors: vec![issue] });
+        return Ok(SaveOutcome::Invalid { errors: vec![StepIssue::whole("name", ScenarioIssue::BadName)] });
     }
     let note = note.trim();
     saved(&store, &bot, &scenario, note, user.email.as_str(), "scenario.save").await

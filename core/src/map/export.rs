@@ -89,8 +89,8 @@ pub enum ImportIssue {
     Repeated,
     /// A field that breaks the studio's rule for it.
     Field { problem: crate::validation::Problem },
-    /// A scenario check (its message is the scenario editor's, in English).
-    Scenario,
+    /// A scenario check, at `step` when it names one.
+    Scenario { step: Option<String>, issue: crate::scenario::ScenarioIssue },
 }
 
 impl ImportProblem {
@@ -178,7 +178,7 @@ impl ProjectExport {
                             Some(step) => format!("step {step}: {}", e.message),
                             None => e.message.clone(),
                         };
-                        ImportProblem::new(format!("{at}.scenarios[{j}].{}", e.field), ImportIssue::Scenario, message)
+                        ImportProblem::new(format!("{at}.scenarios[{j}].{}", e.field), ImportIssue::Scenario { step: e.step, issue: e.issue }, message)
                     }));
                 }
             }

@@ -37,7 +37,7 @@ pub mod script;
 pub mod template;
 
 pub use reply::{ReplyError, SharedContact};
-pub use validate::ScenarioError;
+pub use validate::{ScenarioError, ScenarioIssue};
 
 #[cfg(feature = "backend")]
 pub use interpret::{advance, Effect, Input, LeadInfo, Outcome, RunInputs, RunState, Status, Waiting};

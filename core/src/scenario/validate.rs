@@ -23,16 +23,95 @@ pub struct ScenarioError {
     /// The step at fault; `None` for the scenario itself (`start`, `name`).
     pub step: Option<String>,
     pub field: String,
+    /// In English, for logs and API clients; the studio says
+    /// [`Self::issue`] in the reader's language.
     pub message: String,
+    pub issue: ScenarioIssue,
+}
+
+/// What is wrong with a scenario, as the studio translates it. Details
+/// quoted from a parser (`detail`) stay as the parser wrote them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ScenarioIssue {
+    Required,
+    /// A scenario without steps.
+    NoSteps,
+    DuplicateId { id: String },
+    /// `start` or a transition names a step that does not exist.
+    NoSuchStep { id: String },
+    Unreachable,
+    TemplateSyntax { detail: String },
+    ExpressionSyntax { detail: String },
+    /// A template reads a root that is not params, vars, lead, attributes
+    /// or secrets.
+    UnknownVariable { root: String },
+    /// `vars.NAME` read where no path from `start` has set it.
+    UsedBeforeSet { name: String },
+    UrlButtonWithoutUrl,
+    /// Not a name of letters, digits and `_`.
+    NotAName,
+    ChoiceWithoutChoices,
+    AtMost { max: i64 },
+    /// Outside `1..=max`; in seconds when `seconds`.
+    Between { max: i64, seconds: bool },
+    NotAHeaderName,
+    /// A credential written into a header instead of `{{ secrets.NAME }}`.
+    InlineCredential,
+    ScriptTooLarge { kib: i64 },
+    ScriptSyntax { detail: String },
+    AttributeNameMissing,
+    EmptyTag,
+    /// A wait needs exactly one of `seconds` and `until`.
+    SecondsOrUntil,
+    /// The definition is not a scenario's JSON (the studio's JSON view);
+    /// `detail` is the parser's.
+    NotJson { detail: String },
+    /// A new scenario's name people could not type in a URL.
+    BadName,
+}
+
+impl ScenarioIssue {
+    /// The English wording (the API's and the logs').
+    pub fn english(&self) -> String {
+        match self {
+            ScenarioIssue::Required => "is required".into(),
+            ScenarioIssue::NoSteps => "a scenario needs at least one step".into(),
+            ScenarioIssue::DuplicateId { id } => format!("duplicate step id \"{id}\""),
+            ScenarioIssue::NoSuchStep { id } => format!("no step with id \"{id}\""),
+            ScenarioIssue::Unreachable => "unreachable from the start step".into(),
+            ScenarioIssue::TemplateSyntax { detail } => format!("template does not parse: {detail}"),
+            ScenarioIssue::ExpressionSyntax { detail } => format!("expression does not parse: {detail}"),
+            ScenarioIssue::UnknownVariable { root } => {
+                format!("unknown variable \"{root}\": use params.{root}, vars.{root}, lead.*, attributes.* or secrets.*")
+            }
+            ScenarioIssue::UsedBeforeSet { name } => format!("vars.{name} is used before any step sets it"),
+            ScenarioIssue::UrlButtonWithoutUrl => "a url button needs a url".into(),
+            ScenarioIssue::NotAName => "must be a name of letters, digits and '_'".into(),
+            ScenarioIssue::ChoiceWithoutChoices => "a choice ask needs choices".into(),
+            ScenarioIssue::AtMost { max } => format!("at most {max}"),
+            ScenarioIssue::Between { max, seconds: true } => format!("must be between 1 and {max} seconds"),
+            ScenarioIssue::Between { max, seconds: false } => format!("must be between 1 and {max}"),
+            ScenarioIssue::NotAHeaderName => "is not a header name".into(),
+            ScenarioIssue::InlineCredential => "credentials must be referenced as {{ secrets.NAME }}, not written inline".into(),
+            ScenarioIssue::ScriptTooLarge { kib } => format!("at most {kib} KiB"),
+            ScenarioIssue::ScriptSyntax { detail } => format!("script does not parse: {detail}"),
+            ScenarioIssue::AttributeNameMissing => "attribute names are required".into(),
+            ScenarioIssue::EmptyTag => "tags must not be empty".into(),
+            ScenarioIssue::SecondsOrUntil => "give exactly one of seconds or until".into(),
+            ScenarioIssue::NotJson { detail } => detail.clone(),
+            ScenarioIssue::BadName => "must be lowercase letters, digits, '-' and '_', at most 64".into(),
+        }
+    }
 }
 
 impl ScenarioError {
-    fn at(step: &str, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { step: Some(step.to_string()), field: field.into(), message: message.into() }
+    fn at(step: &str, field: impl Into<String>, issue: ScenarioIssue) -> Self {
+        Self { step: Some(step.to_string()), field: field.into(), message: issue.english(), issue }
     }
 
-    fn top(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { step: None, field: field.into(), message: message.into() }
+    fn top(field: impl Into<String>, issue: ScenarioIssue) -> Self {
+        Self { step: None, field: field.into(), message: issue.english(), issue }
     }
 }
 
@@ -63,12 +142,12 @@ impl Scenario {
         }
         let ids: BTreeSet<&str> = self.steps.iter().map(|s| s.id.as_str()).collect();
         if !ids.contains(self.start.as_str()) {
-            errors.push(ScenarioError::top("start", format!("no step with id \"{}\"", self.start)));
+            errors.push(ScenarioError::top("start", ScenarioIssue::NoSuchStep { id: self.start.clone() }));
         }
         for step in &self.steps {
             for (field, target) in step.kind.transitions() {
                 if !ids.contains(target) {
-                    errors.push(ScenarioError::at(&step.id, field, format!("no step with id \"{target}\"")));
+                    errors.push(ScenarioError::at(&step.id, field, ScenarioIssue::NoSuchStep { id: target.to_string() }));
                 }
             }
         }
@@ -76,7 +155,7 @@ impl Scenario {
             let reachable = self.reachable();
             for step in &self.steps {
                 if !step.id.is_empty() && !reachable.contains(step.id.as_str()) {
-                    errors.push(ScenarioError::at(&step.id, "id", "unreachable from the start step"));
+                    errors.push(ScenarioError::at(&step.id, "id", ScenarioIssue::Unreachable));
                 }
             }
         }
@@ -91,17 +170,17 @@ impl Scenario {
 
     fn check_ids(&self, errors: &mut Vec<ScenarioError>) {
         if self.name.trim().is_empty() {
-            errors.push(ScenarioError::top("name", "is required"));
+            errors.push(ScenarioError::top("name", ScenarioIssue::Required));
         }
         if self.steps.is_empty() {
-            errors.push(ScenarioError::top("steps", "a scenario needs at least one step"));
+            errors.push(ScenarioError::top("steps", ScenarioIssue::NoSteps));
         }
         let mut seen = BTreeSet::new();
         for (i, step) in self.steps.iter().enumerate() {
             if step.id.trim().is_empty() {
-                errors.push(ScenarioError { step: None, field: format!("steps[{i}].id"), message: "is required".into() });
+                errors.push(ScenarioError::top(format!("steps[{i}].id"), ScenarioIssue::Required));
             } else if !seen.insert(step.id.as_str()) {
-                errors.push(ScenarioError::at(&step.id, "id", format!("duplicate step id \"{}\"", step.id)));
+                errors.push(ScenarioError::at(&step.id, "id", ScenarioIssue::DuplicateId { id: step.id.clone() }));
             }
         }
     }
@@ -159,17 +238,17 @@ impl Scenario {
             for (field, source) in step.kind.templates() {
                 match check_template(source) {
                     Ok(vars) => used.push((field, vars)),
-                    Err(e) => errors.push(ScenarioError::at(&step.id, field, format!("template does not parse: {e}"))),
+                    Err(e) => errors.push(ScenarioError::at(&step.id, field, ScenarioIssue::TemplateSyntax { detail: e.to_string() })),
                 }
             }
             for (field, source) in step.kind.expressions() {
                 if source.trim().is_empty() {
-                    errors.push(ScenarioError::at(&step.id, field, "is required"));
+                    errors.push(ScenarioError::at(&step.id, field, ScenarioIssue::Required));
                     continue;
                 }
                 match check_expression(source) {
                     Ok(vars) => used.push((field, vars)),
-                    Err(e) => errors.push(ScenarioError::at(&step.id, field, format!("expression does not parse: {e}"))),
+                    Err(e) => errors.push(ScenarioError::at(&step.id, field, ScenarioIssue::ExpressionSyntax { detail: e.to_string() })),
                 }
             }
             // Unreachable steps are reported already; no data flow reaches them.
@@ -181,11 +260,7 @@ impl Scenario {
                     let root = parts.next().unwrap_or_default();
                     if !is_known_root(root) {
                         if reported.insert(root.to_string()) {
-                            errors.push(ScenarioError::at(
-                                &step.id,
-                                field.clone(),
-                                format!("unknown variable \"{root}\": use params.{root}, vars.{root}, lead.*, attributes.* or secrets.*"),
-                            ));
+                            errors.push(ScenarioError::at(&step.id, field.clone(), ScenarioIssue::UnknownVariable { root: root.to_string() }));
                         }
                         continue;
                     }
@@ -194,11 +269,7 @@ impl Scenario {
                     }
                     if let Some(name) = parts.next() {
                         if !available.contains(name) && reported.insert(name.to_string()) {
-                            errors.push(ScenarioError::at(
-                                &step.id,
-                                field.clone(),
-                                format!("vars.{name} is used before any step sets it"),
-                            ));
+                            errors.push(ScenarioError::at(&step.id, field.clone(), ScenarioIssue::UsedBeforeSet { name: name.to_string() }));
                         }
                     }
                 }
@@ -249,108 +320,105 @@ fn is_literal_bearer(value: &str) -> bool {
 
 /// Per-step settings that make sense without parsing templates.
 fn check_settings(id: &str, kind: &StepKind, errors: &mut Vec<ScenarioError>) {
-    let mut err = |field: &str, message: String| errors.push(ScenarioError::at(id, field, message));
+    let mut err = |field: &str, issue: ScenarioIssue| errors.push(ScenarioError::at(id, field, issue));
     match kind {
         StepKind::Message { text, buttons, .. } => {
             if text.trim().is_empty() {
-                err("text", "is required".into());
+                err("text", ScenarioIssue::Required);
             }
             for (i, b) in buttons.iter().enumerate() {
                 if b.label.trim().is_empty() {
-                    err(&format!("buttons[{i}].label"), "is required".into());
+                    err(&format!("buttons[{i}].label"), ScenarioIssue::Required);
                 }
                 if b.kind == ButtonKind::Url && b.url.as_deref().is_none_or(|u| u.trim().is_empty()) {
-                    err(&format!("buttons[{i}].url"), "a url button needs a url".into());
+                    err(&format!("buttons[{i}].url"), ScenarioIssue::UrlButtonWithoutUrl);
                 }
             }
         }
         StepKind::Ask { prompt, expect, var, choices, max_reasks, timeout_sec, .. } => {
             if prompt.trim().is_empty() {
-                err("prompt", "is required".into());
+                err("prompt", ScenarioIssue::Required);
             }
             if !is_identifier(var) {
-                err("var", "must be a name of letters, digits and '_'".into());
+                err("var", ScenarioIssue::NotAName);
             }
             if *expect == Expect::Choice && choices.iter().all(|c| c.trim().is_empty()) {
-                err("choices", "a choice ask needs choices".into());
+                err("choices", ScenarioIssue::ChoiceWithoutChoices);
             }
             if *max_reasks > 10 {
-                err("max_reasks", "at most 10".into());
+                err("max_reasks", ScenarioIssue::AtMost { max: 10 });
             }
             if let Some(t) = timeout_sec {
                 if !(1..=MAX_WAIT_SEC).contains(t) {
-                    err("timeout_sec", format!("must be between 1 and {MAX_WAIT_SEC} seconds"));
+                    err("timeout_sec", ScenarioIssue::Between { max: MAX_WAIT_SEC, seconds: true });
                 }
             }
         }
         StepKind::Http { url, headers, save_as, timeout_ms, retries, .. } => {
             if url.trim().is_empty() {
-                err("url", "is required".into());
+                err("url", ScenarioIssue::Required);
             }
             if !is_identifier(save_as) {
-                err("save_as", "must be a name of letters, digits and '_'".into());
+                err("save_as", ScenarioIssue::NotAName);
             }
             if !(1..=MAX_HTTP_TIMEOUT_MS).contains(timeout_ms) {
-                err("timeout_ms", format!("must be between 1 and {MAX_HTTP_TIMEOUT_MS}"));
+                err("timeout_ms", ScenarioIssue::Between { max: MAX_HTTP_TIMEOUT_MS as i64, seconds: false });
             }
             if *retries > MAX_HTTP_RETRIES {
-                err("retries", format!("at most {MAX_HTTP_RETRIES}"));
+                err("retries", ScenarioIssue::AtMost { max: i64::from(MAX_HTTP_RETRIES) });
             }
             for (i, h) in headers.iter().enumerate() {
                 if h.name.trim().is_empty() || h.name.contains(|c: char| c.is_whitespace() || c == ':') {
-                    err(&format!("headers[{i}].name"), "is not a header name".into());
+                    err(&format!("headers[{i}].name"), ScenarioIssue::NotAHeaderName);
                 }
                 if is_literal_bearer(&h.value) {
-                    err(
-                        &format!("headers[{i}].value"),
-                        "credentials must be referenced as {{ secrets.NAME }}, not written inline".into(),
-                    );
+                    err(&format!("headers[{i}].value"), ScenarioIssue::InlineCredential);
                 }
             }
         }
         StepKind::Script { code, .. } => {
             if code.trim().is_empty() {
-                err("code", "is required".into());
+                err("code", ScenarioIssue::Required);
             } else if code.len() > MAX_SCRIPT_BYTES {
-                err("code", format!("at most {} KiB", MAX_SCRIPT_BYTES / 1024));
+                err("code", ScenarioIssue::ScriptTooLarge { kib: (MAX_SCRIPT_BYTES / 1024) as i64 });
             }
             // Only the backend has the JavaScript engine to parse the code with.
             #[cfg(feature = "backend")]
             if !code.trim().is_empty() {
                 if let Err(e) = super::script::check_script(code) {
-                    err("code", format!("script does not parse: {e}"));
+                    err("code", ScenarioIssue::ScriptSyntax { detail: e.to_string() });
                 }
             }
         }
         StepKind::Set { vars, attributes, add_tags, remove_tags, .. } => {
             for name in vars.keys() {
                 if !is_identifier(name) {
-                    err(&format!("vars.{name}"), "must be a name of letters, digits and '_'".into());
+                    err(&format!("vars.{name}"), ScenarioIssue::NotAName);
                 }
             }
             for name in attributes.keys() {
                 if name.trim().is_empty() {
-                    err("attributes", "attribute names are required".into());
+                    err("attributes", ScenarioIssue::AttributeNameMissing);
                 }
             }
             for (field, tags) in [("add_tags", add_tags), ("remove_tags", remove_tags)] {
                 if tags.iter().any(|t| t.trim().is_empty()) {
-                    err(field, "tags must not be empty".into());
+                    err(field, ScenarioIssue::EmptyTag);
                 }
             }
         }
         StepKind::Wait { seconds, until, .. } => match (seconds, until) {
             (Some(s), None) => {
                 if !(1..=MAX_WAIT_SEC).contains(s) {
-                    err("seconds", format!("must be between 1 and {MAX_WAIT_SEC}"));
+                    err("seconds", ScenarioIssue::Between { max: MAX_WAIT_SEC, seconds: false });
                 }
             }
             (None, Some(u)) if !u.trim().is_empty() => {}
-            _ => err("seconds", "give exactly one of seconds or until".into()),
+            _ => err("seconds", ScenarioIssue::SecondsOrUntil),
         },
         StepKind::Run { scenario, .. } => {
             if scenario.trim().is_empty() {
-                err("scenario", "is required".into());
+                err("scenario", ScenarioIssue::Required);
             }
         }
         StepKind::If { .. } | StepKind::Switch { .. } | StepKind::Goto { .. } => {}

@@ -17,6 +17,7 @@ use crate::api::scenarios::{
 use crate::components::{l, load_error, loading};
 use crate::i18n::{t, use_locale, K};
 use comops_core::scenario::Scenario;
+use crate::scenario_issues::scenario_issue_text;
 use leptos::prelude::*;
 
 /// One scenario: the editor of its current version, the history on the
@@ -479,7 +480,7 @@ fn ProblemList(issues: Signal<Vec<StepIssue>>, selected: RwSignal<Option<usize>>
                         view! {
                             <li data-problem=issue.path.clone()>
                                 <button class="font-mono hover:underline" on:click=move |_| if index.is_some() { selected.set(index) }>{place}</button>
-                                ": "{issue.message.clone()}
+                                ": "{scenario_issue_text(locale.get(), &issue.issue)}
                             </li>
                         }
                     }).collect_view()}

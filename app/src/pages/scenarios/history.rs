@@ -9,6 +9,7 @@ use crate::api::scenarios::{load_scenario, RestoreScenario, SaveOutcome, Version
 use crate::components::form::ErrorBanner;
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{t, use_locale, K};
+use crate::scenario_issues::scenario_issue_text;
 use leptos::prelude::*;
 
 #[component]
@@ -52,7 +53,7 @@ pub(super) fn OldVersion(bot: String, name: String, version: i64, can_design: bo
         Some(Ok(SaveOutcome::Invalid { errors })) => Some(format!(
             "{} {}",
             t(locale.get(), K::ScnRestoreInvalid),
-            errors.iter().map(|e| format!("{}: {}", e.path, e.message)).collect::<Vec<_>>().join("; ")
+            errors.iter().map(|e| format!("{}: {}", e.path, scenario_issue_text(locale.get(), &e.issue))).collect::<Vec<_>>().join("; ")
         )),
         Some(Err(err)) => Some(err.message(locale.get())),
         _ => None,

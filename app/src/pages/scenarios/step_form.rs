@@ -10,6 +10,7 @@ use crate::api::scenarios::StepIssue;
 use crate::components::l;
 use crate::i18n::{t, tr, use_locale, K};
 use comops_core::scenario::Scenario;
+use crate::scenario_issues::scenario_issue_text;
 use leptos::prelude::*;
 
 /// Step types in the add-step picker, in the order SPEC §4 lists them.
@@ -104,7 +105,7 @@ fn step_field_error(
         if bad_numbers.with(|b| b.contains(&field)) {
             return Some(t(locale.get(), K::ScnNotANumber).to_string());
         }
-        issues.with(|all| all.iter().find(|e| e.index == Some(index) && e.field == field).map(|e| e.message.clone()))
+        issues.with(|all| all.iter().find(|e| e.index == Some(index) && e.field == field).map(|e| scenario_issue_text(locale.get(), &e.issue)))
     })
 }
 
@@ -135,6 +136,7 @@ pub(super) fn StepForm(
     let Some(step) = scenario.with_untracked(|s| s.steps.get(index).cloned()) else {
         return ().into_any();
     };
+    let locale = use_locale();
     let draft = StepDraft::new(&step);
     let bad_numbers = RwSignal::new(Vec::<&'static str>::new());
     let original_id = step.id.clone();
@@ -173,7 +175,7 @@ pub(super) fn StepForm(
                 <Choice label=K::ScnStepType name="type" value=draft.kind options=&STEP_TYPES/>
                 <Show when=move || mine.with(|m| !m.is_empty())>
                     <ul class="col-span-2 rounded bg-rose-50 px-2 py-1 text-xs text-rose-800" data-testid="form-problems">
-                        {move || mine.get().into_iter().map(|e| view! { <li>{format!("{}: {}", e.field, e.message)}</li> }).collect_view()}
+                        {move || mine.get().into_iter().map(|e| view! { <li>{format!("{}: {}", e.field, scenario_issue_text(locale.get(), &e.issue))}</li> }).collect_view()}
                     </ul>
                 </Show>
                 {fields}

@@ -4,7 +4,8 @@
 use super::model::expect_name;
 use crate::api::scenarios::StepIssue;
 use crate::components::l;
-use crate::i18n::K;
+use crate::i18n::{use_locale, K};
+use crate::scenario_issues::scenario_issue_text;
 use comops_core::scenario::{Scenario, StepKind};
 use leptos::prelude::*;
 
@@ -18,6 +19,7 @@ pub(super) fn StepsTable(
     editable: bool,
     on_change: Callback<()>,
 ) -> impl IntoView {
+    let locale = use_locale();
     let move_step = move |from: usize, to: usize| {
         scenario.update(|s| {
             if from < s.steps.len() && to < s.steps.len() {
@@ -95,7 +97,7 @@ pub(super) fn StepsTable(
                             <span class="line-clamp-1 break-all">{summary}</span>
                             {has_issues.then(|| view! {
                                 <ul class="mt-0.5 text-xs text-rose-700" data-testid="step-problems">
-                                    {mine.into_iter().map(|e| view! { <li>{format!("{}: {}", e.field, e.message)}</li> }).collect_view()}
+                                    {mine.into_iter().map(|e| view! { <li>{format!("{}: {}", e.field, scenario_issue_text(locale.get(), &e.issue))}</li> }).collect_view()}
                                 </ul>
                             })}
                         </td>
