@@ -350,27 +350,41 @@ test('an architect downloads the project as JSON and imports it as a new project
   await expect(list).toContainText('Регистрация и онбординг в Telegram-боте');
 });
 
-test('a 120-row communication map: a cell far down is edited, moved up and saved; nothing else changes', async ({ page }) => {
-  // An architect: the repeated rows keep their endpoint bindings.
-  await logIn(page, ARCHITECT);
-  // The demo's e-commerce map, its rows repeated to 120 (the studio bench
-  // does 1,000; here fewer, see docs/benchmarks.md on hydration stalls), saved through the API as a new version.
+/** Saves the demo's e-commerce map with its rows repeated to `n` (ids r1…rN, events «Событие №N»). */
+async function longShopMap(page: Page, n: number, note: string) {
   const headers = { Origin: BASE };
   const loaded = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_shop', version: '0' }, headers })).json();
   const content = JSON.parse(loaded.content);
   const template = content.rows;
-  content.rows = Array.from({ length: 120 }, (_, i) => ({ ...template[i % template.length], id: `r${i + 1}`, number: i + 1, event: `Событие №${i + 1}`, stages: [], cells: [] }));
+  content.rows = Array.from({ length: n }, (_, i) => ({ ...template[i % template.length], id: `r${i + 1}`, number: i + 1, event: `Событие №${i + 1}`, stages: [], cells: [] }));
   const saved = await page.request.post(`${BASE}/api/maps/save`, {
-    data: { map_id: 'map_shop', title: loaded.title, json: JSON.stringify(content), note: 'e2e: 120 rows', base_version: loaded.version },
+    data: { map_id: 'map_shop', title: loaded.title, json: JSON.stringify(content), note, base_version: loaded.version },
     headers,
   });
   expect(saved.ok(), await saved.text()).toBe(true);
+}
+
+/** The events of map_shop's current version, from the server. */
+async function serverEvents(page: Page): Promise<string[]> {
+  const after = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_shop', version: '0' }, headers: { Origin: BASE } })).json();
+  return JSON.parse(after.content).rows.map((r: { event: string }) => r.event);
+}
+
+// A map of more than 100 rows renders only the rows near the screen
+// (app/src/components/row_window.rs): at most a screen and 2 × 12 rows.
+const MAX_ROWS_IN_DOM = 80;
+
+test('a 120-row communication map: a cell far down is edited, moved up and saved; nothing else changes', async ({ page }) => {
+  // An architect: the repeated rows keep their endpoint bindings.
+  await logIn(page, ARCHITECT);
+  await longShopMap(page, 120, 'e2e: 120 rows');
 
   await page.goto('/maps/map_shop');
   await hydrated(page);
-  const rows = page.getByTestId('map-table').locator('tbody tr');
-  await expect(rows).toHaveCount(120);
-  const last = rows.nth(119);
+  await expect(page.getByTestId('map-table')).toHaveAttribute('data-rows', '120');
+  // The last row is rendered once the page is scrolled to it.
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  const last = page.locator('tr[data-row=r120]');
   await last.locator('textarea[data-field=event]').fill('Событие №120 (e2e)');
   await last.getByTestId('row-up').click();
   // The row moved: its number cell and its neighbour's follow.
@@ -382,18 +396,79 @@ test('a 120-row communication map: a cell far down is edited, moved up and saved
 
   await page.reload();
   await hydrated(page);
-  await expect(rows.nth(118).locator('textarea[data-field=event]')).toHaveValue('Событие №120 (e2e)');
-  await expect(rows.nth(119).locator('textarea[data-field=event]')).toHaveValue('Событие №119');
-  await expect(rows.nth(60).locator('textarea[data-field=event]')).toHaveValue('Событие №61');
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await expect(page.locator('tr[data-row=r120] textarea[data-field=event]')).toHaveValue('Событие №120 (e2e)');
+  await expect(page.locator('tr[data-row=r120] td').first()).toHaveText('119');
+  await expect(page.locator('tr[data-row=r119] td').first()).toHaveText('120');
   // Typing after the save still edits the right row (the row index is
   // rebuilt once per move, not per cell).
-  await rows.nth(118).locator('textarea[data-field=event]').fill('Событие №120 (e2e, again)');
+  await page.locator('tr[data-row=r120] textarea[data-field=event]').fill('Событие №120 (e2e, again)');
   await page.getByTestId('save-map').click();
   await expect(page.getByTestId('saved')).toBeVisible();
-  const after = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_shop', version: '0' }, headers })).json();
-  const events = JSON.parse(after.content).rows.map((r: { event: string }) => r.event);
+  const events = await serverEvents(page);
   expect(events.length).toBe(120);
   expect(events[118]).toBe('Событие №120 (e2e, again)');
   expect(events[119]).toBe('Событие №119');
+  expect(events[60]).toBe('Событие №61');
   expect(events[0]).toBe('Событие №1');
+});
+
+test('a 600-row map renders the rows near the screen; the arrow keys walk far down, an edit there saves; ?row= opens far down', async ({ page }) => {
+  // An architect: the repeated rows keep their endpoint bindings.
+  await logIn(page, ARCHITECT);
+  await longShopMap(page, 600, 'e2e: 600 rows');
+  // The server sends one screen of rows, not 600.
+  const html = await (await page.request.get(`${BASE}/maps/map_shop`)).text();
+  const served = html.match(/data-row="/g)?.length ?? 0;
+  expect(served).toBeGreaterThan(10);
+  expect(served).toBeLessThanOrEqual(40);
+
+  await page.goto('/maps/map_shop');
+  await hydrated(page);
+  const table = page.getByTestId('map-table');
+  const inDom = table.locator('tbody tr[data-row]');
+  await expect(table).toHaveAttribute('data-rows', '600');
+  await expect(page.locator('tr[data-row=r1]')).toBeVisible();
+  expect(await inDom.count()).toBeLessThanOrEqual(MAX_ROWS_IN_DOM);
+
+  // ArrowDown, pressed 150 times from the first row's event cell, walks
+  // the column down to row 151: rendered, scrolled to and focused.
+  await page.locator('tr[data-row=r1] textarea[data-field=event]').click();
+  for (let k = 0; k < 150; k++) await page.keyboard.press('ArrowDown');
+  const far = page.locator('tr[data-row=r151] textarea[data-field=event]');
+  await expect(far).toBeFocused();
+  await expect(far).toBeInViewport();
+  await expect(page.locator('tr[data-row=r151] td').first()).toHaveText('151');
+  await expect(page.locator('tr[data-row=r1]')).toHaveCount(0);
+  expect(await inDom.count()).toBeLessThanOrEqual(MAX_ROWS_IN_DOM);
+  // The caret came down at the end of the one-line text: typing appends.
+  await page.keyboard.type(' (e2e)');
+  await expect(far).toHaveValue('Событие №151 (e2e)');
+  // ArrowUp walks back one row.
+  await page.keyboard.press('ArrowUp');
+  await expect(page.locator('tr[data-row=r150] textarea[data-field=event]')).toBeFocused();
+  await page.keyboard.press('Control+s');
+  await expect(page.getByTestId('saved')).toBeVisible();
+  const events = await serverEvents(page);
+  expect(events.length).toBe(600);
+  expect(events[150]).toBe('Событие №151 (e2e)');
+  expect(events[149]).toBe('Событие №150');
+
+  // Open at a far row: scrolled to, highlighted, focused; the edit survived.
+  await page.goto('/maps/map_shop?row=r151');
+  await hydrated(page);
+  const opened = page.locator('tr[data-row=r151]');
+  await expect(opened).toHaveAttribute('data-focused', 'true');
+  await expect(opened).toBeFocused();
+  await expect(opened).toBeInViewport();
+  await expect(opened.locator('textarea[data-field=event]')).toHaveValue('Событие №151 (e2e)');
+  await page.goto('/maps/map_shop?row=r587');
+  await hydrated(page);
+  await expect(page.locator('tr[data-row=r587]')).toBeFocused();
+  await expect(page.locator('tr[data-row=r587]')).toBeInViewport();
+  await expect(page.locator('tr[data-row=r587] td').first()).toHaveText('587');
+  expect(await inDom.count()).toBeLessThanOrEqual(MAX_ROWS_IN_DOM);
+  // Scrolling back to the top renders the first rows again.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await expect(page.locator('tr[data-row=r1] textarea[data-field=event]')).toHaveValue('Событие №1');
 });

@@ -14,6 +14,7 @@
 
 use crate::api::maps::BindableEndpoint;
 use crate::components::l;
+use crate::components::row_window::{self, RowHeights};
 use crate::i18n::K;
 use leptos::prelude::*;
 use serde_json::Value;
@@ -149,6 +150,8 @@ const ICON: &str = "rounded px-1 text-slate-500 hover:bg-slate-200 hover:text-sl
 
 /// The editable (or, for viewers, read-only) table of a map's rows.
 /// `errors` are (path, message) pairs; `new_row` builds the row "add" appends.
+/// A long map renders only the rows near the screen (`row_window`); the
+/// arrow keys walk a column from row to row, scrolling the next row in.
 #[component]
 pub fn EditableTable(
     doc: RwSignal<Value>,
@@ -164,16 +167,39 @@ pub fn EditableTable(
     focus: Option<String>,
 ) -> impl IntoView {
     let columns = StoredValue::new(columns);
-    let focus = StoredValue::new(focus);
     // Rows move only with the epoch; cells find theirs here.
     let index = Memo::new(move |_| {
         epoch.track();
         doc.with_untracked(|d| RowIndex::of(d, list))
     });
-    let ids = move || {
+    let ids = Memo::new(move |_| {
         epoch.track();
         doc.with_untracked(|d| rows(d, list).iter().map(row_id).collect::<Vec<_>>())
+    });
+    let focus_at = focus.as_deref().and_then(|f| index.with_untracked(|ix| ix.get(f)));
+    let focus = StoredValue::new(focus);
+    // The open-at row is revealed once, not again whenever it scrolls back in.
+    let revealed = StoredValue::new(false);
+    let window = Window::new(ids, focus_at);
+    let shown = move || {
+        let range = window.range.get();
+        ids.with(|ids| {
+            if !row_window::windowed(ids.len()) {
+                return ids.clone();
+            }
+            let end = range.end.min(ids.len());
+            ids[range.start.min(end)..end].to_vec()
+        })
     };
+    if let Some(i) = focus_at {
+        // Once the table is on the page (after the map loads).
+        Effect::new(move |_| {
+            if window.body.get().is_some() && !revealed.get_value() {
+                revealed.set_value(true);
+                request_animation_frame(move || window.reveal(i));
+            }
+        });
+    }
     let add = move |_| {
         let row = new_row.run(());
         with_rows(doc, list, |rows| rows.push(row));
@@ -182,11 +208,21 @@ pub fn EditableTable(
     };
     let column_count = columns.with_value(Vec::len);
     let headers = columns.with_value(|cols| cols.iter().map(|c| view! { <th class="px-2 py-1.5 font-medium">{c.label.clone()}</th> }).collect_view());
+    let span = column_count + 2;
+    let spacer = move |px: Signal<f64>| {
+        view! {
+            <Show when=move || window.on()>
+                <tr data-spacer="" aria-hidden="true"><td colspan=span style=move || format!("height: {:.0}px", px.get())></td></tr>
+            </Show>
+        }
+    };
+    let keys = move |ev: leptos::ev::KeyboardEvent| walk(ev, window, ids, index);
     view! {
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             // Fixed layout (style/main.css): widths come from this header
             // row, and the table is wide enough for every text column.
-            <table class="w-full text-left text-sm" data-testid="map-table" style=format!("min-width: {}rem", 4 + 12 * column_count + if editable { 6 } else { 2 })>
+            <table class="w-full text-left text-sm" data-testid="map-table" data-rows=move || ids.with(Vec::len)
+                style=format!("min-width: {}rem", 4 + 12 * column_count + if editable { 6 } else { 2 })>
                 <thead class="bg-slate-50 text-xs text-slate-500">
                     <tr>
                         <th class="px-2 py-1.5 w-10">"#"</th>
@@ -194,10 +230,12 @@ pub fn EditableTable(
                         <th class=if editable { "px-2 py-1.5 w-24" } else { "px-2 py-1.5 w-8" }></th>
                     </tr>
                 </thead>
-                <tbody>
-                    <For each=ids key=|id| id.clone() let:id>
+                <tbody node_ref=window.body on:keydown=keys>
+                    {spacer(window.above)}
+                    <For each=shown key=|id| id.clone() let:id>
                         <TableRow id doc list columns editable epoch index dirty errors focus/>
                     </For>
+                    {spacer(window.below)}
                 </tbody>
             </table>
         </div>
@@ -207,6 +245,295 @@ pub fn EditableTable(
             </button>
         })}
     }
+}
+
+/// The rows of the table in the page and the spacers' heights, moved as
+/// the page scrolls and as rows are added, moved or deleted.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+struct Window {
+    ids: Memo<Vec<String>>,
+    range: RwSignal<std::ops::Range<usize>>,
+    above: Signal<f64>,
+    below: Signal<f64>,
+    heights: RwSignal<RowHeights>,
+    body: NodeRef<leptos::html::Tbody>,
+    /// A row the arrow keys moved to before it was rendered: (index, field).
+    pending: StoredValue<Option<(usize, String)>>,
+    scheduled: StoredValue<bool>,
+    /// Set until the open-at row (`?row=`) is revealed: the window stays
+    /// where the server put it, around that row, until then.
+    holding: StoredValue<bool>,
+}
+
+impl Window {
+    fn new(ids: Memo<Vec<String>>, focus_at: Option<usize>) -> Self {
+        let range = RwSignal::new(row_window::first(ids.with_untracked(Vec::len), focus_at));
+        let heights = RwSignal::new(RowHeights::default());
+        let above = Signal::derive(move || {
+            let r = range.get();
+            heights.with(|h| ids.with(|ids| h.sum(ids, 0..r.start)))
+        });
+        let below = Signal::derive(move || {
+            let r = range.get();
+            heights.with(|h| ids.with(|ids| h.sum(ids, r.end..ids.len())))
+        });
+        let window = Self {
+            ids,
+            range,
+            above,
+            below,
+            heights,
+            body: NodeRef::new(),
+            pending: StoredValue::new(None),
+            scheduled: StoredValue::new(false),
+            holding: StoredValue::new(focus_at.is_some()),
+        };
+        // Rows added or deleted: keep the window inside the table (a
+        // small map renders whole).
+        Effect::new(move |_| {
+            let n = ids.with(Vec::len);
+            let fitted = row_window::clamp(range.get_untracked(), n);
+            if fitted != range.get_untracked() {
+                range.set(fitted);
+            }
+            window.schedule();
+        });
+        #[cfg(feature = "hydrate")]
+        {
+            let scrolled = window_event_listener(leptos::ev::scroll, move |_| window.schedule());
+            let resized = window_event_listener(leptos::ev::resize, move |_| window.schedule());
+            on_cleanup(move || {
+                scrolled.remove();
+                resized.remove();
+            });
+        }
+        window
+    }
+
+    /// Whether the table is windowed (spacers shown).
+    fn on(&self) -> bool {
+        self.ids.with(|ids| row_window::windowed(ids.len()))
+    }
+
+    /// Fits the window to the screen at the next frame (once per frame).
+    fn schedule(self) {
+        if !self.on() || self.scheduled.get_value() {
+            return;
+        }
+        self.scheduled.set_value(true);
+        request_animation_frame(move || {
+            self.scheduled.set_value(false);
+            self.fit();
+        });
+    }
+
+    /// Measures the rendered rows and moves the window to the screen.
+    fn fit(self) {
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(body) = self.body.get_untracked() else { return };
+            if !self.on() || self.holding.get_value() {
+                return;
+            }
+            let changed: Vec<(String, f64)> = rendered_rows(&body).filter_map(|tr| Some((tr.get_attribute("data-row")?, f64::from(tr.offset_height())))).collect();
+            if self.heights.with_untracked(|h| changed.iter().any(|(id, px)| (h.of(id) - px).abs() >= 0.5)) {
+                // New heights (and a new mean for the rows not seen) change
+                // the spacer above: scroll by as much, so what is on screen
+                // stays put (style/main.css turns the browser's own scroll
+                // anchoring off for long maps).
+                let range = self.range.get_untracked();
+                let spacers = move || self.heights.with_untracked(|h| self.ids.with_untracked(|ids| (h.sum(ids, 0..range.start), h.sum(ids, range.end..ids.len()))));
+                let (above, _) = spacers();
+                self.heights.update(|h| {
+                    for (id, px) in &changed {
+                        h.measured(id, *px);
+                    }
+                });
+                let (above_now, below_now) = spacers();
+                // The signals redraw the spacers after this task; the scroll needs them now.
+                set_spacer(body.first_element_child(), above_now);
+                set_spacer(body.last_element_child(), below_now);
+                if (above_now - above).abs() >= 0.5 {
+                    if let Some(w) = leptos::web_sys::window() {
+                        w.scroll_by_with_x_and_y(0.0, above_now - above);
+                    }
+                }
+            }
+            let top = -body.get_bounding_client_rect().top();
+            let screen = leptos::web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(800.0);
+            let next = self.heights.with_untracked(|h| self.ids.with_untracked(|ids| row_window::around(ids, h, top, top + screen)));
+            if next != self.range.get_untracked() {
+                self.range.set(next);
+                self.schedule();
+            }
+        }
+    }
+
+    /// Scrolls the open-at row `i` to mid-screen, highlighted (by its
+    /// row) and focused, then lets the window follow the screen.
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    fn reveal(self, i: usize) {
+        self.holding.set_value(false);
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(id) = self.ids.with_untracked(|ids| ids.get(i).cloned()) else { return };
+            match row_of(self, &id) {
+                Some(tr) => reveal(&tr),
+                None => {
+                    self.bring(i);
+                    request_animation_frame(move || {
+                        if let Some(tr) = row_of(self, &id) {
+                            reveal(&tr);
+                        }
+                    });
+                }
+            }
+        }
+        self.schedule();
+    }
+
+    /// Scrolls row `i` to mid-screen and renders the rows around it.
+    #[cfg(feature = "hydrate")]
+    fn bring(self, i: usize) {
+        {
+            let Some(body) = self.body.get_untracked() else { return };
+            let n = self.ids.with_untracked(Vec::len);
+            let offset = self.heights.with_untracked(|h| self.ids.with_untracked(|ids| h.sum(ids, 0..i)));
+            if let Some(w) = leptos::web_sys::window() {
+                let screen = w.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(800.0);
+                w.scroll_by_with_x_and_y(0.0, body.get_bounding_client_rect().top() + offset - screen / 2.0);
+            }
+            self.range.set(row_window::including(self.range.get_untracked(), i, n));
+            self.fit();
+        }
+    }
+}
+
+/// ArrowDown in a cell's last line (ArrowUp in its first) moves to the
+/// same column of the next (previous) row, rendering and scrolling it in
+/// if it is outside the window. Keys pressed before that row is drawn
+/// count from it, so a held key never loses a step.
+fn walk(ev: leptos::ev::KeyboardEvent, window: Window, ids: Memo<Vec<String>>, index: Memo<RowIndex>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let down = match ev.key().as_str() {
+            "ArrowDown" => true,
+            "ArrowUp" => false,
+            _ => return,
+        };
+        if ev.alt_key() || ev.ctrl_key() || ev.meta_key() || ev.shift_key() {
+            return;
+        }
+        let Some(cell) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlTextAreaElement>().ok()) else { return };
+        let Some(field) = cell.get_attribute("data-field") else { return };
+        let pending = window.pending.get_value().filter(|(_, f)| *f == field);
+        if pending.is_none() && !caret_at_edge(&cell, down) {
+            return;
+        }
+        let from = match pending {
+            Some((i, _)) => Some(i),
+            None => cell
+                .closest("tr[data-row]")
+                .ok()
+                .flatten()
+                .and_then(|tr| tr.get_attribute("data-row"))
+                .and_then(|id| index.with_untracked(|ix| ix.get(&id))),
+        };
+        let Some(from) = from else { return };
+        let n = ids.with_untracked(Vec::len);
+        let to = if down { from + 1 } else { from.wrapping_sub(1) };
+        if to >= n {
+            return;
+        }
+        ev.prevent_default();
+        let Some(id) = ids.with_untracked(|ids| ids.get(to).cloned()) else { return };
+        if let Some(target) = cell_of(window, &id, &field) {
+            window.pending.set_value(None);
+            put_caret(&target, down);
+            window.schedule();
+            return;
+        }
+        window.pending.set_value(Some((to, field.clone())));
+        window.bring(to);
+        request_animation_frame(move || {
+            let Some((i, field)) = window.pending.get_value() else { return };
+            if i != to {
+                // A later key moved on; its own frame focuses that row.
+                return;
+            }
+            window.pending.set_value(None);
+            if let Some(target) = cell_of(window, &id, &field) {
+                put_caret(&target, down);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, window, ids, index);
+}
+
+/// Sets a spacer row's height (`tr` is the body's first or last row).
+#[cfg(feature = "hydrate")]
+fn set_spacer(tr: Option<leptos::web_sys::Element>, px: f64) {
+    let Some(td) = tr.filter(|tr| tr.has_attribute("data-spacer")).and_then(|tr| tr.first_element_child()) else { return };
+    let _ = td.set_attribute("style", &format!("height: {px:.0}px"));
+}
+
+/// The map rows in the table's body (not the spacers), top to bottom.
+#[cfg(feature = "hydrate")]
+fn rendered_rows(body: &leptos::web_sys::HtmlElement) -> impl Iterator<Item = leptos::web_sys::HtmlElement> {
+    use leptos::wasm_bindgen::JsCast;
+    std::iter::successors(body.first_element_child(), |el| el.next_element_sibling())
+        .filter(|el| el.has_attribute("data-row"))
+        .filter_map(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+}
+
+/// Row `id`'s element, when that row is rendered.
+#[cfg(feature = "hydrate")]
+fn row_of(window: Window, id: &str) -> Option<leptos::web_sys::HtmlElement> {
+    let body = window.body.get_untracked()?;
+    // Ids are the map's own text: compared, never put into a selector.
+    rendered_rows(&body).find(|tr| tr.get_attribute("data-row").as_deref() == Some(id))
+}
+
+/// The text box of `field` (a column's path, from the code) in row `id`,
+/// when that row is rendered.
+#[cfg(feature = "hydrate")]
+fn cell_of(window: Window, id: &str, field: &str) -> Option<leptos::web_sys::HtmlTextAreaElement> {
+    use leptos::wasm_bindgen::JsCast;
+    row_of(window, id)?
+        .query_selector(&format!("textarea[data-field=\"{field}\"]"))
+        .ok()
+        .flatten()
+        .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlTextAreaElement>().ok())
+}
+
+/// Whether the caret (no selection) is in the text's last line (`down`)
+/// or its first: there the arrow leaves the cell.
+#[cfg(feature = "hydrate")]
+fn caret_at_edge(cell: &leptos::web_sys::HtmlTextAreaElement, down: bool) -> bool {
+    let (Ok(Some(start)), Ok(Some(end))) = (cell.selection_start(), cell.selection_end()) else { return true };
+    if start != end {
+        return false;
+    }
+    // Selection offsets count UTF-16 units.
+    let text: Vec<u16> = cell.value().encode_utf16().collect();
+    let at = (start as usize).min(text.len());
+    let newline = u16::from(b'\n');
+    if down { !text[at..].contains(&newline) } else { !text[..at].contains(&newline) }
+}
+
+/// Focuses a cell arrived at by an arrow key: the caret in its first line
+/// coming down, at its end coming up.
+#[cfg(feature = "hydrate")]
+fn put_caret(cell: &leptos::web_sys::HtmlTextAreaElement, down: bool) {
+    let _ = cell.focus();
+    let text: Vec<u16> = cell.value().encode_utf16().collect();
+    let newline = u16::from(b'\n');
+    let at = if down { text.iter().position(|c| *c == newline).unwrap_or(text.len()) } else { text.len() };
+    let at = u32::try_from(at).unwrap_or(u32::MAX);
+    let _ = cell.set_selection_range(at, at);
 }
 
 #[component]
@@ -224,15 +551,6 @@ fn TableRow(
 ) -> impl IntoView {
     let focused = focus.with_value(|f| f.as_deref() == Some(id.as_str()));
     let id = StoredValue::new(id);
-    let tr = NodeRef::<leptos::html::Tr>::new();
-    if focused {
-        // Once the table is on the page (after the map loads).
-        Effect::new(move |_| {
-            if let Some(el) = tr.get() {
-                request_animation_frame(move || reveal(&el));
-            }
-        });
-    }
     let at = move || index.with(|ix| id.with_value(|id| ix.get(id)));
     // The path prefix of this row's problems (`rows[3].`), once per move.
     let prefix = Memo::new(move |_| at().map(|i| format!("{list}[{i}].")));
@@ -271,7 +589,7 @@ fn TableRow(
         cols.iter().cloned().map(|col| view! { <TableCell id doc list col editable epoch index dirty errors prefix/> }).collect_view()
     });
     view! {
-        <tr node_ref=tr data-row=id.get_value() data-focused=focused.then_some("true") tabindex=focused.then_some("-1")
+        <tr data-row=id.get_value() data-focused=focused.then_some("true") tabindex=focused.then_some("-1")
             class=if focused { "border-t border-slate-100 align-top bg-amber-50 outline outline-2 -outline-offset-2 outline-amber-400" } else { "border-t border-slate-100 align-top hover:bg-slate-50" }>
             <td class="px-2 py-1 text-xs text-slate-400">{move || at().map(|i| i + 1)}</td>
             {cells}
@@ -363,11 +681,10 @@ pub struct TriggerContext {
 }
 
 /// Scrolls the page so a row sits mid-screen, then focuses it (without
-/// scrolling again); a no-op on the server.
-fn reveal(el: &leptos::web_sys::HtmlTableRowElement) {
-    #[cfg(feature = "hydrate")]
+/// scrolling again).
+#[cfg(feature = "hydrate")]
+fn reveal(row: &leptos::web_sys::HtmlElement) {
     {
-        let row: &leptos::web_sys::HtmlElement = el;
         if let Some(window) = leptos::web_sys::window() {
             let rect = row.get_bounding_client_rect();
             let height = window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(0.0);
@@ -377,8 +694,6 @@ fn reveal(el: &leptos::web_sys::HtmlTableRowElement) {
         options.set_prevent_scroll(true);
         let _ = row.focus_with_options(&options);
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = el;
 }
 
 /// A communication row's API trigger: the bound endpoint with links to it,

@@ -8,6 +8,7 @@ pub mod layout;
 pub mod local_store;
 pub mod nav;
 pub mod row_actions;
+pub mod row_window;
 
 use crate::error::AppError;
 use crate::i18n::{tr, K};
