@@ -12,11 +12,13 @@
 // then, in Russian, selects the link and unbinds it with Delete. Anyone
 // moves a node with Shift+drag (kept in the browser until auto-layout).
 // A loop drawn before someone else saved the row's map gets the conflict
-// (who, which version) and reads the loop again.
+// (who, which version) and reads the loop again. An endpoint no map uses, made by
+// a business system's import, is drawn as a gap, and a row dragged onto
+// it binds to it.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
-// database (port 3422) with a viewer and an architect made by the real
-// CLI, and stops that process only.
+// database (port 3422) with a viewer, an architect and a REHAU portal
+// token made by the real CLI, and stops that process only.
 import { test, expect, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
 import { hydrated, logIn } from './helpers';
@@ -36,10 +38,28 @@ test.describe.configure({ mode: 'serial' });
 test.use({ baseURL: BASE, viewport: { width: 1600, height: 1000 } });
 
 let own: OwnServer | undefined;
+let token = '';
 
 test.beforeAll(async () => {
-  own = await startOwnServer({ name: 'loop', port: PORT, users: [{ ...VIEWER, role: 'viewer' }, { ...ARCHITECT, role: 'architect' }] });
+  own = await startOwnServer({
+    name: 'loop',
+    port: PORT,
+    users: [{ ...VIEWER, role: 'viewer' }, { ...ARCHITECT, role: 'architect' }],
+    tokens: [{ name: 'REHAU portal', bots: 'bot_rehau', actions: 'call,admin_write' }],
+  });
+  token = own.tokens[0];
+  expect(token).not.toBe('');
 });
+
+/** A business system's call with the REHAU portal token: its HTTP status. */
+async function api(path: string, body: unknown) {
+  const response = await fetch(`${BASE}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return response.status;
+}
 
 test.afterAll(() => own?.stop());
 
@@ -333,4 +353,38 @@ test('a loop drawn before someone else saved the map gets the conflict, and relo
   await page.mouse.up();
   await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', String(current.version + 2));
   await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+});
+
+test('an endpoint no map uses is drawn as a gap, and a row dragged onto it binds to it', async ({ page }) => {
+  const LOYALTY = 'endpoint:bot_rehau/users/loyalty';
+  const imported = await api('/bots/bot_rehau/endpoints/import', {
+    format: 'comops.endpoints/v1',
+    bot_id: 'bot_rehau',
+    endpoints: [{
+      alias: 'users/loyalty', description: 'Бонусы за монтаж', owner: 'REHAU portal', enabled: true, scenario: 'registration_flow',
+      schema: { fields: [{ name: 'userId', type: 'integer', required: true }] }, example: '{"userId": 125}',
+    }],
+  });
+  expect(imported).toBe(200);
+  await openLoop(page, ARCHITECT);
+  await expect(node(page, LOYALTY)).toHaveAttribute('data-kind', 'endpoint');
+  await expect(node(page, LOYALTY)).toHaveAttribute('data-gap', 'unused');
+  await expect(page.getByTestId('gap-unused')).toHaveAttribute('data-count', '1');
+  await expect(page.getByTestId('gap-unused')).toContainText('endpoints no map uses');
+  // Nothing binds it; its scenario is drawn behind it.
+  await expect(page.locator(`[data-link-to="${LOYALTY}"]`)).toHaveCount(0);
+  await expect(page.locator(`[data-link-from="${LOYALTY}"][data-link-to="${SCENARIO}"]`)).toHaveCount(1);
+  await node(page, LOYALTY).click();
+  await expect(page.getByTestId('loop-gap-note')).toHaveText('No map row or cell uses this endpoint yet.');
+  await page.keyboard.press('Escape');
+
+  // The row (bound to /users/connect-bot by now) dropped on it: re-bound.
+  await dragOnto(page, UNBOUND, LOYALTY);
+  await expect(node(page, LOYALTY)).toHaveAttribute('data-drop-target', 'true');
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 → users/loyalty');
+  await expect(page.locator(`[data-link-from="${UNBOUND}"][data-link-to="${LOYALTY}"]`)).toHaveCount(1);
+  await expect(page.locator(`[data-link-from="${UNBOUND}"][data-link-to="${ENDPOINT}"]`)).toHaveCount(0);
+  await expect(node(page, LOYALTY)).not.toHaveAttribute('data-gap', /.+/);
+  await expect(page.getByTestId('gap-unused')).toHaveAttribute('data-count', '0');
 });

@@ -10,9 +10,12 @@
 //! (downstream) plus only left (upstream): for a CJM stage, the rows and
 //! cells that serve it and their endpoints and scenarios.
 //!
+//! Every endpoint of the project's bots is drawn, also those no map binds
+//! yet: they are where an architect drops a row that should call one.
+//!
 //! Gaps are the breaks an analyst looks for: a CJM stage no communication
 //! row names, a map row bound to no endpoint, a bound endpoint that does
-//! not exist, an endpoint that starts no scenario.
+//! not exist, an endpoint that starts no scenario, an endpoint no map uses.
 //!
 //! Column order within each column: the maps' own order, then the scenario
 //! canvas's barycentre sweeps (`components::canvas::layout::order_layers`)
@@ -88,10 +91,13 @@ pub enum Gap {
     NotLive,
     /// An endpoint with no scenario behind it.
     NoScenario,
+    /// An endpoint no map row or cell binds (whether or not it starts a
+    /// scenario: the maps do not tell where it is called).
+    Unused,
 }
 
 impl Gap {
-    pub const ALL: [Gap; 4] = [Gap::NoRow, Gap::NoEndpoint, Gap::NotLive, Gap::NoScenario];
+    pub const ALL: [Gap; 5] = [Gap::NoRow, Gap::NoEndpoint, Gap::NotLive, Gap::NoScenario, Gap::Unused];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -99,6 +105,7 @@ impl Gap {
             Gap::NoEndpoint => "no_endpoint",
             Gap::NotLive => "not_live",
             Gap::NoScenario => "no_scenario",
+            Gap::Unused => "unused",
         }
     }
 }
@@ -234,7 +241,8 @@ pub struct Chain {
 
 impl LoopGraph {
     /// The loop of `page`, with `endpoints` (every endpoint of the
-    /// project's bots) for the live figures and the scenarios.
+    /// project's bots) for the live figures and the scenarios, and drawn
+    /// as well when no map binds them.
     pub fn build(page: &LoopPage, endpoints: &[BindableEndpoint]) -> LoopGraph {
         let live: HashMap<String, &BindableEndpoint> = endpoints.iter().map(|e| (format!("endpoint:{}/{}", e.bot_id, e.alias), e)).collect();
         let mut nodes: Vec<Node> = Vec::with_capacity(page.view.nodes.len());
@@ -270,6 +278,29 @@ impl LoopGraph {
             }
             index.insert(n.key.clone(), nodes.len());
             nodes.push(node);
+        }
+        // Endpoints no map binds: drawn too, as places to drop a row on.
+        for e in endpoints {
+            let key = format!("endpoint:{}/{}", e.bot_id, e.alias);
+            if index.contains_key(&key) {
+                continue;
+            }
+            if !e.scenario.is_empty() {
+                scenario_links.push((nodes.len(), format!("scenario:{}/{}", e.bot_id, e.scenario)));
+            }
+            let live = Live { enabled: e.enabled, calls: e.calls, errors: e.errors, last_call_at: e.last_call_at };
+            index.insert(key.clone(), nodes.len());
+            nodes.push(Node {
+                key,
+                kind: Kind::Endpoint,
+                label: e.alias.clone(),
+                map: String::new(),
+                bot: e.bot_id.clone(),
+                name: e.alias.clone(),
+                live: Some(live),
+                gap: Some(Gap::Unused),
+                at: (0.0, 0.0),
+            });
         }
         let mut edges: Vec<(usize, usize)> = Vec::new();
         let mut link = |a: usize, b: usize, nodes: &[Node]| {
@@ -416,7 +447,7 @@ impl LoopGraph {
     }
 
     /// How many nodes have each gap, in [`Gap::ALL`] order.
-    pub fn gap_counts(&self) -> [usize; 4] {
+    pub fn gap_counts(&self) -> [usize; 5] {
         Gap::ALL.map(|g| self.nodes.iter().filter(|n| n.gap == Some(g)).count())
     }
 
@@ -578,8 +609,13 @@ mod tests {
         // A blueprint cell opens at its stage, the editor's row.
         assert_eq!(g.nodes[at(&g, "map_bp#reg:support")].href(), "/maps/map_bp?row=reg");
         assert_eq!((g.nodes[at(&g, "map_bp#reg:support")].item(), g.nodes[e].item()), ("reg:support", ""));
-        // An endpoint no map binds is not drawn; an empty cell shows its id.
-        assert!(!g.nodes.iter().any(|n| n.key.ends_with("/unbound")));
+        // An endpoint no map binds is drawn, with its figures and its
+        // scenario, marked as used by no map; an empty cell shows its id.
+        let unbound = at(&g, "endpoint:bot_a/unbound");
+        assert_eq!((g.nodes[unbound].kind, g.nodes[unbound].label.as_str(), g.nodes[unbound].gap), (Kind::Endpoint, "unbound", Some(Gap::Unused)));
+        assert_eq!(g.nodes[unbound].live.as_ref().map(|l| l.calls), Some(3));
+        assert!(g.edges.contains(&(unbound, at(&g, "scenario:bot_a/x"))));
+        assert_eq!(g.neighbours(unbound).iter().filter(|(_, down)| !down).count(), 0, "nothing binds it");
         assert_eq!(g.nodes[at(&g, "map_bp#reg:support")].label, "reg:support");
         assert_eq!(g.dangling, 1);
     }
@@ -609,7 +645,9 @@ mod tests {
         assert_eq!(gap("map_comm#r1"), None);
         assert_eq!(gap("endpoint:bot_a/gone"), Some(Gap::NotLive));
         assert_eq!(gap("endpoint:bot_a/feedback/received"), Some(Gap::NoScenario));
-        assert_eq!(g.gap_counts(), [1, 1, 1, 1]);
+        assert_eq!(gap("endpoint:bot_a/unbound"), Some(Gap::Unused));
+        assert_eq!(gap("endpoint:bot_a/users/connect-bot"), None);
+        assert_eq!(g.gap_counts(), [1, 1, 1, 1, 1]);
     }
 
     #[test]
@@ -709,6 +747,8 @@ mod tests {
         assert_eq!(g.drop_target(at(&g, "map_cjm#use"), inside(&g, "endpoint:bot_a/users/connect-bot", (20.0, 20.0))), None);
         assert_eq!(g.drop_target(at(&g, "map_bp#reg:support"), inside(&g, "endpoint:bot_a/feedback/received", (20.0, 20.0))), None);
         assert_eq!(g.drop_target(usize::MAX, (0.0, 0.0)), None);
+        // An endpoint no map uses yet is a place to drop on.
+        assert_eq!(g.drop_target(r2, inside(&g, "endpoint:bot_a/unbound", (20.0, 20.0))), Some(at(&g, "endpoint:bot_a/unbound")));
         // r3 is bound to the endpoint that is gone; dropping it on a live one re-binds.
         assert_eq!(g.drop_target(r3, inside(&g, "endpoint:bot_a/users/connect-bot", (20.0, 20.0))), Some(connect));
     }

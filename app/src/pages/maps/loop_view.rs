@@ -10,6 +10,8 @@
 //! editor at that row, the endpoint, its docs and traces, the scenario
 //! editor. Enter opens, Escape clears, double-click opens. Gaps are marked
 //! on their nodes and counted at the top; a count cycles through its nodes.
+//! Every endpoint of the project is drawn, also those no map uses yet (a
+//! gap, and a place to drop a row on).
 //!
 //! Whoever may bind rows to endpoints (architects, admins: the server's
 //! `save_map` decides, `DesignIntegrations`) edits the loop's bindings

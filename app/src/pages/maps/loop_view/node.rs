@@ -28,6 +28,7 @@ pub(super) fn gap_keys(gap: Gap) -> (K, K) {
         Gap::NoEndpoint => (K::LoopGapNoEndpoint, K::LoopGapNoEndpointOne),
         Gap::NotLive => (K::LoopGapNotLive, K::LoopGapNotLiveOne),
         Gap::NoScenario => (K::LoopGapNoScenario, K::LoopGapNoScenarioOne),
+        Gap::Unused => (K::LoopGapUnused, K::LoopGapUnusedOne),
     }
 }
 

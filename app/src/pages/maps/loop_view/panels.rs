@@ -23,7 +23,7 @@ pub(super) struct Edit {
 
 /// The selected node's details, links and where to open it; for editors,
 /// a communication row's binding (unbind, or bind to any endpoint of the
-/// project — also those no map binds yet, which the loop does not draw).
+/// project).
 #[component]
 pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
     let locale = use_locale();
