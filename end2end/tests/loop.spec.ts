@@ -12,7 +12,9 @@
 // then, in Russian, selects the link and unbinds it with Delete. Anyone
 // moves a node with Shift+drag (kept in the browser until auto-layout).
 // A loop drawn before someone else saved the row's map gets the conflict
-// (who, which version) and reads the loop again. An endpoint no map uses, made by
+// (who, which version) and reads the loop again. After real calls to /users/connect-bot, the
+// "Runs" overlay shows its calls and errors and where its scenario's run
+// stopped (in English and Russian), and R hides it. An endpoint no map uses, made by
 // a business system's import, is drawn as a gap, and a row dragged onto
 // it binds to it.
 //
@@ -353,6 +355,56 @@ test('a loop drawn before someone else saved the map gets the conflict, and relo
   await page.mouse.up();
   await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', String(current.version + 2));
   await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+});
+
+test('after real calls, the Runs overlay shows the endpoint\'s calls and its scenario\'s runs; R hides it', async ({ page }) => {
+  expect(await api('/bots/bot_rehau/identities', { userId: 125, channel: 'telegram', chatId: 7125 })).toBe(200);
+  expect(await api('/bots/bot_rehau/call/users/connect-bot', { userId: 125 })).toBe(200);
+  // A call the endpoint refuses (no userId) counts as an error.
+  expect(await api('/bots/bot_rehau/call/users/connect-bot', {})).toBe(422);
+  await openLoop(page);
+  const figures = (key: string) => node(page, key).getByTestId('runs-figures');
+  await expect(figures(ENDPOINT)).toHaveCount(0);
+  await page.getByTestId('loop-runs').click();
+  await expect(page.getByTestId('loop-runs')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('loop-runs-legend')).toContainText('Scenarios: runs done, waiting, failed or stopped.');
+  await expect(figures(ENDPOINT)).toHaveAttribute('data-calls', '2');
+  await expect(figures(ENDPOINT)).toHaveAttribute('data-errors', '1');
+  await expect(figures(ENDPOINT)).toHaveText('calls 2 · errors 1');
+  // The run stopped where it asks for a phone number: the demo bot has no
+  // Telegram token, so the question could not be delivered. Until the
+  // engine has got there it is pending; the overlay, read again, says so.
+  await expect(async () => {
+    await page.getByTestId('loop-runs').click();
+    await page.getByTestId('loop-runs').click();
+    await expect(figures(SCENARIO)).toHaveAttribute('data-failed', '1', { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(figures(SCENARIO)).toHaveAttribute('data-waiting', '0');
+  await expect(figures(SCENARIO)).toHaveAttribute('data-done', '0');
+  await expect(figures(SCENARIO)).toHaveText('done 0 · waiting 0 · failed 1');
+  // Nobody called the shop; map items carry no figures.
+  await expect(figures('endpoint:bot_shop/order/thank-you')).toHaveAttribute('data-calls', '0');
+  await expect(figures('scenario:bot_shop/order_thank_you')).toHaveAttribute('data-done', '0');
+  await expect(node(page, ROW).getByTestId('runs-figures')).toHaveCount(0);
+  await expect(node(page, STAGE).getByTestId('runs-figures')).toHaveCount(0);
+  await page.screenshot({ path: 'end2end/screenshots/loop-runs.png' });
+
+  // In Russian; the last 24 hours still hold them.
+  await page.locator('[data-lang=ru]').click();
+  await expect(page.getByTestId('loop-runs')).toHaveText('Запуски');
+  await expect(figures(ENDPOINT)).toHaveText('вызовы 2 · ошибки 1');
+  await expect(figures(SCENARIO)).toHaveText('готово 0 · ждут 0 · сбои 1');
+  await page.getByTestId('loop-runs-period').selectOption('1');
+  await expect(figures(ENDPOINT)).toHaveAttribute('data-calls', '2');
+
+  // R on the canvas hides the overlay (the second line is back) and shows it again.
+  await page.getByTestId('loop-canvas').focus();
+  await page.keyboard.press('r');
+  await expect(page.getByTestId('loop-runs')).toHaveAttribute('aria-pressed', 'false');
+  await expect(page.locator('[data-testid=runs-figures]')).toHaveCount(0);
+  await expect(page.getByTestId('loop-runs-period')).toHaveCount(0);
+  await page.keyboard.press('r');
+  await expect(figures(ENDPOINT)).toHaveAttribute('data-calls', '2');
 });
 
 test('an endpoint no map uses is drawn as a gap, and a row dragged onto it binds to it', async ({ page }) => {

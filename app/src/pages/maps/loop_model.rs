@@ -17,11 +17,15 @@
 //! row names, a map row bound to no endpoint, a bound endpoint that does
 //! not exist, an endpoint that starts no scenario, an endpoint no map uses.
 //!
+//! The trace overlay puts a period's figures on the nodes they belong to
+//! ([`LoopGraph::traffic`]): calls and errors on each live endpoint, runs
+//! done, waiting and failed on each scenario.
+//!
 //! Column order within each column: the maps' own order, then the scenario
 //! canvas's barycentre sweeps (`components::canvas::layout::order_layers`)
 //! to reduce crossings. The same data always gets the same drawing.
 
-use crate::api::maps::{BindableEndpoint, LoopPage};
+use crate::api::maps::{BindableEndpoint, LoopPage, LoopTraffic};
 use crate::components::canvas::layout::order_layers;
 use comops_core::map::links::{LoopEdge, LoopNode, LoopView, NodeKind};
 use serde_json::Value;
@@ -207,6 +211,29 @@ pub fn decode_positions(text: &str) -> Vec<(String, (f64, f64))> {
             (x.is_finite() && y.is_finite()).then(|| (key.clone(), (x, y)))
         })
         .collect()
+}
+
+/// What the trace overlay shows on one node, over its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Traffic {
+    /// An endpoint's calls and how many were refused or failed.
+    Calls { calls: i64, errors: i64 },
+    /// A scenario's runs: done, pending or waiting, failed or stopped.
+    Runs { done: i64, waiting: i64, failed: i64 },
+}
+
+impl Traffic {
+    /// The parts of the node's bar, as shares of the whole (all zero when
+    /// nothing happened): calls that went through and errors; or runs
+    /// done, waiting and failed.
+    pub fn shares(self) -> Vec<f64> {
+        let parts = match self {
+            Traffic::Calls { calls, errors } => vec![(calls - errors).max(0), errors],
+            Traffic::Runs { done, waiting, failed } => vec![done, waiting, failed],
+        };
+        let total: i64 = parts.iter().sum();
+        parts.into_iter().map(|p| if total > 0 { p as f64 / total as f64 } else { 0.0 }).collect()
+    }
 }
 
 /// A direction of the arrow keys.
@@ -444,6 +471,29 @@ impl LoopGraph {
     pub fn binding_link(&self, k: usize) -> Option<(usize, usize)> {
         let &(a, b) = self.edges.get(k)?;
         (self.nodes[a].kind == Kind::Row && self.nodes[b].kind == Kind::Endpoint).then_some((a, b))
+    }
+
+    /// The trace overlay of each node, by index: every live endpoint's
+    /// calls and every scenario's runs in `traffic` (zero when it has
+    /// none there); nothing on other nodes, nor on an endpoint that does
+    /// not exist.
+    pub fn traffic(&self, traffic: &LoopTraffic) -> Vec<Option<Traffic>> {
+        let calls: HashMap<(&str, &str), (i64, i64)> = traffic.endpoints.iter().map(|e| ((e.bot_id.as_str(), e.alias.as_str()), (e.calls, e.errors))).collect();
+        let runs: HashMap<(&str, &str), (i64, i64, i64)> = traffic.scenarios.iter().map(|s| ((s.bot_id.as_str(), s.scenario.as_str()), (s.done, s.waiting, s.failed))).collect();
+        self.nodes
+            .iter()
+            .map(|n| match n.kind {
+                Kind::Endpoint if n.live.is_some() => {
+                    let (calls, errors) = calls.get(&(n.bot.as_str(), n.name.as_str())).copied().unwrap_or_default();
+                    Some(Traffic::Calls { calls, errors })
+                }
+                Kind::Scenario => {
+                    let (done, waiting, failed) = runs.get(&(n.bot.as_str(), n.name.as_str())).copied().unwrap_or_default();
+                    Some(Traffic::Runs { done, waiting, failed })
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// How many nodes have each gap, in [`Gap::ALL`] order.
@@ -687,6 +737,36 @@ mod tests {
         // With no link that way, the next column's nearest node.
         let next = g.step(Some(use_), Dir::Right).unwrap();
         assert_eq!(g.nodes[next].kind, Kind::Row);
+    }
+
+    #[test]
+    fn the_overlay_puts_calls_on_endpoints_and_runs_on_scenarios() {
+        use crate::api::maps::{EndpointTraffic, ScenarioTraffic};
+        let g = demo();
+        let traffic = LoopTraffic {
+            endpoints: vec![
+                EndpointTraffic { bot_id: "bot_a".into(), alias: "users/connect-bot".into(), calls: 12, errors: 3 },
+                // Another bot's endpoint of the same alias is not this one.
+                EndpointTraffic { bot_id: "bot_b".into(), alias: "feedback/received".into(), calls: 99, errors: 0 },
+                EndpointTraffic { bot_id: "bot_a".into(), alias: "gone".into(), calls: 5, errors: 5 },
+            ],
+            scenarios: vec![ScenarioTraffic { bot_id: "bot_a".into(), scenario: "registration_flow".into(), done: 7, waiting: 2, failed: 1 }],
+        };
+        let figures = g.traffic(&traffic);
+        assert_eq!(figures.len(), g.nodes.len());
+        let of = |key: &str| figures[at(&g, key)];
+        assert_eq!(of("endpoint:bot_a/users/connect-bot"), Some(Traffic::Calls { calls: 12, errors: 3 }));
+        assert_eq!(of("endpoint:bot_a/feedback/received"), Some(Traffic::Calls { calls: 0, errors: 0 }));
+        assert_eq!(of("endpoint:bot_a/unbound"), Some(Traffic::Calls { calls: 0, errors: 0 }), "an endpoint no map uses has figures too");
+        assert_eq!(of("endpoint:bot_a/gone"), None, "an endpoint that does not exist has none");
+        assert_eq!(of("scenario:bot_a/registration_flow"), Some(Traffic::Runs { done: 7, waiting: 2, failed: 1 }));
+        assert_eq!(of("scenario:bot_a/x"), Some(Traffic::Runs { done: 0, waiting: 0, failed: 0 }));
+        assert_eq!(of("map_comm#r1"), None);
+        assert_eq!(of("map_cjm#reg"), None);
+        // The bar's shares.
+        assert_eq!(Traffic::Calls { calls: 12, errors: 3 }.shares(), vec![0.75, 0.25]);
+        assert_eq!(Traffic::Runs { done: 7, waiting: 2, failed: 1 }.shares(), vec![0.7, 0.2, 0.1]);
+        assert_eq!(Traffic::Runs { done: 0, waiting: 0, failed: 0 }.shares(), vec![0.0, 0.0, 0.0]);
     }
 
     #[test]

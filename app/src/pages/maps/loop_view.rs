@@ -11,7 +11,9 @@
 //! editor. Enter opens, Escape clears, double-click opens. Gaps are marked
 //! on their nodes and counted at the top; a count cycles through its nodes.
 //! Every endpoint of the project is drawn, also those no map uses yet (a
-//! gap, and a place to drop a row on).
+//! gap, and a place to drop a row on). "Runs" (or R) lays the trace
+//! overlay over the nodes: each endpoint's calls and errors, each
+//! scenario's runs done, waiting and failed or stopped, over a period.
 //!
 //! Whoever may bind rows to endpoints (architects, admins: the server's
 //! `save_map` decides, `DesignIntegrations`) edits the loop's bindings
@@ -44,11 +46,14 @@
 //!   drag a row to bind it, Shift+drag to move a node, arrows, Delete);
 //! - [`spots`]: where each node is, and the hand-moved places kept in
 //!   this browser;
-//! - [`panels`]: the side panels of the selected node or link.
+//! - [`panels`]: the side panels of the selected node or link;
+//! - [`overlay`]: the trace overlay ("Runs", R): calls and errors on the
+//!   endpoints, runs done, waiting and failed on the scenarios.
 
 mod canvas;
 mod gestures;
 mod node;
+mod overlay;
 mod panels;
 mod spots;
 
@@ -92,13 +97,15 @@ enum SaveStatus {
     Problem(String),
 }
 
-/// What survives the loop being read again after a save: the view and
-/// the selected node, for the project they belong to.
+/// What survives the loop being read again after a save: the view, the
+/// selected node and the trace overlay's period (when it is on), for the
+/// project they belong to.
 #[derive(Debug, Clone, Default)]
 struct Kept {
     project: String,
     view: Option<((f64, f64), f64)>,
     select: Option<String>,
+    runs: Option<u32>,
 }
 
 /// `/maps/loop`, `?project=…` (else the first project).

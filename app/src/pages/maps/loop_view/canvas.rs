@@ -1,6 +1,6 @@
 //! The loop's canvas: its shared state ([`Canvas`]: the graph, where
 //! each node is, the selection, the view and a drag in progress), and the
-//! drawing — toolbar, gap counts, legend, column titles, links, nodes,
+//! drawing — toolbar (with the trace overlay's toggle), gap counts, legend, column titles, links, nodes,
 //! the rubber line of a drag and the side panel.
 //!
 //! Cheap on a few hundred nodes: nodes and links are rendered once; a
@@ -12,6 +12,7 @@
 use super::super::loop_model::{Chain, Gap, Kind, LoopGraph, NODE_H as H, NODE_W as W};
 use super::gestures::Gesture;
 use super::node::{gap_keys, kind_key, node_view, shape};
+use super::overlay::{Overlay, RunsToolbar};
 use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
 use super::{Kept, Rebind, BUTTON};
@@ -48,6 +49,8 @@ pub(super) struct Canvas {
     pub editable: bool,
     pub busy: Signal<bool>,
     pub on_change: Callback<Rebind>,
+    /// The trace overlay ("Runs").
+    pub overlay: Overlay,
 }
 
 impl Canvas {
@@ -155,7 +158,8 @@ pub(super) fn LoopCanvas(
     let navigate = use_navigate();
     let counts = graph.gap_counts();
     let dangling = graph.dangling;
-    let spots = Spots::new(&graph, &kept.with_value(|k| k.project.clone()));
+    let project = kept.with_value(|k| k.project.clone());
+    let spots = Spots::new(&graph, &project);
     let graph = StoredValue::new(graph);
     let start_at = kept.with_value(|k| k.select.as_ref().and_then(|key| graph.with_value(|g| g.nodes.iter().position(|n| &n.key == key))));
     let selected = RwSignal::new(start_at);
@@ -183,6 +187,7 @@ pub(super) fn LoopCanvas(
         editable,
         busy,
         on_change,
+        overlay: Overlay::new(project, graph, kept.with_value(|k| k.runs)),
     };
     let Canvas { link, chain, pan, zoom, svg, wrapper, dragged, target, endpoints, maps, .. } = canvas;
 
@@ -210,6 +215,10 @@ pub(super) fn LoopCanvas(
     Effect::new(move |_| {
         let view = (pan.get(), zoom.get());
         kept.update_value(|k| k.view = Some(view));
+    });
+    Effect::new(move |_| {
+        let runs = canvas.overlay.kept();
+        kept.update_value(|k| k.runs = runs);
     });
     Effect::new(move |_| {
         let key = selected.get().map(|i| graph.with_value(|g| g.nodes[i].key.clone()));
@@ -358,6 +367,7 @@ pub(super) fn LoopCanvas(
                 <span class="w-10 text-center text-[11px] tabular-nums text-slate-500" data-testid="canvas-zoom">{move || format!("{:.0}%", zoom.get() * 100.0)}</span>
                 <button type="button" class=BUTTON title="+" aria-label=l(K::CanvasZoomIn) on:click=move |_| canvas.zoom_by(1.2)>"+"</button>
                 <button type="button" class=BUTTON title="L" data-testid="loop-auto-layout" on:click=move |_| canvas.auto_layout()>{l(K::CanvasAutoLayout)}</button>
+                <RunsToolbar overlay=canvas.overlay/>
                 <span class="ml-2 text-[11px] text-slate-500" data-testid="loop-chain-count">
                     {move || chain.with(|c| c.as_ref().map(|c| t1(locale.get(), K::LoopOnChain, c.nodes.iter().filter(|on| **on).count())))}
                 </span>

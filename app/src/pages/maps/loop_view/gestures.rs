@@ -10,7 +10,7 @@
 //! Keys on the focused canvas: arrows walk the nodes (`LoopGraph::step`),
 //! Enter opens the selected one, Escape cancels a drag and then clears the
 //! selection, Delete/Backspace unbinds the selected link, + − 0 zoom and
-//! fit, L lays out again.
+//! fit, L lays out again, R shows or hides the trace overlay.
 
 use super::super::loop_model::{Dir, Kind};
 use super::canvas::Canvas;
@@ -200,6 +200,7 @@ impl Canvas {
             "-" | "_" => self.zoom_by(1.0 / 1.2),
             "0" => self.fit(),
             "l" | "L" if !ev.ctrl_key() && !ev.meta_key() => self.auto_layout(),
+            "r" | "R" if !ev.ctrl_key() && !ev.meta_key() => self.overlay.toggle(),
             _ => return,
         }
         ev.prevent_default();

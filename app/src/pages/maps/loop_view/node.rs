@@ -1,11 +1,13 @@
 //! One node of the loop as drawn: its kind's outline, label and second
 //! line, the selection ring and the gap mark; for editors a communication
 //! row's ● port (drag it, or the row, onto an endpoint) and, during such a
-//! drag, the rings of the endpoints it may drop on. Also the words and
+//! drag, the rings of the endpoints it may drop on; the trace overlay's
+//! figures in place of the second line while it is on. Also the words and
 //! colours of kinds and gaps, shared with the legend and the panels.
 
 use super::super::loop_model::{Gap, Kind, Node, NODE_H as H, NODE_W as W};
 use super::canvas::Canvas;
+use super::overlay::node_figures;
 use crate::i18n::{t, use_locale, K};
 use leptos::prelude::*;
 
@@ -77,7 +79,7 @@ fn cut(text: &str, max: usize) -> String {
 /// row, onto an endpoint) and, during a drag, the endpoints it may drop on.
 pub(super) fn node_view(i: usize, node: Node, at: RwSignal<(f64, f64)>, canvas: Canvas) -> impl IntoView {
     let locale = use_locale();
-    let Canvas { selected, chain, dragged, target, open, editable, .. } = canvas;
+    let Canvas { selected, chain, dragged, target, open, editable, overlay, .. } = canvas;
     let on_chain = move || chain.with(|c| c.as_ref().map(|c| c.nodes[i]));
     let is_selected = move || selected.get() == Some(i);
     let label = cut(&node.label, 26);
@@ -130,7 +132,9 @@ pub(super) fn node_view(i: usize, node: Node, at: RwSignal<(f64, f64)>, canvas: 
                 </g>
             })}
             <text x="14" y="17" class="fill-slate-900 text-[12px] font-medium">{label}</text>
-            <text x="14" y="32" class="fill-slate-500 text-[10px]">{sub}</text>
+            // The trace overlay's figures take the second line's place.
+            <text x="14" y="32" class="fill-slate-500 text-[10px]" class:hidden=move || overlay.of(i).is_some()>{sub}</text>
+            {node_figures(i, overlay)}
             {port}
         </g>
     }
