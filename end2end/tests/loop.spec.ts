@@ -12,7 +12,8 @@
 // then, in Russian, selects the link and unbinds it with Delete. Anyone
 // moves a node with Shift+drag (kept in the browser until auto-layout).
 // A loop drawn before someone else saved the row's map gets the conflict
-// (who, which version) and reads the loop again. After real calls to /users/connect-bot, the
+// (who, which version) and reads the loop again. Arrow keys walk where
+// nodes were moved by hand. After real calls to /users/connect-bot, the
 // "Runs" overlay shows its calls and errors and where its scenario's run
 // stopped (in English and Russian), and R hides it. An endpoint no map uses, made by
 // a business system's import, is drawn as a gap, and a row dragged onto
@@ -355,6 +356,40 @@ test('a loop drawn before someone else saved the map gets the conflict, and relo
   await page.mouse.up();
   await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', String(current.version + 2));
   await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+});
+
+test('arrow keys walk where nodes were moved by hand', async ({ page }) => {
+  await openLoop(page);
+  const awareness = 'map_registration-cjm#awareness';
+  const retention = 'map_registration-cjm#retention';
+  // The last stage, Shift+dragged above the first and a little right
+  // (still in the stages' column).
+  const top = await centre(page, awareness);
+  const a = await centre(page, retention);
+  await page.keyboard.down('Shift');
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(top.x + 30, top.y - 70, { steps: 10 });
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  const moved = await node(page, retention).boundingBox();
+  const first = await node(page, awareness).boundingBox();
+  expect(moved && first && moved.y + moved.height < first.y).toBeTruthy();
+  // Up from the first stage: the moved one, above it now; down again.
+  await node(page, awareness).click();
+  const panel = page.getByTestId('loop-panel');
+  await expect(panel).toHaveAttribute('data-node', awareness);
+  await page.keyboard.press('ArrowUp');
+  await expect(panel).toHaveAttribute('data-node', retention);
+  await page.keyboard.press('ArrowUp');
+  await expect(panel).toHaveAttribute('data-node', retention);
+  await page.keyboard.press('ArrowDown');
+  await expect(panel).toHaveAttribute('data-node', awareness);
+  // After auto-layout it is the last stage again: up from the first goes nowhere.
+  await page.getByTestId('loop-auto-layout').click();
+  await node(page, awareness).click();
+  await page.keyboard.press('ArrowUp');
+  await expect(panel).toHaveAttribute('data-node', awareness);
 });
 
 test('after real calls, the Runs overlay shows the endpoint\'s calls and its scenario\'s runs; R hides it', async ({ page }) => {

@@ -538,39 +538,32 @@ impl LoopGraph {
         }
     }
 
-    /// The node the arrow key `dir` moves the selection to: up and down
-    /// within the column; left and right to the nearest linked node on
-    /// that side, else the nearest node of the next column that way.
+    /// The node the arrow key `dir` moves the selection to, by where the
+    /// nodes are now (hand-moved ones too): up and down to the nearest
+    /// node above or below whose box overlaps this one's across; left and
+    /// right to the nearest linked node on that side, else the nearest
+    /// node on that side — the nearest "column" first (within half a
+    /// node's width of the nearest one), then the nearest in height.
     pub fn step(&self, from: Option<usize>, dir: Dir) -> Option<usize> {
         let Some(i) = from else {
             return (0..self.nodes.len()).min_by(|&a, &b| self.nodes[a].at.partial_cmp(&self.nodes[b].at).unwrap_or(std::cmp::Ordering::Equal));
         };
-        let (x, y) = self.nodes[i].at;
-        let nearest = |candidates: &mut dyn Iterator<Item = usize>| candidates.min_by(|&a, &b| (self.nodes[a].at.1 - y).abs().total_cmp(&(self.nodes[b].at.1 - y).abs()).then(a.cmp(&b)));
+        let (x, y) = self.nodes.get(i)?.at;
+        let (dx, dy) = (|k: usize| self.nodes[k].at.0 - x, |k: usize| self.nodes[k].at.1 - y);
+        // Nearest in height, then across, then the first drawn.
+        let nearest = |candidates: Vec<usize>| candidates.into_iter().min_by(|&a, &b| dy(a).abs().total_cmp(&dy(b).abs()).then(dx(a).abs().total_cmp(&dx(b).abs())).then(a.cmp(&b)));
         match dir {
             Dir::Up | Dir::Down => {
-                let column = (0..self.nodes.len()).filter(|&k| self.nodes[k].at.0 == x);
                 let down = dir == Dir::Down;
-                column
-                    .filter(|&k| if down { self.nodes[k].at.1 > y } else { self.nodes[k].at.1 < y })
-                    .min_by(|&a, &b| (self.nodes[a].at.1 - y).abs().total_cmp(&(self.nodes[b].at.1 - y).abs()))
+                nearest((0..self.nodes.len()).filter(|&k| k != i && dx(k).abs() < NODE_W && if down { dy(k) > 0.0 } else { dy(k) < 0.0 }).collect())
             }
             Dir::Left | Dir::Right => {
                 let right = dir == Dir::Right;
-                let linked: Vec<usize> = self.neighbours(i).into_iter().filter(|&(_, down)| down == right).map(|(k, _)| k).collect();
-                if !linked.is_empty() {
-                    // The nearest column first, then the nearest in height.
-                    let best_x = linked.iter().map(|&k| self.nodes[k].at.0).fold(if right { f64::MAX } else { f64::MIN }, |m, v| if right { m.min(v) } else { m.max(v) });
-                    return nearest(&mut linked.into_iter().filter(|&k| self.nodes[k].at.0 == best_x));
-                }
-                let next_x = self.columns.iter().map(|c| c.1).filter(|&cx| if right { cx > x } else { cx < x }).fold(None, |m: Option<f64>, v| {
-                    Some(match m {
-                        None => v,
-                        Some(m) if right => m.min(v),
-                        Some(m) => m.max(v),
-                    })
-                })?;
-                nearest(&mut (0..self.nodes.len()).filter(|&k| self.nodes[k].at.0 == next_x))
+                let ahead = |k: &usize| if right { dx(*k) > NODE_W / 2.0 } else { dx(*k) < -NODE_W / 2.0 };
+                let linked: Vec<usize> = self.neighbours(i).into_iter().map(|(k, _)| k).filter(ahead).collect();
+                let pool = if linked.is_empty() { (0..self.nodes.len()).filter(ahead).collect() } else { linked };
+                let column = pool.iter().map(|&k| dx(k).abs()).fold(f64::MAX, f64::min);
+                nearest(pool.into_iter().filter(|&k| dx(k).abs() <= column + NODE_W / 2.0).collect())
             }
         }
     }
@@ -737,6 +730,34 @@ mod tests {
         // With no link that way, the next column's nearest node.
         let next = g.step(Some(use_), Dir::Right).unwrap();
         assert_eq!(g.nodes[next].kind, Kind::Row);
+    }
+
+    #[test]
+    fn arrow_keys_walk_where_nodes_were_moved_by_hand() {
+        let mut g = demo();
+        let (reg, use_) = (at(&g, "map_cjm#reg"), at(&g, "map_cjm#use"));
+        let (x, y) = g.nodes[reg].at;
+        // The second stage moved above the first and a little right,
+        // still in the stages' column: up from the first goes to it.
+        g.place(&[("map_cjm#use".into(), (x + 30.0, y - 100.0))]);
+        assert_eq!(g.step(Some(reg), Dir::Up), Some(use_));
+        assert_eq!(g.step(Some(reg), Dir::Down), None);
+        assert_eq!(g.step(Some(use_), Dir::Down), Some(reg));
+        assert_eq!(g.step(Some(use_), Dir::Up), None);
+        // Right from it: the rows' column, the nearest in height.
+        let right = g.step(Some(use_), Dir::Right).unwrap();
+        assert_eq!(g.nodes[right].kind, Kind::Row);
+        let rows: Vec<usize> = (0..g.nodes.len()).filter(|&k| g.nodes[k].kind == Kind::Row).collect();
+        let top_row = rows.iter().copied().min_by(|&a, &b| g.nodes[a].at.1.total_cmp(&g.nodes[b].at.1)).unwrap();
+        assert_eq!(right, top_row);
+        // A row dragged right of the scenarios: right from a scenario
+        // reaches it; left from it, its endpoint (linked) comes before the
+        // nearer scenarios.
+        let r1 = at(&g, "map_comm#r1");
+        let scenario = g.nodes[at(&g, "scenario:bot_a/registration_flow")].at;
+        g.place(&[("map_comm#r1".into(), (scenario.0 + 400.0, scenario.1))]);
+        assert_eq!(g.step(Some(at(&g, "scenario:bot_a/registration_flow")), Dir::Right), Some(r1));
+        assert_eq!(g.step(Some(r1), Dir::Left), Some(at(&g, "endpoint:bot_a/users/connect-bot")));
     }
 
     #[test]
