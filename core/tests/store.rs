@@ -50,6 +50,7 @@ on_both!(inbound_updates, inbound_updates_suite);
 on_both!(send_clocks, send_clocks_suite);
 on_both!(sealing, sealing_suite);
 on_both!(batched_saves, batched_saves_suite);
+on_both!(loop_figures, loop_figures_suite);
 
 async fn users_and_sessions_suite(store: Store) {
     let email = Email::parse("alena@rehau.example").unwrap();
@@ -794,4 +795,71 @@ async fn batched_saves_suite(store: Store) {
     }
     assert_eq!(held, expected, "connections held between turns (SQLite: the write lane's one)");
     tokio::time::timeout(std::time::Duration::from_secs(10), store.close()).await.expect("the store closes with its write lane");
+}
+
+/// The ComOps loop's trace overlay: a period's calls and errors per
+/// endpoint, and runs per scenario by where they are, of the bots asked
+/// for only.
+async fn loop_figures_suite(store: Store) {
+    use comops_core::store::scenario_figures::ScenarioFigures;
+    use comops_core::BotId;
+
+    let bots = [BotId::parse("bot_shop").unwrap(), BotId::parse("bot_rehau").unwrap()];
+    // (bot, scenario, status, created at)
+    let runs = [
+        ("bot_shop", "order_thank_you", "done", 1_000),
+        ("bot_shop", "order_thank_you", "done", 5_000),
+        ("bot_shop", "order_thank_you", "waiting", 5_000),
+        ("bot_shop", "order_thank_you", "pending", 6_000),
+        ("bot_shop", "order_thank_you", "failed", 7_000),
+        ("bot_shop", "order_review", "stopped", 7_000),
+        ("bot_rehau", "registration_flow", "waiting", 2_000),
+        ("bot_other", "order_thank_you", "done", 9_000),
+    ];
+    for (n, (bot, scenario, status, at)) in runs.into_iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, trace_id, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(format!("run_{n}"))
+        .bind(format!("evt_{n}"))
+        .bind(bot)
+        .bind("ep_1")
+        .bind(scenario)
+        .bind(format!("TG-{n}"))
+        .bind(format!("{n:032x}"))
+        .bind(status)
+        .bind(at as i64)
+        .bind(at as i64)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    let figures = |bot: &str, scenario: &str, done: i64, waiting: i64, failed: i64| ScenarioFigures { bot_id: bot.into(), scenario: scenario.into(), done, waiting, failed };
+    let all = store.scenario_figures(&bots, 0).await.unwrap();
+    assert_eq!(
+        all,
+        [figures("bot_rehau", "registration_flow", 0, 1, 0), figures("bot_shop", "order_review", 0, 0, 1), figures("bot_shop", "order_thank_you", 2, 2, 1)],
+        "pending counts as waiting, stopped as failed; another project's bot is left out"
+    );
+    assert_eq!(all.iter().map(ScenarioFigures::total).sum::<i64>(), 7);
+    let recent = store.scenario_figures(&bots, 5_000).await.unwrap();
+    assert_eq!(recent, [figures("bot_shop", "order_review", 0, 0, 1), figures("bot_shop", "order_thank_you", 1, 2, 1)]);
+    assert!(store.scenario_figures(&bots, 10_000).await.unwrap().is_empty());
+    assert!(store.scenario_figures(&[], 0).await.unwrap().is_empty());
+
+    // Calls: dry runs are not counted; a refusal is an error.
+    let call = |endpoint: &str, status: &str, dry_run: bool, at: i64| comops_core::TraceEvent { status: status.into(), dry_run, at, ..crm_hop(&format!("{at:032x}"), endpoint, "api.call") };
+    for event in [call("order/delivered", "success", false, 1_000), call("order/delivered", "fail", false, 3_000), call("order/delivered", "success", true, 4_000), call("order/status", "success", false, 500)] {
+        store.record_trace(&event).await.unwrap();
+    }
+    let calls = |since: i64| {
+        let store = store.clone();
+        let bots = bots.clone();
+        async move { store.endpoint_figures(&bots, since).await.unwrap().into_iter().map(|f| (f.alias, f.calls, f.errors, f.last_call_at)).collect::<Vec<_>>() }
+    };
+    assert_eq!(calls(0).await, [("order/delivered".to_string(), 2, 1, Some(3_000)), ("order/status".to_string(), 1, 0, Some(500))]);
+    assert_eq!(calls(1_000).await, [("order/delivered".to_string(), 2, 1, Some(3_000))]);
+    assert_eq!(calls(2_000).await, [("order/delivered".to_string(), 1, 1, Some(3_000))]);
+    assert!(calls(5_000).await.is_empty());
 }

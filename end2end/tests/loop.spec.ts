@@ -12,11 +12,16 @@
 // then, in Russian, selects the link and unbinds it with Delete. Anyone
 // moves a node with Shift+drag (kept in the browser until auto-layout).
 // A loop drawn before someone else saved the row's map gets the conflict
-// (who, which version) and reads the loop again.
+// (who, which version) and reads the loop again. Arrow keys walk where
+// nodes were moved by hand. After real calls to /users/connect-bot, the
+// "Runs" overlay shows its calls and errors and where its scenario's run
+// stopped (in English and Russian), and R hides it. An endpoint no map uses, made by
+// a business system's import, is drawn as a gap, and a row dragged onto
+// it binds to it.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
-// database (port 3422) with a viewer and an architect made by the real
-// CLI, and stops that process only.
+// database (port 3422) with a viewer, an architect and a REHAU portal
+// token made by the real CLI, and stops that process only.
 import { test, expect, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
 import { hydrated, logIn } from './helpers';
@@ -36,10 +41,28 @@ test.describe.configure({ mode: 'serial' });
 test.use({ baseURL: BASE, viewport: { width: 1600, height: 1000 } });
 
 let own: OwnServer | undefined;
+let token = '';
 
 test.beforeAll(async () => {
-  own = await startOwnServer({ name: 'loop', port: PORT, users: [{ ...VIEWER, role: 'viewer' }, { ...ARCHITECT, role: 'architect' }] });
+  own = await startOwnServer({
+    name: 'loop',
+    port: PORT,
+    users: [{ ...VIEWER, role: 'viewer' }, { ...ARCHITECT, role: 'architect' }],
+    tokens: [{ name: 'REHAU portal', bots: 'bot_rehau', actions: 'call,admin_write' }],
+  });
+  token = own.tokens[0];
+  expect(token).not.toBe('');
 });
+
+/** A business system's call with the REHAU portal token: its HTTP status. */
+async function api(path: string, body: unknown) {
+  const response = await fetch(`${BASE}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return response.status;
+}
 
 test.afterAll(() => own?.stop());
 
@@ -333,4 +356,122 @@ test('a loop drawn before someone else saved the map gets the conflict, and relo
   await page.mouse.up();
   await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', String(current.version + 2));
   await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+});
+
+test('arrow keys walk where nodes were moved by hand', async ({ page }) => {
+  await openLoop(page);
+  const awareness = 'map_registration-cjm#awareness';
+  const retention = 'map_registration-cjm#retention';
+  // The last stage, Shift+dragged above the first and a little right
+  // (still in the stages' column).
+  const top = await centre(page, awareness);
+  const a = await centre(page, retention);
+  await page.keyboard.down('Shift');
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(top.x + 30, top.y - 70, { steps: 10 });
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  const moved = await node(page, retention).boundingBox();
+  const first = await node(page, awareness).boundingBox();
+  expect(moved && first && moved.y + moved.height < first.y).toBeTruthy();
+  // Up from the first stage: the moved one, above it now; down again.
+  await node(page, awareness).click();
+  const panel = page.getByTestId('loop-panel');
+  await expect(panel).toHaveAttribute('data-node', awareness);
+  await page.keyboard.press('ArrowUp');
+  await expect(panel).toHaveAttribute('data-node', retention);
+  await page.keyboard.press('ArrowUp');
+  await expect(panel).toHaveAttribute('data-node', retention);
+  await page.keyboard.press('ArrowDown');
+  await expect(panel).toHaveAttribute('data-node', awareness);
+  // After auto-layout it is the last stage again: up from the first goes nowhere.
+  await page.getByTestId('loop-auto-layout').click();
+  await node(page, awareness).click();
+  await page.keyboard.press('ArrowUp');
+  await expect(panel).toHaveAttribute('data-node', awareness);
+});
+
+test('after real calls, the Runs overlay shows the endpoint\'s calls and its scenario\'s runs; R hides it', async ({ page }) => {
+  expect(await api('/bots/bot_rehau/identities', { userId: 125, channel: 'telegram', chatId: 7125 })).toBe(200);
+  expect(await api('/bots/bot_rehau/call/users/connect-bot', { userId: 125 })).toBe(200);
+  // A call the endpoint refuses (no userId) counts as an error.
+  expect(await api('/bots/bot_rehau/call/users/connect-bot', {})).toBe(422);
+  await openLoop(page);
+  const figures = (key: string) => node(page, key).getByTestId('runs-figures');
+  await expect(figures(ENDPOINT)).toHaveCount(0);
+  await page.getByTestId('loop-runs').click();
+  await expect(page.getByTestId('loop-runs')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('loop-runs-legend')).toContainText('Scenarios: runs done, waiting, failed or stopped.');
+  await expect(figures(ENDPOINT)).toHaveAttribute('data-calls', '2');
+  await expect(figures(ENDPOINT)).toHaveAttribute('data-errors', '1');
+  await expect(figures(ENDPOINT)).toHaveText('calls 2 · errors 1');
+  // The run stopped where it asks for a phone number: the demo bot has no
+  // Telegram token, so the question could not be delivered. Until the
+  // engine has got there it is pending; the overlay, read again, says so.
+  await expect(async () => {
+    await page.getByTestId('loop-runs').click();
+    await page.getByTestId('loop-runs').click();
+    await expect(figures(SCENARIO)).toHaveAttribute('data-failed', '1', { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(figures(SCENARIO)).toHaveAttribute('data-waiting', '0');
+  await expect(figures(SCENARIO)).toHaveAttribute('data-done', '0');
+  await expect(figures(SCENARIO)).toHaveText('done 0 · waiting 0 · failed 1');
+  // Nobody called the shop; map items carry no figures.
+  await expect(figures('endpoint:bot_shop/order/thank-you')).toHaveAttribute('data-calls', '0');
+  await expect(figures('scenario:bot_shop/order_thank_you')).toHaveAttribute('data-done', '0');
+  await expect(node(page, ROW).getByTestId('runs-figures')).toHaveCount(0);
+  await expect(node(page, STAGE).getByTestId('runs-figures')).toHaveCount(0);
+  await page.screenshot({ path: 'end2end/screenshots/loop-runs.png' });
+
+  // In Russian; the last 24 hours still hold them.
+  await page.locator('[data-lang=ru]').click();
+  await expect(page.getByTestId('loop-runs')).toHaveText('Запуски');
+  await expect(figures(ENDPOINT)).toHaveText('вызовы 2 · ошибки 1');
+  await expect(figures(SCENARIO)).toHaveText('готово 0 · ждут 0 · сбои 1');
+  await page.getByTestId('loop-runs-period').selectOption('1');
+  await expect(figures(ENDPOINT)).toHaveAttribute('data-calls', '2');
+
+  // R on the canvas hides the overlay (the second line is back) and shows it again.
+  await page.getByTestId('loop-canvas').focus();
+  await page.keyboard.press('r');
+  await expect(page.getByTestId('loop-runs')).toHaveAttribute('aria-pressed', 'false');
+  await expect(page.locator('[data-testid=runs-figures]')).toHaveCount(0);
+  await expect(page.getByTestId('loop-runs-period')).toHaveCount(0);
+  await page.keyboard.press('r');
+  await expect(figures(ENDPOINT)).toHaveAttribute('data-calls', '2');
+});
+
+test('an endpoint no map uses is drawn as a gap, and a row dragged onto it binds to it', async ({ page }) => {
+  const LOYALTY = 'endpoint:bot_rehau/users/loyalty';
+  const imported = await api('/bots/bot_rehau/endpoints/import', {
+    format: 'comops.endpoints/v1',
+    bot_id: 'bot_rehau',
+    endpoints: [{
+      alias: 'users/loyalty', description: 'Бонусы за монтаж', owner: 'REHAU portal', enabled: true, scenario: 'registration_flow',
+      schema: { fields: [{ name: 'userId', type: 'integer', required: true }] }, example: '{"userId": 125}',
+    }],
+  });
+  expect(imported).toBe(200);
+  await openLoop(page, ARCHITECT);
+  await expect(node(page, LOYALTY)).toHaveAttribute('data-kind', 'endpoint');
+  await expect(node(page, LOYALTY)).toHaveAttribute('data-gap', 'unused');
+  await expect(page.getByTestId('gap-unused')).toHaveAttribute('data-count', '1');
+  await expect(page.getByTestId('gap-unused')).toContainText('endpoints no map uses');
+  // Nothing binds it; its scenario is drawn behind it.
+  await expect(page.locator(`[data-link-to="${LOYALTY}"]`)).toHaveCount(0);
+  await expect(page.locator(`[data-link-from="${LOYALTY}"][data-link-to="${SCENARIO}"]`)).toHaveCount(1);
+  await node(page, LOYALTY).click();
+  await expect(page.getByTestId('loop-gap-note')).toHaveText('No map row or cell uses this endpoint yet.');
+  await page.keyboard.press('Escape');
+
+  // The row (bound to /users/connect-bot by now) dropped on it: re-bound.
+  await dragOnto(page, UNBOUND, LOYALTY);
+  await expect(node(page, LOYALTY)).toHaveAttribute('data-drop-target', 'true');
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 → users/loyalty');
+  await expect(page.locator(`[data-link-from="${UNBOUND}"][data-link-to="${LOYALTY}"]`)).toHaveCount(1);
+  await expect(page.locator(`[data-link-from="${UNBOUND}"][data-link-to="${ENDPOINT}"]`)).toHaveCount(0);
+  await expect(node(page, LOYALTY)).not.toHaveAttribute('data-gap', /.+/);
+  await expect(page.getByTestId('gap-unused')).toHaveAttribute('data-count', '0');
 });

@@ -6,7 +6,8 @@
 //! compares versions, restores the first; a CJM goes out as CSV and back
 //! (a bad line is named); a viewer reads everything and changes nothing;
 //! the «ТЗ на DMI-проект» names the live endpoints; the whole demo
-//! project is exported and imported as a new one; and a row bound or
+//! project is exported and imported as a new one; endpoint figures and
+//! the loop's trace overlay count real calls; and a row bound or
 //! unbound on the ComOps loop is a map version with the loop's note,
 //! refused to viewers and analysts.
 
@@ -273,6 +274,9 @@ async fn trigger_cells_get_each_endpoints_calls_errors_and_last_call() {
         ..Default::default()
     };
     let token = store.issue_token(&draft.validate().unwrap(), "test").await.unwrap().1;
+    // Installer 125 is on Telegram: the call starts a run for them.
+    let rehau = comops_core::BotId::parse("bot_rehau").unwrap();
+    store.link_identity(&rehau, &comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test")).await.unwrap();
     let http = reqwest::Client::new();
     let call = |body: Value| http.post(server.url("/bots/bot_rehau/call/events/webinar-invite")).bearer_auth(&token).json(&body).send();
     assert_eq!(call(json!({"userId": 125, "title": "Монтаж RAUTHERM", "date": "сегодня в 10:00"})).await.unwrap().status(), 200);
@@ -295,6 +299,19 @@ async fn trigger_cells_get_each_endpoints_calls_errors_and_last_call() {
     assert_eq!(invite["scenario"], "webinar_invite");
     let quiet = endpoints.as_array().unwrap().iter().find(|e| e["alias"] == "order/review").cloned().unwrap();
     assert_eq!((quiet["calls"].clone(), quiet["last_call_at"].clone()), (json!(0), Value::Null));
+
+    // The loop's trace overlay: the same calls over the last 7 days and
+    // the run they started, for a viewer too; nothing for anonymous callers.
+    let traffic = json_of(viewer.call("maps/loop-overlay", &[("project_id", PROJECT), ("days", "7")]).await).await;
+    let invite = traffic["endpoints"].as_array().unwrap().iter().find(|e| e["bot_id"] == "bot_rehau" && e["alias"] == "events/webinar-invite").cloned().unwrap();
+    assert_eq!((invite["calls"].clone(), invite["errors"].clone()), (json!(2), json!(1)), "{traffic}");
+    assert!(traffic["endpoints"].as_array().unwrap().iter().all(|e| e["alias"] != "order/review"), "an endpoint not called is left out");
+    let runs = traffic["scenarios"].as_array().unwrap().iter().find(|s| s["bot_id"] == "bot_rehau" && s["scenario"] == "webinar_invite").cloned().unwrap();
+    let total: i64 = ["done", "waiting", "failed"].iter().map(|k| runs[k].as_i64().unwrap()).sum();
+    assert_eq!(total, 1, "one run, whatever it has reached: {runs}");
+    let all_time = json_of(viewer.call("maps/loop-overlay", &[("project_id", PROJECT), ("days", "0")]).await).await;
+    assert_eq!(all_time["endpoints"], traffic["endpoints"], "every call is from today");
+    assert_eq!(server.client().call("maps/loop-overlay", &[("project_id", PROJECT), ("days", "7")]).await.status(), 401);
     let _ = admin;
 }
 

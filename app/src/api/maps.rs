@@ -1,7 +1,8 @@
 //! Studio maps (CJM, Service Blueprint, communication and integration-points
 //! maps): list, load (current or an old version), create, save, history,
-//! restore, diff, CSV export/import, the ComOps loop, the «ТЗ на
-//! DMI-проект» export, and the JSON export/import of a whole project.
+//! restore, diff, CSV export/import, the ComOps loop and its trace
+//! overlay, the «ТЗ на DMI-проект» export, and the JSON export/import of
+//! a whole project.
 //!
 //! Reading needs `View`. Changing a map's text needs `EditMaps` (analysts,
 //! architects, admins); a change that binds or unbinds a row or cell to a
@@ -174,7 +175,7 @@ pub async fn map_endpoints(project_id: String) -> Result<Vec<BindableEndpoint>, 
     let store = backend()?.store;
     let bots = store.list_bots(&project).await?;
     let ids: Vec<comops_core::BotId> = bots.iter().map(|b| b.id.clone()).collect();
-    let figures = store.endpoint_figures(&ids).await?;
+    let figures = store.endpoint_figures(&ids, 0).await?;
     let mut endpoints = Vec::new();
     for bot in &ids {
         for endpoint in store.list_endpoints(bot).await? {
@@ -416,6 +417,61 @@ pub async fn project_loop(project_id: String) -> Result<String, AppError> {
     }
     live_endpoints.retain(|key| view.nodes.iter().any(|n| &n.key == key));
     serde_json::to_string(&LoopPage { view, live_endpoints }).map_err(|_| AppError::Internal)
+}
+
+/// The ComOps loop's trace overlay over a period: every endpoint's calls
+/// and errors, every scenario's runs by where they are. Endpoints and
+/// scenarios with nothing in the period are left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoopTraffic {
+    pub endpoints: Vec<EndpointTraffic>,
+    pub scenarios: Vec<ScenarioTraffic>,
+}
+
+/// One endpoint's calls (dry runs excluded) and how many were refused or failed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EndpointTraffic {
+    pub bot_id: String,
+    pub alias: String,
+    pub calls: i64,
+    pub errors: i64,
+}
+
+/// One scenario's runs: done, pending or waiting, failed or stopped.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioTraffic {
+    pub bot_id: String,
+    pub scenario: String,
+    pub done: i64,
+    pub waiting: i64,
+    pub failed: i64,
+}
+
+/// The [`LoopTraffic`] of a project's bots over the last `days` days (0:
+/// all time): two grouped queries (`Store::endpoint_figures`,
+/// `Store::scenario_figures`). Anyone who may read the loop may read it.
+#[server(prefix = "/api", endpoint = "maps/loop-overlay")]
+pub async fn loop_overlay(project_id: String, days: u32) -> Result<LoopTraffic, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let project = parse_project(&project_id)?;
+    let store = backend()?.store;
+    store.project(&project).await?;
+    let bots: Vec<comops_core::BotId> = store.list_bots(&project).await?.into_iter().map(|b| b.id).collect();
+    let since = if days == 0 { 0 } else { comops_core::store::now_millis() - i64::from(days) * 86_400_000 };
+    let endpoints = store
+        .endpoint_figures(&bots, since)
+        .await?
+        .into_iter()
+        .map(|f| EndpointTraffic { bot_id: f.bot_id, alias: f.alias, calls: f.calls, errors: f.errors })
+        .collect();
+    let scenarios = store
+        .scenario_figures(&bots, since)
+        .await?
+        .into_iter()
+        .map(|f| ScenarioTraffic { bot_id: f.bot_id, scenario: f.scenario, done: f.done, waiting: f.waiting, failed: f.failed })
+        .collect();
+    Ok(LoopTraffic { endpoints, scenarios })
 }
 
 /// The «ТЗ на DMI-проект» of a project as Markdown.

@@ -28,6 +28,7 @@ mod projects;
 pub mod runs;
 pub mod scenarios;
 pub mod scenario_history;
+pub mod scenario_figures;
 pub mod scratch;
 pub mod sealing;
 pub mod send_clocks;

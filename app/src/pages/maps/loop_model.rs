@@ -10,15 +10,22 @@
 //! (downstream) plus only left (upstream): for a CJM stage, the rows and
 //! cells that serve it and their endpoints and scenarios.
 //!
+//! Every endpoint of the project's bots is drawn, also those no map binds
+//! yet: they are where an architect drops a row that should call one.
+//!
 //! Gaps are the breaks an analyst looks for: a CJM stage no communication
 //! row names, a map row bound to no endpoint, a bound endpoint that does
-//! not exist, an endpoint that starts no scenario.
+//! not exist, an endpoint that starts no scenario, an endpoint no map uses.
+//!
+//! The trace overlay puts a period's figures on the nodes they belong to
+//! ([`LoopGraph::traffic`]): calls and errors on each live endpoint, runs
+//! done, waiting and failed on each scenario.
 //!
 //! Column order within each column: the maps' own order, then the scenario
 //! canvas's barycentre sweeps (`components::canvas::layout::order_layers`)
 //! to reduce crossings. The same data always gets the same drawing.
 
-use crate::api::maps::{BindableEndpoint, LoopPage};
+use crate::api::maps::{BindableEndpoint, LoopPage, LoopTraffic};
 use crate::components::canvas::layout::order_layers;
 use comops_core::map::links::{LoopEdge, LoopNode, LoopView, NodeKind};
 use serde_json::Value;
@@ -88,10 +95,13 @@ pub enum Gap {
     NotLive,
     /// An endpoint with no scenario behind it.
     NoScenario,
+    /// An endpoint no map row or cell binds (whether or not it starts a
+    /// scenario: the maps do not tell where it is called).
+    Unused,
 }
 
 impl Gap {
-    pub const ALL: [Gap; 4] = [Gap::NoRow, Gap::NoEndpoint, Gap::NotLive, Gap::NoScenario];
+    pub const ALL: [Gap; 5] = [Gap::NoRow, Gap::NoEndpoint, Gap::NotLive, Gap::NoScenario, Gap::Unused];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -99,6 +109,7 @@ impl Gap {
             Gap::NoEndpoint => "no_endpoint",
             Gap::NotLive => "not_live",
             Gap::NoScenario => "no_scenario",
+            Gap::Unused => "unused",
         }
     }
 }
@@ -202,6 +213,29 @@ pub fn decode_positions(text: &str) -> Vec<(String, (f64, f64))> {
         .collect()
 }
 
+/// What the trace overlay shows on one node, over its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Traffic {
+    /// An endpoint's calls and how many were refused or failed.
+    Calls { calls: i64, errors: i64 },
+    /// A scenario's runs: done, pending or waiting, failed or stopped.
+    Runs { done: i64, waiting: i64, failed: i64 },
+}
+
+impl Traffic {
+    /// The parts of the node's bar, as shares of the whole (all zero when
+    /// nothing happened): calls that went through and errors; or runs
+    /// done, waiting and failed.
+    pub fn shares(self) -> Vec<f64> {
+        let parts = match self {
+            Traffic::Calls { calls, errors } => vec![(calls - errors).max(0), errors],
+            Traffic::Runs { done, waiting, failed } => vec![done, waiting, failed],
+        };
+        let total: i64 = parts.iter().sum();
+        parts.into_iter().map(|p| if total > 0 { p as f64 / total as f64 } else { 0.0 }).collect()
+    }
+}
+
 /// A direction of the arrow keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dir {
@@ -234,7 +268,8 @@ pub struct Chain {
 
 impl LoopGraph {
     /// The loop of `page`, with `endpoints` (every endpoint of the
-    /// project's bots) for the live figures and the scenarios.
+    /// project's bots) for the live figures and the scenarios, and drawn
+    /// as well when no map binds them.
     pub fn build(page: &LoopPage, endpoints: &[BindableEndpoint]) -> LoopGraph {
         let live: HashMap<String, &BindableEndpoint> = endpoints.iter().map(|e| (format!("endpoint:{}/{}", e.bot_id, e.alias), e)).collect();
         let mut nodes: Vec<Node> = Vec::with_capacity(page.view.nodes.len());
@@ -270,6 +305,29 @@ impl LoopGraph {
             }
             index.insert(n.key.clone(), nodes.len());
             nodes.push(node);
+        }
+        // Endpoints no map binds: drawn too, as places to drop a row on.
+        for e in endpoints {
+            let key = format!("endpoint:{}/{}", e.bot_id, e.alias);
+            if index.contains_key(&key) {
+                continue;
+            }
+            if !e.scenario.is_empty() {
+                scenario_links.push((nodes.len(), format!("scenario:{}/{}", e.bot_id, e.scenario)));
+            }
+            let live = Live { enabled: e.enabled, calls: e.calls, errors: e.errors, last_call_at: e.last_call_at };
+            index.insert(key.clone(), nodes.len());
+            nodes.push(Node {
+                key,
+                kind: Kind::Endpoint,
+                label: e.alias.clone(),
+                map: String::new(),
+                bot: e.bot_id.clone(),
+                name: e.alias.clone(),
+                live: Some(live),
+                gap: Some(Gap::Unused),
+                at: (0.0, 0.0),
+            });
         }
         let mut edges: Vec<(usize, usize)> = Vec::new();
         let mut link = |a: usize, b: usize, nodes: &[Node]| {
@@ -415,8 +473,31 @@ impl LoopGraph {
         (self.nodes[a].kind == Kind::Row && self.nodes[b].kind == Kind::Endpoint).then_some((a, b))
     }
 
+    /// The trace overlay of each node, by index: every live endpoint's
+    /// calls and every scenario's runs in `traffic` (zero when it has
+    /// none there); nothing on other nodes, nor on an endpoint that does
+    /// not exist.
+    pub fn traffic(&self, traffic: &LoopTraffic) -> Vec<Option<Traffic>> {
+        let calls: HashMap<(&str, &str), (i64, i64)> = traffic.endpoints.iter().map(|e| ((e.bot_id.as_str(), e.alias.as_str()), (e.calls, e.errors))).collect();
+        let runs: HashMap<(&str, &str), (i64, i64, i64)> = traffic.scenarios.iter().map(|s| ((s.bot_id.as_str(), s.scenario.as_str()), (s.done, s.waiting, s.failed))).collect();
+        self.nodes
+            .iter()
+            .map(|n| match n.kind {
+                Kind::Endpoint if n.live.is_some() => {
+                    let (calls, errors) = calls.get(&(n.bot.as_str(), n.name.as_str())).copied().unwrap_or_default();
+                    Some(Traffic::Calls { calls, errors })
+                }
+                Kind::Scenario => {
+                    let (done, waiting, failed) = runs.get(&(n.bot.as_str(), n.name.as_str())).copied().unwrap_or_default();
+                    Some(Traffic::Runs { done, waiting, failed })
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// How many nodes have each gap, in [`Gap::ALL`] order.
-    pub fn gap_counts(&self) -> [usize; 4] {
+    pub fn gap_counts(&self) -> [usize; 5] {
         Gap::ALL.map(|g| self.nodes.iter().filter(|n| n.gap == Some(g)).count())
     }
 
@@ -457,39 +538,32 @@ impl LoopGraph {
         }
     }
 
-    /// The node the arrow key `dir` moves the selection to: up and down
-    /// within the column; left and right to the nearest linked node on
-    /// that side, else the nearest node of the next column that way.
+    /// The node the arrow key `dir` moves the selection to, by where the
+    /// nodes are now (hand-moved ones too): up and down to the nearest
+    /// node above or below whose box overlaps this one's across; left and
+    /// right to the nearest linked node on that side, else the nearest
+    /// node on that side — the nearest "column" first (within half a
+    /// node's width of the nearest one), then the nearest in height.
     pub fn step(&self, from: Option<usize>, dir: Dir) -> Option<usize> {
         let Some(i) = from else {
             return (0..self.nodes.len()).min_by(|&a, &b| self.nodes[a].at.partial_cmp(&self.nodes[b].at).unwrap_or(std::cmp::Ordering::Equal));
         };
-        let (x, y) = self.nodes[i].at;
-        let nearest = |candidates: &mut dyn Iterator<Item = usize>| candidates.min_by(|&a, &b| (self.nodes[a].at.1 - y).abs().total_cmp(&(self.nodes[b].at.1 - y).abs()).then(a.cmp(&b)));
+        let (x, y) = self.nodes.get(i)?.at;
+        let (dx, dy) = (|k: usize| self.nodes[k].at.0 - x, |k: usize| self.nodes[k].at.1 - y);
+        // Nearest in height, then across, then the first drawn.
+        let nearest = |candidates: Vec<usize>| candidates.into_iter().min_by(|&a, &b| dy(a).abs().total_cmp(&dy(b).abs()).then(dx(a).abs().total_cmp(&dx(b).abs())).then(a.cmp(&b)));
         match dir {
             Dir::Up | Dir::Down => {
-                let column = (0..self.nodes.len()).filter(|&k| self.nodes[k].at.0 == x);
                 let down = dir == Dir::Down;
-                column
-                    .filter(|&k| if down { self.nodes[k].at.1 > y } else { self.nodes[k].at.1 < y })
-                    .min_by(|&a, &b| (self.nodes[a].at.1 - y).abs().total_cmp(&(self.nodes[b].at.1 - y).abs()))
+                nearest((0..self.nodes.len()).filter(|&k| k != i && dx(k).abs() < NODE_W && if down { dy(k) > 0.0 } else { dy(k) < 0.0 }).collect())
             }
             Dir::Left | Dir::Right => {
                 let right = dir == Dir::Right;
-                let linked: Vec<usize> = self.neighbours(i).into_iter().filter(|&(_, down)| down == right).map(|(k, _)| k).collect();
-                if !linked.is_empty() {
-                    // The nearest column first, then the nearest in height.
-                    let best_x = linked.iter().map(|&k| self.nodes[k].at.0).fold(if right { f64::MAX } else { f64::MIN }, |m, v| if right { m.min(v) } else { m.max(v) });
-                    return nearest(&mut linked.into_iter().filter(|&k| self.nodes[k].at.0 == best_x));
-                }
-                let next_x = self.columns.iter().map(|c| c.1).filter(|&cx| if right { cx > x } else { cx < x }).fold(None, |m: Option<f64>, v| {
-                    Some(match m {
-                        None => v,
-                        Some(m) if right => m.min(v),
-                        Some(m) => m.max(v),
-                    })
-                })?;
-                nearest(&mut (0..self.nodes.len()).filter(|&k| self.nodes[k].at.0 == next_x))
+                let ahead = |k: &usize| if right { dx(*k) > NODE_W / 2.0 } else { dx(*k) < -NODE_W / 2.0 };
+                let linked: Vec<usize> = self.neighbours(i).into_iter().map(|(k, _)| k).filter(ahead).collect();
+                let pool = if linked.is_empty() { (0..self.nodes.len()).filter(ahead).collect() } else { linked };
+                let column = pool.iter().map(|&k| dx(k).abs()).fold(f64::MAX, f64::min);
+                nearest(pool.into_iter().filter(|&k| dx(k).abs() <= column + NODE_W / 2.0).collect())
             }
         }
     }
@@ -578,8 +652,13 @@ mod tests {
         // A blueprint cell opens at its stage, the editor's row.
         assert_eq!(g.nodes[at(&g, "map_bp#reg:support")].href(), "/maps/map_bp?row=reg");
         assert_eq!((g.nodes[at(&g, "map_bp#reg:support")].item(), g.nodes[e].item()), ("reg:support", ""));
-        // An endpoint no map binds is not drawn; an empty cell shows its id.
-        assert!(!g.nodes.iter().any(|n| n.key.ends_with("/unbound")));
+        // An endpoint no map binds is drawn, with its figures and its
+        // scenario, marked as used by no map; an empty cell shows its id.
+        let unbound = at(&g, "endpoint:bot_a/unbound");
+        assert_eq!((g.nodes[unbound].kind, g.nodes[unbound].label.as_str(), g.nodes[unbound].gap), (Kind::Endpoint, "unbound", Some(Gap::Unused)));
+        assert_eq!(g.nodes[unbound].live.as_ref().map(|l| l.calls), Some(3));
+        assert!(g.edges.contains(&(unbound, at(&g, "scenario:bot_a/x"))));
+        assert_eq!(g.neighbours(unbound).iter().filter(|(_, down)| !down).count(), 0, "nothing binds it");
         assert_eq!(g.nodes[at(&g, "map_bp#reg:support")].label, "reg:support");
         assert_eq!(g.dangling, 1);
     }
@@ -609,7 +688,9 @@ mod tests {
         assert_eq!(gap("map_comm#r1"), None);
         assert_eq!(gap("endpoint:bot_a/gone"), Some(Gap::NotLive));
         assert_eq!(gap("endpoint:bot_a/feedback/received"), Some(Gap::NoScenario));
-        assert_eq!(g.gap_counts(), [1, 1, 1, 1]);
+        assert_eq!(gap("endpoint:bot_a/unbound"), Some(Gap::Unused));
+        assert_eq!(gap("endpoint:bot_a/users/connect-bot"), None);
+        assert_eq!(g.gap_counts(), [1, 1, 1, 1, 1]);
     }
 
     #[test]
@@ -649,6 +730,64 @@ mod tests {
         // With no link that way, the next column's nearest node.
         let next = g.step(Some(use_), Dir::Right).unwrap();
         assert_eq!(g.nodes[next].kind, Kind::Row);
+    }
+
+    #[test]
+    fn arrow_keys_walk_where_nodes_were_moved_by_hand() {
+        let mut g = demo();
+        let (reg, use_) = (at(&g, "map_cjm#reg"), at(&g, "map_cjm#use"));
+        let (x, y) = g.nodes[reg].at;
+        // The second stage moved above the first and a little right,
+        // still in the stages' column: up from the first goes to it.
+        g.place(&[("map_cjm#use".into(), (x + 30.0, y - 100.0))]);
+        assert_eq!(g.step(Some(reg), Dir::Up), Some(use_));
+        assert_eq!(g.step(Some(reg), Dir::Down), None);
+        assert_eq!(g.step(Some(use_), Dir::Down), Some(reg));
+        assert_eq!(g.step(Some(use_), Dir::Up), None);
+        // Right from it: the rows' column, the nearest in height.
+        let right = g.step(Some(use_), Dir::Right).unwrap();
+        assert_eq!(g.nodes[right].kind, Kind::Row);
+        let rows: Vec<usize> = (0..g.nodes.len()).filter(|&k| g.nodes[k].kind == Kind::Row).collect();
+        let top_row = rows.iter().copied().min_by(|&a, &b| g.nodes[a].at.1.total_cmp(&g.nodes[b].at.1)).unwrap();
+        assert_eq!(right, top_row);
+        // A row dragged right of the scenarios: right from a scenario
+        // reaches it; left from it, its endpoint (linked) comes before the
+        // nearer scenarios.
+        let r1 = at(&g, "map_comm#r1");
+        let scenario = g.nodes[at(&g, "scenario:bot_a/registration_flow")].at;
+        g.place(&[("map_comm#r1".into(), (scenario.0 + 400.0, scenario.1))]);
+        assert_eq!(g.step(Some(at(&g, "scenario:bot_a/registration_flow")), Dir::Right), Some(r1));
+        assert_eq!(g.step(Some(r1), Dir::Left), Some(at(&g, "endpoint:bot_a/users/connect-bot")));
+    }
+
+    #[test]
+    fn the_overlay_puts_calls_on_endpoints_and_runs_on_scenarios() {
+        use crate::api::maps::{EndpointTraffic, ScenarioTraffic};
+        let g = demo();
+        let traffic = LoopTraffic {
+            endpoints: vec![
+                EndpointTraffic { bot_id: "bot_a".into(), alias: "users/connect-bot".into(), calls: 12, errors: 3 },
+                // Another bot's endpoint of the same alias is not this one.
+                EndpointTraffic { bot_id: "bot_b".into(), alias: "feedback/received".into(), calls: 99, errors: 0 },
+                EndpointTraffic { bot_id: "bot_a".into(), alias: "gone".into(), calls: 5, errors: 5 },
+            ],
+            scenarios: vec![ScenarioTraffic { bot_id: "bot_a".into(), scenario: "registration_flow".into(), done: 7, waiting: 2, failed: 1 }],
+        };
+        let figures = g.traffic(&traffic);
+        assert_eq!(figures.len(), g.nodes.len());
+        let of = |key: &str| figures[at(&g, key)];
+        assert_eq!(of("endpoint:bot_a/users/connect-bot"), Some(Traffic::Calls { calls: 12, errors: 3 }));
+        assert_eq!(of("endpoint:bot_a/feedback/received"), Some(Traffic::Calls { calls: 0, errors: 0 }));
+        assert_eq!(of("endpoint:bot_a/unbound"), Some(Traffic::Calls { calls: 0, errors: 0 }), "an endpoint no map uses has figures too");
+        assert_eq!(of("endpoint:bot_a/gone"), None, "an endpoint that does not exist has none");
+        assert_eq!(of("scenario:bot_a/registration_flow"), Some(Traffic::Runs { done: 7, waiting: 2, failed: 1 }));
+        assert_eq!(of("scenario:bot_a/x"), Some(Traffic::Runs { done: 0, waiting: 0, failed: 0 }));
+        assert_eq!(of("map_comm#r1"), None);
+        assert_eq!(of("map_cjm#reg"), None);
+        // The bar's shares.
+        assert_eq!(Traffic::Calls { calls: 12, errors: 3 }.shares(), vec![0.75, 0.25]);
+        assert_eq!(Traffic::Runs { done: 7, waiting: 2, failed: 1 }.shares(), vec![0.7, 0.2, 0.1]);
+        assert_eq!(Traffic::Runs { done: 0, waiting: 0, failed: 0 }.shares(), vec![0.0, 0.0, 0.0]);
     }
 
     #[test]
@@ -709,6 +848,8 @@ mod tests {
         assert_eq!(g.drop_target(at(&g, "map_cjm#use"), inside(&g, "endpoint:bot_a/users/connect-bot", (20.0, 20.0))), None);
         assert_eq!(g.drop_target(at(&g, "map_bp#reg:support"), inside(&g, "endpoint:bot_a/feedback/received", (20.0, 20.0))), None);
         assert_eq!(g.drop_target(usize::MAX, (0.0, 0.0)), None);
+        // An endpoint no map uses yet is a place to drop on.
+        assert_eq!(g.drop_target(r2, inside(&g, "endpoint:bot_a/unbound", (20.0, 20.0))), Some(at(&g, "endpoint:bot_a/unbound")));
         // r3 is bound to the endpoint that is gone; dropping it on a live one re-binds.
         assert_eq!(g.drop_target(r3, inside(&g, "endpoint:bot_a/users/connect-bot", (20.0, 20.0))), Some(connect));
     }

@@ -1,0 +1,394 @@
+//! The loop's canvas: its shared state ([`Canvas`]: the graph, where
+//! each node is, the selection, the view and a drag in progress), and the
+//! drawing — toolbar (with the trace overlay's toggle), gap counts, legend, column titles, links, nodes,
+//! the rubber line of a drag and the side panel.
+//!
+//! Cheap on a few hundred nodes: nodes and links are rendered once; a
+//! node's place is one signal (its links' paths follow it), and a
+//! selection or a drag only re-evaluates each one's class from one memo.
+//! Zoom and pan move a single transform (`components::canvas::viewport`
+//! does the arithmetic).
+
+use super::super::loop_model::{Chain, Gap, Kind, LoopGraph, NODE_H as H, NODE_W as W};
+use super::gestures::Gesture;
+use super::node::{gap_keys, kind_key, node_view, shape};
+use super::overlay::{Overlay, RunsToolbar};
+use super::panels::{Edit, LinkPanel, SidePanel};
+use super::spots::Spots;
+use super::{Kept, Rebind, BUTTON};
+use crate::api::maps::{BindableEndpoint, MapRow};
+use crate::components::canvas::viewport;
+use crate::components::{focus_without_scrolling, l};
+use crate::i18n::{t, t1, use_locale, K};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+/// The canvas's state, shared by its drawing and its gestures: handles
+/// only, so it is `Copy` into every closure.
+#[derive(Clone, Copy)]
+pub(super) struct Canvas {
+    pub graph: StoredValue<LoopGraph>,
+    pub spots: Spots,
+    pub maps: StoredValue<Vec<MapRow>>,
+    pub endpoints: StoredValue<Vec<BindableEndpoint>>,
+    pub selected: RwSignal<Option<usize>>,
+    /// The selected link (a row's binding), by index into the graph's edges.
+    pub link: RwSignal<Option<usize>>,
+    pub chain: Memo<Option<Chain>>,
+    pub pan: RwSignal<(f64, f64)>,
+    pub zoom: RwSignal<f64>,
+    pub svg: NodeRef<leptos::svg::Svg>,
+    pub wrapper: NodeRef<leptos::html::Div>,
+    pub gesture: StoredValue<Gesture>,
+    /// A row being dragged, and the pointer in model space.
+    pub drag: RwSignal<Option<(usize, (f64, f64))>>,
+    /// The row being dragged and the endpoint it would be bound to.
+    pub dragged: Memo<Option<usize>>,
+    pub target: Memo<Option<usize>>,
+    pub open: Callback<usize>,
+    pub editable: bool,
+    pub busy: Signal<bool>,
+    pub on_change: Callback<Rebind>,
+    /// The trace overlay ("Runs").
+    pub overlay: Overlay,
+}
+
+impl Canvas {
+    /// The canvas's size on screen. Before it is laid out it has none: a
+    /// usual one stands in.
+    pub fn size(self) -> (f64, f64) {
+        match self.svg.get_untracked().map(|el| (el.client_width(), el.client_height())) {
+            Some((w, h)) if w > 50 && h > 50 => (w as f64, h as f64),
+            _ => (1000.0, 600.0),
+        }
+    }
+
+    /// The canvas's top-left corner on the page.
+    pub fn origin(self) -> (f64, f64) {
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = self.svg.get_untracked() {
+            let r = el.get_bounding_client_rect();
+            return (r.left(), r.top());
+        }
+        (0.0, 0.0)
+    }
+
+    /// A pointer's page position in model space.
+    pub fn to_model(self, client: (f64, f64)) -> (f64, f64) {
+        let ((ox, oy), (px, py), k) = (self.origin(), self.pan.get_untracked(), self.zoom.get_untracked());
+        ((client.0 - ox - px) / k, (client.1 - oy - py) / k)
+    }
+
+    /// Every node in view.
+    pub fn fit(self) {
+        let (p, k) = viewport::fit(self.graph.with_value(|g| g.bounds()), self.size(), 1.2);
+        self.pan.set(p);
+        self.zoom.set(k);
+    }
+
+    /// Zooms about the canvas's middle.
+    pub fn zoom_by(self, factor: f64) {
+        let (w, h) = self.size();
+        let (p, k) = viewport::zoom_about(self.pan.get_untracked(), self.zoom.get_untracked(), factor, (w / 2.0, h / 2.0));
+        self.pan.set(p);
+        self.zoom.set(k);
+    }
+
+    /// Selects node `i` and pans it into view.
+    pub fn select(self, i: usize) {
+        self.selected.set(Some(i));
+        self.link.set(None);
+        let (x, y) = self.graph.with_value(|g| g.nodes[i].at);
+        self.pan.set(viewport::reveal(self.pan.get_untracked(), self.zoom.get_untracked(), (x, y, W, H), self.size()));
+    }
+
+    /// Every node back in its column, in view.
+    pub fn auto_layout(self) {
+        self.spots.auto_layout(self.graph);
+        self.fit();
+    }
+
+    /// Asks the page to bind `row` to the endpoint node `to` (`None` unbinds).
+    pub fn rebind(self, row: usize, to: Option<usize>) {
+        let change = self.graph.with_value(|g| {
+            let r = g.nodes.get(row)?;
+            let base = self.maps.with_value(|m| m.iter().find(|m| m.id == r.map).map(|m| m.version))?;
+            let was = g.bound_endpoint(row).map(|e| g.nodes[e].name.clone()).unwrap_or_default();
+            let endpoint = match to {
+                Some(e) => {
+                    let n = g.nodes.get(e)?;
+                    Some(self.endpoints.with_value(|all| all.iter().find(|x| x.bot_id == n.bot && x.alias == n.name).cloned())?)
+                }
+                None => None,
+            };
+            Some(Rebind { map: r.map.clone(), base, row: r.item().to_string(), endpoint, was })
+        });
+        if let Some(change) = change {
+            self.on_change.run(change);
+        }
+    }
+
+    /// Unbinds the row whose binding is link `k`.
+    pub fn unbind_link(self, k: usize) {
+        if let Some((row, _)) = self.graph.with_value(|g| g.binding_link(k)) {
+            self.rebind(row, None);
+        }
+    }
+}
+
+/// A link from the right of `a` to the left of `b`.
+fn edge_path(a: (f64, f64), b: (f64, f64)) -> String {
+    let (x1, y1) = (a.0 + W, a.1 + H / 2.0);
+    let (x2, y2) = (b.0, b.1 + H / 2.0);
+    let dx = ((x2 - x1) / 2.0).min(120.0);
+    format!("M{x1:.0},{y1:.0} C{:.0},{y1:.0} {:.0},{y2:.0} {x2:.0},{y2:.0}", x1 + dx, x2 - dx)
+}
+
+#[component]
+pub(super) fn LoopCanvas(
+    graph: LoopGraph,
+    maps: Vec<MapRow>,
+    endpoints: Vec<BindableEndpoint>,
+    editable: bool,
+    busy: Signal<bool>,
+    on_change: Callback<Rebind>,
+    kept: StoredValue<Kept>,
+) -> impl IntoView {
+    let locale = use_locale();
+    let navigate = use_navigate();
+    let counts = graph.gap_counts();
+    let dangling = graph.dangling;
+    let project = kept.with_value(|k| k.project.clone());
+    let spots = Spots::new(&graph, &project);
+    let graph = StoredValue::new(graph);
+    let start_at = kept.with_value(|k| k.select.as_ref().and_then(|key| graph.with_value(|g| g.nodes.iter().position(|n| &n.key == key))));
+    let selected = RwSignal::new(start_at);
+    let drag = RwSignal::new(None::<(usize, (f64, f64))>);
+    let canvas = Canvas {
+        graph,
+        spots,
+        maps: StoredValue::new(maps),
+        endpoints: StoredValue::new(endpoints),
+        selected,
+        link: RwSignal::new(None),
+        chain: Memo::new(move |_| selected.get().map(|i| graph.with_value(|g| g.chain(i)))),
+        pan: RwSignal::new((0.0, 0.0)),
+        zoom: RwSignal::new(1.0),
+        svg: NodeRef::new(),
+        wrapper: NodeRef::new(),
+        gesture: StoredValue::new(Gesture::None),
+        drag,
+        dragged: Memo::new(move |_| drag.get().map(|(row, _)| row)),
+        target: Memo::new(move |_| drag.get().and_then(|(row, at)| graph.with_value(|g| g.drop_target(row, at)))),
+        open: Callback::new(move |i: usize| {
+            let href = graph.with_value(|g| g.nodes[i].href());
+            navigate(&href, Default::default());
+        }),
+        editable,
+        busy,
+        on_change,
+        overlay: Overlay::new(project, graph, kept.with_value(|k| k.runs)),
+    };
+    let Canvas { link, chain, pan, zoom, svg, wrapper, dragged, target, endpoints, maps, .. } = canvas;
+
+    // The canvas is created before it is attached (and laid out): fit (or
+    // take back the view the loop had before it was read again) on the
+    // next frame.
+    let restore = kept.with_value(|k| k.view);
+    // Set once the first view is in place (`data-ready`: tests wait for it).
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| {
+        if svg.get().is_some() {
+            spots.restore(graph);
+            request_animation_frame(move || {
+                match restore {
+                    Some((p, k)) => {
+                        pan.set(p);
+                        zoom.set(k);
+                    }
+                    None => canvas.fit(),
+                }
+                ready.set(true);
+            });
+        }
+    });
+    Effect::new(move |_| {
+        let view = (pan.get(), zoom.get());
+        kept.update_value(|k| k.view = Some(view));
+    });
+    Effect::new(move |_| {
+        let runs = canvas.overlay.kept();
+        kept.update_value(|k| k.runs = runs);
+    });
+    Effect::new(move |_| {
+        let key = selected.get().map(|i| graph.with_value(|g| g.nodes[i].key.clone()));
+        kept.update_value(|k| k.select = key);
+    });
+
+    let (nodes, edges, columns) = graph.with_value(|g| {
+        // (index, left node, right node, whether it is a row's binding)
+        let edges: Vec<(usize, usize, usize, bool)> = g.edges.iter().enumerate().map(|(k, &(a, b))| (k, a, b, g.binding_link(k).is_some())).collect();
+        let columns: Vec<(Kind, f64, usize)> = g.columns.iter().map(|&(kind, x)| (kind, x, g.nodes.iter().filter(|n| n.kind == kind).count())).collect();
+        (g.nodes.clone(), edges, columns)
+    });
+    let (world_w, world_h) = graph.with_value(|g| g.size);
+
+    let edge_views = edges
+        .into_iter()
+        .map(|(k, a, b, binding)| {
+            let (from, to) = graph.with_value(|g| (g.nodes[a].key.clone(), g.nodes[b].key.clone()));
+            let (pa, pb) = (spots.of(a), spots.of(b));
+            let d = Memo::new(move |_| edge_path(pa.get(), pb.get()));
+            let state = move || chain.with(|c| c.as_ref().map(|c| c.edges[k]));
+            let picked = move || link.get() == Some(k);
+            let line = view! {
+                <path d=move || d.get() stroke-width=move || if picked() { "3" } else if state() == Some(true) { "2.5" } else { "1.2" }
+                    data-on-chain=move || if state() == Some(true) { "true" } else { "false" }
+                    class=move || match (picked(), state()) {
+                        (true, _) => "fill-none stroke-sky-700",
+                        (_, Some(true)) => "fill-none stroke-sky-600",
+                        (_, Some(false)) => "fill-none stroke-slate-300 opacity-40",
+                        (_, None) => "fill-none stroke-slate-400",
+                    }/>
+            };
+            // A row's binding, for whoever may change it: a wide
+            // transparent stroke to hit, selectable and removable.
+            let hit = (editable && binding).then(|| view! { <path d=move || d.get() class="fill-none stroke-transparent" stroke-width="12"/> });
+            view! {
+                <g data-link-from=from data-link-to=to data-link=(editable && binding).then_some(k)
+                    data-selected=move || picked().to_string() class:cursor-pointer=editable && binding>
+                    {hit}
+                    {line}
+                </g>
+            }
+        })
+        .collect_view();
+    let node_views = nodes.into_iter().enumerate().map(|(i, node)| node_view(i, node, spots.of(i), canvas)).collect_view();
+    let headers = columns
+        .into_iter()
+        .map(|(kind, x, n)| {
+            view! {
+                <text x=x + W / 2.0 y="30" text-anchor="middle" class="fill-slate-600 text-[13px] font-semibold">
+                    {move || format!("{} · {n}", t(locale.get(), kind_key(kind)))}
+                </text>
+            }
+        })
+        .collect_view();
+    // The rubber line of a drag: from the row's port to the pointer.
+    let drag_line = move || {
+        let (row, at) = drag.get()?;
+        let (x, y) = spots.of(row).get_untracked();
+        let (x1, y1) = (x + W, y + H / 2.0);
+        let hit = target.get().is_some();
+        Some(view! {
+            <path data-testid="loop-drag-line" d=format!("M{x1:.0},{y1:.0} L{:.0},{:.0}", at.0, at.1) stroke-width="2" stroke-dasharray="6 4"
+                class=if hit { "fill-none stroke-emerald-600" } else { "fill-none stroke-sky-600" } pointer-events="none"/>
+        })
+    };
+
+    // Each gap count selects its nodes in turn.
+    let next_gap = move |gap: Gap| {
+        let at = selected.get_untracked();
+        let found = graph.with_value(|g| {
+            let with: Vec<usize> = (0..g.nodes.len()).filter(|&k| g.nodes[k].gap == Some(gap)).collect();
+            with.iter().copied().find(|&k| Some(k) > at).or(with.first().copied())
+        });
+        if let Some(i) = found {
+            canvas.select(i);
+        }
+    };
+    let gap_bar = Gap::ALL
+        .into_iter()
+        .zip(counts)
+        .map(|(gap, n)| {
+            let (many, _) = gap_keys(gap);
+            view! {
+                <button type="button" class="rounded border px-2 py-0.5 text-xs disabled:opacity-50"
+                    class=("border-rose-300", n > 0) class=("bg-rose-50", n > 0) class=("text-rose-800", n > 0)
+                    class=("border-slate-200", n == 0) class=("text-slate-500", n == 0)
+                    disabled=n == 0 data-testid=format!("gap-{}", gap.as_str()) data-count=n
+                    on:click=move |_| { next_gap(gap); focus_without_scrolling(wrapper); }>
+                    <span class="font-semibold tabular-nums">{n}</span>" "{l(many)}
+                </button>
+            }
+        })
+        .collect_view();
+    let legend = Kind::ALL
+        .into_iter()
+        .filter(|k| graph.with_value(|g| g.columns.iter().any(|c| c.0 == *k)))
+        .map(|kind| {
+            view! {
+                <span class="inline-flex items-center gap-1" data-legend=kind.as_str()>
+                    <svg width="34" height="16" class="overflow-visible">{shape(kind, 32.0, 14.0)}</svg>
+                    {l(kind_key(kind))}
+                </span>
+            }
+        })
+        .collect_view();
+
+    let edit = Edit { editable, busy, endpoints, rebind: Callback::new(move |(row, to): (usize, Option<Rebind>)| match to {
+        Some(change) => on_change.run(change),
+        None => canvas.rebind(row, None),
+    }) };
+    let panel = move || {
+        // Out of the way while a row is dragged: it floats over the endpoints.
+        if dragged.get().is_some() {
+            return None;
+        }
+        if let Some(k) = link.get() {
+            return Some(view! { <LinkPanel k graph edit select=Callback::new(move |i| canvas.select(i)) unbind=Callback::new(move |k| canvas.unbind_link(k)) on_close=Callback::new(move |_: ()| link.set(None))/> }.into_any());
+        }
+        let i = selected.get()?;
+        Some(view! { <SidePanel i graph maps edit select=Callback::new(move |i| canvas.select(i)) on_close=Callback::new(move |_: ()| selected.set(None))/> }.into_any())
+    };
+
+    view! {
+        <div class="mb-2 flex flex-wrap items-center gap-2" data-testid="loop-gaps">
+            <span class="text-sm font-medium text-slate-700">{l(K::LoopGaps)}</span>
+            {gap_bar}
+            {(dangling > 0).then(|| view! {
+                <span class="text-xs text-slate-500" data-testid="loop-dangling">{move || t1(locale.get(), K::LoopDangling, dangling)}</span>
+            })}
+        </div>
+        <div class="mb-2 flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-slate-600" data-testid="loop-legend" aria-label=l(K::LoopLegend)>
+            {legend}
+            <span class="inline-flex items-center gap-1">
+                <svg width="34" height="16" class="overflow-visible">
+                    <rect x="1" y="1" width="30" height="13" rx="3" class="fill-white stroke-rose-500" stroke-width="1.5" stroke-dasharray="3 2"/>
+                    <circle cx="30" cy="2" r="5" class="fill-rose-600"/>
+                </svg>
+                {l(K::LoopGapMark)}
+            </span>
+        </div>
+        <div class="relative min-w-0" data-testid="loop-view" data-editable=editable.to_string()>
+            <div class="mb-1 flex items-center gap-1" role="toolbar">
+                <button type="button" class=BUTTON title="0" data-testid="canvas-fit" on:click=move |_| canvas.fit()>{l(K::CanvasFit)}</button>
+                <button type="button" class=BUTTON title="−" aria-label=l(K::CanvasZoomOut) on:click=move |_| canvas.zoom_by(1.0 / 1.2)>"−"</button>
+                <span class="w-10 text-center text-[11px] tabular-nums text-slate-500" data-testid="canvas-zoom">{move || format!("{:.0}%", zoom.get() * 100.0)}</span>
+                <button type="button" class=BUTTON title="+" aria-label=l(K::CanvasZoomIn) on:click=move |_| canvas.zoom_by(1.2)>"+"</button>
+                <button type="button" class=BUTTON title="L" data-testid="loop-auto-layout" on:click=move |_| canvas.auto_layout()>{l(K::CanvasAutoLayout)}</button>
+                <RunsToolbar overlay=canvas.overlay/>
+                <span class="ml-2 text-[11px] text-slate-500" data-testid="loop-chain-count">
+                    {move || chain.with(|c| c.as_ref().map(|c| t1(locale.get(), K::LoopOnChain, c.nodes.iter().filter(|on| **on).count())))}
+                </span>
+            </div>
+            <div node_ref=wrapper tabindex="0" data-testid="loop-canvas" data-ready=move || ready.get().to_string() aria-label=l(K::LoopCanvasLabel)
+                class="relative overflow-hidden rounded border border-slate-200 bg-slate-50 outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                on:keydown=move |ev| canvas.key_down(ev)>
+                <svg node_ref=svg class="block h-[72vh] min-h-96 w-full touch-none select-none"
+                    on:pointerdown=move |ev| canvas.pointer_down(ev) on:pointermove=move |ev| canvas.pointer_move(ev) on:pointerup=move |ev| canvas.pointer_up(ev)
+                    on:pointercancel=move |_| canvas.pointer_cancel() on:wheel=move |ev| canvas.wheel(ev)>
+                    <g data-testid="loop-world" data-width=world_w data-height=world_h
+                        transform=move || { let (x, y) = pan.get(); format!("translate({x:.1},{y:.1}) scale({:.3})", zoom.get()) }>
+                        <g>{headers}</g>
+                        <g>{edge_views}</g>
+                        <g>{node_views}</g>
+                        {drag_line}
+                    </g>
+                </svg>
+            </div>
+            <p class="mt-1 text-[11px] text-slate-500">{l(K::LoopHint)}</p>
+            <div class="absolute right-2 top-9 z-10 max-h-[calc(72vh-1rem)] w-[22rem] max-w-[80%] overflow-y-auto" aria-live="polite">{panel}</div>
+        </div>
+    }
+}

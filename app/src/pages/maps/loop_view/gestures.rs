@@ -1,0 +1,208 @@
+//! What the pointer and the keys do on the loop's canvas.
+//!
+//! A press becomes one [`Gesture`] until it is let go: on a node it
+//! selects it, and then either moves it (Shift held), drags a
+//! communication row towards an endpoint (editors only, once it moves) or
+//! stays a click; on a row's binding it selects that link (editors); on
+//! empty space it pans, and a press that never moved clears the selection.
+//! The wheel zooms about the pointer.
+//!
+//! Keys on the focused canvas: arrows walk the nodes (`LoopGraph::step`),
+//! Enter opens the selected one, Escape cancels a drag and then clears the
+//! selection, Delete/Backspace unbinds the selected link, + − 0 zoom and
+//! fit, L lays out again, R shows or hides the trace overlay.
+
+use super::super::loop_model::{Dir, Kind};
+use super::canvas::Canvas;
+use crate::components::canvas::viewport;
+use crate::components::focus_without_scrolling;
+use leptos::ev::{KeyboardEvent, PointerEvent, WheelEvent};
+use leptos::prelude::*;
+
+/// A press on the canvas, until it is let go.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) enum Gesture {
+    #[default]
+    None,
+    /// Panning: where the pointer and the pan started, and whether it moved.
+    Pan { from: (f64, f64), start: (f64, f64), moved: bool },
+    /// Dragging communication row `row` towards an endpoint: where the
+    /// press was (page pixels) and whether it has moved yet.
+    Bind { row: usize, from: (f64, f64), moved: bool },
+    /// Moving `node` by hand (Shift+drag): where the press was (model
+    /// space), where the node was, and whether it has moved yet.
+    Move { node: usize, from: (f64, f64), start: (f64, f64), moved: bool },
+}
+
+fn client(ev: &PointerEvent) -> (f64, f64) {
+    (ev.client_x() as f64, ev.client_y() as f64)
+}
+
+impl Canvas {
+    /// The pointer goes captured to the canvas, so a drag goes on outside it.
+    fn capture(self, id: i32) {
+        if let Some(el) = self.svg.get_untracked() {
+            let _ = el.set_pointer_capture(id);
+        }
+    }
+
+    /// A row being dragged or a node being moved.
+    fn dragging(self) -> bool {
+        matches!(self.gesture.get_value(), Gesture::Bind { .. } | Gesture::Move { .. })
+    }
+
+    /// Escape: a row's drag ends without a binding, a moved node goes back.
+    fn cancel_drag(self) {
+        match self.gesture.get_value() {
+            Gesture::Bind { .. } => self.gesture.set_value(Gesture::None),
+            Gesture::Move { node, start, .. } => {
+                self.spots.of(node).set(start);
+                self.gesture.set_value(Gesture::None);
+            }
+            _ => {}
+        }
+        self.drag.set(None);
+    }
+
+    pub(super) fn pointer_down(self, ev: PointerEvent) {
+        if ev.button() != 0 {
+            return;
+        }
+        let target = event_target::<leptos::web_sys::Element>(&ev);
+        let attr = |sel: &str, name: &str| target.closest(sel).ok().flatten().and_then(|el| el.get_attribute(name)).and_then(|v| v.parse::<usize>().ok());
+        let client = client(&ev);
+        focus_without_scrolling(self.wrapper);
+        if let Some(i) = attr("[data-index]", "data-index") {
+            self.selected.set(Some(i));
+            self.link.set(None);
+            if ev.shift_key() {
+                self.capture(ev.pointer_id());
+                let start = self.spots.of(i).get_untracked();
+                self.gesture.set_value(Gesture::Move { node: i, from: self.to_model(client), start, moved: false });
+                return;
+            }
+            let row = self.graph.with_value(|g| g.nodes.get(i).is_some_and(|n| n.kind == Kind::Row));
+            // The pointer is captured only once the row moves: a click or
+            // double-click stays on the node.
+            let bind = self.editable && row && !self.busy.get_untracked();
+            self.gesture.set_value(if bind { Gesture::Bind { row: i, from: client, moved: false } } else { Gesture::None });
+        } else if let Some(k) = attr("[data-link]", "data-link").filter(|_| self.editable) {
+            self.selected.set(None);
+            self.link.set(Some(k));
+            self.gesture.set_value(Gesture::None);
+        } else {
+            self.capture(ev.pointer_id());
+            self.gesture.set_value(Gesture::Pan { from: client, start: self.pan.get_untracked(), moved: false });
+        }
+    }
+
+    pub(super) fn pointer_move(self, ev: PointerEvent) {
+        let client = client(&ev);
+        match self.gesture.get_value() {
+            Gesture::None => {}
+            Gesture::Pan { from, start, .. } => {
+                let (dx, dy) = (client.0 - from.0, client.1 - from.1);
+                if dx.abs() + dy.abs() > 3.0 {
+                    self.gesture.set_value(Gesture::Pan { from, start, moved: true });
+                    self.pan.set((start.0 + dx, start.1 + dy));
+                }
+            }
+            Gesture::Bind { row, from, moved } => {
+                if !moved {
+                    if (client.0 - from.0).abs() + (client.1 - from.1).abs() < 4.0 {
+                        return;
+                    }
+                    self.capture(ev.pointer_id());
+                    self.gesture.set_value(Gesture::Bind { row, from, moved: true });
+                }
+                self.drag.set(Some((row, self.to_model(client))));
+            }
+            Gesture::Move { node, from, start, moved } => {
+                let at = self.to_model(client);
+                let (dx, dy) = (at.0 - from.0, at.1 - from.1);
+                if !moved && dx.abs() + dy.abs() < 3.0 {
+                    return;
+                }
+                self.gesture.set_value(Gesture::Move { node, from, start, moved: true });
+                self.spots.of(node).set((start.0 + dx, start.1 + dy));
+            }
+        }
+    }
+
+    pub(super) fn pointer_up(self, ev: PointerEvent) {
+        let client = client(&ev);
+        match self.gesture.get_value() {
+            // A click on empty space (no drag) clears the selection.
+            Gesture::Pan { moved: false, .. } => {
+                self.selected.set(None);
+                self.link.set(None);
+            }
+            Gesture::Bind { row, moved: true, .. } => {
+                if let Some(e) = self.graph.with_value(|g| g.drop_target(row, self.to_model(client))) {
+                    self.rebind(row, Some(e));
+                }
+            }
+            Gesture::Move { node, moved: true, .. } => {
+                self.spots.put(self.graph, node, self.spots.of(node).get_untracked());
+                self.spots.save(self.graph);
+            }
+            _ => {}
+        }
+        self.gesture.set_value(Gesture::None);
+        self.drag.set(None);
+    }
+
+    pub(super) fn pointer_cancel(self) {
+        self.gesture.set_value(Gesture::None);
+        self.drag.set(None);
+    }
+
+    pub(super) fn wheel(self, ev: WheelEvent) {
+        ev.prevent_default();
+        let (ox, oy) = self.origin();
+        let factor = (-ev.delta_y() * 0.0015).exp();
+        let (p, k) = viewport::zoom_about(self.pan.get_untracked(), self.zoom.get_untracked(), factor, (ev.client_x() as f64 - ox, ev.client_y() as f64 - oy));
+        self.pan.set(p);
+        self.zoom.set(k);
+    }
+
+    pub(super) fn key_down(self, ev: KeyboardEvent) {
+        let dir = match ev.key().as_str() {
+            "ArrowUp" => Some(Dir::Up),
+            "ArrowDown" => Some(Dir::Down),
+            "ArrowLeft" => Some(Dir::Left),
+            "ArrowRight" => Some(Dir::Right),
+            _ => None,
+        };
+        if let Some(dir) = dir {
+            if let Some(next) = self.graph.with_value(|g| g.step(self.selected.get_untracked(), dir)) {
+                self.select(next);
+            }
+            ev.prevent_default();
+            return;
+        }
+        match ev.key().as_str() {
+            "Enter" => match self.selected.get_untracked() {
+                Some(i) => self.open.run(i),
+                None => return,
+            },
+            // Escape first cancels a drag, then clears the selection.
+            "Escape" if self.drag.get_untracked().is_some() || self.dragging() => self.cancel_drag(),
+            "Escape" => {
+                self.selected.set(None);
+                self.link.set(None);
+            }
+            "Delete" | "Backspace" if self.editable && !self.busy.get_untracked() => match self.link.get_untracked() {
+                Some(k) => self.unbind_link(k),
+                None => return,
+            },
+            "+" | "=" => self.zoom_by(1.2),
+            "-" | "_" => self.zoom_by(1.0 / 1.2),
+            "0" => self.fit(),
+            "l" | "L" if !ev.ctrl_key() && !ev.meta_key() => self.auto_layout(),
+            "r" | "R" if !ev.ctrl_key() && !ev.meta_key() => self.overlay.toggle(),
+            _ => return,
+        }
+        ev.prevent_default();
+    }
+}

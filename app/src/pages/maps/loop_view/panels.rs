@@ -1,0 +1,178 @@
+//! The side panels of the loop: the selected node's details, its links
+//! (each selects that node: the loop is navigable both ways), where to
+//! open it, and for editors a communication row's binding; or the
+//! selected link (a row's binding) and unbinding it.
+
+use super::super::loop_model::{Kind, LoopGraph};
+use super::node::{gap_keys, kind_key};
+use super::{Rebind, BUTTON, LINK};
+use crate::api::maps::{BindableEndpoint, MapRow};
+use crate::components::{format_millis, l};
+use crate::i18n::{t, use_locale, K};
+use leptos::prelude::*;
+
+/// What the side panels need to change bindings.
+#[derive(Clone, Copy)]
+pub(super) struct Edit {
+    pub editable: bool,
+    pub busy: Signal<bool>,
+    pub endpoints: StoredValue<Vec<BindableEndpoint>>,
+    /// (row, `Some(change)` to save as it is, `None` to unbind the row).
+    pub rebind: Callback<(usize, Option<Rebind>)>,
+}
+
+/// The selected node's details, links and where to open it; for editors,
+/// a communication row's binding (unbind, or bind to any endpoint of the
+/// project).
+#[component]
+pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
+    let locale = use_locale();
+    let (node, links, bound) = graph.with_value(|g| {
+        let links: Vec<(usize, bool, Kind, String)> = g.neighbours(i).into_iter().map(|(k, down)| (k, down, g.nodes[k].kind, g.nodes[k].label.clone())).collect();
+        let bound = g.bound_endpoint(i).map(|e| (e, g.nodes[e].bot.clone(), g.nodes[e].name.clone()));
+        (g.nodes[i].clone(), links, bound)
+    });
+    let map = maps.with_value(|m| m.iter().find(|m| m.id == node.map).map(|m| (m.title.clone(), m.version)));
+    let list = move |down: bool| {
+        let items: Vec<_> = links.iter().filter(|l| l.1 == down).cloned().collect();
+        (!items.is_empty()).then(|| {
+            let title = if down { K::LoopDownstream } else { K::LoopUpstream };
+            view! {
+                <div class="mt-2">
+                    <div class="text-[11px] font-medium uppercase text-slate-500">{l(title)}</div>
+                    <ul class="mt-1 space-y-0.5" data-testid=if down { "loop-downstream" } else { "loop-upstream" }>
+                        {items.into_iter().map(|(k, _, kind, label)| view! {
+                            <li>
+                                <button type="button" class="w-full truncate text-left text-xs text-sky-800 hover:underline" data-link-kind=kind.as_str()
+                                    on:click=move |_| select.run(k)>
+                                    <span class="text-slate-500">{l(kind_key(kind))}": "</span>{label}
+                                </button>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
+    };
+    let (up, down) = (list(false), list(true));
+    let actions = match node.kind {
+        Kind::Endpoint if node.live.is_some() => {
+            let (bot, alias) = (node.bot.clone(), node.name.clone());
+            view! {
+                <a class=LINK href=node.href() data-testid="loop-open">{l(K::LoopOpenEndpoint)}</a>
+                <a class=LINK href=format!("/docs/{bot}") rel="external" data-testid="loop-docs">{l(K::MapDocs)}</a>
+                <a class=LINK href=format!("/traces?endpoint={alias}&bot={bot}") data-testid="loop-traces">{l(K::Traces)}</a>
+            }
+            .into_any()
+        }
+        Kind::Endpoint => ().into_any(),
+        Kind::Scenario => view! { <a class=LINK href=node.href() data-testid="loop-open">{l(K::LoopOpenScenario)}</a> }.into_any(),
+        _ => view! { <a class=LINK href=node.href() data-testid="loop-open">{l(K::LoopOpenItem)}</a> }.into_any(),
+    };
+    let live = node.live.clone().map(|live| {
+        view! {
+            <p class="mt-1 text-xs text-slate-700" data-testid="loop-live">
+                {format!("{} ", live.calls)}{l(K::LoopCalls)}" · "{format!("{} ", live.errors)}{l(K::LoopErrors)}" · "{l(K::LoopLastCall)}": "
+                {live.last_call_at.map(format_millis).unwrap_or_else(|| "—".into())}
+                {(!live.enabled).then(|| view! { " · " <span class="text-rose-700">{l(K::LoopDisabled)}</span> })}
+            </p>
+        }
+    });
+    let subtitle = match node.kind {
+        Kind::Endpoint => format!("/bots/{}/call/{}", node.bot, node.name),
+        Kind::Scenario => node.bot.clone(),
+        _ => map.as_ref().map(|m| m.0.clone()).unwrap_or_else(|| node.map.clone()),
+    };
+    // A communication row's binding, for whoever may change it.
+    let binding = (edit.editable && node.kind == Kind::Row).then(|| {
+        let (row_map, row_item) = (node.map.clone(), node.item().to_string());
+        let base = map.as_ref().map(|m| m.1);
+        let was = bound.as_ref().map(|b| b.2.clone()).unwrap_or_default();
+        let current = bound.as_ref().map(|b| format!("{}|{}", b.1, b.2)).unwrap_or_default();
+        let bound_view = bound.clone().map(|(e, _, alias)| {
+            view! {
+                <p class="mt-1">
+                    {l(K::LoopBoundTo)}": "
+                    <button type="button" class=LINK data-testid="loop-bound-endpoint" on:click=move |_| select.run(e)>{alias}</button>" "
+                    <button type="button" class=BUTTON data-testid="loop-unbind" disabled=move || edit.busy.get()
+                        on:click=move |_| edit.rebind.run((i, None))>{l(K::LoopUnbind)}</button>
+                </p>
+            }
+        });
+        let options = edit.endpoints.with_value(|all| {
+            all.iter()
+                .map(|e| {
+                    let value = format!("{}|{}", e.bot_id, e.alias);
+                    let selected = value == current;
+                    view! { <option value=value selected=selected>{format!("{} /{}", e.bot_id, e.alias)}</option> }
+                })
+                .collect_view()
+        });
+        let pick = move |value: String| {
+            let Some(base) = base else { return };
+            let Some(endpoint) = edit.endpoints.with_value(|all| all.iter().find(|e| format!("{}|{}", e.bot_id, e.alias) == value).cloned()) else { return };
+            let change = Rebind { map: row_map.clone(), base, row: row_item.clone(), endpoint: Some(endpoint), was: was.clone() };
+            edit.rebind.run((i, Some(change)));
+        };
+        view! {
+            <div class="mt-2 rounded border border-sky-100 bg-sky-50 px-2 py-1.5 text-xs" data-testid="loop-binding">
+                {bound_view}
+                <label class="mt-1 block">
+                    <span class="sr-only">{l(K::LoopBindTo)}</span>
+                    <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5 text-xs" data-testid="loop-bind-select"
+                        disabled=move || edit.busy.get() on:change=move |ev| pick(event_target_value(&ev))>
+                        <option value="" selected=current.is_empty()>{l(K::LoopBindTo)}</option>
+                        {options}
+                    </select>
+                </label>
+                <p class="mt-1 text-slate-500">{move || t(locale.get(), K::LoopDragHint)}</p>
+            </div>
+        }
+    });
+    let gap = node.gap.map(|g| view! { <p class="mt-2 rounded bg-rose-50 px-2 py-1 text-xs text-rose-800" data-testid="loop-gap-note">{l(gap_keys(g).1)}</p> });
+    view! {
+        <aside class="rounded border border-slate-200 bg-white p-3 text-sm shadow" data-testid="loop-panel" data-node=node.key.clone()>
+            <div class="flex items-start justify-between gap-2">
+                <div class="min-w-0">
+                    <div class="text-[11px] font-medium uppercase text-slate-500">{l(kind_key(node.kind))}</div>
+                    <div class="break-words font-medium text-slate-900" data-testid="loop-panel-label">{node.label.clone()}</div>
+                    <div class="truncate text-xs text-slate-500" title=subtitle.clone()>
+                        {node.kind.in_map().then(|| view! { {l(K::LoopInMap)}": " })}{subtitle.clone()}
+                    </div>
+                </div>
+                <button type="button" class="px-1 text-slate-500" aria-label=l(K::MapClose) on:click=move |_| on_close.run(())>"×"</button>
+            </div>
+            {gap}
+            {live}
+            {binding}
+            <div class="mt-2 flex flex-wrap gap-x-3 gap-y-1 text-xs">{actions}</div>
+            {up}
+            {down}
+        </aside>
+    }
+}
+
+/// The selected link, a communication row's binding: both ends, and
+/// unbinding it (also Delete/Backspace on the canvas).
+#[component]
+pub(super) fn LinkPanel(k: usize, graph: StoredValue<LoopGraph>, edit: Edit, select: Callback<usize>, unbind: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
+    let ends = graph.with_value(|g| g.binding_link(k).map(|(a, b)| ((a, g.nodes[a].label.clone()), (b, g.nodes[b].label.clone(), g.nodes[b].key.clone()))));
+    ends.map(|((row, row_label), (endpoint, endpoint_label, key))| {
+        view! {
+            <aside class="rounded border border-slate-200 bg-white p-3 text-sm shadow" data-testid="loop-link-panel" data-link-to=key>
+                <div class="flex items-start justify-between gap-2">
+                    <div class="text-[11px] font-medium uppercase text-slate-500">{l(K::LoopLinkTitle)}</div>
+                    <button type="button" class="px-1 text-slate-500" aria-label=l(K::MapClose) on:click=move |_| on_close.run(())>"×"</button>
+                </div>
+                <p class="mt-1 break-words text-xs">
+                    <button type="button" class=LINK on:click=move |_| select.run(row)>{row_label}</button>
+                    " → "
+                    <button type="button" class=LINK on:click=move |_| select.run(endpoint)>{endpoint_label}</button>
+                </p>
+                <button type="button" class=format!("{BUTTON} mt-2") data-testid="loop-unbind" disabled=move || edit.busy.get()
+                    on:click=move |_| unbind.run(k)>{l(K::LoopUnbind)}</button>
+                <p class="mt-1 text-xs text-slate-500">{l(K::LoopLinkHint)}</p>
+            </aside>
+        }
+    })
+}
