@@ -3,8 +3,9 @@
 //! (a reply, a timer, or not started yet) and failed or stopped.
 //!
 //! One grouped query over the runs of the project's bots created at or
-//! after a moment, read from the covering index `runs_bot_created`
-//! (bot, created_at, scenario, status) without touching the table.
+//! after a moment, found through `runs_scenario_version` (it starts with
+//! the bot). No index of its own: a run's status changes on the engine's
+//! hot path, and every index holding it is written again each time.
 
 use super::{placeholders, Store, StoreResult};
 use crate::BotId;
