@@ -475,7 +475,16 @@ async fn send_clocks_suite(store: Store) {
     let (status, next, lease): (String, i64, i64) =
         sqlx::query_as("SELECT status, next_attempt_at, lease_until FROM outbox WHERE id = '0001'").fetch_one(store.pool()).await.unwrap();
     assert_eq!((status.as_str(), next, lease), ("pending", now + 5, 0));
-    assert_eq!(store.claim_due_messages(now + 10, 10, 30_000).await.unwrap().len(), 1, "queued again");
+    let again = store.claim_due_messages(now + 10, 10, 30_000).await.unwrap().pop().expect("queued again");
+
+    // A pass whose marking committed unheard tries it again: the message
+    // is named for sending once more, not left `sending` unsent (which
+    // would dead-letter it as interrupted at lease end).
+    let admitted = [(again.id.clone(), again.lease_until)];
+    assert_eq!(store.start_sends(&admitted, &[]).await.unwrap().len(), 1);
+    assert_eq!(store.start_sends(&admitted, &[]).await.unwrap().len(), 1, "the retry names it too");
+    // Another claim's lease is not this pass's.
+    assert!(store.start_sends(&[(again.id.clone(), again.lease_until + 1)], &[]).await.unwrap().is_empty());
 }
 
 /// Every text a person's data or a secret could be in, read with plain SQL.

@@ -8,6 +8,7 @@
 
 mod audit;
 mod cache;
+mod doubtful_claims;
 mod bots;
 pub mod conversations;
 mod endpoints;
@@ -159,6 +160,8 @@ pub struct Store {
     /// Seals secrets and personal data on write, opens them on read
     /// (`crate::seal`); plaintext until [`Store::with_keyring`].
     keyring: crate::seal::Keyring,
+    /// Claims whose answer was lost, handed back at the next claim.
+    doubtful_claims: std::sync::Arc<doubtful_claims::DoubtfulClaims>,
 }
 
 /// Per-connection SQLite settings: WAL for concurrent readers, foreign keys
@@ -209,7 +212,7 @@ impl Store {
         };
         let pool = options.connect(&url).await?;
         let lane = std::sync::Arc::new(write_lane::WriteLane::new(pool.clone(), dialect == Dialect::Sqlite));
-        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), keyring: Default::default() })
+        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), keyring: Default::default(), doubtful_claims: Default::default() })
     }
 
     /// This store with `keyring` sealing what it writes (see `seal.rs`).

@@ -14,7 +14,8 @@
 //! operator can re-drive it).
 
 use super::group_commit::GroupCommit;
-use super::{now_millis, Store, StoreResult, WriteTurn};
+use super::doubtful_claims::Queue;
+use super::{now_millis, Store, StoreError, StoreResult, WriteTurn};
 use crate::trace::TraceEvent;
 use crate::{BotId, Millis};
 use serde_json::Value;
@@ -57,6 +58,7 @@ impl Store {
     /// Claims up to `limit` due messages, each the oldest undelivered one of
     /// its chat, for `lease_ms`. One conditional UPDATE takes them all.
     pub async fn claim_due_messages(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<OutboxMessage>> {
+        self.release_doubtful_claims(Queue::Outbox).await?;
         // Rows of a claimer that died: claimed ones go back to the queue,
         // ones it was sending are not resent (see the module docs).
         // Looked for first, so the common case writes nothing.
@@ -112,7 +114,17 @@ impl Store {
                 query = query.bind(id);
             }
             let mut turn = self.write_turn().await;
-            query.fetch_all(turn.connection().await?).await?
+            let connection = turn.connection().await?;
+            match query.fetch_all(connection).await.map_err(StoreError::from) {
+                Ok(rows) => rows,
+                Err(err) => {
+                    // Sent but unanswered: it may have claimed them.
+                    if err.is_unreachable() {
+                        self.doubt_claim(Queue::Outbox, &candidates, lease_until);
+                    }
+                    return Err(err);
+                }
+            }
         };
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
@@ -162,6 +174,9 @@ impl Store {
     /// slot reservation committed but the answer was lost (the database
     /// went away mid-commit). The claimer never sent it, so it goes back
     /// too, rather than being taken for an interrupted send at lease end.
+    /// For the same reason an admitted message already `sending` under this
+    /// claim is named again: an earlier try of this pass committed it
+    /// unheard, and nothing is sent before the pass hears its answer.
     pub async fn start_sends(&self, admitted: &[(String, Millis)], paced: &[(OutboxMessage, Millis)]) -> StoreResult<std::collections::HashSet<String>> {
         let mut marked = std::collections::HashSet::new();
         if admitted.is_empty() && paced.is_empty() {
@@ -177,7 +192,7 @@ impl Store {
         for (lease_until, ids) in claims {
             for chunk in ids.chunks(500) {
                 let sql = format!(
-                    "UPDATE outbox SET status = 'sending' WHERE status = 'claimed' AND lease_until = $1 AND id IN ({}) RETURNING id",
+                    "UPDATE outbox SET status = 'sending' WHERE status IN ('claimed', 'sending') AND lease_until = $1 AND id IN ({}) RETURNING id",
                     super::placeholders(2, chunk.len())
                 );
                 let mut query = sqlx::query_scalar::<_, String>(&sql).bind(lease_until);

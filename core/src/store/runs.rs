@@ -10,6 +10,7 @@ use super::{now_millis, Store, StoreResult, WriteTurn};
 use crate::trace::TraceEvent;
 use crate::{BotId, Millis};
 use serde_json::{Map, Value};
+use super::doubtful_claims::Queue;
 use super::group_commit::GroupCommit;
 use sqlx::Row;
 use std::future::Future;
@@ -105,6 +106,7 @@ impl Store {
     /// operator has taken over (they wait until the lead is handed back).
     /// One conditional UPDATE takes the leases (one write, not one per run).
     pub async fn claim_runs(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<ClaimedRun>> {
+        self.release_doubtful_claims(Queue::Runs).await?;
         let lease_until = now + lease_ms;
         // Candidates are read without holding the write gate; the UPDATE
         // takes only those still free, so racing claimers lose nothing.
@@ -120,6 +122,18 @@ impl Store {
         if candidates.is_empty() {
             return Ok(vec![]);
         }
+        let claimed = self.lease_runs(&candidates, now, lease_until).await;
+        if let Err(err) = &claimed {
+            if err.is_unreachable() {
+                self.doubt_claim(Queue::Runs, &candidates, lease_until);
+            }
+        }
+        claimed
+    }
+
+    /// Leases those of `candidates` still free until `lease_until` and reads
+    /// them, in one transaction.
+    async fn lease_runs(&self, candidates: &[String], now: Millis, lease_until: Millis) -> StoreResult<Vec<ClaimedRun>> {
         let placeholders = super::placeholders(3, candidates.len());
         let sql = format!(
             "UPDATE runs SET lease_until = $1, updated_at = $2 WHERE lease_until < $2 \
@@ -127,12 +141,14 @@ impl Store {
         );
         // The leases and the rows they hand out are read in one
         // transaction: leases taken but never read (the database went away
-        // in between) would hold their runs for the whole lease.
+        // in between) would hold their runs for the whole lease. A commit
+        // whose answer is lost is the claimer's to hand back
+        // (`doubtful_claims`).
         let mut turn = self.write_turn().await;
         let mut tx = turn.begin().await?;
         let ids: Vec<String> = {
             let mut query = sqlx::query_scalar(&sql).bind(lease_until).bind(now);
-            for id in &candidates {
+            for id in candidates {
                 query = query.bind(id);
             }
             query.fetch_all(&mut *tx).await?
