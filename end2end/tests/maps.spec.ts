@@ -10,7 +10,7 @@
 // starts its own `comops serve --demo` on a fresh database, with analysts
 // made by the real CLI, and stops it (that process only) afterwards.
 import { readFileSync } from 'node:fs';
-import { test, expect, Browser, Page } from '@playwright/test';
+import { test, expect, Browser, Locator, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
 import { hydrated, logIn } from './helpers';
 
@@ -364,6 +364,16 @@ async function longShopMap(page: Page, n: number, note: string) {
   expect(saved.ok(), await saved.text()).toBe(true);
 }
 
+/** Fills a cell of a long map just scrolled to. The window settles on the
+ * rows' measured heights within a few frames; a row drawn before that may
+ * be drawn again, and a fill into the first drawing is lost. */
+async function fillSettled(cell: Locator, text: string) {
+  await expect(async () => {
+    await cell.fill(text);
+    await expect(cell).toHaveValue(text, { timeout: 500 });
+  }).toPass();
+}
+
 /** The events of map_shop's current version, from the server. */
 async function serverEvents(page: Page): Promise<string[]> {
   const after = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_shop', version: '0' }, headers: { Origin: BASE } })).json();
@@ -471,4 +481,33 @@ test('a 600-row map renders the rows near the screen; the arrow keys walk far do
   // Scrolling back to the top renders the first rows again.
   await page.evaluate(() => window.scrollTo(0, 0));
   await expect(page.locator('tr[data-row=r1] textarea[data-field=event]')).toHaveValue('Событие №1');
+});
+
+test('a refused save of a 300-row map names the rows with problems; "go to row" brings a far one in and focuses it', async ({ page }) => {
+  await logIn(page, ARCHITECT);
+  await longShopMap(page, 300, 'e2e: 300 rows');
+  await page.goto('/maps/map_shop');
+  await hydrated(page);
+  // A cell near the end gets more than the 4,000 characters a cell may hold.
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  const far = page.locator('tr[data-row=r295] textarea[data-field=event]');
+  await fillSettled(far, 'x'.repeat(4001));
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await expect(page.locator('tr[data-row=r295]')).toHaveCount(0);
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('invalid')).toBeVisible();
+  const goto = page.getByTestId('problem-rows').getByTestId('goto-problem');
+  await expect(goto).toHaveText(['295']);
+  await goto.click();
+  const row = page.locator('tr[data-row=r295]');
+  await expect(row).toBeInViewport();
+  await expect(row.locator('[data-error-for=event]')).not.toBeEmpty();
+  // The cell with the problem has the focus: typing puts it right.
+  await expect(far).toBeFocused();
+  await page.screenshot({ path: 'end2end/screenshots/map-problem-far-down.png' });
+  // Put right there, the map saves.
+  await fillSettled(far, 'Событие №295 (e2e)');
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toBeVisible();
+  expect((await serverEvents(page))[294]).toBe('Событие №295 (e2e)');
 });

@@ -165,6 +165,10 @@ pub fn EditableTable(
     /// The id of the row to open at (`/maps/{id}?row=r1`): scrolled into
     /// view, highlighted and focused.
     focus: Option<String>,
+    /// Set to a row's index to scroll it in (rendering it if the window
+    /// is elsewhere) and focus it.
+    #[prop(optional)]
+    goto: Option<RwSignal<Option<usize>>>,
 ) -> impl IntoView {
     let columns = StoredValue::new(columns);
     // Rows move only with the epoch; cells find theirs here.
@@ -197,6 +201,15 @@ pub fn EditableTable(
             if window.body.get().is_some() && !revealed.get_value() {
                 revealed.set_value(true);
                 request_animation_frame(move || window.reveal(i));
+            }
+        });
+    }
+    if let Some(goto) = goto {
+        Effect::new(move |_| {
+            if let Some(i) = goto.get() {
+                window.reveal(i);
+                #[cfg(feature = "hydrate")]
+                focus_problem(window, i);
             }
         });
     }
@@ -495,6 +508,27 @@ fn row_of(window: Window, id: &str) -> Option<leptos::web_sys::HtmlElement> {
     let body = window.body.get_untracked()?;
     // Ids are the map's own text: compared, never put into a selector.
     rendered_rows(&body).find(|tr| tr.get_attribute("data-row").as_deref() == Some(id))
+}
+
+/// Focuses row `i`'s first cell with a problem, once the row is drawn
+/// (after [`Window::reveal`] has brought it in), so it can be put right at
+/// once; the row stays focused when no cell of it is marked.
+#[cfg(feature = "hydrate")]
+fn focus_problem(window: Window, i: usize) {
+    use leptos::wasm_bindgen::JsCast;
+    let Some(id) = window.ids.with_untracked(|ids| ids.get(i).cloned()) else { return };
+    request_animation_frame(move || {
+        request_animation_frame(move || {
+            let cell = row_of(window, &id)
+                .and_then(|tr| tr.query_selector("[aria-invalid=true]").ok().flatten())
+                .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+            if let Some(cell) = cell {
+                let options = leptos::web_sys::FocusOptions::new();
+                options.set_prevent_scroll(true);
+                let _ = cell.focus_with_options(&options);
+            }
+        })
+    });
 }
 
 /// The text box of `field` (a column's path, from the code) in row `id`,

@@ -63,6 +63,9 @@ pub fn MapEditorPage() -> impl IntoView {
     }
 }
 
+/// At most this many "go to row" buttons under a refused save.
+const MAX_GOTO: usize = 12;
+
 /// What the last save, restore or import said, for the banner.
 #[derive(Clone, PartialEq)]
 enum Status {
@@ -99,6 +102,8 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     let history_epoch = RwSignal::new(0u32);
     let confirm_reload = RwSignal::new(false);
     let pending = RwSignal::new(false);
+    // A row to scroll to and focus (a problem's "go to row" button).
+    let goto = RwSignal::new(None::<usize>);
     // A memo: 9,000 cells of a 1,000-row map read it, and a save that
     // clears no problems must not wake them.
     let messages = Memo::new(move |_| {
@@ -175,6 +180,19 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 <div role="alert" class="rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800" data-testid="invalid">
                     <p>{t1(loc, K::MapProblems, n)}</p>
                     {unplaced.into_iter().map(|m| view! { <p>{m}</p> }).collect_view()}
+                    {move || {
+                        // The rows with problems, also those a long map has not rendered.
+                        let rows = errors.with(|errs| model::problem_rows(list, errs.iter().map(|e| e.field.as_str())));
+                        (!rows.is_empty()).then(|| view! {
+                            <p class="mt-1 flex flex-wrap items-center gap-1" data-testid="problem-rows">
+                                <span>{l(K::MapGoToProblem)}</span>
+                                {rows.into_iter().take(MAX_GOTO).map(|i| view! {
+                                    <button type="button" class="rounded border border-rose-300 bg-white px-1.5 text-xs hover:bg-rose-100"
+                                        data-testid="goto-problem" data-row-index=i on:click=move |_| goto.set(Some(i))>{i + 1}</button>
+                                }).collect_view()}
+                            </p>
+                        })
+                    }}
                 </div>
             }
             .into_any(),
@@ -287,7 +305,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 {header}
                 {(kind == MapKind::Cjm).then(|| view! { <EmotionCurve doc/> })}
                 {(kind == MapKind::Blueprint).then(|| view! { <super::blueprint::BlueprintGrid doc/> })}
-                <EditableTable doc list columns editable epoch dirty errors=messages new_row focus/>
+                <EditableTable doc list columns editable epoch dirty errors=messages new_row focus goto/>
                 {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, true))/> })}
             </div>
             <aside class="xl:w-96 shrink-0">

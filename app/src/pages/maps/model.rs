@@ -136,9 +136,29 @@ fn changed_fields(origin: &Value, mine: &Value, target: &mut Value) {
     }
 }
 
+/// The rows (by index, in order, once each) that problems at `fields`
+/// (`rows[3].event`, `stages[0].cjm_stages[1]`) point into: the banner's
+/// "go to row" buttons, which reach rows a long map has not rendered.
+pub fn problem_rows<'a>(list: &str, fields: impl IntoIterator<Item = &'a str>) -> Vec<usize> {
+    let mut rows: Vec<usize> = fields
+        .into_iter()
+        .filter_map(|field| field.strip_prefix(list)?.strip_prefix('[')?.split_once(']')?.0.parse().ok())
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn problem_rows_are_the_rows_named_once_each_in_order() {
+        let fields = ["rows[734].event", "title", "rows[2].stages[0]", "rows[734].channel", "rowsx[1].a", "rows[].a", "stages[1].goal"];
+        assert_eq!(problem_rows("rows", fields), [2, 734]);
+        assert_eq!(problem_rows("stages", fields), [1]);
+    }
 
     #[test]
     fn rebase_keeps_both_sides_edits() {
