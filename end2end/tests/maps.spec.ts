@@ -481,6 +481,13 @@ test('a 600-row map renders the rows near the screen; the arrow keys walk far do
   // Scrolling back to the top renders the first rows again.
   await page.evaluate(() => window.scrollTo(0, 0));
   await expect(page.locator('tr[data-row=r1] textarea[data-field=event]')).toHaveValue('Событие №1');
+  // Printing draws every row, so the paper has the whole map; afterwards
+  // the table goes back to the rows near the screen.
+  await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
+  await expect(inDom).toHaveCount(600);
+  await expect(table.locator('tr[data-spacer]')).toHaveCount(0);
+  await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
+  await expect.poll(() => inDom.count()).toBeLessThanOrEqual(MAX_ROWS_IN_DOM);
 });
 
 test('a refused save of a 300-row map names the rows with problems; "go to row" brings a far one in and focuses it', async ({ page }) => {

@@ -90,6 +90,7 @@ pub struct StepIssue {
 
 impl StepIssue {
     /// A problem of the scenario as a whole (its JSON, its name).
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
     fn whole(field: &str, issue: ScenarioIssue) -> Self {
         StepIssue { step: None, index: None, field: field.into(), path: field.into(), message: issue.english(), issue }
     }

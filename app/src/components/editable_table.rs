@@ -187,8 +187,9 @@ pub fn EditableTable(
     let window = Window::new(ids, focus_at);
     let shown = move || {
         let range = window.range.get();
+        let whole = !window.on();
         ids.with(|ids| {
-            if !row_window::windowed(ids.len()) {
+            if whole {
                 return ids.clone();
             }
             let end = range.end.min(ids.len());
@@ -277,6 +278,9 @@ struct Window {
     /// Set until the open-at row (`?row=`) is revealed: the window stays
     /// where the server put it, around that row, until then.
     holding: StoredValue<bool>,
+    /// The page is being printed: every row is drawn, so the paper has the
+    /// whole map.
+    printing: RwSignal<bool>,
 }
 
 impl Window {
@@ -301,6 +305,7 @@ impl Window {
             pending: StoredValue::new(None),
             scheduled: StoredValue::new(false),
             holding: StoredValue::new(focus_at.is_some()),
+            printing: RwSignal::new(false),
         };
         // Rows added or deleted: keep the window inside the table (a
         // small map renders whole).
@@ -316,17 +321,25 @@ impl Window {
         {
             let scrolled = window_event_listener(leptos::ev::scroll, move |_| window.schedule());
             let resized = window_event_listener(leptos::ev::resize, move |_| window.schedule());
+            let print = window_event_listener_untyped("beforeprint", move |_| window.printing.set(true));
+            let printed = window_event_listener_untyped("afterprint", move |_| {
+                window.printing.set(false);
+                window.schedule();
+            });
             on_cleanup(move || {
                 scrolled.remove();
                 resized.remove();
+                print.remove();
+                printed.remove();
             });
         }
         window
     }
 
-    /// Whether the table is windowed (spacers shown).
+    /// Whether the table is windowed (spacers shown): a long map, not
+    /// being printed.
     fn on(&self) -> bool {
-        self.ids.with(|ids| row_window::windowed(ids.len()))
+        !self.printing.get() && self.ids.with(|ids| row_window::windowed(ids.len()))
     }
 
     /// Fits the window to the screen at the next frame (once per frame).
