@@ -7,7 +7,8 @@
 //! reachable), and a bare axum server as a second process (this binary
 //! re-executed), then drives each over loopback with `CONNECTIONS`
 //! keep-alive HTTP/1.1 connections for `COMOPS_BENCH_SECS` seconds and
-//! writes the figures to docs/benchmarks.md.
+//! writes the figures to docs/benchmarks.md. `COMOPS_BENCH_BIN=path/to/comops`
+//! runs another build of `comops` instead (an A/B on one machine).
 //! Every load is bounded in time and only targets 127.0.0.1.
 
 use comops_core::endpoint::EndpointDraft;
@@ -86,7 +87,9 @@ fn spawn(mut command: Command) -> (ChildGuard, String) {
 
 async fn comops_target(name: &str, database_url: String) -> Target {
     let dir = std::env::temp_dir().join(format!("comops-bench-{}", comops_core::auth::new_secret().0.split_at(12).0));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_comops"));
+    // Another build of comops under the same load (an A/B of two commits).
+    let binary = std::env::var_os("COMOPS_BENCH_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_BIN_EXE_comops").into());
+    let mut command = Command::new(binary);
     command
         .args(["serve", "--demo-bots", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", &database_url)

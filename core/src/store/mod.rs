@@ -8,6 +8,7 @@
 
 mod audit;
 mod cache;
+mod checkpointer;
 mod doubtful_claims;
 mod bots;
 pub mod conversations;
@@ -171,6 +172,12 @@ const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 5000",
+    // Statement journals (a multi-row statement inside a transaction keeps
+    // one) in memory rather than in temporary files.
+    "PRAGMA temp_store = MEMORY",
+    // Checkpoints are the `checkpointer` task's; a writer does one only
+    // past this many pages (checkpointer::BACKSTOP_PAGES).
+    "PRAGMA wal_autocheckpoint = 10000",
 ];
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
@@ -211,6 +218,9 @@ impl Store {
             Dialect::Postgres => options,
         };
         let pool = options.connect(&url).await?;
+        if dialect == Dialect::Sqlite {
+            checkpointer::start(pool.clone());
+        }
         let lane = std::sync::Arc::new(write_lane::WriteLane::new(pool.clone(), dialect == Dialect::Sqlite));
         Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), keyring: Default::default(), doubtful_claims: Default::default() })
     }
