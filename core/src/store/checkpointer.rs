@@ -7,15 +7,16 @@
 //! every other write waiting behind it. Here a task checkpoints every
 //! [`EVERY`] on a pooled connection (`PASSIVE`: it never waits for, or
 //! blocks, the writer), and the writers' own threshold is raised to
-//! [`BACKSTOP_PAGES`], which they reach only if this task falls behind.
+//! [`BACKSTOP`], which they reach only if this task falls behind.
 
 use sqlx::AnyPool;
 use std::time::Duration;
 
 /// How often the task checkpoints.
 pub const EVERY: Duration = Duration::from_millis(250);
-/// The writers' own checkpoint threshold (pages of 4 KiB: 40 MiB of WAL).
-pub const BACKSTOP_PAGES: u32 = 10_000;
+/// The writers' own checkpoint threshold, set on every connection: 10,000
+/// pages of 4 KiB, 40 MiB of WAL.
+pub const BACKSTOP: &str = "PRAGMA wal_autocheckpoint = 10000";
 
 /// Starts the checkpointing task of a SQLite pool; it ends when the pool
 /// is closed.

@@ -176,8 +176,8 @@ const SQLITE_PRAGMAS: &[&str] = &[
     // one) in memory rather than in temporary files.
     "PRAGMA temp_store = MEMORY",
     // Checkpoints are the `checkpointer` task's; a writer does one only
-    // past this many pages (checkpointer::BACKSTOP_PAGES).
-    "PRAGMA wal_autocheckpoint = 10000",
+    // past its backstop.
+    checkpointer::BACKSTOP,
 ];
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
