@@ -158,6 +158,8 @@ pub struct Store {
     /// Group commit of run saves and delivery results, started on first use.
     run_saves: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit<runs::ProgressSave>>>,
     delivery_saves: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit<outbox::DeliverySave>>>,
+    /// Group commit of single trace events (dry runs, refused calls).
+    trace_saves: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit<crate::trace::TraceEvent>>>,
     /// Seals secrets and personal data on write, opens them on read
     /// (`crate::seal`); plaintext until [`Store::with_keyring`].
     keyring: crate::seal::Keyring,
@@ -222,7 +224,7 @@ impl Store {
             checkpointer::start(pool.clone());
         }
         let lane = std::sync::Arc::new(write_lane::WriteLane::new(pool.clone(), dialect == Dialect::Sqlite));
-        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), keyring: Default::default(), doubtful_claims: Default::default() })
+        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), trace_saves: Default::default(), keyring: Default::default(), doubtful_claims: Default::default() })
     }
 
     /// This store with `keyring` sealing what it writes (see `seal.rs`).

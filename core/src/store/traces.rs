@@ -1,6 +1,9 @@
 //! The trace log: append events, list them with filters.
 
-use super::{flag, now_millis, Store, StoreResult};
+use super::group_commit::GroupCommit;
+use super::{flag, now_millis, Store, StoreResult, WriteTurn};
+use std::future::Future;
+use std::pin::Pin;
 use crate::trace::{TraceEvent, TraceFilter};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -65,6 +68,16 @@ pub(crate) fn bind_trace(event: &TraceEvent, id: String) -> AnyQuery<'_> {
     bind_fields(sqlx::query(sql.as_str()), event, id)
 }
 
+/// Commits a batch of [`Store::record_trace`]'s events in one transaction.
+fn commit_traces<'a>(turn: &'a mut WriteTurn<'_>, events: &'a [TraceEvent]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
+    Box::pin(async move {
+        let mut tx = turn.begin().await?;
+        insert_traces(&mut tx, &events.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
 /// Appends trace events inside a transaction, many rows per statement:
 /// the engine's batched saves write a few hundred at a time, and one
 /// statement per row was most of their time under the write lock (at most
@@ -85,13 +98,18 @@ pub(crate) async fn insert_traces(conn: &mut sqlx::AnyConnection, events: &[&Tra
 
 impl Store {
     /// Appends one trace event; `id` and (if 0) `at` are filled in.
+    ///
+    /// Group-committed in the write lane with the traces recorded beside
+    /// it (dry runs and refused calls, one each): written on a connection
+    /// of its own, each waited for SQLite's write lock behind the lane's
+    /// writer, sleeping in the busy handler.
     pub async fn record_trace(&self, event: &TraceEvent) -> StoreResult<()> {
         let mut event = event.clone();
         if event.at == 0 {
             event.at = now_millis();
         }
-        bind_trace(&event, time_ordered_id(event.at)).execute(&self.pool).await?;
-        Ok(())
+        let saves = self.trace_saves.get_or_init(|| GroupCommit::start(self.lane.clone(), commit_traces));
+        saves.submit(event).await
     }
 
     /// Newest first, filtered; at most `limit` (default 100, max 1000).
