@@ -10,6 +10,7 @@
 //! [`BACKSTOP`], which they reach only if this task falls behind.
 
 use sqlx::AnyPool;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the task checkpoints.
@@ -18,15 +19,23 @@ pub const EVERY: Duration = Duration::from_millis(250);
 /// pages of 4 KiB, 40 MiB of WAL.
 pub const BACKSTOP: &str = "PRAGMA wal_autocheckpoint = 10000";
 
+/// Keeps a store's checkpointing task going: the store holds it, and the
+/// task ends once every clone of the store has gone (like the store's
+/// group-commit tasks), so a dropped store does not leave its pool open.
+#[derive(Debug)]
+pub(crate) struct Checkpoints;
+
 /// Starts the checkpointing task of a SQLite pool; it ends when the pool
-/// is closed.
-pub(crate) fn start(pool: AnyPool) {
+/// is closed or the returned handle is dropped.
+pub(crate) fn start(pool: AnyPool) -> Arc<Checkpoints> {
+    let running = Arc::new(Checkpoints);
+    let held = Arc::downgrade(&running);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if pool.is_closed() {
+            if held.strong_count() == 0 || pool.is_closed() {
                 return;
             }
             if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
@@ -37,4 +46,5 @@ pub(crate) fn start(pool: AnyPool) {
             }
         }
     });
+    running
 }

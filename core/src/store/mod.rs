@@ -165,6 +165,8 @@ pub struct Store {
     keyring: crate::seal::Keyring,
     /// Claims whose answer was lost, handed back at the next claim.
     doubtful_claims: std::sync::Arc<doubtful_claims::DoubtfulClaims>,
+    /// SQLite: keeps the WAL checkpointing task going while the store lives.
+    _checkpoints: Option<std::sync::Arc<checkpointer::Checkpoints>>,
 }
 
 /// Per-connection SQLite settings: WAL for concurrent readers, foreign keys
@@ -220,11 +222,9 @@ impl Store {
             Dialect::Postgres => options,
         };
         let pool = options.connect(&url).await?;
-        if dialect == Dialect::Sqlite {
-            checkpointer::start(pool.clone());
-        }
+        let checkpoints = (dialect == Dialect::Sqlite).then(|| checkpointer::start(pool.clone()));
         let lane = std::sync::Arc::new(write_lane::WriteLane::new(pool.clone(), dialect == Dialect::Sqlite));
-        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), trace_saves: Default::default(), keyring: Default::default(), doubtful_claims: Default::default() })
+        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), trace_saves: Default::default(), keyring: Default::default(), doubtful_claims: Default::default(), _checkpoints: checkpoints })
     }
 
     /// This store with `keyring` sealing what it writes (see `seal.rs`).

@@ -3,11 +3,6 @@
 use super::{StoreError, StoreResult};
 use std::time::Duration;
 
-/// The error for a server that took the connection but did not answer.
-fn silent() -> StoreError {
-    StoreError::Unavailable("PostgreSQL took the connection but did not answer within 60 s")
-}
-
 /// The PostgreSQL server tests use unless `COMOPS_TEST_PG_URL` says otherwise.
 pub const DEFAULT_TEST_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -15,6 +10,12 @@ pub const DEFAULT_TEST_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// the connection and then says nothing (a stopped or wedged postmaster)
 /// is a clear failure after this, not a test that hangs.
 const SCRATCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The error for a server that took the connection but did not answer
+/// within [`SCRATCH_TIMEOUT`].
+fn silent() -> StoreError {
+    StoreError::Unavailable("PostgreSQL took the connection but did not answer within 60 s")
+}
 
 /// Creates a new, empty PostgreSQL database next to the one `base_url`
 /// names and returns its URL. Returns `Ok(None)` when the server cannot be
