@@ -32,8 +32,13 @@ struct Doubtful {
 pub(crate) struct DoubtfulClaims(Mutex<Vec<Doubtful>>);
 
 impl DoubtfulClaims {
+    /// The doubtful claims on `queue`, taken out. Every claim asks, so the
+    /// usual answer (none) touches nothing but the lock.
     fn take(&self, queue: Queue) -> Vec<Doubtful> {
         let mut all = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !all.iter().any(|d| d.queue == queue) {
+            return Vec::new();
+        }
         let (mine, rest): (Vec<_>, Vec<_>) = all.drain(..).partition(|d| d.queue == queue);
         *all = rest;
         mine
@@ -55,8 +60,7 @@ impl Store {
     /// Hands back what this process's doubtful claims on `queue` took.
     /// Those that cannot be handed back yet stay for the next claim.
     pub(crate) async fn release_doubtful_claims(&self, queue: Queue) -> StoreResult<()> {
-        let pending = self.doubtful_claims.take(queue);
-        let mut pending = pending.into_iter();
+        let mut pending = self.doubtful_claims.take(queue).into_iter();
         while let Some(claim) = pending.next() {
             if let Err(err) = self.release_claim(&claim).await {
                 self.doubtful_claims.put(claim);

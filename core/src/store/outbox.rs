@@ -82,7 +82,7 @@ impl Store {
             .await?;
             tx.commit().await?;
         }
-        // Candidates are read without holding the write gate (this is the
+        // Candidates are read outside the write lane (this is the
         // expensive part: every pending row is checked against its chat);
         // the UPDATE then takes only those still pending and still first of
         // their chat, so a race with another claimer or a retry loses nothing
@@ -114,17 +114,14 @@ impl Store {
                 query = query.bind(id);
             }
             let mut turn = self.write_turn().await;
-            let connection = turn.connection().await?;
-            match query.fetch_all(connection).await.map_err(StoreError::from) {
-                Ok(rows) => rows,
-                Err(err) => {
-                    // Sent but unanswered: it may have claimed them.
-                    if err.is_unreachable() {
-                        self.doubt_claim(Queue::Outbox, &candidates, lease_until);
-                    }
-                    return Err(err);
+            query.fetch_all(turn.connection().await?).await.map_err(|err| {
+                let err = StoreError::from(err);
+                // Sent but unanswered: it may have claimed them.
+                if err.is_unreachable() {
+                    self.doubt_claim(Queue::Outbox, &candidates, lease_until);
                 }
-            }
+                err
+            })?
         };
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {

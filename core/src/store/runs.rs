@@ -108,7 +108,7 @@ impl Store {
     pub async fn claim_runs(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<ClaimedRun>> {
         self.release_doubtful_claims(Queue::Runs).await?;
         let lease_until = now + lease_ms;
-        // Candidates are read without holding the write gate; the UPDATE
+        // Candidates are read outside the write lane; the UPDATE
         // takes only those still free, so racing claimers lose nothing.
         let candidates: Vec<String> = sqlx::query_scalar(&format!(
             "SELECT id FROM runs WHERE lease_until < $1 AND (status = 'pending' OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= $1)) \
