@@ -518,3 +518,60 @@ test('a refused save of a 300-row map names the rows with problems; "go to row" 
   await expect(page.getByTestId('saved')).toBeVisible();
   expect((await serverEvents(page))[294]).toBe('Событие №295 (e2e)');
 });
+
+test('find in a 300-row map: Ctrl+F finds in rows not drawn, Enter walks the hits, Escape puts the caret on the hit', async ({ page }) => {
+  await logIn(page, ARCHITECT);
+  await longShopMap(page, 300, 'e2e: 300 rows to find in');
+  await page.goto('/maps/map_shop');
+  await hydrated(page);
+  await expect(page.locator('tr[data-row=r287]')).toHaveCount(0);
+
+  await page.keyboard.press('Control+f');
+  const bar = page.getByTestId('find-bar');
+  const query = page.getByTestId('find-query');
+  const count = page.getByTestId('find-count');
+  await expect(query).toBeFocused();
+  // Case does not matter; the row was not in the page.
+  await query.fill('событие №287');
+  await expect(count).toHaveText('1 of 1');
+  const hit = page.locator('td[data-found]');
+  await expect(hit).toHaveCount(1);
+  await expect(page.locator('tr[data-row=r287] td[data-found] textarea[data-field=event]')).toBeInViewport();
+  await page.screenshot({ path: 'end2end/screenshots/map-find.png' });
+
+  // «№28»: rows 28 and 280–289, in the table's order; Enter and
+  // Shift+Enter walk them and go round at the ends.
+  await query.fill('№28');
+  await expect(count).toHaveText('1 of 11');
+  await expect(page.locator('tr[data-row=r28] td[data-found]')).toBeInViewport();
+  await query.press('Enter');
+  await expect(count).toHaveText('2 of 11');
+  await expect(page.locator('tr[data-row=r280] td[data-found]')).toBeInViewport();
+  await query.press('Shift+Enter');
+  await query.press('Shift+Enter');
+  await expect(count).toHaveText('11 of 11');
+  await expect(page.locator('tr[data-row=r289] td[data-found]')).toBeInViewport();
+  await expect(query).toBeFocused();
+
+  // Escape: the bar closes and the caret is on the hit, its text selected,
+  // so typing replaces it.
+  await query.press('Escape');
+  await expect(bar).toHaveCount(0);
+  const cell = page.locator('tr[data-row=r289] textarea[data-field=event]');
+  await expect(cell).toBeFocused();
+  expect(await cell.evaluate((el: HTMLTextAreaElement) => el.value.substring(el.selectionStart, el.selectionEnd))).toBe('№28');
+  await page.keyboard.type('N');
+  await expect(cell).toHaveValue('Событие N9');
+
+  // Ctrl+F under a Russian layout (the F key types «а») opens the bar
+  // again; the count follows the edit.
+  await cell.evaluate((el) => el.dispatchEvent(new KeyboardEvent('keydown', { key: 'а', code: 'KeyF', ctrlKey: true, bubbles: true })));
+  await expect(query).toBeFocused();
+  await expect(query).toHaveValue('№28');
+  await expect(count).toHaveText(/ of 10$/);
+  await query.fill('нет такого текста');
+  await expect(count).toHaveText('No matches');
+  await expect(page.locator('td[data-found]')).toHaveCount(0);
+  await page.getByTestId('find-close').click();
+  await expect(bar).toHaveCount(0);
+});

@@ -13,8 +13,10 @@
 //! row's other problems (its id) at the row's end.
 
 use crate::api::maps::BindableEndpoint;
+use crate::components::find_bar::FindBar;
 use crate::components::l;
 use crate::components::row_window::{self, RowHeights};
+use crate::components::table_find::Hit;
 use crate::i18n::K;
 use leptos::prelude::*;
 use serde_json::Value;
@@ -214,6 +216,24 @@ pub fn EditableTable(
             }
         });
     }
+    // Find in map: the hit shown (its cell outlined), the cells searched.
+    let found = RwSignal::new(None::<Hit>);
+    let searched: Vec<&'static str> = columns.with_value(|cols| {
+        cols.iter()
+            .flat_map(|c| match c.kind {
+                ColKind::Text | ColKind::Fixed => vec![c.field],
+                ColKind::Trigger => vec!["trigger.alias", "trigger.scenario"],
+                ColKind::Score => vec![],
+            })
+            .collect()
+    });
+    let show_hit = Callback::new(move |hit: Hit| window.show(hit.row));
+    let caret_to_hit = Callback::new(move |hit: Hit| {
+        #[cfg(feature = "hydrate")]
+        select_hit(window, &hit);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = hit;
+    });
     let add = move |_| {
         let row = new_row.run(());
         with_rows(doc, list, |rows| rows.push(row));
@@ -232,6 +252,7 @@ pub fn EditableTable(
     };
     let keys = move |ev: leptos::ev::KeyboardEvent| walk(ev, window, ids, index);
     view! {
+        <FindBar doc list fields=searched current=found show=show_hit done=caret_to_hit/>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             // Fixed layout (style/main.css): widths come from this header
             // row, and the table is wide enough for every text column.
@@ -247,7 +268,7 @@ pub fn EditableTable(
                 <tbody node_ref=window.body on:keydown=keys>
                     {spacer(window.above)}
                     <For each=shown key=|id| id.clone() let:id>
-                        <TableRow id doc list columns editable epoch index dirty errors focus/>
+                        <TableRow id doc list columns editable epoch index dirty errors focus found/>
                     </For>
                     {spacer(window.below)}
                 </tbody>
@@ -398,22 +419,42 @@ impl Window {
 
     /// Scrolls the open-at row `i` to mid-screen, highlighted (by its
     /// row) and focused, then lets the window follow the screen.
-    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     fn reveal(self, i: usize) {
-        self.holding.set_value(false);
         #[cfg(feature = "hydrate")]
-        {
-            let Some(id) = self.ids.with_untracked(|ids| ids.get(i).cloned()) else { return };
-            match row_of(self, &id) {
-                Some(tr) => reveal(&tr),
-                None => {
-                    self.bring(i);
-                    request_animation_frame(move || {
-                        if let Some(tr) = row_of(self, &id) {
-                            reveal(&tr);
-                        }
-                    });
-                }
+        self.then(i, reveal);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = i;
+    }
+
+    /// Scrolls row `i` to mid-screen unless all of it is on screen, without
+    /// taking the focus (the find bar keeps it).
+    fn show(self, i: usize) {
+        #[cfg(feature = "hydrate")]
+        self.then(i, |tr| {
+            if !on_screen(tr) {
+                center(tr);
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = i;
+    }
+
+    /// Calls `f` with row `i`'s element, rendering the rows around it first
+    /// (scrolled to mid-screen) if the window is elsewhere; then lets the
+    /// window follow the screen.
+    #[cfg(feature = "hydrate")]
+    fn then(self, i: usize, f: fn(&leptos::web_sys::HtmlElement)) {
+        self.holding.set_value(false);
+        let Some(id) = self.ids.with_untracked(|ids| ids.get(i).cloned()) else { return };
+        match row_of(self, &id) {
+            Some(tr) => f(&tr),
+            None => {
+                self.bring(i);
+                request_animation_frame(move || {
+                    if let Some(tr) = row_of(self, &id) {
+                        f(&tr);
+                    }
+                });
             }
         }
         self.schedule();
@@ -595,6 +636,7 @@ fn TableRow(
     dirty: RwSignal<bool>,
     errors: Signal<Vec<(String, String)>>,
     focus: StoredValue<Option<String>>,
+    found: RwSignal<Option<Hit>>,
 ) -> impl IntoView {
     let focused = focus.with_value(|f| f.as_deref() == Some(id.as_str()));
     let id = StoredValue::new(id);
@@ -633,7 +675,7 @@ fn TableRow(
         })
     };
     let cells = columns.with_value(|cols| {
-        cols.iter().cloned().map(|col| view! { <TableCell id doc list col editable epoch index dirty errors prefix/> }).collect_view()
+        cols.iter().cloned().map(|col| view! { <TableCell id doc list col editable epoch index dirty errors prefix found/> }).collect_view()
     });
     view! {
         <tr data-row=id.get_value() data-focused=focused.then_some("true") tabindex=focused.then_some("-1")
@@ -664,9 +706,18 @@ fn TableCell(
     dirty: RwSignal<bool>,
     errors: Signal<Vec<(String, String)>>,
     prefix: Memo<Option<String>>,
+    found: RwSignal<Option<Hit>>,
 ) -> impl IntoView {
     let field = col.field;
     let at = move || index.with(|ix| id.with_value(|id| ix.get(id)));
+    // The find bar's hit is in this cell (a trigger cell holds two paths).
+    let is_found = move || {
+        found.with(|hit| {
+            hit.as_ref().is_some_and(|h| {
+                (h.field == field || h.field.strip_prefix(field).is_some_and(|rest| rest.starts_with('.'))) && Some(h.row) == at()
+            })
+        })
+    };
     // The epoch too: a reload or re-base replaces values, not always rows.
     let value = move || {
         epoch.track();
@@ -711,7 +762,7 @@ fn TableCell(
         _ => view! { <span class="whitespace-pre-wrap" data-field=field>{value}</span> }.into_any(),
     };
     view! {
-        <td class="px-1 py-1">
+        <td class="px-1 py-1" class:find-hit=is_found data-found=move || is_found().then_some("")>
             {body}
             <div class="text-xs text-rose-600" data-error-for=field>{error}</div>
         </td>
@@ -731,16 +782,54 @@ pub struct TriggerContext {
 /// scrolling again).
 #[cfg(feature = "hydrate")]
 fn reveal(row: &leptos::web_sys::HtmlElement) {
-    {
-        if let Some(window) = leptos::web_sys::window() {
-            let rect = row.get_bounding_client_rect();
-            let height = window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(0.0);
-            window.scroll_by_with_x_and_y(0.0, rect.top() + rect.height() / 2.0 - height / 2.0);
-        }
-        let options = leptos::web_sys::FocusOptions::new();
-        options.set_prevent_scroll(true);
-        let _ = row.focus_with_options(&options);
+    center(row);
+    let options = leptos::web_sys::FocusOptions::new();
+    options.set_prevent_scroll(true);
+    let _ = row.focus_with_options(&options);
+}
+
+/// Scrolls the page so a row sits mid-screen.
+#[cfg(feature = "hydrate")]
+fn center(row: &leptos::web_sys::HtmlElement) {
+    if let Some(window) = leptos::web_sys::window() {
+        let rect = row.get_bounding_client_rect();
+        let height = window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(0.0);
+        window.scroll_by_with_x_and_y(0.0, rect.top() + rect.height() / 2.0 - height / 2.0);
     }
+}
+
+/// Whether all of a row is on screen (below the find bar, which sticks to
+/// the top: a row under it counts as off screen).
+#[cfg(feature = "hydrate")]
+fn on_screen(row: &leptos::web_sys::HtmlElement) -> bool {
+    let Some(height) = leptos::web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()) else { return false };
+    let rect = row.get_bounding_client_rect();
+    rect.top() >= 48.0 && rect.bottom() <= height
+}
+
+/// Puts the caret on a find hit: its cell focused and the hit's text
+/// selected (a cell that is not a text box: its row focused).
+#[cfg(feature = "hydrate")]
+fn select_hit(window: Window, hit: &Hit) {
+    let Some(id) = window.ids.with_untracked(|ids| ids.get(hit.row).cloned()) else { return };
+    let (field, start, end) = (hit.field, hit.start, hit.end);
+    window.then(hit.row, |_| {});
+    request_animation_frame(move || match cell_of(window, &id, field) {
+        Some(cell) => {
+            let options = leptos::web_sys::FocusOptions::new();
+            options.set_prevent_scroll(true);
+            let _ = cell.focus_with_options(&options);
+            let _ = cell.set_selection_range(start, end);
+        }
+        None => {
+            if let Some(tr) = row_of(window, &id) {
+                let _ = tr.set_attribute("tabindex", "-1");
+                let options = leptos::web_sys::FocusOptions::new();
+                options.set_prevent_scroll(true);
+                let _ = tr.focus_with_options(&options);
+            }
+        }
+    });
 }
 
 /// A communication row's API trigger: the bound endpoint with links to it,

@@ -3,12 +3,14 @@
 pub mod bot_picker;
 pub mod canvas;
 pub mod editable_table;
+pub mod find_bar;
 pub mod form;
 pub mod layout;
 pub mod local_store;
 pub mod nav;
 pub mod row_actions;
 pub mod row_window;
+pub mod table_find;
 
 use crate::error::AppError;
 use crate::i18n::{tr, K};
@@ -52,6 +54,23 @@ pub fn format_millis(ms: i64) -> String {
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
 }
 
+/// The key a keyboard shortcut names, from a key event's `key` and
+/// `code`: a named key as it is, a typed character in lower case, and for
+/// a letter of a non-Latin layout the letter at that place on a US
+/// keyboard, so Ctrl+S, Ctrl+Z and L work under a Russian layout too
+/// (where S types «ы»), and AZERTY's Z stays Z.
+pub fn shortcut_key(key: &str, code: &str) -> String {
+    let mut chars = key.chars();
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        // A named key: "Escape", "ArrowUp", "Delete".
+        return key.to_string();
+    };
+    match code.strip_prefix("Key") {
+        Some(letter) if c.is_alphabetic() && !c.is_ascii_alphabetic() => letter.to_ascii_lowercase(),
+        _ => c.to_lowercase().collect(),
+    }
+}
+
 /// Navigates the browser with a full page load (used after login/logout so
 /// the next page starts from the new session).
 pub fn reload_to(url: &str) {
@@ -78,7 +97,21 @@ pub fn focus_without_scrolling(el: NodeRef<leptos::html::Div>) {
 
 #[cfg(test)]
 mod tests {
-    use super::format_millis;
+    use super::{format_millis, shortcut_key};
+
+    #[test]
+    fn shortcut_keys_follow_the_typed_latin_letter_or_the_keys_place() {
+        assert_eq!(shortcut_key("s", "KeyS"), "s");
+        assert_eq!(shortcut_key("S", "KeyS"), "s");
+        // Russian layout: the S key types «ы», the F key «а».
+        assert_eq!(shortcut_key("ы", "KeyS"), "s");
+        assert_eq!(shortcut_key("А", "KeyF"), "f");
+        // AZERTY: Z is where QWERTY has W; the typed letter wins.
+        assert_eq!(shortcut_key("z", "KeyW"), "z");
+        assert_eq!(shortcut_key("Escape", "Escape"), "Escape");
+        assert_eq!(shortcut_key("ArrowUp", "ArrowUp"), "ArrowUp");
+        assert_eq!(shortcut_key("+", "Equal"), "+");
+    }
 
     #[test]
     fn formats_utc_dates() {

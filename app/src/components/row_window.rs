@@ -8,7 +8,8 @@
 //! Maps of up to [`FULL_RENDER`] rows render every row as before: they are
 //! cheap, and the browser's find-in-page and printing see all of them.
 //! A long map being printed draws every row too (`beforeprint`), so the
-//! paper has the whole map; find-in-page still sees only the drawn rows.
+//! paper has the whole map. The browser's find-in-page sees only the
+//! drawn rows, so Ctrl+F opens the map's own find bar (`find_bar.rs`).
 //!
 //! Rows are as tall as their text (a cell's box grows with it), so heights
 //! are measured as rows are shown and kept by row id; a row not seen yet

@@ -273,8 +273,10 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
             })}
         </div>
         <div class="flex flex-col gap-4 xl:flex-row" on:keydown=move |ev| {
-            // Ctrl+S / Cmd+S saves (with the note typed so far).
-            if editable && (ev.ctrl_key() || ev.meta_key()) && ev.key() == "s" {
+            // Ctrl+S / Cmd+S saves (with the note typed so far), under a
+            // Russian layout too.
+            let s = crate::components::shortcut_key(&ev.key(), &ev.code()) == "s";
+            if editable && (ev.ctrl_key() || ev.meta_key()) && s {
                 ev.prevent_default();
                 pending.set(true);
                 save.dispatch(());

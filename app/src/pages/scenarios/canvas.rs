@@ -500,7 +500,8 @@ pub(super) fn ScenarioCanvas(
         c.zoom_at(factor, (ev.client_x() as f64 - ox, ev.client_y() as f64 - oy));
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        let key = ev.key();
+        // Letters by their place under a non-Latin layout (Ctrl+Z types «я» in Russian).
+        let key = crate::components::shortcut_key(&ev.key(), &ev.code());
         let ctrl = ev.ctrl_key() || ev.meta_key();
         let step = if ev.shift_key() { 40.0 } else { 10.0 };
         match key.as_str() {
@@ -508,11 +509,11 @@ pub(super) fn ScenarioCanvas(
             "+" | "=" => c.zoom_by(1.2),
             "-" | "_" => c.zoom_by(1.0 / 1.2),
             "0" if !ctrl => c.fit(),
-            "l" | "L" if !ctrl && editable => c.relayout(),
-            "z" | "Z" if ctrl && ev.shift_key() && editable => c.redo(),
-            "z" | "Z" if ctrl && editable => c.undo(),
-            "y" | "Y" if ctrl && editable => c.redo(),
-            "a" | "A" if ctrl => c.selected.set(ids.get_untracked().into_iter().collect()),
+            "l" if !ctrl && editable => c.relayout(),
+            "z" if ctrl && ev.shift_key() && editable => c.redo(),
+            "z" if ctrl && editable => c.undo(),
+            "y" if ctrl && editable => c.redo(),
+            "a" if ctrl => c.selected.set(ids.get_untracked().into_iter().collect()),
             "ArrowLeft" if editable => c.nudge(-step, 0.0),
             "ArrowRight" if editable => c.nudge(step, 0.0),
             "ArrowUp" if editable => c.nudge(0.0, -step),

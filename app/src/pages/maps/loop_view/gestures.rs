@@ -181,7 +181,8 @@ impl Canvas {
             ev.prevent_default();
             return;
         }
-        match ev.key().as_str() {
+        // Letters by their place under a non-Latin layout (L types «д» in Russian).
+        match crate::components::shortcut_key(&ev.key(), &ev.code()).as_str() {
             "Enter" => match self.selected.get_untracked() {
                 Some(i) => self.open.run(i),
                 None => return,
@@ -199,8 +200,8 @@ impl Canvas {
             "+" | "=" => self.zoom_by(1.2),
             "-" | "_" => self.zoom_by(1.0 / 1.2),
             "0" => self.fit(),
-            "l" | "L" if !ev.ctrl_key() && !ev.meta_key() => self.auto_layout(),
-            "r" | "R" if !ev.ctrl_key() && !ev.meta_key() => self.overlay.toggle(),
+            "l" if !ev.ctrl_key() && !ev.meta_key() => self.auto_layout(),
+            "r" if !ev.ctrl_key() && !ev.meta_key() => self.overlay.toggle(),
             _ => return,
         }
         ev.prevent_default();
