@@ -476,6 +476,8 @@ struct FanoutFigures {
     max_in_a_second: usize,
     first_after_call_ms: f64,
     peak_rss_mb: f64,
+    /// CPU seconds comops used from the first call to the end (user + system).
+    comops_cpu_secs: f64,
 }
 
 async fn fan_out(recipients: usize) -> FanoutFigures {
@@ -501,6 +503,7 @@ async fn fan_out(recipients: usize) -> FanoutFigures {
     let url = format!("http://{}/bots/{bot}/call/bench/fanout", server.host);
     let users: Vec<String> = (0..recipients).map(|i| format!("f{i}")).collect();
     let called = Instant::now();
+    let cpu_start = cpu_secs(&server.pid().to_string());
     let mut http_errors = 0;
     let mut calls = 0;
     for (batch, chunk) in users.chunks(CallRequest::MAX_RECIPIENTS).enumerate() {
@@ -543,6 +546,7 @@ async fn fan_out(recipients: usize) -> FanoutFigures {
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let peak_rss_kib = rss.await.unwrap_or(0);
+    let comops_cpu_secs = cpu_secs(&server.pid().to_string()) - cpu_start;
 
     let planned_secs = match Store::connect(&server.database_url).await {
         Ok(store) => {
@@ -581,6 +585,7 @@ async fn fan_out(recipients: usize) -> FanoutFigures {
         max_in_a_second = max_in_a_second.max(hi - lo + 1);
     }
     let rate = if wall_secs > 0.0 { (sent.len() - 1) as f64 / wall_secs } else { 0.0 };
+    print_fanout_timeline(&times);
     let figures = FanoutFigures {
         recipients,
         calls,
@@ -599,10 +604,34 @@ async fn fan_out(recipients: usize) -> FanoutFigures {
         max_in_a_second,
         first_after_call_ms: times.first().map(|t| t.saturating_duration_since(called).as_secs_f64() * 1000.0).unwrap_or(f64::NAN),
         peak_rss_mb: peak_rss_kib as f64 / 1024.0,
+        comops_cpu_secs,
     };
     eprintln!("{figures:#?}");
     drop(server);
     figures
+}
+
+/// Where a fan-out lost time: arrivals per 30 s, and the pauses between
+/// arrivals longer than 100 ms (the pacer spaces them 34 ms apart), with
+/// when they happened — on stderr, for reading beside the figures.
+fn print_fanout_timeline(times: &[Instant]) {
+    let Some(first) = times.first().copied() else { return };
+    let at = |t: Instant| t.duration_since(first).as_secs_f64();
+    let mut per_window: Vec<usize> = Vec::new();
+    for t in times {
+        let w = (at(*t) / 30.0) as usize;
+        if per_window.len() <= w {
+            per_window.resize(w + 1, 0);
+        }
+        per_window[w] += 1;
+    }
+    let rates: Vec<String> = per_window.iter().enumerate().map(|(w, n)| format!("{}s: {:.2}", w * 30, *n as f64 / 30.0)).collect();
+    eprintln!("arrivals per second, by 30 s window from the first: {}", rates.join(", "));
+    let mut pauses: Vec<(f64, f64)> = times.windows(2).map(|p| (at(p[0]), p[1].duration_since(p[0]).as_secs_f64() * 1000.0)).filter(|(_, ms)| *ms > 100.0).collect();
+    let lost: f64 = pauses.iter().map(|(_, ms)| ms - 34.0).sum();
+    pauses.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let longest: Vec<String> = pauses.iter().take(10).map(|(t, ms)| format!("{ms:.0} ms at {t:.1} s")).collect();
+    eprintln!("pauses over 100 ms: {} ({lost:.0} ms beyond the 34 ms spacing); longest: {}", pauses.len(), longest.join(", "));
 }
 
 // ---------------------------------------------------------------- report

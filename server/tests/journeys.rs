@@ -129,6 +129,51 @@ async fn a_new_post_reaches_every_family_member_and_a_throttling_channel_loses_n
 }
 
 #[tokio::test]
+async fn a_fan_out_on_one_bot_does_not_hold_up_another_bots_message() {
+    // Both bots on the fake's one token; the fake does not throttle, so
+    // only ComOps's own pacing (30 msg/s per bot) sets the pace.
+    let telegram = FakeTelegram::start(TOKEN).await;
+    let (server, store) = demo_server(&telegram).await;
+    let fmlst = BotId::parse("bot_fmlst").unwrap();
+    let shop = BotId::parse("bot_shop").unwrap();
+    store.set_bot_channel(&fmlst, "telegram", &json!({"token": TOKEN, "webhook_secret": "wh-f"})).await.unwrap();
+    store.set_bot_channel(&shop, "telegram", &json!({"token": TOKEN, "webhook_secret": "wh-shop"})).await.unwrap();
+    let family: Vec<i64> = (7_000_001..=7_000_400).collect();
+    for member in &family {
+        store.link_identity(&fmlst, &IdentityLink::telegram(&member.to_string(), &format!("TG-{member}"), &member.to_string(), "test")).await.unwrap();
+    }
+    store.link_identity(&shop, &IdentityLink::telegram("54321", "TG-54321", "54321", "test")).await.unwrap();
+    let cms = call_token(&store, "bot_fmlst").await;
+    let crm = call_token(&store, "bot_shop").await;
+    let http = reqwest::Client::new();
+    let fan_out = http.post(server.url("/bots/bot_fmlst/call/post/new")).bearer_auth(&cms).json(&json!({"postId": 8, "userIds": family}));
+    assert_eq!(fan_out.send().await.unwrap().status(), 200);
+    // 400 messages at 30 a second take 13 s; a second in, the shop's
+    // thank-you comes.
+    telegram.wait_for_messages(30, Duration::from_secs(20)).await;
+    let called = std::time::Instant::now();
+    let thank_you = http
+        .post(server.url("/bots/bot_shop/call/order/thank-you"))
+        .bearer_auth(&crm)
+        .json(&json!({"order_id": 77, "user_id": "54321", "amount": 100, "status": "paid"}));
+    assert_eq!(thank_you.send().await.unwrap().status(), 200);
+    let (waited, family_before) = loop {
+        let sent = telegram.sent();
+        if sent.iter().any(|m| m.chat_id == 54321) {
+            break (called.elapsed(), sent.iter().filter(|m| m.chat_id != 54321).count());
+        }
+        assert!(called.elapsed() < Duration::from_secs(30), "the shop's message never came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    eprintln!("the shop's message waited {waited:?}; {family_before} of the family's 400 were sent by then");
+    assert!(family_before < 300, "the fan-out was still going ({family_before} of 400 sent)");
+    assert!(waited < Duration::from_secs(3), "the shop's message waited {waited:?} behind the family's fan-out");
+    // The fan-out itself still completes, once each.
+    let sent = telegram.wait_for_messages(401, Duration::from_secs(40)).await;
+    assert_eq!(sent.len(), 401);
+}
+
+#[tokio::test]
 async fn an_ask_that_cannot_be_delivered_takes_its_delivery_failed_branch() {
     let telegram = FakeTelegram::start(TOKEN).await;
     let (server, store) = demo_server(&telegram).await;

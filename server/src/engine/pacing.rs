@@ -23,6 +23,9 @@ pub struct Pacer {
     per_group: Option<(usize, Duration)>,
     /// In-memory send clocks: key → earliest time (Unix ms) of the next send.
     next_at: HashMap<String, i64>,
+    /// Per bot clock: the turn after the last one handed to a message put
+    /// back (see [`Pacer::reserve`]).
+    queued: HashMap<String, i64>,
 }
 
 impl Pacer {
@@ -69,24 +72,41 @@ impl Pacer {
     }
 
     pub fn new(per_bot: (usize, Duration), per_chat: (usize, Duration)) -> Self {
-        Self { per_bot, per_chat, per_group: None, next_at: HashMap::new() }
+        Self { per_bot, per_chat, per_group: None, next_at: HashMap::new(), queued: HashMap::new() }
     }
 
     /// Reserves one send of `bot` to `chat` on the in-memory clocks (all or
     /// none), like `Store::reserve_send` does in the database. `Ok(slot)`:
     /// send at `slot` (Unix ms, ≤ now + `ahead_ms`); `Err(at)`: nothing
     /// reserved, try again at `at`.
+    ///
+    /// A message the bot's clock cannot take now is given its own turn,
+    /// after those put back before it (`queued`), not the clock's next free
+    /// slot: put back with that one slot, the messages of a fan-out came
+    /// back due together within 34 ms, so every pass (50 a second) claimed
+    /// a full batch of 128 and put back all but one or two of them, a
+    /// write of 128 rows twice per pass for nothing. A message held back
+    /// by its chat's clock (1 per second) just waits for that slot.
     pub fn reserve(&mut self, kind: &str, bot: &str, chat: &str, now: i64, ahead_ms: i64) -> Result<i64, i64> {
         let clocks = self.clocks(kind, bot, chat);
-        let slot = clocks.iter().map(|c| self.next_at.get(&c.key).copied().unwrap_or(0)).fold(now, i64::max);
+        let at = |key: &str| self.next_at.get(key).copied().unwrap_or(0);
+        let (bot_free, chat_free) = (at(&clocks[0].key).max(now), at(&clocks[1].key).max(now));
+        let slot = bot_free.max(chat_free);
         if slot > now + ahead_ms {
-            return Err(slot - ahead_ms);
+            if chat_free > bot_free {
+                return Err(slot - ahead_ms);
+            }
+            let queued = self.queued.entry(clocks[0].key.clone()).or_insert(0);
+            let turn = slot.max(*queued);
+            *queued = turn + clocks[0].interval_ms;
+            return Err(turn - ahead_ms);
         }
         for clock in clocks {
             self.next_at.insert(clock.key, slot + clock.interval_ms);
         }
         if self.next_at.len() > 100_000 {
             self.next_at.retain(|_, next| *next > now);
+            self.queued.retain(|_, next| *next > now);
         }
         Ok(slot)
     }
@@ -121,6 +141,33 @@ mod tests {
                 Err(at) => now = at,
             }
         }
+    }
+
+    #[test]
+    fn messages_put_back_get_a_turn_each_in_the_order_they_came() {
+        let mut pacer = Pacer::telegram();
+        let t = 1_000_000;
+        // A second's worth of one bot's sends fills its clock.
+        let admitted = (0..).take_while(|chat| pacer.reserve("telegram", "bot_fmlst", &chat.to_string(), t, 1_000).is_ok()).count();
+        assert_eq!(admitted, 30, "30 slots within the second ahead, 34 ms apart");
+        // The next 100 are each put back until their own turn, 34 ms after
+        // the one before, not all until the clock's next free slot.
+        let back: Vec<i64> = (100..200).map(|chat| pacer.reserve("telegram", "bot_fmlst", &chat.to_string(), t, 1_000).unwrap_err()).collect();
+        // (The 31st was the take_while's stop; its turn was the first.)
+        let first = t + 34 * 31 - 1_000;
+        assert_eq!(back, (0..100).map(|i| first + 34 * i).collect::<Vec<_>>());
+        // Each one, back at its turn, is admitted.
+        for (i, at) in back.iter().enumerate() {
+            assert!(pacer.reserve("telegram", "bot_fmlst", &format!("{}", 100 + i), *at, 1_000).is_ok(), "message {i} back at {at}");
+        }
+        // Another bot is not in that queue.
+        assert_eq!(pacer.reserve("telegram", "bot_shop", "1", t, 1_000), Ok(t));
+        // Held back by its chat (1 per second), a message waits for that
+        // slot only, not behind the bot's queue.
+        let mut pacer = Pacer::telegram();
+        assert_eq!(pacer.reserve("telegram", "bot_shop", "7", t, 250), Ok(t));
+        assert_eq!(pacer.reserve("telegram", "bot_shop", "7", t, 250), Err(t + 1050 - 250));
+        assert_eq!(pacer.reserve("telegram", "bot_shop", "7", t, 250), Err(t + 1050 - 250));
     }
 
     #[test]
