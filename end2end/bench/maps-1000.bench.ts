@@ -1,7 +1,8 @@
 // Bench, not a test: a communication map of 1,000 rows in the studio.
 // Measures (Chromium, the real server, the release bundle) how long the
 // map takes to render — server answer, first paint of the table, hydrated
-// and editable, over several openings (stalls counted and profiled) — and
+// and editable, over several openings (stalls counted and profiled); and
+// opened from the maps list inside the app (no page load) — and
 // how long one in-place edit takes to commit: the input event handled
 // (signal updated, DOM patched) and the next frame drawn, over 30 edits
 // spread across the table (scrolled to; only rows near the screen are in
@@ -124,6 +125,36 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
     console.log(`open ${n}: ${JSON.stringify(opens[opens.length - 1])}`);
   }
 
+  // Opening the map inside the app (a click in the maps list: client-side
+  // navigation, no page load): click → the first row in the page, polled
+  // each frame in the page itself; of which the map's fetch
+  // (`/api/maps/get`, its resource timing). The rest is the app: the
+  // answer parsed, the editor and the rows near the screen rendered.
+  await page.goto('/maps?project=prj_demo');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const inApp: { open_ms: number; fetch_ms: number }[] = [];
+  for (let n = 0; n < OPENS; n++) {
+    await expect(page.locator('a[href="/maps/map_shop"]')).toBeVisible();
+    const figures = await page.evaluate(async () => {
+      performance.clearResourceTimings();
+      const link = document.querySelector<HTMLAnchorElement>('a[href="/maps/map_shop"]')!;
+      const t0 = performance.now();
+      link.click();
+      const open = await new Promise<number>((resolve) => {
+        const check = () => (document.querySelector('[data-testid=map-table] tbody tr[data-row]') ? resolve(performance.now() - t0) : requestAnimationFrame(check));
+        requestAnimationFrame(check);
+      });
+      const fetched = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/maps/get'));
+      return { open_ms: open, fetch_ms: fetched.length ? fetched[fetched.length - 1].duration : NaN };
+    });
+    inApp.push(figures);
+    console.log(`in-app open ${n}: ${JSON.stringify(figures)}`);
+    await page.locator('a[href="/maps?project=prj_demo"]').first().click();
+    await expect(page.getByTestId('map-table')).toHaveCount(0);
+  }
+
+  await page.goto('/maps/map_shop');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   // 30 edits of the `event` cell, spread over the table: scroll there,
   // let the window follow (two frames), edit the row mid-screen.
   const edits = await page.evaluate(async () => {
@@ -185,6 +216,8 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
     page_bytes: opens[0]?.bytes,
     rows_in_dom: opens[0]?.rows_in_dom,
     stalls: opens.filter((o) => o.stalled).length,
+    in_app_open_ms: stats(inApp.map((o) => o.open_ms)),
+    in_app_fetch_ms: stats(inApp.map((o) => o.fetch_ms)),
     edit_handled_ms: stats(edits.handled),
     edit_to_next_frame_ms: stats(edits.framed),
     save_ms: saveMs,
