@@ -401,8 +401,11 @@ test('a 120-row communication map: a cell far down is edited, moved up and saved
   await expect(page.locator('tr[data-row=r120] td').first()).toHaveText('119');
   await expect(page.locator('tr[data-row=r119] td').first()).toHaveText('120');
   await page.getByTestId('change-note').fill('e2e: the last row, edited and moved up');
+  // Only what changed travels: the edited row and the new order, not 120 rows.
+  const sent = page.waitForRequest('**/api/maps/save-changes');
   await page.getByTestId('save-map').click();
   await expect(page.getByTestId('saved')).toBeVisible();
+  expect((await sent).postDataBuffer()!.length).toBeLessThan(4_000);
 
   await page.reload();
   await hydrated(page);
@@ -574,4 +577,30 @@ test('find in a 300-row map: Ctrl+F finds in rows not drawn, Enter walks the hit
   await expect(page.locator('td[data-found]')).toHaveCount(0);
   await page.getByTestId('find-close').click();
   await expect(bar).toHaveCount(0);
+});
+
+test('an edit typed while a save is on its way stays unsaved and goes with the next save', async ({ page }) => {
+  await logIn(page, ANALYST);
+  await openCjm(page);
+  // The save takes a while to answer.
+  await page.route('**/api/maps/save-changes', async (route) => {
+    await new Promise((r) => setTimeout(r, 800));
+    await route.continue();
+  });
+  const goal = cell(page, 0, 'goal');
+  const needs = cell(page, 1, 'goal');
+  await goal.fill('Цель, сохранённая первой (e2e)');
+  await page.getByTestId('save-map').click();
+  await needs.fill('Цель, набранная во время сохранения (e2e)');
+  await expect(page.getByTestId('saved')).toBeVisible();
+  // Saved is what was sent; the later edit is still unsaved.
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  await page.unroute('**/api/maps/save-changes');
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('unsaved')).toHaveCount(0);
+  const headers = { Origin: BASE };
+  const loaded = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: CJM, version: '0' }, headers })).json();
+  const stages = JSON.parse(loaded.content).stages;
+  expect(stages[0].goal).toBe('Цель, сохранённая первой (e2e)');
+  expect(stages[1].goal).toBe('Цель, набранная во время сохранения (e2e)');
 });

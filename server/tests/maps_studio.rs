@@ -404,3 +404,54 @@ async fn a_row_bound_on_the_loop_is_a_map_version_only_architects_save() {
     assert!(!loop_links(&viewer, ROW, ENDPOINT).await);
     assert_eq!(load(&viewer, REGISTRATION, 0).await["content"]["rows"][0]["trigger"]["scenario"], "registration_flow");
 }
+
+/// `maps/save-changes` with `changes` (see `comops_core::map::changes`).
+async fn save_changes(browser: &Browser, map: &str, title: &str, changes: &Value, base: i64) -> reqwest::Response {
+    let body = json!({"map_id": map, "title": title, "changes": changes.to_string(), "note": "changes", "base_version": base});
+    call_json(browser, "maps/save-changes", body).await
+}
+
+#[tokio::test]
+async fn a_save_of_what_changed_is_a_version_like_a_whole_save_and_checked_the_same() {
+    let (server, _admin) = start().await;
+    let analyst = user(&server, "marina@rehau.example", "analyst").await;
+    let title = "Коммуникационная карта для REHAU";
+    let v1 = load(&analyst, REHAU, 0).await["content"].clone();
+    let ids: Vec<&str> = v1["rows"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+
+    // One row reworded, the last two swapped, a row added: only those travel.
+    let mut row1 = v1["rows"][1].clone();
+    row1["result"] = json!("Приглашение получено");
+    let mut order: Vec<&str> = ids.clone();
+    let n = order.len();
+    order.swap(n - 2, n - 1);
+    order.push("row-new");
+    let changes = json!({"rows": [row1, {"id": "row-new", "number": 99, "event": "Новое событие"}], "order": order});
+    let saved = json_of(save_changes(&analyst, REHAU, title, &changes, 1).await).await;
+    assert_eq!(saved, json!({"Saved": {"version": 2}}));
+    let v2 = load(&analyst, REHAU, 0).await["content"].clone();
+    let mut expected = v1.clone();
+    expected["rows"][1]["result"] = json!("Приглашение получено");
+    expected["rows"].as_array_mut().unwrap().swap(n - 2, n - 1);
+    let added = &v2["rows"][n];
+    assert_eq!((added["id"].as_str(), added["event"].as_str()), (Some("row-new"), Some("Новое событие")));
+    assert_eq!(v2["rows"].as_array().unwrap()[..n], expected["rows"].as_array().unwrap()[..], "every other row as it was");
+
+    // Built on version 1 after version 2: a conflict, nothing applied.
+    let stale = json_of(save_changes(&analyst, REHAU, title, &json!({"rows": [], "unset": []}), 1).await).await;
+    assert_eq!(stale, json!({"Conflict": {"current": 2, "author": "marina@rehau.example"}}));
+    // Changes that do not fit version 2, or content the rules refuse, are named.
+    let unknown = json_of(save_changes(&analyst, REHAU, title, &json!({"order": [ids[0], "no-such-row"]}), 2).await).await;
+    assert_eq!(unknown["Invalid"]["errors"], json!([{"field": "changes.order[1]", "code": "unknown"}]), "{unknown}");
+    let mut bad = v2["rows"][2].clone();
+    bad["channel"] = json!(42);
+    let invalid = json_of(save_changes(&analyst, REHAU, title, &json!({"rows": [bad]}), 2).await).await;
+    assert_eq!(invalid["Invalid"]["errors"], json!([{"field": "rows[2].channel", "code": "bad_json"}]), "{invalid}");
+    let not_json = call_json(&analyst, "maps/save-changes", json!({"map_id": REHAU, "title": title, "changes": "{", "note": "", "base_version": 2})).await;
+    assert_eq!(json_of(not_json).await["Invalid"]["errors"], json!([{"field": "changes", "code": "bad_json"}]));
+    // Re-binding a row is still the architect's, however it is sent.
+    let mut rebound = v2["rows"][1].clone();
+    rebound["trigger"]["alias"] = json!("events/webinar-feedback");
+    assert_eq!(save_changes(&analyst, REHAU, title, &json!({"rows": [rebound]}), 2).await.status(), 403);
+    assert_eq!(versions(&analyst, REHAU).await.len(), 2, "nothing refused was saved");
+}

@@ -254,6 +254,40 @@ pub async fn save_map(map_id: String, title: String, json: String, note: String,
     saved(&store, &current, &title, content, note.trim(), base_version, "map.save").await
 }
 
+/// Saves a map as what changed since `base_version` (the version the
+/// edits started from; `comops_core::map::changes`): applied to that
+/// version, then validated and saved like [`save_map`]. A save after
+/// someone else's is a conflict here too, before anything is applied.
+#[server(prefix = "/api", endpoint = "maps/save-changes", input = Json)]
+pub async fn save_map_changes(map_id: String, title: String, changes: String, note: String, base_version: i64) -> Result<MapSaveOutcome, AppError> {
+    use crate::session::{backend, require};
+    use comops_core::map::changes;
+    require(comops_core::Permission::EditMaps)?;
+    let id = parse_map(&map_id)?;
+    let store = backend()?.store;
+    let current = store.map(&id).await?;
+    if current.version != base_version {
+        return Ok(MapSaveOutcome::Conflict { current: current.version, author: current.author.clone() });
+    }
+    let Ok(diff) = serde_json::from_str::<serde_json::Value>(&changes) else {
+        return Ok(MapSaveOutcome::Invalid { errors: vec![FieldError::new("changes", comops_core::Problem::BadJson)] });
+    };
+    let whole = match changes::apply(changes::rows_key(current.kind), &current.content.to_value(), &diff) {
+        Ok(whole) => whole,
+        Err(error) => return Ok(MapSaveOutcome::Invalid { errors: vec![error] }),
+    };
+    // As text again, so the whole map's size limit holds as for a whole save.
+    let content = match MapContent::parse(current.kind, &whole.to_string()) {
+        Ok(content) => content,
+        Err(errors) => return Ok(MapSaveOutcome::Invalid { errors }),
+    };
+    let title = match comops_core::map::parse_title(&title) {
+        Ok(title) => title,
+        Err(error) => return Ok(MapSaveOutcome::Invalid { errors: vec![error] }),
+    };
+    saved(&store, &current, &title, content, note.trim(), base_version, "map.save").await
+}
+
 /// Every version of a map, newest first.
 #[server(prefix = "/api", endpoint = "maps/versions")]
 pub async fn map_versions(map_id: String) -> Result<Vec<MapVersionRow>, AppError> {

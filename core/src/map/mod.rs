@@ -21,10 +21,12 @@
 //! by field and reports every problem as a [`FieldError`] with its path
 //! (`stages[3].emotion_score`), within the [`limits`]. The pure tools live
 //! here too: [`csv`] (RFC 4180 export/import), [`diff`] (row/cell-level,
-//! for the side-by-side view), [`spec`] (the «ТЗ на DMI-проект» as
+//! for the side-by-side view), [`changes`] (a save as what changed since
+//! its base version), [`spec`] (the «ТЗ на DMI-проект» as
 //! Markdown) and [`export`] (a whole project as JSON).
 
 pub mod blueprint;
+pub mod changes;
 pub mod cjm;
 pub mod communication;
 pub mod csv;

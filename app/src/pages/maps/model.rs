@@ -10,10 +10,7 @@ use serde_json::{json, Value};
 
 /// The content's list that holds the rows of a `kind` map.
 pub fn list_of(kind: MapKind) -> &'static str {
-    match kind {
-        MapKind::Cjm | MapKind::Blueprint => "stages",
-        MapKind::Communication | MapKind::Integration => "rows",
-    }
+    comops_core::map::changes::rows_key(kind)
 }
 
 fn col(field: &'static str, label: impl Into<String>, kind: ColKind) -> Column {
