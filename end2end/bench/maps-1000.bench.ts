@@ -194,13 +194,13 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
   let responseAt = 0;
   let requestBytes = 0;
   page.on('request', (r) => {
-    if (r.url().endsWith('/api/maps/save')) {
+    if (/\/api\/maps\/save(-changes)?$/.test(r.url())) {
       requestAt = Date.now();
       requestBytes = r.postDataBuffer()?.length ?? 0;
     }
   });
   page.on('requestfinished', (r) => {
-    if (r.url().endsWith('/api/maps/save')) responseAt = Date.now();
+    if (/\/api\/maps\/save(-changes)?$/.test(r.url())) responseAt = Date.now();
   });
   const saveStart = Date.now();
   await page.getByTestId('save-map').click();
