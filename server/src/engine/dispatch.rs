@@ -67,8 +67,6 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
         // rate); the claim never hands out two messages of one chat at once,
         // so per-chat order holds.
         let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-        // The last check before each send (one process's sends; see SendWindow).
-        let window = Arc::new(std::sync::Mutex::new(super::pacing::SendWindow::default()));
         // Processes sharing a PostgreSQL share their budgets through it.
         let shared = store.dialect() == comops_core::store::Dialect::Postgres;
         let mut tick = tokio::time::interval(Duration::from_millis(20));
@@ -146,9 +144,6 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                 let mut started = (!shared).then(|| started.clone());
                 let store = store.clone();
                 let retry_base_ms = config.retry_base_ms;
-                let (window, bot_key, bot_limit) = (window.clone(), format!("bot:{}:{}", message.channel, message.bot_id), pacer.per_bot());
-                // The messenger's own window (Telegram: 30 in any second), not the clocks' margin.
-                let bot_limit = (bot_limit.0, bot_limit.1.min(Duration::from_secs(1)));
                 tokio::spawn(async move {
                     let early = slot - now_millis();
                     if early > 0 {
@@ -163,19 +158,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                             return;
                         }
                     }
-                    loop {
-                        let verdict = window.lock().map(|mut w| w.admit(&bot_key, bot_limit, now_millis())).unwrap_or(Ok(()));
-                        match verdict {
-                            Ok(()) => break,
-                            Err(at) => tokio::time::sleep(Duration::from_millis((at - now_millis()).max(1) as u64)).await,
-                        }
-                    }
-                    let answered = || {
-                        if let Ok(mut w) = window.lock() {
-                            w.answered(&bot_key, now_millis());
-                        }
-                    };
-                    deliver(&store, channel.as_ref(), &message, retry_base_ms, answered).await;
+                    deliver(&store, channel.as_ref(), &message, retry_base_ms).await;
                     drop(permit);
                 });
             }
@@ -195,9 +178,8 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
     });
 }
 
-/// Sends one admitted message, says when the messenger answered
-/// (`answered`, before anything is written), and files the result.
-async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage, retry_base_ms: i64, answered: impl FnOnce()) {
+/// Sends one admitted message and files the result.
+async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage, retry_base_ms: i64) {
     let now = now_millis();
     let started = Instant::now();
     let outbound = OutboundMessage {
@@ -207,9 +189,7 @@ async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage, 
         buttons: serde_json::from_value::<Vec<Button>>(message.payload["buttons"].clone()).unwrap_or_default(),
         media_url: message.payload["media_url"].as_str().map(str::to_string),
     };
-    let sent = channel.send(&outbound).await;
-    answered();
-    let result = match sent {
+    let result = match channel.send(&outbound).await {
         Ok(delivered) => DeliveryResult::Sent { provider_message_id: delivered.provider_message_id },
         Err(error) => classify(store, message, error, now, retry_base_ms).await,
     };

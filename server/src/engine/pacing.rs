@@ -71,11 +71,6 @@ impl Pacer {
         ]
     }
 
-    /// The per-bot limit: at most this many sends in this span.
-    pub fn per_bot(&self) -> (usize, Duration) {
-        self.per_bot
-    }
-
     pub fn new(per_bot: (usize, Duration), per_chat: (usize, Duration)) -> Self {
         Self { per_bot, per_chat, per_group: None, next_at: HashMap::new(), queued: HashMap::new() }
     }
@@ -114,49 +109,6 @@ impl Pacer {
             self.queued.retain(|_, next| *next > now);
         }
         Ok(slot)
-    }
-}
-
-/// The last check before a send leaves: at most `limit` of a bot's sends
-/// in any window of `span`, counted by when each send was *answered*
-/// (a message reaches the messenger no later than its answer comes back)
-/// and counting the sends still waiting for theirs. The clocks space sends
-/// 34 ms apart, but an arrival can be late (a new connection, a busy core):
-/// one message 20 ms late and the 30 after it on time made 31 in one second
-/// at a strict messenger (one 429 in a 10,000 fan-out). With this check a
-/// send waits instead, whatever the delays; when nothing is late it never
-/// waits (30 sends span 986 ms of slots, plus the answer's few ms).
-#[derive(Debug, Default)]
-pub struct SendWindow {
-    /// Per bot clock key: sends in flight and the answer times (Unix ms)
-    /// within the last span.
-    bots: HashMap<String, (usize, std::collections::VecDeque<i64>)>,
-}
-
-impl SendWindow {
-    /// May a send on `key` leave at `now`? `Ok`: it is counted as in
-    /// flight until [`SendWindow::answered`]; `Err(at)`: ask again at `at`.
-    pub fn admit(&mut self, key: &str, (limit, span): (usize, Duration), now: i64) -> Result<(), i64> {
-        let (in_flight, answered) = self.bots.entry(key.to_string()).or_default();
-        let span = span.as_millis() as i64;
-        while answered.front().is_some_and(|at| *at <= now - span) {
-            answered.pop_front();
-        }
-        if *in_flight + answered.len() < limit {
-            *in_flight += 1;
-            return Ok(());
-        }
-        // Full: the oldest answer leaves the window first; with none (all
-        // in flight), look again shortly.
-        Err(answered.front().map_or(now + 5, |at| at + span + 1))
-    }
-
-    /// A send admitted on `key` was answered (or failed) at `at`.
-    pub fn answered(&mut self, key: &str, at: i64) {
-        if let Some((in_flight, answered)) = self.bots.get_mut(key) {
-            *in_flight = in_flight.saturating_sub(1);
-            answered.push_back(at);
-        }
     }
 }
 
@@ -216,25 +168,6 @@ mod tests {
         assert_eq!(pacer.reserve("telegram", "bot_shop", "7", t, 250), Ok(t));
         assert_eq!(pacer.reserve("telegram", "bot_shop", "7", t, 250), Err(t + 1050 - 250));
         assert_eq!(pacer.reserve("telegram", "bot_shop", "7", t, 250), Err(t + 1050 - 250));
-    }
-
-    #[test]
-    fn the_send_window_counts_answers_and_sends_in_flight() {
-        let mut window = SendWindow::default();
-        let limit = (3, Duration::from_millis(1000));
-        let t = 1_000_000;
-        for i in 0..3 {
-            assert_eq!(window.admit("bot:telegram:a", limit, t + i), Ok(()));
-        }
-        // Three in flight: a fourth waits, and another bot does not.
-        assert_eq!(window.admit("bot:telegram:a", limit, t + 3), Err(t + 3 + 5));
-        assert_eq!(window.admit("bot:telegram:b", limit, t + 3), Ok(()));
-        // The first answered late, at t + 40: until t + 1040 it still counts.
-        window.answered("bot:telegram:a", t + 40);
-        window.answered("bot:telegram:a", t + 41);
-        window.answered("bot:telegram:a", t + 42);
-        assert_eq!(window.admit("bot:telegram:a", limit, t + 1_020), Err(t + 1_041));
-        assert_eq!(window.admit("bot:telegram:a", limit, t + 1_041), Ok(()));
     }
 
     #[test]
