@@ -607,6 +607,7 @@ async fn fan_out(recipients: usize) -> FanoutFigures {
         comops_cpu_secs,
     };
     eprintln!("{figures:#?}");
+    eprintln!("comops used {:.1} CPU seconds over the fan-out", figures.comops_cpu_secs);
     drop(server);
     figures
 }

@@ -243,15 +243,22 @@ pub async fn save_map(map_id: String, title: String, json: String, note: String,
     let id = parse_map(&map_id)?;
     let store = backend()?.store;
     let current = store.map(&id).await?;
-    let content = match MapContent::parse(current.kind, &json) {
+    save_whole(&store, &current, &title, &json, &note, base_version).await
+}
+
+/// A map's whole content as JSON text, validated with its title and saved
+/// as the next version (both ways of saving end here).
+#[cfg(feature = "ssr")]
+async fn save_whole(store: &comops_core::store::Store, current: &comops_core::map::Map, title: &str, json: &str, note: &str, base_version: i64) -> Result<MapSaveOutcome, AppError> {
+    let content = match MapContent::parse(current.kind, json) {
         Ok(content) => content,
         Err(errors) => return Ok(MapSaveOutcome::Invalid { errors }),
     };
-    let title = match comops_core::map::parse_title(&title) {
+    let title = match comops_core::map::parse_title(title) {
         Ok(title) => title,
         Err(error) => return Ok(MapSaveOutcome::Invalid { errors: vec![error] }),
     };
-    saved(&store, &current, &title, content, note.trim(), base_version, "map.save").await
+    saved(store, current, &title, content, note.trim(), base_version, "map.save").await
 }
 
 /// Saves a map as what changed since `base_version` (the version the
@@ -269,6 +276,10 @@ pub async fn save_map_changes(map_id: String, title: String, changes: String, no
     if current.version != base_version {
         return Ok(MapSaveOutcome::Conflict { current: current.version, author: current.author.clone() });
     }
+    let max = comops_core::map::limits::MAX_BYTES;
+    if changes.len() > max {
+        return Ok(MapSaveOutcome::Invalid { errors: vec![FieldError::new("changes", comops_core::Problem::TooLong { max })] });
+    }
     let Ok(diff) = serde_json::from_str::<serde_json::Value>(&changes) else {
         return Ok(MapSaveOutcome::Invalid { errors: vec![FieldError::new("changes", comops_core::Problem::BadJson)] });
     };
@@ -277,15 +288,7 @@ pub async fn save_map_changes(map_id: String, title: String, changes: String, no
         Err(error) => return Ok(MapSaveOutcome::Invalid { errors: vec![error] }),
     };
     // As text again, so the whole map's size limit holds as for a whole save.
-    let content = match MapContent::parse(current.kind, &whole.to_string()) {
-        Ok(content) => content,
-        Err(errors) => return Ok(MapSaveOutcome::Invalid { errors }),
-    };
-    let title = match comops_core::map::parse_title(&title) {
-        Ok(title) => title,
-        Err(error) => return Ok(MapSaveOutcome::Invalid { errors: vec![error] }),
-    };
-    saved(&store, &current, &title, content, note.trim(), base_version, "map.save").await
+    save_whole(&store, &current, &title, &whole.to_string(), &note, base_version).await
 }
 
 /// Every version of a map, newest first.

@@ -813,7 +813,11 @@ fn on_screen(row: &leptos::web_sys::HtmlElement) -> bool {
 fn select_hit(window: Window, hit: &Hit) {
     let Some(id) = window.ids.with_untracked(|ids| ids.get(hit.row).cloned()) else { return };
     let (field, start, end) = (hit.field, hit.start, hit.end);
-    window.then(hit.row, |_| {});
+    window.then(hit.row, |tr| {
+        if !on_screen(tr) {
+            center(tr);
+        }
+    });
     request_animation_frame(move || match cell_of(window, &id, field) {
         Some(cell) => {
             let options = leptos::web_sys::FocusOptions::new();

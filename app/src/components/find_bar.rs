@@ -42,7 +42,11 @@ pub fn FindBar(
     // The count follows edits without moving the screen; only the bar's
     // own steps (typing the query, Enter, the arrows) bring a hit in.
     Effect::new(move |_| {
-        let now = hits.with(|h| h.get(at.get_untracked().min(h.len().saturating_sub(1))).cloned());
+        let n = hits.with(Vec::len);
+        if at.get_untracked() >= n && n > 0 {
+            at.set(n - 1);
+        }
+        let now = hits.with(|h| h.get(at.get_untracked()).cloned());
         if now != current.get_untracked() {
             current.set(now);
         }

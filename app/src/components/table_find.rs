@@ -68,7 +68,12 @@ fn in_cell(text: &str, needle: &[char], mut hit: impl FnMut(u32, u32)) -> bool {
     // from (one character may fold to two, e.g. «İ»).
     let mut folded: Vec<(char, u32, u32)> = Vec::with_capacity(text.len());
     let mut at = 0u32;
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        // A text box holds "\r\n" (a CSV import's line ends) as one "\n".
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            continue;
+        }
         let next = at + c.len_utf16() as u32;
         folded.extend(fold(c).map(|f| (f, at, next)));
         at = next;
@@ -135,8 +140,11 @@ mod tests {
             Hit { row: 0, field: "event", start: 3, end: 5 },
             Hit { row: 0, field: "event", start: 5, end: 7 }
         ]);
+        // Line ends as a text box counts them: "\r\n" is one.
+        let rows = [json!({"event": "a\r\nb"}), json!({"event": 42})];
+        assert_eq!(hits(&rows, &FIELDS, "b"), [Hit { row: 0, field: "event", start: 2, end: 3 }]);
         // Numbers are searched as written.
-        assert_eq!(hits(&rows, &FIELDS, "42"), [Hit { row: 0, field: "message", start: 0, end: 2 }]);
+        assert_eq!(hits(&rows, &FIELDS, "42"), [Hit { row: 1, field: "event", start: 0, end: 2 }]);
     }
 
     #[test]

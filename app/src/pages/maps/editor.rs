@@ -119,6 +119,13 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
         pending.set(false);
         let loc = locale.get_untracked();
         match result {
+            Ok(MapSaveOutcome::Saved { version }) if reload_after => {
+                // A restore or CSV import: the editor comes back with that
+                // version; until then nothing more is saved on the old base.
+                pending.set(true);
+                status.set(Status::Saved(version));
+                reload.update(|r| *r += 1);
+            }
             Ok(MapSaveOutcome::Saved { version }) => {
                 let sent = sent.unwrap_or_else(|| doc.get_untracked());
                 dirty.set(doc.with_untracked(|now| *now != sent));
@@ -128,9 +135,6 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 note.set(String::new());
                 status.set(Status::Saved(version));
                 history_epoch.update(|e| *e += 1);
-                if reload_after {
-                    reload.update(|r| *r += 1);
-                }
             }
             Ok(MapSaveOutcome::Invalid { errors: errs }) => {
                 let unplaced = errs
@@ -291,8 +295,9 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
         <div class="flex flex-col gap-4 xl:flex-row" on:keydown=move |ev| {
             // Ctrl+S / Cmd+S saves (with the note typed so far), under a
             // Russian layout too.
-            let s = crate::components::shortcut_key(&ev.key(), &ev.code()) == "s";
-            if editable && (ev.ctrl_key() || ev.meta_key()) && s {
+            // Not with Alt: AltGr (Ctrl+Alt on Windows) types letters such as «ś».
+            let s = crate::components::shortcut_key(&ev.key(), &ev.code()) == "s" && !ev.alt_key();
+            if editable && (ev.ctrl_key() || ev.meta_key()) && s && !pending.get_untracked() {
                 ev.prevent_default();
                 pending.set(true);
                 save.dispatch(());

@@ -502,7 +502,8 @@ pub(super) fn ScenarioCanvas(
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         // Letters by their place under a non-Latin layout (Ctrl+Z types «я» in Russian).
         let key = crate::components::shortcut_key(&ev.key(), &ev.code());
-        let ctrl = ev.ctrl_key() || ev.meta_key();
+        // Not with Alt: AltGr (Ctrl+Alt on Windows) types letters such as «ż».
+        let ctrl = (ev.ctrl_key() || ev.meta_key()) && !ev.alt_key();
         let step = if ev.shift_key() { 40.0 } else { 10.0 };
         match key.as_str() {
             "Delete" | "Backspace" if editable => c.delete_selected(),
