@@ -283,7 +283,7 @@ pub async fn save_map_changes(map_id: String, title: String, changes: String, no
     let Ok(diff) = serde_json::from_str::<serde_json::Value>(&changes) else {
         return Ok(MapSaveOutcome::Invalid { errors: vec![FieldError::new("changes", comops_core::Problem::BadJson)] });
     };
-    let whole = match changes::apply(changes::rows_key(current.kind), &current.content.to_value(), &diff) {
+    let whole = match changes::apply(changes::rows_key(current.kind), current.content.to_value(), &diff) {
         Ok(whole) => whole,
         Err(error) => return Ok(MapSaveOutcome::Invalid { errors: vec![error] }),
     };

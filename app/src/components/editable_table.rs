@@ -577,9 +577,7 @@ fn focus_problem(window: Window, i: usize) {
                 .and_then(|tr| tr.query_selector("[aria-invalid=true]").ok().flatten())
                 .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok());
             if let Some(cell) = cell {
-                let options = leptos::web_sys::FocusOptions::new();
-                options.set_prevent_scroll(true);
-                let _ = cell.focus_with_options(&options);
+                crate::components::focus_in_place(&cell);
             }
         })
     });
@@ -762,7 +760,7 @@ fn TableCell(
         _ => view! { <span class="whitespace-pre-wrap" data-field=field>{value}</span> }.into_any(),
     };
     view! {
-        <td class="px-1 py-1" class:find-hit=is_found data-found=move || is_found().then_some("")>
+        <td class="px-1 py-1" data-found=move || is_found().then_some("")>
             {body}
             <div class="text-xs text-rose-600" data-error-for=field>{error}</div>
         </td>
@@ -783,9 +781,7 @@ pub struct TriggerContext {
 #[cfg(feature = "hydrate")]
 fn reveal(row: &leptos::web_sys::HtmlElement) {
     center(row);
-    let options = leptos::web_sys::FocusOptions::new();
-    options.set_prevent_scroll(true);
-    let _ = row.focus_with_options(&options);
+    crate::components::focus_in_place(row);
 }
 
 /// Scrolls the page so a row sits mid-screen.
@@ -813,24 +809,16 @@ fn on_screen(row: &leptos::web_sys::HtmlElement) -> bool {
 fn select_hit(window: Window, hit: &Hit) {
     let Some(id) = window.ids.with_untracked(|ids| ids.get(hit.row).cloned()) else { return };
     let (field, start, end) = (hit.field, hit.start, hit.end);
-    window.then(hit.row, |tr| {
-        if !on_screen(tr) {
-            center(tr);
-        }
-    });
+    window.show(hit.row);
     request_animation_frame(move || match cell_of(window, &id, field) {
         Some(cell) => {
-            let options = leptos::web_sys::FocusOptions::new();
-            options.set_prevent_scroll(true);
-            let _ = cell.focus_with_options(&options);
+            crate::components::focus_in_place(&cell);
             let _ = cell.set_selection_range(start, end);
         }
         None => {
             if let Some(tr) = row_of(window, &id) {
                 let _ = tr.set_attribute("tabindex", "-1");
-                let options = leptos::web_sys::FocusOptions::new();
-                options.set_prevent_scroll(true);
-                let _ = tr.focus_with_options(&options);
+                crate::components::focus_in_place(&tr);
             }
         }
     });

@@ -87,12 +87,18 @@ pub fn reload_to(url: &str) {
 pub fn focus_without_scrolling(el: NodeRef<leptos::html::Div>) {
     #[cfg(feature = "hydrate")]
     if let Some(el) = el.get_untracked() {
-        let options = web_sys::FocusOptions::new();
-        options.set_prevent_scroll(true);
-        let _ = el.focus_with_options(&options);
+        focus_in_place(&el);
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = el;
+}
+
+/// Focuses an element without scrolling the page to it.
+#[cfg(feature = "hydrate")]
+pub fn focus_in_place(el: &web_sys::HtmlElement) {
+    let options = web_sys::FocusOptions::new();
+    options.set_prevent_scroll(true);
+    let _ = el.focus_with_options(&options);
 }
 
 #[cfg(test)]

@@ -67,8 +67,13 @@ fn problem(field: &str, problem: Problem) -> FieldError {
 /// `changes` applied. Refused: changes that are not the shape above, an
 /// `order` naming a row twice or a row neither in `base` nor in `rows`,
 /// rows without ids, and (without `order`) a row that is not in `base`.
-pub fn apply(list: &str, base: &Value, changes: &Value) -> Result<Value, FieldError> {
-    let Value::Object(mut content) = base.clone() else { return Err(problem("changes", Problem::BadJson)) };
+pub fn apply(list: &str, base: Value, changes: &Value) -> Result<Value, FieldError> {
+    let Value::Object(mut content) = base else { return Err(problem("changes", Problem::BadJson)) };
+    // The base's rows, taken out to be put back in their new order.
+    let old = match content.remove(list) {
+        Some(Value::Array(rows)) => rows,
+        _ => Vec::new(),
+    };
     let set = match changes.get("set") {
         None => Map::new(),
         Some(Value::Object(set)) => set.clone(),
@@ -102,21 +107,23 @@ pub fn apply(list: &str, base: &Value, changes: &Value) -> Result<Value, FieldEr
             return Err(problem(&format!("changes.rows[{i}].id"), Problem::Taken));
         }
     }
-    let old = rows(base, list);
-    let order: Vec<&str> = match changes.get("order") {
-        None => old.iter().map(|r| id(r).ok_or_else(|| problem(list, Problem::Required))).collect::<Result<_, _>>()?,
-        Some(Value::Array(ids)) => ids.iter().map(|v| v.as_str().ok_or_else(|| problem("changes.order", Problem::BadJson))).collect::<Result<_, _>>()?,
+    let order: Vec<String> = match changes.get("order") {
+        None => old.iter().map(|r| id(r).map(str::to_string).ok_or_else(|| problem(list, Problem::Required))).collect::<Result<_, _>>()?,
+        Some(Value::Array(ids)) => ids.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(|| problem("changes.order", Problem::BadJson))).collect::<Result<_, _>>()?,
         Some(_) => return Err(problem("changes.order", Problem::BadJson)),
     };
-    let old_by_id: HashMap<&str, &Value> = old.iter().filter_map(|r| id(r).map(|id| (id, r))).collect();
+    let mut old_by_id: HashMap<String, Value> = old.into_iter().filter_map(|r| Some((id(&r)?.to_string(), r))).collect();
     let mut seen = HashSet::new();
     let mut new_rows = Vec::with_capacity(order.len());
     for (i, row_id) in order.iter().enumerate() {
-        if !seen.insert(*row_id) {
+        if !seen.insert(row_id.as_str()) {
             return Err(problem(&format!("changes.order[{i}]"), Problem::Taken));
         }
-        let row = replaced.get(row_id).or_else(|| old_by_id.get(row_id)).ok_or_else(|| problem(&format!("changes.order[{i}]"), Problem::Unknown))?;
-        new_rows.push((*row).clone());
+        let row = match replaced.get(row_id.as_str()) {
+            Some(row) => (*row).clone(),
+            None => old_by_id.remove(row_id).ok_or_else(|| problem(&format!("changes.order[{i}]"), Problem::Unknown))?,
+        };
+        new_rows.push(row);
     }
     if let Some(stray) = replaced.keys().find(|id| !seen.contains(*id)) {
         return Err(problem(&format!("changes.rows.{stray}"), Problem::Unknown));
@@ -142,7 +149,7 @@ mod tests {
         now["stages"][1]["goal"] = json!("купить онлайн");
         let changes = changes("stages", &origin(), &now).unwrap();
         assert_eq!(changes, json!({"set": {}, "unset": [], "rows": [{"id": "b", "goal": "купить онлайн"}]}));
-        assert_eq!(apply("stages", &origin(), &changes).unwrap(), now);
+        assert_eq!(apply("stages", origin(), &changes).unwrap(), now);
     }
 
     #[test]
@@ -154,11 +161,11 @@ mod tests {
         assert_eq!(changes["order"], json!(["c", "a", "stage-4"]));
         assert_eq!(changes["rows"], json!([{"id": "stage-4", "goal": ""}]));
         assert_eq!(changes["unset"], json!(["goal"]));
-        assert_eq!(apply("stages", &origin(), &changes).unwrap(), now);
+        assert_eq!(apply("stages", origin(), &changes).unwrap(), now);
         // Nothing changed: nothing sent, the same content back.
         let none = super::changes("stages", &origin(), &origin()).unwrap();
         assert_eq!(none, json!({"set": {}, "unset": [], "rows": []}));
-        assert_eq!(apply("stages", &origin(), &none).unwrap(), origin());
+        assert_eq!(apply("stages", origin(), &none).unwrap(), origin());
     }
 
     #[test]
@@ -170,7 +177,7 @@ mod tests {
 
     #[test]
     fn changes_that_do_not_fit_the_base_are_refused_by_name() {
-        let field = |c: Value| apply("stages", &origin(), &c).unwrap_err().field;
+        let field = |c: Value| apply("stages", origin(), &c).unwrap_err().field;
         assert_eq!(field(json!({"order": ["a", "zzz"]})), "changes.order[1]");
         assert_eq!(field(json!({"order": ["a", "a"]})), "changes.order[1]");
         assert_eq!(field(json!({"rows": [{"id": "new"}]})), "changes.rows.new", "a new row needs an order");

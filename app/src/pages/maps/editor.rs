@@ -115,19 +115,18 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     // which reload the map). It, not what is on screen by the time the
     // answer comes, is the new base: edits typed while the save was on
     // its way stay unsaved, and go with the next save's changes.
-    let outcome = move |result: Result<MapSaveOutcome, crate::error::AppError>, reload_after: bool, sent: Option<Value>| {
+    let outcome = move |result: Result<MapSaveOutcome, crate::error::AppError>, sent: Option<Value>| {
         pending.set(false);
         let loc = locale.get_untracked();
-        match result {
-            Ok(MapSaveOutcome::Saved { version }) if reload_after => {
+        match (result, sent) {
+            (Ok(MapSaveOutcome::Saved { version }), None) => {
                 // A restore or CSV import: the editor comes back with that
                 // version; until then nothing more is saved on the old base.
                 pending.set(true);
                 status.set(Status::Saved(version));
                 reload.update(|r| *r += 1);
             }
-            Ok(MapSaveOutcome::Saved { version }) => {
-                let sent = sent.unwrap_or_else(|| doc.get_untracked());
+            (Ok(MapSaveOutcome::Saved { version }), Some(sent)) => {
                 dirty.set(doc.with_untracked(|now| *now != sent));
                 origin.set_value(sent);
                 errors.set(Vec::new());
@@ -136,7 +135,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 status.set(Status::Saved(version));
                 history_epoch.update(|e| *e += 1);
             }
-            Ok(MapSaveOutcome::Invalid { errors: errs }) => {
+            (Ok(MapSaveOutcome::Invalid { errors: errs }), _) => {
                 let unplaced = errs
                     .iter()
                     .filter(|e| !e.field.starts_with(&format!("{list}[")))
@@ -145,12 +144,12 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 status.set(Status::Invalid(errs.len(), unplaced));
                 errors.set(errs);
             }
-            Ok(MapSaveOutcome::Conflict { current, author }) => status.set(Status::Conflict { current, author }),
-            Ok(MapSaveOutcome::BadCsv { line, column, message }) => {
+            (Ok(MapSaveOutcome::Conflict { current, author }), _) => status.set(Status::Conflict { current, author }),
+            (Ok(MapSaveOutcome::BadCsv { line, column, message }), _) => {
                 let column = column.map(|c| format!(" {c}:")).unwrap_or_default();
                 status.set(Status::BadCsv(format!("{}{column} {message}", t1(loc, K::MapCsvBad, line))));
             }
-            Err(err) => status.set(Status::Failed(err.message(loc))),
+            (Err(err), _) => status.set(Status::Failed(err.message(loc))),
         }
     };
     // What changed since the base version (one edited row of a 1,000-row
@@ -160,13 +159,12 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
         let (id, title, note, base) = (map_id.get_value(), title.get_untracked(), note.get_untracked(), base.get_untracked());
         let sent = doc.get_untracked();
         let changes = origin.with_value(|o| comops_core::map::changes::changes(list, o, &sent));
-        let whole = changes.is_none().then(|| sent.to_string());
         async move {
-            let result = match (changes, whole) {
-                (Some(changes), _) => save_map_changes(id, title, changes.to_string(), note, base).await,
-                (None, whole) => save_map(id, title, whole.unwrap_or_default(), note, base).await,
+            let result = match changes {
+                Some(changes) => save_map_changes(id, title, changes.to_string(), note, base).await,
+                None => save_map(id, title, sent.to_string(), note, base).await,
             };
-            outcome(result, false, Some(sent))
+            outcome(result, Some(sent))
         }
     });
     // Keep my edits: put them onto the current version, show what changed meanwhile.
@@ -329,11 +327,11 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 {(kind == MapKind::Cjm).then(|| view! { <EmotionCurve doc/> })}
                 {(kind == MapKind::Blueprint).then(|| view! { <super::blueprint::BlueprintGrid doc/> })}
                 <EditableTable doc list columns editable epoch dirty errors=messages new_row focus goto/>
-                {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, true, None))/> })}
+                {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, None))/> })}
             </div>
             <aside class="xl:w-96 shrink-0">
                 <MapHistory map_id=map_id.get_value() old editable=can(Permission::EditMaps) base history_epoch
-                    on_outcome=Callback::new(move |r| outcome(r, true, None))/>
+                    on_outcome=Callback::new(move |r| outcome(r, None))/>
             </aside>
         </div>
     }
