@@ -429,7 +429,7 @@ async fn send_clocks_suite(store: Store) {
                 loop {
                     match store.reserve_send(&clocks, 10_000).await.unwrap() {
                         Ok(slot) => return slot,
-                        Err(at) => tokio::time::sleep(std::time::Duration::from_millis((at - now_millis()).max(1) as u64)).await,
+                        Err(held) => tokio::time::sleep(std::time::Duration::from_millis((held.at - now_millis()).max(1) as u64)).await,
                     }
                 }
             })
@@ -447,8 +447,9 @@ async fn send_clocks_suite(store: Store) {
     // changes nothing.
     let rehau = vec![Clock { key: "bot:telegram:bot_rehau".into(), interval_ms: 34 }, Clock { key: "chat:telegram:bot_rehau:125".into(), interval_ms: 1050 }];
     let first = store.reserve_send(&rehau, 0).await.unwrap().expect("a fresh clock is free");
-    let at = store.reserve_send(&rehau, 0).await.unwrap().expect_err("the chat's second message waits");
-    assert!(at >= first + 1050);
+    let held = store.reserve_send(&rehau, 0).await.unwrap().expect_err("the chat's second message waits");
+    assert!(held.at >= first + 1050);
+    assert_eq!(held.by, Some(1), "held by the chat's clock, not the bot's");
     // The refusal reserved nothing on the bot's clock: another chat goes now-ish.
     let other = vec![Clock { key: "bot:telegram:bot_rehau".into(), interval_ms: 34 }, Clock { key: "chat:telegram:bot_rehau:126".into(), interval_ms: 1050 }];
     let slot = store.reserve_send(&other, 100).await.unwrap().expect("the bot clock moved by one interval only");

@@ -8,6 +8,10 @@
 //! counted); or dead-lettered with the reason (bad request, blocked — the
 //! address goes inactive — or 8 failed attempts).
 //! Sends run concurrently (up to 256 in flight), never two of one chat.
+//! A send leaves only while the messenger's windows hold fewer than their
+//! limit of the moments this process's sends actually left
+//! ([`Departures`]): a late one holds back the send thirty turns after it,
+//! instead of making 31 in a second.
 //! A claimed message becomes `sending` only once its send slot is
 //! reserved (in the reservation's transaction on PostgreSQL, in one commit
 //! per pass in memory), so a crash dead-letters as interrupted only what
@@ -16,14 +20,14 @@
 //! every process; on SQLite (one process) they are kept in memory.
 
 use super::channels::{ChannelContext, Channels, Unavailable};
-use super::pacing::Pacer;
+use super::pacing::{Departures, Pacer, Window};
 use comops_core::channel::{Channel, ChannelError, OutboundMessage};
 use comops_core::scenario::{Button, Input};
 use comops_core::store::outbox::{DeliveryResult, OutboxMessage};
 use comops_core::store::{now_millis, Store};
 use comops_core::TraceEvent;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -63,6 +67,9 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
         let mut channels = Channels::new(ChannelContext { store: store.clone(), telegram_api_base: config.telegram_api_base.clone(), webchat: config.webchat.clone() });
         // One pacer per channel kind, with that messenger's limits.
         let mut pacers: HashMap<String, Pacer> = HashMap::new();
+        // When this process's sends actually left, so a late one does not
+        // make the messenger count one too many in its second.
+        let departures = Arc::new(Mutex::new(Departures::default()));
         // Sends run concurrently (a messenger's latency must not cap the
         // rate); the claim never hands out two messages of one chat at once,
         // so per-chat order holds.
@@ -117,7 +124,10 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                     // Reserving the slot marks the message `sending`.
                     match store.reserve_send_of(&clocks, RESERVE_AHEAD_MS, &message.id, message.lease_until).await {
                         Ok(Ok(slot)) => Ok(slot),
-                        Ok(Err(at)) => Err(at),
+                        // Held by the bot's clock: this message's own turn
+                        // (as in memory); by its chat's: that clock's time.
+                        Ok(Err(held)) if held.by == Some(0) => Err(pacer.turn(&clocks[0], held.at + RESERVE_AHEAD_MS) - RESERVE_AHEAD_MS),
+                        Ok(Err(held)) => Err(held.at),
                         Err(err) => {
                             // Reserved or not (a lost commit answer), it was
                             // never sent: it goes back with the paced ones.
@@ -144,6 +154,10 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                 let mut started = (!shared).then(|| started.clone());
                 let store = store.clone();
                 let retry_base_ms = config.retry_base_ms;
+                let (departures, windows) = (departures.clone(), pacer.windows(&message.channel, message.bot_id.as_str(), &message.chat_key));
+                // A send held by its windows longer than this goes anyway
+                // (a 429 is retried), well within the lease.
+                let latest = (slot + 2_000).min(message.lease_until - config.lease_ms / 2);
                 tokio::spawn(async move {
                     let early = slot - now_millis();
                     if early > 0 {
@@ -158,6 +172,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                             return;
                         }
                     }
+                    depart(&departures, &windows, latest).await;
                     deliver(&store, channel.as_ref(), &message, retry_base_ms).await;
                     drop(permit);
                 });
@@ -176,6 +191,27 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
             let _ = started_tx.send(Some(Arc::new(marked)));
         }
     });
+}
+
+/// Waits until a send may leave without any of its `windows` holding more
+/// than its limit of this process's departures, then counts it; after
+/// `latest` (Unix ms) it leaves regardless.
+async fn depart(departures: &Mutex<Departures>, windows: &[Window], latest: i64) {
+    loop {
+        let now = now_millis();
+        let wait_until = {
+            let Ok(mut left) = departures.lock() else { return };
+            match left.leave(windows, now) {
+                Ok(()) => return,
+                Err(at) if at <= latest => at,
+                Err(_) => {
+                    left.count(windows, now);
+                    return;
+                }
+            }
+        };
+        tokio::time::sleep(Duration::from_millis((wait_until - now).max(1) as u64)).await;
+    }
 }
 
 /// Sends one admitted message and files the result.

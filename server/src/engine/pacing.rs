@@ -11,9 +11,22 @@
 //! arrival jitter of such a burst (new connections) made a strict
 //! messenger refuse some (45 × 429 in the first seconds of a 10,000
 //! fan-out).
+//!
+//! Clocks space the moments reserved, not the moments sends leave: one
+//! send that leaves late (a busy core) and the one thirty turns after it,
+//! on time, put 31 in a second at the messenger. [`Departures`] keeps the
+//! windows on the moments this process's sends actually leave.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
+
+/// A limit on departures: at most `limit` within any `span_ms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub key: String,
+    pub limit: usize,
+    pub span_ms: i64,
+}
 
 #[derive(Debug)]
 pub struct Pacer {
@@ -71,6 +84,17 @@ impl Pacer {
         ]
     }
 
+    /// The windows a send of `bot` to `chat` must keep when it leaves
+    /// (the same limits the clocks space).
+    pub fn windows(&self, kind: &str, bot: &str, chat: &str) -> Vec<Window> {
+        let window = |key: String, (limit, span): (usize, Duration)| Window { key, limit, span_ms: span.as_millis() as i64 };
+        let mut windows = vec![window(format!("bot:{kind}:{bot}"), self.per_bot), window(format!("chat:{kind}:{bot}:{chat}"), self.per_chat)];
+        if let Some(group) = self.per_group.filter(|_| chat.starts_with('-')) {
+            windows.push(window(format!("group:{kind}:{bot}:{chat}"), group));
+        }
+        windows
+    }
+
     pub fn new(per_bot: (usize, Duration), per_chat: (usize, Duration)) -> Self {
         Self { per_bot, per_chat, per_group: None, next_at: HashMap::new(), queued: HashMap::new() }
     }
@@ -96,10 +120,7 @@ impl Pacer {
             if chat_free > bot_free {
                 return Err(slot - ahead_ms);
             }
-            let queued = self.queued.entry(clocks[0].key.clone()).or_insert(0);
-            let turn = slot.max(*queued);
-            *queued = turn + clocks[0].interval_ms;
-            return Err(turn - ahead_ms);
+            return Err(self.turn(&clocks[0], slot) - ahead_ms);
         }
         for clock in clocks {
             self.next_at.insert(clock.key, slot + clock.interval_ms);
@@ -109,6 +130,67 @@ impl Pacer {
             self.queued.retain(|_, next| *next > now);
         }
         Ok(slot)
+    }
+
+    /// The turn of a message held back by the bot's `clock`, free again at
+    /// `free`: after the turns of those held back before it, one interval
+    /// apart. The shared clocks (PostgreSQL) say when they are free; the
+    /// turns are this process's.
+    pub fn turn(&mut self, clock: &comops_core::store::send_clocks::Clock, free: i64) -> i64 {
+        let queued = self.queued.entry(clock.key.clone()).or_insert(0);
+        let turn = free.max(*queued);
+        *queued = turn + clock.interval_ms;
+        turn
+    }
+}
+
+/// The moments this process's sends left, per window key: a send leaves
+/// only while each of its windows holds fewer than its limit. It counts
+/// departures, not answers: a messenger that answers slowly does not slow
+/// the sends (a window counting sends until their answer capped a bot at
+/// 30 per 1 s + the answer time).
+#[derive(Debug, Default)]
+pub struct Departures {
+    left: HashMap<String, VecDeque<i64>>,
+}
+
+impl Departures {
+    /// A send leaving `now` on every window (all or none): `Ok` it is
+    /// counted; `Err(at)`: one window is full until `at`.
+    pub fn leave(&mut self, windows: &[Window], now: i64) -> Result<(), i64> {
+        let mut free_at = now;
+        for window in windows {
+            if let Some(left) = self.left.get_mut(&window.key) {
+                while left.front().is_some_and(|&t| t <= now - window.span_ms) {
+                    left.pop_front();
+                }
+                if left.len() >= window.limit {
+                    let oldest = left[left.len() - window.limit];
+                    free_at = free_at.max(oldest + window.span_ms);
+                }
+            }
+        }
+        if free_at > now {
+            return Err(free_at);
+        }
+        self.count(windows, now);
+        Ok(())
+    }
+
+    /// Counts a send that leaves `now` whatever the windows hold (one that
+    /// waited as long as its lease allows).
+    pub fn count(&mut self, windows: &[Window], now: i64) {
+        for window in windows {
+            let left = self.left.entry(window.key.clone()).or_default();
+            left.push_back(now);
+            while left.len() > window.limit {
+                left.pop_front();
+            }
+        }
+        if self.left.len() > 100_000 {
+            let longest = windows.iter().map(|w| w.span_ms).max().unwrap_or(0).max(61_000);
+            self.left.retain(|_, left| left.back().is_some_and(|&t| t > now - longest));
+        }
     }
 }
 
@@ -188,5 +270,63 @@ mod tests {
         assert_eq!(pacer.reserve("telegram", "bot_fmlst", "-100200", t + 3_000, 250), Ok(t + 3_050), "one per 3.05 s");
         assert!(pacer.reserve("telegram", "bot_fmlst", "-100200", t + 3_100, 250).is_err());
         assert!(pacer.reserve("telegram", "bot_fmlst", "100200", t + 3_100, 250).is_ok(), "private chats are not groups");
+    }
+
+    #[test]
+    fn a_late_departure_holds_back_the_send_thirty_turns_after_it() {
+        let pacer = Pacer::telegram();
+        let mut departures = Departures::default();
+        let t = 1_000_000;
+        // Slots 34 ms apart; the first send leaves 30 ms late.
+        let leave = |departures: &mut Departures, chat: i64, at: i64| departures.leave(&pacer.windows("telegram", "bot_shop", &chat.to_string()), at);
+        assert_eq!(leave(&mut departures, 0, t + 30), Ok(()));
+        for i in 1..30 {
+            assert_eq!(leave(&mut departures, i, t + 34 * i), Ok(()), "send {i} on time");
+        }
+        // The 31st is due at t + 1,020, but 30 left within the 1,015 ms
+        // before: it waits until the late one's window has passed.
+        assert_eq!(leave(&mut departures, 30, t + 1_020), Err(t + 30 + 1_015));
+        assert_eq!(leave(&mut departures, 30, t + 1_045), Ok(()));
+        // Only that one: the 32nd leaves on time.
+        assert_eq!(leave(&mut departures, 31, t + 34 * 31), Ok(()));
+        // Sends on time are never held: another bot, 34 ms apart.
+        let mut departures = Departures::default();
+        for i in 0..300 {
+            assert_eq!(departures.leave(&pacer.windows("telegram", "bot_rehau", &i.to_string()), t + 34 * i), Ok(()));
+        }
+    }
+
+    #[test]
+    fn a_chat_and_a_group_keep_their_own_windows_on_departures() {
+        let pacer = Pacer::telegram();
+        let mut departures = Departures::default();
+        let t = 1_000_000;
+        let chat = pacer.windows("telegram", "bot_shop", "7");
+        // Left 200 ms after its slot: the chat's next, reserved 1,050 ms
+        // after that slot, waits until 1,050 ms after it left.
+        assert_eq!(departures.leave(&chat, t + 200), Ok(()));
+        assert_eq!(departures.leave(&chat, t + 1_050), Err(t + 1_250));
+        assert_eq!(departures.leave(&pacer.windows("telegram", "bot_shop", "8"), t + 1_050), Ok(()), "another chat is free");
+        let group = pacer.windows("telegram", "bot_fmlst", "-100200");
+        assert_eq!(group.len(), 3);
+        for n in 0..20 {
+            let at = t + 3_050 * n;
+            assert_eq!(departures.leave(&group, at), Ok(()), "group send {n}");
+        }
+        assert_eq!(departures.leave(&group, t + 60_000), Err(t + 61_000), "20 per 61 s");
+        // A send that waited as long as it may is counted anyway.
+        departures.count(&group, t + 60_000);
+        assert!(departures.leave(&group, t + 61_000).is_err());
+    }
+
+    #[test]
+    fn turns_after_a_shared_clock_follow_those_handed_out_before() {
+        let mut pacer = Pacer::telegram();
+        let clock = pacer.clocks("telegram", "bot_shop", "1").remove(0);
+        let t = 1_000_000;
+        assert_eq!(pacer.turn(&clock, t), t);
+        assert_eq!(pacer.turn(&clock, t), t + 34);
+        assert_eq!(pacer.turn(&clock, t + 10), t + 68, "the clock free earlier than the queue: the queue's turn");
+        assert_eq!(pacer.turn(&clock, t + 1_000), t + 1_000, "the clock free later: its time");
     }
 }
