@@ -132,7 +132,7 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
   // answer parsed, the editor and the rows near the screen rendered.
   await page.goto('/maps?project=prj_demo');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  const inApp: { open_ms: number; fetch_ms: number }[] = [];
+  const inApp: { open_ms: number; fetch_ms: number; calls: string[] }[] = [];
   for (let n = 0; n < OPENS; n++) {
     await expect(page.locator('a[href="/maps/map_shop"]')).toBeVisible();
     const figures = await page.evaluate(async () => {
@@ -144,8 +144,12 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
         const check = () => (document.querySelector('[data-testid=map-table] tbody tr[data-row]') ? resolve(performance.now() - t0) : requestAnimationFrame(check));
         requestAnimationFrame(check);
       });
+      // Each server call of the opening: when it started and ended, from the click.
+      const calls = (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+        .filter((e) => e.name.includes('/api/'))
+        .map((e) => `${e.name.split('/api/')[1]} ${Math.round(e.startTime - t0)}–${Math.round(e.responseEnd - t0)}`);
       const fetched = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/maps/get'));
-      return { open_ms: open, fetch_ms: fetched.length ? fetched[fetched.length - 1].duration : NaN };
+      return { open_ms: open, fetch_ms: fetched.length ? fetched[fetched.length - 1].duration : NaN, calls };
     });
     inApp.push(figures);
     console.log(`in-app open ${n}: ${JSON.stringify(figures)}`);

@@ -299,6 +299,17 @@ async fn trigger_cells_get_each_endpoints_calls_errors_and_last_call() {
     assert_eq!(invite["scenario"], "webinar_invite");
     let quiet = endpoints.as_array().unwrap().iter().find(|e| e["alias"] == "order/review").cloned().unwrap();
     assert_eq!((quiet["calls"].clone(), quiet["last_call_at"].clone()), (json!(0), Value::Null));
+    // The editor opens a communication map with those endpoints in the
+    // same answer; a CJM comes without any; an unknown map is a 404.
+    let opened = json_of(viewer.call("maps/open", &[("map_id", REHAU), ("version", "0")]).await).await;
+    assert_eq!(opened[0]["kind"], "communication");
+    assert_eq!(opened[0]["version"], opened[0]["current"]);
+    assert_eq!(opened[1], endpoints, "the same endpoints as maps/endpoints");
+    let content: Value = serde_json::from_str(opened[0]["content"].as_str().unwrap()).unwrap();
+    assert!(!content["rows"].as_array().unwrap().is_empty());
+    let cjm = json_of(viewer.call("maps/open", &[("map_id", CJM), ("version", "1")]).await).await;
+    assert_eq!((cjm[0]["version"].clone(), cjm[1].clone()), (json!(1), json!([])));
+    assert_eq!(viewer.call("maps/open", &[("map_id", "map_nope"), ("version", "0")]).await.status(), 404);
 
     // The loop's trace overlay: the same calls over the last 7 days and
     // the run they started, for a viewer too; nothing for anonymous callers.

@@ -172,8 +172,12 @@ pub async fn map_endpoints(project_id: String) -> Result<Vec<BindableEndpoint>, 
     use crate::session::{backend, require};
     require(comops_core::Permission::View)?;
     let project = parse_project(&project_id)?;
-    let store = backend()?.store;
-    let bots = store.list_bots(&project).await?;
+    endpoints_of(&backend()?.store, &project).await
+}
+
+#[cfg(feature = "ssr")]
+async fn endpoints_of(store: &comops_core::store::Store, project: &comops_core::ProjectId) -> Result<Vec<BindableEndpoint>, AppError> {
+    let bots = store.list_bots(project).await?;
     let ids: Vec<comops_core::BotId> = bots.iter().map(|b| b.id.clone()).collect();
     let figures = store.endpoint_figures(&ids, 0).await?;
     let mut endpoints = Vec::new();
@@ -199,23 +203,43 @@ pub async fn map_endpoints(project_id: String) -> Result<Vec<BindableEndpoint>, 
 pub async fn load_map(map_id: String, version: i64) -> Result<LoadedMap, AppError> {
     use crate::session::{backend, require};
     require(comops_core::Permission::View)?;
-    let id = parse_map(&map_id)?;
-    let store = backend()?.store;
-    let current = store.map(&id).await?;
-    let wanted = if version == 0 { current.version } else { version };
-    let old = store.map_version(&id, wanted).await?;
+    read_map(&backend()?.store, &parse_map(&map_id)?, version).await
+}
+
+#[cfg(feature = "ssr")]
+async fn read_map(store: &comops_core::store::Store, id: &comops_core::map::MapId, version: i64) -> Result<LoadedMap, AppError> {
+    // The head, then the one version's content: the content is read once.
+    let head = store.map_head(id).await?;
+    let wanted = if version == 0 { head.version } else { version };
+    let old = store.map_version(id, wanted).await?;
     Ok(LoadedMap {
-        id: current.id.to_string(),
-        project_id: current.project_id.to_string(),
-        kind: current.kind,
+        id: id.to_string(),
+        project_id: head.project_id.to_string(),
+        kind: head.kind,
         title: old.title,
         content: old.content.to_value().to_string(),
         version: wanted,
-        current: current.version,
+        current: head.version,
         note: old.note,
         author: old.author,
         created_at: old.created_at,
     })
+}
+
+/// A map opened in the editor: [`load_map`], and for a communication map
+/// its project's endpoints (the trigger cells show them) in the same
+/// answer — one round trip, where asking for them after the map made two.
+#[server(prefix = "/api", endpoint = "maps/open")]
+pub async fn open_map(map_id: String, version: i64) -> Result<(LoadedMap, Vec<BindableEndpoint>), AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let store = backend()?.store;
+    let map = read_map(&store, &parse_map(&map_id)?, version).await?;
+    let endpoints = match map.kind {
+        MapKind::Communication => endpoints_of(&store, &parse_project(&map.project_id)?).await?,
+        _ => Vec::new(),
+    };
+    Ok((map, endpoints))
 }
 
 /// Creates an empty map of `kind` (`cjm`, `blueprint`, `communication`,

@@ -10,7 +10,7 @@
 
 use super::history::{DiffView, MapHistory};
 use super::model;
-use crate::api::maps::{export_map_csv, import_map_csv, load_map, map_endpoints, save_map, save_map_changes, BindableEndpoint, LoadedMap, MapSaveOutcome};
+use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, BindableEndpoint, LoadedMap, MapSaveOutcome};
 use crate::components::editable_table::{EditableTable, EmotionCurve, TriggerContext};
 use crate::components::form::can;
 use crate::components::{format_millis, l, load_error, loading};
@@ -38,16 +38,10 @@ pub fn MapEditorPage() -> impl IntoView {
     // Bumped to load the map again (reload after a conflict, restore, CSV import).
     let reload = RwSignal::new(0u32);
     // A communication map's trigger cells show the project's endpoints:
-    // loaded with the map, so the server's HTML and the hydrating client
-    // render the same cells (fetched after hydration they raced it).
-    let map = Resource::new(
-        move || (id(), version(), reload.get()),
-        |(id, v, _)| async move {
-            let map = load_map(id, v).await?;
-            let endpoints = if map.kind == MapKind::Communication { map_endpoints(map.project_id.clone()).await? } else { Vec::new() };
-            Ok::<_, crate::error::AppError>((map, endpoints))
-        },
-    );
+    // loaded with the map (one call), so the server's HTML and the
+    // hydrating client render the same cells (fetched after hydration
+    // they raced it).
+    let map = Resource::new(move || (id(), version(), reload.get()), |(id, v, _)| open_map(id, v));
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
