@@ -218,6 +218,7 @@ async fn events_and_jobs_suite(store: Store) {
         idempotency: Some(("delivery-9821".into(), "hash-a".into())),
         http_status: 200,
         response_body: "{\"success\":true}".into(),
+        hand_off_ms: None,
     };
     let accept = |trace_id: &'static str| store.accept_event(event(trace_id));
     let accepted = accept("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").await.unwrap();
@@ -384,6 +385,7 @@ async fn leads_and_identities_suite(store: Store) {
         idempotency: None,
         http_status: 200,
         response_body: "{}".into(),
+        hand_off_ms: None,
     };
     // Separate tasks, separate connections: the transactions overlap.
     let calls: Vec<_> = (0..8)
@@ -397,6 +399,23 @@ async fn leads_and_identities_suite(store: Store) {
         runs += call.await.unwrap().unwrap().runs;
     }
     assert_eq!(runs, 1, "eight concurrent calls started one run");
+
+    // Handed off: the runs come back as claimed, leased to the caller, and
+    // no claim finds them; once the lease is over, a claim reads the same run.
+    let draft = EndpointDraft { alias: "order/paid".into(), scenario: "order_status".into(), enabled: true, ..Default::default() };
+    let paid = store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();
+    let before = now_millis();
+    let mut handed_event = NewEvent { endpoint: paid, hand_off_ms: Some(60_000), ..event(99) };
+    handed_event.params.insert("order".into(), serde_json::json!("A-1"));
+    let accepted = store.accept_event(handed_event).await.unwrap();
+    assert_eq!((accepted.runs, accepted.handed.len()), (1, 1));
+    let handed = accepted.handed[0].clone();
+    assert!(handed.lease_until >= before + 60_000 && handed.lease_until <= now_millis() + 60_000, "{}", handed.lease_until);
+    assert_eq!((handed.status.as_str(), handed.state_json.as_str(), handed.lead_id.as_str()), ("pending", "", leads[0].lead_id.as_str()));
+    let claimed = store.claim_runs(now_millis(), 10, 1_000).await.unwrap();
+    assert!(claimed.iter().all(|run| run.id != handed.id), "leased to whoever it was handed to");
+    let later = store.claim_run(&handed.id, handed.lease_until + 1, 1_000).await.unwrap().expect("free once its lease is over");
+    assert_eq!(later, comops_core::store::runs::ClaimedRun { lease_until: later.lease_until, ..handed }, "what a claim reads is what was handed");
 }
 
 async fn inbound_updates_suite(store: Store) {
@@ -693,6 +712,7 @@ async fn batched_saves_suite(store: Store) {
                 idempotency: None,
                 http_status: 200,
                 response_body: "{}".into(),
+                hand_off_ms: None,
             }
         }
     };

@@ -37,6 +37,7 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     if !config.site_root.join("pkg").join("comops.js").exists() {
         tracing::warn!(site_root = %config.site_root.display(), "no built studio bundle (pkg/comops.js); run scripts/build-site");
     }
+    let (bells, handed) = crate::engine::Bells::new(config.run_lease_ms);
     let state = AppState {
         leptos_options,
         backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies },
@@ -44,11 +45,11 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
         events: comops_core::store::writer::EventWriter::start(store.clone()),
         http: reqwest::Client::new(),
         webchat: http::WebChat::default(),
-        bells: crate::engine::Bells::default(),
+        bells,
         telegram_api_base: config.telegram_api_base.clone(),
     };
     crate::workers::spawn_scheduler(store.clone());
-    crate::engine::executor::spawn(store.clone(), state.bells.runs.clone(), state.bells.outbox.clone(), config.run_lease_ms);
+    crate::engine::executor::spawn(store.clone(), state.bells.runs.clone(), state.bells.outbox.clone(), handed, config.run_lease_ms);
     crate::engine::inbound::spawn_sweeper(store.clone(), state.http.clone());
     crate::engine::polling::spawn(store.clone(), state.http.clone(), config.telegram_api_base.clone());
     crate::engine::dispatch::spawn(

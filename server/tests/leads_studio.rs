@@ -311,3 +311,26 @@ async fn a_dead_letter_is_listed_and_redriven_once_the_chat_unblocks() {
     // A second re-drive finds no dead letter.
     assert_eq!(call(&operator, "leads/redrive", &redrive, 404).await, json!("NotFound"));
 }
+
+#[tokio::test]
+async fn a_call_for_a_lead_an_operator_has_waits_until_the_lead_is_handed_back() {
+    let shop = Shop::start().await;
+    let operator = shop.user(OPERATOR, "operator").await;
+    let lead = [("bot_id", "bot_shop"), ("lead_id", LEAD)];
+    call(&operator, "leads/take-over", &lead, 200).await;
+
+    // The CRM's call is accepted (its run is handed to the executor as it
+    // is written), but the bot stays out of the operator's conversation;
+    // another customer's message goes out meanwhile.
+    shop.order_status("crm-125").await;
+    shop.order_status("crm-777").await;
+    let sent = shop.telegram.wait_for_messages(1, Duration::from_secs(10)).await;
+    assert_eq!(sent[0].chat_id, 777);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(shop.telegram.sent().iter().all(|m| m.chat_id != CHAT), "nothing to the lead the operator has: {:?}", shop.telegram.sent());
+
+    // Handed back, the waiting run goes on.
+    call(&operator, "leads/hand-back", &lead, 200).await;
+    let sent = shop.telegram.wait_for_messages(2, Duration::from_secs(10)).await;
+    assert_eq!((sent[1].chat_id, sent[1].text.as_str()), (CHAT, "Ваш заказ отправлен!"));
+}

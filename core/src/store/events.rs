@@ -48,6 +48,11 @@ pub struct NewEvent {
     pub idempotency: Option<(String, String)>,
     pub http_status: u16,
     pub response_body: String,
+    /// Hand the event's runs to this process's executor: they are written
+    /// already leased to it for this long (ms) and come back in
+    /// [`Accepted::handed`], so no claim has to find them. None: they wait
+    /// pending for any claimer.
+    pub hand_off_ms: Option<i64>,
 }
 
 /// How an accepted event turned into runs.
@@ -56,6 +61,9 @@ pub struct Accepted {
     pub runs: usize,
     /// Leads skipped because a run from this endpoint is still active.
     pub skipped_active: usize,
+    /// Its runs, leased to the caller as claimed (with
+    /// [`NewEvent::hand_off_ms`]; else empty).
+    pub handed: Vec<super::runs::ClaimedRun>,
 }
 
 /// A run to create: for an event (or a scheduled job) and one lead.
@@ -70,6 +78,8 @@ pub(crate) struct NewRun<'a> {
     pub trace_id: &'a str,
     /// At most one active run of this endpoint per lead.
     pub exclusive: bool,
+    /// Written already leased until then (handed to the executor); 0: free.
+    pub lease_until: crate::Millis,
 }
 
 /// Inserts a pending run inside the caller's transaction; it records the
@@ -78,31 +88,32 @@ pub(crate) struct NewRun<'a> {
 /// active run of this endpoint (the unique index `runs_one_active` decides,
 /// so two concurrent calls cannot both start one).
 pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>, now: crate::Millis) -> Result<bool, sqlx::Error> {
-    Ok(insert_runs(conn, std::slice::from_ref(run), now).await?.first().copied().unwrap_or(false))
+    Ok(insert_runs(conn, std::slice::from_ref(run), now).await?.first().is_some_and(Option::is_some))
 }
 
 /// [`insert_run`] for many runs, many rows per statement (chunks of
-/// [`super::row_chunks`]); one flag per run, in order, says whether it was
-/// inserted. The inserted rows come back by id (`RETURNING`), so a run the
-/// unique index skipped is known without a statement of its own.
-pub(crate) async fn insert_runs(conn: &mut sqlx::AnyConnection, runs: &[NewRun<'_>], now: crate::Millis) -> Result<Vec<bool>, sqlx::Error> {
-    const WIDTH: usize = 10;
+/// [`super::row_chunks`]); one entry per run, in order: its id and the
+/// scenario version it recorded if it was inserted. The inserted rows come
+/// back (`RETURNING`), so a run the unique index skipped is known without
+/// a statement of its own.
+pub(crate) async fn insert_runs(conn: &mut sqlx::AnyConnection, runs: &[NewRun<'_>], now: crate::Millis) -> Result<Vec<Option<(String, i64)>>, sqlx::Error> {
+    const WIDTH: usize = 11;
     let ids: Vec<String> = runs.iter().map(|_| format!("run_{}", time_ordered_id(now))).collect();
-    let mut inserted = std::collections::HashSet::new();
+    let mut inserted = std::collections::HashMap::new();
     let mut offset = 0;
     for chunk in super::row_chunks(runs) {
         let rows = super::values_rows(1, WIDTH, chunk.len(), |b| {
             let p = |i: usize| format!("${}", b + i);
             format!(
-                "({}, {}, {}, {}, {}, {}, {}, {}, 'pending', {}, {}, (SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE bot_id = {} AND name = {}), {})",
-                p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(8), p(2), p(4), p(9)
+                "({}, {}, {}, {}, {}, {}, {}, {}, 'pending', {}, {}, (SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE bot_id = {} AND name = {}), {}, {})",
+                p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(8), p(2), p(4), p(9), p(10)
             )
         });
         let sql = format!(
-            "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version, exclusive) \
-             VALUES {rows} ON CONFLICT DO NOTHING RETURNING id"
+            "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version, exclusive, lease_until) \
+             VALUES {rows} ON CONFLICT DO NOTHING RETURNING id, scenario_version"
         );
-        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
         for (run, id) in chunk.iter().zip(&ids[offset..]) {
             query = query
                 .bind(id.as_str())
@@ -114,12 +125,13 @@ pub(crate) async fn insert_runs(conn: &mut sqlx::AnyConnection, runs: &[NewRun<'
                 .bind(&run.recipient.user_id)
                 .bind(run.trace_id)
                 .bind(now)
-                .bind(run.exclusive as i64);
+                .bind(run.exclusive as i64)
+                .bind(run.lease_until);
         }
         inserted.extend(query.fetch_all(&mut *conn).await?);
         offset += chunk.len();
     }
-    Ok(ids.iter().map(|id| inserted.contains(id)).collect())
+    Ok(ids.into_iter().map(|id| inserted.remove(&id).map(|version| (id, version))).collect())
 }
 
 /// sqlx errors are not `Clone`; a batch reports one failure to many callers.
@@ -181,6 +193,7 @@ async fn insert_events(conn: &mut sqlx::AnyConnection, events: &[(&NewEvent, &st
         if event.endpoint.scenario.is_empty() {
             continue;
         }
+        let lease_until = event.hand_off_ms.map_or(0, |ms| now + ms);
         for recipient in &event.leads {
             owners.push(index);
             runs.push(NewRun {
@@ -191,15 +204,36 @@ async fn insert_events(conn: &mut sqlx::AnyConnection, events: &[(&NewEvent, &st
                 recipient,
                 trace_id: &event.trace.trace_id,
                 exclusive: !event.endpoint.allow_overlap,
+                lease_until,
             });
         }
     }
     let mut accepted = vec![Accepted::default(); events.len()];
-    for (owner, inserted) in owners.into_iter().zip(insert_runs(conn, &runs, now).await?) {
-        if inserted {
-            accepted[owner].runs += 1;
-        } else {
+    let inserted = insert_runs(conn, &runs, now).await?;
+    for ((owner, run), inserted) in owners.into_iter().zip(&runs).zip(inserted) {
+        let Some((id, scenario_version)) = inserted else {
             accepted[owner].skipped_active += 1;
+            continue;
+        };
+        accepted[owner].runs += 1;
+        if run.lease_until > 0 {
+            // What a claim would read back: the run as written, with the
+            // params its runs read (as stored, opened).
+            let event = events[owner].0;
+            accepted[owner].handed.push(super::runs::ClaimedRun {
+                id,
+                bot_id: event.bot.clone(),
+                scenario: event.endpoint.scenario.clone(),
+                scenario_version,
+                lead_id: run.recipient.lead_id.clone(),
+                user_id: run.recipient.user_id.clone(),
+                trace_id: event.trace.trace_id.clone(),
+                status: "pending".into(),
+                state_json: String::new(),
+                params: stored_params(&event.params).into_owned(),
+                created_at: now,
+                lease_until: run.lease_until,
+            });
         }
     }
     Ok(accepted)
@@ -368,7 +402,17 @@ impl Store {
         }
         match tx.commit().await {
             Ok(()) => results,
-            Err(err) => events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect(),
+            Err(err) => {
+                // Committed or not, unheard: runs handed off in it would
+                // sit out their lease with nobody to advance them; the next
+                // claim hands them back.
+                if StoreError::Database(clone_error(&err)).is_unreachable() {
+                    for run in results.iter().flatten().flat_map(|accepted| &accepted.handed) {
+                        self.doubt_claim(super::doubtful_claims::Queue::Runs, std::slice::from_ref(&run.id), run.lease_until);
+                    }
+                }
+                events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect()
+            }
         }
     }
 

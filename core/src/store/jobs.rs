@@ -127,7 +127,7 @@ impl Store {
         };
         for lead in &leads {
             let recipient = Recipient { lead_id: lead.clone(), user_id: user_id.clone() };
-            let run = NewRun { source_id: id, bot: &bot, endpoint_id: "", scenario: &scenario, recipient: &recipient, trace_id: &trace_id, exclusive: false };
+            let run = NewRun { source_id: id, bot: &bot, endpoint_id: "", scenario: &scenario, recipient: &recipient, trace_id: &trace_id, exclusive: false, lease_until: 0 };
             insert_run(&mut tx, &run, now).await?;
         }
         let trace = TraceEvent {

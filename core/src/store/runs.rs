@@ -17,7 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 /// A run a worker may advance now.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedRun {
     pub id: String,
     pub bot_id: BotId,
@@ -343,7 +343,7 @@ impl Store {
     /// scenario. No params; the executor picks it up on its next pass.
     pub async fn start_run(&self, bot: &BotId, lead_id: &str, user_id: &str, scenario: &str, trace_id: &str) -> StoreResult<()> {
         let recipient = super::events::Recipient { lead_id: lead_id.into(), user_id: user_id.into() };
-        let run = super::events::NewRun { source_id: "", bot, endpoint_id: "", scenario, recipient: &recipient, trace_id, exclusive: false };
+        let run = super::events::NewRun { source_id: "", bot, endpoint_id: "", scenario, recipient: &recipient, trace_id, exclusive: false, lease_until: 0 };
         let mut conn = self.pool.acquire().await?;
         super::events::insert_run(&mut conn, &run, now_millis()).await?;
         Ok(())
@@ -446,6 +446,7 @@ fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]
                     recipient,
                     trace_id: &run.trace_id,
                     exclusive: false,
+                    lease_until: 0,
                 })
             })
             .collect();

@@ -9,7 +9,7 @@ use comops_core::TraceEvent;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 
 /// How long a claimed run stays ours unless an advance extends it
 /// ([`hold_lease`]) before a step that may take longer.
@@ -24,31 +24,77 @@ const LEASE_MARGIN_MS: i64 = 30_000;
 /// bench machine, short of 1,000 events/s).
 const MAX_IN_FLIGHT: usize = 256;
 
-/// Starts the executor loop: every 100 ms, or at once when `bell` rings
-/// (an event was accepted), it claims what can move and advances each run
-/// in its own task, so a slow http step holds up only its own run.
-pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, lease_ms: i64) {
+/// The accepting side of the hand-off: an accepted event's runs are
+/// written already leased to this process's executor and passed to it in
+/// memory, so no claim (a read and a write transaction) has to find them
+/// and no poll or bell has to wake for them. Only when the executor has
+/// room for all of an event's runs; otherwise they wait pending for a
+/// claim, as before.
+#[derive(Clone)]
+pub struct HandOff {
+    sender: mpsc::Sender<ClaimedRun>,
+    lease_ms: i64,
+}
+
+/// The executor's end of the hand-off.
+pub type Handed = mpsc::Receiver<ClaimedRun>;
+
+/// Runs waiting in the hand-off at most.
+const HAND_OFF_ROOM: usize = 1_024;
+
+impl HandOff {
+    pub fn new(lease_ms: i64) -> (Self, Handed) {
+        let (sender, receiver) = mpsc::channel(HAND_OFF_ROOM);
+        (HandOff { sender, lease_ms }, receiver)
+    }
+
+    /// Room for `runs` runs: the lease to write them with, and the places
+    /// to pass them in; None when there is not room for all of them.
+    pub fn room(&self, runs: usize) -> Option<(i64, mpsc::PermitIterator<'_, ClaimedRun>)> {
+        if runs == 0 {
+            return None;
+        }
+        self.sender.try_reserve_many(runs).ok().map(|places| (self.lease_ms, places))
+    }
+}
+
+/// Starts the executor loop. It takes runs handed over by accepted calls
+/// at once ([`HandOff`]); every 100 ms, or at once when `bell` rings (an
+/// event was accepted with runs left pending), it claims what else can
+/// move. Each run is advanced in its own task, so a slow http step holds
+/// up only its own run.
+pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, mut handed: Handed, lease_ms: i64) {
     tokio::spawn(async move {
         let http = reqwest::Client::builder().build().unwrap_or_default();
         let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = bell.notified() => {}
-            }
-            let free = in_flight.available_permits();
-            if free == 0 {
-                continue;
-            }
-            let runs = match store.claim_runs(now_millis(), free as i64, lease_ms).await {
-                Ok(runs) => runs,
-                Err(err) => {
-                    tracing::error!(error = %err, "cannot claim runs");
-                    continue;
+            let mut runs = Vec::new();
+            let poll = tokio::select! {
+                _ = tick.tick() => true,
+                _ = bell.notified() => true,
+                Some(run) = handed.recv() => {
+                    runs.push(run);
+                    false
                 }
             };
+            while runs.len() < MAX_IN_FLIGHT {
+                match handed.try_recv() {
+                    Ok(run) => runs.push(run),
+                    Err(_) => break,
+                }
+            }
+            let free = in_flight.available_permits().saturating_sub(runs.len());
+            if poll && free > 0 {
+                match store.claim_runs(now_millis(), free as i64, lease_ms).await {
+                    Ok(claimed) => runs.extend(claimed),
+                    Err(err) => tracing::error!(error = %err, "cannot claim runs"),
+                }
+            }
+            if runs.is_empty() {
+                continue;
+            }
             // Their leads and addresses in two queries, not two per run;
             // if that fails, each run reads its own.
             let mut contexts = match store.run_contexts(&runs).await {
@@ -59,9 +105,21 @@ pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, lease_ms
                 }
             };
             for run in runs {
-                let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
-                let (store, http, outbox_bell) = (store.clone(), http.clone(), outbox_bell.clone());
                 let context = contexts.remove(&run.id);
+                let store = store.clone();
+                if context.as_ref().and_then(|c| c.lead.as_ref()).is_some_and(|lead| !lead.operator.is_empty()) {
+                    // An operator has the lead (taken over since the run
+                    // was accepted or claimed): the bot stays out; the run
+                    // waits until the lead is handed back.
+                    tokio::spawn(async move {
+                        if let Err(err) = super::persist(run.lease_until, || store.release_run(&run)).await {
+                            tracing::error!(run = %run.id, error = %err, "cannot release a run of a lead an operator has");
+                        }
+                    });
+                    continue;
+                }
+                let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+                let (http, outbox_bell) = (http.clone(), outbox_bell.clone());
                 tokio::spawn(async move {
                     match advance_run(&store, &http, &run, None, context).await {
                         Ok(()) => outbox_bell.notify_one(),
