@@ -50,7 +50,6 @@ on_both!(inbound_updates, inbound_updates_suite);
 on_both!(send_clocks, send_clocks_suite);
 on_both!(sealing, sealing_suite);
 on_both!(batched_saves, batched_saves_suite);
-on_both!(outbox_hand_off, outbox_hand_off_suite);
 on_both!(loop_figures, loop_figures_suite);
 
 async fn users_and_sessions_suite(store: Store) {
@@ -826,74 +825,6 @@ async fn batched_saves_suite(store: Store) {
     }
     assert_eq!(held, expected, "connections held between turns (SQLite: the write lane's one)");
     tokio::time::timeout(std::time::Duration::from_secs(10), store.close()).await.expect("the store closes with its write lane");
-}
-
-/// Messages handed from a run's save to the dispatcher (SQLite): the first
-/// of each chat with nothing older waiting comes back claimed; the rest
-/// wait for a claim, in each chat's order. PostgreSQL hands nothing over.
-async fn outbox_hand_off_suite(store: Store) {
-    use comops_core::store::runs::{NewOutboxMessage, RunProgress};
-    comops_core::demo::seed(&store, false).await.unwrap();
-    let Some(mut handed) = store.hand_outbox(30_000) else {
-        assert_eq!(store.dialect(), comops_core::store::Dialect::Postgres);
-        return;
-    };
-    assert!(store.hand_outbox(30_000).is_none(), "asked for once");
-    let shop = comops_core::BotId::parse("bot_shop").unwrap();
-    for n in [301, 302] {
-        store.link_identity(&shop, &comops_core::store::identities::IdentityLink::telegram(&n.to_string(), &format!("TG-{n}"), &n.to_string(), "test")).await.unwrap();
-    }
-    let message = |key: &str, chat: &str, text: &str| NewOutboxMessage {
-        delivery_key: key.into(),
-        lead_id: format!("TG-{chat}"),
-        channel: "telegram".into(),
-        chat_id: chat.into(),
-        payload: serde_json::json!({ "text": text }),
-    };
-    let progress = |messages: Vec<NewOutboxMessage>| RunProgress {
-        state_json: String::new(),
-        status: "done".into(),
-        wake_at: None,
-        outcome: String::new(),
-        messages,
-        traces: vec![],
-        lead_change: Default::default(),
-        start_runs: vec![],
-    };
-    let run = |lead: &str| {
-        let store = store.clone();
-        let lead = lead.to_string();
-        async move {
-            store.start_run(&comops_core::BotId::parse("bot_shop").unwrap(), &lead, "", "order_status", &"a".repeat(32)).await.unwrap();
-            store.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap().pop().expect("claimed")
-        }
-    };
-    let before = now_millis();
-    let first = run("TG-301").await;
-    store.save_run_progress(&first, &progress(vec![message("k1", "301", "one"), message("k2", "301", "two"), message("k3", "302", "three")])).await.unwrap();
-    let got: Vec<_> = std::iter::from_fn(|| handed.try_recv().ok()).collect();
-    assert_eq!(got.iter().map(|m| (m.chat_id.as_str(), m.payload["text"].as_str().unwrap())).collect::<Vec<_>>(), [("301", "one"), ("302", "three")]);
-    assert!(got.iter().all(|m| m.lease_until >= before + 30_000 && m.attempts == 0 && m.run_id == first.id));
-    let statuses = || {
-        let store = store.clone();
-        async move {
-            sqlx::query_as::<_, (String, String, i64)>("SELECT delivery_key, status, lease_until FROM outbox ORDER BY delivery_key")
-                .fetch_all(store.pool())
-                .await
-                .unwrap()
-        }
-    };
-    let rows = statuses().await;
-    assert_eq!(rows.iter().map(|(k, s, _)| (k.as_str(), s.as_str())).collect::<Vec<_>>(), [("k1", "claimed"), ("k2", "pending"), ("k3", "claimed")]);
-    assert_eq!(rows[0].2, got[0].lease_until);
-    assert!(store.claim_due_messages(now_millis() + 1, 10, 30_000).await.unwrap().is_empty(), "chat 301's second waits for its first");
-
-    // A later save for chat 301, its first message still claimed: nothing
-    // handed, the message waits its turn.
-    let second = run("TG-301").await;
-    store.save_run_progress(&second, &progress(vec![message("k4", "301", "four")])).await.unwrap();
-    assert!(handed.try_recv().is_err());
-    assert_eq!(statuses().await[3].1, "pending");
 }
 
 /// The ComOps loop's trace overlay: a period's calls and errors per

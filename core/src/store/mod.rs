@@ -165,9 +165,6 @@ pub struct Store {
     keyring: crate::seal::Keyring,
     /// Claims whose answer was lost, handed back at the next claim.
     doubtful_claims: std::sync::Arc<doubtful_claims::DoubtfulClaims>,
-    /// Where saved messages go straight to the dispatcher, once it asked
-    /// ([`Store::hand_outbox`]).
-    outbox_hand_off: std::sync::Arc<std::sync::OnceLock<outbox::HandOff>>,
     /// SQLite: keeps the WAL checkpointing task going while the store lives.
     _checkpoints: Option<std::sync::Arc<checkpointer::Checkpoints>>,
 }
@@ -227,7 +224,7 @@ impl Store {
         let pool = options.connect(&url).await?;
         let checkpoints = (dialect == Dialect::Sqlite).then(|| checkpointer::start(pool.clone()));
         let lane = std::sync::Arc::new(write_lane::WriteLane::new(pool.clone(), dialect == Dialect::Sqlite));
-        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), trace_saves: Default::default(), keyring: Default::default(), doubtful_claims: Default::default(), outbox_hand_off: Default::default(), _checkpoints: checkpoints })
+        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), trace_saves: Default::default(), keyring: Default::default(), doubtful_claims: Default::default(), _checkpoints: checkpoints })
     }
 
     /// This store with `keyring` sealing what it writes (see `seal.rs`).

@@ -12,12 +12,6 @@
 //! or may not have it, and messengers offer no idempotency key, so it is
 //! dead-lettered as "interrupted" rather than sent again (never twice; an
 //! operator can re-drive it).
-//!
-//! On SQLite (one process) the dispatcher may ask for messages to be
-//! handed to it ([`Store::hand_outbox`]): a run's save then writes the
-//! first message of each chat already `claimed`, leased to the dispatcher,
-//! and passes it in memory — when that chat has nothing older waiting and
-//! the dispatcher has room — so no claim has to find it.
 
 use super::group_commit::GroupCommit;
 use super::doubtful_claims::Queue;
@@ -60,42 +54,7 @@ pub enum DeliveryResult {
     Dead { error: String },
 }
 
-/// Where saved messages go straight to this process's dispatcher (see
-/// the module docs).
-#[derive(Debug, Clone)]
-pub struct HandOff {
-    sender: tokio::sync::mpsc::Sender<OutboxMessage>,
-    pub(crate) lease_ms: i64,
-}
-
-/// Messages waiting in the hand-off at most.
-const HAND_OFF_ROOM: usize = 1_024;
-
-impl HandOff {
-    /// Places for `messages` messages, if there is room for all of them.
-    pub(crate) fn room(&self, messages: usize) -> Option<tokio::sync::mpsc::PermitIterator<'_, OutboxMessage>> {
-        if messages == 0 {
-            return None;
-        }
-        self.sender.try_reserve_many(messages).ok()
-    }
-}
-
 impl Store {
-    /// From now on, runs' saves hand their messages to the caller (the
-    /// dispatcher), written claimed for `lease_ms`; the receiving end. None
-    /// on PostgreSQL — processes saving messages of one chat at the same
-    /// moment could each hand one over, and the claim keeps each chat's
-    /// order there — or when the hand-off was asked for already.
-    pub fn hand_outbox(&self, lease_ms: i64) -> Option<tokio::sync::mpsc::Receiver<OutboxMessage>> {
-        if self.dialect == super::Dialect::Postgres {
-            return None;
-        }
-        let (sender, receiver) = tokio::sync::mpsc::channel(HAND_OFF_ROOM);
-        self.outbox_hand_off.set(HandOff { sender, lease_ms }).ok()?;
-        Some(receiver)
-    }
-
     /// Claims up to `limit` due messages, each the oldest undelivered one of
     /// its chat, for `lease_ms`. One conditional UPDATE takes them all.
     pub async fn claim_due_messages(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<OutboxMessage>> {

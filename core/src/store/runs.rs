@@ -80,9 +80,8 @@ pub(crate) struct OutboxAddress {
 }
 
 /// A run's progress as the group commit saves it, with each message's
-/// [`OutboxAddress`], and where its messages may be handed to the
-/// dispatcher.
-pub(crate) type ProgressSave = (ClaimedRun, RunProgress, Vec<OutboxAddress>, Option<super::outbox::HandOff>);
+/// [`OutboxAddress`].
+pub(crate) type ProgressSave = (ClaimedRun, RunProgress, Vec<OutboxAddress>);
 
 /// What a worker saves after advancing a run.
 #[derive(Debug, Clone)]
@@ -222,7 +221,7 @@ impl Store {
         if !progress.state_json.is_empty() {
             progress.state_json = self.keyring.seal(&super::sealing::run_state_place(&run.id), &progress.state_json);
         }
-        saves.submit((run.clone(), progress, addresses, self.outbox_hand_off.get().cloned())).await
+        saves.submit((run.clone(), progress, addresses)).await
     }
 
     /// Moves a claimed run's lease from `held` to `until` (an advance about
@@ -422,7 +421,7 @@ fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]
         let mut messages = Vec::new();
         let mut traces = Vec::new();
         let mut starters = Vec::new();
-        for (run, progress, addresses, _) in jobs {
+        for (run, progress, addresses) in jobs {
             if !saved.contains(run.id.as_str()) {
                 tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
                 continue;
@@ -452,18 +451,9 @@ fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]
             })
             .collect();
         super::events::insert_runs(&mut tx, &started, now).await?;
-        // The first message of each chat in this batch may go to the
-        // dispatcher as claimed, if it has room for them all.
-        let hand_off = jobs.iter().find_map(|job| job.3.as_ref());
-        let mut first_of_chat = std::collections::HashSet::new();
-        let eligible: Vec<bool> = messages.iter().map(|(run, message, address)| first_of_chat.insert((run.bot_id.as_str(), message.channel.as_str(), address.chat_key.as_str()))).collect();
-        let places = hand_off.and_then(|h| h.room(eligible.iter().filter(|e| **e).count()));
-        let handed = insert_outbox(&mut tx, &messages, if places.is_some() { &eligible } else { &[] }, hand_off.map_or(0, |h| now + h.lease_ms), now).await?;
+        insert_outbox(&mut tx, &messages, now).await?;
         super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
-        for (place, message) in places.into_iter().flatten().zip(handed) {
-            place.send(message);
-        }
         Ok(())
     })
 }
@@ -477,7 +467,7 @@ async fn save_states<'a>(conn: &mut sqlx::AnyConnection, jobs: &'a [ProgressSave
     // One save per run in a batch (a run is saved once per claim); were a
     // run there twice, one statement could not say which state wins, so
     // such a batch goes one row per statement.
-    let ids: std::collections::HashSet<&'a str> = jobs.iter().map(|(run, _, _, _)| run.id.as_str()).collect();
+    let ids: std::collections::HashSet<&'a str> = jobs.iter().map(|(run, _, _)| run.id.as_str()).collect();
     let chunks: Vec<&[ProgressSave]> = if ids.len() == jobs.len() { super::row_chunks(jobs).collect() } else { jobs.chunks(1).collect() };
     let mut saved = std::collections::HashSet::new();
     for chunk in chunks {
@@ -491,7 +481,7 @@ async fn save_states<'a>(conn: &mut sqlx::AnyConnection, jobs: &'a [ProgressSave
              FROM saves WHERE runs.id = saves.run_id AND runs.lease_until = saves.claim RETURNING id"
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql).bind(now);
-        for (run, progress, _, _) in chunk {
+        for (run, progress, _) in chunk {
             query = query.bind(&run.id).bind(run.lease_until).bind(&progress.state_json).bind(&progress.status).bind(progress.wake_at).bind(&progress.outcome);
         }
         saved.extend(query.fetch_all(&mut *conn).await?.iter().filter_map(|id| ids.get(id.as_str()).copied()));
@@ -502,41 +492,17 @@ async fn save_states<'a>(conn: &mut sqlx::AnyConnection, jobs: &'a [ProgressSave
 /// Queues runs' messages, many rows per statement. Ids are time-ordered
 /// in slice order, which is each chat's delivery order; a delivery key
 /// already queued (a replayed advance) inserts nothing.
-async fn insert_outbox(
-    conn: &mut sqlx::AnyConnection,
-    messages: &[(&ClaimedRun, &NewOutboxMessage, &OutboxAddress)],
-    hand_off: &[bool],
-    lease_until: Millis,
-    now: Millis,
-) -> StoreResult<Vec<super::outbox::OutboxMessage>> {
-    // A message handed off is written claimed, leased to the dispatcher —
-    // unless its chat already has one waiting or going out (each chat's
-    // order holds: the claim takes only the oldest of a chat). One shape
-    // for every row (the flag and lease are parameters), so the statement
-    // stays in the prepared-statement cache.
-    let mut handed = Vec::new();
-    let mut offset = 0;
+async fn insert_outbox(conn: &mut sqlx::AnyConnection, messages: &[(&ClaimedRun, &NewOutboxMessage, &OutboxAddress)], now: Millis) -> StoreResult<()> {
     for chunk in super::row_chunks(messages) {
-        let rows = super::values_rows(1, 14, chunk.len(), |b| {
-            let p = |i: usize| format!("${}", b + i);
-            let first = format!(
-                "{} = 1 AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bot_id = {} AND p.channel = {} AND p.chat_id = {} AND p.status IN ('pending', 'claimed', 'sending'))",
-                p(12), p(3), p(5), p(6)
-            );
-            format!(
-                "({}, CASE WHEN {first} THEN 'claimed' ELSE 'pending' END, CASE WHEN {first} THEN {} ELSE 0 END, {}, {})",
-                super::placeholders(b, 10), p(13), p(10), p(11)
-            )
-        });
+        let rows = super::values_rows(1, 12, chunk.len(), |b| format!("({}, 'pending', ${}, ${})", super::placeholders(b, 10), b + 10, b + 11));
         let sql = format!(
-            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, lease_until, next_attempt_at, created_at) \
-             VALUES {rows} ON CONFLICT (delivery_key) DO NOTHING RETURNING id, delivery_key, status"
+            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
+             VALUES {rows} ON CONFLICT (delivery_key) DO NOTHING"
         );
-        let ids: Vec<String> = chunk.iter().map(|_| format!("msg_{}", time_ordered_id(now))).collect();
-        let mut query = sqlx::query_as::<_, (String, String, String)>(&sql);
-        for (n, ((run, message, address), id)) in chunk.iter().zip(&ids).enumerate() {
+        let mut query = sqlx::query(&sql);
+        for (run, message, address) in chunk {
             query = query
-                .bind(id)
+                .bind(format!("msg_{}", time_ordered_id(now)))
                 .bind(&message.delivery_key)
                 .bind(&run.id)
                 .bind(run.bot_id.as_str())
@@ -547,32 +513,11 @@ async fn insert_outbox(
                 .bind(super::endpoints::json_text(&message.payload))
                 .bind(&run.trace_id)
                 .bind(now)
-                .bind(now)
-                .bind(i64::from(hand_off.get(offset + n).copied().unwrap_or(false)))
-                .bind(lease_until);
+                .bind(now);
         }
-        let claimed: std::collections::HashMap<String, String> =
-            query.fetch_all(&mut *conn).await?.into_iter().filter(|(_, _, status)| status == "claimed").map(|(id, key, _)| (key, id)).collect();
-        for (run, message, address) in chunk.iter() {
-            if let Some(id) = claimed.get(&message.delivery_key) {
-                handed.push(super::outbox::OutboxMessage {
-                    id: id.clone(),
-                    bot_id: run.bot_id.clone(),
-                    lead_id: message.lead_id.clone(),
-                    run_id: run.id.clone(),
-                    channel: message.channel.clone(),
-                    chat_id: message.chat_id.clone(),
-                    chat_key: address.chat_key.clone(),
-                    payload: message.payload.clone(),
-                    trace_id: run.trace_id.clone(),
-                    attempts: 0,
-                    lease_until,
-                });
-            }
-        }
-        offset += chunk.len();
+        query.execute(&mut *conn).await?;
     }
-    Ok(handed)
+    Ok(())
 }
 
 /// A run with its params (from its event, its job, or the run that

@@ -76,40 +76,26 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
         let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         // Processes sharing a PostgreSQL share their budgets through it.
         let shared = store.dialect() == comops_core::store::Dialect::Postgres;
-        // Messages saved by runs of this process come straight here (SQLite).
-        let mut handed = store.hand_outbox(config.lease_ms);
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let mut messages = Vec::new();
-            let poll = tokio::select! {
-                _ = tick.tick() => true,
-                _ = bell.notified() => true,
-                Some(message) = next_handed(&mut handed) => {
-                    messages.push(message);
-                    false
-                }
-            };
-            if let Some(handed) = handed.as_mut() {
-                while messages.len() < CLAIM_BATCH {
-                    match handed.try_recv() {
-                        Ok(message) => messages.push(message),
-                        Err(_) => break,
-                    }
-                }
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = bell.notified() => {}
             }
             // Only as many as can start now: each must be sent within its lease.
-            let free = in_flight.available_permits().min(CLAIM_BATCH).saturating_sub(messages.len());
-            if poll && free > 0 {
-                match store.claim_due_messages(now_millis(), free as i64, config.lease_ms).await {
-                    Ok(claimed) => messages.extend(claimed),
-                    Err(err) => tracing::error!(error = %err, "cannot claim outbox messages"),
-                }
-            }
-            if messages.is_empty() {
+            let free = in_flight.available_permits().min(CLAIM_BATCH);
+            if free == 0 {
                 continue;
             }
-            let lease_until = messages.iter().map(|m| m.lease_until).min().unwrap_or(0);
+            let messages = match store.claim_due_messages(now_millis(), free as i64, config.lease_ms).await {
+                Ok(messages) => messages,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot claim outbox messages");
+                    continue;
+                }
+            };
+            let lease_until = messages.first().map_or(0, |m| m.lease_until);
             let mut postponed = Vec::new();
             // Admitted on the in-memory clocks: marked `sending` together
             // below; their sends wait for that commit (`started`).
@@ -205,14 +191,6 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
             let _ = started_tx.send(Some(Arc::new(marked)));
         }
     });
-}
-
-/// The next message handed over by a run's save; never, without a hand-off.
-async fn next_handed(handed: &mut Option<tokio::sync::mpsc::Receiver<OutboxMessage>>) -> Option<OutboxMessage> {
-    match handed {
-        Some(handed) => handed.recv().await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Waits until a send may leave without any of its `windows` holding more
