@@ -408,7 +408,7 @@ async fn leads_and_identities_suite(store: Store) {
     let mut handed_event = NewEvent { endpoint: paid, hand_off_ms: Some(60_000), ..event(99) };
     handed_event.params.insert("order".into(), serde_json::json!("A-1"));
     let accepted = store.accept_event(handed_event).await.unwrap();
-    assert_eq!((accepted.runs, accepted.handed.len()), (1, 1));
+    assert_eq!((accepted.runs, accepted.handed.len(), accepted.handed_off), (1, 1, 1));
     let handed = accepted.handed[0].clone();
     assert!(handed.lease_until >= before + 60_000 && handed.lease_until <= now_millis() + 60_000, "{}", handed.lease_until);
     assert_eq!((handed.status.as_str(), handed.state_json.as_str(), handed.lead_id.as_str()), ("pending", "", leads[0].lead_id.as_str()));

@@ -37,15 +37,17 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     if !config.site_root.join("pkg").join("comops.js").exists() {
         tracing::warn!(site_root = %config.site_root.display(), "no built studio bundle (pkg/comops.js); run scripts/build-site");
     }
-    let (bells, handed) = crate::engine::Bells::new(config.run_lease_ms);
+    // Accepted runs go from the event writer straight to the executor.
+    let (handed_runs, handed) = tokio::sync::mpsc::channel(comops_core::store::writer::HAND_OFF_ROOM);
+    let hand_off = comops_core::store::writer::RunHandOff { runs: handed_runs, lease_ms: config.run_lease_ms };
     let state = AppState {
         leptos_options,
         backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies },
         rate_limiter: Default::default(),
-        events: comops_core::store::writer::EventWriter::start(store.clone()),
+        events: comops_core::store::writer::EventWriter::start(store.clone(), Some(hand_off)),
         http: reqwest::Client::new(),
         webchat: http::WebChat::default(),
-        bells,
+        bells: crate::engine::Bells::default(),
         telegram_api_base: config.telegram_api_base.clone(),
     };
     crate::workers::spawn_scheduler(store.clone());

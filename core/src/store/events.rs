@@ -51,7 +51,8 @@ pub struct NewEvent {
     /// Hand the event's runs to this process's executor: they are written
     /// already leased to it for this long (ms) and come back in
     /// [`Accepted::handed`], so no claim has to find them. None: they wait
-    /// pending for any claimer.
+    /// pending for any claimer. The event writer sets it
+    /// ([`super::writer::RunHandOff`]).
     pub hand_off_ms: Option<i64>,
 }
 
@@ -62,8 +63,11 @@ pub struct Accepted {
     /// Leads skipped because a run from this endpoint is still active.
     pub skipped_active: usize,
     /// Its runs, leased to the caller as claimed (with
-    /// [`NewEvent::hand_off_ms`]; else empty).
+    /// [`NewEvent::hand_off_ms`]; else empty); the event writer passes
+    /// them on to the executor.
     pub handed: Vec<super::runs::ClaimedRun>,
+    /// How many runs were handed off that way (they need no claim).
+    pub handed_off: usize,
 }
 
 /// A run to create: for an event (or a scheduled job) and one lead.
@@ -217,6 +221,7 @@ async fn insert_events(conn: &mut sqlx::AnyConnection, events: &[(&NewEvent, &st
         };
         accepted[owner].runs += 1;
         if run.lease_until > 0 {
+            accepted[owner].handed_off += 1;
             // What a claim would read back: the run as written, with the
             // params its runs read (as stored, opened).
             let event = events[owner].0;

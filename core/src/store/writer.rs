@@ -9,13 +9,32 @@
 //! Under light load a batch is one event, so latency does not grow; under
 //! heavy load one commit serves many requests. Nothing is answered before
 //! its commit, so durability is unchanged.
+//!
+//! With a [`RunHandOff`] (the process's executor), a batch's runs are
+//! written already leased to the executor and passed to it after the
+//! commit, when it has room for all of them: no claim has to find them.
+//! The writer task does it, so a caller that goes away (a client that
+//! hung up) cannot leave runs leased with nobody to advance them.
 
 use super::events::{Accepted, NewEvent};
+use super::runs::ClaimedRun;
 use super::{Dialect, Store, StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most events committed together.
 pub const MAX_BATCH: usize = 256;
+
+/// Runs waiting to be taken by the executor at most: what it was handed
+/// is leased to it, so no other process could take those meanwhile.
+pub const HAND_OFF_ROOM: usize = 256;
+
+/// Where accepted runs go: the executor's queue, and the lease to write
+/// them with.
+#[derive(Clone, Debug)]
+pub struct RunHandOff {
+    pub runs: mpsc::Sender<ClaimedRun>,
+    pub lease_ms: i64,
+}
 
 type Job = (NewEvent, oneshot::Sender<StoreResult<Accepted>>);
 
@@ -28,7 +47,7 @@ pub struct EventWriter {
 impl EventWriter {
     /// Starts the writers: one on SQLite (it has one writer anyway), a few
     /// on PostgreSQL so commits overlap.
-    pub fn start(store: Store) -> Self {
+    pub fn start(store: Store, hand_off: Option<RunHandOff>) -> Self {
         let (queue, receiver) = mpsc::channel::<Job>(MAX_BATCH * 8);
         let writers = match store.dialect() {
             Dialect::Sqlite => 1,
@@ -36,7 +55,7 @@ impl EventWriter {
         };
         let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
         for _ in 0..writers {
-            let (store, receiver) = (store.clone(), receiver.clone());
+            let (store, receiver, hand_off) = (store.clone(), receiver.clone(), hand_off.clone());
             tokio::spawn(async move {
                 loop {
                     let mut batch = Vec::new();
@@ -53,8 +72,22 @@ impl EventWriter {
                             }
                         }
                     }
-                    let (events, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                    let results = store.accept_events(&events).await;
+                    let (mut events, replies): (Vec<NewEvent>, Vec<_>) = batch.into_iter().unzip();
+                    // Room for every run the batch may start, or none handed.
+                    let wanted: usize = events.iter().filter(|e| !e.endpoint.scenario.is_empty()).map(|e| e.leads.len()).sum();
+                    let places = hand_off.as_ref().filter(|_| wanted > 0).and_then(|h| h.runs.try_reserve_many(wanted).ok().map(|places| (h.lease_ms, places)));
+                    if let Some((lease_ms, _)) = &places {
+                        for event in &mut events {
+                            event.hand_off_ms = Some(*lease_ms);
+                        }
+                    }
+                    let mut results = store.accept_events(&events).await;
+                    if let Some((_, places)) = places {
+                        let runs = results.iter_mut().flatten().flat_map(|accepted| std::mem::take(&mut accepted.handed));
+                        for (place, run) in places.zip(runs) {
+                            place.send(run);
+                        }
+                    }
                     for (reply, result) in replies.into_iter().zip(results) {
                         let _ = reply.send(result);
                     }

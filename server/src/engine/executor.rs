@@ -24,46 +24,14 @@ const LEASE_MARGIN_MS: i64 = 30_000;
 /// bench machine, short of 1,000 events/s).
 const MAX_IN_FLIGHT: usize = 256;
 
-/// The accepting side of the hand-off: an accepted event's runs are
-/// written already leased to this process's executor and passed to it in
-/// memory, so no claim (a read and a write transaction) has to find them
-/// and no poll or bell has to wake for them. Only when the executor has
-/// room for all of an event's runs; otherwise they wait pending for a
-/// claim, as before.
-#[derive(Clone)]
-pub struct HandOff {
-    sender: mpsc::Sender<ClaimedRun>,
-    lease_ms: i64,
-}
-
-/// The executor's end of the hand-off.
-pub type Handed = mpsc::Receiver<ClaimedRun>;
-
-/// Runs waiting in the hand-off at most.
-const HAND_OFF_ROOM: usize = 1_024;
-
-impl HandOff {
-    pub fn new(lease_ms: i64) -> (Self, Handed) {
-        let (sender, receiver) = mpsc::channel(HAND_OFF_ROOM);
-        (HandOff { sender, lease_ms }, receiver)
-    }
-
-    /// Room for `runs` runs: the lease to write them with, and the places
-    /// to pass them in; None when there is not room for all of them.
-    pub fn room(&self, runs: usize) -> Option<(i64, mpsc::PermitIterator<'_, ClaimedRun>)> {
-        if runs == 0 {
-            return None;
-        }
-        self.sender.try_reserve_many(runs).ok().map(|places| (self.lease_ms, places))
-    }
-}
-
-/// Starts the executor loop. It takes runs handed over by accepted calls
-/// at once ([`HandOff`]); every 100 ms, or at once when `bell` rings (an
+/// Starts the executor loop. It takes runs the event writer handed over
+/// (`handed`: written already leased to it, see
+/// `comops_core::store::writer`) at once, as many as it has room for;
+/// every 100 ms, or at once when `bell` rings (an
 /// event was accepted with runs left pending), it claims what else can
 /// move. Each run is advanced in its own task, so a slow http step holds
 /// up only its own run.
-pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, mut handed: Handed, lease_ms: i64) {
+pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, mut handed: mpsc::Receiver<ClaimedRun>, lease_ms: i64) {
     tokio::spawn(async move {
         let http = reqwest::Client::builder().build().unwrap_or_default();
         let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
@@ -71,15 +39,17 @@ pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, mut hand
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let mut runs = Vec::new();
+            // Handed runs only while there is room to start them: the loop
+            // never waits for a permit, and the rest wait in the queue.
             let poll = tokio::select! {
                 _ = tick.tick() => true,
                 _ = bell.notified() => true,
-                Some(run) = handed.recv() => {
+                Some(run) = handed.recv(), if in_flight.available_permits() > 0 => {
                     runs.push(run);
                     false
                 }
             };
-            while runs.len() < MAX_IN_FLIGHT {
+            while runs.len() < in_flight.available_permits() {
                 match handed.try_recv() {
                     Ok(run) => runs.push(run),
                     Err(_) => break,
@@ -105,21 +75,9 @@ pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, mut hand
                 }
             };
             for run in runs {
-                let context = contexts.remove(&run.id);
-                let store = store.clone();
-                if context.as_ref().and_then(|c| c.lead.as_ref()).is_some_and(|lead| !lead.operator.is_empty()) {
-                    // An operator has the lead (taken over since the run
-                    // was accepted or claimed): the bot stays out; the run
-                    // waits until the lead is handed back.
-                    tokio::spawn(async move {
-                        if let Err(err) = super::persist(run.lease_until, || store.release_run(&run)).await {
-                            tracing::error!(run = %run.id, error = %err, "cannot release a run of a lead an operator has");
-                        }
-                    });
-                    continue;
-                }
                 let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
-                let (http, outbox_bell) = (http.clone(), outbox_bell.clone());
+                let (store, http, outbox_bell) = (store.clone(), http.clone(), outbox_bell.clone());
+                let context = contexts.remove(&run.id);
                 tokio::spawn(async move {
                     match advance_run(&store, &http, &run, None, context).await {
                         Ok(()) => outbox_bell.notify_one(),
@@ -151,6 +109,8 @@ pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input
 /// or read here when None.
 async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input: Option<Input>, context: Option<RunContext>) -> StoreResult<()> {
     let now = now_millis();
+    // Started or woken by its time (not resumed by a reply or a delivery).
+    let wakes = input.is_none();
     let scenario = match load_scenario(store, run).await? {
         Some(scenario) => scenario,
         None => {
@@ -176,6 +136,12 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
         Some(context) => context,
         None => RunContext { lead: store.lead(&run.bot_id, &run.lead_id).await?, addresses: store.addresses_of_lead(&run.bot_id, &run.lead_id).await? },
     };
+    if wakes && lead.as_ref().is_some_and(|lead| !lead.operator.is_empty()) {
+        // An operator has the lead (taken over after the run was accepted
+        // or claimed; a claim skips such runs, a hand-off does not): the
+        // bot stays out, and the run waits until the lead is handed back.
+        return store.release_run(run).await;
+    }
     let inputs = RunInputs { params: Value::Object(run.params.clone()), lead: lead_info(run, lead), secrets: secrets(store, run).await? };
     // Delivery keys: the state this advance starts from plus the message's
     // place in it. Replaying the same advance after a crash makes the same

@@ -27,23 +27,12 @@ use tokio::sync::Notify;
 /// Wake-ups between the parts of the engine, so work starts at once rather
 /// than at the next poll (the polls stay: other processes' work and timers
 /// ring no bell here).
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Bells {
-    /// An event was accepted: runs are pending.
+    /// An event was accepted with runs left pending (not handed over).
     pub runs: Arc<Notify>,
     /// A run queued messages: the outbox has work.
     pub outbox: Arc<Notify>,
-    /// Accepted runs handed straight to the executor.
-    pub handed: executor::HandOff,
-}
-
-impl Bells {
-    /// The bells, and the executor's end of the hand-off (runs leased for
-    /// `run_lease_ms`).
-    pub fn new(run_lease_ms: i64) -> (Self, executor::Handed) {
-        let (handed, receiver) = executor::HandOff::new(run_lease_ms);
-        (Bells { runs: Arc::default(), outbox: Arc::default(), handed }, receiver)
-    }
 }
 
 /// Tries a write of the engine's again while the database is unreachable

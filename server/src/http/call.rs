@@ -377,13 +377,6 @@ async fn live(
     } else {
         format!("accepted; scenario {}; {} lead(s), {} unresolved", endpoint.scenario, leads.len(), unresolved.len())
     };
-    // The runs go straight to this process's executor when it has room
-    // for all of them (leased to it as they are written).
-    let room = if endpoint.scenario.is_empty() { None } else { state.bells.handed.room(leads.len()) };
-    let (hand_off_ms, places) = match room {
-        Some((lease_ms, places)) => (Some(lease_ms), Some(places)),
-        None => (None, None),
-    };
     let accepted = state
         .events
         .accept(NewEvent {
@@ -398,17 +391,14 @@ async fn live(
             idempotency: idempotency.map(|key| (key.to_string(), request_hash.to_string())),
             http_status: 200,
             response_body: body.clone(),
-            hand_off_ms,
+            hand_off_ms: None,
         })
         .await;
     match accepted {
-        Ok(mut accepted) => {
-            let handed = std::mem::take(&mut accepted.handed);
-            if accepted.runs > handed.len() {
+        Ok(accepted) => {
+            // Runs the event writer handed to the executor need no bell.
+            if accepted.runs > accepted.handed_off {
                 state.bells.runs.notify_one();
-            }
-            for (place, run) in places.into_iter().flatten().zip(handed) {
-                place.send(run);
             }
             Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
