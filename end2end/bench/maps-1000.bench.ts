@@ -19,6 +19,9 @@ const ADMIN = { email: 'bench@comops.local', password: 'bench-admin-password' };
 const ROWS = Number(process.env.COMOPS_BENCH_ROWS ?? 1000);
 const OPENS = Number(process.env.COMOPS_BENCH_OPENS ?? 8);
 const PROFILE = process.env.COMOPS_BENCH_PROFILE === '1';
+// COMOPS_BENCH_TRACE=1: a Chromium trace of the last in-app opening,
+// summed by event (script, style, layout, paint, GC) on the console.
+const TRACE = process.env.COMOPS_BENCH_TRACE === '1';
 
 test.use({ baseURL: BASE });
 test.setTimeout(900_000);
@@ -30,6 +33,25 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(() => own?.stop());
+
+// The renderer's main thread: total time per event name (nested events
+// count in their parents too), the top 15, and the span covered.
+function summariseTrace(trace: { traceEvents: { name: string; ph: string; dur?: number; ts: number; pid: number; tid: number; args?: { name?: string } }[] }) {
+  const events = trace.traceEvents;
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  if (!main) return console.log('trace: no renderer main thread');
+  const on = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur);
+  const total = new Map<string, [number, number]>();
+  for (const e of on) {
+    const [ms, count] = total.get(e.name) ?? [0, 0];
+    total.set(e.name, [ms + e.dur! / 1000, count + 1]);
+  }
+  const span = on.length ? (Math.max(...on.map((e) => e.ts + e.dur!)) - Math.min(...on.map((e) => e.ts))) / 1000 : 0;
+  console.log(`trace of the last in-app opening (main thread, ${span.toFixed(1)} ms covered):`);
+  for (const [name, [ms, count]] of [...total.entries()].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15)) {
+    console.log(`  ${name}: ${ms.toFixed(1)} ms in ${count}`);
+  }
+}
 
 function stats(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -135,6 +157,8 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
   const inApp: { open_ms: number; fetch_ms: number; calls: string[] }[] = [];
   for (let n = 0; n < OPENS; n++) {
     await expect(page.locator('a[href="/maps/map_shop"]')).toBeVisible();
+    const tracing = TRACE && n === OPENS - 1 ? page.context().browser() : null;
+    await tracing?.startTracing(page, { categories: ['devtools.timeline', 'v8', 'disabled-by-default-devtools.timeline'] });
     const figures = await page.evaluate(async () => {
       performance.clearResourceTimings();
       const link = document.querySelector<HTMLAnchorElement>('a[href="/maps/map_shop"]')!;
@@ -148,9 +172,10 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
       const calls = (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
         .filter((e) => e.name.includes('/api/'))
         .map((e) => `${e.name.split('/api/')[1]} ${Math.round(e.startTime - t0)}–${Math.round(e.responseEnd - t0)}`);
-      const fetched = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/maps/get'));
+      const fetched = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/maps/open'));
       return { open_ms: open, fetch_ms: fetched.length ? fetched[fetched.length - 1].duration : NaN, calls };
     });
+    if (tracing) summariseTrace(JSON.parse((await tracing.stopTracing()).toString()));
     inApp.push(figures);
     console.log(`in-app open ${n}: ${JSON.stringify(figures)}`);
     await page.locator('a[href="/maps?project=prj_demo"]').first().click();
