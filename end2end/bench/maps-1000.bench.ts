@@ -154,7 +154,7 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
   // answer parsed, the editor and the rows near the screen rendered.
   await page.goto('/maps?project=prj_demo');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  const inApp: { open_ms: number; fetch_ms: number; calls: string[] }[] = [];
+  const inApp: { open_ms: number; fetch_ms: number; calls: string[]; marks: string[] }[] = [];
   for (let n = 0; n < OPENS; n++) {
     await expect(page.locator('a[href="/maps/map_shop"]')).toBeVisible();
     const tracing = TRACE && n === OPENS - 1 ? page.context().browser() : null;
@@ -173,7 +173,11 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
         .filter((e) => e.name.includes('/api/'))
         .map((e) => `${e.name.split('/api/')[1]} ${Math.round(e.startTime - t0)}–${Math.round(e.responseEnd - t0)}`);
       const fetched = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/maps/open'));
-      return { open_ms: open, fetch_ms: fetched.length ? fetched[fetched.length - 1].duration : NaN, calls };
+      // The editor's own marks (app/src/pages/maps/editor.rs), from the click.
+      const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('comops:map-') && m.startTime >= t0)
+        .map((m) => `${m.name.slice('comops:map-'.length)} ${Math.round(m.startTime - t0)}`);
+      performance.clearMarks();
+      return { open_ms: open, fetch_ms: fetched.length ? fetched[fetched.length - 1].duration : NaN, calls, marks };
     });
     if (tracing) summariseTrace(JSON.parse((await tracing.stopTracing()).toString()));
     inApp.push(figures);

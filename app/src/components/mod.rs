@@ -101,6 +101,17 @@ pub fn focus_in_place(el: &web_sys::HtmlElement) {
     let _ = el.focus_with_options(&options);
 }
 
+/// Marks a moment on the page's performance timeline (`performance.mark`),
+/// for the studio benches to split a page's work by; nothing on the server.
+pub fn mark(name: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = name;
+}
+
 #[cfg(test)]
 mod tests {
     use super::{format_millis, shortcut_key};

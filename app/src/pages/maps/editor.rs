@@ -47,6 +47,7 @@ pub fn MapEditorPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match map.await {
                     Ok((map, endpoints)) => {
+                        crate::components::mark("comops:map-answer");
                         let focus = query.with_untracked(|q| q.get("row"));
                         view! { <MapEditor map endpoints reload focus/> }.into_any()
                     }
@@ -82,9 +83,11 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     let shown = map.version;
     let editable = can(Permission::EditMaps) && !old;
     let content = parse_content(&map.content);
+    crate::components::mark("comops:map-parsed");
     let doc = RwSignal::new(content.clone());
     // The content the edits started from (what a re-base compares with).
     let origin = StoredValue::new(content);
+    crate::components::mark("comops:map-copied");
     let title = RwSignal::new(map.title.clone());
     let note = RwSignal::new(String::new());
     // Saves and restores build on the current version (an old one is read-only).
@@ -267,6 +270,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     let columns = model::columns(kind, locale.get_untracked());
     let new_row = Callback::new(move |_: ()| doc.with_untracked(|d| model::new_row(kind, d)));
     let csv = matches!(kind, MapKind::Cjm | MapKind::Communication);
+    crate::components::mark("comops:map-editor-set-up");
 
     view! {
         <div class="mb-3 flex flex-wrap items-baseline justify-between gap-3">
