@@ -314,15 +314,17 @@ impl Store {
 
     /// Version `version` of map `id`.
     pub async fn map_version(&self, id: &MapId, version: i64) -> StoreResult<MapVersion> {
-        let kind = self.map_head(id).await?.kind;
+        // The map's kind (how to read the content) in the same query.
         let row = sqlx::query(
-            "SELECT title, content_json, note, author, created_at FROM map_versions WHERE map_id = $1 AND version = $2",
+            "SELECT m.kind, v.title, v.content_json, v.note, v.author, v.created_at FROM map_versions v JOIN maps m ON m.id = v.map_id \
+             WHERE v.map_id = $1 AND v.version = $2",
         )
         .bind(id.as_str())
         .bind(version)
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
+        let kind = kind_of(&row)?;
         let json: String = row.try_get("content_json")?;
         Ok(MapVersion {
             map_id: id.clone(),
