@@ -41,7 +41,7 @@ use comops_core::token::{TokenAction, TokenDraft};
 use comops_core::{BotId, ProjectId};
 use comops_fakes::{FakeTelegram, Limits};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -233,6 +233,51 @@ async fn call_token(store: &Store) -> String {
     store.issue_token(&token.validate().expect("valid token"), "bench").await.expect("token").1
 }
 
+/// A token that may read `/metrics`.
+async fn metrics_token(store: &Store) -> String {
+    let token = TokenDraft { name: "engine bench metrics".into(), actions: vec![TokenAction::AdminRead], ..Default::default() };
+    store.issue_token(&token.validate().expect("valid token"), "bench").await.expect("token").1
+}
+
+/// The write lane's counters from `/metrics`: work → (turns, seconds
+/// waited, seconds held).
+async fn lane_use(client: &reqwest::Client, host: &str, token: &str) -> BTreeMap<String, (f64, f64, f64)> {
+    let mut lane = BTreeMap::new();
+    let Ok(response) = client.get(format!("http://{host}/metrics")).bearer_auth(token).send().await else { return lane };
+    let text = response.text().await.unwrap_or_default();
+    for line in text.lines() {
+        let Some((name, rest)) = line.split_once("{work=\"") else { continue };
+        let Some((work, value)) = rest.split_once("\"} ") else { continue };
+        let value: f64 = value.trim().parse().unwrap_or(0.0);
+        let entry: &mut (f64, f64, f64) = lane.entry(work.to_string()).or_default();
+        match name {
+            "comops_write_lane_turns_total" => entry.0 = value,
+            "comops_write_lane_wait_seconds_total" => entry.1 = value,
+            "comops_write_lane_busy_seconds_total" => entry.2 = value,
+            _ => {}
+        }
+    }
+    lane
+}
+
+/// What each kind of work took of the write lane between two readings,
+/// over `secs`: turns per second, mean wait and hold per turn, and the
+/// share of the time the lane was held.
+fn lane_report(before: &BTreeMap<String, (f64, f64, f64)>, after: &BTreeMap<String, (f64, f64, f64)>, secs: f64) -> String {
+    let mut out = String::from("write lane (work: turns/s, mean wait ms, mean hold ms, share of time held):\n");
+    let mut held_total = 0.0;
+    for (work, (turns, waited, held)) in after {
+        let (t0, w0, h0) = before.get(work).copied().unwrap_or_default();
+        let (turns, waited, held) = (turns - t0, waited - w0, held - h0);
+        held_total += held;
+        if turns > 0.0 {
+            out += &format!("  {work}: {:.0}/s, wait {:.2} ms, hold {:.2} ms, {:.1} %\n", turns / secs, waited * 1e3 / turns, held * 1e3 / turns, held * 100.0 / secs);
+        }
+    }
+    out += &format!("  held in all: {:.1} % of the time\n", held_total * 100.0 / secs);
+    out
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -301,9 +346,11 @@ async fn latency(rate: u64, duration: Duration) -> LatencyFigures {
     }
     link_all(&store, links).await;
     let token = call_token(&store).await;
+    let reader = metrics_token(&store).await;
     store.close().await;
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("client");
+    let mut lane_before = BTreeMap::new();
     let urls: Arc<Vec<String>> = Arc::new(bots.iter().map(|b| format!("http://{}/bots/{b}/call/bench/ping", server.host)).collect());
     let warm = WARMUP.as_secs() * rate;
     let total = warm + duration.as_secs() * rate;
@@ -320,6 +367,7 @@ async fn latency(rate: u64, duration: Duration) -> LatencyFigures {
         if i == warm {
             rss = Some(sample_rss(server.pid(), stop.clone()));
             cpu_start = (cpu_secs(&server.pid().to_string()), cpu_secs("self"));
+            lane_before = lane_use(&client, &server.host, &reader).await;
             measured_start = Instant::now();
             measured_start_ms = unix_ms();
         }
@@ -351,6 +399,8 @@ async fn latency(rate: u64, duration: Duration) -> LatencyFigures {
     let send_window = measured_start.elapsed();
     drop(tx);
     let cpu_end = (cpu_secs(&server.pid().to_string()), cpu_secs("self"));
+    let lane_after = lane_use(&client, &server.host, &reader).await;
+    eprint!("{}", lane_report(&lane_before, &lane_after, send_window.as_secs_f64()));
 
     // Wait for the measured messages, at most GRACE after the last call.
     let deadline = Instant::now() + GRACE;

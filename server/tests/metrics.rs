@@ -96,6 +96,15 @@ async fn metrics_count_events_deliveries_goals_and_failed_calls() {
     assert_eq!(sample(&text, r#"comops_outbound_api_calls_total{bot="bot_shop",result="fail"}"#), Some(2.0), "{text}");
     assert_eq!(sample(&text, r#"comops_error_rate{bot="bot_shop"}"#), Some(1.0), "{text}");
     assert!(text.contains("# TYPE comops_events_total counter"), "{text}");
+    // The write lane: the two accepts, the runs' saves and the deliveries
+    // each took turns of it, and held it for some time.
+    for work in ["accept", "save_runs", "deliveries"] {
+        let turns = sample(&text, &format!(r#"comops_write_lane_turns_total{{work="{work}"}}"#));
+        assert!(turns.is_some_and(|n| n >= 1.0), "{work}: {text}");
+        let busy = sample(&text, &format!(r#"comops_write_lane_busy_seconds_total{{work="{work}"}}"#));
+        assert!(busy.is_some_and(|s| s > 0.0), "{work}: {text}");
+    }
+    assert!(sample(&text, r#"comops_write_lane_wait_seconds_total{work="other"}"#).is_some(), "{text}");
     assert!(!text.contains("54321") && !text.contains("700100") && !text.contains("TG-1"), "no person's ids: {text}");
 
     // A token limited to another bot does not see this one.

@@ -83,7 +83,7 @@ impl Store {
         for id in &claim.ids {
             query = query.bind(id);
         }
-        let mut turn = self.write_turn().await;
+        let mut turn = self.write_turn(super::Work::Other).await;
         let released = query.execute(turn.connection().await?).await?.rows_affected();
         if released > 0 {
             tracing::info!(queue = ?claim.queue, released, "handed back rows a claim took without our hearing of it");

@@ -355,7 +355,7 @@ impl Store {
             .iter()
             .map(|e| self.keyring.seal(&super::sealing::event_place(e.id.as_str()), &super::endpoints::json_text(&stored_params(&e.params))))
             .collect();
-        let mut turn = self.write_turn().await;
+        let mut turn = self.write_turn(super::Work::Accept).await;
         let now = now_millis();
         let mut tx = match turn.begin().await {
             Ok(tx) => tx,

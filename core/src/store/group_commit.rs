@@ -11,7 +11,7 @@
 //! transaction, so one bad job fails alone. Nothing is answered before its
 //! commit, so durability is what it was.
 
-use super::write_lane::{WriteLane, WriteTurn};
+use super::write_lane::{Work, WriteLane, WriteTurn};
 use super::{StoreError, StoreResult};
 use std::future::Future;
 use std::pin::Pin;
@@ -40,7 +40,7 @@ impl<J> std::fmt::Debug for GroupCommit<J> {
 impl<J: Send + Sync + 'static> GroupCommit<J> {
     /// Starts the committing task. It holds the write lane (not the
     /// store), so it ends when the last handle to this queue is dropped.
-    pub fn start(lane: Arc<WriteLane>, commit: CommitFn<J>) -> Self {
+    pub fn start(lane: Arc<WriteLane>, work: Work, commit: CommitFn<J>) -> Self {
         let (queue, mut receiver) = mpsc::channel::<(J, Reply)>(MAX_BATCH * 8);
         tokio::spawn(async move {
             while let Some(first) = receiver.recv().await {
@@ -52,7 +52,7 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
                     }
                 }
                 let (jobs, replies): (Vec<J>, Vec<Reply>) = batch.into_iter().unzip();
-                let mut turn = lane.turn().await;
+                let mut turn = lane.turn(work).await;
                 match commit(&mut turn, &jobs).await {
                     Ok(()) => {
                         for reply in replies {

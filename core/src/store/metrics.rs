@@ -106,7 +106,24 @@ impl Store {
             }
         }
 
-        Ok(vec![events, runs, goals, conversion, messages, delivery, calls, errors, leads, inbound])
+        let mut families = vec![events, runs, goals, conversion, messages, delivery, calls, errors, leads, inbound];
+        families.extend(self.write_lane_families());
+        Ok(families)
+    }
+
+    /// This process's use of the write lane per kind of work (not per bot:
+    /// the lane is the process's): turns, seconds waited, seconds held.
+    fn write_lane_families(&self) -> [Family; 3] {
+        let mut turns = Family::counter("comops_write_lane_turns_total", "Turns of this process's write lane (SQLite: its one writer), by work.");
+        let mut waited = Family::counter("comops_write_lane_wait_seconds_total", "Seconds spent waiting for the write lane, by work.");
+        let mut held = Family::counter("comops_write_lane_busy_seconds_total", "Seconds the write lane was held (writing and committing), by work.");
+        for lane in self.write_lane_figures() {
+            let label = || vec![("work", lane.work.name().to_string())];
+            turns.push(label(), lane.turns as f64);
+            waited.push(label(), lane.waited_s);
+            held.push(label(), lane.held_s);
+        }
+        [turns, waited, held]
     }
 
     async fn grouped<T>(&self, sql: &str) -> StoreResult<Vec<T>>

@@ -48,7 +48,7 @@ pub use cache::TTL as CACHE_TTL;
 pub use sessions::SESSION_TTL_MS;
 pub use throttle::LoginThrottle;
 pub use users::NewUser;
-pub use write_lane::WriteTurn;
+pub use write_lane::{LaneUse, Work, WriteTurn};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
@@ -248,8 +248,13 @@ impl Store {
     /// that keeps its cache; on PostgreSQL at once). Write through the
     /// turn's connection or transaction, hold it until the commit, and
     /// never take a second turn while holding one.
-    pub async fn write_turn(&self) -> WriteTurn<'_> {
-        self.lane.turn().await
+    pub async fn write_turn(&self, work: Work) -> WriteTurn<'_> {
+        self.lane.turn(work).await
+    }
+
+    /// How each kind of work has used the write lane in this process.
+    pub fn write_lane_figures(&self) -> Vec<LaneUse> {
+        self.lane.figures()
     }
 
     pub fn dialect(&self) -> Dialect {

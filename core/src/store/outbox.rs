@@ -67,7 +67,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         if abandoned.is_some() {
-            let mut turn = self.write_turn().await;
+            let mut turn = self.write_turn(super::Work::ClaimMessages).await;
             let mut tx = turn.begin().await?;
             sqlx::query("UPDATE outbox SET status = 'pending', lease_until = 0 WHERE status = 'claimed' AND lease_until < $1")
                 .bind(now)
@@ -113,7 +113,7 @@ impl Store {
             for id in &candidates {
                 query = query.bind(id);
             }
-            let mut turn = self.write_turn().await;
+            let mut turn = self.write_turn(super::Work::ClaimMessages).await;
             query.fetch_all(turn.connection().await?).await.map_err(|err| {
                 let err = StoreError::from(err);
                 // Sent but unanswered: it may have claimed them.
@@ -158,7 +158,7 @@ impl Store {
     /// Records the end of a delivery attempt and its trace event. Results
     /// arriving together share a commit ([`super::group_commit`]).
     pub async fn finish_delivery(&self, message: &OutboxMessage, result: &DeliveryResult, trace: &TraceEvent) -> StoreResult<()> {
-        let saves = self.delivery_saves.get_or_init(|| GroupCommit::start(self.lane.clone(), commit_deliveries));
+        let saves = self.delivery_saves.get_or_init(|| GroupCommit::start(self.lane.clone(), super::Work::Deliveries, commit_deliveries));
         saves.submit((message.clone(), result.clone(), trace.clone())).await
     }
 
@@ -179,7 +179,7 @@ impl Store {
         if admitted.is_empty() && paced.is_empty() {
             return Ok(marked);
         }
-        let mut turn = self.write_turn().await;
+        let mut turn = self.write_turn(super::Work::StartSends).await;
         let mut tx = turn.begin().await?;
         // One statement per claim (a pass has one).
         let mut claims: std::collections::BTreeMap<Millis, Vec<&str>> = Default::default();
@@ -223,7 +223,7 @@ impl Store {
         // Both tables hold a personal address as its blind index.
         let candidates = self.address_candidates(chat_id);
         let keys = super::placeholders(3, candidates.len());
-        let mut turn = self.write_turn().await;
+        let mut turn = self.write_turn(super::Work::Other).await;
         let mut tx = turn.begin().await?;
         for sql in [
             format!("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({keys})"),

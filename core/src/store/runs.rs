@@ -144,7 +144,7 @@ impl Store {
         // in between) would hold their runs for the whole lease. A commit
         // whose answer is lost is the claimer's to hand back
         // (`doubtful_claims`).
-        let mut turn = self.write_turn().await;
+        let mut turn = self.write_turn(super::Work::ClaimRuns).await;
         let mut tx = turn.begin().await?;
         let ids: Vec<String> = {
             let mut query = sqlx::query_scalar(&sql).bind(lease_until).bind(now);
@@ -172,7 +172,7 @@ impl Store {
     pub async fn claim_run(&self, id: &str, now: Millis, lease_ms: i64) -> StoreResult<Option<ClaimedRun>> {
         let lease_until = now + lease_ms;
         let done = {
-            let mut turn = self.write_turn().await;
+            let mut turn = self.write_turn(super::Work::ClaimRuns).await;
             sqlx::query("UPDATE runs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_until < $2 AND status IN ('pending', 'waiting')")
                 .bind(lease_until)
                 .bind(now)
@@ -197,7 +197,7 @@ impl Store {
     /// this claim's (otherwise nothing is saved). Saves arriving together
     /// share a commit ([`super::group_commit`]).
     pub async fn save_run_progress(&self, run: &ClaimedRun, progress: &RunProgress) -> StoreResult<()> {
-        let saves = self.run_saves.get_or_init(|| GroupCommit::start(self.lane.clone(), commit_run_progress));
+        let saves = self.run_saves.get_or_init(|| GroupCommit::start(self.lane.clone(), super::Work::SaveRuns, commit_run_progress));
         // Sealed here, outside the commit: personal addresses of the
         // messages (by delivery key), personal lead attributes, the state.
         let mut progress = progress.clone();
@@ -228,7 +228,7 @@ impl Store {
     /// to wait on a step longer than its lease has left). False when the
     /// claim no longer holds it: another worker has the run.
     pub async fn extend_run_lease(&self, id: &str, held: Millis, until: Millis) -> StoreResult<bool> {
-        let mut turn = self.write_turn().await;
+        let mut turn = self.write_turn(super::Work::ClaimRuns).await;
         let done = sqlx::query("UPDATE runs SET lease_until = $1 WHERE id = $2 AND lease_until = $3")
             .bind(until)
             .bind(id)
@@ -241,7 +241,7 @@ impl Store {
     /// Gives a claimed run back untouched, if the claim still holds it, so
     /// any worker may claim it now rather than when the lease ends.
     pub async fn release_run(&self, run: &ClaimedRun) -> StoreResult<()> {
-        let mut turn = self.write_turn().await;
+        let mut turn = self.write_turn(super::Work::ClaimRuns).await;
         sqlx::query("UPDATE runs SET lease_until = 0 WHERE id = $1 AND lease_until = $2")
             .bind(&run.id)
             .bind(run.lease_until)

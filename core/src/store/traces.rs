@@ -108,7 +108,7 @@ impl Store {
         if event.at == 0 {
             event.at = now_millis();
         }
-        let saves = self.trace_saves.get_or_init(|| GroupCommit::start(self.lane.clone(), commit_traces));
+        let saves = self.trace_saves.get_or_init(|| GroupCommit::start(self.lane.clone(), super::Work::Traces, commit_traces));
         saves.submit(event).await
     }
 

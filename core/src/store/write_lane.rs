@@ -14,11 +14,74 @@
 //!
 //! On PostgreSQL there is no lane: a turn takes any pooled connection and
 //! turns overlap.
+//!
+//! Every turn names its [`Work`]; the lane counts turns, the time spent
+//! waiting for them and the time they were held, per kind of work
+//! ([`WriteLane::figures`], `comops_write_lane_*` in `/metrics`), so a
+//! queue in front of the one writer can be traced to who holds it.
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 use tokio::sync::{Mutex, MutexGuard};
+
+/// What a turn of the lane is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// Accepted business events with their runs and traces.
+    Accept,
+    /// Runs leased to an executor (claims, lease extensions, releases).
+    ClaimRuns,
+    /// Runs' progress: new state, queued messages, traces.
+    SaveRuns,
+    /// Outbox messages leased to a dispatcher.
+    ClaimMessages,
+    /// A dispatcher pass's sends marked `sending`, paced ones put back.
+    StartSends,
+    /// Delivery results filed.
+    Deliveries,
+    /// Single trace events (dry runs, refused calls, replies).
+    Traces,
+    /// Anything else (addresses deactivated, lost claims handed back).
+    Other,
+}
+
+impl Work {
+    pub const ALL: [Work; 8] = [Work::Accept, Work::ClaimRuns, Work::SaveRuns, Work::ClaimMessages, Work::StartSends, Work::Deliveries, Work::Traces, Work::Other];
+
+    /// The `work` label in `/metrics`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Work::Accept => "accept",
+            Work::ClaimRuns => "claim_runs",
+            Work::SaveRuns => "save_runs",
+            Work::ClaimMessages => "claim_messages",
+            Work::StartSends => "start_sends",
+            Work::Deliveries => "deliveries",
+            Work::Traces => "traces",
+            Work::Other => "other",
+        }
+    }
+}
+
+/// One kind of work's use of the lane since the process started.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LaneUse {
+    pub work: Work,
+    pub turns: u64,
+    /// Seconds spent waiting for turns.
+    pub waited_s: f64,
+    /// Seconds turns were held (writing and committing).
+    pub held_s: f64,
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    turns: AtomicU64,
+    waited_us: AtomicU64,
+    held_us: AtomicU64,
+}
 
 /// The held connection's page cache: 16 MiB.
 const LANE_CACHE: &str = "PRAGMA cache_size = -16384";
@@ -37,18 +100,31 @@ pub(crate) struct WriteLane {
     /// The held connection failed as if broken; the next turn takes a
     /// fresh one.
     broken: AtomicBool,
+    /// Per [`Work`], in the order of [`Work::ALL`].
+    tallies: [Tally; Work::ALL.len()],
 }
 
 impl WriteLane {
     /// A lane on `pool`: one held connection when `single` (SQLite).
     pub fn new(pool: AnyPool, single: bool) -> Self {
-        WriteLane { pool, held: single.then(|| Mutex::new(None)), broken: AtomicBool::new(false) }
+        WriteLane { pool, held: single.then(|| Mutex::new(None)), broken: AtomicBool::new(false), tallies: Default::default() }
+    }
+
+    /// How each kind of work has used the lane so far.
+    pub fn figures(&self) -> Vec<LaneUse> {
+        let seconds = |us: &AtomicU64| us.load(Ordering::Relaxed) as f64 / 1e6;
+        Work::ALL
+            .iter()
+            .zip(&self.tallies)
+            .map(|(work, tally)| LaneUse { work: *work, turns: tally.turns.load(Ordering::Relaxed), waited_s: seconds(&tally.waited_us), held_s: seconds(&tally.held_us) })
+            .collect()
     }
 
     /// Waits for this process's turn to write (at once on PostgreSQL).
     /// Hold the turn until the commit; never take a second turn while
     /// holding one.
-    pub async fn turn(&self) -> WriteTurn<'_> {
+    pub async fn turn(&self, work: Work) -> WriteTurn<'_> {
+        let asked = Instant::now();
         let held = match &self.held {
             Some(held) => {
                 let mut held = held.lock().await;
@@ -61,7 +137,11 @@ impl WriteLane {
             }
             None => None,
         };
-        WriteTurn { pool: &self.pool, held, own: None, broken: &self.broken }
+        let tally = &self.tallies[Work::ALL.iter().position(|w| *w == work).unwrap_or(Work::ALL.len() - 1)];
+        let since = Instant::now();
+        tally.turns.fetch_add(1, Ordering::Relaxed);
+        tally.waited_us.fetch_add(micros(since - asked), Ordering::Relaxed);
+        WriteTurn { pool: &self.pool, held, own: None, broken: &self.broken, tally, since }
     }
 
     /// Gives the held connection back to the pool (before the pool closes:
@@ -80,6 +160,19 @@ pub struct WriteTurn<'a> {
     /// PostgreSQL: a pooled connection for this turn only.
     own: Held,
     broken: &'a AtomicBool,
+    /// Where the turn's held time is counted, and since when.
+    tally: &'a Tally,
+    since: Instant,
+}
+
+impl Drop for WriteTurn<'_> {
+    fn drop(&mut self) {
+        self.tally.held_us.fetch_add(micros(self.since.elapsed()), Ordering::Relaxed);
+    }
+}
+
+fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl WriteTurn<'_> {
