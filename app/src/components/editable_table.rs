@@ -172,6 +172,7 @@ pub fn EditableTable(
     #[prop(optional)]
     goto: Option<RwSignal<Option<usize>>>,
 ) -> impl IntoView {
+    crate::components::mark("comops:map-table");
     let columns = StoredValue::new(columns);
     // Rows move only with the epoch; cells find theirs here.
     let index = Memo::new(move |_| {
@@ -251,6 +252,8 @@ pub fn EditableTable(
         }
     };
     let keys = move |ev: leptos::ev::KeyboardEvent| walk(ev, window, ids, index);
+    // Effects run once the view is in the page: the rows are drawn by then.
+    Effect::new(move |_| crate::components::mark("comops:map-rows-mounted"));
     view! {
         <FindBar doc list fields=searched current=found show=show_hit done=caret_to_hit/>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
