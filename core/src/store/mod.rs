@@ -39,6 +39,7 @@ pub mod studio_leads;
 mod throttle;
 mod tokens;
 mod traces;
+pub(crate) use traces::time_ordered_id;
 mod users;
 pub mod webchat;
 pub mod writer;

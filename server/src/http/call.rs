@@ -362,7 +362,7 @@ async fn live(
     trace: &CallTrace,
 ) -> Result<Response, ApiError> {
     let store = &state.backend.store;
-    let event_id = EventId::generate();
+    let event_id = EventId::ordered(comops_core::store::now_millis());
     let body = json!({
         "success": true,
         "message": "Communication sent",
