@@ -350,7 +350,7 @@ async fn latency(rate: u64, duration: Duration) -> LatencyFigures {
     store.close().await;
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("client");
-    let mut lane_before = BTreeMap::new();
+    let mut lane_before = None;
     let urls: Arc<Vec<String>> = Arc::new(bots.iter().map(|b| format!("http://{}/bots/{b}/call/bench/ping", server.host)).collect());
     let warm = WARMUP.as_secs() * rate;
     let total = warm + duration.as_secs() * rate;
@@ -367,7 +367,10 @@ async fn latency(rate: u64, duration: Duration) -> LatencyFigures {
         if i == warm {
             rss = Some(sample_rss(server.pid(), stop.clone()));
             cpu_start = (cpu_secs(&server.pid().to_string()), cpu_secs("self"));
-            lane_before = lane_use(&client, &server.host, &reader).await;
+            // Read beside the calls: awaiting it here would hold back the
+            // calls due meanwhile and send them in a burst.
+            let (client, host, reader) = (client.clone(), server.host.clone(), reader.clone());
+            lane_before = Some(tokio::spawn(async move { lane_use(&client, &host, &reader).await }));
             measured_start = Instant::now();
             measured_start_ms = unix_ms();
         }
@@ -400,7 +403,15 @@ async fn latency(rate: u64, duration: Duration) -> LatencyFigures {
     drop(tx);
     let cpu_end = (cpu_secs(&server.pid().to_string()), cpu_secs("self"));
     let lane_after = lane_use(&client, &server.host, &reader).await;
-    eprint!("{}", lane_report(&lane_before, &lane_after, send_window.as_secs_f64()));
+    let lane_before = match lane_before {
+        Some(task) => task.await.unwrap_or_default(),
+        None => BTreeMap::new(),
+    };
+    if lane_after.is_empty() {
+        eprintln!("write lane: /metrics did not answer with the lane's counters");
+    } else {
+        eprint!("{}", lane_report(&lane_before, &lane_after, send_window.as_secs_f64()));
+    }
 
     // Wait for the measured messages, at most GRACE after the last call.
     let deadline = Instant::now() + GRACE;

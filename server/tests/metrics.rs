@@ -110,6 +110,7 @@ async fn metrics_count_events_deliveries_goals_and_failed_calls() {
     // A token limited to another bot does not see this one.
     let rehau = get(rehau_reader).await.unwrap().text().await.unwrap();
     assert!(!rehau.contains("bot_shop"), "{rehau}");
+    assert!(!rehau.contains("comops_write_lane"), "the process's figures are every bot's: {rehau}");
     // Without a reading token: a JSON error.
     let anonymous = http.get(server.url("/metrics")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);

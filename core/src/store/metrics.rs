@@ -106,17 +106,23 @@ impl Store {
             }
         }
 
-        let mut families = vec![events, runs, goals, conversion, messages, delivery, calls, errors, leads, inbound];
-        families.extend(self.write_lane_families());
-        Ok(families)
+        Ok(vec![events, runs, goals, conversion, messages, delivery, calls, errors, leads, inbound])
     }
 
-    /// This process's use of the write lane per kind of work (not per bot:
-    /// the lane is the process's): turns, seconds waited, seconds held.
-    fn write_lane_families(&self) -> [Family; 3] {
-        let mut turns = Family::counter("comops_write_lane_turns_total", "Turns of this process's write lane (SQLite: its one writer), by work.");
-        let mut waited = Family::counter("comops_write_lane_wait_seconds_total", "Seconds spent waiting for the write lane, by work.");
-        let mut held = Family::counter("comops_write_lane_busy_seconds_total", "Seconds the write lane was held (writing and committing), by work.");
+    /// This process's use of the write lane per kind of work: turns,
+    /// seconds waited, seconds held. Not per bot (the lane is the
+    /// process's), so only for readers of every bot: it shows the whole
+    /// instance's activity.
+    pub fn write_lane_families(&self) -> [Family; 3] {
+        let mut turns = Family::counter(
+            "comops_write_lane_turns_total",
+            "Turns of this process's write lane for the engine's hot writes (SQLite: one writer at a time; PostgreSQL: turns overlap), by work.",
+        );
+        let mut waited = Family::counter("comops_write_lane_wait_seconds_total", "Seconds spent waiting for a turn of the write lane, by work.");
+        let mut held = Family::counter(
+            "comops_write_lane_busy_seconds_total",
+            "Seconds turns of the write lane were held (connection, writing, committing), by work.",
+        );
         for lane in self.write_lane_figures() {
             let label = || vec![("work", lane.work.name().to_string())];
             turns.push(label(), lane.turns as f64);

@@ -13,7 +13,8 @@
 //! of them keeps its cache warm.
 //!
 //! On PostgreSQL there is no lane: a turn takes any pooled connection and
-//! turns overlap.
+//! turns overlap (so their held times add up to more than the time
+//! passed, and waiting for a pooled connection counts as held).
 //!
 //! Every turn names its [`Work`]; the lane counts turns, the time spent
 //! waiting for them and the time they were held, per kind of work
@@ -26,7 +27,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 use tokio::sync::{Mutex, MutexGuard};
 
-/// What a turn of the lane is for.
+/// What a turn of the lane is for. A new kind goes into [`Work::ALL`] and
+/// [`Work::name`] too; one missing from `ALL` would be counted as `Other`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Work {
     /// Accepted business events with their runs and traces.
@@ -137,6 +139,7 @@ impl WriteLane {
             }
             None => None,
         };
+        // Never out of bounds: a kind missing from `ALL` counts as `Other`.
         let tally = &self.tallies[Work::ALL.iter().position(|w| *w == work).unwrap_or(Work::ALL.len() - 1)];
         let since = Instant::now();
         tally.turns.fetch_add(1, Ordering::Relaxed);
@@ -214,5 +217,20 @@ impl WriteTurn<'_> {
             }
         }
         begun
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Work;
+
+    #[test]
+    fn every_work_is_counted_in_its_own_place() {
+        for (place, work) in Work::ALL.iter().enumerate() {
+            assert_eq!(Work::ALL.iter().position(|w| w == work), Some(place), "{work:?} twice");
+        }
+        assert_eq!(Work::ALL.last(), Some(&Work::Other));
+        let names: std::collections::HashSet<_> = Work::ALL.iter().map(|w| w.name()).collect();
+        assert_eq!(names.len(), Work::ALL.len());
     }
 }

@@ -28,7 +28,12 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     if let Err(denial) = token.live(now) {
         return Err(ApiError::Unauthorized(denial.message()));
     }
-    let families = store.metric_families(|bot| token.check_admin(bot, TokenAction::AdminRead, now).is_ok()).await?;
+    let mut families = store.metric_families(|bot| token.check_admin(bot, TokenAction::AdminRead, now).is_ok()).await?;
+    // The process's own figures show every bot's traffic together: only
+    // for a token not limited to some bots.
+    if token.scope.bots.is_empty() {
+        families.extend(store.write_lane_families());
+    }
     let body = comops_core::metrics::render(&families);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }
