@@ -79,9 +79,10 @@ async function openLoop(page: Page, who = VIEWER) {
   await loopReady(page);
 }
 
-/** Waits until the canvas shows its first view (fitted, or as it was before the loop was read again). */
+/** Waits until the canvas shows its first view (fitted, or as it was before the loop was read again) and takes edits (not saving, not being read again). */
 async function loopReady(page: Page) {
   await expect(page.getByTestId('loop-canvas')).toHaveAttribute('data-ready', 'true');
+  await expect(page.getByTestId('loop-canvas')).toHaveAttribute('aria-busy', 'false');
   await page.getByTestId('loop-canvas').evaluate((el) => el.scrollIntoView({ block: 'center' }));
 }
 

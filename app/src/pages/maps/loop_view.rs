@@ -156,7 +156,12 @@ pub fn LoopViewPage() -> impl IntoView {
             }
         }
     });
-    let busy = save.pending();
+    let saving = save.pending();
+    // A reload (after a save, or the conflict's "reload") keeps the old
+    // drawing until the new one is in; no edit may start on the old one
+    // meanwhile: its drop would be lost when the new drawing replaces it.
+    let reloading = RwSignal::new(false);
+    let busy = Signal::derive(move || saving.get() || reloading.get());
     let on_change = Callback::new(move |change: Rebind| {
         if !busy.get_untracked() {
             save.dispatch(change);
@@ -164,7 +169,7 @@ pub fn LoopViewPage() -> impl IntoView {
     });
     let banner = move || {
         let loc = locale.get();
-        if busy.get() {
+        if saving.get() {
             return view! { <p class="mb-2 text-sm text-slate-600" role="status" data-testid="loop-saving">{t(loc, K::LoopSaving)}</p> }.into_any();
         }
         match status.get() {
@@ -203,7 +208,7 @@ pub fn LoopViewPage() -> impl IntoView {
             <a class=BUTTON href=move || format!("/maps?project={}", project_param()) data-testid="loop-back">{l(K::LoopBack)}</a>
         </div>
         {banner}
-        <Transition fallback=loading>
+        <Transition fallback=loading set_pending=reloading>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(Some((project, text, endpoints, maps))) => {
@@ -214,7 +219,7 @@ pub fn LoopViewPage() -> impl IntoView {
                         if graph.nodes.is_empty() {
                             view! { <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any()
                         } else {
-                            view! { <LoopCanvas graph maps endpoints editable busy=busy.into() on_change kept/> }.into_any()
+                            view! { <LoopCanvas graph maps endpoints editable busy on_change kept/> }.into_any()
                         }
                     }
                     Ok(None) => view! { <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any(),

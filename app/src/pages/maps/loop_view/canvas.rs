@@ -372,7 +372,7 @@ pub(super) fn LoopCanvas(
                     {move || chain.with(|c| c.as_ref().map(|c| t1(locale.get(), K::LoopOnChain, c.nodes.iter().filter(|on| **on).count())))}
                 </span>
             </div>
-            <div node_ref=wrapper tabindex="0" data-testid="loop-canvas" data-ready=move || ready.get().to_string() aria-label=l(K::LoopCanvasLabel)
+            <div node_ref=wrapper tabindex="0" data-testid="loop-canvas" data-ready=move || ready.get().to_string() aria-busy=move || busy.get().to_string() aria-label=l(K::LoopCanvasLabel)
                 class="relative overflow-hidden rounded border border-slate-200 bg-slate-50 outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
                 on:keydown=move |ev| canvas.key_down(ev)>
                 <svg node_ref=svg class="block h-[72vh] min-h-96 w-full touch-none select-none"
