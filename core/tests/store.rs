@@ -48,6 +48,7 @@ on_both!(tokens_and_traces, tokens_and_traces_suite);
 on_both!(leads_and_identities, leads_and_identities_suite);
 on_both!(inbound_updates, inbound_updates_suite);
 on_both!(send_clocks, send_clocks_suite);
+on_both!(outbox_takes, outbox_takes_suite);
 on_both!(sealing, sealing_suite);
 on_both!(batched_saves, batched_saves_suite);
 on_both!(loop_figures, loop_figures_suite);
@@ -505,6 +506,82 @@ async fn send_clocks_suite(store: Store) {
     assert_eq!(store.start_sends(&admitted, &[]).await.unwrap().len(), 1, "the retry names it too");
     // Another claim's lease is not this pass's.
     assert!(store.start_sends(&[(again.id.clone(), again.lease_until + 1)], &[]).await.unwrap().is_empty());
+}
+
+/// A pass on this process's own clocks reads the due messages, then takes
+/// them in one turn: admitted ones straight to `sending`, paced ones left
+/// pending until their time, and only rows still pending and first of
+/// their chat.
+async fn outbox_takes_suite(store: Store) {
+    let now = now_millis();
+    // (id, chat, status, due, lease)
+    let rows = [
+        ("0001", "c1", "pending", now, 0),
+        ("0002", "c1", "pending", now, 0),
+        ("0003", "c2", "pending", now, 0),
+        ("0004", "c3", "pending", now, 0),
+        ("0005", "c4", "pending", now + 60_000, 0),
+        ("0006", "c5", "claimed", now, now + 60_000),
+        ("0007", "c5", "pending", now, 0),
+    ];
+    for (id, chat, status, due, lease) in rows {
+        sqlx::query(
+            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at, lease_until) \
+             VALUES ($1, $1, 'run1', 'bot_shop', 'L-1', 'telegram', $2, $3, 't1', $4, $5, $5, $6)",
+        )
+        .bind(id)
+        .bind(chat)
+        .bind(format!("{{\"text\":\"message {id}\"}}"))
+        .bind(status)
+        .bind(due)
+        .bind(lease)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    let due = store.due_messages(now + 1, 10).await.unwrap();
+    assert_eq!(due.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["0001", "0003", "0004"], "first of each chat, due, oldest first");
+    assert_eq!((due[0].bot_id.as_str(), due[0].channel.as_str(), due[0].chat_key.as_str()), ("bot_shop", "telegram", "c1"));
+    // Reading took nothing.
+    let status = |id: &'static str| {
+        let store = store.clone();
+        async move {
+            sqlx::query_as::<_, (String, i64, i64)>("SELECT status, next_attempt_at, lease_until FROM outbox WHERE id = $1")
+                .bind(id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(status("0001").await, ("pending".into(), now, 0));
+
+    // Meanwhile the third chat's person blocked the bot.
+    sqlx::query("UPDATE outbox SET status = 'dead' WHERE id = '0004'").execute(store.pool()).await.unwrap();
+    let lease = now + 30_000;
+    let ids = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let taken = store.take_due_messages(&ids(&["0001", "0004"]), &[], &[("0003".into(), now + 500)], lease).await.unwrap();
+    assert_eq!(taken.sending.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["0001"], "a row no longer pending is not taken");
+    assert!(taken.claimed.is_empty());
+    let sent = &taken.sending[0];
+    assert_eq!((sent.chat_id.as_str(), sent.payload["text"].as_str(), sent.lease_until), ("c1", Some("message 0001"), lease));
+    assert_eq!(status("0001").await, ("sending".into(), now, lease));
+    assert_eq!(status("0003").await, ("pending".into(), now + 500, 0), "paced: pending until its time");
+    assert_eq!(status("0004").await.0, "dead");
+
+    // The first chat's next message waits for the one being sent; the
+    // paced one is due again at its time.
+    assert!(store.due_messages(now + 1, 10).await.unwrap().is_empty());
+    let due = store.due_messages(now + 600, 10).await.unwrap();
+    assert_eq!(due.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["0003"]);
+    // Taken to be filed (its channel could not be read), not sent.
+    let taken = store.take_due_messages(&[], &ids(&["0003"]), &[], lease).await.unwrap();
+    assert!(taken.sending.is_empty());
+    assert_eq!(taken.claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["0003"]);
+    assert_eq!(status("0003").await, ("claimed".into(), now + 500, lease));
+    // A row taken already is not taken twice.
+    let again = store.take_due_messages(&ids(&["0001", "0003"]), &[], &[], lease + 1).await.unwrap();
+    assert!(again.sending.is_empty() && again.claimed.is_empty());
+    assert_eq!(status("0001").await, ("sending".into(), now, lease));
 }
 
 /// Every text a person's data or a secret could be in, read with plain SQL.

@@ -5,7 +5,9 @@
 //! no worker on them. The claimer remembers them here and, at its next
 //! claim, hands back whatever the claim did take: only rows still holding
 //! exactly that lease, which no other claimer can have set after ours
-//! committed (a claim needs the old lease to have ended).
+//! committed (a claim needs the old lease to have ended). That holds for
+//! outbox rows a take marked `sending` too: nothing is sent before the
+//! take's answer, so an unheard take sent none of them.
 
 use super::{Store, StoreResult};
 use crate::Millis;
@@ -76,7 +78,7 @@ impl Store {
         let sql = match claim.queue {
             Queue::Runs => format!("UPDATE runs SET lease_until = 0 WHERE lease_until = $1 AND id IN ({placeholders})"),
             Queue::Outbox => format!(
-                "UPDATE outbox SET status = 'pending', lease_until = 0 WHERE status = 'claimed' AND lease_until = $1 AND id IN ({placeholders})"
+                "UPDATE outbox SET status = 'pending', lease_until = 0 WHERE status IN ('claimed', 'sending') AND lease_until = $1 AND id IN ({placeholders})"
             ),
         };
         let mut query = sqlx::query(&sql).bind(claim.lease_until);
@@ -113,7 +115,7 @@ mod tests {
             .await
             .unwrap();
         }
-        for (id, status, lease) in [("0001", "claimed", ours), ("0002", "claimed", theirs)] {
+        for (id, status, lease) in [("0001", "claimed", ours), ("0002", "claimed", theirs), ("0003", "sending", ours)] {
             sqlx::query(
                 "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at, lease_until) \
                  VALUES ($1, $1, 'run_ours', 'bot_shop', 'L-1', 'telegram', $1, '{}', 't', $2, $3, $3, $4)",
@@ -128,7 +130,7 @@ mod tests {
         }
         let ids = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         store.doubt_claim(Queue::Runs, &ids(&["run_ours", "run_theirs"]), ours);
-        store.doubt_claim(Queue::Outbox, &ids(&["0001", "0002"]), ours);
+        store.doubt_claim(Queue::Outbox, &ids(&["0001", "0002", "0003"]), ours);
 
         store.release_doubtful_claims(Queue::Runs).await.unwrap();
         let runs: Vec<(String, i64)> = sqlx::query_as("SELECT id, lease_until FROM runs ORDER BY id").fetch_all(store.pool()).await.unwrap();
@@ -138,7 +140,7 @@ mod tests {
         assert_eq!(before[0], ("0001".to_string(), "claimed".to_string(), ours), "the outbox's doubt waits for an outbox claim");
 
         let claimed = store.claim_due_messages(now + 1, 10, 30_000).await.unwrap();
-        assert_eq!(claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["0001"], "handed back, then claimed again");
+        assert_eq!(claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["0001", "0003"], "handed back, then claimed again");
         let after: Vec<(String, String, i64)> = sqlx::query_as(outbox).fetch_all(store.pool()).await.unwrap();
         assert_eq!(after[1], ("0002".to_string(), "claimed".to_string(), theirs));
         // Handed back once: nothing is left to do.

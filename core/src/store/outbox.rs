@@ -3,10 +3,14 @@
 //! Per-chat order: a message is due only when no older message to the same
 //! chat is still undelivered. A claim marks the row `claimed` with a lease
 //! (a conditional UPDATE, so processes sharing the database never take one
-//! row twice). The dispatcher then reserves send slots and, in one commit
-//! per pass ([`Store::start_sends`]), marks the messages it will send now
-//! `sending` and puts the paced ones back; only then is the messenger
-//! called. After a crash, a row still `claimed` past its lease was never
+//! row twice). Processes sharing a PostgreSQL claim, then reserve each
+//! send slot on the shared clocks, which marks the message `sending`, and
+//! put the paced ones back in one commit per pass ([`Store::start_sends`]).
+//! A process pacing on its own clocks (SQLite) reads the due messages
+//! first ([`Store::due_messages`]), reserves their slots in memory and
+//! takes them in one turn ([`Store::take_due_messages`]): the admitted
+//! ones straight to `sending`, the paced ones left pending until their
+//! time. Either way the messenger is called only after that commit. After a crash, a row still `claimed` past its lease was never
 //! handed to the messenger and simply goes back to the queue; a row still
 //! `sending` belonged to a process that died mid-call: the messenger may
 //! or may not have it, and messengers offer no idempotency key, so it is
@@ -43,6 +47,26 @@ pub struct OutboxMessage {
     pub lease_until: Millis,
 }
 
+/// A message due for delivery, as a dispatcher pass reads it before
+/// taking it: what finding its channel and pacing it need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueMessage {
+    pub id: String,
+    pub bot_id: BotId,
+    pub channel: String,
+    /// The chat as stored (see [`OutboxMessage::chat_key`]).
+    pub chat_key: String,
+}
+
+/// What [`Store::take_due_messages`] took.
+#[derive(Debug, Default)]
+pub struct Taken {
+    /// Now `sending`: to be sent, each at its reserved slot.
+    pub sending: Vec<OutboxMessage>,
+    /// Now `claimed`, not to be sent by this pass (filed instead).
+    pub claimed: Vec<OutboxMessage>,
+}
+
 /// How a delivery attempt ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeliveryResult {
@@ -58,6 +82,22 @@ impl Store {
     /// Claims up to `limit` due messages, each the oldest undelivered one of
     /// its chat, for `lease_ms`. One conditional UPDATE takes them all.
     pub async fn claim_due_messages(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<OutboxMessage>> {
+        let due = self.due_messages(now, limit).await?;
+        if due.is_empty() {
+            return Ok(vec![]);
+        }
+        let ids: Vec<String> = due.into_iter().map(|m| m.id).collect();
+        let lease_until = now + lease_ms;
+        let mut turn = self.write_turn(super::Work::ClaimMessages).await;
+        let taken = async { self.take(turn.connection().await?, "claimed", &ids, lease_until).await }.await;
+        taken.inspect_err(|err| self.doubt_if_unheard(err, &ids, lease_until))
+    }
+
+    /// Up to `limit` messages due at `now`, each the oldest undelivered one
+    /// of its chat, oldest first, read without taking them: a pass paces
+    /// them first and then takes them all in one turn
+    /// ([`Store::take_due_messages`]).
+    pub async fn due_messages(&self, now: Millis, limit: i64) -> StoreResult<Vec<DueMessage>> {
         self.release_doubtful_claims(Queue::Outbox).await?;
         // Rows of a claimer that died: claimed ones go back to the queue,
         // ones it was sending are not resent (see the module docs).
@@ -82,13 +122,13 @@ impl Store {
             .await?;
             tx.commit().await?;
         }
-        // Candidates are read outside the write lane (this is the
-        // expensive part: every pending row is checked against its chat);
-        // the UPDATE then takes only those still pending and still first of
-        // their chat, so a race with another claimer or a retry loses nothing
-        // and keeps each chat's order.
-        let candidates: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
+        // Read outside the write lane (this is the expensive part: every
+        // pending row is checked against its chat); taking them then takes
+        // only those still pending and still first of their chat, so a race
+        // with another claimer or a retry loses nothing and keeps each
+        // chat's order.
+        let rows = sqlx::query(&format!(
+            "SELECT o.id, o.bot_id, o.channel, o.chat_id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
              AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.bot_id = o.bot_id AND p.channel = o.channel \
                          AND p.chat_id = o.chat_id AND p.status IN ('pending', 'claimed', 'sending')) \
              ORDER BY o.id LIMIT {}",
@@ -97,33 +137,86 @@ impl Store {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        if candidates.is_empty() {
+        rows.iter()
+            .map(|row| {
+                Ok(DueMessage {
+                    id: row.try_get("id")?,
+                    bot_id: BotId::from_store(row.try_get("bot_id")?),
+                    channel: row.try_get("channel")?,
+                    chat_key: row.try_get("chat_id")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes a pass's due messages in one write turn, each only if it is
+    /// still pending and still the first of its chat, all under the lease
+    /// `lease_until`: those in `sending` (their send slots reserved) become
+    /// `sending` at once — from here a crash leaves them interrupted, never
+    /// resent — and those in `claiming` (not to be sent by this pass: their
+    /// channel is unavailable) `claimed`; the `later` ones (paced) stay
+    /// pending, each until its time. Taking messages straight to `sending`
+    /// is for a process that paces on its own clocks (SQLite): it needs
+    /// one turn where a claim and then the pass's marks took two.
+    pub async fn take_due_messages(&self, sending: &[String], claiming: &[String], later: &[(String, Millis)], lease_until: Millis) -> StoreResult<Taken> {
+        if sending.is_empty() && claiming.is_empty() && later.is_empty() {
+            return Ok(Taken::default());
+        }
+        let mut turn = self.write_turn(super::Work::ClaimMessages).await;
+        let taken = async {
+            let mut tx = turn.begin().await?;
+            let sending = self.take(&mut *tx, "sending", sending, lease_until).await?;
+            let claimed = self.take(&mut *tx, "claimed", claiming, lease_until).await?;
+            for chunk in super::row_chunks(later) {
+                let rows = super::values_rows(1, 2, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT))", b, b + 1));
+                let sql = format!(
+                    "WITH later (message_id, due) AS (VALUES {rows}) \
+                     UPDATE outbox SET next_attempt_at = later.due FROM later WHERE outbox.id = later.message_id AND outbox.status = 'pending'"
+                );
+                let mut query = sqlx::query(&sql);
+                for (id, due) in chunk {
+                    query = query.bind(id).bind(*due);
+                }
+                query.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(Taken { sending, claimed })
+        }
+        .await;
+        taken.inspect_err(|err| {
+            let ids: Vec<String> = sending.iter().chain(claiming).cloned().collect();
+            self.doubt_if_unheard(err, &ids, lease_until);
+        })
+    }
+
+    /// A take whose statement was sent but not answered may have taken
+    /// `ids`: noted, so the next claim hands them back.
+    fn doubt_if_unheard(&self, err: &StoreError, ids: &[String], lease_until: Millis) {
+        if err.is_unreachable() && !ids.is_empty() {
+            self.doubt_claim(Queue::Outbox, ids, lease_until);
+        }
+    }
+
+    /// Sets `status` (`claimed` or `sending`) and `lease_until` on those of
+    /// `ids` still pending and first of their chat; returns them, oldest
+    /// first. One statement.
+    async fn take(&self, conn: &mut sqlx::AnyConnection, status: &str, ids: &[String], lease_until: Millis) -> StoreResult<Vec<OutboxMessage>> {
+        if ids.is_empty() {
             return Ok(vec![]);
         }
-        let lease_until = now + lease_ms;
-        let placeholders = super::placeholders(2, candidates.len());
+        let placeholders = super::placeholders(3, ids.len());
         let sql = format!(
-            "UPDATE outbox SET status = 'claimed', lease_until = $1 WHERE status = 'pending' AND id IN ({placeholders}) \
+            "UPDATE outbox SET status = $1, lease_until = $2 WHERE status = 'pending' AND id IN ({placeholders}) \
              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bot_id = outbox.bot_id AND p.channel = outbox.channel \
                              AND p.chat_id = outbox.chat_id AND p.status IN ('pending', 'claimed', 'sending') AND p.id < outbox.id) \
              RETURNING id, delivery_key, bot_id, lead_id, run_id, channel, chat_id, address, payload_json, trace_id, attempts"
         );
-        let rows = {
-            let mut query = sqlx::query(&sql).bind(lease_until);
-            for id in &candidates {
-                query = query.bind(id);
-            }
-            let mut turn = self.write_turn(super::Work::ClaimMessages).await;
-            query.fetch_all(turn.connection().await?).await.map_err(|err| {
-                let err = StoreError::from(err);
-                // Sent but unanswered: it may have claimed them.
-                if err.is_unreachable() {
-                    self.doubt_claim(Queue::Outbox, &candidates, lease_until);
-                }
-                err
-            })?
-        };
-        let mut claimed = Vec::with_capacity(rows.len());
+        let mut query = sqlx::query(&sql).bind(status).bind(lease_until);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(conn).await?;
+        let mut taken = Vec::with_capacity(rows.len());
         for row in rows {
             let payload: String = row.try_get("payload_json")?;
             // A personal address is sealed in `address` (`chat_id` holds its
@@ -136,7 +229,7 @@ impl Store {
                 let delivery_key: String = row.try_get("delivery_key")?;
                 self.keyring.open(&super::sealing::outbox_place(&delivery_key), &address)?
             };
-            claimed.push(OutboxMessage {
+            taken.push(OutboxMessage {
                 id: row.try_get("id")?,
                 bot_id: BotId::from_store(row.try_get("bot_id")?),
                 lead_id: row.try_get("lead_id")?,
@@ -151,8 +244,8 @@ impl Store {
             });
         }
         // Oldest first, as the messenger should see them.
-        claimed.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(claimed)
+        taken.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(taken)
     }
 
     /// Records the end of a delivery attempt and its trace event. Results

@@ -12,10 +12,12 @@
 //! limit of the moments this process's sends actually left
 //! ([`Departures`]): a late one holds back the send thirty turns after it,
 //! instead of making 31 in a second.
-//! A claimed message becomes `sending` only once its send slot is
-//! reserved (in the reservation's transaction on PostgreSQL, in one commit
-//! per pass in memory), so a crash dead-letters as interrupted only what
-//! was about to go out, and the rest of a claim is queued again.
+//! A message becomes `sending` only once its send slot is reserved, so a
+//! crash dead-letters as interrupted only what was about to go out, and
+//! the rest is queued again: on PostgreSQL a pass claims, and each slot's
+//! reservation marks its message; in memory (SQLite) a pass reads the due
+//! messages, reserves their slots, and takes the admitted ones straight to
+//! `sending` in one turn of the write lane.
 //! On PostgreSQL the budgets are send clocks in the database, shared by
 //! every process; on SQLite (one process) they are kept in memory.
 
@@ -26,10 +28,10 @@ use comops_core::scenario::{Button, Input};
 use comops_core::store::outbox::{DeliveryResult, OutboxMessage};
 use comops_core::store::{now_millis, Store};
 use comops_core::TraceEvent;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Attempts before a message is dead-lettered.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -64,18 +66,17 @@ pub struct DispatchConfig {
 /// (a run queued messages).
 pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify>) {
     tokio::spawn(async move {
-        let mut channels = Channels::new(ChannelContext { store: store.clone(), telegram_api_base: config.telegram_api_base.clone(), webchat: config.webchat.clone() });
-        // One pacer per channel kind, with that messenger's limits.
-        let mut pacers: HashMap<String, Pacer> = HashMap::new();
-        // When this process's sends actually left, so a late one does not
-        // make the messenger count one too many in its second.
-        let departures = Arc::new(Mutex::new(Departures::default()));
-        // Sends run concurrently (a messenger's latency must not cap the
-        // rate); the claim never hands out two messages of one chat at once,
-        // so per-chat order holds.
-        let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let channels = Channels::new(ChannelContext { store: store.clone(), telegram_api_base: config.telegram_api_base.clone(), webchat: config.webchat.clone() });
         // Processes sharing a PostgreSQL share their budgets through it.
         let shared = store.dialect() == comops_core::store::Dialect::Postgres;
+        let mut dispatcher = Dispatcher {
+            store,
+            config,
+            channels,
+            pacers: HashMap::new(),
+            departures: Arc::new(Mutex::new(Departures::default())),
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        };
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -84,113 +85,192 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
                 _ = bell.notified() => {}
             }
             // Only as many as can start now: each must be sent within its lease.
-            let free = in_flight.available_permits().min(CLAIM_BATCH);
+            let free = dispatcher.in_flight.available_permits().min(CLAIM_BATCH);
             if free == 0 {
                 continue;
             }
-            let messages = match store.claim_due_messages(now_millis(), free as i64, config.lease_ms).await {
-                Ok(messages) => messages,
+            let went_on = if shared { dispatcher.shared_pass(free).await } else { dispatcher.local_pass(free).await };
+            if !went_on {
+                return;
+            }
+        }
+    });
+}
+
+/// The dispatcher's state between passes.
+struct Dispatcher {
+    store: Store,
+    config: DispatchConfig,
+    channels: Channels,
+    /// One pacer per channel kind, with that messenger's limits.
+    pacers: HashMap<String, Pacer>,
+    /// When this process's sends actually left, so a late one does not
+    /// make the messenger count one too many in its second.
+    departures: Arc<Mutex<Departures>>,
+    /// Sends run concurrently (a messenger's latency must not cap the
+    /// rate); a pass never hands out two messages of one chat at once, so
+    /// per-chat order holds.
+    in_flight: Arc<Semaphore>,
+}
+
+impl Dispatcher {
+    fn pacer(&mut self, kind: &str) -> &mut Pacer {
+        self.pacers.entry(kind.to_string()).or_insert_with(|| Pacer::for_channel(kind))
+    }
+
+    /// A pass on this process's own clocks (SQLite): reads the due
+    /// messages, reserves their send slots in memory, then takes them in
+    /// one turn — the admitted ones straight to `sending`, the paced ones
+    /// left pending until their time — and sends what it took. False when
+    /// the process is shutting down.
+    async fn local_pass(&mut self, free: usize) -> bool {
+        let now = now_millis();
+        let due = match self.store.due_messages(now, free as i64).await {
+            Ok(due) => due,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read the due outbox messages");
+                return true;
+            }
+        };
+        if due.is_empty() {
+            return true;
+        }
+        let ahead_ms = LOCAL_RESERVE_AHEAD_MS.min(self.config.lease_ms / 4);
+        let (mut sending, mut claiming, mut later) = (Vec::new(), Vec::new(), Vec::new());
+        // Per message: its channel and slot, or why it is filed instead.
+        let mut plans: HashMap<String, Result<(Arc<dyn Channel>, i64), DeliveryResult>> = HashMap::new();
+        for message in due {
+            let now = now_millis();
+            let plan = match self.channels.get(&message.bot_id, &message.channel).await {
+                Err(Unavailable::Store) => Err(DeliveryResult::Retry { at: now + 1_000, error: "channel settings unavailable".into(), count: false }),
+                Err(Unavailable::Misconfigured(why)) => Err(DeliveryResult::Dead { error: why }),
+                Ok(channel) => match self.pacer(&message.channel).reserve(&message.channel, message.bot_id.as_str(), &message.chat_key, now, ahead_ms) {
+                    Ok(slot) => Ok((channel, slot)),
+                    Err(at) => {
+                        // Paced by us, not attempted: it waits, quietly.
+                        later.push((message.id, at));
+                        continue;
+                    }
+                },
+            };
+            match &plan {
+                Ok(_) => sending.push(message.id.clone()),
+                Err(_) => claiming.push(message.id.clone()),
+            }
+            plans.insert(message.id, plan);
+        }
+        // One lease for the pass, from when its messages are taken.
+        let lease_until = now_millis() + self.config.lease_ms;
+        // A slot reserved for a message the take no longer finds pending
+        // (another writer got there first: rare in one process) goes unused.
+        let taken = match self.store.take_due_messages(&sending, &claiming, &later, lease_until).await {
+            Ok(taken) => taken,
+            Err(err) => {
+                // Still pending (or handed back at the next pass, if the
+                // take may have committed unheard): nothing was sent.
+                tracing::error!(error = %err, "cannot take this pass's outbox messages");
+                return true;
+            }
+        };
+        for message in taken.claimed {
+            if let Some(Err(result)) = plans.remove(&message.id) {
+                file(&self.store, &message, result, 0).await;
+            }
+        }
+        for message in taken.sending {
+            let Some(Ok((channel, slot))) = plans.remove(&message.id) else { continue };
+            let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return false };
+            self.launch(channel, message, slot, permit);
+        }
+        true
+    }
+
+    /// A pass on the clocks shared through PostgreSQL: claims the due
+    /// messages, reserves each send slot in the database (which marks the
+    /// message `sending`), sends the admitted ones and puts the paced ones
+    /// back in one commit. False when the process is shutting down.
+    async fn shared_pass(&mut self, free: usize) -> bool {
+        let store = self.store.clone();
+        let messages = match store.claim_due_messages(now_millis(), free as i64, self.config.lease_ms).await {
+            Ok(messages) => messages,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot claim outbox messages");
+                return true;
+            }
+        };
+        let lease_until = messages.first().map_or(0, |m| m.lease_until);
+        let mut postponed = Vec::new();
+        for message in messages {
+            let channel = self.channels.get(&message.bot_id, &message.channel).await;
+            let now = now_millis();
+            let channel = match channel {
+                Err(Unavailable::Store) => {
+                    let retry = DeliveryResult::Retry { at: now + 1_000, error: "channel settings unavailable".into(), count: false };
+                    file(&store, &message, retry, 0).await;
+                    continue;
+                }
+                Err(Unavailable::Misconfigured(why)) => {
+                    file(&store, &message, DeliveryResult::Dead { error: why }, 0).await;
+                    continue;
+                }
+                Ok(channel) => channel,
+            };
+            // When to send: at a reserved slot, or later (paced: back to the queue).
+            let clocks = self.pacer(&message.channel).clocks(&message.channel, message.bot_id.as_str(), &message.chat_key);
+            // Reserving the slot marks the message `sending`.
+            let slot = match store.reserve_send_of(&clocks, RESERVE_AHEAD_MS, &message.id, message.lease_until).await {
+                Ok(Ok(slot)) => slot,
+                // Held by the bot's clock: this message's own turn
+                // (as in memory); by its chat's: that clock's time.
+                Ok(Err(held)) if held.by == Some(0) => {
+                    let at = self.pacer(&message.channel).turn(&clocks[0], held.at + RESERVE_AHEAD_MS) - RESERVE_AHEAD_MS;
+                    postponed.push((message, at));
+                    continue;
+                }
+                Ok(Err(held)) => {
+                    postponed.push((message, held.at));
+                    continue;
+                }
                 Err(err) => {
-                    tracing::error!(error = %err, "cannot claim outbox messages");
+                    // Reserved or not (a lost commit answer), it was
+                    // never sent: it goes back with the paced ones.
+                    tracing::error!(error = %err, "cannot reserve a send slot");
+                    postponed.push((message, now + 100));
                     continue;
                 }
             };
-            let lease_until = messages.first().map_or(0, |m| m.lease_until);
-            let mut postponed = Vec::new();
-            // Admitted on the in-memory clocks: marked `sending` together
-            // below; their sends wait for that commit (`started`).
-            let mut to_mark = Vec::new();
-            let (started_tx, started) = tokio::sync::watch::channel::<Option<Arc<HashSet<String>>>>(None);
-            for message in messages {
-                let channel = channels.get(&message.bot_id, &message.channel).await;
-                let pacer = pacers.entry(message.channel.clone()).or_insert_with(|| Pacer::for_channel(&message.channel));
-                let now = now_millis();
-                let channel = match channel {
-                    Err(Unavailable::Store) => {
-                        let retry = DeliveryResult::Retry { at: now + 1_000, error: "channel settings unavailable".into(), count: false };
-                        file(&store, &message, retry, 0).await;
-                        continue;
-                    }
-                    Err(Unavailable::Misconfigured(why)) => {
-                        file(&store, &message, DeliveryResult::Dead { error: why }, 0).await;
-                        continue;
-                    }
-                    Ok(channel) => channel,
-                };
-                // When to send: now (in-memory pacing), at a reserved slot
-                // (shared clocks), or later (paced: back to the queue).
-                let slot = if shared {
-                    let clocks = pacer.clocks(&message.channel, message.bot_id.as_str(), &message.chat_key);
-                    // Reserving the slot marks the message `sending`.
-                    match store.reserve_send_of(&clocks, RESERVE_AHEAD_MS, &message.id, message.lease_until).await {
-                        Ok(Ok(slot)) => Ok(slot),
-                        // Held by the bot's clock: this message's own turn
-                        // (as in memory); by its chat's: that clock's time.
-                        Ok(Err(held)) if held.by == Some(0) => Err(pacer.turn(&clocks[0], held.at + RESERVE_AHEAD_MS) - RESERVE_AHEAD_MS),
-                        Ok(Err(held)) => Err(held.at),
-                        Err(err) => {
-                            // Reserved or not (a lost commit answer), it was
-                            // never sent: it goes back with the paced ones.
-                            tracing::error!(error = %err, "cannot reserve a send slot");
-                            Err(now + 100)
-                        }
-                    }
-                } else {
-                    pacer.reserve(&message.channel, message.bot_id.as_str(), &message.chat_key, now, LOCAL_RESERVE_AHEAD_MS.min(config.lease_ms / 4))
-                };
-                let slot = match slot {
-                    Ok(slot) => slot,
-                    Err(at) => {
-                        // Paced by us, not attempted: put it back quietly
-                        // (all of this pass's together, below).
-                        postponed.push((message, at));
-                        continue;
-                    }
-                };
-                let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
-                if !shared {
-                    to_mark.push((message.id.clone(), message.lease_until));
-                }
-                let mut started = (!shared).then(|| started.clone());
-                let store = store.clone();
-                let retry_base_ms = config.retry_base_ms;
-                let (departures, windows) = (departures.clone(), pacer.windows(&message.channel, message.bot_id.as_str(), &message.chat_key));
-                // A send held by its windows longer than this goes anyway
-                // (a 429 is retried), well within the lease.
-                let latest = (slot + 2_000).min(message.lease_until - config.lease_ms / 2);
-                tokio::spawn(async move {
-                    let early = slot - now_millis();
-                    if early > 0 {
-                        tokio::time::sleep(Duration::from_millis(early as u64)).await;
-                    }
-                    if let Some(started) = started.as_mut() {
-                        let go = match started.wait_for(Option::is_some).await {
-                            Ok(marked) => marked.as_ref().is_some_and(|ids| ids.contains(&message.id)),
-                            Err(_) => false,
-                        };
-                        if !go {
-                            return;
-                        }
-                    }
-                    depart(&departures, &windows, latest).await;
-                    deliver(&store, channel.as_ref(), &message, retry_base_ms).await;
-                    drop(permit);
-                });
-            }
-            // One commit marks the in-memory admitted messages `sending` and
-            // puts the paced ones back. A crash before it leaves them all
-            // `claimed`: queued again, not taken for interrupted.
-            let marked = match super::persist(lease_until, || store.start_sends(&to_mark, &postponed)).await {
-                Ok(marked) => marked,
-                Err(err) => {
-                    // Still claimed: queued again when the lease ends.
-                    tracing::error!(error = %err, "cannot start this pass's sends");
-                    HashSet::new()
-                }
-            };
-            let _ = started_tx.send(Some(Arc::new(marked)));
+            let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return false };
+            self.launch(channel, message, slot, permit);
         }
-    });
+        // One commit puts the paced ones back. A crash before it leaves
+        // them `claimed`: queued again, not taken for interrupted.
+        if let Err(err) = super::persist(lease_until, || store.start_sends(&[], &postponed)).await {
+            // Still claimed: queued again when the lease ends.
+            tracing::error!(error = %err, "cannot put this pass's paced messages back");
+        }
+        true
+    }
+
+    /// Sends `message` at its `slot`, once its windows let it leave, and
+    /// files the result; `permit` is its place among the sends in flight.
+    fn launch(&mut self, channel: Arc<dyn Channel>, message: OutboxMessage, slot: i64, permit: OwnedSemaphorePermit) {
+        let store = self.store.clone();
+        let retry_base_ms = self.config.retry_base_ms;
+        let departures = self.departures.clone();
+        let windows = self.pacer(&message.channel).windows(&message.channel, message.bot_id.as_str(), &message.chat_key);
+        // A send held by its windows longer than this goes anyway (a 429
+        // is retried), well within the lease.
+        let latest = (slot + 2_000).min(message.lease_until - self.config.lease_ms / 2);
+        tokio::spawn(async move {
+            let early = slot - now_millis();
+            if early > 0 {
+                tokio::time::sleep(Duration::from_millis(early as u64)).await;
+            }
+            depart(&departures, &windows, latest).await;
+            deliver(&store, channel.as_ref(), &message, retry_base_ms).await;
+            drop(permit);
+        });
+    }
 }
 
 /// Waits until a send may leave without any of its `windows` holding more
