@@ -675,24 +675,83 @@ fn TableRow(
                 .join("; ")
         })
     };
-    let cells = columns.with_value(|cols| {
-        cols.iter().cloned().map(|col| view! { <TableCell id doc list col editable epoch index dirty errors prefix found/> }).collect_view()
+    let fields: Vec<&'static str> = columns.with_value(|cols| cols.iter().map(|c| c.field).collect());
+    let cells = columns.with_value(|cols| cols.iter().cloned().map(|col| view! { <TableCell id doc list col editable epoch index dirty/> }).collect_view());
+    // The find bar's hit and the server's problems, marked on this row's
+    // cells by one effect per row (see `mark_cells`).
+    let tr = NodeRef::<leptos::html::Tr>::new();
+    let marked = StoredValue::new(false);
+    Effect::new(move |_| {
+        let hit = found.with(|hit| hit.as_ref().filter(|h| Some(h.row) == at()).map(|h| h.field));
+        let problems: Vec<(&'static str, String)> = match prefix.get() {
+            Some(p) if !errors.with(Vec::is_empty) => errors.with(|errs| {
+                fields
+                    .iter()
+                    .filter_map(|field| {
+                        let head = field.split('.').next().unwrap_or(field);
+                        errs.iter().find(|(path, _)| path.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with(head))).map(|(_, m)| (*field, m.clone()))
+                    })
+                    .collect()
+            }),
+            _ => Vec::new(),
+        };
+        let marks = hit.is_some() || !problems.is_empty();
+        // Nothing to mark and nothing marked: the usual case does no DOM work.
+        if !marks && !marked.get_value() {
+            return;
+        }
+        if let Some(tr) = tr.get() {
+            mark_cells(&tr, hit, &problems);
+            marked.set_value(marks);
+        }
     });
+    // The row's buttons, labelled in the page's language (one effect for
+    // their six labels).
+    let locale = crate::i18n::use_locale();
+    let buttons = move || {
+        let t = |key| crate::i18n::t(locale.get(), key);
+        view! {
+            <button type="button" class=ICON title=t(K::ScnMoveUp) aria-label=t(K::ScnMoveUp) data-testid="row-up" on:click=move |_| moved(true)>"↑"</button>
+            <button type="button" class=ICON title=t(K::ScnMoveDown) aria-label=t(K::ScnMoveDown) data-testid="row-down" on:click=move |_| moved(false)>"↓"</button>
+            <button type="button" class=ICON title=t(K::Delete) aria-label=t(K::Delete) data-testid="row-delete" on:click=remove>"×"</button>
+        }
+    };
     view! {
-        <tr data-row=id.get_value() data-focused=focused.then_some("true") tabindex=focused.then_some("-1")
+        <tr node_ref=tr data-row=id.get_value() data-focused=focused.then_some("true") tabindex=focused.then_some("-1")
             class=if focused { "border-t border-slate-100 align-top bg-amber-50 outline outline-2 -outline-offset-2 outline-amber-400" } else { "border-t border-slate-100 align-top hover:bg-slate-50" }>
             <td class="px-2 py-1 text-xs text-slate-400">{move || at().map(|i| i + 1)}</td>
             {cells}
             <td class="px-2 py-1 whitespace-nowrap text-right">
-                {editable.then(|| view! {
-                    <button type="button" class=ICON title=l(K::ScnMoveUp) aria-label=l(K::ScnMoveUp) data-testid="row-up" on:click=move |_| moved(true)>"↑"</button>
-                    <button type="button" class=ICON title=l(K::ScnMoveDown) aria-label=l(K::ScnMoveDown) data-testid="row-down" on:click=move |_| moved(false)>"↓"</button>
-                    <button type="button" class=ICON title=l(K::Delete) aria-label=l(K::Delete) data-testid="row-delete" on:click=remove>"×"</button>
-                })}
+                {editable.then_some(buttons)}
                 <div class="text-xs text-rose-600" data-testid="row-error">{row_errors}</div>
             </td>
         </tr>
     }
+}
+
+/// Marks a row's cells in place: `data-found` on the cell of the find
+/// bar's `hit` (a trigger cell holds two fields), `aria-invalid` on each
+/// text box and the message under each cell from `problems` (field,
+/// message). Done by one effect per row rather than three reactive
+/// attributes per cell: a 32-row screen of a communication map made
+/// ~900 of them, most never to change (no hit, no problems), and building
+/// them was a good part of opening a long map.
+fn mark_cells(tr: &leptos::web_sys::HtmlElement, hit: Option<&str>, problems: &[(&'static str, String)]) {
+    #[cfg(feature = "hydrate")]
+    for td in std::iter::successors(tr.first_element_child(), |el| el.next_element_sibling()) {
+        let Some(field) = td.get_attribute("data-col") else { continue };
+        let found = hit.is_some_and(|h| h == field || h.strip_prefix(field.as_str()).is_some_and(|rest| rest.starts_with('.')));
+        let _ = if found { td.set_attribute("data-found", "") } else { td.remove_attribute("data-found") };
+        let problem = problems.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str());
+        if let Ok(Some(text)) = td.query_selector("[aria-invalid]") {
+            let _ = text.set_attribute("aria-invalid", if problem.is_some() { "true" } else { "false" });
+        }
+        if let Ok(Some(under)) = td.query_selector("[data-error-for]") {
+            under.set_text_content(problem);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (tr, hit, problems);
 }
 
 #[component]
@@ -705,34 +764,14 @@ fn TableCell(
     epoch: RwSignal<u32>,
     index: Memo<RowIndex>,
     dirty: RwSignal<bool>,
-    errors: Signal<Vec<(String, String)>>,
-    prefix: Memo<Option<String>>,
-    found: RwSignal<Option<Hit>>,
 ) -> impl IntoView {
     let field = col.field;
     let at = move || index.with(|ix| id.with_value(|id| ix.get(id)));
-    // The find bar's hit is in this cell (a trigger cell holds two paths).
-    let is_found = move || {
-        found.with(|hit| {
-            hit.as_ref().is_some_and(|h| {
-                (h.field == field || h.field.strip_prefix(field).is_some_and(|rest| rest.starts_with('.'))) && Some(h.row) == at()
-            })
-        })
-    };
     // The epoch too: a reload or re-base replaces values, not always rows.
     let value = move || {
         epoch.track();
         let i = at();
         doc.with_untracked(|d| i.and_then(|i| rows(d, list).get(i)).map(|r| cell_text(r, field)).unwrap_or_default())
-    };
-    let error = move || {
-        // Most of the time there are none: no cell needs its row's path.
-        if errors.with(Vec::is_empty) {
-            return None;
-        }
-        let p = prefix.get()?;
-        let head = field.split('.').next().unwrap_or(field);
-        errors.with(|errs| errs.iter().find(|(path, _)| path[..].strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with(head))).map(|(_, m)| m.clone()))
     };
     let set = move |new: Value| {
         let Some(i) = index.with_untracked(|ix| id.with_value(|id| ix.get(id))) else { return };
@@ -745,7 +784,7 @@ fn TableCell(
     };
     let body = match col.kind {
         ColKind::Text if editable => view! {
-            <textarea rows="1" class=CELL data-field=field aria-label=col.label.clone() aria-invalid=move || error().is_some().to_string()
+            <textarea rows="1" class=CELL data-field=field aria-label=col.label.clone() aria-invalid="false"
                 prop:value=value on:input=move |ev| set(Value::String(event_target_value(&ev)))></textarea>
         }
         .into_any(),
@@ -762,10 +801,11 @@ fn TableCell(
         ColKind::Trigger => view! { <TriggerCell id doc list editable epoch index dirty/> }.into_any(),
         _ => view! { <span class="whitespace-pre-wrap" data-field=field>{value}</span> }.into_any(),
     };
+    // Found and problem marks: `mark_cells`, by the row.
     view! {
-        <td class="px-1 py-1" data-found=move || is_found().then_some("")>
+        <td class="px-1 py-1" data-col=field>
             {body}
-            <div class="text-xs text-rose-600" data-error-for=field>{error}</div>
+            <div class="text-xs text-rose-600" data-error-for=field></div>
         </td>
     }
 }
