@@ -5,9 +5,11 @@
 //! no worker on them. The claimer remembers them here and, at its next
 //! claim, hands back whatever the claim did take: only rows still holding
 //! exactly that lease, which no other claimer can have set after ours
-//! committed (a claim needs the old lease to have ended). That holds for
-//! outbox rows a take marked `sending` too: nothing is sent before the
-//! take's answer, so an unheard take sent none of them.
+//! committed (a claim needs the old lease to have ended). An outbox take
+//! (SQLite's one process) marks rows `sending` itself; nothing is sent
+//! before its answer, so an unheard take's `sending` rows are handed back
+//! too. A claim's never are: a claim only marks rows `claimed`, and a
+//! `sending` row of the same lease value may be another process's send.
 
 use super::{Store, StoreResult};
 use crate::Millis;
@@ -27,6 +29,11 @@ struct Doubtful {
     queue: Queue,
     ids: Vec<String>,
     lease_until: Millis,
+    /// A take that marks outbox rows `sending` (`Store::take_due_messages`):
+    /// its `sending` rows of that lease are handed back too. A claim's are
+    /// not: they may be another process's send in flight that happens to
+    /// hold the same lease value.
+    sending: bool,
 }
 
 /// The claims of this process whose outcome is unknown.
@@ -56,7 +63,16 @@ impl Store {
     /// as if the database were unreachable, so it may have committed.
     pub(crate) fn doubt_claim(&self, queue: Queue, ids: &[String], lease_until: Millis) {
         tracing::warn!(?queue, rows = ids.len(), "a claim's answer was lost; what it took is handed back at the next claim");
-        self.doubtful_claims.put(Doubtful { queue, ids: ids.to_vec(), lease_until });
+        self.doubtful_claims.put(Doubtful { queue, ids: ids.to_vec(), lease_until, sending: false });
+    }
+
+    /// Notes that a take of outbox rows `ids` until `lease_until`, which
+    /// marks the admitted ones `sending`, failed as if the database were
+    /// unreachable. Nothing is sent before a take is heard, so its
+    /// `sending` rows are handed back too.
+    pub(crate) fn doubt_take(&self, ids: &[String], lease_until: Millis) {
+        tracing::warn!(rows = ids.len(), "an outbox take's answer was lost; what it took is handed back at the next pass");
+        self.doubtful_claims.put(Doubtful { queue: Queue::Outbox, ids: ids.to_vec(), lease_until, sending: true });
     }
 
     /// Hands back what this process's doubtful claims on `queue` took.
@@ -78,7 +94,8 @@ impl Store {
         let sql = match claim.queue {
             Queue::Runs => format!("UPDATE runs SET lease_until = 0 WHERE lease_until = $1 AND id IN ({placeholders})"),
             Queue::Outbox => format!(
-                "UPDATE outbox SET status = 'pending', lease_until = 0 WHERE status IN ('claimed', 'sending') AND lease_until = $1 AND id IN ({placeholders})"
+                "UPDATE outbox SET status = 'pending', lease_until = 0 WHERE status IN ({}) AND lease_until = $1 AND id IN ({placeholders})",
+                if claim.sending { "'claimed', 'sending'" } else { "'claimed'" }
             ),
         };
         let mut query = sqlx::query(&sql).bind(claim.lease_until);
@@ -115,7 +132,9 @@ mod tests {
             .await
             .unwrap();
         }
-        for (id, status, lease) in [("0001", "claimed", ours), ("0002", "claimed", theirs), ("0003", "sending", ours)] {
+        // 0003: marked `sending` by a take whose answer was lost; 0004: another
+        // process's send in flight that holds the same lease value.
+        for (id, status, lease) in [("0001", "claimed", ours), ("0002", "claimed", theirs), ("0003", "sending", ours), ("0004", "sending", ours)] {
             sqlx::query(
                 "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at, lease_until) \
                  VALUES ($1, $1, 'run_ours', 'bot_shop', 'L-1', 'telegram', $1, '{}', 't', $2, $3, $3, $4)",
@@ -130,7 +149,8 @@ mod tests {
         }
         let ids = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         store.doubt_claim(Queue::Runs, &ids(&["run_ours", "run_theirs"]), ours);
-        store.doubt_claim(Queue::Outbox, &ids(&["0001", "0002", "0003"]), ours);
+        store.doubt_claim(Queue::Outbox, &ids(&["0001", "0002", "0004"]), ours);
+        store.doubt_take(&ids(&["0003"]), ours);
 
         store.release_doubtful_claims(Queue::Runs).await.unwrap();
         let runs: Vec<(String, i64)> = sqlx::query_as("SELECT id, lease_until FROM runs ORDER BY id").fetch_all(store.pool()).await.unwrap();
@@ -143,6 +163,7 @@ mod tests {
         assert_eq!(claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["0001", "0003"], "handed back, then claimed again");
         let after: Vec<(String, String, i64)> = sqlx::query_as(outbox).fetch_all(store.pool()).await.unwrap();
         assert_eq!(after[1], ("0002".to_string(), "claimed".to_string(), theirs));
+        assert_eq!(after[3], ("0004".to_string(), "sending".to_string(), ours), "a claim's doubt leaves a send in flight alone");
         // Handed back once: nothing is left to do.
         assert!(store.doubtful_claims.take(Queue::Runs).is_empty() && store.doubtful_claims.take(Queue::Outbox).is_empty());
     }

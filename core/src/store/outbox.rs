@@ -19,7 +19,7 @@
 
 use super::group_commit::GroupCommit;
 use super::doubtful_claims::Queue;
-use super::{now_millis, Store, StoreError, StoreResult, WriteTurn};
+use super::{now_millis, Store, StoreResult, WriteTurn};
 use crate::trace::TraceEvent;
 use crate::{BotId, Millis};
 use serde_json::Value;
@@ -90,7 +90,11 @@ impl Store {
         let lease_until = now + lease_ms;
         let mut turn = self.write_turn(super::Work::ClaimMessages).await;
         let taken = async { self.take(turn.connection().await?, "claimed", &ids, lease_until).await }.await;
-        taken.inspect_err(|err| self.doubt_if_unheard(err, &ids, lease_until))
+        taken.inspect_err(|err: &super::StoreError| {
+            if err.is_unreachable() {
+                self.doubt_claim(Queue::Outbox, &ids, lease_until);
+            }
+        })
     }
 
     /// Up to `limit` messages due at `now`, each the oldest undelivered one
@@ -183,18 +187,12 @@ impl Store {
             Ok(Taken { sending, claimed })
         }
         .await;
-        taken.inspect_err(|err| {
-            let ids: Vec<String> = sending.iter().chain(claiming).cloned().collect();
-            self.doubt_if_unheard(err, &ids, lease_until);
+        // Sent but unanswered: it may have taken them (see `doubtful_claims`).
+        taken.inspect_err(|err: &super::StoreError| {
+            if err.is_unreachable() {
+                self.doubt_take(&sending.iter().chain(claiming).cloned().collect::<Vec<_>>(), lease_until);
+            }
         })
-    }
-
-    /// A take whose statement was sent but not answered may have taken
-    /// `ids`: noted, so the next claim hands them back.
-    fn doubt_if_unheard(&self, err: &StoreError, ids: &[String], lease_until: Millis) {
-        if err.is_unreachable() && !ids.is_empty() {
-            self.doubt_claim(Queue::Outbox, ids, lease_until);
-        }
     }
 
     /// Sets `status` (`claimed` or `sending`) and `lease_until` on those of

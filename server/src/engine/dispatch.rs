@@ -172,15 +172,18 @@ impl Dispatcher {
                 return true;
             }
         };
-        for message in taken.claimed {
-            if let Some(Err(result)) = plans.remove(&message.id) {
-                file(&self.store, &message, result, 0).await;
-            }
-        }
+        // The sends first: filing the others waits for commits, and a
+        // message `sending` must not wait on them (a crash meanwhile would
+        // take it for interrupted).
         for message in taken.sending {
             let Some(Ok((channel, slot))) = plans.remove(&message.id) else { continue };
             let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return false };
             self.launch(channel, message, slot, permit);
+        }
+        for message in taken.claimed {
+            if let Some(Err(result)) = plans.remove(&message.id) {
+                file(&self.store, &message, result, 0).await;
+            }
         }
         true
     }

@@ -160,8 +160,11 @@ pub fn LoopViewPage() -> impl IntoView {
     // A reload (after a save, or the conflict's "reload") keeps the old
     // drawing until the new one is in; no edit may start on the old one
     // meanwhile: its drop would be lost when the new drawing replaces it.
+    // In the browser only: on the server the Transition's pending state
+    // can still be set when the canvas is rendered, and hydration would
+    // keep that stale `aria-busy`.
     let reloading = RwSignal::new(false);
-    let busy = Signal::derive(move || saving.get() || reloading.get());
+    let busy = Signal::derive(move || saving.get() || (cfg!(feature = "hydrate") && reloading.get()));
     let on_change = Callback::new(move |change: Rebind| {
         if !busy.get_untracked() {
             save.dispatch(change);
