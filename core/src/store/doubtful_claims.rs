@@ -71,6 +71,10 @@ impl Store {
     /// unreachable. Nothing is sent before a take is heard, so its
     /// `sending` rows are handed back too.
     pub(crate) fn doubt_take(&self, ids: &[String], lease_until: Millis) {
+        // A take of paced messages only set no lease: nothing to hand back.
+        if ids.is_empty() {
+            return;
+        }
         tracing::warn!(rows = ids.len(), "an outbox take's answer was lost; what it took is handed back at the next pass");
         self.doubtful_claims.put(Doubtful { queue: Queue::Outbox, ids: ids.to_vec(), lease_until, sending: true });
     }
@@ -90,6 +94,10 @@ impl Store {
     }
 
     async fn release_claim(&self, claim: &Doubtful) -> StoreResult<()> {
+        // `IN ()` is no statement on PostgreSQL.
+        if claim.ids.is_empty() {
+            return Ok(());
+        }
         let placeholders = super::placeholders(2, claim.ids.len());
         let sql = match claim.queue {
             Queue::Runs => format!("UPDATE runs SET lease_until = 0 WHERE lease_until = $1 AND id IN ({placeholders})"),
@@ -151,6 +159,9 @@ mod tests {
         store.doubt_claim(Queue::Runs, &ids(&["run_ours", "run_theirs"]), ours);
         store.doubt_claim(Queue::Outbox, &ids(&["0001", "0002", "0004"]), ours);
         store.doubt_take(&ids(&["0003"]), ours);
+        // A take of paced messages only: no rows to hand back, no statement.
+        store.doubt_take(&[], ours);
+        store.doubtful_claims.put(Doubtful { queue: Queue::Outbox, ids: vec![], lease_until: ours, sending: false });
 
         store.release_doubtful_claims(Queue::Runs).await.unwrap();
         let runs: Vec<(String, i64)> = sqlx::query_as("SELECT id, lease_until FROM runs ORDER BY id").fetch_all(store.pool()).await.unwrap();
