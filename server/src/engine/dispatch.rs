@@ -142,8 +142,7 @@ impl Dispatcher {
         for message in due {
             let now = now_millis();
             let plan = match self.channels.get(&message.bot_id, &message.channel).await {
-                Err(Unavailable::Store) => Err(DeliveryResult::Retry { at: now + 1_000, error: "channel settings unavailable".into(), count: false }),
-                Err(Unavailable::Misconfigured(why)) => Err(DeliveryResult::Dead { error: why }),
+                Err(unavailable) => Err(unsendable(unavailable, now)),
                 Ok(channel) => match self.pacer(&message.channel).reserve(&message.channel, message.bot_id.as_str(), &message.chat_key, now, ahead_ms) {
                     Ok(slot) => Ok((channel, slot)),
                     Err(at) => {
@@ -207,13 +206,8 @@ impl Dispatcher {
             let channel = self.channels.get(&message.bot_id, &message.channel).await;
             let now = now_millis();
             let channel = match channel {
-                Err(Unavailable::Store) => {
-                    let retry = DeliveryResult::Retry { at: now + 1_000, error: "channel settings unavailable".into(), count: false };
-                    file(&store, &message, retry, 0).await;
-                    continue;
-                }
-                Err(Unavailable::Misconfigured(why)) => {
-                    file(&store, &message, DeliveryResult::Dead { error: why }, 0).await;
+                Err(unavailable) => {
+                    file(&store, &message, unsendable(unavailable, now), 0).await;
                     continue;
                 }
                 Ok(channel) => channel,
@@ -273,6 +267,16 @@ impl Dispatcher {
             deliver(&store, channel.as_ref(), &message, retry_base_ms).await;
             drop(permit);
         });
+    }
+}
+
+/// What is filed for a message whose channel cannot be had: tried again
+/// in a second when its settings could not be read, a dead letter (which
+/// an admin can re-drive) when they are missing or wrong.
+fn unsendable(unavailable: Unavailable, now: i64) -> DeliveryResult {
+    match unavailable {
+        Unavailable::Store => DeliveryResult::Retry { at: now + 1_000, error: "channel settings unavailable".into(), count: false },
+        Unavailable::Misconfigured(why) => DeliveryResult::Dead { error: why },
     }
 }
 
