@@ -160,7 +160,7 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
   // answer parsed, the editor and the rows near the screen rendered.
   await page.goto('/maps?project=prj_demo');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  const inApp: { open_ms: number; painted_ms: number; fetch_ms: number; calls: string[]; marks: string[] }[] = [];
+  const inApp: { open_ms: number; painted_ms: number; fetch_ms: number; calls: string[]; marks: string[]; first_rows: number; rows_settled: number; row_px: number; screen_px: number }[] = [];
   // COMOPS_BENCH_PROFILE=1: self time per function over the in-app
   // openings after the first (sampled every 0.1 ms; function names need a
   // bundle built with COMOPS_WASM_OPT=0, as wasm-opt drops them).
@@ -181,10 +181,13 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
       // the page out), style, layout and paint run after the poll; a task
       // queued from the poll's callback runs once they are done: `painted`.
       let painted = 0;
+      let firstRows = 0;
+      const rowsNow = () => document.querySelectorAll<HTMLElement>('[data-testid=map-table] tbody tr[data-row]');
       const open = await new Promise<number>((resolve) => {
         const check = () => {
           if (!document.querySelector('[data-testid=map-table] tbody tr[data-row]')) return requestAnimationFrame(check);
           const seen = performance.now() - t0;
+          firstRows = rowsNow().length;
           setTimeout(() => { painted = performance.now() - t0; resolve(seen); }, 0);
         };
         requestAnimationFrame(check);
@@ -198,7 +201,12 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
       const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('comops:map-') && m.startTime >= t0)
         .map((m) => `${m.name.slice('comops:map-'.length)} ${Math.round(m.startTime - t0)}`);
       performance.clearMarks();
-      return { open_ms: open, painted_ms: painted, fetch_ms: fetched.length ? fetched[fetched.length - 1].duration : NaN, calls, marks };
+      // The rows the first frame had, and the window a few frames later
+      // (the overscan added after the paint) with its rows' mean height.
+      for (let k = 0; k < 5; k++) await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      const settled = [...rowsNow()];
+      const rowPx = Math.round(settled.reduce((sum, tr) => sum + tr.getBoundingClientRect().height, 0) / Math.max(1, settled.length));
+      return { open_ms: open, painted_ms: painted, fetch_ms: fetched.length ? fetched[fetched.length - 1].duration : NaN, calls, marks, first_rows: firstRows, rows_settled: settled.length, row_px: rowPx, screen_px: innerHeight };
     });
     if (cdp && n > 0) selfTimes((await cdp.send('Profiler.stop')).profile, inAppSelf);
     if (tracing) summariseTrace(JSON.parse((await tracing.stopTracing()).toString()));

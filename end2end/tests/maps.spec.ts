@@ -491,6 +491,36 @@ test('a 600-row map renders the rows near the screen; the arrow keys walk far do
   await expect(table.locator('tr[data-spacer]')).toHaveCount(0);
   await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
   await expect.poll(() => inDom.count()).toBeLessThanOrEqual(MAX_ROWS_IN_DOM);
+
+  // Opened inside the app (built by the browser, not hydrated): the first
+  // frame with rows has the screen's rows, down past its bottom edge, and
+  // no more than a screen of one-line rows; the rows below the screen
+  // come after that frame. The page's scroll anchoring is off while the
+  // table is windowed, and back once the editor is left.
+  await page.goto('/maps?project=prj_demo');
+  await hydrated(page);
+  const first = await page.evaluate(async () => {
+    document.querySelector<HTMLAnchorElement>('a[href="/maps/map_shop"]')!.click();
+    return await new Promise<{ rows: number; bottom: number; screen: number }>((resolve) => {
+      const check = () => {
+        const rows = [...document.querySelectorAll<HTMLElement>('[data-testid=map-table] tbody tr[data-row]')];
+        if (rows.length === 0) return requestAnimationFrame(check);
+        resolve({ rows: rows.length, bottom: rows[rows.length - 1].getBoundingClientRect().bottom, screen: innerHeight });
+      };
+      requestAnimationFrame(check);
+    });
+  });
+  expect(first.rows).toBeLessThanOrEqual(Math.ceil(first.screen / 37));
+  expect(first.bottom).toBeGreaterThanOrEqual(first.screen);
+  // Then the overscan: rows a screen's height below the last one seen.
+  await expect.poll(() => page.evaluate(() => {
+    const rows = document.querySelectorAll<HTMLElement>('[data-testid=map-table] tbody tr[data-row]');
+    return rows[rows.length - 1].getBoundingClientRect().bottom - innerHeight;
+  })).toBeGreaterThan(200);
+  await expect(page.locator('html')).toHaveClass(/\bmap-windowed\b/);
+  await page.locator('a[href="/maps?project=prj_demo"]').first().click();
+  await expect(table).toHaveCount(0);
+  await expect(page.locator('html')).not.toHaveClass(/\bmap-windowed\b/);
 });
 
 test('a refused save of a 300-row map names the rows with problems; "go to row" brings a far one in and focuses it', async ({ page }) => {

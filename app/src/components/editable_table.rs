@@ -305,11 +305,34 @@ struct Window {
     /// The page is being printed: every row is drawn, so the paper has the
     /// whole map.
     printing: RwSignal<bool>,
+    /// Set until the first rows are painted when the browser built them
+    /// itself: the first fit (and the overscan it adds) waits for that
+    /// paint instead of joining its frame.
+    unpainted: StoredValue<bool>,
+}
+
+/// Whether this table is being built by the browser for itself (a map
+/// opened inside the app), not hydrated over the rows the server sent.
+fn built_here() -> bool {
+    cfg!(feature = "hydrate") && !Owner::current_shared_context().is_some_and(|shared| shared.during_hydration())
+}
+
+/// The browser window's inner height in CSS pixels, when there is one.
+fn screen_height() -> Option<f64> {
+    #[cfg(feature = "hydrate")]
+    return leptos::web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64());
+    #[cfg(not(feature = "hydrate"))]
+    None
 }
 
 impl Window {
     fn new(ids: Memo<Vec<String>>, focus_at: Option<usize>) -> Self {
-        let range = RwSignal::new(row_window::first(ids.with_untracked(Vec::len), focus_at));
+        // The server renders a tall screen's worth, and hydration must
+        // find the same rows; a browser opening a map itself builds only
+        // what its screen shows, and the overscan after the first paint.
+        let here = built_here();
+        let first = if here { row_window::first_of(ids.with_untracked(Vec::len), focus_at, row_window::screen_rows(screen_height())) } else { row_window::first(ids.with_untracked(Vec::len), focus_at) };
+        let range = RwSignal::new(first);
         let heights = RwSignal::new(RowHeights::default());
         let above = Signal::derive(move || {
             let r = range.get();
@@ -330,6 +353,7 @@ impl Window {
             scheduled: StoredValue::new(false),
             holding: StoredValue::new(focus_at.is_some()),
             printing: RwSignal::new(false),
+            unpainted: StoredValue::new(here),
         };
         // Rows added or deleted: keep the window inside the table (a
         // small map renders whole).
@@ -350,7 +374,11 @@ impl Window {
                 window.printing.set(false);
                 window.schedule();
             });
+            // The browser's scroll anchoring off while windowed (fit keeps
+            // the screen still itself): `map-windowed` in style/main.css.
+            Effect::new(move |_| set_windowed_class(window.on()));
             on_cleanup(move || {
+                set_windowed_class(false);
                 scrolled.remove();
                 resized.remove();
                 print.remove();
@@ -373,6 +401,21 @@ impl Window {
         }
         self.scheduled.set_value(true);
         request_animation_frame(move || {
+            if self.unpainted.get_value() {
+                // This frame paints the first rows: they fill the screen
+                // now, the overscan comes after the paint (a task queued
+                // from a frame's callbacks runs after its paint).
+                self.unpainted.set_value(false);
+                self.fit_to(0);
+                set_timeout(
+                    move || {
+                        self.scheduled.set_value(false);
+                        self.fit();
+                    },
+                    std::time::Duration::ZERO,
+                );
+                return;
+            }
             self.scheduled.set_value(false);
             self.fit();
         });
@@ -380,6 +423,15 @@ impl Window {
 
     /// Measures the rendered rows and moves the window to the screen.
     fn fit(self) {
+        self.fit_to(row_window::OVERSCAN);
+    }
+
+    /// [`Window::fit`] with `overscan` rows beyond the screen's edges;
+    /// without any (the first rows a browser built itself, before their
+    /// paint), the window only grows to fill the screen.
+    fn fit_to(self, overscan: usize) {
+        #[cfg(not(feature = "hydrate"))]
+        let _ = overscan;
         #[cfg(feature = "hydrate")]
         {
             let Some(body) = self.body.get_untracked() else { return };
@@ -412,10 +464,14 @@ impl Window {
             }
             let top = -body.get_bounding_client_rect().top();
             let screen = leptos::web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(800.0);
-            let next = self.heights.with_untracked(|h| self.ids.with_untracked(|ids| row_window::around(ids, h, top, top + screen)));
-            if next != self.range.get_untracked() {
+            let next = self.heights.with_untracked(|h| self.ids.with_untracked(|ids| row_window::around_with(ids, h, top, top + screen, overscan)));
+            let now = self.range.get_untracked();
+            let next = if overscan == 0 { now.start.min(next.start)..now.end.max(next.end) } else { next };
+            if next != now {
                 self.range.set(next);
-                self.schedule();
+                if overscan > 0 {
+                    self.schedule();
+                }
             }
         }
     }
@@ -541,6 +597,13 @@ fn walk(ev: leptos::ev::KeyboardEvent, window: Window, ids: Memo<Vec<String>>, i
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (ev, window, ids, index);
+}
+
+/// Marks the page's root as showing a windowed table (or no longer).
+#[cfg(feature = "hydrate")]
+fn set_windowed_class(on: bool) {
+    let Some(root) = leptos::web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else { return };
+    let _ = root.class_list().toggle_with_force("map-windowed", on);
 }
 
 /// Sets a spacer row's height (`tr` is the body's first or last row).

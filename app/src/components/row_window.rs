@@ -5,6 +5,9 @@
 //! and hydrate; only the window's rows are rendered now, by the server too,
 //! so the page and its hydration no longer grow with the rows (the map's
 //! content still comes along as data, the rows render from it on demand).
+//! A browser that opens a long map itself (inside the app, not hydrating
+//! the server's page) builds first only the rows that fill its screen,
+//! and the overscan after they are painted ([`screen_rows`]).
 //! Maps of up to [`FULL_RENDER`] rows render every row as before: they are
 //! cheap, and the browser's find-in-page and printing see all of them.
 //! A long map being printed draws every row too (`beforeprint`), so the
@@ -29,6 +32,14 @@ pub const FIRST_SCREEN: usize = 32;
 /// The height of a row of one-line cells (style/main.css `.map-cell` in a
 /// `py-1` cell, and the row's top border), for rows not measured yet.
 pub const ROW_ESTIMATE_PX: f64 = 37.0;
+/// Rows a browser renders first for a long map it opens itself (not one
+/// it hydrates) when it cannot tell its screen's height.
+pub const FALLBACK_SCREEN: usize = 8;
+/// The height a browser guesses for a row before it has drawn any: a
+/// row of a communication map's texts, two or three lines (the demo's
+/// e-commerce map: ~105 px). Guessing a one-line row instead built and
+/// laid out four times the rows its screen shows.
+pub const FIRST_GUESS_PX: f64 = 90.0;
 
 /// Every measured row's height in CSS pixels, by row id; a row not
 /// measured yet counts as the mean of those measured (the rows of one map
@@ -83,17 +94,42 @@ pub fn windowed(rows: usize) -> bool {
 /// The rows the server renders (and the browser hydrates): the first
 /// screen, or the screen around the row the page opens at (`?row=`).
 pub fn first(rows: usize, focus: Option<usize>) -> Range<usize> {
+    first_of(rows, focus, FIRST_SCREEN)
+}
+
+/// The rows a browser builds first when it opens a long map itself: as
+/// many rows of [`FIRST_GUESS_PX`] as fill a screen `px` tall. Building
+/// and laying out rows is most of an opening's time, and a tall screen's
+/// worth of one-line rows (the server's [`FIRST_SCREEN`]) is several
+/// screens of most maps. If these rows turn out too short for the screen,
+/// the rows that fill it are added before the frame is painted; the rows
+/// beyond the screen (the overscan) follow after the paint.
+pub fn screen_rows(px: Option<f64>) -> usize {
+    match px {
+        Some(px) if px.is_finite() && px > 0.0 => ((px / FIRST_GUESS_PX).ceil() as usize).clamp(1, FIRST_SCREEN),
+        _ => FALLBACK_SCREEN,
+    }
+}
+
+/// [`first`] with `len` rows: the first `len`, or `len` around `focus`.
+pub fn first_of(rows: usize, focus: Option<usize>, len: usize) -> Range<usize> {
     if !windowed(rows) {
         return 0..rows;
     }
-    let start = focus.map_or(0, |f| f.saturating_sub(FIRST_SCREEN / 2));
-    let end = (start + FIRST_SCREEN).min(rows);
-    end.saturating_sub(FIRST_SCREEN)..end
+    let len = len.max(1);
+    let start = focus.map_or(0, |f| f.saturating_sub(len / 2));
+    let end = (start + len).min(rows);
+    end.saturating_sub(len)..end
 }
 
 /// The rows to render when the screen shows `top..bottom` pixels of the
 /// table's body (0 = the body's top edge), overscan included.
 pub fn around(ids: &[String], heights: &RowHeights, top: f64, bottom: f64) -> Range<usize> {
+    around_with(ids, heights, top, bottom, OVERSCAN)
+}
+
+/// [`around`] with `overscan` rows beyond each edge of the screen.
+pub fn around_with(ids: &[String], heights: &RowHeights, top: f64, bottom: f64, overscan: usize) -> Range<usize> {
     if !windowed(ids.len()) {
         return 0..ids.len();
     }
@@ -114,8 +150,8 @@ pub fn around(ids: &[String], heights: &RowHeights, top: f64, bottom: f64) -> Ra
     }
     // Scrolled past the end (or above the table): the nearest screenful.
     let first_seen = first_seen.unwrap_or(ids.len().saturating_sub(1)).min(last_seen);
-    let start = first_seen.saturating_sub(OVERSCAN);
-    let end = (last_seen + 1 + OVERSCAN).min(ids.len());
+    let start = first_seen.saturating_sub(overscan);
+    let end = (last_seen + 1 + overscan).min(ids.len());
     start..end
 }
 
@@ -164,6 +200,27 @@ mod tests {
         assert_eq!(first(1_000, Some(500)), 500 - FIRST_SCREEN / 2..500 + FIRST_SCREEN / 2);
         assert_eq!(first(1_000, Some(999)), 1_000 - FIRST_SCREEN..1_000);
         assert_eq!(first(1_000, Some(3)), 0..FIRST_SCREEN);
+    }
+
+    #[test]
+    fn a_browser_opening_a_long_map_starts_with_its_screen() {
+        // 720 px of screen: 8 rows of 90 px.
+        assert_eq!(screen_rows(Some(720.0)), 8);
+        assert_eq!(first_of(1_000, None, screen_rows(Some(720.0))), 0..8);
+        assert_eq!(first_of(1_000, Some(500), 8), 496..504);
+        assert_eq!(first_of(1_000, Some(998), 8), 992..1_000);
+        // Never more than the server's screen, never none.
+        assert_eq!(screen_rows(Some(50_000.0)), FIRST_SCREEN);
+        assert_eq!(screen_rows(Some(1.0)), 1);
+        assert_eq!(screen_rows(None), FALLBACK_SCREEN);
+        assert_eq!(screen_rows(Some(f64::NAN)), FALLBACK_SCREEN);
+        assert_eq!(first_of(1_000, None, 0), 0..1);
+        // A short map is whole, whatever the screen.
+        assert_eq!(first_of(80, None, 8), 0..80);
+        // The screen's rows without overscan: what fills it before the paint.
+        let ids = ids(1_000);
+        let heights = RowHeights::default();
+        assert_eq!(around_with(&ids, &heights, 0.0, 20.0 * ROW_ESTIMATE_PX - 1.0, 0), 0..20);
     }
 
     #[test]
