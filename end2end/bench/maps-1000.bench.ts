@@ -187,8 +187,7 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
         const check = () => {
           if (!document.querySelector('[data-testid=map-table] tbody tr[data-row]')) return requestAnimationFrame(check);
           const seen = performance.now() - t0;
-          firstRows = rowsNow().length;
-          setTimeout(() => { painted = performance.now() - t0; resolve(seen); }, 0);
+          setTimeout(() => { painted = performance.now() - t0; firstRows = rowsNow().length; resolve(seen); }, 0);
         };
         requestAnimationFrame(check);
       });

@@ -330,7 +330,9 @@ impl Window {
         // The server renders a tall screen's worth, and hydration must
         // find the same rows; a browser opening a map itself builds only
         // what its screen shows, and the overscan after the first paint.
-        let here = built_here();
+        // Opening at a row (`?row=`) keeps the server's window: the row
+        // is revealed mid-screen, with rows above it too.
+        let here = built_here() && focus_at.is_none();
         let first = if here { row_window::first_of(ids.with_untracked(Vec::len), focus_at, row_window::screen_rows(screen_height())) } else { row_window::first(ids.with_untracked(Vec::len), focus_at) };
         let range = RwSignal::new(first);
         let heights = RwSignal::new(RowHeights::default());
@@ -401,6 +403,10 @@ impl Window {
         }
         self.scheduled.set_value(true);
         request_animation_frame(move || {
+            // The table may be gone by now (the page left in between).
+            if self.body.is_disposed() {
+                return;
+            }
             if self.unpainted.get_value() {
                 // This frame paints the first rows: they fill the screen
                 // now, the overscan comes after the paint (a task queued
@@ -409,6 +415,9 @@ impl Window {
                 self.fit_to(0);
                 set_timeout(
                     move || {
+                        if self.body.is_disposed() {
+                            return;
+                        }
                         self.scheduled.set_value(false);
                         self.fit();
                     },
@@ -466,7 +475,9 @@ impl Window {
             let screen = leptos::web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(800.0);
             let next = self.heights.with_untracked(|h| self.ids.with_untracked(|ids| row_window::around_with(ids, h, top, top + screen, overscan)));
             let now = self.range.get_untracked();
-            let next = if overscan == 0 { now.start.min(next.start)..now.end.max(next.end) } else { next };
+            // Grown to the screen, or (a table built again while the page
+            // is scrolled far down: a restore, an import) moved to it.
+            let next = if overscan > 0 || next.start > now.end || now.start > next.end { next } else { now.start.min(next.start)..now.end.max(next.end) };
             if next != now {
                 self.range.set(next);
                 if overscan > 0 {

@@ -102,8 +102,10 @@ pub fn first(rows: usize, focus: Option<usize>) -> Range<usize> {
 /// and laying out rows is most of an opening's time, and a tall screen's
 /// worth of one-line rows (the server's [`FIRST_SCREEN`]) is several
 /// screens of most maps. If these rows turn out too short for the screen,
-/// the rows that fill it are added before the frame is painted; the rows
-/// beyond the screen (the overscan) follow after the paint.
+/// the rows that their measured heights say fill it are added before the
+/// frame is painted; the rows beyond the screen (the overscan) follow
+/// after the paint. A map opened at a row (`?row=`) keeps the server's
+/// window around it.
 pub fn screen_rows(px: Option<f64>) -> usize {
     match px {
         Some(px) if px.is_finite() && px > 0.0 => ((px / FIRST_GUESS_PX).ceil() as usize).clamp(1, FIRST_SCREEN),
