@@ -506,6 +506,63 @@ async fn send_clocks_suite(store: Store) {
     assert_eq!(store.start_sends(&admitted, &[]).await.unwrap().len(), 1, "the retry names it too");
     // Another claim's lease is not this pass's.
     assert!(store.start_sends(&[(again.id.clone(), again.lease_until + 1)], &[]).await.unwrap().is_empty());
+
+    // A pass's reservations in one commit: slots in the order given, one
+    // bot interval apart; a chat whose clock is ahead holds its message
+    // and reserves nothing for it; a message the claim no longer holds
+    // reserves nothing; the messages given a slot are `sending`.
+    use comops_core::store::send_clocks::SendToReserve;
+    let fmlst = |chat: &str| vec![Clock { key: "bot:telegram:bot_fmlst".into(), interval_ms: 34 }, Clock { key: format!("chat:telegram:bot_fmlst:{chat}"), interval_ms: 1050 }];
+    let now = now_millis();
+    for (id, chat) in [("0101", "300"), ("0102", "301"), ("0103", "302")] {
+        sqlx::query(
+            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \
+             VALUES ($1, $1, 'run2', 'bot_fmlst', 'L-2', 'telegram', $2, '{\"text\":\"hi\"}', 't2', 'pending', $3, $3)",
+        )
+        .bind(id)
+        .bind(chat)
+        .bind(now)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    let claimed = store.claim_due_messages(now + 1, 10, 30_000).await.unwrap();
+    let mut ids: Vec<&str> = claimed.iter().map(|m| m.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["0101", "0102", "0103"]);
+    let lease = claimed[0].lease_until;
+    // Chat 302 took a send with a minute's interval: its clock is far ahead.
+    let minute = vec![Clock { key: "bot:telegram:bot_fmlst".into(), interval_ms: 34 }, Clock { key: "chat:telegram:bot_fmlst:302".into(), interval_ms: 60_000 }];
+    let busy = store.reserve_send(&minute, 0).await.unwrap().expect("a fresh clock is free");
+    let (c300, c301, c302, c303) = (fmlst("300"), fmlst("301"), fmlst("302"), fmlst("303"));
+    let sends = [
+        SendToReserve { message: "0101", clocks: &c300 },
+        SendToReserve { message: "0102", clocks: &c301 },
+        SendToReserve { message: "0103", clocks: &c302 },
+        SendToReserve { message: "0104", clocks: &c303 },
+    ];
+    let answers = store.reserve_sends_of(&sends, 500, lease).await.unwrap();
+    assert_eq!(answers.len(), 4);
+    let (a, b) = (answers[0].expect("the first goes"), answers[1].expect("the second goes"));
+    assert!(a >= busy + 34 && b == a + 34, "{busy} {a} {b}");
+    let held = answers[2].expect_err("its chat's clock is a minute ahead");
+    assert_eq!((held.by, held.at), (Some(1), busy + 60_000 - 500));
+    assert_eq!(answers[3].expect_err("never claimed").by, None);
+    let status = |id: &'static str| {
+        let store = store.clone();
+        async move { sqlx::query_scalar::<_, String>("SELECT status FROM outbox WHERE id = $1").bind(id).fetch_one(store.pool()).await.unwrap() }
+    };
+    assert_eq!((status("0101").await, status("0102").await, status("0103").await), ("sending".into(), "sending".into(), "claimed".into()));
+    let clock = |key: &'static str| {
+        let store = store.clone();
+        async move { sqlx::query_scalar::<_, i64>("SELECT next_at FROM send_clocks WHERE key = $1").bind(key).fetch_one(store.pool()).await.unwrap() }
+    };
+    assert_eq!(clock("bot:telegram:bot_fmlst").await, b + 34, "the held message moved no clock");
+    assert_eq!(clock("chat:telegram:bot_fmlst:302").await, busy + 60_000);
+    assert_eq!(clock("chat:telegram:bot_fmlst:301").await, b + 1050);
+    // Asked again, the taken ones reserve nothing twice.
+    let again = store.reserve_sends_of(&sends[..2], 500, lease).await.unwrap();
+    assert!(again.iter().all(|answer| answer.is_err_and(|held| held.by.is_none())));
 }
 
 /// A pass on this process's own clocks reads the due messages, then takes

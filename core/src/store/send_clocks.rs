@@ -34,12 +34,20 @@ pub struct Held {
     pub by: Option<usize>,
 }
 
+/// One claimed outbox message to reserve a send for, with its clocks
+/// ([`Store::reserve_sends_of`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SendToReserve<'a> {
+    pub message: &'a str,
+    pub clocks: &'a [Clock],
+}
+
 impl Store {
     /// Reserves one send on every clock (all or none). `Ok(slot)`: send at
     /// `slot` (≤ now + `ahead_ms`); `Err(held)`: nothing reserved, try
     /// again at `held.at`.
     pub async fn reserve_send(&self, clocks: &[Clock], ahead_ms: Millis) -> StoreResult<Result<Millis, Held>> {
-        self.reserve(clocks, ahead_ms, None).await
+        self.reserve(clocks, ahead_ms).await
     }
 
     /// [`Store::reserve_send`] for a claimed outbox message (its id and
@@ -48,10 +56,121 @@ impl Store {
     /// the other way round. A message the claim no longer holds reserves
     /// nothing (`Err` at now).
     pub async fn reserve_send_of(&self, clocks: &[Clock], ahead_ms: Millis, message: &str, lease_until: Millis) -> StoreResult<Result<Millis, Held>> {
-        self.reserve(clocks, ahead_ms, Some((message, lease_until))).await
+        let answers = self.reserve_sends_of(&[SendToReserve { message, clocks }], ahead_ms, lease_until).await?;
+        Ok(answers.into_iter().next().unwrap_or(Err(Held { at: now_millis(), by: None })))
     }
 
-    async fn reserve(&self, given: &[Clock], ahead_ms: Millis, message: Option<(&str, Millis)>) -> StoreResult<Result<Millis, Held>> {
+    /// [`Store::reserve_send_of`] for a dispatcher pass's messages, all
+    /// claimed with `lease_until`, in one transaction: one commit instead
+    /// of one per message (on PostgreSQL a pass of 200 messages took a
+    /// second, one commit after another). The messages the claim still
+    /// holds are locked first, then every clock they use, in key order (as
+    /// one reservation takes them, so processes cannot deadlock); slots go
+    /// to the messages in the order given, each moving its clocks as its
+    /// own reservation would, and the messages given a slot become
+    /// `sending` in the same commit. One answer per message, in order.
+    pub async fn reserve_sends_of(&self, sends: &[SendToReserve<'_>], ahead_ms: Millis, lease_until: Millis) -> StoreResult<Vec<Result<Millis, Held>>> {
+        use std::collections::{HashMap, HashSet};
+        if sends.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<&str> = sends.iter().map(|send| send.message).collect();
+        let mut claimed = HashSet::new();
+        for chunk in super::row_chunks(&ids) {
+            let sql = format!(
+                "SELECT id FROM outbox WHERE id IN ({}) AND status = 'claimed' AND lease_until = $1{lock}",
+                super::placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, String>(&sql).bind(lease_until);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            claimed.extend(query.fetch_all(&mut *tx).await?);
+        }
+        let mut keys: Vec<&str> = sends.iter().flat_map(|send| send.clocks.iter().map(|clock| clock.key.as_str())).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for chunk in super::row_chunks(&keys) {
+            let sql = format!(
+                "INSERT INTO send_clocks (key, next_at) VALUES {} ON CONFLICT DO NOTHING",
+                super::values_rows(1, 1, chunk.len(), |b| format!("(${b}, 0)"))
+            );
+            let mut query = sqlx::query(&sql);
+            for key in chunk {
+                query = query.bind(*key);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        let mut next: HashMap<String, Millis> = HashMap::new();
+        for chunk in super::row_chunks(&keys) {
+            let sql = format!("SELECT key, next_at FROM send_clocks WHERE key IN ({}) ORDER BY key{lock}", super::placeholders(1, chunk.len()));
+            let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+            for key in chunk {
+                query = query.bind(*key);
+            }
+            next.extend(query.fetch_all(&mut *tx).await?);
+        }
+        let now = now_millis();
+        let mut marked = Vec::new();
+        let mut moved = HashSet::new();
+        let answers: Vec<Result<Millis, Held>> = sends
+            .iter()
+            .map(|send| {
+                if !claimed.contains(send.message) {
+                    return Err(Held { at: now, by: None });
+                }
+                // The slot is the latest of the clocks and now; `by` the
+                // clock furthest ahead (the first of them on a tie).
+                let (mut slot, mut by, mut furthest) = (now, 0, i64::MIN);
+                for (index, clock) in send.clocks.iter().enumerate() {
+                    let at = next.get(&clock.key).copied().unwrap_or(0);
+                    slot = slot.max(at);
+                    if at > furthest {
+                        (furthest, by) = (at, index);
+                    }
+                }
+                if slot > now + ahead_ms {
+                    return Err(Held { at: slot - ahead_ms, by: Some(by) });
+                }
+                for clock in send.clocks {
+                    next.insert(clock.key.clone(), slot + clock.interval_ms);
+                    moved.insert(clock.key.as_str());
+                }
+                marked.push(send.message);
+                Ok(slot)
+            })
+            .collect();
+        for chunk in super::row_chunks(&marked) {
+            let sql = format!(
+                "UPDATE outbox SET status = 'sending' WHERE id IN ({}) AND status = 'claimed' AND lease_until = $1",
+                super::placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(lease_until);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        let mut moved: Vec<&str> = moved.into_iter().collect();
+        moved.sort_unstable();
+        for chunk in super::row_chunks(&moved) {
+            let sql = format!(
+                "WITH moved (key, next_at) AS (VALUES {}) UPDATE send_clocks SET next_at = moved.next_at FROM moved WHERE send_clocks.key = moved.key",
+                super::values_rows(1, 2, chunk.len(), |b| format!("(${b}, CAST(${} AS BIGINT))", b + 1))
+            );
+            let mut query = sqlx::query(&sql);
+            for key in chunk {
+                query = query.bind(*key).bind(next.get(*key).copied().unwrap_or(0));
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(answers)
+    }
+
+    async fn reserve(&self, given: &[Clock], ahead_ms: Millis) -> StoreResult<Result<Millis, Held>> {
         let mut clocks: Vec<(usize, &Clock)> = given.iter().enumerate().collect();
         clocks.sort_by(|a, b| a.1.key.cmp(&b.1.key));
         let mut tx = self.pool.begin().await?;
@@ -78,17 +197,6 @@ impl Store {
         if slot > now + ahead_ms {
             tx.rollback().await?;
             return Ok(Err(Held { at: slot - ahead_ms, by: Some(by) }));
-        }
-        if let Some((id, lease_until)) = message {
-            let marked = sqlx::query("UPDATE outbox SET status = 'sending' WHERE id = $1 AND status = 'claimed' AND lease_until = $2")
-                .bind(id)
-                .bind(lease_until)
-                .execute(&mut *tx)
-                .await?;
-            if marked.rows_affected() == 0 {
-                tx.rollback().await?;
-                return Ok(Err(Held { at: now, by: None }));
-            }
         }
         for (_, clock) in &clocks {
             sqlx::query("UPDATE send_clocks SET next_at = $1 WHERE key = $2")

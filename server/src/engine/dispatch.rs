@@ -26,6 +26,7 @@ use super::pacing::{Departures, Pacer, Window};
 use comops_core::channel::{Channel, ChannelError, OutboundMessage};
 use comops_core::scenario::{Button, Input};
 use comops_core::store::outbox::{DeliveryResult, OutboxMessage};
+use comops_core::store::send_clocks::{Held, SendToReserve};
 use comops_core::store::{now_millis, Store};
 use comops_core::TraceEvent;
 use std::collections::HashMap;
@@ -202,42 +203,47 @@ impl Dispatcher {
         };
         let lease_until = messages.first().map_or(0, |m| m.lease_until);
         let mut postponed = Vec::new();
+        // Each message's channel and clocks; those whose channel cannot be
+        // had are filed.
+        let mut going = Vec::new();
         for message in messages {
-            let channel = self.channels.get(&message.bot_id, &message.channel).await;
-            let now = now_millis();
-            let channel = match channel {
-                Err(unavailable) => {
-                    file(&store, &message, unsendable(unavailable, now), 0).await;
-                    continue;
+            match self.channels.get(&message.bot_id, &message.channel).await {
+                Err(unavailable) => file(&store, &message, unsendable(unavailable, now_millis()), 0).await,
+                Ok(channel) => {
+                    let clocks = self.pacer(&message.channel).clocks(&message.channel, message.bot_id.as_str(), &message.chat_key);
+                    going.push((message, channel, clocks));
                 }
-                Ok(channel) => channel,
-            };
-            // When to send: at a reserved slot, or later (paced: back to the queue).
-            let clocks = self.pacer(&message.channel).clocks(&message.channel, message.bot_id.as_str(), &message.chat_key);
-            // Reserving the slot marks the message `sending`.
-            let slot = match store.reserve_send_of(&clocks, RESERVE_AHEAD_MS, &message.id, message.lease_until).await {
-                Ok(Ok(slot)) => slot,
-                // Held by the bot's clock: this message's own turn
-                // (as in memory); by its chat's: that clock's time.
-                Ok(Err(held)) if held.by == Some(0) => {
+            }
+        }
+        // When to send: at a reserved slot, or later (paced: back to the
+        // queue). One commit reserves the pass's slots and marks the
+        // messages given one `sending`.
+        let sends: Vec<SendToReserve> = going.iter().map(|(message, _, clocks)| SendToReserve { message: &message.id, clocks }).collect();
+        let answers = match store.reserve_sends_of(&sends, RESERVE_AHEAD_MS, lease_until).await {
+            Ok(answers) => answers,
+            Err(err) => {
+                // Reserved or not (a lost commit answer), nothing was
+                // sent: they go back with the paced ones.
+                tracing::error!(error = %err, "cannot reserve this pass's send slots");
+                let at = now_millis() + 100;
+                going.iter().map(|_| Err(Held { at, by: None })).collect()
+            }
+        };
+        drop(sends);
+        for ((message, channel, clocks), answer) in going.into_iter().zip(answers) {
+            match answer {
+                Ok(slot) => {
+                    let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return false };
+                    self.launch(channel, message, slot, permit);
+                }
+                // Held by the bot's clock: this message's own turn (as in
+                // memory); by its chat's: that clock's time.
+                Err(held) if held.by == Some(0) => {
                     let at = self.pacer(&message.channel).turn(&clocks[0], held.at + RESERVE_AHEAD_MS) - RESERVE_AHEAD_MS;
                     postponed.push((message, at));
-                    continue;
                 }
-                Ok(Err(held)) => {
-                    postponed.push((message, held.at));
-                    continue;
-                }
-                Err(err) => {
-                    // Reserved or not (a lost commit answer), it was
-                    // never sent: it goes back with the paced ones.
-                    tracing::error!(error = %err, "cannot reserve a send slot");
-                    postponed.push((message, now + 100));
-                    continue;
-                }
-            };
-            let Ok(permit) = self.in_flight.clone().acquire_owned().await else { return false };
-            self.launch(channel, message, slot, permit);
+                Err(held) => postponed.push((message, held.at)),
+            }
         }
         // One commit puts the paced ones back. A crash before it leaves
         // them `claimed`: queued again, not taken for interrupted.
