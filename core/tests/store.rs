@@ -540,14 +540,16 @@ async fn send_clocks_suite(store: Store) {
         SendToReserve { message: "0102", clocks: &c301 },
         SendToReserve { message: "0103", clocks: &c302 },
         SendToReserve { message: "0104", clocks: &c303 },
+        SendToReserve { message: "0101", clocks: &c300 },
     ];
     let answers = store.reserve_sends_of(&sends, 500, lease).await.unwrap();
-    assert_eq!(answers.len(), 4);
+    assert_eq!(answers.len(), 5);
     let (a, b) = (answers[0].expect("the first goes"), answers[1].expect("the second goes"));
     assert!(a >= busy + 34 && b == a + 34, "{busy} {a} {b}");
     let held = answers[2].expect_err("its chat's clock is a minute ahead");
     assert_eq!((held.by, held.at), (Some(1), busy + 60_000 - 500));
     assert_eq!(answers[3].expect_err("never claimed").by, None);
+    assert_eq!(answers[4].expect_err("given twice, reserved once").by, None);
     let status = |id: &'static str| {
         let store = store.clone();
         async move { sqlx::query_scalar::<_, String>("SELECT status FROM outbox WHERE id = $1").bind(id).fetch_one(store.pool()).await.unwrap() }
@@ -562,6 +564,7 @@ async fn send_clocks_suite(store: Store) {
     assert_eq!(clock("chat:telegram:bot_fmlst:301").await, b + 1050);
     // Asked again, the taken ones reserve nothing twice.
     let again = store.reserve_sends_of(&sends[..2], 500, lease).await.unwrap();
+    assert_eq!(again.len(), 2);
     assert!(again.iter().all(|answer| answer.is_err_and(|held| held.by.is_none())));
 }
 

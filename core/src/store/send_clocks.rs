@@ -75,6 +75,11 @@ impl Store {
             return Ok(Vec::new());
         }
         let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
+        // Rows are locked in byte order of their keys, as sorted here (the
+        // database's collation may order `-` and `_` otherwise, and two
+        // processes locking one pair of clocks in opposite orders would
+        // deadlock); SQLite compares bytes already.
+        let in_key_order = if self.dialect == Dialect::Postgres { "ORDER BY key COLLATE \"C\"" } else { "ORDER BY key" };
         let mut tx = self.pool.begin().await?;
         let ids: Vec<&str> = sends.iter().map(|send| send.message).collect();
         let mut claimed = HashSet::new();
@@ -105,7 +110,7 @@ impl Store {
         }
         let mut next: HashMap<String, Millis> = HashMap::new();
         for chunk in super::row_chunks(&keys) {
-            let sql = format!("SELECT key, next_at FROM send_clocks WHERE key IN ({}) ORDER BY key{lock}", super::placeholders(1, chunk.len()));
+            let sql = format!("SELECT key, next_at FROM send_clocks WHERE key IN ({}) {in_key_order}{lock}", super::placeholders(1, chunk.len()));
             let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
             for key in chunk {
                 query = query.bind(*key);
@@ -118,7 +123,8 @@ impl Store {
         let answers: Vec<Result<Millis, Held>> = sends
             .iter()
             .map(|send| {
-                if !claimed.contains(send.message) {
+                // Taken from the set: a message given twice goes once.
+                if !claimed.remove(send.message) {
                     return Err(Held { at: now, by: None });
                 }
                 // The slot is the latest of the clocks and now; `by` the
@@ -166,7 +172,15 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
-        tx.commit().await?;
+        if let Err(err) = tx.commit().await {
+            // Committed unheard, the messages given a slot may be
+            // `sending`, never sent: handed back at the next pass.
+            let err = super::StoreError::from(err);
+            if err.is_unreachable() {
+                self.doubt_take(&marked.iter().map(|id| id.to_string()).collect::<Vec<_>>(), lease_until);
+            }
+            return Err(err);
+        }
         Ok(answers)
     }
 
