@@ -47,7 +47,8 @@ impl Store {
     /// `slot` (≤ now + `ahead_ms`); `Err(held)`: nothing reserved, try
     /// again at `held.at`.
     pub async fn reserve_send(&self, clocks: &[Clock], ahead_ms: Millis) -> StoreResult<Result<Millis, Held>> {
-        self.reserve(clocks, ahead_ms).await
+        let answers = self.reserve_on_clocks(&[(None, clocks)], ahead_ms, 0).await?;
+        Ok(answers.into_iter().next().unwrap_or(Err(Held { at: now_millis(), by: None })))
     }
 
     /// [`Store::reserve_send`] for a claimed outbox message (its id and
@@ -64,12 +65,22 @@ impl Store {
     /// claimed with `lease_until`, in one transaction: one commit instead
     /// of one per message (on PostgreSQL a pass of 200 messages took a
     /// second, one commit after another). The messages the claim still
-    /// holds are locked first, then every clock they use, in key order (as
-    /// one reservation takes them, so processes cannot deadlock); slots go
+    /// holds are locked first, then every clock they use, in byte order of
+    /// their keys (so processes cannot deadlock); slots go
     /// to the messages in the order given, each moving its clocks as its
     /// own reservation would, and the messages given a slot become
     /// `sending` in the same commit. One answer per message, in order.
     pub async fn reserve_sends_of(&self, sends: &[SendToReserve<'_>], ahead_ms: Millis, lease_until: Millis) -> StoreResult<Vec<Result<Millis, Held>>> {
+        let sends: Vec<(Option<&str>, &[Clock])> = sends.iter().map(|send| (Some(send.message), send.clocks)).collect();
+        self.reserve_on_clocks(&sends, ahead_ms, lease_until).await
+    }
+
+    /// Reserves sends on their clocks in one transaction, in order: each
+    /// one's message, if it names one, must still be claimed with
+    /// `lease_until` and becomes `sending` with its slot
+    /// ([`Store::reserve_sends_of`]); one without a message only moves
+    /// the clocks ([`Store::reserve_send`]).
+    async fn reserve_on_clocks(&self, sends: &[(Option<&str>, &[Clock])], ahead_ms: Millis, lease_until: Millis) -> StoreResult<Vec<Result<Millis, Held>>> {
         use std::collections::{HashMap, HashSet};
         if sends.is_empty() {
             return Ok(Vec::new());
@@ -81,7 +92,7 @@ impl Store {
         // deadlock); SQLite compares bytes already.
         let in_key_order = if self.dialect == Dialect::Postgres { "ORDER BY key COLLATE \"C\"" } else { "ORDER BY key" };
         let mut tx = self.pool.begin().await?;
-        let ids: Vec<&str> = sends.iter().map(|send| send.message).collect();
+        let ids: Vec<&str> = sends.iter().filter_map(|(message, _)| *message).collect();
         let mut claimed = HashSet::new();
         for chunk in super::row_chunks(&ids) {
             let sql = format!(
@@ -94,7 +105,7 @@ impl Store {
             }
             claimed.extend(query.fetch_all(&mut *tx).await?);
         }
-        let mut keys: Vec<&str> = sends.iter().flat_map(|send| send.clocks.iter().map(|clock| clock.key.as_str())).collect();
+        let mut keys: Vec<&str> = sends.iter().flat_map(|(_, clocks)| clocks.iter().map(|clock| clock.key.as_str())).collect();
         keys.sort_unstable();
         keys.dedup();
         for chunk in super::row_chunks(&keys) {
@@ -122,15 +133,15 @@ impl Store {
         let mut moved = HashSet::new();
         let answers: Vec<Result<Millis, Held>> = sends
             .iter()
-            .map(|send| {
+            .map(|&(message, clocks)| {
                 // Taken from the set: a message given twice goes once.
-                if !claimed.remove(send.message) {
+                if message.is_some_and(|id| !claimed.remove(id)) {
                     return Err(Held { at: now, by: None });
                 }
                 // The slot is the latest of the clocks and now; `by` the
                 // clock furthest ahead (the first of them on a tie).
                 let (mut slot, mut by, mut furthest) = (now, 0, i64::MIN);
-                for (index, clock) in send.clocks.iter().enumerate() {
+                for (index, clock) in clocks.iter().enumerate() {
                     let at = next.get(&clock.key).copied().unwrap_or(0);
                     slot = slot.max(at);
                     if at > furthest {
@@ -140,11 +151,11 @@ impl Store {
                 if slot > now + ahead_ms {
                     return Err(Held { at: slot - ahead_ms, by: Some(by) });
                 }
-                for clock in send.clocks {
+                for clock in clocks {
                     next.insert(clock.key.clone(), slot + clock.interval_ms);
                     moved.insert(clock.key.as_str());
                 }
-                marked.push(send.message);
+                marked.extend(message);
                 Ok(slot)
             })
             .collect();
@@ -182,44 +193,5 @@ impl Store {
             return Err(err);
         }
         Ok(answers)
-    }
-
-    async fn reserve(&self, given: &[Clock], ahead_ms: Millis) -> StoreResult<Result<Millis, Held>> {
-        let mut clocks: Vec<(usize, &Clock)> = given.iter().enumerate().collect();
-        clocks.sort_by(|a, b| a.1.key.cmp(&b.1.key));
-        let mut tx = self.pool.begin().await?;
-        for (_, clock) in &clocks {
-            sqlx::query("INSERT INTO send_clocks (key, next_at) VALUES ($1, 0) ON CONFLICT DO NOTHING")
-                .bind(&clock.key)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
-        let now = now_millis();
-        let (mut slot, mut by) = (now, 0);
-        let mut furthest = i64::MIN;
-        for (index, clock) in &clocks {
-            let next: i64 = sqlx::query_scalar(&format!("SELECT next_at FROM send_clocks WHERE key = $1{lock}"))
-                .bind(&clock.key)
-                .fetch_one(&mut *tx)
-                .await?;
-            slot = slot.max(next);
-            if next > furthest || (next == furthest && *index < by) {
-                (furthest, by) = (next, *index);
-            }
-        }
-        if slot > now + ahead_ms {
-            tx.rollback().await?;
-            return Ok(Err(Held { at: slot - ahead_ms, by: Some(by) }));
-        }
-        for (_, clock) in &clocks {
-            sqlx::query("UPDATE send_clocks SET next_at = $1 WHERE key = $2")
-                .bind(slot + clock.interval_ms)
-                .bind(&clock.key)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(Ok(slot))
     }
 }

@@ -14,8 +14,8 @@
 //! instead of making 31 in a second.
 //! A message becomes `sending` only once its send slot is reserved, so a
 //! crash dead-letters as interrupted only what was about to go out, and
-//! the rest is queued again: on PostgreSQL a pass claims, and each slot's
-//! reservation marks its message; in memory (SQLite) a pass reads the due
+//! the rest is queued again: on PostgreSQL a pass claims, and the commit
+//! that reserves the pass's slots marks its messages; in memory (SQLite) a pass reads the due
 //! messages, reserves their slots, and takes the admitted ones straight to
 //! `sending` in one turn of the write lane.
 //! On PostgreSQL the budgets are send clocks in the database, shared by
