@@ -480,14 +480,7 @@ async fn send_clocks_suite(store: Store) {
     // never sent it and puts it back with the pass's paced ones. It is
     // queued again, not dead-lettered as interrupted at lease end.
     let now = now_millis();
-    sqlx::query(
-        "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \
-         VALUES ('0001', 'k1', 'run1', 'bot_rehau', 'L-1', 'telegram', '127', '{\"text\":\"hi\"}', 't1', 'pending', $1, $1)",
-    )
-    .bind(now)
-    .execute(store.pool())
-    .await
-    .unwrap();
+    outbox_row(&store, "0001", "bot_rehau", "127", "pending", now, 0).await;
     let message = store.claim_due_messages(now + 1, 10, 30_000).await.unwrap().pop().expect("the message is due");
     let chat = vec![Clock { key: "bot:telegram:bot_rehau".into(), interval_ms: 34 }, Clock { key: "chat:telegram:bot_rehau:127".into(), interval_ms: 1050 }];
     store.reserve_send_of(&chat, 10_000, &message.id, message.lease_until).await.unwrap().expect("reserved, marked sending");
@@ -515,16 +508,7 @@ async fn send_clocks_suite(store: Store) {
     let fmlst = |chat: &str| vec![Clock { key: "bot:telegram:bot_fmlst".into(), interval_ms: 34 }, Clock { key: format!("chat:telegram:bot_fmlst:{chat}"), interval_ms: 1050 }];
     let now = now_millis();
     for (id, chat) in [("0101", "300"), ("0102", "301"), ("0103", "302")] {
-        sqlx::query(
-            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at) \
-             VALUES ($1, $1, 'run2', 'bot_fmlst', 'L-2', 'telegram', $2, '{\"text\":\"hi\"}', 't2', 'pending', $3, $3)",
-        )
-        .bind(id)
-        .bind(chat)
-        .bind(now)
-        .execute(store.pool())
-        .await
-        .unwrap();
+        outbox_row(&store, id, "bot_fmlst", chat, "pending", now, 0).await;
     }
     let claimed = store.claim_due_messages(now + 1, 10, 30_000).await.unwrap();
     let mut ids: Vec<&str> = claimed.iter().map(|m| m.id.as_str()).collect();
@@ -568,6 +552,26 @@ async fn send_clocks_suite(store: Store) {
     assert!(again.iter().all(|answer| answer.is_err_and(|held| held.by.is_none())));
 }
 
+/// Writes an outbox row straight into the table: message `id` (also its
+/// delivery key, its text "message {id}") to `bot`'s chat `chat`, due at
+/// `due`, with `status` and `lease`.
+async fn outbox_row(store: &Store, id: &str, bot: &str, chat: &str, status: &str, due: i64, lease: i64) {
+    sqlx::query(
+        "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at, lease_until) \
+         VALUES ($1, $1, 'run1', $2, 'L-1', 'telegram', $3, $4, 't1', $5, $6, $6, $7)",
+    )
+    .bind(id)
+    .bind(bot)
+    .bind(chat)
+    .bind(format!("{{\"text\":\"message {id}\"}}"))
+    .bind(status)
+    .bind(due)
+    .bind(lease)
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
 /// A pass on this process's own clocks reads the due messages, then takes
 /// them in one turn: admitted ones straight to `sending`, paced ones left
 /// pending until their time, and only rows still pending and first of
@@ -585,19 +589,7 @@ async fn outbox_takes_suite(store: Store) {
         ("0007", "c5", "pending", now, 0),
     ];
     for (id, chat, status, due, lease) in rows {
-        sqlx::query(
-            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at, lease_until) \
-             VALUES ($1, $1, 'run1', 'bot_shop', 'L-1', 'telegram', $2, $3, 't1', $4, $5, $5, $6)",
-        )
-        .bind(id)
-        .bind(chat)
-        .bind(format!("{{\"text\":\"message {id}\"}}"))
-        .bind(status)
-        .bind(due)
-        .bind(lease)
-        .execute(store.pool())
-        .await
-        .unwrap();
+        outbox_row(&store, id, "bot_shop", chat, status, due, lease).await;
     }
     let due = store.due_messages(now + 1, 10).await.unwrap();
     assert_eq!(due.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["0001", "0003", "0004"], "first of each chat, due, oldest first");
