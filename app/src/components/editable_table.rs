@@ -333,7 +333,8 @@ impl Window {
         // Opening at a row (`?row=`) keeps the server's window: the row
         // is revealed mid-screen, with rows above it too.
         let here = built_here() && focus_at.is_none();
-        let first = if here { row_window::first_of(ids.with_untracked(Vec::len), focus_at, row_window::screen_rows(screen_height())) } else { row_window::first(ids.with_untracked(Vec::len), focus_at) };
+        let rows = ids.with_untracked(Vec::len);
+        let first = if here { row_window::first_of(rows, None, row_window::screen_rows(screen_height())) } else { row_window::first(rows, focus_at) };
         let range = RwSignal::new(first);
         let heights = RwSignal::new(RowHeights::default());
         let above = Signal::derive(move || {
