@@ -354,6 +354,7 @@ pub enum K {
     AnRuns,
     AnNoData,
     AnTruncated,
+    AnTracesPurged,
     AnFromMessenger,
     AnKindEndpoint,
     AnKindScenario,
@@ -936,6 +937,10 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::AnRuns => ("Runs", "Запуски"),
         K::AnNoData => ("No data for this period.", "Нет данных за этот период."),
         K::AnTruncated => ("Only the newest {} runs are counted.", "Учтены только последние {} запусков."),
+        K::AnTracesPurged => (
+            "Traces before {} are past their retention and were removed: replies, outbound calls and steps before then are not counted.",
+            "Трассы до {} удалены по сроку хранения: ответы, исходящие вызовы и шаги до этой даты не учтены."
+        ),
         K::AnFromMessenger => ("(from a messenger)", "(из мессенджера)"),
         K::AnKindEndpoint => ("Endpoint", "Эндпоинт"),
         K::AnKindScenario => ("Scenario", "Сценарий"),

@@ -119,6 +119,9 @@ pub struct Facts {
     pub steps: Vec<StepFact>,
     /// The store hit its row limit: figures cover the newest rows only.
     pub truncated: bool,
+    /// Traces before this moment (epoch ms, inside the period) were
+    /// purged: replies, outbound calls and steps before it are missing.
+    pub traces_purged_before: Option<i64>,
 }
 
 /// What a report is about, inside one bot.
@@ -206,6 +209,8 @@ pub struct Report {
     pub heatmap: Heatmap,
     pub endpoints: Vec<AliasRates>,
     pub truncated: bool,
+    /// See [`Facts::traces_purged_before`].
+    pub traces_purged_before: Option<i64>,
 }
 
 /// Days since the epoch of the Monday of `day`'s week (1970-01-01 was a
@@ -279,7 +284,7 @@ pub fn report(facts: &Facts, scope: &Scope, from_day: i64, to_day: i64) -> Repor
         (None, None) => None,
     };
     let heatmap = heatmap(&facts.steps, scenarios.as_ref(), from_day, to_day);
-    Report { from_day, to_day, rates, weekly, funnel, heatmap, endpoints, truncated: facts.truncated }
+    Report { from_day, to_day, rates, weekly, funnel, heatmap, endpoints, truncated: facts.truncated, traces_purged_before: facts.traces_purged_before }
 }
 
 type Replies<'a> = HashMap<&'a str, Vec<i64>>;
@@ -526,6 +531,7 @@ mod tests {
                 StepFact { scenario: "s-order/status".into(), step: "status".into(), day: MON + 1, count: 5 },
             ],
             truncated: false,
+            traces_purged_before: None,
         }
     }
 

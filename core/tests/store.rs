@@ -52,6 +52,7 @@ on_both!(outbox_takes, outbox_takes_suite);
 on_both!(sealing, sealing_suite);
 on_both!(batched_saves, batched_saves_suite);
 on_both!(loop_figures, loop_figures_suite);
+on_both!(call_tallies, call_tallies_suite);
 
 async fn users_and_sessions_suite(store: Store) {
     let email = Email::parse("alena@rehau.example").unwrap();
@@ -1021,4 +1022,114 @@ async fn loop_figures_suite(store: Store) {
     assert_eq!(calls(1_000).await, [("order/delivered".to_string(), 2, 1, Some(3_000))]);
     assert_eq!(calls(2_000).await, [("order/delivered".to_string(), 1, 1, Some(3_000))]);
     assert!(calls(5_000).await.is_empty());
+}
+
+/// All-time call figures read the same before and after the calls are
+/// tallied and their traces purged; a pass counts each call once, even
+/// beside another; a trace not tallied yet is never purged.
+async fn call_tallies_suite(store: Store) {
+    use comops_core::store::call_tallies::TALLY_LAG_MS;
+    use comops_core::BotId;
+    const DAY: i64 = 86_400_000;
+
+    let project = store.create_project(&ProjectDraft { name: "Shop".into(), slug: String::new(), description: String::new() }.validate().unwrap(), None, None).await.unwrap();
+    let draft = BotDraft { name: "Shop bot".into(), username: "shop_bot".into(), description: String::new(), enabled: true };
+    let shop = BotId::parse("bot_shop").unwrap();
+    store.create_bot(&project.id, &draft.validate().unwrap(), Some(shop.clone())).await.unwrap();
+    let bots = [shop];
+
+    let now = now_millis();
+    let hop = |endpoint: &str, step: &str, status: &str, dry_run: bool, at: i64| comops_core::TraceEvent {
+        status: status.into(),
+        dry_run,
+        at,
+        ..crm_hop(&format!("{at:032x}"), endpoint, step)
+    };
+    let history = [
+        hop("order/delivered", "api.call", "success", false, now - 40 * DAY),
+        hop("order/delivered", "api.call", "fail", false, now - 40 * DAY + 1),
+        hop("order/delivered", "api.call", "success", true, now - 40 * DAY + 2),
+        hop("order/delivered", "callback.http", "fail", false, now - 40 * DAY + 3),
+        hop("order/status", "api.call", "success", false, now - 40 * DAY + 4),
+        hop("order/delivered", "api.call", "success", false, now - 20 * DAY),
+        hop("order/delivered", "callback.http", "success", false, now - 20 * DAY + 1),
+        hop("order/delivered", "api.call", "success", false, now - 60_000),
+        hop("order/status", "api.call", "fail", false, now - 30_000),
+    ];
+    for event in &history {
+        store.record_trace(event).await.unwrap();
+    }
+    let figures = || {
+        let (store, bots) = (store.clone(), bots.clone());
+        async move { store.endpoint_figures(&bots, 0).await.unwrap().into_iter().map(|f| (f.alias, f.calls, f.errors, f.last_call_at)).collect::<Vec<_>>() }
+    };
+    let outbound = || {
+        let store = store.clone();
+        async move {
+            let text = comops_core::metrics::render(&store.metric_families(|_| true).await.unwrap());
+            text.lines().filter(|l| l.starts_with("comops_outbound_api_calls_total{")).map(str::to_string).collect::<Vec<_>>()
+        }
+    };
+    let traces = || {
+        let store = store.clone();
+        async move { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM trace_events").fetch_one(store.pool()).await.unwrap() }
+    };
+    let expected = vec![("order/delivered".to_string(), 4, 1, Some(now - 60_000)), ("order/status".to_string(), 2, 1, Some(now - 30_000))];
+    let expected_outbound = vec![
+        "comops_outbound_api_calls_total{bot=\"bot_shop\",result=\"fail\"} 1".to_string(),
+        "comops_outbound_api_calls_total{bot=\"bot_shop\",result=\"success\"} 1".to_string(),
+    ];
+    assert_eq!(figures().await, expected, "dry runs are not counted; a refusal is an error");
+    assert_eq!(outbound().await, expected_outbound);
+
+    // Nothing is purged before it is tallied.
+    assert_eq!(store.purge_traces(now).await.unwrap(), 0);
+    assert_eq!(traces().await, 9);
+    assert_eq!(store.traces_purged_before().await.unwrap(), None, "nothing was removed");
+
+    // Tallying (forty days in passes of at most six hours, the empty
+    // stretches skipped) changes no figure.
+    let mut passes = 1;
+    while !store.roll_up_calls(now).await.unwrap() {
+        passes += 1;
+        assert!(passes < 20, "a pass skips the days without traces");
+    }
+    assert!(passes >= 2, "the two days with traces take a pass each: {passes}");
+    let tallied: i64 = sqlx::query_scalar("SELECT CAST(SUM(calls) AS BIGINT) FROM call_tallies").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(tallied, 6, "the calls older than the lag, in and out, dry runs left out");
+    assert_eq!(figures().await, expected);
+    assert_eq!(outbound().await, expected_outbound);
+    assert!(store.roll_up_calls(now).await.unwrap());
+    assert_eq!(figures().await, expected, "a second pass counts nothing again");
+
+    // Thirty days' retention removes the five traces of forty days ago
+    // (the dry run too); the figures and the counter stay.
+    assert_eq!(store.purge_traces(now - 30 * DAY).await.unwrap(), 5);
+    assert_eq!(figures().await, expected);
+    assert_eq!(outbound().await, expected_outbound);
+    // Analytics of a period reaching before then say their traces are gone.
+    assert_eq!(store.traces_purged_before().await.unwrap(), Some(now - 30 * DAY));
+    let facts = |from: i64| {
+        let (store, bot) = (store.clone(), bots[0].clone());
+        async move { store.analytics_facts(&bot, from, now).await.unwrap().traces_purged_before }
+    };
+    assert_eq!(facts(now - 60 * DAY).await, Some(now - 30 * DAY));
+    assert_eq!(facts(now - 10 * DAY).await, None, "a period after the purge is whole");
+    // Traces since a moment still come from the log.
+    let since = store.endpoint_figures(&bots, now - 30 * DAY).await.unwrap();
+    assert_eq!(since.iter().map(|f| (f.alias.as_str(), f.calls)).collect::<Vec<_>>(), [("order/delivered", 2), ("order/status", 1)]);
+    // Purging everything leaves the calls of the last minutes: not tallied.
+    assert_eq!(store.purge_traces(now).await.unwrap(), 2);
+    assert_eq!(traces().await, 2);
+    assert_eq!(figures().await, expected);
+
+    // Two passes at once (two processes after the lag): counted once.
+    let later = now + TALLY_LAG_MS + 1;
+    let (a, b) = tokio::join!(store.roll_up_calls(later), store.roll_up_calls(later));
+    assert!(a.unwrap() && b.unwrap());
+    assert_eq!(figures().await, expected);
+    assert_eq!(store.purge_traces(later).await.unwrap(), 2);
+    assert_eq!(traces().await, 0);
+    assert_eq!(figures().await, expected);
+    assert_eq!(outbound().await, expected_outbound);
 }

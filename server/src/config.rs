@@ -11,7 +11,8 @@ use std::path::PathBuf;
 #[derive(Args, Debug, Clone, Default)]
 pub struct ConfigArgs {
     /// TOML file with any of: database_url, listen, site_root, data_dir,
-    /// secure_cookies, tls_cert, tls_key, telegram_api_base.
+    /// secure_cookies, tls_cert, tls_key, telegram_api_base,
+    /// trace_retention_days.
     #[arg(long, global = true, env = "COMOPS_CONFIG")]
     pub config: Option<PathBuf>,
     /// `sqlite://path/to/file.db` (default: `<data_dir>/comops.db`) or
@@ -52,6 +53,10 @@ pub struct ConfigArgs {
     /// it doubles per attempt. Tests shorten it to reach the dead letter.
     #[arg(long, global = true, env = "COMOPS_SEND_RETRY_BASE_MS", hide = true)]
     pub send_retry_base_ms: Option<i64>,
+    /// Days a trace is kept (default 90; 0 keeps every trace). Calls stay
+    /// counted in the all-time figures after their traces go.
+    #[arg(long, global = true, env = "COMOPS_TRACE_RETENTION_DAYS")]
+    pub trace_retention_days: Option<u32>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -68,7 +73,11 @@ struct FileConfig {
     send_lease_ms: Option<i64>,
     run_lease_ms: Option<i64>,
     send_retry_base_ms: Option<i64>,
+    trace_retention_days: Option<u32>,
 }
+
+/// Days a trace is kept unless configured.
+pub const TRACE_RETENTION_DAYS: u32 = 90;
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -85,6 +94,8 @@ pub struct Config {
     /// See the `--run-lease-ms` argument.
     pub run_lease_ms: i64,
     pub send_retry_base_ms: i64,
+    /// Days a trace is kept; 0 keeps them all.
+    pub trace_retention_days: u32,
 }
 
 impl Config {
@@ -123,6 +134,7 @@ impl Config {
             send_lease_ms: args.send_lease_ms.or(file.send_lease_ms).unwrap_or(30_000).clamp(1_000, 600_000),
             run_lease_ms: args.run_lease_ms.or(file.run_lease_ms).unwrap_or(crate::engine::executor::LEASE_MS).clamp(1_000, 600_000),
             send_retry_base_ms: args.send_retry_base_ms.or(file.send_retry_base_ms).unwrap_or(1_000).clamp(10, 60_000),
+            trace_retention_days: args.trace_retention_days.or(file.trace_retention_days).unwrap_or(TRACE_RETENTION_DAYS),
         })
     }
 
@@ -157,9 +169,15 @@ mod tests {
         assert_eq!(config.listen.port(), 4000);
         assert_eq!(config.database_url, "sqlite:///var/lib/comops/comops.db");
 
-        let args = ConfigArgs { config: Some(file), listen: Some("127.0.0.1:5000".parse().unwrap()), ..Default::default() };
+        let args = ConfigArgs { config: Some(file.clone()), listen: Some("127.0.0.1:5000".parse().unwrap()), ..Default::default() };
         assert_eq!(Config::load(&args).unwrap().listen.port(), 5000);
         assert_eq!(Config::load(&ConfigArgs::default()).unwrap().listen.port(), 3000);
+        assert_eq!(Config::load(&ConfigArgs::default()).unwrap().trace_retention_days, TRACE_RETENTION_DAYS);
+        std::fs::write(&file, "trace_retention_days = 0\n").unwrap();
+        let args = ConfigArgs { config: Some(file.clone()), ..Default::default() };
+        assert_eq!(Config::load(&args).unwrap().trace_retention_days, 0, "0 keeps every trace");
+        let args = ConfigArgs { config: Some(file), trace_retention_days: Some(7), ..Default::default() };
+        assert_eq!(Config::load(&args).unwrap().trace_retention_days, 7);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! turns due scheduled jobs into runs once a second (claims are atomic in
 //! the database, so any number of processes may run it), and the
 //! housekeeping of expired sessions, idempotency records and handled
-//! inbound updates.
+//! inbound updates; and the trace upkeep, which tallies calls and purges
+//! traces past their retention.
 
 use comops_core::store::{now_millis, Store};
 use std::time::Duration;
@@ -26,6 +27,48 @@ pub fn spawn_scheduler(store: Store) {
             }
         }
     });
+}
+
+/// Starts the trace upkeep: every minute the calls traced before the
+/// tallies' lag are counted into `call_tallies` (until caught up), and
+/// every ten minutes the traces older than `retention_days` (0: never)
+/// and tallied are removed. Any number of processes may run it: a tally
+/// pass moves the mark only from the value it read, and deletes are
+/// idempotent.
+pub fn spawn_trace_upkeep(store: Store, retention_days: u32) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks: u64 = 0;
+        loop {
+            tick.tick().await;
+            ticks += 1;
+            tally_calls(&store).await;
+            if retention_days > 0 && ticks % 10 == 1 {
+                let before = now_millis() - i64::from(retention_days) * 86_400_000;
+                match store.purge_traces(before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(purged = n, retention_days, "traces past their retention removed"),
+                    Err(err) => tracing::warn!(error = %err, "cannot purge old traces"),
+                }
+            }
+        }
+    });
+}
+
+/// Tallies calls until caught up (a long history takes several passes,
+/// each its own write turn).
+async fn tally_calls(store: &Store) {
+    loop {
+        match store.roll_up_calls(now_millis()).await {
+            Ok(true) => return,
+            Ok(false) => tokio::task::yield_now().await,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot tally calls");
+                return;
+            }
+        }
+    }
 }
 
 /// Forgets what no longer counts: idempotency records past their 48 h and

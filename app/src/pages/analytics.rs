@@ -90,6 +90,14 @@ fn Analytics(page: PageData) -> impl IntoView {
                 {move || t1(locale.get(), K::AnTruncated, comops_core::analytics::MAX_RUNS)}
             </p>
         })}
+        {report.traces_purged_before.map(|at| {
+            let moment = utc_minute(at);
+            view! {
+                <p class="mb-3 rounded bg-amber-50 px-2 py-1 text-sm text-amber-900" data-testid="analytics-traces-purged">
+                    {move || t1(locale.get(), K::AnTracesPurged, &moment)}
+                </p>
+            }
+        })}
         {empty.then(|| view! { <p class="mb-3 text-sm text-slate-500" data-testid="analytics-empty">{l(K::AnNoData)}</p> })}
         <RateCards rates=report.rates.clone()/>
         <div class="mt-4 grid gap-4 lg:grid-cols-2">
@@ -354,4 +362,11 @@ mod tests {
     fn csv_is_percent_encoded_for_a_data_url() {
         assert_eq!(super::percent_encode("a,b\r\nя"), "a%2Cb%0D%0A%D1%8F");
     }
+}
+
+/// `YYYY-MM-DD HH:MM UTC` of epoch milliseconds.
+fn utc_minute(at: i64) -> String {
+    use comops_core::analytics::{date_of, DAY_MS};
+    let minute = at.rem_euclid(DAY_MS) / 60_000;
+    format!("{} {:02}:{:02} UTC", date_of(at.div_euclid(DAY_MS)), minute / 60, minute % 60)
 }

@@ -111,7 +111,8 @@ impl Store {
             })
             .collect();
 
-        Ok(Facts { runs, messages, replies, calls, steps, truncated })
+        let traces_purged_before = self.traces_purged_before().await?.filter(|at| *at > from_ms);
+        Ok(Facts { runs, messages, replies, calls, steps, truncated, traces_purged_before })
     }
 
     /// The variables that `ask` steps expecting a rating save into.

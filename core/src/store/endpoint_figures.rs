@@ -1,9 +1,12 @@
 //! Live figures of endpoints for the studio's map rows and the ComOps
 //! loop's trace overlay: calls received (dry runs excluded), how many were
-//! refused or failed, and when the last one came — read from the
-//! `api.call` traces of the project's bots, all of them or those since a
-//! moment (index `trace_events_bot_endpoint`: bot, endpoint, time).
+//! refused or failed, and when the last one came. All time is read from
+//! the calls tallied per day plus the `api.call` traces not tallied yet
+//! (`call_tallies`), so it costs the same however long the history; since
+//! a moment, from the traces (index `trace_events_bot_endpoint`: bot,
+//! endpoint, time).
 
+use super::call_tallies::{all_time_calls, bind_bots_twice};
 use super::{placeholders, Store, StoreResult};
 use crate::BotId;
 use serde::{Deserialize, Serialize};
@@ -19,6 +22,9 @@ pub struct EndpointFigures {
     pub last_call_at: Option<i64>,
 }
 
+/// bot, endpoint, calls, errors, last call.
+type FigureRow = (String, String, i64, i64, Option<i64>);
+
 impl Store {
     /// Figures of every endpoint of `bots` called at or after `since`
     /// (epoch milliseconds; 0 for all time), endpoints not called then
@@ -27,19 +33,32 @@ impl Store {
         if bots.is_empty() {
             return Ok(vec![]);
         }
+        let rows = if since <= 0 { self.all_time_figures(bots).await? } else { self.figures_since(bots, since).await? };
+        Ok(rows
+            .into_iter()
+            .map(|(bot_id, alias, calls, errors, last_call_at)| EndpointFigures { bot_id, alias, calls, errors, last_call_at })
+            .collect())
+    }
+
+    async fn all_time_figures(&self, bots: &[BotId]) -> StoreResult<Vec<FigureRow>> {
+        let sql = format!(
+            "SELECT bot_id, endpoint, CAST(SUM(calls) AS BIGINT), CAST(SUM(CASE WHEN status = 'success' THEN 0 ELSE calls END) AS BIGINT), MAX(last_at) \
+             FROM ({}) calls GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint",
+            all_time_calls("api.call", bots.len())
+        );
+        Ok(bind_bots_twice(sqlx::query_as::<_, FigureRow>(&sql), bots).fetch_all(&self.pool).await?)
+    }
+
+    async fn figures_since(&self, bots: &[BotId], since: i64) -> StoreResult<Vec<FigureRow>> {
         let sql = format!(
             "SELECT bot_id, endpoint, COUNT(*), SUM(CASE WHEN status = 'success' THEN 0 ELSE 1 END), MAX(at) FROM trace_events \
              WHERE step = 'api.call' AND dry_run = 0 AND at >= $1 AND bot_id IN ({}) GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint",
             placeholders(2, bots.len())
         );
-        let mut query = sqlx::query_as::<_, (String, String, i64, i64, Option<i64>)>(&sql).bind(since);
+        let mut query = sqlx::query_as::<_, FigureRow>(&sql).bind(since);
         for bot in bots {
             query = query.bind(bot.as_str());
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(bot_id, alias, calls, errors, last_call_at)| EndpointFigures { bot_id, alias, calls, errors, last_call_at })
-            .collect())
+        Ok(query.fetch_all(&self.pool).await?)
     }
 }

@@ -3,6 +3,7 @@
 //! by result, leads by status, inbound updates. Counting whole tables is
 //! fine at a scrape every 15 s or more; nothing personal is exposed.
 
+use super::call_tallies::{all_time_calls, bind_bots_twice};
 use super::{Store, StoreResult};
 use crate::metrics::{ratio, Family};
 use crate::BotId;
@@ -67,12 +68,7 @@ impl Store {
 
         let mut calls = Family::counter("comops_outbound_api_calls_total", "Calls of http steps and script callApi to business systems, by result.");
         let mut call_totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-        for (bot, status, count) in self
-            .grouped::<(String, String, i64)>(
-                "SELECT bot_id, status, COUNT(*) FROM trace_events WHERE step = 'callback.http' AND dry_run = 0 GROUP BY bot_id, status ORDER BY bot_id, status",
-            )
-            .await?
-        {
+        for (bot, status, count) in self.outbound_calls().await? {
             if show(&bot) {
                 let entry = call_totals.entry(bot.clone()).or_default();
                 entry.1 += count;
@@ -130,6 +126,21 @@ impl Store {
             held.push(label(), lane.held_s);
         }
         [turns, waited, held]
+    }
+
+    /// Outbound calls by bot and result over all time: tallied, plus the
+    /// traces not tallied yet (`call_tallies`), so the counter never goes
+    /// down when old traces are purged.
+    async fn outbound_calls(&self) -> StoreResult<Vec<(String, String, i64)>> {
+        let bots: Vec<BotId> = self.grouped::<(String,)>("SELECT id FROM bots ORDER BY id").await?.into_iter().map(|(id,)| BotId::from_store(id)).collect();
+        if bots.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT bot_id, status, CAST(SUM(calls) AS BIGINT) FROM ({}) calls GROUP BY bot_id, status ORDER BY bot_id, status",
+            all_time_calls("callback.http", bots.len())
+        );
+        Ok(bind_bots_twice(sqlx::query_as::<_, (String, String, i64)>(&sql), &bots).fetch_all(&self.pool).await?)
     }
 
     async fn grouped<T>(&self, sql: &str) -> StoreResult<Vec<T>>

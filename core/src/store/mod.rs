@@ -11,6 +11,7 @@ mod cache;
 mod checkpointer;
 mod doubtful_claims;
 mod bots;
+pub mod call_tallies;
 pub mod conversations;
 mod endpoints;
 pub mod endpoint_figures;
