@@ -1039,6 +1039,8 @@ async fn call_tallies_suite(store: Store) {
     let bots = [shop];
 
     let now = now_millis();
+    // An hour into the day forty days ago: those traces share a day.
+    let old = (now / DAY - 40) * DAY + 3_600_000;
     let hop = |endpoint: &str, step: &str, status: &str, dry_run: bool, at: i64| comops_core::TraceEvent {
         status: status.into(),
         dry_run,
@@ -1046,13 +1048,18 @@ async fn call_tallies_suite(store: Store) {
         ..crm_hop(&format!("{at:032x}"), endpoint, step)
     };
     let history = [
-        hop("order/delivered", "api.call", "success", false, now - 40 * DAY),
-        hop("order/delivered", "api.call", "fail", false, now - 40 * DAY + 1),
-        hop("order/delivered", "api.call", "success", true, now - 40 * DAY + 2),
-        hop("order/delivered", "callback.http", "fail", false, now - 40 * DAY + 3),
-        hop("order/status", "api.call", "success", false, now - 40 * DAY + 4),
+        hop("order/delivered", "api.call", "success", false, old),
+        hop("order/delivered", "api.call", "fail", false, old + 1),
+        hop("order/delivered", "api.call", "success", true, old + 2),
+        hop("order/delivered", "callback.http", "fail", false, old + 3),
+        hop("order/status", "api.call", "success", false, old + 4),
+        // The same bot, endpoint, step, status and day as the first: a
+        // later pass adds to that day's row.
+        hop("order/delivered", "api.call", "success", false, old + 5),
         hop("order/delivered", "api.call", "success", false, now - 20 * DAY),
         hop("order/delivered", "callback.http", "success", false, now - 20 * DAY + 1),
+        // Exactly as old as the lag: not tallied yet at `now`.
+        hop("order/status", "api.call", "success", false, now - TALLY_LAG_MS),
         hop("order/delivered", "api.call", "success", false, now - 60_000),
         hop("order/status", "api.call", "fail", false, now - 30_000),
     ];
@@ -1074,7 +1081,7 @@ async fn call_tallies_suite(store: Store) {
         let store = store.clone();
         async move { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM trace_events").fetch_one(store.pool()).await.unwrap() }
     };
-    let expected = vec![("order/delivered".to_string(), 4, 1, Some(now - 60_000)), ("order/status".to_string(), 2, 1, Some(now - 30_000))];
+    let expected = vec![("order/delivered".to_string(), 5, 1, Some(now - 60_000)), ("order/status".to_string(), 3, 1, Some(now - 30_000))];
     let expected_outbound = vec![
         "comops_outbound_api_calls_total{bot=\"bot_shop\",result=\"fail\"} 1".to_string(),
         "comops_outbound_api_calls_total{bot=\"bot_shop\",result=\"success\"} 1".to_string(),
@@ -1084,27 +1091,35 @@ async fn call_tallies_suite(store: Store) {
 
     // Nothing is purged before it is tallied.
     assert_eq!(store.purge_traces(now).await.unwrap(), 0);
-    assert_eq!(traces().await, 9);
+    assert_eq!(traces().await, 11);
     assert_eq!(store.traces_purged_before().await.unwrap(), None, "nothing was removed");
 
-    // Tallying (forty days in passes of at most six hours, the empty
-    // stretches skipped) changes no figure.
+    // Two traces per pass: forty days in a few passes (the days without
+    // traces cost nothing), and no figure changes.
     let mut passes = 1;
-    while !store.roll_up_calls(now).await.unwrap() {
+    while !store.roll_up_calls(now, 2).await.unwrap() {
         passes += 1;
-        assert!(passes < 20, "a pass skips the days without traces");
+        assert!(passes < 20, "a pass moves the mark");
     }
-    assert!(passes >= 2, "the two days with traces take a pass each: {passes}");
+    assert!(passes >= 4, "eight traces before the lag, two a pass: {passes}");
     let tallied: i64 = sqlx::query_scalar("SELECT CAST(SUM(calls) AS BIGINT) FROM call_tallies").fetch_one(store.pool()).await.unwrap();
-    assert_eq!(tallied, 6, "the calls older than the lag, in and out, dry runs left out");
+    assert_eq!(tallied, 7, "the calls older than the lag, in and out, dry runs left out");
+    let first_day: (i64, i64) = sqlx::query_as(
+        "SELECT calls, last_at FROM call_tallies WHERE endpoint = 'order/delivered' AND step = 'api.call' AND status = 'success' AND day = $1",
+    )
+    .bind(old / DAY)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(first_day, (2, old + 5), "two passes added to one day's row");
     assert_eq!(figures().await, expected);
     assert_eq!(outbound().await, expected_outbound);
-    assert!(store.roll_up_calls(now).await.unwrap());
+    assert!(store.roll_up_calls(now, 2).await.unwrap());
     assert_eq!(figures().await, expected, "a second pass counts nothing again");
 
-    // Thirty days' retention removes the five traces of forty days ago
+    // Thirty days' retention removes the six traces of forty days ago
     // (the dry run too); the figures and the counter stay.
-    assert_eq!(store.purge_traces(now - 30 * DAY).await.unwrap(), 5);
+    assert_eq!(store.purge_traces(now - 30 * DAY).await.unwrap(), 6);
     assert_eq!(figures().await, expected);
     assert_eq!(outbound().await, expected_outbound);
     // Analytics of a period reaching before then say their traces are gone.
@@ -1115,20 +1130,22 @@ async fn call_tallies_suite(store: Store) {
     };
     assert_eq!(facts(now - 60 * DAY).await, Some(now - 30 * DAY));
     assert_eq!(facts(now - 10 * DAY).await, None, "a period after the purge is whole");
-    // Traces since a moment still come from the log.
+    // Figures since a moment still come from the log.
     let since = store.endpoint_figures(&bots, now - 30 * DAY).await.unwrap();
-    assert_eq!(since.iter().map(|f| (f.alias.as_str(), f.calls)).collect::<Vec<_>>(), [("order/delivered", 2), ("order/status", 1)]);
-    // Purging everything leaves the calls of the last minutes: not tallied.
+    assert_eq!(since.iter().map(|f| (f.alias.as_str(), f.calls)).collect::<Vec<_>>(), [("order/delivered", 2), ("order/status", 2)]);
+    // Purging everything leaves the traces of the last minutes, the one
+    // exactly as old as the lag among them: not tallied.
     assert_eq!(store.purge_traces(now).await.unwrap(), 2);
-    assert_eq!(traces().await, 2);
+    assert_eq!(traces().await, 3);
     assert_eq!(figures().await, expected);
 
-    // Two passes at once (two processes after the lag): counted once.
+    // Two passes at once (two processes after the lag; on PostgreSQL two
+    // connections): counted once.
     let later = now + TALLY_LAG_MS + 1;
-    let (a, b) = tokio::join!(store.roll_up_calls(later), store.roll_up_calls(later));
+    let (a, b) = tokio::join!(store.roll_up_calls(later, 1_000), store.roll_up_calls(later, 1_000));
     assert!(a.unwrap() && b.unwrap());
     assert_eq!(figures().await, expected);
-    assert_eq!(store.purge_traces(later).await.unwrap(), 2);
+    assert_eq!(store.purge_traces(later).await.unwrap(), 3);
     assert_eq!(traces().await, 0);
     assert_eq!(figures().await, expected);
     assert_eq!(outbound().await, expected_outbound);

@@ -51,6 +51,10 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
         telegram_api_base: config.telegram_api_base.clone(),
     };
     crate::workers::spawn_scheduler(store.clone());
+    match config.trace_retention_days {
+        0 => tracing::info!("every trace is kept (--trace-retention-days 0)"),
+        days => tracing::info!(days, "traces older than this many days are removed; calls stay counted (--trace-retention-days, 0 keeps all)"),
+    }
     crate::workers::spawn_trace_upkeep(store.clone(), config.trace_retention_days);
     crate::engine::executor::spawn(store.clone(), state.bells.runs.clone(), state.bells.outbox.clone(), handed, config.run_lease_ms);
     crate::engine::inbound::spawn_sweeper(store.clone(), state.http.clone());

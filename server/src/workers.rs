@@ -5,6 +5,7 @@
 //! inbound updates; and the trace upkeep, which tallies calls and purges
 //! traces past their retention.
 
+use comops_core::store::call_tallies::PASS_TRACES;
 use comops_core::store::{now_millis, Store};
 use std::time::Duration;
 
@@ -60,7 +61,7 @@ pub fn spawn_trace_upkeep(store: Store, retention_days: u32) {
 /// each its own write turn).
 async fn tally_calls(store: &Store) {
     loop {
-        match store.roll_up_calls(now_millis()).await {
+        match store.roll_up_calls(now_millis(), PASS_TRACES).await {
             Ok(true) => return,
             Ok(false) => tokio::task::yield_now().await,
             Err(err) => {

@@ -10,22 +10,23 @@
 //! the mark, in one statement ([`all_time_calls`]). Only traces already
 //! tallied are purged ([`Store::purge_traces`]).
 //!
-//! A trace recorded more than [`TALLY_LAG_MS`] after its own time (a run
-//! slice of http steps longer than that, saved when it ends) is not
-//! tallied; every other one is counted exactly once, by one process: a
-//! pass moves the mark only from the value it read.
+//! Every trace is stamped with the time it is written (a recorded trace
+//! when it is handed to its group commit, which waits for the write lane:
+//! seconds at worst, under overload), so the lag leaves each one time to
+//! commit before its stretch is tallied; a trace committed later than that
+//! would not be. Each is counted once, by one process: a pass moves the
+//! mark only from the value it read.
 
 use super::{placeholders, Store, StoreResult, Work};
 use crate::BotId;
 
-/// How old a trace must be before it is tallied: group commits, and the
-/// slice of a run that saves its traces when it ends, write a trace a
-/// little after its `at`.
-pub const TALLY_LAG_MS: i64 = 15 * 60_000;
+/// How old a trace must be before it is tallied (see the module doc).
+pub const TALLY_LAG_MS: i64 = 5 * 60_000;
 
-/// At most this much of the trace log per pass (one write turn), so a
-/// first pass over a long history does not hold the write lane for long.
-const PASS_SPAN_MS: i64 = 6 * 3_600_000;
+/// Traces one pass reads at most (one write turn): a first pass over a
+/// long history, or a minute of a busy instance, is cut into turns short
+/// enough not to hold up the engine's writes.
+pub const PASS_TRACES: i64 = 20_000;
 
 /// Traces removed per statement by [`Store::purge_traces`].
 const PURGE_CHUNK: i64 = 5_000;
@@ -36,19 +37,22 @@ const DAY_MS: i64 = 86_400_000;
 pub const TALLIED_STEPS: [&str; 2] = ["api.call", "callback.http"];
 
 /// `SELECT bot_id, endpoint, status, calls, last_at` over all time for
-/// `step` (one of [`TALLIED_STEPS`], written in, not bound) and the bots
-/// bound from `$1`: the tallies and the traces not yet tallied, as one
-/// statement, so a pass committing meanwhile is seen wholly or not at all.
-/// Group and order it by wrapping it: `SELECT … FROM ({this}) calls …`.
-pub(crate) fn all_time_calls(step: &str, bots: usize) -> String {
+/// `step` (one of [`TALLIED_STEPS`], written in, not bound): the tallies
+/// and the traces not yet tallied, as one statement, so a pass committing
+/// meanwhile is seen wholly or not at all. With `bots`, only those bots,
+/// bound from `$1` ([`bind_bots_twice`]). Group and order it by wrapping
+/// it: `SELECT … FROM ({this}) calls …`.
+pub(crate) fn all_time_calls(step: &str, bots: Option<usize>) -> String {
     debug_assert!(TALLIED_STEPS.contains(&step));
+    let (tallied, live) = match bots {
+        Some(count) => (format!(" AND bot_id IN ({})", placeholders(1, count)), format!(" AND bot_id IN ({})", placeholders(1 + count, count))),
+        None => (String::new(), String::new()),
+    };
     format!(
-        "SELECT bot_id, endpoint, status, calls, last_at FROM call_tallies WHERE step = '{step}' AND bot_id IN ({tallied}) \
+        "SELECT bot_id, endpoint, status, calls, last_at FROM call_tallies WHERE step = '{step}'{tallied} \
          UNION ALL \
          SELECT bot_id, endpoint, status, 1, at FROM trace_events \
-         WHERE step = '{step}' AND dry_run = 0 AND at >= (SELECT rolled_to FROM call_tally_mark WHERE id = 1) AND bot_id IN ({live})",
-        tallied = placeholders(1, bots),
-        live = placeholders(1 + bots, bots),
+         WHERE step = '{step}' AND dry_run = 0 AND at >= (SELECT rolled_to FROM call_tally_mark WHERE id = 1){live}"
     )
 }
 
@@ -65,10 +69,11 @@ pub(crate) fn bind_bots_twice<'q, O>(
 
 impl Store {
     /// Tallies the calls traced up to `now` − [`TALLY_LAG_MS`], at most
-    /// six hours of them; true when nothing is left to tally (call again
-    /// while false). A process that finds the mark moved under it by
-    /// another tallies nothing.
-    pub async fn roll_up_calls(&self, now: i64) -> StoreResult<bool> {
+    /// `pass_traces` traces of the log (any step; [`PASS_TRACES`] in the
+    /// server); true when nothing is left to tally (call again while
+    /// false). A process that finds the mark moved under it by another
+    /// tallies nothing.
+    pub async fn roll_up_calls(&self, now: i64, pass_traces: i64) -> StoreResult<bool> {
         let target = now - TALLY_LAG_MS;
         let mut turn = self.write_turn(Work::Other).await;
         let mut tx = turn.begin().await?;
@@ -76,13 +81,17 @@ impl Store {
         if mark >= target {
             return Ok(true);
         }
-        // Skip a stretch without traces at once (a first pass, a quiet
-        // weekend): nothing between the mark and the next trace is lost.
-        let next: Option<i64> = sqlx::query_scalar("SELECT MIN(at) FROM trace_events WHERE at >= $1").bind(mark).fetch_one(&mut *tx).await?;
-        let to = match next {
-            Some(next) if next < target => target.min(next.saturating_add(PASS_SPAN_MS)),
-            _ => target,
-        };
+        // The time of the trace one past the pass's share (index
+        // `trace_events_at`): the pass ends there, or at the target.
+        // Stretches without traces cost nothing.
+        let beyond: Option<i64> = sqlx::query_scalar("SELECT at FROM trace_events WHERE at >= $1 ORDER BY at LIMIT 1 OFFSET $2")
+            .bind(mark)
+            .bind(pass_traces.max(1))
+            .fetch_optional(&mut *tx)
+            .await?;
+        // Never short of one millisecond past the mark, so a pass always
+        // moves it even when more traces than its share have one time.
+        let to = beyond.map_or(target, |at| target.min(at.max(mark + 1)));
         let moved = sqlx::query("UPDATE call_tally_mark SET rolled_to = $1 WHERE id = 1 AND rolled_to = $2")
             .bind(to)
             .bind(mark)

@@ -44,7 +44,7 @@ impl Store {
         let sql = format!(
             "SELECT bot_id, endpoint, CAST(SUM(calls) AS BIGINT), CAST(SUM(CASE WHEN status = 'success' THEN 0 ELSE calls END) AS BIGINT), MAX(last_at) \
              FROM ({}) calls GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint",
-            all_time_calls("api.call", bots.len())
+            all_time_calls("api.call", Some(bots.len()))
         );
         Ok(bind_bots_twice(sqlx::query_as::<_, FigureRow>(&sql), bots).fetch_all(&self.pool).await?)
     }

@@ -3,7 +3,7 @@
 //! by result, leads by status, inbound updates. Counting whole tables is
 //! fine at a scrape every 15 s or more; nothing personal is exposed.
 
-use super::call_tallies::{all_time_calls, bind_bots_twice};
+use super::call_tallies::all_time_calls;
 use super::{Store, StoreResult};
 use crate::metrics::{ratio, Family};
 use crate::BotId;
@@ -132,15 +132,11 @@ impl Store {
     /// traces not tallied yet (`call_tallies`), so the counter never goes
     /// down when old traces are purged.
     async fn outbound_calls(&self) -> StoreResult<Vec<(String, String, i64)>> {
-        let bots: Vec<BotId> = self.grouped::<(String,)>("SELECT id FROM bots ORDER BY id").await?.into_iter().map(|(id,)| BotId::from_store(id)).collect();
-        if bots.is_empty() {
-            return Ok(vec![]);
-        }
         let sql = format!(
             "SELECT bot_id, status, CAST(SUM(calls) AS BIGINT) FROM ({}) calls GROUP BY bot_id, status ORDER BY bot_id, status",
-            all_time_calls("callback.http", bots.len())
+            all_time_calls("callback.http", None)
         );
-        Ok(bind_bots_twice(sqlx::query_as::<_, (String, String, i64)>(&sql), &bots).fetch_all(&self.pool).await?)
+        self.grouped(&sql).await
     }
 
     async fn grouped<T>(&self, sql: &str) -> StoreResult<Vec<T>>
