@@ -3,10 +3,9 @@
 //! refused or failed, and when the last one came. All time is read from
 //! the calls tallied per day plus the `api.call` traces not tallied yet
 //! (`call_tallies`), so it costs the same however long the history; since
-//! a moment, from the traces (index `trace_events_bot_endpoint`: bot,
-//! endpoint, time).
+//! a moment, from the traces of that period (index `trace_events_at`).
 
-use super::call_tallies::{all_time_calls, bind_bots_twice};
+use super::call_tallies::{all_time_calls, AllTime, BOT_OF_TRACE};
 use super::{placeholders, Store, StoreResult};
 use crate::BotId;
 use serde::{Deserialize, Serialize};
@@ -46,13 +45,14 @@ impl Store {
              FROM ({}) calls GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint",
             all_time_calls("api.call", Some(bots.len()))
         );
-        Ok(bind_bots_twice(sqlx::query_as::<_, FigureRow>(&sql), bots).fetch_all(&self.pool).await?)
+        let bound = AllTime { mark: self.tally_mark().await?, bots };
+        Ok(bound.bind(sqlx::query_as::<_, FigureRow>(&sql)).fetch_all(&self.pool).await?)
     }
 
     async fn figures_since(&self, bots: &[BotId], since: i64) -> StoreResult<Vec<FigureRow>> {
         let sql = format!(
             "SELECT bot_id, endpoint, COUNT(*), SUM(CASE WHEN status = 'success' THEN 0 ELSE 1 END), MAX(at) FROM trace_events \
-             WHERE step = 'api.call' AND dry_run = 0 AND at >= $1 AND bot_id IN ({}) GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint",
+             WHERE step = 'api.call' AND dry_run = 0 AND at >= $1 AND {BOT_OF_TRACE} IN ({}) GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint",
             placeholders(2, bots.len())
         );
         let mut query = sqlx::query_as::<_, FigureRow>(&sql).bind(since);

@@ -3,7 +3,7 @@
 //! by result, leads by status, inbound updates. Counting whole tables is
 //! fine at a scrape every 15 s or more; nothing personal is exposed.
 
-use super::call_tallies::all_time_calls;
+use super::call_tallies::{all_time_calls, AllTime};
 use super::{Store, StoreResult};
 use crate::metrics::{ratio, Family};
 use crate::BotId;
@@ -136,7 +136,8 @@ impl Store {
             "SELECT bot_id, status, CAST(SUM(calls) AS BIGINT) FROM ({}) calls GROUP BY bot_id, status ORDER BY bot_id, status",
             all_time_calls("callback.http", None)
         );
-        self.grouped(&sql).await
+        let bound = AllTime { mark: self.tally_mark().await?, bots: &[] };
+        Ok(bound.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?)
     }
 
     async fn grouped<T>(&self, sql: &str) -> StoreResult<Vec<T>>
