@@ -36,6 +36,7 @@ pub mod scratch;
 pub mod sealing;
 pub mod send_clocks;
 mod sessions;
+mod sqlite_binds;
 pub mod studio_leads;
 mod throttle;
 mod tokens;

@@ -177,6 +177,7 @@ impl Store {
                     "WITH later (message_id, due) AS (VALUES {rows}) \
                      UPDATE outbox SET next_attempt_at = later.due FROM later WHERE outbox.id = later.message_id AND outbox.status = 'pending'"
                 );
+                let sql = super::sqlite_binds::for_connection(&tx, &sql);
                 let mut query = sqlx::query(&sql);
                 for (id, due) in chunk {
                     query = query.bind(id).bind(*due);
@@ -297,6 +298,7 @@ impl Store {
                  UPDATE outbox SET status = 'pending', next_attempt_at = paced.due, lease_until = 0 \
                  FROM paced WHERE outbox.id = paced.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = paced.claim"
             );
+            let sql = super::sqlite_binds::for_connection(&tx, &sql);
             let mut query = sqlx::query(&sql);
             for (message, at) in chunk {
                 query = query.bind(&message.id).bind(message.lease_until).bind(*at);
@@ -440,16 +442,21 @@ fn commit_deliveries<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [DeliverySave]) 
 async fn save_sent(conn: &mut sqlx::AnyConnection, sent: &[(&OutboxMessage, &str)], now: Millis) -> StoreResult<()> {
     const WIDTH: usize = 3;
     for chunk in super::row_chunks(sent) {
-        let rows = super::values_rows(2, WIDTH, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT), ${})", b, b + 1, b + 2));
+        // The time is the last bind, so the binds run in order
+        // (`sqlite_binds`).
+        let rows = super::values_rows(1, WIDTH, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT), ${})", b, b + 1, b + 2));
         let sql = format!(
             "WITH sends (message_id, claim, provider_id) AS (VALUES {rows}) \
-             UPDATE outbox SET status = 'sent', sent_at = $1, provider_message_id = sends.provider_id, attempts = attempts + 1, lease_until = 0 \
-             FROM sends WHERE outbox.id = sends.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = sends.claim"
+             UPDATE outbox SET status = 'sent', sent_at = ${}, provider_message_id = sends.provider_id, attempts = attempts + 1, lease_until = 0 \
+             FROM sends WHERE outbox.id = sends.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = sends.claim",
+            WIDTH * chunk.len() + 1
         );
-        let mut query = sqlx::query(&sql).bind(now);
+        let sql = super::sqlite_binds::for_connection(conn, &sql);
+        let mut query = sqlx::query(&sql);
         for (message, provider_id) in chunk {
             query = query.bind(&message.id).bind(message.lease_until).bind(*provider_id);
         }
+        let query = query.bind(now);
         query.execute(&mut *conn).await?;
     }
     Ok(())

@@ -87,6 +87,7 @@ fn commit_traces<'a>(turn: &'a mut WriteTurn<'_>, events: &'a [TraceEvent]) -> P
 pub(crate) async fn insert_traces(conn: &mut sqlx::AnyConnection, events: &[&TraceEvent]) -> Result<(), sqlx::Error> {
     for chunk in super::row_chunks(events) {
         let sql = format!("INSERT INTO trace_events ({COLUMNS}) VALUES {}", super::row_placeholders(14, chunk.len()));
+        let sql = super::sqlite_binds::for_connection(conn, &sql);
         let mut query = sqlx::query(&sql);
         for event in chunk {
             query = bind_fields(query, event, time_ordered_id(event.at));
