@@ -102,24 +102,25 @@ pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>,
 /// a statement of its own.
 pub(crate) async fn insert_runs(conn: &mut sqlx::AnyConnection, runs: &[NewRun<'_>], now: crate::Millis) -> Result<Vec<Option<(String, i64)>>, sqlx::Error> {
     // Each bind once and in order (a value the row uses twice is bound
-    // twice), so SQLite binds them anonymously (`sqlite_binds`).
+    // twice), so SQLite binds them anonymously (`statement_texts`).
     const WIDTH: usize = 14;
     let ids: Vec<String> = runs.iter().map(|_| format!("run_{}", time_ordered_id(now))).collect();
     let mut inserted = std::collections::HashMap::new();
     let mut offset = 0;
     for chunk in super::row_chunks(runs) {
-        let rows = super::values_rows(1, WIDTH, chunk.len(), |b| {
-            let p = |i: usize| format!("${}", b + i);
+        let sql = super::statement_texts::multi_row(conn, "insert_runs", chunk.len(), || {
+            let rows = super::values_rows(1, WIDTH, chunk.len(), |b| {
+                let p = |i: usize| format!("${}", b + i);
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, 'pending', {}, {}, (SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE bot_id = {} AND name = {}), {}, {})",
+                    p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11), p(12), p(13)
+                )
+            });
             format!(
-                "({}, {}, {}, {}, {}, {}, {}, {}, 'pending', {}, {}, (SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE bot_id = {} AND name = {}), {}, {})",
-                p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11), p(12), p(13)
+                "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version, exclusive, lease_until) \
+                 VALUES {rows} ON CONFLICT DO NOTHING RETURNING id, scenario_version"
             )
         });
-        let sql = format!(
-            "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version, exclusive, lease_until) \
-             VALUES {rows} ON CONFLICT DO NOTHING RETURNING id, scenario_version"
-        );
-        let sql = super::sqlite_binds::for_connection(conn, &sql);
         let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
         for (run, id) in chunk.iter().zip(&ids[offset..]) {
             query = query
@@ -173,13 +174,14 @@ fn stored_params(params: &serde_json::Map<String, serde_json::Value>) -> std::bo
 async fn insert_events(conn: &mut sqlx::AnyConnection, events: &[(&NewEvent, &str)], now: crate::Millis) -> Result<Vec<Accepted>, sqlx::Error> {
     const WIDTH: usize = 10;
     for chunk in super::row_chunks(events) {
-        let rows = super::values_rows(1, WIDTH, chunk.len(), |b| {
-            format!("({}, 'accepted', ${})", super::placeholders(b, WIDTH - 1), b + WIDTH - 1)
+        let sql = super::statement_texts::multi_row(conn, "insert_events", chunk.len(), || {
+            let rows = super::values_rows(1, WIDTH, chunk.len(), |b| {
+                format!("({}, 'accepted', ${})", super::placeholders(b, WIDTH - 1), b + WIDTH - 1)
+            });
+            format!(
+                "INSERT INTO events (id, bot_id, endpoint_id, alias, trace_id, token_id, source_system, params_json, recipients_json, status, created_at) VALUES {rows}"
+            )
         });
-        let sql = format!(
-            "INSERT INTO events (id, bot_id, endpoint_id, alias, trace_id, token_id, source_system, params_json, recipients_json, status, created_at) VALUES {rows}"
-        );
-        let sql = super::sqlite_binds::for_connection(conn, &sql);
         let mut query = sqlx::query(&sql);
         for (event, params_json) in chunk {
             query = query

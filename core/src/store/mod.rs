@@ -36,7 +36,7 @@ pub mod scratch;
 pub mod sealing;
 pub mod send_clocks;
 mod sessions;
-mod sqlite_binds;
+mod statement_texts;
 pub mod studio_leads;
 mod throttle;
 mod tokens;
@@ -211,7 +211,12 @@ impl Store {
                 Dialect::Sqlite => 8,
                 Dialect::Postgres => 16,
             })
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(Duration::from_secs(10))
+            // A PostgreSQL connection can go stale (a restarted server), so
+            // it is pinged before use; a SQLite connection is a file handle
+            // in this process, and the ping was a round trip to its thread
+            // on every read that missed the cache.
+            .test_before_acquire(dialect == Dialect::Postgres);
         let options = match dialect {
             Dialect::Sqlite => options.after_connect(|conn, _meta| {
                 Box::pin(async move {

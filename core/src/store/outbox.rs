@@ -172,12 +172,13 @@ impl Store {
             let sending = self.take(&mut *tx, "sending", sending, lease_until).await?;
             let claimed = self.take(&mut *tx, "claimed", claiming, lease_until).await?;
             for chunk in super::row_chunks(later) {
-                let rows = super::values_rows(1, 2, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT))", b, b + 1));
-                let sql = format!(
-                    "WITH later (message_id, due) AS (VALUES {rows}) \
-                     UPDATE outbox SET next_attempt_at = later.due FROM later WHERE outbox.id = later.message_id AND outbox.status = 'pending'"
-                );
-                let sql = super::sqlite_binds::for_connection(&tx, &sql);
+                let sql = super::statement_texts::multi_row(&tx, "later_attempts", chunk.len(), || {
+                    let rows = super::values_rows(1, 2, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT))", b, b + 1));
+                    format!(
+                        "WITH later (message_id, due) AS (VALUES {rows}) \
+                         UPDATE outbox SET next_attempt_at = later.due FROM later WHERE outbox.id = later.message_id AND outbox.status = 'pending'"
+                    )
+                });
                 let mut query = sqlx::query(&sql);
                 for (id, due) in chunk {
                     query = query.bind(id).bind(*due);
@@ -292,13 +293,14 @@ impl Store {
             }
         }
         for chunk in super::row_chunks(paced) {
-            let rows = super::values_rows(1, 3, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT), CAST(${} AS BIGINT))", b, b + 1, b + 2));
-            let sql = format!(
-                "WITH paced (message_id, claim, due) AS (VALUES {rows}) \
-                 UPDATE outbox SET status = 'pending', next_attempt_at = paced.due, lease_until = 0 \
-                 FROM paced WHERE outbox.id = paced.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = paced.claim"
-            );
-            let sql = super::sqlite_binds::for_connection(&tx, &sql);
+            let sql = super::statement_texts::multi_row(&tx, "paced_back", chunk.len(), || {
+                let rows = super::values_rows(1, 3, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT), CAST(${} AS BIGINT))", b, b + 1, b + 2));
+                format!(
+                    "WITH paced (message_id, claim, due) AS (VALUES {rows}) \
+                     UPDATE outbox SET status = 'pending', next_attempt_at = paced.due, lease_until = 0 \
+                     FROM paced WHERE outbox.id = paced.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = paced.claim"
+                )
+            });
             let mut query = sqlx::query(&sql);
             for (message, at) in chunk {
                 query = query.bind(&message.id).bind(message.lease_until).bind(*at);
@@ -443,15 +445,16 @@ async fn save_sent(conn: &mut sqlx::AnyConnection, sent: &[(&OutboxMessage, &str
     const WIDTH: usize = 3;
     for chunk in super::row_chunks(sent) {
         // The time is the last bind, so the binds run in order
-        // (`sqlite_binds`).
-        let rows = super::values_rows(1, WIDTH, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT), ${})", b, b + 1, b + 2));
-        let sql = format!(
-            "WITH sends (message_id, claim, provider_id) AS (VALUES {rows}) \
-             UPDATE outbox SET status = 'sent', sent_at = ${}, provider_message_id = sends.provider_id, attempts = attempts + 1, lease_until = 0 \
-             FROM sends WHERE outbox.id = sends.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = sends.claim",
-            WIDTH * chunk.len() + 1
-        );
-        let sql = super::sqlite_binds::for_connection(conn, &sql);
+        // (`statement_texts`).
+        let sql = super::statement_texts::multi_row(conn, "save_sent", chunk.len(), || {
+            let rows = super::values_rows(1, WIDTH, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT), ${})", b, b + 1, b + 2));
+            format!(
+                "WITH sends (message_id, claim, provider_id) AS (VALUES {rows}) \
+                 UPDATE outbox SET status = 'sent', sent_at = ${}, provider_message_id = sends.provider_id, attempts = attempts + 1, lease_until = 0 \
+                 FROM sends WHERE outbox.id = sends.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = sends.claim",
+                WIDTH * chunk.len() + 1
+            )
+        });
         let mut query = sqlx::query(&sql);
         for (message, provider_id) in chunk {
             query = query.bind(&message.id).bind(message.lease_until).bind(*provider_id);

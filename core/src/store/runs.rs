@@ -472,18 +472,19 @@ async fn save_states<'a>(conn: &mut sqlx::AnyConnection, jobs: &'a [ProgressSave
     let mut saved = std::collections::HashSet::new();
     for chunk in chunks {
         // The time is the last bind, so the binds run in order
-        // (`sqlite_binds`).
-        let rows = super::values_rows(1, WIDTH, chunk.len(), |b| {
-            format!("(${}, CAST(${} AS BIGINT), ${}, ${}, CAST(${} AS BIGINT), ${})", b, b + 1, b + 2, b + 3, b + 4, b + 5)
+        // (`statement_texts`).
+        let sql = super::statement_texts::multi_row(conn, "save_states", chunk.len(), || {
+            let rows = super::values_rows(1, WIDTH, chunk.len(), |b| {
+                format!("(${}, CAST(${} AS BIGINT), ${}, ${}, CAST(${} AS BIGINT), ${})", b, b + 1, b + 2, b + 3, b + 4, b + 5)
+            });
+            format!(
+                "WITH saves (run_id, claim, new_state, new_status, new_wake_at, new_outcome) AS (VALUES {rows}) \
+                 UPDATE runs SET state_json = saves.new_state, status = saves.new_status, wake_at = saves.new_wake_at, \
+                 outcome = saves.new_outcome, lease_until = 0, updated_at = ${} \
+                 FROM saves WHERE runs.id = saves.run_id AND runs.lease_until = saves.claim RETURNING id",
+                WIDTH * chunk.len() + 1
+            )
         });
-        let sql = format!(
-            "WITH saves (run_id, claim, new_state, new_status, new_wake_at, new_outcome) AS (VALUES {rows}) \
-             UPDATE runs SET state_json = saves.new_state, status = saves.new_status, wake_at = saves.new_wake_at, \
-             outcome = saves.new_outcome, lease_until = 0, updated_at = ${} \
-             FROM saves WHERE runs.id = saves.run_id AND runs.lease_until = saves.claim RETURNING id",
-            WIDTH * chunk.len() + 1
-        );
-        let sql = super::sqlite_binds::for_connection(conn, &sql);
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for (run, progress, _) in chunk {
             query = query.bind(&run.id).bind(run.lease_until).bind(&progress.state_json).bind(&progress.status).bind(progress.wake_at).bind(&progress.outcome);
@@ -499,12 +500,13 @@ async fn save_states<'a>(conn: &mut sqlx::AnyConnection, jobs: &'a [ProgressSave
 /// already queued (a replayed advance) inserts nothing.
 async fn insert_outbox(conn: &mut sqlx::AnyConnection, messages: &[(&ClaimedRun, &NewOutboxMessage, &OutboxAddress)], now: Millis) -> StoreResult<()> {
     for chunk in super::row_chunks(messages) {
-        let rows = super::values_rows(1, 12, chunk.len(), |b| format!("({}, 'pending', ${}, ${})", super::placeholders(b, 10), b + 10, b + 11));
-        let sql = format!(
-            "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
-             VALUES {rows} ON CONFLICT (delivery_key) DO NOTHING"
-        );
-        let sql = super::sqlite_binds::for_connection(conn, &sql);
+        let sql = super::statement_texts::multi_row(conn, "insert_outbox", chunk.len(), || {
+            let rows = super::values_rows(1, 12, chunk.len(), |b| format!("({}, 'pending', ${}, ${})", super::placeholders(b, 10), b + 10, b + 11));
+            format!(
+                "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
+                 VALUES {rows} ON CONFLICT (delivery_key) DO NOTHING"
+            )
+        });
         let mut query = sqlx::query(&sql);
         for (run, message, address) in chunk {
             query = query

@@ -86,8 +86,9 @@ fn commit_traces<'a>(turn: &'a mut WriteTurn<'_>, events: &'a [TraceEvent]) -> P
 /// be set.
 pub(crate) async fn insert_traces(conn: &mut sqlx::AnyConnection, events: &[&TraceEvent]) -> Result<(), sqlx::Error> {
     for chunk in super::row_chunks(events) {
-        let sql = format!("INSERT INTO trace_events ({COLUMNS}) VALUES {}", super::row_placeholders(14, chunk.len()));
-        let sql = super::sqlite_binds::for_connection(conn, &sql);
+        let sql = super::statement_texts::multi_row(conn, "insert_traces", chunk.len(), || {
+            format!("INSERT INTO trace_events ({COLUMNS}) VALUES {}", super::row_placeholders(14, chunk.len()))
+        });
         let mut query = sqlx::query(&sql);
         for event in chunk {
             query = bind_fields(query, event, time_ordered_id(event.at));
