@@ -8,7 +8,7 @@
 //! (`leads.operator`), the executor claims none of its runs and inbound
 //! messages resume nothing: the bot is paused for that person only.
 
-use super::traces::{bind_trace, time_ordered_id};
+use super::traces::time_ordered_id;
 use super::{now_millis, Store, StoreResult};
 use crate::trace::TraceEvent;
 use crate::{BotId, Millis};
@@ -203,7 +203,7 @@ impl Store {
             detail: format!("by {operator} to {} address(es)", addresses.len()),
             at: now,
         };
-        bind_trace(&trace, time_ordered_id(now)).execute(&mut *tx).await?;
+        super::traces::insert_traces(&mut tx, &[&trace]).await?;
         tx.commit().await?;
         Ok(addresses.len())
     }

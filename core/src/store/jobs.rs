@@ -1,7 +1,7 @@
 //! Scheduled jobs: store them, and turn due ones into runs.
 
 use super::events::{insert_run, NewRun, Recipient};
-use super::traces::{bind_trace, time_ordered_id};
+use super::traces::time_ordered_id;
 use super::{now_millis, Store, StoreResult};
 use crate::job::{JobRequest, ScheduledJob};
 use crate::trace::TraceEvent;
@@ -146,7 +146,7 @@ impl Store {
             detail: format!("job {id}: {} run(s) of {scenario}", leads.len()),
             at: now,
         };
-        bind_trace(&trace, time_ordered_id(now)).execute(&mut *tx).await?;
+        super::traces::insert_traces(&mut tx, &[&trace]).await?;
         if every_ms > 0 {
             // Next slot after now; missed slots (downtime) are not replayed.
             let missed = (now - run_at).max(0) / every_ms + 1;

@@ -61,13 +61,6 @@ fn bind_fields<'q>(query: AnyQuery<'q>, event: &'q TraceEvent, id: String) -> An
         .bind(event.at)
 }
 
-/// One trace row's INSERT, bound (the caller makes the id and time).
-pub(crate) fn bind_trace(event: &TraceEvent, id: String) -> AnyQuery<'_> {
-    static INSERT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let sql = INSERT.get_or_init(|| format!("INSERT INTO trace_events ({COLUMNS}) VALUES {}", super::row_placeholders(14, 1)));
-    bind_fields(sqlx::query(sql.as_str()), event, id)
-}
-
 /// Commits a batch of [`Store::record_trace`]'s events in one transaction.
 fn commit_traces<'a>(turn: &'a mut WriteTurn<'_>, events: &'a [TraceEvent]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
