@@ -1150,3 +1150,113 @@ async fn call_tallies_suite(store: Store) {
     assert_eq!(figures().await, expected);
     assert_eq!(outbound().await, expected_outbound);
 }
+
+/// SQLite's write lane: turns that follow each other share one commit (a
+/// group), each in a savepoint of its own, and nothing a turn wrote is
+/// reported done before the group's commit.
+mod write_groups {
+    use comops_core::store::{Store, Work};
+    use std::time::Duration;
+
+    /// A store whose groups close only when nobody waits for the lane.
+    async fn store() -> Store {
+        let store = super::sqlite_store().await;
+        store.set_write_group_limits(16, Duration::from_secs(600));
+        for sql in [
+            "CREATE TABLE lane_probe (id TEXT PRIMARY KEY)",
+            "CREATE TABLE lane_parent (id TEXT PRIMARY KEY)",
+            "CREATE TABLE lane_child (id TEXT PRIMARY KEY, parent TEXT REFERENCES lane_parent (id) DEFERRABLE INITIALLY DEFERRED)",
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        store
+    }
+
+    /// What another connection sees.
+    async fn probes(store: &Store) -> Vec<String> {
+        sqlx::query_scalar("SELECT id FROM lane_probe UNION ALL SELECT id FROM lane_child ORDER BY 1").fetch_all(store.pool()).await.unwrap()
+    }
+
+    fn commits(store: &Store) -> u64 {
+        store.write_lane_figures().iter().find(|u| u.work == Work::Commit).map(|u| u.turns).unwrap_or(0)
+    }
+
+    /// A second writer's turn, started while the first holds the lane: it
+    /// writes `sql` in a savepoint after one it gave up.
+    fn second_writer(store: &Store, sql: &'static str) -> tokio::task::JoinHandle<Result<(), sqlx::Error>> {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut turn = store.write_turn(Work::Other).await;
+            {
+                let mut given_up = turn.begin().await?;
+                sqlx::query("INSERT INTO lane_probe (id) VALUES ('given up')").execute(&mut *given_up).await?;
+            }
+            let mut tx = turn.begin().await?;
+            sqlx::query(sql).execute(&mut *tx).await?;
+            tx.commit().await?;
+            turn.done().await
+        })
+    }
+
+    #[tokio::test]
+    async fn turns_waiting_for_the_lane_share_one_commit() {
+        let store = store().await;
+        let before = commits(&store);
+        let mut first = store.write_turn(Work::Other).await;
+        let second = second_writer(&store, "INSERT INTO lane_probe (id) VALUES ('b')");
+        // The second is waiting for the lane now (this runtime has one thread).
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut tx = first.begin().await.unwrap();
+        sqlx::query("INSERT INTO lane_probe (id) VALUES ('a')").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        first.done().await.unwrap();
+        // Done means committed, and the commit was the second's too.
+        assert_eq!(probes(&store).await, ["a", "b"], "the given-up savepoint is undone, the rest kept");
+        assert_eq!(commits(&store) - before, 1, "one commit for both turns");
+        second.await.unwrap().unwrap();
+        // Alone, a turn commits when it is done.
+        let mut alone = store.write_turn(Work::Other).await;
+        sqlx::query("INSERT INTO lane_probe (id) VALUES ('c')").execute(alone.connection().await.unwrap()).await.unwrap();
+        alone.done().await.unwrap();
+        assert_eq!(probes(&store).await, ["a", "b", "c"]);
+        assert_eq!(commits(&store) - before, 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_fails_every_turn_of_its_group_and_the_lane_goes_on() {
+        let store = store().await;
+        let mut first = store.write_turn(Work::Other).await;
+        // Its row breaks a deferred foreign key: only the commit finds out.
+        let second = second_writer(&store, "INSERT INTO lane_child (id, parent) VALUES ('orphan', 'nobody')");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut tx = first.begin().await.unwrap();
+        sqlx::query("INSERT INTO lane_probe (id) VALUES ('a')").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let failed = first.done().await.expect_err("the group's commit failed, so the first turn's writes are not kept");
+        assert!(failed.to_string().contains("FOREIGN KEY"), "{failed}");
+        assert!(second.await.unwrap().is_err());
+        assert!(probes(&store).await.is_empty(), "nothing of the group was kept");
+        // The next turn writes on a fresh connection.
+        let mut next = store.write_turn(Work::Other).await;
+        sqlx::query("INSERT INTO lane_probe (id) VALUES ('z')").execute(next.connection().await.unwrap()).await.unwrap();
+        next.done().await.unwrap();
+        assert_eq!(probes(&store).await, ["z"]);
+    }
+
+    #[tokio::test]
+    async fn a_turn_left_without_done_is_committed_all_the_same() {
+        let store = store().await;
+        {
+            let mut turn = store.write_turn(Work::Other).await;
+            let mut tx = turn.begin().await.unwrap();
+            sqlx::query("INSERT INTO lane_probe (id) VALUES ('left')").execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while probes(&store).await.is_empty() {
+            assert!(tokio::time::Instant::now() < deadline, "never committed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(probes(&store).await, ["left"]);
+    }
+}

@@ -89,7 +89,12 @@ impl Store {
         let ids: Vec<String> = due.into_iter().map(|m| m.id).collect();
         let lease_until = now + lease_ms;
         let mut turn = self.write_turn(super::Work::ClaimMessages).await;
-        let taken = async { self.take(turn.connection().await?, "claimed", &ids, lease_until).await }.await;
+        let taken = async {
+            let taken = self.take(turn.connection().await?, "claimed", &ids, lease_until).await?;
+            turn.done().await?;
+            Ok(taken)
+        }
+        .await;
         taken.inspect_err(|err: &super::StoreError| {
             if err.is_unreachable() {
                 self.doubt_claim(Queue::Outbox, &ids, lease_until);
@@ -125,6 +130,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
+            turn.done().await?;
         }
         // Read outside the write lane (this is the expensive part: every
         // pending row is checked against its chat); taking them then takes
@@ -186,6 +192,7 @@ impl Store {
                 query.execute(&mut *tx).await?;
             }
             tx.commit().await?;
+            turn.done().await?;
             Ok(Taken { sending, claimed })
         }
         .await;
@@ -308,6 +315,7 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        turn.done().await?;
         Ok(marked)
     }
 
@@ -342,6 +350,7 @@ impl Store {
         }
         query.execute(&mut *tx).await?;
         tx.commit().await?;
+        turn.done().await?;
         self.cache.leads.clear();
         Ok(())
     }
