@@ -136,7 +136,6 @@ impl Store {
         );
         sqlx::query(&roll).bind(mark).bind(to).execute(&mut *tx).await?;
         tx.commit().await?;
-        turn.done().await?;
         Ok(to == target)
     }
 
@@ -160,7 +159,6 @@ impl Store {
                 sqlx::query("UPDATE call_tally_mark SET purged_before = $1 WHERE id = 1 AND purged_before < $1").bind(cutoff).execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            turn.done().await?;
             purged += removed;
             if removed < PURGE_CHUNK as u64 {
                 return Ok(purged);

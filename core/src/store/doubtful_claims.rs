@@ -112,7 +112,6 @@ impl Store {
         }
         let mut turn = self.write_turn(super::Work::Other).await;
         let released = query.execute(turn.connection().await?).await?.rows_affected();
-        turn.done().await?;
         if released > 0 {
             tracing::info!(queue = ?claim.queue, released, "handed back rows a claim took without our hearing of it");
         }

@@ -414,12 +414,7 @@ impl Store {
         if let Err(err) = super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await {
             return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
         }
-        // Durable only once the turn is done (on SQLite the group's commit).
-        let committed = match tx.commit().await {
-            Ok(()) => turn.done().await,
-            Err(err) => Err(err),
-        };
-        match committed {
+        match tx.commit().await {
             Ok(()) => results,
             Err(err) => {
                 // Committed or not, unheard: runs handed off in it would

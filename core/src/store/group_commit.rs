@@ -53,26 +53,23 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
                 }
                 let (jobs, replies): (Vec<J>, Vec<Reply>) = batch.into_iter().unzip();
                 let mut turn = lane.turn(work).await;
-                let results: Vec<StoreResult<()>> = match commit(&mut turn, &jobs).await {
-                    Ok(()) => jobs.iter().map(|_| Ok(())).collect(),
+                match commit(&mut turn, &jobs).await {
+                    Ok(()) => {
+                        for reply in replies {
+                            let _ = reply.send(Ok(()));
+                        }
+                    }
                     Err(_) if jobs.len() > 1 => {
                         // One at a time, so a bad job fails alone.
-                        let mut results = Vec::with_capacity(jobs.len());
-                        for job in &jobs {
-                            results.push(commit(&mut turn, std::slice::from_ref(job)).await);
+                        for (job, reply) in jobs.iter().zip(replies) {
+                            let _ = reply.send(commit(&mut turn, std::slice::from_ref(job)).await);
                         }
-                        results
                     }
-                    Err(err) => vec![Err(err)],
-                };
-                // Durable, and so answered, only once the turn is done.
-                let durable = turn.done().await;
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let _ = reply.send(match (&durable, result) {
-                        (_, Err(err)) => Err(err),
-                        (Err(err), Ok(())) => Err(StoreError::Database(super::copy_error(err))),
-                        (Ok(()), Ok(())) => Ok(()),
-                    });
+                    Err(err) => {
+                        for reply in replies {
+                            let _ = reply.send(Err(copy_error(&err)));
+                        }
+                    }
                 }
             }
         });
@@ -87,3 +84,8 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
     }
 }
 
+/// Store errors do not clone; the message is kept, and whether the
+/// database was unreachable.
+fn copy_error(err: &StoreError) -> StoreError {
+    err.copy()
+}

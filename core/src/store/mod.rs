@@ -102,6 +102,15 @@ impl StoreError {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, StoreError::Database(err) if unreachable(err))
     }
+
+    /// A copy for each caller of a shared commit (errors do not clone): the
+    /// message, and whether the database was unreachable.
+    pub(crate) fn copy(&self) -> StoreError {
+        match self {
+            StoreError::Database(err) => StoreError::Database(copy_error(err)),
+            other => StoreError::Database(sqlx::Error::Protocol(other.to_string())),
+        }
+    }
 }
 
 /// Whether `err` says the database is out of reach rather than that the
@@ -244,19 +253,11 @@ impl Store {
 
     /// Waits for this process's turn to write the engine's hot rows
     /// (`write_lane`: on SQLite one writer at a time, on one connection
-    /// that keeps its cache, turns sharing commits; on PostgreSQL at
-    /// once). Write through the turn's connection or transaction, commit
-    /// it, then [`WriteTurn::done`] before answering anyone; never take a
-    /// second turn while holding one.
+    /// that keeps its cache; on PostgreSQL at once). Write through the
+    /// turn's connection or transaction, hold it until the commit, and
+    /// never take a second turn while holding one.
     pub async fn write_turn(&self, work: Work) -> WriteTurn<'_> {
         self.lane.turn(work).await
-    }
-
-    /// Sets the write lane's group limits: how many turns share one commit
-    /// at most, and how long the first of them waits for it at most
-    /// (SQLite; see [`WriteTurn`]).
-    pub fn set_write_group_limits(&self, turns: usize, age: std::time::Duration) {
-        self.lane.set_group_limits(turns, age);
     }
 
     /// How each kind of work has used the write lane in this process.

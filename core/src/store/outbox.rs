@@ -89,12 +89,7 @@ impl Store {
         let ids: Vec<String> = due.into_iter().map(|m| m.id).collect();
         let lease_until = now + lease_ms;
         let mut turn = self.write_turn(super::Work::ClaimMessages).await;
-        let taken = async {
-            let taken = self.take(turn.connection().await?, "claimed", &ids, lease_until).await?;
-            turn.done().await?;
-            Ok(taken)
-        }
-        .await;
+        let taken = async { self.take(turn.connection().await?, "claimed", &ids, lease_until).await }.await;
         taken.inspect_err(|err: &super::StoreError| {
             if err.is_unreachable() {
                 self.doubt_claim(Queue::Outbox, &ids, lease_until);
@@ -130,7 +125,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            turn.done().await?;
         }
         // Read outside the write lane (this is the expensive part: every
         // pending row is checked against its chat); taking them then takes
@@ -192,7 +186,6 @@ impl Store {
                 query.execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            turn.done().await?;
             Ok(Taken { sending, claimed })
         }
         .await;
@@ -315,7 +308,6 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        turn.done().await?;
         Ok(marked)
     }
 
@@ -350,7 +342,6 @@ impl Store {
         }
         query.execute(&mut *tx).await?;
         tx.commit().await?;
-        turn.done().await?;
         self.cache.leads.clear();
         Ok(())
     }

@@ -164,7 +164,6 @@ impl Store {
         }
         let rows = query.fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        turn.done().await?;
         rows.iter().map(|row| claimed_run(row, lease_until, &self.keyring)).collect()
     }
 
@@ -174,14 +173,12 @@ impl Store {
         let lease_until = now + lease_ms;
         let done = {
             let mut turn = self.write_turn(super::Work::ClaimRuns).await;
-            let done = sqlx::query("UPDATE runs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_until < $2 AND status IN ('pending', 'waiting')")
+            sqlx::query("UPDATE runs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_until < $2 AND status IN ('pending', 'waiting')")
                 .bind(lease_until)
                 .bind(now)
                 .bind(id)
                 .execute(turn.connection().await?)
-                .await?;
-            turn.done().await?;
-            done
+                .await?
         };
         if done.rows_affected() == 0 {
             return Ok(None);
@@ -238,7 +235,6 @@ impl Store {
             .bind(held)
             .execute(turn.connection().await?)
             .await?;
-        turn.done().await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -251,7 +247,6 @@ impl Store {
             .bind(run.lease_until)
             .execute(turn.connection().await?)
             .await?;
-        turn.done().await?;
         Ok(())
     }
 
