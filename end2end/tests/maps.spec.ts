@@ -374,6 +374,15 @@ async function openedInApp(page: Page, map = 'map_shop'): Promise<{ rows: number
   }, map);
 }
 
+/** Hydrated, and a long map's rows after the first ones are in: until
+ * then the table is inert and `aria-busy` (editor.rs). */
+async function wholeMap(page: Page) {
+  await hydrated(page);
+  const body = page.getByTestId('map-body');
+  await expect(body).toBeVisible();
+  await expect(body).not.toHaveAttribute('aria-busy', 'true');
+}
+
 async function longShopMap(page: Page, n: number, note: string) {
   const headers = { Origin: BASE };
   const loaded = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_shop', version: '0' }, headers })).json();
@@ -413,7 +422,7 @@ test('a 120-row communication map: a cell far down is edited, moved up and saved
   await longShopMap(page, 120, 'e2e: 120 rows');
 
   await page.goto('/maps/map_shop');
-  await hydrated(page);
+  await wholeMap(page);
   await expect(page.getByTestId('map-table')).toHaveAttribute('data-rows', '120');
   // The last row is rendered once the page is scrolled to it.
   await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
@@ -431,7 +440,7 @@ test('a 120-row communication map: a cell far down is edited, moved up and saved
   expect((await sent).postDataBuffer()!.length).toBeLessThan(4_000);
 
   await page.reload();
-  await hydrated(page);
+  await wholeMap(page);
   await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
   await expect(page.locator('tr[data-row=r120] textarea[data-field=event]')).toHaveValue('Событие №120 (e2e)');
   await expect(page.locator('tr[data-row=r120] td').first()).toHaveText('119');
@@ -453,14 +462,35 @@ test('a 600-row map renders the rows near the screen; the arrow keys walk far do
   // An architect: the repeated rows keep their endpoint bindings.
   await logIn(page, ARCHITECT);
   await longShopMap(page, 600, 'e2e: 600 rows');
-  // The server sends one screen of rows, not 600.
+  // The server sends one screen of rows, not 600, and as data the rows
+  // around it only (the rest are ids, fetched after the first paint).
   const html = await (await page.request.get(`${BASE}/maps/map_shop`)).text();
   const served = html.match(/data-row="/g)?.length ?? 0;
   expect(served).toBeGreaterThan(10);
   expect(served).toBeLessThanOrEqual(40);
+  expect(html).toContain('Событие №44');
+  expect(html).not.toContain('Событие №45');
+  expect(html).not.toContain('Событие №600');
 
+  // Until the rest is in (held back here), the table is inert and the map
+  // cannot be saved; then it is whole.
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  await page.route('**/api/maps/get', async (route) => {
+    await held;
+    await route.continue();
+  });
   await page.goto('/maps/map_shop');
   await hydrated(page);
+  const body = page.getByTestId('map-body');
+  await expect(body).toHaveAttribute('aria-busy', 'true');
+  await expect(body).toHaveAttribute('inert', '');
+  await expect(page.getByTestId('save-map')).toBeDisabled();
+  release();
+  await wholeMap(page);
+  await page.unroute('**/api/maps/get');
+  await expect(body).not.toHaveAttribute('inert');
+  await expect(page.getByTestId('save-map')).toBeEnabled();
   const table = page.getByTestId('map-table');
   const inDom = table.locator('tbody tr[data-row]');
   await expect(table).toHaveAttribute('data-rows', '600');
@@ -492,14 +522,14 @@ test('a 600-row map renders the rows near the screen; the arrow keys walk far do
 
   // Open at a far row: scrolled to, highlighted, focused; the edit survived.
   await page.goto('/maps/map_shop?row=r151');
-  await hydrated(page);
+  await wholeMap(page);
   const opened = page.locator('tr[data-row=r151]');
   await expect(opened).toHaveAttribute('data-focused', 'true');
   await expect(opened).toBeFocused();
   await expect(opened).toBeInViewport();
   await expect(opened.locator('textarea[data-field=event]')).toHaveValue('Событие №151 (e2e)');
   await page.goto('/maps/map_shop?row=r587');
-  await hydrated(page);
+  await wholeMap(page);
   await expect(page.locator('tr[data-row=r587]')).toBeFocused();
   await expect(page.locator('tr[data-row=r587]')).toBeInViewport();
   await expect(page.locator('tr[data-row=r587] td').first()).toHaveText('587');
@@ -520,7 +550,13 @@ test('a 600-row map renders the rows near the screen; the arrow keys walk far do
   // bottom edge, and not a tall screen of one-line rows more; the rows
   // below the screen come after that frame. The page's scroll anchoring
   // is off while the table is windowed, and back once the editor is left.
+  // The opening's answer has the first 44 rows and the ids of the rest.
+  const opening = page.waitForResponse('**/api/maps/open');
   let first = await openedInApp(page);
+  const [answer] = await (await opening).json();
+  expect(JSON.parse(answer.content).rows.length).toBe(44);
+  expect(answer.later.length).toBe(556);
+  expect(answer.later[555]).toBe('r600');
   expect(first.rows).toBeLessThan(32);
   expect(first.bottom).toBeGreaterThanOrEqual(first.screen);
   // Then the overscan: rows well below the screen's bottom edge.
@@ -528,6 +564,11 @@ test('a 600-row map renders the rows near the screen; the arrow keys walk far do
     const rows = document.querySelectorAll<HTMLElement>('[data-testid=map-table] tbody tr[data-row]');
     return rows[rows.length - 1].getBoundingClientRect().bottom - innerHeight;
   })).toBeGreaterThan(200);
+  // And the rest of the map: its last row has its text.
+  await expect(page.getByTestId('map-body')).not.toHaveAttribute('aria-busy', 'true');
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await expect(page.locator('tr[data-row=r600] textarea[data-field=event]')).toHaveValue('Событие №600');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await expect(page.locator('html')).toHaveClass(/\bmap-windowed\b/);
   await page.locator('a[href="/maps?project=prj_demo"]').first().click();
   await expect(table).toHaveCount(0);
@@ -554,7 +595,7 @@ test('a refused save of a 300-row map names the rows with problems; "go to row" 
   await logIn(page, ARCHITECT);
   await longShopMap(page, 300, 'e2e: 300 rows');
   await page.goto('/maps/map_shop');
-  await hydrated(page);
+  await wholeMap(page);
   // A cell near the end gets more than the 4,000 characters a cell may hold.
   await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
   const far = page.locator('tr[data-row=r295] textarea[data-field=event]');
@@ -583,7 +624,7 @@ test('find in a 300-row map: Ctrl+F finds in rows not drawn, Enter walks the hit
   await logIn(page, ARCHITECT);
   await longShopMap(page, 300, 'e2e: 300 rows to find in');
   await page.goto('/maps/map_shop');
-  await hydrated(page);
+  await wholeMap(page);
   await expect(page.locator('tr[data-row=r287]')).toHaveCount(0);
 
   await page.keyboard.press('Control+f');

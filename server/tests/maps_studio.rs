@@ -256,6 +256,18 @@ async fn a_thousand_row_map_saves_loads_and_diffs() {
     let loaded = load(&admin, &id, 0).await;
     assert_eq!(loaded["content"]["rows"].as_array().unwrap().len(), 1000);
     assert_eq!(loaded["content"]["rows"][999]["event"], format!("1000. {text}"));
+    assert_eq!(loaded["later"], json!([]), "maps/get is always whole");
+    // The editor's opening asks for the first 44 rows: it gets them and
+    // the ids of the other 956, in order; v1 (no rows) comes whole.
+    let opened = json_of(admin.call("maps/open", &[("map_id", &id), ("version", "0"), ("first", "44")]).await).await;
+    let first: Value = serde_json::from_str(opened[0]["content"].as_str().unwrap()).unwrap();
+    assert_eq!(first["rows"].as_array().unwrap().len(), 44);
+    assert_eq!((first["process"].clone(), first["rows"][43]["event"].clone()), (json!("Заказы"), json!(format!("44. {text}"))));
+    let later = opened[0]["later"].as_array().unwrap();
+    assert_eq!((later.len(), later[0].clone(), later[955].clone()), (956, json!("r45"), json!("r1000")));
+    assert!(opened[0]["content"].as_str().unwrap().len() < 100_000, "~50 kB, not the whole map's 1.7 MB");
+    let old = json_of(admin.call("maps/open", &[("map_id", &id), ("version", "1"), ("first", "44")]).await).await;
+    assert_eq!((old[0]["version"].clone(), old[0]["later"].clone()), (json!(1), json!([])));
     let diff = json_of(admin.call("maps/diff", &[("map_id", &id), ("from", "1"), ("to", "2")]).await).await;
     assert_eq!(diff["count"], 1000, "every row is added");
     // (plus the map's new `process` line)

@@ -66,6 +66,11 @@ pub struct LoadedMap {
     pub note: String,
     pub author: String,
     pub created_at: i64,
+    /// The ids of the rows `content` leaves out, in order, when it holds
+    /// only a long map's first rows (`maps/open` with `first`;
+    /// `comops_core::map::first_rows`); empty when it is whole.
+    #[serde(default)]
+    pub later: Vec<String>,
 }
 
 /// One entry of a map's history.
@@ -203,38 +208,51 @@ async fn endpoints_of(store: &comops_core::store::Store, project: &comops_core::
 pub async fn load_map(map_id: String, version: i64) -> Result<LoadedMap, AppError> {
     use crate::session::{backend, require};
     require(comops_core::Permission::View)?;
-    read_map(&backend()?.store, &parse_map(&map_id)?, version).await
+    read_map(&backend()?.store, &parse_map(&map_id)?, version, None).await
 }
 
+/// Version `version` of a map (0: the current one); with `first`, a map
+/// longer than the rows an editor renders whole (`row_window::FULL_RENDER`)
+/// comes as its first `first` rows and the ids of the rest.
 #[cfg(feature = "ssr")]
-async fn read_map(store: &comops_core::store::Store, id: &comops_core::map::MapId, version: i64) -> Result<LoadedMap, AppError> {
+async fn read_map(store: &comops_core::store::Store, id: &comops_core::map::MapId, version: i64, first: Option<usize>) -> Result<LoadedMap, AppError> {
+    use comops_core::map::{changes::rows_key, first_rows};
     // The head, then the one version's content: the content is read once.
     let head = store.map_head(id).await?;
     let wanted = if version == 0 { head.version } else { version };
     let old = store.map_version(id, wanted).await?;
+    let mut content = old.content.to_value();
+    let later = match first {
+        Some(first) => first_rows::cut(&mut content, rows_key(head.kind), first, crate::components::row_window::FULL_RENDER),
+        None => Vec::new(),
+    };
     Ok(LoadedMap {
         id: id.to_string(),
         project_id: head.project_id.to_string(),
         kind: head.kind,
         title: old.title,
-        content: old.content.to_value().to_string(),
+        content: content.to_string(),
         version: wanted,
         current: head.version,
         note: old.note,
         author: old.author,
         created_at: old.created_at,
+        later,
     })
 }
 
 /// A map opened in the editor: [`load_map`], and for a communication map
 /// its project's endpoints (the trigger cells show them) in the same
 /// answer — one round trip, where asking for them after the map made two.
+/// With `first`, a long map comes as its first `first` rows and the ids
+/// of the rest ([`LoadedMap::later`]): the editor paints them, then asks
+/// for the whole version with [`load_map`].
 #[server(prefix = "/api", endpoint = "maps/open")]
-pub async fn open_map(map_id: String, version: i64) -> Result<(LoadedMap, Vec<BindableEndpoint>), AppError> {
+pub async fn open_map(map_id: String, version: i64, first: Option<usize>) -> Result<(LoadedMap, Vec<BindableEndpoint>), AppError> {
     use crate::session::{backend, require};
     require(comops_core::Permission::View)?;
     let store = backend()?.store;
-    let map = read_map(&store, &parse_map(&map_id)?, version).await?;
+    let map = read_map(&store, &parse_map(&map_id)?, version, first).await?;
     let endpoints = match map.kind {
         MapKind::Communication => endpoints_of(&store, &parse_project(&map.project_id)?).await?,
         _ => Vec::new(),

@@ -29,6 +29,10 @@ pub const FULL_RENDER: usize = 100;
 pub const OVERSCAN: usize = 12;
 /// Rows the server renders for a long map: a tall screen's worth.
 pub const FIRST_SCREEN: usize = 32;
+/// Rows the answer that opens a long map carries (the rest follows,
+/// `comops_core::map::first_rows`): the server's first screen and the
+/// overscan below it, so the rows drawn around the first screen are real.
+pub const FIRST_SENT: usize = FIRST_SCREEN + OVERSCAN;
 /// The height of a row of one-line cells (style/main.css `.map-cell` in a
 /// `py-1` cell, and the row's top border), for rows not measured yet.
 pub const ROW_ESTIMATE_PX: f64 = 37.0;

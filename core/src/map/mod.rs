@@ -22,8 +22,9 @@
 //! (`stages[3].emotion_score`), within the [`limits`]. The pure tools live
 //! here too: [`csv`] (RFC 4180 export/import), [`diff`] (row/cell-level,
 //! for the side-by-side view), [`changes`] (a save as what changed since
-//! its base version), [`spec`] (the «ТЗ на DMI-проект» as
-//! Markdown) and [`export`] (a whole project as JSON).
+//! its base version), [`first_rows`] (a long map opened first rows
+//! first), [`spec`] (the «ТЗ на DMI-проект» as Markdown) and [`export`]
+//! (a whole project as JSON).
 
 pub mod blueprint;
 pub mod changes;
@@ -32,6 +33,7 @@ pub mod communication;
 pub mod csv;
 pub mod diff;
 pub mod export;
+pub mod first_rows;
 pub mod integration;
 pub mod links;
 pub mod spec;

@@ -7,12 +7,19 @@
 //! (after a confirm) or keeps the edits — they are re-based onto the
 //! current version field by field (`model::rebase`), the differences
 //! saved meanwhile are shown, and the next save stores both. `Invalid` answers show each problem under its cell.
+//!
+//! A long map opens first rows first: the first answer has the rows the
+//! table draws first and the ids of the rest (`first_rows`), stand-in rows
+//! keep the table's length, and once that frame is painted the whole
+//! version is fetched and put in. Until it is, the table is inert and
+//! `aria-busy`, and nothing can be edited or saved.
 
 use super::history::{DiffView, MapHistory};
 use super::model;
 use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, BindableEndpoint, LoadedMap, MapSaveOutcome};
 use crate::components::editable_table::{EditableTable, EmotionCurve, TriggerContext};
 use crate::components::form::can;
+use crate::components::row_window;
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{problem_text, t1, use_locale, K};
 use comops_core::map::MapKind;
@@ -41,7 +48,10 @@ pub fn MapEditorPage() -> impl IntoView {
     // loaded with the map (one call), so the server's HTML and the
     // hydrating client render the same cells (fetched after hydration
     // they raced it).
-    let map = Resource::new(move || (id(), version(), reload.get()), |(id, v, _)| open_map(id, v));
+    // A long map comes first rows first, unless it opens at a row (`?row=`),
+    // which may be anywhere in it.
+    let first = move || query.with_untracked(|q| q.get("row").is_none()).then_some(row_window::FIRST_SENT);
+    let map = Resource::new(move || (id(), version(), reload.get(), first()), |(id, v, _, first)| open_map(id, v, first));
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
@@ -82,7 +92,10 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     let old = map.version != map.current;
     let shown = map.version;
     let editable = can(Permission::EditMaps) && !old;
-    let content = parse_content(&map.content);
+    let mut content = parse_content(&map.content);
+    comops_core::map::first_rows::stand_ins(&mut content, list, &map.later);
+    // The whole map is in: until then the table is inert and saves wait.
+    let complete = RwSignal::new(map.later.is_empty());
     crate::components::mark("comops:map-parsed");
     let doc = RwSignal::new(content.clone());
     // The content the edits started from (what a re-base compares with).
@@ -154,9 +167,15 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     // cannot be told apart by id.
     let save = Action::new(move |_: &()| {
         let (id, title, note, base) = (map_id.get_value(), title.get_untracked(), note.get_untracked(), base.get_untracked());
+        // Never a save of stand-in rows (the button and Ctrl+S wait too).
+        let whole = complete.get_untracked();
         let sent = doc.get_untracked();
         let changes = origin.with_value(|o| comops_core::map::changes::changes(list, o, &sent));
         async move {
+            if !whole {
+                pending.set(false);
+                return;
+            }
             let result = match changes {
                 Some(changes) => save_map_changes(id, title, changes.to_string(), note, base).await,
                 None => save_map(id, title, sent.to_string(), note, base).await,
@@ -185,6 +204,41 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
             }
         }
     });
+
+    // The rest of a long map, asked for once its first rows are painted (a
+    // task queued from a frame's callbacks runs after that frame's paint):
+    // the same version, put in place of the stand-ins.
+    if !complete.get_untracked() {
+        let (id, wanted) = (map.id.clone(), map.version);
+        Effect::new(move |_| {
+            let id = id.clone();
+            request_animation_frame(move || {
+                set_timeout(
+                    move || {
+                        leptos::task::spawn_local(async move {
+                            let answer = load_map(id, wanted).await;
+                            // The editor may be gone (the page left, or reloaded).
+                            if doc.is_disposed() {
+                                return;
+                            }
+                            match answer {
+                                Ok(whole) => {
+                                    let value = parse_content(&whole.content);
+                                    origin.set_value(value.clone());
+                                    doc.set(value);
+                                    epoch.update(|e| *e += 1);
+                                    complete.set(true);
+                                    crate::components::mark("comops:map-complete");
+                                }
+                                Err(err) => status.set(Status::Failed(err.message(locale.get_untracked()))),
+                            }
+                        });
+                    },
+                    std::time::Duration::ZERO,
+                );
+            });
+        });
+    }
 
     let banner = move || {
         let loc = locale.get();
@@ -252,7 +306,8 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
         view! {
             <label class="mb-2 flex items-center gap-2 text-sm">
                 <span class="text-slate-600">{l(label)}</span>
-                <input class="grow rounded border border-slate-300 px-2 py-1 text-sm disabled:bg-slate-50" disabled=!editable data-testid="map-header"
+                <input class="grow rounded border border-slate-300 px-2 py-1 text-sm disabled:bg-slate-50"
+                    disabled=move || !editable || !complete.get() data-testid="map-header"
                     prop:value=value on:input=move |ev| {
                         let v = event_target_value(&ev);
                         doc.update(|d| crate::components::editable_table::set_path(d, field, Value::String(v)));
@@ -293,7 +348,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
             // Russian layout too.
             // Not with Alt: AltGr (Ctrl+Alt on Windows) types letters such as «ś».
             let s = crate::components::shortcut_key(&ev.key(), &ev.code()) == "s" && !ev.alt_key();
-            if editable && (ev.ctrl_key() || ev.meta_key()) && s && !pending.get_untracked() {
+            if editable && (ev.ctrl_key() || ev.meta_key()) && s && !pending.get_untracked() && complete.get_untracked() {
                 ev.prevent_default();
                 pending.set(true);
                 save.dispatch(());
@@ -314,17 +369,20 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                             <span class="text-xs text-slate-600">{l(K::MapNote)}</span>
                             <input class=INPUT name="note" data-testid="change-note" bind:value=note/>
                         </label>
-                        <button type="submit" class=PRIMARY data-testid="save-map" disabled=move || pending.get()>{l(K::Save)}</button>
+                        <button type="submit" class=PRIMARY data-testid="save-map" disabled=move || pending.get() || !complete.get()>{l(K::Save)}</button>
                         <Show when=move || dirty.get()>
                             <span class="text-xs text-amber-700" data-testid="unsaved">{l(K::ScnUnsaved)}</span>
                         </Show>
                     </form>
                 })}
                 <div class="mb-3">{banner}</div>
-                {header}
-                {(kind == MapKind::Cjm).then(|| view! { <EmotionCurve doc/> })}
-                {(kind == MapKind::Blueprint).then(|| view! { <super::blueprint::BlueprintGrid doc/> })}
-                <EditableTable doc list columns editable epoch dirty errors=messages new_row focus goto/>
+                // Held while a long map's rows after the first are on their way.
+                <div data-testid="map-body" inert=move || !complete.get() aria-busy=move || (!complete.get()).then_some("true")>
+                    {header}
+                    {(kind == MapKind::Cjm).then(|| view! { <EmotionCurve doc/> })}
+                    {(kind == MapKind::Blueprint).then(|| view! { <super::blueprint::BlueprintGrid doc/> })}
+                    <EditableTable doc list columns editable epoch dirty errors=messages new_row focus goto/>
+                </div>
                 {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, None))/> })}
             </div>
             <aside class="xl:w-96 shrink-0">
