@@ -491,6 +491,18 @@ test('a 600-row map renders the rows near the screen; the arrow keys walk far do
   await page.unroute('**/api/maps/get');
   await expect(body).not.toHaveAttribute('inert');
   await expect(page.getByTestId('save-map')).toBeEnabled();
+  // When the rest cannot be fetched the map stays held and says so;
+  // "Load again" brings it.
+  await page.route('**/api/maps/get', (route) => route.abort());
+  await page.goto('/maps/map_shop');
+  await hydrated(page);
+  await expect(page.getByTestId('incomplete')).toBeVisible();
+  await expect(body).toHaveAttribute('aria-busy', 'true');
+  await expect(page.getByTestId('save-map')).toBeDisabled();
+  await page.unroute('**/api/maps/get');
+  await page.getByTestId('incomplete-reload').click();
+  await wholeMap(page);
+  await expect(page.getByTestId('incomplete')).toHaveCount(0);
   const table = page.getByTestId('map-table');
   const inDom = table.locator('tbody tr[data-row]');
   await expect(table).toHaveAttribute('data-rows', '600');

@@ -4,7 +4,8 @@
 //! The map is held as its JSON value (`doc`), the same text the server
 //! parses on save, so one component serves every kind: a [`Column`] names
 //! a dotted path inside a row (`front_stage.text`). Cells read the value
-//! once per `epoch` (bumped on reload and on add/move/delete), not on every
+//! once per `epoch` (bumped on reload, on add/move/delete and when a long
+//! map's rows after the first come in), not on every
 //! keystroke, so typing in a 1,000-row map does not re-render the table.
 //! Where a row is (its index by id, [`RowIndex`]) is worked out once per
 //! `epoch` for the whole table: each of a 1,000-row map's 9,000 cells
@@ -171,6 +172,10 @@ pub fn EditableTable(
     /// is elsewhere) and focus it.
     #[prop(optional)]
     goto: Option<RwSignal<Option<usize>>>,
+    /// While true the table is held (a long map's rows after the first are
+    /// on their way, and it is inert): Ctrl+F leaves the browser's find be.
+    #[prop(optional, into)]
+    held: Option<Signal<bool>>,
 ) -> impl IntoView {
     crate::components::mark("comops:map-table");
     let columns = StoredValue::new(columns);
@@ -188,6 +193,14 @@ pub fn EditableTable(
     // The open-at row is revealed once, not again whenever it scrolls back in.
     let revealed = StoredValue::new(false);
     let window = Window::new(ids, focus_at);
+    // The rows' texts changed under the same ids (a long map's rest came
+    // in, or a reload): measure them again.
+    Effect::new(move |seen: Option<()>| {
+        epoch.track();
+        if seen.is_some() {
+            window.schedule();
+        }
+    });
     let shown = move || {
         let range = window.range.get();
         let whole = !window.on();
@@ -255,7 +268,7 @@ pub fn EditableTable(
     // Effects run once the view is in the page: the rows are drawn by then.
     Effect::new(move |_| crate::components::mark("comops:map-rows-mounted"));
     view! {
-        <FindBar doc list fields=searched current=found show=show_hit done=caret_to_hit/>
+        <FindBar doc list fields=searched current=found show=show_hit done=caret_to_hit held=held.unwrap_or(Signal::stored(false))/>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             // Fixed layout (style/main.css): widths come from this header
             // row, and the table is wide enough for every text column.

@@ -25,6 +25,8 @@ pub fn FindBar(
     current: RwSignal<Option<Hit>>,
     show: Callback<Hit>,
     done: Callback<Hit>,
+    /// The table is held (inert): Ctrl+F does not open the bar.
+    held: Signal<bool>,
 ) -> impl IntoView {
     let locale = use_locale();
     let open = RwSignal::new(false);
@@ -78,11 +80,13 @@ pub fn FindBar(
             }
         })
     };
+    #[cfg(not(feature = "hydrate"))]
+    let _ = held;
     #[cfg(feature = "hydrate")]
     {
         let keys = window_event_listener(leptos::ev::keydown, move |ev| {
             let f = crate::components::shortcut_key(&ev.key(), &ev.code()) == "f";
-            if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() || !f {
+            if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() || !f || held.get_untracked() {
                 return;
             }
             // Pressed again in the bar: the browser's own find.

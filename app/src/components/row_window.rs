@@ -4,7 +4,8 @@
 //! A 1,000-row map rendered whole was 3.9 MB of HTML and 1.4–2 s to paint
 //! and hydrate; only the window's rows are rendered now, by the server too,
 //! so the page and its hydration no longer grow with the rows (the map's
-//! content still comes along as data, the rows render from it on demand).
+//! first [`FIRST_SENT`] rows come along as data, the rest after the first
+//! paint: `comops_core::map::first_rows`).
 //! A browser that opens a long map itself (inside the app, not hydrating
 //! the server's page) builds first only the rows that fill its screen,
 //! and the overscan after they are painted ([`screen_rows`]).

@@ -4,9 +4,10 @@
 //! of all the others ([`cut`]), so it is a few kB where the whole of a
 //! 1,000-row map is ~420 kB. The editor puts an empty row with that id in
 //! each cut row's place ([`stand_ins`]), so the table has its full length
-//! (scroll height, row count) from the first paint, and holds every edit
-//! until the whole map has come in and replaced the stand-ins. The save
-//! paths never see a stand-in: a save is refused until then.
+//! (scroll height, row count) from the first paint, and allows no edit
+//! (the table is inert) until the whole map has come in and replaced the
+//! stand-ins. The save paths never see a stand-in: a save is refused until
+//! then.
 
 use serde_json::{Map, Value};
 

@@ -21,7 +21,7 @@ use crate::components::editable_table::{EditableTable, EmotionCurve, TriggerCont
 use crate::components::form::can;
 use crate::components::row_window;
 use crate::components::{format_millis, l, load_error, loading};
-use crate::i18n::{problem_text, t1, use_locale, K};
+use crate::i18n::{problem_text, t, t1, use_locale, K};
 use comops_core::map::MapKind;
 use comops_core::{FieldError, Permission};
 use leptos::prelude::*;
@@ -48,10 +48,11 @@ pub fn MapEditorPage() -> impl IntoView {
     // loaded with the map (one call), so the server's HTML and the
     // hydrating client render the same cells (fetched after hydration
     // they raced it).
-    // A long map comes first rows first, unless it opens at a row (`?row=`),
-    // which may be anywhere in it.
-    let first = move || query.with_untracked(|q| q.get("row").is_none()).then_some(row_window::FIRST_SENT);
-    let map = Resource::new(move || (id(), version(), reload.get(), first()), |(id, v, _, first)| open_map(id, v, first));
+    // A long map comes first rows first, unless the page opens at a row
+    // (`?row=`), which may be anywhere in it. Read once, like the row:
+    // `?row=` coming or going later reloads nothing.
+    let first = query.with_untracked(|q| q.get("row").is_none()).then_some(row_window::FIRST_SENT);
+    let map = Resource::new(move || (id(), version(), reload.get()), move |(id, v, _)| open_map(id, v, first));
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
@@ -79,6 +80,8 @@ enum Status {
     Invalid(usize, Vec<String>),
     Conflict { current: i64, author: String },
     Rebased { from: i64, to: i64 },
+    /// A long map's rows after the first could not be fetched: held until reloaded.
+    Incomplete(String),
     BadCsv(String),
     Failed(String),
 }
@@ -215,6 +218,10 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
             request_animation_frame(move || {
                 set_timeout(
                     move || {
+                        // Not for an editor already gone.
+                        if doc.is_disposed() {
+                            return;
+                        }
                         leptos::task::spawn_local(async move {
                             let answer = load_map(id, wanted).await;
                             // The editor may be gone (the page left, or reloaded).
@@ -230,7 +237,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                                     complete.set(true);
                                     crate::components::mark("comops:map-complete");
                                 }
-                                Err(err) => status.set(Status::Failed(err.message(locale.get_untracked()))),
+                                Err(err) => status.set(Status::Incomplete(err.message(locale.get_untracked()))),
                             }
                         });
                     },
@@ -285,6 +292,13 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 <div role="status" class="rounded border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-900" data-testid="rebased">
                     <p>{t1(loc, K::MapRebased, to)}</p>
                     <DiffView map_id=map_id.get_value() from to/>
+                </div>
+            }
+            .into_any(),
+            Status::Incomplete(m) => view! {
+                <div role="alert" class="rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800" data-testid="incomplete">
+                    <p>{t(loc, K::MapIncomplete)}" "{m}</p>
+                    <button class=BUTTON data-testid="incomplete-reload" on:click=move |_| reload.update(|r| *r += 1)>{l(K::MapIncompleteRetry)}</button>
                 </div>
             }
             .into_any(),
@@ -348,10 +362,14 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
             // Russian layout too.
             // Not with Alt: AltGr (Ctrl+Alt on Windows) types letters such as «ś».
             let s = crate::components::shortcut_key(&ev.key(), &ev.code()) == "s" && !ev.alt_key();
-            if editable && (ev.ctrl_key() || ev.meta_key()) && s && !pending.get_untracked() && complete.get_untracked() {
+            if editable && (ev.ctrl_key() || ev.meta_key()) && s {
+                // Never the browser's "save page", also while a save is
+                // on its way or the map's rest is (then nothing is saved).
                 ev.prevent_default();
-                pending.set(true);
-                save.dispatch(());
+                if !pending.get_untracked() && complete.get_untracked() {
+                    pending.set(true);
+                    save.dispatch(());
+                }
             }
         }>
             <div class="min-w-0 grow">
@@ -381,7 +399,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                     {header}
                     {(kind == MapKind::Cjm).then(|| view! { <EmotionCurve doc/> })}
                     {(kind == MapKind::Blueprint).then(|| view! { <super::blueprint::BlueprintGrid doc/> })}
-                    <EditableTable doc list columns editable epoch dirty errors=messages new_row focus goto/>
+                    <EditableTable doc list columns editable epoch dirty errors=messages new_row focus goto held=Signal::derive(move || !complete.get())/>
                 </div>
                 {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, None))/> })}
             </div>
