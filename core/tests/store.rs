@@ -53,6 +53,7 @@ on_both!(sealing, sealing_suite);
 on_both!(batched_saves, batched_saves_suite);
 on_both!(loop_figures, loop_figures_suite);
 on_both!(call_tallies, call_tallies_suite);
+on_both!(kept_analytics, kept_analytics_suite);
 
 async fn users_and_sessions_suite(store: Store) {
     let email = Email::parse("alena@rehau.example").unwrap();
@@ -1027,6 +1028,80 @@ async fn loop_figures_suite(store: Store) {
 /// All-time call figures read the same before and after the calls are
 /// tallied and their traces purged; a pass counts each call once, even
 /// beside another; a trace not tallied yet is never purged.
+/// Replies, outbound calls and steps of traces past the retention stay in
+/// the analytics: their purge keeps them, once, dry runs left out.
+async fn kept_analytics_suite(store: Store) {
+    use comops_core::analytics::Facts;
+    use comops_core::BotId;
+    const DAY: i64 = 86_400_000;
+
+    let project = store.create_project(&ProjectDraft { name: "Shop".into(), slug: String::new(), description: String::new() }.validate().unwrap(), None, None).await.unwrap();
+    let draft = BotDraft { name: "Shop bot".into(), username: "shop_bot".into(), description: String::new(), enabled: true };
+    let shop = BotId::parse("bot_shop").unwrap();
+    store.create_bot(&project.id, &draft.validate().unwrap(), Some(shop.clone())).await.unwrap();
+
+    let now = now_millis();
+    // Forty days ago, at midnight: past a 30-day retention.
+    let old = (now / DAY - 40) * DAY;
+    let hour = 3_600_000;
+    let mut n = 0;
+    let mut hop = |step: &str, endpoint: &str, lead: &str, trace: &str, status: &str, dry_run: bool, at: i64| {
+        n += 1;
+        comops_core::TraceEvent { lead_id: lead.into(), status: status.into(), dry_run, at, ..crm_hop(&format!("{trace}{n:030x}"), endpoint, step) }
+    };
+    let history = [
+        hop("user.reply", "", "lead_a", "r", "success", false, old + hour),
+        hop("user.reply", "", "lead_b", "r", "success", false, old + 2 * hour),
+        hop("user.reply", "", "lead_a", "r", "success", true, old + 3 * hour),
+        hop("user.reply", "", "lead_c", "r", "success", false, now - 10 * DAY),
+        hop("callback.http", "s-order/notify", "lead_a", "a", "success", false, old + hour),
+        hop("callback.http", "s-order/notify", "lead_b", "b", "fail", false, old + 2 * hour),
+        hop("callback.http", "s-order/notify", "lead_a", "c", "fail", true, old + 3 * hour),
+        hop("scenario.step", "s-order/hello", "lead_a", "a", "success", false, old + hour),
+        hop("scenario.step", "s-order/hello", "lead_b", "b", "success", false, old + 2 * hour),
+        hop("scenario.step", "s-order/hello", "lead_a", "c", "success", true, old + 3 * hour),
+        hop("scenario.step", "s-order/bye", "lead_a", "a", "success", false, old + DAY + hour),
+        hop("scenario.step", "s-order/bye", "lead_c", "d", "success", false, now - 10 * DAY),
+        hop("api.call", "order/new", "lead_a", "a", "success", false, old),
+    ];
+    for event in &history {
+        store.record_trace(event).await.unwrap();
+    }
+    // Traces are purged once tallied.
+    while !store.roll_up_calls(now, 1_000).await.unwrap() {}
+    let facts = || {
+        let (store, bot) = (store.clone(), shop.clone());
+        async move {
+            let Facts { mut replies, mut steps, .. } = store.analytics_facts(&bot, old, now).await.unwrap();
+            replies.sort_by(|a, b| (a.at, &a.lead).cmp(&(b.at, &b.lead)));
+            steps.sort_by(|a, b| (a.day, &a.step).cmp(&(b.day, &b.step)));
+            let replies: Vec<(String, i64)> = replies.into_iter().map(|r| (r.lead, r.at)).collect();
+            let steps: Vec<(String, i64, u64)> = steps.into_iter().map(|s| (s.step, s.day, s.count)).collect();
+            (replies, steps)
+        }
+    };
+    let before = facts().await;
+    let expected_replies = vec![("lead_a".to_string(), old + hour), ("lead_b".to_string(), old + 2 * hour), ("lead_c".to_string(), now - 10 * DAY)];
+    assert_eq!(before.0, expected_replies, "dry runs left out");
+    let day = old / DAY;
+    assert_eq!(
+        before.1,
+        vec![("hello".to_string(), day, 2), ("bye".to_string(), day + 1, 1), ("bye".to_string(), (now - 10 * DAY) / DAY, 1)]
+    );
+
+    assert_eq!(store.purge_traces(now - 30 * DAY).await.unwrap(), 11, "every trace of forty days ago, dry runs too");
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trace_events").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(left, 2);
+    assert_eq!(facts().await, before, "the purged traces' replies and steps are kept");
+    let calls: Vec<(String, String)> =
+        sqlx::query_as("SELECT trace_id, status FROM kept_http_calls ORDER BY at").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(calls.iter().map(|(t, s)| (&t[..1], s.as_str())).collect::<Vec<_>>(), [("a", "success"), ("b", "fail")]);
+    // Nothing is kept twice, and no period is said to miss traces.
+    assert_eq!(store.purge_traces(now - 30 * DAY).await.unwrap(), 0);
+    assert_eq!(facts().await, before);
+    assert_eq!(store.traces_purged_before().await.unwrap(), None);
+}
+
 async fn call_tallies_suite(store: Store) {
     use comops_core::store::call_tallies::TALLY_LAG_MS;
     use comops_core::BotId;
@@ -1122,14 +1197,10 @@ async fn call_tallies_suite(store: Store) {
     assert_eq!(store.purge_traces(now - 30 * DAY).await.unwrap(), 6);
     assert_eq!(figures().await, expected);
     assert_eq!(outbound().await, expected_outbound);
-    // Analytics of a period reaching before then say their traces are gone.
-    assert_eq!(store.traces_purged_before().await.unwrap(), Some(now - 30 * DAY));
-    let facts = |from: i64| {
-        let (store, bot) = (store.clone(), bots[0].clone());
-        async move { store.analytics_facts(&bot, from, now).await.unwrap().traces_purged_before }
-    };
-    assert_eq!(facts(now - 60 * DAY).await, Some(now - 30 * DAY));
-    assert_eq!(facts(now - 10 * DAY).await, None, "a period after the purge is whole");
+    // What the analytics read from them is kept (`kept_analytics_suite`):
+    // no period is said to miss its traces.
+    assert_eq!(store.traces_purged_before().await.unwrap(), None);
+    assert_eq!(store.analytics_facts(&bots[0], now - 60 * DAY, now).await.unwrap().traces_purged_before, None);
     // Figures since a moment still come from the log.
     let since = store.endpoint_figures(&bots, now - 30 * DAY).await.unwrap();
     assert_eq!(since.iter().map(|f| (f.alias.as_str(), f.calls)).collect::<Vec<_>>(), [("order/delivered", 2), ("order/status", 2)]);

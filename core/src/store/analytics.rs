@@ -1,8 +1,9 @@
 //! The facts behind the analytics screen (see [`crate::analytics`]) for
 //! one bot and period: runs started with their endpoint, goal and rating
 //! answers; their outgoing messages; leads' replies (up to 24 h after the
-//! period); outbound API calls; and scenario steps executed per day.
-//! Dry runs are left out. Nothing personal leaves this module: leads are
+//! period); outbound API calls; and scenario steps executed per day —
+//! from the trace log, and for traces past its retention from what their
+//! purge kept (`kept_*`, `call_tallies.rs`). Dry runs are left out. Nothing personal leaves this module: leads are
 //! opaque ids and only counts reach the studio.
 
 use super::{Store, StoreResult};
@@ -71,7 +72,8 @@ impl Store {
             .collect();
 
         let replies: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT lead_id, at FROM trace_events WHERE bot_id = $1 AND step = 'user.reply' AND dry_run = 0 AND at >= $2 AND at < $3",
+            "SELECT lead_id, at FROM trace_events WHERE bot_id = $1 AND step = 'user.reply' AND dry_run = 0 AND at >= $2 AND at < $3 \
+             UNION ALL SELECT lead_id, at FROM kept_replies WHERE bot_id = $1 AND at >= $2 AND at < $3",
         )
         .bind(bot_id)
         .bind(from_ms)
@@ -81,7 +83,8 @@ impl Store {
         let replies = replies.into_iter().map(|(lead, at)| ReplyFact { lead, at }).collect();
 
         let calls: Vec<(String, String)> = sqlx::query_as(
-            "SELECT trace_id, status FROM trace_events WHERE bot_id = $1 AND step = 'callback.http' AND dry_run = 0 AND at >= $2",
+            "SELECT trace_id, status FROM trace_events WHERE bot_id = $1 AND step = 'callback.http' AND dry_run = 0 AND at >= $2 \
+             UNION ALL SELECT trace_id, status FROM kept_http_calls WHERE bot_id = $1 AND at >= $2",
         )
         .bind(bot_id)
         .bind(from_ms)
@@ -93,16 +96,20 @@ impl Store {
             .map(|(trace_id, status)| CallFact { trace_id, failed: status == "fail" })
             .collect();
 
+        // Kept step counts are per day: the days the period touches.
         let by_day = format!(
             "SELECT endpoint, at / {DAY_MS}, COUNT(*) FROM trace_events \
-             WHERE bot_id = $1 AND step LIKE 'scenario.%' AND dry_run = 0 AND at >= $2 AND at < $3 GROUP BY endpoint, at / {DAY_MS}"
+             WHERE bot_id = $1 AND step LIKE 'scenario.%' AND dry_run = 0 AND at >= $2 AND at < $3 GROUP BY endpoint, at / {DAY_MS} \
+             UNION ALL SELECT endpoint, day, steps FROM kept_step_days WHERE bot_id = $1 AND day >= $4 AND day <= $5"
         );
         let step_rows: Vec<(String, i64, i64)> = sqlx::query_as(&by_day)
             .bind(bot_id)
             .bind(from_ms)
             .bind(to_ms)
+            .bind(from_ms.div_euclid(DAY_MS))
+            .bind((to_ms - 1).div_euclid(DAY_MS))
             .fetch_all(&self.pool)
-        .await?;
+            .await?;
         let steps = step_rows
             .into_iter()
             .filter_map(|(endpoint, day, count)| {

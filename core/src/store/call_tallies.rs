@@ -8,7 +8,10 @@
 //! step, status and day, and moves the mark `call_tally_mark.rolled_to`
 //! in the same commit; a reader takes the tallies plus the traces since
 //! the mark, in one statement ([`all_time_calls`]). Only traces already
-//! tallied are purged ([`Store::purge_traces`]).
+//! tallied are purged ([`Store::purge_traces`]), and what the analytics
+//! read from them is kept in the same commit (`kept_replies`,
+//! `kept_http_calls`, `kept_step_days`), so a period past the retention
+//! still has its replies, outbound calls and steps.
 //!
 //! Every trace is stamped with the time it is written (a recorded trace
 //! when it is handed to its group commit, which waits for the write lane:
@@ -140,8 +143,9 @@ impl Store {
     }
 
     /// Removes the traces older than `before` (epoch ms) that are tallied
-    /// already, a chunk per write turn, and notes the moment before which
-    /// traces are gone ([`Store::traces_purged_before`]); returns how many.
+    /// already, oldest first, about [`PURGE_CHUNK`] per write turn; what
+    /// the analytics read from them is kept in the same commit (see the
+    /// module doc). Returns how many were removed.
     pub async fn purge_traces(&self, before: i64) -> StoreResult<u64> {
         // The mark only moves on, so what is tallied now stays tallied.
         let cutoff = before.min(self.tally_mark().await?);
@@ -149,18 +153,40 @@ impl Store {
         loop {
             let mut turn = self.write_turn(Work::Other).await;
             let mut tx = turn.begin().await?;
-            let removed = sqlx::query("DELETE FROM trace_events WHERE id IN (SELECT id FROM trace_events WHERE at < $1 ORDER BY at LIMIT $2)")
+            // First a write to the mark's row: on PostgreSQL a second
+            // process purging waits here for this commit, then finds these
+            // traces gone and keeps nothing twice.
+            sqlx::query("UPDATE call_tally_mark SET purged_before = purged_before WHERE id = 1").execute(&mut *tx).await?;
+            // This turn's stretch: up to the trace one past the chunk (its
+            // whole millisecond), or the cutoff.
+            let beyond: Option<i64> = sqlx::query_scalar("SELECT at FROM trace_events WHERE at < $1 ORDER BY at LIMIT 1 OFFSET $2")
                 .bind(cutoff)
                 .bind(PURGE_CHUNK)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if removed > 0 {
-                sqlx::query("UPDATE call_tally_mark SET purged_before = $1 WHERE id = 1 AND purged_before < $1").bind(cutoff).execute(&mut *tx).await?;
+                .fetch_optional(&mut *tx)
+                .await?;
+            let upto = beyond.map_or(cutoff, |at| (at + 1).min(cutoff));
+            // SQLite needs the WHERE for the upsert to parse after a SELECT.
+            let keep = [
+                "INSERT INTO kept_replies (bot_id, lead_id, at) SELECT bot_id, lead_id, at FROM trace_events \
+                 WHERE step = 'user.reply' AND dry_run = 0 AND at < $1"
+                    .to_string(),
+                "INSERT INTO kept_http_calls (bot_id, trace_id, status, at) SELECT bot_id, trace_id, status, at FROM trace_events \
+                 WHERE step = 'callback.http' AND dry_run = 0 AND at < $1"
+                    .to_string(),
+                format!(
+                    "INSERT INTO kept_step_days (bot_id, endpoint, day, steps) \
+                     SELECT bot_id, endpoint, at / {DAY_MS}, COUNT(*) FROM trace_events \
+                     WHERE step LIKE 'scenario.%' AND dry_run = 0 AND at < $1 GROUP BY bot_id, endpoint, at / {DAY_MS} \
+                     ON CONFLICT (bot_id, endpoint, day) DO UPDATE SET steps = kept_step_days.steps + excluded.steps"
+                ),
+            ];
+            for statement in &keep {
+                sqlx::query(statement).bind(upto).execute(&mut *tx).await?;
             }
+            let removed = sqlx::query("DELETE FROM trace_events WHERE at < $1").bind(upto).execute(&mut *tx).await?.rows_affected();
             tx.commit().await?;
             purged += removed;
-            if removed < PURGE_CHUNK as u64 {
+            if beyond.is_none() || upto >= cutoff {
                 return Ok(purged);
             }
         }
@@ -171,8 +197,10 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT rolled_to FROM call_tally_mark WHERE id = 1").fetch_one(&self.pool).await?)
     }
 
-    /// The moment before which traces were purged, if any were: replies,
-    /// steps and outbound calls before it are no longer in the log.
+    /// The moment before which traces were purged without what the
+    /// analytics read from them being kept (by a version before
+    /// `kept_replies`…; purges keep it since), if any were: replies, steps
+    /// and outbound calls before it are missing.
     pub async fn traces_purged_before(&self) -> StoreResult<Option<i64>> {
         let at: i64 = sqlx::query_scalar("SELECT purged_before FROM call_tally_mark WHERE id = 1").fetch_one(&self.pool).await?;
         Ok((at > 0).then_some(at))
