@@ -120,7 +120,8 @@ pub struct Facts {
     /// The store hit its row limit: figures cover the newest rows only.
     pub truncated: bool,
     /// Traces before this moment (epoch ms, inside the period) were
-    /// purged: replies, outbound calls and steps before it are missing.
+    /// purged by a version that kept nothing of them: replies, outbound
+    /// calls and steps before it are missing. (Purges keep them since.)
     pub traces_purged_before: Option<i64>,
 }
 

@@ -1025,15 +1025,14 @@ async fn loop_figures_suite(store: Store) {
     assert!(calls(5_000).await.is_empty());
 }
 
-/// All-time call figures read the same before and after the calls are
-/// tallied and their traces purged; a pass counts each call once, even
-/// beside another; a trace not tallied yet is never purged.
 /// Replies, outbound calls and steps of traces past the retention stay in
-/// the analytics: their purge keeps them, once, dry runs left out.
+/// the analytics: their purge keeps them, once (also with two purges at
+/// once), dry runs left out.
 async fn kept_analytics_suite(store: Store) {
     use comops_core::analytics::Facts;
     use comops_core::BotId;
     const DAY: i64 = 86_400_000;
+    const MINUTE: i64 = 60_000;
 
     let project = store.create_project(&ProjectDraft { name: "Shop".into(), slug: String::new(), description: String::new() }.validate().unwrap(), None, None).await.unwrap();
     let draft = BotDraft { name: "Shop bot".into(), username: "shop_bot".into(), description: String::new(), enabled: true };
@@ -1043,65 +1042,95 @@ async fn kept_analytics_suite(store: Store) {
     let now = now_millis();
     // Forty days ago, at midnight: past a 30-day retention.
     let old = (now / DAY - 40) * DAY;
-    let hour = 3_600_000;
-    let mut n = 0;
-    let mut hop = |step: &str, endpoint: &str, lead: &str, trace: &str, status: &str, dry_run: bool, at: i64| {
-        n += 1;
-        comops_core::TraceEvent { lead_id: lead.into(), status: status.into(), dry_run, at, ..crm_hop(&format!("{trace}{n:030x}"), endpoint, step) }
+    let hour = 60 * MINUTE;
+    let hop = |step: &str, endpoint: &str, lead: &str, trace: &str, status: &str, dry_run: bool, at: i64| comops_core::TraceEvent {
+        lead_id: lead.into(),
+        status: status.into(),
+        dry_run,
+        at,
+        ..crm_hop(trace, endpoint, step)
     };
     let history = [
-        hop("user.reply", "", "lead_a", "r", "success", false, old + hour),
-        hop("user.reply", "", "lead_b", "r", "success", false, old + 2 * hour),
-        hop("user.reply", "", "lead_a", "r", "success", true, old + 3 * hour),
-        hop("user.reply", "", "lead_c", "r", "success", false, now - 10 * DAY),
-        hop("callback.http", "s-order/notify", "lead_a", "a", "success", false, old + hour),
-        hop("callback.http", "s-order/notify", "lead_b", "b", "fail", false, old + 2 * hour),
-        hop("callback.http", "s-order/notify", "lead_a", "c", "fail", true, old + 3 * hour),
-        hop("scenario.step", "s-order/hello", "lead_a", "a", "success", false, old + hour),
-        hop("scenario.step", "s-order/hello", "lead_b", "b", "success", false, old + 2 * hour),
-        hop("scenario.step", "s-order/hello", "lead_a", "c", "success", true, old + 3 * hour),
-        hop("scenario.step", "s-order/bye", "lead_a", "a", "success", false, old + DAY + hour),
-        hop("scenario.step", "s-order/bye", "lead_c", "d", "success", false, now - 10 * DAY),
-        hop("api.call", "order/new", "lead_a", "a", "success", false, old),
+        hop("user.reply", "", "lead_a", "trace-a", "success", false, old + hour),
+        hop("user.reply", "", "lead_b", "trace-b", "success", false, old + 2 * hour),
+        hop("user.reply", "", "lead_a", "trace-c", "success", true, old + 3 * hour),
+        hop("user.reply", "", "lead_c", "trace-d", "success", false, now - 10 * DAY),
+        hop("callback.http", "s-order/notify", "lead_a", "trace-a", "success", false, old + hour),
+        hop("callback.http", "s-order/notify", "lead_b", "trace-b", "fail", false, old + 2 * hour),
+        hop("callback.http", "s-order/notify", "lead_a", "trace-c", "fail", true, old + 3 * hour),
+        hop("scenario.step", "s-order/hello", "lead_a", "trace-a", "success", false, old + hour),
+        hop("scenario.step", "s-order/hello", "lead_b", "trace-b", "success", false, old + 2 * hour),
+        hop("scenario.step", "s-order/hello", "lead_a", "trace-c", "success", true, old + 3 * hour),
+        hop("scenario.step", "s-order/bye", "lead_a", "trace-a", "success", false, old + DAY + hour),
+        hop("scenario.step", "s-order/bye", "lead_c", "trace-d", "success", false, now - 10 * DAY),
+        hop("api.call", "order/new", "lead_a", "trace-a", "success", false, old),
     ];
     for event in &history {
         store.record_trace(event).await.unwrap();
     }
+    // The runs whose traces the http steps are on (outbound calls count
+    // for the runs of the period).
+    store.start_run(&shop, "lead_a", "", "s-order", "trace-a").await.unwrap();
+    store.start_run(&shop, "lead_b", "", "s-order", "trace-b").await.unwrap();
     // Traces are purged once tallied.
     while !store.roll_up_calls(now, 1_000).await.unwrap() {}
+    let to = now_millis() + MINUTE;
     let facts = || {
         let (store, bot) = (store.clone(), shop.clone());
         async move {
-            let Facts { mut replies, mut steps, .. } = store.analytics_facts(&bot, old, now).await.unwrap();
+            let Facts { mut replies, mut calls, mut steps, .. } = store.analytics_facts(&bot, old, to).await.unwrap();
             replies.sort_by(|a, b| (a.at, &a.lead).cmp(&(b.at, &b.lead)));
+            calls.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
             steps.sort_by(|a, b| (a.day, &a.step).cmp(&(b.day, &b.step)));
             let replies: Vec<(String, i64)> = replies.into_iter().map(|r| (r.lead, r.at)).collect();
-            let steps: Vec<(String, i64, u64)> = steps.into_iter().map(|s| (s.step, s.day, s.count)).collect();
-            (replies, steps)
+            let calls: Vec<(String, bool)> = calls.into_iter().map(|c| (c.trace_id, c.failed)).collect();
+            // The same step and day from the log and from what was kept, summed.
+            let mut summed: Vec<(String, i64, u64)> = Vec::new();
+            for s in steps {
+                match summed.last_mut() {
+                    Some(last) if (last.0.as_str(), last.1) == (s.step.as_str(), s.day) => last.2 += s.count,
+                    _ => summed.push((s.step, s.day, s.count)),
+                }
+            }
+            (replies, calls, summed)
         }
     };
     let before = facts().await;
     let expected_replies = vec![("lead_a".to_string(), old + hour), ("lead_b".to_string(), old + 2 * hour), ("lead_c".to_string(), now - 10 * DAY)];
     assert_eq!(before.0, expected_replies, "dry runs left out");
+    assert_eq!(before.1, vec![("trace-a".to_string(), false), ("trace-b".to_string(), true)]);
     let day = old / DAY;
     assert_eq!(
-        before.1,
+        before.2,
         vec![("hello".to_string(), day, 2), ("bye".to_string(), day + 1, 1), ("bye".to_string(), (now - 10 * DAY) / DAY, 1)]
     );
 
-    assert_eq!(store.purge_traces(now - 30 * DAY).await.unwrap(), 11, "every trace of forty days ago, dry runs too");
+    // The first 90 minutes of that day, then the rest by two purges at
+    // once: the day's "hello" count is kept in two parts, added up.
+    assert_eq!(store.purge_traces(old + 90 * MINUTE).await.unwrap(), 4);
+    assert_eq!(facts().await, before);
+    let (one, two) = tokio::join!(store.purge_traces(now - 30 * DAY), store.purge_traces(now - 30 * DAY));
+    assert_eq!(one.unwrap() + two.unwrap(), 7, "every other trace of forty days ago, dry runs too, removed once");
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trace_events").fetch_one(store.pool()).await.unwrap();
     assert_eq!(left, 2);
-    assert_eq!(facts().await, before, "the purged traces' replies and steps are kept");
-    let calls: Vec<(String, String)> =
-        sqlx::query_as("SELECT trace_id, status FROM kept_http_calls ORDER BY at").fetch_all(store.pool()).await.unwrap();
-    assert_eq!(calls.iter().map(|(t, s)| (&t[..1], s.as_str())).collect::<Vec<_>>(), [("a", "success"), ("b", "fail")]);
-    // Nothing is kept twice, and no period is said to miss traces.
+    assert_eq!(facts().await, before, "the purged traces' replies, calls and steps are kept, once");
+    let kept: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM kept_replies), (SELECT COUNT(*) FROM kept_http_calls), (SELECT CAST(SUM(steps) AS BIGINT) FROM kept_step_days)",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(kept, (2, 2, 3));
+    let hello: i64 = sqlx::query_scalar("SELECT steps FROM kept_step_days WHERE endpoint = 's-order/hello'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(hello, 2, "one row, added to");
     assert_eq!(store.purge_traces(now - 30 * DAY).await.unwrap(), 0);
     assert_eq!(facts().await, before);
-    assert_eq!(store.traces_purged_before().await.unwrap(), None);
+    assert_eq!(store.traces_purged_before().await.unwrap(), None, "no period is said to miss traces");
 }
 
+/// All-time call figures read the same before and after the calls are
+/// tallied and their traces purged; a pass counts each call once, even
+/// beside another; a trace not tallied yet is never purged.
 async fn call_tallies_suite(store: Store) {
     use comops_core::store::call_tallies::TALLY_LAG_MS;
     use comops_core::BotId;

@@ -33,9 +33,10 @@ pub fn spawn_scheduler(store: Store) {
 /// Starts the trace upkeep: every minute the calls traced before the
 /// tallies' lag are counted into `call_tallies` (until caught up), and
 /// every ten minutes the traces older than `retention_days` (0: never)
-/// and tallied are removed. Any number of processes may run it: a tally
-/// pass moves the mark only from the value it read, and deletes are
-/// idempotent.
+/// and tallied are removed (what the analytics read from them kept). Any
+/// number of processes may run it: a tally pass moves the mark only from
+/// the value it read, and a purge waits on the mark's row for another's
+/// commit, then finds its traces gone.
 pub fn spawn_trace_upkeep(store: Store, retention_days: u32) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));

@@ -31,7 +31,8 @@ pub const TALLY_LAG_MS: i64 = 5 * 60_000;
 /// enough not to hold up the engine's writes.
 pub const PASS_TRACES: i64 = 20_000;
 
-/// Traces removed per statement by [`Store::purge_traces`].
+/// Traces [`Store::purge_traces`] removes per write turn: this many and
+/// the rest of the last one's millisecond, or what is left.
 const PURGE_CHUNK: i64 = 5_000;
 
 const DAY_MS: i64 = 86_400_000;
