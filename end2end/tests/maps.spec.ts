@@ -486,8 +486,22 @@ test('a 600-row map renders the rows near the screen; the arrow keys walk far do
   await expect(body).toHaveAttribute('aria-busy', 'true');
   await expect(body).toHaveAttribute('inert', '');
   await expect(page.getByTestId('save-map')).toBeDisabled();
+  // Ctrl+S saves nothing then (and is not the browser's "save page");
+  // Ctrl+F leaves the browser's find be.
+  let saves = 0;
+  page.on('request', (r) => { if (/\/api\/maps\/save/.test(r.url())) saves++; });
+  await page.getByTestId('change-note').click();
+  const ctrlS = await page.evaluate(() => {
+    const ev = new KeyboardEvent('keydown', { key: 's', code: 'KeyS', ctrlKey: true, bubbles: true, cancelable: true });
+    document.querySelector('[data-testid=change-note]')!.dispatchEvent(ev);
+    return ev.defaultPrevented;
+  });
+  expect(ctrlS).toBe(true);
+  await page.keyboard.press('Control+f');
+  await expect(page.getByTestId('find-bar')).toHaveCount(0);
   release();
   await wholeMap(page);
+  expect(saves).toBe(0);
   await page.unroute('**/api/maps/get');
   await expect(body).not.toHaveAttribute('inert');
   await expect(page.getByTestId('save-map')).toBeEnabled();
