@@ -23,6 +23,10 @@ const PROFILE = process.env.COMOPS_BENCH_PROFILE === '1';
 // COMOPS_BENCH_TRACE=1: a Chromium trace of the last in-app opening,
 // summed by event (script, style, layout, paint, GC) on the console.
 const TRACE = process.env.COMOPS_BENCH_TRACE === '1';
+// COMOPS_BENCH_CPU_SLOWDOWN=2: the page's CPU throttled that many times
+// (Chromium's CPU throttling, the server untouched): a slower machine's
+// browser, to compare builds on.
+const SLOWDOWN = Number(process.env.COMOPS_BENCH_CPU_SLOWDOWN ?? 1);
 
 test.use({ baseURL: BASE });
 test.setTimeout(900_000);
@@ -77,6 +81,7 @@ function stats(values: number[]) {
 test('a 1,000-row communication map renders and edits in place', async ({ page }) => {
   // A panic while hydrating would otherwise look like a slow page.
   page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+  if (SLOWDOWN > 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: SLOWDOWN });
   page.on('console', (m) => { if (m.type() === 'error') console.log(`console: ${m.text()}`); });
   page.on('response', (r) => { if (r.status() >= 400) console.log(`${r.status()} ${r.url()}`); });
   const open = new Set<string>();
