@@ -208,42 +208,21 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
         }
     });
 
-    // The rest of a long map, asked for once its first rows are painted (a
-    // task queued from a frame's callbacks runs after that frame's paint):
-    // the same version, put in place of the stand-ins.
+    // The rest of a long map: the same version, put in place of the stand-ins.
     if !complete.get_untracked() {
         let (id, wanted) = (map.id.clone(), map.version);
         Effect::new(move |_| {
-            let id = id.clone();
-            request_animation_frame(move || {
-                set_timeout(
-                    move || {
-                        // Not for an editor already gone.
-                        if doc.is_disposed() {
-                            return;
-                        }
-                        leptos::task::spawn_local(async move {
-                            let answer = load_map(id, wanted).await;
-                            // The editor may be gone (the page left, or reloaded).
-                            if doc.is_disposed() {
-                                return;
-                            }
-                            match answer {
-                                Ok(whole) => {
-                                    let value = parse_content(&whole.content);
-                                    origin.set_value(value.clone());
-                                    doc.set(value);
-                                    epoch.update(|e| *e += 1);
-                                    complete.set(true);
-                                    crate::components::mark("comops:map-complete");
-                                }
-                                Err(err) => status.set(Status::Incomplete(err.message(locale.get_untracked()))),
-                            }
-                        });
-                    },
-                    std::time::Duration::ZERO,
-                );
-            });
+            whole_after_paint(id.clone(), wanted, move || !doc.is_disposed(), move |answer| match answer {
+                Ok(whole) => {
+                    let value = parse_content(&whole.content);
+                    origin.set_value(value.clone());
+                    doc.set(value);
+                    epoch.update(|e| *e += 1);
+                    complete.set(true);
+                    crate::components::mark("comops:map-complete");
+                }
+                Err(err) => status.set(Status::Incomplete(err.message(locale.get_untracked()))),
+            })
         });
     }
 
@@ -457,6 +436,35 @@ fn CsvPanel(
             </Show>
         </section>
     }
+}
+
+/// Calls `then` with version `version` of map `id`, whole, asked for once
+/// the frame being drawn is painted (a task queued from a frame's
+/// callbacks runs after that frame's paint), so taking it in does not
+/// hold up that frame. Neither asked for nor answered once `alive` says
+/// the editor is gone (the page left, or reloaded).
+fn whole_after_paint(
+    id: String,
+    version: i64,
+    alive: impl Fn() -> bool + Copy + 'static,
+    then: impl FnOnce(Result<LoadedMap, crate::error::AppError>) + 'static,
+) {
+    request_animation_frame(move || {
+        set_timeout(
+            move || {
+                if !alive() {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    let answer = load_map(id, version).await;
+                    if alive() {
+                        then(answer);
+                    }
+                });
+            },
+            std::time::Duration::ZERO,
+        );
+    });
 }
 
 /// The content's JSON text as a value (`from_slice`, like server_fn's
