@@ -8,7 +8,7 @@
 // endpoints) and stops that process afterwards.
 import { test, expect, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
-import { hydrated } from './helpers';
+import { chooseLanguage, hydrated } from './helpers';
 
 const PORT = Number(process.env.COMOPS_E2E_ANALYTICS_PORT ?? 3421);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -89,10 +89,10 @@ test('the analytics screen speaks Russian', async ({ page }) => {
   await logIn(page);
   await page.goto('/analytics?bot=bot_shop');
   await hydrated(page);
-  await page.locator('[data-lang=ru]').click();
+  await chooseLanguage(page, 'ru');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
   await expect(page.getByTestId('metric-delivery')).toContainText('Доставляемость');
   await expect(page.getByTestId('funnel-chart')).toContainText('Событие');
-  await page.locator('[data-lang=en]').click();
+  await chooseLanguage(page, 'en');
   await expect(page.getByTestId('metric-delivery')).toContainText('Delivery rate');
 });

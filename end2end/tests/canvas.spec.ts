@@ -12,7 +12,7 @@
 // real CLI, and stops that process only.
 import { test, expect, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
-import { hydrated } from './helpers';
+import { chooseLanguage, hydrated } from './helpers';
 
 const PORT = Number(process.env.COMOPS_E2E_CANVAS_PORT ?? 3419);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -40,7 +40,7 @@ async function logIn(page: Page) {
   await page.locator('button[type=submit]').click();
   await page.waitForURL('**/projects');
   await hydrated(page);
-  await page.locator('[data-lang=en]').click();
+  await chooseLanguage(page, 'en');
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
 }
 

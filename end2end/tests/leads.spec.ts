@@ -5,7 +5,7 @@
 // delivered) and re-drives it, then deactivates the lead's link. A viewer
 // reads the same pages without any of the actions.
 import { test, expect, Page } from '@playwright/test';
-import { ADMIN, VIEWER, hydrated, logIn } from './helpers';
+import { ADMIN, VIEWER, chooseLanguage, hydrated, logIn } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -156,10 +156,10 @@ test('a viewer reads leads, the desk and dead letters but may act on none', asyn
   await expect(page.getByTestId('redrive')).toHaveCount(0);
 
   // Every text of the section speaks Russian too (and back, for the other specs).
-  await page.locator('[data-lang=ru]').click();
+  await chooseLanguage(page, 'ru');
   await expect(page.getByTestId('tab-dead')).toHaveText('Недоставленные');
   await expect(page.getByTestId('dead-hint')).toContainText('Повторная отправка');
-  await page.locator('[data-lang=en]').click();
+  await chooseLanguage(page, 'en');
   await expect(page.getByTestId('tab-dead')).toHaveText('Dead letters');
 
   // The server refuses as well.

@@ -24,7 +24,7 @@
 // token made by the real CLI, and stops that process only.
 import { test, expect, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
-import { hydrated, logIn } from './helpers';
+import { chooseLanguage, hydrated, logIn } from './helpers';
 
 const PORT = Number(process.env.COMOPS_E2E_LOOP_PORT ?? 3422);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -70,7 +70,7 @@ const node = (page: Page, key: string) => page.locator(`[data-node="${key}"]`).f
 
 async function openLoop(page: Page, who = VIEWER) {
   await logIn(page, who);
-  await page.locator('[data-lang=en]').click();
+  await chooseLanguage(page, 'en');
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   await page.goto('/maps');
   await hydrated(page);
@@ -209,7 +209,7 @@ test('anyone moves a node with Shift+drag; it stays there in this browser until 
 
 test('Enter opens the selected node, and the page speaks Russian', async ({ page }) => {
   await openLoop(page);
-  await page.locator('[data-lang=ru]').click();
+  await chooseLanguage(page, 'ru');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
   await expect(page.getByTestId('loop-title')).toHaveText('Петля ComOps');
   await expect(page.locator('[data-legend=cjm_stage]')).toHaveText('Этап CJM');
@@ -304,7 +304,7 @@ test('the map editor scrolls to the row it opens at', async ({ page }) => {
 
 test('in Russian, an architect selects the row\'s link and unbinds it with Delete', async ({ page }) => {
   await openLoop(page, ARCHITECT);
-  await page.locator('[data-lang=ru]').click();
+  await chooseLanguage(page, 'ru');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
   await expect(page.getByTestId('loop-edit-hint')).toContainText('Перетащите строку карты коммуникаций на эндпоинт');
   await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
@@ -426,7 +426,7 @@ test('after real calls, the Runs overlay shows the endpoint\'s calls and its sce
   await page.screenshot({ path: 'end2end/screenshots/loop-runs.png' });
 
   // In Russian; the last 24 hours still hold them.
-  await page.locator('[data-lang=ru]').click();
+  await chooseLanguage(page, 'ru');
   await expect(page.getByTestId('loop-runs')).toHaveText('Запуски');
   await expect(figures(ENDPOINT)).toHaveText('вызовы 2 · ошибки 1');
   await expect(figures(SCENARIO)).toHaveText('готово 0 · ждут 0 · сбои 1');

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { test, expect, Browser, Locator, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
-import { hydrated, logIn } from './helpers';
+import { chooseLanguage, hydrated, logIn } from './helpers';
 
 const PORT = Number(process.env.COMOPS_E2E_MAPS_PORT ?? 3418);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -321,13 +321,13 @@ test('an architect downloads the project as JSON and imports it as a new project
   await expect(problems.locator('[data-problem="maps[0].title"]')).toContainText('Required.');
   const badStart = problems.locator(`[data-problem="bots[${withScenarios}].scenarios[0].start"]`);
   await expect(badStart).toContainText('no step with id "nowhere"');
-  await page.locator('[data-lang=ru]').click();
+  await chooseLanguage(page, 'ru');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
   await expect(problems.locator('[data-problem=format]')).toContainText('Неизвестный формат: ожидается «comops.project/v1»');
   await expect(problems.locator('[data-problem="maps[0].title"]')).toContainText('Обязательное поле.');
   await expect(badStart).toContainText('нет шага с идентификатором «nowhere»');
   await page.screenshot({ path: 'end2end/screenshots/project-import-problems-ru.png', fullPage: true });
-  await page.locator('[data-lang=en]').click();
+  await chooseLanguage(page, 'en');
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
 
   // The downloaded file under a slug already taken: the slug field says so.

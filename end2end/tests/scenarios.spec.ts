@@ -4,13 +4,13 @@
 // history; then opens Settings and stores a bot's Telegram credentials,
 // which come back only as "set". A viewer gets no credentials page.
 import { test, expect, Page } from '@playwright/test';
-import { ADMIN, VIEWER, hydrated, logIn } from './helpers';
+import { ADMIN, VIEWER, chooseLanguage, hydrated, logIn } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
 /** The journeys assert English texts; another spec may have left Russian on. */
 async function inEnglish(page: Page) {
-  await page.locator('[data-lang=en]').click();
+  await chooseLanguage(page, 'en');
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
 }
 
@@ -63,11 +63,11 @@ test('a scenario is created, edited step by step, saved with a note and found in
   await expect(editor.getByTestId('problems')).toContainText('unreachable');
   await expect(hello.getByTestId('step-problems')).toBeVisible();
   // In Russian too, without losing the unsaved step.
-  await page.locator('[data-lang=ru]').click();
+  await chooseLanguage(page, 'ru');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
   await expect(editor.getByTestId('problems')).toContainText('недостижим от начального шага');
   await expect(hello.getByTestId('step-problems')).toContainText('недостижим от начального шага');
-  await page.locator('[data-lang=en]').click();
+  await chooseLanguage(page, 'en');
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   await expect(editor.getByTestId('unsaved')).toBeVisible();
   await hello.getByTestId('make-start').click();

@@ -1,7 +1,7 @@
 // The foundation's browser journeys: log in, create a project, switch the
 // language, log out; a wrong password; a viewer who may not create.
 import { test, expect } from '@playwright/test';
-import { ADMIN, VIEWER, hydrated, logIn } from './helpers';
+import { ADMIN, VIEWER, chooseLanguage, hydrated, logIn } from './helpers';
 
 test('admin logs in, creates a project, switches language and logs out', async ({ page }) => {
   await logIn(page, ADMIN);
@@ -28,7 +28,7 @@ test('admin logs in, creates a project, switches language and logs out', async (
   await expect(page.locator('[data-project=rehau-installers]')).toContainText('REHAU монтажники');
   await page.screenshot({ path: 'end2end/screenshots/projects.png', fullPage: true });
 
-  await page.locator('[data-lang=ru]').click();
+  await chooseLanguage(page, 'ru');
   await expect(page.getByRole('heading', { name: 'Проекты' })).toBeVisible();
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
   await expect(page.locator('[data-nav="/maps"]')).toHaveText('Карты');
@@ -37,7 +37,7 @@ test('admin logs in, creates a project, switches language and logs out', async (
   await hydrated(page);
   await expect(page.getByTestId('logout')).toHaveText('Выйти');
 
-  await page.locator('[data-lang=en]').click();
+  await chooseLanguage(page, 'en');
   await expect(page.getByTestId('logout')).toHaveText('Log out');
   await page.getByTestId('logout').click();
   await page.waitForURL('**/login');
