@@ -1025,19 +1025,25 @@ async fn loop_figures_suite(store: Store) {
     assert!(calls(5_000).await.is_empty());
 }
 
+/// A project "Shop" with the bot `bot_shop`, whose traces the tally and
+/// analytics suites write.
+async fn shop_bot(store: &Store) -> comops_core::BotId {
+    let project = store.create_project(&ProjectDraft { name: "Shop".into(), slug: String::new(), description: String::new() }.validate().unwrap(), None, None).await.unwrap();
+    let draft = BotDraft { name: "Shop bot".into(), username: "shop_bot".into(), description: String::new(), enabled: true };
+    let shop = comops_core::BotId::parse("bot_shop").unwrap();
+    store.create_bot(&project.id, &draft.validate().unwrap(), Some(shop.clone())).await.unwrap();
+    shop
+}
+
 /// Replies, outbound calls and steps of traces past the retention stay in
 /// the analytics: their purge keeps them, once (also with two purges at
 /// once), dry runs left out.
 async fn kept_analytics_suite(store: Store) {
     use comops_core::analytics::Facts;
-    use comops_core::BotId;
     const DAY: i64 = 86_400_000;
     const MINUTE: i64 = 60_000;
 
-    let project = store.create_project(&ProjectDraft { name: "Shop".into(), slug: String::new(), description: String::new() }.validate().unwrap(), None, None).await.unwrap();
-    let draft = BotDraft { name: "Shop bot".into(), username: "shop_bot".into(), description: String::new(), enabled: true };
-    let shop = BotId::parse("bot_shop").unwrap();
-    store.create_bot(&project.id, &draft.validate().unwrap(), Some(shop.clone())).await.unwrap();
+    let shop = shop_bot(&store).await;
 
     let now = now_millis();
     // Forty days ago, at midnight: past a 30-day retention.
@@ -1133,13 +1139,9 @@ async fn kept_analytics_suite(store: Store) {
 /// beside another; a trace not tallied yet is never purged.
 async fn call_tallies_suite(store: Store) {
     use comops_core::store::call_tallies::TALLY_LAG_MS;
-    use comops_core::BotId;
     const DAY: i64 = 86_400_000;
 
-    let project = store.create_project(&ProjectDraft { name: "Shop".into(), slug: String::new(), description: String::new() }.validate().unwrap(), None, None).await.unwrap();
-    let draft = BotDraft { name: "Shop bot".into(), username: "shop_bot".into(), description: String::new(), enabled: true };
-    let shop = BotId::parse("bot_shop").unwrap();
-    store.create_bot(&project.id, &draft.validate().unwrap(), Some(shop.clone())).await.unwrap();
+    let shop = shop_bot(&store).await;
     let bots = [shop];
 
     let now = now_millis();

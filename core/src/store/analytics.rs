@@ -3,8 +3,9 @@
 //! answers; their outgoing messages; leads' replies (up to 24 h after the
 //! period); outbound API calls; and scenario steps executed per day —
 //! from the trace log, and for traces past its retention from what their
-//! purge kept (`kept_*`, `call_tallies.rs`). Dry runs are left out. Nothing personal leaves this module: leads are
-//! opaque ids and only counts reach the studio.
+//! purge kept (`kept_*`, `call_tallies.rs`). Dry runs are left out.
+//! Nothing personal leaves this module: leads are opaque ids and only
+//! counts reach the studio.
 
 use super::{Store, StoreResult};
 use crate::analytics::{CallFact, Delivery, Facts, MessageFact, ReplyFact, RunFact, StepFact, DAY_MS, MAX_RUNS, REPLY_WINDOW_MS};

@@ -150,6 +150,22 @@ impl Store {
     pub async fn purge_traces(&self, before: i64) -> StoreResult<u64> {
         // The mark only moves on, so what is tallied now stays tallied.
         let cutoff = before.min(self.tally_mark().await?);
+        // What the analytics read, kept from the traces before `$1`.
+        // SQLite needs the WHERE for the upsert to parse after a SELECT.
+        let keep = [
+            "INSERT INTO kept_replies (bot_id, lead_id, at) SELECT bot_id, lead_id, at FROM trace_events \
+             WHERE step = 'user.reply' AND dry_run = 0 AND at < $1"
+                .to_string(),
+            "INSERT INTO kept_http_calls (bot_id, trace_id, status, at) SELECT bot_id, trace_id, status, at FROM trace_events \
+             WHERE step = 'callback.http' AND dry_run = 0 AND at < $1"
+                .to_string(),
+            format!(
+                "INSERT INTO kept_step_days (bot_id, endpoint, day, steps) \
+                 SELECT bot_id, endpoint, at / {DAY_MS}, COUNT(*) FROM trace_events \
+                 WHERE step LIKE 'scenario.%' AND dry_run = 0 AND at < $1 GROUP BY bot_id, endpoint, at / {DAY_MS} \
+                 ON CONFLICT (bot_id, endpoint, day) DO UPDATE SET steps = kept_step_days.steps + excluded.steps"
+            ),
+        ];
         let mut purged = 0;
         loop {
             let mut turn = self.write_turn(Work::Other).await;
@@ -166,21 +182,6 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             let upto = beyond.map_or(cutoff, |at| (at + 1).min(cutoff));
-            // SQLite needs the WHERE for the upsert to parse after a SELECT.
-            let keep = [
-                "INSERT INTO kept_replies (bot_id, lead_id, at) SELECT bot_id, lead_id, at FROM trace_events \
-                 WHERE step = 'user.reply' AND dry_run = 0 AND at < $1"
-                    .to_string(),
-                "INSERT INTO kept_http_calls (bot_id, trace_id, status, at) SELECT bot_id, trace_id, status, at FROM trace_events \
-                 WHERE step = 'callback.http' AND dry_run = 0 AND at < $1"
-                    .to_string(),
-                format!(
-                    "INSERT INTO kept_step_days (bot_id, endpoint, day, steps) \
-                     SELECT bot_id, endpoint, at / {DAY_MS}, COUNT(*) FROM trace_events \
-                     WHERE step LIKE 'scenario.%' AND dry_run = 0 AND at < $1 GROUP BY bot_id, endpoint, at / {DAY_MS} \
-                     ON CONFLICT (bot_id, endpoint, day) DO UPDATE SET steps = kept_step_days.steps + excluded.steps"
-                ),
-            ];
             for statement in &keep {
                 sqlx::query(statement).bind(upto).execute(&mut *tx).await?;
             }
