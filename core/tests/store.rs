@@ -1172,9 +1172,10 @@ async fn call_tallies_suite(store: Store) {
     for event in &history {
         store.record_trace(event).await.unwrap();
     }
-    let figures = || {
+    // Every endpoint's figures since a moment (0: all time).
+    let period = |since: i64| {
         let (store, bots) = (store.clone(), bots.clone());
-        async move { store.endpoint_figures(&bots, 0).await.unwrap().into_iter().map(|f| (f.alias, f.calls, f.errors, f.last_call_at)).collect::<Vec<_>>() }
+        async move { store.endpoint_figures(&bots, since).await.unwrap().into_iter().map(|f| (f.alias, f.calls, f.errors, f.last_call_at)).collect::<Vec<_>>() }
     };
     let outbound = || {
         let store = store.clone();
@@ -1192,7 +1193,7 @@ async fn call_tallies_suite(store: Store) {
         "comops_outbound_api_calls_total{bot=\"bot_shop\",result=\"fail\"} 1".to_string(),
         "comops_outbound_api_calls_total{bot=\"bot_shop\",result=\"success\"} 1".to_string(),
     ];
-    assert_eq!(figures().await, expected, "dry runs are not counted; a refusal is an error");
+    assert_eq!(period(0).await, expected, "dry runs are not counted; a refusal is an error");
     assert_eq!(outbound().await, expected_outbound);
 
     // Nothing is purged before it is tallied.
@@ -1218,37 +1219,45 @@ async fn call_tallies_suite(store: Store) {
     .await
     .unwrap();
     assert_eq!(first_day, (2, old + 5), "two passes added to one day's row");
-    assert_eq!(figures().await, expected);
+    assert_eq!(period(0).await, expected);
     assert_eq!(outbound().await, expected_outbound);
     assert!(store.roll_up_calls(now, 2).await.unwrap());
-    assert_eq!(figures().await, expected, "a second pass counts nothing again");
+    assert_eq!(period(0).await, expected, "a second pass counts nothing again");
+    // A period starting within a day: that day is counted from its traces
+    // from the moment on, the whole days after it from their tallies.
+    assert_eq!(period(old + 1).await, [("order/delivered".to_string(), 4, 1, Some(now - 60_000)), ("order/status".to_string(), 3, 1, Some(now - 30_000))]);
+    assert_eq!(period(old + 6).await, [("order/delivered".to_string(), 2, 0, Some(now - 60_000)), ("order/status".to_string(), 2, 1, Some(now - 30_000))]);
+    assert_eq!(period(now - 20 * DAY + 1).await, [("order/delivered".to_string(), 1, 0, Some(now - 60_000)), ("order/status".to_string(), 2, 1, Some(now - 30_000))]);
+    assert_eq!(period(now - 20 * DAY).await, period(now - 30 * DAY).await);
 
     // Thirty days' retention removes the six traces of forty days ago
     // (the dry run too); the figures and the counter stay.
     assert_eq!(store.purge_traces(now - 30 * DAY).await.unwrap(), 6);
-    assert_eq!(figures().await, expected);
+    assert_eq!(period(0).await, expected);
     assert_eq!(outbound().await, expected_outbound);
     // What the analytics read from them is kept (`kept_analytics_suite`):
     // no period is said to miss its traces.
     assert_eq!(store.traces_purged_before().await.unwrap(), None);
     assert_eq!(store.analytics_facts(&bots[0], now - 60 * DAY, now).await.unwrap().traces_purged_before, None);
-    // Figures since a moment still come from the log.
-    let since = store.endpoint_figures(&bots, now - 30 * DAY).await.unwrap();
-    assert_eq!(since.iter().map(|f| (f.alias.as_str(), f.calls)).collect::<Vec<_>>(), [("order/delivered", 2), ("order/status", 2)]);
+    // Figures since a moment: the same after the purge.
+    let last_30_days = vec![("order/delivered".to_string(), 2, 0, Some(now - 60_000)), ("order/status".to_string(), 2, 1, Some(now - 30_000))];
+    assert_eq!(period(now - 30 * DAY).await, last_30_days);
+    assert_eq!(period(old / DAY * DAY).await, expected, "a period from the purged day's midnight counts its tally");
     // Purging everything leaves the traces of the last minutes, the one
     // exactly as old as the lag among them: not tallied.
     assert_eq!(store.purge_traces(now).await.unwrap(), 2);
     assert_eq!(traces().await, 3);
-    assert_eq!(figures().await, expected);
+    assert_eq!(period(0).await, expected);
+    assert_eq!(period(now - 30 * DAY).await, last_30_days, "a period longer than the log keeps its calls from the tallies");
 
     // Two passes at once (two processes after the lag; on PostgreSQL two
     // connections): counted once.
     let later = now + TALLY_LAG_MS + 1;
     let (a, b) = tokio::join!(store.roll_up_calls(later, 1_000), store.roll_up_calls(later, 1_000));
     assert!(a.unwrap() && b.unwrap());
-    assert_eq!(figures().await, expected);
+    assert_eq!(period(0).await, expected);
     assert_eq!(store.purge_traces(later).await.unwrap(), 3);
     assert_eq!(traces().await, 0);
-    assert_eq!(figures().await, expected);
+    assert_eq!(period(0).await, expected);
     assert_eq!(outbound().await, expected_outbound);
 }

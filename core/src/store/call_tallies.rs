@@ -94,6 +94,55 @@ impl<'a> AllTime<'a> {
     }
 }
 
+/// `SELECT bot_id, endpoint, status, calls, last_at` of `step` for
+/// `bots` since a moment, like [`all_time_calls`] but for a period: the
+/// tallies of the whole days from the moment on, the tallied traces
+/// between the moment and the first of those days, and the traces not
+/// tallied yet. So a period longer than the trace retention keeps its
+/// calls, but for the part of its first day before midnight that was
+/// purged (a day's tally holds that day whole, so that part is counted
+/// from the traces).
+/// Bind with [`Period::bind`].
+pub(crate) fn period_calls(step: &str, bots: usize) -> String {
+    debug_assert!(TALLIED_STEPS.contains(&step));
+    let (tallied, first, live) = (placeholders(5, bots), placeholders(5 + bots, bots), placeholders(5 + 2 * bots, bots));
+    // `$1` (the later of the moment and the mark read before) only helps
+    // the planner, as in `all_time_calls`.
+    format!(
+        "SELECT bot_id, endpoint, status, calls, last_at FROM call_tallies WHERE step = '{step}' AND day >= $4 AND bot_id IN ({tallied}) \
+         UNION ALL \
+         SELECT bot_id, endpoint, status, 1, at FROM trace_events \
+         WHERE step = '{step}' AND dry_run = 0 AND at >= $2 AND at < $3 AND at < (SELECT rolled_to FROM call_tally_mark WHERE id = 1) AND {BOT_OF_TRACE} IN ({first}) \
+         UNION ALL \
+         SELECT bot_id, endpoint, status, 1, at FROM trace_events \
+         WHERE step = '{step}' AND dry_run = 0 AND at >= $1 AND at >= (SELECT rolled_to FROM call_tally_mark WHERE id = 1) AND {BOT_OF_TRACE} IN ({live})"
+    )
+}
+
+/// What a [`period_calls`] statement is bound with.
+pub(crate) struct Period<'a> {
+    /// The mark read before the statement ([`Store::tally_mark`]).
+    pub mark: i64,
+    /// The period's start, epoch ms.
+    pub since: i64,
+    pub bots: &'a [BotId],
+}
+
+impl<'a> Period<'a> {
+    /// Binds the moments, the first whole day, then the bots for each part.
+    pub(crate) fn bind<O>(
+        &self,
+        query: sqlx::query::QueryAs<'a, sqlx::Any, O, sqlx::any::AnyArguments<'a>>,
+    ) -> sqlx::query::QueryAs<'a, sqlx::Any, O, sqlx::any::AnyArguments<'a>> {
+        let day = self.since.div_euclid(DAY_MS) + i64::from(self.since.rem_euclid(DAY_MS) > 0);
+        let mut query = query.bind(self.since.max(self.mark)).bind(self.since).bind(day * DAY_MS).bind(day);
+        for bot in self.bots.iter().chain(self.bots).chain(self.bots) {
+            query = query.bind(bot.as_str());
+        }
+        query
+    }
+}
+
 impl Store {
     /// Tallies the calls traced up to `now` − [`TALLY_LAG_MS`], at most
     /// `pass_traces` traces of the log (any step; [`PASS_TRACES`] in the

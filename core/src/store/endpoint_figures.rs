@@ -3,10 +3,11 @@
 //! refused or failed, and when the last one came. All time is read from
 //! the calls tallied per day plus the `api.call` traces not tallied yet
 //! (`call_tallies`), so it costs the same however long the history; since
-//! a moment, from the traces of that period (index `trace_events_at`).
+//! a moment, from the tallies of the period's whole days and the traces of
+//! the rest, so a period longer than the trace retention keeps its calls.
 
-use super::call_tallies::{all_time_calls, AllTime, BOT_OF_TRACE};
-use super::{placeholders, Store, StoreResult};
+use super::call_tallies::{all_time_calls, period_calls, AllTime, Period};
+use super::{Store, StoreResult};
 use crate::BotId;
 use serde::{Deserialize, Serialize};
 
@@ -40,25 +41,23 @@ impl Store {
     }
 
     async fn all_time_figures(&self, bots: &[BotId]) -> StoreResult<Vec<FigureRow>> {
-        let sql = format!(
-            "SELECT bot_id, endpoint, CAST(SUM(calls) AS BIGINT), CAST(SUM(CASE WHEN status = 'success' THEN 0 ELSE calls END) AS BIGINT), MAX(last_at) \
-             FROM ({}) calls GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint",
-            all_time_calls("api.call", Some(bots.len()))
-        );
+        let sql = per_endpoint(&all_time_calls("api.call", Some(bots.len())));
         let bound = AllTime { mark: self.tally_mark().await?, bots };
         Ok(bound.bind(sqlx::query_as::<_, FigureRow>(&sql)).fetch_all(&self.pool).await?)
     }
 
     async fn figures_since(&self, bots: &[BotId], since: i64) -> StoreResult<Vec<FigureRow>> {
-        let sql = format!(
-            "SELECT bot_id, endpoint, COUNT(*), SUM(CASE WHEN status = 'success' THEN 0 ELSE 1 END), MAX(at) FROM trace_events \
-             WHERE step = 'api.call' AND dry_run = 0 AND at >= $1 AND {BOT_OF_TRACE} IN ({}) GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint",
-            placeholders(2, bots.len())
-        );
-        let mut query = sqlx::query_as::<_, FigureRow>(&sql).bind(since);
-        for bot in bots {
-            query = query.bind(bot.as_str());
-        }
-        Ok(query.fetch_all(&self.pool).await?)
+        let sql = per_endpoint(&period_calls("api.call", bots.len()));
+        let bound = Period { mark: self.tally_mark().await?, since, bots };
+        Ok(bound.bind(sqlx::query_as::<_, FigureRow>(&sql)).fetch_all(&self.pool).await?)
     }
+}
+
+/// [`FigureRow`]s of a statement of calls (`bot_id, endpoint, status,
+/// calls, last_at`), one per endpoint.
+fn per_endpoint(calls: &str) -> String {
+    format!(
+        "SELECT bot_id, endpoint, CAST(SUM(calls) AS BIGINT), CAST(SUM(CASE WHEN status = 'success' THEN 0 ELSE calls END) AS BIGINT), MAX(last_at) \
+         FROM ({calls}) calls GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint"
+    )
 }
