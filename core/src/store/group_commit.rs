@@ -42,7 +42,8 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
     /// store), so it ends when the last handle to this queue is dropped.
     pub fn start(lane: Arc<WriteLane>, work: Work, commit: CommitFn<J>) -> Self {
         let (queue, mut receiver) = mpsc::channel::<(J, Reply)>(MAX_BATCH * 8);
-        tokio::spawn(async move {
+        let runs_on = lane.clone();
+        runs_on.spawn(async move {
             while let Some(first) = receiver.recv().await {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {

@@ -260,6 +260,12 @@ impl Store {
         self.lane.turn(work).await
     }
 
+    /// Runs a batch writer's task where the write lane wants it (its own
+    /// thread on SQLite).
+    pub(crate) fn spawn_writer(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.lane.spawn(task);
+    }
+
     /// How each kind of work has used the write lane in this process.
     pub fn write_lane_figures(&self) -> Vec<LaneUse> {
         self.lane.figures()

@@ -16,6 +16,13 @@
 //! turns overlap (so their held times add up to more than the time
 //! passed, and waiting for a pooled connection counts as held).
 //!
+//! On SQLite the tasks that write in batches (the event writer and the
+//! group commits) run on a thread of their own ([`WriteLane::spawn`]):
+//! a turn goes to the connection's thread and back once per statement,
+//! and on the server's runtime each way back waited in the queue behind
+//! the HTTP tasks while the lane stayed held (the connection's thread
+//! was busy a third of the time the lane was held at 1,000 events/s).
+//!
 //! Every turn names its [`Work`]; the lane counts turns, the time spent
 //! waiting for them and the time they were held, per kind of work
 //! ([`WriteLane::figures`], `comops_write_lane_*` in `/metrics`), so a
@@ -99,6 +106,8 @@ pub(crate) struct WriteLane {
     pool: AnyPool,
     /// SQLite only.
     held: Option<Mutex<Held>>,
+    /// SQLite only: where the batch writers run (see the module doc).
+    writers: Option<WriterThread>,
     /// The held connection failed as if broken; the next turn takes a
     /// fresh one.
     broken: AtomicBool,
@@ -109,7 +118,17 @@ pub(crate) struct WriteLane {
 impl WriteLane {
     /// A lane on `pool`: one held connection when `single` (SQLite).
     pub fn new(pool: AnyPool, single: bool) -> Self {
-        WriteLane { pool, held: single.then(|| Mutex::new(None)), broken: AtomicBool::new(false), tallies: Default::default() }
+        let writers = if single { WriterThread::start() } else { None };
+        WriteLane { pool, held: single.then(|| Mutex::new(None)), writers, broken: AtomicBool::new(false), tallies: Default::default() }
+    }
+
+    /// Runs a task that takes turns in a loop (a batch writer): on the
+    /// lane's own thread on SQLite, else on the caller's runtime.
+    pub fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        match &self.writers {
+            Some(writers) => drop(writers.runtime.spawn(task)),
+            None => drop(tokio::spawn(task)),
+        }
     }
 
     /// How each kind of work has used the lane so far.
@@ -152,6 +171,43 @@ impl WriteLane {
     pub async fn release(&self) {
         if let Some(held) = &self.held {
             held.lock().await.take();
+        }
+    }
+}
+
+/// A thread with a runtime of its own for the batch writers; it ends
+/// when the lane is dropped (its tasks hold the lane, so by then they
+/// have ended).
+#[derive(Debug)]
+struct WriterThread {
+    runtime: tokio::runtime::Handle,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl WriterThread {
+    /// None (the batch writers then run on the caller's runtime) if the
+    /// thread cannot be started.
+    fn start() -> Option<Self> {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(err) => {
+                tracing::warn!(error = %err, "no runtime for the write lane's own thread; its writers share the server's");
+                return None;
+            }
+        };
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let started = std::thread::Builder::new().name("comops-writers".into()).spawn(move || {
+            runtime.block_on(async {
+                let _ = stopped.await;
+            })
+        });
+        match started {
+            Ok(_) => Some(WriterThread { runtime: handle, _stop: stop }),
+            Err(err) => {
+                tracing::warn!(error = %err, "no thread for the write lane's writers; they share the server's");
+                None
+            }
         }
     }
 }
@@ -200,6 +256,16 @@ impl WriteTurn<'_> {
             }
         };
         Ok(&mut **connection)
+    }
+
+    /// Notes a failed write on the turn's connection: if it failed as if
+    /// broken, the next turn takes a fresh one (as [`WriteTurn::begin`]
+    /// does for a failed begin).
+    pub fn note_failure(&self, err: &sqlx::Error) {
+        if self.held.is_some() && super::unreachable(err) {
+            tracing::warn!(error = %err, "the write connection is broken; the next turn takes another");
+            self.broken.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Begins a transaction on the turn's connection. When the held

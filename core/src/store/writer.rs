@@ -56,7 +56,8 @@ impl EventWriter {
         let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
         for _ in 0..writers {
             let (store, receiver, hand_off) = (store.clone(), receiver.clone(), hand_off.clone());
-            tokio::spawn(async move {
+            let runs_on = store.clone();
+            runs_on.spawn_writer(async move {
                 loop {
                     let mut batch = Vec::new();
                     {
