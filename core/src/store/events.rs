@@ -5,6 +5,8 @@
 //! response body, and the `api.call` trace event. `call/{alias}` answers
 //! 200 only after this commits, so a crash after the answer loses nothing.
 
+mod at_once;
+
 use super::traces::time_ordered_id;
 use super::{now_millis, Store, StoreError, StoreResult};
 use crate::call::Recipients;
@@ -199,7 +201,13 @@ async fn insert_events(conn: &mut sqlx::AnyConnection, events: &[(&NewEvent, &st
         query.execute(&mut *conn).await?;
     }
 
-    // Every run of every event, then the tally per event.
+    let (owners, runs) = planned_runs(events, now);
+    let inserted = insert_runs(conn, &runs, now).await?;
+    Ok(what_events_became(events, &owners, &runs, inserted, now))
+}
+
+/// Every run the events start, and the index of the event each is for.
+fn planned_runs<'a>(events: &[(&'a NewEvent, &str)], now: crate::Millis) -> (Vec<usize>, Vec<NewRun<'a>>) {
     let mut owners = Vec::new();
     let mut runs = Vec::new();
     for (index, (event, _)) in events.iter().enumerate() {
@@ -221,9 +229,15 @@ async fn insert_events(conn: &mut sqlx::AnyConnection, events: &[(&NewEvent, &st
             });
         }
     }
+    (owners, runs)
+}
+
+/// What each event became, from which of its [`planned_runs`] were
+/// inserted (their id and scenario version; None: skipped by the unique
+/// index, the lead has an active run of the endpoint).
+fn what_events_became(events: &[(&NewEvent, &str)], owners: &[usize], runs: &[NewRun<'_>], inserted: Vec<Option<(String, i64)>>, now: crate::Millis) -> Vec<Accepted> {
     let mut accepted = vec![Accepted::default(); events.len()];
-    let inserted = insert_runs(conn, &runs, now).await?;
-    for ((owner, run), inserted) in owners.into_iter().zip(&runs).zip(inserted) {
+    for ((owner, run), inserted) in owners.iter().copied().zip(runs).zip(inserted) {
         let Some((id, scenario_version)) = inserted else {
             accepted[owner].skipped_active += 1;
             continue;
@@ -250,7 +264,7 @@ async fn insert_events(conn: &mut sqlx::AnyConnection, events: &[(&NewEvent, &st
             });
         }
     }
-    Ok(accepted)
+    accepted
 }
 
 /// Inserts one event with an idempotency key, its runs, and the key's
@@ -366,6 +380,26 @@ impl Store {
             .collect();
         let mut turn = self.write_turn(super::Work::Accept).await;
         let now = now_millis();
+        if self.dialect() == super::Dialect::Sqlite && events.iter().all(|event| event.idempotency.is_none()) {
+            let rows: Vec<(&NewEvent, &str)> = events.iter().zip(&params).map(|(event, params)| (event, params.as_str())).collect();
+            let written = match turn.connection().await {
+                Ok(conn) => at_once::accept(conn, &rows, now).await,
+                Err(err) => Err((err, Vec::new())),
+            };
+            return match written {
+                Ok(accepted) => accepted.into_iter().map(Ok).collect(),
+                Err((err, handed)) => {
+                    turn.note_failure(&err);
+                    // Committed or not, unheard: see the commit below.
+                    if super::unreachable(&err) {
+                        for (run, lease_until) in handed {
+                            self.doubt_claim(super::doubtful_claims::Queue::Runs, &[run], lease_until);
+                        }
+                    }
+                    events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect()
+                }
+            };
+        }
         let mut tx = match turn.begin().await {
             Ok(tx) => tx,
             Err(err) => return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect(),

@@ -38,7 +38,7 @@ fn trace_event(row: &AnyRow) -> Result<TraceEvent, sqlx::Error> {
 }
 
 /// The columns of a trace row, in the order [`bind_fields`] binds them.
-const COLUMNS: &str = "id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, step, status, http_status, latency_ms, dry_run, detail, at";
+pub(crate) const COLUMNS: &str = "id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, step, status, http_status, latency_ms, dry_run, detail, at";
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
