@@ -23,6 +23,7 @@ mod jobs;
 pub mod leads;
 mod leases;
 mod metrics;
+mod one_trip;
 mod analytics;
 pub mod links;
 pub mod maps;

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use crate::trace::{TraceEvent, TraceFilter};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::sync::LazyLock;
 
 /// A time-ordered id: 13 hex digits of milliseconds, a process-wide
 /// sequence (so rows made in the same millisecond keep their order), then
@@ -38,7 +39,7 @@ fn trace_event(row: &AnyRow) -> Result<TraceEvent, sqlx::Error> {
 }
 
 /// The columns of a trace row, in the order [`bind_fields`] binds them.
-pub(crate) const COLUMNS: &str = "id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, step, status, http_status, latency_ms, dry_run, detail, at";
+const COLUMNS: &str = "id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, step, status, http_status, latency_ms, dry_run, detail, at";
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
@@ -61,9 +62,35 @@ fn bind_fields<'q>(query: AnyQuery<'q>, event: &'q TraceEvent, id: String) -> An
         .bind(event.at)
 }
 
-/// Commits a batch of [`Store::record_trace`]'s events in one transaction.
+/// SQLite: inserts the trace rows of one JSON array made by
+/// [`json_rows`] (one bind; `one_trip`).
+pub(crate) static INSERT_JSON_ROWS: LazyLock<String> =
+    LazyLock::new(|| format!("INSERT INTO trace_events ({COLUMNS}) SELECT {} FROM json_each(?)", super::one_trip::fields(14)));
+
+/// SQLite: a turn that only inserts traces.
+static TRACES_TURN: LazyLock<String> = LazyLock::new(|| format!("BEGIN IMMEDIATE; {}; COMMIT", *INSERT_JSON_ROWS));
+
+/// The rows of [`INSERT_JSON_ROWS`]: one JSON array of trace rows
+/// ([`COLUMNS`]), ids made in order; each event's `at` must be set.
+pub(crate) fn json_rows<'a>(events: impl Iterator<Item = &'a TraceEvent>) -> String {
+    let rows: Vec<_> = events
+        .map(|t| (time_ordered_id(t.at), &t.trace_id, &t.source_system, &t.bot_id, &t.endpoint, &t.user_id, &t.lead_id, &t.step, &t.status, t.http_status, t.latency_ms, t.dry_run as i64, &t.detail, t.at))
+        .collect();
+    super::endpoints::json_text(&rows)
+}
+
+/// Commits a batch of [`Store::record_trace`]'s events in one transaction
+/// (on SQLite in one trip: `one_trip`).
 fn commit_traces<'a>(turn: &'a mut WriteTurn<'_>, events: &'a [TraceEvent]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
+        let conn = turn.connection().await?;
+        if conn.backend_name() == "SQLite" {
+            let written = super::one_trip::run(conn, sqlx::query(TRACES_TURN.as_str()).bind(json_rows(events.iter()))).await;
+            if let Err(err) = &written {
+                turn.note_failure(err);
+            }
+            return Ok(written?);
+        }
         let mut tx = turn.begin().await?;
         insert_traces(&mut tx, &events.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;

@@ -1,25 +1,22 @@
-//! SQLite: a batch of events accepted in one trip to the connection.
+//! SQLite: a batch of events accepted in one trip to the connection
+//! (`one_trip`).
 //!
-//! sqlx runs each SQLite statement on the connection's own thread, so
-//! every statement is a trip there and back: two thread switches, and
-//! under load a wait for a core each way. A profile of a stream of calls
-//! had a quarter of the server's CPU in switching threads. A batch whose
-//! events carry no idempotency key (a keyed one needs a savepoint of its
-//! own) is therefore written by one text of five statements — `BEGIN
-//! IMMEDIATE`, the events, the runs (the inserted ones returned), the
-//! traces, `COMMIT` — that the connection's thread runs back to back. The
-//! rows go in as one JSON array per table (`json_each`), so the text is
-//! the same for every batch and stays prepared.
+//! A batch whose events carry no idempotency key (a keyed one needs a
+//! savepoint of its own) is written by one text of five statements —
+//! `BEGIN IMMEDIATE`, the events, the runs (the inserted ones returned),
+//! the traces, `COMMIT` — that the connection's thread runs back to back,
+//! rather than a trip for each statement and for each chunk of rows.
 
 use super::{planned_runs, what_events_became, Accepted, NewEvent};
 use crate::store::endpoints::json_text;
-use crate::store::traces::{time_ordered_id, COLUMNS as TRACE_COLUMNS};
+use crate::store::one_trip::{fields, roll_back};
+use crate::store::traces::{json_rows, time_ordered_id, INSERT_JSON_ROWS};
+use crate::trace::TraceEvent;
 use std::sync::LazyLock;
 
 /// The five statements. Binds, in order: the time, the events, the time
 /// twice, the runs, the traces.
 static TEXT: LazyLock<String> = LazyLock::new(|| {
-    let values = |n: usize| (0..n).map(|i| format!("value ->> {i}")).collect::<Vec<_>>().join(", ");
     format!(
         "BEGIN IMMEDIATE; \
          INSERT INTO events (id, bot_id, endpoint_id, alias, trace_id, token_id, source_system, params_json, recipients_json, status, created_at) \
@@ -27,11 +24,11 @@ static TEXT: LazyLock<String> = LazyLock::new(|| {
          INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version, exclusive, lease_until) \
          SELECT {}, 'pending', ?, ?, (SELECT COALESCE(MAX(version), 0) FROM scenario_versions WHERE bot_id = value ->> 2 AND name = value ->> 4), value ->> 8, value ->> 9 \
          FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING id, scenario_version; \
-         INSERT INTO trace_events ({TRACE_COLUMNS}) SELECT {} FROM json_each(?); \
+         {}; \
          COMMIT",
-        values(9),
-        values(8),
-        values(14)
+        fields(9),
+        fields(8),
+        *INSERT_JSON_ROWS
     )
 });
 
@@ -54,20 +51,14 @@ pub(in crate::store) async fn accept(conn: &mut sqlx::AnyConnection, events: &[(
         .zip(&ids)
         .map(|(r, id)| (id, r.source_id, r.bot.as_str(), r.endpoint_id, r.scenario, &r.recipient.lead_id, &r.recipient.user_id, r.trace_id, r.exclusive as i64, r.lease_until))
         .collect();
-    let trace_rows: Vec<_> = events
-        .iter()
-        .map(|(e, _)| {
-            let t = &e.trace;
-            (time_ordered_id(now), &t.trace_id, &t.source_system, &t.bot_id, &t.endpoint, &t.user_id, &t.lead_id, &t.step, &t.status, t.http_status, t.latency_ms, t.dry_run as i64, &t.detail, now)
-        })
-        .collect();
+    let traces: Vec<TraceEvent> = events.iter().map(|(e, _)| TraceEvent { at: now, ..e.trace.clone() }).collect();
     let written = sqlx::query_as::<_, (String, i64)>(TEXT.as_str())
         .bind(now)
         .bind(json_text(&event_rows))
         .bind(now)
         .bind(now)
         .bind(json_text(&run_rows))
-        .bind(json_text(&trace_rows))
+        .bind(json_rows(traces.iter()))
         .fetch_all(&mut *conn)
         .await;
     match written {
@@ -77,8 +68,7 @@ pub(in crate::store) async fn accept(conn: &mut sqlx::AnyConnection, events: &[(
             Ok(what_events_became(events, &owners, &runs, inserted, now))
         }
         Err(err) => {
-            // Whichever statement failed, the transaction may be open.
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            roll_back(conn).await;
             let handed = runs.iter().zip(ids).filter(|(run, _)| run.lease_until > 0).map(|(run, id)| (id, run.lease_until)).collect();
             Err((err, handed))
         }
