@@ -15,6 +15,7 @@ use super::group_commit::GroupCommit;
 use sqlx::Row;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::LazyLock;
 
 /// A run a worker may advance now.
 #[derive(Debug, Clone, PartialEq)]
@@ -409,33 +410,73 @@ impl Store {
     }
 }
 
-/// Commits a batch of run saves in one transaction.
+/// Commits a batch of run saves in one transaction (on SQLite in two
+/// trips: [`progress_in_two_trips`]).
 fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let now = now_millis();
+        let conn = turn.connection().await?;
+        let once_each = jobs.iter().map(|(run, _, _)| run.id.as_str()).collect::<std::collections::HashSet<_>>().len() == jobs.len();
+        if conn.backend_name() == "SQLite" && once_each {
+            let written = progress_in_two_trips(conn, jobs, now).await;
+            if let Err(super::StoreError::Database(err)) = &written {
+                turn.note_failure(err);
+            }
+            return written;
+        }
         let mut tx = turn.begin().await?;
         // The runs' new states, many rows per statement (each fenced by its
         // lease); then the lead changes and started runs of those saved,
         // and their messages and traces, many rows per statement.
         let saved = save_states(&mut tx, jobs, now).await?;
-        let mut messages = Vec::new();
-        let mut traces = Vec::new();
-        let mut starters = Vec::new();
-        for (run, progress, addresses) in jobs {
+        let follow = FollowUps::of(jobs, &saved, now);
+        follow.change_leads_and_start_runs(&mut tx, now).await?;
+        insert_outbox(&mut tx, &follow.messages, now).await?;
+        super::traces::insert_traces(&mut tx, &follow.traces.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
+/// What the saved runs of a batch write after their states: lead
+/// changes, runs their `run` steps start, messages and traces.
+struct FollowUps<'a> {
+    changed: Vec<&'a ProgressSave>,
+    starters: Vec<(&'a ClaimedRun, &'a RunProgress, super::events::Recipient)>,
+    messages: Vec<(&'a ClaimedRun, &'a NewOutboxMessage, &'a OutboxAddress)>,
+    traces: Vec<TraceEvent>,
+}
+
+impl<'a> FollowUps<'a> {
+    /// Those of the runs in `saved`; a run not saved lost its lease, and
+    /// its advance is dropped.
+    fn of(jobs: &'a [ProgressSave], saved: &std::collections::HashSet<&str>, now: Millis) -> Self {
+        let mut follow = FollowUps { changed: Vec::new(), starters: Vec::new(), messages: Vec::new(), traces: Vec::new() };
+        for job in jobs {
+            let (run, progress, addresses) = job;
             if !saved.contains(run.id.as_str()) {
                 tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
                 continue;
             }
             if !progress.lead_change.is_empty() {
-                super::leads::apply_change(&mut tx, &run.bot_id, &run.lead_id, &progress.lead_change, now).await?;
+                follow.changed.push(job);
             }
             if !progress.start_runs.is_empty() {
-                starters.push((run, progress, super::events::Recipient { lead_id: run.lead_id.clone(), user_id: run.user_id.clone() }));
+                follow.starters.push((run, progress, super::events::Recipient { lead_id: run.lead_id.clone(), user_id: run.user_id.clone() }));
             }
-            messages.extend(progress.messages.iter().zip(addresses).map(|(message, address)| (run, message, address)));
-            traces.extend(progress.traces.iter().map(|trace| TraceEvent { at: if trace.at == 0 { now } else { trace.at }, ..trace.clone() }));
+            follow.messages.extend(progress.messages.iter().zip(addresses).map(|(message, address)| (run, message, address)));
+            follow.traces.extend(progress.traces.iter().map(|trace| TraceEvent { at: if trace.at == 0 { now } else { trace.at }, ..trace.clone() }));
         }
-        let started: Vec<super::events::NewRun> = starters
+        follow
+    }
+
+    /// Writes the lead changes and inserts the started runs.
+    async fn change_leads_and_start_runs(&self, conn: &mut sqlx::AnyConnection, now: Millis) -> StoreResult<()> {
+        for (run, progress, _) in &self.changed {
+            super::leads::apply_change(&mut *conn, &run.bot_id, &run.lead_id, &progress.lead_change, now).await?;
+        }
+        let started: Vec<super::events::NewRun> = self
+            .starters
             .iter()
             .flat_map(|(run, progress, recipient)| {
                 progress.start_runs.iter().map(move |scenario| super::events::NewRun {
@@ -450,12 +491,80 @@ fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]
                 })
             })
             .collect();
-        super::events::insert_runs(&mut tx, &started, now).await?;
-        insert_outbox(&mut tx, &messages, now).await?;
-        super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await?;
-        tx.commit().await?;
+        super::events::insert_runs(conn, &started, now).await?;
         Ok(())
-    })
+    }
+}
+
+/// SQLite, first trip of a batch of run saves (`one_trip`): begin, the
+/// states (as [`save_states`]). Binds: the saves, the time.
+static STATES_TRIP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "BEGIN IMMEDIATE; \
+         WITH saves (run_id, claim, new_state, new_status, new_wake_at, new_outcome) AS (SELECT {} FROM json_each(?)) \
+         UPDATE runs SET state_json = saves.new_state, status = saves.new_status, wake_at = saves.new_wake_at, \
+         outcome = saves.new_outcome, lease_until = 0, updated_at = ? \
+         FROM saves WHERE runs.id = saves.run_id AND runs.lease_until = saves.claim RETURNING id",
+        super::one_trip::fields(6)
+    )
+});
+
+/// SQLite, last trip: the messages (as [`insert_outbox`]), the traces,
+/// commit. Binds: the time twice, the messages, the traces.
+static MESSAGES_TRIP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
+         SELECT {}, 'pending', ?, ? FROM json_each(?) WHERE true ON CONFLICT (delivery_key) DO NOTHING; \
+         {}; \
+         COMMIT",
+        super::one_trip::fields(10),
+        *super::traces::INSERT_JSON_ROWS
+    )
+});
+
+/// SQLite: a batch of run saves (each run once) in two trips to the
+/// connection's thread (`one_trip`) — the states, then the messages and
+/// traces with the commit — and, between them, a statement per lead
+/// change and for any runs started (rare). Rolled back if it fails.
+async fn progress_in_two_trips(conn: &mut sqlx::AnyConnection, jobs: &[ProgressSave], now: Millis) -> StoreResult<()> {
+    let written: StoreResult<()> = async {
+        let saves: Vec<_> = jobs.iter().map(|(run, p, _)| (&run.id, run.lease_until, &p.state_json, &p.status, p.wake_at, &p.outcome)).collect();
+        let saved_ids: Vec<String> = sqlx::query_scalar(STATES_TRIP.as_str()).bind(super::endpoints::json_text(&saves)).bind(now).fetch_all(&mut *conn).await?;
+        let saved: std::collections::HashSet<&str> = saved_ids.iter().map(String::as_str).collect();
+        let follow = FollowUps::of(jobs, &saved, now);
+        follow.change_leads_and_start_runs(&mut *conn, now).await?;
+        let messages: Vec<_> = follow
+            .messages
+            .iter()
+            .map(|(run, message, address)| {
+                (
+                    format!("msg_{}", time_ordered_id(now)),
+                    &message.delivery_key,
+                    &run.id,
+                    run.bot_id.as_str(),
+                    &message.lead_id,
+                    &message.channel,
+                    &address.chat_key,
+                    &address.sealed,
+                    super::endpoints::json_text(&message.payload),
+                    &run.trace_id,
+                )
+            })
+            .collect();
+        sqlx::query(MESSAGES_TRIP.as_str())
+            .bind(now)
+            .bind(now)
+            .bind(super::endpoints::json_text(&messages))
+            .bind(super::traces::json_rows(follow.traces.iter()))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+    .await;
+    if written.is_err() {
+        super::one_trip::roll_back(conn).await;
+    }
+    written
 }
 
 /// Writes the runs' new states and releases their leases, many rows per
