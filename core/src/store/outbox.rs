@@ -169,6 +169,14 @@ impl Store {
         }
         let mut turn = self.write_turn(super::Work::ClaimMessages).await;
         let taken = async {
+            if self.dialect() == super::Dialect::Sqlite {
+                let conn = turn.connection().await?;
+                let taken = self.take_in_one_trip(conn, sending, claiming, later, lease_until).await;
+                if let Err(super::StoreError::Database(err)) = &taken {
+                    turn.note_failure(err);
+                }
+                return taken;
+            }
             let mut tx = turn.begin().await?;
             let sending = self.take(&mut *tx, "sending", sending, lease_until).await?;
             let claimed = self.take(&mut *tx, "claimed", claiming, lease_until).await?;
@@ -217,6 +225,42 @@ impl Store {
             query = query.bind(id);
         }
         let rows = query.fetch_all(conn).await?;
+        self.taken(&rows, lease_until)
+    }
+
+    /// SQLite: [`Store::take_due_messages`]'s transaction in one trip
+    /// (`one_trip`); rolled back if it fails.
+    async fn take_in_one_trip(&self, conn: &mut sqlx::AnyConnection, sending: &[String], claiming: &[String], later: &[(String, Millis)], lease_until: Millis) -> StoreResult<Taken> {
+        use super::endpoints::json_text;
+        let rows = sqlx::query(TAKE_TRIP.as_str())
+            .bind(lease_until)
+            .bind(json_text(&sending))
+            .bind(lease_until)
+            .bind(json_text(&claiming))
+            .bind(json_text(&later))
+            .fetch_all(&mut *conn)
+            .await;
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(err) => {
+                super::one_trip::roll_back(conn).await;
+                return Err(err.into());
+            }
+        };
+        let (mut sending, mut claimed) = (Vec::new(), Vec::new());
+        for row in rows {
+            if row.try_get::<String, _>("status")? == "sending" {
+                sending.push(row);
+            } else {
+                claimed.push(row);
+            }
+        }
+        Ok(Taken { sending: self.taken(&sending, lease_until)?, claimed: self.taken(&claimed, lease_until)? })
+    }
+
+    /// The messages of `take`'s rows, oldest first, as the dispatcher
+    /// sends them.
+    fn taken(&self, rows: &[sqlx::any::AnyRow], lease_until: Millis) -> StoreResult<Vec<OutboxMessage>> {
         let mut taken = Vec::with_capacity(rows.len());
         for row in rows {
             let payload: String = row.try_get("payload_json")?;
@@ -445,6 +489,28 @@ fn commit_deliveries<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [DeliverySave]) 
         Ok(())
     })
 }
+
+/// What a take returns of each message it took.
+const TAKEN_COLUMNS: &str = "status, id, delivery_key, bot_id, lead_id, run_id, channel, chat_id, address, payload_json, trace_id, attempts";
+
+/// Those of the ids of a JSON array still pending and first of their chat
+/// (as [`Store::take`]).
+const STILL_FIRST: &str = "status = 'pending' AND id IN (SELECT value FROM json_each(?)) \
+     AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bot_id = outbox.bot_id AND p.channel = outbox.channel \
+                     AND p.chat_id = outbox.chat_id AND p.status IN ('pending', 'claimed', 'sending') AND p.id < outbox.id)";
+
+/// SQLite: [`Store::take_due_messages`] in one trip. Binds: the lease and
+/// the ids to send, the lease and the ids to claim, the later ones.
+static TAKE_TRIP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "BEGIN IMMEDIATE; \
+         UPDATE outbox SET status = 'sending', lease_until = ? WHERE {STILL_FIRST} RETURNING {TAKEN_COLUMNS}; \
+         UPDATE outbox SET status = 'claimed', lease_until = ? WHERE {STILL_FIRST} RETURNING {TAKEN_COLUMNS}; \
+         WITH later (message_id, due) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?)) \
+         UPDATE outbox SET next_attempt_at = later.due FROM later WHERE outbox.id = later.message_id AND outbox.status = 'pending'; \
+         COMMIT"
+    )
+});
 
 /// SQLite: a batch of sends filed in one trip (`one_trip`). Binds: the
 /// sends, the time, the traces.
