@@ -1261,3 +1261,31 @@ async fn call_tallies_suite(store: Store) {
     assert_eq!(period(0).await, expected);
     assert_eq!(outbound().await, expected_outbound);
 }
+
+/// A turn dropped in the middle of a text that begins its own transaction
+/// (a cancelled one-trip write) leaves no transaction open for the next
+/// turn: the lane takes a fresh connection (SQLite; PostgreSQL takes one
+/// per turn anyway).
+#[tokio::test]
+async fn a_dropped_trip_leaves_no_transaction_open() {
+    use comops_core::store::Work;
+    let store = sqlite_store().await;
+    {
+        let mut turn = store.write_turn(Work::Other).await;
+        turn.trip_begins();
+        sqlx::query("BEGIN IMMEDIATE").execute(turn.connection().await.unwrap()).await.unwrap();
+        // Dropped before `trip_ended`, inside the transaction.
+    }
+    let mut turn = store.write_turn(Work::Other).await;
+    let tx = turn.begin().await.expect("the next turn begins a transaction of its own");
+    tx.rollback().await.unwrap();
+    drop(turn);
+    // And a trip seen to end keeps its connection, as any turn does.
+    let mut turn = store.write_turn(Work::Other).await;
+    turn.trip_begins();
+    sqlx::query("BEGIN IMMEDIATE; COMMIT").execute(turn.connection().await.unwrap()).await.unwrap();
+    turn.trip_ended(None);
+    drop(turn);
+    let mut turn = store.write_turn(Work::Other).await;
+    turn.begin().await.expect("begins").rollback().await.unwrap();
+}

@@ -382,14 +382,15 @@ impl Store {
         let now = now_millis();
         if self.dialect() == super::Dialect::Sqlite && events.iter().all(|event| event.idempotency.is_none()) {
             let rows: Vec<(&NewEvent, &str)> = events.iter().zip(&params).map(|(event, params)| (event, params.as_str())).collect();
+            turn.trip_begins();
             let written = match turn.connection().await {
                 Ok(conn) => at_once::accept(conn, &rows, now).await,
                 Err(err) => Err((err, Vec::new())),
             };
+            turn.trip_ended(written.as_ref().err().map(|(err, _)| err));
             return match written {
                 Ok(accepted) => accepted.into_iter().map(Ok).collect(),
                 Err((err, handed)) => {
-                    turn.note_failure(&err);
                     // Committed or not, unheard: see the commit below.
                     if super::unreachable(&err) {
                         for (run, lease_until) in handed {

@@ -104,6 +104,14 @@ impl StoreError {
         matches!(self, StoreError::Database(err) if unreachable(err))
     }
 
+    /// The database's error, if it is one.
+    pub(crate) fn database(&self) -> Option<&sqlx::Error> {
+        match self {
+            StoreError::Database(err) => Some(err),
+            _ => None,
+        }
+    }
+
     /// A copy for each caller of a shared commit (errors do not clone): the
     /// message, and whether the database was unreachable.
     pub(crate) fn copy(&self) -> StoreError {

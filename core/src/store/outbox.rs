@@ -170,11 +170,9 @@ impl Store {
         let mut turn = self.write_turn(super::Work::ClaimMessages).await;
         let taken = async {
             if self.dialect() == super::Dialect::Sqlite {
-                let conn = turn.connection().await?;
-                let taken = self.take_in_one_trip(conn, sending, claiming, later, lease_until).await;
-                if let Err(super::StoreError::Database(err)) = &taken {
-                    turn.note_failure(err);
-                }
+                turn.trip_begins();
+                let taken = self.take_in_one_trip(turn.connection().await?, sending, claiming, later, lease_until).await;
+                turn.trip_ended(taken.as_ref().err().and_then(super::StoreError::database));
                 return taken;
             }
             let mut tx = turn.begin().await?;
@@ -247,15 +245,24 @@ impl Store {
                 return Err(err.into());
             }
         };
-        let (mut sending, mut claimed) = (Vec::new(), Vec::new());
-        for row in rows {
-            if row.try_get::<String, _>("status")? == "sending" {
-                sending.push(row);
-            } else {
-                claimed.push(row);
+        let decoded = (|| {
+            let (mut sending, mut claimed) = (Vec::new(), Vec::new());
+            for row in rows {
+                if row.try_get::<String, _>("status")? == "sending" {
+                    sending.push(row);
+                } else {
+                    claimed.push(row);
+                }
             }
+            Ok(Taken { sending: self.taken(&sending, lease_until)?, claimed: self.taken(&claimed, lease_until)? })
+        })();
+        // Committed, but a row does not read (an address that does not
+        // open): nothing was sent, so all of them go back to the queue at
+        // the next pass rather than waiting out the lease as interrupted.
+        if decoded.is_err() {
+            self.doubt_take(&sending.iter().chain(claiming).cloned().collect::<Vec<_>>(), lease_until);
         }
-        Ok(Taken { sending: self.taken(&sending, lease_until)?, claimed: self.taken(&claimed, lease_until)? })
+        decoded
     }
 
     /// The messages of `take`'s rows, oldest first, as the dispatcher
@@ -458,12 +465,10 @@ pub(crate) type DeliverySave = (OutboxMessage, DeliveryResult, TraceEvent);
 fn commit_deliveries<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [DeliverySave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let now = now_millis();
-        let conn = turn.connection().await?;
-        if conn.backend_name() == "SQLite" && jobs.iter().all(|(_, result, _)| matches!(result, DeliveryResult::Sent { .. })) {
-            let written = sent_in_one_trip(conn, jobs, now).await;
-            if let Err(err) = &written {
-                turn.note_failure(err);
-            }
+        if turn.connection().await?.backend_name() == "SQLite" && jobs.iter().all(|(_, result, _)| matches!(result, DeliveryResult::Sent { .. })) {
+            turn.trip_begins();
+            let written = sent_in_one_trip(turn.connection().await?, jobs, now).await;
+            turn.trip_ended(written.as_ref().err());
             return Ok(written?);
         }
         let mut tx = turn.begin().await?;

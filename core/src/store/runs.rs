@@ -415,13 +415,11 @@ impl Store {
 fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let now = now_millis();
-        let conn = turn.connection().await?;
         let once_each = jobs.iter().map(|(run, _, _)| run.id.as_str()).collect::<std::collections::HashSet<_>>().len() == jobs.len();
-        if conn.backend_name() == "SQLite" && once_each {
-            let written = progress_in_two_trips(conn, jobs, now).await;
-            if let Err(super::StoreError::Database(err)) = &written {
-                turn.note_failure(err);
-            }
+        if turn.connection().await?.backend_name() == "SQLite" && once_each {
+            turn.trip_begins();
+            let written = progress_in_two_trips(turn.connection().await?, jobs, now).await;
+            turn.trip_ended(written.as_ref().err().and_then(super::StoreError::database));
             return written;
         }
         let mut tx = turn.begin().await?;

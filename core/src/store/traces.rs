@@ -83,12 +83,10 @@ pub(crate) fn json_rows<'a>(events: impl Iterator<Item = &'a TraceEvent>) -> Str
 /// (on SQLite in one trip: `one_trip`).
 fn commit_traces<'a>(turn: &'a mut WriteTurn<'_>, events: &'a [TraceEvent]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
-        let conn = turn.connection().await?;
-        if conn.backend_name() == "SQLite" {
-            let written = super::one_trip::run(conn, sqlx::query(TRACES_TURN.as_str()).bind(json_rows(events.iter()))).await;
-            if let Err(err) = &written {
-                turn.note_failure(err);
-            }
+        if turn.connection().await?.backend_name() == "SQLite" {
+            turn.trip_begins();
+            let written = super::one_trip::run(turn.connection().await?, sqlx::query(TRACES_TURN.as_str()).bind(json_rows(events.iter()))).await;
+            turn.trip_ended(written.as_ref().err());
             return Ok(written?);
         }
         let mut tx = turn.begin().await?;

@@ -111,6 +111,12 @@ pub(crate) struct WriteLane {
     /// The held connection failed as if broken; the next turn takes a
     /// fresh one.
     broken: AtomicBool,
+    /// A text that begins and ends its own transaction (`one_trip`) was
+    /// sent and has not been seen to end: were its turn dropped meanwhile
+    /// (a cancelled future, a panic), the transaction may still be open,
+    /// which sqlx does not know of, so the next turn takes a fresh
+    /// connection (closing this one rolls it back).
+    in_trip: AtomicBool,
     /// Per [`Work`], in the order of [`Work::ALL`].
     tallies: [Tally; Work::ALL.len()],
 }
@@ -119,7 +125,7 @@ impl WriteLane {
     /// A lane on `pool`: one held connection when `single` (SQLite).
     pub fn new(pool: AnyPool, single: bool) -> Self {
         let writers = if single { WriterThread::start() } else { None };
-        WriteLane { pool, held: single.then(|| Mutex::new(None)), writers, broken: AtomicBool::new(false), tallies: Default::default() }
+        WriteLane { pool, held: single.then(|| Mutex::new(None)), writers, broken: AtomicBool::new(false), in_trip: AtomicBool::new(false), tallies: Default::default() }
     }
 
     /// Runs a task that takes turns in a loop (a batch writer): on the
@@ -149,7 +155,8 @@ impl WriteLane {
         let held = match &self.held {
             Some(held) => {
                 let mut held = held.lock().await;
-                if self.broken.swap(false, Ordering::Relaxed) {
+                // Both flags cleared: `|`, not `||`.
+                if self.broken.swap(false, Ordering::Relaxed) | self.in_trip.swap(false, Ordering::Relaxed) {
                     if let Some(mut broken) = held.take() {
                         broken.close_on_drop();
                     }
@@ -163,7 +170,7 @@ impl WriteLane {
         let since = Instant::now();
         tally.turns.fetch_add(1, Ordering::Relaxed);
         tally.waited_us.fetch_add(micros(since - asked), Ordering::Relaxed);
-        WriteTurn { pool: &self.pool, held, own: None, broken: &self.broken, tally, since }
+        WriteTurn { pool: &self.pool, held, own: None, broken: &self.broken, in_trip: &self.in_trip, tally, since }
     }
 
     /// Gives the held connection back to the pool (before the pool closes:
@@ -219,6 +226,7 @@ pub struct WriteTurn<'a> {
     /// PostgreSQL: a pooled connection for this turn only.
     own: Held,
     broken: &'a AtomicBool,
+    in_trip: &'a AtomicBool,
     /// Where the turn's held time is counted, and since when.
     tally: &'a Tally,
     since: Instant,
@@ -258,11 +266,21 @@ impl WriteTurn<'_> {
         Ok(&mut **connection)
     }
 
-    /// Notes a failed write on the turn's connection: if it failed as if
-    /// broken, the next turn takes a fresh one (as [`WriteTurn::begin`]
-    /// does for a failed begin).
-    pub fn note_failure(&self, err: &sqlx::Error) {
-        if self.held.is_some() && super::unreachable(err) {
+    /// Before sending a text that begins and ends its own transaction
+    /// (`one_trip`) on the held connection: until [`WriteTurn::trip_ended`],
+    /// the lane takes the connection for one left inside a transaction.
+    pub fn trip_begins(&self) {
+        if self.held.is_some() {
+            self.in_trip.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// After such a text committed, or failed and was rolled back: if it
+    /// failed as if the connection were broken, the next turn takes a
+    /// fresh one (as [`WriteTurn::begin`] does for a failed begin).
+    pub fn trip_ended(&self, failure: Option<&sqlx::Error>) {
+        self.in_trip.store(false, Ordering::Relaxed);
+        if let Some(err) = failure.filter(|err| self.held.is_some() && super::unreachable(err)) {
             tracing::warn!(error = %err, "the write connection is broken; the next turn takes another");
             self.broken.store(true, Ordering::Relaxed);
         }
