@@ -7,7 +7,7 @@
 //! the traces older than [`TALLY_LAG_MS`] to a row per bot, endpoint,
 //! step, status and day, and moves the mark `call_tally_mark.rolled_to`
 //! in the same commit; a reader takes the tallies plus the traces since
-//! the mark, in one statement ([`all_time_calls`]). Only traces already
+//! the mark, in one statement ([`calls_since`]). Only traces already
 //! tallied are purged ([`Store::purge_traces`]), and what the analytics
 //! read from them is kept in the same commit (`kept_replies`,
 //! `kept_http_calls`, `kept_step_days`), so a period past the retention
@@ -48,94 +48,57 @@ pub const TALLIED_STEPS: [&str; 2] = ["api.call", "callback.http"];
 /// a million traces). Filtering those few rows by bot costs nothing.
 pub(crate) const BOT_OF_TRACE: &str = "bot_id || ''";
 
-/// `SELECT bot_id, endpoint, status, calls, last_at` over all time for
-/// `step` (one of [`TALLIED_STEPS`], written in, not bound): the tallies
-/// and the traces not yet tallied, as one statement, so a pass committing
-/// meanwhile is seen wholly or not at all. With `bots`, only those bots.
-/// Bind with [`AllTime::bind`]. Group and order it by wrapping it:
-/// `SELECT … FROM ({this}) calls …`.
-pub(crate) fn all_time_calls(step: &str, bots: Option<usize>) -> String {
+/// `SELECT bot_id, endpoint, status, calls, last_at` of `step` (one of
+/// [`TALLIED_STEPS`], written in, not bound) since a moment (0: all time),
+/// as one statement, so a pass committing meanwhile is seen wholly or not
+/// at all: the tallies of the whole days from the moment on, the tallied
+/// traces between the moment and the first of those days, and the traces
+/// not tallied yet. So a period longer than the trace retention keeps its
+/// calls, but for the part of its first day before midnight that was
+/// purged (a day's tally holds that day whole, so that part is counted
+/// from the traces). With `bots`, only those bots. Bind with
+/// [`Calls::bind`]. Group and order it by wrapping it: `SELECT … FROM
+/// ({this}) calls …`.
+pub(crate) fn calls_since(step: &str, bots: Option<usize>) -> String {
     debug_assert!(TALLIED_STEPS.contains(&step));
-    let (tallied, live) = match bots {
-        Some(count) => (format!(" AND bot_id IN ({})", placeholders(2, count)), format!(" AND {BOT_OF_TRACE} IN ({})", placeholders(2 + count, count))),
-        None => (String::new(), String::new()),
-    };
-    // `$1`, the mark read just before, is never above the mark the
-    // statement reads (it only moves on), so it changes no result; it
-    // lets the planner see how short the range of `trace_events_at` is
-    // (PostgreSQL takes `at >= (subquery)` for a third of the table and
-    // reads all of it).
+    let count = bots.unwrap_or(0);
+    let only = |column: &str, first: usize| bots.map_or(String::new(), |_| format!(" AND {column} IN ({})", placeholders(first, count)));
+    let (tallied, first_day, live) = (only("bot_id", 5), only(BOT_OF_TRACE, 5 + count), only(BOT_OF_TRACE, 5 + 2 * count));
+    // `$1`, the later of the moment and the mark read just before, is
+    // never above the mark the statement reads (it only moves on), so it
+    // changes no result; it lets the planner see how short the range of
+    // `trace_events_at` is (PostgreSQL takes `at >= (subquery)` for a
+    // third of the table and reads all of it).
     format!(
-        "SELECT bot_id, endpoint, status, calls, last_at FROM call_tallies WHERE step = '{step}'{tallied} \
+        "SELECT bot_id, endpoint, status, calls, last_at FROM call_tallies WHERE step = '{step}' AND day >= $4{tallied} \
+         UNION ALL \
+         SELECT bot_id, endpoint, status, 1, at FROM trace_events \
+         WHERE step = '{step}' AND dry_run = 0 AND at >= $2 AND at < $3 AND at < (SELECT rolled_to FROM call_tally_mark WHERE id = 1){first_day} \
          UNION ALL \
          SELECT bot_id, endpoint, status, 1, at FROM trace_events \
          WHERE step = '{step}' AND dry_run = 0 AND at >= $1 AND at >= (SELECT rolled_to FROM call_tally_mark WHERE id = 1){live}"
     )
 }
 
-/// What an [`all_time_calls`] statement is bound with.
-pub(crate) struct AllTime<'a> {
+/// What a [`calls_since`] statement is bound with.
+pub(crate) struct Calls<'a> {
     /// The mark read before the statement ([`Store::tally_mark`]).
     pub mark: i64,
-    pub bots: &'a [BotId],
-}
-
-impl<'a> AllTime<'a> {
-    /// Binds the mark, then the bots for both halves.
-    pub(crate) fn bind<O>(
-        &self,
-        query: sqlx::query::QueryAs<'a, sqlx::Any, O, sqlx::any::AnyArguments<'a>>,
-    ) -> sqlx::query::QueryAs<'a, sqlx::Any, O, sqlx::any::AnyArguments<'a>> {
-        let mut query = query.bind(self.mark);
-        for bot in self.bots.iter().chain(self.bots) {
-            query = query.bind(bot.as_str());
-        }
-        query
-    }
-}
-
-/// `SELECT bot_id, endpoint, status, calls, last_at` of `step` for
-/// `bots` since a moment, like [`all_time_calls`] but for a period: the
-/// tallies of the whole days from the moment on, the tallied traces
-/// between the moment and the first of those days, and the traces not
-/// tallied yet. So a period longer than the trace retention keeps its
-/// calls, but for the part of its first day before midnight that was
-/// purged (a day's tally holds that day whole, so that part is counted
-/// from the traces).
-/// Bind with [`Period::bind`].
-pub(crate) fn period_calls(step: &str, bots: usize) -> String {
-    debug_assert!(TALLIED_STEPS.contains(&step));
-    let (tallied, first, live) = (placeholders(5, bots), placeholders(5 + bots, bots), placeholders(5 + 2 * bots, bots));
-    // `$1` (the later of the moment and the mark read before) only helps
-    // the planner, as in `all_time_calls`.
-    format!(
-        "SELECT bot_id, endpoint, status, calls, last_at FROM call_tallies WHERE step = '{step}' AND day >= $4 AND bot_id IN ({tallied}) \
-         UNION ALL \
-         SELECT bot_id, endpoint, status, 1, at FROM trace_events \
-         WHERE step = '{step}' AND dry_run = 0 AND at >= $2 AND at < $3 AND at < (SELECT rolled_to FROM call_tally_mark WHERE id = 1) AND {BOT_OF_TRACE} IN ({first}) \
-         UNION ALL \
-         SELECT bot_id, endpoint, status, 1, at FROM trace_events \
-         WHERE step = '{step}' AND dry_run = 0 AND at >= $1 AND at >= (SELECT rolled_to FROM call_tally_mark WHERE id = 1) AND {BOT_OF_TRACE} IN ({live})"
-    )
-}
-
-/// What a [`period_calls`] statement is bound with.
-pub(crate) struct Period<'a> {
-    /// The mark read before the statement ([`Store::tally_mark`]).
-    pub mark: i64,
-    /// The period's start, epoch ms.
+    /// The period's start, epoch ms; 0 for all time.
     pub since: i64,
+    /// The statement's bots (none when it was made for every bot).
     pub bots: &'a [BotId],
 }
 
-impl<'a> Period<'a> {
+impl<'a> Calls<'a> {
     /// Binds the moments, the first whole day, then the bots for each part.
     pub(crate) fn bind<O>(
         &self,
         query: sqlx::query::QueryAs<'a, sqlx::Any, O, sqlx::any::AnyArguments<'a>>,
     ) -> sqlx::query::QueryAs<'a, sqlx::Any, O, sqlx::any::AnyArguments<'a>> {
-        let day = self.since.div_euclid(DAY_MS) + i64::from(self.since.rem_euclid(DAY_MS) > 0);
-        let mut query = query.bind(self.since.max(self.mark)).bind(self.since).bind(day * DAY_MS).bind(day);
+        let since = self.since.max(0);
+        let day = since.div_euclid(DAY_MS) + i64::from(since.rem_euclid(DAY_MS) > 0);
+        let mut query = query.bind(since.max(self.mark)).bind(since).bind(day * DAY_MS).bind(day);
         for bot in self.bots.iter().chain(self.bots).chain(self.bots) {
             query = query.bind(bot.as_str());
         }

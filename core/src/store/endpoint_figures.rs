@@ -4,9 +4,10 @@
 //! the calls tallied per day plus the `api.call` traces not tallied yet
 //! (`call_tallies`), so it costs the same however long the history; since
 //! a moment, from the tallies of the period's whole days and the traces of
-//! the rest, so a period longer than the trace retention keeps its calls.
+//! the rest, so a period longer than the trace retention keeps its calls
+//! (`calls_since`, one statement for both).
 
-use super::call_tallies::{all_time_calls, period_calls, AllTime, Period};
+use super::call_tallies::{calls_since, Calls};
 use super::{Store, StoreResult};
 use crate::BotId;
 use serde::{Deserialize, Serialize};
@@ -33,31 +34,16 @@ impl Store {
         if bots.is_empty() {
             return Ok(vec![]);
         }
-        let rows = if since <= 0 { self.all_time_figures(bots).await? } else { self.figures_since(bots, since).await? };
+        let sql = format!(
+            "SELECT bot_id, endpoint, CAST(SUM(calls) AS BIGINT), CAST(SUM(CASE WHEN status = 'success' THEN 0 ELSE calls END) AS BIGINT), MAX(last_at) \
+             FROM ({}) calls GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint",
+            calls_since("api.call", Some(bots.len()))
+        );
+        let bound = Calls { mark: self.tally_mark().await?, since, bots };
+        let rows: Vec<FigureRow> = bound.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
             .map(|(bot_id, alias, calls, errors, last_call_at)| EndpointFigures { bot_id, alias, calls, errors, last_call_at })
             .collect())
     }
-
-    async fn all_time_figures(&self, bots: &[BotId]) -> StoreResult<Vec<FigureRow>> {
-        let sql = per_endpoint(&all_time_calls("api.call", Some(bots.len())));
-        let bound = AllTime { mark: self.tally_mark().await?, bots };
-        Ok(bound.bind(sqlx::query_as::<_, FigureRow>(&sql)).fetch_all(&self.pool).await?)
-    }
-
-    async fn figures_since(&self, bots: &[BotId], since: i64) -> StoreResult<Vec<FigureRow>> {
-        let sql = per_endpoint(&period_calls("api.call", bots.len()));
-        let bound = Period { mark: self.tally_mark().await?, since, bots };
-        Ok(bound.bind(sqlx::query_as::<_, FigureRow>(&sql)).fetch_all(&self.pool).await?)
-    }
-}
-
-/// [`FigureRow`]s of a statement of calls (`bot_id, endpoint, status,
-/// calls, last_at`), one per endpoint.
-fn per_endpoint(calls: &str) -> String {
-    format!(
-        "SELECT bot_id, endpoint, CAST(SUM(calls) AS BIGINT), CAST(SUM(CASE WHEN status = 'success' THEN 0 ELSE calls END) AS BIGINT), MAX(last_at) \
-         FROM ({calls}) calls GROUP BY bot_id, endpoint ORDER BY bot_id, endpoint"
-    )
 }

@@ -3,7 +3,7 @@
 //! by result, leads by status, inbound updates. Counting whole tables is
 //! fine at a scrape every 15 s or more; nothing personal is exposed.
 
-use super::call_tallies::{all_time_calls, AllTime};
+use super::call_tallies::{calls_since, Calls};
 use super::{Store, StoreResult};
 use crate::metrics::{ratio, Family};
 use crate::BotId;
@@ -134,9 +134,9 @@ impl Store {
     async fn outbound_calls(&self) -> StoreResult<Vec<(String, String, i64)>> {
         let sql = format!(
             "SELECT bot_id, status, CAST(SUM(calls) AS BIGINT) FROM ({}) calls GROUP BY bot_id, status ORDER BY bot_id, status",
-            all_time_calls("callback.http", None)
+            calls_since("callback.http", None)
         );
-        let bound = AllTime { mark: self.tally_mark().await?, bots: &[] };
+        let bound = Calls { mark: self.tally_mark().await?, since: 0, bots: &[] };
         Ok(bound.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?)
     }
 
