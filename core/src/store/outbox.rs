@@ -542,8 +542,8 @@ async fn sent_in_one_trip(conn: &mut sqlx::AnyConnection, jobs: &[DeliverySave],
             _ => None,
         })
         .collect();
-    let traces: Vec<TraceEvent> = jobs.iter().map(|(_, _, trace)| TraceEvent { at: now, ..trace.clone() }).collect();
-    let turn = sqlx::query(SENT_TURN.as_str()).bind(super::endpoints::json_text(&sends)).bind(now).bind(super::traces::json_rows(traces.iter()));
+    let traces = super::traces::json_rows(jobs.iter().map(|(_, _, trace)| trace), Some(now));
+    let turn = sqlx::query(SENT_TURN.as_str()).bind(super::endpoints::json_text(&sends)).bind(now).bind(traces);
     super::one_trip::run(conn, turn).await
 }
 

@@ -553,7 +553,7 @@ async fn progress_in_two_trips(conn: &mut sqlx::AnyConnection, jobs: &[ProgressS
             .bind(now)
             .bind(now)
             .bind(super::endpoints::json_text(&messages))
-            .bind(super::traces::json_rows(follow.traces.iter()))
+            .bind(super::traces::json_rows(follow.traces.iter(), None))
             .execute(&mut *conn)
             .await?;
         Ok(())

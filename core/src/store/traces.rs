@@ -71,10 +71,14 @@ pub(crate) static INSERT_JSON_ROWS: LazyLock<String> =
 static TRACES_TURN: LazyLock<String> = LazyLock::new(|| format!("BEGIN IMMEDIATE; {}; COMMIT", *INSERT_JSON_ROWS));
 
 /// The rows of [`INSERT_JSON_ROWS`]: one JSON array of trace rows
-/// ([`COLUMNS`]), ids made in order; each event's `at` must be set.
-pub(crate) fn json_rows<'a>(events: impl Iterator<Item = &'a TraceEvent>) -> String {
+/// ([`COLUMNS`]), ids made in order, each at `at` if given, else at its
+/// own `at` (which must then be set).
+pub(crate) fn json_rows<'a>(events: impl Iterator<Item = &'a TraceEvent>, at: Option<crate::Millis>) -> String {
     let rows: Vec<_> = events
-        .map(|t| (time_ordered_id(t.at), &t.trace_id, &t.source_system, &t.bot_id, &t.endpoint, &t.user_id, &t.lead_id, &t.step, &t.status, t.http_status, t.latency_ms, t.dry_run as i64, &t.detail, t.at))
+        .map(|t| {
+            let at = at.unwrap_or(t.at);
+            (time_ordered_id(at), &t.trace_id, &t.source_system, &t.bot_id, &t.endpoint, &t.user_id, &t.lead_id, &t.step, &t.status, t.http_status, t.latency_ms, t.dry_run as i64, &t.detail, at)
+        })
         .collect();
     super::endpoints::json_text(&rows)
 }
@@ -85,7 +89,7 @@ fn commit_traces<'a>(turn: &'a mut WriteTurn<'_>, events: &'a [TraceEvent]) -> P
     Box::pin(async move {
         if turn.connection().await?.backend_name() == "SQLite" {
             turn.trip_begins();
-            let written = super::one_trip::run(turn.connection().await?, sqlx::query(TRACES_TURN.as_str()).bind(json_rows(events.iter()))).await;
+            let written = super::one_trip::run(turn.connection().await?, sqlx::query(TRACES_TURN.as_str()).bind(json_rows(events.iter(), None))).await;
             turn.trip_ended(written.as_ref().err());
             return Ok(written?);
         }

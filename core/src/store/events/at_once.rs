@@ -11,7 +11,6 @@ use super::{planned_runs, what_events_became, Accepted, NewEvent};
 use crate::store::endpoints::json_text;
 use crate::store::one_trip::{fields, roll_back};
 use crate::store::traces::{json_rows, time_ordered_id, INSERT_JSON_ROWS};
-use crate::trace::TraceEvent;
 use std::sync::LazyLock;
 
 /// The five statements. Binds, in order: the time, the events, the time
@@ -51,14 +50,13 @@ pub(in crate::store) async fn accept(conn: &mut sqlx::AnyConnection, events: &[(
         .zip(&ids)
         .map(|(r, id)| (id, r.source_id, r.bot.as_str(), r.endpoint_id, r.scenario, &r.recipient.lead_id, &r.recipient.user_id, r.trace_id, r.exclusive as i64, r.lease_until))
         .collect();
-    let traces: Vec<TraceEvent> = events.iter().map(|(e, _)| TraceEvent { at: now, ..e.trace.clone() }).collect();
     let written = sqlx::query_as::<_, (String, i64)>(TEXT.as_str())
         .bind(now)
         .bind(json_text(&event_rows))
         .bind(now)
         .bind(now)
         .bind(json_text(&run_rows))
-        .bind(json_rows(traces.iter()))
+        .bind(json_rows(events.iter().map(|(e, _)| &e.trace), Some(now)))
         .fetch_all(&mut *conn)
         .await;
     match written {
