@@ -280,9 +280,8 @@ impl WriteTurn<'_> {
     /// fresh one (as [`WriteTurn::begin`] does for a failed begin).
     pub fn trip_ended(&self, failure: Option<&sqlx::Error>) {
         self.in_trip.store(false, Ordering::Relaxed);
-        if let Some(err) = failure.filter(|err| self.held.is_some() && super::unreachable(err)) {
-            tracing::warn!(error = %err, "the write connection is broken; the next turn takes another");
-            self.broken.store(true, Ordering::Relaxed);
+        if let Some(err) = failure.filter(|_| self.held.is_some()) {
+            note_broken(self.broken, err);
         }
     }
 
@@ -295,12 +294,18 @@ impl WriteTurn<'_> {
         let broken = self.broken;
         let begun = self.connection().await?.begin().await;
         if let Err(err) = &begun {
-            if super::unreachable(err) {
-                tracing::warn!(error = %err, "the write connection is broken; the next turn takes another");
-                broken.store(true, Ordering::Relaxed);
-            }
+            note_broken(broken, err);
         }
         begun
+    }
+}
+
+/// Marks the held connection broken when `err` says it is, so the next
+/// turn takes a fresh one.
+fn note_broken(broken: &AtomicBool, err: &sqlx::Error) {
+    if super::unreachable(err) {
+        tracing::warn!(error = %err, "the write connection is broken; the next turn takes another");
+        broken.store(true, Ordering::Relaxed);
     }
 }
 
