@@ -380,11 +380,11 @@ impl Store {
             .collect();
         let mut turn = self.write_turn(super::Work::Accept).await;
         let now = now_millis();
-        if self.dialect() == super::Dialect::Sqlite && events.iter().all(|event| event.idempotency.is_none()) {
+        if events.iter().all(|event| event.idempotency.is_none()) {
             let rows: Vec<(&NewEvent, &str)> = events.iter().zip(&params).map(|(event, params)| (event, params.as_str())).collect();
             turn.trip_begins();
             let written = match turn.connection().await {
-                Ok(conn) => at_once::accept(conn, &rows, now).await,
+                Ok(conn) => at_once::accept(conn, self.dialect(), &rows, now).await,
                 Err(err) => Err((err, Vec::new())),
             };
             turn.trip_ended(written.as_ref().err().map(|(err, _)| err));

@@ -66,6 +66,17 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// The dialect `conn` speaks.
+    pub(crate) fn of(conn: &sqlx::AnyConnection) -> Self {
+        if conn.backend_name() == "SQLite" {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        }
+    }
+}
+
 /// Errors of the store layer. Callers map them to HTTP in one place each;
 /// database details are logged there, never shown to users.
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
-//! SQLite: a write turn as one text, which the connection's thread runs
-//! back to back.
+//! A write turn as one trip to the database: on SQLite one text, which
+//! the connection's thread runs back to back; on PostgreSQL one statement
+//! (data-modifying `WITH`s), which commits on its own.
 //!
 //! sqlx runs each SQLite statement on the connection's own thread, so
 //! every statement is a trip there and back: two thread switches, and
@@ -10,11 +11,25 @@
 //! (`json_each`), so the text is the same for every batch and stays
 //! prepared. Their binds are anonymous (`?`) and run on across the
 //! statements, in the order of the text.
+//!
+//! On PostgreSQL each statement is a round trip over the socket and a
+//! wakeup of the server's backend, and a transaction adds two more
+//! (`BEGIN`, `COMMIT`); a turn whose statements do not read each other's
+//! results is one statement instead, its rows from
+//! `json_array_elements` (numbered binds).
 
 /// `value ->> 0, …, value ->> (n − 1)`: the fields of a `json_each` row
 /// that is a JSON array.
 pub(crate) fn fields(n: usize) -> String {
     (0..n).map(|i| format!("value ->> {i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// PostgreSQL: `value ->> 0, …` as [`fields`], with the fields at
+/// `bigints` cast to `BIGINT` (PostgreSQL does not cast text to a number
+/// column on insert). The rows come from `json_array_elements($n::json)`,
+/// whose column is also named `value`.
+pub(crate) fn pg_fields(n: usize, bigints: &[usize]) -> String {
+    (0..n).map(|i| if bigints.contains(&i) { format!("(value ->> {i})::bigint") } else { format!("value ->> {i}") }).collect::<Vec<_>>().join(", ")
 }
 
 /// After a failed turn: whichever statement failed, its transaction may
@@ -23,12 +38,15 @@ pub(crate) async fn roll_back(conn: &mut sqlx::AnyConnection) {
     let _ = sqlx::query("ROLLBACK").execute(conn).await;
 }
 
-/// Runs a turn's text; rolled back if it fails.
-pub(crate) async fn run<'q>(conn: &mut sqlx::AnyConnection, turn: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) -> Result<(), sqlx::Error> {
+/// Runs a turn's text; rolled back if it fails (PostgreSQL's one
+/// statement rolls itself back).
+pub(crate) async fn run<'q>(conn: &mut sqlx::AnyConnection, dialect: super::Dialect, turn: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) -> Result<(), sqlx::Error> {
     match turn.execute(&mut *conn).await {
         Ok(_) => Ok(()),
         Err(err) => {
-            roll_back(conn).await;
+            if dialect == super::Dialect::Sqlite {
+                roll_back(conn).await;
+            }
             Err(err)
         }
     }

@@ -465,9 +465,10 @@ pub(crate) type DeliverySave = (OutboxMessage, DeliveryResult, TraceEvent);
 fn commit_deliveries<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [DeliverySave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let now = now_millis();
-        if turn.connection().await?.backend_name() == "SQLite" && jobs.iter().all(|(_, result, _)| matches!(result, DeliveryResult::Sent { .. })) {
+        if jobs.iter().all(|(_, result, _)| matches!(result, DeliveryResult::Sent { .. })) {
+            let dialect = super::Dialect::of(turn.connection().await?);
             turn.trip_begins();
-            let written = sent_in_one_trip(turn.connection().await?, jobs, now).await;
+            let written = sent_in_one_trip(turn.connection().await?, dialect, jobs, now).await;
             turn.trip_ended(written.as_ref().err());
             return Ok(written?);
         }
@@ -532,9 +533,22 @@ static SENT_TURN: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Files a batch of sends (every result `Sent`) and their traces on
-/// SQLite, as [`save_sent`] and the traces would, in one trip.
-async fn sent_in_one_trip(conn: &mut sqlx::AnyConnection, jobs: &[DeliverySave], now: Millis) -> Result<(), sqlx::Error> {
+/// PostgreSQL: [`SENT_TURN`] as one statement. Binds: $1 the sends, $2
+/// the time, $3 the traces.
+static PG_SENT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH sends (message_id, claim, provider_id) AS (SELECT {} FROM json_array_elements($1::json)), \
+         new_traces AS ({}) \
+         UPDATE outbox SET status = 'sent', sent_at = $2, provider_message_id = sends.provider_id, attempts = attempts + 1, lease_until = 0 \
+         FROM sends WHERE outbox.id = sends.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = sends.claim",
+        super::one_trip::pg_fields(3, &[1]),
+        super::traces::pg_insert_json_rows(3)
+    )
+});
+
+/// Files a batch of sends (every result `Sent`) and their traces, as
+/// [`save_sent`] and the traces would, in one trip (`one_trip`).
+async fn sent_in_one_trip(conn: &mut sqlx::AnyConnection, dialect: super::Dialect, jobs: &[DeliverySave], now: Millis) -> Result<(), sqlx::Error> {
     let sends: Vec<(&str, Millis, &str)> = jobs
         .iter()
         .filter_map(|(message, result, _)| match result {
@@ -543,8 +557,12 @@ async fn sent_in_one_trip(conn: &mut sqlx::AnyConnection, jobs: &[DeliverySave],
         })
         .collect();
     let traces = super::traces::json_rows(jobs.iter().map(|(_, _, trace)| trace), Some(now));
-    let turn = sqlx::query(SENT_TURN.as_str()).bind(super::endpoints::json_text(&sends)).bind(now).bind(traces);
-    super::one_trip::run(conn, turn).await
+    let text = match dialect {
+        super::Dialect::Sqlite => SENT_TURN.as_str(),
+        super::Dialect::Postgres => PG_SENT.as_str(),
+    };
+    let turn = sqlx::query(text).bind(super::endpoints::json_text(&sends)).bind(now).bind(traces);
+    super::one_trip::run(conn, dialect, turn).await
 }
 
 /// Marks messages sent with the messenger's message ids, many rows per

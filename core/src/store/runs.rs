@@ -410,8 +410,10 @@ impl Store {
     }
 }
 
-/// Commits a batch of run saves in one transaction (on SQLite in two
-/// trips: [`progress_in_two_trips`]).
+/// Commits a batch of run saves in one transaction: on SQLite in two
+/// trips ([`progress_in_two_trips`]); on PostgreSQL, when no save changes
+/// its lead or starts runs, in one statement
+/// ([`progress_in_one_statement`]).
 fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let now = now_millis();
@@ -421,6 +423,9 @@ fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]
             let written = progress_in_two_trips(turn.connection().await?, jobs, now).await;
             turn.trip_ended(written.as_ref().err().and_then(super::StoreError::database));
             return written;
+        }
+        if turn.connection().await?.backend_name() != "SQLite" && once_each && jobs.iter().all(|(_, p, _)| p.lead_change.is_empty() && p.start_runs.is_empty()) {
+            return progress_in_one_statement(turn.connection().await?, jobs, now).await;
         }
         let mut tx = turn.begin().await?;
         // The runs' new states, many rows per statement (each fenced by its
@@ -520,6 +525,29 @@ static MESSAGES_TRIP: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The rows of a batch's new messages as one JSON array (`one_trip`):
+/// id, delivery key, run, bot, lead, channel, chat, address, payload,
+/// trace.
+fn message_rows<'a>(messages: impl Iterator<Item = (&'a ClaimedRun, &'a NewOutboxMessage, &'a OutboxAddress)>, now: Millis) -> String {
+    let rows: Vec<_> = messages
+        .map(|(run, message, address)| {
+            (
+                format!("msg_{}", time_ordered_id(now)),
+                &message.delivery_key,
+                &run.id,
+                run.bot_id.as_str(),
+                &message.lead_id,
+                &message.channel,
+                &address.chat_key,
+                &address.sealed,
+                super::endpoints::json_text(&message.payload),
+                &run.trace_id,
+            )
+        })
+        .collect();
+    super::endpoints::json_text(&rows)
+}
+
 /// SQLite: a batch of run saves (each run once) in two trips to the
 /// connection's thread (`one_trip`) — the states, then the messages and
 /// traces with the commit — and, between them, a statement per lead
@@ -531,28 +559,10 @@ async fn progress_in_two_trips(conn: &mut sqlx::AnyConnection, jobs: &[ProgressS
         let saved: std::collections::HashSet<&str> = saved_ids.iter().map(String::as_str).collect();
         let follow = FollowUps::of(jobs, &saved, now);
         follow.change_leads_and_start_runs(&mut *conn, now).await?;
-        let messages: Vec<_> = follow
-            .messages
-            .iter()
-            .map(|(run, message, address)| {
-                (
-                    format!("msg_{}", time_ordered_id(now)),
-                    &message.delivery_key,
-                    &run.id,
-                    run.bot_id.as_str(),
-                    &message.lead_id,
-                    &message.channel,
-                    &address.chat_key,
-                    &address.sealed,
-                    super::endpoints::json_text(&message.payload),
-                    &run.trace_id,
-                )
-            })
-            .collect();
         sqlx::query(MESSAGES_TRIP.as_str())
             .bind(now)
             .bind(now)
-            .bind(super::endpoints::json_text(&messages))
+            .bind(message_rows(follow.messages.iter().copied(), now))
             .bind(super::traces::json_rows(follow.traces.iter(), None))
             .execute(&mut *conn)
             .await?;
@@ -563,6 +573,51 @@ async fn progress_in_two_trips(conn: &mut sqlx::AnyConnection, jobs: &[ProgressS
         super::one_trip::roll_back(conn).await;
     }
     written
+}
+
+/// PostgreSQL: a batch of run saves (each run once, none changing its
+/// lead or starting runs) as one statement — the states (as
+/// [`save_states`]), and the messages and traces of the runs it saved.
+/// Binds: $1 the saves, $2 the time, $3 the messages, $4 the traces
+/// (each with its run).
+static PG_PROGRESS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH saves (run_id, claim, new_state, new_status, new_wake_at, new_outcome) AS (SELECT {} FROM json_array_elements($1::json)), \
+         saved AS (UPDATE runs SET state_json = saves.new_state, status = saves.new_status, wake_at = saves.new_wake_at, \
+         outcome = saves.new_outcome, lease_until = 0, updated_at = $2 \
+         FROM saves WHERE runs.id = saves.run_id AND runs.lease_until = saves.claim RETURNING runs.id), \
+         new_messages AS (INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
+         SELECT {}, 'pending', $2, $2 FROM json_array_elements($3::json) WHERE value ->> 2 IN (SELECT id FROM saved) ON CONFLICT (delivery_key) DO NOTHING), \
+         new_traces AS ({} WHERE value ->> 14 IN (SELECT id FROM saved)) \
+         SELECT id FROM saved",
+        super::one_trip::pg_fields(6, &[1, 4]),
+        super::one_trip::pg_fields(10, &[]),
+        super::traces::pg_insert_json_rows(4)
+    )
+});
+
+/// PostgreSQL: a batch of run saves in one statement ([`PG_PROGRESS`]),
+/// committed on its own; a run not saved lost its lease, and its advance
+/// is dropped (as [`FollowUps::of`] says).
+async fn progress_in_one_statement(conn: &mut sqlx::AnyConnection, jobs: &[ProgressSave], now: Millis) -> StoreResult<()> {
+    let saves: Vec<_> = jobs.iter().map(|(run, p, _)| (&run.id, run.lease_until, &p.state_json, &p.status, p.wake_at, &p.outcome)).collect();
+    let messages = jobs.iter().flat_map(|(run, progress, addresses)| progress.messages.iter().zip(addresses).map(move |(message, address)| (run, message, address)));
+    let traces: Vec<(&str, TraceEvent)> = jobs
+        .iter()
+        .flat_map(|(run, progress, _)| progress.traces.iter().map(move |trace| (run.id.as_str(), TraceEvent { at: if trace.at == 0 { now } else { trace.at }, ..trace.clone() })))
+        .collect();
+    let saved_ids: Vec<String> = sqlx::query_scalar(PG_PROGRESS.as_str())
+        .bind(super::endpoints::json_text(&saves))
+        .bind(now)
+        .bind(message_rows(messages, now))
+        .bind(super::traces::pg_json_rows_of_runs(traces.iter().map(|(run, trace)| (*run, trace))))
+        .fetch_all(&mut *conn)
+        .await?;
+    let saved: std::collections::HashSet<&str> = saved_ids.iter().map(String::as_str).collect();
+    for (run, _, _) in jobs.iter().filter(|(run, _, _)| !saved.contains(run.id.as_str())) {
+        tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
+    }
+    Ok(())
 }
 
 /// Writes the runs' new states and releases their leases, many rows per

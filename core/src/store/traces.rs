@@ -67,8 +67,17 @@ fn bind_fields<'q>(query: AnyQuery<'q>, event: &'q TraceEvent, id: String) -> An
 pub(crate) static INSERT_JSON_ROWS: LazyLock<String> =
     LazyLock::new(|| format!("INSERT INTO trace_events ({COLUMNS}) SELECT {} FROM json_each(?)", super::one_trip::fields(14)));
 
+/// PostgreSQL: [`INSERT_JSON_ROWS`] with its rows in bind `$bind`
+/// (`json_array_elements`), for a statement of its own or a `WITH`.
+pub(crate) fn pg_insert_json_rows(bind: usize) -> String {
+    format!("INSERT INTO trace_events ({COLUMNS}) SELECT {} FROM json_array_elements(${bind}::json)", super::one_trip::pg_fields(14, &[9, 10, 11, 13]))
+}
+
 /// SQLite: a turn that only inserts traces.
 static TRACES_TURN: LazyLock<String> = LazyLock::new(|| format!("BEGIN IMMEDIATE; {}; COMMIT", *INSERT_JSON_ROWS));
+
+/// PostgreSQL: the same turn, one statement.
+static PG_TRACES_TURN: LazyLock<String> = LazyLock::new(|| pg_insert_json_rows(1));
 
 /// The rows of [`INSERT_JSON_ROWS`]: one JSON array of trace rows
 /// ([`COLUMNS`]), ids made in order, each at `at` if given, else at its
@@ -83,20 +92,31 @@ pub(crate) fn json_rows<'a>(events: impl Iterator<Item = &'a TraceEvent>, at: Op
     super::endpoints::json_text(&rows)
 }
 
-/// Commits a batch of [`Store::record_trace`]'s events in one transaction
-/// (on SQLite in one trip: `one_trip`).
+/// PostgreSQL: rows as [`json_rows`] (each at its own `at`) with one more
+/// field, the run each trace is of, for a statement that writes only the
+/// traces of the runs it saved.
+pub(crate) fn pg_json_rows_of_runs<'a>(events: impl Iterator<Item = (&'a str, &'a TraceEvent)>) -> String {
+    let rows: Vec<_> = events
+        .map(|(run, t)| {
+            (time_ordered_id(t.at), &t.trace_id, &t.source_system, &t.bot_id, &t.endpoint, &t.user_id, &t.lead_id, &t.step, &t.status, t.http_status, t.latency_ms, t.dry_run as i64, &t.detail, t.at, run)
+        })
+        .collect();
+    super::endpoints::json_text(&rows)
+}
+
+/// Commits a batch of [`Store::record_trace`]'s events in one trip
+/// (`one_trip`).
 fn commit_traces<'a>(turn: &'a mut WriteTurn<'_>, events: &'a [TraceEvent]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
-        if turn.connection().await?.backend_name() == "SQLite" {
-            turn.trip_begins();
-            let written = super::one_trip::run(turn.connection().await?, sqlx::query(TRACES_TURN.as_str()).bind(json_rows(events.iter(), None))).await;
-            turn.trip_ended(written.as_ref().err());
-            return Ok(written?);
-        }
-        let mut tx = turn.begin().await?;
-        insert_traces(&mut tx, &events.iter().collect::<Vec<_>>()).await?;
-        tx.commit().await?;
-        Ok(())
+        let dialect = super::Dialect::of(turn.connection().await?);
+        let text = match dialect {
+            super::Dialect::Sqlite => TRACES_TURN.as_str(),
+            super::Dialect::Postgres => PG_TRACES_TURN.as_str(),
+        };
+        turn.trip_begins();
+        let written = super::one_trip::run(turn.connection().await?, dialect, sqlx::query(text).bind(json_rows(events.iter(), None))).await;
+        turn.trip_ended(written.as_ref().err());
+        Ok(written?)
     })
 }
 
