@@ -411,21 +411,23 @@ impl Store {
 }
 
 /// Commits a batch of run saves in one transaction: on SQLite in two
-/// trips ([`progress_in_two_trips`]); on PostgreSQL, when no save changes
-/// its lead or starts runs, in one statement
-/// ([`progress_in_one_statement`]).
+/// trips ([`progress_in_two_trips`]); on PostgreSQL, when each run is
+/// saved once and none changes its lead or starts runs (nearly all), in
+/// one statement ([`progress_in_one_statement`]).
 fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 'a>> {
     Box::pin(async move {
         let now = now_millis();
         let once_each = jobs.iter().map(|(run, _, _)| run.id.as_str()).collect::<std::collections::HashSet<_>>().len() == jobs.len();
-        if turn.connection().await?.backend_name() == "SQLite" && once_each {
+        let plain = once_each && jobs.iter().all(|(_, p, _)| p.lead_change.is_empty() && p.start_runs.is_empty());
+        let dialect = super::Dialect::of(turn.connection().await?);
+        if dialect == super::Dialect::Postgres && plain {
+            return progress_in_one_statement(turn.connection().await?, jobs, now).await;
+        }
+        if dialect == super::Dialect::Sqlite && once_each {
             turn.trip_begins();
             let written = progress_in_two_trips(turn.connection().await?, jobs, now).await;
             turn.trip_ended(written.as_ref().err().and_then(super::StoreError::database));
             return written;
-        }
-        if turn.connection().await?.backend_name() != "SQLite" && once_each && jobs.iter().all(|(_, p, _)| p.lead_change.is_empty() && p.start_runs.is_empty()) {
-            return progress_in_one_statement(turn.connection().await?, jobs, now).await;
         }
         let mut tx = turn.begin().await?;
         // The runs' new states, many rows per statement (each fenced by its
@@ -501,16 +503,7 @@ impl<'a> FollowUps<'a> {
 
 /// SQLite, first trip of a batch of run saves (`one_trip`): begin, the
 /// states (as [`save_states`]). Binds: the saves, the time.
-static STATES_TRIP: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "BEGIN IMMEDIATE; \
-         WITH saves (run_id, claim, new_state, new_status, new_wake_at, new_outcome) AS (SELECT {} FROM json_each(?)) \
-         UPDATE runs SET state_json = saves.new_state, status = saves.new_status, wake_at = saves.new_wake_at, \
-         outcome = saves.new_outcome, lease_until = 0, updated_at = ? \
-         FROM saves WHERE runs.id = saves.run_id AND runs.lease_until = saves.claim RETURNING id",
-        super::one_trip::fields(6)
-    )
-});
+static STATES_TRIP: LazyLock<String> = LazyLock::new(|| format!("BEGIN IMMEDIATE; WITH {} {}", sqlite_saves(), UPDATE_STATES.replace("{time}", "?")));
 
 /// SQLite, last trip: the messages (as [`insert_outbox`]), the traces,
 /// commit. Binds: the time twice, the messages, the traces.
@@ -548,14 +541,57 @@ fn message_rows<'a>(messages: impl Iterator<Item = (&'a ClaimedRun, &'a NewOutbo
     super::endpoints::json_text(&rows)
 }
 
+/// PostgreSQL: the saves of a batch ([`save_rows`]), its messages
+/// ([`message_rows`]) and its traces, each with its run (the statement
+/// writes only those of the runs it saves).
+fn pg_progress_rows(jobs: &[ProgressSave], now: Millis) -> (String, String, String) {
+    let messages = jobs.iter().flat_map(|(run, progress, addresses)| progress.messages.iter().zip(addresses).map(move |(message, address)| (run, message, address)));
+    let traces: Vec<(&str, TraceEvent)> = jobs
+        .iter()
+        .flat_map(|(run, progress, _)| progress.traces.iter().map(move |trace| (run.id.as_str(), TraceEvent { at: if trace.at == 0 { now } else { trace.at }, ..trace.clone() })))
+        .collect();
+    let traces = super::traces::pg_json_rows_of_runs(traces.iter().map(|(run, trace)| (*run, trace)));
+    (save_rows(jobs), message_rows(messages, now), traces)
+}
+
+/// The saves of a batch as one JSON array (rows of [`SAVES`]): run,
+/// claim, state, status, wake time, outcome.
+fn save_rows(jobs: &[ProgressSave]) -> String {
+    let saves: Vec<_> = jobs.iter().map(|(run, p, _)| (&run.id, run.lease_until, &p.state_json, &p.status, p.wake_at, &p.outcome)).collect();
+    super::endpoints::json_text(&saves)
+}
+
+/// The saves of a batch as a table `saves` for [`UPDATE_STATES`]:
+/// `{fields}` are the fields of a row, `{rows}` where the rows come from.
+const SAVES: &str = "saves (run_id, claim, new_state, new_status, new_wake_at, new_outcome) AS (SELECT {fields} FROM {rows})";
+
+/// The states of the runs in `saves`, each only where the run's lease is
+/// still the claim's, returning the runs saved; `{time}` is the time.
+const UPDATE_STATES: &str = "UPDATE runs SET state_json = saves.new_state, status = saves.new_status, wake_at = saves.new_wake_at, \
+     outcome = saves.new_outcome, lease_until = 0, updated_at = {time} \
+     FROM saves WHERE runs.id = saves.run_id AND runs.lease_until = saves.claim RETURNING runs.id";
+
+/// SQLite: [`SAVES`] from a bind of one JSON array.
+fn sqlite_saves() -> String {
+    SAVES.replace("{fields}", &super::one_trip::fields(6)).replace("{rows}", "json_each(?)")
+}
+
+/// A run not saved lost its lease, and its advance is dropped (as
+/// [`FollowUps::of`] says).
+fn warn_unsaved(jobs: &[ProgressSave], saved_ids: &[String]) {
+    let saved: std::collections::HashSet<&str> = saved_ids.iter().map(String::as_str).collect();
+    for (run, _, _) in jobs.iter().filter(|(run, _, _)| !saved.contains(run.id.as_str())) {
+        tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
+    }
+}
+
 /// SQLite: a batch of run saves (each run once) in two trips to the
 /// connection's thread (`one_trip`) — the states, then the messages and
 /// traces with the commit — and, between them, a statement per lead
 /// change and for any runs started (rare). Rolled back if it fails.
 async fn progress_in_two_trips(conn: &mut sqlx::AnyConnection, jobs: &[ProgressSave], now: Millis) -> StoreResult<()> {
     let written: StoreResult<()> = async {
-        let saves: Vec<_> = jobs.iter().map(|(run, p, _)| (&run.id, run.lease_until, &p.state_json, &p.status, p.wake_at, &p.outcome)).collect();
-        let saved_ids: Vec<String> = sqlx::query_scalar(STATES_TRIP.as_str()).bind(super::endpoints::json_text(&saves)).bind(now).fetch_all(&mut *conn).await?;
+        let saved_ids: Vec<String> = sqlx::query_scalar(STATES_TRIP.as_str()).bind(save_rows(jobs)).bind(now).fetch_all(&mut *conn).await?;
         let saved: std::collections::HashSet<&str> = saved_ids.iter().map(String::as_str).collect();
         let follow = FollowUps::of(jobs, &saved, now);
         follow.change_leads_and_start_runs(&mut *conn, now).await?;
@@ -582,41 +618,24 @@ async fn progress_in_two_trips(conn: &mut sqlx::AnyConnection, jobs: &[ProgressS
 /// (each with its run).
 static PG_PROGRESS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH saves (run_id, claim, new_state, new_status, new_wake_at, new_outcome) AS (SELECT {} FROM json_array_elements($1::json)), \
-         saved AS (UPDATE runs SET state_json = saves.new_state, status = saves.new_status, wake_at = saves.new_wake_at, \
-         outcome = saves.new_outcome, lease_until = 0, updated_at = $2 \
-         FROM saves WHERE runs.id = saves.run_id AND runs.lease_until = saves.claim RETURNING runs.id), \
+        "WITH {}, saved AS ({}), \
          new_messages AS (INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
          SELECT {}, 'pending', $2, $2 FROM json_array_elements($3::json) WHERE value ->> 2 IN (SELECT id FROM saved) ON CONFLICT (delivery_key) DO NOTHING), \
          new_traces AS ({} WHERE value ->> 14 IN (SELECT id FROM saved)) \
          SELECT id FROM saved",
-        super::one_trip::pg_fields(6, &[1, 4]),
+        SAVES.replace("{fields}", &super::one_trip::pg_fields(6, &[1, 4])).replace("{rows}", "json_array_elements($1::json)"),
+        UPDATE_STATES.replace("{time}", "$2"),
         super::one_trip::pg_fields(10, &[]),
         super::traces::pg_insert_json_rows(4)
     )
 });
 
 /// PostgreSQL: a batch of run saves in one statement ([`PG_PROGRESS`]),
-/// committed on its own; a run not saved lost its lease, and its advance
-/// is dropped (as [`FollowUps::of`] says).
+/// committed on its own.
 async fn progress_in_one_statement(conn: &mut sqlx::AnyConnection, jobs: &[ProgressSave], now: Millis) -> StoreResult<()> {
-    let saves: Vec<_> = jobs.iter().map(|(run, p, _)| (&run.id, run.lease_until, &p.state_json, &p.status, p.wake_at, &p.outcome)).collect();
-    let messages = jobs.iter().flat_map(|(run, progress, addresses)| progress.messages.iter().zip(addresses).map(move |(message, address)| (run, message, address)));
-    let traces: Vec<(&str, TraceEvent)> = jobs
-        .iter()
-        .flat_map(|(run, progress, _)| progress.traces.iter().map(move |trace| (run.id.as_str(), TraceEvent { at: if trace.at == 0 { now } else { trace.at }, ..trace.clone() })))
-        .collect();
-    let saved_ids: Vec<String> = sqlx::query_scalar(PG_PROGRESS.as_str())
-        .bind(super::endpoints::json_text(&saves))
-        .bind(now)
-        .bind(message_rows(messages, now))
-        .bind(super::traces::pg_json_rows_of_runs(traces.iter().map(|(run, trace)| (*run, trace))))
-        .fetch_all(&mut *conn)
-        .await?;
-    let saved: std::collections::HashSet<&str> = saved_ids.iter().map(String::as_str).collect();
-    for (run, _, _) in jobs.iter().filter(|(run, _, _)| !saved.contains(run.id.as_str())) {
-        tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
-    }
+    let (saves, messages, traces) = pg_progress_rows(jobs, now);
+    let saved: Vec<String> = sqlx::query_scalar(PG_PROGRESS.as_str()).bind(saves).bind(now).bind(messages).bind(traces).fetch_all(&mut *conn).await?;
+    warn_unsaved(jobs, &saved);
     Ok(())
 }
 

@@ -94,7 +94,7 @@ pub(crate) fn json_rows<'a>(events: impl Iterator<Item = &'a TraceEvent>, at: Op
 
 /// PostgreSQL: rows as [`json_rows`] (each at its own `at`) with one more
 /// field, the run each trace is of, for a statement that writes only the
-/// traces of the runs it saved.
+/// traces of the runs it saves.
 pub(crate) fn pg_json_rows_of_runs<'a>(events: impl Iterator<Item = (&'a str, &'a TraceEvent)>) -> String {
     let rows: Vec<_> = events
         .map(|(run, t)| {
