@@ -556,7 +556,7 @@ async fn sent_in_one_trip(conn: &mut sqlx::AnyConnection, dialect: super::Dialec
             _ => None,
         })
         .collect();
-    let traces = super::traces::json_rows(jobs.iter().map(|(_, _, trace)| trace), Some(now));
+    let traces = super::traces::json_rows(jobs.iter().map(|(_, _, trace)| trace), super::traces::At::Turn(now));
     let text = match dialect {
         super::Dialect::Sqlite => SENT_TURN.as_str(),
         super::Dialect::Postgres => PG_SENT.as_str(),

@@ -434,10 +434,11 @@ fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]
         // lease); then the lead changes and started runs of those saved,
         // and their messages and traces, many rows per statement.
         let saved = save_states(&mut tx, jobs, now).await?;
-        let follow = FollowUps::of(jobs, &saved, now);
+        let follow = FollowUps::of(jobs, &saved);
         follow.change_leads_and_start_runs(&mut tx, now).await?;
         insert_outbox(&mut tx, &follow.messages, now).await?;
-        super::traces::insert_traces(&mut tx, &follow.traces.iter().collect::<Vec<_>>()).await?;
+        let traces: Vec<TraceEvent> = follow.traces.iter().map(|trace| TraceEvent { at: super::traces::At::OwnOr(now).of(trace), ..(*trace).clone() }).collect();
+        super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         Ok(())
     })
@@ -449,13 +450,15 @@ struct FollowUps<'a> {
     changed: Vec<&'a ProgressSave>,
     starters: Vec<(&'a ClaimedRun, &'a RunProgress, super::events::Recipient)>,
     messages: Vec<(&'a ClaimedRun, &'a NewOutboxMessage, &'a OutboxAddress)>,
-    traces: Vec<TraceEvent>,
+    /// As the advances made them: each at its own time, or the save's
+    /// where unset (`At::OwnOr`).
+    traces: Vec<&'a TraceEvent>,
 }
 
 impl<'a> FollowUps<'a> {
     /// Those of the runs in `saved`; a run not saved lost its lease, and
     /// its advance is dropped.
-    fn of(jobs: &'a [ProgressSave], saved: &std::collections::HashSet<&str>, now: Millis) -> Self {
+    fn of(jobs: &'a [ProgressSave], saved: &std::collections::HashSet<&str>) -> Self {
         let mut follow = FollowUps { changed: Vec::new(), starters: Vec::new(), messages: Vec::new(), traces: Vec::new() };
         for job in jobs {
             let (run, progress, addresses) = job;
@@ -470,7 +473,7 @@ impl<'a> FollowUps<'a> {
                 follow.starters.push((run, progress, super::events::Recipient { lead_id: run.lead_id.clone(), user_id: run.user_id.clone() }));
             }
             follow.messages.extend(progress.messages.iter().zip(addresses).map(|(message, address)| (run, message, address)));
-            follow.traces.extend(progress.traces.iter().map(|trace| TraceEvent { at: if trace.at == 0 { now } else { trace.at }, ..trace.clone() }));
+            follow.traces.extend(&progress.traces);
         }
         follow
     }
@@ -546,11 +549,8 @@ fn message_rows<'a>(messages: impl Iterator<Item = (&'a ClaimedRun, &'a NewOutbo
 /// writes only those of the runs it saves).
 fn pg_progress_rows(jobs: &[ProgressSave], now: Millis) -> (String, String, String) {
     let messages = jobs.iter().flat_map(|(run, progress, addresses)| progress.messages.iter().zip(addresses).map(move |(message, address)| (run, message, address)));
-    let traces: Vec<(&str, TraceEvent)> = jobs
-        .iter()
-        .flat_map(|(run, progress, _)| progress.traces.iter().map(move |trace| (run.id.as_str(), TraceEvent { at: if trace.at == 0 { now } else { trace.at }, ..trace.clone() })))
-        .collect();
-    let traces = super::traces::pg_json_rows_of_runs(traces.iter().map(|(run, trace)| (*run, trace)));
+    let traces = jobs.iter().flat_map(|(run, progress, _)| progress.traces.iter().map(move |trace| (run.id.as_str(), trace)));
+    let traces = super::traces::pg_json_rows_of_runs(traces, super::traces::At::OwnOr(now));
     (save_rows(jobs), message_rows(messages, now), traces)
 }
 
@@ -593,13 +593,13 @@ async fn progress_in_two_trips(conn: &mut sqlx::AnyConnection, jobs: &[ProgressS
     let written: StoreResult<()> = async {
         let saved_ids: Vec<String> = sqlx::query_scalar(STATES_TRIP.as_str()).bind(save_rows(jobs)).bind(now).fetch_all(&mut *conn).await?;
         let saved: std::collections::HashSet<&str> = saved_ids.iter().map(String::as_str).collect();
-        let follow = FollowUps::of(jobs, &saved, now);
+        let follow = FollowUps::of(jobs, &saved);
         follow.change_leads_and_start_runs(&mut *conn, now).await?;
         sqlx::query(MESSAGES_TRIP.as_str())
             .bind(now)
             .bind(now)
             .bind(message_rows(follow.messages.iter().copied(), now))
-            .bind(super::traces::json_rows(follow.traces.iter(), None))
+            .bind(super::traces::json_rows(follow.traces.iter().copied(), super::traces::At::OwnOr(now)))
             .execute(&mut *conn)
             .await?;
         Ok(())

@@ -79,28 +79,75 @@ static TRACES_TURN: LazyLock<String> = LazyLock::new(|| format!("BEGIN IMMEDIATE
 /// PostgreSQL: the same turn, one statement.
 static PG_TRACES_TURN: LazyLock<String> = LazyLock::new(|| pg_insert_json_rows(1));
 
+/// One trace as a row of [`INSERT_JSON_ROWS`] — a JSON array of
+/// [`COLUMNS`]: a new id, the trace's fields, `at` — with the run it is
+/// of as one field more when there is one.
+struct JsonRow<'a> {
+    id: String,
+    trace: &'a TraceEvent,
+    at: crate::Millis,
+    run: Option<&'a str>,
+}
+
+impl<'a> JsonRow<'a> {
+    fn new(trace: &'a TraceEvent, at: crate::Millis, run: Option<&'a str>) -> Self {
+        JsonRow { id: time_ordered_id(at), trace, at, run }
+    }
+}
+
+impl serde::Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let t = self.trace;
+        let mut row = serializer.serialize_tuple(14 + usize::from(self.run.is_some()))?;
+        row.serialize_element(&self.id)?;
+        for text in [&t.trace_id, &t.source_system, &t.bot_id, &t.endpoint, &t.user_id, &t.lead_id, &t.step, &t.status] {
+            row.serialize_element(text)?;
+        }
+        row.serialize_element(&t.http_status)?;
+        row.serialize_element(&t.latency_ms)?;
+        row.serialize_element(&(t.dry_run as i64))?;
+        row.serialize_element(&t.detail)?;
+        row.serialize_element(&self.at)?;
+        if let Some(run) = self.run {
+            row.serialize_element(run)?;
+        }
+        row.end()
+    }
+}
+
+/// The time a row of [`json_rows`] records.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum At {
+    /// The turn's: every row at this time.
+    Turn(crate::Millis),
+    /// The trace's own, or this one where it is unset (0).
+    OwnOr(crate::Millis),
+}
+
+impl At {
+    /// The time `trace`'s row records.
+    pub(crate) fn of(self, trace: &TraceEvent) -> crate::Millis {
+        match self {
+            At::Turn(at) => at,
+            At::OwnOr(at) if trace.at == 0 => at,
+            At::OwnOr(_) => trace.at,
+        }
+    }
+}
+
 /// The rows of [`INSERT_JSON_ROWS`]: one JSON array of trace rows
-/// ([`COLUMNS`]), ids made in order, each at `at` if given, else at its
-/// own `at` (which must then be set).
-pub(crate) fn json_rows<'a>(events: impl Iterator<Item = &'a TraceEvent>, at: Option<crate::Millis>) -> String {
-    let rows: Vec<_> = events
-        .map(|t| {
-            let at = at.unwrap_or(t.at);
-            (time_ordered_id(at), &t.trace_id, &t.source_system, &t.bot_id, &t.endpoint, &t.user_id, &t.lead_id, &t.step, &t.status, t.http_status, t.latency_ms, t.dry_run as i64, &t.detail, at)
-        })
-        .collect();
+/// ([`JsonRow`]), ids made in order.
+pub(crate) fn json_rows<'a>(events: impl Iterator<Item = &'a TraceEvent>, at: At) -> String {
+    let rows: Vec<_> = events.map(|t| JsonRow::new(t, at.of(t), None)).collect();
     super::endpoints::json_text(&rows)
 }
 
-/// PostgreSQL: rows as [`json_rows`] (each at its own `at`) with one more
-/// field, the run each trace is of, for a statement that writes only the
-/// traces of the runs it saves.
-pub(crate) fn pg_json_rows_of_runs<'a>(events: impl Iterator<Item = (&'a str, &'a TraceEvent)>) -> String {
-    let rows: Vec<_> = events
-        .map(|(run, t)| {
-            (time_ordered_id(t.at), &t.trace_id, &t.source_system, &t.bot_id, &t.endpoint, &t.user_id, &t.lead_id, &t.step, &t.status, t.http_status, t.latency_ms, t.dry_run as i64, &t.detail, t.at, run)
-        })
-        .collect();
+/// PostgreSQL: rows as [`json_rows`] with one field more, the run each
+/// trace is of, for a statement that writes only the traces of the runs
+/// it saves.
+pub(crate) fn pg_json_rows_of_runs<'a>(events: impl Iterator<Item = (&'a str, &'a TraceEvent)>, at: At) -> String {
+    let rows: Vec<_> = events.map(|(run, t)| JsonRow::new(t, at.of(t), Some(run))).collect();
     super::endpoints::json_text(&rows)
 }
 
@@ -114,7 +161,7 @@ fn commit_traces<'a>(turn: &'a mut WriteTurn<'_>, events: &'a [TraceEvent]) -> P
             super::Dialect::Postgres => PG_TRACES_TURN.as_str(),
         };
         turn.trip_begins();
-        let written = super::one_trip::run(turn.connection().await?, dialect, sqlx::query(text).bind(json_rows(events.iter(), None))).await;
+        let written = super::one_trip::run(turn.connection().await?, dialect, sqlx::query(text).bind(json_rows(events.iter(), At::OwnOr(now_millis())))).await;
         turn.trip_ended(written.as_ref().err());
         Ok(written?)
     })

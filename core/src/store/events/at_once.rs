@@ -11,7 +11,7 @@
 use super::{planned_runs, what_events_became, Accepted, NewEvent};
 use crate::store::endpoints::json_text;
 use crate::store::one_trip::{fields, pg_fields, roll_back};
-use crate::store::traces::{json_rows, pg_insert_json_rows, time_ordered_id, INSERT_JSON_ROWS};
+use crate::store::traces::{json_rows, pg_insert_json_rows, time_ordered_id, At, INSERT_JSON_ROWS};
 use crate::store::Dialect;
 use std::sync::LazyLock;
 
@@ -69,7 +69,7 @@ pub(in crate::store) async fn accept(conn: &mut sqlx::AnyConnection, dialect: Di
         .zip(&ids)
         .map(|(r, id)| (id, r.source_id, r.bot.as_str(), r.endpoint_id, r.scenario, &r.recipient.lead_id, &r.recipient.user_id, r.trace_id, r.exclusive as i64, r.lease_until))
         .collect();
-    let (event_rows, run_rows, trace_rows) = (json_text(&event_rows), json_text(&run_rows), json_rows(events.iter().map(|(e, _)| &e.trace), Some(now)));
+    let (event_rows, run_rows, trace_rows) = (json_text(&event_rows), json_text(&run_rows), json_rows(events.iter().map(|(e, _)| &e.trace), At::Turn(now)));
     let written = match dialect {
         Dialect::Sqlite => {
             sqlx::query_as::<_, (String, i64)>(TEXT.as_str()).bind(now).bind(event_rows).bind(now).bind(now).bind(run_rows).bind(trace_rows).fetch_all(&mut *conn).await
