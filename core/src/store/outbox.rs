@@ -518,17 +518,22 @@ static TAKE_TRIP: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// A batch of sends as a table `sends` for [`MARK_SENT`]: `{rows}` is
+/// where its rows (message, claim, the messenger's id) come from.
+const SENDS: &str = "sends (message_id, claim, provider_id) AS ({rows})";
+
+/// Marks the messages in `sends` sent at `{time}`, each only while its
+/// claim holds it.
+const MARK_SENT: &str = "UPDATE outbox SET status = 'sent', sent_at = {time}, provider_message_id = sends.provider_id, attempts = attempts + 1, lease_until = 0 \
+     FROM sends WHERE outbox.id = sends.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = sends.claim";
+
 /// SQLite: a batch of sends filed in one trip (`one_trip`). Binds: the
 /// sends, the time, the traces.
 static SENT_TURN: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "BEGIN IMMEDIATE; \
-         WITH sends (message_id, claim, provider_id) AS (SELECT {} FROM json_each(?)) \
-         UPDATE outbox SET status = 'sent', sent_at = ?, provider_message_id = sends.provider_id, attempts = attempts + 1, lease_until = 0 \
-         FROM sends WHERE outbox.id = sends.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = sends.claim; \
-         {}; \
-         COMMIT",
-        super::one_trip::fields(3),
+        "BEGIN IMMEDIATE; WITH {} {}; {}; COMMIT",
+        SENDS.replace("{rows}", &format!("SELECT {} FROM json_each(?)", super::one_trip::fields(3))),
+        MARK_SENT.replace("{time}", "?"),
         *super::traces::INSERT_JSON_ROWS
     )
 });
@@ -537,12 +542,10 @@ static SENT_TURN: LazyLock<String> = LazyLock::new(|| {
 /// the time, $3 the traces.
 static PG_SENT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH sends (message_id, claim, provider_id) AS (SELECT {} FROM json_array_elements($1::json)), \
-         new_traces AS ({}) \
-         UPDATE outbox SET status = 'sent', sent_at = $2, provider_message_id = sends.provider_id, attempts = attempts + 1, lease_until = 0 \
-         FROM sends WHERE outbox.id = sends.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = sends.claim",
-        super::one_trip::pg_fields(3, &[1]),
-        super::traces::pg_insert_json_rows(3)
+        "WITH {}, new_traces AS ({}) {}",
+        SENDS.replace("{rows}", &format!("SELECT {} FROM json_array_elements($1::json)", super::one_trip::pg_fields(3, &[1]))),
+        super::traces::pg_insert_json_rows(3),
+        MARK_SENT.replace("{time}", "$2")
     )
 });
 
@@ -576,12 +579,7 @@ async fn save_sent(conn: &mut sqlx::AnyConnection, sent: &[(&OutboxMessage, &str
         // (`statement_texts`).
         let sql = super::statement_texts::multi_row(conn, "save_sent", chunk.len(), || {
             let rows = super::values_rows(1, WIDTH, chunk.len(), |b| format!("(${}, CAST(${} AS BIGINT), ${})", b, b + 1, b + 2));
-            format!(
-                "WITH sends (message_id, claim, provider_id) AS (VALUES {rows}) \
-                 UPDATE outbox SET status = 'sent', sent_at = ${}, provider_message_id = sends.provider_id, attempts = attempts + 1, lease_until = 0 \
-                 FROM sends WHERE outbox.id = sends.message_id AND outbox.status IN ('claimed', 'sending') AND outbox.lease_until = sends.claim",
-                WIDTH * chunk.len() + 1
-            )
+            format!("WITH {} {}", SENDS.replace("{rows}", &format!("VALUES {rows}")), MARK_SENT.replace("{time}", &format!("${}", WIDTH * chunk.len() + 1)))
         });
         let mut query = sqlx::query(&sql);
         for (message, provider_id) in chunk {
