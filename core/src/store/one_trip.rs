@@ -8,7 +8,7 @@
 //! under a stream of calls went to switching threads). The hot turns
 //! whose shape allows it are therefore one text — `BEGIN IMMEDIATE`, the
 //! statements, `COMMIT` — with their rows as one JSON array per statement
-//! (`json_each`), so the text is the same for every batch and stays
+//! ([`ROWS`]), so the text is the same for every batch and stays
 //! prepared. Their binds are anonymous (`?`) and run on across the
 //! statements, in the order of the text.
 //!
@@ -18,8 +18,16 @@
 //! results is one statement instead, its rows from
 //! `json_array_elements` (numbered binds).
 
-/// `value ->> 0, …, value ->> (n − 1)`: the fields of a `json_each` row
-/// that is a JSON array.
+/// SQLite: the rows of a bind holding a JSON array of rows, each a JSON
+/// array, as a table of one column `value` (read with [`fields`]). The
+/// rows are taken out once each, as SQLite's binary JSON: `json_each`'s
+/// `value` is computed anew for every reference, so `value ->> i` over 14
+/// fields rendered a row back to text 14 times and parsed it again (a
+/// batch of 64 trace rows took 0.5 ms where this takes 0.3).
+pub(crate) const ROWS: &str = "(WITH batch_rows AS MATERIALIZED (SELECT jsonb(value) AS value FROM json_each(?)) SELECT value FROM batch_rows)";
+
+/// `value ->> 0, …, value ->> (n − 1)`: the fields of a row of [`ROWS`]
+/// (or of `json_array_elements` on PostgreSQL), a JSON array.
 pub(crate) fn fields(n: usize) -> String {
     (0..n).map(|i| format!("value ->> {i}")).collect::<Vec<_>>().join(", ")
 }

@@ -512,9 +512,10 @@ static TAKE_TRIP: LazyLock<String> = LazyLock::new(|| {
         "BEGIN IMMEDIATE; \
          UPDATE outbox SET status = 'sending', lease_until = ? WHERE {STILL_FIRST} RETURNING {TAKEN_COLUMNS}; \
          UPDATE outbox SET status = 'claimed', lease_until = ? WHERE {STILL_FIRST} RETURNING {TAKEN_COLUMNS}; \
-         WITH later (message_id, due) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?)) \
+         WITH later (message_id, due) AS (SELECT value ->> 0, value ->> 1 FROM {rows}) \
          UPDATE outbox SET next_attempt_at = later.due FROM later WHERE outbox.id = later.message_id AND outbox.status = 'pending'; \
-         COMMIT"
+         COMMIT",
+        rows = super::one_trip::ROWS
     )
 });
 
@@ -532,7 +533,7 @@ const MARK_SENT: &str = "UPDATE outbox SET status = 'sent', sent_at = {time}, pr
 static SENT_TURN: LazyLock<String> = LazyLock::new(|| {
     format!(
         "BEGIN IMMEDIATE; WITH {} {}; {}; COMMIT",
-        SENDS.replace("{rows}", &format!("SELECT {} FROM json_each(?)", super::one_trip::fields(3))),
+        SENDS.replace("{rows}", &format!("SELECT {} FROM {}", super::one_trip::fields(3), super::one_trip::ROWS)),
         MARK_SENT.replace("{time}", "?"),
         *super::traces::INSERT_JSON_ROWS
     )

@@ -513,10 +513,11 @@ static STATES_TRIP: LazyLock<String> = LazyLock::new(|| format!("BEGIN IMMEDIATE
 static MESSAGES_TRIP: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
-         SELECT {}, 'pending', ?, ? FROM json_each(?) WHERE true ON CONFLICT (delivery_key) DO NOTHING; \
+         SELECT {}, 'pending', ?, ? FROM {} WHERE true ON CONFLICT (delivery_key) DO NOTHING; \
          {}; \
          COMMIT",
         super::one_trip::fields(10),
+        super::one_trip::ROWS,
         *super::traces::INSERT_JSON_ROWS
     )
 });
@@ -573,7 +574,7 @@ const UPDATE_STATES: &str = "UPDATE runs SET state_json = saves.new_state, statu
 
 /// SQLite: [`SAVES`] from a bind of one JSON array.
 fn sqlite_saves() -> String {
-    SAVES.replace("{fields}", &super::one_trip::fields(6)).replace("{rows}", "json_each(?)")
+    SAVES.replace("{fields}", &super::one_trip::fields(6)).replace("{rows}", super::one_trip::ROWS)
 }
 
 /// A run not saved lost its lease, and its advance is dropped (as

@@ -65,7 +65,7 @@ fn bind_fields<'q>(query: AnyQuery<'q>, event: &'q TraceEvent, id: String) -> An
 /// SQLite: inserts the trace rows of one JSON array made by
 /// [`json_rows`] (one bind; `one_trip`).
 pub(crate) static INSERT_JSON_ROWS: LazyLock<String> =
-    LazyLock::new(|| format!("INSERT INTO trace_events ({COLUMNS}) SELECT {} FROM json_each(?)", super::one_trip::fields(14)));
+    LazyLock::new(|| format!("INSERT INTO trace_events ({COLUMNS}) SELECT {} FROM {}", super::one_trip::fields(14), super::one_trip::ROWS));
 
 /// PostgreSQL: [`INSERT_JSON_ROWS`] with its rows in bind `$bind`
 /// (`json_array_elements`), for a statement of its own or a `WITH`.

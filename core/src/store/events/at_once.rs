@@ -10,7 +10,7 @@
 
 use super::{planned_runs, what_events_became, Accepted, NewEvent};
 use crate::store::endpoints::json_text;
-use crate::store::one_trip::{fields, pg_fields, roll_back};
+use crate::store::one_trip::{fields, pg_fields, roll_back, ROWS};
 use crate::store::traces::{json_rows, pg_insert_json_rows, time_ordered_id, At, INSERT_JSON_ROWS};
 use crate::store::Dialect;
 use std::sync::LazyLock;
@@ -25,9 +25,9 @@ const VERSION: &str = "(SELECT COALESCE(MAX(version), 0) FROM scenario_versions 
 static TEXT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "BEGIN IMMEDIATE; \
-         {EVENTS} SELECT {}, 'accepted', ? FROM json_each(?); \
+         {EVENTS} SELECT {}, 'accepted', ? FROM {ROWS}; \
          {RUNS} SELECT {}, 'pending', ?, ?, {VERSION}, value ->> 8, value ->> 9 \
-         FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING id, scenario_version; \
+         FROM {ROWS} WHERE true ON CONFLICT DO NOTHING RETURNING id, scenario_version; \
          {}; \
          COMMIT",
         fields(9),
