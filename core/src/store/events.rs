@@ -372,13 +372,19 @@ impl Store {
     /// (a raced key) leaves the others. Results are in input order; a
     /// failed statement of the shared rows, or the commit, fails them all.
     pub async fn accept_events(&self, events: &[NewEvent]) -> Vec<StoreResult<Accepted>> {
+        let mut turn = self.write_turn(super::Work::Accept).await;
+        self.accept_events_on(&mut turn, events).await
+    }
+
+    /// [`Store::accept_events`] on a turn of the write lane already had
+    /// (the event writer takes its turn first, then its batch).
+    pub(crate) async fn accept_events_on(&self, turn: &mut super::WriteTurn<'_>, events: &[NewEvent]) -> Vec<StoreResult<Accepted>> {
         // The business system's params may name the person (a phone, an
-        // email): sealed before the write lock is taken.
+        // email): sealed (a microsecond or two each).
         let params: Vec<String> = events
             .iter()
             .map(|e| self.keyring.seal(&super::sealing::event_place(e.id.as_str()), &super::endpoints::json_text(&stored_params(&e.params))))
             .collect();
-        let mut turn = self.write_turn(super::Work::Accept).await;
         let now = now_millis();
         if events.iter().all(|event| event.idempotency.is_none()) {
             let rows: Vec<(&NewEvent, &str)> = events.iter().zip(&params).map(|(event, params)| (event, params.as_str())).collect();

@@ -7,6 +7,8 @@
 //! and wait; the task takes everything queued at that moment (up to
 //! [`MAX_BATCH`]) and commits it in one transaction, then answers each
 //! caller. Under light load a batch is one job, so latency does not grow.
+//! The batch is taken once the lane's turn is had, so what queued while
+//! the task waited for it goes in the same commit.
 //! If the batch's transaction fails, each job is retried in its own
 //! transaction, so one bad job fails alone. Nothing is answered before its
 //! commit, so durability is what it was.
@@ -45,6 +47,10 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
         let runs_on = lane.clone();
         runs_on.spawn(async move {
             while let Some(first) = receiver.recv().await {
+                // The turn first, then what queued meanwhile: the jobs that
+                // came while this one waited for the lane go with it, not
+                // after a wait of their own.
+                let mut turn = lane.turn(work).await;
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
                     match receiver.try_recv() {
@@ -53,7 +59,6 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
                     }
                 }
                 let (jobs, replies): (Vec<J>, Vec<Reply>) = batch.into_iter().unzip();
-                let mut turn = lane.turn(work).await;
                 match commit(&mut turn, &jobs).await {
                     Ok(()) => {
                         for reply in replies {

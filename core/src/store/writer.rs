@@ -4,8 +4,9 @@
 //! each on its own makes the commit (and on SQLite, the single write lock)
 //! the bottleneck. Requests instead hand their [`NewEvent`] to a writer
 //! task through a channel and wait; the writer takes everything queued at
-//! that moment (up to [`MAX_BATCH`]) and commits it with
-//! [`Store::accept_events`] in one transaction, then answers each waiter.
+//! that moment (up to [`MAX_BATCH`]), and again once it has its turn of
+//! the write lane, and commits it with [`Store::accept_events`] in one
+//! transaction, then answers each waiter.
 //! Under light load a batch is one event, so latency does not grow; under
 //! heavy load one commit serves many requests. Nothing is answered before
 //! its commit, so durability is unchanged.
@@ -44,6 +45,16 @@ pub struct EventWriter {
     queue: mpsc::Sender<Job>,
 }
 
+/// Takes what is queued, up to [`MAX_BATCH`] in the batch.
+fn drain(receiver: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
+    while batch.len() < MAX_BATCH {
+        match receiver.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
+
 impl EventWriter {
     /// Starts the writers: one on SQLite (it has one writer anyway), a few
     /// on PostgreSQL so commits overlap.
@@ -66,12 +77,15 @@ impl EventWriter {
                             Some(job) => batch.push(job),
                             None => return,
                         }
-                        while batch.len() < MAX_BATCH {
-                            match receiver.try_recv() {
-                                Ok(job) => batch.push(job),
-                                Err(_) => break,
-                            }
-                        }
+                        drain(&mut receiver, &mut batch);
+                    }
+                    let mut turn = store.write_turn(super::Work::Accept).await;
+                    // What queued while the turn was awaited (SQLite's lane)
+                    // goes in the same commit, not after a wait of its own;
+                    // unless another writer is waiting on the queue, which
+                    // then was empty (PostgreSQL's turns come at once).
+                    if let Ok(mut receiver) = receiver.try_lock() {
+                        drain(&mut receiver, &mut batch);
                     }
                     let (mut events, replies): (Vec<NewEvent>, Vec<_>) = batch.into_iter().unzip();
                     // Room for every run the batch may start, or none handed.
@@ -82,7 +96,8 @@ impl EventWriter {
                             event.hand_off_ms = Some(*lease_ms);
                         }
                     }
-                    let mut results = store.accept_events(&events).await;
+                    let mut results = store.accept_events_on(&mut turn, &events).await;
+                    drop(turn);
                     if let Some((_, places)) = places {
                         let runs = results.iter_mut().flatten().flat_map(|accepted| std::mem::take(&mut accepted.handed));
                         for (place, run) in places.zip(runs) {
