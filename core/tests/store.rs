@@ -636,6 +636,15 @@ async fn outbox_takes_suite(store: Store) {
     let again = store.take_due_messages(&ids(&["0001", "0003"]), &[], &[], lease + 1).await.unwrap();
     assert!(again.sending.is_empty() && again.claimed.is_empty());
     assert_eq!(status("0001").await, ("sending".into(), now, lease));
+
+    // The claimer died: once its lease ran out, the next read hands its
+    // claimed row back (due in the same pass) and gives up the one it was
+    // sending (never resent); a claim still within its lease stays.
+    let due = store.due_messages(lease + 1, 10).await.unwrap();
+    assert_eq!(due.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["0002", "0003"]);
+    assert_eq!(status("0001").await.0, "dead");
+    assert_eq!(status("0003").await, ("pending".into(), now + 500, 0));
+    assert_eq!(status("0006").await, ("claimed".into(), now, now + 60_000));
 }
 
 /// Every text a person's data or a secret could be in, read with plain SQL.
