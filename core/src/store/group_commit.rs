@@ -52,12 +52,7 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
                 // after a wait of their own.
                 let mut turn = lane.turn(work).await;
                 let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match receiver.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
+                drain(&mut receiver, &mut batch, MAX_BATCH);
                 let (jobs, replies): (Vec<J>, Vec<Reply>) = batch.into_iter().unzip();
                 match commit(&mut turn, &jobs).await {
                     Ok(()) => {
@@ -87,6 +82,16 @@ impl<J: Send + Sync + 'static> GroupCommit<J> {
         let (reply, answer) = oneshot::channel();
         self.queue.send((job, reply)).await.map_err(|_| StoreError::Unavailable("group commit stopped"))?;
         answer.await.map_err(|_| StoreError::Unavailable("group commit dropped the job"))?
+    }
+}
+
+/// Moves what is queued into `batch`, until it holds `most`.
+pub(crate) fn drain<T>(receiver: &mut mpsc::Receiver<T>, batch: &mut Vec<T>, most: usize) {
+    while batch.len() < most {
+        match receiver.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
     }
 }
 

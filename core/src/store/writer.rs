@@ -18,6 +18,7 @@
 //! hung up) cannot leave runs leased with nobody to advance them.
 
 use super::events::{Accepted, NewEvent};
+use super::group_commit::drain;
 use super::runs::ClaimedRun;
 use super::{Dialect, Store, StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
@@ -45,16 +46,6 @@ pub struct EventWriter {
     queue: mpsc::Sender<Job>,
 }
 
-/// Takes what is queued, up to [`MAX_BATCH`] in the batch.
-fn drain(receiver: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
-    while batch.len() < MAX_BATCH {
-        match receiver.try_recv() {
-            Ok(job) => batch.push(job),
-            Err(_) => break,
-        }
-    }
-}
-
 impl EventWriter {
     /// Starts the writers: one on SQLite (it has one writer anyway), a few
     /// on PostgreSQL so commits overlap.
@@ -77,7 +68,7 @@ impl EventWriter {
                             Some(job) => batch.push(job),
                             None => return,
                         }
-                        drain(&mut receiver, &mut batch);
+                        drain(&mut receiver, &mut batch, MAX_BATCH);
                     }
                     let mut turn = store.write_turn(super::Work::Accept).await;
                     // What queued while the turn was awaited (SQLite's lane)
@@ -85,7 +76,7 @@ impl EventWriter {
                     // unless another writer is waiting on the queue, which
                     // then was empty (PostgreSQL's turns come at once).
                     if let Ok(mut receiver) = receiver.try_lock() {
-                        drain(&mut receiver, &mut batch);
+                        drain(&mut receiver, &mut batch, MAX_BATCH);
                     }
                     let (mut events, replies): (Vec<NewEvent>, Vec<_>) = batch.into_iter().unzip();
                     // Room for every run the batch may start, or none handed.
