@@ -372,22 +372,29 @@ impl Store {
     /// (a raced key) leaves the others. Results are in input order; a
     /// failed statement of the shared rows, or the commit, fails them all.
     pub async fn accept_events(&self, events: &[NewEvent]) -> Vec<StoreResult<Accepted>> {
+        let params = self.stored_event_params(events);
         let mut turn = self.write_turn(super::Work::Accept).await;
-        self.accept_events_on(&mut turn, events).await
+        self.accept_events_on(&mut turn, events, &params).await
     }
 
-    /// [`Store::accept_events`] on a turn of the write lane already had
-    /// (the event writer takes its turn first, then its batch).
-    pub(crate) async fn accept_events_on(&self, turn: &mut super::WriteTurn<'_>, events: &[NewEvent]) -> Vec<StoreResult<Accepted>> {
-        // The business system's params may name the person (a phone, an
-        // email): sealed (a microsecond or two each).
-        let params: Vec<String> = events
-            .iter()
+    /// The events' params as stored: the business system's params may name
+    /// the person (a phone, an email), so they are sealed — before the
+    /// write lane's turn is taken, not while it is held.
+    pub(crate) fn stored_event_params<'e>(&self, events: impl IntoIterator<Item = &'e NewEvent>) -> Vec<String> {
+        events
+            .into_iter()
             .map(|e| self.keyring.seal(&super::sealing::event_place(e.id.as_str()), &super::endpoints::json_text(&stored_params(&e.params))))
-            .collect();
+            .collect()
+    }
+
+    /// [`Store::accept_events`] on a turn of the write lane already had,
+    /// with each event's params as stored ([`Store::stored_event_params`]):
+    /// the event writer takes its turn, then what queued meanwhile.
+    pub(crate) async fn accept_events_on(&self, turn: &mut super::WriteTurn<'_>, events: &[NewEvent], params: &[String]) -> Vec<StoreResult<Accepted>> {
+        debug_assert_eq!(events.len(), params.len(), "one stored params per event");
         let now = now_millis();
         if events.iter().all(|event| event.idempotency.is_none()) {
-            let rows: Vec<(&NewEvent, &str)> = events.iter().zip(&params).map(|(event, params)| (event, params.as_str())).collect();
+            let rows: Vec<(&NewEvent, &str)> = events.iter().zip(params).map(|(event, params)| (event, params.as_str())).collect();
             turn.trip_begins();
             let written = match turn.connection().await {
                 Ok(conn) => at_once::accept(conn, self.dialect(), &rows, now).await,
@@ -415,7 +422,7 @@ impl Store {
         // key): those go one by one, each in a savepoint; the others all
         // together, many rows per statement.
         let mut results: Vec<Option<StoreResult<Accepted>>> = events.iter().map(|_| None).collect();
-        for ((event, params_json), result) in events.iter().zip(&params).zip(results.iter_mut()) {
+        for ((event, params_json), result) in events.iter().zip(params).zip(results.iter_mut()) {
             if event.idempotency.is_none() {
                 continue;
             }
@@ -436,7 +443,7 @@ impl Store {
             *result = Some(outcome);
         }
         let plain: Vec<(usize, (&NewEvent, &str))> =
-            events.iter().zip(&params).enumerate().filter(|(_, (event, _))| event.idempotency.is_none()).map(|(i, (e, p))| (i, (e, p.as_str()))).collect();
+            events.iter().zip(params).enumerate().filter(|(_, (event, _))| event.idempotency.is_none()).map(|(i, (e, p))| (i, (e, p.as_str()))).collect();
         let rows: Vec<(&NewEvent, &str)> = plain.iter().map(|(_, row)| *row).collect();
         match insert_events(&mut tx, &rows, now).await {
             Ok(accepted) => {

@@ -70,6 +70,7 @@ impl EventWriter {
                         }
                         drain(&mut receiver, &mut batch, MAX_BATCH);
                     }
+                    let mut params = store.stored_event_params(batch.iter().map(|(event, _)| event));
                     let mut turn = store.write_turn(super::Work::Accept).await;
                     // What queued while the turn was awaited (SQLite's lane)
                     // goes in the same commit, not after a wait of its own;
@@ -77,6 +78,7 @@ impl EventWriter {
                     // then was empty (PostgreSQL's turns come at once).
                     if let Ok(mut receiver) = receiver.try_lock() {
                         drain(&mut receiver, &mut batch, MAX_BATCH);
+                        params.extend(store.stored_event_params(batch[params.len()..].iter().map(|(event, _)| event)));
                     }
                     let (mut events, replies): (Vec<NewEvent>, Vec<_>) = batch.into_iter().unzip();
                     // Room for every run the batch may start, or none handed.
@@ -87,7 +89,7 @@ impl EventWriter {
                             event.hand_off_ms = Some(*lease_ms);
                         }
                     }
-                    let mut results = store.accept_events_on(&mut turn, &events).await;
+                    let mut results = store.accept_events_on(&mut turn, &events, &params).await;
                     drop(turn);
                     if let Some((_, places)) = places {
                         let runs = results.iter_mut().flatten().flat_map(|accepted| std::mem::take(&mut accepted.handed));
