@@ -506,7 +506,8 @@ impl<'a> FollowUps<'a> {
 
 /// SQLite, first trip of a batch of run saves (`one_trip`): begin, the
 /// states (as [`save_states`]). Binds: the saves, the time.
-static STATES_TRIP: LazyLock<String> = LazyLock::new(|| format!("BEGIN IMMEDIATE; WITH {} {}", sqlite_saves(), UPDATE_STATES.replace("{time}", "?")));
+static STATES_TRIP: LazyLock<String> =
+    LazyLock::new(|| format!("BEGIN IMMEDIATE; WITH {} {}", saves(&super::one_trip::fields(6), super::one_trip::ROWS), UPDATE_STATES.replace("{time}", "?")));
 
 /// SQLite, last trip: the messages (as [`insert_outbox`]), the traces,
 /// commit. Binds: the time twice, the messages, the traces.
@@ -555,7 +556,7 @@ fn pg_progress_rows(jobs: &[ProgressSave], now: Millis) -> (String, String, Stri
     (save_rows(jobs), message_rows(messages, now), traces)
 }
 
-/// The saves of a batch as one JSON array (rows of [`SAVES`]): run,
+/// The saves of a batch as one JSON array (rows of [`saves`]): run,
 /// claim, state, status, wake time, outcome.
 fn save_rows(jobs: &[ProgressSave]) -> String {
     let saves: Vec<_> = jobs.iter().map(|(run, p, _)| (&run.id, run.lease_until, &p.state_json, &p.status, p.wake_at, &p.outcome)).collect();
@@ -563,19 +564,16 @@ fn save_rows(jobs: &[ProgressSave]) -> String {
 }
 
 /// The saves of a batch as a table `saves` for [`UPDATE_STATES`]:
-/// `{fields}` are the fields of a row, `{rows}` where the rows come from.
-const SAVES: &str = "saves (run_id, claim, new_state, new_status, new_wake_at, new_outcome) AS (SELECT {fields} FROM {rows})";
+/// `fields` are the fields of a row, `rows` where the rows come from.
+fn saves(fields: &str, rows: &str) -> String {
+    format!("saves (run_id, claim, new_state, new_status, new_wake_at, new_outcome) AS (SELECT {fields} FROM {rows})")
+}
 
 /// The states of the runs in `saves`, each only where the run's lease is
 /// still the claim's, returning the runs saved; `{time}` is the time.
 const UPDATE_STATES: &str = "UPDATE runs SET state_json = saves.new_state, status = saves.new_status, wake_at = saves.new_wake_at, \
      outcome = saves.new_outcome, lease_until = 0, updated_at = {time} \
      FROM saves WHERE runs.id = saves.run_id AND runs.lease_until = saves.claim RETURNING runs.id";
-
-/// SQLite: [`SAVES`] from a bind of one JSON array.
-fn sqlite_saves() -> String {
-    SAVES.replace("{fields}", &super::one_trip::fields(6)).replace("{rows}", super::one_trip::ROWS)
-}
 
 /// A run not saved lost its lease, and its advance is dropped (as
 /// [`FollowUps::of`] says).
@@ -624,7 +622,7 @@ static PG_PROGRESS: LazyLock<String> = LazyLock::new(|| {
          SELECT {}, 'pending', $2, $2 FROM json_array_elements($3::json) WHERE value ->> 2 IN (SELECT id FROM saved) ON CONFLICT (delivery_key) DO NOTHING), \
          new_traces AS ({} WHERE value ->> 14 IN (SELECT id FROM saved)) \
          SELECT id FROM saved",
-        SAVES.replace("{fields}", &super::one_trip::pg_fields(6, &[1, 4])).replace("{rows}", "json_array_elements($1::json)"),
+        saves(&super::one_trip::pg_fields(6, &[1, 4]), "json_array_elements($1::json)"),
         UPDATE_STATES.replace("{time}", "$2"),
         super::one_trip::pg_fields(10, &[]),
         super::traces::pg_insert_json_rows(4)
