@@ -721,6 +721,7 @@ async fn sealing_suite(plain: Store) {
         channel: "email".into(),
         chat_id: "Anna.Sealed@Example.com".into(),
         payload: json!({"text": "Здравствуйте", "buttons": [], "media_url": null}),
+        plan: Default::default(),
     };
     // It waits with the person's answers in its variables.
     let progress = RunProgress {
@@ -886,6 +887,7 @@ async fn batched_saves_suite(store: Store) {
             channel: "telegram".into(),
             chat_id: runs[n].lead_id.trim_start_matches("TG-").into(),
             payload: serde_json::json!({"text": format!("hello {n}")}),
+            plan: Default::default(),
         }],
         traces: vec![hop(&runs[n].trace_id, &format!("advance.{n}"))],
         lead_change: Default::default(),
@@ -1299,4 +1301,117 @@ async fn a_dropped_trip_leaves_no_transaction_open() {
     drop(turn);
     let mut turn = store.write_turn(Work::Other).await;
     turn.begin().await.expect("begins").rollback().await.unwrap();
+}
+
+/// SQLite with a send hand-off (`send_hand_off`): a save writes a message
+/// planned a slot `sending` under the send lease and hands it over after
+/// the commit; a second message of the same chat in the save, a message
+/// behind an unfinished one of its chat, and a paced one are queued (the
+/// paced one until its time); a replayed advance hands nothing.
+#[tokio::test]
+async fn saves_hand_planned_sends_to_the_dispatcher() {
+    use comops_core::store::identities::IdentityLink;
+    use comops_core::store::runs::{ClaimedRun, NewOutboxMessage, RunProgress};
+    use comops_core::store::send_hand_off::{SendHandOff, SendPlan};
+    use comops_core::BotId;
+
+    let store = sqlite_store().await;
+    comops_core::demo::seed(&store, false).await.unwrap();
+    let shop = BotId::parse("bot_shop").unwrap();
+    for n in 301..=304 {
+        store.link_identity(&shop, &IdentityLink::telegram(&n.to_string(), &format!("TG-{n}"), &n.to_string(), "test")).await.unwrap();
+        store.start_run(&shop, &format!("TG-{n}"), &n.to_string(), "delivery_review", &format!("{n:032}")).await.unwrap();
+    }
+    // A second run of the last lead: two saves for one chat.
+    store.start_run(&shop, "TG-304", "304", "delivery_review", &format!("{:032}", 3041)).await.unwrap();
+    let (sends, mut handed) = tokio::sync::mpsc::unbounded_channel();
+    assert!(store.hand_sends_to(SendHandOff { sends: sends.clone(), lease_ms: 30_000 }));
+    assert!(!store.hand_sends_to(SendHandOff { sends, lease_ms: 1 }), "set once");
+    // Chat 303 has a message of an earlier run still sending.
+    let now = now_millis();
+    outbox_row(&store, "msg_0000earlier", "bot_shop", "303", "sending", now, now + 60_000).await;
+
+    let mut runs = store.claim_runs(now_millis() + 1, 10, 30_000).await.unwrap();
+    runs.sort_by(|a, b| a.lead_id.cmp(&b.lead_id));
+    assert_eq!(runs.len(), 5);
+    let message = |run: &ClaimedRun, n: u32, plan: SendPlan| NewOutboxMessage {
+        delivery_key: format!("{}:{n}", run.id),
+        lead_id: run.lead_id.clone(),
+        channel: "telegram".into(),
+        chat_id: run.lead_id.trim_start_matches("TG-").into(),
+        payload: serde_json::json!({"text": format!("{} {n}", run.lead_id)}),
+        plan,
+    };
+    let progress = |messages: Vec<NewOutboxMessage>| RunProgress {
+        state_json: "{}".into(),
+        status: "waiting".into(),
+        wake_at: None,
+        outcome: String::new(),
+        messages,
+        traces: vec![],
+        lead_change: Default::default(),
+        start_runs: vec![],
+    };
+    let row = |key: String| {
+        let store = store.clone();
+        async move {
+            sqlx::query_as::<_, (String, String, i64, i64)>("SELECT id, status, lease_until, next_attempt_at FROM outbox WHERE delivery_key = $1")
+                .bind(key)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        }
+    };
+
+    let slot = now_millis() + 40;
+    let first = progress(vec![message(&runs[0], 1, SendPlan::At(slot)), message(&runs[0], 2, SendPlan::Queue)]);
+    store.save_run_progress(&runs[0], &first).await.unwrap();
+    let given = handed.try_recv().expect("the save handed its send over");
+    assert!(given.queued_due, "its second message is queued, due now");
+    assert_eq!(given.sending.len(), 1);
+    let (sending, at) = &given.sending[0];
+    assert_eq!(*at, slot);
+    assert_eq!((sending.chat_id.as_str(), sending.chat_key.as_str(), sending.payload["text"].as_str()), ("301", "301", Some("TG-301 1")));
+    assert_eq!((sending.run_id.as_str(), sending.attempts), (runs[0].id.as_str(), 0));
+    let (id, status, lease, _) = row(format!("{}:1", runs[0].id)).await;
+    assert_eq!((id.as_str(), status.as_str(), lease), (sending.id.as_str(), "sending", sending.lease_until));
+    assert!(lease >= now + 30_000, "under the send lease");
+    let (_, status, lease, _) = row(format!("{}:2", runs[0].id)).await;
+    assert_eq!((status.as_str(), lease), ("pending", 0), "behind the first of its chat");
+
+    // Paced: queued until its time, and no pass is needed now.
+    let later = now_millis() + 5_000;
+    store.save_run_progress(&runs[1], &progress(vec![message(&runs[1], 1, SendPlan::After(later))])).await.unwrap();
+    assert!(handed.try_recv().is_err(), "nothing to hand over");
+    let (_, status, _, due) = row(format!("{}:1", runs[1].id)).await;
+    assert_eq!((status.as_str(), due), ("pending", later));
+
+    // Behind an unfinished message of its chat: queued, its slot unused.
+    store.save_run_progress(&runs[2], &progress(vec![message(&runs[2], 1, SendPlan::At(now_millis()))])).await.unwrap();
+    let given = handed.try_recv().expect("a queued message is due");
+    assert!(given.sending.is_empty() && given.queued_due);
+    assert_eq!(row(format!("{}:1", runs[2].id)).await.1, "pending");
+
+    // Two runs' saves for one chat at once, each planned a slot: whether
+    // they share a commit or not, only one message goes `sending`.
+    let (one, other) = (progress(vec![message(&runs[3], 1, SendPlan::At(now_millis()))]), progress(vec![message(&runs[4], 1, SendPlan::At(now_millis() + 1_050))]));
+    let (a, b) = tokio::join!(store.save_run_progress(&runs[3], &one), store.save_run_progress(&runs[4], &other));
+    (a.unwrap(), b.unwrap());
+    let mut handed_304 = Vec::new();
+    while let Ok(given) = handed.try_recv() {
+        handed_304.extend(given.sending.into_iter().map(|(message, _)| message.id));
+    }
+    let sending_304: Vec<String> = sqlx::query_scalar("SELECT id FROM outbox WHERE chat_id = '304' AND status = 'sending'").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(sending_304.len(), 1, "one message of a chat at a time");
+    assert_eq!(handed_304, sending_304);
+
+    // The first advance made again (its save lost, say): the same delivery
+    // keys insert nothing, so nothing is handed over twice.
+    sqlx::query("UPDATE runs SET status = 'pending' WHERE id = $1").bind(&runs[0].id).execute(store.pool()).await.unwrap();
+    let again = store.claim_runs(now_millis() + 1, 10, 30_000).await.unwrap();
+    assert_eq!(again.len(), 1);
+    store.save_run_progress(&again[0], &first).await.unwrap();
+    assert!(handed.try_recv().is_err(), "a replayed advance hands nothing");
+    let sending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sending'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(sending, 3, "the earlier run's, the first save's and one of chat 304");
 }

@@ -56,7 +56,17 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
         days => tracing::info!(days, "traces older than this many days are removed; calls stay counted (--trace-retention-days, 0 keeps all)"),
     }
     crate::workers::spawn_trace_upkeep(store.clone(), config.trace_retention_days);
-    crate::engine::executor::spawn(store.clone(), state.bells.runs.clone(), state.bells.outbox.clone(), handed, config.run_lease_ms);
+    // SQLite (one process, its send clocks in memory): a run's save takes
+    // its messages straight to `sending` and hands them to the dispatcher.
+    let pacers = crate::engine::Pacers::default();
+    let (direct_sends, handed_sends) = if store.dialect() == comops_core::store::Dialect::Sqlite {
+        let (sends, handed_sends) = tokio::sync::mpsc::unbounded_channel();
+        store.hand_sends_to(comops_core::store::send_hand_off::SendHandOff { sends, lease_ms: config.send_lease_ms });
+        (Some(crate::engine::dispatch::DirectSends::new(pacers.clone(), config.send_lease_ms)), Some(handed_sends))
+    } else {
+        (None, None)
+    };
+    crate::engine::executor::spawn(store.clone(), state.bells.runs.clone(), state.bells.outbox.clone(), handed, config.run_lease_ms, direct_sends);
     crate::engine::inbound::spawn_sweeper(store.clone(), state.http.clone());
     crate::engine::polling::spawn(store.clone(), state.http.clone(), config.telegram_api_base.clone());
     crate::engine::dispatch::spawn(
@@ -68,6 +78,8 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
             webchat: state.webchat.hub.clone(),
         },
         state.bells.outbox.clone(),
+        pacers,
+        handed_sends,
     );
     // Open web chat streams would hold a graceful shutdown forever.
     let webchat = state.webchat.clone();

@@ -36,6 +36,7 @@ pub mod scenario_figures;
 pub mod scratch;
 pub mod sealing;
 pub mod send_clocks;
+pub mod send_hand_off;
 mod sessions;
 mod statement_texts;
 pub mod studio_leads;
@@ -183,6 +184,9 @@ pub struct Store {
     delivery_saves: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit<outbox::DeliverySave>>>,
     /// Group commit of single trace events (dry runs, refused calls).
     trace_saves: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit<crate::trace::TraceEvent>>>,
+    /// SQLite: where run saves hand the messages they take straight to
+    /// `sending` ([`Store::hand_sends_to`]).
+    send_hand_off: std::sync::Arc<std::sync::OnceLock<send_hand_off::SendHandOff>>,
     /// Seals secrets and personal data on write, opens them on read
     /// (`crate::seal`); plaintext until [`Store::with_keyring`].
     keyring: crate::seal::Keyring,
@@ -252,7 +256,16 @@ impl Store {
         let pool = options.connect(&url).await?;
         let checkpoints = (dialect == Dialect::Sqlite).then(|| checkpointer::start(pool.clone()));
         let lane = std::sync::Arc::new(write_lane::WriteLane::new(pool.clone(), dialect == Dialect::Sqlite));
-        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), trace_saves: Default::default(), keyring: Default::default(), doubtful_claims: Default::default(), _checkpoints: checkpoints })
+        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), trace_saves: Default::default(), send_hand_off: Default::default(), keyring: Default::default(), doubtful_claims: Default::default(), _checkpoints: checkpoints })
+    }
+
+    /// From now on run saves write the messages the executor planned a
+    /// send slot for `sending` and hand them to `hand_off` (the process's
+    /// dispatcher; `send_hand_off`). Set once, on SQLite (one process
+    /// pacing on its own clocks); false if it was set already or the
+    /// database is PostgreSQL (processes share its clocks).
+    pub fn hand_sends_to(&self, hand_off: send_hand_off::SendHandOff) -> bool {
+        self.dialect == Dialect::Sqlite && self.send_hand_off.set(hand_off).is_ok()
     }
 
     /// This store with `keyring` sealing what it writes (see `seal.rs`).

@@ -12,6 +12,7 @@ use crate::{BotId, Millis};
 use serde_json::{Map, Value};
 use super::doubtful_claims::Queue;
 use super::group_commit::GroupCommit;
+use super::send_hand_off::{HandedSends, SendHandOff, SendPlan};
 use sqlx::Row;
 use std::future::Future;
 use std::pin::Pin;
@@ -69,6 +70,9 @@ pub struct NewOutboxMessage {
     pub channel: String,
     pub chat_id: String,
     pub payload: Value,
+    /// When it may go (`send_hand_off`): queued unless the executor
+    /// reserved it a slot on the dispatcher's clocks or paced it.
+    pub plan: SendPlan,
 }
 
 /// How an outbox row stores its address: `chat_id` (per-chat order; the
@@ -80,9 +84,17 @@ pub(crate) struct OutboxAddress {
     pub sealed: String,
 }
 
-/// A run's progress as the group commit saves it, with each message's
-/// [`OutboxAddress`].
-pub(crate) type ProgressSave = (ClaimedRun, RunProgress, Vec<OutboxAddress>);
+/// How a save's messages go out: each one's [`OutboxAddress`], and where
+/// the store hands those it writes `sending` (`send_hand_off`).
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    pub addresses: Vec<OutboxAddress>,
+    pub hand_off: Option<SendHandOff>,
+}
+
+/// A run's progress as the group commit saves it, with how its messages
+/// go out.
+pub(crate) type ProgressSave = (ClaimedRun, RunProgress, Outgoing);
 
 /// What a worker saves after advancing a run.
 #[derive(Debug, Clone)]
@@ -222,7 +234,7 @@ impl Store {
         if !progress.state_json.is_empty() {
             progress.state_json = self.keyring.seal(&super::sealing::run_state_place(&run.id), &progress.state_json);
         }
-        saves.submit((run.clone(), progress, addresses)).await
+        saves.submit((run.clone(), progress, Outgoing { addresses, hand_off: self.send_hand_off.get().cloned() })).await
     }
 
     /// Moves a claimed run's lease from `held` to `until` (an advance about
@@ -440,6 +452,10 @@ fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]
         let traces: Vec<TraceEvent> = follow.traces.iter().map(|trace| TraceEvent { at: super::traces::At::OwnOr(now).of(trace), ..(*trace).clone() }).collect();
         super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
+        // Every message was queued here: the dispatcher looks at once.
+        if let Some(hand_off) = jobs.iter().find_map(|(_, _, outgoing)| outgoing.hand_off.as_ref()) {
+            hand_off.hand(HandedSends { sending: Vec::new(), queued_due: !follow.messages.is_empty() });
+        }
         Ok(())
     })
 }
@@ -461,7 +477,7 @@ impl<'a> FollowUps<'a> {
     fn of(jobs: &'a [ProgressSave], saved: &std::collections::HashSet<&str>) -> Self {
         let mut follow = FollowUps { changed: Vec::new(), starters: Vec::new(), messages: Vec::new(), traces: Vec::new() };
         for job in jobs {
-            let (run, progress, addresses) = job;
+            let (run, progress, outgoing) = job;
             if !saved.contains(run.id.as_str()) {
                 tracing::warn!(run = %run.id, "lost the run's lease before saving; this advance is dropped");
                 continue;
@@ -472,7 +488,7 @@ impl<'a> FollowUps<'a> {
             if !progress.start_runs.is_empty() {
                 follow.starters.push((run, progress, super::events::Recipient { lead_id: run.lead_id.clone(), user_id: run.user_id.clone() }));
             }
-            follow.messages.extend(progress.messages.iter().zip(addresses).map(|(message, address)| (run, message, address)));
+            follow.messages.extend(progress.messages.iter().zip(&outgoing.addresses).map(|(message, address)| (run, message, address)));
             follow.traces.extend(&progress.traces);
         }
         follow
@@ -509,12 +525,18 @@ impl<'a> FollowUps<'a> {
 static STATES_TRIP: LazyLock<String> =
     LazyLock::new(|| format!("BEGIN IMMEDIATE; WITH {} {}", saves(&super::one_trip::fields(6), super::one_trip::ROWS), UPDATE_STATES.replace("{time}", "?")));
 
-/// SQLite, last trip: the messages (as [`insert_outbox`]), the traces,
-/// commit. Binds: the time twice, the messages, the traces.
+/// SQLite, last trip: the messages (as [`insert_outbox`]; those planned a
+/// slot `sending` under the send lease where their chat's order allows,
+/// see `send_hand_off`), the traces, commit. Binds: the send lease, the
+/// time, the messages, the traces. Returns the messages inserted.
 static MESSAGES_TRIP: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
-         SELECT {}, 'pending', ?, ? FROM {} WHERE true ON CONFLICT (delivery_key) DO NOTHING; \
+        "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, lease_until, next_attempt_at, created_at) \
+         SELECT {}, CASE WHEN goes THEN 'sending' ELSE 'pending' END, CASE WHEN goes THEN ? ELSE 0 END, value ->> 11, ? \
+         FROM (SELECT value, value ->> 10 = 1 AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bot_id = value ->> 3 AND p.channel = value ->> 5 \
+                                                      AND p.chat_id = value ->> 6 AND p.status IN ('pending', 'claimed', 'sending')) AS goes \
+               FROM {}) \
+         WHERE true ON CONFLICT (delivery_key) DO NOTHING RETURNING id, delivery_key, status, next_attempt_at; \
          {}; \
          COMMIT",
         super::one_trip::fields(10),
@@ -525,10 +547,19 @@ static MESSAGES_TRIP: LazyLock<String> = LazyLock::new(|| {
 
 /// The rows of a batch's new messages as one JSON array (`one_trip`):
 /// id, delivery key, run, bot, lead, channel, chat, address, payload,
-/// trace.
-fn message_rows<'a>(messages: impl Iterator<Item = (&'a ClaimedRun, &'a NewOutboxMessage, &'a OutboxAddress)>, now: Millis) -> String {
+/// trace, whether it goes `sending` at the save (1: planned a slot, the
+/// store hands sends over, and it is the first of its chat in the batch —
+/// a statement does not see its own rows) and when it is due.
+fn message_rows<'a>(messages: impl Iterator<Item = (&'a ClaimedRun, &'a NewOutboxMessage, &'a OutboxAddress)>, now: Millis, sends_handed: bool) -> String {
+    let mut chats = std::collections::HashSet::new();
     let rows: Vec<_> = messages
         .map(|(run, message, address)| {
+            let first = chats.insert((run.bot_id.as_str(), message.channel.as_str(), address.chat_key.as_str()));
+            let (goes, due) = match message.plan {
+                SendPlan::At(_) => (sends_handed && first, now),
+                SendPlan::After(at) => (false, at),
+                SendPlan::Queue => (false, now),
+            };
             (
                 format!("msg_{}", time_ordered_id(now)),
                 &message.delivery_key,
@@ -540,6 +571,8 @@ fn message_rows<'a>(messages: impl Iterator<Item = (&'a ClaimedRun, &'a NewOutbo
                 &address.sealed,
                 super::endpoints::json_text(&message.payload),
                 &run.trace_id,
+                i64::from(goes),
+                due,
             )
         })
         .collect();
@@ -550,10 +583,10 @@ fn message_rows<'a>(messages: impl Iterator<Item = (&'a ClaimedRun, &'a NewOutbo
 /// ([`message_rows`]) and its traces, each with its run (the statement
 /// writes only those of the runs it saves).
 fn pg_progress_rows(jobs: &[ProgressSave], now: Millis) -> (String, String, String) {
-    let messages = jobs.iter().flat_map(|(run, progress, addresses)| progress.messages.iter().zip(addresses).map(move |(message, address)| (run, message, address)));
+    let messages = jobs.iter().flat_map(|(run, progress, outgoing)| progress.messages.iter().zip(&outgoing.addresses).map(move |(message, address)| (run, message, address)));
     let traces = jobs.iter().flat_map(|(run, progress, _)| progress.traces.iter().map(move |trace| (run.id.as_str(), trace)));
     let traces = super::traces::pg_json_rows_of_runs(traces, super::traces::At::OwnOr(now));
-    (save_rows(jobs), message_rows(messages, now), traces)
+    (save_rows(jobs), message_rows(messages, now, false), traces)
 }
 
 /// The saves of a batch as one JSON array (rows of [`saves`]): run,
@@ -587,27 +620,71 @@ fn warn_unsaved(jobs: &[ProgressSave], saved_ids: &[String]) {
 /// SQLite: a batch of run saves (each run once) in two trips to the
 /// connection's thread (`one_trip`) — the states, then the messages and
 /// traces with the commit — and, between them, a statement per lead
-/// change and for any runs started (rare). Rolled back if it fails.
+/// change and for any runs started (rare). Rolled back if it fails; once
+/// committed, the messages written `sending` go to the batch's hand-off.
 async fn progress_in_two_trips(conn: &mut sqlx::AnyConnection, jobs: &[ProgressSave], now: Millis) -> StoreResult<()> {
-    let written: StoreResult<()> = async {
+    let hand_off = jobs.iter().find_map(|(_, _, outgoing)| outgoing.hand_off.as_ref());
+    let lease_until = now + hand_off.map_or(0, |h| h.lease_ms);
+    let written: StoreResult<HandedSends> = async {
         let saved_ids: Vec<String> = sqlx::query_scalar(STATES_TRIP.as_str()).bind(save_rows(jobs)).bind(now).fetch_all(&mut *conn).await?;
         let saved: std::collections::HashSet<&str> = saved_ids.iter().map(String::as_str).collect();
         let follow = FollowUps::of(jobs, &saved);
         follow.change_leads_and_start_runs(&mut *conn, now).await?;
-        sqlx::query(MESSAGES_TRIP.as_str())
+        let inserted = sqlx::query(MESSAGES_TRIP.as_str())
+            .bind(lease_until)
             .bind(now)
-            .bind(now)
-            .bind(message_rows(follow.messages.iter().copied(), now))
+            .bind(message_rows(follow.messages.iter().copied(), now, hand_off.is_some()))
             .bind(super::traces::json_rows(follow.traces.iter().copied(), super::traces::At::OwnOr(now)))
-            .execute(&mut *conn)
+            .fetch_all(&mut *conn)
             .await?;
-        Ok(())
+        handed_sends(&follow, &inserted, now, lease_until)
     }
     .await;
-    if written.is_err() {
-        super::one_trip::roll_back(conn).await;
+    match written {
+        Ok(handed) => {
+            if let Some(hand_off) = hand_off {
+                hand_off.hand(handed);
+            }
+            Ok(())
+        }
+        Err(err) => {
+            super::one_trip::roll_back(conn).await;
+            Err(err)
+        }
     }
-    written
+}
+
+/// What a committed batch hands the dispatcher: the messages `inserted`
+/// `sending`, each with its planned slot, and whether any queued one is
+/// due now.
+fn handed_sends(follow: &FollowUps<'_>, inserted: &[sqlx::any::AnyRow], now: Millis, lease_until: Millis) -> StoreResult<HandedSends> {
+    let mut handed = HandedSends::default();
+    let by_key: std::collections::HashMap<&str, _> = follow.messages.iter().map(|m| (m.1.delivery_key.as_str(), *m)).collect();
+    for row in inserted {
+        let status: String = row.try_get("status")?;
+        if status != "sending" {
+            handed.queued_due |= row.try_get::<i64, _>("next_attempt_at")? <= now;
+            continue;
+        }
+        let key: String = row.try_get("delivery_key")?;
+        let Some((run, message, address)) = by_key.get(key.as_str()) else { continue };
+        let SendPlan::At(slot) = message.plan else { continue };
+        let sending = super::outbox::OutboxMessage {
+            id: row.try_get("id")?,
+            bot_id: run.bot_id.clone(),
+            lead_id: message.lead_id.clone(),
+            run_id: run.id.clone(),
+            channel: message.channel.clone(),
+            chat_id: message.chat_id.clone(),
+            chat_key: address.chat_key.clone(),
+            payload: message.payload.clone(),
+            trace_id: run.trace_id.clone(),
+            attempts: 0,
+            lease_until,
+        };
+        handed.sending.push((sending, slot));
+    }
+    Ok(handed)
 }
 
 /// PostgreSQL: a batch of run saves (each run once, none changing its
@@ -675,9 +752,10 @@ async fn save_states<'a>(conn: &mut sqlx::AnyConnection, jobs: &'a [ProgressSave
     Ok(saved)
 }
 
-/// Queues runs' messages, many rows per statement. Ids are time-ordered
-/// in slice order, which is each chat's delivery order; a delivery key
-/// already queued (a replayed advance) inserts nothing.
+/// Queues runs' messages (due at once, or a paced one at its time), many
+/// rows per statement. Ids are time-ordered in slice order, which is each
+/// chat's delivery order; a delivery key already queued (a replayed
+/// advance) inserts nothing.
 async fn insert_outbox(conn: &mut sqlx::AnyConnection, messages: &[(&ClaimedRun, &NewOutboxMessage, &OutboxAddress)], now: Millis) -> StoreResult<()> {
     for chunk in super::row_chunks(messages) {
         let sql = super::statement_texts::multi_row(conn, "insert_outbox", chunk.len(), || {
@@ -700,7 +778,10 @@ async fn insert_outbox(conn: &mut sqlx::AnyConnection, messages: &[(&ClaimedRun,
                 .bind(&address.sealed)
                 .bind(super::endpoints::json_text(&message.payload))
                 .bind(&run.trace_id)
-                .bind(now)
+                .bind(match message.plan {
+                    SendPlan::After(at) => at,
+                    SendPlan::Queue | SendPlan::At(_) => now,
+                })
                 .bind(now);
         }
         query.execute(&mut *conn).await?;

@@ -20,18 +20,26 @@
 //! `sending` in one turn of the write lane.
 //! On PostgreSQL the budgets are send clocks in the database, shared by
 //! every process; on SQLite (one process) they are kept in memory.
+//! On SQLite most messages skip the pass: the executor reserves a run's
+//! messages their slots on these clocks before the save ([`DirectSends`]),
+//! the save writes them `sending` and hands them here after its commit
+//! (`comops_core::store::send_hand_off`), and they are sent at their slots
+//! without a read or a turn of the write lane of their own.
 
 use super::channels::{ChannelContext, Channels, Unavailable};
-use super::pacing::{Departures, Pacer, Window};
+use super::pacing::{Departures, Pacers, Window};
 use comops_core::channel::{Channel, ChannelError, OutboundMessage};
 use comops_core::scenario::{Button, Input};
 use comops_core::store::outbox::{DeliveryResult, OutboxMessage};
+use comops_core::store::runs::NewOutboxMessage;
 use comops_core::store::send_clocks::{Held, SendToReserve};
+use comops_core::store::send_hand_off::{HandedSends, SendPlan};
 use comops_core::store::{now_millis, Store};
-use comops_core::TraceEvent;
-use std::collections::HashMap;
+use comops_core::{BotId, TraceEvent};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Attempts before a message is dead-lettered.
@@ -63,9 +71,51 @@ pub struct DispatchConfig {
     pub webchat: comops_core::channel::webchat::WebChatHub,
 }
 
-/// Starts the dispatcher loop: every 20 ms, or at once when `bell` rings
-/// (a run queued messages).
-pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify>) {
+/// How far ahead a send slot is reserved on this process's own clocks: at
+/// most [`LOCAL_RESERVE_AHEAD_MS`], and a quarter of the send lease.
+fn local_ahead_ms(lease_ms: i64) -> i64 {
+    LOCAL_RESERVE_AHEAD_MS.min(lease_ms / 4)
+}
+
+/// SQLite: what the executor needs to plan a run's messages on the
+/// dispatcher's clocks before the save (see the module doc).
+#[derive(Clone, Debug)]
+pub struct DirectSends {
+    pacers: Pacers,
+    ahead_ms: i64,
+}
+
+impl DirectSends {
+    /// Plans on `pacers` (the dispatcher's) with the send lease `lease_ms`.
+    pub fn new(pacers: Pacers, lease_ms: i64) -> Self {
+        DirectSends { pacers, ahead_ms: local_ahead_ms(lease_ms) }
+    }
+
+    /// Plans the `messages` of one save of `bot`'s run: the first of each
+    /// chat gets a slot on the clocks ([`SendPlan::At`]) or, paced, the
+    /// time it may be tried ([`SendPlan::After`]); the others of a chat
+    /// stay queued behind it (each chat's order).
+    pub fn plan(&self, store: &Store, bot: &BotId, messages: &mut [NewOutboxMessage]) {
+        let now = now_millis();
+        let mut chats = HashSet::new();
+        for message in messages {
+            if !chats.insert((message.channel.clone(), message.chat_id.clone())) {
+                continue;
+            }
+            let chat_key = store.address_key(&message.channel, &message.chat_id);
+            message.plan = match self.pacers.with(&message.channel, |pacer| pacer.reserve(&message.channel, bot.as_str(), &chat_key, now, self.ahead_ms)) {
+                Ok(slot) => SendPlan::At(slot),
+                Err(at) => SendPlan::After(at),
+            };
+        }
+    }
+}
+
+/// Starts the dispatcher loop: every 20 ms, at once when `bell` rings (a
+/// run queued messages), and when run saves hand it messages they took
+/// to `sending` (`handed`, SQLite; see the module doc). `pacers` are its
+/// clocks, shared with the executor's [`DirectSends`].
+pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify>, pacers: Pacers, mut handed: Option<UnboundedReceiver<HandedSends>>) {
     tokio::spawn(async move {
         let channels = Channels::new(ChannelContext { store: store.clone(), telegram_api_base: config.telegram_api_base.clone(), webchat: config.webchat.clone() });
         // Processes sharing a PostgreSQL share their budgets through it.
@@ -74,16 +124,26 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
             store,
             config,
             channels,
-            pacers: HashMap::new(),
+            pacers,
             departures: Arc::new(Mutex::new(Departures::default())),
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         };
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            let mut pass = true;
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = bell.notified() => {}
+                Some(first) = next_handed(&mut handed) => {
+                    match dispatcher.send_handed(first, &mut handed).await {
+                        Some(queued_due) => pass = queued_due,
+                        None => return,
+                    }
+                }
+            }
+            if !pass {
+                continue;
             }
             // Only as many as can start now: each must be sent within its lease.
             let free = dispatcher.in_flight.available_permits().min(CLAIM_BATCH);
@@ -98,13 +158,21 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
     });
 }
 
+/// The next messages run saves handed over; never, without a hand-off.
+async fn next_handed(handed: &mut Option<UnboundedReceiver<HandedSends>>) -> Option<HandedSends> {
+    match handed {
+        Some(handed) => handed.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// The dispatcher's state between passes.
 struct Dispatcher {
     store: Store,
     config: DispatchConfig,
     channels: Channels,
     /// One pacer per channel kind, with that messenger's limits.
-    pacers: HashMap<String, Pacer>,
+    pacers: Pacers,
     /// When this process's sends actually left, so a late one does not
     /// make the messenger count one too many in its second.
     departures: Arc<Mutex<Departures>>,
@@ -115,8 +183,31 @@ struct Dispatcher {
 }
 
 impl Dispatcher {
-    fn pacer(&mut self, kind: &str) -> &mut Pacer {
-        self.pacers.entry(kind.to_string()).or_insert_with(|| Pacer::for_channel(kind))
+    /// Sends what run saves handed over (`first` and whatever else is
+    /// queued by now), each at its slot; a message whose channel cannot be
+    /// had is filed instead. Whether a queued message is due now (a pass
+    /// should look), or None when the process is shutting down.
+    async fn send_handed(&mut self, first: HandedSends, handed: &mut Option<UnboundedReceiver<HandedSends>>) -> Option<bool> {
+        let mut batches = vec![first];
+        if let Some(handed) = handed {
+            while let Ok(more) = handed.try_recv() {
+                batches.push(more);
+            }
+        }
+        let mut queued_due = false;
+        for batch in batches {
+            queued_due |= batch.queued_due;
+            for (message, slot) in batch.sending {
+                match self.channels.get(&message.bot_id, &message.channel).await {
+                    Err(unavailable) => file(&self.store, &message, unsendable(unavailable, now_millis()), 0).await,
+                    Ok(channel) => {
+                        let permit = self.in_flight.clone().acquire_owned().await.ok()?;
+                        self.launch(channel, message, slot, permit);
+                    }
+                }
+            }
+        }
+        Some(queued_due)
     }
 
     /// A pass on this process's own clocks (SQLite): reads the due
@@ -136,7 +227,7 @@ impl Dispatcher {
         if due.is_empty() {
             return true;
         }
-        let ahead_ms = LOCAL_RESERVE_AHEAD_MS.min(self.config.lease_ms / 4);
+        let ahead_ms = local_ahead_ms(self.config.lease_ms);
         let (mut sending, mut claiming, mut later) = (Vec::new(), Vec::new(), Vec::new());
         // Per message: its channel and slot, or why it is filed instead.
         let mut plans: HashMap<String, Result<(Arc<dyn Channel>, i64), DeliveryResult>> = HashMap::new();
@@ -144,7 +235,7 @@ impl Dispatcher {
             let now = now_millis();
             let plan = match self.channels.get(&message.bot_id, &message.channel).await {
                 Err(unavailable) => Err(unsendable(unavailable, now)),
-                Ok(channel) => match self.pacer(&message.channel).reserve(&message.channel, message.bot_id.as_str(), &message.chat_key, now, ahead_ms) {
+                Ok(channel) => match self.pacers.with(&message.channel, |pacer| pacer.reserve(&message.channel, message.bot_id.as_str(), &message.chat_key, now, ahead_ms)) {
                     Ok(slot) => Ok((channel, slot)),
                     Err(at) => {
                         // Paced by us, not attempted: it waits, quietly.
@@ -210,7 +301,7 @@ impl Dispatcher {
             match self.channels.get(&message.bot_id, &message.channel).await {
                 Err(unavailable) => file(&store, &message, unsendable(unavailable, now_millis()), 0).await,
                 Ok(channel) => {
-                    let clocks = self.pacer(&message.channel).clocks(&message.channel, message.bot_id.as_str(), &message.chat_key);
+                    let clocks = self.pacers.with(&message.channel, |pacer| pacer.clocks(&message.channel, message.bot_id.as_str(), &message.chat_key));
                     going.push((message, channel, clocks));
                 }
             }
@@ -239,7 +330,7 @@ impl Dispatcher {
                 // Held by the bot's clock: this message's own turn (as in
                 // memory); by its chat's: that clock's time.
                 Err(held) if held.by == Some(0) => {
-                    let at = self.pacer(&message.channel).turn(&clocks[0], held.at + RESERVE_AHEAD_MS) - RESERVE_AHEAD_MS;
+                    let at = self.pacers.with(&message.channel, |pacer| pacer.turn(&clocks[0], held.at + RESERVE_AHEAD_MS)) - RESERVE_AHEAD_MS;
                     postponed.push((message, at));
                 }
                 Err(held) => postponed.push((message, held.at)),
@@ -260,7 +351,7 @@ impl Dispatcher {
         let store = self.store.clone();
         let retry_base_ms = self.config.retry_base_ms;
         let departures = self.departures.clone();
-        let windows = self.pacer(&message.channel).windows(&message.channel, message.bot_id.as_str(), &message.chat_key);
+        let windows = self.pacers.with(&message.channel, |pacer| pacer.windows(&message.channel, message.bot_id.as_str(), &message.chat_key));
         // A send held by its windows longer than this goes anyway (a 429
         // is retried), well within the lease.
         let latest = (slot + 2_000).min(message.lease_until - self.config.lease_ms / 2);

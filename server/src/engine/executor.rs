@@ -1,6 +1,7 @@
 //! The run executor: pending run → interpreter → outbox, http callbacks,
 //! traces. One transaction per advance; every claim is a lease.
 
+use super::dispatch::DirectSends;
 use comops_core::scenario::{advance, Effect, Input, LeadInfo, RunInputs, RunState, Scenario, ScriptLimits, Status, Waiting};
 use comops_core::store::leads::{Lead, LeadChange};
 use comops_core::store::runs::{ClaimedRun, NewOutboxMessage, RunContext, RunProgress};
@@ -30,8 +31,10 @@ const MAX_IN_FLIGHT: usize = 256;
 /// every 100 ms, or at once when `bell` rings (an
 /// event was accepted with runs left pending), it claims what else can
 /// move. Each run is advanced in its own task, so a slow http step holds
-/// up only its own run.
-pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, mut handed: mpsc::Receiver<ClaimedRun>, lease_ms: i64) {
+/// up only its own run. With `sends` (SQLite) each save's messages are
+/// planned on the dispatcher's clocks and handed to it by the save
+/// (`dispatch::DirectSends`); without, `outbox_bell` rings after each.
+pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, mut handed: mpsc::Receiver<ClaimedRun>, lease_ms: i64, sends: Option<DirectSends>) {
     tokio::spawn(async move {
         let http = reqwest::Client::builder().build().unwrap_or_default();
         let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
@@ -76,10 +79,12 @@ pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, mut hand
             };
             for run in runs {
                 let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
-                let (store, http, outbox_bell) = (store.clone(), http.clone(), outbox_bell.clone());
+                let (store, http, outbox_bell, sends) = (store.clone(), http.clone(), outbox_bell.clone(), sends.clone());
                 let context = contexts.remove(&run.id);
                 tokio::spawn(async move {
-                    match advance_run(&store, &http, &run, None, context).await {
+                    match advance_run(&store, &http, &run, None, context, sends.as_ref()).await {
+                        // The save handed its messages over itself.
+                        Ok(()) if sends.is_some() => {}
                         Ok(()) => outbox_bell.notify_one(),
                         Err(err) if err.is_unreachable() => {
                             // The database went away mid-advance: give the
@@ -102,12 +107,12 @@ pub fn spawn(store: Store, bell: Arc<Notify>, outbox_bell: Arc<Notify>, mut hand
 /// Advances one claimed run with `input` (None: start it, or wake it if
 /// its time came) until it waits or ends, then saves everything.
 pub async fn step(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input: Option<Input>) -> StoreResult<()> {
-    advance_run(store, http, run, input, None).await
+    advance_run(store, http, run, input, None, None).await
 }
 
 /// [`step`] with the run's lead and addresses already read (`context`),
-/// or read here when None.
-async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input: Option<Input>, context: Option<RunContext>) -> StoreResult<()> {
+/// or read here when None; its messages planned on `sends` when given.
+async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, input: Option<Input>, context: Option<RunContext>, sends: Option<&DirectSends>) -> StoreResult<()> {
     let now = now_millis();
     // Started or woken by its time (not resumed by a reply or a delivery).
     let wakes = input.is_none();
@@ -169,6 +174,7 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                             channel: channel.clone(),
                             chat_id: chat_id.clone(),
                             payload: payload.clone(),
+                            plan: Default::default(),
                         });
                     }
                     let status = if addresses.is_empty() { "fail" } else { "success" };
@@ -294,6 +300,10 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
         break;
     }
     progress.state_json = serde_json::to_string(&state).unwrap_or_default();
+    // Last, so the slots are reserved for when the save commits.
+    if let Some(sends) = sends {
+        sends.plan(store, &run.bot_id, &mut progress.messages);
+    }
     if lease == run.lease_until {
         super::persist(lease, || store.save_run_progress(run, &progress)).await
     } else {

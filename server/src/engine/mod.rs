@@ -18,6 +18,8 @@ pub mod inbound;
 pub mod polling;
 mod pacing;
 
+pub use pacing::Pacers;
+
 use comops_core::store::{now_millis, StoreResult};
 use std::future::Future;
 use std::sync::Arc;

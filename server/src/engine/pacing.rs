@@ -18,7 +18,22 @@
 //! windows on the moments this process's sends actually leave.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// A process's pacers, one per channel kind with that messenger's limits;
+/// shared by the dispatcher and, on SQLite, the executor, which reserves
+/// a run's messages their slots before the save (`dispatch::DirectSends`).
+#[derive(Clone, Debug, Default)]
+pub struct Pacers(Arc<Mutex<HashMap<String, Pacer>>>);
+
+impl Pacers {
+    /// `use_pacer` on the pacer of `kind` (made on first use).
+    pub fn with<R>(&self, kind: &str, use_pacer: impl FnOnce(&mut Pacer) -> R) -> R {
+        let mut pacers = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        use_pacer(pacers.entry(kind.to_string()).or_insert_with(|| Pacer::for_channel(kind)))
+    }
+}
 
 /// A limit on departures: at most `limit` within any `span_ms`.
 #[derive(Debug, Clone, PartialEq, Eq)]
