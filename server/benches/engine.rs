@@ -605,7 +605,7 @@ async fn fan_out(recipients: usize) -> FanoutFigures {
     let mut last_progress = Instant::now();
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let count = telegram.sent().len();
+        let count = telegram.sent_count();
         if count != last_count {
             last_count = count;
             last_progress = Instant::now();
