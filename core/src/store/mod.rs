@@ -47,6 +47,7 @@ pub(crate) use traces::time_ordered_id;
 mod users;
 pub mod webchat;
 pub mod writer;
+mod wal_writeback;
 mod write_lane;
 
 pub use cache::TTL as CACHE_TTL;
@@ -255,6 +256,9 @@ impl Store {
         };
         let pool = options.connect(&url).await?;
         let checkpoints = (dialect == Dialect::Sqlite).then(|| checkpointer::start(pool.clone()));
+        if let (Some(running), Some(db)) = (&checkpoints, sqlite_file(&url)) {
+            wal_writeback::start(db, std::sync::Arc::downgrade(running));
+        }
         let lane = std::sync::Arc::new(write_lane::WriteLane::new(pool.clone(), dialect == Dialect::Sqlite));
         Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), trace_saves: Default::default(), send_hand_off: Default::default(), keyring: Default::default(), doubtful_claims: Default::default(), _checkpoints: checkpoints })
     }
@@ -317,6 +321,14 @@ impl Store {
         self.lane.release().await;
         self.pool.close().await;
     }
+}
+
+/// The database file of a SQLite URL, if it names one (not `:memory:`
+/// nor an in-memory mode).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    (path != ":memory:" && !path.is_empty() && !query.contains("mode=memory")).then(|| path.into())
 }
 
 /// Makes sure the SQLite file's folder exists and the file is created.
