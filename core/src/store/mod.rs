@@ -401,6 +401,21 @@ pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
 }
 
 #[cfg(test)]
+mod sqlite_file_tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_sqlite_url_names_its_file_unless_it_is_in_memory() {
+        let file = super::sqlite_file;
+        assert_eq!(file("sqlite://data/comops.db?mode=rwc"), Some(PathBuf::from("data/comops.db")));
+        assert_eq!(file("sqlite:///var/lib/comops/comops.db"), Some(PathBuf::from("/var/lib/comops/comops.db")));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://:memory:?mode=rwc"), None);
+        assert_eq!(file("sqlite://shared.db?mode=memory&cache=shared"), None);
+    }
+}
+
+#[cfg(test)]
 mod row_chunk_tests {
     #[test]
     fn batches_split_into_three_shapes_largest_first() {

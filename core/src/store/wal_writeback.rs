@@ -4,10 +4,10 @@
 //! A checkpoint (`checkpointer`) first makes the WAL durable with an
 //! `fsync`, while the one writer keeps appending to that file; every page
 //! the commits of the last quarter-second dirtied is written out then, and
-//! the writer's appends wait meanwhile. At 1,000 events/s that was the
-//! whole tail of the event → message latency: with only the WAL's `fsync`
-//! made a no-op (a test, not a setting) p99 fell from 37–38 ms to
-//! 11.5–11.8 ms, with only the database file's it did not move
+//! the writer's commits were slow meanwhile. At 1,000 events/s that was
+//! most of the tail of the event → message latency: with only the WAL's
+//! `fsync` made a no-op (a test, not a setting) p99 fell from 37–38 ms to
+//! 11.5–11.8 ms; with only the database file's it did not move
 //! (docs/benchmarks.md, 2026-12-05). So a thread here asks the kernel to
 //! start writing the WAL's dirty pages every [`EVERY`]
 //! (`sync_file_range(SYNC_FILE_RANGE_WRITE)`: it starts writeback and
