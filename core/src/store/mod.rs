@@ -323,18 +323,22 @@ impl Store {
     }
 }
 
+/// A SQLite URL's path and query (either may be empty).
+fn sqlite_path_and_query(url: &str) -> (&str, &str) {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    rest.split_once('?').unwrap_or((rest, ""))
+}
+
 /// The database file of a SQLite URL, if it names one (not `:memory:`
 /// nor an in-memory mode).
 fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = sqlite_path_and_query(url);
     (path != ":memory:" && !path.is_empty() && !query.contains("mode=memory")).then(|| path.into())
 }
 
 /// Makes sure the SQLite file's folder exists and the file is created.
 fn prepare_sqlite_url(url: &str) -> StoreResult<String> {
-    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = sqlite_path_and_query(url);
     if path != ":memory:" && !path.is_empty() {
         if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::BadUrl(format!("cannot create {}: {e}", dir.display())))?;
