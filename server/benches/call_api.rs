@@ -246,7 +246,7 @@ fn write_report(table: &str, duration: Duration) {
          servers. Each comops request is authenticated, validated, and committed (event + trace in one \
          transaction, group-committed with the requests queued beside it) before its 200. Every call names \
          the same linked user, so a call writes a run only when that lead has none active; the scenario \
-         the endpoint names does not exist, so each run fails at once (about 2,000 per target) — this \
+         the endpoint names does not exist, so each run fails at once and few are written — this \
          measures the accept, `bench engine` the runs. The dry-run row (the same server, after the live \
          row) resolves the recipient, looks the scenario up for its preview and writes only its trace. \
          Target (SPEC §9): ≥ 30 % of bare axum, p99 < 10 ms.\n\n{table}\n",
