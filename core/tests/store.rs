@@ -55,6 +55,18 @@ on_both!(loop_figures, loop_figures_suite);
 on_both!(call_tallies, call_tallies_suite);
 on_both!(kept_analytics, kept_analytics_suite);
 
+/// SQLite is built without the memory management that puts every
+/// connection's page cache behind one global mutex, and without malloc
+/// statistics, which take another (`LIBSQLITE3_FLAGS` in
+/// `.cargo/config.toml`): a build that lost the flags fails here.
+#[tokio::test]
+async fn sqlite_is_built_without_shared_page_cache_mutexes() {
+    let store = sqlite_store().await;
+    let options: Vec<String> = sqlx::query_scalar("SELECT compile_options FROM pragma_compile_options").fetch_all(store.pool()).await.unwrap();
+    assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+    assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+}
+
 async fn users_and_sessions_suite(store: Store) {
     let email = Email::parse("alena@rehau.example").unwrap();
     let user = store
