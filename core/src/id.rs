@@ -99,17 +99,37 @@ impl EventId {
     /// characters): the events table's key grows at its end rather than
     /// touching a page anywhere in its index for every accepted call.
     pub fn ordered(now: crate::Millis) -> Self {
-        Self(format!("{}{}", Self::PREFIX, crate::store::time_ordered_id(now)))
+        let mut id = String::with_capacity(Self::PREFIX.len() + crate::store::TIME_ORDERED_ID_LEN);
+        id.push_str(Self::PREFIX);
+        crate::store::push_time_ordered_id(&mut id, now);
+        Self(id)
     }
 }
 
 /// Ten random lowercase base-36 characters (~51 bits).
 #[cfg(feature = "backend")]
 pub(crate) fn random_suffix() -> String {
+    let mut suffix = String::with_capacity(10);
+    push_random_suffix(&mut suffix);
+    suffix
+}
+
+/// Appends [`random_suffix`]'s ten characters to `out`: the digits of one
+/// random number, not ten draws (ids are made on every accepted call).
+#[cfg(feature = "backend")]
+pub(crate) fn push_random_suffix(out: &mut String) {
     use rand::Rng;
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::thread_rng();
-    (0..10).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    /// 36^10: the number of suffixes (below 2^52, so the bias of taking a
+    /// random u64 modulo it is under one in 4,000).
+    const SUFFIXES: u64 = 3_656_158_440_062_976;
+    let mut n = rand::thread_rng().gen::<u64>() % SUFFIXES;
+    let mut digits = [b'0'; 10];
+    for digit in digits.iter_mut().rev() {
+        *digit = ALPHABET[(n % 36) as usize];
+        n /= 36;
+    }
+    out.extend(digits.iter().map(|&d| d as char));
 }
 
 #[cfg(test)]

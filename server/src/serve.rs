@@ -40,7 +40,7 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     // Accepted runs go from the event writer straight to the executor.
     let (handed_runs, handed) = tokio::sync::mpsc::channel(comops_core::store::writer::HAND_OFF_ROOM);
     let hand_off = comops_core::store::writer::RunHandOff { runs: handed_runs, lease_ms: config.run_lease_ms };
-    let state = AppState {
+    let state = AppState::new(http::Services {
         leptos_options,
         backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies },
         rate_limiter: Default::default(),
@@ -49,7 +49,7 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
         webchat: http::WebChat::default(),
         bells: crate::engine::Bells::default(),
         telegram_api_base: config.telegram_api_base.clone(),
-    };
+    });
     crate::workers::spawn_scheduler(store.clone());
     match config.trace_retention_days {
         0 => tracing::info!("every trace is kept (--trace-retention-days 0)"),

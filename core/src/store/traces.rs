@@ -13,10 +13,24 @@ use std::sync::LazyLock;
 /// sequence (so rows made in the same millisecond keep their order), then
 /// random characters (so processes never collide).
 pub(crate) fn time_ordered_id(now: crate::Millis) -> String {
+    let mut id = String::with_capacity(TIME_ORDERED_ID_LEN);
+    push_time_ordered_id(&mut id, now);
+    id
+}
+
+/// The length of a [`time_ordered_id`]: 13 hex digits of time, 6 of
+/// sequence, 10 random characters.
+pub(crate) const TIME_ORDERED_ID_LEN: usize = 29;
+
+/// Appends a [`time_ordered_id`] to `out`.
+pub(crate) fn push_time_ordered_id(out: &mut String, now: crate::Millis) {
+    use std::fmt::Write;
     use std::sync::atomic::{AtomicU32, Ordering};
     static SEQUENCE: AtomicU32 = AtomicU32::new(0);
     let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed) & 0xff_ffff;
-    format!("{:013x}{sequence:06x}{}", now.max(0), crate::id::random_suffix())
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{:013x}{sequence:06x}", now.max(0));
+    crate::id::push_random_suffix(out);
 }
 
 fn trace_event(row: &AnyRow) -> Result<TraceEvent, sqlx::Error> {

@@ -24,7 +24,7 @@ use comops_core::store::events::{NewEvent, Recipient, Replay};
 use comops_core::store::{now_millis, StoreError};
 use comops_core::token::{CallMode, Denial};
 use comops_core::{Alias, ApiToken, BotId, Endpoint, EventId, TraceEvent, TraceId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
@@ -161,10 +161,10 @@ async fn handle(
         _ => &[],
     });
 
-    let idempotency = idempotency_key(headers)?;
-    let request_hash = request_hash(&bot, &endpoint.alias, mode, &bytes);
-    if let Some(key) = &idempotency {
-        match store.idempotency_replay(&token.id, key, &request_hash).await? {
+    // The key and the hash of the request it names (none without a key).
+    let idempotency = idempotency_key(headers)?.map(|key| (key, request_hash(&bot, &endpoint.alias, mode, &bytes)));
+    if let Some((key, request_hash)) = &idempotency {
+        match store.idempotency_replay(&token.id, key, request_hash).await? {
             Replay::Fresh => {}
             Replay::Same { http_status, body } => return Ok(replayed(http_status, body)),
             Replay::Conflict => {
@@ -178,7 +178,7 @@ async fn handle(
     match mode {
         CallMode::Dry => dry_run(state, &bot, &endpoint, &request.params, &leads, &unresolved, trace).await,
         CallMode::Live => {
-            live(state, &bot, &endpoint, &token, request, &leads, &unresolved, idempotency.as_deref(), &request_hash, trace).await
+            live(state, &bot, &endpoint, &token, request, &leads, &unresolved, idempotency, trace).await
         }
     }
 }
@@ -281,12 +281,34 @@ fn replayed(http_status: u16, body: String) -> Response {
     response
 }
 
-fn recipients_json(leads: &[Recipient], unresolved: &[String]) -> serde_json::Value {
-    json!({
-        "resolved": leads.len(),
-        "leads": leads.iter().take(100).map(|r| r.lead_id.clone()).collect::<Vec<_>>(),
-        "unresolved": unresolved.iter().take(100).collect::<Vec<_>>(),
-    })
+/// What a call's answer says of its recipients: how many leads were
+/// resolved, and the first 100 leads and unresolved ids. Fields in the
+/// order they were always sent (by name).
+#[derive(Serialize)]
+struct RecipientSummary<'a> {
+    leads: Vec<&'a str>,
+    resolved: usize,
+    unresolved: &'a [String],
+}
+
+fn recipient_summary<'a>(leads: &'a [Recipient], unresolved: &'a [String]) -> RecipientSummary<'a> {
+    RecipientSummary {
+        leads: leads.iter().take(100).map(|r| r.lead_id.as_str()).collect(),
+        resolved: leads.len(),
+        unresolved: &unresolved[..unresolved.len().min(100)],
+    }
+}
+
+/// The 200 of a live call, written straight to text (it is also stored
+/// for idempotent replays). Fields in the order they were always sent.
+#[derive(Serialize)]
+struct LiveAnswer<'a> {
+    dry_run: bool,
+    event_id: &'a str,
+    message: &'a str,
+    recipients: RecipientSummary<'a>,
+    success: bool,
+    trace_id: &'a str,
 }
 
 async fn dry_run(
@@ -304,7 +326,7 @@ async fn dry_run(
         "message": "Dry run: validated, nothing sent",
         "dry_run": true,
         "trace_id": trace.trace_id.as_str(),
-        "recipients": recipients_json(leads, unresolved),
+        "recipients": recipient_summary(leads, unresolved),
         "preview": preview,
     });
     let detail = format!(
@@ -357,21 +379,20 @@ async fn live(
     request: CallRequest,
     leads: &[Recipient],
     unresolved: &[String],
-    idempotency: Option<&str>,
-    request_hash: &str,
+    idempotency: Option<(String, String)>,
     trace: &CallTrace,
 ) -> Result<Response, ApiError> {
     let store = &state.backend.store;
     let event_id = EventId::ordered(comops_core::store::now_millis());
-    let body = json!({
-        "success": true,
-        "message": "Communication sent",
-        "trace_id": trace.trace_id.as_str(),
-        "event_id": event_id.as_str(),
-        "dry_run": false,
-        "recipients": recipients_json(leads, unresolved),
+    let body = serde_json::to_string(&LiveAnswer {
+        dry_run: false,
+        event_id: event_id.as_str(),
+        message: "Communication sent",
+        recipients: recipient_summary(leads, unresolved),
+        success: true,
+        trace_id: trace.trace_id.as_str(),
     })
-    .to_string();
+    .map_err(|err| ApiError::Internal(format!("cannot write the answer: {err}")))?;
     let detail = if endpoint.scenario.is_empty() {
         "accepted; no scenario bound to this endpoint".to_string()
     } else {
@@ -388,7 +409,7 @@ async fn live(
             params: request.params,
             recipients: request.recipients,
             leads: leads.to_vec(),
-            idempotency: idempotency.map(|key| (key.to_string(), request_hash.to_string())),
+            idempotency: idempotency.clone(),
             http_status: 200,
             response_body: body.clone(),
             hand_off_ms: None,
@@ -403,8 +424,8 @@ async fn live(
             Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
         // A concurrent request with the same key committed first: answer as it did.
-        Err(StoreError::Taken("idempotency_key")) => match idempotency {
-            Some(key) => match store.idempotency_replay(&token.id, key, request_hash).await? {
+        Err(StoreError::Taken("idempotency_key")) => match &idempotency {
+            Some((key, request_hash)) => match store.idempotency_replay(&token.id, key, request_hash).await? {
                 Replay::Same { http_status, body } => Ok(replayed(http_status, body)),
                 _ => Err(ApiError::Conflict("Idempotency-Key was already used with a different request".into())),
             },

@@ -34,9 +34,40 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-/// Shared state of every handler.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Shared state of every handler: one pointer to [`Services`], so the
+/// copy axum makes for each request is a reference count, not a clone of
+/// every field (the store's handles, the options' strings).
+#[derive(Clone)]
+pub struct AppState(std::sync::Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(std::sync::Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for Backend {
+    fn from_ref(state: &AppState) -> Self {
+        state.backend.clone()
+    }
+}
+
+/// What every handler may use.
+pub struct Services {
     pub leptos_options: LeptosOptions,
     pub backend: Backend,
     pub rate_limiter: std::sync::Arc<rate_limit::RateLimiter>,
