@@ -147,6 +147,21 @@ mod tests {
 
     #[cfg(feature = "backend")]
     #[test]
+    fn random_suffixes_are_ten_base36_characters_spread_over_every_place() {
+        use std::collections::HashSet;
+        let suffixes: HashSet<String> = (0..2_000).map(|_| random_suffix()).collect();
+        assert_eq!(suffixes.len(), 2_000, "no repeats in 2,000 draws of ~51 bits");
+        for suffix in &suffixes {
+            assert!(suffix.len() == 10 && suffix.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()), "{suffix:?}");
+        }
+        for place in 0..10 {
+            let seen: HashSet<u8> = suffixes.iter().map(|s| s.as_bytes()[place]).collect();
+            assert_eq!(seen.len(), 36, "place {place} takes every character");
+        }
+    }
+
+    #[cfg(feature = "backend")]
+    #[test]
     fn ordered_event_ids_parse_and_sort_by_time() {
         let (earlier, later) = (EventId::ordered(1_764_000_000_000), EventId::ordered(1_764_000_000_001));
         assert!(EventId::parse(earlier.as_str()).is_some(), "{earlier:?}");
