@@ -324,12 +324,6 @@ struct Window {
     unpainted: StoredValue<bool>,
 }
 
-/// Whether this table is being built by the browser for itself (a map
-/// opened inside the app), not hydrated over the rows the server sent.
-fn built_here() -> bool {
-    cfg!(feature = "hydrate") && !Owner::current_shared_context().is_some_and(|shared| shared.during_hydration())
-}
-
 /// The browser window's inner height in CSS pixels, when there is one.
 fn screen_height() -> Option<f64> {
     #[cfg(feature = "hydrate")]
@@ -345,7 +339,7 @@ impl Window {
         // what its screen shows, and the overscan after the first paint.
         // Opening at a row (`?row=`) keeps the server's window: the row
         // is revealed mid-screen, with rows above it too.
-        let here = built_here() && focus_at.is_none();
+        let here = super::built_in_browser() && focus_at.is_none();
         let rows = ids.with_untracked(Vec::len);
         let first = if here { row_window::first_of(rows, None, row_window::screen_rows(screen_height())) } else { row_window::first(rows, focus_at) };
         let range = RwSignal::new(first);

@@ -101,6 +101,12 @@ pub fn focus_in_place(el: &web_sys::HtmlElement) {
     let _ = el.focus_with_options(&options);
 }
 
+/// Whether the view being built is the browser's own (a page opened
+/// inside the app), not hydrated over what the server rendered.
+pub(crate) fn built_in_browser() -> bool {
+    cfg!(feature = "hydrate") && !Owner::current_shared_context().is_some_and(|shared| shared.during_hydration())
+}
+
 /// Marks a moment on the page's performance timeline (`performance.mark`),
 /// for the studio benches to split a page's work by; nothing on the server.
 pub fn mark(name: &str) {

@@ -113,6 +113,20 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let status = RwSignal::new(Status::None);
     let history_epoch = RwSignal::new(0u32);
+    // Opened inside the app, the history panel (and its call) waits until
+    // the first rows are painted: its answer, taken in and drawn in that
+    // frame, held the rows back. Hydrated, it is the server's as it was.
+    let history_shown = RwSignal::new(!crate::components::built_in_browser());
+    if !history_shown.get_untracked() {
+        request_animation_frame(move || {
+            set_timeout(
+                move || {
+                    let _ = history_shown.try_set(true);
+                },
+                std::time::Duration::ZERO,
+            )
+        });
+    }
     let confirm_reload = RwSignal::new(false);
     let pending = RwSignal::new(false);
     // A row to scroll to and focus (a problem's "go to row" button).
@@ -383,8 +397,10 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, None))/> })}
             </div>
             <aside class="xl:w-96 shrink-0">
-                <MapHistory map_id=map_id.get_value() old editable=can(Permission::EditMaps) base history_epoch
-                    on_outcome=Callback::new(move |r| outcome(r, None))/>
+                <Show when=move || history_shown.get()>
+                    <MapHistory map_id=map_id.get_value() old editable=can(Permission::EditMaps) base history_epoch
+                        on_outcome=Callback::new(move |r| outcome(r, None))/>
+                </Show>
             </aside>
         </div>
     }
