@@ -12,7 +12,8 @@
 //! table draws first and the ids of the rest (`first_rows`), stand-in rows
 //! keep the table's length, and once that frame is painted the whole
 //! version is fetched and put in. Until it is, the table is inert and
-//! `aria-busy`, and nothing can be edited or saved.
+//! `aria-busy`, and nothing can be edited or saved. Opened inside the app,
+//! the history panel beside it mounts after that paint too.
 
 use super::history::{DiffView, MapHistory};
 use super::model;
