@@ -84,6 +84,11 @@ async fn versions_and_conflicts_suite(store: Store) {
     let history = store.map_history(&map.id).await.unwrap();
     let notes: Vec<_> = history.iter().map(|v| (v.version, v.note.as_str(), v.rows)).collect();
     assert_eq!(notes, [(2, "добавлено обучение", 2), (1, "created", 1)]);
+    // Versions saved before their row count was stored are counted from
+    // their content.
+    sqlx::query("UPDATE map_versions SET row_count = NULL WHERE map_id = $1").bind(map.id.as_str()).execute(store.pool()).await.unwrap();
+    let counted: Vec<_> = store.map_history(&map.id).await.unwrap().iter().map(|v| (v.version, v.rows)).collect();
+    assert_eq!(counted, [(2, 2), (1, 1)]);
     assert_eq!(store.map_version(&map.id, 1).await.unwrap().content, v1);
     assert!(matches!(store.map_version(&map.id, 9).await, Err(StoreError::NotFound)));
 

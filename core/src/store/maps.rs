@@ -171,7 +171,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO map_versions (map_id, version, title, content_json, note, author, created_at) VALUES ($1, 1, $2, $3, $4, $5, $6)",
+            "INSERT INTO map_versions (map_id, version, title, content_json, note, author, created_at, row_count) VALUES ($1, 1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id.as_str())
         .bind(title)
@@ -179,6 +179,7 @@ impl Store {
         .bind(note)
         .bind(author)
         .bind(at)
+        .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -272,7 +273,7 @@ impl Store {
         }
         let version = expected + 1;
         sqlx::query(
-            "INSERT INTO map_versions (map_id, version, title, content_json, note, author, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO map_versions (map_id, version, title, content_json, note, author, created_at, row_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id.as_str())
         .bind(version)
@@ -281,6 +282,7 @@ impl Store {
         .bind(note)
         .bind(author)
         .bind(now)
+        .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -289,23 +291,34 @@ impl Store {
 
     /// Every version of map `id`, newest first.
     pub async fn map_history(&self, id: &MapId) -> StoreResult<Vec<MapVersionInfo>> {
-        let current = self.map(id).await?;
-        let rows = sqlx::query(
-            "SELECT version, title, content_json, note, author, created_at FROM map_versions WHERE map_id = $1 ORDER BY version DESC",
-        )
+        // Each version's row count is stored with it: reading and decoding
+        // every version's content (and the current one's) only to count
+        // its rows made the history of a long, often saved map cost
+        // milliseconds per version. Versions saved before the count was
+        // stored are counted by the database from their content.
+        let head = self.map_head(id).await?;
+        let list = crate::map::changes::rows_key(head.kind);
+        let counted = match self.dialect {
+            super::Dialect::Sqlite => format!("json_array_length(content_json, '$.{list}')"),
+            super::Dialect::Postgres => format!("json_array_length(content_json::json -> '{list}')"),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT version, title, note, author, created_at, CAST(COALESCE(row_count, {counted}, 0) AS BIGINT) AS row_count \
+             FROM map_versions WHERE map_id = $1 ORDER BY version DESC"
+        ))
         .bind(id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|row| {
-                let json: String = row.try_get("content_json")?;
+                let count: i64 = row.try_get("row_count")?;
                 Ok(MapVersionInfo {
                     version: row.try_get("version")?,
                     title: row.try_get("title")?,
                     note: row.try_get("note")?,
                     author: row.try_get("author")?,
                     created_at: row.try_get("created_at")?,
-                    rows: decode(current.kind, &json)?.len(),
+                    rows: usize::try_from(count).map_err(|e| decode_err("row_count", e))?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
