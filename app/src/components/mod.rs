@@ -107,6 +107,12 @@ pub(crate) fn built_in_browser() -> bool {
     cfg!(feature = "hydrate") && !Owner::current_shared_context().is_some_and(|shared| shared.during_hydration())
 }
 
+/// Runs `then` once the frame being drawn is painted: a task queued from
+/// a frame's callbacks runs after that frame's style, layout and paint.
+pub(crate) fn after_paint(then: impl FnOnce() + 'static) {
+    request_animation_frame(move || set_timeout(then, std::time::Duration::ZERO));
+}
+
 /// Marks a moment on the page's performance timeline (`performance.mark`),
 /// for the studio benches to split a page's work by; nothing on the server.
 pub fn mark(name: &str) {

@@ -119,13 +119,8 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     // frame, held the rows back. Hydrated, it is the server's as it was.
     let history_shown = RwSignal::new(!crate::components::built_in_browser());
     if !history_shown.get_untracked() {
-        request_animation_frame(move || {
-            set_timeout(
-                move || {
-                    let _ = history_shown.try_set(true);
-                },
-                std::time::Duration::ZERO,
-            )
+        crate::components::after_paint(move || {
+            let _ = history_shown.try_set(true);
         });
     }
     let confirm_reload = RwSignal::new(false);
@@ -466,21 +461,16 @@ fn whole_after_paint(
     alive: impl Fn() -> bool + Copy + 'static,
     then: impl FnOnce(Result<LoadedMap, crate::error::AppError>) + 'static,
 ) {
-    request_animation_frame(move || {
-        set_timeout(
-            move || {
-                if !alive() {
-                    return;
-                }
-                leptos::task::spawn_local(async move {
-                    let answer = load_map(id, version).await;
-                    if alive() {
-                        then(answer);
-                    }
-                });
-            },
-            std::time::Duration::ZERO,
-        );
+    crate::components::after_paint(move || {
+        if !alive() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let answer = load_map(id, version).await;
+            if alive() {
+                then(answer);
+            }
+        });
     });
 }
 
