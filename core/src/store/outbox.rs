@@ -544,7 +544,7 @@ static SENT_TURN: LazyLock<String> = LazyLock::new(|| {
 static PG_SENT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH {}, new_traces AS ({}) {}",
-        SENDS.replace("{rows}", &format!("SELECT {} FROM json_array_elements($1::json)", super::one_trip::pg_fields(3, &[1]))),
+        SENDS.replace("{rows}", &format!("SELECT {} FROM {}", super::one_trip::pg_fields(3, &[1]), super::one_trip::pg_rows(1))),
         super::traces::pg_insert_json_rows(3),
         MARK_SENT.replace("{time}", "$2")
     )

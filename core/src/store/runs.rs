@@ -695,12 +695,13 @@ static PG_PROGRESS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH {}, saved AS ({}), \
          new_messages AS (INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
-         SELECT {}, 'pending', $2, $2 FROM json_array_elements($3::json) WHERE value ->> 2 IN (SELECT id FROM saved) ON CONFLICT (delivery_key) DO NOTHING), \
+         SELECT {}, 'pending', $2, $2 FROM {} WHERE value ->> 2 IN (SELECT id FROM saved) ON CONFLICT (delivery_key) DO NOTHING), \
          new_traces AS ({} WHERE value ->> 14 IN (SELECT id FROM saved)) \
          SELECT id FROM saved",
-        saves(&super::one_trip::pg_fields(6, &[1, 4]), "json_array_elements($1::json)"),
+        saves(&super::one_trip::pg_fields(6, &[1, 4]), &super::one_trip::pg_rows(1)),
         UPDATE_STATES.replace("{time}", "$2"),
         super::one_trip::pg_fields(10, &[]),
+        super::one_trip::pg_rows(3),
         super::traces::pg_insert_json_rows(4)
     )
 });

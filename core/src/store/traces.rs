@@ -82,9 +82,9 @@ pub(crate) static INSERT_JSON_ROWS: LazyLock<String> =
     LazyLock::new(|| format!("INSERT INTO trace_events ({COLUMNS}) SELECT {} FROM {}", super::one_trip::fields(14), super::one_trip::ROWS));
 
 /// PostgreSQL: [`INSERT_JSON_ROWS`] with its rows in bind `$bind`
-/// (`json_array_elements`), for a statement of its own or a `WITH`.
+/// (`one_trip::pg_rows`), for a statement of its own or a `WITH`.
 pub(crate) fn pg_insert_json_rows(bind: usize) -> String {
-    format!("INSERT INTO trace_events ({COLUMNS}) SELECT {} FROM json_array_elements(${bind}::json)", super::one_trip::pg_fields(14, &[9, 10, 11, 13]))
+    format!("INSERT INTO trace_events ({COLUMNS}) SELECT {} FROM {}", super::one_trip::pg_fields(14, &[9, 10, 11, 13]), super::one_trip::pg_rows(bind))
 }
 
 /// SQLite: a turn that only inserts traces.

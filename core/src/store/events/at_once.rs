@@ -10,7 +10,7 @@
 
 use super::{planned_runs, what_events_became, Accepted, NewEvent};
 use crate::store::endpoints::json_text;
-use crate::store::one_trip::{fields, pg_fields, roll_back, ROWS};
+use crate::store::one_trip::{fields, pg_fields, pg_rows, roll_back, ROWS};
 use crate::store::traces::{json_rows, pg_insert_json_rows, time_ordered_id, At, INSERT_JSON_ROWS};
 use crate::store::Dialect;
 use std::sync::LazyLock;
@@ -40,13 +40,15 @@ static TEXT: LazyLock<String> = LazyLock::new(|| {
 /// the runs, $4 the traces.
 static PG_TEXT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH new_events AS ({EVENTS} SELECT {}, 'accepted', $1 FROM json_array_elements($2::json)), \
+        "WITH new_events AS ({EVENTS} SELECT {}, 'accepted', $1 FROM {}), \
          new_traces AS ({}) \
          {RUNS} SELECT {}, 'pending', $1, $1, {VERSION}, (value ->> 8)::bigint, (value ->> 9)::bigint \
-         FROM json_array_elements($3::json) ON CONFLICT DO NOTHING RETURNING id, scenario_version",
+         FROM {} ON CONFLICT DO NOTHING RETURNING id, scenario_version",
         pg_fields(9, &[]),
+        pg_rows(2),
         pg_insert_json_rows(4),
-        pg_fields(8, &[])
+        pg_fields(8, &[]),
+        pg_rows(3)
     )
 });
 
