@@ -32,9 +32,9 @@ impl TraceId {
 
     /// A fresh trace id: the time in milliseconds (6 bytes), then 10
     /// random bytes. Time first, so the ids of one moment sort together
-    /// and the indexes over them (`events_trace`, `trace_events_trace`)
-    /// grow at their end, where a random id made every event write a page
-    /// somewhere in the tree. The random right half is what W3C Trace
+    /// and the index over them (`trace_events_trace`) grows at its end,
+    /// where a random id made every event write a page somewhere in the
+    /// tree. The random right half is what W3C Trace
     /// Context (level 2) asks of a random trace id: at least the rightmost
     /// 7 bytes.
     #[cfg(feature = "backend")]
