@@ -216,16 +216,16 @@ pub async fn load_map(map_id: String, version: i64) -> Result<LoadedMap, AppErro
 /// comes as its first `first` rows and the ids of the rest.
 #[cfg(feature = "ssr")]
 async fn read_map(store: &comops_core::store::Store, id: &comops_core::map::MapId, version: i64, first: Option<usize>) -> Result<LoadedMap, AppError> {
-    use comops_core::map::{changes::rows_key, first_rows};
+    use comops_core::map::first_rows;
     // The head, then the one version's content: the content is read once.
     let head = store.map_head(id).await?;
     let wanted = if version == 0 { head.version } else { version };
-    let old = store.map_version(id, wanted).await?;
-    let mut content = old.content.to_value();
+    let mut old = store.map_version(id, wanted).await?;
     let later = match first {
-        Some(first) => first_rows::cut(&mut content, rows_key(head.kind), first, crate::components::row_window::FULL_RENDER),
+        Some(first) => first_rows::cut(&mut old.content, first, crate::components::row_window::FULL_RENDER),
         None => Vec::new(),
     };
+    let content = old.content.to_value();
     Ok(LoadedMap {
         id: id.to_string(),
         project_id: head.project_id.to_string(),
