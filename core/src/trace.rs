@@ -34,9 +34,8 @@ impl TraceId {
     /// random bytes. Time first, so the ids of one moment sort together
     /// and the index over them (`trace_events_trace`) grows at its end,
     /// where a random id made every event write a page somewhere in the
-    /// tree. The random right half is what W3C Trace
-    /// Context (level 2) asks of a random trace id: at least the rightmost
-    /// 7 bytes.
+    /// tree. The random right half is what W3C Trace Context (level 2)
+    /// asks of a random trace id: at least the rightmost 7 bytes.
     #[cfg(feature = "backend")]
     pub fn generate() -> Self {
         Self::generate_at(crate::store::now_millis())
