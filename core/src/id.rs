@@ -99,10 +99,7 @@ impl EventId {
     /// characters): the events table's key grows at its end rather than
     /// touching a page anywhere in its index for every accepted call.
     pub fn ordered(now: crate::Millis) -> Self {
-        let mut id = String::with_capacity(Self::PREFIX.len() + crate::store::TIME_ORDERED_ID_LEN);
-        id.push_str(Self::PREFIX);
-        crate::store::push_time_ordered_id(&mut id, now);
-        Self(id)
+        Self(crate::store::time_ordered_id(Self::PREFIX, now))
     }
 }
 

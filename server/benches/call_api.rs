@@ -110,8 +110,7 @@ async fn comops_target(name: &str, database_url: String) -> Target {
     store.link_identity(&shop, &link).await.expect("link");
     let token = TokenDraft { name: "bench".into(), actions: vec![TokenAction::Call], ..Default::default() };
     let (_, secret) = store.issue_token(&token.validate().expect("valid"), "bench").await.expect("token");
-    let reader = TokenDraft { name: "bench metrics".into(), actions: vec![TokenAction::AdminRead], ..Default::default() };
-    let (_, metrics) = store.issue_token(&reader.validate().expect("valid"), "bench").await.expect("token");
+    let metrics = server_use::metrics_token(&store).await;
     store.close().await;
     Target {
         name: name.into(),

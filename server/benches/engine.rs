@@ -42,7 +42,7 @@ use comops_core::store::Store;
 use comops_core::token::{TokenAction, TokenDraft};
 use comops_core::{BotId, ProjectId};
 use comops_fakes::{FakeTelegram, Limits};
-use server_use::{cpu_secs, lane_report, lane_use};
+use server_use::{cpu_secs, lane_report, lane_use, metrics_token};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -236,12 +236,6 @@ async fn link_all(store: &Store, links: Vec<(BotId, IdentityLink)>) {
 
 async fn call_token(store: &Store) -> String {
     let token = TokenDraft { name: "engine bench".into(), actions: vec![TokenAction::Call], ..Default::default() };
-    store.issue_token(&token.validate().expect("valid token"), "bench").await.expect("token").1
-}
-
-/// A token that may read `/metrics`.
-async fn metrics_token(store: &Store) -> String {
-    let token = TokenDraft { name: "engine bench metrics".into(), actions: vec![TokenAction::AdminRead], ..Default::default() };
     store.issue_token(&token.validate().expect("valid token"), "bench").await.expect("token").1
 }
 

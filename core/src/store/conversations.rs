@@ -173,7 +173,7 @@ impl Store {
                 "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, address, payload_json, trace_id, status, next_attempt_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11)",
             )
-            .bind(format!("msg_{}", time_ordered_id(now)))
+            .bind(time_ordered_id("msg_", now))
             .bind(&delivery_key)
             .bind(format!("operator:{operator}"))
             .bind(bot.as_str())

@@ -106,7 +106,7 @@ pub(crate) async fn insert_runs(conn: &mut sqlx::AnyConnection, runs: &[NewRun<'
     // Each bind once and in order (a value the row uses twice is bound
     // twice), so SQLite binds them anonymously (`statement_texts`).
     const WIDTH: usize = 14;
-    let ids: Vec<String> = runs.iter().map(|_| format!("run_{}", time_ordered_id(now))).collect();
+    let ids: Vec<String> = runs.iter().map(|_| time_ordered_id("run_", now)).collect();
     let mut inserted = std::collections::HashMap::new();
     let mut offset = 0;
     for chunk in super::row_chunks(runs) {

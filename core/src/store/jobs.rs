@@ -12,7 +12,7 @@ impl Store {
     /// Stores a job; returns it as listed.
     pub async fn schedule_job(&self, bot: &BotId, job: &JobRequest, trace_id: &str, created_by: &str) -> StoreResult<ScheduledJob> {
         let now = now_millis();
-        let id = format!("job_{}", time_ordered_id(now));
+        let id = time_ordered_id("job_", now);
         let run_at = job.first_run(now);
         sqlx::query(
             "INSERT INTO scheduled_jobs (id, bot_id, scenario, user_id, lead_id, params_json, run_at, every_ms, status, trace_id, created_by, created_at, updated_at) \

@@ -43,7 +43,7 @@ pub mod studio_leads;
 mod throttle;
 mod tokens;
 mod traces;
-pub(crate) use traces::{push_time_ordered_id, TIME_ORDERED_ID_LEN};
+pub(crate) use traces::time_ordered_id;
 mod users;
 pub mod webchat;
 pub mod writer;

@@ -561,7 +561,7 @@ fn message_rows<'a>(messages: impl Iterator<Item = (&'a ClaimedRun, &'a NewOutbo
                 SendPlan::Queue => (false, now),
             };
             (
-                format!("msg_{}", time_ordered_id(now)),
+                time_ordered_id("msg_", now),
                 &message.delivery_key,
                 &run.id,
                 run.bot_id.as_str(),
@@ -768,7 +768,7 @@ async fn insert_outbox(conn: &mut sqlx::AnyConnection, messages: &[(&ClaimedRun,
         let mut query = sqlx::query(&sql);
         for (run, message, address) in chunk {
             query = query
-                .bind(format!("msg_{}", time_ordered_id(now)))
+                .bind(time_ordered_id("msg_", now))
                 .bind(&message.delivery_key)
                 .bind(&run.id)
                 .bind(run.bot_id.as_str())

@@ -9,28 +9,24 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::sync::LazyLock;
 
-/// A time-ordered id: 13 hex digits of milliseconds, a process-wide
-/// sequence (so rows made in the same millisecond keep their order), then
-/// random characters (so processes never collide).
-pub(crate) fn time_ordered_id(now: crate::Millis) -> String {
-    let mut id = String::with_capacity(TIME_ORDERED_ID_LEN);
-    push_time_ordered_id(&mut id, now);
-    id
-}
-
-/// The length of a [`time_ordered_id`]: 13 hex digits of time, 6 of
-/// sequence, 10 random characters.
-pub(crate) const TIME_ORDERED_ID_LEN: usize = 29;
-
-/// Appends a [`time_ordered_id`] to `out`.
-pub(crate) fn push_time_ordered_id(out: &mut String, now: crate::Millis) {
+/// A time-ordered id after `prefix` (`"run_"`, `"msg_"`, … or none):
+/// 13 hex digits of milliseconds, a process-wide sequence (so rows made
+/// in the same millisecond keep their order), then random characters (so
+/// processes never collide). Written into one string of its final size:
+/// ids are made for every accepted call, run and message.
+pub(crate) fn time_ordered_id(prefix: &str, now: crate::Millis) -> String {
     use std::fmt::Write;
     use std::sync::atomic::{AtomicU32, Ordering};
+    /// 13 hex digits of time, 6 of sequence, 10 random characters.
+    const LEN: usize = 29;
     static SEQUENCE: AtomicU32 = AtomicU32::new(0);
     let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed) & 0xff_ffff;
+    let mut id = String::with_capacity(prefix.len() + LEN);
+    id.push_str(prefix);
     // Writing to a String cannot fail.
-    let _ = write!(out, "{:013x}{sequence:06x}", now.max(0));
-    crate::id::push_random_suffix(out);
+    let _ = write!(id, "{:013x}{sequence:06x}", now.max(0));
+    crate::id::push_random_suffix(&mut id);
+    id
 }
 
 fn trace_event(row: &AnyRow) -> Result<TraceEvent, sqlx::Error> {
@@ -105,7 +101,7 @@ struct JsonRow<'a> {
 
 impl<'a> JsonRow<'a> {
     fn new(trace: &'a TraceEvent, at: crate::Millis, run: Option<&'a str>) -> Self {
-        JsonRow { id: time_ordered_id(at), trace, at, run }
+        JsonRow { id: time_ordered_id("", at), trace, at, run }
     }
 }
 
@@ -194,7 +190,7 @@ pub(crate) async fn insert_traces(conn: &mut sqlx::AnyConnection, events: &[&Tra
         });
         let mut query = sqlx::query(&sql);
         for event in chunk {
-            query = bind_fields(query, event, time_ordered_id(event.at));
+            query = bind_fields(query, event, time_ordered_id("", event.at));
         }
         query.execute(&mut *conn).await?;
     }

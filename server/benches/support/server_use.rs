@@ -5,6 +5,13 @@
 
 use std::collections::BTreeMap;
 
+/// A token that may read `/metrics`.
+pub async fn metrics_token(store: &comops_core::store::Store) -> String {
+    use comops_core::token::{TokenAction, TokenDraft};
+    let token = TokenDraft { name: "bench metrics".into(), actions: vec![TokenAction::AdminRead], ..Default::default() };
+    store.issue_token(&token.validate().expect("valid token"), "bench").await.expect("token").1
+}
+
 /// What each kind of work did with the lane: work → (turns, seconds
 /// waited, seconds held), as `/metrics` counts them since the start.
 pub type LaneUse = BTreeMap<String, (f64, f64, f64)>;

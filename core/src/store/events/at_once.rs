@@ -59,7 +59,7 @@ static PG_TEXT: LazyLock<String> = LazyLock::new(|| {
 /// and their leases, which a commit that failed unheard may have kept.
 pub(in crate::store) async fn accept(conn: &mut sqlx::AnyConnection, dialect: Dialect, events: &[(&NewEvent, &str)], now: crate::Millis) -> Result<Vec<Accepted>, (sqlx::Error, Vec<(String, crate::Millis)>)> {
     let (owners, runs) = planned_runs(events, now);
-    let ids: Vec<String> = runs.iter().map(|_| format!("run_{}", time_ordered_id(now))).collect();
+    let ids: Vec<String> = runs.iter().map(|_| time_ordered_id("run_", now)).collect();
     let event_rows: Vec<_> = events
         .iter()
         .map(|(e, params)| {
