@@ -17,6 +17,11 @@ mod workers;
 
 use clap::Parser;
 
+/// Every Rust allocation of the process goes to mimalloc (SQLite keeps
+/// libc's malloc); why, and what it costs, in docs/decisions.md, "mimalloc".
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
