@@ -285,6 +285,7 @@ test('an architect binds a row by dragging it onto an endpoint', async ({ page }
   await expect(row).toBeInViewport();
   await expect(row.getByTestId('trigger-endpoint')).toHaveText('users/connect-bot');
   await expect(page.getByTestId('map-version')).toHaveText('v2');
+  await page.getByTestId('history-toggle').click();
   await expect(page.getByTestId('version-note').first()).toHaveText('loop: row 1 → users/connect-bot');
 });
 

@@ -68,6 +68,12 @@ test('an analyst edits the demo CJM in place, saves with a note, diffs and resto
   await expect(page.getByTestId('saved')).toContainText('v2');
   await expect(page.getByTestId('map-version')).toHaveText('v2');
 
+  // The history is a side panel, closed until its button opens it; open,
+  // it stays open on the next map the browser opens.
+  await expect(page.getByTestId('history')).toHaveCount(0);
+  await expect(page.getByTestId('history-toggle')).toHaveAttribute('aria-expanded', 'false');
+  await page.getByTestId('history-toggle').click();
+  await expect(page.getByTestId('history-toggle')).toHaveAttribute('aria-expanded', 'true');
   const history = page.getByTestId('history');
   await expect(history.locator('[data-version="2"] [data-testid=version-note]')).toHaveText('e2e: sharper goal');
   await expect(history.locator('[data-version="2"]')).toContainText(ANALYST.email);
@@ -162,6 +168,10 @@ test('a viewer reads the maps, exports CSV and the spec, and cannot edit', async
   await expect(page.getByTestId('trigger-endpoint').first()).toHaveAttribute('href', /\/endpoints\?bot=bot_rehau/);
   await page.getByTestId('csv-export').click();
   await expect(page.getByTestId('csv-text')).toHaveValue(/REHAU|Событие/);
+  // To copy, not to paste: read-only, without the import or its hint.
+  await expect(page.getByTestId('csv-text')).toHaveAttribute('readonly', '');
+  await expect(page.getByTestId('csv-open-import')).toHaveCount(0);
+  await expect(page.getByTestId('csv-panel')).not.toContainText(/Paste CSV|Вставьте CSV/);
   await page.screenshot({ path: 'end2end/screenshots/map-communication.png', fullPage: true });
 
   await page.goto('/maps/map_onboarding-blueprint');

@@ -101,6 +101,7 @@ for (const map of ['map_registration-cjm', 'map_onboarding-blueprint', 'map_reha
     expect(values.some((v) => v.startsWith(PAYLOADS[0]))).toBe(true);
 
     // The history's diff, the CSV and the read-only old version show it as text.
+    await page.getByTestId('history-toggle').click();
     const history = page.getByTestId('history');
     await history.locator('[data-testid=diff-prev]').first().click();
     await expect(history.getByTestId('diff')).toContainText('<img src=x');

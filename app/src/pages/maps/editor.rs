@@ -12,8 +12,9 @@
 //! table draws first and the ids of the rest (`first_rows`), stand-in rows
 //! keep the table's length, and once that frame is painted the whole
 //! version is fetched and put in. Until it is, the table is inert and
-//! `aria-busy`, and nothing can be edited or saved. Opened inside the app,
-//! the history panel beside it mounts after that paint too.
+//! `aria-busy`, and nothing can be edited or saved. The history is a panel
+//! beside the table, opened by its button (the choice kept in the
+//! browser); opened inside the app, it mounts after that paint too.
 
 use super::history::{DiffView, MapHistory};
 use super::model;
@@ -32,6 +33,8 @@ use serde_json::Value;
 const BUTTON: &str = "rounded border border-slate-300 px-2.5 py-1 text-sm hover:bg-slate-100 disabled:opacity-50";
 const PRIMARY: &str = "rounded bg-sky-700 px-3 py-1 text-sm text-white hover:bg-sky-600 disabled:opacity-50";
 const INPUT: &str = "rounded border border-slate-300 px-2 py-1 text-sm";
+/// The browser's `localStorage` key of whether the history panel is open.
+const HISTORY_OPEN: &str = "comops.map-history";
 
 /// `/maps/{id}`, `?v=N` for an old version (read-only), `?row=r1` to open
 /// at a row (the ComOps loop's "open in the map editor"): scrolled to,
@@ -123,6 +126,25 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
             let _ = history_shown.try_set(true);
         });
     }
+    // The history is a side panel one opens by its button beside the
+    // title: closed, the table has the page's width (a communication map
+    // has ten columns, of which three fitted beside the panel at 1280 px).
+    // Open or closed is kept in the browser; an old version opens with it
+    // open (one comes there from it).
+    let history_open = RwSignal::new(old);
+    if !old {
+        // After hydration: the server drew it closed.
+        Effect::new(move |_| {
+            if crate::components::local_store::get(HISTORY_OPEN).as_deref() == Some("open") {
+                history_open.set(true);
+            }
+        });
+    }
+    let toggle_history = move |_| {
+        let open = !history_open.get_untracked();
+        history_open.set(open);
+        crate::components::local_store::set(HISTORY_OPEN, if open { "open" } else { "closed" });
+    };
     let confirm_reload = RwSignal::new(false);
     let pending = RwSignal::new(false);
     // A row to scroll to and focus (a problem's "go to row" button).
@@ -340,11 +362,17 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                     " · "{format_millis(map.created_at)}" · "{map.author.clone()}
                 </p>
             </div>
-            {old.then(|| view! {
-                <p class="rounded bg-amber-50 px-2 py-1 text-sm text-amber-900" data-testid="old-version">
-                    {l(K::MapOldVersion)}" "<a class="text-sky-800 hover:underline" href=current_href>{l(K::MapBackToCurrent)}</a>
-                </p>
-            })}
+            <div class="flex flex-wrap items-baseline gap-2">
+                {old.then(|| view! {
+                    <p class="rounded bg-amber-50 px-2 py-1 text-sm text-amber-900" data-testid="old-version">
+                        {l(K::MapOldVersion)}" "<a class="text-sky-800 hover:underline" href=current_href>{l(K::MapBackToCurrent)}</a>
+                    </p>
+                })}
+                <button type="button" class=BUTTON data-testid="history-toggle" aria-controls="map-history"
+                    aria-expanded=move || history_open.get().to_string() on:click=toggle_history>
+                    {l(K::MapHistory)}
+                </button>
+            </div>
         </div>
         <div class="flex flex-col gap-4 xl:flex-row" on:keydown=move |ev| {
             // Ctrl+S / Cmd+S saves (with the note typed so far), under a
@@ -392,12 +420,14 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 </div>
                 {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, None))/> })}
             </div>
-            <aside class="xl:w-96 shrink-0">
-                <Show when=move || history_shown.get()>
-                    <MapHistory map_id=map_id.get_value() old editable=can(Permission::EditMaps) base history_epoch
-                        on_outcome=Callback::new(move |r| outcome(r, None))/>
-                </Show>
-            </aside>
+            <Show when=move || history_open.get()>
+                <aside id="map-history" class="xl:w-96 shrink-0">
+                    <Show when=move || history_shown.get()>
+                        <MapHistory map_id=map_id.get_value() old editable=can(Permission::EditMaps) base history_epoch
+                            on_outcome=Callback::new(move |r| outcome(r, None))/>
+                    </Show>
+                </aside>
+            </Show>
         </div>
     }
 }
@@ -439,7 +469,8 @@ fn CsvPanel(
                 })}
             </div>
             <Show when=move || open.get()>
-                <p class="mt-2 text-xs text-slate-500">{l(K::MapCsvHint)}</p>
+                // Only those who may import are told to paste.
+                {editable.then(|| view! { <p class="mt-2 text-xs text-slate-500">{l(K::MapCsvHint)}</p> })}
                 <textarea class="mt-1 h-40 w-full rounded border border-slate-300 p-2 font-mono text-xs" data-testid="csv-text"
                     readonly=!editable bind:value=text></textarea>
                 {editable.then(|| view! {
