@@ -164,11 +164,25 @@ test('an admin issues a token, sees its secret once, calls with it, traces it an
   await expect(page.locator('[data-token="CRM shop"]').getByTestId('revoke')).toHaveCount(0);
 
   if (call.status() === 200) {
+    // The endpoints table counts every call of an endpoint, refused ones
+    // as errors too, and links to its traces.
+    const traffic = async () => {
+      await page.goto('/endpoints?bot=bot_shop');
+      await hydrated(page);
+      const cell = page.locator('[data-endpoint="order/thank-you"]').getByTestId('endpoint-traffic');
+      await expect(cell.getByTestId('endpoint-traces')).toHaveAttribute('href', '/traces?endpoint=order/thank-you&bot=bot_shop');
+      await expect(cell).toContainText(/last \d{4}-\d{2}-\d{2}/);
+      return [Number(await cell.getAttribute('data-calls')), Number(await cell.getAttribute('data-errors'))];
+    };
+    const [calls, errors] = await traffic();
+    expect(calls).toBeGreaterThanOrEqual(1);
     const refused = await page.request.post('/bots/bot_shop/call/order/thank-you', {
       headers: { Authorization: `Bearer ${secret}` },
       data: { order_id: 9822, user_id: '54321' },
     });
     expect(refused.status()).toBe(401);
+    expect(await traffic()).toEqual([calls + 1, errors + 1]);
+    await page.screenshot({ path: 'end2end/screenshots/endpoints-traffic.png', fullPage: true });
   }
 });
 

@@ -22,12 +22,26 @@ pub struct BotChoice {
 }
 
 /// The endpoint page's data: every bot (for the picker), the chosen one
-/// (the first when none was asked for) and its endpoints.
+/// (the first when none was asked for), its endpoints and their traffic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BotEndpoints {
     pub bots: Vec<BotChoice>,
     pub bot_id: String,
     pub endpoints: Vec<Endpoint>,
+    /// All-time calls of the endpoints ever called (by alias).
+    pub traffic: Vec<EndpointTraffic>,
+}
+
+/// An endpoint's calls from business systems since it was made: every
+/// call, accepted or refused, dry runs left out (the figures a map row's
+/// trigger cell shows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointTraffic {
+    pub alias: String,
+    pub calls: i64,
+    /// Refused or failed.
+    pub errors: i64,
+    pub last_call_at: Option<i64>,
 }
 
 /// What an import did.
@@ -58,11 +72,18 @@ pub async fn endpoint_page(bot_id: String) -> Result<BotEndpoints, AppError> {
     let bots = list_bot_choices().await?;
     let bot_id = if bot_id.is_empty() { bots.first().map(|b| b.id.clone()).unwrap_or_default() } else { bot_id };
     if bot_id.is_empty() {
-        return Ok(BotEndpoints { bots, bot_id, endpoints: Vec::new() });
+        return Ok(BotEndpoints { bots, bot_id, endpoints: Vec::new(), traffic: Vec::new() });
     }
     let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
-    let endpoints = backend()?.store.list_endpoints(&bot).await?;
-    Ok(BotEndpoints { bots, bot_id, endpoints })
+    let store = backend()?.store;
+    let endpoints = store.list_endpoints(&bot).await?;
+    let traffic = store
+        .endpoint_figures(std::slice::from_ref(&bot), 0)
+        .await?
+        .into_iter()
+        .map(|f| EndpointTraffic { alias: f.alias, calls: f.calls, errors: f.errors, last_call_at: f.last_call_at })
+        .collect();
+    Ok(BotEndpoints { bots, bot_id, endpoints, traffic })
 }
 
 #[server(prefix = "/api", endpoint = "endpoints/list")]

@@ -7,7 +7,7 @@
 //! a rejected save keeps what the user typed next to the errors.
 
 use crate::api::endpoints::{
-    endpoint_page, CreateEndpoint, DeleteEndpoint, BotEndpoints, ExportEndpoints, ImportEndpoints, UpdateEndpoint,
+    endpoint_page, CreateEndpoint, DeleteEndpoint, BotEndpoints, EndpointTraffic, ExportEndpoints, ImportEndpoints, UpdateEndpoint,
 };
 use crate::components::form::{can, general_error, ErrorBanner, TextField};
 use crate::error::AppError;
@@ -298,14 +298,18 @@ fn EndpointTable(
                         <th class="px-3 py-2">{move || tr(K::Scenario)}</th>
                         <th class="px-3 py-2">{move || tr(K::Isolated)}</th>
                         <th class="px-3 py-2">{move || tr(K::Status)}</th>
+                        <th class="px-3 py-2">{move || tr(K::EndpointTraffic)}</th>
                         <th class="px-3 py-2"></th>
                     </tr>
                 </thead>
                 <tbody>
                     {empty.then(|| view! {
-                        <tr><td colspan="7" class="px-3 py-6 text-center text-slate-500" data-testid="no-endpoints">{move || tr(K::NoEndpoints)}</td></tr>
+                        <tr><td colspan="8" class="px-3 py-6 text-center text-slate-500" data-testid="no-endpoints">{move || tr(K::NoEndpoints)}</td></tr>
                     })}
-                    {page.endpoints.into_iter().map(|endpoint| view! { <EndpointRow endpoint editing can_design update delete/> }).collect_view()}
+                    {page.endpoints.into_iter().map(|endpoint| {
+                        let traffic = page.traffic.iter().find(|t| t.alias == endpoint.alias.as_str()).cloned();
+                        view! { <EndpointRow endpoint traffic editing can_design update delete/> }
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -313,9 +317,32 @@ fn EndpointTable(
     .into_any()
 }
 
+/// An endpoint's calls and errors since it was made, its last call, and
+/// a link to its traces.
+#[component]
+fn EndpointTrafficCell(bot: String, alias: String, traffic: Option<EndpointTraffic>) -> impl IntoView {
+    let locale = use_locale();
+    let (calls, errors, last) = traffic.map_or((0, 0, None), |t| (t.calls, t.errors, t.last_call_at));
+    let traces = format!("/traces?endpoint={alias}&bot={bot}");
+    let last = move || match last {
+        Some(at) => crate::i18n::t1(locale.get(), K::MapLastCall, crate::components::format_millis(at)),
+        None => t(locale.get(), K::MapNeverCalled).to_string(),
+    };
+    view! {
+        <td class="px-3 py-2 text-xs text-slate-500 whitespace-nowrap" data-testid="endpoint-traffic" data-calls=calls data-errors=errors>
+            {move || crate::i18n::t1(locale.get(), K::MapCalls, calls)}" · "
+            <span class:text-rose-700=move || errors != 0>{move || crate::i18n::t1(locale.get(), K::MapErrors, errors)}</span>
+            <br/>{last}" · "
+            <a class="text-sky-800 hover:underline" href=traces data-testid="endpoint-traces">{move || tr(K::Traces)}</a>
+        </td>
+    }
+}
+
 #[component]
 fn EndpointRow(
     endpoint: Endpoint,
+    /// None: never called.
+    traffic: Option<EndpointTraffic>,
     editing: RwSignal<Option<String>>,
     can_design: bool,
     update: ServerAction<UpdateEndpoint>,
@@ -345,6 +372,7 @@ fn EndpointRow(
                         {move || tr(if enabled { K::Enabled } else { K::Disabled })}
                     </span>
                 </td>
+                <EndpointTrafficCell bot=e.bot_id.to_string() alias=e.alias.to_string() traffic=traffic.clone()/>
                 <td class="px-3 py-2 whitespace-nowrap text-right">
                     <a class="text-sky-800 hover:underline mr-3" href=docs.clone() rel="external">{move || tr(K::Docs)}</a>
                     {can_design.then(|| {
@@ -364,7 +392,7 @@ fn EndpointRow(
     let edit = move || {
         let id = id.clone();
         view! {
-            <td colspan="7" class="px-3 py-3 bg-sky-50">
+            <td colspan="8" class="px-3 py-3 bg-sky-50">
                 <EndpointForm
                     fields
                     errors
