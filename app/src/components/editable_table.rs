@@ -1006,15 +1006,9 @@ fn TriggerCell(
             return view! { <span class="text-slate-400">{crate::i18n::t(loc, K::MapNotBound)}</span>{scenario_view} }.into_any();
         }
         let figures = endpoint(&bot, &alias).map(|e| {
-            let last = match e.last_call_at {
-                Some(at) => crate::i18n::t1(loc, K::MapLastCall, crate::components::format_millis(at)),
-                None => crate::i18n::t(loc, K::MapNeverCalled).to_string(),
-            };
-            let errors = e.errors;
             view! {
                 <span class="block text-slate-500" data-testid="trigger-figures" data-calls=e.calls data-errors=e.errors>
-                    {crate::i18n::t1(loc, K::MapCalls, e.calls)}" · "
-                    <span class:text-rose-700=move || errors != 0>{crate::i18n::t1(loc, K::MapErrors, e.errors)}</span>" · "{last}
+                    {crate::components::call_figures::call_figures(loc, e.calls, e.errors, e.last_call_at)}
                 </span>
             }
         });

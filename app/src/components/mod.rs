@@ -1,6 +1,7 @@
 //! Small building blocks shared by pages.
 
 pub mod bot_picker;
+pub mod call_figures;
 pub mod canvas;
 pub mod editable_table;
 pub mod find_bar;

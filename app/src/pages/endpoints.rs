@@ -324,15 +324,9 @@ fn EndpointTrafficCell(bot: String, alias: String, traffic: Option<EndpointTraff
     let locale = use_locale();
     let (calls, errors, last) = traffic.map_or((0, 0, None), |t| (t.calls, t.errors, t.last_call_at));
     let traces = format!("/traces?endpoint={alias}&bot={bot}");
-    let last = move || match last {
-        Some(at) => crate::i18n::t1(locale.get(), K::MapLastCall, crate::components::format_millis(at)),
-        None => t(locale.get(), K::MapNeverCalled).to_string(),
-    };
     view! {
-        <td class="px-3 py-2 text-xs text-slate-500 whitespace-nowrap" data-testid="endpoint-traffic" data-calls=calls data-errors=errors>
-            {move || crate::i18n::t1(locale.get(), K::MapCalls, calls)}" · "
-            <span class:text-rose-700=move || errors != 0>{move || crate::i18n::t1(locale.get(), K::MapErrors, errors)}</span>
-            <br/>{last}" · "
+        <td class="px-3 py-2 text-xs text-slate-500" data-testid="endpoint-traffic" data-calls=calls data-errors=errors>
+            {move || crate::components::call_figures::call_figures(locale.get(), calls, errors, last)}" · "
             <a class="text-sky-800 hover:underline" href=traces data-testid="endpoint-traces">{move || tr(K::Traces)}</a>
         </td>
     }
