@@ -27,7 +27,7 @@ use crate::pages::tokens::TokensPage;
 use crate::pages::traces::TracesPage;
 use crate::session::{embed_json, SessionInfo, SESSION_SCRIPT_ID};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, Lazy};
 
@@ -42,6 +42,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // The stylesheet before the bundle's preloads: the page is
+                // painted only once it is in, and the browser asks for
+                // resources in the order it reads them.
+                <link id="comops" rel="stylesheet" href="/pkg/comops.css"/>
                 <script id=SESSION_SCRIPT_ID type="application/json" inner_html=session_json></script>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -63,7 +67,6 @@ pub fn App() -> impl IntoView {
     provide_context::<SessionInfo>(session);
 
     view! {
-        <Stylesheet id="comops" href="/pkg/comops.css"/>
         <Title text="ComOps"/>
         <Router>
             <Routes fallback=|| view! { <NotFoundPage/> }>

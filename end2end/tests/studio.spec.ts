@@ -128,6 +128,49 @@ test('lazy chunks carry their build hash and are cached for good; the main modul
   expect((await request.get(chunks[0].replace(/\.[0-9a-f]{10}\.wasm$/, '.0000000000.wasm'))).status()).toBe(404);
 });
 
+test('the bundle and the studio\'s JSON are sent gzipped to a browser that accepts them; the stylesheet is asked for before the bundle', async ({ page, request }) => {
+  // How the browser's first loads of the bundle came (later ones may be
+  // revalidated: a 304 without a body).
+  const encodings = new Map<string, string>();
+  page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (/^\/pkg\/(comops_bg\.wasm|comops\.js|comops\.css)$/.test(path) && r.status() === 200 && !encodings.has(path)) {
+      encodings.set(path, r.headers()['content-encoding'] ?? 'none');
+    }
+  });
+  await logIn(page, ADMIN);
+  expect(Object.fromEntries(encodings)).toEqual({ '/pkg/comops.css': 'gzip', '/pkg/comops.js': 'gzip', '/pkg/comops_bg.wasm': 'gzip' });
+  // The same bytes either way.
+  for (const path of ['/pkg/comops_bg.wasm', '/pkg/comops.css']) {
+    const gzipped = await request.get(path, { headers: { 'Accept-Encoding': 'gzip' } });
+    expect(gzipped.headers()['content-encoding']).toBe('gzip');
+    const plain = await request.get(path, { headers: { 'Accept-Encoding': 'identity' } });
+    expect(plain.headers()['content-encoding']).toBeUndefined();
+    expect(Buffer.compare(await gzipped.body(), await plain.body()), path).toBe(0);
+    expect(Number(gzipped.headers()['content-length']), `${path}: gzipped bytes`).toBeLessThan((await plain.body()).length / 2);
+  }
+  // The studio's JSON answers too, from 1 kB (the analytics page's report,
+  // opened inside the app); smaller ones as they are.
+  const answers: { path: string; encoding: string; bytes: number }[] = [];
+  page.on('response', async (r) => {
+    if (!new URL(r.url()).pathname.startsWith('/api/') || r.status() !== 200) return;
+    answers.push({ path: new URL(r.url()).pathname, encoding: r.headers()['content-encoding'] ?? 'none', bytes: (await r.body()).length });
+  });
+  for (const [path, heading] of [['/analytics', 'Analytics'], ['/endpoints', 'Endpoints']]) {
+    await page.locator(`[data-nav="${path}"]`).click();
+    await page.waitForURL(`**${path}`);
+    await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
+  }
+  await expect.poll(() => answers.some((a) => a.path === '/api/analytics/report' && a.bytes >= 1024)).toBe(true);
+  await expect.poll(() => answers.some((a) => a.path === '/api/endpoints/page')).toBe(true);
+  for (const a of answers) expect(a.encoding, `${a.path}: ${a.bytes} B`).toBe(a.bytes >= 1024 ? 'gzip' : 'none');
+  // The page is painted only once its stylesheet is in: it comes before
+  // the bundle's preloads in the head.
+  const order = await page.evaluate(() => [...document.head.querySelectorAll('link')].map((l) => l.rel));
+  expect(order.indexOf('stylesheet')).toBeGreaterThanOrEqual(0);
+  expect(order.indexOf('stylesheet')).toBeLessThan(order.indexOf('modulepreload'));
+});
+
 test('a chunk that fails to load stops the page with a readable notice and a reload link', async ({ page }) => {
   await logIn(page, ADMIN);
   // As if a deploy replaced the build while this tab was open.
