@@ -182,6 +182,26 @@ test('a viewer reads the maps, exports CSV and the spec, and cannot edit', async
   await page.screenshot({ path: 'end2end/screenshots/map-blueprint.png', fullPage: true });
 });
 
+test('a page load shows the cells\' text before the bundle runs, and without it', async ({ page }) => {
+  await logIn(page, ANALYST);
+  const loaded = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_rehau', version: '0' }, headers: { Origin: BASE } })).json();
+  const first = JSON.parse(loaded.content).rows[0];
+  expect(first.event.length).toBeGreaterThan(0);
+  // No wasm: the page stays as the server rendered it.
+  await page.route(/\.wasm$/, (route) => route.abort());
+  await page.goto('/maps/map_rehau');
+  await expect(cell(page, 0, 'event')).toHaveValue(first.event);
+  await expect(cell(page, 0, 'channel')).toHaveValue(first.channel);
+  expect(await page.locator('body').getAttribute('data-hydrated')).toBeNull();
+  await page.unroute(/\.wasm$/);
+  // Hydrated, the same text, and still editable.
+  await page.reload();
+  await hydrated(page);
+  await expect(cell(page, 0, 'event')).toHaveValue(first.event);
+  await cell(page, 0, 'event').fill(`${first.event}!`);
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+});
+
 test('an architect binds a map row to an endpoint, sees its traffic and opens its docs', async ({ page }) => {
   await logIn(page, ARCHITECT);
   await page.goto('/maps/map_shop');

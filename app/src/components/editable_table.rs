@@ -864,15 +864,21 @@ fn TableCell(
         });
         dirty.set(true);
     };
+    // A property is not HTML: the server also writes the value as the text
+    // box's content (a textarea's text, an input's `value`), so a page load
+    // shows the cells' text before the bundle hydrates them, or if it never
+    // does. The browser keeps to the property.
+    let initial = move || untrack(value);
     let body = match col.kind {
         ColKind::Text if editable => view! {
             <textarea rows="1" class=CELL data-field=field aria-label=col.label.clone() aria-invalid="false"
+                inner_html=cfg!(feature = "ssr").then(|| textarea_html(&initial()))
                 prop:value=value on:input=move |ev| set(Value::String(event_target_value(&ev)))></textarea>
         }
         .into_any(),
         ColKind::Score if editable => view! {
             <input type="number" min="-2" max="2" step="1" class="w-14 rounded border border-slate-300 px-1 py-0.5 text-sm" data-field=field
-                aria-label=col.label.clone() prop:value=value
+                aria-label=col.label.clone() value=initial() prop:value=value
                 on:input=move |ev| {
                     if let Ok(n) = event_target_value(&ev).trim().parse::<i64>() {
                         set(Value::from(n));
@@ -890,6 +896,28 @@ fn TableCell(
             <div class="text-xs text-rose-600" data-error-for=field></div>
         </td>
     }
+}
+
+/// Text as a textarea's content in HTML. The renderer writes a textarea's
+/// children unescaped (raw text to it), and a cell holding `</textarea>`
+/// would end the element there: every `&`, `<` and `>` is escaped here,
+/// and the browser's parser turns them back into the text. The parser
+/// also drops one newline right after `<textarea>`: a text starting with
+/// one gets another.
+fn textarea_html(text: &str) -> String {
+    let mut html = String::with_capacity(text.len() + 1);
+    if text.starts_with('\n') {
+        html.push('\n');
+    }
+    for c in text.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            c => html.push(c),
+        }
+    }
+    html
 }
 
 /// What trigger cells know beyond the map: the project's endpoints with
@@ -1083,5 +1111,21 @@ pub fn EmotionCurve(doc: RwSignal<Value>) -> impl IntoView {
                 }).collect_view()}
             </svg>
         </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::textarea_html;
+
+    #[test]
+    fn textarea_html_cannot_end_the_element_and_keeps_a_first_newline() {
+        assert_eq!(
+            textarea_html("</textarea><iframe srcdoc=\"<script>x</script>\"> & more"),
+            "&lt;/textarea&gt;&lt;iframe srcdoc=\"&lt;script&gt;x&lt;/script&gt;\"&gt; &amp; more"
+        );
+        assert_eq!(textarea_html("\nsecond line"), "\n\nsecond line");
+        assert_eq!(textarea_html("Событие №1"), "Событие №1");
+        assert_eq!(textarea_html(""), "");
     }
 }
