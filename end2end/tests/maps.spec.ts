@@ -185,13 +185,16 @@ test('a viewer reads the maps, exports CSV and the spec, and cannot edit', async
 test('a page load shows the cells\' text before the bundle runs, and without it', async ({ page }) => {
   await logIn(page, ANALYST);
   const loaded = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_rehau', version: '0' }, headers: { Origin: BASE } })).json();
-  const first = JSON.parse(loaded.content).rows[0];
+  const content = JSON.parse(loaded.content);
+  const first = content.rows[0];
   expect(first.event.length).toBeGreaterThan(0);
+  expect(content.process.length).toBeGreaterThan(0);
   // No wasm: the page stays as the server rendered it.
   await page.route(/\.wasm$/, (route) => route.abort());
   await page.goto('/maps/map_rehau');
   await expect(cell(page, 0, 'event')).toHaveValue(first.event);
   await expect(cell(page, 0, 'channel')).toHaveValue(first.channel);
+  await expect(page.getByTestId('map-header')).toHaveValue(content.process);
   expect(await page.locator('body').getAttribute('data-hydrated')).toBeNull();
   await page.unroute(/\.wasm$/);
   // Hydrated, the same text, and still editable.

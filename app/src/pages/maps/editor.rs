@@ -333,7 +333,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 <span class="text-slate-600">{l(label)}</span>
                 <input class="grow rounded border border-slate-300 px-2 py-1 text-sm disabled:bg-slate-50"
                     disabled=move || !editable || !complete.get() data-testid="map-header"
-                    prop:value=value on:input=move |ev| {
+                    value=untrack(value) prop:value=value on:input=move |ev| {
                         let v = event_target_value(&ev);
                         doc.update(|d| crate::components::editable_table::set_path(d, field, Value::String(v)));
                         dirty.set(true);
