@@ -128,11 +128,13 @@ test('lazy chunks carry their build hash and are cached for good; the main modul
   expect((await request.get(chunks[0].replace(/\.[0-9a-f]{10}\.wasm$/, '.0000000000.wasm'))).status()).toBe(404);
 });
 
-test('the bundle and the studio\'s JSON are sent gzipped to a browser that accepts them; the stylesheet is asked for before the bundle', async ({ page, request }) => {
+test('the bundle, the pages and the studio\'s JSON are sent gzipped to a browser that accepts them; the stylesheet is asked for before the bundle', async ({ page, request }) => {
   // How the browser's first loads of the bundle came (later ones may be
   // revalidated: a 304 without a body).
   const encodings = new Map<string, string>();
+  const pages: string[] = [];
   page.on('response', (r) => {
+    if (r.request().resourceType() === 'document') pages.push(r.headers()['content-encoding'] ?? 'none');
     const path = new URL(r.url()).pathname;
     if (/^\/pkg\/(comops_bg\.wasm|comops\.js|comops\.css)$/.test(path) && r.status() === 200 && !encodings.has(path)) {
       encodings.set(path, r.headers()['content-encoding'] ?? 'none');
@@ -140,6 +142,15 @@ test('the bundle and the studio\'s JSON are sent gzipped to a browser that accep
   });
   await logIn(page, ADMIN);
   expect(Object.fromEntries(encodings)).toEqual({ '/pkg/comops.css': 'gzip', '/pkg/comops.js': 'gzip', '/pkg/comops_bg.wasm': 'gzip' });
+  // The pages too (streamed, each part flushed).
+  expect(pages.length).toBeGreaterThan(0);
+  expect(pages.every((e) => e === 'gzip'), pages.join(', ')).toBe(true);
+  const login = await request.get('/login', { headers: { 'Accept-Encoding': 'gzip' } });
+  expect(login.headers()['content-encoding']).toBe('gzip');
+  expect(await login.text()).toContain('<html');
+  const plainLogin = await request.get('/login', { headers: { 'Accept-Encoding': 'identity' } });
+  expect(plainLogin.headers()['content-encoding']).toBeUndefined();
+  expect(await plainLogin.text()).toContain('<html');
   // The same bytes either way.
   for (const path of ['/pkg/comops_bg.wasm', '/pkg/comops.css']) {
     const gzipped = await request.get(path, { headers: { 'Accept-Encoding': 'gzip' } });
