@@ -94,7 +94,7 @@ build_site() {
 
 # compress_bundle <pkg>: a gzip copy (`gzip -9`) beside every file of the
 # bundle, which the server sends to browsers that accept gzip
-# (server/src/http/assets.rs): the wasm modules are a quarter of their
+# (server/src/http/assets.rs): the wasm modules are about a third of their
 # size gzipped. Written last, after every file it copies, and removed
 # with the modules at the start of each build, so none is stale.
 compress_bundle() {

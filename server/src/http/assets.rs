@@ -9,7 +9,7 @@
 //! main module would ask a new build for chunks it cannot run.
 //!
 //! A browser that accepts gzip gets the gzip copy the build writes beside
-//! each file (`compress_bundle` in scripts/common.sh), about a quarter of
+//! each file (`compress_bundle` in scripts/common.sh), about a third of
 //! the bytes for the wasm modules; without a copy, the file as it is.
 
 use axum::extract::Request;
