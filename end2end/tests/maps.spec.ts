@@ -195,6 +195,7 @@ test('a page load shows the cells\' text before the bundle runs, and without it'
   await expect(cell(page, 0, 'event')).toHaveValue(first.event);
   await expect(cell(page, 0, 'channel')).toHaveValue(first.channel);
   await expect(page.getByTestId('map-header')).toHaveValue(content.process);
+  await expect(page.locator('input[name=title]')).toHaveValue(loaded.title);
   expect(await page.locator('body').getAttribute('data-hydrated')).toBeNull();
   await page.unroute(/\.wasm$/);
   // Hydrated, the same text, and still editable.

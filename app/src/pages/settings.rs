@@ -266,7 +266,7 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
                     .into_any()
                 }
                 FieldKind::Flag => view! {
-                    <input type="checkbox" name=name class="self-start" prop:checked=move || value.get() != "false"
+                    <input type="checkbox" name=name class="self-start" checked=untrack(move || value.get() != "false") prop:checked=move || value.get() != "false"
                         on:change=move |ev| value.set(if event_target_checked(&ev) { "true".into() } else { "false".into() })/>
                 }
                 .into_any(),

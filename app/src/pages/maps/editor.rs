@@ -398,7 +398,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                     }>
                         <label class="flex flex-col gap-1">
                             <span class="text-xs text-slate-600">{l(K::MapTitle)}</span>
-                            <input class=INPUT name="title" bind:value=title/>
+                            <input class=INPUT name="title" value=title.get_untracked() bind:value=title/>
                         </label>
                         <label class="flex grow flex-col gap-1">
                             <span class="text-xs text-slate-600">{l(K::MapNote)}</span>

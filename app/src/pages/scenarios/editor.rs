@@ -283,6 +283,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
             <label class="flex min-w-64 flex-1 flex-col gap-1">
                 <span class="text-xs font-medium text-slate-600">{l(K::Description)}</span>
                 <input name="scenario-description" class=INPUT disabled={!can_design}
+                    value=scenario.with_untracked(|s| s.description.clone())
                     prop:value=move || scenario.with(|s| s.description.clone())
                     on:change=move |ev| { let text = event_target_value(&ev); scenario.update(|s| s.description = text); changed.run(()); }/>
             </label>
