@@ -9,35 +9,27 @@
 //!   each part is compressed and flushed (`Z_SYNC_FLUSH`) on its own, and
 //!   the browser can parse it as soon as it arrives.
 //!
-//! Both at the fastest level (for the JSON the default level measured
-//! ~3 ms slower in the app on loopback: docs/benchmarks.md, "the bundle
-//! sent gzipped").
+//! A JSON answer is one part. At the fastest level (for the JSON the
+//! default level measured ~3 ms slower in the app on loopback:
+//! docs/benchmarks.md, "the bundle sent gzipped").
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Version};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use flate2::write::GzEncoder;
 use futures_util::StreamExt;
 use std::io::Write;
-use tower_http::compression::predicate::{Predicate, SizeAbove};
-use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 /// Smallest JSON answer worth compressing.
-const MIN_BYTES: u16 = 1024;
+const MIN_JSON_BYTES: u64 = 1024;
 
-/// The layer for the studio's JSON answers.
-pub fn json_answers() -> CompressionLayer<impl Predicate + Clone> {
-    let json = |_: StatusCode, _: Version, headers: &HeaderMap, _: &axum::http::Extensions| has_type(headers, "application/json");
-    CompressionLayer::new().quality(CompressionLevel::Fastest).no_br().no_deflate().no_zstd().compress_when(SizeAbove::new(MIN_BYTES).and(json))
-}
-
-/// Middleware: the studio's HTML pages gzipped part by part.
-pub async fn html_pages(request: Request, next: Next) -> Response {
+/// Middleware: the studio's pages and JSON answers gzipped part by part.
+pub async fn studio_answers(request: Request, next: Next) -> Response {
     let gzip = request.headers().get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(accepts_gzip);
     let response = next.run(request).await;
-    if !gzip || !has_type(response.headers(), "text/html") || response.headers().contains_key(header::CONTENT_ENCODING) {
+    if !gzip || response.headers().contains_key(header::CONTENT_ENCODING) || !worth_gzip(response.headers(), response.body().size_hint().exact()) {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -45,6 +37,12 @@ pub async fn html_pages(request: Request, next: Next) -> Response {
     parts.headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     parts.headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     Response::from_parts(parts, Body::from_stream(gzipped(body)))
+}
+
+/// HTML always; JSON from [`MIN_JSON_BYTES`] (or of a length not known
+/// beforehand); nothing else (the bundle is gzipped at build time).
+fn worth_gzip(headers: &HeaderMap, length: Option<u64>) -> bool {
+    has_type(headers, "text/html") || (has_type(headers, "application/json") && length.is_none_or(|n| n >= MIN_JSON_BYTES))
 }
 
 /// The body's parts, each compressed and flushed; the gzip trailer last.
@@ -84,7 +82,8 @@ fn has_type(headers: &HeaderMap, mime: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{accepts_gzip, gzipped};
+    use super::{accepts_gzip, gzipped, worth_gzip};
+    use axum::http::{header, HeaderMap, HeaderValue};
     use axum::body::{Body, Bytes};
     use futures_util::StreamExt;
     use std::io::Read;
@@ -97,6 +96,17 @@ mod tests {
         assert!(!accepts_gzip("gzip;q=0"));
         assert!(!accepts_gzip("identity"));
         assert!(!accepts_gzip("br, x-gzip2"));
+    }
+
+    #[test]
+    fn pages_always_and_json_from_a_kilobyte_are_gzipped() {
+        let typed = |mime: &'static str| HeaderMap::from_iter([(header::CONTENT_TYPE, HeaderValue::from_static(mime))]);
+        assert!(worth_gzip(&typed("text/html; charset=utf-8"), None));
+        assert!(worth_gzip(&typed("application/json"), Some(1024)));
+        assert!(worth_gzip(&typed("application/json"), None));
+        assert!(!worth_gzip(&typed("application/json"), Some(327)));
+        assert!(!worth_gzip(&typed("application/wasm"), Some(1_000_000)));
+        assert!(!worth_gzip(&HeaderMap::new(), None));
     }
 
     #[tokio::test]
