@@ -1,6 +1,6 @@
 //! An endpoint's call figures as one line — "calls: 12 · errors: 1 ·
 //! last 2026-12-05 13:24" — for a map row's trigger cell and the
-//! endpoints page.
+//! endpoints page, and the link to its traces.
 
 use crate::i18n::{t, t1, K};
 use comops_core::Locale;
@@ -17,4 +17,9 @@ pub fn call_figures(locale: Locale, calls: i64, errors: i64, last_call_at: Optio
         {t1(locale, K::MapCalls, calls)}" · "
         <span class:text-rose-700=errors != 0>{t1(locale, K::MapErrors, errors)}</span>" · "<span class="whitespace-nowrap">{last}</span>
     }
+}
+
+/// The traces page filtered to one endpoint of one bot.
+pub fn traces_href(bot: &str, alias: &str) -> String {
+    format!("/traces?endpoint={alias}&bot={bot}")
 }

@@ -1045,7 +1045,7 @@ fn TriggerCell(
             " · "
             <a class="text-sky-800 hover:underline" href=format!("/docs/{bot}") rel="external" data-testid="trigger-docs">{crate::i18n::t(loc, K::MapDocs)}</a>
             " · "
-            <a class="text-sky-800 hover:underline" href=format!("/traces?endpoint={alias}&bot={bot}") data-testid="trigger-traces">{crate::i18n::t(loc, K::Traces)}</a>
+            <a class="text-sky-800 hover:underline" href=super::call_figures::traces_href(&bot, &alias) data-testid="trigger-traces">{crate::i18n::t(loc, K::Traces)}</a>
             {figures}
             {scenario_view}
         }

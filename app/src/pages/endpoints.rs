@@ -323,7 +323,7 @@ fn EndpointTable(
 fn EndpointTrafficCell(bot: String, alias: String, traffic: Option<EndpointTraffic>) -> impl IntoView {
     let locale = use_locale();
     let (calls, errors, last) = traffic.map_or((0, 0, None), |t| (t.calls, t.errors, t.last_call_at));
-    let traces = format!("/traces?endpoint={alias}&bot={bot}");
+    let traces = crate::components::call_figures::traces_href(&bot, &alias);
     view! {
         <td class="px-3 py-2 text-xs text-slate-500" data-testid="endpoint-traffic" data-calls=calls data-errors=errors>
             {move || crate::components::call_figures::call_figures(locale.get(), calls, errors, last)}" · "
