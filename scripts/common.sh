@@ -72,7 +72,7 @@ build_site() {
   local pkg="$SITE_ROOT/pkg" split_main="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/comops_split.wasm"
   mkdir -p "$pkg"
   # Chunks of an older build must not linger next to the new ones.
-  rm -f "$pkg"/*.wasm "$pkg"/__wasm_split* "$pkg"/*.gz
+  rm -f "$pkg"/*.wasm "$pkg"/__wasm_split* "$pkg"/*.gz "$pkg"/*.br
   say "splitting the wasm at its lazy routes"
   "$CARGO_TARGET_DIR/debug/comops-wasm-split" \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/comops_frontend.wasm" "$pkg" "$split_main" || exit 1
@@ -89,20 +89,30 @@ build_site() {
   hash_chunk_names "$pkg" || exit 1
   say "building CSS"
   tailwindcss -i style/main.css -o "$SITE_ROOT/pkg/comops.css" --minify 2>/dev/null || exit 1
-  compress_bundle "$pkg" || exit 1
+  compress_bundle "$pkg" "$profile" || exit 1
 }
 
-# compress_bundle <pkg>: a gzip copy (`gzip -9`) beside every file of the
-# bundle, which the server sends to browsers that accept gzip
-# (server/src/http/assets.rs): the wasm modules are about a third of their
-# size gzipped. Written last, after every file it copies, and removed
-# with the modules at the start of each build, so none is stale.
+# compress_bundle <pkg> <profile>: a gzip copy (`gzip -9`) and a brotli
+# copy (quality 11, scripts/brotli-copies.mjs) beside every file of the
+# bundle, which the server sends to browsers that accept them
+# (server/src/http/assets.rs): the main wasm module is about a third of
+# its size gzipped and a quarter with brotli (Chromium asks for brotli
+# over HTTPS and from localhost). A dev build (COMOPS_WASM_PROFILE=dev,
+# unoptimized, many times larger) gets the gzip copy only: brotli's top
+# quality takes about 6 s a megabyte.
+# Written last, after every file they copy, and removed with the modules
+# at the start of each build, so none is stale.
 compress_bundle() {
-  local pkg="$1" file
+  local pkg="$1" profile="$2" file
+  local files=()
   for file in "$pkg"/*.wasm "$pkg"/*.js "$pkg"/*.css "$pkg"/*.json; do
     [ -f "$file" ] || continue
     gzip -9 -n -k -f "$file" || return 1
+    files+=("$file")
   done
+  [ "$profile" = dev ] && return 0
+  # The main module takes most of the time: files in batches, one node per core.
+  printf '%s\0' "${files[@]}" | xargs -0 -n 8 -P "$(nproc)" node scripts/brotli-copies.mjs || return 1
 }
 
 # hash_chunk_names <pkg>: gives every lazily loaded wasm module a name

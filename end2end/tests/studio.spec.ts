@@ -128,9 +128,10 @@ test('lazy chunks carry their build hash and are cached for good; the main modul
   expect((await request.get(chunks[0].replace(/\.[0-9a-f]{10}\.wasm$/, '.0000000000.wasm'))).status()).toBe(404);
 });
 
-test('the bundle, the pages and the studio\'s JSON are sent gzipped to a browser that accepts them; the stylesheet is asked for before the bundle', async ({ page, request }) => {
+test('the bundle goes out as its brotli or gzip copy, the pages and the studio\'s JSON gzipped, to a browser that accepts them; the stylesheet is asked for before the bundle', async ({ page, request }) => {
   // How the browser's first loads of the bundle came (later ones may be
-  // revalidated: a 304 without a body).
+  // revalidated: a 304 without a body). Chromium asks for brotli from
+  // localhost (and over HTTPS) and gets the build's brotli copy.
   const encodings = new Map<string, string>();
   const pages: string[] = [];
   page.on('response', (r) => {
@@ -141,7 +142,7 @@ test('the bundle, the pages and the studio\'s JSON are sent gzipped to a browser
     }
   });
   await logIn(page, ADMIN);
-  expect(Object.fromEntries(encodings)).toEqual({ '/pkg/comops.css': 'gzip', '/pkg/comops.js': 'gzip', '/pkg/comops_bg.wasm': 'gzip' });
+  expect(Object.fromEntries(encodings)).toEqual({ '/pkg/comops.css': 'br', '/pkg/comops.js': 'br', '/pkg/comops_bg.wasm': 'br' });
   // The pages too (streamed, each part flushed).
   expect(pages.length).toBeGreaterThan(0);
   expect(pages.every((e) => e === 'gzip'), pages.join(', ')).toBe(true);
@@ -151,14 +152,20 @@ test('the bundle, the pages and the studio\'s JSON are sent gzipped to a browser
   const plainLogin = await request.get('/login', { headers: { 'Accept-Encoding': 'identity' } });
   expect(plainLogin.headers()['content-encoding']).toBeUndefined();
   expect(await plainLogin.text()).toContain('<html');
-  // The same bytes either way.
+  // The same bytes whichever copy: brotli where accepted (even listed
+  // after gzip), gzip where brotli is not, and each smaller than the last.
   for (const path of ['/pkg/comops_bg.wasm', '/pkg/comops.css']) {
-    const gzipped = await request.get(path, { headers: { 'Accept-Encoding': 'gzip' } });
-    expect(gzipped.headers()['content-encoding']).toBe('gzip');
     const plain = await request.get(path, { headers: { 'Accept-Encoding': 'identity' } });
     expect(plain.headers()['content-encoding']).toBeUndefined();
-    expect(Buffer.compare(await gzipped.body(), await plain.body()), path).toBe(0);
-    expect(Number(gzipped.headers()['content-length']), `${path}: gzipped bytes`).toBeLessThan((await plain.body()).length / 2);
+    let bytes = (await plain.body()).length;
+    for (const [accepted, sent, share] of [['gzip', 'gzip', 0.5], ['gzip, deflate, br', 'br', 0.9]] as const) {
+      const copy = await request.get(path, { headers: { 'Accept-Encoding': accepted } });
+      expect(copy.headers()['content-encoding'], `${path} for ${accepted}`).toBe(sent);
+      expect(Buffer.compare(await copy.body(), await plain.body()), `${path} for ${accepted}`).toBe(0);
+      const length = Number(copy.headers()['content-length']);
+      expect(length, `${path}: ${sent} bytes`).toBeLessThan(bytes * share);
+      bytes = length;
+    }
   }
   // The studio's JSON answers too, from 1 kB (the analytics page's report,
   // opened inside the app); smaller ones as they are.

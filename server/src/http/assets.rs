@@ -8,9 +8,11 @@
 //! again each time (`no-cache`: a cheap 304 when nothing changed) — a stale
 //! main module would ask a new build for chunks it cannot run.
 //!
-//! A browser that accepts gzip gets the gzip copy the build writes beside
-//! each file (`compress_bundle` in scripts/common.sh), about a third of
-//! the bytes for the wasm modules; without a copy, the file as it is.
+//! A browser that accepts brotli gets the brotli copy the build writes
+//! beside each file (`compress_bundle` in scripts/common.sh), about a
+//! quarter of the bytes for the main wasm module; one that accepts gzip
+//! only, the gzip copy (about a third); where a copy is missing, the next
+//! it accepts, or the file as it is.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -20,9 +22,9 @@ use axum::Router;
 use std::path::Path;
 use tower_http::services::ServeDir;
 
-/// Serves `dir`, gzip copies where they are, with [`cache_rules`].
+/// Serves `dir`, brotli and gzip copies where they are, with [`cache_rules`].
 pub fn service(dir: &Path) -> Router {
-    Router::new().fallback_service(ServeDir::new(dir).precompressed_gzip()).layer(axum::middleware::from_fn(cache_rules))
+    Router::new().fallback_service(ServeDir::new(dir).precompressed_br().precompressed_gzip()).layer(axum::middleware::from_fn(cache_rules))
 }
 
 /// Sets `Cache-Control` by the file's name (see the module's doc).
