@@ -38,14 +38,23 @@ async function fields(page: Page): Promise<[string, string][]> {
 }
 
 const PAGES = [
+  '/projects',
+  '/projects/prj_demo',
   '/endpoints',
   '/scenarios?bot=bot_shop&name=order_status',
+  '/maps',
+  '/maps/loop',
   '/maps/map_rehau',
   '/maps/map_registration-cjm',
   '/maps/map_onboarding-blueprint',
+  '/maps/map_shop',
+  '/maps/map_fmlst',
+  '/maps/map_helpdesk',
+  '/maps/map_integration-points',
   '/leads',
   '/traces',
   '/analytics',
+  '/tokens',
   '/settings',
 ];
 
