@@ -10,7 +10,7 @@
 // the page); then a save of all 1,000 rows.
 // Writes end2end/bench-results/maps-1000.json; scripts/bench-studio prints
 // it for docs/benchmarks.md. SPEC §9 / issue #5 target: < 50 ms per edit.
-import { test, expect } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from '../tests/own-server';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
@@ -31,6 +31,9 @@ const SLOWDOWN = Number(process.env.COMOPS_BENCH_CPU_SLOWDOWN ?? 1);
 // each way with 40 ms of round trip (Chromium's network conditions): what
 // a browser away from the server waits for, which loopback hides.
 const NETWORK = process.env.COMOPS_BENCH_NETWORK?.split(',').map(Number);
+// COMOPS_BENCH_COLD=4: first visits measured (a new browser context each,
+// nothing cached): what a browser waits for and receives the first time.
+const COLD = Number(process.env.COMOPS_BENCH_COLD ?? 4);
 
 test.use({ baseURL: BASE });
 test.setTimeout(900_000);
@@ -82,9 +85,8 @@ function stats(values: number[]) {
   return { n: sorted.length, median: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] };
 }
 
-test('a 1,000-row communication map renders and edits in place', async ({ page }) => {
-  // A panic while hydrating would otherwise look like a slow page.
-  page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+/** The CPU and network conditions asked for (COMOPS_BENCH_CPU_SLOWDOWN, COMOPS_BENCH_NETWORK), on `page`. */
+async function emulate(page: Page) {
   if (SLOWDOWN > 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: SLOWDOWN });
   if (NETWORK) {
     const [mbps, rtt] = NETWORK;
@@ -92,6 +94,32 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: rtt, downloadThroughput: mbps * 125_000, uploadThroughput: mbps * 125_000 });
   }
+}
+
+/**
+ * Run in each page before its document is parsed: notes when the map's
+ * first row was painted (`__rowPainted`: once the row is in the document,
+ * a task queued from the next animation frame's callback runs after that
+ * frame's style, layout and paint) and when the page was hydrated
+ * (`__hydrated`), from the navigation's start.
+ */
+function notePaintAndHydration() {
+  const marks = window as unknown as { __rowPainted?: number; __hydrated?: number };
+  const seen = new MutationObserver(() => {
+    if (marks.__hydrated === undefined && document.body?.dataset.hydrated === 'true') marks.__hydrated = performance.now();
+    if (marks.__rowPainted === undefined && document.querySelector('[data-testid=map-table] tbody tr[data-row]')) {
+      marks.__rowPainted = -1;
+      requestAnimationFrame(() => setTimeout(() => { marks.__rowPainted = performance.now(); }, 0));
+    }
+    if (marks.__hydrated !== undefined && marks.__rowPainted !== undefined) seen.disconnect();
+  });
+  seen.observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
+}
+
+test('a 1,000-row communication map renders and edits in place', async ({ page, browser }) => {
+  // A panic while hydrating would otherwise look like a slow page.
+  page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+  await emulate(page);
   page.on('console', (m) => { if (m.type() === 'error') console.log(`console: ${m.text()}`); });
   page.on('response', (r) => { if (r.status() >= 400) console.log(`${r.status()} ${r.url()}`); });
   const open = new Set<string>();
@@ -131,14 +159,7 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
   // once it is in the document, a task queued from the next animation
   // frame's callback runs after that frame's style, layout and paint —
   // the in-app opening's "painted" below, from the navigation's start.
-  await page.addInitScript(() => {
-    const seen = new MutationObserver(() => {
-      if (!document.querySelector('[data-testid=map-table] tbody tr[data-row]')) return;
-      seen.disconnect();
-      requestAnimationFrame(() => setTimeout(() => { (window as unknown as { __rowPainted: number }).__rowPainted = performance.now(); }, 0));
-    });
-    seen.observe(document, { childList: true, subtree: true });
-  });
+  await page.addInitScript(notePaintAndHydration);
   const cdp = PROFILE ? await page.context().newCDPSession(page) : undefined;
   await cdp?.send('Profiler.enable');
   await cdp?.send('Profiler.setSamplingInterval', { interval: 1000 });
@@ -194,6 +215,35 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
     const rowsInDom = await page.getByTestId('map-table').locator('tbody tr[data-row]').count();
     opens.push({ painted_ms: painted, hydrated_ms: hydrated, complete_ms: complete, stalled: isStall, ...navigation, rows_in_dom: rowsInDom });
     console.log(`open ${n}: ${JSON.stringify(opens[opens.length - 1])}`);
+  }
+
+  // First visits: a new browser context each time (no cache; the session's
+  // cookie carried over), the map's page until hydrated, and every byte
+  // the page received for it (the HTML, the stylesheet, the bundle and
+  // its chunks, the server functions' answers), as transferred.
+  const cold: { row_painted_ms: number; hydrated_ms: number; bytes: number; bundle_bytes: number }[] = [];
+  for (let n = 0; n < COLD; n++) {
+    const context = await browser.newContext({ baseURL: BASE, storageState: await page.context().storageState() });
+    const fresh = await context.newPage();
+    await emulate(fresh);
+    await fresh.addInitScript(notePaintAndHydration);
+    await fresh.goto('/maps/map_shop');
+    await expect(fresh.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 60_000 });
+    const figures = await fresh.evaluate(() => {
+      const marks = window as unknown as { __rowPainted?: number; __hydrated?: number };
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      const bundle = resources.filter((r) => new URL(r.name).pathname.startsWith('/pkg/'));
+      return {
+        row_painted_ms: marks.__rowPainted ?? NaN,
+        hydrated_ms: marks.__hydrated ?? NaN,
+        bytes: nav.transferSize + resources.reduce((sum, r) => sum + r.transferSize, 0),
+        bundle_bytes: bundle.reduce((sum, r) => sum + r.transferSize, 0),
+      };
+    });
+    cold.push(figures);
+    console.log(`first visit ${n}: ${JSON.stringify(figures)}`);
+    await context.close();
   }
 
   // Opening the map inside the app (a click in the maps list: client-side
@@ -347,6 +397,10 @@ test('a 1,000-row communication map renders and edits in place', async ({ page }
     page_bytes: opens[0]?.bytes,
     rows_in_dom: opens[0]?.rows_in_dom,
     stalls: opens.filter((o) => o.stalled).length,
+    cold_row_painted_ms: stats(cold.map((c) => c.row_painted_ms)),
+    cold_hydrated_ms: stats(cold.map((c) => c.hydrated_ms)),
+    cold_bytes: stats(cold.map((c) => c.bytes)),
+    cold_bundle_bytes: stats(cold.map((c) => c.bundle_bytes)),
     in_app_open_ms: stats(inApp.map((o) => o.open_ms)),
     in_app_painted_ms: stats(inApp.map((o) => o.painted_ms)),
     in_app_complete_ms: stats(inApp.map((o) => o.complete_ms)),
