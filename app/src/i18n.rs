@@ -25,6 +25,7 @@ pub fn tr(key: K) -> &'static str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum K {
     AppTagline,
+    NavSections,
     Projects,
     Maps,
     Endpoints,
@@ -191,6 +192,13 @@ pub enum K {
     ScnOnError,
     ScnCode,
     ScnVars,
+    // A step's one-line summary (pages/scenarios/steps.rs, `summary`).
+    ScnSummaryVars,
+    ScnSummaryAttributes,
+    ScnSummaryStatus,
+    ScnSummaryCases,
+    ScnSummaryUntil,
+    ScnSummaryGoal,
     ScnAttributes,
     ScnAddTags,
     ScnRemoveTags,
@@ -483,6 +491,28 @@ pub enum K {
     LastUsed,
     LastWeek,
     LatencyMs,
+    // The notes the studio writes on versions it makes itself, and a new
+    // scenario's greeting (api/maps.rs, api/scenarios.rs), in the author's
+    // language.
+    NoteCreated,
+    NoteRestored,
+    NoteImportedCsv,
+    TemplateGreeting,
+    // Units of a duration (pages/analytics.rs), beside `LatencyMs`.
+    UnitSeconds,
+    UnitMinutes,
+    UnitHours,
+    // A run's status (pages/leads.rs) and a trace's (pages/traces.rs), as
+    // the store writes them.
+    RunPending,
+    RunRunning,
+    RunWaiting,
+    RunDone,
+    RunFailed,
+    TraceSuccess,
+    TraceFail,
+    TraceRejected,
+    TraceRetry,
     Lead,
     Never,
     NewEndpoint,
@@ -777,6 +807,12 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ScnOnError => ("On error", "При ошибке"),
         K::ScnCode => ("Code (JavaScript)", "Код (JavaScript)"),
         K::ScnVars => ("Variables", "Переменные"),
+        K::ScnSummaryVars => ("vars: {}", "переменные: {}"),
+        K::ScnSummaryAttributes => ("attributes: {}", "атрибуты: {}"),
+        K::ScnSummaryStatus => ("status: {}", "статус: {}"),
+        K::ScnSummaryCases => ("{} cases", "вариантов: {}"),
+        K::ScnSummaryUntil => ("until {}", "до {}"),
+        K::ScnSummaryGoal => ("goal: {}", "цель: {}"),
         K::ScnAttributes => ("Lead attributes", "Атрибуты лида"),
         K::ScnAddTags => ("Add tags", "Добавить теги"),
         K::ScnRemoveTags => ("Remove tags", "Убрать теги"),
@@ -1099,6 +1135,23 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LastUsed => ("Last used", "Последний вызов"),
         K::LastWeek => ("Last 7 days", "За неделю"),
         K::LatencyMs => ("ms", "мс"),
+        K::NavSections => ("Sections", "Разделы"),
+        K::NoteCreated => ("created", "создана"),
+        K::NoteRestored => ("restored from v{}", "восстановлена из v{}"),
+        K::NoteImportedCsv => ("imported from CSV", "импортирована из CSV"),
+        K::TemplateGreeting => ("Hello!", "Здравствуйте!"),
+        K::UnitSeconds => ("s", "с"),
+        K::UnitMinutes => ("min", "мин"),
+        K::UnitHours => ("h", "ч"),
+        K::RunPending => ("pending", "в очереди"),
+        K::RunRunning => ("running", "выполняется"),
+        K::RunWaiting => ("waiting", "ждёт"),
+        K::RunDone => ("done", "завершён"),
+        K::RunFailed => ("failed", "ошибка"),
+        K::TraceSuccess => ("success", "успех"),
+        K::TraceFail => ("fail", "сбой"),
+        K::TraceRejected => ("rejected", "отклонён"),
+        K::TraceRetry => ("retry", "повтор"),
         K::Lead => ("Lead", "Лид"),
         K::Never => ("never", "никогда"),
         K::NewEndpoint => ("New endpoint", "Новый эндпоинт"),
@@ -1284,6 +1337,45 @@ pub fn import_problem_text(locale: Locale, problem: &comops_core::map::export::I
     }
 }
 
+/// A run's status in words; one the studio does not know, as stored.
+pub fn run_status_text(locale: Locale, status: &str) -> String {
+    let key = match status {
+        "pending" => K::RunPending,
+        "running" => K::RunRunning,
+        "waiting" => K::RunWaiting,
+        "done" => K::RunDone,
+        "failed" => K::RunFailed,
+        other => return other.to_string(),
+    };
+    t(locale, key).into()
+}
+
+/// A trace's status in words; one the studio does not know, as stored.
+pub fn trace_status_text(locale: Locale, status: &str) -> String {
+    let key = match status {
+        "success" => K::TraceSuccess,
+        "fail" => K::TraceFail,
+        "rejected" => K::TraceRejected,
+        "retry" => K::TraceRetry,
+        other => return other.to_string(),
+    };
+    t(locale, key).into()
+}
+
+/// A duration in the largest units that fit: `850 ms`, `42 s`,
+/// `3 min 20 s`, `2 h 5 min`; `—` without one.
+pub fn duration_text(locale: Locale, ms: Option<i64>) -> String {
+    let Some(ms) = ms else { return "—".into() };
+    let secs = ms / 1000;
+    let unit = |key| t(locale, key);
+    match secs {
+        _ if ms < 1000 => format!("{ms} {}", unit(K::LatencyMs)),
+        0..=59 => format!("{secs} {}", unit(K::UnitSeconds)),
+        60..=3599 => format!("{} {} {} {}", secs / 60, unit(K::UnitMinutes), secs % 60, unit(K::UnitSeconds)),
+        _ => format!("{} {} {} {}", secs / 3600, unit(K::UnitHours), secs % 3600 / 60, unit(K::UnitMinutes)),
+    }
+}
+
 pub fn role_text(locale: Locale, role: Role) -> &'static str {
     t(
         locale,
@@ -1306,6 +1398,21 @@ mod tests {
         for key in [K::Projects, K::Maps, K::Endpoints, K::LogIn, K::LogOut] {
             assert_ne!(t(Locale::En, key), t(Locale::Ru, key), "{key:?}");
         }
+    }
+
+    #[test]
+    fn durations_and_statuses_in_either_language() {
+        assert_eq!(duration_text(Locale::En, None), "—");
+        assert_eq!(duration_text(Locale::En, Some(850)), "850 ms");
+        assert_eq!(duration_text(Locale::En, Some(42_000)), "42 s");
+        assert_eq!(duration_text(Locale::En, Some(200_000)), "3 min 20 s");
+        assert_eq!(duration_text(Locale::Ru, Some(200_000)), "3 мин 20 с");
+        assert_eq!(duration_text(Locale::Ru, Some(7_500_000)), "2 ч 5 мин");
+        assert_eq!(run_status_text(Locale::Ru, "done"), "завершён");
+        assert_eq!(run_status_text(Locale::En, "waiting"), "waiting");
+        assert_eq!(run_status_text(Locale::Ru, "odd"), "odd");
+        assert_eq!(trace_status_text(Locale::Ru, "fail"), "сбой");
+        assert_eq!(trace_status_text(Locale::En, "rejected"), "rejected");
     }
 
     #[test]

@@ -93,6 +93,14 @@ test('the analytics screen speaks Russian', async ({ page }) => {
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
   await expect(page.getByTestId('metric-delivery')).toContainText('Доставляемость');
   await expect(page.getByTestId('funnel-chart')).toContainText('Событие');
+  // The trace log's statuses too (the calls above were traced), in the
+  // table and in the filter.
+  await page.goto('/traces');
+  await hydrated(page);
+  await expect(page.getByTestId('traces-table').locator('tr[data-status=success] [data-testid=trace-status]').first()).toHaveText('успех');
+  await expect(page.getByTestId('trace-filter').locator('option[value=fail]')).toHaveText('сбой');
+  await page.goto('/analytics?bot=bot_shop');
+  await hydrated(page);
   await chooseLanguage(page, 'en');
   await expect(page.getByTestId('metric-delivery')).toContainText('Delivery rate');
 });

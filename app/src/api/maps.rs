@@ -271,7 +271,8 @@ pub async fn create_map(project_id: String, kind: String, title: String) -> Resu
     let kind = MapKind::parse(&kind).ok_or_else(|| AppError::Invalid(vec![FieldError::new("kind", Problem::Unknown)]))?;
     let title = comops_core::map::parse_title(&title).map_err(|e| AppError::Invalid(vec![e]))?;
     let store = backend()?.store;
-    let map = store.create_map(&project, &title, &MapContent::empty(kind), "created", user.email.as_str()).await?;
+    let note = crate::i18n::t(crate::session::session().locale, crate::i18n::K::NoteCreated);
+    let map = store.create_map(&project, &title, &MapContent::empty(kind), note, user.email.as_str()).await?;
     store.audit(user.email.as_str(), "map.create", map.id.as_str(), &format!("{kind} «{title}»")).await?;
     Ok(map.id.to_string())
 }
@@ -362,7 +363,8 @@ pub async fn restore_map(map_id: String, version: i64, base_version: i64) -> Res
     if let Err(errors) = old.content.validate() {
         return Ok(MapSaveOutcome::Invalid { errors });
     }
-    saved(&store, &current, &old.title, old.content, &format!("restored from v{version}"), base_version, "map.restore").await
+    let note = crate::i18n::t1(crate::session::session().locale, crate::i18n::K::NoteRestored, version);
+    saved(&store, &current, &old.title, old.content, &note, base_version, "map.restore").await
 }
 
 /// Row- and cell-level differences from version `from` to version `to`
@@ -450,7 +452,7 @@ pub async fn import_map_csv(map_id: String, csv: String, note: String, base_vers
             return Ok(MapSaveOutcome::BadCsv { line: err.line, column: err.column, message });
         }
     };
-    let note = if note.trim().is_empty() { "imported from CSV" } else { note.trim() };
+    let note = if note.trim().is_empty() { crate::i18n::t(session().locale, crate::i18n::K::NoteImportedCsv) } else { note.trim() };
     let title = current.title.clone();
     saved(&store, &current, &title, content, note, base_version, "map.csv_import").await
 }

@@ -196,14 +196,14 @@ pub fn issues(scenario: &Scenario, errors: Vec<ScenarioError>) -> Vec<StepIssue>
 }
 
 /// The first definition of a new scenario: a single `end` step
-/// (`empty`), or a greeting followed by `end` (`message`).
-pub fn template(name: &str, description: &str, template: &str) -> Scenario {
+/// (`empty`), or a greeting in `locale` followed by `end` (`message`).
+pub fn template(locale: comops_core::Locale, name: &str, description: &str, template: &str) -> Scenario {
     let end = Step { id: "end".into(), kind: StepKind::End { goal: None } };
     let steps = match template {
         "message" => vec![
             Step {
                 id: "hello".into(),
-                kind: StepKind::Message { text: "Hello!".into(), buttons: vec![], media_url: None, next: Some("end".into()) },
+                kind: StepKind::Message { text: crate::i18n::t(locale, crate::i18n::K::TemplateGreeting).into(), buttons: vec![], media_url: None, next: Some("end".into()) },
             },
             end,
         ],
@@ -314,8 +314,9 @@ pub async fn create_scenario(bot_id: String, name: String, description: String, 
     if store.scenario(&bot, name.as_str()).await?.is_some() {
         return Err(AppError::Invalid(vec![FieldError::new("name", Problem::Taken)]));
     }
-    let scenario = self::template(name.as_str(), description.trim(), &template);
-    let version = store.save_scenario(&bot, &scenario, "created", user.email.as_str()).await.map_err(|e| match e {
+    let locale = crate::session::session().locale;
+    let scenario = self::template(locale, name.as_str(), description.trim(), &template);
+    let version = store.save_scenario(&bot, &scenario, crate::i18n::t(locale, crate::i18n::K::NoteCreated), user.email.as_str()).await.map_err(|e| match e {
         comops_core::store::StoreError::Taken(_) => AppError::Invalid(vec![FieldError::new("name", Problem::Taken)]),
         other => other.into(),
     })?;
@@ -481,7 +482,8 @@ pub async fn restore_scenario(bot_id: String, name: String, version: i64) -> Res
     if let Err(errors) = scenario.validate() {
         return Ok(SaveOutcome::Invalid { errors: issues(&scenario, errors) });
     }
-    saved(&store, &bot, &scenario, &format!("restored from v{version}"), user.email.as_str(), "scenario.restore").await
+    let note = crate::i18n::t1(crate::session::session().locale, crate::i18n::K::NoteRestored, version);
+    saved(&store, &bot, &scenario, &note, user.email.as_str(), "scenario.restore").await
 }
 
 /// Deletes every version of scenario `name`, unless an endpoint binds it,
@@ -554,15 +556,15 @@ mod tests {
     #[test]
     fn templates_are_valid_scenarios() {
         for name in TEMPLATES {
-            let scenario = template("welcome", "", name);
+            let scenario = template(comops_core::Locale::En, "welcome", "", name);
             assert_eq!(scenario.validate(), Ok(()), "{name}");
         }
-        assert_eq!(template("welcome", "", "message").steps.len(), 2);
+        assert_eq!(template(comops_core::Locale::En, "welcome", "", "message").steps.len(), 2);
     }
 
     #[test]
     fn issues_point_at_step_positions() {
-        let mut scenario = template("welcome", "", "message");
+        let mut scenario = template(comops_core::Locale::En, "welcome", "", "message");
         if let StepKind::Message { next, .. } = &mut scenario.steps[0].kind {
             *next = Some("nowhere".into());
         }

@@ -29,7 +29,7 @@ pub fn Layout() -> impl IntoView {
         <div class="min-h-screen flex flex-col md:flex-row bg-slate-50 text-slate-900 text-sm">
             <aside class="md:w-52 shrink-0 bg-slate-900 text-slate-200 flex md:flex-col">
                 <A href="/" attr:class="px-4 py-3 font-semibold tracking-wide text-white">"ComOps"</A>
-                <nav class="flex md:flex-col overflow-x-auto md:overflow-visible" aria-label="Sections">
+                <nav class="flex md:flex-col overflow-x-auto md:overflow-visible" aria-label=move || tr(K::NavSections)>
                     {SECTIONS
                         .iter()
                         .map(|section| {

@@ -9,7 +9,7 @@
 use crate::api::analytics::{analytics_report, AnalyticsPage as PageData, AnalyticsQuery};
 use crate::components::bot_picker::BotPicker;
 use crate::components::{l, loading};
-use crate::i18n::{t, t1, use_locale, K};
+use crate::i18n::{duration_text, t, t1, use_locale, K};
 use comops_core::analytics::{date_of, to_csv, Heatmap, Ratio, Rates, Report, WeekPoint, MAX_PERIOD_DAYS};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -120,28 +120,18 @@ fn Analytics(page: PageData) -> impl IntoView {
     .into_any()
 }
 
-/// `850 ms`, `42 s`, `3 min 20 s`, `2 h 5 min`; `—` without data.
-fn duration(ms: Option<i64>) -> String {
-    let Some(ms) = ms else { return "—".into() };
-    let secs = ms / 1000;
-    match secs {
-        _ if ms < 1000 => format!("{ms} ms"),
-        0..=59 => format!("{secs} s"),
-        60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
-        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
-    }
-}
-
 #[component]
 fn RateCards(rates: Rates) -> impl IntoView {
     let ratio = |r: &Ratio| format!("{} / {}", r.part, r.whole);
+    let locale = use_locale();
+    let response_ms = rates.response_ms;
     let cards = [
-        ("delivery", K::AnDelivery, rates.delivery.percent(), ratio(&rates.delivery), K::AnDeliveryHint),
-        ("engagement", K::AnEngagement, rates.engagement.percent(), ratio(&rates.engagement), K::AnEngagementHint),
-        ("response", K::AnResponse, duration(rates.response_ms), rates.responses.to_string(), K::AnResponseHint),
-        ("conversion", K::AnConversion, rates.conversion.percent(), ratio(&rates.conversion), K::AnConversionHint),
-        ("csat", K::AnCsat, rates.csat.map(|c| format!("{c:.2}")).unwrap_or_else(|| "—".into()), rates.ratings.to_string(), K::AnCsatHint),
-        ("error", K::AnError, rates.error.percent(), ratio(&rates.error), K::AnErrorHint),
+        ("delivery", K::AnDelivery, Signal::stored(rates.delivery.percent()), ratio(&rates.delivery), K::AnDeliveryHint),
+        ("engagement", K::AnEngagement, Signal::stored(rates.engagement.percent()), ratio(&rates.engagement), K::AnEngagementHint),
+        ("response", K::AnResponse, Signal::derive(move || duration_text(locale.get(), response_ms)), rates.responses.to_string(), K::AnResponseHint),
+        ("conversion", K::AnConversion, Signal::stored(rates.conversion.percent()), ratio(&rates.conversion), K::AnConversionHint),
+        ("csat", K::AnCsat, Signal::stored(rates.csat.map(|c| format!("{c:.2}")).unwrap_or_else(|| "—".into())), rates.ratings.to_string(), K::AnCsatHint),
+        ("error", K::AnError, Signal::stored(rates.error.percent()), ratio(&rates.error), K::AnErrorHint),
     ];
     let cards = cards
         .into_iter()
@@ -149,7 +139,7 @@ fn RateCards(rates: Rates) -> impl IntoView {
             view! {
                 <div class=CARD data-testid={format!("metric-{id}")}>
                     <div class="text-xs font-medium text-slate-600">{l(title)}</div>
-                    <div class="text-2xl font-semibold tabular-nums" data-testid="metric-value">{value}</div>
+                    <div class="text-2xl font-semibold tabular-nums" data-testid="metric-value">{move || value.get()}</div>
                     <div class="text-xs text-slate-500"><span data-testid="metric-basis">{basis}</span>" · "{l(hint)}</div>
                 </div>
             }
@@ -292,11 +282,13 @@ fn HeatmapChart(heatmap: Heatmap) -> impl IntoView {
 
 #[component]
 fn EndpointTable(report: Report) -> impl IntoView {
+    let locale = use_locale();
     let rows = report
         .endpoints
         .into_iter()
         .map(|row| {
             let r = row.rates;
+            let response_ms = r.response_ms;
             let alias = if row.alias.is_empty() { None } else { Some(format!("/{}", row.alias)) };
             view! {
                 <tr class="border-t border-slate-100" data-alias=row.alias.clone()>
@@ -304,7 +296,7 @@ fn EndpointTable(report: Report) -> impl IntoView {
                     <td class="px-3 py-1.5 tabular-nums">{row.runs}</td>
                     <td class="px-3 py-1.5 tabular-nums">{r.delivery.percent()}</td>
                     <td class="px-3 py-1.5 tabular-nums">{r.engagement.percent()}</td>
-                    <td class="px-3 py-1.5 tabular-nums">{duration(r.response_ms)}</td>
+                    <td class="px-3 py-1.5 tabular-nums">{move || duration_text(locale.get(), response_ms)}</td>
                     <td class="px-3 py-1.5 tabular-nums">{r.conversion.percent()}</td>
                     <td class="px-3 py-1.5 tabular-nums">{r.csat.map(|c| format!("{c:.2}")).unwrap_or_else(|| "—".into())}</td>
                     <td class="px-3 py-1.5 tabular-nums">{r.error.percent()}</td>
@@ -349,15 +341,6 @@ fn percent_encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(super::duration(None), "—");
-        assert_eq!(super::duration(Some(850)), "850 ms");
-        assert_eq!(super::duration(Some(42_000)), "42 s");
-        assert_eq!(super::duration(Some(200_000)), "3 min 20 s");
-        assert_eq!(super::duration(Some(7_500_000)), "2 h 5 min");
-    }
-
     #[test]
     fn csv_is_percent_encoded_for_a_data_url() {
         assert_eq!(super::percent_encode("a,b\r\nя"), "a%2Cb%0D%0A%D1%8F");

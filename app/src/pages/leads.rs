@@ -21,7 +21,7 @@ use crate::api::leads::{
 };
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::format_millis;
-use crate::i18n::{t1, tr, use_locale, K};
+use crate::i18n::{run_status_text, t1, tr, use_locale, K};
 use crate::session::SessionInfo;
 use comops_core::Permission;
 use leptos::prelude::*;
@@ -528,7 +528,10 @@ fn LeadBody(
                 <tr class="border-t border-slate-100" data-run=run.id.clone()>
                     <td class="px-2 py-1 font-mono text-xs">{run.scenario.clone()}</td>
                     <td class="px-2 py-1 tabular-nums">"v" {run.scenario_version}</td>
-                    <td class="px-2 py-1"><span class=format!("rounded px-1.5 py-0.5 text-xs {}", run_badge(&run.status))>{run.status.clone()}</span></td>
+                    <td class="px-2 py-1"><span class=format!("rounded px-1.5 py-0.5 text-xs {}", run_badge(&run.status)) data-status=run.status.clone()>{{
+                        let (locale, status) = (use_locale(), run.status.clone());
+                        move || run_status_text(locale.get(), &status)
+                    }}</span></td>
                     <td class="px-2 py-1 text-slate-600">{run.outcome.clone()}</td>
                     <td class="px-2 py-1 whitespace-nowrap text-slate-500">{format_millis(run.created_at)}</td>
                     <td class="px-2 py-1 whitespace-nowrap">

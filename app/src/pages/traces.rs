@@ -6,7 +6,7 @@
 use crate::api::endpoints::list_bot_choices;
 use crate::api::traces::{list_traces, trace_timeline, TraceQuery, PAGE_SIZE};
 use crate::components::format_millis;
-use crate::i18n::{tr, use_locale, K};
+use crate::i18n::{trace_status_text, tr, use_locale, K};
 use comops_core::TraceEvent;
 use leptos::prelude::*;
 
@@ -55,6 +55,12 @@ impl FilterFields {
 }
 
 /// Colours of a status badge.
+/// A trace's status in the current language (reactive).
+fn status_text(status: &str) -> impl Fn() -> String + Send + Sync + 'static {
+    let (locale, status) = (use_locale(), status.to_string());
+    move || trace_status_text(locale.get(), &status)
+}
+
 fn badge(status: &str) -> &'static str {
     match status {
         "success" => "bg-emerald-100 text-emerald-800",
@@ -123,7 +129,8 @@ fn FilterBar(fields: FilterFields, on_apply: Callback<()>, on_clear: Callback<()
             </label>
         }
     };
-    let statuses = STATUSES.map(|s| view! { <option value=s>{s}</option> }).into_iter().collect_view();
+    let locale = use_locale();
+    let statuses = STATUSES.map(|s| view! { <option value=s>{move || trace_status_text(locale.get(), s)}</option> }).into_iter().collect_view();
     view! {
         <form class="mb-4 flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3" data-testid="trace-filter"
             on:submit=move |ev| { ev.prevent_default(); on_apply.run(()); }
@@ -239,7 +246,7 @@ fn TraceRow(event: TraceEvent, open_trace: Callback<String>) -> impl IntoView {
             <td class="px-2 py-1.5 font-mono text-xs">{event.lead_id.clone()}</td>
             <td class="px-2 py-1.5 font-mono text-xs">{event.step.clone()}</td>
             <td class="px-2 py-1.5 whitespace-nowrap">
-                <span class=format!("rounded px-1.5 py-0.5 text-xs {}", badge(&event.status))>{event.status.clone()}</span>
+                <span class=format!("rounded px-1.5 py-0.5 text-xs {}", badge(&event.status)) data-testid="trace-status">{status_text(&event.status)}</span>
                 {event.dry_run.then(|| view! { <span class="ml-1 rounded bg-violet-100 px-1.5 py-0.5 text-xs text-violet-800" data-testid="dry-run">{move || tr(K::DryRun)}</span> })}
             </td>
             <td class="px-2 py-1.5 text-right tabular-nums">{(event.http_status != 0).then_some(event.http_status)}</td>
@@ -274,7 +281,7 @@ fn Timeline(trace_id: String, on_close: Callback<()>) -> impl IntoView {
                                         <div class="flex flex-wrap items-baseline gap-2 text-sm">
                                             <span class="text-xs text-slate-500">{format_millis(e.at)}</span>
                                             <span class="font-mono text-xs font-medium">{e.step.clone()}</span>
-                                            <span class=format!("rounded px-1.5 py-0.5 text-xs {}", badge(&e.status))>{e.status.clone()}</span>
+                                            <span class=format!("rounded px-1.5 py-0.5 text-xs {}", badge(&e.status)) data-testid="trace-status">{status_text(&e.status)}</span>
                                             <span class="font-mono text-xs text-slate-600">{e.bot_id.clone()} " / " {e.endpoint.clone()}</span>
                                             {(e.http_status != 0).then(|| view! { <span class="text-xs text-slate-500">"HTTP " {e.http_status}</span> })}
                                             <span class="text-xs text-slate-500">{e.latency_ms} " " {move || tr(K::LatencyMs)}</span>

@@ -533,7 +533,8 @@ pub(super) fn ScenarioCanvas(
         let p = c.pos(&id);
         let (id_info, id_sel, id_bad, id_start, id_focus, id_count) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
         let info = Memo::new(move |_| {
-            scenario.with(|s| s.step(&id_info).map(|st| (st.kind.type_name(), cut(&summary(&st.kind), 28)))).unwrap_or(("", String::new()))
+            let locale = locale.get();
+            scenario.with(|s| s.step(&id_info).map(|st| (st.kind.type_name(), cut(&summary(locale, &st.kind), 28)))).unwrap_or(("", String::new()))
         });
         let is_selected = move || c.selected.with(|s| s.contains(&id_sel));
         let has_issue = move || issues.with(|all| all.iter().any(|e| e.step.as_deref() == Some(id_bad.as_str())));

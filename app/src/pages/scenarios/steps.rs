@@ -4,9 +4,10 @@
 use super::model::expect_name;
 use crate::api::scenarios::StepIssue;
 use crate::components::l;
-use crate::i18n::{use_locale, K};
+use crate::i18n::{t, t1, use_locale, K};
 use crate::scenario_issues::scenario_issue_text;
 use comops_core::scenario::{Scenario, StepKind};
+use comops_core::Locale;
 use leptos::prelude::*;
 
 /// The dense step table: position, id (start marked), type, a one-line
@@ -76,7 +77,7 @@ pub(super) fn StepsTable(
                     .map(|(field, target)| format!("{field} → {target}"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let summary = summary(&step.kind);
+                let summary = summary(locale.get(), &step.kind);
                 let type_name = step.kind.type_name();
                 let stop = |ev: leptos::ev::MouseEvent| ev.stop_propagation();
                 view! {
@@ -139,8 +140,8 @@ pub(super) fn StepsTable(
     .into_any()
 }
 
-/// One line about what a step does.
-pub(super) fn summary(kind: &StepKind) -> String {
+/// One line about what a step does, in `locale`'s words.
+pub(super) fn summary(locale: Locale, kind: &StepKind) -> String {
     fn cut(text: &str, max: usize) -> String {
         let line = text.lines().next().unwrap_or_default();
         if line.chars().count() > max || text.lines().nth(1).is_some() {
@@ -168,10 +169,10 @@ pub(super) fn summary(kind: &StepKind) -> String {
         StepKind::Set { vars, attributes, add_tags, remove_tags, status, .. } => {
             let mut parts = Vec::new();
             if !vars.is_empty() {
-                parts.push(format!("vars: {}", vars.keys().cloned().collect::<Vec<_>>().join(", ")));
+                parts.push(t1(locale, K::ScnSummaryVars, vars.keys().cloned().collect::<Vec<_>>().join(", ")));
             }
             if !attributes.is_empty() {
-                parts.push(format!("attributes: {}", attributes.keys().cloned().collect::<Vec<_>>().join(", ")));
+                parts.push(t1(locale, K::ScnSummaryAttributes, attributes.keys().cloned().collect::<Vec<_>>().join(", ")));
             }
             if !add_tags.is_empty() {
                 parts.push(format!("+{}", add_tags.join(" +")));
@@ -180,21 +181,21 @@ pub(super) fn summary(kind: &StepKind) -> String {
                 parts.push(format!("-{}", remove_tags.join(" -")));
             }
             if let Some(status) = status {
-                parts.push(format!("status: {status}"));
+                parts.push(t1(locale, K::ScnSummaryStatus, status));
             }
             parts.join("; ")
         }
         StepKind::If { condition, .. } => cut(condition, 80),
-        StepKind::Switch { value, cases, .. } => format!("{} ({} cases)", cut(value, 60), cases.len()),
+        StepKind::Switch { value, cases, .. } => format!("{} ({})", cut(value, 60), t1(locale, K::ScnSummaryCases, cases.len())),
         StepKind::Wait { seconds, until, .. } => match (seconds, until) {
-            (Some(s), _) => format!("{s} s"),
-            (None, Some(u)) => format!("until {}", cut(u, 60)),
+            (Some(s), _) => format!("{s} {}", t(locale, K::UnitSeconds)),
+            (None, Some(u)) => t1(locale, K::ScnSummaryUntil, cut(u, 60)),
             _ => String::new(),
         },
         StepKind::Goto { target } => format!("→ {target}"),
         StepKind::Run { scenario, .. } => scenario.clone(),
         StepKind::Handover { note, .. } => cut(note, 80),
-        StepKind::End { goal } => goal.as_ref().map(|g| format!("goal: {g}")).unwrap_or_default(),
+        StepKind::End { goal } => goal.as_ref().map(|g| t1(locale, K::ScnSummaryGoal, g)).unwrap_or_default(),
     }
 }
 
@@ -203,12 +204,14 @@ pub(super) fn summary(kind: &StepKind) -> String {
 mod tests {
     use super::summary;
     use comops_core::scenario::StepKind;
+    use comops_core::Locale;
 
     #[test]
     fn summaries_are_one_line() {
         let s = super::super::model::tests::scenario();
-        assert_eq!(summary(&s.steps[0].kind), "? → vars.r (rating)");
-        assert_eq!(summary(&s.steps[1].kind), "vars.r (1 cases)");
-        assert_eq!(summary(&StepKind::Script { code: "a\nb".into(), next: String::new(), on_error: None }), "a…");
+        assert_eq!(summary(Locale::En, &s.steps[0].kind), "? → vars.r (rating)");
+        assert_eq!(summary(Locale::En, &s.steps[1].kind), "vars.r (1 cases)");
+        assert_eq!(summary(Locale::Ru, &s.steps[1].kind), "vars.r (вариантов: 1)");
+        assert_eq!(summary(Locale::En, &StepKind::Script { code: "a\nb".into(), next: String::new(), on_error: None }), "a…");
     }
 }
