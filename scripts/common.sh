@@ -93,26 +93,27 @@ build_site() {
 }
 
 # compress_bundle <pkg> <profile>: a gzip copy (`gzip -9`) and a brotli
-# copy (quality 11, scripts/brotli-copies.mjs) beside every file of the
-# bundle, which the server sends to browsers that accept them
-# (server/src/http/assets.rs): the main wasm module is about a third of
-# its size gzipped and a quarter with brotli (Chromium asks for brotli
-# over HTTPS and from localhost). A dev build (COMOPS_WASM_PROFILE=dev,
-# unoptimized, many times larger) gets the gzip copy only: brotli's top
-# quality takes about 6 s a megabyte.
+# copy (scripts/brotli-copies.mjs) beside every file of the bundle, which
+# the server sends to browsers that accept them (server/src/http/assets.rs):
+# the main wasm module is about a third of its size gzipped and a quarter
+# with brotli (Chromium asks for brotli from localhost and over HTTPS).
+# Brotli's top quality (11) takes about 6 s a megabyte, so a dev build
+# (COMOPS_WASM_PROFILE=dev, unoptimized, many times larger) gets quality 5.
 # Written last, after every file they copy, and removed with the modules
 # at the start of each build, so none is stale.
 compress_bundle() {
-  local pkg="$1" profile="$2" file
+  local pkg="$1" profile="$2" file quality=11
   local files=()
   for file in "$pkg"/*.wasm "$pkg"/*.js "$pkg"/*.css "$pkg"/*.json; do
     [ -f "$file" ] || continue
     gzip -9 -n -k -f "$file" || return 1
     files+=("$file")
   done
-  [ "$profile" = dev ] && return 0
-  # The main module takes most of the time: files in batches, one node per core.
-  printf '%s\0' "${files[@]}" | xargs -0 -n 8 -P "$(nproc)" node scripts/brotli-copies.mjs || return 1
+  [ "${#files[@]}" -gt 0 ] || { echo "no bundle files in $pkg" >&2; return 1; }
+  [ "$profile" = dev ] && quality=5
+  # One node per file, as many at once as there are cores: the main module
+  # takes most of the time and gets a core of its own.
+  printf '%s\0' "${files[@]}" | xargs -0 -n 1 -P "$(nproc)" node "$ROOT/scripts/brotli-copies.mjs" "--quality=$quality" || return 1
 }
 
 # hash_chunk_names <pkg>: gives every lazily loaded wasm module a name

@@ -161,6 +161,8 @@ test('the bundle goes out as its brotli or gzip copy, the pages and the studio\'
     for (const [accepted, sent, share] of [['gzip', 'gzip', 0.5], ['gzip, deflate, br', 'br', 0.9]] as const) {
       const copy = await request.get(path, { headers: { 'Accept-Encoding': accepted } });
       expect(copy.headers()['content-encoding'], `${path} for ${accepted}`).toBe(sent);
+      // A shared cache keeps one copy per encoding asked for.
+      expect(copy.headers()['vary'], `${path} for ${accepted}`).toContain('accept-encoding');
       expect(Buffer.compare(await copy.body(), await plain.body()), `${path} for ${accepted}`).toBe(0);
       const length = Number(copy.headers()['content-length']);
       expect(length, `${path}: ${sent} bytes`).toBeLessThan(bytes * share);

@@ -27,13 +27,18 @@ pub fn service(dir: &Path) -> Router {
     Router::new().fallback_service(ServeDir::new(dir).precompressed_br().precompressed_gzip()).layer(axum::middleware::from_fn(cache_rules))
 }
 
-/// Sets `Cache-Control` by the file's name (see the module's doc).
+/// Sets `Cache-Control` by the file's name (see the module's doc), and
+/// `Vary: accept-encoding`: one name goes out as brotli, gzip or plain by
+/// what the browser accepts, so a shared cache must not hand one
+/// browser's copy to another.
 async fn cache_rules(request: Request, next: Next) -> Response {
     let immutable = request.uri().path().rsplit('/').next().is_some_and(is_build_hashed);
     let mut response = next.run(request).await;
     if response.status().is_success() || response.status() == axum::http::StatusCode::NOT_MODIFIED {
         let rule = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }

@@ -1,5 +1,6 @@
-//! Gzip for what the studio sends besides its bundle (which the build
-//! gzips once, `assets.rs`), to browsers that accept it:
+//! Gzip for what the studio sends besides its bundle (of which the build
+//! writes brotli and gzip copies once, `assets.rs`), to browsers that
+//! accept it:
 //!
 //! - its JSON answers (server functions) from 1 kB: a long map's content
 //!   is ~420 kB as JSON and a tenth of that gzipped;
@@ -40,7 +41,7 @@ pub async fn studio_answers(request: Request, next: Next) -> Response {
 }
 
 /// HTML always; JSON from [`MIN_JSON_BYTES`] (or of a length not known
-/// beforehand); nothing else (the bundle is gzipped at build time).
+/// beforehand); nothing else (the bundle is compressed at build time).
 fn worth_gzip(headers: &HeaderMap, length: Option<u64>) -> bool {
     has_type(headers, "text/html") || (has_type(headers, "application/json") && length.is_none_or(|n| n >= MIN_JSON_BYTES))
 }
