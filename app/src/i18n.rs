@@ -1147,7 +1147,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::RunRunning => ("running", "выполняется"),
         K::RunWaiting => ("waiting", "ждёт"),
         K::RunDone => ("done", "завершён"),
-        K::RunFailed => ("failed", "ошибка"),
+        K::RunFailed => ("failed", "сбой"),
         K::TraceSuccess => ("success", "успех"),
         K::TraceFail => ("fail", "сбой"),
         K::TraceRejected => ("rejected", "отклонён"),

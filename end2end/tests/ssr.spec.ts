@@ -63,8 +63,11 @@ test('each main page\'s form fields are in the server\'s HTML, not only filled i
   let compared = 0;
   for (const path of PAGES) {
     await page.route(/\.wasm$/, (route) => route.abort());
-    await page.goto(path);
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(200);
     await expect(page.locator('main')).toBeVisible();
+    // The page itself, not a "not found" in its place.
+    await expect(page.locator('main'), path).not.toContainText(/not found/i);
     const served = await fields(page);
     await page.unroute(/\.wasm$/);
     await page.goto(path);

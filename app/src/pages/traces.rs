@@ -54,13 +54,13 @@ impl FilterFields {
     }
 }
 
-/// Colours of a status badge.
 /// A trace's status in the current language (reactive).
 fn status_text(status: &str) -> impl Fn() -> String + Send + Sync + 'static {
     let (locale, status) = (use_locale(), status.to_string());
     move || trace_status_text(locale.get(), &status)
 }
 
+/// Colours of a status badge.
 fn badge(status: &str) -> &'static str {
     match status {
         "success" => "bg-emerald-100 text-emerald-800",
