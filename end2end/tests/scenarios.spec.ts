@@ -215,6 +215,18 @@ test('settings show one card per channel; credentials come back only as "set"', 
   await webchat.locator('input[name=allowed_origins]').press('Enter');
   await expect(webchat.getByTestId('channel-saved')).toBeVisible();
   await expect(webchat.getByTestId('channel-status')).toHaveText('configured');
+
+  // A field's error is said in the user's language.
+  const email = page.locator('[data-channel=email]');
+  await email.locator('input[name=smtp_port]').fill('99999');
+  await email.locator('input[name=smtp_port]').press('Enter');
+  await expect(email.locator('[data-error-for=smtp_port]')).toHaveText('must be a port number, 1-65535');
+  await chooseLanguage(page, 'ru');
+  await page.locator('[data-channel=email] input[name=smtp_port]').fill('99999');
+  await page.locator('[data-channel=email] input[name=smtp_port]').press('Enter');
+  await expect(page.locator('[data-channel=email] [data-error-for=smtp_port]')).toHaveText('должен быть номером порта, 1–65535');
+  await expect(page.locator('[data-channel=email] [data-error-for=from]')).toHaveText('должен быть адресом почты или Имя <адрес>');
+  await chooseLanguage(page, 'en');
 });
 
 test('a viewer gets no dry run, not even by calling the server', async ({ page }) => {

@@ -159,15 +159,18 @@ pub async fn load_settings_page(bot_id: String) -> Result<SettingsPage, AppError
 #[server(prefix = "/api", endpoint = "settings/save")]
 pub async fn save_channel(bot_id: String, kind: String, json: String, clear: String) -> Result<ChannelSave, AppError> {
     use crate::session::{backend, require};
-    use comops_core::channel::settings::{error, validate};
+    use comops_core::channel::settings::{error, validate, SettingError, SettingIssue};
     let user = require(comops_core::Permission::Administer)?;
+    // Each field's issue in the user's words.
+    let locale = crate::session::session().locale;
+    let invalid = |errors: Vec<SettingError>| ChannelSave::Invalid(errors.iter().map(|e| e.in_words(locale)).collect());
     let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
     if validate(&kind, &serde_json::json!({})).is_none() {
         return Ok(ChannelSave::Unavailable);
     }
     let submitted = match serde_json::from_str::<serde_json::Value>(&json) {
         Ok(serde_json::Value::Object(object)) => object,
-        _ => return Ok(ChannelSave::Invalid(vec![error("body", "must be a JSON object of strings")])),
+        _ => return Ok(invalid(vec![error("body", SettingIssue::NotAnObjectOfStrings)])),
     };
     let store = backend()?.store;
     store.bot(&bot).await?;
@@ -175,18 +178,18 @@ pub async fn save_channel(bot_id: String, kind: String, json: String, clear: Str
     let clear: Vec<&str> = clear.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     let merged = match merge(&kind, &submitted, &stored, &clear) {
         Ok(merged) => merged,
-        Err(errors) => return Ok(ChannelSave::Invalid(errors)),
+        Err(errors) => return Ok(invalid(errors)),
     };
     let value = serde_json::Value::Object(merged);
     match validate(&kind, &value) {
         None => return Ok(ChannelSave::Unavailable),
-        Some(Err(errors)) => return Ok(ChannelSave::Invalid(errors)),
+        Some(Err(errors)) => return Ok(invalid(errors)),
         Some(Ok(())) => {}
     }
     if kind == "entry" {
         let wanted = value.get("scenario").and_then(|v| v.as_str()).unwrap_or_default();
         if !wanted.is_empty() && store.scenario(&bot, wanted).await?.is_none() {
-            return Ok(ChannelSave::Invalid(vec![error("scenario", "must be the name of one of the bot's scenarios")]));
+            return Ok(invalid(vec![error("scenario", SettingIssue::UnknownScenario)]));
         }
     }
     store.set_bot_channel(&bot, &kind, &value).await?;
@@ -229,8 +232,8 @@ fn merge(
     submitted: &serde_json::Map<String, serde_json::Value>,
     stored: &serde_json::Map<String, serde_json::Value>,
     clear: &[&str],
-) -> Result<serde_json::Map<String, serde_json::Value>, Vec<PayloadError>> {
-    use comops_core::channel::settings::error;
+) -> Result<serde_json::Map<String, serde_json::Value>, Vec<comops_core::channel::settings::SettingError>> {
+    use comops_core::channel::settings::{error, SettingIssue};
     use serde_json::{Map, Value};
     let as_text = |value: Option<&Value>| -> Option<String> {
         match value {
@@ -249,7 +252,7 @@ fn merge(
                 && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !name_ok {
-                errors.push(error(name, "names are letters, digits and _, starting with a letter or _"));
+                errors.push(error(name, SettingIssue::SecretName));
                 continue;
             }
             match as_text(Some(value)).filter(|v| !v.is_empty()) {
@@ -260,7 +263,7 @@ fn merge(
                     Some(old) => {
                         out.insert(name.clone(), old.clone());
                     }
-                    None => errors.push(error(name, "a new secret needs a value")),
+                    None => errors.push(error(name, SettingIssue::SecretNeedsValue)),
                 },
             }
         }

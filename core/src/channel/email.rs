@@ -43,10 +43,9 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::{Map, Value};
 
-use super::settings::{error, text};
+use super::settings::{error, text, SettingError, SettingIssue};
 use super::{split_text, Channel, ChannelError, Delivered, OutboundMessage, SendFuture};
 use crate::scenario::{Button, ButtonKind};
-use crate::schema::PayloadError;
 
 /// Longer texts go out as several emails (it would take a very long text).
 pub const TEXT_LIMIT: usize = 100_000;
@@ -118,11 +117,11 @@ impl EmailSettings {
     /// <addr>`), optional `smtp_port` (a number or digits; default by `tls`),
     /// `tls` (`none` | `starttls` | `tls`, default `starttls`), `username`
     /// and `password` (both or neither), `subject`. Errors name each field.
-    pub fn parse(object: &Map<String, Value>) -> Result<Self, Vec<PayloadError>> {
+    pub fn parse(object: &Map<String, Value>) -> Result<Self, Vec<SettingError>> {
         let mut errors = Vec::new();
         let smtp_host = text(object, "smtp_host").trim().to_string();
         if smtp_host.is_empty() || smtp_host.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') {
-            errors.push(error("smtp_host", "must be the SMTP server's host name, e.g. smtp.example.com"));
+            errors.push(error("smtp_host", SettingIssue::SmtpHost));
         }
         // The studio sends every field as a string, "" when left empty.
         let blank = |value: &Value| value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty());
@@ -132,7 +131,7 @@ impl EmailSettings {
             Some(value) => value.as_str().and_then(TlsMode::parse),
         };
         if tls.is_none() {
-            errors.push(error("tls", "must be one of none, starttls, tls"));
+            errors.push(error("tls", SettingIssue::TlsMode));
         }
         let tls = tls.unwrap_or(TlsMode::StartTls);
         let smtp_port = match object.get("smtp_port") {
@@ -144,40 +143,40 @@ impl EmailSettings {
         }
         .filter(|&port| port > 0);
         if smtp_port.is_none() {
-            errors.push(error("smtp_port", "must be a port number, 1-65535"));
+            errors.push(error("smtp_port", SettingIssue::Port));
         }
         let from = text(object, "from").trim().parse::<Mailbox>().ok();
         if from.is_none() {
-            errors.push(error("from", "must be an email address, or Name <address>"));
+            errors.push(error("from", SettingIssue::Sender));
         }
         let username = text(object, "username").trim();
         let password = text(object, "password");
         for (name, value) in [("username", object.get("username")), ("password", object.get("password"))] {
             if value.is_some_and(|v| !v.is_string() && !v.is_null()) {
-                errors.push(error(name, "must be a string"));
+                errors.push(error(name, SettingIssue::NotAString));
             }
         }
         let credentials = match (username.is_empty(), password.is_empty()) {
             (true, true) => None,
             (false, false) => Some((username.to_string(), password.to_string())),
             (true, false) => {
-                errors.push(error("username", "is required with a password"));
+                errors.push(error("username", SettingIssue::UsernameWithoutPassword));
                 None
             }
             (false, true) => {
-                errors.push(error("password", "is required with a username"));
+                errors.push(error("password", SettingIssue::PasswordWithoutUsername));
                 None
             }
         };
         let subject = match object.get("subject") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.chars().any(char::is_control) => {
-                errors.push(error("subject", "must be one line"));
+                errors.push(error("subject", SettingIssue::NotOneLine));
                 None
             }
             Some(Value::String(s)) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
             Some(_) => {
-                errors.push(error("subject", "must be a string"));
+                errors.push(error("subject", SettingIssue::NotAString));
                 None
             }
         };
@@ -246,7 +245,7 @@ impl EmailChannel {
         let empty = Map::new();
         let object = settings.as_object().unwrap_or(&empty);
         let settings = EmailSettings::parse(object).map_err(|errors| {
-            let fields: Vec<String> = errors.into_iter().map(|e| format!("{} {}", e.field, e.message)).collect();
+            let fields: Vec<String> = errors.into_iter().map(|e| format!("{} {}", e.field, e.issue.message(crate::Locale::En))).collect();
             format!("the bot's email settings are incomplete: {}", fields.join("; "))
         })?;
         let sender_name = settings.from.name.clone().unwrap_or_default();

@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::Button;
 
 pub mod email;
+pub mod setting_issue;
 pub mod settings;
 pub mod telegram;
 pub mod webchat;

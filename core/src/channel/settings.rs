@@ -5,7 +5,7 @@
 //! Each kind names its required fields; values are strings. What a field
 //! means is documented in README.md ("Channels").
 
-use crate::schema::PayloadError;
+pub use super::setting_issue::{SettingError, SettingIssue};
 use serde_json::{Map, Value};
 
 /// The setting kinds a bot may have: its channels and `secrets` (the
@@ -14,9 +14,9 @@ pub const KINDS: &[&str] = &["telegram", "webhook", "email", "whatsapp", "vk", "
 
 /// Checks `value` as the settings of `kind`; `Err` lists what is wrong,
 /// field by field. `None` when the kind is unknown.
-pub fn validate(kind: &str, value: &Value) -> Option<Result<(), Vec<PayloadError>>> {
+pub fn validate(kind: &str, value: &Value) -> Option<Result<(), Vec<SettingError>>> {
     let Some(object) = value.as_object() else {
-        return KINDS.contains(&kind).then(|| Err(vec![error("body", "must be a JSON object")]));
+        return KINDS.contains(&kind).then(|| Err(vec![error("body", SettingIssue::NotAnObject)]));
     };
     let mut errors = Vec::new();
     match kind {
@@ -24,37 +24,37 @@ pub fn validate(kind: &str, value: &Value) -> Option<Result<(), Vec<PayloadError
             let token = text(object, "token");
             let (number, rest) = token.split_once(':').unwrap_or(("", ""));
             if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) || rest.len() < 10 || rest.contains(char::is_whitespace) {
-                errors.push(error("token", "must be a Bot API token like 123456:ABC…"));
+                errors.push(error("token", SettingIssue::BotToken));
             }
             // Long polling needs no webhook (and so no secret).
             match text(object, "mode") {
                 "" | "webhook" => check_secret(object, "webhook_secret", &mut errors),
                 "polling" => {}
-                _ => errors.push(error("mode", "must be webhook or polling")),
+                _ => errors.push(error("mode", SettingIssue::TelegramMode)),
             }
         }
         "webhook" => {
-            if let Err(why) = super::webhook::parse_url(text(object, "url")) {
-                errors.push(error("url", why));
+            if super::webhook::parse_url(text(object, "url")).is_err() {
+                errors.push(error("url", SettingIssue::WebhookUrl));
             }
             check_secret(object, "secret", &mut errors);
             // An HMAC key: short ones can be guessed from one signed request.
             if (1..16).contains(&text(object, "secret").len()) {
-                errors.push(error("secret", "must be at least 16 characters"));
+                errors.push(error("secret", SettingIssue::HmacKeyTooShort));
             }
         }
         "email" => errors.extend(super::email::EmailSettings::parse(object).err().unwrap_or_default()),
         "whatsapp" => {
-            check_required(object, "access_token", "the Cloud API access token", &mut errors);
+            check_required(object, "access_token", SettingIssue::CloudApiToken, &mut errors);
             check_number(object, "phone_number_id", &mut errors);
-            check_required(object, "app_secret", "the Meta app secret", &mut errors);
+            check_required(object, "app_secret", SettingIssue::MetaAppSecret, &mut errors);
             check_secret(object, "verify_token", &mut errors);
             check_api(object, "v", &mut errors);
         }
         "vk" => {
-            check_required(object, "access_token", "the community access token", &mut errors);
+            check_required(object, "access_token", SettingIssue::CommunityToken, &mut errors);
             check_number(object, "group_id", &mut errors);
-            check_required(object, "confirmation", "the Callback API confirmation string", &mut errors);
+            check_required(object, "confirmation", SettingIssue::CallbackConfirmation, &mut errors);
             check_secret(object, "secret", &mut errors);
             check_api(object, "", &mut errors);
         }
@@ -63,16 +63,16 @@ pub fn validate(kind: &str, value: &Value) -> Option<Result<(), Vec<PayloadError
             match object.get("enabled") {
                 None => {}
                 Some(Value::String(flag)) if flag == "true" || flag == "false" => {}
-                Some(_) => errors.push(error("enabled", "must be \"true\" or \"false\"")),
+                Some(_) => errors.push(error("enabled", SettingIssue::TrueOrFalse)),
             }
             match object.get("allowed_origins") {
                 None => {}
                 Some(Value::String(list)) => {
                     if let Err(bad) = super::webchat::parse_origins(list) {
-                        errors.push(error("allowed_origins", &format!("must be comma-separated origins like https://shop.example (not {bad:?})")));
+                        errors.push(error("allowed_origins", SettingIssue::Origins { bad: bad.to_string() }));
                     }
                 }
-                Some(_) => errors.push(error("allowed_origins", "must be a string of comma-separated origins")),
+                Some(_) => errors.push(error("allowed_origins", SettingIssue::OriginsNotAString)),
             }
         }
         // The scenario that starts when someone writes in and no run waits
@@ -80,13 +80,13 @@ pub fn validate(kind: &str, value: &Value) -> Option<Result<(), Vec<PayloadError
         "entry" => {
             let scenario = text(object, "scenario");
             if object.get("scenario").is_some_and(|v| !v.is_string()) || scenario.len() > 64 || scenario.contains(char::is_whitespace) {
-                errors.push(error("scenario", "must be the name of one of the bot's scenarios"));
+                errors.push(error("scenario", SettingIssue::UnknownScenario));
             }
         }
         "secrets" => {
             for (key, value) in object {
                 if !value.is_string() {
-                    errors.push(error(key, "must be a string"));
+                    errors.push(error(key, SettingIssue::NotAString));
                 }
             }
         }
@@ -102,53 +102,55 @@ pub fn text<'a>(object: &'a Map<String, Value>, name: &str) -> &'a str {
 
 /// A shared secret we check on inbound requests: 1–256 URL-safe characters
 /// (Telegram's rule for `secret_token`, fine for every other channel).
-pub fn check_secret(object: &Map<String, Value>, name: &str, errors: &mut Vec<PayloadError>) {
+pub fn check_secret(object: &Map<String, Value>, name: &str, errors: &mut Vec<SettingError>) {
     let secret = text(object, name);
     if secret.is_empty() || secret.len() > 256 || !secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        errors.push(error(name, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"));
+        errors.push(error(name, SettingIssue::SharedSecret));
     }
 }
 
-/// A required non-empty string field without whitespace.
-pub fn check_required(object: &Map<String, Value>, name: &str, what: &str, errors: &mut Vec<PayloadError>) {
+/// A required non-empty string field without whitespace; `issue` says
+/// what it must be.
+pub fn check_required(object: &Map<String, Value>, name: &str, issue: SettingIssue, errors: &mut Vec<SettingError>) {
     let value = text(object, name);
     if value.is_empty() || value.contains(char::is_whitespace) {
-        errors.push(error(name, &format!("must be {what}")));
+        errors.push(error(name, issue));
     }
 }
 
 /// A required id made of digits (a string, or a JSON number).
-pub fn check_number(object: &Map<String, Value>, name: &str, errors: &mut Vec<PayloadError>) {
+pub fn check_number(object: &Map<String, Value>, name: &str, errors: &mut Vec<SettingError>) {
     let digits = match object.get(name) {
         Some(Value::Number(n)) => n.is_u64(),
         Some(Value::String(s)) => !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()),
         _ => false,
     };
     if !digits {
-        errors.push(error(name, "must be a numeric id"));
+        errors.push(error(name, SettingIssue::NumericId));
     }
 }
 
 /// The optional `api_base` (an http(s) URL) and `api_version` (digits and
 /// dots after `version_prefix`, e.g. `v21.0` or `5.199`) of an API channel.
-pub fn check_api(object: &Map<String, Value>, version_prefix: &str, errors: &mut Vec<PayloadError>) {
+pub fn check_api(object: &Map<String, Value>, version_prefix: &str, errors: &mut Vec<SettingError>) {
     if object.contains_key("api_base") {
         let base = text(object, "api_base");
         if !(base.starts_with("https://") || base.starts_with("http://")) || base.contains(char::is_whitespace) {
-            errors.push(error("api_base", "must be an http(s) URL"));
+            errors.push(error("api_base", SettingIssue::ApiBase));
         }
     }
     if object.contains_key("api_version") {
         let version = text(object, "api_version").strip_prefix(version_prefix).unwrap_or_default();
         let (major, minor) = version.split_once('.').unwrap_or(("", ""));
         if major.is_empty() || minor.is_empty() || !(major.chars().chain(minor.chars()).all(|c| c.is_ascii_digit())) {
-            errors.push(error("api_version", &format!("must look like {version_prefix}{}", if version_prefix.is_empty() { "5.199" } else { "21.0" })));
+            let example = format!("{version_prefix}{}", if version_prefix.is_empty() { "5.199" } else { "21.0" });
+            errors.push(error("api_version", SettingIssue::ApiVersion { example }));
         }
     }
 }
 
-pub fn error(field: &str, message: &str) -> PayloadError {
-    PayloadError { field: field.into(), message: message.into() }
+pub fn error(field: &str, issue: SettingIssue) -> SettingError {
+    SettingError::new(field, issue)
 }
 
 #[cfg(test)]

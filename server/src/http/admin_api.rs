@@ -191,7 +191,10 @@ async fn put_settings(
     let value = parse_json(&body)?;
     match comops_core::channel::settings::validate(&kind, &value) {
         None => return Err(ApiError::NotFound("Unknown settings kind")),
-        Some(Err(errors)) => return Err(ApiError::Unprocessable { message: format!("Invalid {kind} settings"), errors }),
+        Some(Err(errors)) => {
+            let errors = errors.iter().map(|e| e.in_words(comops_core::Locale::En)).collect();
+            return Err(ApiError::Unprocessable { message: format!("Invalid {kind} settings"), errors });
+        }
         Some(Ok(())) => {}
     }
     let object = value.as_object().cloned().unwrap_or_default();
