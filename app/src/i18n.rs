@@ -192,6 +192,19 @@ pub enum K {
     ScnOnError,
     ScnCode,
     ScnVars,
+    // A step's type in words (the scenario's JSON keeps its own names).
+    StepTypeMessage,
+    StepTypeAsk,
+    StepTypeHttp,
+    StepTypeScript,
+    StepTypeSet,
+    StepTypeIf,
+    StepTypeSwitch,
+    StepTypeWait,
+    StepTypeGoto,
+    StepTypeRun,
+    StepTypeHandover,
+    StepTypeEnd,
     // A step's one-line summary (pages/scenarios/steps.rs, `summary`).
     ScnSummaryVars,
     ScnSummaryAttributes,
@@ -807,6 +820,18 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ScnOnError => ("On error", "При ошибке"),
         K::ScnCode => ("Code (JavaScript)", "Код (JavaScript)"),
         K::ScnVars => ("Variables", "Переменные"),
+        K::StepTypeMessage => ("message", "сообщение"),
+        K::StepTypeAsk => ("ask", "вопрос"),
+        K::StepTypeHttp => ("http", "HTTP-запрос"),
+        K::StepTypeScript => ("script", "скрипт"),
+        K::StepTypeSet => ("set", "запись"),
+        K::StepTypeIf => ("if", "условие"),
+        K::StepTypeSwitch => ("switch", "выбор"),
+        K::StepTypeWait => ("wait", "пауза"),
+        K::StepTypeGoto => ("goto", "переход"),
+        K::StepTypeRun => ("run", "сценарий"),
+        K::StepTypeHandover => ("handover", "оператору"),
+        K::StepTypeEnd => ("end", "конец"),
         K::ScnSummaryVars => ("vars: {}", "переменные: {}"),
         K::ScnSummaryAttributes => ("attributes: {}", "атрибуты: {}"),
         K::ScnSummaryStatus => ("status: {}", "статус: {}"),
@@ -1350,6 +1375,27 @@ pub fn run_status_text(locale: Locale, status: &str) -> String {
     t(locale, key).into()
 }
 
+/// A step's type in words (`message` → «сообщение»); one the studio
+/// does not know, as written.
+pub fn step_type_text(locale: Locale, kind: &str) -> String {
+    let key = match kind {
+        "message" => K::StepTypeMessage,
+        "ask" => K::StepTypeAsk,
+        "http" => K::StepTypeHttp,
+        "script" => K::StepTypeScript,
+        "set" => K::StepTypeSet,
+        "if" => K::StepTypeIf,
+        "switch" => K::StepTypeSwitch,
+        "wait" => K::StepTypeWait,
+        "goto" => K::StepTypeGoto,
+        "run" => K::StepTypeRun,
+        "handover" => K::StepTypeHandover,
+        "end" => K::StepTypeEnd,
+        other => return other.to_string(),
+    };
+    t(locale, key).into()
+}
+
 /// A trace's status in words; one the studio does not know, as stored.
 pub fn trace_status_text(locale: Locale, status: &str) -> String {
     let key = match status {
@@ -1413,6 +1459,8 @@ mod tests {
         assert_eq!(run_status_text(Locale::Ru, "odd"), "odd");
         assert_eq!(trace_status_text(Locale::Ru, "fail"), "сбой");
         assert_eq!(trace_status_text(Locale::En, "rejected"), "rejected");
+        assert_eq!(step_type_text(Locale::Ru, "handover"), "оператору");
+        assert_eq!(step_type_text(Locale::En, "handover"), "handover");
     }
 
     #[test]

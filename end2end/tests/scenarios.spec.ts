@@ -226,6 +226,11 @@ test('settings show one card per channel; credentials come back only as "set"', 
   await page.locator('[data-channel=email] input[name=smtp_port]').press('Enter');
   await expect(page.locator('[data-channel=email] [data-error-for=smtp_port]')).toHaveText('должен быть номером порта, 1–65535');
   await expect(page.locator('[data-channel=email] [data-error-for=from]')).toHaveText('должен быть адресом почты или Имя <адрес>');
+  // And a step's type, where the scenario's JSON keeps its own name.
+  await page.goto('/scenarios?bot=bot_shop&name=welcome_e2e');
+  await hydrated(page);
+  await expect(page.locator('select[name=new-step-type] option[value=message]')).toHaveText('сообщение');
+  await expect(page.locator('[data-step] span[title=message]').first()).toHaveText('сообщение');
   await chooseLanguage(page, 'en');
 });
 

@@ -27,7 +27,7 @@ use crate::components::canvas::graph::{self, Edge};
 use crate::components::canvas::history::History;
 use crate::components::canvas::layout::{auto_layout, NODE_H, NODE_W};
 use crate::components::{focus_without_scrolling, l};
-use crate::i18n::{t, use_locale, K};
+use crate::i18n::{step_type_text, t, use_locale, K};
 use comops_core::scenario::Scenario;
 use leptos::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -561,7 +561,7 @@ pub(super) fn ScenarioCanvas(
                 </Show>
                 <text x="10" y="20" class="fill-slate-900 font-mono text-[12px]">{label}</text>
                 <text x="10" y="39" class="fill-slate-500 text-[11px]">
-                    <tspan class="fill-slate-700 font-medium">{move || info.get().0}</tspan>
+                    <tspan class="fill-slate-700 font-medium">{move || step_type_text(locale.get(), info.get().0)}</tspan>
                     {move || { let s = info.get().1; if s.is_empty() { s } else { format!(" · {s}") } }}
                 </text>
                 {(editable && info.with_untracked(|i| i.0 != "end")).then(|| view! {
@@ -649,7 +649,7 @@ pub(super) fn ScenarioCanvas(
                     {editable.then(|| view! {
                         <span class="mr-1 text-[11px] font-medium text-slate-500">{l(K::CanvasAdd)}</span>
                         {STEP_TYPES.into_iter().map(|kind| view! {
-                            <button type="button" class=tool data-testid=format!("palette-{kind}") on:click=move |_| c.add_step(kind)>{kind}</button>
+                            <button type="button" class=tool data-testid=format!("palette-{kind}") title=kind on:click=move |_| c.add_step(kind)>{move || step_type_text(locale.get(), kind)}</button>
                         }).collect_view()}
                         <span class="mx-1 h-4 w-px bg-slate-300"></span>
                         <button type="button" class=tool data-testid="canvas-undo" title="Ctrl+Z" disabled=move || !c.undoable.get().0

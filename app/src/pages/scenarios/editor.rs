@@ -15,7 +15,7 @@ use crate::api::scenarios::{
     issues, load_scenario, scenario_trace, scenario_versions, DryRunOutcome, DryRunScenario, LoadedScenario, SaveOutcome, SaveScenario, StepIssue,
 };
 use crate::components::{l, load_error, loading};
-use crate::i18n::{t, use_locale, K};
+use crate::i18n::{step_type_text, t, use_locale, K};
 use comops_core::scenario::Scenario;
 use crate::scenario_issues::scenario_issue_text;
 use leptos::prelude::*;
@@ -293,7 +293,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                         <span class="text-xs font-medium text-slate-600">{l(K::ScnStepType)}</span>
                         <select name="new-step-type" class="rounded border border-slate-300 px-2 py-1 text-sm"
                             on:change=move |ev| new_type.set(event_target_value(&ev))>
-                            {STEP_TYPES.into_iter().map(|kind| view! { <option value=kind selected=move || new_type.get() == kind>{kind}</option> }).collect_view()}
+                            {STEP_TYPES.into_iter().map(|kind| view! { <option value=kind selected=move || new_type.get() == kind>{move || step_type_text(locale.get(), kind)}</option> }).collect_view()}
                         </select>
                     </label>
                     <button class=BUTTON data-testid="add-step-button" disabled=move || json_mode.get() on:click=move |_| add_step()>

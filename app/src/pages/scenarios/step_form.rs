@@ -8,8 +8,9 @@ use super::model::rename_references;
 use super::{BUTTON, INPUT, PRIMARY};
 use crate::api::scenarios::StepIssue;
 use crate::components::l;
-use crate::i18n::{t, tr, use_locale, K};
+use crate::i18n::{step_type_text, t, tr, use_locale, K};
 use comops_core::scenario::Scenario;
+use comops_core::Locale;
 use crate::scenario_issues::scenario_issue_text;
 use leptos::prelude::*;
 
@@ -172,7 +173,7 @@ pub(super) fn StepForm(
             </datalist>
             <fieldset class="grid grid-cols-2 gap-2" disabled=read_only>
                 <Line label=K::ScnStepId name="id" value=draft.id error=error("id") wide=false autofocus=true/>
-                <Choice label=K::ScnStepType name="type" value=draft.kind options=&STEP_TYPES/>
+                <Choice label=K::ScnStepType name="type" value=draft.kind options=&STEP_TYPES words=step_type_text/>
                 <Show when=move || mine.with(|m| !m.is_empty())>
                     <ul class="col-span-2 rounded bg-rose-50 px-2 py-1 text-xs text-rose-800" data-testid="form-problems">
                         {move || mine.get().into_iter().map(|e| view! { <li>{format!("{}: {}", e.field, scenario_issue_text(locale.get(), &e.issue))}</li> }).collect_view()}
@@ -248,14 +249,23 @@ fn FieldError(name: &'static str, error: Signal<Option<String>>) -> impl IntoVie
     .into_any()
 }
 
-/// A select of fixed values.
+/// A select of fixed values, each shown as `words` says it (as it is
+/// without).
 #[component]
-fn Choice(label: K, name: &'static str, value: RwSignal<String>, options: &'static [&'static str]) -> impl IntoView {
+fn Choice(
+    label: K,
+    name: &'static str,
+    value: RwSignal<String>,
+    options: &'static [&'static str],
+    #[prop(optional)] words: Option<fn(Locale, &str) -> String>,
+) -> impl IntoView {
+    let locale = use_locale();
+    let shown = move |option: &'static str| move || words.map(|say| say(locale.get(), option)).unwrap_or_else(|| option.to_string());
     view! {
         <label class="flex min-w-0 flex-col gap-0.5">
             <span class="text-[11px] font-medium text-slate-600">{l(label)}</span>
             <select name=name class=INPUT prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
-                {options.iter().map(|option| view! { <option value=*option selected=move || value.get() == *option>{*option}</option> }).collect_view()}
+                {options.iter().map(|option| view! { <option value=*option selected=move || value.get() == *option>{shown(option)}</option> }).collect_view()}
             </select>
         </label>
     }

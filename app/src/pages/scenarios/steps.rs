@@ -4,7 +4,7 @@
 use super::model::expect_name;
 use crate::api::scenarios::StepIssue;
 use crate::components::l;
-use crate::i18n::{t, t1, use_locale, K};
+use crate::i18n::{step_type_text, t, t1, use_locale, K};
 use crate::scenario_issues::scenario_issue_text;
 use comops_core::scenario::{Scenario, StepKind};
 use comops_core::Locale;
@@ -93,7 +93,7 @@ pub(super) fn StepsTable(
                                 <span class="ml-1.5 rounded bg-emerald-100 px-1 py-0.5 text-[10px] uppercase text-emerald-800" data-testid="start-badge">{l(K::ScnStartStep)}</span>
                             })}
                         </td>
-                        <td class="px-2 py-1.5 text-xs"><span class="rounded bg-slate-100 px-1.5 py-0.5">{type_name}</span></td>
+                        <td class="px-2 py-1.5 text-xs"><span class="rounded bg-slate-100 px-1.5 py-0.5" title=type_name>{step_type_text(locale.get(), type_name)}</span></td>
                         <td class="px-2 py-1.5 text-slate-700">
                             <span class="line-clamp-1 break-all">{summary}</span>
                             {has_issues.then(|| view! {
