@@ -829,8 +829,8 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::StepTypeSwitch => ("switch", "выбор"),
         K::StepTypeWait => ("wait", "пауза"),
         K::StepTypeGoto => ("goto", "переход"),
-        K::StepTypeRun => ("run", "сценарий"),
-        K::StepTypeHandover => ("handover", "оператору"),
+        K::StepTypeRun => ("run", "запуск сценария"),
+        K::StepTypeHandover => ("handover", "передача оператору"),
         K::StepTypeEnd => ("end", "конец"),
         K::ScnSummaryVars => ("vars: {}", "переменные: {}"),
         K::ScnSummaryAttributes => ("attributes: {}", "атрибуты: {}"),
@@ -1459,7 +1459,7 @@ mod tests {
         assert_eq!(run_status_text(Locale::Ru, "odd"), "odd");
         assert_eq!(trace_status_text(Locale::Ru, "fail"), "сбой");
         assert_eq!(trace_status_text(Locale::En, "rejected"), "rejected");
-        assert_eq!(step_type_text(Locale::Ru, "handover"), "оператору");
+        assert_eq!(step_type_text(Locale::Ru, "handover"), "передача оператору");
         assert_eq!(step_type_text(Locale::En, "handover"), "handover");
     }
 

@@ -224,8 +224,8 @@ test('settings show one card per channel; credentials come back only as "set"', 
   await chooseLanguage(page, 'ru');
   await page.locator('[data-channel=email] input[name=smtp_port]').fill('99999');
   await page.locator('[data-channel=email] input[name=smtp_port]').press('Enter');
-  await expect(page.locator('[data-channel=email] [data-error-for=smtp_port]')).toHaveText('должен быть номером порта, 1–65535');
-  await expect(page.locator('[data-channel=email] [data-error-for=from]')).toHaveText('должен быть адресом почты или Имя <адрес>');
+  await expect(page.locator('[data-channel=email] [data-error-for=smtp_port]')).toHaveText('ожидается номер порта, 1–65535');
+  await expect(page.locator('[data-channel=email] [data-error-for=from]')).toHaveText('ожидается адрес email или Имя <адрес>');
   // And a step's type, where the scenario's JSON keeps its own name.
   await page.goto('/scenarios?bot=bot_shop&name=welcome_e2e');
   await hydrated(page);

@@ -67,59 +67,46 @@ impl SettingIssue {
         let ru = locale == Locale::Ru;
         let pick = |en: &str, ru_text: &str| if ru { ru_text.to_string() } else { en.to_string() };
         match self {
-            SettingIssue::NotAnObject => pick("must be a JSON object", "должно быть JSON-объектом"),
-            SettingIssue::NotAnObjectOfStrings => pick("must be a JSON object of strings", "должно быть JSON-объектом со строками"),
-            SettingIssue::NotAString => pick("must be a string", "должно быть строкой"),
-            SettingIssue::BotToken => pick("must be a Bot API token like 123456:ABC…", "должен быть токеном Bot API вида 123456:ABC…"),
-            SettingIssue::TelegramMode => pick("must be webhook or polling", "должен быть webhook или polling"),
-            SettingIssue::WebhookUrl => pick("must be an absolute http(s) URL", "должен быть полным адресом http(s)"),
-            SettingIssue::HmacKeyTooShort => pick("must be at least 16 characters", "должен быть не короче 16 символов"),
-            SettingIssue::SharedSecret => {
-                pick("must be 1-256 characters of A-Z, a-z, 0-9, _ and -", "должен состоять из 1–256 символов A-Z, a-z, 0-9, _ и -")
-            }
-            SettingIssue::CloudApiToken => pick("must be the Cloud API access token", "должен быть токеном доступа Cloud API"),
-            SettingIssue::MetaAppSecret => pick("must be the Meta app secret", "должен быть секретом приложения Meta"),
-            SettingIssue::CommunityToken => pick("must be the community access token", "должен быть ключом доступа сообщества"),
-            SettingIssue::CallbackConfirmation => {
-                pick("must be the Callback API confirmation string", "должна быть строкой подтверждения Callback API")
-            }
-            SettingIssue::NumericId => pick("must be a numeric id", "должен быть числовым id"),
-            SettingIssue::ApiBase => pick("must be an http(s) URL", "должен быть адресом http(s)"),
+            SettingIssue::NotAnObject => pick("must be a JSON object", "ожидается JSON-объект"),
+            SettingIssue::NotAnObjectOfStrings => pick("must be a JSON object of strings", "ожидается JSON-объект со строковыми значениями"),
+            SettingIssue::NotAString => pick("must be a string", "ожидается строка"),
+            SettingIssue::BotToken => pick("must be a Bot API token like 123456:ABC…", "ожидается токен Bot API вида 123456:ABC…"),
+            SettingIssue::TelegramMode => pick("must be webhook or polling", "ожидается webhook или polling"),
+            SettingIssue::WebhookUrl => pick("must be an absolute http(s) URL", "ожидается абсолютный URL http(s)"),
+            SettingIssue::HmacKeyTooShort => pick("must be at least 16 characters", "не короче 16 символов"),
+            SettingIssue::SharedSecret => pick("must be 1-256 characters of A-Z, a-z, 0-9, _ and -", "от 1 до 256 символов: A-Z, a-z, 0-9, _ и -"),
+            SettingIssue::CloudApiToken => pick("must be the Cloud API access token", "ожидается токен доступа Cloud API"),
+            SettingIssue::MetaAppSecret => pick("must be the Meta app secret", "ожидается секрет приложения Meta"),
+            SettingIssue::CommunityToken => pick("must be the community access token", "ожидается токен сообщества"),
+            SettingIssue::CallbackConfirmation => pick("must be the Callback API confirmation string", "ожидается строка подтверждения Callback API"),
+            SettingIssue::NumericId => pick("must be a numeric id", "ожидается числовой ID"),
+            SettingIssue::ApiBase => pick("must be an http(s) URL", "ожидается URL http(s)"),
             SettingIssue::ApiVersion { example } => {
                 if ru {
-                    format!("должна выглядеть как {example}")
+                    format!("ожидается версия вида {example}")
                 } else {
                     format!("must look like {example}")
                 }
             }
-            SettingIssue::TrueOrFalse => pick("must be \"true\" or \"false\"", "должно быть \"true\" или \"false\""),
+            SettingIssue::TrueOrFalse => pick("must be \"true\" or \"false\"", "ожидается \"true\" или \"false\""),
             SettingIssue::Origins { bad } => {
                 if ru {
-                    format!("должно быть списком источников через запятую, например https://shop.example (не {bad:?})")
+                    format!("ожидаются источники через запятую, например https://shop.example (не {bad:?})")
                 } else {
                     format!("must be comma-separated origins like https://shop.example (not {bad:?})")
                 }
             }
-            SettingIssue::OriginsNotAString => {
-                pick("must be a string of comma-separated origins", "должно быть строкой источников через запятую")
-            }
-            SettingIssue::UnknownScenario => {
-                pick("must be the name of one of the bot's scenarios", "должно быть именем одного из сценариев бота")
-            }
-            SettingIssue::SecretName => pick(
-                "names are letters, digits and _, starting with a letter or _",
-                "имя — буквы, цифры и _, первой идёт буква или _",
-            ),
+            SettingIssue::OriginsNotAString => pick("must be a string of comma-separated origins", "ожидается строка источников через запятую"),
+            SettingIssue::UnknownScenario => pick("must be the name of one of the bot's scenarios", "ожидается имя одного из сценариев бота"),
+            SettingIssue::SecretName => pick("names are letters, digits and _, starting with a letter or _", "только латинские буквы, цифры и _, в начале буква или _"),
             SettingIssue::SecretNeedsValue => pick("a new secret needs a value", "новому секрету нужно значение"),
-            SettingIssue::SmtpHost => {
-                pick("must be the SMTP server's host name, e.g. smtp.example.com", "должен быть именем SMTP-сервера, например smtp.example.com")
-            }
-            SettingIssue::TlsMode => pick("must be one of none, starttls, tls", "должен быть одним из none, starttls, tls"),
-            SettingIssue::Port => pick("must be a port number, 1-65535", "должен быть номером порта, 1–65535"),
-            SettingIssue::Sender => pick("must be an email address, or Name <address>", "должен быть адресом почты или Имя <адрес>"),
-            SettingIssue::UsernameWithoutPassword => pick("is required with a password", "нужен вместе с паролем"),
-            SettingIssue::PasswordWithoutUsername => pick("is required with a username", "нужен вместе с именем пользователя"),
-            SettingIssue::NotOneLine => pick("must be one line", "должна быть одной строкой"),
+            SettingIssue::SmtpHost => pick("must be the SMTP server's host name, e.g. smtp.example.com", "ожидается имя хоста SMTP-сервера, например smtp.example.com"),
+            SettingIssue::TlsMode => pick("must be one of none, starttls, tls", "ожидается одно из: none, starttls, tls"),
+            SettingIssue::Port => pick("must be a port number, 1-65535", "ожидается номер порта, 1–65535"),
+            SettingIssue::Sender => pick("must be an email address, or Name <address>", "ожидается адрес email или Имя <адрес>"),
+            SettingIssue::UsernameWithoutPassword => pick("is required with a password", "указывается вместе с паролем"),
+            SettingIssue::PasswordWithoutUsername => pick("is required with a username", "указывается вместе с именем пользователя"),
+            SettingIssue::NotOneLine => pick("must be one line", "только одна строка, без переводов строки"),
         }
     }
 }
@@ -132,9 +119,47 @@ mod tests {
     fn issues_read_in_either_language() {
         let error = SettingError::new("smtp_port", SettingIssue::Port);
         assert_eq!(error.in_words(Locale::En), PayloadError { field: "smtp_port".into(), message: "must be a port number, 1-65535".into() });
-        assert_eq!(error.in_words(Locale::Ru).message, "должен быть номером порта, 1–65535");
+        assert_eq!(error.in_words(Locale::Ru).message, "ожидается номер порта, 1–65535");
         let version = SettingIssue::ApiVersion { example: "v21.0".into() };
-        assert_eq!(version.message(Locale::En), "must look like v21.0");
-        assert_eq!(version.message(Locale::Ru), "должна выглядеть как v21.0");
+        assert_eq!(version.message(Locale::Ru), "ожидается версия вида v21.0");
+    }
+
+    /// The admin API's words, as they were before the issues were typed.
+    #[test]
+    fn the_admin_api_says_what_it_always_said() {
+        let said = [
+            (SettingIssue::NotAnObject, "must be a JSON object"),
+            (SettingIssue::NotAnObjectOfStrings, "must be a JSON object of strings"),
+            (SettingIssue::NotAString, "must be a string"),
+            (SettingIssue::BotToken, "must be a Bot API token like 123456:ABC…"),
+            (SettingIssue::TelegramMode, "must be webhook or polling"),
+            (SettingIssue::WebhookUrl, "must be an absolute http(s) URL"),
+            (SettingIssue::HmacKeyTooShort, "must be at least 16 characters"),
+            (SettingIssue::SharedSecret, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"),
+            (SettingIssue::CloudApiToken, "must be the Cloud API access token"),
+            (SettingIssue::MetaAppSecret, "must be the Meta app secret"),
+            (SettingIssue::CommunityToken, "must be the community access token"),
+            (SettingIssue::CallbackConfirmation, "must be the Callback API confirmation string"),
+            (SettingIssue::NumericId, "must be a numeric id"),
+            (SettingIssue::ApiBase, "must be an http(s) URL"),
+            (SettingIssue::TrueOrFalse, "must be \"true\" or \"false\""),
+            (SettingIssue::OriginsNotAString, "must be a string of comma-separated origins"),
+            (SettingIssue::UnknownScenario, "must be the name of one of the bot's scenarios"),
+            (SettingIssue::SecretName, "names are letters, digits and _, starting with a letter or _"),
+            (SettingIssue::SecretNeedsValue, "a new secret needs a value"),
+            (SettingIssue::SmtpHost, "must be the SMTP server's host name, e.g. smtp.example.com"),
+            (SettingIssue::TlsMode, "must be one of none, starttls, tls"),
+            (SettingIssue::Port, "must be a port number, 1-65535"),
+            (SettingIssue::Sender, "must be an email address, or Name <address>"),
+            (SettingIssue::UsernameWithoutPassword, "is required with a password"),
+            (SettingIssue::PasswordWithoutUsername, "is required with a username"),
+            (SettingIssue::NotOneLine, "must be one line"),
+            (SettingIssue::ApiVersion { example: "5.199".into() }, "must look like 5.199"),
+            (SettingIssue::Origins { bad: "ftp://x".into() }, "must be comma-separated origins like https://shop.example (not \"ftp://x\")"),
+        ];
+        for (issue, words) in said {
+            assert_eq!(issue.message(Locale::En), words, "{issue:?}");
+            assert_ne!(issue.message(Locale::Ru), words, "{issue:?}");
+        }
     }
 }

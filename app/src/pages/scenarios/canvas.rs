@@ -532,9 +532,19 @@ pub(super) fn ScenarioCanvas(
     let node_view = move |id: String| {
         let p = c.pos(&id);
         let (id_info, id_sel, id_bad, id_start, id_focus, id_count) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+        // (type, its words, the summary): the line of both holds about 35
+        // characters, so a longer word leaves the summary less room.
         let info = Memo::new(move |_| {
             let locale = locale.get();
-            scenario.with(|s| s.step(&id_info).map(|st| (st.kind.type_name(), cut(&summary(locale, &st.kind), 28)))).unwrap_or(("", String::new()))
+            scenario
+                .with(|s| {
+                    s.step(&id_info).map(|st| {
+                        let words = step_type_text(locale, st.kind.type_name());
+                        let room = 32usize.saturating_sub(words.chars().count()).max(12);
+                        (st.kind.type_name(), words, cut(&summary(locale, &st.kind), room))
+                    })
+                })
+                .unwrap_or(("", String::new(), String::new()))
         });
         let is_selected = move || c.selected.with(|s| s.contains(&id_sel));
         let has_issue = move || issues.with(|all| all.iter().any(|e| e.step.as_deref() == Some(id_bad.as_str())));
@@ -561,8 +571,8 @@ pub(super) fn ScenarioCanvas(
                 </Show>
                 <text x="10" y="20" class="fill-slate-900 font-mono text-[12px]">{label}</text>
                 <text x="10" y="39" class="fill-slate-500 text-[11px]">
-                    <tspan class="fill-slate-700 font-medium">{move || step_type_text(locale.get(), info.get().0)}</tspan>
-                    {move || { let s = info.get().1; if s.is_empty() { s } else { format!(" · {s}") } }}
+                    <tspan class="fill-slate-700 font-medium">{move || info.get().1}</tspan>
+                    {move || { let s = info.get().2; if s.is_empty() { s } else { format!(" · {s}") } }}
                 </text>
                 {(editable && info.with_untracked(|i| i.0 != "end")).then(|| view! {
                     <circle data-port=id.clone() cx=W cy=H / 2.0 r="6" stroke-width="1.5"
