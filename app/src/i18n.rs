@@ -1362,50 +1362,42 @@ pub fn import_problem_text(locale: Locale, problem: &comops_core::map::export::I
     }
 }
 
-/// A run's status in words; one the studio does not know, as stored.
+/// `name` (as stored or written) in words by `keys`; a name not listed
+/// (one the studio does not know yet), as it is.
+fn name_text(locale: Locale, keys: &[(&str, K)], name: &str) -> String {
+    keys.iter().find(|(known, _)| *known == name).map(|(_, key)| t(locale, *key).to_string()).unwrap_or_else(|| name.to_string())
+}
+
+/// A run's status in words.
 pub fn run_status_text(locale: Locale, status: &str) -> String {
-    let key = match status {
-        "pending" => K::RunPending,
-        "running" => K::RunRunning,
-        "waiting" => K::RunWaiting,
-        "done" => K::RunDone,
-        "failed" => K::RunFailed,
-        other => return other.to_string(),
-    };
-    t(locale, key).into()
+    const KEYS: &[(&str, K)] =
+        &[("pending", K::RunPending), ("running", K::RunRunning), ("waiting", K::RunWaiting), ("done", K::RunDone), ("failed", K::RunFailed)];
+    name_text(locale, KEYS, status)
 }
 
-/// A step's type in words (`message` → «сообщение»); one the studio
-/// does not know, as written.
+/// A step's type in words (`message` → «сообщение»).
 pub fn step_type_text(locale: Locale, kind: &str) -> String {
-    let key = match kind {
-        "message" => K::StepTypeMessage,
-        "ask" => K::StepTypeAsk,
-        "http" => K::StepTypeHttp,
-        "script" => K::StepTypeScript,
-        "set" => K::StepTypeSet,
-        "if" => K::StepTypeIf,
-        "switch" => K::StepTypeSwitch,
-        "wait" => K::StepTypeWait,
-        "goto" => K::StepTypeGoto,
-        "run" => K::StepTypeRun,
-        "handover" => K::StepTypeHandover,
-        "end" => K::StepTypeEnd,
-        other => return other.to_string(),
-    };
-    t(locale, key).into()
+    const KEYS: &[(&str, K)] = &[
+        ("message", K::StepTypeMessage),
+        ("ask", K::StepTypeAsk),
+        ("http", K::StepTypeHttp),
+        ("script", K::StepTypeScript),
+        ("set", K::StepTypeSet),
+        ("if", K::StepTypeIf),
+        ("switch", K::StepTypeSwitch),
+        ("wait", K::StepTypeWait),
+        ("goto", K::StepTypeGoto),
+        ("run", K::StepTypeRun),
+        ("handover", K::StepTypeHandover),
+        ("end", K::StepTypeEnd),
+    ];
+    name_text(locale, KEYS, kind)
 }
 
-/// A trace's status in words; one the studio does not know, as stored.
+/// A trace's status in words.
 pub fn trace_status_text(locale: Locale, status: &str) -> String {
-    let key = match status {
-        "success" => K::TraceSuccess,
-        "fail" => K::TraceFail,
-        "rejected" => K::TraceRejected,
-        "retry" => K::TraceRetry,
-        other => return other.to_string(),
-    };
-    t(locale, key).into()
+    const KEYS: &[(&str, K)] = &[("success", K::TraceSuccess), ("fail", K::TraceFail), ("rejected", K::TraceRejected), ("retry", K::TraceRetry)];
+    name_text(locale, KEYS, status)
 }
 
 /// A duration in the largest units that fit: `850 ms`, `42 s`,
