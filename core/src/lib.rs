@@ -16,6 +16,7 @@ pub mod bot;
 pub mod call;
 pub mod email;
 pub mod endpoint;
+pub mod html;
 pub mod id;
 pub mod identity;
 pub mod job;

@@ -900,24 +900,16 @@ fn TableCell(
 
 /// Text as a textarea's content in HTML. The renderer writes a textarea's
 /// children unescaped (raw text to it), and a cell holding `</textarea>`
-/// would end the element there: every `&`, `<` and `>` is escaped here,
-/// and the browser's parser turns them back into the text. The parser
-/// also drops one newline right after `<textarea>`: a text starting with
-/// one gets another.
+/// would end the element there: the text is escaped here, and the
+/// browser's parser turns it back. The parser also drops one newline
+/// right after `<textarea>`: a text starting with one gets another.
 fn textarea_html(text: &str) -> String {
-    let mut html = String::with_capacity(text.len() + 1);
+    let escaped = comops_core::html::escape(text);
     if text.starts_with('\n') {
-        html.push('\n');
+        format!("\n{escaped}")
+    } else {
+        escaped
     }
-    for c in text.chars() {
-        match c {
-            '&' => html.push_str("&amp;"),
-            '<' => html.push_str("&lt;"),
-            '>' => html.push_str("&gt;"),
-            c => html.push(c),
-        }
-    }
-    html
 }
 
 /// What trigger cells know beyond the map: the project's endpoints with
@@ -1122,7 +1114,7 @@ mod tests {
     fn textarea_html_cannot_end_the_element_and_keeps_a_first_newline() {
         assert_eq!(
             textarea_html("</textarea><iframe srcdoc=\"<script>x</script>\"> & more"),
-            "&lt;/textarea&gt;&lt;iframe srcdoc=\"&lt;script&gt;x&lt;/script&gt;\"&gt; &amp; more"
+            "&lt;/textarea&gt;&lt;iframe srcdoc=&quot;&lt;script&gt;x&lt;/script&gt;&quot;&gt; &amp; more"
         );
         assert_eq!(textarea_html("\nsecond line"), "\n\nsecond line");
         assert_eq!(textarea_html("Событие №1"), "Событие №1");

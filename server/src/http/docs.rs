@@ -411,21 +411,9 @@ fn operation_id(alias: &str) -> String {
 // ---------------------------------------------------------------------------
 // HTML
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
+// Text for HTML element content and quoted attribute values (one escaper
+// for the server's pages and the studio's).
+pub(crate) use comops_core::html::escape as escape_html;
 
 /// JSON for a `<script type="application/json">`: `<`, `>` and `&` only
 /// occur inside JSON strings, where their `\u` escapes mean the same.
@@ -695,15 +683,6 @@ const SCRIPT: &str = r#"
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape_html(r#"<script>alert("x's")</script> & co"#),
-            "&lt;script&gt;alert(&quot;x&#39;s&quot;)&lt;/script&gt; &amp; co"
-        );
-        assert_eq!(escape_html("Спасибо за покупку!"), "Спасибо за покупку!");
-    }
 
     #[test]
     fn script_json_cannot_close_its_element() {

@@ -180,7 +180,7 @@ fn allow_origin(headers: &mut HeaderMap, origin: HeaderValue) {
 
 /// `GET /webchat/{botId}`: a page that is nothing but the widget, open.
 async fn page(Extension(chat): Extension<ChatBot>) -> Response {
-    let title = html_escape(&chat.name);
+    let title = comops_core::html::escape(&chat.name);
     let bot = chat.bot.as_str();
     let html = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -624,10 +624,6 @@ fn bad_query(rejection: QueryRejection) -> ApiError {
 
 fn invalid(field: &str, message: &str) -> ApiError {
     ApiError::Unprocessable { message: format!("Invalid {field}"), errors: vec![PayloadError { field: field.into(), message: message.into() }] }
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 /// Token buckets per visitor (and per client address for new sessions),
