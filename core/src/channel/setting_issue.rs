@@ -81,21 +81,12 @@ impl SettingIssue {
             SettingIssue::CallbackConfirmation => pick("must be the Callback API confirmation string", "ожидается строка подтверждения Callback API"),
             SettingIssue::NumericId => pick("must be a numeric id", "ожидается числовой ID"),
             SettingIssue::ApiBase => pick("must be an http(s) URL", "ожидается URL http(s)"),
-            SettingIssue::ApiVersion { example } => {
-                if ru {
-                    format!("ожидается версия вида {example}")
-                } else {
-                    format!("must look like {example}")
-                }
-            }
+            SettingIssue::ApiVersion { example } => pick(&format!("must look like {example}"), &format!("ожидается версия вида {example}")),
             SettingIssue::TrueOrFalse => pick("must be \"true\" or \"false\"", "ожидается \"true\" или \"false\""),
-            SettingIssue::Origins { bad } => {
-                if ru {
-                    format!("ожидаются источники через запятую, например https://shop.example (не {bad:?})")
-                } else {
-                    format!("must be comma-separated origins like https://shop.example (not {bad:?})")
-                }
-            }
+            SettingIssue::Origins { bad } => pick(
+                &format!("must be comma-separated origins like https://shop.example (not {bad:?})"),
+                &format!("ожидаются источники через запятую, например https://shop.example (не {bad:?})"),
+            ),
             SettingIssue::OriginsNotAString => pick("must be a string of comma-separated origins", "ожидается строка источников через запятую"),
             SettingIssue::UnknownScenario => pick("must be the name of one of the bot's scenarios", "ожидается имя одного из сценариев бота"),
             SettingIssue::SecretName => pick("names are letters, digits and _, starting with a letter or _", "только латинские буквы, цифры и _, в начале буква или _"),
