@@ -8,7 +8,9 @@
 //! re-executed), then drives each over loopback with `CONNECTIONS`
 //! keep-alive HTTP/1.1 connections for `COMOPS_BENCH_SECS` seconds and
 //! writes the figures to docs/benchmarks.md. `COMOPS_BENCH_BIN=path/to/comops`
-//! runs another build of `comops` instead (an A/B on one machine).
+//! runs another build of `comops` instead (an A/B on one machine);
+//! `COMOPS_BENCH_CONNECTIONS=n` drives it with n connections instead (the
+//! table is then not written: SPEC §9's figure is at 64).
 //! Every load is bounded in time and only targets 127.0.0.1.
 
 use comops_core::endpoint::EndpointDraft;
@@ -25,6 +27,12 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 const CONNECTIONS: usize = 64;
+
+/// The connections each load keeps open: [`CONNECTIONS`] unless
+/// `COMOPS_BENCH_CONNECTIONS` says otherwise.
+fn connections() -> usize {
+    std::env::var("COMOPS_BENCH_CONNECTIONS").ok().and_then(|n| n.parse().ok()).filter(|n| *n > 0).unwrap_or(CONNECTIONS)
+}
 
 #[path = "support/server_use.rs"]
 mod server_use;
@@ -141,7 +149,7 @@ async fn load(target: &Target, duration: Duration) -> Figures {
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::new();
-    for connection in 0..CONNECTIONS {
+    for connection in 0..connections() {
         let target = target.clone();
         tasks.push(tokio::spawn(async move {
             let (host, path, token, dry_run) = &*target;
@@ -223,7 +231,7 @@ async fn run(duration: Duration) {
         None => eprintln!("PostgreSQL not reachable: measuring SQLite only"),
     }
 
-    eprintln!("warming up and measuring {} s per target, {CONNECTIONS} connections", duration.as_secs());
+    eprintln!("warming up and measuring {} s per target, {} connections", duration.as_secs(), connections());
     let _ = load(&bare, Duration::from_secs(1)).await;
     let bare_figures = load(&bare, duration).await;
     let mut rows = vec![(bare.name.clone(), bare_figures)];
@@ -255,7 +263,9 @@ async fn run(duration: Duration) {
         ));
     }
     println!("{table}");
-    write_report(&table, duration);
+    if connections() == CONNECTIONS {
+        write_report(&table, duration);
+    }
 }
 
 fn write_report(table: &str, duration: Duration) {
