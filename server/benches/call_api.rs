@@ -73,12 +73,17 @@ struct Target {
     process: Arc<ChildGuard>,
 }
 
-struct ChildGuard(Child);
+/// A server process, killed when dropped; the folders it wrote
+/// (its data, its SQLite database) are removed once it has ended.
+struct ChildGuard(Child, Vec<std::path::PathBuf>);
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        for dir in &self.1 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -95,10 +100,12 @@ fn spawn(mut command: Command) -> (ChildGuard, String) {
         }
     });
     let host = rx.recv_timeout(Duration::from_secs(60)).expect("server did not start");
-    (ChildGuard(child), host)
+    (ChildGuard(child, Vec::new()), host)
 }
 
-async fn comops_target(name: &str, database_url: String) -> Target {
+/// comops serving `database_url`; `scratch` (the SQLite database's
+/// folder) goes with its data folder when the process ends.
+async fn comops_target(name: &str, database_url: String, scratch: Option<std::path::PathBuf>) -> Target {
     let dir = std::env::temp_dir().join(format!("comops-bench-{}", comops_core::auth::new_secret().0.split_at(12).0));
     // Another build of comops under the same load (an A/B of two commits).
     let binary = std::env::var_os("COMOPS_BENCH_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_BIN_EXE_comops").into());
@@ -109,7 +116,9 @@ async fn comops_target(name: &str, database_url: String) -> Target {
         .env("COMOPS_DATA_DIR", &dir)
         .env("COMOPS_ADMIN_PASSWORD", "bench-admin-password")
         .env("RUST_LOG", "error");
-    let (child, host) = spawn(command);
+    let (mut child, host) = spawn(command);
+    child.1.push(dir);
+    child.1.extend(scratch);
     let store = Store::connect(&database_url).await.expect("store");
     let shop = BotId::parse("bot_shop").expect("bot id");
     let draft = EndpointDraft { alias: "order/status".into(), scenario: "order_status".into(), enabled: true, ..Default::default() };
@@ -223,11 +232,11 @@ async fn run(duration: Duration) {
     };
 
     let dir = std::env::temp_dir().join(format!("comops-bench-db-{}", std::process::id()));
-    let sqlite = comops_target("comops call/{alias}, SQLite", format!("sqlite://{}/comops.db", dir.display())).await;
+    let sqlite = comops_target("comops call/{alias}, SQLite", format!("sqlite://{}/comops.db", dir.display()), Some(dir.clone())).await;
     let dry = Target { name: "comops call/{alias} dry run (trace only), SQLite".into(), dry_run: true, ..sqlite.clone() };
     let mut targets = vec![sqlite, dry];
     match comops_core::store::scratch::test_postgres("bench").await {
-        Some(url) => targets.push(comops_target("comops call/{alias}, PostgreSQL", url).await),
+        Some(url) => targets.push(comops_target("comops call/{alias}, PostgreSQL", url, None).await),
         None => eprintln!("PostgreSQL not reachable: measuring SQLite only"),
     }
 
