@@ -235,8 +235,9 @@ async fn run(duration: Duration) {
     let sqlite = comops_target("comops call/{alias}, SQLite", format!("sqlite://{}/comops.db", dir.display()), Some(dir.clone())).await;
     let dry = Target { name: "comops call/{alias} dry run (trace only), SQLite".into(), dry_run: true, ..sqlite.clone() };
     let mut targets = vec![sqlite, dry];
-    match comops_core::store::scratch::test_postgres("bench").await {
-        Some(url) => targets.push(comops_target("comops call/{alias}, PostgreSQL", url, None).await),
+    let postgres = comops_core::store::scratch::test_postgres("bench").await;
+    match &postgres {
+        Some(url) => targets.push(comops_target("comops call/{alias}, PostgreSQL", url.clone(), None).await),
         None => eprintln!("PostgreSQL not reachable: measuring SQLite only"),
     }
 
@@ -274,6 +275,13 @@ async fn run(duration: Duration) {
     println!("{table}");
     if connections() == CONNECTIONS {
         write_report(&table, duration);
+    }
+    // The servers end with their targets; then their PostgreSQL database goes.
+    drop((bare, targets));
+    if let Some(url) = postgres {
+        if let Err(err) = comops_core::store::scratch::drop_scratch_postgres(&url).await {
+            eprintln!("cannot drop the scratch database {url}: {err}");
+        }
     }
 }
 

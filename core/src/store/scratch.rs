@@ -36,6 +36,23 @@ pub async fn scratch_postgres(base_url: &str, label: &str) -> StoreResult<Option
     Ok(Some(format!("{prefix}/{name}")))
 }
 
+/// Drops a database [`scratch_postgres`] made (`url` is what it returned),
+/// closing any connection still open to it; from the server's own
+/// `postgres` database, since a database cannot be dropped from itself.
+pub async fn drop_scratch_postgres(url: &str) -> StoreResult<()> {
+    use sqlx::Connection;
+    let (prefix, name) = url.rsplit_once('/').ok_or_else(|| StoreError::BadUrl(url.into()))?;
+    if !name.starts_with("comops_") || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::BadUrl(format!("{url} is not a scratch database")));
+    }
+    let connect = tokio::time::timeout(SCRATCH_TIMEOUT, sqlx::postgres::PgConnection::connect(&format!("{prefix}/postgres")));
+    let mut conn = connect.await.map_err(|_| silent())??;
+    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    tokio::time::timeout(SCRATCH_TIMEOUT, sqlx::query(&drop).execute(&mut conn)).await.map_err(|_| silent())??;
+    conn.close().await?;
+    Ok(())
+}
+
 /// The PostgreSQL URL for tests, or `None` (with a note on stderr) when no
 /// server answers. Panics in CI (`CI=true`), where PostgreSQL must run.
 pub async fn test_postgres(label: &str) -> Option<String> {
@@ -48,5 +65,30 @@ pub async fn test_postgres(label: &str) -> Option<String> {
         }
         Ok(None) => panic!("CI=true but PostgreSQL at {base} is not reachable"),
         Err(err) => panic!("cannot create a scratch database on {base}: {err}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{drop_scratch_postgres, test_postgres};
+
+    /// What the database has, by name.
+    async fn exists(url: &str) -> bool {
+        use sqlx::Connection;
+        let (prefix, name) = url.rsplit_once('/').expect("a database url");
+        let mut conn = sqlx::postgres::PgConnection::connect(&format!("{prefix}/postgres")).await.expect("the server's own database");
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_database WHERE datname = $1").bind(name).fetch_one(&mut conn).await.expect("pg_database") == 1
+    }
+
+    #[tokio::test]
+    async fn a_scratch_database_is_dropped_with_a_connection_still_open_to_it() {
+        let Some(url) = test_postgres("dropped").await else { return };
+        assert!(exists(&url).await);
+        let store = crate::store::Store::connect(&url).await.expect("store");
+        drop_scratch_postgres(&url).await.expect("dropped");
+        assert!(!exists(&url).await, "{url} still there");
+        drop(store);
+        let (prefix, _) = url.rsplit_once('/').expect("a database url");
+        assert!(drop_scratch_postgres(&format!("{prefix}/test")).await.is_err(), "only a scratch database is dropped");
     }
 }
