@@ -11,6 +11,12 @@ pub const DEFAULT_TEST_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// is a clear failure after this, not a test that hangs.
 const SCRATCH_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long a scratch database is kept: a test does not drop its own
+/// (a run makes dozens, ~1.5 GB here), so the first scratch database a
+/// process makes drops those made longer ago than this, by their names.
+/// Long enough that no run still going loses one.
+const KEPT: Duration = Duration::from_secs(6 * 3600);
+
 /// The error for a server that took the connection but did not answer
 /// within [`SCRATCH_TIMEOUT`].
 fn silent() -> StoreError {
@@ -28,12 +34,41 @@ pub async fn scratch_postgres(base_url: &str, label: &str) -> StoreResult<Option
         Err(sqlx::Error::Io(_)) | Err(sqlx::Error::PoolTimedOut) => return Ok(None),
         Err(other) => return Err(StoreError::Database(other)),
     };
-    let name = format!("comops_{}_{}", label.replace(|c: char| !c.is_ascii_alphanumeric(), "_"), crate::id::random_suffix());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SWEPT.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        sweep(&mut conn, now).await;
+    }
+    let name = format!("comops_{}_t{now}_{}", label.replace(|c: char| !c.is_ascii_alphanumeric(), "_"), crate::id::random_suffix());
     let create = format!("CREATE DATABASE {name}");
     tokio::time::timeout(SCRATCH_TIMEOUT, sqlx::query(&create).execute(&mut conn)).await.map_err(|_| silent())??;
     conn.close().await?;
     let (prefix, _) = base_url.rsplit_once('/').ok_or_else(|| StoreError::BadUrl(base_url.into()))?;
     Ok(Some(format!("{prefix}/{name}")))
+}
+
+/// When a scratch database was made (seconds since the Unix epoch), from
+/// its name (`comops_<label>_t<seconds>_<random>`); None for any other name.
+fn made_at(name: &str) -> Option<u64> {
+    let (head, _random) = name.strip_prefix("comops_")?.rsplit_once('_')?;
+    let (_, seconds) = head.rsplit_once("_t")?;
+    if seconds.is_empty() || !seconds.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    seconds.parse().ok()
+}
+
+/// Drops the scratch databases made more than [`KEPT`] before `now`. Best
+/// effort: another process may be dropping the same one.
+async fn sweep(conn: &mut sqlx::postgres::PgConnection, now: u64) {
+    let names: Vec<String> = match tokio::time::timeout(SCRATCH_TIMEOUT, sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'comops\\_%'").fetch_all(&mut *conn)).await {
+        Ok(Ok(names)) => names,
+        _ => return,
+    };
+    for name in names.into_iter().filter(|name| made_at(name).is_some_and(|made| made + KEPT.as_secs() < now)) {
+        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let _ = tokio::time::timeout(SCRATCH_TIMEOUT, sqlx::query(&drop).execute(&mut *conn)).await;
+    }
 }
 
 /// Drops a database [`scratch_postgres`] made (`url` is what it returned),
@@ -70,7 +105,32 @@ pub async fn test_postgres(label: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{drop_scratch_postgres, test_postgres};
+    use super::{drop_scratch_postgres, made_at, sweep, test_postgres, KEPT};
+
+    #[test]
+    fn a_scratch_database_says_when_it_was_made() {
+        assert_eq!(made_at("comops_store_t1764950000_x3k9q"), Some(1_764_950_000));
+        assert_eq!(made_at("comops_bench_engine_t12_ab_t1764950001_x3k9q"), Some(1_764_950_001));
+        for other in ["comops_store_x3k9q", "comops_tx_store_x3k9q", "comops_store_t_x3k9q", "test", "comops_t12", "other_store_t12_x"] {
+            assert_eq!(made_at(other), None, "{other}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_scratch_databases_of_runs_long_ended_are_swept_and_no_other() {
+        use sqlx::Connection;
+        let Some(fresh) = test_postgres("sweep_fresh").await else { return };
+        let (prefix, _) = fresh.rsplit_once('/').expect("a database url");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+        let old = format!("comops_sweep_old_t{}_{}", now - KEPT.as_secs() - 60, crate::id::random_suffix());
+        let mut conn = sqlx::postgres::PgConnection::connect(&format!("{prefix}/postgres")).await.expect("the server's own database");
+        sqlx::query(&format!("CREATE DATABASE {old}")).execute(&mut conn).await.expect("an old one");
+        sweep(&mut conn, now).await;
+        assert!(!exists(&format!("{prefix}/{old}")).await, "{old} was kept");
+        assert!(exists(&fresh).await, "{fresh} was swept");
+        assert!(exists(&format!("{prefix}/test")).await);
+        drop_scratch_postgres(&fresh).await.expect("dropped");
+    }
 
     /// What the database has, by name.
     async fn exists(url: &str) -> bool {
