@@ -39,7 +39,9 @@ pub async fn scratch_postgres(base_url: &str, label: &str) -> StoreResult<Option
     if !SWEPT.swap(true, std::sync::atomic::Ordering::Relaxed) {
         sweep(&mut conn, now).await;
     }
-    let name = format!("comops_{}_t{now}_{}", label.replace(|c: char| !c.is_ascii_alphanumeric(), "_"), crate::id::random_suffix());
+    // At most 30 characters of the label: PostgreSQL cuts a name at 63.
+    let label: String = label.chars().take(30).map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let name = format!("comops_{label}_t{now}_{}", crate::id::random_suffix());
     let create = format!("CREATE DATABASE {name}");
     tokio::time::timeout(SCRATCH_TIMEOUT, sqlx::query(&create).execute(&mut conn)).await.map_err(|_| silent())??;
     conn.close().await?;
