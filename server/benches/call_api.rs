@@ -37,6 +37,9 @@ fn connections() -> usize {
 #[path = "support/server_use.rs"]
 mod server_use;
 
+#[path = "support/doc_section.rs"]
+mod doc_section;
+
 fn main() {
     if std::env::var("COMOPS_BENCH_BARE").is_ok() {
         return bare_axum();
@@ -302,12 +305,8 @@ fn write_report(table: &str, duration: Duration) {
          (PostgreSQL's own not counted). Target (SPEC §9): ≥ 30 % of bare axum, p99 < 10 ms.\n\n{table}\n",
         duration.as_secs()
     );
-    let start_marker = "## Integration API: durable accept vs bare axum";
-    let updated = match existing.find(start_marker) {
-        Some(start) => {
-            let end = existing[start + start_marker.len()..].find("\n## ").map(|i| start + start_marker.len() + i + 1).unwrap_or(existing.len());
-            format!("{}{}{}", &existing[..start], section, &existing[end..])
-        }
+    let updated = match doc_section::replace_generated(&existing, "## Integration API: durable accept vs bare axum", &section) {
+        Some(updated) => updated,
         None => format!("{}\n{}", existing.trim_end(), format!("\n{section}")),
     };
     if let Err(err) = std::fs::write(&path, updated) {

@@ -54,6 +54,9 @@ use std::time::{Duration, Instant};
 #[path = "support/server_use.rs"]
 mod server_use;
 
+#[path = "support/doc_section.rs"]
+mod doc_section;
+
 /// Bots of the latency part; the target rate (SPEC §9) spread over them.
 const BOTS: usize = 40;
 const TARGET_RATE: u64 = 1_000;
@@ -867,13 +870,12 @@ fn write_report(report: &Report) {
     }
 }
 
-/// Replaces the section starting at `heading` (up to the next `## `), or
-/// inserts it before the first of `before` present, else at the end.
+/// Replaces the bench's part of the section starting at `heading` (up to
+/// the end of its table; the notes below stay), or inserts the section
+/// before the first of `before` present, else at the end.
 fn replace_section(doc: &str, heading: &str, section: &str, before: &[&str]) -> String {
-    if let Some(start) = doc.find(heading) {
-        let after = start + heading.len();
-        let end = doc[after..].find("\n## ").map(|i| after + i + 1).unwrap_or(doc.len());
-        return format!("{}{}{}", &doc[..start], section, &doc[end..]);
+    if let Some(replaced) = doc_section::replace_generated(doc, heading, section) {
+        return replaced;
     }
     for next in before {
         if let Some(at) = doc.find(next) {
