@@ -11,7 +11,8 @@ const DOC: &str = "# Benchmarks\n\n## A\n\nHow A measures.\n\n| x |\n|---|\n| 1 
 
 #[test]
 fn a_bench_run_keeps_the_notes_after_its_table() {
-    let doc = replace_generated(DOC, "## A", "## A\n\nHow A measures now.\n\n| x |\n|---|\n| 3 |\n").expect("a section A");
+    // A bench's section ends with its table and a blank line or two.
+    let doc = replace_generated(DOC, "## A", "## A\n\nHow A measures now.\n\n| x |\n|---|\n| 3 |\n\n").expect("a section A");
     assert_eq!(doc, "# Benchmarks\n\n## A\n\nHow A measures now.\n\n| x |\n|---|\n| 3 |\n\nA note on run 1.\n\n### An A/B\n\n| y |\n|---|\n| 2 |\n\n## B\n\nB's.\n");
     assert_eq!(replace_generated(DOC, "## C", "## C\n"), None);
     // A section without a table was all the bench's.

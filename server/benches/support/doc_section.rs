@@ -22,5 +22,6 @@ pub fn replace_generated(doc: &str, heading: &str, section: &str) -> Option<Stri
         // No table: the whole section was the bench's.
         None => section_end,
     };
-    Some(format!("{}{}{}", &doc[..start], section, &doc[generated_end..]))
+    // One newline after the section: the blank line before the notes is theirs.
+    Some(format!("{}{}\n{}", &doc[..start], section.trim_end_matches('\n'), &doc[generated_end..]))
 }
