@@ -100,17 +100,17 @@ fn main() {
         let mut n = 0;
         for batch in batches {
             let rounds = (calls / batch).max(1);
-            let mut accept = |rounds: usize| {
-                let events: Vec<Vec<NewEvent>> = (0..rounds).map(|_| (0..batch).map(|_| { n += 1; call(&bot, &endpoint, &token.id, &leads, n) }).collect()).collect();
-                events
+            // `rounds` batches of calls, each call numbered anew.
+            let mut calls_in = |rounds: usize| -> Vec<Vec<NewEvent>> {
+                (0..rounds).map(|_| (0..batch).map(|_| { n += 1; call(&bot, &endpoint, &token.id, &leads, n) }).collect()).collect()
             };
             // A warm-up of a tenth, then the measured calls, made beforehand.
-            for events in accept(rounds / 10 + 1) {
+            for events in calls_in(rounds / 10 + 1) {
                 for accepted in store.accept_events(&events).await {
                     accepted.expect("accepted");
                 }
             }
-            let measured = accept(rounds);
+            let measured = calls_in(rounds);
             let (before, start) = (cpu_by_thread(), Instant::now());
             for events in &measured {
                 for accepted in store.accept_events(events).await {

@@ -34,8 +34,8 @@ pub fn validate(kind: &str, value: &Value) -> Option<Result<(), Vec<SettingError
             }
         }
         "webhook" => {
-            if super::webhook::parse_url(text(object, "url")).is_err() {
-                errors.push(error("url", SettingIssue::WebhookUrl));
+            if let Err(issue) = super::webhook::parse_url(text(object, "url")) {
+                errors.push(error("url", issue));
             }
             check_secret(object, "secret", &mut errors);
             // An HMAC key: short ones can be guessed from one signed request.

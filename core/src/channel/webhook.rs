@@ -77,10 +77,11 @@ impl fmt::Debug for WebhookChannel {
 }
 
 /// Reads a webhook URL: absolute, `http` or `https`, with a host.
-pub fn parse_url(raw: &str) -> Result<reqwest::Url, &'static str> {
-    let url = reqwest::Url::parse(raw.trim()).map_err(|_| "must be an absolute http(s) URL")?;
+pub fn parse_url(raw: &str) -> Result<reqwest::Url, super::setting_issue::SettingIssue> {
+    use super::setting_issue::SettingIssue;
+    let url = reqwest::Url::parse(raw.trim()).map_err(|_| SettingIssue::WebhookUrl)?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err("must be an absolute http(s) URL");
+        return Err(SettingIssue::WebhookUrl);
     }
     Ok(url)
 }
@@ -99,7 +100,7 @@ impl WebhookChannel {
     /// there is none.
     pub fn from_settings(settings: &Value) -> Result<Self, String> {
         let url = settings.get("url").and_then(Value::as_str).unwrap_or_default();
-        let url = parse_url(url).map_err(|why| format!("the bot's webhook url {why}"))?;
+        let url = parse_url(url).map_err(|issue| format!("the bot's webhook url {}", issue.message(crate::Locale::En)))?;
         let secret = settings.get("secret").and_then(Value::as_str).unwrap_or_default();
         if secret.is_empty() {
             return Err("the bot's webhook has no secret".into());
