@@ -19,3 +19,11 @@ fn a_bench_run_keeps_the_notes_after_its_table() {
     let last = replace_generated(DOC, "## B", "## B\n\nB's, again.\n").expect("a section B");
     assert!(last.ends_with("\n## B\n\nB's, again.\n"), "{last}");
 }
+
+#[test]
+fn a_heading_is_found_only_as_a_whole_line() {
+    let doc = "# Benchmarks\n\n## A, by wrk\n\nBy wrk.\n\n| w |\n|---|\n| 1 |\n\n## A\n\nOwn.\n\n| x |\n|---|\n| 1 |\n";
+    let doc = replace_generated(doc, "## A", "## A\n\nOwn, again.\n\n| x |\n|---|\n| 2 |\n\n").expect("a section A");
+    assert_eq!(doc, "# Benchmarks\n\n## A, by wrk\n\nBy wrk.\n\n| w |\n|---|\n| 1 |\n\n## A\n\nOwn, again.\n\n| x |\n|---|\n| 2 |\n");
+    assert_eq!(replace_generated("## A, by wrk\n", "## A", "## A\n"), None);
+}

@@ -4,9 +4,16 @@
 
 /// `doc` with the part of the section at `heading` that a bench writes
 /// (from the heading to the end of its first table) replaced by
-/// `section`; None when `doc` has no such heading.
+/// `section`; None when `doc` has no such heading. The heading is a
+/// whole line: `## A` is not the start of `## A, by wrk`.
 pub fn replace_generated(doc: &str, heading: &str, section: &str) -> Option<String> {
-    let start = doc.find(heading)?;
+    let start = doc.split_inclusive('\n').scan(0, |offset, line| {
+        let at = *offset;
+        *offset += line.len();
+        Some((at, line))
+    })
+    .find(|(_, line)| line.trim_end_matches('\n') == heading)
+    .map(|(at, _)| at)?;
     // The section's end: the next section of the same level, or the end.
     let after = start + heading.len();
     let section_end = doc[after..].find("\n## ").map_or(doc.len(), |i| after + i + 1);
