@@ -143,6 +143,36 @@ async fn admin_creates_edits_and_deletes_projects_and_bots() {
         .call("projects/update", &[("id", &project_id), ("draft[name]", "Fmlst"), ("draft[slug]", "fmlst"), ("draft[description]", "")])
         .await;
     assert_eq!(renamed.status(), 200);
+    let bot_renamed = browser
+        .call(
+            "bots/update",
+            &[
+                ("id", &bot_id),
+                ("draft[name]", "Family"),
+                ("draft[username]", "@fmlst_family_bot"),
+                ("draft[description]", ""),
+                ("draft[enabled]", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(bot_renamed.status(), 200);
+    // Every change to a project or a bot is in the audit log, by whom.
+    let store = server.store().await;
+    let audited: Vec<(String, String, String, String)> =
+        sqlx::query_as("SELECT actor, action, subject, detail FROM audit_log WHERE action LIKE 'project.%' OR action LIKE 'bot.%' ORDER BY at, rowid")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let row = |action: &str, subject: &str, detail: &str| (ADMIN_EMAIL.to_string(), action.to_string(), subject.to_string(), detail.to_string());
+    assert_eq!(
+        audited,
+        [
+            row("project.create", &project_id, "Fmlst family site"),
+            row("bot.create", &bot_id, "Family bot"),
+            row("project.update", &project_id, "Fmlst"),
+            row("bot.update", &bot_id, "Family"),
+        ]
+    );
     assert_eq!(browser.call("bots/delete", &[("id", &bot_id)]).await.status(), 200);
     assert_eq!(browser.call("projects/delete", &[("id", &project_id)]).await.status(), 200);
     let missing = browser.call("projects/get", &[("id", &project_id)]).await;

@@ -48,10 +48,13 @@ pub async fn create_project(draft: ProjectDraft) -> Result<Project, AppError> {
 #[server(prefix = "/api", endpoint = "projects/update")]
 pub async fn update_project(id: String, draft: ProjectDraft) -> Result<Project, AppError> {
     use crate::session::{backend, require};
-    require(comops_core::Permission::ManageProjects)?;
+    let user = require(comops_core::Permission::ManageProjects)?;
     let id = comops_core::ProjectId::parse(&id).ok_or(AppError::NotFound)?;
     let valid = draft.validate().map_err(AppError::Invalid)?;
-    Ok(backend()?.store.update_project(&id, &valid).await?)
+    let store = backend()?.store;
+    let project = store.update_project(&id, &valid).await?;
+    store.audit(user.email.as_str(), "project.update", project.id.as_str(), &project.name).await?;
+    Ok(project)
 }
 
 #[server(prefix = "/api", endpoint = "projects/delete")]
@@ -80,10 +83,13 @@ pub async fn create_bot(project_id: String, draft: BotDraft) -> Result<Bot, AppE
 #[server(prefix = "/api", endpoint = "bots/update")]
 pub async fn update_bot(id: String, draft: BotDraft) -> Result<Bot, AppError> {
     use crate::session::{backend, require};
-    require(comops_core::Permission::ManageProjects)?;
+    let user = require(comops_core::Permission::ManageProjects)?;
     let id = comops_core::BotId::parse(&id).ok_or(AppError::NotFound)?;
     let valid = draft.validate().map_err(AppError::Invalid)?;
-    Ok(backend()?.store.update_bot(&id, &valid).await?)
+    let store = backend()?.store;
+    let bot = store.update_bot(&id, &valid).await?;
+    store.audit(user.email.as_str(), "bot.update", bot.id.as_str(), &bot.name).await?;
+    Ok(bot)
 }
 
 #[server(prefix = "/api", endpoint = "bots/delete")]
