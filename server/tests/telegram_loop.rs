@@ -285,3 +285,77 @@ async fn a_run_waiting_across_a_kill_9_resumes_and_sends_nothing_twice() {
     assert_eq!(telegram.sent().len(), 2, "nothing was sent twice, even a message in flight at the kill");
     drop(restarted);
 }
+
+/// A reply goes to the run that asked for it, not to a newer run of the
+/// same person paused in a `wait` step: a rating asked for after delivery
+/// beside a pickup reminder that waits ten minutes.
+#[tokio::test]
+async fn a_reply_goes_to_the_run_that_asked_not_to_one_in_a_wait() {
+    let telegram = FakeTelegram::start(TOKEN).await;
+    let dir = support::scratch_dir();
+    let base = telegram.base_url();
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots", "--telegram-api-base", base.as_str()]);
+    let store = server.store().await;
+    let bot = BotId::parse("bot_shop").unwrap();
+    store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": "wh-secret-2"})).await.unwrap();
+    let scenarios = [
+        json!({"name": "rate_delivery", "start": "rate", "steps": [
+            {"id": "rate", "type": "ask", "prompt": "Оцените доставку от 1 до 5", "expect": "rating", "var": "rating", "next": "thanks"},
+            {"id": "thanks", "type": "message", "text": "Спасибо за оценку {{ vars.rating }}!", "next": "done"},
+            {"id": "done", "type": "end", "goal": "rated"}
+        ]}),
+        json!({"name": "pickup_reminder", "start": "ready", "steps": [
+            {"id": "ready", "type": "message", "text": "Заказ ждёт вас в пункте выдачи.", "next": "pause"},
+            {"id": "pause", "type": "wait", "seconds": 600, "next": "again"},
+            {"id": "again", "type": "message", "text": "Напоминаем: заказ ждёт вас.", "next": "done"},
+            {"id": "done", "type": "end"}
+        ]}),
+    ];
+    for (scenario, alias) in scenarios.into_iter().zip(["order/delivered", "order/ready"]) {
+        let scenario: Scenario = serde_json::from_value(scenario).unwrap();
+        scenario.validate().unwrap();
+        store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
+        let endpoint = EndpointDraft { alias: alias.into(), scenario: scenario.name.clone(), enabled: true, ..Default::default() };
+        store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    }
+    store.link_identity(&bot, &comops_core::store::identities::IdentityLink::telegram("125", "TG-540278913", &CHAT.to_string(), "test")).await.unwrap();
+    let draft = TokenDraft { name: "Shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
+    let http = reqwest::Client::new();
+    let set: Value = http
+        .post(telegram.method_url("setWebhook"))
+        .json(&json!({"url": server.url("/telegram/bot_shop/webhook"), "secret_token": "wh-secret-2"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set["ok"], true);
+
+    // The rating is asked for; then the reminder run starts and pauses.
+    let call = |alias: &'static str| http.post(server.url(&format!("/bots/bot_shop/call/{alias}"))).bearer_auth(&token).json(&json!({"userId": 125})).send();
+    assert_eq!(call("order/delivered").await.unwrap().status(), 200);
+    assert_eq!(telegram.wait_for_messages(1, Duration::from_secs(10)).await.len(), 1);
+    assert_eq!(call("order/ready").await.unwrap().status(), 200);
+    let sent = telegram.wait_for_messages(2, Duration::from_secs(10)).await;
+    assert_eq!(sent.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Оцените доставку от 1 до 5", "Заказ ждёт вас в пункте выдачи."]);
+
+    // The person answers «5»: the run that asked takes it.
+    telegram.user_sends_text(CHAT, User::new(CHAT, "Анна"), "5");
+    let sent = telegram.wait_for_messages(3, Duration::from_secs(10)).await;
+    assert_eq!(sent.get(2).map(|m| m.text.as_str()), Some("Спасибо за оценку 5!"), "{sent:?}");
+    let mut statuses = Vec::new();
+    for _ in 0..100 {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT scenario, status FROM runs WHERE lead_id = 'TG-540278913' ORDER BY scenario")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        statuses = rows;
+        if statuses.first().is_some_and(|(_, status)| status == "waiting") && statuses.get(1).is_some_and(|(_, status)| status == "done") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(statuses, [("pickup_reminder".to_string(), "waiting".to_string()), ("rate_delivery".to_string(), "done".to_string())], "the reminder still waits for its time");
+}

@@ -340,15 +340,27 @@ impl Store {
         Ok(addresses)
     }
 
-    /// The run of `lead` waiting for a reply on `bot`, newest first.
+    /// The run of `lead` waiting for a reply (at an `ask`) on `bot`, the
+    /// newest if several. A run paused in a `wait` step is `waiting` too,
+    /// but not for the person: a reply goes past it to the run that asked,
+    /// so only the run's state (sealed) can tell them apart.
     pub async fn waiting_run_of_lead(&self, bot: &BotId, lead_id: &str) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM runs WHERE bot_id = $1 AND lead_id = $2 AND status = 'waiting' ORDER BY updated_at DESC LIMIT 1",
+        let waiting: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, state_json FROM runs WHERE bot_id = $1 AND lead_id = $2 AND status = 'waiting' ORDER BY updated_at DESC LIMIT 100",
         )
         .bind(bot.as_str())
         .bind(lead_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_all(&self.pool)
+        .await?;
+        for (id, stored) in waiting {
+            let state = self.keyring.open(&super::sealing::run_state_place(&id), &stored)?;
+            let asks = serde_json::from_str::<crate::scenario::RunState>(&state)
+                .is_ok_and(|state| matches!(state.waiting, Some(crate::scenario::Waiting::Reply { .. })));
+            if asks {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
     }
 
     /// Starts a run of `scenario` for a lead outside any business event: the
