@@ -80,6 +80,15 @@ impl RunState {
             trail: Vec::new(),
         }
     }
+
+    /// When a paused run must be woken: at `own` (an ask's timeout, a
+    /// wait's time) or when it expires, [`MAX_AGE_MS`] after it started,
+    /// whichever comes first. An ask without a timeout would otherwise
+    /// wait for ever, and hold its lead's one run of the endpoint with it.
+    pub fn wake_at(&self, own: Option<Millis>) -> Millis {
+        let expires = self.started_at.saturating_add(MAX_AGE_MS + 1);
+        own.map_or(expires, |at| at.min(expires))
+    }
 }
 
 /// What a paused run waits for.
@@ -709,6 +718,24 @@ mod tests {
         advance(&s, &mut state, &RunInputs::default(), Input::Start, 0);
         let out = advance(&s, &mut state, &RunInputs::default(), Input::WaitElapsed, MAX_AGE_MS + 1);
         assert!(matches!(&out.status, Status::Failed { message, .. } if message.contains("expired")));
+    }
+
+    #[test]
+    fn a_paused_run_wakes_by_its_expiry_at_the_latest() {
+        let s = scenario(json!([
+            {"id": "a", "type": "ask", "prompt": "Оцените от 1 до 5", "expect": "rating", "var": "rating", "next": "b"},
+            {"id": "b", "type": "end"}
+        ]));
+        let mut state = RunState::new(1, 1_000);
+        advance(&s, &mut state, &RunInputs::default(), Input::Start, 1_000);
+        assert!(matches!(state.waiting, Some(Waiting::Reply { timeout_at: None, .. })));
+        let expiry = state.wake_at(None);
+        assert_eq!(expiry, 1_000 + MAX_AGE_MS + 1);
+        assert_eq!(state.wake_at(Some(5_000)), 5_000, "its own time when sooner");
+        assert_eq!(state.wake_at(Some(expiry + 60_000)), expiry);
+        // Woken then, with no reply, it ends as expired.
+        let out = advance(&s, &mut state, &RunInputs::default(), Input::Timeout, expiry);
+        assert!(matches!(&out.status, Status::Failed { message, .. } if message.contains("expired")), "{:?}", out.status);
     }
 
     fn script_scenario(on_error: Option<&str>) -> Scenario {

@@ -264,13 +264,14 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                 input = next_input.take().unwrap_or(Input::WaitElapsed);
                 continue;
             }
+            // Woken at its time, or to expire (an ask may have no timeout).
             Status::Waiting(Waiting::Reply { timeout_at, .. }) => {
                 progress.status = "waiting".into();
-                progress.wake_at = timeout_at;
+                progress.wake_at = Some(state.wake_at(timeout_at));
             }
             Status::Waiting(Waiting::Until { at, .. }) => {
                 progress.status = "waiting".into();
-                progress.wake_at = Some(at);
+                progress.wake_at = Some(state.wake_at(Some(at)));
             }
             Status::Waiting(Waiting::Http { .. }) => {
                 progress.status = "failed".into();
