@@ -672,6 +672,7 @@ async fn raw_dump(store: &Store) -> String {
         "SELECT id || ' ' || lead_id || ' ' || state_json FROM runs",
         "SELECT params_json FROM events",
         "SELECT params_json FROM scheduled_jobs",
+        "SELECT body_json FROM webchat_messages",
     ] {
         let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(store.pool()).await.unwrap();
         dump.push_str(&rows.join("\n"));
@@ -704,9 +705,16 @@ async fn sealing_suite(plain: Store) {
         link
     };
 
+    // A web chat visitor writes their phone, then (below) their email.
+    use comops_core::store::webchat::{Author, NewWebChatMessage, WebChatVisitor};
+    let said = |text: &str| NewWebChatMessage { text: text.into(), ..Default::default() };
+    let visitor = WebChatVisitor { chat_id: "wc_sealed".into(), bot_id: bot.clone(), token_hash: "h".into(), name: String::new() };
+    plain.create_webchat_visitor(&visitor).await.unwrap();
+
     // Before any key (an existing install): stored as given.
     plain.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN})).await.unwrap();
     plain.link_identity(&bot, &link("u-1", "WA-legacy", "whatsapp", PHONE)).await.unwrap();
+    plain.append_webchat_message("wc_sealed", Author::Visitor, &said(&format!("мой телефон {PHONE}"))).await.unwrap().unwrap();
     assert!(raw_dump(&plain).await.contains(TOKEN));
 
     // A key is set: old rows still read and found, new ones sealed.
@@ -755,6 +763,10 @@ async fn sealing_suite(plain: Store) {
     )
     .unwrap();
     store.schedule_job(&bot, &job, "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "test").await.unwrap();
+    store.append_webchat_message("wc_sealed", Author::Bot, &said("Спасибо! А почта?")).await.unwrap().unwrap();
+    store.append_webchat_message("wc_sealed", Author::Visitor, &said(EMAIL)).await.unwrap().unwrap();
+    assert!(!raw_dump(&store).await.contains(EMAIL), "what a visitor writes is sealed as it is stored");
+    assert!(raw_dump(&store).await.contains("А почта?"), "the bot's own words are not");
 
     // `comops rotate-key` with the first key seals the rows from before it.
     let census = store.seal_census().await.unwrap();
@@ -784,6 +796,10 @@ async fn sealing_suite(plain: Store) {
         assert_eq!(addresses, vec![("email".to_string(), "Anna.Sealed@Example.com".to_string()), ("telegram".to_string(), "7002".to_string())]);
         let talk = store.conversation(&bot, "EM-anna", 10).await.unwrap();
         assert!(talk.iter().any(|e| e.chat_id == "Anna.Sealed@Example.com"), "{talk:?}");
+        let chat = store.webchat_messages_after("wc_sealed", 0, 10).await.unwrap();
+        let chat: Vec<_> = chat.iter().map(|m| (m.id, m.from, m.text.as_str())).collect();
+        let phone_said = format!("мой телефон {PHONE}");
+        assert_eq!(chat, [(1, Author::Visitor, phone_said.as_str()), (2, Author::Bot, "Спасибо! А почта?"), (3, Author::Visitor, EMAIL)]);
         }
     };
     everything_reads(store.clone()).await;

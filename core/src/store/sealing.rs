@@ -21,7 +21,10 @@
 //!   `scheduled_jobs.params_json:<job id>`);
 //! - `runs.state_json`, a run's position and variables — what people
 //!   answered and what the business system's calls returned
-//!   (`runs.state_json:<run id>`).
+//!   (`runs.state_json:<run id>`);
+//! - `webchat_messages.body_json` of what visitors wrote in the web chat
+//!   (`webchat_messages.body_json:<chat id>`; the bot's messages are its
+//!   own words, as in the outbox).
 //!
 //! Each is sealed where it is written and opened where it is read, in the
 //! entity's own file; this file holds the places and the helpers.
@@ -67,6 +70,11 @@ pub(crate) fn job_place(job_id: &str) -> String {
 /// The place of a run's state (its variables).
 pub(crate) fn run_state_place(run_id: &str) -> String {
     format!("runs.state_json:{run_id}")
+}
+
+/// The place of what a web chat visitor wrote (their conversation's).
+pub(crate) fn webchat_place(chat_id: &str) -> String {
+    format!("webchat_messages.body_json:{chat_id}")
 }
 
 /// The place of one lead attribute's value.
@@ -293,9 +301,45 @@ impl Store {
             Ok(changed.then(|| vec![super::endpoints::json_text(&attributes)]))
         })
         .await?;
+        self.reseal_webchat(&mut report).await?;
         self.cache.channels.clear();
         self.cache.leads.clear();
         Ok(report)
+    }
+
+    /// [`Store::reseal_all`]'s pass over what web chat visitors wrote:
+    /// keyed by chat and number (a number is not text, which
+    /// [`Store::reseal_table`] walks by), otherwise the same.
+    async fn reseal_webchat(&self, report: &mut ResealReport) -> StoreResult<()> {
+        let ring = &self.keyring;
+        let (mut chat, mut seq) = (String::new(), i64::MIN);
+        let select = format!(
+            "SELECT chat_id, seq, body_json FROM webchat_messages WHERE author = 'visitor' AND (chat_id > $1 OR (chat_id = $1 AND seq > $2)) \
+             ORDER BY chat_id, seq LIMIT {BATCH}"
+        );
+        loop {
+            let rows: Vec<(String, i64, String)> = sqlx::query_as(&select).bind(&chat).bind(seq).fetch_all(&self.pool).await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            for (chat_id, number, stored) in rows {
+                if ring.needs_reseal(&stored) {
+                    let place = webchat_place(&chat_id);
+                    let sealed = ring.seal(&place, &ring.open(&place, &stored)?);
+                    let done = sqlx::query("UPDATE webchat_messages SET body_json = $1 WHERE chat_id = $2 AND seq = $3 AND body_json = $4")
+                        .bind(&sealed)
+                        .bind(&chat_id)
+                        .bind(number)
+                        .bind(&stored)
+                        .execute(&self.pool)
+                        .await?;
+                    report.resealed += done.rows_affected();
+                } else {
+                    report.unchanged += 1;
+                }
+                (chat, seq) = (chat_id, number);
+            }
+        }
     }
 
     /// Walks `table` in key order, [`BATCH`] rows at a time (`filter`
@@ -365,4 +409,5 @@ const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
     ("runs", "state_json", "state_json <> ''"),
     ("events", "params_json", "1 = 1"),
     ("scheduled_jobs", "params_json", "1 = 1"),
+    ("webchat_messages", "body_json", "author = 'visitor'"),
 ];

@@ -133,6 +133,12 @@ impl Store {
     pub async fn append_webchat_message(&self, chat_id: &str, from: Author, message: &NewWebChatMessage) -> StoreResult<Option<WebChatMessage>> {
         let body = Body { text: message.text.clone(), buttons: message.buttons.clone(), media_url: message.media_url.clone() };
         let body_json = serde_json::to_string(&body).unwrap_or_else(|_| "{}".into());
+        // What a visitor writes may name them (a phone, an email): sealed,
+        // as every channel's inbound updates are; the bot's own words are not.
+        let body_json = match from {
+            Author::Visitor => self.keyring.seal(&super::sealing::webchat_place(chat_id), &body_json),
+            Author::Bot => body_json,
+        };
         let mut last_error = None;
         for _ in 0..INSERT_ATTEMPTS {
             if let Some(key) = &message.delivery_key {
@@ -141,7 +147,7 @@ impl Store {
                     .fetch_optional(&self.pool)
                     .await?;
                 if let Some(row) = stored {
-                    return Ok(Some(message_of(&row)?));
+                    return Ok(Some(self.message_of(&row)?));
                 }
             }
             let now = now_millis();
@@ -181,7 +187,7 @@ impl Store {
             .bind(after)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(message_of).collect::<Result<_, _>>().map_err(Into::into)
+        rows.iter().map(|row| self.message_of(row)).collect()
     }
 
     /// The last `limit` messages numbered below `before` (all, when
@@ -192,27 +198,30 @@ impl Store {
             .bind(before.unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
-        let mut messages = rows.iter().map(message_of).collect::<Result<Vec<_>, _>>()?;
+        let mut messages = rows.iter().map(|row| self.message_of(row)).collect::<StoreResult<Vec<_>>>()?;
         messages.reverse();
         Ok(messages)
     }
+
+    /// A stored message, what a visitor wrote opened.
+    fn message_of(&self, row: &AnyRow) -> StoreResult<WebChatMessage> {
+        let chat_id: String = row.try_get("chat_id")?;
+        let stored: String = row.try_get("body_json")?;
+        let body = self.keyring.open(&super::sealing::webchat_place(&chat_id), &stored)?;
+        let body: Body = serde_json::from_str(&body).unwrap_or(Body { text: String::new(), buttons: Vec::new(), media_url: None });
+        let author: String = row.try_get("author")?;
+        Ok(WebChatMessage {
+            id: row.try_get("seq")?,
+            from: Author::from_store(&author),
+            text: body.text,
+            buttons: body.buttons,
+            media_url: body.media_url,
+            at: row.try_get("created_at")?,
+        })
+    }
 }
 
-const SELECT: &str = "SELECT seq, author, body_json, created_at FROM webchat_messages";
-
-fn message_of(row: &AnyRow) -> Result<WebChatMessage, sqlx::Error> {
-    let body: String = row.try_get("body_json")?;
-    let body: Body = serde_json::from_str(&body).unwrap_or(Body { text: String::new(), buttons: Vec::new(), media_url: None });
-    let author: String = row.try_get("author")?;
-    Ok(WebChatMessage {
-        id: row.try_get("seq")?,
-        from: Author::from_store(&author),
-        text: body.text,
-        buttons: body.buttons,
-        media_url: body.media_url,
-        at: row.try_get("created_at")?,
-    })
-}
+const SELECT: &str = "SELECT chat_id, seq, author, body_json, created_at FROM webchat_messages";
 
 #[cfg(test)]
 mod tests {
