@@ -6,7 +6,7 @@
 use comops_core::map::csv::{self, CsvProblem};
 use comops_core::map::diff::{diff, Change};
 use comops_core::map::links::loop_view;
-use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecScenario};
+use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecScenario, SpecSecurity};
 use comops_core::map::{Map, MapContent, MapId, MapKind};
 use comops_core::validation::Problem;
 use comops_core::{BotId, Locale, ProjectId};
@@ -185,7 +185,8 @@ fn the_spec_follows_the_seeds_template() {
             map("map_cjm", MapKind::Cjm, "Путь монтажника", registration_cjm()),
             map("map_rehau", MapKind::Communication, "Коммуникационная карта для REHAU", rehau_map()),
         ],
-        tokens: vec![],
+        tokens: Some(vec![]),
+        security: SpecSecurity { encrypted_at_rest: true, https: true },
     };
     let md = markdown(&input);
     let headings: Vec<_> = md.lines().filter(|l| l.starts_with("## ")).collect();
@@ -213,6 +214,17 @@ fn the_spec_follows_the_seeds_template() {
     assert!(md.contains("Беспокоится о безопасности данных<br>и о спаме"), "cells stay on one table row");
     assert!(md.contains("| Customer Journey Map | Путь монтажника | 2 | 2 | 2026-11-25 | alena |"));
     assert!(md.contains("- Tilda\n- UTM-метки\n"), "systems come from the CJM's integrations column");
+    assert!(md.contains("- Все вызовы по HTTPS. Каждый вызов API") && md.contains("шифруются ключом из окружения"), "{md}");
+    assert!(!md.contains("Ключ шифрования не задан") && !md.contains("видны администраторам"));
+
+    // Section 8 says what this installation does: here no key, plain HTTP,
+    // and a reader who may not see tokens.
+    let bare = markdown(&SpecInput { tokens: None, security: SpecSecurity::default(), ..input });
+    let security = &bare[bare.find("## 8.").unwrap()..bare.find("## 9.").unwrap()];
+    assert!(security.contains("**Сервер отвечает по HTTP, не по HTTPS:**"), "{security}");
+    assert!(security.contains("**Ключ шифрования не задан (`COMOPS_DATA_KEY`):**"), "{security}");
+    assert!(!security.contains("Все вызовы по HTTPS") && !security.contains("шифруются ключом"), "{security}");
+    assert!(security.contains("Токены доступа видны администраторам."), "{security}");
 }
 
 #[test]

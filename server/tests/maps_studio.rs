@@ -199,6 +199,16 @@ async fn a_cjm_travels_as_csv_and_a_viewer_only_reads() {
     assert!(spec.starts_with("# Техническое задание на DMI-проект: ComOps demo"), "{spec}");
     assert!(spec.contains("## 5. API и события") && spec.contains("`/bots/bot_rehau/call/users/connect-bot`"));
     assert!(spec.contains("Регистрация в один шаг"), "the spec shows the current CJM");
+    // Tokens are the admins' to see, in the spec as in `tokens/list`.
+    let draft = comops_core::token::TokenDraft { name: "Bitrix24 ТЗ".into(), bots: "bot_rehau".into(), actions: vec![comops_core::token::TokenAction::Call], ..Default::default() };
+    server.store().await.issue_token(&draft.validate().unwrap(), "test").await.unwrap();
+    let spec = json_of(viewer.call("maps/spec", &[("project_id", PROJECT)]).await).await;
+    let spec = spec.as_str().unwrap();
+    assert!(!spec.contains("Bitrix24 ТЗ") && spec.contains("Токены доступа видны администраторам."), "{spec}");
+    // Section 8 says what this server does: plain HTTP, no data key.
+    assert!(spec.contains("**Сервер отвечает по HTTP, не по HTTPS:**") && spec.contains("**Ключ шифрования не задан (`COMOPS_DATA_KEY`):**"), "{spec}");
+    let spec = json_of(admin.call("maps/spec", &[("project_id", PROJECT)]).await).await;
+    assert!(spec.as_str().unwrap().contains("| Bitrix24 ТЗ | bot_rehau |"), "{spec}");
 
     // The loop travels as JSON text, like map content.
     let loop_text = json_of(viewer.call("maps/loop", &[("project_id", PROJECT)]).await).await;

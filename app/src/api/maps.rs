@@ -559,10 +559,12 @@ pub async fn loop_overlay(project_id: String, days: u32) -> Result<LoopTraffic, 
 #[server(prefix = "/api", endpoint = "maps/spec")]
 pub async fn export_spec(project_id: String) -> Result<String, AppError> {
     use crate::session::{backend, require};
-    use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecScenario};
-    require(comops_core::Permission::View)?;
+    use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecScenario, SpecSecurity};
+    let reader = require(comops_core::Permission::View)?;
     let project_id = parse_project(&project_id)?;
-    let store = backend()?.store;
+    let backend = backend()?;
+    let security = SpecSecurity { encrypted_at_rest: backend.store.keyring().is_enabled(), https: backend.secure_cookies };
+    let store = backend.store;
     let project = store.project(&project_id).await?;
     let (mut bots, mut endpoints, mut scenarios) = (Vec::new(), Vec::new(), Vec::new());
     for bot in store.list_bots(&project_id).await? {
@@ -582,12 +584,12 @@ pub async fn export_spec(project_id: String) -> Result<String, AppError> {
         bots.push(SpecBot { id: bot.id, name: bot.name, username: bot.username, description: bot.description, channels });
     }
     let bot_ids: Vec<_> = bots.iter().map(|b| b.id.clone()).collect();
-    let tokens = store
-        .list_tokens()
-        .await?
-        .into_iter()
-        .filter(|t| t.scope.bots.is_empty() || t.scope.bots.iter().any(|b| bot_ids.contains(b)))
-        .collect();
+    // Tokens are the admins' to see (`tokens/list` is Administer), here too.
+    let tokens = if reader.role.allows(comops_core::Permission::Administer) {
+        Some(store.list_tokens().await?.into_iter().filter(|t| t.scope.bots.is_empty() || t.scope.bots.iter().any(|b| bot_ids.contains(b))).collect())
+    } else {
+        None
+    };
     let input = SpecInput {
         project_name: project.name,
         project_description: project.description,
@@ -596,6 +598,7 @@ pub async fn export_spec(project_id: String) -> Result<String, AppError> {
         scenarios,
         maps: store.project_maps(&project_id).await?,
         tokens,
+        security,
     };
     Ok(markdown(&input))
 }

@@ -46,8 +46,20 @@ pub struct SpecInput {
     pub endpoints: Vec<Endpoint>,
     pub scenarios: Vec<SpecScenario>,
     pub maps: Vec<Map>,
-    /// Tokens that may reach the project's bots (never their secrets).
-    pub tokens: Vec<ApiToken>,
+    /// Tokens that may reach the project's bots (never their secrets);
+    /// `None` when the reader may not see tokens (not an admin).
+    pub tokens: Option<Vec<ApiToken>>,
+    /// What this installation does, not what it could: section 8 says so.
+    pub security: SpecSecurity,
+}
+
+/// The security settings the spec reports as they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecSecurity {
+    /// A data key is set: channel secrets and personal data are sealed.
+    pub encrypted_at_rest: bool,
+    /// The studio and the API are served over HTTPS (by comops or a proxy).
+    pub https: bool,
 }
 
 /// A Markdown table cell: pipes escaped, line breaks as `<br>`.
@@ -300,21 +312,35 @@ pub fn markdown(input: &SpecInput) -> String {
 
     // 8. Безопасность
     out.push_str("## 8. Безопасность\n\n");
+    // What this installation does now; what it lacks is said as a to-do.
+    out.push_str(if input.security.https {
+        "- Все вызовы по HTTPS. "
+    } else {
+        "- **Сервер отвечает по HTTP, не по HTTPS:** до запуска включить HTTPS (`comops serve --tls-cert … --tls-key …` или обратный прокси). "
+    });
     out.push_str(
-        "- Все вызовы по HTTPS; каждый вызов API — с Bearer-токеном, токены хранятся хешированными и сравниваются за постоянное время.\n\
+        "Каждый вызов API — с Bearer-токеном, токены хранятся хешированными и сравниваются за постоянное время.\n\
          - Токены ограничены по ботам, алиасам (или префиксам), действиям (`call`, `dry_run`, чтение/запись admin API) и сроку; секрет показывается один раз.\n\
-         - Изолированные эндпоинты доступны только токенам, которые называют их явно.\n\
-         - Секреты каналов и интеграций и персональные данные (телефон, email) шифруются ключом из окружения; секреты не попадают в логи и трассы.\n\
-         - Входящие вебхуки каналов проверяются по подписи или секрету; ограничение размера тела и частоты запросов.\n\
+         - Изолированные эндпоинты доступны только токенам, которые называют их явно.\n",
+    );
+    out.push_str(if input.security.encrypted_at_rest {
+        "- Секреты каналов и интеграций и персональные данные (телефон, email, ответы людей) шифруются ключом из окружения (`COMOPS_DATA_KEY`); секреты не попадают в логи и трассы.\n"
+    } else {
+        "- **Ключ шифрования не задан (`COMOPS_DATA_KEY`):** секреты каналов и персональные данные хранятся без шифрования; до запуска задать ключ и выполнить `comops rotate-key`. Секреты не попадают в логи и трассы.\n"
+    });
+    out.push_str(
+        "- Входящие вебхуки каналов проверяются по подписи или секрету; ограничение размера тела и частоты запросов.\n\
          - Роли (admin, architect, analyst, operator, viewer) проверяются на сервере; действия администраторов журналируются.\n\n",
     );
     let isolated: Vec<String> = input.endpoints.iter().filter(|e| e.isolated).map(|e| format!("`{}` ({})", e.alias, e.bot_id)).collect();
     let _ = writeln!(out, "Изолированные эндпоинты: {}\n", if isolated.is_empty() { "нет".into() } else { isolated.join(", ") });
-    if !input.tokens.is_empty() {
-        table(
+    match &input.tokens {
+        None => out.push_str("Токены доступа видны администраторам.\n\n"),
+        Some(tokens) if tokens.is_empty() => {}
+        Some(tokens) => table(
             &mut out,
             &["Токен", "Боты", "Алиасы", "Действия", "Действует до", "Статус"],
-            input.tokens.iter().map(|t| {
+            tokens.iter().map(|t| {
                 let list = |v: Vec<String>, all: &str| if v.is_empty() { all.to_string() } else { v.join(", ") };
                 vec![
                     t.name.clone(),
@@ -325,7 +351,7 @@ pub fn markdown(input: &SpecInput) -> String {
                     if t.revoked_at.is_some() { "отозван".into() } else { "активен".into() },
                 ]
             }),
-        );
+        ),
     }
 
     // 9. Артефакты
