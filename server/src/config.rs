@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub struct ConfigArgs {
     /// TOML file with any of: database_url, listen, site_root, data_dir,
     /// secure_cookies, tls_cert, tls_key, telegram_api_base,
-    /// trace_retention_days.
+    /// trace_retention_days, channel_limits.
     #[arg(long, global = true, env = "COMOPS_CONFIG")]
     pub config: Option<PathBuf>,
     /// `sqlite://path/to/file.db` (default: `<data_dir>/comops.db`) or
@@ -57,6 +57,10 @@ pub struct ConfigArgs {
     /// counted in the all-time figures after their traces go.
     #[arg(long, global = true, env = "COMOPS_TRACE_RETENTION_DAYS")]
     pub trace_retention_days: Option<u32>,
+    /// Send limits per channel, messages a second per bot and per chat,
+    /// over the documented ones: `vk=20/3,telegram=25/1`.
+    #[arg(long, global = true, env = "COMOPS_CHANNEL_LIMITS")]
+    pub channel_limits: Option<String>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -74,6 +78,7 @@ struct FileConfig {
     run_lease_ms: Option<i64>,
     send_retry_base_ms: Option<i64>,
     trace_retention_days: Option<u32>,
+    channel_limits: Option<String>,
 }
 
 /// Days a trace is kept unless configured.
@@ -96,6 +101,8 @@ pub struct Config {
     pub send_retry_base_ms: i64,
     /// Days a trace is kept; 0 keeps them all.
     pub trace_retention_days: u32,
+    /// Send limits configured over the documented ones.
+    pub channel_limits: crate::engine::ChannelLimits,
 }
 
 impl Config {
@@ -118,6 +125,7 @@ impl Config {
             (None, None) => None,
             _ => return Err("tls_cert and tls_key go together".into()),
         };
+        let channel_limits = crate::engine::ChannelLimits::parse(args.channel_limits.as_deref().or(file.channel_limits.as_deref()).unwrap_or(""))?;
         Ok(Config {
             database_url,
             listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
@@ -135,6 +143,7 @@ impl Config {
             run_lease_ms: args.run_lease_ms.or(file.run_lease_ms).unwrap_or(crate::engine::executor::LEASE_MS).clamp(1_000, 600_000),
             send_retry_base_ms: args.send_retry_base_ms.or(file.send_retry_base_ms).unwrap_or(1_000).clamp(10, 60_000),
             trace_retention_days: args.trace_retention_days.or(file.trace_retention_days).unwrap_or(TRACE_RETENTION_DAYS),
+            channel_limits,
         })
     }
 
@@ -173,6 +182,14 @@ mod tests {
         assert_eq!(Config::load(&args).unwrap().listen.port(), 5000);
         assert_eq!(Config::load(&ConfigArgs::default()).unwrap().listen.port(), 3000);
         assert_eq!(Config::load(&ConfigArgs::default()).unwrap().trace_retention_days, TRACE_RETENTION_DAYS);
+        // Channel limits: from the file, a flag over it, a clear refusal.
+        std::fs::write(&file, "channel_limits = \"vk=10/2\"\n").unwrap();
+        let args = ConfigArgs { config: Some(file.clone()), ..Default::default() };
+        assert_eq!(Config::load(&args).unwrap().channel_limits.of("vk"), Some((10, 2)));
+        let args = ConfigArgs { config: Some(file.clone()), channel_limits: Some("vk=5/1".into()), ..Default::default() };
+        assert_eq!(Config::load(&args).unwrap().channel_limits.of("vk"), Some((5, 1)));
+        let args = ConfigArgs { channel_limits: Some("vk=five/1".into()), ..Default::default() };
+        assert!(Config::load(&args).unwrap_err().contains("channel limit `vk=five/1`"));
         std::fs::write(&file, "trace_retention_days = 0\n").unwrap();
         let args = ConfigArgs { config: Some(file.clone()), ..Default::default() };
         assert_eq!(Config::load(&args).unwrap().trace_retention_days, 0, "0 keeps every trace");

@@ -59,7 +59,7 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     // SQLite (one process, its send clocks in memory): a run's save takes
     // its messages straight to `sending` and hands them to the dispatcher
     // (the store refuses on PostgreSQL, whose processes share the clocks).
-    let pacers = crate::engine::Pacers::default();
+    let pacers = crate::engine::Pacers::new(config.channel_limits.clone());
     let (sends, handed_sends) = tokio::sync::mpsc::unbounded_channel();
     let (direct_sends, handed_sends) = if store.hand_sends_to(comops_core::store::send_hand_off::SendHandOff { sends, lease_ms: config.send_lease_ms }) {
         (Some(crate::engine::dispatch::DirectSends::new(pacers.clone(), config.send_lease_ms)), Some(handed_sends))

@@ -18,7 +18,7 @@ pub mod inbound;
 pub mod polling;
 mod pacing;
 
-pub use pacing::Pacers;
+pub use pacing::{ChannelLimits, Pacers};
 
 use comops_core::store::{now_millis, StoreResult};
 use std::future::Future;

@@ -21,17 +21,66 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A process's pacers, one per channel kind with that messenger's limits;
-/// shared by the dispatcher and, on SQLite, the executor, which reserves
-/// a run's messages their slots before the save (`dispatch::DirectSends`).
+/// A process's pacers, one per channel kind with that messenger's limits
+/// (as configured); shared by the dispatcher and, on SQLite, the executor,
+/// which reserves a run's messages their slots before the save
+/// (`dispatch::DirectSends`).
 #[derive(Clone, Debug, Default)]
-pub struct Pacers(Arc<Mutex<HashMap<String, Pacer>>>);
+pub struct Pacers {
+    pacers: Arc<Mutex<HashMap<String, Pacer>>>,
+    limits: Arc<ChannelLimits>,
+}
 
 impl Pacers {
+    /// Pacers whose channels keep `limits` where they name one.
+    pub fn new(limits: ChannelLimits) -> Self {
+        Self { pacers: Arc::default(), limits: Arc::new(limits) }
+    }
+
     /// `use_pacer` on the pacer of `kind` (made on first use).
     pub fn with<R>(&self, kind: &str, use_pacer: impl FnOnce(&mut Pacer) -> R) -> R {
-        let mut pacers = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        use_pacer(pacers.entry(kind.to_string()).or_insert_with(|| Pacer::for_channel(kind)))
+        let mut pacers = self.pacers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        use_pacer(pacers.entry(kind.to_string()).or_insert_with(|| Pacer::for_channel(kind).limited(self.limits.of(kind))))
+    }
+}
+
+/// The channels whose limits can be configured.
+pub const CHANNEL_KINDS: [&str; 6] = ["telegram", "vk", "whatsapp", "email", "webhook", "webchat"];
+
+/// Configured send limits (SPEC §5: "configurable"): per channel kind,
+/// messages a second per bot and per chat, over the documented defaults
+/// of [`Pacer::for_channel`]. Written `vk=20/3,telegram=25/1`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelLimits(HashMap<String, (usize, usize)>);
+
+impl ChannelLimits {
+    /// Parses `kind=per_bot/per_chat` pairs separated by commas; says what
+    /// is wrong with the first pair that is.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut limits = HashMap::new();
+        for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let wrong = |why: &str| format!("channel limit `{pair}`: {why} (write kind=per_bot/per_chat, e.g. vk=20/3)");
+            let (kind, rates) = pair.split_once('=').ok_or_else(|| wrong("no `=`"))?;
+            let kind = kind.trim();
+            if !CHANNEL_KINDS.contains(&kind) {
+                return Err(wrong(&format!("unknown channel (one of {})", CHANNEL_KINDS.join(", "))));
+            }
+            let (bot, chat) = rates.split_once('/').ok_or_else(|| wrong("no `/`"))?;
+            let rate = |n: &str| n.trim().parse::<usize>().ok().filter(|n| (1..=1000).contains(n));
+            let (Some(bot), Some(chat)) = (rate(bot), rate(chat)) else {
+                return Err(wrong("messages a second are whole numbers from 1 to 1000"));
+            };
+            if chat > bot {
+                return Err(wrong("a chat cannot get more than its bot"));
+            }
+            limits.insert(kind.to_string(), (bot, chat));
+        }
+        Ok(Self(limits))
+    }
+
+    /// (per bot, per chat) messages a second configured for `kind`.
+    pub fn of(&self, kind: &str) -> Option<(usize, usize)> {
+        self.0.get(kind).copied()
     }
 }
 
@@ -108,6 +157,17 @@ impl Pacer {
             windows.push(window(format!("group:{kind}:{bot}:{chat}"), group));
         }
         windows
+    }
+
+    /// This pacer with `limits` (per bot, per chat) messages in its
+    /// windows instead of the documented ones; the windows keep their
+    /// length, margins included.
+    pub fn limited(mut self, limits: Option<(usize, usize)>) -> Self {
+        if let Some((bot, chat)) = limits {
+            self.per_bot.0 = bot;
+            self.per_chat.0 = chat;
+        }
+        self
     }
 
     pub fn new(per_bot: (usize, Duration), per_chat: (usize, Duration)) -> Self {
@@ -212,6 +272,30 @@ impl Departures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configured_limits_replace_the_documented_counts() {
+        let limits = ChannelLimits::parse(" vk=10/2, telegram=15/1 ").unwrap();
+        assert_eq!((limits.of("vk"), limits.of("telegram"), limits.of("email")), (Some((10, 2)), Some((15, 1)), None));
+        let pacers = Pacers::new(limits);
+        let intervals = |kind: &str| pacers.with(kind, |p| p.clocks(kind, "bot_shop", "7").iter().map(|c| c.interval_ms).collect::<Vec<_>>());
+        assert_eq!(intervals("vk"), [100, 500], "10 a second per bot, 2 per chat");
+        // Telegram keeps its margins: 15 per 1,015 ms.
+        assert_eq!(intervals("telegram"), [68, 1050]);
+        assert_eq!(intervals("email"), [100, 1000], "not configured: the documented 10/s and 1/s");
+        assert_eq!(ChannelLimits::parse("").unwrap(), ChannelLimits::default());
+        for (bad, says) in [
+            ("vk", "no `=`"),
+            ("icq=1/1", "unknown channel"),
+            ("vk=20", "no `/`"),
+            ("vk=0/1", "whole numbers from 1 to 1000"),
+            ("vk=a/b", "whole numbers"),
+            ("vk=2/3", "cannot get more than its bot"),
+        ] {
+            let err = ChannelLimits::parse(bad).unwrap_err();
+            assert!(err.contains(says) && err.contains(bad), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn sends_of_a_bot_are_spaced_and_each_chat_waits_a_second() {
