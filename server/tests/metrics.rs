@@ -106,6 +106,32 @@ async fn metrics_count_events_deliveries_goals_and_failed_calls() {
     }
     assert!(sample(&text, r#"comops_write_lane_wait_seconds_total{work="other"}"#).is_some(), "{text}");
     assert!(!text.contains("54321") && !text.contains("700100") && !text.contains("TG-1"), "no person's ids: {text}");
+    // The last week's rates: one lead messaged, none replied yet, no ratings.
+    assert_eq!(sample(&text, r#"comops_engagement_rate{bot="bot_shop"}"#), Some(0.0), "{text}");
+    assert_eq!(sample(&text, r#"comops_response_time_seconds{bot="bot_shop"}"#), None, "{text}");
+    assert_eq!(sample(&text, r#"comops_csat{bot="bot_shop"}"#), None, "{text}");
+    assert!(text.contains("# TYPE comops_csat gauge"), "{text}");
+    // The person answers in Telegram: engaged, and a response time.
+    let set: Value = http
+        .post(telegram.method_url("setWebhook"))
+        .json(&json!({"url": server.url("/telegram/bot_shop/webhook"), "secret_token": "wh"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set["ok"], true);
+    telegram.user_sends_text(700100, comops_fakes::User::new(700100, "Анна"), "Спасибо!");
+    for _ in 0..100 {
+        text = get(reader.clone()).await.unwrap().text().await.unwrap();
+        if sample(&text, r#"comops_engagement_rate{bot="bot_shop"}"#) == Some(1.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(sample(&text, r#"comops_engagement_rate{bot="bot_shop"}"#), Some(1.0), "{text}");
+    assert!(sample(&text, r#"comops_response_time_seconds{bot="bot_shop"}"#).is_some_and(|s| (0.0..60.0).contains(&s)), "{text}");
 
     // A token limited to another bot does not see this one.
     let rehau = get(rehau_reader).await.unwrap().text().await.unwrap();

@@ -1,13 +1,19 @@
 //! Counts for `/metrics`, per bot, from the tables the engine keeps: events,
 //! runs (and goals reached), outbox messages by status, outbound API calls
-//! by result, leads by status, inbound updates. Counting whole tables is
-//! fine at a scrape every 15 s or more; nothing personal is exposed.
+//! by result, leads by status, inbound updates; and SPEC §8's six rates
+//! (engagement, response time and CSAT over the last week, from the
+//! analytics' facts). Counting whole tables is fine at a scrape every 15 s
+//! or more; nothing personal is exposed.
 
 use super::call_tallies::{calls_since, Calls};
-use super::{Store, StoreResult};
+use super::{now_millis, Store, StoreResult};
+use crate::analytics::DAY_MS;
 use crate::metrics::{ratio, Family};
 use crate::BotId;
 use std::collections::BTreeMap;
+
+/// The days engagement, response time and CSAT look back on `/metrics`.
+pub const RATE_WINDOW_DAYS: i64 = 7;
 
 impl Store {
     /// Every family for the bots `visible` allows, ready to render.
@@ -102,7 +108,35 @@ impl Store {
             }
         }
 
-        Ok(vec![events, runs, goals, conversion, messages, delivery, calls, errors, leads, inbound])
+        let [engagement, response, csat] = self.recent_rate_families(&show, now_millis()).await?;
+        Ok(vec![events, runs, goals, conversion, messages, delivery, calls, errors, leads, inbound, engagement, response, csat])
+    }
+
+    /// SPEC §8's three rates that need the analytics' facts — engagement,
+    /// response time, CSAT — per bot, over the runs started in the last
+    /// [`RATE_WINDOW_DAYS`] days, computed as the analytics screen computes
+    /// them for that period (the other three above count all time). One
+    /// analytics reading per bot with runs in the window, each scrape.
+    async fn recent_rate_families(&self, show: &impl Fn(&str) -> bool, now: crate::Millis) -> StoreResult<[Family; 3]> {
+        let from = now - RATE_WINDOW_DAYS * DAY_MS;
+        let mut engagement = Family::gauge("comops_engagement_rate", "Leads who replied within 24 h / leads messaged, runs started in the last 7 days (SPEC §8).");
+        let mut response = Family::gauge("comops_response_time_seconds", "Median time from a bot message to the lead's reply, runs started in the last 7 days (SPEC §8).");
+        let mut csat = Family::gauge("comops_csat", "Mean of rating answers (1-5), runs started in the last 7 days (SPEC §8).");
+        let bots: Vec<String> = sqlx::query_scalar("SELECT DISTINCT bot_id FROM runs WHERE created_at >= $1 ORDER BY bot_id").bind(from).fetch_all(&self.pool).await?;
+        for bot in bots.into_iter().filter(|bot| show(bot)) {
+            let facts = self.analytics_facts(&BotId::from_store(bot.clone()), from, now + 1).await?;
+            let rates = crate::analytics::report(&facts, &Default::default(), from / DAY_MS, now / DAY_MS + 1).rates;
+            if let Some(rate) = rates.engagement.value() {
+                engagement.push(vec![("bot", bot.clone())], rate);
+            }
+            if let Some(ms) = rates.response_ms {
+                response.push(vec![("bot", bot.clone())], ms as f64 / 1000.0);
+            }
+            if let Some(mean) = rates.csat {
+                csat.push(vec![("bot", bot)], mean);
+            }
+        }
+        Ok([engagement, response, csat])
     }
 
     /// This process's use of the write lane per kind of work: turns,
