@@ -237,6 +237,13 @@ async fn telegram_credentials_are_stored_but_never_shown() {
         assert!(detail.contains("token") && detail.contains("webhook_secret"), "{detail}");
         assert!(!detail.contains(TOKEN) && !detail.contains("hook_secret_"), "no value in the audit log: {detail}");
     }
+
+    // In Russian each field is named in words, its key beside it.
+    assert_eq!(admin.call("set_locale", &[("locale", "ru")]).await.status(), 200);
+    let html = admin.get(&format!("/settings?bot={BOT}")).await.text().await.unwrap();
+    for words in ["Токен бота", "Секрет вебхука", "SMTP-сервер", "Сайты, где можно встроить", "webhook_secret", "smtp_host"] {
+        assert!(html.contains(words), "{words}");
+    }
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use crate::api::settings::{fields_of, load_settings_page, ChannelCard, ChannelSa
 use crate::components::bot_picker::BotPicker;
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::{l, load_error, loading};
-use crate::i18n::{tr, use_locale, K};
+use crate::i18n::{setting_field_text, tr, use_locale, K};
 use comops_core::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -191,6 +191,7 @@ impl CardFields {
 
 #[component]
 fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String>) -> impl IntoView {
+    let locale = use_locale();
     let kind = card.kind.clone();
     let (title, about) = kind_text(&kind);
     let urls = register_urls(&kind, &origin, &bot_id);
@@ -297,7 +298,10 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
             };
             view! {
                 <label class="flex min-w-0 flex-col gap-0.5" data-field=name>
-                    <span class="font-mono text-[11px] text-slate-600">{name}</span>
+                    <span class="text-[11px] text-slate-600">
+                        {move || setting_field_text(locale.get(), name)}
+                        " "<span class="font-mono text-slate-400">{name}</span>
+                    </span>
                     {input}
                     <Show when=move || error.get().is_some()>
                         <span class="text-xs text-rose-600" data-error-for=name>{move || error.get()}</span>
