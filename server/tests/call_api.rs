@@ -252,6 +252,12 @@ async fn unknown_bots_aliases_and_disabled_endpoints_are_404() {
         let (status, reply) = answer(w.post(bot, alias).json(&json!({})).send().await.unwrap()).await;
         assert_eq!((status, reply["message"].as_str().unwrap()), (404, message), "{bot}/{alias}");
     }
+    // A GET of the call route: 405, in JSON like every API error.
+    let got = reqwest::get(w.server.url(&format!("/bots/{SHOP}/call/order/status"))).await.unwrap();
+    let allow = got.headers().get("allow").map(|v| v.to_str().unwrap_or_default().to_string());
+    let (status, reply) = answer(got).await;
+    assert_eq!((status, reply["success"].clone(), reply["message"].as_str()), (405, json!(false), Some("Method not allowed on this route")), "{reply}");
+    assert_eq!(allow.as_deref(), Some("POST"), "the Allow header says which");
 }
 
 #[tokio::test]

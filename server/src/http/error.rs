@@ -22,6 +22,10 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(&'static str),
+    /// 405: the route exists, not with this method (the `Allow` header
+    /// says which).
+    #[error("Method not allowed on this route")]
+    MethodNotAllowed,
     /// 409: an idempotency key reused with another body.
     #[error("{0}")]
     Conflict(String),
@@ -63,6 +67,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

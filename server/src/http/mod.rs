@@ -98,13 +98,19 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(csrf::same_origin_mutations))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve));
     let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root).join(&*state.leptos_options.site_pkg_dir);
-    Router::new()
+    // The JSON APIs answer a wrong method in JSON too (only theirs: a
+    // layered router's method fallback carries its layer, e.g. the web
+    // chat's CORS preflights).
+    let apis = Router::new()
         .route("/healthz", get(health))
         .merge(call::routes())
         .merge(admin_api::routes())
         .merge(identity_api::routes())
         .merge(metrics::routes())
         .merge(scenario_api::routes())
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .merge(apis)
         .merge(telegram_webhook::routes())
         .merge(whatsapp_webhook::routes())
         .merge(vk_callback::routes())
@@ -125,4 +131,10 @@ async fn health(axum::extract::State(backend): axum::extract::State<Backend>) ->
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("Not found")
+}
+
+/// A known route called with another method: JSON like every API error
+/// (axum's own answer had an empty body).
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
