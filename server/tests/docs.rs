@@ -192,6 +192,16 @@ async fn the_page_lists_the_shop_endpoints_and_escapes_what_users_typed() {
     assert!(html.contains("Says &lt;script&gt;alert(1)&lt;/script&gt;"), "the description is shown, escaped");
     assert!(html.contains("O&#39;Neil &quot;&amp; sons&quot;"));
     assert!(!html.contains(XSS), "no user text reaches the page unescaped");
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Example request") && html.contains(">Try it<"));
+
+    // In Russian, as the studio: the page's own words, users' texts as typed.
+    assert_eq!(browser.call("set_locale", &[("locale", "ru")]).await.status(), 200);
+    let html = browser.http.get(server.url("/docs/bot_shop")).header("Accept", BROWSER_ACCEPT).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<html lang=\"ru\">"), "{}", &html[..200.min(html.len())]);
+    for words in ["Пример запроса", ">Попробовать<", "Пробный запуск (ничего не отправляется)", "Поля запроса", "Thank the customer after payment"] {
+        assert!(html.contains(words), "{words}");
+    }
+    assert!(!html.contains("Example request") && !html.contains("Dry run (nothing is sent)"), "no English left");
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //!   enabled endpoints, one path `POST /bots/{botId}/call/{alias}` each.
 //! - `GET /docs/{botId}`: the same as a browsable HTML page (a plain
 //!   server-rendered string, no framework) with curl examples and a
-//!   "try it" form per endpoint that sends a dry run by default.
+//!   "try it" form per endpoint that sends a dry run by default, in the
+//!   reader's language (English or Russian, as the studio).
 //!
 //! Who may read them: a studio user (session cookie, any role) or a live
 //! bearer token that reaches this bot. A browser without either is sent to
@@ -71,7 +72,8 @@ async fn page(
     let endpoints = enabled_endpoints(&state, &bot.id).await?;
     let origin = request_origin(&headers, state.backend.secure_cookies).unwrap_or_default();
     let nonce = script_nonce();
-    let html = render_page(&bot, &endpoints, &origin, &nonce);
+    let words = Words::of(session.as_ref().map(|s| s.locale).unwrap_or_default());
+    let html = render_page(&bot, &endpoints, &origin, &nonce, words);
     let mut response = Html(html).into_response();
     let csp = format!(
         "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; connect-src 'self'; \
@@ -427,40 +429,47 @@ fn shell_quote(text: &str) -> String {
 }
 
 /// The whole page.
-fn render_page(bot: &Bot, endpoints: &[Endpoint], origin: &str, nonce: &str) -> String {
+fn render_page(bot: &Bot, endpoints: &[Endpoint], origin: &str, nonce: &str, words: &Words) -> String {
     let bot_id = escape_html(bot.id.as_str());
     let title = escape_html(&bot.name);
     let mut html = String::new();
     let _ = write!(
         html,
         r#"<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} — API docs</title>
+<title>{title} — {api_docs}</title>
 <style>{STYLE}</style>
 </head>
 <body>
 <header>
 <h1>{title} <small>API</small></h1>
-<p class="muted">Bot <code>{bot_id}</code> · {count} endpoint{plural} ·
+<p class="muted">{bot_word} <code>{bot_id}</code> · {count} ·
 <a href="/docs/{bot_id}/openapi.json">openapi.json</a> (OpenAPI 3.1)</p>
 "#,
-        count = endpoints.len(),
-        plural = if endpoints.len() == 1 { "" } else { "s" },
+        lang = words.lang,
+        api_docs = words.api_docs,
+        bot_word = words.bot,
+        count = (words.endpoints)(endpoints.len()),
     );
     if !bot.description.is_empty() {
         let _ = writeln!(html, "<p>{}</p>", escape_html(&bot.description));
     }
-    html.push_str(&intro(origin, &bot_id));
+    html.push_str(&intro(origin, &bot_id, words));
     html.push_str("</header>\n<main>\n");
-    html.push_str(&overview_table(endpoints));
+    html.push_str(&overview_table(endpoints, words));
     for endpoint in endpoints {
-        html.push_str(&endpoint_section(&bot.id, endpoint, origin));
+        html.push_str(&endpoint_section(&bot.id, endpoint, origin, words));
     }
     html.push_str("</main>\n");
-    let config = json!({ "botId": bot.id.as_str(), "callBase": format!("/bots/{}/call/", bot.id) });
+    let config = json!({
+        "botId": bot.id.as_str(),
+        "callBase": format!("/bots/{}/call/", bot.id),
+        "sending": words.sending,
+        "networkError": words.network_error,
+    });
     let _ = write!(
         html,
         "<script type=\"application/json\" id=\"docs-config\">{}</script>\n<script nonce=\"{}\">{SCRIPT}</script>\n</body>\n</html>\n",
@@ -472,30 +481,32 @@ fn render_page(bot: &Bot, endpoints: &[Endpoint], origin: &str, nonce: &str) -> 
 
 /// How to call: base URL, authentication, dry runs, and the token field
 /// shared by every "try it" form.
-fn intro(origin: &str, bot_id: &str) -> String {
+fn intro(origin: &str, bot_id: &str, words: &Words) -> String {
+    let call = format!("<code>POST {}/bots/{bot_id}/call/&lt;alias&gt;</code>", escape_html(origin));
     format!(
         r#"<section class="intro">
-<p>Every endpoint is <code>POST {origin}/bots/{bot_id}/call/&lt;alias&gt;</code> with a JSON body
-(plain, or wrapped in <code>{{"script_request_params": {{…}}}}</code>) and
-<code>Authorization: Bearer &lt;token&gt;</code>. Add <code>X-Dry-Run: true</code> to validate and
-preview without sending anything; <code>Idempotency-Key</code> makes retries safe.</p>
-<label class="token">API token for “Try it”
+<p>{how}</p>
+<label class="token">{token_label}
 <input id="token" type="password" autocomplete="off" spellcheck="false" placeholder="comops_…"></label>
-<p class="muted small">Kept in this tab only (sessionStorage).</p>
+<p class="muted small">{token_kept}</p>
 </section>
 "#,
-        origin = escape_html(origin),
+        how = words.how_to_call.replace("{call}", &call),
+        token_label = words.token_label,
+        token_kept = words.token_kept,
     )
 }
 
 /// One row per endpoint: alias, description, owner, fields, response.
-fn overview_table(endpoints: &[Endpoint]) -> String {
+fn overview_table(endpoints: &[Endpoint], words: &Words) -> String {
     if endpoints.is_empty() {
-        return "<p class=\"empty\">This bot has no enabled endpoints yet.</p>\n".into();
+        return format!("<p class=\"empty\">{}</p>\n", words.no_endpoints);
     }
-    let mut html = String::from(
-        "<table class=\"overview\">\n<thead><tr><th>Alias</th><th>Description</th><th>Owner</th><th>Request fields</th><th>Response</th></tr></thead>\n<tbody>\n",
-    );
+    let mut html = String::from("<table class=\"overview\">\n<thead><tr>");
+    for heading in words.overview {
+        let _ = write!(html, "<th>{heading}</th>");
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
     for endpoint in endpoints {
         let fields: Vec<String> = endpoint
             .schema
@@ -514,7 +525,7 @@ fn overview_table(endpoints: &[Endpoint]) -> String {
             response = escape_html(&response_text(endpoint)),
         );
     }
-    html.push_str("</tbody>\n</table>\n<p class=\"muted small\">* required</p>\n");
+    let _ = writeln!(html, "</tbody>\n</table>\n<p class=\"muted small\">* {}</p>", words.required);
     html
 }
 
@@ -533,7 +544,7 @@ fn response_text(endpoint: &Endpoint) -> String {
 }
 
 /// The detailed section of one endpoint: fields, example, curl, try it.
-fn endpoint_section(bot: &BotId, endpoint: &Endpoint, origin: &str) -> String {
+fn endpoint_section(bot: &BotId, endpoint: &Endpoint, origin: &str, words: &Words) -> String {
     let alias = escape_html(endpoint.alias.as_str());
     let path = format!("/bots/{bot}/call/{}", endpoint.alias);
     let example = serde_json::to_string_pretty(&endpoint.example).unwrap_or_else(|_| "{}".into());
@@ -549,33 +560,39 @@ fn endpoint_section(bot: &BotId, endpoint: &Endpoint, origin: &str) -> String {
     }
     let mut facts = Vec::new();
     if !endpoint.owner.is_empty() {
-        facts.push(format!("Owner: {}", escape_html(&endpoint.owner)));
+        facts.push(format!("{}: {}", words.owner, escape_html(&endpoint.owner)));
     }
     if endpoint.isolated {
-        facts.push("Isolated: only tokens that name this alias may call it".into());
+        facts.push(words.isolated.into());
     }
     if !facts.is_empty() {
         let _ = writeln!(html, "<p class=\"muted\">{}</p>", facts.join(" · "));
     }
-    html.push_str(&fields_table(&endpoint.schema.fields));
+    html.push_str(&fields_table(&endpoint.schema.fields, words));
     let _ = write!(
         html,
-        "<h3>Example request</h3>\n<pre>{example}</pre>\n<h3>Response</h3>\n<p>{response}</p>\n<h3>curl</h3>\n<pre>{curl}</pre>\n",
+        "<h3>{example_word}</h3>\n<pre>{example}</pre>\n<h3>{response_word}</h3>\n<p>{response}</p>\n<h3>curl</h3>\n<pre>{curl}</pre>\n",
+        example_word = words.example_request,
+        response_word = words.response,
         example = escape_html(&example),
         response = escape_html(&response_text(endpoint)),
         curl = escape_html(&curl_example(origin, &path, &endpoint.example)),
     );
     let _ = write!(
         html,
-        r#"<h3>Try it</h3>
+        r#"<h3>{try_it}</h3>
 <form class="try" data-alias="{alias}">
-<textarea name="body" rows="{rows}" spellcheck="false" aria-label="Request body (JSON)">{example}</textarea>
-<div class="actions"><label><input type="checkbox" name="dry" checked> Dry run (nothing is sent)</label>
-<button type="submit">Send</button> <span class="status" role="status"></span></div>
+<textarea name="body" rows="{rows}" spellcheck="false" aria-label="{body_label}">{example}</textarea>
+<div class="actions"><label><input type="checkbox" name="dry" checked> {dry_run}</label>
+<button type="submit">{send}</button> <span class="status" role="status"></span></div>
 <pre class="result" hidden></pre>
 </form>
 </section>
 "#,
+        try_it = words.try_it,
+        body_label = words.body_label,
+        dry_run = words.dry_run,
+        send = words.send,
         rows = example.lines().count().clamp(3, 16) + 1,
         example = escape_html(&example),
     );
@@ -583,20 +600,22 @@ fn endpoint_section(bot: &BotId, endpoint: &Endpoint, origin: &str) -> String {
 }
 
 /// The request fields: name, type, required, enum, format, description.
-fn fields_table(fields: &[SchemaField]) -> String {
+fn fields_table(fields: &[SchemaField], words: &Words) -> String {
     if fields.is_empty() {
-        return "<p class=\"muted\">No declared fields: any JSON object is accepted.</p>\n".into();
+        return format!("<p class=\"muted\">{}</p>\n", words.no_fields);
     }
-    let mut html = String::from(
-        "<table class=\"fields\">\n<thead><tr><th>Field</th><th>Type</th><th>Required</th><th>Allowed values</th><th>Format</th><th>Description</th></tr></thead>\n<tbody>\n",
-    );
+    let mut html = String::from("<table class=\"fields\">\n<thead><tr>");
+    for heading in words.fields {
+        let _ = write!(html, "<th>{heading}</th>");
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
     for field in fields {
         let _ = writeln!(
             html,
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape_html(&field.name),
             field.kind.as_str(),
-            if field.required { "yes" } else { "no" },
+            if field.required { words.yes } else { words.no },
             escape_html(&field.enum_values.join(", ")),
             field.format.map(|f| f.as_str()).unwrap_or(""),
             escape_html(&field.description),
@@ -614,6 +633,111 @@ fn curl_example(origin: &str, path: &str, example: &Value) -> String {
         body = shell_quote(&example.to_string()),
     )
 }
+
+/// The page's own words in the reader's language (the studio's: their
+/// account's, or the language cookie); what users typed stays as typed.
+struct Words {
+    lang: &'static str,
+    api_docs: &'static str,
+    bot: &'static str,
+    /// "3 endpoints".
+    endpoints: fn(usize) -> String,
+    /// `{call}` is the call's method and URL.
+    how_to_call: &'static str,
+    token_label: &'static str,
+    token_kept: &'static str,
+    no_endpoints: &'static str,
+    overview: [&'static str; 5],
+    required: &'static str,
+    owner: &'static str,
+    isolated: &'static str,
+    example_request: &'static str,
+    response: &'static str,
+    try_it: &'static str,
+    body_label: &'static str,
+    dry_run: &'static str,
+    send: &'static str,
+    no_fields: &'static str,
+    fields: [&'static str; 6],
+    yes: &'static str,
+    no: &'static str,
+    sending: &'static str,
+    network_error: &'static str,
+}
+
+impl Words {
+    fn of(locale: comops_core::Locale) -> &'static Words {
+        match locale {
+            comops_core::Locale::Ru => &RU,
+            comops_core::Locale::En => &EN,
+        }
+    }
+}
+
+const EN: Words = Words {
+    lang: "en",
+    api_docs: "API docs",
+    bot: "Bot",
+    endpoints: |n| format!("{n} endpoint{}", if n == 1 { "" } else { "s" }),
+    how_to_call: "Every endpoint is {call} with a JSON body (plain, or wrapped in <code>{\"script_request_params\": {…}}</code>) and \
+                  <code>Authorization: Bearer &lt;token&gt;</code>. Add <code>X-Dry-Run: true</code> to validate and preview without sending \
+                  anything; <code>Idempotency-Key</code> makes retries safe.",
+    token_label: "API token for “Try it”",
+    token_kept: "Kept in this tab only (sessionStorage).",
+    no_endpoints: "This bot has no enabled endpoints yet.",
+    overview: ["Alias", "Description", "Owner", "Request fields", "Response"],
+    required: "required",
+    owner: "Owner",
+    isolated: "Isolated: only tokens that name this alias may call it",
+    example_request: "Example request",
+    response: "Response",
+    try_it: "Try it",
+    body_label: "Request body (JSON)",
+    dry_run: "Dry run (nothing is sent)",
+    send: "Send",
+    no_fields: "No declared fields: any JSON object is accepted.",
+    fields: ["Field", "Type", "Required", "Allowed values", "Format", "Description"],
+    yes: "yes",
+    no: "no",
+    sending: "Sending…",
+    network_error: "Network error",
+};
+
+const RU: Words = Words {
+    lang: "ru",
+    api_docs: "документация API",
+    bot: "Бот",
+    endpoints: |n| {
+        let word = match (n % 10, n % 100) {
+            (1, hundred) if hundred != 11 => "эндпоинт",
+            (2..=4, hundred) if !(12..=14).contains(&hundred) => "эндпоинта",
+            _ => "эндпоинтов",
+        };
+        format!("{n} {word}")
+    },
+    how_to_call: "Каждый эндпоинт — {call} с телом JSON (как есть или внутри <code>{\"script_request_params\": {…}}</code>) и \
+                  <code>Authorization: Bearer &lt;token&gt;</code>. С заголовком <code>X-Dry-Run: true</code> запрос проверяется и \
+                  показывает, что было бы отправлено, ничего не отправляя; <code>Idempotency-Key</code> делает повторы безопасными.",
+    token_label: "API-токен для «Попробовать»",
+    token_kept: "Хранится только в этой вкладке (sessionStorage).",
+    no_endpoints: "У этого бота пока нет включённых эндпоинтов.",
+    overview: ["Алиас", "Описание", "Владелец", "Поля запроса", "Ответ"],
+    required: "обязательное",
+    owner: "Владелец",
+    isolated: "Изолированный: вызвать могут только токены, в которых он назван",
+    example_request: "Пример запроса",
+    response: "Ответ",
+    try_it: "Попробовать",
+    body_label: "Тело запроса (JSON)",
+    dry_run: "Пробный запуск (ничего не отправляется)",
+    send: "Отправить",
+    no_fields: "Поля не объявлены: принимается любой объект JSON.",
+    fields: ["Поле", "Тип", "Обязательное", "Допустимые значения", "Формат", "Описание"],
+    yes: "да",
+    no: "нет",
+    sending: "Отправка…",
+    network_error: "Ошибка сети",
+};
 
 const STYLE: &str = r#"
 :root { color-scheme: light; --fg: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #2f6f8f; --bg-soft: #f5f7fa; }
@@ -662,7 +786,7 @@ const SCRIPT: &str = r#"
       if (secret) { headers['Authorization'] = 'Bearer ' + secret; }
       if (form.elements.dry.checked) { headers['X-Dry-Run'] = 'true'; }
       button.disabled = true;
-      status.textContent = 'Sending…';
+      status.textContent = config.sending;
       fetch(config.callBase + form.dataset.alias, { method: 'POST', headers: headers, body: form.elements.body.value, credentials: 'omit' })
         .then(function (response) {
           return response.text().then(function (text) {
@@ -673,7 +797,7 @@ const SCRIPT: &str = r#"
             result.hidden = false;
           });
         })
-        .catch(function (error) { status.textContent = 'Network error: ' + error.message; })
+        .catch(function (error) { status.textContent = config.networkError + ': ' + error.message; })
         .finally(function () { button.disabled = false; });
     });
   });
@@ -698,6 +822,13 @@ mod tests {
         assert_eq!(unique_operation_id("order/thank-you", &mut taken), "orderThankYou");
         assert_eq!(unique_operation_id("order/thank_you", &mut taken), "orderThankYou2");
         assert_eq!(operation_id("2fa/send"), "call2faSend");
+    }
+
+    #[test]
+    fn endpoint_counts_agree_with_their_number() {
+        let ru: Vec<String> = [1, 2, 5, 11, 21, 22, 112].into_iter().map(RU.endpoints).collect();
+        assert_eq!(ru, ["1 эндпоинт", "2 эндпоинта", "5 эндпоинтов", "11 эндпоинтов", "21 эндпоинт", "22 эндпоинта", "112 эндпоинтов"]);
+        assert_eq!(((EN.endpoints)(1), (EN.endpoints)(4)), ("1 endpoint".to_string(), "4 endpoints".to_string()));
     }
 
     #[test]
