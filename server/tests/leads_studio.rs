@@ -132,16 +132,7 @@ where
 async fn an_admin_finds_a_lead_by_user_and_chat_id_and_reads_its_links_runs_and_conversation() {
     let shop = Shop::start().await;
     // Telegram posts Анна's messages to our webhook.
-    let set: Value = reqwest::Client::new()
-        .post(shop.telegram.method_url("setWebhook"))
-        .json(&json!({"url": shop.server.url("/telegram/bot_shop/webhook"), "secret_token": "wh-secret"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(set["ok"], true);
+    support::set_telegram_webhook(&shop.telegram, shop.server.url("/telegram/bot_shop/webhook"), "wh-secret").await;
     shop.order_status("crm-125").await;
     let sent = shop.telegram.wait_for_messages(1, Duration::from_secs(10)).await;
     assert_eq!(sent[0].text, "Ваш заказ отправлен!");

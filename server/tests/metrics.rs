@@ -112,16 +112,7 @@ async fn metrics_count_events_deliveries_goals_and_failed_calls() {
     assert_eq!(sample(&text, r#"comops_csat{bot="bot_shop"}"#), None, "{text}");
     assert!(text.contains("# TYPE comops_csat gauge"), "{text}");
     // The person answers in Telegram: engaged, and a response time.
-    let set: Value = http
-        .post(telegram.method_url("setWebhook"))
-        .json(&json!({"url": server.url("/telegram/bot_shop/webhook"), "secret_token": "wh"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(set["ok"], true);
+    support::set_telegram_webhook(&telegram, server.url("/telegram/bot_shop/webhook"), "wh").await;
     telegram.user_sends_text(700100, comops_fakes::User::new(700100, "Анна"), "Спасибо!");
     for _ in 0..100 {
         text = get(reader.clone()).await.unwrap().text().await.unwrap();

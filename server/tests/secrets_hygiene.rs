@@ -78,16 +78,7 @@ async fn a_whole_journey_leaves_no_secret_in_logs_traces_or_audit() {
     store.link_identity(&bot, &IdentityLink::telegram("125", "TG-540278913", &CHAT.to_string(), "test")).await.unwrap();
 
     // Telegram delivers updates to our webhook with the secret header.
-    let set: Value = http
-        .post(telegram.method_url("setWebhook"))
-        .json(&json!({"url": server.url("/telegram/bot_rehau/webhook"), "secret_token": WEBHOOK_SECRET}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(set["ok"], true);
+    support::set_telegram_webhook(&telegram, server.url("/telegram/bot_rehau/webhook"), WEBHOOK_SECRET).await;
 
     // The CRM calls; the person answers; the CRM hears back; thanks.
     // The CRM's params name the person's email (sealed at rest too).

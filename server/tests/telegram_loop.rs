@@ -76,16 +76,7 @@ async fn registration_of_a_new_user_end_to_end() {
     let http = reqwest::Client::new();
 
     // Telegram will deliver updates to our webhook with the secret.
-    let set: Value = http
-        .post(telegram.method_url("setWebhook"))
-        .json(&json!({"url": server.url("/telegram/bot_rehau/webhook"), "secret_token": "wh-secret-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(set["ok"], true);
+    support::set_telegram_webhook(&telegram, server.url("/telegram/bot_rehau/webhook"), "wh-secret-1").await;
 
     // 1. The CRM asks for a deep link for userId 125; the person presses Start.
     let link: Value = http
@@ -322,16 +313,7 @@ async fn a_reply_goes_to_the_run_that_asked_not_to_one_in_a_wait() {
     let draft = TokenDraft { name: "Shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
     let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
     let http = reqwest::Client::new();
-    let set: Value = http
-        .post(telegram.method_url("setWebhook"))
-        .json(&json!({"url": server.url("/telegram/bot_shop/webhook"), "secret_token": "wh-secret-2"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(set["ok"], true);
+    support::set_telegram_webhook(&telegram, server.url("/telegram/bot_shop/webhook"), "wh-secret-2").await;
 
     // The rating is asked for; then the reminder run starts and pauses.
     let call = |alias: &'static str| http.post(server.url(&format!("/bots/bot_shop/call/{alias}"))).bearer_auth(&token).json(&json!({"userId": 125})).send();

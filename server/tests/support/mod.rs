@@ -181,3 +181,18 @@ pub fn scratch_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
+
+/// Tells the fake Telegram to post the bot's updates to `url` with
+/// `secret` in `X-Telegram-Bot-Api-Secret-Token`, as `setWebhook` does.
+pub async fn set_telegram_webhook(telegram: &comops_fakes::FakeTelegram, url: String, secret: &str) {
+    let set: serde_json::Value = reqwest::Client::new()
+        .post(telegram.method_url("setWebhook"))
+        .json(&serde_json::json!({"url": url, "secret_token": secret}))
+        .send()
+        .await
+        .expect("setWebhook answered")
+        .json()
+        .await
+        .expect("setWebhook's JSON");
+    assert_eq!(set["ok"], true, "{set}");
+}
