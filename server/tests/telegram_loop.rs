@@ -162,15 +162,22 @@ async fn registration_of_a_new_user_end_to_end() {
     assert_eq!(hops.first().map(String::as_str), Some("api.call"));
 }
 
-#[tokio::test]
-async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
+/// The demo bots' server against a fresh fake Telegram, the shop's bot on
+/// it with `webhook_secret`.
+async fn shop_on_telegram(webhook_secret: &str) -> (FakeTelegram, TestServer, comops_core::store::Store, BotId) {
     let telegram = FakeTelegram::start(TOKEN).await;
     let dir = support::scratch_dir();
     let base = telegram.base_url();
     let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots", "--telegram-api-base", base.as_str()]);
     let store = server.store().await;
     let bot = BotId::parse("bot_shop").unwrap();
-    store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": "x"})).await.unwrap();
+    store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": webhook_secret})).await.unwrap();
+    (telegram, server, store, bot)
+}
+
+#[tokio::test]
+async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
+    let (telegram, server, store, bot) = shop_on_telegram("x").await;
     let scenario: Scenario = serde_json::from_value(json!({
         "name": "order_status", "start": "s",
         "steps": [{"id": "s", "type": "message", "text": "Ваш заказ отправлен!", "next": "e"}, {"id": "e", "type": "end"}]
@@ -282,13 +289,7 @@ async fn a_run_waiting_across_a_kill_9_resumes_and_sends_nothing_twice() {
 /// beside a pickup reminder that waits ten minutes.
 #[tokio::test]
 async fn a_reply_goes_to_the_run_that_asked_not_to_one_in_a_wait() {
-    let telegram = FakeTelegram::start(TOKEN).await;
-    let dir = support::scratch_dir();
-    let base = telegram.base_url();
-    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots", "--telegram-api-base", base.as_str()]);
-    let store = server.store().await;
-    let bot = BotId::parse("bot_shop").unwrap();
-    store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": "wh-secret-2"})).await.unwrap();
+    let (telegram, server, store, bot) = shop_on_telegram("wh-secret-2").await;
     let scenarios = [
         json!({"name": "rate_delivery", "start": "rate", "steps": [
             {"id": "rate", "type": "ask", "prompt": "Оцените доставку от 1 до 5", "expect": "rating", "var": "rating", "next": "thanks"},
