@@ -342,3 +342,42 @@ async fn a_reply_goes_to_the_run_that_asked_not_to_one_in_a_wait() {
     }
     assert_eq!(statuses, [("pickup_reminder".to_string(), "waiting".to_string()), ("rate_delivery".to_string(), "done".to_string())], "the reminder still waits for its time");
 }
+
+/// A run paused in a `wait` keeps its wake time when an input it does not
+/// wait for comes: here its message's delivery failing for good (the
+/// person blocked the bot) — it used to lose it and never wake again.
+#[tokio::test]
+async fn a_run_in_a_wait_keeps_its_wake_time_when_its_message_fails() {
+    let (telegram, server, store, bot) = shop_on_telegram("x").await;
+    let scenario: Scenario = serde_json::from_value(json!({"name": "pickup_reminder", "start": "ready", "steps": [
+        {"id": "ready", "type": "message", "text": "Заказ ждёт вас в пункте выдачи.", "next": "pause"},
+        {"id": "pause", "type": "wait", "seconds": 600, "next": "done"},
+        {"id": "done", "type": "end"}
+    ]}))
+    .unwrap();
+    store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
+    let endpoint = EndpointDraft { alias: "order/ready".into(), scenario: "pickup_reminder".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    store.link_identity(&bot, &comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test")).await.unwrap();
+    telegram.block(125);
+    let draft = TokenDraft { name: "Shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
+    let called = reqwest::Client::new().post(server.url("/bots/bot_shop/call/order/ready")).bearer_auth(&token).json(&json!({"userId": 125})).send().await.unwrap();
+    assert_eq!(called.status(), 200);
+    let started = comops_core::store::now_millis();
+    // The dead letter is reported to the run, which ignores it.
+    let mut ignored = false;
+    for _ in 0..100 {
+        let steps: Vec<String> = sqlx::query_scalar("SELECT step FROM trace_events WHERE lead_id = 'TG-125'").fetch_all(store.pool()).await.unwrap();
+        if steps.iter().any(|s| s == "scenario.ignored") {
+            ignored = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ignored, "the failed delivery reached the run");
+    let (status, wake_at): (String, Option<i64>) = sqlx::query_as("SELECT status, wake_at FROM runs WHERE lead_id = 'TG-125'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(status, "waiting");
+    let wake_at = wake_at.expect("still woken at its time");
+    assert!((started + 590_000..started + 610_000).contains(&wake_at), "{wake_at} is 600 s after {started}");
+}

@@ -89,6 +89,17 @@ impl RunState {
         let expires = self.started_at.saturating_add(MAX_AGE_MS + 1);
         own.map_or(expires, |at| at.min(expires))
     }
+
+    /// When this run, as it waits now, must be woken ([`RunState::wake_at`]
+    /// of its ask's timeout or its wait's time); `None` when it waits for
+    /// nothing the clock brings (an http or script result in the advance).
+    pub fn next_wake(&self) -> Option<Millis> {
+        match &self.waiting {
+            Some(Waiting::Reply { timeout_at, .. }) => Some(self.wake_at(*timeout_at)),
+            Some(Waiting::Until { at, .. }) => Some(self.wake_at(Some(*at))),
+            _ => None,
+        }
+    }
 }
 
 /// What a paused run waits for.
@@ -733,6 +744,7 @@ mod tests {
         assert_eq!(expiry, 1_000 + MAX_AGE_MS + 1);
         assert_eq!(state.wake_at(Some(5_000)), 5_000, "its own time when sooner");
         assert_eq!(state.wake_at(Some(expiry + 60_000)), expiry);
+        assert_eq!(state.next_wake(), Some(expiry), "as it waits now");
         // Woken then, with no reply, it ends as expired.
         let out = advance(&s, &mut state, &RunInputs::default(), Input::Timeout, expiry);
         assert!(matches!(&out.status, Status::Failed { message, .. } if message.contains("expired")), "{:?}", out.status);

@@ -265,13 +265,9 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                 continue;
             }
             // Woken at its time, or to expire (an ask may have no timeout).
-            Status::Waiting(Waiting::Reply { timeout_at, .. }) => {
+            Status::Waiting(Waiting::Reply { .. } | Waiting::Until { .. }) => {
                 progress.status = "waiting".into();
-                progress.wake_at = Some(state.wake_at(timeout_at));
-            }
-            Status::Waiting(Waiting::Until { at, .. }) => {
-                progress.status = "waiting".into();
-                progress.wake_at = Some(state.wake_at(Some(at)));
+                progress.wake_at = state.next_wake();
             }
             Status::Waiting(Waiting::Http { .. }) => {
                 progress.status = "failed".into();
@@ -295,6 +291,9 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
             }
             Status::Ignored { reason } => {
                 progress.status = run.status.clone();
+                // It goes on waiting as it did: its wake time as well (the
+                // save writes it; without one a paused run never wakes).
+                progress.wake_at = state.next_wake();
                 progress.traces.push(trace(run, "scenario.ignored", state.current.as_deref().unwrap_or(""), "success", 0, reason));
             }
         }
