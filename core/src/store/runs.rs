@@ -343,24 +343,43 @@ impl Store {
     /// The run of `lead` waiting for a reply (at an `ask`) on `bot`, the
     /// newest if several. A run paused in a `wait` step is `waiting` too,
     /// but not for the person: a reply goes past it to the run that asked,
-    /// so only the run's state (sealed) can tell them apart.
+    /// so only the run's state (sealed) can tell them apart. Read a few at
+    /// a time, newest first, until one asks; a state that cannot be read
+    /// is not waiting for this reply.
     pub async fn waiting_run_of_lead(&self, bot: &BotId, lead_id: &str) -> StoreResult<Option<String>> {
-        let waiting: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, state_json FROM runs WHERE bot_id = $1 AND lead_id = $2 AND status = 'waiting' ORDER BY updated_at DESC LIMIT 100",
-        )
-        .bind(bot.as_str())
-        .bind(lead_id)
-        .fetch_all(&self.pool)
-        .await?;
-        for (id, stored) in waiting {
-            let state = self.keyring.open(&super::sealing::run_state_place(&id), &stored)?;
-            let asks = serde_json::from_str::<crate::scenario::RunState>(&state)
-                .is_ok_and(|state| matches!(state.waiting, Some(crate::scenario::Waiting::Reply { .. })));
-            if asks {
-                return Ok(Some(id));
+        const PAGE: i64 = 8;
+        let mut offset = 0;
+        loop {
+            let waiting: Vec<(String, String)> = sqlx::query_as(
+                "SELECT id, state_json FROM runs WHERE bot_id = $1 AND lead_id = $2 AND status = 'waiting' \
+                 ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4",
+            )
+            .bind(bot.as_str())
+            .bind(lead_id)
+            .bind(PAGE)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+            let read = waiting.len() as i64;
+            for (id, stored) in waiting {
+                let state = match self.keyring.open(&super::sealing::run_state_place(&id), &stored) {
+                    Ok(state) => state,
+                    Err(err) => {
+                        tracing::warn!(run = %id, error = %err, "a waiting run's state cannot be opened; a reply passes it by");
+                        continue;
+                    }
+                };
+                let asks = serde_json::from_str::<crate::scenario::RunState>(&state)
+                    .is_ok_and(|state| matches!(state.waiting, Some(crate::scenario::Waiting::Reply { .. })));
+                if asks {
+                    return Ok(Some(id));
+                }
             }
+            if read < PAGE {
+                return Ok(None);
+            }
+            offset += PAGE;
         }
-        Ok(None)
     }
 
     /// Starts a run of `scenario` for a lead outside any business event: the
