@@ -15,6 +15,15 @@ use std::collections::BTreeMap;
 /// The days engagement, response time and CSAT look back on `/metrics`.
 pub const RATE_WINDOW_DAYS: i64 = 7;
 
+/// How long those three are served from the last reading: each is an
+/// analytics reading per bot (its runs, messages and replies of the
+/// week), too much for every scrape.
+pub const RATES_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The last reading of every bot's week: (when, bot → rates).
+#[derive(Debug, Default)]
+pub(crate) struct RecentRates(tokio::sync::Mutex<Option<(std::time::Instant, Vec<(String, crate::analytics::Rates)>)>>);
+
 impl Store {
     /// Every family for the bots `visible` allows, ready to render.
     pub async fn metric_families(&self, visible: impl Fn(&BotId) -> bool) -> StoreResult<Vec<Family>> {
@@ -115,17 +124,26 @@ impl Store {
     /// SPEC §8's three rates that need the analytics' facts — engagement,
     /// response time, CSAT — per bot, over the runs started in the last
     /// [`RATE_WINDOW_DAYS`] days, computed as the analytics screen computes
-    /// them for that period (the other three above count all time). One
-    /// analytics reading per bot with runs in the window, each scrape.
+    /// them for that period (the other three above count all time); read
+    /// for every bot at most once per [`RATES_KEPT`].
     async fn recent_rate_families(&self, show: &impl Fn(&str) -> bool, now: crate::Millis) -> StoreResult<[Family; 3]> {
-        let from = now - RATE_WINDOW_DAYS * DAY_MS;
         let mut engagement = Family::gauge("comops_engagement_rate", "Leads who replied within 24 h / leads messaged, runs started in the last 7 days (SPEC §8).");
         let mut response = Family::gauge("comops_response_time_seconds", "Median time from a bot message to the lead's reply, runs started in the last 7 days (SPEC §8).");
         let mut csat = Family::gauge("comops_csat", "Mean of rating answers (1-5), runs started in the last 7 days (SPEC §8).");
-        let bots: Vec<String> = sqlx::query_scalar("SELECT DISTINCT bot_id FROM runs WHERE created_at >= $1 ORDER BY bot_id").bind(from).fetch_all(&self.pool).await?;
-        for bot in bots.into_iter().filter(|bot| show(bot)) {
-            let facts = self.analytics_facts(&BotId::from_store(bot.clone()), from, now + 1).await?;
-            let rates = crate::analytics::report(&facts, &Default::default(), from / DAY_MS, now / DAY_MS + 1).rates;
+        // One reader at a time: a second scrape waits for the first's reading.
+        let mut kept = self.recent_rates.0.lock().await;
+        let fresh = kept.as_ref().is_some_and(|(at, _)| at.elapsed() < RATES_KEPT);
+        if !fresh {
+            let from = now - RATE_WINDOW_DAYS * DAY_MS;
+            let bots: Vec<String> = sqlx::query_scalar("SELECT id FROM bots ORDER BY id").fetch_all(&self.pool).await?;
+            let mut read = Vec::with_capacity(bots.len());
+            for bot in bots {
+                let facts = self.analytics_facts(&BotId::from_store(bot.clone()), from, now + 1).await?;
+                read.push((bot, crate::analytics::report(&facts, &Default::default(), from / DAY_MS, now / DAY_MS + 1).rates));
+            }
+            *kept = Some((std::time::Instant::now(), read));
+        }
+        for (bot, rates) in kept.iter().flat_map(|(_, read)| read).filter(|(bot, _)| show(bot)) {
             if let Some(rate) = rates.engagement.value() {
                 engagement.push(vec![("bot", bot.clone())], rate);
             }
@@ -133,7 +151,7 @@ impl Store {
                 response.push(vec![("bot", bot.clone())], ms as f64 / 1000.0);
             }
             if let Some(mean) = rates.csat {
-                csat.push(vec![("bot", bot)], mean);
+                csat.push(vec![("bot", bot.clone())], mean);
             }
         }
         Ok([engagement, response, csat])

@@ -193,6 +193,9 @@ pub struct Store {
     keyring: crate::seal::Keyring,
     /// Claims whose answer was lost, handed back at the next claim.
     doubtful_claims: std::sync::Arc<doubtful_claims::DoubtfulClaims>,
+    /// `/metrics`' last week of engagement, response time and CSAT per
+    /// bot, kept for [`metrics::RATES_KEPT`] (`metrics.rs`).
+    recent_rates: std::sync::Arc<metrics::RecentRates>,
     /// SQLite: keeps the WAL checkpointing task going while the store lives.
     _checkpoints: Option<std::sync::Arc<checkpointer::Checkpoints>>,
 }
@@ -260,7 +263,7 @@ impl Store {
             wal_writeback::start(db, std::sync::Arc::downgrade(running));
         }
         let lane = std::sync::Arc::new(write_lane::WriteLane::new(pool.clone(), dialect == Dialect::Sqlite));
-        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), trace_saves: Default::default(), send_hand_off: Default::default(), keyring: Default::default(), doubtful_claims: Default::default(), _checkpoints: checkpoints })
+        Ok(Self { pool, dialect, cache: std::sync::Arc::new(cache::ReadCache::new()), lane, run_saves: Default::default(), delivery_saves: Default::default(), trace_saves: Default::default(), send_hand_off: Default::default(), keyring: Default::default(), doubtful_claims: Default::default(), recent_rates: Default::default(), _checkpoints: checkpoints })
     }
 
     /// From now on run saves write the messages the executor planned a
