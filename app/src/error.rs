@@ -30,6 +30,9 @@ pub enum AppError {
     /// is cut): nothing was changed, and the same call may work in a moment.
     #[error("the database is unavailable")]
     Unavailable,
+    /// The request's body is larger than a server function takes.
+    #[error("the request is larger than {limit_mib} MiB")]
+    TooLarge { limit_mib: u64 },
     /// The request did not reach the server or its answer was unreadable.
     #[error("transport: {0}")]
     Transport(String),
@@ -59,6 +62,7 @@ impl AppError {
             AppError::Throttled { retry_after_secs } => t1(locale, K::Throttled, retry_after_secs),
             AppError::Internal => t(locale, K::ErrInternal).into(),
             AppError::Unavailable => t(locale, K::ErrUnavailable).into(),
+            AppError::TooLarge { limit_mib } => t1(locale, K::ErrTooLarge, limit_mib),
             AppError::Transport(_) => t(locale, K::ErrNetwork).into(),
         }
     }
@@ -74,6 +78,7 @@ impl AppError {
             AppError::Throttled { .. } => 429,
             AppError::Internal | AppError::Transport(_) => 500,
             AppError::Unavailable => 503,
+            AppError::TooLarge { .. } => 413,
         }
     }
 

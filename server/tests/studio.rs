@@ -261,3 +261,17 @@ async fn cli_refuses_bad_input_clearly() {
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("password (shown once): "));
 }
+
+#[tokio::test]
+async fn a_server_function_refuses_a_body_over_its_limit_in_words() {
+    let server = TestServer::sqlite();
+    let browser = server.client();
+    browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let huge = "я".repeat(1_100_000);
+    let refused = browser.call("projects/create", &[("draft[name]", "Big"), ("draft[slug]", "big"), ("draft[description]", &huge)]).await;
+    assert_eq!(refused.status(), 413);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"TooLarge": {"limit_mib": 2}}));
+    let projects: Value = browser.call("projects/list", &[]).await.json().await.unwrap();
+    assert!(!projects.to_string().contains("\"big\""), "nothing was created: {projects}");
+}

@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .layer(axum::middleware::from_fn(server_fn_status::from_app_error))
+        .layer(axum::middleware::from_fn(server_fn_status::refuse_oversized))
         .layer(axum::middleware::from_fn(compression::studio_answers))
         .layer(axum::middleware::from_fn(csrf::same_origin_mutations))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve));

@@ -14,6 +14,39 @@ use comops_app::error::AppError;
 /// Error bodies are small; anything larger is left as it is.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
+/// The most a server function reads of a request (axum's default body
+/// limit, which its extractor applies).
+pub const SERVER_FN_BODY_LIMIT: u64 = 2 * 1024 * 1024;
+
+/// Most of a refused body read (and dropped) before the answer, so the
+/// browser, still sending, gets it instead of a broken connection.
+const DRAINED_AT_MOST: u64 = 64 * 1024 * 1024;
+
+/// A server function's request that says it is larger than the limit is
+/// answered 413 with `AppError::TooLarge`, its body dropped unread
+/// (reading it failed as a 500 "length limit exceeded").
+pub async fn refuse_oversized(request: Request, next: Next) -> Response {
+    use http_body_util::BodyExt;
+    let length = request.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if request.uri().path().starts_with("/api/") && length.is_some_and(|n| n > SERVER_FN_BODY_LIMIT) {
+        let mut body = request.into_body();
+        let mut drained = 0u64;
+        while drained <= DRAINED_AT_MOST {
+            match body.frame().await {
+                Some(Ok(frame)) => drained += frame.data_ref().map_or(0, |data| data.len() as u64),
+                _ => break,
+            }
+        }
+        let error = AppError::TooLarge { limit_mib: SERVER_FN_BODY_LIMIT / (1024 * 1024) };
+        let body = serde_json::to_vec(&error).unwrap_or_default();
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        response.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+        return response;
+    }
+    next.run(request).await
+}
+
 pub async fn from_app_error(request: Request, next: Next) -> Response {
     let is_server_fn = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
