@@ -443,6 +443,35 @@ pub enum K {
     ErrInternal,
     ErrUnavailable,
     ErrTooLarge,
+    // The per-bot API docs page (server/src/http/docs.rs).
+    DocsApiDocs,
+    DocsBot,
+    DocsHowToCall,
+    DocsTokenLabel,
+    DocsTokenKept,
+    DocsNoEndpoints,
+    DocsAlias,
+    DocsDescription,
+    DocsOwner,
+    DocsRequestFields,
+    DocsResponse,
+    DocsRequired,
+    DocsIsolated,
+    DocsExampleRequest,
+    DocsTryIt,
+    DocsBodyLabel,
+    DocsDryRun,
+    DocsSend,
+    DocsNoFields,
+    DocsField,
+    DocsType,
+    DocsRequiredColumn,
+    DocsAllowedValues,
+    DocsFormat,
+    DocsYes,
+    DocsNo,
+    DocsSending,
+    DocsNetworkError,
     ErrUnauthenticated,
     ErrNetwork,
     ErrRequired,
@@ -1102,6 +1131,34 @@ pub fn t(locale: Locale, key: K) -> &'static str {
             "База данных сейчас недоступна; ничего не изменено. Повторите через минуту.",
         ),
         K::ErrTooLarge => ("Too much at once: a request may be at most {} MiB; nothing was changed.", "Слишком много сразу: запрос — не больше {} МиБ; ничего не изменено."),
+        K::DocsApiDocs => ("API docs", "документация API"),
+        K::DocsBot => ("Bot", "Бот"),
+        K::DocsHowToCall => ("Every endpoint is {call} with a JSON body (plain, or wrapped in <code>{\"script_request_params\": {…}}</code>) and <code>Authorization: Bearer &lt;token&gt;</code>. Add <code>X-Dry-Run: true</code> to validate and preview without sending anything; <code>Idempotency-Key</code> makes retries safe.", "Каждый эндпоинт — {call} с телом JSON (как есть или внутри <code>{\"script_request_params\": {…}}</code>) и <code>Authorization: Bearer &lt;token&gt;</code>. С заголовком <code>X-Dry-Run: true</code> запрос проверяется и показывает, что было бы отправлено, ничего не отправляя; <code>Idempotency-Key</code> делает повторы безопасными."),
+        K::DocsTokenLabel => ("API token for “Try it”", "API-токен для «Попробовать»"),
+        K::DocsTokenKept => ("Kept in this tab only (sessionStorage).", "Хранится только в этой вкладке (sessionStorage)."),
+        K::DocsNoEndpoints => ("This bot has no enabled endpoints yet.", "У этого бота пока нет включённых эндпоинтов."),
+        K::DocsAlias => ("Alias", "Алиас"),
+        K::DocsDescription => ("Description", "Описание"),
+        K::DocsOwner => ("Owner", "Владелец"),
+        K::DocsRequestFields => ("Request fields", "Поля запроса"),
+        K::DocsResponse => ("Response", "Ответ"),
+        K::DocsRequired => ("required", "обязательное"),
+        K::DocsIsolated => ("Isolated: only tokens that name this alias may call it", "Изолированный: вызвать могут только токены, в которых он назван"),
+        K::DocsExampleRequest => ("Example request", "Пример запроса"),
+        K::DocsTryIt => ("Try it", "Попробовать"),
+        K::DocsBodyLabel => ("Request body (JSON)", "Тело запроса (JSON)"),
+        K::DocsDryRun => ("Dry run (nothing is sent)", "Пробный запуск (ничего не отправляется)"),
+        K::DocsSend => ("Send", "Отправить"),
+        K::DocsNoFields => ("No declared fields: any JSON object is accepted.", "Поля не объявлены: принимается любой объект JSON."),
+        K::DocsField => ("Field", "Поле"),
+        K::DocsType => ("Type", "Тип"),
+        K::DocsRequiredColumn => ("Required", "Обязательное"),
+        K::DocsAllowedValues => ("Allowed values", "Допустимые значения"),
+        K::DocsFormat => ("Format", "Формат"),
+        K::DocsYes => ("yes", "да"),
+        K::DocsNo => ("no", "нет"),
+        K::DocsSending => ("Sending…", "Отправка…"),
+        K::DocsNetworkError => ("Network error", "Ошибка сети"),
         K::ErrUnauthenticated => ("Your session has ended. Log in again.", "Сессия завершена. Войдите снова."),
         K::ErrNetwork => ("The server could not be reached.", "Сервер недоступен."),
         K::ErrRequired => ("Required.", "Обязательное поле."),
@@ -1470,6 +1527,20 @@ pub fn setting_field_text(locale: Locale, field: &str) -> String {
     name_text(locale, KEYS, field)
 }
 
+/// "3 endpoints" / «3 эндпоинта» (Russian nouns agree with the number).
+pub fn endpoint_count_text(locale: Locale, n: usize) -> String {
+    let word = match locale {
+        Locale::En if n == 1 => "endpoint",
+        Locale::En => "endpoints",
+        Locale::Ru => match (n % 10, n % 100) {
+            (1, hundred) if hundred != 11 => "эндпоинт",
+            (2..=4, hundred) if !(12..=14).contains(&hundred) => "эндпоинта",
+            _ => "эндпоинтов",
+        },
+    };
+    format!("{n} {word}")
+}
+
 /// A trace's status in words.
 pub fn trace_status_text(locale: Locale, status: &str) -> String {
     const KEYS: &[(&str, K)] = &[("success", K::TraceSuccess), ("fail", K::TraceFail), ("rejected", K::TraceRejected), ("retry", K::TraceRetry)];
@@ -1512,6 +1583,13 @@ mod tests {
         for key in [K::Projects, K::Maps, K::Endpoints, K::LogIn, K::LogOut] {
             assert_ne!(t(Locale::En, key), t(Locale::Ru, key), "{key:?}");
         }
+    }
+
+    #[test]
+    fn endpoint_counts_agree_with_their_number() {
+        let ru: Vec<String> = [1, 2, 5, 11, 21, 22, 112].into_iter().map(|n| endpoint_count_text(Locale::Ru, n)).collect();
+        assert_eq!(ru, ["1 эндпоинт", "2 эндпоинта", "5 эндпоинтов", "11 эндпоинтов", "21 эндпоинт", "22 эндпоинта", "112 эндпоинтов"]);
+        assert_eq!((endpoint_count_text(Locale::En, 1), endpoint_count_text(Locale::En, 4)), ("1 endpoint".to_string(), "4 endpoints".to_string()));
     }
 
     #[test]

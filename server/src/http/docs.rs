@@ -21,11 +21,12 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use comops_app::i18n::{endpoint_count_text, t, K};
 use comops_app::session::SessionInfo;
 use comops_core::schema::{RequestSchema, SchemaField};
 use comops_core::store::{now_millis, StoreError};
 use comops_core::token::{Denial, TokenAction};
-use comops_core::{Bot, BotId, Endpoint};
+use comops_core::{Bot, BotId, Endpoint, Locale};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -72,8 +73,8 @@ async fn page(
     let endpoints = enabled_endpoints(&state, &bot.id).await?;
     let origin = request_origin(&headers, state.backend.secure_cookies).unwrap_or_default();
     let nonce = script_nonce();
-    let words = Words::of(session.as_ref().map(|s| s.locale).unwrap_or_default());
-    let html = render_page(&bot, &endpoints, &origin, &nonce, words);
+    let locale = session.as_ref().map(|s| s.locale).unwrap_or_default();
+    let html = render_page(&bot, &endpoints, &origin, &nonce, locale);
     let mut response = Html(html).into_response();
     let csp = format!(
         "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; connect-src 'self'; \
@@ -429,7 +430,7 @@ fn shell_quote(text: &str) -> String {
 }
 
 /// The whole page.
-fn render_page(bot: &Bot, endpoints: &[Endpoint], origin: &str, nonce: &str, words: &Words) -> String {
+fn render_page(bot: &Bot, endpoints: &[Endpoint], origin: &str, nonce: &str, locale: Locale) -> String {
     let bot_id = escape_html(bot.id.as_str());
     let title = escape_html(&bot.name);
     let mut html = String::new();
@@ -449,26 +450,26 @@ fn render_page(bot: &Bot, endpoints: &[Endpoint], origin: &str, nonce: &str, wor
 <p class="muted">{bot_word} <code>{bot_id}</code> · {count} ·
 <a href="/docs/{bot_id}/openapi.json">openapi.json</a> (OpenAPI 3.1)</p>
 "#,
-        lang = words.lang,
-        api_docs = words.api_docs,
-        bot_word = words.bot,
-        count = (words.endpoints)(endpoints.len()),
+        lang = locale.as_str(),
+        api_docs = t(locale, K::DocsApiDocs),
+        bot_word = t(locale, K::DocsBot),
+        count = endpoint_count_text(locale, endpoints.len()),
     );
     if !bot.description.is_empty() {
         let _ = writeln!(html, "<p>{}</p>", escape_html(&bot.description));
     }
-    html.push_str(&intro(origin, &bot_id, words));
+    html.push_str(&intro(origin, &bot_id, locale));
     html.push_str("</header>\n<main>\n");
-    html.push_str(&overview_table(endpoints, words));
+    html.push_str(&overview_table(endpoints, locale));
     for endpoint in endpoints {
-        html.push_str(&endpoint_section(&bot.id, endpoint, origin, words));
+        html.push_str(&endpoint_section(&bot.id, endpoint, origin, locale));
     }
     html.push_str("</main>\n");
     let config = json!({
         "botId": bot.id.as_str(),
         "callBase": format!("/bots/{}/call/", bot.id),
-        "sending": words.sending,
-        "networkError": words.network_error,
+        "sending": t(locale, K::DocsSending),
+        "networkError": t(locale, K::DocsNetworkError),
     });
     let _ = write!(
         html,
@@ -481,7 +482,7 @@ fn render_page(bot: &Bot, endpoints: &[Endpoint], origin: &str, nonce: &str, wor
 
 /// How to call: base URL, authentication, dry runs, and the token field
 /// shared by every "try it" form.
-fn intro(origin: &str, bot_id: &str, words: &Words) -> String {
+fn intro(origin: &str, bot_id: &str, locale: Locale) -> String {
     let call = format!("<code>POST {}/bots/{bot_id}/call/&lt;alias&gt;</code>", escape_html(origin));
     format!(
         r#"<section class="intro">
@@ -491,19 +492,19 @@ fn intro(origin: &str, bot_id: &str, words: &Words) -> String {
 <p class="muted small">{token_kept}</p>
 </section>
 "#,
-        how = words.how_to_call.replace("{call}", &call),
-        token_label = words.token_label,
-        token_kept = words.token_kept,
+        how = t(locale, K::DocsHowToCall).replace("{call}", &call),
+        token_label = t(locale, K::DocsTokenLabel),
+        token_kept = t(locale, K::DocsTokenKept),
     )
 }
 
 /// One row per endpoint: alias, description, owner, fields, response.
-fn overview_table(endpoints: &[Endpoint], words: &Words) -> String {
+fn overview_table(endpoints: &[Endpoint], locale: Locale) -> String {
     if endpoints.is_empty() {
-        return format!("<p class=\"empty\">{}</p>\n", words.no_endpoints);
+        return format!("<p class=\"empty\">{}</p>\n", t(locale, K::DocsNoEndpoints));
     }
     let mut html = String::from("<table class=\"overview\">\n<thead><tr>");
-    for heading in words.overview {
+    for heading in [K::DocsAlias, K::DocsDescription, K::DocsOwner, K::DocsRequestFields, K::DocsResponse].map(|key| t(locale, key)) {
         let _ = write!(html, "<th>{heading}</th>");
     }
     html.push_str("</tr></thead>\n<tbody>\n");
@@ -525,7 +526,7 @@ fn overview_table(endpoints: &[Endpoint], words: &Words) -> String {
             response = escape_html(&response_text(endpoint)),
         );
     }
-    let _ = writeln!(html, "</tbody>\n</table>\n<p class=\"muted small\">* {}</p>", words.required);
+    let _ = writeln!(html, "</tbody>\n</table>\n<p class=\"muted small\">* {}</p>", t(locale, K::DocsRequired));
     html
 }
 
@@ -544,7 +545,7 @@ fn response_text(endpoint: &Endpoint) -> String {
 }
 
 /// The detailed section of one endpoint: fields, example, curl, try it.
-fn endpoint_section(bot: &BotId, endpoint: &Endpoint, origin: &str, words: &Words) -> String {
+fn endpoint_section(bot: &BotId, endpoint: &Endpoint, origin: &str, locale: Locale) -> String {
     let alias = escape_html(endpoint.alias.as_str());
     let path = format!("/bots/{bot}/call/{}", endpoint.alias);
     let example = serde_json::to_string_pretty(&endpoint.example).unwrap_or_else(|_| "{}".into());
@@ -560,20 +561,20 @@ fn endpoint_section(bot: &BotId, endpoint: &Endpoint, origin: &str, words: &Word
     }
     let mut facts = Vec::new();
     if !endpoint.owner.is_empty() {
-        facts.push(format!("{}: {}", words.owner, escape_html(&endpoint.owner)));
+        facts.push(format!("{}: {}", t(locale, K::DocsOwner), escape_html(&endpoint.owner)));
     }
     if endpoint.isolated {
-        facts.push(words.isolated.into());
+        facts.push(t(locale, K::DocsIsolated).into());
     }
     if !facts.is_empty() {
         let _ = writeln!(html, "<p class=\"muted\">{}</p>", facts.join(" · "));
     }
-    html.push_str(&fields_table(&endpoint.schema.fields, words));
+    html.push_str(&fields_table(&endpoint.schema.fields, locale));
     let _ = write!(
         html,
         "<h3>{example_word}</h3>\n<pre>{example}</pre>\n<h3>{response_word}</h3>\n<p>{response}</p>\n<h3>curl</h3>\n<pre>{curl}</pre>\n",
-        example_word = words.example_request,
-        response_word = words.response,
+        example_word = t(locale, K::DocsExampleRequest),
+        response_word = t(locale, K::DocsResponse),
         example = escape_html(&example),
         response = escape_html(&response_text(endpoint)),
         curl = escape_html(&curl_example(origin, &path, &endpoint.example)),
@@ -589,10 +590,10 @@ fn endpoint_section(bot: &BotId, endpoint: &Endpoint, origin: &str, words: &Word
 </form>
 </section>
 "#,
-        try_it = words.try_it,
-        body_label = words.body_label,
-        dry_run = words.dry_run,
-        send = words.send,
+        try_it = t(locale, K::DocsTryIt),
+        body_label = t(locale, K::DocsBodyLabel),
+        dry_run = t(locale, K::DocsDryRun),
+        send = t(locale, K::DocsSend),
         rows = example.lines().count().clamp(3, 16) + 1,
         example = escape_html(&example),
     );
@@ -600,12 +601,12 @@ fn endpoint_section(bot: &BotId, endpoint: &Endpoint, origin: &str, words: &Word
 }
 
 /// The request fields: name, type, required, enum, format, description.
-fn fields_table(fields: &[SchemaField], words: &Words) -> String {
+fn fields_table(fields: &[SchemaField], locale: Locale) -> String {
     if fields.is_empty() {
-        return format!("<p class=\"muted\">{}</p>\n", words.no_fields);
+        return format!("<p class=\"muted\">{}</p>\n", t(locale, K::DocsNoFields));
     }
     let mut html = String::from("<table class=\"fields\">\n<thead><tr>");
-    for heading in words.fields {
+    for heading in [K::DocsField, K::DocsType, K::DocsRequiredColumn, K::DocsAllowedValues, K::DocsFormat, K::DocsDescription].map(|key| t(locale, key)) {
         let _ = write!(html, "<th>{heading}</th>");
     }
     html.push_str("</tr></thead>\n<tbody>\n");
@@ -615,7 +616,7 @@ fn fields_table(fields: &[SchemaField], words: &Words) -> String {
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape_html(&field.name),
             field.kind.as_str(),
-            if field.required { words.yes } else { words.no },
+            if field.required { t(locale, K::DocsYes) } else { t(locale, K::DocsNo) },
             escape_html(&field.enum_values.join(", ")),
             field.format.map(|f| f.as_str()).unwrap_or(""),
             escape_html(&field.description),
@@ -633,111 +634,6 @@ fn curl_example(origin: &str, path: &str, example: &Value) -> String {
         body = shell_quote(&example.to_string()),
     )
 }
-
-/// The page's own words in the reader's language (the studio's: their
-/// account's, or the language cookie); what users typed stays as typed.
-struct Words {
-    lang: &'static str,
-    api_docs: &'static str,
-    bot: &'static str,
-    /// "3 endpoints".
-    endpoints: fn(usize) -> String,
-    /// `{call}` is the call's method and URL.
-    how_to_call: &'static str,
-    token_label: &'static str,
-    token_kept: &'static str,
-    no_endpoints: &'static str,
-    overview: [&'static str; 5],
-    required: &'static str,
-    owner: &'static str,
-    isolated: &'static str,
-    example_request: &'static str,
-    response: &'static str,
-    try_it: &'static str,
-    body_label: &'static str,
-    dry_run: &'static str,
-    send: &'static str,
-    no_fields: &'static str,
-    fields: [&'static str; 6],
-    yes: &'static str,
-    no: &'static str,
-    sending: &'static str,
-    network_error: &'static str,
-}
-
-impl Words {
-    fn of(locale: comops_core::Locale) -> &'static Words {
-        match locale {
-            comops_core::Locale::Ru => &RU,
-            comops_core::Locale::En => &EN,
-        }
-    }
-}
-
-const EN: Words = Words {
-    lang: "en",
-    api_docs: "API docs",
-    bot: "Bot",
-    endpoints: |n| format!("{n} endpoint{}", if n == 1 { "" } else { "s" }),
-    how_to_call: "Every endpoint is {call} with a JSON body (plain, or wrapped in <code>{\"script_request_params\": {…}}</code>) and \
-                  <code>Authorization: Bearer &lt;token&gt;</code>. Add <code>X-Dry-Run: true</code> to validate and preview without sending \
-                  anything; <code>Idempotency-Key</code> makes retries safe.",
-    token_label: "API token for “Try it”",
-    token_kept: "Kept in this tab only (sessionStorage).",
-    no_endpoints: "This bot has no enabled endpoints yet.",
-    overview: ["Alias", "Description", "Owner", "Request fields", "Response"],
-    required: "required",
-    owner: "Owner",
-    isolated: "Isolated: only tokens that name this alias may call it",
-    example_request: "Example request",
-    response: "Response",
-    try_it: "Try it",
-    body_label: "Request body (JSON)",
-    dry_run: "Dry run (nothing is sent)",
-    send: "Send",
-    no_fields: "No declared fields: any JSON object is accepted.",
-    fields: ["Field", "Type", "Required", "Allowed values", "Format", "Description"],
-    yes: "yes",
-    no: "no",
-    sending: "Sending…",
-    network_error: "Network error",
-};
-
-const RU: Words = Words {
-    lang: "ru",
-    api_docs: "документация API",
-    bot: "Бот",
-    endpoints: |n| {
-        let word = match (n % 10, n % 100) {
-            (1, hundred) if hundred != 11 => "эндпоинт",
-            (2..=4, hundred) if !(12..=14).contains(&hundred) => "эндпоинта",
-            _ => "эндпоинтов",
-        };
-        format!("{n} {word}")
-    },
-    how_to_call: "Каждый эндпоинт — {call} с телом JSON (как есть или внутри <code>{\"script_request_params\": {…}}</code>) и \
-                  <code>Authorization: Bearer &lt;token&gt;</code>. С заголовком <code>X-Dry-Run: true</code> запрос проверяется и \
-                  показывает, что было бы отправлено, ничего не отправляя; <code>Idempotency-Key</code> делает повторы безопасными.",
-    token_label: "API-токен для «Попробовать»",
-    token_kept: "Хранится только в этой вкладке (sessionStorage).",
-    no_endpoints: "У этого бота пока нет включённых эндпоинтов.",
-    overview: ["Алиас", "Описание", "Владелец", "Поля запроса", "Ответ"],
-    required: "обязательное",
-    owner: "Владелец",
-    isolated: "Изолированный: вызвать могут только токены, в которых он назван",
-    example_request: "Пример запроса",
-    response: "Ответ",
-    try_it: "Попробовать",
-    body_label: "Тело запроса (JSON)",
-    dry_run: "Пробный запуск (ничего не отправляется)",
-    send: "Отправить",
-    no_fields: "Поля не объявлены: принимается любой объект JSON.",
-    fields: ["Поле", "Тип", "Обязательное", "Допустимые значения", "Формат", "Описание"],
-    yes: "да",
-    no: "нет",
-    sending: "Отправка…",
-    network_error: "Ошибка сети",
-};
 
 const STYLE: &str = r#"
 :root { color-scheme: light; --fg: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #2f6f8f; --bg-soft: #f5f7fa; }
@@ -822,13 +718,6 @@ mod tests {
         assert_eq!(unique_operation_id("order/thank-you", &mut taken), "orderThankYou");
         assert_eq!(unique_operation_id("order/thank_you", &mut taken), "orderThankYou2");
         assert_eq!(operation_id("2fa/send"), "call2faSend");
-    }
-
-    #[test]
-    fn endpoint_counts_agree_with_their_number() {
-        let ru: Vec<String> = [1, 2, 5, 11, 21, 22, 112].into_iter().map(RU.endpoints).collect();
-        assert_eq!(ru, ["1 эндпоинт", "2 эндпоинта", "5 эндпоинтов", "11 эндпоинтов", "21 эндпоинт", "22 эндпоинта", "112 эндпоинтов"]);
-        assert_eq!(((EN.endpoints)(1), (EN.endpoints)(4)), ("1 endpoint".to_string(), "4 endpoints".to_string()));
     }
 
     #[test]
