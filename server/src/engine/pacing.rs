@@ -44,9 +44,6 @@ impl Pacers {
     }
 }
 
-/// The channels whose limits can be configured.
-pub const CHANNEL_KINDS: [&str; 6] = ["telegram", "vk", "whatsapp", "email", "webhook", "webchat"];
-
 /// Configured send limits (SPEC §5: "configurable"): per channel kind,
 /// messages a second per bot and per chat, over the documented defaults
 /// of [`Pacer::for_channel`]. Written `vk=20/3,telegram=25/1`.
@@ -62,8 +59,8 @@ impl ChannelLimits {
             let wrong = |why: &str| format!("channel limit `{pair}`: {why} (write kind=per_bot/per_chat, e.g. vk=20/3)");
             let (kind, rates) = pair.split_once('=').ok_or_else(|| wrong("no `=`"))?;
             let kind = kind.trim();
-            if !CHANNEL_KINDS.contains(&kind) {
-                return Err(wrong(&format!("unknown channel (one of {})", CHANNEL_KINDS.join(", "))));
+            if !comops_core::identity::CHANNELS.contains(&kind) {
+                return Err(wrong(&format!("unknown channel (one of {})", comops_core::identity::CHANNELS.join(", "))));
             }
             let (bot, chat) = rates.split_once('/').ok_or_else(|| wrong("no `/`"))?;
             let rate = |n: &str| n.trim().parse::<usize>().ok().filter(|n| (1..=1000).contains(n));

@@ -8,7 +8,7 @@ use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use comops_app::error::AppError;
 
 /// Error bodies are small; anything larger is left as it is.
@@ -38,11 +38,7 @@ pub async fn refuse_oversized(request: Request, next: Next) -> Response {
             }
         }
         let error = AppError::TooLarge { limit_mib: SERVER_FN_BODY_LIMIT / (1024 * 1024) };
-        let body = serde_json::to_vec(&error).unwrap_or_default();
-        let mut response = Response::new(Body::from(body));
-        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-        response.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
-        return response;
+        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error)).into_response();
     }
     next.run(request).await
 }
