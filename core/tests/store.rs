@@ -54,6 +54,7 @@ on_both!(batched_saves, batched_saves_suite);
 on_both!(loop_figures, loop_figures_suite);
 on_both!(call_tallies, call_tallies_suite);
 on_both!(kept_analytics, kept_analytics_suite);
+on_both!(endpoint_versions, endpoint_versions_suite);
 
 /// SQLite is built without the memory management that puts every
 /// connection's page cache behind one global mutex, and without malloc
@@ -1442,4 +1443,68 @@ async fn saves_hand_planned_sends_to_the_dispatcher() {
     assert!(handed.try_recv().is_err(), "a replayed advance hands nothing");
     let sending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sending'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(sending, 3, "the earlier run's, the first save's and one of chat 304");
+}
+
+/// Every create and save of an endpoint is a version; a save from a stale
+/// version is a conflict that writes nothing; an import that changes
+/// nothing adds no version; endpoints made before versions were kept get
+/// their first one when the store opens.
+async fn endpoint_versions_suite(store: Store) {
+    use comops_core::endpoint::EndpointDraft;
+    let shop = shop_bot(&store).await;
+    let draft = EndpointDraft { alias: "order/thank-you".into(), description: "Paid".into(), enabled: true, ..Default::default() };
+    let created = store.create_endpoint_as(&shop, &draft.validate().unwrap(), "created", "ann@example.com").await.unwrap();
+    assert_eq!(created.version, 1);
+
+    let mut theirs = draft.clone();
+    theirs.owner = "CRM team".into();
+    let v2 = store.save_endpoint(&created.id, Some(1), &theirs.validate().unwrap(), "owner", "bob@example.com").await.unwrap();
+    assert_eq!((v2.version, v2.owner.as_str()), (2, "CRM team"));
+
+    // Ann still edits version 1: refused, nothing written.
+    let mut mine = draft.clone();
+    mine.description = "Paid and shipped".into();
+    match store.save_endpoint(&created.id, Some(1), &mine.validate().unwrap(), "mine", "ann@example.com").await {
+        Err(StoreError::Conflict { current, author }) => assert_eq!((current, author.as_str()), (2, "bob@example.com")),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let now = store.endpoint(&created.id).await.unwrap();
+    assert_eq!((now.version, now.description.as_str(), now.owner.as_str()), (2, "Paid", "CRM team"));
+    // The cache serving the call route sees the saved version.
+    let alias = comops_core::Alias::parse("order/thank-you").unwrap();
+    assert_eq!(store.endpoint_by_alias(&shop, &alias).await.unwrap().unwrap().version, 2);
+
+    let history = store.endpoint_history(&created.id).await.unwrap();
+    let summary: Vec<(i64, &str, &str)> = history.iter().map(|v| (v.version, v.note.as_str(), v.author.as_str())).collect();
+    assert_eq!(summary, [(2, "owner", "bob@example.com"), (1, "created", "ann@example.com")]);
+    assert_eq!(store.endpoint_version(&created.id, 1).await.unwrap().draft.owner, "");
+    assert_eq!(store.endpoint_version(&created.id, 2).await.unwrap().draft.owner, "CRM team");
+    assert!(matches!(store.endpoint_version(&created.id, 3).await, Err(StoreError::NotFound)));
+
+    // An import of the same endpoint adds no version; a changed one does.
+    let same = [theirs.validate().unwrap()];
+    assert_eq!(store.import_endpoints(&shop, &same, "imported", "token:ci").await.unwrap(), (0, 1));
+    assert_eq!(store.endpoint(&created.id).await.unwrap().version, 2);
+    let changed = [mine.validate().unwrap()];
+    store.import_endpoints(&shop, &changed, "imported", "token:ci").await.unwrap();
+    assert_eq!(store.endpoint_history(&created.id).await.unwrap()[0].author, "token:ci");
+
+    // An endpoint from before versions: its row as version 1 once the store opens.
+    let old = store.create_endpoint(&shop, &EndpointDraft { alias: "order/old".into(), ..Default::default() }.validate().unwrap()).await.unwrap();
+    sqlx::query("DELETE FROM endpoint_versions WHERE endpoint_id = $1").bind(old.id.as_str()).execute(store.pool()).await.unwrap();
+    assert_eq!(store.endpoint_history(&old.id).await.unwrap(), []);
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    let first = store.endpoint_history(&old.id).await.unwrap();
+    assert_eq!(first.iter().map(|v| v.version).collect::<Vec<_>>(), [1]);
+    assert_eq!(store.endpoint_version(&old.id, 1).await.unwrap().draft.alias, "order/old");
+
+    // Deleting an endpoint deletes its versions.
+    store.delete_endpoint(&old.id).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM endpoint_versions WHERE endpoint_id = $1")
+        .bind(old.id.as_str())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }

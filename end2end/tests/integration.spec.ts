@@ -101,6 +101,71 @@ test('an endpoint order/thank-you is created with its schema, checked, exported 
   await expect(page.getByTestId('no-endpoints')).toBeVisible();
 });
 
+test('every save of an endpoint is a version: history, diff, an overtaken save merged, restore', async ({ page }) => {
+  await logIn(page, ADMIN);
+  await openEndpoints(page, 'bot_shop');
+  const row = page.locator('[data-endpoint="order/thank-you"]');
+  const toggle = row.getByTestId('endpoint-history-toggle');
+  // Created, disabled, enabled again; the re-import changed nothing.
+  await expect(toggle).toContainText('v3');
+  await toggle.click();
+  const history = page.locator('[data-history-of="order/thank-you"]');
+  await expect(history.locator('[data-version]')).toHaveCount(3);
+  await expect(history.locator('[data-version="1"]').getByTestId('version-note')).toHaveText('created');
+  await history.locator('[data-version="2"]').getByTestId('diff-prev').click();
+  const diff = history.getByTestId('diff');
+  await expect(diff.locator('tr[data-change="changed"]')).toHaveCount(1);
+  await expect(diff.getByTestId('diff-before')).toHaveText('yes');
+  await expect(diff.getByTestId('diff-after')).toHaveText('no');
+  await page.screenshot({ path: 'end2end/screenshots/endpoint-history.png', fullPage: true });
+
+  // A save with a change note is version 4.
+  await row.getByTestId('edit').click();
+  await row.locator('input[name=description]').fill('CRM: the order is paid in full');
+  await row.locator('input[name=note]').fill('Say "in full"');
+  await row.locator('input[name=note]').press('Enter');
+  await expect(row).toContainText('paid in full');
+  await expect(toggle).toContainText('v4');
+
+  // Two editors: the other one saves version 5 while this one edits version 4.
+  await row.getByTestId('edit').click();
+  await row.locator('input[name=description]').fill('Paid: thank the buyer');
+  const other = await page.context().newPage();
+  await openEndpoints(other, 'bot_shop');
+  const theirs = other.locator('[data-endpoint="order/thank-you"]');
+  await theirs.getByTestId('edit').click();
+  await theirs.locator('input[name=owner]').fill('Support team');
+  await theirs.locator('input[name=owner]').press('Enter');
+  await expect(theirs).toContainText('Support team');
+  await other.close();
+
+  await row.locator('input[name=description]').press('Enter');
+  const conflict = row.getByTestId('conflict');
+  await expect(conflict).toContainText('saved a newer version');
+  await expect(conflict).toContainText('v5');
+  await expect(conflict.getByTestId('diff-after')).toHaveText('Support team');
+  await expect(row.locator('input[name=description]')).toHaveValue('Paid: thank the buyer');
+  await page.screenshot({ path: 'end2end/screenshots/endpoint-conflict.png', fullPage: true });
+  await conflict.getByTestId('conflict-keep').click();
+  await expect(row.getByTestId('rebased')).toContainText('v5');
+  await expect(row.locator('input[name=owner]')).toHaveValue('Support team');
+  await expect(row.locator('input[name=description]')).toHaveValue('Paid: thank the buyer');
+  await row.locator('input[name=description]').press('Enter');
+  await expect(toggle).toContainText('v6');
+  await expect(row).toContainText('Paid: thank the buyer');
+  await expect(row).toContainText('Support team');
+
+  // Restoring version 1 saves it again, as version 7.
+  await toggle.click();
+  await history.locator('[data-version="1"]').getByTestId('restore-version').click();
+  await expect(toggle).toContainText('v7');
+  await expect(row).toContainText('CRM team');
+  await expect(row).not.toContainText('Support team');
+  await toggle.click();
+  await expect(history.locator('[data-version="7"]').getByTestId('version-note')).toHaveText('restored from v1');
+  await expect(history.locator('[data-version="4"]').getByTestId('version-note')).toHaveText('Say "in full"');
+});
+
 test('an admin issues a token, sees its secret once, calls with it, traces it and revokes it', async ({ page }) => {
   await logIn(page, ADMIN);
   await page.goto('/tokens');

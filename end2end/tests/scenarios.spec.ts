@@ -101,6 +101,15 @@ test('a scenario is created, edited step by step, saved with a note and found in
   await expect(old.locator('[data-step=end]')).toBeVisible();
   await expect(old.locator('[data-step=hello]')).toHaveCount(0);
   await expect(old.getByTestId('restore')).toBeVisible();
+  // Side by side with the current version: the greeting added, the start moved to it.
+  await expect(old.getByTestId('diff-prev')).toHaveCount(0);
+  await old.getByTestId('diff-current').click();
+  const diff = old.getByTestId('diff');
+  await expect(diff).toHaveAttribute('data-to', '2');
+  await expect(diff.locator('tr[data-change="added"]').first()).toContainText('hello');
+  await expect(diff.locator('tr[data-change="added"]').filter({ hasText: 'text' }).getByTestId('diff-after')).toHaveText('Добро пожаловать, {{ params.name }}!');
+  await expect(diff.locator('tr[data-change="changed"]').filter({ hasText: 'start' }).getByTestId('diff-after')).toHaveText('hello');
+  await page.screenshot({ path: 'end2end/screenshots/scenario-diff.png', fullPage: true });
   await old.getByTestId('close-version').click();
   await expect(old).toBeHidden();
   await expect(steps.locator('[data-step=hello]')).toBeVisible();

@@ -6,8 +6,16 @@
 //! alias or schema field comes back as a field error naming the input
 //! (`alias`, `example`, `schema.fields[2].name`). Complex drafts travel as
 //! JSON: the nested schema does not fit a URL-encoded form well.
+//!
+//! Every create, save, restore and import is a version (SPEC §6): a save
+//! names the version it started from, and a newer one saved meanwhile is
+//! an [`EndpointSaveOutcome::Conflict`] carrying that version, so the
+//! editor can merge onto it (`versions::rebase`) or reload; nothing is
+//! lost either way.
 
+use crate::api::versions::DiffRows;
 use crate::error::AppError;
+use comops_core::endpoint::versions::EndpointVersionInfo;
 use comops_core::{Endpoint, EndpointDraft};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -49,6 +57,16 @@ pub struct EndpointTraffic {
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
+}
+
+/// What saving (or restoring) an endpoint did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum EndpointSaveOutcome {
+    Saved(Endpoint),
+    /// `author` saved version `current` after the version the editor
+    /// started from; nothing was written. `theirs` is that version's
+    /// content, to merge onto.
+    Conflict { current: i64, author: String, theirs: EndpointDraft },
 }
 
 #[server(prefix = "/api", endpoint = "endpoints/bots")]
@@ -96,26 +114,129 @@ pub async fn list_endpoints(bot_id: String) -> Result<Vec<Endpoint>, AppError> {
 
 #[server(prefix = "/api", endpoint = "endpoints/create", input = Json)]
 pub async fn create_endpoint(bot_id: String, draft: EndpointDraft) -> Result<Endpoint, AppError> {
-    use crate::session::{backend, require};
+    use crate::session::{backend, require, session};
     let user = require(comops_core::Permission::DesignIntegrations)?;
     let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
     let valid = draft.validate().map_err(AppError::Invalid)?;
     let store = backend()?.store;
-    let endpoint = store.create_endpoint(&bot, &valid).await?;
+    let note = crate::i18n::t(session().locale, crate::i18n::K::EndpointNoteCreated);
+    let endpoint = store.create_endpoint_as(&bot, &valid, note, user.email.as_str()).await?;
     store.audit(user.email.as_str(), "endpoint.create", endpoint.id.as_str(), endpoint.alias.as_str()).await?;
     Ok(endpoint)
 }
 
+/// Saves `draft` as the next version of endpoint `id`, if `base` (the
+/// version the editor started from) is still current.
 #[server(prefix = "/api", endpoint = "endpoints/update", input = Json)]
-pub async fn update_endpoint(id: String, draft: EndpointDraft) -> Result<Endpoint, AppError> {
+pub async fn update_endpoint(id: String, base: i64, draft: EndpointDraft, note: String) -> Result<EndpointSaveOutcome, AppError> {
     use crate::session::{backend, require};
     let user = require(comops_core::Permission::DesignIntegrations)?;
     let id = comops_core::EndpointId::parse(&id).ok_or(AppError::NotFound)?;
     let valid = draft.validate().map_err(AppError::Invalid)?;
+    let note = note.trim();
+    if note.chars().count() > 500 {
+        return Err(AppError::Invalid(vec![comops_core::FieldError::new("note", comops_core::Problem::TooLong { max: 500 })]));
+    }
+    saved(&backend()?.store, &id, base, &valid, note, user.email.as_str(), "endpoint.update").await
+}
+
+/// Every version of endpoint `id`, newest first.
+#[server(prefix = "/api", endpoint = "endpoints/versions")]
+pub async fn endpoint_versions(id: String) -> Result<Vec<EndpointVersionInfo>, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let id = comops_core::EndpointId::parse(&id).ok_or(AppError::NotFound)?;
+    Ok(backend()?.store.endpoint_history(&id).await?)
+}
+
+/// Versions `from` and `to` of endpoint `id` side by side, in the
+/// reader's language.
+#[server(prefix = "/api", endpoint = "endpoints/diff")]
+pub async fn diff_endpoint(id: String, from: i64, to: i64) -> Result<DiffRows, AppError> {
+    use crate::session::{backend, require, session};
+    require(comops_core::Permission::View)?;
+    let id = comops_core::EndpointId::parse(&id).ok_or(AppError::NotFound)?;
     let store = backend()?.store;
-    let endpoint = store.update_endpoint(&id, &valid).await?;
-    store.audit(user.email.as_str(), "endpoint.update", endpoint.id.as_str(), endpoint.alias.as_str()).await?;
-    Ok(endpoint)
+    let before = store.endpoint_version(&id, from).await?;
+    let after = store.endpoint_version(&id, to).await?;
+    Ok(diff_rows(&comops_core::endpoint::versions::changes(&before.draft, &after.draft), session().locale))
+}
+
+/// Saves version `version` of endpoint `id` again as its newest (if
+/// `base` is still current).
+#[server(prefix = "/api", endpoint = "endpoints/restore")]
+pub async fn restore_endpoint(id: String, version: i64, base: i64) -> Result<EndpointSaveOutcome, AppError> {
+    use crate::session::{backend, require, session};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let id = comops_core::EndpointId::parse(&id).ok_or(AppError::NotFound)?;
+    let store = backend()?.store;
+    let old = store.endpoint_version(&id, version).await?;
+    // The rules may have grown stricter since that version was saved.
+    let valid = old.draft.validate().map_err(AppError::Invalid)?;
+    let note = crate::i18n::t1(session().locale, crate::i18n::K::EndpointNoteRestored, version);
+    saved(&store, &id, base, &valid, &note, user.email.as_str(), "endpoint.restore").await
+}
+
+/// Saves a version and audits it; a stale base is a conflict with the
+/// current version's content.
+#[cfg(feature = "ssr")]
+async fn saved(
+    store: &comops_core::store::Store,
+    id: &comops_core::EndpointId,
+    base: i64,
+    valid: &comops_core::endpoint::ValidEndpoint,
+    note: &str,
+    author: &str,
+    action: &str,
+) -> Result<EndpointSaveOutcome, AppError> {
+    use comops_core::store::StoreError;
+    match store.save_endpoint(id, Some(base), valid, note, author).await {
+        Ok(endpoint) => {
+            let detail = format!("{} v{}", endpoint.alias, endpoint.version);
+            store.audit(author, action, endpoint.id.as_str(), &detail).await?;
+            Ok(EndpointSaveOutcome::Saved(endpoint))
+        }
+        Err(StoreError::Conflict { current, author }) => {
+            let theirs = store.endpoint_version(id, current).await?.draft;
+            Ok(EndpointSaveOutcome::Conflict { current, author, theirs })
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The lines of an endpoint's diff: each part by its form label, a
+/// request field by its name, flags as yes / no.
+#[cfg(feature = "ssr")]
+fn diff_rows(changes: &[comops_core::endpoint::versions::PartChange], locale: comops_core::Locale) -> DiffRows {
+    use crate::api::versions::DiffRow;
+    use crate::i18n::{t, K};
+    use comops_core::endpoint::versions::EndpointPart as P;
+    let rows = changes
+        .iter()
+        .map(|c| {
+            let key = match c.part {
+                P::Alias => K::Alias,
+                P::Description => K::Description,
+                P::Owner => K::Owner,
+                P::Scenario => K::Scenario,
+                P::Enabled => K::Enabled,
+                P::Isolated => K::Isolated,
+                P::AllowOverlap => K::AllowOverlap,
+                P::RequestField => K::RequestSchema,
+                P::Example => K::ExampleRequest,
+                P::ResponseDescription => K::ResponseDescription,
+            };
+            let flag = matches!(c.part, P::Enabled | P::Isolated | P::AllowOverlap);
+            let side = |text: &str| match (flag, text) {
+                (true, "true") => t(locale, K::Yes).to_string(),
+                (true, _) => t(locale, K::No).to_string(),
+                (false, text) => text.to_string(),
+            };
+            let change = if c.before.is_empty() { "added" } else if c.after.is_empty() { "removed" } else { "changed" };
+            DiffRow { label: c.name.clone(), change: change.into(), field: t(locale, key).to_string(), before: side(&c.before), after: side(&c.after) }
+        })
+        .collect::<Vec<_>>();
+    DiffRows { count: rows.len(), rows }
 }
 
 #[server(prefix = "/api", endpoint = "endpoints/delete")]
@@ -176,7 +297,8 @@ pub async fn import_endpoints(bot_id: String, json: String) -> Result<ImportRepo
         return Err(AppError::Invalid(errors));
     }
     let store = backend()?.store;
-    let (created, updated) = store.import_endpoints(&bot, &valid).await?;
+    let note = crate::i18n::t(crate::session::session().locale, crate::i18n::K::EndpointNoteImported);
+    let (created, updated) = store.import_endpoints(&bot, &valid, note, user.email.as_str()).await?;
     store
         .audit(user.email.as_str(), "endpoint.import", bot.as_str(), &format!("created {created}, updated {updated}"))
         .await?;

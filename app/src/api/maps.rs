@@ -23,6 +23,7 @@
 //! naming it, so the editor can offer to reload (and diff) or merge.
 //! Every save, restore, import and delete is audited.
 
+pub use crate::api::versions::{DiffRow, DiffRows};
 use crate::error::AppError;
 use comops_core::map::export::ImportProblem;
 use comops_core::map::links::LoopView;
@@ -103,26 +104,6 @@ pub struct LoopPage {
     pub view: LoopView,
     /// Keys (`endpoint:bot_x/alias`) of the endpoint nodes that are live.
     pub live_endpoints: Vec<String>,
-}
-
-/// Two versions of a map compared, as the lines the history shows: built
-/// on the server, so the browser needs no typed diff (bundle size).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DiffRows {
-    /// Items added, removed or changed.
-    pub count: usize,
-    pub rows: Vec<DiffRow>,
-}
-
-/// One line of a diff: the item (empty for a map-level field), `added`,
-/// `removed` or `changed`, the field, and both sides.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DiffRow {
-    pub label: String,
-    pub change: String,
-    pub field: String,
-    pub before: String,
-    pub after: String,
 }
 
 /// What a project import did.

@@ -12,3 +12,4 @@ pub mod scenarios;
 pub mod settings;
 pub mod tokens;
 pub mod traces;
+pub mod versions;

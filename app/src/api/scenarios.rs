@@ -298,6 +298,36 @@ pub async fn scenario_versions(bot_id: String, name: String) -> Result<Vec<Versi
         .collect())
 }
 
+/// Versions `from` and `to` of scenario `name` side by side: each step
+/// added, removed or changed, field by field (the step's id as the label;
+/// the scenario's own fields unlabelled).
+#[server(prefix = "/api", endpoint = "scenarios/diff")]
+pub async fn diff_scenario(bot_id: String, name: String, from: i64, to: i64) -> Result<crate::api::versions::DiffRows, AppError> {
+    use crate::api::versions::{DiffRow, DiffRows};
+    use crate::session::{backend, require, session};
+    use comops_core::scenario::diff::{changed_items, changes};
+    require(comops_core::Permission::View)?;
+    let bot = parse_bot(&bot_id)?;
+    let store = backend()?.store;
+    let before = store.scenario_version(&bot, &name, from).await?.ok_or(AppError::NotFound)?;
+    let after = store.scenario_version(&bot, &name, to).await?.ok_or(AppError::NotFound)?;
+    let found = changes(&before, &after);
+    let locale = session().locale;
+    let rows = found
+        .iter()
+        .map(|c| {
+            let change = serde_json::to_value(c.change).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+            let field = if c.step.is_empty() && c.field == "description" {
+                crate::i18n::t(locale, crate::i18n::K::Description).to_string()
+            } else {
+                c.field.clone()
+            };
+            DiffRow { label: c.step.clone(), change, field, before: c.before.clone(), after: c.after.clone() }
+        })
+        .collect();
+    Ok(DiffRows { count: changed_items(&found), rows })
+}
+
 /// Creates scenario `name` from a template ([`TEMPLATES`]) as version 1.
 #[server(prefix = "/api", endpoint = "scenarios/create")]
 pub async fn create_scenario(bot_id: String, name: String, description: String, template: String) -> Result<i64, AppError> {

@@ -3,6 +3,7 @@
 pub mod bot_picker;
 pub mod call_figures;
 pub mod canvas;
+pub mod diff_table;
 pub mod editable_table;
 pub mod find_bar;
 pub mod form;

@@ -2,16 +2,23 @@
 //! creates and edits endpoints in place (the request schema as a field
 //! list), plus JSON export and import for CI.
 //!
+//! Every save is a version: the edit form carries the version it started
+//! from and a change note, and each row opens its history
+//! (`endpoint_history`); a save someone else's overtook is merged or
+//! reloaded there, never lost.
+//!
 //! The chosen bot lives in the query string (`?bot=bot_shop`), so a link
 //! or a reload keeps it. The table reloads only after a successful change:
 //! a rejected save keeps what the user typed next to the errors.
 
 use crate::api::endpoints::{
-    endpoint_page, CreateEndpoint, DeleteEndpoint, BotEndpoints, EndpointTraffic, ExportEndpoints, ImportEndpoints, UpdateEndpoint,
+    endpoint_page, CreateEndpoint, DeleteEndpoint, BotEndpoints, EndpointSaveOutcome, EndpointTraffic, ExportEndpoints, ImportEndpoints,
+    UpdateEndpoint,
 };
+use super::endpoint_history::{EndpointConflict, EndpointDiff, EndpointHistory};
 use crate::components::form::{can, general_error, ErrorBanner, TextField};
 use crate::error::AppError;
-use crate::i18n::{t, tr, use_locale, K};
+use crate::i18n::{t, t1, tr, use_locale, K};
 use comops_core::schema::{FieldKind, SchemaField, StringFormat};
 use comops_core::{Endpoint, EndpointDraft, Permission, RequestSchema};
 use crate::components::row_actions::RowActions;
@@ -93,16 +100,22 @@ impl EndpointFields {
         }
     }
 
+    /// Puts `draft` in the form.
+    fn load(&self, draft: &EndpointDraft) {
+        self.alias.set(draft.alias.clone());
+        self.description.set(draft.description.clone());
+        self.owner.set(draft.owner.clone());
+        self.scenario.set(draft.scenario.clone());
+        self.response_description.set(draft.response_description.clone());
+        self.example.set(draft.example.clone());
+        self.isolated.set(draft.isolated);
+        self.enabled.set(draft.enabled);
+        self.allow_overlap.set(draft.allow_overlap);
+        self.rows.set(draft.schema.fields.iter().map(|f| SchemaRow::new(Some(f))).collect());
+    }
+
     fn reset(&self) {
-        let fresh = Self::new(None);
-        self.alias.set(fresh.alias.get_untracked());
-        for text in [self.description, self.owner, self.scenario, self.response_description, self.example] {
-            text.set(String::new());
-        }
-        self.isolated.set(false);
-        self.enabled.set(true);
-        self.allow_overlap.set(false);
-        self.rows.set(Vec::new());
+        self.load(&EndpointDraft { enabled: true, ..Default::default() });
     }
 
     fn draft(&self) -> EndpointDraft {
@@ -166,7 +179,7 @@ pub fn EndpointsPage() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
-        if let Some(Ok(_)) = update.value().get() {
+        if let Some(Ok(EndpointSaveOutcome::Saved(_))) = update.value().get() {
             editing.set(None);
             changes.update(|n| *n += 1);
         }
@@ -236,7 +249,10 @@ pub fn EndpointsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Err(err) => view! { <p class="mt-4 text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
-                    Ok(page) => view! { <EndpointTable page editing can_design update delete/> }.into_any(),
+                    Ok(page) => {
+                        let on_changed = Callback::new(move |_| changes.update(|n| *n += 1));
+                        view! { <EndpointTable page editing can_design update delete on_changed/> }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -252,6 +268,8 @@ fn EndpointTable(
     can_design: bool,
     update: ServerAction<UpdateEndpoint>,
     delete: ServerAction<DeleteEndpoint>,
+    /// An endpoint was restored to an old version.
+    on_changed: Callback<()>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let mut projects: Vec<String> = Vec::new();
@@ -308,7 +326,7 @@ fn EndpointTable(
                     })}
                     {page.endpoints.into_iter().map(|endpoint| {
                         let traffic = page.traffic.iter().find(|t| t.alias == endpoint.alias.as_str()).cloned();
-                        view! { <EndpointRow endpoint traffic editing can_design update delete/> }
+                        view! { <EndpointRow endpoint traffic editing can_design update delete on_changed/> }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -341,9 +359,18 @@ fn EndpointRow(
     can_design: bool,
     update: ServerAction<UpdateEndpoint>,
     delete: ServerAction<DeleteEndpoint>,
+    on_changed: Callback<()>,
 ) -> impl IntoView {
     let id = endpoint.id.to_string();
     let fields = EndpointFields::new(Some(&endpoint));
+    // The version the form's edits start from, and its content (what a
+    // merge compares the edits with).
+    let base = RwSignal::new(endpoint.version);
+    let original = StoredValue::new(EndpointDraft::from(&endpoint));
+    let note = RwSignal::new(String::new());
+    // After a merge: (the old base, the version the edits now build on).
+    let rebased = RwSignal::new(None::<(i64, i64)>);
+    let history_open = RwSignal::new(false);
     let is_editing = {
         let id = id.clone();
         move || editing.get().as_deref() == Some(id.as_str())
@@ -369,6 +396,10 @@ fn EndpointRow(
                 <EndpointTrafficCell bot=e.bot_id.to_string() alias=e.alias.to_string() traffic=traffic.clone()/>
                 <td class="px-3 py-2 whitespace-nowrap text-right">
                     <a class="text-sky-800 hover:underline mr-3" href=docs.clone() rel="external">{move || tr(K::Docs)}</a>
+                    <button class="text-sky-800 hover:underline mr-3" data-testid="endpoint-history-toggle"
+                        aria-expanded=move || history_open.get().to_string() on:click=move |_| history_open.update(|o| *o = !*o)>
+                        {format!("v{}", e.version)}" · "{move || tr(K::MapHistory)}
+                    </button>
                     {can_design.then(|| {
                         let (id_edit, id_delete) = (id_edit.clone(), id_delete.clone());
                         view! {
@@ -383,25 +414,75 @@ fn EndpointRow(
         }
     };
     let errors = latest_error(update.value());
+    // Someone else's version overtook this row's edit: (current, author, theirs).
+    let conflict = {
+        let is_editing = is_editing.clone();
+        Signal::derive(move || match update.value().get() {
+            Some(Ok(EndpointSaveOutcome::Conflict { current, author, theirs })) if is_editing() => Some((current, author, theirs)),
+            _ => None,
+        })
+    };
+    let take = move |theirs: EndpointDraft, current: i64, merge: bool| {
+        let loaded = if merge {
+            comops_core::endpoint::versions::rebase(&original.get_value(), &theirs, &fields.draft())
+        } else {
+            theirs.clone()
+        };
+        fields.load(&loaded);
+        rebased.set(merge.then(|| (base.get_untracked(), current)));
+        original.set_value(theirs);
+        base.set(current);
+        update.clear();
+    };
     let edit = move || {
         let id = id.clone();
+        let id_notice = id.clone();
+        let locale = use_locale();
         view! {
             <td colspan="8" class="px-3 py-3 bg-sky-50">
+                {move || conflict.get().map(|(current, author, theirs)| {
+                    let theirs = StoredValue::new(theirs);
+                    view! {
+                        <EndpointConflict id=id_notice.clone() base=base.get_untracked() current author
+                            on_merge=Callback::new(move |_| take(theirs.get_value(), current, true))
+                            on_reload=Callback::new(move |_| take(theirs.get_value(), current, false))/>
+                    }
+                })}
+                {let id_rebased = id.clone(); move || rebased.get().map(|(from, to)| view! {
+                    <div role="status" class="mb-3 rounded border border-sky-200 bg-sky-100/50 px-3 py-2 text-sm text-sky-900" data-testid="rebased">
+                        <p>{move || t1(locale.get(), K::MapRebased, to)}</p>
+                        <EndpointDiff id=id_rebased.clone() from to/>
+                    </div>
+                })}
                 <EndpointForm
                     fields
                     errors
                     submit_label=K::Save
                     pending=update.pending().into()
-                    on_submit=Callback::new(move |_| { update.dispatch(UpdateEndpoint { id: id.clone(), draft: fields.draft() }); })
+                    note=note
+                    on_submit=Callback::new(move |_| {
+                        update.dispatch(UpdateEndpoint { id: id.clone(), base: base.get_untracked(), draft: fields.draft(), note: note.get_untracked() });
+                    })
                     on_cancel=Callback::new(move |_| editing.set(None))
                 />
             </td>
         }
     };
+    let history = {
+        let (id, alias, current) = (endpoint.id.to_string(), endpoint.alias.to_string(), endpoint.version);
+        move || history_open.get().then(|| view! {
+            <tr class="bg-slate-50/60" data-history-of=alias.clone()>
+                <td colspan="8" class="px-3 py-2">
+                    <EndpointHistory id=id.clone() alias=alias.clone() current can_design on_restored=on_changed/>
+                </td>
+            </tr>
+        })
+    };
     view! {
         <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" data-endpoint=endpoint.alias.to_string()>
             <Show when=is_editing fallback=show>{edit.clone()}</Show>
         </tr>
+        {history}
     }
     .into_any()
 }
@@ -414,6 +495,9 @@ fn EndpointForm(
     errors: Signal<Option<AppError>>,
     submit_label: K,
     pending: Signal<bool>,
+    /// The change note of a new version (editing only).
+    #[prop(optional)]
+    note: Option<RwSignal<String>>,
     on_submit: Callback<()>,
     on_cancel: Callback<()>,
 ) -> impl IntoView {
@@ -448,7 +532,10 @@ fn EndpointForm(
                 <TextArea label=K::ExampleRequest name="example" value=fields.example error=err("example") rows=5 mono=true/>
                 <TextArea label=K::ResponseDescription name="response_description" value=fields.response_description error=err("response_description") rows=5 mono=false/>
             </div>
-            <div class="flex gap-2">
+            <div class="flex flex-wrap items-end gap-2">
+                {note.map(|note| view! {
+                    <div class="min-w-64 flex-1"><TextField label=K::MapNote name="note" value=note error=err("note")/></div>
+                })}
                 <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" disabled=move || pending.get()>
                     {move || tr(submit_label)}
                 </button>

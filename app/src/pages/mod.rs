@@ -1,6 +1,7 @@
 //! One module per studio page.
 
 pub mod analytics;
+pub mod endpoint_history;
 pub mod endpoints;
 pub mod leads;
 pub mod login;

@@ -1,14 +1,20 @@
-//! Endpoints of a bot: list, get by id or alias, create, update, delete,
-//! and import (upsert by alias).
+//! Endpoints of a bot: list, get by id or alias, create, save a new
+//! version, delete, and import (upsert by alias).
+//!
+//! Every create and save writes a version (`endpoint_versions`, read by
+//! `endpoint_history.rs`) in the same transaction as the row. A save names
+//! the version it started from and is a compare-and-set on
+//! `endpoints.version`: a stale one is [`StoreError::Conflict`] with the
+//! current version and its author, and nothing is written.
 
 use super::{flag, now_millis, OnUnique, Store, StoreError, StoreResult};
-use crate::endpoint::ValidEndpoint;
+use crate::endpoint::{EndpointDraft, ValidEndpoint};
 use crate::{Alias, BotId, Endpoint, EndpointId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 const SELECT: &str = "SELECT id, bot_id, alias, description, owner, schema_json, example_json, response_description, \
-     isolated, enabled, scenario, allow_overlap, created_at, updated_at FROM endpoints";
+     isolated, enabled, scenario, allow_overlap, version, created_at, updated_at FROM endpoints";
 
 fn endpoint(row: &AnyRow) -> Result<Endpoint, sqlx::Error> {
     let decode = |what: &str, e: String| sqlx::Error::Decode(format!("endpoints.{what}: {e}").into());
@@ -28,6 +34,7 @@ fn endpoint(row: &AnyRow) -> Result<Endpoint, sqlx::Error> {
         enabled: flag(row, "enabled")?,
         scenario: row.try_get("scenario")?,
         allow_overlap: flag(row, "allow_overlap")?,
+        version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -61,14 +68,23 @@ impl Store {
         Ok(found)
     }
 
+    /// Creates an endpoint of `bot` as version 1 with no author (seeds,
+    /// tests, benches).
     pub async fn create_endpoint(&self, bot: &BotId, valid: &ValidEndpoint) -> StoreResult<Endpoint> {
+        self.create_endpoint_as(bot, valid, "", "").await
+    }
+
+    /// Creates an endpoint of `bot`: its row and its version 1 (`note`,
+    /// `author`).
+    pub async fn create_endpoint_as(&self, bot: &BotId, valid: &ValidEndpoint, note: &str, author: &str) -> StoreResult<Endpoint> {
         self.bot(bot).await?;
         let id = EndpointId::generate();
         let now = now_millis();
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO endpoints (id, bot_id, alias, description, owner, schema_json, example_json, response_description, \
-             isolated, enabled, scenario, allow_overlap, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+             isolated, enabled, scenario, allow_overlap, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)",
         )
         .bind(id.as_str())
         .bind(bot.as_str())
@@ -83,18 +99,37 @@ impl Store {
         .bind(&valid.scenario)
         .bind(valid.allow_overlap as i64)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .on_unique("alias")?;
+        insert_version(&mut tx, &id, 1, &EndpointDraft::from(valid), note, author, now).await?;
+        tx.commit().await?;
         self.cache.endpoints.clear();
         self.endpoint(&id).await
     }
 
-    pub async fn update_endpoint(&self, id: &EndpointId, valid: &ValidEndpoint) -> StoreResult<Endpoint> {
+    /// Saves `valid` as the next version of endpoint `id`. `expected` is
+    /// the version the editor started from (`None`: whichever is current,
+    /// for imports); if another was saved since, [`StoreError::Conflict`]
+    /// and nothing is written.
+    pub async fn save_endpoint(
+        &self,
+        id: &EndpointId,
+        expected: Option<i64>,
+        valid: &ValidEndpoint,
+        note: &str,
+        author: &str,
+    ) -> StoreResult<Endpoint> {
+        let base = match expected {
+            Some(version) => version,
+            None => self.endpoint(id).await?.version,
+        };
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE endpoints SET alias = $1, description = $2, owner = $3, schema_json = $4, example_json = $5, \
-             response_description = $6, isolated = $7, enabled = $8, scenario = $9, allow_overlap = $10, updated_at = $11 \
-             WHERE id = $12",
+             response_description = $6, isolated = $7, enabled = $8, scenario = $9, allow_overlap = $10, updated_at = $11, \
+             version = version + 1 WHERE id = $12 AND version = $13",
         )
         .bind(valid.alias.as_str())
         .bind(&valid.description)
@@ -106,15 +141,21 @@ impl Store {
         .bind(valid.enabled as i64)
         .bind(&valid.scenario)
         .bind(valid.allow_overlap as i64)
-        .bind(now_millis())
+        .bind(now)
         .bind(id.as_str())
-        .execute(&self.pool)
+        .bind(base)
+        .execute(&mut *tx)
         .await
         .on_unique("alias")?;
-        self.cache.endpoints.clear();
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            tx.rollback().await?;
+            let current = self.endpoint(id).await?;
+            let author = self.endpoint_version_author(id, current.version).await?;
+            return Err(StoreError::Conflict { current: current.version, author });
         }
+        insert_version(&mut tx, id, base + 1, &EndpointDraft::from(valid), note, author, now).await?;
+        tx.commit().await?;
+        self.cache.endpoints.clear();
         self.endpoint(id).await
     }
 
@@ -127,23 +168,51 @@ impl Store {
         Ok(())
     }
 
-    /// Creates or updates (by alias) every endpoint; returns (created, updated).
-    pub async fn import_endpoints(&self, bot: &BotId, endpoints: &[ValidEndpoint]) -> StoreResult<(usize, usize)> {
+    /// Creates or saves a new version of (by alias) every endpoint, each
+    /// version noted `note` by `author`; an endpoint the import leaves as
+    /// it was gets no new version. Returns (created, updated).
+    pub async fn import_endpoints(&self, bot: &BotId, endpoints: &[ValidEndpoint], note: &str, author: &str) -> StoreResult<(usize, usize)> {
         let (mut created, mut updated) = (0, 0);
         for valid in endpoints {
             match self.endpoint_by_alias(bot, &valid.alias).await? {
                 Some(existing) => {
-                    self.update_endpoint(&existing.id, valid).await?;
+                    if !crate::endpoint::versions::changes(&EndpointDraft::from(&existing), &EndpointDraft::from(valid)).is_empty() {
+                        self.save_endpoint(&existing.id, Some(existing.version), valid, note, author).await?;
+                    }
                     updated += 1;
                 }
                 None => {
-                    self.create_endpoint(bot, valid).await?;
+                    self.create_endpoint_as(bot, valid, note, author).await?;
                     created += 1;
                 }
             }
         }
         Ok((created, updated))
     }
+}
+
+/// Writes version `version` of endpoint `id` inside `tx`.
+pub(super) async fn insert_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &EndpointId,
+    version: i64,
+    draft: &EndpointDraft,
+    note: &str,
+    author: &str,
+    at: crate::Millis,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO endpoint_versions (endpoint_id, version, draft_json, note, author, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id.as_str())
+    .bind(version)
+    .bind(json_text(draft))
+    .bind(note)
+    .bind(author)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 pub(crate) fn json_text<T: serde::Serialize>(value: &T) -> String {

@@ -449,7 +449,7 @@ impl Store {
             let valid = draft.validate().map_err(|_| StoreError::Taken("bot"))?;
             let created = self.create_bot(project, &valid, None).await?;
             for endpoint in endpoints {
-                self.create_endpoint(&created.id, endpoint).await?;
+                self.create_endpoint_as(&created.id, endpoint, "imported", author).await?;
                 report.endpoints += 1;
             }
             for scenario in &bot.scenarios {

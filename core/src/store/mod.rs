@@ -13,6 +13,7 @@ mod doubtful_claims;
 mod bots;
 pub mod call_tallies;
 pub mod conversations;
+mod endpoint_history;
 mod endpoints;
 pub mod endpoint_figures;
 pub mod events;
@@ -288,7 +289,7 @@ impl Store {
     /// Applies pending migrations from `migrations/`.
     pub async fn migrate(&self) -> StoreResult<()> {
         MIGRATOR.run(&self.pool).await?;
-        Ok(())
+        self.write_first_endpoint_versions().await
     }
 
     /// Waits for this process's turn to write the engine's hot rows

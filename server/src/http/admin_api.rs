@@ -148,8 +148,9 @@ async fn import_endpoints(
         return Err(ApiError::Unprocessable { message: "Some endpoints are invalid; nothing was imported".into(), errors });
     }
     let store = &state.backend.store;
-    let (created, updated) = store.import_endpoints(&bot, &valid).await?;
-    store.audit(&format!("token:{}", token.name), "endpoint.import", bot.as_str(), &format!("created {created}, updated {updated}")).await?;
+    let author = format!("token:{}", token.name);
+    let (created, updated) = store.import_endpoints(&bot, &valid, "imported from JSON", &author).await?;
+    store.audit(&author, "endpoint.import", bot.as_str(), &format!("created {created}, updated {updated}")).await?;
     Ok(Json(json!({ "success": true, "message": "Endpoints imported", "created": created, "updated": updated })))
 }
 

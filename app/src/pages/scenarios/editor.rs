@@ -64,8 +64,9 @@ pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_sav
                         </Transition>
                     </div>
                     {move || viewing.get().map(|version| {
+                        let current = versions.get_untracked().and_then(Result::ok).and_then(|rows| rows.first().map(|r| r.version)).unwrap_or(version);
                         view! {
-                            <OldVersion bot=bot_o.clone() name=name_o.clone() version can_design on_restored=restored
+                            <OldVersion bot=bot_o.clone() name=name_o.clone() version current can_design on_restored=restored
                                 on_close=Callback::new(move |_| viewing.set(None))/>
                         }
                     })}

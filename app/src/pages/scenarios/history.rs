@@ -1,11 +1,13 @@
 //! The version history of a scenario: every saved version, newest
-//! first; an old one opens read-only in place of the editor, with
-//! "Restore" (which saves it again as the newest version).
+//! first; an old one opens read-only in place of the editor, with its
+//! differences from the version before it or from the current one side
+//! by side, and "Restore" (which saves it again as the newest version).
 
 use super::step_form::StepForm;
 use super::steps::StepsTable;
 use super::{BUTTON, PRIMARY};
-use crate::api::scenarios::{load_scenario, RestoreScenario, SaveOutcome, VersionRow};
+use crate::api::scenarios::{diff_scenario, load_scenario, RestoreScenario, SaveOutcome, VersionRow};
+use crate::components::diff_table::DiffPanel;
 use crate::components::form::ErrorBanner;
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{t, use_locale, K};
@@ -37,10 +39,27 @@ pub(super) fn VersionList(rows: Vec<VersionRow>, viewing: RwSignal<Option<i64>>)
         .into_any()
 }
 
-/// An old version, read-only, with "Restore".
+/// An old version, read-only, with its diffs and "Restore" (`current`:
+/// the current version's number).
 #[component]
-pub(super) fn OldVersion(bot: String, name: String, version: i64, can_design: bool, on_restored: Callback<()>, on_close: Callback<()>) -> impl IntoView {
+pub(super) fn OldVersion(
+    bot: String,
+    name: String,
+    version: i64,
+    current: i64,
+    can_design: bool,
+    on_restored: Callback<()>,
+    on_close: Callback<()>,
+) -> impl IntoView {
     let locale = use_locale();
+    let compare = RwSignal::new(None::<(i64, i64)>);
+    let (bot_d, name_d) = (StoredValue::new(bot.clone()), StoredValue::new(name.clone()));
+    let diff = move || {
+        compare.get().map(|(from, to)| {
+            let diff = Resource::new(|| (), move |_| diff_scenario(bot_d.get_value(), name_d.get_value(), from, to));
+            view! { <div class="mb-3 rounded border border-slate-200 bg-white p-2"><DiffPanel from to diff/></div> }
+        })
+    };
     let (bot_l, name_l) = (bot.clone(), name.clone());
     let loaded = Resource::new(|| (), move |_| load_scenario(bot_l.clone(), name_l.clone(), version));
     let restore = ServerAction::<RestoreScenario>::new();
@@ -79,6 +98,16 @@ pub(super) fn OldVersion(bot: String, name: String, version: i64, can_design: bo
                                             <span class="ml-2 text-xs text-slate-600">{format!("{} · {} · {}", loaded.note, loaded.author, format_millis(loaded.created_at))}</span>
                                         </div>
                                         <div class="flex gap-2">
+                                            {(version > 1).then(|| view! {
+                                                <button class=BUTTON data-testid="diff-prev" on:click=move |_| compare.set(Some((version - 1, version)))>
+                                                    {l(K::MapDiffPrev)}
+                                                </button>
+                                            })}
+                                            {(current > version).then(|| view! {
+                                                <button class=BUTTON data-testid="diff-current" on:click=move |_| compare.set(Some((version, current)))>
+                                                    {l(K::ScnDiffCurrent)}
+                                                </button>
+                                            })}
                                             {can_design.then(|| view! {
                                                 <button class=PRIMARY data-testid="restore" disabled=move || restore.pending().get() on:click=restore_it.clone()>
                                                     {l(K::ScnRestore)}
@@ -88,6 +117,7 @@ pub(super) fn OldVersion(bot: String, name: String, version: i64, can_design: bo
                                         </div>
                                     </div>
                                     <ErrorBanner message=Signal::derive(problem)/>
+                                    {diff}
                                     <StepsTable scenario issues=no_issues selected editable=false on_change=Callback::new(|_| {})/>
                                     {move || selected.get().map(|index| view! {
                                         <div class="mt-3">

@@ -1,6 +1,9 @@
 //! Endpoints (integration points): what a business system may call on a
 //! bot, `POST /bots/{botId}/call/{alias}`, with the methodology's
 //! documentation fields (alias, purpose, owner, request, response).
+//! Every save is a version ([`versions`]).
+
+pub mod versions;
 
 use crate::alias::Alias;
 use crate::id::{BotId, EndpointId};
@@ -27,6 +30,8 @@ pub struct Endpoint {
     pub scenario: String,
     /// Allow a new run for a lead while one from this endpoint is active.
     pub allow_overlap: bool,
+    /// The current version's number (1 when created; every save adds one).
+    pub version: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -116,6 +121,23 @@ impl From<&Endpoint> for EndpointDraft {
             enabled: e.enabled,
             scenario: e.scenario.clone(),
             allow_overlap: e.allow_overlap,
+        }
+    }
+}
+
+impl From<&ValidEndpoint> for EndpointDraft {
+    fn from(v: &ValidEndpoint) -> Self {
+        EndpointDraft {
+            alias: v.alias.to_string(),
+            description: v.description.clone(),
+            owner: v.owner.clone(),
+            schema: v.schema.clone(),
+            example: serde_json::to_string_pretty(&v.example).unwrap_or_default(),
+            response_description: v.response_description.clone(),
+            isolated: v.isolated,
+            enabled: v.enabled,
+            scenario: v.scenario.clone(),
+            allow_overlap: v.allow_overlap,
         }
     }
 }
