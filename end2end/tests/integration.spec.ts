@@ -86,6 +86,12 @@ test('an endpoint order/thank-you is created with its schema, checked, exported 
   await importForm.getByRole('button', { name: 'Import' }).click();
   await expect(importForm.getByTestId('import-result')).toHaveText('Imported: created 1, updated 1.');
   await expect(page.locator('[data-endpoint="order/status"]')).toContainText('Status changed');
+  // The filter box keeps the rows whose alias, description, owner or scenario has the text.
+  await page.getByTestId('endpoint-filter').fill('STATUS');
+  await expect(page.locator('[data-endpoint="order/thank-you"]')).toBeHidden();
+  await expect(page.locator('[data-endpoint="order/status"]')).toBeVisible();
+  await page.getByTestId('endpoint-filter').fill('');
+  await expect(page.locator('[data-endpoint="order/thank-you"]')).toBeVisible();
 
   // Delete with an inline confirm.
   const status = page.locator('[data-endpoint="order/status"]');
@@ -190,6 +196,11 @@ test('an admin issues a token, sees its secret once, calls with it, traces it an
   await expect(row).toContainText('order/*');
   await expect(row).toContainText('call, dry_run');
   await expect(row).toContainText(ADMIN.email);
+  await page.getByTestId('token-filter').fill('no such token');
+  await expect(row).toBeHidden();
+  await page.getByTestId('token-filter').fill('order/');
+  await expect(row).toBeVisible();
+  await page.getByTestId('token-filter').fill('');
   await page.screenshot({ path: 'end2end/screenshots/tokens.png', fullPage: true });
 
   // Shown once: a reload does not bring it back, nor does the page's HTML.

@@ -52,6 +52,12 @@ test('an analyst edits the demo CJM in place, saves with a note, diffs and resto
   await expect(list.locator(`[data-map=${CJM}]`)).toContainText('Регистрация и онбординг в Telegram-боте');
   await expect(list.locator('[data-map=map_rehau]')).toBeVisible();
   await page.screenshot({ path: 'end2end/screenshots/maps.png', fullPage: true });
+  // The filter box keeps the maps whose title, author or kind has the text.
+  await page.getByTestId('map-filter').fill('регистрац');
+  await expect(list.locator('[data-map=map_rehau]')).toBeHidden();
+  await expect(list.locator(`[data-map=${CJM}]`)).toBeVisible();
+  await page.getByTestId('map-filter').fill('');
+  await expect(list.locator('[data-map=map_rehau]')).toBeVisible();
   await list.locator(`[data-map=${CJM}] [data-testid=open-map]`).click();
   await page.waitForURL(`**/maps/${CJM}`);
   await hydrated(page);

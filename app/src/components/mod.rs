@@ -27,6 +27,13 @@ pub fn l(key: K) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
     move || tr(key)
 }
 
+/// Whether a list row whose words are `words` is hidden by the list's
+/// filter box: some text typed that the words (case ignored) lack.
+pub fn hidden_by(filter: RwSignal<String>, words: &[&str]) -> impl Fn() -> bool + Clone + Send + Sync + 'static {
+    let haystack = words.join(" ").to_lowercase();
+    move || filter.with(|f| !f.trim().is_empty() && !haystack.contains(&f.trim().to_lowercase()))
+}
+
 /// The "Loading…" line of a `<Transition fallback=loading>`.
 pub fn loading() -> impl IntoView {
     view! { <p>{l(K::Loading)}</p> }

@@ -17,6 +17,7 @@ use crate::api::endpoints::{
 };
 use super::endpoint_history::{EndpointConflict, EndpointDiff, EndpointHistory};
 use crate::components::form::{can, general_error, ErrorBanner, TextField};
+use crate::components::l;
 use crate::error::AppError;
 use crate::i18n::{t, t1, tr, use_locale, K};
 use comops_core::schema::{FieldKind, SchemaField, StringFormat};
@@ -295,6 +296,7 @@ fn EndpointTable(
         .collect_view();
     let empty = page.endpoints.is_empty();
     let docs = format!("/docs/{}", page.bot_id);
+    let filter = RwSignal::new(String::new());
     view! {
         <div class="mb-3 flex flex-wrap items-center gap-3">
             <label class="flex items-center gap-2 text-sm">
@@ -305,6 +307,8 @@ fn EndpointTable(
                 </select>
             </label>
             <a class="text-sm text-sky-800 hover:underline" href=docs.clone() rel="external" data-testid="bot-docs">{move || tr(K::ApiDocs)}</a>
+            <input type="search" name="filter" class="ml-auto rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="endpoint-filter"
+                placeholder=l(K::Filter) bind:value=filter/>
         </div>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="w-full text-left text-sm" data-testid="endpoints-table" data-bot=page.bot_id.clone()>
@@ -326,7 +330,7 @@ fn EndpointTable(
                     })}
                     {page.endpoints.into_iter().map(|endpoint| {
                         let traffic = page.traffic.iter().find(|t| t.alias == endpoint.alias.as_str()).cloned();
-                        view! { <EndpointRow endpoint traffic editing can_design update delete on_changed/> }
+                        view! { <EndpointRow endpoint traffic editing can_design update delete on_changed filter/> }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -360,8 +364,11 @@ fn EndpointRow(
     update: ServerAction<UpdateEndpoint>,
     delete: ServerAction<DeleteEndpoint>,
     on_changed: Callback<()>,
+    /// The table's filter box.
+    filter: RwSignal<String>,
 ) -> impl IntoView {
     let id = endpoint.id.to_string();
+    let hidden = crate::components::hidden_by(filter, &[endpoint.alias.as_str(), &endpoint.description, &endpoint.owner, &endpoint.scenario]);
     let fields = EndpointFields::new(Some(&endpoint));
     // The version the form's edits start from, and its content (what a
     // merge compares the edits with).
@@ -470,8 +477,9 @@ fn EndpointRow(
     };
     let history = {
         let (id, alias, current) = (endpoint.id.to_string(), endpoint.alias.to_string(), endpoint.version);
+        let hidden = hidden.clone();
         move || history_open.get().then(|| view! {
-            <tr class="bg-slate-50/60" data-history-of=alias.clone()>
+            <tr class="bg-slate-50/60" class:hidden=hidden.clone() data-history-of=alias.clone()>
                 <td colspan="8" class="px-3 py-2">
                     <EndpointHistory id=id.clone() alias=alias.clone() current can_design on_restored=on_changed/>
                 </td>
@@ -479,7 +487,7 @@ fn EndpointRow(
         })
     };
     view! {
-        <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" data-endpoint=endpoint.alias.to_string()>
+        <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" class:hidden=hidden data-endpoint=endpoint.alias.to_string()>
             <Show when=is_editing fallback=show>{edit.clone()}</Show>
         </tr>
         {history}

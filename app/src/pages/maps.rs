@@ -196,14 +196,16 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
         })
         .collect_view();
     let navigate = use_navigate();
+    let filter = RwSignal::new(String::new());
     let rows = maps
         .into_iter()
         .map(|m| {
+            let hidden = crate::components::hidden_by(filter, &[&m.title, &m.author, m.kind.as_str()]);
             let href = format!("/maps/{}", m.id);
             let target = Doomed { id: m.id.clone(), title: m.title.clone(), version: m.version };
             let deletable = can_edit && (!m.bound || can_bind);
             view! {
-                <tr class="border-t border-slate-100 hover:bg-slate-50" data-map=m.id.clone()>
+                <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=hidden data-map=m.id.clone()>
                     <td class="px-3 py-2"><a class="text-sky-800 hover:underline" href=href data-testid="open-map">{m.title}</a></td>
                     <td class="px-3 py-2 text-slate-600">{l(model::kind_label(m.kind))}</td>
                     <td class="px-3 py-2">{format!("v{}", m.version)}</td>
@@ -224,6 +226,7 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
             <select class=INPUT name="project" on:change=move |ev| navigate(&format!("/maps?project={}", event_target_value(&ev)), Default::default())>
                 {options}
             </select>
+            <input type="search" name="filter" class=INPUT data-testid="map-filter" placeholder=l(K::Filter) bind:value=filter/>
         </label>
         {move || doomed.get().map(|d| {
             let question = t(locale.get(), K::MapDeleteConfirm).replacen("{}", &d.title, 1).replacen("{}", &d.version.to_string(), 1);

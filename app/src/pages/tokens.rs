@@ -7,7 +7,7 @@
 
 use crate::api::tokens::{list_tokens, IssueToken, IssuedToken, RevokeToken};
 use crate::components::form::{can, field_error, general_error, ErrorBanner, TextField};
-use crate::components::format_millis;
+use crate::components::{format_millis, l};
 use crate::i18n::{tr, use_locale, K};
 use comops_core::token::TokenDraft;
 use comops_core::{ApiToken, Millis, Permission, TokenAction};
@@ -106,9 +106,12 @@ fn TokenAdmin() -> impl IntoView {
     });
     let other_errors = Signal::derive(move || general_error(issue.value()).get().or_else(|| general_error(revoke.value()).get()));
     let issued = move || issue.value().with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
+    let filter = RwSignal::new(String::new());
 
     view! {
-        <div class="mb-3 flex justify-end">
+        <div class="mb-3 flex justify-end gap-2">
+            <input type="search" name="filter" class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="token-filter"
+                placeholder=l(K::Filter) bind:value=filter/>
             <button class="rounded bg-slate-900 px-3 py-1.5 text-white hover:bg-slate-700" data-testid="new-token"
                 on:click=move |_| show_new.update(|v| *v = !*v)>
                 {move || tr(K::NewToken)}
@@ -144,7 +147,7 @@ fn TokenAdmin() -> impl IntoView {
                                 }.into_any(),
                                 Ok(list) => {
                                     let now = list.now;
-                                    list.tokens.into_iter().map(|token| view! { <TokenRow token now revoke/> }).collect_view().into_any()
+                                    list.tokens.into_iter().map(|token| view! { <TokenRow token now revoke filter/> }).collect_view().into_any()
                                 }
                             }
                         })}
@@ -246,10 +249,11 @@ fn scope_summary(token: &ApiToken) -> (String, String, String) {
 }
 
 #[component]
-fn TokenRow(token: ApiToken, now: Millis, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+fn TokenRow(token: ApiToken, now: Millis, revoke: ServerAction<RevokeToken>, filter: RwSignal<String>) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let state = status(&token, now);
     let (bots, aliases, actions) = scope_summary(&token);
+    let hidden = crate::components::hidden_by(filter, &[&token.name, &bots, &aliases]);
     let badge = match state {
         K::Active => "bg-emerald-100 text-emerald-800",
         K::Expired => "bg-amber-100 text-amber-800",
@@ -259,7 +263,7 @@ fn TokenRow(token: ApiToken, now: Millis, revoke: ServerAction<RevokeToken>) -> 
     let expires = token.expires_at.map(format_millis);
     let last_used = token.last_used_at.map(format_millis);
     view! {
-        <tr class="border-t border-slate-100 hover:bg-slate-50" data-token=token.name.clone()>
+        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=hidden data-token=token.name.clone()>
             <td class="px-3 py-2 font-medium">{token.name.clone()}</td>
             <td class="px-3 py-2 text-xs">
                 <div>

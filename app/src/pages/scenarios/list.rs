@@ -57,8 +57,7 @@ fn ScenarioListRow(
     can_design: bool,
     delete: ServerAction<DeleteScenario>,
 ) -> impl IntoView {
-    let haystack = format!("{} {} {}", row.name, row.description, row.endpoints.join(" ")).to_lowercase();
-    let hidden = move || filter.with(|f| !f.trim().is_empty() && !haystack.contains(&f.trim().to_lowercase()));
+    let hidden = crate::components::hidden_by(filter, &[&row.name, &row.description, &row.endpoints.join(" ")]);
     let href = format!("/scenarios?bot={bot_id}&name={}", row.name);
     let endpoints_href = format!("/endpoints?bot={bot_id}");
     let is_open = {
