@@ -19,5 +19,13 @@ impl SessionUser {
     }
 }
 
+/// A row of the studio's user list (admins only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserListing {
+    pub user: SessionUser,
+    pub disabled: bool,
+    pub created_at: crate::Millis,
+}
+
 /// Minimum length of a studio password.
 pub const PASSWORD_MIN: usize = 10;

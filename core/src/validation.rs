@@ -37,6 +37,10 @@ pub enum Problem {
     /// Give exactly one of two alternatives (`run_at` or `run_after_sec`).
     OneOf,
     TooShort { min: usize },
+    /// The change would leave no enabled admin to sign in.
+    LastAdmin,
+    /// Not allowed on one's own account (disabling it).
+    OwnAccount,
 }
 
 /// One invalid field of a submitted draft.
@@ -73,6 +77,8 @@ impl std::fmt::Display for FieldError {
             Problem::BadDateTime => "must be an RFC 3339 date-time (2026-11-26T10:00:00Z) within a year".into(),
             Problem::OutOfRange => "is out of the allowed range".into(),
             Problem::OneOf => "give either run_at or run_after_sec, not both".into(),
+            Problem::LastAdmin => "would leave no enabled admin".into(),
+            Problem::OwnAccount => "is not allowed on your own account".into(),
         };
         write!(f, "{} {}", self.field, what)
     }

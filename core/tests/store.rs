@@ -4,7 +4,7 @@ use comops_core::auth::hash_password;
 use comops_core::bot::BotDraft;
 use comops_core::project::ProjectDraft;
 use comops_core::store::scratch::test_postgres;
-use comops_core::store::{now_millis, LoginThrottle, NewUser, Store, StoreError};
+use comops_core::store::{now_millis, LoginThrottle, NewUser, Store, StoreError, UserChange};
 use comops_core::{Email, Locale, Role};
 
 async fn sqlite_store() -> Store {
@@ -40,6 +40,7 @@ macro_rules! on_both {
 }
 
 on_both!(users_and_sessions, users_and_sessions_suite);
+on_both!(user_admin, user_admin_suite);
 on_both!(projects_and_bots, projects_and_bots_suite);
 on_both!(login_throttle, login_throttle_suite);
 on_both!(demo_seed, demo_seed_suite);
@@ -1508,3 +1509,49 @@ async fn endpoint_versions_suite(store: Store) {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+/// An admin's changes to users: role, disable (ending sessions), enable,
+/// new password (ending sessions); never leaving no enabled admin.
+async fn user_admin_suite(store: Store) {
+    let user = |email: &str, role: Role| NewUser {
+        email: Email::parse(email).unwrap(),
+        password_hash: hash_password("long enough password"),
+        role,
+        locale: Locale::En,
+        display_name: String::new(),
+    };
+    let admin = store.create_user(user("admin@example.com", Role::Admin)).await.unwrap();
+    let ann = store.create_user(user("ann@example.com", Role::Analyst)).await.unwrap();
+
+    // The only admin may not stop being one, nor be disabled.
+    assert_eq!(store.set_user_role(&admin.id, Role::Viewer).await.unwrap(), UserChange::LastAdmin);
+    assert_eq!(store.set_user_disabled(&admin.id, true).await.unwrap(), UserChange::LastAdmin);
+    // With a second admin, the first may.
+    assert_eq!(store.set_user_role(&ann.id, Role::Admin).await.unwrap(), UserChange::Done);
+    assert_eq!(store.set_user_role(&admin.id, Role::Architect).await.unwrap(), UserChange::Done);
+    // Ann is the last admin now; disabled admins do not count.
+    assert_eq!(store.set_user_disabled(&ann.id, true).await.unwrap(), UserChange::LastAdmin);
+    let listing = store.user_listing().await.unwrap();
+    let roles: Vec<(&str, Role, bool)> = listing.iter().map(|u| (u.user.email.as_str(), u.user.role, u.disabled)).collect();
+    assert_eq!(roles, [("admin@example.com", Role::Architect, false), ("ann@example.com", Role::Admin, false)]);
+
+    // Disabling ends the sessions; enabling lets a new one in.
+    let session = store.create_session(&admin.id).await.unwrap();
+    assert_eq!(store.set_user_disabled(&admin.id, true).await.unwrap(), UserChange::Done);
+    assert!(store.session_user(&session).await.unwrap().is_none());
+    assert!(store.user_credentials(&admin.email).await.unwrap().unwrap().disabled);
+    assert_eq!(store.set_user_disabled(&admin.id, false).await.unwrap(), UserChange::Done);
+    let session = store.create_session(&admin.id).await.unwrap();
+    assert!(store.session_user(&session).await.unwrap().is_some());
+
+    // A new password ends the sessions too.
+    store.set_user_password(&admin.id, &hash_password("another long password")).await.unwrap();
+    assert!(store.session_user(&session).await.unwrap().is_none());
+    let credentials = store.user_credentials(&admin.email).await.unwrap().unwrap();
+    assert!(comops_core::auth::verify_password("another long password", &credentials.password_hash));
+
+    let nobody = comops_core::UserId::parse("usr_nobody").unwrap();
+    assert!(matches!(store.set_user_role(&nobody, Role::Viewer).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.set_user_password(&nobody, "x").await, Err(StoreError::NotFound)));
+}
+

@@ -11,5 +11,6 @@ pub mod maps;
 pub mod scenarios;
 pub mod settings;
 pub mod tokens;
+pub mod users;
 pub mod traces;
 pub mod versions;

@@ -9,7 +9,7 @@ pub struct Section {
     pub about: K,
 }
 
-pub const SECTIONS: [Section; 9] = [
+pub const SECTIONS: [Section; 10] = [
     Section { path: "/projects", label: K::Projects, about: K::ProjectsIntro },
     Section { path: "/maps", label: K::Maps, about: K::SectionMaps },
     Section { path: "/endpoints", label: K::Endpoints, about: K::SectionEndpoints },
@@ -18,5 +18,6 @@ pub const SECTIONS: [Section; 9] = [
     Section { path: "/traces", label: K::Traces, about: K::SectionTraces },
     Section { path: "/analytics", label: K::Analytics, about: K::SectionAnalytics },
     Section { path: "/tokens", label: K::Tokens, about: K::SectionTokens },
+    Section { path: "/users", label: K::Users, about: K::SectionUsers },
     Section { path: "/settings", label: K::Settings, about: K::SectionSettings },
 ];

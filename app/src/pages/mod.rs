@@ -12,4 +12,5 @@ pub mod scenarios;
 pub mod section;
 pub mod settings;
 pub mod tokens;
+pub mod users;
 pub mod traces;

@@ -54,7 +54,7 @@ mod write_lane;
 pub use cache::TTL as CACHE_TTL;
 pub use sessions::SESSION_TTL_MS;
 pub use throttle::LoginThrottle;
-pub use users::NewUser;
+pub use users::{NewUser, UserChange};
 pub use write_lane::{LaneUse, Work, WriteTurn};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -1,6 +1,11 @@
-//! Studio users: create, look up by email, change locale.
+//! Studio users: create, look up by email, change locale; and what an
+//! admin does to them (SPEC §2 "admin: users and roles"): list, change a
+//! role, disable or enable, set a new password. A change that would leave
+//! no enabled admin is refused in the same statement that makes it;
+//! disabling a user or changing their password ends their sessions.
 
 use super::{now_millis, OnUnique, Store, StoreError, StoreResult};
+use crate::user::UserListing;
 use crate::{Email, Locale, Role, SessionUser, UserId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -13,6 +18,18 @@ pub struct NewUser {
     pub locale: Locale,
     pub display_name: String,
 }
+
+/// Whether an admin's change to a user was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserChange {
+    Done,
+    /// Refused: no enabled admin would be left.
+    LastAdmin,
+}
+
+/// Another enabled admin than user `$2` exists (the guard of a change
+/// that takes `$2`'s admin rights away).
+const OTHER_ADMIN: &str = "(SELECT COUNT(*) FROM users o WHERE o.role = 'admin' AND o.disabled = 0 AND o.id <> $2) > 0";
 
 /// A user row with its password hash, for login only.
 pub struct UserCredentials {
@@ -94,5 +111,73 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(session_user).collect::<Result<_, _>>().map_err(StoreError::Database)
+    }
+
+    /// Every user with their state, by email.
+    pub async fn user_listing(&self) -> StoreResult<Vec<UserListing>> {
+        let rows = sqlx::query("SELECT id, email, role, locale, display_name, disabled, created_at FROM users ORDER BY email")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok(UserListing { user: session_user(row)?, disabled: super::flag(row, "disabled")?, created_at: row.try_get("created_at")? }))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::Database)
+    }
+
+    /// Gives user `id` role `role`, unless that takes the rights of the
+    /// last enabled admin away.
+    pub async fn set_user_role(&self, id: &UserId, role: Role) -> StoreResult<UserChange> {
+        let done = sqlx::query(&format!(
+            "UPDATE users SET role = $1 WHERE id = $2 AND ($1 = 'admin' OR role <> 'admin' OR disabled = 1 OR {OTHER_ADMIN})"
+        ))
+        .bind(role.as_str())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        self.user_changed(id, done.rows_affected()).await
+    }
+
+    /// Disables (ending their sessions) or enables user `id`; disabling
+    /// the last enabled admin is refused.
+    pub async fn set_user_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<UserChange> {
+        let done = sqlx::query(&format!(
+            "UPDATE users SET disabled = $1 WHERE id = $2 AND ($1 = 0 OR role <> 'admin' OR disabled = 1 OR {OTHER_ADMIN})"
+        ))
+        .bind(disabled as i64)
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        let change = self.user_changed(id, done.rows_affected()).await?;
+        if disabled && change == UserChange::Done {
+            self.end_sessions_of(id).await?;
+        }
+        Ok(change)
+    }
+
+    /// Sets user `id`'s password hash and ends their sessions.
+    pub async fn set_user_password(&self, id: &UserId, password_hash: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.end_sessions_of(id).await
+    }
+
+    async fn end_sessions_of(&self, id: &UserId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.as_str()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// An admin's guarded UPDATE touched `rows`: done, refused, or no such user.
+    async fn user_changed(&self, id: &UserId, rows: u64) -> StoreResult<UserChange> {
+        if rows > 0 {
+            return Ok(UserChange::Done);
+        }
+        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = $1").bind(id.as_str()).fetch_one(&self.pool).await?;
+        if exists == 0 { Err(StoreError::NotFound) } else { Ok(UserChange::LastAdmin) }
     }
 }
