@@ -94,7 +94,7 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
 }
 
 fn message(id: &str, chat_id: &str, text: &str) -> OutboundMessage {
-    OutboundMessage { id: id.into(), chat_id: chat_id.into(), text: text.into(), buttons: vec![], media_url: None }
+    OutboundMessage { id: id.into(), chat_id: chat_id.into(), text: text.into(), buttons: vec![], media_url: None, parts_sent: 0 }
 }
 
 fn webhook(addr: SocketAddr) -> WebhookChannel {

@@ -22,7 +22,7 @@ const VK_GROUP: i64 = 218_123_456;
 const VK_PEER: i64 = 540_278_913;
 
 fn message(chat_id: &str, text: &str, buttons: Vec<Button>) -> OutboundMessage {
-    OutboundMessage { id: "out_01".into(), chat_id: chat_id.into(), text: text.into(), buttons, media_url: None }
+    OutboundMessage { id: "out_01".into(), chat_id: chat_id.into(), text: text.into(), buttons, media_url: None, parts_sent: 0 }
 }
 
 fn button(label: &str, kind: ButtonKind) -> Button {

@@ -26,6 +26,7 @@ fn text(chat: i64, text: &str) -> OutboundMessage {
         text: text.into(),
         buttons: vec![],
         media_url: None,
+        parts_sent: 0,
     }
 }
 
@@ -142,6 +143,36 @@ async fn a_split_text_waits_out_the_per_chat_limit_between_its_parts() {
 
     assert_eq!(fake.sent_to(ANNA).len(), 2);
     assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn a_split_text_cut_off_by_an_outage_is_resumed_without_its_sent_parts() {
+    let (fake, channel) = setup().await;
+    let mut message = text(ANNA, &format!("{}{}", "Первая часть. ".repeat(250), "Вторая часть. ".repeat(250)));
+    message.buttons = vec![button("Ок", ButtonKind::Inline, Some("ok"))];
+    // The first part goes out, then the Bot API fails.
+    fake.fail_after(1, 1, 502);
+    let err = channel.send(&message).await.unwrap_err();
+    match &err {
+        ChannelError::PartlySent { sent, cause } => {
+            assert_eq!(*sent, 1);
+            assert!(matches!(**cause, ChannelError::Transient(_)), "{cause:?}");
+        }
+        other => panic!("expected PartlySent, got {other:?}"),
+    }
+    assert!(err.is_retryable());
+    assert_eq!(fake.sent_to(ANNA).len(), 1);
+
+    // The retry sends the rest only: every part once, the buttons on the last.
+    let retry = OutboundMessage { parts_sent: 1, ..message.clone() };
+    let delivered = channel.send(&retry).await.expect("the rest sent");
+    let sent = fake.sent_to(ANNA);
+    assert_eq!(sent.len(), 2);
+    // Together the two parts are the text, word for word: none twice.
+    let joined = format!("{} {}", sent[0].text, sent[1].text);
+    assert!(joined.split_whitespace().eq(message.text.split_whitespace()));
+    assert_eq!(delivered.provider_message_id, sent[1].message_id.to_string());
+    assert!(sent[1].reply_markup.is_some() && sent[0].reply_markup.is_none());
 }
 
 #[tokio::test]

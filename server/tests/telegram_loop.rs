@@ -211,6 +211,50 @@ async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
     assert!(store.leads_of_user(&bot, "125").await.unwrap().is_empty(), "the blocked address is inactive");
 }
 
+/// A text too long for one Telegram message goes in two parts; the Bot
+/// API fails between them: the retry sends the second part only, so the
+/// person reads every part once.
+#[tokio::test]
+async fn a_split_message_cut_off_by_an_outage_is_finished_without_repeating_a_part() {
+    let (telegram, server, store, bot) = shop_on_telegram("x").await;
+    let text = format!("{}{}", "Условия доставки. ".repeat(220), "Порядок возврата. ".repeat(220));
+    let scenario: Scenario = serde_json::from_value(json!({
+        "name": "terms", "start": "s",
+        "steps": [{"id": "s", "type": "message", "text": text, "next": "e"}, {"id": "e", "type": "end"}]
+    }))
+    .unwrap();
+    store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
+    let endpoint = EndpointDraft { alias: "order/terms".into(), scenario: "terms".into(), enabled: true, ..Default::default() };
+    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    let link = comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test");
+    store.link_identity(&bot, &link).await.unwrap();
+    // The first part goes out, the second meets a 502.
+    telegram.fail_after(1, 1, 502);
+    let draft = TokenDraft { name: "Shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
+    let response = reqwest::Client::new()
+        .post(server.url("/bots/bot_shop/call/order/terms"))
+        .bearer_auth(&token)
+        .json(&json!({"userId": 125}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut counts = Vec::new();
+    for _ in 0..200 {
+        counts = store.outbox_counts(&bot).await.unwrap();
+        if counts == [("sent".to_string(), 1)] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(counts, [("sent".to_string(), 1)]);
+    let sent = telegram.sent_to(125);
+    assert_eq!(sent.len(), 2, "two parts, each once");
+    let joined = format!("{} {}", sent[0].text, sent[1].text);
+    assert!(joined.split_whitespace().eq(text.split_whitespace()), "the parts are the text, word for word");
+}
+
 #[tokio::test]
 async fn the_webhook_refuses_a_wrong_secret() {
     let dir = support::scratch_dir();

@@ -62,6 +62,10 @@ pub struct OutboundMessage {
     pub buttons: Vec<Button>,
     /// A picture sent with the text as its caption.
     pub media_url: Option<String>,
+    /// Parts of a split message an earlier attempt delivered
+    /// ([`ChannelError::PartlySent`]): this attempt sends the rest only.
+    #[serde(default)]
+    pub parts_sent: usize,
 }
 
 /// A message the messenger accepted.
@@ -88,18 +92,27 @@ pub enum ChannelError {
     /// Network trouble, a timeout or a server error; retry with backoff.
     #[error("temporary failure: {0}")]
     Transient(String),
+    /// The first `sent` parts of a split message went out, then `cause`
+    /// stopped it: a retry passes `sent` as
+    /// [`OutboundMessage::parts_sent`] and sends the rest only.
+    #[error("{cause} (after {sent} parts were sent)")]
+    PartlySent { sent: usize, cause: Box<ChannelError> },
 }
 
 impl ChannelError {
     /// Whether the same send may succeed later (throttled or transient).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Throttled { .. } | Self::Transient(_))
+        match self {
+            Self::PartlySent { cause, .. } => cause.is_retryable(),
+            other => matches!(other, Self::Throttled { .. } | Self::Transient(_)),
+        }
     }
 
     /// The pause the messenger asked for, if it asked.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Throttled { retry_after } => Some(*retry_after),
+            Self::PartlySent { cause, .. } => cause.retry_after(),
             _ => None,
         }
     }

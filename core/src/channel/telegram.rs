@@ -163,12 +163,17 @@ impl TelegramChannel {
         }
 
         let mut delivered = None;
-        for (part, (method, params)) in sends.iter().enumerate() {
+        // Parts an earlier attempt delivered are not sent again.
+        for (part, (method, params)) in sends.iter().enumerate().skip(message.parts_sent) {
             let result = if part == 0 {
-                self.call(method, params, None).await?
+                self.call(method, params, None).await
             } else {
-                self.call_waiting_out_throttling(method, params).await?
+                self.call_waiting_out_throttling(method, params).await
             };
+            let result = result.map_err(|cause| match part {
+                0 => cause,
+                sent => ChannelError::PartlySent { sent, cause: Box::new(cause) },
+            })?;
             let id = result
                 .get("message_id")
                 .and_then(Value::as_i64)

@@ -629,6 +629,7 @@ mod tests {
             text: text.into(),
             buttons,
             media_url: None,
+            parts_sent: 0,
         }
     }
 

@@ -14,6 +14,7 @@ mod bots;
 pub mod call_tallies;
 pub mod conversations;
 mod endpoint_history;
+mod split_progress;
 mod endpoints;
 pub mod endpoint_figures;
 pub mod events;

@@ -306,7 +306,15 @@ impl FakeTelegram {
     /// The next `n` API calls (any method) answer `status` (e.g. 500, 502),
     /// as during a Telegram outage.
     pub fn fail_next(&self, n: u32, status: u16) {
-        lock(&self.state.inner).failures = (n, status);
+        self.fail_after(0, n, status);
+    }
+
+    /// The next `ok` API calls work, then `n` answer `status` (an outage
+    /// that starts between the parts of a split message).
+    pub fn fail_after(&self, ok: u32, n: u32, status: u16) {
+        let mut inner = lock(&self.state.inner);
+        inner.failures = (n, status);
+        inner.failures_after = ok;
     }
 
     /// While down, new connections are dropped and requests on open

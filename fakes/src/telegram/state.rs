@@ -56,8 +56,10 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     pub(crate) limiter: Limiter,
     pub(crate) throttled: u64,
-    /// `(remaining, status)` from `fail_next`.
+    /// `(remaining, status)` from `fail_next` / `fail_after`.
     pub(crate) failures: (u32, u16),
+    /// Calls that still succeed before `failures` start (`fail_after`).
+    pub(crate) failures_after: u32,
     /// An outage and when it ends, from `outage`.
     pub(crate) outage: Option<(super::Outage, Instant)>,
     pub(crate) open_callbacks: HashSet<String>,
@@ -100,6 +102,7 @@ impl Inner {
             limiter: Limiter::default(),
             throttled: 0,
             failures: (0, 500),
+            failures_after: 0,
             outage: None,
             open_callbacks: HashSet::new(),
             next_callback: 1,
@@ -252,6 +255,10 @@ impl Inner {
     pub(crate) fn take_failure(&mut self) -> Option<u16> {
         let (remaining, status) = &mut self.failures;
         if *remaining == 0 {
+            return None;
+        }
+        if self.failures_after > 0 {
+            self.failures_after -= 1;
             return None;
         }
         *remaining -= 1;

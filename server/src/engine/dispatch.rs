@@ -398,16 +398,33 @@ async fn depart(departures: &Mutex<Departures>, windows: &[Window], latest: i64)
     }
 }
 
+/// The shortest text an adapter splits into parts (Telegram: a photo's
+/// caption, 1,024 characters).
+const SPLIT_FROM: usize = 1_024;
+
 /// Sends one admitted message and files the result.
 async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage, retry_base_ms: i64) {
     let now = now_millis();
     let started = Instant::now();
+    // Only a text long enough to be split (a photo's caption holds 1,024
+    // characters at most) can have parts out already: tried before, or
+    // re-driven from the dead letters.
+    let text = message.payload["text"].as_str().unwrap_or_default();
+    let parts_sent = if text.chars().count() > SPLIT_FROM {
+        store.parts_sent(&message.id).await.unwrap_or_else(|err| {
+            tracing::error!(error = %err, message = %message.id, "cannot read how far a split message got; sending it whole");
+            0
+        })
+    } else {
+        0
+    };
     let outbound = OutboundMessage {
         id: message.id.clone(),
         chat_id: message.chat_id.clone(),
-        text: message.payload["text"].as_str().unwrap_or_default().to_string(),
+        text: text.to_string(),
         buttons: serde_json::from_value::<Vec<Button>>(message.payload["buttons"].clone()).unwrap_or_default(),
         media_url: message.payload["media_url"].as_str().map(str::to_string),
+        parts_sent,
     };
     let result = match channel.send(&outbound).await {
         Ok(delivered) => DeliveryResult::Sent { provider_message_id: delivered.provider_message_id },
@@ -464,6 +481,13 @@ async fn tell_the_run(store: &Store, message: &OutboxMessage) {
 
 async fn classify(store: &Store, message: &OutboxMessage, error: ChannelError, now: i64, retry_base_ms: i64) -> DeliveryResult {
     match error {
+        // Some parts went out: remembered, so the retry sends the rest.
+        ChannelError::PartlySent { sent, cause } => {
+            if let Err(err) = store.record_parts_sent(&message.id, sent).await {
+                tracing::error!(error = %err, message = %message.id, "cannot record the parts of a split message sent; a retry sends them again");
+            }
+            Box::pin(classify(store, message, *cause, now, retry_base_ms)).await
+        }
         ChannelError::Throttled { retry_after } => {
             DeliveryResult::Retry { at: now + retry_after.as_millis() as i64, error: "throttled by the messenger".into(), count: false }
         }
