@@ -30,10 +30,16 @@ pub struct Endpoint {
     pub scenario: String,
     /// Allow a new run for a lead while one from this endpoint is active.
     pub allow_overlap: bool,
-    /// The current version's number (1 when created; every save adds one).
+    /// The current version's number (1 when created; every save adds one;
+    /// 1 too when read from JSON written before versions).
+    #[serde(default = "first_version")]
     pub version: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+fn first_version() -> i64 {
+    1
 }
 
 /// What the studio or an import submits for an endpoint.
