@@ -429,17 +429,25 @@ fn EndpointRow(
             _ => None,
         })
     };
+    // The form's new schema rows belong to the row, not to the conflict
+    // notice whose button runs `take` (it goes away right after).
+    let row_owner = StoredValue::new(Owner::current());
     let take = move |theirs: EndpointDraft, current: i64, merge: bool| {
         let loaded = if merge {
             comops_core::endpoint::versions::rebase(&original.get_value(), &theirs, &fields.draft())
         } else {
             theirs.clone()
         };
-        fields.load(&loaded);
+        match row_owner.get_value() {
+            Some(owner) => owner.with(|| fields.load(&loaded)),
+            None => fields.load(&loaded),
+        }
         rebased.set(merge.then(|| (base.get_untracked(), current)));
         original.set_value(theirs);
         base.set(current);
-        update.clear();
+        // Clearing the answer removes the notice whose button runs this:
+        // not from inside its own click handler.
+        request_animation_frame(move || update.clear());
     };
     let edit = move || {
         let id = id.clone();
