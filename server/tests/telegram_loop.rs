@@ -175,30 +175,37 @@ async fn shop_on_telegram(webhook_secret: &str) -> (FakeTelegram, TestServer, co
     (telegram, server, store, bot)
 }
 
-#[tokio::test]
-async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
-    let (telegram, server, store, bot) = shop_on_telegram("x").await;
+/// Endpoint `alias` of the shop bot starts a scenario of one message,
+/// `text`; the business system calls it for user 125 (Telegram chat 125).
+async fn one_message_to_125(server: &TestServer, store: &comops_core::store::Store, bot: &BotId, alias: &str, text: &str) {
+    let name = alias.replace('/', "_");
     let scenario: Scenario = serde_json::from_value(json!({
-        "name": "order_status", "start": "s",
-        "steps": [{"id": "s", "type": "message", "text": "Ваш заказ отправлен!", "next": "e"}, {"id": "e", "type": "end"}]
+        "name": name, "start": "s",
+        "steps": [{"id": "s", "type": "message", "text": text, "next": "e"}, {"id": "e", "type": "end"}]
     }))
     .unwrap();
-    store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
-    let endpoint = EndpointDraft { alias: "order/status".into(), scenario: "order_status".into(), enabled: true, ..Default::default() };
-    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    store.save_scenario(bot, &scenario, "", "t").await.unwrap();
+    let endpoint = EndpointDraft { alias: alias.into(), scenario: name, enabled: true, ..Default::default() };
+    store.create_endpoint(bot, &endpoint.validate().unwrap()).await.unwrap();
     let link = comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test");
-    store.link_identity(&bot, &link).await.unwrap();
-    telegram.block(125);
+    store.link_identity(bot, &link).await.unwrap();
     let draft = TokenDraft { name: "Shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
     let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
     let response = reqwest::Client::new()
-        .post(server.url("/bots/bot_shop/call/order/status"))
+        .post(server.url(&format!("/bots/{bot}/call/{alias}")))
         .bearer_auth(&token)
         .json(&json!({"userId": 125}))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
+    let (telegram, server, store, bot) = shop_on_telegram("x").await;
+    telegram.block(125);
+    one_message_to_125(&server, &store, &bot, "order/status", "Ваш заказ отправлен!").await;
     let mut counts = Vec::new();
     for _ in 0..100 {
         counts = store.outbox_counts(&bot).await.unwrap();
@@ -218,28 +225,9 @@ async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
 async fn a_split_message_cut_off_by_an_outage_is_finished_without_repeating_a_part() {
     let (telegram, server, store, bot) = shop_on_telegram("x").await;
     let text = format!("{}{}", "Условия доставки. ".repeat(220), "Порядок возврата. ".repeat(220));
-    let scenario: Scenario = serde_json::from_value(json!({
-        "name": "terms", "start": "s",
-        "steps": [{"id": "s", "type": "message", "text": text, "next": "e"}, {"id": "e", "type": "end"}]
-    }))
-    .unwrap();
-    store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
-    let endpoint = EndpointDraft { alias: "order/terms".into(), scenario: "terms".into(), enabled: true, ..Default::default() };
-    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
-    let link = comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test");
-    store.link_identity(&bot, &link).await.unwrap();
     // The first part goes out, the second meets a 502.
     telegram.fail_after(1, 1, 502);
-    let draft = TokenDraft { name: "Shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
-    let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
-    let response = reqwest::Client::new()
-        .post(server.url("/bots/bot_shop/call/order/terms"))
-        .bearer_auth(&token)
-        .json(&json!({"userId": 125}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    one_message_to_125(&server, &store, &bot, "order/terms", &text).await;
     let mut counts = Vec::new();
     for _ in 0..200 {
         counts = store.outbox_counts(&bot).await.unwrap();
