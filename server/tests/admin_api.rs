@@ -176,3 +176,72 @@ async fn endpoints_export_and_import_round_trip_for_ci() {
     assert_eq!(body["errors"][0]["field"], "endpoints[1].alias");
     assert_eq!(body["message"], "Some endpoints are invalid; nothing was imported");
 }
+
+/// Maps for CI: the maps of the bot's project as JSON; the same document
+/// with one map edited and one added comes back as that map's next version
+/// and a new map with the given id, by `token:<name>`; a map id of another
+/// project, or a broken map, is refused and nothing is written.
+#[tokio::test]
+async fn maps_export_and_import_by_id_for_ci() {
+    use comops_core::map::{MapContent, MapKind};
+    let (server, store) = setup().await;
+    let rehau = BotId::parse("bot_rehau").unwrap();
+    let project = store.bot(&rehau).await.unwrap().project_id;
+    let content = |stage: &str| {
+        MapContent::from_value(MapKind::Cjm, &json!({"persona": "Монтажник", "stages": [{"id": "s1", "stage": stage}]})).unwrap()
+    };
+    let journey = store.create_map(&project, "Путь монтажника", &content("Регистрация"), "created", "alena").await.unwrap();
+    let admin = {
+        let draft = TokenDraft { name: "CI".into(), bots: "bot_rehau".into(), actions: vec![TokenAction::AdminWrite], ..Default::default() };
+        store.issue_token(&draft.validate().unwrap(), "test").await.unwrap().1
+    };
+    let http = reqwest::Client::new();
+    let export: Value = http.get(server.url("/bots/bot_rehau/maps")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(export["format"], "comops.maps/v1");
+    let maps = export["maps"].as_array().unwrap();
+    let at = maps.iter().position(|m| m["id"] == journey.id.as_str()).expect("the map is exported");
+    assert_eq!(maps[at]["content"]["kind"], "cjm");
+
+    // The same document again: nothing changes.
+    let (status, body) = post(&server, "/bots/bot_rehau/maps/import", &admin, export.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["created"].as_i64(), body["updated"].as_i64(), body["unchanged"].as_u64()), (Some(0), Some(0), Some(maps.len() as u64)));
+
+    let mut edited = export.clone();
+    edited["maps"][at]["content"]["stages"][0]["stage"] = json!("Регистрация на портале");
+    let mut added = edited["maps"][at].clone();
+    added["id"] = json!("map_ci-added");
+    added["title"] = json!("Из репозитория");
+    edited["maps"].as_array_mut().unwrap().push(added);
+    let (status, body) = post(&server, "/bots/bot_rehau/maps/import", &admin, edited).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["created"].as_i64(), body["updated"].as_i64()), (Some(1), Some(1)));
+    let saved = store.map(&journey.id).await.unwrap();
+    assert_eq!((saved.version, saved.author.as_str()), (2, "token:CI"));
+    assert_eq!(saved.content, content("Регистрация на портале"));
+    let new_id = comops_core::map::MapId::parse("map_ci-added").unwrap();
+    assert_eq!(store.map(&new_id).await.unwrap().title, "Из репозитория");
+
+    // A map of another project's id, or a broken map: refused, nothing written.
+    let draft = comops_core::project::ProjectDraft { name: "Другой проект".into(), slug: "other".into(), description: String::new() };
+    let other = store.create_project(&draft.validate().unwrap(), None, None).await.unwrap().id;
+    let foreign = store.create_map(&other, "Чужая", &content("Оплата"), "created", "x").await.unwrap();
+    let mut wrong = export.clone();
+    wrong["maps"][at]["id"] = json!(foreign.id.as_str());
+    let (status, body) = post(&server, "/bots/bot_rehau/maps/import", &admin, wrong).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], format!("maps[{at}].id"));
+    let mut broken = export.clone();
+    broken["maps"][at]["title"] = json!("");
+    broken["maps"][at]["content"]["stages"][0]["stage"] = json!("Не записано");
+    let (status, body) = post(&server, "/bots/bot_rehau/maps/import", &admin, broken).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["message"], "Some maps cannot be imported; nothing was imported");
+    assert_eq!(store.map(&journey.id).await.unwrap().version, 2);
+    assert_eq!(store.map(&foreign.id).await.unwrap().version, 1);
+
+    // Reading takes admin_read, writing admin_write.
+    let caller = token(&store, &[TokenAction::Call]).await;
+    let response = http.get(server.url("/bots/bot_rehau/maps")).bearer_auth(&caller).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+}

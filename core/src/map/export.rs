@@ -184,19 +184,7 @@ impl ProjectExport {
             }
             bots.push((bot, valid));
         }
-        let mut map_ids = std::collections::HashSet::new();
-        for (i, map) in doc.maps.iter().enumerate() {
-            let at = format!("maps[{i}]");
-            if !map_ids.insert(map.id.clone()) {
-                problems.push(repeated(&at));
-            }
-            if let Err(e) = super::parse_title(&map.title) {
-                problems.push(ImportProblem::field(&at, e));
-            }
-            if let Err(errors) = map.content.validate() {
-                problems.extend(errors.into_iter().map(|e| ImportProblem::field(&format!("{at}.content"), e)));
-            }
-        }
+        check_maps(&doc.maps, &mut problems);
         if problems.is_empty() {
             Ok(ValidProjectExport { project: doc.project, bots, maps: doc.maps })
         } else {
@@ -208,5 +196,59 @@ impl ProjectExport {
 impl MapExport {
     pub fn kind(&self) -> MapKind {
         self.content.kind()
+    }
+}
+
+/// Every map of `maps` by the studio's rules, each id once; problems at
+/// `maps[i]…`.
+fn check_maps(maps: &[MapExport], problems: &mut Vec<ImportProblem>) {
+    let mut ids = std::collections::HashSet::new();
+    for (i, map) in maps.iter().enumerate() {
+        let at = format!("maps[{i}]");
+        if !ids.insert(map.id.clone()) {
+            problems.push(ImportProblem::new(format!("{at}.id"), ImportIssue::Repeated, "appears twice"));
+        }
+        if let Err(e) = super::parse_title(&map.title) {
+            problems.push(ImportProblem::field(&at, e));
+        }
+        if let Err(errors) = map.content.validate() {
+            problems.extend(errors.into_iter().map(|e| ImportProblem::field(&format!("{at}.content"), e)));
+        }
+    }
+}
+
+/// The maps of one project as a JSON document for CI (SPEC §3: "export/
+/// import of maps … as JSON for CI"): `GET /bots/{botId}/maps` gives the
+/// maps of the bot's project, and `POST /bots/{botId}/maps/import` puts
+/// them back by id — a changed map as its next version, a new id as a new
+/// map, an unchanged one left as it is. Ids are kept, so links between
+/// maps survive the round trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapsExport {
+    /// [`MapsExport::FORMAT`].
+    pub format: String,
+    pub project_id: crate::ProjectId,
+    pub maps: Vec<MapExport>,
+}
+
+impl MapsExport {
+    pub const FORMAT: &'static str = "comops.maps/v1";
+
+    /// Reads and checks a document: the format and every map by the
+    /// studio's rules. The document's `project_id` is not required to
+    /// match the project it goes into.
+    pub fn parse(json: &[u8]) -> Result<Vec<MapExport>, Vec<ImportProblem>> {
+        if json.len() > 64 * super::limits::MAX_BYTES {
+            return Err(vec![ImportProblem::new("", ImportIssue::TooLarge, "the document is too large")]);
+        }
+        let doc: MapsExport = serde_json::from_slice(json).map_err(|e| {
+            vec![ImportProblem::new("", ImportIssue::NotAnExport { detail: e.to_string() }, format!("not a maps export: {e}"))]
+        })?;
+        let mut problems = Vec::new();
+        if doc.format != Self::FORMAT {
+            problems.push(ImportProblem::new("format", ImportIssue::WrongFormat, format!("expected \"{}\"", Self::FORMAT)));
+        }
+        check_maps(&doc.maps, &mut problems);
+        if problems.is_empty() { Ok(doc.maps) } else { Err(problems) }
     }
 }

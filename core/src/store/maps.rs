@@ -144,7 +144,7 @@ impl Store {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn insert_map(
+    pub(super) async fn insert_map(
         &self,
         project: &ProjectId,
         id: MapId,

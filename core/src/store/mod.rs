@@ -14,6 +14,7 @@ mod bots;
 pub mod call_tallies;
 pub mod conversations;
 mod endpoint_history;
+pub mod map_sync;
 mod split_progress;
 mod endpoints;
 pub mod endpoint_figures;

@@ -4,6 +4,10 @@
 //! - `POST /bots/{botId}/jobs/schedule` (`call` or `admin_write`)
 //! - `GET  /bots/{botId}/endpoints` (`admin_read`): the JSON export
 //! - `POST /bots/{botId}/endpoints/import` (`admin_write`): upsert by alias
+//! - `GET  /bots/{botId}/maps` (`admin_read`): the maps of the bot's
+//!   project as JSON (`comops.maps/v1`)
+//! - `POST /bots/{botId}/maps/import` (`admin_write`): put back by id (a
+//!   changed map is its next version, a new id a new map)
 //! - `POST /bots/{botId}/links` (`call`/`admin_write`): a one-time deep link
 //! - `PUT  /bots/{botId}/settings/telegram|secrets` (`admin_write`): channel
 //!   credentials and the secrets scenarios reference; never echoed back
@@ -15,6 +19,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use comops_core::endpoint::{EndpointDraft, EndpointExport};
 use comops_core::job::JobRequest;
+use comops_core::map::export::{ImportProblem, MapExport, MapsExport};
+use comops_core::store::map_sync::MapSyncError;
 use comops_core::schema::PayloadError;
 use comops_core::store::{now_millis, StoreError};
 use comops_core::token::{Denial, TokenAction};
@@ -26,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .route("/bots/{bot_id}/jobs/schedule", post(schedule))
         .route("/bots/{bot_id}/endpoints", get(export_endpoints))
         .route("/bots/{bot_id}/endpoints/import", post(import_endpoints))
+        .route("/bots/{bot_id}/maps", get(export_maps))
+        .route("/bots/{bot_id}/maps/import", post(import_maps))
         .route("/bots/{bot_id}/links", post(create_link))
         .route("/bots/{bot_id}/settings/{kind}", axum::routing::put(put_settings))
 }
@@ -152,6 +160,40 @@ async fn import_endpoints(
     let (created, updated) = store.import_endpoints(&bot, &valid, "imported from JSON", &author).await?;
     store.audit(&author, "endpoint.import", bot.as_str(), &format!("created {created}, updated {updated}")).await?;
     Ok(Json(json!({ "success": true, "message": "Endpoints imported", "created": created, "updated": updated })))
+}
+
+async fn export_maps(State(state): State<AppState>, Path(bot_id): Path<String>, headers: HeaderMap) -> Result<Json<MapsExport>, ApiError> {
+    let (_, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::AdminRead]).await?;
+    let store = &state.backend.store;
+    let project = store.bot(&bot).await?.project_id;
+    let maps = store.project_maps(&project).await?;
+    let maps = maps.into_iter().map(|m| MapExport { id: m.id, title: m.title, content: m.content }).collect();
+    Ok(Json(MapsExport { format: MapsExport::FORMAT.into(), project_id: project, maps }))
+}
+
+async fn import_maps(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (token, bot) = authorize(&state, &headers, &bot_id, &[TokenAction::AdminWrite]).await?;
+    let refused = |problems: Vec<ImportProblem>| ApiError::Unprocessable {
+        message: "Some maps cannot be imported; nothing was imported".into(),
+        errors: problems.into_iter().map(|p| PayloadError { field: p.path, message: p.message }).collect(),
+    };
+    let maps = MapsExport::parse(&body).map_err(refused)?;
+    let store = &state.backend.store;
+    let project = store.bot(&bot).await?.project_id;
+    let author = format!("token:{}", token.name);
+    let done = match store.sync_maps(&project, &maps, "imported from JSON", &author).await {
+        Ok(done) => done,
+        Err(MapSyncError::Refused(problems)) => return Err(refused(problems)),
+        Err(MapSyncError::Store(err)) => return Err(err.into()),
+    };
+    let detail = format!("created {}, updated {}, unchanged {}", done.created, done.updated, done.unchanged);
+    store.audit(&author, "map.import", project.as_str(), &detail).await?;
+    Ok(Json(json!({ "success": true, "message": "Maps imported", "created": done.created, "updated": done.updated, "unchanged": done.unchanged })))
 }
 
 /// `POST /bots/{botId}/links` (`call` or `admin_write`): a one-time deep
