@@ -456,6 +456,16 @@ async fn inbound_updates_suite(store: Store) {
 async fn send_clocks_suite(store: Store) {
     use comops_core::store::send_clocks::Clock;
     let clocks = |chat: &str| vec![Clock { key: "bot:telegram:bot_shop".into(), interval_ms: 34 }, Clock { key: format!("chat:telegram:bot_shop:{chat}"), interval_ms: 1050 }];
+    // A messenger's pause holds a bot's clock (never back): nothing is
+    // reserved on it before then.
+    let paused = vec![Clock { key: "bot:telegram:bot_paused".into(), interval_ms: 34 }];
+    let until = now_millis() + 60_000;
+    store.hold_clock("bot:telegram:bot_paused", until).await.unwrap();
+    store.hold_clock("bot:telegram:bot_paused", until - 30_000).await.unwrap();
+    match store.reserve_send(&paused, 1_000).await.unwrap() {
+        Err(held) => assert_eq!(held.at, until - 1_000),
+        Ok(slot) => panic!("reserved at {slot} during the pause"),
+    }
     // Forty sends to forty chats, reserved at once from separate tasks:
     // every slot is distinct and at least 34 ms after the one before.
     let tasks: Vec<_> = (0..40)

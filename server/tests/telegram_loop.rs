@@ -243,6 +243,47 @@ async fn a_split_message_cut_off_by_an_outage_is_finished_without_repeating_a_pa
     assert!(joined.split_whitespace().eq(text.split_whitespace()), "the parts are the text, word for word");
 }
 
+/// Telegram asks the bot to pause (429, `retry_after` 2 s) on one chat's
+/// message: the bot's other messages wait out the pause too, instead of
+/// meeting the same 429 (the bot sends one message a second here, so the
+/// second chat's turn would come after 1 s).
+#[tokio::test]
+async fn a_429_holds_every_message_of_the_bot_until_its_retry_after() {
+    let telegram = FakeTelegram::start(TOKEN).await;
+    let dir = support::scratch_dir();
+    let base = telegram.base_url();
+    let server = TestServer::start(
+        format!("sqlite://{}/comops.db", dir.display()),
+        dir,
+        &["--demo-bots", "--telegram-api-base", base.as_str(), "--channel-limits", "telegram=1/1"],
+    );
+    let store = server.store().await;
+    let bot = BotId::parse("bot_shop").unwrap();
+    store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": "x"})).await.unwrap();
+    let link = comops_core::store::identities::IdentityLink::telegram("126", "TG-126", "126", "test");
+    store.link_identity(&bot, &link).await.unwrap();
+    telegram.throttle_next(2);
+    let called = std::time::Instant::now();
+    one_message_to_125(&server, &store, &bot, "order/sale", "Распродажа до пятницы").await;
+    let token = {
+        let draft = TokenDraft { name: "Shop 2".into(), actions: vec![TokenAction::Call], ..Default::default() };
+        store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1
+    };
+    let response = reqwest::Client::new()
+        .post(server.url("/bots/bot_shop/call/order/sale"))
+        .bearer_auth(&token)
+        .json(&json!({"userId": 126}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let sent = telegram.wait_for_messages(2, Duration::from_secs(10)).await;
+    assert_eq!(sent.len(), 2, "both delivered after the pause");
+    for message in &sent {
+        assert!(message.at.duration_since(called) >= Duration::from_millis(1_900), "chat {} got its message before the pause ended", message.chat_id);
+    }
+}
+
 #[tokio::test]
 async fn the_webhook_refuses_a_wrong_secret() {
     let dir = support::scratch_dir();

@@ -51,6 +51,21 @@ impl Store {
         Ok(answers.into_iter().next().unwrap_or(Err(Held { at: now_millis(), by: None })))
     }
 
+    /// Holds clock `key` until `until` at the least (a messenger's
+    /// `retry_after` for a bot): no send is reserved on it before then, by
+    /// any process. A clock already further ahead stays.
+    pub async fn hold_clock(&self, key: &str, until: Millis) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO send_clocks (key, next_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE \
+             SET next_at = CASE WHEN send_clocks.next_at > excluded.next_at THEN send_clocks.next_at ELSE excluded.next_at END",
+        )
+        .bind(key)
+        .bind(until)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// [`Store::reserve_send`] for a claimed outbox message (its id and
     /// lease), which becomes `sending` in the same transaction: a slot is
     /// never reserved for a message that is not marked as going out, nor

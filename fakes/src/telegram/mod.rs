@@ -309,6 +309,15 @@ impl FakeTelegram {
         self.fail_after(0, n, status);
     }
 
+    /// The next API call answers 429 "Too Many Requests" with
+    /// `parameters.retry_after` = `secs` (Telegram's flood control).
+    pub fn throttle_next(&self, secs: u64) {
+        let mut inner = lock(&self.state.inner);
+        inner.failures = (1, 429);
+        inner.failures_after = 0;
+        inner.flood_wait_secs = secs;
+    }
+
     /// The next `ok` API calls work, then `n` answer `status` (an outage
     /// that starts between the parts of a split message).
     pub fn fail_after(&self, ok: u32, n: u32, status: u16) {
@@ -422,8 +431,14 @@ async fn answer(
         }
         None => {}
     }
-    if let Some(status) = lock(&state.inner).take_failure() {
-        return Err(TgError::server(status));
+    let failure = {
+        let mut inner = lock(&state.inner);
+        inner.take_failure().map(|status| (status, inner.flood_wait_secs))
+    };
+    match failure {
+        Some((429, secs)) => return Err(TgError::too_many_requests(secs)),
+        Some((status, _)) => return Err(TgError::server(status)),
+        None => {}
     }
     let (token, method) = uri
         .path()

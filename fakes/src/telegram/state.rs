@@ -60,6 +60,8 @@ pub(crate) struct Inner {
     pub(crate) failures: (u32, u16),
     /// Calls that still succeed before `failures` start (`fail_after`).
     pub(crate) failures_after: u32,
+    /// The `retry_after` a simulated 429 asks for (`throttle_next`).
+    pub(crate) flood_wait_secs: u64,
     /// An outage and when it ends, from `outage`.
     pub(crate) outage: Option<(super::Outage, Instant)>,
     pub(crate) open_callbacks: HashSet<String>,
@@ -103,6 +105,7 @@ impl Inner {
             throttled: 0,
             failures: (0, 500),
             failures_after: 0,
+            flood_wait_secs: 1,
             outage: None,
             open_callbacks: HashSet::new(),
             next_callback: 1,

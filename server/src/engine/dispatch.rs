@@ -127,6 +127,7 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
             pacers,
             departures: Arc::new(Mutex::new(Departures::default())),
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            shared,
         };
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -180,6 +181,9 @@ struct Dispatcher {
     /// rate); a pass never hands out two messages of one chat at once, so
     /// per-chat order holds.
     in_flight: Arc<Semaphore>,
+    /// The clocks are PostgreSQL's, shared by every process (else this
+    /// process's, in `pacers`).
+    shared: bool,
 }
 
 impl Dispatcher {
@@ -352,6 +356,7 @@ impl Dispatcher {
         let retry_base_ms = self.config.retry_base_ms;
         let departures = self.departures.clone();
         let windows = self.pacers.with(&message.channel, |pacer| pacer.windows(&message.channel, message.bot_id.as_str(), &message.chat_key));
+        let pause = BotPause { pacers: self.pacers.clone(), shared: self.shared };
         // A send held by its windows longer than this goes anyway (a 429
         // is retried), well within the lease.
         let latest = (slot + 2_000).min(message.lease_until - self.config.lease_ms / 2);
@@ -361,7 +366,7 @@ impl Dispatcher {
                 tokio::time::sleep(Duration::from_millis(early as u64)).await;
             }
             depart(&departures, &windows, latest).await;
-            deliver(&store, channel.as_ref(), &message, retry_base_ms).await;
+            deliver(&store, channel.as_ref(), &message, retry_base_ms, &pause).await;
             drop(permit);
         });
     }
@@ -403,7 +408,7 @@ async fn depart(departures: &Mutex<Departures>, windows: &[Window], latest: i64)
 const SPLIT_FROM: usize = 1_024;
 
 /// Sends one admitted message and files the result.
-async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage, retry_base_ms: i64) {
+async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage, retry_base_ms: i64, pause: &BotPause) {
     let now = now_millis();
     let started = Instant::now();
     // Only a text long enough to be split (a photo's caption holds 1,024
@@ -428,9 +433,34 @@ async fn deliver(store: &Store, channel: &dyn Channel, message: &OutboxMessage, 
     };
     let result = match channel.send(&outbound).await {
         Ok(delivered) => DeliveryResult::Sent { provider_message_id: delivered.provider_message_id },
-        Err(error) => classify(store, message, error, now, retry_base_ms).await,
+        Err(error) => {
+            if let Some(wait) = error.retry_after() {
+                pause.hold(store, message, now_millis() + wait.as_millis() as i64).await;
+            }
+            classify(store, message, error, now, retry_base_ms).await
+        }
     };
     file(store, message, result, started.elapsed().as_millis() as i64).await;
+}
+
+/// The messenger asked a bot to pause (`retry_after`, SPEC §5 "throttled →
+/// retry later"): its send clock is held until then, so its other
+/// messages wait too instead of meeting the same 429 — on this process's
+/// clocks, or on the shared ones every process reserves on.
+struct BotPause {
+    pacers: Pacers,
+    shared: bool,
+}
+
+impl BotPause {
+    async fn hold(&self, store: &Store, message: &OutboxMessage, until: i64) {
+        let bot = self.pacers.with(&message.channel, |pacer| pacer.clocks(&message.channel, message.bot_id.as_str(), &message.chat_key)).swap_remove(0);
+        if !self.shared {
+            self.pacers.with(&message.channel, |pacer| pacer.hold(&bot, until));
+        } else if let Err(err) = store.hold_clock(&bot.key, until).await {
+            tracing::warn!(error = %err, bot = %message.bot_id, "cannot hold the bot's send clock for the messenger's pause");
+        }
+    }
 }
 
 /// Records how an attempt ended, with its trace event.

@@ -204,6 +204,14 @@ impl Pacer {
         Ok(slot)
     }
 
+    /// Holds `clock` (a bot's) until `until` at the least: the messenger
+    /// asked the bot to pause (`retry_after`), so none of its messages is
+    /// given a slot before then.
+    pub fn hold(&mut self, clock: &comops_core::store::send_clocks::Clock, until: i64) {
+        let next = self.next_at.entry(clock.key.clone()).or_insert(0);
+        *next = (*next).max(until);
+    }
+
     /// The turn of a message held back by the bot's `clock`, free again at
     /// `free`: after the turns of those held back before it, one interval
     /// apart. The shared clocks (PostgreSQL) say when they are free; the
