@@ -27,6 +27,12 @@ test('admin logs in, creates a project, switches language and logs out', async (
   await row.locator('input[name=name]').press('Enter');
   await expect(page.locator('[data-project=rehau-installers]')).toContainText('REHAU монтажники');
   await page.screenshot({ path: 'end2end/screenshots/projects.png', fullPage: true });
+  // The filter box keeps the projects whose name, slug or description has the text.
+  await page.getByTestId('project-filter').fill('монтажн');
+  await expect(page.locator('[data-project=demo]')).toBeHidden();
+  await expect(page.locator('[data-project=rehau-installers]')).toBeVisible();
+  await page.getByTestId('project-filter').fill('');
+  await expect(page.locator('[data-project=demo]')).toBeVisible();
 
   await chooseLanguage(page, 'ru');
   await expect(page.getByRole('heading', { name: 'Проекты' })).toBeVisible();

@@ -2,7 +2,7 @@
 
 use crate::api::projects::{list_projects, CreateProject, DeleteProject, UpdateProject};
 use crate::components::form::{can, field_error, general_error, ErrorBanner, TextField};
-use crate::components::format_millis;
+use crate::components::{format_millis, l};
 use crate::i18n::{tr, use_locale, K};
 use comops_core::{Permission, Project, ProjectDraft};
 use crate::components::row_actions::RowActions;
@@ -64,6 +64,7 @@ pub fn ProjectsPage() -> impl IntoView {
         ev.prevent_default();
         create.dispatch(CreateProject { draft: fields.draft() });
     };
+    let filter = RwSignal::new(String::new());
     let other_errors = Signal::derive(move || {
         general_error(create.value()).get().or_else(|| general_error(update.value()).get()).or_else(|| general_error(delete.value()).get())
     });
@@ -74,6 +75,9 @@ pub fn ProjectsPage() -> impl IntoView {
                 <h1 class="text-xl font-semibold">{move || tr(K::Projects)}</h1>
                 <p class="text-slate-600">{move || tr(K::ProjectsIntro)}</p>
             </div>
+            <div class="flex flex-wrap items-center gap-2">
+            <input type="search" name="filter" class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="project-filter"
+                placeholder=l(K::Filter) bind:value=filter/>
             <Show when=move || can_manage fallback=move || view! {
                 <span class="text-xs text-slate-500" data-testid="read-only">{move || tr(K::ReadOnlyHint)}</span>
             }>
@@ -85,6 +89,7 @@ pub fn ProjectsPage() -> impl IntoView {
                     {move || tr(K::NewProject)}
                 </button>
             </Show>
+            </div>
         </div>
         <ErrorBanner message=other_errors/>
         <Show when=move || show_new.get()>
@@ -131,7 +136,7 @@ pub fn ProjectsPage() -> impl IntoView {
                                 }.into_any(),
                                 Ok(list) => list
                                     .into_iter()
-                                    .map(|project| view! { <ProjectRow project editing can_manage update delete/> })
+                                    .map(|project| view! { <ProjectRow project editing can_manage update delete filter/> })
                                     .collect_view()
                                     .into_any(),
                             }
@@ -150,8 +155,11 @@ fn ProjectRow(
     can_manage: bool,
     update: ServerAction<UpdateProject>,
     delete: ServerAction<DeleteProject>,
+    /// The list's filter box.
+    filter: RwSignal<String>,
 ) -> impl IntoView {
     let id = project.id.to_string();
+    let hidden = crate::components::hidden_by(filter, &[&project.name, project.slug.as_str(), &project.description]);
     let fields = ProjectFields::new(Some(&project));
     let is_editing = {
         let id = id.clone();
@@ -210,7 +218,7 @@ fn ProjectRow(
         }
     };
     view! {
-        <tr class="border-t border-slate-100 hover:bg-slate-50" data-project=project.slug.clone()>
+        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=hidden data-project=project.slug.clone()>
             <Show when=is_editing fallback=row_view>
                 {edit_view.clone()}
             </Show>
