@@ -40,7 +40,9 @@ test('an admin creates a user, changes the role, disables and re-enables them wi
   await logIn(herPage, { email: 'olga.analyst@comops.local', password });
 
   // A role change saves on change and stays after a reload.
+  const saved = page.waitForResponse((r) => r.url().endsWith('/api/users/role'));
   await olga.getByTestId('user-role').selectOption('viewer');
+  expect((await saved).ok()).toBe(true);
   await page.reload();
   await hydrated(page);
   await expect(olga.getByTestId('user-role')).toHaveValue('viewer');
