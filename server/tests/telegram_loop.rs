@@ -165,10 +165,17 @@ async fn registration_of_a_new_user_end_to_end() {
 /// The demo bots' server against a fresh fake Telegram, the shop's bot on
 /// it with `webhook_secret`.
 async fn shop_on_telegram(webhook_secret: &str) -> (FakeTelegram, TestServer, comops_core::store::Store, BotId) {
+    shop_on_telegram_with(webhook_secret, &[]).await
+}
+
+/// [`shop_on_telegram`] with more `serve` flags.
+async fn shop_on_telegram_with(webhook_secret: &str, flags: &[&str]) -> (FakeTelegram, TestServer, comops_core::store::Store, BotId) {
     let telegram = FakeTelegram::start(TOKEN).await;
     let dir = support::scratch_dir();
     let base = telegram.base_url();
-    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &["--demo-bots", "--telegram-api-base", base.as_str()]);
+    let mut args = vec!["--demo-bots", "--telegram-api-base", base.as_str()];
+    args.extend_from_slice(flags);
+    let server = TestServer::start(format!("sqlite://{}/comops.db", dir.display()), dir, &args);
     let store = server.store().await;
     let bot = BotId::parse("bot_shop").unwrap();
     store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": webhook_secret})).await.unwrap();
@@ -187,14 +194,21 @@ async fn one_message_to_125(server: &TestServer, store: &comops_core::store::Sto
     store.save_scenario(bot, &scenario, "", "t").await.unwrap();
     let endpoint = EndpointDraft { alias: alias.into(), scenario: name, enabled: true, ..Default::default() };
     store.create_endpoint(bot, &endpoint.validate().unwrap()).await.unwrap();
-    let link = comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test");
+    call_for_user(server, store, bot, alias, 125).await;
+}
+
+/// The business system calls endpoint `alias` for `user` (linked to the
+/// Telegram chat of the same number).
+async fn call_for_user(server: &TestServer, store: &comops_core::store::Store, bot: &BotId, alias: &str, user: i64) {
+    let (user, lead) = (user.to_string(), format!("TG-{user}"));
+    let link = comops_core::store::identities::IdentityLink::telegram(&user, &lead, &user, "test");
     store.link_identity(bot, &link).await.unwrap();
-    let draft = TokenDraft { name: "Shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let draft = TokenDraft { name: format!("Shop for {user}"), actions: vec![TokenAction::Call], ..Default::default() };
     let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
     let response = reqwest::Client::new()
         .post(server.url(&format!("/bots/{bot}/call/{alias}")))
         .bearer_auth(&token)
-        .json(&json!({"userId": 125}))
+        .json(&json!({"userId": user.parse::<i64>().unwrap()}))
         .send()
         .await
         .unwrap();
@@ -249,34 +263,11 @@ async fn a_split_message_cut_off_by_an_outage_is_finished_without_repeating_a_pa
 /// second chat's turn would come after 1 s).
 #[tokio::test]
 async fn a_429_holds_every_message_of_the_bot_until_its_retry_after() {
-    let telegram = FakeTelegram::start(TOKEN).await;
-    let dir = support::scratch_dir();
-    let base = telegram.base_url();
-    let server = TestServer::start(
-        format!("sqlite://{}/comops.db", dir.display()),
-        dir,
-        &["--demo-bots", "--telegram-api-base", base.as_str(), "--channel-limits", "telegram=1/1"],
-    );
-    let store = server.store().await;
-    let bot = BotId::parse("bot_shop").unwrap();
-    store.set_bot_channel(&bot, "telegram", &json!({"token": TOKEN, "webhook_secret": "x"})).await.unwrap();
-    let link = comops_core::store::identities::IdentityLink::telegram("126", "TG-126", "126", "test");
-    store.link_identity(&bot, &link).await.unwrap();
+    let (telegram, server, store, bot) = shop_on_telegram_with("x", &["--channel-limits", "telegram=1/1"]).await;
     telegram.throttle_next(2);
     let called = std::time::Instant::now();
     one_message_to_125(&server, &store, &bot, "order/sale", "Распродажа до пятницы").await;
-    let token = {
-        let draft = TokenDraft { name: "Shop 2".into(), actions: vec![TokenAction::Call], ..Default::default() };
-        store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1
-    };
-    let response = reqwest::Client::new()
-        .post(server.url("/bots/bot_shop/call/order/sale"))
-        .bearer_auth(&token)
-        .json(&json!({"userId": 126}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    call_for_user(&server, &store, &bot, "order/sale", 126).await;
     let sent = telegram.wait_for_messages(2, Duration::from_secs(10)).await;
     assert_eq!(sent.len(), 2, "both delivered after the pause");
     for message in &sent {
