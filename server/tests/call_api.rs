@@ -453,7 +453,7 @@ async fn a_dry_run_shows_what_the_lead_would_receive() {
     let scenario = json!({
         "start": "thanks",
         "steps": [
-            {"id": "thanks", "type": "message", "text": "Спасибо за покупку! Заказ №{{ params.order_id }} на {{ params.amount }} ₽.", "next": "rate"},
+            {"id": "thanks", "type": "message", "text": "Спасибо за покупку! Заказ №{{ params.order_id }} на {{ params.amount }} ₽.{% if lead.status == 'vip' %} Доставка бесплатна.{% endif %}", "next": "rate"},
             {"id": "rate", "type": "ask", "prompt": "Оцените доставку от 1 до 5", "expect": "rating", "var": "rating", "next": "bye"},
             {"id": "bye", "type": "end", "goal": "reviewed"}
         ]
@@ -471,6 +471,8 @@ async fn a_dry_run_shows_what_the_lead_would_receive() {
     assert_eq!(status, 422, "{refused}");
     assert!(refused["errors"].as_array().unwrap().iter().any(|e| e["field"].as_str().unwrap().starts_with("steps.thanks.")), "{refused}");
 
+    // The preview sees the lead as a live run would: here, its status.
+    assert!(w.store.set_lead_status(&BotId::parse(SHOP).unwrap(), "TG-9072612", "vip").await.unwrap());
     let (status, reply) = answer(
         w.post(SHOP, "order/thank-you")
             .header("X-Dry-Run", "true")
@@ -485,7 +487,7 @@ async fn a_dry_run_shows_what_the_lead_would_receive() {
     assert_eq!(preview["version"], 2);
     assert_eq!(preview["lead_id"], "TG-9072612");
     let texts: Vec<_> = preview["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
-    assert_eq!(texts, ["Спасибо за покупку! Заказ №9821 на 3500 ₽.", "Оцените доставку от 1 до 5"]);
+    assert_eq!(texts, ["Спасибо за покупку! Заказ №9821 на 3500 ₽. Доставка бесплатна.", "Оцените доставку от 1 до 5"]);
     assert_eq!(preview["stopped_at"], "rate");
     assert_eq!(w.events_and_runs(SHOP).await, (0, 0), "a dry run stores no event");
 

@@ -181,6 +181,13 @@ pub(crate) async fn apply_change(conn: &mut sqlx::AnyConnection, bot: &BotId, le
     Ok(())
 }
 
+/// The lead as templates and conditions see it (`lead.*`).
+impl From<Lead> for crate::scenario::LeadInfo {
+    fn from(lead: Lead) -> Self {
+        crate::scenario::LeadInfo { id: lead.id, attributes: lead.attributes, tags: lead.tags, status: Some(lead.status) }
+    }
+}
+
 impl Store {
     /// One lead, if the bot has it.
     pub async fn lead(&self, bot: &BotId, lead_id: &str) -> StoreResult<Option<Lead>> {

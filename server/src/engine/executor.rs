@@ -352,7 +352,7 @@ async fn load_scenario(store: &Store, run: &ClaimedRun) -> StoreResult<Option<Sc
 /// conditions.
 fn lead_info(run: &ClaimedRun, lead: Option<Lead>) -> LeadInfo {
     match lead {
-        Some(lead) => LeadInfo { id: lead.id, attributes: lead.attributes, tags: lead.tags, status: Some(lead.status) },
+        Some(lead) => LeadInfo::from(lead),
         None => LeadInfo { id: run.lead_id.clone(), ..Default::default() },
     }
 }

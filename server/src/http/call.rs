@@ -340,7 +340,8 @@ async fn dry_run(
 }
 
 /// What the bound scenario would send the first resolved lead before its
-/// first pause, rendered by the real interpreter with nothing sent.
+/// first pause, rendered by the real interpreter with nothing sent, with
+/// that lead as it is now (attributes, tags, status), as a live run sees it.
 async fn preview(
     state: &AppState,
     bot: &BotId,
@@ -358,7 +359,13 @@ async fn preview(
             "note": format!("Scenario {} does not exist yet", endpoint.scenario),
         }));
     };
-    let lead = LeadInfo { id: leads.first().map(|r| r.lead_id.clone()).unwrap_or_default(), ..Default::default() };
+    let lead = match leads.first() {
+        Some(first) => match state.backend.store.lead(bot, &first.lead_id).await? {
+            Some(lead) => LeadInfo::from(lead),
+            None => LeadInfo { id: first.lead_id.clone(), ..Default::default() },
+        },
+        None => LeadInfo::default(),
+    };
     let rendered = dry_run_preview(&current.definition, &serde_json::Value::Object(params.clone()), &lead);
     Ok(json!({
         "scenario": endpoint.scenario,
