@@ -124,6 +124,13 @@ test('every save of an endpoint is a version: history, diff, an overtaken save m
   await expect(diff.getByTestId('diff-before')).toHaveText('yes');
   await expect(diff.getByTestId('diff-after')).toHaveText('no');
   await page.screenshot({ path: 'end2end/screenshots/endpoint-history.png', fullPage: true });
+  // Any two: v1 and v3 are the same endpoint (disabled, then enabled again).
+  const picker = history.getByTestId('compare-form');
+  await picker.locator('select[name=from]').selectOption('1');
+  await picker.locator('select[name=to]').selectOption('3');
+  await picker.getByTestId('compare').click();
+  await expect(history.getByTestId('diff')).toHaveAttribute('data-from', '1');
+  await expect(history.getByTestId('no-diff')).toBeVisible();
 
   // A save with a change note is version 4.
   await row.getByTestId('edit').click();

@@ -7,6 +7,32 @@ use crate::error::AppError;
 use crate::i18n::{t1, use_locale, K};
 use leptos::prelude::*;
 
+/// Two version pickers ("From", "To") and "Compare", which runs
+/// `on_compare` with the two picked; `versions` are the numbers to offer.
+#[component]
+pub fn ComparePicker(versions: Vec<i64>, from: RwSignal<i64>, to: RwSignal<i64>, on_compare: Callback<(i64, i64)>) -> impl IntoView {
+    let options = move || versions.iter().map(|v| view! { <option value=v.to_string()>{format!("v{v}")}</option> }).collect_view();
+    let pick = |label: K, name: &'static str, value: RwSignal<i64>, options: AnyView| {
+        view! {
+            <label class="flex flex-col text-xs text-slate-600">{l(label)}
+                <select class="rounded border border-slate-300 px-1 py-0.5 text-sm" name=name prop:value=move || value.get().to_string()
+                    on:change=move |ev| value.set(event_target_value(&ev).parse().unwrap_or(0))>{options}</select>
+            </label>
+        }
+    };
+    view! {
+        <form class="mb-2 flex items-end gap-2 text-sm" data-testid="compare-form" on:submit=move |ev| {
+            ev.prevent_default();
+            on_compare.run((from.get_untracked(), to.get_untracked()));
+        }>
+            {pick(K::MapFrom, "from", from, options.clone()().into_any())}
+            {pick(K::MapTo, "to", to, options().into_any())}
+            <button type="submit" class="rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100" data-testid="compare">{l(K::MapCompare)}</button>
+        </form>
+    }
+    .into_any()
+}
+
 /// Versions `from` → `to` compared, as `diff` (a server function's answer)
 /// brings them.
 #[component]

@@ -1,11 +1,11 @@
 //! An endpoint's versions in the studio: the history under its row
 //! (number, note, author, date; each version against the one before it,
-//! side by side; restore, which saves an old version again as the
-//! newest), and the notice of an edit that someone else's save overtook,
+//! or any two picked, side by side; restore, which saves an old version
+//! again as the newest), and the notice of an edit that someone else's save overtook,
 //! with the two ways on: merge my edits onto theirs, or reload.
 
 use crate::api::endpoints::{diff_endpoint, endpoint_versions, EndpointSaveOutcome, RestoreEndpoint};
-use crate::components::diff_table::DiffPanel;
+use crate::components::diff_table::{ComparePicker, DiffPanel};
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{t1, use_locale, K};
 use leptos::prelude::*;
@@ -20,6 +20,8 @@ pub fn EndpointHistory(id: String, alias: String, current: i64, can_design: bool
     let id = StoredValue::new(id);
     let versions = Resource::new(|| (), move |_| endpoint_versions(id.get_value()));
     let compare = RwSignal::new(None::<(i64, i64)>);
+    // The newest change is what one compares first.
+    let (from, to) = (RwSignal::new((current - 1).max(1)), RwSignal::new(current));
     let restore = ServerAction::<RestoreEndpoint>::new();
     Effect::new(move |_| {
         if let Some(Ok(EndpointSaveOutcome::Saved(_))) = restore.value().get() {
@@ -69,6 +71,10 @@ pub fn EndpointHistory(id: String, alias: String, current: i64, can_design: bool
         <section class="rounded border border-slate-200 bg-white p-3" data-testid="endpoint-history">
             <h3 class="mb-1 text-sm font-semibold">{move || t1(locale.get(), K::EndpointHistoryOf, &alias)}</h3>
             {move || problem().map(|message| view! { <p class="mb-1 text-sm text-rose-700" role="alert">{message}</p> })}
+            // Versions are numbered 1 … current without gaps.
+            {(current > 1).then(|| view! {
+                <ComparePicker versions=(1..=current).rev().collect() from to on_compare=Callback::new(move |pair| compare.set(Some(pair)))/>
+            })}
             <ul class="text-sm" data-testid="versions"><Transition fallback=loading>{list}</Transition></ul>
             {move || compare.get().map(|(from, to)| view! {
                 <div class="mt-2 border-t border-slate-200 pt-2"><EndpointDiff id=id.get_value() from to/></div>

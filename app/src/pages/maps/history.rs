@@ -2,7 +2,7 @@
 //! an old one read-only, the side-by-side diff of two versions, restore.
 
 use crate::api::maps::{diff_map, map_versions, restore_map, MapSaveOutcome};
-use crate::components::diff_table::DiffPanel;
+use crate::components::diff_table::{ComparePicker, DiffPanel};
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{use_locale, K};
 use leptos::prelude::*;
@@ -47,7 +47,6 @@ pub(super) fn MapHistory(
                 from.set((newest - 1).max(1));
                 to.set(newest);
                 let numbers: Vec<i64> = rows.iter().map(|r| r.version).collect();
-                let options = move || numbers.iter().map(|v| view! { <option value=v.to_string()>{format!("v{v}")}</option> }).collect_view();
                 let items = rows
                     .into_iter()
                     .map(|row| {
@@ -77,20 +76,7 @@ pub(super) fn MapHistory(
                     })
                     .collect_view();
                 view! {
-                    <form class="mb-2 flex items-end gap-2 text-sm" on:submit=move |ev| {
-                        ev.prevent_default();
-                        compare.set(Some((from.get_untracked(), to.get_untracked())));
-                    }>
-                        <label class="flex flex-col text-xs text-slate-600">{l(K::MapFrom)}
-                            <select class="rounded border border-slate-300 px-1 py-0.5 text-sm" name="from" prop:value=move || from.get().to_string()
-                                on:change=move |ev| from.set(event_target_value(&ev).parse().unwrap_or(0))>{options.clone()}</select>
-                        </label>
-                        <label class="flex flex-col text-xs text-slate-600">{l(K::MapTo)}
-                            <select class="rounded border border-slate-300 px-1 py-0.5 text-sm" name="to" prop:value=move || to.get().to_string()
-                                on:change=move |ev| to.set(event_target_value(&ev).parse().unwrap_or(0))>{options}</select>
-                        </label>
-                        <button type="submit" class="rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100" data-testid="compare">{l(K::MapCompare)}</button>
-                    </form>
+                    <ComparePicker versions=numbers from to on_compare=Callback::new(move |pair| compare.set(Some(pair)))/>
                     <ul class="text-sm" data-testid="versions">{items}</ul>
                 }
                 .into_any()
