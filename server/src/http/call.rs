@@ -428,6 +428,19 @@ async fn live(
             if accepted.runs > accepted.handed_off {
                 state.bells.runs.notify_one();
             }
+            if accepted.skipped_active > 0 {
+                // Said in the call's trace (its own step, not counted as a
+                // call): the answer was written before the accept knew.
+                let mut skipped = trace.event(
+                    "success",
+                    200,
+                    format!("{} lead(s) skipped: a run from this endpoint is still active for them", accepted.skipped_active),
+                );
+                skipped.step = "run.skipped".into();
+                if let Err(err) = store.record_trace(&skipped).await {
+                    tracing::warn!(error = %err, "cannot trace the leads a call skipped");
+                }
+            }
             Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
         // A concurrent request with the same key committed first: answer as it did.
