@@ -110,6 +110,13 @@ test('a scenario is created, edited step by step, saved with a note and found in
   await expect(diff.locator('tr[data-change="added"]').filter({ hasText: 'text' }).getByTestId('diff-after')).toHaveText('Добро пожаловать, {{ params.name }}!');
   await expect(diff.locator('tr[data-change="changed"]').filter({ hasText: 'start' }).getByTestId('diff-after')).toHaveText('hello');
   await page.screenshot({ path: 'end2end/screenshots/scenario-diff.png', fullPage: true });
+  // Any two, picked: the same two the other way round.
+  const picker = old.getByTestId('compare-form');
+  await picker.locator('select[name=from]').selectOption('2');
+  await picker.locator('select[name=to]').selectOption('1');
+  await picker.getByTestId('compare').click();
+  await expect(old.getByTestId('diff')).toHaveAttribute('data-from', '2');
+  await expect(old.getByTestId('diff').locator('tr[data-change="removed"]').first()).toContainText('hello');
   await old.getByTestId('close-version').click();
   await expect(old).toBeHidden();
   await expect(steps.locator('[data-step=hello]')).toBeVisible();

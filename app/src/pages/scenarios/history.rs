@@ -1,13 +1,13 @@
 //! The version history of a scenario: every saved version, newest
 //! first; an old one opens read-only in place of the editor, with its
-//! differences from the version before it or from the current one side
-//! by side, and "Restore" (which saves it again as the newest version).
+//! differences from the version before it, from the current one, or
+//! between any two picked, side by side, and "Restore" (which saves it again as the newest version).
 
 use super::step_form::StepForm;
 use super::steps::StepsTable;
 use super::{BUTTON, PRIMARY};
 use crate::api::scenarios::{diff_scenario, load_scenario, RestoreScenario, SaveOutcome, VersionRow};
-use crate::components::diff_table::DiffPanel;
+use crate::components::diff_table::{ComparePicker, DiffPanel};
 use crate::components::form::ErrorBanner;
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{t, use_locale, K};
@@ -53,6 +53,7 @@ pub(super) fn OldVersion(
 ) -> impl IntoView {
     let locale = use_locale();
     let compare = RwSignal::new(None::<(i64, i64)>);
+    let (pick_from, pick_to) = (RwSignal::new(version), RwSignal::new(current));
     let (bot_d, name_d) = (StoredValue::new(bot.clone()), StoredValue::new(name.clone()));
     let diff = move || {
         compare.get().map(|(from, to)| {
@@ -117,6 +118,11 @@ pub(super) fn OldVersion(
                                         </div>
                                     </div>
                                     <ErrorBanner message=Signal::derive(problem)/>
+                                    // Versions are numbered 1 … current without gaps.
+                                    {(current > 1).then(|| view! {
+                                        <ComparePicker versions=(1..=current).rev().collect() from=pick_from to=pick_to
+                                            on_compare=Callback::new(move |pair| compare.set(Some(pair)))/>
+                                    })}
                                     {diff}
                                     <StepsTable scenario issues=no_issues selected editable=false on_change=Callback::new(|_| {})/>
                                     {move || selected.get().map(|index| view! {
