@@ -1469,13 +1469,13 @@ async fn endpoint_versions_suite(store: Store) {
 
     let mut theirs = draft.clone();
     theirs.owner = "CRM team".into();
-    let v2 = store.save_endpoint(&created.id, Some(1), &theirs.validate().unwrap(), "owner", "bob@example.com").await.unwrap();
+    let v2 = store.save_endpoint(&created.id, 1, &theirs.validate().unwrap(), "owner", "bob@example.com").await.unwrap();
     assert_eq!((v2.version, v2.owner.as_str()), (2, "CRM team"));
 
     // Ann still edits version 1: refused, nothing written.
     let mut mine = draft.clone();
     mine.description = "Paid and shipped".into();
-    match store.save_endpoint(&created.id, Some(1), &mine.validate().unwrap(), "mine", "ann@example.com").await {
+    match store.save_endpoint(&created.id, 1, &mine.validate().unwrap(), "mine", "ann@example.com").await {
         Err(StoreError::Conflict { current, author }) => assert_eq!((current, author.as_str()), (2, "bob@example.com")),
         other => panic!("expected a conflict, got {other:?}"),
     }

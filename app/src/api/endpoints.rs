@@ -132,12 +132,18 @@ pub async fn update_endpoint(id: String, base: i64, draft: EndpointDraft, note: 
     use crate::session::{backend, require};
     let user = require(comops_core::Permission::DesignIntegrations)?;
     let id = comops_core::EndpointId::parse(&id).ok_or(AppError::NotFound)?;
-    let valid = draft.validate().map_err(AppError::Invalid)?;
-    let note = note.trim();
-    if note.chars().count() > 500 {
-        return Err(AppError::Invalid(vec![comops_core::FieldError::new("note", comops_core::Problem::TooLong { max: 500 })]));
-    }
-    saved(&backend()?.store, &id, base, &valid, note, user.email.as_str(), "endpoint.update").await
+    // The note's problem, if any, comes with the draft's.
+    let mut errors = Vec::new();
+    let note = comops_core::validation::optional_text("note", &note, 500, &mut errors);
+    let valid = match draft.validate() {
+        Ok(valid) if errors.is_empty() => valid,
+        Ok(_) => return Err(AppError::Invalid(errors)),
+        Err(mut found) => {
+            found.append(&mut errors);
+            return Err(AppError::Invalid(found));
+        }
+    };
+    saved(&backend()?.store, &id, base, &valid, &note, user.email.as_str(), "endpoint.update").await
 }
 
 /// Every version of endpoint `id`, newest first.
@@ -190,7 +196,7 @@ async fn saved(
     action: &str,
 ) -> Result<EndpointSaveOutcome, AppError> {
     use comops_core::store::StoreError;
-    match store.save_endpoint(id, Some(base), valid, note, author).await {
+    match store.save_endpoint(id, base, valid, note, author).await {
         Ok(endpoint) => {
             let detail = format!("{} v{}", endpoint.alias, endpoint.version);
             store.audit(author, action, endpoint.id.as_str(), &detail).await?;

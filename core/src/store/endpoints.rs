@@ -108,22 +108,10 @@ impl Store {
         self.endpoint(&id).await
     }
 
-    /// Saves `valid` as the next version of endpoint `id`. `expected` is
-    /// the version the editor started from (`None`: whichever is current,
-    /// for imports); if another was saved since, [`StoreError::Conflict`]
-    /// and nothing is written.
-    pub async fn save_endpoint(
-        &self,
-        id: &EndpointId,
-        expected: Option<i64>,
-        valid: &ValidEndpoint,
-        note: &str,
-        author: &str,
-    ) -> StoreResult<Endpoint> {
-        let base = match expected {
-            Some(version) => version,
-            None => self.endpoint(id).await?.version,
-        };
+    /// Saves `valid` as the next version of endpoint `id`, if `base` (the
+    /// version the editor or import started from) is still current;
+    /// otherwise [`StoreError::Conflict`] and nothing is written.
+    pub async fn save_endpoint(&self, id: &EndpointId, base: i64, valid: &ValidEndpoint, note: &str, author: &str) -> StoreResult<Endpoint> {
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
@@ -177,7 +165,7 @@ impl Store {
             match self.endpoint_by_alias(bot, &valid.alias).await? {
                 Some(existing) => {
                     if !crate::endpoint::versions::changes(&EndpointDraft::from(&existing), &EndpointDraft::from(valid)).is_empty() {
-                        self.save_endpoint(&existing.id, Some(existing.version), valid, note, author).await?;
+                        self.save_endpoint(&existing.id, existing.version, valid, note, author).await?;
                     }
                     updated += 1;
                 }
