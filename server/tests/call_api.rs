@@ -181,14 +181,11 @@ async fn a_second_event_waits_for_the_active_run_of_the_same_endpoint() {
     }
     assert_eq!(w.events_and_runs(SHOP).await, (2, 1), "one run per lead and endpoint at a time");
     // The second call's trace says so.
-    let mut skipped = Vec::new();
-    for _ in 0..50 {
-        skipped = w.store.list_traces(&Default::default()).await.unwrap().into_iter().filter(|t| t.step == "run.skipped").collect();
-        if !skipped.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let skipped_traces = || async {
+        w.store.list_traces(&Default::default()).await.unwrap().into_iter().filter(|t| t.step == "run.skipped").collect::<Vec<_>>()
+    };
+    support::eventually("the skip's trace", || async { !skipped_traces().await.is_empty() }).await;
+    let skipped = skipped_traces().await;
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert_eq!(skipped[0].detail, "1 lead(s) skipped: a run from this endpoint is still active for them");
 }

@@ -113,21 +113,6 @@ fn lead_ids(page: &Value) -> Vec<String> {
     page["rows"].as_array().unwrap().iter().map(|r| r["lead"]["id"].as_str().unwrap().to_string()).collect()
 }
 
-/// Polls `check` for up to 10 s.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[tokio::test]
 async fn an_admin_finds_a_lead_by_user_and_chat_id_and_reads_its_links_runs_and_conversation() {
     let shop = Shop::start().await;
@@ -263,7 +248,7 @@ async fn a_dead_letter_is_listed_and_redriven_once_the_chat_unblocks() {
     let shop = Shop::start().await;
     shop.telegram.block(CHAT);
     shop.order_status("crm-125").await;
-    eventually("the message to dead-letter", || async { shop.store.outbox_counts(&shop.bot).await.unwrap() == [("dead".to_string(), 1)] }).await;
+    support::eventually("the message to dead-letter", || async { shop.store.outbox_counts(&shop.bot).await.unwrap() == [("dead".to_string(), 1)] }).await;
 
     let admin = shop.admin().await;
     let operator = shop.user(OPERATOR, "operator").await;
@@ -290,7 +275,7 @@ async fn a_dead_letter_is_listed_and_redriven_once_the_chat_unblocks() {
     call(&operator, "leads/redrive", &redrive, 200).await;
     let sent = shop.telegram.wait_for_messages(1, Duration::from_secs(10)).await;
     assert_eq!((sent[0].chat_id, sent[0].text.as_str()), (CHAT, "Ваш заказ отправлен!"));
-    eventually("the letter to be sent", || async { shop.store.outbox_counts(&shop.bot).await.unwrap() == [("sent".to_string(), 1)] }).await;
+    support::eventually("the letter to be sent", || async { shop.store.outbox_counts(&shop.bot).await.unwrap() == [("sent".to_string(), 1)] }).await;
     let page = call(&admin, "leads/dead-letters", &[("bot_id", "bot_shop"), ("offset", "0")], 200).await;
     assert_eq!(page["letters"], json!([]));
     assert_eq!(shop.audited("outbox.redrive").await, [(OPERATOR.to_string(), id.clone())]);

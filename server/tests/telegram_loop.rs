@@ -220,15 +220,7 @@ async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
     let (telegram, server, store, bot) = shop_on_telegram("x").await;
     telegram.block(125);
     one_message_to_125(&server, &store, &bot, "order/status", "Ваш заказ отправлен!").await;
-    let mut counts = Vec::new();
-    for _ in 0..100 {
-        counts = store.outbox_counts(&bot).await.unwrap();
-        if counts == [("dead".to_string(), 1)] {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(counts, [("dead".to_string(), 1)]);
+    support::eventually("the message to dead-letter", || async { store.outbox_counts(&bot).await.unwrap() == [("dead".to_string(), 1)] }).await;
     assert!(store.leads_of_user(&bot, "125").await.unwrap().is_empty(), "the blocked address is inactive");
 }
 
@@ -242,15 +234,7 @@ async fn a_split_message_cut_off_by_an_outage_is_finished_without_repeating_a_pa
     // The first part goes out, the second meets a 502.
     telegram.fail_after(1, 1, 502);
     one_message_to_125(&server, &store, &bot, "order/terms", &text).await;
-    let mut counts = Vec::new();
-    for _ in 0..200 {
-        counts = store.outbox_counts(&bot).await.unwrap();
-        if counts == [("sent".to_string(), 1)] {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(counts, [("sent".to_string(), 1)]);
+    support::eventually("the message to be sent", || async { store.outbox_counts(&bot).await.unwrap() == [("sent".to_string(), 1)] }).await;
     let sent = telegram.sent_to(125);
     assert_eq!(sent.len(), 2, "two parts, each once");
     let joined = format!("{} {}", sent[0].text, sent[1].text);
@@ -392,19 +376,14 @@ async fn a_reply_goes_to_the_run_that_asked_not_to_one_in_a_wait() {
     telegram.user_sends_text(CHAT, User::new(CHAT, "Анна"), "5");
     let sent = telegram.wait_for_messages(3, Duration::from_secs(10)).await;
     assert_eq!(sent.get(2).map(|m| m.text.as_str()), Some("Спасибо за оценку 5!"), "{sent:?}");
-    let mut statuses = Vec::new();
-    for _ in 0..100 {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT scenario, status FROM runs WHERE lead_id = 'TG-540278913' ORDER BY scenario")
+    let statuses = || async {
+        sqlx::query_as::<_, (String, String)>("SELECT scenario, status FROM runs WHERE lead_id = 'TG-540278913' ORDER BY scenario")
             .fetch_all(store.pool())
             .await
-            .unwrap();
-        statuses = rows;
-        if statuses.first().is_some_and(|(_, status)| status == "waiting") && statuses.get(1).is_some_and(|(_, status)| status == "done") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(statuses, [("pickup_reminder".to_string(), "waiting".to_string()), ("rate_delivery".to_string(), "done".to_string())], "the reminder still waits for its time");
+            .unwrap()
+    };
+    support::eventually("the rating run to end", || async { statuses().await.get(1).is_some_and(|(_, status)| status == "done") }).await;
+    assert_eq!(statuses().await, [("pickup_reminder".to_string(), "waiting".to_string()), ("rate_delivery".to_string(), "done".to_string())], "the reminder still waits for its time");
 }
 
 /// A run paused in a `wait` keeps its wake time when an input it does not
@@ -422,24 +401,15 @@ async fn a_run_in_a_wait_keeps_its_wake_time_when_its_message_fails() {
     store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
     let endpoint = EndpointDraft { alias: "order/ready".into(), scenario: "pickup_reminder".into(), enabled: true, ..Default::default() };
     store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
-    store.link_identity(&bot, &comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test")).await.unwrap();
     telegram.block(125);
-    let draft = TokenDraft { name: "Shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
-    let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
-    let called = reqwest::Client::new().post(server.url("/bots/bot_shop/call/order/ready")).bearer_auth(&token).json(&json!({"userId": 125})).send().await.unwrap();
-    assert_eq!(called.status(), 200);
+    call_for_user(&server, &store, &bot, "order/ready", 125).await;
     let started = comops_core::store::now_millis();
     // The dead letter is reported to the run, which ignores it.
-    let mut ignored = false;
-    for _ in 0..100 {
+    support::eventually("the failed delivery to reach the run", || async {
         let steps: Vec<String> = sqlx::query_scalar("SELECT step FROM trace_events WHERE lead_id = 'TG-125'").fetch_all(store.pool()).await.unwrap();
-        if steps.iter().any(|s| s == "scenario.ignored") {
-            ignored = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ignored, "the failed delivery reached the run");
+        steps.iter().any(|s| s == "scenario.ignored")
+    })
+    .await;
     let (status, wake_at): (String, Option<i64>) = sqlx::query_as("SELECT status, wake_at FROM runs WHERE lead_id = 'TG-125'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(status, "waiting");
     let wake_at = wake_at.expect("still woken at its time");

@@ -176,6 +176,22 @@ impl Browser {
     }
 }
 
+/// Polls `check` every 50 ms for up to 10 s; panics naming `what` if it
+/// never holds.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
 pub fn scratch_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("comops-test-{}", comops_core::auth::new_secret().0.split_at(16).0));
     std::fs::create_dir_all(&dir).expect("scratch dir");
