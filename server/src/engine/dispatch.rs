@@ -124,10 +124,10 @@ pub fn spawn(store: Store, config: DispatchConfig, bell: Arc<tokio::sync::Notify
             store,
             config,
             channels,
+            pause: Arc::new(BotPause { pacers: pacers.clone(), shared }),
             pacers,
             departures: Arc::new(Mutex::new(Departures::default())),
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-            shared,
         };
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -181,9 +181,8 @@ struct Dispatcher {
     /// rate); a pass never hands out two messages of one chat at once, so
     /// per-chat order holds.
     in_flight: Arc<Semaphore>,
-    /// The clocks are PostgreSQL's, shared by every process (else this
-    /// process's, in `pacers`).
-    shared: bool,
+    /// Where a messenger's pause holds a bot's clock.
+    pause: Arc<BotPause>,
 }
 
 impl Dispatcher {
@@ -356,7 +355,7 @@ impl Dispatcher {
         let retry_base_ms = self.config.retry_base_ms;
         let departures = self.departures.clone();
         let windows = self.pacers.with(&message.channel, |pacer| pacer.windows(&message.channel, message.bot_id.as_str(), &message.chat_key));
-        let pause = BotPause { pacers: self.pacers.clone(), shared: self.shared };
+        let pause = self.pause.clone();
         // A send held by its windows longer than this goes anyway (a 429
         // is retried), well within the lease.
         let latest = (slot + 2_000).min(message.lease_until - self.config.lease_ms / 2);
@@ -454,11 +453,17 @@ struct BotPause {
 
 impl BotPause {
     async fn hold(&self, store: &Store, message: &OutboxMessage, until: i64) {
-        let bot = self.pacers.with(&message.channel, |pacer| pacer.clocks(&message.channel, message.bot_id.as_str(), &message.chat_key)).swap_remove(0);
-        if !self.shared {
-            self.pacers.with(&message.channel, |pacer| pacer.hold(&bot, until));
-        } else if let Err(err) = store.hold_clock(&bot.key, until).await {
-            tracing::warn!(error = %err, bot = %message.bot_id, "cannot hold the bot's send clock for the messenger's pause");
+        let bot = self.pacers.with(&message.channel, |pacer| {
+            let bot = pacer.clocks(&message.channel, message.bot_id.as_str(), &message.chat_key).swap_remove(0);
+            if !self.shared {
+                pacer.hold(&bot, until);
+            }
+            bot
+        });
+        if self.shared {
+            if let Err(err) = store.hold_clock(&bot.key, until).await {
+                tracing::warn!(error = %err, bot = %message.bot_id, "cannot hold the bot's send clock for the messenger's pause");
+            }
         }
     }
 }
