@@ -56,6 +56,7 @@ on_both!(loop_figures, loop_figures_suite);
 on_both!(call_tallies, call_tallies_suite);
 on_both!(kept_analytics, kept_analytics_suite);
 on_both!(endpoint_versions, endpoint_versions_suite);
+on_both!(blocked_reports, blocked_reports_suite);
 
 /// SQLite is built without the memory management that puts every
 /// connection's page cache behind one global mutex, and without malloc
@@ -319,7 +320,7 @@ async fn leads_and_identities_suite(store: Store) {
     use comops_core::store::identities::IdentityLink;
     use comops_core::store::leads::{IdentityFilter, LeadChange};
     use comops_core::store::runs::RunProgress;
-    use comops_core::{BotId, EventId, TokenId, TraceEvent};
+    use comops_core::BotId;
 
     comops_core::demo::seed(&store, false).await.unwrap();
     let fmlst = BotId::parse("bot_fmlst").unwrap();
@@ -370,9 +371,9 @@ async fn leads_and_identities_suite(store: Store) {
     assert_eq!(store.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap().len(), 1, "the bot goes on");
 
     // Blocked on one channel: still reachable by email, so not stopped.
-    store.deactivate_address(&fmlst, "telegram", "7001").await.unwrap();
+    store.deactivate_address(&fmlst, "telegram", "7001", "").await.unwrap();
     assert_eq!(store.lead(&fmlst, "TG-7001").await.unwrap().unwrap().status, "vip");
-    store.deactivate_address(&fmlst, "email", "anna@fmlst.example").await.unwrap();
+    store.deactivate_address(&fmlst, "email", "anna@fmlst.example", "").await.unwrap();
     assert_eq!(store.lead(&fmlst, "TG-7001").await.unwrap().unwrap().status, "stopped");
     // Those two operator messages died with the blocks; one is re-driven.
     let dead = store.dead_letters(&fmlst, 10, 0).await.unwrap();
@@ -390,20 +391,7 @@ async fn leads_and_identities_suite(store: Store) {
     store.link_identity(&shop, &IdentityLink::telegram("125", "TG-125", "125", "test")).await.unwrap();
     let request = CallRequest::parse(serde_json::json!({"userId": 125})).unwrap();
     let (leads, _) = store.resolve_recipients(&shop, &request.recipients).await.unwrap();
-    let event = |n: usize| NewEvent {
-        id: EventId::generate(),
-        bot: shop.clone(),
-        endpoint: endpoint.clone(),
-        token: TokenId::parse("tok_crm").unwrap(),
-        trace: TraceEvent { user_id: "125".into(), lead_id: "TG-125".into(), ..crm_hop(&format!("{n:032x}"), "order/status", "api.call") },
-        params: request.params.clone(),
-        recipients: request.recipients.clone(),
-        leads: leads.clone(),
-        idempotency: None,
-        http_status: 200,
-        response_body: "{}".into(),
-        hand_off_ms: None,
-    };
+    let event = |n: usize| call_for_125(&shop, endpoint.clone(), &request, &leads, &format!("{n:032x}"));
     // Separate tasks, separate connections: the transactions overlap.
     let calls: Vec<_> = (0..8)
         .map(|n| {
@@ -837,7 +825,7 @@ async fn sealing_suite(plain: Store) {
     assert_eq!(claimed.iter().map(|m| m.chat_id.as_str()).collect::<Vec<_>>(), vec!["Anna.Sealed@Example.com"]);
     assert!(!claimed[0].chat_key.contains('@'));
     // Blocked: found through the blind index.
-    only_new.deactivate_address(&bot, "email", "Anna.Sealed@Example.com").await.unwrap();
+    only_new.deactivate_address(&bot, "email", "Anna.Sealed@Example.com", "").await.unwrap();
     assert_eq!(only_new.addresses_of_lead(&bot, "EM-anna").await.unwrap().len(), 1);
 
     // Without a key, or with the old one only, sealed values do not open.
@@ -1565,3 +1553,86 @@ async fn user_admin_suite(store: Store) {
     assert!(matches!(store.set_user_password(&nobody, "x").await, Err(StoreError::NotFound)));
 }
 
+
+/// A person blocked the bot: a run from an endpoint that asks
+/// (`on_blocked`) gets one report run for the lead, in its trace, however
+/// often its messages meet the block, and so does one whose queued message
+/// died with another's block; a run from an endpoint that does not ask
+/// gets none.
+async fn blocked_reports_suite(store: Store) {
+    use comops_core::call::CallRequest;
+    use comops_core::endpoint::EndpointDraft;
+    use comops_core::store::identities::IdentityLink;
+
+    let shop = shop_bot(&store).await;
+    let link = IdentityLink::telegram("125", "TG-125", "125", "test");
+    store.link_identity(&shop, &link).await.unwrap();
+    let request = CallRequest::parse(serde_json::json!({"orderId": 9821, "userId": 125})).unwrap();
+    let (leads, _) = store.resolve_recipients(&shop, &request.recipients).await.unwrap();
+    let mut runs = Vec::new();
+    let asks = [
+        ("order/shipped", "report_blocked", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        ("order/status", "", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
+        ("order/paid", "report_blocked", "cccccccccccccccccccccccccccccccc"),
+    ];
+    for (alias, on_blocked, trace_id) in asks {
+        let draft = EndpointDraft { alias: alias.into(), scenario: "order_notice".into(), on_blocked: on_blocked.into(), enabled: true, ..Default::default() };
+        let endpoint = store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();
+        assert_eq!(endpoint.on_blocked, on_blocked);
+        assert_eq!(store.accept_event(call_for_125(&shop, endpoint, &request, &leads, trace_id)).await.unwrap().runs, 1);
+        let newest = store.runs_of_lead(&shop, "TG-125", 10).await.unwrap().into_iter().find(|r| r.trace_id == trace_id).unwrap();
+        runs.push(newest.id);
+    }
+    // The third run has a message queued for the person.
+    sqlx::query(
+        "INSERT INTO outbox (id, delivery_key, run_id, bot_id, lead_id, channel, chat_id, payload_json, trace_id, status, next_attempt_at, created_at, lease_until) \
+         VALUES ('m-paid', 'm-paid', $1, $2, 'TG-125', 'telegram', '125', '{\"text\":\"Оплачено\"}', 'cccccccccccccccccccccccccccccccc', 'pending', 0, 0, 0)",
+    )
+    .bind(&runs[2])
+    .bind(shop.as_str())
+    .execute(store.pool())
+    .await
+    .unwrap();
+    // The first two runs' messages meet the block, the first run's twice
+    // (the person is linked again in between, as after a re-drive).
+    for run in [&runs[0], &runs[0], &runs[1]] {
+        store.link_identity(&shop, &link).await.unwrap();
+        store.deactivate_address(&shop, "telegram", "125", run).await.unwrap();
+    }
+    let mut reports: Vec<_> = store.runs_of_lead(&shop, "TG-125", 10).await.unwrap().into_iter().filter(|r| r.scenario == "report_blocked").collect();
+    reports.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
+    let reported: Vec<(&str, &str)> = reports.iter().map(|r| (r.status.as_str(), r.trace_id.as_str())).collect();
+    assert_eq!(reported, [("pending", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), ("pending", "cccccccccccccccccccccccccccccccc")]);
+    let claimed = store.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap();
+    let report = claimed.into_iter().find(|r| r.scenario == "report_blocked").expect("a report run");
+    assert_eq!(report.params["orderId"], 9821, "the report reads the call's params");
+    let filter = comops_core::trace::TraceFilter { trace_id: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into(), ..Default::default() };
+    let steps: Vec<String> = store.list_traces(&filter).await.unwrap().into_iter().map(|t| t.step).collect();
+    assert_eq!(steps.iter().filter(|s| *s == "report.blocked").count(), 1, "{steps:?}");
+}
+
+/// A CRM's call of `endpoint` for user 125 (lead TG-125), without an
+/// idempotency key, in trace `trace_id`.
+fn call_for_125(
+    shop: &comops_core::BotId,
+    endpoint: comops_core::Endpoint,
+    request: &comops_core::call::CallRequest,
+    leads: &[comops_core::store::events::Recipient],
+    trace_id: &str,
+) -> comops_core::store::events::NewEvent {
+    let trace = comops_core::TraceEvent { user_id: "125".into(), lead_id: "TG-125".into(), ..crm_hop(trace_id, endpoint.alias.as_str(), "api.call") };
+    comops_core::store::events::NewEvent {
+        id: comops_core::EventId::generate(),
+        bot: shop.clone(),
+        endpoint,
+        token: comops_core::TokenId::parse("tok_crm").unwrap(),
+        trace,
+        params: request.params.clone(),
+        recipients: request.recipients.clone(),
+        leads: leads.to_vec(),
+        idempotency: None,
+        http_status: 200,
+        response_body: "{}".into(),
+        hand_off_ms: None,
+    }
+}

@@ -107,6 +107,57 @@ test('an endpoint order/thank-you is created with its schema, checked, exported 
   await expect(page.getByTestId('no-endpoints')).toBeVisible();
 });
 
+test('a long endpoint list pages, the filter looks through every page, and an endpoint names its block report', async ({ page }) => {
+  await logIn(page, ADMIN);
+  await openEndpoints(page, 'bot_helpdesk');
+  const aliases = Array.from({ length: 60 }, (_, i) => `ticket/p${String(i + 1).padStart(2, '0')}`);
+  const doc = {
+    format: 'comops.endpoints/v1',
+    bot_id: 'bot_helpdesk',
+    endpoints: aliases.map((alias) => ({ alias, scenario: 'ticket_notice', enabled: true, on_blocked: alias === 'ticket/p55' ? 'report_blocked' : '' })),
+  };
+  await page.getByTestId('import-endpoints').click();
+  const importForm = page.getByTestId('import-form');
+  await importForm.locator('textarea[name=import]').fill(JSON.stringify(doc));
+  await importForm.getByRole('button', { name: 'Import' }).click();
+  await expect(importForm.getByTestId('import-result')).toContainText('created 60');
+
+  const pager = page.getByTestId('pager');
+  const row = (alias: string) => page.locator(`[data-endpoint="${alias}"]`);
+  await expect(pager.getByTestId('page-range')).toHaveText('1–50 of 60');
+  await expect(row('ticket/p01')).toBeVisible();
+  await expect(row('ticket/p55')).toBeHidden();
+  await expect(pager.getByTestId('previous-page')).toBeDisabled();
+  await pager.getByTestId('next-page').click();
+  await expect(pager.getByTestId('page-range')).toHaveText('51–60 of 60');
+  await expect(row('ticket/p55')).toBeVisible();
+  await expect(row('ticket/p01')).toBeHidden();
+  await expect(pager.getByTestId('next-page')).toBeDisabled();
+
+  // The filter finds a row on any page; one page of matches needs no pager.
+  await page.getByTestId('endpoint-filter').fill('P0');
+  await expect(row('ticket/p01')).toBeVisible();
+  await expect(row('ticket/p55')).toBeHidden();
+  await expect(pager).toHaveCount(0);
+  await page.getByTestId('endpoint-filter').fill('');
+  await expect(pager.getByTestId('page-range')).toHaveText('51–60 of 60');
+  // Another bot's list starts unfiltered on its first page.
+  await page.getByTestId('endpoint-filter').fill('p5');
+  await page.getByTestId('bot-select').selectOption('bot_shop');
+  await expect(page.getByTestId('endpoints-table')).toHaveAttribute('data-bot', 'bot_shop');
+  await expect(page.getByTestId('endpoint-filter')).toHaveValue('');
+  await page.getByTestId('bot-select').selectOption('bot_helpdesk');
+  await expect(pager.getByTestId('page-range')).toHaveText('1–50 of 60');
+
+  // The block report is part of the endpoint: in its form and its docs.
+  await page.getByTestId('endpoint-filter').fill('p55');
+  await row('ticket/p55').getByTestId('edit').click();
+  await expect(row('ticket/p55').locator('input[name=on_blocked]')).toHaveValue('report_blocked');
+  await row('ticket/p55').locator('input[name=alias]').press('Escape');
+  await page.goto('/docs/bot_helpdesk');
+  await expect(page.locator('#ep-ticket--p55')).toContainText('If the person has blocked the bot, this scenario reports it: report_blocked');
+});
+
 test('every save of an endpoint is a version: history, diff, an overtaken save merged, restore', async ({ page }) => {
   await logIn(page, ADMIN);
   await openEndpoints(page, 'bot_shop');

@@ -224,6 +224,65 @@ async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
     assert!(store.leads_of_user(&bot, "125").await.unwrap().is_empty(), "the blocked address is inactive");
 }
 
+/// An endpoint that asks to hear of a block (`on_blocked`) gets it: the
+/// person blocked the bot, so the run's message dead-letters, and the
+/// endpoint's report scenario calls the CRM once, with the call's
+/// `userId`, in the call's trace.
+#[tokio::test]
+async fn a_blocked_bot_is_reported_to_the_business_system_when_the_endpoint_asks() {
+    let (telegram, server, store, bot) = shop_on_telegram("x").await;
+    let crm = FakeCrm::start().await;
+    crm.respond("POST", "/api/bot/blocked", 200, json!({"ok": true}));
+    store.set_bot_channel(&bot, "secrets", &json!({"crm_url": crm.base_url()})).await.unwrap();
+    let report: Scenario = serde_json::from_value(json!({
+        "name": "report_blocked", "start": "tell",
+        "steps": [
+            {"id": "tell", "type": "http", "method": "POST", "url": "{{ secrets.crm_url }}/api/bot/blocked",
+             "body": "{\"userId\": \"{{ params.userId }}\", \"status\": \"{{ lead.status }}\"}", "save_as": "crm", "next": "e"},
+            {"id": "e", "type": "end"}
+        ]
+    }))
+    .unwrap();
+    report.validate().unwrap();
+    store.save_scenario(&bot, &report, "", "t").await.unwrap();
+    let notice: Scenario = serde_json::from_value(json!({
+        "name": "order_notice", "start": "a",
+        "steps": [
+            {"id": "a", "type": "message", "text": "Заказ отправлен.", "next": "b"},
+            {"id": "b", "type": "message", "text": "Трек-номер придёт отдельно.", "next": "e"},
+            {"id": "e", "type": "end"}
+        ]
+    }))
+    .unwrap();
+    store.save_scenario(&bot, &notice, "", "t").await.unwrap();
+    for (alias, on_blocked) in [("order/shipped", "report_blocked"), ("order/status", "")] {
+        let endpoint = EndpointDraft { alias: alias.into(), scenario: "order_notice".into(), on_blocked: on_blocked.into(), enabled: true, ..Default::default() };
+        store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    }
+    telegram.block(125);
+    call_for_user(&server, &store, &bot, "order/shipped", 125).await;
+    let requests = crm.wait_for_requests(1, Duration::from_secs(10)).await;
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!((requests[0].method.as_str(), requests[0].path.as_str()), ("POST", "/api/bot/blocked"));
+    assert_eq!(requests[0].body, json!({"userId": "125", "status": "stopped"}), "the call's params and the lead as it is now");
+    let trace_id = requests[0].header("traceparent").and_then(|t| t.split('-').nth(1)).unwrap_or_default().to_string();
+    let traces = store.list_traces(&TraceFilter { trace_id: trace_id.clone(), limit: Some(100), ..Default::default() }).await.unwrap();
+    let steps: Vec<&str> = traces.iter().map(|t| t.step.as_str()).collect();
+    assert!(steps.contains(&"api.call") && steps.contains(&"report.blocked"), "one trace from the call to the report: {steps:?}");
+
+    // An endpoint that does not ask: the block is not reported. The
+    // person unblocks and blocks again, so the address is live to find out.
+    let link = comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test");
+    store.link_identity(&bot, &link).await.unwrap();
+    call_for_user(&server, &store, &bot, "order/status", 125).await;
+    support::eventually("the second call's messages to dead-letter", || async {
+        store.outbox_counts(&bot).await.unwrap() == [("dead".to_string(), 4)]
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(crm.requests().len(), 1, "only the endpoint that asks is told");
+}
+
 /// A text too long for one Telegram message goes in two parts; the Bot
 /// API fails between them: the retry sends the second part only, so the
 /// person reads every part once.

@@ -228,6 +228,7 @@ fn diff_rows(changes: &[comops_core::endpoint::versions::PartChange], locale: co
                 P::Enabled => K::Enabled,
                 P::Isolated => K::Isolated,
                 P::AllowOverlap => K::AllowOverlap,
+                P::OnBlocked => K::OnBlocked,
                 P::RequestField => K::RequestSchema,
                 P::Example => K::ExampleRequest,
                 P::ResponseDescription => K::ResponseDescription,

@@ -10,7 +10,14 @@ use leptos_router::hooks::use_navigate;
 /// `<select data-testid="bot-select">` with one `<optgroup>` per project;
 /// a change navigates to `{path}?bot={id}`.
 #[component]
-pub fn BotPicker(bots: Vec<BotChoice>, current: String, path: &'static str) -> impl IntoView {
+pub fn BotPicker(
+    bots: Vec<BotChoice>,
+    current: String,
+    path: &'static str,
+    /// Called when another bot is chosen, before the page moves to it.
+    #[prop(optional)]
+    on_pick: Option<Callback<()>>,
+) -> impl IntoView {
     let navigate = use_navigate();
     let mut projects: Vec<&str> = Vec::new();
     for bot in &bots {
@@ -33,7 +40,12 @@ pub fn BotPicker(bots: Vec<BotChoice>, current: String, path: &'static str) -> i
         <label class="flex items-center gap-2 text-sm">
             <span class="text-xs font-medium text-slate-600">{l(K::Bot)}</span>
             <select class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="bot-select"
-                on:change=move |ev| navigate(&format!("{path}?bot={}", event_target_value(&ev)), Default::default())>
+                on:change=move |ev| {
+                    if let Some(on_pick) = on_pick {
+                        on_pick.run(());
+                    }
+                    navigate(&format!("{path}?bot={}", event_target_value(&ev)), Default::default())
+                }>
                 {groups}
             </select>
         </label>

@@ -8,6 +8,7 @@ pub mod editable_table;
 pub mod find_bar;
 pub mod form;
 pub mod layout;
+pub mod list_pages;
 pub mod local_store;
 pub mod nav;
 pub mod row_actions;
@@ -25,13 +26,6 @@ use leptos::prelude::*;
 /// compiled into the browser bundle again.
 pub fn l(key: K) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
     move || tr(key)
-}
-
-/// Whether a list row whose words are `words` is hidden by the list's
-/// filter box: some text typed that the words (case ignored) lack.
-pub fn hidden_by(filter: RwSignal<String>, words: &[&str]) -> impl Fn() -> bool + Clone + Send + Sync + 'static {
-    let haystack = words.join(" ").to_lowercase();
-    move || filter.with(|f| !f.trim().is_empty() && !haystack.contains(&f.trim().to_lowercase()))
 }
 
 /// The "Loading…" line of a `<Transition fallback=loading>`.

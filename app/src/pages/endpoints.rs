@@ -18,6 +18,7 @@ use crate::api::endpoints::{
 use super::endpoint_history::{EndpointConflict, EndpointDiff, EndpointHistory};
 use crate::components::form::{can, general_error, ErrorBanner, TextField};
 use crate::components::l;
+use crate::components::list_pages::{words, ListFilter, Pager};
 use crate::error::AppError;
 use crate::i18n::{t, t1, tr, use_locale, K};
 use comops_core::schema::{FieldKind, SchemaField, StringFormat};
@@ -81,6 +82,7 @@ struct EndpointFields {
     isolated: RwSignal<bool>,
     enabled: RwSignal<bool>,
     allow_overlap: RwSignal<bool>,
+    on_blocked: RwSignal<String>,
     rows: RwSignal<Vec<SchemaRow>>,
 }
 
@@ -97,6 +99,7 @@ impl EndpointFields {
             isolated: RwSignal::new(draft.isolated),
             enabled: RwSignal::new(draft.enabled),
             allow_overlap: RwSignal::new(draft.allow_overlap),
+            on_blocked: RwSignal::new(draft.on_blocked),
             rows: RwSignal::new(draft.schema.fields.iter().map(|f| SchemaRow::new(Some(f))).collect()),
         }
     }
@@ -112,6 +115,7 @@ impl EndpointFields {
         self.isolated.set(draft.isolated);
         self.enabled.set(draft.enabled);
         self.allow_overlap.set(draft.allow_overlap);
+        self.on_blocked.set(draft.on_blocked.clone());
         self.rows.set(draft.schema.fields.iter().map(|f| SchemaRow::new(Some(f))).collect());
     }
 
@@ -131,6 +135,7 @@ impl EndpointFields {
             enabled: self.enabled.get_untracked(),
             scenario: self.scenario.get_untracked(),
             allow_overlap: self.allow_overlap.get_untracked(),
+            on_blocked: self.on_blocked.get_untracked(),
         }
     }
 }
@@ -169,6 +174,7 @@ pub fn EndpointsPage() -> impl IntoView {
     let show_new = RwSignal::new(false);
     let show_import = RwSignal::new(false);
     let editing = RwSignal::new(None::<String>);
+    let list = ListFilter::default();
     let fields = EndpointFields::new(None);
     let import_text = RwSignal::new(String::new());
 
@@ -252,7 +258,7 @@ pub fn EndpointsPage() -> impl IntoView {
                     Err(err) => view! { <p class="mt-4 text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
                     Ok(page) => {
                         let on_changed = Callback::new(move |_| changes.update(|n| *n += 1));
-                        view! { <EndpointTable page editing can_design update delete on_changed/> }.into_any()
+                        view! { <EndpointTable page editing can_design update delete on_changed list/> }.into_any()
                     }
                 }
             })}
@@ -271,6 +277,8 @@ fn EndpointTable(
     delete: ServerAction<DeleteEndpoint>,
     /// An endpoint was restored to an old version.
     on_changed: Callback<()>,
+    /// The table's filter box and page (kept across reloads).
+    list: ListFilter,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let mut projects: Vec<String> = Vec::new();
@@ -296,19 +304,23 @@ fn EndpointTable(
         .collect_view();
     let empty = page.endpoints.is_empty();
     let docs = format!("/docs/{}", page.bot_id);
-    let filter = RwSignal::new(String::new());
+    let words = page.endpoints.iter().map(|e| words(&[e.alias.as_str(), &e.description, &e.owner, &e.scenario, &e.on_blocked])).collect();
+    let pages = list.pages(&page.bot_id, words);
     view! {
         <div class="mb-3 flex flex-wrap items-center gap-3">
             <label class="flex items-center gap-2 text-sm">
                 <span class="text-xs font-medium text-slate-600">{move || tr(K::Bot)}</span>
                 <select class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="bot-select"
-                    on:change=move |ev| navigate(&format!("/endpoints?bot={}", event_target_value(&ev)), Default::default())>
+                    on:change=move |ev| {
+                        list.clear();
+                        navigate(&format!("/endpoints?bot={}", event_target_value(&ev)), Default::default())
+                    }>
                     {groups}
                 </select>
             </label>
             <a class="text-sm text-sky-800 hover:underline" href=docs.clone() rel="external" data-testid="bot-docs">{move || tr(K::ApiDocs)}</a>
             <input type="search" name="filter" class="ml-auto rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="endpoint-filter"
-                placeholder=l(K::Filter) bind:value=filter/>
+                placeholder=l(K::Filter) bind:value=list.text/>
         </div>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="w-full text-left text-sm" data-testid="endpoints-table" data-bot=page.bot_id.clone()>
@@ -328,13 +340,15 @@ fn EndpointTable(
                     {empty.then(|| view! {
                         <tr><td colspan="8" class="px-3 py-6 text-center text-slate-500" data-testid="no-endpoints">{move || tr(K::NoEndpoints)}</td></tr>
                     })}
-                    {page.endpoints.into_iter().map(|endpoint| {
+                    {page.endpoints.into_iter().enumerate().map(|(index, endpoint)| {
                         let traffic = page.traffic.iter().find(|t| t.alias == endpoint.alias.as_str()).cloned();
-                        view! { <EndpointRow endpoint traffic editing can_design update delete on_changed filter/> }
+                        let hidden = pages.hidden(index);
+                        view! { <EndpointRow endpoint traffic editing can_design update delete on_changed hidden/> }
                     }).collect_view()}
                 </tbody>
             </table>
         </div>
+        <Pager pages/>
     }
     .into_any()
 }
@@ -364,11 +378,10 @@ fn EndpointRow(
     update: ServerAction<UpdateEndpoint>,
     delete: ServerAction<DeleteEndpoint>,
     on_changed: Callback<()>,
-    /// The table's filter box.
-    filter: RwSignal<String>,
+    /// Off screen: filtered out or on another page.
+    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = endpoint.id.to_string();
-    let hidden = crate::components::hidden_by(filter, &[endpoint.alias.as_str(), &endpoint.description, &endpoint.owner, &endpoint.scenario]);
     let fields = EndpointFields::new(Some(&endpoint));
     // The version the form's edits start from, and its content (what a
     // merge compares the edits with).
@@ -532,11 +545,12 @@ fn EndpointForm(
             on:submit=move |ev| { ev.prevent_default(); on_submit.run(()); }
             on:keydown=move |ev| if ev.key() == "Escape" { on_cancel.run(()) }
         >
-            <div class="grid gap-3 md:grid-cols-4 items-start">
+            <div class="grid gap-3 md:grid-cols-5 items-start">
                 <TextField label=K::Alias name="alias" value=fields.alias error=err("alias") hint=K::AliasHint autofocus=true/>
                 <TextField label=K::Description name="description" value=fields.description error=err("description")/>
                 <TextField label=K::Owner name="owner" value=fields.owner error=err("owner")/>
                 <TextField label=K::Scenario name="scenario" value=fields.scenario error=err("scenario")/>
+                <TextField label=K::OnBlocked name="on_blocked" value=fields.on_blocked error=err("on_blocked") hint=K::OnBlockedHint/>
             </div>
             <div class="flex flex-wrap gap-4">
                 {check(K::Enabled, fields.enabled, "enabled")}

@@ -353,11 +353,11 @@ fn Pager(offset: RwSignal<i64>, more: bool) -> impl IntoView {
         <div class="mt-2 flex gap-3">
             <Show when=move || { offset.get() > 0 }>
                 <button class=BUTTON data-testid="previous-page" on:click=move |_| offset.update(|o| *o = (*o - PAGE_SIZE).max(0))>
-                    {move || tr(K::LeadsPrev)}
+                    {move || tr(K::PrevPage)}
                 </button>
             </Show>
             {more.then(|| view! {
-                <button class=BUTTON data-testid="next-page" on:click=move |_| offset.update(|o| *o += PAGE_SIZE)>{move || tr(K::LeadsNext)}</button>
+                <button class=BUTTON data-testid="next-page" on:click=move |_| offset.update(|o| *o += PAGE_SIZE)>{move || tr(K::NextPage)}</button>
             })}
         </div>
     }

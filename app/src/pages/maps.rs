@@ -34,6 +34,7 @@ use crate::api::maps::{export_project, export_spec, list_maps, CreateMap, Delete
 use crate::api::projects::list_projects;
 use crate::components::form::{can, field_error, general_error, ErrorBanner};
 use crate::components::{format_millis, l, load_error, loading};
+use crate::components::list_pages::{words, ListFilter, Pager};
 use crate::i18n::{import_problem_text, t, use_locale, K};
 use comops_core::map::MapKind;
 use comops_core::Permission;
@@ -51,6 +52,7 @@ pub fn MapsPage() -> impl IntoView {
     let query = use_query_map();
     let project_param = move || query.with(|q| q.get("project").unwrap_or_default());
     let can_edit = can(Permission::EditMaps);
+    let filter = ListFilter::default();
     // The project named in the query, else the first one.
     let page = Resource::new(project_param, |wanted| async move {
         let projects = list_projects().await?;
@@ -155,7 +157,7 @@ pub fn MapsPage() -> impl IntoView {
                     Ok((projects, project, maps)) => {
                         project_id.set(project.clone().unwrap_or_default());
                         let on_deleted = Callback::new(move |_: ()| page.refetch());
-                        view! { <MapList projects project=project.unwrap_or_default() maps on_deleted/> }.into_any()
+                        view! { <MapList projects project=project.unwrap_or_default() maps on_deleted filter/> }.into_any()
                     }
                     Err(err) => load_error(err, locale.get_untracked()),
                 }
@@ -173,7 +175,14 @@ struct Doomed {
 }
 
 #[component]
-fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRow>, on_deleted: Callback<()>) -> impl IntoView {
+fn MapList(
+    projects: Vec<comops_core::Project>,
+    project: String,
+    maps: Vec<MapRow>,
+    on_deleted: Callback<()>,
+    /// The list's filter box and page (kept across reloads).
+    filter: ListFilter,
+) -> impl IntoView {
     let locale = use_locale();
     let empty = maps.is_empty();
     // Hidden from roles the server would refuse: bound maps are the architect's.
@@ -196,11 +205,12 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
         })
         .collect_view();
     let navigate = use_navigate();
-    let filter = RwSignal::new(String::new());
+    let pages = filter.pages(&project, maps.iter().map(|m| words(&[&m.title, &m.author, m.kind.as_str()])).collect());
     let rows = maps
         .into_iter()
-        .map(|m| {
-            let hidden = crate::components::hidden_by(filter, &[&m.title, &m.author, m.kind.as_str()]);
+        .enumerate()
+        .map(|(index, m)| {
+            let hidden = pages.hidden(index);
             let href = format!("/maps/{}", m.id);
             let target = Doomed { id: m.id.clone(), title: m.title.clone(), version: m.version };
             let deletable = can_edit && (!m.bound || can_bind);
@@ -223,10 +233,13 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
     view! {
         <label class="mb-3 flex items-center gap-2 text-sm print:hidden">
             <span class="text-slate-600">{l(K::MapProject)}</span>
-            <select class=INPUT name="project" on:change=move |ev| navigate(&format!("/maps?project={}", event_target_value(&ev)), Default::default())>
+            <select class=INPUT name="project" on:change=move |ev| {
+                filter.clear();
+                navigate(&format!("/maps?project={}", event_target_value(&ev)), Default::default())
+            }>
                 {options}
             </select>
-            <input type="search" name="filter" class=INPUT data-testid="map-filter" placeholder=l(K::Filter) bind:value=filter/>
+            <input type="search" name="filter" class=INPUT data-testid="map-filter" placeholder=l(K::Filter) bind:value=filter.text/>
         </label>
         {move || doomed.get().map(|d| {
             let question = t(locale.get(), K::MapDeleteConfirm).replacen("{}", &d.title, 1).replacen("{}", &d.version.to_string(), 1);
@@ -263,6 +276,7 @@ fn MapList(projects: Vec<comops_core::Project>, project: String, maps: Vec<MapRo
                 </tbody>
             </table>
         </div>
+        <div class="print:hidden"><Pager pages/></div>
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::api::projects::{list_projects, CreateProject, DeleteProject, UpdateProject};
 use crate::components::form::{can, field_error, general_error, ErrorBanner, TextField};
 use crate::components::{format_millis, l};
+use crate::components::list_pages::{words, ListFilter, PagerRow};
 use crate::i18n::{tr, use_locale, K};
 use comops_core::{Permission, Project, ProjectDraft};
 use crate::components::row_actions::RowActions;
@@ -64,7 +65,7 @@ pub fn ProjectsPage() -> impl IntoView {
         ev.prevent_default();
         create.dispatch(CreateProject { draft: fields.draft() });
     };
-    let filter = RwSignal::new(String::new());
+    let filter = ListFilter::default();
     let other_errors = Signal::derive(move || {
         general_error(create.value()).get().or_else(|| general_error(update.value()).get()).or_else(|| general_error(delete.value()).get())
     });
@@ -77,7 +78,7 @@ pub fn ProjectsPage() -> impl IntoView {
             </div>
             <div class="flex flex-wrap items-center gap-2">
             <input type="search" name="filter" class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="project-filter"
-                placeholder=l(K::Filter) bind:value=filter/>
+                placeholder=l(K::Filter) bind:value=filter.text/>
             <Show when=move || can_manage fallback=move || view! {
                 <span class="text-xs text-slate-500" data-testid="read-only">{move || tr(K::ReadOnlyHint)}</span>
             }>
@@ -134,11 +135,15 @@ pub fn ProjectsPage() -> impl IntoView {
                                 Ok(list) if list.is_empty() => view! {
                                     <tr><td colspan="6" class="px-3 py-6 text-center text-slate-500">{move || tr(K::NoProjects)}</td></tr>
                                 }.into_any(),
-                                Ok(list) => list
-                                    .into_iter()
-                                    .map(|project| view! { <ProjectRow project editing can_manage update delete filter/> })
-                                    .collect_view()
-                                    .into_any(),
+                                Ok(list) => {
+                                    let pages = filter.pages("", list.iter().map(|p| words(&[&p.name, p.slug.as_str(), &p.description])).collect());
+                                    let rows = list
+                                        .into_iter()
+                                        .enumerate()
+                                        .map(|(index, project)| view! { <ProjectRow project editing can_manage update delete hidden=pages.hidden(index)/> })
+                                        .collect_view();
+                                    view! { {rows} <PagerRow pages colspan=6/> }.into_any()
+                                }
                             }
                         })}
                     </Transition>
@@ -155,11 +160,10 @@ fn ProjectRow(
     can_manage: bool,
     update: ServerAction<UpdateProject>,
     delete: ServerAction<DeleteProject>,
-    /// The list's filter box.
-    filter: RwSignal<String>,
+    /// Off screen: filtered out or on another page.
+    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = project.id.to_string();
-    let hidden = crate::components::hidden_by(filter, &[&project.name, project.slug.as_str(), &project.description]);
     let fields = ProjectFields::new(Some(&project));
     let is_editing = {
         let id = id.clone();

@@ -49,6 +49,7 @@ use editor::ScenarioEditor;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use list::ScenarioList;
+use crate::components::list_pages::ListFilter;
 
 const INPUT: &str = "w-full rounded border border-slate-300 px-2 py-1 text-sm aria-[invalid=true]:border-rose-500";
 const BUTTON: &str = "rounded border border-slate-300 px-2.5 py-1 hover:bg-slate-100 disabled:opacity-50";
@@ -61,6 +62,7 @@ pub fn ScenariosPage() -> impl IntoView {
     let query = use_query_map();
     let bot_param = move || query.with(|q| q.get("bot").unwrap_or_default());
     let name_param = Memo::new(move |_| query.with(|q| q.get("name").unwrap_or_default()));
+    let filter = ListFilter::default();
     let can_design = can(Permission::DesignIntegrations);
     let create = ServerAction::<CreateScenario>::new();
     let delete = ServerAction::<DeleteScenario>::new();
@@ -157,7 +159,7 @@ pub fn ScenariosPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Err(err) => load_error(err, locale.get_untracked()),
-                    Ok(page) => view! { <ScenarioList page selected=name_param can_design delete/> }.into_any(),
+                    Ok(page) => view! { <ScenarioList page selected=name_param can_design delete filter/> }.into_any(),
                 }
             })}
         </Transition>

@@ -8,6 +8,7 @@
 use crate::api::tokens::{list_tokens, IssueToken, IssuedToken, RevokeToken};
 use crate::components::form::{can, field_error, general_error, ErrorBanner, TextField};
 use crate::components::{format_millis, l};
+use crate::components::list_pages::{words, ListFilter, PagerRow};
 use crate::i18n::{tr, use_locale, K};
 use comops_core::token::TokenDraft;
 use comops_core::{ApiToken, Millis, Permission, TokenAction};
@@ -106,12 +107,12 @@ fn TokenAdmin() -> impl IntoView {
     });
     let other_errors = Signal::derive(move || general_error(issue.value()).get().or_else(|| general_error(revoke.value()).get()));
     let issued = move || issue.value().with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
-    let filter = RwSignal::new(String::new());
+    let filter = ListFilter::default();
 
     view! {
         <div class="mb-3 flex justify-end gap-2">
             <input type="search" name="filter" class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="token-filter"
-                placeholder=l(K::Filter) bind:value=filter/>
+                placeholder=l(K::Filter) bind:value=filter.text/>
             <button class="rounded bg-slate-900 px-3 py-1.5 text-white hover:bg-slate-700" data-testid="new-token"
                 on:click=move |_| show_new.update(|v| *v = !*v)>
                 {move || tr(K::NewToken)}
@@ -147,7 +148,14 @@ fn TokenAdmin() -> impl IntoView {
                                 }.into_any(),
                                 Ok(list) => {
                                     let now = list.now;
-                                    list.tokens.into_iter().map(|token| view! { <TokenRow token now revoke filter/> }).collect_view().into_any()
+                                    let pages = filter.pages("", list.tokens.iter().map(|t| {
+                                        let (bots, aliases, _) = scope_summary(t);
+                                        words(&[&t.name, &bots, &aliases])
+                                    }).collect());
+                                    let rows = list.tokens.into_iter().enumerate()
+                                        .map(|(index, token)| view! { <TokenRow token now revoke hidden=pages.hidden(index)/> })
+                                        .collect_view();
+                                    view! { {rows} <PagerRow pages colspan=7/> }.into_any()
                                 }
                             }
                         })}
@@ -249,11 +257,16 @@ fn scope_summary(token: &ApiToken) -> (String, String, String) {
 }
 
 #[component]
-fn TokenRow(token: ApiToken, now: Millis, revoke: ServerAction<RevokeToken>, filter: RwSignal<String>) -> impl IntoView {
+fn TokenRow(
+    token: ApiToken,
+    now: Millis,
+    revoke: ServerAction<RevokeToken>,
+    /// Off screen: filtered out or on another page.
+    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
+) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let state = status(&token, now);
     let (bots, aliases, actions) = scope_summary(&token);
-    let hidden = crate::components::hidden_by(filter, &[&token.name, &bots, &aliases]);
     let badge = match state {
         K::Active => "bg-emerald-100 text-emerald-800",
         K::Expired => "bg-amber-100 text-amber-800",

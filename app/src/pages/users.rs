@@ -7,6 +7,7 @@
 use crate::api::users::{list_users, CreateUser, IssuedPassword, ResetUserPassword, SetUserDisabled, SetUserRole};
 use crate::components::form::{can, field_error, ErrorBanner, TextField};
 use crate::components::{format_millis, l, load_error};
+use crate::components::list_pages::{words, ListFilter, PagerRow};
 use crate::error::AppError;
 use crate::i18n::{problem_text, role_text, t1, use_locale, K};
 use comops_core::user::UserListing;
@@ -53,7 +54,7 @@ fn UserAdmin() -> impl IntoView {
     let changes = RwSignal::new(0u32);
     let users = Resource::new(move || changes.get(), |_| list_users());
     let show_new = RwSignal::new(false);
-    let filter = RwSignal::new(String::new());
+    let filter = ListFilter::default();
     let (email, new_role, new_locale) = (RwSignal::new(String::new()), RwSignal::new("viewer".to_string()), RwSignal::new("en".to_string()));
     // The password to show once: from a create or a reset.
     let issued = RwSignal::new(None::<IssuedPassword>);
@@ -89,7 +90,7 @@ fn UserAdmin() -> impl IntoView {
     });
     view! {
         <div class="mb-3 flex flex-wrap items-center justify-end gap-2">
-            <input type="search" name="filter" class=INPUT data-testid="user-filter" placeholder=l(K::Filter) bind:value=filter/>
+            <input type="search" name="filter" class=INPUT data-testid="user-filter" placeholder=l(K::Filter) bind:value=filter.text/>
             <button class="rounded bg-slate-900 px-3 py-1.5 text-white hover:bg-slate-700" data-testid="new-user"
                 on:click=move |_| show_new.update(|v| *v = !*v)>{l(K::NewUser)}</button>
         </div>
@@ -145,15 +146,19 @@ fn UserAdmin() -> impl IntoView {
                         {move || Suspend::new(async move {
                             match users.await {
                                 Err(err) => view! { <tr><td colspan="6">{load_error(err, locale.get_untracked())}</td></tr> }.into_any(),
-                                Ok(list) => list
-                                    .users
-                                    .into_iter()
-                                    .map(|u| {
-                                        let me = u.user.id.as_str() == list.me;
-                                        view! { <UserRow listing=u me filter role disabled reset/> }
-                                    })
-                                    .collect_view()
-                                    .into_any(),
+                                Ok(list) => {
+                                    let pages = filter.pages("", list.users.iter().map(|u| words(&[u.user.email.as_str(), u.user.role.as_str()])).collect());
+                                    let rows = list
+                                        .users
+                                        .into_iter()
+                                        .enumerate()
+                                        .map(|(index, u)| {
+                                            let me = u.user.id.as_str() == list.me;
+                                            view! { <UserRow listing=u me hidden=pages.hidden(index) role disabled reset/> }
+                                        })
+                                        .collect_view();
+                                    view! { {rows} <PagerRow pages colspan=6/> }.into_any()
+                                }
                             }
                         })}
                     </Transition>
@@ -180,7 +185,8 @@ fn UserRow(
     listing: UserListing,
     /// The admin looking at the list.
     me: bool,
-    filter: RwSignal<String>,
+    /// Off screen: filtered out or on another page.
+    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
     role: ServerAction<SetUserRole>,
     disabled: ServerAction<SetUserDisabled>,
     reset: ServerAction<ResetUserPassword>,
@@ -188,7 +194,6 @@ fn UserRow(
     let locale = use_locale();
     let user = listing.user;
     let id = StoredValue::new(user.id.to_string());
-    let hidden = crate::components::hidden_by(filter, &[user.email.as_str(), user.role.as_str()]);
     let confirming = RwSignal::new(false);
     let is_disabled = listing.disabled;
     // A row's change starts without the last change's answer on screen.

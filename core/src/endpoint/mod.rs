@@ -30,6 +30,11 @@ pub struct Endpoint {
     pub scenario: String,
     /// Allow a new run for a lead while one from this endpoint is active.
     pub allow_overlap: bool,
+    /// The scenario started for a lead who turns out to have blocked the
+    /// bot when a run from this endpoint messages them (its `http` step
+    /// tells the business system); empty: nobody is told.
+    #[serde(default)]
+    pub on_blocked: String,
     /// The current version's number (1 when created; every save adds one;
     /// 1 too when read from JSON written before versions).
     #[serde(default = "first_version")]
@@ -57,6 +62,7 @@ pub struct EndpointDraft {
     pub enabled: bool,
     pub scenario: String,
     pub allow_overlap: bool,
+    pub on_blocked: String,
 }
 
 /// A draft that passed validation.
@@ -72,6 +78,7 @@ pub struct ValidEndpoint {
     pub enabled: bool,
     pub scenario: String,
     pub allow_overlap: bool,
+    pub on_blocked: String,
 }
 
 impl EndpointDraft {
@@ -82,6 +89,7 @@ impl EndpointDraft {
         let owner = optional_text("owner", &self.owner, 120, &mut errors);
         let response_description = optional_text("response_description", &self.response_description, 2000, &mut errors);
         let scenario = optional_text("scenario", &self.scenario, 120, &mut errors);
+        let on_blocked = optional_text("on_blocked", &self.on_blocked, 120, &mut errors);
         if let Err(schema_errors) = self.schema.validate() {
             errors.extend(schema_errors);
         }
@@ -108,6 +116,7 @@ impl EndpointDraft {
                 enabled: self.enabled,
                 scenario,
                 allow_overlap: self.allow_overlap,
+                on_blocked,
             }),
             _ => Err(errors),
         }
@@ -127,6 +136,7 @@ impl From<&Endpoint> for EndpointDraft {
             enabled: e.enabled,
             scenario: e.scenario.clone(),
             allow_overlap: e.allow_overlap,
+            on_blocked: e.on_blocked.clone(),
         }
     }
 }
@@ -144,6 +154,7 @@ impl From<&ValidEndpoint> for EndpointDraft {
             enabled: v.enabled,
             scenario: v.scenario.clone(),
             allow_overlap: v.allow_overlap,
+            on_blocked: v.on_blocked.clone(),
         }
     }
 }

@@ -42,6 +42,7 @@ pub enum EndpointPart {
     Enabled,
     Isolated,
     AllowOverlap,
+    OnBlocked,
     /// One field of the request schema (named by [`PartChange::name`]).
     RequestField,
     Example,
@@ -76,6 +77,7 @@ pub fn changes(before: &EndpointDraft, after: &EndpointDraft) -> Vec<PartChange>
     part(EndpointPart::Enabled, "", before.enabled.to_string(), after.enabled.to_string());
     part(EndpointPart::Isolated, "", before.isolated.to_string(), after.isolated.to_string());
     part(EndpointPart::AllowOverlap, "", before.allow_overlap.to_string(), after.allow_overlap.to_string());
+    part(EndpointPart::OnBlocked, "", before.on_blocked.clone(), after.on_blocked.clone());
     let named = |fields: &[SchemaField], name: &str| fields.iter().find(|f| f.name == name).map(field_text).unwrap_or_default();
     for field in &after.schema.fields {
         part(EndpointPart::RequestField, &field.name, named(&before.schema.fields, &field.name), field_text(field));
@@ -108,6 +110,7 @@ pub fn rebase(base: &EndpointDraft, theirs: &EndpointDraft, mine: &EndpointDraft
         enabled: pick(&base.enabled, &theirs.enabled, &mine.enabled),
         scenario: pick(&base.scenario, &theirs.scenario, &mine.scenario),
         allow_overlap: pick(&base.allow_overlap, &theirs.allow_overlap, &mine.allow_overlap),
+        on_blocked: pick(&base.on_blocked, &theirs.on_blocked, &mine.on_blocked),
     }
 }
 

@@ -227,12 +227,15 @@ pub fn markdown(input: &SpecInput) -> String {
         &mut out,
         &["Endpoint Alias", "Method", "URL", "Описание", "Request Params", "Response", "Owner", "Сценарий", "Режим"],
         input.endpoints.iter().map(|e| {
-            let mut mode = Vec::new();
+            let mut mode: Vec<String> = Vec::new();
             if !e.enabled {
-                mode.push("выключен");
+                mode.push("выключен".into());
             }
             if e.isolated {
-                mode.push("изолированный");
+                mode.push("изолированный".into());
+            }
+            if !e.on_blocked.is_empty() {
+                mode.push(format!("о блокировке сообщает `{}`", e.on_blocked));
             }
             vec![
                 format!("`{}`", e.alias),

@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 const SELECT: &str = "SELECT id, bot_id, alias, description, owner, schema_json, example_json, response_description, \
-     isolated, enabled, scenario, allow_overlap, version, created_at, updated_at FROM endpoints";
+     isolated, enabled, scenario, allow_overlap, on_blocked, version, created_at, updated_at FROM endpoints";
 
 fn endpoint(row: &AnyRow) -> Result<Endpoint, sqlx::Error> {
     let decode = |what: &str, e: String| sqlx::Error::Decode(format!("endpoints.{what}: {e}").into());
@@ -34,6 +34,7 @@ fn endpoint(row: &AnyRow) -> Result<Endpoint, sqlx::Error> {
         enabled: flag(row, "enabled")?,
         scenario: row.try_get("scenario")?,
         allow_overlap: flag(row, "allow_overlap")?,
+        on_blocked: row.try_get("on_blocked")?,
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -83,8 +84,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO endpoints (id, bot_id, alias, description, owner, schema_json, example_json, response_description, \
-             isolated, enabled, scenario, allow_overlap, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)",
+             isolated, enabled, scenario, allow_overlap, on_blocked, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14)",
         )
         .bind(id.as_str())
         .bind(bot.as_str())
@@ -98,6 +99,7 @@ impl Store {
         .bind(valid.enabled as i64)
         .bind(&valid.scenario)
         .bind(valid.allow_overlap as i64)
+        .bind(&valid.on_blocked)
         .bind(now)
         .execute(&mut *tx)
         .await
@@ -116,8 +118,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE endpoints SET alias = $1, description = $2, owner = $3, schema_json = $4, example_json = $5, \
-             response_description = $6, isolated = $7, enabled = $8, scenario = $9, allow_overlap = $10, updated_at = $11, \
-             version = version + 1 WHERE id = $12 AND version = $13",
+             response_description = $6, isolated = $7, enabled = $8, scenario = $9, allow_overlap = $10, on_blocked = $11, \
+             updated_at = $12, version = version + 1 WHERE id = $13 AND version = $14",
         )
         .bind(valid.alias.as_str())
         .bind(&valid.description)
@@ -129,6 +131,7 @@ impl Store {
         .bind(valid.enabled as i64)
         .bind(&valid.scenario)
         .bind(valid.allow_overlap as i64)
+        .bind(&valid.on_blocked)
         .bind(now)
         .bind(id.as_str())
         .bind(base)

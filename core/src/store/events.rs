@@ -103,10 +103,21 @@ pub(crate) async fn insert_run(conn: &mut sqlx::AnyConnection, run: &NewRun<'_>,
 /// back (`RETURNING`), so a run the unique index skipped is known without
 /// a statement of its own.
 pub(crate) async fn insert_runs(conn: &mut sqlx::AnyConnection, runs: &[NewRun<'_>], now: crate::Millis) -> Result<Vec<Option<(String, i64)>>, sqlx::Error> {
+    let ids: Vec<String> = runs.iter().map(|_| time_ordered_id("run_", now)).collect();
+    insert_runs_named(conn, runs, ids, now).await
+}
+
+/// [`insert_run`] with the run's id chosen by the caller: false when a run
+/// of that id exists already (or the run is `exclusive` and skipped).
+pub(crate) async fn insert_run_with_id(conn: &mut sqlx::AnyConnection, id: &str, run: &NewRun<'_>, now: crate::Millis) -> Result<bool, sqlx::Error> {
+    Ok(insert_runs_named(conn, std::slice::from_ref(run), vec![id.to_string()], now).await?.first().is_some_and(Option::is_some))
+}
+
+/// [`insert_runs`] with one id per run given.
+async fn insert_runs_named(conn: &mut sqlx::AnyConnection, runs: &[NewRun<'_>], ids: Vec<String>, now: crate::Millis) -> Result<Vec<Option<(String, i64)>>, sqlx::Error> {
     // Each bind once and in order (a value the row uses twice is bound
     // twice), so SQLite binds them anonymously (`statement_texts`).
     const WIDTH: usize = 14;
-    let ids: Vec<String> = runs.iter().map(|_| time_ordered_id("run_", now)).collect();
     let mut inserted = std::collections::HashMap::new();
     let mut offset = 0;
     for chunk in super::row_chunks(runs) {

@@ -10,6 +10,7 @@ mod audit;
 mod cache;
 mod checkpointer;
 mod doubtful_claims;
+mod blocked;
 mod bots;
 pub mod call_tallies;
 pub mod conversations;

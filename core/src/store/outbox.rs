@@ -363,41 +363,6 @@ impl Store {
         Ok(marked)
     }
 
-    /// The person blocked the bot: their address on this channel goes
-    /// inactive and their undelivered messages there are dead-lettered; a
-    /// lead left with no active address becomes `stopped`.
-    pub async fn deactivate_address(&self, bot: &BotId, channel: &str, chat_id: &str) -> StoreResult<()> {
-        // Both tables hold a personal address as its blind index.
-        let candidates = self.address_candidates(chat_id);
-        let keys = super::placeholders(3, candidates.len());
-        let mut turn = self.write_turn(super::Work::Other).await;
-        let mut tx = turn.begin().await?;
-        for sql in [
-            format!("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({keys})"),
-            format!("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id IN ({keys}) AND status IN ('pending', 'claimed', 'sending')"),
-        ] {
-            let mut query = sqlx::query(&sql).bind(bot.as_str()).bind(channel);
-            for candidate in &candidates {
-                query = query.bind(candidate);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        let sql = format!(
-            "UPDATE leads SET status = $1, updated_at = $2 WHERE bot_id = $3 \
-             AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $3 AND channel = $4 AND chat_idx IN ({})) \
-             AND NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = $3 AND a.lead_id = leads.id AND a.is_active = 1)",
-            super::placeholders(5, candidates.len())
-        );
-        let mut query = sqlx::query(&sql).bind(super::leads::STOPPED).bind(now_millis()).bind(bot.as_str()).bind(channel);
-        for candidate in &candidates {
-            query = query.bind(candidate);
-        }
-        query.execute(&mut *tx).await?;
-        tx.commit().await?;
-        self.cache.leads.clear();
-        Ok(())
-    }
-
     /// `(status, count)` of a bot's outbox, for tests and the studio.
     pub async fn outbox_counts(&self, bot: &BotId) -> StoreResult<Vec<(String, i64)>> {
         Ok(sqlx::query_as("SELECT status, COUNT(*) FROM outbox WHERE bot_id = $1 GROUP BY status ORDER BY status")

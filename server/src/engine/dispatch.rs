@@ -527,7 +527,8 @@ async fn classify(store: &Store, message: &OutboxMessage, error: ChannelError, n
             DeliveryResult::Retry { at: now + retry_after.as_millis() as i64, error: "throttled by the messenger".into(), count: false }
         }
         ChannelError::Blocked => {
-            if let Err(err) = store.deactivate_address(&message.bot_id, &message.channel, &message.chat_id).await {
+            let deactivate = || store.deactivate_address(&message.bot_id, &message.channel, &message.chat_id, &message.run_id);
+            if let Err(err) = super::persist(message.lease_until, deactivate).await {
                 tracing::error!(error = %err, "cannot deactivate a blocked address");
             }
             DeliveryResult::Dead { error: "blocked by the user".into() }

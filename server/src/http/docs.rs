@@ -566,6 +566,9 @@ fn endpoint_section(bot: &BotId, endpoint: &Endpoint, origin: &str, locale: Loca
     if endpoint.isolated {
         facts.push(t(locale, K::DocsIsolated).into());
     }
+    if !endpoint.on_blocked.is_empty() {
+        facts.push(format!("{}: <code>{}</code>", t(locale, K::DocsOnBlocked), escape_html(&endpoint.on_blocked)));
+    }
     if !facts.is_empty() {
         let _ = writeln!(html, "<p class=\"muted\">{}</p>", facts.join(" · "));
     }

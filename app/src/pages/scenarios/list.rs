@@ -3,25 +3,34 @@
 use crate::api::scenarios::{DeleteScenario, ScenarioPage, ScenarioRow};
 use crate::components::bot_picker::BotPicker;
 use crate::components::{format_millis, l};
+use crate::components::list_pages::{words, ListFilter, Pager};
 use crate::i18n::K;
 use leptos::prelude::*;
 
 /// The bot picker and the scenario table.
 #[component]
-pub(super) fn ScenarioList(page: ScenarioPage, selected: Memo<String>, can_design: bool, delete: ServerAction<DeleteScenario>) -> impl IntoView {
+pub(super) fn ScenarioList(
+    page: ScenarioPage,
+    selected: Memo<String>,
+    can_design: bool,
+    delete: ServerAction<DeleteScenario>,
+    /// The list's filter box and page (kept across reloads).
+    filter: ListFilter,
+) -> impl IntoView {
     let empty = page.scenarios.is_empty();
     let bot_id = page.bot_id.clone();
-    let filter = RwSignal::new(String::new());
+    let pages = filter.pages(&page.bot_id, page.scenarios.iter().map(|r| words(&[&r.name, &r.description, &r.endpoints.join(" ")])).collect());
     let rows = page
         .scenarios
         .into_iter()
-        .map(|row| view! { <ScenarioListRow row bot_id=bot_id.clone() selected filter can_design delete/> })
+        .enumerate()
+        .map(|(index, row)| view! { <ScenarioListRow row bot_id=bot_id.clone() selected hidden=pages.hidden(index) can_design delete/> })
         .collect_view();
     view! {
         <div class="mb-3 flex flex-wrap items-center gap-3">
-            <BotPicker bots=page.bots current=page.bot_id.clone() path="/scenarios"/>
+            <BotPicker bots=page.bots current=page.bot_id.clone() path="/scenarios" on_pick=Callback::new(move |_| filter.clear())/>
             <input type="search" name="filter" class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="scenario-filter"
-                placeholder=l(K::Filter) bind:value=filter/>
+                placeholder=l(K::Filter) bind:value=filter.text/>
         </div>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="w-full text-left text-sm" data-testid="scenarios-table" data-bot=page.bot_id.clone()>
@@ -44,6 +53,7 @@ pub(super) fn ScenarioList(page: ScenarioPage, selected: Memo<String>, can_desig
                 </tbody>
             </table>
         </div>
+        <Pager pages/>
     }
     .into_any()
 }
@@ -53,11 +63,11 @@ fn ScenarioListRow(
     row: ScenarioRow,
     bot_id: String,
     selected: Memo<String>,
-    filter: RwSignal<String>,
+    /// Off screen: filtered out or on another page.
+    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
     can_design: bool,
     delete: ServerAction<DeleteScenario>,
 ) -> impl IntoView {
-    let hidden = crate::components::hidden_by(filter, &[&row.name, &row.description, &row.endpoints.join(" ")]);
     let href = format!("/scenarios?bot={bot_id}&name={}", row.name);
     let endpoints_href = format!("/endpoints?bot={bot_id}");
     let is_open = {

@@ -1,0 +1,111 @@
+//! A person blocked the bot (SPEC §5's channel taxonomy): their address
+//! on the channel goes inactive, their undelivered messages there are
+//! dead-lettered, a lead left with no active address becomes `stopped`,
+//! and for each run whose message met the block or died with it that came
+//! from an endpoint that asks to hear of it (`endpoints.on_blocked`), a
+//! run of that scenario starts for the lead so its `http` step reports it
+//! to the business system. All in one transaction: a crash loses neither
+//! the deactivation nor a report.
+//!
+//! The report run's source is the blocked run, so it reads the call's
+//! params (`userId`, the order, …) as that run did, and it is in the same
+//! trace. Its id is made from the blocked run's, so a run reports once
+//! however many of its messages meet the block.
+
+use super::events::{insert_run_with_id, NewRun, Recipient};
+use super::{now_millis, Store, StoreResult};
+use crate::trace::TraceEvent;
+use crate::BotId;
+
+impl Store {
+    /// The person at `chat_id` on `channel` blocked `bot`; `run_id` is the
+    /// run whose message found out ("" for none): see the module doc.
+    pub async fn deactivate_address(&self, bot: &BotId, channel: &str, chat_id: &str, run_id: &str) -> StoreResult<()> {
+        // Both tables hold a personal address as its blind index.
+        let candidates = self.address_candidates(chat_id);
+        let keys = super::placeholders(3, candidates.len());
+        let mut turn = self.write_turn(super::Work::Other).await;
+        let mut tx = turn.begin().await?;
+        // The runs whose messages die with the block, besides `run_id`'s.
+        let sql = format!(
+            "SELECT DISTINCT run_id FROM outbox WHERE bot_id = $1 AND channel = $2 AND chat_id IN ({keys}) AND status IN ('pending', 'claimed', 'sending') AND run_id <> ''"
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(bot.as_str()).bind(channel);
+        for candidate in &candidates {
+            query = query.bind(candidate);
+        }
+        let mut runs = query.fetch_all(&mut *tx).await?;
+        if !run_id.is_empty() && !runs.iter().any(|r| r == run_id) {
+            runs.push(run_id.to_string());
+        }
+        for sql in [
+            format!("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({keys})"),
+            format!("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id IN ({keys}) AND status IN ('pending', 'claimed', 'sending')"),
+        ] {
+            let mut query = sqlx::query(&sql).bind(bot.as_str()).bind(channel);
+            for candidate in &candidates {
+                query = query.bind(candidate);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        let sql = format!(
+            "UPDATE leads SET status = $1, updated_at = $2 WHERE bot_id = $3 \
+             AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $3 AND channel = $4 AND chat_idx IN ({})) \
+             AND NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = $3 AND a.lead_id = leads.id AND a.is_active = 1)",
+            super::placeholders(5, candidates.len())
+        );
+        let mut query = sqlx::query(&sql).bind(super::leads::STOPPED).bind(now_millis()).bind(bot.as_str()).bind(channel);
+        for candidate in &candidates {
+            query = query.bind(candidate);
+        }
+        query.execute(&mut *tx).await?;
+        let now = now_millis();
+        for run in &runs {
+            report(&mut tx, bot, channel, run, now).await?;
+        }
+        tx.commit().await?;
+        self.cache.leads.clear();
+        Ok(())
+    }
+}
+
+/// The id of the run that reports `run_id`'s block.
+fn report_run_id(run_id: &str) -> String {
+    format!("{run_id}_blocked")
+}
+
+/// Starts the report of `run_id`'s endpoint, if it asks for one and it was
+/// not started before, and traces it.
+async fn report(conn: &mut sqlx::AnyConnection, bot: &BotId, channel: &str, run_id: &str, now: crate::Millis) -> Result<(), sqlx::Error> {
+    let asked: Option<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT e.on_blocked, e.alias, r.lead_id, r.user_id, r.trace_id FROM runs r JOIN endpoints e ON e.id = r.endpoint_id \
+         WHERE r.id = $1 AND r.bot_id = $2 AND e.on_blocked <> ''",
+    )
+    .bind(run_id)
+    .bind(bot.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((scenario, alias, lead_id, user_id, trace_id)) = asked else { return Ok(()) };
+    let recipient = Recipient { lead_id, user_id };
+    let run = NewRun { source_id: run_id, bot, endpoint_id: "", scenario: &scenario, recipient: &recipient, trace_id: &trace_id, exclusive: false, lease_until: 0 };
+    if !insert_run_with_id(conn, &report_run_id(run_id), &run, now).await? {
+        return Ok(());
+    }
+    let trace = TraceEvent {
+        id: String::new(),
+        trace_id: trace_id.clone(),
+        source_system: "comops".into(),
+        bot_id: bot.to_string(),
+        endpoint: alias,
+        user_id: recipient.user_id.clone(),
+        lead_id: recipient.lead_id.clone(),
+        step: "report.blocked".into(),
+        status: "success".into(),
+        http_status: 0,
+        latency_ms: 0,
+        dry_run: false,
+        detail: format!("blocked on {channel}: {scenario} reports it"),
+        at: now,
+    };
+    super::traces::insert_traces(conn, &[&trace]).await
+}
