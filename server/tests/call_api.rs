@@ -175,10 +175,16 @@ async fn a_new_comment_fans_out_to_every_family_member() {
 #[tokio::test]
 async fn a_second_event_waits_for_the_active_run_of_the_same_endpoint() {
     let w = world().await;
-    for _ in 0..2 {
-        let (status, _) = answer(w.post(SHOP, "order/status").json(&json!({"userId": "125"})).send().await.unwrap()).await;
-        assert_eq!(status, 200);
-    }
+    let (status, first) = answer(w.post(SHOP, "order/status").json(&json!({"userId": "125"})).send().await.unwrap()).await;
+    assert_eq!((status, first["message"].as_str(), first.get("skipped")), (200, Some("Communication sent"), None));
+    // The second call says it started nothing, and its key's replay says the same.
+    let again = || w.post(SHOP, "order/status").header("Idempotency-Key", "status-125-2").json(&json!({"userId": "125"}));
+    let (status, second) = answer(again().send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(second["skipped"], 1, "{second}");
+    assert_eq!(second["message"], "Already in progress: a run from this endpoint is still active for every recipient");
+    let (status, replayed) = answer(again().send().await.unwrap()).await;
+    assert_eq!((status, &replayed), (200, &second));
     assert_eq!(w.events_and_runs(SHOP).await, (2, 1), "one run per lead and endpoint at a time");
     // The second call's trace says so.
     let skipped_traces = || async {

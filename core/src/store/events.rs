@@ -311,6 +311,22 @@ async fn insert_keyed_event(conn: &mut sqlx::AnyConnection, event: &NewEvent, pa
 }
 
 impl Store {
+    /// Replaces the answer kept for `key` with `body`: the call's answer
+    /// once its accept said what it did (leads it skipped), so a replay
+    /// answers as the call did.
+    pub async fn set_idempotency_answer(&self, token: &TokenId, key: &str, body: &str) -> StoreResult<()> {
+        let mut turn = self.write_turn(super::Work::Other).await;
+        let mut tx = turn.begin().await?;
+        sqlx::query("UPDATE idempotency_keys SET response_json = $1 WHERE token_id = $2 AND idem_key = $3")
+            .bind(body)
+            .bind(token.as_str())
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn idempotency_replay(&self, token: &TokenId, key: &str, request_hash: &str) -> StoreResult<Replay> {
         let row: Option<(String, i64, String)> = sqlx::query_as(
             "SELECT request_hash, http_status, response_json FROM idempotency_keys WHERE token_id = $1 AND idem_key = $2 AND created_at > $3",

@@ -307,8 +307,26 @@ struct LiveAnswer<'a> {
     event_id: &'a str,
     message: &'a str,
     recipients: RecipientSummary<'a>,
+    /// Leads that got no run: one from this endpoint is still active for
+    /// them (SPEC §4). Left out when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    skipped: usize,
     success: bool,
     trace_id: &'a str,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The 200's message: what the seed's CRMs expect, unless the
+/// one-run-per-lead guard left every recipient without a new run.
+fn live_message(leads: usize, skipped: usize) -> &'static str {
+    if leads > 0 && skipped >= leads {
+        "Already in progress: a run from this endpoint is still active for every recipient"
+    } else {
+        "Communication sent"
+    }
 }
 
 async fn dry_run(
@@ -391,15 +409,21 @@ async fn live(
 ) -> Result<Response, ApiError> {
     let store = &state.backend.store;
     let event_id = EventId::ordered(comops_core::store::now_millis());
-    let body = serde_json::to_string(&LiveAnswer {
-        dry_run: false,
-        event_id: event_id.as_str(),
-        message: "Communication sent",
-        recipients: recipient_summary(leads, unresolved),
-        success: true,
-        trace_id: trace.trace_id.as_str(),
-    })
-    .map_err(|err| ApiError::Internal(format!("cannot write the answer: {err}")))?;
+    // Written before the accept, which stores it with an idempotency key;
+    // rewritten if the accept skipped leads.
+    let answer = |skipped: usize| {
+        serde_json::to_string(&LiveAnswer {
+            dry_run: false,
+            event_id: event_id.as_str(),
+            message: live_message(leads.len(), skipped),
+            recipients: recipient_summary(leads, unresolved),
+            skipped,
+            success: true,
+            trace_id: trace.trace_id.as_str(),
+        })
+        .map_err(|err| ApiError::Internal(format!("cannot write the answer: {err}")))
+    };
+    let body = answer(0)?;
     let detail = if endpoint.scenario.is_empty() {
         "accepted; no scenario bound to this endpoint".to_string()
     } else {
@@ -408,7 +432,7 @@ async fn live(
     let accepted = state
         .events
         .accept(NewEvent {
-            id: event_id,
+            id: event_id.clone(),
             bot: bot.clone(),
             endpoint: endpoint.clone(),
             token: token.id.clone(),
@@ -428,9 +452,17 @@ async fn live(
             if accepted.runs > accepted.handed_off {
                 state.bells.runs.notify_one();
             }
+            let mut body = body;
             if accepted.skipped_active > 0 {
-                // Said in the call's trace (its own step, not counted as a
-                // call): the answer was written before the accept knew.
+                // Said in the answer, and kept for the key's replays (a
+                // crash before that keeps the first text for them), and in
+                // the call's trace (its own step, not counted as a call).
+                body = answer(accepted.skipped_active)?;
+                if let Some((key, _)) = &idempotency {
+                    if let Err(err) = store.set_idempotency_answer(&token.id, key, &body).await {
+                        tracing::warn!(error = %err, "cannot keep the answer of a call that skipped leads for its replays");
+                    }
+                }
                 let mut skipped = trace.event(
                     "success",
                     200,

@@ -306,6 +306,7 @@ fn components() -> Value {
                     "message": { "type": "string", "examples": ["Communication sent"] },
                     "trace_id": { "type": "string" },
                     "event_id": { "type": "string", "description": "Live calls only." },
+                    "skipped": { "type": "integer", "description": "Live calls only: recipients left without a new run because one from this endpoint is still active for them (SPEC §4); absent when none." },
                     "dry_run": { "type": "boolean" },
                     "recipients": {
                         "type": "object",
