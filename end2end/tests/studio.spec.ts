@@ -100,6 +100,12 @@ test('a project page lists its bots and creates one in place', async ({ page }) 
   await form.locator('input[name=name]').press('Enter');
   await expect(page.getByTestId('bots-table')).toContainText('@rehau_webinar_bot');
   await page.screenshot({ path: 'end2end/screenshots/project.png', fullPage: true });
+  // The filter box keeps the bots whose name, id, username or description has the text.
+  await page.getByTestId('bot-filter').fill('WEBINAR');
+  await expect(page.locator('[data-bot=bot_shop]')).toBeHidden();
+  await expect(page.getByTestId('bots-table')).toContainText('@rehau_webinar_bot');
+  await page.getByTestId('bot-filter').fill('');
+  await expect(page.locator('[data-bot=bot_shop]')).toBeVisible();
 });
 
 test('the navigation opens the pages that load on demand without a reload', async ({ page }) => {

@@ -2,6 +2,8 @@
 
 use crate::api::projects::{get_project, CreateBot, DeleteBot, UpdateBot};
 use crate::components::form::{can, field_error, general_error, ErrorBanner, TextField};
+use crate::components::l;
+use crate::components::list_pages::{words, ListFilter, Pager};
 use crate::i18n::{tr, use_locale, K};
 use comops_core::{Bot, BotDraft, Permission};
 use crate::components::row_actions::RowActions;
@@ -53,6 +55,7 @@ pub fn ProjectPage() -> impl IntoView {
     let show_new = RwSignal::new(false);
     let editing = RwSignal::new(None::<String>);
     let fields = BotFields::new(None);
+    let filter = ListFilter::default();
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             show_new.set(false);
@@ -79,6 +82,8 @@ pub fn ProjectPage() -> impl IntoView {
                     Ok(detail) => {
                         let bots = detail.bots.clone();
                         let empty = bots.is_empty();
+                        let words = bots.iter().map(|b| words(&[&b.name, b.id.as_str(), &b.username, &b.description])).collect();
+                        let pages = filter.pages(detail.project.id.as_str(), words);
                         view! {
                             <div class="mt-2 mb-4 flex items-start justify-between gap-4">
                                 <div>
@@ -114,7 +119,11 @@ pub fn ProjectPage() -> impl IntoView {
                                     </div>
                                 </form>
                             </Show>
-                            <h2 class="mb-2 font-semibold">{move || tr(K::Bots)}</h2>
+                            <div class="mb-2 flex items-center justify-between gap-3">
+                                <h2 class="font-semibold">{move || tr(K::Bots)}</h2>
+                                <input type="search" name="filter" class="rounded border border-slate-300 px-2 py-1.5 text-sm" data-testid="bot-filter"
+                                    placeholder=l(K::Filter) bind:value=filter.text/>
+                            </div>
                             <div class="overflow-x-auto rounded border border-slate-200 bg-white">
                                 <table class="w-full text-left" data-testid="bots-table">
                                     <thead class="bg-slate-50 text-xs uppercase text-slate-500">
@@ -131,10 +140,13 @@ pub fn ProjectPage() -> impl IntoView {
                                         {empty.then(|| view! {
                                             <tr><td colspan="6" class="px-3 py-6 text-center text-slate-500">{move || tr(K::NoBots)}</td></tr>
                                         })}
-                                        {bots.into_iter().map(|bot| view! { <BotRow bot editing can_manage update delete/> }).collect_view()}
+                                        {bots.into_iter().enumerate().map(|(index, bot)| view! {
+                                            <BotRow bot editing can_manage update delete hidden=pages.hidden(index)/>
+                                        }).collect_view()}
                                     </tbody>
                                 </table>
                             </div>
+                            <Pager pages/>
                         }.into_any()
                     }
                 }
@@ -150,6 +162,8 @@ fn BotRow(
     can_manage: bool,
     update: ServerAction<UpdateBot>,
     delete: ServerAction<DeleteBot>,
+    /// Off screen: filtered out or on another page.
+    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = bot.id.to_string();
     let fields = BotFields::new(Some(&bot));
@@ -212,7 +226,7 @@ fn BotRow(
         }
     };
     view! {
-        <tr class="border-t border-slate-100 hover:bg-slate-50" data-bot=bot.id.to_string()>
+        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=hidden data-bot=bot.id.to_string()>
             <Show when=is_editing fallback=show>{edit.clone()}</Show>
         </tr>
     }
