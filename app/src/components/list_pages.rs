@@ -48,11 +48,12 @@ impl ListFilter {
         self.page.set(Chosen::default());
     }
 
-    /// The pages of the rows of `scope` (the bot or project shown; "" for
-    /// a list of everything) whose words are `words` (one entry per row,
-    /// in table order).
-    pub fn pages(self, scope: &str, words: Vec<String>) -> ListPages {
-        let words: Vec<String> = words.into_iter().map(|w| w.to_lowercase()).collect();
+    /// `items` (the rows of `scope`, the bot or project shown; "" for a
+    /// list of everything) drawn by `row`, each told when it is off
+    /// screen, and their pages; `words_of` gives a row's words for the
+    /// filter ([`words`]).
+    pub fn rows<T, V>(self, scope: &str, items: Vec<T>, words_of: impl Fn(&T) -> String, mut row: impl FnMut(T, Hidden) -> V) -> (Vec<V>, ListPages) {
+        let words: Vec<String> = items.iter().map(|item| words_of(item).to_lowercase()).collect();
         let text = self.text;
         let shown = Memo::new(move |_| {
             text.with(|t| {
@@ -60,11 +61,13 @@ impl ListFilter {
                 words.iter().enumerate().filter(|(_, w)| t.is_empty() || w.contains(&t)).map(|(i, _)| i).collect::<Vec<_>>()
             })
         });
-        ListPages { filter: self, scope: StoredValue::new(scope.to_string()), shown }
+        let pages = ListPages { filter: self, scope: StoredValue::new(scope.to_string()), shown };
+        let rows = items.into_iter().enumerate().map(|(index, item)| row(item, Hidden { pages, index })).collect();
+        (rows, pages)
     }
 }
 
-/// One row's words for [`ListFilter::pages`].
+/// One row's words for [`ListFilter::rows`].
 pub fn words(parts: &[&str]) -> String {
     parts.join(" ")
 }
@@ -92,20 +95,24 @@ impl ListPages {
         self.filter.page.set(Chosen { scope: self.scope.get_value(), text: self.filter.text.get_untracked(), page });
     }
 
-    /// Whether row `index` is off screen: the filter hides it, or it is
-    /// on another page.
-    pub fn hidden(self, index: usize) -> impl Fn() -> bool + Clone + Send + Sync + 'static {
-        move || {
-            let page = self.current();
-            self.shown.with(|s| s.binary_search(&index).map_or(true, |rank| rank / PAGE != page))
-        }
-    }
-}
-
-impl ListPages {
     /// More rows pass the filter than a page shows.
     fn paged(self) -> bool {
         self.shown.with(Vec::len) > PAGE
+    }
+}
+
+/// Whether one row of a list is off screen: the filter hides it, or it
+/// is on another page.
+#[derive(Clone, Copy)]
+pub struct Hidden {
+    pages: ListPages,
+    index: usize,
+}
+
+impl Hidden {
+    pub fn get(self) -> bool {
+        let page = self.pages.current();
+        self.pages.shown.with(|s| s.binary_search(&self.index).map_or(true, |rank| rank / PAGE != page))
     }
 }
 

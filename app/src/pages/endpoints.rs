@@ -18,7 +18,7 @@ use crate::api::endpoints::{
 use super::endpoint_history::{EndpointConflict, EndpointDiff, EndpointHistory};
 use crate::components::form::{can, general_error, ErrorBanner, TextField};
 use crate::components::l;
-use crate::components::list_pages::{words, ListFilter, Pager};
+use crate::components::list_pages::{words, Hidden, ListFilter, Pager};
 use crate::error::AppError;
 use crate::i18n::{t, t1, tr, use_locale, K};
 use comops_core::schema::{FieldKind, SchemaField, StringFormat};
@@ -304,8 +304,16 @@ fn EndpointTable(
         .collect_view();
     let empty = page.endpoints.is_empty();
     let docs = format!("/docs/{}", page.bot_id);
-    let words = page.endpoints.iter().map(|e| words(&[e.alias.as_str(), &e.description, &e.owner, &e.scenario, &e.on_blocked])).collect();
-    let pages = list.pages(&page.bot_id, words);
+    let traffic = page.traffic;
+    let (rows, pages) = list.rows(
+        &page.bot_id,
+        page.endpoints,
+        |e| words(&[e.alias.as_str(), &e.description, &e.owner, &e.scenario, &e.on_blocked]),
+        |endpoint, hidden| {
+            let traffic = traffic.iter().find(|t| t.alias == endpoint.alias.as_str()).cloned();
+            view! { <EndpointRow endpoint traffic editing can_design update delete on_changed hidden/> }
+        },
+    );
     view! {
         <div class="mb-3 flex flex-wrap items-center gap-3">
             <label class="flex items-center gap-2 text-sm">
@@ -340,11 +348,7 @@ fn EndpointTable(
                     {empty.then(|| view! {
                         <tr><td colspan="8" class="px-3 py-6 text-center text-slate-500" data-testid="no-endpoints">{move || tr(K::NoEndpoints)}</td></tr>
                     })}
-                    {page.endpoints.into_iter().enumerate().map(|(index, endpoint)| {
-                        let traffic = page.traffic.iter().find(|t| t.alias == endpoint.alias.as_str()).cloned();
-                        let hidden = pages.hidden(index);
-                        view! { <EndpointRow endpoint traffic editing can_design update delete on_changed hidden/> }
-                    }).collect_view()}
+                    {rows}
                 </tbody>
             </table>
         </div>
@@ -379,7 +383,7 @@ fn EndpointRow(
     delete: ServerAction<DeleteEndpoint>,
     on_changed: Callback<()>,
     /// Off screen: filtered out or on another page.
-    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
+    hidden: Hidden,
 ) -> impl IntoView {
     let id = endpoint.id.to_string();
     let fields = EndpointFields::new(Some(&endpoint));
@@ -498,9 +502,8 @@ fn EndpointRow(
     };
     let history = {
         let (id, alias, current) = (endpoint.id.to_string(), endpoint.alias.to_string(), endpoint.version);
-        let hidden = hidden.clone();
         move || history_open.get().then(|| view! {
-            <tr class="bg-slate-50/60" class:hidden=hidden.clone() data-history-of=alias.clone()>
+            <tr class="bg-slate-50/60" class:hidden=move || hidden.get() data-history-of=alias.clone()>
                 <td colspan="8" class="px-3 py-2">
                     <EndpointHistory id=id.clone() alias=alias.clone() current can_design on_restored=on_changed/>
                 </td>
@@ -508,7 +511,7 @@ fn EndpointRow(
         })
     };
     view! {
-        <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" class:hidden=hidden data-endpoint=endpoint.alias.to_string()>
+        <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" class:hidden=move || hidden.get() data-endpoint=endpoint.alias.to_string()>
             <Show when=is_editing fallback=show>{edit.clone()}</Show>
         </tr>
         {history}

@@ -205,17 +205,16 @@ fn MapList(
         })
         .collect_view();
     let navigate = use_navigate();
-    let pages = filter.pages(&project, maps.iter().map(|m| words(&[&m.title, &m.author, m.kind.as_str()])).collect());
-    let rows = maps
-        .into_iter()
-        .enumerate()
-        .map(|(index, m)| {
-            let hidden = pages.hidden(index);
+    let (rows, pages) = filter.rows(
+        &project,
+        maps,
+        |m| words(&[&m.title, &m.author, m.kind.as_str()]),
+        |m, hidden| {
             let href = format!("/maps/{}", m.id);
             let target = Doomed { id: m.id.clone(), title: m.title.clone(), version: m.version };
             let deletable = can_edit && (!m.bound || can_bind);
             view! {
-                <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=hidden data-map=m.id.clone()>
+                <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=move || hidden.get() data-map=m.id.clone()>
                     <td class="px-3 py-2"><a class="text-sky-800 hover:underline" href=href data-testid="open-map">{m.title}</a></td>
                     <td class="px-3 py-2 text-slate-600">{l(model::kind_label(m.kind))}</td>
                     <td class="px-3 py-2">{format!("v{}", m.version)}</td>
@@ -228,8 +227,8 @@ fn MapList(
                     </td>
                 </tr>
             }
-        })
-        .collect_view();
+        },
+    );
     view! {
         <label class="mb-3 flex items-center gap-2 text-sm print:hidden">
             <span class="text-slate-600">{l(K::MapProject)}</span>

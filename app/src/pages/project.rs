@@ -3,7 +3,7 @@
 use crate::api::projects::{get_project, CreateBot, DeleteBot, UpdateBot};
 use crate::components::form::{can, field_error, general_error, ErrorBanner, TextField};
 use crate::components::l;
-use crate::components::list_pages::{words, ListFilter, Pager};
+use crate::components::list_pages::{words, Hidden, ListFilter, Pager};
 use crate::i18n::{tr, use_locale, K};
 use comops_core::{Bot, BotDraft, Permission};
 use crate::components::row_actions::RowActions;
@@ -80,10 +80,13 @@ pub fn ProjectPage() -> impl IntoView {
                 match detail.await {
                     Err(err) => view! { <p class="mt-4 text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
                     Ok(detail) => {
-                        let bots = detail.bots.clone();
-                        let empty = bots.is_empty();
-                        let words = bots.iter().map(|b| words(&[&b.name, b.id.as_str(), &b.username, &b.description])).collect();
-                        let pages = filter.pages(detail.project.id.as_str(), words);
+                        let empty = detail.bots.is_empty();
+                        let (rows, pages) = filter.rows(
+                            detail.project.id.as_str(),
+                            detail.bots.clone(),
+                            |b| words(&[&b.name, b.id.as_str(), &b.username, &b.description]),
+                            |bot, hidden| view! { <BotRow bot editing can_manage update delete hidden/> },
+                        );
                         view! {
                             <div class="mt-2 mb-4 flex items-start justify-between gap-4">
                                 <div>
@@ -140,9 +143,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         {empty.then(|| view! {
                                             <tr><td colspan="6" class="px-3 py-6 text-center text-slate-500">{move || tr(K::NoBots)}</td></tr>
                                         })}
-                                        {bots.into_iter().enumerate().map(|(index, bot)| view! {
-                                            <BotRow bot editing can_manage update delete hidden=pages.hidden(index)/>
-                                        }).collect_view()}
+                                        {rows}
                                     </tbody>
                                 </table>
                             </div>
@@ -163,7 +164,7 @@ fn BotRow(
     update: ServerAction<UpdateBot>,
     delete: ServerAction<DeleteBot>,
     /// Off screen: filtered out or on another page.
-    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
+    hidden: Hidden,
 ) -> impl IntoView {
     let id = bot.id.to_string();
     let fields = BotFields::new(Some(&bot));
@@ -226,7 +227,7 @@ fn BotRow(
         }
     };
     view! {
-        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=hidden data-bot=bot.id.to_string()>
+        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=move || hidden.get() data-bot=bot.id.to_string()>
             <Show when=is_editing fallback=show>{edit.clone()}</Show>
         </tr>
     }

@@ -3,7 +3,7 @@
 use crate::api::projects::{list_projects, CreateProject, DeleteProject, UpdateProject};
 use crate::components::form::{can, field_error, general_error, ErrorBanner, TextField};
 use crate::components::{format_millis, l};
-use crate::components::list_pages::{words, ListFilter, PagerRow};
+use crate::components::list_pages::{words, Hidden, ListFilter, PagerRow};
 use crate::i18n::{tr, use_locale, K};
 use comops_core::{Permission, Project, ProjectDraft};
 use crate::components::row_actions::RowActions;
@@ -136,12 +136,12 @@ pub fn ProjectsPage() -> impl IntoView {
                                     <tr><td colspan="6" class="px-3 py-6 text-center text-slate-500">{move || tr(K::NoProjects)}</td></tr>
                                 }.into_any(),
                                 Ok(list) => {
-                                    let pages = filter.pages("", list.iter().map(|p| words(&[&p.name, p.slug.as_str(), &p.description])).collect());
-                                    let rows = list
-                                        .into_iter()
-                                        .enumerate()
-                                        .map(|(index, project)| view! { <ProjectRow project editing can_manage update delete hidden=pages.hidden(index)/> })
-                                        .collect_view();
+                                    let (rows, pages) = filter.rows(
+                                        "",
+                                        list,
+                                        |p| words(&[&p.name, p.slug.as_str(), &p.description]),
+                                        |project, hidden| view! { <ProjectRow project editing can_manage update delete hidden/> },
+                                    );
                                     view! { {rows} <PagerRow pages colspan=6/> }.into_any()
                                 }
                             }
@@ -161,7 +161,7 @@ fn ProjectRow(
     update: ServerAction<UpdateProject>,
     delete: ServerAction<DeleteProject>,
     /// Off screen: filtered out or on another page.
-    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
+    hidden: Hidden,
 ) -> impl IntoView {
     let id = project.id.to_string();
     let fields = ProjectFields::new(Some(&project));
@@ -222,7 +222,7 @@ fn ProjectRow(
         }
     };
     view! {
-        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=hidden data-project=project.slug.clone()>
+        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=move || hidden.get() data-project=project.slug.clone()>
             <Show when=is_editing fallback=row_view>
                 {edit_view.clone()}
             </Show>

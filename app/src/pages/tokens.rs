@@ -8,7 +8,7 @@
 use crate::api::tokens::{list_tokens, IssueToken, IssuedToken, RevokeToken};
 use crate::components::form::{can, field_error, general_error, ErrorBanner, TextField};
 use crate::components::{format_millis, l};
-use crate::components::list_pages::{words, ListFilter, PagerRow};
+use crate::components::list_pages::{words, Hidden, ListFilter, PagerRow};
 use crate::i18n::{tr, use_locale, K};
 use comops_core::token::TokenDraft;
 use comops_core::{ApiToken, Millis, Permission, TokenAction};
@@ -148,13 +148,15 @@ fn TokenAdmin() -> impl IntoView {
                                 }.into_any(),
                                 Ok(list) => {
                                     let now = list.now;
-                                    let pages = filter.pages("", list.tokens.iter().map(|t| {
-                                        let (bots, aliases, _) = scope_summary(t);
-                                        words(&[&t.name, &bots, &aliases])
-                                    }).collect());
-                                    let rows = list.tokens.into_iter().enumerate()
-                                        .map(|(index, token)| view! { <TokenRow token now revoke hidden=pages.hidden(index)/> })
-                                        .collect_view();
+                                    let (rows, pages) = filter.rows(
+                                        "",
+                                        list.tokens,
+                                        |t| {
+                                            let (bots, aliases, _) = scope_summary(t);
+                                            words(&[&t.name, &bots, &aliases])
+                                        },
+                                        |token, hidden| view! { <TokenRow token now revoke hidden/> },
+                                    );
                                     view! { {rows} <PagerRow pages colspan=7/> }.into_any()
                                 }
                             }
@@ -262,7 +264,7 @@ fn TokenRow(
     now: Millis,
     revoke: ServerAction<RevokeToken>,
     /// Off screen: filtered out or on another page.
-    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
+    hidden: Hidden,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let state = status(&token, now);
@@ -276,7 +278,7 @@ fn TokenRow(
     let expires = token.expires_at.map(format_millis);
     let last_used = token.last_used_at.map(format_millis);
     view! {
-        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=hidden data-token=token.name.clone()>
+        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=move || hidden.get() data-token=token.name.clone()>
             <td class="px-3 py-2 font-medium">{token.name.clone()}</td>
             <td class="px-3 py-2 text-xs">
                 <div>

@@ -7,7 +7,7 @@
 use crate::api::users::{list_users, CreateUser, IssuedPassword, ResetUserPassword, SetUserDisabled, SetUserRole};
 use crate::components::form::{can, field_error, ErrorBanner, TextField};
 use crate::components::{format_millis, l, load_error};
-use crate::components::list_pages::{words, ListFilter, PagerRow};
+use crate::components::list_pages::{words, Hidden, ListFilter, PagerRow};
 use crate::error::AppError;
 use crate::i18n::{problem_text, role_text, t1, use_locale, K};
 use comops_core::user::UserListing;
@@ -147,16 +147,15 @@ fn UserAdmin() -> impl IntoView {
                             match users.await {
                                 Err(err) => view! { <tr><td colspan="6">{load_error(err, locale.get_untracked())}</td></tr> }.into_any(),
                                 Ok(list) => {
-                                    let pages = filter.pages("", list.users.iter().map(|u| words(&[u.user.email.as_str(), u.user.role.as_str()])).collect());
-                                    let rows = list
-                                        .users
-                                        .into_iter()
-                                        .enumerate()
-                                        .map(|(index, u)| {
+                                    let (rows, pages) = filter.rows(
+                                        "",
+                                        list.users,
+                                        |u| words(&[u.user.email.as_str(), u.user.role.as_str()]),
+                                        |u, hidden| {
                                             let me = u.user.id.as_str() == list.me;
-                                            view! { <UserRow listing=u me hidden=pages.hidden(index) role disabled reset/> }
-                                        })
-                                        .collect_view();
+                                            view! { <UserRow listing=u me hidden role disabled reset/> }
+                                        },
+                                    );
                                     view! { {rows} <PagerRow pages colspan=6/> }.into_any()
                                 }
                             }
@@ -186,7 +185,7 @@ fn UserRow(
     /// The admin looking at the list.
     me: bool,
     /// Off screen: filtered out or on another page.
-    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
+    hidden: Hidden,
     role: ServerAction<SetUserRole>,
     disabled: ServerAction<SetUserDisabled>,
     reset: ServerAction<ResetUserPassword>,
@@ -203,7 +202,7 @@ fn UserRow(
         reset.clear();
     };
     view! {
-        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=hidden data-user=user.email.to_string()
+        <tr class="border-t border-slate-100 hover:bg-slate-50" class:hidden=move || hidden.get() data-user=user.email.to_string()
             data-disabled=is_disabled.to_string()>
             <td class="px-3 py-2">
                 {user.email.to_string()}

@@ -3,7 +3,7 @@
 use crate::api::scenarios::{DeleteScenario, ScenarioPage, ScenarioRow};
 use crate::components::bot_picker::BotPicker;
 use crate::components::{format_millis, l};
-use crate::components::list_pages::{words, ListFilter, Pager};
+use crate::components::list_pages::{words, Hidden, ListFilter, Pager};
 use crate::i18n::K;
 use leptos::prelude::*;
 
@@ -19,13 +19,12 @@ pub(super) fn ScenarioList(
 ) -> impl IntoView {
     let empty = page.scenarios.is_empty();
     let bot_id = page.bot_id.clone();
-    let pages = filter.pages(&page.bot_id, page.scenarios.iter().map(|r| words(&[&r.name, &r.description, &r.endpoints.join(" ")])).collect());
-    let rows = page
-        .scenarios
-        .into_iter()
-        .enumerate()
-        .map(|(index, row)| view! { <ScenarioListRow row bot_id=bot_id.clone() selected hidden=pages.hidden(index) can_design delete/> })
-        .collect_view();
+    let (rows, pages) = filter.rows(
+        &page.bot_id,
+        page.scenarios,
+        |r| words(&[&r.name, &r.description, &r.endpoints.join(" ")]),
+        |row, hidden| view! { <ScenarioListRow row bot_id=bot_id.clone() selected hidden can_design delete/> },
+    );
     view! {
         <div class="mb-3 flex flex-wrap items-center gap-3">
             <BotPicker bots=page.bots current=page.bot_id.clone() path="/scenarios" on_pick=Callback::new(move |_| filter.clear())/>
@@ -64,7 +63,7 @@ fn ScenarioListRow(
     bot_id: String,
     selected: Memo<String>,
     /// Off screen: filtered out or on another page.
-    hidden: impl Fn() -> bool + Clone + Send + Sync + 'static,
+    hidden: Hidden,
     can_design: bool,
     delete: ServerAction<DeleteScenario>,
 ) -> impl IntoView {
@@ -82,7 +81,7 @@ fn ScenarioListRow(
     };
     let endpoints = row.endpoints.join(", ");
     view! {
-        <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" class:bg-sky-50=is_open class:hidden=hidden data-scenario=row.name.clone()>
+        <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" class:bg-sky-50=is_open class:hidden=move || hidden.get() data-scenario=row.name.clone()>
             <td class="px-3 py-2 font-mono text-xs whitespace-nowrap">
                 <a class="text-sky-800 hover:underline" href=href data-testid="open-scenario">{row.name.clone()}</a>
                 {row.entry.then(|| view! {
