@@ -1609,6 +1609,27 @@ async fn blocked_reports_suite(store: Store) {
     let filter = comops_core::trace::TraceFilter { trace_id: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into(), ..Default::default() };
     let steps: Vec<String> = store.list_traces(&filter).await.unwrap().into_iter().map(|t| t.step).collect();
     assert_eq!(steps.iter().filter(|s| *s == "report.blocked").count(), 1, "{steps:?}");
+
+    // A run that a `run` step of the first started has no endpoint: its
+    // block is reported by its starter's endpoint. A report run's own
+    // block is not reported.
+    sqlx::query(
+        "INSERT INTO runs (id, event_id, bot_id, endpoint_id, scenario, lead_id, user_id, trace_id, status, created_at, updated_at, scenario_version, exclusive, lease_until) \
+         VALUES ('run_child', $1, $2, '', 'follow_up', 'TG-125', '125', 'dddddddddddddddddddddddddddddddd', 'waiting', 0, 0, 0, 0, 0)",
+    )
+    .bind(&runs[0])
+    .bind(shop.as_str())
+    .execute(store.pool())
+    .await
+    .unwrap();
+    for run in ["run_child", &format!("{}_blocked", runs[0])] {
+        store.link_identity(&shop, &link).await.unwrap();
+        store.deactivate_address(&shop, "telegram", "125", run).await.unwrap();
+    }
+    let reports: Vec<(String, String)> =
+        store.runs_of_lead(&shop, "TG-125", 20).await.unwrap().into_iter().filter(|r| r.scenario == "report_blocked").map(|r| (r.id, r.trace_id)).collect();
+    assert_eq!(reports.len(), 3, "{reports:?}");
+    assert!(reports.contains(&("run_child_blocked".into(), "dddddddddddddddddddddddddddddddd".into())), "{reports:?}");
 }
 
 /// A CRM's call of `endpoint` for user 125 (lead TG-125), without an

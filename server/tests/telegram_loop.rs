@@ -222,6 +222,29 @@ async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
     one_message_to_125(&server, &store, &bot, "order/status", "Ваш заказ отправлен!").await;
     support::eventually("the message to dead-letter", || async { store.outbox_counts(&bot).await.unwrap() == [("dead".to_string(), 1)] }).await;
     assert!(store.leads_of_user(&bot, "125").await.unwrap().is_empty(), "the blocked address is inactive");
+
+    // The business system calls again: the answer says at once who is
+    // out of reach because every address is inactive, and who is unknown.
+    let draft = TokenDraft { name: "Shop again".into(), actions: vec![TokenAction::Call], ..Default::default() };
+    let token = store.issue_token(&draft.validate().unwrap(), "t").await.unwrap().1;
+    let call = |body: serde_json::Value| {
+        let (url, token) = (server.url(&format!("/bots/{bot}/call/order/status")), token.clone());
+        async move {
+            let response = reqwest::Client::new().post(url).bearer_auth(token).json(&body).send().await.unwrap();
+            (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, answer) = call(json!({"userId": 125})).await;
+    assert_eq!((status, &answer["message"]), (200, &json!("Nobody reached: every recipient has blocked the bot or was deactivated")), "{answer}");
+    assert_eq!((&answer["recipients"]["unresolved"], &answer["recipients"]["inactive"]), (&json!(["125"]), &json!(["125"])), "{answer}");
+    let (_, answer) = call(json!({"leadId": "TG-125"})).await;
+    assert_eq!(answer["recipients"]["inactive"], json!(["TG-125"]), "a lead id too: {answer}");
+    let (_, answer) = call(json!({"userIds": [125, 999]})).await;
+    assert_eq!(answer["message"], "Nobody reached: no recipient has an active address on this bot", "{answer}");
+    assert_eq!((&answer["recipients"]["unresolved"], &answer["recipients"]["inactive"]), (&json!(["125", "999"]), &json!(["125"])), "{answer}");
+    let (_, answer) = call(json!({"userId": 999})).await;
+    assert!(answer["recipients"].get("inactive").is_none(), "never linked is not inactive: {answer}");
+    assert_eq!(store.outbox_counts(&bot).await.unwrap(), [("dead".to_string(), 1)], "nothing more was queued");
 }
 
 /// An endpoint that asks to hear of a block (`on_blocked`) gets it: the

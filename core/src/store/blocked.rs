@@ -10,7 +10,10 @@
 //! The report run's source is the blocked run, so it reads the call's
 //! params (`userId`, the order, …) as that run did, and it is in the same
 //! trace. Its id is made from the blocked run's, so a run reports once
-//! however many of its messages meet the block.
+//! however many of its messages meet the block. A run a `run` step
+//! started has no endpoint: the endpoint of the run that started it (or
+//! of its starter, up the chain) is asked instead. A report run is never
+//! reported itself.
 
 use super::events::{insert_run_with_id, NewRun, Recipient};
 use super::{now_millis, Store, StoreResult};
@@ -74,17 +77,32 @@ fn report_run_id(run_id: &str) -> String {
     format!("{run_id}_blocked")
 }
 
+/// Whether `run_id` is a report run ([`report_run_id`]).
+fn is_report(run_id: &str) -> bool {
+    run_id.ends_with("_blocked")
+}
+
+/// The report a blocked run `$1` of bot `$2` asks for: the scenario and
+/// alias of its endpoint, or — for a run a `run` step started, which has
+/// none — of the nearest run up its chain of starters that has one (at
+/// most 20 up); with the blocked run's lead, user and trace.
+const ASKED: &str = "WITH RECURSIVE chain (id, event_id, endpoint_id, depth) AS ( \
+         SELECT id, event_id, endpoint_id, 0 FROM runs WHERE id = $1 AND bot_id = $2 \
+         UNION ALL \
+         SELECT r.id, r.event_id, r.endpoint_id, chain.depth + 1 FROM runs r JOIN chain ON r.id = chain.event_id \
+         WHERE chain.endpoint_id = '' AND chain.depth < 20 AND r.bot_id = $2) \
+     SELECT e.on_blocked, e.alias, b.lead_id, b.user_id, b.trace_id FROM chain JOIN endpoints e ON e.id = chain.endpoint_id \
+     JOIN runs b ON b.id = $1 \
+     WHERE e.on_blocked <> '' ORDER BY chain.depth LIMIT 1";
+
 /// Starts the report of `run_id`'s endpoint, if it asks for one and it was
 /// not started before, and traces it.
 async fn report(conn: &mut sqlx::AnyConnection, bot: &BotId, channel: &str, run_id: &str, now: crate::Millis) -> Result<(), sqlx::Error> {
-    let asked: Option<(String, String, String, String, String)> = sqlx::query_as(
-        "SELECT e.on_blocked, e.alias, r.lead_id, r.user_id, r.trace_id FROM runs r JOIN endpoints e ON e.id = r.endpoint_id \
-         WHERE r.id = $1 AND r.bot_id = $2 AND e.on_blocked <> ''",
-    )
-    .bind(run_id)
-    .bind(bot.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
+    if is_report(run_id) {
+        // A report is not reported: its endpoint heard already.
+        return Ok(());
+    }
+    let asked: Option<(String, String, String, String, String)> = sqlx::query_as(ASKED).bind(run_id).bind(bot.as_str()).fetch_optional(&mut *conn).await?;
     let Some((scenario, alias, lead_id, user_id, trace_id)) = asked else { return Ok(()) };
     let recipient = Recipient { lead_id, user_id };
     let run = NewRun { source_id: run_id, bot, endpoint_id: "", scenario: &scenario, recipient: &recipient, trace_id: &trace_id, exclusive: false, lease_until: 0 };

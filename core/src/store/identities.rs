@@ -127,6 +127,29 @@ impl Store {
         Ok(found)
     }
 
+    /// Of `ids` (business user ids, or lead ids when `leads`) that resolve
+    /// to no lead, those known on `bot` whose every address is inactive —
+    /// the person blocked the bot, or was deactivated — rather than never
+    /// linked: a call's answer tells the business system which is which.
+    /// One query per 500 ids; the result keeps the order of `ids`.
+    pub async fn inactive_among(&self, bot: &BotId, ids: &[String], leads: bool) -> StoreResult<Vec<String>> {
+        let column = if leads { "lead_id" } else { "user_id" };
+        let mut known = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT DISTINCT {column} FROM identity_links WHERE bot_id = $1 AND {column} IN ({}) \
+                 AND NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = $1 AND a.{column} = identity_links.{column} AND a.is_active = 1)",
+                super::placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, String>(&sql).bind(bot.as_str());
+            for id in chunk {
+                query = query.bind(id);
+            }
+            known.extend(query.fetch_all(&self.pool).await?);
+        }
+        Ok(ids.iter().filter(|id| !id.is_empty() && known.contains(id.as_str())).cloned().collect())
+    }
+
     /// Whether `lead_id` has any active link on `bot`.
     pub async fn lead_exists(&self, bot: &BotId, lead_id: &str) -> StoreResult<bool> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 1")

@@ -173,13 +173,11 @@ async fn handle(
         }
     }
 
-    let (leads, unresolved) = store.resolve_recipients(&bot, &request.recipients).await?;
-    trace.lead_id = summarize(&leads.iter().map(|r| r.lead_id.clone()).collect::<Vec<_>>());
+    let resolved = Resolved::of(store, &bot, &request.recipients).await?;
+    trace.lead_id = summarize(&resolved.leads.iter().map(|r| r.lead_id.clone()).collect::<Vec<_>>());
     match mode {
-        CallMode::Dry => dry_run(state, &bot, &endpoint, &request.params, &leads, &unresolved, trace).await,
-        CallMode::Live => {
-            live(state, &bot, &endpoint, &token, request, &leads, &unresolved, idempotency, trace).await
-        }
+        CallMode::Dry => dry_run(state, &bot, &endpoint, &request.params, &resolved, trace).await,
+        CallMode::Live => live(state, &bot, &endpoint, &token, request, &resolved, idempotency, trace).await,
     }
 }
 
@@ -281,21 +279,54 @@ fn replayed(http_status: u16, body: String) -> Response {
     response
 }
 
+/// A call's recipients: the leads they resolve to, and the ids that
+/// resolve to none — of those, the ones known on the bot whose every
+/// address is inactive (the person blocked the bot, or was deactivated).
+struct Resolved {
+    leads: Vec<Recipient>,
+    unresolved: Vec<String>,
+    inactive: Vec<String>,
+}
+
+impl Resolved {
+    /// Resolves through the identity links; which unresolved ids are
+    /// inactive is looked up only when some are unresolved.
+    async fn of(store: &comops_core::store::Store, bot: &BotId, recipients: &Recipients) -> Result<Self, ApiError> {
+        let (leads, unresolved) = store.resolve_recipients(bot, recipients).await?;
+        let inactive = if unresolved.is_empty() {
+            Vec::new()
+        } else {
+            store.inactive_among(bot, &unresolved, matches!(recipients, Recipients::Leads(_))).await?
+        };
+        Ok(Resolved { leads, unresolved, inactive })
+    }
+
+    /// The trace's words for them.
+    fn describe(&self) -> String {
+        let inactive = if self.inactive.is_empty() { String::new() } else { format!(" ({} inactive)", self.inactive.len()) };
+        format!("{} lead(s), {} unresolved{inactive}", self.leads.len(), self.unresolved.len())
+    }
+}
+
 /// What a call's answer says of its recipients: how many leads were
-/// resolved, and the first 100 leads and unresolved ids. Fields in the
-/// order they were always sent (by name).
+/// resolved, and the first 100 leads, unresolved ids and, of those, the
+/// inactive ones (left out when none). Fields in the order they were
+/// always sent (by name).
 #[derive(Serialize)]
 struct RecipientSummary<'a> {
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    inactive: &'a [String],
     leads: Vec<&'a str>,
     resolved: usize,
     unresolved: &'a [String],
 }
 
-fn recipient_summary<'a>(leads: &'a [Recipient], unresolved: &'a [String]) -> RecipientSummary<'a> {
+fn recipient_summary(resolved: &Resolved) -> RecipientSummary<'_> {
     RecipientSummary {
-        leads: leads.iter().take(100).map(|r| r.lead_id.as_str()).collect(),
-        resolved: leads.len(),
-        unresolved: &unresolved[..unresolved.len().min(100)],
+        inactive: &resolved.inactive[..resolved.inactive.len().min(100)],
+        leads: resolved.leads.iter().take(100).map(|r| r.lead_id.as_str()).collect(),
+        resolved: resolved.leads.len(),
+        unresolved: &resolved.unresolved[..resolved.unresolved.len().min(100)],
     }
 }
 
@@ -319,10 +350,19 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// The 200's message: what the seed's CRMs expect, unless the
-/// one-run-per-lead guard left every recipient without a new run.
-fn live_message(leads: usize, skipped: usize) -> &'static str {
-    if leads > 0 && skipped >= leads {
+/// The 200's message: what the seed's CRMs expect, unless nobody was
+/// reached — no recipient resolved (every named one inactive, or some
+/// unknown), or the one-run-per-lead guard left every lead without a new
+/// run. The call is stored either way (`success` stays true).
+fn live_message(resolved: &Resolved, skipped: usize) -> &'static str {
+    let leads = resolved.leads.len();
+    if leads == 0 && !resolved.unresolved.is_empty() {
+        if resolved.inactive.len() == resolved.unresolved.len() {
+            "Nobody reached: every recipient has blocked the bot or was deactivated"
+        } else {
+            "Nobody reached: no recipient has an active address on this bot"
+        }
+    } else if leads > 0 && skipped >= leads {
         "Already in progress: a run from this endpoint is still active for every recipient"
     } else {
         "Communication sent"
@@ -334,25 +374,19 @@ async fn dry_run(
     bot: &BotId,
     endpoint: &Endpoint,
     params: &serde_json::Map<String, serde_json::Value>,
-    leads: &[Recipient],
-    unresolved: &[String],
+    resolved: &Resolved,
     trace: &CallTrace,
 ) -> Result<Response, ApiError> {
-    let preview = preview(state, bot, endpoint, params, leads).await?;
+    let preview = preview(state, bot, endpoint, params, &resolved.leads).await?;
     let body = json!({
         "success": true,
         "message": "Dry run: validated, nothing sent",
         "dry_run": true,
         "trace_id": trace.trace_id.as_str(),
-        "recipients": recipient_summary(leads, unresolved),
+        "recipients": recipient_summary(resolved),
         "preview": preview,
     });
-    let detail = format!(
-        "dry run; {} lead(s) resolved, {} unresolved; {} message(s) previewed",
-        leads.len(),
-        unresolved.len(),
-        preview["messages"].as_array().map_or(0, Vec::len)
-    );
+    let detail = format!("dry run; {}; {} message(s) previewed", resolved.describe(), preview["messages"].as_array().map_or(0, Vec::len));
     state.backend.store.record_trace(&trace.event("success", 200, detail)).await?;
     Ok((StatusCode::OK, axum::Json(body)).into_response())
 }
@@ -402,8 +436,7 @@ async fn live(
     endpoint: &Endpoint,
     token: &ApiToken,
     request: CallRequest,
-    leads: &[Recipient],
-    unresolved: &[String],
+    resolved: &Resolved,
     idempotency: Option<(String, String)>,
     trace: &CallTrace,
 ) -> Result<Response, ApiError> {
@@ -415,8 +448,8 @@ async fn live(
         serde_json::to_string(&LiveAnswer {
             dry_run: false,
             event_id: event_id.as_str(),
-            message: live_message(leads.len(), skipped),
-            recipients: recipient_summary(leads, unresolved),
+            message: live_message(resolved, skipped),
+            recipients: recipient_summary(resolved),
             skipped,
             success: true,
             trace_id: trace.trace_id.as_str(),
@@ -427,7 +460,7 @@ async fn live(
     let detail = if endpoint.scenario.is_empty() {
         "accepted; no scenario bound to this endpoint".to_string()
     } else {
-        format!("accepted; scenario {}; {} lead(s), {} unresolved", endpoint.scenario, leads.len(), unresolved.len())
+        format!("accepted; scenario {}; {}", endpoint.scenario, resolved.describe())
     };
     let accepted = state
         .events
@@ -439,7 +472,7 @@ async fn live(
             trace: trace.event("success", 200, detail),
             params: request.params,
             recipients: request.recipients,
-            leads: leads.to_vec(),
+            leads: resolved.leads.clone(),
             idempotency: idempotency.clone(),
             http_status: 200,
             response_body: body.clone(),

@@ -303,7 +303,7 @@ fn components() -> Value {
                 "required": ["success", "message", "trace_id", "dry_run", "recipients"],
                 "properties": {
                     "success": { "const": true },
-                    "message": { "type": "string", "examples": ["Communication sent"] },
+                    "message": { "type": "string", "examples": ["Communication sent", "Nobody reached: every recipient has blocked the bot or was deactivated"] },
                     "trace_id": { "type": "string" },
                     "event_id": { "type": "string", "description": "Live calls only." },
                     "skipped": { "type": "integer", "description": "Live calls only: recipients left without a new run because one from this endpoint is still active for them (SPEC §4); absent when none." },
@@ -313,7 +313,8 @@ fn components() -> Value {
                         "properties": {
                             "resolved": { "type": "integer" },
                             "leads": { "type": "array", "items": { "type": "string" } },
-                            "unresolved": { "type": "array", "items": { "type": "string" } },
+                            "unresolved": { "type": "array", "items": { "type": "string" }, "description": "Recipient ids that resolve to no lead with an active address (first 100)." },
+                            "inactive": { "type": "array", "items": { "type": "string" }, "description": "Of `unresolved`, the ids known on this bot whose every address is inactive: the person blocked the bot or was deactivated (first 100); absent when none." },
                         },
                     },
                     "preview": {
