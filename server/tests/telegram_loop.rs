@@ -247,6 +247,34 @@ async fn a_blocked_bot_dead_letters_and_deactivates_the_address() {
     assert_eq!(store.outbox_counts(&bot).await.unwrap(), [("dead".to_string(), 1)], "nothing more was queued");
 }
 
+/// A person who blocked the bot and then writes to it again is reachable
+/// again: the address is active, the lead no longer `stopped`, and the bot
+/// answers — it used to keep the address inactive, so the person's own
+/// message went unanswered ("no active channel address").
+#[tokio::test]
+async fn a_person_who_unblocks_the_bot_and_writes_is_answered_again() {
+    let (telegram, server, store, bot) = shop_on_telegram("wh-shop").await;
+    support::set_telegram_webhook(&telegram, server.url("/telegram/bot_shop/webhook"), "wh-shop").await;
+    let menu: Scenario = serde_json::from_value(json!({
+        "name": "menu", "start": "m",
+        "steps": [{"id": "m", "type": "message", "text": "Чем помочь?", "next": "e"}, {"id": "e", "type": "end"}]
+    }))
+    .unwrap();
+    store.save_scenario(&bot, &menu, "", "t").await.unwrap();
+    store.set_bot_channel(&bot, "entry", &json!({"scenario": "menu"})).await.unwrap();
+    telegram.block(125);
+    one_message_to_125(&server, &store, &bot, "order/status", "Ваш заказ отправлен!").await;
+    support::eventually("the message to dead-letter", || async { store.outbox_counts(&bot).await.unwrap() == [("dead".to_string(), 1)] }).await;
+    assert_eq!(store.lead(&bot, "TG-125").await.unwrap().unwrap().status, "stopped");
+
+    telegram.unblock(125);
+    telegram.user_sends_text(125, User::new(125, "Анна"), "Здравствуйте");
+    let sent = telegram.wait_for_messages(1, Duration::from_secs(10)).await;
+    assert_eq!(sent.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Чем помочь?"], "the entry scenario answers");
+    assert_eq!(store.leads_of_user(&bot, "125").await.unwrap(), ["TG-125"], "the address is active again");
+    assert_eq!(store.lead(&bot, "TG-125").await.unwrap().unwrap().status, "active");
+}
+
 /// An endpoint that asks to hear of a block (`on_blocked`) gets it: the
 /// person blocked the bot, so the run's message dead-letters, and the
 /// endpoint's report scenario calls the CRM once, with the call's

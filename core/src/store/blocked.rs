@@ -5,7 +5,9 @@
 //! from an endpoint that asks to hear of it (`endpoints.on_blocked`), a
 //! run of that scenario starts for the lead so its `http` step reports it
 //! to the business system. All in one transaction: a crash loses neither
-//! the deactivation nor a report.
+//! the deactivation nor a report. When the person writes in again from
+//! that address (they unblocked the bot), or a dead letter to it is
+//! re-driven, it is active again and so is a lead it had left `stopped`.
 //!
 //! The report run's source is the blocked run, so it reads the call's
 //! params (`userId`, the order, …) as that run did, and it is in the same
@@ -70,6 +72,50 @@ impl Store {
         self.cache.leads.clear();
         Ok(())
     }
+}
+
+impl Store {
+    /// The person at `chat_id` on `channel` wrote to `bot` from an address
+    /// that had gone inactive (they unblocked the bot): it is active again,
+    /// and a `stopped` lead that had no active address is `active` — the
+    /// inverse of [`Store::deactivate_address`]. Returns whether an
+    /// address changed.
+    pub async fn reactivate_address(&self, bot: &BotId, channel: &str, chat_id: &str) -> StoreResult<bool> {
+        let candidates = self.address_candidates(chat_id);
+        let mut turn = self.write_turn(super::Work::Other).await;
+        let mut tx = turn.begin().await?;
+        let changed = reactivate(&mut tx, bot, channel, &candidates, now_millis()).await?;
+        tx.commit().await?;
+        self.cache.leads.clear();
+        Ok(changed)
+    }
+}
+
+/// Activates the links of `bot` on `channel` whose address's blind index
+/// is one of `candidates`, first making `active` the `stopped` leads they
+/// belong to that have no active address (so a lead stopped for another
+/// reason while reachable elsewhere stays stopped). Whether a link changed.
+pub(crate) async fn reactivate(conn: &mut sqlx::AnyConnection, bot: &BotId, channel: &str, candidates: &[String], now: crate::Millis) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "UPDATE leads SET status = 'active', updated_at = $1 WHERE bot_id = $2 AND status = $3 \
+         AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $2 AND channel = $4 AND is_active = 0 AND chat_idx IN ({})) \
+         AND NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = $2 AND a.lead_id = leads.id AND a.is_active = 1)",
+        super::placeholders(5, candidates.len())
+    );
+    let mut query = sqlx::query(&sql).bind(now).bind(bot.as_str()).bind(super::leads::STOPPED).bind(channel);
+    for candidate in candidates {
+        query = query.bind(candidate);
+    }
+    query.execute(&mut *conn).await?;
+    let sql = format!(
+        "UPDATE identity_links SET is_active = 1 WHERE bot_id = $1 AND channel = $2 AND is_active = 0 AND chat_idx IN ({})",
+        super::placeholders(3, candidates.len())
+    );
+    let mut query = sqlx::query(&sql).bind(bot.as_str()).bind(channel);
+    for candidate in candidates {
+        query = query.bind(candidate);
+    }
+    Ok(query.execute(&mut *conn).await?.rows_affected() > 0)
 }
 
 /// The id of the run that reports `run_id`'s block.

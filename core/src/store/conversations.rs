@@ -260,15 +260,7 @@ impl Store {
             .bind(message_id)
             .execute(&mut *tx)
             .await?;
-        let sql = format!(
-            "UPDATE identity_links SET is_active = 1 WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({})",
-            super::placeholders(3, candidates.len())
-        );
-        let mut query = sqlx::query(&sql).bind(bot.as_str()).bind(&channel);
-        for candidate in &candidates {
-            query = query.bind(candidate);
-        }
-        query.execute(&mut *tx).await?;
+        super::blocked::reactivate(&mut tx, bot, &channel, &candidates, now).await?;
         tx.commit().await?;
         self.cache.leads.clear();
         Ok(true)

@@ -59,18 +59,23 @@ impl Store {
         Ok(Some(user_id))
     }
 
-    /// Whether any active link exists for this channel address; returns
-    /// its lead.
+    /// The lead of this channel address, if any link has it (an active
+    /// link's first, then the newest).
     pub async fn lead_at_address(&self, bot: &BotId, channel: &str, chat_id: &str) -> StoreResult<Option<String>> {
+        Ok(self.address_lead(bot, channel, chat_id).await?.map(|(lead, _)| lead))
+    }
+
+    /// [`Store::lead_at_address`] with whether that link is active.
+    pub async fn address_lead(&self, bot: &BotId, channel: &str, chat_id: &str) -> StoreResult<Option<(String, bool)>> {
         let candidates = self.address_candidates(chat_id);
         let sql = format!(
-            "SELECT lead_id FROM identity_links WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({}) ORDER BY is_active DESC, connected_at DESC LIMIT 1",
+            "SELECT lead_id, is_active FROM identity_links WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({}) ORDER BY is_active DESC, connected_at DESC LIMIT 1",
             super::placeholders(3, candidates.len())
         );
-        let mut query = sqlx::query_scalar(&sql).bind(bot.as_str()).bind(channel);
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(bot.as_str()).bind(channel);
         for candidate in &candidates {
             query = query.bind(candidate);
         }
-        Ok(query.fetch_optional(&self.pool).await?)
+        Ok(query.fetch_optional(&self.pool).await?.map(|(lead, active)| (lead, active != 0)))
     }
 }

@@ -116,7 +116,17 @@ async fn process(store: &Store, http: &reqwest::Client, update: &PendingUpdate, 
 
 async fn handle_event(store: &Store, http: &reqwest::Client, bot: &BotId, channel: &str, event: InboundEvent) -> StoreResult<Handled> {
     let chat_id = event.chat_id().to_string();
-    let known = store.lead_at_address(bot, channel, &chat_id).await?;
+    let known = match store.address_lead(bot, channel, &chat_id).await? {
+        Some((lead, active)) => {
+            if !active {
+                // They write from an address that went inactive (they
+                // unblocked the bot): reachable again, so answered again.
+                store.reactivate_address(bot, channel, &chat_id).await?;
+            }
+            Some(lead)
+        }
+        None => None,
+    };
     let lead = match &known {
         Some(lead) => lead.clone(),
         None => store.new_lead_id_for_address(channel, &chat_id),
