@@ -1599,6 +1599,12 @@ async fn blocked_reports_suite(store: Store) {
         store.link_identity(&shop, &link).await.unwrap();
         store.deactivate_address(&shop, "telegram", "125", run).await.unwrap();
     }
+    let status = |store: &Store| {
+        let store = store.clone();
+        let shop = shop.clone();
+        async move { store.lead(&shop, "TG-125").await.unwrap().unwrap().status }
+    };
+    assert_eq!(status(&store).await, "stopped", "no address left");
     let mut reports: Vec<_> = store.runs_of_lead(&shop, "TG-125", 10).await.unwrap().into_iter().filter(|r| r.scenario == "report_blocked").collect();
     reports.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
     let reported: Vec<(&str, &str)> = reports.iter().map(|r| (r.status.as_str(), r.trace_id.as_str())).collect();
@@ -1630,6 +1636,22 @@ async fn blocked_reports_suite(store: Store) {
         store.runs_of_lead(&shop, "TG-125", 20).await.unwrap().into_iter().filter(|r| r.scenario == "report_blocked").map(|r| (r.id, r.trace_id)).collect();
     assert_eq!(reports.len(), 3, "{reports:?}");
     assert!(reports.contains(&("run_child_blocked".into(), "dddddddddddddddddddddddddddddddd".into())), "{reports:?}");
+
+    // Reachable again: linked anew (the business system), or writing in
+    // (`reactivate_address`), the lead is active again.
+    assert_eq!(status(&store).await, "stopped");
+    store.link_identity(&shop, &link).await.unwrap();
+    assert_eq!(status(&store).await, "active", "linked anew");
+    store.deactivate_address(&shop, "telegram", "125", "").await.unwrap();
+    assert!(store.reactivate_address(&shop, "telegram", "125").await.unwrap());
+    assert_eq!((status(&store).await, store.leads_of_user(&shop, "125").await.unwrap()), ("active".to_string(), vec!["TG-125".to_string()]));
+    assert!(!store.reactivate_address(&shop, "telegram", "125").await.unwrap(), "nothing to do for an active address");
+    // Stopped by hand while another address was active: it stays stopped.
+    store.link_identity(&shop, &IdentityLink { channel: "email".into(), chat_id: "anna@example.com".into(), ..link.clone() }).await.unwrap();
+    assert!(store.set_lead_status(&shop, "TG-125", "stopped").await.unwrap());
+    store.deactivate_address(&shop, "telegram", "125", "").await.unwrap();
+    assert!(store.reactivate_address(&shop, "telegram", "125").await.unwrap());
+    assert_eq!(status(&store).await, "stopped", "the lead was reachable by email all along");
 }
 
 /// A CRM's call of `endpoint` for user 125 (lead TG-125), without an

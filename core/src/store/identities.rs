@@ -34,13 +34,27 @@ impl IdentityLink {
 impl Store {
     /// Links a lead's channel address to a business user: the same link
     /// again is re-activated (with the new source and time), not doubled.
-    /// The lead's row is created on its first link.
+    /// The lead's row is created on its first link; a lead a block left
+    /// `stopped` with no active address is `active` again.
     pub async fn link_identity(&self, bot: &BotId, link: &IdentityLink) -> StoreResult<()> {
         let now = if link.connected_at == 0 { now_millis() } else { link.connected_at };
         // Personal addresses are found by their blind index (sealing.rs).
         let candidates = self.address_candidates(&link.chat_id);
         let mut tx = self.pool.begin().await?;
         super::leads::ensure_lead(&mut *tx, bot, &link.lead_id, now).await?;
+        if link.is_active {
+            // A lead left `stopped` with no address (a block) has one again.
+            sqlx::query(
+                "UPDATE leads SET status = 'active', updated_at = $1 WHERE bot_id = $2 AND id = $3 AND status = $4 \
+                 AND NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = $2 AND a.lead_id = leads.id AND a.is_active = 1)",
+            )
+            .bind(now_millis())
+            .bind(bot.as_str())
+            .bind(&link.lead_id)
+            .bind(super::leads::STOPPED)
+            .execute(&mut *tx)
+            .await?;
+        }
         let sql = format!(
             "UPDATE identity_links SET is_active = $1, source = $2, connected_at = $3 \
              WHERE bot_id = $4 AND user_id = $5 AND lead_id = $6 AND channel = $7 AND chat_idx IN ({})",
