@@ -329,6 +329,18 @@ async fn idempotency_keys_replay_the_first_answer() {
     let (status, conflict) = answer(send(json!({"orderId": 9822, "userId": "125"})).await.unwrap()).await;
     assert_eq!(status, 409, "{conflict}");
     assert_eq!(w.events_and_runs(SHOP).await, (1, 1), "stored once");
+
+    // A key the server cannot read (bytes outside ASCII, or two keys) is
+    // refused: read as no key, it let the same call through twice.
+    let odd = reqwest::header::HeaderValue::from_bytes("заказ-9821".as_bytes()).unwrap();
+    let (status, reply) = answer(w.post(SHOP, "order/status").header("Idempotency-Key", odd).json(&json!({"userId": "125"})).send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str()), (400, Some("Idempotency-Key must be given once, 1-255 visible ASCII characters")), "{reply}");
+    let twice = w.post(SHOP, "order/status").header("Idempotency-Key", "a-1").header("Idempotency-Key", "a-2");
+    assert_eq!(answer(twice.json(&json!({"userId": "125"})).send().await.unwrap()).await.0, 400);
+    assert_eq!(w.events_and_runs(SHOP).await, (1, 1), "nothing more stored");
+    // The scheme of the Authorization header is case-insensitive.
+    let shouted = w.http.post(w.server.url(&format!("/bots/{SHOP}/call/order/status"))).header("Authorization", format!("BEARER {}", w.token));
+    assert_eq!(answer(shouted.header("Idempotency-Key", "order-9821-shipped").json(&json!({"orderId": 9821, "userId": "125"})).send().await.unwrap()).await.0, 200);
 }
 
 #[tokio::test]
@@ -360,6 +372,18 @@ async fn dry_runs_validate_and_resolve_but_store_no_event() {
     assert_eq!(reply["message"], "X-Dry-Run must be true or false");
     let (status, _) = answer(w.post(SHOP, "order/thank-you?dry_run=maybe").json(&body).send().await.unwrap()).await;
     assert_eq!(status, 400);
+    // Nor is a switch with bytes outside ASCII, one given twice, or a
+    // misspelt parameter: each was read as absent and sent for real.
+    let odd = reqwest::header::HeaderValue::from_bytes("trüe".as_bytes()).unwrap();
+    let (status, reply) = answer(w.post(SHOP, "order/thank-you").header("X-Dry-Run", odd).json(&body).send().await.unwrap()).await;
+    assert_eq!((status, reply["message"].as_str()), (400, Some("X-Dry-Run must be given once, true or false")), "{reply}");
+    let twice = w.post(SHOP, "order/thank-you").header("X-Dry-Run", "false").header("X-Dry-Run", "true");
+    assert_eq!(answer(twice.json(&body).send().await.unwrap()).await.0, 400);
+    for query in ["DRY_RUN=true", "dry-run=true", "dryRun=true"] {
+        let (status, reply) = answer(w.post(SHOP, &format!("order/thank-you?{query}")).json(&body).send().await.unwrap()).await;
+        assert_eq!(status, 400, "{query}: {reply}");
+        assert!(reply["message"].as_str().unwrap_or_default().contains("dry_run=true"), "{reply}");
+    }
     assert_eq!(w.events_and_runs(SHOP).await, (0, 0), "nothing stored, nothing sent");
 }
 
@@ -393,6 +417,34 @@ async fn a_token_over_its_rate_gets_429_with_retry_after() {
     assert!((1..=30).contains(&retry_after), "{retry_after}");
     let (status, _) = answer(response).await;
     assert_eq!(status, 429);
+    // The rate holds on every route the token opens, not only the calls.
+    let link = w.http.post(w.server.url(&format!("/bots/{SHOP}/links"))).bearer_auth(&secret).json(&json!({"userId": "777"}));
+    let (status, reply) = answer(link.send().await.unwrap()).await;
+    assert_eq!(status, 429, "{reply}");
+}
+
+/// What axum itself refuses — a path that is not UTF-8, a body over a
+/// route's limit, a method a route does not take — is JSON like every
+/// API error (it was plain text, or no body at all).
+#[tokio::test]
+async fn errors_that_axum_answers_are_json_too() {
+    let w = world().await;
+    let json_error = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let allow = response.headers().get("allow").map(|v| v.to_str().unwrap().to_string());
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(content_type.starts_with("application/json"), "{status} {content_type}");
+        assert_eq!(body["success"], false, "{body}");
+        assert!(!body["message"].as_str().unwrap_or_default().is_empty(), "{body}");
+        (status, allow)
+    };
+    assert_eq!(json_error(w.http.post(w.server.url("/bots/%ff/call/order/status")).bearer_auth(&w.token).send().await.unwrap()).await.0, 400);
+    let big = format!("{{\"userId\": \"{}\"}}", "x".repeat(1_100_000));
+    let identities = w.http.post(w.server.url(&format!("/bots/{SHOP}/identities"))).bearer_auth(&w.token).header("content-type", "application/json").body(big);
+    assert_eq!(json_error(identities.send().await.unwrap()).await.0, 413, "over 1 MiB, as the calls");
+    let (status, allow) = json_error(w.http.post(w.server.url(&format!("/docs/{SHOP}/openapi.json"))).send().await.unwrap()).await;
+    assert_eq!((status, allow.as_deref()), (405, Some("GET,HEAD")));
 }
 
 #[tokio::test]

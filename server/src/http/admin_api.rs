@@ -13,7 +13,7 @@
 //!   credentials and the secrets scenarios reference; never echoed back
 
 use super::{bearer_token, ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -27,18 +27,23 @@ use comops_core::token::{Denial, TokenAction};
 use comops_core::{ApiToken, BotId, TraceEvent, TraceId};
 use serde_json::{json, Value};
 
+/// Largest import document (a project's maps of 1,000 rows each fit);
+/// the other routes take up to [`super::call::BODY_LIMIT`].
+const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/bots/{bot_id}/jobs/schedule", post(schedule))
         .route("/bots/{bot_id}/endpoints", get(export_endpoints))
-        .route("/bots/{bot_id}/endpoints/import", post(import_endpoints))
+        .route("/bots/{bot_id}/endpoints/import", post(import_endpoints).layer(DefaultBodyLimit::max(IMPORT_LIMIT)))
         .route("/bots/{bot_id}/maps", get(export_maps))
-        .route("/bots/{bot_id}/maps/import", post(import_maps))
+        .route("/bots/{bot_id}/maps/import", post(import_maps).layer(DefaultBodyLimit::max(IMPORT_LIMIT)))
         .route("/bots/{bot_id}/links", post(create_link))
         .route("/bots/{bot_id}/settings/{kind}", axum::routing::put(put_settings))
 }
 
-/// The token, if it may use `action` on this existing bot.
+/// The token, if it may use `action` on this existing bot and is within
+/// its rate (429 otherwise).
 pub(super) async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &str, actions: &[TokenAction]) -> Result<(ApiToken, BotId), ApiError> {
     let store = &state.backend.store;
     let token = bearer_token(headers, store).await?;
@@ -52,7 +57,13 @@ pub(super) async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &st
     let mut last = Denial::Action(actions[0]);
     for action in actions {
         match token.check_admin(&bot, *action, now) {
-            Ok(()) => return Ok((token, bot)),
+            Ok(()) => {
+                // The token's rate holds on every route it opens, not only
+                // the calls; its use is recorded the same way.
+                super::call::take_from_rate(state, &token)?;
+                super::call::touch_later(state, &token);
+                return Ok((token, bot));
+            }
             Err(denial) if denial.is_authentication() => return Err(ApiError::Unauthorized(denial.message())),
             Err(denial) => last = denial,
         }

@@ -11,10 +11,7 @@ use comops_core::ApiToken;
 pub async fn bearer_token(headers: &HeaderMap, store: &Store) -> Result<ApiToken, ApiError> {
     let invalid = || ApiError::Unauthorized("Invalid token".into());
     let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(invalid)?;
-    let secret = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .ok_or_else(invalid)?;
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    let secret = value.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, secret)| secret.trim()).ok_or_else(invalid)?;
     store.token_by_secret(secret).await?.ok_or_else(invalid)
 }

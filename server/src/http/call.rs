@@ -39,6 +39,16 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Default, Deserialize)]
 struct CallQuery {
     dry_run: Option<String>,
+    /// Any other parameter: ignored, unless it looks like a misspelt
+    /// `dry_run` ([`looks_like_dry_run`]).
+    #[serde(flatten)]
+    other: std::collections::HashMap<String, String>,
+}
+
+/// `DRY_RUN`, `dry-run`, `dryRun`: a parameter meant as the dry-run switch
+/// but not spelt as documented — refused, since ignoring it sends for real.
+fn looks_like_dry_run(name: &str) -> bool {
+    name != "dry_run" && name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().eq_ignore_ascii_case("dryrun")
 }
 
 /// What the trace of this call records, filled in as checks pass.
@@ -88,7 +98,11 @@ async fn call(
     // A query string axum cannot read is refused as JSON like every error.
     let query = query.map(|Query(query)| query).map_err(|rejection| rejection.body_text());
     let dry = query.and_then(|query| {
-        let header = dry_flag("X-Dry-Run", header_text(&headers, "x-dry-run").as_deref())?;
+        if let Some(name) = query.other.keys().find(|name| looks_like_dry_run(name)) {
+            return Err(format!("unknown query parameter {name}: the dry-run switch is dry_run=true"));
+        }
+        let header = deciding_header(&headers, "x-dry-run").map_err(|_| "X-Dry-Run must be given once, true or false".to_string())?;
+        let header = dry_flag("X-Dry-Run", header)?;
         let query = dry_flag("dry_run", query.dry_run.as_deref())?;
         Ok(header || query)
     });
@@ -143,9 +157,7 @@ async fn handle(
         .check_call(&bot, &endpoint.alias, endpoint.isolated, dry_requested, now)
         .map_err(denial_error)?;
     trace.dry_run = mode == CallMode::Dry;
-    if let Err(wait) = state.rate_limiter.check(&token.id, token.rate_per_minute, Instant::now()) {
-        return Err(ApiError::TooManyRequests { retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1) });
-    }
+    take_from_rate(state, &token)?;
     touch_later(state, &token);
 
     let bytes = read_json_body(headers, body).await?;
@@ -205,10 +217,18 @@ fn denial_error(denial: Denial) -> ApiError {
     }
 }
 
+/// One request from the token's rate, or 429 with how long to wait.
+pub(super) fn take_from_rate(state: &AppState, token: &ApiToken) -> Result<(), ApiError> {
+    state
+        .rate_limiter
+        .check(&token.id, token.rate_per_minute, Instant::now())
+        .map_err(|wait| ApiError::TooManyRequests { retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1) })
+}
+
 /// Records the token's use without delaying the answer, at most once a
 /// second per token and process (a write per request would serialize
 /// every call on SQLite's single writer).
-fn touch_later(state: &AppState, token: &ApiToken) {
+pub(super) fn touch_later(state: &AppState, token: &ApiToken) {
     if !state.rate_limiter.should_touch(&token.id, Instant::now()) {
         return;
     }
@@ -253,10 +273,11 @@ async fn drain(body: Body) {
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(key) = header_text(headers, "idempotency-key") else { return Ok(None) };
+    let refused = || ApiError::BadRequest("Idempotency-Key must be given once, 1-255 visible ASCII characters".into());
+    let Some(key) = deciding_header(headers, "idempotency-key").map_err(|_| refused())? else { return Ok(None) };
     let key = key.trim();
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(ApiError::BadRequest("Idempotency-Key must be 1-255 visible ASCII characters".into()));
+        return Err(refused());
     }
     Ok(Some(key.to_string()))
 }
@@ -522,6 +543,19 @@ async fn live(
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// A header that decides what a call does (the dry-run switch, the
+/// idempotency key): absent, or given once in visible ASCII. A value with
+/// other bytes, or the header twice, is an error — read as absent, it
+/// would send for real or send twice.
+fn deciding_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ()> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(());
+    }
+    first.to_str().map(Some).map_err(|_| ())
 }
 
 /// The dry-run switch of a header or query parameter, as documented:

@@ -102,3 +102,30 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// The errors that axum and its extractors answer in plain text or with
+/// no body (a path that is not UTF-8, a body over the route's limit, a
+/// wrong method), rewritten as JSON like every API error, keeping the
+/// status and headers (`Allow`, `Retry-After`); an answer already JSON,
+/// or an HTML page, is left as it is.
+pub async fn plain_errors_as_json(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if content_type.starts_with("application/json") || content_type.starts_with("text/html") {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string()).unwrap_or_default();
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("Error").to_string() } else { text };
+    let mut rewritten = (status, axum::Json(json!({ "success": false, "message": message }))).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    rewritten
+}

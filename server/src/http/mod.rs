@@ -109,7 +109,11 @@ pub fn router(state: AppState) -> Router {
         .merge(identity_api::routes())
         .merge(metrics::routes())
         .merge(scenario_api::routes())
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        // Bodies: the calls read theirs within 1 MiB themselves; the
+        // imports allow more (admin_api).
+        .layer(axum::extract::DefaultBodyLimit::max(call::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(error::plain_errors_as_json));
     Router::new()
         .merge(apis)
         .merge(telegram_webhook::routes())
@@ -117,7 +121,12 @@ pub fn router(state: AppState) -> Router {
         .merge(vk_callback::routes())
         .merge(webhook_inbound::routes())
         .merge(webchat::routes(&state))
-        .merge(docs::routes().layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve)))
+        .merge(
+            docs::routes()
+                .method_not_allowed_fallback(method_not_allowed)
+                .layer(axum::middleware::from_fn(error::plain_errors_as_json))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve)),
+        )
         .nest_service("/pkg", assets::service(&pkg_dir))
         .merge(studio)
         .fallback(not_found)
