@@ -109,34 +109,62 @@ impl StringFormat {
     }
 }
 
+/// `YYYY-MM-DD`, a day that exists (`2025-02-31` does not; leap years
+/// counted).
 fn is_date(text: &str) -> bool {
     let b = text.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && (1..=12).contains(&text[5..7].parse::<u8>().unwrap_or(0))
-        && (1..=31).contains(&text[8..10].parse::<u8>().unwrap_or(0))
+    if !(b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())) {
+        return false;
+    }
+    let (year, month, day) = (number(&text[0..4]), number(&text[5..7]), number(&text[8..10]));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
 }
 
+/// RFC 3339's `date-time`: a date ([`is_date`]), `T`, `hh:mm:ss` (a leap
+/// second's `60` allowed), optional fraction of at least one digit, and
+/// `Z` or `±hh:mm`.
 fn is_date_time(text: &str) -> bool {
     let Some((date, time)) = text.split_once(['T', 't']) else { return false };
-    let b = time.as_bytes();
-    let hms_ok = b.len() >= 9
-        && b[2] == b':'
-        && b[5] == b':'
-        && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit());
-    // Only ASCII digits and ':' up to here, so byte 8 is a char boundary.
-    if !hms_ok || !is_date(date) {
+    if !is_date(date) || !is_time(time.get(..8).unwrap_or_default(), 60) {
         return false;
     }
     let zone = &time[8..];
-    let zone = zone.strip_prefix('.').map(|z| z.trim_start_matches(|c: char| c.is_ascii_digit())).unwrap_or(zone);
-    let zone_ok = zone == "Z" || zone == "z" || {
-        let z = zone.as_bytes();
-        z.len() == 6 && (z[0] == b'+' || z[0] == b'-') && z[3] == b':'
+    let zone = match zone.strip_prefix('.') {
+        Some(fraction) => {
+            let rest = fraction.trim_start_matches(|c: char| c.is_ascii_digit());
+            if rest.len() == fraction.len() {
+                return false;
+            }
+            rest
+        }
+        None => zone,
     };
-    zone_ok
+    zone == "Z" || zone == "z" || (zone.len() == 6 && (zone.starts_with('+') || zone.starts_with('-')) && is_time(&format!("{}:00", &zone[1..]), 59))
+}
+
+/// `hh:mm:ss` with hours 0–23, minutes 0–59 and seconds up to `max_second`.
+fn is_time(text: &str, max_second: u32) -> bool {
+    let b = text.as_bytes();
+    b.len() == 8
+        && b[2] == b':'
+        && b[5] == b':'
+        && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit())
+        && number(&text[0..2]) <= 23
+        && number(&text[3..5]) <= 59
+        && number(&text[6..8]) <= max_second
+}
+
+/// The value of a run of ASCII digits (checked by the caller).
+fn number(digits: &str) -> u32 {
+    digits.bytes().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
 }
 
 /// One top-level field of a request.
@@ -331,8 +359,17 @@ mod tests {
         for junk in ["tomorrow", "t", "2025-10-15T", "2025-10-15Tж1:24:52Z", "ТТТТ-10-15T11:24:52Z"] {
             assert!(!StringFormat::DateTime.accepts(junk), "{junk}");
         }
+        // Found by an API probe: these passed as date-times and dates.
+        for junk in ["2025-10-15T99:99:99Z", "2025-10-15T11:24:52+ab:cd", "2025-10-15T11:24:52.Z", "2025-10-15T24:00:00Z", "2025-10-15T11:24:52+24:00", "2027-02-31T10:00:00Z"] {
+            assert!(!StringFormat::DateTime.accepts(junk), "{junk}");
+        }
+        assert!(StringFormat::DateTime.accepts("2016-12-31T23:59:60Z"), "a leap second");
+        assert!(StringFormat::DateTime.accepts("2025-10-15t11:24:52.5-05:30"));
         assert!(StringFormat::Date.accepts("2025-02-28"));
-        assert!(!StringFormat::Date.accepts("2025-13-01"));
+        assert!(StringFormat::Date.accepts("2024-02-29"));
+        for junk in ["2025-13-01", "2025-02-29", "2025-02-31", "2025-04-31", "1900-02-29", "2025-00-10", "2025-01-00"] {
+            assert!(!StringFormat::Date.accepts(junk), "{junk}");
+        }
         assert!(StringFormat::Uri.accepts("https://crm.example.com/api/user/confirm"));
         assert!(!StringFormat::Uri.accepts("javascript:alert(1)"));
     }

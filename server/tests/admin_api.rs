@@ -19,6 +19,15 @@ async fn setup() -> (TestServer, Store) {
     let rehau = BotId::parse("bot_rehau").unwrap();
     let link = IdentityLink::telegram("125", "TG-9072612", "540278913", "telegram");
     store.link_identity(&rehau, &link).await.unwrap();
+    // The scenarios the jobs below run: one message each.
+    for (name, text) in [("webinar_reminder", "Вебинар «{{ params.webinar }}» через час."), ("retention_tips", "Совет дня.")] {
+        let scenario: comops_core::scenario::Scenario = serde_json::from_value(json!({
+            "name": name, "start": "s",
+            "steps": [{"id": "s", "type": "message", "text": text, "next": "e"}, {"id": "e", "type": "end"}]
+        }))
+        .unwrap();
+        store.save_scenario(&rehau, &scenario, "", "test").await.unwrap();
+    }
     (server, store)
 }
 
@@ -62,7 +71,6 @@ async fn a_scheduled_webinar_reminder_becomes_a_run_when_due() {
         .await
         .unwrap();
     let steps: Vec<_> = trace.iter().rev().map(|t| t.step.as_str()).collect();
-    // The engine then runs it (the scenario does not exist here: an error hop).
     assert_eq!(steps[..2], ["api.schedule", "job.run"]);
 }
 
@@ -106,6 +114,11 @@ async fn schedule_requests_are_checked() {
     assert_eq!(status, 422, "{body}");
     let fields: Vec<_> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["scenario", "userId", "run_at", "every_sec"]);
+    // A scenario the bot does not have, or a day that does not exist.
+    let (status, body) = post(&server, "/bots/bot_rehau/jobs/schedule", &secret, json!({"scenario": "no_such_scenario", "userId": "125", "run_after_sec": 60})).await;
+    assert_eq!((status, &body["errors"]), (422, &json!([{"field": "scenario", "message": "scenario does not exist"}])), "{body}");
+    let (status, body) = post(&server, "/bots/bot_rehau/jobs/schedule", &secret, json!({"scenario": "registration_flow", "userId": "125", "run_at": "2027-02-31T10:00:00Z"})).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (422, Some("run_at")), "{body}");
 
     let (status, _) = post(&server, "/bots/bot_shop/jobs/schedule", &secret, json!({})).await;
     assert_eq!(status, 403, "the token is for bot_rehau only");

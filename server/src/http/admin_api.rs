@@ -97,10 +97,15 @@ async fn schedule(
 ) -> Result<Json<Value>, ApiError> {
     let (token, bot) = authorize_bot_wide(&state, &headers, &bot_id, "schedule runs").await?;
     let now = now_millis();
-    let request = JobRequest::parse(&parse_json(&body)?, now).map_err(|errors| ApiError::Unprocessable {
+    let invalid = |errors: &[comops_core::validation::FieldError]| ApiError::Unprocessable {
         message: "Invalid schedule request".into(),
         errors: errors.iter().map(|e| PayloadError { field: e.field.clone(), message: e.to_string() }).collect(),
-    })?;
+    };
+    let request = JobRequest::parse(&parse_json(&body)?, now).map_err(|errors| invalid(&errors))?;
+    // A job for a scenario the bot does not have would only fail when due.
+    if state.backend.store.scenario(&bot, &request.scenario).await?.is_none() {
+        return Err(invalid(&[comops_core::validation::FieldError::new("scenario", comops_core::validation::Problem::Unknown)]));
+    }
     let trace_id = headers
         .get("traceparent")
         .and_then(|v| v.to_str().ok())
