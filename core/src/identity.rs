@@ -36,6 +36,13 @@ impl IdentityCommand {
             return Err(vec![error("body", "must be a JSON object")]);
         };
         let mut errors = Vec::new();
+        // A field given in a form it cannot be read in is named as such,
+        // not as missing.
+        for (names, what) in [(["userId", "user_id"], "a non-empty string or an integer"), (["chatId", "chat_id"], "a non-empty string or an integer")] {
+            if let Some((name, _)) = names.iter().find_map(|name| object.get(*name).filter(|v| !v.is_null()).map(|v| (*name, v))).filter(|(_, v)| crate::call::business_id(v).is_none()) {
+                errors.push(error(name, &format!("must be {what}")));
+            }
+        }
         let user_id = business_id_of(object, &["userId", "user_id"]);
         let lead_id = text(object, &["leadId", "lead_id"]);
         let chat_id = business_id_of(object, &["chatId", "chat_id"]);
@@ -46,15 +53,18 @@ impl IdentityCommand {
             }
         }
         if let Some(lead) = &lead_id {
-            if lead.len() > 128 || lead.chars().any(char::is_whitespace) {
-                errors.push(error("leadId", "must be at most 128 characters without spaces"));
+            if !is_lead_id(lead) {
+                errors.push(error("leadId", "must be at most 128 characters without spaces or slashes, like TG-9072612"));
             }
         }
         let action = text(object, &["action"]).unwrap_or_else(|| "link".into());
         let command = match action.as_str() {
             "link" => {
                 let source = text(object, &["source"]).unwrap_or_else(|| "api".into());
-                if user_id.is_none() {
+                if source.chars().count() > 64 {
+                    errors.push(error("source", "must be at most 64 characters"));
+                }
+                if user_id.is_none() && !errors.iter().any(|e| e.field == "userId" || e.field == "user_id") {
                     errors.push(error("userId", "is required"));
                 }
                 match (user_id, lead_id, channel, chat_id) {
@@ -64,7 +74,7 @@ impl IdentityCommand {
                     (Some(user_id), Some(lead_id), None, None) => Some(Self::LinkLead { user_id, lead_id, source }),
                     (_, lead, channel, chat) => {
                         for (field, value) in [("channel", channel.is_some()), ("chatId", chat.is_some())] {
-                            if !value {
+                            if !value && !errors.iter().any(|e: &PayloadError| e.field == field) {
                                 errors.push(error(field, if lead.is_some() { "is required with the other address field" } else { "is required (or give leadId alone)" }));
                             }
                         }
@@ -90,6 +100,14 @@ impl IdentityCommand {
     }
 }
 
+/// A lead id as the platform makes them (`TG-9072612`, `EM-anna@example.com`)
+/// or a business system gives them: 1–128 bytes without spaces, control
+/// characters or path separators, not starting with a dot (they appear in
+/// the studio's addresses and in traces; `../../x` is no lead).
+pub fn is_lead_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && !id.starts_with('.') && !id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '\\')
+}
+
 /// The first of `names` as a non-empty trimmed string.
 fn text(object: &Map<String, Value>, names: &[&str]) -> Option<String> {
     names.iter().find_map(|name| object.get(*name).and_then(Value::as_str)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
@@ -99,6 +117,19 @@ fn text(object: &Map<String, Value>, names: &[&str]) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn odd_ids_are_named_not_called_missing() {
+        let fields = |body: Value| IdentityCommand::parse(&body).unwrap_err().into_iter().map(|e| (e.field, e.message)).collect::<Vec<_>>();
+        assert_eq!(
+            fields(json!({"userId": 1.5, "channel": "telegram", "chatId": true})),
+            [("userId".to_string(), "must be a non-empty string or an integer".to_string()), ("chatId".into(), "must be a non-empty string or an integer".into())]
+        );
+        assert_eq!(fields(json!({"userId": 1, "leadId": "../../x"}))[0].0, "leadId");
+        assert_eq!(fields(json!({"userId": 1, "leadId": "TG-1", "source": "x".repeat(65)}))[0].0, "source");
+        assert!(is_lead_id("EM-anna@example.com") && is_lead_id("WA-+79187777777") && is_lead_id("TG-9072612"));
+        assert!(!is_lead_id("") && !is_lead_id("a b") && !is_lead_id(".hidden") && !is_lead_id(&"x".repeat(129)));
+    }
 
     #[test]
     fn a_link_names_user_channel_and_chat() {
