@@ -188,6 +188,15 @@ async fn endpoints_export_and_import_round_trip_for_ci() {
     assert_eq!(status, 422);
     assert_eq!(body["errors"][0]["field"], "endpoints[1].alias");
     assert_eq!(body["message"], "Some endpoints are invalid; nothing was imported");
+    // The same alias twice: the second would overwrite the first unseen.
+    let mut twice = export.clone();
+    twice["endpoints"][1]["alias"] = export["endpoints"][0]["alias"].clone();
+    twice["endpoints"][1]["description"] = json!("Другое описание");
+    let (status, body) = post(&server, "/bots/bot_helpdesk/endpoints/import", &admin, twice).await;
+    assert_eq!((status, &body["errors"][0]["field"]), (422, &json!("endpoints[1].alias")), "{body}");
+    let after: Value =
+        http.get(server.url("/bots/bot_helpdesk/endpoints")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after["endpoints"], export["endpoints"], "nothing was written");
 }
 
 /// Maps for CI: the maps of the bot's project as JSON; the same document

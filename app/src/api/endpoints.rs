@@ -283,26 +283,7 @@ pub async fn import_endpoints(bot_id: String, json: String) -> Result<ImportRepo
     use crate::session::{backend, require};
     let user = require(comops_core::Permission::DesignIntegrations)?;
     let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
-    let export = parse_export(&json)?;
-    let mut valid = Vec::with_capacity(export.endpoints.len());
-    let mut errors = Vec::new();
-    let mut aliases = std::collections::HashSet::new();
-    for (i, draft) in export.endpoints.iter().enumerate() {
-        match draft.validate() {
-            Ok(endpoint) => {
-                if !aliases.insert(endpoint.alias.to_string()) {
-                    errors.push(comops_core::FieldError::new(format!("endpoints[{i}].alias"), comops_core::Problem::Taken));
-                }
-                valid.push(endpoint);
-            }
-            Err(found) => errors.extend(
-                found.into_iter().map(|e| comops_core::FieldError::new(format!("endpoints[{i}].{}", e.field), e.problem)),
-            ),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
+    let valid = parse_export(&json)?.validate().map_err(AppError::Invalid)?;
     let store = backend()?.store;
     let note = crate::i18n::t(crate::session::session().locale, crate::i18n::K::EndpointNoteImported);
     let (created, updated) = store.import_endpoints(&bot, &valid, note, user.email.as_str()).await?;

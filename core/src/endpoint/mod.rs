@@ -169,6 +169,33 @@ pub struct EndpointExport {
 
 impl EndpointExport {
     pub const FORMAT: &'static str = "comops.endpoints/v1";
+
+    /// Every endpoint of the document validated, or every problem, each
+    /// naming its draft (`endpoints[2].alias`); an alias twice in the
+    /// document is one (the second would silently overwrite the first).
+    /// The document's own `bot_id` is not checked: importing is also how
+    /// endpoints are copied between bots.
+    pub fn validate(&self) -> Result<Vec<ValidEndpoint>, Vec<FieldError>> {
+        let mut valid = Vec::with_capacity(self.endpoints.len());
+        let mut errors = Vec::new();
+        let mut aliases = std::collections::HashSet::new();
+        for (i, draft) in self.endpoints.iter().enumerate() {
+            match draft.validate() {
+                Ok(endpoint) => {
+                    if !aliases.insert(endpoint.alias.to_string()) {
+                        errors.push(FieldError::new(format!("endpoints[{i}].alias"), Problem::Taken));
+                    }
+                    valid.push(endpoint);
+                }
+                Err(found) => errors.extend(found.into_iter().map(|e| FieldError::new(format!("endpoints[{i}].{}", e.field), e.problem))),
+            }
+        }
+        if errors.is_empty() {
+            Ok(valid)
+        } else {
+            Err(errors)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -158,19 +158,10 @@ async fn import_endpoints(
     if export.format != EndpointExport::FORMAT {
         return Err(ApiError::Unprocessable { message: format!("format must be {}", EndpointExport::FORMAT), errors: vec![] });
     }
-    let mut valid = Vec::new();
-    let mut errors = Vec::new();
-    for (i, draft) in export.endpoints.iter().enumerate() {
-        match draft.validate() {
-            Ok(endpoint) => valid.push(endpoint),
-            Err(problems) => errors.extend(
-                problems.into_iter().map(|p| PayloadError { field: format!("endpoints[{i}].{}", p.field), message: p.to_string() }),
-            ),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Unprocessable { message: "Some endpoints are invalid; nothing was imported".into(), errors });
-    }
+    let valid = export.validate().map_err(|problems| ApiError::Unprocessable {
+        message: "Some endpoints are invalid; nothing was imported".into(),
+        errors: problems.iter().map(|p| PayloadError { field: p.field.clone(), message: p.to_string() }).collect(),
+    })?;
     let store = &state.backend.store;
     let author = format!("token:{}", token.name);
     let (created, updated) = store.import_endpoints(&bot, &valid, "imported from JSON", &author).await?;
