@@ -26,20 +26,30 @@ pub struct CallRequest {
     pub recipients: Recipients,
 }
 
-/// Why a body is not a call request (→ 422 with this message).
+/// Why a body is not a call request (→ 422 with this message, naming the
+/// field: `body` for the body itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadBody(pub String);
+pub struct BadBody {
+    pub field: String,
+    pub message: String,
+}
+
+impl BadBody {
+    fn at(field: &str, message: String) -> Self {
+        BadBody { field: field.into(), message }
+    }
+}
 
 impl CallRequest {
     pub const MAX_RECIPIENTS: usize = 10_000;
 
     pub fn parse(body: Value) -> Result<Self, BadBody> {
         let Value::Object(mut object) = body else {
-            return Err(BadBody("Request body must be a JSON object".into()));
+            return Err(BadBody::at("body", "Request body must be a JSON object".into()));
         };
         let params = match object.remove("script_request_params") {
             Some(Value::Object(params)) => params,
-            Some(_) => return Err(BadBody("script_request_params must be a JSON object".into())),
+            Some(_) => return Err(BadBody::at("script_request_params", "script_request_params must be a JSON object".into())),
             None => object,
         };
         let recipients = recipients(&params)?;
@@ -63,7 +73,7 @@ pub fn business_id_of(object: &Map<String, Value>, names: &[&str]) -> Option<Str
 }
 
 fn id_text(field: &str, value: &Value) -> Result<String, BadBody> {
-    business_id(value).ok_or_else(|| BadBody(format!("{field} must be a non-empty string or an integer")))
+    business_id(value).ok_or_else(|| BadBody::at(field, format!("{field} must be a non-empty string or an integer")))
 }
 
 fn first<'a>(params: &'a Map<String, Value>, names: [&'static str; 2]) -> Option<(&'static str, &'a Value)> {
@@ -73,10 +83,10 @@ fn first<'a>(params: &'a Map<String, Value>, names: [&'static str; 2]) -> Option
 fn recipients(params: &Map<String, Value>) -> Result<Recipients, BadBody> {
     if let Some((field, value)) = first(params, ["userIds", "user_ids"]) {
         let Value::Array(items) = value else {
-            return Err(BadBody(format!("{field} must be an array of user ids")));
+            return Err(BadBody::at(field, format!("{field} must be an array of user ids")));
         };
         if items.len() > CallRequest::MAX_RECIPIENTS {
-            return Err(BadBody(format!("{field} may name at most {} users", CallRequest::MAX_RECIPIENTS)));
+            return Err(BadBody::at(field, format!("{field} may name at most {} users", CallRequest::MAX_RECIPIENTS)));
         }
         let mut ids = items.iter().map(|v| id_text(field, v)).collect::<Result<Vec<_>, _>>()?;
         ids.sort();
@@ -125,9 +135,10 @@ mod tests {
 
     #[test]
     fn bad_shapes_are_named() {
-        assert_eq!(CallRequest::parse(json!([1])).unwrap_err().0, "Request body must be a JSON object");
-        assert_eq!(CallRequest::parse(json!({"script_request_params": 5})).unwrap_err().0, "script_request_params must be a JSON object");
-        assert_eq!(CallRequest::parse(json!({"userId": {"x": 1}})).unwrap_err().0, "userId must be a non-empty string or an integer");
-        assert_eq!(CallRequest::parse(json!({"userIds": "1,2"})).unwrap_err().0, "userIds must be an array of user ids");
+        assert_eq!(CallRequest::parse(json!([1])).unwrap_err().message, "Request body must be a JSON object");
+        assert_eq!(CallRequest::parse(json!({"script_request_params": 5})).unwrap_err().message, "script_request_params must be a JSON object");
+        assert_eq!(CallRequest::parse(json!({"userId": {"x": 1}})).unwrap_err().message, "userId must be a non-empty string or an integer");
+        assert_eq!(CallRequest::parse(json!({"userIds": "1,2"})).unwrap_err().message, "userIds must be an array of user ids");
+        assert_eq!(CallRequest::parse(json!({"user_id": ""})).unwrap_err().field, "user_id", "the field is named");
     }
 }

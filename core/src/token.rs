@@ -153,7 +153,8 @@ impl ApiToken {
         }
     }
 
-    fn check_bot(&self, bot: &BotId) -> Result<(), Denial> {
+    /// Whether this token's scope includes `bot` (every bot when it names none).
+    pub fn check_bot(&self, bot: &BotId) -> Result<(), Denial> {
         if self.scope.bots.is_empty() || self.scope.bots.contains(bot) {
             Ok(())
         } else {

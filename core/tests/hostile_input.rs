@@ -178,7 +178,7 @@ proptest! {
     fn call_bodies_parse_or_are_refused(body in any_json()) {
         match CallRequest::parse(body) {
             Ok(_) => {}
-            Err(bad) => prop_assert!(!bad.0.is_empty()),
+            Err(bad) => prop_assert!(!bad.message.is_empty() && !bad.field.is_empty()),
         }
     }
 

@@ -218,6 +218,11 @@ async fn revoked_expired_and_foreign_tokens_are_refused() {
     let rehau = issue(&w.store, "REHAU portal", "bot_rehau", "", &[TokenAction::Call]).await;
     let (status, reply) = answer(w.post_as(SHOP, "order/status", &rehau).json(&body).send().await.unwrap()).await;
     assert_eq!((status, reply["message"].as_str().unwrap()), (403, "Token is not valid for this bot"));
+    // Whether the alias, or the bot, exists is not told to a token for other bots.
+    for (bot, alias) in [(SHOP, "order/unknown"), ("bot_nope", "order/status")] {
+        let (status, reply) = answer(w.post_as(bot, alias, &rehau).json(&json!({})).send().await.unwrap()).await;
+        assert_eq!((status, reply["message"].as_str().unwrap()), (403, "Token is not valid for this bot"), "{bot}/{alias}");
+    }
 
     let scoped = issue(&w.store, "Tickets", "", "ticket/*", &[TokenAction::Call]).await;
     let (status, reply) = answer(w.post_as(SHOP, "order/status", &scoped).json(&body).send().await.unwrap()).await;
@@ -256,6 +261,8 @@ async fn isolated_endpoints_need_a_token_that_names_them() {
 #[tokio::test]
 async fn unknown_bots_aliases_and_disabled_endpoints_are_404() {
     let w = world().await;
+    // A token for every bot (one for some bots is refused on the others first).
+    let any_bot = issue(&w.store, "Any bot", "", "", &[TokenAction::Call]).await;
     for (bot, alias, message) in [
         ("bot_nope", "order/status", "Bot not found"),
         ("not-a-bot-id", "order/status", "Bot not found"),
@@ -263,7 +270,7 @@ async fn unknown_bots_aliases_and_disabled_endpoints_are_404() {
         (SHOP, "Order/Status", "Endpoint not found"),
         (SHOP, "order/old", "Endpoint not found"),
     ] {
-        let (status, reply) = answer(w.post(bot, alias).json(&json!({})).send().await.unwrap()).await;
+        let (status, reply) = answer(w.post_as(bot, alias, &any_bot).json(&json!({})).send().await.unwrap()).await;
         assert_eq!((status, reply["message"].as_str().unwrap()), (404, message), "{bot}/{alias}");
     }
     // A GET of the call route: 405, in JSON like every API error.
@@ -323,6 +330,7 @@ async fn idempotency_keys_replay_the_first_answer() {
     assert_eq!(status, 200);
     let again = send(json!({"orderId": 9821, "userId": "125"})).await.unwrap();
     assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.headers()["x-trace-id"].to_str().unwrap(), first["trace_id"].as_str().unwrap(), "the header names the answer's trace");
     let (status, again) = answer(again).await;
     assert_eq!(status, 200);
     assert_eq!(again, first, "same key and body: the first answer again");

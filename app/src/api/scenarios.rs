@@ -481,7 +481,7 @@ pub async fn dry_run_scenario(bot_id: String, json: String, params: String) -> R
     };
     let request = match comops_core::call::CallRequest::parse(body) {
         Ok(request) => request,
-        Err(bad) => return Ok(DryRunOutcome::BadParams { message: format!("{} {}", t(locale, K::DryParamsBad), bad.0) }),
+        Err(bad) => return Ok(DryRunOutcome::BadParams { message: format!("{} {}", t(locale, K::DryParamsBad), bad.message) }),
     };
     let preview = dry_run_preview(&scenario, &serde_json::Value::Object(request.params), &LeadInfo::default());
     let (stop, error) = match preview.reason {

@@ -130,8 +130,10 @@ async fn call(
             error.into_response()
         }
     };
-    if let Ok(value) = HeaderValue::from_str(trace_id.as_str()) {
-        response.headers_mut().insert("x-trace-id", value);
+    if !response.headers().contains_key("x-trace-id") {
+        if let Ok(value) = HeaderValue::from_str(trace_id.as_str()) {
+            response.headers_mut().insert("x-trace-id", value);
+        }
     }
     response
 }
@@ -152,6 +154,11 @@ async fn handle(
         trace.source_system = token.name.clone();
     }
     let now = now_millis();
+    // A token for other bots learns nothing of this one (which aliases it
+    // has, or whether it exists): refused before the endpoint is looked up.
+    if let Some(bot) = BotId::parse(bot_id) {
+        token.live(now).and_then(|()| token.check_bot(&bot)).map_err(denial_error)?;
+    }
     let (bot, endpoint) = find_endpoint(state, bot_id, alias).await?;
     let mode = token
         .check_call(&bot, &endpoint.alias, endpoint.isolated, dry_requested, now)
@@ -163,7 +170,10 @@ async fn handle(
     let bytes = read_json_body(headers, body).await?;
     let value: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
-    let request = CallRequest::parse(value).map_err(|bad| ApiError::Unprocessable { message: bad.0, errors: vec![] })?;
+    let request = CallRequest::parse(value).map_err(|bad| ApiError::Unprocessable {
+        errors: vec![comops_core::schema::PayloadError { field: bad.field, message: bad.message.clone() }],
+        message: bad.message,
+    })?;
     let problems = endpoint.schema.check(&request.params);
     if !problems.is_empty() {
         return Err(ApiError::Unprocessable { message: "Request does not match the endpoint schema".into(), errors: problems });
@@ -293,10 +303,21 @@ fn request_hash(bot: &BotId, alias: &Alias, mode: CallMode, body: &[u8]) -> Stri
     hex::encode(hasher.finalize())
 }
 
+/// The first answer to a key again, with its trace id in `X-Trace-Id`
+/// (the call's own trace id would point at a trace the answer does not
+/// name).
 fn replayed(http_status: u16, body: String) -> Response {
+    #[derive(Deserialize)]
+    struct Traced {
+        trace_id: Option<String>,
+    }
     let status = StatusCode::from_u16(http_status).unwrap_or(StatusCode::OK);
+    let first_trace = serde_json::from_str::<Traced>(&body).ok().and_then(|answer| answer.trace_id);
     let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
     response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    if let Some(value) = first_trace.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response.headers_mut().insert("x-trace-id", value);
+    }
     response
 }
 
