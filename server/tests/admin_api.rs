@@ -261,6 +261,8 @@ async fn maps_export_and_import_by_id_for_ci() {
     assert_eq!(body["message"], "Some maps cannot be imported; nothing was imported");
     assert_eq!(store.map(&journey.id).await.unwrap().version, 2);
     assert_eq!(store.map(&foreign.id).await.unwrap().version, 1);
+    let malformed = http.post(server.url("/bots/bot_rehau/maps/import")).bearer_auth(&admin).body("{\"maps\": [").send().await.unwrap();
+    assert_eq!(malformed.status(), 400, "malformed JSON, as on every route");
 
     // Reading takes admin_read, writing admin_write.
     let caller = token(&store, &[TokenAction::Call]).await;
