@@ -230,7 +230,7 @@ async fn openapi_documents_exactly_the_enabled_endpoints_and_validates() {
     assert_eq!(body["schema"]["oneOf"][0]["properties"]["status"]["enum"], json!(["paid", "pending"]));
     assert_eq!(body["example"]["order_id"], 9821);
     let statuses: BTreeSet<&str> = thank_you["responses"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(statuses, BTreeSet::from(["200", "400", "401", "403", "404", "409", "413", "415", "422", "429", "500"]));
+    assert_eq!(statuses, BTreeSet::from(["200", "400", "401", "403", "404", "409", "413", "415", "422", "429", "500", "503"]));
     assert_eq!(document["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
 
     assert_valid_openapi(&document);

@@ -268,7 +268,7 @@ fn responses(endpoint: &Endpoint) -> Value {
 }
 
 /// Error statuses of `call/{alias}` and their shared response names.
-const ERROR_RESPONSES: [(u16, &str); 10] = [
+const ERROR_RESPONSES: [(u16, &str); 11] = [
     (400, "BadRequest"),
     (401, "Unauthorized"),
     (403, "Forbidden"),
@@ -279,6 +279,7 @@ const ERROR_RESPONSES: [(u16, &str); 10] = [
     (422, "Unprocessable"),
     (429, "TooManyRequests"),
     (500, "InternalError"),
+    (503, "Unavailable"),
 ];
 
 /// Schemas, parameters, responses and the security scheme shared by every
@@ -377,6 +378,11 @@ fn components() -> Value {
                 "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } },
             },
             "InternalError": error("Scenario or server error (names the step, never a stack trace)."),
+            "Unavailable": {
+                "description": "The database is out of reach (restarting): the call may not have been stored. Send it again, with its Idempotency-Key.",
+                "headers": { "Retry-After": { "description": "Seconds to wait.", "schema": { "type": "integer" } } },
+                "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } },
+            },
         },
     })
 }
