@@ -188,11 +188,21 @@ fn BotLeads(bots: Vec<BotChoice>, bot: String) -> impl IntoView {
             </button>
         }
     };
+    // The operator's desk runs on browser-only data (`LocalResource`s,
+    // refreshed every few seconds), so it is drawn only once the page is
+    // hydrated: rendered on the server, those resources re-ran the page's
+    // suspense after the desk's owner was gone, and the render panicked
+    // ("reactive value already disposed") — a blank studio in the browser.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let body = {
         let bot = bot.clone();
         move || {
             let bot = bot.clone();
             match tab.get().as_str() {
+                // `hydrated` is read for this tab only: the others are not
+                // drawn again when it turns.
+                TAB_OPERATOR if !hydrated.get() => view! { <p>{move || tr(K::Loading)}</p> }.into_any(),
                 TAB_OPERATOR => view! { <OperatorTab bot lead go/> }.into_any(),
                 TAB_DEAD => view! { <DeadLettersTab bot go/> }.into_any(),
                 _ => view! { <LeadsTab bot lead go/> }.into_any(),
