@@ -83,6 +83,11 @@ test('a viewer reads the shop bot analytics and narrows them to one endpoint', a
   // A date that does not exist is a readable error, not a blank page.
   await page.goto('/analytics?bot=bot_shop&from=2026-02-30');
   await expect(page.getByTestId('analytics-error')).toBeVisible();
+  // Dates the wrong way round: said in words, with a way back to a period.
+  await page.goto('/analytics?bot=bot_shop&from=2026-12-10&to=2026-12-01');
+  await expect(page.getByTestId('analytics-error')).toContainText('“From” must be on or before “To”');
+  await page.getByTestId('analytics-reset').click();
+  await expect(page.getByTestId('analytics-filter')).toBeVisible();
 });
 
 test('the analytics screen speaks Russian', async ({ page }) => {

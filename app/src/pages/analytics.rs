@@ -33,11 +33,21 @@ pub fn AnalyticsPage() -> impl IntoView {
         <Transition fallback=loading>
             {move || data.get().map(|result| match result {
                 Ok(page) => view! { <Analytics page/> }.into_any(),
-                Err(err) => view! {
-                    <p role="alert" class="rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800" data-testid="analytics-error">
-                        {err.message(locale.get_untracked())}
-                    </p>
-                }.into_any(),
+                Err(err) => {
+                    // A period that cannot be shown (dates the wrong way
+                    // round, too long) is said in words, with a way back:
+                    // the filter is in the URL, so a reload shows it again.
+                    let locale_now = locale.get_untracked();
+                    let bad_period = err.field("from", locale_now).is_some() || err.field("to", locale_now).is_some();
+                    let message = if bad_period { t(locale_now, K::AnBadPeriod).to_string() } else { err.message(locale_now) };
+                    let reset = format!("/analytics?bot={}", query.with_untracked(|q| q.bot_id.clone()));
+                    view! {
+                        <p role="alert" class="rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800" data-testid="analytics-error">
+                            {message}
+                        </p>
+                        <a class="mt-2 inline-block text-sm text-sky-800 hover:underline" href=reset data-testid="analytics-reset">{l(K::AnResetPeriod)}</a>
+                    }.into_any()
+                }
             })}
         </Transition>
     }
