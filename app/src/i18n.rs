@@ -640,6 +640,7 @@ pub enum K {
     UserOrLead,
     Yes,
     ZeroNever,
+    ZeroUnlimited,
     // Maps studio.
     MapAddRow,
     MapEmotionCurve,
@@ -1372,6 +1373,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::UserOrLead => ("User or lead id", "ID пользователя или лида"),
         K::Yes => ("yes", "да"),
         K::ZeroNever => ("0 = never", "0 = бессрочно"),
+        K::ZeroUnlimited => ("0 = unlimited", "0 = без ограничения"),
         K::MapAddRow => ("Add row", "Добавить строку"),
         K::MapEmotionCurve => ("Emotion curve", "Кривая эмоций"),
         K::MapNew => ("New map", "Новая карта"),

@@ -227,7 +227,10 @@ impl TokenDraft {
             errors.push(FieldError::new("actions", Problem::Required));
         }
         if self.expires_in_days > 3650 {
-            errors.push(FieldError::new("expires_in_days", Problem::TooLong { max: 3650 }));
+            errors.push(FieldError::new("expires_in_days", Problem::OutOfRange));
+        }
+        if self.rate_per_minute > 1_000_000 {
+            errors.push(FieldError::new("rate_per_minute", Problem::OutOfRange));
         }
         let mut actions = self.actions.clone();
         actions.sort_by_key(|a| a.as_str());
@@ -248,6 +251,13 @@ impl TokenDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_out_of_range_are_named_as_such() {
+        let draft = TokenDraft { name: "CRM".into(), actions: vec![TokenAction::Call], expires_in_days: u32::MAX, rate_per_minute: u32::MAX, ..Default::default() };
+        let fields: Vec<_> = draft.validate().unwrap_err().into_iter().map(|e| (e.field, e.problem)).collect();
+        assert_eq!(fields, [("expires_in_days".to_string(), Problem::OutOfRange), ("rate_per_minute".to_string(), Problem::OutOfRange)]);
+    }
 
     fn token(scope: TokenScope) -> ApiToken {
         ApiToken {

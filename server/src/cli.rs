@@ -174,6 +174,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
             })?;
             let store = open_store(&config).await?;
+            let missing = store.missing_bots(&valid).await.map_err(|e| e.to_string())?;
+            if !missing.is_empty() {
+                let names = missing.iter().map(|b| b.as_str()).collect::<Vec<_>>().join(", ");
+                return Err(format!("no such bot: {names}"));
+            }
             let (token, secret) = store.issue_token(&valid, "cli").await.map_err(|e| e.to_string())?;
             store.audit("cli", "token.issue", token.id.as_str(), &token.name).await.map_err(|e| e.to_string())?;
             println!("issued {} ({})", token.id, token.name);

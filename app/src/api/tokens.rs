@@ -41,6 +41,9 @@ pub async fn issue_token(draft: TokenDraft) -> Result<IssuedToken, AppError> {
     let user = require(comops_core::Permission::Administer)?;
     let valid = draft.validate().map_err(AppError::Invalid)?;
     let store = backend()?.store;
+    if !store.missing_bots(&valid).await?.is_empty() {
+        return Err(AppError::Invalid(vec![comops_core::FieldError::new("bots", comops_core::Problem::Unknown)]));
+    }
     let (token, secret) = store.issue_token(&valid, user.email.as_str()).await?;
     // The detail names the token, never its secret.
     store.audit(user.email.as_str(), "token.issue", token.id.as_str(), &token.name).await?;

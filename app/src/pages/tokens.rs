@@ -58,7 +58,7 @@ impl TokenFields {
             aliases: self.aliases.get_untracked(),
             actions: TokenAction::ALL.into_iter().zip(self.actions).filter(|(_, on)| on.get_untracked()).map(|(a, _)| a).collect(),
             expires_in_days: number(self.expires_in_days),
-            rate_per_minute: number(self.rate_per_minute).min(1_000_000),
+            rate_per_minute: number(self.rate_per_minute),
         }
     }
 }
@@ -215,7 +215,7 @@ fn TokenForm(fields: TokenFields, issue: ServerAction<IssueToken>, on_cancel: Ca
                 <TextField label=K::ExpiresInDays name="expires_in_days" kind="number" value=fields.expires_in_days
                     error=field_error(issue.value(), "expires_in_days") hint=K::ZeroNever/>
                 <TextField label=K::RatePerMinute name="rate_per_minute" kind="number" value=fields.rate_per_minute
-                    error=field_error(issue.value(), "rate_per_minute")/>
+                    error=field_error(issue.value(), "rate_per_minute") hint=K::ZeroUnlimited/>
             </div>
             <fieldset class="flex flex-wrap items-center gap-4">
                 <legend class="mb-1 text-xs font-medium text-slate-600">{move || tr(K::Actions)}</legend>

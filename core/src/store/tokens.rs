@@ -29,6 +29,20 @@ fn token(row: &AnyRow) -> Result<ApiToken, sqlx::Error> {
 
 impl Store {
     /// Stores a new token and returns it with its secret (shown once).
+    /// Of the bots a token would name, those that do not exist (a typo
+    /// in the studio's form or the CLI's `--bots`, refused there).
+    pub async fn missing_bots(&self, valid: &ValidToken) -> StoreResult<Vec<crate::BotId>> {
+        let mut missing = Vec::new();
+        for bot in &valid.scope.bots {
+            match self.bot(bot).await {
+                Ok(_) => {}
+                Err(super::StoreError::NotFound) => missing.push(bot.clone()),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(missing)
+    }
+
     pub async fn issue_token(&self, valid: &ValidToken, created_by: &str) -> StoreResult<(ApiToken, String)> {
         let id = TokenId::generate();
         let (random, _) = crate::auth::new_secret();
