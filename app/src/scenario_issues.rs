@@ -17,6 +17,7 @@ pub fn scenario_issue_text(locale: Locale, issue: &ScenarioIssue) -> String {
         ScenarioIssue::NoSteps => "в сценарии должен быть хотя бы один шаг".into(),
         ScenarioIssue::DuplicateId { id } => format!("идентификатор шага «{id}» повторяется"),
         ScenarioIssue::NoSuchStep { id } => format!("нет шага с идентификатором «{id}»"),
+        ScenarioIssue::NoNextStep => "пока никуда не ведёт: выберите следующий шаг".into(),
         ScenarioIssue::Unreachable => "недостижим от начального шага".into(),
         ScenarioIssue::TemplateSyntax { detail } => format!("шаблон не разбирается: {detail}"),
         ScenarioIssue::ExpressionSyntax { detail } => format!("выражение не разбирается: {detail}"),
@@ -54,6 +55,7 @@ mod tests {
             ScenarioIssue::UsedBeforeSet { name: "phone".into() },
             ScenarioIssue::Between { max: 60_000, seconds: false },
             ScenarioIssue::BadName,
+            ScenarioIssue::NoNextStep,
         ];
         for issue in &issues {
             let (en, ru) = (scenario_issue_text(Locale::En, issue), scenario_issue_text(Locale::Ru, issue));

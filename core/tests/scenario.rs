@@ -288,6 +288,11 @@ fn validation_points_at_the_step() {
         {"id": "b", "type": "end"}
     ]}));
     assert!(points_at(&e, "a", "otherwise", "no step with id \"nowhere\""), "{e:?}");
+    // No target yet (a step just added on the canvas): said so, not 'no step with id ""'.
+    let e = errors_of(json!({"name": "t", "start": "a", "steps": [
+        {"id": "a", "type": "message", "text": "Привет", "next": ""}
+    ]}));
+    assert!(points_at(&e, "a", "next", "leads nowhere yet: choose the next step"), "{e:?}");
 
     // Unreachable.
     let e = errors_of(json!({"name": "t", "start": "a", "steps": [

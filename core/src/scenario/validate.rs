@@ -40,6 +40,8 @@ pub enum ScenarioIssue {
     DuplicateId { id: String },
     /// `start` or a transition names a step that does not exist.
     NoSuchStep { id: String },
+    /// A transition names no step yet (a node just added on the canvas).
+    NoNextStep,
     Unreachable,
     TemplateSyntax { detail: String },
     ExpressionSyntax { detail: String },
@@ -79,6 +81,7 @@ impl ScenarioIssue {
             ScenarioIssue::NoSteps => "a scenario needs at least one step".into(),
             ScenarioIssue::DuplicateId { id } => format!("duplicate step id \"{id}\""),
             ScenarioIssue::NoSuchStep { id } => format!("no step with id \"{id}\""),
+            ScenarioIssue::NoNextStep => "leads nowhere yet: choose the next step".into(),
             ScenarioIssue::Unreachable => "unreachable from the start step".into(),
             ScenarioIssue::TemplateSyntax { detail } => format!("template does not parse: {detail}"),
             ScenarioIssue::ExpressionSyntax { detail } => format!("expression does not parse: {detail}"),
@@ -146,7 +149,9 @@ impl Scenario {
         }
         for step in &self.steps {
             for (field, target) in step.kind.transitions() {
-                if !ids.contains(target) {
+                if target.trim().is_empty() {
+                    errors.push(ScenarioError::at(&step.id, field, ScenarioIssue::NoNextStep));
+                } else if !ids.contains(target) {
                     errors.push(ScenarioError::at(&step.id, field, ScenarioIssue::NoSuchStep { id: target.to_string() }));
                 }
             }
