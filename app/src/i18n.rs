@@ -641,6 +641,8 @@ pub enum K {
     Yes,
     ZeroNever,
     ZeroUnlimited,
+    EndpointScenarioMissing,
+    EndpointScenarioMissingHint,
     // Maps studio.
     MapAddRow,
     MapEmotionCurve,
@@ -1374,6 +1376,11 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::Yes => ("yes", "да"),
         K::ZeroNever => ("0 = never", "0 = бессрочно"),
         K::ZeroUnlimited => ("0 = unlimited", "0 = без ограничения"),
+        K::EndpointScenarioMissing => ("no such scenario", "нет такого сценария"),
+        K::EndpointScenarioMissingHint => (
+            "The bot has no scenario of this name: a call is accepted and stored, but runs nothing until the scenario is created.",
+            "У бота нет сценария с таким именем: вызов принимается и сохраняется, но ничего не запускает, пока сценарий не создан.",
+        ),
         K::MapAddRow => ("Add row", "Добавить строку"),
         K::MapEmotionCurve => ("Emotion curve", "Кривая эмоций"),
         K::MapNew => ("New map", "Новая карта"),

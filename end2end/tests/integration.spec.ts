@@ -48,6 +48,8 @@ test('an endpoint order/thank-you is created with its schema, checked, exported 
   await expect(row).toContainText('CRM: the order is paid');
   await expect(row).toContainText('Enabled');
   await expect(form).toBeHidden();
+  // The bot has no scenario thank_you yet: the row says so.
+  await expect(row.getByTestId('scenario-missing')).toHaveText('no such scenario');
 
   // Edit in place: disable it, then Escape leaves another edit untouched.
   await row.getByTestId('edit').click();

@@ -38,6 +38,9 @@ pub struct BotEndpoints {
     pub endpoints: Vec<Endpoint>,
     /// All-time calls of the endpoints ever called (by alias).
     pub traffic: Vec<EndpointTraffic>,
+    /// The scenarios endpoints name (to run, or to report a block) that
+    /// the bot does not have: a call would run nothing.
+    pub missing_scenarios: Vec<String>,
 }
 
 /// An endpoint's calls from business systems since it was made: every
@@ -90,7 +93,7 @@ pub async fn endpoint_page(bot_id: String) -> Result<BotEndpoints, AppError> {
     let bots = list_bot_choices().await?;
     let bot_id = if bot_id.is_empty() { bots.first().map(|b| b.id.clone()).unwrap_or_default() } else { bot_id };
     if bot_id.is_empty() {
-        return Ok(BotEndpoints { bots, bot_id, endpoints: Vec::new(), traffic: Vec::new() });
+        return Ok(BotEndpoints { bots, bot_id, endpoints: Vec::new(), traffic: Vec::new(), missing_scenarios: Vec::new() });
     }
     let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
     let store = backend()?.store;
@@ -101,7 +104,12 @@ pub async fn endpoint_page(bot_id: String) -> Result<BotEndpoints, AppError> {
         .into_iter()
         .map(|f| EndpointTraffic { alias: f.alias, calls: f.calls, errors: f.errors, last_call_at: f.last_call_at })
         .collect();
-    Ok(BotEndpoints { bots, bot_id, endpoints, traffic })
+    let known: std::collections::HashSet<String> = store.list_scenarios(&bot).await?.into_iter().map(|s| s.name).collect();
+    let mut missing_scenarios: Vec<String> =
+        endpoints.iter().flat_map(|e| [&e.scenario, &e.on_blocked]).filter(|name| !name.is_empty() && !known.contains(name.as_str())).cloned().collect();
+    missing_scenarios.sort();
+    missing_scenarios.dedup();
+    Ok(BotEndpoints { bots, bot_id, endpoints, traffic, missing_scenarios })
 }
 
 #[server(prefix = "/api", endpoint = "endpoints/list")]

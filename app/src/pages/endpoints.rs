@@ -305,13 +305,15 @@ fn EndpointTable(
     let empty = page.endpoints.is_empty();
     let docs = format!("/docs/{}", page.bot_id);
     let traffic = page.traffic;
+    let missing = page.missing_scenarios;
     let (rows, pages) = list.rows(
         &page.bot_id,
         page.endpoints,
         |e| words(&[e.alias.as_str(), &e.description, &e.owner, &e.scenario, &e.on_blocked]),
         |endpoint, hidden| {
             let traffic = traffic.iter().find(|t| t.alias == endpoint.alias.as_str()).cloned();
-            view! { <EndpointRow endpoint traffic editing can_design update delete on_changed hidden/> }
+            let scenario_missing = missing.contains(&endpoint.scenario);
+            view! { <EndpointRow endpoint traffic scenario_missing editing can_design update delete on_changed hidden/> }
         },
     );
     view! {
@@ -384,6 +386,8 @@ fn EndpointRow(
     on_changed: Callback<()>,
     /// Off screen: filtered out or on another page.
     hidden: Hidden,
+    /// Its scenario does not exist on the bot: a call would run nothing.
+    scenario_missing: bool,
 ) -> impl IntoView {
     let id = endpoint.id.to_string();
     let fields = EndpointFields::new(Some(&endpoint));
@@ -410,7 +414,13 @@ fn EndpointRow(
                 <td class="px-3 py-2 font-mono text-xs whitespace-nowrap">{e.alias.to_string()}</td>
                 <td class="px-3 py-2 text-slate-600 max-w-md">{e.description.clone()}</td>
                 <td class="px-3 py-2">{e.owner.clone()}</td>
-                <td class="px-3 py-2 font-mono text-xs">{e.scenario.clone()}</td>
+                <td class="px-3 py-2 font-mono text-xs">
+                    {e.scenario.clone()}
+                    {scenario_missing.then(|| view! {
+                        <span class="ml-1 rounded bg-amber-100 px-1 font-sans text-amber-900" data-testid="scenario-missing"
+                            title=move || tr(K::EndpointScenarioMissingHint)>{move || tr(K::EndpointScenarioMissing)}</span>
+                    })}
+                </td>
                 <td class="px-3 py-2">{move || if isolated { tr(K::Yes) } else { "" }}</td>
                 <td class="px-3 py-2">
                     <span class=if enabled { "text-emerald-700" } else { "text-slate-400" }>
