@@ -72,9 +72,7 @@ impl Store {
         self.cache.leads.clear();
         Ok(())
     }
-}
 
-impl Store {
     /// The person at `chat_id` on `channel` wrote to `bot` from an address
     /// that had gone inactive (they unblocked the bot): it is active again,
     /// and a `stopped` lead that had no active address is `active` — the
