@@ -73,6 +73,8 @@ test('an analyst edits the demo CJM in place, saves with a note, diffs and resto
   await page.getByTestId('change-note').press('Enter');
   await expect(page.getByTestId('saved')).toContainText('v2');
   await expect(page.getByTestId('map-version')).toHaveText('v2');
+  // The header names who saved the version shown: this analyst now.
+  await expect(page.getByTestId('map-author')).toHaveText(ANALYST.email);
 
   // The history is a side panel, closed until its button opens it; open,
   // it stays open on the next map the browser opens.

@@ -112,6 +112,11 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     let note = RwSignal::new(String::new());
     // Saves and restores build on the current version (an old one is read-only).
     let base = RwSignal::new(map.current);
+    // When and by whom the version in the header was saved: this editor's
+    // own saves move it, as they move the version.
+    let saved_at = RwSignal::new(map.created_at);
+    let saved_by = RwSignal::new(map.author.clone());
+    let me = StoredValue::new(use_context::<crate::session::SessionInfo>().and_then(|s| s.user).map(|u| u.email.as_str().to_string()));
     let epoch = RwSignal::new(0u32);
     let dirty = RwSignal::new(false);
     let errors = RwSignal::new(Vec::<FieldError>::new());
@@ -176,6 +181,10 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 origin.set_value(sent);
                 errors.set(Vec::new());
                 base.set(version);
+                saved_at.set(client_now());
+                if let Some(me) = me.get_value() {
+                    saved_by.set(me);
+                }
                 note.set(String::new());
                 status.set(Status::Saved(version));
                 history_epoch.update(|e| *e += 1);
@@ -359,7 +368,8 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 <h1 class="text-xl font-semibold" data-testid="map-title">{move || title.get()}</h1>
                 <p class="text-xs text-slate-500">
                     {l(model::kind_label(kind))}" · "<span data-testid="map-version">{move || format!("v{}", if old { shown } else { base.get() })}</span>
-                    " · "{format_millis(map.created_at)}" · "{map.author.clone()}
+                    " · "<span data-testid="map-saved-at">{move || format_millis(saved_at.get())}</span>" · "
+                    <span data-testid="map-author">{move || saved_by.get()}</span>
                 </p>
             </div>
             <div class="flex flex-wrap items-baseline gap-2">
@@ -509,4 +519,17 @@ fn whole_after_paint(
 /// decoder: one copy of the parser in the bundle).
 fn parse_content(text: &str) -> Value {
     serde_json::from_slice(text.as_bytes()).unwrap_or(Value::Null)
+}
+
+/// The browser's clock, in Unix milliseconds (the server's is not at hand
+/// when a save answers; the next load shows the stored time).
+fn client_now() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        leptos::web_sys::js_sys::Date::now() as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0
+    }
 }
