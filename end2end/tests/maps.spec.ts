@@ -44,6 +44,28 @@ function cell(page: Page, n: number, field: string) {
   return page.getByTestId('map-table').locator('tbody tr').nth(n).locator(`textarea[data-field=${field}]`);
 }
 
+test('in a cell, Escape puts the text back and Enter goes to the row below', async ({ page }) => {
+  await logIn(page, ANALYST);
+  await page.goto(`/maps/${CJM}`);
+  await hydrated(page);
+  const goal = cell(page, 0, 'goal');
+  const before = await goal.inputValue();
+  await goal.focus();
+  await page.keyboard.type('опечатка ');
+  await expect(goal).not.toHaveValue(before);
+  await page.keyboard.press('Escape');
+  await expect(goal).toHaveValue(before);
+  await expect(goal).not.toBeFocused();
+  // Enter moves down instead of breaking the line (Tab then Enter used to
+  // put a blank first line into the cell).
+  const second = cell(page, 1, 'goal');
+  const secondText = await second.inputValue();
+  await second.focus();
+  await page.keyboard.press('Enter');
+  await expect(cell(page, 2, 'goal')).toBeFocused();
+  await expect(second).toHaveValue(secondText);
+});
+
 test('an analyst edits the demo CJM in place, saves with a note, diffs and restores', async ({ page }) => {
   await logIn(page, ANALYST);
   await page.goto('/maps');

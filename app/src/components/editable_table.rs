@@ -264,7 +264,14 @@ pub fn EditableTable(
             </Show>
         }
     };
-    let keys = move |ev: leptos::ev::KeyboardEvent| walk(ev, window, ids, index);
+    // The text a cell had when it took the focus, for Escape to put back.
+    let before_edit = StoredValue::new(None::<String>);
+    let keys = move |ev: leptos::ev::KeyboardEvent| {
+        if !revert_on_escape(&ev, before_edit, doc, list, index) {
+            walk(ev, window, ids, index)
+        }
+    };
+    let focused = move |ev: leptos::ev::FocusEvent| note_text_before_edit(&ev, before_edit);
     // Effects run once the view is in the page: the rows are drawn by then.
     Effect::new(move |_| crate::components::mark("comops:map-rows-mounted"));
     view! {
@@ -281,7 +288,7 @@ pub fn EditableTable(
                         <th class=if editable { "px-2 py-1.5 w-24" } else { "px-2 py-1.5 w-8" }></th>
                     </tr>
                 </thead>
-                <tbody node_ref=window.body on:keydown=keys>
+                <tbody node_ref=window.body on:keydown=keys on:focusin=focused>
                     {spacer(window.above)}
                     <For each=shown key=|id| id.clone() let:id>
                         <TableRow id doc list columns editable epoch index dirty errors focus found/>
@@ -555,26 +562,81 @@ impl Window {
     }
 }
 
-/// ArrowDown in a cell's last line (ArrowUp in its first) moves to the
-/// same column of the next (previous) row, rendering and scrolling it in
-/// if it is outside the window. Keys pressed before that row is drawn
-/// count from it, so a held key never loses a step.
+/// Notes a text cell's text as it takes the focus (one listener on the
+/// table's body, not one per cell).
+fn note_text_before_edit(ev: &leptos::ev::FocusEvent, before_edit: StoredValue<Option<String>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let cell = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlTextAreaElement>().ok());
+        before_edit.set_value(cell.filter(|c| c.has_attribute("data-field")).map(|c| c.value()));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, before_edit);
+}
+
+/// Escape in a text cell puts back the text it had when it took the focus
+/// (in the cell and in the map's data) and leaves the cell; whether it was
+/// Escape in a cell.
+fn revert_on_escape(ev: &leptos::ev::KeyboardEvent, before_edit: StoredValue<Option<String>>, doc: RwSignal<Value>, list: &'static str, index: Memo<RowIndex>) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        if ev.key() != "Escape" {
+            return false;
+        }
+        let Some(cell) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlTextAreaElement>().ok()).filter(|c| c.has_attribute("data-field")) else {
+            return false;
+        };
+        if let Some(before) = before_edit.get_value().filter(|before| *before != cell.value()) {
+            cell.set_value(&before);
+            let field = cell.get_attribute("data-field").unwrap_or_default();
+            let row = cell.closest("tr[data-row]").ok().flatten().and_then(|tr| tr.get_attribute("data-row"));
+            if let Some(i) = row.and_then(|id| index.with_untracked(|ix| ix.get(&id))) {
+                doc.update(|d| {
+                    if let Some(row) = d.get_mut(list).and_then(Value::as_array_mut).and_then(|rows| rows.get_mut(i)) {
+                        set_path(row, &field, Value::String(before));
+                    }
+                });
+            }
+        }
+        let _ = cell.blur();
+        true
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (ev, before_edit, doc, list, index);
+        false
+    }
+}
+
+/// ArrowDown in a cell's last line (ArrowUp in its first), or Enter
+/// anywhere in it, moves to the same column of the next (previous) row,
+/// rendering and scrolling it in if it is outside the window (Shift+Enter
+/// starts a new line in the cell). Keys pressed before that
+/// row is drawn count from it, so a held key never loses a step.
 fn walk(ev: leptos::ev::KeyboardEvent, window: Window, ids: Memo<Vec<String>>, index: Memo<RowIndex>) {
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::JsCast;
-        let down = match ev.key().as_str() {
-            "ArrowDown" => true,
-            "ArrowUp" => false,
+        let (down, anywhere) = match ev.key().as_str() {
+            "ArrowDown" => (true, false),
+            "ArrowUp" => (false, false),
+            "Enter" => (true, true),
             _ => return,
         };
         if ev.alt_key() || ev.ctrl_key() || ev.meta_key() || ev.shift_key() {
+            // Shift+Enter: the browser's own new line in the cell.
             return;
         }
         let Some(cell) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlTextAreaElement>().ok()) else { return };
         let Some(field) = cell.get_attribute("data-field") else { return };
+        if anywhere {
+            // Enter never breaks the line, even in the last row.
+            ev.prevent_default();
+        }
         let pending = window.pending.get_value().filter(|(_, f)| *f == field);
-        if pending.is_none() && !caret_at_edge(&cell, down) {
+        if pending.is_none() && !anywhere && !caret_at_edge(&cell, down) {
             return;
         }
         let from = match pending {
