@@ -67,6 +67,9 @@ test('a viewer sees projects but can create none, in the UI or by calling the se
   await expect(page.getByTestId('new-project')).toHaveCount(0);
   await expect(page.getByTestId('read-only')).toBeVisible();
   await expect(page.getByTestId('current-role')).toHaveText('viewer');
+  // The admins' sections are not offered (their pages would only say so).
+  await expect(page.locator('[data-nav="/maps"]')).toBeVisible();
+  for (const path of ['/tokens', '/users', '/settings']) await expect(page.locator(`[data-nav="${path}"]`)).toHaveCount(0);
 
   // The server function refuses too, even when called directly.
   const result = await page.evaluate(async () => {

@@ -25,6 +25,7 @@ pub fn Layout() -> impl IntoView {
             reload_to("/login");
         });
     };
+    let is_admin = crate::components::form::can(comops_core::Permission::Administer);
     view! {
         <div class="min-h-screen flex flex-col md:flex-row bg-slate-50 text-slate-900 text-sm">
             <aside class="md:w-52 shrink-0 bg-slate-900 text-slate-200 flex md:flex-col">
@@ -32,6 +33,7 @@ pub fn Layout() -> impl IntoView {
                 <nav class="flex md:flex-col overflow-x-auto md:overflow-visible" aria-label=move || tr(K::NavSections)>
                     {SECTIONS
                         .iter()
+                        .filter(|section| !section.admin_only || is_admin)
                         .map(|section| {
                             let label = section.label;
                             view! {
