@@ -495,9 +495,9 @@ async fn cli_issues_tokens_that_work() {
     assert_eq!(status, 200);
     let bad = w.server.cli(&["token", "issue", "--name", "x", "--actions", "send"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown action \"send\""));
-    // A bot that does not exist (a typo) is refused, not a token for nothing.
+    // A bot that does not exist (a typo, or one a script creates next) is said.
     let typo = w.server.cli(&["token", "issue", "--name", "x", "--bots", "bot_shpo", "--actions", "call"]);
-    assert!(!typo.status.success() && String::from_utf8_lossy(&typo.stderr).contains("no such bot: bot_shpo"), "{}", String::from_utf8_lossy(&typo.stderr));
+    assert!(typo.status.success() && String::from_utf8_lossy(&typo.stderr).contains("warning: no such bot yet: bot_shpo"), "{}", String::from_utf8_lossy(&typo.stderr));
 }
 
 #[tokio::test]
