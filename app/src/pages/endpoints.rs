@@ -417,7 +417,7 @@ fn EndpointRow(
                 <td class="px-3 py-2 font-mono text-xs">
                     {e.scenario.clone()}
                     {scenario_missing.then(|| view! {
-                        <span class="ml-1 rounded bg-amber-100 px-1 font-sans text-amber-900" data-testid="scenario-missing"
+                        <span class="ml-1 inline-block whitespace-nowrap rounded bg-amber-100 px-1 font-sans text-amber-900" data-testid="scenario-missing"
                             title=move || tr(K::EndpointScenarioMissingHint)>{move || tr(K::EndpointScenarioMissing)}</span>
                     })}
                 </td>
@@ -428,21 +428,27 @@ fn EndpointRow(
                     </span>
                 </td>
                 <EndpointTrafficCell bot=e.bot_id.to_string() alias=e.alias.to_string() traffic=traffic.clone()/>
-                <td class="px-3 py-2 whitespace-nowrap text-right">
-                    <a class="text-sky-800 hover:underline mr-3" href=docs.clone() rel="external">{move || tr(K::Docs)}</a>
-                    <button class="text-sky-800 hover:underline mr-3" data-testid="endpoint-history-toggle"
-                        aria-expanded=move || history_open.get().to_string() on:click=move |_| history_open.update(|o| *o = !*o)>
-                        {format!("v{}", e.version)}" · "{move || tr(K::MapHistory)}
-                    </button>
-                    {can_design.then(|| {
-                        let (id_edit, id_delete) = (id_edit.clone(), id_delete.clone());
-                        view! {
-                            <RowActions
-                                on_edit=Callback::new(move |_| editing.set(Some(id_edit.clone())))
-                                on_delete=Callback::new(move |_| { delete.dispatch(DeleteEndpoint { id: id_delete.clone() }); })
-                            />
-                        }
-                    })}
+                // The actions wrap onto lines of their own rather than run
+                // off the table's right edge (Russian's longer words did).
+                <td class="px-3 py-2 text-right">
+                    <div class="flex flex-wrap items-baseline justify-end gap-x-3 gap-y-1 whitespace-nowrap">
+                        <a class="text-sky-800 hover:underline" href=docs.clone() rel="external">{move || tr(K::Docs)}</a>
+                        <button class="text-sky-800 hover:underline" data-testid="endpoint-history-toggle"
+                            aria-expanded=move || history_open.get().to_string() on:click=move |_| history_open.update(|o| *o = !*o)>
+                            {format!("v{}", e.version)}" · "{move || tr(K::MapHistory)}
+                        </button>
+                        {can_design.then(|| {
+                            let (id_edit, id_delete) = (id_edit.clone(), id_delete.clone());
+                            view! {
+                                <span>
+                                    <RowActions
+                                        on_edit=Callback::new(move |_| editing.set(Some(id_edit.clone())))
+                                        on_delete=Callback::new(move |_| { delete.dispatch(DeleteEndpoint { id: id_delete.clone() }); })
+                                    />
+                                </span>
+                            }
+                        })}
+                    </div>
                 </td>
             }
         }

@@ -564,7 +564,10 @@ fn LeadBody(
             <span class="flex-1"></span>
             {actions}
         </div>
-        <div class="grid gap-4 lg:grid-cols-2">
+        // Side by side only on wide screens: the links and runs tables need
+        // the panel's width (their last columns were cut off beside the
+        // conversation, in Russian most).
+        <div class="grid gap-4 2xl:grid-cols-2">
             <div class="flex min-w-0 flex-col gap-4">
                 <div>
                     <h3 class="mb-1 text-sm font-semibold">{move || tr(K::LeadsAttributes)}</h3>
