@@ -583,6 +583,7 @@ pub enum K {
     UserCreated,
     ErrLastAdmin,
     ErrOwnAccount,
+    ErrArchitectsOnly,
     EndpointNoteCreated,
     EndpointNoteRestored,
     EndpointNoteImported,
@@ -1321,6 +1322,10 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::UserCreated => ("Created", "Создан"),
         K::ErrLastAdmin => ("Not done: no enabled admin would be left.", "Не сделано: не останется ни одного включённого администратора."),
         K::ErrOwnAccount => ("You cannot do this to your own account.", "Со своей учётной записью так нельзя."),
+        K::ErrArchitectsOnly => (
+            "This would change which endpoints the map's rows are bound to: only architects may do that.",
+            "Это изменит привязку строк карты к эндпоинтам: так могут только архитекторы.",
+        ),
         K::EndpointNoteCreated => ("created", "создан"),
         K::EndpointNoteRestored => ("restored from v{}", "восстановлен из v{}"),
         K::EndpointNoteImported => ("imported from JSON", "импортирован из JSON"),
@@ -1512,6 +1517,7 @@ pub fn problem_text(locale: Locale, problem: &Problem) -> String {
         Problem::OneOf => t(locale, K::ErrOneOf).into(),
         Problem::LastAdmin => t(locale, K::ErrLastAdmin).into(),
         Problem::OwnAccount => t(locale, K::ErrOwnAccount).into(),
+        Problem::ArchitectsOnly => t(locale, K::ErrArchitectsOnly).into(),
     }
 }
 

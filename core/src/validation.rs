@@ -41,6 +41,8 @@ pub enum Problem {
     LastAdmin,
     /// Not allowed on one's own account (disabling it).
     OwnAccount,
+    /// Changes which endpoints a map's rows are bound to: the architects'.
+    ArchitectsOnly,
 }
 
 /// One invalid field of a submitted draft.
@@ -79,6 +81,7 @@ impl std::fmt::Display for FieldError {
             Problem::OneOf => "give either run_at or run_after_sec, not both".into(),
             Problem::LastAdmin => "would leave no enabled admin".into(),
             Problem::OwnAccount => "is not allowed on your own account".into(),
+            Problem::ArchitectsOnly => "would change which endpoints the map's rows are bound to, which only architects may do".into(),
         };
         write!(f, "{} {}", self.field, what)
     }

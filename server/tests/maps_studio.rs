@@ -138,6 +138,10 @@ async fn analysts_edit_architects_bind_and_nobody_overwrites_anybody() {
     let fields: Vec<&str> = lines.iter().map(|l| l["field"].as_str().unwrap()).collect();
     assert_eq!(fields, vec!["result", "trigger"], "{diff}");
 
+    // The analyst may not restore version 1: it would re-bind a row. She
+    // is told why (not a bare 403), and nothing is written.
+    let refused = json_of(analyst.call("maps/restore", &[("map_id", REHAU), ("version", "1"), ("base_version", "3")]).await).await;
+    assert_eq!(refused, json!({"Invalid": {"errors": [{"field": "bindings", "code": "architects_only"}]}}), "{refused}");
     // Restoring version 1 is version 4, equal to version 1 (it unbinds: the architect may).
     let restored = json_of(
         architect.call("maps/restore", &[("map_id", REHAU), ("version", "1"), ("base_version", "3")]).await,

@@ -344,6 +344,11 @@ pub async fn restore_map(map_id: String, version: i64, base_version: i64) -> Res
     if let Err(errors) = old.content.validate() {
         return Ok(MapSaveOutcome::Invalid { errors });
     }
+    // Bindings are the architects' (as on a save), but a restore is offered
+    // to analysts too: they are told why this one is not theirs, not 403.
+    if old.content.bindings() != current.content.bindings() && require(comops_core::Permission::DesignIntegrations).is_err() {
+        return Ok(MapSaveOutcome::Invalid { errors: vec![comops_core::FieldError::new("bindings", comops_core::Problem::ArchitectsOnly)] });
+    }
     let note = crate::i18n::t1(crate::session::session().locale, crate::i18n::K::NoteRestored, version);
     saved(&store, &current, &old.title, old.content, &note, base_version, "map.restore").await
 }
