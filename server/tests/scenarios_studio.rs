@@ -86,6 +86,18 @@ async fn an_architect_creates_breaks_fixes_and_restores_a_scenario() {
 
     let v1 = load(&architect, "welcome", 0).await;
     assert_eq!(v1["version"], 1);
+    assert_eq!(v1["sample_params"], "", "no endpoint starts it yet");
+    // The dry run's sample params: the example request of an endpoint that starts it.
+    let endpoint = EndpointDraft {
+        alias: "users/greet".into(),
+        scenario: "welcome".into(),
+        example: r#"{"userId": "125", "name": "Анна"}"#.into(),
+        enabled: true,
+        ..Default::default()
+    };
+    store.create_endpoint(&BotId::parse(BOT).unwrap(), &endpoint.validate().unwrap()).await.unwrap();
+    let sample: Value = serde_json::from_str(load(&architect, "welcome", 0).await["sample_params"].as_str().unwrap()).unwrap();
+    assert_eq!(sample, json!({"userId": "125", "name": "Анна"}));
     let v1_steps = v1["definition"]["steps"].clone();
 
     // An ask with no question, pointing nowhere: refused, each problem at its step.
@@ -130,9 +142,9 @@ async fn an_architect_creates_breaks_fixes_and_restores_a_scenario() {
     let endpoint = EndpointDraft { alias: "users/welcome".into(), scenario: "welcome".into(), enabled: true, ..Default::default() };
     store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
     let list = json_of(architect.call("scenarios/list", &[("bot_id", BOT)]).await).await;
-    assert_eq!(list[0]["endpoints"], json!(["users/welcome"]));
+    assert_eq!(list[0]["endpoints"], json!(["users/greet", "users/welcome"]));
     let kept = json_of(architect.call("scenarios/delete", &[("bot_id", BOT), ("name", "welcome")]).await).await;
-    assert_eq!(kept["Refused"]["endpoints"], json!(["users/welcome"]), "{kept}");
+    assert_eq!(kept["Refused"]["endpoints"], json!(["users/greet", "users/welcome"]), "{kept}");
     architect.call("scenarios/create", &[("bot_id", BOT), ("name", "draft"), ("description", ""), ("template", "empty")]).await;
     let gone = json_of(architect.call("scenarios/delete", &[("bot_id", BOT), ("name", "draft")]).await).await;
     assert_eq!(gone, json!("Deleted"));

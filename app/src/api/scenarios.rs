@@ -60,6 +60,10 @@ pub struct LoadedScenario {
     pub note: String,
     pub author: String,
     pub created_at: i64,
+    /// The dry run's sample params: the example request of an endpoint
+    /// that starts this scenario ("" when none has one).
+    #[serde(default)]
+    pub sample_params: String,
 }
 
 /// One entry of a scenario's history.
@@ -261,6 +265,13 @@ pub async fn load_scenario(bot_id: String, name: String, version: i64) -> Result
     let bot = parse_bot(&bot_id)?;
     let store = backend()?.store;
     let current = store.scenario(&bot, &name).await?.ok_or(AppError::NotFound)?;
+    let sample_params = store
+        .list_endpoints(&bot)
+        .await?
+        .into_iter()
+        .find(|e| e.scenario == name && e.example.is_object())
+        .and_then(|e| serde_json::to_string_pretty(&e.example).ok())
+        .unwrap_or_default();
     if version == 0 || version == current.version {
         return Ok(LoadedScenario {
             definition: current.definition,
@@ -269,6 +280,7 @@ pub async fn load_scenario(bot_id: String, name: String, version: i64) -> Result
             note: current.note,
             author: current.author,
             created_at: current.created_at,
+            sample_params,
         });
     }
     let definition = store.scenario_version(&bot, &name, version).await?.ok_or(AppError::NotFound)?;
@@ -280,6 +292,7 @@ pub async fn load_scenario(bot_id: String, name: String, version: i64) -> Result
         note: info.note,
         author: info.author,
         created_at: info.created_at,
+        sample_params,
     })
 }
 

@@ -93,6 +93,7 @@ pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_sav
 #[component]
 fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: bool, on_saved: Callback<()>) -> impl IntoView {
     let locale = use_locale();
+    let sample_params = loaded.sample_params;
     let scenario = RwSignal::new(loaded.definition);
     let base = RwSignal::new(loaded.version);
     let dirty = RwSignal::new(false);
@@ -278,7 +279,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
         })}
         <ProblemList issues=issue_signal selected/>
         <Show when=move || dry_open.get()>
-            <DryRunPanel bot=bot_d.clone() scenario server_issues/>
+            <DryRunPanel bot=bot_d.clone() sample=sample_params.clone() scenario server_issues/>
         </Show>
         <div class="mb-2 flex flex-wrap items-end gap-3">
             <label class="flex min-w-64 flex-1 flex-col gap-1">
@@ -359,9 +360,10 @@ fn check_params(text: &str) -> Option<ParamsProblem> {
 /// the steps it would enter, the messages it would send and where it
 /// would stop out — rendered by the engine on the server; nothing is sent.
 #[component]
-fn DryRunPanel(bot: String, scenario: RwSignal<Scenario>, server_issues: RwSignal<Option<Vec<StepIssue>>>) -> impl IntoView {
+fn DryRunPanel(bot: String, sample: String, scenario: RwSignal<Scenario>, server_issues: RwSignal<Option<Vec<StepIssue>>>) -> impl IntoView {
     let locale = use_locale();
-    let params = RwSignal::new("{\n  \"userId\": \"54321\"\n}".to_string());
+    // The bound endpoint's example request, else a bare recipient.
+    let params = RwSignal::new(if sample.trim().is_empty() { "{\n  \"userId\": \"54321\"\n}".to_string() } else { sample });
     let problem = Memo::new(move |_| params.with(|p| check_params(p)));
     let run = ServerAction::<DryRunScenario>::new();
     Effect::new(move |_| {
