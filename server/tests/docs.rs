@@ -240,14 +240,22 @@ async fn openapi_documents_exactly_the_enabled_endpoints_and_validates() {
 async fn an_integrator_token_reads_the_openapi_document() {
     let (server, store, browser) = setup().await;
     shop_endpoints(&browser).await;
+    create_endpoint(&browser, json!({ "alias": "docs/refund", "description": "Isolated", "isolated": true, "enabled": true })).await;
     let secret = token(&store, "bot_shop", &[TokenAction::DryRun]).await;
 
     let response = reqwest::Client::new().get(server.url("/docs/bot_shop/openapi.json")).bearer_auth(&secret).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let document: Value = response.json().await.unwrap();
     let paths: BTreeSet<String> = document["paths"].as_object().unwrap().keys().cloned().collect();
-    assert_eq!(paths, enabled_paths(&store).await);
+    // An isolated endpoint the token does not name is not shown to it.
+    let mut callable = enabled_paths(&store).await;
+    assert!(callable.remove("/bots/bot_shop/call/docs/refund"));
+    assert_eq!(paths, callable);
     assert_valid_openapi(&document);
+    let reader = token(&store, "bot_shop", &[TokenAction::AdminRead]).await;
+    let document: Value =
+        reqwest::Client::new().get(server.url("/docs/bot_shop/openapi.json")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert!(document["paths"].get("/bots/bot_shop/call/docs/refund").is_some(), "an admin reader sees every endpoint");
 
     let reader = token(&store, "bot_shop", &[TokenAction::AdminRead]).await;
     let response = reqwest::Client::new().get(server.url("/docs/bot_shop")).bearer_auth(&reader).send().await.unwrap();

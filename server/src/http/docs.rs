@@ -26,7 +26,7 @@ use comops_app::session::SessionInfo;
 use comops_core::schema::{RequestSchema, SchemaField};
 use comops_core::store::{now_millis, StoreError};
 use comops_core::token::{Denial, TokenAction};
-use comops_core::{Bot, BotId, Endpoint, Locale};
+use comops_core::{ApiToken, Bot, BotId, Endpoint, Locale};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -48,8 +48,8 @@ async fn openapi(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let bot = BotId::parse(&bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
-    let bot = authorize(&state, &headers, session.as_deref(), &bot).await?;
-    let endpoints = enabled_endpoints(&state, &bot.id).await?;
+    let (bot, token) = authorize(&state, &headers, session.as_deref(), &bot).await?;
+    let endpoints = enabled_endpoints(&state, &bot.id, token.as_ref()).await?;
     let origin = request_origin(&headers, state.backend.secure_cookies);
     Ok(Json(openapi_document(&bot, &endpoints, origin.as_deref())))
 }
@@ -69,8 +69,8 @@ async fn page(
         // a query string as it is.
         return Ok(Redirect::to(&format!("/login?next=/docs/{bot}")).into_response());
     }
-    let bot = authorize(&state, &headers, session.as_deref(), &bot).await?;
-    let endpoints = enabled_endpoints(&state, &bot.id).await?;
+    let (bot, token) = authorize(&state, &headers, session.as_deref(), &bot).await?;
+    let endpoints = enabled_endpoints(&state, &bot.id, token.as_ref()).await?;
     let origin = request_origin(&headers, state.backend.secure_cookies).unwrap_or_default();
     let nonce = script_nonce();
     let locale = session.as_ref().map(|s| s.locale).unwrap_or_default();
@@ -88,20 +88,21 @@ async fn page(
 
 /// The bot, if the request may read its docs: a studio session, or a live
 /// token that reaches this bot (any action: admin readers and callers
-/// alike). Unknown bots are 404 once the caller has shown a credential.
-async fn authorize(state: &AppState, headers: &HeaderMap, session: Option<&SessionInfo>, bot: &BotId) -> Result<Bot, ApiError> {
+/// alike), with that token (none for a session). Unknown bots are 404 once
+/// the caller has shown a credential.
+async fn authorize(state: &AppState, headers: &HeaderMap, session: Option<&SessionInfo>, bot: &BotId) -> Result<(Bot, Option<ApiToken>), ApiError> {
     let store = &state.backend.store;
     if session.is_some_and(|s| s.user.is_some()) {
-        return existing_bot(state, bot).await;
+        return Ok((existing_bot(state, bot).await?, None));
     }
     let token = bearer_token(headers, store).await?;
     let found = existing_bot(state, bot).await?;
     match token.check_admin(bot, TokenAction::AdminRead, now_millis()) {
-        Ok(()) => Ok(found),
+        Ok(()) => Ok((found, Some(token))),
         // Live and in scope for this bot, just not an admin reader: callers
         // read the docs of what they call.
         Err(Denial::Action(_)) if token.scope.actions.iter().any(|a| matches!(a, TokenAction::Call | TokenAction::DryRun)) => {
-            Ok(found)
+            Ok((found, Some(token)))
         }
         Err(denial) if denial.is_authentication() => Err(ApiError::Unauthorized(denial.message())),
         Err(denial) => Err(ApiError::Forbidden(denial.message())),
@@ -118,9 +119,15 @@ async fn existing_bot(state: &AppState, id: &BotId) -> Result<Bot, ApiError> {
 }
 
 /// The endpoints the integration API answers for: enabled ones, by alias.
-async fn enabled_endpoints(state: &AppState, bot: &BotId) -> Result<Vec<Endpoint>, ApiError> {
+/// A token that may only call does not see an isolated endpoint it does
+/// not name: it could not call it, and isolation is meant to hide it.
+async fn enabled_endpoints(state: &AppState, bot: &BotId, token: Option<&ApiToken>) -> Result<Vec<Endpoint>, ApiError> {
     let mut endpoints = state.backend.store.list_endpoints(bot).await?;
     endpoints.retain(|e| e.enabled);
+    let caller = token.filter(|t| !t.scope.actions.iter().any(|a| matches!(a, TokenAction::AdminRead | TokenAction::AdminWrite)));
+    if let Some(caller) = caller {
+        endpoints.retain(|e| !e.isolated || caller.scope.aliases.iter().any(|p| p.names(&e.alias)));
+    }
     Ok(endpoints)
 }
 
