@@ -38,9 +38,10 @@ impl IdentityCommand {
         let mut errors = Vec::new();
         // A field given in a form it cannot be read in is named as such,
         // not as missing.
-        for (names, what) in [(["userId", "user_id"], "a non-empty string or an integer"), (["chatId", "chat_id"], "a non-empty string or an integer")] {
-            if let Some((name, _)) = names.iter().find_map(|name| object.get(*name).filter(|v| !v.is_null()).map(|v| (*name, v))).filter(|(_, v)| crate::call::business_id(v).is_none()) {
-                errors.push(error(name, &format!("must be {what}")));
+        for names in [["userId", "user_id"], ["chatId", "chat_id"]] {
+            let given = names.iter().find(|name| object.get(**name).is_some_and(|v| !v.is_null()));
+            if let Some(name) = given.filter(|name| crate::call::business_id(&object[**name]).is_none()) {
+                errors.push(error(name, "must be a non-empty string or an integer"));
             }
         }
         let user_id = business_id_of(object, &["userId", "user_id"]);

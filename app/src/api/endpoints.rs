@@ -106,7 +106,7 @@ pub async fn endpoint_page(bot_id: String) -> Result<BotEndpoints, AppError> {
         .collect();
     let known: std::collections::HashSet<String> = store.list_scenarios(&bot).await?.into_iter().map(|s| s.name).collect();
     let mut missing_scenarios: Vec<String> =
-        endpoints.iter().flat_map(|e| [&e.scenario, &e.on_blocked]).filter(|name| !name.is_empty() && !known.contains(name.as_str())).cloned().collect();
+        endpoints.iter().flat_map(Endpoint::scenarios).filter(|name| !name.is_empty() && !known.contains(*name)).map(str::to_string).collect();
     missing_scenarios.sort();
     missing_scenarios.dedup();
     Ok(BotEndpoints { bots, bot_id, endpoints, traffic, missing_scenarios })

@@ -245,7 +245,7 @@ pub async fn list_scenarios(bot_id: String) -> Result<Vec<ScenarioRow>, AppError
         .await?
         .into_iter()
         .map(|s| ScenarioRow {
-            endpoints: endpoints.iter().filter(|e| e.scenario == s.name || e.on_blocked == s.name).map(|e| e.alias.to_string()).collect(),
+            endpoints: endpoints.iter().filter(|e| e.uses_scenario(&s.name)).map(|e| e.alias.to_string()).collect(),
             entry: entry.as_deref() == Some(s.name.as_str()),
             name: s.name,
             description: s.description,
@@ -540,7 +540,7 @@ pub async fn delete_scenario(bot_id: String, name: String) -> Result<DeleteOutco
     let store = backend()?.store;
     store.scenario(&bot, &name).await?.ok_or(AppError::NotFound)?;
     let endpoints: Vec<String> =
-        store.list_endpoints(&bot).await?.into_iter().filter(|e| e.scenario == name || e.on_blocked == name).map(|e| e.alias.to_string()).collect();
+        store.list_endpoints(&bot).await?.into_iter().filter(|e| e.uses_scenario(&name)).map(|e| e.alias.to_string()).collect();
     let entry = entry_scenario(&store, &bot).await?.as_deref() == Some(name.as_str());
     let used = store.scenario_in_use(&bot, &name).await?;
     if !endpoints.is_empty() || entry || used.active_runs > 0 || used.scheduled_jobs > 0 {

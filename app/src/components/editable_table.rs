@@ -562,6 +562,16 @@ impl Window {
     }
 }
 
+/// Changes row `i` of the map's `list` with `change` (nothing if there is
+/// no such row).
+fn update_row(doc: RwSignal<Value>, list: &str, i: usize, change: impl FnOnce(&mut Value)) {
+    doc.update(|d| {
+        if let Some(row) = d.get_mut(list).and_then(Value::as_array_mut).and_then(|rows| rows.get_mut(i)) {
+            change(row);
+        }
+    });
+}
+
 /// Notes a text cell's text as it takes the focus (one listener on the
 /// table's body, not one per cell).
 fn note_text_before_edit(ev: &leptos::ev::FocusEvent, before_edit: StoredValue<Option<String>>) {
@@ -593,11 +603,7 @@ fn revert_on_escape(ev: &leptos::ev::KeyboardEvent, before_edit: StoredValue<Opt
             let field = cell.get_attribute("data-field").unwrap_or_default();
             let row = cell.closest("tr[data-row]").ok().flatten().and_then(|tr| tr.get_attribute("data-row"));
             if let Some(i) = row.and_then(|id| index.with_untracked(|ix| ix.get(&id))) {
-                doc.update(|d| {
-                    if let Some(row) = d.get_mut(list).and_then(Value::as_array_mut).and_then(|rows| rows.get_mut(i)) {
-                        set_path(row, &field, Value::String(before));
-                    }
-                });
+                update_row(doc, list, i, |row| set_path(row, &field, Value::String(before)));
             }
         }
         let _ = cell.blur();
@@ -919,11 +925,7 @@ fn TableCell(
     };
     let set = move |new: Value| {
         let Some(i) = index.with_untracked(|ix| id.with_value(|id| ix.get(id))) else { return };
-        doc.update(|d| {
-            if let Some(row) = d.get_mut(list).and_then(Value::as_array_mut).and_then(|rows| rows.get_mut(i)) {
-                set_path(row, field, new);
-            }
-        });
+        update_row(doc, list, i, |row| set_path(row, field, new));
         dirty.set(true);
     };
     // A property is not HTML: the server also writes the value as the text
@@ -1067,11 +1069,7 @@ fn TriggerCell(
     let bind = move |choice: String| {
         let found = choice.split_once('|').and_then(|(bot, alias)| endpoint(bot, alias));
         let Some(i) = index.with_untracked(|ix| id.with_value(|id| ix.get(id))) else { return };
-        doc.update(|d| {
-            if let Some(row) = d.get_mut(list).and_then(Value::as_array_mut).and_then(|rows| rows.get_mut(i)) {
-                set_trigger(row, found.as_ref());
-            }
-        });
+        update_row(doc, list, i, |row| set_trigger(row, found.as_ref()));
         dirty.set(true);
         picking.set(false);
         bumped.update(|b| *b += 1);

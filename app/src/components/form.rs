@@ -81,3 +81,8 @@ pub fn can(permission: Permission) -> bool {
     use_context::<SessionInfo>().and_then(|s| s.user).is_some_and(|u| u.allows(permission))
 }
 
+/// The logged-in user's email ("" for nobody).
+pub fn my_email() -> String {
+    use_context::<SessionInfo>().and_then(|s| s.user).map(|u| u.email.as_str().to_string()).unwrap_or_default()
+}
+

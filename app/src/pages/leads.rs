@@ -22,7 +22,6 @@ use crate::api::leads::{
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::format_millis;
 use crate::i18n::{run_status_text, t1, tr, use_locale, K};
-use crate::session::SessionInfo;
 use comops_core::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -773,7 +772,7 @@ fn OperatorTab(bot: String, lead: Memo<String>, go: Callback<(String, String)>) 
 fn ConversationPanel(bot: String, lead_id: String, ticks: RwSignal<u32>, changes: RwSignal<u32>, go: Callback<(String, String)>) -> impl IntoView {
     let locale = use_locale();
     let can_operate = can(Permission::Operate);
-    let me = use_context::<SessionInfo>().and_then(|s| s.user).map(|u| u.email.as_str().to_string()).unwrap_or_default();
+    let me = crate::components::form::my_email();
     let take = ServerAction::<TakeOver>::new();
     let reply = ServerAction::<OperatorReply>::new();
     let give_back = ServerAction::<HandBack>::new();

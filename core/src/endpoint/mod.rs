@@ -47,6 +47,19 @@ fn first_version() -> i64 {
     1
 }
 
+impl Endpoint {
+    /// The scenarios this endpoint names: the one it runs and the one that
+    /// reports a block (each may be empty).
+    pub fn scenarios(&self) -> [&str; 2] {
+        [&self.scenario, &self.on_blocked]
+    }
+
+    /// Whether it names scenario `name` (to run, or to report a block).
+    pub fn uses_scenario(&self, name: &str) -> bool {
+        !name.is_empty() && self.scenarios().contains(&name)
+    }
+}
+
 /// What the studio or an import submits for an endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -22,6 +22,12 @@ use super::{now_millis, Store, StoreResult};
 use crate::trace::TraceEvent;
 use crate::BotId;
 
+/// SQL: the lead of the `leads` row at hand has no active address on its
+/// bot — the condition for `stopped` after a block, and for `active` again
+/// when an address comes back.
+pub(crate) const NO_ACTIVE_ADDRESS: &str =
+    "NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = leads.bot_id AND a.lead_id = leads.id AND a.is_active = 1)";
+
 impl Store {
     /// The person at `chat_id` on `channel` blocked `bot`; `run_id` is the
     /// run whose message found out ("" for none): see the module doc.
@@ -55,8 +61,7 @@ impl Store {
         }
         let sql = format!(
             "UPDATE leads SET status = $1, updated_at = $2 WHERE bot_id = $3 \
-             AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $3 AND channel = $4 AND chat_idx IN ({})) \
-             AND NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = $3 AND a.lead_id = leads.id AND a.is_active = 1)",
+             AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $3 AND channel = $4 AND chat_idx IN ({})) AND {NO_ACTIVE_ADDRESS}",
             super::placeholders(5, candidates.len())
         );
         let mut query = sqlx::query(&sql).bind(super::leads::STOPPED).bind(now_millis()).bind(bot.as_str()).bind(channel);
@@ -96,8 +101,7 @@ impl Store {
 pub(crate) async fn reactivate(conn: &mut sqlx::AnyConnection, bot: &BotId, channel: &str, candidates: &[String], now: crate::Millis) -> Result<bool, sqlx::Error> {
     let sql = format!(
         "UPDATE leads SET status = 'active', updated_at = $1 WHERE bot_id = $2 AND status = $3 \
-         AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $2 AND channel = $4 AND is_active = 0 AND chat_idx IN ({})) \
-         AND NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = $2 AND a.lead_id = leads.id AND a.is_active = 1)",
+         AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $2 AND channel = $4 AND is_active = 0 AND chat_idx IN ({})) AND {NO_ACTIVE_ADDRESS}",
         super::placeholders(5, candidates.len())
     );
     let mut query = sqlx::query(&sql).bind(now).bind(bot.as_str()).bind(super::leads::STOPPED).bind(channel);

@@ -44,10 +44,11 @@ impl Store {
         super::leads::ensure_lead(&mut *tx, bot, &link.lead_id, now).await?;
         if link.is_active {
             // A lead left `stopped` with no address (a block) has one again.
-            sqlx::query(
-                "UPDATE leads SET status = 'active', updated_at = $1 WHERE bot_id = $2 AND id = $3 AND status = $4 \
-                 AND NOT EXISTS (SELECT 1 FROM identity_links a WHERE a.bot_id = $2 AND a.lead_id = leads.id AND a.is_active = 1)",
-            )
+            let sql = format!(
+                "UPDATE leads SET status = 'active', updated_at = $1 WHERE bot_id = $2 AND id = $3 AND status = $4 AND {}",
+                super::blocked::NO_ACTIVE_ADDRESS
+            );
+            sqlx::query(&sql)
             .bind(now_millis())
             .bind(bot.as_str())
             .bind(&link.lead_id)

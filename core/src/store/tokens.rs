@@ -28,9 +28,8 @@ fn token(row: &AnyRow) -> Result<ApiToken, sqlx::Error> {
 }
 
 impl Store {
-    /// Stores a new token and returns it with its secret (shown once).
-    /// Of the bots a token would name, those that do not exist (a typo
-    /// in the studio's form or the CLI's `--bots`, refused there).
+    /// Of the bots a token would name, those that do not exist (a typo in
+    /// the studio's form, refused there, or the CLI's `--bots`, warned of).
     pub async fn missing_bots(&self, valid: &ValidToken) -> StoreResult<Vec<crate::BotId>> {
         let mut missing = Vec::new();
         for bot in &valid.scope.bots {
@@ -43,6 +42,7 @@ impl Store {
         Ok(missing)
     }
 
+    /// Stores a new token and returns it with its secret (shown once).
     pub async fn issue_token(&self, valid: &ValidToken, created_by: &str) -> StoreResult<(ApiToken, String)> {
         let id = TokenId::generate();
         let (random, _) = crate::auth::new_secret();

@@ -189,10 +189,16 @@ async fn import_maps(
         message: "Some maps cannot be imported; nothing was imported".into(),
         errors: problems.into_iter().map(|p| PayloadError { field: p.path, message: p.message }).collect(),
     };
-    // Malformed JSON is a 400 as on every route; a document that is JSON
-    // but not maps, a 422 naming what is wrong.
-    parse_json(&body)?;
-    let maps = MapsExport::parse(&body).map_err(refused)?;
+    let maps = match MapsExport::parse(&body) {
+        Ok(maps) => maps,
+        // Malformed JSON is a 400 as on every route (read again only
+        // then); a document that is JSON but not maps, a 422 naming what
+        // is wrong.
+        Err(problems) => {
+            parse_json(&body)?;
+            return Err(refused(problems));
+        }
+    };
     let store = &state.backend.store;
     let project = store.bot(&bot).await?.project_id;
     let author = format!("token:{}", token.name);

@@ -12,7 +12,7 @@
 
 use super::{bearer_token, ApiError, AppState};
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -86,12 +86,18 @@ impl CallTrace {
 
 async fn call(
     State(state): State<AppState>,
-    Path((bot_id, alias)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<CallQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let started = Instant::now();
+    // A path axum cannot read (not UTF-8) is refused as JSON here, so the
+    // call route needs no error-rewriting layer around every call.
+    let Path((bot_id, alias)) = match path {
+        Ok(path) => path,
+        Err(rejection) => return ApiError::BadRequest(rejection.body_text()).into_response(),
+    };
     let trace_id = header_text(&headers, "traceparent")
         .and_then(|tp| TraceId::from_traceparent(&tp))
         .unwrap_or_else(TraceId::generate);

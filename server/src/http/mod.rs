@@ -102,19 +102,22 @@ pub fn router(state: AppState) -> Router {
     // The JSON APIs answer a wrong method in JSON too (only theirs: a
     // layered router's method fallback carries its layer, e.g. the web
     // chat's CORS preflights).
+    // The calls answer every error of theirs in JSON themselves, and read
+    // their bodies within 1 MiB themselves: they stay out of the layers
+    // below, which would otherwise wrap every call.
+    let calls = call::routes().method_not_allowed_fallback(method_not_allowed);
     let apis = Router::new()
         .route("/healthz", get(health))
-        .merge(call::routes())
         .merge(admin_api::routes())
         .merge(identity_api::routes())
         .merge(metrics::routes())
         .merge(scenario_api::routes())
         .method_not_allowed_fallback(method_not_allowed)
-        // Bodies: the calls read theirs within 1 MiB themselves; the
-        // imports allow more (admin_api).
+        // Bodies as the calls' (the imports allow more: admin_api).
         .layer(axum::extract::DefaultBodyLimit::max(call::BODY_LIMIT))
         .layer(axum::middleware::from_fn(error::plain_errors_as_json));
     Router::new()
+        .merge(calls)
         .merge(apis)
         .merge(telegram_webhook::routes())
         .merge(whatsapp_webhook::routes())

@@ -116,7 +116,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     // own saves move it, as they move the version.
     let saved_at = RwSignal::new(map.created_at);
     let saved_by = RwSignal::new(map.author.clone());
-    let me = StoredValue::new(use_context::<crate::session::SessionInfo>().and_then(|s| s.user).map(|u| u.email.as_str().to_string()));
+    let me = StoredValue::new(crate::components::form::my_email());
     let epoch = RwSignal::new(0u32);
     let dirty = RwSignal::new(false);
     let errors = RwSignal::new(Vec::<FieldError>::new());
@@ -182,9 +182,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 errors.set(Vec::new());
                 base.set(version);
                 saved_at.set(client_now());
-                if let Some(me) = me.get_value() {
-                    saved_by.set(me);
-                }
+                saved_by.set(me.get_value());
                 note.set(String::new());
                 status.set(Status::Saved(version));
                 history_epoch.update(|e| *e += 1);
