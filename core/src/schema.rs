@@ -198,6 +198,14 @@ pub struct PayloadError {
     pub message: String,
 }
 
+/// A float with no fraction that fits an `i64` (`1.0`, `-3e2`), as that
+/// integer; `None` for anything else, integers included.
+fn whole_number(value: &Value) -> Option<i64> {
+    let float = value.as_f64().filter(|_| value.is_f64())?;
+    // i64::MAX as f64 rounds up to 2^63, which does not fit: strictly less.
+    (float.fract() == 0.0 && float >= i64::MIN as f64 && float < i64::MAX as f64).then_some(float as i64)
+}
+
 impl RequestSchema {
     pub const MAX_FIELDS: usize = 100;
 
@@ -238,11 +246,21 @@ impl RequestSchema {
         }
     }
 
-    /// Every way `params` misses this schema (empty = valid).
-    pub fn check(&self, params: &Map<String, Value>) -> Vec<PayloadError> {
+    /// Every way `params` misses this schema (empty = valid). An integer
+    /// field sent as a whole number with a fraction part (`1.0`, which JSON
+    /// Schema counts as an integer) is rewritten as the integer, so what
+    /// the scenario and its templates see is `1`.
+    pub fn check(&self, params: &mut Map<String, Value>) -> Vec<PayloadError> {
         let mut errors = Vec::new();
         for field in &self.fields {
             let error = |message: String| PayloadError { field: field.name.clone(), message };
+            if field.kind == FieldKind::Integer {
+                if let Some(value) = params.get_mut(&field.name) {
+                    if let Some(whole) = whole_number(value) {
+                        *value = Value::from(whole);
+                    }
+                }
+            }
             match params.get(&field.name) {
                 None | Some(Value::Null) => {
                     if field.required {
@@ -278,15 +296,20 @@ impl RequestSchema {
         let mut properties = Map::new();
         for field in &self.fields {
             let mut property = Map::new();
-            property.insert("type".into(), json!(field.kind.as_str()));
+            // `check` takes null for an optional field as absent.
+            let kind = if field.required { json!(field.kind.as_str()) } else { json!([field.kind.as_str(), "null"]) };
+            property.insert("type".into(), kind);
             if !field.description.is_empty() {
                 property.insert("description".into(), json!(field.description));
             }
             if !field.enum_values.is_empty() {
-                let values: Vec<Value> = match field.kind {
+                let mut values: Vec<Value> = match field.kind {
                     FieldKind::Integer => field.enum_values.iter().filter_map(|v| v.parse::<i64>().ok()).map(Value::from).collect(),
                     _ => field.enum_values.iter().map(|v| json!(v)).collect(),
                 };
+                if !field.required {
+                    values.push(Value::Null);
+                }
                 property.insert("enum".into(), Value::Array(values));
             }
             match field.format {
@@ -328,14 +351,35 @@ mod tests {
 
     #[test]
     fn the_seed_example_is_valid() {
-        let body = json!({"order_id": 9821, "user_id": "54321", "amount": 3500, "status": "paid"});
-        assert_eq!(thank_you().check(body.as_object().unwrap()), vec![]);
+        let mut body = json!({"order_id": 9821, "user_id": "54321", "amount": 3500, "status": "paid"});
+        assert_eq!(thank_you().check(body.as_object_mut().unwrap()), vec![]);
+    }
+
+    /// JSON Schema counts `1.0` as an integer; the scenario sees `1`.
+    /// `1.5` and numbers past `i64` stay refused.
+    #[test]
+    fn a_whole_float_is_an_integer() {
+        let schema: RequestSchema = serde_json::from_value(json!({"fields": [
+            {"name": "order_id", "type": "integer", "required": true},
+            {"name": "stars", "type": "integer", "enum": ["1", "5"]},
+        ]}))
+        .unwrap();
+        let mut body = json!({"order_id": 9821.0, "stars": 5.0});
+        assert_eq!(schema.check(body.as_object_mut().unwrap()), vec![]);
+        assert_eq!(body, json!({"order_id": 9821, "stars": 5}));
+        assert_eq!(body["order_id"].to_string(), "9821");
+        for bad in [json!(9821.5), json!(1e19), json!(-1e19), json!("9821")] {
+            let mut body = json!({"order_id": bad});
+            let errors = schema.check(body.as_object_mut().unwrap());
+            assert_eq!(errors.len(), 1, "{body}");
+            assert_eq!(errors[0].message, "must be of type integer");
+        }
     }
 
     #[test]
     fn reports_each_problem_by_field() {
-        let body = json!({"order_id": "9821", "amount": "много", "status": "lost", "email": "nope"});
-        let errors: Vec<_> = thank_you().check(body.as_object().unwrap()).into_iter().map(|e| (e.field, e.message)).collect();
+        let mut body = json!({"order_id": "9821", "amount": "много", "status": "lost", "email": "nope"});
+        let errors: Vec<_> = thank_you().check(body.as_object_mut().unwrap()).into_iter().map(|e| (e.field, e.message)).collect();
         assert_eq!(
             errors,
             vec![
@@ -378,8 +422,12 @@ mod tests {
     fn renders_json_schema() {
         let schema = thank_you().to_json_schema();
         assert_eq!(schema["required"], json!(["order_id", "user_id"]));
-        assert_eq!(schema["properties"]["status"]["enum"], json!(["paid", "pending"]));
+        assert_eq!(schema["properties"]["status"]["enum"], json!(["paid", "pending", null]));
         assert_eq!(schema["properties"]["email"]["format"], "email");
+        // What `check` accepts, the export says: an optional field may be
+        // sent as null; a required one may not.
+        assert_eq!(schema["properties"]["order_id"]["type"], "integer");
+        assert_eq!(schema["properties"]["amount"]["type"], json!(["number", "null"]));
     }
 
     #[test]

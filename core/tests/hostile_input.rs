@@ -159,8 +159,8 @@ proptest! {
     fn request_schemas_check_any_payload(schema in any_json(), payload in any_json()) {
         let Ok(schema) = serde_json::from_value::<RequestSchema>(schema) else { return Ok(()) };
         let _ = schema.validate();
-        let params = match payload { Value::Object(map) => map, other => { let mut m = Map::new(); m.insert("value".into(), other); m } };
-        let errors = schema.check(&params);
+        let mut params = match payload { Value::Object(map) => map, other => { let mut m = Map::new(); m.insert("value".into(), other); m } };
+        let errors = schema.check(&mut params);
         for error in &errors {
             prop_assert!(schema.fields.iter().any(|f| f.name == error.field), "error names unknown field {}", error.field);
         }

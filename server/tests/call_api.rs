@@ -549,11 +549,12 @@ async fn a_dry_run_shows_what_the_lead_would_receive() {
     assert!(refused["errors"].as_array().unwrap().iter().any(|e| e["field"].as_str().unwrap().starts_with("steps.thanks.")), "{refused}");
 
     // The preview sees the lead as a live run would: here, its status.
+    // `9821.0` is an integer to JSON Schema, and the scenario sees `9821`.
     assert!(w.store.set_lead_status(&BotId::parse(SHOP).unwrap(), "TG-9072612", "vip").await.unwrap());
     let (status, reply) = answer(
         w.post(SHOP, "order/thank-you")
             .header("X-Dry-Run", "true")
-            .json(&json!({"order_id": 9821, "user_id": "54321", "amount": 3500, "status": "paid"}))
+            .json(&json!({"order_id": 9821.0, "user_id": "54321", "amount": 3500, "status": "paid"}))
             .send()
             .await
             .unwrap(),

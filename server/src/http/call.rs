@@ -176,11 +176,11 @@ async fn handle(
     let bytes = read_json_body(headers, body).await?;
     let value: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
-    let request = CallRequest::parse(value).map_err(|bad| ApiError::Unprocessable {
+    let mut request = CallRequest::parse(value).map_err(|bad| ApiError::Unprocessable {
         errors: vec![comops_core::schema::PayloadError { field: bad.field, message: bad.message.clone() }],
         message: bad.message,
     })?;
-    let problems = endpoint.schema.check(&request.params);
+    let problems = endpoint.schema.check(&mut request.params);
     if !problems.is_empty() {
         return Err(ApiError::Unprocessable { message: "Request does not match the endpoint schema".into(), errors: problems });
     }
