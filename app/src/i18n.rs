@@ -1293,7 +1293,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::Filter => ("Filter", "Найти"),
         K::Format => ("Format", "Формат"),
         K::Import => ("Import", "Импортировать"),
-        K::ImportDone => ("Imported: created {}, updated {}.", "Импорт выполнен: создано {}, обновлено {}."),
+        K::ImportDone => ("Imported: created {}, updated {}, unchanged {}.", "Импорт выполнен: создано {}, обновлено {}, без изменений {}."),
         K::ImportHint => ("Paste a comops.endpoints/v1 export; endpoints are matched by alias.", "Вставьте экспорт comops.endpoints/v1; эндпоинты сопоставляются по алиасу."),
         K::ImportJson => ("Import JSON", "Импорт JSON"),
         K::Isolated => ("Isolated", "Изолирован"),

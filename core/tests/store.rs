@@ -1482,10 +1482,12 @@ async fn endpoint_versions_suite(store: Store) {
 
     // An import of the same endpoint adds no version; a changed one does.
     let same = [theirs.validate().unwrap()];
-    assert_eq!(store.import_endpoints(&shop, &same, "imported", "token:ci").await.unwrap(), (0, 1));
+    let done = store.import_endpoints(&shop, &same, "imported", "token:ci").await.unwrap();
+    assert_eq!((done.created, done.updated, done.unchanged), (0, 0, 1));
     assert_eq!(store.endpoint(&created.id).await.unwrap().version, 2);
     let changed = [mine.validate().unwrap()];
-    store.import_endpoints(&shop, &changed, "imported", "token:ci").await.unwrap();
+    let done = store.import_endpoints(&shop, &changed, "imported", "token:ci").await.unwrap();
+    assert_eq!((done.created, done.updated, done.unchanged), (0, 1, 0));
     assert_eq!(store.endpoint_history(&created.id).await.unwrap()[0].author, "token:ci");
 
     // An endpoint from before versions: its row as version 1 once the store opens.

@@ -86,7 +86,7 @@ test('an endpoint order/thank-you is created with its schema, checked, exported 
   const copy = { ...doc, endpoints: [...doc.endpoints, { ...doc.endpoints[0], alias: 'order/status', description: 'Status changed' }] };
   await importForm.locator('textarea[name=import]').fill(JSON.stringify(copy));
   await importForm.getByRole('button', { name: 'Import' }).click();
-  await expect(importForm.getByTestId('import-result')).toHaveText('Imported: created 1, updated 1.');
+  await expect(importForm.getByTestId('import-result')).toHaveText('Imported: created 1, updated 0, unchanged 1.');
   await expect(page.locator('[data-endpoint="order/status"]')).toContainText('Status changed');
   // The filter box keeps the rows whose alias, description, owner or scenario has the text.
   await page.getByTestId('endpoint-filter').fill('STATUS');

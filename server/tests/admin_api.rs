@@ -175,9 +175,13 @@ async fn endpoints_export_and_import_round_trip_for_ci() {
 
     let mut copy = export.clone();
     copy["bot_id"] = json!("bot_helpdesk");
-    let (status, body) = post(&server, "/bots/bot_helpdesk/endpoints/import", &admin, copy).await;
+    let (status, body) = post(&server, "/bots/bot_helpdesk/endpoints/import", &admin, copy.clone()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!((body["created"].as_i64(), body["updated"].as_i64()), (Some(2), Some(0)));
+    // The same file again changes nothing, and says so.
+    let (status, body) = post(&server, "/bots/bot_helpdesk/endpoints/import", &admin, copy.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["created"].as_i64(), body["updated"].as_i64(), body["unchanged"].as_i64()), (Some(0), Some(0), Some(2)));
     let again: Value =
         http.get(server.url("/bots/bot_helpdesk/endpoints")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
     assert_eq!(again["endpoints"], export["endpoints"], "the import round-trips exactly");

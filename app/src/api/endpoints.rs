@@ -60,6 +60,8 @@ pub struct EndpointTraffic {
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
+    /// Already there as the file has them: no new version.
+    pub unchanged: usize,
 }
 
 /// What saving (or restoring) an endpoint did.
@@ -294,11 +296,9 @@ pub async fn import_endpoints(bot_id: String, json: String) -> Result<ImportRepo
     let valid = parse_export(&json)?.validate().map_err(AppError::Invalid)?;
     let store = backend()?.store;
     let note = crate::i18n::t(crate::session::session().locale, crate::i18n::K::EndpointNoteImported);
-    let (created, updated) = store.import_endpoints(&bot, &valid, note, user.email.as_str()).await?;
-    store
-        .audit(user.email.as_str(), "endpoint.import", bot.as_str(), &format!("created {created}, updated {updated}"))
-        .await?;
-    Ok(ImportReport { created, updated })
+    let done = store.import_endpoints(&bot, &valid, note, user.email.as_str()).await?;
+    store.audit(user.email.as_str(), "endpoint.import", bot.as_str(), &done.to_string()).await?;
+    Ok(ImportReport { created: done.created, updated: done.updated, unchanged: done.unchanged })
 }
 
 /// Reads an export document: bad JSON or another format is an error on

@@ -750,7 +750,8 @@ fn ImportPanel(import: ServerAction<ImportEndpoints>, text: RwSignal<String>, bo
         import.value().with(|v| match v {
             Some(Ok(report)) => Some(Ok(t(locale.get(), K::ImportDone)
                 .replacen("{}", &report.created.to_string(), 1)
-                .replacen("{}", &report.updated.to_string(), 1))),
+                .replacen("{}", &report.updated.to_string(), 1)
+                .replacen("{}", &report.unchanged.to_string(), 1))),
             Some(Err(err)) => Some(Err(err.message(locale.get()))),
             None => None,
         })

@@ -161,24 +161,41 @@ impl Store {
 
     /// Creates or saves a new version of (by alias) every endpoint, each
     /// version noted `note` by `author`; an endpoint the import leaves as
-    /// it was gets no new version. Returns (created, updated).
-    pub async fn import_endpoints(&self, bot: &BotId, endpoints: &[ValidEndpoint], note: &str, author: &str) -> StoreResult<(usize, usize)> {
-        let (mut created, mut updated) = (0, 0);
+    /// it was gets no new version and counts as unchanged.
+    pub async fn import_endpoints(&self, bot: &BotId, endpoints: &[ValidEndpoint], note: &str, author: &str) -> StoreResult<EndpointImport> {
+        let mut done = EndpointImport::default();
         for valid in endpoints {
             match self.endpoint_by_alias(bot, &valid.alias).await? {
                 Some(existing) => {
-                    if !crate::endpoint::versions::changes(&EndpointDraft::from(&existing), &EndpointDraft::from(valid)).is_empty() {
+                    if crate::endpoint::versions::changes(&EndpointDraft::from(&existing), &EndpointDraft::from(valid)).is_empty() {
+                        done.unchanged += 1;
+                    } else {
                         self.save_endpoint(&existing.id, existing.version, valid, note, author).await?;
+                        done.updated += 1;
                     }
-                    updated += 1;
                 }
                 None => {
                     self.create_endpoint_as(bot, valid, note, author).await?;
-                    created += 1;
+                    done.created += 1;
                 }
             }
         }
-        Ok((created, updated))
+        Ok(done)
+    }
+}
+
+/// What an endpoint import did, endpoint by endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointImport {
+    pub created: usize,
+    pub updated: usize,
+    /// Already there, the same in every field: no new version.
+    pub unchanged: usize,
+}
+
+impl std::fmt::Display for EndpointImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "created {}, updated {}, unchanged {}", self.created, self.updated, self.unchanged)
     }
 }
 

@@ -58,6 +58,7 @@ pub use cache::TTL as CACHE_TTL;
 pub use sessions::SESSION_TTL_MS;
 pub use throttle::LoginThrottle;
 pub use users::{NewUser, UserChange};
+pub use endpoints::EndpointImport;
 pub use write_lane::{LaneUse, Work, WriteTurn};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

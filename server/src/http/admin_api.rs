@@ -164,9 +164,12 @@ async fn import_endpoints(
     })?;
     let store = &state.backend.store;
     let author = format!("token:{}", token.name);
-    let (created, updated) = store.import_endpoints(&bot, &valid, "imported from JSON", &author).await?;
-    store.audit(&author, "endpoint.import", bot.as_str(), &format!("created {created}, updated {updated}")).await?;
-    Ok(Json(json!({ "success": true, "message": "Endpoints imported", "created": created, "updated": updated })))
+    let done = store.import_endpoints(&bot, &valid, "imported from JSON", &author).await?;
+    store.audit(&author, "endpoint.import", bot.as_str(), &done.to_string()).await?;
+    Ok(Json(json!({
+        "success": true, "message": "Endpoints imported",
+        "created": done.created, "updated": done.updated, "unchanged": done.unchanged,
+    })))
 }
 
 async fn export_maps(State(state): State<AppState>, Path(bot_id): Path<String>, headers: HeaderMap) -> Result<Json<MapsExport>, ApiError> {
