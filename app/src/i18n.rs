@@ -1004,7 +1004,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LeadsTabDead => ("Dead letters", "Недоставленные"),
         K::LeadsNoBots => ("No bots yet: create one in a project first.", "Ботов пока нет: сначала создайте бота в проекте."),
         K::LeadsSearch => ("Lead, user or chat id", "ID лида, пользователя или чата"),
-        K::LeadsSearchHint => ("exact id; empty = every lead", "точный ID; пусто = все лиды"),
+        K::LeadsSearchHint => ("part of an id, or a whole chat id", "часть ID или ID чата целиком"),
         K::LeadsFind => ("Find", "Найти"),
         K::LeadsNone => ("No leads match.", "Лидов не найдено."),
         K::PrevPage => ("← Previous", "← Предыдущие"),

@@ -337,6 +337,26 @@ async fn leads_and_identities_suite(store: Store) {
     assert_eq!((lead.status.as_str(), lead.tags.len()), ("active", 0));
     assert_eq!(store.leads(&fmlst, "7001", 10, 0).await.unwrap().len(), 1, "found by chat id");
     assert_eq!(store.leads(&fmlst, "u-7", 10, 0).await.unwrap().len(), 1, "found by user id");
+    // Part of a lead id or a user id, in any case, finds the lead; a chat
+    // id only whole (a personal one is kept sealed); LIKE's wildcards are
+    // only characters.
+    let found = |query: &'static str| {
+        let store = store.clone();
+        let fmlst = fmlst.clone();
+        async move {
+            let ids: Vec<String> = store.leads(&fmlst, query, 10, 0).await.unwrap().into_iter().map(|l| l.id).collect();
+            assert_eq!(store.count_leads(&fmlst, query).await.unwrap(), ids.len() as i64, "{query}");
+            ids
+        }
+    };
+    assert_eq!(found("tg-70").await, ["TG-7001"], "part of the lead id, another case");
+    assert_eq!(found(" U-").await, ["TG-7001"], "part of the user id");
+    assert_eq!(found("anna@fmlst.example").await, ["TG-7001"], "a whole email address");
+    assert_eq!(found("anna@fmlst").await, Vec::<String>::new(), "part of a sealed address");
+    assert_eq!(found("%").await, Vec::<String>::new());
+    assert_eq!(found("_").await, Vec::<String>::new());
+    let all = found("").await;
+    assert!(all.contains(&"TG-7001".to_string()), "an empty query finds every lead: {all:?}");
 
     // A scenario's changes are saved with its progress.
     store.start_run(&fmlst, "TG-7001", "u-7", "family_digest", "ffffffffffffffffffffffffffffffff").await.unwrap();

@@ -1,4 +1,4 @@
-// The Leads section: an admin finds a lead by its CRM id, opens its file,
+// The Leads section: an admin finds a lead by (part of) its CRM id, opens its file,
 // takes the conversation over and answers by hand (Enter sends, Shift+Enter
 // is a new line), hands it back, finds the answer among the dead letters
 // (bot_shop has no Telegram credentials on this server, so nothing can be
@@ -56,6 +56,13 @@ test('an admin searches leads, answers one by hand, re-drives the dead letter an
   await search.fill('crm-e2e-1');
   await search.press('Enter');
   await expect(page.locator(`tr[data-lead="${OTHER}"]`)).toHaveCount(0);
+  await expect(page.getByTestId('page-range')).toHaveText('1–1 of 1');
+  // Part of a user id, in another case, finds both.
+  await search.fill('CRM-E2E-');
+  await search.press('Enter');
+  await expect(page.locator(`tr[data-lead="${OTHER}"]`)).toBeVisible();
+  await expect(page.locator(`tr[data-lead="${LEAD}"]`)).toBeVisible();
+  await expect(page.getByTestId('page-range')).toHaveText('1–2 of 2');
   await search.press('Escape');
   await expect(page.locator(`tr[data-lead="${OTHER}"]`)).toBeVisible();
   await search.fill('9072612');

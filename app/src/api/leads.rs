@@ -51,6 +51,8 @@ pub struct LeadPage {
     pub rows: Vec<LeadRow>,
     /// Another page follows.
     pub more: bool,
+    /// Leads the search finds in all, on every page.
+    pub total: i64,
 }
 
 /// One identity link `userId ↔ leadId ↔ chatId`.
@@ -141,8 +143,9 @@ pub struct DeadLetterPage {
     pub more: bool,
 }
 
-/// Leads of a bot, newest change first. `query` is a lead id, a business
-/// user id or a chat id (exact); empty lists all.
+/// Leads of a bot, newest change first. `query` is found in a lead id or
+/// a business user id (any part, any case) or is a whole chat id; empty
+/// lists all.
 #[server(prefix = "/api", endpoint = "leads/search")]
 pub async fn search_leads(bot_id: String, query: String, offset: i64) -> Result<LeadPage, AppError> {
     use crate::session::{backend, require};
@@ -150,6 +153,7 @@ pub async fn search_leads(bot_id: String, query: String, offset: i64) -> Result<
     let bot = server::bot(&bot_id)?;
     let store = backend()?.store;
     let mut leads = store.leads(&bot, query.trim(), PAGE_SIZE + 1, offset.max(0)).await?;
+    let total = store.count_leads(&bot, query.trim()).await?;
     let more = leads.len() as i64 > PAGE_SIZE;
     leads.truncate(PAGE_SIZE as usize);
     let ids: Vec<String> = leads.iter().map(|l| l.id.clone()).collect();
@@ -161,7 +165,7 @@ pub async fn search_leads(bot_id: String, query: String, offset: i64) -> Result<
             lead: server::lead_view(lead),
         })
         .collect();
-    Ok(LeadPage { rows, more })
+    Ok(LeadPage { rows, more, total })
 }
 
 /// One lead with its identity links, latest runs and conversation.

@@ -292,7 +292,7 @@ fn LeadsTab(bot: String, lead: Memo<String>, go: Callback<(String, String)>) -> 
 #[component]
 fn LeadTable(page: LeadPage, lead: Memo<String>, offset: RwSignal<i64>, go: Callback<(String, String)>) -> impl IntoView {
     let empty = page.rows.is_empty();
-    let more = page.more;
+    let (more, total, shown) = (page.more, page.total, page.rows.len() as i64);
     let rows = page
         .rows
         .into_iter()
@@ -349,17 +349,23 @@ fn LeadTable(page: LeadPage, lead: Memo<String>, offset: RwSignal<i64>, go: Call
                 </tbody>
             </table>
         </div>
-        <Pager offset more/>
+        <Pager offset more shown total=Some(total)/>
     }
     .into_any()
 }
 
-/// Previous / next page buttons over an offset.
+/// Previous / next page buttons over an offset, and "51–100 of 230" when
+/// the `total` is known (`shown`: rows on this page).
 #[component]
-fn Pager(offset: RwSignal<i64>, more: bool) -> impl IntoView {
+fn Pager(offset: RwSignal<i64>, more: bool, shown: i64, total: Option<i64>) -> impl IntoView {
     use crate::api::leads::PAGE_SIZE;
+    let range = total.filter(|_| shown > 0).map(|total| {
+        let first = offset.get_untracked() + 1;
+        move || format!("{first}–{} {} {total}", first + shown - 1, tr(K::Of))
+    });
     view! {
-        <div class="mt-2 flex gap-3">
+        <div class="mt-2 flex items-center gap-3 text-sm text-slate-600">
+            {range.map(|range| view! { <span data-testid="page-range">{range}</span> })}
             <Show when=move || { offset.get() > 0 }>
                 <button class=BUTTON data-testid="previous-page" on:click=move |_| offset.update(|o| *o = (*o - PAGE_SIZE).max(0))>
                     {move || tr(K::PrevPage)}
@@ -1010,7 +1016,7 @@ fn DeadLetterTable(
                 </tbody>
             </table>
         </div>
-        <Pager offset more/>
+        <Pager offset more shown=0 total=None/>
     }
     .into_any()
 }

@@ -206,23 +206,26 @@ impl Store {
         Ok(lead)
     }
 
-    /// Leads of a bot, newest first; `query` matches the lead id, or a
-    /// business user id or chat id linked to it (exact, case-sensitive).
+    /// Leads of a bot, newest first, that [`LeadSearch`] `query` finds.
     pub async fn leads(&self, bot: &BotId, query: &str, limit: i64, offset: i64) -> StoreResult<Vec<Lead>> {
-        // A chat id matches through the blind index (a phone or email).
-        let candidates = self.address_candidates(query);
+        let search = LeadSearch::new(self, query);
         let sql = format!(
-            "SELECT id, attributes_json, tags_json, status, operator, created_at, updated_at FROM leads l WHERE bot_id = $1 \
-             AND ($2 = '' OR id = $2 OR EXISTS (SELECT 1 FROM identity_links i WHERE i.bot_id = l.bot_id AND i.lead_id = l.id \
-             AND (i.user_id = $2 OR i.chat_idx IN ({})))) ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4",
-            super::placeholders(5, candidates.len())
+            "SELECT id, attributes_json, tags_json, status, operator, created_at, updated_at FROM leads l WHERE {} \
+             ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4",
+            search.condition(5)
         );
-        let mut select = sqlx::query(&sql).bind(bot.as_str()).bind(query).bind(limit).bind(offset);
-        for candidate in &candidates {
-            select = select.bind(candidate);
-        }
-        let rows = select.fetch_all(&self.pool).await?;
+        let select = sqlx::query(&sql).bind(bot.as_str()).bind(search.pattern.as_str()).bind(limit).bind(offset);
+        let rows = search.bind_addresses(select).fetch_all(&self.pool).await?;
         rows.iter().map(|row| self.opened_lead(bot, row)).collect()
+    }
+
+    /// How many leads of a bot [`LeadSearch`] `query` finds.
+    pub async fn count_leads(&self, bot: &BotId, query: &str) -> StoreResult<i64> {
+        let search = LeadSearch::new(self, query);
+        let sql = format!("SELECT COUNT(*) AS n FROM leads l WHERE {}", search.condition(3));
+        let select = sqlx::query(&sql).bind(bot.as_str()).bind(search.pattern.as_str());
+        let row = search.bind_addresses(select).fetch_one(&self.pool).await?;
+        Ok(row.try_get("n")?)
     }
 
     /// The identity links matching `filter`, newest first.
@@ -299,5 +302,59 @@ impl Store {
         };
         let chat = chat_id.strip_prefix("wc_").unwrap_or(chat_id);
         format!("{prefix}-{chat}")
+    }
+}
+
+/// What the studio's lead search looks for: `query`, trimmed, found in a
+/// lead's id or in a business user id linked to it (anywhere in it, any
+/// case), or a chat id linked to it (whole: personal addresses are
+/// stored sealed, found through their blind index); an empty query finds
+/// every lead.
+struct LeadSearch {
+    /// `query` lowercased for `LIKE`, its wildcards escaped; "" for all.
+    pattern: String,
+    /// The blind indexes (and the text itself) a chat id would be kept by.
+    addresses: Vec<String>,
+}
+
+impl LeadSearch {
+    fn new(store: &Store, query: &str) -> Self {
+        let query = query.trim();
+        if query.is_empty() {
+            return Self { pattern: String::new(), addresses: Vec::new() };
+        }
+        let mut pattern = String::from("%");
+        for c in query.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        Self { pattern, addresses: store.address_candidates(query) }
+    }
+
+    /// The `WHERE` condition over `leads l`, with the bot as `$1`, the
+    /// pattern as `$2` and the addresses from `$first` on.
+    fn condition(&self, first: usize) -> String {
+        let addresses = if self.addresses.is_empty() {
+            String::new()
+        } else {
+            format!(" OR i.chat_idx IN ({})", super::placeholders(first, self.addresses.len()))
+        };
+        format!(
+            "bot_id = $1 AND ($2 = '' OR LOWER(id) LIKE $2 ESCAPE '\\' OR EXISTS (SELECT 1 FROM identity_links i \
+             WHERE i.bot_id = l.bot_id AND i.lead_id = l.id AND (LOWER(i.user_id) LIKE $2 ESCAPE '\\'{addresses})))"
+        )
+    }
+
+    fn bind_addresses<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for address in &self.addresses {
+            query = query.bind(address.as_str());
+        }
+        query
     }
 }
