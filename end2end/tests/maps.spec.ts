@@ -128,6 +128,18 @@ test('an analyst edits the demo CJM in place, saves with a note, diffs and resto
 
   // A score out of range is refused, and the problem sits under its cell.
   const score = page.getByTestId('map-table').locator('tbody tr').first().locator('input[data-field=emotion_score]');
+  // Every stage is named under the curve; a new stage has no score yet,
+  // so no point, until one is typed.
+  const curve = page.getByTestId('emotion-curve');
+  const stages = await curve.getByTestId('curve-stage').count();
+  const points = await curve.getByTestId('curve-point').count();
+  expect(points).toBe(stages);
+  await page.getByTestId('add-row').click();
+  await expect(curve.getByTestId('curve-stage')).toHaveCount(stages + 1);
+  await expect(curve.getByTestId('curve-point')).toHaveCount(points);
+  await page.getByTestId('map-table').locator('tbody tr').last().locator('input[data-field=emotion_score]').fill('-1');
+  await expect(curve.getByTestId('curve-point')).toHaveCount(points + 1);
+
   await score.fill('7');
   await page.getByTestId('save-map').click();
   await expect(page.getByTestId('invalid')).toBeVisible();

@@ -944,7 +944,11 @@ fn TableCell(
             <input type="number" min="-2" max="2" step="1" class="w-14 rounded border border-slate-300 px-1 py-0.5 text-sm" data-field=field
                 aria-label=col.label.clone() value=initial() prop:value=value
                 on:input=move |ev| {
-                    if let Ok(n) = event_target_value(&ev).trim().parse::<i64>() {
+                    // Emptied: the stage has no score (left off the curve).
+                    let typed = event_target_value(&ev);
+                    if typed.trim().is_empty() {
+                        set(Value::Null);
+                    } else if let Ok(n) = typed.trim().parse::<i64>() {
                         set(Value::from(n));
                     }
                 }/>
@@ -1135,31 +1139,52 @@ fn TriggerCell(
     }
 }
 
-/// The CJM's emotion curve: one point per stage, -2 (bottom) to 2 (top).
+/// The CJM's emotion curve: one column per stage, named under the axis,
+/// and a point at its score, −2 (bottom) to +2 (top); a stage nobody has
+/// scored yet has no point and the line passes it by.
 #[component]
 pub fn EmotionCurve(doc: RwSignal<Value>) -> impl IntoView {
-    let points = move || {
+    /// Width of one stage's column, left margin for the score labels.
+    const STEP: i64 = 88;
+    const LEFT: i64 = 28;
+    let y_of = |score: i64| 32 - score * 12;
+    let stages = move || {
         doc.with(|d| {
             rows(d, "stages")
                 .iter()
                 .enumerate()
                 .map(|(i, s)| {
-                    let score = s.get("emotion_score").and_then(Value::as_i64).unwrap_or(0).clamp(-2, 2);
-                    (i * 48 + 16, 32 - score * 12, cell_text(s, "stage"))
+                    let score = s.get("emotion_score").and_then(Value::as_i64).map(|n| n.clamp(-2, 2));
+                    (LEFT + i as i64 * STEP + STEP / 2, score, cell_text(s, "stage"))
                 })
                 .collect::<Vec<_>>()
         })
     };
-    let line = move || points().iter().map(|(x, y, _)| format!("{x},{y}")).collect::<Vec<_>>().join(" ");
-    let width = move || (points().len().max(1) * 48).to_string();
+    let line = move || {
+        stages().iter().filter_map(|(x, score, _)| score.map(|s| format!("{x},{}", y_of(s)))).collect::<Vec<_>>().join(" ")
+    };
+    let width = move || (LEFT + stages().len().max(1) as i64 * STEP).to_string();
+    let short = |name: &str| {
+        let mut cut: String = name.chars().take(12).collect();
+        if name.chars().count() > 12 {
+            cut.push('…');
+        }
+        cut
+    };
     view! {
-        <figure class="my-2" data-testid="emotion-curve">
+        <figure class="my-2 overflow-x-auto" data-testid="emotion-curve">
             <figcaption class="text-xs text-slate-500">{l(K::MapEmotionCurve)}</figcaption>
-            <svg height="64" width=width class="overflow-visible" role="img" aria-label=l(K::MapEmotionCurve)>
-                <line x1="0" y1="32" x2="100%" y2="32" stroke="#e2e8f0" stroke-dasharray="3 3"></line>
+            <svg height="84" width=width class="overflow-visible text-slate-500" role="img" aria-label=l(K::MapEmotionCurve)>
+                {[2i64, 0, -2].into_iter().map(|s| view! {
+                    <text x="0" y=y_of(s) + 4 font-size="10" fill="currentColor">{if s > 0 { format!("+{s}") } else { s.to_string() }}</text>
+                }).collect_view()}
+                <line x1=LEFT y1="32" x2="100%" y2="32" stroke="#e2e8f0" stroke-dasharray="3 3"></line>
                 <polyline points=line fill="none" stroke="#0369a1" stroke-width="2"></polyline>
-                {move || points().into_iter().map(|(x, y, name)| view! {
-                    <circle cx=x cy=y r="4" fill="#0369a1"><title>{name}</title></circle>
+                {move || stages().into_iter().map(|(x, score, name)| view! {
+                    <text x=x y="76" font-size="10" text-anchor="middle" fill="currentColor" data-testid="curve-stage">
+                        {short(&name)}<title>{name.clone()}</title>
+                    </text>
+                    {score.map(|s| view! { <circle cx=x cy=y_of(s) r="4" fill="#0369a1" data-testid="curve-point"><title>{format!("{name}: {s:+}")}</title></circle> })}
                 }).collect_view()}
             </svg>
         </figure>

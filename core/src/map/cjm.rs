@@ -37,8 +37,10 @@ pub struct CjmStage {
     pub actions: String,
     /// «Эмоции» as written (emoji welcome).
     pub emotions: String,
-    /// The emotion as a number for the curve, −2 (very bad) … +2 (very good).
-    pub emotion_score: i8,
+    /// The emotion as a number for the curve, −2 (very bad) … +2 (very
+    /// good); none until the analyst scores the stage (not drawn).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emotion_score: Option<i8>,
     /// «Потребности и боли».
     pub needs: String,
     /// «Точки контакта».
@@ -122,15 +124,10 @@ impl Cjm {
                     }
                 }
                 stage.emotion_score =
-                    fields::int(s, "emotion_score", &path, EMOTION_MIN as i64..=EMOTION_MAX as i64, 0, errors) as i8;
+                    fields::optional_int(s, "emotion_score", &path, EMOTION_MIN as i64..=EMOTION_MAX as i64, errors).map(|n| n as i8);
                 stage
             })
             .collect();
         Cjm { persona, stages }
-    }
-
-    /// The emotion curve: (stage id, score) in stage order.
-    pub fn emotion_curve(&self) -> Vec<(&str, i8)> {
-        self.stages.iter().map(|s| (s.id.as_str(), s.emotion_score)).collect()
     }
 }

@@ -278,7 +278,7 @@ pub fn cjm_to_csv(map: &Cjm) -> String {
             columns
                 .iter()
                 .map(|(key, _, _)| match *key {
-                    "emotion_score" => stage.emotion_score.to_string(),
+                    "emotion_score" => stage.emotion_score.map(|s| s.to_string()).unwrap_or_default(),
                     "id" => stage.id.clone(),
                     other => stage.column(other).to_string(),
                 })
@@ -449,10 +449,10 @@ pub fn cjm_from_csv(text: &str) -> Result<Vec<CjmStage>, CsvError> {
         }
         let score = table.get(row, "emotion_score").trim();
         stage.emotion_score = if score.is_empty() {
-            0
+            None
         } else {
             match score.parse::<i8>() {
-                Ok(s) if (EMOTION_MIN..=EMOTION_MAX).contains(&s) => s,
+                Ok(s) if (EMOTION_MIN..=EMOTION_MAX).contains(&s) => Some(s),
                 _ => return Err(table.error(row, "emotion_score", Problem::OutOfRange)),
             }
         };

@@ -96,7 +96,7 @@ fn flatten(content: &MapContent) -> (Vec<(String, String)>, Vec<Item>) {
                 .map(|s| {
                     let mut cells: Vec<(String, String)> =
                         super::cjm::COLUMNS.iter().map(|(f, _, _)| (f.to_string(), s.column(f).to_string())).collect();
-                    cells.insert(4, ("emotion_score".into(), s.emotion_score.to_string()));
+                    cells.insert(4, ("emotion_score".into(), s.emotion_score.map(|n| n.to_string()).unwrap_or_default()));
                     Item { id: s.id.clone(), label: s.stage.clone(), section: "stage", cells }
                 })
                 .collect(),

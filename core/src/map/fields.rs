@@ -61,18 +61,30 @@ pub(crate) fn int(
     default: i64,
     errors: &mut Vec<FieldError>,
 ) -> i64 {
+    optional_int(o, key, path, range, errors).unwrap_or(default)
+}
+
+/// The integer under `key` within `range`; none when missing, null or
+/// wrong (an error then).
+pub(crate) fn optional_int(
+    o: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    range: std::ops::RangeInclusive<i64>,
+    errors: &mut Vec<FieldError>,
+) -> Option<i64> {
     match o.get(key) {
-        None | Some(Value::Null) => default,
+        None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match n.as_i64() {
-            Some(v) if range.contains(&v) => v,
+            Some(v) if range.contains(&v) => Some(v),
             _ => {
                 errors.push(FieldError::new(join(path, key), Problem::OutOfRange));
-                default
+                None
             }
         },
         Some(_) => {
             errors.push(FieldError::new(join(path, key), Problem::BadJson));
-            default
+            None
         }
     }
 }

@@ -415,7 +415,7 @@ pub fn markdown(input: &SpecInput) -> String {
             &header,
             c.stages.iter().map(|s| {
                 let mut row: Vec<String> = super::cjm::COLUMNS.iter().map(|(f, _, _)| s.column(f).to_string()).collect();
-                row.insert(4, format!("{:+}", s.emotion_score));
+                row.insert(4, s.emotion_score.map(|n| format!("{n:+}")).unwrap_or_default());
                 row
             }),
         );

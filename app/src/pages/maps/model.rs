@@ -62,7 +62,7 @@ pub fn columns(kind: MapKind, locale: Locale) -> Vec<Column> {
 pub fn new_row(kind: MapKind, doc: &Value) -> Value {
     let list = list_of(kind);
     match kind {
-        MapKind::Cjm => json!({ "id": fresh_id(doc, list, "stage"), "emotion_score": 0 }),
+        MapKind::Cjm => json!({ "id": fresh_id(doc, list, "stage") }),
         MapKind::Blueprint => json!({ "id": fresh_id(doc, list, "stage"), "name": "" }),
         MapKind::Communication => {
             let number = rows(doc, list).iter().filter_map(|r| r.get("number").and_then(Value::as_i64)).max().unwrap_or(0) + 1;
