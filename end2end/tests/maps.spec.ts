@@ -111,6 +111,8 @@ test('an analyst edits the demo CJM in place, saves with a note, diffs and resto
   const diff = history.getByTestId('diff');
   await expect(diff.getByTestId('diff-after').first()).toHaveText('Быстро начать пользоваться ботом (e2e)');
   await expect(diff.getByTestId('diff-before').first()).toHaveText(original);
+  // The changed cell is named by its column, not by its key (`goal`).
+  await expect(diff.getByTestId('diff-field').first()).toHaveText('Customer goal');
   await page.screenshot({ path: 'end2end/screenshots/map-editor.png', fullPage: true });
 
   // An old version opens read-only.

@@ -81,6 +81,12 @@ async fn versions(browser: &Browser, map: &str) -> Vec<(i64, String)> {
     list.as_array().unwrap().iter().map(|v| (v["version"].as_i64().unwrap(), v["note"].as_str().unwrap().to_string())).collect()
 }
 
+/// (version, whether this user is offered Restore), newest first.
+async fn restorable(browser: &Browser, map: &str) -> Vec<(i64, bool)> {
+    let list = json_of(browser.call("maps/versions", &[("map_id", map)]).await).await;
+    list.as_array().unwrap().iter().map(|v| (v["version"].as_i64().unwrap(), v["restorable"].as_bool().unwrap())).collect()
+}
+
 #[tokio::test]
 async fn analysts_edit_architects_bind_and_nobody_overwrites_anybody() {
     let (server, admin) = start().await;
@@ -131,16 +137,24 @@ async fn analysts_edit_architects_bind_and_nobody_overwrites_anybody() {
     );
     let diff = json_of(architect.call("maps/diff", &[("map_id", REHAU), ("from", "1"), ("to", "0")]).await).await;
     // The diff comes as the lines the side-by-side view shows: one item
-    // changed, its result and its trigger.
+    // changed, its result and its trigger, named as the table's columns
+    // are in the reader's language.
     assert_eq!(diff["count"], 1, "{diff}");
     let lines = diff["rows"].as_array().unwrap();
     assert!(lines.iter().all(|l| l["change"] == "changed"), "{diff}");
     let fields: Vec<&str> = lines.iter().map(|l| l["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, vec!["result", "trigger"], "{diff}");
+    assert_eq!(fields, vec!["Result", "API trigger"], "{diff}");
+
+    // Restore is offered to the analyst only on versions bound as now
+    // (the current one, 3); to the architect on every one.
+    assert_eq!(restorable(&analyst, REHAU).await, [(3, true), (2, false), (1, false)]);
+    assert_eq!(restorable(&architect, REHAU).await, [(3, true), (2, true), (1, true)]);
 
     // The analyst may not restore version 1: it would re-bind a row. She
     // is told why (not a bare 403), and nothing is written.
-    let refused = json_of(analyst.call("maps/restore", &[("map_id", REHAU), ("version", "1"), ("base_version", "3")]).await).await;
+    let response = analyst.call("maps/restore", &[("map_id", REHAU), ("version", "1"), ("base_version", "3")]).await;
+    assert_eq!(response.status(), 200, "an answer the studio reads, not an HTTP refusal");
+    let refused = json_of(response).await;
     assert_eq!(refused, json!({"Invalid": {"errors": [{"field": "bindings", "code": "architects_only"}]}}), "{refused}");
     // Restoring version 1 is version 4, equal to version 1 (it unbinds: the architect may).
     let restored = json_of(

@@ -83,6 +83,9 @@ pub struct MapVersionRow {
     pub author: String,
     pub created_at: i64,
     pub rows: usize,
+    /// Whether the reader may restore it: an analyst may not restore a
+    /// version whose rows are bound to other endpoints than now.
+    pub restorable: bool,
 }
 
 /// What a save, restore or CSV import did.
@@ -319,15 +322,28 @@ pub async fn save_map_changes(map_id: String, title: String, changes: String, no
 #[server(prefix = "/api", endpoint = "maps/versions")]
 pub async fn map_versions(map_id: String) -> Result<Vec<MapVersionRow>, AppError> {
     use crate::session::{backend, require};
-    require(comops_core::Permission::View)?;
+    let user = require(comops_core::Permission::View)?;
     let id = parse_map(&map_id)?;
-    Ok(backend()?
-        .store
-        .map_history(&id)
-        .await?
-        .into_iter()
-        .map(|v| MapVersionRow { version: v.version, title: v.title, note: v.note, author: v.author, created_at: v.created_at, rows: v.rows })
-        .collect())
+    let store = backend()?.store;
+    let history = store.map_history(&id).await?;
+    // Only an editor who may not bind rows, on a map that binds them,
+    // needs each version's bindings (`restore_map` refuses those that
+    // differ); the others skip reading every version's content.
+    // (`require` would set the response's status: asked, not required.)
+    let analyst = user.allows(comops_core::Permission::EditMaps) && !user.allows(comops_core::Permission::DesignIntegrations);
+    let current = match analyst {
+        true => Some(store.map(&id).await?.content).filter(|c| c.kind() != comops_core::map::MapKind::Cjm).map(|c| c.bindings()),
+        false => None,
+    };
+    let mut rows = Vec::with_capacity(history.len());
+    for v in history {
+        let restorable = match &current {
+            Some(now) => store.map_version(&id, v.version).await?.content.bindings() == *now,
+            None => true,
+        };
+        rows.push(MapVersionRow { version: v.version, title: v.title, note: v.note, author: v.author, created_at: v.created_at, rows: v.rows, restorable });
+    }
+    Ok(rows)
 }
 
 /// Saves version `version` again as the newest ("restored from vN"),
@@ -335,7 +351,7 @@ pub async fn map_versions(map_id: String) -> Result<Vec<MapVersionRow>, AppError
 #[server(prefix = "/api", endpoint = "maps/restore")]
 pub async fn restore_map(map_id: String, version: i64, base_version: i64) -> Result<MapSaveOutcome, AppError> {
     use crate::session::{backend, require};
-    require(comops_core::Permission::EditMaps)?;
+    let user = require(comops_core::Permission::EditMaps)?;
     let id = parse_map(&map_id)?;
     let store = backend()?.store;
     let current = store.map(&id).await?;
@@ -346,7 +362,7 @@ pub async fn restore_map(map_id: String, version: i64, base_version: i64) -> Res
     }
     // Bindings are the architects' (as on a save), but a restore is offered
     // to analysts too: they are told why this one is not theirs, not 403.
-    if old.content.bindings() != current.content.bindings() && require(comops_core::Permission::DesignIntegrations).is_err() {
+    if old.content.bindings() != current.content.bindings() && !user.allows(comops_core::Permission::DesignIntegrations) {
         return Ok(MapSaveOutcome::Invalid { errors: vec![comops_core::FieldError::new("bindings", comops_core::Problem::ArchitectsOnly)] });
     }
     let note = crate::i18n::t1(crate::session::session().locale, crate::i18n::K::NoteRestored, version);
@@ -365,20 +381,22 @@ pub async fn diff_map(map_id: String, from: i64, to: i64) -> Result<DiffRows, Ap
     let pick = |v: i64| if v == 0 { current } else { v };
     let before = store.map_version(&id, pick(from)).await?;
     let after = store.map_version(&id, pick(to)).await?;
-    Ok(diff_rows(&comops_core::map::diff::diff(&before.title, &before.content, &after.title, &after.content)))
+    let diff = comops_core::map::diff::diff(&before.title, &before.content, &after.title, &after.content);
+    Ok(diff_rows(&diff, after.content.kind(), crate::session::session().locale))
 }
 
 /// The lines of the side-by-side diff: each changed map-level field, then
 /// each added, removed, changed or moved item with the cells that differ
-/// (all non-empty ones of an added or removed item).
+/// (all non-empty ones of an added or removed item), each field called by
+/// its column's name in `locale`.
 #[cfg(feature = "ssr")]
-fn diff_rows(diff: &comops_core::map::diff::MapDiff) -> DiffRows {
+fn diff_rows(diff: &comops_core::map::diff::MapDiff, kind: comops_core::map::MapKind, locale: comops_core::Locale) -> DiffRows {
     use comops_core::map::diff::Change;
     let mut rows = Vec::new();
     let row = |label: &str, change: &str, field: &str, before: &str, after: &str| DiffRow {
         label: label.into(),
         change: change.into(),
-        field: field.into(),
+        field: if field.is_empty() { String::new() } else { crate::pages::maps::model::field_title(kind, locale, field) },
         before: before.into(),
         after: after.into(),
     };

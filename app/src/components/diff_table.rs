@@ -67,7 +67,7 @@ pub fn diff_table(diff: DiffRows) -> AnyView {
         .map(|(label, change, field, before, after)| {
             view! {
                 <tr class="border-t border-slate-100 align-top" data-change=change>
-                    <td class="px-1 py-1 text-xs">{label}<span class="block text-slate-400">{field}</span></td>
+                    <td class="px-1 py-1 text-xs">{label}<span class="block text-slate-400" data-testid="diff-field">{field}</span></td>
                     <td class="px-1 py-1 bg-rose-50 whitespace-pre-wrap" data-testid="diff-before">{before}</td>
                     <td class="px-1 py-1 bg-emerald-50 whitespace-pre-wrap" data-testid="diff-after">{after}</td>
                 </tr>

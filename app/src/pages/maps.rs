@@ -25,7 +25,7 @@ mod history;
 mod loop_edit;
 mod loop_model;
 mod loop_view;
-mod model;
+pub(crate) mod model;
 
 pub use editor::MapEditorPage;
 pub use loop_view::LoopViewPage;

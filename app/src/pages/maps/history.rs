@@ -67,7 +67,7 @@ pub(super) fn MapHistory(
                                     {(v > 1).then(|| view! {
                                         <button class=SMALL data-testid="diff-prev" on:click=move |_| compare.set(Some((v - 1, v)))>{l(K::MapDiffPrev)}</button>
                                     })}
-                                    {(editable && v != newest).then(|| view! {
+                                    {(editable && v != newest && row.restorable).then(|| view! {
                                         <button class=SMALL data-testid="restore-version" on:click=move |_| { restore.dispatch(v); }>{l(K::ScnRestore)}</button>
                                     })}
                                 </div>

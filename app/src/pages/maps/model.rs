@@ -133,6 +133,35 @@ fn changed_fields(origin: &Value, mine: &Value, target: &mut Value) {
     }
 }
 
+/// What a diff line's `field` (a key of core's map diff: a column, a
+/// blueprint lane and its bound endpoints, a crossing's parts, a map-level
+/// field) is called in `locale`; the key itself when it is none of these.
+#[cfg(any(feature = "ssr", test))]
+pub fn field_title(kind: MapKind, locale: Locale, field: &str) -> String {
+    let columns = columns(kind, locale);
+    let column = |name: &str| columns.iter().find(|c| c.field == name || c.field.strip_suffix(".text") == Some(name)).map(|c| c.label.clone());
+    if let Some(label) = column(field) {
+        return label;
+    }
+    if let Some(lane) = field.strip_suffix(".endpoints").and_then(column) {
+        return format!("{lane}: {}", t(locale, K::Endpoints).to_lowercase());
+    }
+    let key = match (kind, field) {
+        (_, "title") => K::MapTitle,
+        (_, "persona") => K::MapPersona,
+        (_, "process") => K::MapProcess,
+        (_, "scenario") => K::Scenario,
+        (MapKind::Blueprint, "cjm_stages") | (MapKind::Communication, "stages") => K::MapCjmStages,
+        (MapKind::Communication, "cells") => K::MapBlueprintCells,
+        (MapKind::Blueprint, "stage") => K::MapStageName,
+        (MapKind::Blueprint, "line") => K::MapLine,
+        (MapKind::Blueprint, "upward") => K::MapUpward,
+        (MapKind::Blueprint, "note") => K::MapCrossingNote,
+        _ => return field.to_string(),
+    };
+    t(locale, key).to_string()
+}
+
 /// The rows (by index, in order, once each) that problems at `fields`
 /// (`rows[3].event`, `stages[0].cjm_stages[1]`) point into: the banner's
 /// "go to row" buttons, which reach rows a long map has not rendered.
@@ -149,6 +178,36 @@ pub fn problem_rows<'a>(list: &str, fields: impl IntoIterator<Item = &'a str>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every field core's diff names is called by a name in both
+    /// languages, not by its key.
+    #[test]
+    fn every_diff_field_has_a_title() {
+        use comops_core::map::diff::diff;
+        use comops_core::map::MapContent;
+        let maps = [
+            (MapKind::Cjm, r#"{"persona": "p", "stages": [{"id": "s", "emotion_score": 1}]}"#),
+            (MapKind::Blueprint, r#"{"persona": "p", "stages": [{"id": "s"}], "crossings": [{"id": "x", "stage": "s", "line": "visibility"}]}"#),
+            (MapKind::Communication, r#"{"process": "p", "rows": [{"id": "r", "number": 1}]}"#),
+            (MapKind::Integration, r#"{"rows": [{"id": "r"}]}"#),
+        ];
+        for (kind, text) in maps {
+            let content = MapContent::parse(kind, text).unwrap();
+            let empty = MapContent::parse(kind, "{}").unwrap();
+            let lines = diff("", &empty, "Title", &content);
+            let mut fields: Vec<&str> = lines.header.iter().map(|c| c.field.as_str()).collect();
+            fields.extend(lines.items.iter().flat_map(|i| i.cells.iter().map(|c| c.field.as_str())));
+            assert!(!fields.is_empty());
+            for field in fields {
+                for locale in [Locale::En, Locale::Ru] {
+                    let title = field_title(kind, locale, field);
+                    assert_ne!(title, field, "{kind:?} {field} in {locale:?}");
+                }
+            }
+        }
+        assert_eq!(field_title(MapKind::Cjm, Locale::Ru, "goal"), "Цель клиента / зачем он это делает");
+        assert_eq!(field_title(MapKind::Blueprint, Locale::En, "front_stage.endpoints"), "Front stage: endpoints");
+    }
 
     #[test]
     fn problem_rows_are_the_rows_named_once_each_in_order() {
