@@ -272,7 +272,7 @@ test('a click selects one link, Delete removes it, the step form follows and und
   await page.keyboard.press('Backspace');
   await expect(edge(page, 'rate', 'next')).toHaveCount(0);
   await expect(form.locator('input[name=next]')).toHaveValue('');
-  await expect(page.getByTestId('problems')).toContainText('rate');
+  await expect(page.getByTestId('problems')).toContainText('rate · Next step');
   await page.getByTestId('canvas-undo').click();
   await expect(edge(page, 'rate', 'next')).toHaveAttribute('data-to', 'thanks');
   await expect(page.getByTestId('problems')).toBeHidden();

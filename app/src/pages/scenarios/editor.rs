@@ -477,8 +477,10 @@ fn ProblemList(issues: Signal<Vec<StepIssue>>, selected: RwSignal<Option<usize>>
                 <ul class="mt-1 list-disc pl-5 text-xs">
                     {move || issues.get().into_iter().map(|issue| {
                         let index = issue.index;
+                        // The step's id as written, its field as the form calls it.
+                        let field = super::step_form::field_label(&issue.field).map_or_else(|| issue.field.clone(), |k| t(locale.get(), k).to_string());
                         let place = match &issue.step {
-                            Some(step) => format!("{step} · {}", issue.field),
+                            Some(step) => format!("{step} · {field}"),
                             None => issue.path.clone(),
                         };
                         view! {

@@ -93,6 +93,22 @@ fn form_of(kind: &str) -> &'static [Field] {
     }
 }
 
+/// What the step form calls `field` of a step (`next`, `buttons[1].url`:
+/// the part before the first `[` or `.`), for the problem list; none for
+/// a field no form shows.
+pub(super) fn field_label(field: &str) -> Option<K> {
+    let base = field.split(['[', '.']).next().unwrap_or(field);
+    if base == "id" {
+        return Some(K::ScnStepId);
+    }
+    STEP_TYPES.iter().flat_map(|kind| form_of(kind)).find_map(|f| match *f {
+        Field::Buttons => (base == "buttons").then_some(K::ScnButtons),
+        Field::Line(k, n) | Field::Wide(k, n) | Field::Area(k, n, _) | Field::Ref(k, n) | Field::Pick(k, n, _) | Field::Pairs(k, n, _, _) => {
+            (n == base).then_some(k)
+        }
+    })
+}
+
 /// The problem with `field` of step `index`: a number that does not
 /// parse, else the latest check's message.
 fn step_field_error(
