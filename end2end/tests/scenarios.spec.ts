@@ -185,7 +185,14 @@ test('an architect dry-runs the scenario as edited: the steps, the messages, whe
   await expect(result.getByTestId('dry-message')).toHaveCount(2);
   await expect(result.getByTestId('dry-message').first()).toContainText('Здравствуйте, Анна!');
   await expect(result.getByTestId('dry-message').first()).toHaveAttribute('data-step', 'hello');
+  await expect(result.getByTestId('dry-missing')).toHaveCount(0);
   await page.screenshot({ path: 'end2end/screenshots/scenario-dry-run.png', fullPage: true });
+
+  // A value the sample does not carry is drawn empty, and named.
+  await params.fill('{"orderId": 9821}');
+  await go.click();
+  await expect(result.getByTestId('dry-message').first()).toContainText('Здравствуйте, !');
+  await expect(result.getByTestId('dry-message').first().getByTestId('dry-missing')).toHaveText('Not in the sample request, shown empty: params.name');
 
   // A scenario that does not pass the checks does not run; the problem is listed.
   draft.steps[0].next = 'nowhere';

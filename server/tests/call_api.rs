@@ -566,7 +566,15 @@ async fn a_dry_run_shows_what_the_lead_would_receive() {
     assert_eq!(preview["lead_id"], "TG-9072612");
     let texts: Vec<_> = preview["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
     assert_eq!(texts, ["Спасибо за покупку! Заказ №9821 на 3500 ₽. Доставка бесплатна.", "Оцените доставку от 1 до 5"]);
+    assert!(preview["messages"][0].get("missing").is_none(), "every value was sent: {preview}");
     assert_eq!(preview["stopped_at"], "rate");
+    // An optional value left out renders empty, and the preview names it.
+    let (status, reply) = answer(
+        w.post(SHOP, "order/thank-you").header("X-Dry-Run", "true").json(&json!({"order_id": 9821, "user_id": "54321"})).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["preview"]["messages"][0]["missing"], json!(["params.amount"]), "{reply}");
     assert_eq!(w.events_and_runs(SHOP).await, (0, 0), "a dry run stores no event");
 
     // A live call's run records the scenario version it starts with.

@@ -167,6 +167,9 @@ pub struct DryMessage {
     pub text: String,
     /// The labels of its buttons.
     pub buttons: Vec<String>,
+    /// `params.…` / `vars.…` it reads that the sample did not have (drawn
+    /// as empty text).
+    pub missing: Vec<String>,
 }
 
 /// What a delete did: done, or why it was refused.
@@ -506,7 +509,7 @@ pub async fn dry_run_scenario(bot_id: String, json: String, params: String) -> R
         messages: preview
             .messages
             .into_iter()
-            .map(|m| DryMessage { step: m.step, text: m.text, buttons: m.buttons.into_iter().map(|b| b.label).collect() })
+            .map(|m| DryMessage { step: m.step, text: m.text, buttons: m.buttons.into_iter().map(|b| b.label).collect(), missing: m.missing })
             .collect(),
         stopped_at: preview.stopped_at,
         stop,

@@ -17,6 +17,11 @@ pub struct RenderedMessage {
     pub step: String,
     pub text: String,
     pub buttons: Vec<Button>,
+    /// The `params.…` and `vars.…` the message reads that the preview did
+    /// not have: each was rendered as empty text (a real run with the same
+    /// request would send the same gap).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
 }
 
 /// Why the preview stopped; on the wire `"wait"`, `"ask"`, `"http"`,
@@ -85,7 +90,10 @@ pub fn dry_run_preview(scenario: &Scenario, params: &Value, lead: &LeadInfo) -> 
         .effects
         .into_iter()
         .filter_map(|effect| match effect {
-            Effect::Send { step, text, buttons, .. } => Some(RenderedMessage { step, text, buttons }),
+            Effect::Send { step, text, buttons, .. } => {
+                let missing = missing_values(scenario, &step, params, &state.vars);
+                Some(RenderedMessage { step, text, buttons, missing })
+            }
             _ => None,
         })
         .collect();
@@ -101,6 +109,33 @@ pub fn dry_run_preview(scenario: &Scenario, params: &Value, lead: &LeadInfo) -> 
     Preview { steps: state.trail, messages, stopped_at, reason }
 }
 
+/// The `params.…` and `vars.…` paths that step `step_id`'s message (its
+/// text or prompt and its buttons, not an ask's re-ask) reads and that
+/// `params` and `vars` do not hold, or hold as null.
+fn missing_values(scenario: &Scenario, step_id: &str, params: &Value, vars: &serde_json::Map<String, Value>) -> Vec<String> {
+    let Some(step) = scenario.steps.iter().find(|s| s.id == step_id) else { return Vec::new() };
+    let mut missing = Vec::new();
+    for (field, source) in step.kind.templates() {
+        if field == "reask" {
+            continue;
+        }
+        let Ok(paths) = super::template::check_template(source) else { continue };
+        for path in paths {
+            let mut parts = path.split('.');
+            let found = match parts.next() {
+                Some("params") => params.get(parts.next().unwrap_or_default()),
+                Some("vars") => vars.get(parts.next().unwrap_or_default()),
+                _ => continue,
+            };
+            let value = parts.try_fold(found, |value, part| Some(value?.get(part))).flatten();
+            if value.is_none_or(Value::is_null) && !missing.contains(&path) {
+                missing.push(path);
+            }
+        }
+    }
+    missing
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +147,30 @@ mod tests {
         assert_eq!(serde_json::to_value(&error).unwrap(), "error: text: syntax error");
         assert_eq!(serde_json::from_value::<StopReason>("error: text: syntax error".into()).unwrap(), error);
         assert_eq!(serde_json::from_value::<StopReason>("script".into()).unwrap(), StopReason::Script);
+    }
+
+    /// A message that reads a param the request does not carry says so:
+    /// it rendered as empty text.
+    #[test]
+    fn a_missing_param_is_named() {
+        let scenario: Scenario = serde_json::from_value(serde_json::json!({
+            "name": "t",
+            "start": "hi",
+            "steps": [
+                {"id": "hi", "type": "message", "next": "bye",
+                 "text": "Заказ №{{ params.orderId }}, {{ params.customer.name }}, {{ params.customer.city }}, {{ params.note }}",
+                 "buttons": [{"label": "{{ params.cta }}", "kind": "reply"}]},
+                {"id": "bye", "type": "message", "text": "Готово"}
+            ]
+        }))
+        .unwrap();
+        let params = serde_json::json!({"orderId": 9821, "customer": {"name": "Анна"}, "note": null});
+        let preview = dry_run_preview(&scenario, &params, &LeadInfo::default());
+        assert_eq!(preview.messages[0].text, "Заказ №9821, Анна, , ");
+        assert_eq!(preview.messages[0].missing, ["params.customer.city", "params.note", "params.cta"]);
+        assert!(preview.messages[1].missing.is_empty());
+        let wire = serde_json::to_value(&preview.messages[1]).unwrap();
+        assert!(wire.get("missing").is_none(), "left out when nothing is missing: {wire}");
     }
 
     #[test]

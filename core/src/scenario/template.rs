@@ -8,7 +8,7 @@
 //!
 //! The context a template sees is [`Context`]:
 //! `{ params, vars, lead: {id, attributes, tags, status}, attributes, secrets }`.
-//! Undefined leaves render as empty text (`{{ vars.missing }}` → ``), but
+//! Undefined leaves and nulls render as empty text (`{{ vars.missing }}` → ``), but
 //! looking into something undefined (`{{ vars.missing.name }}`) is an error:
 //! the lenient default of minijinja. Escaping per channel parse mode comes
 //! with the channel adapters; here text is rendered as is.
@@ -88,6 +88,9 @@ fn env() -> &'static Environment<'static> {
         let mut env = Environment::new();
         env.set_fuel(Some(FUEL));
         env.set_undefined_behavior(UndefinedBehavior::Lenient);
+        // A null (`"note": null` in a call) is printed as nothing, like an
+        // absent value, not as Python's `none`.
+        env.set_formatter(|out, state, value| if value.is_none() { Ok(()) } else { minijinja::escape_formatter(out, state, value) });
         env.remove_global("debug");
         env
     })
@@ -176,6 +179,10 @@ mod tests {
         assert_eq!(text, "Добро пожаловать, Анна! Ваш личный кабинет активирован.");
         assert_eq!(render("{{ secrets.crm_url }}/api/user/confirm", &ctx()).unwrap(), "https://crm.example/api/user/confirm");
         assert_eq!(render("[{{ vars.missing }}]", &ctx()).unwrap(), "[]");
+        let mut with_null = ctx();
+        with_null.params["note"] = serde_json::Value::Null;
+        assert_eq!(render("[{{ params.note }}]", &with_null).unwrap(), "[]", "null prints as nothing");
+        assert_eq!(render("{% if params.note is none %}no note{% endif %}", &with_null).unwrap(), "no note");
     }
 
     #[test]

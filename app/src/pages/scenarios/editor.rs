@@ -450,6 +450,14 @@ fn DryRunPanel(bot: String, sample: String, scenario: RwSignal<Scenario>, server
                                             {(!m.buttons.is_empty()).then(|| view! {
                                                 <span class="ml-2 text-xs text-slate-600">{m.buttons.iter().map(|b| format!("[{b}]")).collect::<Vec<_>>().join(" ")}</span>
                                             })}
+                                            {(!m.missing.is_empty()).then(|| {
+                                                let names = m.missing.join(", ");
+                                                view! {
+                                                    <p class="mt-0.5 text-xs text-amber-800" data-testid="dry-missing">
+                                                        {move || t(locale.get(), K::DryMissing).replacen("{}", &names, 1)}
+                                                    </p>
+                                                }
+                                            })}
                                         </li>
                                     }).collect_view()}
                                 </ol>
