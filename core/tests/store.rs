@@ -1650,6 +1650,8 @@ async fn blocked_reports_suite(store: Store) {
     .execute(store.pool())
     .await
     .unwrap();
+    // An operator has taken the lead over: its runs wait, but not a report.
+    assert!(store.take_over(&shop, "TG-125", "op@example.com").await.unwrap());
     for run in ["run_child", &format!("{}_blocked", runs[0])] {
         store.link_identity(&shop, &link).await.unwrap();
         store.deactivate_address(&shop, "telegram", "125", run).await.unwrap();
@@ -1658,6 +1660,10 @@ async fn blocked_reports_suite(store: Store) {
         store.runs_of_lead(&shop, "TG-125", 20).await.unwrap().into_iter().filter(|r| r.scenario == "report_blocked").map(|r| (r.id, r.trace_id)).collect();
     assert_eq!(reports.len(), 3, "{reports:?}");
     assert!(reports.contains(&("run_child_blocked".into(), "dddddddddddddddddddddddddddddddd".into())), "{reports:?}");
+    sqlx::query("UPDATE runs SET status = 'pending', lease_until = 0 WHERE id = $1").bind(&runs[1]).execute(store.pool()).await.unwrap();
+    let claimed: Vec<String> = store.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(claimed, ["run_child_blocked"], "the report goes; the lead's own pending run waits for the operator");
+    assert!(store.hand_back(&shop, "TG-125").await.unwrap());
 
     // Reachable again: linked anew (the business system), or writing in
     // (`reactivate_address`), the lead is active again.

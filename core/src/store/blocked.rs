@@ -15,7 +15,8 @@
 //! however many of its messages meet the block. A run a `run` step
 //! started has no endpoint: the endpoint of the run that started it (or
 //! of its starter, up the chain) is asked instead. A report run is never
-//! reported itself.
+//! reported itself, and it does not wait while an operator has the lead
+//! (nobody can write to the person; the business system hears at once).
 
 use super::events::{insert_run_with_id, NewRun, Recipient};
 use super::{now_millis, Store, StoreResult};
@@ -125,8 +126,11 @@ fn report_run_id(run_id: &str) -> String {
     format!("{run_id}_blocked")
 }
 
+/// [`is_report`] as SQL over `runs`.
+pub(super) const IS_REPORT: &str = "runs.id LIKE '%\\_blocked' ESCAPE '\\'";
+
 /// Whether `run_id` is a report run ([`report_run_id`]).
-fn is_report(run_id: &str) -> bool {
+pub fn is_report(run_id: &str) -> bool {
     run_id.ends_with("_blocked")
 }
 

@@ -58,6 +58,7 @@ pub use cache::TTL as CACHE_TTL;
 pub use sessions::SESSION_TTL_MS;
 pub use throttle::LoginThrottle;
 pub use users::{NewUser, UserChange};
+pub use blocked::is_report as is_block_report;
 pub use endpoints::EndpointImport;
 pub use write_lane::{LaneUse, Work, WriteTurn};
 

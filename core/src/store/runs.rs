@@ -116,7 +116,9 @@ pub struct RunProgress {
 impl Store {
     /// Claims up to `limit` runs that are pending, or waiting with a wake
     /// time that has come, for `lease_ms` — except runs of leads an
-    /// operator has taken over (they wait until the lead is handed back).
+    /// operator has taken over (they wait until the lead is handed back),
+    /// other than block reports: the person cannot be written to by bot or
+    /// operator, and the business system should hear it now.
     /// One conditional UPDATE takes the leases (one write, not one per run).
     pub async fn claim_runs(&self, now: Millis, limit: i64, lease_ms: i64) -> StoreResult<Vec<ClaimedRun>> {
         self.release_doubtful_claims(Queue::Runs).await?;
@@ -125,9 +127,10 @@ impl Store {
         // takes only those still free, so racing claimers lose nothing.
         let candidates: Vec<String> = sqlx::query_scalar(&format!(
             "SELECT id FROM runs WHERE lease_until < $1 AND (status = 'pending' OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= $1)) \
-             AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.bot_id = runs.bot_id AND l.id = runs.lead_id AND l.operator <> '') \
+             AND ({reports} OR NOT EXISTS (SELECT 1 FROM leads l WHERE l.bot_id = runs.bot_id AND l.id = runs.lead_id AND l.operator <> '')) \
              ORDER BY created_at LIMIT {}",
-            limit.clamp(1, 500)
+            limit.clamp(1, 500),
+            reports = super::blocked::IS_REPORT,
         ))
         .bind(now)
         .fetch_all(&self.pool)

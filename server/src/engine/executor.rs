@@ -141,10 +141,11 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
         Some(context) => context,
         None => RunContext { lead: store.lead(&run.bot_id, &run.lead_id).await?, addresses: store.addresses_of_lead(&run.bot_id, &run.lead_id).await? },
     };
-    if wakes && lead.as_ref().is_some_and(|lead| !lead.operator.is_empty()) {
+    if wakes && lead.as_ref().is_some_and(|lead| !lead.operator.is_empty()) && !comops_core::store::is_block_report(run.id.as_str()) {
         // An operator has the lead (taken over after the run was accepted
         // or claimed; a claim skips such runs, a hand-off does not): the
         // bot stays out, and the run waits until the lead is handed back.
+        // A block report goes on: it writes to the business system only.
         return store.release_run(run).await;
     }
     let inputs = RunInputs { params: Value::Object(run.params.clone()), lead: lead_info(run, lead), secrets: secrets(store, run).await? };
