@@ -104,6 +104,11 @@ test('the analytics screen speaks Russian', async ({ page }) => {
   await hydrated(page);
   await expect(page.getByTestId('traces-table').locator('tr[data-status=success] [data-testid=trace-status]').first()).toHaveText('успех');
   await expect(page.getByTestId('trace-filter').locator('option[value=fail]')).toHaveText('сбой');
+  // Every column fits the page in Russian too: the detail is not cut off.
+  const detail = page.getByTestId('traces-table').locator('tbody tr').first().locator('td').last();
+  const box = await detail.boundingBox();
+  expect(box!.x + box!.width).toBeLessThanOrEqual(page.viewportSize()!.width);
+  await page.screenshot({ path: 'end2end/screenshots/traces-ru.png', fullPage: true });
   await page.goto('/analytics?bot=bot_shop');
   await hydrated(page);
   await chooseLanguage(page, 'en');

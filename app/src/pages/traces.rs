@@ -195,20 +195,17 @@ fn TraceTable(list: Vec<TraceEvent>, applied: RwSignal<TraceQuery>, open_trace: 
                         <th class="px-2 py-2">{move || tr(K::Time)}</th>
                         <th class="px-2 py-2">{move || tr(K::TraceId)}</th>
                         <th class="px-2 py-2">{move || tr(K::Source)}</th>
-                        <th class="px-2 py-2">{move || tr(K::Bot)}</th>
                         <th class="px-2 py-2">{move || tr(K::Endpoint)}</th>
-                        <th class="px-2 py-2">{move || tr(K::User)}</th>
-                        <th class="px-2 py-2">{move || tr(K::Lead)}</th>
+                        <th class="px-2 py-2">{move || tr(K::UserLead)}</th>
                         <th class="px-2 py-2">{move || tr(K::Step)}</th>
                         <th class="px-2 py-2">{move || tr(K::Status)}</th>
-                        <th class="px-2 py-2 text-right">"HTTP"</th>
                         <th class="px-2 py-2 text-right">{move || tr(K::LatencyMs)}</th>
                         <th class="px-2 py-2">{move || tr(K::Detail)}</th>
                     </tr>
                 </thead>
                 <tbody>
                     {empty.then(|| view! {
-                        <tr><td colspan="12" class="px-3 py-6 text-center text-slate-500" data-testid="no-traces">{move || tr(K::NoTraces)}</td></tr>
+                        <tr><td colspan="9" class="px-3 py-6 text-center text-slate-500" data-testid="no-traces">{move || tr(K::NoTraces)}</td></tr>
                     })}
                     {list.into_iter().map(|event| view! { <TraceRow event open_trace/> }).collect_view()}
                 </tbody>
@@ -240,18 +237,24 @@ fn TraceRow(event: TraceEvent, open_trace: Callback<String>) -> impl IntoView {
                     on:click=move |_| open_trace.run(trace_id.clone())>{short}"…"</button>
             </td>
             <td class="px-2 py-1.5">{event.source_system.clone()}</td>
-            <td class="px-2 py-1.5 font-mono text-xs">{event.bot_id.clone()}</td>
-            <td class="px-2 py-1.5 font-mono text-xs">{event.endpoint.clone()}</td>
-            <td class="px-2 py-1.5 font-mono text-xs">{event.user_id.clone()}</td>
-            <td class="px-2 py-1.5 font-mono text-xs">{event.lead_id.clone()}</td>
-            <td class="px-2 py-1.5 font-mono text-xs">{event.step.clone()}</td>
-            <td class="px-2 py-1.5 whitespace-nowrap">
-                <span class=format!("rounded px-1.5 py-0.5 text-xs {}", badge(&event.status)) data-testid="trace-status">{status_text(&event.status)}</span>
-                {event.dry_run.then(|| view! { <span class="ml-1 rounded bg-violet-100 px-1.5 py-0.5 text-xs text-violet-800" data-testid="dry-run">{move || tr(K::DryRun)}</span> })}
+            // Two short ids a column: the bot over its endpoint, the business
+            // user over the lead, so the detail keeps its room in Russian too.
+            <td class="px-2 py-1.5 font-mono text-xs break-all">
+                <span class="block text-slate-500" data-testid="trace-bot">{event.bot_id.clone()}</span>
+                <span data-testid="trace-endpoint">{event.endpoint.clone()}</span>
             </td>
-            <td class="px-2 py-1.5 text-right tabular-nums">{(event.http_status != 0).then_some(event.http_status)}</td>
+            <td class="px-2 py-1.5 font-mono text-xs break-all">
+                <span class="block" data-testid="trace-user">{event.user_id.clone()}</span>
+                <span class="block text-slate-500" data-testid="trace-lead">{event.lead_id.clone()}</span>
+            </td>
+            <td class="px-2 py-1.5 font-mono text-xs">{event.step.clone()}</td>
+            <td class="px-2 py-1.5">
+                <span class=format!("whitespace-nowrap rounded px-1.5 py-0.5 text-xs {}", badge(&event.status)) data-testid="trace-status">{status_text(&event.status)}</span>
+                {(event.http_status != 0).then(|| view! { <span class="ml-1 text-xs tabular-nums text-slate-500" data-testid="trace-http">{event.http_status}</span> })}
+                {event.dry_run.then(|| view! { <span class="ml-1 whitespace-nowrap rounded bg-violet-100 px-1.5 py-0.5 text-xs text-violet-800" data-testid="dry-run">{move || tr(K::DryRun)}</span> })}
+            </td>
             <td class="px-2 py-1.5 text-right tabular-nums">{event.latency_ms}</td>
-            <td class="px-2 py-1.5 text-slate-600 max-w-xs break-words">{event.detail.clone()}</td>
+            <td class="px-2 py-1.5 min-w-48 max-w-sm break-words text-slate-600">{event.detail.clone()}</td>
         </tr>
     }
     .into_any()
