@@ -128,8 +128,6 @@ test('an analyst edits the demo CJM in place, saves with a note, diffs and resto
   await expect(cell(page, 0, 'goal')).toHaveValue(original);
   await expect(page.getByTestId('history').locator('[data-version="3"] [data-testid=version-note]')).toHaveText('restored from v1');
 
-  // A score out of range is refused, and the problem sits under its cell.
-  const score = page.getByTestId('map-table').locator('tbody tr').first().locator('input[data-field=emotion_score]');
   // Every stage is named under the curve; a new stage has no score yet,
   // so no point, until one is typed.
   const curve = page.getByTestId('emotion-curve');
@@ -142,6 +140,8 @@ test('an analyst edits the demo CJM in place, saves with a note, diffs and resto
   await page.getByTestId('map-table').locator('tbody tr').last().locator('input[data-field=emotion_score]').fill('-1');
   await expect(curve.getByTestId('curve-point')).toHaveCount(points + 1);
 
+  // A score out of range is refused, and the problem sits under its cell.
+  const score = page.getByTestId('map-table').locator('tbody tr').first().locator('input[data-field=emotion_score]');
   await score.fill('7');
   await page.getByTestId('save-map').click();
   await expect(page.getByTestId('invalid')).toBeVisible();
@@ -224,6 +224,24 @@ test('a viewer reads the maps, exports CSV and the spec, and cannot edit', async
   await expect(grid).toContainText('line of visibility');
   await expect(grid).toContainText('users/connect-bot');
   await page.screenshot({ path: 'end2end/screenshots/map-blueprint.png', fullPage: true });
+});
+
+test('in Russian, a blueprint wider than the page keeps each row\'s buttons in view', async ({ page }) => {
+  await logIn(page, ANALYST);
+  await page.goto('/maps/map_onboarding-blueprint');
+  await hydrated(page);
+  await chooseLanguage(page, 'ru');
+  const table = page.getByTestId('map-table');
+  // The headers follow the switch of language.
+  await expect(table.locator('thead th').nth(1)).toHaveText('Этап');
+  const remove = table.locator('tbody tr').first().getByTestId('row-delete');
+  await expect(remove).toBeVisible();
+  const wrapper = (await table.locator('xpath=..').boundingBox())!;
+  expect((await table.boundingBox())!.width).toBeGreaterThan(wrapper.width);
+  const box = (await remove.boundingBox())!;
+  expect(box.x + box.width).toBeLessThanOrEqual(wrapper.x + wrapper.width);
+  await page.screenshot({ path: 'end2end/screenshots/map-blueprint-ru.png', fullPage: true });
+  await chooseLanguage(page, 'en');
 });
 
 test('a page load shows the cells\' text before the bundle runs, and without it', async ({ page }) => {

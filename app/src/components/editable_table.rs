@@ -176,6 +176,10 @@ pub fn EditableTable(
     /// on their way, and it is inert): Ctrl+F leaves the browser's find be.
     #[prop(optional, into)]
     held: Option<Signal<bool>>,
+    /// The column headers in a language, so they follow a switch of the
+    /// page's language (else `columns`' labels, as given).
+    #[prop(optional)]
+    labels: Option<Callback<comops_core::Locale, Vec<String>>>,
 ) -> impl IntoView {
     crate::components::mark("comops:map-table");
     let columns = StoredValue::new(columns);
@@ -255,7 +259,19 @@ pub fn EditableTable(
         epoch.update(|e| *e += 1);
     };
     let column_count = columns.with_value(Vec::len);
-    let headers = columns.with_value(|cols| cols.iter().map(|c| view! { <th class="px-2 py-1.5 font-medium">{c.label.clone()}</th> }).collect_view());
+    let locale = crate::i18n::use_locale();
+    let headers = move || {
+        let named = labels.map(|labels| labels.run(locale.get()));
+        columns.with_value(|cols| {
+            cols.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let label = named.as_ref().and_then(|n| n.get(i).cloned()).unwrap_or_else(|| c.label.clone());
+                    view! { <th class="px-2 py-1.5 font-medium">{label}</th> }
+                })
+                .collect_view()
+        })
+    };
     let span = column_count + 2;
     let spacer = move |px: Signal<f64>| {
         view! {
@@ -285,7 +301,9 @@ pub fn EditableTable(
                     <tr>
                         <th class="px-2 py-1.5 w-10">"#"</th>
                         {headers}
-                        <th class=if editable { "px-2 py-1.5 w-24" } else { "px-2 py-1.5 w-8" }></th>
+                        // The row buttons stay in view at the right edge
+                        // when the table is wider than the page (RU).
+                        <th class=if editable { "sticky right-0 bg-slate-50 px-2 py-1.5 w-24" } else { "px-2 py-1.5 w-8" }></th>
                     </tr>
                 </thead>
                 <tbody node_ref=window.body on:keydown=keys on:focusin=focused>
@@ -871,7 +889,7 @@ fn TableRow(
             class=if focused { "border-t border-slate-100 align-top bg-amber-50 outline outline-2 -outline-offset-2 outline-amber-400" } else { "border-t border-slate-100 align-top hover:bg-slate-50" }>
             <td class="px-2 py-1 text-xs text-slate-400">{move || at().map(|i| i + 1)}</td>
             {cells}
-            <td class="px-2 py-1 whitespace-nowrap text-right">
+            <td class=if editable { "sticky right-0 bg-white px-2 py-1 whitespace-nowrap text-right shadow-[-4px_0_4px_-4px_rgb(0_0_0/0.15)]" } else { "px-2 py-1 whitespace-nowrap text-right" }>
                 {editable.then_some(buttons)}
                 <div class="text-xs text-rose-600" data-testid="row-error">{row_errors}</div>
             </td>
