@@ -239,11 +239,11 @@ fn TraceRow(event: TraceEvent, open_trace: Callback<String>) -> impl IntoView {
             <td class="px-2 py-1.5">{event.source_system.clone()}</td>
             // Two short ids a column: the bot over its endpoint, the business
             // user over the lead, so the detail keeps its room in Russian too.
-            <td class="px-2 py-1.5 font-mono text-xs break-all">
+            <td class="px-2 py-1.5 font-mono text-xs wrap-anywhere">
                 <span class="block text-slate-500" data-testid="trace-bot">{event.bot_id.clone()}</span>
-                <span data-testid="trace-endpoint">{event.endpoint.clone()}</span>
+                <span data-testid="trace-endpoint">{path_view(&event.endpoint)}</span>
             </td>
-            <td class="px-2 py-1.5 font-mono text-xs break-all">
+            <td class="px-2 py-1.5 font-mono text-xs wrap-anywhere">
                 <span class="block" data-testid="trace-user">{event.user_id.clone()}</span>
                 <span class="block text-slate-500" data-testid="trace-lead">{event.lead_id.clone()}</span>
             </td>
@@ -258,6 +258,14 @@ fn TraceRow(event: TraceEvent, open_trace: Callback<String>) -> impl IntoView {
         </tr>
     }
     .into_any()
+}
+
+/// An endpoint path that may wrap after each `/` rather than inside a word.
+fn path_view(path: &str) -> impl IntoView {
+    path.split('/')
+        .enumerate()
+        .map(|(i, part)| view! { {(i > 0).then(|| view! { "/"<wbr/> })}{part.to_string()} })
+        .collect_view()
 }
 
 /// One trace, oldest event first, as a vertical line of steps.
