@@ -335,8 +335,8 @@ async fn leads_and_identities_suite(store: Store) {
     assert_eq!(store.identities(&fmlst, &by_user, 100).await.unwrap().len(), 2);
     let lead = store.lead(&fmlst, "TG-7001").await.unwrap().expect("lead row");
     assert_eq!((lead.status.as_str(), lead.tags.len()), ("active", 0));
-    assert_eq!(store.leads(&fmlst, "7001", 10, 0).await.unwrap().len(), 1, "found by chat id");
-    assert_eq!(store.leads(&fmlst, "u-7", 10, 0).await.unwrap().len(), 1, "found by user id");
+    assert_eq!(store.leads(&fmlst, "7001", 10, 0).await.unwrap().leads.len(), 1, "found by chat id");
+    assert_eq!(store.leads(&fmlst, "u-7", 10, 0).await.unwrap().leads.len(), 1, "found by user id");
     // Part of a lead id or a user id, in any case, finds the lead; a chat
     // id only whole (a personal one is kept sealed); LIKE's wildcards are
     // only characters.
@@ -344,8 +344,9 @@ async fn leads_and_identities_suite(store: Store) {
         let store = store.clone();
         let fmlst = fmlst.clone();
         async move {
-            let ids: Vec<String> = store.leads(&fmlst, query, 10, 0).await.unwrap().into_iter().map(|l| l.id).collect();
-            assert_eq!(store.count_leads(&fmlst, query).await.unwrap(), ids.len() as i64, "{query}");
+            let found = store.leads(&fmlst, query, 10, 0).await.unwrap();
+            let ids: Vec<String> = found.leads.into_iter().map(|l| l.id).collect();
+            assert_eq!(found.total, ids.len() as i64, "{query}");
             ids
         }
     };
@@ -807,7 +808,7 @@ async fn sealing_suite(plain: Store) {
         assert_eq!(store.bot_channel_cached(&bot, "secrets").await.unwrap().unwrap()["crm_key"], CRM_KEY);
         assert_eq!(store.lead_at_address(&bot, "whatsapp", &format!("+{PHONE}")).await.unwrap().as_deref(), Some("WA-legacy"));
         assert_eq!(store.lead_at_address(&bot, "email", EMAIL).await.unwrap().as_deref(), Some("EM-anna"), "found case-insensitively");
-        assert_eq!(store.leads(&bot, PHONE, 10, 0).await.unwrap().len(), 1, "the studio finds a lead by phone");
+        assert_eq!(store.leads(&bot, PHONE, 10, 0).await.unwrap().leads.len(), 1, "the studio finds a lead by phone");
         let lead = store.lead(&bot, "EM-anna").await.unwrap().unwrap();
         assert_eq!((lead.attributes["phone"].as_str(), lead.attributes["email"].as_str()), (Some(PHONE), Some(EMAIL)));
         let links = store.identities(&bot, &IdentityFilter { chat_id: Some(EMAIL.into()), ..Default::default() }, 10).await.unwrap();

@@ -152,8 +152,8 @@ pub async fn search_leads(bot_id: String, query: String, offset: i64) -> Result<
     require(comops_core::Permission::View)?;
     let bot = server::bot(&bot_id)?;
     let store = backend()?.store;
-    let mut leads = store.leads(&bot, query.trim(), PAGE_SIZE + 1, offset.max(0)).await?;
-    let total = store.count_leads(&bot, query.trim()).await?;
+    let found = store.leads(&bot, query.trim(), PAGE_SIZE + 1, offset.max(0)).await?;
+    let (mut leads, total) = (found.leads, found.total);
     let more = leads.len() as i64 > PAGE_SIZE;
     leads.truncate(PAGE_SIZE as usize);
     let ids: Vec<String> = leads.iter().map(|l| l.id.clone()).collect();

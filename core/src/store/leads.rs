@@ -206,26 +206,22 @@ impl Store {
         Ok(lead)
     }
 
-    /// Leads of a bot, newest first, that [`LeadSearch`] `query` finds.
-    pub async fn leads(&self, bot: &BotId, query: &str, limit: i64, offset: i64) -> StoreResult<Vec<Lead>> {
+    /// A page of the leads of a bot that [`LeadSearch`] `query` finds,
+    /// newest first, and how many it finds in all — one scan: the count
+    /// rides on each row (`COUNT(*) OVER ()`), so a page past the end
+    /// says 0.
+    pub async fn leads(&self, bot: &BotId, query: &str, limit: i64, offset: i64) -> StoreResult<FoundLeads> {
         let search = LeadSearch::new(self, query);
         let sql = format!(
-            "SELECT id, attributes_json, tags_json, status, operator, created_at, updated_at FROM leads l WHERE {} \
-             ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4",
+            "SELECT id, attributes_json, tags_json, status, operator, created_at, updated_at, COUNT(*) OVER () AS found \
+             FROM leads l WHERE {} ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4",
             search.condition(5)
         );
         let select = sqlx::query(&sql).bind(bot.as_str()).bind(search.pattern.as_str()).bind(limit).bind(offset);
         let rows = search.bind_addresses(select).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| self.opened_lead(bot, row)).collect()
-    }
-
-    /// How many leads of a bot [`LeadSearch`] `query` finds.
-    pub async fn count_leads(&self, bot: &BotId, query: &str) -> StoreResult<i64> {
-        let search = LeadSearch::new(self, query);
-        let sql = format!("SELECT COUNT(*) AS n FROM leads l WHERE {}", search.condition(3));
-        let select = sqlx::query(&sql).bind(bot.as_str()).bind(search.pattern.as_str());
-        let row = search.bind_addresses(select).fetch_one(&self.pool).await?;
-        Ok(row.try_get("n")?)
+        let total = rows.first().map(|row| row.try_get::<i64, _>("found")).transpose()?.unwrap_or(0);
+        let leads = rows.iter().map(|row| self.opened_lead(bot, row)).collect::<StoreResult<_>>()?;
+        Ok(FoundLeads { leads, total })
     }
 
     /// The identity links matching `filter`, newest first.
@@ -303,6 +299,13 @@ impl Store {
         let chat = chat_id.strip_prefix("wc_").unwrap_or(chat_id);
         format!("{prefix}-{chat}")
     }
+}
+
+/// A page of a lead search and the number of leads it finds in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundLeads {
+    pub leads: Vec<Lead>,
+    pub total: i64,
 }
 
 /// What the studio's lead search looks for: `query`, trimmed, found in a
