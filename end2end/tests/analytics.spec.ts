@@ -104,6 +104,10 @@ test('the analytics screen speaks Russian', async ({ page }) => {
   await hydrated(page);
   await expect(page.getByTestId('traces-table').locator('tr[data-status=success] [data-testid=trace-status]').first()).toHaveText('успех');
   await expect(page.getByTestId('trace-filter').locator('option[value=fail]')).toHaveText('сбой');
+  // So are the server's own words in the details ("accepted; scenario …"),
+  // while a refused call's message stays as the caller got it.
+  await expect(page.getByTestId('trace-detail').filter({ hasText: 'принят; сценарий' }).first()).toBeVisible();
+  await expect(page.getByTestId('trace-detail').filter({ hasText: /^accepted; / })).toHaveCount(0);
   // Every column fits the page in Russian too: the detail is not cut off.
   const detail = page.getByTestId('traces-table').locator('tbody tr').first().locator('td').last();
   const box = await detail.boundingBox();

@@ -174,7 +174,7 @@ async fn report(conn: &mut sqlx::AnyConnection, bot: &BotId, channel: &str, run_
         http_status: 0,
         latency_ms: 0,
         dry_run: false,
-        detail: format!("blocked on {channel}: {scenario} reports it"),
+        detail: crate::trace::Detail::BlockReported { channel: channel.to_string(), scenario }.to_string(),
         at: now,
     };
     super::traces::insert_traces(conn, &[&trace]).await

@@ -200,7 +200,7 @@ impl Store {
             http_status: 0,
             latency_ms: 0,
             dry_run: false,
-            detail: format!("by {operator} to {} address(es)", addresses.len()),
+            detail: crate::trace::Detail::OperatorSent { operator: operator.to_string(), addresses: addresses.len() }.to_string(),
             at: now,
         };
         super::traces::insert_traces(&mut tx, &[&trace]).await?;

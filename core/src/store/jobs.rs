@@ -143,7 +143,7 @@ impl Store {
             http_status: 0,
             latency_ms: now - run_at,
             dry_run: false,
-            detail: format!("job {id}: {} run(s) of {scenario}", leads.len()),
+            detail: crate::trace::Detail::JobStarted { job: id.to_string(), runs: leads.len(), scenario: scenario.to_string() }.to_string(),
             at: now,
         };
         super::traces::insert_traces(&mut tx, &[&trace]).await?;

@@ -35,6 +35,7 @@ use comops_core::store::runs::NewOutboxMessage;
 use comops_core::store::send_clocks::{Held, SendToReserve};
 use comops_core::store::send_hand_off::{HandedSends, SendPlan};
 use comops_core::store::{now_millis, Store};
+use comops_core::trace::Detail;
 use comops_core::{BotId, TraceEvent};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -471,9 +472,9 @@ impl BotPause {
 /// Records how an attempt ended, with its trace event.
 async fn file(store: &Store, message: &OutboxMessage, result: DeliveryResult, latency_ms: i64) {
     let (status, detail) = match &result {
-        DeliveryResult::Sent { provider_message_id } => ("success", format!("message {provider_message_id}")),
+        DeliveryResult::Sent { provider_message_id } => ("success", Detail::Delivered { message_id: provider_message_id.to_string() }.to_string()),
         DeliveryResult::Retry { error, .. } => ("retry", error.clone()),
-        DeliveryResult::Dead { error } => ("fail", format!("dead letter: {error}")),
+        DeliveryResult::Dead { error } => ("fail", Detail::DeadLetter { reason: error.clone() }.to_string()),
     };
     let event = trace(message, status, detail, latency_ms);
     if let Err(err) = super::persist(message.lease_until, || store.finish_delivery(message, &result, &event)).await {

@@ -6,6 +6,7 @@ use comops_core::scenario::{advance, Effect, Input, LeadInfo, RunInputs, RunStat
 use comops_core::store::leads::{Lead, LeadChange};
 use comops_core::store::runs::{ClaimedRun, NewOutboxMessage, RunContext, RunProgress};
 use comops_core::store::{now_millis, Store, StoreResult};
+use comops_core::trace::detail::{Detail, HttpOutcome};
 use comops_core::TraceEvent;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -179,8 +180,12 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                         });
                     }
                     let status = if addresses.is_empty() { "fail" } else { "success" };
-                    let detail = if addresses.is_empty() { "no active channel address".to_string() } else { format!("queued for {} address(es)", addresses.len()) };
-                    progress.traces.push(trace(run, "scenario.message", &step, status, 0, detail));
+                    let detail = if addresses.is_empty() {
+                        Detail::NoAddress { blocked_on: None }
+                    } else {
+                        Detail::Queued { addresses: addresses.len() }
+                    };
+                    progress.traces.push(trace(run, "scenario.message", &step, status, 0, detail.to_string()));
                 }
                 Effect::CallHttp { step, method, url, headers, body, timeout_ms, retries } => {
                     if !hold_lease(store, run, &mut lease, http_step_longest_ms(timeout_ms, retries)).await? {
@@ -193,11 +198,8 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                     // trace: URLs may carry secrets.
                     let target = format!("{method} {}", host_of(&url));
                     for (n, attempt) in attempts.into_iter().enumerate() {
-                        let of = if retries > 0 { format!(" (attempt {} of {})", n + 1, retries + 1) } else { String::new() };
-                        let (status, detail) = match attempt.answer {
-                            Ok(code) => (if code < 400 { "success" } else { "fail" }, format!("{target} → {code}{of}")),
-                            Err(message) => ("fail", format!("{target}: {message}{of}")),
-                        };
+                        let of = (retries > 0).then(|| (n as u32 + 1, retries + 1));
+                        let (status, detail) = http_detail(&target, attempt.answer, of);
                         progress.traces.push(trace(run, "callback.http", &step, status, attempt.latency_ms, detail));
                     }
                     next_input = Some(match result {
@@ -219,15 +221,12 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                     let (result, calls) = run_script_step(http, run, &step, state.steps_taken, code, context).await;
                     let latency = started.elapsed().as_millis() as i64;
                     for call in calls {
-                        let (status, detail) = match call.answer {
-                            Ok(code) => (if code < 400 { "success" } else { "fail" }, format!("{} → {code}", call.target)),
-                            Err(message) => ("fail", format!("{}: {message}", call.target)),
-                        };
+                        let (status, detail) = http_detail(&call.target, call.answer, None);
                         progress.traces.push(trace(run, "callback.http", &step, status, call.latency_ms, detail));
                     }
                     next_input = Some(match result {
                         Ok(outcome) => {
-                            progress.traces.push(trace(run, "scenario.script", &step, "success", latency, "finished".into()));
+                            progress.traces.push(trace(run, "scenario.script", &step, "success", latency, Detail::ScriptFinished.to_string()));
                             Input::ScriptResult { outcome }
                         }
                         Err(error) => {
@@ -252,7 +251,7 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                     // Saved with this advance, so a replay after a crash
                     // does not start it twice.
                     progress.start_runs.push(name.clone());
-                    progress.traces.push(trace(run, "scenario.run", &step, "success", 0, format!("start {name}")));
+                    progress.traces.push(trace(run, "scenario.run", &step, "success", 0, Detail::RunStarted { scenario: name }.to_string()));
                 }
             }
         }
@@ -282,7 +281,7 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                 progress.status = "done".into();
                 progress.outcome = goal.clone().unwrap_or_default();
                 progress.wake_at = None;
-                progress.traces.push(trace(run, "scenario.end", state.current.as_deref().unwrap_or(""), "success", 0, goal.map(|g| format!("goal {g}")).unwrap_or_default()));
+                progress.traces.push(trace(run, "scenario.end", state.current.as_deref().unwrap_or(""), "success", 0, goal.map(|goal| Detail::Goal { goal }.to_string()).unwrap_or_default()));
             }
             Status::Failed { step, message } => {
                 progress.status = "failed".into();
@@ -373,20 +372,23 @@ fn merge_change(into: &mut LeadChange, change: LeadChange) {
 
 /// Names (not values: they may be personal data) of what a step changed.
 fn describe_change(change: &LeadChange) -> String {
-    let mut parts = Vec::new();
-    if !change.attributes.is_empty() {
-        parts.push(format!("attributes {}", change.attributes.keys().cloned().collect::<Vec<_>>().join(", ")));
+    Detail::LeadChanged {
+        attributes: change.attributes.keys().cloned().collect(),
+        add_tags: change.add_tags.clone(),
+        remove_tags: change.remove_tags.clone(),
+        status: change.status.clone(),
     }
-    if !change.add_tags.is_empty() {
-        parts.push(format!("+tags {}", change.add_tags.join(", ")));
-    }
-    if !change.remove_tags.is_empty() {
-        parts.push(format!("-tags {}", change.remove_tags.join(", ")));
-    }
-    if let Some(status) = &change.status {
-        parts.push(format!("status {status}"));
-    }
-    parts.join("; ")
+    .to_string()
+}
+
+/// The status and detail of one try of an http call (`target` is `METHOD
+/// host`), `attempt` n of m when the step retries.
+fn http_detail(target: &str, answer: Result<u16, String>, attempt: Option<(u32, u32)>) -> (&'static str, String) {
+    let (status, outcome) = match answer {
+        Ok(code) => (if code < 400 { "success" } else { "fail" }, HttpOutcome::Status(code)),
+        Err(error) => ("fail", HttpOutcome::Error(error)),
+    };
+    (status, Detail::Http { target: target.to_string(), outcome, attempt }.to_string())
 }
 
 /// The bot's secrets (stored as its `secrets` settings), for `{{ secrets.X }}`.

@@ -16,6 +16,7 @@ use comops_core::scenario::{Input, SharedContact};
 use comops_core::store::identities::IdentityLink;
 use comops_core::store::inbound::PendingUpdate;
 use comops_core::store::{now_millis, Store, StoreResult};
+use comops_core::trace::detail::{Detail, ReplyOutcome};
 use comops_core::{BotId, TraceEvent, TraceId};
 use std::time::Duration;
 
@@ -31,7 +32,7 @@ const BUSY_RETRY_MS: i64 = 500;
 /// How handling an update ended.
 enum Handled {
     /// Done; the text says what happened (for the trace and logs).
-    Done(String),
+    Done(ReplyOutcome),
     /// The run waiting for this reply is being advanced right now: try
     /// again shortly (the update stays pending).
     Busy,
@@ -105,7 +106,7 @@ async fn process(store: &Store, http: &reqwest::Client, update: &PendingUpdate, 
     match handle_event(store, http, &update.bot_id, &update.channel, event).await? {
         Handled::Done(outcome) => {
             store.finish_update(update).await?;
-            Ok(outcome)
+            Ok(outcome.to_string())
         }
         Handled::Busy => {
             store.retry_update(update, BUSY_RETRY_MS).await?;
@@ -136,7 +137,7 @@ async fn handle_event(store: &Store, http: &reqwest::Client, bot: &BotId, channe
     if let Some(lead) = &known {
         if let Some(found) = store.lead(bot, lead).await? {
             if !found.operator.is_empty() && !matches!(event, InboundEvent::Start { payload: Some(_), .. }) {
-                let outcome = "an operator has the conversation".to_string();
+                let outcome = ReplyOutcome::OperatorHas;
                 record(store, bot, channel, &chat_id, lead, None, &outcome).await?;
                 return Ok(Handled::Done(outcome));
             }
@@ -144,8 +145,8 @@ async fn handle_event(store: &Store, http: &reqwest::Client, bot: &BotId, channe
     }
     let (outcome, trace_id) = match event {
         InboundEvent::Start { payload: Some(code), .. } => match store.redeem_link_code(bot, &code, &lead, channel, &chat_id).await? {
-            Some(user) => (format!("linked to user {user}"), None),
-            None => ("unknown, used or expired link code".to_string(), None),
+            Some(user) => (ReplyOutcome::Linked { user }, None),
+            None => (ReplyOutcome::BadLinkCode, None),
         },
         InboundEvent::Start { payload: None, .. } => {
             if known.is_none() {
@@ -173,7 +174,7 @@ async fn handle_event(store: &Store, http: &reqwest::Client, bot: &BotId, channe
                     Some(run) => {
                         let trace_id = run.trace_id.clone();
                         executor::step(store, http, &run, Some(input)).await?;
-                        (format!("resumed {}", run.id), Some(trace_id))
+                        (ReplyOutcome::Resumed { run: run.id.to_string() }, Some(trace_id))
                     }
                 },
             }
@@ -201,23 +202,23 @@ async fn remember_address(store: &Store, bot: &BotId, lead: &str, channel: &str,
 
 /// Starts the bot's entry scenario (its `entry` settings) for the lead, if
 /// it has one; says what happened.
-async fn start_entry(store: &Store, bot: &BotId, lead: &str) -> StoreResult<String> {
+async fn start_entry(store: &Store, bot: &BotId, lead: &str) -> StoreResult<ReplyOutcome> {
     let scenario = store
         .bot_channel(bot, "entry")
         .await?
         .and_then(|settings| settings.get("scenario").and_then(|v| v.as_str()).map(str::to_string))
         .filter(|name| !name.is_empty());
     match scenario {
-        None => Ok("no run is waiting for this lead and the bot has no entry scenario".into()),
+        None => Ok(ReplyOutcome::NoEntry),
         Some(name) => {
             let user = store.user_of_lead(bot, lead).await?;
             store.start_run(bot, lead, &user, &name, TraceId::generate().as_str()).await?;
-            Ok(format!("started the entry scenario {name}"))
+            Ok(ReplyOutcome::EntryStarted { scenario: name })
         }
     }
 }
 
-async fn record(store: &Store, bot: &BotId, channel: &str, chat_id: &str, lead: &str, trace_id: Option<String>, outcome: &str) -> StoreResult<()> {
+async fn record(store: &Store, bot: &BotId, channel: &str, chat_id: &str, lead: &str, trace_id: Option<String>, outcome: &ReplyOutcome) -> StoreResult<()> {
     let event = TraceEvent {
         id: String::new(),
         trace_id: trace_id.unwrap_or_else(|| TraceId::generate().to_string()),
@@ -232,11 +233,7 @@ async fn record(store: &Store, bot: &BotId, channel: &str, chat_id: &str, lead: 
         latency_ms: 0,
         dry_run: false,
         // Traces name no phone number or email address (the lead says who).
-        detail: if comops_core::store::sealing::is_personal_channel(channel) {
-            outcome.to_string()
-        } else {
-            format!("chat {chat_id}: {outcome}")
-        },
+        detail: Detail::Reply { chat: (!comops_core::store::sealing::is_personal_channel(channel)).then(|| chat_id.to_string()), outcome: outcome.clone() }.to_string(),
         at: 0,
     };
     store.record_trace(&event).await

@@ -24,6 +24,7 @@ use comops_core::store::map_sync::MapSyncError;
 use comops_core::schema::PayloadError;
 use comops_core::store::{now_millis, StoreError};
 use comops_core::token::{Denial, TokenAction};
+use comops_core::trace::Detail;
 use comops_core::{ApiToken, BotId, TraceEvent, TraceId};
 use serde_json::{json, Value};
 
@@ -127,7 +128,7 @@ async fn schedule(
             http_status: 200,
             latency_ms: 0,
             dry_run: false,
-            detail: format!("job {} for scenario {} at {}", job.id, job.scenario, job.run_at),
+            detail: Detail::JobScheduled { job: job.id.to_string(), scenario: job.scenario.to_string(), at: job.run_at }.to_string(),
             at: 0,
         })
         .await?;

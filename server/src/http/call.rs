@@ -23,6 +23,7 @@ use comops_core::scenario::{dry_run_preview, LeadInfo};
 use comops_core::store::events::{NewEvent, Recipient, Replay};
 use comops_core::store::{now_millis, StoreError};
 use comops_core::token::{CallMode, Denial};
+use comops_core::trace::detail::{Detail, Recipients as TracedRecipients};
 use comops_core::{Alias, ApiToken, BotId, Endpoint, EventId, TraceEvent, TraceId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -349,10 +350,9 @@ impl Resolved {
         Ok(Resolved { leads, unresolved, inactive })
     }
 
-    /// The trace's words for them.
-    fn describe(&self) -> String {
-        let inactive = if self.inactive.is_empty() { String::new() } else { format!(" ({} inactive)", self.inactive.len()) };
-        format!("{} lead(s), {} unresolved{inactive}", self.leads.len(), self.unresolved.len())
+    /// Their counts, for the trace.
+    fn counts(&self) -> TracedRecipients {
+        TracedRecipients { leads: self.leads.len(), unresolved: self.unresolved.len(), inactive: self.inactive.len() }
     }
 }
 
@@ -434,7 +434,7 @@ async fn dry_run(
         "recipients": recipient_summary(resolved),
         "preview": preview,
     });
-    let detail = format!("dry run; {}; {} message(s) previewed", resolved.describe(), preview["messages"].as_array().map_or(0, Vec::len));
+    let detail = Detail::DryRun { recipients: resolved.counts(), previewed: preview["messages"].as_array().map_or(0, Vec::len) }.to_string();
     state.backend.store.record_trace(&trace.event("success", 200, detail)).await?;
     Ok((StatusCode::OK, axum::Json(body)).into_response())
 }
@@ -506,10 +506,11 @@ async fn live(
     };
     let body = answer(0)?;
     let detail = if endpoint.scenario.is_empty() {
-        "accepted; no scenario bound to this endpoint".to_string()
+        Detail::AcceptedUnbound
     } else {
-        format!("accepted; scenario {}; {}", endpoint.scenario, resolved.describe())
-    };
+        Detail::Accepted { scenario: endpoint.scenario.clone(), recipients: resolved.counts() }
+    }
+    .to_string();
     let accepted = state
         .events
         .accept(NewEvent {

@@ -2,6 +2,10 @@
 //! (`CRM event → endpoint → scenario → messenger → user → callback`), and
 //! each hop writes a [`TraceEvent`] with the methodology's log fields.
 
+pub mod detail;
+
+pub use detail::Detail;
+
 use crate::Millis;
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,393 @@
+//! What a trace event's `detail` says, as a typed value. The server writes
+//! every detail it composes itself through [`Detail`]'s `Display` —
+//! English, as the API's trace search and the logs read it — and the
+//! studio reads it back with [`Detail::parse`] to say it in the reader's
+//! language. Words that are not ComOps's own stay as written: an API
+//! error's message, a scenario's error, a messenger's retry reason
+//! ([`Detail::Text`]), a dead letter's reason, an http step's error.
+
+use std::fmt;
+
+/// How many recipients a call resolved: leads reached, ids not resolved
+/// and, of those, the ones whose addresses are inactive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Recipients {
+    pub leads: usize,
+    pub unresolved: usize,
+    pub inactive: usize,
+}
+
+/// One try of an http step that has retries: `(n, of)`.
+pub type Attempt = Option<(u32, u32)>;
+
+/// How one try of an http step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpOutcome {
+    /// The business system answered with this status.
+    Status(u16),
+    /// No answer: the client's error (timeout, refused…), in English.
+    Error(String),
+}
+
+/// What a person's message did (`user.reply`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyOutcome {
+    /// A `/start` with a link code linked the chat to a business user.
+    Linked { user: String },
+    /// A `/start` with a code that is unknown, used or expired.
+    BadLinkCode,
+    /// The reply went to the run waiting for it.
+    Resumed { run: String },
+    /// Nothing waited: the bot's entry scenario started.
+    EntryStarted { scenario: String },
+    /// Nothing waited and the bot has no entry scenario.
+    NoEntry,
+    /// An operator has the conversation: the bot stayed out.
+    OperatorHas,
+}
+
+/// A trace event's detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// `api.call`: a live call accepted; runs of `scenario` written.
+    Accepted { scenario: String, recipients: Recipients },
+    /// `api.call`: a live call accepted on an endpoint bound to no scenario.
+    AcceptedUnbound,
+    /// `api.call`: a dry run, and how many messages its preview rendered.
+    DryRun { recipients: Recipients, previewed: usize },
+    /// `scenario.message`: queued for this many addresses.
+    Queued { addresses: usize },
+    /// `scenario.message`: the lead has no active address; blocked on
+    /// this channel when that is why.
+    NoAddress { blocked_on: Option<String> },
+    /// `messenger.send`: delivered; the messenger's id of the message.
+    Delivered { message_id: String },
+    /// `messenger.send`: given up on; why.
+    DeadLetter { reason: String },
+    /// `callback.http`: one try of an http step (`target` is `METHOD
+    /// host`, never the path or query: they may carry secrets).
+    Http { target: String, outcome: HttpOutcome, attempt: Attempt },
+    /// `scenario.run`: a `run` step started a run of `scenario`.
+    RunStarted { scenario: String },
+    /// `scenario.end`: the run ended reaching `goal`.
+    Goal { goal: String },
+    /// `scenario.script`: a script step finished (its error is its own).
+    ScriptFinished,
+    /// `scenario.set`: what a `set` or `script` step changed on the lead.
+    LeadChanged { attributes: Vec<String>, add_tags: Vec<String>, remove_tags: Vec<String>, status: Option<String> },
+    /// `report.blocked`: the person blocked the bot on `channel`; the
+    /// endpoint's `scenario` reports it.
+    BlockReported { channel: String, scenario: String },
+    /// `job.run`: a scheduled job started `runs` runs of `scenario`.
+    JobStarted { job: String, runs: usize, scenario: String },
+    /// `api.schedule`: a job for `scenario` scheduled at `at` (ms).
+    JobScheduled { job: String, scenario: String, at: i64 },
+    /// `operator.message`: an operator wrote to this many addresses.
+    OperatorSent { operator: String, addresses: usize },
+    /// `user.reply`: what the person's message did; the chat where its
+    /// address is not personal (a phone or an email is never named).
+    Reply { chat: Option<String>, outcome: ReplyOutcome },
+    /// Anything else, as written.
+    Text(String),
+}
+
+impl Detail {
+    /// Reads a detail as [`Detail`]'s `Display` wrote it; anything it
+    /// would not write back the same is [`Detail::Text`].
+    pub fn parse(text: &str) -> Self {
+        match read(text) {
+            Some(detail) if detail.to_string() == text => detail,
+            _ => Detail::Text(text.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Recipients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} lead(s), {} unresolved", self.leads, self.unresolved)?;
+        if self.inactive > 0 {
+            write!(f, " ({} inactive)", self.inactive)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ReplyOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplyOutcome::Linked { user } => write!(f, "linked to user {user}"),
+            ReplyOutcome::BadLinkCode => f.write_str("unknown, used or expired link code"),
+            ReplyOutcome::Resumed { run } => write!(f, "resumed {run}"),
+            ReplyOutcome::EntryStarted { scenario } => write!(f, "started the entry scenario {scenario}"),
+            ReplyOutcome::NoEntry => f.write_str("no run is waiting for this lead and the bot has no entry scenario"),
+            ReplyOutcome::OperatorHas => f.write_str("an operator has the conversation"),
+        }
+    }
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Detail::Accepted { scenario, recipients } => write!(f, "accepted; scenario {scenario}; {recipients}"),
+            Detail::AcceptedUnbound => f.write_str("accepted; no scenario bound to this endpoint"),
+            Detail::DryRun { recipients, previewed } => write!(f, "dry run; {recipients}; {previewed} message(s) previewed"),
+            Detail::Queued { addresses } => write!(f, "queued for {addresses} address(es)"),
+            Detail::NoAddress { blocked_on: None } => f.write_str("no active channel address"),
+            Detail::NoAddress { blocked_on: Some(channel) } => write!(f, "no active channel address: blocked on {channel}"),
+            Detail::Delivered { message_id } => write!(f, "message {message_id}"),
+            Detail::DeadLetter { reason } => write!(f, "dead letter: {reason}"),
+            Detail::Http { target, outcome, attempt } => {
+                match outcome {
+                    HttpOutcome::Status(code) => write!(f, "{target} → {code}")?,
+                    HttpOutcome::Error(error) => write!(f, "{target}: {error}")?,
+                }
+                if let Some((n, of)) = attempt {
+                    write!(f, " (attempt {n} of {of})")?;
+                }
+                Ok(())
+            }
+            Detail::LeadChanged { attributes, add_tags, remove_tags, status } => {
+                let mut parts = Vec::new();
+                if !attributes.is_empty() {
+                    parts.push(format!("attributes {}", attributes.join(", ")));
+                }
+                if !add_tags.is_empty() {
+                    parts.push(format!("+tags {}", add_tags.join(", ")));
+                }
+                if !remove_tags.is_empty() {
+                    parts.push(format!("-tags {}", remove_tags.join(", ")));
+                }
+                if let Some(status) = status {
+                    parts.push(format!("status {status}"));
+                }
+                f.write_str(&parts.join("; "))
+            }
+            Detail::RunStarted { scenario } => write!(f, "start {scenario}"),
+            Detail::Goal { goal } => write!(f, "goal {goal}"),
+            Detail::ScriptFinished => f.write_str("finished"),
+            Detail::BlockReported { channel, scenario } => write!(f, "blocked on {channel}: {scenario} reports it"),
+            Detail::JobStarted { job, runs, scenario } => write!(f, "job {job}: {runs} run(s) of {scenario}"),
+            Detail::JobScheduled { job, scenario, at } => write!(f, "job {job} for scenario {scenario} at {at}"),
+            Detail::OperatorSent { operator, addresses } => write!(f, "by {operator} to {addresses} address(es)"),
+            Detail::Reply { chat: Some(chat), outcome } => write!(f, "chat {chat}: {outcome}"),
+            Detail::Reply { chat: None, outcome } => write!(f, "{outcome}"),
+            Detail::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+/// The variant `text` looks like, if any ([`Detail::parse`] checks that
+/// it writes back the same).
+fn read(text: &str) -> Option<Detail> {
+    if let Some(rest) = text.strip_prefix("accepted; ") {
+        if rest == "no scenario bound to this endpoint" {
+            return Some(Detail::AcceptedUnbound);
+        }
+        let (scenario, recipients) = rest.strip_prefix("scenario ")?.split_once("; ")?;
+        return Some(Detail::Accepted { scenario: scenario.into(), recipients: read_recipients(recipients)? });
+    }
+    if let Some(rest) = text.strip_prefix("dry run; ") {
+        let (recipients, previewed) = rest.rsplit_once("; ")?;
+        return Some(Detail::DryRun { recipients: read_recipients(recipients)?, previewed: number(previewed.strip_suffix(" message(s) previewed")?)? });
+    }
+    if text == "finished" {
+        return Some(Detail::ScriptFinished);
+    }
+    if let Some(scenario) = text.strip_prefix("start ") {
+        return Some(Detail::RunStarted { scenario: scenario.into() });
+    }
+    if let Some(goal) = text.strip_prefix("goal ") {
+        return Some(Detail::Goal { goal: goal.into() });
+    }
+    if let Some(rest) = text.strip_prefix("queued for ") {
+        return Some(Detail::Queued { addresses: number(rest.strip_suffix(" address(es)")?)? });
+    }
+    if let Some(rest) = text.strip_prefix("no active channel address") {
+        let blocked_on = match rest {
+            "" => None,
+            _ => Some(rest.strip_prefix(": blocked on ")?.to_string()),
+        };
+        return Some(Detail::NoAddress { blocked_on });
+    }
+    if let Some(id) = text.strip_prefix("message ") {
+        return (!id.is_empty() && !id.contains(char::is_whitespace)).then(|| Detail::Delivered { message_id: id.into() });
+    }
+    if let Some(reason) = text.strip_prefix("dead letter: ") {
+        return Some(Detail::DeadLetter { reason: reason.into() });
+    }
+    if let Some(rest) = text.strip_prefix("blocked on ") {
+        let (channel, scenario) = rest.strip_suffix(" reports it")?.split_once(": ")?;
+        return Some(Detail::BlockReported { channel: channel.into(), scenario: scenario.into() });
+    }
+    if let Some(rest) = text.strip_prefix("job ") {
+        if let Some((job, rest)) = rest.split_once(": ") {
+            let (runs, scenario) = rest.split_once(" run(s) of ")?;
+            return Some(Detail::JobStarted { job: job.into(), runs: number(runs)?, scenario: scenario.into() });
+        }
+        let (job, rest) = rest.split_once(" for scenario ")?;
+        let (scenario, at) = rest.rsplit_once(" at ")?;
+        return Some(Detail::JobScheduled { job: job.into(), scenario: scenario.into(), at: at.parse().ok()? });
+    }
+    if let Some(rest) = text.strip_prefix("by ") {
+        let (operator, addresses) = rest.rsplit_once(" to ")?;
+        return Some(Detail::OperatorSent { operator: operator.into(), addresses: number(addresses.strip_suffix(" address(es)")?)? });
+    }
+    if let Some(outcome) = read_reply(text) {
+        return Some(Detail::Reply { chat: None, outcome });
+    }
+    if let Some(rest) = text.strip_prefix("chat ") {
+        let (chat, outcome) = rest.split_once(": ")?;
+        return Some(Detail::Reply { chat: Some(chat.into()), outcome: read_reply(outcome)? });
+    }
+    read_http(text).or_else(|| read_lead_change(text))
+}
+
+fn number(text: &str) -> Option<usize> {
+    text.parse().ok()
+}
+
+fn read_recipients(text: &str) -> Option<Recipients> {
+    let (leads, rest) = text.split_once(" lead(s), ")?;
+    let (unresolved, rest) = rest.split_once(" unresolved")?;
+    let inactive = match rest {
+        "" => 0,
+        _ => number(rest.strip_prefix(" (")?.strip_suffix(" inactive)")?)?,
+    };
+    Some(Recipients { leads: number(leads)?, unresolved: number(unresolved)?, inactive })
+}
+
+fn read_reply(text: &str) -> Option<ReplyOutcome> {
+    Some(match text {
+        "unknown, used or expired link code" => ReplyOutcome::BadLinkCode,
+        "no run is waiting for this lead and the bot has no entry scenario" => ReplyOutcome::NoEntry,
+        "an operator has the conversation" => ReplyOutcome::OperatorHas,
+        _ => {
+            if let Some(user) = text.strip_prefix("linked to user ") {
+                ReplyOutcome::Linked { user: user.into() }
+            } else if let Some(run) = text.strip_prefix("resumed ") {
+                ReplyOutcome::Resumed { run: run.into() }
+            } else {
+                ReplyOutcome::EntryStarted { scenario: text.strip_prefix("started the entry scenario ")?.into() }
+            }
+        }
+    })
+}
+
+/// `METHOD host → 200 (attempt 1 of 3)` or `METHOD host: error`.
+fn read_http(text: &str) -> Option<Detail> {
+    let (method, rest) = text.split_once(' ')?;
+    if method.is_empty() || !method.chars().all(|c| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let (rest, attempt) = match rest.strip_suffix(')').and_then(|r| r.rsplit_once(" (attempt ")) {
+        Some((rest, tries)) => {
+            let (n, of) = tries.split_once(" of ")?;
+            (rest, Some((n.parse().ok()?, of.parse().ok()?)))
+        }
+        None => (rest, None),
+    };
+    let (host, outcome) = if let Some((host, code)) = rest.split_once(" → ") {
+        (host, HttpOutcome::Status(code.parse().ok()?))
+    } else {
+        let (host, error) = rest.split_once(": ")?;
+        (host, HttpOutcome::Error(error.into()))
+    };
+    if host.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(Detail::Http { target: format!("{method} {host}"), outcome, attempt })
+}
+
+/// `attributes a, b; +tags x; -tags y; status vip` (any of the parts, in
+/// that order).
+fn read_lead_change(text: &str) -> Option<Detail> {
+    let (mut attributes, mut add_tags, mut remove_tags, mut status) = (Vec::new(), Vec::new(), Vec::new(), None);
+    let list = |items: &str| items.split(", ").map(str::to_string).collect::<Vec<_>>();
+    for part in text.split("; ") {
+        if let Some(items) = part.strip_prefix("attributes ") {
+            attributes = list(items);
+        } else if let Some(items) = part.strip_prefix("+tags ") {
+            add_tags = list(items);
+        } else if let Some(items) = part.strip_prefix("-tags ") {
+            remove_tags = list(items);
+        } else {
+            status = Some(part.strip_prefix("status ")?.to_string());
+        }
+    }
+    Some(Detail::LeadChanged { attributes, add_tags, remove_tags, status })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<Detail> {
+        let recipients = Recipients { leads: 1, unresolved: 2, inactive: 1 };
+        vec![
+            Detail::Accepted { scenario: "order_notice".into(), recipients },
+            Detail::Accepted { scenario: "order_notice".into(), recipients: Recipients { leads: 3, unresolved: 0, inactive: 0 } },
+            Detail::AcceptedUnbound,
+            Detail::DryRun { recipients, previewed: 2 },
+            Detail::Queued { addresses: 2 },
+            Detail::NoAddress { blocked_on: None },
+            Detail::NoAddress { blocked_on: Some("telegram".into()) },
+            Detail::Delivered { message_id: "4711".into() },
+            Detail::DeadLetter { reason: "blocked by the user".into() },
+            Detail::Http { target: "POST crm.example.com:8443".into(), outcome: HttpOutcome::Status(503), attempt: Some((1, 3)) },
+            Detail::Http { target: "GET 127.0.0.1:9000".into(), outcome: HttpOutcome::Status(200), attempt: None },
+            Detail::Http { target: "POST crm.example.com".into(), outcome: HttpOutcome::Error("timed out after 5000 ms".into()), attempt: Some((3, 3)) },
+            Detail::LeadChanged { attributes: vec!["city".into(), "size".into()], add_tags: vec!["vip".into()], remove_tags: vec![], status: Some("active".into()) },
+            Detail::LeadChanged { attributes: vec![], add_tags: vec![], remove_tags: vec!["new".into()], status: None },
+            Detail::ScriptFinished,
+            Detail::RunStarted { scenario: "survey".into() },
+            Detail::Goal { goal: "thanked".into() },
+            Detail::BlockReported { channel: "telegram".into(), scenario: "report_blocked".into() },
+            Detail::JobStarted { job: "job_01".into(), runs: 12, scenario: "webinar_reminder".into() },
+            Detail::JobScheduled { job: "job_01".into(), scenario: "webinar_reminder".into(), at: 1_764_000_000_000 },
+            Detail::OperatorSent { operator: "anna@example.com".into(), addresses: 1 },
+            Detail::Reply { chat: Some("540278913".into()), outcome: ReplyOutcome::Resumed { run: "run_01".into() } },
+            Detail::Reply { chat: None, outcome: ReplyOutcome::Linked { user: "125".into() } },
+            Detail::Reply { chat: Some("1".into()), outcome: ReplyOutcome::BadLinkCode },
+            Detail::Reply { chat: Some("1".into()), outcome: ReplyOutcome::EntryStarted { scenario: "welcome".into() } },
+            Detail::Reply { chat: Some("1".into()), outcome: ReplyOutcome::NoEntry },
+            Detail::Reply { chat: None, outcome: ReplyOutcome::OperatorHas },
+        ]
+    }
+
+    #[test]
+    fn every_detail_reads_back_as_written() {
+        for detail in every_kind() {
+            let text = detail.to_string();
+            assert_eq!(Detail::parse(&text), detail, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_english_is_what_the_api_has_always_said() {
+        let recipients = Recipients { leads: 1, unresolved: 0, inactive: 0 };
+        assert_eq!(Detail::Accepted { scenario: "s".into(), recipients }.to_string(), "accepted; scenario s; 1 lead(s), 0 unresolved");
+        assert_eq!(
+            Detail::DryRun { recipients: Recipients { inactive: 2, unresolved: 2, ..recipients }, previewed: 1 }.to_string(),
+            "dry run; 1 lead(s), 2 unresolved (2 inactive); 1 message(s) previewed"
+        );
+        let http = Detail::Http { target: "POST crm".into(), outcome: HttpOutcome::Status(200), attempt: Some((2, 3)) };
+        assert_eq!(http.to_string(), "POST crm → 200 (attempt 2 of 3)");
+    }
+
+    #[test]
+    fn other_words_stay_as_written() {
+        for text in [
+            "unknown endpoint order/lost",
+            "scenario order_notice does not exist",
+            "Telegram answered 502: Bad Gateway",
+            "message too long",
+            "status",
+            "accepted; whatever",
+            "queued for many address(es)",
+            "attributes a; status vip; extra",
+            "",
+        ] {
+            assert_eq!(Detail::parse(text), Detail::Text(text.into()), "{text:?}");
+        }
+    }
+}
