@@ -373,6 +373,7 @@ async fn leads_and_identities_suite(store: Store) {
         traces: vec![],
         lead_change: LeadChange { attributes, add_tags: vec!["family".into()], remove_tags: vec![], status: Some("vip".into()), handover: false },
         start_runs: vec![],
+        blocked_on: None,
     };
     store.save_run_progress(&run, &progress).await.unwrap();
     let lead = store.lead(&fmlst, "TG-7001").await.unwrap().unwrap();
@@ -774,6 +775,7 @@ async fn sealing_suite(plain: Store) {
         traces: vec![],
         lead_change: LeadChange { attributes, ..Default::default() },
         start_runs: vec![],
+        blocked_on: None,
     };
     store.save_run_progress(&run, &progress).await.unwrap();
     let event = json!({"kind": "text", "chat_id": PHONE, "text": "мой email anna.sealed@example.com"}).to_string();
@@ -941,6 +943,7 @@ async fn batched_saves_suite(store: Store) {
         traces: vec![hop(&runs[n].trace_id, &format!("advance.{n}"))],
         lead_change: Default::default(),
         start_runs: start.iter().map(|s| s.to_string()).collect(),
+        blocked_on: None,
     };
     let saves = [progress(0, None, &["review_reminder"]), progress(1, Some(now + 5_000), &[]), progress(2, None, &[])];
     // A save that starts a run goes alone (on PostgreSQL such a batch is
@@ -1400,6 +1403,7 @@ async fn saves_hand_planned_sends_to_the_dispatcher() {
         traces: vec![],
         lead_change: Default::default(),
         start_runs: vec![],
+        blocked_on: None,
     };
     let row = |key: String| {
         let store = store.clone();

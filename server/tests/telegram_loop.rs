@@ -334,6 +334,64 @@ async fn a_blocked_bot_is_reported_to_the_business_system_when_the_endpoint_asks
     assert_eq!(crm.requests().len(), 1, "only the endpoint that asks is told");
 }
 
+/// The person blocks the bot while a run waits between two messages; a
+/// message of another endpoint finds out (and that endpoint does not ask
+/// to hear). When the waiting run comes to its next message the lead has
+/// no active address: its endpoint, which asks, hears of the block once,
+/// in the same trace, though no message of that run met the 403.
+#[tokio::test]
+async fn a_run_that_finds_its_lead_blocked_since_its_call_reports_it() {
+    let (telegram, server, store, bot) = shop_on_telegram("x").await;
+    let crm = FakeCrm::start().await;
+    crm.respond("POST", "/api/bot/blocked", 200, json!({"ok": true}));
+    store.set_bot_channel(&bot, "secrets", &json!({"crm_url": crm.base_url()})).await.unwrap();
+    let scenarios = [
+        json!({"name": "report_blocked", "start": "tell", "steps": [
+            {"id": "tell", "type": "http", "method": "POST", "url": "{{ secrets.crm_url }}/api/bot/blocked",
+             "body": "{\"userId\": \"{{ params.userId }}\"}", "save_as": "crm", "next": "e"},
+            {"id": "e", "type": "end"}]}),
+        json!({"name": "delivery_notice", "start": "a", "steps": [
+            {"id": "a", "type": "message", "text": "Заказ собран.", "next": "pause"},
+            {"id": "pause", "type": "wait", "seconds": 3, "next": "b"},
+            {"id": "b", "type": "message", "text": "Курьер выехал.", "next": "c"},
+            {"id": "c", "type": "message", "text": "Курьер у двери.", "next": "e"},
+            {"id": "e", "type": "end"}]}),
+        json!({"name": "survey", "start": "q", "steps": [
+            {"id": "q", "type": "message", "text": "Оцените покупку.", "next": "e"}, {"id": "e", "type": "end"}]}),
+    ];
+    for scenario in scenarios {
+        let scenario: Scenario = serde_json::from_value(scenario).unwrap();
+        scenario.validate().unwrap();
+        store.save_scenario(&bot, &scenario, "", "t").await.unwrap();
+    }
+    for (alias, scenario, on_blocked) in [("order/delivery", "delivery_notice", "report_blocked"), ("order/survey", "survey", "")] {
+        let endpoint = EndpointDraft { alias: alias.into(), scenario: scenario.into(), on_blocked: on_blocked.into(), enabled: true, ..Default::default() };
+        store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    }
+    call_for_user(&server, &store, &bot, "order/delivery", 125).await;
+    assert_eq!(telegram.wait_for_messages(1, Duration::from_secs(10)).await.len(), 1, "the first message goes out");
+    telegram.block(125);
+    call_for_user(&server, &store, &bot, "order/survey", 125).await;
+    support::eventually("the survey to meet the block", || async { store.outbox_counts(&bot).await.unwrap().contains(&("dead".to_string(), 1)) }).await;
+    assert!(crm.requests().is_empty(), "the survey's endpoint does not ask");
+
+    let requests = crm.wait_for_requests(1, Duration::from_secs(10)).await;
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].body, json!({"userId": "125"}));
+    let trace_id = requests[0].header("traceparent").and_then(|t| t.split('-').nth(1)).unwrap_or_default().to_string();
+    let traces = store.list_traces(&TraceFilter { trace_id, limit: Some(100), ..Default::default() }).await.unwrap();
+    let hops: Vec<(&str, &str, &str)> = traces.iter().map(|t| (t.step.as_str(), t.endpoint.as_str(), t.detail.as_str())).collect();
+    assert!(hops.iter().any(|(step, endpoint, _)| *step == "api.call" && *endpoint == "order/delivery"), "the delivery call's trace: {hops:?}");
+    assert!(
+        hops.iter().any(|(step, endpoint, detail)| *step == "scenario.message" && *endpoint == "delivery_notice/b" && detail.contains("blocked on telegram")),
+        "{hops:?}"
+    );
+    assert!(hops.iter().any(|(step, _, _)| *step == "report.blocked"), "{hops:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(crm.requests().len(), 1, "reported once, though two messages found no address");
+    assert_eq!(telegram.sent_to(125).len(), 1, "nothing more was sent");
+}
+
 /// A text too long for one Telegram message goes in two parts; the Bot
 /// API fails between them: the retry sends the second part only, so the
 /// person reads every part once.

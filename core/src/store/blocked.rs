@@ -12,7 +12,11 @@
 //! The report run's source is the blocked run, so it reads the call's
 //! params (`userId`, the order, …) as that run did, and it is in the same
 //! trace. Its id is made from the blocked run's, so a run reports once
-//! however many of its messages meet the block. A run a `run` step
+//! however many of its messages meet the block. A run that comes to a
+//! message after its lead's last active address went inactive (blocked
+//! since the call was accepted, found out by another run's message)
+//! reports it too, in the commit that saves that advance
+//! (`RunProgress::blocked_on`, [`Store::blocked_channel`]). A run a `run` step
 //! started has no endpoint: the endpoint of the run that started it (or
 //! of its starter, up the chain) is asked instead. A report run is never
 //! reported itself, and it does not wait while an operator has the lead
@@ -77,6 +81,17 @@ impl Store {
         tx.commit().await?;
         self.cache.leads.clear();
         Ok(())
+    }
+
+    /// The channel of an inactive address of `lead_id` on `bot` (the first
+    /// by name), if it has one: read when a run's message finds the lead
+    /// with no active address, to tell a block from a lead never reachable.
+    pub async fn blocked_channel(&self, bot: &BotId, lead_id: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT MIN(channel) FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 0")
+            .bind(bot.as_str())
+            .bind(lead_id)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// The person at `chat_id` on `channel` wrote to `bot` from an address
@@ -149,7 +164,7 @@ const ASKED: &str = "WITH RECURSIVE chain (id, event_id, endpoint_id, depth) AS 
 
 /// Starts the report of `run_id`'s endpoint, if it asks for one and it was
 /// not started before, and traces it.
-async fn report(conn: &mut sqlx::AnyConnection, bot: &BotId, channel: &str, run_id: &str, now: crate::Millis) -> Result<(), sqlx::Error> {
+pub(super) async fn report(conn: &mut sqlx::AnyConnection, bot: &BotId, channel: &str, run_id: &str, now: crate::Millis) -> Result<(), sqlx::Error> {
     if is_report(run_id) {
         // A report is not reported: its endpoint heard already.
         return Ok(());

@@ -111,6 +111,11 @@ pub struct RunProgress {
     pub lead_change: super::leads::LeadChange,
     /// Scenarios its `run` steps start for the same lead (new runs).
     pub start_runs: Vec<String>,
+    /// The channel on which a message of the advance found the lead's
+    /// address inactive (blocked after the run was accepted), when it had
+    /// no active one left: the run's endpoint hears of the block as if the
+    /// message had met it (`Store::deactivate_address`'s report).
+    pub blocked_on: Option<String>,
 }
 
 impl Store {
@@ -464,7 +469,7 @@ fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]
     Box::pin(async move {
         let now = now_millis();
         let once_each = jobs.iter().map(|(run, _, _)| run.id.as_str()).collect::<std::collections::HashSet<_>>().len() == jobs.len();
-        let plain = once_each && jobs.iter().all(|(_, p, _)| p.lead_change.is_empty() && p.start_runs.is_empty());
+        let plain = once_each && jobs.iter().all(|(_, p, _)| p.lead_change.is_empty() && p.start_runs.is_empty() && p.blocked_on.is_none());
         let dialect = super::Dialect::of(turn.connection().await?);
         if dialect == super::Dialect::Postgres && plain {
             return progress_in_one_statement(turn.connection().await?, jobs, now).await;
@@ -495,10 +500,13 @@ fn commit_run_progress<'a>(turn: &'a mut WriteTurn<'_>, jobs: &'a [ProgressSave]
 }
 
 /// What the saved runs of a batch write after their states: lead
-/// changes, runs their `run` steps start, messages and traces.
+/// changes, runs their `run` steps start, block reports, messages and
+/// traces.
 struct FollowUps<'a> {
     changed: Vec<&'a ProgressSave>,
     starters: Vec<(&'a ClaimedRun, &'a RunProgress, super::events::Recipient)>,
+    /// Runs whose messages found the lead blocked, with the channel.
+    blocked: Vec<(&'a ClaimedRun, &'a str)>,
     messages: Vec<(&'a ClaimedRun, &'a NewOutboxMessage, &'a OutboxAddress)>,
     /// As the advances made them: each at its own time, or the save's
     /// where unset (`At::OwnOr`).
@@ -509,7 +517,7 @@ impl<'a> FollowUps<'a> {
     /// Those of the runs in `saved`; a run not saved lost its lease, and
     /// its advance is dropped.
     fn of(jobs: &'a [ProgressSave], saved: &std::collections::HashSet<&str>) -> Self {
-        let mut follow = FollowUps { changed: Vec::new(), starters: Vec::new(), messages: Vec::new(), traces: Vec::new() };
+        let mut follow = FollowUps { changed: Vec::new(), starters: Vec::new(), blocked: Vec::new(), messages: Vec::new(), traces: Vec::new() };
         for job in jobs {
             let (run, progress, outgoing) = job;
             if !saved.contains(run.id.as_str()) {
@@ -522,13 +530,17 @@ impl<'a> FollowUps<'a> {
             if !progress.start_runs.is_empty() {
                 follow.starters.push((run, progress, super::events::Recipient { lead_id: run.lead_id.clone(), user_id: run.user_id.clone() }));
             }
+            if let Some(channel) = &progress.blocked_on {
+                follow.blocked.push((run, channel));
+            }
             follow.messages.extend(progress.messages.iter().zip(&outgoing.addresses).map(|(message, address)| (run, message, address)));
             follow.traces.extend(&progress.traces);
         }
         follow
     }
 
-    /// Writes the lead changes and inserts the started runs.
+    /// Writes the lead changes, inserts the started runs and starts the
+    /// block reports asked for.
     async fn change_leads_and_start_runs(&self, conn: &mut sqlx::AnyConnection, now: Millis) -> StoreResult<()> {
         for (run, progress, _) in &self.changed {
             super::leads::apply_change(&mut *conn, &run.bot_id, &run.lead_id, &progress.lead_change, now).await?;
@@ -549,7 +561,10 @@ impl<'a> FollowUps<'a> {
                 })
             })
             .collect();
-        super::events::insert_runs(conn, &started, now).await?;
+        super::events::insert_runs(&mut *conn, &started, now).await?;
+        for (run, channel) in &self.blocked {
+            super::blocked::report(&mut *conn, &run.bot_id, channel, &run.id, now).await?;
+        }
         Ok(())
     }
 }

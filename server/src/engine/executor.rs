@@ -159,7 +159,7 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
     let mut lease = run.lease_until;
     let generation = short_hash(&run.state_json);
     let mut sequence = 0usize;
-    let mut progress = RunProgress { state_json: String::new(), status: "waiting".into(), wake_at: None, outcome: String::new(), messages: vec![], traces: vec![], lead_change: Default::default(), start_runs: vec![] };
+    let mut progress = RunProgress { state_json: String::new(), status: "waiting".into(), wake_at: None, outcome: String::new(), messages: vec![], traces: vec![], lead_change: Default::default(), start_runs: vec![], blocked_on: None };
     loop {
         let outcome = advance(&scenario, &mut state, &inputs, input, now);
         let mut next_input = None;
@@ -181,7 +181,13 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                     }
                     let status = if addresses.is_empty() { "fail" } else { "success" };
                     let detail = if addresses.is_empty() {
-                        Detail::NoAddress { blocked_on: None }
+                        // Blocked since the call was accepted (another
+                        // run's message found out): reported as if this
+                        // message had met the block, once a run.
+                        if progress.blocked_on.is_none() && !comops_core::store::is_block_report(run.id.as_str()) {
+                            progress.blocked_on = store.blocked_channel(&run.bot_id, &run.lead_id).await?;
+                        }
+                        Detail::NoAddress { blocked_on: progress.blocked_on.clone() }
                     } else {
                         Detail::Queued { addresses: addresses.len() }
                     };
@@ -407,6 +413,7 @@ fn failed(run: &ClaimedRun, step: Option<&str>, message: &str) -> RunProgress {
         traces: vec![trace(run, "scenario.error", step.unwrap_or(""), "fail", 0, message.into())],
         lead_change: Default::default(),
         start_runs: vec![],
+        blocked_on: None,
     }
 }
 
