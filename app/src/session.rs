@@ -71,6 +71,20 @@ mod server {
         pub secure_cookies: bool,
     }
 
+    /// What a test call got: the HTTP status, the JSON answer and the
+    /// call's trace id.
+    pub type TestCallAnswer = (u16, serde_json::Value, String);
+
+    /// Sends the studio's test events through the integration API's own
+    /// handling (the server's `call` module, which this crate cannot
+    /// reach): `(bot, alias, body)` → what a dry-run call would get. The
+    /// server provides it beside [`Backend`].
+    #[derive(Clone)]
+    pub struct TestCalls(
+        #[allow(clippy::type_complexity)]
+        pub  std::sync::Arc<dyn Fn(String, String, Vec<u8>) -> std::pin::Pin<Box<dyn std::future::Future<Output = TestCallAnswer> + Send>> + Send + Sync>,
+    );
+
     pub fn backend() -> Result<Backend, AppError> {
         use_context::<Backend>().ok_or_else(|| {
             tracing::error!("server function called without a Backend in context");

@@ -67,6 +67,28 @@ test('an endpoint order/thank-you is created with its schema, checked, exported 
   await expect(page.locator('[data-endpoint="order/thank-you"] input[name=alias]')).toHaveCount(0);
   await page.screenshot({ path: 'end2end/screenshots/endpoints.png', fullPage: true });
 
+  // "Send test event": the example goes through the call's checks as a dry
+  // run. Nobody is linked to user 54321 and there is no scenario yet: said
+  // so, with the call's trace one click away. A body without the required
+  // order id gets the API's 422 and names the field; Ctrl+Enter sends.
+  await page.locator('[data-endpoint="order/thank-you"]').getByTestId('endpoint-test-toggle').click();
+  const tester = page.locator('[data-test-of="order/thank-you"]');
+  await expect(tester.getByTestId('test-event-body')).toHaveValue(/"order_id": 9821/);
+  await tester.getByTestId('test-event-send').click();
+  const answer = tester.getByTestId('test-event-answer');
+  await expect(answer).toHaveAttribute('data-status', '200');
+  await expect(answer.getByTestId('test-event-message')).toHaveText('Dry run: validated, nothing sent');
+  await expect(answer.getByTestId('test-event-recipients')).toContainText('Not found: 54321');
+  await expect(answer.getByTestId('test-event-note')).toHaveText('Scenario thank_you does not exist yet');
+  await expect(answer.getByTestId('test-event-trace')).toHaveAttribute('href', /\/traces\?trace_id=[0-9a-f]{32}$/);
+  await tester.getByTestId('test-event-body').fill('{"user_id": "54321"}');
+  await tester.getByTestId('test-event-body').press('Control+Enter');
+  await expect(answer).toHaveAttribute('data-status', '422');
+  await expect(answer.getByTestId('test-event-problems')).toContainText('order_id');
+  await page.screenshot({ path: 'end2end/screenshots/endpoint-test-event.png', fullPage: true });
+  await page.locator('[data-endpoint="order/thank-you"]').getByTestId('endpoint-test-toggle').click();
+  await expect(tester).toHaveCount(0);
+
   // Export, then import the same document: one endpoint updated.
   await page.getByTestId('export-endpoints').click();
   const exported = page.getByTestId('export-json');

@@ -278,3 +278,57 @@ async fn entry_scenario_and_secrets_are_checked_and_kept() {
     let unknown = json_of(save_channel(&admin, "fax", json!({}), "").await).await;
     assert_eq!(unknown, json!("Unavailable"));
 }
+
+/// Posts a JSON-encoded server function (`input = Json`) from our origin.
+async fn call_json(browser: &Browser, endpoint: &str, body: Value) -> reqwest::Response {
+    browser.http.post(format!("{}/api/{endpoint}", browser.base)).header("Origin", &browser.base).json(&body).send().await.unwrap()
+}
+
+/// "Send test event" on an endpoint: the body goes through the integration
+/// API's own checks and dry run — resolved, previewed and traced from the
+/// studio, nothing sent or run — and a refused body gets the API's own
+/// status and field problems. Only designers may send one.
+#[tokio::test]
+async fn a_test_event_is_a_traced_dry_run_of_the_call() {
+    let (server, admin, store) = start().await;
+    let bot = BotId::parse(BOT).unwrap();
+    store.link_identity(&bot, &comops_core::store::identities::IdentityLink::telegram("125", "TG-125", "125", "test")).await.unwrap();
+    let scenario: comops_core::scenario::Scenario = serde_json::from_value(json!({"name": "order_status", "start": "shipped", "steps": [
+        {"id": "shipped", "type": "message", "text": "Ваш заказ №{{ params.orderId }} отправлен!", "next": "done"},
+        {"id": "done", "type": "end"}]}))
+    .unwrap();
+    store.save_scenario(&bot, &scenario, "", "architect").await.unwrap();
+    let endpoint: EndpointDraft = serde_json::from_value(json!({
+        "alias": "order/status", "scenario": "order_status", "enabled": true,
+        "schema": {"fields": [{"name": "orderId", "type": "integer", "required": true}, {"name": "userId", "type": "string", "required": true}]}
+    }))
+    .unwrap();
+    store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
+    let send = |body: &str| call_json(&admin, "endpoints/test-event", json!({"bot_id": BOT, "alias": "order/status", "body": body}));
+
+    let answer = json_of(send(r#"{"orderId": 9821.0, "userId": "125", "status": "shipped"}"#).await).await;
+    assert_eq!(answer["status"], 200, "{answer}");
+    assert_eq!(answer["leads"], json!(["TG-125"]));
+    assert_eq!(answer["messages"][0]["text"], "Ваш заказ №9821 отправлен!", "the schema's normalized params: {answer}");
+    let trace_id = answer["trace_id"].as_str().unwrap().to_string();
+    let traces = store.list_traces(&comops_core::trace::TraceFilter { trace_id: trace_id.clone(), ..Default::default() }).await.unwrap();
+    assert_eq!(traces.len(), 1, "{traces:?}");
+    assert_eq!((traces[0].source_system.as_str(), traces[0].dry_run, traces[0].endpoint.as_str()), ("studio", true, "order/status"));
+    assert!(traces[0].detail.starts_with("dry run; 1 lead(s)"), "{}", traces[0].detail);
+    assert!(store.outbox_counts(&bot).await.unwrap().is_empty(), "nothing sent");
+
+    let refused = json_of(send(r#"{"userId": "125"}"#).await).await;
+    assert_eq!(refused["status"], 422, "{refused}");
+    assert_eq!(refused["problems"][0][0], "orderId", "{refused}");
+    let traces = store.list_traces(&comops_core::trace::TraceFilter { trace_id: refused["trace_id"].as_str().unwrap().into(), ..Default::default() }).await.unwrap();
+    assert_eq!(traces.iter().map(|t| t.status.as_str()).collect::<Vec<_>>(), ["rejected"], "a refused test is traced as a refused call");
+    let broken = json_of(send("{not json").await).await;
+    assert_eq!(broken["status"], 400);
+    assert!(broken["message"].as_str().unwrap().starts_with("Malformed JSON"), "{broken}");
+    let unknown = json_of(call_json(&admin, "endpoints/test-event", json!({"bot_id": BOT, "alias": "order/lost", "body": "{}"})).await).await;
+    assert_eq!((unknown["status"].as_u64(), unknown["message"].as_str()), (Some(404), Some("Endpoint not found")));
+
+    let viewer = user(&server, "viewer@example.com", "viewer").await;
+    let response = call_json(&viewer, "endpoints/test-event", json!({"bot_id": BOT, "alias": "order/status", "body": "{}"})).await;
+    assert_eq!(response.status(), 403);
+}

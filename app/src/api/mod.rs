@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod leads;
 pub mod maps;
 pub mod scenarios;
+pub mod test_events;
 pub mod settings;
 pub mod tokens;
 pub mod users;

@@ -16,6 +16,7 @@ use crate::api::endpoints::{
     UpdateEndpoint,
 };
 use super::endpoint_history::{EndpointConflict, EndpointDiff, EndpointHistory};
+use super::endpoint_test::TestEvent;
 use crate::components::form::{can, general_error, ErrorBanner, TextField};
 use crate::components::l;
 use crate::components::list_pages::{words, Hidden, ListFilter, Pager};
@@ -399,6 +400,7 @@ fn EndpointRow(
     // After a merge: (the old base, the version the edits now build on).
     let rebased = RwSignal::new(None::<(i64, i64)>);
     let history_open = RwSignal::new(false);
+    let test_open = RwSignal::new(false);
     let is_editing = {
         let id = id.clone();
         move || editing.get().as_deref() == Some(id.as_str())
@@ -437,6 +439,12 @@ fn EndpointRow(
                             aria-expanded=move || history_open.get().to_string() on:click=move |_| history_open.update(|o| *o = !*o)>
                             {format!("v{}", e.version)}" · "{move || tr(K::MapHistory)}
                         </button>
+                        {can_design.then(|| view! {
+                            <button class="text-sky-800 hover:underline" data-testid="endpoint-test-toggle"
+                                aria-expanded=move || test_open.get().to_string() on:click=move |_| test_open.update(|o| *o = !*o)>
+                                {move || tr(K::TestEvent)}
+                            </button>
+                        })}
                         {can_design.then(|| {
                             let (id_edit, id_delete) = (id_edit.clone(), id_delete.clone());
                             view! {
@@ -526,10 +534,21 @@ fn EndpointRow(
             </tr>
         })
     };
+    let test = {
+        let (bot, alias, example, enabled) = (endpoint.bot_id.to_string(), endpoint.alias.to_string(), original.get_value().example, endpoint.enabled);
+        move || test_open.get().then(|| view! {
+            <tr class="bg-slate-50/60" class:hidden=move || hidden.get() data-test-of=alias.clone()>
+                <td colspan="8" class="px-3 py-2">
+                    <TestEvent bot=bot.clone() alias=alias.clone() example=example.clone() enabled/>
+                </td>
+            </tr>
+        })
+    };
     view! {
         <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" class:hidden=move || hidden.get() data-endpoint=endpoint.alias.to_string()>
             <Show when=is_editing fallback=show>{edit.clone()}</Show>
         </tr>
+        {test}
         {history}
     }
     .into_any()

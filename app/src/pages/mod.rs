@@ -2,6 +2,7 @@
 
 pub mod analytics;
 pub mod endpoint_history;
+pub mod endpoint_test;
 pub mod endpoints;
 pub mod leads;
 pub mod login;

@@ -128,12 +128,7 @@ async fn call(
     let mut response = match outcome {
         Ok(response) => response,
         Err(error) => {
-            let status = error.status();
-            let detail = error.body()["message"].as_str().unwrap_or_default().to_string();
-            let event = trace.event(if status.is_server_error() { "fail" } else { "rejected" }, status.as_u16(), detail);
-            if let Err(err) = state.backend.store.record_trace(&event).await {
-                tracing::error!(error = %err, "cannot record the trace of a refused call");
-            }
+            record_refusal(&state, &trace, &error).await;
             error.into_response()
         }
     };
@@ -175,20 +170,7 @@ async fn handle(
     touch_later(state, &token);
 
     let bytes = read_json_body(headers, body).await?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
-    let mut request = CallRequest::parse(value).map_err(|bad| ApiError::Unprocessable {
-        errors: vec![comops_core::schema::PayloadError { field: bad.field, message: bad.message.clone() }],
-        message: bad.message,
-    })?;
-    let problems = endpoint.schema.check(&mut request.params);
-    if !problems.is_empty() {
-        return Err(ApiError::Unprocessable { message: "Request does not match the endpoint schema".into(), errors: problems });
-    }
-    trace.user_id = summarize(match &request.recipients {
-        Recipients::Users(ids) => ids,
-        _ => &[],
-    });
+    let request = checked_request(&endpoint, &bytes, trace)?;
 
     // The key and the hash of the request it names (none without a key).
     let idempotency = idempotency_key(headers)?.map(|key| (key, request_hash(&bot, &endpoint.alias, mode, &bytes)));
@@ -208,6 +190,73 @@ async fn handle(
         CallMode::Dry => dry_run(state, &bot, &endpoint, &request.params, &resolved, trace).await,
         CallMode::Live => live(state, &bot, &endpoint, &token, request, &resolved, idempotency, trace).await,
     }
+}
+
+/// The studio's "send test event" (SPEC §6, integration points): `body`
+/// through a call's checks and its dry run on `bot_id`'s `alias`, as a
+/// call from the studio — its server function checked the user's role, so
+/// no token is asked for — traced like any call, from source `studio`.
+/// The status, the JSON answer and the trace id, as a caller would get them.
+pub async fn studio_dry_run(state: &AppState, bot_id: &str, alias: &str, body: &[u8]) -> (u16, serde_json::Value, String) {
+    let mut trace = CallTrace {
+        trace_id: TraceId::generate(),
+        source_system: "studio".into(),
+        bot_id: bot_id.to_string(),
+        endpoint: alias.to_string(),
+        user_id: String::new(),
+        lead_id: String::new(),
+        dry_run: true,
+        started: Instant::now(),
+    };
+    let outcome = async {
+        let (bot, endpoint) = find_endpoint(state, bot_id, alias).await?;
+        let request = checked_request(&endpoint, body, &mut trace)?;
+        let resolved = Resolved::of(&state.backend.store, &bot, &request.recipients).await?;
+        trace.lead_id = summarize(&resolved.leads.iter().map(|r| r.lead_id.clone()).collect::<Vec<_>>());
+        dry_run_answer(state, &bot, &endpoint, &request.params, &resolved, &trace).await
+    }
+    .await;
+    let trace_id = trace.trace_id.to_string();
+    match outcome {
+        Ok(answer) => (200, answer, trace_id),
+        Err(error) => {
+            if let ApiError::Internal(cause) = &error {
+                tracing::error!(%cause, "internal error in a studio test event");
+            }
+            record_refusal(state, &trace, &error).await;
+            (error.status().as_u16(), error.body(), trace_id)
+        }
+    }
+}
+
+/// Traces a call refused with `error` (`rejected`, or `fail` for a 5xx).
+async fn record_refusal(state: &AppState, trace: &CallTrace, error: &ApiError) {
+    let status = error.status();
+    let detail = error.body()["message"].as_str().unwrap_or_default().to_string();
+    let event = trace.event(if status.is_server_error() { "fail" } else { "rejected" }, status.as_u16(), detail);
+    if let Err(err) = state.backend.store.record_trace(&event).await {
+        tracing::error!(error = %err, "cannot record the trace of a refused call");
+    }
+}
+
+/// A call's body read as its request, its params checked against the
+/// endpoint's schema (and normalized by it); the users it names go on the
+/// trace.
+fn checked_request(endpoint: &Endpoint, bytes: &[u8], trace: &mut CallTrace) -> Result<CallRequest, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
+    let mut request = CallRequest::parse(value).map_err(|bad| ApiError::Unprocessable {
+        errors: vec![comops_core::schema::PayloadError { field: bad.field, message: bad.message.clone() }],
+        message: bad.message,
+    })?;
+    let problems = endpoint.schema.check(&mut request.params);
+    if !problems.is_empty() {
+        return Err(ApiError::Unprocessable { message: "Request does not match the endpoint schema".into(), errors: problems });
+    }
+    trace.user_id = summarize(match &request.recipients {
+        Recipients::Users(ids) => ids,
+        _ => &[],
+    });
+    Ok(request)
 }
 
 /// The bot and its enabled endpoint, or 404.
@@ -425,6 +474,19 @@ async fn dry_run(
     resolved: &Resolved,
     trace: &CallTrace,
 ) -> Result<Response, ApiError> {
+    let body = dry_run_answer(state, bot, endpoint, params, resolved, trace).await?;
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+/// A dry run's answer, its trace recorded.
+async fn dry_run_answer(
+    state: &AppState,
+    bot: &BotId,
+    endpoint: &Endpoint,
+    params: &serde_json::Map<String, serde_json::Value>,
+    resolved: &Resolved,
+    trace: &CallTrace,
+) -> Result<serde_json::Value, ApiError> {
     let preview = preview(state, bot, endpoint, params, &resolved.leads).await?;
     let body = json!({
         "success": true,
@@ -436,7 +498,7 @@ async fn dry_run(
     });
     let detail = Detail::DryRun { recipients: resolved.counts(), previewed: preview["messages"].as_array().map_or(0, Vec::len) }.to_string();
     state.backend.store.record_trace(&trace.event("success", 200, detail)).await?;
-    Ok((StatusCode::OK, axum::Json(body)).into_response())
+    Ok(body)
 }
 
 /// What the bound scenario would send the first resolved lead before its

@@ -87,7 +87,17 @@ pub struct Services {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let backend = state.backend.clone();
-    let context = move || provide_context(backend.clone());
+    let test_calls = {
+        let state = state.clone();
+        comops_app::session::TestCalls(std::sync::Arc::new(move |bot: String, alias: String, body: Vec<u8>| {
+            let state = state.clone();
+            Box::pin(async move { call::studio_dry_run(&state, &bot, &alias, &body).await })
+        }))
+    };
+    let context = move || {
+        provide_context(backend.clone());
+        provide_context(test_calls.clone());
+    };
     let studio = Router::<AppState>::new()
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
