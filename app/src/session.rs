@@ -75,14 +75,23 @@ mod server {
     /// call's trace id.
     pub type TestCallAnswer = (u16, serde_json::Value, String);
 
+    /// A test event the studio sends: a body for `alias` of `bot`, from
+    /// `user` (their email, for the trace's source).
+    pub struct TestCall {
+        pub bot: String,
+        pub alias: String,
+        pub body: Vec<u8>,
+        pub user: String,
+    }
+
     /// Sends the studio's test events through the integration API's own
     /// handling (the server's `call` module, which this crate cannot
-    /// reach): `(bot, alias, body)` → what a dry-run call would get. The
-    /// server provides it beside [`Backend`].
+    /// reach): a [`TestCall`] → what a dry-run call would get. The server
+    /// provides it beside [`Backend`].
     #[derive(Clone)]
     pub struct TestCalls(
         #[allow(clippy::type_complexity)]
-        pub  std::sync::Arc<dyn Fn(String, String, Vec<u8>) -> std::pin::Pin<Box<dyn std::future::Future<Output = TestCallAnswer> + Send>> + Send + Sync>,
+        pub std::sync::Arc<dyn Fn(TestCall) -> std::pin::Pin<Box<dyn std::future::Future<Output = TestCallAnswer> + Send>> + Send + Sync>,
     );
 
     pub fn backend() -> Result<Backend, AppError> {

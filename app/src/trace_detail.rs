@@ -4,18 +4,19 @@
 //! ComOps's own (an API error's message, a messenger's reason, an http
 //! step's error) stay as written.
 
-use comops_core::trace::detail::{Detail, HttpOutcome, Recipients, ReplyOutcome};
+use comops_core::trace::detail::{Detail, HttpOutcome, Ignored, Recipients, ReplyOutcome};
 use comops_core::Locale;
 
-/// The stored `detail` in `locale`.
-pub fn detail_text(locale: Locale, detail: &str) -> String {
+/// The stored `detail` of an event of `step` in `locale`.
+pub fn detail_text(locale: Locale, step: &str, detail: &str) -> String {
     if locale == Locale::En {
         return detail.to_string();
     }
-    match Detail::parse(detail) {
+    match Detail::parse(step, detail) {
         Detail::Accepted { scenario, recipients } => format!("принят; сценарий {scenario}; {}", recipients_ru(recipients)),
         Detail::AcceptedUnbound => "принят; к эндпоинту не привязан сценарий".into(),
         Detail::DryRun { recipients, previewed } => format!("пробный запуск; {}; сообщений в предпросмотре: {previewed}", recipients_ru(recipients)),
+        Detail::Skipped { leads } => format!("пропущено лидов: {leads} — для каждого ещё идёт запуск от этого эндпоинта"),
         Detail::Queued { addresses } => format!("в очереди, адресов: {addresses}"),
         Detail::NoAddress { blocked_on: None } => "нет активного адреса ни в одном канале".into(),
         Detail::NoAddress { blocked_on: Some(channel) } => format!("нет активного адреса: бот заблокирован в {channel}"),
@@ -31,6 +32,12 @@ pub fn detail_text(locale: Locale, detail: &str) -> String {
             }
             text
         }
+        Detail::Ignored(why) => match why {
+            Ignored::Ended => "запуск уже завершён".into(),
+            Ignored::TimeoutNotYet => "тайм-аут ещё не наступил".into(),
+            Ignored::WaitNotElapsed => "пауза ещё не истекла".into(),
+            Ignored::NotWaitingFor { input } => format!("запуск не ждёт: {}", input_ru(&input)),
+        },
         Detail::ScriptFinished => "выполнен".into(),
         Detail::RunStarted { scenario } => format!("запущен сценарий {scenario}"),
         Detail::Goal { goal } => format!("цель достигнута: {goal}"),
@@ -65,6 +72,20 @@ pub fn detail_text(locale: Locale, detail: &str) -> String {
     }
 }
 
+/// The interpreter's names of inputs (`input_name`).
+fn input_ru(input: &str) -> &str {
+    match input {
+        "start" => "старт",
+        "a reply" => "ответ",
+        "a timeout" => "тайм-аут",
+        "a delivery failure" => "сбой доставки",
+        "an http result" => "результат http-запроса",
+        "a wake-up" => "пробуждение",
+        "a script result" => "результат скрипта",
+        other => other,
+    }
+}
+
 fn recipients_ru(r: Recipients) -> String {
     let mut text = format!("лидов: {}, не найдено: {}", r.leads, r.unresolved);
     if r.inactive > 0 {
@@ -90,12 +111,14 @@ mod tests {
 
     #[test]
     fn russian_readers_read_comops_words_in_russian_and_others_as_written() {
-        let ru = |text: &str| detail_text(Locale::Ru, text);
-        assert_eq!(ru("accepted; scenario order_notice; 2 lead(s), 1 unresolved (1 inactive)"), "принят; сценарий order_notice; лидов: 2, не найдено: 1 (из них неактивны: 1)");
-        assert_eq!(ru("no active channel address: blocked on telegram"), "нет активного адреса: бот заблокирован в telegram");
-        assert_eq!(ru("POST crm.example.com → 503 (attempt 1 of 3)"), "POST crm.example.com → 503 (попытка 1 из 3)");
-        assert_eq!(ru("chat 125: resumed run_01"), "чат 125: продолжен запуск run_01");
-        assert_eq!(ru("unknown endpoint order/lost"), "unknown endpoint order/lost", "the API's own message");
-        assert_eq!(detail_text(Locale::En, "queued for 1 address(es)"), "queued for 1 address(es)");
+        let ru = |step: &str, text: &str| detail_text(Locale::Ru, step, text);
+        assert_eq!(ru("api.call", "accepted; scenario order_notice; 2 lead(s), 1 unresolved (1 inactive)"), "принят; сценарий order_notice; лидов: 2, не найдено: 1 (из них неактивны: 1)");
+        assert_eq!(ru("scenario.message", "no active channel address: blocked on telegram"), "нет активного адреса: бот заблокирован в telegram");
+        assert_eq!(ru("callback.http", "POST crm.example.com → 503 (attempt 1 of 3)"), "POST crm.example.com → 503 (попытка 1 из 3)");
+        assert_eq!(ru("user.reply", "chat 125: resumed run_01"), "чат 125: продолжен запуск run_01");
+        assert_eq!(ru("scenario.ignored", "the run does not wait for a reply"), "запуск не ждёт: ответ");
+        assert_eq!(ru("api.call", "Endpoint not found"), "Endpoint not found", "the API's own message");
+        assert_eq!(ru("scenario.handover", "goal: call back"), "goal: call back", "the scenario author's note");
+        assert_eq!(detail_text(Locale::En, "scenario.message", "queued for 1 address(es)"), "queued for 1 address(es)");
     }
 }

@@ -405,6 +405,15 @@ async fn leads_and_identities_suite(store: Store) {
     assert!(!store.redrive(&fmlst, &dead[0].id).await.unwrap(), "not dead any more");
     assert_eq!(store.dead_letters(&fmlst, 10, 0).await.unwrap().len(), 1);
     assert_eq!(store.deactivate_identities(&fmlst, &IdentityFilter::default()).await.unwrap(), 0, "an empty filter changes nothing");
+    // Deactivated by the business system, not blocked: a run that finds
+    // no address left has no block to report.
+    store.link_identity(&fmlst, &IdentityLink::telegram("9", "TG-9", "9", "test")).await.unwrap();
+    let filter = IdentityFilter { lead_id: Some("TG-9".into()), ..Default::default() };
+    assert_eq!(store.deactivate_identities(&fmlst, &filter).await.unwrap(), 1);
+    assert_eq!(store.blocked_channel(&fmlst, "TG-9").await.unwrap(), None);
+    store.link_identity(&fmlst, &IdentityLink::telegram("9", "TG-9", "9", "test")).await.unwrap();
+    store.deactivate_address(&fmlst, "telegram", "9", "").await.unwrap();
+    assert_eq!(store.blocked_channel(&fmlst, "TG-9").await.unwrap().as_deref(), Some("telegram"));
 
     // One run per lead and endpoint, even when calls race.
     let shop = BotId::parse("bot_shop").unwrap();
@@ -1632,6 +1641,7 @@ async fn blocked_reports_suite(store: Store) {
         async move { store.lead(&shop, "TG-125").await.unwrap().unwrap().status }
     };
     assert_eq!(status(&store).await, "stopped", "no address left");
+    assert_eq!(store.blocked_channel(&shop, "TG-125").await.unwrap().as_deref(), Some("telegram"), "inactive because blocked");
     let mut reports: Vec<_> = store.runs_of_lead(&shop, "TG-125", 10).await.unwrap().into_iter().filter(|r| r.scenario == "report_blocked").collect();
     reports.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
     let reported: Vec<(&str, &str)> = reports.iter().map(|r| (r.status.as_str(), r.trace_id.as_str())).collect();

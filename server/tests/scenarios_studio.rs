@@ -313,7 +313,8 @@ async fn a_test_event_is_a_traced_dry_run_of_the_call() {
     let trace_id = answer["trace_id"].as_str().unwrap().to_string();
     let traces = store.list_traces(&comops_core::trace::TraceFilter { trace_id: trace_id.clone(), ..Default::default() }).await.unwrap();
     assert_eq!(traces.len(), 1, "{traces:?}");
-    assert_eq!((traces[0].source_system.as_str(), traces[0].dry_run, traces[0].endpoint.as_str()), ("studio", true, "order/status"));
+    let source = format!("studio:{ADMIN_EMAIL}");
+    assert_eq!((traces[0].source_system.as_str(), traces[0].dry_run, traces[0].endpoint.as_str()), (source.as_str(), true, "order/status"), "who sent it");
     assert!(traces[0].detail.starts_with("dry run; 1 lead(s)"), "{}", traces[0].detail);
     assert!(store.outbox_counts(&bot).await.unwrap().is_empty(), "nothing sent");
 

@@ -172,6 +172,13 @@ pub struct DryMessage {
     pub missing: Vec<String>,
 }
 
+#[cfg(feature = "ssr")]
+impl From<comops_core::scenario::preview::RenderedMessage> for DryMessage {
+    fn from(m: comops_core::scenario::preview::RenderedMessage) -> Self {
+        DryMessage { step: m.step, text: m.text, buttons: m.buttons.into_iter().map(|b| b.label).collect(), missing: m.missing }
+    }
+}
+
 /// What a delete did: done, or why it was refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DeleteOutcome {
@@ -506,11 +513,7 @@ pub async fn dry_run_scenario(bot_id: String, json: String, params: String) -> R
     };
     Ok(DryRunOutcome::Ran {
         steps: preview.steps,
-        messages: preview
-            .messages
-            .into_iter()
-            .map(|m| DryMessage { step: m.step, text: m.text, buttons: m.buttons.into_iter().map(|b| b.label).collect(), missing: m.missing })
-            .collect(),
+        messages: preview.messages.into_iter().map(DryMessage::from).collect(),
         stopped_at: preview.stopped_at,
         stop,
         error,

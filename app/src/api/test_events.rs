@@ -33,6 +33,7 @@ pub struct TestEventAnswer {
     pub answer: String,
 }
 
+#[cfg(feature = "ssr")]
 impl TestEventAnswer {
     /// Reads a call's JSON answer (both its success and its error shape).
     pub fn read(status: u16, answer: &serde_json::Value, trace_id: String) -> Self {
@@ -46,19 +47,9 @@ impl TestEventAnswer {
             problems: answer["errors"].as_array().map(|errors| errors.iter().map(|e| (text(&e["field"]), text(&e["message"]))).collect()).unwrap_or_default(),
             leads: texts(&answer["recipients"]["leads"]),
             unresolved: texts(&answer["recipients"]["unresolved"]),
-            messages: preview["messages"]
-                .as_array()
-                .map(|messages| {
-                    messages
-                        .iter()
-                        .map(|m| DryMessage {
-                            step: text(&m["step"]),
-                            text: text(&m["text"]),
-                            buttons: m["buttons"].as_array().map(|b| b.iter().map(|b| text(&b["label"])).collect()).unwrap_or_default(),
-                            missing: texts(&m["missing"]),
-                        })
-                        .collect()
-                })
+            // As the preview wrote them (none in an error's answer).
+            messages: serde_json::from_value::<Vec<comops_core::scenario::RenderedMessage>>(preview["messages"].clone())
+                .map(|messages| messages.into_iter().map(DryMessage::from).collect())
                 .unwrap_or_default(),
             note: text(&preview["note"]),
             answer: serde_json::to_string_pretty(answer).unwrap_or_default(),
@@ -69,17 +60,18 @@ impl TestEventAnswer {
 /// Sends `body` to `alias` of `bot_id` as a dry-run call.
 #[server(prefix = "/api", endpoint = "endpoints/test-event", input = server_fn::codec::Json)]
 pub async fn send_test_event(bot_id: String, alias: String, body: String) -> Result<TestEventAnswer, AppError> {
-    use crate::session::{require, TestCalls};
-    require(comops_core::Permission::DesignIntegrations)?;
+    use crate::session::{require, TestCall, TestCalls};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
     let calls = use_context::<TestCalls>().ok_or_else(|| {
         tracing::error!("server function called without TestCalls in context");
         AppError::Internal
     })?;
-    let (status, answer, trace_id) = (calls.0)(bot_id, alias, body.into_bytes()).await;
+    let test = TestCall { bot: bot_id, alias, body: body.into_bytes(), user: user.email.to_string() };
+    let (status, answer, trace_id) = (calls.0)(test).await;
     Ok(TestEventAnswer::read(status, &answer, trace_id))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
     use serde_json::json;

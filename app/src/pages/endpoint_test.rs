@@ -15,8 +15,10 @@ pub fn TestEvent(bot: String, alias: String, example: String, enabled: bool) -> 
     let locale = use_locale();
     let body = RwSignal::new(if example.trim().is_empty() { "{}".to_string() } else { example });
     let send_event = ServerAction::<SendTestEvent>::new();
+    // Once: each `pending()` makes a memo of its own.
+    let pending = send_event.pending();
     let send = move || {
-        if !send_event.pending().get_untracked() {
+        if !pending.get_untracked() {
             send_event.dispatch(SendTestEvent { bot_id: bot.clone(), alias: alias.clone(), body: body.get_untracked() });
         }
     };
@@ -42,11 +44,11 @@ pub fn TestEvent(bot: String, alias: String, example: String, enabled: bool) -> 
                     on:input=move |ev| body.set(event_target_value(&ev)) on:keydown=on_key></textarea>
             </label>
             <button class="rounded bg-sky-700 px-3 py-1 text-sm text-white hover:bg-sky-800 disabled:opacity-50" data-testid="test-event-send"
-                disabled=move || send_event.pending().get() on:click=move |_| send()>
+                disabled=move || pending.get() on:click=move |_| send()>
                 {move || tr(K::TestEventSend)}
             </button>
             {move || send_event.value().get().map(|result| match result {
-                Err(err) => view! { <p role="alert" class="text-sm text-rose-700" data-testid="test-event-error">{err.message(locale.get_untracked())}</p> }.into_any(),
+                Err(err) => view! { <p role="alert" class="text-sm text-rose-700" data-testid="test-event-error">{move || err.message(locale.get())}</p> }.into_any(),
                 Ok(answer) => view! { <TestEventResult answer/> }.into_any(),
             })}
         </div>

@@ -822,10 +822,13 @@ fn ConversationPanel(bot: String, lead_id: String, ticks: RwSignal<u32>, changes
             _ => None,
         })
     };
+    // Once: each `pending()` makes a memo of its own, which a handler
+    // would leave behind at every press.
+    let replying = reply.pending();
     let send = {
         let (bot, lead_id) = (bot.clone(), lead_id.clone());
         move || {
-            if reply.pending().get_untracked() || text.get_untracked().trim().is_empty() {
+            if replying.get_untracked() || text.get_untracked().trim().is_empty() {
                 return;
             }
             reply.dispatch(OperatorReply { bot_id: bot.clone(), lead_id: lead_id.clone(), text: text.get_untracked() });

@@ -255,16 +255,16 @@ fn TraceRow(event: TraceEvent, open_trace: Callback<String>) -> impl IntoView {
                 {event.dry_run.then(|| view! { <span class="ml-1 whitespace-nowrap rounded bg-violet-100 px-1.5 py-0.5 text-xs text-violet-800" data-testid="dry-run">{move || tr(K::DryRun)}</span> })}
             </td>
             <td class="px-2 py-1.5 text-right tabular-nums">{event.latency_ms}</td>
-            <td class="px-2 py-1.5 min-w-48 max-w-sm break-words text-slate-600" data-testid="trace-detail">{detail_view(event.detail.clone())}</td>
+            <td class="px-2 py-1.5 min-w-48 max-w-sm break-words text-slate-600" data-testid="trace-detail">{detail_view(event.step.clone(), event.detail.clone())}</td>
         </tr>
     }
     .into_any()
 }
 
 /// A trace event's detail in the reader's language, following a switch.
-fn detail_view(detail: String) -> impl IntoView {
+fn detail_view(step: String, detail: String) -> impl IntoView {
     let locale = use_locale();
-    move || detail_text(locale.get(), &detail)
+    move || detail_text(locale.get(), &step, &detail)
 }
 
 /// An endpoint path that may wrap after each `/` rather than inside a word.
@@ -304,7 +304,7 @@ fn Timeline(trace_id: String, on_close: Callback<()>) -> impl IntoView {
                                             {(e.http_status != 0).then(|| view! { <span class="text-xs text-slate-500">"HTTP " {e.http_status}</span> })}
                                             <span class="text-xs text-slate-500">{e.latency_ms} " " {move || tr(K::LatencyMs)}</span>
                                         </div>
-                                        <p class="text-xs text-slate-600" data-testid="timeline-detail">{detail_view(e.detail.clone())}</p>
+                                        <p class="text-xs text-slate-600" data-testid="timeline-detail">{detail_view(e.step.clone(), e.detail.clone())}</p>
                                     </li>
                                 }).collect_view()}
                             </ol>

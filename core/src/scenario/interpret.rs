@@ -20,6 +20,7 @@ use super::script::{ScriptError, ScriptOutcome};
 use super::template::{self, Context, LeadView};
 use super::{Button, ButtonKind, Expect, Scenario, StepKind};
 use crate::job::parse_rfc3339;
+use crate::trace::detail::Ignored;
 use crate::Millis;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -239,14 +240,15 @@ struct Run<'a> {
     effects: Vec<Effect>,
 }
 
-fn ignored(reason: impl Into<String>) -> Status {
-    Status::Ignored { reason: reason.into() }
+/// The run does not take the input, and says why (its trace's words).
+fn ignored(why: Ignored) -> Status {
+    Status::Ignored { reason: why.to_string() }
 }
 
 impl Run<'_> {
     fn apply(&mut self, input: Input) -> Status {
         if self.state.ended {
-            return ignored("the run has ended");
+            return ignored(Ignored::Ended);
         }
         if self.now - self.state.started_at > MAX_AGE_MS {
             let step = self.state.current.clone();
@@ -259,7 +261,7 @@ impl Run<'_> {
             }
             (Some(Waiting::Reply { step, timeout_at: Some(at), .. }), Input::Timeout) => {
                 if self.now < at {
-                    return ignored("the timeout has not come yet");
+                    return ignored(Ignored::TimeoutNotYet);
                 }
                 self.state.waiting = None;
                 let target = self.ask_branch(&step, |k| match k {
@@ -297,7 +299,7 @@ impl Run<'_> {
             }
             (Some(Waiting::Until { step, at }), Input::WaitElapsed) => {
                 if self.now < at {
-                    return ignored("the wait has not elapsed yet");
+                    return ignored(Ignored::WaitNotElapsed);
                 }
                 self.state.waiting = None;
                 let next = match self.scenario.step(&step).map(|s| &s.kind) {
@@ -306,7 +308,7 @@ impl Run<'_> {
                 };
                 self.run_from(Some(next))
             }
-            (_, input) => ignored(format!("the run does not wait for {}", input_name(&input))),
+            (_, input) => ignored(Ignored::NotWaitingFor { input: input_name(&input).into() }),
         }
     }
 

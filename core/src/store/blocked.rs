@@ -54,27 +54,32 @@ impl Store {
         if !run_id.is_empty() && !runs.iter().any(|r| r == run_id) {
             runs.push(run_id.to_string());
         }
-        for sql in [
-            format!("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({keys})"),
-            format!("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id IN ({keys}) AND status IN ('pending', 'claimed', 'sending')"),
-        ] {
-            let mut query = sqlx::query(&sql).bind(bot.as_str()).bind(channel);
-            for candidate in &candidates {
-                query = query.bind(candidate);
-            }
-            query.execute(&mut *tx).await?;
+        let now = now_millis();
+        let sql = format!(
+            "UPDATE identity_links SET is_active = 0, blocked_at = $3 WHERE bot_id = $1 AND channel = $2 AND chat_idx IN ({})",
+            super::placeholders(4, candidates.len())
+        );
+        let mut query = sqlx::query(&sql).bind(bot.as_str()).bind(channel).bind(now);
+        for candidate in &candidates {
+            query = query.bind(candidate);
         }
+        query.execute(&mut *tx).await?;
+        let sql = format!("UPDATE outbox SET status = 'dead', last_error = 'blocked by the user' WHERE bot_id = $1 AND channel = $2 AND chat_id IN ({keys}) AND status IN ('pending', 'claimed', 'sending')");
+        let mut query = sqlx::query(&sql).bind(bot.as_str()).bind(channel);
+        for candidate in &candidates {
+            query = query.bind(candidate);
+        }
+        query.execute(&mut *tx).await?;
         let sql = format!(
             "UPDATE leads SET status = $1, updated_at = $2 WHERE bot_id = $3 \
              AND id IN (SELECT lead_id FROM identity_links WHERE bot_id = $3 AND channel = $4 AND chat_idx IN ({})) AND {NO_ACTIVE_ADDRESS}",
             super::placeholders(5, candidates.len())
         );
-        let mut query = sqlx::query(&sql).bind(super::leads::STOPPED).bind(now_millis()).bind(bot.as_str()).bind(channel);
+        let mut query = sqlx::query(&sql).bind(super::leads::STOPPED).bind(now).bind(bot.as_str()).bind(channel);
         for candidate in &candidates {
             query = query.bind(candidate);
         }
         query.execute(&mut *tx).await?;
-        let now = now_millis();
         for run in &runs {
             report(&mut tx, bot, channel, run, now).await?;
         }
@@ -83,11 +88,13 @@ impl Store {
         Ok(())
     }
 
-    /// The channel of an inactive address of `lead_id` on `bot` (the first
-    /// by name), if it has one: read when a run's message finds the lead
-    /// with no active address, to tell a block from a lead never reachable.
+    /// The channel of an address of `lead_id` on `bot` that is inactive
+    /// because the person blocked the bot (the first by name), if any:
+    /// read when a run's message finds the lead with no active address, to
+    /// tell a block from a lead never reachable or deactivated by the
+    /// business system or the studio (`deactivate_identities`).
     pub async fn blocked_channel(&self, bot: &BotId, lead_id: &str) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT MIN(channel) FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 0")
+        Ok(sqlx::query_scalar("SELECT MIN(channel) FROM identity_links WHERE bot_id = $1 AND lead_id = $2 AND is_active = 0 AND blocked_at > 0")
             .bind(bot.as_str())
             .bind(lead_id)
             .fetch_one(&self.pool)

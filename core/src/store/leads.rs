@@ -247,7 +247,8 @@ impl Store {
             return Ok(0);
         }
         let (clause, values) = filter.clause(self);
-        let sql = format!("UPDATE identity_links SET is_active = 0 WHERE bot_id = $1 AND is_active = 1{clause}");
+        // Not a block: a run that finds no address left reports none.
+        let sql = format!("UPDATE identity_links SET is_active = 0, blocked_at = 0 WHERE bot_id = $1 AND is_active = 1{clause}");
         let mut query = sqlx::query(&sql).bind(bot.as_str());
         for value in values {
             query = query.bind(value);

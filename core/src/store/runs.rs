@@ -111,10 +111,11 @@ pub struct RunProgress {
     pub lead_change: super::leads::LeadChange,
     /// Scenarios its `run` steps start for the same lead (new runs).
     pub start_runs: Vec<String>,
-    /// The channel on which a message of the advance found the lead's
-    /// address inactive (blocked after the run was accepted), when it had
-    /// no active one left: the run's endpoint hears of the block as if the
-    /// message had met it (`Store::deactivate_address`'s report).
+    /// The channel on which the person blocked the bot, when a message of
+    /// the advance found the lead with no active address left because of
+    /// it (blocked after the run was accepted): the run's endpoint hears of
+    /// the block as if the message had met it (`Store::deactivate_address`'s
+    /// report).
     pub blocked_on: Option<String>,
 }
 

@@ -1,9 +1,10 @@
 //! What a trace event's `detail` says, as a typed value. The server writes
-//! every detail it composes itself through [`Detail`]'s `Display` —
-//! English, as the API's trace search and the logs read it — and the
-//! studio reads it back with [`Detail::parse`] to say it in the reader's
-//! language. Words that are not ComOps's own stay as written: an API
-//! error's message, a scenario's error, a messenger's retry reason
+//! the details of calls, runs, messages, deliveries and replies through
+//! [`Detail`]'s `Display` — English, as the API's trace search and the
+//! logs read it — and the studio reads them back with [`Detail::parse`],
+//! knowing the event's step, to say them in the reader's language. Words
+//! that are not ComOps's own stay as written: an API error's message, a
+//! scenario's error or handover note, a messenger's retry reason
 //! ([`Detail::Text`]), a dead letter's reason, an http step's error.
 
 use std::fmt;
@@ -55,6 +56,9 @@ pub enum Detail {
     AcceptedUnbound,
     /// `api.call`: a dry run, and how many messages its preview rendered.
     DryRun { recipients: Recipients, previewed: usize },
+    /// `run.skipped`: leads a call started no run for, one from the same
+    /// endpoint being still active for each.
+    Skipped { leads: usize },
     /// `scenario.message`: queued for this many addresses.
     Queued { addresses: usize },
     /// `scenario.message`: the lead has no active address; blocked on
@@ -71,6 +75,8 @@ pub enum Detail {
     RunStarted { scenario: String },
     /// `scenario.end`: the run ended reaching `goal`.
     Goal { goal: String },
+    /// `scenario.ignored`: an input the run did not take, and why.
+    Ignored(Ignored),
     /// `scenario.script`: a script step finished (its error is its own).
     ScriptFinished,
     /// `scenario.set`: what a `set` or `script` step changed on the lead.
@@ -91,13 +97,35 @@ pub enum Detail {
     Text(String),
 }
 
+/// Why a run did not take an input (`scenario.ignored`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ignored {
+    Ended,
+    TimeoutNotYet,
+    WaitNotElapsed,
+    /// The run does not wait for this kind of input (`reply`, `timeout`…).
+    NotWaitingFor { input: String },
+}
+
 impl Detail {
-    /// Reads a detail as [`Detail`]'s `Display` wrote it; anything it
-    /// would not write back the same is [`Detail::Text`].
-    pub fn parse(text: &str) -> Self {
-        match read(text) {
+    /// Reads the detail of an event of `step` as [`Detail`]'s `Display`
+    /// wrote it; anything else — another step's, or text that would not
+    /// write back the same — is [`Detail::Text`].
+    pub fn parse(step: &str, text: &str) -> Self {
+        match read(step, text) {
             Some(detail) if detail.to_string() == text => detail,
             _ => Detail::Text(text.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Ignored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ignored::Ended => f.write_str("the run has ended"),
+            Ignored::TimeoutNotYet => f.write_str("the timeout has not come yet"),
+            Ignored::WaitNotElapsed => f.write_str("the wait has not elapsed yet"),
+            Ignored::NotWaitingFor { input } => write!(f, "the run does not wait for {input}"),
         }
     }
 }
@@ -131,6 +159,7 @@ impl fmt::Display for Detail {
             Detail::Accepted { scenario, recipients } => write!(f, "accepted; scenario {scenario}; {recipients}"),
             Detail::AcceptedUnbound => f.write_str("accepted; no scenario bound to this endpoint"),
             Detail::DryRun { recipients, previewed } => write!(f, "dry run; {recipients}; {previewed} message(s) previewed"),
+            Detail::Skipped { leads } => write!(f, "{leads} lead(s) skipped: a run from this endpoint is still active for them"),
             Detail::Queued { addresses } => write!(f, "queued for {addresses} address(es)"),
             Detail::NoAddress { blocked_on: None } => f.write_str("no active channel address"),
             Detail::NoAddress { blocked_on: Some(channel) } => write!(f, "no active channel address: blocked on {channel}"),
@@ -164,6 +193,7 @@ impl fmt::Display for Detail {
             }
             Detail::RunStarted { scenario } => write!(f, "start {scenario}"),
             Detail::Goal { goal } => write!(f, "goal {goal}"),
+            Detail::Ignored(why) => write!(f, "{why}"),
             Detail::ScriptFinished => f.write_str("finished"),
             Detail::BlockReported { channel, scenario } => write!(f, "blocked on {channel}: {scenario} reports it"),
             Detail::JobStarted { job, runs, scenario } => write!(f, "job {job}: {runs} run(s) of {scenario}"),
@@ -176,9 +206,72 @@ impl fmt::Display for Detail {
     }
 }
 
-/// The variant `text` looks like, if any ([`Detail::parse`] checks that
-/// it writes back the same).
-fn read(text: &str) -> Option<Detail> {
+/// The variant of `step` that `text` looks like, if any ([`Detail::parse`]
+/// checks that it writes back the same).
+fn read(step: &str, text: &str) -> Option<Detail> {
+    match step {
+        "api.call" => read_call(text),
+        "run.skipped" => Some(Detail::Skipped { leads: number(text.strip_suffix(" lead(s) skipped: a run from this endpoint is still active for them")?)? }),
+        "scenario.message" => {
+            if let Some(rest) = text.strip_prefix("queued for ") {
+                return Some(Detail::Queued { addresses: number(rest.strip_suffix(" address(es)")?)? });
+            }
+            let blocked_on = match text.strip_prefix("no active channel address")? {
+                "" => None,
+                rest => Some(rest.strip_prefix(": blocked on ")?.to_string()),
+            };
+            Some(Detail::NoAddress { blocked_on })
+        }
+        "messenger.send" => match text.strip_prefix("dead letter: ") {
+            Some(reason) => Some(Detail::DeadLetter { reason: reason.into() }),
+            None => {
+                let id = text.strip_prefix("message ")?;
+                (!id.is_empty() && !id.contains(char::is_whitespace)).then(|| Detail::Delivered { message_id: id.into() })
+            }
+        },
+        "callback.http" => read_http(text),
+        "scenario.set" => read_lead_change(text),
+        "scenario.ignored" => Some(Detail::Ignored(match text {
+            "the run has ended" => Ignored::Ended,
+            "the timeout has not come yet" => Ignored::TimeoutNotYet,
+            "the wait has not elapsed yet" => Ignored::WaitNotElapsed,
+            _ => Ignored::NotWaitingFor { input: text.strip_prefix("the run does not wait for ")?.into() },
+        })),
+        "scenario.script" => (text == "finished").then_some(Detail::ScriptFinished),
+        "scenario.run" => Some(Detail::RunStarted { scenario: text.strip_prefix("start ")?.into() }),
+        "scenario.end" => Some(Detail::Goal { goal: text.strip_prefix("goal ")?.into() }),
+        "report.blocked" => {
+            let (channel, scenario) = text.strip_prefix("blocked on ")?.strip_suffix(" reports it")?.split_once(": ")?;
+            Some(Detail::BlockReported { channel: channel.into(), scenario: scenario.into() })
+        }
+        "job.run" => {
+            let (job, rest) = text.strip_prefix("job ")?.split_once(": ")?;
+            let (runs, scenario) = rest.split_once(" run(s) of ")?;
+            Some(Detail::JobStarted { job: job.into(), runs: number(runs)?, scenario: scenario.into() })
+        }
+        "api.schedule" => {
+            let (job, rest) = text.strip_prefix("job ")?.split_once(" for scenario ")?;
+            let (scenario, at) = rest.rsplit_once(" at ")?;
+            Some(Detail::JobScheduled { job: job.into(), scenario: scenario.into(), at: at.parse().ok()? })
+        }
+        "operator.message" => {
+            let (operator, addresses) = text.strip_prefix("by ")?.rsplit_once(" to ")?;
+            Some(Detail::OperatorSent { operator: operator.into(), addresses: number(addresses.strip_suffix(" address(es)")?)? })
+        }
+        "user.reply" => match read_reply(text) {
+            Some(outcome) => Some(Detail::Reply { chat: None, outcome }),
+            None => {
+                let (chat, outcome) = text.strip_prefix("chat ")?.split_once(": ")?;
+                Some(Detail::Reply { chat: Some(chat.into()), outcome: read_reply(outcome)? })
+            }
+        },
+        _ => None,
+    }
+}
+
+/// An `api.call`'s: accepted (bound or not) or a dry run; anything else
+/// is the API's error message.
+fn read_call(text: &str) -> Option<Detail> {
     if let Some(rest) = text.strip_prefix("accepted; ") {
         if rest == "no scenario bound to this endpoint" {
             return Some(Detail::AcceptedUnbound);
@@ -186,60 +279,8 @@ fn read(text: &str) -> Option<Detail> {
         let (scenario, recipients) = rest.strip_prefix("scenario ")?.split_once("; ")?;
         return Some(Detail::Accepted { scenario: scenario.into(), recipients: read_recipients(recipients)? });
     }
-    if let Some(rest) = text.strip_prefix("dry run; ") {
-        let (recipients, previewed) = rest.rsplit_once("; ")?;
-        return Some(Detail::DryRun { recipients: read_recipients(recipients)?, previewed: number(previewed.strip_suffix(" message(s) previewed")?)? });
-    }
-    if text == "finished" {
-        return Some(Detail::ScriptFinished);
-    }
-    if let Some(scenario) = text.strip_prefix("start ") {
-        return Some(Detail::RunStarted { scenario: scenario.into() });
-    }
-    if let Some(goal) = text.strip_prefix("goal ") {
-        return Some(Detail::Goal { goal: goal.into() });
-    }
-    if let Some(rest) = text.strip_prefix("queued for ") {
-        return Some(Detail::Queued { addresses: number(rest.strip_suffix(" address(es)")?)? });
-    }
-    if let Some(rest) = text.strip_prefix("no active channel address") {
-        let blocked_on = match rest {
-            "" => None,
-            _ => Some(rest.strip_prefix(": blocked on ")?.to_string()),
-        };
-        return Some(Detail::NoAddress { blocked_on });
-    }
-    if let Some(id) = text.strip_prefix("message ") {
-        return (!id.is_empty() && !id.contains(char::is_whitespace)).then(|| Detail::Delivered { message_id: id.into() });
-    }
-    if let Some(reason) = text.strip_prefix("dead letter: ") {
-        return Some(Detail::DeadLetter { reason: reason.into() });
-    }
-    if let Some(rest) = text.strip_prefix("blocked on ") {
-        let (channel, scenario) = rest.strip_suffix(" reports it")?.split_once(": ")?;
-        return Some(Detail::BlockReported { channel: channel.into(), scenario: scenario.into() });
-    }
-    if let Some(rest) = text.strip_prefix("job ") {
-        if let Some((job, rest)) = rest.split_once(": ") {
-            let (runs, scenario) = rest.split_once(" run(s) of ")?;
-            return Some(Detail::JobStarted { job: job.into(), runs: number(runs)?, scenario: scenario.into() });
-        }
-        let (job, rest) = rest.split_once(" for scenario ")?;
-        let (scenario, at) = rest.rsplit_once(" at ")?;
-        return Some(Detail::JobScheduled { job: job.into(), scenario: scenario.into(), at: at.parse().ok()? });
-    }
-    if let Some(rest) = text.strip_prefix("by ") {
-        let (operator, addresses) = rest.rsplit_once(" to ")?;
-        return Some(Detail::OperatorSent { operator: operator.into(), addresses: number(addresses.strip_suffix(" address(es)")?)? });
-    }
-    if let Some(outcome) = read_reply(text) {
-        return Some(Detail::Reply { chat: None, outcome });
-    }
-    if let Some(rest) = text.strip_prefix("chat ") {
-        let (chat, outcome) = rest.split_once(": ")?;
-        return Some(Detail::Reply { chat: Some(chat.into()), outcome: read_reply(outcome)? });
-    }
-    read_http(text).or_else(|| read_lead_change(text))
+    let (recipients, previewed) = text.strip_prefix("dry run; ")?.rsplit_once("; ")?;
+    Some(Detail::DryRun { recipients: read_recipients(recipients)?, previewed: number(previewed.strip_suffix(" message(s) previewed")?)? })
 }
 
 fn number(text: &str) -> Option<usize> {
@@ -321,44 +362,51 @@ fn read_lead_change(text: &str) -> Option<Detail> {
 mod tests {
     use super::*;
 
-    fn every_kind() -> Vec<Detail> {
+    /// Every variant, with the step that writes it.
+    fn every_kind() -> Vec<(&'static str, Detail)> {
         let recipients = Recipients { leads: 1, unresolved: 2, inactive: 1 };
+        let reply = |chat: Option<&str>, outcome| ("user.reply", Detail::Reply { chat: chat.map(str::to_string), outcome });
         vec![
-            Detail::Accepted { scenario: "order_notice".into(), recipients },
-            Detail::Accepted { scenario: "order_notice".into(), recipients: Recipients { leads: 3, unresolved: 0, inactive: 0 } },
-            Detail::AcceptedUnbound,
-            Detail::DryRun { recipients, previewed: 2 },
-            Detail::Queued { addresses: 2 },
-            Detail::NoAddress { blocked_on: None },
-            Detail::NoAddress { blocked_on: Some("telegram".into()) },
-            Detail::Delivered { message_id: "4711".into() },
-            Detail::DeadLetter { reason: "blocked by the user".into() },
-            Detail::Http { target: "POST crm.example.com:8443".into(), outcome: HttpOutcome::Status(503), attempt: Some((1, 3)) },
-            Detail::Http { target: "GET 127.0.0.1:9000".into(), outcome: HttpOutcome::Status(200), attempt: None },
-            Detail::Http { target: "POST crm.example.com".into(), outcome: HttpOutcome::Error("timed out after 5000 ms".into()), attempt: Some((3, 3)) },
-            Detail::LeadChanged { attributes: vec!["city".into(), "size".into()], add_tags: vec!["vip".into()], remove_tags: vec![], status: Some("active".into()) },
-            Detail::LeadChanged { attributes: vec![], add_tags: vec![], remove_tags: vec!["new".into()], status: None },
-            Detail::ScriptFinished,
-            Detail::RunStarted { scenario: "survey".into() },
-            Detail::Goal { goal: "thanked".into() },
-            Detail::BlockReported { channel: "telegram".into(), scenario: "report_blocked".into() },
-            Detail::JobStarted { job: "job_01".into(), runs: 12, scenario: "webinar_reminder".into() },
-            Detail::JobScheduled { job: "job_01".into(), scenario: "webinar_reminder".into(), at: 1_764_000_000_000 },
-            Detail::OperatorSent { operator: "anna@example.com".into(), addresses: 1 },
-            Detail::Reply { chat: Some("540278913".into()), outcome: ReplyOutcome::Resumed { run: "run_01".into() } },
-            Detail::Reply { chat: None, outcome: ReplyOutcome::Linked { user: "125".into() } },
-            Detail::Reply { chat: Some("1".into()), outcome: ReplyOutcome::BadLinkCode },
-            Detail::Reply { chat: Some("1".into()), outcome: ReplyOutcome::EntryStarted { scenario: "welcome".into() } },
-            Detail::Reply { chat: Some("1".into()), outcome: ReplyOutcome::NoEntry },
-            Detail::Reply { chat: None, outcome: ReplyOutcome::OperatorHas },
+            ("api.call", Detail::Accepted { scenario: "order_notice".into(), recipients }),
+            ("api.call", Detail::Accepted { scenario: "order_notice".into(), recipients: Recipients { leads: 3, unresolved: 0, inactive: 0 } }),
+            ("api.call", Detail::AcceptedUnbound),
+            ("api.call", Detail::DryRun { recipients, previewed: 2 }),
+            ("run.skipped", Detail::Skipped { leads: 2 }),
+            ("scenario.message", Detail::Queued { addresses: 2 }),
+            ("scenario.message", Detail::NoAddress { blocked_on: None }),
+            ("scenario.message", Detail::NoAddress { blocked_on: Some("telegram".into()) }),
+            ("messenger.send", Detail::Delivered { message_id: "4711".into() }),
+            ("messenger.send", Detail::DeadLetter { reason: "blocked by the user".into() }),
+            ("callback.http", Detail::Http { target: "POST crm.example.com:8443".into(), outcome: HttpOutcome::Status(503), attempt: Some((1, 3)) }),
+            ("callback.http", Detail::Http { target: "GET 127.0.0.1:9000".into(), outcome: HttpOutcome::Status(200), attempt: None }),
+            ("callback.http", Detail::Http { target: "POST crm.example.com".into(), outcome: HttpOutcome::Error("timed out after 5000 ms".into()), attempt: Some((3, 3)) }),
+            ("scenario.set", Detail::LeadChanged { attributes: vec!["city".into(), "size".into()], add_tags: vec!["vip".into()], remove_tags: vec![], status: Some("active".into()) }),
+            ("scenario.set", Detail::LeadChanged { attributes: vec![], add_tags: vec![], remove_tags: vec!["new".into()], status: None }),
+            ("scenario.ignored", Detail::Ignored(Ignored::Ended)),
+            ("scenario.ignored", Detail::Ignored(Ignored::TimeoutNotYet)),
+            ("scenario.ignored", Detail::Ignored(Ignored::WaitNotElapsed)),
+            ("scenario.ignored", Detail::Ignored(Ignored::NotWaitingFor { input: "a reply".into() })),
+            ("scenario.script", Detail::ScriptFinished),
+            ("scenario.run", Detail::RunStarted { scenario: "survey".into() }),
+            ("scenario.end", Detail::Goal { goal: "thanked".into() }),
+            ("report.blocked", Detail::BlockReported { channel: "telegram".into(), scenario: "report_blocked".into() }),
+            ("job.run", Detail::JobStarted { job: "job_01".into(), runs: 12, scenario: "webinar_reminder".into() }),
+            ("api.schedule", Detail::JobScheduled { job: "job_01".into(), scenario: "webinar_reminder".into(), at: 1_764_000_000_000 }),
+            ("operator.message", Detail::OperatorSent { operator: "anna@example.com".into(), addresses: 1 }),
+            reply(Some("540278913"), ReplyOutcome::Resumed { run: "run_01".into() }),
+            reply(None, ReplyOutcome::Linked { user: "125".into() }),
+            reply(Some("1"), ReplyOutcome::BadLinkCode),
+            reply(Some("1"), ReplyOutcome::EntryStarted { scenario: "welcome".into() }),
+            reply(Some("1"), ReplyOutcome::NoEntry),
+            reply(None, ReplyOutcome::OperatorHas),
         ]
     }
 
     #[test]
     fn every_detail_reads_back_as_written() {
-        for detail in every_kind() {
+        for (step, detail) in every_kind() {
             let text = detail.to_string();
-            assert_eq!(Detail::parse(&text), detail, "{text}");
+            assert_eq!(Detail::parse(step, &text), detail, "{step}: {text}");
         }
     }
 
@@ -376,18 +424,23 @@ mod tests {
 
     #[test]
     fn other_words_stay_as_written() {
-        for text in [
-            "unknown endpoint order/lost",
-            "scenario order_notice does not exist",
-            "Telegram answered 502: Bad Gateway",
-            "message too long",
-            "status",
-            "accepted; whatever",
-            "queued for many address(es)",
-            "attributes a; status vip; extra",
-            "",
+        for (step, text) in [
+            ("api.call", "Endpoint not found"),
+            ("api.call", "accepted; whatever"),
+            ("scenario.error", "scenario order_notice does not exist"),
+            ("messenger.send", "Telegram answered 502: Bad Gateway"),
+            ("messenger.send", "message too long"),
+            ("scenario.message", "queued for many address(es)"),
+            ("scenario.set", "attributes a; status vip; extra"),
+            ("scenario.set", ""),
+            // A handover's note is the scenario author's own words, even
+            // when they look like another step's.
+            ("scenario.handover", "start VIP onboarding"),
+            ("scenario.handover", "status vip"),
+            ("scenario.handover", "goal: call back"),
+            ("some.new.step", "queued for 1 address(es)"),
         ] {
-            assert_eq!(Detail::parse(text), Detail::Text(text.into()), "{text:?}");
+            assert_eq!(Detail::parse(step, text), Detail::Text(text.into()), "{step}: {text:?}");
         }
     }
 }

@@ -181,9 +181,11 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
                     }
                     let status = if addresses.is_empty() { "fail" } else { "success" };
                     let detail = if addresses.is_empty() {
-                        // Blocked since the call was accepted (another
-                        // run's message found out): reported as if this
-                        // message had met the block, once a run.
+                        // If the person blocked the bot since the call was
+                        // accepted (another run's message found out), it is
+                        // reported as if this message had met the block,
+                        // once a run; an address deactivated otherwise is not
+                        // a block.
                         if progress.blocked_on.is_none() && !comops_core::store::is_block_report(run.id.as_str()) {
                             progress.blocked_on = store.blocked_channel(&run.bot_id, &run.lead_id).await?;
                         }

@@ -31,7 +31,7 @@ const BUSY_RETRY_MS: i64 = 500;
 
 /// How handling an update ended.
 enum Handled {
-    /// Done; the text says what happened (for the trace and logs).
+    /// Done; what the message did (for the trace and logs).
     Done(ReplyOutcome),
     /// The run waiting for this reply is being advanced right now: try
     /// again shortly (the update stays pending).

@@ -9,6 +9,11 @@
 //! renders what the bound scenario would send up to its first pause, and
 //! stores only a trace marked dry. Every call,
 //! accepted or refused, leaves a trace event.
+//!
+//! The studio's "send test event" ([`studio_dry_run`]) takes the same way
+//! from the endpoint on, as a dry run: its server function has checked
+//! the user's role, so there is no token (nor its scope and rate), and
+//! the body comes as text (no content type, idempotency key or headers).
 
 use super::{bearer_token, ApiError, AppState};
 use axum::body::{Body, Bytes};
@@ -24,6 +29,7 @@ use comops_core::store::events::{NewEvent, Recipient, Replay};
 use comops_core::store::{now_millis, StoreError};
 use comops_core::token::{CallMode, Denial};
 use comops_core::trace::detail::{Detail, Recipients as TracedRecipients};
+use comops_app::session::TestCall;
 use comops_core::{Alias, ApiToken, BotId, Endpoint, EventId, TraceEvent, TraceId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -65,6 +71,11 @@ struct CallTrace {
 }
 
 impl CallTrace {
+    /// Names the leads the call reached.
+    fn reached(&mut self, resolved: &Resolved) {
+        self.lead_id = summarize(&resolved.leads.iter().map(|r| r.lead_id.clone()).collect::<Vec<_>>());
+    }
+
     fn event(&self, status: &str, http_status: u16, detail: String) -> TraceEvent {
         TraceEvent {
             id: String::new(),
@@ -185,7 +196,7 @@ async fn handle(
     }
 
     let resolved = Resolved::of(store, &bot, &request.recipients).await?;
-    trace.lead_id = summarize(&resolved.leads.iter().map(|r| r.lead_id.clone()).collect::<Vec<_>>());
+    trace.reached(&resolved);
     match mode {
         CallMode::Dry => dry_run(state, &bot, &endpoint, &request.params, &resolved, trace).await,
         CallMode::Live => live(state, &bot, &endpoint, &token, request, &resolved, idempotency, trace).await,
@@ -197,10 +208,12 @@ async fn handle(
 /// call from the studio — its server function checked the user's role, so
 /// no token is asked for — traced like any call, from source `studio`.
 /// The status, the JSON answer and the trace id, as a caller would get them.
-pub async fn studio_dry_run(state: &AppState, bot_id: &str, alias: &str, body: &[u8]) -> (u16, serde_json::Value, String) {
+pub async fn studio_dry_run(state: &AppState, test: TestCall) -> (u16, serde_json::Value, String) {
+    let TestCall { bot: bot_id, alias, body, user } = test;
+    let (bot_id, alias) = (bot_id.as_str(), alias.as_str());
     let mut trace = CallTrace {
         trace_id: TraceId::generate(),
-        source_system: "studio".into(),
+        source_system: format!("studio:{user}"),
         bot_id: bot_id.to_string(),
         endpoint: alias.to_string(),
         user_id: String::new(),
@@ -210,9 +223,9 @@ pub async fn studio_dry_run(state: &AppState, bot_id: &str, alias: &str, body: &
     };
     let outcome = async {
         let (bot, endpoint) = find_endpoint(state, bot_id, alias).await?;
-        let request = checked_request(&endpoint, body, &mut trace)?;
+        let request = checked_request(&endpoint, &body, &mut trace)?;
         let resolved = Resolved::of(&state.backend.store, &bot, &request.recipients).await?;
-        trace.lead_id = summarize(&resolved.leads.iter().map(|r| r.lead_id.clone()).collect::<Vec<_>>());
+        trace.reached(&resolved);
         dry_run_answer(state, &bot, &endpoint, &request.params, &resolved, &trace).await
     }
     .await;
@@ -607,11 +620,7 @@ async fn live(
                         tracing::warn!(error = %err, "cannot keep the answer of a call that skipped leads for its replays");
                     }
                 }
-                let mut skipped = trace.event(
-                    "success",
-                    200,
-                    format!("{} lead(s) skipped: a run from this endpoint is still active for them", accepted.skipped_active),
-                );
+                let mut skipped = trace.event("success", 200, Detail::Skipped { leads: accepted.skipped_active }.to_string());
                 skipped.step = "run.skipped".into();
                 if let Err(err) = store.record_trace(&skipped).await {
                     tracing::warn!(error = %err, "cannot trace the leads a call skipped");

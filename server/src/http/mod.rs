@@ -89,9 +89,9 @@ pub fn router(state: AppState) -> Router {
     let backend = state.backend.clone();
     let test_calls = {
         let state = state.clone();
-        comops_app::session::TestCalls(std::sync::Arc::new(move |bot: String, alias: String, body: Vec<u8>| {
+        comops_app::session::TestCalls(std::sync::Arc::new(move |test| {
             let state = state.clone();
-            Box::pin(async move { call::studio_dry_run(&state, &bot, &alias, &body).await })
+            Box::pin(async move { call::studio_dry_run(&state, test).await })
         }))
     };
     let context = move || {
