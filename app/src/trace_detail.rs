@@ -4,7 +4,7 @@
 //! ComOps's own (an API error's message, a messenger's reason, an http
 //! step's error) stay as written.
 
-use comops_core::trace::detail::{Detail, HttpOutcome, Ignored, Recipients, ReplyOutcome};
+use comops_core::trace::detail::{lead_change_text, Detail, Failure, HttpOutcome, Ignored, Recipients, ReplyOutcome};
 use comops_core::Locale;
 
 /// The stored `detail` of an event of `step` in `locale`.
@@ -38,24 +38,18 @@ pub fn detail_text(locale: Locale, step: &str, detail: &str) -> String {
             Ignored::WaitNotElapsed => "пауза ещё не истекла".into(),
             Ignored::NotWaitingFor { input } => format!("запуск не ждёт: {}", input_ru(&input)),
         },
+        Detail::Failed(why) => match why {
+            Failure::Expired => "запуск истёк (30 дней)".into(),
+            Failure::NoReply => "нет ответа до тайм-аута".into(),
+            Failure::Undelivered => "вопрос не удалось доставить".into(),
+            Failure::ScenarioChanged => "сценарий изменился во время запуска".into(),
+            Failure::NoScenario { name } => format!("сценария {name} нет"),
+        },
         Detail::ScriptFinished => "выполнен".into(),
         Detail::RunStarted { scenario } => format!("запущен сценарий {scenario}"),
         Detail::Goal { goal } => format!("цель достигнута: {goal}"),
         Detail::LeadChanged { attributes, add_tags, remove_tags, status } => {
-            let mut parts = Vec::new();
-            if !attributes.is_empty() {
-                parts.push(format!("атрибуты {}", attributes.join(", ")));
-            }
-            if !add_tags.is_empty() {
-                parts.push(format!("+теги {}", add_tags.join(", ")));
-            }
-            if !remove_tags.is_empty() {
-                parts.push(format!("−теги {}", remove_tags.join(", ")));
-            }
-            if let Some(status) = status {
-                parts.push(format!("статус {status}"));
-            }
-            parts.join("; ")
+            lead_change_text(["атрибуты", "+теги", "−теги", "статус"], &attributes, &add_tags, &remove_tags, status.as_deref())
         }
         Detail::BlockReported { channel, scenario } => format!("бот заблокирован в {channel}: сообщает сценарий {scenario}"),
         Detail::JobStarted { job, runs, scenario } => format!("задание {job}: запусков сценария {scenario}: {runs}"),
@@ -117,6 +111,9 @@ mod tests {
         assert_eq!(ru("callback.http", "POST crm.example.com → 503 (attempt 1 of 3)"), "POST crm.example.com → 503 (попытка 1 из 3)");
         assert_eq!(ru("user.reply", "chat 125: resumed run_01"), "чат 125: продолжен запуск run_01");
         assert_eq!(ru("scenario.ignored", "the run does not wait for a reply"), "запуск не ждёт: ответ");
+        assert_eq!(ru("scenario.error", "no reply before the timeout"), "нет ответа до тайм-аута");
+        assert_eq!(ru("scenario.error", "Script error at line 2: boom"), "Script error at line 2: boom", "the script's own words");
+        assert_eq!(ru("scenario.set", "attributes city, size; -tags new; status active"), "атрибуты city, size; −теги new; статус active");
         assert_eq!(ru("api.call", "Endpoint not found"), "Endpoint not found", "the API's own message");
         assert_eq!(ru("scenario.handover", "goal: call back"), "goal: call back", "the scenario author's note");
         assert_eq!(detail_text(Locale::En, "scenario.message", "queued for 1 address(es)"), "queued for 1 address(es)");

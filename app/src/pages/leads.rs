@@ -22,6 +22,7 @@ use crate::api::leads::{
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::format_millis;
 use crate::i18n::{run_status_text, t1, tr, use_locale, K};
+use crate::trace_detail::detail_text;
 use comops_core::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -547,7 +548,12 @@ fn LeadBody(
                         let (locale, status) = (use_locale(), run.status.clone());
                         move || run_status_text(locale.get(), &status)
                     }}</span></td>
-                    <td class="px-2 py-1 text-slate-600">{run.outcome.clone()}</td>
+                    // A goal as named; a failure in the reader's language
+                    // where the engine says it.
+                    <td class="px-2 py-1 text-slate-600">{{
+                        let (locale, failed, outcome) = (use_locale(), run.status == "failed", run.outcome.clone());
+                        move || if failed { detail_text(locale.get(), "scenario.error", &outcome) } else { outcome.clone() }
+                    }}</td>
                     <td class="px-2 py-1 whitespace-nowrap text-slate-500">{format_millis(run.created_at)}</td>
                     <td class="px-2 py-1 whitespace-nowrap">
                         {(!run.trace_id.is_empty()).then(|| view! {

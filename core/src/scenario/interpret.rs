@@ -20,7 +20,7 @@ use super::script::{ScriptError, ScriptOutcome};
 use super::template::{self, Context, LeadView};
 use super::{Button, ButtonKind, Expect, Scenario, StepKind};
 use crate::job::parse_rfc3339;
-use crate::trace::detail::Ignored;
+use crate::trace::detail::{Failure, Ignored};
 use crate::Millis;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -252,7 +252,7 @@ impl Run<'_> {
         }
         if self.now - self.state.started_at > MAX_AGE_MS {
             let step = self.state.current.clone();
-            return self.fail(step, "the run expired (30 days)");
+            return self.fail(step, Failure::Expired.to_string());
         }
         match (self.state.waiting.clone(), input) {
             (None, Input::Start) if self.state.steps_taken == 0 => self.run_from(Some(self.scenario.start.clone())),
@@ -270,7 +270,7 @@ impl Run<'_> {
                 });
                 match target {
                     Some(next) => self.run_from(Some(next)),
-                    None => self.fail(Some(step), "no reply before the timeout"),
+                    None => self.fail(Some(step), Failure::NoReply.to_string()),
                 }
             }
             (Some(Waiting::Reply { step, .. }), Input::DeliveryFailed) => {
@@ -281,7 +281,7 @@ impl Run<'_> {
                 });
                 match target {
                     Some(next) => self.run_from(Some(next)),
-                    None => self.fail(Some(step), "the question could not be delivered"),
+                    None => self.fail(Some(step), Failure::Undelivered.to_string()),
                 }
             }
             (Some(Waiting::Http { step }), Input::HttpResult { status, json }) => {
@@ -304,7 +304,7 @@ impl Run<'_> {
                 self.state.waiting = None;
                 let next = match self.scenario.step(&step).map(|s| &s.kind) {
                     Some(StepKind::Wait { next, .. }) => next.clone(),
-                    _ => return self.fail(Some(step), "the scenario changed under the run"),
+                    _ => return self.fail(Some(step), Failure::ScenarioChanged.to_string()),
                 };
                 self.run_from(Some(next))
             }
@@ -326,10 +326,10 @@ impl Run<'_> {
     ) -> Status {
         let scenario = self.scenario;
         let Some(step) = scenario.step(&step_id) else {
-            return self.fail(Some(step_id), "the scenario changed under the run");
+            return self.fail(Some(step_id), Failure::ScenarioChanged.to_string());
         };
         let StepKind::Ask { prompt, expect, var, choices, reask, max_reasks, next, on_no_reply, .. } = &step.kind else {
-            return self.fail(Some(step_id), "the scenario changed under the run");
+            return self.fail(Some(step_id), Failure::ScenarioChanged.to_string());
         };
         match parse_reply(*expect, choices, text, contact) {
             Ok(value) => {
@@ -367,7 +367,7 @@ impl Run<'_> {
         self.state.waiting = None;
         let scenario = self.scenario;
         let Some(StepKind::Http { save_as, next, on_error, .. }) = scenario.step(&step_id).map(|s| &s.kind) else {
-            return self.fail(Some(step_id), "the scenario changed under the run");
+            return self.fail(Some(step_id), Failure::ScenarioChanged.to_string());
         };
         self.state.vars.insert(save_as.clone(), result);
         match (error, on_error) {
@@ -381,7 +381,7 @@ impl Run<'_> {
         self.state.waiting = None;
         let scenario = self.scenario;
         let Some(StepKind::Script { next, .. }) = scenario.step(&step_id).map(|s| &s.kind) else {
-            return self.fail(Some(step_id), "the scenario changed under the run");
+            return self.fail(Some(step_id), Failure::ScenarioChanged.to_string());
         };
         let ScriptOutcome { vars, removed_vars, attributes, add_tags, remove_tags, status, .. } = outcome;
         self.state.vars.extend(vars);
@@ -396,7 +396,7 @@ impl Run<'_> {
         self.state.waiting = None;
         let scenario = self.scenario;
         let Some(StepKind::Script { on_error, .. }) = scenario.step(&step_id).map(|s| &s.kind) else {
-            return self.fail(Some(step_id), "the scenario changed under the run");
+            return self.fail(Some(step_id), Failure::ScenarioChanged.to_string());
         };
         match on_error {
             Some(target) => {

@@ -4,7 +4,7 @@
 //! logs read it — and the studio reads them back with [`Detail::parse`],
 //! knowing the event's step, to say them in the reader's language. Words
 //! that are not ComOps's own stay as written: an API error's message, a
-//! scenario's error or handover note, a messenger's retry reason
+//! template's or script's error, a handover note, a messenger's retry reason
 //! ([`Detail::Text`]), a dead letter's reason, an http step's error.
 
 use std::fmt;
@@ -77,6 +77,8 @@ pub enum Detail {
     Goal { goal: String },
     /// `scenario.ignored`: an input the run did not take, and why.
     Ignored(Ignored),
+    /// `scenario.error`: why the run failed, where the engine says it.
+    Failed(Failure),
     /// `scenario.script`: a script step finished (its error is its own).
     ScriptFinished,
     /// `scenario.set`: what a `set` or `script` step changed on the lead.
@@ -97,6 +99,20 @@ pub enum Detail {
     Text(String),
 }
 
+/// Why a run failed, where the engine says it (`scenario.error`); a
+/// template's, script's or http step's error is its own text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The run outlived its 30 days.
+    Expired,
+    NoReply,
+    /// An ask's question was not delivered and the step has no branch for it.
+    Undelivered,
+    /// The step the run was at is no longer in the scenario's version.
+    ScenarioChanged,
+    NoScenario { name: String },
+}
+
 /// Why a run did not take an input (`scenario.ignored`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ignored {
@@ -115,6 +131,18 @@ impl Detail {
         match read(step, text) {
             Some(detail) if detail.to_string() == text => detail,
             _ => Detail::Text(text.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Expired => f.write_str("the run expired (30 days)"),
+            Failure::NoReply => f.write_str("no reply before the timeout"),
+            Failure::Undelivered => f.write_str("the question could not be delivered"),
+            Failure::ScenarioChanged => f.write_str("the scenario changed under the run"),
+            Failure::NoScenario { name } => write!(f, "scenario {name} does not exist"),
         }
     }
 }
@@ -176,24 +204,12 @@ impl fmt::Display for Detail {
                 Ok(())
             }
             Detail::LeadChanged { attributes, add_tags, remove_tags, status } => {
-                let mut parts = Vec::new();
-                if !attributes.is_empty() {
-                    parts.push(format!("attributes {}", attributes.join(", ")));
-                }
-                if !add_tags.is_empty() {
-                    parts.push(format!("+tags {}", add_tags.join(", ")));
-                }
-                if !remove_tags.is_empty() {
-                    parts.push(format!("-tags {}", remove_tags.join(", ")));
-                }
-                if let Some(status) = status {
-                    parts.push(format!("status {status}"));
-                }
-                f.write_str(&parts.join("; "))
+                f.write_str(&lead_change_text(["attributes", "+tags", "-tags", "status"], attributes, add_tags, remove_tags, status.as_deref()))
             }
             Detail::RunStarted { scenario } => write!(f, "start {scenario}"),
             Detail::Goal { goal } => write!(f, "goal {goal}"),
             Detail::Ignored(why) => write!(f, "{why}"),
+            Detail::Failed(why) => write!(f, "{why}"),
             Detail::ScriptFinished => f.write_str("finished"),
             Detail::BlockReported { channel, scenario } => write!(f, "blocked on {channel}: {scenario} reports it"),
             Detail::JobStarted { job, runs, scenario } => write!(f, "job {job}: {runs} run(s) of {scenario}"),
@@ -204,6 +220,23 @@ impl fmt::Display for Detail {
             Detail::Text(text) => f.write_str(text),
         }
     }
+}
+
+/// A lead change as [`Detail::LeadChanged`] writes it, each part led by
+/// its label (attributes, tags added, tags removed, status), so the
+/// studio can word it with its own labels.
+pub fn lead_change_text(labels: [&str; 4], attributes: &[String], add_tags: &[String], remove_tags: &[String], status: Option<&str>) -> String {
+    let [attributes_label, add_label, remove_label, status_label] = labels;
+    let mut parts = Vec::new();
+    for (label, items) in [(attributes_label, attributes), (add_label, add_tags), (remove_label, remove_tags)] {
+        if !items.is_empty() {
+            parts.push(format!("{label} {}", items.join(", ")));
+        }
+    }
+    if let Some(status) = status {
+        parts.push(format!("{status_label} {status}"));
+    }
+    parts.join("; ")
 }
 
 /// The variant of `step` that `text` looks like, if any ([`Detail::parse`]
@@ -236,6 +269,13 @@ fn read(step: &str, text: &str) -> Option<Detail> {
             "the timeout has not come yet" => Ignored::TimeoutNotYet,
             "the wait has not elapsed yet" => Ignored::WaitNotElapsed,
             _ => Ignored::NotWaitingFor { input: text.strip_prefix("the run does not wait for ")?.into() },
+        })),
+        "scenario.error" => Some(Detail::Failed(match text {
+            "the run expired (30 days)" => Failure::Expired,
+            "no reply before the timeout" => Failure::NoReply,
+            "the question could not be delivered" => Failure::Undelivered,
+            "the scenario changed under the run" => Failure::ScenarioChanged,
+            _ => Failure::NoScenario { name: text.strip_prefix("scenario ")?.strip_suffix(" does not exist")?.into() },
         })),
         "scenario.script" => (text == "finished").then_some(Detail::ScriptFinished),
         "scenario.run" => Some(Detail::RunStarted { scenario: text.strip_prefix("start ")?.into() }),
@@ -386,6 +426,11 @@ mod tests {
             ("scenario.ignored", Detail::Ignored(Ignored::TimeoutNotYet)),
             ("scenario.ignored", Detail::Ignored(Ignored::WaitNotElapsed)),
             ("scenario.ignored", Detail::Ignored(Ignored::NotWaitingFor { input: "a reply".into() })),
+            ("scenario.error", Detail::Failed(Failure::Expired)),
+            ("scenario.error", Detail::Failed(Failure::NoReply)),
+            ("scenario.error", Detail::Failed(Failure::Undelivered)),
+            ("scenario.error", Detail::Failed(Failure::ScenarioChanged)),
+            ("scenario.error", Detail::Failed(Failure::NoScenario { name: "order_notice".into() })),
             ("scenario.script", Detail::ScriptFinished),
             ("scenario.run", Detail::RunStarted { scenario: "survey".into() }),
             ("scenario.end", Detail::Goal { goal: "thanked".into() }),
@@ -427,7 +472,7 @@ mod tests {
         for (step, text) in [
             ("api.call", "Endpoint not found"),
             ("api.call", "accepted; whatever"),
-            ("scenario.error", "scenario order_notice does not exist"),
+            ("scenario.error", "Script error at line 23: ReferenceError: foo is not defined"),
             ("messenger.send", "Telegram answered 502: Bad Gateway"),
             ("messenger.send", "message too long"),
             ("scenario.message", "queued for many address(es)"),

@@ -6,7 +6,7 @@ use comops_core::scenario::{advance, Effect, Input, LeadInfo, RunInputs, RunStat
 use comops_core::store::leads::{Lead, LeadChange};
 use comops_core::store::runs::{ClaimedRun, NewOutboxMessage, RunContext, RunProgress};
 use comops_core::store::{now_millis, Store, StoreResult};
-use comops_core::trace::detail::{Detail, HttpOutcome};
+use comops_core::trace::detail::{Detail, Failure, HttpOutcome};
 use comops_core::TraceEvent;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -120,7 +120,7 @@ async fn advance_run(store: &Store, http: &reqwest::Client, run: &ClaimedRun, in
     let scenario = match load_scenario(store, run).await? {
         Some(scenario) => scenario,
         None => {
-            let message = format!("scenario {} does not exist", run.scenario);
+            let message = Failure::NoScenario { name: run.scenario.clone() }.to_string();
             return store.save_run_progress(run, &failed(run, None, &message)).await;
         }
     };

@@ -198,7 +198,10 @@ async fn handle(
     let resolved = Resolved::of(store, &bot, &request.recipients).await?;
     trace.reached(&resolved);
     match mode {
-        CallMode::Dry => dry_run(state, &bot, &endpoint, &request.params, &resolved, trace).await,
+        CallMode::Dry => {
+            let body = dry_run(state, &bot, &endpoint, &request.params, &resolved, trace).await?;
+            Ok((StatusCode::OK, axum::Json(body)).into_response())
+        }
         CallMode::Live => live(state, &bot, &endpoint, &token, request, &resolved, idempotency, trace).await,
     }
 }
@@ -226,7 +229,7 @@ pub async fn studio_dry_run(state: &AppState, test: TestCall) -> (u16, serde_jso
         let request = checked_request(&endpoint, &body, &mut trace)?;
         let resolved = Resolved::of(&state.backend.store, &bot, &request.recipients).await?;
         trace.reached(&resolved);
-        dry_run_answer(state, &bot, &endpoint, &request.params, &resolved, &trace).await
+        dry_run(state, &bot, &endpoint, &request.params, &resolved, &trace).await
     }
     .await;
     let trace_id = trace.trace_id.to_string();
@@ -479,20 +482,8 @@ fn live_message(resolved: &Resolved, skipped: usize) -> &'static str {
     }
 }
 
-async fn dry_run(
-    state: &AppState,
-    bot: &BotId,
-    endpoint: &Endpoint,
-    params: &serde_json::Map<String, serde_json::Value>,
-    resolved: &Resolved,
-    trace: &CallTrace,
-) -> Result<Response, ApiError> {
-    let body = dry_run_answer(state, bot, endpoint, params, resolved, trace).await?;
-    Ok((StatusCode::OK, axum::Json(body)).into_response())
-}
-
 /// A dry run's answer, its trace recorded.
-async fn dry_run_answer(
+async fn dry_run(
     state: &AppState,
     bot: &BotId,
     endpoint: &Endpoint,
