@@ -264,18 +264,13 @@ fn read(step: &str, text: &str) -> Option<Detail> {
         },
         "callback.http" => read_http(text),
         "scenario.set" => read_lead_change(text),
-        "scenario.ignored" => Some(Detail::Ignored(match text {
-            "the run has ended" => Ignored::Ended,
-            "the timeout has not come yet" => Ignored::TimeoutNotYet,
-            "the wait has not elapsed yet" => Ignored::WaitNotElapsed,
-            _ => Ignored::NotWaitingFor { input: text.strip_prefix("the run does not wait for ")?.into() },
+        "scenario.ignored" => Some(Detail::Ignored(match written(text, [Ignored::Ended, Ignored::TimeoutNotYet, Ignored::WaitNotElapsed]) {
+            Some(why) => why,
+            None => Ignored::NotWaitingFor { input: text.strip_prefix("the run does not wait for ")?.into() },
         })),
-        "scenario.error" => Some(Detail::Failed(match text {
-            "the run expired (30 days)" => Failure::Expired,
-            "no reply before the timeout" => Failure::NoReply,
-            "the question could not be delivered" => Failure::Undelivered,
-            "the scenario changed under the run" => Failure::ScenarioChanged,
-            _ => Failure::NoScenario { name: text.strip_prefix("scenario ")?.strip_suffix(" does not exist")?.into() },
+        "scenario.error" => Some(Detail::Failed(match written(text, [Failure::Expired, Failure::NoReply, Failure::Undelivered, Failure::ScenarioChanged]) {
+            Some(why) => why,
+            None => Failure::NoScenario { name: text.strip_prefix("scenario ")?.strip_suffix(" does not exist")?.into() },
         })),
         "scenario.script" => (text == "finished").then_some(Detail::ScriptFinished),
         "scenario.run" => Some(Detail::RunStarted { scenario: text.strip_prefix("start ")?.into() }),
@@ -338,20 +333,22 @@ fn read_recipients(text: &str) -> Option<Recipients> {
 }
 
 fn read_reply(text: &str) -> Option<ReplyOutcome> {
-    Some(match text {
-        "unknown, used or expired link code" => ReplyOutcome::BadLinkCode,
-        "no run is waiting for this lead and the bot has no entry scenario" => ReplyOutcome::NoEntry,
-        "an operator has the conversation" => ReplyOutcome::OperatorHas,
-        _ => {
-            if let Some(user) = text.strip_prefix("linked to user ") {
-                ReplyOutcome::Linked { user: user.into() }
-            } else if let Some(run) = text.strip_prefix("resumed ") {
-                ReplyOutcome::Resumed { run: run.into() }
-            } else {
-                ReplyOutcome::EntryStarted { scenario: text.strip_prefix("started the entry scenario ")?.into() }
-            }
-        }
+    if let Some(outcome) = written(text, [ReplyOutcome::BadLinkCode, ReplyOutcome::NoEntry, ReplyOutcome::OperatorHas]) {
+        return Some(outcome);
+    }
+    Some(if let Some(user) = text.strip_prefix("linked to user ") {
+        ReplyOutcome::Linked { user: user.into() }
+    } else if let Some(run) = text.strip_prefix("resumed ") {
+        ReplyOutcome::Resumed { run: run.into() }
+    } else {
+        ReplyOutcome::EntryStarted { scenario: text.strip_prefix("started the entry scenario ")?.into() }
     })
+}
+
+/// The one of `fixed` (variants without values) that `Display` writes as
+/// `text`: their words are written once, in `Display`.
+fn written<T: fmt::Display, const N: usize>(text: &str, fixed: [T; N]) -> Option<T> {
+    fixed.into_iter().find(|value| value.to_string() == text)
 }
 
 /// `METHOD host → 200 (attempt 1 of 3)` or `METHOD host: error`.
