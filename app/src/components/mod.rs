@@ -127,9 +127,30 @@ pub fn mark(name: &str) {
     let _ = name;
 }
 
+/// `encodeURIComponent` without a JS binding: everything but unreserved
+/// ASCII percent-encoded (a `data:` link's body, a URL's query value).
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{format_millis, shortcut_key};
+    use super::{format_millis, percent_encode, shortcut_key};
+
+    #[test]
+    fn percent_encodes_all_but_unreserved_ascii() {
+        assert_eq!(percent_encode(r#"{"a": "б"}"#), "%7B%22a%22%3A%20%22%D0%B1%22%7D");
+        assert_eq!(percent_encode("a,b\r\nя"), "a%2Cb%0D%0A%D1%8F");
+        assert_eq!(percent_encode("ann+ops@example.com"), "ann%2Bops%40example.com");
+    }
 
     #[test]
     fn shortcut_keys_follow_the_typed_latin_letter_or_the_keys_place() {

@@ -8,7 +8,7 @@
 
 use crate::api::analytics::{analytics_report, AnalyticsPage as PageData, AnalyticsQuery};
 use crate::components::bot_picker::BotPicker;
-use crate::components::{l, loading};
+use crate::components::{l, loading, percent_encode};
 use crate::i18n::{duration_text, t, t1, use_locale, K};
 use comops_core::analytics::{date_of, to_csv, Heatmap, Ratio, Rates, Report, WeekPoint, MAX_PERIOD_DAYS};
 use leptos::prelude::*;
@@ -333,27 +333,6 @@ fn EndpointTable(report: Report) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </section>
-    }
-}
-
-/// Percent-encodes text for a `data:` URL (everything but unreserved
-/// ASCII).
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn csv_is_percent_encoded_for_a_data_url() {
-        assert_eq!(super::percent_encode("a,b\r\nя"), "a%2Cb%0D%0A%D1%8F");
     }
 }
 

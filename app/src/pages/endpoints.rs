@@ -18,7 +18,7 @@ use crate::api::endpoints::{
 use super::endpoint_history::{EndpointConflict, EndpointDiff, EndpointHistory};
 use super::endpoint_test::TestEvent;
 use crate::components::form::{can, general_error, ErrorBanner, TextField};
-use crate::components::l;
+use crate::components::{l, percent_encode};
 use crate::components::list_pages::{words, Hidden, ListFilter, Pager};
 use crate::error::AppError;
 use crate::i18n::{t, t1, tr, use_locale, K};
@@ -764,6 +764,7 @@ fn ExportPanel(export: ServerAction<ExportEndpoints>) -> impl IntoView {
 /// written.
 #[component]
 fn ImportPanel(import: ServerAction<ImportEndpoints>, text: RwSignal<String>, bot_id: Signal<String>, on_close: Callback<()>) -> impl IntoView {
+    let import_pending = import.pending();
     let locale = use_locale();
     let result = move || {
         import.value().with(|v| match v {
@@ -789,7 +790,7 @@ fn ImportPanel(import: ServerAction<ImportEndpoints>, text: RwSignal<String>, bo
                 None => ().into_any(),
             }}
             <div class="flex gap-2">
-                <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" disabled=move || import.pending().get()>
+                <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" disabled=move || import_pending.get()>
                     {move || tr(K::Import)}
                 </button>
                 <button type="button" class="rounded border border-slate-300 px-3 py-1.5" on:click=move |_| on_close.run(())>
@@ -801,25 +802,3 @@ fn ImportPanel(import: ServerAction<ImportEndpoints>, text: RwSignal<String>, bo
     .into_any()
 }
 
-/// `encodeURIComponent` for a `data:` link, without a JS binding.
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent_encode;
-
-    #[test]
-    fn encodes_json_for_a_data_link() {
-        assert_eq!(percent_encode(r#"{"a": "б"}"#), "%7B%22a%22%3A%20%22%D0%B1%22%7D");
-    }
-}

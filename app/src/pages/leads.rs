@@ -466,6 +466,7 @@ fn LeadBody(
     go: Callback<(String, String)>,
 ) -> impl IntoView {
     let LeadDetail { lead, links, runs, conversation } = detail;
+    let set_status_pending = set_status.pending();
     let status = lead.status.clone();
     let operator = lead.operator.clone();
     let lead_id = lead.id.clone();
@@ -474,7 +475,7 @@ fn LeadBody(
         let target = if status == "active" { "stopped" } else { "active" };
         let label = if target == "active" { K::LeadsSetActive } else { K::LeadsSetStopped };
         view! {
-            <button class=BUTTON data-testid=format!("set-{target}") disabled=move || set_status.pending().get()
+            <button class=BUTTON data-testid=format!("set-{target}") disabled=move || set_status_pending.get()
                 on:click=move |_| { set_status.dispatch(SetLeadStatus { bot_id: bot.clone(), lead_id: id_status.clone(), status: target.into() }); }>
                 {move || tr(label)}
             </button>
@@ -788,6 +789,7 @@ fn ConversationPanel(bot: String, lead_id: String, ticks: RwSignal<u32>, changes
     let take = ServerAction::<TakeOver>::new();
     let reply = ServerAction::<OperatorReply>::new();
     let give_back = ServerAction::<HandBack>::new();
+    let (take_pending, give_back_pending) = (take.pending(), give_back.pending());
     let text = RwSignal::new(String::new());
     for done in [take.version(), give_back.version()] {
         Effect::new(move |previous: Option<usize>| {
@@ -871,13 +873,13 @@ fn ConversationPanel(bot: String, lead_id: String, ticks: RwSignal<u32>, changes
                                 </span>
                                 <span class="flex-1"></span>
                                 {(can_operate && !mine).then(|| view! {
-                                    <button class=PRIMARY data-testid="take-over" disabled=move || take.pending().get()
+                                    <button class=PRIMARY data-testid="take-over" disabled=move || take_pending.get()
                                         on:click=move |_| { take.dispatch(TakeOver { bot_id: bot_take.clone(), lead_id: id_take.clone() }); }>
                                         {move || tr(K::LeadsTakeOver)}
                                     </button>
                                 })}
                                 {(can_operate && held).then(|| view! {
-                                    <button class=BUTTON data-testid="hand-back" disabled=move || give_back.pending().get()
+                                    <button class=BUTTON data-testid="hand-back" disabled=move || give_back_pending.get()
                                         on:click=move |_| { give_back.dispatch(HandBack { bot_id: bot_back.clone(), lead_id: id_back.clone() }); }>
                                         {move || tr(K::LeadsHandBack)}
                                     </button>
@@ -910,7 +912,7 @@ fn ConversationPanel(bot: String, lead_id: String, ticks: RwSignal<u32>, changes
                         <span class="text-xs text-rose-600" data-error-for="text">{move || reply_error.get()}</span>
                     </Show>
                     <div class="flex items-center gap-3">
-                        <button type="submit" class=PRIMARY data-testid="send-reply" disabled=move || reply.pending().get()>{move || tr(K::LeadsSend)}</button>
+                        <button type="submit" class=PRIMARY data-testid="send-reply" disabled=move || replying.get()>{move || tr(K::LeadsSend)}</button>
                         <span class="flex-1 text-xs text-slate-500">{move || tr(K::LeadsReplyHint)}</span>
                         {move || reply_result().map(|(warn, message)| view! {
                             <span class="text-sm" class=("text-amber-700", warn) class=("text-emerald-700", !warn) data-testid="reply-result">{message}</span>

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_query_map;
 pub fn LoginPage() -> impl IntoView {
     let locale = use_locale();
     let login = ServerAction::<Login>::new();
+    let logging_in = login.pending();
     let query = use_query_map();
     // Only local paths: `?next=https://evil.example` must not redirect away.
     let next = move || {
@@ -64,9 +65,9 @@ pub fn LoginPage() -> impl IntoView {
                     <button
                         type="submit"
                         class="rounded bg-slate-900 px-3 py-2 font-medium text-white hover:bg-slate-700 disabled:opacity-60"
-                        disabled=move || login.pending().get()
+                        disabled=move || logging_in.get()
                     >
-                        {move || if login.pending().get() { tr(K::LoggingIn) } else { tr(K::LogIn) }}
+                        {move || if logging_in.get() { tr(K::LoggingIn) } else { tr(K::LogIn) }}
                     </button>
                 </ActionForm>
                 <p class="text-xs text-slate-500">{move || tr(K::LoginHint)}</p>

@@ -84,6 +84,7 @@ pub fn MapsPage() -> impl IntoView {
     let spec_open = RwSignal::new(false);
     let spec_error = general_error(spec.value());
     let export = Action::new(|project: &String| export_project(project.clone()));
+    let export_pending = export.pending();
     let export_error = general_error(export.value());
     Effect::new(move |_| {
         if let Some(Ok(text)) = export.value().get() {
@@ -105,7 +106,7 @@ pub fn MapsPage() -> impl IntoView {
                     spec_open.set(true);
                     spec.dispatch(project_id.get_untracked());
                 }>{l(K::MapSpecExport)}</button>
-                <button class=BUTTON data-testid="project-export" disabled=move || export.pending().get()
+                <button class=BUTTON data-testid="project-export" disabled=move || export_pending.get()
                     on:click=move |_| { export.dispatch(project_id.get_untracked()); }>{l(K::ProjectExport)}</button>
                 {can_import.then(|| view! {
                     <button class=BUTTON data-testid="project-import-toggle" on:click=move |_| show_import.update(|v| *v = !*v)>{l(K::ProjectImport)}</button>
@@ -189,6 +190,7 @@ fn MapList(
     let (can_edit, can_bind) = (can(Permission::EditMaps), can(Permission::DesignIntegrations));
     let doomed = RwSignal::new(None::<Doomed>);
     let delete = ServerAction::<DeleteMap>::new();
+    let delete_pending = delete.pending();
     let delete_error = general_error(delete.value());
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
@@ -248,7 +250,7 @@ fn MapList(
                     role="alertdialog" data-testid="delete-confirm" data-map=id>
                     <span class="grow">{question}</span>
                     <button class="rounded bg-rose-700 px-3 py-1.5 text-sm text-white hover:bg-rose-600 disabled:opacity-50" data-testid="delete-confirm-yes"
-                        disabled=move || delete.pending().get()
+                        disabled=move || delete_pending.get()
                         on:click=move |_| { delete.dispatch(DeleteMap { map_id: d.id.clone() }); }>{l(K::MapDeleteYes)}</button>
                     <button class=BUTTON data-testid="delete-cancel" on:click=move |_| { delete.clear(); doomed.set(None); }>{l(K::Cancel)}</button>
                 </div>
@@ -300,6 +302,7 @@ enum FileProblem {
 fn ImportForm() -> impl IntoView {
     let locale = use_locale();
     let import = ServerAction::<ImportProject>::new();
+    let import_pending = import.pending();
     let text = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<FileProblem>);
     let missing = RwSignal::new(false);
@@ -359,7 +362,7 @@ fn ImportForm() -> impl IntoView {
                         <span class="text-xs text-rose-600" data-error-for="slug">{move || slug_error.get()}</span>
                     </Show>
                 </label>
-                <button type="submit" class=PRIMARY data-testid="project-import-submit" disabled=move || import.pending().get()>{l(K::ProjectImportGo)}</button>
+                <button type="submit" class=PRIMARY data-testid="project-import-submit" disabled=move || import_pending.get()>{l(K::ProjectImportGo)}</button>
             </div>
             <ErrorBanner message=banner/>
             {move || import.value().get().and_then(Result::ok).map(|outcome| match outcome {

@@ -37,6 +37,7 @@ pub fn ProjectsPage() -> impl IntoView {
     let locale = use_locale();
     let can_manage = can(Permission::ManageProjects);
     let create = ServerAction::<CreateProject>::new();
+    let create_pending = create.pending();
     let update = ServerAction::<UpdateProject>::new();
     let delete = ServerAction::<DeleteProject>::new();
     let projects = Resource::new(
@@ -104,7 +105,7 @@ pub fn ProjectsPage() -> impl IntoView {
                 <TextField label=K::Slug name="slug" value=fields.slug error=field_error(create.value(), "slug") hint=K::SlugHint/>
                 <TextField label=K::Description name="description" value=fields.description error=field_error(create.value(), "description")/>
                 <div class="flex gap-2 md:pt-5">
-                    <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" disabled=move || create.pending().get()>
+                    <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" disabled=move || create_pending.get()>
                         {move || tr(K::Create)}
                     </button>
                     <button type="button" class="rounded border border-slate-300 px-3 py-1.5" on:click=move |_| show_new.set(false)>

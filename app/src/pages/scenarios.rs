@@ -65,6 +65,7 @@ pub fn ScenariosPage() -> impl IntoView {
     let filter = ListFilter::default();
     let can_design = can(Permission::DesignIntegrations);
     let create = ServerAction::<CreateScenario>::new();
+    let create_pending = create.pending();
     let delete = ServerAction::<DeleteScenario>::new();
     // Bumped after every change that alters the list.
     let changes = RwSignal::new(0u32);
@@ -150,7 +151,7 @@ pub fn ScenariosPage() -> impl IntoView {
                     </select>
                 </label>
                 <div class="flex gap-2 self-end">
-                    <button type="submit" class=PRIMARY disabled=move || create.pending().get()>{l(K::Create)}</button>
+                    <button type="submit" class=PRIMARY disabled=move || create_pending.get()>{l(K::Create)}</button>
                     <button type="button" class=BUTTON on:click=move |_| show_new.set(false)>{l(K::Cancel)}</button>
                 </div>
             </form>

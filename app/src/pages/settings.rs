@@ -198,6 +198,7 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
     let state = RwSignal::new(card.clone());
     let fields = CardFields::new(&card);
     let save = ServerAction::<SaveChannel>::new();
+    let save_pending = save.pending();
     Effect::new(move |_| {
         if let Some(Ok(ChannelSave::Saved(card))) = save.value().get() {
             fields.reset(&card);
@@ -359,7 +360,7 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
                         <ErrorBanner message=banner/>
                         <div class="flex items-center gap-2">
                             <button type="submit" class="rounded bg-sky-700 px-3 py-1 text-white hover:bg-sky-600 disabled:opacity-50"
-                                data-testid="save-channel" disabled=move || save.pending().get()>{l(K::Save)}</button>
+                                data-testid="save-channel" disabled=move || save_pending.get()>{l(K::Save)}</button>
                             <Show when=saved>
                                 <span class="text-xs text-emerald-700" data-testid="channel-saved">{l(K::Saved)}</span>
                             </Show>

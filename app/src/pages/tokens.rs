@@ -187,6 +187,7 @@ fn SecretBox(issued: IssuedToken, on_done: Callback<()>) -> impl IntoView {
 
 #[component]
 fn TokenForm(fields: TokenFields, issue: ServerAction<IssueToken>, on_cancel: Callback<()>) -> impl IntoView {
+    let issue_pending = issue.pending();
     let actions_error = field_error(issue.value(), "actions");
     let boxes = TokenAction::ALL
         .into_iter()
@@ -225,7 +226,7 @@ fn TokenForm(fields: TokenFields, issue: ServerAction<IssueToken>, on_cancel: Ca
                 </Show>
             </fieldset>
             <div class="flex gap-2">
-                <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" disabled=move || issue.pending().get()>
+                <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" disabled=move || issue_pending.get()>
                     {move || tr(K::IssueToken)}
                 </button>
                 <button type="button" class="rounded border border-slate-300 px-3 py-1.5" on:click=move |_| on_cancel.run(())>

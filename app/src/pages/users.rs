@@ -48,6 +48,7 @@ fn said(err: &AppError, locale: Locale) -> String {
 fn UserAdmin() -> impl IntoView {
     let locale = use_locale();
     let create = ServerAction::<CreateUser>::new();
+    let create_pending = create.pending();
     let role = ServerAction::<SetUserRole>::new();
     let disabled = ServerAction::<SetUserDisabled>::new();
     let reset = ServerAction::<ResetUserPassword>::new();
@@ -124,7 +125,7 @@ fn UserAdmin() -> impl IntoView {
                         <option value="ru">"Русский"</option>
                     </select>
                 </label>
-                <button type="submit" class="mt-5 rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" disabled=move || create.pending().get()>
+                <button type="submit" class="mt-5 rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" disabled=move || create_pending.get()>
                     {l(K::Create)}
                 </button>
             </form>

@@ -124,6 +124,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
     let note = RwSignal::new(String::new());
     let new_type = RwSignal::new("message".to_string());
     let save = ServerAction::<SaveScenario>::new();
+    let save_pending = save.pending();
 
     let issues_now = Memo::new(move |_| {
         server_issues.get().unwrap_or_else(|| scenario.with(|s| s.validate().err().map(|e| issues(s, e)).unwrap_or_default()))
@@ -248,7 +249,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                 })}
                 {can_design.then(|| view! {
                     <button class=PRIMARY data-testid="save-scenario"
-                        disabled=move || !dirty.get() || json_error.get().is_some() || save.pending().get()
+                        disabled=move || !dirty.get() || json_error.get().is_some() || save_pending.get()
                         on:click=move |_| asking_note.set(true)>
                         {l(K::ScnSaveEllipsis)}
                     </button>
@@ -266,7 +267,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                     <span class="text-xs font-medium text-slate-600">{l(K::ScnChangeNote)}</span>
                     <input name="note" class=INPUT autofocus placeholder=l(K::ScnChangeNoteHint) bind:value=note/>
                 </label>
-                <button type="submit" class=PRIMARY disabled=move || save.pending().get()>{l(K::Save)}</button>
+                <button type="submit" class=PRIMARY disabled=move || save_pending.get()>{l(K::Save)}</button>
                 <button type="button" class=BUTTON on:click=move |_| asking_note.set(false)>{l(K::Cancel)}</button>
             </form>
         </Show>
@@ -366,6 +367,7 @@ fn DryRunPanel(bot: String, sample: String, scenario: RwSignal<Scenario>, server
     let params = RwSignal::new(if sample.trim().is_empty() { "{\n  \"userId\": \"54321\"\n}".to_string() } else { sample });
     let problem = Memo::new(move |_| params.with(|p| check_params(p)));
     let run = ServerAction::<DryRunScenario>::new();
+    let run_pending = run.pending();
     Effect::new(move |_| {
         if let Some(Ok(DryRunOutcome::Invalid { errors })) = run.value().get() {
             server_issues.set(Some(errors));
@@ -403,7 +405,7 @@ fn DryRunPanel(bot: String, sample: String, scenario: RwSignal<Scenario>, server
                         <span class="text-xs text-rose-600" data-error-for="dry-params">{params_message}</span>
                     </Show>
                 </label>
-                <button class=PRIMARY data-testid="dry-run-go" disabled=move || problem.get().is_some() || run.pending().get()
+                <button class=PRIMARY data-testid="dry-run-go" disabled=move || problem.get().is_some() || run_pending.get()
                     on:click={
                         let go = go.clone();
                         move |_| go()

@@ -64,6 +64,7 @@ pub(super) fn OldVersion(
     let (bot_l, name_l) = (bot.clone(), name.clone());
     let loaded = Resource::new(|| (), move |_| load_scenario(bot_l.clone(), name_l.clone(), version));
     let restore = ServerAction::<RestoreScenario>::new();
+    let restore_pending = restore.pending();
     Effect::new(move |_| {
         if let Some(Ok(SaveOutcome::Saved { .. })) = restore.value().get() {
             on_restored.run(());
@@ -110,7 +111,7 @@ pub(super) fn OldVersion(
                                                 </button>
                                             })}
                                             {can_design.then(|| view! {
-                                                <button class=PRIMARY data-testid="restore" disabled=move || restore.pending().get() on:click=restore_it.clone()>
+                                                <button class=PRIMARY data-testid="restore" disabled=move || restore_pending.get() on:click=restore_it.clone()>
                                                     {l(K::ScnRestore)}
                                                 </button>
                                             })}
