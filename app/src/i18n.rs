@@ -748,6 +748,51 @@ pub enum K {
     ImportNotAnExport,
     ImportWrongFormat,
     ImportRepeated,
+    // The audit log (pages/audit.rs).
+    Audit,
+    SectionAudit,
+    AuditAdminsOnly,
+    UserAuditTitle,
+    TokenAuditTitle,
+    AuditActor,
+    AuditArea,
+    AuditAction,
+    AuditSubject,
+    AuditSubjectGone,
+    AuditBySubject,
+    NoAuditEntries,
+    AuditAreaUser,
+    AuditAreaToken,
+    AuditAreaSettings,
+    AuditAreaKeys,
+    AuditAreaProject,
+    AuditAreaBot,
+    AuditAreaMap,
+    AuditAreaEndpoint,
+    AuditAreaScenario,
+    AuditAreaIdentity,
+    AuditAreaLead,
+    AuditAreaOutbox,
+    AuditVerbCreate,
+    AuditVerbUpdate,
+    AuditVerbDelete,
+    AuditVerbImport,
+    AuditVerbCsvImport,
+    AuditVerbSave,
+    AuditVerbRestore,
+    AuditVerbIssue,
+    AuditVerbRevoke,
+    AuditVerbRole,
+    AuditVerbDisable,
+    AuditVerbEnable,
+    AuditVerbPassword,
+    AuditVerbRotate,
+    AuditVerbLink,
+    AuditVerbDeactivate,
+    AuditVerbStatus,
+    AuditVerbTakeOver,
+    AuditVerbHandBack,
+    AuditVerbRedrive,
 }
 
 pub fn t(locale: Locale, key: K) -> &'static str {
@@ -1520,6 +1565,50 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::TestEventLeads => ("Leads: {}", "Лиды: {}"),
         K::TestEventUnresolved => ("Not found: {}", "Не найдены: {}"),
         K::TestEventWhole => ("The whole answer (JSON)", "Ответ целиком (JSON)"),
+        K::Audit => ("Audit log", "Журнал аудита"),
+        K::SectionAudit => ("Who changed users, tokens, credentials, projects, maps, endpoints and scenarios, and when.", "Кто и когда менял пользователей, токены, доступы, проекты, карты, эндпоинты и сценарии."),
+        K::UserAuditTitle => ("What this user changed, in the audit log", "Что менял этот пользователь — в журнале аудита"),
+        K::TokenAuditTitle => ("Who issued and revoked this token, in the audit log", "Кто выпускал и отзывал этот токен — в журнале аудита"),
+        K::AuditAdminsOnly => ("Only admins read the audit log.", "Журнал аудита доступен только администраторам."),
+        K::AuditActor => ("Who", "Кто"),
+        K::AuditArea => ("Area", "Раздел"),
+        K::AuditAction => ("Action", "Действие"),
+        K::AuditSubject => ("Subject", "Объект"),
+        K::AuditSubjectGone => ("no longer exists", "больше не существует"),
+        K::AuditBySubject => ("Show this subject's entries", "Показать записи этого объекта"),
+        K::NoAuditEntries => ("No entries match the filter.", "Нет записей под этот фильтр."),
+        K::AuditAreaUser => ("User", "Пользователь"),
+        K::AuditAreaToken => ("Token", "Токен"),
+        K::AuditAreaSettings => ("Channel settings", "Настройки канала"),
+        K::AuditAreaKeys => ("Encryption keys", "Ключи шифрования"),
+        K::AuditAreaProject => ("Project", "Проект"),
+        K::AuditAreaBot => ("Bot", "Бот"),
+        K::AuditAreaMap => ("Map", "Карта"),
+        K::AuditAreaEndpoint => ("Endpoint", "Эндпоинт"),
+        K::AuditAreaScenario => ("Scenario", "Сценарий"),
+        K::AuditAreaIdentity => ("Identity links", "Связи идентичности"),
+        K::AuditAreaLead => ("Lead", "Лид"),
+        K::AuditAreaOutbox => ("Outbox", "Очередь отправки"),
+        K::AuditVerbCreate => ("created", "создание"),
+        K::AuditVerbUpdate => ("changed", "изменение"),
+        K::AuditVerbDelete => ("deleted", "удаление"),
+        K::AuditVerbImport => ("imported", "импорт"),
+        K::AuditVerbCsvImport => ("CSV imported", "импорт CSV"),
+        K::AuditVerbSave => ("saved", "сохранение"),
+        K::AuditVerbRestore => ("restored", "восстановление версии"),
+        K::AuditVerbIssue => ("issued", "выпуск"),
+        K::AuditVerbRevoke => ("revoked", "отзыв"),
+        K::AuditVerbRole => ("role changed", "смена роли"),
+        K::AuditVerbDisable => ("disabled", "отключение"),
+        K::AuditVerbEnable => ("enabled", "включение"),
+        K::AuditVerbPassword => ("new password", "новый пароль"),
+        K::AuditVerbRotate => ("rotated", "ротация"),
+        K::AuditVerbLink => ("linked", "связывание"),
+        K::AuditVerbDeactivate => ("deactivated", "деактивация"),
+        K::AuditVerbStatus => ("status changed", "смена статуса"),
+        K::AuditVerbTakeOver => ("taken over by an operator", "перехват оператором"),
+        K::AuditVerbHandBack => ("handed back to the bot", "возврат боту"),
+        K::AuditVerbRedrive => ("sent again", "повторная отправка"),
     };
     match locale {
         Locale::En => en,
@@ -1651,6 +1740,59 @@ pub fn endpoint_count_text(locale: Locale, n: usize) -> String {
     format!("{n} {word}")
 }
 
+/// An audit log action (`token.issue`) in words: its area, then what was
+/// done (`Token · issued`); a channel's settings name the channel. Parts
+/// it does not know stay as written.
+pub fn audit_action_text(locale: Locale, action: &str) -> String {
+    let (area, verb) = action.split_once('.').unwrap_or((action, ""));
+    let area_text = audit_area_text(locale, area);
+    let verb_text = if area == "settings" { verb.to_string() } else { name_text(locale, AUDIT_VERBS, verb) };
+    if verb_text.is_empty() { area_text } else { format!("{area_text} · {verb_text}") }
+}
+
+/// An audit log area (`token`) in words.
+pub fn audit_area_text(locale: Locale, area: &str) -> String {
+    const KEYS: &[(&str, K)] = &[
+        ("user", K::AuditAreaUser),
+        ("token", K::AuditAreaToken),
+        ("settings", K::AuditAreaSettings),
+        ("keys", K::AuditAreaKeys),
+        ("project", K::AuditAreaProject),
+        ("bot", K::AuditAreaBot),
+        ("map", K::AuditAreaMap),
+        ("endpoint", K::AuditAreaEndpoint),
+        ("scenario", K::AuditAreaScenario),
+        ("identity", K::AuditAreaIdentity),
+        ("lead", K::AuditAreaLead),
+        ("outbox", K::AuditAreaOutbox),
+    ];
+    name_text(locale, KEYS, area)
+}
+
+/// What an audited action did, by the verb after its dot.
+const AUDIT_VERBS: &[(&str, K)] = &[
+    ("create", K::AuditVerbCreate),
+    ("update", K::AuditVerbUpdate),
+    ("delete", K::AuditVerbDelete),
+    ("import", K::AuditVerbImport),
+    ("csv_import", K::AuditVerbCsvImport),
+    ("save", K::AuditVerbSave),
+    ("restore", K::AuditVerbRestore),
+    ("issue", K::AuditVerbIssue),
+    ("revoke", K::AuditVerbRevoke),
+    ("role", K::AuditVerbRole),
+    ("disable", K::AuditVerbDisable),
+    ("enable", K::AuditVerbEnable),
+    ("password", K::AuditVerbPassword),
+    ("rotate", K::AuditVerbRotate),
+    ("link", K::AuditVerbLink),
+    ("deactivate", K::AuditVerbDeactivate),
+    ("status", K::AuditVerbStatus),
+    ("take_over", K::AuditVerbTakeOver),
+    ("hand_back", K::AuditVerbHandBack),
+    ("redrive", K::AuditVerbRedrive),
+];
+
 /// A trace's status in words.
 pub fn trace_status_text(locale: Locale, status: &str) -> String {
     const KEYS: &[(&str, K)] = &[("success", K::TraceSuccess), ("fail", K::TraceFail), ("rejected", K::TraceRejected), ("retry", K::TraceRetry)];
@@ -1717,6 +1859,17 @@ mod tests {
         assert_eq!(trace_status_text(Locale::En, "rejected"), "rejected");
         assert_eq!(step_type_text(Locale::Ru, "handover"), "передача оператору");
         assert_eq!(step_type_text(Locale::En, "handover"), "handover");
+    }
+
+    #[test]
+    fn audit_actions_in_either_language() {
+        assert_eq!(audit_action_text(Locale::En, "token.issue"), "Token · issued");
+        assert_eq!(audit_action_text(Locale::Ru, "lead.take_over"), "Лид · перехват оператором");
+        assert_eq!(audit_action_text(Locale::Ru, "settings.telegram"), "Настройки канала · telegram");
+        assert_eq!(audit_action_text(Locale::En, "odd.thing"), "odd · thing");
+        for area in comops_core::audit::AREAS {
+            assert_ne!(audit_area_text(Locale::Ru, area), area, "{area} has no Russian name");
+        }
     }
 
     #[test]

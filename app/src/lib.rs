@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("analytics") view={Lazy::<routes::Analytics>::new()}/>
                     <Route path=path!("tokens") view=TokensPage/>
                     <Route path=path!("users") view=crate::pages::users::UsersPage/>
+                    <Route path=path!("audit") view=crate::pages::audit::AuditLogPage/>
                     <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>
             </Routes>

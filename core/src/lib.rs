@@ -12,6 +12,7 @@
 
 pub mod alias;
 pub mod analytics;
+pub mod audit;
 pub mod bot;
 pub mod call;
 pub mod email;

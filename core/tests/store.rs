@@ -57,6 +57,7 @@ on_both!(call_tallies, call_tallies_suite);
 on_both!(kept_analytics, kept_analytics_suite);
 on_both!(endpoint_versions, endpoint_versions_suite);
 on_both!(blocked_reports, blocked_reports_suite);
+on_both!(audit_log, audit_log_suite);
 
 /// SQLite is built without the memory management that puts every
 /// connection's page cache behind one global mutex, and without malloc
@@ -1721,4 +1722,70 @@ fn call_for_125(
         response_body: "{}".into(),
         hand_off_ms: None,
     }
+}
+
+/// The audit log read back a filtered page at a time, newest first,
+/// with each subject's current name.
+async fn audit_log_suite(store: Store) {
+    use comops_core::audit::{AuditFilter, AuditPage};
+    let project = store.create_project(&ProjectDraft { name: "Fmlst".into(), slug: String::new(), description: String::new() }.validate().unwrap(), None, None).await.unwrap();
+    let bot_draft = BotDraft { name: "Family bot".into(), username: String::new(), description: String::new(), enabled: true };
+    let bot = store.create_bot(&project.id, &bot_draft.validate().unwrap(), None).await.unwrap();
+    let ann = store
+        .create_user(NewUser { email: Email::parse("ann@example.com").unwrap(), password_hash: hash_password("long enough password"), role: Role::Analyst, locale: Locale::Ru, display_name: String::new() })
+        .await
+        .unwrap();
+    store.audit("system", "user.create", ann.id.as_str(), "ann@example.com as analyst").await.unwrap();
+    store.audit("Admin@Example.com", "project.create", project.id.as_str(), "Fmlst").await.unwrap();
+    store.audit("admin@example.com", "token.issue", "tok_gone", "crm").await.unwrap();
+    store.audit("100% sure", "settings.telegram", bot.id.as_str(), "keys: [\"token\"]").await.unwrap();
+    for n in 0..120 {
+        store.audit("ops@example.com", "lead.status", bot.id.as_str(), &format!("lead_{n} → stopped")).await.unwrap();
+    }
+    let page = |filter: AuditFilter, limit: usize| {
+        let store = store.clone();
+        async move { store.audit_page(&filter, limit).await.unwrap() }
+    };
+
+    // All of it, 50 at a time, newest first, each entry once.
+    let (mut seen, mut before, mut pages) = (Vec::new(), None, 0);
+    loop {
+        let AuditPage { entries, older } = page(AuditFilter { before: before.clone(), ..Default::default() }, 50).await;
+        pages += 1;
+        seen.extend(entries);
+        match older {
+            Some(cursor) => before = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 124);
+    assert!(seen.windows(2).all(|w| (w[0].at, &w[0].id) > (w[1].at, &w[1].id)), "newest first, no repeats");
+    assert_eq!(seen.last().unwrap().action, "user.create");
+    assert_eq!(seen[0].detail, "lead_119 → stopped");
+
+    // Filters: part of the actor in any case, an area, a subject, a time.
+    let by_actor = page(AuditFilter { actor: "ADMIN@".into(), ..Default::default() }, 50).await;
+    let actions: Vec<&str> = by_actor.entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["token.issue", "project.create"]);
+    assert_eq!(by_actor.older, None);
+    let percent = page(AuditFilter { actor: "0% s".into(), ..Default::default() }, 50).await;
+    assert_eq!(percent.entries.len(), 1, "% is a character, not a wildcard");
+    let tokens = page(AuditFilter { area: "token".into(), ..Default::default() }, 50).await;
+    assert_eq!(tokens.entries.len(), 1);
+    assert!(page(AuditFilter { area: "tok".into(), ..Default::default() }, 50).await.entries.is_empty(), "an area is matched whole");
+    assert!(page(AuditFilter { area: "%".into(), ..Default::default() }, 50).await.entries.is_empty());
+    let about_bot = page(AuditFilter { subject: bot.id.as_str().into(), area: "settings".into(), ..Default::default() }, 50).await;
+    assert_eq!(about_bot.entries.len(), 1);
+    assert!(page(AuditFilter { since: Some(now_millis() + 60_000), ..Default::default() }, 50).await.entries.is_empty());
+
+    // Subjects by their current names; a deleted one has none.
+    let named = |action: &str| seen.iter().find(|e| e.action == action).unwrap().subject_name.clone();
+    assert_eq!(named("user.create").as_deref(), Some("ann@example.com"));
+    assert_eq!(named("project.create").as_deref(), Some("Fmlst"));
+    assert_eq!(named("settings.telegram").as_deref(), Some("Family bot"));
+    assert_eq!(named("token.issue"), None);
+    store.delete_project(&project.id).await.unwrap();
+    let after = page(AuditFilter { area: "project".into(), ..Default::default() }, 50).await;
+    assert_eq!(after.entries[0].subject_name, None);
 }

@@ -44,13 +44,7 @@ pub async fn trace_timeline(trace_id: String) -> Result<Vec<TraceEvent>, AppErro
 
 #[cfg(feature = "ssr")]
 fn to_filter(query: &TraceQuery, now: comops_core::Millis) -> comops_core::trace::TraceFilter {
-    const HOUR: i64 = 3_600_000;
-    let since = match query.period.as_str() {
-        "hour" => Some(now - HOUR),
-        "day" => Some(now - 24 * HOUR),
-        "week" => Some(now - 7 * 24 * HOUR),
-        _ => None,
-    };
+    let since = super::period_start(&query.period, now);
     let text = |s: &str| s.trim().to_string();
     comops_core::trace::TraceFilter {
         trace_id: text(&query.trace_id),

@@ -12,7 +12,7 @@ pub struct Section {
     pub admin_only: bool,
 }
 
-pub const SECTIONS: [Section; 10] = [
+pub const SECTIONS: [Section; 11] = [
     Section { path: "/projects", label: K::Projects, about: K::ProjectsIntro, admin_only: false },
     Section { path: "/maps", label: K::Maps, about: K::SectionMaps, admin_only: false },
     Section { path: "/endpoints", label: K::Endpoints, about: K::SectionEndpoints, admin_only: false },
@@ -23,4 +23,5 @@ pub const SECTIONS: [Section; 10] = [
     Section { path: "/tokens", label: K::Tokens, about: K::SectionTokens, admin_only: true },
     Section { path: "/users", label: K::Users, about: K::SectionUsers, admin_only: true },
     Section { path: "/settings", label: K::Settings, about: K::SectionSettings, admin_only: true },
+    Section { path: "/audit", label: K::Audit, about: K::SectionAudit, admin_only: true },
 ];

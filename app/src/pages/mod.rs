@@ -1,6 +1,7 @@
 //! One module per studio page.
 
 pub mod analytics;
+pub mod audit;
 pub mod endpoint_history;
 pub mod endpoint_test;
 pub mod endpoints;

@@ -7,7 +7,7 @@
 
 use crate::api::tokens::{list_tokens, IssueToken, IssuedToken, RevokeToken};
 use crate::components::form::{can, field_error, general_error, ErrorBanner, TextField};
-use crate::components::{format_millis, l};
+use crate::components::{format_millis, l, percent_encode};
 use crate::components::list_pages::{words, Hidden, ListFilter, PagerRow};
 use crate::i18n::{tr, use_locale, K};
 use comops_core::token::TokenDraft;
@@ -276,6 +276,7 @@ fn TokenRow(
         _ => "bg-slate-200 text-slate-600",
     };
     let id = token.id.to_string();
+    let audit_href = format!("/audit?subject={}", percent_encode(&id));
     let expires = token.expires_at.map(format_millis);
     let last_used = token.last_used_at.map(format_millis);
     view! {
@@ -299,6 +300,8 @@ fn TokenRow(
                 <span class=format!("rounded px-1.5 py-0.5 text-xs {badge}") data-testid="token-status">{move || tr(state)}</span>
             </td>
             <td class="px-3 py-2 whitespace-nowrap text-right">
+                <a class="mr-3 text-sky-800 hover:underline" data-testid="token-audit" title=move || tr(K::TokenAuditTitle)
+                    href=audit_href>{move || tr(K::Audit)}</a>
                 {(state != K::Revoked).then(|| view! {
                     <Show when=move || confirming.get() fallback=move || view! {
                         <button class="text-rose-700 hover:underline" data-testid="revoke" on:click=move |_| confirming.set(true)>

@@ -6,7 +6,7 @@
 
 use crate::api::users::{list_users, CreateUser, IssuedPassword, ResetUserPassword, SetUserDisabled, SetUserRole};
 use crate::components::form::{can, field_error, ErrorBanner, TextField};
-use crate::components::{format_millis, l, load_error};
+use crate::components::{format_millis, l, load_error, percent_encode};
 use crate::components::list_pages::{words, Hidden, ListFilter, PagerRow};
 use crate::error::AppError;
 use crate::i18n::{problem_text, role_text, t1, use_locale, K};
@@ -225,6 +225,8 @@ fn UserRow(
             </td>
             <td class="px-3 py-2 text-xs text-slate-600">{format_millis(listing.created_at)}</td>
             <td class="px-3 py-2 whitespace-nowrap text-right">
+                <a class=format!("{LINK} mr-3") data-testid="user-audit" title=l(K::UserAuditTitle)
+                    href=format!("/audit?actor={}", percent_encode(user.email.as_str()))>{l(K::Audit)}</a>
                 <Show when=move || confirming.get() fallback=move || view! {
                     {(!me || is_disabled).then(|| view! {
                         <button class=format!("{LINK} mr-3") data-testid="user-toggle"

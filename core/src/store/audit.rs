@@ -1,20 +1,123 @@
-//! The audit log of admin actions (users, tokens, credentials, settings).
+//! The audit log of admin actions (users, tokens, credentials, settings):
+//! written one entry per action, read a filtered page at a time, newest
+//! first, with each subject's current name.
 
-use super::{now_millis, Store, StoreResult};
+use super::{now_millis, placeholders, Store, StoreResult};
+use crate::audit::{AuditCursor, AuditEntry, AuditFilter, AuditPage, AREAS, NAMED_KINDS};
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// The table and naming column of each of [`crate::audit::NAMED_KINDS`].
+const NAMED: [(&str, &str); 6] = [("projects", "name"), ("bots", "name"), ("users", "email"), ("endpoints", "alias"), ("api_tokens", "name"), ("maps", "title")];
 
 impl Store {
     /// Records that `actor` did `action` to `subject`. `detail` must never
-    /// contain a secret.
+    /// contain a secret. Ids are time-ordered, so entries of the same
+    /// millisecond read back in the order they were written.
     pub async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &str) -> StoreResult<()> {
+        let at = now_millis();
         sqlx::query("INSERT INTO audit_log (id, actor, action, subject, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(format!("aud_{}", crate::id::random_suffix()))
+            .bind(super::time_ordered_id("aud_", at))
             .bind(actor)
             .bind(action)
             .bind(subject)
             .bind(detail)
-            .bind(now_millis())
+            .bind(at)
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Up to `limit` entries (1–500) matching `filter`, newest first, and
+    /// the cursor of the next page when there is one. An area outside
+    /// [`AREAS`] matches nothing.
+    pub async fn audit_page(&self, filter: &AuditFilter, limit: usize) -> StoreResult<AuditPage> {
+        let limit = limit.clamp(1, 500);
+        let mut sql = String::from("SELECT id, actor, action, subject, detail, at FROM audit_log WHERE 1 = 1");
+        let mut texts: Vec<String> = Vec::new();
+        let mut text = |sql: &mut String, clause: &str, value: String| {
+            texts.push(value);
+            sql.push_str(&clause.replace('?', &format!("${}", texts.len())));
+        };
+        let actor = filter.actor.trim();
+        if !actor.is_empty() {
+            text(&mut sql, " AND LOWER(actor) LIKE ? ESCAPE '\\'", super::contains_pattern(actor));
+        }
+        let area = filter.area.trim();
+        if !area.is_empty() {
+            let known = AREAS.iter().find(|a| **a == area).copied().unwrap_or("-");
+            text(&mut sql, " AND action LIKE ?", format!("{known}.%"));
+        }
+        let subject = filter.subject.trim();
+        if !subject.is_empty() {
+            text(&mut sql, " AND subject = ?", subject.to_string());
+        }
+        if let Some(cursor) = &filter.before {
+            text(&mut sql, " AND (at < #1 OR (at = #1 AND id < ?))", cursor.id.clone());
+        }
+        // Times are numbers: bound after the text, numbered after it.
+        let mut numbers = Vec::new();
+        if let Some(cursor) = &filter.before {
+            numbers.push(cursor.at);
+            sql = sql.replace("#1", &format!("${}", texts.len() + numbers.len()));
+        }
+        if let Some(since) = filter.since {
+            numbers.push(since);
+            sql.push_str(&format!(" AND at >= ${}", texts.len() + numbers.len()));
+        }
+        // One more than asked: whether an older page exists.
+        sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT {}", limit + 1));
+        let mut query = sqlx::query(&sql);
+        for value in &texts {
+            query = query.bind(value);
+        }
+        for number in numbers {
+            query = query.bind(number);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut entries = Vec::with_capacity(rows.len().min(limit));
+        for row in rows.iter().take(limit) {
+            entries.push(AuditEntry {
+                id: row.try_get("id")?,
+                actor: row.try_get("actor")?,
+                action: row.try_get("action")?,
+                subject: row.try_get("subject")?,
+                subject_name: None,
+                detail: row.try_get("detail")?,
+                at: row.try_get("at")?,
+            });
+        }
+        let names = self.subject_names(&entries).await?;
+        for entry in &mut entries {
+            entry.subject_name = names.get(&entry.subject).cloned();
+        }
+        let older = (rows.len() > limit).then(|| entries.last().map(|e| AuditCursor { at: e.at, id: e.id.clone() })).flatten();
+        Ok(AuditPage { entries, older })
+    }
+
+    /// The current names of the entries' subjects, by id, in one query.
+    async fn subject_names(&self, entries: &[AuditEntry]) -> StoreResult<HashMap<String, String>> {
+        let mut parts = Vec::new();
+        let mut ids: Vec<&str> = Vec::new();
+        for (prefix, (table, column)) in NAMED_KINDS.into_iter().zip(NAMED) {
+            let mut these: Vec<&str> = entries.iter().map(|e| e.subject.as_str()).filter(|s| s.starts_with(prefix)).collect();
+            these.sort_unstable();
+            these.dedup();
+            if these.is_empty() {
+                continue;
+            }
+            parts.push(format!("SELECT id, {column} AS name FROM {table} WHERE id IN ({})", placeholders(ids.len() + 1, these.len())));
+            ids.extend(these);
+        }
+        if parts.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = parts.join(" UNION ALL ");
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("name")?))).collect()
     }
 }

@@ -327,15 +327,7 @@ impl LeadSearch {
         if query.is_empty() {
             return Self { pattern: String::new(), addresses: Vec::new() };
         }
-        let mut pattern = String::from("%");
-        for c in query.to_lowercase().chars() {
-            if matches!(c, '%' | '_' | '\\') {
-                pattern.push('\\');
-            }
-            pattern.push(c);
-        }
-        pattern.push('%');
-        Self { pattern, addresses: store.address_candidates(query) }
+        Self { pattern: super::contains_pattern(query), addresses: store.address_candidates(query) }
     }
 
     /// The `WHERE` condition over `leads l`, with the bot as `$1`, the

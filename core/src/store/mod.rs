@@ -374,6 +374,20 @@ pub fn now_millis() -> crate::Millis {
         .unwrap_or(0)
 }
 
+/// A `LIKE … ESCAPE '\\'` pattern matching text that contains `query`
+/// in lower case (compare with `LOWER(column)`).
+pub(crate) fn contains_pattern(query: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in query.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 /// `$first, $first+1, …` for `count` bound values (an `IN (…)` list).
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")

@@ -1,0 +1,200 @@
+//! The audit log (admins only): a filter bar (who, area, subject,
+//! period), a dense table newest first with "Older" paging read from the
+//! server, each action in the reader's language and each subject by its
+//! current name. Clicking a subject filters by it; `/audit?subject=…` or
+//! `?actor=…` opens the log filtered (a user's row links here).
+
+use crate::api::audit::{read_audit, AuditQuery};
+use crate::components::form::can;
+use crate::components::{format_millis, l, load_error, loading};
+use crate::i18n::{audit_action_text, audit_area_text, tr, use_locale, K};
+use comops_core::audit::{is_named_kind, AuditEntry, AuditPage, AREAS};
+use comops_core::Permission;
+use leptos::prelude::*;
+
+const INPUT: &str = "rounded border border-slate-300 px-2 py-1.5 text-sm";
+
+#[component]
+pub fn AuditLogPage() -> impl IntoView {
+    view! {
+        <div class="mb-4">
+            <h1 class="text-xl font-semibold">{l(K::Audit)}</h1>
+            <p class="text-slate-600">{l(K::SectionAudit)}</p>
+        </div>
+        {if can(Permission::Administer) {
+            view! { <AuditLog/> }.into_any()
+        } else {
+            view! {
+                <div class="rounded border border-amber-200 bg-amber-50 p-4 text-amber-900" data-testid="audit-forbidden">{l(K::AuditAdminsOnly)}</div>
+            }
+            .into_any()
+        }}
+    }
+    .into_any()
+}
+
+/// The filter's fields as typed, before they are applied.
+#[derive(Clone, Copy)]
+struct FilterFields {
+    actor: RwSignal<String>,
+    area: RwSignal<String>,
+    subject: RwSignal<String>,
+    period: RwSignal<String>,
+}
+
+impl FilterFields {
+    fn new() -> Self {
+        let field = || RwSignal::new(String::new());
+        Self { actor: field(), area: field(), subject: field(), period: field() }
+    }
+
+    fn query(&self) -> AuditQuery {
+        AuditQuery {
+            actor: self.actor.get_untracked(),
+            area: self.area.get_untracked(),
+            subject: self.subject.get_untracked(),
+            period: self.period.get_untracked(),
+            before: String::new(),
+        }
+    }
+
+    fn clear(&self) {
+        for field in [self.actor, self.area, self.subject, self.period] {
+            field.set(String::new());
+        }
+    }
+}
+
+#[component]
+fn AuditLog() -> impl IntoView {
+    let locale = use_locale();
+    let fields = FilterFields::new();
+    let (subject, actor) = leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("subject"), q.get("actor")));
+    fields.subject.set(subject.unwrap_or_default());
+    fields.actor.set(actor.unwrap_or_default());
+    let applied = RwSignal::new(fields.query());
+    let page = Resource::new(move || applied.get(), read_audit);
+    let apply = move || applied.set(fields.query());
+    let by_subject = Callback::new(move |id: String| {
+        fields.subject.set(id);
+        apply();
+    });
+    view! {
+        <FilterBar fields on_apply=Callback::new(move |_| apply()) on_clear=Callback::new(move |_| { fields.clear(); apply(); })/>
+        <Transition fallback=loading>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(err) => load_error(err, locale.get_untracked()),
+                    Ok(page) => view! { <AuditTable page applied by_subject/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+    .into_any()
+}
+
+#[component]
+fn FilterBar(fields: FilterFields, on_apply: Callback<()>, on_clear: Callback<()>) -> impl IntoView {
+    let locale = use_locale();
+    let areas = AREAS.map(|a| view! { <option value=a>{move || audit_area_text(locale.get(), a)}</option> }).into_iter().collect_view();
+    view! {
+        <form class="mb-4 flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3" data-testid="audit-filter"
+            on:submit=move |ev| { ev.prevent_default(); on_apply.run(()); }
+            on:keydown=move |ev| if ev.key() == "Escape" { on_clear.run(()) }>
+            <label class="flex flex-col gap-1">
+                <span class="text-xs font-medium text-slate-600">{l(K::AuditActor)}</span>
+                <input type="text" name="actor" class=INPUT bind:value=fields.actor/>
+            </label>
+            <label class="flex flex-col gap-1">
+                <span class="text-xs font-medium text-slate-600">{l(K::AuditArea)}</span>
+                <select name="area" class=INPUT prop:value=move || fields.area.get() on:change=move |ev| fields.area.set(event_target_value(&ev))>
+                    <option value="">{l(K::AnyValue)}</option>
+                    {areas}
+                </select>
+            </label>
+            <label class="flex flex-col gap-1">
+                <span class="text-xs font-medium text-slate-600">{l(K::AuditSubject)}</span>
+                <input type="text" name="subject" class=format!("{INPUT} font-mono") bind:value=fields.subject/>
+            </label>
+            <label class="flex flex-col gap-1">
+                <span class="text-xs font-medium text-slate-600">{l(K::Period)}</span>
+                <select name="period" class=INPUT prop:value=move || fields.period.get() on:change=move |ev| fields.period.set(event_target_value(&ev))>
+                    <option value="">{l(K::AnyTime)}</option>
+                    <option value="hour">{l(K::LastHour)}</option>
+                    <option value="day">{l(K::LastDay)}</option>
+                    <option value="week">{l(K::LastWeek)}</option>
+                </select>
+            </label>
+            <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" data-testid="apply-filter">{l(K::Filter)}</button>
+            <button type="button" class="rounded border border-slate-300 px-3 py-1.5" data-testid="clear-filter" on:click=move |_| on_clear.run(())>{l(K::Clear)}</button>
+        </form>
+    }
+    .into_any()
+}
+
+#[component]
+fn AuditTable(page: AuditPage, applied: RwSignal<AuditQuery>, by_subject: Callback<String>) -> impl IntoView {
+    let empty = page.entries.is_empty();
+    let older = page.older.map(|cursor| cursor.to_string());
+    let paged = move || applied.with(|q| !q.before.is_empty());
+    view! {
+        <div class="overflow-x-auto rounded border border-slate-200 bg-white">
+            <table class="w-full text-left text-sm" data-testid="audit-table">
+                <thead class="bg-slate-50 text-xs uppercase text-slate-500">
+                    <tr>
+                        <th class="px-2 py-2">{l(K::Time)}</th>
+                        <th class="px-2 py-2">{l(K::AuditActor)}</th>
+                        <th class="px-2 py-2">{l(K::AuditAction)}</th>
+                        <th class="px-2 py-2">{l(K::AuditSubject)}</th>
+                        <th class="px-2 py-2">{l(K::Detail)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {empty.then(|| view! {
+                        <tr><td colspan="5" class="px-3 py-6 text-center text-slate-500" data-testid="no-audit">{l(K::NoAuditEntries)}</td></tr>
+                    })}
+                    {page.entries.into_iter().map(|entry| view! { <AuditRow entry by_subject/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <div class="mt-2 flex gap-3">
+            <Show when=paged>
+                <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="newest"
+                    on:click=move |_| applied.update(|q| q.before.clear())>{l(K::Newest)}</button>
+            </Show>
+            {older.map(|cursor| view! {
+                <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="older"
+                    on:click=move |_| applied.update(|q| q.before = cursor.clone())>{l(K::Older)}</button>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn AuditRow(entry: AuditEntry, by_subject: Callback<String>) -> impl IntoView {
+    let locale = use_locale();
+    let action = entry.action.clone();
+    let subject = entry.subject.clone();
+    let gone = entry.subject_name.is_none() && is_named_kind(&entry.subject);
+    view! {
+        <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" data-action=entry.action.clone() data-testid="audit-row">
+            <td class="px-2 py-1.5 whitespace-nowrap text-slate-500">{format_millis(entry.at)}</td>
+            <td class="px-2 py-1.5 wrap-anywhere" data-testid="audit-actor">{entry.actor.clone()}</td>
+            <td class="px-2 py-1.5 whitespace-nowrap" title=entry.action.clone() data-testid="audit-action">{move || audit_action_text(locale.get(), &action)}</td>
+            <td class="px-2 py-1.5">
+                {entry.subject_name.clone().map(|name| view! { <span class="block" data-testid="audit-subject-name">{name}</span> })}
+                {(!subject.is_empty()).then(|| {
+                    let id = subject.clone();
+                    view! {
+                        <button class="font-mono text-xs text-sky-800 hover:underline" title=move || tr(K::AuditBySubject) data-testid="audit-subject"
+                            on:click=move |_| by_subject.run(id.clone())>{subject.clone()}</button>
+                    }
+                })}
+                {gone.then(|| view! { <span class="ml-1 text-xs text-slate-500">"(" {l(K::AuditSubjectGone)} ")"</span> })}
+            </td>
+            <td class="px-2 py-1.5 min-w-48 max-w-md break-words text-slate-600" data-testid="audit-detail">{entry.detail.clone()}</td>
+        </tr>
+    }
+    .into_any()
+}

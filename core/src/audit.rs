@@ -1,0 +1,122 @@
+//! The audit log as admins read it (SPEC §7: "audit log of admin actions"):
+//! one entry per change to users, tokens, credentials, projects, bots,
+//! maps, endpoints, scenarios, links and leads, the filter a page of them
+//! is read with, and the cursor that pages on, newest first.
+//!
+//! An action is `area.verb` (`token.issue`, `settings.telegram`); the
+//! studio filters by its area and words it in the reader's language.
+
+use crate::id::{BotId, EndpointId, MapId, ProjectId, TokenId, UserId};
+use crate::Millis;
+use serde::{Deserialize, Serialize};
+
+/// Entries a page of the studio's audit log holds.
+pub const PAGE_SIZE: usize = 50;
+
+/// The areas actions belong to, in the order the filter lists them.
+pub const AREAS: [&str; 12] = ["user", "token", "settings", "keys", "project", "bot", "map", "endpoint", "scenario", "identity", "lead", "outbox"];
+
+/// The kinds of subject the log names (by the prefix of their ids):
+/// projects, bots, users, endpoints, tokens and maps.
+pub const NAMED_KINDS: [&str; 6] = [ProjectId::PREFIX, BotId::PREFIX, UserId::PREFIX, EndpointId::PREFIX, TokenId::PREFIX, MapId::PREFIX];
+
+/// Whether `subject` is an id of a kind the log names, so that finding no
+/// name for it means it was deleted.
+pub fn is_named_kind(subject: &str) -> bool {
+    NAMED_KINDS.iter().any(|prefix| subject.starts_with(prefix))
+}
+
+/// One recorded action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: String,
+    /// Who: a studio user's email, `token:<name>` for the admin API, `cli`
+    /// or `system`.
+    pub actor: String,
+    /// `area.verb`, e.g. `token.issue`.
+    pub action: String,
+    /// The id of what was changed (a user, token, project, bot, map or
+    /// endpoint; for leads, links, scenarios and settings, their bot).
+    pub subject: String,
+    /// The subject's name as it is now (email, title, alias, name); none
+    /// when the id names nothing that still exists.
+    pub subject_name: Option<String>,
+    /// What changed, in a few words; never a secret.
+    pub detail: String,
+    pub at: Millis,
+}
+
+impl AuditEntry {
+    /// The part of the action before its dot (`token` of `token.issue`).
+    pub fn area(&self) -> &str {
+        self.action.split_once('.').map_or(self.action.as_str(), |(area, _)| area)
+    }
+}
+
+/// Where a page ends: the next page starts after this entry (newest
+/// first, by time, then id). Written `<at>-<id>` in a URL or a form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditCursor {
+    pub at: Millis,
+    pub id: String,
+}
+
+impl AuditCursor {
+    /// Reads `<at>-<id>`; anything else is no cursor (the newest page).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (at, id) = raw.trim().split_once('-')?;
+        let at = at.parse().ok()?;
+        (!id.is_empty()).then(|| AuditCursor { at, id: id.to_string() })
+    }
+}
+
+impl std::fmt::Display for AuditCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.at, self.id)
+    }
+}
+
+/// Which entries to read. Empty text matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Part of the actor, any case (`ann@` finds `ann@example.com`).
+    pub actor: String,
+    /// One of [`AREAS`]: actions `<area>.…`.
+    pub area: String,
+    /// The subject's id, exactly.
+    pub subject: String,
+    /// At or after this time.
+    pub since: Option<Millis>,
+    /// Entries older than this one.
+    pub before: Option<AuditCursor>,
+}
+
+/// One page, newest first, and where the next begins (none on the last).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub older: Option<AuditCursor>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_reads_back_as_written() {
+        let cursor = AuditCursor { at: 1_764_000_000_000, id: "aud_x-y".into() };
+        assert_eq!(cursor.to_string(), "1764000000000-aud_x-y");
+        assert_eq!(AuditCursor::parse(&cursor.to_string()), Some(cursor));
+        assert_eq!(AuditCursor::parse("soon-aud_x"), None);
+        assert_eq!(AuditCursor::parse("17-"), None);
+        assert_eq!(AuditCursor::parse(""), None);
+    }
+
+    #[test]
+    fn an_action_has_an_area() {
+        let entry = AuditEntry { id: "a".into(), actor: "cli".into(), action: "token.issue".into(), subject: "tok_1".into(), subject_name: None, detail: String::new(), at: 0 };
+        assert_eq!(entry.area(), "token");
+        assert!(AREAS.contains(&entry.area()));
+        assert!(is_named_kind("tok_abc") && !is_named_kind("aud_abc") && !is_named_kind(""));
+    }
+}

@@ -1,0 +1,104 @@
+// The audit log (admins only): who changed what, read from the server a
+// page at a time, newest first, filtered by who, area, subject and
+// period, each action in the reader's language and each subject by its
+// name; a user's row links to what they changed; a viewer is refused, in
+// the studio and by the server.
+import { test, expect, Page } from '@playwright/test';
+import { ADMIN, VIEWER, chooseLanguage, hydrated, logIn } from './helpers';
+
+/** Calls a server function: its arguments form-encoded (the default
+ * encoding; nested fields as `query[actor]`), or as JSON for those taking
+ * JSON; returns status and answer. */
+async function call(page: Page, path: string, args: Record<string, unknown>, json = false): Promise<{ status: number; body: any }> {
+  return page.evaluate(
+    async ({ path, args, json }) => {
+      const body = json ? JSON.stringify(args) : new URLSearchParams(args as Record<string, string>).toString();
+      const type = json ? 'application/json' : 'application/x-www-form-urlencoded';
+      const response = await fetch(path, { method: 'POST', headers: { 'Content-Type': type }, body });
+      return { status: response.status, body: await response.json() };
+    },
+    { path, args, json },
+  );
+}
+
+test('an admin reads who changed a user, page by page, in either language', async ({ page }) => {
+  await logIn(page, ADMIN);
+  const email = 'audit.subject@comops.local';
+  expect((await call(page, '/api/users/create', { email, role: 'analyst', locale: 'en' })).status).toBe(200);
+  const listed = await call(page, '/api/users/list', {});
+  const id: string = listed.body.users.find((u: any) => u.user.email === email).user.id;
+  // 55 role changes and the creation: two pages of 50.
+  for (let n = 0; n < 55; n++) {
+    expect((await call(page, '/api/users/role', { id, role: n % 2 ? 'analyst' : 'viewer' })).status).toBe(200);
+  }
+
+  await page.goto(`/audit?subject=${id}`);
+  await hydrated(page);
+  const filter = page.getByTestId('audit-filter');
+  await expect(filter.locator('input[name=subject]')).toHaveValue(id);
+  const rows = page.getByTestId('audit-row');
+  await expect(rows).toHaveCount(50);
+  await expect(rows.first()).toHaveAttribute('data-action', 'user.role');
+  await expect(rows.first().getByTestId('audit-action')).toHaveText('User · role changed');
+  await expect(rows.first().getByTestId('audit-detail')).toHaveText('viewer');
+  await expect(rows.first().getByTestId('audit-actor')).toHaveText(ADMIN.email);
+  await expect(rows.first().getByTestId('audit-subject-name')).toHaveText(email);
+  await page.screenshot({ path: 'end2end/screenshots/audit.png', fullPage: true });
+
+  await page.getByTestId('older').click();
+  await expect(rows).toHaveCount(6);
+  await expect(rows.last()).toHaveAttribute('data-action', 'user.create');
+  await expect(rows.last().getByTestId('audit-detail')).toHaveText(`${email} as analyst`);
+  await expect(page.getByTestId('older')).toHaveCount(0);
+  await page.getByTestId('newest').click();
+  await expect(rows).toHaveCount(50);
+
+  // Another area of the same subject: nothing.
+  await filter.locator('select[name=area]').selectOption('token');
+  await page.getByTestId('apply-filter').click();
+  await expect(page.getByTestId('no-audit')).toBeVisible();
+  await filter.locator('select[name=area]').selectOption('user');
+  await page.getByTestId('apply-filter').click();
+  await expect(rows).toHaveCount(50);
+
+  // In Russian, the action is worded in Russian.
+  await chooseLanguage(page, 'ru');
+  await expect(rows.first().getByTestId('audit-action')).toHaveText('Пользователь · смена роли');
+  await page.screenshot({ path: 'end2end/screenshots/audit-ru.png', fullPage: true });
+  await chooseLanguage(page, 'en');
+
+  // From the users page: what the admin changed (their own actions).
+  await page.goto('/users');
+  await hydrated(page);
+  await page.locator(`[data-user="${ADMIN.email}"]`).getByTestId('user-audit').click();
+  await expect(page).toHaveURL(/\/audit\?actor=admin%40comops\.local/);
+  await hydrated(page);
+  await expect(page.getByTestId('audit-filter').locator('input[name=actor]')).toHaveValue(ADMIN.email);
+  await expect(rows.first().getByTestId('audit-actor')).toHaveText(ADMIN.email);
+
+  // Clicking a subject filters by it.
+  await rows.first().getByTestId('audit-subject').click();
+  await expect(page.getByTestId('audit-filter').locator('input[name=subject]')).toHaveValue(id);
+  // From the tokens page: who issued a token.
+  const issued = await call(page, '/api/tokens/issue', {
+    draft: { name: 'e2e audited token', bots: 'bot_shop', aliases: '', actions: ['call'], expires_in_days: 1, rate_per_minute: 0 },
+  }, true);
+  expect(issued.status).toBe(200);
+  await page.goto('/tokens');
+  await hydrated(page);
+  await page.locator('[data-token="e2e audited token"]').getByTestId('token-audit').click();
+  await expect(page).toHaveURL(/\/audit\?subject=tok_/);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId('audit-action')).toHaveText('Token · issued');
+  await expect(rows.first().getByTestId('audit-subject-name')).toHaveText('e2e audited token');
+});
+
+test('a viewer may not read the audit log, in the studio or by calling the server', async ({ page }) => {
+  await logIn(page, VIEWER);
+  await expect(page.locator('[data-nav="/audit"]')).toHaveCount(0);
+  await page.goto('/audit');
+  await hydrated(page);
+  await expect(page.getByTestId('audit-forbidden')).toContainText('Only admins');
+  await expect(page.getByTestId('audit-table')).toHaveCount(0);
+  expect((await call(page, '/api/audit/page', { 'query[actor]': '' })).status).toBe(403);
+});
