@@ -33,6 +33,11 @@ pub enum AppError {
     /// The request's body is larger than a server function takes.
     #[error("the request is larger than {limit_mib} MiB")]
     TooLarge { limit_mib: u64 },
+    /// The request's arguments could not be read (a field missing, a
+    /// value of the wrong type, a body that is not what the function
+    /// takes): nothing was done.
+    #[error("the request could not be read: {0}")]
+    BadRequest(String),
     /// The request did not reach the server or its answer was unreadable.
     #[error("transport: {0}")]
     Transport(String),
@@ -42,7 +47,13 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // On the server these come only from reading a request's
+            // arguments; in the browser, from reading an answer.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) | ServerFnErrorErr::Deserialization(detail) => AppError::BadRequest(detail),
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }
 
@@ -63,6 +74,7 @@ impl AppError {
             AppError::Internal => t(locale, K::ErrInternal).into(),
             AppError::Unavailable => t(locale, K::ErrUnavailable).into(),
             AppError::TooLarge { limit_mib } => t1(locale, K::ErrTooLarge, limit_mib),
+            AppError::BadRequest(detail) => t1(locale, K::ErrBadRequest, detail),
             AppError::Transport(_) => t(locale, K::ErrNetwork).into(),
         }
     }
@@ -74,7 +86,7 @@ impl AppError {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
-            AppError::Invalid(_) => 400,
+            AppError::Invalid(_) | AppError::BadRequest(_) => 400,
             AppError::Throttled { .. } => 429,
             AppError::Internal | AppError::Transport(_) => 500,
             AppError::Unavailable => 503,

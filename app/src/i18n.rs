@@ -447,6 +447,7 @@ pub enum K {
     ErrInternal,
     ErrUnavailable,
     ErrTooLarge,
+    ErrBadRequest,
     // The per-bot API docs page (server/src/http/docs.rs).
     DocsApiDocs,
     DocsBot,
@@ -1231,6 +1232,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
             "База данных сейчас недоступна; ничего не изменено. Повторите через минуту.",
         ),
         K::ErrTooLarge => ("Too much at once: a request may be at most {} MiB; nothing was changed.", "Слишком много сразу: запрос — не больше {} МиБ; ничего не изменено."),
+        K::ErrBadRequest => ("The request could not be read: {}", "Запрос не удалось прочитать: {}"),
         K::DocsApiDocs => ("API docs", "документация API"),
         K::DocsBot => ("Bot", "Бот"),
         K::DocsHowToCall => ("Every endpoint is {call} with a JSON body (plain, or wrapped in <code>{\"script_request_params\": {…}}</code>) and <code>Authorization: Bearer &lt;token&gt;</code>. Add <code>X-Dry-Run: true</code> to validate and preview without sending anything; <code>Idempotency-Key</code> makes retries safe.", "Каждый эндпоинт — {call} с телом JSON (как есть или внутри <code>{\"script_request_params\": {…}}</code>) и <code>Authorization: Bearer &lt;token&gt;</code>. С заголовком <code>X-Dry-Run: true</code> запрос проверяется и показывает, что было бы отправлено, ничего не отправляя; <code>Idempotency-Key</code> делает повторы безопасными."),

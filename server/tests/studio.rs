@@ -275,3 +275,32 @@ async fn a_server_function_refuses_a_body_over_its_limit_in_words() {
     let projects: Value = browser.call("projects/list", &[]).await.json().await.unwrap();
     assert!(!projects.to_string().contains("\"big\""), "nothing was created: {projects}");
 }
+
+#[tokio::test]
+async fn a_server_function_refuses_arguments_it_cannot_read_in_words() {
+    let server = TestServer::sqlite();
+    let browser = server.client();
+    browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    // Form-encoded: the draft's fields are not where the function reads them.
+    let refused = browser.call("projects/create", &[("name", "Flat")]).await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["BadRequest"].as_str().is_some_and(|detail| detail.contains("draft")), "{body}");
+    // JSON-taking: a body that is not JSON.
+    let broken = browser
+        .http
+        .post(server.url("/api/tokens/issue"))
+        .header("Origin", &browser.base)
+        .header("Content-Type", "application/json")
+        .body("{\"draft\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 400);
+    let body: Value = broken.json().await.unwrap();
+    assert!(body["BadRequest"].is_string(), "{body}");
+    let projects: Value = browser.call("projects/list", &[]).await.json().await.unwrap();
+    assert!(!projects.to_string().contains("Flat"), "nothing was created: {projects}");
+    let tokens: Value = browser.call("tokens/list", &[]).await.json().await.unwrap();
+    assert_eq!(tokens["tokens"].as_array().map(Vec::len), Some(0), "{tokens}");
+}
