@@ -1568,7 +1568,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::TestEventUnresolved => ("Not found: {}", "Не найдены: {}"),
         K::TestEventWhole => ("The whole answer (JSON)", "Ответ целиком (JSON)"),
         K::Audit => ("Audit log", "Журнал аудита"),
-        K::SectionAudit => ("Who changed users, tokens, credentials, projects, maps, endpoints and scenarios, and when.", "Кто и когда менял пользователей, токены, доступы, проекты, карты, эндпоинты и сценарии."),
+        K::SectionAudit => ("Who changed users, tokens, credentials, projects, bots, maps, endpoints, scenarios, links and leads, and when.", "Кто и когда менял пользователей, токены, доступы, проекты, ботов, карты, эндпоинты, сценарии, связи и лидов."),
         K::UserAuditTitle => ("What this user changed, in the audit log", "Что менял этот пользователь — в журнале аудита"),
         K::TokenAuditTitle => ("Who issued and revoked this token, in the audit log", "Кто выпускал и отзывал этот токен — в журнале аудита"),
         K::AuditAdminsOnly => ("Only admins read the audit log.", "Журнал аудита доступен только администраторам."),

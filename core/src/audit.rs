@@ -16,14 +16,22 @@ pub const PAGE_SIZE: usize = 50;
 /// The areas actions belong to, in the order the filter lists them.
 pub const AREAS: [&str; 12] = ["user", "token", "settings", "keys", "project", "bot", "map", "endpoint", "scenario", "identity", "lead", "outbox"];
 
-/// The kinds of subject the log names (by the prefix of their ids):
-/// projects, bots, users, endpoints, tokens and maps.
-pub const NAMED_KINDS: [&str; 6] = [ProjectId::PREFIX, BotId::PREFIX, UserId::PREFIX, EndpointId::PREFIX, TokenId::PREFIX, MapId::PREFIX];
+/// The kinds of subject the log names, by the prefix of their ids, with
+/// the table and the column that name one: projects, bots, users,
+/// endpoints, tokens and maps.
+pub const NAMED_KINDS: [(&str, &str, &str); 6] = [
+    (ProjectId::PREFIX, "projects", "name"),
+    (BotId::PREFIX, "bots", "name"),
+    (UserId::PREFIX, "users", "email"),
+    (EndpointId::PREFIX, "endpoints", "alias"),
+    (TokenId::PREFIX, "api_tokens", "name"),
+    (MapId::PREFIX, "maps", "title"),
+];
 
 /// Whether `subject` is an id of a kind the log names, so that finding no
 /// name for it means it was deleted.
 pub fn is_named_kind(subject: &str) -> bool {
-    NAMED_KINDS.iter().any(|prefix| subject.starts_with(prefix))
+    NAMED_KINDS.iter().any(|(prefix, _, _)| subject.starts_with(prefix))
 }
 
 /// One recorded action.

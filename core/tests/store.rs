@@ -1739,6 +1739,7 @@ async fn audit_log_suite(store: Store) {
     store.audit("Admin@Example.com", "project.create", project.id.as_str(), "Fmlst").await.unwrap();
     store.audit("admin@example.com", "token.issue", "tok_gone", "crm").await.unwrap();
     store.audit("100% sure", "settings.telegram", bot.id.as_str(), "keys: [\"token\"]").await.unwrap();
+    store.audit("token:Интеграция", "identity.link", bot.id.as_str(), "user 7 → lead_7 (telegram)").await.unwrap();
     for n in 0..120 {
         store.audit("ops@example.com", "lead.status", bot.id.as_str(), &format!("lead_{n} → stopped")).await.unwrap();
     }
@@ -1759,7 +1760,7 @@ async fn audit_log_suite(store: Store) {
         }
     }
     assert_eq!(pages, 3);
-    assert_eq!(seen.len(), 124);
+    assert_eq!(seen.len(), 125);
     assert!(seen.windows(2).all(|w| (w[0].at, &w[0].id) > (w[1].at, &w[1].id)), "newest first, no repeats");
     assert_eq!(seen.last().unwrap().action, "user.create");
     assert_eq!(seen[0].detail, "lead_119 → stopped");
@@ -1770,7 +1771,31 @@ async fn audit_log_suite(store: Store) {
     assert_eq!(actions, ["token.issue", "project.create"]);
     assert_eq!(by_actor.older, None);
     let percent = page(AuditFilter { actor: "0% s".into(), ..Default::default() }, 50).await;
-    assert_eq!(percent.entries.len(), 1, "% is a character, not a wildcard");
+    assert_eq!(percent.entries.len(), 1);
+    // `%` and `_` are characters, not wildcards: only "100% sure" holds a `%`.
+    assert_eq!(page(AuditFilter { actor: "%".into(), ..Default::default() }, 50).await.entries.len(), 1);
+    for absent in ["_", "\\"] {
+        assert!(page(AuditFilter { actor: absent.into(), ..Default::default() }, 50).await.entries.is_empty(), "{absent} is a character, not a wildcard");
+    }
+    let cyrillic = page(AuditFilter { actor: "Интеграция".into(), ..Default::default() }, 50).await;
+    assert_eq!(cyrillic.entries.len(), 1, "text as typed is found on SQLite too, whose LOWER folds ASCII only");
+    // A page that holds exactly what is left has no older one.
+    assert_eq!(page(AuditFilter { actor: "admin@".into(), ..Default::default() }, 2).await.older, None);
+    assert!(page(AuditFilter { actor: "admin@".into(), ..Default::default() }, 1).await.older.is_some());
+    // Every filter at once, paged: the text binds and the times numbered
+    // after them.
+    let (mut ops, mut before) = (0, None);
+    loop {
+        let filter = AuditFilter { actor: "OPS@".into(), area: "lead".into(), subject: bot.id.as_str().into(), since: Some(0), before: before.clone() };
+        let AuditPage { entries, older } = page(filter, 50).await;
+        assert!(entries.iter().all(|e| e.actor == "ops@example.com" && e.action == "lead.status"));
+        ops += entries.len();
+        match older {
+            Some(cursor) => before = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(ops, 120);
     let tokens = page(AuditFilter { area: "token".into(), ..Default::default() }, 50).await;
     assert_eq!(tokens.entries.len(), 1);
     assert!(page(AuditFilter { area: "tok".into(), ..Default::default() }, 50).await.entries.is_empty(), "an area is matched whole");

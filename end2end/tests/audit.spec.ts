@@ -79,6 +79,12 @@ test('an admin reads who changed a user, page by page, in either language', asyn
   // Clicking a subject filters by it.
   await rows.first().getByTestId('audit-subject').click();
   await expect(page.getByTestId('audit-filter').locator('input[name=subject]')).toHaveValue(id);
+  await expect(rows).toHaveCount(50);
+  for (const subject of await rows.getByTestId('audit-subject').allTextContents()) expect(subject).toBe(id);
+  // The sidebar's link to the log shows it whole again.
+  await page.locator('[data-nav="/audit"]').click();
+  await expect(page.getByTestId('audit-filter').locator('input[name=actor]')).toHaveValue('');
+  await expect(page.getByTestId('audit-filter').locator('input[name=subject]')).toHaveValue('');
   // From the tokens page: who issued a token.
   const issued = await call(page, '/api/tokens/issue', {
     draft: { name: 'e2e audited token', bots: 'bot_shop', aliases: '', actions: ['call'], expires_in_days: 1, rate_per_minute: 0 },

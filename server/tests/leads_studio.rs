@@ -169,7 +169,10 @@ async fn an_admin_finds_a_lead_by_user_and_chat_id_and_reads_its_links_runs_and_
     let detail = call(&admin, "leads/detail", &[("bot_id", "bot_shop"), ("lead_id", LEAD)], 200).await;
     assert_eq!(detail["links"][0]["is_active"], false);
     assert!(shop.store.leads_of_user(&shop.bot, "crm-125").await.unwrap().is_empty());
-    assert_eq!(shop.audited("identity.deactivate").await[0].0, ADMIN_EMAIL);
+    // Who, which lead and channel; never the address (sealed at rest).
+    let audited = shop.audited("identity.deactivate").await;
+    assert_eq!(audited[0].0, ADMIN_EMAIL);
+    assert_eq!(audited[0].1, format!("{LEAD} telegram (1)"));
     call(&admin, "leads/status", &[("bot_id", "bot_shop"), ("lead_id", LEAD), ("status", "stopped")], 200).await;
     let page = call(&admin, "leads/search", &[("bot_id", "bot_shop"), ("query", LEAD), ("offset", "0")], 200).await;
     assert_eq!(page["rows"][0]["lead"]["status"], "stopped");

@@ -262,8 +262,10 @@ pub async fn delete_endpoint(id: String) -> Result<(), AppError> {
     let user = require(comops_core::Permission::DesignIntegrations)?;
     let id = comops_core::EndpointId::parse(&id).ok_or(AppError::NotFound)?;
     let store = backend()?.store;
+    // Its alias, for the audit log: the id alone names nothing once deleted.
+    let alias = store.endpoint(&id).await?.alias;
     store.delete_endpoint(&id).await?;
-    store.audit(user.email.as_str(), "endpoint.delete", id.as_str(), "").await?;
+    store.audit(user.email.as_str(), "endpoint.delete", id.as_str(), alias.as_str()).await?;
     Ok(())
 }
 

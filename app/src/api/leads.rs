@@ -205,7 +205,9 @@ pub async fn deactivate_link(bot_id: String, lead_id: String, user_id: String, c
     let filter = IdentityFilter { user_id: Some(user_id), lead_id: Some(lead_id), channel: Some(channel), chat_id: Some(chat_id) };
     let store = backend()?.store;
     let count = store.deactivate_identities(&bot, &filter).await?;
-    let detail = format!("{} {}:{} ({count})", filter.lead_id.as_deref().unwrap_or_default(), filter.channel.as_deref().unwrap_or_default(), filter.chat_id.as_deref().unwrap_or_default());
+    // The lead and the channel, never the address: a chat id may be a
+    // phone or an email, kept sealed in the identities table.
+    let detail = format!("{} {} ({count})", filter.lead_id.as_deref().unwrap_or_default(), filter.channel.as_deref().unwrap_or_default());
     store.audit(user.email.as_str(), "identity.deactivate", bot.as_str(), &detail).await?;
     Ok(count)
 }

@@ -63,8 +63,10 @@ pub async fn delete_project(id: String) -> Result<(), AppError> {
     let user = require(comops_core::Permission::ManageProjects)?;
     let id = comops_core::ProjectId::parse(&id).ok_or(AppError::NotFound)?;
     let store = backend()?.store;
+    // Its name, for the audit log: the id alone names nothing once deleted.
+    let name = store.project(&id).await?.name;
     store.delete_project(&id).await?;
-    store.audit(user.email.as_str(), "project.delete", id.as_str(), "").await?;
+    store.audit(user.email.as_str(), "project.delete", id.as_str(), &name).await?;
     Ok(())
 }
 
@@ -98,7 +100,8 @@ pub async fn delete_bot(id: String) -> Result<(), AppError> {
     let user = require(comops_core::Permission::ManageProjects)?;
     let id = comops_core::BotId::parse(&id).ok_or(AppError::NotFound)?;
     let store = backend()?.store;
+    let name = store.bot(&id).await?.name;
     store.delete_bot(&id).await?;
-    store.audit(user.email.as_str(), "bot.delete", id.as_str(), "").await?;
+    store.audit(user.email.as_str(), "bot.delete", id.as_str(), &name).await?;
     Ok(())
 }

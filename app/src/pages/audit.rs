@@ -69,12 +69,25 @@ impl FilterFields {
 fn AuditLog() -> impl IntoView {
     let locale = use_locale();
     let fields = FilterFields::new();
-    let (subject, actor) = leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("subject"), q.get("actor")));
-    fields.subject.set(subject.unwrap_or_default());
-    fields.actor.set(actor.unwrap_or_default());
+    let query = leptos_router::hooks::use_query_map();
+    let (subject, actor) = query.with_untracked(linked_filter);
+    fields.subject.set(subject);
+    fields.actor.set(actor);
     let applied = RwSignal::new(fields.query());
     let page = Resource::new(move || applied.get(), read_audit);
     let apply = move || applied.set(fields.query());
+    // Another link to this page (the sidebar's, from the log itself)
+    // filters anew: the router keeps the page, only its query changes.
+    Effect::watch(
+        move || query.with(linked_filter),
+        move |(subject, actor), _, _| {
+            fields.clear();
+            fields.subject.set(subject.clone());
+            fields.actor.set(actor.clone());
+            apply();
+        },
+        false,
+    );
     let by_subject = Callback::new(move |id: String| {
         fields.subject.set(id);
         apply();
@@ -91,6 +104,11 @@ fn AuditLog() -> impl IntoView {
         </Transition>
     }
     .into_any()
+}
+
+/// The subject and actor a link to this page filters by.
+fn linked_filter(query: &leptos_router::params::ParamsMap) -> (String, String) {
+    (query.get("subject").unwrap_or_default(), query.get("actor").unwrap_or_default())
 }
 
 #[component]

@@ -7,8 +7,6 @@ use crate::audit::{AuditCursor, AuditEntry, AuditFilter, AuditPage, AREAS, NAMED
 use sqlx::Row;
 use std::collections::HashMap;
 
-/// The table and naming column of each of [`crate::audit::NAMED_KINDS`].
-const NAMED: [(&str, &str); 6] = [("projects", "name"), ("bots", "name"), ("users", "email"), ("endpoints", "alias"), ("api_tokens", "name"), ("maps", "title")];
 
 impl Store {
     /// Records that `actor` did `action` to `subject`. `detail` must never
@@ -41,7 +39,10 @@ impl Store {
         };
         let actor = filter.actor.trim();
         if !actor.is_empty() {
-            text(&mut sql, " AND LOWER(actor) LIKE ? ESCAPE '\\'", super::contains_pattern(actor));
+            // SQLite's LOWER folds ASCII only: the text as typed matches too
+            // (`token:Интеграция`).
+            text(&mut sql, " AND (LOWER(actor) LIKE ? ESCAPE '\\'", super::contains_pattern(actor));
+            text(&mut sql, " OR actor LIKE ? ESCAPE '\\')", super::contains_pattern_as_typed(actor));
         }
         let area = filter.area.trim();
         if !area.is_empty() {
@@ -53,7 +54,8 @@ impl Store {
             text(&mut sql, " AND subject = ?", subject.to_string());
         }
         if let Some(cursor) = &filter.before {
-            text(&mut sql, " AND (at < #1 OR (at = #1 AND id < ?))", cursor.id.clone());
+            // `at <= …` first: a range the index on `at` can read.
+            text(&mut sql, " AND at <= #1 AND (at < #1 OR id < ?)", cursor.id.clone());
         }
         // Times are numbers: bound after the text, numbered after it.
         let mut numbers = Vec::new();
@@ -99,7 +101,7 @@ impl Store {
     async fn subject_names(&self, entries: &[AuditEntry]) -> StoreResult<HashMap<String, String>> {
         let mut parts = Vec::new();
         let mut ids: Vec<&str> = Vec::new();
-        for (prefix, (table, column)) in NAMED_KINDS.into_iter().zip(NAMED) {
+        for (prefix, table, column) in NAMED_KINDS {
             let mut these: Vec<&str> = entries.iter().map(|e| e.subject.as_str()).filter(|s| s.starts_with(prefix)).collect();
             these.sort_unstable();
             these.dedup();

@@ -377,8 +377,14 @@ pub fn now_millis() -> crate::Millis {
 /// A `LIKE … ESCAPE '\\'` pattern matching text that contains `query`
 /// in lower case (compare with `LOWER(column)`).
 pub(crate) fn contains_pattern(query: &str) -> String {
+    contains_pattern_as_typed(&query.to_lowercase())
+}
+
+/// A `LIKE … ESCAPE '\\'` pattern matching text that contains `query`
+/// as it is written (`%`, `_` and `\\` stand for themselves).
+pub(crate) fn contains_pattern_as_typed(query: &str) -> String {
     let mut pattern = String::from("%");
-    for c in query.to_lowercase().chars() {
+    for c in query.chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
