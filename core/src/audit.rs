@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 /// Entries a page of the studio's audit log holds.
 pub const PAGE_SIZE: usize = 50;
 
+/// The most entries one CSV export holds (the newest that match).
+pub const EXPORT_MOST: usize = 10_000;
+
 /// The areas actions belong to, in the order the filter lists them.
 pub const AREAS: [&str; 12] = ["user", "token", "settings", "keys", "project", "bot", "map", "endpoint", "scenario", "identity", "lead", "outbox"];
 
@@ -106,6 +109,44 @@ pub struct AuditPage {
     pub older: Option<AuditCursor>,
 }
 
+/// Entries as CSV (RFC 4180, a byte-order mark for spreadsheets): time in
+/// UTC and in milliseconds, who, action, subject, its name, detail. Text
+/// that starts like a spreadsheet formula (`=`, `+`, `-`, `@`) is written
+/// after a `'`, so opening the file runs nothing a name or detail held.
+pub fn to_csv(entries: &[AuditEntry]) -> String {
+    let header = ["at_utc", "at_ms", "actor", "action", "subject", "subject_name", "detail"];
+    let mut rows = vec![header.map(String::from).to_vec()];
+    for e in entries {
+        let text = |value: &str| inert(value);
+        rows.push(vec![
+            utc_second(e.at),
+            e.at.to_string(),
+            text(&e.actor),
+            text(&e.action),
+            text(&e.subject),
+            text(e.subject_name.as_deref().unwrap_or_default()),
+            text(&e.detail),
+        ]);
+    }
+    crate::map::csv::write(&rows)
+}
+
+/// `value`, after a `'` when a spreadsheet would read it as a formula.
+fn inert(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC) of epoch milliseconds.
+fn utc_second(at: Millis) -> String {
+    use crate::analytics::{date_of, DAY_MS};
+    let second = at.rem_euclid(DAY_MS) / 1000;
+    format!("{} {:02}:{:02}:{:02}", date_of(at.div_euclid(DAY_MS)), second / 3600, second % 3600 / 60, second % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +159,25 @@ mod tests {
         assert_eq!(AuditCursor::parse("soon-aud_x"), None);
         assert_eq!(AuditCursor::parse("17-"), None);
         assert_eq!(AuditCursor::parse(""), None);
+    }
+
+    #[test]
+    fn entries_export_as_csv_with_formulas_made_inert() {
+        let entry = |detail: &str| AuditEntry {
+            id: "aud_1".into(),
+            actor: "ann@example.com".into(),
+            action: "project.delete".into(),
+            subject: "prj_1".into(),
+            subject_name: None,
+            detail: detail.into(),
+            at: 1_764_000_000_123,
+        };
+        let csv = to_csv(&[entry("=HYPERLINK(\"http://x\")"), entry("Fmlst, «семья»")]);
+        let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').split("\r\n").collect();
+        assert_eq!(lines[0], "at_utc,at_ms,actor,action,subject,subject_name,detail");
+        assert_eq!(lines[1], "2025-11-24 16:00:00,1764000000123,ann@example.com,project.delete,prj_1,,\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(lines[2], "2025-11-24 16:00:00,1764000000123,ann@example.com,project.delete,prj_1,,\"Fmlst, «семья»\"");
+        assert_eq!(lines.len(), 4, "a CRLF after the last record");
     }
 
     #[test]

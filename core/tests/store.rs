@@ -1796,6 +1796,12 @@ async fn audit_log_suite(store: Store) {
         }
     }
     assert_eq!(ops, 120);
+    // The export: the newest that match, across pages, the cursor ignored.
+    let exported = store.audit_export(&AuditFilter { before: seen[10..].first().map(|e| comops_core::audit::AuditCursor { at: e.at, id: e.id.clone() }), ..Default::default() }, 120).await.unwrap();
+    assert_eq!(exported, seen[..120].to_vec());
+    let everything = store.audit_export(&AuditFilter::default(), 10_000).await.unwrap();
+    assert_eq!(everything.len(), 125);
+    assert_eq!(store.audit_export(&AuditFilter { area: "token".into(), ..Default::default() }, 10_000).await.unwrap().len(), 1);
     let tokens = page(AuditFilter { area: "token".into(), ..Default::default() }, 50).await;
     assert_eq!(tokens.entries.len(), 1);
     assert!(page(AuditFilter { area: "tok".into(), ..Default::default() }, 50).await.entries.is_empty(), "an area is matched whole");

@@ -4,6 +4,7 @@
 // name; a user's row links to what they changed; a viewer is refused, in
 // the studio and by the server.
 import { test, expect, Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { ADMIN, VIEWER, chooseLanguage, hydrated, logIn } from './helpers';
 
 /** Calls a server function: its arguments form-encoded (the default
@@ -52,6 +53,15 @@ test('an admin reads who changed a user, page by page, in either language', asyn
   await expect(page.getByTestId('older')).toHaveCount(0);
   await page.getByTestId('newest').click();
   await expect(rows).toHaveCount(50);
+
+  // The filtered entries as a CSV file: a header and all 56, newest first.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-export').click()]);
+  expect(download.suggestedFilename()).toBe('comops-audit.csv');
+  const csv = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n');
+  expect(csv[0]).toBe('at_utc,at_ms,actor,action,subject,subject_name,detail');
+  expect(csv).toHaveLength(57);
+  expect(csv[1]).toContain(`,${ADMIN.email},user.role,${id},${email},viewer`);
+  expect(csv[56]).toContain(`,user.create,${id},${email},${email} as analyst`);
 
   // Another area of the same subject: nothing.
   await filter.locator('select[name=area]').selectOption('token');

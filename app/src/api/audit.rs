@@ -27,6 +27,17 @@ pub async fn read_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
     Ok(backend()?.store.audit_page(&filter, comops_core::audit::PAGE_SIZE).await?)
 }
 
+/// The newest entries that match (at most [`comops_core::audit::EXPORT_MOST`])
+/// as CSV, the page's cursor ignored.
+#[server(prefix = "/api", endpoint = "audit/csv")]
+pub async fn export_audit(query: AuditQuery) -> Result<String, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::Administer)?;
+    let filter = to_filter(&query, comops_core::store::now_millis());
+    let entries = backend()?.store.audit_export(&filter, comops_core::audit::EXPORT_MOST).await?;
+    Ok(comops_core::audit::to_csv(&entries))
+}
+
 #[cfg(feature = "ssr")]
 fn to_filter(query: &AuditQuery, now: comops_core::Millis) -> comops_core::audit::AuditFilter {
     comops_core::audit::AuditFilter {

@@ -127,6 +127,31 @@ pub fn mark(name: &str) {
     let _ = name;
 }
 
+/// Saves `text` as a file named `name` of type `mime` (a download from a
+/// blob URL; nothing on the server).
+pub fn download(name: &str, mime: &str, text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+        let parts = web_sys::js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+        if let Ok(anchor) = document.create_element("a") {
+            let anchor: web_sys::HtmlAnchorElement = anchor.unchecked_into();
+            anchor.set_href(&url);
+            anchor.set_download(name);
+            anchor.click();
+        }
+        // The download has its own copy once it started.
+        set_timeout(move || { let _ = web_sys::Url::revoke_object_url(&url); }, std::time::Duration::from_secs(30));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (name, mime, text);
+}
+
 /// `encodeURIComponent` without a JS binding: everything but unreserved
 /// ASCII percent-encoded (a `data:` link's body, a URL's query value).
 pub fn percent_encode(text: &str) -> String {

@@ -4,9 +4,9 @@
 //! current name. Clicking a subject filters by it; `/audit?subject=…` or
 //! `?actor=…` opens the log filtered (a user's row links here).
 
-use crate::api::audit::{read_audit, AuditQuery};
-use crate::components::form::can;
-use crate::components::{format_millis, l, load_error, loading};
+use crate::api::audit::{export_audit, read_audit, AuditQuery};
+use crate::components::form::{can, general_error, ErrorBanner};
+use crate::components::{download, format_millis, l, load_error, loading};
 use crate::i18n::{audit_action_text, audit_area_text, tr, use_locale, K};
 use comops_core::audit::{is_named_kind, AuditEntry, AuditPage, AREAS};
 use comops_core::Permission;
@@ -92,8 +92,23 @@ fn AuditLog() -> impl IntoView {
         fields.subject.set(id);
         apply();
     });
+    // The applied filter's newest entries as a CSV file.
+    let export = Action::new(|query: &AuditQuery| export_audit(query.clone()));
+    let exporting = export.pending();
+    let export_error = general_error(export.value());
+    Effect::new(move |_| {
+        if let Some(Ok(text)) = export.value().get() {
+            download("comops-audit.csv", "text/csv", &text);
+        }
+    });
     view! {
         <FilterBar fields on_apply=Callback::new(move |_| apply()) on_clear=Callback::new(move |_| { fields.clear(); apply(); })/>
+        <div class="mb-2 flex items-center justify-end gap-3">
+            <span class="text-xs text-slate-500">{l(K::AuditExportNote)}</span>
+            <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="audit-export" disabled=move || exporting.get()
+                on:click=move |_| { export.dispatch(applied.get_untracked()); }>{l(K::AuditExport)}</button>
+        </div>
+        <ErrorBanner message=export_error/>
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match page.await {

@@ -33,7 +33,7 @@ pub use loop_view::LoopViewPage;
 use crate::api::maps::{export_project, export_spec, list_maps, CreateMap, DeleteMap, ImportProject, MapRow, ProjectImportOutcome};
 use crate::api::projects::list_projects;
 use crate::components::form::{can, field_error, general_error, ErrorBanner};
-use crate::components::{format_millis, l, load_error, loading};
+use crate::components::{download, format_millis, l, load_error, loading};
 use crate::components::list_pages::{words, ListFilter, Pager};
 use crate::i18n::{import_problem_text, t, use_locale, K};
 use comops_core::map::MapKind;
@@ -88,7 +88,7 @@ pub fn MapsPage() -> impl IntoView {
     let export_error = general_error(export.value());
     Effect::new(move |_| {
         if let Some(Ok(text)) = export.value().get() {
-            download_json(&format!("{}.comops-project.json", project_id.get_untracked()), &text);
+            download(&format!("{}.comops-project.json", project_id.get_untracked()), "application/json", &text);
         }
     });
     let can_import = can(Permission::ManageProjects) && can(Permission::DesignIntegrations);
@@ -428,30 +428,6 @@ fn read_chosen_file(ev: leptos::ev::Event, done: impl FnOnce(Result<String, File
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (ev, done);
-}
-
-/// Saves `text` as a JSON file named `name` (a download from a blob URL).
-fn download_json(name: &str, text: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-        let parts = web_sys::js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-        let options = web_sys::BlobPropertyBag::new();
-        options.set_type("application/json");
-        let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
-        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-        if let Ok(anchor) = document.create_element("a") {
-            let anchor: web_sys::HtmlAnchorElement = anchor.unchecked_into();
-            anchor.set_href(&url);
-            anchor.set_download(name);
-            anchor.click();
-        }
-        // The download has its own copy once it started.
-        set_timeout(move || { let _ = web_sys::Url::revoke_object_url(&url); }, std::time::Duration::from_secs(30));
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (name, text);
 }
 
 /// Opens the browser's print dialog (the spec view prints alone).

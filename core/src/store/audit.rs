@@ -97,6 +97,22 @@ impl Store {
         Ok(AuditPage { entries, older })
     }
 
+    /// The newest `most` entries matching `filter` (its cursor ignored),
+    /// read a page of 500 at a time.
+    pub async fn audit_export(&self, filter: &AuditFilter, most: usize) -> StoreResult<Vec<AuditEntry>> {
+        let mut filter = AuditFilter { before: None, ..filter.clone() };
+        let mut entries = Vec::new();
+        while entries.len() < most {
+            let page = self.audit_page(&filter, (most - entries.len()).min(500)).await?;
+            entries.extend(page.entries);
+            match page.older {
+                Some(cursor) => filter.before = Some(cursor),
+                None => break,
+            }
+        }
+        Ok(entries)
+    }
+
     /// The current names of the entries' subjects, by id, in one query.
     async fn subject_names(&self, entries: &[AuditEntry]) -> StoreResult<HashMap<String, String>> {
         let mut parts = Vec::new();
