@@ -112,7 +112,8 @@ pub struct AuditPage {
 /// Entries as CSV (RFC 4180, a byte-order mark for spreadsheets): time in
 /// UTC and in milliseconds, who, action, subject, its name, detail. Text
 /// that starts like a spreadsheet formula (`=`, `+`, `-`, `@`) is written
-/// after a `'`, so opening the file runs nothing a name or detail held.
+/// after a `'` ([`inert`]), so opening the file runs nothing a name or
+/// detail held.
 pub fn to_csv(entries: &[AuditEntry]) -> String {
     let header = ["at_utc", "at_ms", "actor", "action", "subject", "subject_name", "detail"];
     let mut rows = vec![header.map(String::from).to_vec()];
@@ -131,9 +132,11 @@ pub fn to_csv(entries: &[AuditEntry]) -> String {
     crate::map::csv::write(&rows)
 }
 
-/// `value`, after a `'` when a spreadsheet would read it as a formula.
+/// `value`, after a `'` when a spreadsheet would read it as a formula
+/// (also after leading blanks, and in full-width forms).
 fn inert(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    const STARTS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+    if value.starts_with(['\t', '\r', '\n']) || value.trim_start().starts_with(STARTS) {
         format!("'{value}")
     } else {
         value.to_string()
@@ -178,6 +181,12 @@ mod tests {
         assert_eq!(lines[1], "2025-11-24 16:00:00,1764000000123,ann@example.com,project.delete,prj_1,,\"'=HYPERLINK(\"\"http://x\"\")\"");
         assert_eq!(lines[2], "2025-11-24 16:00:00,1764000000123,ann@example.com,project.delete,prj_1,,\"Fmlst, «семья»\"");
         assert_eq!(lines.len(), 4, "a CRLF after the last record");
+        for risky in ["+1", "-1", "@SUM(A1)", "\tx", " =1", "＝1"] {
+            assert_eq!(inert(risky), format!("'{risky}"));
+        }
+        for plain in ["lead_7 → stopped", "a-b", "ann@example.com", ""] {
+            assert_eq!(inert(plain), plain);
+        }
     }
 
     #[test]

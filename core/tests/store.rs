@@ -1802,6 +1802,14 @@ async fn audit_log_suite(store: Store) {
     let everything = store.audit_export(&AuditFilter::default(), 10_000).await.unwrap();
     assert_eq!(everything.len(), 125);
     assert_eq!(store.audit_export(&AuditFilter { area: "token".into(), ..Default::default() }, 10_000).await.unwrap().len(), 1);
+    // More than one read of 500: the export follows its own cursor.
+    for n in 0..400 {
+        store.audit("ops@example.com", "outbox.redrive", bot.id.as_str(), &format!("msg_{n}")).await.unwrap();
+    }
+    let everything = store.audit_export(&AuditFilter::default(), 10_000).await.unwrap();
+    assert_eq!(everything.len(), 525);
+    assert!(everything.windows(2).all(|w| (w[0].at, &w[0].id) > (w[1].at, &w[1].id)), "newest first, no repeats");
+    assert_eq!(store.audit_export(&AuditFilter::default(), 510).await.unwrap(), everything[..510].to_vec());
     let tokens = page(AuditFilter { area: "token".into(), ..Default::default() }, 50).await;
     assert_eq!(tokens.entries.len(), 1);
     assert!(page(AuditFilter { area: "tok".into(), ..Default::default() }, 50).await.entries.is_empty(), "an area is matched whole");

@@ -117,4 +117,5 @@ test('a viewer may not read the audit log, in the studio or by calling the serve
   await expect(page.getByTestId('audit-forbidden')).toContainText('Only admins');
   await expect(page.getByTestId('audit-table')).toHaveCount(0);
   expect((await call(page, '/api/audit/page', { 'query[actor]': '' })).status).toBe(403);
+  expect((await call(page, '/api/audit/csv', { 'query[actor]': '' })).status).toBe(403);
 });
