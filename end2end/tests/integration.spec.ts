@@ -305,6 +305,9 @@ test('an admin issues a token, sees its secret once, calls with it, traces it an
   await page.getByTestId('apply-filter').click();
   const traced = page.locator(`[data-trace="${body.trace_id}"]`).first();
   await expect(traced).toContainText('e2e-crm');
+  // To the second in the table, to the millisecond in its tooltip.
+  await expect(traced.getByTestId('trace-time')).toHaveText(/^\d{4}-\d{2}-\d{2}\s\d{2}:\d{2}:\d{2}$/);
+  await expect(traced.getByTestId('trace-time')).toHaveAttribute('title', /:\d{2}\.\d{3}$/);
   await traced.getByTestId('trace-link').click();
   await expect(page.getByTestId('trace-timeline')).toContainText(body.trace_id);
   await expect(page.getByTestId('timeline-step').first()).toBeVisible();

@@ -57,6 +57,17 @@ pub fn format_millis(ms: i64) -> String {
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
 }
 
+/// `2026-11-25 09:41:07` (UTC): [`format_millis`] to the second, for the
+/// logs, where events of one minute must read apart.
+pub fn format_millis_seconds(ms: i64) -> String {
+    format!("{}:{:02}", format_millis(ms), ms.div_euclid(1000).rem_euclid(60))
+}
+
+/// `2026-11-25 09:41:07.250` (UTC): to the millisecond, for a tooltip.
+pub fn format_millis_exact(ms: i64) -> String {
+    format!("{}.{:03}", format_millis_seconds(ms), ms.rem_euclid(1000))
+}
+
 /// The key a keyboard shortcut names, from a key event's `key` and
 /// `code`: a named key as it is, a typed character in lower case, and for
 /// a letter of a non-Latin layout the letter at that place on a US
@@ -168,7 +179,7 @@ pub fn percent_encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{format_millis, percent_encode, shortcut_key};
+    use super::{format_millis, format_millis_exact, format_millis_seconds, percent_encode, shortcut_key};
 
     #[test]
     fn percent_encodes_all_but_unreserved_ascii() {
@@ -197,5 +208,8 @@ mod tests {
         // 2025-10-15T11:24:52Z, the seed's connected_at example.
         assert_eq!(format_millis(1_760_527_492_000), "2025-10-15 11:24");
         assert_eq!(format_millis(951_782_400_000), "2000-02-29 00:00");
+        assert_eq!(format_millis_seconds(1_760_527_492_250), "2025-10-15 11:24:52");
+        assert_eq!(format_millis_exact(1_760_527_492_050), "2025-10-15 11:24:52.050");
+        assert_eq!(format_millis_exact(-1), "1969-12-31 23:59:59.999");
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::api::audit::{export_audit, read_audit, AuditQuery};
 use crate::components::form::{can, general_error, ErrorBanner};
-use crate::components::{download, format_millis, l, load_error, loading};
+use crate::components::{download, format_millis_exact, format_millis_seconds, l, load_error, loading};
 use crate::i18n::{audit_action_text, audit_area_text, tr, use_locale, K};
 use comops_core::audit::{is_named_kind, AuditEntry, AuditPage, AREAS};
 use comops_core::Permission;
@@ -212,7 +212,7 @@ fn AuditRow(entry: AuditEntry, by_subject: Callback<String>) -> impl IntoView {
     let gone = entry.subject_name.is_none() && is_named_kind(&entry.subject);
     view! {
         <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" data-action=entry.action.clone() data-testid="audit-row">
-            <td class="px-2 py-1.5 whitespace-nowrap text-slate-500">{format_millis(entry.at)}</td>
+            <td class="px-2 py-1.5 whitespace-nowrap text-slate-500 tabular-nums" title=format_millis_exact(entry.at)>{format_millis_seconds(entry.at)}</td>
             <td class="px-2 py-1.5 wrap-anywhere" data-testid="audit-actor">{entry.actor.clone()}</td>
             <td class="px-2 py-1.5 whitespace-nowrap" title=entry.action.clone() data-testid="audit-action">{move || audit_action_text(locale.get(), &action)}</td>
             <td class="px-2 py-1.5">

@@ -5,8 +5,8 @@
 
 use crate::api::endpoints::list_bot_choices;
 use crate::api::traces::{list_traces, trace_timeline, TraceQuery, PAGE_SIZE};
-use crate::components::format_millis;
-use crate::i18n::{trace_status_text, tr, use_locale, K};
+use crate::components::{format_millis_exact, format_millis_seconds};
+use crate::i18n::{duration_text, trace_status_text, tr, use_locale, K};
 use crate::trace_detail::detail_text;
 use comops_core::TraceEvent;
 use leptos::prelude::*;
@@ -232,7 +232,7 @@ fn TraceRow(event: TraceEvent, open_trace: Callback<String>) -> impl IntoView {
     let short = trace_id.chars().take(12).collect::<String>();
     view! {
         <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" data-trace=event.trace_id.clone() data-status=event.status.clone()>
-            <td class="px-2 py-1.5 whitespace-nowrap text-slate-500">{format_millis(event.at)}</td>
+            <td class="px-2 py-1.5 text-slate-500 tabular-nums" title=format_millis_exact(event.at) data-testid="trace-time">{date_then_time(event.at)}</td>
             <td class="px-2 py-1.5">
                 <button class="font-mono text-xs text-sky-800 hover:underline" title=trace_id.clone() data-testid="trace-link"
                     on:click=move |_| open_trace.run(trace_id.clone())>{short}"…"</button>
@@ -259,6 +259,19 @@ fn TraceRow(event: TraceEvent, open_trace: Callback<String>) -> impl IntoView {
         </tr>
     }
     .into_any()
+}
+
+/// A time to the second whose date and time may sit on two lines when
+/// the columns are tight, never breaking inside either.
+fn date_then_time(at: i64) -> impl IntoView {
+    let text = format_millis_seconds(at);
+    let (date, time) = text.split_once(' ').map(|(d, t)| (d.to_string(), t.to_string())).unwrap_or_default();
+    view! { <span class="whitespace-nowrap">{date}</span>" "<span class="whitespace-nowrap">{time}</span> }
+}
+
+/// How long after the trace's first event one came: `+850 ms`, `+42 s`.
+fn offset_text(locale: comops_core::Locale, ms: i64) -> String {
+    format!("+{}", duration_text(locale, Some(ms.max(0))))
 }
 
 /// A trace event's detail in the reader's language, following a switch.
@@ -291,13 +304,18 @@ fn Timeline(trace_id: String, on_close: Callback<()>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match events.await {
                         Err(err) => view! { <p class="text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
-                        Ok(list) => view! {
+                        Ok(list) => {
+                            let first = list.first().map_or(0, |e| e.at);
+                            view! {
                             <ol class="relative ml-2 border-l-2 border-slate-200">
-                                {list.into_iter().map(|e| view! {
+                                {list.into_iter().enumerate().map(|(i, e)| view! {
                                     <li class="mb-3 ml-4" data-testid="timeline-step">
                                         <span class=format!("absolute -left-[7px] mt-1.5 h-3 w-3 rounded-full {}", badge(&e.status))></span>
                                         <div class="flex flex-wrap items-baseline gap-2 text-sm">
-                                            <span class="text-xs text-slate-500">{format_millis(e.at)}</span>
+                                            <span class="text-xs text-slate-500 tabular-nums" title=format_millis_exact(e.at)>{format_millis_seconds(e.at)}</span>
+                                            {(i > 0).then(|| view! {
+                                                <span class="text-xs tabular-nums text-slate-500" data-testid="timeline-offset">{move || offset_text(locale.get(), e.at - first)}</span>
+                                            })}
                                             <span class="font-mono text-xs font-medium">{e.step.clone()}</span>
                                             <span class=format!("rounded px-1.5 py-0.5 text-xs {}", badge(&e.status)) data-testid="trace-status">{status_text(&e.status)}</span>
                                             <span class="font-mono text-xs text-slate-600">{e.bot_id.clone()} " / " {e.endpoint.clone()}</span>
@@ -308,11 +326,24 @@ fn Timeline(trace_id: String, on_close: Callback<()>) -> impl IntoView {
                                     </li>
                                 }).collect_view()}
                             </ol>
-                        }.into_any(),
+                            }.into_any()
+                        }
                     }
                 })}
             </Transition>
         </section>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use comops_core::Locale;
+
+    #[test]
+    fn a_steps_offset_reads_from_the_traces_first_event() {
+        assert_eq!(super::offset_text(Locale::En, 850), "+850 ms");
+        assert_eq!(super::offset_text(Locale::Ru, 42_000), "+42 с");
+        assert_eq!(super::offset_text(Locale::En, -3), "+0 ms");
+    }
 }
