@@ -5,6 +5,7 @@ pub mod call_figures;
 pub mod canvas;
 pub mod diff_table;
 pub mod editable_table;
+pub mod filter_form;
 pub mod find_bar;
 pub mod form;
 pub mod layout;

@@ -5,14 +5,13 @@
 //! `?actor=…` opens the log filtered (a user's row links here).
 
 use crate::api::audit::{export_audit, read_audit, AuditQuery};
+use crate::components::filter_form::{FilterField, FilterForm, PeriodSelect, FILTER_INPUT};
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::{download, format_millis_exact, format_millis_seconds, l, load_error, loading};
 use crate::i18n::{audit_action_text, audit_area_text, tr, use_locale, K};
 use comops_core::audit::{is_named_kind, AuditEntry, AuditPage, AREAS};
 use comops_core::Permission;
 use leptos::prelude::*;
-
-const INPUT: &str = "rounded border border-slate-300 px-2 py-1.5 text-sm";
 
 #[component]
 pub fn AuditLogPage() -> impl IntoView {
@@ -131,36 +130,21 @@ fn FilterBar(fields: FilterFields, on_apply: Callback<()>, on_clear: Callback<()
     let locale = use_locale();
     let areas = AREAS.map(|a| view! { <option value=a>{move || audit_area_text(locale.get(), a)}</option> }).into_iter().collect_view();
     view! {
-        <form class="mb-4 flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3" data-testid="audit-filter"
-            on:submit=move |ev| { ev.prevent_default(); on_apply.run(()); }
-            on:keydown=move |ev| if ev.key() == "Escape" { on_clear.run(()) }>
-            <label class="flex flex-col gap-1">
-                <span class="text-xs font-medium text-slate-600">{l(K::AuditActor)}</span>
-                <input type="text" name="actor" class=INPUT bind:value=fields.actor/>
-            </label>
-            <label class="flex flex-col gap-1">
-                <span class="text-xs font-medium text-slate-600">{l(K::AuditArea)}</span>
-                <select name="area" class=INPUT prop:value=move || fields.area.get() on:change=move |ev| fields.area.set(event_target_value(&ev))>
+        <FilterForm testid="audit-filter" on_apply on_clear>
+            <FilterField label=K::AuditActor>
+                <input type="text" name="actor" class=FILTER_INPUT bind:value=fields.actor/>
+            </FilterField>
+            <FilterField label=K::AuditArea>
+                <select name="area" class=FILTER_INPUT prop:value=move || fields.area.get() on:change=move |ev| fields.area.set(event_target_value(&ev))>
                     <option value="">{l(K::AnyValue)}</option>
                     {areas}
                 </select>
-            </label>
-            <label class="flex flex-col gap-1">
-                <span class="text-xs font-medium text-slate-600">{l(K::AuditSubject)}</span>
-                <input type="text" name="subject" class=format!("{INPUT} font-mono") bind:value=fields.subject/>
-            </label>
-            <label class="flex flex-col gap-1">
-                <span class="text-xs font-medium text-slate-600">{l(K::Period)}</span>
-                <select name="period" class=INPUT prop:value=move || fields.period.get() on:change=move |ev| fields.period.set(event_target_value(&ev))>
-                    <option value="">{l(K::AnyTime)}</option>
-                    <option value="hour">{l(K::LastHour)}</option>
-                    <option value="day">{l(K::LastDay)}</option>
-                    <option value="week">{l(K::LastWeek)}</option>
-                </select>
-            </label>
-            <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" data-testid="apply-filter">{l(K::Filter)}</button>
-            <button type="button" class="rounded border border-slate-300 px-3 py-1.5" data-testid="clear-filter" on:click=move |_| on_clear.run(())>{l(K::Clear)}</button>
-        </form>
+            </FilterField>
+            <FilterField label=K::AuditSubject>
+                <input type="text" name="subject" class=format!("{FILTER_INPUT} font-mono") bind:value=fields.subject/>
+            </FilterField>
+            <PeriodSelect value=fields.period/>
+        </FilterForm>
     }
     .into_any()
 }

@@ -5,6 +5,7 @@
 
 use crate::api::endpoints::list_bot_choices;
 use crate::api::traces::{list_traces, trace_timeline, TraceQuery, PAGE_SIZE};
+use crate::components::filter_form::{FilterField, FilterForm, PeriodSelect, FILTER_INPUT};
 use crate::components::{format_millis_exact, format_millis_seconds};
 use crate::i18n::{duration_text, trace_status_text, tr, use_locale, K};
 use crate::trace_detail::detail_text;
@@ -121,25 +122,20 @@ pub fn TracesPage() -> impl IntoView {
 #[component]
 fn FilterBar(fields: FilterFields, on_apply: Callback<()>, on_clear: Callback<()>) -> impl IntoView {
     let bots = Resource::new(|| (), |_| list_bot_choices());
-    let input = "rounded border border-slate-300 px-2 py-1.5 text-sm";
     let text = move |label: K, name: &'static str, value: RwSignal<String>, mono: bool| {
         view! {
-            <label class="flex flex-col gap-1">
-                <span class="text-xs font-medium text-slate-600">{move || tr(label)}</span>
-                <input type="text" name=name class=input class:font-mono=mono bind:value=value/>
-            </label>
+            <FilterField label>
+                <input type="text" name=name class=FILTER_INPUT class:font-mono=mono bind:value=value/>
+            </FilterField>
         }
     };
     let locale = use_locale();
     let statuses = STATUSES.map(|s| view! { <option value=s>{move || trace_status_text(locale.get(), s)}</option> }).into_iter().collect_view();
     view! {
-        <form class="mb-4 flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3" data-testid="trace-filter"
-            on:submit=move |ev| { ev.prevent_default(); on_apply.run(()); }
-            on:keydown=move |ev| if ev.key() == "Escape" { on_clear.run(()) }>
+        <FilterForm testid="trace-filter" on_apply on_clear>
             {text(K::TraceId, "trace_id", fields.trace_id, true)}
-            <label class="flex flex-col gap-1">
-                <span class="text-xs font-medium text-slate-600">{move || tr(K::Bot)}</span>
-                <select name="bot_id" class=input prop:value=move || fields.bot_id.get()
+            <FilterField label=K::Bot>
+                <select name="bot_id" class=FILTER_INPUT prop:value=move || fields.bot_id.get()
                     on:change=move |ev| fields.bot_id.set(event_target_value(&ev))>
                     <option value="">{move || tr(K::AnyValue)}</option>
                     <Transition>
@@ -151,34 +147,18 @@ fn FilterBar(fields: FilterFields, on_apply: Callback<()>, on_clear: Callback<()
                         })}
                     </Transition>
                 </select>
-            </label>
+            </FilterField>
             {text(K::Endpoint, "endpoint", fields.endpoint, true)}
             {text(K::UserOrLead, "user", fields.user, false)}
-            <label class="flex flex-col gap-1">
-                <span class="text-xs font-medium text-slate-600">{move || tr(K::Status)}</span>
-                <select name="status" class=input prop:value=move || fields.status.get()
+            <FilterField label=K::Status>
+                <select name="status" class=FILTER_INPUT prop:value=move || fields.status.get()
                     on:change=move |ev| fields.status.set(event_target_value(&ev))>
                     <option value="">{move || tr(K::AnyValue)}</option>
                     {statuses}
                 </select>
-            </label>
-            <label class="flex flex-col gap-1">
-                <span class="text-xs font-medium text-slate-600">{move || tr(K::Period)}</span>
-                <select name="period" class=input prop:value=move || fields.period.get()
-                    on:change=move |ev| fields.period.set(event_target_value(&ev))>
-                    <option value="">{move || tr(K::AnyTime)}</option>
-                    <option value="hour">{move || tr(K::LastHour)}</option>
-                    <option value="day">{move || tr(K::LastDay)}</option>
-                    <option value="week">{move || tr(K::LastWeek)}</option>
-                </select>
-            </label>
-            <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" data-testid="apply-filter">
-                {move || tr(K::Filter)}
-            </button>
-            <button type="button" class="rounded border border-slate-300 px-3 py-1.5" data-testid="clear-filter" on:click=move |_| on_clear.run(())>
-                {move || tr(K::Clear)}
-            </button>
-        </form>
+            </FilterField>
+            <PeriodSelect value=fields.period/>
+        </FilterForm>
     }
     .into_any()
 }

@@ -1,0 +1,51 @@
+//! The filter bar of a log read page by page from the server (traces, the
+//! audit log): a form of labelled fields that applies on Enter and clears
+//! on Escape, ending in its Filter and Clear buttons, and the period
+//! select both logs share.
+
+use crate::components::l;
+use crate::i18n::K;
+use leptos::prelude::*;
+
+/// The look of a filter bar's inputs and selects.
+pub const FILTER_INPUT: &str = "rounded border border-slate-300 px-2 py-1.5 text-sm";
+
+#[component]
+pub fn FilterForm(testid: &'static str, on_apply: Callback<()>, on_clear: Callback<()>, children: Children) -> impl IntoView {
+    view! {
+        <form class="mb-4 flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3" data-testid=testid
+            on:submit=move |ev| { ev.prevent_default(); on_apply.run(()); }
+            on:keydown=move |ev| if ev.key() == "Escape" { on_clear.run(()) }>
+            {children()}
+            <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white hover:bg-sky-600" data-testid="apply-filter">{l(K::Filter)}</button>
+            <button type="button" class="rounded border border-slate-300 px-3 py-1.5" data-testid="clear-filter" on:click=move |_| on_clear.run(())>{l(K::Clear)}</button>
+        </form>
+    }
+}
+
+/// One field of a filter bar under its label.
+#[component]
+pub fn FilterField(label: K, children: Children) -> impl IntoView {
+    view! {
+        <label class="flex flex-col gap-1">
+            <span class="text-xs font-medium text-slate-600">{l(label)}</span>
+            {children()}
+        </label>
+    }
+}
+
+/// Any time, or the last hour, day or week (`period`: ``, `hour`, `day`,
+/// `week`, which the server functions resolve against its clock).
+#[component]
+pub fn PeriodSelect(value: RwSignal<String>) -> impl IntoView {
+    view! {
+        <FilterField label=K::Period>
+            <select name="period" class=FILTER_INPUT prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
+                <option value="">{l(K::AnyTime)}</option>
+                <option value="hour">{l(K::LastHour)}</option>
+                <option value="day">{l(K::LastDay)}</option>
+                <option value="week">{l(K::LastWeek)}</option>
+            </select>
+        </FilterField>
+    }
+}
