@@ -304,3 +304,29 @@ async fn a_server_function_refuses_arguments_it_cannot_read_in_words() {
     let tokens: Value = browser.call("tokens/list", &[]).await.json().await.unwrap();
     assert_eq!(tokens["tokens"].as_array().map(Vec::len), Some(0), "{tokens}");
 }
+
+#[tokio::test]
+async fn a_server_function_body_of_no_declared_length_over_its_limit_is_too_large_too() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::sqlite();
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/projects/create HTTP/1.1\r\nHost: {address}\r\nOrigin: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        server.base
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // Just over 2 MiB, in chunks, then the last chunk.
+    let chunk = "a".repeat(64 * 1024);
+    for _ in 0..33 {
+        if stream.write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.ends_with(r#"{"TooLarge":{"limit_mib":2}}"#), "{answer}");
+}

@@ -24,7 +24,8 @@ const DRAINED_AT_MOST: u64 = 64 * 1024 * 1024;
 
 /// A server function's request that says it is larger than the limit is
 /// answered 413 with `AppError::TooLarge`, its body dropped unread
-/// (reading it failed as a 500 "length limit exceeded").
+/// (reading it failed as "length limit exceeded"; one that says no length
+/// gets the same 413 from [`from_app_error`] once the read fails).
 pub async fn refuse_oversized(request: Request, next: Next) -> Response {
     use http_body_util::BodyExt;
     let length = request.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
@@ -50,10 +51,17 @@ pub async fn from_app_error(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_ERROR_BODY).await else {
+    let Ok(mut bytes) = to_bytes(body, MAX_ERROR_BODY).await else {
         return Response::from_parts(parts, Body::empty());
     };
-    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+    if let Ok(mut error) = serde_json::from_slice::<AppError>(&bytes) {
+        // A body that declared no length and ran past the limit while it
+        // was read: too large, like one that declared it (not unreadable).
+        if matches!(&error, AppError::BadRequest(detail) if detail.contains("length limit exceeded")) {
+            error = AppError::TooLarge { limit_mib: SERVER_FN_BODY_LIMIT / (1024 * 1024) };
+            bytes = serde_json::to_vec(&error).unwrap_or_default().into();
+            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        }
         parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
