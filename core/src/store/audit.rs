@@ -7,7 +7,6 @@ use crate::audit::{AuditCursor, AuditEntry, AuditFilter, AuditPage, AREAS, NAMED
 use sqlx::Row;
 use std::collections::HashMap;
 
-
 impl Store {
     /// Records that `actor` did `action` to `subject`. `detail` must never
     /// contain a secret. Ids are time-ordered, so entries of the same
