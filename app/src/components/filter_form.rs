@@ -1,7 +1,7 @@
 //! The filter bar of a log read page by page from the server (traces, the
 //! audit log): a form of labelled fields that applies on Enter and clears
-//! on Escape, ending in its Filter and Clear buttons, and the period
-//! select both logs share.
+//! on Escape, ending in its Filter and Clear buttons, the period select
+//! both logs share, and the "Newest" / "Older" buttons under the table.
 
 use crate::components::l;
 use crate::i18n::K;
@@ -47,5 +47,21 @@ pub fn PeriodSelect(value: RwSignal<String>) -> impl IntoView {
                 <option value="week">{l(K::LastWeek)}</option>
             </select>
         </FilterField>
+    }
+}
+
+/// Under a log's table: "Newest" when an older page is shown, "Older"
+/// when there is one (`older` is where it starts: a cursor or an id).
+#[component]
+pub fn LogPager(#[prop(into)] paged: Signal<bool>, on_newest: Callback<()>, older: Option<String>, on_older: Callback<String>) -> impl IntoView {
+    view! {
+        <div class="mt-2 flex gap-3">
+            <Show when=move || paged.get()>
+                <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="newest" on:click=move |_| on_newest.run(())>{l(K::Newest)}</button>
+            </Show>
+            {older.map(|start| view! {
+                <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="older" on:click=move |_| on_older.run(start.clone())>{l(K::Older)}</button>
+            })}
+        </div>
     }
 }

@@ -5,7 +5,7 @@
 //! `?actor=…` opens the log filtered (a user's row links here).
 
 use crate::api::audit::{export_audit, read_audit, AuditQuery};
-use crate::components::filter_form::{FilterField, FilterForm, PeriodSelect, FILTER_INPUT};
+use crate::components::filter_form::{FilterField, FilterForm, LogPager, PeriodSelect, FILTER_INPUT};
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::{download, format_millis_exact, format_millis_seconds, l, load_error, loading};
 use crate::i18n::{audit_action_text, audit_area_text, tr, use_locale, K};
@@ -153,7 +153,7 @@ fn FilterBar(fields: FilterFields, on_apply: Callback<()>, on_clear: Callback<()
 fn AuditTable(page: AuditPage, applied: RwSignal<AuditQuery>, by_subject: Callback<String>) -> impl IntoView {
     let empty = page.entries.is_empty();
     let older = page.older.map(|cursor| cursor.to_string());
-    let paged = move || applied.with(|q| !q.before.is_empty());
+    let paged = Signal::derive(move || applied.with(|q| !q.before.is_empty()));
     view! {
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="w-full text-left text-sm" data-testid="audit-table">
@@ -174,16 +174,8 @@ fn AuditTable(page: AuditPage, applied: RwSignal<AuditQuery>, by_subject: Callba
                 </tbody>
             </table>
         </div>
-        <div class="mt-2 flex gap-3">
-            <Show when=paged>
-                <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="newest"
-                    on:click=move |_| applied.update(|q| q.before.clear())>{l(K::Newest)}</button>
-            </Show>
-            {older.map(|cursor| view! {
-                <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="older"
-                    on:click=move |_| applied.update(|q| q.before = cursor.clone())>{l(K::Older)}</button>
-            })}
-        </div>
+        <LogPager paged older on_newest=Callback::new(move |_| applied.update(|q| q.before.clear()))
+            on_older=Callback::new(move |cursor| applied.update(|q| q.before = cursor))/>
     }
     .into_any()
 }

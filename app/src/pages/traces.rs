@@ -5,7 +5,7 @@
 
 use crate::api::endpoints::list_bot_choices;
 use crate::api::traces::{list_traces, trace_timeline, TraceQuery, PAGE_SIZE};
-use crate::components::filter_form::{FilterField, FilterForm, PeriodSelect, FILTER_INPUT};
+use crate::components::filter_form::{FilterField, FilterForm, LogPager, PeriodSelect, FILTER_INPUT};
 use crate::components::{format_millis_exact, format_millis_seconds};
 use crate::i18n::{duration_text, trace_status_text, tr, use_locale, K};
 use crate::trace_detail::detail_text;
@@ -167,7 +167,7 @@ fn FilterBar(fields: FilterFields, on_apply: Callback<()>, on_clear: Callback<()
 fn TraceTable(list: Vec<TraceEvent>, applied: RwSignal<TraceQuery>, open_trace: Callback<String>) -> impl IntoView {
     let empty = list.is_empty();
     let older = (list.len() as i64 >= PAGE_SIZE).then(|| list.last().map(|e| e.id.clone())).flatten();
-    let paged = move || !applied.with(|q| q.before_id.is_empty());
+    let paged = Signal::derive(move || !applied.with(|q| q.before_id.is_empty()));
     view! {
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="w-full text-left text-sm" data-testid="traces-table">
@@ -192,16 +192,8 @@ fn TraceTable(list: Vec<TraceEvent>, applied: RwSignal<TraceQuery>, open_trace: 
                 </tbody>
             </table>
         </div>
-        <div class="mt-2 flex gap-3">
-            <Show when=paged>
-                <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="newest"
-                    on:click=move |_| applied.update(|q| q.before_id.clear())>{move || tr(K::Newest)}</button>
-            </Show>
-            {older.map(|last| view! {
-                <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="older"
-                    on:click=move |_| applied.update(|q| q.before_id = last.clone())>{move || tr(K::Older)}</button>
-            })}
-        </div>
+        <LogPager paged older on_newest=Callback::new(move |_| applied.update(|q| q.before_id.clear()))
+            on_older=Callback::new(move |last| applied.update(|q| q.before_id = last))/>
     }
     .into_any()
 }
