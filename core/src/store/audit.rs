@@ -2,6 +2,7 @@
 //! written one entry per action, read a filtered page at a time, newest
 //! first, with each subject's current name.
 
+use super::conditions::Conditions;
 use super::{now_millis, placeholders, Store, StoreResult};
 use crate::audit::{AuditCursor, AuditEntry, AuditFilter, AuditPage, AREAS, NAMED_KINDS};
 use sqlx::Row;
@@ -30,51 +31,32 @@ impl Store {
     /// [`AREAS`] matches nothing.
     pub async fn audit_page(&self, filter: &AuditFilter, limit: usize) -> StoreResult<AuditPage> {
         let limit = limit.clamp(1, 500);
-        let mut sql = String::from("SELECT id, actor, action, subject, detail, at FROM audit_log WHERE 1 = 1");
-        let mut texts: Vec<String> = Vec::new();
-        let mut text = |sql: &mut String, clause: &str, value: String| {
-            texts.push(value);
-            sql.push_str(&clause.replace('?', &format!("${}", texts.len())));
-        };
+        let mut conditions = Conditions::default();
         let actor = filter.actor.trim();
         if !actor.is_empty() {
             // SQLite's LOWER folds ASCII only: the text as typed matches too
             // (`token:Интеграция`).
-            text(&mut sql, " AND (LOWER(actor) LIKE ? ESCAPE '\\'", super::contains_pattern(actor));
-            text(&mut sql, " OR actor LIKE ? ESCAPE '\\')", super::contains_pattern_as_typed(actor));
+            conditions.add("(LOWER(actor) LIKE ? ESCAPE '\\' OR actor LIKE ? ESCAPE '\\')", [super::contains_pattern(actor).into(), super::contains_pattern_as_typed(actor).into()]);
         }
         let area = filter.area.trim();
         if !area.is_empty() {
             let known = AREAS.iter().find(|a| **a == area).copied().unwrap_or("-");
-            text(&mut sql, " AND action LIKE ?", format!("{known}.%"));
+            conditions.add("action LIKE ?", [format!("{known}.%").into()]);
         }
         let subject = filter.subject.trim();
         if !subject.is_empty() {
-            text(&mut sql, " AND subject = ?", subject.to_string());
+            conditions.add("subject = ?", [subject.into()]);
         }
         if let Some(cursor) = &filter.before {
             // `at <= …` first: a range the index on `at` can read.
-            text(&mut sql, " AND at <= #1 AND (at < #1 OR id < ?)", cursor.id.clone());
-        }
-        // Times are numbers: bound after the text, numbered after it.
-        let mut numbers = Vec::new();
-        if let Some(cursor) = &filter.before {
-            numbers.push(cursor.at);
-            sql = sql.replace("#1", &format!("${}", texts.len() + numbers.len()));
+            conditions.add("at <= ? AND (at < ? OR id < ?)", [cursor.at.into(), cursor.at.into(), cursor.id.as_str().into()]);
         }
         if let Some(since) = filter.since {
-            numbers.push(since);
-            sql.push_str(&format!(" AND at >= ${}", texts.len() + numbers.len()));
+            conditions.add("at >= ?", [since.into()]);
         }
         // One more than asked: whether an older page exists.
-        sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT {}", limit + 1));
-        let mut query = sqlx::query(&sql);
-        for value in &texts {
-            query = query.bind(value);
-        }
-        for number in numbers {
-            query = query.bind(number);
-        }
+        let sql = format!("SELECT id, actor, action, subject, detail, at FROM audit_log{} ORDER BY at DESC, id DESC LIMIT {}", conditions.sql(), limit + 1);
+        let query = conditions.bind(sqlx::query(&sql));
         let rows = query.fetch_all(&self.pool).await?;
         let mut entries = Vec::with_capacity(rows.len().min(limit));
         for row in rows.iter().take(limit) {

@@ -47,6 +47,7 @@ pub mod studio_leads;
 mod throttle;
 mod tokens;
 mod traces;
+mod conditions;
 pub(crate) use traces::time_ordered_id;
 mod users;
 pub mod webchat;

@@ -1,5 +1,6 @@
 //! The trace log: append events, list them with filters.
 
+use super::conditions::Conditions;
 use super::group_commit::GroupCommit;
 use super::{flag, now_millis, Store, StoreResult, WriteTurn};
 use std::future::Future;
@@ -215,50 +216,27 @@ impl Store {
 
     /// Newest first, filtered; at most `limit` (default 100, max 1000).
     pub async fn list_traces(&self, filter: &TraceFilter) -> StoreResult<Vec<TraceEvent>> {
-        let mut sql = String::from("SELECT * FROM trace_events WHERE 1 = 1");
-        let mut args: Vec<String> = Vec::new();
-        let mut push = |sql: &mut String, clause: &str, value: String| {
-            args.push(value);
-            sql.push_str(&clause.replace('?', &format!("${}", args.len())));
-        };
-        if !filter.trace_id.is_empty() {
-            push(&mut sql, " AND trace_id = ?", filter.trace_id.clone());
-        }
-        if !filter.bot_id.is_empty() {
-            push(&mut sql, " AND bot_id = ?", filter.bot_id.clone());
-        }
-        if !filter.endpoint.is_empty() {
-            push(&mut sql, " AND endpoint = ?", filter.endpoint.clone());
+        let mut conditions = Conditions::default();
+        for (column, value) in [("trace_id", &filter.trace_id), ("bot_id", &filter.bot_id), ("endpoint", &filter.endpoint), ("status", &filter.status)] {
+            if !value.is_empty() {
+                conditions.add(&format!("{column} = ?"), [value.as_str().into()]);
+            }
         }
         if !filter.user.is_empty() {
-            push(&mut sql, " AND (user_id = ? ", filter.user.clone());
-            push(&mut sql, "OR lead_id = ?)", filter.user.clone());
-        }
-        if !filter.status.is_empty() {
-            push(&mut sql, " AND status = ?", filter.status.clone());
+            conditions.add("(user_id = ? OR lead_id = ?)", [filter.user.as_str().into(), filter.user.as_str().into()]);
         }
         if let Some(before) = &filter.before_id {
-            push(&mut sql, " AND id < ?", before.clone());
+            conditions.add("id < ?", [before.as_str().into()]);
         }
-        // Times are numbers: bound separately below, after the text args.
-        let mut numbers = Vec::new();
         if let Some(since) = filter.since {
-            numbers.push(since);
-            sql.push_str(&format!(" AND at >= ${}", args.len() + numbers.len()));
+            conditions.add("at >= ?", [since.into()]);
         }
         if let Some(until) = filter.until {
-            numbers.push(until);
-            sql.push_str(&format!(" AND at < ${}", args.len() + numbers.len()));
+            conditions.add("at < ?", [until.into()]);
         }
         let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
-        let mut query = sqlx::query(&sql);
-        for arg in &args {
-            query = query.bind(arg);
-        }
-        for number in numbers {
-            query = query.bind(number);
-        }
+        let sql = format!("SELECT * FROM trace_events{} ORDER BY id DESC LIMIT {limit}", conditions.sql());
+        let query = conditions.bind(sqlx::query(&sql));
         let rows = query.fetch_all(&self.pool).await?;
         Ok(rows.iter().map(trace_event).collect::<Result<_, _>>()?)
     }
