@@ -90,7 +90,8 @@ impl std::fmt::Display for AuditCursor {
 /// Which entries to read. Empty text matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditFilter {
-    /// Part of the actor, any case (`ann@` finds `ann@example.com`).
+    /// Part of the actor, any case (`ann@` finds `ann@example.com`), or
+    /// in double quotes the actor exactly ([`ActorMatch`]).
     pub actor: String,
     /// One of [`AREAS`]: actions `<area>.…`.
     pub area: String,
@@ -100,6 +101,29 @@ pub struct AuditFilter {
     pub since: Option<Millis>,
     /// Entries older than this one.
     pub before: Option<AuditCursor>,
+}
+
+/// How the filter's "who" text picks actors: in double quotes, the actor
+/// exactly, any case (`"ann@example.com"`, as a user's row links, not
+/// `joann@example.com`); otherwise every actor holding the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorMatch<'a> {
+    Exactly(&'a str),
+    Holding(&'a str),
+}
+
+impl<'a> ActorMatch<'a> {
+    /// The match `text` asks for; none for blank text or empty quotes.
+    pub fn of(text: &'a str) -> Option<Self> {
+        let text = text.trim();
+        let quoted = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).map(str::trim);
+        match quoted {
+            Some("") => None,
+            Some(actor) => Some(Self::Exactly(actor)),
+            None if text.is_empty() => None,
+            None => Some(Self::Holding(text)),
+        }
+    }
 }
 
 /// One page, newest first, and where the next begins (none on the last).
@@ -153,6 +177,16 @@ fn utc_second(at: Millis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotes_ask_for_the_actor_exactly() {
+        assert_eq!(ActorMatch::of(" ann@ "), Some(ActorMatch::Holding("ann@")));
+        assert_eq!(ActorMatch::of("\"ann@example.com\""), Some(ActorMatch::Exactly("ann@example.com")));
+        assert_eq!(ActorMatch::of(" \" ann@example.com \" "), Some(ActorMatch::Exactly("ann@example.com")));
+        assert_eq!(ActorMatch::of("\""), Some(ActorMatch::Holding("\"")), "one quote is a character");
+        assert_eq!(ActorMatch::of("\"\""), None);
+        assert_eq!(ActorMatch::of("  "), None);
+    }
 
     #[test]
     fn a_cursor_reads_back_as_written() {

@@ -1740,6 +1740,7 @@ async fn audit_log_suite(store: Store) {
     store.audit("admin@example.com", "token.issue", "tok_gone", "crm").await.unwrap();
     store.audit("100% sure", "settings.telegram", bot.id.as_str(), "keys: [\"token\"]").await.unwrap();
     store.audit("token:Интеграция", "identity.link", bot.id.as_str(), "user 7 → lead_7 (telegram)").await.unwrap();
+    store.audit("joann@example.com", "user.locale", ann.id.as_str(), "ru").await.unwrap();
     for n in 0..120 {
         store.audit("ops@example.com", "lead.status", bot.id.as_str(), &format!("lead_{n} → stopped")).await.unwrap();
     }
@@ -1760,7 +1761,7 @@ async fn audit_log_suite(store: Store) {
         }
     }
     assert_eq!(pages, 3);
-    assert_eq!(seen.len(), 125);
+    assert_eq!(seen.len(), 126);
     assert!(seen.windows(2).all(|w| (w[0].at, &w[0].id) > (w[1].at, &w[1].id)), "newest first, no repeats");
     assert_eq!(seen.last().unwrap().action, "user.create");
     assert_eq!(seen[0].detail, "lead_119 → stopped");
@@ -1770,6 +1771,15 @@ async fn audit_log_suite(store: Store) {
     let actions: Vec<&str> = by_actor.entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["token.issue", "project.create"]);
     assert_eq!(by_actor.older, None);
+    // In double quotes: that actor exactly, any case; part of it finds
+    // nothing.
+    let exactly = page(AuditFilter { actor: "\"Ann@Example.com\"".into(), ..Default::default() }, 50).await;
+    assert!(exactly.entries.is_empty(), "no entry is by ann@example.com herself");
+    let joann = page(AuditFilter { actor: "\"JOANN@example.com\"".into(), ..Default::default() }, 50).await;
+    assert_eq!(joann.entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["user.locale"]);
+    assert!(page(AuditFilter { actor: "\"joann@\"".into(), ..Default::default() }, 50).await.entries.is_empty());
+    assert_eq!(page(AuditFilter { actor: "\"admin@example.com\"".into(), ..Default::default() }, 50).await.entries.len(), 2);
+    assert_eq!(page(AuditFilter { actor: "\"token:Интеграция\"".into(), ..Default::default() }, 50).await.entries.len(), 1);
     let percent = page(AuditFilter { actor: "0% s".into(), ..Default::default() }, 50).await;
     assert_eq!(percent.entries.len(), 1);
     // `%` and `_` are characters, not wildcards: only "100% sure" holds a `%`.
@@ -1800,14 +1810,14 @@ async fn audit_log_suite(store: Store) {
     let exported = store.audit_export(&AuditFilter { before: seen[10..].first().map(|e| comops_core::audit::AuditCursor { at: e.at, id: e.id.clone() }), ..Default::default() }, 120).await.unwrap();
     assert_eq!(exported, seen[..120].to_vec());
     let everything = store.audit_export(&AuditFilter::default(), 10_000).await.unwrap();
-    assert_eq!(everything.len(), 125);
+    assert_eq!(everything.len(), 126);
     assert_eq!(store.audit_export(&AuditFilter { area: "token".into(), ..Default::default() }, 10_000).await.unwrap().len(), 1);
     // More than one read of 500: the export follows its own cursor.
     for n in 0..400 {
         store.audit("ops@example.com", "outbox.redrive", bot.id.as_str(), &format!("msg_{n}")).await.unwrap();
     }
     let everything = store.audit_export(&AuditFilter::default(), 10_000).await.unwrap();
-    assert_eq!(everything.len(), 525);
+    assert_eq!(everything.len(), 526);
     assert!(everything.windows(2).all(|w| (w[0].at, &w[0].id) > (w[1].at, &w[1].id)), "newest first, no repeats");
     assert_eq!(store.audit_export(&AuditFilter::default(), 510).await.unwrap(), everything[..510].to_vec());
     let tokens = page(AuditFilter { area: "token".into(), ..Default::default() }, 50).await;

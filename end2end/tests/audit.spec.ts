@@ -51,8 +51,21 @@ test('an admin reads who changed a user, page by page, in either language', asyn
   await expect(rows.last()).toHaveAttribute('data-action', 'user.create');
   await expect(rows.last().getByTestId('audit-detail')).toHaveText(`${email} as analyst`);
   await expect(page.getByTestId('older')).toHaveCount(0);
+  // The filter and the page are in the address: a reload keeps them, Back
+  // goes to the newer page, Forward to the older again.
+  await expect(page).toHaveURL(new RegExp(`/audit\\?subject=${id}&before=\\d+-aud_`));
+  await page.reload();
+  await hydrated(page);
+  await expect(rows).toHaveCount(6);
+  await expect(filter.locator('input[name=subject]')).toHaveValue(id);
+  await page.goBack();
+  await expect(rows).toHaveCount(50);
+  await expect(page.getByTestId('newest')).toHaveCount(0);
+  await page.goForward();
+  await expect(rows).toHaveCount(6);
   await page.getByTestId('newest').click();
   await expect(rows).toHaveCount(50);
+  await expect(page).toHaveURL(new RegExp(`/audit\\?subject=${id}$`));
 
   // The filtered entries as a CSV file: a header and all 56, newest first.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-export').click()]);
@@ -67,6 +80,11 @@ test('an admin reads who changed a user, page by page, in either language', asyn
   await filter.locator('select[name=area]').selectOption('token');
   await page.getByTestId('apply-filter').click();
   await expect(page.getByTestId('no-audit')).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/audit\\?area=token&subject=${id}$`));
+  // Back shows the filter before, in the rows and in the fields.
+  await page.goBack();
+  await expect(rows).toHaveCount(50);
+  await expect(filter.locator('select[name=area]')).toHaveValue('');
   await filter.locator('select[name=area]').selectOption('user');
   await page.getByTestId('apply-filter').click();
   await expect(rows).toHaveCount(50);
@@ -81,10 +99,12 @@ test('an admin reads who changed a user, page by page, in either language', asyn
   await page.goto('/users');
   await hydrated(page);
   await page.locator(`[data-user="${ADMIN.email}"]`).getByTestId('user-audit').click();
-  await expect(page).toHaveURL(/\/audit\?actor=admin%40comops\.local/);
+  // In quotes: that user exactly, not every address holding theirs.
+  await expect(page).toHaveURL(/\/audit\?actor=%22admin%40comops\.local%22$/);
   await hydrated(page);
-  await expect(page.getByTestId('audit-filter').locator('input[name=actor]')).toHaveValue(ADMIN.email);
+  await expect(page.getByTestId('audit-filter').locator('input[name=actor]')).toHaveValue(`"${ADMIN.email}"`);
   await expect(rows.first().getByTestId('audit-actor')).toHaveText(ADMIN.email);
+  for (const actor of await rows.getByTestId('audit-actor').allTextContents()) expect(actor).toBe(ADMIN.email);
 
   // Clicking a subject filters by it.
   await rows.first().getByTestId('audit-subject').click();

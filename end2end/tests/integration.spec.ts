@@ -357,8 +357,25 @@ test('the trace log filters and shows an empty state', async ({ page }) => {
   await filter.locator('select[name=period]').selectOption('hour');
   await filter.locator('input[name=trace_id]').press('Enter');
   await expect(page.getByTestId('no-traces')).toHaveText('No trace events match.');
+  // The applied filter is in the address: a reload keeps it, Back shows
+  // the one before, in the rows and in the fields.
+  await expect(page).toHaveURL(/\/traces\?trace_id=0123456789abcdef0123456789abcdef&bot=bot_shop&endpoint=order%2Fthank-you&status=fail&period=hour$/);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('no-traces')).toBeVisible();
+  await expect(filter.locator('select[name=status]')).toHaveValue('fail');
+  await expect(filter.locator('select[name=period]')).toHaveValue('hour');
+  await expect(filter.locator('input[name=endpoint]')).toHaveValue('order/thank-you');
+  await page.goBack();
+  await expect(page.getByTestId('no-traces')).toHaveCount(0);
+  await expect(filter.locator('input[name=trace_id]')).toHaveValue('');
+  await expect(filter.locator('select[name=status]')).toHaveValue('');
+  await expect(filter.locator('select[name=bot_id]')).toHaveValue('bot_shop');
+  await page.goForward();
+  await expect(page.getByTestId('no-traces')).toBeVisible();
   await filter.locator('input[name=trace_id]').press('Escape');
   await expect(filter.locator('input[name=trace_id]')).toHaveValue('');
+  await expect(page).toHaveURL(/\/traces$/);
   await expect(page.getByTestId('traces-table')).toBeVisible();
 });
 

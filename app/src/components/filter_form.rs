@@ -1,11 +1,24 @@
 //! The filter bar of a log read page by page from the server (traces, the
 //! audit log): a form of labelled fields that applies on Enter and clears
 //! on Escape, ending in its Filter and Clear buttons, the period select
-//! both logs share, and the "Newest" / "Older" buttons under the table.
+//! both logs share, the "Newest" / "Older" buttons under the table, and
+//! the address that holds an applied filter.
 
-use crate::components::l;
+use crate::components::{l, percent_encode};
 use crate::i18n::K;
 use leptos::prelude::*;
+
+/// A log's address with its applied filter and page (`/audit?actor=ann%40`),
+/// blank values left out: a reload, Back or a copied link shows the same
+/// rows.
+pub fn log_href(path: &str, pairs: &[(&str, &str)]) -> String {
+    let query: Vec<String> = pairs.iter().filter(|(_, value)| !value.is_empty()).map(|(name, value)| format!("{name}={}", percent_encode(value))).collect();
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
 
 /// The look of a filter bar's inputs and selects.
 pub const FILTER_INPUT: &str = "rounded border border-slate-300 px-2 py-1.5 text-sm";
@@ -63,5 +76,14 @@ pub fn LogPager(#[prop(into)] paged: Signal<bool>, on_newest: Callback<()>, olde
                 <button class="rounded border border-slate-300 px-3 py-1 text-sm" data-testid="older" on:click=move |_| on_older.run(start.clone())>{l(K::Older)}</button>
             })}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_logs_address_holds_its_filter_without_blanks() {
+        assert_eq!(super::log_href("/audit", &[("actor", ""), ("area", "")]), "/audit");
+        assert_eq!(super::log_href("/audit", &[("actor", "\"ann@example.com\""), ("area", ""), ("before", "17-aud_x")]), "/audit?actor=%22ann%40example.com%22&before=17-aud_x");
     }
 }

@@ -1,11 +1,12 @@
 //! The audit log (admins only): a filter bar (who, area, subject,
 //! period), a dense table newest first with "Older" paging read from the
 //! server, each action in the reader's language and each subject by its
-//! current name. Clicking a subject filters by it; `/audit?subject=…` or
-//! `?actor=…` opens the log filtered (a user's row links here).
+//! current name. Clicking a subject filters by it. The applied filter and
+//! page live in the address (`/audit?subject=…`, `?actor="…"` from a
+//! user's row), so a reload, Back or a copied link shows the same rows.
 
 use crate::api::audit::{export_audit, read_audit, AuditQuery};
-use crate::components::filter_form::{FilterField, FilterForm, LogPager, PeriodSelect, FILTER_INPUT};
+use crate::components::filter_form::{log_href, FilterField, FilterForm, LogPager, PeriodSelect, FILTER_INPUT};
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::{download, format_millis_exact, format_millis_seconds, l, load_error, loading};
 use crate::i18n::{audit_action_text, audit_area_text, tr, use_locale, K};
@@ -57,36 +58,54 @@ impl FilterFields {
         }
     }
 
-    fn clear(&self) {
-        for field in [self.actor, self.area, self.subject, self.period] {
-            field.set(String::new());
-        }
+    /// Shows `query` in the fields (the address's filter).
+    fn show(&self, query: &AuditQuery) {
+        self.actor.set(query.actor.clone());
+        self.area.set(query.area.clone());
+        self.subject.set(query.subject.clone());
+        self.period.set(query.period.clone());
     }
+
+    fn clear(&self) {
+        self.show(&AuditQuery::default());
+    }
+}
+
+/// The filter and page an address holds (`/audit?actor=…&before=…`).
+fn query_of(params: &leptos_router::params::ParamsMap) -> AuditQuery {
+    let get = |name: &str| params.get(name).unwrap_or_default();
+    AuditQuery { actor: get("actor"), area: get("area"), subject: get("subject"), period: get("period"), before: get("before") }
+}
+
+/// The address of `query`.
+fn href_of(query: &AuditQuery) -> String {
+    log_href("/audit", &[("actor", &query.actor), ("area", &query.area), ("subject", &query.subject), ("period", &query.period), ("before", &query.before)])
 }
 
 #[component]
 fn AuditLog() -> impl IntoView {
     let locale = use_locale();
     let fields = FilterFields::new();
-    let query = leptos_router::hooks::use_query_map();
-    let (subject, actor) = query.with_untracked(linked_filter);
-    fields.subject.set(subject);
-    fields.actor.set(actor);
-    let applied = RwSignal::new(fields.query());
-    let page = Resource::new(move || applied.get(), read_audit);
-    let apply = move || applied.set(fields.query());
-    // Another link to this page (the sidebar's, from the log itself)
-    // filters anew: the router keeps the page, only its query changes.
-    Effect::watch(
-        move || query.with(linked_filter),
-        move |(subject, actor), _, _| {
-            fields.clear();
-            fields.subject.set(subject.clone());
-            fields.actor.set(actor.clone());
-            apply();
-        },
-        false,
-    );
+    // The applied filter lives in the address: a reload, Back, a copied
+    // link or a link from a user's or token's row shows the same rows.
+    let params = leptos_router::hooks::use_query_map();
+    let applied = Memo::new(move |_| params.with(query_of));
+    fields.show(&applied.get_untracked());
+    Effect::watch(move || applied.get(), move |query, _, _| fields.show(query), false);
+    // Applying the filter already shown reads it again.
+    let again = RwSignal::new(0u32);
+    let page = Resource::new(move || (applied.get(), again.get()), |(query, _)| read_audit(query));
+    // Kept aside: the router's `navigate` is neither `Send` nor `Sync`,
+    // which a `Callback` must be.
+    let navigate = StoredValue::new_local(leptos_router::hooks::use_navigate());
+    let show = Callback::new(move |query: AuditQuery| {
+        if query == applied.get_untracked() {
+            again.update(|n| *n += 1);
+        } else {
+            navigate.with_value(|go| go(&href_of(&query), Default::default()));
+        }
+    });
+    let apply = move || show.run(fields.query());
     let by_subject = Callback::new(move |id: String| {
         fields.subject.set(id);
         apply();
@@ -112,17 +131,12 @@ fn AuditLog() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Err(err) => load_error(err, locale.get_untracked()),
-                    Ok(page) => view! { <AuditTable page applied by_subject/> }.into_any(),
+                    Ok(page) => view! { <AuditTable page applied show by_subject/> }.into_any(),
                 }
             })}
         </Transition>
     }
     .into_any()
-}
-
-/// The subject and actor a link to this page filters by.
-fn linked_filter(query: &leptos_router::params::ParamsMap) -> (String, String) {
-    (query.get("subject").unwrap_or_default(), query.get("actor").unwrap_or_default())
 }
 
 #[component]
@@ -150,7 +164,7 @@ fn FilterBar(fields: FilterFields, on_apply: Callback<()>, on_clear: Callback<()
 }
 
 #[component]
-fn AuditTable(page: AuditPage, applied: RwSignal<AuditQuery>, by_subject: Callback<String>) -> impl IntoView {
+fn AuditTable(page: AuditPage, applied: Memo<AuditQuery>, show: Callback<AuditQuery>, by_subject: Callback<String>) -> impl IntoView {
     let empty = page.entries.is_empty();
     let older = page.older.map(|cursor| cursor.to_string());
     let paged = Signal::derive(move || applied.with(|q| !q.before.is_empty()));
@@ -174,8 +188,8 @@ fn AuditTable(page: AuditPage, applied: RwSignal<AuditQuery>, by_subject: Callba
                 </tbody>
             </table>
         </div>
-        <LogPager paged older on_newest=Callback::new(move |_| applied.update(|q| q.before.clear()))
-            on_older=Callback::new(move |cursor| applied.update(|q| q.before = cursor))/>
+        <LogPager paged older on_newest=Callback::new(move |_| show.run(AuditQuery { before: String::new(), ..applied.get_untracked() }))
+            on_older=Callback::new(move |before| show.run(AuditQuery { before, ..applied.get_untracked() }))/>
     }
     .into_any()
 }

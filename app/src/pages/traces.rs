@@ -1,11 +1,12 @@
 //! The trace log: a filter bar, a dense table newest first with "Older"
 //! paging, and one trace as a vertical timeline (oldest first) when its id
 //! is clicked or named in the URL (`/traces?trace_id=…`); a map row's
-//! trigger links here filtered by its endpoint (`?endpoint=…`).
+//! trigger links here filtered by its endpoint (`?endpoint=…`). The
+//! applied filter and page live in the address.
 
 use crate::api::endpoints::list_bot_choices;
 use crate::api::traces::{list_traces, trace_timeline, TraceQuery, PAGE_SIZE};
-use crate::components::filter_form::{FilterField, FilterForm, LogPager, PeriodSelect, FILTER_INPUT};
+use crate::components::filter_form::{log_href, FilterField, FilterForm, LogPager, PeriodSelect, FILTER_INPUT};
 use crate::components::{format_millis_exact, format_millis_seconds};
 use crate::i18n::{duration_text, trace_status_text, tr, use_locale, K};
 use crate::trace_detail::detail_text;
@@ -49,11 +50,42 @@ impl FilterFields {
         }
     }
 
-    fn clear(&self) {
-        for field in [self.trace_id, self.bot_id, self.endpoint, self.user, self.status, self.period] {
-            field.set(String::new());
-        }
+    /// Shows `query` in the fields (the address's filter).
+    fn show(&self, query: &TraceQuery) {
+        self.trace_id.set(query.trace_id.clone());
+        self.bot_id.set(query.bot_id.clone());
+        self.endpoint.set(query.endpoint.clone());
+        self.user.set(query.user.clone());
+        self.status.set(query.status.clone());
+        self.period.set(query.period.clone());
     }
+
+    fn clear(&self) {
+        self.show(&TraceQuery::default());
+    }
+}
+
+/// The filter and page an address holds (`/traces?trace_id=…`,
+/// `?endpoint=…&bot=…`, `&before=<event id>`).
+fn query_of(params: &leptos_router::params::ParamsMap) -> TraceQuery {
+    let get = |name: &str| params.get(name).unwrap_or_default();
+    TraceQuery { trace_id: get("trace_id"), bot_id: get("bot"), endpoint: get("endpoint"), user: get("user"), status: get("status"), period: get("period"), before_id: get("before") }
+}
+
+/// The address of `query`.
+fn href_of(query: &TraceQuery) -> String {
+    log_href(
+        "/traces",
+        &[
+            ("trace_id", &query.trace_id),
+            ("bot", &query.bot_id),
+            ("endpoint", &query.endpoint),
+            ("user", &query.user),
+            ("status", &query.status),
+            ("period", &query.period),
+            ("before", &query.before_id),
+        ],
+    )
 }
 
 /// A trace's status in the current language (reactive).
@@ -76,23 +108,39 @@ fn badge(status: &str) -> &'static str {
 pub fn TracesPage() -> impl IntoView {
     let locale = use_locale();
     let fields = FilterFields::new();
-    // `/traces?trace_id=…` (links from runs and leads) opens that trace;
-    // `?endpoint=…&bot=…` (links from map rows) filters by them.
-    let (linked, endpoint, bot) = leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("trace_id"), q.get("endpoint"), q.get("bot")));
-    let linked = linked.filter(|id| !id.is_empty());
-    if let Some(id) = &linked {
-        fields.trace_id.set(id.clone());
-    }
-    if let Some(endpoint) = endpoint.filter(|e| !e.is_empty()) {
-        fields.endpoint.set(endpoint);
-    }
-    if let Some(bot) = bot.filter(|b| !b.is_empty()) {
-        fields.bot_id.set(bot);
-    }
-    let applied = RwSignal::new(fields.query());
-    let events = Resource::new(move || applied.get(), list_traces);
-    let selected = RwSignal::new(linked);
-    let apply = move || applied.set(fields.query());
+    // The applied filter lives in the address: links from runs and leads
+    // (`?trace_id=…`, which also opens that trace) and from map rows
+    // (`?endpoint=…&bot=…`), a reload, Back and a copied link show the
+    // same rows.
+    let params = leptos_router::hooks::use_query_map();
+    let applied = Memo::new(move |_| params.with(query_of));
+    let named = |query: &TraceQuery| Some(query.trace_id.clone()).filter(|id| !id.is_empty());
+    fields.show(&applied.get_untracked());
+    let selected = RwSignal::new(named(&applied.get_untracked()));
+    Effect::watch(
+        move || applied.get(),
+        move |query, previous, _| {
+            fields.show(query);
+            if previous.is_none_or(|p| p.trace_id != query.trace_id) {
+                selected.set(named(query));
+            }
+        },
+        false,
+    );
+    // Applying the filter already shown reads it again.
+    let again = RwSignal::new(0u32);
+    let events = Resource::new(move || (applied.get(), again.get()), |(query, _)| list_traces(query));
+    // Kept aside: the router's `navigate` is neither `Send` nor `Sync`,
+    // which a `Callback` must be.
+    let navigate = StoredValue::new_local(leptos_router::hooks::use_navigate());
+    let show = Callback::new(move |query: TraceQuery| {
+        if query == applied.get_untracked() {
+            again.update(|n| *n += 1);
+        } else {
+            navigate.with_value(|go| go(&href_of(&query), Default::default()));
+        }
+    });
+    let apply = move || show.run(fields.query());
     // Clicking a trace id filters by it and opens its timeline.
     let open_trace = Callback::new(move |id: String| {
         fields.trace_id.set(id.clone());
@@ -111,7 +159,7 @@ pub fn TracesPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match events.await {
                     Err(err) => view! { <p class="mt-4 text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
-                    Ok(list) => view! { <TraceTable list applied open_trace/> }.into_any(),
+                    Ok(list) => view! { <TraceTable list applied show open_trace/> }.into_any(),
                 }
             })}
         </Transition>
@@ -164,7 +212,7 @@ fn FilterBar(fields: FilterFields, on_apply: Callback<()>, on_clear: Callback<()
 }
 
 #[component]
-fn TraceTable(list: Vec<TraceEvent>, applied: RwSignal<TraceQuery>, open_trace: Callback<String>) -> impl IntoView {
+fn TraceTable(list: Vec<TraceEvent>, applied: Memo<TraceQuery>, show: Callback<TraceQuery>, open_trace: Callback<String>) -> impl IntoView {
     let empty = list.is_empty();
     let older = (list.len() as i64 >= PAGE_SIZE).then(|| list.last().map(|e| e.id.clone())).flatten();
     let paged = Signal::derive(move || !applied.with(|q| q.before_id.is_empty()));
@@ -192,8 +240,8 @@ fn TraceTable(list: Vec<TraceEvent>, applied: RwSignal<TraceQuery>, open_trace: 
                 </tbody>
             </table>
         </div>
-        <LogPager paged older on_newest=Callback::new(move |_| applied.update(|q| q.before_id.clear()))
-            on_older=Callback::new(move |last| applied.update(|q| q.before_id = last))/>
+        <LogPager paged older on_newest=Callback::new(move |_| show.run(TraceQuery { before_id: String::new(), ..applied.get_untracked() }))
+            on_older=Callback::new(move |before_id| show.run(TraceQuery { before_id, ..applied.get_untracked() }))/>
     }
     .into_any()
 }

@@ -226,7 +226,7 @@ fn UserRow(
             <td class="px-3 py-2 text-xs text-slate-600">{format_millis(listing.created_at)}</td>
             <td class="px-3 py-2 whitespace-nowrap text-right">
                 <a class=format!("{LINK} mr-3") data-testid="user-audit" title=l(K::UserAuditTitle)
-                    href=format!("/audit?actor={}", percent_encode(user.email.as_str()))>{l(K::Audit)}</a>
+                    href=format!("/audit?actor={}", percent_encode(&format!("\"{}\"", user.email.as_str())))>{l(K::Audit)}</a>
                 <Show when=move || confirming.get() fallback=move || view! {
                     {(!me || is_disabled).then(|| view! {
                         <button class=format!("{LINK} mr-3") data-testid="user-toggle"

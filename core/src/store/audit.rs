@@ -4,7 +4,7 @@
 
 use super::conditions::Conditions;
 use super::{now_millis, placeholders, Store, StoreResult};
-use crate::audit::{AuditCursor, AuditEntry, AuditFilter, AuditPage, AREAS, NAMED_KINDS};
+use crate::audit::{ActorMatch, AuditCursor, AuditEntry, AuditFilter, AuditPage, AREAS, NAMED_KINDS};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -32,11 +32,14 @@ impl Store {
     pub async fn audit_page(&self, filter: &AuditFilter, limit: usize) -> StoreResult<AuditPage> {
         let limit = limit.clamp(1, 500);
         let mut conditions = Conditions::default();
-        let actor = filter.actor.trim();
-        if !actor.is_empty() {
-            // SQLite's LOWER folds ASCII only: the text as typed matches too
-            // (`token:Интеграция`).
-            conditions.add("(LOWER(actor) LIKE ? ESCAPE '\\' OR actor LIKE ? ESCAPE '\\')", [super::contains_pattern(actor).into(), super::contains_pattern_as_typed(actor).into()]);
+        // SQLite's LOWER folds ASCII only: the text as typed matches too
+        // (`token:Интеграция`).
+        match ActorMatch::of(&filter.actor) {
+            Some(ActorMatch::Holding(part)) => {
+                conditions.add("(LOWER(actor) LIKE ? ESCAPE '\\' OR actor LIKE ? ESCAPE '\\')", [super::contains_pattern(part).into(), super::contains_pattern_as_typed(part).into()]);
+            }
+            Some(ActorMatch::Exactly(actor)) => conditions.add("(LOWER(actor) = ? OR actor = ?)", [actor.to_lowercase().into(), actor.into()]),
+            None => {}
         }
         let area = filter.area.trim();
         if !area.is_empty() {
