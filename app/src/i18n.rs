@@ -107,6 +107,7 @@ pub enum K {
     ScnRefusedEntry,
     ScnRefusedRuns,
     ScnRefusedJobs,
+    ScnCancelJobsAndDelete,
     ScnVersion,
     ScnStepsCount,
     ScnNoScenarios,
@@ -796,6 +797,7 @@ pub enum K {
     AuditVerbTakeOver,
     AuditVerbHandBack,
     AuditVerbRedrive,
+    AuditVerbCancelJobs,
 }
 
 pub fn t(locale: Locale, key: K) -> &'static str {
@@ -880,6 +882,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ScnRefusedEntry => ("it is the bot's entry scenario", "это стартовый сценарий бота"),
         K::ScnRefusedRuns => ("{} runs of it are still active", "{} его запусков ещё активны"),
         K::ScnRefusedJobs => ("{} scheduled jobs name it", "на него запланировано заданий: {}"),
+        K::ScnCancelJobsAndDelete => ("Cancel its scheduled jobs and delete", "Отменить задания и удалить"),
         K::ScnVersion => ("Version", "Версия"),
         K::ScnStepsCount => ("Steps", "Шагов"),
         K::ScnNoScenarios => ("No scenarios for this bot yet.", "У этого бота пока нет сценариев."),
@@ -1615,6 +1618,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::AuditVerbTakeOver => ("taken over by an operator", "перехват оператором"),
         K::AuditVerbHandBack => ("handed back to the bot", "возврат боту"),
         K::AuditVerbRedrive => ("sent again", "повторная отправка"),
+        K::AuditVerbCancelJobs => ("scheduled jobs cancelled", "отмена заданий"),
     };
     match locale {
         Locale::En => en,
@@ -1797,6 +1801,7 @@ const AUDIT_VERBS: &[(&str, K)] = &[
     ("take_over", K::AuditVerbTakeOver),
     ("hand_back", K::AuditVerbHandBack),
     ("redrive", K::AuditVerbRedrive),
+    ("cancel_jobs", K::AuditVerbCancelJobs),
 ];
 
 /// A trace's status in words.

@@ -54,6 +54,7 @@ pub fn detail_text(locale: Locale, step: &str, detail: &str) -> String {
         Detail::BlockReported { channel, scenario } => format!("бот заблокирован в {channel}: сообщает сценарий {scenario}"),
         Detail::JobStarted { job, runs, scenario } => format!("задание {job}: запусков сценария {scenario}: {runs}"),
         Detail::JobScheduled { job, scenario, at } => format!("задание {job} для сценария {scenario} на {}", crate::components::format_millis(at)),
+        Detail::JobCancelled { job, scenario } => format!("задание {job} для сценария {scenario} отменено"),
         Detail::OperatorSent { operator, addresses } => format!("оператор {operator}, адресов: {addresses}"),
         Detail::Reply { chat, outcome } => {
             let outcome = reply_ru(&outcome);

@@ -102,6 +102,88 @@ async fn periodic_jobs_are_rescheduled() {
     assert_eq!(job.run_at, first_run_at + 86_400_000);
 }
 
+/// `method` on `path` with `token`: the status and the JSON body.
+async fn send(server: &TestServer, method: reqwest::Method, path: &str, token: &str) -> (u16, Value) {
+    let response = reqwest::Client::new().request(method, server.url(path)).bearer_auth(token).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn jobs_still_to_run_are_listed_and_cancelled_a_periodic_one_too() {
+    use reqwest::Method;
+    let (server, store) = setup().await;
+    let rehau = BotId::parse("bot_rehau").unwrap();
+    let writer = token(&store, &[TokenAction::Call]).await;
+    // A daily tip that runs now and then waits a day, and a reminder in
+    // two hours.
+    let (status, daily) = post(&server, "/bots/bot_rehau/jobs/schedule", &writer, json!({"scenario": "retention_tips", "leadId": "TG-9072612", "run_after_sec": 0, "every_sec": 86400})).await;
+    assert_eq!(status, 200, "{daily}");
+    let (status, later) = post(&server, "/bots/bot_rehau/jobs/schedule", &writer, json!({"scenario": "webinar_reminder", "userId": 125, "run_after_sec": 7200})).await;
+    assert_eq!(status, 200, "{later}");
+    let daily_id = daily["job"]["id"].as_str().unwrap().to_string();
+    let later_id = later["job"]["id"].as_str().unwrap().to_string();
+    let mut ran = false;
+    for _ in 0..50 {
+        if store.job(&rehau, &daily_id).await.unwrap().is_some_and(|j| j.runs_made == 1) {
+            ran = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ran, "the daily job ran once and waits for tomorrow");
+
+    // Listed soonest first, with admin_read or what may schedule.
+    let reader = token(&store, &[TokenAction::AdminRead]).await;
+    for who in [&reader, &writer] {
+        let (status, body) = send(&server, Method::GET, "/bots/bot_rehau/jobs", who).await;
+        assert_eq!(status, 200, "{body}");
+        let ids: Vec<&str> = body["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [later_id.as_str(), daily_id.as_str()]);
+        assert_eq!(body["more"], false);
+    }
+    let (status, body) = send(&server, Method::GET, &format!("/bots/bot_rehau/jobs/{daily_id}"), &reader).await;
+    assert_eq!((status, &body["job"]["status"], &body["job"]["runs_made"]), (200, &json!("scheduled"), &json!(1)), "{body}");
+    // A reader may not cancel; nor may a token limited to some aliases
+    // read or cancel.
+    let (status, body) = send(&server, Method::DELETE, &format!("/bots/bot_rehau/jobs/{daily_id}"), &reader).await;
+    assert_eq!(status, 403, "{body}");
+    let narrow = {
+        let draft = TokenDraft { name: "Orders only".into(), aliases: "order/*".into(), actions: vec![TokenAction::Call], ..Default::default() };
+        store.issue_token(&draft.validate().unwrap(), "test").await.unwrap().1
+    };
+    let (status, body) = send(&server, Method::GET, "/bots/bot_rehau/jobs", &narrow).await;
+    assert_eq!((status, body["message"].as_str().unwrap()), (403, "A token limited to some aliases cannot read jobs"));
+    let (status, body) = send(&server, Method::DELETE, &format!("/bots/bot_rehau/jobs/{daily_id}"), &narrow).await;
+    assert_eq!((status, body["message"].as_str().unwrap()), (403, "A token limited to some aliases cannot cancel jobs"));
+
+    // Cancelled between its runs: it stops, and its scenario may go.
+    let (status, body) = send(&server, Method::DELETE, &format!("/bots/bot_rehau/jobs/{daily_id}"), &writer).await;
+    assert_eq!((status, body["message"].as_str().unwrap(), &body["job"]["status"]), (200, "Job cancelled", &json!("cancelled")), "{body}");
+    assert_eq!(body["trace_id"], daily["trace_id"]);
+    let (status, body) = send(&server, Method::DELETE, &format!("/bots/bot_rehau/jobs/{daily_id}"), &writer).await;
+    assert_eq!((status, body["message"].as_str().unwrap()), (409, "Job already cancelled"));
+    assert_eq!(store.scenario_in_use(&rehau, "retention_tips").await.unwrap().scheduled_jobs, 0);
+    let (status, body) = send(&server, Method::GET, "/bots/bot_rehau/jobs", &reader).await;
+    assert_eq!((status, body["jobs"].as_array().unwrap().len()), (200, 1), "{body}");
+    // Its timeline: scheduled, ran, cancelled.
+    let trace = store.list_traces(&comops_core::trace::TraceFilter { trace_id: daily["trace_id"].as_str().unwrap().into(), ..Default::default() }).await.unwrap();
+    let steps: Vec<&str> = trace.iter().rev().map(|t| t.step.as_str()).filter(|s| s.starts_with("api.") || s.starts_with("job.")).collect();
+    assert_eq!(steps, ["api.schedule", "job.run", "api.cancel"]);
+
+    // Unknown ids, and another bot's job, are not found.
+    let (status, body) = send(&server, Method::DELETE, "/bots/bot_rehau/jobs/job_nope", &writer).await;
+    assert_eq!((status, body["message"].as_str().unwrap()), (404, "Job not found"));
+    let shop = {
+        let draft = TokenDraft { name: "Shop".into(), bots: "bot_shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
+        store.issue_token(&draft.validate().unwrap(), "test").await.unwrap().1
+    };
+    let (status, _) = send(&server, Method::DELETE, &format!("/bots/bot_shop/jobs/{later_id}"), &shop).await;
+    assert_eq!(status, 404);
+    let (status, _) = send(&server, Method::GET, &format!("/bots/bot_shop/jobs/{later_id}"), &shop).await;
+    assert_eq!(status, 404);
+    assert_eq!(store.job(&rehau, &later_id).await.unwrap().unwrap().status, "scheduled");
+}
+
 #[tokio::test]
 async fn schedule_requests_are_checked() {
     let (server, store) = setup().await;

@@ -150,13 +150,34 @@ async fn an_architect_creates_breaks_fixes_and_restores_a_scenario() {
     assert_eq!(gone, json!("Deleted"));
     let names: Vec<Value> = json_of(architect.call("scenarios/list", &[("bot_id", BOT)]).await).await.as_array().unwrap().iter().map(|s| s["name"].clone()).collect();
     assert_eq!(names, [json!("welcome")]);
+    // A daily job still to run holds a scenario until it is cancelled,
+    // which the delete does when asked and when nothing else holds it.
+    architect.call("scenarios/create", &[("bot_id", BOT), ("name", "daily_tip"), ("description", ""), ("template", "message")]).await;
+    let daily = comops_core::job::JobRequest {
+        scenario: "daily_tip".into(),
+        user_id: "125".into(),
+        lead_id: String::new(),
+        when: comops_core::job::When::After { seconds: 3600 },
+        every_ms: 86_400_000,
+        params: Default::default(),
+    };
+    let job = store.schedule_job(&bot, &daily, "0af7651916cd43dd8448eb211c80319c", "token:CRM").await.unwrap();
+    let held = json_of(architect.call("scenarios/delete", &[("bot_id", BOT), ("name", "daily_tip")]).await).await;
+    assert_eq!(held, json!({"Refused": {"name": "daily_tip", "endpoints": [], "entry": false, "active_runs": 0, "scheduled_jobs": 1}}));
+    let on_welcome = store.schedule_job(&bot, &comops_core::job::JobRequest { scenario: "welcome".into(), ..daily.clone() }, "0af7651916cd43dd8448eb211c80319d", "token:CRM").await.unwrap();
+    let still = json_of(architect.call("scenarios/delete", &[("bot_id", BOT), ("name", "welcome"), ("cancel_jobs", "true")]).await).await;
+    assert_eq!(still["Refused"]["scheduled_jobs"], 1, "bound to endpoints, it stays: {still}");
+    assert_eq!(store.job(&bot, &on_welcome.id).await.unwrap().unwrap().status, "scheduled", "and its job is not cancelled");
+    let gone = json_of(architect.call("scenarios/delete", &[("bot_id", BOT), ("name", "daily_tip"), ("cancel_jobs", "true")]).await).await;
+    assert_eq!(gone, json!("Deleted"));
+    assert_eq!(store.job(&bot, &job.id).await.unwrap().unwrap().status, "cancelled");
 
-    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE actor = $1 ORDER BY at")
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE actor = $1 ORDER BY at, id")
         .bind("architect@shop.example")
         .fetch_all(store.pool())
         .await
         .unwrap();
-    assert_eq!(actions, ["scenario.create", "scenario.save", "scenario.restore", "scenario.create", "scenario.delete"]);
+    assert_eq!(actions, ["scenario.create", "scenario.save", "scenario.restore", "scenario.create", "scenario.delete", "scenario.create", "scenario.cancel_jobs", "scenario.delete"]);
     drop(admin);
 }
 

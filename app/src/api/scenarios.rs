@@ -183,7 +183,20 @@ impl From<comops_core::scenario::preview::RenderedMessage> for DryMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DeleteOutcome {
     Deleted,
-    Refused { endpoints: Vec<String>, entry: bool, active_runs: i64, scheduled_jobs: i64 },
+    /// Not deleted; `name` is the scenario's.
+    Refused { name: String, endpoints: Vec<String>, entry: bool, active_runs: i64, scheduled_jobs: i64 },
+}
+
+impl DeleteOutcome {
+    /// The scenario's name when the delete was refused only because
+    /// scheduled jobs still name it, which a delete with `cancel_jobs`
+    /// cancels first.
+    pub fn held_only_by_jobs(&self) -> Option<&str> {
+        match self {
+            DeleteOutcome::Refused { name, endpoints, entry: false, active_runs: 0, scheduled_jobs } if endpoints.is_empty() && *scheduled_jobs > 0 => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// Places core's validation errors on step positions.
@@ -537,9 +550,11 @@ pub async fn restore_scenario(bot_id: String, name: String, version: i64) -> Res
 }
 
 /// Deletes every version of scenario `name`, unless an endpoint binds it,
-/// it is the bot's entry scenario, or runs and scheduled jobs still need it.
+/// it is the bot's entry scenario, or runs and scheduled jobs still need
+/// it. With `cancel_jobs`, jobs still to run it are cancelled first when
+/// they are all that holds it (audited `scenario.cancel_jobs`).
 #[server(prefix = "/api", endpoint = "scenarios/delete")]
-pub async fn delete_scenario(bot_id: String, name: String) -> Result<DeleteOutcome, AppError> {
+pub async fn delete_scenario(bot_id: String, name: String, #[server(default)] cancel_jobs: bool) -> Result<DeleteOutcome, AppError> {
     use crate::session::{backend, require};
     let user = require(comops_core::Permission::DesignIntegrations)?;
     let bot = parse_bot(&bot_id)?;
@@ -549,8 +564,13 @@ pub async fn delete_scenario(bot_id: String, name: String) -> Result<DeleteOutco
         store.list_endpoints(&bot).await?.into_iter().filter(|e| e.uses_scenario(&name)).map(|e| e.alias.to_string()).collect();
     let entry = entry_scenario(&store, &bot).await?.as_deref() == Some(name.as_str());
     let used = store.scenario_in_use(&bot, &name).await?;
-    if !endpoints.is_empty() || entry || used.active_runs > 0 || used.scheduled_jobs > 0 {
-        return Ok(DeleteOutcome::Refused { endpoints, entry, active_runs: used.active_runs, scheduled_jobs: used.scheduled_jobs });
+    let held = !endpoints.is_empty() || entry || used.active_runs > 0 || used.scheduled_jobs > 0;
+    let refusal = DeleteOutcome::Refused { name: name.clone(), endpoints, entry, active_runs: used.active_runs, scheduled_jobs: used.scheduled_jobs };
+    if cancel_jobs && refusal.held_only_by_jobs().is_some() {
+        let cancelled = store.cancel_scenario_jobs(&bot, &name).await?;
+        store.audit(user.email.as_str(), "scenario.cancel_jobs", bot.as_str(), &format!("{name} ({cancelled} jobs)")).await?;
+    } else if held {
+        return Ok(refusal);
     }
     let versions = store.delete_scenario(&bot, &name).await?;
     store.audit(user.email.as_str(), "scenario.delete", bot.as_str(), &format!("{name} ({versions} versions)")).await?;

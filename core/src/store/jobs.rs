@@ -8,6 +8,35 @@ use crate::trace::TraceEvent;
 use crate::BotId;
 use sqlx::Row;
 
+/// The columns [`job_of`] reads.
+const JOB_COLUMNS: &str = "id, bot_id, scenario, user_id, lead_id, run_at, every_ms, status, runs_made, trace_id";
+
+/// What [`Store::cancel_job`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobCancel {
+    /// Cancelled now; the job as it is after.
+    Cancelled(ScheduledJob),
+    /// No such job of this bot.
+    NotFound,
+    /// Already `done` or `cancelled`: nothing changed.
+    Over(ScheduledJob),
+}
+
+fn job_of(row: &sqlx::any::AnyRow) -> Result<ScheduledJob, sqlx::Error> {
+    Ok(ScheduledJob {
+        id: row.try_get("id")?,
+        bot_id: row.try_get("bot_id")?,
+        scenario: row.try_get("scenario")?,
+        user_id: row.try_get("user_id")?,
+        lead_id: row.try_get("lead_id")?,
+        run_at: row.try_get("run_at")?,
+        every_ms: row.try_get("every_ms")?,
+        status: row.try_get("status")?,
+        runs_made: row.try_get("runs_made")?,
+        trace_id: row.try_get("trace_id")?,
+    })
+}
+
 impl Store {
     /// Stores a job; returns it as listed.
     pub async fn schedule_job(&self, bot: &BotId, job: &JobRequest, trace_id: &str, created_by: &str) -> StoreResult<ScheduledJob> {
@@ -45,31 +74,70 @@ impl Store {
         })
     }
 
+    /// Every job of `bot`, soonest first.
     pub async fn list_jobs(&self, bot: &BotId) -> StoreResult<Vec<ScheduledJob>> {
-        let rows = sqlx::query(
-            "SELECT id, bot_id, scenario, user_id, lead_id, run_at, every_ms, status, runs_made, trace_id FROM scheduled_jobs \
-             WHERE bot_id = $1 ORDER BY run_at",
-        )
+        let rows = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM scheduled_jobs WHERE bot_id = $1 ORDER BY run_at"))
+            .bind(bot.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_of).collect::<Result<_, sqlx::Error>>().map_err(Into::into)
+    }
+
+    /// The jobs of `bot` still to run (up to `limit`), soonest first, and
+    /// whether there are more.
+    pub async fn scheduled_jobs(&self, bot: &BotId, limit: i64) -> StoreResult<(Vec<ScheduledJob>, bool)> {
+        let limit = limit.clamp(1, 1000);
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM scheduled_jobs WHERE bot_id = $1 AND status = 'scheduled' ORDER BY run_at, id LIMIT {}",
+            limit + 1
+        ))
         .bind(bot.as_str())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ScheduledJob {
-                    id: row.try_get("id")?,
-                    bot_id: row.try_get("bot_id")?,
-                    scenario: row.try_get("scenario")?,
-                    user_id: row.try_get("user_id")?,
-                    lead_id: row.try_get("lead_id")?,
-                    run_at: row.try_get("run_at")?,
-                    every_ms: row.try_get("every_ms")?,
-                    status: row.try_get("status")?,
-                    runs_made: row.try_get("runs_made")?,
-                    trace_id: row.try_get("trace_id")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        let mut jobs = rows.iter().map(job_of).collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let more = jobs.len() as i64 > limit;
+        jobs.truncate(limit as usize);
+        Ok((jobs, more))
+    }
+
+    /// One job of `bot`.
+    pub async fn job(&self, bot: &BotId, id: &str) -> StoreResult<Option<ScheduledJob>> {
+        let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM scheduled_jobs WHERE id = $1 AND bot_id = $2"))
+            .bind(id)
+            .bind(bot.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(job_of).transpose()?)
+    }
+
+    /// Cancels job `id` of `bot` if it is still to run (a periodic one
+    /// between its runs included). A run it is starting at that moment
+    /// commits first: the cancel then finds it rescheduled (a periodic
+    /// job, cancelled) or done.
+    pub async fn cancel_job(&self, bot: &BotId, id: &str) -> StoreResult<JobCancel> {
+        let done = sqlx::query("UPDATE scheduled_jobs SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND bot_id = $3 AND status = 'scheduled'")
+            .bind(now_millis())
+            .bind(id)
+            .bind(bot.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(match self.job(bot, id).await? {
+            None => JobCancel::NotFound,
+            Some(job) if done.rows_affected() == 1 => JobCancel::Cancelled(job),
+            Some(job) => JobCancel::Over(job),
+        })
+    }
+
+    /// Cancels every job of `bot` still to run scenario `scenario`;
+    /// returns how many.
+    pub async fn cancel_scenario_jobs(&self, bot: &BotId, scenario: &str) -> StoreResult<u64> {
+        let done = sqlx::query("UPDATE scheduled_jobs SET status = 'cancelled', updated_at = $1 WHERE bot_id = $2 AND scenario = $3 AND status = 'scheduled'")
+            .bind(now_millis())
+            .bind(bot.as_str())
+            .bind(scenario)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// Runs every job due at `now` (up to `limit`): each in its own

@@ -23,7 +23,7 @@ pub mod events;
 mod group_commit;
 pub mod identities;
 pub mod inbound;
-mod jobs;
+pub mod jobs;
 pub mod leads;
 mod leases;
 mod metrics;

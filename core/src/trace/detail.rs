@@ -90,6 +90,8 @@ pub enum Detail {
     JobStarted { job: String, runs: usize, scenario: String },
     /// `api.schedule`: a job for `scenario` scheduled at `at` (ms).
     JobScheduled { job: String, scenario: String, at: i64 },
+    /// `api.cancel`: a job of `scenario` cancelled before its next run.
+    JobCancelled { job: String, scenario: String },
     /// `operator.message`: an operator wrote to this many addresses.
     OperatorSent { operator: String, addresses: usize },
     /// `user.reply`: what the person's message did; the chat where its
@@ -214,6 +216,7 @@ impl fmt::Display for Detail {
             Detail::BlockReported { channel, scenario } => write!(f, "blocked on {channel}: {scenario} reports it"),
             Detail::JobStarted { job, runs, scenario } => write!(f, "job {job}: {runs} run(s) of {scenario}"),
             Detail::JobScheduled { job, scenario, at } => write!(f, "job {job} for scenario {scenario} at {at}"),
+            Detail::JobCancelled { job, scenario } => write!(f, "job {job} for scenario {scenario} cancelled"),
             Detail::OperatorSent { operator, addresses } => write!(f, "by {operator} to {addresses} address(es)"),
             Detail::Reply { chat: Some(chat), outcome } => write!(f, "chat {chat}: {outcome}"),
             Detail::Reply { chat: None, outcome } => write!(f, "{outcome}"),
@@ -288,6 +291,10 @@ fn read(step: &str, text: &str) -> Option<Detail> {
             let (job, rest) = text.strip_prefix("job ")?.split_once(" for scenario ")?;
             let (scenario, at) = rest.rsplit_once(" at ")?;
             Some(Detail::JobScheduled { job: job.into(), scenario: scenario.into(), at: at.parse().ok()? })
+        }
+        "api.cancel" => {
+            let (job, scenario) = text.strip_prefix("job ")?.strip_suffix(" cancelled")?.split_once(" for scenario ")?;
+            Some(Detail::JobCancelled { job: job.into(), scenario: scenario.into() })
         }
         "operator.message" => {
             let (operator, addresses) = text.strip_prefix("by ")?.rsplit_once(" to ")?;
@@ -434,6 +441,7 @@ mod tests {
             ("report.blocked", Detail::BlockReported { channel: "telegram".into(), scenario: "report_blocked".into() }),
             ("job.run", Detail::JobStarted { job: "job_01".into(), runs: 12, scenario: "webinar_reminder".into() }),
             ("api.schedule", Detail::JobScheduled { job: "job_01".into(), scenario: "webinar_reminder".into(), at: 1_764_000_000_000 }),
+            ("api.cancel", Detail::JobCancelled { job: "job_01".into(), scenario: "webinar_reminder".into() }),
             ("operator.message", Detail::OperatorSent { operator: "anna@example.com".into(), addresses: 1 }),
             reply(Some("540278913"), ReplyOutcome::Resumed { run: "run_01".into() }),
             reply(None, ReplyOutcome::Linked { user: "125".into() }),

@@ -2,6 +2,10 @@
 //! schedule runs, export and import endpoints.
 //!
 //! - `POST /bots/{botId}/jobs/schedule` (`call` or `admin_write`)
+//! - `GET  /bots/{botId}/jobs` and `/jobs/{jobId}` (`admin_read`, or what
+//!   may schedule): the jobs still to run, soonest first; one job
+//! - `DELETE /bots/{botId}/jobs/{jobId}` (what may schedule): cancel a job
+//!   still to run, a periodic one included
 //! - `GET  /bots/{botId}/endpoints` (`admin_read`): the JSON export
 //! - `POST /bots/{botId}/endpoints/import` (`admin_write`): upsert by alias
 //! - `GET  /bots/{botId}/maps` (`admin_read`): the maps of the bot's
@@ -35,6 +39,8 @@ const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/bots/{bot_id}/jobs/schedule", post(schedule))
+        .route("/bots/{bot_id}/jobs", get(list_jobs))
+        .route("/bots/{bot_id}/jobs/{job_id}", get(read_job).delete(cancel_job))
         .route("/bots/{bot_id}/endpoints", get(export_endpoints))
         .route("/bots/{bot_id}/endpoints/import", post(import_endpoints).layer(DefaultBodyLimit::max(IMPORT_LIMIT)))
         .route("/bots/{bot_id}/maps", get(export_maps))
@@ -133,6 +139,62 @@ async fn schedule(
         })
         .await?;
     Ok(Json(json!({ "success": true, "message": "Job scheduled", "trace_id": trace_id.as_str(), "job": job })))
+}
+
+/// Reading a bot's jobs: `admin_read`, or what may schedule them.
+async fn authorize_job_reading(state: &AppState, headers: &HeaderMap, bot_id: &str) -> Result<BotId, ApiError> {
+    match authorize(state, headers, bot_id, &[TokenAction::AdminRead]).await {
+        Ok((_, bot)) => Ok(bot),
+        Err(ApiError::Forbidden(_)) => Ok(authorize_bot_wide(state, headers, bot_id, "read jobs").await?.1),
+        Err(other) => Err(other),
+    }
+}
+
+/// Jobs a listing holds at most; `more` says when there are others.
+const JOBS_LISTED: i64 = 1000;
+
+async fn list_jobs(State(state): State<AppState>, Path(bot_id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let bot = authorize_job_reading(&state, &headers, &bot_id).await?;
+    let (jobs, more) = state.backend.store.scheduled_jobs(&bot, JOBS_LISTED).await?;
+    Ok(Json(json!({ "success": true, "jobs": jobs, "more": more })))
+}
+
+async fn read_job(State(state): State<AppState>, Path((bot_id, job_id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let bot = authorize_job_reading(&state, &headers, &bot_id).await?;
+    let job = state.backend.store.job(&bot, &job_id).await?.ok_or(ApiError::NotFound("Job not found"))?;
+    Ok(Json(json!({ "success": true, "job": job })))
+}
+
+/// Cancels a job still to run; traced under the job's own trace id, so
+/// its timeline reads scheduled, ran, cancelled.
+async fn cancel_job(State(state): State<AppState>, Path((bot_id, job_id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    use comops_core::store::jobs::JobCancel;
+    let (token, bot) = authorize_bot_wide(&state, &headers, &bot_id, "cancel jobs").await?;
+    let store = &state.backend.store;
+    let job = match store.cancel_job(&bot, &job_id).await? {
+        JobCancel::Cancelled(job) => job,
+        JobCancel::NotFound => return Err(ApiError::NotFound("Job not found")),
+        JobCancel::Over(job) => return Err(ApiError::Conflict(format!("Job already {}", job.status))),
+    };
+    store
+        .record_trace(&TraceEvent {
+            id: String::new(),
+            trace_id: job.trace_id.clone(),
+            source_system: token.name.clone(),
+            bot_id: bot.to_string(),
+            endpoint: "jobs/cancel".into(),
+            user_id: job.user_id.clone(),
+            lead_id: job.lead_id.clone(),
+            step: "api.cancel".into(),
+            status: "success".into(),
+            http_status: 200,
+            latency_ms: 0,
+            dry_run: false,
+            detail: Detail::JobCancelled { job: job.id.clone(), scenario: job.scenario.clone() }.to_string(),
+            at: 0,
+        })
+        .await?;
+    Ok(Json(json!({ "success": true, "message": "Job cancelled", "trace_id": job.trace_id.clone(), "job": job })))
 }
 
 async fn export_endpoints(State(state): State<AppState>, Path(bot_id): Path<String>, headers: HeaderMap) -> Result<Json<EndpointExport>, ApiError> {

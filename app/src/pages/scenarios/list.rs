@@ -77,7 +77,7 @@ fn ScenarioListRow(
     let name = row.name.clone();
     let delete_it = move |_| {
         confirming.set(false);
-        delete.dispatch(DeleteScenario { bot_id: bot_id.clone(), name: name.clone() });
+        delete.dispatch(DeleteScenario { bot_id: bot_id.clone(), name: name.clone(), cancel_jobs: false });
     };
     let endpoints = row.endpoints.join(", ");
     view! {
