@@ -49,8 +49,9 @@ pub struct ConfigArgs {
     /// that may take longer. Tests shorten it.
     #[arg(long, global = true, env = "COMOPS_RUN_LEASE_MS", hide = true)]
     pub run_lease_ms: Option<i64>,
-    /// First delay before a failed send is retried (ms, default 1000);
-    /// it doubles per attempt. Tests shorten it to reach the dead letter.
+    /// First delay before a failed send is retried (ms, default 1650);
+    /// it triples per attempt, so the 8th comes ~30 min after the first.
+    /// Tests shorten it to reach the dead letter.
     #[arg(long, global = true, env = "COMOPS_SEND_RETRY_BASE_MS", hide = true)]
     pub send_retry_base_ms: Option<i64>,
     /// Days a trace is kept (default 90; 0 keeps every trace). Calls stay
@@ -141,7 +142,7 @@ impl Config {
                 .unwrap_or_else(|| comops_core::channel::telegram::DEFAULT_BASE_URL.to_string()),
             send_lease_ms: args.send_lease_ms.or(file.send_lease_ms).unwrap_or(30_000).clamp(1_000, 600_000),
             run_lease_ms: args.run_lease_ms.or(file.run_lease_ms).unwrap_or(crate::engine::executor::LEASE_MS).clamp(1_000, 600_000),
-            send_retry_base_ms: args.send_retry_base_ms.or(file.send_retry_base_ms).unwrap_or(1_000).clamp(10, 60_000),
+            send_retry_base_ms: args.send_retry_base_ms.or(file.send_retry_base_ms).unwrap_or(crate::engine::dispatch::DEFAULT_RETRY_BASE_MS).clamp(1, 60_000),
             trace_retention_days: args.trace_retention_days.or(file.trace_retention_days).unwrap_or(TRACE_RETENTION_DAYS),
             channel_limits,
         })

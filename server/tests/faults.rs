@@ -78,7 +78,7 @@ async fn a_kill_9_mid_fan_out_on_postgres_sends_nobody_anything_twice() {
 }
 
 /// A fan-out of ten members while the Bot API is out for `outage`, with
-/// a retry delay of 250 ms doubling: every member gets the message once,
+/// a retry delay of 250 ms tripling: every member gets the message once,
 /// after at least one failed attempt that the trace names (each retry's
 /// reason is one of `reasons`, and the first of them occurs).
 async fn outage_then_delivery(kind: Outage, outage: Duration, reasons: &[&str]) {
@@ -139,11 +139,11 @@ async fn an_outage_longer_than_the_retries_leaves_a_readable_dead_letter_and_kee
     let telegram = FakeTelegram::start(TOKEN).await;
     let base = telegram.base_url();
     let dir = support::scratch_dir();
-    // 8 attempts 20, 40 … 1,280 ms apart: the dead letter within ~3 s.
+    // 8 attempts 2, 6, 18 … 1,458 ms apart: the dead letter within ~3 s.
     let server = TestServer::start(
         format!("sqlite://{}/comops.db", dir.display()),
         dir,
-        &["--demo-bots", "--telegram-api-base", base.as_str(), "--send-retry-base-ms", "20"],
+        &["--demo-bots", "--telegram-api-base", base.as_str(), "--send-retry-base-ms", "2"],
     );
     let fan_out = FanOut::arrange(server.store().await, 1).await;
     let member = fan_out.family[0];

@@ -542,13 +542,22 @@ async fn classify(store: &Store, message: &OutboxMessage, error: ChannelError, n
     }
 }
 
-/// `base_ms` (1 s by default), 2 s, 4 s … doubling per attempt, with ±25 %
-/// jitter: the 8 attempts of a message span about 2 minutes.
+/// `base_ms` (1.65 s by default), then three times as long per attempt —
+/// 5 s, 15 s, 45 s, 2.2 min, 6.7 min, 20 min — with ±25 % jitter: the 8th
+/// attempt of a message comes about 30 minutes after its first (SPEC §5),
+/// so a messenger out for up to that long loses nothing to dead letters.
 fn backoff_ms(base_ms: i64, attempts: i64) -> i64 {
-    use rand_jitter::jitter;
-    let base = base_ms << attempts.clamp(0, 10);
-    base + jitter(base / 4)
+    let delay = retry_delay_ms(base_ms, attempts);
+    delay + rand_jitter::jitter(delay / 4)
 }
+
+/// The delay after `attempts` failed attempts, before jitter.
+fn retry_delay_ms(base_ms: i64, attempts: i64) -> i64 {
+    base_ms.saturating_mul(3_i64.pow(attempts.clamp(0, 10) as u32))
+}
+
+/// The first retry delay unless `--send-retry-base-ms` says otherwise.
+pub const DEFAULT_RETRY_BASE_MS: i64 = 1_650;
 
 /// A small, dependency-free jitter source (time-seeded) for backoff only.
 mod rand_jitter {
@@ -577,5 +586,22 @@ fn trace(message: &OutboxMessage, status: &str, detail: String, latency_ms: i64)
         dry_run: false,
         detail,
         at: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retries_of_a_message_span_about_half_an_hour() {
+        let waits: Vec<i64> = (0..MAX_ATTEMPTS - 1).map(|n| retry_delay_ms(DEFAULT_RETRY_BASE_MS, n)).collect();
+        assert_eq!(waits[..3], [1_650, 4_950, 14_850]);
+        let total: i64 = waits.iter().sum();
+        assert!((29 * 60_000..31 * 60_000).contains(&total), "{total} ms from the first attempt to the last");
+        for n in 0..MAX_ATTEMPTS {
+            let (delay, drawn) = (retry_delay_ms(DEFAULT_RETRY_BASE_MS, n), backoff_ms(DEFAULT_RETRY_BASE_MS, n));
+            assert!((delay - delay / 4..=delay + delay / 4).contains(&drawn), "attempt {n}: {drawn} ms for {delay}");
+        }
     }
 }
