@@ -139,6 +139,24 @@ pub fn mark(name: &str) {
     let _ = name;
 }
 
+/// The router's `navigate` as a [`Callback`] taking an address, for
+/// handlers that must be `Send + Sync` (the router's closure is neither).
+/// It moves in the browser only: on the server nothing navigates, and a
+/// value kept for one thread must not be dropped on another.
+pub fn navigate_to() -> Callback<String> {
+    let navigate = leptos_router::hooks::use_navigate();
+    #[cfg(feature = "hydrate")]
+    {
+        let navigate = StoredValue::new_local(navigate);
+        Callback::new(move |href: String| navigate.with_value(|go| go(&href, Default::default())))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        drop(navigate);
+        Callback::new(|_: String| {})
+    }
+}
+
 /// Saves `text` as a file named `name` of type `mime` (a download from a
 /// blob URL; nothing on the server).
 pub fn download(name: &str, mime: &str, text: &str) {

@@ -130,14 +130,12 @@ pub fn TracesPage() -> impl IntoView {
     // Applying the filter already shown reads it again.
     let again = RwSignal::new(0u32);
     let events = Resource::new(move || (applied.get(), again.get()), |(query, _)| list_traces(query));
-    // Kept aside: the router's `navigate` is neither `Send` nor `Sync`,
-    // which a `Callback` must be.
-    let navigate = StoredValue::new_local(leptos_router::hooks::use_navigate());
+    let navigate = crate::components::navigate_to();
     let show = Callback::new(move |query: TraceQuery| {
         if query == applied.get_untracked() {
             again.update(|n| *n += 1);
         } else {
-            navigate.with_value(|go| go(&href_of(&query), Default::default()));
+            navigate.run(href_of(&query));
         }
     });
     let apply = move || show.run(fields.query());
