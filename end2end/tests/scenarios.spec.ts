@@ -278,3 +278,44 @@ test('a viewer gets no credentials page', async ({ page }) => {
   await hydrated(page);
   await expect(page.getByTestId('settings-forbidden')).toBeVisible();
 });
+
+test('a scenario that only its scheduled jobs keep is deleted after cancelling them, in one more click', async ({ page }) => {
+  await logIn(page, ADMIN);
+  await inEnglish(page);
+  const post = (path: string, args: Record<string, unknown>, json = false) =>
+    page.evaluate(
+      async ({ path, args, json }) => {
+        const body = json ? JSON.stringify(args) : new URLSearchParams(args as Record<string, string>).toString();
+        const type = json ? 'application/json' : 'application/x-www-form-urlencoded';
+        const response = await fetch(path, { method: 'POST', headers: { 'Content-Type': type }, body });
+        return { status: response.status, body: await response.json() };
+      },
+      { path, args, json },
+    );
+  expect((await post('/api/scenarios/create', { bot_id: 'bot_shop', name: 'e2e_daily_tip', description: '', template: 'message' })).status).toBe(200);
+  const issued = await post('/api/tokens/issue', {
+    draft: { name: 'e2e scheduler', bots: 'bot_shop', aliases: '', actions: ['call'], expires_in_days: 1, rate_per_minute: 0 },
+  }, true);
+  expect(issued.status).toBe(200);
+  // A business system schedules a daily tip, starting tomorrow.
+  const scheduled = await page.request.post('/bots/bot_shop/jobs/schedule', {
+    headers: { Authorization: `Bearer ${issued.body.secret}` },
+    data: { scenario: 'e2e_daily_tip', userId: 'e2e-buyer', run_after_sec: 86400, every_sec: 86400 },
+  });
+  expect(scheduled.status()).toBe(200);
+  const job = (await scheduled.json()).job.id;
+
+  await page.goto('/scenarios?bot=bot_shop');
+  await hydrated(page);
+  const row = page.locator('[data-scenario=e2e_daily_tip]');
+  await row.getByTestId('delete').click();
+  await row.getByTestId('confirm-delete').click();
+  const refused = page.getByTestId('delete-refused');
+  await expect(refused).toContainText('1 scheduled jobs name it');
+  await refused.getByTestId('cancel-jobs-and-delete').click();
+  await expect(row).toHaveCount(0);
+  await expect(refused).toBeHidden();
+  // The job is cancelled, as the API reads it.
+  const read = await page.request.get(`/bots/bot_shop/jobs/${job}`, { headers: { Authorization: `Bearer ${issued.body.secret}` } });
+  expect((await read.json()).job.status).toBe('cancelled');
+});
