@@ -452,6 +452,7 @@ pub enum K {
     // The per-bot API docs page (server/src/http/docs.rs).
     DocsApiDocs,
     DocsBot,
+    DocsBotDisabled,
     DocsHowToCall,
     DocsTokenLabel,
     DocsTokenKept,
@@ -1240,6 +1241,10 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ErrBadRequest => ("The request could not be read: {}", "Запрос не удалось прочитать: {}"),
         K::DocsApiDocs => ("API docs", "документация API"),
         K::DocsBot => ("Bot", "Бот"),
+        K::DocsBotDisabled => (
+            "This bot is disabled: every call to it answers 404 \"Bot not found\" until an admin enables it, so no endpoint is listed here.",
+            "Бот выключен: пока администратор его не включит, на любой вызов отвечает 404 «Bot not found», поэтому здесь нет ни одного эндпоинта.",
+        ),
         K::DocsHowToCall => ("Every endpoint is {call} with a JSON body (plain, or wrapped in <code>{\"script_request_params\": {…}}</code>) and <code>Authorization: Bearer &lt;token&gt;</code>. Add <code>X-Dry-Run: true</code> to validate and preview without sending anything; <code>Idempotency-Key</code> makes retries safe.", "Каждый эндпоинт — {call} с телом JSON (как есть или внутри <code>{\"script_request_params\": {…}}</code>) и <code>Authorization: Bearer &lt;token&gt;</code>. С заголовком <code>X-Dry-Run: true</code> запрос проверяется и показывает, что было бы отправлено, ничего не отправляя; <code>Idempotency-Key</code> делает повторы безопасными."),
         K::DocsTokenLabel => ("API token for “Try it”", "API-токен для «Попробовать»"),
         K::DocsTokenKept => ("Kept in this tab only (sessionStorage).", "Хранится только в этой вкладке (sessionStorage)."),

@@ -36,6 +36,18 @@ impl Alias {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id of this endpoint's section on its bot's docs page.
+    pub fn docs_anchor(&self) -> String {
+        docs_anchor(&self.0)
+    }
+}
+
+/// The id of endpoint `alias`'s section on its bot's docs page
+/// (`order/thank-you` → `ep-order--thank-you`), for the page and for the
+/// studio's links to it.
+pub fn docs_anchor(alias: &str) -> String {
+    format!("ep-{}", alias.replace('/', "--"))
 }
 
 impl TryFrom<String> for Alias {

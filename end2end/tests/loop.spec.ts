@@ -140,7 +140,7 @@ test('a viewer sees the whole loop and the chain of a CJM stage', async ({ page 
   await page.keyboard.press('Escape');
   await node(page, ENDPOINT).click();
   await expect(page.getByTestId('loop-live')).toContainText('0 calls');
-  await expect(page.getByTestId('loop-docs')).toHaveAttribute('href', '/docs/bot_rehau');
+  await expect(page.getByTestId('loop-docs')).toHaveAttribute('href', '/docs/bot_rehau#ep-users--connect-bot');
   await expect(page.getByTestId('loop-docs')).toHaveAttribute('rel', 'external');
   await expect(page.getByTestId('loop-traces')).toHaveAttribute('href', '/traces?endpoint=users/connect-bot&bot=bot_rehau');
   // Its scenario is a link away, and opens in the scenario editor.

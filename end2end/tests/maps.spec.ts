@@ -291,10 +291,11 @@ test('an architect binds a map row to an endpoint, sees its traffic and opens it
   await hydrated(page);
   await expect(page.getByTestId('map-table').locator('tbody tr').nth(1).getByTestId('trigger-endpoint')).toHaveText('order/review');
 
-  // The row's docs link opens the bot's API docs with that endpoint.
+  // The row's docs link opens the bot's API docs at that endpoint.
   await page.getByTestId('map-table').locator('tbody tr').nth(1).getByTestId('trigger-docs').click();
-  await page.waitForURL('**/docs/bot_shop');
-  await expect(page.locator('body')).toContainText('order/review');
+  await page.waitForURL('**/docs/bot_shop#ep-order--review');
+  await expect(page.locator('#ep-order--review')).toContainText('order/review');
+  await expect(page.locator('#ep-order--review')).toBeInViewport();
 });
 
 test('an analyst may edit a communication map but not re-bind its rows', async ({ page }) => {

@@ -180,6 +180,9 @@ async fn the_page_lists_the_shop_endpoints_and_escapes_what_users_typed() {
     let html = response.text().await.unwrap();
 
     assert!(html.contains("/bots/bot_shop/call/docs/thank-you"), "the thank-you endpoint is listed");
+    assert!(html.contains("<section class=\"endpoint\" id=\"ep-docs--thank-you\">"), "at the anchor the studio links to");
+    assert_eq!(comops_core::alias::docs_anchor("docs/thank-you"), "ep-docs--thank-you");
+    assert!(!html.contains("bot-disabled"));
     assert!(html.contains("Thank the customer after payment"));
     assert!(html.contains("E-commerce team"));
     assert!(html.contains("order_id") && html.contains("email") && html.contains("paid, pending"));
@@ -234,6 +237,38 @@ async fn openapi_documents_exactly_the_enabled_endpoints_and_validates() {
     assert_eq!(document["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
 
     assert_valid_openapi(&document);
+}
+
+#[tokio::test]
+async fn a_disabled_bot_documents_no_endpoint_and_says_why() {
+    let (server, store, browser) = setup().await;
+    shop_endpoints(&browser).await;
+    // Switched off in the studio.
+    let bot = store.bot(&BotId::parse("bot_shop").unwrap()).await.unwrap();
+    let off = browser
+        .call(
+            "bots/update",
+            &[("id", "bot_shop"), ("draft[name]", &bot.name), ("draft[username]", &bot.username), ("draft[description]", &bot.description), ("draft[enabled]", "false")],
+        )
+        .await;
+    assert_eq!(off.status(), 200, "{}", off.text().await.unwrap_or_default());
+
+    let html = browser.http.get(server.url("/docs/bot_shop")).header("Accept", BROWSER_ACCEPT).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"bot-disabled\"") && html.contains("every call to it answers 404"), "the page says the bot is off");
+    assert!(!html.contains("/bots/bot_shop/call/docs/thank-you"), "and lists nothing it would not answer");
+    let document: Value = browser.get("/docs/bot_shop/openapi.json").await.json().await.unwrap();
+    assert_eq!(document["paths"], json!({}), "the document holds exactly the live endpoints: none");
+    assert_valid_openapi(&document);
+    // As the calls find it.
+    let secret = token(&store, "bot_shop", &[TokenAction::Call]).await;
+    let call = reqwest::Client::new()
+        .post(server.url("/bots/bot_shop/call/docs/thank-you"))
+        .bearer_auth(&secret)
+        .json(&json!({"order_id": 1, "user_id": "54321"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(call.status(), 404);
 }
 
 #[tokio::test]

@@ -19,6 +19,11 @@ pub fn call_figures(locale: Locale, calls: i64, errors: i64, last_call_at: Optio
     }
 }
 
+/// The bot's API docs at one endpoint's section.
+pub fn docs_href(bot: &str, alias: &str) -> String {
+    format!("/docs/{bot}#{}", comops_core::alias::docs_anchor(alias))
+}
+
 /// The traces page filtered to one endpoint of one bot.
 pub fn traces_href(bot: &str, alias: &str) -> String {
     format!("/traces?endpoint={alias}&bot={bot}")

@@ -1117,7 +1117,7 @@ fn TriggerCell(
         view! {
             <a class="text-sky-800 hover:underline" href=format!("/endpoints?bot={bot}") data-testid="trigger-endpoint">{alias.clone()}</a>
             " · "
-            <a class="text-sky-800 hover:underline" href=format!("/docs/{bot}") rel="external" data-testid="trigger-docs">{crate::i18n::t(loc, K::MapDocs)}</a>
+            <a class="text-sky-800 hover:underline" href=super::call_figures::docs_href(&bot, &alias) rel="external" data-testid="trigger-docs">{crate::i18n::t(loc, K::MapDocs)}</a>
             " · "
             <a class="text-sky-800 hover:underline" href=super::call_figures::traces_href(&bot, &alias) data-testid="trigger-traces">{crate::i18n::t(loc, K::Traces)}</a>
             {figures}

@@ -405,7 +405,7 @@ fn EndpointRow(
         let id = id.clone();
         move || editing.get().as_deref() == Some(id.as_str())
     };
-    let docs = format!("/docs/{}", endpoint.bot_id);
+    let docs = crate::components::call_figures::docs_href(endpoint.bot_id.as_str(), endpoint.alias.as_str());
     let show = {
         let id = id.clone();
         let e = endpoint.clone();

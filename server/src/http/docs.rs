@@ -49,7 +49,7 @@ async fn openapi(
 ) -> Result<Json<Value>, ApiError> {
     let bot = BotId::parse(&bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
     let (bot, token) = authorize(&state, &headers, session.as_deref(), &bot).await?;
-    let endpoints = enabled_endpoints(&state, &bot.id, token.as_ref()).await?;
+    let endpoints = enabled_endpoints(&state, &bot, token.as_ref()).await?;
     let origin = request_origin(&headers, state.backend.secure_cookies);
     Ok(Json(openapi_document(&bot, &endpoints, origin.as_deref())))
 }
@@ -70,7 +70,7 @@ async fn page(
         return Ok(Redirect::to(&format!("/login?next=/docs/{bot}")).into_response());
     }
     let (bot, token) = authorize(&state, &headers, session.as_deref(), &bot).await?;
-    let endpoints = enabled_endpoints(&state, &bot.id, token.as_ref()).await?;
+    let endpoints = enabled_endpoints(&state, &bot, token.as_ref()).await?;
     let origin = request_origin(&headers, state.backend.secure_cookies).unwrap_or_default();
     let nonce = script_nonce();
     let locale = session.as_ref().map(|s| s.locale).unwrap_or_default();
@@ -118,11 +118,16 @@ async fn existing_bot(state: &AppState, id: &BotId) -> Result<Bot, ApiError> {
     }
 }
 
-/// The endpoints the integration API answers for: enabled ones, by alias.
-/// A token that may only call does not see an isolated endpoint it does
-/// not name: it could not call it, and isolation is meant to hide it.
-async fn enabled_endpoints(state: &AppState, bot: &BotId, token: Option<&ApiToken>) -> Result<Vec<Endpoint>, ApiError> {
-    let mut endpoints = state.backend.store.list_endpoints(bot).await?;
+/// The endpoints the integration API answers for: enabled ones of an
+/// enabled bot, by alias (a disabled bot answers 404 to every call, so it
+/// documents none). A token that may only call does not see an isolated
+/// endpoint it does not name: it could not call it, and isolation is meant
+/// to hide it.
+async fn enabled_endpoints(state: &AppState, bot: &Bot, token: Option<&ApiToken>) -> Result<Vec<Endpoint>, ApiError> {
+    if !bot.enabled {
+        return Ok(Vec::new());
+    }
+    let mut endpoints = state.backend.store.list_endpoints(&bot.id).await?;
     endpoints.retain(|e| e.enabled);
     let caller = token.filter(|t| !t.scope.actions.iter().any(|a| matches!(a, TokenAction::AdminRead | TokenAction::AdminWrite)));
     if let Some(caller) = caller {
@@ -473,6 +478,9 @@ fn render_page(bot: &Bot, endpoints: &[Endpoint], origin: &str, nonce: &str, loc
     if !bot.description.is_empty() {
         let _ = writeln!(html, "<p>{}</p>", escape_html(&bot.description));
     }
+    if !bot.enabled {
+        let _ = writeln!(html, "<p class=\"notice\" id=\"bot-disabled\">{}</p>", t(locale, K::DocsBotDisabled));
+    }
     html.push_str(&intro(origin, &bot_id, locale));
     html.push_str("</header>\n<main>\n");
     html.push_str(&overview_table(endpoints, locale));
@@ -545,9 +553,9 @@ fn overview_table(endpoints: &[Endpoint], locale: Locale) -> String {
     html
 }
 
-/// The anchor of an endpoint's section.
+/// The anchor of an endpoint's section (the studio links to it).
 fn anchor(endpoint: &Endpoint) -> String {
-    format!("ep-{}", endpoint.alias.as_str().replace('/', "--"))
+    endpoint.alias.docs_anchor()
 }
 
 /// What a successful call answers, in words.
@@ -666,6 +674,7 @@ table { width: 100%; border-collapse: collapse; margin: .5rem 0; }
 th, td { text-align: left; vertical-align: top; padding: .45rem .6rem; border-bottom: 1px solid var(--line); }
 th { font-weight: 600; font-size: .85rem; color: var(--muted); }
 .muted { color: var(--muted); } .small { font-size: .85rem; }
+.notice { border: 1px solid #fcd34d; background: #fffbeb; color: #78350f; padding: .5rem .75rem; border-radius: 4px; }
 .intro { margin: 1.25rem 0 2rem; }
 .token { display: block; font-weight: 600; margin-top: 1rem; }
 .token input { display: block; width: min(32rem, 100%); margin-top: .3rem; padding: .45rem .6rem; border: 1px solid var(--line); border-radius: 6px; font: inherit; }

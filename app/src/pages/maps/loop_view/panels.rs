@@ -60,7 +60,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             let (bot, alias) = (node.bot.clone(), node.name.clone());
             view! {
                 <a class=LINK href=node.href() data-testid="loop-open">{l(K::LoopOpenEndpoint)}</a>
-                <a class=LINK href=format!("/docs/{bot}") rel="external" data-testid="loop-docs">{l(K::MapDocs)}</a>
+                <a class=LINK href=crate::components::call_figures::docs_href(&bot, &alias) rel="external" data-testid="loop-docs">{l(K::MapDocs)}</a>
                 <a class=LINK href=crate::components::call_figures::traces_href(&bot, &alias) data-testid="loop-traces">{l(K::Traces)}</a>
             }
             .into_any()
