@@ -346,6 +346,7 @@ pub enum K {
     LeadsHandBack,
     LeadsQueue,
     LeadsQueueEmpty,
+    LeadsQueueMore,
     LeadsSince,
     LeadsOpen,
     LeadsOperatorHint,
@@ -1123,6 +1124,10 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LeadsHandBack => ("Hand back to the bot", "Вернуть боту"),
         K::LeadsQueue => ("Queue", "Очередь"),
         K::LeadsQueueEmpty => ("Nobody is waiting for an operator.", "Никто не ждёт оператора."),
+        K::LeadsQueueMore => (
+            "The first {} of {}: the longest waiting first; answer or hand back to see more.",
+            "Первые {} из {}: сначала те, кто ждёт дольше; ответьте или верните боту, чтобы увидеть остальных.",
+        ),
         K::LeadsSince => ("Since", "С"),
         K::LeadsOpen => ("Open", "Открыть"),
         K::LeadsOperatorHint => ("While an operator holds a conversation the bot is silent for that person; hand it back and the scenario goes on.", "Пока разговор ведёт оператор, бот молчит для этого человека; верните разговор боту, и сценарий продолжится."),

@@ -385,7 +385,26 @@ async fn leads_and_identities_suite(store: Store) {
     store.start_run(&fmlst, "TG-7001", "u-7", "family_digest", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee").await.unwrap();
     assert!(store.take_over(&fmlst, "TG-7001", "olga@fmlst.example").await.unwrap());
     assert!(store.claim_runs(now_millis() + 1, 10, 60_000).await.unwrap().is_empty(), "paused for the operator");
-    assert_eq!(store.operator_queue(&fmlst).await.unwrap()[0].1, "olga@fmlst.example");
+    assert_eq!(store.operator_queue(&fmlst, 200).await.unwrap().0[0].1, "olga@fmlst.example");
+    // Waiting leads come first, the longest waiting at the top, then those
+    // taken, the latest first; a short queue still counts them all.
+    for (lead, operator, at) in [("TG-q1", "*", 3_000), ("TG-q2", "*", 1_000), ("TG-q3", "ivan@fmlst.example", 5_000), ("TG-q4", "*", 2_000)] {
+        sqlx::query("INSERT INTO leads (bot_id, id, operator, operator_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 0, 0)")
+            .bind(fmlst.as_str())
+            .bind(lead)
+            .bind(operator)
+            .bind(at as i64)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    let (queue, total) = store.operator_queue(&fmlst, 200).await.unwrap();
+    let order: Vec<&str> = queue.iter().map(|(lead, _, _)| lead.as_str()).collect();
+    assert_eq!(order, ["TG-q2", "TG-q4", "TG-q1", "TG-7001", "TG-q3"]);
+    let (first, total_of_first) = store.operator_queue(&fmlst, 2).await.unwrap();
+    assert_eq!((first.len(), total_of_first, total), (2, 5, 5));
+    assert_eq!(first[0].0, "TG-q2", "the longest waiting is never cut off");
+    sqlx::query("DELETE FROM leads WHERE id LIKE 'TG-q%'").execute(store.pool()).await.unwrap();
     assert_eq!(store.operator_send(&fmlst, "TG-7001", "olga@fmlst.example", "Здравствуйте, это Ольга").await.unwrap(), 2);
     let talk = store.conversation(&fmlst, "TG-7001", 50).await.unwrap();
     assert_eq!(talk.len(), 2);

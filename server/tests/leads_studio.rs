@@ -205,7 +205,7 @@ async fn an_operator_takes_over_replies_and_hands_back_while_a_viewer_may_not() 
     // The operator takes the conversation: it shows in the queue as theirs.
     call(&operator, "leads/take-over", &lead, 200).await;
     let queue = call(&operator, "leads/queue", &[("bot_id", "bot_shop")], 200).await;
-    assert_eq!(queue, json!([{"lead_id": LEAD, "operator": OPERATOR, "waiting": false, "since": queue[0]["since"]}]));
+    assert_eq!(queue, json!({"entries": [{"lead_id": LEAD, "operator": OPERATOR, "waiting": false, "since": queue["entries"][0]["since"]}], "total": 1}));
     let empty = call(&operator, "leads/reply", &[("bot_id", "bot_shop"), ("lead_id", LEAD), ("text", "  ")], 400).await;
     assert_eq!(empty, json!({"Invalid": [{"field": "text", "code": "required"}]}));
 
@@ -230,7 +230,7 @@ async fn an_operator_takes_over_replies_and_hands_back_while_a_viewer_may_not() 
 
     // Handed back: the bot talks again and the queue is empty.
     call(&operator, "leads/hand-back", &lead, 200).await;
-    assert_eq!(call(&operator, "leads/queue", &[("bot_id", "bot_shop")], 200).await, json!([]));
+    assert_eq!(call(&operator, "leads/queue", &[("bot_id", "bot_shop")], 200).await, json!({"entries": [], "total": 0}));
     assert_eq!(call(&operator, "leads/conversation", &lead, 200).await["operator"], "");
     let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE actor = $1 ORDER BY at")
         .bind(OPERATOR)

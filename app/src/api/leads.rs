@@ -123,6 +123,14 @@ pub struct QueueEntry {
     pub since: Millis,
 }
 
+/// The queue as shown: the first [`QUEUE_SHOWN`] entries, and how many
+/// leads are handed over or taken in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuePage {
+    pub entries: Vec<QueueEntry>,
+    pub total: i64,
+}
+
 /// A message that could not be delivered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetterView {
@@ -231,18 +239,23 @@ pub async fn set_lead_status(bot_id: String, lead_id: String, status: String) ->
     Ok(())
 }
 
-/// Leads handed over to operators: waiting ones first, then taken ones.
+/// Leads the queue shows at most; `total` says how many there are.
+pub const QUEUE_SHOWN: i64 = 200;
+
+/// Leads handed over to operators: waiting ones first, the longest
+/// waiting at the top, then taken ones.
 #[server(prefix = "/api", endpoint = "leads/queue")]
-pub async fn operator_queue(bot_id: String) -> Result<Vec<QueueEntry>, AppError> {
+pub async fn operator_queue(bot_id: String) -> Result<QueuePage, AppError> {
     use crate::session::{backend, require};
     use comops_core::store::leads::AWAITING_OPERATOR;
     require(comops_core::Permission::View)?;
     let bot = server::bot(&bot_id)?;
-    let queue = backend()?.store.operator_queue(&bot).await?;
-    Ok(queue
+    let (queue, total) = backend()?.store.operator_queue(&bot, QUEUE_SHOWN).await?;
+    let entries = queue
         .into_iter()
         .map(|(lead_id, operator, since)| QueueEntry { waiting: operator == AWAITING_OPERATOR, lead_id, operator, since })
-        .collect())
+        .collect();
+    Ok(QueuePage { entries, total })
 }
 
 /// One lead's conversation for the operator panel (polled while open).

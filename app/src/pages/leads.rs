@@ -16,7 +16,7 @@
 
 use crate::api::endpoints::{list_bot_choices, BotChoice};
 use crate::api::leads::{
-    dead_letters, lead_conversation, load_lead, operator_queue, search_leads, Conversation, DeactivateLink, DeadLetterPage,
+    dead_letters, lead_conversation, load_lead, operator_queue, search_leads, Conversation, DeactivateLink, DeadLetterPage, QueuePage,
     HandBack, LeadDetail, LeadPage, MessageView, OperatorReply, Redrive, SetLeadStatus, TakeOver,
 };
 use crate::components::form::{can, general_error, ErrorBanner};
@@ -746,10 +746,18 @@ fn OperatorTab(bot: String, lead: Memo<String>, go: Callback<(String, String)>) 
                     match queue.get() {
                         None => view! { <p>{move || tr(K::Loading)}</p> }.into_any(),
                         Some(Err(err)) => view! { <p class="text-rose-700" role="alert">{err.message(locale.get_untracked())}</p> }.into_any(),
-                        Some(Ok(entries)) if entries.is_empty() => view! {
+                        Some(Ok(queue)) if queue.entries.is_empty() => view! {
                             <p class="text-sm text-slate-500" data-testid="queue-empty">{move || tr(K::LeadsQueueEmpty)}</p>
                         }.into_any(),
-                        Some(Ok(entries)) => view! {
+                        Some(Ok(QueuePage { entries, total })) => view! {
+                            {(total > entries.len() as i64).then(|| {
+                                let shown = entries.len();
+                                view! {
+                                    <p class="mb-1 text-xs text-amber-800" data-testid="queue-more">
+                                        {move || t1(locale.get(), K::LeadsQueueMore, shown).replacen("{}", &total.to_string(), 1)}
+                                    </p>
+                                }
+                            })}
                             <ul class="divide-y divide-slate-100 rounded border border-slate-200 bg-white" data-testid="operator-queue">
                                 {entries.into_iter().map(|entry| {
                                     let (id, open) = (entry.lead_id.clone(), entry.lead_id.clone());

@@ -118,16 +118,22 @@ impl Store {
         Ok(entries.split_off(skip))
     }
 
-    /// Leads an operator should look at: handed over and waiting, or taken
-    /// by someone; waiting ones first, then newest.
-    pub async fn operator_queue(&self, bot: &BotId) -> StoreResult<Vec<(String, String, Millis)>> {
-        Ok(sqlx::query_as(
+    /// Leads an operator should look at, at most `limit`: handed over and
+    /// waiting, the longest waiting first (a queue: none is pushed out by
+    /// newer ones), then those taken, the latest taken first; and how
+    /// many there are in all.
+    pub async fn operator_queue(&self, bot: &BotId, limit: i64) -> StoreResult<(Vec<(String, String, Millis)>, i64)> {
+        let rows = sqlx::query_as(&format!(
             "SELECT id, operator, COALESCE(operator_at, updated_at) FROM leads WHERE bot_id = $1 AND operator <> '' \
-             ORDER BY CASE WHEN operator = '*' THEN 0 ELSE 1 END, operator_at DESC LIMIT 200",
-        )
+             ORDER BY CASE WHEN operator = '*' THEN 0 ELSE 1 END, \
+             CASE WHEN operator = '*' THEN COALESCE(operator_at, updated_at) ELSE -COALESCE(operator_at, updated_at) END, id LIMIT {}",
+            limit.clamp(1, 1000)
+        ))
         .bind(bot.as_str())
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM leads WHERE bot_id = $1 AND operator <> ''").bind(bot.as_str()).fetch_one(&self.pool).await?;
+        Ok((rows, total))
     }
 
     /// An operator takes the conversation: the bot pauses for this lead.
