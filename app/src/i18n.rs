@@ -936,7 +936,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::DryStopWait => ("waits (a delay)", "ждёт (задержка)"),
         K::DryStopAsk => ("waits for the lead's reply", "ждёт ответа лида"),
         K::DryStopHttp => ("would call an API (never called in a dry run)", "вызвал бы API (при пробном запуске не вызывается)"),
-        K::DryStopScript => ("would run a script (never run in a dry run)", "выполнил бы скрипт (при пробном запуске не выполняется)"),
+        K::DryStopScript => ("would run a script that calls out (callApi is never made in a dry run)", "выполнил бы скрипт, который обращается вовне (callApi при пробном запуске не вызывается)"),
         K::DryStopEnd => ("the run ends", "запуск завершается"),
         K::DryStopError => ("the run fails: {}", "запуск завершается ошибкой: {}"),
         K::ScnJsonInvalid => ("Not valid scenario JSON: {}", "Неверный JSON сценария: {}"),

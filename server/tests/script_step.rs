@@ -93,6 +93,20 @@ impl Setup {
         body["trace_id"].as_str().unwrap().to_string()
     }
 
+    /// The CRM dry-runs `alias`: the status and the answer.
+    async fn dry_run(&self, alias: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.server.url(&format!("/bots/bot_rehau/call/{alias}")))
+            .bearer_auth(&self.portal)
+            .header("X-Dry-Run", "true")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
     /// Waits until the run of this trace is done or failed: (status, outcome).
     async fn settled_run(&self, trace_id: &str) -> (String, String) {
         for _ in 0..200 {
@@ -152,6 +166,13 @@ ctx.lead.tags.push("paid");"#;
         .await;
     assert_eq!(status, 200, "{saved}");
     s.bind("orders/paid", "order_paid").await;
+
+    // A dry run calls nothing: a script that asks the CRM is not run, and
+    // the preview stops at it.
+    let (status, dry) = s.dry_run("orders/paid", json!({"userId": 125, "orderId": 9821})).await;
+    assert_eq!(status, 200, "{dry}");
+    assert_eq!((&dry["preview"]["stopped_at"], &dry["preview"]["stop"]), (&json!("check"), &json!("script")), "{dry}");
+    assert!(s.crm.requests().is_empty(), "the dry run made no call");
 
     let trace_id = s.call("orders/paid", json!({"userId": 125, "orderId": 9821})).await;
     assert_eq!(s.settled_run(&trace_id).await, ("done".into(), "paid".into()));
@@ -224,6 +245,16 @@ async fn a_failing_script_fails_the_run_with_its_line_in_the_trace() {
     assert_eq!(status, 200, "{saved}");
     s.bind("orders/paid", "order_paid").await;
 
+    // A dry run runs the script, and answers its error as a 500 naming the
+    // line and the step (SPEC §3, the methodology's "Script error at line 23").
+    let (status, dry) = s.dry_run("orders/paid", json!({"userId": 125, "orderId": 9821})).await;
+    assert_eq!(status, 500, "{dry}");
+    assert_eq!(dry["success"], false);
+    assert_eq!(dry["message"], "Script error at line 3: ReferenceError: totl is not defined (step check)");
+    assert_eq!((&dry["dry_run"], &dry["preview"]["stopped_at"]), (&json!(true), &json!("check")), "{dry}");
+    let dry_trace = s.traces(dry["trace_id"].as_str().unwrap()).await;
+    assert_eq!((dry_trace[0].status.as_str(), dry_trace[0].http_status, dry_trace[0].dry_run), ("fail", 500, true));
+
     let trace_id = s.call("orders/paid", json!({"userId": 125, "orderId": 9821})).await;
     let expected = "Script error at line 3: ReferenceError: totl is not defined";
     assert_eq!(s.settled_run(&trace_id).await, ("failed".into(), expected.into()));
@@ -237,4 +268,20 @@ async fn a_failing_script_fails_the_run_with_its_line_in_the_trace() {
     assert!(s.crm.requests().is_empty());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(s.telegram.sent().is_empty(), "nothing after the failed step is sent");
+
+    // Fixed, the dry run goes past the script with what it set.
+    let fixed = json!({
+        "start": "check",
+        "steps": [
+            {"id": "check", "type": "script", "code": code.replace("totl;", "total;"), "next": "thanks"},
+            {"id": "thanks", "type": "message", "text": "Итого {{ vars.total }} ₽", "next": "done"},
+            {"id": "done", "type": "end", "goal": "paid"}
+        ]
+    });
+    assert_eq!(s.put_scenario("order_paid", fixed).await.0, 200);
+    let (status, dry) = s.dry_run("orders/paid", json!({"userId": 125, "orderId": 9821})).await;
+    assert_eq!(status, 200, "{dry}");
+    assert_eq!(dry["preview"]["messages"][0]["text"], "Итого 19642 ₽");
+    assert_eq!(dry["preview"]["stop"], "end");
+    assert!(s.telegram.sent().is_empty(), "a dry run sends nothing");
 }

@@ -492,13 +492,14 @@ fn count_runs(version: i64, rows: &[(String, String)]) -> TraceCounts {
 /// Dry-runs `json` (the scenario as edited, saved or not) with `params`
 /// (a call body, either shape of `POST /bots/{botId}/call/{alias}`) through
 /// the engine's own preview, the one the integration API's dry run uses
-/// (`comops_core::scenario::dry_run_preview`): up to the first pause,
-/// nothing sent, called, stored or traced.
+/// (`comops_core::scenario::sandboxed_preview`): up to the first pause,
+/// script steps run in the sandbox unless they call out, nothing sent,
+/// called, stored or traced.
 #[server(prefix = "/api", endpoint = "scenarios/dry-run", input = server_fn::codec::Json)]
 pub async fn dry_run_scenario(bot_id: String, json: String, params: String) -> Result<DryRunOutcome, AppError> {
     use crate::i18n::{t, K};
     use crate::session::{backend, require, session};
-    use comops_core::scenario::{dry_run_preview, LeadInfo, StopReason};
+    use comops_core::scenario::{sandboxed_preview, LeadInfo, StopReason};
     use comops_core::{FieldError, Problem};
     require(comops_core::Permission::DesignIntegrations)?;
     let bot = parse_bot(&bot_id)?;
@@ -519,7 +520,13 @@ pub async fn dry_run_scenario(bot_id: String, json: String, params: String) -> R
         Ok(request) => request,
         Err(bad) => return Ok(DryRunOutcome::BadParams { message: format!("{} {}", t(locale, K::DryParamsBad), bad.message) }),
     };
-    let preview = dry_run_preview(&scenario, &serde_json::Value::Object(request.params), &LeadInfo::default());
+    let params = serde_json::Value::Object(request.params);
+    let preview = tokio::task::spawn_blocking(move || sandboxed_preview(&scenario, &params, &LeadInfo::default()))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "a studio dry run's preview stopped");
+            AppError::Internal
+        })?;
     let (stop, error) = match preview.reason {
         StopReason::Error { message } => ("error".to_string(), Some(message)),
         other => (other.to_string(), None),

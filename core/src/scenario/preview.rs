@@ -5,8 +5,12 @@
 //! given params and lead and no secrets, collects every message it would
 //! send (an ask's prompt included), and stops at the first wait, ask, http
 //! or script step — nothing is called, run, sent or scheduled.
+//! [`dry_run_preview_with_scripts`] runs the script steps it meets instead
+//! (the integration API's dry run, in the sandbox), unless a script needs
+//! the outside world: then it stops there as well.
 
 use super::interpret::{advance, Effect, Input, LeadInfo, RunInputs, RunState, Status, Waiting};
+use super::script::{run_script, ApiRequest, ApiResponse, ScriptError, ScriptLimits, ScriptOutcome};
 use super::{Button, Scenario};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -83,30 +87,90 @@ pub struct Preview {
 /// Render a scenario's messages up to its first pause. Pure: the preview
 /// time is the epoch, so `wait` steps always stop it.
 pub fn dry_run_preview(scenario: &Scenario, params: &Value, lead: &LeadInfo) -> Preview {
+    preview(scenario, params, lead, None)
+}
+
+/// A script step's run for a dry run: its code and `ctx` in, its outcome
+/// or error out, or `None` when it cannot run without the outside world
+/// (a `callApi`), which stops the preview at that step.
+pub type DryScript<'a> = &'a mut dyn FnMut(&str, &Value) -> Option<Result<ScriptOutcome, ScriptError>>;
+
+/// Script steps a dry run runs at most: a scenario that keeps looping
+/// through scripts stops at the next one.
+pub const DRY_SCRIPTS: usize = 20;
+
+/// [`dry_run_preview`] that goes on past script steps by running them with
+/// `run_script`: a script's changes reach the later messages, and a script
+/// error that the step does not route stops the preview with that error,
+/// as it would fail the run (`Script error at line 23: …`).
+pub fn dry_run_preview_with_scripts(scenario: &Scenario, params: &Value, lead: &LeadInfo, run_script: DryScript<'_>) -> Preview {
+    preview(scenario, params, lead, Some(run_script))
+}
+
+/// [`dry_run_preview_with_scripts`] with the sandbox, for the integration
+/// API's dry run and the studio's: each script step runs with the limits
+/// of a live run, and one that uses `callApi` is left unrun and the
+/// preview stops at it. Such a script is not even started: without the
+/// call (and without the bot's secrets, which a dry run does not read) it
+/// would fail where the live run would not; one that reaches `callApi`
+/// another way is refused the call and stops the preview the same way.
+/// Blocking (up to a second a script): run it off the async workers.
+pub fn sandboxed_preview(scenario: &Scenario, params: &Value, lead: &LeadInfo) -> Preview {
+    let mut run = |code: &str, ctx: &Value| {
+        if code.contains("callApi") {
+            return None;
+        }
+        let mut called_out = false;
+        let mut refuse = |_: ApiRequest| -> Result<ApiResponse, String> {
+            called_out = true;
+            Err("callApi is not made in a dry run".into())
+        };
+        let result = run_script(code, ctx, ScriptLimits::default(), &mut refuse);
+        (!called_out).then_some(result)
+    };
+    dry_run_preview_with_scripts(scenario, params, lead, &mut run)
+}
+
+fn preview(scenario: &Scenario, params: &Value, lead: &LeadInfo, mut run_script: Option<DryScript<'_>>) -> Preview {
     let inputs = RunInputs { params: params.clone(), lead: lead.clone(), secrets: Default::default() };
     let mut state = RunState::new(0, 0);
-    let outcome = advance(scenario, &mut state, &inputs, Input::Start, 0);
-    let messages = outcome
-        .effects
-        .into_iter()
-        .filter_map(|effect| match effect {
-            Effect::Send { step, text, buttons, .. } => {
-                let missing = missing_values(scenario, &step, params, &state.vars);
-                Some(RenderedMessage { step, text, buttons, missing })
+    let (mut input, mut messages, mut scripts) = (Input::Start, Vec::new(), 0);
+    loop {
+        let outcome = advance(scenario, &mut state, &inputs, input, 0);
+        let mut script = None;
+        for effect in outcome.effects {
+            match effect {
+                Effect::Send { step, text, buttons, .. } => {
+                    let missing = missing_values(scenario, &step, params, &state.vars);
+                    messages.push(RenderedMessage { step, text, buttons, missing });
+                }
+                Effect::RunScript { code, context, .. } => script = Some((code, context)),
+                _ => {}
             }
-            _ => None,
-        })
-        .collect();
-    let (stopped_at, reason) = match outcome.status {
-        Status::Waiting(Waiting::Reply { step, .. }) => (Some(step), StopReason::Ask),
-        Status::Waiting(Waiting::Until { step, .. }) => (Some(step), StopReason::Wait),
-        Status::Waiting(Waiting::Http { step }) => (Some(step), StopReason::Http),
-        Status::Waiting(Waiting::Script { step }) => (Some(step), StopReason::Script),
-        Status::Finished { .. } => (state.current, StopReason::End),
-        Status::Failed { step, message } => (step, StopReason::Error { message }),
-        Status::Ignored { reason } => (None, StopReason::Error { message: reason }),
-    };
-    Preview { steps: state.trail, messages, stopped_at, reason }
+        }
+        if let (Status::Waiting(Waiting::Script { .. }), Some(run), Some((code, context))) = (&outcome.status, run_script.as_mut(), script) {
+            if scripts < DRY_SCRIPTS {
+                scripts += 1;
+                if let Some(result) = run(&code, &context) {
+                    input = match result {
+                        Ok(outcome) => Input::ScriptResult { outcome },
+                        Err(error) => Input::ScriptError { line: error.line, message: error.message },
+                    };
+                    continue;
+                }
+            }
+        }
+        let (stopped_at, reason) = match outcome.status {
+            Status::Waiting(Waiting::Reply { step, .. }) => (Some(step), StopReason::Ask),
+            Status::Waiting(Waiting::Until { step, .. }) => (Some(step), StopReason::Wait),
+            Status::Waiting(Waiting::Http { step }) => (Some(step), StopReason::Http),
+            Status::Waiting(Waiting::Script { step }) => (Some(step), StopReason::Script),
+            Status::Finished { .. } => (state.current, StopReason::End),
+            Status::Failed { step, message } => (step, StopReason::Error { message }),
+            Status::Ignored { reason } => (None, StopReason::Error { message: reason }),
+        };
+        return Preview { steps: state.trail, messages, stopped_at, reason };
+    }
 }
 
 /// The `params.…` and `vars.…` paths that step `step_id`'s message (its
@@ -191,5 +255,81 @@ mod tests {
         assert_eq!(preview.steps, ["hi", "check"], "the steps it entered");
         assert_eq!(preview.stopped_at.as_deref(), Some("check"));
         assert_eq!(preview.reason, StopReason::Script);
+    }
+
+    fn checked_order() -> Scenario {
+        serde_json::from_value(serde_json::json!({
+            "name": "t",
+            "start": "hi",
+            "steps": [
+                {"id": "hi", "type": "message", "text": "Проверяем заказ №{{ params.orderId }}", "next": "check"},
+                {"id": "check", "type": "script", "code": "ctx.vars.total = ctx.params.orderId * 2;", "next": "bye"},
+                {"id": "bye", "type": "message", "text": "Итого {{ vars.total }}"}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn with_scripts_the_preview_goes_on_with_what_the_script_set() {
+        let mut ran = Vec::new();
+        let mut run = |code: &str, ctx: &Value| {
+            ran.push((code.to_string(), ctx["params"]["orderId"].clone()));
+            let mut outcome = ScriptOutcome::default();
+            outcome.vars.insert("total".into(), serde_json::json!(19642));
+            Some(Ok(outcome))
+        };
+        let preview = dry_run_preview_with_scripts(&checked_order(), &serde_json::json!({"orderId": 9821}), &LeadInfo::default(), &mut run);
+        let texts: Vec<_> = preview.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["Проверяем заказ №9821", "Итого 19642"]);
+        assert_eq!(preview.reason, StopReason::End);
+        assert_eq!(ran, [("ctx.vars.total = ctx.params.orderId * 2;".to_string(), serde_json::json!(9821))]);
+    }
+
+    #[test]
+    fn with_scripts_an_unrouted_script_error_stops_the_preview_naming_its_line() {
+        let mut run = |_: &str, _: &Value| Some(Err(ScriptError { line: Some(23), message: "ReferenceError: foo is not defined".into() }));
+        let preview = dry_run_preview_with_scripts(&checked_order(), &serde_json::json!({"orderId": 1}), &LeadInfo::default(), &mut run);
+        assert_eq!(preview.stopped_at.as_deref(), Some("check"));
+        assert_eq!(preview.reason, StopReason::Error { message: "Script error at line 23: ReferenceError: foo is not defined".into() });
+        assert_eq!(preview.messages.len(), 1);
+        // A script that needs the outside world stops the preview there.
+        let mut needs_the_world = |_: &str, _: &Value| None;
+        let preview = dry_run_preview_with_scripts(&checked_order(), &serde_json::json!({"orderId": 1}), &LeadInfo::default(), &mut needs_the_world);
+        assert_eq!((preview.stopped_at.as_deref(), preview.reason), (Some("check"), StopReason::Script));
+    }
+
+    #[test]
+    fn in_the_sandbox_a_script_runs_unless_it_calls_out() {
+        let preview = sandboxed_preview(&checked_order(), &serde_json::json!({"orderId": 9821}), &LeadInfo::default());
+        assert_eq!(preview.messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Проверяем заказ №9821", "Итого 19642"]);
+        let calling: Scenario = serde_json::from_value(serde_json::json!({
+            "name": "t", "start": "ask",
+            "steps": [
+                {"id": "ask", "type": "script", "code": "const f = globalThis['call' + 'Api'];\nconst r = f({url: 'https://crm.example/x', method: 'GET'});\nctx.vars.ok = true;", "next": "bye"},
+                {"id": "bye", "type": "message", "text": "Готово"}
+            ]
+        }))
+        .unwrap();
+        let preview = sandboxed_preview(&calling, &serde_json::json!({}), &LeadInfo::default());
+        assert_eq!((preview.stopped_at.as_deref(), preview.reason), (Some("ask"), StopReason::Script), "refused the call, it stops there");
+        assert!(preview.messages.is_empty());
+    }
+
+    #[test]
+    fn with_scripts_a_loop_of_scripts_stops_after_a_bound() {
+        let looping: Scenario = serde_json::from_value(serde_json::json!({
+            "name": "t", "start": "ping",
+            "steps": [{"id": "ping", "type": "script", "code": "1;", "next": "pong"}, {"id": "pong", "type": "script", "code": "2;", "next": "ping"}]
+        }))
+        .unwrap();
+        let mut runs = 0;
+        let mut run = |_: &str, _: &Value| {
+            runs += 1;
+            Some(Ok(ScriptOutcome::default()))
+        };
+        let preview = dry_run_preview_with_scripts(&looping, &serde_json::json!({}), &LeadInfo::default(), &mut run);
+        assert_eq!(runs, DRY_SCRIPTS);
+        assert_eq!((preview.stopped_at.as_deref(), preview.reason), (Some("ping"), StopReason::Script), "the 21st script is not run");
     }
 }

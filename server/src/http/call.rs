@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use comops_core::call::{CallRequest, Recipients};
-use comops_core::scenario::{dry_run_preview, LeadInfo};
+use comops_core::scenario::{sandboxed_preview, LeadInfo, StopReason};
 use comops_core::store::events::{NewEvent, Recipient, Replay};
 use comops_core::store::{now_millis, StoreError};
 use comops_core::token::{CallMode, Denial};
@@ -199,8 +199,8 @@ async fn handle(
     trace.reached(&resolved);
     match mode {
         CallMode::Dry => {
-            let body = dry_run(state, &bot, &endpoint, &request.params, &resolved, trace).await?;
-            Ok((StatusCode::OK, axum::Json(body)).into_response())
+            let (status, body) = dry_run(state, &bot, &endpoint, &request.params, &resolved, trace).await?;
+            Ok((status, axum::Json(body)).into_response())
         }
         CallMode::Live => live(state, &bot, &endpoint, &token, request, &resolved, idempotency, trace).await,
     }
@@ -234,7 +234,7 @@ pub async fn studio_dry_run(state: &AppState, test: TestCall) -> (u16, serde_jso
     .await;
     let trace_id = trace.trace_id.to_string();
     match outcome {
-        Ok(answer) => (200, answer, trace_id),
+        Ok((status, answer)) => (status.as_u16(), answer, trace_id),
         Err(error) => {
             if let ApiError::Internal(cause) = &error {
                 tracing::error!(%cause, "internal error in a studio test event");
@@ -482,7 +482,9 @@ fn live_message(resolved: &Resolved, skipped: usize) -> &'static str {
     }
 }
 
-/// A dry run's answer, its trace recorded.
+/// A dry run's answer and its status, its trace recorded: 200, or 500
+/// naming the step and the error when the run would fail there (SPEC §3's
+/// "500 scenario error naming the step/line": `Script error at line 23`).
 async fn dry_run(
     state: &AppState,
     bot: &BotId,
@@ -490,40 +492,62 @@ async fn dry_run(
     params: &serde_json::Map<String, serde_json::Value>,
     resolved: &Resolved,
     trace: &CallTrace,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
     let preview = preview(state, bot, endpoint, params, &resolved.leads).await?;
-    let body = json!({
+    let failure = preview.failure.clone();
+    let mut body = json!({
         "success": true,
         "message": "Dry run: validated, nothing sent",
         "dry_run": true,
         "trace_id": trace.trace_id.as_str(),
         "recipients": recipient_summary(resolved),
-        "preview": preview,
+        "preview": preview.body,
     });
-    let detail = Detail::DryRun { recipients: resolved.counts(), previewed: preview["messages"].as_array().map_or(0, Vec::len) }.to_string();
-    state.backend.store.record_trace(&trace.event("success", 200, detail)).await?;
-    Ok(body)
+    let previewed = body["preview"]["messages"].as_array().map_or(0, Vec::len);
+    let event = match failure {
+        None => trace.event("success", 200, Detail::DryRun { recipients: resolved.counts(), previewed }.to_string()),
+        Some(message) => {
+            body["success"] = json!(false);
+            body["message"] = json!(message);
+            trace.event("fail", 500, message)
+        }
+    };
+    state.backend.store.record_trace(&event).await?;
+    let status = if body["success"] == true { StatusCode::OK } else { StatusCode::INTERNAL_SERVER_ERROR };
+    Ok((status, body))
+}
+
+/// A dry run's preview as the answer shows it, and the scenario error it
+/// stopped at, if any (`Script error at line 23: … (step check)`).
+struct DryPreview {
+    body: serde_json::Value,
+    failure: Option<String>,
 }
 
 /// What the bound scenario would send the first resolved lead before its
 /// first pause, rendered by the real interpreter with nothing sent, with
 /// that lead as it is now (attributes, tags, status), as a live run sees it.
+/// Script steps run in the sandbox, so a script's changes reach the later
+/// messages and its error shows; a script that calls out (`callApi`) is
+/// not run, and the preview stops there: a dry run calls nothing
+/// ([`sandboxed_preview`]).
 async fn preview(
     state: &AppState,
     bot: &BotId,
     endpoint: &Endpoint,
     params: &serde_json::Map<String, serde_json::Value>,
     leads: &[Recipient],
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<DryPreview, ApiError> {
+    let unrendered = |body| DryPreview { body, failure: None };
     if endpoint.scenario.is_empty() {
-        return Ok(json!({ "scenario": "", "messages": [], "note": "No scenario is bound to this endpoint" }));
+        return Ok(unrendered(json!({ "scenario": "", "messages": [], "note": "No scenario is bound to this endpoint" })));
     }
     let Some(current) = state.backend.store.scenario(bot, &endpoint.scenario).await? else {
-        return Ok(json!({
+        return Ok(unrendered(json!({
             "scenario": endpoint.scenario,
             "messages": [],
             "note": format!("Scenario {} does not exist yet", endpoint.scenario),
-        }));
+        })));
     };
     let lead = match leads.first() {
         Some(first) => match state.backend.store.lead(bot, &first.lead_id).await? {
@@ -532,15 +556,28 @@ async fn preview(
         },
         None => LeadInfo::default(),
     };
-    let rendered = dry_run_preview(&current.definition, &serde_json::Value::Object(params.clone()), &lead);
-    Ok(json!({
-        "scenario": endpoint.scenario,
-        "version": current.version,
-        "lead_id": lead.id,
-        "messages": rendered.messages,
-        "stopped_at": rendered.stopped_at,
-        "stop": rendered.reason,
-    }))
+    let (definition, params, previewed) = (current.definition.clone(), serde_json::Value::Object(params.clone()), lead.clone());
+    let rendered = tokio::task::spawn_blocking(move || sandboxed_preview(&definition, &params, &previewed))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the dry run's preview stopped: {e}")))?;
+    let failure = match &rendered.reason {
+        StopReason::Error { message } => Some(match &rendered.stopped_at {
+            Some(step) => format!("{message} (step {step})"),
+            None => message.clone(),
+        }),
+        _ => None,
+    };
+    Ok(DryPreview {
+        body: json!({
+            "scenario": endpoint.scenario,
+            "version": current.version,
+            "lead_id": lead.id,
+            "messages": rendered.messages,
+            "stopped_at": rendered.stopped_at,
+            "stop": rendered.reason,
+        }),
+        failure,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
