@@ -7,6 +7,28 @@
 use comops_core::trace::detail::{lead_change_text, Detail, Failure, HttpOutcome, Ignored, Recipients, ReplyOutcome};
 use comops_core::Locale;
 
+/// Why a message was not delivered (an outbox row's `last_error`, a dead
+/// letter's reason) in `locale`: ComOps's own reasons translated, a
+/// messenger's answer inside them kept as written.
+pub fn delivery_reason_text(locale: Locale, reason: &str) -> String {
+    if locale == Locale::En {
+        return reason.to_string();
+    }
+    // "<reason> (after 8 attempts)": the reason is the messenger's.
+    if let Some((inner, attempts)) = reason.strip_suffix(" attempts)").and_then(|r| r.rsplit_once(" (after ")) {
+        if attempts.parse::<u32>().is_ok() {
+            return format!("{} (после {attempts} попыток)", delivery_reason_text(locale, inner));
+        }
+    }
+    match reason {
+        "blocked by the user" => "пользователь заблокировал бота".into(),
+        "interrupted while sending; not resent to avoid a duplicate" => "отправка прервалась; не повторялась, чтобы не отправить дважды".into(),
+        "throttled by the messenger" => "мессенджер попросил подождать".into(),
+        "channel settings unavailable" => "настройки канала недоступны".into(),
+        other => other.to_string(),
+    }
+}
+
 /// The stored `detail` of an event of `step` in `locale`.
 pub fn detail_text(locale: Locale, step: &str, detail: &str) -> String {
     if locale == Locale::En {
@@ -21,7 +43,7 @@ pub fn detail_text(locale: Locale, step: &str, detail: &str) -> String {
         Detail::NoAddress { blocked_on: None } => "нет активного адреса ни в одном канале".into(),
         Detail::NoAddress { blocked_on: Some(channel) } => format!("нет активного адреса: бот заблокирован в {channel}"),
         Detail::Delivered { message_id } => format!("доставлено, сообщение {message_id}"),
-        Detail::DeadLetter { reason } => format!("не доставлено: {reason}"),
+        Detail::DeadLetter { reason } => format!("не доставлено: {}", delivery_reason_text(locale, &reason)),
         Detail::Http { target, outcome, attempt } => {
             let mut text = match outcome {
                 HttpOutcome::Status(code) => format!("{target} → {code}"),
@@ -103,6 +125,17 @@ fn reply_ru(outcome: &ReplyOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comops_own_delivery_reasons_are_in_russian_a_messengers_stay_as_written() {
+        let ru = |reason: &str| delivery_reason_text(Locale::Ru, reason);
+        assert_eq!(ru("blocked by the user"), "пользователь заблокировал бота");
+        assert_eq!(ru("Telegram answered 502: Bad Gateway (after 8 attempts)"), "Telegram answered 502: Bad Gateway (после 8 попыток)");
+        assert_eq!(ru("interrupted while sending; not resent to avoid a duplicate"), "отправка прервалась; не повторялась, чтобы не отправить дважды");
+        assert_eq!(ru("Bad Request: chat not found (after many attempts)"), "Bad Request: chat not found (after many attempts)");
+        assert_eq!(delivery_reason_text(Locale::En, "blocked by the user"), "blocked by the user");
+        assert_eq!(detail_text(Locale::Ru, "messenger.send", &Detail::DeadLetter { reason: "blocked by the user".into() }.to_string()), "не доставлено: пользователь заблокировал бота");
+    }
 
     #[test]
     fn russian_readers_read_comops_words_in_russian_and_others_as_written() {

@@ -22,7 +22,7 @@ use crate::api::leads::{
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::format_millis;
 use crate::i18n::{run_status_text, t1, tr, use_locale, K};
-use crate::trace_detail::detail_text;
+use crate::trace_detail::{delivery_reason_text, detail_text};
 use comops_core::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -1006,7 +1006,10 @@ fn DeadLetterTable(
                     </td>
                     <td class="px-2 py-1.5">{letter.channel.clone()} <span class="ml-1 font-mono text-xs text-slate-500">{letter.chat_id.clone()}</span></td>
                     <td class="px-2 py-1.5 max-w-xs break-words" title=letter.text.clone()>{excerpt(&letter.text, 80)}</td>
-                    <td class="px-2 py-1.5 max-w-xs break-words text-rose-800">{letter.last_error.clone()}</td>
+                    <td class="px-2 py-1.5 max-w-xs break-words text-rose-800" data-testid="letter-error">{
+                        let (error, locale) = (letter.last_error.clone(), use_locale());
+                        move || delivery_reason_text(locale.get(), &error)
+                    }</td>
                     <td class="px-2 py-1.5 text-right tabular-nums">{letter.attempts}</td>
                     <td class="px-2 py-1.5 whitespace-nowrap text-right">{action}</td>
                 </tr>
