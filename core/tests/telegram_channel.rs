@@ -193,6 +193,29 @@ async fn a_photo_carries_the_text_as_its_caption() {
 }
 
 #[tokio::test]
+async fn an_invoice_goes_as_a_document_a_demo_as_a_video_each_with_its_caption() {
+    let (fake, channel) = setup().await;
+    let sends = [
+        ("https://shop.example/invoices/9821.pdf?sig=a.b", "document", "Счёт к заказу №9821"),
+        ("https://rehau.example/demo/montage.mp4", "video", "Видеодемо монтажа"),
+        ("https://fmlst.example/voice/hello.mp3", "audio", "Приветствие"),
+        ("https://shop.example/sale.gif", "animation", "Распродажа"),
+        ("https://img.example/render?id=7", "photo", "Ваш курьер"),
+    ];
+    for (url, _, caption) in sends {
+        let mut message = text(ANNA, caption);
+        message.media_url = Some(url.into());
+        channel.send(&message).await.expect("sent");
+    }
+    let sent = fake.sent_to(ANNA);
+    assert_eq!(sent.len(), sends.len(), "one message each, the text as its caption");
+    for (message, (url, kind, caption)) in sent.iter().zip(sends) {
+        assert_eq!(message.media, Some((kind.to_string(), url.to_string())));
+        assert_eq!(message.text, caption);
+    }
+}
+
+#[tokio::test]
 async fn a_person_who_blocked_the_bot_is_blocked_not_retried() {
     let (fake, channel) = setup().await;
     fake.block(ANNA);

@@ -67,3 +67,34 @@ test('the widget embedded on a shop site opens as a bubble and talks to ComOps a
     shop.close();
   }
 });
+
+test('a bot message shows its media by kind: a picture, a video, an audio, a document as a link', async ({ page }) => {
+  // The widget's own rendering: the history it reads holds four bot
+  // messages with media (nothing sends media to the web chat in the demo).
+  await page.route('https://cdn.example/**', (route) => route.abort());
+  await page.route('**/webchat/bot_shop/history?limit=50*', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({
+        more: false,
+        messages: [
+          { id: 1, from: 'bot', text: 'Ваш курьер', buttons: [], media_url: 'https://cdn.example/courier.jpg', at: 1 },
+          { id: 2, from: 'bot', text: 'Видеодемо', buttons: [], media_url: 'https://cdn.example/demo.mp4', at: 2 },
+          { id: 3, from: 'bot', text: 'Приветствие', buttons: [], media_url: 'https://cdn.example/hello.mp3', at: 3 },
+          { id: 4, from: 'bot', text: 'Счёт к заказу', buttons: [], media_url: 'https://cdn.example/files/invoice%209821.pdf?sig=1', at: 4 },
+        ],
+      }),
+    }),
+  );
+  await page.goto('/webchat/bot_shop');
+  const bot = page.locator('[data-testid=webchat-message][data-from=bot]');
+  await expect(bot).toHaveCount(4);
+  await expect(bot.nth(0).locator('img')).toHaveAttribute('src', 'https://cdn.example/courier.jpg');
+  await expect(bot.nth(1).locator('video')).toHaveAttribute('src', 'https://cdn.example/demo.mp4');
+  await expect(bot.nth(2).locator('audio')).toHaveAttribute('src', 'https://cdn.example/hello.mp3');
+  const file = bot.nth(3).locator('a.file');
+  await expect(file).toHaveText('invoice 9821.pdf');
+  await expect(file).toHaveAttribute('href', 'https://cdn.example/files/invoice%209821.pdf?sig=1');
+  await expect(file).toHaveAttribute('rel', 'noopener noreferrer');
+  await expect(bot.nth(3).locator('img')).toHaveCount(0);
+});

@@ -2,7 +2,8 @@
 //!
 //! The business side is HTTP, as a client sees Meta: `POST
 //! /{version}/{phone_number_id}/messages` with `Authorization: Bearer
-//! <token>` and the documented JSON bodies (`text`, `image`, `interactive`
+//! <token>` and the documented JSON bodies (`text`, `image`, `video`,
+//! `audio`, `document` by link, `interactive`
 //! `button` and `list`). The fake checks what Meta checks that matters to
 //! us — the token, the number, the limits on texts, captions, button titles,
 //! ids and counts — and answers `{"messaging_product": "whatsapp",
@@ -367,7 +368,8 @@ async fn handle(AxumState(state): AxumState<Arc<State>>, uri: Uri, headers: Head
     let kind = str_of(&request["type"]);
     let text = match kind.as_str() {
         "text" => str_of(&request["text"]["body"]),
-        "image" => str_of(&request["image"]["caption"]),
+        media @ ("image" | "video" | "document") => str_of(&request[media]["caption"]),
+        "audio" => String::new(),
         _ => str_of(&request["interactive"]["body"]["text"]),
     };
     let id = {
@@ -402,12 +404,15 @@ fn check_message(request: &Value) -> Result<(), String> {
                 return Err(format!("text.body must be 1-4096 characters, got {n}"));
             }
         }
-        "image" => {
-            if chars(&request["image"]["link"]) == 0 {
-                return Err("image.link is required".into());
+        media @ ("image" | "video" | "document" | "audio") => {
+            if chars(&request[media]["link"]) == 0 {
+                return Err(format!("{media}.link is required"));
             }
-            if chars(&request["image"]["caption"]) > 1024 {
-                return Err("image.caption is longer than 1024 characters".into());
+            if media == "audio" && !request["audio"]["caption"].is_null() {
+                return Err("audio messages have no caption".into());
+            }
+            if chars(&request[media]["caption"]) > 1024 {
+                return Err(format!("{media}.caption is longer than 1024 characters"));
             }
         }
         "interactive" => check_interactive(&request["interactive"])?,

@@ -112,6 +112,30 @@ async fn send_photo_by_url_with_caption() {
 }
 
 #[tokio::test]
+async fn documents_videos_audio_and_animations_are_sent_by_url_as_telegram_returns_them() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let (status, body) = call(&tg, "sendDocument", json!({"chat_id": 5, "document": "https://example.com/files/invoice.pdf?x=1", "caption": "Счёт"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["document"]["file_name"], "invoice.pdf");
+    assert!(body["result"]["document"]["file_id"].is_string() && body["result"].get("photo").is_none());
+    let (status, body) = call(&tg, "sendVideo", json!({"chat_id": 5, "video": "https://example.com/demo.mp4"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["result"]["video"]["width"].is_u64() && body["result"]["video"]["duration"].is_u64());
+    let (status, body) = call(&tg, "sendAudio", json!({"chat_id": 5, "audio": "https://example.com/a.mp3"})).await;
+    assert_eq!((status, body["result"]["audio"]["duration"].is_u64()), (200, true), "{body}");
+    // An animation comes back as an animation and as a document.
+    let (status, body) = call(&tg, "sendAnimation", json!({"chat_id": 5, "animation": "https://example.com/a.gif"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["result"]["animation"].is_object() && body["result"]["document"].is_object());
+    let kinds: Vec<String> = tg.sent().iter().map(|m| m.media.clone().unwrap().0).collect();
+    assert_eq!(kinds, ["document", "video", "audio", "animation"]);
+    assert_eq!(tg.sent()[0].text, "Счёт");
+
+    let (status, body) = call(&tg, "sendDocument", json!({"chat_id": 5, "photo": "https://example.com/a.jpg"})).await;
+    assert_eq!((status, body["description"].as_str()), (400, Some("Bad Request: there is no document in the request")));
+}
+
+#[tokio::test]
 async fn unknown_token_is_unauthorized_and_unknown_method_not_found() {
     let tg = FakeTelegram::start(TOKEN).await;
     let url = format!("{}/bot999:nope/sendMessage", tg.base_url());

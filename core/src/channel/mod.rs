@@ -60,12 +60,45 @@ pub struct OutboundMessage {
     /// Buttons under the message; an adapter maps each [`ButtonKind`]
     /// (`crate::scenario::ButtonKind`) to what its messenger offers.
     pub buttons: Vec<Button>,
-    /// A picture sent with the text as its caption.
+    /// A file sent with the text as its caption: a picture, a video, an
+    /// audio or a document, by its extension ([`MediaKind::of`]).
     pub media_url: Option<String>,
     /// Parts of a split message an earlier attempt delivered
     /// ([`ChannelError::PartlySent`]): this attempt sends the rest only.
     #[serde(default)]
     pub parts_sent: usize,
+}
+
+/// What a message's media URL points at, read from the extension of its
+/// path (`invoice.pdf`, `demo.mp4`): each messenger sends each kind its own
+/// way, and a PDF sent as a photo is refused. A URL whose path has no
+/// extension (an image service's `…/render?id=7`) is taken for a picture,
+/// as every media URL was before; any extension not listed is a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    Picture,
+    /// A GIF: Telegram plays it as an animation.
+    Animation,
+    /// MP4, which the messengers play in the chat.
+    Video,
+    /// MP3 or M4A, which Telegram shows as a track.
+    Audio,
+    Document,
+}
+
+impl MediaKind {
+    pub fn of(url: &str) -> Self {
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let Some((_, extension)) = name.rsplit_once('.') else { return Self::Picture };
+        match extension.to_ascii_lowercase().as_str() {
+            "jpg" | "jpeg" | "png" | "webp" => Self::Picture,
+            "gif" => Self::Animation,
+            "mp4" | "m4v" => Self::Video,
+            "mp3" | "m4a" => Self::Audio,
+            _ => Self::Document,
+        }
+    }
 }
 
 /// A message the messenger accepted.
@@ -283,6 +316,23 @@ fn find_cut(window: &str, limit: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_media_url_is_read_by_its_extension() {
+        let kinds = [
+            ("https://cdn.example/a/photo.JPG", MediaKind::Picture),
+            ("https://img.example/render?id=7", MediaKind::Picture),
+            ("https://cdn.example/invoice-9821.pdf?token=x.png", MediaKind::Document),
+            ("https://cdn.example/demo.mp4#t=3", MediaKind::Video),
+            ("https://cdn.example/podcast.mp3", MediaKind::Audio),
+            ("https://cdn.example/hello.gif", MediaKind::Animation),
+            ("https://cdn.example/price.xlsx", MediaKind::Document),
+            ("https://cdn.example.com/", MediaKind::Picture),
+        ];
+        for (url, kind) in kinds {
+            assert_eq!(MediaKind::of(url), kind, "{url}");
+        }
+    }
 
     fn chars(s: &str) -> usize {
         s.chars().count()

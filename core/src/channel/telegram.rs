@@ -1,6 +1,7 @@
 //! Telegram through the Bot API (<https://core.telegram.org/bots/api>).
 //!
-//! Outbound: `sendMessage`, or `sendPhoto` when the message has a picture.
+//! Outbound: `sendMessage`, or with a media URL `sendPhoto`, `sendVideo`,
+//! `sendAudio`, `sendAnimation` or `sendDocument` by what it points at.
 //! Buttons become a `reply_markup`: inline and url buttons an
 //! `inline_keyboard` under the message, reply and contact buttons a one-time
 //! `keyboard` replacing the person's keyboard. A Telegram message carries one
@@ -31,7 +32,7 @@ use crate::scenario::{Button, ButtonKind};
 pub const DEFAULT_BASE_URL: &str = "https://api.telegram.org";
 /// Telegram's limit on a message text, in characters.
 pub const TEXT_LIMIT: usize = 4096;
-/// Telegram's limit on a photo caption, in characters.
+/// Telegram's limit on a media caption, in characters.
 pub const CAPTION_LIMIT: usize = 1024;
 /// How long one API call may take before it counts as a transient failure.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -141,8 +142,10 @@ impl TelegramChannel {
         let markup = reply_markup(&message.buttons)?;
         let mut texts = split_text(&message.text, TEXT_LIMIT);
         let mut sends: Vec<(&str, Value)> = Vec::new();
-        if let Some(photo) = &message.media_url {
-            let mut params = json!({ "chat_id": chat_id, "photo": photo });
+        if let Some(media) = &message.media_url {
+            let (method, field) = media_method(super::MediaKind::of(media));
+            let mut params = json!({ "chat_id": chat_id });
+            params[field] = json!(media);
             // A short text rides along as the caption; a longer one follows
             // the photo as text messages.
             if message.text.chars().count() <= CAPTION_LIMIT {
@@ -151,7 +154,7 @@ impl TelegramChannel {
                 }
                 texts.clear();
             }
-            sends.push(("sendPhoto", params));
+            sends.push((method, params));
         }
         sends.extend(
             texts
@@ -320,6 +323,18 @@ fn classify(status: u16, envelope: Option<Value>) -> Result<Value, ChannelError>
         200..=299 => ChannelError::Transient("unreadable answer from Telegram".into()),
         _ => ChannelError::Transient(format!("Telegram answered {code}: {description}")),
     })
+}
+
+/// The Bot API method that sends a file of `kind` by URL, and its field.
+fn media_method(kind: super::MediaKind) -> (&'static str, &'static str) {
+    use super::MediaKind;
+    match kind {
+        MediaKind::Picture => ("sendPhoto", "photo"),
+        MediaKind::Animation => ("sendAnimation", "animation"),
+        MediaKind::Video => ("sendVideo", "video"),
+        MediaKind::Audio => ("sendAudio", "audio"),
+        MediaKind::Document => ("sendDocument", "document"),
+    }
 }
 
 /// `chat_id` as Telegram wants it: a number, or an `@channelname` string.

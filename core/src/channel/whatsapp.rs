@@ -284,12 +284,21 @@ pub fn plan(message: &OutboundMessage) -> Result<Vec<Value>, ChannelError> {
     let mut parts = if has_text { split_text(&text, TEXT_LIMIT) } else { Vec::new() };
     let mut bodies = Vec::new();
     if let Some(link) = message.media_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        let mut image = json!({ "link": link });
-        if has_text && choices.is_empty() && text.chars().count() <= BODY_LIMIT {
-            image["caption"] = json!(text);
+        let kind = media_type(super::MediaKind::of(link));
+        let mut media = json!({ "link": link });
+        if kind == "document" {
+            // Shown as the file's name in the chat.
+            let name = link.split(['?', '#']).next().unwrap_or(link).rsplit('/').next().unwrap_or_default();
+            if !name.is_empty() {
+                media["filename"] = json!(name);
+            }
+        }
+        // An audio message has no caption: its text follows it.
+        if kind != "audio" && has_text && choices.is_empty() && text.chars().count() <= BODY_LIMIT {
+            media["caption"] = json!(text);
             parts.clear();
         }
-        bodies.push(envelope(to, "image", image));
+        bodies.push(envelope(to, kind, media));
     }
     if choices.is_empty() {
         bodies.extend(parts.into_iter().map(|body| envelope(to, "text", json!({ "body": body }))));
@@ -308,6 +317,18 @@ pub fn plan(message: &OutboundMessage) -> Result<Vec<Value>, ChannelError> {
         return Err(ChannelError::BadRequest("message text is empty".into()));
     }
     Ok(bodies)
+}
+
+/// The Cloud API message type that sends a file of `kind` by link: a GIF
+/// (which WhatsApp does not take as an image) goes as a document.
+fn media_type(kind: super::MediaKind) -> &'static str {
+    use super::MediaKind;
+    match kind {
+        MediaKind::Picture => "image",
+        MediaKind::Video => "video",
+        MediaKind::Audio => "audio",
+        MediaKind::Animation | MediaKind::Document => "document",
+    }
 }
 
 fn envelope(to: &str, kind: &str, content: Value) -> Value {

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-/// Rate limits the fake enforces on sends (`sendMessage`, `sendPhoto`).
+/// Rate limits the fake enforces on sends (`sendMessage` and the media sends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Messages per second to one chat.

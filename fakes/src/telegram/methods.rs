@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::error::TgError;
 use super::params::Params;
 use super::state::{Outgoing, State, Webhook};
-use super::types::{AnsweredCallback, PhotoSize};
+use super::types::{AnsweredCallback, MediaFile, PhotoSize};
 use crate::gate::lock;
 
 /// Telegram's limit on a text message, in characters after entity parsing.
@@ -41,7 +41,11 @@ pub(crate) async fn call(state: &Arc<State>, method: &str, p: Params) -> Result<
     match method {
         "getme" => Ok(get_me(state).into()),
         "sendmessage" => send_message(state, &p).map(Reply::from),
-        "sendphoto" => send_photo(state, &p).map(Reply::from),
+        "sendphoto" => send_media(state, &p, "photo").map(Reply::from),
+        "sendvideo" => send_media(state, &p, "video").map(Reply::from),
+        "sendaudio" => send_media(state, &p, "audio").map(Reply::from),
+        "sendanimation" => send_media(state, &p, "animation").map(Reply::from),
+        "senddocument" => send_media(state, &p, "document").map(Reply::from),
         "sendchataction" => send_chat_action(state, &p).map(Reply::from),
         "answercallbackquery" => answer_callback_query(state, &p).map(Reply::from),
         "getupdates" => get_updates(state, &p).await.map(Reply::from),
@@ -75,7 +79,7 @@ fn send_message(state: &State, p: &Params) -> Result<Value, TgError> {
     let out = Outgoing {
         text: Some(text),
         caption: None,
-        photo: None,
+        media: None,
         parse_mode,
         reply_markup,
     };
@@ -85,15 +89,18 @@ fn send_message(state: &State, p: &Params) -> Result<Value, TgError> {
     Ok(serde_json::to_value(message).unwrap_or(Value::Null))
 }
 
-fn send_photo(state: &State, p: &Params) -> Result<Value, TgError> {
+/// `sendPhoto`, `sendVideo`, `sendAudio`, `sendAnimation`, `sendDocument`:
+/// the file (a URL or a file id) in the field named `kind`, an optional
+/// caption.
+fn send_media(state: &State, p: &Params, kind: &'static str) -> Result<Value, TgError> {
     let parse_mode = parse_mode(p)?;
     let reply_markup = reply_markup(p)?;
     let mut inner = lock(&state.inner);
     let chat_id = inner.resolve_chat(p.raw("chat_id"))?;
-    let photo = p
-        .str("photo")
+    let file = p
+        .str(kind)
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| TgError::bad_request("there is no photo in the request"))?;
+        .ok_or_else(|| TgError::bad_request(&format!("there is no {kind} in the request")))?;
     let caption = p.str("caption").filter(|c| !c.is_empty());
     if caption
         .as_ref()
@@ -104,7 +111,7 @@ fn send_photo(state: &State, p: &Params) -> Result<Value, TgError> {
     let out = Outgoing {
         text: None,
         caption,
-        photo: Some(photo),
+        media: Some((kind, file)),
         parse_mode,
         reply_markup,
     };
@@ -112,6 +119,20 @@ fn send_photo(state: &State, p: &Params) -> Result<Value, TgError> {
     drop(inner);
     state.sent_changed.notify_waiters();
     Ok(serde_json::to_value(message).unwrap_or(Value::Null))
+}
+
+/// What Telegram would store for a file of `kind` sent by URL (not a
+/// photo): its ids, and the sizes its kind requires.
+pub(crate) fn media_file(kind: &str, file: &str, chat_id: i64, message_id: i64) -> MediaFile {
+    let sized = matches!(kind, "video" | "animation");
+    MediaFile {
+        file_id: format!("BAAC{}_{chat_id}_{message_id}", file.len()),
+        file_unique_id: format!("AgAD{chat_id}{message_id}"),
+        width: sized.then_some(640),
+        height: sized.then_some(360),
+        duration: matches!(kind, "video" | "animation" | "audio").then_some(12),
+        file_name: (kind == "document").then(|| file.split(['?', '#']).next().unwrap_or(file).rsplit('/').next().unwrap_or_default().to_string()),
+    }
 }
 
 /// The sizes Telegram would store for a photo sent by URL.

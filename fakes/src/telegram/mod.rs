@@ -35,7 +35,7 @@ use serde_json::json;
 
 pub use limits::Limits;
 pub use types::{
-    AnsweredCallback, CallbackQuery, Chat, Contact, Message, MessageEntity, PhotoSize, SentMessage,
+    AnsweredCallback, CallbackQuery, Chat, Contact, MediaFile, Message, MessageEntity, PhotoSize, SentMessage,
     Update, User,
 };
 pub use webhook::SECRET_HEADER;
@@ -255,6 +255,10 @@ impl FakeTelegram {
                     entities: None,
                     contact: None,
                     photo: None,
+                    video: None,
+                    audio: None,
+                    animation: None,
+                    document: None,
                     caption: None,
                     reply_markup: None,
                 })

@@ -73,11 +73,12 @@ pub(crate) struct Inner {
     pub(crate) poll_generation: u64,
 }
 
-/// What a bot send carries (`sendMessage` or `sendPhoto`).
+/// What a bot send carries (`sendMessage` or a media send).
 pub(crate) struct Outgoing {
     pub(crate) text: Option<String>,
     pub(crate) caption: Option<String>,
-    pub(crate) photo: Option<String>,
+    /// The media's field (`photo`, `video`, …) and its URL or file id.
+    pub(crate) media: Option<(&'static str, String)>,
     pub(crate) parse_mode: Option<String>,
     pub(crate) reply_markup: Option<Value>,
 }
@@ -179,10 +180,12 @@ impl Inner {
         let chat = self.chat_entry(chat_id, None);
         let message_id = chat.next_message_id;
         chat.next_message_id += 1;
-        let photo = out
-            .photo
-            .as_ref()
-            .map(|p| super::methods::photo_sizes(p, chat_id, message_id));
+        let (photo, file) = match &out.media {
+            Some(("photo", p)) => (Some(super::methods::photo_sizes(p, chat_id, message_id)), None),
+            Some((kind, f)) => (None, Some((*kind, super::methods::media_file(kind, f, chat_id, message_id)))),
+            None => (None, None),
+        };
+        let file_of = |kind: &str| file.as_ref().filter(|(k, _)| *k == kind || (kind == "document" && *k == "animation")).map(|(_, f)| f.clone());
         // Telegram echoes only inline keyboards on the returned Message.
         let echoed_markup = out
             .reply_markup
@@ -197,6 +200,10 @@ impl Inner {
             entities: None,
             contact: None,
             photo,
+            video: file_of("video"),
+            audio: file_of("audio"),
+            animation: file_of("animation"),
+            document: file_of("document"),
             caption: out.caption.clone(),
             reply_markup: echoed_markup,
         };
@@ -207,7 +214,8 @@ impl Inner {
             text: out.text.or(out.caption).unwrap_or_default(),
             parse_mode: out.parse_mode,
             reply_markup: out.reply_markup,
-            photo: out.photo,
+            photo: out.media.as_ref().filter(|(kind, _)| *kind == "photo").map(|(_, p)| p.clone()),
+            media: out.media.map(|(kind, file)| (kind.to_string(), file)),
             at: now,
         });
         Ok(message)
@@ -227,6 +235,10 @@ impl Inner {
             entities: None,
             contact: None,
             photo: None,
+            video: None,
+            audio: None,
+            animation: None,
+            document: None,
             caption: None,
             reply_markup: None,
         }

@@ -138,6 +138,23 @@ pub struct PhotoSize {
     pub file_size: Option<u64>,
 }
 
+/// A file sent by URL as `Video`, `Audio`, `Animation` or `Document`: the
+/// ids every kind has, and the kind's required sizes (`width`, `height`,
+/// `duration`) or a document's name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaFile {
+    pub file_id: String,
+    pub file_unique_id: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub height: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub duration: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub file_name: Option<String>,
+}
+
 /// A message (`Message`), sent by the bot or by a person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
@@ -155,6 +172,15 @@ pub struct Message {
     pub contact: Option<Contact>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub photo: Option<Vec<PhotoSize>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub video: Option<MediaFile>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub audio: Option<MediaFile>,
+    /// An animation also comes as a `document`, as Telegram sends it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub animation: Option<MediaFile>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub document: Option<MediaFile>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub caption: Option<String>,
     /// Only inline keyboards are echoed back on a message.
@@ -184,7 +210,7 @@ pub struct Update {
     pub callback_query: Option<CallbackQuery>,
 }
 
-/// What the bot sent, as a test sees it (`sendMessage` / `sendPhoto`).
+/// What the bot sent, as a test sees it (`sendMessage` or a media send).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentMessage {
     pub chat_id: i64,
@@ -195,6 +221,9 @@ pub struct SentMessage {
     pub reply_markup: Option<Value>,
     /// The photo URL or file_id for `sendPhoto`.
     pub photo: Option<String>,
+    /// The file of any media send, and its kind: `photo`, `video`,
+    /// `audio`, `animation` or `document` (the method's field).
+    pub media: Option<(String, String)>,
     pub at: Instant,
 }
 

@@ -59,7 +59,8 @@
     '.bubble{padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word;line-height:1.35}',
     '.msg[data-from=bot] .bubble{background:#fff;border:1px solid #e5e7eb;border-bottom-left-radius:4px}',
     '.msg[data-from=visitor] .bubble{background:#2563eb;color:#fff;border-bottom-right-radius:4px}',
-    '.msg img{max-width:100%;border-radius:10px}',
+    '.msg img,.msg video{max-width:100%;border-radius:10px}.msg audio{max-width:100%}',
+    '.msg a.file{display:inline-block;padding:6px 10px;border:1px solid #cbd5e1;border-radius:10px;background:#fff;color:#0369a1;word-break:break-all}',
     '.buttons{display:flex;flex-wrap:wrap;gap:6px}',
     '.buttons button,.buttons a{border:1px solid #2563eb;background:#fff;color:#2563eb;border-radius:16px;',
     '  padding:5px 12px;font-size:14px;cursor:pointer;text-decoration:none}',
@@ -187,6 +188,22 @@
     } catch (e) { return null; }
   }
 
+  // A media URL by the extension of its path, as the server reads it
+  // (core's MediaKind::of): a picture (or none: an image service) and a
+  // GIF as an image, MP4 as a video, MP3/M4A as audio, anything else as a
+  // link to the file.
+  function mediaOf(url) {
+    var name = new URL(url).pathname.split('/').pop();
+    var dot = name.lastIndexOf('.');
+    var ext = dot < 0 ? '' : name.slice(dot + 1).toLowerCase();
+    if (['', 'jpg', 'jpeg', 'png', 'webp', 'gif'].indexOf(ext) >= 0) return el('img', { src: url, alt: '' });
+    if (ext === 'mp4' || ext === 'm4v') return el('video', { src: url, controls: '', preload: 'metadata' });
+    if (ext === 'mp3' || ext === 'm4a') return el('audio', { src: url, controls: '', preload: 'metadata' });
+    var label = name;
+    try { label = decodeURIComponent(name); } catch (e) { /* kept as written */ }
+    return el('a', { class: 'file', href: url, target: '_blank', rel: 'noopener noreferrer', text: label || url });
+  }
+
   function buttonsOf(message, box) {
     var row = el('div', { class: 'buttons' });
     (message.buttons || []).forEach(function (button) {
@@ -217,8 +234,8 @@
     if (!message || typeof message.id !== 'number' || rendered[message.id]) return;
     var from = message.from === 'visitor' ? 'visitor' : 'bot';
     var box = el('div', { class: 'msg', 'data-from': from, 'data-id': String(message.id), 'data-testid': 'webchat-message' });
-    var picture = message.media_url && safeUrl(message.media_url);
-    if (picture) box.appendChild(el('img', { src: picture, alt: '' }));
+    var media = message.media_url && safeUrl(message.media_url);
+    if (media) box.appendChild(mediaOf(media));
     if (message.text) box.appendChild(el('div', { class: 'bubble', text: message.text }));
     if (from === 'bot') buttonsOf(message, box);
     // Keep the log in id order whichever way a message arrived.
