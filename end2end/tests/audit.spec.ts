@@ -3,24 +3,11 @@
 // period, each action in the reader's language and each subject by its
 // name; a user's row links to what they changed; a viewer is refused, in
 // the studio and by the server.
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { ADMIN, VIEWER, chooseLanguage, hydrated, logIn } from './helpers';
+import { ADMIN, VIEWER, callServer, chooseLanguage, hydrated, logIn } from './helpers';
 
-/** Calls a server function: its arguments form-encoded (the default
- * encoding; nested fields as `query[actor]`), or as JSON for those taking
- * JSON; returns status and answer. */
-async function call(page: Page, path: string, args: Record<string, unknown>, json = false): Promise<{ status: number; body: any }> {
-  return page.evaluate(
-    async ({ path, args, json }) => {
-      const body = json ? JSON.stringify(args) : new URLSearchParams(args as Record<string, string>).toString();
-      const type = json ? 'application/json' : 'application/x-www-form-urlencoded';
-      const response = await fetch(path, { method: 'POST', headers: { 'Content-Type': type }, body });
-      return { status: response.status, body: await response.json() };
-    },
-    { path, args, json },
-  );
-}
+const call = callServer;
 
 test('an admin reads who changed a user, page by page, in either language', async ({ page }) => {
   await logIn(page, ADMIN);

@@ -26,3 +26,19 @@ export async function logIn(page: Page, who: { email: string; password: string }
   await page.waitForURL('**/projects');
   await hydrated(page);
 }
+
+/** Calls a server function from the page (its session and cookies): its
+ * arguments form-encoded (the default encoding; nested fields as
+ * `query[actor]`), or as JSON for those taking JSON; returns status and
+ * answer. */
+export async function callServer(page: Page, path: string, args: Record<string, unknown>, json = false): Promise<{ status: number; body: any }> {
+  return page.evaluate(
+    async ({ path, args, json }) => {
+      const body = json ? JSON.stringify(args) : new URLSearchParams(args as Record<string, string>).toString();
+      const type = json ? 'application/json' : 'application/x-www-form-urlencoded';
+      const response = await fetch(path, { method: 'POST', headers: { 'Content-Type': type }, body });
+      return { status: response.status, body: await response.json() };
+    },
+    { path, args, json },
+  );
+}

@@ -4,7 +4,7 @@
 // history; then opens Settings and stores a bot's Telegram credentials,
 // which come back only as "set". A viewer gets no credentials page.
 import { test, expect, Page } from '@playwright/test';
-import { ADMIN, VIEWER, chooseLanguage, hydrated, logIn } from './helpers';
+import { ADMIN, VIEWER, callServer, chooseLanguage, hydrated, logIn } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -282,18 +282,8 @@ test('a viewer gets no credentials page', async ({ page }) => {
 test('a scenario that only its scheduled jobs keep is deleted after cancelling them, in one more click', async ({ page }) => {
   await logIn(page, ADMIN);
   await inEnglish(page);
-  const post = (path: string, args: Record<string, unknown>, json = false) =>
-    page.evaluate(
-      async ({ path, args, json }) => {
-        const body = json ? JSON.stringify(args) : new URLSearchParams(args as Record<string, string>).toString();
-        const type = json ? 'application/json' : 'application/x-www-form-urlencoded';
-        const response = await fetch(path, { method: 'POST', headers: { 'Content-Type': type }, body });
-        return { status: response.status, body: await response.json() };
-      },
-      { path, args, json },
-    );
-  expect((await post('/api/scenarios/create', { bot_id: 'bot_shop', name: 'e2e_daily_tip', description: '', template: 'message' })).status).toBe(200);
-  const issued = await post('/api/tokens/issue', {
+  expect((await callServer(page, '/api/scenarios/create', { bot_id: 'bot_shop', name: 'e2e_daily_tip', description: '', template: 'message' })).status).toBe(200);
+  const issued = await callServer(page, '/api/tokens/issue', {
     draft: { name: 'e2e scheduler', bots: 'bot_shop', aliases: '', actions: ['call'], expires_in_days: 1, rate_per_minute: 0 },
   }, true);
   expect(issued.status).toBe(200);

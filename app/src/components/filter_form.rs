@@ -20,6 +20,46 @@ pub fn log_href(path: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
+/// A log's applied filter and page, held in the address (`log_href`): the
+/// filter the address holds, and `show`, which moves to another filter's
+/// address or, for the one already shown, reads it again.
+pub struct LogAddress<Q: Send + Sync + 'static> {
+    pub applied: Memo<Q>,
+    again: RwSignal<u32>,
+    pub show: Callback<Q>,
+}
+
+impl<Q: Send + Sync + 'static> Clone for LogAddress<Q> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Q: Send + Sync + 'static> Copy for LogAddress<Q> {}
+
+impl<Q: Clone + PartialEq + Send + Sync + 'static> LogAddress<Q> {
+    /// The filter `parse` reads from the query; `href` writes its address.
+    pub fn new(parse: fn(&leptos_router::params::ParamsMap) -> Q, href: fn(&Q) -> String) -> Self {
+        let params = leptos_router::hooks::use_query_map();
+        let applied = Memo::new(move |_| params.with(parse));
+        let again = RwSignal::new(0u32);
+        let navigate = crate::components::navigate_to();
+        let show = Callback::new(move |query: Q| {
+            if query == applied.get_untracked() {
+                again.update(|n| *n += 1);
+            } else {
+                navigate.run(href(&query));
+            }
+        });
+        Self { applied, again, show }
+    }
+
+    /// What the log's read depends on: the filter, and each read again.
+    pub fn key(&self) -> (Q, u32) {
+        (self.applied.get(), self.again.get())
+    }
+}
+
 /// The look of a filter bar's inputs and selects.
 pub const FILTER_INPUT: &str = "rounded border border-slate-300 px-2 py-1.5 text-sm";
 

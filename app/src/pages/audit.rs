@@ -6,7 +6,7 @@
 //! user's row), so a reload, Back or a copied link shows the same rows.
 
 use crate::api::audit::{export_audit, read_audit, AuditQuery};
-use crate::components::filter_form::{log_href, FilterField, FilterForm, LogPager, PeriodSelect, FILTER_INPUT};
+use crate::components::filter_form::{log_href, FilterField, FilterForm, LogAddress, LogPager, PeriodSelect, FILTER_INPUT};
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::{download, format_millis_exact, format_millis_seconds, l, load_error, loading};
 use crate::i18n::{audit_action_text, audit_area_text, tr, use_locale, K};
@@ -88,21 +88,11 @@ fn AuditLog() -> impl IntoView {
     let fields = FilterFields::new();
     // The applied filter lives in the address: a reload, Back, a copied
     // link or a link from a user's or token's row shows the same rows.
-    let params = leptos_router::hooks::use_query_map();
-    let applied = Memo::new(move |_| params.with(query_of));
+    let address = LogAddress::new(query_of, href_of);
+    let LogAddress { applied, show, .. } = address;
     fields.show(&applied.get_untracked());
     Effect::watch(move || applied.get(), move |query, _, _| fields.show(query), false);
-    // Applying the filter already shown reads it again.
-    let again = RwSignal::new(0u32);
-    let page = Resource::new(move || (applied.get(), again.get()), |(query, _)| read_audit(query));
-    let navigate = crate::components::navigate_to();
-    let show = Callback::new(move |query: AuditQuery| {
-        if query == applied.get_untracked() {
-            again.update(|n| *n += 1);
-        } else {
-            navigate.run(href_of(&query));
-        }
-    });
+    let page = Resource::new(move || address.key(), |(query, _)| read_audit(query));
     let apply = move || show.run(fields.query());
     let by_subject = Callback::new(move |id: String| {
         fields.subject.set(id);

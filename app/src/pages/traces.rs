@@ -6,7 +6,7 @@
 
 use crate::api::endpoints::list_bot_choices;
 use crate::api::traces::{list_traces, trace_timeline, TraceQuery, PAGE_SIZE};
-use crate::components::filter_form::{log_href, FilterField, FilterForm, LogPager, PeriodSelect, FILTER_INPUT};
+use crate::components::filter_form::{log_href, FilterField, FilterForm, LogAddress, LogPager, PeriodSelect, FILTER_INPUT};
 use crate::components::{format_millis_exact, format_millis_seconds};
 use crate::i18n::{duration_text, trace_status_text, tr, use_locale, K};
 use crate::trace_detail::detail_text;
@@ -112,8 +112,8 @@ pub fn TracesPage() -> impl IntoView {
     // (`?trace_id=…`, which also opens that trace) and from map rows
     // (`?endpoint=…&bot=…`), a reload, Back and a copied link show the
     // same rows.
-    let params = leptos_router::hooks::use_query_map();
-    let applied = Memo::new(move |_| params.with(query_of));
+    let address = LogAddress::new(query_of, href_of);
+    let LogAddress { applied, show, .. } = address;
     let named = |query: &TraceQuery| Some(query.trace_id.clone()).filter(|id| !id.is_empty());
     fields.show(&applied.get_untracked());
     let selected = RwSignal::new(named(&applied.get_untracked()));
@@ -127,17 +127,7 @@ pub fn TracesPage() -> impl IntoView {
         },
         false,
     );
-    // Applying the filter already shown reads it again.
-    let again = RwSignal::new(0u32);
-    let events = Resource::new(move || (applied.get(), again.get()), |(query, _)| list_traces(query));
-    let navigate = crate::components::navigate_to();
-    let show = Callback::new(move |query: TraceQuery| {
-        if query == applied.get_untracked() {
-            again.update(|n| *n += 1);
-        } else {
-            navigate.run(href_of(&query));
-        }
-    });
+    let events = Resource::new(move || address.key(), |(query, _)| list_traces(query));
     let apply = move || show.run(fields.query());
     // Clicking a trace id filters by it and opens its timeline.
     let open_trace = Callback::new(move |id: String| {
