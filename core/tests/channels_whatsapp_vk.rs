@@ -144,7 +144,7 @@ async fn whatsapp_media_goes_as_an_image_with_the_text_as_caption() {
 async fn whatsapp_sends_an_invoice_as_a_document_and_a_voice_as_audio_with_its_text_after() {
     let (fake, channel) = whatsapp().await;
     let mut invoice = message(ANNA, "Счёт к заказу №9821", vec![]);
-    invoice.media_url = Some("https://rehau.example/invoices/9821.pdf?sig=1".into());
+    invoice.media_url = Some("https://rehau.example/invoices/%D1%81%D1%87%D1%91%D1%82%209821.pdf?sig=1".into());
     channel.send(&invoice).await.unwrap();
     let mut video = message(ANNA, "Видеодемо монтажа", vec![]);
     video.media_url = Some("https://rehau.example/demo.mp4".into());
@@ -154,13 +154,18 @@ async fn whatsapp_sends_an_invoice_as_a_document_and_a_voice_as_audio_with_its_t
     channel.send(&voice).await.unwrap();
     let sent = fake.sent();
     assert_eq!((sent[0].kind.as_str(), sent[0].text.as_str()), ("document", "Счёт к заказу №9821"));
-    assert_eq!(sent[0].body["document"]["filename"], "9821.pdf");
-    assert_eq!(sent[0].body["document"]["link"], "https://rehau.example/invoices/9821.pdf?sig=1");
+    assert_eq!(sent[0].body["document"]["filename"], "счёт 9821.pdf", "the name decoded for the person");
+    assert_eq!(sent[0].body["document"]["link"], "https://rehau.example/invoices/%D1%81%D1%87%D1%91%D1%82%209821.pdf?sig=1");
     assert_eq!((sent[1].kind.as_str(), sent[1].text.as_str()), ("video", "Видеодемо монтажа"));
     // Audio has no caption: the text follows as a message of its own.
     assert_eq!((sent[2].kind.as_str(), sent[2].body["audio"]["caption"].is_null()), ("audio", true));
     assert_eq!((sent[3].kind.as_str(), sent[3].text.as_str()), ("text", "Приветствие"));
     assert_eq!(sent.len(), 4);
+    // A WebP picture is not an image to WhatsApp: it goes as a document.
+    let mut sticker = message(ANNA, "Новинка", vec![]);
+    sticker.media_url = Some("https://rehau.example/new.webp".into());
+    channel.send(&sticker).await.unwrap();
+    assert_eq!(fake.sent()[4].kind, "document");
 }
 
 #[tokio::test]

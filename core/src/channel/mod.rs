@@ -88,9 +88,7 @@ pub enum MediaKind {
 
 impl MediaKind {
     pub fn of(url: &str) -> Self {
-        let path = url.split(['?', '#']).next().unwrap_or(url);
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let Some((_, extension)) = name.rsplit_once('.') else { return Self::Picture };
+        let Some((_, extension)) = file_name(url).rsplit_once('.') else { return Self::Picture };
         match extension.to_ascii_lowercase().as_str() {
             "jpg" | "jpeg" | "png" | "webp" => Self::Picture,
             "gif" => Self::Animation,
@@ -99,6 +97,41 @@ impl MediaKind {
             _ => Self::Document,
         }
     }
+}
+
+/// The last segment of a URL's path as written (`invoice%209821.pdf`);
+/// empty when the path has none (`https://img.example.com?id=7`: the host
+/// is not a file name).
+pub fn file_name(url: &str) -> &str {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
+    let after_host = match url.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map_or("", |(_, path)| path),
+        None => url,
+    };
+    after_host.rsplit('/').next().unwrap_or_default()
+}
+
+/// `%XX` escapes decoded (`invoice%209821.pdf` → `invoice 9821.pdf`), for
+/// a file name shown to a person; text that does not decode to UTF-8 is
+/// kept as written.
+pub fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
 /// A message the messenger accepted.
@@ -318,6 +351,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_file_name_is_the_paths_last_segment_decoded_for_people() {
+        assert_eq!(file_name("https://cdn.example/files/invoice%209821.pdf?sig=a/b"), "invoice%209821.pdf");
+        assert_eq!(file_name("https://img.example.com?id=7"), "");
+        assert_eq!(percent_decoded("invoice%209821.pdf"), "invoice 9821.pdf");
+        assert_eq!(percent_decoded("%D1%81%D1%87%D1%91%D1%82.pdf"), "счёт.pdf");
+        assert_eq!(percent_decoded("100%.pdf"), "100%.pdf");
+        assert_eq!(percent_decoded("%FF.pdf"), "%FF.pdf", "not UTF-8: kept as written");
+    }
+
+    #[test]
     fn a_media_url_is_read_by_its_extension() {
         let kinds = [
             ("https://cdn.example/a/photo.JPG", MediaKind::Picture),
@@ -328,6 +371,8 @@ mod tests {
             ("https://cdn.example/hello.gif", MediaKind::Animation),
             ("https://cdn.example/price.xlsx", MediaKind::Document),
             ("https://cdn.example.com/", MediaKind::Picture),
+            ("https://img.example.com", MediaKind::Picture),
+            ("https://img.example.com?id=7", MediaKind::Picture),
         ];
         for (url, kind) in kinds {
             assert_eq!(MediaKind::of(url), kind, "{url}");

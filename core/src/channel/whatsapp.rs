@@ -284,11 +284,11 @@ pub fn plan(message: &OutboundMessage) -> Result<Vec<Value>, ChannelError> {
     let mut parts = if has_text { split_text(&text, TEXT_LIMIT) } else { Vec::new() };
     let mut bodies = Vec::new();
     if let Some(link) = message.media_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        let kind = media_type(super::MediaKind::of(link));
+        let kind = media_type(link);
         let mut media = json!({ "link": link });
         if kind == "document" {
             // Shown as the file's name in the chat.
-            let name = link.split(['?', '#']).next().unwrap_or(link).rsplit('/').next().unwrap_or_default();
+            let name = super::percent_decoded(super::file_name(link));
             if !name.is_empty() {
                 media["filename"] = json!(name);
             }
@@ -319,11 +319,14 @@ pub fn plan(message: &OutboundMessage) -> Result<Vec<Value>, ChannelError> {
     Ok(bodies)
 }
 
-/// The Cloud API message type that sends a file of `kind` by link: a GIF
-/// (which WhatsApp does not take as an image) goes as a document.
-fn media_type(kind: super::MediaKind) -> &'static str {
+/// The Cloud API message type that sends the file at `link`: a GIF or a
+/// WebP picture (WhatsApp takes only JPEG and PNG as an image) goes as a
+/// document.
+fn media_type(link: &str) -> &'static str {
     use super::MediaKind;
-    match kind {
+    let webp = super::file_name(link).to_ascii_lowercase().ends_with(".webp");
+    match MediaKind::of(link) {
+        MediaKind::Picture if webp => "document",
         MediaKind::Picture => "image",
         MediaKind::Video => "video",
         MediaKind::Audio => "audio",
