@@ -138,6 +138,7 @@ pub enum K {
     DryStopAsk,
     DryStopHttp,
     DryStopScript,
+    DryStopLimit,
     DryStopEnd,
     DryStopError,
     CanvasToolbar,
@@ -936,7 +937,14 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::DryStopWait => ("waits (a delay)", "ждёт (задержка)"),
         K::DryStopAsk => ("waits for the lead's reply", "ждёт ответа лида"),
         K::DryStopHttp => ("would call an API (never called in a dry run)", "вызвал бы API (при пробном запуске не вызывается)"),
-        K::DryStopScript => ("would run a script that calls out (callApi is never made in a dry run)", "выполнил бы скрипт, который обращается вовне (callApi при пробном запуске не вызывается)"),
+        K::DryStopScript => (
+            "would run a script that calls out or reads secrets (neither happens in a dry run)",
+            "выполнил бы скрипт, который обращается вовне или читает секреты (при пробном запуске ни того, ни другого нет)",
+        ),
+        K::DryStopLimit => (
+            "the dry run's scripts ran as many times or as long as they may (20 scripts, 2 s)",
+            "скрипты пробного запуска выполнялись столько раз или так долго, сколько можно (20 скриптов, 2 с)",
+        ),
         K::DryStopEnd => ("the run ends", "запуск завершается"),
         K::DryStopError => ("the run fails: {}", "запуск завершается ошибкой: {}"),
         K::ScnJsonInvalid => ("Not valid scenario JSON: {}", "Неверный JSON сценария: {}"),

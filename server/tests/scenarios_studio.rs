@@ -163,7 +163,7 @@ async fn an_architect_creates_breaks_fixes_and_restores_a_scenario() {
     };
     let job = store.schedule_job(&bot, &daily, "0af7651916cd43dd8448eb211c80319c", "token:CRM").await.unwrap();
     let held = json_of(architect.call("scenarios/delete", &[("bot_id", BOT), ("name", "daily_tip")]).await).await;
-    assert_eq!(held, json!({"Refused": {"name": "daily_tip", "endpoints": [], "entry": false, "active_runs": 0, "scheduled_jobs": 1}}));
+    assert_eq!(held, json!({"Refused": {"bot_id": BOT, "name": "daily_tip", "endpoints": [], "entry": false, "active_runs": 0, "scheduled_jobs": 1}}));
     let on_welcome = store.schedule_job(&bot, &comops_core::job::JobRequest { scenario: "welcome".into(), ..daily.clone() }, "0af7651916cd43dd8448eb211c80319d", "token:CRM").await.unwrap();
     let still = json_of(architect.call("scenarios/delete", &[("bot_id", BOT), ("name", "welcome"), ("cancel_jobs", "true")]).await).await;
     assert_eq!(still["Refused"]["scheduled_jobs"], 1, "bound to endpoints, it stays: {still}");

@@ -183,17 +183,19 @@ impl From<comops_core::scenario::preview::RenderedMessage> for DryMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DeleteOutcome {
     Deleted,
-    /// Not deleted; `name` is the scenario's.
-    Refused { name: String, endpoints: Vec<String>, entry: bool, active_runs: i64, scheduled_jobs: i64 },
+    /// Not deleted; `bot_id` and `name` say which scenario.
+    Refused { bot_id: String, name: String, endpoints: Vec<String>, entry: bool, active_runs: i64, scheduled_jobs: i64 },
 }
 
 impl DeleteOutcome {
-    /// The scenario's name when the delete was refused only because
-    /// scheduled jobs still name it, which a delete with `cancel_jobs`
-    /// cancels first.
-    pub fn held_only_by_jobs(&self) -> Option<&str> {
+    /// The scenario's bot and name when the delete was refused only
+    /// because scheduled jobs still name it, which a delete with
+    /// `cancel_jobs` cancels first.
+    pub fn held_only_by_jobs(&self) -> Option<(&str, &str)> {
         match self {
-            DeleteOutcome::Refused { name, endpoints, entry: false, active_runs: 0, scheduled_jobs } if endpoints.is_empty() && *scheduled_jobs > 0 => Some(name),
+            DeleteOutcome::Refused { bot_id, name, endpoints, entry: false, active_runs: 0, scheduled_jobs } if endpoints.is_empty() && *scheduled_jobs > 0 => {
+                Some((bot_id, name))
+            }
             _ => None,
         }
     }
@@ -499,7 +501,7 @@ fn count_runs(version: i64, rows: &[(String, String)]) -> TraceCounts {
 pub async fn dry_run_scenario(bot_id: String, json: String, params: String) -> Result<DryRunOutcome, AppError> {
     use crate::i18n::{t, K};
     use crate::session::{backend, require, session};
-    use comops_core::scenario::{sandboxed_preview, LeadInfo, StopReason};
+    use comops_core::scenario::{sandboxed_preview_off_thread, LeadInfo, StopReason};
     use comops_core::{FieldError, Problem};
     require(comops_core::Permission::DesignIntegrations)?;
     let bot = parse_bot(&bot_id)?;
@@ -520,8 +522,7 @@ pub async fn dry_run_scenario(bot_id: String, json: String, params: String) -> R
         Ok(request) => request,
         Err(bad) => return Ok(DryRunOutcome::BadParams { message: format!("{} {}", t(locale, K::DryParamsBad), bad.message) }),
     };
-    let params = serde_json::Value::Object(request.params);
-    let preview = tokio::task::spawn_blocking(move || sandboxed_preview(&scenario, &params, &LeadInfo::default()))
+    let preview = sandboxed_preview_off_thread(scenario, serde_json::Value::Object(request.params), LeadInfo::default(), None)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "a studio dry run's preview stopped");
@@ -572,12 +573,25 @@ pub async fn delete_scenario(bot_id: String, name: String, #[server(default)] ca
     let entry = entry_scenario(&store, &bot).await?.as_deref() == Some(name.as_str());
     let used = store.scenario_in_use(&bot, &name).await?;
     let held = !endpoints.is_empty() || entry || used.active_runs > 0 || used.scheduled_jobs > 0;
-    let refusal = DeleteOutcome::Refused { name: name.clone(), endpoints, entry, active_runs: used.active_runs, scheduled_jobs: used.scheduled_jobs };
-    if cancel_jobs && refusal.held_only_by_jobs().is_some() {
+    let refusal = |used: comops_core::store::scenario_history::ScenarioUse| DeleteOutcome::Refused {
+        bot_id: bot.to_string(),
+        name: name.clone(),
+        endpoints: endpoints.clone(),
+        entry,
+        active_runs: used.active_runs,
+        scheduled_jobs: used.scheduled_jobs,
+    };
+    if cancel_jobs && refusal(used).held_only_by_jobs().is_some() {
         let cancelled = store.cancel_scenario_jobs(&bot, &name).await?;
         store.audit(user.email.as_str(), "scenario.cancel_jobs", bot.as_str(), &format!("{name} ({cancelled} jobs)")).await?;
+        // A job that started its run just before the cancel left a run
+        // that needs the scenario: then it stays.
+        let after = store.scenario_in_use(&bot, &name).await?;
+        if after.active_runs > 0 || after.scheduled_jobs > 0 {
+            return Ok(refusal(after));
+        }
     } else if held {
-        return Ok(refusal);
+        return Ok(refusal(used));
     }
     let versions = store.delete_scenario(&bot, &name).await?;
     store.audit(user.email.as_str(), "scenario.delete", bot.as_str(), &format!("{name} ({versions} versions)")).await?;

@@ -100,7 +100,14 @@ pub fn ScenariosPage() -> impl IntoView {
     };
     // Refused only for its scheduled jobs: one more click cancels them
     // and deletes it.
-    let held_by_jobs = move || delete.value().with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).and_then(|o| o.held_only_by_jobs().map(str::to_string)));
+    // (Only for the bot shown: the answer stays when another bot is picked.)
+    let held_by_jobs = move || {
+        delete.value().with(|v| {
+            let (bot, name) = v.as_ref().and_then(|r| r.as_ref().ok()).and_then(DeleteOutcome::held_only_by_jobs)?;
+            let shown = Some(bot_param()).filter(|b| !b.is_empty()).unwrap_or_else(current_bot);
+            (bot == shown).then(|| (bot.to_string(), name.to_string()))
+        })
+    };
     let deleting = delete.pending();
     let other_errors = Signal::derive(move || general_error(create.value()).get().or_else(|| general_error(delete.value()).get()));
     let on_saved = Callback::new(move |_: ()| changes.update(|n| *n += 1));
@@ -124,10 +131,10 @@ pub fn ScenariosPage() -> impl IntoView {
         <Show when=move || refused().is_some()>
             <div role="alert" class="mb-3 flex flex-wrap items-center gap-3 rounded border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="delete-refused">
                 <span>{refused}</span>
-                {move || held_by_jobs().map(|name| view! {
+                {move || held_by_jobs().map(|(bot_id, name)| view! {
                     <button class="rounded border border-amber-300 bg-white px-2 py-1 text-rose-700 hover:bg-rose-50" data-testid="cancel-jobs-and-delete"
                         disabled=move || deleting.get()
-                        on:click=move |_| { delete.dispatch(DeleteScenario { bot_id: current_bot(), name: name.clone(), cancel_jobs: true }); }>
+                        on:click=move |_| { delete.dispatch(DeleteScenario { bot_id: bot_id.clone(), name: name.clone(), cancel_jobs: true }); }>
                         {l(K::ScnCancelJobsAndDelete)}
                     </button>
                 })}

@@ -43,7 +43,7 @@ pub use validate::{ScenarioError, ScenarioIssue};
 #[cfg(feature = "backend")]
 pub use interpret::{advance, Effect, Input, LeadInfo, Outcome, RunInputs, RunState, Status, Waiting};
 #[cfg(feature = "backend")]
-pub use preview::{dry_run_preview, dry_run_preview_with_scripts, sandboxed_preview, DryScript, Preview, RenderedMessage, StopReason, DRY_SCRIPTS};
+pub use preview::{dry_run_preview, dry_run_preview_with_scripts, sandboxed_preview, sandboxed_preview_off_thread, DryScript, DryScriptRun, Preview, RenderedMessage, StopReason, DRY_SCRIPTS, DRY_SCRIPTS_MS};
 #[cfg(feature = "backend")]
 pub use script::{run_script, ApiRequest, ApiResponse, ScriptError, ScriptLimits, ScriptOutcome};
 #[cfg(feature = "backend")]

@@ -29,7 +29,9 @@ pub struct RenderedMessage {
 }
 
 /// Why the preview stopped; on the wire `"wait"`, `"ask"`, `"http"`,
-/// `"script"`, `"end"` or `"error: …"`.
+/// `"script"` (one that calls out or reads secrets, not run), `"limit"`
+/// (the dry run's scripts ran as many or as long as it may), `"end"` or
+/// `"error: …"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", from = "String")]
 pub enum StopReason {
@@ -37,6 +39,7 @@ pub enum StopReason {
     Ask,
     Http,
     Script,
+    Limit,
     End,
     Error { message: String },
 }
@@ -48,6 +51,7 @@ impl std::fmt::Display for StopReason {
             StopReason::Ask => f.write_str("ask"),
             StopReason::Http => f.write_str("http"),
             StopReason::Script => f.write_str("script"),
+            StopReason::Limit => f.write_str("limit"),
             StopReason::End => f.write_str("end"),
             StopReason::Error { message } => write!(f, "error: {message}"),
         }
@@ -67,6 +71,7 @@ impl From<String> for StopReason {
             "ask" => StopReason::Ask,
             "http" => StopReason::Http,
             "script" => StopReason::Script,
+            "limit" => StopReason::Limit,
             "end" => StopReason::End,
             _ => StopReason::Error { message: text.strip_prefix("error: ").unwrap_or(&text).to_string() },
         }
@@ -90,14 +95,30 @@ pub fn dry_run_preview(scenario: &Scenario, params: &Value, lead: &LeadInfo) -> 
     preview(scenario, params, lead, None)
 }
 
-/// A script step's run for a dry run: its code and `ctx` in, its outcome
-/// or error out, or `None` when it cannot run without the outside world
-/// (a `callApi`), which stops the preview at that step.
-pub type DryScript<'a> = &'a mut dyn FnMut(&str, &Value) -> Option<Result<ScriptOutcome, ScriptError>>;
+/// A script step's run for a dry run: its code and `ctx` in, what came of
+/// it out.
+pub type DryScript<'a> = &'a mut dyn FnMut(&str, &Value) -> DryScriptRun;
+
+/// What a dry run made of a script step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DryScriptRun {
+    /// It ran: its outcome or its error, as a live run would meet it.
+    Ran(Result<ScriptOutcome, ScriptError>),
+    /// Not run: it needs what a dry run does not have (`callApi`, the
+    /// bot's secrets). The preview stops there ([`StopReason::Script`]).
+    NeedsTheWorld,
+    /// Not run: the dry run's scripts have had their time
+    /// ([`StopReason::Limit`]).
+    OutOfTime,
+}
 
 /// Script steps a dry run runs at most: a scenario that keeps looping
 /// through scripts stops at the next one.
 pub const DRY_SCRIPTS: usize = 20;
+
+/// The time all of a dry run's scripts may take together, in ms (one
+/// script alone has a live run's second).
+pub const DRY_SCRIPTS_MS: u64 = 2_000;
 
 /// [`dry_run_preview`] that goes on past script steps by running them with
 /// `run_script`: a script's changes reach the later messages, and a script
@@ -108,27 +129,58 @@ pub fn dry_run_preview_with_scripts(scenario: &Scenario, params: &Value, lead: &
 }
 
 /// [`dry_run_preview_with_scripts`] with the sandbox, for the integration
-/// API's dry run and the studio's: each script step runs with the limits
-/// of a live run, and one that uses `callApi` is left unrun and the
-/// preview stops at it. Such a script is not even started: without the
-/// call (and without the bot's secrets, which a dry run does not read) it
-/// would fail where the live run would not; one that reaches `callApi`
-/// another way is refused the call and stops the preview the same way.
-/// Blocking (up to a second a script): run it off the async workers.
-pub fn sandboxed_preview(scenario: &Scenario, params: &Value, lead: &LeadInfo) -> Preview {
+/// API's dry run and the studio's: each script step runs with a live run's
+/// limits, all of them together for at most [`DRY_SCRIPTS_MS`], `ctx.user`
+/// the call's first recipient (`user_id`) as a live run has it. A script
+/// that uses `callApi` or reads `secrets` is not run and the preview stops
+/// at it: without the call and the bot's secrets (which a dry run does not
+/// read) it would fail where the live run would not; one that reaches
+/// `callApi` another way is refused the call and stops the preview the
+/// same way. Blocking: [`sandboxed_preview_off_thread`] runs it on the
+/// blocking pool, a few at a time.
+pub fn sandboxed_preview(scenario: &Scenario, params: &Value, lead: &LeadInfo, user_id: Option<&str>) -> Preview {
+    let started = std::time::Instant::now();
     let mut run = |code: &str, ctx: &Value| {
-        if code.contains("callApi") {
-            return None;
+        if code.contains("callApi") || code.contains("secrets") {
+            return DryScriptRun::NeedsTheWorld;
+        }
+        let spent = started.elapsed().as_millis() as u64;
+        if spent >= DRY_SCRIPTS_MS {
+            return DryScriptRun::OutOfTime;
+        }
+        let mut ctx = ctx.clone();
+        if let Some(user) = user_id.filter(|u| !u.is_empty()) {
+            ctx["user"] = serde_json::json!({ "id": user });
         }
         let mut called_out = false;
         let mut refuse = |_: ApiRequest| -> Result<ApiResponse, String> {
             called_out = true;
             Err("callApi is not made in a dry run".into())
         };
-        let result = run_script(code, ctx, ScriptLimits::default(), &mut refuse);
-        (!called_out).then_some(result)
+        let limits = ScriptLimits { time_ms: ScriptLimits::default().time_ms.min(DRY_SCRIPTS_MS - spent), ..ScriptLimits::default() };
+        let result = run_script(code, &ctx, limits, &mut refuse);
+        if called_out {
+            DryScriptRun::NeedsTheWorld
+        } else if result.is_err() && started.elapsed().as_millis() as u64 >= DRY_SCRIPTS_MS {
+            // Cut short by the dry run's own budget, not failed: a live run
+            // would have had its whole second.
+            DryScriptRun::OutOfTime
+        } else {
+            DryScriptRun::Ran(result)
+        }
     };
     dry_run_preview_with_scripts(scenario, params, lead, &mut run)
+}
+
+/// Sandboxed previews running at once, process-wide: each may hold a
+/// blocking thread for [`DRY_SCRIPTS_MS`], and dry runs must not starve
+/// the server.
+static PREVIEWS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// [`sandboxed_preview`] on the blocking pool, at most two at a time.
+pub async fn sandboxed_preview_off_thread(scenario: Scenario, params: Value, lead: LeadInfo, user_id: Option<String>) -> Result<Preview, String> {
+    let _turn = PREVIEWS.acquire().await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || sandboxed_preview(&scenario, &params, &lead, user_id.as_deref())).await.map_err(|e| e.to_string())
 }
 
 fn preview(scenario: &Scenario, params: &Value, lead: &LeadInfo, mut run_script: Option<DryScript<'_>>) -> Preview {
@@ -148,19 +200,24 @@ fn preview(scenario: &Scenario, params: &Value, lead: &LeadInfo, mut run_script:
                 _ => {}
             }
         }
+        let mut out_of_scripts = false;
         if let (Status::Waiting(Waiting::Script { .. }), Some(run), Some((code, context))) = (&outcome.status, run_script.as_mut(), script) {
-            if scripts < DRY_SCRIPTS {
-                scripts += 1;
-                if let Some(result) = run(&code, &context) {
+            let ran = if scripts < DRY_SCRIPTS { run(&code, &context) } else { DryScriptRun::OutOfTime };
+            scripts += 1;
+            match ran {
+                DryScriptRun::Ran(result) => {
                     input = match result {
                         Ok(outcome) => Input::ScriptResult { outcome },
                         Err(error) => Input::ScriptError { line: error.line, message: error.message },
                     };
                     continue;
                 }
+                DryScriptRun::OutOfTime => out_of_scripts = true,
+                DryScriptRun::NeedsTheWorld => {}
             }
         }
         let (stopped_at, reason) = match outcome.status {
+            Status::Waiting(Waiting::Script { step }) if out_of_scripts => (Some(step), StopReason::Limit),
             Status::Waiting(Waiting::Reply { step, .. }) => (Some(step), StopReason::Ask),
             Status::Waiting(Waiting::Until { step, .. }) => (Some(step), StopReason::Wait),
             Status::Waiting(Waiting::Http { step }) => (Some(step), StopReason::Http),
@@ -277,7 +334,7 @@ mod tests {
             ran.push((code.to_string(), ctx["params"]["orderId"].clone()));
             let mut outcome = ScriptOutcome::default();
             outcome.vars.insert("total".into(), serde_json::json!(19642));
-            Some(Ok(outcome))
+            DryScriptRun::Ran(Ok(outcome))
         };
         let preview = dry_run_preview_with_scripts(&checked_order(), &serde_json::json!({"orderId": 9821}), &LeadInfo::default(), &mut run);
         let texts: Vec<_> = preview.messages.iter().map(|m| m.text.as_str()).collect();
@@ -288,20 +345,20 @@ mod tests {
 
     #[test]
     fn with_scripts_an_unrouted_script_error_stops_the_preview_naming_its_line() {
-        let mut run = |_: &str, _: &Value| Some(Err(ScriptError { line: Some(23), message: "ReferenceError: foo is not defined".into() }));
+        let mut run = |_: &str, _: &Value| DryScriptRun::Ran(Err(ScriptError { line: Some(23), message: "ReferenceError: foo is not defined".into() }));
         let preview = dry_run_preview_with_scripts(&checked_order(), &serde_json::json!({"orderId": 1}), &LeadInfo::default(), &mut run);
         assert_eq!(preview.stopped_at.as_deref(), Some("check"));
         assert_eq!(preview.reason, StopReason::Error { message: "Script error at line 23: ReferenceError: foo is not defined".into() });
         assert_eq!(preview.messages.len(), 1);
         // A script that needs the outside world stops the preview there.
-        let mut needs_the_world = |_: &str, _: &Value| None;
+        let mut needs_the_world = |_: &str, _: &Value| DryScriptRun::NeedsTheWorld;
         let preview = dry_run_preview_with_scripts(&checked_order(), &serde_json::json!({"orderId": 1}), &LeadInfo::default(), &mut needs_the_world);
         assert_eq!((preview.stopped_at.as_deref(), preview.reason), (Some("check"), StopReason::Script));
     }
 
     #[test]
     fn in_the_sandbox_a_script_runs_unless_it_calls_out() {
-        let preview = sandboxed_preview(&checked_order(), &serde_json::json!({"orderId": 9821}), &LeadInfo::default());
+        let preview = sandboxed_preview(&checked_order(), &serde_json::json!({"orderId": 9821}), &LeadInfo::default(), None);
         assert_eq!(preview.messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Проверяем заказ №9821", "Итого 19642"]);
         let calling: Scenario = serde_json::from_value(serde_json::json!({
             "name": "t", "start": "ask",
@@ -311,9 +368,46 @@ mod tests {
             ]
         }))
         .unwrap();
-        let preview = sandboxed_preview(&calling, &serde_json::json!({}), &LeadInfo::default());
+        let preview = sandboxed_preview(&calling, &serde_json::json!({}), &LeadInfo::default(), None);
         assert_eq!((preview.stopped_at.as_deref(), preview.reason), (Some("ask"), StopReason::Script), "refused the call, it stops there");
         assert!(preview.messages.is_empty());
+        // Secrets are not there in a dry run: a script reading them is not
+        // run. The user is the call's, as in a live run.
+        let secret: Scenario = serde_json::from_value(serde_json::json!({
+            "name": "t", "start": "s",
+            "steps": [{"id": "s", "type": "script", "code": "ctx.vars.u = ctx.secrets.crm_url.trim();", "next": "bye"}, {"id": "bye", "type": "message", "text": "Готово"}]
+        }))
+        .unwrap();
+        let preview = sandboxed_preview(&secret, &serde_json::json!({}), &LeadInfo::default(), None);
+        assert_eq!((preview.stopped_at.as_deref(), preview.reason), (Some("s"), StopReason::Script));
+        let user: Scenario = serde_json::from_value(serde_json::json!({
+            "name": "t", "start": "s",
+            "steps": [{"id": "s", "type": "script", "code": "ctx.vars.u = ctx.user.id.toString();", "next": "bye"}, {"id": "bye", "type": "message", "text": "Пользователь {{ vars.u }}"}]
+        }))
+        .unwrap();
+        let preview = sandboxed_preview(&user, &serde_json::json!({"userIds": ["125", "126"]}), &LeadInfo::default(), Some("125"));
+        assert_eq!(preview.messages[0].text, "Пользователь 125");
+    }
+
+    #[test]
+    fn in_the_sandbox_the_scripts_of_one_dry_run_share_two_seconds() {
+        let busy: Scenario = serde_json::from_value(serde_json::json!({
+            "name": "t", "start": "a",
+            "steps": [
+                {"id": "a", "type": "script", "code": "while (true) {}", "next": "b", "on_error": "b"},
+                {"id": "b", "type": "script", "code": "while (true) {}", "next": "c", "on_error": "c"},
+                {"id": "c", "type": "script", "code": "while (true) {}", "next": "d", "on_error": "d"},
+                {"id": "d", "type": "message", "text": "Готово"}
+            ]
+        }))
+        .unwrap();
+        let started = std::time::Instant::now();
+        let preview = sandboxed_preview(&busy, &serde_json::json!({}), &LeadInfo::default(), None);
+        // The first loop times out after a live run's second and goes on to
+        // its on_error step; the second has the second that is left, and
+        // is cut short by the budget, not failed.
+        assert_eq!((preview.stopped_at.as_deref(), preview.reason), (Some("b"), StopReason::Limit));
+        assert!(started.elapsed() < std::time::Duration::from_millis(DRY_SCRIPTS_MS + 1_000), "{:?}", started.elapsed());
     }
 
     #[test]
@@ -326,10 +420,10 @@ mod tests {
         let mut runs = 0;
         let mut run = |_: &str, _: &Value| {
             runs += 1;
-            Some(Ok(ScriptOutcome::default()))
+            DryScriptRun::Ran(Ok(ScriptOutcome::default()))
         };
         let preview = dry_run_preview_with_scripts(&looping, &serde_json::json!({}), &LeadInfo::default(), &mut run);
         assert_eq!(runs, DRY_SCRIPTS);
-        assert_eq!((preview.stopped_at.as_deref(), preview.reason), (Some("ping"), StopReason::Script), "the 21st script is not run");
+        assert_eq!((preview.stopped_at.as_deref(), preview.reason), (Some("ping"), StopReason::Limit), "the 21st script is not run");
     }
 }

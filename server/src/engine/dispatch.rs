@@ -66,7 +66,7 @@ pub struct DispatchConfig {
     /// How long a claimed message stays ours while we call the messenger;
     /// after it, a row still `sending` is taken as interrupted.
     pub lease_ms: i64,
-    /// The first retry delay after a transient failure (doubles per attempt).
+    /// The first retry delay after a transient failure (triples per attempt).
     pub retry_base_ms: i64,
     /// The process's web chat hub (the routes listen on it).
     pub webchat: comops_core::channel::webchat::WebChatHub,

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use comops_core::call::{CallRequest, Recipients};
-use comops_core::scenario::{sandboxed_preview, LeadInfo, StopReason};
+use comops_core::scenario::{sandboxed_preview_off_thread, LeadInfo, StopReason};
 use comops_core::store::events::{NewEvent, Recipient, Replay};
 use comops_core::store::{now_millis, StoreError};
 use comops_core::token::{CallMode, Denial};
@@ -530,7 +530,7 @@ struct DryPreview {
 /// Script steps run in the sandbox, so a script's changes reach the later
 /// messages and its error shows; a script that calls out (`callApi`) is
 /// not run, and the preview stops there: a dry run calls nothing
-/// ([`sandboxed_preview`]).
+/// (`comops_core::scenario::sandboxed_preview`).
 async fn preview(
     state: &AppState,
     bot: &BotId,
@@ -556,8 +556,8 @@ async fn preview(
         },
         None => LeadInfo::default(),
     };
-    let (definition, params, previewed) = (current.definition.clone(), serde_json::Value::Object(params.clone()), lead.clone());
-    let rendered = tokio::task::spawn_blocking(move || sandboxed_preview(&definition, &params, &previewed))
+    let user = leads.first().map(|first| first.user_id.clone());
+    let rendered = sandboxed_preview_off_thread(current.definition.clone(), serde_json::Value::Object(params.clone()), lead.clone(), user)
         .await
         .map_err(|e| ApiError::Internal(format!("the dry run's preview stopped: {e}")))?;
     let failure = match &rendered.reason {

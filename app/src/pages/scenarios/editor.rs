@@ -431,6 +431,7 @@ fn DryRunPanel(bot: String, sample: String, scenario: RwSignal<Scenario>, server
                             "ask" => t(locale, K::DryStopAsk).to_string(),
                             "http" => t(locale, K::DryStopHttp).to_string(),
                             "script" => t(locale, K::DryStopScript).to_string(),
+                            "limit" => t(locale, K::DryStopLimit).to_string(),
                             "end" => t(locale, K::DryStopEnd).to_string(),
                             _ => t(locale, K::DryStopError).replacen("{}", error.as_deref().unwrap_or_default(), 1),
                         }
