@@ -334,6 +334,12 @@ async fn leads_and_identities_suite(store: Store) {
     store.link_identity(&fmlst, &email).await.unwrap();
     let by_user = IdentityFilter { user_id: Some("u-7".into()), ..Default::default() };
     assert_eq!(store.identities(&fmlst, &by_user, 100).await.unwrap().len(), 2);
+    // Page by page: one link, then where the next starts, then the other.
+    let (first, next) = store.identities_after(&fmlst, &by_user, None, 1).await.unwrap();
+    let (at, id) = next.expect("a second page");
+    let (second, after) = store.identities_after(&fmlst, &by_user, Some((at, id.as_str())), 1).await.unwrap();
+    assert_eq!((first.len(), second.len(), after), (1, 1, None));
+    assert_ne!(first[0].channel, second[0].channel, "each link once");
     let lead = store.lead(&fmlst, "TG-7001").await.unwrap().expect("lead row");
     assert_eq!((lead.status.as_str(), lead.tags.len()), ("active", 0));
     assert_eq!(store.leads(&fmlst, "7001", 10, 0).await.unwrap().leads.len(), 1, "found by chat id");

@@ -96,6 +96,32 @@ async fn the_crm_links_looks_up_and_deactivates_identities() {
     assert_eq!(accepted["recipients"]["unresolved"], json!(["42"]), "{accepted}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(telegram.sent().len(), 2, "nothing more was sent");
+
+    // Past a hundred links, a lookup pages: `more`, and `next` as `before`.
+    for n in 0..230 {
+        let link = comops_core::store::identities::IdentityLink::telegram(&format!("u{n}"), &format!("TG-9{n:04}"), &format!("9{n:04}"), "import");
+        store.link_identity(&bot, &link).await.unwrap();
+    }
+    let (mut chats, mut before, mut pages) = (Vec::new(), String::new(), 0);
+    loop {
+        let url = server.url(&format!("/bots/bot_fmlst/identities?channel=telegram&before={before}"));
+        let page: Value = http.get(url).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+        pages += 1;
+        chats.extend(page["identities"].as_array().unwrap().iter().map(|l| l["chatId"].as_str().unwrap().to_string()));
+        if page["more"] == false {
+            assert_eq!(page["next"], Value::Null);
+            break;
+        }
+        before = page["next"].as_str().unwrap().to_string();
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(chats.len(), 232, "the 230 and user 42's two");
+    chats.sort();
+    chats.dedup();
+    assert_eq!(chats.len(), 232, "each link once");
+    let bad = http.get(server.url("/bots/bot_fmlst/identities?before=yesterday")).bearer_auth(&reader).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.json::<Value>().await.unwrap()["message"], "before must be the next of an earlier page");
 }
 
 #[tokio::test]

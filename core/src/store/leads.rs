@@ -226,18 +226,44 @@ impl Store {
 
     /// The identity links matching `filter`, newest first.
     pub async fn identities(&self, bot: &BotId, filter: &IdentityFilter, limit: i64) -> StoreResult<Vec<IdentityLink>> {
-        let (clause, values) = filter.clause(self);
+        Ok(self.identities_after(bot, filter, None, limit).await?.0)
+    }
+
+    /// Up to `limit` identity links matching `filter`, newest first, after
+    /// the link `after` names, and where the next page starts (the last
+    /// link's `(connected_at, id)`) when there is one.
+    pub async fn identities_after(
+        &self,
+        bot: &BotId,
+        filter: &IdentityFilter,
+        after: Option<(i64, &str)>,
+        limit: i64,
+    ) -> StoreResult<(Vec<IdentityLink>, Option<(i64, String)>)> {
+        let limit = limit.clamp(1, 1000);
+        let (mut clause, values) = filter.clause(self);
+        if after.is_some() {
+            let (at, id) = (values.len() + 2, values.len() + 3);
+            clause.push_str(&format!(" AND (connected_at < ${at} OR (connected_at = ${at} AND id > ${id}))"));
+        }
         let sql = format!(
             "SELECT id, user_id, lead_id, channel, chat_id, is_active, source, connected_at FROM identity_links WHERE bot_id = $1{clause} \
              ORDER BY connected_at DESC, id LIMIT {}",
-            limit.clamp(1, 1000)
+            limit + 1
         );
         let mut query = sqlx::query(&sql).bind(bot.as_str());
         for value in values {
             query = query.bind(value);
         }
+        if let Some((at, id)) = after {
+            query = query.bind(at).bind(id.to_string());
+        }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(|row| link_row(row, &self.keyring)).collect()
+        let next = match rows.get(limit as usize - 1) {
+            Some(last) if rows.len() as i64 > limit => Some((last.try_get::<i64, _>("connected_at")?, last.try_get::<String, _>("id")?)),
+            _ => None,
+        };
+        let links = rows.iter().take(limit as usize).map(|row| link_row(row, &self.keyring)).collect::<StoreResult<_>>()?;
+        Ok((links, next))
     }
 
     /// Deactivates the links matching `filter` (never all of a bot's: an

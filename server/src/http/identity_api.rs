@@ -2,8 +2,9 @@
 //! `userId` ↔ `leadId` ↔ `chatId` links, and read a lead.
 //!
 //! - `GET  /bots/{botId}/identities?userId=&leadId=&channel=&chatId=`
-//!   (`admin_read`): the matching links (newest first, at most 100) and
-//!   their leads with attributes, tags and status
+//!   (`admin_read`): the matching links (newest first, 100 a page: `more`,
+//!   and `next` to pass as `before` for the page after) and their leads
+//!   with attributes, tags and status
 //! - `POST /bots/{botId}/identities` (`admin_write`, or a `call` token not
 //!   limited to some aliases): `{"userId", "channel", "chatId", "leadId"?,
 //!   "source"?}` links an address; `{"userId", "leadId"}` links every
@@ -42,6 +43,9 @@ fn link_json(link: &IdentityLink) -> Value {
     })
 }
 
+/// Links a lookup answers at most; `more` and `next` lead on.
+const IDENTITIES_PAGE: i64 = 100;
+
 async fn lookup(
     State(state): State<AppState>,
     Path(bot_id): Path<String>,
@@ -56,8 +60,20 @@ async fn lookup(
         channel: field(["channel", "channel"]),
         chat_id: field(["chatId", "chat_id"]),
     };
+    // `before`: where the previous page ended (its `next`), `<connected_at>-<link id>`.
+    let after = match query.get("before").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(cursor) => Some(
+            cursor
+                .split_once('-')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
+                .filter(|(_, id)| !id.is_empty())
+                .ok_or_else(|| ApiError::BadRequest("before must be the next of an earlier page".into()))?,
+        ),
+    };
     let store = &state.backend.store;
-    let links = store.identities(&bot, &filter, 100).await?;
+    let (links, next) = store.identities_after(&bot, &filter, after, IDENTITIES_PAGE).await?;
+    let (more, next) = (next.is_some(), next.map(|(at, id)| format!("{at}-{id}")));
     let mut leads = Vec::new();
     let mut seen = Vec::new();
     for link in &links {
@@ -68,7 +84,7 @@ async fn lookup(
             }
         }
     }
-    Ok(Json(json!({ "success": true, "identities": links.iter().map(link_json).collect::<Vec<_>>(), "leads": leads })))
+    Ok(Json(json!({ "success": true, "identities": links.iter().map(link_json).collect::<Vec<_>>(), "leads": leads, "more": more, "next": next })))
 }
 
 async fn change(
