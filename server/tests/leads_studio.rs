@@ -150,6 +150,7 @@ async fn an_admin_finds_a_lead_by_user_and_chat_id_and_reads_its_links_runs_and_
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(detail["lead"]["status"], "active");
+    assert_eq!((&detail["older_runs"], &detail["older_messages"]), (&json!(false), &json!(false)), "all of them shown");
     let link = &detail["links"][0];
     assert_eq!((link["user_id"].as_str(), link["chat_id"].as_str(), link["is_active"].as_bool()), (Some("crm-125"), Some("540278913"), Some(true)));
     assert_eq!(detail["runs"][0]["scenario"], "order_status");

@@ -99,9 +99,17 @@ pub struct MessageView {
 pub struct LeadDetail {
     pub lead: LeadView,
     pub links: Vec<LinkView>,
+    /// The latest [`DETAIL_RUNS`]; `older_runs`: there are more.
     pub runs: Vec<RunView>,
+    pub older_runs: bool,
+    /// The latest [`DETAIL_MESSAGES`]; `older_messages`: there are more.
     pub conversation: Vec<MessageView>,
+    pub older_messages: bool,
 }
+
+/// Runs and messages a lead's detail shows, the latest.
+pub const DETAIL_RUNS: usize = 50;
+pub const DETAIL_MESSAGES: usize = 200;
 
 /// The operator's view of one lead, refreshed while it is open.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,9 +195,17 @@ pub async fn load_lead(bot_id: String, lead_id: String) -> Result<LeadDetail, Ap
     let lead = store.lead(&bot, lead_id.trim()).await?.ok_or(AppError::NotFound)?;
     let filter = IdentityFilter { lead_id: Some(lead.id.clone()), ..Default::default() };
     let links = store.identities(&bot, &filter, 100).await?.into_iter().map(server::link_view).collect();
-    let runs = store.runs_of_lead(&bot, &lead.id, 50).await?.into_iter().map(server::run_view).collect();
-    let conversation = store.conversation(&bot, &lead.id, 200).await?.into_iter().map(server::message_view).collect();
-    Ok(LeadDetail { lead: server::lead_view(lead), links, runs, conversation })
+    // One more than shown of each: whether older ones exist.
+    let mut runs: Vec<RunView> = store.runs_of_lead(&bot, &lead.id, DETAIL_RUNS as i64 + 1).await?.into_iter().map(server::run_view).collect();
+    let older_runs = runs.len() > DETAIL_RUNS;
+    runs.truncate(DETAIL_RUNS);
+    let mut conversation: Vec<MessageView> = store.conversation(&bot, &lead.id, DETAIL_MESSAGES as i64 + 1).await?.into_iter().map(server::message_view).collect();
+    let older_messages = conversation.len() > DETAIL_MESSAGES;
+    if older_messages {
+        // Oldest first: the oldest goes.
+        conversation.remove(0);
+    }
+    Ok(LeadDetail { lead: server::lead_view(lead), links, runs, older_runs, conversation, older_messages })
 }
 
 /// Deactivates one identity link (the address stops receiving messages).

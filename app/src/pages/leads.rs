@@ -17,7 +17,7 @@
 use crate::api::endpoints::{list_bot_choices, BotChoice};
 use crate::api::leads::{
     dead_letters, lead_conversation, load_lead, operator_queue, search_leads, Conversation, DeactivateLink, DeadLetterPage, QueuePage,
-    HandBack, LeadDetail, LeadPage, MessageView, OperatorReply, Redrive, SetLeadStatus, TakeOver,
+    HandBack, LeadDetail, LeadPage, MessageView, OperatorReply, Redrive, SetLeadStatus, TakeOver, DETAIL_MESSAGES, DETAIL_RUNS,
 };
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::format_millis;
@@ -465,7 +465,8 @@ fn LeadBody(
     set_status: ServerAction<SetLeadStatus>,
     go: Callback<(String, String)>,
 ) -> impl IntoView {
-    let LeadDetail { lead, links, runs, conversation } = detail;
+    let LeadDetail { lead, links, runs, older_runs, conversation, older_messages } = detail;
+    let locale = use_locale();
     let set_status_pending = set_status.pending();
     let status = lead.status.clone();
     let operator = lead.operator.clone();
@@ -621,7 +622,9 @@ fn LeadBody(
                     </table>
                 </div>
                 <div class="overflow-x-auto">
-                    <h3 class="mb-1 text-sm font-semibold">{move || tr(K::LeadsRuns)}</h3>
+                    <h3 class="mb-1 text-sm font-semibold">{move || tr(K::LeadsRuns)}
+                        {older_runs.then(|| view! { <span class="ml-2 text-xs font-normal text-slate-500" data-testid="older-runs">{move || t1(locale.get(), K::LeadsLatestOnly, DETAIL_RUNS)}</span> })}
+                    </h3>
                     <table class="w-full text-left text-sm" data-testid="runs-table">
                         <thead class="bg-slate-50 text-xs uppercase text-slate-500">
                             <tr>
@@ -641,7 +644,9 @@ fn LeadBody(
                 </div>
             </div>
             <div class="min-w-0">
-                <h3 class="mb-1 text-sm font-semibold">{move || tr(K::LeadsConversation)}</h3>
+                <h3 class="mb-1 text-sm font-semibold">{move || tr(K::LeadsConversation)}
+                    {older_messages.then(|| view! { <span class="ml-2 text-xs font-normal text-slate-500" data-testid="older-messages">{move || t1(locale.get(), K::LeadsLatestOnly, DETAIL_MESSAGES)}</span> })}
+                </h3>
                 <Transcript messages=conversation/>
             </div>
         </div>
