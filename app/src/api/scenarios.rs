@@ -581,7 +581,8 @@ pub async fn delete_scenario(bot_id: String, name: String, #[server(default)] ca
         active_runs: used.active_runs,
         scheduled_jobs: used.scheduled_jobs,
     };
-    if cancel_jobs && refusal(used).held_only_by_jobs().is_some() {
+    let refused = refusal(used);
+    if cancel_jobs && refused.held_only_by_jobs().is_some() {
         let cancelled = store.cancel_scenario_jobs(&bot, &name).await?;
         store.audit(user.email.as_str(), "scenario.cancel_jobs", bot.as_str(), &format!("{name} ({cancelled} jobs)")).await?;
         // A job that started its run just before the cancel left a run
@@ -591,7 +592,7 @@ pub async fn delete_scenario(bot_id: String, name: String, #[server(default)] ca
             return Ok(refusal(after));
         }
     } else if held {
-        return Ok(refusal(used));
+        return Ok(refused);
     }
     let versions = store.delete_scenario(&bot, &name).await?;
     store.audit(user.email.as_str(), "scenario.delete", bot.as_str(), &format!("{name} ({versions} versions)")).await?;

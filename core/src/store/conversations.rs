@@ -123,8 +123,10 @@ impl Store {
     /// newer ones), then those taken, the latest taken first; and how
     /// many there are in all.
     pub async fn operator_queue(&self, bot: &BotId, limit: i64) -> StoreResult<(Vec<(String, String, Millis)>, i64)> {
-        let rows = sqlx::query_as(&format!(
-            "SELECT id, operator, COALESCE(operator_at, updated_at) FROM leads WHERE bot_id = $1 AND operator <> '' \
+        // One scan: the count rides on each row (`COUNT(*) OVER ()`), as
+        // in `Store::leads`.
+        let rows: Vec<(String, String, Millis, i64)> = sqlx::query_as(&format!(
+            "SELECT id, operator, COALESCE(operator_at, updated_at), COUNT(*) OVER () FROM leads WHERE bot_id = $1 AND operator <> '' \
              ORDER BY CASE WHEN operator = '*' THEN 0 ELSE 1 END, \
              CASE WHEN operator = '*' THEN COALESCE(operator_at, updated_at) ELSE -COALESCE(operator_at, updated_at) END, id LIMIT {}",
             limit.clamp(1, 1000)
@@ -132,8 +134,8 @@ impl Store {
         .bind(bot.as_str())
         .fetch_all(&self.pool)
         .await?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM leads WHERE bot_id = $1 AND operator <> ''").bind(bot.as_str()).fetch_one(&self.pool).await?;
-        Ok((rows, total))
+        let total = rows.first().map_or(0, |row| row.3);
+        Ok((rows.into_iter().map(|(id, operator, at, _)| (id, operator, at)).collect(), total))
     }
 
     /// An operator takes the conversation: the bot pauses for this lead.

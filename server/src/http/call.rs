@@ -493,27 +493,24 @@ async fn dry_run(
     resolved: &Resolved,
     trace: &CallTrace,
 ) -> Result<(StatusCode, serde_json::Value), ApiError> {
-    let preview = preview(state, bot, endpoint, params, &resolved.leads).await?;
-    let failure = preview.failure.clone();
-    let mut body = json!({
-        "success": true,
-        "message": "Dry run: validated, nothing sent",
+    let DryPreview { body: preview, failure } = preview(state, bot, endpoint, params, &resolved.leads).await?;
+    let previewed = preview["messages"].as_array().map_or(0, Vec::len);
+    let (status, message, event) = match failure {
+        None => {
+            let detail = Detail::DryRun { recipients: resolved.counts(), previewed }.to_string();
+            (StatusCode::OK, "Dry run: validated, nothing sent".to_string(), trace.event("success", 200, detail))
+        }
+        Some(failure) => (StatusCode::INTERNAL_SERVER_ERROR, failure.clone(), trace.event("fail", 500, failure)),
+    };
+    state.backend.store.record_trace(&event).await?;
+    let body = json!({
+        "success": status == StatusCode::OK,
+        "message": message,
         "dry_run": true,
         "trace_id": trace.trace_id.as_str(),
         "recipients": recipient_summary(resolved),
-        "preview": preview.body,
+        "preview": preview,
     });
-    let previewed = body["preview"]["messages"].as_array().map_or(0, Vec::len);
-    let event = match failure {
-        None => trace.event("success", 200, Detail::DryRun { recipients: resolved.counts(), previewed }.to_string()),
-        Some(message) => {
-            body["success"] = json!(false);
-            body["message"] = json!(message);
-            trace.event("fail", 500, message)
-        }
-    };
-    state.backend.store.record_trace(&event).await?;
-    let status = if body["success"] == true { StatusCode::OK } else { StatusCode::INTERNAL_SERVER_ERROR };
     Ok((status, body))
 }
 
