@@ -17,6 +17,7 @@ pub mod bot;
 pub mod call;
 pub mod email;
 pub mod endpoint;
+pub mod history;
 pub mod html;
 pub mod id;
 pub mod identity;

@@ -4,6 +4,7 @@
 //! export → import → export.
 #![cfg(feature = "backend")]
 
+use comops_core::history::HistoryWindow;
 use comops_core::map::export::ProjectExport;
 use comops_core::map::links::loop_view;
 use comops_core::map::{MapContent, MapId, MapKind};
@@ -81,13 +82,13 @@ async fn versions_and_conflicts_suite(store: Store) {
     let wrong = MapContent::empty(MapKind::Communication);
     assert!(matches!(store.save_map(&map.id, 2, "x", &wrong, "", "x").await, Err(StoreError::NotFound)));
 
-    let history = store.map_history(&map.id).await.unwrap();
+    let history = store.map_history(&map.id, HistoryWindow::NEWEST).await.unwrap().versions;
     let notes: Vec<_> = history.iter().map(|v| (v.version, v.note.as_str(), v.rows)).collect();
     assert_eq!(notes, [(2, "добавлено обучение", 2), (1, "created", 1)]);
     // Versions saved before their row count was stored are counted from
     // their content.
     sqlx::query("UPDATE map_versions SET row_count = NULL WHERE map_id = $1").bind(map.id.as_str()).execute(store.pool()).await.unwrap();
-    let counted: Vec<_> = store.map_history(&map.id).await.unwrap().iter().map(|v| (v.version, v.rows)).collect();
+    let counted: Vec<_> = store.map_history(&map.id, HistoryWindow::NEWEST).await.unwrap().versions.iter().map(|v| (v.version, v.rows)).collect();
     assert_eq!(counted, [(2, 2), (1, 1)]);
     assert_eq!(store.map_version(&map.id, 1).await.unwrap().content, v1);
     assert!(matches!(store.map_version(&map.id, 9).await, Err(StoreError::NotFound)));
@@ -97,7 +98,7 @@ async fn versions_and_conflicts_suite(store: Store) {
     assert_eq!(store.restore_map(&map.id, 1, 2, "alena@rehau.example").await.unwrap(), 3);
     let restored = store.map(&map.id).await.unwrap();
     assert_eq!((restored.version, &restored.content), (3, &v1));
-    assert_eq!(store.map_history(&map.id).await.unwrap()[0].note, "restored from v1");
+    assert_eq!(store.map_history(&map.id, HistoryWindow::NEWEST).await.unwrap().versions[0].note, "restored from v1");
 
     let listed = store.list_maps(&prj).await.unwrap();
     assert_eq!(listed.len(), 1);
@@ -123,7 +124,7 @@ async fn deleting_a_map_suite(store: Store) {
 
     assert_eq!(store.delete_map(&draft.id).await.unwrap(), 2);
     assert!(matches!(store.map(&draft.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.map_history(&draft.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.map_history(&draft.id, HistoryWindow::NEWEST).await, Err(StoreError::NotFound)));
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM map_versions WHERE map_id = $1")
         .bind(draft.id.as_str())
         .fetch_one(store.pool())
@@ -134,7 +135,7 @@ async fn deleting_a_map_suite(store: Store) {
 
     let listed = store.list_maps(&prj).await.unwrap();
     assert_eq!(listed.iter().map(|m| m.title.as_str()).collect::<Vec<_>>(), ["Онбординг"]);
-    assert_eq!(store.map_history(&kept.id).await.unwrap().len(), 2, "the other map keeps its history");
+    assert_eq!(store.map_history(&kept.id, HistoryWindow::NEWEST).await.unwrap().versions.len(), 2, "the other map keeps its history");
 }
 
 async fn racing_saves_suite(store: Store) {
@@ -158,7 +159,7 @@ async fn racing_saves_suite(store: Store) {
         }
     }
     assert_eq!(saved, 1, "exactly one of four saves from v1 wins");
-    assert_eq!(store.map_history(&map.id).await.unwrap().len(), 2);
+    assert_eq!(store.map_history(&map.id, HistoryWindow::NEWEST).await.unwrap().versions.len(), 2);
 }
 
 async fn demo_maps_suite(store: Store) {
@@ -234,7 +235,7 @@ async fn project_round_trip_suite(store: Store) {
     let copied = store.map(copy_rehau).await.unwrap();
     let new_rehau_bot = &report.bots.iter().find(|(old, _)| old.as_str() == "bot_rehau").unwrap().1;
     assert!(copied.content.bindings().iter().all(|(_, b)| &b.bot_id == new_rehau_bot));
-    assert_eq!((copied.version, store.map_history(copy_rehau).await.unwrap()[0].note.as_str()), (1, "imported"));
+    assert_eq!((copied.version, store.map_history(copy_rehau, HistoryWindow::NEWEST).await.unwrap().versions[0].note.as_str()), (1, "imported"));
 
     // A document with problems names each; nothing is created.
     let mut broken: serde_json::Value = serde_json::from_str(&first).unwrap();

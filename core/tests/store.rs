@@ -1,6 +1,7 @@
 //! The store's behaviour, run once on SQLite and once on PostgreSQL.
 
 use comops_core::auth::hash_password;
+use comops_core::history::HistoryWindow;
 use comops_core::bot::BotDraft;
 use comops_core::project::ProjectDraft;
 use comops_core::store::scratch::test_postgres;
@@ -58,6 +59,7 @@ on_both!(kept_analytics, kept_analytics_suite);
 on_both!(endpoint_versions, endpoint_versions_suite);
 on_both!(blocked_reports, blocked_reports_suite);
 on_both!(audit_log, audit_log_suite);
+on_both!(history_pages, history_pages_suite);
 
 /// SQLite is built without the memory management that puts every
 /// connection's page cache behind one global mutex, and without malloc
@@ -1533,7 +1535,7 @@ async fn endpoint_versions_suite(store: Store) {
     let alias = comops_core::Alias::parse("order/thank-you").unwrap();
     assert_eq!(store.endpoint_by_alias(&shop, &alias).await.unwrap().unwrap().version, 2);
 
-    let history = store.endpoint_history(&created.id).await.unwrap();
+    let history = store.endpoint_history(&created.id, HistoryWindow::NEWEST).await.unwrap().versions;
     let summary: Vec<(i64, &str, &str)> = history.iter().map(|v| (v.version, v.note.as_str(), v.author.as_str())).collect();
     assert_eq!(summary, [(2, "owner", "bob@example.com"), (1, "created", "ann@example.com")]);
     assert_eq!(store.endpoint_version(&created.id, 1).await.unwrap().draft.owner, "");
@@ -1548,15 +1550,15 @@ async fn endpoint_versions_suite(store: Store) {
     let changed = [mine.validate().unwrap()];
     let done = store.import_endpoints(&shop, &changed, "imported", "token:ci").await.unwrap();
     assert_eq!((done.created, done.updated, done.unchanged), (0, 1, 0));
-    assert_eq!(store.endpoint_history(&created.id).await.unwrap()[0].author, "token:ci");
+    assert_eq!(store.endpoint_history(&created.id, HistoryWindow::NEWEST).await.unwrap().versions[0].author, "token:ci");
 
     // An endpoint from before versions: its row as version 1 once the store opens.
     let old = store.create_endpoint(&shop, &EndpointDraft { alias: "order/old".into(), ..Default::default() }.validate().unwrap()).await.unwrap();
     sqlx::query("DELETE FROM endpoint_versions WHERE endpoint_id = $1").bind(old.id.as_str()).execute(store.pool()).await.unwrap();
-    assert_eq!(store.endpoint_history(&old.id).await.unwrap(), []);
+    assert_eq!(store.endpoint_history(&old.id, HistoryWindow::NEWEST).await.unwrap().versions, []);
     store.migrate().await.unwrap();
     store.migrate().await.unwrap();
-    let first = store.endpoint_history(&old.id).await.unwrap();
+    let first = store.endpoint_history(&old.id, HistoryWindow::NEWEST).await.unwrap().versions;
     assert_eq!(first.iter().map(|v| v.version).collect::<Vec<_>>(), [1]);
     assert_eq!(store.endpoint_version(&old.id, 1).await.unwrap().draft.alias, "order/old");
 
@@ -1862,4 +1864,71 @@ async fn audit_log_suite(store: Store) {
     store.delete_project(&project.id).await.unwrap();
     let after = page(AuditFilter { area: "project".into(), ..Default::default() }, 50).await;
     assert_eq!(after.entries[0].subject_name, None);
+}
+
+/// Long histories read a page at a time, newest first: scenarios,
+/// endpoints and maps alike, the next page from the oldest number shown
+/// until none remain; a scenario version's step count is read from its
+/// definition.
+async fn history_pages_suite(store: Store) {
+    use comops_core::history::{HistoryPage, PAGE};
+    use comops_core::map::{MapContent, MapKind};
+    use comops_core::scenario::Scenario;
+    use comops_core::EndpointDraft;
+
+    /// Every version number, page by page, and each page's `more`.
+    fn numbers<T>(pages: &[HistoryPage<T>], version: fn(&T) -> i64) -> (Vec<i64>, Vec<bool>) {
+        (pages.iter().flat_map(|p| p.versions.iter().map(version)).collect(), pages.iter().map(|p| p.more).collect())
+    }
+    let saves = PAGE as i64 * 2 + 20;
+    let everyone: Vec<i64> = (1..=saves).rev().collect();
+
+    let bot = shop_bot(&store).await;
+    for k in 1..=saves {
+        // Version k has k % 4 + 1 steps.
+        let steps: Vec<_> = (0..k % 4 + 1).map(|i| serde_json::json!({"id": format!("s{i}"), "type": "end"})).collect();
+        let scenario: Scenario = serde_json::from_value(serde_json::json!({"name": "long", "start": "s0", "steps": steps})).unwrap();
+        assert_eq!(store.save_scenario(&bot, &scenario, &format!("save {k}"), "ann@example.com").await.unwrap(), k);
+    }
+    let mut pages = vec![store.scenario_history(&bot, "long", HistoryWindow::NEWEST).await.unwrap()];
+    while let Some(last) = pages.last().filter(|p| p.more).and_then(|p| p.versions.last()) {
+        let next = store.scenario_history(&bot, "long", HistoryWindow::before(last.version)).await.unwrap();
+        pages.push(next);
+    }
+    assert_eq!(numbers(&pages, |v| v.version), (everyone.clone(), vec![true, true, false]));
+    assert_eq!(pages[0].versions.len(), PAGE);
+    for v in pages.iter().flat_map(|p| &p.versions) {
+        assert_eq!((v.steps, v.note.clone()), (v.version as usize % 4 + 1, format!("save {}", v.version)));
+    }
+    let one = store.scenario_version_info(&bot, "long", 7).await.unwrap().unwrap();
+    assert_eq!((one.version, one.steps, one.note.as_str(), one.author.as_str()), (7, 4, "save 7", "ann@example.com"));
+    assert_eq!(store.scenario_version_info(&bot, "long", saves + 1).await.unwrap(), None);
+    assert!(store.scenario_history(&bot, "long", HistoryWindow::before(1)).await.unwrap().versions.is_empty());
+    assert!(store.scenario_history(&bot, "other", HistoryWindow::NEWEST).await.unwrap().versions.is_empty());
+
+    let draft = EndpointDraft { alias: "order/long".into(), ..Default::default() };
+    let endpoint = store.create_endpoint_as(&bot, &draft.validate().unwrap(), "created", "ann@example.com").await.unwrap();
+    for k in 2..=saves {
+        let changed = EndpointDraft { description: format!("v{k}"), ..draft.clone() };
+        assert_eq!(store.save_endpoint(&endpoint.id, k - 1, &changed.validate().unwrap(), "", "ann@example.com").await.unwrap().version, k);
+    }
+    let mut pages = vec![store.endpoint_history(&endpoint.id, HistoryWindow::NEWEST).await.unwrap()];
+    while let Some(last) = pages.last().filter(|p| p.more).and_then(|p| p.versions.last()) {
+        let next = store.endpoint_history(&endpoint.id, HistoryWindow::before(last.version)).await.unwrap();
+        pages.push(next);
+    }
+    assert_eq!(numbers(&pages, |v| v.version), (everyone.clone(), vec![true, true, false]));
+
+    let project = store.bot(&bot).await.unwrap().project_id;
+    let map = store.create_map(&project, "Long", &MapContent::empty(MapKind::Cjm), "created", "ann@example.com").await.unwrap();
+    for k in 2..=saves {
+        assert_eq!(store.save_map(&map.id, k - 1, &format!("Long {k}"), &map.content, "", "ann@example.com").await.unwrap(), k);
+    }
+    let mut pages = vec![store.map_history(&map.id, HistoryWindow::NEWEST).await.unwrap()];
+    while let Some(last) = pages.last().filter(|p| p.more).and_then(|p| p.versions.last()) {
+        let next = store.map_history(&map.id, HistoryWindow::before(last.version)).await.unwrap();
+        pages.push(next);
+    }
+    assert_eq!(numbers(&pages, |v| v.version), (everyone, vec![true, true, false]));
+    assert_eq!(pages[2].versions.last().map(|v| v.title.as_str()), Some("Long"));
 }

@@ -309,3 +309,32 @@ test('a scenario that only its scheduled jobs keep is deleted after cancelling t
   const read = await page.request.get(`/bots/bot_shop/jobs/${job}`, { headers: { Authorization: `Bearer ${issued.body.secret}` } });
   expect((await read.json()).job.status).toBe('cancelled');
 });
+
+test('a long history shows its newest 50 versions, then the older ones on asking', async ({ page }) => {
+  await logIn(page, ADMIN);
+  await inEnglish(page);
+  expect((await callServer(page, '/api/scenarios/create', { bot_id: 'bot_shop', name: 'e2e_long_history', description: '', template: 'message' })).status).toBe(200);
+  const loaded = await callServer(page, '/api/scenarios/get', { bot_id: 'bot_shop', name: 'e2e_long_history', version: '0' });
+  const json = JSON.stringify(loaded.body.definition);
+  // 54 saves after the first: versions 1 … 55.
+  for (let base = 1; base < 55; base++) {
+    const saved = await callServer(page, '/api/scenarios/save', { bot_id: 'bot_shop', name: 'e2e_long_history', json, note: `save ${base + 1}`, base_version: String(base) });
+    expect(saved.status).toBe(200);
+  }
+  await page.goto('/scenarios?bot=bot_shop&name=e2e_long_history');
+  await hydrated(page);
+  const history = page.getByTestId('versions');
+  await expect(history.locator('[data-version="55"]')).toContainText('save 55');
+  await expect(history.locator('[data-version]')).toHaveCount(50);
+  await expect(history.locator('[data-version="5"]')).toHaveCount(0);
+  await history.getByTestId('older-versions').click();
+  await expect(history.locator('[data-version]')).toHaveCount(55);
+  await expect(history.locator('[data-version="1"]')).toContainText('created');
+  await expect(history.getByTestId('older-versions')).toHaveCount(0);
+  // An old one from the second page opens read-only against the current one.
+  await history.locator('[data-version="3"]').click();
+  const old = page.getByTestId('old-version');
+  await expect(old).toHaveAttribute('data-version', '3');
+  await old.getByTestId('diff-current').click();
+  await expect(old.getByTestId('diff')).toHaveAttribute('data-to', '55');
+});

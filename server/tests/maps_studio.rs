@@ -78,13 +78,15 @@ async fn import_project(browser: &Browser, export: &str, slug: &str) -> reqwest:
 
 async fn versions(browser: &Browser, map: &str) -> Vec<(i64, String)> {
     let list = json_of(browser.call("maps/versions", &[("map_id", map)]).await).await;
-    list.as_array().unwrap().iter().map(|v| (v["version"].as_i64().unwrap(), v["note"].as_str().unwrap().to_string())).collect()
+    assert_eq!(list["more"], false, "{list}");
+    list["versions"].as_array().unwrap().iter().map(|v| (v["version"].as_i64().unwrap(), v["note"].as_str().unwrap().to_string())).collect()
 }
 
 /// (version, whether this user is offered Restore), newest first.
 async fn restorable(browser: &Browser, map: &str) -> Vec<(i64, bool)> {
     let list = json_of(browser.call("maps/versions", &[("map_id", map)]).await).await;
-    list.as_array().unwrap().iter().map(|v| (v["version"].as_i64().unwrap(), v["restorable"].as_bool().unwrap())).collect()
+    assert_eq!(list["more"], false, "{list}");
+    list["versions"].as_array().unwrap().iter().map(|v| (v["version"].as_i64().unwrap(), v["restorable"].as_bool().unwrap())).collect()
 }
 
 #[tokio::test]

@@ -58,7 +58,9 @@ async fn save(browser: &Browser, name: &str, definition: &Value, note: &str, bas
 
 async fn versions(browser: &Browser, name: &str) -> Vec<(i64, String)> {
     let list = json_of(browser.call("scenarios/versions", &[("bot_id", BOT), ("name", name)]).await).await;
-    list.as_array()
+    assert_eq!(list["more"], false, "{list}");
+    list["versions"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|v| (v["version"].as_i64().unwrap(), v["note"].as_str().unwrap().to_string()))
@@ -136,6 +138,10 @@ async fn an_architect_creates_breaks_fixes_and_restores_a_scenario() {
     assert_eq!(v3["version"], 3);
     assert_eq!(v3["definition"]["steps"], v1_steps);
     assert_eq!(versions(&architect, "welcome").await[0], (3, "restored from v1".to_string()));
+    // The page below a version: the older ones only.
+    let older = json_of(architect.call("scenarios/versions", &[("bot_id", BOT), ("name", "welcome"), ("before", "3")]).await).await;
+    let numbers: Vec<_> = older["versions"].as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect();
+    assert_eq!((numbers, &older["more"]), (vec![2, 1], &json!(false)));
 
     // Bound to an endpoint, it cannot be deleted; an unbound one can.
     let bot = BotId::parse(BOT).unwrap();

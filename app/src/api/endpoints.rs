@@ -16,6 +16,7 @@
 use crate::api::versions::DiffRows;
 use crate::error::AppError;
 use comops_core::endpoint::versions::EndpointVersionInfo;
+use comops_core::history::HistoryPage;
 use comops_core::{Endpoint, EndpointDraft};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -156,13 +157,14 @@ pub async fn update_endpoint(id: String, base: i64, draft: EndpointDraft, note: 
     saved(&backend()?.store, &id, base, &valid, &note, user.email.as_str(), "endpoint.update").await
 }
 
-/// Every version of endpoint `id`, newest first.
+/// A page of endpoint `id`'s versions, newest first: the newest, or
+/// those older than `before`.
 #[server(prefix = "/api", endpoint = "endpoints/versions")]
-pub async fn endpoint_versions(id: String) -> Result<Vec<EndpointVersionInfo>, AppError> {
+pub async fn endpoint_versions(id: String, #[server(default)] before: Option<i64>) -> Result<HistoryPage<EndpointVersionInfo>, AppError> {
     use crate::session::{backend, require};
     require(comops_core::Permission::View)?;
     let id = comops_core::EndpointId::parse(&id).ok_or(AppError::NotFound)?;
-    Ok(backend()?.store.endpoint_history(&id).await?)
+    Ok(backend()?.store.endpoint_history(&id, comops_core::history::HistoryWindow { before }).await?)
 }
 
 /// Versions `from` and `to` of endpoint `id` side by side, in the

@@ -30,6 +30,7 @@ use comops_core::map::links::LoopView;
 #[cfg(feature = "ssr")]
 use comops_core::map::MapContent;
 use comops_core::map::MapKind;
+use comops_core::history::HistoryPage;
 use comops_core::FieldError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -318,32 +319,34 @@ pub async fn save_map_changes(map_id: String, title: String, changes: String, no
     save_whole(&store, &current, &title, &whole.to_string(), &note, base_version).await
 }
 
-/// Every version of a map, newest first.
+/// A page of a map's versions, newest first: the newest, or those older
+/// than `before`.
 #[server(prefix = "/api", endpoint = "maps/versions")]
-pub async fn map_versions(map_id: String) -> Result<Vec<MapVersionRow>, AppError> {
+pub async fn map_versions(map_id: String, #[server(default)] before: Option<i64>) -> Result<HistoryPage<MapVersionRow>, AppError> {
     use crate::session::{backend, require};
     let user = require(comops_core::Permission::View)?;
     let id = parse_map(&map_id)?;
     let store = backend()?.store;
-    let history = store.map_history(&id).await?;
+    let history = store.map_history(&id, comops_core::history::HistoryWindow { before }).await?;
     // Only an editor who may not bind rows, on a map that binds them,
     // needs each version's bindings (`restore_map` refuses those that
-    // differ); the others skip reading every version's content.
+    // differ); the others skip reading the page's contents.
     // (`require` would set the response's status: asked, not required.)
     let analyst = user.allows(comops_core::Permission::EditMaps) && !user.allows(comops_core::Permission::DesignIntegrations);
     let current = match analyst {
         true => Some(store.map(&id).await?.content).filter(|c| c.kind() != comops_core::map::MapKind::Cjm).map(|c| c.bindings()),
         false => None,
     };
-    let mut rows = Vec::with_capacity(history.len());
-    for v in history {
+    let more = history.more;
+    let mut rows = Vec::with_capacity(history.versions.len());
+    for v in history.versions {
         let restorable = match &current {
             Some(now) => store.map_version(&id, v.version).await?.content.bindings() == *now,
             None => true,
         };
         rows.push(MapVersionRow { version: v.version, title: v.title, note: v.note, author: v.author, created_at: v.created_at, rows: v.rows, restorable });
     }
-    Ok(rows)
+    Ok(HistoryPage { versions: rows, more })
 }
 
 /// Saves version `version` again as the newest ("restored from vN"),

@@ -17,6 +17,7 @@
 
 use crate::api::endpoints::BotChoice;
 use crate::error::AppError;
+use comops_core::history::HistoryPage;
 use comops_core::scenario::{Scenario, ScenarioError, ScenarioIssue, Step, StepKind};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -309,7 +310,7 @@ pub async fn load_scenario(bot_id: String, name: String, version: i64) -> Result
         });
     }
     let definition = store.scenario_version(&bot, &name, version).await?.ok_or(AppError::NotFound)?;
-    let info = store.scenario_history(&bot, &name).await?.into_iter().find(|v| v.version == version).ok_or(AppError::NotFound)?;
+    let info = store.scenario_version_info(&bot, &name, version).await?.ok_or(AppError::NotFound)?;
     Ok(LoadedScenario {
         definition,
         version,
@@ -321,20 +322,20 @@ pub async fn load_scenario(bot_id: String, name: String, version: i64) -> Result
     })
 }
 
-/// Every version of scenario `name`, newest first.
+/// A page of scenario `name`'s versions, newest first: the newest, or
+/// those older than `before`.
 #[server(prefix = "/api", endpoint = "scenarios/versions")]
-pub async fn scenario_versions(bot_id: String, name: String) -> Result<Vec<VersionRow>, AppError> {
+pub async fn scenario_versions(bot_id: String, name: String, #[server(default)] before: Option<i64>) -> Result<HistoryPage<VersionRow>, AppError> {
     use crate::session::{backend, require};
+    use comops_core::history::HistoryWindow;
     require(comops_core::Permission::View)?;
     let bot = parse_bot(&bot_id)?;
-    let history = backend()?.store.scenario_history(&bot, &name).await?;
-    if history.is_empty() {
+    let store = backend()?.store;
+    let history = store.scenario_history(&bot, &name, HistoryWindow { before }).await?;
+    if history.versions.is_empty() && store.scenario(&bot, &name).await?.is_none() {
         return Err(AppError::NotFound);
     }
-    Ok(history
-        .into_iter()
-        .map(|v| VersionRow { version: v.version, note: v.note, author: v.author, created_at: v.created_at, steps: v.steps })
-        .collect())
+    Ok(history.map(|v| VersionRow { version: v.version, note: v.note, author: v.author, created_at: v.created_at, steps: v.steps }))
 }
 
 /// Versions `from` and `to` of scenario `name` side by side: each step

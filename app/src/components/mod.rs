@@ -12,6 +12,7 @@ pub mod layout;
 pub mod list_pages;
 pub mod local_store;
 pub mod nav;
+pub mod older_versions;
 pub mod row_actions;
 pub mod row_window;
 pub mod table_find;

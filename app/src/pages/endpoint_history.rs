@@ -1,12 +1,14 @@
 //! An endpoint's versions in the studio: the history under its row
 //! (number, note, author, date; each version against the one before it,
 //! or any two picked, side by side; restore, which saves an old version
-//! again as the newest), and the notice of an edit that someone else's save overtook,
+//! again as the newest; "Older versions" past the newest page), and the notice of an edit that someone else's save overtook,
 //! with the two ways on: merge my edits onto theirs, or reload.
 
 use crate::api::endpoints::{diff_endpoint, endpoint_versions, EndpointSaveOutcome, RestoreEndpoint};
 use crate::components::diff_table::{ComparePicker, DiffPanel};
+use crate::components::older_versions::OlderVersions;
 use crate::components::{format_millis, l, load_error, loading};
+use comops_core::endpoint::versions::EndpointVersionInfo;
 use crate::i18n::{t1, use_locale, K};
 use leptos::prelude::*;
 
@@ -18,7 +20,7 @@ const BUTTON: &str = "rounded border border-slate-300 bg-white px-2 py-1 text-sm
 pub fn EndpointHistory(id: String, alias: String, current: i64, can_design: bool, on_restored: Callback<()>) -> impl IntoView {
     let locale = use_locale();
     let id = StoredValue::new(id);
-    let versions = Resource::new(|| (), move |_| endpoint_versions(id.get_value()));
+    let versions = Resource::new(|| (), move |_| endpoint_versions(id.get_value(), None));
     let compare = RwSignal::new(None::<(i64, i64)>);
     // The newest change is what one compares first.
     let (from, to) = (RwSignal::new((current - 1).max(1)), RwSignal::new(current));
@@ -35,35 +37,41 @@ pub fn EndpointHistory(id: String, alias: String, current: i64, can_design: bool
         Some(Err(err)) => Some(err.message(locale.get())),
         _ => None,
     };
+    let item = move |row: EndpointVersionInfo| {
+        let v = row.version;
+        view! {
+            <li class="flex flex-wrap items-baseline gap-x-3 border-t border-slate-100 py-1" data-version=v.to_string()>
+                <span class="font-medium">{format!("v{v}")}
+                    {(v == current).then(|| view! { <span class="ml-1 text-xs text-slate-500">{l(K::MapCurrentBadge)}</span> })}
+                </span>
+                <span class="text-slate-700" data-testid="version-note">{row.note}</span>
+                <span class="text-xs text-slate-500">{format!("{} · {}", format_millis(row.created_at), row.author)}</span>
+                {(v > 1).then(|| view! {
+                    <button class=SMALL data-testid="diff-prev" on:click=move |_| compare.set(Some((v - 1, v)))>{l(K::MapDiffPrev)}</button>
+                })}
+                {(can_design && v != current).then(|| view! {
+                    <button class=SMALL data-testid="restore-version"
+                        on:click=move |_| { restore.dispatch(RestoreEndpoint { id: id.get_value(), version: v, base: current }); }>
+                        {l(K::ScnRestore)}
+                    </button>
+                })}
+            </li>
+        }
+        .into_any()
+    };
+    let older = OlderVersions::new(|| ());
     let list = move || {
         Suspend::new(async move {
             match versions.await {
                 Err(err) => load_error(err, locale.get_untracked()),
-                Ok(rows) => rows
-                    .into_iter()
-                    .map(|row| {
-                        let v = row.version;
-                        view! {
-                            <li class="flex flex-wrap items-baseline gap-x-3 border-t border-slate-100 py-1" data-version=v.to_string()>
-                                <span class="font-medium">{format!("v{v}")}
-                                    {(v == current).then(|| view! { <span class="ml-1 text-xs text-slate-500">{l(K::MapCurrentBadge)}</span> })}
-                                </span>
-                                <span class="text-slate-700" data-testid="version-note">{row.note}</span>
-                                <span class="text-xs text-slate-500">{format!("{} · {}", format_millis(row.created_at), row.author)}</span>
-                                {(v > 1).then(|| view! {
-                                    <button class=SMALL data-testid="diff-prev" on:click=move |_| compare.set(Some((v - 1, v)))>{l(K::MapDiffPrev)}</button>
-                                })}
-                                {(can_design && v != current).then(|| view! {
-                                    <button class=SMALL data-testid="restore-version"
-                                        on:click=move |_| { restore.dispatch(RestoreEndpoint { id: id.get_value(), version: v, base: current }); }>
-                                        {l(K::ScnRestore)}
-                                    </button>
-                                })}
-                            </li>
-                        }
-                    })
-                    .collect_view()
-                    .into_any(),
+                Ok(page) => {
+                    let button = older.button(&page, |row| row.version, move |before| endpoint_versions(id.get_value(), Some(before)));
+                    view! {
+                        <ul class="text-sm" data-testid="versions">{page.versions.into_iter().map(item).collect_view()}{older.rows(item)}</ul>
+                        {button}
+                    }
+                    .into_any()
+                }
             }
         })
     };
@@ -75,7 +83,7 @@ pub fn EndpointHistory(id: String, alias: String, current: i64, can_design: bool
             {(current > 1).then(|| view! {
                 <ComparePicker versions=(1..=current).rev().collect() from to on_compare=Callback::new(move |pair| compare.set(Some(pair)))/>
             })}
-            <ul class="text-sm" data-testid="versions"><Transition fallback=loading>{list}</Transition></ul>
+            <Transition fallback=loading>{list}</Transition>
             {move || compare.get().map(|(from, to)| view! {
                 <div class="mt-2 border-t border-slate-200 pt-2"><EndpointDiff id=id.get_value() from to/></div>
             })}

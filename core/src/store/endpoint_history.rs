@@ -4,20 +4,24 @@
 
 use super::endpoints::insert_version;
 use super::{Store, StoreError, StoreResult};
+use crate::history::{self, HistoryPage, HistoryWindow};
 use crate::endpoint::versions::{EndpointVersion, EndpointVersionInfo};
 use crate::{EndpointDraft, EndpointId};
 
 impl Store {
-    /// Every version of endpoint `id`, newest first.
-    pub async fn endpoint_history(&self, id: &EndpointId) -> StoreResult<Vec<EndpointVersionInfo>> {
+    /// A page of endpoint `id`'s versions, newest first.
+    pub async fn endpoint_history(&self, id: &EndpointId, window: HistoryWindow) -> StoreResult<HistoryPage<EndpointVersionInfo>> {
         self.endpoint(id).await?;
         let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT version, note, author, created_at FROM endpoint_versions WHERE endpoint_id = $1 ORDER BY version DESC",
+            "SELECT version, note, author, created_at FROM endpoint_versions WHERE endpoint_id = $1 AND version < $2 \
+             ORDER BY version DESC LIMIT $3",
         )
         .bind(id.as_str())
+        .bind(window.bound())
+        .bind(history::PAGE as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(version, note, author, created_at)| EndpointVersionInfo { version, note, author, created_at }).collect())
+        Ok(HistoryPage::from_read(rows).map(|(version, note, author, created_at)| EndpointVersionInfo { version, note, author, created_at }))
     }
 
     /// Version `version` of endpoint `id`.

@@ -10,6 +10,7 @@
 //! newest. Contents are validated by the caller (`MapContent::parse`).
 
 use super::{now_millis, Store, StoreError, StoreResult};
+use crate::history::{self, HistoryPage, HistoryWindow};
 use crate::map::export::{BotExport, MapExport, ProjectExport, ProjectInfo, ValidProjectExport};
 use crate::map::{Blueprint, Cjm, CommunicationMap, IntegrationMap, Map, MapContent, MapId, MapKind};
 use crate::{BotId, ProjectId};
@@ -289,8 +290,8 @@ impl Store {
         Ok(version)
     }
 
-    /// Every version of map `id`, newest first.
-    pub async fn map_history(&self, id: &MapId) -> StoreResult<Vec<MapVersionInfo>> {
+    /// A page of map `id`'s versions, newest first.
+    pub async fn map_history(&self, id: &MapId, window: HistoryWindow) -> StoreResult<HistoryPage<MapVersionInfo>> {
         // Each version's row count is stored with it: reading and decoding
         // every version's content (and the current one's) only to count
         // its rows made the history of a long, often saved map cost
@@ -304,12 +305,15 @@ impl Store {
         };
         let rows = sqlx::query(&format!(
             "SELECT version, title, note, author, created_at, CAST(COALESCE(row_count, {counted}, 0) AS BIGINT) AS row_count \
-             FROM map_versions WHERE map_id = $1 ORDER BY version DESC"
+             FROM map_versions WHERE map_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3"
         ))
         .bind(id.as_str())
+        .bind(window.bound())
+        .bind(history::PAGE as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let read = rows
+            .iter()
             .map(|row| {
                 let count: i64 = row.try_get("row_count")?;
                 Ok(MapVersionInfo {
@@ -321,8 +325,8 @@ impl Store {
                     rows: usize::try_from(count).map_err(|e| decode_err("row_count", e))?,
                 })
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(HistoryPage::from_read(read))
     }
 
     /// Version `version` of map `id`.

@@ -7,7 +7,7 @@
 //! and scheduled jobs that would otherwise lose their definition mid-way.
 
 use super::{Store, StoreResult};
-use crate::scenario::Scenario;
+use crate::history::{self, HistoryPage, HistoryWindow};
 use crate::BotId;
 use serde::{Deserialize, Serialize};
 
@@ -54,23 +54,57 @@ impl Store {
             .collect())
     }
 
-    /// Every version of scenario `name`, newest first.
-    pub async fn scenario_history(&self, bot: &BotId, name: &str) -> StoreResult<Vec<ScenarioVersionInfo>> {
-        let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
-            "SELECT version, note, author, created_at, definition_json FROM scenario_versions \
-             WHERE bot_id = $1 AND name = $2 ORDER BY version DESC",
-        )
+    /// A page of scenario `name`'s versions, newest first. Each version's
+    /// step count is read by the database from its definition, so a long
+    /// history is not decoded version by version.
+    pub async fn scenario_history(&self, bot: &BotId, name: &str, window: HistoryWindow) -> StoreResult<HistoryPage<ScenarioVersionInfo>> {
+        let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT version, note, author, created_at, CAST(COALESCE({}, 0) AS BIGINT) FROM scenario_versions \
+             WHERE bot_id = $1 AND name = $2 AND version < $3 ORDER BY version DESC LIMIT $4",
+            self.steps_counted()
+        ))
         .bind(bot.as_str())
         .bind(name)
+        .bind(window.bound())
+        .bind(history::PAGE as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(version, note, author, created_at, json)| {
-                let steps = serde_json::from_str::<Scenario>(&json).map(|s| s.steps.len()).unwrap_or(0);
-                ScenarioVersionInfo { version, note, author, created_at, steps }
-            })
-            .collect())
+        Ok(HistoryPage::from_read(rows).map(|(version, note, author, created_at, steps)| ScenarioVersionInfo {
+            version,
+            note,
+            author,
+            created_at,
+            steps: usize::try_from(steps).unwrap_or(0),
+        }))
+    }
+
+    /// Version `version` of scenario `name` as its history lists it.
+    pub async fn scenario_version_info(&self, bot: &BotId, name: &str, version: i64) -> StoreResult<Option<ScenarioVersionInfo>> {
+        let row: Option<(i64, String, String, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT version, note, author, created_at, CAST(COALESCE({}, 0) AS BIGINT) FROM scenario_versions \
+             WHERE bot_id = $1 AND name = $2 AND version = $3",
+            self.steps_counted()
+        ))
+        .bind(bot.as_str())
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(version, note, author, created_at, steps)| ScenarioVersionInfo {
+            version,
+            note,
+            author,
+            created_at,
+            steps: usize::try_from(steps).unwrap_or(0),
+        }))
+    }
+
+    /// SQL for the number of steps in a `definition_json`.
+    fn steps_counted(&self) -> &'static str {
+        match self.dialect {
+            super::Dialect::Sqlite => "json_array_length(definition_json, '$.steps')",
+            super::Dialect::Postgres => "json_array_length(definition_json::json -> 'steps')",
+        }
     }
 
     /// Runs and scheduled jobs of `bot` that still need scenario `name`.

@@ -1,8 +1,10 @@
-//! A map's history: every version (number, note, author, date), opening
+//! A map's history: its versions a page at a time (number, note, author,
+//! date; "Older versions" past the newest page), opening
 //! an old one read-only, the side-by-side diff of two versions, restore.
 
-use crate::api::maps::{diff_map, map_versions, restore_map, MapSaveOutcome};
+use crate::api::maps::{diff_map, map_versions, restore_map, MapSaveOutcome, MapVersionRow};
 use crate::components::diff_table::{ComparePicker, DiffPanel};
+use crate::components::older_versions::OlderVersions;
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{use_locale, K};
 use leptos::prelude::*;
@@ -22,7 +24,7 @@ pub(super) fn MapHistory(
 ) -> impl IntoView {
     let locale = use_locale();
     let map_id = StoredValue::new(map_id);
-    let versions = Resource::new(move || history_epoch.get(), move |_| map_versions(map_id.get_value()));
+    let versions = Resource::new(move || history_epoch.get(), move |_| map_versions(map_id.get_value(), None));
     let from = RwSignal::new(0i64);
     let to = RwSignal::new(0i64);
     let compare = RwSignal::new(None::<(i64, i64)>);
@@ -39,45 +41,46 @@ pub(super) fn MapHistory(
             }
         }
     });
+    let older = OlderVersions::new(move || history_epoch.get());
     let list = move || {
         Suspend::new(async move { match versions.await {
-            Ok(rows) => {
-                let newest = rows.first().map(|r| r.version).unwrap_or(0);
+            Ok(page) => {
+                let newest = page.versions.first().map(|r| r.version).unwrap_or(0);
                 // The newest change is what one compares first.
                 from.set((newest - 1).max(1));
                 to.set(newest);
-                let numbers: Vec<i64> = rows.iter().map(|r| r.version).collect();
-                let items = rows
-                    .into_iter()
-                    .map(|row| {
-                        let v = row.version;
-                        let href = format!("/maps/{}?v={v}", map_id.get_value());
-                        view! {
-                            <li class="border-t border-slate-100 py-1.5" data-version=v.to_string()>
-                                <div class="flex items-baseline justify-between gap-2">
-                                    <span class="font-medium">{format!("v{v}")}
-                                        {(v == newest).then(|| view! { <span class="ml-1 text-xs text-slate-500">{l(K::MapCurrentBadge)}</span> })}
-                                    </span>
-                                    <span class="text-xs text-slate-500">{format_millis(row.created_at)}</span>
-                                </div>
-                                <p class="text-slate-700" data-testid="version-note">{row.note}</p>
-                                <p class="text-xs text-slate-500">{row.author}</p>
-                                <div class="flex gap-1">
-                                    <a class=SMALL href=href data-testid="view-version">{l(K::MapView)}</a>
-                                    {(v > 1).then(|| view! {
-                                        <button class=SMALL data-testid="diff-prev" on:click=move |_| compare.set(Some((v - 1, v)))>{l(K::MapDiffPrev)}</button>
-                                    })}
-                                    {(editable && v != newest && row.restorable).then(|| view! {
-                                        <button class=SMALL data-testid="restore-version" on:click=move |_| { restore.dispatch(v); }>{l(K::ScnRestore)}</button>
-                                    })}
-                                </div>
-                            </li>
-                        }
-                    })
-                    .collect_view();
+                let item = move |row: MapVersionRow| {
+                    let v = row.version;
+                    let href = format!("/maps/{}?v={v}", map_id.get_value());
+                    view! {
+                        <li class="border-t border-slate-100 py-1.5" data-version=v.to_string()>
+                            <div class="flex items-baseline justify-between gap-2">
+                                <span class="font-medium">{format!("v{v}")}
+                                    {(v == newest).then(|| view! { <span class="ml-1 text-xs text-slate-500">{l(K::MapCurrentBadge)}</span> })}
+                                </span>
+                                <span class="text-xs text-slate-500">{format_millis(row.created_at)}</span>
+                            </div>
+                            <p class="text-slate-700" data-testid="version-note">{row.note}</p>
+                            <p class="text-xs text-slate-500">{row.author}</p>
+                            <div class="flex gap-1">
+                                <a class=SMALL href=href data-testid="view-version">{l(K::MapView)}</a>
+                                {(v > 1).then(|| view! {
+                                    <button class=SMALL data-testid="diff-prev" on:click=move |_| compare.set(Some((v - 1, v)))>{l(K::MapDiffPrev)}</button>
+                                })}
+                                {(editable && v != newest && row.restorable).then(|| view! {
+                                    <button class=SMALL data-testid="restore-version" on:click=move |_| { restore.dispatch(v); }>{l(K::ScnRestore)}</button>
+                                })}
+                            </div>
+                        </li>
+                    }
+                    .into_any()
+                };
+                let button = older.button(&page, |row| row.version, move |before| map_versions(map_id.get_value(), Some(before)));
                 view! {
-                    <ComparePicker versions=numbers from to on_compare=Callback::new(move |pair| compare.set(Some(pair)))/>
-                    <ul class="text-sm" data-testid="versions">{items}</ul>
+                    // Versions are numbered 1 … newest without gaps.
+                    <ComparePicker versions=(1..=newest).rev().collect() from to on_compare=Callback::new(move |pair| compare.set(Some(pair)))/>
+                    <ul class="text-sm" data-testid="versions">{page.versions.into_iter().map(item).collect_view()}{older.rows(item)}</ul>
+                    {button}
                 }
                 .into_any()
             }

@@ -14,6 +14,7 @@ use super::{BUTTON, INPUT, PRIMARY};
 use crate::api::scenarios::{
     issues, load_scenario, scenario_trace, scenario_versions, DryRunOutcome, DryRunScenario, LoadedScenario, SaveOutcome, SaveScenario, StepIssue,
 };
+use crate::components::older_versions::OlderVersions;
 use crate::components::{l, load_error, loading};
 use crate::i18n::{step_type_text, t, use_locale, K};
 use comops_core::scenario::Scenario;
@@ -33,7 +34,8 @@ pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_sav
     let (bot_c, name_c) = (bot.clone(), name.clone());
     let loaded = Resource::new(move || reloads.get(), move |_| load_scenario(bot_c.clone(), name_c.clone(), 0));
     let (bot_v, name_v) = (bot.clone(), name.clone());
-    let versions = Resource::new(move || saves.get(), move |_| scenario_versions(bot_v.clone(), name_v.clone()));
+    let versions = Resource::new(move || saves.get(), move |_| scenario_versions(bot_v.clone(), name_v.clone(), None));
+    let older = OlderVersions::new(move || saves.get());
     let saved = Callback::new(move |_: ()| {
         saves.update(|n| *n += 1);
         on_saved.run(());
@@ -45,6 +47,7 @@ pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_sav
         on_saved.run(());
     });
     let (bot_o, name_o) = (bot.clone(), name.clone());
+    let (bot_l, name_l) = (bot.clone(), name.clone());
     let name_attr = name.clone();
     view! {
         <section class="mt-6" data-testid="scenario-editor" data-name=name_attr>
@@ -64,7 +67,7 @@ pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_sav
                         </Transition>
                     </div>
                     {move || viewing.get().map(|version| {
-                        let current = versions.get_untracked().and_then(Result::ok).and_then(|rows| rows.first().map(|r| r.version)).unwrap_or(version);
+                        let current = versions.get_untracked().and_then(Result::ok).and_then(|page| page.versions.first().map(|r| r.version)).unwrap_or(version);
                         view! {
                             <OldVersion bot=bot_o.clone() name=name_o.clone() version current can_design on_restored=restored
                                 on_close=Callback::new(move |_| viewing.set(None))/>
@@ -74,12 +77,15 @@ pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_sav
                 <aside class="rounded border border-slate-200 bg-white p-3 lg:sticky lg:top-4" data-testid="versions">
                     <h3 class="mb-2 text-xs font-semibold uppercase text-slate-500">{l(K::ScnVersions)}</h3>
                     <Transition fallback=loading>
-                        {move || Suspend::new(async move {
+                        {move || {
+                            let (bot, name) = (bot_l.clone(), name_l.clone());
+                            Suspend::new(async move {
                             match versions.await {
                                 Err(err) => load_error(err, locale.get_untracked()),
-                                Ok(rows) => view! { <VersionList rows viewing/> }.into_any(),
+                                Ok(page) => view! { <VersionList bot name page viewing older/> }.into_any(),
                             }
-                        })}
+                            })
+                        }}
                     </Transition>
                 </aside>
             </div>

@@ -1,42 +1,53 @@
-//! The version history of a scenario: every saved version, newest
-//! first; an old one opens read-only in place of the editor, with its
+//! The version history of a scenario: its saved versions, newest first,
+//! a page at a time; an old one opens read-only in place of the editor, with its
 //! differences from the version before it, from the current one, or
 //! between any two picked, side by side, and "Restore" (which saves it again as the newest version).
 
 use super::step_form::StepForm;
 use super::steps::StepsTable;
 use super::{BUTTON, PRIMARY};
-use crate::api::scenarios::{diff_scenario, load_scenario, RestoreScenario, SaveOutcome, VersionRow};
+use crate::api::scenarios::{diff_scenario, load_scenario, scenario_versions, RestoreScenario, SaveOutcome, VersionRow};
 use crate::components::diff_table::{ComparePicker, DiffPanel};
 use crate::components::form::ErrorBanner;
+use crate::components::older_versions::OlderVersions;
+use comops_core::history::HistoryPage;
 use crate::components::{format_millis, l, load_error, loading};
 use crate::i18n::{t, use_locale, K};
 use crate::scenario_issues::scenario_issue_text;
 use leptos::prelude::*;
 
+/// A page of versions (the first: `page`; "Older versions" reads on),
+/// each opening read-only in place of the editor; the newest is the
+/// current one.
 #[component]
-pub(super) fn VersionList(rows: Vec<VersionRow>, viewing: RwSignal<Option<i64>>) -> impl IntoView {
-    let current = rows.first().map(|r| r.version).unwrap_or_default();
-    rows.into_iter()
-        .map(|row| {
-            let version = row.version;
-            let is_current = version == current;
-            let open = move |_| viewing.set(if is_current { None } else { Some(version) });
-            let active = move || viewing.get().map_or(is_current, |v| v == version);
-            view! {
-                <button class="block w-full rounded px-2 py-1.5 text-left hover:bg-slate-100" class:bg-sky-50=active
-                    data-version=version on:click=open>
-                    <span class="font-medium">{format!("v{version}")}</span>
-                    {is_current.then(|| view! {
-                        <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-[10px] uppercase text-emerald-800">{l(K::ScnCurrent)}</span>
-                    })}
-                    <span class="block text-xs text-slate-700">{row.note.clone()}</span>
-                    <span class="block text-[11px] text-slate-500">{format!("{} · {}", format_millis(row.created_at), row.author)}</span>
-                </button>
-            }
-        })
-        .collect_view()
+pub(super) fn VersionList(bot: String, name: String, page: HistoryPage<VersionRow>, viewing: RwSignal<Option<i64>>, older: OlderVersions<VersionRow>) -> impl IntoView {
+    let current = page.versions.first().map(|r| r.version).unwrap_or_default();
+    let item = move |row: VersionRow| {
+        let version = row.version;
+        let is_current = version == current;
+        let open = move |_| viewing.set(if is_current { None } else { Some(version) });
+        let active = move || viewing.get().map_or(is_current, |v| v == version);
+        view! {
+            <button class="block w-full rounded px-2 py-1.5 text-left hover:bg-slate-100" class:bg-sky-50=active
+                data-version=version on:click=open>
+                <span class="font-medium">{format!("v{version}")}</span>
+                {is_current.then(|| view! {
+                    <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-[10px] uppercase text-emerald-800">{l(K::ScnCurrent)}</span>
+                })}
+                <span class="block text-xs text-slate-700">{row.note}</span>
+                <span class="block text-[11px] text-slate-500">{format!("{} · {}", format_millis(row.created_at), row.author)}</span>
+            </button>
+        }
         .into_any()
+    };
+    let (bot, name) = (StoredValue::new(bot), StoredValue::new(name));
+    let button = older.button(&page, |row| row.version, move |before| scenario_versions(bot.get_value(), name.get_value(), Some(before)));
+    view! {
+        {page.versions.into_iter().map(item).collect_view()}
+        {older.rows(item)}
+        {button}
+    }
+    .into_any()
 }
 
 /// An old version, read-only, with its diffs and "Restore" (`current`:
