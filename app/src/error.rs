@@ -24,6 +24,10 @@ pub enum AppError {
     BadCredentials,
     #[error("too many failed attempts; retry after {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
+    /// The user sent more than their share of a limited action (the
+    /// studio's test events) in the last minute.
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    TooFast { retry_after_secs: u64 },
     #[error("internal error")]
     Internal,
     /// The database cannot be reached right now (it restarts, the network
@@ -71,6 +75,7 @@ impl AppError {
                 .join(" "),
             AppError::BadCredentials => t(locale, K::BadCredentials).into(),
             AppError::Throttled { retry_after_secs } => t1(locale, K::Throttled, retry_after_secs),
+            AppError::TooFast { retry_after_secs } => t1(locale, K::ErrTooFast, retry_after_secs),
             AppError::Internal => t(locale, K::ErrInternal).into(),
             AppError::Unavailable => t(locale, K::ErrUnavailable).into(),
             AppError::TooLarge { limit_mib } => t1(locale, K::ErrTooLarge, limit_mib),
@@ -87,7 +92,7 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::Invalid(_) | AppError::BadRequest(_) => 400,
-            AppError::Throttled { .. } => 429,
+            AppError::Throttled { .. } | AppError::TooFast { .. } => 429,
             AppError::Internal | AppError::Transport(_) => 500,
             AppError::Unavailable => 503,
             AppError::TooLarge { .. } => 413,

@@ -72,8 +72,9 @@ mod server {
     }
 
     /// What a test call got: the HTTP status, the JSON answer and the
-    /// call's trace id.
-    pub type TestCallAnswer = (u16, serde_json::Value, String);
+    /// call's trace id; or, when the user sent too many test events in
+    /// the last minute, how many seconds to wait (nothing was run).
+    pub type TestCallAnswer = Result<(u16, serde_json::Value, String), u64>;
 
     /// A test event the studio sends: a body for `alias` of `bot`, from
     /// `user` (their email, for the trace's source).

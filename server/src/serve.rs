@@ -44,6 +44,7 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
         leptos_options,
         backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies },
         rate_limiter: Default::default(),
+        test_events: Default::default(),
         events: comops_core::store::writer::EventWriter::start(store.clone(), Some(hand_off)),
         http: reqwest::Client::new(),
         webchat: http::WebChat::default(),

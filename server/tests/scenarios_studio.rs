@@ -333,6 +333,7 @@ async fn a_test_event_is_a_traced_dry_run_of_the_call() {
     store.create_endpoint(&bot, &endpoint.validate().unwrap()).await.unwrap();
     let send = |body: &str| call_json(&admin, "endpoints/test-event", json!({"bot_id": BOT, "alias": "order/status", "body": body}));
 
+    let first_sent = std::time::Instant::now();
     let answer = json_of(send(r#"{"orderId": 9821.0, "userId": "125", "status": "shipped"}"#).await).await;
     assert_eq!(answer["status"], 200, "{answer}");
     assert_eq!(answer["leads"], json!(["TG-125"]));
@@ -359,4 +360,29 @@ async fn a_test_event_is_a_traced_dry_run_of_the_call() {
     let viewer = user(&server, "viewer@example.com", "viewer").await;
     let response = call_json(&viewer, "endpoints/test-event", json!({"bot_id": BOT, "alias": "order/status", "body": "{}"})).await;
     assert_eq!(response.status(), 403);
+
+    // 30 test events a minute per user (one more every 2 s): the admin
+    // has sent 4; then 26 more, and those refilled meanwhile; then a 429
+    // with the wait, nothing run or traced; another user still may.
+    let before = store.list_traces(&comops_core::trace::TraceFilter::default()).await.unwrap().len();
+    let mut accepted = 0;
+    let refused = loop {
+        let response = send(r#"{"userId": "125"}"#).await;
+        if response.status() == 429 {
+            break response;
+        }
+        assert_eq!(json_of(response).await["status"], 422);
+        accepted += 1;
+        assert!(accepted <= 100, "never refused");
+    };
+    let refilled = (first_sent.elapsed().as_secs_f64() / 2.0).ceil() as usize;
+    assert!((26..=26 + refilled).contains(&accepted), "{accepted} accepted after 4, {refilled} refilled");
+    let body = json_of(refused).await;
+    let wait = body["TooFast"]["retry_after_secs"].as_u64().unwrap_or_default();
+    assert!((1..=2).contains(&wait), "one more comes within 2 s: {body}");
+    let traced = store.list_traces(&comops_core::trace::TraceFilter::default()).await.unwrap().len();
+    assert_eq!(traced, before + accepted, "the refused one ran nothing");
+    let architect = user(&server, "architect@example.com", "architect").await;
+    let theirs = json_of(call_json(&architect, "endpoints/test-event", json!({"bot_id": BOT, "alias": "order/status", "body": r#"{"orderId": 1, "userId": "125"}"#})).await).await;
+    assert_eq!(theirs["status"], 200, "{theirs}");
 }

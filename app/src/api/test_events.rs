@@ -3,7 +3,9 @@
 //! checks (the endpoint enabled, the body JSON of a call's shape, its
 //! schema), recipient resolution and preview, traced from source
 //! `studio`; nothing is sent or stored but the trace. Needs
-//! `DesignIntegrations` (dry runs are designers' work); no token.
+//! `DesignIntegrations` (dry runs are designers' work); no token. A user
+//! may send 30 a minute (the server's `call::STUDIO_TESTS_PER_MINUTE`):
+//! a dry run may run scripts, and no token's rate limits the studio.
 
 use crate::api::scenarios::DryMessage;
 use crate::error::AppError;
@@ -67,7 +69,7 @@ pub async fn send_test_event(bot_id: String, alias: String, body: String) -> Res
         AppError::Internal
     })?;
     let test = TestCall { bot: bot_id, alias, body: body.into_bytes(), user: user.email.to_string() };
-    let (status, answer, trace_id) = (calls.0)(test).await;
+    let (status, answer, trace_id) = (calls.0)(test).await.map_err(|retry_after_secs| AppError::TooFast { retry_after_secs })?;
     Ok(TestEventAnswer::read(status, &answer, trace_id))
 }
 

@@ -72,6 +72,8 @@ pub struct Services {
     pub leptos_options: LeptosOptions,
     pub backend: Backend,
     pub rate_limiter: std::sync::Arc<rate_limit::RateLimiter>,
+    /// Each studio user's test events, by email (`call::STUDIO_TESTS_PER_MINUTE`).
+    pub test_events: std::sync::Arc<rate_limit::RateLimiter<String>>,
     /// Group-commits accepted events (see `comops_core::store::writer`).
     pub events: comops_core::store::writer::EventWriter,
     /// Outbound HTTP for inbound handling that resumes runs (http steps).

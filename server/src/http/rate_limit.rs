@@ -2,18 +2,25 @@
 //! request rate limit (a token bucket holding `rate_per_minute` requests,
 //! refilled continuously) and when this process last recorded the token's
 //! use. Each `comops` process enforces the limit on what it serves; a limit
-//! shared across processes is future work (docs/decisions.md).
+//! shared across processes is future work (docs/decisions.md). The same
+//! buckets, keyed by a user's email, limit the studio's test events.
 
 use comops_core::TokenId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    buckets: Mutex<HashMap<TokenId, Bucket>>,
+#[derive(Debug)]
+pub struct RateLimiter<K = TokenId> {
+    buckets: Mutex<HashMap<K, Bucket>>,
     /// When this process last recorded each token's use in the store.
-    touched: Mutex<HashMap<TokenId, Instant>>,
+    touched: Mutex<HashMap<K, Instant>>,
+}
+
+impl<K> Default for RateLimiter<K> {
+    fn default() -> Self {
+        RateLimiter { buckets: Mutex::default(), touched: Mutex::default() }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -22,10 +29,10 @@ struct Bucket {
     at: Instant,
 }
 
-impl RateLimiter {
+impl<K: Clone + Eq + std::hash::Hash> RateLimiter<K> {
     /// Takes one request from `token`'s bucket, or says how long to wait.
     /// `per_minute == 0` means unlimited.
-    pub fn check(&self, token: &TokenId, per_minute: u32, now: Instant) -> Result<(), Duration> {
+    pub fn check(&self, token: &K, per_minute: u32, now: Instant) -> Result<(), Duration> {
         if per_minute == 0 {
             return Ok(());
         }
