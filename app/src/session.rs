@@ -69,12 +69,28 @@ mod server {
         pub store: Store,
         /// Add `Secure` to cookies (the studio is served over HTTPS).
         pub secure_cookies: bool,
+        /// Each user's dry runs from the studio (test events and scenario
+        /// dry runs), by email: see [`take_dry_run`].
+        pub studio_dry_runs: std::sync::Arc<comops_core::rate_limit::RateLimiter<String>>,
+    }
+
+    /// Dry runs one studio user may start a minute, per process: test
+    /// events and scenario dry runs together. A dry run may run script
+    /// steps (up to 2 s of a blocking thread), and no token's rate holds
+    /// the studio back as it does the API's dry runs.
+    pub const STUDIO_DRY_RUNS_PER_MINUTE: u32 = 30;
+
+    /// Takes one of `user`'s studio dry runs, or says how long to wait.
+    pub fn take_dry_run(user: &SessionUser) -> Result<(), AppError> {
+        backend()?
+            .studio_dry_runs
+            .check(&user.email.to_string(), STUDIO_DRY_RUNS_PER_MINUTE, std::time::Instant::now())
+            .map_err(|wait| AppError::TooFast { retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1) })
     }
 
     /// What a test call got: the HTTP status, the JSON answer and the
-    /// call's trace id; or, when the user sent too many test events in
-    /// the last minute, how many seconds to wait (nothing was run).
-    pub type TestCallAnswer = Result<(u16, serde_json::Value, String), u64>;
+    /// call's trace id.
+    pub type TestCallAnswer = (u16, serde_json::Value, String);
 
     /// A test event the studio sends: a body for `alias` of `bot`, from
     /// `user` (their email, for the trace's source).

@@ -42,6 +42,8 @@ pub mod channel;
 #[cfg(feature = "backend")]
 pub mod demo;
 #[cfg(feature = "backend")]
+pub mod rate_limit;
+#[cfg(feature = "backend")]
 pub mod seal;
 #[cfg(feature = "backend")]
 pub mod store;

@@ -42,9 +42,8 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     let hand_off = comops_core::store::writer::RunHandOff { runs: handed_runs, lease_ms: config.run_lease_ms };
     let state = AppState::new(http::Services {
         leptos_options,
-        backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies },
+        backend: Backend { store: store.clone(), secure_cookies: config.secure_cookies, studio_dry_runs: Default::default() },
         rate_limiter: Default::default(),
-        test_events: Default::default(),
         events: comops_core::store::writer::EventWriter::start(store.clone(), Some(hand_off)),
         http: reqwest::Client::new(),
         webchat: http::WebChat::default(),

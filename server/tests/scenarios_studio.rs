@@ -361,10 +361,12 @@ async fn a_test_event_is_a_traced_dry_run_of_the_call() {
     let response = call_json(&viewer, "endpoints/test-event", json!({"bot_id": BOT, "alias": "order/status", "body": "{}"})).await;
     assert_eq!(response.status(), 403);
 
-    // 30 test events a minute per user (one more every 2 s): the admin
-    // has sent 4; then 26 more, and those refilled meanwhile; then a 429
-    // with the wait, nothing run or traced; another user still may.
-    let before = store.list_traces(&comops_core::trace::TraceFilter::default()).await.unwrap().len();
+    // 30 studio dry runs a minute per user (one more every 2 s): the
+    // admin has sent 4 test events; then 26 more, and those refilled
+    // meanwhile; then a 429 with the wait, nothing run or traced; another
+    // user still may.
+    let all_traces = comops_core::trace::TraceFilter { limit: Some(1000), ..Default::default() };
+    let before = store.list_traces(&all_traces).await.unwrap().len();
     let mut accepted = 0;
     let refused = loop {
         let response = send(r#"{"userId": "125"}"#).await;
@@ -380,9 +382,18 @@ async fn a_test_event_is_a_traced_dry_run_of_the_call() {
     let body = json_of(refused).await;
     let wait = body["TooFast"]["retry_after_secs"].as_u64().unwrap_or_default();
     assert!((1..=2).contains(&wait), "one more comes within 2 s: {body}");
-    let traced = store.list_traces(&comops_core::trace::TraceFilter::default()).await.unwrap().len();
+    let traced = store.list_traces(&all_traces).await.unwrap().len();
     assert_eq!(traced, before + accepted, "the refused one ran nothing");
+    // Scenario dry runs share the budget: one may have refilled since, not two.
+    let definition = serde_json::to_string(&scenario).unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(call_json(&admin, "scenarios/dry-run", json!({"bot_id": BOT, "json": definition, "params": "{}"})).await.status().as_u16());
+    }
+    assert!(statuses.contains(&429) && statuses.iter().all(|s| [200, 429].contains(s)), "{statuses:?}");
     let architect = user(&server, "architect@example.com", "architect").await;
     let theirs = json_of(call_json(&architect, "endpoints/test-event", json!({"bot_id": BOT, "alias": "order/status", "body": r#"{"orderId": 1, "userId": "125"}"#})).await).await;
     assert_eq!(theirs["status"], 200, "{theirs}");
+    let theirs = call_json(&architect, "scenarios/dry-run", json!({"bot_id": BOT, "json": definition, "params": "{}"})).await;
+    assert_eq!(theirs.status(), 200);
 }

@@ -497,14 +497,16 @@ fn count_runs(version: i64, rows: &[(String, String)]) -> TraceCounts {
 /// the engine's own preview, the one the integration API's dry run uses
 /// (`comops_core::scenario::sandboxed_preview`): up to the first pause,
 /// script steps run in the sandbox unless they call out, nothing sent,
-/// called, stored or traced.
+/// called, stored or traced. It shares the user's 30 studio dry runs a
+/// minute with the test events (`session::take_dry_run`).
 #[server(prefix = "/api", endpoint = "scenarios/dry-run", input = server_fn::codec::Json)]
 pub async fn dry_run_scenario(bot_id: String, json: String, params: String) -> Result<DryRunOutcome, AppError> {
     use crate::i18n::{t, K};
-    use crate::session::{backend, require, session};
+    use crate::session::{backend, require, session, take_dry_run};
     use comops_core::scenario::{sandboxed_preview_off_thread, LeadInfo, StopReason};
     use comops_core::{FieldError, Problem};
-    require(comops_core::Permission::DesignIntegrations)?;
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    take_dry_run(&user)?;
     let bot = parse_bot(&bot_id)?;
     backend()?.store.bot(&bot).await?;
     let locale = session().locale;

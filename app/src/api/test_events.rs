@@ -3,9 +3,9 @@
 //! checks (the endpoint enabled, the body JSON of a call's shape, its
 //! schema), recipient resolution and preview, traced from source
 //! `studio`; nothing is sent or stored but the trace. Needs
-//! `DesignIntegrations` (dry runs are designers' work); no token. A user
-//! may send 30 a minute (the server's `call::STUDIO_TESTS_PER_MINUTE`):
-//! a dry run may run scripts, and no token's rate limits the studio.
+//! `DesignIntegrations` (dry runs are designers' work); no token. A user's
+//! test events and scenario dry runs share 30 a minute
+//! (`session::take_dry_run`).
 
 use crate::api::scenarios::DryMessage;
 use crate::error::AppError;
@@ -62,14 +62,15 @@ impl TestEventAnswer {
 /// Sends `body` to `alias` of `bot_id` as a dry-run call.
 #[server(prefix = "/api", endpoint = "endpoints/test-event", input = server_fn::codec::Json)]
 pub async fn send_test_event(bot_id: String, alias: String, body: String) -> Result<TestEventAnswer, AppError> {
-    use crate::session::{require, TestCall, TestCalls};
+    use crate::session::{require, take_dry_run, TestCall, TestCalls};
     let user = require(comops_core::Permission::DesignIntegrations)?;
+    take_dry_run(&user)?;
     let calls = use_context::<TestCalls>().ok_or_else(|| {
         tracing::error!("server function called without TestCalls in context");
         AppError::Internal
     })?;
     let test = TestCall { bot: bot_id, alias, body: body.into_bytes(), user: user.email.to_string() };
-    let (status, answer, trace_id) = (calls.0)(test).await.map_err(|retry_after_secs| AppError::TooFast { retry_after_secs })?;
+    let (status, answer, trace_id) = (calls.0)(test).await;
     Ok(TestEventAnswer::read(status, &answer, trace_id))
 }
 

@@ -19,6 +19,9 @@ pub struct OlderVersions<T: Send + Sync + 'static> {
     more: RwSignal<Option<bool>>,
     reading: RwSignal<bool>,
     error: RwSignal<Option<AppError>>,
+    /// Bumped when the history is read again: a page read for the one
+    /// before is dropped when it comes.
+    epoch: RwSignal<u32>,
 }
 
 impl<T: Send + Sync + 'static> Clone for OlderVersions<T> {
@@ -33,13 +36,21 @@ impl<T: Clone + Send + Sync + 'static> OlderVersions<T> {
     /// None read yet. What was read is dropped whenever `epoch` changes
     /// (the history is read again from its newest page then).
     pub fn new<E: PartialEq + Clone + 'static>(epoch: impl FnMut() -> E + 'static) -> Self {
-        let this = OlderVersions { rows: RwSignal::new(Vec::new()), more: RwSignal::new(None), reading: RwSignal::new(false), error: RwSignal::new(None) };
+        let this = OlderVersions {
+            rows: RwSignal::new(Vec::new()),
+            more: RwSignal::new(None),
+            reading: RwSignal::new(false),
+            error: RwSignal::new(None),
+            epoch: RwSignal::new(0),
+        };
         Effect::watch(
             epoch,
             move |_, _, _| {
+                this.epoch.update(|n| *n += 1);
                 this.rows.set(Vec::new());
                 this.more.set(None);
                 this.error.set(None);
+                this.reading.set(false);
             },
             false,
         );
@@ -63,11 +74,21 @@ impl<T: Clone + Send + Sync + 'static> OlderVersions<T> {
         let first_more = first.more;
         let first_oldest = first.versions.last().map(version);
         let load = move |_| {
+            if self.reading.get_untracked() {
+                return;
+            }
             let Some(before) = self.rows.with_untracked(|rows| rows.last().map(version)).or(first_oldest) else { return };
             self.reading.set(true);
-            let read = read.clone();
+            let epoch = self.epoch.get_untracked();
+            let page = read(before);
             leptos::task::spawn_local(async move {
-                match read(before).await {
+                let page = page.await;
+                // The history was read again meanwhile: this page belongs
+                // to the list before, and its button was reset.
+                if self.epoch.try_get_untracked() != Some(epoch) {
+                    return;
+                }
+                match page {
                     Ok(page) => {
                         self.rows.update(|rows| rows.extend(page.versions));
                         self.more.set(Some(page.more));

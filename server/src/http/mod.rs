@@ -12,7 +12,6 @@ mod docs;
 mod error;
 mod identity_api;
 mod metrics;
-mod rate_limit;
 mod scenario_api;
 mod server_fn_status;
 mod session;
@@ -71,9 +70,7 @@ impl FromRef<AppState> for Backend {
 pub struct Services {
     pub leptos_options: LeptosOptions,
     pub backend: Backend,
-    pub rate_limiter: std::sync::Arc<rate_limit::RateLimiter>,
-    /// Each studio user's test events, by email (`call::STUDIO_TESTS_PER_MINUTE`).
-    pub test_events: std::sync::Arc<rate_limit::RateLimiter<String>>,
+    pub rate_limiter: std::sync::Arc<comops_core::rate_limit::RateLimiter>,
     /// Group-commits accepted events (see `comops_core::store::writer`).
     pub events: comops_core::store::writer::EventWriter,
     /// Outbound HTTP for inbound handling that resumes runs (http steps).

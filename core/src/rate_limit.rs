@@ -1,11 +1,11 @@
-//! Per-token bookkeeping of the integration API, in process memory: the
-//! request rate limit (a token bucket holding `rate_per_minute` requests,
-//! refilled continuously) and when this process last recorded the token's
-//! use. Each `comops` process enforces the limit on what it serves; a limit
-//! shared across processes is future work (docs/decisions.md). The same
-//! buckets, keyed by a user's email, limit the studio's test events.
+//! Request rate limits in process memory: a token bucket per key holding
+//! `per_minute` requests, refilled continuously. The integration API keys
+//! them by token (and records when this process last wrote the token's
+//! use); the studio keys them by a user's email for its dry runs. Each
+//! `comops` process enforces the limit on what it serves; a limit shared
+//! across processes is future work (docs/decisions.md).
 
-use comops_core::TokenId;
+use crate::TokenId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
