@@ -25,7 +25,19 @@ pub fn delivery_reason_text(locale: Locale, reason: &str) -> String {
         "interrupted while sending; not resent to avoid a duplicate" => "отправка прервалась; не повторялась, чтобы не отправить дважды".into(),
         "throttled by the messenger" => "мессенджер попросил подождать".into(),
         "channel settings unavailable" => "настройки канала недоступны".into(),
-        other => other.to_string(),
+        // A channel's settings missing (`server/src/engine/channels.rs`,
+        // each adapter's `from_settings`).
+        "the bot has no Telegram token" => "у бота нет токена Telegram".into(),
+        "the bot's web chat is disabled" => "веб-чат бота выключен".into(),
+        "the bot has no VK community token" => "у бота нет токена сообщества VK".into(),
+        "the bot has no WhatsApp access token" => "у бота нет токена доступа WhatsApp".into(),
+        "the bot has no WhatsApp phone number id" => "у бота нет идентификатора номера WhatsApp".into(),
+        "the bot's webhook has no secret" => "у вебхука бота нет секрета".into(),
+        "the recipient is not a valid email address" => "адрес получателя — не адрес электронной почты".into(),
+        other => match other.strip_prefix("channel ").and_then(|rest| rest.strip_suffix(" is not available")) {
+            Some(channel) => format!("канал {channel} недоступен"),
+            None => other.to_string(),
+        },
     }
 }
 
@@ -134,6 +146,8 @@ mod tests {
         assert_eq!(ru("interrupted while sending; not resent to avoid a duplicate"), "отправка прервалась; не повторялась, чтобы не отправить дважды");
         assert_eq!(ru("Bad Request: chat not found (after many attempts)"), "Bad Request: chat not found (after many attempts)");
         assert_eq!(delivery_reason_text(Locale::En, "blocked by the user"), "blocked by the user");
+        assert_eq!(ru("the bot has no Telegram token"), "у бота нет токена Telegram");
+        assert_eq!(ru("channel sms is not available"), "канал sms недоступен");
         assert_eq!(detail_text(Locale::Ru, "messenger.send", &Detail::DeadLetter { reason: "blocked by the user".into() }.to_string()), "не доставлено: пользователь заблокировал бота");
     }
 

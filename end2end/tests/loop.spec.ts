@@ -139,7 +139,7 @@ test('a viewer sees the whole loop and the chain of a CJM stage', async ({ page 
   // (Escape first: the side panel floats over the right-hand columns.)
   await page.keyboard.press('Escape');
   await node(page, ENDPOINT).click();
-  await expect(page.getByTestId('loop-live')).toContainText('0 calls');
+  await expect(page.getByTestId('loop-live')).toContainText('calls: 0');
   await expect(page.getByTestId('loop-docs')).toHaveAttribute('href', '/docs/bot_rehau#ep-users--connect-bot');
   await expect(page.getByTestId('loop-docs')).toHaveAttribute('rel', 'external');
   await expect(page.getByTestId('loop-traces')).toHaveAttribute('href', '/traces?endpoint=users/connect-bot&bot=bot_rehau');
@@ -214,7 +214,7 @@ test('Enter opens the selected node, and the page speaks Russian', async ({ page
   await expect(page.getByTestId('loop-title')).toHaveText('Петля ComOps');
   await expect(page.locator('[data-legend=cjm_stage]')).toHaveText('Этап CJM');
   await expect(page.locator('[data-legend=endpoint]')).toHaveText('Эндпоинт');
-  await expect(page.getByTestId('gap-no_row')).toContainText('Этапы CJM без строки карты');
+  await expect(page.getByTestId('gap-no_row')).toHaveText('этапы CJM без строки карты: 2');
   await node(page, 'map_registration-cjm#retention').click();
   await expect(page.getByTestId('loop-gap-note')).toHaveText('Ни одна строка карты коммуникаций не ссылается на этот этап.');
   await page.screenshot({ path: 'end2end/screenshots/loop-ru.png' });

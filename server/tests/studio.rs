@@ -15,6 +15,22 @@ async fn health_answers_json() {
     assert_eq!(body["success"], true);
 }
 
+/// An address nothing answers: JSON for a program, a page for a browser.
+#[tokio::test]
+async fn an_unknown_address_is_json_for_programs_and_a_page_for_browsers() {
+    let server = TestServer::sqlite();
+    let http = reqwest::Client::new();
+    let program = http.get(server.url("/nope")).send().await.unwrap();
+    assert_eq!(program.status(), 404);
+    let body: Value = program.json().await.unwrap();
+    assert_eq!((body["success"].as_bool(), body["message"].as_str()), (Some(false), Some("Not found")));
+    let browser = http.get(server.url("/nope")).header("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8").send().await.unwrap();
+    assert_eq!(browser.status(), 404);
+    assert!(browser.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = browser.text().await.unwrap();
+    assert!(page.contains("Страница не найдена") && page.contains(r#"href="/projects""#), "{page}");
+}
+
 #[tokio::test]
 async fn pages_send_visitors_to_login_and_back() {
     let server = TestServer::sqlite();

@@ -151,9 +151,32 @@ async fn health(axum::extract::State(backend): axum::extract::State<Backend>) ->
     Ok(axum::Json(serde_json::json!({ "success": true, "status": "ok" })))
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound("Not found")
+/// No route: JSON like every API error, except to a browser opening a page
+/// (it asks for HTML), which gets a short page in both studio languages
+/// with the way back.
+async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let wants_html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.split(',').any(|kind| kind.trim().starts_with("text/html")));
+    if wants_html {
+        return (axum::http::StatusCode::NOT_FOUND, axum::response::Html(NOT_FOUND_PAGE)).into_response();
+    }
+    ApiError::NotFound("Not found").into_response()
 }
+
+/// The page a browser gets for an address nothing answers.
+const NOT_FOUND_PAGE: &str = r#"<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>404 · ComOps</title>
+<style>body{font-family:system-ui,sans-serif;color:#0f172a;background:#f8fafc;margin:0;padding:4rem 2rem}main{max-width:32rem}h1{font-size:1.25rem}p{color:#475569}a{color:#075985}</style>
+</head><body><main>
+<h1>Страница не найдена · Page not found</h1>
+<p>По этому адресу ничего нет. Nothing lives at this address.</p>
+<p><a href="/projects">Проекты · Projects</a></p>
+</main></body></html>
+"#;
 
 /// A known route called with another method: JSON like every API error
 /// (axum's own answer had an empty body).

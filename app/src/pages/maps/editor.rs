@@ -197,10 +197,8 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 errors.set(errs);
             }
             (Ok(MapSaveOutcome::Conflict { current, author }), _) => status.set(Status::Conflict { current, author }),
-            (Ok(MapSaveOutcome::BadCsv { line, column, message }), _) => {
-                let column = column.map(|c| format!(" {c}:")).unwrap_or_default();
-                status.set(Status::BadCsv(format!("{}{column} {message}", t1(loc, K::MapCsvBad, line))));
-            }
+            // The message names the line and column already, in the reader's language.
+            (Ok(MapSaveOutcome::BadCsv { message, .. }), _) => status.set(Status::BadCsv(format!("CSV: {message}"))),
             (Err(err), _) => status.set(Status::Failed(err.message(loc))),
         }
     };

@@ -668,12 +668,15 @@ pub(super) fn ScenarioCanvas(
                             on:click=move |_| c.redo()>{l(K::CanvasRedo)}</button>
                         <button type="button" class=tool data-testid="canvas-layout" title="L" on:click=move |_| c.relayout()>{l(K::CanvasAutoLayout)}</button>
                     })}
-                    <button type="button" class=tool title="0" data-testid="canvas-fit" on:click=move |_| c.fit()>{l(K::CanvasFit)}</button>
-                    <button type="button" class=tool title="−" aria-label=l(K::CanvasZoomOut) on:click=move |_| c.zoom_by(1.0 / 1.2)>"−"</button>
-                    <span class="w-10 text-center text-[11px] tabular-nums text-slate-500" data-testid="canvas-zoom">
-                        {move || format!("{:.0}%", c.zoom.get() * 100.0)}
+                    // The view's controls wrap as one group, not split across lines.
+                    <span class="inline-flex items-center gap-1 whitespace-nowrap">
+                        <button type="button" class=tool title="0" data-testid="canvas-fit" on:click=move |_| c.fit()>{l(K::CanvasFit)}</button>
+                        <button type="button" class=tool title="−" aria-label=l(K::CanvasZoomOut) on:click=move |_| c.zoom_by(1.0 / 1.2)>"−"</button>
+                        <span class="w-10 text-center text-[11px] tabular-nums text-slate-500" data-testid="canvas-zoom">
+                            {move || format!("{:.0}%", c.zoom.get() * 100.0)}
+                        </span>
+                        <button type="button" class=tool title="+" aria-label=l(K::CanvasZoomIn) on:click=move |_| c.zoom_by(1.2)>"+"</button>
                     </span>
-                    <button type="button" class=tool title="+" aria-label=l(K::CanvasZoomIn) on:click=move |_| c.zoom_by(1.2)>"+"</button>
                 </div>
                 <div node_ref=wrapper tabindex="0" data-testid="canvas" aria-label=l(K::CanvasLabel)
                     class="relative overflow-hidden rounded border border-slate-200 bg-slate-50 outline-none focus-visible:ring-2 focus-visible:ring-sky-500"

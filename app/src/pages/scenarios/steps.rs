@@ -109,8 +109,10 @@ pub(super) fn StepsTable(
                                     data-testid="step-up" disabled={i == 0} on:click=move |_| move_step(i, i.saturating_sub(1))>"↑"</button>
                                 <button class="px-1 text-slate-600 hover:text-slate-900 disabled:opacity-30" title=l(K::ScnMoveDown)
                                     data-testid="step-down" disabled={i + 1 >= count} on:click=move |_| move_step(i, i + 1)>"↓"</button>
-                                <button class="px-1 text-sky-800 hover:underline disabled:opacity-30" data-testid="make-start"
-                                    disabled=is_start on:click=move |_| make_start(i)>{l(K::ScnSetStart)}</button>
+                                // A flag, its words in the tooltip: the column stays narrow
+                                // beside the open step form.
+                                <button class="px-1 text-sky-800 hover:text-sky-950 disabled:opacity-30" data-testid="make-start"
+                                    title=l(K::ScnSetStart) aria-label=l(K::ScnSetStart) disabled=is_start on:click=move |_| make_start(i)>"⚑"</button>
                                 <button class="px-1 text-rose-700 hover:underline" data-testid="remove-step" title=l(K::ScnRemoveStep)
                                     on:click=move |_| remove(i)>"×"</button>
                             })}

@@ -308,7 +308,8 @@ pub(super) fn LoopCanvas(
                     class=("border-slate-200", n == 0) class=("text-slate-500", n == 0)
                     disabled=n == 0 data-testid=format!("gap-{}", gap.as_str()) data-count=n
                     on:click=move |_| { next_gap(gap); focus_without_scrolling(wrapper); }>
-                    <span class="font-semibold tabular-nums">{n}</span>" "{l(many)}
+                    // "label: n" reads right in Russian for any n.
+                    {l(many)}": "<span class="font-semibold tabular-nums">{n}</span>
                 </button>
             }
         })

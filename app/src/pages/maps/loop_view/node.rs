@@ -8,7 +8,7 @@
 use super::super::loop_model::{Gap, Kind, Node, NODE_H as H, NODE_W as W};
 use super::canvas::Canvas;
 use super::overlay::node_figures;
-use crate::i18n::{t, use_locale, K};
+use crate::i18n::{t, t1, use_locale, K};
 use leptos::prelude::*;
 
 pub(super) fn kind_key(kind: Kind) -> K {
@@ -87,7 +87,7 @@ pub(super) fn node_view(i: usize, node: Node, at: RwSignal<(f64, f64)>, canvas: 
     let sub = move || {
         let loc = locale.get();
         match (&second.kind, &second.live) {
-            (Kind::Endpoint, Some(live)) => format!("{} · {} {} · {} {}", second.bot, live.calls, t(loc, K::LoopCalls), live.errors, t(loc, K::LoopErrors)),
+            (Kind::Endpoint, Some(live)) => format!("{} · {} · {}", second.bot, t1(loc, K::MapCalls, live.calls), t1(loc, K::MapErrors, live.errors)),
             (Kind::Endpoint | Kind::Scenario, _) => second.bot.clone(),
             _ => t(loc, kind_key(second.kind)).to_string(),
         }

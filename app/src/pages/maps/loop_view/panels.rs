@@ -8,7 +8,7 @@ use super::node::{gap_keys, kind_key};
 use super::{Rebind, BUTTON, LINK};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use crate::components::{format_millis, l};
-use crate::i18n::{t, use_locale, K};
+use crate::i18n::{t, t1, use_locale, K};
 use leptos::prelude::*;
 
 /// What the side panels need to change bindings.
@@ -70,9 +70,10 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
         _ => view! { <a class=LINK href=node.href() data-testid="loop-open">{l(K::LoopOpenItem)}</a> }.into_any(),
     };
     let live = node.live.clone().map(|live| {
+        let (calls, errors) = (live.calls, live.errors);
         view! {
             <p class="mt-1 text-xs text-slate-700" data-testid="loop-live">
-                {format!("{} ", live.calls)}{l(K::LoopCalls)}" · "{format!("{} ", live.errors)}{l(K::LoopErrors)}" · "{l(K::LoopLastCall)}": "
+                {move || t1(locale.get(), K::MapCalls, calls)}" · "{move || t1(locale.get(), K::MapErrors, errors)}" · "{l(K::LoopLastCall)}": "
                 {live.last_call_at.map(format_millis).unwrap_or_else(|| "—".into())}
                 {(!live.enabled).then(|| view! { " · " <span class="text-rose-700">{l(K::LoopDisabled)}</span> })}
             </p>
