@@ -164,6 +164,7 @@ pub enum K {
     ScnMoveUp,
     ScnMoveDown,
     ScnSetStart,
+    AnPeriodNote,
     ScnRemoveStep,
     ScnStartStep,
     ScnStepId,
@@ -951,6 +952,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ScnMoveUp => ("Move up", "Выше"),
         K::ScnMoveDown => ("Move down", "Ниже"),
         K::ScnSetStart => ("Make it the start step", "Сделать стартовым шагом"),
+        K::AnPeriodNote => ("Periods of at most {} days, in UTC.", "Период — не больше {} дн., время UTC."),
         K::ScnRemoveStep => ("Remove step", "Удалить шаг"),
         K::ScnStartStep => ("start", "старт"),
         K::ScnStepId => ("Step id", "ID шага"),
@@ -1828,6 +1830,15 @@ pub fn trace_status_text(locale: Locale, status: &str) -> String {
     name_text(locale, KEYS, status)
 }
 
+/// A number as `format!` wrote it (`87.5 %`, `4.25`) in the reader's
+/// convention: a decimal comma in Russian (`87,5 %`).
+pub fn decimal_text(locale: Locale, text: String) -> String {
+    match locale {
+        Locale::Ru => text.replace('.', ","),
+        Locale::En => text,
+    }
+}
+
 /// A duration in the largest units that fit: `850 ms`, `42 s`,
 /// `3 min 20 s`, `2 h 5 min`; `—` without one.
 pub fn duration_text(locale: Locale, ms: Option<i64>) -> String {
@@ -1904,6 +1915,8 @@ mod tests {
     #[test]
     fn fills_placeholders() {
         assert_eq!(t1(Locale::Ru, K::Throttled, 30), "Слишком много неудачных попыток. Повторите через 30 с.");
+        assert_eq!(decimal_text(Locale::Ru, "87.5 %".into()), "87,5 %");
+        assert_eq!(decimal_text(Locale::En, "87.5 %".into()), "87.5 %");
         assert_eq!(problem_text(Locale::En, &Problem::TooLong { max: 120 }), "Too long: at most 120 characters.");
     }
 }

@@ -97,6 +97,9 @@ test('the analytics screen speaks Russian', async ({ page }) => {
   await chooseLanguage(page, 'ru');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
   await expect(page.getByTestId('metric-delivery')).toContainText('Доставляемость');
+  // Rates with a decimal comma.
+  await expect(page.getByTestId('metric-conversion').getByTestId('metric-value')).toHaveText(/^\d+,\d %$/);
+  await expect(page.getByTestId('analytics-endpoints').locator('[data-alias="order/thank-you"]')).toContainText('100,0 %');
   await expect(page.getByTestId('funnel-chart')).toContainText('Событие');
   // The trace log's statuses too (the calls above were traced), in the
   // table and in the filter.

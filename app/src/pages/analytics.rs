@@ -9,7 +9,7 @@
 use crate::api::analytics::{analytics_report, AnalyticsPage as PageData, AnalyticsQuery};
 use crate::components::bot_picker::BotPicker;
 use crate::components::{l, loading, percent_encode};
-use crate::i18n::{duration_text, t, t1, use_locale, K};
+use crate::i18n::{decimal_text, duration_text, t, t1, use_locale, K};
 use comops_core::analytics::{date_of, to_csv, Heatmap, Ratio, Rates, Report, WeekPoint, MAX_PERIOD_DAYS};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -125,7 +125,7 @@ fn Analytics(page: PageData) -> impl IntoView {
             <HeatmapChart heatmap=report.heatmap.clone()/>
         </section>
         <EndpointTable report/>
-        <p class="mt-2 text-xs text-slate-500">{format!("≤ {MAX_PERIOD_DAYS} d · UTC")}</p>
+        <p class="mt-2 text-xs text-slate-500">{move || t1(locale.get(), K::AnPeriodNote, MAX_PERIOD_DAYS)}</p>
     }
     .into_any()
 }
@@ -135,13 +135,15 @@ fn RateCards(rates: Rates) -> impl IntoView {
     let ratio = |r: &Ratio| format!("{} / {}", r.part, r.whole);
     let locale = use_locale();
     let response_ms = rates.response_ms;
+    // A decimal comma in Russian.
+    let number = move |text: String| Signal::derive(move || decimal_text(locale.get(), text.clone()));
     let cards = [
-        ("delivery", K::AnDelivery, Signal::stored(rates.delivery.percent()), ratio(&rates.delivery), K::AnDeliveryHint),
-        ("engagement", K::AnEngagement, Signal::stored(rates.engagement.percent()), ratio(&rates.engagement), K::AnEngagementHint),
+        ("delivery", K::AnDelivery, number(rates.delivery.percent()), ratio(&rates.delivery), K::AnDeliveryHint),
+        ("engagement", K::AnEngagement, number(rates.engagement.percent()), ratio(&rates.engagement), K::AnEngagementHint),
         ("response", K::AnResponse, Signal::derive(move || duration_text(locale.get(), response_ms)), rates.responses.to_string(), K::AnResponseHint),
-        ("conversion", K::AnConversion, Signal::stored(rates.conversion.percent()), ratio(&rates.conversion), K::AnConversionHint),
-        ("csat", K::AnCsat, Signal::stored(rates.csat.map(|c| format!("{c:.2}")).unwrap_or_else(|| "—".into())), rates.ratings.to_string(), K::AnCsatHint),
-        ("error", K::AnError, Signal::stored(rates.error.percent()), ratio(&rates.error), K::AnErrorHint),
+        ("conversion", K::AnConversion, number(rates.conversion.percent()), ratio(&rates.conversion), K::AnConversionHint),
+        ("csat", K::AnCsat, number(rates.csat.map(|c| format!("{c:.2}")).unwrap_or_else(|| "—".into())), rates.ratings.to_string(), K::AnCsatHint),
+        ("error", K::AnError, number(rates.error.percent()), ratio(&rates.error), K::AnErrorHint),
     ];
     let cards = cards
         .into_iter()
@@ -299,17 +301,18 @@ fn EndpointTable(report: Report) -> impl IntoView {
         .map(|row| {
             let r = row.rates;
             let response_ms = r.response_ms;
+            let number = move |text: String| move || decimal_text(locale.get(), text.clone());
             let alias = if row.alias.is_empty() { None } else { Some(format!("/{}", row.alias)) };
             view! {
                 <tr class="border-t border-slate-100" data-alias=row.alias.clone()>
                     <td class="px-3 py-1.5 font-mono text-xs">{match alias { Some(a) => view! { <span>{a}</span> }.into_any(), None => view! { <span class="text-slate-500">{l(K::AnFromMessenger)}</span> }.into_any() }}</td>
                     <td class="px-3 py-1.5 tabular-nums">{row.runs}</td>
-                    <td class="px-3 py-1.5 tabular-nums">{r.delivery.percent()}</td>
-                    <td class="px-3 py-1.5 tabular-nums">{r.engagement.percent()}</td>
+                    <td class="px-3 py-1.5 tabular-nums">{number(r.delivery.percent())}</td>
+                    <td class="px-3 py-1.5 tabular-nums">{number(r.engagement.percent())}</td>
                     <td class="px-3 py-1.5 tabular-nums">{move || duration_text(locale.get(), response_ms)}</td>
-                    <td class="px-3 py-1.5 tabular-nums">{r.conversion.percent()}</td>
-                    <td class="px-3 py-1.5 tabular-nums">{r.csat.map(|c| format!("{c:.2}")).unwrap_or_else(|| "—".into())}</td>
-                    <td class="px-3 py-1.5 tabular-nums">{r.error.percent()}</td>
+                    <td class="px-3 py-1.5 tabular-nums">{number(r.conversion.percent())}</td>
+                    <td class="px-3 py-1.5 tabular-nums">{number(r.csat.map(|c| format!("{c:.2}")).unwrap_or_else(|| "—".into()))}</td>
+                    <td class="px-3 py-1.5 tabular-nums">{number(r.error.percent())}</td>
                 </tr>
             }
         })
