@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod pages;
 pub mod routes;
 pub mod scenario_issues;
+pub mod audit_detail;
 pub mod trace_detail;
 pub mod session;
 

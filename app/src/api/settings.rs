@@ -193,8 +193,9 @@ pub async fn save_channel(bot_id: String, kind: String, json: String, clear: Str
         }
     }
     store.set_bot_channel(&bot, &kind, &value).await?;
-    let keys: Vec<&String> = value.as_object().map(|o| o.keys().collect()).unwrap_or_default();
-    store.audit(user.email.as_str(), &format!("settings.{kind}"), bot.as_str(), &format!("keys: {keys:?}")).await?;
+    let keys: Vec<&str> = value.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    let keys = if keys.is_empty() { "—".to_string() } else { keys.join(", ") };
+    store.audit(user.email.as_str(), &format!("settings.{kind}"), bot.as_str(), &format!("keys: {keys}")).await?;
     Ok(ChannelSave::Saved(card(&kind, Some(&value))))
 }
 

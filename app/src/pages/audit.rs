@@ -6,6 +6,7 @@
 //! user's row), so a reload, Back or a copied link shows the same rows.
 
 use crate::api::audit::{export_audit, read_audit, AuditQuery};
+use crate::audit_detail::audit_detail_text;
 use crate::components::filter_form::{log_href, FilterField, FilterForm, LogAddress, LogPager, PeriodSelect, FILTER_INPUT};
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::{download, format_millis_exact, format_millis_seconds, l, load_error, loading};
@@ -186,6 +187,7 @@ fn AuditTable(page: AuditPage, applied: Memo<AuditQuery>, show: Callback<AuditQu
 fn AuditRow(entry: AuditEntry, by_subject: Callback<String>) -> impl IntoView {
     let locale = use_locale();
     let action = entry.action.clone();
+    let (action_d, detail) = (entry.action.clone(), entry.detail.clone());
     let subject = entry.subject.clone();
     let gone = entry.subject_name.is_none() && is_named_kind(&entry.subject);
     view! {
@@ -204,7 +206,7 @@ fn AuditRow(entry: AuditEntry, by_subject: Callback<String>) -> impl IntoView {
                 })}
                 {gone.then(|| view! { <span class="ml-1 text-xs text-slate-500">"(" {l(K::AuditSubjectGone)} ")"</span> })}
             </td>
-            <td class="px-2 py-1.5 min-w-48 max-w-md break-words text-slate-600" data-testid="audit-detail">{entry.detail.clone()}</td>
+            <td class="px-2 py-1.5 min-w-48 max-w-md break-words text-slate-600" data-testid="audit-detail">{move || audit_detail_text(locale.get(), &action_d, &detail)}</td>
         </tr>
     }
     .into_any()
