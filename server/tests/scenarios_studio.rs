@@ -297,6 +297,10 @@ async fn entry_scenario_and_secrets_are_checked_and_kept() {
     assert_eq!(list[0]["entry"], true);
     let kept = json_of(admin.call("scenarios/delete", &[("bot_id", BOT), ("name", "menu")]).await).await;
     assert_eq!(kept["Refused"]["entry"], true, "the entry scenario is not deleted: {kept}");
+    // "— none —" saved: the card is not configured any more, and the scenario may go.
+    let none = json_of(save_channel(&admin, "entry", json!({"scenario": ""}), "").await).await;
+    assert_eq!(none["Saved"]["configured"], false, "{none}");
+    assert_eq!(json_of(admin.call("scenarios/list", &[("bot_id", BOT)]).await).await[0]["entry"], false);
 
     save_channel(&admin, "secrets", json!({"crm_url": "https://crm.shop.example", "crm_token": "tok-1"}), "").await;
     let saved = json_of(save_channel(&admin, "secrets", json!({"crm_url": "", "new_key": "v"}), "").await).await;

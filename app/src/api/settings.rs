@@ -221,7 +221,14 @@ fn card(kind: &str, stored: Option<&serde_json::Value>) -> ChannelCard {
             values.insert(name.clone(), shown);
         }
     }
-    ChannelCard { kind: kind.to_string(), available, configured: object.is_some(), values, secrets_set }
+    // Saved with every field empty ("— none —" as the entry scenario, no
+    // secrets) is not configured.
+    let configured = object.into_iter().flatten().any(|(_, value)| match value {
+        Value::String(s) => !s.is_empty(),
+        Value::Null => false,
+        _ => true,
+    });
+    ChannelCard { kind: kind.to_string(), available, configured, values, secrets_set }
 }
 
 /// The object to store: submitted values over stored ones, following the
