@@ -311,6 +311,11 @@ test('an architect deletes a map after confirming; analysts may not delete bound
   await page.goto('/maps');
   await hydrated(page);
   await page.getByTestId('new-map').click();
+  // A blank title is named under its field, not by its key in a banner.
+  await page.getByTestId('map-form').locator('input[name=title]').fill('   ');
+  await page.getByTestId('create-map').click();
+  await expect(page.getByTestId('map-form').locator('[data-error-for=title]')).toBeVisible();
+  await expect(page.getByTestId('map-form').getByRole('alert')).toHaveCount(0);
   await page.getByTestId('map-form').locator('input[name=title]').fill('e2e: a draft to delete');
   await page.getByTestId('create-map').click();
   await page.waitForURL(/\/maps\/map_/);

@@ -74,8 +74,11 @@ pub fn MapsPage() -> impl IntoView {
             navigate(&format!("/maps/{id}"), Default::default());
         }
     });
+    // The title's problem under its field; any other in the banner.
+    let title_error = field_error(create.value(), "title");
     let create_error = Signal::derive(move || {
         create.value().with(|v| match v {
+            Some(Err(crate::error::AppError::Invalid(errors))) if errors.iter().all(|e| e.field == "title") => None,
             Some(Err(err)) => Some(err.message(locale.get())),
             _ => None,
         })
@@ -146,7 +149,8 @@ pub fn MapsPage() -> impl IntoView {
                 </label>
                 <label class="flex flex-col gap-1 grow">
                     <span class="text-xs font-medium text-slate-600">{l(K::MapTitle)}</span>
-                    <input name="title" class=INPUT required bind:value=new_title/>
+                    <input name="title" class=INPUT required bind:value=new_title aria-invalid=move || title_error.get().is_some().to_string()/>
+                    {move || title_error.get().map(|message| view! { <span class="text-xs text-rose-600" data-error-for="title">{message}</span> })}
                 </label>
                 <button type="submit" class=PRIMARY data-testid="create-map">{l(K::MapCreate)}</button>
                 <ErrorBanner message=create_error/>
