@@ -417,7 +417,9 @@ fn DryRunPanel(bot: String, sample: String, scenario: RwSignal<Scenario>, server
                         move |_| go()
                     }>{l(K::DryRunGo)}</button>
             </div>
-            {move || run.value().get().map(|result| match result {
+            // The last result is hidden while the params cannot be sent:
+            // it answered other params.
+            {move || run.value().get().filter(|_| problem.get().is_none()).map(|result| match result {
                 Err(err) => view! { <div role="alert" class=format!("mt-2 {alert}") data-testid="dry-error">{err.message(locale.get())}</div> }.into_any(),
                 Ok(DryRunOutcome::BadParams { message }) => view! {
                     <div role="alert" class=format!("mt-2 {alert}") data-testid="dry-error">{message}</div>
