@@ -53,12 +53,6 @@ impl<T> HistoryPage<T> {
     }
 }
 
-impl<T> Default for HistoryPage<T> {
-    fn default() -> Self {
-        HistoryPage { versions: Vec::new(), more: false }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -142,7 +142,7 @@ fn RateCards(rates: Rates) -> impl IntoView {
         ("engagement", K::AnEngagement, number(rates.engagement.percent()), ratio(&rates.engagement), K::AnEngagementHint),
         ("response", K::AnResponse, Signal::derive(move || duration_text(locale.get(), response_ms)), rates.responses.to_string(), K::AnResponseHint),
         ("conversion", K::AnConversion, number(rates.conversion.percent()), ratio(&rates.conversion), K::AnConversionHint),
-        ("csat", K::AnCsat, number(rates.csat.map(|c| format!("{c:.2}")).unwrap_or_else(|| "—".into())), rates.ratings.to_string(), K::AnCsatHint),
+        ("csat", K::AnCsat, number(csat_text(rates.csat)), rates.ratings.to_string(), K::AnCsatHint),
         ("error", K::AnError, number(rates.error.percent()), ratio(&rates.error), K::AnErrorHint),
     ];
     let cards = cards
@@ -311,7 +311,7 @@ fn EndpointTable(report: Report) -> impl IntoView {
                     <td class="px-3 py-1.5 tabular-nums">{number(r.engagement.percent())}</td>
                     <td class="px-3 py-1.5 tabular-nums">{move || duration_text(locale.get(), response_ms)}</td>
                     <td class="px-3 py-1.5 tabular-nums">{number(r.conversion.percent())}</td>
-                    <td class="px-3 py-1.5 tabular-nums">{number(r.csat.map(|c| format!("{c:.2}")).unwrap_or_else(|| "—".into()))}</td>
+                    <td class="px-3 py-1.5 tabular-nums">{number(csat_text(r.csat))}</td>
                     <td class="px-3 py-1.5 tabular-nums">{number(r.error.percent())}</td>
                 </tr>
             }
@@ -344,4 +344,9 @@ fn utc_minute(at: i64) -> String {
     use comops_core::analytics::{date_of, DAY_MS};
     let minute = at.rem_euclid(DAY_MS) / 60_000;
     format!("{} {:02}:{:02} UTC", date_of(at.div_euclid(DAY_MS)), minute / 60, minute % 60)
+}
+
+/// A mean rating as the cards and the table show it (`4.25`), `—` without one.
+fn csat_text(csat: Option<f64>) -> String {
+    csat.map(|c| format!("{c:.2}")).unwrap_or_else(|| "—".into())
 }

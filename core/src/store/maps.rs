@@ -299,10 +299,7 @@ impl Store {
         // stored are counted by the database from their content.
         let head = self.map_head(id).await?;
         let list = crate::map::changes::rows_key(head.kind);
-        let counted = match self.dialect {
-            super::Dialect::Sqlite => format!("json_array_length(content_json, '$.{list}')"),
-            super::Dialect::Postgres => format!("json_array_length(content_json::json -> '{list}')"),
-        };
+        let counted = self.dialect.json_array_length("content_json", list);
         let rows = sqlx::query(&format!(
             "SELECT version, title, note, author, created_at, CAST(COALESCE(row_count, {counted}, 0) AS BIGINT) AS row_count \
              FROM map_versions WHERE map_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3"

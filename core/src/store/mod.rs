@@ -76,6 +76,15 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// SQL for the length of the array under `key` of the JSON text in
+    /// `column` (NULL when there is none).
+    pub(crate) fn json_array_length(self, column: &str, key: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_array_length({column}, '$.{key}')"),
+            Dialect::Postgres => format!("json_array_length({column}::json -> '{key}')"),
+        }
+    }
+
     /// The dialect `conn` speaks.
     pub(crate) fn of(conn: &sqlx::AnyConnection) -> Self {
         if conn.backend_name() == "SQLite" {

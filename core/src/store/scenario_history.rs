@@ -58,53 +58,40 @@ impl Store {
     /// step count is read by the database from its definition, so a long
     /// history is not decoded version by version.
     pub async fn scenario_history(&self, bot: &BotId, name: &str, window: HistoryWindow) -> StoreResult<HistoryPage<ScenarioVersionInfo>> {
-        let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(&format!(
-            "SELECT version, note, author, created_at, CAST(COALESCE({}, 0) AS BIGINT) FROM scenario_versions \
-             WHERE bot_id = $1 AND name = $2 AND version < $3 ORDER BY version DESC LIMIT $4",
-            self.steps_counted()
-        ))
-        .bind(bot.as_str())
-        .bind(name)
-        .bind(window.bound())
-        .bind(history::PAGE as i64 + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(HistoryPage::from_read(rows).map(|(version, note, author, created_at, steps)| ScenarioVersionInfo {
-            version,
-            note,
-            author,
-            created_at,
-            steps: usize::try_from(steps).unwrap_or(0),
-        }))
+        let read = self.scenario_versions_below(bot, name, window.bound(), history::PAGE as i64 + 1).await?;
+        Ok(HistoryPage::from_read(read))
     }
 
     /// Version `version` of scenario `name` as its history lists it.
     pub async fn scenario_version_info(&self, bot: &BotId, name: &str, version: i64) -> StoreResult<Option<ScenarioVersionInfo>> {
-        let row: Option<(i64, String, String, i64, i64)> = sqlx::query_as(&format!(
+        let read = self.scenario_versions_below(bot, name, version.saturating_add(1), 1).await?;
+        Ok(read.into_iter().find(|v| v.version == version))
+    }
+
+    /// At most `limit` versions of scenario `name` numbered below `below`,
+    /// newest first.
+    async fn scenario_versions_below(&self, bot: &BotId, name: &str, below: i64, limit: i64) -> StoreResult<Vec<ScenarioVersionInfo>> {
+        let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(&format!(
             "SELECT version, note, author, created_at, CAST(COALESCE({}, 0) AS BIGINT) FROM scenario_versions \
-             WHERE bot_id = $1 AND name = $2 AND version = $3",
-            self.steps_counted()
+             WHERE bot_id = $1 AND name = $2 AND version < $3 ORDER BY version DESC LIMIT $4",
+            self.dialect.json_array_length("definition_json", "steps")
         ))
         .bind(bot.as_str())
         .bind(name)
-        .bind(version)
-        .fetch_optional(&self.pool)
+        .bind(below)
+        .bind(limit)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(row.map(|(version, note, author, created_at, steps)| ScenarioVersionInfo {
-            version,
-            note,
-            author,
-            created_at,
-            steps: usize::try_from(steps).unwrap_or(0),
-        }))
-    }
-
-    /// SQL for the number of steps in a `definition_json`.
-    fn steps_counted(&self) -> &'static str {
-        match self.dialect {
-            super::Dialect::Sqlite => "json_array_length(definition_json, '$.steps')",
-            super::Dialect::Postgres => "json_array_length(definition_json::json -> 'steps')",
-        }
+        Ok(rows
+            .into_iter()
+            .map(|(version, note, author, created_at, steps)| ScenarioVersionInfo {
+                version,
+                note,
+                author,
+                created_at,
+                steps: usize::try_from(steps).unwrap_or(0),
+            })
+            .collect())
     }
 
     /// Runs and scheduled jobs of `bot` that still need scenario `name`.
