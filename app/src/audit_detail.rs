@@ -1,42 +1,33 @@
-//! An audit entry's detail in the reader's language. The server stores
-//! each detail in English, in the few shapes its audited actions write
-//! (`"ann@x.ru as analyst"`, `"user 54321 → lead TG-9 (telegram)"`,
-//! `"order_status (3 versions)"`); those are said in Russian, the names
-//! inside them kept. Anything else is shown as written.
+//! An audit entry's detail in the reader's language: the shapes the
+//! server writes (`comops_core::audit_detail::Detail`) said in Russian,
+//! the names inside them kept; anything else as written.
 
 use crate::i18n::role_text;
+use comops_core::audit_detail::Detail;
 use comops_core::{Locale, Role};
 
 /// The detail of an entry of `action` in `locale`.
 pub fn audit_detail_text(locale: Locale, action: &str, detail: &str) -> String {
-    // A settings save lists the keys it set, once written as a Rust list.
-    let detail = &match detail.strip_prefix("keys: [").and_then(|rest| rest.strip_suffix(']')) {
-        Some("") => "keys: —".to_string(),
-        Some(list) => format!("keys: {}", list.split(", ").map(|key| key.trim_matches('"')).collect::<Vec<_>>().join(", ")),
-        None => detail.to_string(),
-    };
+    let detail = Detail::parse(action, detail);
     if locale == Locale::En {
         return detail.to_string();
     }
-    let count_in = |text: &str, unit: &str| text.strip_suffix(unit).filter(|n| n.parse::<u64>().is_ok()).map(str::to_string);
-    let russian = match action {
-        "user.create" if detail == "first admin" => Some("первый администратор".to_string()),
-        "user.create" => detail.rsplit_once(" as ").and_then(|(email, role)| Role::parse(role).ok().map(|role| format!("{email}, роль: {}", role_text(locale, role)))),
-        "identity.link" => detail.strip_prefix("user ").and_then(|rest| rest.split_once(" → lead ")).map(|(user, rest)| {
-            let rest = match rest.rsplit_once(" (").and_then(|(lead, n)| count_in(n, " address(es))").map(|n| (lead, n))) {
-                Some((lead, n)) => format!("{lead} (адресов: {n})"),
-                None => rest.to_string(),
-            };
-            format!("пользователь {user} → лид {rest}")
-        }),
-        "identity.deactivate" => count_in(detail, " link(s)").map(|n| format!("связей: {n}")),
-        "scenario.cancel_jobs" => detail.rsplit_once(" (").and_then(|(name, n)| count_in(n, " jobs)").map(|n| format!("{name} (заданий: {n})"))),
-        "scenario.delete" => detail.rsplit_once(" (").and_then(|(name, n)| count_in(n, " versions)").map(|n| format!("{name} (версий: {n})"))),
-        "keys.rotate" => count_in(detail, " values re-sealed").map(|n| format!("перешифровано значений: {n}")),
-        _ if action.starts_with("settings.") => detail.strip_prefix("keys: ").map(|keys| format!("ключи: {keys}")),
-        _ => None,
-    };
-    russian.unwrap_or_else(|| detail.to_string())
+    match detail {
+        Detail::FirstAdmin => "первый администратор".into(),
+        Detail::UserMade { email, role } => match Role::parse(&role) {
+            Ok(role) => format!("{email}, роль: {}", role_text(locale, role)),
+            Err(_) => Detail::UserMade { email, role }.to_string(),
+        },
+        Detail::Linked { user, lead, channel } => format!("пользователь {user} → лид {lead} ({channel})"),
+        Detail::LinkedAddresses { user, lead, addresses } => format!("пользователь {user} → лид {lead} (адресов: {addresses})"),
+        Detail::Deactivated { links } => format!("связей: {links}"),
+        Detail::JobsCancelled { scenario, jobs } => format!("{scenario} (заданий: {jobs})"),
+        Detail::ScenarioDeleted { scenario, versions } => format!("{scenario} (версий: {versions})"),
+        Detail::Resealed { values } => format!("перешифровано значений: {values}"),
+        Detail::SettingsKeys { keys } if keys.is_empty() => "ключи: —".into(),
+        Detail::SettingsKeys { keys } => format!("ключи: {}", keys.join(", ")),
+        Detail::Other(text) => text,
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 pub mod alias;
 pub mod analytics;
 pub mod audit;
+pub mod audit_detail;
 pub mod bot;
 pub mod call;
 pub mod email;

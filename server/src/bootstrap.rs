@@ -29,7 +29,7 @@ pub async fn first_admin(store: &Store) -> Result<(), String> {
         })
         .await
         .map_err(|e| e.to_string())?;
-    store.audit("system", "user.create", user.id.as_str(), "first admin").await.map_err(|e| e.to_string())?;
+    store.audit("system", "user.create", user.id.as_str(), &comops_core::audit_detail::Detail::FirstAdmin.to_string()).await.map_err(|e| e.to_string())?;
     if generated {
         println!("first start: created admin {} with password {password}  (shown once)", user.email);
     } else {

@@ -114,7 +114,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             let report = store.reseal_all().await.map_err(|e| e.to_string())?;
             let census = store.seal_census().await.map_err(|e| e.to_string())?;
-            store.audit("cli", "keys.rotate", store.keyring().current_id().unwrap_or(""), &format!("{} values re-sealed", report.resealed)).await.map_err(|e| e.to_string())?;
+            store.audit("cli", "keys.rotate", store.keyring().current_id().unwrap_or(""), &comops_core::audit_detail::Detail::Resealed { values: report.resealed as usize }.to_string()).await.map_err(|e| e.to_string())?;
             println!(
                 "re-sealed {} values with key {} ({} already were)",
                 report.resealed,
@@ -154,7 +154,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     StoreError::Taken(_) => "a user with this email already exists".to_string(),
                     other => other.to_string(),
                 })?;
-            store.audit("cli", "user.create", user.id.as_str(), &format!("{} as {}", user.email, user.role)).await.map_err(|e| e.to_string())?;
+            store.audit("cli", "user.create", user.id.as_str(), &comops_core::audit_detail::Detail::UserMade { email: user.email.to_string(), role: user.role.to_string() }.to_string()).await.map_err(|e| e.to_string())?;
             println!("created {} ({}) as {}", user.email, user.id, user.role);
             if generated {
                 println!("password (shown once): {password}");

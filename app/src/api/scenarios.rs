@@ -587,7 +587,7 @@ pub async fn delete_scenario(bot_id: String, name: String, #[server(default)] ca
     let refused = refusal(used);
     if cancel_jobs && refused.held_only_by_jobs().is_some() {
         let cancelled = store.cancel_scenario_jobs(&bot, &name).await?;
-        store.audit(user.email.as_str(), "scenario.cancel_jobs", bot.as_str(), &format!("{name} ({cancelled} jobs)")).await?;
+        store.audit(user.email.as_str(), "scenario.cancel_jobs", bot.as_str(), &comops_core::audit_detail::Detail::JobsCancelled { scenario: name.clone(), jobs: cancelled as usize }.to_string()).await?;
         // A job that started its run just before the cancel left a run
         // that needs the scenario: then it stays.
         let after = store.scenario_in_use(&bot, &name).await?;
@@ -598,7 +598,7 @@ pub async fn delete_scenario(bot_id: String, name: String, #[server(default)] ca
         return Ok(refused);
     }
     let versions = store.delete_scenario(&bot, &name).await?;
-    store.audit(user.email.as_str(), "scenario.delete", bot.as_str(), &format!("{name} ({versions} versions)")).await?;
+    store.audit(user.email.as_str(), "scenario.delete", bot.as_str(), &comops_core::audit_detail::Detail::ScenarioDeleted { scenario: name.clone(), versions: versions as usize }.to_string()).await?;
     Ok(DeleteOutcome::Deleted)
 }
 

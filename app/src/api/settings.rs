@@ -193,9 +193,9 @@ pub async fn save_channel(bot_id: String, kind: String, json: String, clear: Str
         }
     }
     store.set_bot_channel(&bot, &kind, &value).await?;
-    let keys: Vec<&str> = value.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
-    let keys = if keys.is_empty() { "—".to_string() } else { keys.join(", ") };
-    store.audit(user.email.as_str(), &format!("settings.{kind}"), bot.as_str(), &format!("keys: {keys}")).await?;
+    let keys = value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    let detail = comops_core::audit_detail::Detail::SettingsKeys { keys };
+    store.audit(user.email.as_str(), &format!("settings.{kind}"), bot.as_str(), &detail.to_string()).await?;
     Ok(ChannelSave::Saved(card(&kind, Some(&value))))
 }
 

@@ -55,7 +55,7 @@ pub async fn create_user(email: String, role: String, locale: String) -> Result<
     let store = backend()?.store;
     let new = comops_core::store::NewUser { email, password_hash: hash, role, locale, display_name: String::new() };
     let user = store.create_user(new).await?;
-    store.audit(admin.email.as_str(), "user.create", user.id.as_str(), &format!("{} as {}", user.email, user.role.as_str())).await?;
+    store.audit(admin.email.as_str(), "user.create", user.id.as_str(), &comops_core::audit_detail::Detail::UserMade { email: user.email.to_string(), role: user.role.as_str().to_string() }.to_string()).await?;
     Ok(IssuedPassword { email: user.email.to_string(), password })
 }
 

@@ -11,6 +11,7 @@
 //!   active address of that lead; `{"action": "deactivate", "userId"|"leadId"|"chatId",
 //!   "channel"?}` deactivates
 
+use comops_core::audit_detail::Detail;
 use super::admin_api::{authorize, parse_json};
 use super::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
@@ -109,7 +110,7 @@ async fn change(
             };
             let link = IdentityLink { user_id, lead_id, channel, chat_id, is_active: true, source, connected_at: 0 };
             store.link_identity(&bot, &link).await?;
-            store.audit(&actor, "identity.link", bot.as_str(), &format!("user {} → lead {} ({})", link.user_id, link.lead_id, link.channel)).await?;
+            store.audit(&actor, "identity.link", bot.as_str(), &Detail::Linked { user: link.user_id.to_string(), lead: link.lead_id.to_string(), channel: link.channel.to_string() }.to_string()).await?;
             Ok(Json(json!({ "success": true, "message": "Identity linked", "leadId": link.lead_id })))
         }
         IdentityCommand::LinkLead { user_id, lead_id, source } => {
@@ -121,13 +122,13 @@ async fn change(
                 let link = IdentityLink { user_id: user_id.clone(), lead_id: lead_id.clone(), channel: channel.clone(), chat_id: chat_id.clone(), is_active: true, source: source.clone(), connected_at: 0 };
                 store.link_identity(&bot, &link).await?;
             }
-            store.audit(&actor, "identity.link", bot.as_str(), &format!("user {user_id} → lead {lead_id} ({} address(es))", addresses.len())).await?;
+            store.audit(&actor, "identity.link", bot.as_str(), &Detail::LinkedAddresses { user: user_id.to_string(), lead: lead_id.to_string(), addresses: addresses.len() }.to_string()).await?;
             Ok(Json(json!({ "success": true, "message": "Identity linked", "leadId": lead_id, "addresses": addresses.len() })))
         }
         IdentityCommand::Deactivate { user_id, lead_id, channel, chat_id } => {
             let filter = IdentityFilter { user_id, lead_id, channel, chat_id };
             let count = store.deactivate_identities(&bot, &filter).await?;
-            store.audit(&actor, "identity.deactivate", bot.as_str(), &format!("{count} link(s)")).await?;
+            store.audit(&actor, "identity.deactivate", bot.as_str(), &Detail::Deactivated { links: count as usize }.to_string()).await?;
             Ok(Json(json!({ "success": true, "message": "Identities deactivated", "deactivated": count })))
         }
     }
