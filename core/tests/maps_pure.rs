@@ -1,5 +1,5 @@
-//! The maps' pure tools, on the seed's own tables: CSV out and back in
-//! (exactly), CSV mistakes reported by line and column in both languages,
+//! The maps' pure tools, on the seed's own tables: CSV of every kind of
+//! map out and back in (exactly), CSV mistakes reported by line and column in both languages,
 //! the side-by-side diff of two versions, the «ТЗ на DMI-проект» export
 //! and the ComOps loop.
 
@@ -51,7 +51,7 @@ fn rehau_map() -> MapContent {
 #[test]
 fn a_cjm_goes_to_csv_and_back_exactly() {
     let cjm = registration_cjm();
-    let text = csv::export(&cjm).unwrap();
+    let text = csv::export(&cjm);
     let header = text.lines().next().unwrap();
     assert_eq!(
         header,
@@ -60,18 +60,18 @@ fn a_cjm_goes_to_csv_and_back_exactly() {
     );
     let back = csv::import(&cjm, &text).unwrap();
     assert_eq!(back, cjm, "map → CSV → map");
-    assert_eq!(csv::export(&back).unwrap(), text, "CSV → map → CSV");
+    assert_eq!(csv::export(&back), text, "CSV → map → CSV");
 }
 
 #[test]
 fn a_communication_map_goes_to_csv_and_back_exactly() {
     let map = rehau_map();
-    let text = csv::export(&map).unwrap();
+    let text = csv::export(&map);
     assert!(text.contains("/bots/bot_rehau/call/users/connect-bot,registration_flow,map_cjm#registration,map_bp#registration:support,r1"), "{text}");
     assert!(text.contains("/bots/{botId}/call/events/webinar-invite"), "unbound rows keep their alias: {text}");
     let back = csv::import(&map, &text).unwrap();
     assert_eq!(back, map);
-    assert_eq!(csv::export(&back).unwrap(), text);
+    assert_eq!(csv::export(&back), text);
 }
 
 #[test]
@@ -112,11 +112,99 @@ fn bad_csv_names_the_line_and_column() {
     assert_eq!((err.line, err.column.as_deref(), err.problem), (2, Some("API / триггер"), CsvProblem::Invalid { problem: Problem::BadAlias }));
 
     assert_eq!(csv::import(&empty, "").unwrap_err().problem, CsvProblem::Empty);
+}
+
+/// The seed's onboarding blueprint: lanes with bound endpoints (two in
+/// one cell), a crossing, a link to the CJM.
+fn onboarding_blueprint() -> MapContent {
+    content(
+        MapKind::Blueprint,
+        json!({"persona": "Новый клиент", "stages": [
+            {"id": "awareness", "name": "Осведомленность", "customer_actions": {"text": "Видит рекламу, переходит в бот"},
+             "front_stage": {"text": "Бот: «Привет; расскажу, как всё работает»"},
+             "back_stage": {"text": "UTM-метки, CRM создаёт лид", "endpoints": [{"bot_id": "bot_onboard", "alias": "leads/new"}]},
+             "support": {"text": "Tilda, amoCRM"}, "cjm_stages": [{"map": "map_cjm", "item": "awareness"}]},
+            {"id": "registration", "name": "Регистрация", "customer_actions": {"text": "Отправляет номер\nтелефона"},
+             "front_stage": {"text": "Бот просит контакт", "endpoints": [
+                 {"bot_id": "bot_onboard", "alias": "users/connect-bot"}, {"bot_id": "bot_crm", "alias": "users/verify"}]},
+             "back_stage": {"text": ""}, "support": {"text": "CRM, \"SMS-шлюз\""}}
+        ], "crossings": [{"id": "x1", "stage": "registration", "line": "visibility", "upward": true, "note": "CRM webhook"}]}),
+    )
+}
+
+fn integration_points() -> MapContent {
+    content(
+        MapKind::Integration,
+        json!({"rows": [
+            {"id": "p1", "alias": "users/connect-bot", "bot_id": "bot_rehau", "method": "POST", "url": "/bots/{botId}/call/users/connect-bot",
+             "description": "Привязать пользователя к боту", "request": "{ userId, phone }", "response": "{ success: true }", "owner": "CRM"},
+            {"id": "p2", "alias": "events/webinar-invite", "method": "POST", "description": "Приглашение на вебинар, «с датой, временем»"},
+            {"id": "p3", "description": "Точка ещё без алиаса"}
+        ]}),
+    )
+}
+
+#[test]
+fn a_blueprint_goes_to_csv_and_back_exactly() {
+    let blueprint = onboarding_blueprint();
+    let text = csv::export(&blueprint);
+    let header = text.lines().next().unwrap();
     assert_eq!(
-        csv::export(&MapContent::empty(MapKind::Blueprint)).unwrap_err().problem,
-        CsvProblem::Unsupported,
-        "blueprints are grids, not tables"
+        header,
+        "\u{feff}Этап,Действия клиента,Front Stage (видимое),Back Stage (невидимое),Поддерживающие процессы,\
+         Эндпоинты: действия клиента,Эндпоинты: front stage,Эндпоинты: back stage,Эндпоинты: поддерживающие процессы,Этапы CJM,id"
     );
+    assert!(text.contains("/bots/bot_onboard/call/users/connect-bot; /bots/bot_crm/call/users/verify"), "{text}");
+    let back = csv::import(&blueprint, &text).unwrap();
+    assert_eq!(back, blueprint, "map → CSV → map, persona and crossings kept");
+    assert_eq!(csv::export(&back), text, "CSV → map → CSV");
+
+    // English headers in another order, LF, no ids: ids are made, the rest read.
+    let typed = "Stage,Support Processes / Systems,Endpoints: back stage,Customer Actions\n\
+                 Оплата,ЮKassa,/bots/bot_shop/call/order/paid,Платит картой\n";
+    let MapContent::Blueprint(read) = csv::import(&MapContent::empty(MapKind::Blueprint), typed).unwrap() else { panic!() };
+    assert_eq!(read.stages.len(), 1);
+    let stage = &read.stages[0];
+    assert_eq!((stage.id.as_str(), stage.name.as_str(), stage.support.text.as_str()), ("stage-1", "Оплата", "ЮKassa"));
+    assert_eq!(stage.customer_actions.text, "Платит картой");
+    assert_eq!(stage.back_stage.endpoints[0].url(), "/bots/bot_shop/call/order/paid");
+}
+
+#[test]
+fn a_blueprint_import_names_bad_endpoints_and_keeps_crossed_stages() {
+    let blueprint = onboarding_blueprint();
+    let empty = MapContent::empty(MapKind::Blueprint);
+
+    let err = csv::import(&empty, "Этап,Эндпоинты: front stage\nА,/bots/{botId}/call/users/connect-bot\n").unwrap_err();
+    assert_eq!((err.line, err.column.as_deref(), err.problem.clone()), (2, Some("Эндпоинты: front stage"), CsvProblem::BadBinding));
+    assert!(err.message(Locale::Ru).contains("/bots/{бот}/call/{алиас}"), "{}", err.message(Locale::Ru));
+
+    let err = csv::import(&empty, "Stage,Endpoints: support processes\nА,\nБ,/bots/bot_x/call/Bad Alias\n").unwrap_err();
+    assert_eq!((err.line, err.column.as_deref(), err.problem), (3, Some("Эндпоинты: поддерживающие процессы"), CsvProblem::Invalid { problem: Problem::BadAlias }));
+
+    // Dropping the stage the crossing is at would orphan it: refused, nothing changed.
+    let without_registration = "Этап,id\nОсведомленность,awareness\n";
+    let err = csv::import(&blueprint, without_registration).unwrap_err();
+    assert_eq!(err.problem, CsvProblem::StageCrossed { stage: "registration".into() });
+    assert!(err.message(Locale::En).contains("keep its row or delete the crossings first"));
+    assert!(csv::import(&empty, without_registration).is_ok(), "a blueprint without crossings takes it");
+}
+
+#[test]
+fn integration_points_go_to_csv_and_back_exactly() {
+    let points = integration_points();
+    let text = csv::export(&points);
+    assert_eq!(text.lines().next().unwrap(), "\u{feff}Endpoint Alias,Method,URL,Описание,Request Params,Response,Владелец,Бот,id");
+    assert!(text.contains("users/connect-bot,POST,/bots/{botId}/call/users/connect-bot,Привязать пользователя к боту,\"{ userId, phone }\""), "{text}");
+    let back = csv::import(&points, &text).unwrap();
+    assert_eq!(back, points);
+    assert_eq!(csv::export(&back), text);
+
+    let err = csv::import(&points, "Endpoint Alias,Bot\norder/status,shop\n").unwrap_err();
+    assert_eq!((err.line, err.column.as_deref(), err.problem.clone()), (2, Some("Бот"), CsvProblem::BadBot));
+    assert!(err.message(Locale::Ru).ends_with("не id бота (bot_…)"));
+    let err = csv::import(&points, "Description,Endpoint Alias\nx,Order/Status\n").unwrap_err();
+    assert_eq!((err.column.as_deref(), err.problem), (Some("Endpoint Alias"), CsvProblem::Invalid { problem: Problem::BadAlias }));
 }
 
 #[test]

@@ -4,7 +4,8 @@
 // v1 (as v3). Then two analysts edit the same map in two browsers: the
 // second save is a conflict naming the first one's version and author;
 // "keep my edits" re-bases them onto it and the next save keeps both.
-// A viewer reads the tables, the CSV and the spec export, and edits nothing.
+// A viewer reads the tables, the CSV and the spec export, and edits nothing;
+// an analyst rewrites a blueprint through its CSV.
 //
 // The shared server (serve.sh) seeds the demo bots only, so this spec
 // starts its own `comops serve --demo` on a fresh database, with analysts
@@ -242,6 +243,30 @@ test('in Russian, a blueprint wider than the page keeps each row\'s buttons in v
   expect(box.x + box.width).toBeLessThanOrEqual(wrapper.x + wrapper.width);
   await page.screenshot({ path: 'end2end/screenshots/map-blueprint-ru.png', fullPage: true });
   await chooseLanguage(page, 'en');
+});
+
+test('an analyst rewrites a blueprint lane in its CSV and imports it; a malformed endpoint is named by line and column', async ({ page }) => {
+  await logIn(page, ANALYST);
+  await page.goto('/maps/map_onboarding-blueprint');
+  await hydrated(page);
+  await page.getByTestId('csv-export').click();
+  const text = page.getByTestId('csv-text');
+  await expect(text).toHaveValue(/Эндпоинты: поддерживающие процессы/);
+  const csv = await text.inputValue();
+  expect(csv).toContain('/bots/bot_rehau/call/users/connect-bot');
+  await text.fill(csv.replace('Оператор отвечает вручную', 'Оператор отвечает из Helpdesk'));
+  await page.getByTestId('csv-import').click();
+  // The editor comes back with the imported version: the grid and the table show it.
+  await expect(page.getByTestId('blueprint-grid')).toContainText('Оператор отвечает из Helpdesk');
+  await expect(page.getByTestId('map-table').locator('textarea').filter({ hasText: 'Оператор отвечает из Helpdesk' })).toHaveCount(1);
+
+  await page.getByTestId('csv-export').click();
+  await expect(text).toHaveValue(/из Helpdesk/);
+  const again = await text.inputValue();
+  await text.fill(again.replace('/bots/bot_rehau/call/users/connect-bot', '/bots/{botId}/call/users/connect-bot'));
+  await page.getByTestId('csv-import').click();
+  await expect(page.getByTestId('save-error')).toContainText('CSV: Line 3, column "Эндпоинты: поддерживающие процессы": write an endpoint as /bots/{bot}/call/{alias}');
+  await expect(page.getByTestId('blueprint-grid')).toContainText('users/connect-bot');
 });
 
 test('a page load shows the cells\' text before the bundle runs, and without it', async ({ page }) => {

@@ -4,7 +4,8 @@
 //! architect's save from the old version is a conflict, not an overwrite;
 //! the architect binds a row (an endpoint that does not exist is refused),
 //! compares versions, restores the first; a CJM goes out as CSV and back
-//! (a bad line is named); a viewer reads everything and changes nothing;
+//! (a bad line is named), and so do a blueprint and the integration points
+//! (rebinding by CSV is the architect's too); a viewer reads everything and changes nothing;
 //! the «ТЗ на DMI-проект» names the live endpoints; the whole demo
 //! project is exported and imported as a new one; endpoint figures and
 //! the loop's trace overlay count real calls; and a row bound or
@@ -239,6 +240,62 @@ async fn a_cjm_travels_as_csv_and_a_viewer_only_reads() {
     let anonymous = server.client();
     assert_eq!(anonymous.call("maps/list", &[("project_id", PROJECT)]).await.status(), 401);
     assert_eq!(versions(&admin, CJM).await.len(), 2, "the viewer saved nothing");
+}
+
+#[tokio::test]
+async fn a_blueprint_and_the_integration_points_travel_as_csv_and_only_architects_rebind() {
+    const BLUEPRINT: &str = "map_onboarding-blueprint";
+    const POINTS: &str = "map_integration-points";
+    let (server, admin) = start().await;
+    let analyst = user(&server, "marina@rehau.example", "analyst").await;
+    let architect = user(&server, "alena@rehau.example", "architect").await;
+
+    let csv = json_of(analyst.call("maps/csv-export", &[("map_id", BLUEPRINT), ("version", "0")]).await).await;
+    let csv = csv.as_str().unwrap().to_string();
+    assert!(csv.starts_with("\u{feff}Этап,Действия клиента,Front Stage (видимое),"), "{csv}");
+    assert!(csv.contains(",/bots/bot_rehau/call/users/connect-bot,map_registration-cjm#registration,registration\r\n"), "{csv}");
+
+    // The analyst rewords a lane: a version, and the CSV comes back exactly.
+    let reworded = csv.replacen("Оператор отвечает вручную", "Оператор отвечает из Helpdesk", 1);
+    assert_eq!(json_of(import_csv(&analyst, BLUEPRINT, &reworded, 1).await).await, json!({"Saved": {"version": 2}}));
+    let again = json_of(analyst.call("maps/csv-export", &[("map_id", BLUEPRINT), ("version", "0")]).await).await;
+    assert_eq!(again.as_str().unwrap(), reworded);
+    let map = load(&analyst, BLUEPRINT, 0).await;
+    assert_eq!(map["content"]["crossings"].as_array().unwrap().len(), 3, "the crossings stay");
+
+    // Unbinding the support lane's endpoint is the architect's; nothing is saved.
+    let unbound = reworded.replacen(",/bots/bot_rehau/call/users/connect-bot,", ",,", 1);
+    assert_eq!(import_csv(&analyst, BLUEPRINT, &unbound, 2).await.status(), 403);
+    // An endpoint that does not exist is refused, named by its line and column.
+    let wrong = reworded.replacen("/bots/bot_rehau/call/users/connect-bot", "/bots/bot_rehau/call/users/nowhere", 1);
+    let outcome = json_of(import_csv(&architect, BLUEPRINT, &wrong, 2).await).await;
+    assert_eq!(
+        outcome["BadCsv"]["message"],
+        "Line 3, column \"Эндпоинты: поддерживающие процессы\": not found in the project",
+        "{outcome}"
+    );
+    assert_eq!(json_of(import_csv(&architect, BLUEPRINT, &unbound, 2).await).await, json!({"Saved": {"version": 3}}));
+    let map = load(&architect, BLUEPRINT, 0).await;
+    assert_eq!(map["content"]["stages"][1]["support"]["endpoints"], json!([]));
+
+    // Dropping a stage a crossing is drawn at is refused with the stage's id.
+    let header_and_first = unbound.split("\r\n").take(2).collect::<Vec<_>>().join("\r\n");
+    let outcome = json_of(import_csv(&architect, BLUEPRINT, &header_and_first, 3).await).await;
+    assert!(outcome["BadCsv"]["message"].as_str().unwrap().contains("\"registration\""), "{outcome}");
+    assert_eq!(versions(&admin, BLUEPRINT).await.len(), 3);
+
+    // The integration points: the seed's template, a row typed in a spreadsheet.
+    let csv = json_of(analyst.call("maps/csv-export", &[("map_id", POINTS), ("version", "0")]).await).await;
+    let csv = csv.as_str().unwrap().to_string();
+    assert!(csv.starts_with("\u{feff}Endpoint Alias,Method,URL,Описание,Request Params,Response,Владелец,Бот,id\r\n"), "{csv}");
+    let added = format!("{csv}lead/qualified,POST,,Лид квалифицирован,\"{{ leadId, score }}\",{{ success: true }},CRM,,\r\n");
+    assert_eq!(json_of(import_csv(&analyst, POINTS, &added, 1).await).await, json!({"Saved": {"version": 2}}));
+    let map = load(&analyst, POINTS, 0).await;
+    let rows = map["content"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!((rows[3]["alias"].clone(), rows[3]["request"].clone(), rows[3]["bot_id"].clone()), (json!("lead/qualified"), json!("{ leadId, score }"), Value::Null));
+    let bound = added.replacen("CRM,,\r\n", "CRM,bot_rehau,\r\n", 1);
+    assert_eq!(import_csv(&analyst, POINTS, &bound, 2).await.status(), 403, "binding a point is the architect's");
 }
 
 #[tokio::test]

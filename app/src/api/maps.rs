@@ -424,23 +424,22 @@ fn diff_rows(diff: &comops_core::map::diff::MapDiff, kind: comops_core::map::Map
     DiffRows { count: diff.added + diff.removed + diff.changed, rows }
 }
 
-/// Version `version` (0 = current) of a CJM or communication map as CSV
-/// (RFC 4180, UTF-8 with BOM, the seed's column names).
+/// Version `version` (0 = current) of a map as CSV (RFC 4180, UTF-8 with
+/// BOM, the seed's column names; `core::map::csv`).
 #[server(prefix = "/api", endpoint = "maps/csv-export")]
 pub async fn export_map_csv(map_id: String, version: i64) -> Result<String, AppError> {
     use crate::session::{backend, require};
-    use comops_core::Problem;
     require(comops_core::Permission::View)?;
     let id = parse_map(&map_id)?;
     let store = backend()?.store;
     let current = store.map(&id).await?;
     let content = if version == 0 { current.content } else { store.map_version(&id, version).await?.content };
-    comops_core::map::csv::export(&content).map_err(|_| AppError::Invalid(vec![FieldError::new("kind", Problem::NotAllowedForType)]))
+    Ok(comops_core::map::csv::export(&content))
 }
 
-/// Replaces the stages (CJM) or rows (communication map) with those of
-/// `csv` and saves that as the next version, unless someone saved after
-/// `base_version`.
+/// Replaces the stages (CJM, blueprint) or rows (communication map,
+/// integration points) with those of `csv` and saves that as the next
+/// version, unless someone saved after `base_version`.
 #[server(prefix = "/api", endpoint = "maps/csv-import", input = Json)]
 pub async fn import_map_csv(map_id: String, csv: String, note: String, base_version: i64) -> Result<MapSaveOutcome, AppError> {
     use crate::session::{backend, require, session};
@@ -461,7 +460,16 @@ pub async fn import_map_csv(map_id: String, csv: String, note: String, base_vers
     };
     let note = if note.trim().is_empty() { crate::i18n::t(session().locale, crate::i18n::K::NoteImportedCsv) } else { note.trim() };
     let title = current.title.clone();
-    saved(&store, &current, &title, content, note, base_version, "map.csv_import").await
+    let kind = current.content.kind();
+    // Links and endpoints are checked against the project when saved; a
+    // problem there is named by the CSV's line and column too.
+    Ok(match saved(&store, &current, &title, content, note, base_version, "map.csv_import").await? {
+        MapSaveOutcome::Invalid { errors } => match errors.first().and_then(|e| comops_core::map::csv::locate(kind, &csv, e)) {
+            Some(err) => MapSaveOutcome::BadCsv { line: err.line, column: err.column.clone(), message: err.message(session().locale) },
+            None => MapSaveOutcome::Invalid { errors },
+        },
+        other => other,
+    })
 }
 
 /// Deletes a map and its whole history (docs/decisions.md, "Deleting a

@@ -44,6 +44,16 @@ impl Lane {
             Lane::Support => "Support Processes / Systems",
         }
     }
+
+    /// The row header as the studio's Russian screens name it.
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            Lane::CustomerActions => "Действия клиента",
+            Lane::FrontStage => "Front Stage (видимое)",
+            Lane::BackStage => "Back Stage (невидимое)",
+            Lane::Support => "Поддерживающие процессы",
+        }
+    }
 }
 
 /// The lines between lanes.

@@ -1,5 +1,10 @@
-//! CSV export and import of CJMs and communication maps, for people who
-//! keep the seed's tables in Google Sheets or Excel.
+//! CSV export and import of every kind of map, for people who keep the
+//! seed's tables in Google Sheets or Excel: a CJM's stages, a
+//! communication map's or an integration-points table's rows, and a
+//! Service Blueprint's stages (one record per stage: its name, the four
+//! lanes' text, each lane's bound endpoints as `/bots/{bot}/call/{alias}`
+//! joined by `; `, its CJM stages). A blueprint's crossings stay as they
+//! are; an import that drops a stage they cross at is refused.
 //!
 //! RFC 4180: comma-separated, a field with a comma, quote, CR or LF is
 //! quoted and its quotes doubled, records end with CRLF. Exports start with
@@ -15,10 +20,12 @@
 //! first line of a record that spans several) and the column, with a
 //! message in English or Russian.
 
+use super::blueprint::{Blueprint, BlueprintStage, Lane};
 use super::cjm::{self, Cjm, CjmStage, EMOTION_MAX, EMOTION_MIN};
 use super::communication::{self, ApiTrigger, CommRow, CommunicationMap};
+use super::integration::{self, IntegrationMap, IntegrationRow};
 use super::limits::{MAX_CELL, MAX_ROWS};
-use super::{ItemRef, MapContent};
+use super::{EndpointBinding, ItemRef, MapContent};
 use crate::validation::{FieldError, Problem};
 use crate::Locale;
 use serde::{Deserialize, Serialize};
@@ -42,8 +49,14 @@ pub enum CsvProblem {
     TooManyRows { max: usize },
     /// A value the column cannot hold (a cell rule, a bad alias, …).
     Invalid { problem: Problem },
-    /// This kind of map has no CSV form.
-    Unsupported,
+    /// Not a bot id (`bot_…`).
+    BadBot,
+    /// A link not written as `map_…#item`.
+    BadRef,
+    /// A blueprint lane's endpoint not written as `/bots/{bot}/call/{alias}`.
+    BadBinding,
+    /// The import drops a blueprint stage that crossings still point at.
+    StageCrossed { stage: String },
 }
 
 /// A CSV problem and where it is.
@@ -80,8 +93,18 @@ impl CsvError {
             CsvProblem::TooManyRows { max } if ru => format!("больше {max} строк"),
             CsvProblem::TooManyRows { max } => format!("more than {max} rows"),
             CsvProblem::Invalid { problem } => problem_text(problem, ru),
-            CsvProblem::Unsupported if ru => "у карты этого вида нет CSV-формы".into(),
-            CsvProblem::Unsupported => "this kind of map has no CSV form".into(),
+            CsvProblem::BadRef if ru => "ссылка пишется как map_…#id, несколько — через «;»".into(),
+            CsvProblem::BadRef => "write a link as map_…#id, several separated by \";\"".into(),
+            CsvProblem::BadBot if ru => "не id бота (bot_…)".into(),
+            CsvProblem::BadBot => "not a bot id (bot_…)".into(),
+            CsvProblem::BadBinding if ru => "эндпоинт пишется как /bots/{бот}/call/{алиас}, несколько — через «;»".into(),
+            CsvProblem::BadBinding => "write an endpoint as /bots/{bot}/call/{alias}, several separated by \";\"".into(),
+            CsvProblem::StageCrossed { stage } if ru => {
+                format!("в файле нет этапа «{stage}», а на схеме через его линии идут пересечения; оставьте его строку или сначала удалите пересечения")
+            }
+            CsvProblem::StageCrossed { stage } => {
+                format!("the file drops stage \"{stage}\", which crossings on the blueprint still point at; keep its row or delete the crossings first")
+            }
         };
         match (&self.column, ru) {
             (Some(column), true) => format!("Строка {}, колонка «{column}»: {what}", self.line),
@@ -109,7 +132,8 @@ fn problem_text(problem: &Problem, ru: bool) -> String {
         Problem::BadAlias if ru => "не адрес эндпоинта: строчные сегменты через «/» (order/thank-you)".into(),
         Problem::BadSlug if ru => "id: только строчные латинские буквы, цифры, «-» и «_»".into(),
         Problem::Taken if ru => "такой id уже есть в файле".into(),
-        Problem::Unknown if ru => "ссылка не в формате map_…#id".into(),
+        Problem::Unknown if ru => "нет такого в проекте".into(),
+        Problem::Unknown => "not found in the project".into(),
         Problem::Required if ru => "обязательное поле".into(),
         other if ru => format!("недопустимое значение ({other:?})"),
         other => FieldError::new("value", other.clone()).to_string(),
@@ -257,12 +281,37 @@ const COMM_EXTRA: [Column; 5] = [
     ("id", "id", "id"),
 ];
 
+const INTEGRATION_ALIAS: Column = ("alias", "Endpoint Alias", "Endpoint Alias");
+const INTEGRATION_EXTRA: [Column; 2] = [("bot_id", "Бот", "Bot"), ("id", "id", "id")];
+
+const BLUEPRINT_NAME: Column = ("name", "Этап", "Stage");
+/// A lane's bound endpoints, in [`Lane::ALL`]'s order.
+const BLUEPRINT_ENDPOINTS: [Column; 4] = [
+    ("customer_actions.endpoints", "Эндпоинты: действия клиента", "Endpoints: customer actions"),
+    ("front_stage.endpoints", "Эндпоинты: front stage", "Endpoints: front stage"),
+    ("back_stage.endpoints", "Эндпоинты: back stage", "Endpoints: back stage"),
+    ("support.endpoints", "Эндпоинты: поддерживающие процессы", "Endpoints: support processes"),
+];
+const BLUEPRINT_EXTRA: [Column; 2] = [("cjm_stages", "Этапы CJM", "CJM stages"), ("id", "id", "id")];
+
 fn cjm_columns() -> Vec<Column> {
     cjm::COLUMNS.iter().copied().chain(CJM_EXTRA).collect()
 }
 
 fn comm_columns() -> Vec<Column> {
     std::iter::once(COMM_NUMBER).chain(communication::COLUMNS.iter().copied()).chain(COMM_EXTRA).collect()
+}
+
+fn integration_columns() -> Vec<Column> {
+    std::iter::once(INTEGRATION_ALIAS).chain(integration::COLUMNS.iter().copied()).chain(INTEGRATION_EXTRA).collect()
+}
+
+fn blueprint_columns() -> Vec<Column> {
+    std::iter::once(BLUEPRINT_NAME)
+        .chain(Lane::ALL.iter().map(|lane| (lane.as_str(), lane.title_ru(), lane.title())))
+        .chain(BLUEPRINT_ENDPOINTS)
+        .chain(BLUEPRINT_EXTRA)
+        .collect()
 }
 
 fn refs_text(refs: &[ItemRef]) -> String {
@@ -311,24 +360,103 @@ pub fn communication_to_csv(map: &CommunicationMap) -> String {
     write(&records)
 }
 
-/// The content as CSV, for the kinds that have one.
-pub fn export(content: &MapContent) -> Result<String, CsvError> {
+fn bindings_text(bindings: &[EndpointBinding]) -> String {
+    bindings.iter().map(EndpointBinding::url).collect::<Vec<_>>().join("; ")
+}
+
+/// The integration points' rows as CSV.
+pub fn integration_to_csv(map: &IntegrationMap) -> String {
+    let columns = integration_columns();
+    let mut records = vec![columns.iter().map(|c| c.1.to_string()).collect::<Vec<_>>()];
+    for row in &map.rows {
+        records.push(
+            columns
+                .iter()
+                .map(|(key, _, _)| match *key {
+                    "alias" => row.alias.as_ref().map(|a| a.as_str().to_string()).unwrap_or_default(),
+                    "bot_id" => row.bot_id.as_ref().map(|b| b.as_str().to_string()).unwrap_or_default(),
+                    "id" => row.id.clone(),
+                    other => row.column(other).to_string(),
+                })
+                .collect(),
+        );
+    }
+    write(&records)
+}
+
+/// The blueprint's stages as CSV, one record per stage.
+pub fn blueprint_to_csv(map: &Blueprint) -> String {
+    let columns = blueprint_columns();
+    let mut records = vec![columns.iter().map(|c| c.1.to_string()).collect::<Vec<_>>()];
+    for stage in &map.stages {
+        records.push(
+            columns
+                .iter()
+                .map(|(key, _, _)| match *key {
+                    "name" => stage.name.clone(),
+                    "cjm_stages" => refs_text(&stage.cjm_stages),
+                    "id" => stage.id.clone(),
+                    key => match Lane::ALL.iter().find(|lane| lane.as_str() == key) {
+                        Some(lane) => stage.cell(*lane).text.clone(),
+                        None => lane_of_endpoints(key).map(|lane| bindings_text(&stage.cell(lane).endpoints)).unwrap_or_default(),
+                    },
+                })
+                .collect(),
+        );
+    }
+    write(&records)
+}
+
+/// The lane whose endpoints column `key` is.
+fn lane_of_endpoints(key: &str) -> Option<Lane> {
+    BLUEPRINT_ENDPOINTS.iter().position(|c| c.0 == key).map(|i| Lane::ALL[i])
+}
+
+/// The content as CSV.
+pub fn export(content: &MapContent) -> String {
     match content {
-        MapContent::Cjm(m) => Ok(cjm_to_csv(m)),
-        MapContent::Communication(m) => Ok(communication_to_csv(m)),
-        _ => Err(CsvError::at(1, None, CsvProblem::Unsupported)),
+        MapContent::Cjm(m) => cjm_to_csv(m),
+        MapContent::Communication(m) => communication_to_csv(m),
+        MapContent::Integration(m) => integration_to_csv(m),
+        MapContent::Blueprint(m) => blueprint_to_csv(m),
     }
 }
 
-/// Replaces the stages (CJM) or rows (communication map) of `base` with
-/// those of `text`; the map's other fields (persona, process) stay.
+/// Where a problem the server found in a `kind` map imported from `text`
+/// (a link to nothing, an endpoint that does not exist) sits in the text:
+/// the line of its record and its column.
+pub fn locate(kind: super::MapKind, text: &str, error: &FieldError) -> Option<CsvError> {
+    use super::MapKind;
+    let columns = match kind {
+        MapKind::Cjm => cjm_columns(),
+        MapKind::Blueprint => blueprint_columns(),
+        MapKind::Communication => comm_columns(),
+        MapKind::Integration => integration_columns(),
+    };
+    let table = Table::parse(text, columns).ok()?;
+    let located = table.locate(error);
+    (located.line > 1).then_some(located)
+}
+
+/// Replaces the stages (CJM, blueprint) or rows (communication map,
+/// integration points) of `base` with those of `text`; the map's other
+/// fields (persona, process, a blueprint's crossings) stay.
 pub fn import(base: &MapContent, text: &str) -> Result<MapContent, CsvError> {
     match base {
         MapContent::Cjm(m) => Ok(MapContent::Cjm(Cjm { persona: m.persona.clone(), stages: cjm_from_csv(text)? })),
         MapContent::Communication(m) => {
             Ok(MapContent::Communication(CommunicationMap { process: m.process.clone(), rows: communication_from_csv(text)? }))
         }
-        _ => Err(CsvError::at(1, None, CsvProblem::Unsupported)),
+        MapContent::Integration(_) => Ok(MapContent::Integration(IntegrationMap { rows: integration_from_csv(text)? })),
+        MapContent::Blueprint(m) => {
+            let stages = blueprint_from_csv(text)?;
+            if let Some(crossing) = m.crossings.iter().find(|c| !stages.iter().any(|s| s.id == c.stage)) {
+                return Err(CsvError::at(1, None, CsvProblem::StageCrossed { stage: crossing.stage.clone() }));
+            }
+            let map = MapContent::Blueprint(Blueprint { persona: m.persona.clone(), stages, crossings: m.crossings.clone() });
+            map.validate().map_err(|errors| CsvError::at(1, None, CsvProblem::Invalid { problem: errors[0].problem.clone() }))?;
+            Ok(map)
+        }
     }
 }
 
@@ -387,18 +515,28 @@ impl Table {
     }
 
     fn error(&self, row: &Record, key: &str, problem: Problem) -> CsvError {
-        let header = self.columns.iter().find(|c| c.0 == key).map(|c| c.1);
-        CsvError::at(row.line, header, CsvProblem::Invalid { problem })
+        self.located(row, key, CsvProblem::Invalid { problem })
     }
 
-    /// Maps a content validation error (`rows[3].id`) to its line and column.
+    fn located(&self, row: &Record, key: &str, problem: CsvProblem) -> CsvError {
+        let header = self.columns.iter().find(|c| c.0 == key).map(|c| c.1);
+        CsvError::at(row.line, header, problem)
+    }
+
+    /// Maps a content validation error (`rows[3].id`,
+    /// `stages[0].front_stage.endpoints[1].alias`) to its line and column:
+    /// the longest leading part of the field's path (after the row) that
+    /// names a column.
     fn locate(&self, error: &FieldError) -> CsvError {
         let index = error.field.split_once('[').and_then(|(_, rest)| rest.split_once(']')).and_then(|(n, _)| n.parse::<usize>().ok());
-        let key = error.field.rsplit_once("].").map(|(_, k)| k.split(['.', '[']).next().unwrap_or(k)).unwrap_or("");
-        let key = match key {
-            "trigger" | "alias" | "bot_id" => "trigger",
-            k => k,
-        };
+        let path = error.field.split_once("].").map(|(_, k)| k.split('[').next().unwrap_or(k)).unwrap_or("");
+        let mut key = path;
+        while !self.columns.iter().any(|c| c.0 == key) {
+            match key.rsplit_once('.') {
+                Some((head, _)) => key = head,
+                None => break,
+            }
+        }
         match index.and_then(|i| self.rows.get(i)) {
             Some(row) => self.error(row, key, error.problem.clone()),
             None => CsvError::at(1, None, CsvProblem::Invalid { problem: error.problem.clone() }),
@@ -432,7 +570,7 @@ fn refs_from(table: &Table, row: &Record, key: &str) -> Result<Vec<ItemRef>, Csv
         .get(row, key)
         .split(';')
         .filter(|s| !s.trim().is_empty())
-        .map(|s| ItemRef::parse_text(s).ok_or_else(|| table.error(row, key, Problem::Unknown)))
+        .map(|s| ItemRef::parse_text(s).ok_or_else(|| table.located(row, key, CsvProblem::BadRef)))
         .collect()
 }
 
@@ -497,6 +635,74 @@ pub fn communication_from_csv(text: &str) -> Result<Vec<CommRow>, CsvError> {
     content.validate().map_err(|errors| table.locate(&errors[0]))?;
     let MapContent::Communication(map) = content else { unreachable!() };
     Ok(map.rows)
+}
+
+/// Integration-points rows from CSV.
+pub fn integration_from_csv(text: &str) -> Result<Vec<IntegrationRow>, CsvError> {
+    let table = Table::parse(text, integration_columns())?;
+    let mut rows = Vec::with_capacity(table.rows.len());
+    for record in &table.rows {
+        let mut row = IntegrationRow { id: table.get(record, "id").trim().to_string(), ..Default::default() };
+        for (key, _, _) in integration::COLUMNS {
+            if let Some(slot) = row.column_mut(key) {
+                *slot = table.get(record, key).to_string();
+            }
+        }
+        let alias = table.get(record, "alias").trim();
+        if !alias.is_empty() {
+            row.alias = Some(crate::Alias::parse(alias).map_err(|p| table.error(record, "alias", p))?);
+        }
+        let bot = table.get(record, "bot_id").trim();
+        if !bot.is_empty() {
+            let bot = crate::BotId::parse(bot).ok_or_else(|| table.located(record, "bot_id", CsvProblem::BadBot))?;
+            row.bot_id = Some(bot);
+        }
+        rows.push(row);
+    }
+    fill_ids(rows.iter_mut().map(|r| &mut r.id), "point-");
+    let content = MapContent::Integration(IntegrationMap { rows });
+    content.validate().map_err(|errors| table.locate(&errors[0]))?;
+    let MapContent::Integration(map) = content else { unreachable!() };
+    Ok(map.rows)
+}
+
+/// A blueprint lane's endpoints from `/bots/{bot}/call/{alias}; …`.
+fn bindings_from(table: &Table, row: &Record, key: &str) -> Result<Vec<EndpointBinding>, CsvError> {
+    table
+        .get(row, key)
+        .split(';')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| match ApiTrigger::parse_url(s) {
+            Ok((Some(bot_id), Some(alias))) => Ok(EndpointBinding { bot_id, alias }),
+            Ok(_) => Err(table.located(row, key, CsvProblem::BadBinding)),
+            Err(problem) => Err(table.error(row, key, problem)),
+        })
+        .collect()
+}
+
+/// Service Blueprint stages from CSV.
+pub fn blueprint_from_csv(text: &str) -> Result<Vec<BlueprintStage>, CsvError> {
+    let table = Table::parse(text, blueprint_columns())?;
+    let mut stages = Vec::with_capacity(table.rows.len());
+    for record in &table.rows {
+        let mut stage = BlueprintStage {
+            id: table.get(record, "id").trim().to_string(),
+            name: table.get(record, "name").to_string(),
+            cjm_stages: refs_from(&table, record, "cjm_stages")?,
+            ..Default::default()
+        };
+        for (lane, endpoints) in Lane::ALL.into_iter().zip(BLUEPRINT_ENDPOINTS) {
+            let cell = stage.cell_mut(lane);
+            cell.text = table.get(record, lane.as_str()).to_string();
+            cell.endpoints = bindings_from(&table, record, endpoints.0)?;
+        }
+        stages.push(stage);
+    }
+    fill_ids(stages.iter_mut().map(|s| &mut s.id), "stage-");
+    let content = MapContent::Blueprint(Blueprint { stages, ..Default::default() });
+    content.validate().map_err(|errors| table.locate(&errors[0]))?;
+    let MapContent::Blueprint(map) = content else { unreachable!() };
+    Ok(map.stages)
 }
 
 #[cfg(test)]

@@ -155,7 +155,7 @@ fn flatten(content: &MapContent) -> (Vec<(String, String)>, Vec<Item>) {
                         ("alias".to_string(), alias.clone()),
                         ("bot_id".to_string(), r.bot_id.as_ref().map(|b| b.to_string()).unwrap_or_default()),
                     ];
-                    cells.extend(super::integration::COLUMNS.iter().map(|(f, _)| (f.to_string(), r.column(f).to_string())));
+                    cells.extend(super::integration::COLUMNS.iter().map(|(f, _, _)| (f.to_string(), r.column(f).to_string())));
                     Item { id: r.id.clone(), label: alias, section: "row", cells }
                 })
                 .collect(),

@@ -39,14 +39,14 @@ pub struct IntegrationRow {
     pub owner: String,
 }
 
-/// The text columns after the alias: (field, seed's header).
-pub const COLUMNS: [(&str, &str); 6] = [
-    ("method", "Method"),
-    ("url", "URL"),
-    ("description", "Описание"),
-    ("request", "Request Params"),
-    ("response", "Response"),
-    ("owner", "Owner"),
+/// The text columns after the alias: (field, seed's header, English header).
+pub const COLUMNS: [(&str, &str, &str); 6] = [
+    ("method", "Method", "Method"),
+    ("url", "URL", "URL"),
+    ("description", "Описание", "Description"),
+    ("request", "Request Params", "Request Params"),
+    ("response", "Response", "Response"),
+    ("owner", "Владелец", "Owner"),
 ];
 
 impl IntegrationRow {
@@ -66,7 +66,7 @@ impl IntegrationRow {
         }
     }
 
-    fn column_mut(&mut self, field: &str) -> Option<&mut String> {
+    pub fn column_mut(&mut self, field: &str) -> Option<&mut String> {
         Some(match field {
             "method" => &mut self.method,
             "url" => &mut self.url,
@@ -95,7 +95,7 @@ impl IntegrationMap {
                     bot_id: fields::bot(r, "bot_id", &path, errors),
                     ..Default::default()
                 };
-                for (field, _) in COLUMNS {
+                for (field, _, _) in COLUMNS {
                     let value = fields::text(r, field, &path, errors);
                     if let Some(slot) = row.column_mut(field) {
                         *slot = value;

@@ -254,14 +254,14 @@ pub fn markdown(input: &SpecInput) -> String {
         let MapContent::Integration(c) = &m.content else { continue };
         let _ = writeln!(out, "### Карта точек интеграции «{}» (v{})\n", m.title, m.version);
         let mut header = vec!["Endpoint Alias"];
-        header.extend(super::integration::COLUMNS.iter().map(|(_, h)| *h));
+        header.extend(super::integration::COLUMNS.iter().map(|(_, ru, _)| *ru));
         header.push("Привязка");
         table(
             &mut out,
             &header,
             c.rows.iter().map(|r| {
                 let mut row = vec![r.alias.as_ref().map(|a| format!("`{a}`")).unwrap_or_default()];
-                row.extend(super::integration::COLUMNS.iter().map(|(f, _)| r.column(f).to_string()));
+                row.extend(super::integration::COLUMNS.iter().map(|(f, _, _)| r.column(f).to_string()));
                 let live = r.binding().map(|b| {
                     let exists = input.endpoints.iter().any(|e| e.bot_id == b.bot_id && e.alias == b.alias);
                     format!("`{}`{}", b.bot_id, if exists { "" } else { " (нет такого эндпоинта)" })

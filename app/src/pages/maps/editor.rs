@@ -355,7 +355,6 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
     let columns = model::columns(kind, locale.get_untracked());
     let labels = Callback::new(move |locale| model::columns(kind, locale).into_iter().map(|c| c.label).collect());
     let new_row = Callback::new(move |_: ()| doc.with_untracked(|d| model::new_row(kind, d)));
-    let csv = matches!(kind, MapKind::Cjm | MapKind::Communication);
     crate::components::mark("comops:map-editor-set-up");
 
     view! {
@@ -425,7 +424,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                     {(kind == MapKind::Blueprint).then(|| view! { <super::blueprint::BlueprintGrid doc/> })}
                     <EditableTable doc list columns editable epoch dirty errors=messages new_row focus goto labels held=Signal::derive(move || !complete.get())/>
                 </div>
-                {csv.then(|| view! { <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, None))/> })}
+                <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, None))/>
             </div>
             <Show when=move || history_open.get()>
                 <aside id="map-history" class="xl:w-96 shrink-0">

@@ -17,8 +17,9 @@ fn col(field: &'static str, label: impl Into<String>, kind: ColKind) -> Column {
     Column { field, label: label.into(), kind }
 }
 
-/// The columns of a `kind` map, labelled in `locale`. The CJM's and the
-/// communication map's come from core's template (both languages there).
+/// The columns of a `kind` map, labelled in `locale`. The CJM's, the
+/// communication map's and the integration points' come from core's
+/// templates (both languages there).
 pub fn columns(kind: MapKind, locale: Locale) -> Vec<Column> {
     let ru = locale == Locale::Ru;
     match kind {
@@ -52,7 +53,11 @@ pub fn columns(kind: MapKind, locale: Locale) -> Vec<Column> {
                 col("alias", t(locale, K::MapAlias), ColKind::Fixed),
                 col("bot_id", t(locale, K::MapBot), ColKind::Fixed),
             ];
-            cols.extend(comops_core::map::integration::COLUMNS.iter().map(|(field, label)| col(field, *label, ColKind::Text)));
+            cols.extend(
+                comops_core::map::integration::COLUMNS
+                    .iter()
+                    .map(|(field, label_ru, label_en)| col(field, if ru { *label_ru } else { *label_en }, ColKind::Text)),
+            );
             cols
         }
     }
