@@ -167,6 +167,14 @@ async fn unknown_and_malformed_bots_are_404() {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body, json!({ "success": false, "message": "Bot not found" }), "{path}");
     }
+    // A browser opening the docs of a bot that does not exist gets the 404 page.
+    for path in ["/docs/bot_nope", "/docs/not-a-bot"] {
+        let response = browser.http.get(format!("{}{path}", browser.base)).header("Accept", BROWSER_ACCEPT).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("Страница не найдена · Page not found"), "{path}: {page}");
+    }
 }
 
 #[tokio::test]

@@ -55,23 +55,31 @@ async fn openapi(
 }
 
 /// `GET /docs/{botId}`: the HTML page, or a redirect to the login page for
-/// a browser that has neither a session nor a token.
+/// a browser that has neither a session nor a token. A browser asking for
+/// a bot that does not exist gets the 404 page, a program the JSON error.
 async fn page(
     State(state): State<AppState>,
     Path(bot_id): Path<String>,
     session: Option<Extension<SessionInfo>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let bot = BotId::parse(&bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
+    match docs_page(&state, &bot_id, session, &headers).await {
+        Err(ApiError::NotFound(_)) if super::wants_html(&headers) => Ok(super::page_not_found()),
+        other => other,
+    }
+}
+
+async fn docs_page(state: &AppState, bot_id: &str, session: Option<Extension<SessionInfo>>, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
     let signed_in = session.as_ref().is_some_and(|s| s.user.is_some());
-    if !signed_in && !headers.contains_key(header::AUTHORIZATION) && wants_html(&headers) {
+    if !signed_in && !headers.contains_key(header::AUTHORIZATION) && super::wants_html(headers) {
         // A parsed BotId is lowercase letters, digits, `_` and `-`: safe in
         // a query string as it is.
         return Ok(Redirect::to(&format!("/login?next=/docs/{bot}")).into_response());
     }
-    let (bot, token) = authorize(&state, &headers, session.as_deref(), &bot).await?;
-    let endpoints = enabled_endpoints(&state, &bot, token.as_ref()).await?;
-    let origin = request_origin(&headers, state.backend.secure_cookies).unwrap_or_default();
+    let (bot, token) = authorize(state, headers, session.as_deref(), &bot).await?;
+    let endpoints = enabled_endpoints(state, &bot, token.as_ref()).await?;
+    let origin = request_origin(headers, state.backend.secure_cookies).unwrap_or_default();
     let nonce = script_nonce();
     let locale = session.as_ref().map(|s| s.locale).unwrap_or_default();
     let html = render_page(&bot, &endpoints, &origin, &nonce, locale);
@@ -134,11 +142,6 @@ async fn enabled_endpoints(state: &AppState, bot: &Bot, token: Option<&ApiToken>
         endpoints.retain(|e| !e.isolated || caller.scope.aliases.iter().any(|p| p.names(&e.alias)));
     }
     Ok(endpoints)
-}
-
-/// Whether the client prefers a page (a browser navigating) over JSON.
-fn wants_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// `scheme://host` of the request, from its Host header; `None` when the

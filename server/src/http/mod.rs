@@ -156,14 +156,24 @@ async fn health(axum::extract::State(backend): axum::extract::State<Backend>) ->
 /// with the way back.
 async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let wants_html = headers
-        .get(axum::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.split(',').any(|kind| kind.trim().starts_with("text/html")));
-    if wants_html {
-        return (axum::http::StatusCode::NOT_FOUND, axum::response::Html(NOT_FOUND_PAGE)).into_response();
+    if wants_html(&headers) {
+        return page_not_found();
     }
     ApiError::NotFound("Not found").into_response()
+}
+
+/// Whether the client asks for a page (a browser navigating) rather than JSON.
+pub(crate) fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.split(',').any(|kind| kind.trim().starts_with("text/html")))
+}
+
+/// The 404 page a browser gets (in both studio languages).
+pub(crate) fn page_not_found() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (axum::http::StatusCode::NOT_FOUND, axum::response::Html(NOT_FOUND_PAGE)).into_response()
 }
 
 /// The page a browser gets for an address nothing answers.
