@@ -343,4 +343,22 @@ test('a long history shows its newest 50 versions, then the older ones on asking
   await expect(old).toHaveAttribute('data-version', '3');
   await old.getByTestId('diff-current').click();
   await expect(old.getByTestId('diff')).toHaveAttribute('data-to', '55');
+
+  // A restore reads the history again. While its new first page is on the
+  // way, the old list's "Older versions" waits: a page read below the old
+  // list's oldest (v6) would skip v7, which the new first page shifts down.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  await page.route('**/api/scenarios/versions', async (route) => { await held; await route.continue(); });
+  await old.getByTestId('restore').click();
+  await expect(old).toBeHidden();
+  await expect(history.locator('[data-version]')).toHaveCount(50);
+  await expect(history.getByTestId('older-versions')).toBeDisabled();
+  release();
+  await page.unroute('**/api/scenarios/versions');
+  await expect(history.locator('[data-version="56"]')).toContainText('restored from v3');
+  await expect(history.getByTestId('older-versions')).toBeEnabled();
+  await history.getByTestId('older-versions').click();
+  await expect(history.locator('[data-version]')).toHaveCount(56);
+  for (const v of [1, 6, 7, 55, 56]) await expect(history.locator(`[data-version="${v}"]`)).toHaveCount(1);
 });

@@ -73,8 +73,13 @@ impl<T: Clone + Send + Sync + 'static> OlderVersions<T> {
         let locale = use_locale();
         let first_more = first.more;
         let first_oldest = first.versions.last().map(version);
+        // The history is being read again (a save or restore): this first
+        // page is on its way out, and a page below its oldest would skip
+        // what the new first page shifts down. The button waits for it.
+        let built_at = self.epoch.get_untracked();
+        let stale = move || self.epoch.get() != built_at;
         let load = move |_| {
-            if self.reading.get_untracked() {
+            if self.reading.get_untracked() || self.epoch.get_untracked() != built_at {
                 return;
             }
             let Some(before) = self.rows.with_untracked(|rows| rows.last().map(version)).or(first_oldest) else { return };
@@ -101,7 +106,7 @@ impl<T: Clone + Send + Sync + 'static> OlderVersions<T> {
         };
         view! {
             {move || self.more.get().unwrap_or(first_more).then(|| view! {
-                <button type="button" class=BUTTON data-testid="older-versions" disabled=move || self.reading.get() on:click=load.clone()>
+                <button type="button" class=BUTTON data-testid="older-versions" disabled=move || self.reading.get() || stale() on:click=load.clone()>
                     {l(K::OlderVersions)}
                 </button>
             })}
