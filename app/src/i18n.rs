@@ -802,6 +802,30 @@ pub enum K {
     AuditVerbHandBack,
     AuditVerbRedrive,
     AuditVerbCancelJobs,
+    ExpectText,
+    ExpectNumber,
+    ExpectPhone,
+    ExpectEmail,
+    ExpectChoice,
+    ExpectContact,
+    ExpectRating,
+    ButtonKindReply,
+    ButtonKindInline,
+    ButtonKindUrl,
+    ButtonKindContact,
+    LinkNext,
+    LinkOnError,
+    LinkThen,
+    LinkOtherwise,
+    LinkNoReply,
+    LinkNotDelivered,
+    LinkDefault,
+    LinkCase,
+    LinkNewCase,
+    TokenActionCall,
+    TokenActionDryRun,
+    TokenActionAdminRead,
+    TokenActionAdminWrite,
 }
 
 pub fn t(locale: Locale, key: K) -> &'static str {
@@ -1639,6 +1663,30 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::AuditVerbHandBack => ("handed back to the bot", "возврат боту"),
         K::AuditVerbRedrive => ("sent again", "повторная отправка"),
         K::AuditVerbCancelJobs => ("scheduled jobs cancelled", "отмена заданий"),
+        K::ExpectText => ("text", "текст"),
+        K::ExpectNumber => ("number", "число"),
+        K::ExpectPhone => ("phone", "телефон"),
+        K::ExpectEmail => ("email", "email"),
+        K::ExpectChoice => ("choice", "выбор из вариантов"),
+        K::ExpectContact => ("contact", "контакт"),
+        K::ExpectRating => ("rating", "оценка"),
+        K::ButtonKindReply => ("reply", "ответ"),
+        K::ButtonKindInline => ("inline", "inline"),
+        K::ButtonKindUrl => ("url", "ссылка"),
+        K::ButtonKindContact => ("contact", "контакт"),
+        K::LinkNext => ("next", "далее"),
+        K::LinkOnError => ("on error", "ошибка"),
+        K::LinkThen => ("then", "да"),
+        K::LinkOtherwise => ("otherwise", "нет"),
+        K::LinkNoReply => ("no reply", "нет ответа"),
+        K::LinkNotDelivered => ("not delivered", "не доставлено"),
+        K::LinkDefault => ("default", "иначе"),
+        K::LinkCase => ("case {}", "вариант {}"),
+        K::LinkNewCase => ("new case", "новый вариант"),
+        K::TokenActionCall => ("start communications", "запускать коммуникации"),
+        K::TokenActionDryRun => ("dry runs only, nothing sent", "только пробные запуски, без отправки"),
+        K::TokenActionAdminRead => ("read the admin API", "читать admin API"),
+        K::TokenActionAdminWrite => ("change through the admin API", "менять через admin API"),
     };
     match locale {
         Locale::En => en,
@@ -1724,6 +1772,61 @@ pub fn step_type_text(locale: Locale, kind: &str) -> String {
         ("end", K::StepTypeEnd),
     ];
     name_text(locale, KEYS, kind)
+}
+
+/// What an `ask` step expects, in words (`rating` → «оценка»).
+pub fn expect_text(locale: Locale, expect: &str) -> String {
+    const KEYS: &[(&str, K)] = &[
+        ("text", K::ExpectText),
+        ("number", K::ExpectNumber),
+        ("phone", K::ExpectPhone),
+        ("email", K::ExpectEmail),
+        ("choice", K::ExpectChoice),
+        ("contact", K::ExpectContact),
+        ("rating", K::ExpectRating),
+    ];
+    name_text(locale, KEYS, expect)
+}
+
+/// A button's kind in words (`url` → «ссылка»).
+pub fn button_kind_text(locale: Locale, kind: &str) -> String {
+    const KEYS: &[(&str, K)] =
+        &[("reply", K::ButtonKindReply), ("inline", K::ButtonKindInline), ("url", K::ButtonKindUrl), ("contact", K::ButtonKindContact)];
+    name_text(locale, KEYS, kind)
+}
+
+/// A link of a step in a few words, as the canvas labels its arrow
+/// (`on_error` → «ошибка», `cases[1].next` → «вариант 2»).
+pub fn link_text(locale: Locale, field: &str) -> String {
+    const KEYS: &[(&str, K)] = &[
+        ("next", K::LinkNext),
+        ("on_error", K::LinkOnError),
+        ("then", K::LinkThen),
+        ("otherwise", K::LinkOtherwise),
+        ("on_no_reply", K::LinkNoReply),
+        ("on_delivery_failed", K::LinkNotDelivered),
+        ("default", K::LinkDefault),
+        ("cases[+].next", K::LinkNewCase),
+    ];
+    let case = field.strip_prefix("cases[").and_then(|r| r.strip_suffix("].next")).and_then(|n| n.parse::<usize>().ok());
+    match case {
+        Some(i) => t1(locale, K::LinkCase, i + 1),
+        None => name_text(locale, KEYS, field),
+    }
+}
+
+/// A token action in words; the API's name of it is shown beside.
+pub fn token_action_text(locale: Locale, action: comops_core::TokenAction) -> &'static str {
+    use comops_core::TokenAction;
+    t(
+        locale,
+        match action {
+            TokenAction::Call => K::TokenActionCall,
+            TokenAction::DryRun => K::TokenActionDryRun,
+            TokenAction::AdminRead => K::TokenActionAdminRead,
+            TokenAction::AdminWrite => K::TokenActionAdminWrite,
+        },
+    )
 }
 
 /// A channel setting's field in words (`webhook_secret` → «Секрет
@@ -1899,6 +2002,21 @@ mod tests {
         assert_eq!(trace_status_text(Locale::En, "rejected"), "rejected");
         assert_eq!(step_type_text(Locale::Ru, "handover"), "передача оператору");
         assert_eq!(step_type_text(Locale::En, "handover"), "handover");
+        assert_eq!(expect_text(Locale::Ru, "rating"), "оценка");
+        assert_eq!(expect_text(Locale::En, "choice"), "choice");
+        assert_eq!(button_kind_text(Locale::Ru, "url"), "ссылка");
+        assert_eq!(token_action_text(Locale::Ru, comops_core::TokenAction::DryRun), "только пробные запуски, без отправки");
+    }
+
+    #[test]
+    fn step_links_in_a_few_words() {
+        assert_eq!(link_text(Locale::Ru, "on_error"), "ошибка");
+        assert_eq!(link_text(Locale::Ru, "otherwise"), "нет");
+        assert_eq!(link_text(Locale::En, "on_no_reply"), "no reply");
+        assert_eq!(link_text(Locale::Ru, "cases[0].next"), "вариант 1");
+        assert_eq!(link_text(Locale::En, "cases[11].next"), "case 12");
+        assert_eq!(link_text(Locale::Ru, "cases[+].next"), "новый вариант");
+        assert_eq!(link_text(Locale::En, "cases[x].next"), "cases[x].next", "an unknown field as it is");
     }
 
     #[test]

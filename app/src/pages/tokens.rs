@@ -9,7 +9,7 @@ use crate::api::tokens::{list_tokens, IssueToken, IssuedToken, RevokeToken};
 use crate::components::form::{can, field_error, general_error, ErrorBanner, TextField};
 use crate::components::{format_millis, l, percent_encode};
 use crate::components::list_pages::{words, Hidden, ListFilter, PagerRow};
-use crate::i18n::{tr, use_locale, K};
+use crate::i18n::{token_action_text, tr, use_locale, K};
 use comops_core::token::TokenDraft;
 use comops_core::{ApiToken, Millis, Permission, TokenAction};
 use leptos::prelude::*;
@@ -187,6 +187,7 @@ fn SecretBox(issued: IssuedToken, on_done: Callback<()>) -> impl IntoView {
 
 #[component]
 fn TokenForm(fields: TokenFields, issue: ServerAction<IssueToken>, on_cancel: Callback<()>) -> impl IntoView {
+    let locale = use_locale();
     let issue_pending = issue.pending();
     let actions_error = field_error(issue.value(), "actions");
     let boxes = TokenAction::ALL
@@ -197,7 +198,8 @@ fn TokenForm(fields: TokenFields, issue: ServerAction<IssueToken>, on_cancel: Ca
             view! {
                 <label class="flex items-center gap-1.5 text-sm">
                     <input type="checkbox" name=format!("action-{name}") bind:checked=on/>
-                    <span class="font-mono text-xs">{name}</span>
+                    <span>{move || token_action_text(locale.get(), action)}</span>
+                    <span class="font-mono text-xs text-slate-500">{name}</span>
                 </label>
             }
         })

@@ -27,7 +27,7 @@ use crate::components::canvas::graph::{self, Edge};
 use crate::components::canvas::history::History;
 use crate::components::canvas::layout::{auto_layout, NODE_H, NODE_W};
 use crate::components::{focus_without_scrolling, l};
-use crate::i18n::{step_type_text, t, use_locale, K};
+use crate::i18n::{link_text, step_type_text, t, use_locale, K};
 use comops_core::scenario::Scenario;
 use leptos::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -603,7 +603,8 @@ pub(super) fn ScenarioCanvas(
             Some(n) if n > 0 => 1.5 + 8.0 * (n as f64 / max_passed.get() as f64).sqrt(),
             _ => 1.5,
         };
-        let label = if edge.field == "next" { String::new() } else { edge.field.clone() };
+        let field = edge.field.clone();
+        let label = move || if field == "next" { String::new() } else { link_text(locale.get(), &field) };
         let key = (edge.from.clone(), edge.field.clone());
         let is_selected = Memo::new(move |_| c.edge.with(|e| e.as_ref() == Some(&key)));
         view! {
@@ -716,7 +717,7 @@ pub(super) fn ScenarioCanvas(
                                     let (from, to, f, name) = (from.clone(), to.clone(), field.clone(), field.clone());
                                     view! {
                                         <button type="button" class=BUTTON autofocus={i == 0} data-link=name
-                                            on:click=move |_| { choosing.set(None); c.connect(&from, &f, &to); }>{field}</button>
+                                            on:click=move |_| { choosing.set(None); c.connect(&from, &f, &to); }>{link_text(locale.get_untracked(), &field)}</button>
                                     }
                                 }).collect_view()}
                                 <button type="button" class="px-1 text-slate-500" on:click=move |_| choosing.set(None)>{l(K::Cancel)}</button>

@@ -8,7 +8,7 @@ use super::model::rename_references;
 use super::{BUTTON, INPUT, PRIMARY};
 use crate::api::scenarios::StepIssue;
 use crate::components::l;
-use crate::i18n::{step_type_text, t, tr, use_locale, K};
+use crate::i18n::{button_kind_text, expect_text, step_type_text, t, tr, use_locale, K};
 use comops_core::scenario::Scenario;
 use comops_core::Locale;
 use crate::scenario_issues::scenario_issue_text;
@@ -34,8 +34,8 @@ enum Field {
     Area(K, &'static str, u32),
     /// Another step's id (suggested from the scenario's steps).
     Ref(K, &'static str),
-    /// One of fixed values.
-    Pick(K, &'static str, &'static [&'static str]),
+    /// One of fixed values, each said in words when there are any.
+    Pick(K, &'static str, &'static [&'static str], Option<fn(Locale, &str) -> String>),
     Buttons,
     /// Name/value rows: `headers`, `vars`, `attributes` or `cases`.
     Pairs(K, &'static str, K, K),
@@ -48,7 +48,7 @@ fn form_of(kind: &str) -> &'static [Field] {
         "message" => &[Area(K::ScnText, "text", 4), Buttons, Line(K::ScnMediaUrl, "media_url"), Ref(K::ScnNext, "next")],
         "ask" => &[
             Area(K::ScnPrompt, "prompt", 3),
-            Pick(K::ScnExpect, "expect", &EXPECTS),
+            Pick(K::ScnExpect, "expect", &EXPECTS, Some(expect_text)),
             Line(K::ScnVar, "var"),
             Line(K::ScnChoices, "choices"),
             Line(K::ScnMaxReasks, "max_reasks"),
@@ -60,7 +60,7 @@ fn form_of(kind: &str) -> &'static [Field] {
             Buttons,
         ],
         "http" => &[
-            Pick(K::ScnMethod, "method", &METHODS),
+            Pick(K::ScnMethod, "method", &METHODS, None),
             Line(K::ScnSaveAs, "save_as"),
             Wide(K::ScnUrl, "url"),
             Pairs(K::ScnHeaders, "headers", K::Name, K::ScnValue),
@@ -103,7 +103,7 @@ pub(super) fn field_label(field: &str) -> Option<K> {
     }
     STEP_TYPES.iter().flat_map(|kind| form_of(kind)).find_map(|f| match *f {
         Field::Buttons => (base == "buttons").then_some(K::ScnButtons),
-        Field::Line(k, n) | Field::Wide(k, n) | Field::Area(k, n, _) | Field::Ref(k, n) | Field::Pick(k, n, _) | Field::Pairs(k, n, _, _) => {
+        Field::Line(k, n) | Field::Wide(k, n) | Field::Area(k, n, _) | Field::Ref(k, n) | Field::Pick(k, n, _, _) | Field::Pairs(k, n, _, _) => {
             (n == base).then_some(k)
         }
     })
@@ -133,7 +133,10 @@ fn field_view(field: Field, draft: StepDraft, error: impl Fn(&'static str) -> Si
         Field::Wide(label, name) => view! { <Line label name value=draft.text(name) error=error(name) wide=true/> }.into_any(),
         Field::Area(label, name, rows) => view! { <Area label name value=draft.text(name) error=error(name) rows/> }.into_any(),
         Field::Ref(label, name) => view! { <StepRef label name value=draft.text(name) error=error(name)/> }.into_any(),
-        Field::Pick(label, name, options) => view! { <Choice label name value=draft.text(name) options/> }.into_any(),
+        Field::Pick(label, name, options, words) => match words {
+            Some(words) => view! { <Choice label name value=draft.text(name) options words/> }.into_any(),
+            None => view! { <Choice label name value=draft.text(name) options/> }.into_any(),
+        },
         Field::Buttons => view! { <ButtonsEditor rows=draft.buttons/> }.into_any(),
         Field::Pairs(label, name, key_label, value_label) => view! { <PairsEditor label rows=draft.pairs(name) key_label value_label/> }.into_any(),
     }
@@ -291,6 +294,7 @@ fn Choice(
 /// Buttons of a message or ask: label, kind, value, url.
 #[component]
 fn ButtonsEditor(rows: RwSignal<Vec<ButtonRow>>) -> impl IntoView {
+    let locale = use_locale();
     view! {
         <fieldset class="col-span-2 rounded border border-slate-200 p-1.5" data-testid="buttons-editor">
             <legend class="px-1 text-[11px] font-medium text-slate-600">{l(K::ScnButtons)}</legend>
@@ -298,7 +302,7 @@ fn ButtonsEditor(rows: RwSignal<Vec<ButtonRow>>) -> impl IntoView {
                 <div class="mb-1 grid grid-cols-[1fr_5.5rem_1fr_auto] gap-1" data-button-row=i>
                     <input name="button-label" class=INPUT placeholder=l(K::ScnButtonLabel) bind:value=row.label/>
                     <select name="button-kind" class=INPUT prop:value=move || row.kind.get() on:change=move |ev| row.kind.set(event_target_value(&ev))>
-                        {BUTTON_KINDS.into_iter().map(|k| view! { <option value=k selected=move || row.kind.get() == k>{k}</option> }).collect_view()}
+                        {BUTTON_KINDS.into_iter().map(|k| view! { <option value=k selected=move || row.kind.get() == k>{move || button_kind_text(locale.get(), k)}</option> }).collect_view()}
                     </select>
                     <input name="button-value" class=INPUT
                         placeholder=move || if row.kind.get() == "url" { "https://…" } else { tr(K::ScnValue) }
