@@ -16,6 +16,7 @@ pub mod routes;
 pub mod scenario_issues;
 pub mod audit_detail;
 pub mod trace_detail;
+pub mod api_message;
 pub mod session;
 
 use crate::components::layout::Layout;

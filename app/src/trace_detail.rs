@@ -1,8 +1,8 @@
 //! How the studio words a trace event's detail (core's [`Detail`]) in the
 //! reader's language: the trace log and a trace's timeline. The API and
-//! the logs keep the English the server wrote; words that are not
-//! ComOps's own (an API error's message, a messenger's reason, an http
-//! step's error) stay as written.
+//! the logs keep the English the server wrote; an API error's message is
+//! worded by `api_message`; words that are not ComOps's own (a
+//! messenger's reason, an http step's error) stay as written.
 
 use comops_core::trace::detail::{lead_change_text, Detail, Failure, HttpOutcome, Ignored, Recipients, ReplyOutcome};
 use comops_core::Locale;
@@ -97,7 +97,8 @@ pub fn detail_text(locale: Locale, step: &str, detail: &str) -> String {
                 None => outcome,
             }
         }
-        Detail::Text(text) => text,
+        // A refused call's detail is the API's message.
+        Detail::Text(text) => crate::api_message::api_message_text(locale, &text),
     }
 }
 
@@ -162,7 +163,8 @@ mod tests {
         assert_eq!(ru("scenario.error", "no reply before the timeout"), "нет ответа до тайм-аута");
         assert_eq!(ru("scenario.error", "Script error at line 2: boom"), "Script error at line 2: boom", "the script's own words");
         assert_eq!(ru("scenario.set", "attributes city, size; -tags new; status active"), "атрибуты city, size; −теги new; статус active");
-        assert_eq!(ru("api.call", "Endpoint not found"), "Endpoint not found", "the API's own message");
+        assert_eq!(ru("api.call", "Endpoint not found"), "Эндпоинт не найден", "the API's fixed words, in Russian");
+        assert_eq!(ru("api.call", "Token lacks the 'call' scope"), "У токена нет права «call»");
         assert_eq!(ru("scenario.handover", "goal: call back"), "goal: call back", "the scenario author's note");
         assert_eq!(detail_text(Locale::En, "scenario.message", "queued for 1 address(es)"), "queued for 1 address(es)");
     }

@@ -26,6 +26,49 @@ pub struct CallRequest {
     pub recipients: Recipients,
 }
 
+/// The fixed `message`s of the call API's answers, named once so the
+/// server writes and the studio words (in Russian) the same text.
+pub mod answer {
+    pub const SENT: &str = "Communication sent";
+    pub const NOBODY_BLOCKED: &str = "Nobody reached: every recipient has blocked the bot or was deactivated";
+    pub const NOBODY_NO_ADDRESS: &str = "Nobody reached: no recipient has an active address on this bot";
+    pub const ALREADY_RUNNING: &str = "Already in progress: a run from this endpoint is still active for every recipient";
+    pub const DRY_RUN: &str = "Dry run: validated, nothing sent";
+    pub const SCHEMA_MISMATCH: &str = "Request does not match the endpoint schema";
+    pub const BOT_NOT_FOUND: &str = "Bot not found";
+    pub const ENDPOINT_NOT_FOUND: &str = "Endpoint not found";
+    pub const INVALID_TOKEN: &str = "Invalid token";
+    pub const BODY_NOT_OBJECT: &str = "Request body must be a JSON object";
+    pub const PARAMS_NOT_OBJECT: &str = "script_request_params must be a JSON object";
+    /// A dry run's `preview.note`.
+    pub const NO_SCENARIO: &str = "No scenario is bound to this endpoint";
+
+    /// A dry run's `preview.note` when the bound scenario is not saved yet.
+    pub fn scenario_missing(name: &str) -> String {
+        format!("Scenario {name} does not exist yet")
+    }
+
+    /// The scenario [`scenario_missing`] names, if `note` is that note.
+    pub fn missing_scenario(note: &str) -> Option<&str> {
+        note.strip_prefix("Scenario ")?.strip_suffix(" does not exist yet")
+    }
+
+    pub const ALL: [&str; 12] = [
+        SENT,
+        NOBODY_BLOCKED,
+        NOBODY_NO_ADDRESS,
+        ALREADY_RUNNING,
+        DRY_RUN,
+        SCHEMA_MISMATCH,
+        BOT_NOT_FOUND,
+        ENDPOINT_NOT_FOUND,
+        INVALID_TOKEN,
+        BODY_NOT_OBJECT,
+        PARAMS_NOT_OBJECT,
+        NO_SCENARIO,
+    ];
+}
+
 /// Why a body is not a call request (→ 422 with this message, naming the
 /// field: `body` for the body itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +88,11 @@ impl CallRequest {
 
     pub fn parse(body: Value) -> Result<Self, BadBody> {
         let Value::Object(mut object) = body else {
-            return Err(BadBody::at("body", "Request body must be a JSON object".into()));
+            return Err(BadBody::at("body", answer::BODY_NOT_OBJECT.into()));
         };
         let params = match object.remove("script_request_params") {
             Some(Value::Object(params)) => params,
-            Some(_) => return Err(BadBody::at("script_request_params", "script_request_params must be a JSON object".into())),
+            Some(_) => return Err(BadBody::at("script_request_params", answer::PARAMS_NOT_OBJECT.into())),
             None => object,
         };
         let recipients = recipients(&params)?;

@@ -198,6 +198,44 @@ pub struct PayloadError {
     pub message: String,
 }
 
+/// What is wrong with one field of a payload. Its text (`Display`) is the
+/// API's `message` for the field; [`PayloadProblem::parse`] reads it back,
+/// so the studio can say it in Russian without a second copy of the words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayloadProblem {
+    Required,
+    Type(FieldKind),
+    OneOf(Vec<String>),
+    Format(StringFormat),
+}
+
+impl std::fmt::Display for PayloadProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PayloadProblem::Required => f.write_str("is required"),
+            PayloadProblem::Type(kind) => write!(f, "must be of type {}", kind.as_str()),
+            PayloadProblem::OneOf(values) => write!(f, "must be one of: {}", values.join(", ")),
+            PayloadProblem::Format(format) => write!(f, "must be a valid {}", format.as_str()),
+        }
+    }
+}
+
+impl PayloadProblem {
+    /// The problem a field `message` says, if it is one of these.
+    pub fn parse(message: &str) -> Option<Self> {
+        if message == "is required" {
+            return Some(PayloadProblem::Required);
+        }
+        if let Some(kind) = message.strip_prefix("must be of type ") {
+            return FieldKind::parse(kind).map(PayloadProblem::Type);
+        }
+        if let Some(values) = message.strip_prefix("must be one of: ") {
+            return Some(PayloadProblem::OneOf(values.split(", ").map(str::to_string).collect()));
+        }
+        message.strip_prefix("must be a valid ").and_then(StringFormat::parse).map(PayloadProblem::Format)
+    }
+}
+
 /// A float with no fraction that fits an `i64` (`1.0`, `-3e2`), as that
 /// integer; `None` for anything else, integers included.
 fn whole_number(value: &Value) -> Option<i64> {
@@ -253,7 +291,7 @@ impl RequestSchema {
     pub fn check(&self, params: &mut Map<String, Value>) -> Vec<PayloadError> {
         let mut errors = Vec::new();
         for field in &self.fields {
-            let error = |message: String| PayloadError { field: field.name.clone(), message };
+            let error = |problem: PayloadProblem| PayloadError { field: field.name.clone(), message: problem.to_string() };
             if field.kind == FieldKind::Integer {
                 if let Some(value) = params.get_mut(&field.name) {
                     if let Some(whole) = whole_number(value) {
@@ -264,11 +302,11 @@ impl RequestSchema {
             match params.get(&field.name) {
                 None | Some(Value::Null) => {
                     if field.required {
-                        errors.push(error("is required".into()));
+                        errors.push(error(PayloadProblem::Required));
                     }
                 }
                 Some(value) if !field.kind.accepts(value) => {
-                    errors.push(error(format!("must be of type {}", field.kind.as_str())));
+                    errors.push(error(PayloadProblem::Type(field.kind)));
                 }
                 Some(value) => {
                     if !field.enum_values.is_empty() {
@@ -277,12 +315,12 @@ impl RequestSchema {
                             other => other.to_string(),
                         };
                         if !field.enum_values.contains(&text) {
-                            errors.push(error(format!("must be one of: {}", field.enum_values.join(", "))));
+                            errors.push(error(PayloadProblem::OneOf(field.enum_values.clone())));
                         }
                     }
                     if let (Some(format), Value::String(text)) = (field.format, value) {
                         if !format.accepts(text) {
-                            errors.push(error(format!("must be a valid {}", format.as_str())));
+                            errors.push(error(PayloadProblem::Format(format)));
                         }
                     }
                 }
@@ -337,6 +375,21 @@ impl RequestSchema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payload_problems_read_back_from_their_text() {
+        let problems = [
+            PayloadProblem::Required,
+            PayloadProblem::Type(FieldKind::Integer),
+            PayloadProblem::OneOf(vec!["paid".into(), "pending".into()]),
+            PayloadProblem::Format(StringFormat::DateTime),
+        ];
+        for problem in problems {
+            assert_eq!(PayloadProblem::parse(&problem.to_string()), Some(problem));
+        }
+        assert_eq!(PayloadProblem::parse("must be of type money"), None);
+        assert_eq!(PayloadProblem::parse("userIds must be an array of user ids"), None);
+    }
 
     fn thank_you() -> RequestSchema {
         serde_json::from_value(json!({"fields": [

@@ -2,7 +2,7 @@
 // schema, JSON export and import; an admin's API token shown once and
 // revoked; the trace log, fed by a real call when the call route answers.
 import { test, expect, Page } from '@playwright/test';
-import { ADMIN, VIEWER, hydrated, logIn } from './helpers';
+import { ADMIN, VIEWER, chooseLanguage, hydrated, logIn } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -84,7 +84,13 @@ test('an endpoint order/thank-you is created with its schema, checked, exported 
   await tester.getByTestId('test-event-body').fill('{"user_id": "54321"}');
   await tester.getByTestId('test-event-body').press('Control+Enter');
   await expect(answer).toHaveAttribute('data-status', '422');
-  await expect(answer.getByTestId('test-event-problems')).toContainText('order_id');
+  await expect(answer.getByTestId('test-event-problems')).toContainText('order_id: is required');
+  // In Russian, the API's fixed words are said in Russian (its English in the tooltip).
+  await chooseLanguage(page, 'ru');
+  await expect(answer.getByTestId('test-event-message')).toHaveText('Запрос не соответствует схеме эндпоинта');
+  await expect(answer.getByTestId('test-event-message')).toHaveAttribute('title', 'Request does not match the endpoint schema');
+  await expect(answer.getByTestId('test-event-problems')).toContainText('order_id: обязательное поле');
+  await chooseLanguage(page, 'en');
   await page.screenshot({ path: 'end2end/screenshots/endpoint-test-event.png', fullPage: true });
   await page.locator('[data-endpoint="order/thank-you"]').getByTestId('endpoint-test-toggle').click();
   await expect(tester).toHaveCount(0);

@@ -6,6 +6,7 @@
 //! link to the call's trace. Ctrl+Enter sends.
 
 use crate::api::test_events::{SendTestEvent, TestEventAnswer};
+use crate::api_message::{api_message_text, field_problem_text};
 use crate::i18n::{t1, tr, use_locale, K};
 use leptos::prelude::*;
 
@@ -63,16 +64,21 @@ fn TestEventResult(answer: TestEventAnswer) -> impl IntoView {
     let TestEventAnswer { status, message, trace_id, problems, leads, unresolved, messages, note, answer } = answer;
     let badge = if status < 300 { "bg-emerald-100 text-emerald-800" } else { "bg-amber-100 text-amber-900" };
     let trace = format!("/traces?trace_id={trace_id}");
+    let (message_title, note_title) = (message.clone(), note.clone());
     view! {
         <div class="space-y-2 rounded border border-slate-200 bg-white p-3 text-sm" data-testid="test-event-answer" data-status=status.to_string()>
             <p>
                 <span class=format!("mr-2 rounded px-1.5 py-0.5 text-xs tabular-nums {badge}") data-testid="test-event-status">"HTTP " {status}</span>
-                <span data-testid="test-event-message">{message}</span>
+                <span data-testid="test-event-message" title=message_title>{move || api_message_text(locale.get(), &message)}</span>
                 <a class="ml-3 text-sky-800 hover:underline" href=trace data-testid="test-event-trace">{move || tr(K::TestEventTrace)}</a>
             </p>
             {(!problems.is_empty()).then(|| view! {
                 <ul class="list-disc pl-5 text-rose-700" data-testid="test-event-problems">
-                    {problems.into_iter().map(|(field, problem)| view! { <li><span class="font-mono">{field}</span>": " {problem}</li> }).collect_view()}
+                    {problems.into_iter().map(|(field, problem)| {
+                        let (name, original) = (field.clone(), problem.clone());
+                        let words = move || field_problem_text(locale.get(), &name, &original);
+                        view! { <li title=problem><span class="font-mono">{field}</span>": " {words}</li> }
+                    }).collect_view()}
                 </ul>
             })}
             {(status < 300).then(|| {
@@ -86,7 +92,7 @@ fn TestEventResult(answer: TestEventAnswer) -> impl IntoView {
                     </p>
                 }
             })}
-            {(!note.is_empty()).then(|| view! { <p class="text-slate-600" data-testid="test-event-note">{note}</p> })}
+            {(!note.is_empty()).then(|| view! { <p class="text-slate-600" data-testid="test-event-note" title=note_title>{move || api_message_text(locale.get(), &note)}</p> })}
             {(!messages.is_empty()).then(|| view! {
                 <div>
                     <p class="font-medium">{move || tr(K::DryMessages)}</p>

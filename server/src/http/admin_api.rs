@@ -16,6 +16,7 @@
 //! - `PUT  /bots/{botId}/settings/telegram|secrets` (`admin_write`): channel
 //!   credentials and the secrets scenarios reference; never echoed back
 
+use comops_core::call::answer;
 use super::{bearer_token, ApiError, AppState};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::HeaderMap;
@@ -54,10 +55,10 @@ pub fn routes() -> Router<AppState> {
 pub(super) async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &str, actions: &[TokenAction]) -> Result<(ApiToken, BotId), ApiError> {
     let store = &state.backend.store;
     let token = bearer_token(headers, store).await?;
-    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
+    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     match store.bot(&bot).await {
         Ok(_) => {}
-        Err(StoreError::NotFound) => return Err(ApiError::NotFound("Bot not found")),
+        Err(StoreError::NotFound) => return Err(ApiError::NotFound(answer::BOT_NOT_FOUND)),
         Err(other) => return Err(other.into()),
     }
     let now = now_millis();

@@ -9,7 +9,7 @@ use comops_core::ApiToken;
 /// The token named by the request's `Authorization` header. Revoked and
 /// expired tokens are returned too; scope checks refuse them.
 pub async fn bearer_token(headers: &HeaderMap, store: &Store) -> Result<ApiToken, ApiError> {
-    let invalid = || ApiError::Unauthorized("Invalid token".into());
+    let invalid = || ApiError::Unauthorized(comops_core::call::answer::INVALID_TOKEN.into());
     let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(invalid)?;
     // The scheme is case-insensitive (RFC 9110 §11.1).
     let secret = value.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, secret)| secret.trim()).ok_or_else(invalid)?;

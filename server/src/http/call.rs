@@ -15,6 +15,7 @@
 //! the user's role, so there is no token (nor its scope and rate), and
 //! the body comes as text (no content type, idempotency key or headers).
 
+use comops_core::call::answer;
 use super::{bearer_token, ApiError, AppState};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -266,7 +267,7 @@ fn checked_request(endpoint: &Endpoint, bytes: &[u8], trace: &mut CallTrace) -> 
     })?;
     let problems = endpoint.schema.check(&mut request.params);
     if !problems.is_empty() {
-        return Err(ApiError::Unprocessable { message: "Request does not match the endpoint schema".into(), errors: problems });
+        return Err(ApiError::Unprocessable { message: answer::SCHEMA_MISMATCH.into(), errors: problems });
     }
     trace.user_id = summarize(match &request.recipients {
         Recipients::Users(ids) => ids,
@@ -278,16 +279,16 @@ fn checked_request(endpoint: &Endpoint, bytes: &[u8], trace: &mut CallTrace) -> 
 /// The bot and its enabled endpoint, or 404.
 async fn find_endpoint(state: &AppState, bot_id: &str, alias: &str) -> Result<(BotId, Endpoint), ApiError> {
     let store = &state.backend.store;
-    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
+    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     match store.bot(&bot).await {
         Ok(found) if found.enabled => {}
-        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::NotFound("Bot not found")),
+        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::NotFound(answer::BOT_NOT_FOUND)),
         Err(other) => return Err(other.into()),
     }
-    let alias = Alias::parse(alias).map_err(|_| ApiError::NotFound("Endpoint not found"))?;
+    let alias = Alias::parse(alias).map_err(|_| ApiError::NotFound(answer::ENDPOINT_NOT_FOUND))?;
     match store.endpoint_by_alias(&bot, &alias).await? {
         Some(endpoint) if endpoint.enabled => Ok((bot, endpoint)),
-        _ => Err(ApiError::NotFound("Endpoint not found")),
+        _ => Err(ApiError::NotFound(answer::ENDPOINT_NOT_FOUND)),
     }
 }
 
@@ -471,14 +472,14 @@ fn live_message(resolved: &Resolved, skipped: usize) -> &'static str {
     let leads = resolved.leads.len();
     if leads == 0 && !resolved.unresolved.is_empty() {
         if resolved.inactive.len() == resolved.unresolved.len() {
-            "Nobody reached: every recipient has blocked the bot or was deactivated"
+            answer::NOBODY_BLOCKED
         } else {
-            "Nobody reached: no recipient has an active address on this bot"
+            answer::NOBODY_NO_ADDRESS
         }
     } else if leads > 0 && skipped >= leads {
-        "Already in progress: a run from this endpoint is still active for every recipient"
+        answer::ALREADY_RUNNING
     } else {
-        "Communication sent"
+        answer::SENT
     }
 }
 
@@ -498,7 +499,7 @@ async fn dry_run(
     let (status, message, event) = match failure {
         None => {
             let detail = Detail::DryRun { recipients: resolved.counts(), previewed }.to_string();
-            (StatusCode::OK, "Dry run: validated, nothing sent".to_string(), trace.event("success", 200, detail))
+            (StatusCode::OK, answer::DRY_RUN.to_string(), trace.event("success", 200, detail))
         }
         Some(failure) => (StatusCode::INTERNAL_SERVER_ERROR, failure.clone(), trace.event("fail", 500, failure)),
     };
@@ -537,13 +538,13 @@ async fn preview(
 ) -> Result<DryPreview, ApiError> {
     let unrendered = |body| DryPreview { body, failure: None };
     if endpoint.scenario.is_empty() {
-        return Ok(unrendered(json!({ "scenario": "", "messages": [], "note": "No scenario is bound to this endpoint" })));
+        return Ok(unrendered(json!({ "scenario": "", "messages": [], "note": answer::NO_SCENARIO })));
     }
     let Some(current) = state.backend.store.scenario(bot, &endpoint.scenario).await? else {
         return Ok(unrendered(json!({
             "scenario": endpoint.scenario,
             "messages": [],
-            "note": format!("Scenario {} does not exist yet", endpoint.scenario),
+            "note": answer::scenario_missing(&endpoint.scenario),
         })));
     };
     let lead = match leads.first() {

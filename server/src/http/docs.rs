@@ -15,6 +15,7 @@
 //! [`escape_html`] on the way into HTML, and JSON for the page's script goes
 //! through [`json_for_script`] so it cannot close its `<script>` element.
 
+use comops_core::call::answer;
 use super::{bearer_token, ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -47,7 +48,7 @@ async fn openapi(
     session: Option<Extension<SessionInfo>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let bot = BotId::parse(&bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
+    let bot = BotId::parse(&bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let (bot, token) = authorize(&state, &headers, session.as_deref(), &bot).await?;
     let endpoints = enabled_endpoints(&state, &bot, token.as_ref()).await?;
     let origin = request_origin(&headers, state.backend.secure_cookies);
@@ -70,7 +71,7 @@ async fn page(
 }
 
 async fn docs_page(state: &AppState, bot_id: &str, session: Option<Extension<SessionInfo>>, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
+    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let signed_in = session.as_ref().is_some_and(|s| s.user.is_some());
     if !signed_in && !headers.contains_key(header::AUTHORIZATION) && super::wants_html(headers) {
         // A parsed BotId is lowercase letters, digits, `_` and `-`: safe in
@@ -121,7 +122,7 @@ async fn authorize(state: &AppState, headers: &HeaderMap, session: Option<&Sessi
 async fn existing_bot(state: &AppState, id: &BotId) -> Result<Bot, ApiError> {
     match state.backend.store.bot(id).await {
         Ok(bot) => Ok(bot),
-        Err(StoreError::NotFound) => Err(ApiError::NotFound("Bot not found")),
+        Err(StoreError::NotFound) => Err(ApiError::NotFound(answer::BOT_NOT_FOUND)),
         Err(other) => Err(other.into()),
     }
 }

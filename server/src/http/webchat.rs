@@ -30,6 +30,7 @@
 //! stores a message, and polls the log every second for messages other
 //! processes stored; correctness never rests on the wake-up.
 
+use comops_core::call::answer;
 use super::{ApiError, AppState};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
@@ -150,11 +151,11 @@ async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -
 /// when there is no such bot or its web chat is off.
 async fn open_bot(state: &AppState, path: &str) -> Result<(ChatBot, WebChatSettings), ApiError> {
     let raw = path.trim_start_matches("/webchat/").split('/').next().unwrap_or_default();
-    let bot = BotId::parse(raw).ok_or(ApiError::NotFound("Bot not found"))?;
+    let bot = BotId::parse(raw).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let store = &state.backend.store;
     let found = match store.bot(&bot).await {
         Ok(found) => found,
-        Err(StoreError::NotFound) => return Err(ApiError::NotFound("Bot not found")),
+        Err(StoreError::NotFound) => return Err(ApiError::NotFound(answer::BOT_NOT_FOUND)),
         Err(other) => return Err(other.into()),
     };
     let settings = WebChatSettings::from_value(&store.bot_channel(&bot, KIND).await?.unwrap_or(Value::Null));

@@ -11,6 +11,7 @@
 //!   of the same Meta app are acknowledged and dropped. Meta retries
 //!   deliveries that do not get a 200.
 
+use comops_core::call::answer;
 use super::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
@@ -30,7 +31,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The bot and its `whatsapp` settings; 404 when either is missing.
 async fn settings(store: &Store, bot_id: &str) -> Result<(BotId, Value), ApiError> {
-    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound("Bot not found"))?;
+    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let settings = store.bot_channel(&bot, "whatsapp").await?.ok_or(ApiError::NotFound("Bot has no WhatsApp channel"))?;
     Ok((bot, settings))
 }
