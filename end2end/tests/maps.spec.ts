@@ -258,7 +258,8 @@ test('an analyst rewrites a blueprint lane in its CSV and imports it; a malforme
   await page.getByTestId('csv-import').click();
   // The editor comes back with the imported version: the grid and the table show it.
   await expect(page.getByTestId('blueprint-grid')).toContainText('Оператор отвечает из Helpdesk');
-  await expect(page.getByTestId('map-table').locator('textarea').filter({ hasText: 'Оператор отвечает из Helpdesk' })).toHaveCount(1);
+  const cells = page.getByTestId('map-table').locator('textarea');
+  await expect.poll(() => cells.evaluateAll((all) => all.filter((c) => (c as HTMLTextAreaElement).value === 'Оператор отвечает из Helpdesk').length)).toBe(1);
 
   await page.getByTestId('csv-export').click();
   await expect(text).toHaveValue(/из Helpdesk/);
