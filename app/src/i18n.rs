@@ -1632,7 +1632,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::NoAuditEntries => ("No entries match the filter.", "Нет записей под этот фильтр."),
         K::AuditAreaUser => ("User", "Пользователь"),
         K::AuditAreaToken => ("Token", "Токен"),
-        K::AuditAreaSettings => ("Channel settings", "Настройки канала"),
+        K::AuditAreaSettings => ("Bot settings", "Настройки бота"),
         K::AuditAreaKeys => ("Encryption keys", "Ключи шифрования"),
         K::AuditAreaProject => ("Project", "Проект"),
         K::AuditAreaBot => ("Bot", "Бот"),
@@ -1879,8 +1879,24 @@ pub fn endpoint_count_text(locale: Locale, n: usize) -> String {
 pub fn audit_action_text(locale: Locale, action: &str) -> String {
     let (area, verb) = action.split_once('.').unwrap_or((action, ""));
     let area_text = audit_area_text(locale, area);
-    let verb_text = if area == "settings" { verb.to_string() } else { name_text(locale, AUDIT_VERBS, verb) };
+    let verb_text = if area == "settings" { settings_kind_text(locale, verb) } else { name_text(locale, AUDIT_VERBS, verb) };
     if verb_text.is_empty() { area_text } else { format!("{area_text} · {verb_text}") }
+}
+
+/// A bot's settings card by its kind (`entry` → «Стартовый сценарий»),
+/// as the settings page titles it.
+pub fn settings_kind_text(locale: Locale, kind: &str) -> String {
+    const KEYS: &[(&str, K)] = &[
+        ("telegram", K::StgTelegram),
+        ("webchat", K::StgWebchat),
+        ("whatsapp", K::StgWhatsapp),
+        ("vk", K::StgVk),
+        ("email", K::StgEmail),
+        ("webhook", K::StgWebhook),
+        ("entry", K::StgEntry),
+        ("secrets", K::StgSecrets),
+    ];
+    name_text(locale, KEYS, kind)
 }
 
 /// An audit log area (`token`) in words.
@@ -2023,7 +2039,9 @@ mod tests {
     fn audit_actions_in_either_language() {
         assert_eq!(audit_action_text(Locale::En, "token.issue"), "Token · issued");
         assert_eq!(audit_action_text(Locale::Ru, "lead.take_over"), "Лид · перехват оператором");
-        assert_eq!(audit_action_text(Locale::Ru, "settings.telegram"), "Настройки канала · telegram");
+        assert_eq!(audit_action_text(Locale::Ru, "settings.telegram"), "Настройки бота · Telegram");
+        assert_eq!(audit_action_text(Locale::Ru, "settings.entry"), "Настройки бота · Стартовый сценарий");
+        assert_eq!(audit_action_text(Locale::Ru, "settings.secrets"), "Настройки бота · Секреты");
         assert_eq!(audit_action_text(Locale::En, "odd.thing"), "odd · thing");
         for area in comops_core::audit::AREAS {
             assert_ne!(audit_area_text(Locale::Ru, area), area, "{area} has no Russian name");
