@@ -1730,7 +1730,7 @@ pub fn import_problem_text(locale: Locale, problem: &comops_core::map::export::I
     use comops_core::map::export::{ImportIssue, ProjectExport};
     match &problem.issue {
         ImportIssue::TooLarge => t(locale, K::ProjectImportTooLarge).into(),
-        ImportIssue::NotAnExport { detail } => t1(locale, K::ImportNotAnExport, detail),
+        ImportIssue::NotAnExport { detail } => t1(locale, K::ImportNotAnExport, crate::json_error::json_error_text(locale, detail)),
         ImportIssue::WrongFormat => t1(locale, K::ImportWrongFormat, ProjectExport::FORMAT),
         ImportIssue::Repeated => t(locale, K::ImportRepeated).into(),
         ImportIssue::Field { problem } => problem_text(locale, problem),

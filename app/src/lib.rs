@@ -17,6 +17,7 @@ pub mod scenario_issues;
 pub mod audit_detail;
 pub mod trace_detail;
 pub mod api_message;
+pub mod json_error;
 pub mod session;
 
 use crate::components::layout::Layout;

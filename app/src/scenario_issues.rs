@@ -38,7 +38,7 @@ pub fn scenario_issue_text(locale: Locale, issue: &ScenarioIssue) -> String {
         ScenarioIssue::AttributeNameMissing => "у атрибутов должны быть имена".into(),
         ScenarioIssue::EmptyTag => "теги не могут быть пустыми".into(),
         ScenarioIssue::SecondsOrUntil => "укажите что-то одно: seconds или until".into(),
-        ScenarioIssue::NotJson { detail } => format!("это не JSON сценария: {detail}"),
+        ScenarioIssue::NotJson { detail } => format!("это не JSON сценария: {}", crate::json_error::json_error_text(Locale::Ru, detail)),
         ScenarioIssue::BadName => "только строчные латинские буквы, цифры, '-' и '_', не больше 64".into(),
     }
 }
