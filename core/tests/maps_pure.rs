@@ -165,7 +165,7 @@ fn a_blueprint_goes_to_csv_and_back_exactly() {
     let MapContent::Blueprint(read) = csv::import(&MapContent::empty(MapKind::Blueprint), typed).unwrap() else { panic!() };
     assert_eq!(read.stages.len(), 1);
     let stage = &read.stages[0];
-    assert_eq!((stage.id.as_str(), stage.name.as_str(), stage.support.text.as_str()), ("stage-1", "Оплата", "ЮKassa"));
+    assert_eq!((stage.id.as_str(), stage.name.as_str(), stage.support.text.as_str()), ("s1", "Оплата", "ЮKassa"));
     assert_eq!(stage.customer_actions.text, "Платит картой");
     assert_eq!(stage.back_stage.endpoints[0].url(), "/bots/bot_shop/call/order/paid");
 }
@@ -188,6 +188,32 @@ fn a_blueprint_import_names_bad_endpoints_and_keeps_crossed_stages() {
     assert_eq!(err.problem, CsvProblem::StageCrossed { stage: "registration".into() });
     assert!(err.message(Locale::En).contains("keep its row or delete the crossings first"));
     assert!(csv::import(&empty, without_registration).is_ok(), "a blueprint without crossings takes it");
+
+    // A table of texts (no endpoints, no CJM stages columns) unbinds nothing.
+    let texts = "Этап,Действия клиента,id\nОсведомленность,Видит рекламу,awareness\nРегистрация,Отправляет номер,registration\n";
+    let MapContent::Blueprint(read) = csv::import(&blueprint, texts).unwrap() else { panic!() };
+    let MapContent::Blueprint(before) = &blueprint else { panic!() };
+    assert_eq!(read.stages[0].back_stage.endpoints, before.stages[0].back_stage.endpoints);
+    assert_eq!(read.stages[1].front_stage.endpoints.len(), 2);
+    assert_eq!(read.stages[0].cjm_stages, before.stages[0].cjm_stages);
+    assert_eq!(read.stages[0].front_stage.text, "", "the texts are the file's");
+}
+
+#[test]
+fn a_cell_bound_to_fifty_long_endpoints_still_goes_to_csv_and_back() {
+    let alias = format!("{}/{}", "a".repeat(60), "b".repeat(60));
+    let endpoints: Vec<_> = (0..50).map(|i| json!({"bot_id": format!("bot_{}{i}", "x".repeat(36)), "alias": alias})).collect();
+    let map = content(MapKind::Blueprint, json!({"stages": [{"id": "s", "name": "Оплата", "support": {"text": "", "endpoints": endpoints}}]}));
+    let text = csv::export(&map);
+    assert!(text.chars().count() > 4_000 + 500);
+    assert_eq!(csv::import(&map, &text).unwrap(), map);
+}
+
+#[test]
+fn a_too_long_trigger_scenario_is_named_in_its_own_column() {
+    let long = "s".repeat(121);
+    let err = csv::import(&MapContent::empty(MapKind::Communication), &format!("№,Сценарий\n1,{long}\n")).unwrap_err();
+    assert_eq!((err.line, err.column.as_deref()), (2, Some("Сценарий")), "{err:?}");
 }
 
 #[test]

@@ -461,13 +461,27 @@ pub async fn import_map_csv(map_id: String, csv: String, note: String, base_vers
     let note = if note.trim().is_empty() { crate::i18n::t(session().locale, crate::i18n::K::NoteImportedCsv) } else { note.trim() };
     let title = current.title.clone();
     let kind = current.content.kind();
-    // Links and endpoints are checked against the project when saved; a
-    // problem there is named by the CSV's line and column too.
+    let locale = session().locale;
+    // Said in words rather than a bare 403: the file changes which
+    // endpoints rows or cells are bound to.
+    if content.bindings() != current.content.bindings() && require(comops_core::Permission::DesignIntegrations).is_err() {
+        let message = crate::i18n::problem_text(locale, &comops_core::Problem::ArchitectsOnly);
+        return Ok(MapSaveOutcome::BadCsv { line: 1, column: None, message });
+    }
+    // Links and endpoints are checked against the project when saved; the
+    // problems there are named by the CSV's lines and columns too.
     Ok(match saved(&store, &current, &title, content, note, base_version, "map.csv_import").await? {
-        MapSaveOutcome::Invalid { errors } => match errors.first().and_then(|e| comops_core::map::csv::locate(kind, &csv, e)) {
-            Some(err) => MapSaveOutcome::BadCsv { line: err.line, column: err.column.clone(), message: err.message(session().locale) },
-            None => MapSaveOutcome::Invalid { errors },
-        },
+        MapSaveOutcome::Invalid { errors } => {
+            let located: Option<Vec<_>> = errors.iter().map(|e| comops_core::map::csv::locate(kind, &csv, e)).collect();
+            match located.filter(|all| !all.is_empty()) {
+                Some(all) => MapSaveOutcome::BadCsv {
+                    line: all[0].line,
+                    column: all[0].column.clone(),
+                    message: all.iter().take(10).map(|e| e.message(locale)).collect::<Vec<_>>().join("; "),
+                },
+                None => MapSaveOutcome::Invalid { errors },
+            }
+        }
         other => other,
     })
 }

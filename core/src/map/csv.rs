@@ -449,7 +449,7 @@ pub fn import(base: &MapContent, text: &str) -> Result<MapContent, CsvError> {
         }
         MapContent::Integration(_) => Ok(MapContent::Integration(IntegrationMap { rows: integration_from_csv(text)? })),
         MapContent::Blueprint(m) => {
-            let stages = blueprint_from_csv(text)?;
+            let stages = blueprint_from_csv(text, m)?;
             if let Some(crossing) = m.crossings.iter().find(|c| !stages.iter().any(|s| s.id == c.stage)) {
                 return Err(CsvError::at(1, None, CsvProblem::StageCrossed { stage: crossing.stage.clone() }));
             }
@@ -497,12 +497,18 @@ impl Table {
                 ));
             }
             for (value, &col) in row.fields.iter().zip(&order) {
-                if value.chars().count() > MAX_CELL {
+                // Links and endpoints are bounded by their count (MAX_LINKS), not by length.
+                if value.chars().count() > MAX_CELL && !is_link_column(columns[col].0) {
                     return Err(CsvError::at(row.line, Some(columns[col].1), CsvProblem::Invalid { problem: Problem::TooLong { max: MAX_CELL } }));
                 }
             }
         }
         Ok(Table { order, columns, rows })
+    }
+
+    /// Whether the file has column `key`.
+    fn has(&self, key: &str) -> bool {
+        self.order.iter().any(|&col| self.columns[col].0 == key)
     }
 
     /// The value of column `key` in record `row` ("" if the column is absent).
@@ -525,13 +531,17 @@ impl Table {
 
     /// Maps a content validation error (`rows[3].id`,
     /// `stages[0].front_stage.endpoints[1].alias`) to its line and column:
-    /// the longest leading part of the field's path (after the row) that
-    /// names a column.
+    /// the field's path after the row if it names a column, else its last
+    /// part, else its longest leading part that does.
     fn locate(&self, error: &FieldError) -> CsvError {
         let index = error.field.split_once('[').and_then(|(_, rest)| rest.split_once(']')).and_then(|(n, _)| n.parse::<usize>().ok());
         let path = error.field.split_once("].").map(|(_, k)| k.split('[').next().unwrap_or(k)).unwrap_or("");
-        let mut key = path;
-        while !self.columns.iter().any(|c| c.0 == key) {
+        let is_column = |key: &str| self.columns.iter().any(|c| c.0 == key);
+        // The whole path, else its last part (`trigger.scenario` is the
+        // scenario column), else ever shorter heads (`trigger.alias`).
+        let last = path.rsplit('.').next().unwrap_or(path);
+        let mut key = if is_column(path) || !is_column(last) { path } else { last };
+        while !is_column(key) {
             match key.rsplit_once('.') {
                 Some((head, _)) => key = head,
                 None => break,
@@ -542,6 +552,11 @@ impl Table {
             None => CsvError::at(1, None, CsvProblem::Invalid { problem: error.problem.clone() }),
         }
     }
+}
+
+/// A column of links or endpoint bindings (`map_…#id; …`, `/bots/…; …`).
+fn is_link_column(key: &str) -> bool {
+    matches!(key, "stages" | "cells" | "cjm_stages") || key.ends_with(".endpoints")
 }
 
 fn normalize(header: &str) -> String {
@@ -659,7 +674,8 @@ pub fn integration_from_csv(text: &str) -> Result<Vec<IntegrationRow>, CsvError>
         }
         rows.push(row);
     }
-    fill_ids(rows.iter_mut().map(|r| &mut r.id), "point-");
+    // Not the editor's `point-N`: a made-up id must not take an existing row's.
+    fill_ids(rows.iter_mut().map(|r| &mut r.id), "p");
     let content = MapContent::Integration(IntegrationMap { rows });
     content.validate().map_err(|errors| table.locate(&errors[0]))?;
     let MapContent::Integration(map) = content else { unreachable!() };
@@ -680,25 +696,35 @@ fn bindings_from(table: &Table, row: &Record, key: &str) -> Result<Vec<EndpointB
         .collect()
 }
 
-/// Service Blueprint stages from CSV.
-pub fn blueprint_from_csv(text: &str) -> Result<Vec<BlueprintStage>, CsvError> {
+/// Service Blueprint stages from CSV. A file without a lane's endpoints
+/// column or without the CJM stages column keeps those of `base`'s stage
+/// of the same id (a table of texts does not unbind anything).
+pub fn blueprint_from_csv(text: &str, base: &Blueprint) -> Result<Vec<BlueprintStage>, CsvError> {
     let table = Table::parse(text, blueprint_columns())?;
+    let before = |id: &str| base.stages.iter().find(|s| !id.is_empty() && s.id == id);
     let mut stages = Vec::with_capacity(table.rows.len());
     for record in &table.rows {
-        let mut stage = BlueprintStage {
-            id: table.get(record, "id").trim().to_string(),
-            name: table.get(record, "name").to_string(),
-            cjm_stages: refs_from(&table, record, "cjm_stages")?,
-            ..Default::default()
+        let id = table.get(record, "id").trim().to_string();
+        let old = before(&id);
+        let cjm_stages = match (table.has("cjm_stages"), old) {
+            (false, Some(old)) => old.cjm_stages.clone(),
+            _ => refs_from(&table, record, "cjm_stages")?,
         };
+        let mut stage = BlueprintStage { id, name: table.get(record, "name").to_string(), cjm_stages, ..Default::default() };
         for (lane, endpoints) in Lane::ALL.into_iter().zip(BLUEPRINT_ENDPOINTS) {
+            let bound = match (table.has(endpoints.0), old) {
+                (false, Some(old)) => old.cell(lane).endpoints.clone(),
+                _ => bindings_from(&table, record, endpoints.0)?,
+            };
             let cell = stage.cell_mut(lane);
             cell.text = table.get(record, lane.as_str()).to_string();
-            cell.endpoints = bindings_from(&table, record, endpoints.0)?;
+            cell.endpoints = bound;
         }
         stages.push(stage);
     }
-    fill_ids(stages.iter_mut().map(|s| &mut s.id), "stage-");
+    // Not the editor's `stage-N`: a made-up id must not take an existing
+    // stage's (its crossings, bindings and the links to its cells).
+    fill_ids(stages.iter_mut().map(|s| &mut s.id), "s");
     let content = MapContent::Blueprint(Blueprint { stages, ..Default::default() });
     content.validate().map_err(|errors| table.locate(&errors[0]))?;
     let MapContent::Blueprint(map) = content else { unreachable!() };
