@@ -25,7 +25,7 @@ pub fn api_message_text(locale: Locale, message: &str) -> String {
         return format!("Сценария {name} ещё нет");
     }
     match message.strip_prefix("Malformed JSON: ") {
-        Some(detail) => format!("Некорректный JSON: {detail}"),
+        Some(detail) => format!("Некорректный JSON: {}", crate::json_error::json_error_text(locale, detail)),
         None => message.to_string(),
     }
 }
@@ -105,7 +105,7 @@ mod tests {
         assert_eq!(api_message_text(Locale::Ru, &Denial::Action(TokenAction::Call).message()), "У токена нет права «call»");
         assert_eq!(api_message_text(Locale::Ru, "Token revoked"), "Токен отозван");
         assert_eq!(api_message_text(Locale::Ru, &answer::scenario_missing("thank_you")), "Сценария thank_you ещё нет");
-        assert_eq!(api_message_text(Locale::Ru, "Malformed JSON: EOF at line 1"), "Некорректный JSON: EOF at line 1");
+        assert_eq!(api_message_text(Locale::Ru, "Malformed JSON: EOF while parsing an object at line 1 column 9"), "Некорректный JSON: текст кончился внутри объекта { … } (строка 1, столбец 9)");
         assert_eq!(api_message_text(Locale::Ru, "Script error at line 23"), "Script error at line 23", "not ComOps's fixed words");
     }
 

@@ -822,6 +822,7 @@ pub enum K {
     LinkDefault,
     LinkCase,
     LinkNewCase,
+    LinkTarget,
     TokenActionCall,
     TokenActionDryRun,
     TokenActionAdminRead,
@@ -1683,6 +1684,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LinkDefault => ("default", "иначе"),
         K::LinkCase => ("case {}", "вариант {}"),
         K::LinkNewCase => ("new case", "новый вариант"),
+        K::LinkTarget => ("go to", "переход"),
         K::TokenActionCall => ("start communications", "запускать коммуникации"),
         K::TokenActionDryRun => ("dry runs only, nothing sent", "только пробные запуски, без отправки"),
         K::TokenActionAdminRead => ("read the admin API", "читать admin API"),
@@ -1807,6 +1809,7 @@ pub fn link_text(locale: Locale, field: &str) -> String {
         ("on_delivery_failed", K::LinkNotDelivered),
         ("default", K::LinkDefault),
         ("cases[+].next", K::LinkNewCase),
+        ("target", K::LinkTarget),
     ];
     let case = field.strip_prefix("cases[").and_then(|r| r.strip_suffix("].next")).and_then(|n| n.parse::<usize>().ok());
     match case {
@@ -2032,6 +2035,7 @@ mod tests {
         assert_eq!(link_text(Locale::Ru, "cases[0].next"), "вариант 1");
         assert_eq!(link_text(Locale::En, "cases[11].next"), "case 12");
         assert_eq!(link_text(Locale::Ru, "cases[+].next"), "новый вариант");
+        assert_eq!(link_text(Locale::Ru, "target"), "переход");
         assert_eq!(link_text(Locale::En, "cases[x].next"), "cases[x].next", "an unknown field as it is");
     }
 

@@ -6,8 +6,8 @@
 use comops_core::scenario::ScenarioIssue;
 use comops_core::Locale;
 
-/// `issue` in `locale`. Quoted parser details stay as the parser wrote
-/// them (in English).
+/// `issue` in `locale`. A parser's detail is worded by
+/// [`crate::json_error`] (its usual sentences; anything else as written).
 pub fn scenario_issue_text(locale: Locale, issue: &ScenarioIssue) -> String {
     if locale == Locale::En {
         return issue.english();

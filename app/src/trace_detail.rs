@@ -98,7 +98,8 @@ pub fn detail_text(locale: Locale, step: &str, detail: &str) -> String {
             }
         }
         // A refused call's detail is the API's message.
-        Detail::Text(text) => crate::api_message::api_message_text(locale, &text),
+        Detail::Text(text) if step == "api.call" => crate::api_message::api_message_text(locale, &text),
+        Detail::Text(text) => text,
     }
 }
 
