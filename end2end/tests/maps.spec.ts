@@ -270,6 +270,39 @@ test('an analyst rewrites a blueprint lane in its CSV and imports it; a malforme
   await expect(page.getByTestId('blueprint-grid')).toContainText('users/connect-bot');
 });
 
+test('an analyst adds a crossing on the blueprint, notes and turns it, saves; it comes back, and goes when removed', async ({ page }) => {
+  await logIn(page, ANALYST);
+  await page.goto('/maps/map_onboarding-blueprint');
+  await hydrated(page);
+  const grid = page.getByTestId('blueprint-grid');
+  // The demo's crossings are drawn at their stage, on their line.
+  await expect(grid.locator('[data-line=visibility] [data-crossing=x2] input[name=crossing-note]')).toHaveValue(/connect-bot/);
+  await expect(grid.locator('[data-line=internal_interaction] [data-crossing=x3] [data-testid=crossing-turn]')).toHaveText('↑');
+
+  await grid.locator('[data-line=interaction] [data-add-crossing=first-use]').click();
+  const added = grid.locator('[data-line=interaction] [data-crossing=x-4]');
+  await expect(added.getByTestId('crossing-turn')).toHaveText('↓');
+  await added.locator('input[name=crossing-note]').fill('Клиент отвечает боту на мини-инструкцию');
+  await added.locator('input[name=crossing-note]').press('Enter');
+  await added.getByTestId('crossing-turn').click();
+  await expect(added.getByTestId('crossing-turn')).toHaveText('↑');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toBeVisible();
+
+  await page.reload();
+  await hydrated(page);
+  await expect(added.locator('input[name=crossing-note]')).toHaveValue('Клиент отвечает боту на мини-инструкцию');
+  await expect(added.getByTestId('crossing-turn')).toHaveText('↑');
+  await added.getByTestId('crossing-remove').click();
+  await expect(added).toHaveCount(0);
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toBeVisible();
+  await page.reload();
+  await hydrated(page);
+  await expect(grid.locator('[data-crossing]')).toHaveCount(3);
+});
+
 test('a page load shows the cells\' text before the bundle runs, and without it', async ({ page }) => {
   await logIn(page, ANALYST);
   const loaded = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: 'map_rehau', version: '0' }, headers: { Origin: BASE } })).json();

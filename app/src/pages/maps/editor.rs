@@ -421,7 +421,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
                 <div data-testid="map-body" inert=move || !complete.get() aria-busy=move || (!complete.get()).then_some("true")>
                     {header}
                     {(kind == MapKind::Cjm).then(|| view! { <EmotionCurve doc/> })}
-                    {(kind == MapKind::Blueprint).then(|| view! { <super::blueprint::BlueprintGrid doc/> })}
+                    {(kind == MapKind::Blueprint).then(|| view! { <super::blueprint::BlueprintGrid doc dirty editable/> })}
                     <EditableTable doc list columns editable epoch dirty errors=messages new_row focus goto labels held=Signal::derive(move || !complete.get())/>
                 </div>
                 <CsvPanel map_id=map_id.get_value() editable base note on_outcome=Callback::new(move |r| outcome(r, None))/>
