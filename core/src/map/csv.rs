@@ -318,46 +318,34 @@ fn refs_text(refs: &[ItemRef]) -> String {
     refs.iter().map(ItemRef::to_text).collect::<Vec<_>>().join("; ")
 }
 
+/// A table as CSV: the header (the seed's names), then one record per
+/// item, each field as `field(item, column key)` says.
+fn table_csv<T>(columns: &[Column], items: &[T], field: impl Fn(&T, &str) -> String) -> String {
+    let mut records = vec![columns.iter().map(|c| c.1.to_string()).collect::<Vec<_>>()];
+    records.extend(items.iter().map(|item| columns.iter().map(|(key, _, _)| field(item, key)).collect()));
+    write(&records)
+}
+
 /// The CJM's stages as CSV.
 pub fn cjm_to_csv(map: &Cjm) -> String {
-    let columns = cjm_columns();
-    let mut records = vec![columns.iter().map(|c| c.1.to_string()).collect::<Vec<_>>()];
-    for stage in &map.stages {
-        records.push(
-            columns
-                .iter()
-                .map(|(key, _, _)| match *key {
-                    "emotion_score" => stage.emotion_score.map(|s| s.to_string()).unwrap_or_default(),
-                    "id" => stage.id.clone(),
-                    other => stage.column(other).to_string(),
-                })
-                .collect(),
-        );
-    }
-    write(&records)
+    table_csv(&cjm_columns(), &map.stages, |stage, key| match key {
+        "emotion_score" => stage.emotion_score.map(|s| s.to_string()).unwrap_or_default(),
+        "id" => stage.id.clone(),
+        other => stage.column(other).to_string(),
+    })
 }
 
 /// The communication map's rows as CSV.
 pub fn communication_to_csv(map: &CommunicationMap) -> String {
-    let columns = comm_columns();
-    let mut records = vec![columns.iter().map(|c| c.1.to_string()).collect::<Vec<_>>()];
-    for row in &map.rows {
-        records.push(
-            columns
-                .iter()
-                .map(|(key, _, _)| match *key {
-                    "number" => row.number.to_string(),
-                    "trigger" => row.trigger.url(),
-                    "scenario" => row.trigger.scenario.clone(),
-                    "stages" => refs_text(&row.stages),
-                    "cells" => refs_text(&row.cells),
-                    "id" => row.id.clone(),
-                    other => row.column(other).to_string(),
-                })
-                .collect(),
-        );
-    }
-    write(&records)
+    table_csv(&comm_columns(), &map.rows, |row, key| match key {
+        "number" => row.number.to_string(),
+        "trigger" => row.trigger.url(),
+        "scenario" => row.trigger.scenario.clone(),
+        "stages" => refs_text(&row.stages),
+        "cells" => refs_text(&row.cells),
+        "id" => row.id.clone(),
+        other => row.column(other).to_string(),
+    })
 }
 
 fn bindings_text(bindings: &[EndpointBinding]) -> String {
@@ -366,45 +354,25 @@ fn bindings_text(bindings: &[EndpointBinding]) -> String {
 
 /// The integration points' rows as CSV.
 pub fn integration_to_csv(map: &IntegrationMap) -> String {
-    let columns = integration_columns();
-    let mut records = vec![columns.iter().map(|c| c.1.to_string()).collect::<Vec<_>>()];
-    for row in &map.rows {
-        records.push(
-            columns
-                .iter()
-                .map(|(key, _, _)| match *key {
-                    "alias" => row.alias.as_ref().map(|a| a.as_str().to_string()).unwrap_or_default(),
-                    "bot_id" => row.bot_id.as_ref().map(|b| b.as_str().to_string()).unwrap_or_default(),
-                    "id" => row.id.clone(),
-                    other => row.column(other).to_string(),
-                })
-                .collect(),
-        );
-    }
-    write(&records)
+    table_csv(&integration_columns(), &map.rows, |row, key| match key {
+        "alias" => row.alias.as_ref().map(|a| a.as_str().to_string()).unwrap_or_default(),
+        "bot_id" => row.bot_id.as_ref().map(|b| b.as_str().to_string()).unwrap_or_default(),
+        "id" => row.id.clone(),
+        other => row.column(other).to_string(),
+    })
 }
 
 /// The blueprint's stages as CSV, one record per stage.
 pub fn blueprint_to_csv(map: &Blueprint) -> String {
-    let columns = blueprint_columns();
-    let mut records = vec![columns.iter().map(|c| c.1.to_string()).collect::<Vec<_>>()];
-    for stage in &map.stages {
-        records.push(
-            columns
-                .iter()
-                .map(|(key, _, _)| match *key {
-                    "name" => stage.name.clone(),
-                    "cjm_stages" => refs_text(&stage.cjm_stages),
-                    "id" => stage.id.clone(),
-                    key => match Lane::ALL.iter().find(|lane| lane.as_str() == key) {
-                        Some(lane) => stage.cell(*lane).text.clone(),
-                        None => lane_of_endpoints(key).map(|lane| bindings_text(&stage.cell(lane).endpoints)).unwrap_or_default(),
-                    },
-                })
-                .collect(),
-        );
-    }
-    write(&records)
+    table_csv(&blueprint_columns(), &map.stages, |stage, key| match key {
+        "name" => stage.name.clone(),
+        "cjm_stages" => refs_text(&stage.cjm_stages),
+        "id" => stage.id.clone(),
+        key => match Lane::ALL.iter().find(|lane| lane.as_str() == key) {
+            Some(lane) => stage.cell(*lane).text.clone(),
+            None => lane_of_endpoints(key).map(|lane| bindings_text(&stage.cell(lane).endpoints)).unwrap_or_default(),
+        },
+    })
 }
 
 /// The lane whose endpoints column `key` is.
