@@ -365,7 +365,7 @@ pub async fn restore_map(map_id: String, version: i64, base_version: i64) -> Res
     }
     // Bindings are the architects' (as on a save), but a restore is offered
     // to analysts too: they are told why this one is not theirs, not 403.
-    if old.content.bindings() != current.content.bindings() && !user.allows(comops_core::Permission::DesignIntegrations) {
+    if rebinds_without_right(&user, &current.content, &old.content) {
         return Ok(MapSaveOutcome::Invalid { errors: vec![comops_core::FieldError::new("bindings", comops_core::Problem::ArchitectsOnly)] });
     }
     let note = crate::i18n::t1(crate::session::session().locale, crate::i18n::K::NoteRestored, version);
@@ -443,7 +443,7 @@ pub async fn export_map_csv(map_id: String, version: i64) -> Result<String, AppE
 #[server(prefix = "/api", endpoint = "maps/csv-import", input = Json)]
 pub async fn import_map_csv(map_id: String, csv: String, note: String, base_version: i64) -> Result<MapSaveOutcome, AppError> {
     use crate::session::{backend, require, session};
-    require(comops_core::Permission::EditMaps)?;
+    let user = require(comops_core::Permission::EditMaps)?;
     let id = parse_map(&map_id)?;
     let store = backend()?.store;
     let current = store.map(&id).await?;
@@ -464,7 +464,7 @@ pub async fn import_map_csv(map_id: String, csv: String, note: String, base_vers
     let locale = session().locale;
     // Said in words rather than a bare 403: the file changes which
     // endpoints rows or cells are bound to.
-    if content.bindings() != current.content.bindings() && require(comops_core::Permission::DesignIntegrations).is_err() {
+    if rebinds_without_right(&user, &current.content, &content) {
         let message = crate::i18n::problem_text(locale, &comops_core::Problem::ArchitectsOnly);
         return Ok(MapSaveOutcome::BadCsv { line: 1, column: None, message });
     }
@@ -754,6 +754,15 @@ fn binding_path(content: &MapContent, item: &str) -> String {
         },
         MapContent::Cjm(_) => item.to_string(),
     }
+}
+
+/// Whether `content` binds rows or cells to other endpoints than
+/// `current` does and `user` may not (the architects'). A save is then
+/// refused 403 (`saved`); a restore or a CSV import, offered to analysts
+/// too, says why instead.
+#[cfg(feature = "ssr")]
+fn rebinds_without_right(user: &comops_core::SessionUser, current: &MapContent, content: &MapContent) -> bool {
+    !user.allows(comops_core::Permission::DesignIntegrations) && content.bindings() != current.bindings()
 }
 
 /// Checks the role for what changed, the new links, then appends the
