@@ -474,6 +474,16 @@ impl Table {
         Ok(Table { order, columns, rows })
     }
 
+    /// Copies the text `columns` of `record` into `item`'s fields (`slot`
+    /// gives a field by its column key).
+    fn texts<T>(&self, record: &Record, columns: &[Column], item: &mut T, slot: for<'a> fn(&'a mut T, &str) -> Option<&'a mut String>) {
+        for (key, _, _) in columns {
+            if let Some(field) = slot(item, key) {
+                *field = self.get(record, key).to_string();
+            }
+        }
+    }
+
     /// Whether the file has column `key`.
     fn has(&self, key: &str) -> bool {
         self.order.iter().any(|&col| self.columns[col].0 == key)
@@ -563,11 +573,7 @@ pub fn cjm_from_csv(text: &str) -> Result<Vec<CjmStage>, CsvError> {
     let mut stages = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let mut stage = CjmStage { id: table.get(row, "id").trim().to_string(), ..Default::default() };
-        for (key, _, _) in cjm::COLUMNS {
-            if let Some(slot) = stage.column_mut(key) {
-                *slot = table.get(row, key).to_string();
-            }
-        }
+        table.texts(row, &cjm::COLUMNS, &mut stage, CjmStage::column_mut);
         let score = table.get(row, "emotion_score").trim();
         stage.emotion_score = if score.is_empty() {
             None
@@ -592,11 +598,7 @@ pub fn communication_from_csv(text: &str) -> Result<Vec<CommRow>, CsvError> {
     let mut rows = Vec::with_capacity(table.rows.len());
     for (i, record) in table.rows.iter().enumerate() {
         let mut row = CommRow { id: table.get(record, "id").trim().to_string(), ..Default::default() };
-        for (key, _, _) in communication::COLUMNS {
-            if let Some(slot) = row.column_mut(key) {
-                *slot = table.get(record, key).to_string();
-            }
-        }
+        table.texts(record, &communication::COLUMNS, &mut row, CommRow::column_mut);
         let number = table.get(record, "number").trim();
         row.number = if number.is_empty() {
             (i + 1) as i64
@@ -626,11 +628,7 @@ pub fn integration_from_csv(text: &str) -> Result<Vec<IntegrationRow>, CsvError>
     let mut rows = Vec::with_capacity(table.rows.len());
     for record in &table.rows {
         let mut row = IntegrationRow { id: table.get(record, "id").trim().to_string(), ..Default::default() };
-        for (key, _, _) in integration::COLUMNS {
-            if let Some(slot) = row.column_mut(key) {
-                *slot = table.get(record, key).to_string();
-            }
-        }
+        table.texts(record, &integration::COLUMNS, &mut row, IntegrationRow::column_mut);
         let alias = table.get(record, "alias").trim();
         if !alias.is_empty() {
             row.alias = Some(crate::Alias::parse(alias).map_err(|p| table.error(record, "alias", p))?);
