@@ -1553,7 +1553,10 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::MapBackToCurrent => ("Back to the current version", "К текущей версии"),
         K::MapCsvExport => ("Export CSV", "Экспорт CSV"),
         K::MapCsvImport => ("Import CSV", "Импорт CSV"),
-        K::MapCsvHint => ("Paste CSV with the template's columns; it replaces the rows.", "Вставьте CSV с колонками шаблона; он заменит строки."),
+        K::MapCsvHint => (
+            "Paste CSV with the template's columns; it replaces the rows. A column the file lacks keeps its values in the rows of the same id.",
+            "Вставьте CSV с колонками шаблона; он заменит строки. Колонки, которых в файле нет, сохранят значения в строках с тем же id.",
+        ),
         K::MapSpecExport => ("Spec export", "Экспорт ТЗ"),
         K::MapPrint => ("Print", "Печать"),
         K::MapClose => ("Close", "Закрыть"),

@@ -196,7 +196,64 @@ fn a_blueprint_import_names_bad_endpoints_and_keeps_crossed_stages() {
     assert_eq!(read.stages[0].back_stage.endpoints, before.stages[0].back_stage.endpoints);
     assert_eq!(read.stages[1].front_stage.endpoints.len(), 2);
     assert_eq!(read.stages[0].cjm_stages, before.stages[0].cjm_stages);
-    assert_eq!(read.stages[0].front_stage.text, "", "the texts are the file's");
+    assert_eq!(read.stages[0].customer_actions.text, "Видит рекламу", "the file's texts are written");
+    assert_eq!(read.stages[0].front_stage.text, before.stages[0].front_stage.text, "a lane the file lacks keeps its text");
+    assert_eq!(read.persona, before.persona);
+}
+
+#[test]
+fn a_column_the_file_lacks_keeps_its_values_and_a_new_row_takes_no_old_id() {
+    // The communication map: a table of texts with ids keeps each row's
+    // trigger, scenario, links and number; a row without an id is new.
+    let map = rehau_map();
+    let MapContent::Communication(before) = &map else { panic!() };
+    let texts = "id,Событие в системе,Коммуникация / сценарий
+                 r2,Назначен вебинар,“Приглашаем”
+                 r1,Монтажник зарегистрировался,“Добро пожаловать!”
+                 ,Сертификат готов,“Скачайте сертификат”
+";
+    let MapContent::Communication(read) = csv::import(&map, texts).unwrap() else { panic!() };
+    assert_eq!(read.rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["r2", "r1", "r4"], "a made-up id is none of the map's");
+    let (r2, r1, new) = (&read.rows[0], &read.rows[1], &read.rows[2]);
+    assert_eq!(r1.event, "Монтажник зарегистрировался");
+    assert_eq!((&r1.trigger, &r1.stages, &r1.cells, r1.number), (&before.rows[0].trigger, &before.rows[0].stages, &before.rows[0].cells, 1));
+    assert_eq!((r1.channel.as_str(), r1.result.as_str()), ("Telegram", "Кабинет активирован"), "text columns the file lacks stay too");
+    assert_eq!((r2.number, r2.trigger.alias.as_ref().map(|a| a.as_str())), (2, Some("events/webinar-invite")));
+    assert_eq!((new.number, new.trigger.alias.clone(), new.channel.as_str()), (3, None, ""), "a new row starts empty");
+    // A column the file has, empty, empties it.
+    let cleared = "id,API / триггер,Сценарий,Этапы CJM
+r1,,,
+";
+    let MapContent::Communication(read) = csv::import(&map, cleared).unwrap() else { panic!() };
+    assert_eq!((read.rows[0].trigger.alias.clone(), read.rows[0].trigger.scenario.as_str(), read.rows[0].stages.len()), (None, "", 0));
+    assert_eq!(read.rows[0].cells, before.rows[0].cells);
+    // The seed's template without ids: every row new, none takes r1..r3's links.
+    let typed = "№;Событие в системе
+1;Новый заказ
+2;Оплата
+";
+    let MapContent::Communication(read) = csv::import(&map, typed).unwrap() else { panic!() };
+    assert_eq!(read.rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["r4", "r5"]);
+    assert!(read.rows.iter().all(|r| r.stages.is_empty() && r.trigger.alias.is_none()));
+
+    // The CJM: the emotion score and the other texts stay.
+    let cjm = registration_cjm();
+    let MapContent::Cjm(before) = &cjm else { panic!() };
+    let MapContent::Cjm(read) = csv::import(&cjm, "id,Эмоции
+registration,😌
+awareness,🙂
+").unwrap() else { panic!() };
+    assert_eq!((read.stages[0].emotions.as_str(), read.stages[0].emotion_score), ("😌", Some(-2)));
+    assert_eq!(read.stages[1].goal, before.stages[0].goal);
+
+    // The integration points: the bot and the alias stay.
+    let points = integration_points();
+    let MapContent::Integration(read) = csv::import(&points, "id,Описание
+p1,Привязать
+,Новая точка
+").unwrap() else { panic!() };
+    assert_eq!((read.rows[0].alias.as_ref().map(|a| a.as_str()), read.rows[0].bot_id.as_ref().map(|b| b.as_str())), (Some("users/connect-bot"), Some("bot_rehau")));
+    assert_eq!((read.rows[1].id.as_str(), read.rows[1].alias.clone()), ("p4", None), "p1..p3 are the map's");
 }
 
 #[test]

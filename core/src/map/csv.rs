@@ -408,16 +408,19 @@ pub fn locate(kind: super::MapKind, text: &str, error: &FieldError) -> Option<Cs
 
 /// Replaces the stages (CJM, blueprint) or rows (communication map,
 /// integration points) of `base` with those of `text`; the map's other
-/// fields (persona, process, a blueprint's crossings) stay.
+/// fields (persona, process, a blueprint's crossings) stay. A column the
+/// file lacks keeps, in each record whose id is one of `base`'s items, that
+/// item's value (a table of texts unbinds and unlinks nothing); a record
+/// without an id is a new item, whose made-up id is none of `base`'s.
 pub fn import(base: &MapContent, text: &str) -> Result<MapContent, CsvError> {
     match base {
-        MapContent::Cjm(m) => Ok(MapContent::Cjm(Cjm { persona: m.persona.clone(), stages: cjm_from_csv(text)? })),
+        MapContent::Cjm(m) => Ok(MapContent::Cjm(Cjm { persona: m.persona.clone(), stages: cjm_from_csv(text, &m.stages)? })),
         MapContent::Communication(m) => {
-            Ok(MapContent::Communication(CommunicationMap { process: m.process.clone(), rows: communication_from_csv(text)? }))
+            Ok(MapContent::Communication(CommunicationMap { process: m.process.clone(), rows: communication_from_csv(text, &m.rows)? }))
         }
-        MapContent::Integration(_) => Ok(MapContent::Integration(IntegrationMap { rows: integration_from_csv(text)? })),
+        MapContent::Integration(m) => Ok(MapContent::Integration(IntegrationMap { rows: integration_from_csv(text, &m.rows)? })),
         MapContent::Blueprint(m) => {
-            let stages = blueprint_from_csv(text, m)?;
+            let stages = blueprint_from_csv(text, &m.stages)?;
             if let Some(crossing) = m.crossings.iter().find(|c| !stages.iter().any(|s| s.id == c.stage)) {
                 return Err(CsvError::at(1, None, CsvProblem::StageCrossed { stage: crossing.stage.clone() }));
             }
@@ -474,10 +477,11 @@ impl Table {
         Ok(Table { order, columns, rows })
     }
 
-    /// Copies the text `columns` of `record` into `item`'s fields (`slot`
-    /// gives a field by its column key).
+    /// Copies the text `columns` of `record` the file has into `item`'s
+    /// fields (`slot` gives a field by its column key); the others keep
+    /// the item's.
     fn texts<T>(&self, record: &Record, columns: &[Column], item: &mut T, slot: for<'a> fn(&'a mut T, &str) -> Option<&'a mut String>) {
-        for (key, _, _) in columns {
+        for (key, _, _) in columns.iter().filter(|(key, _, _)| self.has(key)) {
             if let Some(field) = slot(item, key) {
                 *field = self.get(record, key).to_string();
             }
@@ -541,10 +545,39 @@ fn normalize(header: &str) -> String {
     header.trim().to_lowercase()
 }
 
-/// Unique ids for rows that came without one: `prefix` + row number.
-fn fill_ids<'a>(ids: impl Iterator<Item = &'a mut String>, prefix: &str) {
+/// The items a file replaces, by id: what a record with one of their ids
+/// starts from.
+struct Before<'a, T> {
+    by_id: std::collections::HashMap<&'a str, &'a T>,
+}
+
+impl<'a, T: Clone + Default> Before<'a, T> {
+    fn new(items: &'a [T], id: fn(&T) -> &str) -> Self {
+        Before { by_id: items.iter().map(|item| (id(item), item)).filter(|(id, _)| !id.is_empty()).collect() }
+    }
+
+    /// The item of `id` as it was (the file's columns are then written
+    /// over it), or an empty one for a new id or none.
+    fn start(&self, id: &str) -> (T, bool) {
+        match self.by_id.get(id) {
+            Some(item) => ((*item).clone(), true),
+            None => (T::default(), false),
+        }
+    }
+
+    /// Every id of the items, which a made-up id must not take: it would
+    /// inherit the links to the item it is not.
+    fn ids(&self) -> impl Iterator<Item = &str> + '_ {
+        self.by_id.keys().copied()
+    }
+}
+
+/// Unique ids for rows that came without one: `prefix` + a number, none of
+/// the file's ids nor of `taken`.
+fn fill_ids<'a, 'b>(ids: impl Iterator<Item = &'a mut String>, prefix: &str, taken: impl Iterator<Item = &'b str>) {
     let mut ids: Vec<&mut String> = ids.collect();
     let mut used: std::collections::HashSet<String> = ids.iter().filter(|id| !id.is_empty()).map(|id| id.to_string()).collect();
+    used.extend(taken.map(str::to_string));
     let mut n = 0;
     for id in ids.iter_mut().filter(|id| id.is_empty()) {
         loop {
@@ -567,81 +600,103 @@ fn refs_from(table: &Table, row: &Record, key: &str) -> Result<Vec<ItemRef>, Csv
         .collect()
 }
 
-/// CJM stages from CSV.
-pub fn cjm_from_csv(text: &str) -> Result<Vec<CjmStage>, CsvError> {
+/// CJM stages from CSV, replacing `base`'s ([`import`]).
+pub fn cjm_from_csv(text: &str, base: &[CjmStage]) -> Result<Vec<CjmStage>, CsvError> {
     let table = Table::parse(text, cjm_columns())?;
+    let before = Before::new(base, |s| &s.id);
     let mut stages = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
-        let mut stage = CjmStage { id: table.get(row, "id").trim().to_string(), ..Default::default() };
+        let id = table.get(row, "id").trim();
+        let (mut stage, _) = before.start(id);
+        stage.id = id.to_string();
         table.texts(row, &cjm::COLUMNS, &mut stage, CjmStage::column_mut);
-        let score = table.get(row, "emotion_score").trim();
-        stage.emotion_score = if score.is_empty() {
-            None
-        } else {
-            match score.parse::<i8>() {
-                Ok(s) if (EMOTION_MIN..=EMOTION_MAX).contains(&s) => Some(s),
-                _ => return Err(table.error(row, "emotion_score", Problem::OutOfRange)),
-            }
-        };
+        if table.has("emotion_score") {
+            let score = table.get(row, "emotion_score").trim();
+            stage.emotion_score = if score.is_empty() {
+                None
+            } else {
+                match score.parse::<i8>() {
+                    Ok(s) if (EMOTION_MIN..=EMOTION_MAX).contains(&s) => Some(s),
+                    _ => return Err(table.error(row, "emotion_score", Problem::OutOfRange)),
+                }
+            };
+        }
         stages.push(stage);
     }
-    fill_ids(stages.iter_mut().map(|s| &mut s.id), "s");
+    fill_ids(stages.iter_mut().map(|s| &mut s.id), "s", before.ids());
     let content = MapContent::Cjm(Cjm { persona: String::new(), stages });
     content.validate().map_err(|errors| table.locate(&errors[0]))?;
     let MapContent::Cjm(cjm) = content else { unreachable!() };
     Ok(cjm.stages)
 }
 
-/// Communication-map rows from CSV.
-pub fn communication_from_csv(text: &str) -> Result<Vec<CommRow>, CsvError> {
+/// Communication-map rows from CSV, replacing `base`'s ([`import`]).
+pub fn communication_from_csv(text: &str, base: &[CommRow]) -> Result<Vec<CommRow>, CsvError> {
     let table = Table::parse(text, comm_columns())?;
+    let before = Before::new(base, |r| &r.id);
     let mut rows = Vec::with_capacity(table.rows.len());
     for (i, record) in table.rows.iter().enumerate() {
-        let mut row = CommRow { id: table.get(record, "id").trim().to_string(), ..Default::default() };
+        let id = table.get(record, "id").trim();
+        let (mut row, known) = before.start(id);
+        row.id = id.to_string();
         table.texts(record, &communication::COLUMNS, &mut row, CommRow::column_mut);
         let number = table.get(record, "number").trim();
-        row.number = if number.is_empty() {
-            (i + 1) as i64
-        } else {
-            match number.parse::<i64>() {
+        if !number.is_empty() {
+            row.number = match number.parse::<i64>() {
                 Ok(n) if (0..=1_000_000).contains(&n) => n,
                 _ => return Err(table.error(record, "number", Problem::OutOfRange)),
-            }
-        };
-        let (bot_id, alias) =
-            ApiTrigger::parse_url(table.get(record, "trigger")).map_err(|p| table.error(record, "trigger", p))?;
-        row.trigger = ApiTrigger { bot_id, alias, scenario: table.get(record, "scenario").trim().to_string() };
-        row.stages = refs_from(&table, record, "stages")?;
-        row.cells = refs_from(&table, record, "cells")?;
+            };
+        } else if table.has("number") || !known {
+            row.number = (i + 1) as i64;
+        }
+        if table.has("trigger") {
+            (row.trigger.bot_id, row.trigger.alias) =
+                ApiTrigger::parse_url(table.get(record, "trigger")).map_err(|p| table.error(record, "trigger", p))?;
+        }
+        if table.has("scenario") {
+            row.trigger.scenario = table.get(record, "scenario").trim().to_string();
+        }
+        if table.has("stages") {
+            row.stages = refs_from(&table, record, "stages")?;
+        }
+        if table.has("cells") {
+            row.cells = refs_from(&table, record, "cells")?;
+        }
         rows.push(row);
     }
-    fill_ids(rows.iter_mut().map(|r| &mut r.id), "r");
+    fill_ids(rows.iter_mut().map(|r| &mut r.id), "r", before.ids());
     let content = MapContent::Communication(CommunicationMap { process: String::new(), rows });
     content.validate().map_err(|errors| table.locate(&errors[0]))?;
     let MapContent::Communication(map) = content else { unreachable!() };
     Ok(map.rows)
 }
 
-/// Integration-points rows from CSV.
-pub fn integration_from_csv(text: &str) -> Result<Vec<IntegrationRow>, CsvError> {
+/// Integration-points rows from CSV, replacing `base`'s ([`import`]).
+pub fn integration_from_csv(text: &str, base: &[IntegrationRow]) -> Result<Vec<IntegrationRow>, CsvError> {
     let table = Table::parse(text, integration_columns())?;
+    let before = Before::new(base, |r| &r.id);
     let mut rows = Vec::with_capacity(table.rows.len());
     for record in &table.rows {
-        let mut row = IntegrationRow { id: table.get(record, "id").trim().to_string(), ..Default::default() };
+        let id = table.get(record, "id").trim();
+        let (mut row, _) = before.start(id);
+        row.id = id.to_string();
         table.texts(record, &integration::COLUMNS, &mut row, IntegrationRow::column_mut);
-        let alias = table.get(record, "alias").trim();
-        if !alias.is_empty() {
-            row.alias = Some(crate::Alias::parse(alias).map_err(|p| table.error(record, "alias", p))?);
+        if table.has("alias") {
+            let alias = table.get(record, "alias").trim();
+            row.alias = if alias.is_empty() { None } else { Some(crate::Alias::parse(alias).map_err(|p| table.error(record, "alias", p))?) };
         }
-        let bot = table.get(record, "bot_id").trim();
-        if !bot.is_empty() {
-            let bot = crate::BotId::parse(bot).ok_or_else(|| table.located(record, "bot_id", CsvProblem::BadBot))?;
-            row.bot_id = Some(bot);
+        if table.has("bot_id") {
+            let bot = table.get(record, "bot_id").trim();
+            row.bot_id = if bot.is_empty() {
+                None
+            } else {
+                Some(crate::BotId::parse(bot).ok_or_else(|| table.located(record, "bot_id", CsvProblem::BadBot))?)
+            };
         }
         rows.push(row);
     }
     // Not the editor's `point-N`: a made-up id must not take an existing row's.
-    fill_ids(rows.iter_mut().map(|r| &mut r.id), "p");
+    fill_ids(rows.iter_mut().map(|r| &mut r.id), "p", before.ids());
     let content = MapContent::Integration(IntegrationMap { rows });
     content.validate().map_err(|errors| table.locate(&errors[0]))?;
     let MapContent::Integration(map) = content else { unreachable!() };
@@ -662,36 +717,36 @@ fn bindings_from(table: &Table, row: &Record, key: &str) -> Result<Vec<EndpointB
         .collect()
 }
 
-/// Service Blueprint stages from CSV. A file without a lane's endpoints
-/// column or without the CJM stages column keeps those of `base`'s stage
-/// of the same id (a table of texts does not unbind anything).
-pub fn blueprint_from_csv(text: &str, base: &Blueprint) -> Result<Vec<BlueprintStage>, CsvError> {
+/// Service Blueprint stages from CSV, replacing `base`'s ([`import`]): a
+/// file without a lane's endpoints column or without the CJM stages
+/// column keeps those of the stage of the same id.
+pub fn blueprint_from_csv(text: &str, base: &[BlueprintStage]) -> Result<Vec<BlueprintStage>, CsvError> {
     let table = Table::parse(text, blueprint_columns())?;
-    let by_id: std::collections::HashMap<&str, &BlueprintStage> = base.stages.iter().map(|s| (s.id.as_str(), s)).collect();
-    let before = |id: &str| by_id.get(id).copied().filter(|_| !id.is_empty());
+    let before = Before::new(base, |s| &s.id);
     let mut stages = Vec::with_capacity(table.rows.len());
     for record in &table.rows {
-        let id = table.get(record, "id").trim().to_string();
-        let old = before(&id);
-        let cjm_stages = match (table.has("cjm_stages"), old) {
-            (false, Some(old)) => old.cjm_stages.clone(),
-            _ => refs_from(&table, record, "cjm_stages")?,
-        };
-        let mut stage = BlueprintStage { id, name: table.get(record, "name").to_string(), cjm_stages, ..Default::default() };
+        let id = table.get(record, "id").trim();
+        let (mut stage, _) = before.start(id);
+        stage.id = id.to_string();
+        if table.has("name") {
+            stage.name = table.get(record, "name").to_string();
+        }
+        if table.has("cjm_stages") {
+            stage.cjm_stages = refs_from(&table, record, "cjm_stages")?;
+        }
         for (lane, endpoints) in Lane::ALL.into_iter().zip(BLUEPRINT_ENDPOINTS) {
-            let bound = match (table.has(endpoints.0), old) {
-                (false, Some(old)) => old.cell(lane).endpoints.clone(),
-                _ => bindings_from(&table, record, endpoints.0)?,
-            };
-            let cell = stage.cell_mut(lane);
-            cell.text = table.get(record, lane.as_str()).to_string();
-            cell.endpoints = bound;
+            if table.has(endpoints.0) {
+                stage.cell_mut(lane).endpoints = bindings_from(&table, record, endpoints.0)?;
+            }
+            if table.has(lane.as_str()) {
+                stage.cell_mut(lane).text = table.get(record, lane.as_str()).to_string();
+            }
         }
         stages.push(stage);
     }
     // Not the editor's `stage-N`: a made-up id must not take an existing
     // stage's (its crossings, bindings and the links to its cells).
-    fill_ids(stages.iter_mut().map(|s| &mut s.id), "s");
+    fill_ids(stages.iter_mut().map(|s| &mut s.id), "s", before.ids());
     let content = MapContent::Blueprint(Blueprint { stages, ..Default::default() });
     content.validate().map_err(|errors| table.locate(&errors[0]))?;
     let MapContent::Blueprint(map) = content else { unreachable!() };
