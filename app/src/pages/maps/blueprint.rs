@@ -55,6 +55,19 @@ fn edit_crossings(doc: RwSignal<Value>, dirty: RwSignal<bool>, change: impl FnOn
     dirty.set(true);
 }
 
+/// Writes a crossing's note as typed, without drawing the grid again: the
+/// field already shows it, and a redraw between a button's press and its
+/// release (the field's change comes as it loses the focus) would lose
+/// that button's click.
+fn note_crossing(doc: RwSignal<Value>, dirty: RwSignal<bool>, id: &str, note: String) {
+    doc.update_untracked(|d| {
+        if let Some(c) = d.get_mut("crossings").and_then(Value::as_array_mut).and_then(|list| crossing(list, id)) {
+            c.insert("note".into(), Value::String(note));
+        }
+    });
+    dirty.set(true);
+}
+
 /// The crossing `id` of `list`, to change in place.
 fn crossing<'a>(list: &'a mut [Value], id: &str) -> Option<&'a mut serde_json::Map<String, Value>> {
     list.iter_mut().find(|c| cell_text(c, "id") == id).and_then(Value::as_object_mut)
@@ -77,14 +90,7 @@ fn crossing_view(doc: RwSignal<Value>, dirty: RwSignal<bool>, editable: bool, (i
                     }
                 })>{arrow}</button>
             <input class="min-w-0 grow rounded border border-slate-200 px-1 text-[11px]" name="crossing-note" value=note
-                aria-label=l(K::MapCrossingNote) on:change=move |ev| {
-                    let text = event_target_value(&ev);
-                    edit_crossings(doc, dirty, |list, _| {
-                        if let Some(c) = crossing(list, &note_id) {
-                            c.insert("note".into(), Value::String(text));
-                        }
-                    });
-                }/>
+                aria-label=l(K::MapCrossingNote) on:change=move |ev| note_crossing(doc, dirty, &note_id, event_target_value(&ev))/>
             <button type="button" class=MARK title=l(K::MapCrossingRemove) aria-label=l(K::MapCrossingRemove) data-testid="crossing-remove"
                 on:click=move |_| edit_crossings(doc, dirty, |list, _| list.retain(|c| cell_text(c, "id") != remove_id))>"×"</button>
         </span>
