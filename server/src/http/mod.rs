@@ -125,13 +125,20 @@ pub fn router(state: AppState) -> Router {
         // Bodies as the calls' (the imports allow more: admin_api).
         .layer(axum::extract::DefaultBodyLimit::max(call::BODY_LIMIT))
         .layer(axum::middleware::from_fn(error::plain_errors_as_json));
-    Router::new()
-        .merge(calls)
-        .merge(apis)
+    // The messengers' webhooks: a wrong method, a body over 1 MiB (no
+    // messenger's update comes near it) answered in JSON like the APIs.
+    let channels = Router::new()
         .merge(telegram_webhook::routes())
         .merge(whatsapp_webhook::routes())
         .merge(vk_callback::routes())
         .merge(webhook_inbound::routes())
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(call::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(error::plain_errors_as_json));
+    Router::new()
+        .merge(calls)
+        .merge(apis)
+        .merge(channels)
         .merge(webchat::routes(&state))
         .merge(
             docs::routes()
