@@ -338,7 +338,10 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                     on:input=move |ev| on_json_input(event_target_value(&ev))></textarea>
                 <Show when=move || json_error.get().is_some()>
                     <span class="text-xs text-rose-600" data-error-for="json">
-                        {move || t(locale.get(), K::ScnJsonInvalid).replacen("{}", &json_error.get().unwrap_or_default(), 1)}
+                        {move || {
+                            let loc = locale.get();
+                            t(loc, K::ScnJsonInvalid).replacen("{}", &crate::json_error::json_error_text(loc, &json_error.get().unwrap_or_default()), 1)
+                        }}
                     </span>
                 </Show>
                 <span class="text-xs text-slate-500">{l(K::ScnNameFixedHint)}</span>
