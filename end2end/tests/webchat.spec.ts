@@ -18,6 +18,7 @@ test('a visitor writes to bot_shop on its chat page and finds the conversation a
   await expect(panel).toBeVisible();
   await expect(panel.locator('header')).toHaveText('Shop notifications');
   await expect(page).toHaveTitle('Shop notifications');
+  await expect(page.getByTestId('webchat-send')).toHaveText('Send');
 
   await page.getByTestId('webchat-input').fill(QUESTION);
   await page.getByTestId('webchat-send').click();
@@ -43,7 +44,7 @@ test('the widget embedded on a shop site opens as a bubble and talks to ComOps a
   // ComOps here, since Chromium keeps public pages away from loopback.
   const shop = http.createServer((_, response) => {
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    response.end(`<!doctype html><html><head><title>Shop</title></head><body><h1>Магазин</h1>
+    response.end(`<!doctype html><html lang="ru"><head><title>Shop</title></head><body><h1>Магазин</h1>
       <script src="${baseURL}/webchat/bot_shop/widget.js" data-title="Поддержка магазина" async></script></body></html>`);
   });
   await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
@@ -52,12 +53,15 @@ test('the widget embedded on a shop site opens as a bubble and talks to ComOps a
     await page.goto(`http://localhost:${port}/catalog`);
     const launcher = page.getByTestId('webchat-launcher');
     await expect(launcher).toBeVisible();
+    // The shop's site is Russian (<html lang="ru">): so is the widget.
+    await expect(launcher).toHaveAttribute('aria-label', 'Открыть чат');
     const panel = page.getByTestId('webchat-panel');
     await expect(panel).toBeHidden();
     await launcher.click();
     await expect(panel).toBeVisible();
     await expect(panel.locator('header .title')).toHaveText('Поддержка магазина');
 
+    await expect(page.getByTestId('webchat-send')).toHaveText('Отправить');
     await page.getByTestId('webchat-input').fill('Можно оплатить при получении?');
     await page.getByTestId('webchat-send').click();
     await expect(visitorMessages(page)).toHaveText(['Можно оплатить при получении?']);
@@ -97,4 +101,28 @@ test('a bot message shows its media by kind: a picture, a video, an audio, a doc
   await expect(file).toHaveAttribute('href', 'https://cdn.example/files/invoice%209821.pdf?sig=1');
   await expect(file).toHaveAttribute('rel', 'noopener noreferrer');
   await expect(bot.nth(3).locator('img')).toHaveCount(0);
+});
+
+test('the chat page speaks the language asked for, and says a refusal and a lost connection in it', async ({ page }) => {
+  await page.goto('/webchat/bot_shop?lang=ru');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
+  const input = page.getByTestId('webchat-input');
+  await expect(input).toHaveAttribute('placeholder', 'Напишите сообщение…');
+  await expect(page.getByTestId('webchat-send')).toHaveText('Отправить');
+
+  // Too many messages: the server's 429 and its Retry-After, in Russian.
+  await page.route('**/webchat/bot_shop/messages', (route) => route.request().method() === 'POST'
+    ? route.fulfill({ status: 429, headers: { 'Retry-After': '7', 'Content-Type': 'application/json' }, body: '{"success":false,"message":"Too many requests"}' })
+    : route.continue());
+  await input.fill('Ещё вопрос');
+  await page.getByTestId('webchat-send').click();
+  await expect(page.getByTestId('webchat-status')).toHaveText('Слишком много сообщений: попробуйте через 7 с.');
+  await expect(input).toHaveValue('Ещё вопрос');
+
+  // The network gone: said as such, the text kept to send again.
+  await page.unroute('**/webchat/bot_shop/messages');
+  await page.route('**/webchat/bot_shop/messages', (route) => route.request().method() === 'POST' ? route.abort('internetdisconnected') : route.continue());
+  await page.getByTestId('webchat-send').click();
+  await expect(page.getByTestId('webchat-status')).toHaveText('Нет связи с чатом: проверьте сеть и попробуйте ещё раз.');
+  await expect(input).toHaveValue('Ещё вопрос');
 });

@@ -179,12 +179,23 @@ fn allow_origin(headers: &mut HeaderMap, origin: HeaderValue) {
     headers.append(header::VARY, HeaderValue::from_static("origin"));
 }
 
+/// The chat page's language: `?lang=ru|en`, else the browser's first of
+/// the two (`Accept-Language`), else English. The widget says its own
+/// words in it (it reads the page's `<html lang>`).
+fn page_language(query: Option<&str>, headers: &HeaderMap) -> comops_core::Locale {
+    let asked = query.and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang="))).and_then(comops_core::Locale::parse);
+    asked
+        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|h| h.to_str().ok()).and_then(comops_core::Locale::from_accept_language))
+        .unwrap_or_default()
+}
+
 /// `GET /webchat/{botId}`: a page that is nothing but the widget, open.
-async fn page(Extension(chat): Extension<ChatBot>) -> Response {
+async fn page(Extension(chat): Extension<ChatBot>, headers: HeaderMap, query: axum::extract::RawQuery) -> Response {
     let title = comops_core::html::escape(&chat.name);
     let bot = chat.bot.as_str();
+    let lang = page_language(query.0.as_deref(), &headers).as_str();
     let html = format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n\
          <style>html,body{{margin:0;height:100%;background:#eef1f5}}</style>\n</head>\n<body>\n\
@@ -664,6 +675,20 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_chat_page_speaks_the_asked_language_else_the_browsers() {
+        let browser = |accept: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(accept).unwrap());
+            headers
+        };
+        assert_eq!(page_language(None, &browser("ru-RU,ru;q=0.9,en;q=0.8")), comops_core::Locale::Ru);
+        assert_eq!(page_language(None, &browser("de-DE,en;q=0.5,ru;q=0.3")), comops_core::Locale::En);
+        assert_eq!(page_language(Some("start=abc&lang=ru"), &browser("en")), comops_core::Locale::Ru);
+        assert_eq!(page_language(Some("lang=xx"), &browser("ru")), comops_core::Locale::Ru, "an unknown ?lang= falls back");
+        assert_eq!(page_language(None, &HeaderMap::new()), comops_core::Locale::En);
+    }
 
     #[test]
     fn an_event_carries_its_id_and_every_line_of_data() {

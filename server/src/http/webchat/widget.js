@@ -5,13 +5,35 @@
  * Optional attributes: data-title="Shop support", data-start="<link code>"
  * (binds the visitor to a business user, as POST /bots/{botId}/links makes),
  * data-mode="page" (fill the window instead of a bubble; /webchat/{botId}
- * uses it and also reads ?start=<code> from the address bar).
+ * uses it and also reads ?start=<code> and ?lang=ru|en from the address
+ * bar), data-lang="ru" or "en" (the widget's own words; else the page's
+ * <html lang>, else the browser's language).
  *
  * The visitor's secret token stays in localStorage; the bot's messages
  * arrive over Server-Sent Events and the history reloads with the page.
  * No framework, nothing downloaded from anywhere but the ComOps server. */
 (function () {
   'use strict';
+
+  /* What the widget itself says; {} is a number of seconds. */
+  var WORDS = {
+    en: {
+      chat: 'Chat', earlier: 'Earlier messages', typeMessage: 'Type a message…', message: 'Message',
+      send: 'Send', cancel: 'Cancel', close: 'Close', open: 'Open chat', typePhone: 'Type your phone number',
+      phoneExample: 'Your phone number, e.g. +7 918 777-77-77', phone: 'Phone number',
+      cannotOpen: 'Cannot open the chat', offline: 'No connection to the chat: check the network and try again.',
+      wait: 'Too many messages: try again in {} s.', badPhone: 'That is not a phone number: write it like +7 918 777-77-77.',
+      tooLong: 'The message is too long.', closed: 'This chat is not available here.'
+    },
+    ru: {
+      chat: 'Чат', earlier: 'Предыдущие сообщения', typeMessage: 'Напишите сообщение…', message: 'Сообщение',
+      send: 'Отправить', cancel: 'Отмена', close: 'Закрыть', open: 'Открыть чат', typePhone: 'Напишите номер телефона',
+      phoneExample: 'Ваш номер телефона, например +7 918 777-77-77', phone: 'Номер телефона',
+      cannotOpen: 'Не удалось открыть чат', offline: 'Нет связи с чатом: проверьте сеть и попробуйте ещё раз.',
+      wait: 'Слишком много сообщений: попробуйте через {} с.', badPhone: 'Это не номер телефона: напишите его как +7 918 777-77-77.',
+      tooLong: 'Сообщение слишком длинное.', closed: 'Этот чат здесь недоступен.'
+    }
+  };
 
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src*="/webchat/"]')).pop();
@@ -22,10 +44,20 @@
   var bot = decodeURIComponent(match[1]);
   var root = src.origin + '/webchat/' + encodeURIComponent(bot);
   var pageMode = script.getAttribute('data-mode') === 'page';
-  var title = script.getAttribute('data-title') || 'Chat';
+  var words = WORDS[language()];
+  var title = script.getAttribute('data-title') || words.chat;
   var startCode = script.getAttribute('data-start') ||
     (pageMode ? new URLSearchParams(location.search).get('start') : null);
   var storageKey = 'comops-webchat:' + src.origin + ':' + bot;
+
+  /* The widget's language: data-lang, the chat page's ?lang=, the site's
+   * <html lang>, the browser's; Russian or English. */
+  function language() {
+    var wanted = script.getAttribute('data-lang') ||
+      (pageMode ? new URLSearchParams(location.search).get('lang') : null) ||
+      document.documentElement.lang || navigator.language || '';
+    return /^ru\b/i.test(wanted) ? 'ru' : 'en';
+  }
 
   var memory = {};
   var storage = {
@@ -105,19 +137,19 @@
   shadow.appendChild(el('style', { text: css }));
 
   var log = el('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'data-testid': 'webchat-log' });
-  var more = el('button', { class: 'more', type: 'button', text: 'Earlier messages', hidden: '' });
+  var more = el('button', { class: 'more', type: 'button', text: words.earlier, hidden: '' });
   log.appendChild(more);
   var input = el('input', { type: 'text', name: 'text', autocomplete: 'off', maxlength: '4096',
-    placeholder: 'Type a message…', 'aria-label': 'Message', 'data-testid': 'webchat-input' });
-  var send = el('button', { type: 'submit', text: 'Send', 'data-testid': 'webchat-send' });
-  var cancel = el('button', { type: 'button', class: 'cancel', text: 'Cancel', hidden: '' });
+    placeholder: words.typeMessage, 'aria-label': words.message, 'data-testid': 'webchat-input' });
+  var send = el('button', { type: 'submit', text: words.send, 'data-testid': 'webchat-send' });
+  var cancel = el('button', { type: 'button', class: 'cancel', text: words.cancel, hidden: '' });
   var form = el('form', {}, [input, cancel, send]);
   var status = el('div', { class: 'status', role: 'status', 'data-testid': 'webchat-status' });
-  var close = el('button', { type: 'button', 'aria-label': 'Close', text: '×' });
+  var close = el('button', { type: 'button', 'aria-label': words.close, text: '×' });
   var header = el('header', {}, [el('span', { class: 'title', text: title })].concat(pageMode ? [] : [close]));
   var panel = el('section', { class: 'panel' + (pageMode ? ' page' : ''), 'aria-label': title, 'data-testid': 'webchat-panel' },
     [header, log, status, form]);
-  var launcher = el('button', { class: 'launcher', type: 'button', 'aria-label': 'Open chat',
+  var launcher = el('button', { class: 'launcher', type: 'button', 'aria-label': words.open,
     'data-testid': 'webchat-launcher' }, [chatIcon()]);
 
   if (pageMode) {
@@ -145,6 +177,18 @@
 
   function showError(text) { status.textContent = text || ''; }
 
+  /* A failed request in the visitor's words: the refusals a visitor can
+   * meet by the answer's status (and field), a network failure as such;
+   * anything else as the server wrote it. */
+  function problem(error) {
+    if (error.status === 429) return words.wait.replace('{}', error.wait || '1');
+    if (error.status === 422 && error.field === 'phone') return words.badPhone;
+    if (error.status === 422 && error.field === 'text') return words.tooLong;
+    if (error.status === 403 || error.status === 404) return words.closed;
+    if (!error.status && error.name === 'TypeError') return words.offline;
+    return error.message;
+  }
+
   function api(method, path, body, retried) {
     var headers = { 'Authorization': 'Bearer ' + token };
     if (body) headers['Content-Type'] = 'application/json';
@@ -158,9 +202,10 @@
         }
         return response.json().catch(function () { return {}; }).then(function (json) {
           if (!response.ok) {
-            var wait = response.headers.get('Retry-After');
-            var error = new Error((json.message || ('HTTP ' + response.status)) + (wait ? ' (wait ' + wait + ' s)' : ''));
+            var error = new Error(json.message || ('HTTP ' + response.status));
             error.status = response.status;
+            error.wait = response.headers.get('Retry-After');
+            error.field = json.errors && json.errors[0] ? json.errors[0].field : null;
             throw error;
           }
           return json;
@@ -173,7 +218,12 @@
     return fetch(root + '/sessions', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
       .then(function (response) {
         return response.json().then(function (json) {
-          if (!response.ok || !json.token) throw new Error(json.message || 'Cannot open the chat');
+          if (!response.ok || !json.token) {
+            var error = new Error(json.message || words.cannotOpen);
+            error.status = response.status;
+            error.wait = response.headers.get('Retry-After');
+            throw error;
+          }
           token = json.token;
           storage.set(storageKey, token);
           return token;
@@ -214,7 +264,7 @@
         return;
       }
       var node = el('button', { type: 'button', text: button.label, 'data-kind': kind });
-      if (kind === 'contact') node.setAttribute('title', 'Type your phone number');
+      if (kind === 'contact') node.setAttribute('title', words.typePhone);
       node.addEventListener('click', function () {
         if (kind === 'contact') { askPhone(); return; }
         Array.prototype.forEach.call(row.querySelectorAll('button'), function (b) { b.disabled = true; });
@@ -301,7 +351,7 @@
       })
       .then(function () { return loadHistory(null); })
       .then(listen)
-      .catch(function (error) { connecting = null; showError(error.message); });
+      .catch(function (error) { connecting = null; showError(problem(error)); });
     return connecting;
   }
 
@@ -310,14 +360,14 @@
     return connect()
       .then(function () { return api('POST', '/messages', payload); })
       .then(catchUp)
-      .catch(function (error) { showError(error.message); throw error; });
+      .catch(function (error) { showError(problem(error)); throw error; });
   }
 
   function askPhone() {
     phoneMode = true;
     input.type = 'tel';
-    input.placeholder = 'Your phone number, e.g. +7 918 777-77-77';
-    input.setAttribute('aria-label', 'Phone number');
+    input.placeholder = words.phoneExample;
+    input.setAttribute('aria-label', words.phone);
     cancel.hidden = false;
     input.focus();
   }
@@ -325,8 +375,8 @@
   function leavePhoneMode() {
     phoneMode = false;
     input.type = 'text';
-    input.placeholder = 'Type a message…';
-    input.setAttribute('aria-label', 'Message');
+    input.placeholder = words.typeMessage;
+    input.setAttribute('aria-label', words.message);
     cancel.hidden = true;
   }
 
