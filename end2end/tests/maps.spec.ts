@@ -366,6 +366,50 @@ test('an analyst may edit a communication map but not re-bind its rows', async (
   await expect(page.getByTestId('trigger-bind')).toHaveCount(0);
 });
 
+test('an analyst plans an integration point by its alias; an architect binds it to a live endpoint', async ({ page, browser }) => {
+  const points = 'map_integration-points';
+  const analyst = await analystPage(browser, ANALYST);
+  await analyst.goto(`/maps/${points}`);
+  await hydrated(analyst);
+  const table = analyst.getByTestId('map-table');
+  // A bound point shows its endpoint and bot; only architects re-bind.
+  await expect(table.locator('tbody tr').first().getByTestId('trigger-endpoint')).toHaveText('users/connect-bot');
+  await expect(table.locator('tbody tr').first().getByTestId('trigger-bot')).toHaveText('bot_rehau');
+  await expect(analyst.getByTestId('trigger-bind')).toHaveCount(0);
+  // A new point: its alias typed, as planned, with no bot yet.
+  await analyst.getByTestId('add-row').click();
+  const planned = table.locator('tbody tr').last();
+  await planned.locator('input[data-field=alias]').fill('order/feedback');
+  await planned.locator('input[data-field=alias]').press('Enter');
+  await planned.locator('textarea[data-field=description]').fill('Оценка заказа');
+  await analyst.getByTestId('save-map').click();
+  await expect(analyst.getByTestId('saved')).toBeVisible();
+  await analyst.reload();
+  await hydrated(analyst);
+  await expect(table.locator('tbody tr').last().locator('input[data-field=alias]')).toHaveValue('order/feedback');
+  await analyst.close();
+
+  // The architect binds it to a live endpoint of the project.
+  await logIn(page, ARCHITECT);
+  await page.goto(`/maps/${points}`);
+  await hydrated(page);
+  const row = page.getByTestId('map-table').locator('tbody tr').last();
+  await row.getByTestId('trigger-bind').click();
+  await row.getByTestId('trigger-select').selectOption('bot_shop|order/review');
+  await expect(row.getByTestId('trigger-endpoint')).toHaveText('order/review');
+  await expect(row.getByTestId('trigger-bot')).toHaveText('bot_shop');
+  await expect(row.getByTestId('trigger-figures')).toHaveAttribute('data-calls', /\d+/);
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toBeVisible();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('map-table').locator('tbody tr').last().getByTestId('trigger-endpoint')).toHaveText('order/review');
+  // Unbound again, it keeps its alias as the plan.
+  await page.getByTestId('map-table').locator('tbody tr').last().getByTestId('trigger-bind').click();
+  await page.getByTestId('map-table').locator('tbody tr').last().getByTestId('trigger-select').selectOption('');
+  await expect(page.getByTestId('map-table').locator('tbody tr').last().locator('input[data-field=alias]')).toHaveValue('order/review');
+});
+
 test('an architect deletes a map after confirming; analysts may not delete bound maps, viewers nothing', async ({ page, browser }) => {
   await logIn(page, ARCHITECT);
   await page.goto('/maps');
@@ -768,7 +812,8 @@ test('a 600-row map renders the rows near the screen; the arrow keys walk far do
   const loaded = await (await page.request.post(`${BASE}/api/maps/get`, { form: { map_id: points, version: '0' }, headers: { Origin: BASE } })).json();
   const content = JSON.parse(loaded.content);
   const row = content.rows[1];
-  content.rows = Array.from({ length: 600 }, (_, i) => ({ ...row, id: `r${i + 1}`, url: '/call', description: `№${i + 1}`, request: '{}', response: '{}', owner: 'e2e' }));
+  // Points not bound yet (a bound one shows its endpoint's links and figures on more lines).
+  content.rows = Array.from({ length: 600 }, (_, i) => ({ ...row, id: `r${i + 1}`, alias: null, bot_id: null, url: '/call', description: `№${i + 1}`, request: '{}', response: '{}', owner: 'e2e' }));
   const saved = await page.request.post(`${BASE}/api/maps/save`, {
     data: { map_id: points, title: loaded.title, json: JSON.stringify(content), note: 'e2e: 600 one-line rows', base_version: loaded.version },
     headers: { Origin: BASE },

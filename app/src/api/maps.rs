@@ -239,7 +239,7 @@ pub async fn open_map(map_id: String, version: i64, first: Option<usize>) -> Res
     let store = backend()?.store;
     let map = read_map(&store, &parse_map(&map_id)?, version, first).await?;
     let endpoints = match map.kind {
-        MapKind::Communication => endpoints_of(&store, &parse_project(&map.project_id)?).await?,
+        MapKind::Communication | MapKind::Integration => endpoints_of(&store, &parse_project(&map.project_id)?).await?,
         _ => Vec::new(),
     };
     Ok((map, endpoints))

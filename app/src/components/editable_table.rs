@@ -30,6 +30,9 @@ pub enum ColKind {
     Score,
     /// A communication row's API trigger: the bound endpoint, read-only.
     Trigger,
+    /// An integration point's endpoint: its alias (typed while no bot is
+    /// bound: a planned endpoint) and the live endpoint it is bound to.
+    Endpoint,
     /// Shown, never edited here (bindings are the architect's).
     Fixed,
 }
@@ -70,6 +73,33 @@ pub fn set_path(v: &mut Value, path: &str, new: Value) {
             return;
         }
         at = map.entry(key.to_string()).or_insert(Value::Null);
+    }
+}
+
+/// Where a row keeps its binding: a communication row in its `trigger`
+/// (with the scenario), an integration point at its top level.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BindingPaths {
+    pub bot: &'static str,
+    pub alias: &'static str,
+    pub scenario: Option<&'static str>,
+}
+
+impl BindingPaths {
+    pub const TRIGGER: BindingPaths = BindingPaths { bot: "trigger.bot_id", alias: "trigger.alias", scenario: Some("trigger.scenario") };
+    pub const POINT: BindingPaths = BindingPaths { bot: "bot_id", alias: "alias", scenario: None };
+}
+
+/// Binds an integration point to `endpoint` (its bot and alias), or
+/// unbinds it (`None`: the bot cleared, the alias kept as the planned
+/// endpoint's).
+pub fn set_point(row: &mut Value, endpoint: Option<&BindableEndpoint>) {
+    match endpoint {
+        Some(e) => {
+            set_path(row, "bot_id", Value::String(e.bot_id.clone()));
+            set_path(row, "alias", Value::String(e.alias.clone()));
+        }
+        None => set_path(row, "bot_id", Value::Null),
     }
 }
 
@@ -241,6 +271,7 @@ pub fn EditableTable(
             .flat_map(|c| match c.kind {
                 ColKind::Text | ColKind::Fixed => vec![c.field],
                 ColKind::Trigger => vec!["trigger.alias", "trigger.scenario"],
+                ColKind::Endpoint => vec!["alias"],
                 ColKind::Score => vec![],
             })
             .collect()
@@ -972,7 +1003,8 @@ fn TableCell(
                 }/>
         }
         .into_any(),
-        ColKind::Trigger => view! { <TriggerCell id doc list editable epoch index dirty/> }.into_any(),
+        ColKind::Trigger => view! { <TriggerCell id doc list editable epoch index dirty paths=BindingPaths::TRIGGER/> }.into_any(),
+        ColKind::Endpoint => view! { <TriggerCell id doc list editable epoch index dirty paths=BindingPaths::POINT/> }.into_any(),
         _ => view! { <span class="whitespace-pre-wrap" data-field=field>{value}</span> }.into_any(),
     };
     // Found and problem marks: `mark_cells`, by the row.
@@ -1055,9 +1087,12 @@ fn select_hit(window: Window, hit: &Hit) {
     });
 }
 
-/// A communication row's API trigger: the bound endpoint with links to it,
-/// its docs, traces and scenario, and its calls, errors and last call;
-/// architects re-bind it by picking another endpoint of the project.
+/// A communication row's API trigger, or an integration point's endpoint
+/// (`paths`): the bound endpoint with links to it, its docs, traces and
+/// scenario, and its calls, errors and last call; architects re-bind it by
+/// picking another endpoint of the project. An integration point bound to
+/// no bot shows its alias as a field whoever edits the map may type (a
+/// planned endpoint).
 #[component]
 fn TriggerCell(
     id: StoredValue<String>,
@@ -1067,6 +1102,7 @@ fn TriggerCell(
     epoch: RwSignal<u32>,
     index: Memo<RowIndex>,
     dirty: RwSignal<bool>,
+    paths: BindingPaths,
 ) -> impl IntoView {
     let locale = crate::i18n::use_locale();
     let ctx = use_context::<TriggerContext>();
@@ -1084,16 +1120,24 @@ fn TriggerCell(
         let i = at();
         doc.with_untracked(|d| {
             i.and_then(|i| rows(d, list).get(i))
-                .map(|r| (cell_text(r, "trigger.bot_id"), cell_text(r, "trigger.alias"), cell_text(r, "trigger.scenario")))
+                .map(|r| (cell_text(r, paths.bot), cell_text(r, paths.alias), paths.scenario.map(|s| cell_text(r, s)).unwrap_or_default()))
                 .unwrap_or_default()
         })
     };
     let bind = move |choice: String| {
         let found = choice.split_once('|').and_then(|(bot, alias)| endpoint(bot, alias));
         let Some(i) = index.with_untracked(|ix| id.with_value(|id| ix.get(id))) else { return };
-        update_row(doc, list, i, |row| set_trigger(row, found.as_ref()));
+        update_row(doc, list, i, |row| if paths.scenario.is_some() { set_trigger(row, found.as_ref()) } else { set_point(row, found.as_ref()) });
         dirty.set(true);
         picking.set(false);
+        bumped.update(|b| *b += 1);
+    };
+    // A planned endpoint's alias, as typed (empty: none).
+    let plan = move |typed: String| {
+        let Some(i) = index.with_untracked(|ix| id.with_value(|id| ix.get(id))) else { return };
+        let typed = typed.trim().to_string();
+        update_row(doc, list, i, |row| set_path(row, paths.alias, if typed.is_empty() { Value::Null } else { Value::String(typed) }));
+        dirty.set(true);
         bumped.update(|b| *b += 1);
     };
     let can_bind = editable && ctx.is_some_and(|c| c.can_bind);
@@ -1104,6 +1148,20 @@ fn TriggerCell(
             let href = format!("/scenarios?bot={bot}&name={scenario}");
             view! { <a class="block text-slate-600 hover:underline" href=href data-testid="trigger-scenario">{scenario.clone()}</a> }
         });
+        if paths.scenario.is_none() && bot.is_empty() {
+            // An integration point bound to no bot: its alias is a plan.
+            let typed = alias.clone();
+            let not_bound = crate::i18n::t(loc, K::MapNotBound);
+            if !editable {
+                return view! { <span>{alias.clone()}</span>" "<span class="text-slate-400">{not_bound}</span> }.into_any();
+            }
+            // One line: the field says it is not bound by its title.
+            return view! {
+                <input class="w-full rounded border border-slate-300 px-1 py-0.5 text-xs" data-field="alias" value=typed.clone() prop:value=typed
+                    aria-label=crate::i18n::t(loc, K::MapAlias) title=not_bound placeholder="order/status" on:change=move |ev| plan(event_target_value(&ev))/>
+            }
+            .into_any();
+        }
         if alias.is_empty() {
             return view! { <span class="text-slate-400">{crate::i18n::t(loc, K::MapNotBound)}</span>{scenario_view} }.into_any();
         }
@@ -1116,6 +1174,7 @@ fn TriggerCell(
         });
         view! {
             <a class="text-sky-800 hover:underline" href=format!("/endpoints?bot={bot}") data-testid="trigger-endpoint">{alias.clone()}</a>
+            {paths.scenario.is_none().then(|| view! { <span class="block text-slate-500" data-testid="trigger-bot">{bot.clone()}</span> })}
             " · "
             <a class="text-sky-800 hover:underline" href=super::call_figures::docs_href(&bot, &alias) rel="external" data-testid="trigger-docs">{crate::i18n::t(loc, K::MapDocs)}</a>
             " · "
@@ -1139,7 +1198,7 @@ fn TriggerCell(
         })
     };
     view! {
-        <div class="font-mono text-xs" data-field="trigger">
+        <div class="font-mono text-xs" data-field=if paths.scenario.is_some() { "trigger" } else { "endpoint" }>
             {shown}
             {can_bind.then(|| view! {
                 <Show when=move || picking.get() fallback=move || view! {

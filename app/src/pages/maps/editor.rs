@@ -346,7 +346,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
             </label>
         }
     });
-    if kind == MapKind::Communication {
+    if matches!(kind, MapKind::Communication | MapKind::Integration) {
         provide_context(TriggerContext {
             endpoints: RwSignal::new(endpoints).into(),
             can_bind: editable && can(Permission::DesignIntegrations),

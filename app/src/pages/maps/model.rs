@@ -49,10 +49,7 @@ pub fn columns(kind: MapKind, locale: Locale) -> Vec<Column> {
             col("support.text", t(locale, K::MapLaneSupport), ColKind::Text),
         ],
         MapKind::Integration => {
-            let mut cols = vec![
-                col("alias", t(locale, K::MapAlias), ColKind::Fixed),
-                col("bot_id", t(locale, K::MapBot), ColKind::Fixed),
-            ];
+            let mut cols = vec![col("alias", t(locale, K::MapAlias), ColKind::Endpoint)];
             cols.extend(
                 comops_core::map::integration::COLUMNS
                     .iter()
