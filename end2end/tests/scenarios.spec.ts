@@ -130,6 +130,55 @@ test('a scenario is created, edited step by step, saved with a note and found in
   await expect(page.getByTestId('step-form')).toBeHidden();
 });
 
+test('two editors save the same scenario: the second puts their edits on top of the first\'s, and both stay', async ({ page, browser }) => {
+  const open = async (p: Page) => {
+    await p.goto('/scenarios?bot=bot_shop&name=welcome_e2e');
+    await hydrated(p);
+    return p.getByTestId('scenario-editor');
+  };
+  await logIn(page, ADMIN);
+  await inEnglish(page);
+  const mine = await open(page);
+  const version = Number((await mine.getByTestId('base-version').innerText()).slice(1));
+  const other = await (await browser.newContext()).newPage();
+  await logIn(other, ADMIN);
+  const theirs = await open(other);
+
+  // They reword the greeting and save first.
+  await theirs.getByTestId('steps-table').locator('[data-step=hello]').click();
+  await theirs.getByTestId('step-form').locator('textarea[name=text]').fill('Здравствуйте, {{ params.name }}!');
+  await theirs.getByTestId('step-form').locator('input[name=next]').press('Enter');
+  await theirs.getByTestId('save-scenario').click();
+  await theirs.getByTestId('note-form').locator('input[name=note]').press('Enter');
+  await expect(theirs.getByTestId('save-message')).toHaveText(`Saved as version ${version + 1}.`);
+  await other.context().close();
+
+  // I change the description, on the old base: refused, my edit kept.
+  await mine.locator('input[name=scenario-description]').fill('Greets a new buyer by name');
+  await mine.locator('input[name=scenario-description]').press('Tab');
+  await mine.getByTestId('save-scenario').click();
+  await mine.getByTestId('note-form').locator('input[name=note]').press('Enter');
+  const refused = mine.getByTestId('save-message');
+  await expect(refused).toContainText(`saved version ${version + 1} while you were editing; nothing was saved. Your edits are still here.`);
+  await expect(refused.getByTestId('conflict-reload')).toBeVisible();
+  await refused.getByTestId('conflict-keep').click();
+  await expect(mine.getByTestId('rebased')).toHaveText(`Your edits are now on top of v${version + 1}: check them and save.`);
+  await expect(mine.getByTestId('base-version')).toHaveText(`v${version + 1}`);
+  await expect(mine.getByTestId('steps-table').locator('[data-step=hello]')).toContainText('Здравствуйте');
+  await expect(mine.locator('input[name=scenario-description]')).toHaveValue('Greets a new buyer by name');
+  await expect(mine.getByTestId('unsaved')).toBeVisible();
+  await mine.getByTestId('save-scenario').click();
+  await mine.getByTestId('note-form').locator('input[name=note]').press('Enter');
+  await expect(mine.getByTestId('save-message')).toHaveText(`Saved as version ${version + 2}.`);
+  await expect(mine.getByTestId('rebased')).toHaveCount(0);
+
+  // Both edits are in the saved version.
+  await page.reload();
+  const saved = await open(page);
+  await expect(saved.locator('input[name=scenario-description]')).toHaveValue('Greets a new buyer by name');
+  await expect(saved.getByTestId('steps-table').locator('[data-step=hello]')).toContainText('Здравствуйте');
+});
+
 test('an architect dry-runs the scenario as edited: the steps, the messages, where it stops; bad params are named', async ({ page }) => {
   await logIn(page, ADMIN);
   await inEnglish(page);

@@ -25,6 +25,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub mod diff;
+pub mod rebase;
 pub mod reply;
 pub mod validate;
 

@@ -40,6 +40,8 @@ pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_sav
         saves.update(|n| *n += 1);
         on_saved.run(());
     });
+    // A conflict's "load their version": the current one, my edits dropped.
+    let reload = Callback::new(move |_: ()| reloads.update(|n| *n += 1));
     let restored = Callback::new(move |_: ()| {
         viewing.set(None);
         reloads.update(|n| *n += 1);
@@ -60,7 +62,7 @@ pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_sav
                                 Suspend::new(async move {
                                     match loaded.await {
                                         Err(err) => load_error(err, locale.get_untracked()),
-                                        Ok(loaded) => view! { <EditorBody bot name loaded can_design on_saved=saved/> }.into_any(),
+                                        Ok(loaded) => view! { <EditorBody bot name loaded can_design on_saved=saved on_reload=reload/> }.into_any(),
                                     }
                                 })
                             }}
@@ -97,9 +99,17 @@ pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_sav
 /// The editor of one loaded version: toolbar, problems, steps or JSON, and
 /// the side form of the selected step.
 #[component]
-fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: bool, on_saved: Callback<()>) -> impl IntoView {
+fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: bool, on_saved: Callback<()>, on_reload: Callback<()>) -> impl IntoView {
     let locale = use_locale();
     let sample_params = loaded.sample_params;
+    // The version my edits started from, and what the last save sent (it
+    // becomes that base once saved): a conflict's "keep my edits" puts
+    // the difference between the two onto the version saved meanwhile.
+    let origin = StoredValue::new(loaded.definition.clone());
+    let sent = StoredValue::new(None::<Scenario>);
+    // After "keep my edits": the version they are now on, and what both
+    // sides changed.
+    let rebased = RwSignal::new(None::<(i64, Vec<String>)>);
     let scenario = RwSignal::new(loaded.definition);
     let base = RwSignal::new(loaded.version);
     let dirty = RwSignal::new(false);
@@ -142,6 +152,10 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
     });
     Effect::new(move |_| match save.value().get() {
         Some(Ok(SaveOutcome::Saved { version })) => {
+            if let Some(sent) = sent.get_value() {
+                origin.set_value(sent);
+            }
+            rebased.set(None);
             base.set(version);
             dirty.set(false);
             server_issues.set(None);
@@ -209,6 +223,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
             s.layout.retain(|id, _| ids.contains(id));
         });
         let json = scenario.with_untracked(|s| serde_json::to_value(s).map(|v| v.to_string()).unwrap_or_default());
+        sent.set_value(Some(scenario.get_untracked()));
         save.dispatch(SaveScenario {
             bot_id: bot_s.clone(),
             name: name_s.clone(),
@@ -219,6 +234,34 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
     };
     let do_save_click = do_save.clone();
     let bot_d = bot.clone();
+    let conflicted = move || matches!(save.value().get(), Some(Ok(SaveOutcome::Conflict { .. })));
+    let keep_failed = RwSignal::new(None::<String>);
+    let (bot_k, name_k) = (bot.clone(), name.clone());
+    // "Keep my edits": the version saved meanwhile, with mine on top
+    // (`scenario::rebase`); still unsaved, to be checked and saved.
+    let keep_mine = Callback::new(move |_: ()| {
+        let (bot, name) = (bot_k.clone(), name_k.clone());
+        leptos::task::spawn_local(async move {
+            match load_scenario(bot, name, 0).await {
+                Ok(theirs) => {
+                    let merged = scenario.with_untracked(|mine| origin.with_value(|o| comops_core::scenario::rebase::rebase(o, mine, &theirs.definition)));
+                    origin.set_value(theirs.definition);
+                    selected.set(None);
+                    server_issues.set(None);
+                    keep_failed.set(None);
+                    scenario.set(merged.scenario);
+                    base.set(theirs.version);
+                    rebased.set(Some((theirs.version, merged.both_changed)));
+                    save.value().set(None);
+                    dirty.set(true);
+                    if json_mode.get_untracked() {
+                        open_json();
+                    }
+                }
+                Err(err) => keep_failed.set(Some(err.message(locale.get_untracked()))),
+            }
+        });
+    });
 
     view! {
         <div class="mb-2 flex flex-wrap items-center justify-between gap-2">
@@ -282,7 +325,24 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                 class=if ok { "mb-3 rounded border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800" }
                     else { "mb-3 rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800" }>
                 {text}
+                <Show when=conflicted>
+                    <div class="mt-2 flex flex-wrap gap-2">
+                        <button type="button" class=PRIMARY data-testid="conflict-keep" on:click=move |_| keep_mine.run(())>{l(K::ScnConflictKeepMine)}</button>
+                        <button type="button" class=BUTTON data-testid="conflict-reload" on:click=move |_| on_reload.run(())>{l(K::ScnConflictReload)}</button>
+                    </div>
+                    {move || keep_failed.get().map(|text| view! { <p class="mt-1" data-testid="conflict-keep-error">{text}</p> })}
+                </Show>
             </div>
+        })}
+        {move || rebased.get().map(|(version, both)| {
+            let loc = locale.get();
+            let both = (!both.is_empty()).then(|| t(loc, K::ScnBothChanged).replacen("{}", &both.join(", "), 1));
+            view! {
+                <div role="status" data-testid="rebased" class="mb-3 rounded border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+                    {t(loc, K::ScnRebased).replacen("{}", &version.to_string(), 1)}
+                    {both.map(|text| view! { <span class="block" data-testid="both-changed">{text}</span> })}
+                </div>
+            }
         })}
         <ProblemList issues=issue_signal selected/>
         <Show when=move || dry_open.get()>
