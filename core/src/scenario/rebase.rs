@@ -14,7 +14,10 @@ use super::Scenario;
 /// `description` and `start` for the scenario's own fields).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rebased {
+    /// Theirs with my edits on top.
     pub scenario: Scenario,
+    /// What we both changed differently, mine kept: step ids (also a step
+    /// one side deleted and the other changed), `description`, `start`.
     pub both_changed: Vec<String>,
 }
 
@@ -36,20 +39,34 @@ pub fn rebase(origin: &Scenario, mine: &Scenario, theirs: &Scenario) -> Rebased 
             }
         }
     }
-    // The steps I deleted go (theirs changed or not).
-    out.steps.retain(|t| origin.step(&t.id).is_none() || mine.step(&t.id).is_some());
+    // The steps I deleted go; one they changed meanwhile is named.
+    out.steps.retain(|t| {
+        let deleted = origin.step(&t.id).is_some_and(|o| mine.step(&t.id).is_none() && {
+            if o != t {
+                both_changed.push(t.id.clone());
+            }
+            true
+        });
+        !deleted
+    });
     let mut previous: Option<&str> = None;
     for m in &mine.steps {
         let o = origin.step(&m.id);
         if o != Some(m) {
+            // Changed by both, or changed by me and deleted by them.
             let t = theirs.step(&m.id);
-            if t.is_some_and(|t| Some(t) != o && t != m) {
+            if t.is_some_and(|t| Some(t) != o && t != m) || (o.is_some() && t.is_none()) {
                 both_changed.push(m.id.clone());
             }
             match out.steps.iter_mut().find(|s| s.id == m.id) {
                 Some(s) => *s = m.clone(),
                 None => {
-                    let at = previous.and_then(|p| out.steps.iter().position(|s| s.id == p)).map_or(out.steps.len(), |i| i + 1);
+                    // After the step it follows in mine; first if it is
+                    // my first; last if that step is not there.
+                    let at = match previous {
+                        None => 0,
+                        Some(p) => out.steps.iter().position(|s| s.id == p).map_or(out.steps.len(), |i| i + 1),
+                    };
                     out.steps.insert(at, m.clone());
                 }
             }
@@ -127,6 +144,15 @@ mod tests {
         assert_eq!(merged.scenario.steps[1], mine.steps[1]);
         assert_eq!(merged.scenario.start, "rate");
         assert_eq!(merged.both_changed, ["start", "rate"]);
+        // A step one side deleted and the other changed is named too.
+        let mut deleted_theirs_changed = origin.clone();
+        deleted_theirs_changed.steps.remove(0);
+        let mut changed_hi = origin.clone();
+        changed_hi.steps[0] = scenario(json!({"name": "x", "start": "hi", "steps": [{"id": "hi", "type": "message", "text": "Привет!", "next": "rate"}]})).steps[0].clone();
+        let merged = rebase(&origin, &deleted_theirs_changed, &changed_hi);
+        assert_eq!((ids(&merged.scenario), merged.both_changed), (vec!["rate", "bye"], vec!["hi".to_string()]), "I deleted what they changed");
+        let merged = rebase(&origin, &changed_hi, &deleted_theirs_changed);
+        assert_eq!((ids(&merged.scenario)[0], merged.both_changed), ("hi", vec!["hi".to_string()]), "they deleted what I changed: back, named");
         // The same change on both sides is no conflict.
         assert!(rebase(&origin, &mine, &mine).both_changed.is_empty());
         // Nothing of mine changed: theirs exactly.

@@ -41,7 +41,10 @@ pub(super) fn ScenarioEditor(bot: String, name: String, can_design: bool, on_sav
         on_saved.run(());
     });
     // A conflict's "load their version": the current one, my edits dropped.
-    let reload = Callback::new(move |_: ()| reloads.update(|n| *n += 1));
+    let reload = Callback::new(move |_: ()| {
+        reloads.update(|n| *n += 1);
+        saves.update(|n| *n += 1);
+    });
     let restored = Callback::new(move |_: ()| {
         viewing.set(None);
         reloads.update(|n| *n += 1);
@@ -236,13 +239,21 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
     let bot_d = bot.clone();
     let conflicted = move || matches!(save.value().get(), Some(Ok(SaveOutcome::Conflict { .. })));
     let keep_failed = RwSignal::new(None::<String>);
+    let keeping = RwSignal::new(false);
     let (bot_k, name_k) = (bot.clone(), name.clone());
     // "Keep my edits": the version saved meanwhile, with mine on top
     // (`scenario::rebase`); still unsaved, to be checked and saved.
     let keep_mine = Callback::new(move |_: ()| {
         let (bot, name) = (bot_k.clone(), name_k.clone());
+        keeping.set(true);
         leptos::task::spawn_local(async move {
-            match load_scenario(bot, name, 0).await {
+            let answer = load_scenario(bot, name, 0).await;
+            // The editor may have gone meanwhile (reloaded, left).
+            if scenario.is_disposed() {
+                return;
+            }
+            keeping.set(false);
+            match answer {
                 Ok(theirs) => {
                     let merged = scenario.with_untracked(|mine| origin.with_value(|o| comops_core::scenario::rebase::rebase(o, mine, &theirs.definition)));
                     origin.set_value(theirs.definition);
@@ -257,6 +268,8 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                     if json_mode.get_untracked() {
                         open_json();
                     }
+                    // The history shows their version (the diff to look at).
+                    on_saved.run(());
                 }
                 Err(err) => keep_failed.set(Some(err.message(locale.get_untracked()))),
             }
@@ -327,7 +340,7 @@ fn EditorBody(bot: String, name: String, loaded: LoadedScenario, can_design: boo
                 {text}
                 <Show when=conflicted>
                     <div class="mt-2 flex flex-wrap gap-2">
-                        <button type="button" class=PRIMARY data-testid="conflict-keep" on:click=move |_| keep_mine.run(())>{l(K::ScnConflictKeepMine)}</button>
+                        <button type="button" class=PRIMARY data-testid="conflict-keep" disabled=move || keeping.get() on:click=move |_| keep_mine.run(())>{l(K::ScnConflictKeepMine)}</button>
                         <button type="button" class=BUTTON data-testid="conflict-reload" on:click=move |_| on_reload.run(())>{l(K::ScnConflictReload)}</button>
                     </div>
                     {move || keep_failed.get().map(|text| view! { <p class="mt-1" data-testid="conflict-keep-error">{text}</p> })}
