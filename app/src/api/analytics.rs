@@ -73,14 +73,15 @@ pub async fn analytics_report(query: AnalyticsQuery) -> Result<AnalyticsPage, Ap
     let scenarios = store.list_scenarios(&bot).await?;
     // The communication maps with a row bound to this bot: the figures are
     // the bot's, and a map of other bots' rows would only show zeros.
-    let mut maps = Vec::new();
-    for listed in store.list_maps(&bot_row.project_id).await?.into_iter().filter(|m| m.kind == comops_core::map::MapKind::Communication) {
-        if let MapContent::Communication(content) = &store.map(&listed.id).await?.content {
-            if content.rows.iter().filter_map(|row| row.trigger.binding()).any(|binding| binding.bot_id == bot) {
-                maps.push(listed);
-            }
-        }
-    }
+    let maps: Vec<_> = store
+        .project_maps(&bot_row.project_id)
+        .await?
+        .into_iter()
+        .filter(|m| match &m.content {
+            MapContent::Communication(content) => content.rows.iter().filter_map(|row| row.trigger.binding()).any(|binding| binding.bot_id == bot),
+            _ => false,
+        })
+        .collect();
     let mut scopes = Vec::new();
     scopes.extend(endpoints.iter().map(|e| ScopeChoice { scope: "endpoint".into(), value: e.alias.to_string(), label: format!("/{}", e.alias) }));
     scopes.extend(scenarios.iter().map(|s| ScopeChoice { scope: "scenario".into(), value: s.name.clone(), label: s.name.clone() }));

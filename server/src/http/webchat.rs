@@ -206,6 +206,8 @@ async fn page(Extension(chat): Extension<ChatBot>, headers: HeaderMap, query: ax
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // The language follows the browser's.
+            (header::VARY, "accept-language"),
             (header::CONTENT_SECURITY_POLICY, csp),
             (header::REFERRER_POLICY, "no-referrer"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -25,6 +25,10 @@ use comops_core::BotId;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+/// The largest notification body taken: Meta documents webhook payloads
+/// of up to 3 MB.
+pub const BODY_LIMIT: usize = 3 * 1024 * 1024;
+
 pub fn routes() -> Router<AppState> {
     Router::new().route("/whatsapp/{bot_id}/webhook", get(verify).post(deliver))
 }

@@ -217,7 +217,7 @@
     if (token) return Promise.resolve(token);
     return fetch(root + '/sessions', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
       .then(function (response) {
-        return response.json().then(function (json) {
+        return response.json().catch(function () { return {}; }).then(function (json) {
           if (!response.ok || !json.token) {
             var error = new Error(json.message || words.cannotOpen);
             error.status = response.status;
