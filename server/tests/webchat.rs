@@ -389,7 +389,8 @@ async fn cors_follows_allowed_origins_and_the_web_chat_can_be_switched_off() {
         assert_eq!(response.status(), 404, "{path}");
         assert_eq!(response.json::<Value>().await.unwrap()["success"], false);
     }
-    let gone = shop.http.post(shop.url("/webchat/bot_shop/sessions")).json(&json!({})).send().await.unwrap();
+    let gone = shop.http.post(shop.url("/webchat/bot_shop/sessions")).header("origin", "https://shop.example").json(&json!({})).send().await.unwrap();
     assert_eq!(gone.status(), 404);
+    assert_eq!(gone.headers()["access-control-allow-origin"], "https://shop.example", "the widget on the site reads why");
     assert_eq!(shop.http.get(shop.url("/webchat/bot_nope")).send().await.unwrap().status(), 404);
 }

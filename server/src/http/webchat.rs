@@ -116,14 +116,24 @@ struct ChatBot {
 /// and answers CORS (preflights included) for the widget's routes.
 async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
+    // A chat that is off (or no bot): readable by the site that asked, so
+    // the widget says "not available here", not "no connection".
+    let refused = |err: ApiError| {
+        let mut response = err.into_response();
+        if let Some(origin) = origin.clone() {
+            allow_origin(response.headers_mut(), origin);
+        }
+        response
+    };
     let (chat_bot, settings) = match open_bot(&state, request.uri().path()).await {
         Ok(found) => found,
-        Err(err) => return err.into_response(),
+        Err(err) => return refused(err),
     };
     if let Some(origin) = &origin {
         let own = same_host(origin, request.headers());
         let allowed = own || origin.to_str().is_ok_and(|origin| settings.allows_origin(origin));
         if !allowed {
+            // Not readable there: a refused site learns nothing.
             return ApiError::Forbidden("This site may not use the bot's web chat".into()).into_response();
         }
     }
