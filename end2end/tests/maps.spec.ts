@@ -410,6 +410,43 @@ test('an analyst plans an integration point by its alias; an architect binds it 
   await expect(page.getByTestId('map-table').locator('tbody tr').last().locator('input[data-field=alias]')).toHaveValue('order/review');
 });
 
+test('an analyst links a communication row to a CJM stage and a blueprint cell in the table; the blueprint shows its stages\' links', async ({ page }) => {
+  await logIn(page, ANALYST);
+  await chooseLanguage(page, 'en');
+  await page.goto('/maps/map_shop');
+  await hydrated(page);
+  const row = page.getByTestId('map-table').locator('tbody tr').first();
+  const stages = row.locator('[data-field=stages]');
+  await stages.getByTestId('link-add').click();
+  await stages.getByTestId('link-select').selectOption('map_registration-cjm#first-use');
+  const stage = stages.locator('[data-link="map_registration-cjm#first-use"]');
+  await expect(stage).toContainText('Регистрация и онбординг в Telegram-боте · Первое использование');
+  const cells = row.locator('[data-field=cells]');
+  await cells.getByTestId('link-add').click();
+  await cells.getByTestId('link-select').selectOption('map_onboarding-blueprint#first-use:front_stage');
+  await expect(cells.locator('[data-link="map_onboarding-blueprint#first-use:front_stage"]')).toContainText('Front stage');
+  // A stage already linked is not offered again.
+  await stages.getByTestId('link-add').click();
+  await expect(stages.getByTestId('link-select').locator('option[value="map_registration-cjm#first-use"]')).toHaveCount(0);
+  await stages.getByTestId('link-select').press('Escape');
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toBeVisible();
+
+  await page.reload();
+  await hydrated(page);
+  await expect(stage).toBeVisible();
+  // Removed again, and saved.
+  await stage.getByTestId('link-remove').click();
+  await expect(stage).toHaveCount(0);
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toBeVisible();
+
+  // The blueprint's table: each stage's CJM stages, named.
+  await page.goto('/maps/map_onboarding-blueprint');
+  await hydrated(page);
+  await expect(page.getByTestId('map-table').locator('[data-field=cjm_stages] [data-link="map_registration-cjm#registration"]')).toContainText('Регистрация');
+});
+
 test('an architect deletes a map after confirming; analysts may not delete bound maps, viewers nothing', async ({ page, browser }) => {
   await logIn(page, ARCHITECT);
   await page.goto('/maps');

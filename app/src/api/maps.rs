@@ -155,6 +155,46 @@ pub struct BindableEndpoint {
     pub last_call_at: Option<i64>,
 }
 
+/// An item of the project's maps a row can link to: a CJM stage, or a
+/// blueprint cell (`lane` set: `customer_actions`, `front_stage`, …),
+/// named by its map and stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkTarget {
+    pub map: String,
+    pub map_title: String,
+    pub item: String,
+    pub stage: String,
+    pub lane: Option<String>,
+}
+
+/// The CJM stages and blueprint cells of the project's maps, in the
+/// maps' order, for the link cells of its communication maps and
+/// blueprints.
+#[cfg(feature = "ssr")]
+async fn link_targets(store: &comops_core::store::Store, project: &comops_core::ProjectId) -> Result<Vec<LinkTarget>, AppError> {
+    use comops_core::map::blueprint::{cell_id, Lane};
+    let mut targets = Vec::new();
+    for map in store.project_maps(project).await? {
+        let target = |item: String, stage: &str, lane: Option<Lane>| LinkTarget {
+            map: map.id.to_string(),
+            map_title: map.title.clone(),
+            item,
+            stage: stage.to_string(),
+            lane: lane.map(|l| l.as_str().to_string()),
+        };
+        match &map.content {
+            MapContent::Cjm(cjm) => targets.extend(cjm.stages.iter().map(|s| target(s.id.clone(), &s.stage, None))),
+            MapContent::Blueprint(blueprint) => {
+                for stage in &blueprint.stages {
+                    targets.extend(Lane::ALL.into_iter().map(|lane| target(cell_id(&stage.id, lane), &stage.name, Some(lane))));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(targets)
+}
+
 /// Every endpoint of the project's bots, for the trigger cells of its
 /// communication maps.
 #[server(prefix = "/api", endpoint = "maps/endpoints")]
@@ -227,13 +267,15 @@ async fn read_map(store: &comops_core::store::Store, id: &comops_core::map::MapI
 }
 
 /// A map opened in the editor: [`load_map`], and for a communication map
-/// its project's endpoints (the trigger cells show them) in the same
-/// answer — one round trip, where asking for them after the map made two.
+/// or integration points its project's endpoints (the trigger cells show
+/// them), for a communication map or blueprint the items its rows may link
+/// to, in the same answer — one round trip, where asking for them after
+/// the map made two.
 /// With `first`, a long map comes as its first `first` rows and the ids
 /// of the rest ([`LoadedMap::later`]): the editor paints them, then asks
 /// for the whole version with [`load_map`].
 #[server(prefix = "/api", endpoint = "maps/open")]
-pub async fn open_map(map_id: String, version: i64, first: Option<usize>) -> Result<(LoadedMap, Vec<BindableEndpoint>), AppError> {
+pub async fn open_map(map_id: String, version: i64, first: Option<usize>) -> Result<(LoadedMap, Vec<BindableEndpoint>, Vec<LinkTarget>), AppError> {
     use crate::session::{backend, require};
     require(comops_core::Permission::View)?;
     let store = backend()?.store;
@@ -242,7 +284,11 @@ pub async fn open_map(map_id: String, version: i64, first: Option<usize>) -> Res
         MapKind::Communication | MapKind::Integration => endpoints_of(&store, &parse_project(&map.project_id)?).await?,
         _ => Vec::new(),
     };
-    Ok((map, endpoints))
+    let targets = match map.kind {
+        MapKind::Communication | MapKind::Blueprint => link_targets(&store, &parse_project(&map.project_id)?).await?,
+        _ => Vec::new(),
+    };
+    Ok((map, endpoints, targets))
 }
 
 /// Creates an empty map of `kind` (`cjm`, `blueprint`, `communication`,

@@ -33,6 +33,8 @@ pub enum ColKind {
     /// An integration point's endpoint: its alias (typed while no bot is
     /// bound: a planned endpoint) and the live endpoint it is bound to.
     Endpoint,
+    /// Links to items of the project's maps (`[{map, item}]`).
+    Links(LinkKind),
     /// Shown, never edited here (bindings are the architect's).
     Fixed,
 }
@@ -80,13 +82,18 @@ pub fn set_path(v: &mut Value, path: &str, new: Value) {
 /// (with the scenario), an integration point at its top level.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BindingPaths {
+    /// The bound bot's id.
     pub bot: &'static str,
+    /// The endpoint's alias (a plan while no bot is bound).
     pub alias: &'static str,
+    /// The scenario the binding starts (a communication row's only).
     pub scenario: Option<&'static str>,
 }
 
 impl BindingPaths {
+    /// A communication row's.
     pub const TRIGGER: BindingPaths = BindingPaths { bot: "trigger.bot_id", alias: "trigger.alias", scenario: Some("trigger.scenario") };
+    /// An integration point's.
     pub const POINT: BindingPaths = BindingPaths { bot: "bot_id", alias: "alias", scenario: None };
 }
 
@@ -272,6 +279,7 @@ pub fn EditableTable(
                 ColKind::Text | ColKind::Fixed => vec![c.field],
                 ColKind::Trigger => vec!["trigger.alias", "trigger.scenario"],
                 ColKind::Endpoint => vec!["alias"],
+                ColKind::Links(_) => vec![],
                 ColKind::Score => vec![],
             })
             .collect()
@@ -1005,6 +1013,7 @@ fn TableCell(
         .into_any(),
         ColKind::Trigger => view! { <TriggerCell id doc list editable epoch index dirty paths=BindingPaths::TRIGGER/> }.into_any(),
         ColKind::Endpoint => view! { <TriggerCell id doc list editable epoch index dirty paths=BindingPaths::POINT/> }.into_any(),
+        ColKind::Links(links) => view! { <LinksCell id doc list field editable epoch index dirty links/> }.into_any(),
         _ => view! { <span class="whitespace-pre-wrap" data-field=field>{value}</span> }.into_any(),
     };
     // Found and problem marks: `mark_cells`, by the row.
@@ -1027,6 +1036,163 @@ fn textarea_html(text: &str) -> String {
         format!("\n{escaped}")
     } else {
         escaped
+    }
+}
+
+/// What a links column links to: CJM stages, or blueprint cells.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LinkKind {
+    CjmStage,
+    BlueprintCell,
+}
+
+/// What link cells may link to: the CJM stages and blueprint cells of the
+/// project's maps, loaded with the map.
+#[derive(Clone, Copy)]
+pub struct LinkTargets(pub StoredValue<Vec<crate::api::maps::LinkTarget>>);
+
+/// A link target's name: its map, its stage and, for a blueprint cell,
+/// its lane, in `locale`.
+fn target_label(locale: comops_core::Locale, target: &crate::api::maps::LinkTarget) -> String {
+    let lane = target.lane.as_deref().map(|lane| match lane {
+        "customer_actions" => crate::i18n::t(locale, K::MapLaneCustomer),
+        "front_stage" => crate::i18n::t(locale, K::MapLaneFront),
+        "back_stage" => crate::i18n::t(locale, K::MapLaneBack),
+        _ => crate::i18n::t(locale, K::MapLaneSupport),
+    });
+    let stage = if target.stage.trim().is_empty() { target.item.clone() } else { target.stage.clone() };
+    match lane {
+        Some(lane) => format!("{} · {stage} · {lane}", target.map_title),
+        None => format!("{} · {stage}", target.map_title),
+    }
+}
+
+/// A row's links to items of the project's maps (a communication row's
+/// CJM stages or blueprint cells, a blueprint stage's CJM stages), each
+/// named by its map and stage; whoever edits the map removes one (×) or
+/// links another ("link…": a list of the rest, drawn only then, so a long
+/// map does not carry one per row). A link to an item that is gone is
+/// shown as such (the save keeps it: it was checked when made).
+#[component]
+fn LinksCell(
+    id: StoredValue<String>,
+    doc: RwSignal<Value>,
+    list: &'static str,
+    field: &'static str,
+    editable: bool,
+    epoch: RwSignal<u32>,
+    index: Memo<RowIndex>,
+    dirty: RwSignal<bool>,
+    links: LinkKind,
+) -> impl IntoView {
+    let locale = crate::i18n::use_locale();
+    let targets = use_context::<LinkTargets>();
+    let bumped = RwSignal::new(0u32);
+    let picking = RwSignal::new(false);
+    let linked = move || -> Vec<(String, String)> {
+        epoch.track();
+        bumped.track();
+        let i = index.with(|ix| id.with_value(|id| ix.get(id)));
+        doc.with_untracked(|d| {
+            i.and_then(|i| rows(d, list).get(i))
+                .and_then(|r| r.get(field))
+                .and_then(Value::as_array)
+                .map(|refs| refs.iter().map(|r| (cell_text(r, "map"), cell_text(r, "item"))).collect())
+                .unwrap_or_default()
+        })
+    };
+    let change = move |edit: &dyn Fn(&mut Vec<Value>)| {
+        let Some(i) = index.with_untracked(|ix| id.with_value(|id| ix.get(id))) else { return };
+        update_row(doc, list, i, |row| {
+            if !row.get(field).is_some_and(Value::is_array) {
+                set_path(row, field, Value::Array(Vec::new()));
+            }
+            if let Some(refs) = row.get_mut(field).and_then(Value::as_array_mut) {
+                edit(refs);
+            }
+        });
+        dirty.set(true);
+        picking.set(false);
+        bumped.update(|b| *b += 1);
+    };
+    let wanted = move |t: &crate::api::maps::LinkTarget| (t.lane.is_some()) == (links == LinkKind::BlueprintCell);
+    let chips = move || {
+        let loc = locale.get();
+        linked()
+            .into_iter()
+            .map(|(map, item)| {
+                let key = format!("{map}#{item}");
+                let found = targets.and_then(|t| t.0.with_value(|all| all.iter().find(|t| t.map == map && t.item == item).map(|t| target_label(loc, t))));
+                let missing = found.is_none();
+                let label = found.unwrap_or_else(|| format!("{key} ({})", crate::i18n::t(loc, K::MapLinkMissing)));
+                let (m, it) = (map.clone(), item.clone());
+                let remove = editable.then(|| view! {
+                    <button type="button" class="ml-0.5 text-slate-400 hover:text-rose-700" data-testid="link-remove"
+                        title=crate::i18n::t(loc, K::MapLinkRemove) aria-label=crate::i18n::t(loc, K::MapLinkRemove)
+                        on:click=move |_| change(&|refs| refs.retain(|r| !(cell_text(r, "map") == m && cell_text(r, "item") == it)))>"×"</button>
+                });
+                view! {
+                    <span class="mr-1 inline-block rounded bg-slate-100 px-1 py-0.5" class:text-rose-700=missing data-link=key>{label}{remove}</span>
+                }
+            })
+            .collect_view()
+    };
+    let options = move || {
+        let loc = locale.get();
+        let now = linked();
+        targets
+            .map(|t| {
+                t.0.with_value(|all| {
+                    all.iter()
+                        .filter(|t| wanted(t) && !now.iter().any(|(m, i)| *m == t.map && *i == t.item))
+                        .map(|t| view! { <option value=format!("{}#{}", t.map, t.item)>{target_label(loc, t)}</option> })
+                        .collect_view()
+                })
+            })
+    };
+    let add = move |choice: String| {
+        if let Some((map, item)) = choice.split_once('#') {
+            let link = serde_json::json!({"map": map, "item": item});
+            change(&|refs| refs.push(link.clone()));
+        }
+    };
+    view! {
+        <div class="text-xs" data-field=field>
+            {chips}
+            {editable.then(|| view! {
+                <PickOnAsk picking ask=K::MapLink ask_testid="link-add" testid="link-select" first=None on_pick=Callback::new(add)>
+                    {options}
+                </PickOnAsk>
+            })}
+        </div>
+    }
+}
+
+/// A button (`ask`) that becomes a list to pick from when pressed — drawn
+/// only then, so a long map does not carry one list per row; Escape puts
+/// the button back. The list's first entry (`first`, else "—") picks
+/// nothing; `children` are the other options.
+#[component]
+fn PickOnAsk(
+    picking: RwSignal<bool>,
+    ask: K,
+    ask_testid: &'static str,
+    testid: &'static str,
+    first: Option<K>,
+    on_pick: Callback<String>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    view! {
+        <Show when=move || picking.get() fallback=move || view! {
+            <button type="button" class="text-sky-800 hover:underline" data-testid=ask_testid on:click=move |_| picking.set(true)>{l(ask)}</button>
+        }>
+            <select class="mt-1 w-full rounded border border-slate-300 px-1 py-0.5 text-xs" data-testid=testid
+                on:change=move |ev| on_pick.run(event_target_value(&ev))
+                on:keydown=move |ev| if ev.key() == "Escape" { picking.set(false) }>
+                <option value="">{move || first.map_or("—", |key| l(key)())}</option>
+                {children()}
+            </select>
+        </Show>
     }
 }
 
@@ -1201,16 +1367,9 @@ fn TriggerCell(
         <div class="font-mono text-xs" data-field=if paths.scenario.is_some() { "trigger" } else { "endpoint" }>
             {shown}
             {can_bind.then(|| view! {
-                <Show when=move || picking.get() fallback=move || view! {
-                    <button type="button" class="text-sky-800 hover:underline" data-testid="trigger-bind" on:click=move |_| picking.set(true)>{l(K::MapBind)}</button>
-                }>
-                    <select class="mt-1 w-full rounded border border-slate-300 px-1 py-0.5 text-xs" data-testid="trigger-select"
-                        on:change=move |ev| bind(event_target_value(&ev))
-                        on:keydown=move |ev| if ev.key() == "Escape" { picking.set(false) }>
-                        <option value="">{l(K::MapNotBound)}</option>
-                        {options}
-                    </select>
-                </Show>
+                <PickOnAsk picking ask=K::MapBind ask_testid="trigger-bind" testid="trigger-select" first=Some(K::MapNotBound) on_pick=Callback::new(bind)>
+                    {options}
+                </PickOnAsk>
             })}
         </div>
     }

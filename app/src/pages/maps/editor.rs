@@ -18,8 +18,8 @@
 
 use super::history::{DiffView, MapHistory};
 use super::model;
-use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, BindableEndpoint, LoadedMap, MapSaveOutcome};
-use crate::components::editable_table::{EditableTable, EmotionCurve, TriggerContext};
+use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, BindableEndpoint, LinkTarget, LoadedMap, MapSaveOutcome};
+use crate::components::editable_table::{EditableTable, EmotionCurve, LinkTargets, TriggerContext};
 use crate::components::form::can;
 use crate::components::row_window;
 use crate::components::{format_millis, l, load_error, loading};
@@ -61,10 +61,10 @@ pub fn MapEditorPage() -> impl IntoView {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match map.await {
-                    Ok((map, endpoints)) => {
+                    Ok((map, endpoints, targets)) => {
                         crate::components::mark("comops:map-answer");
                         let focus = query.with_untracked(|q| q.get("row"));
-                        view! { <MapEditor map endpoints reload focus/> }.into_any()
+                        view! { <MapEditor map endpoints targets reload focus/> }.into_any()
                     }
                     Err(err) => load_error(err, locale.get_untracked()),
                 }
@@ -91,7 +91,7 @@ enum Status {
 }
 
 #[component]
-fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<u32>, focus: Option<String>) -> impl IntoView {
+fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<LinkTarget>, reload: RwSignal<u32>, focus: Option<String>) -> impl IntoView {
     let locale = use_locale();
     let kind = map.kind;
     let list = model::list_of(kind);
@@ -352,6 +352,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, reload: RwSignal<
             can_bind: editable && can(Permission::DesignIntegrations),
         });
     }
+    provide_context(LinkTargets(StoredValue::new(targets)));
     let columns = model::columns(kind, locale.get_untracked());
     let labels = Callback::new(move |locale| model::columns(kind, locale).into_iter().map(|c| c.label).collect());
     let new_row = Callback::new(move |_: ()| doc.with_untracked(|d| model::new_row(kind, d)));

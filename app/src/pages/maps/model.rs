@@ -2,7 +2,7 @@
 //! holds the rows, its columns (the seed's template), and a new empty row.
 //! No views.
 
-use crate::components::editable_table::{fresh_id, rows, ColKind, Column};
+use crate::components::editable_table::{fresh_id, rows, ColKind, Column, LinkKind};
 use crate::i18n::{t, K};
 use comops_core::map::MapKind;
 use comops_core::Locale;
@@ -39,6 +39,8 @@ pub fn columns(kind: MapKind, locale: Locale) -> Vec<Column> {
                     .map(|(field, label_ru, label_en)| col(field, if ru { *label_ru } else { *label_en }, ColKind::Text)),
             );
             cols.push(col("trigger", t(locale, K::MapTrigger), ColKind::Trigger));
+            cols.push(col("stages", t(locale, K::MapCjmStages), ColKind::Links(LinkKind::CjmStage)));
+            cols.push(col("cells", t(locale, K::MapBlueprintCells), ColKind::Links(LinkKind::BlueprintCell)));
             cols
         }
         MapKind::Blueprint => vec![
@@ -47,6 +49,7 @@ pub fn columns(kind: MapKind, locale: Locale) -> Vec<Column> {
             col("front_stage.text", t(locale, K::MapLaneFront), ColKind::Text),
             col("back_stage.text", t(locale, K::MapLaneBack), ColKind::Text),
             col("support.text", t(locale, K::MapLaneSupport), ColKind::Text),
+            col("cjm_stages", t(locale, K::MapCjmStages), ColKind::Links(LinkKind::CjmStage)),
         ],
         MapKind::Integration => {
             let mut cols = vec![col("alias", t(locale, K::MapAlias), ColKind::Endpoint)];
@@ -155,6 +158,7 @@ pub fn field_title(kind: MapKind, locale: Locale, field: &str) -> String {
         (_, "scenario") => K::Scenario,
         (MapKind::Blueprint, "cjm_stages") | (MapKind::Communication, "stages") => K::MapCjmStages,
         (MapKind::Communication, "cells") => K::MapBlueprintCells,
+        (MapKind::Integration, "bot_id") => K::MapBot,
         (MapKind::Blueprint, "stage") => K::MapStageName,
         (MapKind::Blueprint, "line") => K::MapLine,
         (MapKind::Blueprint, "upward") => K::MapUpward,
