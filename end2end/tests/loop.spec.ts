@@ -330,6 +330,34 @@ test('in Russian, an architect selects the row\'s link and unbinds it with Delet
   await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
   await expect(link).toHaveCount(0);
   await expect(node(page, UNBOUND)).toHaveAttribute('data-gap', 'no_endpoint');
+
+  // Undo takes it back as a new version (the button, or Ctrl+Z on the
+  // canvas); Ctrl+Shift+Z makes it again.
+  await loopReady(page);
+  await expect(page.getByTestId('loop-redo')).toBeDisabled();
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', '4');
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('петля: строка 1 → users/connect-bot');
+  await expect(link).toHaveCount(1);
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+  await expect(page.getByTestId('loop-undo')).toBeDisabled();
+  await loopReady(page);
+  await page.getByTestId('loop-canvas').focus();
+  await page.keyboard.press('Control+Shift+KeyZ');
+  await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', '5');
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('петля: строка 1 отвязана от users/connect-bot');
+  await expect(link).toHaveCount(0);
+  await expect(page.getByTestId('loop-redo')).toBeDisabled();
+  await loopReady(page);
+  await page.getByTestId('loop-canvas').focus();
+  await page.keyboard.press('Control+KeyZ');
+  await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', '6');
+  await expect(link).toHaveCount(1);
+  await loopReady(page);
+  await page.getByTestId('loop-redo').click();
+  await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', '7');
+  await expect(link).toHaveCount(0);
+  await chooseLanguage(page, 'en');
 });
 
 test('a loop drawn before someone else saved the map gets the conflict, and reloads', async ({ page }) => {

@@ -24,7 +24,10 @@
 //! drag. Each change is one save of the row's map at the version the loop
 //! was drawn from (`loop_edit`), so a loop drawn before someone else's
 //! save gets the conflict, not an overwrite; then the loop is read again,
-//! keeping the zoom, pan and selection. Everyone else reads it only.
+//! keeping the zoom, pan and selection. Undo (the button, Ctrl+Z) saves
+//! the change that takes the last one back, Redo (Ctrl+Shift+Z) the one
+//! that makes it again, each on the row's map as drawn; a gesture clears
+//! Redo, a conflict both. Everyone else reads it only.
 //!
 //! Anyone may move a node by hand (Shift+drag; Escape puts it back): the
 //! positions are this browser's (`localStorage`, per project), never the
@@ -84,8 +87,33 @@ struct Rebind {
     row: String,
     /// The endpoint to bind to; `None` unbinds.
     endpoint: Option<BindableEndpoint>,
-    /// The alias it is bound to now (the note of an unbinding).
+    /// The alias it is bound to now (the note of an unbinding), and its
+    /// bot (empty when unbound): what an undo binds back.
     was: String,
+    was_bot: String,
+}
+
+impl Rebind {
+    /// The change that takes this one back once it was saved as `version`:
+    /// the row bound again to what it was bound to (`endpoints`: the
+    /// project's), or unbound. `None` when that endpoint is gone.
+    fn undone(&self, version: i64, endpoints: &[BindableEndpoint]) -> Option<Rebind> {
+        let endpoint = if self.was_bot.is_empty() {
+            None
+        } else {
+            Some(endpoints.iter().find(|e| e.bot_id == self.was_bot && e.alias == self.was)?.clone())
+        };
+        let (was, was_bot) = self.endpoint.as_ref().map(|e| (e.alias.clone(), e.bot_id.clone())).unwrap_or_default();
+        Some(Rebind { map: self.map.clone(), base: version, row: self.row.clone(), endpoint, was, was_bot })
+    }
+}
+
+/// Where a binding change comes from: a gesture, or Ctrl+Z / Ctrl+Shift+Z.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    New,
+    Undo,
+    Redo,
 }
 
 /// What the last change of a binding came to, for the banner.
@@ -135,12 +163,17 @@ pub fn LoopViewPage() -> impl IntoView {
     let editable = can(Permission::DesignIntegrations);
     let status = RwSignal::new(SaveStatus::None);
     let kept = StoredValue::new(Kept::default());
-    let save = Action::new(move |change: &Rebind| {
-        let (change, loc) = (change.clone(), locale.get_untracked());
+    // The changes that take back the saved ones (newest last), and those
+    // that make again what was taken back; a gesture clears the latter.
+    let undo = RwSignal::new(Vec::<Rebind>::new());
+    let redo = RwSignal::new(Vec::<Rebind>::new());
+    let endpoints_now = move || page.get_untracked().and_then(Result::ok).flatten().map(|(_, _, endpoints, _)| endpoints).unwrap_or_default();
+    let save = Action::new(move |(change, step): &(Rebind, Step)| {
+        let (change, step, loc) = (change.clone(), *step, locale.get_untracked());
         async move {
             kept.update_value(|k| k.select = Some(format!("{}#{}", change.map, change.row)));
             let next = match save_binding(change.clone(), loc).await {
-                Ok((title, note, MapSaveOutcome::Saved { version })) => SaveStatus::Saved { title, version, note, map: change.map },
+                Ok((title, note, MapSaveOutcome::Saved { version })) => SaveStatus::Saved { title, version, note, map: change.map.clone() },
                 Ok((_, _, MapSaveOutcome::Conflict { current, author })) => SaveStatus::Conflict { current, author },
                 Ok((_, _, MapSaveOutcome::Invalid { errors })) => {
                     SaveStatus::Problem(errors.iter().map(|e| format!("{}: {}", e.field, problem_text(loc, &e.problem))).collect::<Vec<_>>().join("; "))
@@ -150,6 +183,23 @@ pub fn LoopViewPage() -> impl IntoView {
                 Err(Some(err)) => SaveStatus::Problem(err.message(loc)),
             };
             let saved = matches!(next, SaveStatus::Saved { .. });
+            match &next {
+                SaveStatus::Saved { version, .. } => {
+                    let back = change.undone(*version, &endpoints_now());
+                    let (to, from) = if step == Step::Undo { (redo, undo) } else { (undo, redo) };
+                    to.update(|list| list.extend(back));
+                    if step == Step::New {
+                        from.update(Vec::clear);
+                    }
+                }
+                // Read again, the loop's versions have moved on: what was
+                // kept to take back would conflict.
+                SaveStatus::Conflict { .. } => {
+                    undo.update(Vec::clear);
+                    redo.update(Vec::clear);
+                }
+                _ => {}
+            }
             status.set(next);
             if saved {
                 reload.update(|r| *r += 1);
@@ -167,9 +217,31 @@ pub fn LoopViewPage() -> impl IntoView {
     let busy = Signal::derive(move || saving.get() || (cfg!(feature = "hydrate") && reloading.get()));
     let on_change = Callback::new(move |change: Rebind| {
         if !busy.get_untracked() {
-            save.dispatch(change);
+            save.dispatch((change, Step::New));
         }
     });
+    // Takes back the last change (`false`) or makes again the last one
+    // taken back (`true`), on the row's map as now drawn.
+    let on_history = Callback::new(move |again: bool| {
+        if busy.get_untracked() {
+            return;
+        }
+        let (list, step) = if again { (redo, Step::Redo) } else { (undo, Step::Undo) };
+        let Some(mut change) = list.try_update(Vec::pop).flatten() else { return };
+        let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| m.id == change.map).map(|m| m.version));
+        change.base = drawn.unwrap_or(change.base);
+        save.dispatch((change, step));
+    });
+    let history_buttons = move || {
+        editable.then(|| view! {
+            <div class="flex gap-1" role="group">
+                <button type="button" class=BUTTON data-testid="loop-undo" title=l(K::LoopUndoHint)
+                    disabled=move || busy.get() || undo.with(Vec::is_empty) on:click=move |_| on_history.run(false)>{l(K::LoopUndo)}</button>
+                <button type="button" class=BUTTON data-testid="loop-redo" title=l(K::LoopRedoHint)
+                    disabled=move || busy.get() || redo.with(Vec::is_empty) on:click=move |_| on_history.run(true)>{l(K::LoopRedo)}</button>
+            </div>
+        })
+    };
     let banner = move || {
         let loc = locale.get();
         if saving.get() {
@@ -208,7 +280,10 @@ pub fn LoopViewPage() -> impl IntoView {
                 <p class="text-slate-600">{l(K::LoopIntro)}</p>
                 {editable.then(|| view! { <p class="text-sm text-slate-600" data-testid="loop-edit-hint">{l(K::LoopEditHint)}</p> })}
             </div>
-            <a class=BUTTON href=move || format!("/maps?project={}", project_param()) data-testid="loop-back">{l(K::LoopBack)}</a>
+            <div class="flex items-center gap-2">
+                {history_buttons}
+                <a class=BUTTON href=move || format!("/maps?project={}", project_param()) data-testid="loop-back">{l(K::LoopBack)}</a>
+            </div>
         </div>
         {banner}
         <Transition fallback=loading set_pending=reloading>
@@ -222,7 +297,7 @@ pub fn LoopViewPage() -> impl IntoView {
                         if graph.nodes.is_empty() {
                             view! { <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any()
                         } else {
-                            view! { <LoopCanvas graph maps endpoints editable busy on_change kept/> }.into_any()
+                            view! { <LoopCanvas graph maps endpoints editable busy on_change on_history kept/> }.into_any()
                         }
                     }
                     Ok(None) => view! { <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any(),

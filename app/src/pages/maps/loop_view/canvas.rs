@@ -49,6 +49,9 @@ pub(super) struct Canvas {
     pub editable: bool,
     pub busy: Signal<bool>,
     pub on_change: Callback<Rebind>,
+    /// Ctrl+Z (`false`) and Ctrl+Shift+Z (`true`): the page takes back,
+    /// or makes again, its last binding change.
+    pub on_history: Callback<bool>,
     /// The trace overlay ("Runs").
     pub overlay: Overlay,
 }
@@ -113,7 +116,7 @@ impl Canvas {
         let change = self.graph.with_value(|g| {
             let r = g.nodes.get(row)?;
             let base = self.maps.with_value(|m| m.iter().find(|m| m.id == r.map).map(|m| m.version))?;
-            let was = g.bound_endpoint(row).map(|e| g.nodes[e].name.clone()).unwrap_or_default();
+            let (was_bot, was) = g.bound_endpoint(row).map(|e| (g.nodes[e].bot.clone(), g.nodes[e].name.clone())).unwrap_or_default();
             let endpoint = match to {
                 Some(e) => {
                     let n = g.nodes.get(e)?;
@@ -121,7 +124,7 @@ impl Canvas {
                 }
                 None => None,
             };
-            Some(Rebind { map: r.map.clone(), base, row: r.item().to_string(), endpoint, was })
+            Some(Rebind { map: r.map.clone(), base, row: r.item().to_string(), endpoint, was, was_bot })
         });
         if let Some(change) = change {
             self.on_change.run(change);
@@ -152,6 +155,7 @@ pub(super) fn LoopCanvas(
     editable: bool,
     busy: Signal<bool>,
     on_change: Callback<Rebind>,
+    on_history: Callback<bool>,
     kept: StoredValue<Kept>,
 ) -> impl IntoView {
     let locale = use_locale();
@@ -187,6 +191,7 @@ pub(super) fn LoopCanvas(
         editable,
         busy,
         on_change,
+        on_history,
         overlay: Overlay::new(project, graph, kept.with_value(|k| k.runs)),
     };
     let Canvas { link, chain, pan, zoom, svg, wrapper, dragged, target, endpoints, maps, .. } = canvas;

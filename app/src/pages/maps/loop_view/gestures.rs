@@ -200,6 +200,8 @@ impl Canvas {
             "+" | "=" => self.zoom_by(1.2),
             "-" | "_" => self.zoom_by(1.0 / 1.2),
             "0" => self.fit(),
+            "z" if self.editable && (ev.ctrl_key() || ev.meta_key()) && !self.busy.get_untracked() => self.on_history.run(ev.shift_key()),
+            "y" if self.editable && ev.ctrl_key() && !self.busy.get_untracked() => self.on_history.run(true),
             "l" if !ev.ctrl_key() && !ev.meta_key() => self.auto_layout(),
             "r" if !ev.ctrl_key() && !ev.meta_key() => self.overlay.toggle(),
             _ => return,

@@ -89,6 +89,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
         let (row_map, row_item) = (node.map.clone(), node.item().to_string());
         let base = map.as_ref().map(|m| m.1);
         let was = bound.as_ref().map(|b| b.2.clone()).unwrap_or_default();
+        let was_bot = bound.as_ref().map(|b| b.1.clone()).unwrap_or_default();
         let current = bound.as_ref().map(|b| format!("{}|{}", b.1, b.2)).unwrap_or_default();
         let bound_view = bound.clone().map(|(e, _, alias)| {
             view! {
@@ -112,7 +113,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
         let pick = move |value: String| {
             let Some(base) = base else { return };
             let Some(endpoint) = edit.endpoints.with_value(|all| all.iter().find(|e| format!("{}|{}", e.bot_id, e.alias) == value).cloned()) else { return };
-            let change = Rebind { map: row_map.clone(), base, row: row_item.clone(), endpoint: Some(endpoint), was: was.clone() };
+            let change = Rebind { map: row_map.clone(), base, row: row_item.clone(), endpoint: Some(endpoint), was: was.clone(), was_bot: was_bot.clone() };
             edit.rebind.run((i, Some(change)));
         };
         view! {
