@@ -467,6 +467,9 @@ async fn errors_that_axum_answers_are_json_too() {
         let big = w.http.post(w.server.url(&path)).header("content-type", "application/json").body(format!("{{\"x\": \"{}\"}}", "x".repeat(over)));
         assert_eq!(json_error(big.send().await.unwrap()).await.0, 413, "{path}");
     }
+    // Under WhatsApp's 3 MiB the body is read (and the bot found to have no WhatsApp channel).
+    let two_mib = w.http.post(w.server.url(&format!("/whatsapp/{SHOP}/webhook"))).header("content-type", "application/json").body(format!("{{\"x\": \"{}\"}}", "x".repeat(2 * 1024 * 1024)));
+    assert_eq!(json_error(two_mib.send().await.unwrap()).await.0, 404);
 }
 
 #[tokio::test]

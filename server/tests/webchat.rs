@@ -392,5 +392,16 @@ async fn cors_follows_allowed_origins_and_the_web_chat_can_be_switched_off() {
     let gone = shop.http.post(shop.url("/webchat/bot_shop/sessions")).header("origin", "https://shop.example").json(&json!({})).send().await.unwrap();
     assert_eq!(gone.status(), 404);
     assert_eq!(gone.headers()["access-control-allow-origin"], "https://shop.example", "the widget on the site reads why");
+    // And the browser's preflight before it passes, or it would not be sent.
+    let preflight = shop
+        .http
+        .request(reqwest::Method::OPTIONS, shop.url("/webchat/bot_shop/sessions"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "https://shop.example");
     assert_eq!(shop.http.get(shop.url("/webchat/bot_nope")).send().await.unwrap().status(), 404);
 }

@@ -127,6 +127,8 @@ async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -
     };
     let (chat_bot, settings) = match open_bot(&state, request.uri().path()).await {
         Ok(found) => found,
+        // The preflight passes, so the request after it reads the refusal.
+        Err(_) if request.method() == Method::OPTIONS && origin.is_some() => return preflight(origin),
         Err(err) => return refused(err),
     };
     if let Some(origin) = &origin {
@@ -138,21 +140,26 @@ async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -
         }
     }
     if request.method() == Method::OPTIONS {
-        let mut response = StatusCode::NO_CONTENT.into_response();
-        if let Some(origin) = origin {
-            let headers = response.headers_mut();
-            allow_origin(headers, origin);
-            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
-            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type, last-event-id"));
-            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-        }
-        return response;
+        return preflight(origin);
     }
     request.extensions_mut().insert(chat_bot);
     let mut response = next.run(request).await;
     if let Some(origin) = origin {
         allow_origin(response.headers_mut(), origin);
         response.headers_mut().insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after"));
+    }
+    response
+}
+
+/// A CORS preflight's answer to `origin`.
+fn preflight(origin: Option<HeaderValue>) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        allow_origin(headers, origin);
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type, last-event-id"));
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     }
     response
 }
