@@ -912,7 +912,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LoopRunsDone => ("done", "готово"),
         K::LoopRunsWaiting => ("waiting", "ждут"),
         K::LoopRunsFailed => ("failed", "сбои"),
-        K::LoopEditHint => ("Drag a communication row onto an endpoint to bind it; select a row's link and press Delete to unbind it. Escape cancels a drag.", "Перетащите строку карты коммуникаций на эндпоинт, чтобы привязать её; выберите связь строки и нажмите Delete, чтобы отвязать. Escape отменяет перетаскивание."),
+        K::LoopEditHint => ("Drag a communication row onto an endpoint to bind it; select a row's link and press Delete to unbind it. Escape cancels a drag; Ctrl+Z undoes a change, Ctrl+Shift+Z redoes it.", "Перетащите строку карты коммуникаций на эндпоинт, чтобы привязать её; выберите связь строки и нажмите Delete, чтобы отвязать. Escape отменяет перетаскивание; Ctrl+Z отменяет изменение, Ctrl+Shift+Z возвращает его."),
         K::ScnNewScenario => ("New scenario", "Новый сценарий"),
         K::ScnScenarioNameHint => ("lowercase, e.g. feedback_form", "латиницей, например feedback_form"),
         K::ScnTemplate => ("Start from", "Шаблон"),

@@ -30,6 +30,25 @@ pub fn bind_row(content: &mut Value, row_id: &str, endpoint: Option<&BindableEnd
     Some(row.get("number").and_then(Value::as_i64).unwrap_or(place as i64 + 1))
 }
 
+/// Row `row_id`'s trigger as it is (`Null` when it has none), or `None`
+/// when the map has no such row: what an undo writes back, and what it
+/// expects to find.
+pub fn trigger_of(content: &Value, row_id: &str) -> Option<Value> {
+    let rows = content.get("rows")?.as_array()?;
+    let row = rows.iter().find(|r| r.get("id").and_then(Value::as_str) == Some(row_id))?;
+    Some(row.get("trigger").cloned().unwrap_or(Value::Null))
+}
+
+/// Writes row `row_id`'s trigger back as it was (`trigger`: an undo puts
+/// back the planned alias and the scenario too). Returns the row's number
+/// as [`bind_row`] does.
+pub fn restore_row(content: &mut Value, row_id: &str, trigger: &Value) -> Option<i64> {
+    let rows = content.get_mut("rows")?.as_array_mut()?;
+    let (place, row) = rows.iter_mut().enumerate().find(|(_, r)| r.get("id").and_then(Value::as_str) == Some(row_id))?;
+    row.as_object_mut()?.insert("trigger".into(), trigger.clone());
+    Some(row.get("number").and_then(Value::as_i64).unwrap_or(place as i64 + 1))
+}
+
 /// The version note of a binding made on the loop: "loop: row 3 →
 /// users/connect-bot", or for an unbinding "loop: row 3 unbound from
 /// users/connect-bot" (`was`, the alias it had).
@@ -90,6 +109,18 @@ mod tests {
         bind_row(&mut map, "r1", Some(&connect_bot()));
         assert_eq!(bind_row(&mut map, "r1", None), Some(1));
         assert_eq!(map["rows"][0]["trigger"], json!({"bot_id": null, "alias": null, "scenario": "registration_flow"}));
+    }
+
+    #[test]
+    fn an_undo_writes_the_trigger_back_as_it_was() {
+        let mut map = registration();
+        let before = trigger_of(&map, "r1").unwrap();
+        bind_row(&mut map, "r1", Some(&connect_bot()));
+        assert_ne!(trigger_of(&map, "r1"), Some(before.clone()));
+        assert_eq!(restore_row(&mut map, "r1", &before), Some(1));
+        assert_eq!(map, registration(), "the planned alias and the scenario are back");
+        assert_eq!(trigger_of(&map, "r3"), Some(Value::Null));
+        assert_eq!(trigger_of(&map, "r9"), None);
     }
 
     #[test]

@@ -91,20 +91,22 @@ struct Rebind {
     /// bot (empty when unbound): what an undo binds back.
     was: String,
     was_bot: String,
+    /// An undo or redo: the row's trigger written back as it was (the
+    /// planned alias and scenario too; `endpoint` then only names it)…
+    restore: Option<Value>,
+    /// …if the row's trigger is still what the change it takes back left;
+    /// else someone changed the row since: a conflict, nothing saved.
+    expect: Option<Value>,
 }
 
 impl Rebind {
-    /// The change that takes this one back once it was saved as `version`:
-    /// the row bound again to what it was bound to (`endpoints`: the
-    /// project's), or unbound. `None` when that endpoint is gone.
-    fn undone(&self, version: i64, endpoints: &[BindableEndpoint]) -> Option<Rebind> {
-        let endpoint = if self.was_bot.is_empty() {
-            None
-        } else {
-            Some(endpoints.iter().find(|e| e.bot_id == self.was_bot && e.alias == self.was)?.clone())
-        };
+    /// The change that takes this one back once it was saved as `version`,
+    /// the row's trigger having been `before` and become `after`
+    /// (`endpoints`: the project's, to name what `before` was bound to).
+    fn undone(&self, version: i64, before: Value, after: Value, endpoints: &[BindableEndpoint]) -> Rebind {
+        let endpoint = endpoints.iter().find(|e| e.bot_id == self.was_bot && e.alias == self.was).cloned();
         let (was, was_bot) = self.endpoint.as_ref().map(|e| (e.alias.clone(), e.bot_id.clone())).unwrap_or_default();
-        Some(Rebind { map: self.map.clone(), base: version, row: self.row.clone(), endpoint, was, was_bot })
+        Rebind { map: self.map.clone(), base: version, row: self.row.clone(), endpoint, was, was_bot, restore: Some(before), expect: Some(after) }
     }
 }
 
@@ -170,34 +172,45 @@ pub fn LoopViewPage() -> impl IntoView {
     let endpoints_now = move || page.get_untracked().and_then(Result::ok).flatten().map(|(_, _, endpoints, _)| endpoints).unwrap_or_default();
     let save = Action::new(move |(change, step): &(Rebind, Step)| {
         let (change, step, loc) = (change.clone(), *step, locale.get_untracked());
+        let endpoints = endpoints_now();
         async move {
             kept.update_value(|k| k.select = Some(format!("{}#{}", change.map, change.row)));
-            let next = match save_binding(change.clone(), loc).await {
-                Ok((title, note, MapSaveOutcome::Saved { version })) => SaveStatus::Saved { title, version, note, map: change.map.clone() },
-                Ok((_, _, MapSaveOutcome::Conflict { current, author })) => SaveStatus::Conflict { current, author },
-                Ok((_, _, MapSaveOutcome::Invalid { errors })) => {
+            let answer = save_binding(change.clone(), loc).await;
+            // The page may have gone meanwhile.
+            if status.is_disposed() {
+                return;
+            }
+            let mut trigger = None;
+            let next = match answer {
+                Ok((title, note, MapSaveOutcome::Saved { version }, before, after)) => {
+                    trigger = Some((before, after));
+                    SaveStatus::Saved { title, version, note, map: change.map.clone() }
+                }
+                Ok((_, _, MapSaveOutcome::Conflict { current, author }, ..)) => SaveStatus::Conflict { current, author },
+                Ok((_, _, MapSaveOutcome::Invalid { errors }, ..)) => {
                     SaveStatus::Problem(errors.iter().map(|e| format!("{}: {}", e.field, problem_text(loc, &e.problem))).collect::<Vec<_>>().join("; "))
                 }
-                Ok((_, _, MapSaveOutcome::BadCsv { message, .. })) => SaveStatus::Problem(message),
+                Ok((_, _, MapSaveOutcome::BadCsv { message, .. }, ..)) => SaveStatus::Problem(message),
                 Err(None) => SaveStatus::Problem(t(loc, K::LoopRowGone).into()),
                 Err(Some(err)) => SaveStatus::Problem(err.message(loc)),
             };
             let saved = matches!(next, SaveStatus::Saved { .. });
-            match &next {
-                SaveStatus::Saved { version, .. } => {
-                    let back = change.undone(*version, &endpoints_now());
-                    let (to, from) = if step == Step::Undo { (redo, undo) } else { (undo, redo) };
-                    to.update(|list| list.extend(back));
+            let (to, from) = if step == Step::Undo { (redo, undo) } else { (undo, redo) };
+            match (&next, trigger) {
+                (SaveStatus::Saved { version, .. }, Some((before, after))) => {
+                    to.update(|list| list.push(change.undone(*version, before, after, &endpoints)));
                     if step == Step::New {
                         from.update(Vec::clear);
                     }
                 }
-                // Read again, the loop's versions have moved on: what was
-                // kept to take back would conflict.
-                SaveStatus::Conflict { .. } => {
+                // Read again, the loop's versions have moved on (or the row
+                // was changed by someone): what was kept would conflict.
+                (SaveStatus::Conflict { .. }, _) => {
                     undo.update(Vec::clear);
                     redo.update(Vec::clear);
                 }
+                // Not saved: an undo or redo stays to be tried again.
+                _ if step != Step::New => from.update(|list| list.push(change.clone())),
                 _ => {}
             }
             status.set(next);
@@ -313,11 +326,22 @@ pub fn LoopViewPage() -> impl IntoView {
 /// a note — through `save_map`, which refuses a stale base and checks the
 /// role. `Err(None)`: the row is not in that version. On success, the
 /// map's title and the note.
-async fn save_binding(change: Rebind, locale: Locale) -> Result<(String, String, MapSaveOutcome), Option<AppError>> {
+async fn save_binding(change: Rebind, locale: Locale) -> Result<(String, String, MapSaveOutcome, Value, Value), Option<AppError>> {
     let loaded = load_map(change.map.clone(), change.base).await.map_err(Some)?;
     let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
-    let number = loop_edit::bind_row(&mut content, &change.row, change.endpoint.as_ref()).ok_or(None)?;
+    let before = loop_edit::trigger_of(&content, &change.row).ok_or(None)?;
+    if change.expect.as_ref().is_some_and(|expected| *expected != before) {
+        // An undo or redo of a row someone has changed since.
+        let outcome = MapSaveOutcome::Conflict { current: loaded.current, author: loaded.author.clone() };
+        return Ok((loaded.title, String::new(), outcome, before.clone(), before));
+    }
+    let number = match &change.restore {
+        Some(trigger) => loop_edit::restore_row(&mut content, &change.row, trigger),
+        None => loop_edit::bind_row(&mut content, &change.row, change.endpoint.as_ref()),
+    }
+    .ok_or(None)?;
+    let after = loop_edit::trigger_of(&content, &change.row).unwrap_or(Value::Null);
     let note = loop_edit::note(locale, number, change.endpoint.as_ref(), &change.was);
     let outcome = save_map(change.map, loaded.title.clone(), content.to_string(), note.clone(), change.base).await.map_err(Some)?;
-    Ok((loaded.title, note, outcome))
+    Ok((loaded.title, note, outcome, before, after))
 }

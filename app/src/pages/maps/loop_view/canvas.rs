@@ -124,7 +124,7 @@ impl Canvas {
                 }
                 None => None,
             };
-            Some(Rebind { map: r.map.clone(), base, row: r.item().to_string(), endpoint, was, was_bot })
+            Some(Rebind { map: r.map.clone(), base, row: r.item().to_string(), endpoint, was, was_bot, restore: None, expect: None })
         });
         if let Some(change) = change {
             self.on_change.run(change);

@@ -113,7 +113,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
         let pick = move |value: String| {
             let Some(base) = base else { return };
             let Some(endpoint) = edit.endpoints.with_value(|all| all.iter().find(|e| format!("{}|{}", e.bot_id, e.alias) == value).cloned()) else { return };
-            let change = Rebind { map: row_map.clone(), base, row: row_item.clone(), endpoint: Some(endpoint), was: was.clone(), was_bot: was_bot.clone() };
+            let change = Rebind { map: row_map.clone(), base, row: row_item.clone(), endpoint: Some(endpoint), was: was.clone(), was_bot: was_bot.clone(), restore: None, expect: None };
             edit.rebind.run((i, Some(change)));
         };
         view! {
