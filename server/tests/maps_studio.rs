@@ -131,6 +131,16 @@ async fn analysts_edit_architects_bind_and_nobody_overwrites_anybody() {
     broken["rows"][2]["channel"] = json!("Telegram");
     let invalid = json_of(save(&architect, REHAU, "Коммуникационная карта для REHAU", &broken, "", 2).await).await;
     assert_eq!(invalid["Invalid"]["errors"], json!([{"field": "rows[3].trigger", "code": "unknown"}]), "{invalid}");
+    // A row's CJM stages are a CJM's, its cells a blueprint's.
+    let mut crossed = edited.clone();
+    crossed["rows"][1]["stages"] = json!([{"map": "map_onboarding-blueprint", "item": "registration:support"}]);
+    crossed["rows"][1]["cells"] = json!([{"map": "map_registration-cjm", "item": "registration"}, {"map": "map_onboarding-blueprint", "item": "registration:support"}]);
+    let invalid = json_of(save(&analyst, REHAU, "Коммуникационная карта для REHAU", &crossed, "", 2).await).await;
+    assert_eq!(
+        invalid["Invalid"]["errors"],
+        json!([{"field": "rows[1].stages[0]", "code": "not_allowed_for_type"}, {"field": "rows[1].cells[0]", "code": "not_allowed_for_type"}]),
+        "{invalid}"
+    );
     let bound = json_of(save(&architect, REHAU, "Коммуникационная карта для REHAU", &rebound, "вебинар → отзыв", 2).await).await;
     assert_eq!(bound, json!({"Saved": {"version": 3}}));
 

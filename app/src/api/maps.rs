@@ -753,19 +753,27 @@ async fn check_new_links(
 ) -> Result<Vec<FieldError>, AppError> {
     use comops_core::Problem;
     let mut errors = Vec::new();
-    let old_refs: std::collections::HashSet<_> = current.content.refs().into_iter().map(|(_, r)| r.clone()).collect();
-    let new_refs: Vec<_> = content.refs().into_iter().filter(|(_, r)| !old_refs.contains(*r)).collect();
+    // A link is new unless the same item was linked in the same kind of
+    // field before (a CJM stage moved from `stages` to `cells` is new).
+    let is_cells = |path: &str| path.contains(".cells[");
+    let old_refs: std::collections::HashSet<_> = current.content.refs().into_iter().map(|(path, r)| (is_cells(&path), r.clone())).collect();
+    let new_refs: Vec<_> = content.refs().into_iter().filter(|(path, r)| !old_refs.contains(&(is_cells(path), (*r).clone()))).collect();
     if !new_refs.is_empty() {
         let maps = store.project_maps(&current.project_id).await?;
         for (path, r) in new_refs {
             // A link into this same map is checked against the new content.
-            let items = if r.map == current.id {
-                content.item_ids()
+            let (kind, items) = if r.map == current.id {
+                (Some(current.kind), content.item_ids())
             } else {
-                maps.iter().find(|m| m.id == r.map).map(|m| m.content.item_ids()).unwrap_or_default()
+                maps.iter().find(|m| m.id == r.map).map(|m| (Some(m.kind), m.content.item_ids())).unwrap_or_default()
             };
+            // A row's `cells` are a blueprint's; `stages` and a blueprint
+            // stage's `cjm_stages` are a CJM's.
+            let wanted = if is_cells(&path) { MapKind::Blueprint } else { MapKind::Cjm };
             if !items.contains(&r.item) {
                 errors.push(FieldError::new(path, Problem::Unknown));
+            } else if kind != Some(wanted) {
+                errors.push(FieldError::new(path, Problem::NotAllowedForType));
             }
         }
     }
