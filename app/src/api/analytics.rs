@@ -74,7 +74,7 @@ pub async fn analytics_report(query: AnalyticsQuery) -> Result<AnalyticsPage, Ap
     // The communication maps with a row bound to this bot: the figures are
     // the bot's, and a map of other bots' rows would only show zeros.
     let maps: Vec<_> = store
-        .project_maps(&bot_row.project_id)
+        .project_maps_of(&bot_row.project_id, &[comops_core::map::MapKind::Communication])
         .await?
         .into_iter()
         .filter(|m| match &m.content {

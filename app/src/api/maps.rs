@@ -174,7 +174,7 @@ pub struct LinkTarget {
 async fn link_targets(store: &comops_core::store::Store, project: &comops_core::ProjectId) -> Result<Vec<LinkTarget>, AppError> {
     use comops_core::map::blueprint::{cell_id, Lane};
     let mut targets = Vec::new();
-    for map in store.project_maps(project).await? {
+    for map in store.project_maps_of(project, &[MapKind::Cjm, MapKind::Blueprint]).await? {
         let target = |item: String, stage: &str, lane: Option<Lane>| LinkTarget {
             map: map.id.to_string(),
             map_title: map.title.clone(),

@@ -215,6 +215,20 @@ impl Store {
         Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
     }
 
+    /// The project's maps of `kinds` with their current content, in
+    /// creation order; the other maps' content (a 1,000-row communication
+    /// map's, say) is not read.
+    pub async fn project_maps_of(&self, project: &ProjectId, kinds: &[MapKind]) -> StoreResult<Vec<Map>> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let places: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 2)).collect();
+        let text = format!("{SELECT} WHERE project_id = $1 AND kind IN ({}) ORDER BY created_at, id", places.join(", "));
+        let query = kinds.iter().fold(sqlx::query(&text).bind(project.as_str()), |query, kind| query.bind(kind.as_str()));
+        let rows = query.fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
+    }
+
     /// A map's project, kind and current version, without its content
     /// (reading a 1,000-row map's content costs milliseconds).
     pub async fn map_head(&self, id: &MapId) -> StoreResult<MapHead> {
