@@ -9,8 +9,9 @@
 //!
 //! The maps ([`DEMO_MAPS`]) are the seed's tables, in Russian as written
 //! there: the registration CJM and the onboarding Service Blueprint, the
-//! communication maps of REHAU, e-commerce, Fmlst, the helpdesk and the
-//! registration example, and the integration-points template. Rows whose
+//! communication maps of REHAU, e-commerce, Fmlst (both of its tables),
+//! the helpdesk and the registration example, the communication-map
+//! template and the integration-points template. Rows whose
 //! endpoint the demo has are bound to it, and the registration case is
 //! linked through the whole ComOps loop (CJM stage → map rows → blueprint
 //! cells → endpoint).
@@ -201,7 +202,7 @@ async fn seed_integration(store: &Store) -> StoreResult<()> {
 }
 
 /// The demo maps: (id, title, kind).
-pub const DEMO_MAPS: [(&str, &str, crate::map::MapKind); 8] = {
+pub const DEMO_MAPS: [(&str, &str, crate::map::MapKind); 10] = {
     use crate::map::MapKind::*;
     [
         ("map_registration-cjm", "Регистрация и онбординг в Telegram-боте", Cjm),
@@ -211,6 +212,8 @@ pub const DEMO_MAPS: [(&str, &str, crate::map::MapKind); 8] = {
         ("map_fmlst", "Семейный сервис Fmlst", Communication),
         ("map_helpdesk", "Helpdesk-интеграция", Communication),
         ("map_registration", "Коммуникационная карта регистрации пользователя", Communication),
+        ("map_fmlst-feed", "Пример из кейса Fm1st (семейный сайт)", Communication),
+        ("map_template", "Шаблон карты коммуникаций", Communication),
         ("map_integration-points", "Шаблон таблицы точек интеграции", Integration),
     ]
 };
@@ -336,6 +339,27 @@ fn demo_map_content(id: &str) -> serde_json::Value {
                 comm_row(1, "Пользователь зарегистрировался", "Приветствие + сбор данных", "Пользователь", "Telegram", "Ввести имя, город", "", None, "user/register", "registration_flow", vec![item(CJM, "registration")], vec![]),
                 comm_row(2, "Email не подтверждён", "Напоминание о подтверждении", "Пользователь", "Telegram", "Нажать кнопку “Подтвердить”", "", None, "user/email", "email_confirm", vec![item(CJM, "registration")], vec![]),
                 comm_row(3, "Профиль заполнен", "Спасибо + стартовая инструкция", "Пользователь", "Telegram", "—", "", None, "user/complete", "welcome_final", vec![item(CJM, "first-use")], vec![]),
+            ]
+        }),
+        // The methodology's first Fmlst table: the family feed, with the
+        // profile update that has no endpoint yet (a gap in the loop).
+        "map_fmlst-feed" => json!({
+            "process": "Живая лента событий семьи",
+            "rows": [
+                comm_row(1, "Создана новая публикация", "“В семье появилось новое событие!”", "Все участники семьи", "Telegram", "", "Получили уведомление и ссылку", Some("bot_fmlst"), "post/new", "post_notice", vec![], vec![]),
+                comm_row(2, "Добавлен комментарий", "“Кто-то прокомментировал ваш пост”", "Автор публикации", "Telegram", "", "Переход в диалог", Some("bot_fmlst"), "comment/new", "comment_notice", vec![], vec![]),
+                comm_row(3, "Обновлена анкета", "“Новые данные в профиле семьи”", "Владельцы профиля", "Telegram", "", "Подтверждение изменений", None, "", "", vec![], vec![]),
+            ]
+        }),
+        // The practical template: its third row plans `/order/feedback`,
+        // which the shop does not have yet (the shop asks for the review
+        // at `/order/delivered`).
+        "map_template" => json!({
+            "process": "Рабочая таблица при проектировании DMI",
+            "rows": [
+                comm_row(1, "Новый заказ", "“Спасибо за заказ”", "Клиент", "Telegram", "—", "", Some("bot_shop"), "order/thank-you", "order_thank_you", vec![], vec![]),
+                comm_row(2, "Изменился статус заказа", "“Ваш заказ отправлен”", "Клиент", "Telegram", "Подтверждение доставки", "", Some("bot_shop"), "order/status", "order_status", vec![], vec![]),
+                comm_row(3, "Заказ доставлен", "“Пожалуйста, оставьте отзыв”", "Клиент", "Telegram", "Ответить оценкой", "", None, "order/feedback", "", vec![], vec![]),
             ]
         }),
         "map_integration-points" => json!({

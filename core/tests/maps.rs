@@ -223,7 +223,7 @@ async fn project_round_trip_suite(store: Store) {
     let first = serde_json::to_string_pretty(&store.export_project(&demo).await.unwrap()).unwrap();
     let doc = ProjectExport::parse(&first).unwrap();
     let report = store.import_project(&doc, "demo-copy", "importer@example").await.unwrap();
-    assert_eq!((report.bots.len(), report.maps.len(), report.endpoints), (4, 8, 14));
+    assert_eq!((report.bots.len(), report.maps.len(), report.endpoints), (4, comops_core::demo::DEMO_MAPS.len(), 14));
     assert!(report.bots.iter().all(|(old, new)| old != new));
 
     let second = serde_json::to_string_pretty(&store.export_project(&report.project_id).await.unwrap()).unwrap();

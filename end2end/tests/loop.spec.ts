@@ -103,7 +103,7 @@ test('a viewer sees the whole loop and the chain of a CJM stage', async ({ page 
   await expect(node(page, 'endpoint:bot_rehau/feedback/received')).toHaveAttribute('data-gap', 'no_scenario');
   await expect(node(page, STAGE)).not.toHaveAttribute('data-gap', /.+/);
   await expect(page.getByTestId('gap-no_row')).toHaveAttribute('data-count', '2');
-  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '5');
   await expect(page.getByTestId('gap-no_scenario')).toHaveAttribute('data-count', '4');
   await expect(page.getByTestId('gap-not_live')).toHaveAttribute('data-count', '0');
 
@@ -174,7 +174,7 @@ test('a viewer gets no drag affordance, and a drag moves nothing', async ({ page
   await expect(node(page, ENDPOINT)).not.toHaveAttribute('data-drop-target', /.+/);
   await page.mouse.up();
   await expect(page.getByTestId('loop-saving')).toHaveCount(0);
-  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '5');
   // The row's panel offers no binding either.
   await node(page, UNBOUND).click();
   await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', UNBOUND);
@@ -248,7 +248,7 @@ test('an architect binds a row by dragging it onto an endpoint', async ({ page }
   await expect(node(page, UNBOUND).locator('[data-port]')).toHaveCount(1);
   await expect(node(page, STAGE).locator('[data-port]')).toHaveCount(0);
   await expect(node(page, UNBOUND)).toHaveAttribute('data-gap', 'no_endpoint');
-  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '5');
 
   // Escape cancels a drag: nothing is saved.
   await dragOnto(page, UNBOUND, ENDPOINT);
@@ -267,7 +267,7 @@ test('an architect binds a row by dragging it onto an endpoint', async ({ page }
   await page.mouse.up();
   await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', '2');
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 → users/connect-bot');
-  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '4');
   await expect(node(page, UNBOUND)).not.toHaveAttribute('data-gap', /.+/);
   await expect(page.locator(`[data-link-from="${UNBOUND}"][data-link-to="${ENDPOINT}"]`)).toHaveCount(1);
   // The loop was read again with the row still selected: its panel names the endpoint.
@@ -308,7 +308,7 @@ test('in Russian, an architect selects the row\'s link and unbinds it with Delet
   await chooseLanguage(page, 'ru');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
   await expect(page.getByTestId('loop-edit-hint')).toContainText('Перетащите строку карты коммуникаций на эндпоинт');
-  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '4');
   const link = page.locator(`[data-link-from="${UNBOUND}"][data-link-to="${ENDPOINT}"]`);
   // A click on the link near the row, where no node lies under it.
   const at = await link.locator('path').first().evaluate((path: SVGPathElement) => {
@@ -327,7 +327,7 @@ test('in Russian, an architect selects the row\'s link and unbinds it with Delet
   await page.keyboard.press('Delete');
   await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', '3');
   await expect(page.getByTestId('loop-saved-note')).toHaveText('петля: строка 1 отвязана от users/connect-bot');
-  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '5');
   await expect(link).toHaveCount(0);
   await expect(node(page, UNBOUND)).toHaveAttribute('data-gap', 'no_endpoint');
 
@@ -339,7 +339,7 @@ test('in Russian, an architect selects the row\'s link and unbinds it with Delet
   await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', '4');
   await expect(page.getByTestId('loop-saved-note')).toHaveText('петля: строка 1 → users/connect-bot');
   await expect(link).toHaveCount(1);
-  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '4');
   await expect(page.getByTestId('loop-undo')).toBeDisabled();
   await loopReady(page);
   await page.getByTestId('loop-canvas').focus();
@@ -377,7 +377,7 @@ test('a loop drawn before someone else saved the map gets the conflict, and relo
   await expect(conflict).toContainText(`Not saved: ${ARCHITECT.email} saved a newer version of this map after the loop was drawn.`);
   await expect(conflict).toContainText(`Current version: v${current.version + 1}.`);
   await page.screenshot({ path: 'end2end/screenshots/loop-conflict.png' });
-  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '3');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '5');
   await page.getByTestId('loop-conflict-reload').click();
   await expect(conflict).toHaveCount(0);
   await loopReady(page);
@@ -385,7 +385,7 @@ test('a loop drawn before someone else saved the map gets the conflict, and relo
   await dragOnto(page, UNBOUND, ENDPOINT);
   await page.mouse.up();
   await expect(page.getByTestId('loop-saved')).toHaveAttribute('data-version', String(current.version + 2));
-  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '2');
+  await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '4');
 });
 
 test('arrow keys walk where nodes were moved by hand', async ({ page }) => {
