@@ -6,7 +6,7 @@
 use comops_core::map::csv::{self, CsvProblem};
 use comops_core::map::diff::{diff, Change};
 use comops_core::map::links::loop_view;
-use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecScenario, SpecSecurity};
+use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecLanguage, SpecScenario, SpecSecurity};
 use comops_core::map::{Map, MapContent, MapId, MapKind};
 use comops_core::validation::Problem;
 use comops_core::{BotId, Locale, ProjectId};
@@ -359,7 +359,7 @@ fn the_spec_follows_the_seeds_template() {
         tokens: Some(vec![]),
         security: SpecSecurity { encrypted_at_rest: true, https: true },
     };
-    let md = markdown(&input);
+    let md = markdown(&input, SpecLanguage::Ru);
     let headings: Vec<_> = md.lines().filter(|l| l.starts_with("## ")).collect();
     assert_eq!(
         headings,
@@ -390,12 +390,69 @@ fn the_spec_follows_the_seeds_template() {
 
     // Section 8 says what this installation does: here no key, plain HTTP,
     // and a reader who may not see tokens.
-    let bare = markdown(&SpecInput { tokens: None, security: SpecSecurity::default(), ..input });
+    let bare = markdown(&SpecInput { tokens: None, security: SpecSecurity::default(), ..input.clone() }, SpecLanguage::Ru);
     let security = &bare[bare.find("## 8.").unwrap()..bare.find("## 9.").unwrap()];
     assert!(security.contains("**Сервер отвечает по HTTP, не по HTTPS:**"), "{security}");
     assert!(security.contains("**Ключ шифрования не задан (`COMOPS_DATA_KEY`):**"), "{security}");
     assert!(!security.contains("Все вызовы по HTTPS") && !security.contains("шифруются ключом"), "{security}");
     assert!(security.contains("Токены доступа видны администраторам."), "{security}");
+
+    // The same spec for a reader of the English studio: the same sections
+    // and tables in English, the maps' own texts as written.
+    let english = markdown(&input, SpecLanguage::En);
+    let headings: Vec<_> = english.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(
+        headings,
+        [
+            "# DMI project specification: REHAU × ComOps",
+            "## 1. Goal",
+            "## 2. Systems",
+            "## 3. Channels",
+            "## 4. Communication scenarios",
+            "### Communication map «Коммуникационная карта для REHAU» (v2)",
+            "### The bots' scenarios",
+            "## 5. API and events",
+            "## 6. User identification",
+            "## 7. Metrics",
+            "## 8. Security",
+            "## 9. Artifacts",
+            "## 10. Timeline and roles",
+            "## Appendix: Customer Journey Map «Путь монтажника» (v2)",
+        ]
+    );
+    assert!(english.contains("| № | Event | Communication / scenario | Participants | Channel | User action | Result | API / trigger | Scenario |"), "{english}");
+    assert!(english.contains("| 1 | Монтажник зарегистрировался на портале | “Добро пожаловать!” |"), "{english}");
+    assert!(english.contains("| `users/connect-bot` | POST | `/bots/bot_rehau/call/users/connect-bot` | Привязка пользователя к боту | { userId* } |"), "{english}");
+    assert!(english.contains("Isolated endpoints: `users/connect-bot` (bot_rehau)"), "{english}");
+    assert!(english.contains("**Engagement Rate** | leads who replied within 24 h / leads messaged"), "{english}");
+    assert!(english.contains("| Customer Journey Map | Путь монтажника | 2 | 2 | 2026-11-25 | alena |"), "{english}");
+    assert!(english.contains("- Every call over HTTPS. Every API call carries a Bearer token"), "{english}");
+    assert!(english.contains("Emotion score"), "{english}");
+    // No Russian word of ComOps's own is left: with the project's own
+    // texts (maps, endpoints, names, and the pieces lists are split into)
+    // taken out, no line holds a Cyrillic letter.
+    let mut texts = Vec::new();
+    strings_of(&serde_json::to_value(&input).unwrap(), &mut texts);
+    texts.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
+    let ours: Vec<String> = english
+        .lines()
+        .map(|line| texts.iter().fold(line.to_string(), |line, text| line.replace(text.as_str(), "")))
+        .filter(|line| line.chars().any(|c| matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё')))
+        .collect();
+    assert!(ours.is_empty(), "{ours:#?}");
+}
+
+/// Every string in `value`, and the pieces a list in one splits into.
+fn strings_of(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => {
+            out.push(text.clone());
+            out.extend(text.split([',', ';', '\n']).map(|piece| piece.trim().to_string()).filter(|piece| !piece.is_empty()));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| strings_of(item, out)),
+        serde_json::Value::Object(fields) => fields.values().for_each(|field| strings_of(field, out)),
+        _ => {}
+    }
 }
 
 #[test]

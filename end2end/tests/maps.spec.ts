@@ -203,7 +203,13 @@ test('a viewer reads the maps, exports CSV and the spec, and cannot edit', async
   await expect(page.getByTestId('new-map')).toHaveCount(0);
   await page.getByTestId('spec-export').click();
   await expect(page.getByTestId('spec-markdown')).toContainText('Регистрация и онбординг в Telegram-боте');
+  // In the reader's language; in Russian it is the methodology's document.
+  await expect(page.getByTestId('spec-markdown')).toContainText('# DMI project specification: ComOps demo');
   await page.screenshot({ path: 'end2end/screenshots/map-spec.png', fullPage: true });
+  await chooseLanguage(page, 'ru');
+  await page.getByTestId('spec-export').click();
+  await expect(page.getByTestId('spec-markdown')).toContainText('# Техническое задание на DMI-проект: ComOps demo');
+  await chooseLanguage(page, 'en');
 
   await page.goto('/maps/map_rehau');
   await hydrated(page);

@@ -230,6 +230,11 @@ async fn a_cjm_travels_as_csv_and_a_viewer_only_reads() {
     assert!(spec.starts_with("# Техническое задание на DMI-проект: ComOps demo"), "{spec}");
     assert!(spec.contains("## 5. API и события") && spec.contains("`/bots/bot_rehau/call/users/connect-bot`"));
     assert!(spec.contains("Регистрация в один шаг"), "the spec shows the current CJM");
+    // A reader of the English studio gets it in English, the maps' texts as written.
+    let english = json_of(viewer.call("maps/spec", &[("project_id", PROJECT), ("language", "en")]).await).await;
+    let english = english.as_str().unwrap();
+    assert!(english.starts_with("# DMI project specification: ComOps demo") && english.contains("## 5. API and events"), "{english}");
+    assert!(english.contains("Регистрация в один шаг") && english.contains("| Communication map | Коммуникационная карта для REHAU |"), "{english}");
     // Tokens are the admins' to see, in the spec as in `tokens/list`.
     let draft = comops_core::token::TokenDraft { name: "Bitrix24 ТЗ".into(), bots: "bot_rehau".into(), actions: vec![comops_core::token::TokenAction::Call], ..Default::default() };
     server.store().await.issue_token(&draft.validate().unwrap(), "test").await.unwrap();

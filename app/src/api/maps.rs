@@ -630,11 +630,12 @@ pub async fn loop_overlay(project_id: String, days: u32) -> Result<LoopTraffic, 
     Ok(LoopTraffic { endpoints, scenarios })
 }
 
-/// The «ТЗ на DMI-проект» of a project as Markdown.
+/// The «ТЗ на DMI-проект» of a project as Markdown, in `language` (`en`
+/// is English, else Russian: the methodology's document).
 #[server(prefix = "/api", endpoint = "maps/spec")]
-pub async fn export_spec(project_id: String) -> Result<String, AppError> {
+pub async fn export_spec(project_id: String, language: Option<String>) -> Result<String, AppError> {
     use crate::session::{backend, require};
-    use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecScenario, SpecSecurity};
+    use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecLanguage, SpecScenario, SpecSecurity};
     let reader = require(comops_core::Permission::View)?;
     let project_id = parse_project(&project_id)?;
     let backend = backend()?;
@@ -675,7 +676,7 @@ pub async fn export_spec(project_id: String) -> Result<String, AppError> {
         tokens,
         security,
     };
-    Ok(markdown(&input))
+    Ok(markdown(&input, SpecLanguage::parse(language.as_deref().unwrap_or_default())))
 }
 
 /// The whole project as a pretty-printed `comops.project/v1` document.

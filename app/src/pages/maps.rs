@@ -83,7 +83,8 @@ pub fn MapsPage() -> impl IntoView {
             _ => None,
         })
     });
-    let spec = Action::new(|project: &String| export_spec(project.clone()));
+    // The spec in the reader's language (the maps' texts as written).
+    let spec = Action::new(move |project: &String| export_spec(project.clone(), Some(locale.get_untracked().as_str().to_string())));
     let spec_open = RwSignal::new(false);
     let spec_error = general_error(spec.value());
     let export = Action::new(|project: &String| export_project(project.clone()));

@@ -102,6 +102,16 @@ impl MapKind {
             MapKind::Integration => "Карта точек интеграции",
         }
     }
+
+    /// The kind's name in English («ТЗ» in English).
+    pub fn title_en(self) -> &'static str {
+        match self {
+            MapKind::Cjm => "Customer Journey Map",
+            MapKind::Blueprint => "Service Blueprint",
+            MapKind::Communication => "Communication map",
+            MapKind::Integration => "Integration points map",
+        }
+    }
 }
 
 impl std::fmt::Display for MapKind {
