@@ -547,6 +547,20 @@ async fn send_clocks_suite(store: Store) {
     let other = vec![Clock { key: "bot:telegram:bot_rehau".into(), interval_ms: 34 }, Clock { key: "chat:telegram:bot_rehau:126".into(), interval_ms: 1050 }];
     let slot = store.reserve_send(&other, 100).await.unwrap().expect("the bot clock moved by one interval only");
     assert!(slot - first <= 100, "{first} {slot}");
+    // A send that left late moves the clock on, for every process that
+    // reserves on it: the next slot is what the rule says, never earlier.
+    let next_at = |store: &Store| {
+        let store = store.clone();
+        async move { sqlx::query_scalar::<_, i64>("SELECT next_at FROM send_clocks WHERE key = 'bot:telegram:bot_rehau'").fetch_one(store.pool()).await.unwrap() }
+    };
+    let before = next_at(&store).await;
+    assert!(store.move_clock_on("bot:telegram:bot_rehau", |next| Some(next + 3_000)).await.unwrap());
+    assert_eq!(next_at(&store).await, before + 3_000);
+    let moved = store.reserve_send(&other[..1], 10_000).await.unwrap().expect("within the reserve window");
+    assert_eq!(moved, before + 3_000, "the next reservation takes the moved slot");
+    assert!(!store.move_clock_on("bot:telegram:bot_rehau", |next| Some(next - 100)).await.unwrap(), "never back");
+    assert!(!store.move_clock_on("bot:telegram:bot_rehau", |_| None).await.unwrap());
+    assert!(!store.move_clock_on("bot:telegram:nobody", |next| Some(next + 1)).await.unwrap(), "no such clock: nothing");
 
     // A reservation that committed while its answer was lost (the
     // database went away): the message is `sending`, but the dispatcher

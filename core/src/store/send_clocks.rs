@@ -66,6 +66,23 @@ impl Store {
         Ok(())
     }
 
+    /// Moves clock `key` on to what `after` makes of its next slot, under
+    /// its row lock (None: it stays). A send that left late makes the
+    /// send a window's count of turns after it wait (`Pacer::after_late_send`):
+    /// the other processes reserve on this clock, so they wait too.
+    /// Whether it moved.
+    pub async fn move_clock_on(&self, key: &str, after: impl FnOnce(Millis) -> Option<Millis>) -> StoreResult<bool> {
+        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
+        let mut tx = self.pool.begin().await?;
+        let next: Option<i64> = sqlx::query_scalar(&format!("SELECT next_at FROM send_clocks WHERE key = $1{lock}")).bind(key).fetch_optional(&mut *tx).await?;
+        let Some(moved) = next.and_then(|next| after(next).filter(|at| *at > next)) else {
+            return Ok(false);
+        };
+        sqlx::query("UPDATE send_clocks SET next_at = $1 WHERE key = $2").bind(moved).bind(key).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// [`Store::reserve_send`] for a claimed outbox message (its id and
     /// lease), which becomes `sending` in the same transaction: a slot is
     /// never reserved for a message that is not marked as going out, nor

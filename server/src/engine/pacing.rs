@@ -204,6 +204,35 @@ impl Pacer {
         Ok(slot)
     }
 
+    /// A send of a bot due at `slot` left at `left`: where the bot's clock,
+    /// whose next slot is `next`, must go on to so that the send as many
+    /// turns after it as the bot's window holds (Telegram: 30) arrives a
+    /// whole window after it (None: it does already, or that turn was
+    /// handed out). Sends of one process keep this by their departures
+    /// ([`Departures`]); the other processes on shared clocks learn it
+    /// through the clock (`BotPause::after_late_send`).
+    pub fn after_late_send(&self, slot: i64, left: i64, next: i64) -> Option<i64> {
+        let (limit, span) = (self.per_bot.0 as i64, self.per_bot.1.as_millis() as i64);
+        let interval = (span + limit - 1) / limit.max(1);
+        // The turns from `slot` to `next` (each handed out once), and so
+        // the slot `limit` turns after `slot` if the clock stays as it is.
+        let handed = (next - slot).div_euclid(interval.max(1));
+        if handed >= limit {
+            return None;
+        }
+        let ahead = (limit - handed) * interval;
+        (next + ahead < left + span).then_some(left + span - ahead)
+    }
+
+    /// Whether a send due at `slot` that left at `left` left so late that
+    /// the send a window's count of turns after it could arrive within one
+    /// window of it ([`Pacer::after_late_send`] may have to move the clock).
+    pub fn left_late(&self, slot: i64, left: i64) -> bool {
+        let (limit, span) = (self.per_bot.0 as i64, self.per_bot.1.as_millis() as i64);
+        let interval = (span + limit - 1) / limit.max(1);
+        left + span > slot + limit * interval
+    }
+
     /// Holds `clock` (a bot's) until `until` at the least: the messenger
     /// asked the bot to pause (`retry_after`), so none of its messages is
     /// given a slot before then.
@@ -421,6 +450,33 @@ mod tests {
         // A send that waited as long as it may is counted anyway.
         departures.count(&group, t + 60_000);
         assert!(departures.leave(&group, t + 61_000).is_err());
+    }
+
+    #[test]
+    fn a_late_send_moves_the_bots_clock_so_the_thirtieth_after_it_waits_a_window() {
+        let pacer = Pacer::telegram();
+        let t = 1_000_000;
+        // On time, or late by less than the spacing's margin (30 × 34 ms =
+        // 1,020 ms ≥ 1,015): nothing to do.
+        assert!(!pacer.left_late(t, t) && !pacer.left_late(t, t + 5));
+        assert_eq!(pacer.after_late_send(t, t + 5, t + 7 * 34), None);
+        // 61 ms late, with 6 more slots handed out after it: the clock's
+        // next slot goes 56 ms on, so the 30th send after it comes at
+        // t + 61 + 1,015.
+        assert!(pacer.left_late(t, t + 61));
+        let next = pacer.after_late_send(t, t + 61, t + 7 * 34).unwrap();
+        assert_eq!(next, t + 7 * 34 + 56);
+        assert_eq!(next + 23 * 34, t + 61 + 1_015);
+        // A second late send moves it no further than it needs: the first
+        // move counts. (30 ms late: 25 ms on; the next, as late, nothing
+        // more; 40 ms late, 10 ms more.)
+        let next = pacer.after_late_send(t, t + 30, t + 7 * 34).unwrap();
+        assert_eq!(next, t + 7 * 34 + 25);
+        assert_eq!(pacer.after_late_send(t + 34, t + 34 + 30, next), None);
+        assert_eq!(pacer.after_late_send(t + 34, t + 34 + 40, next), Some(next + 10));
+        // A clock that went idle (its next slot long past the 30th turn) or
+        // already far on needs nothing.
+        assert_eq!(pacer.after_late_send(t, t + 61, t + 2_000), None);
     }
 
     #[test]
