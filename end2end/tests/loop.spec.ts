@@ -10,7 +10,8 @@
 // map with the loop's note, one gap fewer, the link drawn, the row's
 // trigger cell showing the endpoint when the map editor opens at that row;
 // then, in Russian, selects the link and unbinds it with Delete. Anyone
-// moves a node with Shift+drag (kept in the browser until auto-layout).
+// moves a node with Shift+drag (kept in the browser until auto-layout),
+// and picks several (Ctrl+click, a Shift rubber band) to move together.
 // A loop drawn before someone else saved the row's map gets the conflict
 // (who, which version) and reads the loop again. Arrow keys walk where
 // nodes were moved by hand. After real calls to /users/connect-bot, the
@@ -205,6 +206,69 @@ test('anyone moves a node with Shift+drag; it stays there in this browser until 
   await hydrated(page);
   await loopReady(page);
   await expect(stage).toHaveAttribute('transform', laidOut ?? '');
+});
+
+/** A node's place on the canvas, from its `translate(x,y)`. */
+async function placeOf(page: Page, key: string): Promise<[number, number]> {
+  const transform = (await node(page, key).getAttribute('transform')) ?? '';
+  const m = /translate\((-?[\d.]+),(-?[\d.]+)\)/.exec(transform);
+  if (!m) throw new Error(`${key}: ${transform}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+test('Ctrl+click and a rubber band pick several nodes, and Shift+drag moves them together', async ({ page }) => {
+  await openLoop(page);
+  const [FEEDBACK, RETENTION] = ['map_registration-cjm#feedback', 'map_registration-cjm#retention'];
+  const before = [await placeOf(page, FEEDBACK), await placeOf(page, RETENTION)];
+  // A click, then a Ctrl+click: both are picked.
+  await node(page, FEEDBACK).click();
+  await node(page, RETENTION).click({ modifiers: ['ControlOrMeta'] });
+  await expect(node(page, FEEDBACK)).toHaveAttribute('data-picked', 'true');
+  await expect(node(page, RETENTION)).toHaveAttribute('data-picked', 'true');
+  await expect(page.getByTestId('loop-picked')).toHaveAttribute('data-count', '2');
+  await expect(node(page, 'map_registration-cjm#awareness')).toHaveAttribute('data-picked', 'false');
+  // Shift+drag one of them: both move, by the same step.
+  const a = await centre(page, FEEDBACK);
+  await page.keyboard.down('Shift');
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(a.x + 60, a.y + 30, { steps: 8 });
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  const after = [await placeOf(page, FEEDBACK), await placeOf(page, RETENTION)];
+  const step = (i: number) => [after[i][0] - before[i][0], after[i][1] - before[i][1]];
+  expect(step(0)[0]).toBeGreaterThan(20);
+  expect(Math.abs(step(0)[0] - step(1)[0]) + Math.abs(step(0)[1] - step(1)[1])).toBeLessThanOrEqual(2);
+  // Ctrl+click on a picked node lets it go; Escape lets the rest go.
+  await node(page, RETENTION).click({ modifiers: ['ControlOrMeta'] });
+  await expect(node(page, RETENTION)).toHaveAttribute('data-picked', 'false');
+  await expect(page.getByTestId('loop-picked')).toHaveAttribute('data-count', '1');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('loop-picked')).toHaveCount(0);
+  await expect(node(page, FEEDBACK)).toHaveAttribute('data-picked', 'false');
+
+  // A rubber band (Shift+drag from empty space) over the first two stages picks them.
+  const first = await node(page, 'map_registration-cjm#awareness').boundingBox();
+  const second = await node(page, 'map_registration-cjm#registration').boundingBox();
+  if (!first || !second) throw new Error('the stages are not on screen');
+  await page.keyboard.down('Shift');
+  await page.mouse.move(first.x - 12, first.y - 6);
+  await page.mouse.down();
+  await page.mouse.move(first.x + 30, second.y + 10, { steps: 6 });
+  await expect(page.getByTestId('loop-band')).toBeVisible();
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  await expect(page.getByTestId('loop-band')).toHaveCount(0);
+  await expect(node(page, 'map_registration-cjm#awareness')).toHaveAttribute('data-picked', 'true');
+  await expect(node(page, 'map_registration-cjm#registration')).toHaveAttribute('data-picked', 'true');
+  await expect(node(page, 'map_registration-cjm#first-use')).toHaveAttribute('data-picked', 'false');
+  await expect(page.getByTestId('loop-picked')).toHaveAttribute('data-count', '2');
+  await page.screenshot({ path: 'end2end/screenshots/loop-picked.png' });
+  // A click on empty space lets them go; auto-layout puts the moved ones back.
+  await page.mouse.click(first.x - 12, first.y - 6);
+  await expect(page.getByTestId('loop-picked')).toHaveCount(0);
+  await page.getByTestId('loop-auto-layout').click();
+  expect([await placeOf(page, FEEDBACK), await placeOf(page, RETENTION)]).toEqual(before);
 });
 
 test('Enter opens the selected node, and the page speaks Russian', async ({ page }) => {

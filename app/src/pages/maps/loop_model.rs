@@ -446,6 +446,18 @@ impl LoopGraph {
         })
     }
 
+    /// The nodes a rubber band from `a` to `b` (model space, any two
+    /// corners) touches, in the graph's order.
+    pub fn touching(&self, a: (f64, f64), b: (f64, f64)) -> Vec<usize> {
+        let (x0, x1, y0, y1) = (a.0.min(b.0), a.0.max(b.0), a.1.min(b.1), a.1.max(b.1));
+        (0..self.nodes.len())
+            .filter(|&i| {
+                let (x, y) = self.nodes[i].at;
+                x < x1 && x + NODE_W > x0 && y < y1 && y + NODE_H > y0
+            })
+            .collect()
+    }
+
     /// Where communication row `row`, dragged to the model point `at`,
     /// would be bound: the live endpoint under it — not one that does not
     /// exist, nor the one it is bound to already. Other kinds are not
@@ -730,6 +742,20 @@ mod tests {
         // With no link that way, the next column's nearest node.
         let next = g.step(Some(use_), Dir::Right).unwrap();
         assert_eq!(g.nodes[next].kind, Kind::Row);
+    }
+
+    #[test]
+    fn a_rubber_band_touches_the_nodes_it_crosses_whichever_way_it_is_drawn() {
+        let g = demo();
+        let (x, y) = g.nodes[0].at;
+        // A band over the first node's lower right corner only.
+        let band = ((x + NODE_W - 5.0, y + NODE_H - 5.0), (x + NODE_W + 1.0, y + NODE_H + 1.0));
+        assert_eq!(g.touching(band.0, band.1), [0]);
+        assert_eq!(g.touching(band.1, band.0), [0], "drawn up and left");
+        // Over everything: every node, in order; over nothing: none.
+        let (w, h) = g.size;
+        assert_eq!(g.touching((-10.0, -10.0), (w + 10.0, h + 10.0)), (0..g.nodes.len()).collect::<Vec<_>>());
+        assert!(g.touching((-50.0, -50.0), (-40.0, -40.0)).is_empty());
     }
 
     #[test]

@@ -31,7 +31,9 @@
 //!
 //! Anyone may move a node by hand (Shift+drag; Escape puts it back): the
 //! positions are this browser's (`localStorage`, per project), never the
-//! maps'; "Auto-layout" or L puts every node back in its column.
+//! maps'; "Auto-layout" or L puts every node back in its column. Several
+//! nodes are picked with Ctrl+click or a rubber band (Shift+drag on empty
+//! space), and Shift+drag on one of them moves them together.
 //!
 //! Cheap on a few hundred nodes: nodes and links are rendered once; a
 //! node's place is one signal (its links' paths follow it), and a
@@ -46,7 +48,8 @@
 //!   toolbar, gap counts, legend, links and column titles;
 //! - [`node`]: one node's drawing (outline, label, gap mark, port, drop ring);
 //! - [`gestures`]: what the pointer and the keys do (select, pan, zoom,
-//!   drag a row to bind it, Shift+drag to move a node, arrows, Delete);
+//!   drag a row to bind it, Shift+drag to move a node or the picked ones,
+//!   Ctrl+click and the rubber band to pick, arrows, Delete);
 //! - [`spots`]: where each node is, and the hand-moved places kept in
 //!   this browser;
 //! - [`panels`]: the side panels of the selected node or link;

@@ -22,6 +22,7 @@ use crate::components::{focus_without_scrolling, l};
 use crate::i18n::{t, t1, use_locale, K};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use std::collections::BTreeSet;
 
 /// The canvas's state, shared by its drawing and its gestures: handles
 /// only, so it is `Copy` into every closure.
@@ -32,6 +33,11 @@ pub(super) struct Canvas {
     pub maps: StoredValue<Vec<MapRow>>,
     pub endpoints: StoredValue<Vec<BindableEndpoint>>,
     pub selected: RwSignal<Option<usize>>,
+    /// Nodes picked together (Ctrl+click, a Shift rubber band): Shift+drag
+    /// on one of them moves them all.
+    pub picked: RwSignal<BTreeSet<usize>>,
+    /// The rubber band being drawn, corner to corner (model space).
+    pub band: RwSignal<Option<((f64, f64), (f64, f64))>>,
     /// The selected link (a row's binding), by index into the graph's edges.
     pub link: RwSignal<Option<usize>>,
     pub chain: Memo<Option<Chain>>,
@@ -174,6 +180,8 @@ pub(super) fn LoopCanvas(
         maps: StoredValue::new(maps),
         endpoints: StoredValue::new(endpoints),
         selected,
+        picked: RwSignal::new(BTreeSet::new()),
+        band: RwSignal::new(None),
         link: RwSignal::new(None),
         chain: Memo::new(move |_| selected.get().map(|i| graph.with_value(|g| g.chain(i)))),
         pan: RwSignal::new((0.0, 0.0)),
@@ -194,7 +202,7 @@ pub(super) fn LoopCanvas(
         on_history,
         overlay: Overlay::new(project, graph, kept.with_value(|k| k.runs)),
     };
-    let Canvas { link, chain, pan, zoom, svg, wrapper, dragged, target, endpoints, maps, .. } = canvas;
+    let Canvas { link, chain, pan, zoom, svg, wrapper, dragged, target, endpoints, maps, picked, band, .. } = canvas;
 
     // The canvas is created before it is attached (and laid out): fit (or
     // take back the view the loop had before it was read again) on the
@@ -291,6 +299,15 @@ pub(super) fn LoopCanvas(
         })
     };
 
+    // The rubber band of a Shift+drag on empty space.
+    let band_rect = move || {
+        let ((ax, ay), (bx, by)) = band.get()?;
+        Some(view! {
+            <rect data-testid="loop-band" x=ax.min(bx) y=ay.min(by) width=(ax - bx).abs() height=(ay - by).abs()
+                class="fill-sky-500/10 stroke-sky-500" stroke-dasharray="3 2" pointer-events="none"/>
+        })
+    };
+
     // Each gap count selects its nodes in turn.
     let next_gap = move |gap: Gap| {
         let at = selected.get_untracked();
@@ -374,6 +391,14 @@ pub(super) fn LoopCanvas(
                 <button type="button" class=BUTTON title="+" aria-label=l(K::CanvasZoomIn) on:click=move |_| canvas.zoom_by(1.2)>"+"</button>
                 <button type="button" class=BUTTON title="L" data-testid="loop-auto-layout" on:click=move |_| canvas.auto_layout()>{l(K::CanvasAutoLayout)}</button>
                 <RunsToolbar overlay=canvas.overlay/>
+                {move || {
+                    let n = picked.with(BTreeSet::len);
+                    (n > 0).then(|| view! {
+                        <span class="ml-2 rounded bg-sky-50 px-1.5 text-[11px] text-sky-800" data-testid="loop-picked" data-count=n>
+                            {move || t1(locale.get(), K::LoopPicked, n)}
+                        </span>
+                    })
+                }}
                 <span class="ml-2 text-[11px] text-slate-500" data-testid="loop-chain-count">
                     {move || chain.with(|c| c.as_ref().map(|c| t1(locale.get(), K::LoopOnChain, c.nodes.iter().filter(|on| **on).count())))}
                 </span>
@@ -390,6 +415,7 @@ pub(super) fn LoopCanvas(
                         <g>{edge_views}</g>
                         <g>{node_views}</g>
                         {drag_line}
+                        {band_rect}
                     </g>
                 </svg>
             </div>

@@ -1,16 +1,20 @@
 //! What the pointer and the keys do on the loop's canvas.
 //!
 //! A press becomes one [`Gesture`] until it is let go: on a node it
-//! selects it, and then either moves it (Shift held), drags a
-//! communication row towards an endpoint (editors only, once it moves) or
-//! stays a click; on a row's binding it selects that link (editors); on
-//! empty space it pans, and a press that never moved clears the selection.
-//! The wheel zooms about the pointer.
+//! selects it, and then either moves it (Shift held; with every picked
+//! node when it is one of them), drags a communication row towards an
+//! endpoint (editors only, once it moves) or stays a click; Ctrl+click
+//! (⌘ on a Mac) picks a node along with the others or lets it go; on a
+//! row's binding it selects that link (editors); on empty space it pans,
+//! or with Shift draws a rubber band whose nodes are picked, and a press
+//! that never moved clears the selection and the picked nodes. The wheel
+//! zooms about the pointer.
 //!
 //! Keys on the focused canvas: arrows walk the nodes (`LoopGraph::step`),
 //! Enter opens the selected one, Escape cancels a drag and then clears the
-//! selection, Delete/Backspace unbinds the selected link, + − 0 zoom and
-//! fit, L lays out again, R shows or hides the trace overlay.
+//! selection and the picked nodes, Delete/Backspace unbinds the selected
+//! link, + − 0 zoom and fit, L lays out again, R shows or hides the trace
+//! overlay.
 
 use super::super::loop_model::{Dir, Kind};
 use super::canvas::Canvas;
@@ -20,7 +24,7 @@ use leptos::ev::{KeyboardEvent, PointerEvent, WheelEvent};
 use leptos::prelude::*;
 
 /// A press on the canvas, until it is let go.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) enum Gesture {
     #[default]
     None,
@@ -29,9 +33,13 @@ pub(super) enum Gesture {
     /// Dragging communication row `row` towards an endpoint: where the
     /// press was (page pixels) and whether it has moved yet.
     Bind { row: usize, from: (f64, f64), moved: bool },
-    /// Moving `node` by hand (Shift+drag): where the press was (model
-    /// space), where the node was, and whether it has moved yet.
-    Move { node: usize, from: (f64, f64), start: (f64, f64), moved: bool },
+    /// Moving nodes by hand (Shift+drag): the one pressed, or every
+    /// picked node when it is one of them, each with where it was; where
+    /// the press was (model space), and whether they have moved yet.
+    Move { nodes: Vec<(usize, (f64, f64))>, from: (f64, f64), moved: bool },
+    /// A rubber band (Shift+drag on empty space) from this corner (model
+    /// space): the nodes it touches are picked when it is let go.
+    Band { from: (f64, f64) },
 }
 
 fn client(ev: &PointerEvent) -> (f64, f64) {
@@ -46,22 +54,46 @@ impl Canvas {
         }
     }
 
-    /// A row being dragged or a node being moved.
+    /// A row being dragged, nodes being moved or a rubber band drawn.
     fn dragging(self) -> bool {
-        matches!(self.gesture.get_value(), Gesture::Bind { .. } | Gesture::Move { .. })
+        self.gesture.with_value(|g| matches!(g, Gesture::Bind { .. } | Gesture::Move { .. } | Gesture::Band { .. }))
     }
 
-    /// Escape: a row's drag ends without a binding, a moved node goes back.
+    /// Escape: a row's drag ends without a binding, moved nodes go back,
+    /// a rubber band picks nothing.
     fn cancel_drag(self) {
         match self.gesture.get_value() {
-            Gesture::Bind { .. } => self.gesture.set_value(Gesture::None),
-            Gesture::Move { node, start, .. } => {
-                self.spots.of(node).set(start);
+            Gesture::Bind { .. } | Gesture::Band { .. } => self.gesture.set_value(Gesture::None),
+            Gesture::Move { nodes, .. } => {
+                for (i, start) in nodes {
+                    self.spots.of(i).set(start);
+                }
                 self.gesture.set_value(Gesture::None);
             }
             _ => {}
         }
         self.drag.set(None);
+        self.band.set(None);
+    }
+
+    /// Ctrl+click: node `i` joins the picked nodes (with the one selected
+    /// before, so a click and then a Ctrl+click pick both), or leaves them.
+    fn toggle_picked(self, i: usize) {
+        let before = self.selected.get_untracked();
+        let mut joined = false;
+        self.picked.update(|picked| {
+            if picked.is_empty() {
+                picked.extend(before.filter(|&b| b != i));
+            }
+            if !picked.remove(&i) {
+                picked.insert(i);
+                joined = true;
+            }
+        });
+        if joined {
+            self.selected.set(Some(i));
+        }
+        self.link.set(None);
     }
 
     pub(super) fn pointer_down(self, ev: PointerEvent) {
@@ -73,12 +105,23 @@ impl Canvas {
         let client = client(&ev);
         focus_without_scrolling(self.wrapper);
         if let Some(i) = attr("[data-index]", "data-index") {
+            if ev.ctrl_key() || ev.meta_key() {
+                self.toggle_picked(i);
+                self.gesture.set_value(Gesture::None);
+                return;
+            }
             self.selected.set(Some(i));
             self.link.set(None);
+            // A node that is not picked lets the picked ones go.
+            let among_picked = self.picked.with_untracked(|picked| picked.contains(&i));
+            if !among_picked {
+                self.picked.update(|picked| picked.clear());
+            }
             if ev.shift_key() {
                 self.capture(ev.pointer_id());
-                let start = self.spots.of(i).get_untracked();
-                self.gesture.set_value(Gesture::Move { node: i, from: self.to_model(client), start, moved: false });
+                let moving: Vec<usize> = if among_picked { self.picked.get_untracked().into_iter().collect() } else { vec![i] };
+                let nodes = moving.into_iter().map(|k| (k, self.spots.of(k).get_untracked())).collect();
+                self.gesture.set_value(Gesture::Move { nodes, from: self.to_model(client), moved: false });
                 return;
             }
             let row = self.graph.with_value(|g| g.nodes.get(i).is_some_and(|n| n.kind == Kind::Row));
@@ -90,6 +133,11 @@ impl Canvas {
             self.selected.set(None);
             self.link.set(Some(k));
             self.gesture.set_value(Gesture::None);
+        } else if ev.shift_key() {
+            self.capture(ev.pointer_id());
+            let at = self.to_model(client);
+            self.band.set(Some((at, at)));
+            self.gesture.set_value(Gesture::Band { from: at });
         } else {
             self.capture(ev.pointer_id());
             self.gesture.set_value(Gesture::Pan { from: client, start: self.pan.get_untracked(), moved: false });
@@ -117,15 +165,18 @@ impl Canvas {
                 }
                 self.drag.set(Some((row, self.to_model(client))));
             }
-            Gesture::Move { node, from, start, moved } => {
+            Gesture::Move { nodes, from, moved } => {
                 let at = self.to_model(client);
                 let (dx, dy) = (at.0 - from.0, at.1 - from.1);
                 if !moved && dx.abs() + dy.abs() < 3.0 {
                     return;
                 }
-                self.gesture.set_value(Gesture::Move { node, from, start, moved: true });
-                self.spots.of(node).set((start.0 + dx, start.1 + dy));
+                for (i, start) in &nodes {
+                    self.spots.of(*i).set((start.0 + dx, start.1 + dy));
+                }
+                self.gesture.set_value(Gesture::Move { nodes, from, moved: true });
             }
+            Gesture::Band { from } => self.band.set(Some((from, self.to_model(client)))),
         }
     }
 
@@ -136,25 +187,34 @@ impl Canvas {
             Gesture::Pan { moved: false, .. } => {
                 self.selected.set(None);
                 self.link.set(None);
+                self.picked.update(|picked| picked.clear());
             }
             Gesture::Bind { row, moved: true, .. } => {
                 if let Some(e) = self.graph.with_value(|g| g.drop_target(row, self.to_model(client))) {
                     self.rebind(row, Some(e));
                 }
             }
-            Gesture::Move { node, moved: true, .. } => {
-                self.spots.put(self.graph, node, self.spots.of(node).get_untracked());
+            Gesture::Move { nodes, moved: true, .. } => {
+                for (i, _) in nodes {
+                    self.spots.put(self.graph, i, self.spots.of(i).get_untracked());
+                }
                 self.spots.save(self.graph);
+            }
+            Gesture::Band { from } => {
+                let touched = self.graph.with_value(|g| g.touching(from, self.to_model(client)));
+                self.picked.update(|picked| picked.extend(touched));
             }
             _ => {}
         }
         self.gesture.set_value(Gesture::None);
         self.drag.set(None);
+        self.band.set(None);
     }
 
     pub(super) fn pointer_cancel(self) {
         self.gesture.set_value(Gesture::None);
         self.drag.set(None);
+        self.band.set(None);
     }
 
     pub(super) fn wheel(self, ev: WheelEvent) {
@@ -192,6 +252,7 @@ impl Canvas {
             "Escape" => {
                 self.selected.set(None);
                 self.link.set(None);
+                self.picked.update(|picked| picked.clear());
             }
             "Delete" | "Backspace" if self.editable && !self.busy.get_untracked() => match self.link.get_untracked() {
                 Some(k) => self.unbind_link(k),

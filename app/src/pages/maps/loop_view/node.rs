@@ -79,9 +79,10 @@ fn cut(text: &str, max: usize) -> String {
 /// row, onto an endpoint) and, during a drag, the endpoints it may drop on.
 pub(super) fn node_view(i: usize, node: Node, at: RwSignal<(f64, f64)>, canvas: Canvas) -> impl IntoView {
     let locale = use_locale();
-    let Canvas { selected, chain, dragged, target, open, editable, overlay, .. } = canvas;
+    let Canvas { selected, picked, chain, dragged, target, open, editable, overlay, .. } = canvas;
     let on_chain = move || chain.with(|c| c.as_ref().map(|c| c.nodes[i]));
     let is_selected = move || selected.get() == Some(i);
+    let is_picked = move || picked.with(|p| p.contains(&i));
     let label = cut(&node.label, 26);
     let second = node.clone();
     let sub = move || {
@@ -116,6 +117,7 @@ pub(super) fn node_view(i: usize, node: Node, at: RwSignal<(f64, f64)>, canvas: 
             data-live=node.live.as_ref().map(|l| l.calls.to_string())
             data-on-chain=move || if on_chain() == Some(true) { "true" } else { "false" }
             data-selected=move || if is_selected() { "true" } else { "false" }
+            data-picked=move || if is_picked() { "true" } else { "false" }
             data-drop-target=move || droppable.then(|| is_target().to_string())
             transform=move || { let (x, y) = at.get(); format!("translate({x:.0},{y:.0})") } class=if draggable { "cursor-grab" } else { "cursor-pointer" }
             class=("opacity-25", move || on_chain() == Some(false) && dragged.get().is_none())
@@ -123,6 +125,8 @@ pub(super) fn node_view(i: usize, node: Node, at: RwSignal<(f64, f64)>, canvas: 
             {drop_ring}
             <rect x="-4" y="-4" width=W + 8.0 height=H + 8.0 rx="9" stroke-width="2.5"
                 class=move || if is_selected() { "fill-none stroke-sky-500" } else { "hidden" }/>
+            <rect x="-7" y="-7" width=W + 14.0 height=H + 14.0 rx="11" stroke-width="1.5" stroke-dasharray="4 2"
+                class=move || if is_picked() { "fill-sky-100/60 stroke-sky-600" } else { "hidden" }/>
             {shape(node.kind, W, H)}
             {gap.map(|g| view! {
                 <g data-testid="gap-mark" data-gap-kind=g.as_str()>
