@@ -81,6 +81,10 @@ impl ChannelLimits {
     }
 }
 
+/// How late a send may leave before it may move the shared bot clock on
+/// ([`Pacer::left_late`]).
+pub const LATE_MS: i64 = 5;
+
 /// A limit on departures: at most `limit` within any `span_ms`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window {
@@ -207,8 +211,11 @@ impl Pacer {
     /// A send of a bot due at `slot` left at `left`: where the bot's clock,
     /// whose next slot is `next`, must go on to so that the send as many
     /// turns after it as the bot's window holds (Telegram: 30) arrives a
-    /// whole window after it (None: it does already, or that turn was
-    /// handed out). Sends of one process keep this by their departures
+    /// whole window after it (None: it does already). Turns are counted by
+    /// the time between `slot` and `next`, which over-counts a clock that
+    /// was idle or moved on: at most a window's count less one is taken,
+    /// so the move is never skipped, only sometimes a turn too long.
+    /// Sends of one process keep this by their departures
     /// ([`Departures`]); the other processes on shared clocks learn it
     /// through the clock (`BotPause::after_late_send`).
     pub fn after_late_send(&self, slot: i64, left: i64, next: i64) -> Option<i64> {
@@ -216,21 +223,22 @@ impl Pacer {
         let interval = (span + limit - 1) / limit.max(1);
         // The turns from `slot` to `next` (each handed out once), and so
         // the slot `limit` turns after `slot` if the clock stays as it is.
-        let handed = (next - slot).div_euclid(interval.max(1));
-        if handed >= limit {
-            return None;
-        }
+        let handed = (next - slot).div_euclid(interval.max(1)).clamp(0, limit - 1);
         let ahead = (limit - handed) * interval;
         (next + ahead < left + span).then_some(left + span - ahead)
     }
 
     /// Whether a send due at `slot` that left at `left` left so late that
     /// the send a window's count of turns after it could arrive within one
-    /// window of it ([`Pacer::after_late_send`] may have to move the clock).
+    /// window of it ([`Pacer::after_late_send`] may have to move the clock):
+    /// later than the spacing's margin (Telegram: 30 × 34 ms − 1,015 ms =
+    /// 5 ms), and never less than [`LATE_MS`] (channels spaced without a
+    /// margin would otherwise count every send a timer woke a millisecond
+    /// late).
     pub fn left_late(&self, slot: i64, left: i64) -> bool {
         let (limit, span) = (self.per_bot.0 as i64, self.per_bot.1.as_millis() as i64);
         let interval = (span + limit - 1) / limit.max(1);
-        left + span > slot + limit * interval
+        left - slot > (limit * interval - span).max(LATE_MS)
     }
 
     /// Holds `clock` (a bot's) until `until` at the least: the messenger
@@ -477,6 +485,13 @@ mod tests {
         // A clock that went idle (its next slot long past the 30th turn) or
         // already far on needs nothing.
         assert_eq!(pacer.after_late_send(t, t + 61, t + 2_000), None);
+        // One that moved on by more than 30 spacings in less time (a
+        // chat's clock, earlier moves) still moves: its turns are not
+        // known, so the next one waits a window less one spacing.
+        assert_eq!(pacer.after_late_send(t, t + 61, t + 1_030), Some(t + 61 + 1_015 - 34));
+        // Channels spaced without a margin count a send late from 5 ms on.
+        let vk = Pacer::for_channel("vk");
+        assert!(!vk.left_late(t, t + 5) && vk.left_late(t, t + 6));
     }
 
     #[test]
