@@ -420,7 +420,7 @@ fn the_spec_follows_the_seeds_template() {
             "## Appendix: Customer Journey Map «Путь монтажника» (v2)",
         ]
     );
-    assert!(english.contains("| № | Event | Communication / scenario | Participants | Channel | User action | Result | API / trigger | Scenario |"), "{english}");
+    assert!(english.contains("| No. | Event | Communication / scenario | Participants | Channel | User action | Result | API / trigger | Scenario |"), "{english}");
     assert!(english.contains("| 1 | Монтажник зарегистрировался на портале | “Добро пожаловать!” |"), "{english}");
     assert!(english.contains("| `users/connect-bot` | POST | `/bots/bot_rehau/call/users/connect-bot` | Привязка пользователя к боту | { userId* } |"), "{english}");
     assert!(english.contains("Isolated endpoints: `users/connect-bot` (bot_rehau)"), "{english}");

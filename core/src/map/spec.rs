@@ -223,7 +223,7 @@ pub fn markdown(input: &SpecInput, language: SpecLanguage) -> String {
     for m in maps_of(input, MapKind::Communication) {
         let MapContent::Communication(c) = &m.content else { continue };
         let _ = writeln!(out, "### {} «{}» (v{})\n", w("Карта коммуникаций", "Communication map"), m.title, m.version);
-        let mut header = vec!["№"];
+        let mut header = vec![w("№", "No.")];
         header.extend(communication::COLUMNS.iter().map(|(_, ru, en)| w(ru, en)));
         header.extend([w("API / триггер", "API / trigger"), w("Сценарий", "Scenario")]);
         table(
