@@ -253,11 +253,11 @@ pub(super) fn LoopCanvas(
             let (pa, pb) = (spots.of(a), spots.of(b));
             let d = Memo::new(move |_| edge_path(pa.get(), pb.get()));
             let state = move || chain.with(|c| c.as_ref().map(|c| c.edges[k]));
-            let picked = move || link.get() == Some(k);
+            let chosen = move || link.get() == Some(k);
             let line = view! {
-                <path d=move || d.get() stroke-width=move || if picked() { "3" } else if state() == Some(true) { "2.5" } else { "1.2" }
+                <path d=move || d.get() stroke-width=move || if chosen() { "3" } else if state() == Some(true) { "2.5" } else { "1.2" }
                     data-on-chain=move || if state() == Some(true) { "true" } else { "false" }
-                    class=move || match (picked(), state()) {
+                    class=move || match (chosen(), state()) {
                         (true, _) => "fill-none stroke-sky-700",
                         (_, Some(true)) => "fill-none stroke-sky-600",
                         (_, Some(false)) => "fill-none stroke-slate-300 opacity-40",
@@ -269,7 +269,7 @@ pub(super) fn LoopCanvas(
             let hit = (editable && binding).then(|| view! { <path d=move || d.get() class="fill-none stroke-transparent" stroke-width="12"/> });
             view! {
                 <g data-link-from=from data-link-to=to data-link=(editable && binding).then_some(k)
-                    data-selected=move || picked().to_string() class:cursor-pointer=editable && binding>
+                    data-selected=move || chosen().to_string() class:cursor-pointer=editable && binding>
                     {hit}
                     {line}
                 </g>

@@ -38,8 +38,9 @@ pub(super) enum Gesture {
     /// the press was (model space), and whether they have moved yet.
     Move { nodes: Vec<(usize, (f64, f64))>, from: (f64, f64), moved: bool },
     /// A rubber band (Shift+drag on empty space) from this corner (model
-    /// space): the nodes it touches are picked when it is let go.
-    Band { from: (f64, f64) },
+    /// space): the nodes it touches are picked when it is let go; one that
+    /// never moved is a click on empty space.
+    Band { from: (f64, f64), moved: bool },
 }
 
 fn client(ev: &PointerEvent) -> (f64, f64) {
@@ -77,7 +78,8 @@ impl Canvas {
     }
 
     /// Ctrl+click: node `i` joins the picked nodes (with the one selected
-    /// before, so a click and then a Ctrl+click pick both), or leaves them.
+    /// before, so a click and then a Ctrl+click pick both), or leaves them
+    /// (and the selection goes to a node still picked, if any).
     fn toggle_picked(self, i: usize) {
         let before = self.selected.get_untracked();
         let mut joined = false;
@@ -92,8 +94,17 @@ impl Canvas {
         });
         if joined {
             self.selected.set(Some(i));
+        } else if before == Some(i) {
+            self.selected.set(self.picked.with_untracked(|picked| picked.last().copied()));
         }
         self.link.set(None);
+    }
+
+    /// A click on empty space: nothing selected or picked.
+    fn clear(self) {
+        self.selected.set(None);
+        self.link.set(None);
+        self.picked.update(|picked| picked.clear());
     }
 
     pub(super) fn pointer_down(self, ev: PointerEvent) {
@@ -137,7 +148,7 @@ impl Canvas {
             self.capture(ev.pointer_id());
             let at = self.to_model(client);
             self.band.set(Some((at, at)));
-            self.gesture.set_value(Gesture::Band { from: at });
+            self.gesture.set_value(Gesture::Band { from: at, moved: false });
         } else {
             self.capture(ev.pointer_id());
             self.gesture.set_value(Gesture::Pan { from: client, start: self.pan.get_untracked(), moved: false });
@@ -176,7 +187,14 @@ impl Canvas {
                 }
                 self.gesture.set_value(Gesture::Move { nodes, from, moved: true });
             }
-            Gesture::Band { from } => self.band.set(Some((from, self.to_model(client)))),
+            Gesture::Band { from, moved } => {
+                let at = self.to_model(client);
+                if !moved && (at.0 - from.0).abs() + (at.1 - from.1).abs() < 3.0 {
+                    return;
+                }
+                self.gesture.set_value(Gesture::Band { from, moved: true });
+                self.band.set(Some((from, at)));
+            }
         }
     }
 
@@ -184,11 +202,7 @@ impl Canvas {
         let client = client(&ev);
         match self.gesture.get_value() {
             // A click on empty space (no drag) clears the selection.
-            Gesture::Pan { moved: false, .. } => {
-                self.selected.set(None);
-                self.link.set(None);
-                self.picked.update(|picked| picked.clear());
-            }
+            Gesture::Pan { moved: false, .. } | Gesture::Band { moved: false, .. } => self.clear(),
             Gesture::Bind { row, moved: true, .. } => {
                 if let Some(e) = self.graph.with_value(|g| g.drop_target(row, self.to_model(client))) {
                     self.rebind(row, Some(e));
@@ -200,7 +214,7 @@ impl Canvas {
                 }
                 self.spots.save(self.graph);
             }
-            Gesture::Band { from } => {
+            Gesture::Band { from, moved: true } => {
                 let touched = self.graph.with_value(|g| g.touching(from, self.to_model(client)));
                 self.picked.update(|picked| picked.extend(touched));
             }
@@ -211,10 +225,10 @@ impl Canvas {
         self.band.set(None);
     }
 
+    /// The browser took the pointer away: as Escape, nothing is kept.
     pub(super) fn pointer_cancel(self) {
+        self.cancel_drag();
         self.gesture.set_value(Gesture::None);
-        self.drag.set(None);
-        self.band.set(None);
     }
 
     pub(super) fn wheel(self, ev: WheelEvent) {
@@ -249,11 +263,7 @@ impl Canvas {
             },
             // Escape first cancels a drag, then clears the selection.
             "Escape" if self.drag.get_untracked().is_some() || self.dragging() => self.cancel_drag(),
-            "Escape" => {
-                self.selected.set(None);
-                self.link.set(None);
-                self.picked.update(|picked| picked.clear());
-            }
+            "Escape" => self.clear(),
             "Delete" | "Backspace" if self.editable && !self.busy.get_untracked() => match self.link.get_untracked() {
                 Some(k) => self.unbind_link(k),
                 None => return,
