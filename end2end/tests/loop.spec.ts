@@ -569,3 +569,36 @@ test('an endpoint no map uses is drawn as a gap, and a row dragged onto it binds
   await expect(node(page, LOYALTY)).not.toHaveAttribute('data-gap', /.+/);
   await expect(page.getByTestId('gap-unused')).toHaveAttribute('data-count', '0');
 });
+
+test('an undo whose row someone has removed since says so once, and is dropped', async ({ page }) => {
+  const [ROW2, PROFILE] = ['map_registration#r2', 'map_fmlst-feed#r3'];
+  await openLoop(page, ARCHITECT);
+  await dragOnto(page, ROW2, ENDPOINT);
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 2 → users/connect-bot');
+  // Elsewhere, that row is taken out of its map.
+  const get = await page.request.post('/api/maps/get', { form: { map_id: 'map_registration', version: '0' }, headers: { Origin: BASE } });
+  const current = await get.json();
+  const content = JSON.parse(current.content);
+  content.rows = content.rows.filter((row: { id: string }) => row.id !== 'r2');
+  const saved = await page.request.post('/api/maps/save', {
+    data: { map_id: 'map_registration', title: current.title, json: JSON.stringify(content), note: 'row 2 dropped', base_version: current.version },
+    headers: { Origin: BASE },
+  });
+  expect(await saved.json()).toEqual({ Saved: { version: current.version + 1 } });
+  // Another change here reads the loop again, without that row.
+  await loopReady(page);
+  await dragOnto(page, PROFILE, ENDPOINT);
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 3 → users/connect-bot');
+  await expect(page.locator(`[data-node="${ROW2}"]`)).toHaveCount(0);
+  // Undo takes that change back; the next finds its row gone, says so,
+  // and is not kept to fail again.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 3 unbound from users/connect-bot');
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-save-error')).toHaveText('This row is no longer in its map: reload the loop.');
+  await expect(page.getByTestId('loop-undo')).toBeDisabled();
+});

@@ -27,7 +27,8 @@
 //! keeping the zoom, pan and selection. Undo (the button, Ctrl+Z) saves
 //! the change that takes the last one back, Redo (Ctrl+Shift+Z) the one
 //! that makes it again, each on the row's map as drawn; a gesture clears
-//! Redo, a conflict both. Everyone else reads it only.
+//! Redo, a conflict both, and one whose row has gone is dropped. Everyone
+//! else reads it only.
 //!
 //! Anyone may move a node by hand (Shift+drag; Escape puts it back): the
 //! positions are this browser's (`localStorage`, per project), never the
@@ -183,6 +184,8 @@ pub fn LoopViewPage() -> impl IntoView {
             if status.is_disposed() {
                 return;
             }
+            // A row or map that is gone cannot be taken back or made again.
+            let gone = matches!(answer, Err(None) | Err(Some(AppError::NotFound)));
             let mut trigger = None;
             let next = match answer {
                 Ok((title, note, MapSaveOutcome::Saved { version }, before, after)) => {
@@ -212,8 +215,9 @@ pub fn LoopViewPage() -> impl IntoView {
                     undo.update(Vec::clear);
                     redo.update(Vec::clear);
                 }
-                // Not saved: an undo or redo stays to be tried again.
-                _ if step != Step::New => from.update(|list| list.push(change.clone())),
+                // Not saved: an undo or redo stays to be tried again,
+                // unless its row is gone (said once, then dropped).
+                _ if step != Step::New && !gone => from.update(|list| list.push(change.clone())),
                 _ => {}
             }
             status.set(next);
