@@ -153,6 +153,38 @@ pub const DEMO_SCENARIOS: &[(&str, &str)] = &[
         {"id": "done", "type": "end"}]}"#),
 ];
 
+/// The endpoints' example users as leads of the demo bots, linked on
+/// Telegram: (bot, business user id, chat id). With them the examples'
+/// bodies (`"userId": 125`, `"userIds": [1, 2, 3]`, …) reach someone: a
+/// test event names the lead and shows what they would get, and a call
+/// queues their message (sent once the bot has a Telegram token).
+pub const DEMO_LEADS: [(&str, &str, &str); 7] = [
+    ("bot_shop", "54321", "7000101"),
+    ("bot_rehau", "125", "7000201"),
+    ("bot_fmlst", "1", "7000301"),
+    ("bot_fmlst", "2", "7000302"),
+    ("bot_fmlst", "3", "7000303"),
+    ("bot_fmlst", "4", "7000304"),
+    ("bot_helpdesk", "125", "7000401"),
+];
+
+/// Links [`DEMO_LEADS`] to leads `TG-<chat id>` (`comops serve --demo
+/// --demo-leads`); a user already linked on that bot is left as they are,
+/// so a restart links nobody twice. How many were linked.
+pub async fn seed_leads(store: &Store) -> StoreResult<usize> {
+    use crate::store::identities::IdentityLink;
+    let mut linked = 0;
+    for (bot, user, chat) in DEMO_LEADS {
+        let Some(bot) = BotId::parse(bot) else { continue };
+        if !store.leads_of_user(&bot, user).await?.is_empty() {
+            continue;
+        }
+        store.link_identity(&bot, &IdentityLink::telegram(user, &format!("TG-{chat}"), chat, "demo")).await?;
+        linked += 1;
+    }
+    Ok(linked)
+}
+
 /// Endpoints and scenarios of the demo bots.
 async fn seed_integration(store: &Store) -> StoreResult<()> {
     use crate::endpoint::EndpointDraft;

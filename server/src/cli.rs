@@ -30,6 +30,11 @@ pub enum Command {
         /// bring their own endpoints).
         #[arg(long, conflicts_with = "demo")]
         demo_bots: bool,
+        /// With --demo: link the endpoints' example users to leads on
+        /// Telegram (the shop's 54321, REHAU's and the helpdesk's 125, the
+        /// Fmlst family's 1–4), so the examples reach someone.
+        #[arg(long, requires = "demo")]
+        demo_leads: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -95,13 +100,13 @@ pub enum TokenCommand {
 pub async fn run(cli: Cli) -> Result<(), String> {
     let config = Config::load(&cli.config)?;
     match cli.command {
-        Command::Serve { demo, demo_bots } => {
+        Command::Serve { demo, demo_bots, demo_leads } => {
             let seed = match (demo, demo_bots) {
                 (true, _) => Some(true),
                 (false, true) => Some(false),
                 (false, false) => None,
             };
-            crate::serve::serve(config, seed).await
+            crate::serve::serve(config, seed, demo_leads).await
         }
         Command::Keygen => {
             println!("{}", comops_core::seal::generate_key());

@@ -7,8 +7,9 @@ use leptos::config::LeptosOptions;
 use std::net::SocketAddr;
 
 /// `demo`: seed the demo project (`Some(true)`: with endpoints and
-/// scenarios; `Some(false)`: bots only).
-pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
+/// scenarios; `Some(false)`: bots only); `demo_leads`: link its example
+/// users to leads too.
+pub async fn serve(config: Config, demo: Option<bool>, demo_leads: bool) -> Result<(), String> {
     let store = crate::cli::open_store(&config).await?;
     check_data_keys(&store).await?;
     crate::bootstrap::first_admin(&store).await?;
@@ -18,6 +19,12 @@ pub async fn serve(config: Config, demo: Option<bool>) -> Result<(), String> {
     };
     if seeded {
         println!("demo project created: prj_demo (bots bot_shop, bot_rehau, bot_fmlst, bot_helpdesk)");
+    }
+    if demo_leads {
+        let linked = comops_core::demo::seed_leads(&store).await.map_err(|e| e.to_string())?;
+        if linked > 0 {
+            println!("demo leads linked: {linked} example users on Telegram (their messages wait for each bot's Telegram token)");
+        }
     }
     // Read before binding: a wrong path is a start-up error, not a dead port.
     let tls = match &config.tls {

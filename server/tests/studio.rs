@@ -228,6 +228,36 @@ async fn demo_flag_seeds_the_methodology_cases() {
     assert_eq!(shop.as_array().map(Vec::len), Some(4), "the e-commerce integration points: {shop}");
 }
 
+/// `--demo-leads`: the endpoints' example users are leads, so an example
+/// body reaches someone — the studio's test event of the shop's
+/// `order/thank-you` names the lead and shows its message — and the
+/// Fmlst family's example fans out to its four members. Linking again
+/// links nobody twice.
+#[tokio::test]
+async fn demo_leads_make_the_examples_reach_someone() {
+    let dir = support::scratch_dir();
+    let url = format!("sqlite://{}/comops.db", dir.display());
+    let server = TestServer::start(url, dir, &["--demo", "--demo-leads"]);
+    let browser = server.client();
+    browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let test_event = |bot: &str, alias: &str, body: &str| {
+        let body = serde_json::json!({"bot_id": bot, "alias": alias, "body": body});
+        let request = browser.http.post(format!("{}/api/endpoints/test-event", browser.base)).header("Origin", &browser.base).json(&body);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let answer = test_event("bot_shop", "order/thank-you", r#"{"order_id": 9821, "user_id": "54321", "amount": 3500, "status": "paid"}"#).await;
+    assert_eq!(answer["status"], 200, "{answer}");
+    assert_eq!(answer["leads"], serde_json::json!(["TG-7000101"]), "{answer}");
+    assert_eq!(answer["messages"][0]["text"], "Спасибо за покупку! Заказ №9821 на 3500 ₽ оплачен.", "{answer}");
+    let family = test_event("bot_fmlst", "post/new", r#"{"postId": 7, "userIds": [1, 2, 3, 4]}"#).await;
+    assert_eq!(family["leads"].as_array().map(Vec::len), Some(4), "{family}");
+    assert_eq!(family["unresolved"], serde_json::json!([]), "{family}");
+    let store = server.store().await;
+    assert_eq!(comops_core::demo::seed_leads(&store).await.unwrap(), 0, "a second start links nobody twice");
+    let shop = comops_core::BotId::parse("bot_shop").unwrap();
+    assert_eq!(store.leads_of_user(&shop, "54321").await.unwrap(), ["TG-7000101"]);
+}
+
 #[tokio::test]
 async fn language_is_remembered_per_user() {
     let server = TestServer::sqlite();
