@@ -157,7 +157,9 @@ pub const DEMO_SCENARIOS: &[(&str, &str)] = &[
 /// Telegram: (bot, business user id, chat id). With them the examples'
 /// bodies (`"userId": 125`, `"userIds": [1, 2, 3]`, …) reach someone: a
 /// test event names the lead and shows what they would get, and a call
-/// queues their message (sent once the bot has a Telegram token).
+/// runs the scenario for them (its messages are dead letters, which an
+/// admin can re-drive, until the bot has a Telegram token and the chats
+/// are real ones).
 pub const DEMO_LEADS: [(&str, &str, &str); 7] = [
     ("bot_shop", "54321", "7000101"),
     ("bot_rehau", "125", "7000201"),
@@ -169,14 +171,23 @@ pub const DEMO_LEADS: [(&str, &str, &str); 7] = [
 ];
 
 /// Links [`DEMO_LEADS`] to leads `TG-<chat id>` (`comops serve --demo
-/// --demo-leads`); a user already linked on that bot is left as they are,
-/// so a restart links nobody twice. How many were linked.
+/// --demo-leads`); a user with any link on that bot (active or not) is
+/// left as they are, so a restart links nobody twice nor brings back a
+/// link someone took away, and a demo bot that was deleted is passed
+/// over. How many were linked.
 pub async fn seed_leads(store: &Store) -> StoreResult<usize> {
     use crate::store::identities::IdentityLink;
+    use crate::store::leads::IdentityFilter;
     let mut linked = 0;
     for (bot, user, chat) in DEMO_LEADS {
         let Some(bot) = BotId::parse(bot) else { continue };
-        if !store.leads_of_user(&bot, user).await?.is_empty() {
+        match store.bot(&bot).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => continue,
+            Err(other) => return Err(other),
+        }
+        let filter = IdentityFilter { user_id: Some(user.to_string()), ..Default::default() };
+        if !store.identities(&bot, &filter, 1).await?.is_empty() {
             continue;
         }
         store.link_identity(&bot, &IdentityLink::telegram(user, &format!("TG-{chat}"), chat, "demo")).await?;

@@ -33,7 +33,7 @@ pub enum Command {
         /// With --demo: link the endpoints' example users to leads on
         /// Telegram (the shop's 54321, REHAU's and the helpdesk's 125, the
         /// Fmlst family's 1–4), so the examples reach someone.
-        #[arg(long, requires = "demo")]
+        #[arg(long)]
         demo_leads: bool,
     },
     /// Apply database migrations and exit.
@@ -101,6 +101,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     let config = Config::load(&cli.config)?;
     match cli.command {
         Command::Serve { demo, demo_bots, demo_leads } => {
+            // Checked here, not by clap: a COMOPS_DEMO=false in the
+            // environment would count as --demo being given.
+            if demo_leads && !demo {
+                return Err("--demo-leads links the demo's example users: it needs --demo (or COMOPS_DEMO=true)".into());
+            }
             let seed = match (demo, demo_bots) {
                 (true, _) => Some(true),
                 (false, true) => Some(false),

@@ -256,6 +256,18 @@ async fn demo_leads_make_the_examples_reach_someone() {
     assert_eq!(comops_core::demo::seed_leads(&store).await.unwrap(), 0, "a second start links nobody twice");
     let shop = comops_core::BotId::parse("bot_shop").unwrap();
     assert_eq!(store.leads_of_user(&shop, "54321").await.unwrap(), ["TG-7000101"]);
+    // A link someone took away stays away; a demo bot someone deleted is
+    // passed over.
+    let user = comops_core::store::leads::IdentityFilter { user_id: Some("54321".into()), ..Default::default() };
+    assert_eq!(store.deactivate_identities(&shop, &user).await.unwrap(), 1);
+    let helpdesk = comops_core::BotId::parse("bot_helpdesk").unwrap();
+    store.delete_bot(&helpdesk).await.unwrap();
+    assert_eq!(comops_core::demo::seed_leads(&store).await.unwrap(), 0);
+    assert!(store.leads_of_user(&shop, "54321").await.unwrap().is_empty());
+    // Without the demo there is nothing to link: said, before anything starts.
+    let refused = server.cli(&["serve", "--demo-leads"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--demo-leads links the demo's example users: it needs --demo"), "{refused:?}");
 }
 
 #[tokio::test]
