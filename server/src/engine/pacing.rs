@@ -213,8 +213,9 @@ impl Pacer {
     /// turns after it as the bot's window holds (Telegram: 30) arrives a
     /// whole window after it (None: it does already). Turns are counted by
     /// the time between `slot` and `next`, which over-counts a clock that
-    /// was idle or moved on: at most a window's count less one is taken,
-    /// so the move is never skipped, only sometimes a turn too long.
+    /// was idle or moved on: counted at most a window's count (the next
+    /// slot is then that turn, or later), the move is never skipped, only
+    /// sometimes longer than needed.
     /// Sends of one process keep this by their departures
     /// ([`Departures`]); the other processes on shared clocks learn it
     /// through the clock (`BotPause::after_late_send`).
@@ -223,7 +224,7 @@ impl Pacer {
         let interval = (span + limit - 1) / limit.max(1);
         // The turns from `slot` to `next` (each handed out once), and so
         // the slot `limit` turns after `slot` if the clock stays as it is.
-        let handed = (next - slot).div_euclid(interval.max(1)).clamp(0, limit - 1);
+        let handed = (next - slot).div_euclid(interval.max(1)).clamp(0, limit);
         let ahead = (limit - handed) * interval;
         (next + ahead < left + span).then_some(left + span - ahead)
     }
@@ -487,8 +488,8 @@ mod tests {
         assert_eq!(pacer.after_late_send(t, t + 61, t + 2_000), None);
         // One that moved on by more than 30 spacings in less time (a
         // chat's clock, earlier moves) still moves: its turns are not
-        // known, so the next one waits a window less one spacing.
-        assert_eq!(pacer.after_late_send(t, t + 61, t + 1_030), Some(t + 61 + 1_015 - 34));
+        // known, so its next slot waits the whole window.
+        assert_eq!(pacer.after_late_send(t, t + 61, t + 1_030), Some(t + 61 + 1_015));
         // Channels spaced without a margin count a send late from 5 ms on.
         let vk = Pacer::for_channel("vk");
         assert!(!vk.left_late(t, t + 5) && vk.left_late(t, t + 6));
