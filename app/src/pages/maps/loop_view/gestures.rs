@@ -38,9 +38,9 @@ pub(super) enum Gesture {
     /// the press was (model space), and whether they have moved yet.
     Move { nodes: Vec<(usize, (f64, f64))>, from: (f64, f64), moved: bool },
     /// A rubber band (Shift+drag on empty space) from this corner (model
-    /// space): the nodes it touches are picked when it is let go; one that
-    /// never moved is a click on empty space.
-    Band { from: (f64, f64), moved: bool },
+    /// space; `press`: in page pixels): the nodes it touches are picked
+    /// when it is let go; one that never moved is a click on empty space.
+    Band { from: (f64, f64), press: (f64, f64), moved: bool },
 }
 
 fn client(ev: &PointerEvent) -> (f64, f64) {
@@ -148,7 +148,7 @@ impl Canvas {
             self.capture(ev.pointer_id());
             let at = self.to_model(client);
             self.band.set(Some((at, at)));
-            self.gesture.set_value(Gesture::Band { from: at, moved: false });
+            self.gesture.set_value(Gesture::Band { from: at, press: client, moved: false });
         } else {
             self.capture(ev.pointer_id());
             self.gesture.set_value(Gesture::Pan { from: client, start: self.pan.get_untracked(), moved: false });
@@ -187,13 +187,12 @@ impl Canvas {
                 }
                 self.gesture.set_value(Gesture::Move { nodes, from, moved: true });
             }
-            Gesture::Band { from, moved } => {
-                let at = self.to_model(client);
-                if !moved && (at.0 - from.0).abs() + (at.1 - from.1).abs() < 3.0 {
+            Gesture::Band { from, press, moved } => {
+                if !moved && (client.0 - press.0).abs() + (client.1 - press.1).abs() < 3.0 {
                     return;
                 }
-                self.gesture.set_value(Gesture::Band { from, moved: true });
-                self.band.set(Some((from, at)));
+                self.gesture.set_value(Gesture::Band { from, press, moved: true });
+                self.band.set(Some((from, self.to_model(client))));
             }
         }
     }
@@ -214,7 +213,7 @@ impl Canvas {
                 }
                 self.spots.save(self.graph);
             }
-            Gesture::Band { from, moved: true } => {
+            Gesture::Band { from, moved: true, .. } => {
                 let touched = self.graph.with_value(|g| g.touching(from, self.to_model(client)));
                 self.picked.update(|picked| picked.extend(touched));
             }
