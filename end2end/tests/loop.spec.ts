@@ -187,12 +187,7 @@ test('anyone moves a node with Shift+drag; it stays there in this browser until 
   const stage = node(page, 'map_registration-cjm#retention');
   const laidOut = await stage.getAttribute('transform');
   const a = await centre(page, 'map_registration-cjm#retention');
-  await page.keyboard.down('Shift');
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move(a.x + 40, a.y + 120, { steps: 8 });
-  await page.mouse.up();
-  await page.keyboard.up('Shift');
+  await shiftDrag(page, a, { x: a.x + 40, y: a.y + 120 });
   const moved = await stage.getAttribute('transform');
   expect(moved).not.toBe(laidOut);
   // The position outlives a reload.
@@ -207,6 +202,16 @@ test('anyone moves a node with Shift+drag; it stays there in this browser until 
   await loopReady(page);
   await expect(stage).toHaveAttribute('transform', laidOut ?? '');
 });
+
+/** Shift+drag with the real mouse from `from` to `to` (page pixels), let go. */
+async function shiftDrag(page: Page, from: { x: number; y: number }, to: { x: number; y: number }) {
+  await page.keyboard.down('Shift');
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move(to.x, to.y, { steps: 8 });
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+}
 
 /** A node's place on the canvas, from its `translate(x,y)`. */
 async function placeOf(page: Page, key: string): Promise<[number, number]> {
@@ -229,12 +234,7 @@ test('Ctrl+click and a rubber band pick several nodes, and Shift+drag moves them
   await expect(node(page, 'map_registration-cjm#awareness')).toHaveAttribute('data-picked', 'false');
   // Shift+drag one of them: both move, by the same step.
   const a = await centre(page, FEEDBACK);
-  await page.keyboard.down('Shift');
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move(a.x + 60, a.y + 30, { steps: 8 });
-  await page.mouse.up();
-  await page.keyboard.up('Shift');
+  await shiftDrag(page, a, { x: a.x + 60, y: a.y + 30 });
   const after = [await placeOf(page, FEEDBACK), await placeOf(page, RETENTION)];
   const step = (i: number) => [after[i][0] - before[i][0], after[i][1] - before[i][1]];
   expect(step(0)[0]).toBeGreaterThan(20);
@@ -460,12 +460,7 @@ test('arrow keys walk where nodes were moved by hand', async ({ page }) => {
   // (still in the stages' column).
   const top = await centre(page, awareness);
   const a = await centre(page, retention);
-  await page.keyboard.down('Shift');
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move(top.x + 30, top.y - 70, { steps: 10 });
-  await page.mouse.up();
-  await page.keyboard.up('Shift');
+  await shiftDrag(page, a, { x: top.x + 30, y: top.y - 70 });
   const moved = await node(page, retention).boundingBox();
   const first = await node(page, awareness).boundingBox();
   expect(moved && first && moved.y + moved.height < first.y).toBeTruthy();
