@@ -1587,7 +1587,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::MapTrigger => ("API trigger", "API-триггер"),
         K::LoopUndo => ("Undo", "Отменить"),
         K::LoopRedo => ("Redo", "Вернуть"),
-        K::LoopUndoHint => ("Take back the last binding change, as a new version (Ctrl+Z)", "Отменить последнее изменение привязки новой версией (Ctrl+Z)"),
+        K::LoopUndoHint => ("Take back the last change: a binding, as a new version, or a move (Ctrl+Z)", "Отменить последнее изменение: привязку — новой версией — или перемещение (Ctrl+Z)"),
         K::LoopRedoHint => ("Make again the change taken back (Ctrl+Shift+Z)", "Вернуть отменённое изменение (Ctrl+Shift+Z)"),
         K::MapLink => ("link…", "связать…"),
         K::MapLinkRemove => ("Remove the link", "Убрать связь"),

@@ -239,6 +239,14 @@ test('Ctrl+click and a rubber band pick several nodes, and Shift+drag moves them
   const step = (i: number) => [after[i][0] - before[i][0], after[i][1] - before[i][1]];
   expect(step(0)[0]).toBeGreaterThan(20);
   expect(Math.abs(step(0)[0] - step(1)[0]) + Math.abs(step(0)[1] - step(1)[1])).toBeLessThanOrEqual(2);
+  // A move is a step of Undo, for a viewer too: Ctrl+Z puts both back,
+  // Ctrl+Shift+Z moves them again.
+  const places = async () => [await placeOf(page, FEEDBACK), await placeOf(page, RETENTION)];
+  await page.keyboard.press('Control+KeyZ');
+  await expect.poll(places).toEqual(before);
+  await expect(page.getByTestId('loop-redo')).toBeEnabled();
+  await page.keyboard.press('Control+Shift+KeyZ');
+  await expect.poll(places).toEqual(after);
   // Ctrl+click on a picked node lets it go; Escape lets the rest go.
   await node(page, RETENTION).click({ modifiers: ['ControlOrMeta'] });
   await expect(node(page, RETENTION)).toHaveAttribute('data-picked', 'false');

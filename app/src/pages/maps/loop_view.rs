@@ -27,14 +27,16 @@
 //! keeping the zoom, pan and selection. Undo (the button, Ctrl+Z) saves
 //! the change that takes the last one back, Redo (Ctrl+Shift+Z) the one
 //! that makes it again, each on the row's map as drawn; a gesture clears
-//! Redo, a conflict both, and one whose row has gone is dropped. Everyone
-//! else reads it only.
+//! Redo, a conflict the bindings of both, and one whose row has gone is
+//! dropped. Everyone else reads it only.
 //!
 //! Anyone may move a node by hand (Shift+drag; Escape puts it back): the
 //! positions are this browser's (`localStorage`, per project), never the
 //! maps'; "Auto-layout" or L puts every node back in its column. Several
 //! nodes are picked with Ctrl+click or a rubber band (Shift+drag on empty
-//! space), and Shift+drag on one of them moves them together.
+//! space), and Shift+drag on one of them moves them together. A move (and
+//! an auto-layout) is a step of Undo and Redo like a binding, for
+//! everyone.
 //!
 //! Cheap on a few hundred nodes: nodes and links are rendered once; a
 //! node's place is one signal (its links' paths follow it), and a
@@ -114,6 +116,32 @@ impl Rebind {
     }
 }
 
+/// Nodes moved by hand (this browser's places, not the maps'): each
+/// node's key, where it was and where it went.
+#[derive(Debug, Clone, PartialEq)]
+struct Moved(Vec<(String, (f64, f64), (f64, f64))>);
+
+impl Moved {
+    /// The move that puts them back.
+    fn undone(&self) -> Moved {
+        Moved(self.0.iter().map(|(key, from, to)| (key.clone(), *to, *from)).collect())
+    }
+
+    /// Where each node goes.
+    fn places(&self) -> Vec<(String, (f64, f64))> {
+        self.0.iter().map(|(key, _, to)| (key.clone(), *to)).collect()
+    }
+}
+
+/// A step on the Undo or Redo stack, kept as the change that takes back
+/// (or makes again) what was done: a binding, saved as a version of its
+/// map, or nodes moved by hand.
+#[derive(Debug, Clone, PartialEq)]
+enum Edit {
+    Binding(Rebind),
+    Moved(Moved),
+}
+
 /// Where a binding change comes from: a gesture, or Ctrl+Z / Ctrl+Shift+Z.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Step {
@@ -171,8 +199,10 @@ pub fn LoopViewPage() -> impl IntoView {
     let kept = StoredValue::new(Kept::default());
     // The changes that take back the saved ones (newest last), and those
     // that make again what was taken back; a gesture clears the latter.
-    let undo = RwSignal::new(Vec::<Rebind>::new());
-    let redo = RwSignal::new(Vec::<Rebind>::new());
+    let undo = RwSignal::new(Vec::<Edit>::new());
+    let redo = RwSignal::new(Vec::<Edit>::new());
+    // Places the canvas puts nodes at (an undone or redone move).
+    let put = RwSignal::new(None::<Vec<(String, (f64, f64))>>);
     let endpoints_now = move || page.get_untracked().and_then(Result::ok).flatten().map(|(_, _, endpoints, _)| endpoints).unwrap_or_default();
     let save = Action::new(move |(change, step): &(Rebind, Step)| {
         let (change, step, loc) = (change.clone(), *step, locale.get_untracked());
@@ -204,20 +234,21 @@ pub fn LoopViewPage() -> impl IntoView {
             let (to, from) = if step == Step::Undo { (redo, undo) } else { (undo, redo) };
             match (&next, trigger) {
                 (SaveStatus::Saved { version, .. }, Some((before, after))) => {
-                    to.update(|list| list.push(change.undone(*version, before, after, &endpoints)));
+                    to.update(|list| list.push(Edit::Binding(change.undone(*version, before, after, &endpoints))));
                     if step == Step::New {
                         from.update(Vec::clear);
                     }
                 }
                 // Read again, the loop's versions have moved on (or the row
-                // was changed by someone): what was kept would conflict.
+                // was changed by someone): the bindings kept would
+                // conflict (moves by hand stay).
                 (SaveStatus::Conflict { .. }, _) => {
-                    undo.update(Vec::clear);
-                    redo.update(Vec::clear);
+                    undo.update(|list| list.retain(|edit| matches!(edit, Edit::Moved(_))));
+                    redo.update(|list| list.retain(|edit| matches!(edit, Edit::Moved(_))));
                 }
                 // Not saved: an undo or redo stays to be tried again,
                 // unless its row is gone (said once, then dropped).
-                _ if step != Step::New && !gone => from.update(|list| list.push(change.clone())),
+                _ if step != Step::New && !gone => from.update(|list| list.push(Edit::Binding(change.clone()))),
                 _ => {}
             }
             status.set(next);
@@ -240,20 +271,35 @@ pub fn LoopViewPage() -> impl IntoView {
             save.dispatch((change, Step::New));
         }
     });
+    // Nodes moved by hand: one step to take back.
+    let on_moved = Callback::new(move |moved: Moved| {
+        undo.update(|list| list.push(Edit::Moved(moved.undone())));
+        redo.update(Vec::clear);
+    });
     // Takes back the last change (`false`) or makes again the last one
-    // taken back (`true`), on the row's map as now drawn.
+    // taken back (`true`): a binding on the row's map as now drawn, a move
+    // at once.
     let on_history = Callback::new(move |again: bool| {
         if busy.get_untracked() {
             return;
         }
-        let (list, step) = if again { (redo, Step::Redo) } else { (undo, Step::Undo) };
-        let Some(mut change) = list.try_update(Vec::pop).flatten() else { return };
-        let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| m.id == change.map).map(|m| m.version));
-        change.base = drawn.unwrap_or(change.base);
-        save.dispatch((change, step));
+        let (list, other, step) = if again { (redo, undo, Step::Redo) } else { (undo, redo, Step::Undo) };
+        match list.try_update(Vec::pop).flatten() {
+            Some(Edit::Moved(moved)) => {
+                put.set(Some(moved.places()));
+                other.update(|list| list.push(Edit::Moved(moved.undone())));
+            }
+            Some(Edit::Binding(mut change)) => {
+                let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| m.id == change.map).map(|m| m.version));
+                change.base = drawn.unwrap_or(change.base);
+                save.dispatch((change, step));
+            }
+            None => {}
+        }
     });
+    // Everyone may move nodes, so everyone may take a move back.
     let history_buttons = move || {
-        editable.then(|| view! {
+        Some(view! {
             <div class="flex gap-1" role="group">
                 <button type="button" class=BUTTON data-testid="loop-undo" title=l(K::LoopUndoHint)
                     disabled=move || busy.get() || undo.with(Vec::is_empty) on:click=move |_| on_history.run(false)>{l(K::LoopUndo)}</button>
@@ -317,7 +363,7 @@ pub fn LoopViewPage() -> impl IntoView {
                         if graph.nodes.is_empty() {
                             view! { <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any()
                         } else {
-                            view! { <LoopCanvas graph maps endpoints editable busy on_change on_history kept/> }.into_any()
+                            view! { <LoopCanvas graph maps endpoints editable busy on_change on_history on_moved put kept/> }.into_any()
                         }
                     }
                     Ok(None) => view! { <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any(),

@@ -15,7 +15,7 @@ use super::node::{gap_keys, kind_key, node_view, shape};
 use super::overlay::{Overlay, RunsToolbar};
 use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
-use super::{Kept, Rebind, BUTTON};
+use super::{Kept, Moved, Rebind, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use crate::components::canvas::viewport;
 use crate::components::{focus_without_scrolling, l};
@@ -56,8 +56,10 @@ pub(super) struct Canvas {
     pub busy: Signal<bool>,
     pub on_change: Callback<Rebind>,
     /// Ctrl+Z (`false`) and Ctrl+Shift+Z (`true`): the page takes back,
-    /// or makes again, its last binding change.
+    /// or makes again, its last change.
     pub on_history: Callback<bool>,
+    /// Nodes were moved by hand (a drag, an auto-layout): a step for Undo.
+    pub on_moved: Callback<Moved>,
     /// The trace overlay ("Runs").
     pub overlay: Overlay,
 }
@@ -111,10 +113,24 @@ impl Canvas {
         self.pan.set(viewport::reveal(self.pan.get_untracked(), self.zoom.get_untracked(), (x, y, W, H), self.size()));
     }
 
-    /// Every node back in its column, in view.
+    /// Every node back in its column, in view: a step for Undo when any
+    /// was elsewhere.
     pub fn auto_layout(self) {
+        let before: Vec<(f64, f64)> = self.graph.with_value(|g| (0..g.nodes.len()).map(|i| self.spots.of(i).get_untracked()).collect());
         self.spots.auto_layout(self.graph);
         self.fit();
+        self.moved(before.into_iter().enumerate());
+    }
+
+    /// Tells the page which nodes went elsewhere from where they were
+    /// (`from`: index and place before), if any did.
+    pub fn moved(self, from: impl IntoIterator<Item = (usize, (f64, f64))>) {
+        let moved: Vec<(String, (f64, f64), (f64, f64))> = self.graph.with_value(|g| {
+            from.into_iter().map(|(i, was)| (g.nodes[i].key.clone(), was, self.spots.of(i).get_untracked())).filter(|(_, was, now)| was != now).collect()
+        });
+        if !moved.is_empty() {
+            self.on_moved.run(Moved(moved));
+        }
     }
 
     /// Asks the page to bind `row` to the endpoint node `to` (`None` unbinds).
@@ -162,6 +178,9 @@ pub(super) fn LoopCanvas(
     busy: Signal<bool>,
     on_change: Callback<Rebind>,
     on_history: Callback<bool>,
+    on_moved: Callback<Moved>,
+    /// Places to put nodes at, by key (an undone or redone move).
+    put: RwSignal<Option<Vec<(String, (f64, f64))>>>,
     kept: StoredValue<Kept>,
 ) -> impl IntoView {
     let locale = use_locale();
@@ -200,6 +219,7 @@ pub(super) fn LoopCanvas(
         busy,
         on_change,
         on_history,
+        on_moved,
         overlay: Overlay::new(project, graph, kept.with_value(|k| k.runs)),
     };
     let Canvas { link, chain, pan, zoom, svg, wrapper, dragged, target, endpoints, maps, picked, band, .. } = canvas;
@@ -225,6 +245,20 @@ pub(super) fn LoopCanvas(
             });
         }
     });
+    // An undone or redone move: its nodes, by key, where it says.
+    Effect::watch(
+        move || put.get(),
+        move |places, _, _| {
+            let Some(places) = places else { return };
+            for (key, at) in places {
+                if let Some(i) = graph.with_value(|g| g.nodes.iter().position(|n| &n.key == key)) {
+                    spots.put(graph, i, *at);
+                }
+            }
+            spots.save(graph);
+        },
+        false,
+    );
     Effect::new(move |_| {
         let view = (pan.get(), zoom.get());
         kept.update_value(|k| k.view = Some(view));

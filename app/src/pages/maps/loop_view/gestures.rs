@@ -13,8 +13,9 @@
 //! Keys on the focused canvas: arrows walk the nodes (`LoopGraph::step`),
 //! Enter opens the selected one, Escape cancels a drag and then clears the
 //! selection and the picked nodes, Delete/Backspace unbinds the selected
-//! link, + − 0 zoom and fit, L lays out again, R shows or hides the trace
-//! overlay.
+//! link, Ctrl+Z and Ctrl+Shift+Z (Ctrl+Y) take back and make again the
+//! page's last change, + − 0 zoom and fit, L lays out again, R shows or
+//! hides the trace overlay.
 
 use super::super::loop_model::{Dir, Kind};
 use super::canvas::Canvas;
@@ -208,10 +209,11 @@ impl Canvas {
                 }
             }
             Gesture::Move { nodes, moved: true, .. } => {
-                for (i, _) in nodes {
+                for &(i, _) in &nodes {
                     self.spots.put(self.graph, i, self.spots.of(i).get_untracked());
                 }
                 self.spots.save(self.graph);
+                self.moved(nodes);
             }
             Gesture::Band { from, moved: true, .. } => {
                 let touched = self.graph.with_value(|g| g.touching(from, self.to_model(client)));
@@ -270,8 +272,8 @@ impl Canvas {
             "+" | "=" => self.zoom_by(1.2),
             "-" | "_" => self.zoom_by(1.0 / 1.2),
             "0" => self.fit(),
-            "z" if self.editable && (ev.ctrl_key() || ev.meta_key()) && !self.busy.get_untracked() => self.on_history.run(ev.shift_key()),
-            "y" if self.editable && ev.ctrl_key() && !self.busy.get_untracked() => self.on_history.run(true),
+            "z" if (ev.ctrl_key() || ev.meta_key()) && !self.busy.get_untracked() => self.on_history.run(ev.shift_key()),
+            "y" if ev.ctrl_key() && !self.busy.get_untracked() => self.on_history.run(true),
             "l" if !ev.ctrl_key() && !ev.meta_key() => self.auto_layout(),
             "r" if !ev.ctrl_key() && !ev.meta_key() => self.overlay.toggle(),
             _ => return,
