@@ -116,10 +116,14 @@ impl Rebind {
     }
 }
 
+/// Where a node is drawn: moved by hand to a place, or (`None`) where
+/// the layout puts it — which the loop read again may put elsewhere.
+type Place = Option<(f64, f64)>;
+
 /// Nodes moved by hand (this browser's places, not the maps'): each
 /// node's key, where it was and where it went.
 #[derive(Debug, Clone, PartialEq)]
-struct Moved(Vec<(String, (f64, f64), (f64, f64))>);
+struct Moved(Vec<(String, Place, Place)>);
 
 impl Moved {
     /// The move that puts them back.
@@ -128,7 +132,7 @@ impl Moved {
     }
 
     /// Where each node goes.
-    fn places(&self) -> Vec<(String, (f64, f64))> {
+    fn places(&self) -> Vec<(String, Place)> {
         self.0.iter().map(|(key, _, to)| (key.clone(), *to)).collect()
     }
 }
@@ -202,7 +206,7 @@ pub fn LoopViewPage() -> impl IntoView {
     let undo = RwSignal::new(Vec::<Edit>::new());
     let redo = RwSignal::new(Vec::<Edit>::new());
     // Places the canvas puts nodes at (an undone or redone move).
-    let put = RwSignal::new(None::<Vec<(String, (f64, f64))>>);
+    let put = RwSignal::new(None::<Vec<(String, Place)>>);
     let endpoints_now = move || page.get_untracked().and_then(Result::ok).flatten().map(|(_, _, endpoints, _)| endpoints).unwrap_or_default();
     let save = Action::new(move |(change, step): &(Rebind, Step)| {
         let (change, step, loc) = (change.clone(), *step, locale.get_untracked());

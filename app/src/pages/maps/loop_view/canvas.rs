@@ -15,7 +15,7 @@ use super::node::{gap_keys, kind_key, node_view, shape};
 use super::overlay::{Overlay, RunsToolbar};
 use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
-use super::{Kept, Moved, Rebind, BUTTON};
+use super::{Kept, Moved, Place, Rebind, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use crate::components::canvas::viewport;
 use crate::components::{focus_without_scrolling, l};
@@ -116,6 +116,9 @@ impl Canvas {
     /// Every node back in its column, in view: a step for Undo when any
     /// was elsewhere.
     pub fn auto_layout(self) {
+        if self.busy.get_untracked() {
+            return;
+        }
         let before: Vec<(f64, f64)> = self.graph.with_value(|g| (0..g.nodes.len()).map(|i| self.spots.of(i).get_untracked()).collect());
         self.spots.auto_layout(self.graph);
         self.fit();
@@ -123,10 +126,16 @@ impl Canvas {
     }
 
     /// Tells the page which nodes went elsewhere from where they were
-    /// (`from`: index and place before), if any did.
+    /// (`from`: index and place before), if any did; a place the layout
+    /// gave is kept as the layout's, not as where it was this time.
     pub fn moved(self, from: impl IntoIterator<Item = (usize, (f64, f64))>) {
-        let moved: Vec<(String, (f64, f64), (f64, f64))> = self.graph.with_value(|g| {
-            from.into_iter().map(|(i, was)| (g.nodes[i].key.clone(), was, self.spots.of(i).get_untracked())).filter(|(_, was, now)| was != now).collect()
+        let place = |i: usize, at: (f64, f64)| (at != self.spots.laid_out_of(i)).then_some(at);
+        let moved: Vec<(String, Place, Place)> = self.graph.with_value(|g| {
+            from.into_iter()
+                .map(|(i, was)| (i, was, self.spots.of(i).get_untracked()))
+                .filter(|(_, was, now)| was != now)
+                .map(|(i, was, now)| (g.nodes[i].key.clone(), place(i, was), place(i, now)))
+                .collect()
         });
         if !moved.is_empty() {
             self.on_moved.run(Moved(moved));
@@ -180,7 +189,7 @@ pub(super) fn LoopCanvas(
     on_history: Callback<bool>,
     on_moved: Callback<Moved>,
     /// Places to put nodes at, by key (an undone or redone move).
-    put: RwSignal<Option<Vec<(String, (f64, f64))>>>,
+    put: RwSignal<Option<Vec<(String, Place)>>>,
     kept: StoredValue<Kept>,
 ) -> impl IntoView {
     let locale = use_locale();
@@ -252,7 +261,7 @@ pub(super) fn LoopCanvas(
             let Some(places) = places else { return };
             for (key, at) in places {
                 if let Some(i) = graph.with_value(|g| g.nodes.iter().position(|n| &n.key == key)) {
-                    spots.put(graph, i, *at);
+                    spots.put(graph, i, at.unwrap_or_else(|| spots.laid_out_of(i)));
                 }
             }
             spots.save(graph);

@@ -129,7 +129,8 @@ impl Canvas {
             if !among_picked {
                 self.picked.update(|picked| picked.clear());
             }
-            if ev.shift_key() {
+            // Not while a change is saved: the loop is read again after it.
+            if ev.shift_key() && !self.busy.get_untracked() {
                 self.capture(ev.pointer_id());
                 let moving: Vec<usize> = if among_picked { self.picked.get_untracked().into_iter().collect() } else { vec![i] };
                 let nodes = moving.into_iter().map(|k| (k, self.spots.of(k).get_untracked())).collect();
@@ -272,9 +273,9 @@ impl Canvas {
             "+" | "=" => self.zoom_by(1.2),
             "-" | "_" => self.zoom_by(1.0 / 1.2),
             "0" => self.fit(),
-            "z" if (ev.ctrl_key() || ev.meta_key()) && !self.busy.get_untracked() => self.on_history.run(ev.shift_key()),
-            "y" if ev.ctrl_key() && !self.busy.get_untracked() => self.on_history.run(true),
-            "l" if !ev.ctrl_key() && !ev.meta_key() => self.auto_layout(),
+            "z" if (ev.ctrl_key() || ev.meta_key()) && !self.busy.get_untracked() && !self.dragging() => self.on_history.run(ev.shift_key()),
+            "y" if ev.ctrl_key() && !self.busy.get_untracked() && !self.dragging() => self.on_history.run(true),
+            "l" if !ev.ctrl_key() && !ev.meta_key() && !self.dragging() => self.auto_layout(),
             "r" if !ev.ctrl_key() && !ev.meta_key() => self.overlay.toggle(),
             _ => return,
         }

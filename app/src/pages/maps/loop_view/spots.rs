@@ -34,6 +34,11 @@ impl Spots {
         self.at.with_value(|at| at[i])
     }
 
+    /// Where the layout puts node `i`.
+    pub(super) fn laid_out_of(self, i: usize) -> (f64, f64) {
+        self.laid_out.with_value(|laid_out| laid_out[i])
+    }
+
     /// Puts node `i` at `p`, on screen and in the graph (which hit-tests).
     pub(super) fn put(self, graph: StoredValue<LoopGraph>, i: usize, p: (f64, f64)) {
         self.of(i).set(p);
