@@ -73,10 +73,10 @@ impl Store {
     /// Whether it moved.
     pub async fn move_clock_on(&self, key: &str, after: impl FnOnce(Millis) -> Option<Millis>) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        // Written first, so the row (PostgreSQL) or the database (SQLite,
+        // Read by a write, so the row (PostgreSQL) or the database (SQLite,
         // which would otherwise refuse the upgrade from a read) is held.
-        sqlx::query("UPDATE send_clocks SET next_at = next_at WHERE key = $1").bind(key).execute(&mut *tx).await?;
-        let next: Option<i64> = sqlx::query_scalar("SELECT next_at FROM send_clocks WHERE key = $1").bind(key).fetch_optional(&mut *tx).await?;
+        let next: Option<i64> =
+            sqlx::query_scalar("UPDATE send_clocks SET next_at = next_at WHERE key = $1 RETURNING next_at").bind(key).fetch_optional(&mut *tx).await?;
         let Some(moved) = next.and_then(|next| after(next).filter(|at| *at > next)) else {
             return Ok(false);
         };

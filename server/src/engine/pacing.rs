@@ -81,6 +81,13 @@ impl ChannelLimits {
     }
 }
 
+/// A window of `limit` sends in `span` as (limit, span in ms, the
+/// spacing that keeps it: span / limit, rounded up).
+fn spacing((limit, span): (usize, Duration)) -> (i64, i64, i64) {
+    let (limit, span) = (limit.max(1) as i64, span.as_millis() as i64);
+    (limit, span, (span + limit - 1) / limit)
+}
+
 /// How late a send may leave before it may move the shared bot clock on
 /// ([`Pacer::left_late`]).
 pub const LATE_MS: i64 = 5;
@@ -138,13 +145,13 @@ impl Pacer {
     /// window (window / limit apart).
     pub fn clocks(&self, kind: &str, bot: &str, chat: &str) -> Vec<comops_core::store::send_clocks::Clock> {
         use comops_core::store::send_clocks::Clock;
-        let spacing = |(limit, span): (usize, Duration)| (span.as_millis() as i64 + limit as i64 - 1) / limit.max(1) as i64;
-        let mut chat_ms = spacing(self.per_chat);
+        let apart = |window: (usize, Duration)| spacing(window).2;
+        let mut chat_ms = apart(self.per_chat);
         if let Some(group) = self.per_group.filter(|_| chat.starts_with('-')) {
-            chat_ms = chat_ms.max(spacing(group));
+            chat_ms = chat_ms.max(apart(group));
         }
         vec![
-            Clock { key: format!("bot:{kind}:{bot}"), interval_ms: spacing(self.per_bot) },
+            Clock { key: format!("bot:{kind}:{bot}"), interval_ms: apart(self.per_bot) },
             Clock { key: format!("chat:{kind}:{bot}:{chat}"), interval_ms: chat_ms },
         ]
     }
@@ -220,8 +227,7 @@ impl Pacer {
     /// ([`Departures`]); the other processes on shared clocks learn it
     /// through the clock (`BotPause::after_late_send`).
     pub fn after_late_send(&self, slot: i64, left: i64, next: i64) -> Option<i64> {
-        let (limit, span) = (self.per_bot.0 as i64, self.per_bot.1.as_millis() as i64);
-        let interval = (span + limit - 1) / limit.max(1);
+        let (limit, span, interval) = spacing(self.per_bot);
         // The turns from `slot` to `next` (each handed out once), and so
         // the slot `limit` turns after `slot` if the clock stays as it is.
         let handed = (next - slot).div_euclid(interval.max(1)).clamp(0, limit);
@@ -237,8 +243,7 @@ impl Pacer {
     /// margin would otherwise count every send a timer woke a millisecond
     /// late).
     pub fn left_late(&self, slot: i64, left: i64) -> bool {
-        let (limit, span) = (self.per_bot.0 as i64, self.per_bot.1.as_millis() as i64);
-        let interval = (span + limit - 1) / limit.max(1);
+        let (limit, span, interval) = spacing(self.per_bot);
         left - slot > (limit * interval - span).max(LATE_MS)
     }
 
