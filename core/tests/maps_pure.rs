@@ -6,7 +6,7 @@
 use comops_core::map::csv::{self, CsvProblem};
 use comops_core::map::diff::{diff, Change};
 use comops_core::map::links::loop_view;
-use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecLanguage, SpecScenario, SpecSecurity};
+use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecScenario, SpecSecurity};
 use comops_core::map::{Map, MapContent, MapId, MapKind};
 use comops_core::validation::Problem;
 use comops_core::{BotId, Locale, ProjectId};
@@ -359,7 +359,7 @@ fn the_spec_follows_the_seeds_template() {
         tokens: Some(vec![]),
         security: SpecSecurity { encrypted_at_rest: true, https: true },
     };
-    let md = markdown(&input, SpecLanguage::Ru);
+    let md = markdown(&input, Locale::Ru);
     let headings: Vec<_> = md.lines().filter(|l| l.starts_with("## ")).collect();
     assert_eq!(
         headings,
@@ -390,7 +390,7 @@ fn the_spec_follows_the_seeds_template() {
 
     // Section 8 says what this installation does: here no key, plain HTTP,
     // and a reader who may not see tokens.
-    let bare = markdown(&SpecInput { tokens: None, security: SpecSecurity::default(), ..input.clone() }, SpecLanguage::Ru);
+    let bare = markdown(&SpecInput { tokens: None, security: SpecSecurity::default(), ..input.clone() }, Locale::Ru);
     let security = &bare[bare.find("## 8.").unwrap()..bare.find("## 9.").unwrap()];
     assert!(security.contains("**Сервер отвечает по HTTP, не по HTTPS:**"), "{security}");
     assert!(security.contains("**Ключ шифрования не задан (`COMOPS_DATA_KEY`):**"), "{security}");
@@ -399,7 +399,7 @@ fn the_spec_follows_the_seeds_template() {
 
     // The same spec for a reader of the English studio: the same sections
     // and tables in English, the maps' own texts as written.
-    let english = markdown(&input, SpecLanguage::En);
+    let english = markdown(&input, Locale::En);
     let headings: Vec<_> = english.lines().filter(|l| l.starts_with('#')).collect();
     assert_eq!(
         headings,

@@ -635,7 +635,7 @@ pub async fn loop_overlay(project_id: String, days: u32) -> Result<LoopTraffic, 
 #[server(prefix = "/api", endpoint = "maps/spec")]
 pub async fn export_spec(project_id: String, language: Option<String>) -> Result<String, AppError> {
     use crate::session::{backend, require};
-    use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecLanguage, SpecScenario, SpecSecurity};
+    use comops_core::map::spec::{markdown, SpecBot, SpecInput, SpecScenario, SpecSecurity};
     let reader = require(comops_core::Permission::View)?;
     let project_id = parse_project(&project_id)?;
     let backend = backend()?;
@@ -676,7 +676,9 @@ pub async fn export_spec(project_id: String, language: Option<String>) -> Result
         tokens,
         security,
     };
-    Ok(markdown(&input, SpecLanguage::parse(language.as_deref().unwrap_or_default())))
+    // Russian unless asked otherwise: the methodology's document.
+    let language = language.as_deref().and_then(comops_core::Locale::parse).unwrap_or(comops_core::Locale::Ru);
+    Ok(markdown(&input, language))
 }
 
 /// The whole project as a pretty-printed `comops.project/v1` document.

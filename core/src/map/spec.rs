@@ -8,44 +8,15 @@
 //! Безопасность, Артефакты, Сроки и роли); the CJM and blueprint tables
 //! follow as appendices. Markdown with plain tables, so it prints and
 //! pastes anywhere. Russian as in the seed, or English for a reader of
-//! the English studio ([`SpecLanguage`]); the maps' texts stay as
+//! the English studio (the studio's [`Locale`]); the maps' texts stay as
 //! written. [`markdown`] is pure: the caller gathers a [`SpecInput`].
 
 use super::blueprint::Lane;
 use super::{communication, Map, MapContent, MapKind};
 use crate::token::ApiToken;
-use crate::{BotId, Endpoint};
+use crate::{BotId, Endpoint, Locale};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
-
-/// The language the spec is written in: Russian (the methodology's
-/// document, and the default) or English. The maps' own texts are not
-/// translated.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SpecLanguage {
-    #[default]
-    Ru,
-    En,
-}
-
-impl SpecLanguage {
-    /// `en` is English; anything else is Russian.
-    pub fn parse(code: &str) -> Self {
-        if code.trim().eq_ignore_ascii_case("en") {
-            SpecLanguage::En
-        } else {
-            SpecLanguage::Ru
-        }
-    }
-
-    /// The text in this language of a pair.
-    pub fn pick<'a>(self, ru: &'a str, en: &'a str) -> &'a str {
-        match self {
-            SpecLanguage::Ru => ru,
-            SpecLanguage::En => en,
-        }
-    }
-}
 
 /// A bot of the project and the channels it has settings for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,10 +127,18 @@ fn date(millis: crate::Millis) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// The text of a pair in `language`.
+fn pick<'a>(language: Locale, ru: &'a str, en: &'a str) -> &'a str {
+    match language {
+        Locale::Ru => ru,
+        Locale::En => en,
+    }
+}
+
 /// The spec as Markdown, in `language` (the maps' own texts stay as
 /// written).
-pub fn markdown(input: &SpecInput, language: SpecLanguage) -> String {
-    let w = |ru: &'static str, en: &'static str| language.pick(ru, en);
+pub fn markdown(input: &SpecInput, language: Locale) -> String {
+    let w = |ru: &'static str, en: &'static str| pick(language, ru, en);
     let mut out = String::new();
     let _ = writeln!(out, "# {}: {}\n", w("Техническое задание на DMI-проект", "DMI project specification"), input.project_name.trim());
 
@@ -428,17 +407,17 @@ pub fn markdown(input: &SpecInput, language: SpecLanguage) -> String {
         &mut out,
         &[w("Артефакт", "Artifact"), w("Название", "Title"), w("Версия", "Version"), w("Строк", "Rows"), w("Обновлено", "Updated"), w("Автор", "Author")],
         input.maps.iter().map(|m| {
-            vec![language.pick(m.kind.title_ru(), m.kind.title_en()).to_string(), m.title.clone(), m.version.to_string(), m.content.len().to_string(), date(m.updated_at), m.author.clone()]
+            vec![w(m.kind.title_ru(), m.kind.title_en()).to_string(), m.title.clone(), m.version.to_string(), m.content.len().to_string(), date(m.updated_at), m.author.clone()]
         }),
     );
     let _ = match language {
-        SpecLanguage::Ru => writeln!(
+        Locale::Ru => writeln!(
             out,
             "Таблица эндпоинтов: {} шт. (раздел 5); JSON-сценарии: {} шт. (раздел 4); экспорт проекта в JSON — `comops.project/v1`.\n",
             input.endpoints.len(),
             input.scenarios.len()
         ),
-        SpecLanguage::En => writeln!(
+        Locale::En => writeln!(
             out,
             "Endpoint table: {} (section 5); JSON scenarios: {} (section 4); the project's JSON export is `comops.project/v1`.\n",
             input.endpoints.len(),
