@@ -93,6 +93,31 @@ typed_id!(
     MapId, "map_"
 );
 
+impl BotId {
+    /// The bot a URL's `{botId}` names: its id, or for a bot whose id is
+    /// `bot_` and digits (`bot_123`) the digits alone, as business systems
+    /// moved from other platforms call it (`/bots/123/call/order/thank-you`
+    /// in the methodology).
+    pub fn in_path(raw: &str) -> Option<Self> {
+        if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Self::parse(&format!("{}{raw}", Self::PREFIX));
+        }
+        Self::parse(raw)
+    }
+
+    /// The id someone chose for a new bot: empty for a generated one,
+    /// otherwise `bot_…` or what follows `bot_` (`123`, `installers`),
+    /// checked as [`BotId::parse`] checks it.
+    pub fn chosen(raw: &str) -> Result<Option<Self>, crate::Problem> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let suffix = raw.strip_prefix(Self::PREFIX).unwrap_or(raw);
+        Self::parse(&format!("{}{suffix}", Self::PREFIX)).map(Some).ok_or(crate::Problem::BadId)
+    }
+}
+
 #[cfg(feature = "backend")]
 impl EventId {
     /// A fresh event id that sorts by `now` (time, a sequence, then random
@@ -140,6 +165,26 @@ mod tests {
         assert!(ProjectId::parse("prj_").is_none());
         assert!(ProjectId::parse("prj_Demo").is_none());
         assert!(ProjectId::parse("prj_demo-1").is_some());
+    }
+
+    #[test]
+    fn a_bot_of_digits_is_named_by_them_in_urls() {
+        assert_eq!(BotId::in_path("123"), BotId::parse("bot_123"));
+        assert_eq!(BotId::in_path("bot_123"), BotId::parse("bot_123"));
+        assert_eq!(BotId::in_path("bot_shop"), BotId::parse("bot_shop"));
+        for refused in ["", "shop", "12a", "-1", "1234567890123456789012345678901234567890123", "bot_"] {
+            assert_eq!(BotId::in_path(refused), None, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn a_chosen_bot_id_may_leave_out_its_prefix() {
+        assert_eq!(BotId::chosen("  "), Ok(None));
+        assert_eq!(BotId::chosen("123"), Ok(BotId::parse("bot_123")));
+        assert_eq!(BotId::chosen(" bot_installers "), Ok(BotId::parse("bot_installers")));
+        for refused in ["Shop", "bot_", "a b", "bot_bot_x", "магазин"] {
+            assert_eq!(BotId::chosen(refused), Err(crate::Problem::BadId), "{refused:?}");
+        }
     }
 
     #[cfg(feature = "backend")]

@@ -16,6 +16,9 @@ pub enum Problem {
     BadSlug,
     /// Endpoint aliases: lowercase segments joined by `/`.
     BadAlias,
+    /// A chosen id: 1–40 lowercase letters, digits or `-` after its
+    /// prefix (`bot_`).
+    BadId,
     BadEmail,
     /// Telegram-style bot usernames: 5–32 chars, ending in `bot`.
     BadBotUsername,
@@ -68,6 +71,7 @@ impl std::fmt::Display for FieldError {
             Problem::TooShort { min } => format!("must be at least {min} characters"),
             Problem::BadSlug => "may contain only lowercase letters, digits, '-' and '_'".into(),
             Problem::BadAlias => "must be lowercase segments of letters, digits, '-' or '_' joined by '/'".into(),
+            Problem::BadId => "must be 1-40 lowercase letters, digits or '-' (after bot_)".into(),
             Problem::BadEmail => "is not an email address".into(),
             Problem::BadBotUsername => "must be 5-32 letters, digits or '_' and end with 'bot'".into(),
             Problem::Taken => "is already taken".into(),

@@ -100,8 +100,17 @@ test('a project page lists its bots and creates one in place', async ({ page }) 
   await form.locator('input[name=name]').press('Enter');
   await expect(form.locator('[data-error-for=username]')).toContainText("ending in 'bot'");
   await form.locator('input[name=username]').fill('rehau_webinar_bot');
+  // An id of one's own: refused in words when it is not one, then taken
+  // as given (digits: called as /bots/<digits>/…). Unique per attempt.
+  await form.locator('input[name=id]').fill('Webinars 1');
+  await form.locator('input[name=name]').press('Enter');
+  await expect(form.locator('[data-error-for=id]')).toHaveText("1–40 lowercase letters, digits or '-' (after bot_).");
+  const digits = String(Date.now() % 1_000_000_000);
+  await form.locator('input[name=id]').fill(digits);
   await form.locator('input[name=name]').press('Enter');
   await expect(page.getByTestId('bots-table')).toContainText('@rehau_webinar_bot');
+  await expect(page.locator(`[data-bot=bot_${digits}]`)).toContainText('Webinars');
+  await expect(form).toBeHidden();
   await page.screenshot({ path: 'end2end/screenshots/project.png', fullPage: true });
   // The filter box keeps the bots whose name, id, username or description has the text.
   await page.getByTestId('bot-filter').fill('WEBINAR');

@@ -281,6 +281,54 @@ async fn unknown_bots_aliases_and_disabled_endpoints_are_404() {
     assert_eq!(allow.as_deref(), Some("POST"), "the Allow header says which");
 }
 
+/// The methodology's own URL, `/bots/123/call/user/register`, reaches
+/// the bot whose id is `bot_123`; calls are traced as that bot, refused
+/// ones too.
+#[tokio::test]
+async fn a_bot_of_digits_is_called_by_them_as_in_the_methodology() {
+    let w = world().await;
+    let project = w.store.bot(&BotId::parse(SHOP).unwrap()).await.unwrap().project_id;
+    let bot = BotId::parse("bot_123").unwrap();
+    let draft = comops_core::bot::BotDraft { name: "Регистрация".into(), enabled: true, ..Default::default() };
+    w.store.create_bot(&project, &draft.validate().unwrap(), Some(bot.clone())).await.unwrap();
+    let register = EndpointDraft {
+        alias: "user/register".into(),
+        scenario: "registration_flow".into(),
+        enabled: true,
+        schema: serde_json::from_value(json!({"fields": [{"name": "name", "type": "string", "required": true}]})).unwrap(),
+        ..Default::default()
+    };
+    w.store.create_endpoint(&bot, &register.validate().unwrap()).await.unwrap();
+    w.store.link_identity(&bot, &IdentityLink::telegram("77", "TG-77", "7700", "test")).await.unwrap();
+    let token = issue(&w.store, "Site", "bot_123", "", &[TokenAction::Call]).await;
+
+    let (status, body) = answer(w.post_as("123", "user/register", &token).json(&json!({"userId": 77, "name": "Анна"})).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["recipients"]["leads"], json!(["TG-77"]));
+    let (status, body) = answer(w.post_as("123", "user/register", &token).json(&json!({"userId": 77})).send().await.unwrap()).await;
+    assert_eq!((status, body["message"].as_str()), (422, Some("Request does not match the endpoint schema")), "{body}");
+    let (status, body) = answer(w.post_as("bot_123", "user/register", &token).json(&json!({"userId": 77, "name": "Анна"})).send().await.unwrap()).await;
+    assert_eq!(status, 200, "its full id still works: {body}");
+    let calls: Vec<(String, String)> = w
+        .store
+        .list_traces(&comops_core::trace::TraceFilter { endpoint: "user/register".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.step == "api.call")
+        .map(|t| (t.bot_id, t.status))
+        .collect();
+    let as_bot_123 = |status: &str| ("bot_123".to_string(), status.to_string());
+    assert_eq!(calls, [as_bot_123("success"), as_bot_123("rejected"), as_bot_123("success")], "newest first");
+
+    // Only digits name a bot that way, and only the bot of those digits.
+    let any_bot = issue(&w.store, "Any bot", "", "", &[TokenAction::Call]).await;
+    for (bot, token, status) in [("0123", &any_bot, 404), ("12a", &any_bot, 404), ("0123", &token, 403), ("123", &w.token, 403)] {
+        let (got, body) = answer(w.post_as(bot, "user/register", token).json(&json!({"userId": 77, "name": "Анна"})).send().await.unwrap()).await;
+        assert_eq!(got, status, "{bot}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn bad_bodies_get_clear_errors_and_store_nothing() {
     let w = world().await;

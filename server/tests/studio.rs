@@ -196,6 +196,45 @@ async fn admin_creates_edits_and_deletes_projects_and_bots() {
     assert_eq!(body, Value::String("NotFound".into()));
 }
 
+/// A bot may be given its id when it is made (`123` is `bot_123`); a
+/// bad or used id is refused on its field, beside the draft's own errors.
+#[tokio::test]
+async fn a_bot_may_be_given_its_id_when_made() {
+    let server = TestServer::sqlite();
+    let browser = server.client();
+    browser.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let created = browser.call("projects/create", &[("draft[name]", "Registration"), ("draft[slug]", "registration"), ("draft[description]", "")]).await;
+    let project: Value = created.json().await.unwrap();
+    let project_id = project["id"].as_str().unwrap().to_string();
+    let create = |name: &'static str, id: &'static str| {
+        let (browser, project_id) = (&browser, project_id.clone());
+        async move {
+            let response = browser
+                .call(
+                    "bots/create",
+                    &[("project_id", &project_id), ("draft[name]", name), ("draft[username]", ""), ("draft[description]", ""), ("draft[enabled]", "true"), ("id", id)],
+                )
+                .await;
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let codes = |body: &Value| -> Vec<(String, String)> {
+        body["Invalid"].as_array().unwrap_or(&Vec::new()).iter().map(|e| (e["field"].as_str().unwrap().into(), e["code"].as_str().unwrap().into())).collect()
+    };
+    assert_eq!(create("Регистрация", " 123 ").await["id"], "bot_123");
+    assert_eq!(codes(&create("Again", "bot_123").await), [("id".to_string(), "taken".to_string())]);
+    assert_eq!(codes(&create("", "Bot 7").await), [("name".to_string(), "required".to_string()), ("id".to_string(), "bad_id".to_string())]);
+    let named = create("Installers", "bot_installers").await;
+    assert_eq!(named["id"], "bot_installers", "{named}");
+    // Without an id, one is made up.
+    let plain = browser
+        .call("bots/create", &[("project_id", &project_id), ("draft[name]", "Plain"), ("draft[username]", ""), ("draft[description]", ""), ("draft[enabled]", "true")])
+        .await;
+    let plain: Value = plain.json().await.unwrap();
+    let generated = plain["id"].as_str().unwrap();
+    assert!(generated.starts_with("bot_") && generated.len() == 14, "{generated}");
+}
+
 #[tokio::test]
 async fn a_viewer_reads_but_cannot_create() {
     let server = TestServer::sqlite();

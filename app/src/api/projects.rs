@@ -70,14 +70,27 @@ pub async fn delete_project(id: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Makes a bot; `id`, when given, is the one chosen for it
+/// ([`comops_core::BotId::chosen`]), otherwise one is generated.
 #[server(prefix = "/api", endpoint = "bots/create")]
-pub async fn create_bot(project_id: String, draft: BotDraft) -> Result<Bot, AppError> {
+pub async fn create_bot(project_id: String, draft: BotDraft, id: Option<String>) -> Result<Bot, AppError> {
     use crate::session::{backend, require};
+    use comops_core::FieldError;
     let user = require(comops_core::Permission::ManageProjects)?;
     let project_id = comops_core::ProjectId::parse(&project_id).ok_or(AppError::NotFound)?;
-    let valid = draft.validate().map_err(AppError::Invalid)?;
+    let chosen = comops_core::BotId::chosen(id.as_deref().unwrap_or_default());
+    let valid = match (draft.validate(), chosen) {
+        (Ok(valid), Ok(chosen)) => (valid, chosen),
+        (valid, chosen) => {
+            let mut errors = valid.err().unwrap_or_default();
+            errors.extend(chosen.err().map(|problem| FieldError::new("id", problem)));
+            return Err(AppError::Invalid(errors));
+        }
+    };
+    let (valid, chosen) = valid;
     let store = backend()?.store;
-    let bot = store.create_bot(&project_id, &valid, None).await?;
+    // An id already used is `Taken` on the field `id`.
+    let bot = store.create_bot(&project_id, &valid, chosen).await?;
     store.audit(user.email.as_str(), "bot.create", bot.id.as_str(), &bot.name).await?;
     Ok(bot)
 }

@@ -55,6 +55,8 @@ pub fn ProjectPage() -> impl IntoView {
     let show_new = RwSignal::new(false);
     let editing = RwSignal::new(None::<String>);
     let fields = BotFields::new(None);
+    // The id a new bot is given (empty: generated); fixed once made.
+    let new_id = RwSignal::new(String::new());
     let filter = ListFilter::default();
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
@@ -62,6 +64,7 @@ pub fn ProjectPage() -> impl IntoView {
             fields.name.set(String::new());
             fields.username.set(String::new());
             fields.description.set(String::new());
+            new_id.set(String::new());
         }
     });
     Effect::new(move |_| {
@@ -103,16 +106,18 @@ pub fn ProjectPage() -> impl IntoView {
                             <ErrorBanner message=other_errors/>
                             <Show when=move || show_new.get()>
                                 <form
-                                    class="mb-4 grid gap-3 rounded border border-slate-200 bg-white p-4 md:grid-cols-[1fr_1fr_2fr_auto] items-start"
+                                    class="mb-4 grid gap-3 rounded border border-slate-200 bg-white p-4 md:grid-cols-[1fr_1fr_1fr_2fr_auto] items-start"
                                     data-testid="bot-form"
                                     on:submit=move |ev| {
                                         ev.prevent_default();
-                                        create.dispatch(CreateBot { project_id: project_id(), draft: fields.draft() });
+                                        let id = Some(new_id.get_untracked()).filter(|id| !id.trim().is_empty());
+                                        create.dispatch(CreateBot { project_id: project_id(), draft: fields.draft(), id });
                                     }
                                     on:keydown=move |ev| if ev.key() == "Escape" { show_new.set(false) }
                                 >
                                     <TextField label=K::Name name="name" value=fields.name error=field_error(create.value(), "name") autofocus=true/>
                                     <TextField label=K::Username name="username" value=fields.username error=field_error(create.value(), "username") hint=K::UsernameHint/>
+                                    <TextField label=K::BotId name="id" value=new_id error=field_error(create.value(), "id") hint=K::BotIdHint/>
                                     <TextField label=K::Description name="description" value=fields.description error=field_error(create.value(), "description")/>
                                     <div class="flex gap-2 md:pt-5">
                                         <button type="submit" class="rounded bg-sky-700 px-3 py-1.5 text-white">{move || tr(K::Create)}</button>

@@ -1,6 +1,6 @@
 //! Bots of a project: list, get, create, update, delete.
 
-use super::{flag, now_millis, Store, StoreError, StoreResult};
+use super::{flag, now_millis, OnUnique, Store, StoreError, StoreResult};
 use crate::bot::ValidBot;
 use crate::{Bot, BotId, ProjectId};
 use sqlx::any::AnyRow;
@@ -59,7 +59,8 @@ impl Store {
         .bind(valid.enabled as i64)
         .bind(now)
         .execute(&self.pool)
-        .await?;
+        .await
+        .on_unique("id")?;
         self.cache.bots.clear();
         self.bot(&id).await
     }

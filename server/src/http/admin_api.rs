@@ -55,7 +55,7 @@ pub fn routes() -> Router<AppState> {
 pub(super) async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &str, actions: &[TokenAction]) -> Result<(ApiToken, BotId), ApiError> {
     let store = &state.backend.store;
     let token = bearer_token(headers, store).await?;
-    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let bot = BotId::in_path(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     match store.bot(&bot).await {
         Ok(_) => {}
         Err(StoreError::NotFound) => return Err(ApiError::NotFound(answer::BOT_NOT_FOUND)),

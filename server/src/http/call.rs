@@ -129,7 +129,8 @@ async fn call(
     let mut trace = CallTrace {
         trace_id: trace_id.clone(),
         source_system: header_text(&headers, "x-source-system").unwrap_or_default(),
-        bot_id: bot_id.clone(),
+        // `/bots/123/…` is traced as the bot it names (`bot_123`).
+        bot_id: BotId::in_path(&bot_id).map_or_else(|| bot_id.clone(), |bot| bot.to_string()),
         endpoint: alias.clone(),
         user_id: String::new(),
         lead_id: String::new(),
@@ -170,7 +171,7 @@ async fn handle(
     let now = now_millis();
     // A token for other bots learns nothing of this one (which aliases it
     // has, or whether it exists): refused before the endpoint is looked up.
-    if let Some(bot) = BotId::parse(bot_id) {
+    if let Some(bot) = BotId::in_path(bot_id) {
         token.live(now).and_then(|()| token.check_bot(&bot)).map_err(denial_error)?;
     }
     let (bot, endpoint) = find_endpoint(state, bot_id, alias).await?;
@@ -279,7 +280,7 @@ fn checked_request(endpoint: &Endpoint, bytes: &[u8], trace: &mut CallTrace) -> 
 /// The bot and its enabled endpoint, or 404.
 async fn find_endpoint(state: &AppState, bot_id: &str, alias: &str) -> Result<(BotId, Endpoint), ApiError> {
     let store = &state.backend.store;
-    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let bot = BotId::in_path(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     match store.bot(&bot).await {
         Ok(found) if found.enabled => {}
         Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::NotFound(answer::BOT_NOT_FOUND)),

@@ -48,7 +48,7 @@ async fn openapi(
     session: Option<Extension<SessionInfo>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let bot = BotId::parse(&bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let bot = BotId::in_path(&bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let (bot, token) = authorize(&state, &headers, session.as_deref(), &bot).await?;
     let endpoints = enabled_endpoints(&state, &bot, token.as_ref()).await?;
     let origin = request_origin(&headers, state.backend.secure_cookies);
@@ -71,7 +71,7 @@ async fn page(
 }
 
 async fn docs_page(state: &AppState, bot_id: &str, session: Option<Extension<SessionInfo>>, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let bot = BotId::in_path(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let signed_in = session.as_ref().is_some_and(|s| s.user.is_some());
     if !signed_in && !headers.contains_key(header::AUTHORIZATION) && super::wants_html(headers) {
         // A parsed BotId is lowercase letters, digits, `_` and `-`: safe in

@@ -26,7 +26,7 @@ async fn webhook(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let store = &state.backend.store;
-    let bot = BotId::parse(&bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let bot = BotId::in_path(&bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let settings = store.bot_channel(&bot, "telegram").await?.ok_or(ApiError::NotFound("Bot has no Telegram channel"))?;
     let expected = settings.get("webhook_secret").and_then(Value::as_str).unwrap_or_default();
     let presented = headers.get("x-telegram-bot-api-secret-token").and_then(|v| v.to_str().ok()).unwrap_or_default();

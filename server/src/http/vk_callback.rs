@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn callback(State(state): State<AppState>, Path(bot_id): Path<String>, body: axum::body::Bytes) -> Result<Response, ApiError> {
     let store = &state.backend.store;
-    let bot = BotId::parse(&bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let bot = BotId::in_path(&bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let settings = store.bot_channel(&bot, "vk").await?.ok_or(ApiError::NotFound("Bot has no VK channel"))?;
     let body: Value = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
     let callback = parse_callback(&body).ok_or_else(|| ApiError::BadRequest("Not a Callback API event".into()))?;

@@ -168,7 +168,7 @@ fn preflight(origin: Option<HeaderValue>) -> Response {
 /// when there is no such bot or its web chat is off.
 async fn open_bot(state: &AppState, path: &str) -> Result<(ChatBot, WebChatSettings), ApiError> {
     let raw = path.trim_start_matches("/webchat/").split('/').next().unwrap_or_default();
-    let bot = BotId::parse(raw).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let bot = BotId::in_path(raw).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let store = &state.backend.store;
     let found = match store.bot(&bot).await {
         Ok(found) => found,

@@ -33,7 +33,7 @@ async fn inbound(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let store = &state.backend.store;
-    let bot = BotId::parse(&bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let bot = BotId::in_path(&bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let settings = store.bot_channel(&bot, "webhook").await?.ok_or(ApiError::NotFound("Bot has no webhook channel"))?;
     let secret = settings.get("secret").and_then(Value::as_str).unwrap_or_default();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());

@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The bot and its `whatsapp` settings; 404 when either is missing.
 async fn settings(store: &Store, bot_id: &str) -> Result<(BotId, Value), ApiError> {
-    let bot = BotId::parse(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let bot = BotId::in_path(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     let settings = store.bot_channel(&bot, "whatsapp").await?.ok_or(ApiError::NotFound("Bot has no WhatsApp channel"))?;
     Ok((bot, settings))
 }
