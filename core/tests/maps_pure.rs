@@ -509,3 +509,23 @@ fn a_blueprint_checks_its_cells_crossings_and_bindings() {
         ]
     );
 }
+
+/// A lane's and a line's names agree with the JSON the maps hold: the
+/// names the studio reads cells and crossings by are the serialised ones.
+#[test]
+fn blueprint_lanes_and_lines_are_named_as_their_json() {
+    use comops_core::map::blueprint::{Lane, Line};
+    for lane in Lane::ALL {
+        assert_eq!(serde_json::to_value(lane).unwrap(), lane.as_str());
+        assert_eq!(Lane::parse(lane.as_str()), Some(lane));
+        assert_eq!(lane.text_field(), format!("{}.text", lane.as_str()));
+        assert!(!lane.name(comops_core::Locale::Ru).is_empty() && !lane.name(comops_core::Locale::En).is_empty());
+    }
+    for line in Line::ALL {
+        assert_eq!(serde_json::to_value(line).unwrap(), line.as_str());
+        assert_eq!(Line::parse(line.as_str()), Some(line));
+        assert_eq!(line.between().0.line_below(), Some(line), "the line under the lane above it");
+    }
+    assert_eq!(Lane::Support.line_below(), None);
+    assert_eq!((Lane::parse("backstage"), Line::parse("Visibility")), (None, None));
+}

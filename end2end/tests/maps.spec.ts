@@ -228,7 +228,7 @@ test('a viewer reads the maps, exports CSV and the spec, and cannot edit', async
   await page.goto('/maps/map_onboarding-blueprint');
   await hydrated(page);
   const grid = page.getByTestId('blueprint-grid');
-  await expect(grid).toContainText('line of visibility');
+  await expect(grid).toContainText('Line of visibility');
   await expect(grid).toContainText('users/connect-bot');
   await page.screenshot({ path: 'end2end/screenshots/map-blueprint.png', fullPage: true });
 });
@@ -430,7 +430,7 @@ test('an analyst links a communication row to a CJM stage and a blueprint cell i
   const cells = row.locator('[data-field=cells]');
   await cells.getByTestId('link-add').click();
   await cells.getByTestId('link-select').selectOption('map_onboarding-blueprint#first-use:front_stage');
-  await expect(cells.locator('[data-link="map_onboarding-blueprint#first-use:front_stage"]')).toContainText('Front stage');
+  await expect(cells.locator('[data-link="map_onboarding-blueprint#first-use:front_stage"]')).toContainText('Front Stage Interactions');
   // A stage already linked is not offered again.
   await stages.getByTestId('link-add').click();
   await expect(stages.getByTestId('link-select').locator('option[value="map_registration-cjm#first-use"]')).toHaveCount(0);

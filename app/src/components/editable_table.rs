@@ -1054,12 +1054,7 @@ pub struct LinkTargets(pub StoredValue<Vec<crate::api::maps::LinkTarget>>);
 /// A link target's name: its map, its stage and, for a blueprint cell,
 /// its lane, in `locale`.
 fn target_label(locale: comops_core::Locale, target: &crate::api::maps::LinkTarget) -> String {
-    let lane = target.lane.as_deref().map(|lane| match lane {
-        "customer_actions" => crate::i18n::t(locale, K::MapLaneCustomer),
-        "front_stage" => crate::i18n::t(locale, K::MapLaneFront),
-        "back_stage" => crate::i18n::t(locale, K::MapLaneBack),
-        _ => crate::i18n::t(locale, K::MapLaneSupport),
-    });
+    let lane = target.lane.as_deref().map(|lane| comops_core::map::blueprint::Lane::parse(lane).map_or(lane, |lane| lane.name(locale)));
     let stage = if target.stage.trim().is_empty() { target.item.clone() } else { target.stage.clone() };
     match lane {
         Some(lane) => format!("{} · {stage} · {lane}", target.map_title),

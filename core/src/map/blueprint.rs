@@ -9,6 +9,7 @@
 //! why a cell can be bound to live endpoints.
 
 use super::{fields, EndpointBinding, ItemRef};
+use crate::locale::Locale;
 use crate::validation::{FieldError, Problem};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -54,6 +55,35 @@ impl Lane {
             Lane::Support => "Поддерживающие процессы",
         }
     }
+
+    /// The lane's name on the studio's screens in `locale`: the seed's
+    /// row header, or the Russian one.
+    pub fn name(self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::Ru => self.title_ru(),
+            Locale::En => self.title(),
+        }
+    }
+
+    /// The lane its JSON name (`front_stage`) names.
+    pub fn parse(raw: &str) -> Option<Lane> {
+        Lane::ALL.into_iter().find(|lane| lane.as_str() == raw)
+    }
+
+    /// The field of a stage that holds the lane's text (`front_stage.text`).
+    pub fn text_field(self) -> &'static str {
+        match self {
+            Lane::CustomerActions => "customer_actions.text",
+            Lane::FrontStage => "front_stage.text",
+            Lane::BackStage => "back_stage.text",
+            Lane::Support => "support.text",
+        }
+    }
+
+    /// The line drawn under the lane (none under the last).
+    pub fn line_below(self) -> Option<Line> {
+        Line::ALL.into_iter().find(|line| line.between().0 == self)
+    }
 }
 
 /// The lines between lanes.
@@ -88,8 +118,27 @@ impl Line {
         }
     }
 
-    fn parse(raw: &str) -> Option<Self> {
-        Line::ALL.into_iter().find(|l| serde_json::to_value(l).ok().and_then(|v| v.as_str().map(|s| s == raw)).unwrap_or(false))
+    /// The line's name on the studio's screens in `locale`.
+    pub fn name(self, locale: Locale) -> &'static str {
+        match (locale, self) {
+            (Locale::En, line) => line.title(),
+            (Locale::Ru, Line::Interaction) => "Линия взаимодействия",
+            (Locale::Ru, Line::Visibility) => "Линия видимости",
+            (Locale::Ru, Line::InternalInteraction) => "Линия внутреннего взаимодействия",
+        }
+    }
+
+    /// Its JSON name, as a crossing's `line` holds it (`internal_interaction`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Line::Interaction => "interaction",
+            Line::Visibility => "visibility",
+            Line::InternalInteraction => "internal_interaction",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Line::ALL.into_iter().find(|line| line.as_str() == raw)
     }
 }
 

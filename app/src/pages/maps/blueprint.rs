@@ -8,17 +8,10 @@
 
 use crate::components::editable_table::{cell_text, fresh_id, rows};
 use crate::components::l;
-use crate::i18n::K;
+use crate::i18n::{use_locale, K};
+use comops_core::map::blueprint::Lane;
 use leptos::prelude::*;
 use serde_json::{json, Value};
-
-/// Each lane, and the line under it (its label and its JSON name).
-const LANES: [(&str, K, Option<(K, &str)>); 4] = [
-    ("customer_actions", K::MapLaneCustomer, Some((K::MapLineInteraction, "interaction"))),
-    ("front_stage", K::MapLaneFront, Some((K::MapLineVisibility, "visibility"))),
-    ("back_stage", K::MapLaneBack, Some((K::MapLineInternal, "internal_interaction"))),
-    ("support", K::MapLaneSupport, None),
-];
 
 const MARK: &str = "rounded px-1 text-slate-500 hover:bg-slate-200 hover:text-slate-900";
 
@@ -100,18 +93,19 @@ fn crossing_view(doc: RwSignal<Value>, dirty: RwSignal<bool>, editable: bool, (i
 
 #[component]
 pub(super) fn BlueprintGrid(doc: RwSignal<Value>, dirty: RwSignal<bool>, editable: bool) -> impl IntoView {
+    let locale = use_locale();
     let grid = move || {
         doc.with(|d| {
             let stages = rows(d, "stages");
             let head = stages.iter().map(|s| view! { <th class="px-2 py-1 font-medium">{cell_text(s, "name")}</th> }).collect_view();
-            let lanes = LANES
-                .iter()
-                .map(|(lane, label, line)| {
+            let lanes = Lane::ALL
+                .into_iter()
+                .map(|lane| {
                     let cells = stages
                         .iter()
                         .map(|s| {
-                            let text = cell_text(s, &format!("{lane}.text"));
-                            let bound = endpoints(s.get(*lane));
+                            let text = cell_text(s, lane.text_field());
+                            let bound = endpoints(s.get(lane.as_str()));
                             view! {
                                 <td class="border-l border-slate-100 px-2 py-1 align-top whitespace-pre-wrap">
                                     {text}
@@ -120,7 +114,8 @@ pub(super) fn BlueprintGrid(doc: RwSignal<Value>, dirty: RwSignal<bool>, editabl
                             }
                         })
                         .collect_view();
-                    let line = line.map(|(label, line)| {
+                    let line = lane.line_below().map(|line| {
+                        let (label, line) = (move || line.name(locale.get()), line.as_str());
                         let cells = stages
                             .iter()
                             .map(|s| {
@@ -139,13 +134,13 @@ pub(super) fn BlueprintGrid(doc: RwSignal<Value>, dirty: RwSignal<bool>, editabl
                             .collect_view();
                         view! {
                             <tr class="border-t border-dashed border-slate-400" data-line=line>
-                                <td class="px-2 text-[10px] uppercase text-slate-400">{l(label)}</td>
+                                <td class="px-2 text-[10px] uppercase text-slate-400">{label}</td>
                                 {cells}
                             </tr>
                         }
                     });
                     view! {
-                        <tr><th class="px-2 py-1 text-left text-xs font-medium text-slate-500 align-top">{l(*label)}</th>{cells}</tr>
+                        <tr><th class="px-2 py-1 text-left text-xs font-medium text-slate-500 align-top">{move || lane.name(locale.get())}</th>{cells}</tr>
                         {line}
                     }
                 })

@@ -141,7 +141,7 @@ impl Moved {
 /// (or makes again) what was done: a binding, saved as a version of its
 /// map, or nodes moved by hand.
 #[derive(Debug, Clone, PartialEq)]
-enum Edit {
+enum UndoStep {
     Binding(Rebind),
     Moved(Moved),
 }
@@ -203,8 +203,8 @@ pub fn LoopViewPage() -> impl IntoView {
     let kept = StoredValue::new(Kept::default());
     // The changes that take back the saved ones (newest last), and those
     // that make again what was taken back; a gesture clears the latter.
-    let undo = RwSignal::new(Vec::<Edit>::new());
-    let redo = RwSignal::new(Vec::<Edit>::new());
+    let undo = RwSignal::new(Vec::<UndoStep>::new());
+    let redo = RwSignal::new(Vec::<UndoStep>::new());
     // Places the canvas puts nodes at (an undone or redone move).
     let put = RwSignal::new(None::<Vec<(String, Place)>>);
     let endpoints_now = move || page.get_untracked().and_then(Result::ok).flatten().map(|(_, _, endpoints, _)| endpoints).unwrap_or_default();
@@ -238,7 +238,7 @@ pub fn LoopViewPage() -> impl IntoView {
             let (to, from) = if step == Step::Undo { (redo, undo) } else { (undo, redo) };
             match (&next, trigger) {
                 (SaveStatus::Saved { version, .. }, Some((before, after))) => {
-                    to.update(|list| list.push(Edit::Binding(change.undone(*version, before, after, &endpoints))));
+                    to.update(|list| list.push(UndoStep::Binding(change.undone(*version, before, after, &endpoints))));
                     if step == Step::New {
                         from.update(Vec::clear);
                     }
@@ -247,12 +247,12 @@ pub fn LoopViewPage() -> impl IntoView {
                 // was changed by someone): the bindings kept would
                 // conflict (moves by hand stay).
                 (SaveStatus::Conflict { .. }, _) => {
-                    undo.update(|list| list.retain(|edit| matches!(edit, Edit::Moved(_))));
-                    redo.update(|list| list.retain(|edit| matches!(edit, Edit::Moved(_))));
+                    undo.update(|list| list.retain(|edit| matches!(edit, UndoStep::Moved(_))));
+                    redo.update(|list| list.retain(|edit| matches!(edit, UndoStep::Moved(_))));
                 }
                 // Not saved: an undo or redo stays to be tried again,
                 // unless its row is gone (said once, then dropped).
-                _ if step != Step::New && !gone => from.update(|list| list.push(Edit::Binding(change.clone()))),
+                _ if step != Step::New && !gone => from.update(|list| list.push(UndoStep::Binding(change.clone()))),
                 _ => {}
             }
             status.set(next);
@@ -277,7 +277,7 @@ pub fn LoopViewPage() -> impl IntoView {
     });
     // Nodes moved by hand: one step to take back.
     let on_moved = Callback::new(move |moved: Moved| {
-        undo.update(|list| list.push(Edit::Moved(moved.undone())));
+        undo.update(|list| list.push(UndoStep::Moved(moved.undone())));
         redo.update(Vec::clear);
     });
     // Takes back the last change (`false`) or makes again the last one
@@ -289,11 +289,11 @@ pub fn LoopViewPage() -> impl IntoView {
         }
         let (list, other, step) = if again { (redo, undo, Step::Redo) } else { (undo, redo, Step::Undo) };
         match list.try_update(Vec::pop).flatten() {
-            Some(Edit::Moved(moved)) => {
+            Some(UndoStep::Moved(moved)) => {
                 put.set(Some(moved.places()));
-                other.update(|list| list.push(Edit::Moved(moved.undone())));
+                other.update(|list| list.push(UndoStep::Moved(moved.undone())));
             }
-            Some(Edit::Binding(mut change)) => {
+            Some(UndoStep::Binding(mut change)) => {
                 let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| m.id == change.map).map(|m| m.version));
                 change.base = drawn.unwrap_or(change.base);
                 save.dispatch((change, step));

@@ -4,6 +4,7 @@
 
 use crate::components::editable_table::{fresh_id, rows, ColKind, Column, LinkKind};
 use crate::i18n::{t, K};
+use comops_core::map::blueprint::Lane;
 use comops_core::map::MapKind;
 use comops_core::Locale;
 use serde_json::{json, Value};
@@ -43,14 +44,10 @@ pub fn columns(kind: MapKind, locale: Locale) -> Vec<Column> {
             cols.push(col("cells", t(locale, K::MapBlueprintCells), ColKind::Links(LinkKind::BlueprintCell)));
             cols
         }
-        MapKind::Blueprint => vec![
-            col("name", t(locale, K::MapStageName), ColKind::Text),
-            col("customer_actions.text", t(locale, K::MapLaneCustomer), ColKind::Text),
-            col("front_stage.text", t(locale, K::MapLaneFront), ColKind::Text),
-            col("back_stage.text", t(locale, K::MapLaneBack), ColKind::Text),
-            col("support.text", t(locale, K::MapLaneSupport), ColKind::Text),
-            col("cjm_stages", t(locale, K::MapCjmStages), ColKind::Links(LinkKind::CjmStage)),
-        ],
+        MapKind::Blueprint => std::iter::once(col("name", t(locale, K::MapStageName), ColKind::Text))
+            .chain(Lane::ALL.map(|lane| col(lane.text_field(), lane.name(locale), ColKind::Text)))
+            .chain([col("cjm_stages", t(locale, K::MapCjmStages), ColKind::Links(LinkKind::CjmStage))])
+            .collect(),
         MapKind::Integration => {
             let mut cols = vec![col("alias", t(locale, K::MapAlias), ColKind::Endpoint)];
             cols.extend(
@@ -212,7 +209,7 @@ mod tests {
             }
         }
         assert_eq!(field_title(MapKind::Cjm, Locale::Ru, "goal"), "Цель клиента / зачем он это делает");
-        assert_eq!(field_title(MapKind::Blueprint, Locale::En, "front_stage.endpoints"), "Front stage: endpoints");
+        assert_eq!(field_title(MapKind::Blueprint, Locale::En, "front_stage.endpoints"), "Front Stage Interactions: endpoints");
     }
 
     #[test]
