@@ -213,8 +213,12 @@ async fn schedule_requests_are_checked() {
     assert_eq!((status, reply["message"].as_str().unwrap()), (403, "A token limited to some aliases cannot schedule runs"));
     let (status, _) = post(&server, "/bots/bot_rehau/links", &narrow, json!({"userId": "victim"})).await;
     assert_eq!(status, 403, "nor bind users");
-    let (status, _) = post(&server, "/bots/bot_nope/jobs/schedule", &secret, json!({})).await;
+    // A bot that does not exist: 404 to a token for every bot, 403 to one
+    // for other bots, which learns nothing of which bots exist.
+    let (status, _) = post(&server, "/bots/bot_nope/jobs/schedule", &narrow, json!({})).await;
     assert_eq!(status, 404);
+    let (status, _) = post(&server, "/bots/bot_nope/jobs/schedule", &secret, json!({})).await;
+    assert_eq!(status, 403);
     let (status, _) = post(&server, "/bots/bot_rehau/jobs/schedule", "nope", json!({})).await;
     assert_eq!(status, 401);
     let response = reqwest::Client::new()

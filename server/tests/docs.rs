@@ -156,6 +156,13 @@ async fn docs_need_a_session_or_a_token_for_the_bot() {
     let response = anonymous_get(&server, "/docs/bot_shop/openapi.json", &[("Authorization", &auth)]).await;
     assert_eq!(response.status(), 403);
     assert_eq!(response.json::<Value>().await.unwrap()["message"], "Token is not valid for this bot");
+    // Nor does it learn which other bots exist (ids like bot_123 can be
+    // guessed): the same 403 for one that does not, here and on the admin API.
+    for path in ["/docs/bot_nope/openapi.json", "/docs/123/openapi.json", "/bots/bot_nope/endpoints", "/bots/123/jobs"] {
+        let response = anonymous_get(&server, path, &[("Authorization", &auth)]).await;
+        assert_eq!(response.status(), 403, "{path}");
+        assert_eq!(response.json::<Value>().await.unwrap()["message"], "Token is not valid for this bot", "{path}");
+    }
 }
 
 #[tokio::test]

@@ -233,6 +233,21 @@ async fn a_bot_may_be_given_its_id_when_made() {
     let plain: Value = plain.json().await.unwrap();
     let generated = plain["id"].as_str().unwrap();
     assert!(generated.starts_with("bot_") && generated.len() == 14, "{generated}");
+
+    // A deleted bot's id stays taken (its traces and tokens still name
+    // it), whether the bot or its whole project was deleted.
+    assert_eq!(browser.call("bots/delete", &[("id", "bot_123")]).await.status(), 200);
+    assert_eq!(codes(&create("Регистрация", "123").await), [("id".to_string(), "taken".to_string())]);
+    assert_eq!(browser.call("projects/delete", &[("id", &project_id)]).await.status(), 200);
+    let other = browser.call("projects/create", &[("draft[name]", "Other"), ("draft[slug]", "other"), ("draft[description]", "")]).await;
+    let other: Value = other.json().await.unwrap();
+    let response = browser
+        .call(
+            "bots/create",
+            &[("project_id", other["id"].as_str().unwrap()), ("draft[name]", "Installers"), ("draft[username]", ""), ("draft[description]", ""), ("draft[enabled]", "true"), ("id", "installers")],
+        )
+        .await;
+    assert_eq!(codes(&response.json().await.unwrap()), [("id".to_string(), "taken".to_string())]);
 }
 
 #[tokio::test]

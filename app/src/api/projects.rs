@@ -79,7 +79,7 @@ pub async fn create_bot(project_id: String, draft: BotDraft, id: Option<String>)
     let user = require(comops_core::Permission::ManageProjects)?;
     let project_id = comops_core::ProjectId::parse(&project_id).ok_or(AppError::NotFound)?;
     let chosen = comops_core::BotId::chosen(id.as_deref().unwrap_or_default());
-    let valid = match (draft.validate(), chosen) {
+    let (valid, chosen) = match (draft.validate(), chosen) {
         (Ok(valid), Ok(chosen)) => (valid, chosen),
         (valid, chosen) => {
             let mut errors = valid.err().unwrap_or_default();
@@ -87,8 +87,13 @@ pub async fn create_bot(project_id: String, draft: BotDraft, id: Option<String>)
             return Err(AppError::Invalid(errors));
         }
     };
-    let (valid, chosen) = valid;
     let store = backend()?.store;
+    // A deleted bot's id stays taken: traces and tokens still name it.
+    if let Some(id) = &chosen {
+        if store.bot_id_retired(id).await? {
+            return Err(AppError::Invalid(vec![FieldError::new("id", comops_core::Problem::Taken)]));
+        }
+    }
     // An id already used is `Taken` on the field `id`.
     let bot = store.create_bot(&project_id, &valid, chosen).await?;
     store.audit(user.email.as_str(), "bot.create", bot.id.as_str(), &bot.name).await?;

@@ -55,7 +55,10 @@ impl ApiTrigger {
 
     /// Reads [`ApiTrigger::url`] back; also accepts a bare alias
     /// (`/order/status`) and the seed's placeholders (`/bots/{id}/…`,
-    /// `/bots/123/…`), which leave the row unbound.
+    /// `/bots/123/…`), which leave the row unbound. A row is bound by its
+    /// bot's full id: the API answers `/bots/123/…` for a bot `bot_123`,
+    /// but in a map `123` stays the seed's placeholder, as its tables
+    /// write it for any bot.
     pub fn parse_url(raw: &str) -> Result<(Option<BotId>, Option<Alias>), crate::Problem> {
         let raw = raw.trim();
         if raw.is_empty() {

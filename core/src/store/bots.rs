@@ -84,13 +84,32 @@ impl Store {
         self.bot(id).await
     }
 
+    /// Deletes a bot; its id is kept as retired ([`Store::bot_id_retired`]).
     pub async fn delete_bot(&self, id: &BotId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM bots WHERE id = $1").bind(id.as_str()).execute(&self.pool).await?;
-        self.cache.bots.clear();
-        self.cache.endpoints.clear();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(RETIRE_IDS).bind(now_millis()).bind(id.as_str()).bind("").execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM bots WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        tx.commit().await?;
+        self.cache.bots.clear();
+        self.cache.endpoints.clear();
         Ok(())
     }
+
+    /// Whether `id` was a deleted bot's: rows elsewhere still name it
+    /// (traces, tallies, tokens' scopes), so a bot made later must not
+    /// take it.
+    pub async fn bot_id_retired(&self, id: &BotId) -> StoreResult<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT retired_at FROM retired_bot_ids WHERE id = $1").bind(id.as_str()).fetch_optional(&self.pool).await?;
+        Ok(found.is_some())
+    }
 }
+
+/// Keeps as retired the bot `$2`, or every bot of the project `$3`
+/// (`$1`: now), before they are deleted in the same transaction. SQLite
+/// needs the WHERE for the upsert to parse after a SELECT.
+pub(super) const RETIRE_IDS: &str = "INSERT INTO retired_bot_ids (id, retired_at) SELECT id, $1 FROM bots WHERE id = $2 OR project_id = $3 \
+     ON CONFLICT (id) DO NOTHING";

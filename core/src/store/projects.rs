@@ -79,6 +79,8 @@ impl Store {
         // SQLite enforces ON DELETE CASCADE only with foreign_keys=ON, which
         // after_connect sets; delete children explicitly anyway so the
         // behaviour does not hang on a pragma.
+        // Its bots' ids are kept as retired (`Store::bot_id_retired`).
+        sqlx::query(super::bots::RETIRE_IDS).bind(now_millis()).bind("").bind(id.as_str()).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM bots WHERE project_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM projects WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?;
         if done.rows_affected() == 0 {

@@ -56,12 +56,18 @@ pub(super) async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &st
     let store = &state.backend.store;
     let token = bearer_token(headers, store).await?;
     let bot = BotId::in_path(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let now = now_millis();
+    // A token for other bots hears 403 before whether this one exists, as
+    // on the call route (ids like `bot_123` can be guessed).
+    token.live(now).and_then(|()| token.check_bot(&bot)).map_err(|denial| match denial.is_authentication() {
+        true => ApiError::Unauthorized(denial.message()),
+        false => ApiError::Forbidden(denial.message()),
+    })?;
     match store.bot(&bot).await {
         Ok(_) => {}
         Err(StoreError::NotFound) => return Err(ApiError::NotFound(answer::BOT_NOT_FOUND)),
         Err(other) => return Err(other.into()),
     }
-    let now = now_millis();
     let mut last = Denial::Action(actions[0]);
     for action in actions {
         match token.check_admin(&bot, *action, now) {

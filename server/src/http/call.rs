@@ -129,8 +129,7 @@ async fn call(
     let mut trace = CallTrace {
         trace_id: trace_id.clone(),
         source_system: header_text(&headers, "x-source-system").unwrap_or_default(),
-        // `/bots/123/…` is traced as the bot it names (`bot_123`).
-        bot_id: BotId::in_path(&bot_id).map_or_else(|| bot_id.clone(), |bot| bot.to_string()),
+        bot_id: traced_bot(&bot_id),
         endpoint: alias.clone(),
         user_id: String::new(),
         lead_id: String::new(),
@@ -219,7 +218,7 @@ pub async fn studio_dry_run(state: &AppState, test: TestCall) -> (u16, serde_jso
     let mut trace = CallTrace {
         trace_id: TraceId::generate(),
         source_system: format!("studio:{user}"),
-        bot_id: bot_id.to_string(),
+        bot_id: traced_bot(bot_id),
         endpoint: alias.to_string(),
         user_id: String::new(),
         lead_id: String::new(),
@@ -275,6 +274,12 @@ fn checked_request(endpoint: &Endpoint, bytes: &[u8], trace: &mut CallTrace) -> 
         _ => &[],
     });
     Ok(request)
+}
+
+/// The bot a call's trace names: the one its `{botId}` names (`/bots/123/…`
+/// is `bot_123`), or what was written when it names none.
+fn traced_bot(raw: &str) -> String {
+    BotId::in_path(raw).map_or_else(|| raw.to_string(), |bot| bot.to_string())
 }
 
 /// The bot and its enabled endpoint, or 404.

@@ -98,20 +98,21 @@ async fn docs_page(state: &AppState, bot_id: &str, session: Option<Extension<Ses
 /// The bot, if the request may read its docs: a studio session, or a live
 /// token that reaches this bot (any action: admin readers and callers
 /// alike), with that token (none for a session). Unknown bots are 404 once
-/// the caller has shown a credential.
+/// the caller has shown a credential that reaches them: a token for other
+/// bots hears 403 first, as on the call route, and learns nothing of
+/// which bots exist (ids like `bot_123` can be guessed).
 async fn authorize(state: &AppState, headers: &HeaderMap, session: Option<&SessionInfo>, bot: &BotId) -> Result<(Bot, Option<ApiToken>), ApiError> {
     let store = &state.backend.store;
     if session.is_some_and(|s| s.user.is_some()) {
         return Ok((existing_bot(state, bot).await?, None));
     }
     let token = bearer_token(headers, store).await?;
-    let found = existing_bot(state, bot).await?;
     match token.check_admin(bot, TokenAction::AdminRead, now_millis()) {
-        Ok(()) => Ok((found, Some(token))),
+        Ok(()) => Ok((existing_bot(state, bot).await?, Some(token))),
         // Live and in scope for this bot, just not an admin reader: callers
         // read the docs of what they call.
         Err(Denial::Action(_)) if token.scope.actions.iter().any(|a| matches!(a, TokenAction::Call | TokenAction::DryRun)) => {
-            Ok((found, Some(token)))
+            Ok((existing_bot(state, bot).await?, Some(token)))
         }
         Err(denial) if denial.is_authentication() => Err(ApiError::Unauthorized(denial.message())),
         Err(denial) => Err(ApiError::Forbidden(denial.message())),
