@@ -204,8 +204,9 @@ impl TokenDraft {
         let name = required_text("name", &self.name, 120, &mut errors);
         let words = |text: &str| text.split([',', ' ', '\n']).map(str::trim).filter(|w| !w.is_empty()).map(String::from).collect::<Vec<_>>();
         let mut bots = Vec::new();
+        // `123` names `bot_123`, as in the URLs (`BotId::in_path`).
         for raw in words(&self.bots) {
-            match BotId::parse(&raw) {
+            match BotId::in_path(&raw) {
                 Some(bot) => bots.push(bot),
                 None => {
                     errors.push(FieldError::new("bots", Problem::Unknown));
@@ -257,6 +258,14 @@ mod tests {
         let draft = TokenDraft { name: "CRM".into(), actions: vec![TokenAction::Call], expires_in_days: u32::MAX, rate_per_minute: u32::MAX, ..Default::default() };
         let fields: Vec<_> = draft.validate().unwrap_err().into_iter().map(|e| (e.field, e.problem)).collect();
         assert_eq!(fields, [("expires_in_days".to_string(), Problem::OutOfRange), ("rate_per_minute".to_string(), Problem::OutOfRange)]);
+    }
+
+    #[test]
+    fn bots_are_named_by_id_or_by_the_digits_of_one() {
+        let draft = TokenDraft { name: "Site".into(), bots: "123, bot_shop".into(), actions: vec![TokenAction::Call], ..Default::default() };
+        assert_eq!(draft.validate().unwrap().scope.bots, [bot("bot_123"), bot("bot_shop")]);
+        let draft = TokenDraft { bots: "shop".into(), ..draft };
+        assert_eq!(draft.validate().unwrap_err()[0], FieldError::new("bots", Problem::Unknown));
     }
 
     fn token(scope: TokenScope) -> ApiToken {
