@@ -61,6 +61,7 @@ async fn two_processes_share_the_bots_rate_and_send_nothing_twice() {
     // parallel on 2 cores), which a strict window may count as a 31st
     // message. Uncontended, this is zero (the fan-out bench measures it);
     // two unpaced processes would be refused dozens of times here.
+    eprintln!("2 processes: {} members, {} × 429", family.len(), telegram.throttled());
     assert!(telegram.throttled() <= support::JITTER_REFUSALS, "{} refusals: the two processes did not share the budget", telegram.throttled());
     // 90 messages at 30/s take about 3 s.
     let span = sent.last().unwrap().at.duration_since(sent[0].at);
