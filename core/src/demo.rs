@@ -51,7 +51,8 @@ pub const DEMO_BOTS: [(&str, &str, &str, &str); 4] = [
     ),
 ];
 
-/// Creates the demo project and its bots unless the project exists, and
+/// Creates the demo project and its bots unless the project exists (or
+/// existed: someone deleted it, and its bots' ids are retired), and
 /// with `integration` also their endpoints, scenarios and the seed's maps
 /// (tests that bring their own endpoints ask for the bots only). Returns whether anything was
 /// created.
@@ -68,6 +69,15 @@ pub async fn seed(store: &Store, integration: bool) -> StoreResult<bool> {
         description: "The DMI methodology's cases: e-commerce, REHAU installers, Fmlst family site, helpdesk.".into(),
     };
     let valid = draft.validate().map_err(|_| StoreError::NotFound)?;
+    // A demo someone deleted stays deleted: its bots' ids are retired,
+    // and a bot made under one would take over what the old one left.
+    for (id, ..) in DEMO_BOTS {
+        if let Some(id) = BotId::parse(id) {
+            if store.bot_id_retired(&id).await? {
+                return Ok(false);
+            }
+        }
+    }
     store.create_project(&valid, None, Some(project_id.clone())).await?;
     for (id, name, username, description) in DEMO_BOTS {
         let draft = BotDraft { name: name.into(), username: username.into(), description: description.into(), enabled: true };

@@ -185,6 +185,18 @@ async fn demo_seed_suite(store: Store) {
     assert_eq!(store.list_scenarios(&helpdesk).await.unwrap().len(), 2);
     let fmlst = comops_core::BotId::parse("bot_fmlst").unwrap();
     assert_eq!(store.list_scenarios(&fmlst).await.unwrap().len(), 2);
+
+    // A deleted bot's id is never taken again (the store refuses it in the
+    // insert), and a demo someone deleted stays deleted.
+    store.delete_project(&projects[0].id).await.unwrap();
+    assert!(store.bot_id_retired(&shop).await.unwrap());
+    let again = comops_core::bot::BotDraft { name: "Shop".into(), enabled: true, ..Default::default() };
+    let other = comops_core::project::ProjectDraft { name: "Other".into(), slug: "other".into(), description: String::new() };
+    let other = store.create_project(&other.validate().unwrap(), None, None).await.unwrap();
+    let taken = store.create_bot(&other.id, &again.validate().unwrap(), Some(shop.clone())).await.unwrap_err();
+    assert!(matches!(taken, comops_core::store::StoreError::Taken("id")), "{taken:?}");
+    assert!(!comops_core::demo::seed(&store, true).await.unwrap(), "the deleted demo is not made again");
+    assert_eq!(store.list_projects().await.unwrap().len(), 1);
 }
 
 /// A successful trace event of bot_shop's CRM calling `endpoint`.

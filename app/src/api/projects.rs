@@ -88,13 +88,8 @@ pub async fn create_bot(project_id: String, draft: BotDraft, id: Option<String>)
         }
     };
     let store = backend()?.store;
-    // A deleted bot's id stays taken: traces and tokens still name it.
-    if let Some(id) = &chosen {
-        if store.bot_id_retired(id).await? {
-            return Err(AppError::Invalid(vec![FieldError::new("id", comops_core::Problem::Taken)]));
-        }
-    }
-    // An id already used is `Taken` on the field `id`.
+    // An id in use, or a deleted bot's (its traces and tokens still name
+    // it), is `Taken` on the field `id`.
     let bot = store.create_bot(&project_id, &valid, chosen).await?;
     store.audit(user.email.as_str(), "bot.create", bot.id.as_str(), &bot.name).await?;
     Ok(bot)

@@ -42,14 +42,16 @@ impl Store {
         found.ok_or(StoreError::NotFound)
     }
 
-    /// Creates a bot in an existing project, with a fresh id or `id`.
+    /// Creates a bot in an existing project, with a fresh id or `id`. An
+    /// id in use, or a deleted bot's ([`Store::bot_id_retired`]), is
+    /// `Taken("id")`: checked in the insert itself.
     pub async fn create_bot(&self, project: &ProjectId, valid: &ValidBot, id: Option<BotId>) -> StoreResult<Bot> {
         self.project(project).await?;
         let id = id.unwrap_or_else(BotId::generate);
         let now = now_millis();
-        sqlx::query(
+        let made = sqlx::query(
             "INSERT INTO bots (id, project_id, name, username, description, enabled, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $7 WHERE NOT EXISTS (SELECT 1 FROM retired_bot_ids WHERE id = $1)",
         )
         .bind(id.as_str())
         .bind(project.as_str())
@@ -61,6 +63,9 @@ impl Store {
         .execute(&self.pool)
         .await
         .on_unique("id")?;
+        if made.rows_affected() == 0 {
+            return Err(StoreError::Taken("id"));
+        }
         self.cache.bots.clear();
         self.bot(&id).await
     }

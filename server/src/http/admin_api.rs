@@ -59,10 +59,7 @@ pub(super) async fn authorize(state: &AppState, headers: &HeaderMap, bot_id: &st
     let now = now_millis();
     // A token for other bots hears 403 before whether this one exists, as
     // on the call route (ids like `bot_123` can be guessed).
-    token.live(now).and_then(|()| token.check_bot(&bot)).map_err(|denial| match denial.is_authentication() {
-        true => ApiError::Unauthorized(denial.message()),
-        false => ApiError::Forbidden(denial.message()),
-    })?;
+    token.live(now).and_then(|()| token.check_bot(&bot)).map_err(super::call::denial_error)?;
     match store.bot(&bot).await {
         Ok(_) => {}
         Err(StoreError::NotFound) => return Err(ApiError::NotFound(answer::BOT_NOT_FOUND)),

@@ -126,17 +126,19 @@ async fn call(
         Ok(header || query)
     });
     let dry_requested = dry.as_ref().is_ok_and(|dry| *dry);
+    // Read once: `/bots/123/…` names `bot_123`, in the checks and the trace.
+    let bot = BotId::in_path(&bot_id);
     let mut trace = CallTrace {
         trace_id: trace_id.clone(),
         source_system: header_text(&headers, "x-source-system").unwrap_or_default(),
-        bot_id: traced_bot(&bot_id),
+        bot_id: traced_bot(bot.as_ref(), &bot_id),
         endpoint: alias.clone(),
         user_id: String::new(),
         lead_id: String::new(),
         dry_run: dry_requested,
         started,
     };
-    let outcome = handle(&state, &bot_id, &alias, dry, &headers, body, &mut trace).await;
+    let outcome = handle(&state, bot, &alias, dry, &headers, body, &mut trace).await;
     let mut response = match outcome {
         Ok(response) => response,
         Err(error) => {
@@ -154,7 +156,7 @@ async fn call(
 
 async fn handle(
     state: &AppState,
-    bot_id: &str,
+    bot: Option<BotId>,
     alias: &str,
     dry: Result<bool, String>,
     headers: &HeaderMap,
@@ -170,10 +172,10 @@ async fn handle(
     let now = now_millis();
     // A token for other bots learns nothing of this one (which aliases it
     // has, or whether it exists): refused before the endpoint is looked up.
-    if let Some(bot) = BotId::in_path(bot_id) {
-        token.live(now).and_then(|()| token.check_bot(&bot)).map_err(denial_error)?;
+    if let Some(bot) = &bot {
+        token.live(now).and_then(|()| token.check_bot(bot)).map_err(denial_error)?;
     }
-    let (bot, endpoint) = find_endpoint(state, bot_id, alias).await?;
+    let (bot, endpoint) = find_endpoint(state, bot, alias).await?;
     let mode = token
         .check_call(&bot, &endpoint.alias, endpoint.isolated, dry_requested, now)
         .map_err(denial_error)?;
@@ -214,11 +216,11 @@ async fn handle(
 /// The status, the JSON answer and the trace id, as a caller would get them.
 pub async fn studio_dry_run(state: &AppState, test: TestCall) -> (u16, serde_json::Value, String) {
     let TestCall { bot: bot_id, alias, body, user } = test;
-    let (bot_id, alias) = (bot_id.as_str(), alias.as_str());
+    let (bot, alias) = (BotId::in_path(&bot_id), alias.as_str());
     let mut trace = CallTrace {
         trace_id: TraceId::generate(),
         source_system: format!("studio:{user}"),
-        bot_id: traced_bot(bot_id),
+        bot_id: traced_bot(bot.as_ref(), &bot_id),
         endpoint: alias.to_string(),
         user_id: String::new(),
         lead_id: String::new(),
@@ -226,7 +228,7 @@ pub async fn studio_dry_run(state: &AppState, test: TestCall) -> (u16, serde_jso
         started: Instant::now(),
     };
     let outcome = async {
-        let (bot, endpoint) = find_endpoint(state, bot_id, alias).await?;
+        let (bot, endpoint) = find_endpoint(state, bot, alias).await?;
         let request = checked_request(&endpoint, &body, &mut trace)?;
         let resolved = Resolved::of(&state.backend.store, &bot, &request.recipients).await?;
         trace.reached(&resolved);
@@ -276,16 +278,17 @@ fn checked_request(endpoint: &Endpoint, bytes: &[u8], trace: &mut CallTrace) -> 
     Ok(request)
 }
 
-/// The bot a call's trace names: the one its `{botId}` names (`/bots/123/…`
-/// is `bot_123`), or what was written when it names none.
-fn traced_bot(raw: &str) -> String {
-    BotId::in_path(raw).map_or_else(|| raw.to_string(), |bot| bot.to_string())
+/// The bot a call's trace names: the one its `{botId}` names
+/// ([`BotId::in_path`]: `/bots/123/…` is `bot_123`), or what was written
+/// when it names none.
+fn traced_bot(bot: Option<&BotId>, raw: &str) -> String {
+    bot.map_or_else(|| raw.to_string(), ToString::to_string)
 }
 
-/// The bot and its enabled endpoint, or 404.
-async fn find_endpoint(state: &AppState, bot_id: &str, alias: &str) -> Result<(BotId, Endpoint), ApiError> {
+/// The bot (as its `{botId}` named it) and its enabled endpoint, or 404.
+async fn find_endpoint(state: &AppState, bot: Option<BotId>, alias: &str) -> Result<(BotId, Endpoint), ApiError> {
     let store = &state.backend.store;
-    let bot = BotId::in_path(bot_id).ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
+    let bot = bot.ok_or(ApiError::NotFound(answer::BOT_NOT_FOUND))?;
     match store.bot(&bot).await {
         Ok(found) if found.enabled => {}
         Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::NotFound(answer::BOT_NOT_FOUND)),
@@ -298,7 +301,9 @@ async fn find_endpoint(state: &AppState, bot_id: &str, alias: &str) -> Result<(B
     }
 }
 
-fn denial_error(denial: Denial) -> ApiError {
+/// A token's refusal as the API answers it: 401 for who it is, 403 for
+/// what it may not do.
+pub(super) fn denial_error(denial: Denial) -> ApiError {
     if denial.is_authentication() {
         ApiError::Unauthorized(denial.message())
     } else {

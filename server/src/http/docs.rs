@@ -114,8 +114,7 @@ async fn authorize(state: &AppState, headers: &HeaderMap, session: Option<&Sessi
         Err(Denial::Action(_)) if token.scope.actions.iter().any(|a| matches!(a, TokenAction::Call | TokenAction::DryRun)) => {
             Ok((existing_bot(state, bot).await?, Some(token)))
         }
-        Err(denial) if denial.is_authentication() => Err(ApiError::Unauthorized(denial.message())),
-        Err(denial) => Err(ApiError::Forbidden(denial.message())),
+        Err(denial) => Err(super::call::denial_error(denial)),
     }
 }
 
