@@ -12,7 +12,7 @@
 // real CLI, and stops that process only.
 import { test, expect, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
-import { chooseLanguage, hydrated } from './helpers';
+import { chooseLanguage, drag, hydrated } from './helpers';
 
 const PORT = Number(process.env.COMOPS_E2E_CANVAS_PORT ?? 3419);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -60,16 +60,6 @@ async function centre(page: Page, selector: string) {
   const box = await page.locator(selector).boundingBox();
   if (!box) throw new Error(`${selector} is not on screen`);
   return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-}
-
-/** Presses the pointer on `from`, moves in steps to `to`, releases. */
-async function drag(page: Page, from: { x: number; y: number }, to: { x: number; y: number }, shift = false) {
-  if (shift) await page.keyboard.down('Shift');
-  await page.mouse.move(from.x, from.y);
-  await page.mouse.down();
-  await page.mouse.move(to.x, to.y, { steps: 8 });
-  await page.mouse.up();
-  if (shift) await page.keyboard.up('Shift');
 }
 
 test('an architect edits order_delivered on the canvas, saves it, dry-runs it and sees a real run on the overlay', async ({ page }) => {

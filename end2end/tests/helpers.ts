@@ -42,3 +42,13 @@ export async function callServer(page: Page, path: string, args: Record<string, 
     { path, args, json },
   );
 }
+
+/** Presses the pointer on `from`, moves in steps to `to` (page pixels), releases; with `shift`, Shift held throughout. */
+export async function drag(page: Page, from: { x: number; y: number }, to: { x: number; y: number }, shift = false) {
+  if (shift) await page.keyboard.down('Shift');
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move(to.x, to.y, { steps: 8 });
+  await page.mouse.up();
+  if (shift) await page.keyboard.up('Shift');
+}

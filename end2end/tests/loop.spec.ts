@@ -25,7 +25,7 @@
 // token made by the real CLI, and stops that process only.
 import { test, expect, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
-import { chooseLanguage, hydrated, logIn } from './helpers';
+import { chooseLanguage, drag, hydrated, logIn } from './helpers';
 
 const PORT = Number(process.env.COMOPS_E2E_LOOP_PORT ?? 3422);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -187,7 +187,7 @@ test('anyone moves a node with Shift+drag; it stays there in this browser until 
   const stage = node(page, 'map_registration-cjm#retention');
   const laidOut = await stage.getAttribute('transform');
   const a = await centre(page, 'map_registration-cjm#retention');
-  await shiftDrag(page, a, { x: a.x + 40, y: a.y + 120 });
+  await drag(page, a, { x: a.x + 40, y: a.y + 120 }, true);
   const moved = await stage.getAttribute('transform');
   expect(moved).not.toBe(laidOut);
   // The position outlives a reload.
@@ -202,16 +202,6 @@ test('anyone moves a node with Shift+drag; it stays there in this browser until 
   await loopReady(page);
   await expect(stage).toHaveAttribute('transform', laidOut ?? '');
 });
-
-/** Shift+drag with the real mouse from `from` to `to` (page pixels), let go. */
-async function shiftDrag(page: Page, from: { x: number; y: number }, to: { x: number; y: number }) {
-  await page.keyboard.down('Shift');
-  await page.mouse.move(from.x, from.y);
-  await page.mouse.down();
-  await page.mouse.move(to.x, to.y, { steps: 8 });
-  await page.mouse.up();
-  await page.keyboard.up('Shift');
-}
 
 /** A node's place on the canvas, from its `translate(x,y)`. */
 async function placeOf(page: Page, key: string): Promise<[number, number]> {
@@ -234,7 +224,7 @@ test('Ctrl+click and a rubber band pick several nodes, and Shift+drag moves them
   await expect(node(page, 'map_registration-cjm#awareness')).toHaveAttribute('data-picked', 'false');
   // Shift+drag one of them: both move, by the same step.
   const a = await centre(page, FEEDBACK);
-  await shiftDrag(page, a, { x: a.x + 60, y: a.y + 30 });
+  await drag(page, a, { x: a.x + 60, y: a.y + 30 }, true);
   const after = [await placeOf(page, FEEDBACK), await placeOf(page, RETENTION)];
   const step = (i: number) => [after[i][0] - before[i][0], after[i][1] - before[i][1]];
   expect(step(0)[0]).toBeGreaterThan(20);
@@ -468,7 +458,7 @@ test('arrow keys walk where nodes were moved by hand', async ({ page }) => {
   // (still in the stages' column).
   const top = await centre(page, awareness);
   const a = await centre(page, retention);
-  await shiftDrag(page, a, { x: top.x + 30, y: top.y - 70 });
+  await drag(page, a, { x: top.x + 30, y: top.y - 70 }, true);
   const moved = await node(page, retention).boundingBox();
   const first = await node(page, awareness).boundingBox();
   expect(moved && first && moved.y + moved.height < first.y).toBeTruthy();

@@ -175,15 +175,16 @@ pub fn remove_steps(scenario: &mut Scenario, ids: &BTreeSet<String>) {
     }
 }
 
-/// The ids of the nodes (each `w`×`h` at its position) that a rubber band
-/// from `a` to `b` (any two corners) touches.
-pub fn in_band<'a>(nodes: impl IntoIterator<Item = (&'a str, [f64; 2])>, a: [f64; 2], b: [f64; 2], w: f64, h: f64) -> Vec<String> {
+/// The ids (any kind: step names, node indexes) of the nodes (each `w`×`h`
+/// at its position) that a rubber band from `a` to `b` (any two corners)
+/// touches, in the order given.
+pub fn in_band<T>(nodes: impl IntoIterator<Item = (T, [f64; 2])>, a: [f64; 2], b: [f64; 2], w: f64, h: f64) -> Vec<T> {
     let (x0, x1) = (a[0].min(b[0]), a[0].max(b[0]));
     let (y0, y1) = (a[1].min(b[1]), a[1].max(b[1]));
     nodes
         .into_iter()
         .filter(|(_, p)| p[0] < x1 && p[0] + w > x0 && p[1] < y1 && p[1] + h > y0)
-        .map(|(id, _)| id.to_string())
+        .map(|(id, _)| id)
         .collect()
 }
 

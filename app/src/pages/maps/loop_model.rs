@@ -449,13 +449,8 @@ impl LoopGraph {
     /// The nodes a rubber band from `a` to `b` (model space, any two
     /// corners) touches, in the graph's order.
     pub fn touching(&self, a: (f64, f64), b: (f64, f64)) -> Vec<usize> {
-        let (x0, x1, y0, y1) = (a.0.min(b.0), a.0.max(b.0), a.1.min(b.1), a.1.max(b.1));
-        (0..self.nodes.len())
-            .filter(|&i| {
-                let (x, y) = self.nodes[i].at;
-                x < x1 && x + NODE_W > x0 && y < y1 && y + NODE_H > y0
-            })
-            .collect()
+        let nodes = self.nodes.iter().enumerate().map(|(i, n)| (i, [n.at.0, n.at.1]));
+        crate::components::canvas::graph::in_band(nodes, [a.0, a.1], [b.0, b.1], NODE_W, NODE_H)
     }
 
     /// Where communication row `row`, dragged to the model point `at`,

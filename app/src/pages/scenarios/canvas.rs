@@ -486,7 +486,7 @@ pub(super) fn ScenarioCanvas(
                         let (x, y) = c.pos(&st.id).get_untracked();
                         (st.id.clone(), [x, y])
                     }).collect();
-                    graph::in_band(nodes.iter().map(|(id, p)| (id.as_str(), *p)), [from.0, from.1], [at.0, at.1], W, H)
+                    graph::in_band(nodes, [from.0, from.1], [at.0, at.1], W, H)
                 });
                 c.selected.update(|s| s.extend(hits));
             }

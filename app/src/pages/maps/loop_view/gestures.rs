@@ -105,7 +105,15 @@ impl Canvas {
     fn clear(self) {
         self.selected.set(None);
         self.link.set(None);
-        self.picked.update(|picked| picked.clear());
+        self.let_go();
+    }
+
+    /// Lets the picked nodes go; when none are, nothing is told (every
+    /// node reads the picked set, and most clicks pick nothing).
+    fn let_go(self) {
+        if self.picked.with_untracked(|picked| !picked.is_empty()) {
+            self.picked.update(|picked| picked.clear());
+        }
     }
 
     pub(super) fn pointer_down(self, ev: PointerEvent) {
@@ -127,7 +135,7 @@ impl Canvas {
             // A node that is not picked lets the picked ones go.
             let among_picked = self.picked.with_untracked(|picked| picked.contains(&i));
             if !among_picked {
-                self.picked.update(|picked| picked.clear());
+                self.let_go();
             }
             // Not while a change is saved: the loop is read again after it.
             if ev.shift_key() && !self.busy.get_untracked() {
