@@ -18,7 +18,9 @@
 // "Runs" overlay shows its calls and errors and where its scenario's run
 // stopped (in English and Russian), and R hides it. An endpoint no map uses, made by
 // a business system's import, is drawn as a gap, and a row dragged onto
-// it binds to it.
+// it binds to it. An architect adds a communication row for a CJM stage
+// no row names (the gap closes), deletes it with Delete, and Undo and Redo
+// bring it back and delete it again, each a version of the map.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -592,6 +594,68 @@ test('an undo whose row someone has removed since says so once, and is dropped',
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 3 unbound from users/connect-bot');
   await loopReady(page);
   await page.getByTestId('loop-undo').click();
-  await expect(page.getByTestId('loop-save-error')).toHaveText('This row is no longer in its map: reload the loop.');
+  await expect(page.getByTestId('loop-save-error')).toHaveText('This item is no longer in its map: reload the loop.');
   await expect(page.getByTestId('loop-undo')).toBeDisabled();
+});
+
+test('an architect adds a row for a stage no row names, deletes it, and Undo brings it back', async ({ page }) => {
+  await openLoop(page, ARCHITECT);
+  const lonely = page.locator('[data-kind="cjm_stage"][data-gap="no_row"]').first();
+  const stage = await lonely.getAttribute('data-node');
+  expect(stage).toBeTruthy();
+  const gaps = Number(await page.getByTestId('gap-no_row').getAttribute('data-count'));
+  await lonely.click();
+  const form = page.getByTestId('loop-new-row');
+  await expect(form).toContainText('New communication row for this stage');
+  // An event is needed; the map is one of the project's communication maps.
+  await expect(form.getByTestId('loop-new-row-add')).toBeDisabled();
+  await expect(form.getByTestId('loop-new-row-map').locator('option')).not.toHaveCount(0);
+  await form.getByTestId('loop-new-row-map').selectOption('map_registration');
+  await form.getByTestId('loop-new-row-event').fill('Order paid');
+  await form.getByTestId('loop-new-row-add').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Order paid» added');
+  // The loop is read again with the new row selected, linked to its stage.
+  const panel = page.getByTestId('loop-panel');
+  await expect(panel).toHaveAttribute('data-node', /^map_registration#/);
+  const row = (await panel.getAttribute('data-node'))!;
+  await expect(panel.getByTestId('loop-panel-label')).toHaveText('Order paid');
+  await expect(node(page, row)).toHaveAttribute('data-kind', 'comm_row');
+  await expect(node(page, row)).toHaveAttribute('data-gap', 'no_endpoint');
+  await expect(page.locator(`[data-link-from="${row}"][data-link-to="${stage}"], [data-link-from="${stage}"][data-link-to="${row}"]`)).toHaveCount(1);
+  await expect(node(page, stage!)).not.toHaveAttribute('data-gap', /.+/);
+  await expect(page.getByTestId('gap-no_row')).toHaveAttribute('data-count', String(gaps - 1));
+  await page.screenshot({ path: 'end2end/screenshots/loop-new-row.png' });
+
+  // Delete on the canvas deletes the selected row from its map.
+  await loopReady(page);
+  await expect(panel.getByTestId('loop-delete')).toHaveText('Delete');
+  await page.getByTestId('loop-canvas').focus();
+  await page.keyboard.press('Delete');
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Order paid» deleted');
+  await expect(page.locator(`[data-node="${row}"]`)).toHaveCount(0);
+  await expect(node(page, stage!)).toHaveAttribute('data-gap', 'no_row');
+  await expect(page.getByTestId('gap-no_row')).toHaveAttribute('data-count', String(gaps));
+
+  // Undo puts it back as it was, under its id; Redo deletes it again.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Order paid» added');
+  await expect(node(page, row)).toHaveAttribute('data-kind', 'comm_row');
+  await expect(node(page, stage!)).not.toHaveAttribute('data-gap', /.+/);
+  await loopReady(page);
+  await page.getByTestId('loop-redo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Order paid» deleted');
+  await expect(page.locator(`[data-node="${row}"]`)).toHaveCount(0);
+  // The map's history holds each step.
+  const versions = await page.request.post('/api/maps/get', { form: { map_id: 'map_registration', version: '0' }, headers: { Origin: BASE } });
+  const content = JSON.parse((await versions.json()).content);
+  expect(content.rows.some((r: { event: string }) => r.event === 'Order paid')).toBe(false);
+
+  // A viewer's panel has no delete and no new row.
+  await page.context().clearCookies();
+  await openLoop(page, VIEWER);
+  await node(page, stage!).click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', stage!);
+  await expect(page.getByTestId('loop-new-row')).toHaveCount(0);
+  await expect(page.getByTestId('loop-delete')).toHaveCount(0);
 });

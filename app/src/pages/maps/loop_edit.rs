@@ -9,15 +9,72 @@
 //! drawn before someone else's save is a conflict like any editor's, the
 //! server checks who may bind, and the map's history shows the change.
 //!
+//! Items are added and deleted there the same way: a communication row
+//! made for a CJM stage ([`new_row_for_stage`]), a stage or row deleted
+//! ([`put_item`] with nothing), and either put back by an undo.
+//!
 //! Which node a pointer is over and which links are a row's binding are
 //! the drawing's business (`loop_model`); here: the change to the map's
 //! JSON (the trigger cell's own [`set_trigger`]) and the version note.
 
+use super::model::new_row;
 use crate::api::maps::BindableEndpoint;
 use crate::components::editable_table::set_trigger;
 use crate::i18n::{t, K};
+use comops_core::map::MapKind;
 use comops_core::Locale;
-use serde_json::Value;
+use serde_json::{json, Value};
+
+/// A map item as it stands: its place in its map's list and its JSON.
+pub type Placed = (usize, Value);
+
+/// Item `id` of the map's `list` (`stages` or `rows`) and its place, or
+/// `None` when the map has no such item.
+pub fn item_of(content: &Value, list: &str, id: &str) -> Option<Placed> {
+    let items = content.get(list)?.as_array()?;
+    items.iter().enumerate().find(|(_, r)| r.get("id").and_then(Value::as_str) == Some(id)).map(|(place, r)| (place, r.clone()))
+}
+
+/// Puts item `id` of the map's `list` as `now` says: gone (`None`), or
+/// at its place (past the end: last) as that JSON, instead of what was
+/// there. `None` — content untouched — when the map has no such list.
+pub fn put_item(content: &mut Value, list: &str, id: &str, now: Option<&Placed>) -> Option<()> {
+    let items = content.get_mut(list)?.as_array_mut()?;
+    items.retain(|r| r.get("id").and_then(Value::as_str) != Some(id));
+    if let Some((place, item)) = now {
+        items.insert((*place).min(items.len()), item.clone());
+    }
+    Some(())
+}
+
+/// A new communication row, last in the map whose content is `content`,
+/// for CJM stage `item` of map `map`: its event, the next number, a fresh
+/// id and the stage it zooms into. `None` when `content` is no
+/// communication map.
+pub fn new_row_for_stage(content: &Value, map: &str, item: &str, event: &str) -> Option<Placed> {
+    let place = content.get("rows")?.as_array()?.len();
+    let mut row = new_row(MapKind::Communication, content);
+    row["event"] = Value::String(event.trim().to_string());
+    row["stages"] = json!([{"map": map, "item": item}]);
+    Some((place, row))
+}
+
+/// What a map item is called in a version note: its name, else its number
+/// or id.
+pub fn item_label(item: &Value) -> String {
+    let text = ["event", "stage", "name", "description"].iter().find_map(|k| item.get(*k).and_then(Value::as_str).filter(|s| !s.trim().is_empty()));
+    match (text, item.get("number").and_then(Value::as_i64)) {
+        (Some(text), _) => text.trim().to_string(),
+        (None, Some(n)) => n.to_string(),
+        (None, None) => item.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
+    }
+}
+
+/// The version note of an item added (or put back) on the loop, "loop:
+/// «Order paid» added", or deleted.
+pub fn item_note(locale: Locale, label: &str, added: bool) -> String {
+    t(locale, if added { K::LoopNoteAdd } else { K::LoopNoteDelete }).replacen("{}", label, 1)
+}
 
 /// Binds row `row_id` of a communication map's content to `endpoint`, or
 /// unbinds it (`None`). Returns the row's number (its «№», else its
@@ -131,6 +188,47 @@ mod tests {
         let mut cjm = json!({"stages": [{"id": "r1"}]});
         assert_eq!(bind_row(&mut cjm, "r1", None), None);
         assert_eq!(bind_row(&mut Value::Null, "r1", None), None);
+    }
+
+    #[test]
+    fn an_item_deleted_comes_back_at_its_place_and_a_new_row_goes_last() {
+        let mut map = registration();
+        let r2 = item_of(&map, "rows", "r2").unwrap();
+        assert_eq!(r2.0, 1);
+        assert_eq!(put_item(&mut map, "rows", "r2", None), Some(()));
+        assert_eq!(item_of(&map, "rows", "r2"), None);
+        assert_eq!(map["rows"].as_array().unwrap().len(), 2);
+        // Put back where it was, as it was: the map is as before.
+        put_item(&mut map, "rows", "r2", Some(&r2));
+        assert_eq!(map, registration());
+        // A place past the end (rows deleted meanwhile) is last.
+        put_item(&mut map, "rows", "r2", Some(&(9, r2.1.clone())));
+        assert_eq!(item_of(&map, "rows", "r2").unwrap().0, 2);
+        // No such list: nothing changes.
+        let mut cjm = json!({"stages": [{"id": "s1"}]});
+        assert_eq!(put_item(&mut cjm, "rows", "s1", None), None);
+        assert_eq!(cjm, json!({"stages": [{"id": "s1"}]}));
+
+        let (place, row) = new_row_for_stage(&registration(), "map_cjm", "registration", " Заказ оплачен ").unwrap();
+        assert_eq!(place, 3);
+        assert_eq!(row["number"], 8, "after the highest number");
+        assert_eq!(row["event"], "Заказ оплачен");
+        assert_eq!(row["stages"], json!([{"map": "map_cjm", "item": "registration"}]));
+        let id = row["id"].as_str().unwrap();
+        assert!(!["r1", "r2", "r3"].contains(&id), "a fresh id, not {id}");
+        assert_eq!(new_row_for_stage(&cjm, "map_cjm", "s1", "x"), None, "a CJM has no rows");
+    }
+
+    #[test]
+    fn an_item_is_named_by_its_text_else_its_number_or_id() {
+        assert_eq!(item_label(&json!({"id": "r1", "number": 4, "event": " Оплата "})), "Оплата");
+        assert_eq!(item_label(&json!({"id": "s1", "stage": "Регистрация"})), "Регистрация");
+        assert_eq!(item_label(&json!({"id": "b1", "name": "Support"})), "Support");
+        assert_eq!(item_label(&json!({"id": "p1", "description": "CRM → бот"})), "CRM → бот");
+        assert_eq!(item_label(&json!({"id": "r9", "number": 9, "event": ""})), "9");
+        assert_eq!(item_label(&json!({"id": "point-2"})), "point-2");
+        assert_eq!(item_note(Locale::En, "Оплата", true), "loop: «Оплата» added");
+        assert_eq!(item_note(Locale::Ru, "Оплата", false), "петля: «Оплата» удалено");
     }
 
     #[test]

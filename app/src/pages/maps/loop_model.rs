@@ -82,6 +82,12 @@ impl Kind {
     pub fn in_map(self) -> bool {
         !matches!(self, Kind::Endpoint | Kind::Scenario)
     }
+
+    /// An item of its map's list (a stage or a row), which the loop may
+    /// delete; a blueprint cell is part of its stage.
+    pub fn deletable(self) -> bool {
+        matches!(self, Kind::Stage | Kind::Row | Kind::BlueprintStage | Kind::IntegrationRow)
+    }
 }
 
 /// A break in the loop, marked on its node and counted at the top.

@@ -21,14 +21,17 @@
 //! ● port) binds the row's API trigger to it; a row's link, selected,
 //! goes with Delete/Backspace or the panel's button; the row's panel also
 //! binds by picking from every endpoint of the project. Escape cancels a
-//! drag. Each change is one save of the row's map at the version the loop
-//! was drawn from (`loop_edit`), so a loop drawn before someone else's
-//! save gets the conflict, not an overwrite; then the loop is read again,
-//! keeping the zoom, pan and selection. Undo (the button, Ctrl+Z) saves
-//! the change that takes the last one back, Redo (Ctrl+Shift+Z) the one
-//! that makes it again, each on the row's map as drawn; a gesture clears
-//! Redo, a conflict the bindings of both, and one whose row has gone is
-//! dropped. Everyone else reads it only.
+//! drag. A CJM stage's panel adds a communication row for it (the map and
+//! the event), and a selected stage or row goes from its map with Delete
+//! or its panel's button. Each change is one save of the item's map at
+//! the version the loop was drawn from (`loop_edit`), so a loop drawn
+//! before someone else's save gets the conflict, not an overwrite; then
+//! the loop is read again, keeping the zoom, pan and selection (a new row
+//! selected). Undo (the button, Ctrl+Z) saves the change that takes the
+//! last one back, Redo (Ctrl+Shift+Z) the one that makes it again, each
+//! on the item's map as drawn; a gesture clears Redo, a conflict the
+//! saved changes of both, and one whose item has gone is dropped.
+//! Everyone else reads it only.
 //!
 //! Anyone may move a node by hand (Shift+drag; Escape puts it back): the
 //! positions are this browser's (`localStorage`, per project), never the
@@ -45,8 +48,9 @@
 //! does the arithmetic).
 //!
 //! One job per file:
-//! - this file: the page — reading the loop, saving a binding change
-//!   (`save_binding`) and the banner that says how it went;
+//! - this file: the page — reading the loop, saving a change
+//!   (`save_change`: a binding, an item deleted or put back, a new row)
+//!   and the banner that says how it went;
 //! - [`canvas`]: the canvas's shared state ([`canvas::Canvas`]), the
 //!   toolbar, gap counts, legend, links and column titles;
 //! - [`node`]: one node's drawing (outline, label, gap mark, port, drop ring);
@@ -66,9 +70,9 @@ mod overlay;
 mod panels;
 mod spots;
 
-use super::loop_edit;
+use super::loop_edit::{self, Placed};
 use super::loop_model::{parse_loop_page, LoopGraph};
-use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, BindableEndpoint, MapSaveOutcome};
+use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, BindableEndpoint, LoadedMap, MapSaveOutcome};
 use crate::api::projects::list_projects;
 use crate::components::form::can;
 use crate::components::{l, load_error, loading};
@@ -137,12 +141,78 @@ impl Moved {
     }
 }
 
+/// A map item deleted on the canvas, or put back (or deleted again) by
+/// an undo or redo.
+#[derive(Debug, Clone, PartialEq)]
+struct ItemPut {
+    /// The item's map and the version the loop was drawn from.
+    map: String,
+    base: i64,
+    /// The map's list holding it (`stages`, `rows`) and its id.
+    list: &'static str,
+    item: String,
+    /// Where it goes, as what; `None` deletes it.
+    now: Option<Placed>,
+    /// An undo or redo: the item as the change it takes back left it
+    /// (`None`: absent); else someone changed it since — a conflict,
+    /// nothing saved.
+    expect: Option<Option<Value>>,
+}
+
+impl ItemPut {
+    /// The put that takes this one back once it was saved as `version`,
+    /// the item having been `before`.
+    fn undone(&self, version: i64, before: Option<Placed>) -> ItemPut {
+        let expect = Some(self.now.as_ref().map(|(_, item)| item.clone()));
+        ItemPut { map: self.map.clone(), base: version, list: self.list, item: self.item.clone(), now: before, expect }
+    }
+}
+
+/// A communication row asked for on a CJM stage's panel: made in the
+/// map's version the loop was drawn from, last, for that stage.
+#[derive(Debug, Clone, PartialEq)]
+struct NewRow {
+    map: String,
+    base: i64,
+    /// The stage: its map and its id there.
+    stage_map: String,
+    stage: String,
+    event: String,
+}
+
+/// A change the canvas asks for, saved as a version of one map.
+#[derive(Debug, Clone, PartialEq)]
+enum Change {
+    Binding(Rebind),
+    Item(ItemPut),
+    NewRow(NewRow),
+}
+
+impl Change {
+    fn map(&self) -> &str {
+        match self {
+            Change::Binding(c) => &c.map,
+            Change::Item(c) => &c.map,
+            Change::NewRow(c) => &c.map,
+        }
+    }
+
+    /// Saves it at map version `base` (an undo, on the map as now drawn).
+    fn set_base(&mut self, base: i64) {
+        match self {
+            Change::Binding(c) => c.base = base,
+            Change::Item(c) => c.base = base,
+            Change::NewRow(c) => c.base = base,
+        }
+    }
+}
+
 /// A step on the Undo or Redo stack, kept as the change that takes back
-/// (or makes again) what was done: a binding, saved as a version of its
+/// (or makes again) what was done: a change saved as a version of its
 /// map, or nodes moved by hand.
 #[derive(Debug, Clone, PartialEq)]
 enum UndoStep {
-    Binding(Rebind),
+    Saved(Change),
     Moved(Moved),
 }
 
@@ -208,51 +278,51 @@ pub fn LoopViewPage() -> impl IntoView {
     // Places the canvas puts nodes at (an undone or redone move).
     let put = RwSignal::new(None::<Vec<(String, Place)>>);
     let endpoints_now = move || page.get_untracked().and_then(Result::ok).flatten().map(|(_, _, endpoints, _)| endpoints).unwrap_or_default();
-    let save = Action::new(move |(change, step): &(Rebind, Step)| {
+    let save = Action::new(move |(change, step): &(Change, Step)| {
         let (change, step, loc) = (change.clone(), *step, locale.get_untracked());
         let endpoints = endpoints_now();
         async move {
-            kept.update_value(|k| k.select = Some(format!("{}#{}", change.map, change.row)));
-            let answer = save_binding(change.clone(), loc).await;
+            let answer = save_change(change.clone(), loc, &endpoints).await;
             // The page may have gone meanwhile.
             if status.is_disposed() {
                 return;
             }
-            // A row or map that is gone cannot be taken back or made again.
+            // An item or map that is gone cannot be taken back or made again.
             let gone = matches!(answer, Err(None) | Err(Some(AppError::NotFound)));
-            let mut trigger = None;
+            let mut undone = None;
             let next = match answer {
-                Ok((title, note, MapSaveOutcome::Saved { version }, before, after)) => {
-                    trigger = Some((before, after));
-                    SaveStatus::Saved { title, version, note, map: change.map.clone() }
+                Ok(SaveAnswer { title, note, outcome: MapSaveOutcome::Saved { version }, undo, select }) => {
+                    kept.update_value(|k| k.select = Some(select));
+                    undone = undo;
+                    SaveStatus::Saved { title, version, note, map: change.map().to_string() }
                 }
-                Ok((_, _, MapSaveOutcome::Conflict { current, author }, ..)) => SaveStatus::Conflict { current, author },
-                Ok((_, _, MapSaveOutcome::Invalid { errors }, ..)) => {
+                Ok(SaveAnswer { outcome: MapSaveOutcome::Conflict { current, author }, .. }) => SaveStatus::Conflict { current, author },
+                Ok(SaveAnswer { outcome: MapSaveOutcome::Invalid { errors }, .. }) => {
                     SaveStatus::Problem(errors.iter().map(|e| format!("{}: {}", e.field, problem_text(loc, &e.problem))).collect::<Vec<_>>().join("; "))
                 }
-                Ok((_, _, MapSaveOutcome::BadCsv { message, .. }, ..)) => SaveStatus::Problem(message),
+                Ok(SaveAnswer { outcome: MapSaveOutcome::BadCsv { message, .. }, .. }) => SaveStatus::Problem(message),
                 Err(None) => SaveStatus::Problem(t(loc, K::LoopRowGone).into()),
                 Err(Some(err)) => SaveStatus::Problem(err.message(loc)),
             };
             let saved = matches!(next, SaveStatus::Saved { .. });
             let (to, from) = if step == Step::Undo { (redo, undo) } else { (undo, redo) };
-            match (&next, trigger) {
-                (SaveStatus::Saved { version, .. }, Some((before, after))) => {
-                    to.update(|list| list.push(UndoStep::Binding(change.undone(*version, before, after, &endpoints))));
+            match (&next, undone) {
+                (SaveStatus::Saved { .. }, Some(undone)) => {
+                    to.update(|list| list.push(UndoStep::Saved(undone)));
                     if step == Step::New {
                         from.update(Vec::clear);
                     }
                 }
-                // Read again, the loop's versions have moved on (or the row
-                // was changed by someone): the bindings kept would
+                // Read again, the loop's versions have moved on (or the
+                // item was changed by someone): the changes kept would
                 // conflict (moves by hand stay).
                 (SaveStatus::Conflict { .. }, _) => {
                     undo.update(|list| list.retain(|edit| matches!(edit, UndoStep::Moved(_))));
                     redo.update(|list| list.retain(|edit| matches!(edit, UndoStep::Moved(_))));
                 }
                 // Not saved: an undo or redo stays to be tried again,
-                // unless its row is gone (said once, then dropped).
-                _ if step != Step::New && !gone => from.update(|list| list.push(UndoStep::Binding(change.clone()))),
+                // unless its item is gone (said once, then dropped).
+                _ if step != Step::New && !gone => from.update(|list| list.push(UndoStep::Saved(change.clone()))),
                 _ => {}
             }
             status.set(next);
@@ -270,7 +340,7 @@ pub fn LoopViewPage() -> impl IntoView {
     // keep that stale `aria-busy`.
     let reloading = RwSignal::new(false);
     let busy = Signal::derive(move || saving.get() || (cfg!(feature = "hydrate") && reloading.get()));
-    let on_change = Callback::new(move |change: Rebind| {
+    let on_change = Callback::new(move |change: Change| {
         if !busy.get_untracked() {
             save.dispatch((change, Step::New));
         }
@@ -281,8 +351,8 @@ pub fn LoopViewPage() -> impl IntoView {
         redo.update(Vec::clear);
     });
     // Takes back the last change (`false`) or makes again the last one
-    // taken back (`true`): a binding on the row's map as now drawn, a move
-    // at once.
+    // taken back (`true`): a change on its map as now drawn, a move at
+    // once.
     let on_history = Callback::new(move |again: bool| {
         if busy.get_untracked() {
             return;
@@ -293,9 +363,11 @@ pub fn LoopViewPage() -> impl IntoView {
                 put.set(Some(moved.places()));
                 other.update(|list| list.push(UndoStep::Moved(moved.undone())));
             }
-            Some(UndoStep::Binding(mut change)) => {
-                let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| m.id == change.map).map(|m| m.version));
-                change.base = drawn.unwrap_or(change.base);
+            Some(UndoStep::Saved(mut change)) => {
+                let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| m.id == change.map()).map(|m| m.version));
+                if let Some(drawn) = drawn {
+                    change.set_base(drawn);
+                }
                 save.dispatch((change, step));
             }
             None => {}
@@ -378,27 +450,89 @@ pub fn LoopViewPage() -> impl IntoView {
     }
 }
 
-/// Saves one binding change: the row's map at the version the loop was
-/// drawn from, changed (`loop_edit::bind_row`), as the next version with
-/// a note — through `save_map`, which refuses a stale base and checks the
-/// role. `Err(None)`: the row is not in that version. On success, the
-/// map's title and the note.
-async fn save_binding(change: Rebind, locale: Locale) -> Result<(String, String, MapSaveOutcome, Value, Value), Option<AppError>> {
-    let loaded = load_map(change.map.clone(), change.base).await.map_err(Some)?;
-    let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
-    let before = loop_edit::trigger_of(&content, &change.row).ok_or(None)?;
-    if change.expect.as_ref().is_some_and(|expected| *expected != before) {
-        // An undo or redo of a row someone has changed since.
+/// A change saved, or not: the map's title, the version note and the
+/// outcome; once saved, the change that takes it back and the node to
+/// select in the loop read again.
+struct SaveAnswer {
+    title: String,
+    note: String,
+    outcome: MapSaveOutcome,
+    undo: Option<Change>,
+    select: String,
+}
+
+impl SaveAnswer {
+    /// An undo or redo refused before saving: the item is not what the
+    /// change it takes back left — someone changed it since.
+    fn conflict(loaded: &LoadedMap) -> SaveAnswer {
         let outcome = MapSaveOutcome::Conflict { current: loaded.current, author: loaded.author.clone() };
-        return Ok((loaded.title, String::new(), outcome, before.clone(), before));
+        SaveAnswer { title: loaded.title.clone(), note: String::new(), outcome, undo: None, select: String::new() }
     }
-    let number = match &change.restore {
-        Some(trigger) => loop_edit::restore_row(&mut content, &change.row, trigger),
-        None => loop_edit::bind_row(&mut content, &change.row, change.endpoint.as_ref()),
+}
+
+/// The version a save made, if it did.
+fn saved_as(outcome: &MapSaveOutcome) -> Option<i64> {
+    match outcome {
+        MapSaveOutcome::Saved { version } => Some(*version),
+        _ => None,
     }
-    .ok_or(None)?;
-    let after = loop_edit::trigger_of(&content, &change.row).unwrap_or(Value::Null);
-    let note = loop_edit::note(locale, number, change.endpoint.as_ref(), &change.was);
-    let outcome = save_map(change.map, loaded.title.clone(), content.to_string(), note.clone(), change.base).await.map_err(Some)?;
-    Ok((loaded.title, note, outcome, before, after))
+}
+
+/// Saves one change: its map at the version the loop was drawn from,
+/// changed (`loop_edit`), as the next version with a note — through
+/// `save_map`, which refuses a stale base and checks the role.
+/// `Err(None)`: the row or item is not in that version.
+async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoint]) -> Result<SaveAnswer, Option<AppError>> {
+    let map = change.map().to_string();
+    let base = match &change {
+        Change::Binding(c) => c.base,
+        Change::Item(c) => c.base,
+        Change::NewRow(c) => c.base,
+    };
+    let loaded = load_map(map.clone(), base).await.map_err(Some)?;
+    let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
+    // The note, what takes the change back once saved as a version, and the node to select.
+    type Undo<'a> = Box<dyn FnOnce(i64) -> Change + Send + 'a>;
+    let (note, undo, select): (String, Undo<'_>, String) = match change {
+        Change::Binding(change) => {
+            let before = loop_edit::trigger_of(&content, &change.row).ok_or(None)?;
+            if change.expect.as_ref().is_some_and(|expected| *expected != before) {
+                return Ok(SaveAnswer::conflict(&loaded));
+            }
+            let number = match &change.restore {
+                Some(trigger) => loop_edit::restore_row(&mut content, &change.row, trigger),
+                None => loop_edit::bind_row(&mut content, &change.row, change.endpoint.as_ref()),
+            }
+            .ok_or(None)?;
+            let after = loop_edit::trigger_of(&content, &change.row).unwrap_or(Value::Null);
+            let note = loop_edit::note(locale, number, change.endpoint.as_ref(), &change.was);
+            let select = format!("{map}#{}", change.row);
+            (note, Box::new(move |v: i64| Change::Binding(change.undone(v, before, after, endpoints))), select)
+        }
+        Change::Item(put) => {
+            let before = loop_edit::item_of(&content, put.list, &put.item);
+            match &put.expect {
+                Some(expected) if *expected != before.as_ref().map(|(_, item)| item.clone()) => return Ok(SaveAnswer::conflict(&loaded)),
+                None if before.is_none() => return Err(None),
+                _ => {}
+            }
+            let label = put.now.as_ref().or(before.as_ref()).map(|(_, item)| loop_edit::item_label(item)).unwrap_or_default();
+            loop_edit::put_item(&mut content, put.list, &put.item, put.now.as_ref()).ok_or(None)?;
+            let note = loop_edit::item_note(locale, &label, put.now.is_some());
+            let select = format!("{map}#{}", put.item);
+            (note, Box::new(move |v: i64| Change::Item(put.undone(v, before))), select)
+        }
+        Change::NewRow(new) => {
+            let (place, row) = loop_edit::new_row_for_stage(&content, &new.stage_map, &new.stage, &new.event).ok_or(None)?;
+            let id = row.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            loop_edit::put_item(&mut content, "rows", &id, Some(&(place, row.clone()))).ok_or(None)?;
+            let note = loop_edit::item_note(locale, &loop_edit::item_label(&row), true);
+            let select = format!("{map}#{id}");
+            let added = ItemPut { map: map.clone(), base: 0, list: "rows", item: id, now: Some((place, row)), expect: Some(None) };
+            (note, Box::new(move |v: i64| Change::Item(added.undone(v, None))), select)
+        }
+    };
+    let outcome = save_map(map, loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Some)?;
+    let undo = saved_as(&outcome).map(undo);
+    Ok(SaveAnswer { title: loaded.title, note, outcome, undo, select })
 }

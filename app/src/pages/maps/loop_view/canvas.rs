@@ -15,7 +15,8 @@ use super::node::{gap_keys, kind_key, node_view, shape};
 use super::overlay::{Overlay, RunsToolbar};
 use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
-use super::{Kept, Moved, Place, Rebind, BUTTON};
+use super::super::model::list_of;
+use super::{Change, ItemPut, Kept, Moved, NewRow, Place, Rebind, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use crate::components::canvas::viewport;
 use crate::components::{focus_without_scrolling, l};
@@ -54,7 +55,8 @@ pub(super) struct Canvas {
     pub open: Callback<usize>,
     pub editable: bool,
     pub busy: Signal<bool>,
-    pub on_change: Callback<Rebind>,
+    /// A binding, an item deleted or a row added: the page saves it.
+    pub on_change: Callback<Change>,
     /// Ctrl+Z (`false`) and Ctrl+Shift+Z (`true`): the page takes back,
     /// or makes again, its last change.
     pub on_history: Callback<bool>,
@@ -158,7 +160,33 @@ impl Canvas {
             Some(Rebind { map: r.map.clone(), base, row: r.item().to_string(), endpoint, was, was_bot, restore: None, expect: None })
         });
         if let Some(change) = change {
-            self.on_change.run(change);
+            self.on_change.run(Change::Binding(change));
+        }
+    }
+
+    /// Asks the page to delete node `i` from its map: a stage or a row
+    /// (`Kind::deletable`), else nothing.
+    pub fn delete_node(self, i: usize) {
+        let change = self.graph.with_value(|g| {
+            let n = g.nodes.get(i).filter(|n| n.kind.deletable())?;
+            let (kind, base) = self.maps.with_value(|m| m.iter().find(|m| m.id == n.map).map(|m| (m.kind, m.version)))?;
+            Some(ItemPut { map: n.map.clone(), base, list: list_of(kind), item: n.item().to_string(), now: None, expect: None })
+        });
+        if let Some(change) = change {
+            self.on_change.run(Change::Item(change));
+        }
+    }
+
+    /// Asks the page to add a communication row to map `map` for CJM
+    /// stage node `stage`, its event `event`.
+    pub fn add_row(self, stage: usize, map: String, event: String) {
+        let change = self.graph.with_value(|g| {
+            let s = g.nodes.get(stage).filter(|n| n.kind == Kind::Stage)?;
+            let base = self.maps.with_value(|m| m.iter().find(|m| m.id == map).map(|m| m.version))?;
+            Some(NewRow { map, base, stage_map: s.map.clone(), stage: s.item().to_string(), event })
+        });
+        if let Some(change) = change {
+            self.on_change.run(Change::NewRow(change));
         }
     }
 
@@ -185,7 +213,7 @@ pub(super) fn LoopCanvas(
     endpoints: Vec<BindableEndpoint>,
     editable: bool,
     busy: Signal<bool>,
-    on_change: Callback<Rebind>,
+    on_change: Callback<Change>,
     on_history: Callback<bool>,
     on_moved: Callback<Moved>,
     /// Places to put nodes at, by key (an undone or redone move).
@@ -392,10 +420,17 @@ pub(super) fn LoopCanvas(
         })
         .collect_view();
 
-    let edit = Edit { editable, busy, endpoints, rebind: Callback::new(move |(row, to): (usize, Option<Rebind>)| match to {
-        Some(change) => on_change.run(change),
-        None => canvas.rebind(row, None),
-    }) };
+    let edit = Edit {
+        editable,
+        busy,
+        endpoints,
+        rebind: Callback::new(move |(row, to): (usize, Option<Rebind>)| match to {
+            Some(change) => on_change.run(Change::Binding(change)),
+            None => canvas.rebind(row, None),
+        }),
+        delete: Callback::new(move |i| canvas.delete_node(i)),
+        add_row: Callback::new(move |(stage, map, event)| canvas.add_row(stage, map, event)),
+    };
     let panel = move || {
         // Out of the way while a row is dragged: it floats over the endpoints.
         if dragged.get().is_some() {

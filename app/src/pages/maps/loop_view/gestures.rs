@@ -13,7 +13,7 @@
 //! Keys on the focused canvas: arrows walk the nodes (`LoopGraph::step`),
 //! Enter opens the selected one, Escape cancels a drag and then clears the
 //! selection and the picked nodes, Delete/Backspace unbinds the selected
-//! link, Ctrl+Z and Ctrl+Shift+Z (Ctrl+Y) take back and make again the
+//! link or (editors) deletes the selected stage or row from its map, Ctrl+Z and Ctrl+Shift+Z (Ctrl+Y) take back and make again the
 //! page's last change, + − 0 zoom and fit, L lays out again, R shows or
 //! hides the trace overlay.
 
@@ -274,9 +274,10 @@ impl Canvas {
             // Escape first cancels a drag, then clears the selection.
             "Escape" if self.drag.get_untracked().is_some() || self.dragging() => self.cancel_drag(),
             "Escape" => self.clear(),
-            "Delete" | "Backspace" if self.editable && !self.busy.get_untracked() => match self.link.get_untracked() {
-                Some(k) => self.unbind_link(k),
-                None => return,
+            "Delete" | "Backspace" if self.editable && !self.busy.get_untracked() => match (self.link.get_untracked(), self.selected.get_untracked()) {
+                (Some(k), _) => self.unbind_link(k),
+                (None, Some(i)) if self.graph.with_value(|g| g.nodes[i].kind.deletable()) => self.delete_node(i),
+                _ => return,
             },
             "+" | "=" => self.zoom_by(1.2),
             "-" | "_" => self.zoom_by(1.0 / 1.2),

@@ -1,12 +1,14 @@
 //! The side panels of the loop: the selected node's details, its links
 //! (each selects that node: the loop is navigable both ways), where to
-//! open it, and for editors a communication row's binding; or the
-//! selected link (a row's binding) and unbinding it.
+//! open it, and for editors a communication row's binding, deleting a
+//! stage or row from its map and adding a communication row for a CJM
+//! stage; or the selected link (a row's binding) and unbinding it.
 
 use super::super::loop_model::{Kind, LoopGraph};
 use super::node::{gap_keys, kind_key};
 use super::{Rebind, BUTTON, LINK};
 use crate::api::maps::{BindableEndpoint, MapRow};
+use comops_core::map::MapKind;
 use crate::components::{format_millis, l};
 use crate::i18n::{t, t1, use_locale, K};
 use leptos::prelude::*;
@@ -19,6 +21,10 @@ pub(super) struct Edit {
     pub endpoints: StoredValue<Vec<BindableEndpoint>>,
     /// (row, `Some(change)` to save as it is, `None` to unbind the row).
     pub rebind: Callback<(usize, Option<Rebind>)>,
+    /// Deletes a node's item from its map.
+    pub delete: Callback<usize>,
+    /// (CJM stage, communication map, event): a new row for the stage.
+    pub add_row: Callback<(usize, String, String)>,
 }
 
 /// The selected node's details, links and where to open it; for editors,
@@ -131,6 +137,13 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             </div>
         }
     });
+    let new_row = (edit.editable && node.kind == Kind::Stage).then(|| new_row_form(i, maps, edit));
+    let delete = (edit.editable && node.kind.deletable()).then(|| {
+        view! {
+            <button type="button" class=format!("{BUTTON} text-rose-800") data-testid="loop-delete" title=l(K::LoopDeleteHint)
+                disabled=move || edit.busy.get() on:click=move |_| edit.delete.run(i)>{l(K::LoopDelete)}</button>
+        }
+    });
     let gap = node.gap.map(|g| view! { <p class="mt-2 rounded bg-rose-50 px-2 py-1 text-xs text-rose-800" data-testid="loop-gap-note">{l(gap_keys(g).1)}</p> });
     view! {
         <aside class="rounded border border-slate-200 bg-white p-3 text-sm shadow" data-testid="loop-panel" data-node=node.key.clone()>
@@ -147,11 +160,53 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             {gap}
             {live}
             {binding}
-            <div class="mt-2 flex flex-wrap gap-x-3 gap-y-1 text-xs">{actions}</div>
+            {new_row}
+            <div class="mt-2 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs">{actions}{delete}</div>
             {up}
             {down}
         </aside>
     }
+}
+
+/// A new communication row for CJM stage `stage`: the map it goes in
+/// (the project's communication maps) and its event, which it needs.
+fn new_row_form(stage: usize, maps: StoredValue<Vec<MapRow>>, edit: Edit) -> AnyView {
+    let locale = use_locale();
+    let choices: Vec<(String, String)> = maps.with_value(|m| m.iter().filter(|m| m.kind == MapKind::Communication).map(|m| (m.id.clone(), m.title.clone())).collect());
+    let Some(first) = choices.first().map(|c| c.0.clone()) else {
+        return view! { <p class="mt-2 text-xs text-slate-500" data-testid="loop-new-row-none">{l(K::LoopNewRowNoMap)}</p> }.into_any();
+    };
+    let map = RwSignal::new(first);
+    let event = RwSignal::new(String::new());
+    let add = move || {
+        let text = event.get_untracked();
+        if !text.trim().is_empty() && !edit.busy.get_untracked() {
+            edit.add_row.run((stage, map.get_untracked(), text));
+        }
+    };
+    let options = choices.into_iter().map(|(id, title)| view! { <option value=id>{title}</option> }).collect_view();
+    view! {
+        <form class="mt-2 space-y-1 rounded border border-emerald-100 bg-emerald-50 px-2 py-1.5 text-xs" data-testid="loop-new-row"
+            on:submit=move |ev| { ev.prevent_default(); add(); }>
+            <div class="font-medium text-emerald-900">{l(K::LoopNewRow)}</div>
+            <label class="block">
+                <span class="text-slate-600">{l(K::LoopNewRowMap)}</span>
+                <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-new-row-map"
+                    on:change=move |ev| map.set(event_target_value(&ev))>{options}</select>
+            </label>
+            <label class="block">
+                <span class="text-slate-600">{l(K::LoopNewRowEvent)}</span>
+                <input class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-new-row-event" required=true
+                    prop:value=move || event.get() on:input=move |ev| event.set(event_target_value(&ev))
+                    placeholder=move || t(locale.get(), K::LoopNewRowEvent)/>
+            </label>
+            // `try_with`: a change of `busy` (the save's) can still reach
+            // this button after the loop read again has replaced the panel.
+            <button type="submit" class=BUTTON data-testid="loop-new-row-add"
+                disabled=move || edit.busy.get() || event.try_with(|e| e.trim().is_empty()).unwrap_or(true)>{l(K::LoopNewRowAdd)}</button>
+        </form>
+    }
+    .into_any()
 }
 
 /// The selected link, a communication row's binding: both ends, and
