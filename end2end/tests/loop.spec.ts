@@ -19,13 +19,16 @@
 // stopped (in English and Russian), and R hides it. An endpoint no map uses, made by
 // a business system's import, is drawn as a gap, and a row dragged onto
 // it binds to it. An architect adds a communication row for a CJM stage
-// no row names (the gap closes), deletes it with Delete, and Undo and Redo
-// bring it back and delete it again, each a version of the map.
+// no row names (the gap closes), Undo and Redo take it away and make it
+// again, Delete deletes it, and Undo and Redo bring it back and delete it
+// again, each a version of the map. A row
+// dragged onto a CJM stage is linked to it; that link, selected, goes
+// with Delete, and Undo links it again.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
 // token made by the real CLI, and stops that process only.
-import { test, expect, Page } from '@playwright/test';
+import { test, expect, Locator, Page } from '@playwright/test';
 import { OwnServer, startOwnServer } from './own-server';
 import { chooseLanguage, drag, hydrated, logIn } from './helpers';
 
@@ -306,6 +309,17 @@ async function dragOnto(page: Page, from: string, to: string) {
   await page.mouse.move(b.x, b.y, { steps: 12 });
 }
 
+/** Clicks link `link` near its left end, where no node lies under it. */
+async function clickLink(page: Page, link: Locator) {
+  const at = await link.locator('path').first().evaluate((path: SVGPathElement) => {
+    const p = path.getPointAtLength(40);
+    const m = path.getScreenCTM();
+    if (!m) throw new Error('no CTM');
+    return { x: p.x * m.a + p.y * m.c + m.e, y: p.x * m.b + p.y * m.d + m.f };
+  });
+  await page.mouse.click(at.x, at.y);
+}
+
 test('an architect binds a row by dragging it onto an endpoint', async ({ page }) => {
   await openLoop(page, ARCHITECT);
   await expect(page.getByTestId('loop-view')).toHaveAttribute('data-editable', 'true');
@@ -374,14 +388,7 @@ test('in Russian, an architect selects the row\'s link and unbinds it with Delet
   await expect(page.getByTestId('loop-edit-hint')).toContainText('Перетащите строку карты коммуникаций на эндпоинт');
   await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '4');
   const link = page.locator(`[data-link-from="${UNBOUND}"][data-link-to="${ENDPOINT}"]`);
-  // A click on the link near the row, where no node lies under it.
-  const at = await link.locator('path').first().evaluate((path: SVGPathElement) => {
-    const p = path.getPointAtLength(40);
-    const m = path.getScreenCTM();
-    if (!m) throw new Error('no CTM');
-    return { x: p.x * m.a + p.y * m.c + m.e, y: p.x * m.b + p.y * m.d + m.f };
-  });
-  await page.mouse.click(at.x, at.y);
+  await clickLink(page, link);
   await expect(link).toHaveAttribute('data-selected', 'true');
   const panel = page.getByTestId('loop-link-panel');
   await expect(panel).toHaveAttribute('data-link-to', ENDPOINT);
@@ -626,6 +633,18 @@ test('an architect adds a row for a stage no row names, deletes it, and Undo bri
   await expect(page.getByTestId('gap-no_row')).toHaveAttribute('data-count', String(gaps - 1));
   await page.screenshot({ path: 'end2end/screenshots/loop-new-row.png' });
 
+  // Undo takes the new row away again (it is stored with every field of a
+  // row, not only those the loop made); Redo makes it again, selected.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Order paid» deleted');
+  await expect(page.locator(`[data-node="${row}"]`)).toHaveCount(0);
+  await expect(node(page, stage!)).toHaveAttribute('data-gap', 'no_row');
+  await loopReady(page);
+  await page.getByTestId('loop-redo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Order paid» added');
+  await expect(panel).toHaveAttribute('data-node', row);
+
   // Delete on the canvas deletes the selected row from its map.
   await loopReady(page);
   await expect(panel.getByTestId('loop-delete')).toHaveText('Delete');
@@ -646,7 +665,7 @@ test('an architect adds a row for a stage no row names, deletes it, and Undo bri
   await page.getByTestId('loop-redo').click();
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Order paid» deleted');
   await expect(page.locator(`[data-node="${row}"]`)).toHaveCount(0);
-  // The map's history holds each step.
+  // The map as saved last has no such row.
   const versions = await page.request.post('/api/maps/get', { form: { map_id: 'map_registration', version: '0' }, headers: { Origin: BASE } });
   const content = JSON.parse((await versions.json()).content);
   expect(content.rows.some((r: { event: string }) => r.event === 'Order paid')).toBe(false);
@@ -658,4 +677,41 @@ test('an architect adds a row for a stage no row names, deletes it, and Undo bri
   await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', stage!);
   await expect(page.getByTestId('loop-new-row')).toHaveCount(0);
   await expect(page.getByTestId('loop-delete')).toHaveCount(0);
+});
+
+test('an architect links a row to a CJM stage by dragging it there, and unlinks it with Delete', async ({ page }) => {
+  const RETENTION = 'map_registration-cjm#retention';
+  await openLoop(page, ARCHITECT);
+  await expect(node(page, RETENTION)).toHaveAttribute('data-gap', 'no_row');
+  const gaps = Number(await page.getByTestId('gap-no_row').getAttribute('data-count'));
+  await dragOnto(page, UNBOUND, RETENTION);
+  await expect(node(page, RETENTION)).toHaveAttribute('data-drop-target', 'true');
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 ↔ stage «Повторное взаимодействие»');
+  const link = page.locator(`[data-link-from="${RETENTION}"][data-link-to="${UNBOUND}"]`);
+  await expect(link).toHaveCount(1);
+  await expect(node(page, RETENTION)).not.toHaveAttribute('data-gap', /.+/);
+  await expect(page.getByTestId('gap-no_row')).toHaveAttribute('data-count', String(gaps - 1));
+  // The stage the row already names is no place to drop it again.
+  await loopReady(page);
+  await dragOnto(page, UNBOUND, RETENTION);
+  await expect(node(page, RETENTION)).toHaveAttribute('data-drop-target', 'false');
+  await page.keyboard.press('Escape');
+  await page.mouse.up();
+
+  // The link, selected, says what it is and goes with Delete.
+  await clickLink(page, link);
+  await expect(link).toHaveAttribute('data-selected', 'true');
+  const panel = page.getByTestId('loop-link-panel');
+  await expect(panel).toContainText("A row's CJM stage");
+  await expect(panel.getByTestId('loop-unbind')).toHaveText('Unlink');
+  await page.keyboard.press('Delete');
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 unlinked from stage «Повторное взаимодействие»');
+  await expect(link).toHaveCount(0);
+  await expect(node(page, RETENTION)).toHaveAttribute('data-gap', 'no_row');
+  // Undo links it again.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 ↔ stage «Повторное взаимодействие»');
+  await expect(link).toHaveCount(1);
 });

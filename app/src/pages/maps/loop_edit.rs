@@ -9,7 +9,8 @@
 //! drawn before someone else's save is a conflict like any editor's, the
 //! server checks who may bind, and the map's history shows the change.
 //!
-//! Items are added and deleted there the same way: a communication row
+//! A row is linked to a CJM stage (dropped on it) or unlinked the same
+//! way ([`link_stage`]), and items are added and deleted: a communication row
 //! made for a CJM stage ([`new_row_for_stage`]), a stage or row deleted
 //! ([`put_item`] with nothing), and either put back by an undo.
 //!
@@ -24,6 +25,43 @@ use crate::i18n::{t, K};
 use comops_core::map::MapKind;
 use comops_core::Locale;
 use serde_json::{json, Value};
+
+/// Whether row `row_id` names CJM stage `item` of map `map` among its
+/// stages, or `None` when the map has no such row.
+pub fn names_stage(content: &Value, row_id: &str, map: &str, item: &str) -> Option<bool> {
+    let (_, row) = item_of(content, "rows", row_id)?;
+    let stages = row.get("stages").and_then(Value::as_array).cloned().unwrap_or_default();
+    Some(stages.iter().any(|s| is_ref(s, map, item)))
+}
+
+fn is_ref(v: &Value, map: &str, item: &str) -> bool {
+    v.get("map").and_then(Value::as_str) == Some(map) && v.get("item").and_then(Value::as_str) == Some(item)
+}
+
+/// Links row `row_id` to CJM stage `item` of map `map` (`on`: last among
+/// its stages, once) or unlinks it. Returns the row's number as
+/// [`bind_row`] does; `None` — content untouched — when there is no such
+/// row.
+pub fn link_stage(content: &mut Value, row_id: &str, map: &str, item: &str, on: bool) -> Option<i64> {
+    let (number, row) = row_mut(content, row_id)?;
+    let row = row.as_object_mut()?;
+    let stages = row.entry("stages").or_insert_with(|| json!([]));
+    if !stages.is_array() {
+        *stages = json!([]);
+    }
+    let list = stages.as_array_mut()?;
+    list.retain(|s| !is_ref(s, map, item));
+    if on {
+        list.push(json!({"map": map, "item": item}));
+    }
+    Some(number)
+}
+
+/// The version note of a row linked to a CJM stage on the loop, "loop:
+/// row 3 ↔ stage «Registration»", or unlinked from it.
+pub fn stage_note(locale: Locale, number: i64, stage: &str, on: bool) -> String {
+    t(locale, if on { K::LoopNoteLinkStage } else { K::LoopNoteUnlinkStage }).replacen("{}", &number.to_string(), 1).replacen("{}", stage, 1)
+}
 
 /// A map item as it stands: its place in its map's list and its JSON.
 pub type Placed = (usize, Value);
@@ -81,18 +119,24 @@ pub fn item_note(locale: Locale, label: &str, added: bool) -> String {
 /// place) for the note, or `None` — content untouched — when the map has
 /// no such row (deleted since the loop was drawn).
 pub fn bind_row(content: &mut Value, row_id: &str, endpoint: Option<&BindableEndpoint>) -> Option<i64> {
+    let (number, row) = row_mut(content, row_id)?;
+    set_trigger(row, endpoint);
+    Some(number)
+}
+
+/// Row `row_id` of a communication map's content, to change, with its
+/// number (its «№», else its place).
+fn row_mut<'a>(content: &'a mut Value, row_id: &str) -> Option<(i64, &'a mut Value)> {
     let rows = content.get_mut("rows")?.as_array_mut()?;
     let (place, row) = rows.iter_mut().enumerate().find(|(_, r)| r.get("id").and_then(Value::as_str) == Some(row_id))?;
-    set_trigger(row, endpoint);
-    Some(row.get("number").and_then(Value::as_i64).unwrap_or(place as i64 + 1))
+    Some((row.get("number").and_then(Value::as_i64).unwrap_or(place as i64 + 1), row))
 }
 
 /// Row `row_id`'s trigger as it is (`Null` when it has none), or `None`
 /// when the map has no such row: what an undo writes back, and what it
 /// expects to find.
 pub fn trigger_of(content: &Value, row_id: &str) -> Option<Value> {
-    let rows = content.get("rows")?.as_array()?;
-    let row = rows.iter().find(|r| r.get("id").and_then(Value::as_str) == Some(row_id))?;
+    let (_, row) = item_of(content, "rows", row_id)?;
     Some(row.get("trigger").cloned().unwrap_or(Value::Null))
 }
 
@@ -100,10 +144,9 @@ pub fn trigger_of(content: &Value, row_id: &str) -> Option<Value> {
 /// back the planned alias and the scenario too). Returns the row's number
 /// as [`bind_row`] does.
 pub fn restore_row(content: &mut Value, row_id: &str, trigger: &Value) -> Option<i64> {
-    let rows = content.get_mut("rows")?.as_array_mut()?;
-    let (place, row) = rows.iter_mut().enumerate().find(|(_, r)| r.get("id").and_then(Value::as_str) == Some(row_id))?;
+    let (number, row) = row_mut(content, row_id)?;
     row.as_object_mut()?.insert("trigger".into(), trigger.clone());
-    Some(row.get("number").and_then(Value::as_i64).unwrap_or(place as i64 + 1))
+    Some(number)
 }
 
 /// The version note of a binding made on the loop: "loop: row 3 →
@@ -220,6 +263,31 @@ mod tests {
     }
 
     #[test]
+    fn a_row_is_linked_to_a_stage_once_and_unlinked_from_it() {
+        let mut map = registration();
+        map["rows"][0]["stages"] = json!([{"map": "map_cjm", "item": "awareness"}]);
+        assert_eq!(names_stage(&map, "r1", "map_cjm", "registration"), Some(false));
+        assert_eq!(link_stage(&mut map, "r1", "map_cjm", "registration", true), Some(1));
+        assert_eq!(map["rows"][0]["stages"], json!([{"map": "map_cjm", "item": "awareness"}, {"map": "map_cjm", "item": "registration"}]));
+        assert_eq!(names_stage(&map, "r1", "map_cjm", "registration"), Some(true));
+        // Twice is once.
+        link_stage(&mut map, "r1", "map_cjm", "registration", true);
+        assert_eq!(map["rows"][0]["stages"].as_array().unwrap().len(), 2);
+        // Unlinked: the other stage stays.
+        assert_eq!(link_stage(&mut map, "r1", "map_cjm", "registration", false), Some(1));
+        assert_eq!(map["rows"][0]["stages"], json!([{"map": "map_cjm", "item": "awareness"}]));
+        // A row without stages gets the list; a row that is gone changes nothing.
+        assert_eq!(link_stage(&mut map, "r3", "map_cjm", "registration", true), Some(3));
+        assert_eq!(map["rows"][2]["stages"], json!([{"map": "map_cjm", "item": "registration"}]));
+        let before = map.clone();
+        assert_eq!(link_stage(&mut map, "r9", "map_cjm", "registration", true), None);
+        assert_eq!(names_stage(&map, "r9", "map_cjm", "registration"), None);
+        assert_eq!(map, before);
+        assert_eq!(stage_note(Locale::En, 3, "Registration", true), "loop: row 3 ↔ stage «Registration»");
+        assert_eq!(stage_note(Locale::Ru, 3, "Регистрация", false), "петля: строка 3 отвязана от этапа «Регистрация»");
+    }
+
+    #[test]
     fn an_item_is_named_by_its_text_else_its_number_or_id() {
         assert_eq!(item_label(&json!({"id": "r1", "number": 4, "event": " Оплата "})), "Оплата");
         assert_eq!(item_label(&json!({"id": "s1", "stage": "Регистрация"})), "Регистрация");
@@ -228,7 +296,7 @@ mod tests {
         assert_eq!(item_label(&json!({"id": "r9", "number": 9, "event": ""})), "9");
         assert_eq!(item_label(&json!({"id": "point-2"})), "point-2");
         assert_eq!(item_note(Locale::En, "Оплата", true), "loop: «Оплата» added");
-        assert_eq!(item_note(Locale::Ru, "Оплата", false), "петля: «Оплата» удалено");
+        assert_eq!(item_note(Locale::Ru, "Оплата", false), "петля: удалён элемент «Оплата»");
     }
 
     #[test]

@@ -83,10 +83,12 @@ impl Kind {
         !matches!(self, Kind::Endpoint | Kind::Scenario)
     }
 
-    /// An item of its map's list (a stage or a row), which the loop may
-    /// delete; a blueprint cell is part of its stage.
+    /// An item of its map's list the loop may delete: a CJM stage or a
+    /// row. A blueprint stage is deleted in its map, with the crossings
+    /// of the lines drawn at it (which must name a stage); a cell is
+    /// part of its stage.
     pub fn deletable(self) -> bool {
-        matches!(self, Kind::Stage | Kind::Row | Kind::BlueprintStage | Kind::IntegrationRow)
+        matches!(self, Kind::Stage | Kind::Row | Kind::IntegrationRow)
     }
 }
 
@@ -460,15 +462,21 @@ impl LoopGraph {
     }
 
     /// Where communication row `row`, dragged to the model point `at`,
-    /// would be bound: the live endpoint under it — not one that does not
-    /// exist, nor the one it is bound to already. Other kinds are not
-    /// dragged (a row's trigger is the one binding the loop edits).
+    /// would go: the live endpoint under it (its trigger is bound there) —
+    /// not one that does not exist, nor the one it is bound to already —
+    /// or the CJM stage under it (the row is linked to it), not one it is
+    /// linked to already. Other kinds are not dragged.
     pub fn drop_target(&self, row: usize, at: (f64, f64)) -> Option<usize> {
         if self.nodes.get(row)?.kind != Kind::Row {
             return None;
         }
         let e = self.node_at(at)?;
-        (self.nodes[e].kind == Kind::Endpoint && self.nodes[e].live.is_some() && !self.edges.contains(&(row, e))).then_some(e)
+        let target = match self.nodes[e].kind {
+            Kind::Endpoint => self.nodes[e].live.is_some() && !self.edges.contains(&(row, e)),
+            Kind::Stage => !self.edges.contains(&(e, row)),
+            _ => false,
+        };
+        target.then_some(e)
     }
 
     /// The endpoint communication row `row` is bound to.
@@ -484,6 +492,18 @@ impl LoopGraph {
     pub fn binding_link(&self, k: usize) -> Option<(usize, usize)> {
         let &(a, b) = self.edges.get(k)?;
         (self.nodes[a].kind == Kind::Row && self.nodes[b].kind == Kind::Endpoint).then_some((a, b))
+    }
+
+    /// Link `k` when it is a communication row's CJM stage (the row holds
+    /// it; the loop may remove it): (row, stage).
+    pub fn stage_link(&self, k: usize) -> Option<(usize, usize)> {
+        let &(a, b) = self.edges.get(k)?;
+        (self.nodes[a].kind == Kind::Stage && self.nodes[b].kind == Kind::Row).then_some((b, a))
+    }
+
+    /// Link `k` is one the loop may remove: a row's binding or stage.
+    pub fn removable(&self, k: usize) -> bool {
+        self.binding_link(k).is_some() || self.stage_link(k).is_some()
     }
 
     /// The trace overlay of each node, by index: every live endpoint's
@@ -869,8 +889,13 @@ mod tests {
         // An endpoint that does not exist, a scenario, a stage, empty space: none.
         assert_eq!(g.drop_target(r2, inside(&g, "endpoint:bot_a/gone", (20.0, 20.0))), None);
         assert_eq!(g.drop_target(r2, inside(&g, "scenario:bot_a/registration_flow", (20.0, 20.0))), None);
-        assert_eq!(g.drop_target(r2, inside(&g, "map_cjm#reg", (20.0, 20.0))), None);
         assert_eq!(g.drop_target(r2, (-50.0, -50.0)), None);
+        // A CJM stage the row is not linked to yet; not one it is.
+        assert_eq!(g.drop_target(r2, inside(&g, "map_cjm#reg", (20.0, 20.0))), None);
+        assert_eq!(g.drop_target(r2, inside(&g, "map_cjm#use", (20.0, 20.0))), Some(at(&g, "map_cjm#use")));
+        assert_eq!(g.drop_target(r3, inside(&g, "map_cjm#reg", (20.0, 20.0))), Some(at(&g, "map_cjm#reg")));
+        // A blueprint stage or a cell is no target.
+        assert_eq!(g.drop_target(r2, inside(&g, "map_bp#reg:support", (20.0, 20.0))), None);
         // Only communication rows are dragged: a stage or a cell binds nothing here.
         assert_eq!(g.drop_target(at(&g, "map_cjm#use"), inside(&g, "endpoint:bot_a/users/connect-bot", (20.0, 20.0))), None);
         assert_eq!(g.drop_target(at(&g, "map_bp#reg:support"), inside(&g, "endpoint:bot_a/feedback/received", (20.0, 20.0))), None);
@@ -882,7 +907,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_rows_trigger_is_a_link_the_loop_may_remove() {
+    fn only_a_rows_trigger_and_stages_are_links_the_loop_may_remove() {
         let g = demo();
         let (r1, r2) = (at(&g, "map_comm#r1"), at(&g, "map_comm#r2"));
         let connect = at(&g, "endpoint:bot_a/users/connect-bot");
@@ -896,6 +921,13 @@ mod tests {
         removable.sort();
         assert_eq!(removable, want.map(|(a, b)| (a.to_string(), b.to_string())));
         assert_eq!(g.binding_link(g.edges.len()), None);
+        // A row's stages too, (row, stage); a blueprint stage's CJM stages are the blueprint's.
+        let mut stages: Vec<(String, String)> =
+            (0..g.edges.len()).filter_map(|k| g.stage_link(k)).map(|(a, b)| (g.nodes[a].key.clone(), g.nodes[b].key.clone())).collect();
+        stages.sort();
+        assert_eq!(stages, [("map_comm#r1", "map_cjm#reg"), ("map_comm#r2", "map_cjm#reg")].map(|(a, b)| (a.to_string(), b.to_string())));
+        assert_eq!((0..g.edges.len()).filter(|&k| g.removable(k)).count(), 5);
+        assert_eq!(g.stage_link(g.edges.len()), None);
     }
 
     #[test]

@@ -16,21 +16,24 @@
 //! scenario's runs done, waiting and failed or stopped, over a period.
 //!
 //! Whoever may bind rows to endpoints (architects, admins: the server's
-//! `save_map` decides, `DesignIntegrations`) edits the loop's bindings
-//! here: a communication row dragged onto an endpoint (by its body or its
-//! ● port) binds the row's API trigger to it; a row's link, selected,
-//! goes with Delete/Backspace or the panel's button; the row's panel also
-//! binds by picking from every endpoint of the project. Escape cancels a
-//! drag. A CJM stage's panel adds a communication row for it (the map and
-//! the event), and a selected stage or row goes from its map with Delete
-//! or its panel's button. Each change is one save of the item's map at
-//! the version the loop was drawn from (`loop_edit`), so a loop drawn
-//! before someone else's save gets the conflict, not an overwrite; then
-//! the loop is read again, keeping the zoom, pan and selection (a new row
-//! selected). Undo (the button, Ctrl+Z) saves the change that takes the
-//! last one back, Redo (Ctrl+Shift+Z) the one that makes it again, each
-//! on the item's map as drawn; a gesture clears Redo, a conflict the
-//! saved changes of both, and one whose item has gone is dropped.
+//! `save_map` decides, `DesignIntegrations`) edits the loop here: a
+//! communication row dragged onto an endpoint (by its body or its ●
+//! port) binds the row's API trigger to it, dragged onto a CJM stage
+//! links the row to that stage; a row's link (its binding or a stage),
+//! selected, goes with Delete/Backspace or the panel's button; the row's
+//! panel also binds by picking from every endpoint of the project. Escape
+//! cancels a drag. A CJM stage's panel adds a communication row for it
+//! (the map and the event), and a selected CJM stage or row goes from its
+//! map with Delete or its panel's button. Each change is one save of the
+//! item's map at the version the loop was drawn from (`loop_edit`), so a
+//! loop drawn before someone else's save gets the conflict, not an
+//! overwrite; then the loop is read again, keeping the zoom, pan and
+//! selection (a new row selected). Undo (the button, Ctrl+Z) saves the
+//! change that takes the last one back, Redo (Ctrl+Shift+Z) the one that
+//! makes it again, each on the item's map as drawn; a gesture clears
+//! Redo, a conflict the saved changes of both, and one that cannot be
+//! saved (its item gone, or refused by the map's checks or the role) is
+//! said once and dropped.
 //! Everyone else reads it only.
 //!
 //! Anyone may move a node by hand (Shift+drag; Escape puts it back): the
@@ -38,8 +41,8 @@
 //! maps'; "Auto-layout" or L puts every node back in its column. Several
 //! nodes are picked with Ctrl+click or a rubber band (Shift+drag on empty
 //! space), and Shift+drag on one of them moves them together. A move (and
-//! an auto-layout) is a step of Undo and Redo like a binding, for
-//! everyone.
+//! an auto-layout) is a step of Undo and Redo like a change saved to a
+//! map, for everyone.
 //!
 //! Cheap on a few hundred nodes: nodes and links are rendered once; a
 //! node's place is one signal (its links' paths follow it), and a
@@ -180,10 +183,37 @@ struct NewRow {
     event: String,
 }
 
+/// A communication row linked to a CJM stage (dropped on it) or
+/// unlinked from it (its link removed), or that taken back.
+#[derive(Debug, Clone, PartialEq)]
+struct StageLink {
+    /// The row's map and the version the loop was drawn from; the row's id.
+    map: String,
+    base: i64,
+    row: String,
+    /// The stage: its map, its id there and its name (for the note).
+    stage_map: String,
+    stage: String,
+    stage_label: String,
+    /// Linked (`true`) or unlinked.
+    on: bool,
+    /// An undo or redo: whether the row names the stage as the change it
+    /// takes back left it; else someone changed it since — a conflict.
+    expect: Option<bool>,
+}
+
+impl StageLink {
+    /// The change that takes this one back once it was saved as `version`.
+    fn undone(&self, version: i64) -> StageLink {
+        StageLink { base: version, on: !self.on, expect: Some(self.on), ..self.clone() }
+    }
+}
+
 /// A change the canvas asks for, saved as a version of one map.
 #[derive(Debug, Clone, PartialEq)]
 enum Change {
     Binding(Rebind),
+    StageLink(StageLink),
     Item(ItemPut),
     NewRow(NewRow),
 }
@@ -192,8 +222,19 @@ impl Change {
     fn map(&self) -> &str {
         match self {
             Change::Binding(c) => &c.map,
+            Change::StageLink(c) => &c.map,
             Change::Item(c) => &c.map,
             Change::NewRow(c) => &c.map,
+        }
+    }
+
+    /// The map version it is saved at.
+    fn base(&self) -> i64 {
+        match self {
+            Change::Binding(c) => c.base,
+            Change::StageLink(c) => c.base,
+            Change::Item(c) => c.base,
+            Change::NewRow(c) => c.base,
         }
     }
 
@@ -201,6 +242,7 @@ impl Change {
     fn set_base(&mut self, base: i64) {
         match self {
             Change::Binding(c) => c.base = base,
+            Change::StageLink(c) => c.base = base,
             Change::Item(c) => c.base = base,
             Change::NewRow(c) => c.base = base,
         }
@@ -216,7 +258,7 @@ enum UndoStep {
     Moved(Moved),
 }
 
-/// Where a binding change comes from: a gesture, or Ctrl+Z / Ctrl+Shift+Z.
+/// Where a change comes from: a gesture, or Ctrl+Z / Ctrl+Shift+Z.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Step {
     New,
@@ -224,7 +266,7 @@ enum Step {
     Redo,
 }
 
-/// What the last change of a binding came to, for the banner.
+/// What the last change saved to a map came to, for the banner.
 #[derive(Debug, Clone, PartialEq)]
 enum SaveStatus {
     None,
@@ -260,7 +302,7 @@ pub fn LoopViewPage() -> impl IntoView {
                 return Ok(None);
             };
             // The maps' versions before the loop: a save in between makes
-            // a binding's base older than what is drawn — a conflict, never
+            // a change's base older than what is drawn — a conflict, never
             // a save over content nobody saw.
             let maps = list_maps(project.clone()).await?;
             let view = project_loop(project.clone()).await?;
@@ -287,8 +329,12 @@ pub fn LoopViewPage() -> impl IntoView {
             if status.is_disposed() {
                 return;
             }
-            // An item or map that is gone cannot be taken back or made again.
-            let gone = matches!(answer, Err(None) | Err(Some(AppError::NotFound)));
+            // An undo or redo whose item or map is gone, or which the map
+            // or the role refuses, would fail again: said once, then dropped.
+            let hopeless = matches!(
+                answer,
+                Err(None) | Err(Some(AppError::NotFound | AppError::Forbidden)) | Ok(SaveAnswer { outcome: MapSaveOutcome::Invalid { .. } | MapSaveOutcome::BadCsv { .. }, .. })
+            );
             let mut undone = None;
             let next = match answer {
                 Ok(SaveAnswer { title, note, outcome: MapSaveOutcome::Saved { version }, undo, select }) => {
@@ -320,9 +366,9 @@ pub fn LoopViewPage() -> impl IntoView {
                     undo.update(|list| list.retain(|edit| matches!(edit, UndoStep::Moved(_))));
                     redo.update(|list| list.retain(|edit| matches!(edit, UndoStep::Moved(_))));
                 }
-                // Not saved: an undo or redo stays to be tried again,
-                // unless its item is gone (said once, then dropped).
-                _ if step != Step::New && !gone => from.update(|list| list.push(UndoStep::Saved(change.clone()))),
+                // Not saved: an undo or redo stays to be tried again
+                // (the database was out of reach), unless it is hopeless.
+                _ if step != Step::New && !hopeless => from.update(|list| list.push(UndoStep::Saved(change.clone()))),
                 _ => {}
             }
             status.set(next);
@@ -484,15 +530,12 @@ fn saved_as(outcome: &MapSaveOutcome) -> Option<i64> {
 /// `Err(None)`: the row or item is not in that version.
 async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoint]) -> Result<SaveAnswer, Option<AppError>> {
     let map = change.map().to_string();
-    let base = match &change {
-        Change::Binding(c) => c.base,
-        Change::Item(c) => c.base,
-        Change::NewRow(c) => c.base,
-    };
+    let base = change.base();
     let loaded = load_map(map.clone(), base).await.map_err(Some)?;
     let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
     // The note, what takes the change back once saved as a version, and the node to select.
     type Undo<'a> = Box<dyn FnOnce(i64) -> Change + Send + 'a>;
+    let added = matches!(change, Change::NewRow(_));
     let (note, undo, select): (String, Undo<'_>, String) = match change {
         Change::Binding(change) => {
             let before = loop_edit::trigger_of(&content, &change.row).ok_or(None)?;
@@ -508,6 +551,16 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             let note = loop_edit::note(locale, number, change.endpoint.as_ref(), &change.was);
             let select = format!("{map}#{}", change.row);
             (note, Box::new(move |v: i64| Change::Binding(change.undone(v, before, after, endpoints))), select)
+        }
+        Change::StageLink(link) => {
+            let named = loop_edit::names_stage(&content, &link.row, &link.stage_map, &link.stage).ok_or(None)?;
+            if link.expect.is_some_and(|expected| expected != named) {
+                return Ok(SaveAnswer::conflict(&loaded));
+            }
+            let number = loop_edit::link_stage(&mut content, &link.row, &link.stage_map, &link.stage, link.on).ok_or(None)?;
+            let note = loop_edit::stage_note(locale, number, &link.stage_label, link.on);
+            let select = format!("{map}#{}", link.row);
+            (note, Box::new(move |v: i64| Change::StageLink(link.undone(v))), select)
         }
         Change::Item(put) => {
             let before = loop_edit::item_of(&content, put.list, &put.item);
@@ -532,7 +585,15 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             (note, Box::new(move |v: i64| Change::Item(added.undone(v, None))), select)
         }
     };
-    let outcome = save_map(map, loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Some)?;
-    let undo = saved_as(&outcome).map(undo);
+    let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Some)?;
+    let mut undo = saved_as(&outcome).map(undo);
+    // A new row is stored with every field of its kind, not only those
+    // made here: its undo expects it as stored, read back.
+    if let (Some(Change::Item(put)), Some(version), true) = (&mut undo, saved_as(&outcome), added) {
+        if let Ok(stored) = load_map(map, version).await {
+            let content: Value = serde_json::from_slice(stored.content.as_bytes()).unwrap_or(Value::Null);
+            put.expect = Some(loop_edit::item_of(&content, put.list, &put.item).map(|(_, row)| row));
+        }
+    }
     Ok(SaveAnswer { title: loaded.title, note, outcome, undo, select })
 }

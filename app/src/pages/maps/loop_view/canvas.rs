@@ -16,8 +16,9 @@ use super::overlay::{Overlay, RunsToolbar};
 use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
 use super::super::model::list_of;
-use super::{Change, ItemPut, Kept, Moved, NewRow, Place, Rebind, BUTTON};
+use super::{Change, ItemPut, Kept, Moved, NewRow, Place, Rebind, StageLink, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
+use comops_core::map::MapKind;
 use crate::components::canvas::viewport;
 use crate::components::{focus_without_scrolling, l};
 use crate::i18n::{t, t1, use_locale, K};
@@ -39,7 +40,7 @@ pub(super) struct Canvas {
     pub picked: RwSignal<BTreeSet<usize>>,
     /// The rubber band being drawn, corner to corner (model space).
     pub band: RwSignal<Option<((f64, f64), (f64, f64))>>,
-    /// The selected link (a row's binding), by index into the graph's edges.
+    /// The selected link (a row's binding or stage), by index into the graph's edges.
     pub link: RwSignal<Option<usize>>,
     pub chain: Memo<Option<Chain>>,
     pub pan: RwSignal<(f64, f64)>,
@@ -55,7 +56,7 @@ pub(super) struct Canvas {
     pub open: Callback<usize>,
     pub editable: bool,
     pub busy: Signal<bool>,
-    /// A binding, an item deleted or a row added: the page saves it.
+    /// A binding, a row's stage, an item deleted or a row added: the page saves it.
     pub on_change: Callback<Change>,
     /// Ctrl+Z (`false`) and Ctrl+Shift+Z (`true`): the page takes back,
     /// or makes again, its last change.
@@ -144,11 +145,16 @@ impl Canvas {
         }
     }
 
+    /// Map `id`'s kind and the version the loop was drawn from.
+    fn map_of(self, id: &str) -> Option<(MapKind, i64)> {
+        self.maps.with_value(|m| m.iter().find(|m| m.id == id).map(|m| (m.kind, m.version)))
+    }
+
     /// Asks the page to bind `row` to the endpoint node `to` (`None` unbinds).
     pub fn rebind(self, row: usize, to: Option<usize>) {
         let change = self.graph.with_value(|g| {
             let r = g.nodes.get(row)?;
-            let base = self.maps.with_value(|m| m.iter().find(|m| m.id == r.map).map(|m| m.version))?;
+            let (_, base) = self.map_of(&r.map)?;
             let (was_bot, was) = g.bound_endpoint(row).map(|e| (g.nodes[e].bot.clone(), g.nodes[e].name.clone())).unwrap_or_default();
             let endpoint = match to {
                 Some(e) => {
@@ -169,7 +175,7 @@ impl Canvas {
     pub fn delete_node(self, i: usize) {
         let change = self.graph.with_value(|g| {
             let n = g.nodes.get(i).filter(|n| n.kind.deletable())?;
-            let (kind, base) = self.maps.with_value(|m| m.iter().find(|m| m.id == n.map).map(|m| (m.kind, m.version)))?;
+            let (kind, base) = self.map_of(&n.map)?;
             Some(ItemPut { map: n.map.clone(), base, list: list_of(kind), item: n.item().to_string(), now: None, expect: None })
         });
         if let Some(change) = change {
@@ -182,7 +188,7 @@ impl Canvas {
     pub fn add_row(self, stage: usize, map: String, event: String) {
         let change = self.graph.with_value(|g| {
             let s = g.nodes.get(stage).filter(|n| n.kind == Kind::Stage)?;
-            let base = self.maps.with_value(|m| m.iter().find(|m| m.id == map).map(|m| m.version))?;
+            let (_, base) = self.map_of(&map)?;
             Some(NewRow { map, base, stage_map: s.map.clone(), stage: s.item().to_string(), event })
         });
         if let Some(change) = change {
@@ -190,10 +196,36 @@ impl Canvas {
         }
     }
 
-    /// Unbinds the row whose binding is link `k`.
+    /// Asks the page to link communication row `row` to CJM stage node
+    /// `stage` (`on`), or to unlink it.
+    pub fn link_stage(self, row: usize, stage: usize, on: bool) {
+        let change = self.graph.with_value(|g| {
+            let (r, s) = (g.nodes.get(row)?, g.nodes.get(stage)?);
+            let (_, base) = self.map_of(&r.map)?;
+            let (stage_map, stage, stage_label) = (s.map.clone(), s.item().to_string(), s.label.clone());
+            Some(StageLink { map: r.map.clone(), base, row: r.item().to_string(), stage_map, stage, stage_label, on, expect: None })
+        });
+        if let Some(change) = change {
+            self.on_change.run(Change::StageLink(change));
+        }
+    }
+
+    /// A row dropped on node `target`: bound to it (an endpoint) or
+    /// linked to it (a CJM stage).
+    pub fn drop_on(self, row: usize, target: usize) {
+        match self.graph.with_value(|g| g.nodes[target].kind) {
+            Kind::Stage => self.link_stage(row, target, true),
+            _ => self.rebind(row, Some(target)),
+        }
+    }
+
+    /// Removes link `k`: a row's binding (unbound) or its stage (unlinked).
     pub fn unbind_link(self, k: usize) {
-        if let Some((row, _)) = self.graph.with_value(|g| g.binding_link(k)) {
+        let (binding, stage) = self.graph.with_value(|g| (g.binding_link(k), g.stage_link(k)));
+        if let Some((row, _)) = binding {
             self.rebind(row, None);
+        } else if let Some((row, stage)) = stage {
+            self.link_stage(row, stage, false);
         }
     }
 }
@@ -310,8 +342,8 @@ pub(super) fn LoopCanvas(
     });
 
     let (nodes, edges, columns) = graph.with_value(|g| {
-        // (index, left node, right node, whether it is a row's binding)
-        let edges: Vec<(usize, usize, usize, bool)> = g.edges.iter().enumerate().map(|(k, &(a, b))| (k, a, b, g.binding_link(k).is_some())).collect();
+        // (index, left node, right node, whether the loop may remove it)
+        let edges: Vec<(usize, usize, usize, bool)> = g.edges.iter().enumerate().map(|(k, &(a, b))| (k, a, b, g.removable(k))).collect();
         let columns: Vec<(Kind, f64, usize)> = g.columns.iter().map(|&(kind, x)| (kind, x, g.nodes.iter().filter(|n| n.kind == kind).count())).collect();
         (g.nodes.clone(), edges, columns)
     });
@@ -319,7 +351,7 @@ pub(super) fn LoopCanvas(
 
     let edge_views = edges
         .into_iter()
-        .map(|(k, a, b, binding)| {
+        .map(|(k, a, b, removable)| {
             let (from, to) = graph.with_value(|g| (g.nodes[a].key.clone(), g.nodes[b].key.clone()));
             let (pa, pb) = (spots.of(a), spots.of(b));
             let d = Memo::new(move |_| edge_path(pa.get(), pb.get()));
@@ -335,12 +367,12 @@ pub(super) fn LoopCanvas(
                         (_, None) => "fill-none stroke-slate-400",
                     }/>
             };
-            // A row's binding, for whoever may change it: a wide
+            // A row's binding or stage, for whoever may change it: a wide
             // transparent stroke to hit, selectable and removable.
-            let hit = (editable && binding).then(|| view! { <path d=move || d.get() class="fill-none stroke-transparent" stroke-width="12"/> });
+            let hit = (editable && removable).then(|| view! { <path d=move || d.get() class="fill-none stroke-transparent" stroke-width="12"/> });
             view! {
-                <g data-link-from=from data-link-to=to data-link=(editable && binding).then_some(k)
-                    data-selected=move || chosen().to_string() class:cursor-pointer=editable && binding>
+                <g data-link-from=from data-link-to=to data-link=(editable && removable).then_some(k)
+                    data-selected=move || chosen().to_string() class:cursor-pointer=editable && removable>
                     {hit}
                     {line}
                 </g>

@@ -3,19 +3,20 @@
 //! A press becomes one [`Gesture`] until it is let go: on a node it
 //! selects it, and then either moves it (Shift held; with every picked
 //! node when it is one of them), drags a communication row towards an
-//! endpoint (editors only, once it moves) or stays a click; Ctrl+click
-//! (⌘ on a Mac) picks a node along with the others or lets it go; on a
-//! row's binding it selects that link (editors); on empty space it pans,
-//! or with Shift draws a rubber band whose nodes are picked, and a press
-//! that never moved clears the selection and the picked nodes. The wheel
-//! zooms about the pointer.
+//! endpoint or a CJM stage (editors only, once it moves) or stays a
+//! click; Ctrl+click (⌘ on a Mac) picks a node along with the others or
+//! lets it go; on a row's binding or stage it selects that link
+//! (editors); on empty space it pans, or with Shift draws a rubber band
+//! whose nodes are picked, and a press that never moved clears the
+//! selection and the picked nodes. The wheel zooms about the pointer.
 //!
 //! Keys on the focused canvas: arrows walk the nodes (`LoopGraph::step`),
 //! Enter opens the selected one, Escape cancels a drag and then clears the
-//! selection and the picked nodes, Delete/Backspace unbinds the selected
-//! link or (editors) deletes the selected stage or row from its map, Ctrl+Z and Ctrl+Shift+Z (Ctrl+Y) take back and make again the
-//! page's last change, + − 0 zoom and fit, L lays out again, R shows or
-//! hides the trace overlay.
+//! selection and the picked nodes, Delete/Backspace (editors) removes the
+//! selected link or deletes the selected CJM stage or row from its map,
+//! Ctrl+Z and Ctrl+Shift+Z (Ctrl+Y) take back and make again the page's
+//! last change, + − 0 zoom and fit, L lays out again, R shows or hides
+//! the trace overlay.
 
 use super::super::loop_model::{Dir, Kind};
 use super::canvas::Canvas;
@@ -31,8 +32,9 @@ pub(super) enum Gesture {
     None,
     /// Panning: where the pointer and the pan started, and whether it moved.
     Pan { from: (f64, f64), start: (f64, f64), moved: bool },
-    /// Dragging communication row `row` towards an endpoint: where the
-    /// press was (page pixels) and whether it has moved yet.
+    /// Dragging communication row `row` towards an endpoint or a CJM
+    /// stage: where the press was (page pixels) and whether it has moved
+    /// yet.
     Bind { row: usize, from: (f64, f64), moved: bool },
     /// Moving nodes by hand (Shift+drag): the one pressed, or every
     /// picked node when it is one of them, each with where it was; where
@@ -214,7 +216,7 @@ impl Canvas {
             Gesture::Pan { moved: false, .. } | Gesture::Band { moved: false, .. } => self.clear(),
             Gesture::Bind { row, moved: true, .. } => {
                 if let Some(e) = self.graph.with_value(|g| g.drop_target(row, self.to_model(client))) {
-                    self.rebind(row, Some(e));
+                    self.drop_on(row, e);
                 }
             }
             Gesture::Move { nodes, moved: true, .. } => {
@@ -276,7 +278,7 @@ impl Canvas {
             "Escape" => self.clear(),
             "Delete" | "Backspace" if self.editable && !self.busy.get_untracked() => match (self.link.get_untracked(), self.selected.get_untracked()) {
                 (Some(k), _) => self.unbind_link(k),
-                (None, Some(i)) if self.graph.with_value(|g| g.nodes[i].kind.deletable()) => self.delete_node(i),
+                (None, Some(i)) => self.delete_node(i),
                 _ => return,
             },
             "+" | "=" => self.zoom_by(1.2),

@@ -2,7 +2,7 @@
 //! (each selects that node: the loop is navigable both ways), where to
 //! open it, and for editors a communication row's binding, deleting a
 //! stage or row from its map and adding a communication row for a CJM
-//! stage; or the selected link (a row's binding) and unbinding it.
+//! stage; or the selected link (a row's binding or stage) and removing it.
 
 use super::super::loop_model::{Kind, LoopGraph};
 use super::node::{gap_keys, kind_key};
@@ -198,7 +198,7 @@ fn new_row_form(stage: usize, maps: StoredValue<Vec<MapRow>>, edit: Edit) -> Any
                 <span class="text-slate-600">{l(K::LoopNewRowEvent)}</span>
                 <input class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-new-row-event" required=true
                     prop:value=move || event.get() on:input=move |ev| event.set(event_target_value(&ev))
-                    placeholder=move || t(locale.get(), K::LoopNewRowEvent)/>
+                    placeholder=move || t(locale.get(), K::LoopNewRowExample)/>
             </label>
             // `try_with`: a change of `busy` (the save's) can still reach
             // this button after the loop read again has replaced the panel.
@@ -209,25 +209,32 @@ fn new_row_form(stage: usize, maps: StoredValue<Vec<MapRow>>, edit: Edit) -> Any
     .into_any()
 }
 
-/// The selected link, a communication row's binding: both ends, and
-/// unbinding it (also Delete/Backspace on the canvas).
+/// The selected link, a communication row's binding or stage: both
+/// ends, and removing it (also Delete/Backspace on the canvas).
 #[component]
 pub(super) fn LinkPanel(k: usize, graph: StoredValue<LoopGraph>, edit: Edit, select: Callback<usize>, unbind: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
-    let ends = graph.with_value(|g| g.binding_link(k).map(|(a, b)| ((a, g.nodes[a].label.clone()), (b, g.nodes[b].label.clone(), g.nodes[b].key.clone()))));
-    ends.map(|((row, row_label), (endpoint, endpoint_label, key))| {
+    let ends = graph.with_value(|g| {
+        let ((a, b), words) = match (g.binding_link(k), g.stage_link(k)) {
+            (Some(ends), _) => (ends, (K::LoopLinkTitle, K::LoopUnbind)),
+            (None, Some(ends)) => (ends, (K::LoopLinkStageTitle, K::LoopUnlink)),
+            (None, None) => return None,
+        };
+        Some(((a, g.nodes[a].label.clone()), (b, g.nodes[b].label.clone(), g.nodes[b].key.clone()), words))
+    });
+    ends.map(|((row, row_label), (other, other_label, key), (title, remove))| {
         view! {
             <aside class="rounded border border-slate-200 bg-white p-3 text-sm shadow" data-testid="loop-link-panel" data-link-to=key>
                 <div class="flex items-start justify-between gap-2">
-                    <div class="text-[11px] font-medium uppercase text-slate-500">{l(K::LoopLinkTitle)}</div>
+                    <div class="text-[11px] font-medium uppercase text-slate-500">{l(title)}</div>
                     <button type="button" class="px-1 text-slate-500" aria-label=l(K::MapClose) on:click=move |_| on_close.run(())>"×"</button>
                 </div>
                 <p class="mt-1 break-words text-xs">
                     <button type="button" class=LINK on:click=move |_| select.run(row)>{row_label}</button>
                     " → "
-                    <button type="button" class=LINK on:click=move |_| select.run(endpoint)>{endpoint_label}</button>
+                    <button type="button" class=LINK on:click=move |_| select.run(other)>{other_label}</button>
                 </p>
                 <button type="button" class=format!("{BUTTON} mt-2") data-testid="loop-unbind" disabled=move || edit.busy.get()
-                    on:click=move |_| unbind.run(k)>{l(K::LoopUnbind)}</button>
+                    on:click=move |_| unbind.run(k)>{l(remove)}</button>
                 <p class="mt-1 text-xs text-slate-500">{l(K::LoopLinkHint)}</p>
             </aside>
         }
