@@ -80,11 +80,18 @@ build_site() {
   wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
     --out-dir "$pkg" --out-name comops "$split_main" || exit 1
   if [ "$profile" != dev ] && [ "${COMOPS_WASM_OPT:-1}" = 1 ]; then
-    say "optimizing the wasm modules for size (wasm-opt -Oz, binaryen from npm)"
+    # -O1, not -Oz: rustc has already optimized for size (opt-level z,
+    # LTO), and binaryen's -O2 and up (-Os, -Oz too) make smaller files
+    # that compress worse — measured 2026-12-07, main module gzip -9 677 →
+    # 590 KB, brotli 484 → 438 KB, /scenarios 1,052 → 926 KB gzipped
+    # (docs/benchmarks.md, "WASM bundle"). COMOPS_WASM_OPT_LEVEL=-Oz (or
+    # any wasm-opt level) to compare.
+    local level="${COMOPS_WASM_OPT_LEVEL:--O1}"
+    say "optimizing the wasm modules (wasm-opt $level, binaryen from npm)"
     # One wasm-opt per module, as many at once as there are cores.
     find "$pkg" -maxdepth 1 -name '*.wasm' -print0 | xargs -0 -P "$(nproc)" -I{} sh -c '
-      wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-        --enable-reference-types --enable-multivalue -o "$1.opt" "$1" && mv "$1.opt" "$1"' sh {} || exit 1
+      wasm-opt "$2" --strip-debug --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-reference-types --enable-multivalue -o "$1.opt" "$1" && mv "$1.opt" "$1"' sh {} "$level" || exit 1
   fi
   hash_chunk_names "$pkg" || exit 1
   say "building CSS"
