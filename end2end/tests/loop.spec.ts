@@ -23,7 +23,8 @@
 // again, Delete deletes it, and Undo and Redo bring it back and delete it
 // again, each a version of the map. A row
 // dragged onto a CJM stage is linked to it; that link, selected, goes
-// with Delete, and Undo links it again.
+// with Delete, and Undo links it again; the row's panel unlinks and links
+// its stages without the mouse.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -714,4 +715,20 @@ test('an architect links a row to a CJM stage by dragging it there, and unlinks 
   await page.getByTestId('loop-undo').click();
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 ↔ stage «Повторное взаимодействие»');
   await expect(link).toHaveCount(1);
+
+  // Without the mouse: the row's panel lists its stages, each to unlink,
+  // and links it to any other stage drawn.
+  await loopReady(page);
+  await node(page, UNBOUND).click();
+  const stages = page.getByTestId('loop-row-stages');
+  await expect(stages).toContainText('Повторное взаимодействие');
+  await stages.locator('li', { hasText: 'Повторное взаимодействие' }).getByTestId('loop-unlink-stage').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 unlinked from stage «Повторное взаимодействие»');
+  await expect(link).toHaveCount(0);
+  await loopReady(page);
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', UNBOUND);
+  await page.getByTestId('loop-link-stage-select').selectOption({ label: 'Повторное взаимодействие' });
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 ↔ stage «Повторное взаимодействие»');
+  await expect(link).toHaveCount(1);
+  await expect(page.getByTestId('loop-row-stages').locator('li', { hasText: 'Повторное взаимодействие' })).toHaveCount(1);
 });

@@ -462,6 +462,7 @@ pub(super) fn LoopCanvas(
         }),
         delete: Callback::new(move |i| canvas.delete_node(i)),
         add_row: Callback::new(move |(stage, map, event)| canvas.add_row(stage, map, event)),
+        link_stage: Callback::new(move |(row, stage, on)| canvas.link_stage(row, stage, on)),
     };
     let panel = move || {
         // Out of the way while a row is dragged: it floats over the endpoints.

@@ -25,11 +25,14 @@ pub(super) struct Edit {
     pub delete: Callback<usize>,
     /// (CJM stage, communication map, event): a new row for the stage.
     pub add_row: Callback<(usize, String, String)>,
+    /// (row, CJM stage, `true` to link, `false` to unlink).
+    pub link_stage: Callback<(usize, usize, bool)>,
 }
 
 /// The selected node's details, links and where to open it; for editors,
 /// a communication row's binding (unbind, or bind to any endpoint of the
-/// project).
+/// project) and its CJM stages (unlink, or link to any stage drawn), a
+/// CJM stage's new row, and deleting a CJM stage or row.
 #[component]
 pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
     let locale = use_locale();
@@ -137,6 +140,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             </div>
         }
     });
+    let stages = (edit.editable && node.kind == Kind::Row).then(|| row_stages(i, graph, edit, select));
     let new_row = (edit.editable && node.kind == Kind::Stage).then(|| new_row_form(i, maps, edit));
     let delete = (edit.editable && node.kind.deletable()).then(|| {
         view! {
@@ -160,11 +164,56 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             {gap}
             {live}
             {binding}
+            {stages}
             {new_row}
             <div class="mt-2 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs">{actions}{delete}</div>
             {up}
             {down}
         </aside>
+    }
+}
+
+/// Row `row`'s CJM stages, each to unlink, and every other stage drawn to
+/// link it to: what dragging it onto a stage does, by keyboard.
+fn row_stages(row: usize, graph: StoredValue<LoopGraph>, edit: Edit, select: Callback<usize>) -> impl IntoView {
+    let (linked, others) = graph.with_value(|g| {
+        let linked: Vec<usize> = g.neighbours(row).into_iter().map(|(k, _)| k).filter(|&k| g.nodes[k].kind == Kind::Stage).collect();
+        let all = |keep: &dyn Fn(usize) -> bool| -> Vec<(usize, String)> {
+            (0..g.nodes.len()).filter(|&k| g.nodes[k].kind == Kind::Stage && keep(k)).map(|k| (k, g.nodes[k].label.clone())).collect()
+        };
+        (all(&|k| linked.contains(&k)), all(&|k| !linked.contains(&k)))
+    });
+    let linked = linked
+        .into_iter()
+        .map(|(k, label)| {
+            view! {
+                <li class="flex items-center justify-between gap-2">
+                    <button type="button" class=format!("{LINK} truncate text-left") on:click=move |_| select.run(k)>{label}</button>
+                    <button type="button" class=BUTTON data-testid="loop-unlink-stage" disabled=move || edit.busy.get()
+                        on:click=move |_| edit.link_stage.run((row, k, false))>{l(K::LoopUnlink)}</button>
+                </li>
+            }
+        })
+        .collect_view();
+    let options = others.into_iter().map(|(k, label)| view! { <option value=k.to_string()>{label}</option> }).collect_view();
+    let pick = move |value: String| {
+        if let Ok(k) = value.parse::<usize>() {
+            edit.link_stage.run((row, k, true));
+        }
+    };
+    view! {
+        <div class="mt-2 rounded border border-emerald-100 bg-emerald-50 px-2 py-1.5 text-xs" data-testid="loop-row-stages">
+            <div class="font-medium text-emerald-900">{l(K::LoopRowStages)}</div>
+            <ul class="mt-1 space-y-0.5">{linked}</ul>
+            <label class="mt-1 block">
+                <span class="sr-only">{l(K::LoopLinkStageTo)}</span>
+                <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-link-stage-select"
+                    disabled=move || edit.busy.get() on:change=move |ev| pick(event_target_value(&ev))>
+                    <option value="" selected=true>{l(K::LoopLinkStageTo)}</option>
+                    {options}
+                </select>
+            </label>
+        </div>
     }
 }
 
