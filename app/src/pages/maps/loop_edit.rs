@@ -38,11 +38,12 @@ fn is_ref(v: &Value, map: &str, item: &str) -> bool {
     v.get("map").and_then(Value::as_str) == Some(map) && v.get("item").and_then(Value::as_str) == Some(item)
 }
 
-/// Links row `row_id` to CJM stage `item` of map `map` (`on`: last among
-/// its stages, once) or unlinks it. Returns the row's number as
-/// [`bind_row`] does; `None` — content untouched — when there is no such
-/// row.
-pub fn link_stage(content: &mut Value, row_id: &str, map: &str, item: &str, on: bool) -> Option<i64> {
+/// Links row `row_id` to CJM stage `item` of map `map` (`on`: once,
+/// at `place` among its stages, else last) or unlinks it. Returns the
+/// row's number as [`bind_row`] does and where the stage was among its
+/// stages (what an undo puts back); `None` — content untouched — when
+/// there is no such row.
+pub fn link_stage(content: &mut Value, row_id: &str, map: &str, item: &str, on: bool, place: Option<usize>) -> Option<(i64, Option<usize>)> {
     let (number, row) = row_mut(content, row_id)?;
     let row = row.as_object_mut()?;
     let stages = row.entry("stages").or_insert_with(|| json!([]));
@@ -50,11 +51,12 @@ pub fn link_stage(content: &mut Value, row_id: &str, map: &str, item: &str, on: 
         *stages = json!([]);
     }
     let list = stages.as_array_mut()?;
+    let was = list.iter().position(|s| is_ref(s, map, item));
     list.retain(|s| !is_ref(s, map, item));
     if on {
-        list.push(json!({"map": map, "item": item}));
+        list.insert(place.unwrap_or(list.len()).min(list.len()), json!({"map": map, "item": item}));
     }
-    Some(number)
+    Some((number, was))
 }
 
 /// The version note of a row linked to a CJM stage on the loop, "loop:
@@ -267,20 +269,24 @@ mod tests {
         let mut map = registration();
         map["rows"][0]["stages"] = json!([{"map": "map_cjm", "item": "awareness"}]);
         assert_eq!(names_stage(&map, "r1", "map_cjm", "registration"), Some(false));
-        assert_eq!(link_stage(&mut map, "r1", "map_cjm", "registration", true), Some(1));
+        assert_eq!(link_stage(&mut map, "r1", "map_cjm", "registration", true, None), Some((1, None)));
         assert_eq!(map["rows"][0]["stages"], json!([{"map": "map_cjm", "item": "awareness"}, {"map": "map_cjm", "item": "registration"}]));
         assert_eq!(names_stage(&map, "r1", "map_cjm", "registration"), Some(true));
-        // Twice is once.
-        link_stage(&mut map, "r1", "map_cjm", "registration", true);
+        // Twice is once; the same item of another map is another stage.
+        link_stage(&mut map, "r1", "map_cjm", "registration", true, None);
         assert_eq!(map["rows"][0]["stages"].as_array().unwrap().len(), 2);
-        // Unlinked: the other stage stays.
-        assert_eq!(link_stage(&mut map, "r1", "map_cjm", "registration", false), Some(1));
-        assert_eq!(map["rows"][0]["stages"], json!([{"map": "map_cjm", "item": "awareness"}]));
+        assert_eq!(names_stage(&map, "r1", "map_other", "registration"), Some(false));
+        // Unlinked: the other stage stays, and where it was is said…
+        assert_eq!(link_stage(&mut map, "r1", "map_cjm", "awareness", false, None), Some((1, Some(0))));
+        assert_eq!(map["rows"][0]["stages"], json!([{"map": "map_cjm", "item": "registration"}]));
+        // …so that an undo puts it back there.
+        link_stage(&mut map, "r1", "map_cjm", "awareness", true, Some(0));
+        assert_eq!(map["rows"][0]["stages"], json!([{"map": "map_cjm", "item": "awareness"}, {"map": "map_cjm", "item": "registration"}]));
         // A row without stages gets the list; a row that is gone changes nothing.
-        assert_eq!(link_stage(&mut map, "r3", "map_cjm", "registration", true), Some(3));
+        assert_eq!(link_stage(&mut map, "r3", "map_cjm", "registration", true, Some(5)), Some((3, None)));
         assert_eq!(map["rows"][2]["stages"], json!([{"map": "map_cjm", "item": "registration"}]));
         let before = map.clone();
-        assert_eq!(link_stage(&mut map, "r9", "map_cjm", "registration", true), None);
+        assert_eq!(link_stage(&mut map, "r9", "map_cjm", "registration", true, None), None);
         assert_eq!(names_stage(&map, "r9", "map_cjm", "registration"), None);
         assert_eq!(map, before);
         assert_eq!(stage_note(Locale::En, 3, "Registration", true), "loop: row 3 ↔ stage «Registration»");

@@ -197,16 +197,30 @@ struct StageLink {
     stage_label: String,
     /// Linked (`true`) or unlinked.
     on: bool,
+    /// Where among the row's stages a link goes (an undone unlinking: where
+    /// it was); `None`: last.
+    place: Option<usize>,
     /// An undo or redo: whether the row names the stage as the change it
     /// takes back left it; else someone changed it since — a conflict.
     expect: Option<bool>,
 }
 
 impl StageLink {
-    /// The change that takes this one back once it was saved as `version`.
-    fn undone(&self, version: i64) -> StageLink {
-        StageLink { base: version, on: !self.on, expect: Some(self.on), ..self.clone() }
+    /// The change that takes this one back once it was saved as
+    /// `version`, the stage having been at `was` among the row's stages.
+    fn undone(&self, version: i64, was: Option<usize>) -> StageLink {
+        StageLink { base: version, on: !self.on, place: was, expect: Some(self.on), ..self.clone() }
     }
+}
+
+/// Why a change was not saved, besides what the save answered.
+#[derive(Debug)]
+enum Unsaved {
+    /// The row or item is not in the version the loop was drawn from.
+    Gone,
+    /// The map already says what the change would make it say.
+    Unchanged,
+    Failed(AppError),
 }
 
 /// A change the canvas asks for, saved as a version of one map.
@@ -333,7 +347,7 @@ pub fn LoopViewPage() -> impl IntoView {
             // or the role refuses, would fail again: said once, then dropped.
             let hopeless = matches!(
                 answer,
-                Err(None) | Err(Some(AppError::NotFound | AppError::Forbidden)) | Ok(SaveAnswer { outcome: MapSaveOutcome::Invalid { .. } | MapSaveOutcome::BadCsv { .. }, .. })
+                Err(Unsaved::Gone | Unsaved::Unchanged | Unsaved::Failed(AppError::NotFound | AppError::Forbidden)) | Ok(SaveAnswer { outcome: MapSaveOutcome::Invalid { .. } | MapSaveOutcome::BadCsv { .. }, .. })
             );
             let mut undone = None;
             let next = match answer {
@@ -347,8 +361,9 @@ pub fn LoopViewPage() -> impl IntoView {
                     SaveStatus::Problem(errors.iter().map(|e| format!("{}: {}", e.field, problem_text(loc, &e.problem))).collect::<Vec<_>>().join("; "))
                 }
                 Ok(SaveAnswer { outcome: MapSaveOutcome::BadCsv { message, .. }, .. }) => SaveStatus::Problem(message),
-                Err(None) => SaveStatus::Problem(t(loc, K::LoopRowGone).into()),
-                Err(Some(err)) => SaveStatus::Problem(err.message(loc)),
+                Err(Unsaved::Gone) => SaveStatus::Problem(t(loc, K::LoopRowGone).into()),
+                Err(Unsaved::Unchanged) => SaveStatus::Problem(t(loc, K::LoopUnchanged).into()),
+                Err(Unsaved::Failed(err)) => SaveStatus::Problem(err.message(loc)),
             };
             let saved = matches!(next, SaveStatus::Saved { .. });
             let (to, from) = if step == Step::Undo { (redo, undo) } else { (undo, redo) };
@@ -527,18 +542,17 @@ fn saved_as(outcome: &MapSaveOutcome) -> Option<i64> {
 /// Saves one change: its map at the version the loop was drawn from,
 /// changed (`loop_edit`), as the next version with a note — through
 /// `save_map`, which refuses a stale base and checks the role.
-/// `Err(None)`: the row or item is not in that version.
-async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoint]) -> Result<SaveAnswer, Option<AppError>> {
+async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoint]) -> Result<SaveAnswer, Unsaved> {
     let map = change.map().to_string();
     let base = change.base();
-    let loaded = load_map(map.clone(), base).await.map_err(Some)?;
+    let loaded = load_map(map.clone(), base).await.map_err(Unsaved::Failed)?;
     let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
     // The note, what takes the change back once saved as a version, and the node to select.
     type Undo<'a> = Box<dyn FnOnce(i64) -> Change + Send + 'a>;
     let added = matches!(change, Change::NewRow(_));
     let (note, undo, select): (String, Undo<'_>, String) = match change {
         Change::Binding(change) => {
-            let before = loop_edit::trigger_of(&content, &change.row).ok_or(None)?;
+            let before = loop_edit::trigger_of(&content, &change.row).ok_or(Unsaved::Gone)?;
             if change.expect.as_ref().is_some_and(|expected| *expected != before) {
                 return Ok(SaveAnswer::conflict(&loaded));
             }
@@ -546,46 +560,50 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
                 Some(trigger) => loop_edit::restore_row(&mut content, &change.row, trigger),
                 None => loop_edit::bind_row(&mut content, &change.row, change.endpoint.as_ref()),
             }
-            .ok_or(None)?;
+            .ok_or(Unsaved::Gone)?;
             let after = loop_edit::trigger_of(&content, &change.row).unwrap_or(Value::Null);
             let note = loop_edit::note(locale, number, change.endpoint.as_ref(), &change.was);
             let select = format!("{map}#{}", change.row);
             (note, Box::new(move |v: i64| Change::Binding(change.undone(v, before, after, endpoints))), select)
         }
         Change::StageLink(link) => {
-            let named = loop_edit::names_stage(&content, &link.row, &link.stage_map, &link.stage).ok_or(None)?;
+            let named = loop_edit::names_stage(&content, &link.row, &link.stage_map, &link.stage).ok_or(Unsaved::Gone)?;
             if link.expect.is_some_and(|expected| expected != named) {
                 return Ok(SaveAnswer::conflict(&loaded));
             }
-            let number = loop_edit::link_stage(&mut content, &link.row, &link.stage_map, &link.stage, link.on).ok_or(None)?;
+            // Already so (a link the loop drew from elsewhere in the row).
+            if named == link.on {
+                return Err(Unsaved::Unchanged);
+            }
+            let (number, was) = loop_edit::link_stage(&mut content, &link.row, &link.stage_map, &link.stage, link.on, link.place).ok_or(Unsaved::Gone)?;
             let note = loop_edit::stage_note(locale, number, &link.stage_label, link.on);
             let select = format!("{map}#{}", link.row);
-            (note, Box::new(move |v: i64| Change::StageLink(link.undone(v))), select)
+            (note, Box::new(move |v: i64| Change::StageLink(link.undone(v, was))), select)
         }
         Change::Item(put) => {
             let before = loop_edit::item_of(&content, put.list, &put.item);
             match &put.expect {
                 Some(expected) if *expected != before.as_ref().map(|(_, item)| item.clone()) => return Ok(SaveAnswer::conflict(&loaded)),
-                None if before.is_none() => return Err(None),
+                None if before.is_none() => return Err(Unsaved::Gone),
                 _ => {}
             }
             let label = put.now.as_ref().or(before.as_ref()).map(|(_, item)| loop_edit::item_label(item)).unwrap_or_default();
-            loop_edit::put_item(&mut content, put.list, &put.item, put.now.as_ref()).ok_or(None)?;
+            loop_edit::put_item(&mut content, put.list, &put.item, put.now.as_ref()).ok_or(Unsaved::Gone)?;
             let note = loop_edit::item_note(locale, &label, put.now.is_some());
             let select = format!("{map}#{}", put.item);
             (note, Box::new(move |v: i64| Change::Item(put.undone(v, before))), select)
         }
         Change::NewRow(new) => {
-            let (place, row) = loop_edit::new_row_for_stage(&content, &new.stage_map, &new.stage, &new.event).ok_or(None)?;
+            let (place, row) = loop_edit::new_row_for_stage(&content, &new.stage_map, &new.stage, &new.event).ok_or(Unsaved::Gone)?;
             let id = row.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-            loop_edit::put_item(&mut content, "rows", &id, Some(&(place, row.clone()))).ok_or(None)?;
+            loop_edit::put_item(&mut content, "rows", &id, Some(&(place, row.clone()))).ok_or(Unsaved::Gone)?;
             let note = loop_edit::item_note(locale, &loop_edit::item_label(&row), true);
             let select = format!("{map}#{id}");
             let added = ItemPut { map: map.clone(), base: 0, list: "rows", item: id, now: Some((place, row)), expect: Some(None) };
             (note, Box::new(move |v: i64| Change::Item(added.undone(v, None))), select)
         }
     };
-    let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Some)?;
+    let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?;
     let mut undo = saved_as(&outcome).map(undo);
     // A new row is stored with every field of its kind, not only those
     // made here: its undo expects it as stored, read back.

@@ -203,7 +203,7 @@ impl Canvas {
             let (r, s) = (g.nodes.get(row)?, g.nodes.get(stage)?);
             let (_, base) = self.map_of(&r.map)?;
             let (stage_map, stage, stage_label) = (s.map.clone(), s.item().to_string(), s.label.clone());
-            Some(StageLink { map: r.map.clone(), base, row: r.item().to_string(), stage_map, stage, stage_label, on, expect: None })
+            Some(StageLink { map: r.map.clone(), base, row: r.item().to_string(), stage_map, stage, stage_label, on, place: None, expect: None })
         });
         if let Some(change) = change {
             self.on_change.run(Change::StageLink(change));

@@ -125,13 +125,17 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             let change = Rebind { map: row_map.clone(), base, row: row_item.clone(), endpoint: Some(endpoint), was: was.clone(), was_bot: was_bot.clone(), restore: None, expect: None };
             edit.rebind.run((i, Some(change)));
         };
+        // What the select shows: the binding as drawn, back to it after a
+        // pick (a refused save leaves the drawing as it was).
+        let shown = RwSignal::new(current.clone());
         view! {
             <div class="mt-2 rounded border border-sky-100 bg-sky-50 px-2 py-1.5 text-xs" data-testid="loop-binding">
                 {bound_view}
                 <label class="mt-1 block">
                     <span class="sr-only">{l(K::LoopBindTo)}</span>
                     <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5 text-xs" data-testid="loop-bind-select"
-                        disabled=move || edit.busy.get() on:change=move |ev| pick(event_target_value(&ev))>
+                        prop:value=move || shown.get()
+                        disabled=move || edit.busy.get() on:change=move |ev| { pick(event_target_value(&ev)); shown.set(current.clone()); }>
                         <option value="" selected=current.is_empty()>{l(K::LoopBindTo)}</option>
                         {options}
                     </select>
@@ -140,7 +144,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             </div>
         }
     });
-    let stages = (edit.editable && node.kind == Kind::Row).then(|| row_stages(i, graph, edit, select));
+    let stages = (edit.editable && node.kind == Kind::Row).then(|| row_stages(i, graph, maps, edit, select));
     let new_row = (edit.editable && node.kind == Kind::Stage).then(|| new_row_form(i, maps, edit));
     let delete = (edit.editable && node.kind.deletable()).then(|| {
         view! {
@@ -174,14 +178,22 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
 }
 
 /// Row `row`'s CJM stages, each to unlink, and every other stage drawn to
-/// link it to: what dragging it onto a stage does, by keyboard.
-fn row_stages(row: usize, graph: StoredValue<LoopGraph>, edit: Edit, select: Callback<usize>) -> impl IntoView {
+/// link it to (named with its map when the project has several CJMs):
+/// what dragging it onto a stage does, by keyboard.
+fn row_stages(row: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>) -> impl IntoView {
     let (linked, others) = graph.with_value(|g| {
         let linked: Vec<usize> = g.neighbours(row).into_iter().map(|(k, _)| k).filter(|&k| g.nodes[k].kind == Kind::Stage).collect();
-        let all = |keep: &dyn Fn(usize) -> bool| -> Vec<(usize, String)> {
-            (0..g.nodes.len()).filter(|&k| g.nodes[k].kind == Kind::Stage && keep(k)).map(|k| (k, g.nodes[k].label.clone())).collect()
+        let stages: Vec<usize> = (0..g.nodes.len()).filter(|&k| g.nodes[k].kind == Kind::Stage).collect();
+        let several = stages.iter().any(|&k| g.nodes[k].map != g.nodes[stages[0]].map);
+        let name = |k: usize| match several {
+            true => {
+                let title = maps.with_value(|m| m.iter().find(|m| m.id == g.nodes[k].map).map(|m| m.title.clone())).unwrap_or_default();
+                format!("{} · {title}", g.nodes[k].label)
+            }
+            false => g.nodes[k].label.clone(),
         };
-        (all(&|k| linked.contains(&k)), all(&|k| !linked.contains(&k)))
+        let (on, off): (Vec<usize>, Vec<usize>) = stages.into_iter().partition(|k| linked.contains(k));
+        (on.into_iter().map(|k| (k, name(k))).collect::<Vec<_>>(), off.into_iter().map(|k| (k, name(k))).collect::<Vec<_>>())
     });
     let linked = linked
         .into_iter()
@@ -201,6 +213,8 @@ fn row_stages(row: usize, graph: StoredValue<LoopGraph>, edit: Edit, select: Cal
             edit.link_stage.run((row, k, true));
         }
     };
+    // Back to the prompt after a pick (a refused save leaves nothing linked).
+    let shown = RwSignal::new(String::new());
     view! {
         <div class="mt-2 rounded border border-emerald-100 bg-emerald-50 px-2 py-1.5 text-xs" data-testid="loop-row-stages">
             <div class="font-medium text-emerald-900">{l(K::LoopRowStages)}</div>
@@ -208,7 +222,8 @@ fn row_stages(row: usize, graph: StoredValue<LoopGraph>, edit: Edit, select: Cal
             <label class="mt-1 block">
                 <span class="sr-only">{l(K::LoopLinkStageTo)}</span>
                 <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-link-stage-select"
-                    disabled=move || edit.busy.get() on:change=move |ev| pick(event_target_value(&ev))>
+                    prop:value=move || shown.get()
+                    disabled=move || edit.busy.get() on:change=move |ev| { pick(event_target_value(&ev)); shown.set(String::new()); }>
                     <option value="" selected=true>{l(K::LoopLinkStageTo)}</option>
                     {options}
                 </select>
