@@ -24,7 +24,8 @@
 // again, each a version of the map. A row
 // dragged onto a CJM stage is linked to it; that link, selected, goes
 // with Delete, and Undo links it again; the row's panel unlinks and links
-// its stages without the mouse.
+// its stages without the mouse. A row dragged onto a blueprint cell is
+// linked to it, and that link goes with Delete too.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -731,4 +732,27 @@ test('an architect links a row to a CJM stage by dragging it there, and unlinks 
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 ↔ stage «Повторное взаимодействие»');
   await expect(link).toHaveCount(1);
   await expect(page.getByTestId('loop-row-stages').locator('li', { hasText: 'Повторное взаимодействие' })).toHaveCount(1);
+});
+
+test('an architect links a row to a blueprint cell by dragging it there, and unlinks it with Delete', async ({ page }) => {
+  const CELL = 'map_onboarding-blueprint#first-use:front_stage';
+  await openLoop(page, ARCHITECT);
+  const link = page.locator(`[data-link-from="${UNBOUND}"][data-link-to="${CELL}"]`);
+  await expect(link).toHaveCount(0);
+  await dragOnto(page, UNBOUND, CELL);
+  await expect(node(page, CELL)).toHaveAttribute('data-drop-target', 'true');
+  await page.mouse.up();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText(/^loop: row 1 ↔ blueprint cell «.+»$/);
+  await expect(link).toHaveCount(1);
+  // The row's map holds the cell among the row's cells.
+  const got = await page.request.post('/api/maps/get', { form: { map_id: 'map_registration', version: '0' }, headers: { Origin: BASE } });
+  const row = JSON.parse((await got.json()).content).rows.find((r: { id: string }) => r.id === 'r1');
+  expect(row.cells).toEqual([{ map: 'map_onboarding-blueprint', item: 'first-use:front_stage' }]);
+
+  await loopReady(page);
+  await clickLink(page, link);
+  await expect(page.getByTestId('loop-link-panel')).toContainText("A row's blueprint cell");
+  await page.keyboard.press('Delete');
+  await expect(page.getByTestId('loop-saved-note')).toHaveText(/^loop: row 1 unlinked from blueprint cell «.+»$/);
+  await expect(link).toHaveCount(0);
 });

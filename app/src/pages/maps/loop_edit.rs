@@ -9,8 +9,8 @@
 //! drawn before someone else's save is a conflict like any editor's, the
 //! server checks who may bind, and the map's history shows the change.
 //!
-//! A row is linked to a CJM stage (dropped on it) or unlinked the same
-//! way ([`link_stage`]), and items are added and deleted: a communication row
+//! A row is linked to a CJM stage or a blueprint cell (dropped on it) or
+//! unlinked the same way ([`link`]), and items are added and deleted: a communication row
 //! made for a CJM stage ([`new_row_for_stage`]), a stage or row deleted
 //! ([`put_item`] with nothing), and either put back by an undo.
 //!
@@ -26,43 +26,66 @@ use comops_core::map::MapKind;
 use comops_core::Locale;
 use serde_json::{json, Value};
 
-/// Whether row `row_id` names CJM stage `item` of map `map` among its
-/// stages, or `None` when the map has no such row.
-pub fn names_stage(content: &Value, row_id: &str, map: &str, item: &str) -> Option<bool> {
+/// What a communication row's link names, and the row's list holding
+/// it: a CJM stage (`stages`) or a blueprint cell (`cells`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefList {
+    Stages,
+    Cells,
+}
+
+impl RefList {
+    pub fn key(self) -> &'static str {
+        match self {
+            RefList::Stages => "stages",
+            RefList::Cells => "cells",
+        }
+    }
+}
+
+/// Whether row `row_id` names item `item` of map `map` in its `list`, or
+/// `None` when the map has no such row.
+pub fn names(content: &Value, row_id: &str, list: RefList, map: &str, item: &str) -> Option<bool> {
     let (_, row) = item_of(content, "rows", row_id)?;
-    let stages = row.get("stages").and_then(Value::as_array).cloned().unwrap_or_default();
-    Some(stages.iter().any(|s| is_ref(s, map, item)))
+    let refs = row.get(list.key()).and_then(Value::as_array).cloned().unwrap_or_default();
+    Some(refs.iter().any(|s| is_ref(s, map, item)))
 }
 
 fn is_ref(v: &Value, map: &str, item: &str) -> bool {
     v.get("map").and_then(Value::as_str) == Some(map) && v.get("item").and_then(Value::as_str) == Some(item)
 }
 
-/// Links row `row_id` to CJM stage `item` of map `map` (`on`: once,
-/// at `place` among its stages, else last) or unlinks it. Returns the
-/// row's number as [`bind_row`] does and where the stage was among its
-/// stages (what an undo puts back); `None` — content untouched — when
-/// there is no such row.
-pub fn link_stage(content: &mut Value, row_id: &str, map: &str, item: &str, on: bool, place: Option<usize>) -> Option<(i64, Option<usize>)> {
+/// Links row `row_id` to item `item` of map `map` in its `list` (`on`:
+/// once, at `place` in the list, else last) or unlinks it. Returns the
+/// row's number as [`bind_row`] does and where the item was in the list
+/// (what an undo puts back); `None` — content untouched — when there is
+/// no such row.
+pub fn link(content: &mut Value, row_id: &str, list: RefList, map: &str, item: &str, on: bool, place: Option<usize>) -> Option<(i64, Option<usize>)> {
     let (number, row) = row_mut(content, row_id)?;
     let row = row.as_object_mut()?;
-    let stages = row.entry("stages").or_insert_with(|| json!([]));
-    if !stages.is_array() {
-        *stages = json!([]);
+    let refs = row.entry(list.key()).or_insert_with(|| json!([]));
+    if !refs.is_array() {
+        *refs = json!([]);
     }
-    let list = stages.as_array_mut()?;
-    let was = list.iter().position(|s| is_ref(s, map, item));
-    list.retain(|s| !is_ref(s, map, item));
+    let refs = refs.as_array_mut()?;
+    let was = refs.iter().position(|s| is_ref(s, map, item));
+    refs.retain(|s| !is_ref(s, map, item));
     if on {
-        list.insert(place.unwrap_or(list.len()).min(list.len()), json!({"map": map, "item": item}));
+        refs.insert(place.unwrap_or(refs.len()).min(refs.len()), json!({"map": map, "item": item}));
     }
     Some((number, was))
 }
 
-/// The version note of a row linked to a CJM stage on the loop, "loop:
-/// row 3 ↔ stage «Registration»", or unlinked from it.
-pub fn stage_note(locale: Locale, number: i64, stage: &str, on: bool) -> String {
-    t(locale, if on { K::LoopNoteLinkStage } else { K::LoopNoteUnlinkStage }).replacen("{}", &number.to_string(), 1).replacen("{}", stage, 1)
+/// The version note of a row linked on the loop, "loop: row 3 ↔ stage
+/// «Registration»" (or "blueprint cell"), or unlinked.
+pub fn link_note(locale: Locale, number: i64, list: RefList, label: &str, on: bool) -> String {
+    let key = match (list, on) {
+        (RefList::Stages, true) => K::LoopNoteLinkStage,
+        (RefList::Stages, false) => K::LoopNoteUnlinkStage,
+        (RefList::Cells, true) => K::LoopNoteLinkCell,
+        (RefList::Cells, false) => K::LoopNoteUnlinkCell,
+    };
+    t(locale, key).replacen("{}", &number.to_string(), 1).replacen("{}", label, 1)
 }
 
 /// A map item as it stands: its place in its map's list and its JSON.
@@ -265,32 +288,40 @@ mod tests {
     }
 
     #[test]
-    fn a_row_is_linked_to_a_stage_once_and_unlinked_from_it() {
+    fn a_row_is_linked_to_a_stage_or_cell_once_and_unlinked_from_it() {
         let mut map = registration();
         map["rows"][0]["stages"] = json!([{"map": "map_cjm", "item": "awareness"}]);
-        assert_eq!(names_stage(&map, "r1", "map_cjm", "registration"), Some(false));
-        assert_eq!(link_stage(&mut map, "r1", "map_cjm", "registration", true, None), Some((1, None)));
+        assert_eq!(names(&map, "r1", RefList::Stages, "map_cjm", "registration"), Some(false));
+        assert_eq!(link(&mut map, "r1", RefList::Stages, "map_cjm", "registration", true, None), Some((1, None)));
         assert_eq!(map["rows"][0]["stages"], json!([{"map": "map_cjm", "item": "awareness"}, {"map": "map_cjm", "item": "registration"}]));
-        assert_eq!(names_stage(&map, "r1", "map_cjm", "registration"), Some(true));
+        assert_eq!(names(&map, "r1", RefList::Stages, "map_cjm", "registration"), Some(true));
         // Twice is once; the same item of another map is another stage.
-        link_stage(&mut map, "r1", "map_cjm", "registration", true, None);
+        link(&mut map, "r1", RefList::Stages, "map_cjm", "registration", true, None);
         assert_eq!(map["rows"][0]["stages"].as_array().unwrap().len(), 2);
-        assert_eq!(names_stage(&map, "r1", "map_other", "registration"), Some(false));
+        assert_eq!(names(&map, "r1", RefList::Stages, "map_other", "registration"), Some(false));
         // Unlinked: the other stage stays, and where it was is said…
-        assert_eq!(link_stage(&mut map, "r1", "map_cjm", "awareness", false, None), Some((1, Some(0))));
+        assert_eq!(link(&mut map, "r1", RefList::Stages, "map_cjm", "awareness", false, None), Some((1, Some(0))));
         assert_eq!(map["rows"][0]["stages"], json!([{"map": "map_cjm", "item": "registration"}]));
         // …so that an undo puts it back there.
-        link_stage(&mut map, "r1", "map_cjm", "awareness", true, Some(0));
+        link(&mut map, "r1", RefList::Stages, "map_cjm", "awareness", true, Some(0));
         assert_eq!(map["rows"][0]["stages"], json!([{"map": "map_cjm", "item": "awareness"}, {"map": "map_cjm", "item": "registration"}]));
         // A row without stages gets the list; a row that is gone changes nothing.
-        assert_eq!(link_stage(&mut map, "r3", "map_cjm", "registration", true, Some(5)), Some((3, None)));
+        assert_eq!(link(&mut map, "r3", RefList::Stages, "map_cjm", "registration", true, Some(5)), Some((3, None)));
         assert_eq!(map["rows"][2]["stages"], json!([{"map": "map_cjm", "item": "registration"}]));
         let before = map.clone();
-        assert_eq!(link_stage(&mut map, "r9", "map_cjm", "registration", true, None), None);
-        assert_eq!(names_stage(&map, "r9", "map_cjm", "registration"), None);
+        assert_eq!(link(&mut map, "r9", RefList::Stages, "map_cjm", "registration", true, None), None);
+        assert_eq!(names(&map, "r9", RefList::Stages, "map_cjm", "registration"), None);
         assert_eq!(map, before);
-        assert_eq!(stage_note(Locale::En, 3, "Registration", true), "loop: row 3 ↔ stage «Registration»");
-        assert_eq!(stage_note(Locale::Ru, 3, "Регистрация", false), "петля: строка 3 отвязана от этапа «Регистрация»");
+        assert_eq!(link_note(Locale::En, 3, RefList::Stages, "Registration", true), "loop: row 3 ↔ stage «Registration»");
+        assert_eq!(link_note(Locale::Ru, 3, RefList::Stages, "Регистрация", false), "петля: строка 3 отвязана от этапа «Регистрация»");
+        // A blueprint cell goes in the row's cells, beside its stages.
+        assert_eq!(link(&mut map, "r1", RefList::Cells, "map_bp", "registration:support", true, None), Some((1, None)));
+        assert_eq!(map["rows"][0]["cells"], json!([{"map": "map_bp", "item": "registration:support"}]));
+        assert_eq!(names(&map, "r1", RefList::Cells, "map_bp", "registration:support"), Some(true));
+        assert_eq!(names(&map, "r1", RefList::Stages, "map_bp", "registration:support"), Some(false));
+        assert_eq!(map["rows"][0]["stages"].as_array().unwrap().len(), 2);
+        assert_eq!(link_note(Locale::En, 1, RefList::Cells, "CRM", true), "loop: row 1 ↔ blueprint cell «CRM»");
+        assert_eq!(link_note(Locale::Ru, 1, RefList::Cells, "CRM", false), "петля: строка 1 отвязана от ячейки блюпринта «CRM»");
     }
 
     #[test]

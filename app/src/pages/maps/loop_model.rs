@@ -464,8 +464,8 @@ impl LoopGraph {
     /// Where communication row `row`, dragged to the model point `at`,
     /// would go: the live endpoint under it (its trigger is bound there) —
     /// not one that does not exist, nor the one it is bound to already —
-    /// or the CJM stage under it (the row is linked to it), not one it is
-    /// linked to already. Other kinds are not dragged.
+    /// or the CJM stage or blueprint cell under it (the row is linked to
+    /// it), not one it is linked to already. Other kinds are not dragged.
     pub fn drop_target(&self, row: usize, at: (f64, f64)) -> Option<usize> {
         if self.nodes.get(row)?.kind != Kind::Row {
             return None;
@@ -474,6 +474,7 @@ impl LoopGraph {
         let target = match self.nodes[e].kind {
             Kind::Endpoint => self.nodes[e].live.is_some() && !self.edges.contains(&(row, e)),
             Kind::Stage => !self.edges.contains(&(e, row)),
+            Kind::Cell => !self.edges.contains(&(row, e)),
             _ => false,
         };
         target.then_some(e)
@@ -494,16 +495,20 @@ impl LoopGraph {
         (self.nodes[a].kind == Kind::Row && self.nodes[b].kind == Kind::Endpoint).then_some((a, b))
     }
 
-    /// Link `k` when it is a communication row's CJM stage (the row holds
-    /// it; the loop may remove it): (row, stage).
-    pub fn stage_link(&self, k: usize) -> Option<(usize, usize)> {
+    /// Link `k` when it is a communication row's CJM stage or blueprint
+    /// cell (the row holds it; the loop may remove it): (row, stage or cell).
+    pub fn row_link(&self, k: usize) -> Option<(usize, usize)> {
         let &(a, b) = self.edges.get(k)?;
-        (self.nodes[a].kind == Kind::Stage && self.nodes[b].kind == Kind::Row).then_some((b, a))
+        match (self.nodes[a].kind, self.nodes[b].kind) {
+            (Kind::Stage, Kind::Row) => Some((b, a)),
+            (Kind::Row, Kind::Cell) => Some((a, b)),
+            _ => None,
+        }
     }
 
-    /// Link `k` is one the loop may remove: a row's binding or stage.
+    /// Link `k` is one the loop may remove: a row's binding, stage or cell.
     pub fn removable(&self, k: usize) -> bool {
-        self.binding_link(k).is_some() || self.stage_link(k).is_some()
+        self.binding_link(k).is_some() || self.row_link(k).is_some()
     }
 
     /// The trace overlay of each node, by index: every live endpoint's
@@ -894,8 +899,10 @@ mod tests {
         assert_eq!(g.drop_target(r2, inside(&g, "map_cjm#reg", (20.0, 20.0))), None);
         assert_eq!(g.drop_target(r2, inside(&g, "map_cjm#use", (20.0, 20.0))), Some(at(&g, "map_cjm#use")));
         assert_eq!(g.drop_target(r3, inside(&g, "map_cjm#reg", (20.0, 20.0))), Some(at(&g, "map_cjm#reg")));
-        // A blueprint stage or a cell is no target.
-        assert_eq!(g.drop_target(r2, inside(&g, "map_bp#reg:support", (20.0, 20.0))), None);
+        // A blueprint cell the row does not name yet (r1 names it); a blueprint stage is no target.
+        assert_eq!(g.drop_target(r2, inside(&g, "map_bp#reg:support", (20.0, 20.0))), Some(at(&g, "map_bp#reg:support")));
+        assert_eq!(g.drop_target(r1, inside(&g, "map_bp#reg:support", (20.0, 20.0))), None);
+        assert_eq!(g.drop_target(r2, inside(&g, "map_bp#reg", (20.0, 20.0))), None);
         // Only communication rows are dragged: a stage or a cell binds nothing here.
         assert_eq!(g.drop_target(at(&g, "map_cjm#use"), inside(&g, "endpoint:bot_a/users/connect-bot", (20.0, 20.0))), None);
         assert_eq!(g.drop_target(at(&g, "map_bp#reg:support"), inside(&g, "endpoint:bot_a/feedback/received", (20.0, 20.0))), None);
@@ -921,13 +928,15 @@ mod tests {
         removable.sort();
         assert_eq!(removable, want.map(|(a, b)| (a.to_string(), b.to_string())));
         assert_eq!(g.binding_link(g.edges.len()), None);
-        // A row's stages too, (row, stage); a blueprint stage's CJM stages are the blueprint's.
-        let mut stages: Vec<(String, String)> =
-            (0..g.edges.len()).filter_map(|k| g.stage_link(k)).map(|(a, b)| (g.nodes[a].key.clone(), g.nodes[b].key.clone())).collect();
-        stages.sort();
-        assert_eq!(stages, [("map_comm#r1", "map_cjm#reg"), ("map_comm#r2", "map_cjm#reg")].map(|(a, b)| (a.to_string(), b.to_string())));
-        assert_eq!((0..g.edges.len()).filter(|&k| g.removable(k)).count(), 5);
-        assert_eq!(g.stage_link(g.edges.len()), None);
+        // A row's stages and cells too, (row, stage or cell); a blueprint
+        // stage's CJM stages and a cell's stage are the blueprint's.
+        let mut held: Vec<(String, String)> =
+            (0..g.edges.len()).filter_map(|k| g.row_link(k)).map(|(a, b)| (g.nodes[a].key.clone(), g.nodes[b].key.clone())).collect();
+        held.sort();
+        let want = [("map_comm#r1", "map_bp#reg:support"), ("map_comm#r1", "map_cjm#reg"), ("map_comm#r2", "map_cjm#reg")];
+        assert_eq!(held, want.map(|(a, b)| (a.to_string(), b.to_string())));
+        assert_eq!((0..g.edges.len()).filter(|&k| g.removable(k)).count(), 6);
+        assert_eq!(g.row_link(g.edges.len()), None);
     }
 
     #[test]

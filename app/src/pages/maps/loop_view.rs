@@ -18,9 +18,9 @@
 //! Whoever may bind rows to endpoints (architects, admins: the server's
 //! `save_map` decides, `DesignIntegrations`) edits the loop here: a
 //! communication row dragged onto an endpoint (by its body or its ●
-//! port) binds the row's API trigger to it, dragged onto a CJM stage
-//! links the row to that stage; a row's link (its binding or a stage),
-//! selected, goes with Delete/Backspace or the panel's button; the row's
+//! port) binds the row's API trigger to it, dragged onto a CJM stage or
+//! a blueprint cell links the row to it; a row's link (its binding, a
+//! stage or a cell), selected, goes with Delete/Backspace or the panel's button; the row's
 //! panel also binds by picking from every endpoint of the project. Escape
 //! cancels a drag. A CJM stage's panel adds a communication row for it
 //! (the map and the event), and a selected CJM stage or row goes from its
@@ -73,7 +73,7 @@ mod overlay;
 mod panels;
 mod spots;
 
-use super::loop_edit::{self, Placed};
+use super::loop_edit::{self, Placed, RefList};
 use super::loop_model::{parse_loop_page, LoopGraph};
 use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, BindableEndpoint, LoadedMap, MapSaveOutcome};
 use crate::api::projects::list_projects;
@@ -183,33 +183,36 @@ struct NewRow {
     event: String,
 }
 
-/// A communication row linked to a CJM stage (dropped on it) or
-/// unlinked from it (its link removed), or that taken back.
+/// A communication row linked to a CJM stage or a blueprint cell
+/// (dropped on it) or unlinked from it (its link removed), or that taken
+/// back.
 #[derive(Debug, Clone, PartialEq)]
-struct StageLink {
+struct RowLink {
     /// The row's map and the version the loop was drawn from; the row's id.
     map: String,
     base: i64,
     row: String,
-    /// The stage: its map, its id there and its name (for the note).
-    stage_map: String,
-    stage: String,
-    stage_label: String,
+    /// The row's list the link is in: its stages or its cells.
+    list: RefList,
+    /// What it names: its map, its id there and its name (for the note).
+    to_map: String,
+    to: String,
+    to_label: String,
     /// Linked (`true`) or unlinked.
     on: bool,
-    /// Where among the row's stages a link goes (an undone unlinking: where
-    /// it was); `None`: last.
+    /// Where in the row's list a link goes (an undone unlinking: where it
+    /// was); `None`: last.
     place: Option<usize>,
-    /// An undo or redo: whether the row names the stage as the change it
-    /// takes back left it; else someone changed it since — a conflict.
+    /// An undo or redo: whether the row names it as the change it takes
+    /// back left it; else someone changed it since — a conflict.
     expect: Option<bool>,
 }
 
-impl StageLink {
+impl RowLink {
     /// The change that takes this one back once it was saved as
-    /// `version`, the stage having been at `was` among the row's stages.
-    fn undone(&self, version: i64, was: Option<usize>) -> StageLink {
-        StageLink { base: version, on: !self.on, place: was, expect: Some(self.on), ..self.clone() }
+    /// `version`, the link having been at `was` in the row's list.
+    fn undone(&self, version: i64, was: Option<usize>) -> RowLink {
+        RowLink { base: version, on: !self.on, place: was, expect: Some(self.on), ..self.clone() }
     }
 }
 
@@ -227,7 +230,7 @@ enum Unsaved {
 #[derive(Debug, Clone, PartialEq)]
 enum Change {
     Binding(Rebind),
-    StageLink(StageLink),
+    RowLink(RowLink),
     Item(ItemPut),
     NewRow(NewRow),
 }
@@ -236,7 +239,7 @@ impl Change {
     fn map(&self) -> &str {
         match self {
             Change::Binding(c) => &c.map,
-            Change::StageLink(c) => &c.map,
+            Change::RowLink(c) => &c.map,
             Change::Item(c) => &c.map,
             Change::NewRow(c) => &c.map,
         }
@@ -246,7 +249,7 @@ impl Change {
     fn base(&self) -> i64 {
         match self {
             Change::Binding(c) => c.base,
-            Change::StageLink(c) => c.base,
+            Change::RowLink(c) => c.base,
             Change::Item(c) => c.base,
             Change::NewRow(c) => c.base,
         }
@@ -256,7 +259,7 @@ impl Change {
     fn set_base(&mut self, base: i64) {
         match self {
             Change::Binding(c) => c.base = base,
-            Change::StageLink(c) => c.base = base,
+            Change::RowLink(c) => c.base = base,
             Change::Item(c) => c.base = base,
             Change::NewRow(c) => c.base = base,
         }
@@ -566,8 +569,8 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             let select = format!("{map}#{}", change.row);
             (note, Box::new(move |v: i64| Change::Binding(change.undone(v, before, after, endpoints))), select)
         }
-        Change::StageLink(link) => {
-            let named = loop_edit::names_stage(&content, &link.row, &link.stage_map, &link.stage).ok_or(Unsaved::Gone)?;
+        Change::RowLink(link) => {
+            let named = loop_edit::names(&content, &link.row, link.list, &link.to_map, &link.to).ok_or(Unsaved::Gone)?;
             if link.expect.is_some_and(|expected| expected != named) {
                 return Ok(SaveAnswer::conflict(&loaded));
             }
@@ -575,10 +578,10 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             if named == link.on {
                 return Err(Unsaved::Unchanged);
             }
-            let (number, was) = loop_edit::link_stage(&mut content, &link.row, &link.stage_map, &link.stage, link.on, link.place).ok_or(Unsaved::Gone)?;
-            let note = loop_edit::stage_note(locale, number, &link.stage_label, link.on);
+            let (number, was) = loop_edit::link(&mut content, &link.row, link.list, &link.to_map, &link.to, link.on, link.place).ok_or(Unsaved::Gone)?;
+            let note = loop_edit::link_note(locale, number, link.list, &link.to_label, link.on);
             let select = format!("{map}#{}", link.row);
-            (note, Box::new(move |v: i64| Change::StageLink(link.undone(v, was))), select)
+            (note, Box::new(move |v: i64| Change::RowLink(link.undone(v, was))), select)
         }
         Change::Item(put) => {
             let before = loop_edit::item_of(&content, put.list, &put.item);

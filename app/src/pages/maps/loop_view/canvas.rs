@@ -16,7 +16,8 @@ use super::overlay::{Overlay, RunsToolbar};
 use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
 use super::super::model::list_of;
-use super::{Change, ItemPut, Kept, Moved, NewRow, Place, Rebind, StageLink, BUTTON};
+use super::super::loop_edit::RefList;
+use super::{Change, ItemPut, Kept, Moved, NewRow, Place, Rebind, RowLink, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use comops_core::map::MapKind;
 use crate::components::canvas::viewport;
@@ -40,7 +41,7 @@ pub(super) struct Canvas {
     pub picked: RwSignal<BTreeSet<usize>>,
     /// The rubber band being drawn, corner to corner (model space).
     pub band: RwSignal<Option<((f64, f64), (f64, f64))>>,
-    /// The selected link (a row's binding or stage), by index into the graph's edges.
+    /// The selected link (a row's binding, stage or cell), by index into the graph's edges.
     pub link: RwSignal<Option<usize>>,
     pub chain: Memo<Option<Chain>>,
     pub pan: RwSignal<(f64, f64)>,
@@ -56,7 +57,7 @@ pub(super) struct Canvas {
     pub open: Callback<usize>,
     pub editable: bool,
     pub busy: Signal<bool>,
-    /// A binding, a row's stage, an item deleted or a row added: the page saves it.
+    /// A binding, a row's stage or cell, an item deleted or a row added: the page saves it.
     pub on_change: Callback<Change>,
     /// Ctrl+Z (`false`) and Ctrl+Shift+Z (`true`): the page takes back,
     /// or makes again, its last change.
@@ -196,36 +197,42 @@ impl Canvas {
         }
     }
 
-    /// Asks the page to link communication row `row` to CJM stage node
-    /// `stage` (`on`), or to unlink it.
-    pub fn link_stage(self, row: usize, stage: usize, on: bool) {
+    /// Asks the page to link communication row `row` to node `to`, a CJM
+    /// stage or a blueprint cell (`on`), or to unlink it.
+    pub fn link(self, row: usize, to: usize, on: bool) {
         let change = self.graph.with_value(|g| {
-            let (r, s) = (g.nodes.get(row)?, g.nodes.get(stage)?);
+            let (r, n) = (g.nodes.get(row)?, g.nodes.get(to)?);
+            let list = match n.kind {
+                Kind::Stage => RefList::Stages,
+                Kind::Cell => RefList::Cells,
+                _ => return None,
+            };
             let (_, base) = self.map_of(&r.map)?;
-            let (stage_map, stage, stage_label) = (s.map.clone(), s.item().to_string(), s.label.clone());
-            Some(StageLink { map: r.map.clone(), base, row: r.item().to_string(), stage_map, stage, stage_label, on, place: None, expect: None })
+            let (to_map, to, to_label) = (n.map.clone(), n.item().to_string(), n.label.clone());
+            Some(RowLink { map: r.map.clone(), base, row: r.item().to_string(), list, to_map, to, to_label, on, place: None, expect: None })
         });
         if let Some(change) = change {
-            self.on_change.run(Change::StageLink(change));
+            self.on_change.run(Change::RowLink(change));
         }
     }
 
     /// A row dropped on node `target`: bound to it (an endpoint) or
-    /// linked to it (a CJM stage).
+    /// linked to it (a CJM stage, a blueprint cell).
     pub fn drop_on(self, row: usize, target: usize) {
         match self.graph.with_value(|g| g.nodes[target].kind) {
-            Kind::Stage => self.link_stage(row, target, true),
+            Kind::Stage | Kind::Cell => self.link(row, target, true),
             _ => self.rebind(row, Some(target)),
         }
     }
 
-    /// Removes link `k`: a row's binding (unbound) or its stage (unlinked).
+    /// Removes link `k`: a row's binding (unbound), or its stage or cell
+    /// (unlinked).
     pub fn unbind_link(self, k: usize) {
-        let (binding, stage) = self.graph.with_value(|g| (g.binding_link(k), g.stage_link(k)));
+        let (binding, held) = self.graph.with_value(|g| (g.binding_link(k), g.row_link(k)));
         if let Some((row, _)) = binding {
             self.rebind(row, None);
-        } else if let Some((row, stage)) = stage {
-            self.link_stage(row, stage, false);
+        } else if let Some((row, to)) = held {
+            self.link(row, to, false);
         }
     }
 }
@@ -367,7 +374,7 @@ pub(super) fn LoopCanvas(
                         (_, None) => "fill-none stroke-slate-400",
                     }/>
             };
-            // A row's binding or stage, for whoever may change it: a wide
+            // A row's binding, stage or cell, for whoever may change it: a wide
             // transparent stroke to hit, selectable and removable.
             let hit = (editable && removable).then(|| view! { <path d=move || d.get() class="fill-none stroke-transparent" stroke-width="12"/> });
             view! {
@@ -462,7 +469,7 @@ pub(super) fn LoopCanvas(
         }),
         delete: Callback::new(move |i| canvas.delete_node(i)),
         add_row: Callback::new(move |(stage, map, event)| canvas.add_row(stage, map, event)),
-        link_stage: Callback::new(move |(row, stage, on)| canvas.link_stage(row, stage, on)),
+        link: Callback::new(move |(row, to, on)| canvas.link(row, to, on)),
     };
     let panel = move || {
         // Out of the way while a row is dragged: it floats over the endpoints.

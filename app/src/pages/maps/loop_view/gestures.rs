@@ -3,9 +3,10 @@
 //! A press becomes one [`Gesture`] until it is let go: on a node it
 //! selects it, and then either moves it (Shift held; with every picked
 //! node when it is one of them), drags a communication row towards an
-//! endpoint or a CJM stage (editors only, once it moves) or stays a
-//! click; Ctrl+click (⌘ on a Mac) picks a node along with the others or
-//! lets it go; on a row's binding or stage it selects that link
+//! endpoint, a CJM stage or a blueprint cell (editors only, once it
+//! moves) or stays a click; Ctrl+click (⌘ on a Mac) picks a node along
+//! with the others or lets it go; on a row's binding, stage or cell it
+//! selects that link
 //! (editors); on empty space it pans, or with Shift draws a rubber band
 //! whose nodes are picked, and a press that never moved clears the
 //! selection and the picked nodes. The wheel zooms about the pointer.
@@ -32,8 +33,8 @@ pub(super) enum Gesture {
     None,
     /// Panning: where the pointer and the pan started, and whether it moved.
     Pan { from: (f64, f64), start: (f64, f64), moved: bool },
-    /// Dragging communication row `row` towards an endpoint or a CJM
-    /// stage: where the press was (page pixels) and whether it has moved
+    /// Dragging communication row `row` towards an endpoint, a CJM stage
+    /// or a blueprint cell: where the press was (page pixels) and whether it has moved
     /// yet.
     Bind { row: usize, from: (f64, f64), moved: bool },
     /// Moving nodes by hand (Shift+drag): the one pressed, or every

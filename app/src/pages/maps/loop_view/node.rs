@@ -1,7 +1,7 @@
 //! One node of the loop as drawn: its kind's outline, label and second
 //! line, the selection ring and the gap mark; for editors a communication
-//! row's ● port (drag it, or the row, onto an endpoint or a CJM stage)
-//! and, during such a drag, the rings of the nodes it may drop on; the
+//! row's ● port (drag it, or the row, onto an endpoint, a CJM stage or a
+//! blueprint cell) and, during such a drag, the rings of the nodes it may drop on; the
 //! trace overlay's figures in place of the second line while it is on.
 //! Also the words and colours of kinds and gaps, shared with the legend
 //! and the panels.
@@ -77,8 +77,8 @@ fn cut(text: &str, max: usize) -> String {
 
 /// One node: its outline, label and second line, the selection ring, the
 /// gap mark; for editors a communication row's ● port (drag it, or the
-/// row, onto an endpoint or a CJM stage) and, during a drag, the nodes it
-/// may drop on.
+/// row, onto an endpoint, a CJM stage or a blueprint cell) and, during a
+/// drag, the nodes it may drop on.
 pub(super) fn node_view(i: usize, node: Node, at: RwSignal<(f64, f64)>, canvas: Canvas) -> impl IntoView {
     let locale = use_locale();
     let Canvas { selected, picked, chain, dragged, target, open, editable, overlay, .. } = canvas;
@@ -97,9 +97,9 @@ pub(super) fn node_view(i: usize, node: Node, at: RwSignal<(f64, f64)>, canvas: 
     };
     let gap = node.gap;
     let draggable = editable && node.kind == Kind::Row;
-    // During a drag a live endpoint or a CJM stage is a place to drop;
-    // the one under the pointer is lit.
-    let droppable = editable && ((node.kind == Kind::Endpoint && node.live.is_some()) || node.kind == Kind::Stage);
+    // During a drag a live endpoint, a CJM stage or a blueprint cell is a
+    // place to drop; the one under the pointer is lit.
+    let droppable = editable && ((node.kind == Kind::Endpoint && node.live.is_some()) || matches!(node.kind, Kind::Stage | Kind::Cell));
     let is_target = move || target.get() == Some(i);
     let drop_ring = droppable.then(|| {
         view! {

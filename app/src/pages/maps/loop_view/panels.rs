@@ -2,7 +2,8 @@
 //! (each selects that node: the loop is navigable both ways), where to
 //! open it, and for editors a communication row's binding, deleting a
 //! stage or row from its map and adding a communication row for a CJM
-//! stage; or the selected link (a row's binding or stage) and removing it.
+//! stage; or the selected link (a row's binding, stage or cell) and
+//! removing it.
 
 use super::super::loop_model::{Kind, LoopGraph};
 use super::node::{gap_keys, kind_key};
@@ -25,8 +26,8 @@ pub(super) struct Edit {
     pub delete: Callback<usize>,
     /// (CJM stage, communication map, event): a new row for the stage.
     pub add_row: Callback<(usize, String, String)>,
-    /// (row, CJM stage, `true` to link, `false` to unlink).
-    pub link_stage: Callback<(usize, usize, bool)>,
+    /// (row, CJM stage or blueprint cell, `true` to link, `false` to unlink).
+    pub link: Callback<(usize, usize, bool)>,
 }
 
 /// The selected node's details, links and where to open it; for editors,
@@ -202,7 +203,7 @@ fn row_stages(row: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<M
                 <li class="flex items-center justify-between gap-2">
                     <button type="button" class=format!("{LINK} truncate text-left") on:click=move |_| select.run(k)>{label}</button>
                     <button type="button" class=BUTTON data-testid="loop-unlink-stage" disabled=move || edit.busy.get()
-                        on:click=move |_| edit.link_stage.run((row, k, false))>{l(K::LoopUnlink)}</button>
+                        on:click=move |_| edit.link.run((row, k, false))>{l(K::LoopUnlink)}</button>
                 </li>
             }
         })
@@ -210,7 +211,7 @@ fn row_stages(row: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<M
     let options = others.into_iter().map(|(k, label)| view! { <option value=k.to_string()>{label}</option> }).collect_view();
     let pick = move |value: String| {
         if let Ok(k) = value.parse::<usize>() {
-            edit.link_stage.run((row, k, true));
+            edit.link.run((row, k, true));
         }
     };
     // Back to the prompt after a pick (a refused save leaves nothing linked).
@@ -273,13 +274,14 @@ fn new_row_form(stage: usize, maps: StoredValue<Vec<MapRow>>, edit: Edit) -> Any
     .into_any()
 }
 
-/// The selected link, a communication row's binding or stage: both
+/// The selected link, a communication row's binding, stage or cell: both
 /// ends, and removing it (also Delete/Backspace on the canvas).
 #[component]
 pub(super) fn LinkPanel(k: usize, graph: StoredValue<LoopGraph>, edit: Edit, select: Callback<usize>, unbind: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
     let ends = graph.with_value(|g| {
-        let ((a, b), words) = match (g.binding_link(k), g.stage_link(k)) {
+        let ((a, b), words) = match (g.binding_link(k), g.row_link(k)) {
             (Some(ends), _) => (ends, (K::LoopLinkTitle, K::LoopUnbind)),
+            (None, Some((row, to))) if g.nodes[to].kind == Kind::Cell => ((row, to), (K::LoopLinkCellTitle, K::LoopUnlink)),
             (None, Some(ends)) => (ends, (K::LoopLinkStageTitle, K::LoopUnlink)),
             (None, None) => return None,
         };
