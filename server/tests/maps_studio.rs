@@ -134,11 +134,20 @@ async fn analysts_edit_architects_bind_and_nobody_overwrites_anybody() {
     // A row's CJM stages are a CJM's, its cells a blueprint's.
     let mut crossed = edited.clone();
     crossed["rows"][1]["stages"] = json!([{"map": "map_onboarding-blueprint", "item": "registration:support"}]);
-    crossed["rows"][1]["cells"] = json!([{"map": "map_registration-cjm", "item": "registration"}, {"map": "map_onboarding-blueprint", "item": "registration:support"}]);
+    crossed["rows"][1]["cells"] = json!([
+        {"map": "map_registration-cjm", "item": "registration"},
+        {"map": "map_onboarding-blueprint", "item": "registration:support"},
+        // A blueprint's stage is not one of its cells.
+        {"map": "map_onboarding-blueprint", "item": "registration"},
+    ]);
     let invalid = json_of(save(&analyst, REHAU, "Коммуникационная карта для REHAU", &crossed, "", 2).await).await;
     assert_eq!(
         invalid["Invalid"]["errors"],
-        json!([{"field": "rows[1].stages[0]", "code": "not_allowed_for_type"}, {"field": "rows[1].cells[0]", "code": "not_allowed_for_type"}]),
+        json!([
+            {"field": "rows[1].stages[0]", "code": "not_allowed_for_type"},
+            {"field": "rows[1].cells[0]", "code": "not_allowed_for_type"},
+            {"field": "rows[1].cells[2]", "code": "not_allowed_for_type"}
+        ]),
         "{invalid}"
     );
     let bound = json_of(save(&architect, REHAU, "Коммуникационная карта для REHAU", &rebound, "вебинар → отзыв", 2).await).await;

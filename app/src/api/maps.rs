@@ -770,12 +770,14 @@ async fn check_new_links(
             } else {
                 maps.iter().find(|m| m.id == r.map).map(|m| (Some(m.kind), m.content.item_ids())).unwrap_or_default()
             };
-            // A row's `cells` are a blueprint's; `stages` and a blueprint
-            // stage's `cjm_stages` are a CJM's.
+            // A row's `cells` are a blueprint's cells (`stage:lane`, not
+            // its stages); `stages` and a blueprint stage's `cjm_stages`
+            // are a CJM's.
             let wanted = if is_cells(&path) { MapKind::Blueprint } else { MapKind::Cjm };
+            let a_cell = r.item.rsplit_once(':').is_some_and(|(_, lane)| comops_core::map::blueprint::Lane::parse(lane).is_some());
             if !items.contains(&r.item) {
                 errors.push(FieldError::new(path, Problem::Unknown));
-            } else if kind != Some(wanted) {
+            } else if kind != Some(wanted) || (is_cells(&path) && !a_cell) {
                 errors.push(FieldError::new(path, Problem::NotAllowedForType));
             }
         }

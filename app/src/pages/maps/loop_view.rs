@@ -32,8 +32,8 @@
 //! change that takes the last one back, Redo (Ctrl+Shift+Z) the one that
 //! makes it again, each on the item's map as drawn; a gesture clears
 //! Redo, a conflict the saved changes of both, and one that cannot be
-//! saved (its item gone, or refused by the map's checks or the role) is
-//! said once and dropped.
+//! saved (its item gone, nothing to change, or refused by the map's
+//! checks or the role) is said once and dropped.
 //! Everyone else reads it only.
 //!
 //! Anyone may move a node by hand (Shift+drag; Escape puts it back): the
@@ -52,7 +52,8 @@
 //!
 //! One job per file:
 //! - this file: the page — reading the loop, saving a change
-//!   (`save_change`: a binding, an item deleted or put back, a new row)
+//!   (`save_change`: a binding, a row's stage or cell link, an item
+//!   deleted or put back, a new row)
 //!   and the banner that says how it went;
 //! - [`canvas`]: the canvas's shared state ([`canvas::Canvas`]), the
 //!   toolbar, gap counts, legend, links and column titles;

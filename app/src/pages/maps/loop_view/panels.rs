@@ -126,9 +126,12 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             let change = Rebind { map: row_map.clone(), base, row: row_item.clone(), endpoint: Some(endpoint), was: was.clone(), was_bot: was_bot.clone(), restore: None, expect: None };
             edit.rebind.run((i, Some(change)));
         };
-        // What the select shows: the binding as drawn, back to it after a
-        // pick (a refused save leaves the drawing as it was).
-        let shown = RwSignal::new(current.clone());
+        // What the select shows: the binding as drawn (the prompt when it
+        // names an endpoint that does not exist), back to it after a pick
+        // (a refused save leaves the drawing as it was).
+        let drawn = if edit.endpoints.with_value(|all| all.iter().any(|e| format!("{}|{}", e.bot_id, e.alias) == current)) { current.clone() } else { String::new() };
+        let none_bound = drawn.is_empty();
+        let shown = RwSignal::new(drawn.clone());
         view! {
             <div class="mt-2 rounded border border-sky-100 bg-sky-50 px-2 py-1.5 text-xs" data-testid="loop-binding">
                 {bound_view}
@@ -136,8 +139,8 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
                     <span class="sr-only">{l(K::LoopBindTo)}</span>
                     <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5 text-xs" data-testid="loop-bind-select"
                         prop:value=move || shown.get()
-                        disabled=move || edit.busy.get() on:change=move |ev| { pick(event_target_value(&ev)); shown.set(current.clone()); }>
-                        <option value="" selected=current.is_empty()>{l(K::LoopBindTo)}</option>
+                        disabled=move || edit.busy.get() on:change=move |ev| { pick(event_target_value(&ev)); shown.set(drawn.clone()); }>
+                        <option value="" selected=none_bound>{l(K::LoopBindTo)}</option>
                         {options}
                     </select>
                 </label>
