@@ -10,9 +10,10 @@
 //! server checks who may bind, and the map's history shows the change.
 //!
 //! A row is linked to a CJM stage or a blueprint cell (dropped on it) or
-//! unlinked the same way ([`link`]), and items are added and deleted: a communication row
-//! made for a CJM stage ([`new_row_for_stage`]), a stage or row deleted
-//! ([`put_item`] with nothing), and either put back by an undo.
+//! unlinked the same way ([`link`]), and items are added and deleted: a
+//! communication row made for a CJM stage ([`new_row_for_stage`]), a
+//! stage or row deleted ([`put_item`] with nothing), and either put back
+//! by an undo.
 //!
 //! Which node a pointer is over and which links are a row's binding are
 //! the drawing's business (`loop_model`); here: the change to the map's
@@ -46,13 +47,26 @@ impl RefList {
 /// Whether row `row_id` names item `item` of map `map` in its `list`, or
 /// `None` when the map has no such row.
 pub fn names(content: &Value, row_id: &str, list: RefList, map: &str, item: &str) -> Option<bool> {
-    let (_, row) = item_of(content, "rows", row_id)?;
-    let refs = row.get(list.key()).and_then(Value::as_array).cloned().unwrap_or_default();
-    Some(refs.iter().any(|s| is_ref(s, map, item)))
+    let (_, row) = find(content, "rows", row_id)?;
+    Some(row.get(list.key()).and_then(Value::as_array).is_some_and(|refs| refs.iter().any(|s| is_ref(s, map, item))))
+}
+
+/// A link to item `item` of map `map`, as maps hold it (`ItemRef`).
+fn item_ref(map: &str, item: &str) -> Value {
+    json!({"map": map, "item": item})
 }
 
 fn is_ref(v: &Value, map: &str, item: &str) -> bool {
     v.get("map").and_then(Value::as_str) == Some(map) && v.get("item").and_then(Value::as_str) == Some(item)
+}
+
+fn has_id(item: &Value, id: &str) -> bool {
+    item.get("id").and_then(Value::as_str) == Some(id)
+}
+
+/// Item `id` of the map's `list` and its place, as it is in `content`.
+fn find<'a>(content: &'a Value, list: &str, id: &str) -> Option<(usize, &'a Value)> {
+    content.get(list)?.as_array()?.iter().enumerate().find(|(_, r)| has_id(r, id))
 }
 
 /// Links row `row_id` to item `item` of map `map` in its `list` (`on`:
@@ -71,7 +85,7 @@ pub fn link(content: &mut Value, row_id: &str, list: RefList, map: &str, item: &
     let was = refs.iter().position(|s| is_ref(s, map, item));
     refs.retain(|s| !is_ref(s, map, item));
     if on {
-        refs.insert(place.unwrap_or(refs.len()).min(refs.len()), json!({"map": map, "item": item}));
+        refs.insert(place.unwrap_or(refs.len()).min(refs.len()), item_ref(map, item));
     }
     Some((number, was))
 }
@@ -94,8 +108,7 @@ pub type Placed = (usize, Value);
 /// Item `id` of the map's `list` (`stages` or `rows`) and its place, or
 /// `None` when the map has no such item.
 pub fn item_of(content: &Value, list: &str, id: &str) -> Option<Placed> {
-    let items = content.get(list)?.as_array()?;
-    items.iter().enumerate().find(|(_, r)| r.get("id").and_then(Value::as_str) == Some(id)).map(|(place, r)| (place, r.clone()))
+    find(content, list, id).map(|(place, item)| (place, item.clone()))
 }
 
 /// Puts item `id` of the map's `list` as `now` says: gone (`None`), or
@@ -103,7 +116,7 @@ pub fn item_of(content: &Value, list: &str, id: &str) -> Option<Placed> {
 /// there. `None` — content untouched — when the map has no such list.
 pub fn put_item(content: &mut Value, list: &str, id: &str, now: Option<&Placed>) -> Option<()> {
     let items = content.get_mut(list)?.as_array_mut()?;
-    items.retain(|r| r.get("id").and_then(Value::as_str) != Some(id));
+    items.retain(|r| !has_id(r, id));
     if let Some((place, item)) = now {
         items.insert((*place).min(items.len()), item.clone());
     }
@@ -118,7 +131,7 @@ pub fn new_row_for_stage(content: &Value, map: &str, item: &str, event: &str) ->
     let place = content.get("rows")?.as_array()?.len();
     let mut row = new_row(MapKind::Communication, content);
     row["event"] = Value::String(event.trim().to_string());
-    row["stages"] = json!([{"map": map, "item": item}]);
+    row["stages"] = json!([item_ref(map, item)]);
     Some((place, row))
 }
 
@@ -153,7 +166,7 @@ pub fn bind_row(content: &mut Value, row_id: &str, endpoint: Option<&BindableEnd
 /// number (its «№», else its place).
 fn row_mut<'a>(content: &'a mut Value, row_id: &str) -> Option<(i64, &'a mut Value)> {
     let rows = content.get_mut("rows")?.as_array_mut()?;
-    let (place, row) = rows.iter_mut().enumerate().find(|(_, r)| r.get("id").and_then(Value::as_str) == Some(row_id))?;
+    let (place, row) = rows.iter_mut().enumerate().find(|(_, r)| has_id(r, row_id))?;
     Some((row.get("number").and_then(Value::as_i64).unwrap_or(place as i64 + 1), row))
 }
 
@@ -161,7 +174,7 @@ fn row_mut<'a>(content: &'a mut Value, row_id: &str) -> Option<(i64, &'a mut Val
 /// when the map has no such row: what an undo writes back, and what it
 /// expects to find.
 pub fn trigger_of(content: &Value, row_id: &str) -> Option<Value> {
-    let (_, row) = item_of(content, "rows", row_id)?;
+    let (_, row) = find(content, "rows", row_id)?;
     Some(row.get("trigger").cloned().unwrap_or(Value::Null))
 }
 

@@ -164,6 +164,12 @@ impl Node {
         }
     }
 
+    /// A node a communication row may be dropped on: a live endpoint (to
+    /// bind it), a CJM stage or a blueprint cell (to link it).
+    pub fn takes_rows(&self) -> bool {
+        matches!(self.kind, Kind::Stage | Kind::Cell) || (self.kind == Kind::Endpoint && self.live.is_some())
+    }
+
     /// A map item's id within its map (`r1`, `registration:support`), else empty.
     pub fn item(&self) -> &str {
         if self.kind.in_map() {
@@ -471,13 +477,8 @@ impl LoopGraph {
             return None;
         }
         let e = self.node_at(at)?;
-        let target = match self.nodes[e].kind {
-            Kind::Endpoint => self.nodes[e].live.is_some() && !self.edges.contains(&(row, e)),
-            Kind::Stage => !self.edges.contains(&(e, row)),
-            Kind::Cell => !self.edges.contains(&(row, e)),
-            _ => false,
-        };
-        target.then_some(e)
+        let linked = self.edges.contains(&(row, e)) || self.edges.contains(&(e, row));
+        (self.nodes[e].takes_rows() && !linked).then_some(e)
     }
 
     /// The endpoint communication row `row` is bound to.
@@ -914,7 +915,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_rows_trigger_and_stages_are_links_the_loop_may_remove() {
+    fn only_a_rows_trigger_stages_and_cells_are_links_the_loop_may_remove() {
         let g = demo();
         let (r1, r2) = (at(&g, "map_comm#r1"), at(&g, "map_comm#r2"));
         let connect = at(&g, "endpoint:bot_a/users/connect-bot");

@@ -114,13 +114,15 @@ struct Rebind {
 }
 
 impl Rebind {
-    /// The change that takes this one back once it was saved as `version`,
-    /// the row's trigger having been `before` and become `after`
-    /// (`endpoints`: the project's, to name what `before` was bound to).
-    fn undone(&self, version: i64, before: Value, after: Value, endpoints: &[BindableEndpoint]) -> Rebind {
+    /// The change that takes this one back, the row's trigger having
+    /// been `before` and become `after` (`endpoints`: the project's, to
+    /// name what `before` was bound to). Its base is set once the save
+    /// says which version it made (`Change::set_base`), as for every
+    /// change's undo.
+    fn undone(&self, before: Value, after: Value, endpoints: &[BindableEndpoint]) -> Rebind {
         let endpoint = endpoints.iter().find(|e| e.bot_id == self.was_bot && e.alias == self.was).cloned();
         let (was, was_bot) = self.endpoint.as_ref().map(|e| (e.alias.clone(), e.bot_id.clone())).unwrap_or_default();
-        Rebind { map: self.map.clone(), base: version, row: self.row.clone(), endpoint, was, was_bot, restore: Some(before), expect: Some(after) }
+        Rebind { map: self.map.clone(), base: self.base, row: self.row.clone(), endpoint, was, was_bot, restore: Some(before), expect: Some(after) }
     }
 }
 
@@ -164,11 +166,10 @@ struct ItemPut {
 }
 
 impl ItemPut {
-    /// The put that takes this one back once it was saved as `version`,
-    /// the item having been `before`.
-    fn undone(&self, version: i64, before: Option<Placed>) -> ItemPut {
+    /// The put that takes this one back, the item having been `before`.
+    fn undone(&self, before: Option<Placed>) -> ItemPut {
         let expect = Some(self.now.as_ref().map(|(_, item)| item.clone()));
-        ItemPut { map: self.map.clone(), base: version, list: self.list, item: self.item.clone(), now: before, expect }
+        ItemPut { map: self.map.clone(), base: self.base, list: self.list, item: self.item.clone(), now: before, expect }
     }
 }
 
@@ -210,10 +211,10 @@ struct RowLink {
 }
 
 impl RowLink {
-    /// The change that takes this one back once it was saved as
-    /// `version`, the link having been at `was` in the row's list.
-    fn undone(&self, version: i64, was: Option<usize>) -> RowLink {
-        RowLink { base: version, on: !self.on, place: was, expect: Some(self.on), ..self.clone() }
+    /// The change that takes this one back, the link having been at
+    /// `was` in the row's list.
+    fn undone(&self, was: Option<usize>) -> RowLink {
+        RowLink { on: !self.on, place: was, expect: Some(self.on), ..self.clone() }
     }
 }
 
@@ -551,10 +552,9 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
     let base = change.base();
     let loaded = load_map(map.clone(), base).await.map_err(Unsaved::Failed)?;
     let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
-    // The note, what takes the change back once saved as a version, and the node to select.
-    type Undo<'a> = Box<dyn FnOnce(i64) -> Change + Send + 'a>;
+    // The note, the change that takes this one back, and the node to select.
     let added = matches!(change, Change::NewRow(_));
-    let (note, undo, select): (String, Undo<'_>, String) = match change {
+    let (note, undo, select) = match change {
         Change::Binding(change) => {
             let before = loop_edit::trigger_of(&content, &change.row).ok_or(Unsaved::Gone)?;
             if change.expect.as_ref().is_some_and(|expected| *expected != before) {
@@ -568,7 +568,7 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             let after = loop_edit::trigger_of(&content, &change.row).unwrap_or(Value::Null);
             let note = loop_edit::note(locale, number, change.endpoint.as_ref(), &change.was);
             let select = format!("{map}#{}", change.row);
-            (note, Box::new(move |v: i64| Change::Binding(change.undone(v, before, after, endpoints))), select)
+            (note, Change::Binding(change.undone(before, after, endpoints)), select)
         }
         Change::RowLink(link) => {
             let named = loop_edit::names(&content, &link.row, link.list, &link.to_map, &link.to).ok_or(Unsaved::Gone)?;
@@ -582,7 +582,7 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             let (number, was) = loop_edit::link(&mut content, &link.row, link.list, &link.to_map, &link.to, link.on, link.place).ok_or(Unsaved::Gone)?;
             let note = loop_edit::link_note(locale, number, link.list, &link.to_label, link.on);
             let select = format!("{map}#{}", link.row);
-            (note, Box::new(move |v: i64| Change::RowLink(link.undone(v, was))), select)
+            (note, Change::RowLink(link.undone(was)), select)
         }
         Change::Item(put) => {
             let before = loop_edit::item_of(&content, put.list, &put.item);
@@ -595,7 +595,7 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             loop_edit::put_item(&mut content, put.list, &put.item, put.now.as_ref()).ok_or(Unsaved::Gone)?;
             let note = loop_edit::item_note(locale, &label, put.now.is_some());
             let select = format!("{map}#{}", put.item);
-            (note, Box::new(move |v: i64| Change::Item(put.undone(v, before))), select)
+            (note, Change::Item(put.undone(before)), select)
         }
         Change::NewRow(new) => {
             let (place, row) = loop_edit::new_row_for_stage(&content, &new.stage_map, &new.stage, &new.event).ok_or(Unsaved::Gone)?;
@@ -603,19 +603,23 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             loop_edit::put_item(&mut content, "rows", &id, Some(&(place, row.clone()))).ok_or(Unsaved::Gone)?;
             let note = loop_edit::item_note(locale, &loop_edit::item_label(&row), true);
             let select = format!("{map}#{id}");
-            let added = ItemPut { map: map.clone(), base: 0, list: "rows", item: id, now: Some((place, row)), expect: Some(None) };
-            (note, Box::new(move |v: i64| Change::Item(added.undone(v, None))), select)
+            let added = ItemPut { map: map.clone(), base, list: "rows", item: id, now: Some((place, row)), expect: Some(None) };
+            (note, Change::Item(added.undone(None)), select)
         }
     };
     let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?;
-    let mut undo = saved_as(&outcome).map(undo);
+    let Some(version) = saved_as(&outcome) else {
+        return Ok(SaveAnswer { title: loaded.title, note, outcome, undo: None, select });
+    };
+    let mut undo = undo;
+    undo.set_base(version);
     // A new row is stored with every field of its kind, not only those
     // made here: its undo expects it as stored, read back.
-    if let (Some(Change::Item(put)), Some(version), true) = (&mut undo, saved_as(&outcome), added) {
+    if let (Change::Item(put), true) = (&mut undo, added) {
         if let Ok(stored) = load_map(map, version).await {
             let content: Value = serde_json::from_slice(stored.content.as_bytes()).unwrap_or(Value::Null);
             put.expect = Some(loop_edit::item_of(&content, put.list, &put.item).map(|(_, row)| row));
         }
     }
-    Ok(SaveAnswer { title: loaded.title, note, outcome, undo, select })
+    Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(undo), select })
 }

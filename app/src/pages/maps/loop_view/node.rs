@@ -99,7 +99,7 @@ pub(super) fn node_view(i: usize, node: Node, at: RwSignal<(f64, f64)>, canvas: 
     let draggable = editable && node.kind == Kind::Row;
     // During a drag a live endpoint, a CJM stage or a blueprint cell is a
     // place to drop; the one under the pointer is lit.
-    let droppable = editable && ((node.kind == Kind::Endpoint && node.live.is_some()) || matches!(node.kind, Kind::Stage | Kind::Cell));
+    let droppable = editable && node.takes_rows();
     let is_target = move || target.get() == Some(i);
     let drop_ring = droppable.then(|| {
         view! {

@@ -114,7 +114,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
         let options = edit.endpoints.with_value(|all| {
             all.iter()
                 .map(|e| {
-                    let value = format!("{}|{}", e.bot_id, e.alias);
+                    let value = choice(e);
                     let selected = value == current;
                     view! { <option value=value selected=selected>{format!("{} /{}", e.bot_id, e.alias)}</option> }
                 })
@@ -122,14 +122,14 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
         });
         let pick = move |value: String| {
             let Some(base) = base else { return };
-            let Some(endpoint) = edit.endpoints.with_value(|all| all.iter().find(|e| format!("{}|{}", e.bot_id, e.alias) == value).cloned()) else { return };
+            let Some(endpoint) = edit.endpoints.with_value(|all| all.iter().find(|e| choice(e) == value).cloned()) else { return };
             let change = Rebind { map: row_map.clone(), base, row: row_item.clone(), endpoint: Some(endpoint), was: was.clone(), was_bot: was_bot.clone(), restore: None, expect: None };
             edit.rebind.run((i, Some(change)));
         };
         // What the select shows: the binding as drawn (the prompt when it
         // names an endpoint that does not exist), back to it after a pick
         // (a refused save leaves the drawing as it was).
-        let drawn = if edit.endpoints.with_value(|all| all.iter().any(|e| format!("{}|{}", e.bot_id, e.alias) == current)) { current.clone() } else { String::new() };
+        let drawn = if edit.endpoints.with_value(|all| all.iter().any(|e| choice(e) == current)) { current.clone() } else { String::new() };
         let none_bound = drawn.is_empty();
         let shown = RwSignal::new(drawn.clone());
         view! {
@@ -234,6 +234,11 @@ fn row_stages(row: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<M
             </label>
         </div>
     }
+}
+
+/// An endpoint as the bind select names it: `bot|alias`.
+fn choice(e: &BindableEndpoint) -> String {
+    format!("{}|{}", e.bot_id, e.alias)
 }
 
 /// A new communication row for CJM stage `stage`: the map it goes in
