@@ -25,7 +25,9 @@
 // dragged onto a CJM stage is linked to it; that link, selected, goes
 // with Delete, and Undo links it again; the row's panel unlinks and links
 // its stages without the mouse. A row dragged onto a blueprint cell is
-// linked to it, and that link goes with Delete too.
+// linked to it, and that link goes with Delete too; the row's panel links
+// and unlinks its cells. An architect adds a communication row calling an
+// endpoint no map uses (the gap closes), and Undo takes it away.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -753,6 +755,83 @@ test('an architect links a row to a blueprint cell by dragging it there, and unl
   await clickLink(page, link);
   await expect(page.getByTestId('loop-link-panel')).toContainText("A row's blueprint cell");
   await page.keyboard.press('Delete');
-  await expect(page.getByTestId('loop-saved-note')).toHaveText(/^loop: row 1 unlinked from blueprint cell «.+»$/);
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 unlinked from blueprint cell «First Use · Front Stage Interactions: Бот: сценарий welcome_tour»');
   await expect(link).toHaveCount(0);
+
+  // Without the mouse: the row's panel lists its cells, named by their
+  // blueprint stage and lane, each to unlink, and links it to any other.
+  await loopReady(page);
+  await node(page, UNBOUND).click();
+  const cells = page.getByTestId('loop-row-cells');
+  await expect(cells).toContainText('Blueprint cells of this row');
+  await expect(cells.locator('li')).toHaveCount(0);
+  await cells.getByTestId('loop-link-cell-select').selectOption({ label: 'First Use · Front Stage Interactions: Бот: сценарий welcome_tour' });
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 ↔ blueprint cell «First Use · Front Stage Interactions: Бот: сценарий welcome_tour»');
+  await expect(link).toHaveCount(1);
+  await loopReady(page);
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', UNBOUND);
+  const linked = page.getByTestId('loop-row-cells').locator('li');
+  await expect(linked).toHaveCount(1);
+  await expect(linked).toContainText('First Use · Front Stage Interactions');
+  await linked.getByTestId('loop-unlink-cell').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText(/^loop: row 1 unlinked from blueprint cell «First Use · Front Stage Interactions/);
+  await expect(link).toHaveCount(0);
+  // A viewer's row panel offers neither.
+  await page.context().clearCookies();
+  await openLoop(page, VIEWER);
+  await node(page, UNBOUND).click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', UNBOUND);
+  await expect(page.getByTestId('loop-row-cells')).toHaveCount(0);
+  await expect(page.getByTestId('loop-row-stages')).toHaveCount(0);
+});
+
+test('an architect adds a row calling an endpoint no map uses, and Undo takes it away', async ({ page }) => {
+  const WARRANTY = 'endpoint:bot_rehau/users/warranty';
+  const imported = await api('/bots/bot_rehau/endpoints/import', {
+    format: 'comops.endpoints/v1',
+    bot_id: 'bot_rehau',
+    endpoints: [{
+      alias: 'users/warranty', description: 'Гарантия на монтаж', owner: 'REHAU portal', enabled: true, scenario: 'registration_flow',
+      schema: { fields: [{ name: 'userId', type: 'integer', required: true }] }, example: '{"userId": 125}',
+    }],
+  });
+  expect(imported).toBe(200);
+  await openLoop(page, ARCHITECT);
+  await expect(node(page, WARRANTY)).toHaveAttribute('data-gap', 'unused');
+  const unused = Number(await page.getByTestId('gap-unused').getAttribute('data-count'));
+  await node(page, WARRANTY).click();
+  const form = page.getByTestId('loop-new-row');
+  await expect(form).toContainText('New communication row calling this endpoint');
+  await form.getByTestId('loop-new-row-map').selectOption('map_rehau');
+  await form.getByTestId('loop-new-row-event').fill('Warranty registered');
+  await form.getByTestId('loop-new-row-event').press('Enter');
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Warranty registered» added');
+  // Read again with the new row selected, bound to the endpoint.
+  const panel = page.getByTestId('loop-panel');
+  await expect(panel).toHaveAttribute('data-node', /^map_rehau#/);
+  const row = (await panel.getAttribute('data-node'))!;
+  await expect(panel.getByTestId('loop-bound-endpoint')).toHaveText('users/warranty');
+  await expect(page.locator(`[data-link-from="${row}"][data-link-to="${WARRANTY}"]`)).toHaveCount(1);
+  await expect(node(page, WARRANTY)).not.toHaveAttribute('data-gap', /.+/);
+  await expect(page.getByTestId('gap-unused')).toHaveAttribute('data-count', String(unused - 1));
+  // The map holds it last, its trigger calling the endpoint with its scenario.
+  const got = await page.request.post('/api/maps/get', { form: { map_id: 'map_rehau', version: '0' }, headers: { Origin: BASE } });
+  const rows = JSON.parse((await got.json()).content).rows;
+  const saved = rows[rows.length - 1];
+  expect([saved.event, saved.trigger.bot_id, saved.trigger.alias, saved.trigger.scenario]).toEqual(['Warranty registered', 'bot_rehau', 'users/warranty', 'registration_flow']);
+  expect(`map_rehau#${saved.id}`).toBe(row);
+
+  // Undo takes it away again: the endpoint is unused once more.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Warranty registered» deleted');
+  await expect(page.locator(`[data-node="${row}"]`)).toHaveCount(0);
+  await expect(node(page, WARRANTY)).toHaveAttribute('data-gap', 'unused');
+  // A viewer's endpoint panel has no such form.
+  await page.context().clearCookies();
+  await openLoop(page, VIEWER);
+  await node(page, WARRANTY).click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', WARRANTY);
+  await expect(page.getByTestId('loop-docs')).toBeVisible();
+  await expect(page.getByTestId('loop-new-row')).toHaveCount(0);
 });

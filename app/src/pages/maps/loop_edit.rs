@@ -11,7 +11,7 @@
 //!
 //! A row is linked to a CJM stage or a blueprint cell (dropped on it) or
 //! unlinked the same way ([`link`]), and items are added and deleted: a
-//! communication row made for a CJM stage ([`new_row_for_stage`]), a
+//! communication row made for a CJM stage or an endpoint ([`new_row_for`]), a
 //! stage or row deleted ([`put_item`] with nothing), and either put back
 //! by an undo.
 //!
@@ -123,15 +123,27 @@ pub fn put_item(content: &mut Value, list: &str, id: &str, now: Option<&Placed>)
     Some(())
 }
 
+/// What a communication row made on the loop is for: a CJM stage it
+/// zooms into (`stages`), or an endpoint its API trigger calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowFor {
+    /// A CJM stage: its map and its id there.
+    Stage { map: String, item: String },
+    Endpoint(BindableEndpoint),
+}
+
 /// A new communication row, last in the map whose content is `content`,
-/// for CJM stage `item` of map `map`: its event, the next number, a fresh
-/// id and the stage it zooms into. `None` when `content` is no
-/// communication map.
-pub fn new_row_for_stage(content: &Value, map: &str, item: &str, event: &str) -> Option<Placed> {
+/// for what `purpose` names: its event, the next number, a fresh id, and
+/// the stage it zooms into or its trigger bound to the endpoint. `None`
+/// when `content` is no communication map.
+pub fn new_row_for(content: &Value, purpose: &RowFor, event: &str) -> Option<Placed> {
     let place = content.get("rows")?.as_array()?.len();
     let mut row = new_row(MapKind::Communication, content);
     row["event"] = Value::String(event.trim().to_string());
-    row["stages"] = json!([item_ref(map, item)]);
+    match purpose {
+        RowFor::Stage { map, item } => row["stages"] = json!([item_ref(map, item)]),
+        RowFor::Endpoint(endpoint) => set_trigger(&mut row, Some(endpoint)),
+    }
     Some((place, row))
 }
 
@@ -290,14 +302,22 @@ mod tests {
         assert_eq!(put_item(&mut cjm, "rows", "s1", None), None);
         assert_eq!(cjm, json!({"stages": [{"id": "s1"}]}));
 
-        let (place, row) = new_row_for_stage(&registration(), "map_cjm", "registration", " Заказ оплачен ").unwrap();
+        let stage = RowFor::Stage { map: "map_cjm".into(), item: "registration".into() };
+        let (place, row) = new_row_for(&registration(), &stage, " Заказ оплачен ").unwrap();
         assert_eq!(place, 3);
         assert_eq!(row["number"], 8, "after the highest number");
         assert_eq!(row["event"], "Заказ оплачен");
         assert_eq!(row["stages"], json!([{"map": "map_cjm", "item": "registration"}]));
         let id = row["id"].as_str().unwrap();
         assert!(!["r1", "r2", "r3"].contains(&id), "a fresh id, not {id}");
-        assert_eq!(new_row_for_stage(&cjm, "map_cjm", "s1", "x"), None, "a CJM has no rows");
+        assert_eq!(row.get("trigger"), None, "no endpoint yet");
+        assert_eq!(new_row_for(&cjm, &stage, "x"), None, "a CJM has no rows");
+        // For an endpoint: its trigger calls it, and no stage is named.
+        let (place, row) = new_row_for(&registration(), &RowFor::Endpoint(connect_bot()), "Installer registered").unwrap();
+        assert_eq!((place, row["number"].as_i64()), (3, Some(8)));
+        assert_eq!((row["trigger"]["bot_id"].as_str(), row["trigger"]["alias"].as_str()), (Some("bot_rehau"), Some("users/connect-bot")));
+        assert_eq!(row["trigger"]["scenario"], connect_bot().scenario.as_str());
+        assert_eq!(row.get("stages"), None);
     }
 
     #[test]

@@ -27,7 +27,9 @@
 
 use crate::api::maps::{BindableEndpoint, LoopPage, LoopTraffic};
 use crate::components::canvas::layout::order_layers;
+use comops_core::map::blueprint::Lane;
 use comops_core::map::links::{LoopEdge, LoopNode, LoopView, NodeKind};
+use comops_core::Locale;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -257,6 +259,36 @@ pub enum Dir {
     Down,
     Left,
     Right,
+}
+
+/// How a stage or cell a row links to is named ([`LoopGraph::link_name`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkName {
+    /// A stage's name; a cell's blueprint stage.
+    pub stage: String,
+    /// A cell's lane and text.
+    pub cell: Option<(Lane, String)>,
+    /// Its map's title, when the project has several of its kind.
+    pub map: Option<String>,
+}
+
+impl LinkName {
+    /// "Registration", "First use · Front Stage Interactions: the app
+    /// greets" (a cell without text: its lane), "… · Onboarding" with the
+    /// map.
+    pub fn text(&self, locale: Locale) -> String {
+        let mut text = self.stage.clone();
+        if let Some((lane, cell)) = &self.cell {
+            text = format!("{text} · {}", lane.name(locale));
+            if !cell.trim().is_empty() {
+                text = format!("{text}: {}", cell.trim());
+            }
+        }
+        match &self.map {
+            Some(map) => format!("{text} · {map}"),
+            None => text,
+        }
+    }
 }
 
 /// The loop, laid out.
@@ -505,6 +537,23 @@ impl LoopGraph {
             (Kind::Row, Kind::Cell) => Some((a, b)),
             _ => None,
         }
+    }
+
+    /// How node `k` is named where a row links to it (its panel, a version
+    /// note): a CJM stage by its label; a blueprint cell by its blueprint
+    /// stage (the node it is drawn under), its lane (from its id,
+    /// `stage:lane`) and its text, which may be empty. `map`: its map's
+    /// title, when the project has several maps of its kind.
+    pub fn link_name(&self, k: usize, map: Option<String>) -> LinkName {
+        let node = &self.nodes[k];
+        let lane = (node.kind == Kind::Cell).then(|| node.item().rsplit_once(':').and_then(|(_, lane)| Lane::parse(lane))).flatten();
+        let Some(lane) = lane else {
+            return LinkName { stage: node.label.clone(), cell: None, map };
+        };
+        let stage = self.neighbours(k).into_iter().find(|&(s, _)| self.nodes[s].kind == Kind::BlueprintStage).map(|(s, _)| self.nodes[s].label.clone());
+        // A cell without text is drawn with its id, which says no more than its lane.
+        let text = if node.label == node.item() { String::new() } else { node.label.clone() };
+        LinkName { stage: stage.unwrap_or_default(), cell: Some((lane, text)), map }
     }
 
     /// Link `k` is one the loop may remove: a row's binding, stage or cell.
@@ -938,6 +987,19 @@ mod tests {
         assert_eq!(held, want.map(|(a, b)| (a.to_string(), b.to_string())));
         assert_eq!((0..g.edges.len()).filter(|&k| g.removable(k)).count(), 6);
         assert_eq!(g.row_link(g.edges.len()), None);
+    }
+
+    #[test]
+    fn a_cell_is_named_by_its_blueprint_stage_lane_and_text() {
+        let mut g = demo();
+        let (cell, stage) = (at(&g, "map_bp#reg:support"), at(&g, "map_cjm#reg"));
+        let name = g.link_name(cell, None);
+        assert_eq!(name.text(Locale::En), "Registration · Support Processes / Systems", "no text: its lane");
+        assert_eq!(name.text(Locale::Ru), "Registration · Поддерживающие процессы");
+        g.nodes[cell].label = " CRM keeps the lead ".into();
+        assert_eq!(g.link_name(cell, Some("Onboarding".into())).text(Locale::En), "Registration · Support Processes / Systems: CRM keeps the lead · Onboarding");
+        assert_eq!(g.link_name(stage, None).text(Locale::Ru), "Регистрация");
+        assert_eq!(g.link_name(stage, Some("CJM 2".into())).text(Locale::En), "Регистрация · CJM 2");
     }
 
     #[test]

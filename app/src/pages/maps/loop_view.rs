@@ -74,8 +74,8 @@ mod overlay;
 mod panels;
 mod spots;
 
-use super::loop_edit::{self, Placed, RefList};
-use super::loop_model::{parse_loop_page, LoopGraph};
+use super::loop_edit::{self, Placed, RefList, RowFor};
+use super::loop_model::{parse_loop_page, LinkName, LoopGraph};
 use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, BindableEndpoint, LoadedMap, MapSaveOutcome};
 use crate::api::projects::list_projects;
 use crate::components::form::can;
@@ -173,15 +173,14 @@ impl ItemPut {
     }
 }
 
-/// A communication row asked for on a CJM stage's panel: made in the
-/// map's version the loop was drawn from, last, for that stage.
+/// A communication row asked for on a CJM stage's or an endpoint's
+/// panel: made in the map's version the loop was drawn from, last, for
+/// that stage or bound to that endpoint.
 #[derive(Debug, Clone, PartialEq)]
 struct NewRow {
     map: String,
     base: i64,
-    /// The stage: its map and its id there.
-    stage_map: String,
-    stage: String,
+    purpose: RowFor,
     event: String,
 }
 
@@ -199,7 +198,7 @@ struct RowLink {
     /// What it names: its map, its id there and its name (for the note).
     to_map: String,
     to: String,
-    to_label: String,
+    to_label: LinkName,
     /// Linked (`true`) or unlinked.
     on: bool,
     /// Where in the row's list a link goes (an undone unlinking: where it
@@ -580,7 +579,7 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
                 return Err(Unsaved::Unchanged);
             }
             let (number, was) = loop_edit::link(&mut content, &link.row, link.list, &link.to_map, &link.to, link.on, link.place).ok_or(Unsaved::Gone)?;
-            let note = loop_edit::link_note(locale, number, link.list, &link.to_label, link.on);
+            let note = loop_edit::link_note(locale, number, link.list, &link.to_label.text(locale), link.on);
             let select = format!("{map}#{}", link.row);
             (note, Change::RowLink(link.undone(was)), select)
         }
@@ -598,7 +597,7 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             (note, Change::Item(put.undone(before)), select)
         }
         Change::NewRow(new) => {
-            let (place, row) = loop_edit::new_row_for_stage(&content, &new.stage_map, &new.stage, &new.event).ok_or(Unsaved::Gone)?;
+            let (place, row) = loop_edit::new_row_for(&content, &new.purpose, &new.event).ok_or(Unsaved::Gone)?;
             let id = row.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
             loop_edit::put_item(&mut content, "rows", &id, Some(&(place, row.clone()))).ok_or(Unsaved::Gone)?;
             let note = loop_edit::item_note(locale, &loop_edit::item_label(&row), true);

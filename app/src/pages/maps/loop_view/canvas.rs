@@ -9,14 +9,14 @@
 //! Zoom and pan move a single transform (`components::canvas::viewport`
 //! does the arithmetic).
 
-use super::super::loop_model::{Chain, Gap, Kind, LoopGraph, NODE_H as H, NODE_W as W};
+use super::super::loop_model::{Chain, Gap, Kind, LoopGraph, Node, NODE_H as H, NODE_W as W};
 use super::gestures::Gesture;
 use super::node::{gap_keys, kind_key, node_view, shape};
 use super::overlay::{Overlay, RunsToolbar};
 use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
 use super::super::model::list_of;
-use super::super::loop_edit::RefList;
+use super::super::loop_edit::{RefList, RowFor};
 use super::{Change, ItemPut, Kept, Moved, NewRow, Place, Rebind, RowLink, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use comops_core::map::MapKind;
@@ -151,6 +151,12 @@ impl Canvas {
         self.maps.with_value(|m| m.iter().find(|m| m.id == id).map(|m| (m.kind, m.version)))
     }
 
+    /// The project's endpoint drawn as node `n` (`None`: not one, or it
+    /// does not exist).
+    fn endpoint_of(self, n: &Node) -> Option<BindableEndpoint> {
+        self.endpoints.with_value(|all| all.iter().find(|e| e.bot_id == n.bot && e.alias == n.name).cloned())
+    }
+
     /// Asks the page to bind `row` to the endpoint node `to` (`None` unbinds).
     pub fn rebind(self, row: usize, to: Option<usize>) {
         let change = self.graph.with_value(|g| {
@@ -158,10 +164,7 @@ impl Canvas {
             let (_, base) = self.map_of(&r.map)?;
             let (was_bot, was) = g.bound_endpoint(row).map(|e| (g.nodes[e].bot.clone(), g.nodes[e].name.clone())).unwrap_or_default();
             let endpoint = match to {
-                Some(e) => {
-                    let n = g.nodes.get(e)?;
-                    Some(self.endpoints.with_value(|all| all.iter().find(|x| x.bot_id == n.bot && x.alias == n.name).cloned())?)
-                }
+                Some(e) => Some(self.endpoint_of(g.nodes.get(e).filter(|n| n.kind == Kind::Endpoint)?)?),
                 None => None,
             };
             Some(Rebind { map: r.map.clone(), base, row: r.item().to_string(), endpoint, was, was_bot, restore: None, expect: None })
@@ -184,13 +187,19 @@ impl Canvas {
         }
     }
 
-    /// Asks the page to add a communication row to map `map` for CJM
-    /// stage node `stage`, its event `event`.
-    pub fn add_row(self, stage: usize, map: String, event: String) {
+    /// Asks the page to add a communication row to map `map` for node
+    /// `node`, a CJM stage (the row zooms into it) or an endpoint (the
+    /// row's trigger calls it), its event `event`.
+    pub fn add_row(self, node: usize, map: String, event: String) {
         let change = self.graph.with_value(|g| {
-            let s = g.nodes.get(stage).filter(|n| n.kind == Kind::Stage)?;
+            let n = g.nodes.get(node)?;
+            let purpose = match n.kind {
+                Kind::Stage => RowFor::Stage { map: n.map.clone(), item: n.item().to_string() },
+                Kind::Endpoint => RowFor::Endpoint(self.endpoint_of(n)?),
+                _ => return None,
+            };
             let (_, base) = self.map_of(&map)?;
-            Some(NewRow { map, base, stage_map: s.map.clone(), stage: s.item().to_string(), event })
+            Some(NewRow { map, base, purpose, event })
         });
         if let Some(change) = change {
             self.on_change.run(Change::NewRow(change));
@@ -208,7 +217,7 @@ impl Canvas {
                 _ => return None,
             };
             let (_, base) = self.map_of(&r.map)?;
-            let (to_map, to, to_label) = (n.map.clone(), n.item().to_string(), n.label.clone());
+            let (to_map, to, to_label) = (n.map.clone(), n.item().to_string(), g.link_name(to, None));
             Some(RowLink { map: r.map.clone(), base, row: r.item().to_string(), list, to_map, to, to_label, on, place: None, expect: None })
         });
         if let Some(change) = change {
@@ -468,7 +477,7 @@ pub(super) fn LoopCanvas(
             None => canvas.rebind(row, None),
         }),
         delete: Callback::new(move |i| canvas.delete_node(i)),
-        add_row: Callback::new(move |(stage, map, event)| canvas.add_row(stage, map, event)),
+        add_row: Callback::new(move |(node, map, event)| canvas.add_row(node, map, event)),
         link: Callback::new(move |(row, to, on)| canvas.link(row, to, on)),
     };
     let panel = move || {

@@ -1,9 +1,9 @@
 //! The side panels of the loop: the selected node's details, its links
 //! (each selects that node: the loop is navigable both ways), where to
-//! open it, and for editors a communication row's binding, deleting a
-//! stage or row from its map and adding a communication row for a CJM
-//! stage; or the selected link (a row's binding, stage or cell) and
-//! removing it.
+//! open it, and for editors a communication row's binding, stages and
+//! cells, deleting a stage or row from its map and adding a communication
+//! row for a CJM stage or bound to an endpoint; or the selected link (a
+//! row's binding, stage or cell) and removing it.
 
 use super::super::loop_model::{Kind, LoopGraph};
 use super::node::{gap_keys, kind_key};
@@ -24,7 +24,8 @@ pub(super) struct Edit {
     pub rebind: Callback<(usize, Option<Rebind>)>,
     /// Deletes a node's item from its map.
     pub delete: Callback<usize>,
-    /// (CJM stage, communication map, event): a new row for the stage.
+    /// (CJM stage or endpoint, communication map, event): a new row for
+    /// the stage, or bound to the endpoint.
     pub add_row: Callback<(usize, String, String)>,
     /// (row, CJM stage or blueprint cell, `true` to link, `false` to unlink).
     pub link: Callback<(usize, usize, bool)>,
@@ -32,8 +33,9 @@ pub(super) struct Edit {
 
 /// The selected node's details, links and where to open it; for editors,
 /// a communication row's binding (unbind, or bind to any endpoint of the
-/// project) and its CJM stages (unlink, or link to any stage drawn), a
-/// CJM stage's new row, and deleting a CJM stage or row.
+/// project), its CJM stages and blueprint cells (unlink, or link to any
+/// drawn), a new row for a CJM stage or an endpoint, and deleting a CJM
+/// stage or row.
 #[component]
 pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
     let locale = use_locale();
@@ -148,8 +150,16 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             </div>
         }
     });
-    let stages = (edit.editable && node.kind == Kind::Row).then(|| row_stages(i, graph, maps, edit, select));
-    let new_row = (edit.editable && node.kind == Kind::Stage).then(|| new_row_form(i, maps, edit));
+    let stages = (edit.editable && node.kind == Kind::Row).then(|| row_links(i, Kind::Stage, graph, maps, edit, select));
+    let cells = (edit.editable && node.kind == Kind::Row).then(|| row_links(i, Kind::Cell, graph, maps, edit, select));
+    // A new row for a CJM stage, or bound to an endpoint that exists.
+    let new_row = match node.kind {
+        Kind::Stage => Some(K::LoopNewRow),
+        Kind::Endpoint if node.live.is_some() => Some(K::LoopNewRowForEndpoint),
+        _ => None,
+    }
+    .filter(|_| edit.editable)
+    .map(|title| new_row_form(i, title, maps, edit));
     let delete = (edit.editable && node.kind.deletable()).then(|| {
         view! {
             <button type="button" class=format!("{BUTTON} text-rose-800") data-testid="loop-delete" title=l(K::LoopDeleteHint)
@@ -173,6 +183,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             {live}
             {binding}
             {stages}
+            {cells}
             {new_row}
             <div class="mt-2 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs">{actions}{delete}</div>
             {up}
@@ -181,37 +192,39 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
     }
 }
 
-/// Row `row`'s CJM stages, each to unlink, and every other stage drawn to
-/// link it to (named with its map when the project has several CJMs):
-/// what dragging it onto a stage does, by keyboard.
-fn row_stages(row: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>) -> impl IntoView {
+/// Row `row`'s links of one kind — its CJM stages (`Kind::Stage`) or its
+/// blueprint cells (`Kind::Cell`) — each to unlink, and every other such
+/// node drawn to link it to: what dragging the row onto one does, by
+/// keyboard. A stage is named by itself, a cell by its blueprint stage,
+/// lane and text; either with its map's title when the project has
+/// several maps of that kind.
+fn row_links(row: usize, kind: Kind, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>) -> impl IntoView {
+    let locale = use_locale();
+    let (title, prompt, word, tint) = match kind {
+        Kind::Cell => (K::LoopRowCells, K::LoopLinkCellTo, "cell", "border-violet-100 bg-violet-50 text-violet-900"),
+        _ => (K::LoopRowStages, K::LoopLinkStageTo, "stage", "border-emerald-100 bg-emerald-50 text-emerald-900"),
+    };
     let (linked, others) = graph.with_value(|g| {
-        let linked: Vec<usize> = g.neighbours(row).into_iter().map(|(k, _)| k).filter(|&k| g.nodes[k].kind == Kind::Stage).collect();
-        let stages: Vec<usize> = (0..g.nodes.len()).filter(|&k| g.nodes[k].kind == Kind::Stage).collect();
-        let several = stages.iter().any(|&k| g.nodes[k].map != g.nodes[stages[0]].map);
-        let name = |k: usize| match several {
-            true => {
-                let title = maps.with_value(|m| m.iter().find(|m| m.id == g.nodes[k].map).map(|m| m.title.clone())).unwrap_or_default();
-                format!("{} · {title}", g.nodes[k].label)
-            }
-            false => g.nodes[k].label.clone(),
-        };
-        let (on, off): (Vec<usize>, Vec<usize>) = stages.into_iter().partition(|k| linked.contains(k));
+        let linked: Vec<usize> = g.neighbours(row).into_iter().map(|(k, _)| k).filter(|&k| g.nodes[k].kind == kind).collect();
+        let all: Vec<usize> = (0..g.nodes.len()).filter(|&k| g.nodes[k].kind == kind).collect();
+        let several = all.iter().any(|&k| g.nodes[k].map != g.nodes[all[0]].map);
+        let name = |k: usize| g.link_name(k, several.then(|| maps.with_value(|m| m.iter().find(|m| m.id == g.nodes[k].map).map(|m| m.title.clone()))).flatten());
+        let (on, off): (Vec<usize>, Vec<usize>) = all.into_iter().partition(|k| linked.contains(k));
         (on.into_iter().map(|k| (k, name(k))).collect::<Vec<_>>(), off.into_iter().map(|k| (k, name(k))).collect::<Vec<_>>())
     });
     let linked = linked
         .into_iter()
-        .map(|(k, label)| {
+        .map(|(k, name)| {
             view! {
                 <li class="flex items-center justify-between gap-2">
-                    <button type="button" class=format!("{LINK} truncate text-left") on:click=move |_| select.run(k)>{label}</button>
-                    <button type="button" class=BUTTON data-testid="loop-unlink-stage" disabled=move || edit.busy.get()
+                    <button type="button" class=format!("{LINK} truncate text-left") on:click=move |_| select.run(k)>{move || name.text(locale.get())}</button>
+                    <button type="button" class=BUTTON data-testid=format!("loop-unlink-{word}") disabled=move || edit.busy.get()
                         on:click=move |_| edit.link.run((row, k, false))>{l(K::LoopUnlink)}</button>
                 </li>
             }
         })
         .collect_view();
-    let options = others.into_iter().map(|(k, label)| view! { <option value=k.to_string()>{label}</option> }).collect_view();
+    let options = others.into_iter().map(|(k, name)| view! { <option value=k.to_string()>{move || name.text(locale.get())}</option> }).collect_view();
     let pick = move |value: String| {
         if let Ok(k) = value.parse::<usize>() {
             edit.link.run((row, k, true));
@@ -220,15 +233,15 @@ fn row_stages(row: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<M
     // Back to the prompt after a pick (a refused save leaves nothing linked).
     let shown = RwSignal::new(String::new());
     view! {
-        <div class="mt-2 rounded border border-emerald-100 bg-emerald-50 px-2 py-1.5 text-xs" data-testid="loop-row-stages">
-            <div class="font-medium text-emerald-900">{l(K::LoopRowStages)}</div>
-            <ul class="mt-1 space-y-0.5">{linked}</ul>
+        <div class=format!("mt-2 rounded border px-2 py-1.5 text-xs {tint}") data-testid=format!("loop-row-{word}s")>
+            <div class="font-medium">{l(title)}</div>
+            <ul class="mt-1 space-y-0.5 text-slate-900">{linked}</ul>
             <label class="mt-1 block">
-                <span class="sr-only">{l(K::LoopLinkStageTo)}</span>
-                <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-link-stage-select"
+                <span class="sr-only">{l(prompt)}</span>
+                <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5 text-slate-900" data-testid=format!("loop-link-{word}-select")
                     prop:value=move || shown.get()
                     disabled=move || edit.busy.get() on:change=move |ev| { pick(event_target_value(&ev)); shown.set(String::new()); }>
-                    <option value="" selected=true>{l(K::LoopLinkStageTo)}</option>
+                    <option value="" selected=true>{l(prompt)}</option>
                     {options}
                 </select>
             </label>
@@ -241,9 +254,11 @@ fn choice(e: &BindableEndpoint) -> String {
     format!("{}|{}", e.bot_id, e.alias)
 }
 
-/// A new communication row for CJM stage `stage`: the map it goes in
-/// (the project's communication maps) and its event, which it needs.
-fn new_row_form(stage: usize, maps: StoredValue<Vec<MapRow>>, edit: Edit) -> AnyView {
+/// A new communication row for node `node` (a CJM stage it zooms into,
+/// or an endpoint it is bound to), under the heading `title`: the map it
+/// goes in (the project's communication maps) and its event, which it
+/// needs.
+fn new_row_form(node: usize, title: K, maps: StoredValue<Vec<MapRow>>, edit: Edit) -> AnyView {
     let locale = use_locale();
     let choices: Vec<(String, String)> = maps.with_value(|m| m.iter().filter(|m| m.kind == MapKind::Communication).map(|m| (m.id.clone(), m.title.clone())).collect());
     let Some(first) = choices.first().map(|c| c.0.clone()) else {
@@ -254,14 +269,14 @@ fn new_row_form(stage: usize, maps: StoredValue<Vec<MapRow>>, edit: Edit) -> Any
     let add = move || {
         let text = event.get_untracked();
         if !text.trim().is_empty() && !edit.busy.get_untracked() {
-            edit.add_row.run((stage, map.get_untracked(), text));
+            edit.add_row.run((node, map.get_untracked(), text));
         }
     };
     let options = choices.into_iter().map(|(id, title)| view! { <option value=id>{title}</option> }).collect_view();
     view! {
         <form class="mt-2 space-y-1 rounded border border-emerald-100 bg-emerald-50 px-2 py-1.5 text-xs" data-testid="loop-new-row"
             on:submit=move |ev| { ev.prevent_default(); add(); }>
-            <div class="font-medium text-emerald-900">{l(K::LoopNewRow)}</div>
+            <div class="font-medium text-emerald-900">{l(title)}</div>
             <label class="block">
                 <span class="text-slate-600">{l(K::LoopNewRowMap)}</span>
                 <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-new-row-map"
