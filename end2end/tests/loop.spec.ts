@@ -754,6 +754,7 @@ test('an architect links a row to a blueprint cell by dragging it there, and unl
   await loopReady(page);
   await clickLink(page, link);
   await expect(page.getByTestId('loop-link-panel')).toContainText("A row's blueprint cell");
+  await expect(page.getByTestId('loop-link-panel')).toContainText('→ First Use · Front Stage Interactions: Бот: сценарий welcome_tour');
   await page.keyboard.press('Delete');
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 unlinked from blueprint cell «First Use · Front Stage Interactions: Бот: сценарий welcome_tour»');
   await expect(link).toHaveCount(0);
@@ -772,9 +773,9 @@ test('an architect links a row to a blueprint cell by dragging it there, and unl
   await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', UNBOUND);
   const linked = page.getByTestId('loop-row-cells').locator('li');
   await expect(linked).toHaveCount(1);
-  await expect(linked).toContainText('First Use · Front Stage Interactions');
+  await expect(linked).toHaveText(/^First Use · Front Stage Interactions: Бот: сценарий welcome_tour\s*Unlink$/);
   await linked.getByTestId('loop-unlink-cell').click();
-  await expect(page.getByTestId('loop-saved-note')).toHaveText(/^loop: row 1 unlinked from blueprint cell «First Use · Front Stage Interactions/);
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 unlinked from blueprint cell «First Use · Front Stage Interactions: Бот: сценарий welcome_tour»');
   await expect(link).toHaveCount(0);
   // A viewer's row panel offers neither.
   await page.context().clearCookies();

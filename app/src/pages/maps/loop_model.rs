@@ -261,6 +261,9 @@ pub enum Dir {
     Right,
 }
 
+/// How much of a cell's text names it, in characters.
+const CELL_TEXT_CHARS: usize = 60;
+
 /// How a stage or cell a row links to is named ([`LoopGraph::link_name`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkName {
@@ -280,8 +283,14 @@ impl LinkName {
         let mut text = self.stage.clone();
         if let Some((lane, cell)) = &self.cell {
             text = format!("{text} · {}", lane.name(locale));
-            if !cell.trim().is_empty() {
-                text = format!("{text}: {}", cell.trim());
+            // A cell's text can run to lines: one line, cut short.
+            let words: Vec<&str> = cell.split_whitespace().collect();
+            if !words.is_empty() {
+                let line = words.join(" ");
+                match line.char_indices().nth(CELL_TEXT_CHARS) {
+                    Some((cut, _)) => text = format!("{text}: {}…", &line[..cut]),
+                    None => text = format!("{text}: {line}"),
+                }
             }
         }
         match &self.map {
@@ -996,8 +1005,10 @@ mod tests {
         let name = g.link_name(cell, None);
         assert_eq!(name.text(Locale::En), "Registration · Support Processes / Systems", "no text: its lane");
         assert_eq!(name.text(Locale::Ru), "Registration · Поддерживающие процессы");
-        g.nodes[cell].label = " CRM keeps the lead ".into();
+        g.nodes[cell].label = " CRM keeps\n the lead ".into();
         assert_eq!(g.link_name(cell, Some("Onboarding".into())).text(Locale::En), "Registration · Support Processes / Systems: CRM keeps the lead · Onboarding");
+        g.nodes[cell].label = "ж".repeat(70);
+        assert_eq!(g.link_name(cell, None).text(Locale::En), format!("Registration · Support Processes / Systems: {}…", "ж".repeat(60)));
         assert_eq!(g.link_name(stage, None).text(Locale::Ru), "Регистрация");
         assert_eq!(g.link_name(stage, Some("CJM 2".into())).text(Locale::En), "Регистрация · CJM 2");
     }

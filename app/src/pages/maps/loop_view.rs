@@ -21,9 +21,11 @@
 //! port) binds the row's API trigger to it, dragged onto a CJM stage or
 //! a blueprint cell links the row to it; a row's link (its binding, a
 //! stage or a cell), selected, goes with Delete/Backspace or the panel's button; the row's
-//! panel also binds by picking from every endpoint of the project. Escape
-//! cancels a drag. A CJM stage's panel adds a communication row for it
-//! (the map and the event), and a selected CJM stage or row goes from its
+//! panel also binds by picking from every endpoint of the project, and
+//! links and unlinks its CJM stages and blueprint cells. Escape cancels a
+//! drag. A CJM stage's panel adds a communication row for it, an
+//! endpoint's panel one calling it (the map and the event), and a
+//! selected CJM stage or row goes from its
 //! map with Delete or its panel's button. Each change is one save of the
 //! item's map at the version the loop was drawn from (`loop_edit`), so a
 //! loop drawn before someone else's save gets the conflict, not an

@@ -154,6 +154,9 @@ impl Canvas {
     /// The project's endpoint drawn as node `n` (`None`: not one, or it
     /// does not exist).
     fn endpoint_of(self, n: &Node) -> Option<BindableEndpoint> {
+        if n.kind != Kind::Endpoint {
+            return None;
+        }
         self.endpoints.with_value(|all| all.iter().find(|e| e.bot_id == n.bot && e.alias == n.name).cloned())
     }
 
@@ -164,7 +167,7 @@ impl Canvas {
             let (_, base) = self.map_of(&r.map)?;
             let (was_bot, was) = g.bound_endpoint(row).map(|e| (g.nodes[e].bot.clone(), g.nodes[e].name.clone())).unwrap_or_default();
             let endpoint = match to {
-                Some(e) => Some(self.endpoint_of(g.nodes.get(e).filter(|n| n.kind == Kind::Endpoint)?)?),
+                Some(e) => Some(self.endpoint_of(g.nodes.get(e)?)?),
                 None => None,
             };
             Some(Rebind { map: r.map.clone(), base, row: r.item().to_string(), endpoint, was, was_bot, restore: None, expect: None })

@@ -5,7 +5,7 @@
 //! row for a CJM stage or bound to an endpoint; or the selected link (a
 //! row's binding, stage or cell) and removing it.
 
-use super::super::loop_model::{Kind, LoopGraph};
+use super::super::loop_model::{Kind, LinkName, LoopGraph};
 use super::node::{gap_keys, kind_key};
 use super::{Rebind, BUTTON, LINK};
 use crate::api::maps::{BindableEndpoint, MapRow};
@@ -40,7 +40,7 @@ pub(super) struct Edit {
 pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
     let locale = use_locale();
     let (node, links, bound) = graph.with_value(|g| {
-        let links: Vec<(usize, bool, Kind, String)> = g.neighbours(i).into_iter().map(|(k, down)| (k, down, g.nodes[k].kind, g.nodes[k].label.clone())).collect();
+        let links: Vec<(usize, bool, Kind, LinkName)> = g.neighbours(i).into_iter().map(|(k, down)| (k, down, g.nodes[k].kind, g.link_name(k, None))).collect();
         let bound = g.bound_endpoint(i).map(|e| (e, g.nodes[e].bot.clone(), g.nodes[e].name.clone()));
         (g.nodes[i].clone(), links, bound)
     });
@@ -57,7 +57,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
                             <li>
                                 <button type="button" class="w-full truncate text-left text-xs text-sky-800 hover:underline" data-link-kind=kind.as_str()
                                     on:click=move |_| select.run(k)>
-                                    <span class="text-slate-500">{l(kind_key(kind))}": "</span>{label}
+                                    <span class="text-slate-500">{l(kind_key(kind))}": "</span>{move || label.text(locale.get())}
                                 </button>
                             </li>
                         }).collect_view()}
@@ -150,8 +150,12 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             </div>
         }
     });
-    let stages = (edit.editable && node.kind == Kind::Row).then(|| row_links(i, Kind::Stage, graph, maps, edit, select));
-    let cells = (edit.editable && node.kind == Kind::Row).then(|| row_links(i, Kind::Cell, graph, maps, edit, select));
+    // A row's stages and cells, where the project has any to link.
+    let links_to = |kind: Kind| {
+        let any = graph.with_value(|g| g.nodes.iter().any(|n| n.kind == kind));
+        (edit.editable && node.kind == Kind::Row && any).then(|| row_links(i, kind, graph, maps, edit, select))
+    };
+    let (stages, cells) = (links_to(Kind::Stage), links_to(Kind::Cell));
     // A new row for a CJM stage, or bound to an endpoint that exists.
     let new_row = match node.kind {
         Kind::Stage => Some(K::LoopNewRow),
@@ -301,6 +305,7 @@ fn new_row_form(node: usize, title: K, maps: StoredValue<Vec<MapRow>>, edit: Edi
 /// ends, and removing it (also Delete/Backspace on the canvas).
 #[component]
 pub(super) fn LinkPanel(k: usize, graph: StoredValue<LoopGraph>, edit: Edit, select: Callback<usize>, unbind: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
+    let locale = use_locale();
     let ends = graph.with_value(|g| {
         let ((a, b), words) = match (g.binding_link(k), g.row_link(k)) {
             (Some(ends), _) => (ends, (K::LoopLinkTitle, K::LoopUnbind)),
@@ -308,7 +313,7 @@ pub(super) fn LinkPanel(k: usize, graph: StoredValue<LoopGraph>, edit: Edit, sel
             (None, Some(ends)) => (ends, (K::LoopLinkStageTitle, K::LoopUnlink)),
             (None, None) => return None,
         };
-        Some(((a, g.nodes[a].label.clone()), (b, g.nodes[b].label.clone(), g.nodes[b].key.clone()), words))
+        Some(((a, g.nodes[a].label.clone()), (b, g.link_name(b, None), g.nodes[b].key.clone()), words))
     });
     ends.map(|((row, row_label), (other, other_label, key), (title, remove))| {
         view! {
@@ -320,7 +325,7 @@ pub(super) fn LinkPanel(k: usize, graph: StoredValue<LoopGraph>, edit: Edit, sel
                 <p class="mt-1 break-words text-xs">
                     <button type="button" class=LINK on:click=move |_| select.run(row)>{row_label}</button>
                     " → "
-                    <button type="button" class=LINK on:click=move |_| select.run(other)>{other_label}</button>
+                    <button type="button" class=LINK on:click=move |_| select.run(other)>{move || other_label.text(locale.get())}</button>
                 </p>
                 <button type="button" class=format!("{BUTTON} mt-2") data-testid="loop-unbind" disabled=move || edit.busy.get()
                     on:click=move |_| unbind.run(k)>{l(remove)}</button>
