@@ -74,6 +74,19 @@ async function api(path: string, body: unknown) {
   return response.status;
 }
 
+/** A REHAU endpoint no map uses, made by the business system's import. */
+async function importEndpoint(alias: string, description: string) {
+  const imported = await api('/bots/bot_rehau/endpoints/import', {
+    format: 'comops.endpoints/v1',
+    bot_id: 'bot_rehau',
+    endpoints: [{
+      alias, description, owner: 'REHAU portal', enabled: true, scenario: 'registration_flow',
+      schema: { fields: [{ name: 'userId', type: 'integer', required: true }] }, example: '{"userId": 125}',
+    }],
+  });
+  expect(imported).toBe(200);
+}
+
 test.afterAll(() => own?.stop());
 
 const node = (page: Page, key: string) => page.locator(`[data-node="${key}"]`).first();
@@ -544,15 +557,7 @@ test('after real calls, the Runs overlay shows the endpoint\'s calls and its sce
 
 test('an endpoint no map uses is drawn as a gap, and a row dragged onto it binds to it', async ({ page }) => {
   const LOYALTY = 'endpoint:bot_rehau/users/loyalty';
-  const imported = await api('/bots/bot_rehau/endpoints/import', {
-    format: 'comops.endpoints/v1',
-    bot_id: 'bot_rehau',
-    endpoints: [{
-      alias: 'users/loyalty', description: 'Бонусы за монтаж', owner: 'REHAU portal', enabled: true, scenario: 'registration_flow',
-      schema: { fields: [{ name: 'userId', type: 'integer', required: true }] }, example: '{"userId": 125}',
-    }],
-  });
-  expect(imported).toBe(200);
+  await importEndpoint('users/loyalty', 'Бонусы за монтаж');
   await openLoop(page, ARCHITECT);
   await expect(node(page, LOYALTY)).toHaveAttribute('data-kind', 'endpoint');
   await expect(node(page, LOYALTY)).toHaveAttribute('data-gap', 'unused');
@@ -788,15 +793,7 @@ test('an architect links a row to a blueprint cell by dragging it there, and unl
 
 test('an architect adds a row calling an endpoint no map uses, and Undo takes it away', async ({ page }) => {
   const WARRANTY = 'endpoint:bot_rehau/users/warranty';
-  const imported = await api('/bots/bot_rehau/endpoints/import', {
-    format: 'comops.endpoints/v1',
-    bot_id: 'bot_rehau',
-    endpoints: [{
-      alias: 'users/warranty', description: 'Гарантия на монтаж', owner: 'REHAU portal', enabled: true, scenario: 'registration_flow',
-      schema: { fields: [{ name: 'userId', type: 'integer', required: true }] }, example: '{"userId": 125}',
-    }],
-  });
-  expect(imported).toBe(200);
+  await importEndpoint('users/warranty', 'Гарантия на монтаж');
   await openLoop(page, ARCHITECT);
   await expect(node(page, WARRANTY)).toHaveAttribute('data-gap', 'unused');
   const unused = Number(await page.getByTestId('gap-unused').getAttribute('data-count'));
