@@ -27,7 +27,10 @@
 // its stages without the mouse. A row dragged onto a blueprint cell is
 // linked to it, and that link goes with Delete too; the row's panel links
 // and unlinks its cells. An architect adds a communication row calling an
-// endpoint no map uses (the gap closes), and Undo takes it away.
+// endpoint no map uses (the gap closes), and Undo takes it away. An
+// architect picks the scenario of an endpoint that starts none (a version
+// of the endpoint; the gap closes), Undo takes it back, and a Redo after
+// someone changed the endpoint gets the conflict.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -462,7 +465,7 @@ test('a loop drawn before someone else saved the map gets the conflict, and relo
   await dragOnto(page, UNBOUND, ENDPOINT);
   await page.mouse.up();
   const conflict = page.getByTestId('loop-conflict');
-  await expect(conflict).toContainText(`Not saved: ${ARCHITECT.email} saved a newer version of this map after the loop was drawn.`);
+  await expect(conflict).toContainText(`Not saved: ${ARCHITECT.email} saved a newer version of what you changed after the loop was drawn.`);
   await expect(conflict).toContainText(`Current version: v${current.version + 1}.`);
   await page.screenshot({ path: 'end2end/screenshots/loop-conflict.png' });
   await expect(page.getByTestId('gap-no_endpoint')).toHaveAttribute('data-count', '5');
@@ -832,4 +835,57 @@ test('an architect adds a row calling an endpoint no map uses, and Undo takes it
   await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', WARRANTY);
   await expect(page.getByTestId('loop-docs')).toBeVisible();
   await expect(page.getByTestId('loop-new-row')).toHaveCount(0);
+});
+
+test('an architect picks the scenario of an endpoint that starts none, and Undo takes it back', async ({ page }) => {
+  await openLoop(page, ARCHITECT);
+  const gaps = Number(await page.getByTestId('gap-no_scenario').getAttribute('data-count'));
+  const lonely = page.locator('[data-kind="endpoint"][data-gap="no_scenario"]').first();
+  const key = (await lonely.getAttribute('data-node'))!;
+  const [bot, alias] = [key.slice('endpoint:'.length).split('/')[0], key.slice('endpoint:'.length).split('/').slice(1).join('/')];
+  await lonely.click();
+  const select = page.getByTestId('loop-scenario-select');
+  await expect(page.getByTestId('loop-scenario')).toContainText('Scenario a call starts');
+  await expect(select).toHaveValue('');
+  // The bot's scenarios are offered once read.
+  await expect(select.locator('option')).not.toHaveCount(1);
+  const name = (await select.locator('option').nth(1).getAttribute('value'))!;
+  await select.selectOption(name);
+  await expect(page.getByTestId('loop-saved-note')).toHaveText(`loop: ${alias} → scenario «${name}»`);
+  await expect(page.getByTestId('loop-saved')).toContainText(`Saved «${alias}»`);
+  // Read again with the endpoint selected, its scenario drawn behind it.
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', key);
+  await expect(page.locator(`[data-link-from="${key}"][data-link-to="scenario:${bot}/${name}"]`)).toHaveCount(1);
+  await expect(node(page, key)).not.toHaveAttribute('data-gap', /.+/);
+  await expect(page.getByTestId('gap-no_scenario')).toHaveAttribute('data-count', String(gaps - 1));
+  await expect(page.getByTestId('loop-scenario-select')).toHaveValue(name);
+  await page.screenshot({ path: 'end2end/screenshots/loop-endpoint-scenario.png' });
+  // The endpoint's own history has the version, with the loop's note.
+  const listed = await page.request.post('/api/endpoints/list', { form: { bot_id: bot }, headers: { Origin: BASE } });
+  const endpoint = (await listed.json()).find((e: { alias: string }) => e.alias === alias);
+  expect(endpoint.scenario).toBe(name);
+
+  // Undo: it starts none again.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText(`loop: ${alias} starts no scenario`);
+  await expect(node(page, key)).toHaveAttribute('data-gap', 'no_scenario');
+  await expect(page.getByTestId('gap-no_scenario')).toHaveAttribute('data-count', String(gaps));
+  await expect(page.getByTestId('loop-scenario-select')).toHaveValue('');
+
+  // Changed elsewhere since the loop was drawn: Redo gets the conflict.
+  const saved = await page.request.post('/api/endpoints/scenario', {
+    form: { bot_id: bot, alias, scenario: name, expect: '', note: 'by hand' }, headers: { Origin: BASE },
+  });
+  expect((await saved.json()).Saved).toBeTruthy();
+  await loopReady(page);
+  await page.getByTestId('loop-redo').click();
+  await expect(page.getByTestId('loop-conflict')).toContainText(`Not saved: ${ARCHITECT.email} saved a newer version of what you changed after the loop was drawn.`);
+
+  // A viewer's endpoint panel shows no scenario select.
+  await page.context().clearCookies();
+  await openLoop(page, VIEWER);
+  await node(page, key).click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', key);
+  await expect(page.getByTestId('loop-scenario')).toHaveCount(0);
 });

@@ -10,7 +10,8 @@
 //! project is exported and imported as a new one; endpoint figures and
 //! the loop's trace overlay count real calls; and a row bound or
 //! unbound on the ComOps loop is a map version with the loop's note,
-//! refused to viewers and analysts.
+//! refused to viewers and analysts; an endpoint's scenario picked on the
+//! loop is a version of the endpoint, if it still starts what was drawn.
 
 mod support;
 
@@ -591,4 +592,59 @@ async fn a_save_of_what_changed_is_a_version_like_a_whole_save_and_checked_the_s
     rebound["trigger"]["alias"] = json!("events/webinar-feedback");
     assert_eq!(save_changes(&analyst, REHAU, title, &json!({"rows": [rebound]}), 2).await.status(), 403);
     assert_eq!(versions(&analyst, REHAU).await.len(), 2, "nothing refused was saved");
+}
+
+/// `users/connect-bot` of `bot_rehau`, as the endpoints list has it.
+async fn connect_bot(browser: &Browser) -> Value {
+    let all = json_of(browser.call("endpoints/list", &[("bot_id", "bot_rehau")]).await).await;
+    all.as_array().unwrap().iter().find(|e| e["alias"] == "users/connect-bot").cloned().unwrap()
+}
+
+/// What the loop's endpoint panel sends to make `alias` start `scenario`,
+/// drawn starting `expect`.
+async fn set_scenario(browser: &Browser, alias: &str, scenario: &str, expect: &str) -> reqwest::Response {
+    let note = format!("loop: {alias} → scenario «{scenario}»");
+    browser.call("endpoints/scenario", &[("bot_id", "bot_rehau"), ("alias", alias), ("scenario", scenario), ("expect", expect), ("note", &note)]).await
+}
+
+/// The scenario an endpoint starts, as the loop's endpoint panel sets it
+/// (`endpoints/scenario`): the endpoint's next version with the loop's
+/// note, if it still starts what the loop drew; the architect's to set.
+#[tokio::test]
+async fn an_endpoints_scenario_set_on_the_loop_is_its_version_if_it_still_starts_what_was_drawn() {
+    const ALIAS: &str = "users/connect-bot";
+    let (server, admin) = start().await;
+    let viewer = user(&server, "viewer@rehau.example", "viewer").await;
+    let analyst = user(&server, "marina@rehau.example", "analyst").await;
+    let architect = user(&server, "alena@rehau.example", "architect").await;
+    let before = connect_bot(&viewer).await;
+    assert_eq!(before["scenario"], "registration_flow");
+    // Viewers and analysts may not; nothing is written.
+    for who in [&viewer, &analyst] {
+        let refused = set_scenario(who, ALIAS, "webinar_invite", "registration_flow").await;
+        assert_eq!(refused.status(), 403);
+        assert_eq!(json_of(refused).await, json!("Forbidden"));
+    }
+    // Drawn before someone changed it: the conflict, with its version.
+    let stale = json_of(set_scenario(&architect, ALIAS, "webinar_invite", "feedback_flow").await).await;
+    assert_eq!(stale["Conflict"]["current"], before["version"], "{stale}");
+    assert_eq!(connect_bot(&viewer).await, before, "nothing written");
+    // As drawn: the next version, the rest of the endpoint as it was.
+    let version = before["version"].as_i64().unwrap();
+    assert_eq!(json_of(set_scenario(&architect, ALIAS, "webinar_invite", "registration_flow").await).await, json!({"Saved": {"version": version + 1}}));
+    let after = connect_bot(&viewer).await;
+    assert_eq!((after["scenario"].as_str(), after["version"].as_i64()), (Some("webinar_invite"), Some(version + 1)));
+    for part in ["description", "owner", "schema", "example", "enabled", "isolated", "on_blocked"] {
+        assert_eq!(after[part], before[part], "{part}");
+    }
+    let history = json_of(viewer.call("endpoints/versions", &[("id", before["id"].as_str().unwrap())]).await).await;
+    assert_eq!(history["versions"][0]["note"], "loop: users/connect-bot → scenario «webinar_invite»", "{history}");
+    assert_eq!(history["versions"][0]["author"], "alena@rehau.example", "{history}");
+    // Another editor whose loop still drew the old one gets the conflict naming her.
+    let conflict = json_of(set_scenario(&admin, ALIAS, "feedback_flow", "registration_flow").await).await;
+    assert_eq!(conflict, json!({"Conflict": {"current": version + 1, "author": "alena@rehau.example"}}));
+    // None; and an endpoint that does not exist.
+    assert_eq!(json_of(set_scenario(&architect, ALIAS, "", "webinar_invite").await).await, json!({"Saved": {"version": version + 2}}));
+    assert_eq!(connect_bot(&viewer).await["scenario"], "");
+    assert_eq!(set_scenario(&architect, "users/nope", "x", "").await.status(), 404);
 }

@@ -157,6 +157,45 @@ pub async fn update_endpoint(id: String, base: i64, draft: EndpointDraft, note: 
     saved(&backend()?.store, &id, base, &valid, &note, user.email.as_str(), "endpoint.update").await
 }
 
+/// What setting an endpoint's scenario from the ComOps loop did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ScenarioSet {
+    /// Saved as the endpoint's version `version`.
+    Saved { version: i64 },
+    /// The endpoint no longer starts the scenario the loop drew: `author`
+    /// saved version `current` since. Nothing was written.
+    Conflict { current: i64, author: String },
+}
+
+/// Sets the scenario endpoint `alias` of bot `bot_id` starts to `scenario`
+/// (empty: none) as its next version with `note` — if it still starts
+/// `expect`, what the loop's endpoint panel drew; else the conflict. The
+/// rest of the endpoint stays as it is.
+#[server(prefix = "/api", endpoint = "endpoints/scenario")]
+pub async fn set_endpoint_scenario(bot_id: String, alias: String, scenario: String, expect: String, note: String) -> Result<ScenarioSet, AppError> {
+    use crate::session::{backend, require};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
+    let alias = comops_core::Alias::parse(&alias).map_err(|_| AppError::NotFound)?;
+    let mut errors = Vec::new();
+    let note = comops_core::validation::optional_text("note", &note, 500, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let store = backend()?.store;
+    let endpoint = store.endpoint_by_alias(&bot, &alias).await?.ok_or(AppError::NotFound)?;
+    if endpoint.scenario != expect {
+        let author = store.endpoint_version(&endpoint.id, endpoint.version).await?.author;
+        return Ok(ScenarioSet::Conflict { current: endpoint.version, author });
+    }
+    let draft = EndpointDraft { scenario, ..EndpointDraft::from(&endpoint) };
+    let valid = draft.validate().map_err(AppError::Invalid)?;
+    Ok(match saved(&store, &endpoint.id, endpoint.version, &valid, &note, user.email.as_str(), "endpoint.update").await? {
+        EndpointSaveOutcome::Saved(endpoint) => ScenarioSet::Saved { version: endpoint.version },
+        EndpointSaveOutcome::Conflict { current, author, .. } => ScenarioSet::Conflict { current, author },
+    })
+}
+
 /// A page of endpoint `id`'s versions, newest first: the newest, or
 /// those older than `before`.
 #[server(prefix = "/api", endpoint = "endpoints/versions")]

@@ -15,6 +15,10 @@
 //! stage or row deleted ([`put_item`] with nothing), and either put back
 //! by an undo.
 //!
+//! An endpoint's scenario is the endpoint's, not a map's: set on its
+//! panel, it is saved as the endpoint's next version
+//! (`api::endpoints::set_endpoint_scenario`), with [`scenario_note`].
+//!
 //! Which node a pointer is over and which links are a row's binding are
 //! the drawing's business (`loop_model`); here: the change to the map's
 //! JSON (the trigger cell's own [`set_trigger`]) and the version note.
@@ -162,6 +166,16 @@ pub fn item_label(item: &Value) -> String {
 /// «Order paid» added", or deleted.
 pub fn item_note(locale: Locale, label: &str, added: bool) -> String {
     t(locale, if added { K::LoopNoteAdd } else { K::LoopNoteDelete }).replacen("{}", label, 1)
+}
+
+/// The version note of an endpoint's scenario set on the loop: "loop:
+/// users/feedback → scenario «feedback_flow»", or with none "loop:
+/// users/feedback starts no scenario".
+pub fn scenario_note(locale: Locale, alias: &str, scenario: &str) -> String {
+    match scenario {
+        "" => t(locale, K::LoopNoteNoScenario).replacen("{}", alias, 1),
+        name => t(locale, K::LoopNoteScenario).replacen("{}", alias, 1).replacen("{}", name, 1),
+    }
 }
 
 /// Binds row `row_id` of a communication map's content to `endpoint`, or
@@ -318,6 +332,14 @@ mod tests {
         assert_eq!((row["trigger"]["bot_id"].as_str(), row["trigger"]["alias"].as_str()), (Some("bot_rehau"), Some("users/connect-bot")));
         assert_eq!(row["trigger"]["scenario"], connect_bot().scenario.as_str());
         assert_eq!(row.get("stages"), None);
+    }
+
+    #[test]
+    fn an_endpoints_scenario_is_noted_in_both_languages() {
+        assert_eq!(scenario_note(Locale::En, "feedback/received", "feedback_flow"), "loop: feedback/received → scenario «feedback_flow»");
+        assert_eq!(scenario_note(Locale::Ru, "feedback/received", "feedback_flow"), "петля: feedback/received → сценарий «feedback_flow»");
+        assert_eq!(scenario_note(Locale::En, "feedback/received", ""), "loop: feedback/received starts no scenario");
+        assert_eq!(scenario_note(Locale::Ru, "feedback/received", ""), "петля: feedback/received не запускает сценарий");
     }
 
     #[test]

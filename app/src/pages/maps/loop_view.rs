@@ -24,8 +24,9 @@
 //! panel also binds by picking from every endpoint of the project, and
 //! links and unlinks its CJM stages and blueprint cells. Escape cancels a
 //! drag. A CJM stage's panel adds a communication row for it, an
-//! endpoint's panel one calling it (the map and the event), and a
-//! selected CJM stage or row goes from its
+//! endpoint's panel one calling it (the map and the event) and picks the
+//! scenario it starts (a version of the endpoint), and a selected CJM
+//! stage or row goes from its
 //! map with Delete or its panel's button. Each change is one save of the
 //! item's map at the version the loop was drawn from (`loop_edit`), so a
 //! loop drawn before someone else's save gets the conflict, not an
@@ -79,6 +80,7 @@ mod spots;
 use super::loop_edit::{self, Placed, RefList, RowFor};
 use super::loop_model::{parse_loop_page, LinkName, LoopGraph};
 use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, BindableEndpoint, LoadedMap, MapSaveOutcome};
+use crate::api::endpoints::{set_endpoint_scenario, ScenarioSet};
 use crate::api::projects::list_projects;
 use crate::components::form::can;
 use crate::components::{l, load_error, loading};
@@ -219,6 +221,24 @@ impl RowLink {
     }
 }
 
+/// An endpoint's scenario set on its panel (`scenario`, empty: none),
+/// saved as the endpoint's next version if it still starts `was` (as
+/// drawn; an undo: as the change it takes back left it).
+#[derive(Debug, Clone, PartialEq)]
+struct SetScenario {
+    bot: String,
+    alias: String,
+    scenario: String,
+    was: String,
+}
+
+impl SetScenario {
+    /// The change that takes this one back.
+    fn undone(&self) -> SetScenario {
+        SetScenario { scenario: self.was.clone(), was: self.scenario.clone(), ..self.clone() }
+    }
+}
+
 /// Why a change was not saved, besides what the save answered.
 #[derive(Debug)]
 enum Unsaved {
@@ -229,32 +249,38 @@ enum Unsaved {
     Failed(AppError),
 }
 
-/// A change the canvas asks for, saved as a version of one map.
+/// A change the canvas asks for, saved as a version of one map — or, an
+/// endpoint's scenario, of that endpoint.
 #[derive(Debug, Clone, PartialEq)]
 enum Change {
     Binding(Rebind),
     RowLink(RowLink),
     Item(ItemPut),
     NewRow(NewRow),
+    Scenario(SetScenario),
 }
 
 impl Change {
-    fn map(&self) -> &str {
+    /// The map it changes (`None`: an endpoint's scenario).
+    fn map(&self) -> Option<&str> {
         match self {
-            Change::Binding(c) => &c.map,
-            Change::RowLink(c) => &c.map,
-            Change::Item(c) => &c.map,
-            Change::NewRow(c) => &c.map,
+            Change::Binding(c) => Some(&c.map),
+            Change::RowLink(c) => Some(&c.map),
+            Change::Item(c) => Some(&c.map),
+            Change::NewRow(c) => Some(&c.map),
+            Change::Scenario(_) => None,
         }
     }
 
-    /// The map version it is saved at.
+    /// The map version it is saved at (an endpoint's scenario checks what
+    /// the endpoint starts instead).
     fn base(&self) -> i64 {
         match self {
             Change::Binding(c) => c.base,
             Change::RowLink(c) => c.base,
             Change::Item(c) => c.base,
             Change::NewRow(c) => c.base,
+            Change::Scenario(_) => 0,
         }
     }
 
@@ -265,6 +291,7 @@ impl Change {
             Change::RowLink(c) => c.base = base,
             Change::Item(c) => c.base = base,
             Change::NewRow(c) => c.base = base,
+            Change::Scenario(_) => {}
         }
     }
 }
@@ -290,7 +317,8 @@ enum Step {
 #[derive(Debug, Clone, PartialEq)]
 enum SaveStatus {
     None,
-    Saved { title: String, version: i64, note: String, map: String },
+    /// `open`: where to open what was saved, and the link's words.
+    Saved { title: String, version: i64, note: String, open: (String, K) },
     Conflict { current: i64, author: String },
     Problem(String),
 }
@@ -357,10 +385,10 @@ pub fn LoopViewPage() -> impl IntoView {
             );
             let mut undone = None;
             let next = match answer {
-                Ok(SaveAnswer { title, note, outcome: MapSaveOutcome::Saved { version }, undo, select }) => {
+                Ok(SaveAnswer { title, note, outcome: MapSaveOutcome::Saved { version }, undo, select, open }) => {
                     kept.update_value(|k| k.select = Some(select));
                     undone = undo;
-                    SaveStatus::Saved { title, version, note, map: change.map().to_string() }
+                    SaveStatus::Saved { title, version, note, open }
                 }
                 Ok(SaveAnswer { outcome: MapSaveOutcome::Conflict { current, author }, .. }) => SaveStatus::Conflict { current, author },
                 Ok(SaveAnswer { outcome: MapSaveOutcome::Invalid { errors }, .. }) => {
@@ -431,7 +459,7 @@ pub fn LoopViewPage() -> impl IntoView {
                 other.update(|list| list.push(UndoStep::Moved(moved.undone())));
             }
             Some(UndoStep::Saved(mut change)) => {
-                let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| m.id == change.map()).map(|m| m.version));
+                let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| Some(m.id.as_str()) == change.map()).map(|m| m.version));
                 if let Some(drawn) = drawn {
                     change.set_base(drawn);
                 }
@@ -458,12 +486,12 @@ pub fn LoopViewPage() -> impl IntoView {
         }
         match status.get() {
             SaveStatus::None => ().into_any(),
-            SaveStatus::Saved { title, version, note, map } => {
+            SaveStatus::Saved { title, version, note, open: (href, words) } => {
                 let text = t(loc, K::LoopSaved).replacen("{}", &format!("«{title}»"), 1).replacen("{}", &version.to_string(), 1);
                 view! {
                     <p class="mb-2 text-sm text-emerald-700" role="status" data-testid="loop-saved" data-version=version>
                         {text}" "<span data-testid="loop-saved-note">{note}</span>" · "
-                        <a class=LINK href=format!("/maps/{map}")>{t(loc, K::LoopOpenItem)}</a>
+                        <a class=LINK href=href>{t(loc, words)}</a>
                     </p>
                 }
                 .into_any()
@@ -526,6 +554,8 @@ struct SaveAnswer {
     outcome: MapSaveOutcome,
     undo: Option<Change>,
     select: String,
+    /// Where to open what was saved, and the link's words.
+    open: (String, K),
 }
 
 impl SaveAnswer {
@@ -533,7 +563,7 @@ impl SaveAnswer {
     /// change it takes back left — someone changed it since.
     fn conflict(loaded: &LoadedMap) -> SaveAnswer {
         let outcome = MapSaveOutcome::Conflict { current: loaded.current, author: loaded.author.clone() };
-        SaveAnswer { title: loaded.title.clone(), note: String::new(), outcome, undo: None, select: String::new() }
+        SaveAnswer { title: loaded.title.clone(), note: String::new(), outcome, undo: None, select: String::new(), open: (String::new(), K::LoopOpenItem) }
     }
 }
 
@@ -549,7 +579,10 @@ fn saved_as(outcome: &MapSaveOutcome) -> Option<i64> {
 /// changed (`loop_edit`), as the next version with a note — through
 /// `save_map`, which refuses a stale base and checks the role.
 async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoint]) -> Result<SaveAnswer, Unsaved> {
-    let map = change.map().to_string();
+    let map = match &change {
+        Change::Scenario(set) => return save_scenario(set.clone(), locale).await,
+        _ => change.map().unwrap_or_default().to_string(),
+    };
     let base = change.base();
     let loaded = load_map(map.clone(), base).await.map_err(Unsaved::Failed)?;
     let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
@@ -598,6 +631,8 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             let select = format!("{map}#{}", put.item);
             (note, Change::Item(put.undone(before)), select)
         }
+        // Saved above, as a version of its endpoint.
+        Change::Scenario(_) => return Err(Unsaved::Gone),
         Change::NewRow(new) => {
             let (place, row) = loop_edit::new_row_for(&content, &new.purpose, &new.event).ok_or(Unsaved::Gone)?;
             let id = row.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -610,17 +645,35 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
     };
     let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?;
     let Some(version) = saved_as(&outcome) else {
-        return Ok(SaveAnswer { title: loaded.title, note, outcome, undo: None, select });
+        return Ok(SaveAnswer { title: loaded.title, note, outcome, undo: None, select, open: (format!("/maps/{map}"), K::LoopOpenItem) });
     };
     let mut undo = undo;
     undo.set_base(version);
     // A new row is stored with every field of its kind, not only those
     // made here: its undo expects it as stored, read back.
     if let (Change::Item(put), true) = (&mut undo, added) {
-        if let Ok(stored) = load_map(map, version).await {
+        if let Ok(stored) = load_map(map.clone(), version).await {
             let content: Value = serde_json::from_slice(stored.content.as_bytes()).unwrap_or(Value::Null);
             put.expect = Some(loop_edit::item_of(&content, put.list, &put.item).map(|(_, row)| row));
         }
     }
-    Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(undo), select })
+    Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(undo), select, open: (format!("/maps/{map}"), K::LoopOpenItem) })
+}
+
+/// Saves an endpoint's scenario as the endpoint's next version, with a
+/// note, if it still starts what the change expects (else the conflict:
+/// who saved which version since).
+async fn save_scenario(set: SetScenario, locale: Locale) -> Result<SaveAnswer, Unsaved> {
+    if set.scenario == set.was {
+        return Err(Unsaved::Unchanged);
+    }
+    let note = loop_edit::scenario_note(locale, &set.alias, &set.scenario);
+    let answer = set_endpoint_scenario(set.bot.clone(), set.alias.clone(), set.scenario.clone(), set.was.clone(), note.clone()).await.map_err(Unsaved::Failed)?;
+    let (outcome, undo) = match answer {
+        ScenarioSet::Saved { version } => (MapSaveOutcome::Saved { version }, Some(Change::Scenario(set.undone()))),
+        ScenarioSet::Conflict { current, author } => (MapSaveOutcome::Conflict { current, author }, None),
+    };
+    let select = format!("endpoint:{}/{}", set.bot, set.alias);
+    let open = (format!("/endpoints?bot={}", set.bot), K::LoopOpenEndpoint);
+    Ok(SaveAnswer { title: set.alias, note, outcome, undo, select, open })
 }

@@ -17,7 +17,7 @@ use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
 use super::super::model::list_of;
 use super::super::loop_edit::{RefList, RowFor};
-use super::{Change, ItemPut, Kept, Moved, NewRow, Place, Rebind, RowLink, BUTTON};
+use super::{Change, ItemPut, Kept, Moved, NewRow, Place, Rebind, RowLink, SetScenario, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use comops_core::map::MapKind;
 use crate::components::canvas::viewport;
@@ -206,6 +206,19 @@ impl Canvas {
         });
         if let Some(change) = change {
             self.on_change.run(Change::NewRow(change));
+        }
+    }
+
+    /// Asks the page to make endpoint node `node` start `scenario` (empty:
+    /// none) instead of the one drawn.
+    pub fn set_scenario(self, node: usize, scenario: String) {
+        let change = self.graph.with_value(|g| {
+            let n = g.nodes.get(node)?;
+            let was = self.endpoint_of(n)?.scenario;
+            Some(SetScenario { bot: n.bot.clone(), alias: n.name.clone(), scenario, was })
+        });
+        if let Some(change) = change {
+            self.on_change.run(Change::Scenario(change));
         }
     }
 
@@ -482,6 +495,7 @@ pub(super) fn LoopCanvas(
         delete: Callback::new(move |i| canvas.delete_node(i)),
         add_row: Callback::new(move |(node, map, event)| canvas.add_row(node, map, event)),
         link: Callback::new(move |(row, to, on)| canvas.link(row, to, on)),
+        set_scenario: Callback::new(move |(node, scenario)| canvas.set_scenario(node, scenario)),
     };
     let panel = move || {
         // Out of the way while a row is dragged: it floats over the endpoints.

@@ -9,6 +9,7 @@ use super::super::loop_model::{Kind, LinkName, LoopGraph};
 use super::node::{gap_keys, kind_key};
 use super::{Rebind, BUTTON, LINK};
 use crate::api::maps::{BindableEndpoint, MapRow};
+use crate::api::scenarios::list_scenarios;
 use comops_core::map::MapKind;
 use crate::components::{format_millis, l};
 use crate::i18n::{t, t1, use_locale, K};
@@ -29,6 +30,8 @@ pub(super) struct Edit {
     pub add_row: Callback<(usize, String, String)>,
     /// (row, CJM stage or blueprint cell, `true` to link, `false` to unlink).
     pub link: Callback<(usize, usize, bool)>,
+    /// (endpoint, the scenario it is to start; empty: none).
+    pub set_scenario: Callback<(usize, String)>,
 }
 
 /// The selected node's details, links and where to open it; for editors,
@@ -164,6 +167,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
     }
     .filter(|_| edit.editable)
     .map(|title| new_row_form(i, title, maps, edit));
+    let scenario = (edit.editable && node.kind == Kind::Endpoint && node.live.is_some()).then(|| endpoint_scenario(i, &node.bot, &node.name, edit));
     let delete = (edit.editable && node.kind.deletable()).then(|| {
         view! {
             <button type="button" class=format!("{BUTTON} text-rose-800") data-testid="loop-delete" title=l(K::LoopDeleteHint)
@@ -185,6 +189,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             </div>
             {gap}
             {live}
+            {scenario}
             {binding}
             {stages}
             {cells}
@@ -250,6 +255,49 @@ fn row_links(row: usize, kind: Kind, graph: StoredValue<LoopGraph>, maps: Stored
                 </select>
             </label>
         </div>
+    }
+}
+
+/// The scenario endpoint node `i` (`alias` of `bot`) starts, to pick from
+/// the bot's scenarios (read when the panel opens) or none: saved as the
+/// endpoint's next version. What the select shows goes back to what is
+/// drawn after a pick (a refused save changes nothing).
+fn endpoint_scenario(i: usize, bot: &str, alias: &str, edit: Edit) -> impl IntoView {
+    let drawn = edit.endpoints.with_value(|all| all.iter().find(|e| e.bot_id == bot && e.alias == alias).map(|e| e.scenario.clone())).unwrap_or_default();
+    let bot = bot.to_string();
+    let scenarios = LocalResource::new(move || list_scenarios(bot.clone()));
+    let shown = RwSignal::new(drawn.clone());
+    let options = {
+        let drawn = drawn.clone();
+        move || {
+            let names: Vec<String> = match scenarios.get() {
+                Some(Ok(list)) => list.into_iter().map(|s| s.name).collect(),
+                _ => Vec::new(),
+            };
+            // The one drawn, also while the list is read, or when it is gone.
+            let missing = (!drawn.is_empty() && !names.contains(&drawn)).then(|| drawn.clone());
+            missing
+                .into_iter()
+                .chain(names)
+                .map(|name| {
+                    let selected = name == drawn;
+                    view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                })
+                .collect_view()
+        }
+    };
+    view! {
+        <label class="mt-2 block rounded border border-fuchsia-100 bg-fuchsia-50 px-2 py-1.5 text-xs" data-testid="loop-scenario">
+            <span class="font-medium text-fuchsia-900">{l(K::LoopScenarioOf)}</span>
+            // Read again once the scenarios are in: set before its options, a select shows none.
+            <select class="mt-1 w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-scenario-select"
+                prop:value=move || { scenarios.track(); shown.get() }
+                disabled=move || edit.busy.get()
+                on:change=move |ev| { edit.set_scenario.run((i, event_target_value(&ev))); shown.set(drawn.clone()); }>
+                <option value="">{l(K::LoopNoScenarioOption)}</option>
+                {options}
+            </select>
+        </label>
     }
 }
 
