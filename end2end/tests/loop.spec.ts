@@ -864,6 +864,8 @@ test('an architect picks the scenario of an endpoint that starts none, and Undo 
   const listed = await page.request.post('/api/endpoints/list', { form: { bot_id: bot }, headers: { Origin: BASE } });
   const endpoint = (await listed.json()).find((e: { alias: string }) => e.alias === alias);
   expect(endpoint.scenario).toBe(name);
+  const history = await page.request.post('/api/endpoints/versions', { form: { id: endpoint.id }, headers: { Origin: BASE } });
+  expect((await history.json()).versions[0].note).toBe(`loop: ${alias} → scenario «${name}»`);
 
   // Undo: it starts none again.
   await loopReady(page);

@@ -183,9 +183,17 @@ pub async fn set_endpoint_scenario(bot_id: String, alias: String, scenario: Stri
         return Err(AppError::Invalid(errors));
     }
     let store = backend()?.store;
-    let endpoint = store.endpoint_by_alias(&bot, &alias).await?.ok_or(AppError::NotFound)?;
+    // Found by alias (cached), then read as it is now: another process's
+    // save may not be in this one's cache yet.
+    let found = store.endpoint_by_alias(&bot, &alias).await?.ok_or(AppError::NotFound)?;
+    let endpoint = store.endpoint(&found.id).await?;
     if endpoint.scenario != expect {
-        let author = store.endpoint_version(&endpoint.id, endpoint.version).await?.author;
+        let author = match store.endpoint_version(&endpoint.id, endpoint.version).await {
+            Ok(version) => version.author,
+            // Made before versions were kept: nobody to name.
+            Err(comops_core::store::StoreError::NotFound) => String::new(),
+            Err(other) => return Err(other.into()),
+        };
         return Ok(ScenarioSet::Conflict { current: endpoint.version, author });
     }
     let draft = EndpointDraft { scenario, ..EndpointDraft::from(&endpoint) };

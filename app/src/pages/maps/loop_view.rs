@@ -28,9 +28,10 @@
 //! scenario it starts (a version of the endpoint), and a selected CJM
 //! stage or row goes from its
 //! map with Delete or its panel's button. Each change is one save of the
-//! item's map at the version the loop was drawn from (`loop_edit`), so a
-//! loop drawn before someone else's save gets the conflict, not an
-//! overwrite; then the loop is read again, keeping the zoom, pan and
+//! item's map at the version the loop was drawn from (`loop_edit`) — an
+//! endpoint's scenario one of the endpoint, if it still starts the one
+//! drawn — so a loop drawn before someone else's save gets the conflict,
+//! not an overwrite; then the loop is read again, keeping the zoom, pan and
 //! selection (a new row selected). Undo (the button, Ctrl+Z) saves the
 //! change that takes the last one back, Redo (Ctrl+Shift+Z) the one that
 //! makes it again, each on the item's map as drawn; a gesture clears
@@ -298,7 +299,7 @@ impl Change {
 
 /// A step on the Undo or Redo stack, kept as the change that takes back
 /// (or makes again) what was done: a change saved as a version of its
-/// map, or nodes moved by hand.
+/// map (or endpoint), or nodes moved by hand.
 #[derive(Debug, Clone, PartialEq)]
 enum UndoStep {
     Saved(Change),
@@ -313,7 +314,8 @@ enum Step {
     Redo,
 }
 
-/// What the last change saved to a map came to, for the banner.
+/// What the last change saved (to a map, or an endpoint's scenario) came
+/// to, for the banner.
 #[derive(Debug, Clone, PartialEq)]
 enum SaveStatus {
     None,
@@ -381,7 +383,7 @@ pub fn LoopViewPage() -> impl IntoView {
             // or the role refuses, would fail again: said once, then dropped.
             let hopeless = matches!(
                 answer,
-                Err(Unsaved::Gone | Unsaved::Unchanged | Unsaved::Failed(AppError::NotFound | AppError::Forbidden)) | Ok(SaveAnswer { outcome: MapSaveOutcome::Invalid { .. } | MapSaveOutcome::BadCsv { .. }, .. })
+                Err(Unsaved::Gone | Unsaved::Unchanged | Unsaved::Failed(AppError::NotFound | AppError::Forbidden | AppError::Invalid(_))) | Ok(SaveAnswer { outcome: MapSaveOutcome::Invalid { .. } | MapSaveOutcome::BadCsv { .. }, .. })
             );
             let mut undone = None;
             let next = match answer {
@@ -545,8 +547,8 @@ pub fn LoopViewPage() -> impl IntoView {
     }
 }
 
-/// A change saved, or not: the map's title, the version note and the
-/// outcome; once saved, the change that takes it back and the node to
+/// A change saved, or not: the map's title (an endpoint's alias), the
+/// version note and the outcome; once saved, the change that takes it back and the node to
 /// select in the loop read again.
 struct SaveAnswer {
     title: String,
@@ -577,7 +579,8 @@ fn saved_as(outcome: &MapSaveOutcome) -> Option<i64> {
 
 /// Saves one change: its map at the version the loop was drawn from,
 /// changed (`loop_edit`), as the next version with a note — through
-/// `save_map`, which refuses a stale base and checks the role.
+/// `save_map`, which refuses a stale base and checks the role; an
+/// endpoint's scenario by [`save_scenario`].
 async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoint]) -> Result<SaveAnswer, Unsaved> {
     let map = match &change {
         Change::Scenario(set) => return save_scenario(set.clone(), locale).await,

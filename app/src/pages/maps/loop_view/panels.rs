@@ -264,16 +264,25 @@ fn row_links(row: usize, kind: Kind, graph: StoredValue<LoopGraph>, maps: Stored
 /// drawn after a pick (a refused save changes nothing).
 fn endpoint_scenario(i: usize, bot: &str, alias: &str, edit: Edit) -> impl IntoView {
     let drawn = edit.endpoints.with_value(|all| all.iter().find(|e| e.bot_id == bot && e.alias == alias).map(|e| e.scenario.clone())).unwrap_or_default();
+    // Read into a signal of the panel's own, not a resource: read under
+    // the page's Transition, a resource would make the whole loop busy
+    // (no edits, no Undo) until the list is in.
+    let scenarios = RwSignal::new(Vec::<String>::new());
     let bot = bot.to_string();
-    let scenarios = LocalResource::new(move || list_scenarios(bot.clone()));
+    Effect::new(move |_| {
+        let bot = bot.clone();
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = list_scenarios(bot).await {
+                // The panel may have gone meanwhile.
+                let _ = scenarios.try_set(list.into_iter().map(|s| s.name).collect());
+            }
+        });
+    });
     let shown = RwSignal::new(drawn.clone());
     let options = {
         let drawn = drawn.clone();
         move || {
-            let names: Vec<String> = match scenarios.get() {
-                Some(Ok(list)) => list.into_iter().map(|s| s.name).collect(),
-                _ => Vec::new(),
-            };
+            let names = scenarios.get();
             // The one drawn, also while the list is read, or when it is gone.
             let missing = (!drawn.is_empty() && !names.contains(&drawn)).then(|| drawn.clone());
             missing
