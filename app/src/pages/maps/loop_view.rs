@@ -548,8 +548,8 @@ pub fn LoopViewPage() -> impl IntoView {
 }
 
 /// A change saved, or not: the map's title (an endpoint's alias), the
-/// version note and the outcome; once saved, the change that takes it back and the node to
-/// select in the loop read again.
+/// version note and the outcome; once saved, the change that takes it
+/// back and the node to select in the loop read again.
 struct SaveAnswer {
     title: String,
     note: String,
