@@ -26,7 +26,7 @@
 use super::model::new_row;
 use crate::api::maps::BindableEndpoint;
 use crate::components::editable_table::set_trigger;
-use crate::i18n::{t, K};
+use crate::i18n::{t, t1, K};
 use comops_core::map::MapKind;
 use comops_core::Locale;
 use serde_json::{json, Value};
@@ -165,7 +165,7 @@ pub fn item_label(item: &Value) -> String {
 /// The version note of an item added (or put back) on the loop, "loop:
 /// «Order paid» added", or deleted.
 pub fn item_note(locale: Locale, label: &str, added: bool) -> String {
-    t(locale, if added { K::LoopNoteAdd } else { K::LoopNoteDelete }).replacen("{}", label, 1)
+    t1(locale, if added { K::LoopNoteAdd } else { K::LoopNoteDelete }, label)
 }
 
 /// The version note of an endpoint's scenario set on the loop: "loop:
@@ -173,8 +173,8 @@ pub fn item_note(locale: Locale, label: &str, added: bool) -> String {
 /// users/feedback starts no scenario".
 pub fn scenario_note(locale: Locale, alias: &str, scenario: &str) -> String {
     match scenario {
-        "" => t(locale, K::LoopNoteNoScenario).replacen("{}", alias, 1),
-        name => t(locale, K::LoopNoteScenario).replacen("{}", alias, 1).replacen("{}", name, 1),
+        "" => t1(locale, K::LoopNoteNoScenario, alias),
+        name => t1(locale, K::LoopNoteScenario, alias).replacen("{}", name, 1),
     }
 }
 

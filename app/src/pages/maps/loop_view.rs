@@ -122,7 +122,7 @@ impl Rebind {
     /// The change that takes this one back, the row's trigger having
     /// been `before` and become `after` (`endpoints`: the project's, to
     /// name what `before` was bound to). Its base is set once the save
-    /// says which version it made (`Change::set_base`), as for every
+    /// says which version it made (`MapChange::set_base`), as for every
     /// change's undo.
     fn undone(&self, before: Value, after: Value, endpoints: &[BindableEndpoint]) -> Rebind {
         let endpoint = endpoints.iter().find(|e| e.bot_id == self.was_bot && e.alias == self.was).cloned();
@@ -250,49 +250,51 @@ enum Unsaved {
     Failed(AppError),
 }
 
-/// A change the canvas asks for, saved as a version of one map — or, an
-/// endpoint's scenario, of that endpoint.
+/// A change the canvas asks for: saved as a version of one map, or (an
+/// endpoint's scenario) of that endpoint.
 #[derive(Debug, Clone, PartialEq)]
 enum Change {
+    Map(MapChange),
+    Scenario(SetScenario),
+}
+
+/// A change saved as a version of one map, at the version the loop was
+/// drawn from (`base`).
+#[derive(Debug, Clone, PartialEq)]
+enum MapChange {
     Binding(Rebind),
     RowLink(RowLink),
     Item(ItemPut),
     NewRow(NewRow),
-    Scenario(SetScenario),
 }
 
-impl Change {
-    /// The map it changes (`None`: an endpoint's scenario).
-    fn map(&self) -> Option<&str> {
+impl MapChange {
+    fn map(&self) -> &str {
         match self {
-            Change::Binding(c) => Some(&c.map),
-            Change::RowLink(c) => Some(&c.map),
-            Change::Item(c) => Some(&c.map),
-            Change::NewRow(c) => Some(&c.map),
-            Change::Scenario(_) => None,
+            MapChange::Binding(c) => &c.map,
+            MapChange::RowLink(c) => &c.map,
+            MapChange::Item(c) => &c.map,
+            MapChange::NewRow(c) => &c.map,
         }
     }
 
-    /// The map version it is saved at (an endpoint's scenario checks what
-    /// the endpoint starts instead).
+    /// The map version it is saved at.
     fn base(&self) -> i64 {
         match self {
-            Change::Binding(c) => c.base,
-            Change::RowLink(c) => c.base,
-            Change::Item(c) => c.base,
-            Change::NewRow(c) => c.base,
-            Change::Scenario(_) => 0,
+            MapChange::Binding(c) => c.base,
+            MapChange::RowLink(c) => c.base,
+            MapChange::Item(c) => c.base,
+            MapChange::NewRow(c) => c.base,
         }
     }
 
     /// Saves it at map version `base` (an undo, on the map as now drawn).
     fn set_base(&mut self, base: i64) {
         match self {
-            Change::Binding(c) => c.base = base,
-            Change::RowLink(c) => c.base = base,
-            Change::Item(c) => c.base = base,
-            Change::NewRow(c) => c.base = base,
-            Change::Scenario(_) => {}
+            MapChange::Binding(c) => c.base = base,
+            MapChange::RowLink(c) => c.base = base,
+            MapChange::Item(c) => c.base = base,
+            MapChange::NewRow(c) => c.base = base,
         }
     }
 }
@@ -461,9 +463,11 @@ pub fn LoopViewPage() -> impl IntoView {
                 other.update(|list| list.push(UndoStep::Moved(moved.undone())));
             }
             Some(UndoStep::Saved(mut change)) => {
-                let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| Some(m.id.as_str()) == change.map()).map(|m| m.version));
-                if let Some(drawn) = drawn {
-                    change.set_base(drawn);
+                if let Change::Map(change) = &mut change {
+                    let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| m.id == change.map()).map(|m| m.version));
+                    if let Some(drawn) = drawn {
+                        change.set_base(drawn);
+                    }
                 }
                 save.dispatch((change, step));
             }
@@ -577,22 +581,27 @@ fn saved_as(outcome: &MapSaveOutcome) -> Option<i64> {
     }
 }
 
-/// Saves one change: its map at the version the loop was drawn from,
-/// changed (`loop_edit`), as the next version with a note — through
-/// `save_map`, which refuses a stale base and checks the role; an
-/// endpoint's scenario by [`save_scenario`].
+/// Saves one change: to its map ([`save_to_map`]) or its endpoint
+/// ([`save_scenario`]).
 async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoint]) -> Result<SaveAnswer, Unsaved> {
-    let map = match &change {
-        Change::Scenario(set) => return save_scenario(set.clone(), locale).await,
-        _ => change.map().unwrap_or_default().to_string(),
-    };
+    match change {
+        Change::Map(change) => save_to_map(change, locale, endpoints).await,
+        Change::Scenario(set) => save_scenario(set, locale).await,
+    }
+}
+
+/// Saves a change of a map: the map at the version the loop was drawn
+/// from, changed (`loop_edit`), as the next version with a note — through
+/// `save_map`, which refuses a stale base and checks the role.
+async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEndpoint]) -> Result<SaveAnswer, Unsaved> {
+    let map = change.map().to_string();
     let base = change.base();
     let loaded = load_map(map.clone(), base).await.map_err(Unsaved::Failed)?;
     let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
     // The note, the change that takes this one back, and the node to select.
-    let added = matches!(change, Change::NewRow(_));
+    let added = matches!(change, MapChange::NewRow(_));
     let (note, undo, select) = match change {
-        Change::Binding(change) => {
+        MapChange::Binding(change) => {
             let before = loop_edit::trigger_of(&content, &change.row).ok_or(Unsaved::Gone)?;
             if change.expect.as_ref().is_some_and(|expected| *expected != before) {
                 return Ok(SaveAnswer::conflict(&loaded));
@@ -605,9 +614,9 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             let after = loop_edit::trigger_of(&content, &change.row).unwrap_or(Value::Null);
             let note = loop_edit::note(locale, number, change.endpoint.as_ref(), &change.was);
             let select = format!("{map}#{}", change.row);
-            (note, Change::Binding(change.undone(before, after, endpoints)), select)
+            (note, MapChange::Binding(change.undone(before, after, endpoints)), select)
         }
-        Change::RowLink(link) => {
+        MapChange::RowLink(link) => {
             let named = loop_edit::names(&content, &link.row, link.list, &link.to_map, &link.to).ok_or(Unsaved::Gone)?;
             if link.expect.is_some_and(|expected| expected != named) {
                 return Ok(SaveAnswer::conflict(&loaded));
@@ -619,9 +628,9 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             let (number, was) = loop_edit::link(&mut content, &link.row, link.list, &link.to_map, &link.to, link.on, link.place).ok_or(Unsaved::Gone)?;
             let note = loop_edit::link_note(locale, number, link.list, &link.to_label.text(locale), link.on);
             let select = format!("{map}#{}", link.row);
-            (note, Change::RowLink(link.undone(was)), select)
+            (note, MapChange::RowLink(link.undone(was)), select)
         }
-        Change::Item(put) => {
+        MapChange::Item(put) => {
             let before = loop_edit::item_of(&content, put.list, &put.item);
             match &put.expect {
                 Some(expected) if *expected != before.as_ref().map(|(_, item)| item.clone()) => return Ok(SaveAnswer::conflict(&loaded)),
@@ -632,18 +641,16 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
             loop_edit::put_item(&mut content, put.list, &put.item, put.now.as_ref()).ok_or(Unsaved::Gone)?;
             let note = loop_edit::item_note(locale, &label, put.now.is_some());
             let select = format!("{map}#{}", put.item);
-            (note, Change::Item(put.undone(before)), select)
+            (note, MapChange::Item(put.undone(before)), select)
         }
-        // Saved above, as a version of its endpoint.
-        Change::Scenario(_) => return Err(Unsaved::Gone),
-        Change::NewRow(new) => {
+        MapChange::NewRow(new) => {
             let (place, row) = loop_edit::new_row_for(&content, &new.purpose, &new.event).ok_or(Unsaved::Gone)?;
             let id = row.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
             loop_edit::put_item(&mut content, "rows", &id, Some(&(place, row.clone()))).ok_or(Unsaved::Gone)?;
             let note = loop_edit::item_note(locale, &loop_edit::item_label(&row), true);
             let select = format!("{map}#{id}");
             let added = ItemPut { map: map.clone(), base, list: "rows", item: id, now: Some((place, row)), expect: Some(None) };
-            (note, Change::Item(added.undone(None)), select)
+            (note, MapChange::Item(added.undone(None)), select)
         }
     };
     let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?;
@@ -654,13 +661,13 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
     undo.set_base(version);
     // A new row is stored with every field of its kind, not only those
     // made here: its undo expects it as stored, read back.
-    if let (Change::Item(put), true) = (&mut undo, added) {
+    if let (MapChange::Item(put), true) = (&mut undo, added) {
         if let Ok(stored) = load_map(map.clone(), version).await {
             let content: Value = serde_json::from_slice(stored.content.as_bytes()).unwrap_or(Value::Null);
             put.expect = Some(loop_edit::item_of(&content, put.list, &put.item).map(|(_, row)| row));
         }
     }
-    Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(undo), select, open: (format!("/maps/{map}"), K::LoopOpenItem) })
+    Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(Change::Map(undo)), select, open: (format!("/maps/{map}"), K::LoopOpenItem) })
 }
 
 /// Saves an endpoint's scenario as the endpoint's next version, with a

@@ -17,7 +17,7 @@ use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
 use super::super::model::list_of;
 use super::super::loop_edit::{RefList, RowFor};
-use super::{Change, ItemPut, Kept, Moved, NewRow, Place, Rebind, RowLink, SetScenario, BUTTON};
+use super::{Change, ItemPut, Kept, MapChange, Moved, NewRow, Place, Rebind, RowLink, SetScenario, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use comops_core::map::MapKind;
 use crate::components::canvas::viewport;
@@ -173,7 +173,7 @@ impl Canvas {
             Some(Rebind { map: r.map.clone(), base, row: r.item().to_string(), endpoint, was, was_bot, restore: None, expect: None })
         });
         if let Some(change) = change {
-            self.on_change.run(Change::Binding(change));
+            self.on_change.run(Change::Map(MapChange::Binding(change)));
         }
     }
 
@@ -186,7 +186,7 @@ impl Canvas {
             Some(ItemPut { map: n.map.clone(), base, list: list_of(kind), item: n.item().to_string(), now: None, expect: None })
         });
         if let Some(change) = change {
-            self.on_change.run(Change::Item(change));
+            self.on_change.run(Change::Map(MapChange::Item(change)));
         }
     }
 
@@ -205,7 +205,7 @@ impl Canvas {
             Some(NewRow { map, base, purpose, event })
         });
         if let Some(change) = change {
-            self.on_change.run(Change::NewRow(change));
+            self.on_change.run(Change::Map(MapChange::NewRow(change)));
         }
     }
 
@@ -237,7 +237,7 @@ impl Canvas {
             Some(RowLink { map: r.map.clone(), base, row: r.item().to_string(), list, to_map, to, to_label, on, place: None, expect: None })
         });
         if let Some(change) = change {
-            self.on_change.run(Change::RowLink(change));
+            self.on_change.run(Change::Map(MapChange::RowLink(change)));
         }
     }
 
@@ -489,7 +489,7 @@ pub(super) fn LoopCanvas(
         busy,
         endpoints,
         rebind: Callback::new(move |(row, to): (usize, Option<Rebind>)| match to {
-            Some(change) => on_change.run(Change::Binding(change)),
+            Some(change) => on_change.run(Change::Map(MapChange::Binding(change))),
             None => canvas.rebind(row, None),
         }),
         delete: Callback::new(move |i| canvas.delete_node(i)),
