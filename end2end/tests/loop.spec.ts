@@ -30,7 +30,11 @@
 // endpoint no map uses (the gap closes), and Undo takes it away. An
 // architect picks the scenario of an endpoint that starts none (a version
 // of the endpoint; the gap closes), Undo takes it back, and a Redo after
-// someone changed the endpoint gets the conflict.
+// someone changed the endpoint gets the conflict. A row bound to an
+// endpoint deleted since (a "not live" gap) gets it created from the
+// endpoint's panel, as the maps plan it (a viewer has no such button);
+// Undo deletes it, Redo makes it again, and an Undo after someone changed
+// it gets the conflict.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -890,4 +894,84 @@ test('an architect picks the scenario of an endpoint that starts none, and Undo 
   await node(page, key).click();
   await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', key);
   await expect(page.getByTestId('loop-scenario')).toHaveCount(0);
+});
+
+test('an architect creates again the endpoint a row is bound to and no bot has, and Undo deletes it', async ({ page }) => {
+  const PLANNED = 'endpoint:bot_shop/order/feedback';
+  // Row 3 of the working table («Заказ доставлен», planned as order/feedback)
+  // bound to the shop's endpoint, which is then deleted.
+  await logIn(page, ARCHITECT);
+  const first = await page.request.post('/api/endpoints/create', {
+    data: { bot_id: 'bot_shop', draft: { alias: 'order/feedback', enabled: true } }, headers: { Origin: BASE },
+  });
+  const firstId = (await first.json()).id;
+  const got = await page.request.post('/api/maps/get', { form: { map_id: 'map_template', version: '0' }, headers: { Origin: BASE } });
+  const loaded = await got.json();
+  const content = JSON.parse(loaded.content);
+  expect(content.rows[2].trigger.alias).toBe('order/feedback');
+  content.rows[2].trigger.bot_id = 'bot_shop';
+  const bound = await page.request.post('/api/maps/save', {
+    data: { map_id: 'map_template', title: loaded.title, json: JSON.stringify(content), note: 'bound', base_version: loaded.version }, headers: { Origin: BASE },
+  });
+  expect((await bound.json()).Saved).toBeTruthy();
+  expect((await page.request.post('/api/endpoints/delete', { form: { id: firstId }, headers: { Origin: BASE } })).status()).toBe(200);
+
+  // A viewer sees the gap, and no way to close it.
+  await page.context().clearCookies();
+  await openLoop(page, VIEWER);
+  await expect(node(page, PLANNED)).toHaveAttribute('data-gap', 'not_live');
+  await node(page, PLANNED).click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', PLANNED);
+  await expect(page.getByTestId('loop-gap-note')).toBeVisible();
+  await expect(page.getByTestId('loop-create-endpoint')).toHaveCount(0);
+
+  await page.context().clearCookies();
+  await openLoop(page, ARCHITECT);
+  const notLive = Number(await page.getByTestId('gap-not_live').getAttribute('data-count'));
+  expect(notLive).toBeGreaterThan(0);
+  await node(page, PLANNED).click();
+  const create = page.getByTestId('loop-create-endpoint');
+  await expect(create).toContainText('As the maps plan it');
+  await create.getByTestId('loop-create-endpoint-button').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: endpoint order/feedback created as the maps plan it');
+  await expect(page.getByTestId('loop-saved')).toContainText('Saved «order/feedback» as v1:');
+  // Read again with it selected: live, no longer a gap of that kind (the row names no scenario).
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', PLANNED);
+  await expect(page.getByTestId('loop-live')).toBeVisible();
+  await expect(node(page, PLANNED)).toHaveAttribute('data-gap', 'no_scenario');
+  await expect(page.getByTestId('gap-not_live')).toHaveAttribute('data-count', String(notLive - 1));
+  await expect(page.getByTestId('loop-create-endpoint')).toHaveCount(0);
+  await page.screenshot({ path: 'end2end/screenshots/loop-planned-endpoint.png' });
+  // The shop's endpoint, described by the row's event, with the loop's note in its history.
+  const listed = await page.request.post('/api/endpoints/list', { form: { bot_id: 'bot_shop' }, headers: { Origin: BASE } });
+  const made = (await listed.json()).find((e: { alias: string }) => e.alias === 'order/feedback');
+  expect([made.description, made.enabled, made.version]).toEqual(['Заказ доставлен', true, 1]);
+  const history = await page.request.post('/api/endpoints/versions', { form: { id: made.id }, headers: { Origin: BASE } });
+  const first = (await history.json()).versions[0];
+  expect([first.note, first.author]).toEqual(['loop: endpoint order/feedback created as the maps plan it', ARCHITECT.email]);
+
+  // Undo deletes it: the gap is back.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: endpoint order/feedback deleted');
+  await expect(page.getByTestId('loop-saved')).toContainText('Deleted «order/feedback», which was v1:');
+  await expect(node(page, PLANNED)).toHaveAttribute('data-gap', 'not_live');
+  await expect(page.getByTestId('gap-not_live')).toHaveAttribute('data-count', String(notLive));
+  // Redo makes it again.
+  await loopReady(page);
+  await page.getByTestId('loop-redo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: endpoint order/feedback created as the maps plan it');
+  await expect(node(page, PLANNED)).toHaveAttribute('data-gap', 'no_scenario');
+  // Changed elsewhere since: an Undo gets the conflict, and it stays.
+  const again = (await (await page.request.post('/api/endpoints/list', { form: { bot_id: 'bot_shop' }, headers: { Origin: BASE } })).json())
+    .find((e: { alias: string }) => e.alias === 'order/feedback');
+  const changed = await page.request.post('/api/endpoints/scenario', {
+    form: { bot_id: 'bot_shop', alias: 'order/feedback', scenario: 'order_status', expect: '', note: 'by hand' }, headers: { Origin: BASE },
+  });
+  expect((await changed.json()).Saved).toBeTruthy();
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-conflict')).toContainText(`Not saved: ${ARCHITECT.email} saved a newer version of what you changed after the loop was drawn.`);
+  const kept = await page.request.post('/api/endpoints/versions', { form: { id: again.id }, headers: { Origin: BASE } });
+  expect((await kept.json()).versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
 });

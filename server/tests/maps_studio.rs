@@ -662,3 +662,119 @@ async fn an_endpoints_scenario_set_on_the_loop_is_its_version_if_it_still_starts
     assert_eq!(connect_bot(&viewer).await["scenario"], "");
     assert_eq!(set_scenario(&architect, "users/nope", "x", "").await.status(), 404);
 }
+
+/// What the loop's panel of an endpoint the maps bind to and no bot has
+/// sends to create it (`endpoints/planned`).
+async fn create_planned(browser: &Browser, bot: &str, alias: &str) -> reqwest::Response {
+    let note = format!("loop: endpoint {alias} created as the maps plan it");
+    browser.call("endpoints/planned", &[("project_id", PROJECT), ("bot_id", bot), ("alias", alias), ("note", &note)]).await
+}
+
+/// What the loop's Undo of that sends (`endpoints/unplan`).
+async fn delete_at(browser: &Browser, id: &Value, version: i64) -> reqwest::Response {
+    browser.call("endpoints/unplan", &[("id", id.as_str().unwrap()), ("version", &version.to_string())]).await
+}
+
+async fn shop_endpoint(browser: &Browser, alias: &str) -> Option<Value> {
+    let all = json_of(browser.call("endpoints/list", &[("bot_id", "bot_shop")]).await).await;
+    all.as_array().unwrap().iter().find(|e| e["alias"] == alias).cloned()
+}
+
+/// The ComOps loop of the demo project as its page reads it.
+async fn loop_page(browser: &Browser) -> Value {
+    serde_json::from_str(json_of(browser.call("maps/loop", &[("project_id", PROJECT)]).await).await.as_str().unwrap()).unwrap()
+}
+
+/// The endpoint a map binds to and no bot has (the loop's "not live"
+/// gap: it was deleted after the row was bound), created from the loop
+/// as the maps plan it: its version 1 with the loop's note, the
+/// architect's to make; its Undo deletes it only while nobody changed or
+/// called it since.
+#[tokio::test]
+async fn an_endpoint_the_maps_plan_is_created_from_the_loop_and_taken_back_only_as_made() {
+    const TEMPLATE: &str = "map_template";
+    const ALIAS: &str = "order/feedback";
+    const NODE: &str = "endpoint:bot_shop/order/feedback";
+    let (server, admin) = start().await;
+    let viewer = user(&server, "viewer@rehau.example", "viewer").await;
+    let analyst = user(&server, "marina@rehau.example", "analyst").await;
+    let architect = user(&server, "alena@rehau.example", "architect").await;
+    // Nothing binds it yet: nothing to create.
+    assert_eq!(create_planned(&architect, "bot_shop", ALIAS).await.status(), 404);
+    // Row 3 of the working table («Заказ доставлен», planned as
+    // order/feedback) bound to the shop's endpoint, which is then deleted.
+    let first = call_json(&admin, "endpoints/create", json!({"bot_id": "bot_shop", "draft": {"alias": ALIAS, "enabled": true, "schema": {"fields": []}}})).await;
+    let first = json_of(first).await;
+    let v1 = load(&architect, TEMPLATE, 1).await;
+    let mut bound = v1["content"].clone();
+    assert_eq!(bound["rows"][2]["trigger"]["alias"], ALIAS);
+    bound["rows"][2]["trigger"] = json!({"bot_id": "bot_shop", "alias": ALIAS, "scenario": "csat_survey"});
+    assert_eq!(json_of(save(&architect, TEMPLATE, v1["title"].as_str().unwrap(), &bound, "bound", 1).await).await, json!({"Saved": {"version": 2}}));
+    assert_eq!(admin.call("endpoints/delete", &[("id", first["id"].as_str().unwrap())]).await.status(), 200);
+    let page = loop_page(&viewer).await;
+    assert!(page["view"]["nodes"].as_array().unwrap().iter().any(|n| n["key"] == NODE), "drawn: {page}");
+    assert!(!page["live_endpoints"].as_array().unwrap().iter().any(|k| k == NODE), "not live");
+
+    // Viewers and analysts may not; nothing is made.
+    for who in [&viewer, &analyst] {
+        let refused = create_planned(who, "bot_shop", ALIAS).await;
+        assert_eq!(refused.status(), 403);
+        assert_eq!(json_of(refused).await, json!("Forbidden"));
+    }
+    assert_eq!(shop_endpoint(&viewer, ALIAS).await, None);
+    // A bot that is not the project's is named as the problem.
+    let elsewhere = create_planned(&architect, "bot_elsewhere", ALIAS).await;
+    assert_eq!(elsewhere.status(), 400);
+    assert_eq!(json_of(elsewhere).await["Invalid"][0]["field"], "bot_id");
+
+    // The architect's: version 1, as the row plans it, with the loop's note.
+    let created = json_of(create_planned(&architect, "bot_shop", ALIAS).await).await;
+    assert_eq!(created["Created"]["version"], 1, "{created}");
+    let made = shop_endpoint(&viewer, ALIAS).await.expect("made");
+    assert_eq!(created["Created"]["id"], made["id"]);
+    assert_eq!((made["description"].as_str(), made["scenario"].as_str(), made["enabled"].as_bool()), (Some("Заказ доставлен"), Some("csat_survey"), Some(true)));
+    let history = json_of(viewer.call("endpoints/versions", &[("id", made["id"].as_str().unwrap())]).await).await;
+    assert_eq!(history["versions"][0]["note"], "loop: endpoint order/feedback created as the maps plan it", "{history}");
+    assert_eq!(history["versions"][0]["author"], "alena@rehau.example");
+    assert!(loop_page(&viewer).await["live_endpoints"].as_array().unwrap().iter().any(|k| k == NODE), "live now");
+    // Someone whose loop still drew the gap gets the conflict naming her.
+    assert_eq!(json_of(create_planned(&admin, "bot_shop", ALIAS).await).await, json!({"Conflict": {"current": 1, "author": "alena@rehau.example"}}));
+
+    // Undo: refused to others, and once someone changed it, the conflict.
+    assert_eq!(delete_at(&analyst, &made["id"], 1).await.status(), 403);
+    let draft = json!({"alias": ALIAS, "description": "Просьба об отзыве", "owner": "", "schema": made["schema"], "example": "", "response_description": "",
+        "isolated": false, "enabled": true, "scenario": "csat_survey", "allow_overlap": false, "on_blocked": ""});
+    let changed = json_of(call_json(&admin, "endpoints/update", json!({"id": made["id"], "base": 1, "draft": draft, "note": "described"})).await).await;
+    assert!(changed["Saved"].is_object(), "{changed}");
+    assert_eq!(json_of(delete_at(&architect, &made["id"], 1).await).await, json!({"Conflict": {"current": 2, "author": ADMIN_EMAIL}}));
+    assert_eq!(shop_endpoint(&viewer, ALIAS).await.expect("kept")["description"], "Просьба об отзыве");
+    // At the version it is: deleted, and the gap is back; again, not found.
+    assert_eq!(json_of(delete_at(&architect, &made["id"], 2).await).await, json!("Deleted"));
+    assert_eq!(shop_endpoint(&viewer, ALIAS).await, None);
+    assert!(!loop_page(&viewer).await["live_endpoints"].as_array().unwrap().iter().any(|k| k == NODE), "not live again");
+    assert_eq!(delete_at(&architect, &made["id"], 2).await.status(), 404);
+
+    // Made again (a Redo): a new endpoint, version 1. Once a business
+    // system has called it, an Undo leaves it.
+    let again = json_of(create_planned(&architect, "bot_shop", ALIAS).await).await;
+    assert_eq!(again["Created"]["version"], 1, "{again}");
+    assert_ne!(again["Created"]["id"], made["id"]);
+    let issued = server.cli(&["token", "issue", "--name", "shop", "--bots", "bot_shop", "--actions", "call"]);
+    let stdout = String::from_utf8_lossy(&issued.stdout);
+    let secret = stdout.lines().find_map(|l| l.strip_prefix("secret (shown once): ")).expect("a token").to_string();
+    let call = reqwest::Client::new().post(format!("{}/bots/bot_shop/call/{ALIAS}", viewer.base)).bearer_auth(&secret).json(&json!({})).send().await.unwrap();
+    assert!(call.status().is_client_error() || call.status().is_success(), "{}", call.status());
+    // The call is counted once its trace is in.
+    let mut calls = 0;
+    for _ in 0..100 {
+        let page = json_of(viewer.call("endpoints/page", &[("bot_id", "bot_shop")]).await).await;
+        calls = page["traffic"].as_array().unwrap().iter().find(|t| t["alias"] == ALIAS).map_or(0, |t| t["calls"].as_i64().unwrap());
+        if calls > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(calls, 1);
+    assert_eq!(json_of(delete_at(&architect, &again["Created"]["id"], 1).await).await, json!({"Called": {"calls": 1}}));
+    assert!(shop_endpoint(&viewer, ALIAS).await.is_some(), "kept");
+}

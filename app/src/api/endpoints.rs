@@ -157,13 +157,22 @@ pub async fn update_endpoint(id: String, base: i64, draft: EndpointDraft, note: 
     saved(&backend()?.store, &id, base, &valid, &note, user.email.as_str(), "endpoint.update").await
 }
 
-/// What setting an endpoint's scenario from the ComOps loop did.
+/// What a change of an endpoint made on the ComOps loop did: its
+/// scenario set, the endpoint the maps plan created, or that creation
+/// taken back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ScenarioSet {
+pub enum EndpointStep {
     /// Saved as the endpoint's version `version`.
     Saved { version: i64 },
-    /// The endpoint no longer starts the scenario the loop drew: `author`
-    /// saved version `current` since. Nothing was written.
+    /// Created as endpoint `id`, version `version` (1).
+    Created { id: String, version: i64 },
+    /// Deleted: only the undo of a creation.
+    Deleted,
+    /// Not deleted: business systems called it `calls` times since it
+    /// was made (to be deleted on the endpoints page, if it must go).
+    Called { calls: i64 },
+    /// The endpoint is not as the loop drew it: `author` saved version
+    /// `current` since (or made it first). Nothing was written.
     Conflict { current: i64, author: String },
 }
 
@@ -172,7 +181,7 @@ pub enum ScenarioSet {
 /// `expect`, what the loop's endpoint panel drew; else the conflict. The
 /// rest of the endpoint stays as it is.
 #[server(prefix = "/api", endpoint = "endpoints/scenario")]
-pub async fn set_endpoint_scenario(bot_id: String, alias: String, scenario: String, expect: String, note: String) -> Result<ScenarioSet, AppError> {
+pub async fn set_endpoint_scenario(bot_id: String, alias: String, scenario: String, expect: String, note: String) -> Result<EndpointStep, AppError> {
     use crate::session::{backend, require};
     let user = require(comops_core::Permission::DesignIntegrations)?;
     let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
@@ -188,20 +197,107 @@ pub async fn set_endpoint_scenario(bot_id: String, alias: String, scenario: Stri
     let found = store.endpoint_by_alias(&bot, &alias).await?.ok_or(AppError::NotFound)?;
     let endpoint = store.endpoint(&found.id).await?;
     if endpoint.scenario != expect {
-        let author = match store.endpoint_version(&endpoint.id, endpoint.version).await {
-            Ok(version) => version.author,
-            // Made before versions were kept: nobody to name.
-            Err(comops_core::store::StoreError::NotFound) => String::new(),
-            Err(other) => return Err(other.into()),
-        };
-        return Ok(ScenarioSet::Conflict { current: endpoint.version, author });
+        return conflict_at(&store, &endpoint).await;
     }
     let draft = EndpointDraft { scenario, ..EndpointDraft::from(&endpoint) };
     let valid = draft.validate().map_err(AppError::Invalid)?;
     Ok(match saved(&store, &endpoint.id, endpoint.version, &valid, &note, user.email.as_str(), "endpoint.update").await? {
-        EndpointSaveOutcome::Saved(endpoint) => ScenarioSet::Saved { version: endpoint.version },
-        EndpointSaveOutcome::Conflict { current, author, .. } => ScenarioSet::Conflict { current, author },
+        EndpointSaveOutcome::Saved(endpoint) => EndpointStep::Saved { version: endpoint.version },
+        EndpointSaveOutcome::Conflict { current, author, .. } => EndpointStep::Conflict { current, author },
     })
+}
+
+/// Creates endpoint `alias` of bot `bot_id` (a bot of project
+/// `project_id`) as the project's maps plan it — the rows and cells bound
+/// to it (`comops_core::map::planned`) — as its version 1 with `note`: the
+/// loop's "not live" gap closed. Made meanwhile by someone else, it is
+/// the conflict naming who; no map binding it any more, not found.
+#[server(prefix = "/api", endpoint = "endpoints/planned")]
+pub async fn create_planned_endpoint(project_id: String, bot_id: String, alias: String, note: String) -> Result<EndpointStep, AppError> {
+    use crate::session::{backend, require};
+    use comops_core::store::StoreError;
+    use comops_core::validation::{FieldError, Problem};
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let project = comops_core::ProjectId::parse(&project_id).ok_or(AppError::NotFound)?;
+    let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
+    let alias = comops_core::Alias::parse(&alias).map_err(|_| AppError::NotFound)?;
+    let mut errors = Vec::new();
+    let note = comops_core::validation::optional_text("note", &note, 500, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let store = backend()?.store;
+    // A binding to a bot of another project (or none) is not this
+    // project's to fill: the bot has to be added to the project first.
+    if !store.list_bots(&project).await?.iter().any(|b| b.id == bot) {
+        return Err(AppError::Invalid(vec![FieldError::new("bot_id", Problem::Unknown)]));
+    }
+    let binding = comops_core::map::EndpointBinding { bot_id: bot.clone(), alias: alias.clone() };
+    let draft = comops_core::map::planned::planned_endpoint(&store.project_maps(&project).await?, &binding).ok_or(AppError::NotFound)?;
+    // Read as it is now (not through the cache): made meanwhile by
+    // someone, in this process or another, it is theirs.
+    let made_by_others = || async {
+        match store.list_endpoints(&bot).await?.into_iter().find(|e| e.alias == alias) {
+            Some(made) => conflict_at(&store, &made).await,
+            None => Err(AppError::Internal),
+        }
+    };
+    if store.list_endpoints(&bot).await?.iter().any(|e| e.alias == alias) {
+        return made_by_others().await;
+    }
+    let valid = draft.validate().map_err(AppError::Invalid)?;
+    let endpoint = match store.create_endpoint_as(&bot, &valid, &note, user.email.as_str()).await {
+        Ok(endpoint) => endpoint,
+        Err(StoreError::Taken(_)) => return made_by_others().await,
+        Err(other) => return Err(other.into()),
+    };
+    store.audit(user.email.as_str(), "endpoint.create", endpoint.id.as_str(), endpoint.alias.as_str()).await?;
+    Ok(EndpointStep::Created { id: endpoint.id.to_string(), version: endpoint.version })
+}
+
+/// Deletes endpoint `id` if `version` is still its version and no
+/// business system has called it since it was made — the undo of
+/// [`create_planned_endpoint`]; else the conflict (who saved which
+/// version since) or [`EndpointStep::Called`], and nothing is deleted.
+#[server(prefix = "/api", endpoint = "endpoints/unplan")]
+pub async fn delete_endpoint_at(id: String, version: i64) -> Result<EndpointStep, AppError> {
+    use crate::session::{backend, require};
+    use comops_core::store::StoreError;
+    let user = require(comops_core::Permission::DesignIntegrations)?;
+    let id = comops_core::EndpointId::parse(&id).ok_or(AppError::NotFound)?;
+    let store = backend()?.store;
+    let endpoint = store.endpoint(&id).await?;
+    if endpoint.version != version {
+        return conflict_at(&store, &endpoint).await;
+    }
+    // Calls count from when it was made (one an earlier endpoint of that
+    // alias had are not its). One arriving between this read and the
+    // delete is answered 404 by the endpoint gone, as after any delete.
+    let figures = store.endpoint_figures(std::slice::from_ref(&endpoint.bot_id), endpoint.created_at).await?;
+    let calls = figures.iter().find(|f| f.alias == endpoint.alias.as_str()).map_or(0, |f| f.calls);
+    if calls > 0 {
+        return Ok(EndpointStep::Called { calls });
+    }
+    match store.delete_endpoint_at(&id, version).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict { current, author }) => return Ok(EndpointStep::Conflict { current, author }),
+        Err(other) => return Err(other.into()),
+    }
+    store.audit(user.email.as_str(), "endpoint.delete", id.as_str(), endpoint.alias.as_str()).await?;
+    Ok(EndpointStep::Deleted)
+}
+
+/// The conflict of a loop change on `endpoint`, which is not as the loop
+/// drew it: its current version and who saved it (nobody, when it was
+/// made before versions were kept).
+#[cfg(feature = "ssr")]
+async fn conflict_at(store: &comops_core::store::Store, endpoint: &Endpoint) -> Result<EndpointStep, AppError> {
+    let author = match store.endpoint_version(&endpoint.id, endpoint.version).await {
+        Ok(version) => version.author,
+        Err(comops_core::store::StoreError::NotFound) => String::new(),
+        Err(other) => return Err(other.into()),
+    };
+    Ok(EndpointStep::Conflict { current: endpoint.version, author })
 }
 
 /// A page of endpoint `id`'s versions, newest first: the newest, or

@@ -94,15 +94,20 @@ pub struct ValidEndpoint {
     pub on_blocked: String,
 }
 
+/// The longest description and response description, in characters.
+pub const MAX_DESCRIPTION: usize = 2000;
+/// The longest owner, scenario name and `on_blocked` scenario name.
+pub const MAX_NAME: usize = 120;
+
 impl EndpointDraft {
     pub fn validate(&self) -> Result<ValidEndpoint, Vec<FieldError>> {
         let mut errors = Vec::new();
         let alias = Alias::parse(&self.alias).map_err(|p| errors.push(FieldError::new("alias", p))).ok();
-        let description = optional_text("description", &self.description, 2000, &mut errors);
-        let owner = optional_text("owner", &self.owner, 120, &mut errors);
-        let response_description = optional_text("response_description", &self.response_description, 2000, &mut errors);
-        let scenario = optional_text("scenario", &self.scenario, 120, &mut errors);
-        let on_blocked = optional_text("on_blocked", &self.on_blocked, 120, &mut errors);
+        let description = optional_text("description", &self.description, MAX_DESCRIPTION, &mut errors);
+        let owner = optional_text("owner", &self.owner, MAX_NAME, &mut errors);
+        let response_description = optional_text("response_description", &self.response_description, MAX_DESCRIPTION, &mut errors);
+        let scenario = optional_text("scenario", &self.scenario, MAX_NAME, &mut errors);
+        let on_blocked = optional_text("on_blocked", &self.on_blocked, MAX_NAME, &mut errors);
         if let Err(schema_errors) = self.schema.validate() {
             errors.extend(schema_errors);
         }

@@ -23,8 +23,9 @@
 //! here too: [`csv`] (RFC 4180 export/import), [`diff`] (row/cell-level,
 //! for the side-by-side view), [`changes`] (a save as what changed since
 //! its base version), [`first_rows`] (a long map opened first rows
-//! first), [`spec`] (the «ТЗ на DMI-проект» as Markdown) and [`export`]
-//! (a whole project as JSON).
+//! first), [`spec`] (the «ТЗ на DMI-проект» as Markdown), [`export`]
+//! (a whole project as JSON) and [`planned`] (the endpoint the maps plan
+//! and no bot has yet, as a draft).
 
 pub mod blueprint;
 pub mod changes;
@@ -36,6 +37,7 @@ pub mod export;
 pub mod first_rows;
 pub mod integration;
 pub mod links;
+pub mod planned;
 pub mod spec;
 
 mod fields;

@@ -159,6 +159,21 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes endpoint `id` if `version` is still its current version
+    /// (an undo of its creation: nobody changed it since); otherwise
+    /// [`StoreError::Conflict`] naming who saved which version, and
+    /// nothing is deleted. Its versions go with it.
+    pub async fn delete_endpoint_at(&self, id: &EndpointId, version: i64) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM endpoints WHERE id = $1 AND version = $2").bind(id.as_str()).bind(version).execute(&self.pool).await?;
+        self.cache.endpoints.clear();
+        if done.rows_affected() == 0 {
+            let current = self.endpoint(id).await?;
+            let author = self.endpoint_version_author(id, current.version).await?;
+            return Err(StoreError::Conflict { current: current.version, author });
+        }
+        Ok(())
+    }
+
     /// Creates or saves a new version of (by alias) every endpoint, each
     /// version noted `note` by `author`; an endpoint the import leaves as
     /// it was gets no new version and counts as unchanged.

@@ -17,7 +17,9 @@
 //!
 //! An endpoint's scenario is the endpoint's, not a map's: set on its
 //! panel, it is saved as the endpoint's next version
-//! (`api::endpoints::set_endpoint_scenario`), with [`scenario_note`].
+//! (`api::endpoints::set_endpoint_scenario`), with [`scenario_note`]. So
+//! is an endpoint the maps bind to and no bot has, created as they plan
+//! it (`api::endpoints::create_planned_endpoint`).
 //!
 //! Which node a pointer is over and which links are a row's binding are
 //! the drawing's business (`loop_model`); here: the change to the map's

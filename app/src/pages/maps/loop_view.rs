@@ -25,12 +25,15 @@
 //! links and unlinks its CJM stages and blueprint cells. Escape cancels a
 //! drag. A CJM stage's panel adds a communication row for it, an
 //! endpoint's panel one calling it (the map and the event) and picks the
-//! scenario it starts (a version of the endpoint), and a selected CJM
+//! scenario it starts (a version of the endpoint); an endpoint rows are
+//! bound to that no bot has is created from its panel as the maps plan it
+//! (`api::endpoints::create_planned_endpoint`); and a selected CJM
 //! stage or row goes from its
 //! map with Delete or its panel's button. Each change is one save of the
 //! item's map at the version the loop was drawn from (`loop_edit`) — an
 //! endpoint's scenario one of the endpoint, if it still starts the one
-//! drawn — so a loop drawn before someone else's save gets the conflict,
+//! drawn; a created endpoint's undo deletes it only at the version it was
+//! made as, and not once it has been called — so a loop drawn before someone else's save gets the conflict,
 //! not an overwrite; then the loop is read again, keeping the zoom, pan and
 //! selection (a new row selected). Undo (the button, Ctrl+Z) saves the
 //! change that takes the last one back, Redo (Ctrl+Shift+Z) the one that
@@ -57,7 +60,8 @@
 //! One job per file:
 //! - this file: the page — reading the loop, saving a change
 //!   (`save_change`: a binding, a row's stage or cell link, an item
-//!   deleted or put back, a new row)
+//!   deleted or put back, a new row; an endpoint's scenario, a planned
+//!   endpoint created or deleted again)
 //!   and the banner that says how it went;
 //! - [`canvas`]: the canvas's shared state ([`canvas::Canvas`]), the
 //!   toolbar, gap counts, legend, links and column titles;
@@ -81,7 +85,7 @@ mod spots;
 use super::loop_edit::{self, Placed, RefList, RowFor};
 use super::loop_model::{parse_loop_page, LinkName, LoopGraph};
 use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, BindableEndpoint, LoadedMap, MapSaveOutcome};
-use crate::api::endpoints::{set_endpoint_scenario, ScenarioSet};
+use crate::api::endpoints::{create_planned_endpoint, delete_endpoint_at, set_endpoint_scenario, EndpointStep};
 use crate::api::projects::list_projects;
 use crate::components::form::can;
 use crate::components::{l, load_error, loading};
@@ -240,6 +244,26 @@ impl SetScenario {
     }
 }
 
+/// The endpoint a project's maps plan but no bot has (a "not live" gap),
+/// created on its panel as they plan it (`made`: `None`), or deleted by
+/// an undo if it is still the version it was made as and nobody called
+/// it (`Some((id, version))`).
+#[derive(Debug, Clone, PartialEq)]
+struct Planned {
+    project: String,
+    bot: String,
+    alias: String,
+    made: Option<(String, i64)>,
+}
+
+impl Planned {
+    /// The change that takes this one back, the endpoint having been made
+    /// as `made` (its id and version) or deleted (`None`).
+    fn undone(&self, made: Option<(String, i64)>) -> Planned {
+        Planned { made, ..self.clone() }
+    }
+}
+
 /// Why a change was not saved, besides what the save answered.
 #[derive(Debug)]
 enum Unsaved {
@@ -247,15 +271,21 @@ enum Unsaved {
     Gone,
     /// The map already says what the change would make it say.
     Unchanged,
+    /// Refused for a reason said in these words (an endpoint made on the
+    /// loop and called since, which an undo leaves; a bot not the
+    /// project's): trying again would not help.
+    Said(String),
     Failed(AppError),
 }
 
-/// A change the canvas asks for: saved as a version of one map, or (an
-/// endpoint's scenario) of that endpoint.
+/// A change the canvas asks for: saved as a version of one map, or of
+/// one endpoint (its scenario; the endpoint the maps plan, created or
+/// deleted again).
 #[derive(Debug, Clone, PartialEq)]
 enum Change {
     Map(MapChange),
     Scenario(SetScenario),
+    Planned(Planned),
 }
 
 /// A change saved as a version of one map, at the version the loop was
@@ -316,13 +346,14 @@ enum Step {
     Redo,
 }
 
-/// What the last change saved (to a map, or an endpoint's scenario) came
-/// to, for the banner.
+/// What the last change saved (to a map or an endpoint) came to, for the
+/// banner.
 #[derive(Debug, Clone, PartialEq)]
 enum SaveStatus {
     None,
-    /// `open`: where to open what was saved, and the link's words.
-    Saved { title: String, version: i64, note: String, open: (String, K) },
+    /// `said`: the banner's words (a save's, or a deletion's); `open`:
+    /// where to open what was saved, and the link's words.
+    Saved { title: String, version: i64, note: String, said: K, open: (String, K) },
     Conflict { current: i64, author: String },
     Problem(String),
 }
@@ -385,14 +416,14 @@ pub fn LoopViewPage() -> impl IntoView {
             // or the role refuses, would fail again: said once, then dropped.
             let hopeless = matches!(
                 answer,
-                Err(Unsaved::Gone | Unsaved::Unchanged | Unsaved::Failed(AppError::NotFound | AppError::Forbidden | AppError::Invalid(_))) | Ok(SaveAnswer { outcome: MapSaveOutcome::Invalid { .. } | MapSaveOutcome::BadCsv { .. }, .. })
+                Err(Unsaved::Gone | Unsaved::Unchanged | Unsaved::Said(_) | Unsaved::Failed(AppError::NotFound | AppError::Forbidden | AppError::Invalid(_))) | Ok(SaveAnswer { outcome: MapSaveOutcome::Invalid { .. } | MapSaveOutcome::BadCsv { .. }, .. })
             );
             let mut undone = None;
             let next = match answer {
-                Ok(SaveAnswer { title, note, outcome: MapSaveOutcome::Saved { version }, undo, select, open }) => {
+                Ok(SaveAnswer { title, note, outcome: MapSaveOutcome::Saved { version }, undo, select, said, open }) => {
                     kept.update_value(|k| k.select = Some(select));
                     undone = undo;
-                    SaveStatus::Saved { title, version, note, open }
+                    SaveStatus::Saved { title, version, note, said, open }
                 }
                 Ok(SaveAnswer { outcome: MapSaveOutcome::Conflict { current, author }, .. }) => SaveStatus::Conflict { current, author },
                 Ok(SaveAnswer { outcome: MapSaveOutcome::Invalid { errors }, .. }) => {
@@ -401,6 +432,7 @@ pub fn LoopViewPage() -> impl IntoView {
                 Ok(SaveAnswer { outcome: MapSaveOutcome::BadCsv { message, .. }, .. }) => SaveStatus::Problem(message),
                 Err(Unsaved::Gone) => SaveStatus::Problem(t(loc, K::LoopRowGone).into()),
                 Err(Unsaved::Unchanged) => SaveStatus::Problem(t(loc, K::LoopUnchanged).into()),
+                Err(Unsaved::Said(words)) => SaveStatus::Problem(words),
                 Err(Unsaved::Failed(err)) => SaveStatus::Problem(err.message(loc)),
             };
             let saved = matches!(next, SaveStatus::Saved { .. });
@@ -492,8 +524,8 @@ pub fn LoopViewPage() -> impl IntoView {
         }
         match status.get() {
             SaveStatus::None => ().into_any(),
-            SaveStatus::Saved { title, version, note, open: (href, words) } => {
-                let text = t(loc, K::LoopSaved).replacen("{}", &format!("«{title}»"), 1).replacen("{}", &version.to_string(), 1);
+            SaveStatus::Saved { title, version, note, said, open: (href, words) } => {
+                let text = t(loc, said).replacen("{}", &format!("«{title}»"), 1).replacen("{}", &version.to_string(), 1);
                 view! {
                     <p class="mb-2 text-sm text-emerald-700" role="status" data-testid="loop-saved" data-version=version>
                         {text}" "<span data-testid="loop-saved-note">{note}</span>" · "
@@ -560,6 +592,9 @@ struct SaveAnswer {
     outcome: MapSaveOutcome,
     undo: Option<Change>,
     select: String,
+    /// The banner's words: saved as a version, or (an undone creation)
+    /// deleted.
+    said: K,
     /// Where to open what was saved, and the link's words.
     open: (String, K),
 }
@@ -569,7 +604,7 @@ impl SaveAnswer {
     /// change it takes back left — someone changed it since.
     fn conflict(loaded: &LoadedMap) -> SaveAnswer {
         let outcome = MapSaveOutcome::Conflict { current: loaded.current, author: loaded.author.clone() };
-        SaveAnswer { title: loaded.title.clone(), note: String::new(), outcome, undo: None, select: String::new(), open: (String::new(), K::LoopOpenItem) }
+        SaveAnswer { title: loaded.title.clone(), note: String::new(), outcome, undo: None, select: String::new(), said: K::LoopSaved, open: (String::new(), K::LoopOpenItem) }
     }
 }
 
@@ -582,11 +617,12 @@ fn saved_as(outcome: &MapSaveOutcome) -> Option<i64> {
 }
 
 /// Saves one change: to its map ([`save_to_map`]) or its endpoint
-/// ([`save_scenario`]).
+/// ([`save_scenario`], [`save_planned`]).
 async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoint]) -> Result<SaveAnswer, Unsaved> {
     match change {
         Change::Map(change) => save_to_map(change, locale, endpoints).await,
         Change::Scenario(set) => save_scenario(set, locale).await,
+        Change::Planned(planned) => save_planned(planned, locale).await,
     }
 }
 
@@ -655,7 +691,7 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
     };
     let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?;
     let Some(version) = saved_as(&outcome) else {
-        return Ok(SaveAnswer { title: loaded.title, note, outcome, undo: None, select, open: (format!("/maps/{map}"), K::LoopOpenItem) });
+        return Ok(SaveAnswer { title: loaded.title, note, outcome, undo: None, select, said: K::LoopSaved, open: (format!("/maps/{map}"), K::LoopOpenItem) });
     };
     let mut undo = undo;
     undo.set_base(version);
@@ -667,7 +703,7 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
             put.expect = Some(loop_edit::item_of(&content, put.list, &put.item).map(|(_, row)| row));
         }
     }
-    Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(Change::Map(undo)), select, open: (format!("/maps/{map}"), K::LoopOpenItem) })
+    Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(Change::Map(undo)), select, said: K::LoopSaved, open: (format!("/maps/{map}"), K::LoopOpenItem) })
 }
 
 /// Saves an endpoint's scenario as the endpoint's next version, with a
@@ -680,10 +716,48 @@ async fn save_scenario(set: SetScenario, locale: Locale) -> Result<SaveAnswer, U
     let note = loop_edit::scenario_note(locale, &set.alias, &set.scenario);
     let answer = set_endpoint_scenario(set.bot.clone(), set.alias.clone(), set.scenario.clone(), set.was.clone(), note.clone()).await.map_err(Unsaved::Failed)?;
     let (outcome, undo) = match answer {
-        ScenarioSet::Saved { version } => (MapSaveOutcome::Saved { version }, Some(Change::Scenario(set.undone()))),
-        ScenarioSet::Conflict { current, author } => (MapSaveOutcome::Conflict { current, author }, None),
+        EndpointStep::Saved { version } => (MapSaveOutcome::Saved { version }, Some(Change::Scenario(set.undone()))),
+        EndpointStep::Conflict { current, author } => (MapSaveOutcome::Conflict { current, author }, None),
+        // Not answers to a scenario's save.
+        EndpointStep::Created { .. } | EndpointStep::Deleted | EndpointStep::Called { .. } => return Err(Unsaved::Gone),
     };
     let select = format!("endpoint:{}/{}", set.bot, set.alias);
     let open = (format!("/endpoints?bot={}", set.bot), K::LoopOpenEndpoint);
-    Ok(SaveAnswer { title: set.alias, note, outcome, undo, select, open })
+    Ok(SaveAnswer { title: set.alias, note, outcome, undo, select, said: K::LoopSaved, open })
+}
+
+/// Creates the endpoint the project's maps plan, as they plan it (its
+/// version 1, with a note), or deletes it again (an undo) if it is still
+/// the version it was made as and nobody called it; else the conflict
+/// (who saved which version since, or made it first) or the calls.
+async fn save_planned(planned: Planned, locale: Locale) -> Result<SaveAnswer, Unsaved> {
+    let (bot, alias) = (planned.bot.clone(), planned.alias.clone());
+    let (note, answer) = match &planned.made {
+        None => {
+            let note = t1(locale, K::LoopNoteEndpointMade, &alias);
+            let answer = create_planned_endpoint(planned.project.clone(), bot.clone(), alias.clone(), note.clone()).await;
+            (note, answer)
+        }
+        Some((id, version)) => (t1(locale, K::LoopNoteEndpointUnmade, &alias), delete_endpoint_at(id.clone(), *version).await),
+    };
+    let answer = match answer {
+        Err(AppError::Invalid(errors)) if errors.iter().any(|e| e.field == "bot_id") => return Err(Unsaved::Said(t1(locale, K::LoopBotNotInProject, &bot))),
+        other => other.map_err(Unsaved::Failed)?,
+    };
+    let (outcome, undo, said) = match answer {
+        EndpointStep::Created { id, version } => (MapSaveOutcome::Saved { version }, planned.undone(Some((id, version))), K::LoopSaved),
+        EndpointStep::Deleted => {
+            let was = planned.made.as_ref().map_or(0, |(_, version)| *version);
+            (MapSaveOutcome::Saved { version: was }, planned.undone(None), K::LoopEndpointDeleted)
+        }
+        EndpointStep::Called { calls } => return Err(Unsaved::Said(t1(locale, K::LoopEndpointCalled, format!("«{alias}»")).replacen("{}", &calls.to_string(), 1))),
+        // Not an answer to a creation or its undo.
+        EndpointStep::Saved { .. } => return Err(Unsaved::Gone),
+        EndpointStep::Conflict { current, author } => {
+            return Ok(SaveAnswer { title: alias, note, outcome: MapSaveOutcome::Conflict { current, author }, undo: None, select: String::new(), said: K::LoopSaved, open: (String::new(), K::LoopOpenEndpoint) })
+        }
+    };
+    let select = format!("endpoint:{bot}/{alias}");
+    let open = (format!("/endpoints?bot={bot}"), K::LoopOpenEndpoint);
+    Ok(SaveAnswer { title: alias, note, outcome, undo: Some(Change::Planned(undo)), select, said, open })
 }

@@ -17,7 +17,7 @@ use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
 use super::super::model::list_of;
 use super::super::loop_edit::{RefList, RowFor};
-use super::{Change, ItemPut, Kept, MapChange, Moved, NewRow, Place, Rebind, RowLink, SetScenario, BUTTON};
+use super::{Change, ItemPut, Kept, MapChange, Moved, NewRow, Place, Planned, Rebind, RowLink, SetScenario, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use comops_core::map::MapKind;
 use crate::components::canvas::viewport;
@@ -222,6 +222,19 @@ impl Canvas {
         }
     }
 
+    /// Asks the page to create the endpoint node `node` draws, which the
+    /// maps bind to and no bot has, as the maps plan it (project
+    /// `project`'s maps).
+    pub fn create_planned(self, project: String, node: usize) {
+        let change = self.graph.with_value(|g| {
+            let n = g.nodes.get(node).filter(|n| n.kind == Kind::Endpoint && n.live.is_none())?;
+            Some(Planned { project, bot: n.bot.clone(), alias: n.name.clone(), made: None })
+        });
+        if let Some(change) = change {
+            self.on_change.run(Change::Planned(change));
+        }
+    }
+
     /// Asks the page to link communication row `row` to node `to`, a CJM
     /// stage or a blueprint cell (`on`), or to unlink it.
     pub fn link(self, row: usize, to: usize, on: bool) {
@@ -290,6 +303,7 @@ pub(super) fn LoopCanvas(
     let dangling = graph.dangling;
     let project = kept.with_value(|k| k.project.clone());
     let spots = Spots::new(&graph, &project);
+    let project_id = project.clone();
     let graph = StoredValue::new(graph);
     let start_at = kept.with_value(|k| k.select.as_ref().and_then(|key| graph.with_value(|g| g.nodes.iter().position(|n| &n.key == key))));
     let selected = RwSignal::new(start_at);
@@ -496,6 +510,7 @@ pub(super) fn LoopCanvas(
         add_row: Callback::new(move |(node, map, event)| canvas.add_row(node, map, event)),
         link: Callback::new(move |(row, to, on)| canvas.link(row, to, on)),
         set_scenario: Callback::new(move |(node, scenario)| canvas.set_scenario(node, scenario)),
+        create_planned: Callback::new(move |node| canvas.create_planned(project_id.clone(), node)),
     };
     let panel = move || {
         // Out of the way while a row is dragged: it floats over the endpoints.

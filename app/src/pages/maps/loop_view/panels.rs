@@ -1,8 +1,9 @@
 //! The side panels of the loop: the selected node's details, its links
 //! (each selects that node: the loop is navigable both ways), where to
 //! open it, and for editors a communication row's binding, stages and
-//! cells, deleting a stage or row from its map and adding a communication
-//! row for a CJM stage or bound to an endpoint; or the selected link (a
+//! cells, deleting a stage or row from its map, adding a communication
+//! row for a CJM stage or bound to an endpoint, an endpoint's scenario,
+//! and creating an endpoint the maps plan; or the selected link (a
 //! row's binding, stage or cell) and removing it.
 
 use super::super::loop_model::{Kind, LinkName, LoopGraph};
@@ -32,6 +33,9 @@ pub(super) struct Edit {
     pub link: Callback<(usize, usize, bool)>,
     /// (endpoint, the scenario it is to start; empty: none).
     pub set_scenario: Callback<(usize, String)>,
+    /// Creates the endpoint a node draws that the maps bind to but no bot
+    /// has (a "not live" gap), as the maps plan it.
+    pub create_planned: Callback<usize>,
 }
 
 /// The selected node's details, links and where to open it; for editors,
@@ -168,6 +172,16 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
     .filter(|_| edit.editable)
     .map(|title| new_row_form(i, title, maps, edit));
     let scenario = (edit.editable && node.kind == Kind::Endpoint && node.live.is_some()).then(|| endpoint_scenario(i, &node.bot, &node.name, edit));
+    // An endpoint the maps bind to that no bot has: made as they plan it.
+    let create = (edit.editable && node.kind == Kind::Endpoint && node.live.is_none()).then(|| {
+        view! {
+            <div class="mt-2 rounded border border-sky-100 bg-sky-50 px-2 py-1.5 text-xs" data-testid="loop-create-endpoint">
+                <button type="button" class=BUTTON data-testid="loop-create-endpoint-button" disabled=move || edit.busy.get()
+                    on:click=move |_| edit.create_planned.run(i)>{l(K::LoopCreatePlanned)}</button>
+                <p class="mt-1 text-slate-600">{l(K::LoopCreatePlannedHint)}</p>
+            </div>
+        }
+    });
     let delete = (edit.editable && node.kind.deletable()).then(|| {
         view! {
             <button type="button" class=format!("{BUTTON} text-rose-800") data-testid="loop-delete" title=l(K::LoopDeleteHint)
@@ -189,6 +203,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             </div>
             {gap}
             {live}
+            {create}
             {scenario}
             {binding}
             {stages}
