@@ -34,7 +34,8 @@
 // endpoint deleted since (a "not live" gap) gets it created from the
 // endpoint's panel, as the maps plan it (a viewer has no such button);
 // Undo deletes it, Redo makes it again, and an Undo after someone changed
-// it gets the conflict.
+// it gets the conflict. A CJM stage's panel adds a stage right after it
+// (a gap: no row names it), Undo takes it away; a blueprint stage's too.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -974,4 +975,58 @@ test('an architect creates again the endpoint a row is bound to and no bot has, 
   await expect(page.getByTestId('loop-conflict')).toContainText(`Not saved: ${ARCHITECT.email} saved a newer version of what you changed after the loop was drawn.`);
   const kept = await page.request.post('/api/endpoints/versions', { form: { id: again.id }, headers: { Origin: BASE } });
   expect((await kept.json()).versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+});
+
+test('an architect adds a CJM stage and a blueprint stage after another from its panel, and Undo takes it away', async ({ page }) => {
+  const BLUEPRINT_STAGE = 'map_onboarding-blueprint#registration';
+  await openLoop(page, ARCHITECT);
+  const noRow = Number(await page.getByTestId('gap-no_row').getAttribute('data-count'));
+  await node(page, STAGE).click();
+  const form = page.getByTestId('loop-new-stage');
+  await expect(form).toContainText('New stage after this one');
+  await form.getByTestId('loop-new-stage-name').fill('Проверка гарантии');
+  await form.getByTestId('loop-new-stage-name').press('Enter');
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Проверка гарантии» added');
+  // Read again with the new stage selected: no row names it yet, a gap.
+  const panel = page.getByTestId('loop-panel');
+  await expect(panel).toHaveAttribute('data-node', /^map_registration-cjm#/);
+  const added = (await panel.getAttribute('data-node'))!;
+  expect(added).not.toBe(STAGE);
+  await expect(panel.getByTestId('loop-panel-label')).toHaveText('Проверка гарантии');
+  await expect(node(page, added)).toHaveAttribute('data-gap', 'no_row');
+  await expect(page.getByTestId('gap-no_row')).toHaveAttribute('data-count', String(noRow + 1));
+  // The CJM holds it right after «Регистрация».
+  const cjm = async () => {
+    const got = await page.request.post('/api/maps/get', { form: { map_id: 'map_registration-cjm', version: '0' }, headers: { Origin: BASE } });
+    return JSON.parse((await got.json()).content).stages.map((s: { id: string }) => s.id);
+  };
+  const ids: string[] = await cjm();
+  expect(ids[ids.indexOf('registration') + 1]).toBe(added.split('#')[1]);
+  // Undo takes it away.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Проверка гарантии» deleted');
+  await expect(page.locator(`[data-node="${added}"]`)).toHaveCount(0);
+  await expect(page.getByTestId('gap-no_row')).toHaveAttribute('data-count', String(noRow));
+  expect(await cjm()).not.toContain(added.split('#')[1]);
+
+  // A blueprint stage's panel adds one after it too.
+  await loopReady(page);
+  await node(page, BLUEPRINT_STAGE).click();
+  await page.getByTestId('loop-new-stage-name').fill('Warranty');
+  await page.getByTestId('loop-new-stage-add').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Warranty» added');
+  await expect(panel).toHaveAttribute('data-node', /^map_onboarding-blueprint#/);
+  await expect(panel.getByTestId('loop-panel-label')).toHaveText('Warranty');
+  const got = await page.request.post('/api/maps/get', { form: { map_id: 'map_onboarding-blueprint', version: '0' }, headers: { Origin: BASE } });
+  const stages = JSON.parse((await got.json()).content).stages;
+  const at = stages.findIndex((s: { id: string }) => s.id === 'registration');
+  expect([stages[at + 1].name, `map_onboarding-blueprint#${stages[at + 1].id}`]).toEqual(['Warranty', await panel.getAttribute('data-node')]);
+
+  // A viewer's stage panel has no such form.
+  await page.context().clearCookies();
+  await openLoop(page, VIEWER);
+  await node(page, STAGE).click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', STAGE);
+  await expect(page.getByTestId('loop-new-stage')).toHaveCount(0);
 });

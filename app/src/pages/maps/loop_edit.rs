@@ -11,7 +11,8 @@
 //!
 //! A row is linked to a CJM stage or a blueprint cell (dropped on it) or
 //! unlinked the same way ([`link`]), and items are added and deleted: a
-//! communication row made for a CJM stage or an endpoint ([`new_row_for`]), a
+//! communication row made for a CJM stage or an endpoint ([`new_row_for`]),
+//! a CJM or blueprint stage made after another ([`new_stage_after`]), a
 //! stage or row deleted ([`put_item`] with nothing), and either put back
 //! by an undo.
 //!
@@ -151,6 +152,22 @@ pub fn new_row_for(content: &Value, purpose: &RowFor, event: &str) -> Option<Pla
         RowFor::Endpoint(endpoint) => set_trigger(&mut row, Some(endpoint)),
     }
     Some((place, row))
+}
+
+/// A new stage named `name` right after stage `after` of the CJM or
+/// blueprint whose content is `content`, with a fresh id; `None` when
+/// `content` is neither or has no such stage (deleted since the loop was
+/// drawn).
+pub fn new_stage_after(content: &Value, kind: MapKind, after: &str, name: &str) -> Option<Placed> {
+    let field = match kind {
+        MapKind::Cjm => "stage",
+        MapKind::Blueprint => "name",
+        MapKind::Communication | MapKind::Integration => return None,
+    };
+    let (place, _) = find(content, "stages", after)?;
+    let mut stage = new_row(kind, content);
+    stage[field] = Value::String(name.trim().to_string());
+    Some((place + 1, stage))
 }
 
 /// What a map item is called in a version note: its name, else its number
@@ -334,6 +351,23 @@ mod tests {
         assert_eq!((row["trigger"]["bot_id"].as_str(), row["trigger"]["alias"].as_str()), (Some("bot_rehau"), Some("users/connect-bot")));
         assert_eq!(row["trigger"]["scenario"], connect_bot().scenario.as_str());
         assert_eq!(row.get("stages"), None);
+    }
+
+    #[test]
+    fn a_new_stage_goes_right_after_the_one_asked_for_named_by_its_kinds_field() {
+        let cjm = json!({"stages": [{"id": "awareness", "stage": "Awareness"}, {"id": "registration", "stage": "Registration"}]});
+        let (place, stage) = new_stage_after(&cjm, MapKind::Cjm, "awareness", " Trial ").unwrap();
+        assert_eq!(place, 1, "between the two");
+        assert_eq!(stage["stage"], "Trial");
+        let id = stage["id"].as_str().unwrap();
+        assert!(!["awareness", "registration"].contains(&id), "a fresh id, not {id}");
+        assert_eq!(new_stage_after(&cjm, MapKind::Cjm, "registration", "Use").unwrap().0, 2, "after the last: last");
+        let blueprint = json!({"stages": [{"id": "s1", "name": "Use"}]});
+        let (place, stage) = new_stage_after(&blueprint, MapKind::Blueprint, "s1", "Warranty").unwrap();
+        assert_eq!((place, stage["name"].as_str()), (1, Some("Warranty")));
+        // A stage deleted since the loop was drawn, or a map without stages.
+        assert_eq!(new_stage_after(&cjm, MapKind::Cjm, "gone", "x"), None);
+        assert_eq!(new_stage_after(&registration(), MapKind::Communication, "r1", "x"), None);
     }
 
     #[test]

@@ -24,7 +24,8 @@
 //! panel also binds by picking from every endpoint of the project, and
 //! links and unlinks its CJM stages and blueprint cells. Escape cancels a
 //! drag. A CJM stage's panel adds a communication row for it, an
-//! endpoint's panel one calling it (the map and the event) and picks the
+//! endpoint's panel one calling it (the map and the event); a CJM or
+//! blueprint stage's panel adds a stage after it; an endpoint's panel picks the
 //! scenario it starts (a version of the endpoint); an endpoint rows are
 //! bound to that no bot has is created from its panel as the maps plan it
 //! (`api::endpoints::create_planned_endpoint`); and a selected CJM
@@ -60,7 +61,7 @@
 //! One job per file:
 //! - this file: the page — reading the loop, saving a change
 //!   (`save_change`: a binding, a row's stage or cell link, an item
-//!   deleted or put back, a new row; an endpoint's scenario, a planned
+//!   deleted or put back, a new row or stage; an endpoint's scenario, a planned
 //!   endpoint created or deleted again)
 //!   and the banner that says how it went;
 //! - [`canvas`]: the canvas's shared state ([`canvas::Canvas`]), the
@@ -193,6 +194,17 @@ struct NewRow {
     event: String,
 }
 
+/// A CJM or blueprint stage asked for on a stage's panel: made in the
+/// map's version the loop was drawn from, right after that stage.
+#[derive(Debug, Clone, PartialEq)]
+struct NewStage {
+    map: String,
+    base: i64,
+    /// The stage it follows, by id.
+    after: String,
+    name: String,
+}
+
 /// A communication row linked to a CJM stage or a blueprint cell
 /// (dropped on it) or unlinked from it (its link removed), or that taken
 /// back.
@@ -296,6 +308,7 @@ enum MapChange {
     RowLink(RowLink),
     Item(ItemPut),
     NewRow(NewRow),
+    NewStage(NewStage),
 }
 
 impl MapChange {
@@ -305,6 +318,7 @@ impl MapChange {
             MapChange::RowLink(c) => &c.map,
             MapChange::Item(c) => &c.map,
             MapChange::NewRow(c) => &c.map,
+            MapChange::NewStage(c) => &c.map,
         }
     }
 
@@ -315,6 +329,7 @@ impl MapChange {
             MapChange::RowLink(c) => c.base,
             MapChange::Item(c) => c.base,
             MapChange::NewRow(c) => c.base,
+            MapChange::NewStage(c) => c.base,
         }
     }
 
@@ -325,6 +340,7 @@ impl MapChange {
             MapChange::RowLink(c) => c.base = base,
             MapChange::Item(c) => c.base = base,
             MapChange::NewRow(c) => c.base = base,
+            MapChange::NewStage(c) => c.base = base,
         }
     }
 }
@@ -635,7 +651,7 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
     let loaded = load_map(map.clone(), base).await.map_err(Unsaved::Failed)?;
     let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
     // The note, the change that takes this one back, and the node to select.
-    let added = matches!(change, MapChange::NewRow(_));
+    let added = matches!(change, MapChange::NewRow(_) | MapChange::NewStage(_));
     let (note, undo, select) = match change {
         MapChange::Binding(change) => {
             let before = loop_edit::trigger_of(&content, &change.row).ok_or(Unsaved::Gone)?;
@@ -688,6 +704,15 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
             let added = ItemPut { map: map.clone(), base, list: "rows", item: id, now: Some((place, row)), expect: Some(None) };
             (note, MapChange::Item(added.undone(None)), select)
         }
+        MapChange::NewStage(new) => {
+            let (place, stage) = loop_edit::new_stage_after(&content, loaded.kind, &new.after, &new.name).ok_or(Unsaved::Gone)?;
+            let id = stage.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            loop_edit::put_item(&mut content, "stages", &id, Some(&(place, stage.clone()))).ok_or(Unsaved::Gone)?;
+            let note = loop_edit::item_note(locale, &loop_edit::item_label(&stage), true);
+            let select = format!("{map}#{id}");
+            let added = ItemPut { map: map.clone(), base, list: "stages", item: id, now: Some((place, stage)), expect: Some(None) };
+            (note, MapChange::Item(added.undone(None)), select)
+        }
     };
     let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?;
     let Some(version) = saved_as(&outcome) else {
@@ -695,8 +720,8 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
     };
     let mut undo = undo;
     undo.set_base(version);
-    // A new row is stored with every field of its kind, not only those
-    // made here: its undo expects it as stored, read back.
+    // A new row or stage is stored with every field of its kind, not only
+    // those made here: its undo expects it as stored, read back.
     if let (MapChange::Item(put), true) = (&mut undo, added) {
         if let Ok(stored) = load_map(map.clone(), version).await {
             let content: Value = serde_json::from_slice(stored.content.as_bytes()).unwrap_or(Value::Null);

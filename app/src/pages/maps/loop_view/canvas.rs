@@ -17,7 +17,7 @@ use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
 use super::super::model::list_of;
 use super::super::loop_edit::{RefList, RowFor};
-use super::{Change, ItemPut, Kept, MapChange, Moved, NewRow, Place, Planned, Rebind, RowLink, SetScenario, BUTTON};
+use super::{Change, ItemPut, Kept, MapChange, Moved, NewRow, NewStage, Place, Planned, Rebind, RowLink, SetScenario, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use comops_core::map::MapKind;
 use crate::components::canvas::viewport;
@@ -206,6 +206,19 @@ impl Canvas {
         });
         if let Some(change) = change {
             self.on_change.run(Change::Map(MapChange::NewRow(change)));
+        }
+    }
+
+    /// Asks the page to add a stage named `name` after node `node`, a CJM
+    /// or blueprint stage, in its map.
+    pub fn add_stage(self, node: usize, name: String) {
+        let change = self.graph.with_value(|g| {
+            let n = g.nodes.get(node).filter(|n| matches!(n.kind, Kind::Stage | Kind::BlueprintStage))?;
+            let (_, base) = self.map_of(&n.map)?;
+            Some(NewStage { map: n.map.clone(), base, after: n.item().to_string(), name })
+        });
+        if let Some(change) = change {
+            self.on_change.run(Change::Map(MapChange::NewStage(change)));
         }
     }
 
@@ -508,6 +521,7 @@ pub(super) fn LoopCanvas(
         }),
         delete: Callback::new(move |i| canvas.delete_node(i)),
         add_row: Callback::new(move |(node, map, event)| canvas.add_row(node, map, event)),
+        add_stage: Callback::new(move |(node, name)| canvas.add_stage(node, name)),
         link: Callback::new(move |(row, to, on)| canvas.link(row, to, on)),
         set_scenario: Callback::new(move |(node, scenario)| canvas.set_scenario(node, scenario)),
         create_planned: Callback::new(move |node| canvas.create_planned(project_id.clone(), node)),

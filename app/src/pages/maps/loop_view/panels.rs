@@ -2,7 +2,8 @@
 //! (each selects that node: the loop is navigable both ways), where to
 //! open it, and for editors a communication row's binding, stages and
 //! cells, deleting a stage or row from its map, adding a communication
-//! row for a CJM stage or bound to an endpoint, an endpoint's scenario,
+//! row for a CJM stage or bound to an endpoint, a stage after a CJM or
+//! blueprint stage, an endpoint's scenario,
 //! and creating an endpoint the maps plan; or the selected link (a
 //! row's binding, stage or cell) and removing it.
 
@@ -29,6 +30,8 @@ pub(super) struct Edit {
     /// (CJM stage or endpoint, communication map, event): a new row for
     /// the stage, or bound to the endpoint.
     pub add_row: Callback<(usize, String, String)>,
+    /// (CJM or blueprint stage, name): a new stage after it in its map.
+    pub add_stage: Callback<(usize, String)>,
     /// (row, CJM stage or blueprint cell, `true` to link, `false` to unlink).
     pub link: Callback<(usize, usize, bool)>,
     /// (endpoint, the scenario it is to start; empty: none).
@@ -171,6 +174,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
     }
     .filter(|_| edit.editable)
     .map(|title| new_row_form(i, title, maps, edit));
+    let new_stage = (edit.editable && matches!(node.kind, Kind::Stage | Kind::BlueprintStage)).then(|| new_stage_form(i, edit));
     let scenario = (edit.editable && node.kind == Kind::Endpoint && node.live.is_some()).then(|| endpoint_scenario(i, &node.bot, &node.name, edit));
     // An endpoint the maps bind to that no bot has: made as they plan it.
     let create = (edit.editable && node.kind == Kind::Endpoint && node.live.is_none()).then(|| {
@@ -209,6 +213,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             {stages}
             {cells}
             {new_row}
+            {new_stage}
             <div class="mt-2 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs">{actions}{delete}</div>
             {up}
             {down}
@@ -371,6 +376,31 @@ fn new_row_form(node: usize, title: K, maps: StoredValue<Vec<MapRow>>, edit: Edi
         </form>
     }
     .into_any()
+}
+
+/// A new stage after stage node `node` (a CJM's or a blueprint's), in its
+/// map: its name, which it needs.
+fn new_stage_form(node: usize, edit: Edit) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let add = move || {
+        let text = name.get_untracked();
+        if !text.trim().is_empty() && !edit.busy.get_untracked() {
+            edit.add_stage.run((node, text));
+        }
+    };
+    view! {
+        <form class="mt-2 space-y-1 rounded border border-amber-100 bg-amber-50 px-2 py-1.5 text-xs" data-testid="loop-new-stage"
+            on:submit=move |ev| { ev.prevent_default(); add(); }>
+            <label class="block">
+                <span class="font-medium text-amber-900">{l(K::LoopNewStage)}</span>
+                <input class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-new-stage-name" required=true
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+            </label>
+            // `try_with`: as the new row's button (the panel may be gone).
+            <button type="submit" class=BUTTON data-testid="loop-new-stage-add"
+                disabled=move || edit.busy.get() || name.try_with(|n| n.trim().is_empty()).unwrap_or(true)>{l(K::LoopNewStageAdd)}</button>
+        </form>
+    }
 }
 
 /// The selected link, a communication row's binding, stage or cell: both
