@@ -948,8 +948,8 @@ test('an architect creates again the endpoint a row is bound to and no bot has, 
   const made = (await listed.json()).find((e: { alias: string }) => e.alias === 'order/feedback');
   expect([made.description, made.enabled, made.version]).toEqual(['Заказ доставлен', true, 1]);
   const history = await page.request.post('/api/endpoints/versions', { form: { id: made.id }, headers: { Origin: BASE } });
-  const first = (await history.json()).versions[0];
-  expect([first.note, first.author]).toEqual(['loop: endpoint order/feedback created as the maps plan it', ARCHITECT.email]);
+  const newest = (await history.json()).versions[0];
+  expect([newest.note, newest.author]).toEqual(['loop: endpoint order/feedback created as the maps plan it', ARCHITECT.email]);
 
   // Undo deletes it: the gap is back.
   await loopReady(page);
