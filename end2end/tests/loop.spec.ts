@@ -988,7 +988,9 @@ test('an architect adds a CJM stage and a blueprint stage after another from its
   await form.getByTestId('loop-new-stage-name').press('Enter');
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Проверка гарантии» added');
   // Read again with the new stage selected: no row names it yet, a gap.
+  // (The old drawing's panel, of «Регистрация», stays until the loop is read again.)
   const panel = page.getByTestId('loop-panel');
+  await expect(panel.getByTestId('loop-panel-label')).toHaveText('Проверка гарантии');
   await expect(panel).toHaveAttribute('data-node', /^map_registration-cjm#/);
   const added = (await panel.getAttribute('data-node'))!;
   expect(added).not.toBe(STAGE);

@@ -239,7 +239,8 @@ pub async fn create_planned_endpoint(project_id: String, bot_id: String, alias: 
     let made_by_others = || async {
         match store.list_endpoints(&bot).await?.into_iter().find(|e| e.alias == alias) {
             Some(made) => conflict_at(&store, &made).await,
-            None => Err(AppError::Internal),
+            // Made and deleted again meanwhile: nothing to name.
+            None => Err(AppError::NotFound),
         }
     };
     if store.list_endpoints(&bot).await?.iter().any(|e| e.alias == alias) {

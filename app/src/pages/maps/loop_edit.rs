@@ -170,6 +170,12 @@ pub fn new_stage_after(content: &Value, kind: MapKind, after: &str, name: &str) 
     Some((place + 1, stage))
 }
 
+/// Whether a blueprint's crossings (arrows across a line at a stage) name
+/// stage `stage`: deleting it would leave them at no stage.
+pub fn crossed(content: &Value, stage: &str) -> bool {
+    content.get("crossings").and_then(Value::as_array).is_some_and(|all| all.iter().any(|c| c.get("stage").and_then(Value::as_str) == Some(stage)))
+}
+
 /// What a map item is called in a version note: its name, else its number
 /// or id.
 pub fn item_label(item: &Value) -> String {
@@ -365,6 +371,10 @@ mod tests {
         let blueprint = json!({"stages": [{"id": "s1", "name": "Use"}]});
         let (place, stage) = new_stage_after(&blueprint, MapKind::Blueprint, "s1", "Warranty").unwrap();
         assert_eq!((place, stage["name"].as_str()), (1, Some("Warranty")));
+        // Crossings drawn at a stage since keep it from being taken back.
+        let crossed_at = json!({"stages": [{"id": "s1"}], "crossings": [{"id": "c1", "stage": "s1", "line": "interaction"}]});
+        assert!(crossed(&crossed_at, "s1"));
+        assert!(!crossed(&crossed_at, "s2") && !crossed(&blueprint, "s1"));
         // A stage deleted since the loop was drawn, or a map without stages.
         assert_eq!(new_stage_after(&cjm, MapKind::Cjm, "gone", "x"), None);
         assert_eq!(new_stage_after(&registration(), MapKind::Communication, "r1", "x"), None);

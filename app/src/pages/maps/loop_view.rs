@@ -25,20 +25,21 @@
 //! links and unlinks its CJM stages and blueprint cells. Escape cancels a
 //! drag. A CJM stage's panel adds a communication row for it, an
 //! endpoint's panel one calling it (the map and the event); a CJM or
-//! blueprint stage's panel adds a stage after it; an endpoint's panel picks the
-//! scenario it starts (a version of the endpoint); an endpoint rows are
-//! bound to that no bot has is created from its panel as the maps plan it
-//! (`api::endpoints::create_planned_endpoint`); and a selected CJM
-//! stage or row goes from its
-//! map with Delete or its panel's button. Each change is one save of the
-//! item's map at the version the loop was drawn from (`loop_edit`) — an
-//! endpoint's scenario one of the endpoint, if it still starts the one
-//! drawn; a created endpoint's undo deletes it only at the version it was
-//! made as, and not once it has been called — so a loop drawn before someone else's save gets the conflict,
-//! not an overwrite; then the loop is read again, keeping the zoom, pan and
-//! selection (a new row selected). Undo (the button, Ctrl+Z) saves the
-//! change that takes the last one back, Redo (Ctrl+Shift+Z) the one that
-//! makes it again, each on the item's map as drawn; a gesture clears
+//! blueprint stage's panel adds a stage after it; an endpoint's panel
+//! picks the scenario it starts (a version of the endpoint); an endpoint
+//! rows are bound to that no bot has is created from its panel as the
+//! maps plan it (`api::endpoints::create_planned_endpoint`); and a
+//! selected CJM stage or row goes from its map with Delete or its
+//! panel's button. Each change is one save of the item's map at the
+//! version the loop was drawn from (`loop_edit`) — an endpoint's
+//! scenario one of the endpoint, if it still starts the one drawn; a
+//! created endpoint's undo deletes it only at the version it was made
+//! as, and not once it has been called — so a loop drawn before someone
+//! else's save gets the conflict, not an overwrite; then the loop is read
+//! again, keeping the zoom, pan and selection (a new row or stage
+//! selected). Undo (the button, Ctrl+Z) saves the change that takes the
+//! last one back, Redo (Ctrl+Shift+Z) the one that makes it again, each
+//! on the item's map (or the endpoint) as drawn; a gesture clears
 //! Redo, a conflict the saved changes of both, and one that cannot be
 //! saved (its item gone, nothing to change, or refused by the map's
 //! checks or the role) is said once and dropped.
@@ -688,6 +689,11 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
                 Some(expected) if *expected != before.as_ref().map(|(_, item)| item.clone()) => return Ok(SaveAnswer::conflict(&loaded)),
                 None if before.is_none() => return Err(Unsaved::Gone),
                 _ => {}
+            }
+            // A blueprint stage made here and taken back: crossings drawn
+            // at it since would name a stage that is gone.
+            if put.now.is_none() && loop_edit::crossed(&content, &put.item) {
+                return Ok(SaveAnswer::conflict(&loaded));
             }
             let label = put.now.as_ref().or(before.as_ref()).map(|(_, item)| loop_edit::item_label(item)).unwrap_or_default();
             loop_edit::put_item(&mut content, put.list, &put.item, put.now.as_ref()).ok_or(Unsaved::Gone)?;

@@ -44,8 +44,9 @@ pub(super) struct Edit {
 /// The selected node's details, links and where to open it; for editors,
 /// a communication row's binding (unbind, or bind to any endpoint of the
 /// project), its CJM stages and blueprint cells (unlink, or link to any
-/// drawn), a new row for a CJM stage or an endpoint, and deleting a CJM
-/// stage or row.
+/// drawn), a new row for a CJM stage or an endpoint, a new stage after a
+/// CJM or blueprint stage, an endpoint's scenario, creating an endpoint
+/// rows name and no bot has, and deleting a CJM stage or row.
 #[component]
 pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
     let locale = use_locale();
