@@ -97,6 +97,9 @@ pub enum K {
     LoopBotNotInProject,
     LoopNewStage,
     LoopNewStageAdd,
+    LoopNewPoint,
+    LoopNewPointAdd,
+    LoopNewPointHint,
     LoopNoteDelete,
     LoopDelete,
     LoopDeleteHint,
@@ -943,6 +946,12 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LoopEndpointDeleted => ("Deleted {}, which was v{}:", "Удалено: {}, была версия v{}:"),
         K::LoopNewStage => ("New stage after this one", "Новый этап после этого"),
         K::LoopNewStageAdd => ("Add stage", "Добавить этап"),
+        K::LoopNewPoint => ("No integration point describes this endpoint", "Ни одна точка интеграции не описывает этот эндпоинт"),
+        K::LoopNewPointAdd => ("Add it to the integration points", "Добавить в точки интеграции"),
+        K::LoopNewPointHint => (
+            "A row bound to it, as the endpoint says now: POST, its URL, description, request fields, response and owner.",
+            "Строка, привязанная к нему, как сейчас говорит эндпоинт: POST, URL, описание, поля запроса, ответ и владелец.",
+        ),
         K::LoopBotNotInProject => (
             "Not created: {} is not a bot of this project. Add the bot to the project, or bind the row to an endpoint of one of its bots.",
             "Не создано: {} — не бот этого проекта. Добавьте бота в проект или привяжите строку к эндпоинту одного из его ботов.",

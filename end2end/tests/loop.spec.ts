@@ -36,6 +36,8 @@
 // Undo deletes it, Redo makes it again, and an Undo after someone changed
 // it gets the conflict. A CJM stage's panel adds a stage right after it
 // (a gap: no row names it), Undo takes it away; a blueprint stage's too.
+// An endpoint no integration point describes gets its row in the
+// integration-points table from its panel, and Undo takes it away.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -1031,4 +1033,44 @@ test('an architect adds a CJM stage and a blueprint stage after another from its
   await node(page, STAGE).click();
   await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', STAGE);
   await expect(page.getByTestId('loop-new-stage')).toHaveCount(0);
+});
+
+test('an architect adds an endpoint no integration point describes to the integration points, and Undo takes it away', async ({ page }) => {
+  // As an earlier test imported it (again: unchanged, no new version).
+  const WARRANTY = 'endpoint:bot_rehau/users/warranty';
+  await importEndpoint('users/warranty', 'Гарантия на монтаж');
+  await openLoop(page, ARCHITECT);
+  await node(page, WARRANTY).click();
+  const box = page.getByTestId('loop-new-point');
+  await expect(box).toContainText('No integration point describes this endpoint');
+  await box.getByTestId('loop-new-point-add').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Гарантия на монтаж» added');
+  // Read again with the new point selected, bound to the endpoint.
+  const panel = page.getByTestId('loop-panel');
+  await expect(panel.getByTestId('loop-panel-label')).toHaveText('Гарантия на монтаж');
+  await expect(panel).toHaveAttribute('data-node', /^map_integration-points#/);
+  const point = (await panel.getAttribute('data-node'))!;
+  await expect(page.locator(`[data-link-from="${point}"][data-link-to="${WARRANTY}"]`)).toHaveCount(1);
+  // The table holds it last, saying what the endpoint is.
+  const got = await page.request.post('/api/maps/get', { form: { map_id: 'map_integration-points', version: '0' }, headers: { Origin: BASE } });
+  const rows = JSON.parse((await got.json()).content).rows;
+  const saved = rows[rows.length - 1];
+  expect(`map_integration-points#${saved.id}`).toBe(point);
+  expect([saved.alias, saved.bot_id, saved.method, saved.url, saved.request, saved.owner])
+    .toEqual(['users/warranty', 'bot_rehau', 'POST', '/bots/{botId}/call/users/warranty', '{ userId }', 'REHAU portal']);
+  // The endpoint's panel no longer offers it.
+  await loopReady(page);
+  await node(page, WARRANTY).click();
+  await expect(panel).toHaveAttribute('data-node', WARRANTY);
+  await expect(page.getByTestId('loop-new-point')).toHaveCount(0);
+  // Undo takes it away.
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Гарантия на монтаж» deleted');
+  await expect(page.locator(`[data-node="${point}"]`)).toHaveCount(0);
+  // A viewer's endpoint panel has no such box.
+  await page.context().clearCookies();
+  await openLoop(page, VIEWER);
+  await node(page, WARRANTY).click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', WARRANTY);
+  await expect(page.getByTestId('loop-new-point')).toHaveCount(0);
 });

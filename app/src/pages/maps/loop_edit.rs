@@ -12,7 +12,8 @@
 //! A row is linked to a CJM stage or a blueprint cell (dropped on it) or
 //! unlinked the same way ([`link`]), and items are added and deleted: a
 //! communication row made for a CJM stage or an endpoint ([`new_row_for`]),
-//! a CJM or blueprint stage made after another ([`new_stage_after`]), a
+//! a CJM or blueprint stage made after another ([`new_stage_after`]), an
+//! endpoint's row in the integration-points table ([`new_point_for`]), a
 //! stage or row deleted ([`put_item`] with nothing), and either put back
 //! by an undo.
 //!
@@ -170,6 +171,42 @@ pub fn new_stage_after(content: &Value, kind: MapKind, after: &str, name: &str) 
     Some((place + 1, stage))
 }
 
+/// What an integration point says of its endpoint, taken from the
+/// endpoint as it is: bound to it (bot and alias), `POST` to its URL as
+/// the seed writes it, its description, request fields (`{ userId,
+/// orderId }`), response and owner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointOf {
+    pub bot: String,
+    pub alias: String,
+    pub description: String,
+    pub fields: Vec<String>,
+    pub response: String,
+    pub owner: String,
+}
+
+/// A new integration point for the endpoint `of` names, last in the
+/// integration-points table whose content is `content`, with a fresh id;
+/// `None` when `content` is no such table.
+pub fn new_point_for(content: &Value, of: &PointOf) -> Option<Placed> {
+    let place = content.get("rows")?.as_array()?.len();
+    let mut row = new_row(MapKind::Integration, content);
+    let request = if of.fields.is_empty() { String::new() } else { format!("{{ {} }}", of.fields.join(", ")) };
+    for (field, text) in [
+        ("alias", of.alias.clone()),
+        ("bot_id", of.bot.clone()),
+        ("method", "POST".to_string()),
+        ("url", format!("/bots/{{botId}}/call/{}", of.alias)),
+        ("description", of.description.clone()),
+        ("request", request),
+        ("response", of.response.clone()),
+        ("owner", of.owner.clone()),
+    ] {
+        row[field] = Value::String(text);
+    }
+    Some((place, row))
+}
+
 /// Whether a blueprint's crossings (arrows across a line at a stage) name
 /// stage `stage`: deleting it would leave them at no stage.
 pub fn crossed(content: &Value, stage: &str) -> bool {
@@ -179,7 +216,7 @@ pub fn crossed(content: &Value, stage: &str) -> bool {
 /// What a map item is called in a version note: its name, else its number
 /// or id.
 pub fn item_label(item: &Value) -> String {
-    let text = ["event", "stage", "name", "description"].iter().find_map(|k| item.get(*k).and_then(Value::as_str).filter(|s| !s.trim().is_empty()));
+    let text = ["event", "stage", "name", "description", "alias"].iter().find_map(|k| item.get(*k).and_then(Value::as_str).filter(|s| !s.trim().is_empty()));
     match (text, item.get("number").and_then(Value::as_i64)) {
         (Some(text), _) => text.trim().to_string(),
         (None, Some(n)) => n.to_string(),
@@ -378,6 +415,33 @@ mod tests {
         // A stage deleted since the loop was drawn, or a map without stages.
         assert_eq!(new_stage_after(&cjm, MapKind::Cjm, "gone", "x"), None);
         assert_eq!(new_stage_after(&registration(), MapKind::Communication, "r1", "x"), None);
+    }
+
+    #[test]
+    fn an_endpoints_integration_point_says_what_the_endpoint_does_last_in_the_table() {
+        let table = json!({"rows": [{"id": "point-1", "alias": "users/connect-bot"}]});
+        let of = PointOf {
+            bot: "bot_rehau".into(),
+            alias: "users/warranty".into(),
+            description: "Гарантия на монтаж".into(),
+            fields: vec!["userId".into(), "orderId".into()],
+            response: "{ success: true }".into(),
+            owner: "REHAU portal".into(),
+        };
+        let (place, row) = new_point_for(&table, &of).unwrap();
+        assert_eq!(place, 1);
+        assert_ne!(row["id"], "point-1");
+        let text = |k: &str| row[k].as_str().unwrap_or_default().to_string();
+        assert_eq!(
+            ["alias", "bot_id", "method", "url", "description", "request", "response", "owner"].map(text),
+            ["users/warranty", "bot_rehau", "POST", "/bots/{botId}/call/users/warranty", "Гарантия на монтаж", "{ userId, orderId }", "{ success: true }", "REHAU portal"].map(String::from)
+        );
+        assert_eq!(item_label(&row), "Гарантия на монтаж");
+        // No fields: no request text; no description: named by its alias.
+        let bare = PointOf { fields: vec![], description: String::new(), ..of };
+        let (_, row) = new_point_for(&table, &bare).unwrap();
+        assert_eq!((row["request"].as_str(), item_label(&row)), (Some(""), "users/warranty".to_string()));
+        assert_eq!(new_point_for(&json!({"stages": []}), &bare), None);
     }
 
     #[test]

@@ -26,6 +26,7 @@
 //! drag. A CJM stage's panel adds a communication row for it, an
 //! endpoint's panel one calling it (the map and the event); a CJM or
 //! blueprint stage's panel adds a stage after it; an endpoint's panel
+//! adds its row to an integration-points table (when none has one) and
 //! picks the scenario it starts (a version of the endpoint); an endpoint
 //! rows are bound to that no bot has is created from its panel as the
 //! maps plan it (`api::endpoints::create_planned_endpoint`); and a
@@ -62,7 +63,8 @@
 //! One job per file:
 //! - this file: the page — reading the loop, saving a change
 //!   (`save_change`: a binding, a row's stage or cell link, an item
-//!   deleted or put back, a new row or stage; an endpoint's scenario, a planned
+//!   deleted or put back, a new row, stage or integration point; an
+//!   endpoint's scenario, a planned
 //!   endpoint created or deleted again)
 //!   and the banner that says how it went;
 //! - [`canvas`]: the canvas's shared state ([`canvas::Canvas`]), the
@@ -87,7 +89,7 @@ mod spots;
 use super::loop_edit::{self, Placed, RefList, RowFor};
 use super::loop_model::{parse_loop_page, LinkName, LoopGraph};
 use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, BindableEndpoint, LoadedMap, MapSaveOutcome};
-use crate::api::endpoints::{create_planned_endpoint, delete_endpoint_at, set_endpoint_scenario, EndpointStep};
+use crate::api::endpoints::{create_planned_endpoint, delete_endpoint_at, list_endpoints, set_endpoint_scenario, EndpointStep};
 use crate::api::projects::list_projects;
 use crate::components::form::can;
 use crate::components::{l, load_error, loading};
@@ -206,6 +208,17 @@ struct NewStage {
     name: String,
 }
 
+/// An endpoint's row asked for in an integration-points table, from the
+/// endpoint's panel: made last in the table's version the loop was drawn
+/// from, saying what the endpoint is (read when it is saved).
+#[derive(Debug, Clone, PartialEq)]
+struct NewPoint {
+    map: String,
+    base: i64,
+    bot: String,
+    alias: String,
+}
+
 /// A communication row linked to a CJM stage or a blueprint cell
 /// (dropped on it) or unlinked from it (its link removed), or that taken
 /// back.
@@ -310,6 +323,7 @@ enum MapChange {
     Item(ItemPut),
     NewRow(NewRow),
     NewStage(NewStage),
+    NewPoint(NewPoint),
 }
 
 impl MapChange {
@@ -320,6 +334,7 @@ impl MapChange {
             MapChange::Item(c) => &c.map,
             MapChange::NewRow(c) => &c.map,
             MapChange::NewStage(c) => &c.map,
+            MapChange::NewPoint(c) => &c.map,
         }
     }
 
@@ -331,6 +346,7 @@ impl MapChange {
             MapChange::Item(c) => c.base,
             MapChange::NewRow(c) => c.base,
             MapChange::NewStage(c) => c.base,
+            MapChange::NewPoint(c) => c.base,
         }
     }
 
@@ -342,6 +358,7 @@ impl MapChange {
             MapChange::Item(c) => c.base = base,
             MapChange::NewRow(c) => c.base = base,
             MapChange::NewStage(c) => c.base = base,
+            MapChange::NewPoint(c) => c.base = base,
         }
     }
 }
@@ -652,7 +669,7 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
     let loaded = load_map(map.clone(), base).await.map_err(Unsaved::Failed)?;
     let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
     // The note, the change that takes this one back, and the node to select.
-    let added = matches!(change, MapChange::NewRow(_) | MapChange::NewStage(_));
+    let added = matches!(change, MapChange::NewRow(_) | MapChange::NewStage(_) | MapChange::NewPoint(_));
     let (note, undo, select) = match change {
         MapChange::Binding(change) => {
             let before = loop_edit::trigger_of(&content, &change.row).ok_or(Unsaved::Gone)?;
@@ -719,6 +736,16 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
             let added = ItemPut { map: map.clone(), base, list: "stages", item: id, now: Some((place, stage)), expect: Some(None) };
             (note, MapChange::Item(added.undone(None)), select)
         }
+        MapChange::NewPoint(new) => {
+            let of = point_of(&new.bot, &new.alias).await?;
+            let (place, row) = loop_edit::new_point_for(&content, &of).ok_or(Unsaved::Gone)?;
+            let id = row.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            loop_edit::put_item(&mut content, "rows", &id, Some(&(place, row.clone()))).ok_or(Unsaved::Gone)?;
+            let note = loop_edit::item_note(locale, &loop_edit::item_label(&row), true);
+            let select = format!("{map}#{id}");
+            let added = ItemPut { map: map.clone(), base, list: "rows", item: id, now: Some((place, row)), expect: Some(None) };
+            (note, MapChange::Item(added.undone(None)), select)
+        }
     };
     let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?;
     let Some(version) = saved_as(&outcome) else {
@@ -735,6 +762,21 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
         }
     }
     Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(Change::Map(undo)), select, said: K::LoopSaved, open: (format!("/maps/{map}"), K::LoopOpenItem) })
+}
+
+/// What endpoint `alias` of `bot` is now, as its integration point says
+/// it (`Gone` when it is no more).
+async fn point_of(bot: &str, alias: &str) -> Result<loop_edit::PointOf, Unsaved> {
+    let all = list_endpoints(bot.to_string()).await.map_err(Unsaved::Failed)?;
+    let e = all.into_iter().find(|e| e.alias.as_str() == alias).ok_or(Unsaved::Gone)?;
+    Ok(loop_edit::PointOf {
+        bot: bot.to_string(),
+        alias: alias.to_string(),
+        description: e.description,
+        fields: e.schema.fields.into_iter().map(|f| f.name).collect(),
+        response: e.response_description,
+        owner: e.owner,
+    })
 }
 
 /// Saves an endpoint's scenario as the endpoint's next version, with a

@@ -17,7 +17,7 @@ use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
 use super::super::model::list_of;
 use super::super::loop_edit::{RefList, RowFor};
-use super::{Change, ItemPut, Kept, MapChange, Moved, NewRow, NewStage, Place, Planned, Rebind, RowLink, SetScenario, BUTTON};
+use super::{Change, ItemPut, Kept, MapChange, Moved, NewPoint, NewRow, NewStage, Place, Planned, Rebind, RowLink, SetScenario, BUTTON};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use comops_core::map::MapKind;
 use crate::components::canvas::viewport;
@@ -219,6 +219,19 @@ impl Canvas {
         });
         if let Some(change) = change {
             self.on_change.run(Change::Map(MapChange::NewStage(change)));
+        }
+    }
+
+    /// Asks the page to add endpoint node `node`'s row to integration
+    /// points table `map`.
+    pub fn add_point(self, node: usize, map: String) {
+        let change = self.graph.with_value(|g| {
+            let e = self.endpoint_of(g.nodes.get(node)?)?;
+            let (_, base) = self.map_of(&map)?;
+            Some(NewPoint { map, base, bot: e.bot_id, alias: e.alias })
+        });
+        if let Some(change) = change {
+            self.on_change.run(Change::Map(MapChange::NewPoint(change)));
         }
     }
 
@@ -522,6 +535,7 @@ pub(super) fn LoopCanvas(
         delete: Callback::new(move |i| canvas.delete_node(i)),
         add_row: Callback::new(move |(node, map, event)| canvas.add_row(node, map, event)),
         add_stage: Callback::new(move |(node, name)| canvas.add_stage(node, name)),
+        add_point: Callback::new(move |(node, map)| canvas.add_point(node, map)),
         link: Callback::new(move |(row, to, on)| canvas.link(row, to, on)),
         set_scenario: Callback::new(move |(node, scenario)| canvas.set_scenario(node, scenario)),
         create_planned: Callback::new(move |node| canvas.create_planned(project_id.clone(), node)),

@@ -3,7 +3,7 @@
 //! open it, and for editors a communication row's binding, stages and
 //! cells, deleting a stage or row from its map, adding a communication
 //! row for a CJM stage or bound to an endpoint, a stage after a CJM or
-//! blueprint stage, an endpoint's scenario,
+//! blueprint stage, an endpoint's integration point and scenario,
 //! and creating an endpoint the maps plan; or the selected link (a
 //! row's binding, stage or cell) and removing it.
 
@@ -32,6 +32,8 @@ pub(super) struct Edit {
     pub add_row: Callback<(usize, String, String)>,
     /// (CJM or blueprint stage, name): a new stage after it in its map.
     pub add_stage: Callback<(usize, String)>,
+    /// (endpoint, integration-points table): its row in that table.
+    pub add_point: Callback<(usize, String)>,
     /// (row, CJM stage or blueprint cell, `true` to link, `false` to unlink).
     pub link: Callback<(usize, usize, bool)>,
     /// (endpoint, the scenario it is to start; empty: none).
@@ -45,7 +47,7 @@ pub(super) struct Edit {
 /// a communication row's binding (unbind, or bind to any endpoint of the
 /// project), its CJM stages and blueprint cells (unlink, or link to any
 /// drawn), a new row for a CJM stage or an endpoint, a new stage after a
-/// CJM or blueprint stage, an endpoint's scenario, creating an endpoint
+/// CJM or blueprint stage, an endpoint's integration point and scenario, creating an endpoint
 /// rows name and no bot has, and deleting a CJM stage or row.
 #[component]
 pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
@@ -56,6 +58,8 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
         (g.nodes[i].clone(), links, bound)
     });
     let map = maps.with_value(|m| m.iter().find(|m| m.id == node.map).map(|m| (m.title.clone(), m.version)));
+    // An endpoint no integration point describes yet: its row in a table.
+    let pointless = !links.iter().any(|l| l.2 == Kind::IntegrationRow);
     let list = move |down: bool| {
         let items: Vec<_> = links.iter().filter(|l| l.1 == down).cloned().collect();
         (!items.is_empty()).then(|| {
@@ -176,6 +180,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
     .filter(|_| edit.editable)
     .map(|title| new_row_form(i, title, maps, edit));
     let new_stage = (edit.editable && matches!(node.kind, Kind::Stage | Kind::BlueprintStage)).then(|| new_stage_form(i, edit));
+    let new_point = (edit.editable && node.kind == Kind::Endpoint && node.live.is_some() && pointless).then(|| new_point_form(i, maps, edit));
     let scenario = (edit.editable && node.kind == Kind::Endpoint && node.live.is_some()).then(|| endpoint_scenario(i, &node.bot, &node.name, edit));
     // An endpoint the maps bind to that no bot has: made as they plan it.
     let create = (edit.editable && node.kind == Kind::Endpoint && node.live.is_none()).then(|| {
@@ -215,6 +220,7 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
             {cells}
             {new_row}
             {new_stage}
+            {new_point}
             <div class="mt-2 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs">{actions}{delete}</div>
             {up}
             {down}
@@ -402,6 +408,31 @@ fn new_stage_form(node: usize, edit: Edit) -> impl IntoView {
                 disabled=move || edit.busy.get() || name.try_with(|n| n.trim().is_empty()).unwrap_or(true)>{l(K::LoopNewStageAdd)}</button>
         </form>
     }
+}
+
+/// Endpoint node `node`'s row in an integration-points table (the
+/// project's; a select when it has several), saying what the endpoint is.
+fn new_point_form(node: usize, maps: StoredValue<Vec<MapRow>>, edit: Edit) -> AnyView {
+    let choices: Vec<(String, String)> = maps.with_value(|m| m.iter().filter(|m| m.kind == MapKind::Integration).map(|m| (m.id.clone(), m.title.clone())).collect());
+    let Some(first) = choices.first().map(|c| c.0.clone()) else {
+        return ().into_any();
+    };
+    let map = RwSignal::new(first);
+    let several = choices.len() > 1;
+    let options = choices.into_iter().map(|(id, title)| view! { <option value=id>{title}</option> }).collect_view();
+    view! {
+        <div class="mt-2 space-y-1 rounded border border-teal-100 bg-teal-50 px-2 py-1.5 text-xs" data-testid="loop-new-point">
+            <div class="font-medium text-teal-900">{l(K::LoopNewPoint)}</div>
+            {several.then(|| view! {
+                <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-new-point-map" aria-label=l(K::LoopNewRowMap)
+                    on:change=move |ev| map.set(event_target_value(&ev))>{options}</select>
+            })}
+            <button type="button" class=BUTTON data-testid="loop-new-point-add" disabled=move || edit.busy.get()
+                on:click=move |_| edit.add_point.run((node, map.get_untracked()))>{l(K::LoopNewPointAdd)}</button>
+            <p class="text-slate-600">{l(K::LoopNewPointHint)}</p>
+        </div>
+    }
+    .into_any()
 }
 
 /// The selected link, a communication row's binding, stage or cell: both
