@@ -1052,12 +1052,15 @@ test('an architect adds an endpoint no integration point describes to the integr
   const point = (await panel.getAttribute('data-node'))!;
   await expect(page.locator(`[data-link-from="${point}"][data-link-to="${WARRANTY}"]`)).toHaveCount(1);
   // The table holds it last, saying what the endpoint is.
-  const got = await page.request.post('/api/maps/get', { form: { map_id: 'map_integration-points', version: '0' }, headers: { Origin: BASE } });
-  const rows = JSON.parse((await got.json()).content).rows;
+  const points = async () => {
+    const got = await page.request.post('/api/maps/get', { form: { map_id: 'map_integration-points', version: '0' }, headers: { Origin: BASE } });
+    return JSON.parse((await got.json()).content).rows;
+  };
+  const rows = await points();
   const saved = rows[rows.length - 1];
   expect(`map_integration-points#${saved.id}`).toBe(point);
-  expect([saved.alias, saved.bot_id, saved.method, saved.url, saved.request, saved.owner])
-    .toEqual(['users/warranty', 'bot_rehau', 'POST', '/bots/{botId}/call/users/warranty', '{ userId }', 'REHAU portal']);
+  expect([saved.alias, saved.bot_id, saved.method, saved.url, saved.description, saved.request, saved.response, saved.owner])
+    .toEqual(['users/warranty', 'bot_rehau', 'POST', '/bots/{botId}/call/users/warranty', 'Гарантия на монтаж', '{ userId }', '', 'REHAU portal']);
   // The endpoint's panel no longer offers it.
   await loopReady(page);
   await node(page, WARRANTY).click();
@@ -1067,6 +1070,7 @@ test('an architect adds an endpoint no integration point describes to the integr
   await page.getByTestId('loop-undo').click();
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Гарантия на монтаж» deleted');
   await expect(page.locator(`[data-node="${point}"]`)).toHaveCount(0);
+  expect((await points()).map((r: { id: string }) => r.id)).toEqual(rows.slice(0, -1).map((r: { id: string }) => r.id));
   // A viewer's endpoint panel has no such box.
   await page.context().clearCookies();
   await openLoop(page, VIEWER);

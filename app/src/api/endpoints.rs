@@ -186,11 +186,7 @@ pub async fn set_endpoint_scenario(bot_id: String, alias: String, scenario: Stri
     let user = require(comops_core::Permission::DesignIntegrations)?;
     let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
     let alias = comops_core::Alias::parse(&alias).map_err(|_| AppError::NotFound)?;
-    let mut errors = Vec::new();
-    let note = comops_core::validation::optional_text("note", &note, 500, &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
+    let note = loop_note(&note)?;
     let store = backend()?.store;
     // Found by alias (cached), then read as it is now: another process's
     // save may not be in this one's cache yet.
@@ -221,11 +217,7 @@ pub async fn create_planned_endpoint(project_id: String, bot_id: String, alias: 
     let project = comops_core::ProjectId::parse(&project_id).ok_or(AppError::NotFound)?;
     let bot = comops_core::BotId::parse(&bot_id).ok_or(AppError::NotFound)?;
     let alias = comops_core::Alias::parse(&alias).map_err(|_| AppError::NotFound)?;
-    let mut errors = Vec::new();
-    let note = comops_core::validation::optional_text("note", &note, 500, &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
+    let note = loop_note(&note)?;
     let store = backend()?.store;
     // A binding to a bot of another project (or none) is not this
     // project's to fill: the bot has to be added to the project first.
@@ -286,6 +278,18 @@ pub async fn delete_endpoint_at(id: String, version: i64) -> Result<EndpointStep
     }
     store.audit(user.email.as_str(), "endpoint.delete", id.as_str(), endpoint.alias.as_str()).await?;
     Ok(EndpointStep::Deleted)
+}
+
+/// A version note the loop sends, checked as every note is.
+#[cfg(feature = "ssr")]
+fn loop_note(note: &str) -> Result<String, AppError> {
+    let mut errors = Vec::new();
+    let note = comops_core::validation::optional_text("note", note, 500, &mut errors);
+    if errors.is_empty() {
+        Ok(note)
+    } else {
+        Err(AppError::Invalid(errors))
+    }
 }
 
 /// The conflict of a loop change on `endpoint`, which is not as the loop

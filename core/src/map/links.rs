@@ -129,7 +129,9 @@ pub fn loop_view(maps: &[Map]) -> LoopView {
             MapContent::Integration(m) => {
                 for r in &m.rows {
                     let key = at(&r.id);
-                    add(key.clone(), NodeKind::IntegrationRow, &r.description);
+                    // Undescribed: named by the endpoint it documents.
+                    let label = if r.description.trim().is_empty() { r.alias.as_ref().map_or("", |a| a.as_str()) } else { &r.description };
+                    add(key.clone(), NodeKind::IntegrationRow, label);
                     if let Some(b) = r.binding() {
                         links.push((key.clone(), endpoint_key(&b)));
                         endpoints.push(b);

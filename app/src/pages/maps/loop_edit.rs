@@ -185,14 +185,47 @@ pub struct PointOf {
     pub owner: String,
 }
 
-/// A new integration point for the endpoint `of` names, last in the
-/// integration-points table whose content is `content`, with a fresh id;
-/// `None` when `content` is no such table.
-pub fn new_point_for(content: &Value, of: &PointOf) -> Option<Placed> {
-    let place = content.get("rows")?.as_array()?.len();
-    let mut row = new_row(MapKind::Integration, content);
-    let request = if of.fields.is_empty() { String::new() } else { format!("{{ {} }}", of.fields.join(", ")) };
-    for (field, text) in [
+/// The integration point of the table whose content is `content` for the
+/// endpoint `of` names: the row planned for its alias (no bot yet), bound
+/// to it, its empty cells filled from it — the row as it was and as it
+/// becomes (`Some` first) — or, when none is planned, a new row last with
+/// a fresh id (`None` first). `None` when `content` has no rows.
+pub fn new_point_for(content: &Value, of: &PointOf) -> Option<(Option<Placed>, Placed)> {
+    let rows = content.get("rows")?.as_array()?;
+    let planned = rows.iter().enumerate().find(|(_, r)| {
+        r.get("alias").and_then(Value::as_str) == Some(of.alias.as_str()) && r.get("bot_id").and_then(Value::as_str).unwrap_or_default().is_empty()
+    });
+    let (was, mut row) = match planned {
+        Some((place, row)) => (Some((place, row.clone())), row.clone()),
+        None => (None, new_row(MapKind::Integration, content)),
+    };
+    let place = was.as_ref().map_or(rows.len(), |(place, _)| *place);
+    for (field, text) in point_cells(of) {
+        let empty = row.get(field).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty());
+        if empty || field == "bot_id" {
+            row[field] = Value::String(text);
+        }
+    }
+    Some((was, (place, row)))
+}
+
+/// The cells an integration point of the endpoint `of` names has; its
+/// request fields as the seed writes them (`{ userId, orderId }`), cut to
+/// a map cell's length.
+fn point_cells(of: &PointOf) -> [(&'static str, String); 8] {
+    let mut request = String::new();
+    for name in &of.fields {
+        if request.len() + name.len() + 8 > comops_core::map::limits::MAX_CELL {
+            request.push_str(", …");
+            break;
+        }
+        request.push_str(if request.is_empty() { "{ " } else { ", " });
+        request.push_str(name);
+    }
+    if !request.is_empty() {
+        request.push_str(" }");
+    }
+    [
         ("alias", of.alias.clone()),
         ("bot_id", of.bot.clone()),
         ("method", "POST".to_string()),
@@ -201,10 +234,7 @@ pub fn new_point_for(content: &Value, of: &PointOf) -> Option<Placed> {
         ("request", request),
         ("response", of.response.clone()),
         ("owner", of.owner.clone()),
-    ] {
-        row[field] = Value::String(text);
-    }
-    Some((place, row))
+    ]
 }
 
 /// Whether a blueprint's crossings (arrows across a line at a stage) name
@@ -213,8 +243,8 @@ pub fn crossed(content: &Value, stage: &str) -> bool {
     content.get("crossings").and_then(Value::as_array).is_some_and(|all| all.iter().any(|c| c.get("stage").and_then(Value::as_str) == Some(stage)))
 }
 
-/// What a map item is called in a version note: its name, else its number
-/// or id.
+/// What a map item is called in a version note: its name (an integration
+/// point's description, else its alias), else its number or id.
 pub fn item_label(item: &Value) -> String {
     let text = ["event", "stage", "name", "description", "alias"].iter().find_map(|k| item.get(*k).and_then(Value::as_str).filter(|s| !s.trim().is_empty()));
     match (text, item.get("number").and_then(Value::as_i64)) {
@@ -428,8 +458,8 @@ mod tests {
             response: "{ success: true }".into(),
             owner: "REHAU portal".into(),
         };
-        let (place, row) = new_point_for(&table, &of).unwrap();
-        assert_eq!(place, 1);
+        let (was, (place, row)) = new_point_for(&table, &of).unwrap();
+        assert_eq!((was, place), (None, 1));
         assert_ne!(row["id"], "point-1");
         let text = |k: &str| row[k].as_str().unwrap_or_default().to_string();
         assert_eq!(
@@ -438,10 +468,22 @@ mod tests {
         );
         assert_eq!(item_label(&row), "Гарантия на монтаж");
         // No fields: no request text; no description: named by its alias.
-        let bare = PointOf { fields: vec![], description: String::new(), ..of };
-        let (_, row) = new_point_for(&table, &bare).unwrap();
+        let bare = PointOf { fields: vec![], description: String::new(), ..of.clone() };
+        let (_, (_, row)) = new_point_for(&table, &bare).unwrap();
         assert_eq!((row["request"].as_str(), item_label(&row)), (Some(""), "users/warranty".to_string()));
         assert_eq!(new_point_for(&json!({"stages": []}), &bare), None);
+        // A row planned for its alias (no bot yet) is bound and filled
+        // where empty, in its place: what the analyst wrote stays.
+        let planned = json!({"rows": [{"id": "p1", "alias": "users/warranty", "description": "Гарантия", "owner": ""}, {"id": "p2"}]});
+        let (was, (place, row)) = new_point_for(&planned, &of).unwrap();
+        assert_eq!(was, Some((0, planned["rows"][0].clone())));
+        assert_eq!((place, row["id"].as_str(), row["bot_id"].as_str()), (0, Some("p1"), Some("bot_rehau")));
+        assert_eq!((row["description"].as_str(), row["owner"].as_str()), (Some("Гарантия"), Some("REHAU portal")));
+        // A request of very many long fields is cut to a cell's length.
+        let many = PointOf { fields: (0..100).map(|i| format!("field_{i}_{}", "x".repeat(54))).collect(), ..of.clone() };
+        let (_, (_, row)) = new_point_for(&table, &many).unwrap();
+        let request = row["request"].as_str().unwrap();
+        assert!(request.len() <= comops_core::map::limits::MAX_CELL && request.ends_with(", … }"), "{}", request.len());
     }
 
     #[test]

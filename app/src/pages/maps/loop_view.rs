@@ -719,33 +719,24 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
             (note, MapChange::Item(put.undone(before)), select)
         }
         MapChange::NewRow(new) => {
-            let (place, row) = loop_edit::new_row_for(&content, &new.purpose, &new.event).ok_or(Unsaved::Gone)?;
-            let id = row.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-            loop_edit::put_item(&mut content, "rows", &id, Some(&(place, row.clone()))).ok_or(Unsaved::Gone)?;
-            let note = loop_edit::item_note(locale, &loop_edit::item_label(&row), true);
-            let select = format!("{map}#{id}");
-            let added = ItemPut { map: map.clone(), base, list: "rows", item: id, now: Some((place, row)), expect: Some(None) };
-            (note, MapChange::Item(added.undone(None)), select)
+            let placed = loop_edit::new_row_for(&content, &new.purpose, &new.event);
+            add_item(&mut content, &map, base, "rows", placed, locale)?
         }
         MapChange::NewStage(new) => {
-            let (place, stage) = loop_edit::new_stage_after(&content, loaded.kind, &new.after, &new.name).ok_or(Unsaved::Gone)?;
-            let id = stage.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-            loop_edit::put_item(&mut content, "stages", &id, Some(&(place, stage.clone()))).ok_or(Unsaved::Gone)?;
-            let note = loop_edit::item_note(locale, &loop_edit::item_label(&stage), true);
-            let select = format!("{map}#{id}");
-            let added = ItemPut { map: map.clone(), base, list: "stages", item: id, now: Some((place, stage)), expect: Some(None) };
-            (note, MapChange::Item(added.undone(None)), select)
+            let placed = loop_edit::new_stage_after(&content, loaded.kind, &new.after, &new.name);
+            add_item(&mut content, &map, base, "stages", placed, locale)?
         }
-        MapChange::NewPoint(new) => {
-            let of = point_of(&new.bot, &new.alias).await?;
-            let (place, row) = loop_edit::new_point_for(&content, &of).ok_or(Unsaved::Gone)?;
-            let id = row.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-            loop_edit::put_item(&mut content, "rows", &id, Some(&(place, row.clone()))).ok_or(Unsaved::Gone)?;
-            let note = loop_edit::item_note(locale, &loop_edit::item_label(&row), true);
-            let select = format!("{map}#{id}");
-            let added = ItemPut { map: map.clone(), base, list: "rows", item: id, now: Some((place, row)), expect: Some(None) };
-            (note, MapChange::Item(added.undone(None)), select)
-        }
+        MapChange::NewPoint(new) => match loop_edit::new_point_for(&content, &point_of(&new.bot, &new.alias).await?).ok_or(Unsaved::Gone)? {
+            (None, placed) => add_item(&mut content, &map, base, "rows", Some(placed), locale)?,
+            // The row planned for it, bound and filled: its undo puts it back as it was.
+            (Some(was), now) => {
+                let id = now.1.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                loop_edit::put_item(&mut content, "rows", &id, Some(&now)).ok_or(Unsaved::Gone)?;
+                let note = t1(locale, K::LoopNotePointBound, format!("«{}»", loop_edit::item_label(&now.1))).replacen("{}", &new.alias, 1);
+                let filled = ItemPut { map: map.clone(), base, list: "rows", item: id.clone(), now: Some(now), expect: None };
+                (note, MapChange::Item(filled.undone(Some(was))), format!("{map}#{id}"))
+            }
+        },
     };
     let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?;
     let Some(version) = saved_as(&outcome) else {
@@ -762,6 +753,19 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
         }
     }
     Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(Change::Map(undo)), select, said: K::LoopSaved, open: (format!("/maps/{map}"), K::LoopOpenItem) })
+}
+
+/// Puts a new item (`placed`; `None`: its map has no place for it) in
+/// the map's `list`: the note, the change that takes it away (deleting
+/// it, if it is still as made) and the node to select.
+fn add_item(content: &mut Value, map: &str, base: i64, list: &'static str, placed: Option<Placed>, locale: Locale) -> Result<(String, MapChange, String), Unsaved> {
+    let (place, item) = placed.ok_or(Unsaved::Gone)?;
+    let id = item.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    loop_edit::put_item(content, list, &id, Some(&(place, item.clone()))).ok_or(Unsaved::Gone)?;
+    let note = loop_edit::item_note(locale, &loop_edit::item_label(&item), true);
+    let select = format!("{map}#{id}");
+    let added = ItemPut { map: map.to_string(), base, list, item: id, now: Some((place, item)), expect: Some(None) };
+    Ok((note, MapChange::Item(added.undone(None)), select))
 }
 
 /// What endpoint `alias` of `bot` is now, as its integration point says

@@ -424,7 +424,7 @@ fn new_point_form(node: usize, maps: StoredValue<Vec<MapRow>>, edit: Edit) -> An
         <div class="mt-2 space-y-1 rounded border border-teal-100 bg-teal-50 px-2 py-1.5 text-xs" data-testid="loop-new-point">
             <div class="font-medium text-teal-900">{l(K::LoopNewPoint)}</div>
             {several.then(|| view! {
-                <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-new-point-map" aria-label=l(K::LoopNewRowMap)
+                <select class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-new-point-map" aria-label=l(K::LoopNewPointMap)
                     on:change=move |ev| map.set(event_target_value(&ev))>{options}</select>
             })}
             <button type="button" class=BUTTON data-testid="loop-new-point-add" disabled=move || edit.busy.get()
