@@ -37,7 +37,9 @@
 // it gets the conflict. A CJM stage's panel adds a stage right after it
 // (a gap: no row names it), Undo takes it away; a blueprint stage's too.
 // An endpoint no integration point describes gets its row in the
-// integration-points table from its panel, and Undo takes it away.
+// integration-points table from its panel, and Undo takes it away; a row
+// planned for its alias is bound and filled instead, and Undo puts it
+// back as it was.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -1071,6 +1073,31 @@ test('an architect adds an endpoint no integration point describes to the integr
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Гарантия на монтаж» deleted');
   await expect(page.locator(`[data-node="${point}"]`)).toHaveCount(0);
   expect((await points()).map((r: { id: string }) => r.id)).toEqual(rows.slice(0, -1).map((r: { id: string }) => r.id));
+
+  // A row an analyst planned for its alias (no bot yet) is bound and filled in its place instead.
+  const got = await page.request.post('/api/maps/get', { form: { map_id: 'map_integration-points', version: '0' }, headers: { Origin: BASE } });
+  const table = await got.json();
+  const content = JSON.parse(table.content);
+  content.rows.splice(1, 0, { id: 'point-plan', alias: 'users/warranty', description: 'Гарантия (план)' });
+  const planned = await page.request.post('/api/maps/save', {
+    data: { map_id: 'map_integration-points', title: table.title, json: JSON.stringify(content), note: 'planned', base_version: table.version }, headers: { Origin: BASE },
+  });
+  expect((await planned.json()).Saved).toBeTruthy();
+  await page.reload();
+  await loopReady(page);
+  await node(page, WARRANTY).click();
+  await page.getByTestId('loop-new-point-add').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: integration point «Гарантия (план)» bound to users/warranty');
+  await expect(page.locator('[data-link-from="map_integration-points#point-plan"][data-link-to="' + WARRANTY + '"]')).toHaveCount(1);
+  const bound = (await points())[1];
+  expect([bound.id, bound.bot_id, bound.description, bound.request, bound.owner]).toEqual(['point-plan', 'bot_rehau', 'Гарантия (план)', '{ userId }', 'REHAU portal']);
+  // Undo puts the planned row back as it was.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Гарантия (план)» changed');
+  const back = (await points())[1];
+  expect([back.id, back.bot_id ?? null, back.owner]).toEqual(['point-plan', null, '']);
+
   // A viewer's endpoint panel has no such box.
   await page.context().clearCookies();
   await openLoop(page, VIEWER);

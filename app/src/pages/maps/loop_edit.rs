@@ -254,10 +254,35 @@ pub fn item_label(item: &Value) -> String {
     }
 }
 
+/// What a change did to one item of a map: added it (or put it back),
+/// deleted it, or changed it (written over as another version of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemDone {
+    Added,
+    Deleted,
+    Changed,
+}
+
+impl ItemDone {
+    /// What putting `now` where `before` was does.
+    pub fn of(before: bool, now: bool) -> ItemDone {
+        match (before, now) {
+            (true, true) => ItemDone::Changed,
+            (_, true) => ItemDone::Added,
+            (_, false) => ItemDone::Deleted,
+        }
+    }
+}
+
 /// The version note of an item added (or put back) on the loop, "loop:
-/// «Order paid» added", or deleted.
-pub fn item_note(locale: Locale, label: &str, added: bool) -> String {
-    t1(locale, if added { K::LoopNoteAdd } else { K::LoopNoteDelete }, label)
+/// «Order paid» added", deleted, or changed.
+pub fn item_note(locale: Locale, label: &str, done: ItemDone) -> String {
+    let key = match done {
+        ItemDone::Added => K::LoopNoteAdd,
+        ItemDone::Deleted => K::LoopNoteDelete,
+        ItemDone::Changed => K::LoopNoteChange,
+    };
+    t1(locale, key, label)
 }
 
 /// The version note of an endpoint's scenario set on the loop: "loop:
@@ -539,8 +564,10 @@ mod tests {
         assert_eq!(item_label(&json!({"id": "p1", "description": "CRM → бот"})), "CRM → бот");
         assert_eq!(item_label(&json!({"id": "r9", "number": 9, "event": ""})), "9");
         assert_eq!(item_label(&json!({"id": "point-2"})), "point-2");
-        assert_eq!(item_note(Locale::En, "Оплата", true), "loop: «Оплата» added");
-        assert_eq!(item_note(Locale::Ru, "Оплата", false), "петля: удалён элемент «Оплата»");
+        assert_eq!(item_note(Locale::En, "Оплата", ItemDone::of(false, true)), "loop: «Оплата» added");
+        assert_eq!(item_note(Locale::Ru, "Оплата", ItemDone::of(true, false)), "петля: удалён элемент «Оплата»");
+        assert_eq!(item_note(Locale::En, "Оплата", ItemDone::of(true, true)), "loop: «Оплата» changed");
+        assert_eq!(item_note(Locale::Ru, "Оплата", ItemDone::Changed), "петля: изменён элемент «Оплата»");
     }
 
     #[test]

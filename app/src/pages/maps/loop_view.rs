@@ -714,7 +714,7 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
             }
             let label = put.now.as_ref().or(before.as_ref()).map(|(_, item)| loop_edit::item_label(item)).unwrap_or_default();
             loop_edit::put_item(&mut content, put.list, &put.item, put.now.as_ref()).ok_or(Unsaved::Gone)?;
-            let note = loop_edit::item_note(locale, &label, put.now.is_some());
+            let note = loop_edit::item_note(locale, &label, loop_edit::ItemDone::of(before.is_some(), put.now.is_some()));
             let select = format!("{map}#{}", put.item);
             (note, MapChange::Item(put.undone(before)), select)
         }
@@ -762,7 +762,7 @@ fn add_item(content: &mut Value, map: &str, base: i64, list: &'static str, place
     let (place, item) = placed.ok_or(Unsaved::Gone)?;
     let id = item.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
     loop_edit::put_item(content, list, &id, Some(&(place, item.clone()))).ok_or(Unsaved::Gone)?;
-    let note = loop_edit::item_note(locale, &loop_edit::item_label(&item), true);
+    let note = loop_edit::item_note(locale, &loop_edit::item_label(&item), loop_edit::ItemDone::Added);
     let select = format!("{map}#{id}");
     let added = ItemPut { map: map.to_string(), base, list, item: id, now: Some((place, item)), expect: Some(None) };
     Ok((note, MapChange::Item(added.undone(None)), select))
