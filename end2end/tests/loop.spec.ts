@@ -114,6 +114,15 @@ async function openLoop(page: Page, who = VIEWER) {
   await loopReady(page);
 }
 
+/** Signed in again as a viewer: node `key`'s panel has no `testId` (an edit it offers editors). */
+async function viewerPanelLacks(page: Page, key: string, testId: string) {
+  await page.context().clearCookies();
+  await openLoop(page, VIEWER);
+  await node(page, key).click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', key);
+  await expect(page.getByTestId(testId)).toHaveCount(0);
+}
+
 /** Waits until the canvas shows its first view (fitted, or as it was before the loop was read again) and takes edits (not saving, not being read again). */
 async function loopReady(page: Page) {
   await expect(page.getByTestId('loop-canvas')).toHaveAttribute('data-ready', 'true');
@@ -795,11 +804,7 @@ test('an architect links a row to a blueprint cell by dragging it there, and unl
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: row 1 unlinked from blueprint cell «First Use · Front Stage Interactions: Бот: сценарий welcome_tour»');
   await expect(link).toHaveCount(0);
   // A viewer's row panel offers neither.
-  await page.context().clearCookies();
-  await openLoop(page, VIEWER);
-  await node(page, UNBOUND).click();
-  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', UNBOUND);
-  await expect(page.getByTestId('loop-row-cells')).toHaveCount(0);
+  await viewerPanelLacks(page, UNBOUND, 'loop-row-cells');
   await expect(page.getByTestId('loop-row-stages')).toHaveCount(0);
 });
 
@@ -894,11 +899,7 @@ test('an architect picks the scenario of an endpoint that starts none, and Undo 
   await expect(page.getByTestId('loop-conflict')).toContainText(`Not saved: ${ARCHITECT.email} saved a newer version of what you changed after the loop was drawn.`);
 
   // A viewer's endpoint panel shows no scenario select.
-  await page.context().clearCookies();
-  await openLoop(page, VIEWER);
-  await node(page, key).click();
-  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', key);
-  await expect(page.getByTestId('loop-scenario')).toHaveCount(0);
+  await viewerPanelLacks(page, key, 'loop-scenario');
 });
 
 test('an architect creates again the endpoint a row is bound to and no bot has, and Undo deletes it', async ({ page }) => {
@@ -1030,11 +1031,7 @@ test('an architect adds a CJM stage and a blueprint stage after another from its
   expect([stages[at + 1].name, `map_onboarding-blueprint#${stages[at + 1].id}`]).toEqual(['Warranty', await panel.getAttribute('data-node')]);
 
   // A viewer's stage panel has no such form.
-  await page.context().clearCookies();
-  await openLoop(page, VIEWER);
-  await node(page, STAGE).click();
-  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', STAGE);
-  await expect(page.getByTestId('loop-new-stage')).toHaveCount(0);
+  await viewerPanelLacks(page, STAGE, 'loop-new-stage');
 });
 
 test('an architect adds an endpoint no integration point describes to the integration points, and Undo takes it away', async ({ page }) => {
@@ -1099,9 +1096,5 @@ test('an architect adds an endpoint no integration point describes to the integr
   expect([back.id, back.bot_id ?? null, back.owner]).toEqual(['point-plan', null, '']);
 
   // A viewer's endpoint panel has no such box.
-  await page.context().clearCookies();
-  await openLoop(page, VIEWER);
-  await node(page, WARRANTY).click();
-  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', WARRANTY);
-  await expect(page.getByTestId('loop-new-point')).toHaveCount(0);
+  await viewerPanelLacks(page, WARRANTY, 'loop-new-point');
 });
