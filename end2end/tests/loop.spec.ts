@@ -36,6 +36,8 @@
 // Undo deletes it, Redo makes it again, and an Undo after someone changed
 // it gets the conflict. A CJM stage's panel adds a stage right after it
 // (a gap: no row names it), Undo takes it away; a blueprint stage's too.
+// A blueprint stage goes with Delete, the crossings drawn at it along, and
+// Undo brings both back.
 // An endpoint no integration point describes gets its row in the
 // integration-points table from its panel, and Undo takes it away; a row
 // planned for its alias is bound and filled instead, and Undo puts it
@@ -982,7 +984,7 @@ test('an architect creates again the endpoint a row is bound to and no bot has, 
   expect((await kept.json()).versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
 });
 
-test('an architect adds a CJM stage and a blueprint stage after another from its panel, and Undo takes it away', async ({ page }) => {
+test('an architect adds a CJM stage and a blueprint stage after another from its panel, and deletes a blueprint stage with its crossings; Undo takes each back', async ({ page }) => {
   const BLUEPRINT_STAGE = 'map_onboarding-blueprint#registration';
   await openLoop(page, ARCHITECT);
   const noRow = Number(await page.getByTestId('gap-no_row').getAttribute('data-count'));
@@ -1029,6 +1031,28 @@ test('an architect adds a CJM stage and a blueprint stage after another from its
   const stages = JSON.parse((await got.json()).content).stages;
   const at = stages.findIndex((s: { id: string }) => s.id === 'registration');
   expect([stages[at + 1].name, `map_onboarding-blueprint#${stages[at + 1].id}`]).toEqual(['Warranty', await panel.getAttribute('data-node')]);
+
+  // A blueprint stage goes with Delete, the crossings drawn at it along; Undo brings both back where they were.
+  const FEEDBACK = 'map_onboarding-blueprint#feedback';
+  const blueprint = async () => {
+    const read = await page.request.post('/api/maps/get', { form: { map_id: 'map_onboarding-blueprint', version: '0' }, headers: { Origin: BASE } });
+    const content = JSON.parse((await read.json()).content);
+    return { stages: content.stages.map((s: { id: string }) => s.id), crossings: content.crossings.map((c: { id: string }) => c.id) };
+  };
+  const drawn = await blueprint();
+  expect(drawn.crossings).toEqual(['x1', 'x2', 'x3']);
+  await loopReady(page);
+  await node(page, FEEDBACK).click();
+  await expect(panel).toHaveAttribute('data-node', FEEDBACK);
+  await panel.getByTestId('loop-delete').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Feedback» deleted');
+  await expect(page.locator(`[data-node="${FEEDBACK}"]`)).toHaveCount(0);
+  expect(await blueprint()).toEqual({ stages: drawn.stages.filter((id: string) => id !== 'feedback'), crossings: ['x1', 'x2'] });
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Feedback» added');
+  await expect(page.locator(`[data-node="${FEEDBACK}"]`)).toHaveCount(1);
+  expect(await blueprint()).toEqual(drawn);
 
   // A viewer's stage panel has no such form.
   await viewerPanelLacks(page, STAGE, 'loop-new-stage');

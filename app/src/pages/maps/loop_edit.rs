@@ -237,10 +237,29 @@ fn point_cells(of: &PointOf) -> [(&'static str, String); 8] {
     ]
 }
 
-/// Whether a blueprint's crossings (arrows across a line at a stage) name
-/// stage `stage`: deleting it would leave them at no stage.
-pub fn crossed(content: &Value, stage: &str) -> bool {
-    content.get("crossings").and_then(Value::as_array).is_some_and(|all| all.iter().any(|c| c.get("stage").and_then(Value::as_str) == Some(stage)))
+/// Takes the crossings (arrows across a line) drawn at stage `stage` out
+/// of a blueprint's content: a stage deleted takes them along, as they
+/// would name no stage. Returns them at their places, for an undo.
+pub fn take_crossings(content: &mut Value, stage: &str) -> Vec<Placed> {
+    let Some(all) = content.get_mut("crossings").and_then(Value::as_array_mut) else { return Vec::new() };
+    let at = |c: &Value| c.get("stage").and_then(Value::as_str) == Some(stage);
+    let taken: Vec<Placed> = all.iter().enumerate().filter(|(_, c)| at(c)).map(|(place, c)| (place, c.clone())).collect();
+    all.retain(|c| !at(c));
+    taken
+}
+
+/// Puts crossings [`take_crossings`] took back at their places.
+pub fn put_crossings(content: &mut Value, crossings: &[Placed]) {
+    if crossings.is_empty() {
+        return;
+    }
+    let Some(object) = content.as_object_mut() else { return };
+    let all = object.entry("crossings").or_insert_with(|| json!([]));
+    if let Some(all) = all.as_array_mut() {
+        for (place, c) in crossings {
+            all.insert((*place).min(all.len()), c.clone());
+        }
+    }
 }
 
 /// What a map item is called in a version note: its name (an integration
@@ -463,10 +482,17 @@ mod tests {
         let blueprint = json!({"stages": [{"id": "s1", "name": "Use"}]});
         let (place, stage) = new_stage_after(&blueprint, MapKind::Blueprint, "s1", "Warranty").unwrap();
         assert_eq!((place, stage["name"].as_str()), (1, Some("Warranty")));
-        // Crossings drawn at a stage since keep it from being taken back.
-        let crossed_at = json!({"stages": [{"id": "s1"}], "crossings": [{"id": "c1", "stage": "s1", "line": "interaction"}]});
-        assert!(crossed(&crossed_at, "s1"));
-        assert!(!crossed(&crossed_at, "s2") && !crossed(&blueprint, "s1"));
+        // A stage deleted takes its crossings along; put back, they are
+        // where they were.
+        let drawn = json!({"stages": [{"id": "s1"}, {"id": "s2"}], "crossings": [
+            {"id": "c1", "stage": "s1", "line": "interaction"}, {"id": "c2", "stage": "s2", "line": "visibility"}, {"id": "c3", "stage": "s1", "line": "visibility"}]});
+        let mut deleted = drawn.clone();
+        let taken = take_crossings(&mut deleted, "s1");
+        assert_eq!(taken.iter().map(|(place, c)| (*place, c["id"].as_str().unwrap())).collect::<Vec<_>>(), vec![(0, "c1"), (2, "c3")]);
+        assert_eq!(deleted["crossings"], json!([{"id": "c2", "stage": "s2", "line": "visibility"}]));
+        put_crossings(&mut deleted, &taken);
+        assert_eq!(deleted, drawn);
+        assert!(take_crossings(&mut blueprint.clone(), "s1").is_empty());
         // A stage deleted since the loop was drawn, or a map without stages.
         assert_eq!(new_stage_after(&cjm, MapKind::Cjm, "gone", "x"), None);
         assert_eq!(new_stage_after(&registration(), MapKind::Communication, "r1", "x"), None);

@@ -85,12 +85,11 @@ impl Kind {
         !matches!(self, Kind::Endpoint | Kind::Scenario)
     }
 
-    /// An item of its map's list the loop may delete: a CJM stage or a
-    /// row. A blueprint stage is deleted in its map, with the crossings
-    /// of the lines drawn at it (which must name a stage); a cell is
-    /// part of its stage.
+    /// An item of its map's list the loop may delete: a CJM or blueprint
+    /// stage (with the crossings drawn at it) or a row; a cell is part of
+    /// its stage.
     pub fn deletable(self) -> bool {
-        matches!(self, Kind::Stage | Kind::Row | Kind::IntegrationRow)
+        matches!(self, Kind::Stage | Kind::Row | Kind::BlueprintStage | Kind::IntegrationRow)
     }
 }
 

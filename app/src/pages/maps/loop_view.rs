@@ -30,8 +30,8 @@
 //! picks the scenario it starts (a version of the endpoint); an endpoint
 //! rows are bound to that no bot has is created from its panel as the
 //! maps plan it (`api::endpoints::create_planned_endpoint`); and a
-//! selected CJM stage or row goes from its map with Delete or its
-//! panel's button. Each change is one save of the item's map at the
+//! selected CJM or blueprint stage (with the crossings drawn at it) or a
+//! row goes from its map with Delete or its panel's button. Each change is one save of the item's map at the
 //! version the loop was drawn from (`loop_edit`) — an endpoint's
 //! scenario one of the endpoint, if it still starts the one drawn; a
 //! created endpoint's undo deletes it only at the version it was made
@@ -176,13 +176,22 @@ struct ItemPut {
     /// (`None`: absent); else someone changed it since — a conflict,
     /// nothing saved.
     expect: Option<Option<Value>>,
+    /// A blueprint stage put back: the crossings drawn at it that went
+    /// with it, at their places (a stage deleted takes its own along).
+    crossings: Vec<Placed>,
 }
 
 impl ItemPut {
-    /// The put that takes this one back, the item having been `before`.
-    fn undone(&self, before: Option<Placed>) -> ItemPut {
+    /// A put of `now` (`None`: deleting) with nothing to expect or bring back.
+    fn new(map: String, base: i64, list: &'static str, item: String, now: Option<Placed>) -> ItemPut {
+        ItemPut { map, base, list, item, now, expect: None, crossings: Vec::new() }
+    }
+
+    /// The put that takes this one back, the item having been `before`
+    /// and `crossings` having gone with it.
+    fn undone(&self, before: Option<Placed>, crossings: Vec<Placed>) -> ItemPut {
         let expect = Some(self.now.as_ref().map(|(_, item)| item.clone()));
-        ItemPut { map: self.map.clone(), base: self.base, list: self.list, item: self.item.clone(), now: before, expect }
+        ItemPut { now: before, expect, crossings, ..self.clone() }
     }
 }
 
@@ -707,16 +716,20 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
                 None if before.is_none() => return Err(Unsaved::Gone),
                 _ => {}
             }
-            // A blueprint stage made here and taken back: crossings drawn
-            // at it since would name a stage that is gone.
-            if put.now.is_none() && loop_edit::crossed(&content, &put.item) {
-                return Ok(SaveAnswer::conflict(&loaded));
-            }
             let label = put.now.as_ref().or(before.as_ref()).map(|(_, item)| loop_edit::item_label(item)).unwrap_or_default();
             loop_edit::put_item(&mut content, put.list, &put.item, put.now.as_ref()).ok_or(Unsaved::Gone)?;
+            // A blueprint stage takes the crossings drawn at it along (they
+            // would name no stage), and brings them back when put back.
+            let taken = match put.now {
+                None if loaded.kind == comops_core::map::MapKind::Blueprint => loop_edit::take_crossings(&mut content, &put.item),
+                _ => {
+                    loop_edit::put_crossings(&mut content, &put.crossings);
+                    Vec::new()
+                }
+            };
             let note = loop_edit::item_note(locale, &label, loop_edit::ItemDone::of(before.is_some(), put.now.is_some()));
             let select = format!("{map}#{}", put.item);
-            (note, MapChange::Item(put.undone(before)), select)
+            (note, MapChange::Item(put.undone(before, taken)), select)
         }
         MapChange::NewRow(new) => {
             let placed = loop_edit::new_row_for(&content, &new.purpose, &new.event);
@@ -733,8 +746,8 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
                 let id = now.1.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
                 loop_edit::put_item(&mut content, "rows", &id, Some(&now)).ok_or(Unsaved::Gone)?;
                 let note = t1(locale, K::LoopNotePointBound, format!("«{}»", loop_edit::item_label(&now.1))).replacen("{}", &new.alias, 1);
-                let filled = ItemPut { map: map.clone(), base, list: "rows", item: id.clone(), now: Some(now), expect: None };
-                (note, MapChange::Item(filled.undone(Some(was))), format!("{map}#{id}"))
+                let filled = ItemPut::new(map.clone(), base, "rows", id.clone(), Some(now));
+                (note, MapChange::Item(filled.undone(Some(was), Vec::new())), format!("{map}#{id}"))
             }
         },
     };
@@ -764,8 +777,8 @@ fn add_item(content: &mut Value, map: &str, base: i64, list: &'static str, place
     loop_edit::put_item(content, list, &id, Some(&(place, item.clone()))).ok_or(Unsaved::Gone)?;
     let note = loop_edit::item_note(locale, &loop_edit::item_label(&item), loop_edit::ItemDone::Added);
     let select = format!("{map}#{id}");
-    let added = ItemPut { map: map.to_string(), base, list, item: id, now: Some((place, item)), expect: Some(None) };
-    Ok((note, MapChange::Item(added.undone(None)), select))
+    let added = ItemPut::new(map.to_string(), base, list, id, Some((place, item)));
+    Ok((note, MapChange::Item(added.undone(None, Vec::new())), select))
 }
 
 /// What endpoint `alias` of `bot` is now, as its integration point says

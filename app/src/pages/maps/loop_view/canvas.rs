@@ -183,7 +183,7 @@ impl Canvas {
         let change = self.graph.with_value(|g| {
             let n = g.nodes.get(i).filter(|n| n.kind.deletable())?;
             let (kind, base) = self.map_of(&n.map)?;
-            Some(ItemPut { map: n.map.clone(), base, list: list_of(kind), item: n.item().to_string(), now: None, expect: None })
+            Some(ItemPut::new(n.map.clone(), base, list_of(kind), n.item().to_string(), None))
         });
         if let Some(change) = change {
             self.on_change.run(Change::Map(MapChange::Item(change)));
