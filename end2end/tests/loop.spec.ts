@@ -36,8 +36,8 @@
 // Undo deletes it, Redo makes it again, and an Undo after someone changed
 // it gets the conflict. A CJM stage's panel adds a stage right after it
 // (a gap: no row names it), Undo takes it away; a blueprint stage's too.
-// A blueprint stage goes with Delete, the crossings drawn at it along, and
-// Undo brings both back.
+// A blueprint stage goes with its panel's Delete, the crossings drawn at it
+// along; Undo brings both back, Redo takes them again.
 // An endpoint no integration point describes gets its row in the
 // integration-points table from its panel, and Undo takes it away; a row
 // planned for its alias is bound and filled instead, and Undo puts it
@@ -1051,7 +1051,19 @@ test('an architect adds a CJM stage and a blueprint stage after another from its
   await loopReady(page);
   await page.getByTestId('loop-undo').click();
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Feedback» added');
-  await expect(page.locator(`[data-node="${FEEDBACK}"]`)).toHaveCount(1);
+  await expect(node(page, FEEDBACK)).toHaveAttribute('data-kind', 'blueprint_stage');
+  await expect(panel).toHaveAttribute('data-node', FEEDBACK);
+  expect(await blueprint()).toEqual(drawn);
+  // Redo takes them again, and Undo brings them back again.
+  await loopReady(page);
+  await page.getByTestId('loop-redo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Feedback» deleted');
+  await expect(page.locator(`[data-node="${FEEDBACK}"]`)).toHaveCount(0);
+  expect((await blueprint()).crossings).toEqual(['x1', 'x2']);
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Feedback» added');
+  await expect(node(page, FEEDBACK)).toHaveAttribute('data-kind', 'blueprint_stage');
   expect(await blueprint()).toEqual(drawn);
 
   // A viewer's stage panel has no such form.

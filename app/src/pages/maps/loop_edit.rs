@@ -248,7 +248,9 @@ pub fn take_crossings(content: &mut Value, stage: &str) -> Vec<Placed> {
     taken
 }
 
-/// Puts crossings [`take_crossings`] took back at their places.
+/// Puts crossings [`take_crossings`] took back at their places; one whose
+/// id a crossing drawn meanwhile took comes back as `x-3-2` (ids are
+/// unique in a blueprint).
 pub fn put_crossings(content: &mut Value, crossings: &[Placed]) {
     if crossings.is_empty() {
         return;
@@ -257,7 +259,14 @@ pub fn put_crossings(content: &mut Value, crossings: &[Placed]) {
     let all = object.entry("crossings").or_insert_with(|| json!([]));
     if let Some(all) = all.as_array_mut() {
         for (place, c) in crossings {
-            all.insert((*place).min(all.len()), c.clone());
+            let mut c = c.clone();
+            let id = c.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            let taken = |candidate: &str| all.iter().any(|other| has_id(other, candidate));
+            if taken(&id) {
+                let free = (2..).map(|n| format!("{id}-{n}")).find(|candidate| !taken(candidate)).unwrap_or_default();
+                c["id"] = Value::String(free);
+            }
+            all.insert((*place).min(all.len()), c);
         }
     }
 }
@@ -492,6 +501,11 @@ mod tests {
         assert_eq!(deleted["crossings"], json!([{"id": "c2", "stage": "s2", "line": "visibility"}]));
         put_crossings(&mut deleted, &taken);
         assert_eq!(deleted, drawn);
+        // An id taken meanwhile: the one put back gets a free one.
+        let mut redrawn = json!({"stages": [{"id": "s2"}], "crossings": [{"id": "c1", "stage": "s2", "line": "interaction"}]});
+        put_crossings(&mut redrawn, &taken);
+        let ids: Vec<&str> = redrawn["crossings"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, vec!["c1-2", "c1", "c3"]);
         assert!(take_crossings(&mut blueprint.clone(), "s1").is_empty());
         // A stage deleted since the loop was drawn, or a map without stages.
         assert_eq!(new_stage_after(&cjm, MapKind::Cjm, "gone", "x"), None);

@@ -14,7 +14,8 @@
 //! Keys on the focused canvas: arrows walk the nodes (`LoopGraph::step`),
 //! Enter opens the selected one, Escape cancels a drag and then clears the
 //! selection and the picked nodes, Delete/Backspace (editors) removes the
-//! selected link or deletes the selected CJM stage or row from its map,
+//! selected link or deletes the selected CJM or blueprint stage or row
+//! from its map,
 //! Ctrl+Z and Ctrl+Shift+Z (Ctrl+Y) take back and make again the page's
 //! last change, + − 0 zoom and fit, L lays out again, R shows or hides
 //! the trace overlay.

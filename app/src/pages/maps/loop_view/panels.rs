@@ -47,8 +47,9 @@ pub(super) struct Edit {
 /// a communication row's binding (unbind, or bind to any endpoint of the
 /// project), its CJM stages and blueprint cells (unlink, or link to any
 /// drawn), a new row for a CJM stage or an endpoint, a new stage after a
-/// CJM or blueprint stage, an endpoint's integration point and scenario, creating an endpoint
-/// rows name and no bot has, and deleting a CJM stage or row.
+/// CJM or blueprint stage, an endpoint's integration point and scenario,
+/// creating an endpoint rows name and no bot has, and deleting a CJM or
+/// blueprint stage or a row.
 #[component]
 pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
     let locale = use_locale();
