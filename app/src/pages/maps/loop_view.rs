@@ -31,8 +31,9 @@
 //! rows are bound to that no bot has is created from its panel as the
 //! maps plan it (`api::endpoints::create_planned_endpoint`); and a
 //! selected CJM or blueprint stage (with the crossings drawn at it) or a
-//! row goes from its map with Delete or its panel's button. Each change is one save of the item's map at the
-//! version the loop was drawn from (`loop_edit`) — an endpoint's
+//! row goes from its map with Delete or its panel's button. Each change
+//! is one save of the item's map at the version the loop was drawn from
+//! (`loop_edit`) — an endpoint's
 //! scenario one of the endpoint, if it still starts the one drawn; a
 //! created endpoint's undo deletes it only at the version it was made
 //! as, and not once it has been called — so a loop drawn before someone
