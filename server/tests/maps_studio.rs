@@ -489,8 +489,7 @@ async fn deleting_a_map_is_role_checked_and_audited() {
 /// The ComOps loop as the loop view reads it (JSON text), and whether it
 /// draws the link `from` → `to`.
 async fn loop_links(browser: &Browser, from: &str, to: &str) -> bool {
-    let text = json_of(browser.call("maps/loop", &[("project_id", PROJECT)]).await).await;
-    let page: Value = serde_json::from_str(text.as_str().unwrap()).unwrap();
+    let page = loop_page(browser).await;
     page["view"]["edges"].as_array().unwrap().iter().any(|e| e["from"] == from && e["to"] == to)
 }
 

@@ -226,22 +226,19 @@ pub async fn create_planned_endpoint(project_id: String, bot_id: String, alias: 
     }
     let binding = comops_core::map::EndpointBinding { bot_id: bot.clone(), alias: alias.clone() };
     let draft = comops_core::map::planned::planned_endpoint(&store.project_maps(&project).await?, &binding).ok_or(AppError::NotFound)?;
-    // Read as it is now (not through the cache): made meanwhile by
-    // someone, in this process or another, it is theirs.
-    let made_by_others = || async {
-        match store.list_endpoints(&bot).await?.into_iter().find(|e| e.alias == alias) {
-            Some(made) => conflict_at(&store, &made).await,
-            // Made and deleted again meanwhile: nothing to name.
-            None => Err(AppError::NotFound),
-        }
-    };
-    if store.list_endpoints(&bot).await?.iter().any(|e| e.alias == alias) {
-        return made_by_others().await;
-    }
     let valid = draft.validate().map_err(AppError::Invalid)?;
+    // The alias's unique index says whether someone, in this process or
+    // another, made it meanwhile: then it is theirs, read as it is now
+    // (not through the cache).
     let endpoint = match store.create_endpoint_as(&bot, &valid, &note, user.email.as_str()).await {
         Ok(endpoint) => endpoint,
-        Err(StoreError::Taken(_)) => return made_by_others().await,
+        Err(StoreError::Taken(_)) => {
+            return match store.list_endpoints(&bot).await?.into_iter().find(|e| e.alias == alias) {
+                Some(made) => conflict_at(&store, &made).await,
+                // Made and deleted again meanwhile: nothing to name.
+                None => Err(AppError::NotFound),
+            };
+        }
         Err(other) => return Err(other.into()),
     };
     store.audit(user.email.as_str(), "endpoint.create", endpoint.id.as_str(), endpoint.alias.as_str()).await?;
