@@ -95,6 +95,7 @@ pub enum K {
     LoopCreatePlannedHint,
     LoopEndpointCalled,
     LoopBotNotInProject,
+    LoopBotOutside,
     LoopNewStage,
     LoopNewStageAdd,
     LoopNewPoint,
@@ -961,6 +962,10 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LoopBotNotInProject => (
             "Not created: {} is not a bot of this project. Add the bot to the project, or bind the row to an endpoint of one of its bots.",
             "Не создано: {} — не бот этого проекта. Добавьте бота в проект или привяжите строку к эндпоинту одного из его ботов.",
+        ),
+        K::LoopBotOutside => (
+            "{} is not a bot of this project, so this endpoint is not made here. Add the bot to the project, or bind the row to an endpoint of one of its bots.",
+            "{} — не бот этого проекта, поэтому эндпоинт здесь не создаётся. Добавьте бота в проект или привяжите строку к эндпоинту одного из его ботов.",
         ),
         K::LoopEndpointCalled => (
             "Not deleted: business systems have called {} {} times since it was made. Delete it on the endpoints page if it must go.",

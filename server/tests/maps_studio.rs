@@ -261,6 +261,16 @@ async fn a_cjm_travels_as_csv_and_a_viewer_only_reads() {
     let loop_page: Value = serde_json::from_str(loop_text.as_str().unwrap()).unwrap();
     assert!(loop_page["live_endpoints"].as_array().unwrap().contains(&json!("endpoint:bot_rehau/users/connect-bot")));
     assert_eq!(loop_page["view"]["dangling"], json!([]));
+    // The project's bots, so the loop offers to make an endpoint only on
+    // one of them: not another project's.
+    let store = server.store().await;
+    let draft = comops_core::project::ProjectDraft { name: "Другой проект".into(), slug: "other".into(), description: String::new() };
+    let other = store.create_project(&draft.validate().unwrap(), None, None).await.unwrap().id;
+    let draft = comops_core::bot::BotDraft { name: "Чужой".into(), enabled: true, ..Default::default() };
+    store.create_bot(&other, &draft.validate().unwrap(), Some(comops_core::BotId::parse("bot_other").unwrap())).await.unwrap();
+    let loop_text = json_of(viewer.call("maps/loop", &[("project_id", PROJECT)]).await).await;
+    let loop_page: Value = serde_json::from_str(loop_text.as_str().unwrap()).unwrap();
+    assert_eq!(loop_page["project_bots"], json!(["bot_fmlst", "bot_helpdesk", "bot_rehau", "bot_shop"]));
 
     let anonymous = server.client();
     assert_eq!(anonymous.call("maps/list", &[("project_id", PROJECT)]).await.status(), 401);

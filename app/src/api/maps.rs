@@ -108,6 +108,9 @@ pub struct LoopPage {
     pub view: LoopView,
     /// Keys (`endpoint:bot_x/alias`) of the endpoint nodes that are live.
     pub live_endpoints: Vec<String>,
+    /// The project's bots: an endpoint the maps bind on another bot
+    /// cannot be made from this project's loop.
+    pub project_bots: Vec<String>,
 }
 
 /// What a project import did.
@@ -566,13 +569,15 @@ pub async fn project_loop(project_id: String) -> Result<String, AppError> {
     store.project(&project).await?;
     let view = comops_core::map::links::loop_view(&store.project_maps(&project).await?);
     let mut live_endpoints = Vec::new();
+    let mut project_bots = Vec::new();
     for bot in store.list_bots(&project).await? {
         for e in store.list_endpoints(&bot.id).await? {
             live_endpoints.push(format!("endpoint:{}/{}", bot.id, e.alias));
         }
+        project_bots.push(bot.id.to_string());
     }
     live_endpoints.retain(|key| view.nodes.iter().any(|n| &n.key == key));
-    serde_json::to_string(&LoopPage { view, live_endpoints }).map_err(|_| AppError::Internal)
+    serde_json::to_string(&LoopPage { view, live_endpoints, project_bots }).map_err(|_| AppError::Internal)
 }
 
 /// The ComOps loop's trace overlay over a period: every endpoint's calls

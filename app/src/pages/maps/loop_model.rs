@@ -204,8 +204,8 @@ pub fn parse_loop_page(text: &str) -> LoopPage {
         _ => None,
     };
     let nodes = list(&v["view"]["nodes"]).iter().filter_map(|n| Some(LoopNode { key: s(n, "key"), kind: kind(n.get("kind")?.as_str()?)?, label: s(n, "label") })).collect();
-    let live_endpoints = list(&v["live_endpoints"]).iter().filter_map(|k| k.as_str().map(str::to_string)).collect();
-    LoopPage { view: LoopView { nodes, edges: edges("edges"), dangling: edges("dangling") }, live_endpoints }
+    let strings = |k: &str| list(&v[k]).iter().filter_map(|k| k.as_str().map(str::to_string)).collect();
+    LoopPage { view: LoopView { nodes, edges: edges("edges"), dangling: edges("dangling") }, live_endpoints: strings("live_endpoints"), project_bots: strings("project_bots") }
 }
 
 /// Hand-moved node positions as the browser keeps them (`localStorage`,
@@ -311,6 +311,8 @@ pub struct LoopGraph {
     pub size: (f64, f64),
     /// Links to items that no longer exist (not drawn).
     pub dangling: usize,
+    /// The project's bots (an endpoint on another bot is not made here).
+    pub project_bots: Vec<String>,
 }
 
 /// The nodes on a chain and the links between them.
@@ -417,7 +419,7 @@ impl LoopGraph {
                 _ => nodes[i].gap,
             };
         }
-        let mut graph = LoopGraph { nodes, edges, dangling: page.view.dangling.len(), ..Default::default() };
+        let mut graph = LoopGraph { nodes, edges, dangling: page.view.dangling.len(), project_bots: page.project_bots.clone(), ..Default::default() };
         graph.lay_out();
         graph
     }
@@ -716,7 +718,7 @@ mod tests {
             ],
             dangling: vec![edge("map_comm#r3", "map_cjm#deleted")],
         };
-        let page = LoopPage { view, live_endpoints: vec!["endpoint:bot_a/users/connect-bot".into(), "endpoint:bot_a/feedback/received".into()] };
+        let page = LoopPage { view, live_endpoints: vec!["endpoint:bot_a/users/connect-bot".into(), "endpoint:bot_a/feedback/received".into()], project_bots: vec!["bot_a".into()] };
         (page, vec![endpoint("bot_a", "users/connect-bot", "registration_flow"), endpoint("bot_a", "feedback/received", ""), endpoint("bot_a", "unbound", "x")])
     }
 
@@ -725,7 +727,7 @@ mod tests {
         let (page, _) = demo_page();
         let text = serde_json::to_string(&page).unwrap();
         assert_eq!(parse_loop_page(&text), page);
-        assert_eq!(parse_loop_page("not json"), LoopPage { view: LoopView::default(), live_endpoints: vec![] });
+        assert_eq!(parse_loop_page("not json"), LoopPage { view: LoopView::default(), live_endpoints: vec![], project_bots: vec![] });
     }
 
     fn at(g: &LoopGraph, key: &str) -> usize {
@@ -1051,7 +1053,7 @@ mod tests {
             nodes.push(node(&format!("endpoint:bot_a/e{e}"), NodeKind::Endpoint, ""));
         }
         let live: Vec<BindableEndpoint> = (0..80).map(|e| endpoint("bot_a", &format!("e{e}"), &format!("s{}", e % 40))).collect();
-        let page = LoopPage { view: LoopView { nodes, edges, dangling: vec![] }, live_endpoints: live.iter().map(|e| format!("endpoint:{}/{}", e.bot_id, e.alias)).collect() };
+        let page = LoopPage { view: LoopView { nodes, edges, dangling: vec![] }, live_endpoints: live.iter().map(|e| format!("endpoint:{}/{}", e.bot_id, e.alias)).collect(), project_bots: vec!["bot_a".into()] };
         let g = LoopGraph::build(&page, &live);
         assert_eq!(g.nodes.len(), 340);
         assert_eq!(g.edges.len(), 480);

@@ -48,7 +48,8 @@ pub(super) struct Edit {
 /// project), its CJM stages and blueprint cells (unlink, or link to any
 /// drawn), a new row for a CJM stage or an endpoint, a new stage after a
 /// CJM or blueprint stage, an endpoint's integration point and scenario,
-/// creating an endpoint rows name and no bot has, and deleting a CJM or
+/// creating an endpoint rows name and no bot has (on a bot of the
+/// project; on another bot, why not), and deleting a CJM or
 /// blueprint stage or a row.
 #[component]
 pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredValue<Vec<MapRow>>, edit: Edit, select: Callback<usize>, on_close: Callback<()>) -> impl IntoView {
@@ -183,14 +184,25 @@ pub(super) fn SidePanel(i: usize, graph: StoredValue<LoopGraph>, maps: StoredVal
     let new_stage = (edit.editable && matches!(node.kind, Kind::Stage | Kind::BlueprintStage)).then(|| new_stage_form(i, edit));
     let new_point = (edit.editable && node.kind == Kind::Endpoint && node.live.is_some() && pointless).then(|| new_point_form(i, maps, edit));
     let scenario = (edit.editable && node.kind == Kind::Endpoint && node.live.is_some()).then(|| endpoint_scenario(i, &node.bot, &node.name, edit));
-    // An endpoint the maps bind to that no bot has: made as they plan it.
+    // An endpoint the maps bind to that no bot has: made as they plan it,
+    // when its bot is one of the project's (else the server refuses it).
     let create = (edit.editable && node.kind == Kind::Endpoint && node.live.is_none()).then(|| {
-        view! {
-            <div class="mt-2 rounded border border-sky-100 bg-sky-50 px-2 py-1.5 text-xs" data-testid="loop-create-endpoint">
-                <button type="button" class=BUTTON data-testid="loop-create-endpoint-button" disabled=move || edit.busy.get()
-                    on:click=move |_| edit.create_planned.run(i)>{l(K::LoopCreatePlanned)}</button>
-                <p class="mt-1 text-slate-600">{l(K::LoopCreatePlannedHint)}</p>
-            </div>
+        if graph.with_value(|g| g.project_bots.contains(&node.bot)) {
+            view! {
+                <div class="mt-2 rounded border border-sky-100 bg-sky-50 px-2 py-1.5 text-xs" data-testid="loop-create-endpoint">
+                    <button type="button" class=BUTTON data-testid="loop-create-endpoint-button" disabled=move || edit.busy.get()
+                        on:click=move |_| edit.create_planned.run(i)>{l(K::LoopCreatePlanned)}</button>
+                    <p class="mt-1 text-slate-600">{l(K::LoopCreatePlannedHint)}</p>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <p class="mt-2 rounded border border-amber-100 bg-amber-50 px-2 py-1.5 text-xs text-slate-700" data-testid="loop-foreign-bot">
+                    {let bot = node.bot.clone(); move || t1(locale.get(), K::LoopBotOutside, &bot)}
+                </p>
+            }
+            .into_any()
         }
     });
     let delete = (edit.editable && node.kind.deletable()).then(|| {
