@@ -972,11 +972,39 @@ async fn batched_saves_suite(store: Store) {
         }
     };
     // One batch: the second event for TG-201 finds its run active.
-    let batch = vec![event(201).await, event(201).await, event(202).await, event(203).await];
+    let mut batch = vec![event(201).await, event(201).await, event(202).await, event(203).await];
+    batch[1].trace.trace_id = format!("{:032}", 8201);
     let accepted = store.accept_events(&batch).await;
     let counts: Vec<(usize, usize)> = accepted.iter().map(|a| a.as_ref().map(|a| (a.runs, a.skipped_active)).unwrap()).collect();
     assert_eq!(counts, [(1, 0), (0, 1), (1, 0), (1, 0)]);
     assert_eq!(store.count_events(&shop).await.unwrap(), (4, 3));
+    // The skip's trace step came with the accept, after its call's trace;
+    // the events that started their runs have none.
+    let traces = store.list_traces(&Default::default()).await.unwrap();
+    let of = |trace_id: &str| {
+        let mut steps: Vec<_> = traces.iter().filter(|t| t.trace_id == trace_id).collect();
+        steps.sort_by(|a, b| a.id.cmp(&b.id));
+        steps.into_iter().map(|t| (t.step.as_str(), t.detail.as_str(), t.http_status, t.source_system.as_str())).collect::<Vec<_>>()
+    };
+    let second = batch[1].trace.trace_id.clone();
+    assert_eq!(
+        of(&second),
+        [("api.call", "", 200, "CRM"), ("run.skipped", "1 lead(s) skipped: a run from this endpoint is still active for them", 200, "CRM")]
+    );
+    assert_eq!(traces.iter().filter(|t| t.step == "run.skipped").count(), 1, "{traces:?}");
+    // A batch whose every event skips some: each says how many of its own.
+    let mut both = event(201).await;
+    both.recipients = comops_core::call::Recipients::Users(vec!["201".into(), "202".into()]);
+    both.leads = store.resolve_recipients(&shop, &both.recipients).await.unwrap().0;
+    both.trace.trace_id = format!("{:032}", 9201);
+    let mut again = event(203).await;
+    again.trace.trace_id = format!("{:032}", 9203);
+    let accepted = store.accept_events(&[both.clone(), again]).await;
+    assert_eq!(accepted.iter().map(|a| a.as_ref().map(|a| (a.runs, a.skipped_active)).unwrap()).collect::<Vec<_>>(), [(0, 2), (0, 1)]);
+    let traces = store.list_traces(&Default::default()).await.unwrap();
+    let skipped: Vec<&str> = traces.iter().filter(|t| t.step == "run.skipped").map(|t| t.detail.as_str()).collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(traces.iter().any(|t| t.trace_id == both.trace.trace_id && t.step == "run.skipped" && t.detail.starts_with("2 lead(s) skipped")), "{traces:?}");
 
     let now = now_millis() + 1;
     let runs = store.claim_runs(now, 10, 30_000).await.unwrap();
@@ -1031,7 +1059,8 @@ async fn batched_saves_suite(store: Store) {
     assert_eq!(state(runs[1].id.clone()).await, ("waiting".into(), "{\"n\":1}".into(), Some(now + 5_000), 0));
     let (status, state_json, _, lease) = state(runs[2].id.clone()).await;
     assert_eq!((status.as_str(), state_json.as_str(), lease), ("pending", "", runs[2].lease_until + 1), "the stale save wrote nothing");
-    assert_eq!(store.count_events(&shop).await.unwrap(), (4, 4), "the first run started review_reminder");
+    // Six events (two that skipped all their leads), four runs.
+    assert_eq!(store.count_events(&shop).await.unwrap(), (6, 4), "the first run started review_reminder");
 
     // Its two messages: one admitted, one paced back; then both sent, the
     // second by a claim that has since been lost.

@@ -175,25 +175,43 @@ async fn a_new_comment_fans_out_to_every_family_member() {
 #[tokio::test]
 async fn a_second_event_waits_for_the_active_run_of_the_same_endpoint() {
     let w = world().await;
-    let (status, first) = answer(w.post(SHOP, "order/status").json(&json!({"userId": "125"})).send().await.unwrap()).await;
+    // A scenario that waits an hour before it says anything: its run stays
+    // active while the next calls come (the world's fail once their
+    // message finds no Telegram).
+    let shop = BotId::parse(SHOP).unwrap();
+    let scenario: comops_core::scenario::Scenario = serde_json::from_value(json!({
+        "name": "order_later", "start": "later",
+        "steps": [{"id": "later", "type": "wait", "seconds": 3600, "next": "bye"}, {"id": "bye", "type": "end"}]
+    }))
+    .unwrap();
+    w.store.save_scenario(&shop, &scenario, "test", "test").await.unwrap();
+    let draft = EndpointDraft { alias: "order/later".into(), scenario: "order_later".into(), enabled: true, ..Default::default() };
+    w.store.create_endpoint(&shop, &draft.validate().unwrap()).await.unwrap();
+    let (status, first) = answer(w.post(SHOP, "order/later").json(&json!({"userId": "125"})).send().await.unwrap()).await;
     assert_eq!((status, first["message"].as_str(), first.get("skipped")), (200, Some("Communication sent"), None));
     // The second call says it started nothing, and its key's replay says the same.
-    let again = || w.post(SHOP, "order/status").header("Idempotency-Key", "status-125-2").json(&json!({"userId": "125"}));
+    // One with a key (accepted in a transaction of its own), then one
+    // without (accepted in one trip).
+    let again = || w.post(SHOP, "order/later").header("Idempotency-Key", "later-125-2").json(&json!({"userId": "125"}));
     let (status, second) = answer(again().send().await.unwrap()).await;
-    assert_eq!(status, 200);
+    let (third_status, third) = answer(w.post(SHOP, "order/later").json(&json!({"userId": "125"})).send().await.unwrap()).await;
+    assert_eq!((status, third_status, &third["skipped"]), (200, 200, &json!(1)), "{third}");
     assert_eq!(second["skipped"], 1, "{second}");
     assert_eq!(second["message"], "Already in progress: a run from this endpoint is still active for every recipient");
     let (status, replayed) = answer(again().send().await.unwrap()).await;
     assert_eq!((status, &replayed), (200, &second));
-    assert_eq!(w.events_and_runs(SHOP).await, (2, 1), "one run per lead and endpoint at a time");
-    // The second call's trace says so.
+    assert_eq!(w.events_and_runs(SHOP).await, (3, 1), "one run per lead and endpoint at a time");
+    // The second call's trace says so, committed with its accept: there
+    // before the answer. A call without a key (accepted in one trip) too.
     let skipped_traces = || async {
         w.store.list_traces(&Default::default()).await.unwrap().into_iter().filter(|t| t.step == "run.skipped").collect::<Vec<_>>()
     };
-    support::eventually("the skip's trace", || async { !skipped_traces().await.is_empty() }).await;
     let skipped = skipped_traces().await;
-    assert_eq!(skipped.len(), 1, "{skipped:?}");
-    assert_eq!(skipped[0].detail, "1 lead(s) skipped: a run from this endpoint is still active for them");
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    for call in [&second, &third] {
+        let step = skipped.iter().find(|t| t.trace_id == call["trace_id"].as_str().unwrap()).unwrap_or_else(|| panic!("{call} {skipped:?}"));
+        assert_eq!(step.detail, "1 lead(s) skipped: a run from this endpoint is still active for them");
+    }
 }
 
 #[tokio::test]

@@ -2,8 +2,10 @@
 //!
 //! [`Store::accept_event`] writes, in one transaction, the event, one
 //! pending run per resolved lead, the idempotency record with the exact
-//! response body, and the `api.call` trace event. `call/{alias}` answers
-//! 200 only after this commits, so a crash after the answer loses nothing.
+//! response body, the `api.call` trace event, and a `run.skipped` one when
+//! leads were skipped (a run from the endpoint still active for them).
+//! `call/{alias}` answers 200 only after this commits, so a crash after
+//! the answer loses nothing.
 
 mod at_once;
 
@@ -156,6 +158,12 @@ async fn insert_runs_named(conn: &mut sqlx::AnyConnection, runs: &[NewRun<'_>], 
         offset += chunk.len();
     }
     Ok(ids.into_iter().map(|id| inserted.remove(&id).map(|version| (id, version))).collect())
+}
+
+/// The `run.skipped` step of an event that skipped `leads` leads: its
+/// call's trace, the count said.
+fn skipped_trace(event: &NewEvent, leads: usize, now: crate::Millis) -> TraceEvent {
+    TraceEvent { step: "run.skipped".into(), detail: crate::trace::Detail::Skipped { leads }.to_string(), at: now, ..event.trace.clone() }
 }
 
 /// sqlx errors are not `Clone`; a batch reports one failure to many callers.
@@ -385,8 +393,9 @@ impl Store {
         Ok((leads, unresolved))
     }
 
-    /// Stores the event, its runs, the idempotency record and the trace in
-    /// one transaction. Returns `Err(Taken("idempotency_key"))` when a
+    /// Stores the event, its runs, the idempotency record and the trace
+    /// (with the `run.skipped` step when leads were skipped) in one
+    /// transaction. Returns `Err(Taken("idempotency_key"))` when a
     /// concurrent request with the same key won the race (the caller
     /// replays it).
     pub async fn accept_event(&self, event: NewEvent) -> StoreResult<Accepted> {
@@ -483,9 +492,16 @@ impl Store {
             Err(err) => return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect(),
         }
         let results: Vec<StoreResult<Accepted>> = results.into_iter().map(|r| r.unwrap_or(Err(StoreError::NotFound))).collect();
-        // The accepted events' traces, many rows per statement.
-        let traces: Vec<TraceEvent> =
-            events.iter().zip(&results).filter(|(_, outcome)| outcome.is_ok()).map(|(event, _)| TraceEvent { at: now, ..event.trace.clone() }).collect();
+        // The accepted events' traces, many rows per statement; after
+        // each, what it skipped.
+        let mut traces: Vec<TraceEvent> = Vec::with_capacity(events.len());
+        for (event, outcome) in events.iter().zip(&results) {
+            let Ok(accepted) = outcome else { continue };
+            traces.push(TraceEvent { at: now, ..event.trace.clone() });
+            if accepted.skipped_active > 0 {
+                traces.push(skipped_trace(event, accepted.skipped_active, now));
+            }
+        }
         if let Err(err) = super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await {
             return events.iter().map(|_| Err(StoreError::Database(clone_error(&err)))).collect();
         }

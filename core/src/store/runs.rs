@@ -635,7 +635,7 @@ fn message_rows<'a>(messages: impl Iterator<Item = (&'a ClaimedRun, &'a NewOutbo
 fn pg_progress_rows(jobs: &[ProgressSave], now: Millis) -> (String, String, String) {
     let messages = jobs.iter().flat_map(|(run, progress, outgoing)| progress.messages.iter().zip(&outgoing.addresses).map(move |(message, address)| (run, message, address)));
     let traces = jobs.iter().flat_map(|(run, progress, _)| progress.traces.iter().map(move |trace| (run.id.as_str(), trace)));
-    let traces = super::traces::pg_json_rows_of_runs(traces, super::traces::At::OwnOr(now));
+    let traces = super::traces::json_rows_with(traces, super::traces::At::OwnOr(now));
     (save_rows(jobs), message_rows(messages, now, false), traces)
 }
 

@@ -50,7 +50,7 @@ fn trace_event(row: &AnyRow) -> Result<TraceEvent, sqlx::Error> {
 }
 
 /// The columns of a trace row, in the order [`bind_fields`] binds them.
-const COLUMNS: &str = "id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, step, status, http_status, latency_ms, dry_run, detail, at";
+pub(crate) const COLUMNS: &str = "id, trace_id, source_system, bot_id, endpoint, user_id, lead_id, step, status, http_status, latency_ms, dry_run, detail, at";
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
@@ -154,10 +154,12 @@ pub(crate) fn json_rows<'a>(events: impl Iterator<Item = &'a TraceEvent>, at: At
     super::endpoints::json_text(&rows)
 }
 
-/// PostgreSQL: rows as [`json_rows`] with one field more, the run each
-/// trace is of, for a statement that writes only the traces of the runs
-/// it saves.
-pub(crate) fn pg_json_rows_of_runs<'a>(events: impl Iterator<Item = (&'a str, &'a TraceEvent)>, at: At) -> String {
+/// Rows as [`json_rows`] with one field more that the statement reads to
+/// choose which to write: the run each trace is of (PostgreSQL's turn
+/// that writes only the traces of the runs it saves), or the runs an
+/// event planned (`events::at_once`: its `run.skipped` step, written only
+/// when some were not inserted).
+pub(crate) fn json_rows_with<'a>(events: impl Iterator<Item = (&'a str, &'a TraceEvent)>, at: At) -> String {
     let rows: Vec<_> = events.map(|(run, t)| JsonRow::new(t, at.of(t), Some(run))).collect();
     super::endpoints::json_text(&rows)
 }

@@ -9,6 +9,11 @@
 
 use std::fmt;
 
+/// What follows the count in a `run.skipped` step's text
+/// ([`Detail::Skipped`]); the store writes the text itself when it
+/// counts the skipped leads in SQL (`store::events::at_once`).
+pub const SKIPPED_TEXT: &str = " lead(s) skipped: a run from this endpoint is still active for them";
+
 /// How many recipients a call resolved: leads reached, ids not resolved
 /// and, of those, the ones whose addresses are inactive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -189,7 +194,7 @@ impl fmt::Display for Detail {
             Detail::Accepted { scenario, recipients } => write!(f, "accepted; scenario {scenario}; {recipients}"),
             Detail::AcceptedUnbound => f.write_str("accepted; no scenario bound to this endpoint"),
             Detail::DryRun { recipients, previewed } => write!(f, "dry run; {recipients}; {previewed} message(s) previewed"),
-            Detail::Skipped { leads } => write!(f, "{leads} lead(s) skipped: a run from this endpoint is still active for them"),
+            Detail::Skipped { leads } => write!(f, "{leads}{SKIPPED_TEXT}"),
             Detail::Queued { addresses } => write!(f, "queued for {addresses} address(es)"),
             Detail::NoAddress { blocked_on: None } => f.write_str("no active channel address"),
             Detail::NoAddress { blocked_on: Some(channel) } => write!(f, "no active channel address: blocked on {channel}"),
@@ -247,7 +252,7 @@ pub fn lead_change_text(labels: [&str; 4], attributes: &[String], add_tags: &[St
 fn read(step: &str, text: &str) -> Option<Detail> {
     match step {
         "api.call" => read_call(text),
-        "run.skipped" => Some(Detail::Skipped { leads: number(text.strip_suffix(" lead(s) skipped: a run from this endpoint is still active for them")?)? }),
+        "run.skipped" => Some(Detail::Skipped { leads: number(text.strip_suffix(SKIPPED_TEXT)?)? }),
         "scenario.message" => {
             if let Some(rest) = text.strip_prefix("queued for ") {
                 return Some(Detail::Queued { addresses: number(rest.strip_suffix(" address(es)")?)? });

@@ -649,26 +649,14 @@ async fn live(
             let mut body = body;
             if accepted.skipped_active > 0 {
                 // Said in the answer, and kept for the key's replays (a
-                // crash before that keeps the first text for them), and in
-                // the call's trace (its own step, not counted as a call).
+                // crash before that keeps the first text for them); the
+                // accept wrote the call's `run.skipped` trace step itself.
                 body = answer(accepted.skipped_active)?;
                 if let Some((key, _)) = &idempotency {
                     if let Err(err) = store.set_idempotency_answer(&token.id, key, &body).await {
                         tracing::warn!(error = %err, "cannot keep the answer of a call that skipped leads for its replays");
                     }
                 }
-                let mut skipped = trace.event("success", 200, Detail::Skipped { leads: accepted.skipped_active }.to_string());
-                skipped.step = "run.skipped".into();
-                // Handed to the trace lane, not waited for: the answer says
-                // it already, and waiting held every skipping call for a
-                // second commit (docs/benchmarks.md: 26.6k → 17k calls a
-                // second on SQLite when every call skipped).
-                let store = store.clone();
-                tokio::spawn(async move {
-                    if let Err(err) = store.record_trace(&skipped).await {
-                        tracing::warn!(error = %err, "cannot trace the leads a call skipped");
-                    }
-                });
             }
             Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
