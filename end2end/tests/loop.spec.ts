@@ -1070,6 +1070,45 @@ test('an architect adds a CJM stage and a blueprint stage after another from its
   await viewerPanelLacks(page, STAGE, 'loop-new-stage');
 });
 
+test('an architect gives a CJM without stages its first stage on the loop, and Undo takes it away; a viewer gets no form', async ({ page }) => {
+  await openLoop(page, ARCHITECT);
+  const made = await page.request.post('/api/maps/create', { form: { project_id: 'prj_demo', kind: 'cjm', title: 'Гарантия' }, headers: { Origin: BASE } });
+  expect(made.status()).toBe(200);
+  const map: string = await made.json();
+  const stages = async () => {
+    const got = await page.request.post('/api/maps/get', { form: { map_id: map, version: '0' }, headers: { Origin: BASE } });
+    return JSON.parse((await got.json()).content).stages.map((s: { id: string; stage: string }) => [s.id, s.stage]);
+  };
+  await page.reload();
+  await loopReady(page);
+  // The loop draws nothing of it, so it asks for its first stage above the canvas.
+  const form = page.locator(`[data-testid="loop-first-stage"][data-map="${map}"]`);
+  await expect(form).toContainText('«Гарантия» has no stages yet; its first:');
+  await expect(form.getByTestId('loop-first-stage-add')).toBeDisabled();
+  await form.getByTestId('loop-first-stage-name').fill('Обращение');
+  await form.getByTestId('loop-first-stage-name').press('Enter');
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Обращение» added');
+  // Read again with it selected: a stage no row names yet; the form is gone.
+  const panel = page.getByTestId('loop-panel');
+  await expect(panel.getByTestId('loop-panel-label')).toHaveText('Обращение');
+  await expect(panel).toHaveAttribute('data-node', new RegExp(`^${map}#`));
+  const added = (await panel.getAttribute('data-node'))!;
+  await expect(node(page, added)).toHaveAttribute('data-gap', 'no_row');
+  await expect(form).toHaveCount(0);
+  expect(await stages()).toEqual([[added.split('#')[1], 'Обращение']]);
+  // Undo takes it away: the map is empty again and asks again.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Обращение» deleted');
+  await expect(page.locator(`[data-node="${added}"]`)).toHaveCount(0);
+  await expect(form).toBeVisible();
+  expect(await stages()).toEqual([]);
+  // A viewer sees the loop without it.
+  await page.context().clearCookies();
+  await openLoop(page, VIEWER);
+  await expect(page.getByTestId('loop-first-stage')).toHaveCount(0);
+});
+
 test('an architect adds an endpoint no integration point describes to the integration points, and Undo takes it away', async ({ page }) => {
   // As an earlier test imported it (again: unchanged, no new version).
   const WARRANTY = 'endpoint:bot_rehau/users/warranty';

@@ -156,19 +156,25 @@ pub fn new_row_for(content: &Value, purpose: &RowFor, event: &str) -> Option<Pla
 }
 
 /// A new stage named `name` right after stage `after` of the CJM or
-/// blueprint whose content is `content`, with a fresh id; `None` when
-/// `content` is neither or has no such stage (deleted since the loop was
-/// drawn).
+/// blueprint whose content is `content` (`after` empty: its first, when
+/// it has none), with a fresh id; `None` when `content` is neither, has
+/// no such stage (deleted since the loop was drawn), or, asked for its
+/// first, has stages.
 pub fn new_stage_after(content: &Value, kind: MapKind, after: &str, name: &str) -> Option<Placed> {
     let field = match kind {
         MapKind::Cjm => "stage",
         MapKind::Blueprint => "name",
         MapKind::Communication | MapKind::Integration => return None,
     };
-    let (place, _) = find(content, "stages", after)?;
+    let place = if after.is_empty() {
+        content.get("stages")?.as_array().filter(|stages| stages.is_empty())?;
+        0
+    } else {
+        find(content, "stages", after)?.0 + 1
+    };
     let mut stage = new_row(kind, content);
     stage[field] = Value::String(name.trim().to_string());
-    Some((place + 1, stage))
+    Some((place, stage))
 }
 
 /// What an integration point says of its endpoint, taken from the
@@ -510,6 +516,12 @@ mod tests {
         // A stage deleted since the loop was drawn, or a map without stages.
         assert_eq!(new_stage_after(&cjm, MapKind::Cjm, "gone", "x"), None);
         assert_eq!(new_stage_after(&registration(), MapKind::Communication, "r1", "x"), None);
+        // The first of a map that has none; not a "first" of one that has.
+        let (place, stage) = new_stage_after(&json!({"stages": [], "crossings": []}), MapKind::Blueprint, "", "Search").unwrap();
+        assert_eq!((place, stage["name"].as_str()), (0, Some("Search")));
+        assert!(stage["id"].as_str().is_some_and(|id| !id.is_empty()));
+        assert_eq!(new_stage_after(&cjm, MapKind::Cjm, "", "x"), None);
+        assert_eq!(new_stage_after(&json!({}), MapKind::Cjm, "", "x"), None);
     }
 
     #[test]

@@ -222,6 +222,14 @@ impl Canvas {
         }
     }
 
+    /// Asks the page to add the first stage, named `name`, to map `map`,
+    /// a CJM or blueprint the loop has no stage of.
+    pub fn add_first_stage(self, map: String, name: String) {
+        if let Some((MapKind::Cjm | MapKind::Blueprint, base)) = self.map_of(&map) {
+            self.on_change.run(Change::Map(MapChange::NewStage(NewStage { map, base, after: String::new(), name })));
+        }
+    }
+
     /// Asks the page to add endpoint node `node`'s row to integration
     /// points table `map`.
     pub fn add_point(self, node: usize, map: String) {
@@ -560,6 +568,7 @@ pub(super) fn LoopCanvas(
                 <span class="text-xs text-slate-500" data-testid="loop-dangling">{move || t1(locale.get(), K::LoopDangling, dangling)}</span>
             })}
         </div>
+        {editable.then(|| first_stages(canvas))}
         <div class="mb-2 flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-slate-600" data-testid="loop-legend" aria-label=l(K::LoopLegend)>
             {legend}
             <span class="inline-flex items-center gap-1">
@@ -610,4 +619,39 @@ pub(super) fn LoopCanvas(
             <div class="absolute right-2 top-9 z-10 max-h-[calc(72vh-1rem)] w-[22rem] max-w-[80%] overflow-y-auto" aria-live="polite">{panel}</div>
         </div>
     }
+}
+
+/// For editors, a form for the first stage of each CJM and blueprint of
+/// the project that has none (the loop draws nothing of it, so there is
+/// no stage to add one after): the name, then Enter or "Add stage".
+fn first_stages(canvas: Canvas) -> impl IntoView {
+    let empty: Vec<(String, String)> = canvas.maps.with_value(|maps| {
+        maps.iter().filter(|m| matches!(m.kind, MapKind::Cjm | MapKind::Blueprint) && m.rows == 0).map(|m| (m.id.clone(), m.title.clone())).collect()
+    });
+    let (busy, locale) = (canvas.busy, use_locale());
+    empty
+        .into_iter()
+        .map(|(map, title)| {
+            let name = RwSignal::new(String::new());
+            let id = map.clone();
+            let add = move || {
+                let text = name.get_untracked();
+                if !text.trim().is_empty() && !busy.get_untracked() {
+                    canvas.add_first_stage(id.clone(), text);
+                }
+            };
+            view! {
+                <form class="mb-2 flex flex-wrap items-center gap-2 rounded border border-amber-100 bg-amber-50 px-2 py-1 text-xs" data-testid="loop-first-stage" data-map=map
+                    on:submit=move |ev| { ev.prevent_default(); add(); }>
+                    <label class="flex items-center gap-2">
+                        <span class="text-amber-900">{move || t1(locale.get(), K::LoopFirstStage, &title)}</span>
+                        <input class="rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-first-stage-name" required=true
+                            prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                    </label>
+                    <button type="submit" class=BUTTON data-testid="loop-first-stage-add"
+                        disabled=move || busy.get() || name.try_with(|n| n.trim().is_empty()).unwrap_or(true)>{l(K::LoopNewStageAdd)}</button>
+                </form>
+            }
+        })
+        .collect_view()
 }
