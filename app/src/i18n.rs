@@ -950,7 +950,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LoopNoteEndpointUnmade => ("loop: endpoint {} deleted", "петля: эндпоинт {} удалён"),
         K::LoopEndpointDeleted => ("Deleted {}, which was v{}:", "Удалено: {}, была версия v{}:"),
         K::LoopNewStage => ("New stage after this one", "Новый этап после этого"),
-        K::LoopFirstStage => ("«{}» has no stages yet; its first:", "В «{}» ещё нет этапов; первый:"),
+        K::LoopFirstStage => ("«{}» has no stages yet. Its first stage:", "В «{}» ещё нет этапов. Первый этап:"),
         K::LoopNewStageAdd => ("Add stage", "Добавить этап"),
         K::LoopNewPointMap => ("Integration-points table", "Таблица точек интеграции"),
         K::LoopNoteChange => ("loop: «{}» changed", "петля: изменён элемент «{}»"),

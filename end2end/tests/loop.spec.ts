@@ -41,7 +41,8 @@
 // An endpoint no integration point describes gets its row in the
 // integration-points table from its panel, and Undo takes it away; a row
 // planned for its alias is bound and filled instead, and Undo puts it
-// back as it was.
+// back as it was. A CJM without stages gets its first from the form above
+// the canvas; Undo takes it away and Redo makes it again.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -1083,7 +1084,7 @@ test('an architect gives a CJM without stages its first stage on the loop, and U
   await loopReady(page);
   // The loop draws nothing of it, so it asks for its first stage above the canvas.
   const form = page.locator(`[data-testid="loop-first-stage"][data-map="${map}"]`);
-  await expect(form).toContainText('«Гарантия» has no stages yet; its first:');
+  await expect(form).toContainText('«Гарантия» has no stages yet. Its first stage:');
   await expect(form.getByTestId('loop-first-stage-add')).toBeDisabled();
   await form.getByTestId('loop-first-stage-name').fill('Обращение');
   await form.getByTestId('loop-first-stage-name').press('Enter');
@@ -1103,6 +1104,16 @@ test('an architect gives a CJM without stages its first stage on the loop, and U
   await expect(page.locator(`[data-node="${added}"]`)).toHaveCount(0);
   await expect(form).toBeVisible();
   expect(await stages()).toEqual([]);
+  // Redo makes it again, with its id.
+  await loopReady(page);
+  await page.getByTestId('loop-redo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Обращение» added');
+  await expect(node(page, added)).toBeVisible();
+  await expect(form).toHaveCount(0);
+  expect(await stages()).toEqual([[added.split('#')[1], 'Обращение']]);
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(form).toBeVisible();
   // A viewer sees the loop without it.
   await page.context().clearCookies();
   await openLoop(page, VIEWER);

@@ -737,6 +737,7 @@ mod tests {
     #[test]
     fn endpoints_bring_their_scenarios_and_live_figures() {
         let g = demo();
+        assert_eq!(g.project_bots, ["bot_a"], "the page's bots, for the panel of an endpoint that does not exist");
         let s = at(&g, "scenario:bot_a/registration_flow");
         let e = at(&g, "endpoint:bot_a/users/connect-bot");
         assert_eq!(g.nodes[s].kind, Kind::Scenario);

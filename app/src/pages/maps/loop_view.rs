@@ -25,7 +25,8 @@
 //! links and unlinks its CJM stages and blueprint cells. Escape cancels a
 //! drag. A CJM stage's panel adds a communication row for it, an
 //! endpoint's panel one calling it (the map and the event); a CJM or
-//! blueprint stage's panel adds a stage after it; an endpoint's panel
+//! blueprint stage's panel adds a stage after it (a form above the
+//! canvas, the first of a map that has none); an endpoint's panel
 //! adds its row to an integration-points table (when none has one) and
 //! picks the scenario it starts (a version of the endpoint); an endpoint
 //! rows are bound to that no bot has is created from its panel as the
@@ -69,7 +70,8 @@
 //!   endpoint created or deleted again)
 //!   and the banner that says how it went;
 //! - [`canvas`]: the canvas's shared state ([`canvas::Canvas`]), the
-//!   toolbar, gap counts, legend, links and column titles;
+//!   toolbar, gap counts, first-stage forms, legend, links and column
+//!   titles;
 //! - [`node`]: one node's drawing (outline, label, gap mark, port, drop ring);
 //! - [`gestures`]: what the pointer and the keys do (select, pan, zoom,
 //!   drag a row to bind it, Shift+drag to move a node or the picked ones,
@@ -207,13 +209,14 @@ struct NewRow {
     event: String,
 }
 
-/// A CJM or blueprint stage asked for on a stage's panel: made in the
-/// map's version the loop was drawn from, right after that stage.
+/// A CJM or blueprint stage asked for on a stage's panel, or as the first
+/// of a map that has none (the form above the canvas): made in the map's
+/// version the loop was drawn from, right after that stage or first.
 #[derive(Debug, Clone, PartialEq)]
 struct NewStage {
     map: String,
     base: i64,
-    /// The stage it follows, by id.
+    /// The stage it follows, by id; empty: the map's first.
     after: String,
     name: String,
 }
@@ -614,7 +617,9 @@ pub fn LoopViewPage() -> impl IntoView {
                             kept.set_value(Kept { project, ..Default::default() });
                         }
                         if graph.nodes.is_empty() {
-                            view! { <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any()
+                            // A new project's empty CJM still asks for its first stage.
+                            let first = editable.then(|| canvas::first_stages(&maps, busy, on_change));
+                            view! { {first} <p class="text-slate-500" data-testid="loop-empty">{l(K::LoopEmpty)}</p> }.into_any()
                         } else {
                             view! { <LoopCanvas graph maps endpoints editable busy on_change on_history on_moved put kept/> }.into_any()
                         }

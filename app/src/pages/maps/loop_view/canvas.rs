@@ -1,7 +1,9 @@
 //! The loop's canvas: its shared state ([`Canvas`]: the graph, where
 //! each node is, the selection, the view and a drag in progress), and the
-//! drawing — toolbar (with the trace overlay's toggle), gap counts, legend, column titles, links, nodes,
-//! the rubber line of a drag and the side panel.
+//! drawing — toolbar (with the trace overlay's toggle), gap counts, the
+//! forms for the first stage of a CJM or blueprint that has none, legend,
+//! column titles, links, nodes, the rubber line of a drag and the side
+//! panel.
 //!
 //! Cheap on a few hundred nodes: nodes and links are rendered once; a
 //! node's place is one signal (its links' paths follow it), and a
@@ -219,14 +221,6 @@ impl Canvas {
         });
         if let Some(change) = change {
             self.on_change.run(Change::Map(MapChange::NewStage(change)));
-        }
-    }
-
-    /// Asks the page to add the first stage, named `name`, to map `map`,
-    /// a CJM or blueprint the loop has no stage of.
-    pub fn add_first_stage(self, map: String, name: String) {
-        if let Some((MapKind::Cjm | MapKind::Blueprint, base)) = self.map_of(&map) {
-            self.on_change.run(Change::Map(MapChange::NewStage(NewStage { map, base, after: String::new(), name })));
         }
     }
 
@@ -568,7 +562,7 @@ pub(super) fn LoopCanvas(
                 <span class="text-xs text-slate-500" data-testid="loop-dangling">{move || t1(locale.get(), K::LoopDangling, dangling)}</span>
             })}
         </div>
-        {editable.then(|| first_stages(canvas))}
+        {editable.then(|| canvas.maps.with_value(|maps| first_stages(maps, busy, on_change)))}
         <div class="mb-2 flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-slate-600" data-testid="loop-legend" aria-label=l(K::LoopLegend)>
             {legend}
             <span class="inline-flex items-center gap-1">
@@ -622,22 +616,21 @@ pub(super) fn LoopCanvas(
 }
 
 /// For editors, a form for the first stage of each CJM and blueprint of
-/// the project that has none (the loop draws nothing of it, so there is
-/// no stage to add one after): the name, then Enter or "Add stage".
-fn first_stages(canvas: Canvas) -> impl IntoView {
-    let empty: Vec<(String, String)> = canvas.maps.with_value(|maps| {
-        maps.iter().filter(|m| matches!(m.kind, MapKind::Cjm | MapKind::Blueprint) && m.rows == 0).map(|m| (m.id.clone(), m.title.clone())).collect()
-    });
-    let (busy, locale) = (canvas.busy, use_locale());
-    empty
-        .into_iter()
-        .map(|(map, title)| {
+/// `maps` that has none (the loop draws nothing of it, so there is no
+/// stage to add one after): the name, then Enter or "Add stage" — above
+/// the canvas, or in its place when the loop draws nothing at all.
+pub(super) fn first_stages(maps: &[MapRow], busy: Signal<bool>, on_change: Callback<Change>) -> impl IntoView {
+    let locale = use_locale();
+    maps.iter()
+        .filter(|m| matches!(m.kind, MapKind::Cjm | MapKind::Blueprint) && m.rows == 0)
+        .map(|m| {
+            let (map, base, title) = (m.id.clone(), m.version, m.title.clone());
             let name = RwSignal::new(String::new());
             let id = map.clone();
             let add = move || {
                 let text = name.get_untracked();
                 if !text.trim().is_empty() && !busy.get_untracked() {
-                    canvas.add_first_stage(id.clone(), text);
+                    on_change.run(Change::Map(MapChange::NewStage(NewStage { map: id.clone(), base, after: String::new(), name: text })));
                 }
             };
             view! {
