@@ -42,7 +42,9 @@
 // integration-points table from its panel, and Undo takes it away; a row
 // planned for its alias is bound and filled instead, and Undo puts it
 // back as it was. A CJM without stages gets its first from the form above
-// the canvas; Undo takes it away and Redo makes it again.
+// the canvas; Undo takes it away and Redo makes it again. A CJM stage
+// deleted leaves its rows' links to it listed under the dangling count,
+// each selecting or opening its row; Undo brings it back.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -1118,6 +1120,33 @@ test('an architect gives a CJM without stages its first stage on the loop, and U
   await page.context().clearCookies();
   await openLoop(page, VIEWER);
   await expect(page.getByTestId('loop-first-stage')).toHaveCount(0);
+});
+
+test('a CJM stage deleted leaves the rows\' links to it listed under the dangling count, each selecting or opening its row; Undo brings the stage back', async ({ page }) => {
+  await openLoop(page, ARCHITECT);
+  const toStage = page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`);
+  await expect(toStage).toHaveCount(0);
+  await node(page, STAGE).click();
+  await page.getByTestId('loop-panel').getByTestId('loop-delete').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Регистрация» deleted');
+  await expect(page.locator(`[data-node="${STAGE}"]`)).toHaveCount(0);
+  // The rows that linked to it hold links to nothing now: listed, closed until asked.
+  await expect(toStage.first()).toBeAttached();
+  const held = toStage.first();
+  await expect(held).toBeHidden();
+  await page.getByTestId('loop-dangling').locator('summary').click();
+  await expect(held).toBeVisible();
+  const holder = (await held.getAttribute('data-holder'))!;
+  const [map, row] = holder.split('#');
+  await expect(held.getByTestId('loop-dangling-open')).toHaveAttribute('href', `/maps/${map}?row=${row}`);
+  await held.getByRole('button').click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', holder);
+  // Undo puts the stage back, and its links are drawn again.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Регистрация» added');
+  await expect(node(page, STAGE)).toBeVisible();
+  await expect(toStage).toHaveCount(0);
 });
 
 test('an architect adds an endpoint no integration point describes to the integration points, and Undo takes it away', async ({ page }) => {

@@ -311,6 +311,9 @@ pub struct LoopGraph {
     pub size: (f64, f64),
     /// Links to items that no longer exist (not drawn).
     pub dangling: usize,
+    /// Those links by the node that holds them (a map row, whose editor
+    /// can remove them) and the key of the item they name.
+    pub dangling_links: Vec<(usize, String)>,
     /// The project's bots (an endpoint on another bot is not made here).
     pub project_bots: Vec<String>,
 }
@@ -419,7 +422,8 @@ impl LoopGraph {
                 _ => nodes[i].gap,
             };
         }
-        let mut graph = LoopGraph { nodes, edges, dangling: page.view.dangling.len(), project_bots: page.project_bots.clone(), ..Default::default() };
+        let dangling_links = page.view.dangling.iter().filter_map(|e| Some((*index.get(&e.from)?, e.to.clone()))).collect();
+        let mut graph = LoopGraph { nodes, edges, dangling: page.view.dangling.len(), dangling_links, project_bots: page.project_bots.clone(), ..Default::default() };
         graph.lay_out();
         graph
     }
@@ -760,6 +764,7 @@ mod tests {
         assert_eq!(g.neighbours(unbound).iter().filter(|(_, down)| !down).count(), 0, "nothing binds it");
         assert_eq!(g.nodes[at(&g, "map_bp#reg:support")].label, "reg:support");
         assert_eq!(g.dangling, 1);
+        assert_eq!(g.dangling_links, [(at(&g, "map_comm#r3"), "map_cjm#deleted".to_string())], "held by the row, naming what is gone");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::panels::{Edit, LinkPanel, SidePanel};
 use super::spots::Spots;
 use super::super::model::list_of;
 use super::super::loop_edit::{RefList, RowFor};
-use super::{Change, ItemPut, Kept, MapChange, Moved, NewPoint, NewRow, NewStage, Place, Planned, Rebind, RowLink, SetScenario, BUTTON};
+use super::{Change, ItemPut, Kept, MapChange, Moved, NewPoint, NewRow, NewStage, Place, Planned, Rebind, RowLink, SetScenario, BUTTON, LINK};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use comops_core::map::MapKind;
 use crate::components::canvas::viewport;
@@ -558,9 +558,7 @@ pub(super) fn LoopCanvas(
         <div class="mb-2 flex flex-wrap items-center gap-2" data-testid="loop-gaps">
             <span class="text-sm font-medium text-slate-700">{l(K::LoopGaps)}</span>
             {gap_bar}
-            {(dangling > 0).then(|| view! {
-                <span class="text-xs text-slate-500" data-testid="loop-dangling">{move || t1(locale.get(), K::LoopDangling, dangling)}</span>
-            })}
+            {(dangling > 0).then(|| dangling_list(canvas, dangling))}
         </div>
         {editable.then(|| canvas.maps.with_value(|maps| first_stages(maps, busy, on_change)))}
         <div class="mb-2 flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-slate-600" data-testid="loop-legend" aria-label=l(K::LoopLegend)>
@@ -647,4 +645,35 @@ pub(super) fn first_stages(maps: &[MapRow], busy: Signal<bool>, on_change: Callb
             }
         })
         .collect_view()
+}
+
+/// The count of links to items that no longer exist, opening to the list
+/// of them: each by the row that holds it (selected on a click, or
+/// opened in its map's editor, where the link can be taken out) and the
+/// item it names.
+fn dangling_list(canvas: Canvas, dangling: usize) -> impl IntoView {
+    let locale = use_locale();
+    let links = canvas.graph.with_value(|g| {
+        g.dangling_links.iter().map(|(holder, to)| (*holder, g.nodes[*holder].label.clone(), g.nodes[*holder].href(), to.clone())).collect::<Vec<_>>()
+    });
+    let items = links
+        .into_iter()
+        .map(|(holder, label, href, to)| {
+            let (key, named) = (canvas.graph.with_value(|g| g.nodes[holder].key.clone()), to.clone());
+            view! {
+                <li class="flex items-center gap-1" data-testid="loop-dangling-link" data-holder=key data-to=named>
+                    <button type="button" class=format!("{LINK} truncate text-left") on:click=move |_| canvas.select(holder)>{label}</button>
+                    <span class="text-slate-400">"→"</span>
+                    <span class="font-mono text-slate-500">{to}</span>
+                    <a class=LINK href=href data-testid="loop-dangling-open">{l(K::LoopOpenItem)}</a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="text-xs text-slate-500" data-testid="loop-dangling">
+            <summary class="cursor-pointer">{move || t1(locale.get(), K::LoopDangling, dangling)}</summary>
+            <ul class="mt-1 space-y-0.5">{items}</ul>
+        </details>
+    }
 }
