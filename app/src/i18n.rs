@@ -914,7 +914,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LoopGapNoScenarioOne => ("This endpoint starts no scenario.", "Эндпоинт не запускает сценарий."),
         K::LoopGapUnusedOne => ("No map row or cell uses this endpoint yet.", "Этот эндпоинт пока не использует ни одна строка или ячейка карты."),
         K::LoopGapMark => ("Gap", "Разрыв"),
-        K::LoopDangling => ("{} links point at deleted items (not drawn).", "Связей на удалённые элементы: {} (не показаны)."),
+        K::LoopDangling => ("Links to deleted items: {}", "Связи на удалённые элементы: {}"),
         K::LoopCanvasLabel => ("ComOps loop: arrows move the selection, Enter opens it, Escape clears it", "Петля ComOps: стрелки выбирают узел, Enter открывает, Escape снимает выбор"),
         K::LoopHint => ("Click a node to light up its chain, double-click to open it; drag to pan, wheel to zoom; Shift+drag moves a node (kept in this browser); Ctrl+click or a Shift+drag on empty space picks several, and Shift+drag moves them together. Keys: arrows (select), Enter (open), Escape (clear), + − 0, L (auto-layout), R (runs: calls, errors and runs on the endpoints and scenarios).", "Щелчок по узлу подсвечивает его цепочку, двойной щелчок открывает; перетаскивание сдвигает, колесо масштабирует; Shift+перетаскивание передвигает узел (запоминается в этом браузере); Ctrl+щелчок или Shift+перетаскивание по пустому месту выбирает несколько, и Shift+перетаскивание двигает их вместе. Клавиши: стрелки (выбор), Enter (открыть), Escape (снять выбор), + − 0, L (авторасстановка), R (запуски: вызовы, ошибки и запуски на эндпоинтах и сценариях)."),
         K::LoopInMap => ("Map", "Карта"),

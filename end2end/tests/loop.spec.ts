@@ -1127,20 +1127,27 @@ test('a CJM stage deleted leaves the rows\' links to it listed under the danglin
   const toStage = page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`);
   await expect(toStage).toHaveCount(0);
   await node(page, STAGE).click();
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', STAGE);
   await page.getByTestId('loop-panel').getByTestId('loop-delete').click();
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Регистрация» deleted');
   await expect(page.locator(`[data-node="${STAGE}"]`)).toHaveCount(0);
-  // The rows that linked to it hold links to nothing now: listed, closed until asked.
-  await expect(toStage.first()).toBeAttached();
-  const held = toStage.first();
+  // The blueprint stage and the rows that linked to it hold links to
+  // nothing now: listed, closed until asked, and counted.
+  await expect(toStage).toHaveCount(4);
+  const holders = await toStage.evaluateAll((items) => items.map((i) => i.getAttribute('data-holder')).sort());
+  expect(holders).toEqual(['map_onboarding-blueprint#registration', 'map_registration#r1', 'map_registration#r2', ROW]);
+  await expect(page.getByTestId('loop-dangling')).toHaveAttribute('data-count', String(await page.getByTestId('loop-dangling-link').count()));
+  await expect(page.getByTestId('loop-dangling').locator('summary')).toHaveText(/^Links to deleted items: \d+$/);
+  const held = page.locator(`[data-testid="loop-dangling-link"][data-holder="${ROW}"][data-to="${STAGE}"]`);
   await expect(held).toBeHidden();
   await page.getByTestId('loop-dangling').locator('summary').click();
   await expect(held).toBeVisible();
-  const holder = (await held.getAttribute('data-holder'))!;
-  const [map, row] = holder.split('#');
-  await expect(held.getByTestId('loop-dangling-open')).toHaveAttribute('href', `/maps/${map}?row=${row}`);
+  await expect(held.getByTestId('loop-dangling-open')).toHaveAttribute('href', '/maps/map_rehau?row=r1');
+  // A click selects the row, and the canvas takes the keys: Escape clears it.
   await held.getByRole('button').click();
-  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', holder);
+  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', ROW);
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('loop-panel')).toHaveCount(0);
   // Undo puts the stage back, and its links are drawn again.
   await loopReady(page);
   await page.getByTestId('loop-undo').click();

@@ -311,8 +311,9 @@ pub struct LoopGraph {
     pub size: (f64, f64),
     /// Links to items that no longer exist (not drawn).
     pub dangling: usize,
-    /// Those links by the node that holds them (a map row, whose editor
-    /// can remove them) and the key of the item they name.
+    /// Those links by the node that holds them (a communication row or a
+    /// blueprint stage, whose map's editor can take them out) and the key
+    /// of the item they name.
     pub dangling_links: Vec<(usize, String)>,
     /// The project's bots (an endpoint on another bot is not made here).
     pub project_bots: Vec<String>,
@@ -422,8 +423,9 @@ impl LoopGraph {
                 _ => nodes[i].gap,
             };
         }
-        let dangling_links = page.view.dangling.iter().filter_map(|e| Some((*index.get(&e.from)?, e.to.clone()))).collect();
-        let mut graph = LoopGraph { nodes, edges, dangling: page.view.dangling.len(), dangling_links, project_bots: page.project_bots.clone(), ..Default::default() };
+        // Every holder is a drawn map item; the count is of those listed.
+        let dangling_links: Vec<(usize, String)> = page.view.dangling.iter().filter_map(|e| Some((*index.get(&e.from)?, e.to.clone()))).collect();
+        let mut graph = LoopGraph { nodes, edges, dangling: dangling_links.len(), dangling_links, project_bots: page.project_bots.clone(), ..Default::default() };
         graph.lay_out();
         graph
     }

@@ -648,9 +648,10 @@ pub(super) fn first_stages(maps: &[MapRow], busy: Signal<bool>, on_change: Callb
 }
 
 /// The count of links to items that no longer exist, opening to the list
-/// of them: each by the row that holds it (selected on a click, or
-/// opened in its map's editor, where the link can be taken out) and the
-/// item it names.
+/// of them: each by the communication row or blueprint stage that holds
+/// it (selected on a click, the canvas focused for its keys, or opened in
+/// its map's editor, where the link can be taken out) and the item it
+/// names.
 fn dangling_list(canvas: Canvas, dangling: usize) -> impl IntoView {
     let locale = use_locale();
     let links = canvas.graph.with_value(|g| {
@@ -662,7 +663,8 @@ fn dangling_list(canvas: Canvas, dangling: usize) -> impl IntoView {
             let (key, named) = (canvas.graph.with_value(|g| g.nodes[holder].key.clone()), to.clone());
             view! {
                 <li class="flex items-center gap-1" data-testid="loop-dangling-link" data-holder=key data-to=named>
-                    <button type="button" class=format!("{LINK} truncate text-left") on:click=move |_| canvas.select(holder)>{label}</button>
+                    <button type="button" class=format!("{LINK} min-w-0 max-w-[18rem] truncate text-left")
+                        on:click=move |_| { canvas.select(holder); focus_without_scrolling(canvas.wrapper); }>{label}</button>
                     <span class="text-slate-400">"→"</span>
                     <span class="font-mono text-slate-500">{to}</span>
                     <a class=LINK href=href data-testid="loop-dangling-open">{l(K::LoopOpenItem)}</a>
@@ -671,7 +673,7 @@ fn dangling_list(canvas: Canvas, dangling: usize) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <details class="text-xs text-slate-500" data-testid="loop-dangling">
+        <details class="self-start text-xs text-slate-500" data-testid="loop-dangling" data-count=dangling>
             <summary class="cursor-pointer">{move || t1(locale.get(), K::LoopDangling, dangling)}</summary>
             <ul class="mt-1 space-y-0.5">{items}</ul>
         </details>
