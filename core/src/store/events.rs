@@ -160,10 +160,11 @@ async fn insert_runs_named(conn: &mut sqlx::AnyConnection, runs: &[NewRun<'_>], 
     Ok(ids.into_iter().map(|id| inserted.remove(&id).map(|version| (id, version))).collect())
 }
 
-/// The `run.skipped` step of an event that skipped `leads` leads: its
-/// call's trace, the count said.
-fn skipped_trace(event: &NewEvent, leads: usize, now: crate::Millis) -> TraceEvent {
-    TraceEvent { step: "run.skipped".into(), detail: crate::trace::Detail::Skipped { leads }.to_string(), at: now, ..event.trace.clone() }
+/// The `run.skipped` step of a call whose trace is `trace`, saying
+/// `detail` (the one-trip accept writes the count in SQL,
+/// `at_once::skipped_steps`).
+fn skipped_step(trace: &TraceEvent, detail: String) -> TraceEvent {
+    TraceEvent { step: "run.skipped".into(), detail, ..trace.clone() }
 }
 
 /// sqlx errors are not `Clone`; a batch reports one failure to many callers.
@@ -499,7 +500,8 @@ impl Store {
             let Ok(accepted) = outcome else { continue };
             traces.push(TraceEvent { at: now, ..event.trace.clone() });
             if accepted.skipped_active > 0 {
-                traces.push(skipped_trace(event, accepted.skipped_active, now));
+                let detail = crate::trace::Detail::Skipped { leads: accepted.skipped_active }.to_string();
+                traces.push(TraceEvent { at: now, ..skipped_step(&event.trace, detail) });
             }
         }
         if let Err(err) = super::traces::insert_traces(&mut tx, &traces.iter().collect::<Vec<_>>()).await {

@@ -17,12 +17,13 @@
 //! `call_api`'s bench, where nearly every call skips, those turns held
 //! the write lane about a third of the time, docs/benchmarks.md). Each
 //! event that plans runs carries their ids for it (a fan-out to 10,000
-//! leads ~330 KB more JSON in its accept).
+//! leads ~330 KB more JSON in its accept); an event whose endpoint allows
+//! overlapping runs cannot skip and carries none.
 //!
 //! [`SKIPPED_TEXT`] is written into the SQL as a literal: it holds no
 //! quote (tested).
 
-use super::{planned_runs, what_events_became, Accepted, NewEvent};
+use super::{planned_runs, skipped_step, what_events_became, Accepted, NewEvent};
 use crate::store::endpoints::json_text;
 use crate::store::one_trip::{fields, pg_fields, pg_rows, roll_back, ROWS};
 use crate::store::traces::{json_rows, json_rows_with, pg_insert_json_rows, time_ordered_id, At, COLUMNS, INSERT_JSON_ROWS};
@@ -92,15 +93,20 @@ static PG_TEXT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The trace of each event that plans runs, as its `run.skipped` step
-/// would read but for the count, with the ids of the runs it planned.
+/// The `run.skipped` step of each event whose runs may be skipped (its
+/// endpoint allows no overlap: only `runs_one_active` skips a run), but
+/// for the count, with the ids of the runs it planned.
 fn planned_steps(events: &[(&NewEvent, &str)], owners: &[usize], ids: &[String]) -> Vec<(String, TraceEvent)> {
     let mut steps: Vec<(Vec<&str>, TraceEvent)> = Vec::new();
     let mut last = None;
     for (owner, id) in owners.iter().copied().zip(ids) {
+        let event = events[owner].0;
+        if event.endpoint.allow_overlap {
+            continue;
+        }
         if last != Some(owner) {
             last = Some(owner);
-            steps.push((Vec::new(), TraceEvent { step: "run.skipped".into(), detail: String::new(), ..events[owner].0.trace.clone() }));
+            steps.push((Vec::new(), skipped_step(&event.trace, String::new())));
         }
         if let Some((planned, _)) = steps.last_mut() {
             planned.push(id);
