@@ -309,11 +309,9 @@ pub struct LoopGraph {
     pub columns: Vec<(Kind, f64)>,
     /// The drawing's size.
     pub size: (f64, f64),
-    /// Links to items that no longer exist (not drawn).
-    pub dangling: usize,
-    /// Those links by the node that holds them (a communication row or a
-    /// blueprint stage, whose map's editor can take them out) and the key
-    /// of the item they name.
+    /// Links to items that no longer exist (not drawn), by the node that
+    /// holds them (a communication row or a blueprint stage, whose map's
+    /// editor can take them out) and the key of the item they name.
     pub dangling_links: Vec<(usize, String)>,
     /// The project's bots (an endpoint on another bot is not made here).
     pub project_bots: Vec<String>,
@@ -423,9 +421,9 @@ impl LoopGraph {
                 _ => nodes[i].gap,
             };
         }
-        // Every holder is a drawn map item; the count is of those listed.
-        let dangling_links: Vec<(usize, String)> = page.view.dangling.iter().filter_map(|e| Some((*index.get(&e.from)?, e.to.clone()))).collect();
-        let mut graph = LoopGraph { nodes, edges, dangling: dangling_links.len(), dangling_links, project_bots: page.project_bots.clone(), ..Default::default() };
+        // Every holder is a drawn map item.
+        let dangling_links = page.view.dangling.iter().filter_map(|e| Some((*index.get(&e.from)?, e.to.clone()))).collect();
+        let mut graph = LoopGraph { nodes, edges, dangling_links, project_bots: page.project_bots.clone(), ..Default::default() };
         graph.lay_out();
         graph
     }
@@ -765,7 +763,7 @@ mod tests {
         assert!(g.edges.contains(&(unbound, at(&g, "scenario:bot_a/x"))));
         assert_eq!(g.neighbours(unbound).iter().filter(|(_, down)| !down).count(), 0, "nothing binds it");
         assert_eq!(g.nodes[at(&g, "map_bp#reg:support")].label, "reg:support");
-        assert_eq!(g.dangling, 1);
+        assert_eq!(g.dangling_links.len(), 1);
         assert_eq!(g.dangling_links, [(at(&g, "map_comm#r3"), "map_cjm#deleted".to_string())], "held by the row, naming what is gone");
     }
 

@@ -15,7 +15,7 @@ use super::super::loop_model::{Chain, Gap, Kind, LoopGraph, Node, NODE_H as H, N
 use super::gestures::Gesture;
 use super::node::{gap_keys, kind_key, node_view, shape};
 use super::overlay::{Overlay, RunsToolbar};
-use super::panels::{Edit, LinkPanel, SidePanel};
+use super::panels::{stage_name_form, Edit, LinkPanel, SidePanel, StageForm};
 use super::spots::Spots;
 use super::super::model::list_of;
 use super::super::loop_edit::{RefList, RowFor};
@@ -328,7 +328,7 @@ pub(super) fn LoopCanvas(
     let locale = use_locale();
     let navigate = use_navigate();
     let counts = graph.gap_counts();
-    let dangling = graph.dangling;
+    let dangling = graph.dangling_links.len();
     let project = kept.with_value(|k| k.project.clone());
     let spots = Spots::new(&graph, &project);
     let project_id = project.clone();
@@ -558,7 +558,7 @@ pub(super) fn LoopCanvas(
         <div class="mb-2 flex flex-wrap items-center gap-2" data-testid="loop-gaps">
             <span class="text-sm font-medium text-slate-700">{l(K::LoopGaps)}</span>
             {gap_bar}
-            {(dangling > 0).then(|| dangling_list(canvas, dangling))}
+            {(dangling > 0).then(|| dangling_list(canvas))}
         </div>
         {editable.then(|| canvas.maps.with_value(|maps| first_stages(maps, busy, on_change)))}
         <div class="mb-2 flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-slate-600" data-testid="loop-legend" aria-label=l(K::LoopLegend)>
@@ -623,26 +623,9 @@ pub(super) fn first_stages(maps: &[MapRow], busy: Signal<bool>, on_change: Callb
         .filter(|m| matches!(m.kind, MapKind::Cjm | MapKind::Blueprint) && m.rows == 0)
         .map(|m| {
             let (map, base, title) = (m.id.clone(), m.version, m.title.clone());
-            let name = RwSignal::new(String::new());
-            let id = map.clone();
-            let add = move || {
-                let text = name.get_untracked();
-                if !text.trim().is_empty() && !busy.get_untracked() {
-                    on_change.run(Change::Map(MapChange::NewStage(NewStage { map: id.clone(), base, after: String::new(), name: text })));
-                }
-            };
-            view! {
-                <form class="mb-2 flex flex-wrap items-center gap-2 rounded border border-amber-100 bg-amber-50 px-2 py-1 text-xs" data-testid="loop-first-stage" data-map=map
-                    on:submit=move |ev| { ev.prevent_default(); add(); }>
-                    <label class="flex items-center gap-2">
-                        <span class="text-amber-900">{move || t1(locale.get(), K::LoopFirstStage, &title)}</span>
-                        <input class="rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-first-stage-name" required=true
-                            prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                    </label>
-                    <button type="submit" class=BUTTON data-testid="loop-first-stage-add"
-                        disabled=move || busy.get() || name.try_with(|n| n.trim().is_empty()).unwrap_or(true)>{l(K::LoopNewStageAdd)}</button>
-                </form>
-            }
+            let label = view! { <span class="text-amber-900">{move || t1(locale.get(), K::LoopFirstStage, &title)}</span> };
+            let add = move |name| on_change.run(Change::Map(MapChange::NewStage(NewStage { map: map.clone(), base, after: String::new(), name })));
+            stage_name_form(StageForm::First { map: m.id.clone() }, label, busy, add)
         })
         .collect_view()
 }
@@ -652,15 +635,16 @@ pub(super) fn first_stages(maps: &[MapRow], busy: Signal<bool>, on_change: Callb
 /// it (selected on a click, the canvas focused for its keys, or opened in
 /// its map's editor, where the link can be taken out) and the item it
 /// names.
-fn dangling_list(canvas: Canvas, dangling: usize) -> impl IntoView {
+fn dangling_list(canvas: Canvas) -> impl IntoView {
     let locale = use_locale();
     let links = canvas.graph.with_value(|g| {
-        g.dangling_links.iter().map(|(holder, to)| (*holder, g.nodes[*holder].label.clone(), g.nodes[*holder].href(), to.clone())).collect::<Vec<_>>()
+        g.dangling_links.iter().map(|(holder, to)| (*holder, g.nodes[*holder].clone(), to.clone())).collect::<Vec<_>>()
     });
+    let dangling = links.len();
     let items = links
         .into_iter()
-        .map(|(holder, label, href, to)| {
-            let (key, named) = (canvas.graph.with_value(|g| g.nodes[holder].key.clone()), to.clone());
+        .map(|(holder, node, to)| {
+            let (key, href, label, named) = (node.key.clone(), node.href(), node.label, to.clone());
             view! {
                 <li class="flex items-center gap-1" data-testid="loop-dangling-link" data-holder=key data-to=named>
                     <button type="button" class=format!("{LINK} min-w-0 max-w-[18rem] truncate text-left")

@@ -401,24 +401,45 @@ fn new_row_form(node: usize, title: K, maps: StoredValue<Vec<MapRow>>, edit: Edi
 /// A new stage after stage node `node` (a CJM's or a blueprint's), in its
 /// map: its name, which it needs.
 fn new_stage_form(node: usize, edit: Edit) -> impl IntoView {
+    let label = view! { <span class="font-medium text-amber-900">{l(K::LoopNewStage)}</span> };
+    stage_name_form(StageForm::Panel, label, edit.busy, move |name| edit.add_stage.run((node, name)))
+}
+
+/// Where a [`stage_name_form`] stands.
+#[derive(Clone, PartialEq)]
+pub(super) enum StageForm {
+    /// In a stage's panel (`loop-new-stage`): after that stage.
+    Panel,
+    /// Above the canvas (`loop-first-stage`, `data-map`): the first of
+    /// this map.
+    First { map: String },
+}
+
+/// A stage's name under `label`, then Enter or "Add stage": `add` gets it
+/// unless it is blank or a save is on its way. Its test ids are the
+/// form's, `…-name` and `…-add`.
+pub(super) fn stage_name_form(at: StageForm, label: impl IntoView + 'static, busy: Signal<bool>, add: impl Fn(String) + 'static) -> impl IntoView {
     let name = RwSignal::new(String::new());
-    let add = move || {
+    let (form, label_class, input, id, map) = match at {
+        StageForm::Panel => ("mt-2 space-y-1 rounded border border-amber-100 bg-amber-50 px-2 py-1.5 text-xs", "block", "w-full ", "loop-new-stage", None),
+        StageForm::First { map } => ("mb-2 flex flex-wrap items-center gap-2 rounded border border-amber-100 bg-amber-50 px-2 py-1 text-xs", "flex items-center gap-2", "", "loop-first-stage", Some(map)),
+    };
+    let submit = move || {
         let text = name.get_untracked();
-        if !text.trim().is_empty() && !edit.busy.get_untracked() {
-            edit.add_stage.run((node, text));
+        if !text.trim().is_empty() && !busy.get_untracked() {
+            add(text);
         }
     };
     view! {
-        <form class="mt-2 space-y-1 rounded border border-amber-100 bg-amber-50 px-2 py-1.5 text-xs" data-testid="loop-new-stage"
-            on:submit=move |ev| { ev.prevent_default(); add(); }>
-            <label class="block">
-                <span class="font-medium text-amber-900">{l(K::LoopNewStage)}</span>
-                <input class="w-full rounded border border-slate-300 bg-white px-1 py-0.5" data-testid="loop-new-stage-name" required=true
+        <form class=form data-testid=id data-map=map on:submit=move |ev| { ev.prevent_default(); submit(); }>
+            <label class=label_class>
+                {label}
+                <input class=format!("{input}rounded border border-slate-300 bg-white px-1 py-0.5") data-testid=format!("{id}-name") required=true
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
             </label>
             // `try_with`: as the new row's button (the panel may be gone).
-            <button type="submit" class=BUTTON data-testid="loop-new-stage-add"
-                disabled=move || edit.busy.get() || name.try_with(|n| n.trim().is_empty()).unwrap_or(true)>{l(K::LoopNewStageAdd)}</button>
+            <button type="submit" class=BUTTON data-testid=format!("{id}-add")
+                disabled=move || busy.get() || name.try_with(|n| n.trim().is_empty()).unwrap_or(true)>{l(K::LoopNewStageAdd)}</button>
         </form>
     }
 }
