@@ -50,6 +50,7 @@ on_both!(racing_saves, racing_saves_suite);
 on_both!(demo_maps, demo_maps_suite);
 on_both!(project_round_trip, project_round_trip_suite);
 on_both!(deleting_a_map, deleting_a_map_suite);
+on_both!(saves_together, saves_together_suite);
 
 async fn project(store: &Store, slug: &str) -> ProjectId {
     let draft = ProjectDraft { name: "REHAU".into(), slug: slug.into(), description: String::new() };
@@ -109,6 +110,58 @@ async fn versions_and_conflicts_suite(store: Store) {
     assert!(store.list_maps(&prj).await.unwrap().is_empty());
     let unknown = MapId::parse("map_nothing").unwrap();
     assert!(matches!(store.save_map(&unknown, 1, "x", &v1, "", "x").await, Err(StoreError::NotFound)));
+}
+
+/// Several maps saved in one commit (the loop's stage deleted with the
+/// links to it): each gets its next version with its own note, or, one
+/// of them stale, none does.
+async fn saves_together_suite(store: Store) {
+    use comops_core::store::maps::MapSave;
+    let prj = project(&store, "together").await;
+    let journey = cjm(json!([{"id": "registration", "stage": "Регистрация"}, {"id": "webinar", "stage": "Обучение"}]));
+    let stages = store.create_map(&prj, "Путь", &journey, "created", "alena").await.unwrap();
+    let linked = |links: serde_json::Value| {
+        MapContent::from_value(MapKind::Blueprint, &json!({"stages": [{"id": "signup", "name": "Заявка", "cjm_stages": links}]})).unwrap()
+    };
+    let with_link = linked(json!([{"map": stages.id.as_str(), "item": "registration"}]));
+    let blueprint = store.create_map(&prj, "Blueprint", &with_link, "created", "alena").await.unwrap();
+
+    let fewer = cjm(json!([{"id": "webinar", "stage": "Обучение"}]));
+    let unlinked = linked(json!([]));
+    let both = [
+        MapSave { id: &stages.id, expected: 1, title: "Путь", content: &fewer, note: "loop: «Регистрация» deleted" },
+        MapSave { id: &blueprint.id, expected: 1, title: "Blueprint", content: &unlinked, note: "loop: links to «Регистрация» taken out" },
+    ];
+    assert_eq!(store.save_maps(&both, "marina").await.unwrap(), [2, 2]);
+    assert_eq!(store.map(&stages.id).await.unwrap().content, fewer);
+    let saved = store.map(&blueprint.id).await.unwrap();
+    assert_eq!((saved.version, &saved.content, saved.author.as_str()), (2, &unlinked, "marina"));
+    let note = |id: MapId| {
+        let store = store.clone();
+        async move { store.map_history(&id, HistoryWindow::NEWEST).await.unwrap().versions[0].note.clone() }
+    };
+    assert_eq!(note(blueprint.id.clone()).await, "loop: links to «Регистрация» taken out");
+    assert_eq!(note(stages.id.clone()).await, "loop: «Регистрация» deleted");
+
+    // The second is stale: the first, saved in the same commit, is not kept either.
+    let back = [
+        MapSave { id: &stages.id, expected: 2, title: "Путь", content: &journey, note: "put back" },
+        MapSave { id: &blueprint.id, expected: 1, title: "Blueprint", content: &with_link, note: "put back" },
+    ];
+    match store.save_maps(&back, "marina").await {
+        Err(StoreError::Conflict { current, author }) => assert_eq!((current, author.as_str()), (2, "marina")),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let kept = store.map(&stages.id).await.unwrap();
+    assert_eq!((kept.version, &kept.content), (2, &fewer), "nothing was written");
+    assert_eq!(store.map_history(&stages.id, HistoryWindow::NEWEST).await.unwrap().versions.len(), 2);
+    // Another kind of content for one of them: none is saved.
+    let wrong = [
+        MapSave { id: &stages.id, expected: 2, title: "Путь", content: &journey, note: "" },
+        MapSave { id: &blueprint.id, expected: 2, title: "Blueprint", content: &journey, note: "" },
+    ];
+    assert!(matches!(store.save_maps(&wrong, "marina").await, Err(StoreError::NotFound)));
+    assert_eq!(store.map(&stages.id).await.unwrap().version, 2);
 }
 
 /// Deleting a map takes its whole history, and nothing of any other map:

@@ -34,6 +34,17 @@ pub struct MapSummary {
     pub bound: bool,
 }
 
+/// One map's save in [`Store::save_maps`]: its next version, if
+/// `expected` is still its current one.
+#[derive(Debug, Clone, Copy)]
+pub struct MapSave<'a> {
+    pub id: &'a MapId,
+    pub expected: i64,
+    pub title: &'a str,
+    pub content: &'a MapContent,
+    pub note: &'a str,
+}
+
 /// One entry of a map's history (no content).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapVersionInfo {
@@ -262,46 +273,60 @@ impl Store {
         note: &str,
         author: &str,
     ) -> StoreResult<i64> {
-        let json = encode(content);
+        let versions = self.save_maps(&[MapSave { id, expected, title, content, note }], author).await?;
+        versions.first().copied().ok_or(StoreError::NotFound)
+    }
+
+    /// Saves several maps in one commit, each as [`Store::save_map`]
+    /// would: all of them, or (one stale or of another kind) none. The
+    /// ComOps loop deletes a stage this way with the links other maps
+    /// hold to it, and puts them back together. Returns the new versions
+    /// in the order given.
+    pub async fn save_maps(&self, saves: &[MapSave<'_>], author: &str) -> StoreResult<Vec<i64>> {
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE maps SET title = $1, content_json = $2, version = version + 1, author = $3, updated_at = $4 \
-             WHERE id = $5 AND version = $6 AND kind = $7",
-        )
-        .bind(title)
-        .bind(&json)
-        .bind(author)
-        .bind(now)
-        .bind(id.as_str())
-        .bind(expected)
-        .bind(content.kind().as_str())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            tx.rollback().await?;
-            let current = self.map(id).await?;
-            if current.kind != content.kind() {
-                return Err(StoreError::NotFound);
+        let mut versions = Vec::with_capacity(saves.len());
+        for save in saves {
+            let json = encode(save.content);
+            let done = sqlx::query(
+                "UPDATE maps SET title = $1, content_json = $2, version = version + 1, author = $3, updated_at = $4 \
+                 WHERE id = $5 AND version = $6 AND kind = $7",
+            )
+            .bind(save.title)
+            .bind(&json)
+            .bind(author)
+            .bind(now)
+            .bind(save.id.as_str())
+            .bind(save.expected)
+            .bind(save.content.kind().as_str())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                tx.rollback().await?;
+                let current = self.map(save.id).await?;
+                if current.kind != save.content.kind() {
+                    return Err(StoreError::NotFound);
+                }
+                return Err(StoreError::Conflict { current: current.version, author: current.author });
             }
-            return Err(StoreError::Conflict { current: current.version, author: current.author });
+            let version = save.expected + 1;
+            sqlx::query(
+                "INSERT INTO map_versions (map_id, version, title, content_json, note, author, created_at, row_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(save.id.as_str())
+            .bind(version)
+            .bind(save.title)
+            .bind(&json)
+            .bind(save.note)
+            .bind(author)
+            .bind(now)
+            .bind(i64::try_from(save.content.len()).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+            versions.push(version);
         }
-        let version = expected + 1;
-        sqlx::query(
-            "INSERT INTO map_versions (map_id, version, title, content_json, note, author, created_at, row_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id.as_str())
-        .bind(version)
-        .bind(title)
-        .bind(&json)
-        .bind(note)
-        .bind(author)
-        .bind(now)
-        .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
-        Ok(version)
+        Ok(versions)
     }
 
     /// A page of map `id`'s versions, newest first.
