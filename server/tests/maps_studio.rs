@@ -11,7 +11,9 @@
 //! the loop's trace overlay count real calls; and a row bound or
 //! unbound on the ComOps loop is a map version with the loop's note,
 //! refused to viewers and analysts; an endpoint's scenario picked on the
-//! loop is a version of the endpoint, if it still starts what was drawn.
+//! loop is a version of the endpoint, if it still starts what was drawn;
+//! a stage deleted with the links other maps hold to it is one commit of
+//! every map, or (one stale, invalid or refused) of none.
 
 mod support;
 
@@ -552,6 +554,77 @@ async fn a_row_bound_on_the_loop_is_a_map_version_only_architects_save() {
     assert_eq!(json_of(save(&architect, REGISTRATION, &title, &unbound, unbind_note, 2).await).await, json!({"Saved": {"version": 3}}));
     assert!(!loop_links(&viewer, ROW, ENDPOINT).await);
     assert_eq!(load(&viewer, REGISTRATION, 0).await["content"]["rows"][0]["trigger"]["scenario"], "registration_flow");
+}
+
+/// `maps/save-set`: each (map, content, note, base) saved in one commit.
+async fn save_set(browser: &Browser, parts: &[(&str, &Value, &str, i64)]) -> reqwest::Response {
+    let parts: Vec<Value> = parts.iter().map(|(map, content, note, base)| json!({"map_id": map, "json": content.to_string(), "note": note, "base_version": base})).collect();
+    call_json(browser, "maps/save-set", json!({"parts": parts})).await
+}
+
+/// `content` without any link to CJM stage `stage` (a row's `stages`).
+fn without_links_to(content: &Value, stage: &str) -> Value {
+    let mut cut = content.clone();
+    for row in cut["rows"].as_array_mut().unwrap() {
+        if let Some(stages) = row.get_mut("stages").and_then(Value::as_array_mut) {
+            stages.retain(|s| !(s["map"] == CJM && s["item"] == stage));
+        }
+    }
+    cut
+}
+
+#[tokio::test]
+async fn a_stage_deleted_with_the_links_to_it_is_one_commit_of_every_map_or_none() {
+    let (server, admin) = start().await;
+    let viewer = user(&server, "viewer@rehau.example", "viewer").await;
+    let analyst = user(&server, "marina@rehau.example", "analyst").await;
+    let (cjm, rehau) = (load(&analyst, CJM, 0).await, load(&analyst, REHAU, 0).await);
+    let (cjm_v, rehau_v) = (cjm["version"].as_i64().unwrap(), rehau["version"].as_i64().unwrap());
+    let mut fewer = cjm["content"].clone();
+    fewer["stages"].as_array_mut().unwrap().retain(|s| s["id"] != "registration");
+    let cut = without_links_to(&rehau["content"], "registration");
+    assert_ne!(cut, rehau["content"], "the REHAU rows link to «Регистрация»");
+
+    // A viewer saves nothing, one map or several.
+    let refused = save_set(&viewer, &[(CJM, &fewer, "x", cjm_v), (REHAU, &cut, "x", rehau_v)]).await;
+    assert_eq!(refused.status(), 403);
+
+    // The analyst deletes the stage and the REHAU rows' links to it: both saved, each with its note.
+    let saved = json_of(save_set(&analyst, &[(CJM, &fewer, "loop: «Регистрация» deleted", cjm_v), (REHAU, &cut, "loop: links to «Регистрация» taken out (1)", rehau_v)]).await).await;
+    assert_eq!(saved, json!({"Saved": {"versions": [cjm_v + 1, rehau_v + 1]}}));
+    assert_eq!(versions(&viewer, REHAU).await[0], (rehau_v + 1, "loop: links to «Регистрация» taken out (1)".to_string()));
+    assert_eq!(versions(&viewer, CJM).await[0], (cjm_v + 1, "loop: «Регистрация» deleted".to_string()));
+    let page = loop_page(&viewer).await;
+    let to_stage = |list: &Value| list.as_array().unwrap().iter().filter(|e| e["from"].as_str().unwrap().starts_with("map_rehau#") && e["to"] == "map_registration-cjm#registration").count();
+    assert_eq!(to_stage(&page["view"]["dangling"]), 0, "no REHAU row links to nothing");
+
+    // Put back together: the rows' links name the stage the same commit brings back.
+    let back = json_of(save_set(&analyst, &[(REHAU, &rehau["content"], "put back", rehau_v + 1), (CJM, &cjm["content"], "put back", cjm_v + 1)]).await).await;
+    assert_eq!(back, json!({"Saved": {"versions": [rehau_v + 2, cjm_v + 2]}}));
+    assert!(to_stage(&loop_page(&viewer).await["view"]["edges"]) > 0);
+
+    // A link to an item that neither the project's maps nor the set have
+    // is refused, naming its map and place; nothing is written.
+    let mut nowhere = rehau["content"].clone();
+    nowhere["rows"][0]["stages"] = json!([{"map": CJM, "item": "nowhere"}]);
+    let invalid = json_of(save_set(&analyst, &[(CJM, &fewer, "", cjm_v + 2), (REHAU, &nowhere, "", rehau_v + 2)]).await).await;
+    assert_eq!(invalid, json!({"Invalid": {"map_id": REHAU, "errors": [{"field": "rows[0].stages[0]", "code": "unknown"}]}}));
+    // One map stale: a conflict naming it, and the other is not saved either.
+    let stale = json_of(save_set(&admin, &[(CJM, &fewer, "", cjm_v + 2), (REHAU, &cut, "", rehau_v + 1)]).await).await;
+    assert_eq!(stale, json!({"Conflict": {"map_id": REHAU, "current": rehau_v + 2, "author": "marina@rehau.example"}}));
+    assert_eq!(load(&viewer, CJM, 0).await["version"], cjm_v + 2);
+    // Rebinding a row in a set is the architect's, as in a save of one map.
+    let mut rebound = rehau["content"].clone();
+    rebound["rows"][1]["trigger"]["alias"] = json!("events/webinar-feedback");
+    assert_eq!(save_set(&analyst, &[(CJM, &fewer, "", cjm_v + 2), (REHAU, &rebound, "", rehau_v + 2)]).await.status(), 403);
+    // No map, the same map twice: refused as bad input, with the field.
+    let empty = call_json(&analyst, "maps/save-set", json!({"parts": []})).await;
+    assert_eq!(empty.status(), 400);
+    assert_eq!(json_of(empty).await, json!({"Invalid": [{"field": "parts", "code": "required"}]}));
+    let twice = json_of(save_set(&analyst, &[(CJM, &fewer, "", cjm_v + 2), (CJM, &fewer, "", cjm_v + 2)]).await).await;
+    assert_eq!(twice, json!({"Invalid": [{"field": "parts[1].map_id", "code": "taken"}]}));
+    assert_eq!(load(&viewer, CJM, 0).await["version"], cjm_v + 2);
+    assert_eq!(load(&viewer, REHAU, 0).await["version"], rehau_v + 2);
 }
 
 /// `maps/save-changes` with `changes` (see `comops_core::map::changes`).

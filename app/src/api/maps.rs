@@ -21,6 +21,9 @@
 //! Saves never overwrite silently: the editor sends the version it started
 //! from; a newer one saved meanwhile is a [`MapSaveOutcome::Conflict`]
 //! naming it, so the editor can offer to reload (and diff) or merge.
+//! Several maps of a project may be saved in one commit, all or none
+//! ([`save_map_set`]: a stage deleted on the ComOps loop with the links
+//! other maps hold to it).
 //! Every save, restore, import and delete is audited.
 
 pub use crate::api::versions::{DiffRow, DiffRows};
@@ -100,6 +103,28 @@ pub enum MapSaveOutcome {
     Conflict { current: i64, author: String },
     /// The CSV could not be read; `message` is in the user's language.
     BadCsv { line: usize, column: Option<String>, message: String },
+}
+
+/// One map's part of a save of several at once ([`save_map_set`]): its
+/// whole content as JSON text, saved with `note` as the next version of
+/// `base_version` (the title stays).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapPart {
+    pub map_id: String,
+    pub json: String,
+    pub note: String,
+    pub base_version: i64,
+}
+
+/// What a save of several maps did: every one saved (their new versions,
+/// in order), or none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MapSetOutcome {
+    Saved { versions: Vec<i64> },
+    /// Map `map_id`'s content has these problems.
+    Invalid { map_id: String, errors: Vec<FieldError> },
+    /// Someone saved map `map_id` (`current`, as `author`) after its base.
+    Conflict { map_id: String, current: i64, author: String },
 }
 
 /// The ComOps loop of a project, with which bound endpoints exist.
@@ -366,6 +391,84 @@ pub async fn save_map_changes(map_id: String, title: String, changes: String, no
     };
     // As text again, so the whole map's size limit holds as for a whole save.
     save_whole(&store, &current, &title, &whole.to_string(), &note, base_version).await
+}
+
+/// At most this many maps in one [`save_map_set`] (a stage deleted on the
+/// loop with the links to it: its map and the maps linking to it).
+pub const MAX_MAPS_IN_SET: usize = 64;
+
+/// Saves several maps of one project in one commit, each as [`save_map`]
+/// would (its role check, its new links checked against what the set
+/// makes of the others): all, or — one stale, invalid or refused — none.
+/// The ComOps loop deletes a stage with the links other maps hold to it
+/// this way, and an undo puts them all back together.
+#[server(prefix = "/api", endpoint = "maps/save-set", input = Json)]
+pub async fn save_map_set(parts: Vec<MapPart>) -> Result<MapSetOutcome, AppError> {
+    use crate::session::{backend, require};
+    use comops_core::store::maps::MapSave;
+    use comops_core::store::StoreError;
+    require(comops_core::Permission::EditMaps)?;
+    use comops_core::Problem;
+    let refused = |field: String, problem: Problem| AppError::Invalid(vec![FieldError::new(field, problem)]);
+    if parts.is_empty() {
+        return Err(refused("parts".into(), Problem::Required));
+    }
+    if parts.len() > MAX_MAPS_IN_SET {
+        return Err(refused("parts".into(), Problem::OutOfRange));
+    }
+    let store = backend()?.store;
+    let mut maps: Vec<(comops_core::map::Map, MapContent, &str)> = Vec::with_capacity(parts.len());
+    for (i, part) in parts.iter().enumerate() {
+        let id = parse_map(&part.map_id)?;
+        if maps.iter().any(|(current, _, _)| current.id == id) {
+            return Err(refused(format!("parts[{i}].map_id"), Problem::Taken));
+        }
+        let current = store.map(&id).await?;
+        // Another project's map is not one of these maps' project.
+        if maps.first().is_some_and(|(first, _, _)| first.project_id != current.project_id) {
+            return Err(refused(format!("parts[{i}].map_id"), Problem::Unknown));
+        }
+        if current.version != part.base_version {
+            return Ok(MapSetOutcome::Conflict { map_id: part.map_id.clone(), current: current.version, author: current.author.clone() });
+        }
+        let content = match MapContent::parse(current.kind, &part.json) {
+            Ok(content) => content,
+            Err(errors) => return Ok(MapSetOutcome::Invalid { map_id: part.map_id.clone(), errors }),
+        };
+        maps.push((current, content, part.note.trim()));
+    }
+    let rebinds = maps.iter().any(|(current, content, _)| content.bindings() != current.content.bindings());
+    let user = require(if rebinds { comops_core::Permission::DesignIntegrations } else { comops_core::Permission::EditMaps })?;
+    let pending: Vec<(&comops_core::map::MapId, &MapContent)> = maps.iter().map(|(current, content, _)| (&current.id, content)).collect();
+    for (current, content, _) in &maps {
+        let errors = check_new_links(&store, current, content, &pending).await?;
+        if !errors.is_empty() {
+            return Ok(MapSetOutcome::Invalid { map_id: current.id.to_string(), errors });
+        }
+    }
+    let saves: Vec<MapSave> = maps.iter().map(|(current, content, note)| MapSave { id: &current.id, expected: current.version, title: &current.title, content, note }).collect();
+    match store.save_maps(&saves, user.email.as_str()).await {
+        Ok(versions) => {
+            for ((current, _, _), version) in maps.iter().zip(&versions) {
+                store.audit(user.email.as_str(), "map.save", current.id.as_str(), &format!("«{}» v{version}", current.title)).await?;
+            }
+            Ok(MapSetOutcome::Saved { versions })
+        }
+        // Saved by someone between the read and the commit: the store
+        // says by whom and to which version, not which map; the first
+        // whose version moved is it.
+        Err(StoreError::Conflict { current, author }) => {
+            let mut map_id = String::new();
+            for (map, _, _) in &maps {
+                if store.map_head(&map.id).await?.version != map.version {
+                    map_id = map.id.to_string();
+                    break;
+                }
+            }
+            Ok(MapSetOutcome::Conflict { map_id, current, author })
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// A page of a map's versions, newest first: the newest, or those older
@@ -753,11 +856,15 @@ fn parse_map(raw: &str) -> Result<comops_core::map::MapId, AppError> {
 /// an item of one of the project's maps, bindings an endpoint of one of
 /// its bots. Links and bindings already saved are left alone (an item
 /// deleted since shows as dangling in the loop view, it does not block).
+/// A link into a map saved with this one (`pending`: this map's new
+/// content and the others' of a [`save_map_set`]) is checked against
+/// what that save makes of it.
 #[cfg(feature = "ssr")]
 async fn check_new_links(
     store: &comops_core::store::Store,
     current: &comops_core::map::Map,
     content: &MapContent,
+    pending: &[(&comops_core::map::MapId, &MapContent)],
 ) -> Result<Vec<FieldError>, AppError> {
     use comops_core::Problem;
     let mut errors = Vec::new();
@@ -769,9 +876,11 @@ async fn check_new_links(
     if !new_refs.is_empty() {
         let maps = store.project_maps(&current.project_id).await?;
         for (path, r) in new_refs {
-            // A link into this same map is checked against the new content.
+            // A link into this same map (or one saved with it) is checked against the new content.
             let (kind, items) = if r.map == current.id {
                 (Some(current.kind), content.item_ids())
+            } else if let Some((_, saved)) = pending.iter().find(|(id, _)| **id == r.map) {
+                (Some(saved.kind()), saved.item_ids())
             } else {
                 maps.iter().find(|m| m.id == r.map).map(|m| (Some(m.kind), m.content.item_ids())).unwrap_or_default()
             };
@@ -851,7 +960,7 @@ async fn saved(
     if current.version != base_version {
         return Ok(MapSaveOutcome::Conflict { current: current.version, author: current.author.clone() });
     }
-    let errors = check_new_links(store, current, &content).await?;
+    let errors = check_new_links(store, current, &content, &[]).await?;
     if !errors.is_empty() {
         return Ok(MapSaveOutcome::Invalid { errors });
     }
