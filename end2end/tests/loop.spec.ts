@@ -43,8 +43,10 @@
 // planned for its alias is bound and filled instead, and Undo puts it
 // back as it was. A CJM without stages gets its first from the form above
 // the canvas; Undo takes it away and Redo makes it again. A CJM stage
-// deleted leaves its rows' links to it listed under the dangling count,
-// each selecting or opening its row; Undo brings it back.
+// deleted on the loop takes the links other maps hold to it along (each
+// map a version, in one commit); Undo puts them back where they were. A
+// CJM stage deleted in its map leaves its rows' links to it listed under
+// the dangling count, each selecting or opening its row.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -1122,14 +1124,81 @@ test('an architect gives a CJM without stages its first stage on the loop, and U
   await expect(page.getByTestId('loop-first-stage')).toHaveCount(0);
 });
 
-test('a CJM stage deleted leaves the rows\' links to it listed under the dangling count, each selecting or opening its row; Undo brings the stage back', async ({ page }) => {
+/** A map as stored now: its version, the note it was saved with, and its content. */
+async function storedMap(page: Page, id: string) {
+  const got = await page.request.post('/api/maps/get', { form: { map_id: id, version: '0' }, headers: { Origin: BASE } });
+  expect(got.status()).toBe(200);
+  const map = await got.json();
+  return { version: map.version as number, note: map.note as string, title: map.title as string, content: JSON.parse(map.content) };
+}
+
+const linksOf = (map: { content: { rows: { id: string; stages?: unknown[] }[] } }, row: string) => map.content.rows.find((r) => r.id === row)?.stages;
+const TO_STAGE = { map: 'map_registration-cjm', item: 'registration' };
+
+test('a CJM stage deleted on the loop takes the links other maps hold to it along, in one commit; Undo puts them back where they were, Redo takes them again', async ({ page }) => {
+  await openLoop(page, ARCHITECT);
+  const rehau = await storedMap(page, 'map_rehau');
+  const blueprint = await storedMap(page, 'map_onboarding-blueprint');
+  const cjm = await storedMap(page, 'map_registration-cjm');
+  expect(linksOf(rehau, 'r1')).toContainEqual(TO_STAGE);
+  const stageOf = (b: typeof blueprint) => b.content.stages.find((s: { id: string }) => s.id === 'registration');
+  expect(stageOf(blueprint).cjm_stages).toContainEqual(TO_STAGE);
+  await node(page, STAGE).click();
+  await page.getByTestId('loop-panel').getByTestId('loop-delete').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Регистрация» deleted');
+  await expect(page.locator(`[data-node="${STAGE}"]`)).toHaveCount(0);
+  // No link to it is left to list.
+  await expect(page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`)).toHaveCount(0);
+  // Each map holding one is a version of its own, saved with the stage's.
+  const cut = await storedMap(page, 'map_rehau');
+  expect(cut.version).toBe(rehau.version + 1);
+  expect(cut.note).toMatch(/^loop: links to «Регистрация» taken out \(\d+\)$/);
+  expect(linksOf(cut, 'r1')).not.toContainEqual(TO_STAGE);
+  expect(JSON.stringify(cut.content)).not.toContain('"item":"registration"}');
+  const bpCut = await storedMap(page, 'map_onboarding-blueprint');
+  expect(bpCut.version).toBe(blueprint.version + 1);
+  expect(stageOf(bpCut).cjm_stages).not.toContainEqual(TO_STAGE);
+  expect((await storedMap(page, 'map_registration-cjm')).version).toBe(cjm.version + 1);
+
+  // Undo puts the stage back with every link, each where it was.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Регистрация» added');
+  await expect(node(page, STAGE)).toBeVisible();
+  const back = await storedMap(page, 'map_rehau');
+  expect(back.version).toBe(rehau.version + 2);
+  expect(back.note).toMatch(/^loop: links to «Регистрация» put back \(\d+\)$/);
+  expect(back.content).toEqual(rehau.content);
+  expect((await storedMap(page, 'map_onboarding-blueprint')).content).toEqual(blueprint.content);
+  // The row is linked to it on the canvas again.
+  await node(page, STAGE).click();
+  await expect(node(page, ROW)).toHaveAttribute('data-on-chain', 'true');
+
+  // Redo takes them again; Undo once more leaves the demo as it was.
+  await loopReady(page);
+  await page.getByTestId('loop-redo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Регистрация» deleted');
+  expect(linksOf(await storedMap(page, 'map_rehau'), 'r1')).not.toContainEqual(TO_STAGE);
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Регистрация» added');
+  expect((await storedMap(page, 'map_rehau')).content).toEqual(rehau.content);
+});
+
+test('a CJM stage deleted in its map leaves the rows\' links to it listed under the dangling count, each selecting or opening its row', async ({ page }) => {
   await openLoop(page, ARCHITECT);
   const toStage = page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`);
   await expect(toStage).toHaveCount(0);
-  await node(page, STAGE).click();
-  await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', STAGE);
-  await page.getByTestId('loop-panel').getByTestId('loop-delete').click();
-  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Регистрация» deleted');
+  // The CJM saved without it, as its editor saves (same session, over the API).
+  const cjm = await storedMap(page, 'map_registration-cjm');
+  const without = { ...cjm.content, stages: cjm.content.stages.filter((s: { id: string }) => s.id !== 'registration') };
+  const save = (content: unknown, base: number) => page.request.post('/api/maps/save', {
+    data: { map_id: 'map_registration-cjm', title: cjm.title, json: JSON.stringify(content), note: 'elsewhere', base_version: base },
+    headers: { Origin: BASE },
+  });
+  expect(await (await save(without, cjm.version)).json()).toEqual({ Saved: { version: cjm.version + 1 } });
+  await page.reload();
+  await loopReady(page);
   await expect(page.locator(`[data-node="${STAGE}"]`)).toHaveCount(0);
   // The blueprint stage and the rows that linked to it hold links to
   // nothing now: listed, closed until asked, and counted. (The demo's
@@ -1151,10 +1220,10 @@ test('a CJM stage deleted leaves the rows\' links to it listed under the danglin
   await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', ROW);
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('loop-panel')).toHaveCount(0);
-  // Undo puts the stage back, and its links are drawn again.
+  // The stage saved back, its links are drawn again.
+  expect(await (await save(cjm.content, cjm.version + 1)).json()).toEqual({ Saved: { version: cjm.version + 2 } });
+  await page.reload();
   await loopReady(page);
-  await page.getByTestId('loop-undo').click();
-  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Регистрация» added');
   await expect(node(page, STAGE)).toBeVisible();
   await expect(toStage).toHaveCount(0);
 });

@@ -15,7 +15,9 @@
 //! a CJM or blueprint stage made after another ([`new_stage_after`]), an
 //! endpoint's row in the integration-points table ([`new_point_for`]), a
 //! stage or row deleted ([`put_item`] with nothing), and either put back
-//! by an undo.
+//! by an undo. A stage deleted takes along the links other maps hold to
+//! it and its cells ([`cut_links`]), and its undo puts them back
+//! ([`put_links`]).
 //!
 //! An endpoint's scenario is the endpoint's, not a map's: set on its
 //! panel, it is saved as the endpoint's next version
@@ -31,6 +33,7 @@ use super::model::new_row;
 use crate::api::maps::BindableEndpoint;
 use crate::components::editable_table::set_trigger;
 use crate::i18n::{t, t1, K};
+use comops_core::map::blueprint::{cell_id, Lane};
 use comops_core::map::MapKind;
 use comops_core::Locale;
 use serde_json::{json, Value};
@@ -277,6 +280,84 @@ pub fn put_crossings(content: &mut Value, crossings: &[Placed]) {
     }
 }
 
+/// A link a map item held to an item deleted with a stage, taken out with
+/// it ([`cut_links`]): the holder's list (`stages`, `rows`) and id, its
+/// list of links (`cjm_stages`, `stages`, `cells`), where the link was in
+/// that list, and the link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldLink {
+    pub list: String,
+    pub holder: String,
+    pub field: String,
+    pub place: usize,
+    pub link: Value,
+}
+
+/// The items a stage's deletion takes along, which links may name: the
+/// stage, and a blueprint stage's four cells.
+pub fn gone_with_stage(kind: MapKind, stage: &str) -> Vec<String> {
+    let mut items = vec![stage.to_string()];
+    if kind == MapKind::Blueprint {
+        items.extend(Lane::ALL.iter().map(|lane| cell_id(stage, *lane)));
+    }
+    items
+}
+
+/// Takes out of a map's `content` every link naming one of `items` of map
+/// `map` (a blueprint stage's `cjm_stages`, a row's `stages` and
+/// `cells`), so a stage deleted on the loop leaves no link to nothing.
+/// Returns them in order, for [`put_links`].
+pub fn cut_links(content: &mut Value, map: &str, items: &[String]) -> Vec<HeldLink> {
+    let mut cut = Vec::new();
+    for list in ["stages", "rows"] {
+        let Some(holders) = content.get_mut(list).and_then(Value::as_array_mut) else { continue };
+        for holder in holders {
+            let id = holder.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            for field in ["cjm_stages", "stages", "cells"] {
+                let Some(links) = holder.get_mut(field).and_then(Value::as_array_mut) else { continue };
+                let named = |link: &Value| items.iter().any(|item| is_ref(link, map, item));
+                for (place, link) in links.iter().enumerate().filter(|(_, link)| named(link)) {
+                    cut.push(HeldLink { list: list.into(), holder: id.clone(), field: field.into(), place, link: link.clone() });
+                }
+                links.retain(|link| !named(link));
+            }
+        }
+    }
+    cut
+}
+
+/// Puts links [`cut_links`] took back, each at its place in its holder's
+/// list; a holder deleted since gets none, and one naming the item again
+/// meanwhile keeps its own. Returns how many were put back.
+pub fn put_links(content: &mut Value, links: &[HeldLink]) -> usize {
+    let mut put = 0;
+    for held in links {
+        let Some(holder) = content.get_mut(held.list.as_str()).and_then(Value::as_array_mut).and_then(|all| all.iter_mut().find(|h| has_id(h, &held.holder))) else {
+            continue;
+        };
+        let Some(holder) = holder.as_object_mut() else { continue };
+        let list = holder.entry(held.field.clone()).or_insert_with(|| json!([]));
+        if !list.is_array() {
+            *list = json!([]);
+        }
+        let Some(list) = list.as_array_mut() else { continue };
+        if list.contains(&held.link) {
+            continue;
+        }
+        list.insert(held.place.min(list.len()), held.link.clone());
+        put += 1;
+    }
+    put
+}
+
+/// The version note of a map whose links to a stage deleted on the loop
+/// went with it (`on`: `false`), or came back with it: "loop: links to
+/// «Registration» taken out (2)".
+pub fn links_note(locale: Locale, count: usize, label: &str, on: bool) -> String {
+    let key = if on { K::LoopNoteLinksBack } else { K::LoopNoteLinksCut };
+    t(locale, key).replacen("{}", label, 1).replacen("{}", &count.to_string(), 1)
+}
+
 /// What a map item is called in a version note: its name (an integration
 /// point's description, else its alias), else its number or id.
 pub fn item_label(item: &Value) -> String {
@@ -399,6 +480,41 @@ mod tests {
             {"id": "r2", "number": 7, "event": "Email не подтверждён", "trigger": {"bot_id": null, "alias": "user/email", "scenario": "email_confirm"}},
             {"id": "r3", "event": "Профиль заполнен"},
         ]})
+    }
+
+    #[test]
+    fn a_deleted_stage_takes_the_links_to_it_and_its_cells_and_gives_them_back() {
+        let gone = gone_with_stage(MapKind::Blueprint, "signup");
+        assert_eq!(gone.len(), 5);
+        assert!(gone.contains(&"signup:front_stage".to_string()));
+        assert_eq!(gone_with_stage(MapKind::Cjm, "registration"), ["registration"]);
+        let other = json!({"map": "map_bp", "item": "other:back_stage"});
+        let mut rows = json!({"rows": [
+            {"id": "r1", "stages": [{"map": "map_cjm", "item": "registration"}], "cells": [{"map": "map_bp", "item": "signup:front_stage"}, other.clone(), {"map": "map_bp", "item": "signup:support"}]},
+            {"id": "r2", "cells": [{"map": "map_elsewhere", "item": "signup:front_stage"}]},
+        ]});
+        let was = rows.clone();
+        let cut = cut_links(&mut rows, "map_bp", &gone);
+        assert_eq!(cut.iter().map(|h| (h.holder.as_str(), h.field.as_str(), h.place)).collect::<Vec<_>>(), [("r1", "cells", 0), ("r1", "cells", 2)]);
+        assert_eq!(rows["rows"][0]["cells"], json!([other]));
+        assert_eq!(rows["rows"][1], was["rows"][1], "another map's item of the same name stays");
+        assert_eq!(put_links(&mut rows, &cut), 2);
+        assert_eq!(rows, was, "each back at its place");
+        // Put back again: nothing twice.
+        assert_eq!(put_links(&mut rows, &cut), 0);
+        assert_eq!(rows, was);
+
+        // A blueprint stage's CJM stages; a holder deleted since gets nothing back.
+        let mut blueprint = json!({"stages": [{"id": "a", "cjm_stages": [{"map": "map_cjm", "item": "registration"}]}, {"id": "b", "cjm_stages": [{"map": "map_cjm", "item": "registration"}]}]});
+        let cut = cut_links(&mut blueprint, "map_cjm", &gone_with_stage(MapKind::Cjm, "registration"));
+        assert_eq!(cut.len(), 2);
+        assert_eq!(blueprint["stages"][0]["cjm_stages"], json!([]));
+        put_item(&mut blueprint, "stages", "b", None);
+        assert_eq!(put_links(&mut blueprint, &cut), 1);
+        assert_eq!(blueprint, json!({"stages": [{"id": "a", "cjm_stages": [{"map": "map_cjm", "item": "registration"}]}]}));
+        assert!(cut_links(&mut json!({"persona": "x"}), "map_cjm", &["registration".into()]).is_empty());
+        assert_eq!(links_note(Locale::En, 2, "Регистрация", false), "loop: links to «Регистрация» taken out (2)");
+        assert_eq!(links_note(Locale::Ru, 1, "Регистрация", true), "петля: возвращены связи с «Регистрация» (1)");
     }
 
     #[test]

@@ -32,7 +32,12 @@
 //! rows are bound to that no bot has is created from its panel as the
 //! maps plan it (`api::endpoints::create_planned_endpoint`); and a
 //! selected CJM or blueprint stage (with the crossings drawn at it) or a
-//! row goes from its map with Delete or its panel's button. Each change
+//! row goes from its map with Delete or its panel's button. A stage
+//! takes along the links the project's other blueprints and
+//! communication maps hold to it or its cells (`loop_edit::cut_links`),
+//! each such map a version with its own note, all saved in one commit
+//! with the stage's (`api::maps::save_map_set`); its undo puts them back
+//! where they were. Each other change
 //! is one save of the item's map at the version the loop was drawn from
 //! (`loop_edit`) — an endpoint's
 //! scenario one of the endpoint, if it still starts the one drawn; a
@@ -91,7 +96,7 @@ mod spots;
 
 use super::loop_edit::{self, Placed, RefList, RowFor};
 use super::loop_model::{parse_loop_page, LinkName, LoopGraph};
-use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, BindableEndpoint, LoadedMap, MapSaveOutcome};
+use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, save_map_set, BindableEndpoint, LoadedMap, MapPart, MapSaveOutcome, MapSetOutcome};
 use crate::api::endpoints::{create_planned_endpoint, delete_endpoint_at, list_endpoints, set_endpoint_scenario, EndpointStep};
 use crate::api::projects::list_projects;
 use crate::components::form::can;
@@ -182,19 +187,34 @@ struct ItemPut {
     /// A blueprint stage put back: the crossings drawn at it that went
     /// with it, at their places (a stage deleted takes its own along).
     crossings: Vec<Placed>,
+    /// A stage deleted: the other maps whose links to it (or to its
+    /// cells) go with it; put back: the links that went, to put back.
+    held: Vec<HeldBy>,
+}
+
+/// Another map's links to a stage deleted on the loop (or to its cells),
+/// at the version the loop was drawn from: `links` empty, to be found
+/// and taken out with the stage, in the same commit; else those that
+/// went with it, to put back with it.
+#[derive(Debug, Clone, PartialEq)]
+struct HeldBy {
+    map: String,
+    base: i64,
+    links: Vec<loop_edit::HeldLink>,
 }
 
 impl ItemPut {
     /// A put of `now` (`None`: deleting) with nothing to expect or bring back.
     fn new(map: String, base: i64, list: &'static str, item: String, now: Option<Placed>) -> ItemPut {
-        ItemPut { map, base, list, item, now, expect: None, crossings: Vec::new() }
+        ItemPut { map, base, list, item, now, expect: None, crossings: Vec::new(), held: Vec::new() }
     }
 
     /// The put that takes this one back, the item having been `before`
-    /// and `crossings` having gone with it.
-    fn undone(&self, before: Option<Placed>, crossings: Vec<Placed>) -> ItemPut {
+    /// and `crossings` and the links `held` by other maps having gone
+    /// with it (or the maps they went back to).
+    fn undone(&self, before: Option<Placed>, crossings: Vec<Placed>, held: Vec<HeldBy>) -> ItemPut {
         let expect = Some(self.now.as_ref().map(|(_, item)| item.clone()));
-        ItemPut { now: before, expect, crossings, ..self.clone() }
+        ItemPut { now: before, expect, crossings, held, ..self.clone() }
     }
 }
 
@@ -360,6 +380,19 @@ impl MapChange {
             MapChange::NewRow(c) => c.base,
             MapChange::NewStage(c) => c.base,
             MapChange::NewPoint(c) => c.base,
+        }
+    }
+
+    /// Saves it on the maps as `drawn` now says their versions are (an
+    /// undo or redo): its own, and those holding links to a stage.
+    fn rebase(&mut self, drawn: impl Fn(&str) -> Option<i64>) {
+        if let Some(base) = drawn(self.map()) {
+            self.set_base(base);
+        }
+        if let MapChange::Item(put) = self {
+            for held in &mut put.held {
+                held.base = drawn(&held.map).unwrap_or(held.base);
+            }
         }
     }
 
@@ -543,10 +576,8 @@ pub fn LoopViewPage() -> impl IntoView {
             }
             Some(UndoStep::Saved(mut change)) => {
                 if let Change::Map(change) = &mut change {
-                    let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| m.id == change.map()).map(|m| m.version));
-                    if let Some(drawn) = drawn {
-                        change.set_base(drawn);
-                    }
+                    let maps = page.get_untracked().and_then(Result::ok).flatten().map(|(_, _, _, maps)| maps).unwrap_or_default();
+                    change.rebase(|id| maps.iter().find(|m| m.id == id).map(|m| m.version));
                 }
                 save.dispatch((change, step));
             }
@@ -683,8 +714,10 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
     let base = change.base();
     let loaded = load_map(map.clone(), base).await.map_err(Unsaved::Failed)?;
     let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
-    // The note, the change that takes this one back, and the node to select.
+    // The note, the change that takes this one back, and the node to select;
+    // the other maps saved with it (a stage's links, deleted or put back).
     let added = matches!(change, MapChange::NewRow(_) | MapChange::NewStage(_) | MapChange::NewPoint(_));
+    let mut also: Vec<MapPart> = Vec::new();
     let (note, undo, select) = match change {
         MapChange::Binding(change) => {
             let before = loop_edit::trigger_of(&content, &change.row).ok_or(Unsaved::Gone)?;
@@ -735,7 +768,8 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
             };
             let note = loop_edit::item_note(locale, &label, loop_edit::ItemDone::of(before.is_some(), put.now.is_some()));
             let select = format!("{map}#{}", put.item);
-            (note, MapChange::Item(put.undone(before, taken)), select)
+            let held = held_links(&put, &map, loaded.kind, &label, locale, &mut also).await?;
+            (note, MapChange::Item(put.undone(before, taken, held)), select)
         }
         MapChange::NewRow(new) => {
             let placed = loop_edit::new_row_for(&content, &new.purpose, &new.event);
@@ -753,16 +787,31 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
                 loop_edit::put_item(&mut content, "rows", &id, Some(&now)).ok_or(Unsaved::Gone)?;
                 let note = t1(locale, K::LoopNotePointBound, format!("«{}»", loop_edit::item_label(&now.1))).replacen("{}", &new.alias, 1);
                 let filled = ItemPut::new(map.clone(), base, "rows", id.clone(), Some(now));
-                (note, MapChange::Item(filled.undone(Some(was), Vec::new())), format!("{map}#{id}"))
+                (note, MapChange::Item(filled.undone(Some(was), Vec::new(), Vec::new())), format!("{map}#{id}"))
             }
         },
     };
-    let outcome = save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?;
+    let (outcome, others) = if also.is_empty() {
+        (save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?, Vec::new())
+    } else {
+        let mine = MapPart { map_id: map.clone(), json: content.to_string(), note: note.clone(), base_version: base };
+        let ids: Vec<String> = also.iter().map(|part| part.map_id.clone()).collect();
+        let answer = save_map_set(std::iter::once(mine).chain(also).collect()).await.map_err(Unsaved::Failed)?;
+        set_outcome(answer, &map, ids)
+    };
     let Some(version) = saved_as(&outcome) else {
         return Ok(SaveAnswer { title: loaded.title, note, outcome, undo: None, select, said: K::LoopSaved, open: (format!("/maps/{map}"), K::LoopOpenItem) });
     };
     let mut undo = undo;
     undo.set_base(version);
+    // The other maps saved with it: their undo starts from what was saved.
+    if let MapChange::Item(put) = &mut undo {
+        for held in &mut put.held {
+            if let Some((_, saved)) = others.iter().find(|(id, _)| *id == held.map) {
+                held.base = *saved;
+            }
+        }
+    }
     // A new row or stage is stored with every field of its kind, not only
     // those made here: its undo expects it as stored, read back.
     if let (MapChange::Item(put), true) = (&mut undo, added) {
@@ -772,6 +821,54 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
         }
     }
     Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(Change::Map(undo)), select, said: K::LoopSaved, open: (format!("/maps/{map}"), K::LoopOpenItem) })
+}
+
+/// The other maps' links that go with stage `put` deleted from `map`
+/// (each map holding some, at the version the loop was drawn from, with
+/// the links taken out, in `also`) or come back with it put back; returns
+/// where they went (or the maps they came back to), for the undo.
+async fn held_links(put: &ItemPut, map: &str, kind: comops_core::map::MapKind, label: &str, locale: Locale, also: &mut Vec<MapPart>) -> Result<Vec<HeldBy>, Unsaved> {
+    let items = loop_edit::gone_with_stage(kind, &put.item);
+    let mut held = Vec::new();
+    for holder in &put.held {
+        let loaded = load_map(holder.map.clone(), holder.base).await.map_err(Unsaved::Failed)?;
+        let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
+        let (count, links) = match put.now {
+            None => {
+                let cut = loop_edit::cut_links(&mut content, map, &items);
+                (cut.len(), cut)
+            }
+            Some(_) => (loop_edit::put_links(&mut content, &holder.links), Vec::new()),
+        };
+        if count == 0 {
+            continue;
+        }
+        let note = loop_edit::links_note(locale, count, label, put.now.is_some());
+        also.push(MapPart { map_id: holder.map.clone(), json: content.to_string(), note, base_version: holder.base });
+        held.push(HeldBy { map: holder.map.clone(), base: holder.base, links });
+    }
+    Ok(held)
+}
+
+/// What a save of a map with others came to, as its own save's outcome
+/// (a problem in another map named by its id), and the others' versions
+/// (`ids`, in the order saved).
+fn set_outcome(answer: MapSetOutcome, map: &str, ids: Vec<String>) -> (MapSaveOutcome, Vec<(String, i64)>) {
+    match answer {
+        MapSetOutcome::Saved { versions } => {
+            let version = versions.first().copied().unwrap_or_default();
+            (MapSaveOutcome::Saved { version }, ids.into_iter().zip(versions.into_iter().skip(1)).collect())
+        }
+        MapSetOutcome::Conflict { current, author, .. } => (MapSaveOutcome::Conflict { current, author }, Vec::new()),
+        MapSetOutcome::Invalid { map_id, mut errors } => {
+            if map_id != map {
+                for error in &mut errors {
+                    error.field = format!("{map_id}: {}", error.field);
+                }
+            }
+            (MapSaveOutcome::Invalid { errors }, Vec::new())
+        }
+    }
 }
 
 /// Puts a new item (`placed`; `None`: its map has no place for it) in
@@ -784,7 +881,7 @@ fn add_item(content: &mut Value, map: &str, base: i64, list: &'static str, place
     let note = loop_edit::item_note(locale, &loop_edit::item_label(&item), loop_edit::ItemDone::Added);
     let select = format!("{map}#{id}");
     let added = ItemPut::new(map.to_string(), base, list, id, Some((place, item)));
-    Ok((note, MapChange::Item(added.undone(None, Vec::new())), select))
+    Ok((note, MapChange::Item(added.undone(None, Vec::new(), Vec::new())), select))
 }
 
 /// What endpoint `alias` of `bot` is now, as its integration point says
