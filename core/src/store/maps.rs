@@ -280,13 +280,18 @@ impl Store {
     /// Saves several maps in one commit, each as [`Store::save_map`]
     /// would: all of them, or (one stale or of another kind) none. The
     /// ComOps loop deletes a stage this way with the links other maps
-    /// hold to it, and puts them back together. Returns the new versions
+    /// hold to it, and puts them back together. The maps are written in
+    /// the order of their ids, so two sets sharing maps wait for each
+    /// other rather than deadlock (PostgreSQL). Returns the new versions
     /// in the order given.
     pub async fn save_maps(&self, saves: &[MapSave<'_>], author: &str) -> StoreResult<Vec<i64>> {
         let now = now_millis();
+        let mut order: Vec<usize> = (0..saves.len()).collect();
+        order.sort_by_key(|&i| saves[i].id.as_str());
         let mut tx = self.pool.begin().await?;
-        let mut versions = Vec::with_capacity(saves.len());
-        for save in saves {
+        let mut versions = vec![0; saves.len()];
+        for i in order {
+            let save = &saves[i];
             let json = encode(save.content);
             let done = sqlx::query(
                 "UPDATE maps SET title = $1, content_json = $2, version = version + 1, author = $3, updated_at = $4 \
@@ -323,7 +328,7 @@ impl Store {
             .bind(i64::try_from(save.content.len()).unwrap_or(i64::MAX))
             .execute(&mut *tx)
             .await?;
-            versions.push(version);
+            versions[i] = version;
         }
         tx.commit().await?;
         Ok(versions)
