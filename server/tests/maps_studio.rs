@@ -625,6 +625,17 @@ async fn a_stage_deleted_with_the_links_to_it_is_one_commit_of_every_map_or_none
     assert_eq!(twice, json!({"Invalid": [{"field": "parts[1].map_id", "code": "taken"}]}));
     assert_eq!(load(&viewer, CJM, 0).await["version"], cjm_v + 2);
     assert_eq!(load(&viewer, REHAU, 0).await["version"], rehau_v + 2);
+
+    // A part may be what changed since its base (the rows cut), as the loop sends it.
+    let row = cut["rows"].as_array().unwrap().iter().find(|r| r["id"] == "r1").unwrap().clone();
+    let part = |json: String| json!({"map_id": REHAU, "json": json, "changes": true, "note": "cut", "base_version": rehau_v + 2});
+    let bad = json_of(call_json(&analyst, "maps/save-set", json!({"parts": [part("{".into())]})).await).await;
+    assert_eq!(bad, json!({"Invalid": {"map_id": REHAU, "errors": [{"field": "changes", "code": "bad_json"}]}}));
+    let saved = json_of(call_json(&analyst, "maps/save-set", json!({"parts": [part(json!({"rows": [row]}).to_string())]})).await).await;
+    assert_eq!(saved, json!({"Saved": {"versions": [rehau_v + 3]}}));
+    let now = load(&viewer, REHAU, 0).await;
+    assert_eq!(now["content"]["rows"][0], row, "{now}");
+    assert_eq!(now["content"]["rows"].as_array().unwrap().len(), rehau["content"]["rows"].as_array().unwrap().len(), "the other rows kept");
 }
 
 /// `maps/save-changes` with `changes` (see `comops_core::map::changes`).

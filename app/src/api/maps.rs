@@ -106,14 +106,31 @@ pub enum MapSaveOutcome {
 }
 
 /// One map's part of a save of several at once ([`save_map_set`]): its
-/// whole content as JSON text, saved with `note` as the next version of
-/// `base_version` (the title stays).
+/// whole content as JSON text, or (`changes`) what changed since
+/// `base_version` (`comops_core::map::changes`: a few rows of a long map,
+/// so several maps fit one request), saved with `note` as the next
+/// version of `base_version` (the title stays).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapPart {
     pub map_id: String,
     pub json: String,
+    #[serde(default)]
+    pub changes: bool,
     pub note: String,
     pub base_version: i64,
+}
+
+impl MapPart {
+    /// Map `map_id` (of `kind`) saved as `now` at `base_version`, which
+    /// held `origin`: what changed, or the whole content when its rows
+    /// have no unique ids.
+    pub fn of(map_id: &str, kind: MapKind, origin: &serde_json::Value, now: &serde_json::Value, note: &str, base_version: i64) -> MapPart {
+        let (json, changes) = match comops_core::map::changes::changes(comops_core::map::changes::rows_key(kind), origin, now) {
+            Some(diff) => (diff.to_string(), true),
+            None => (now.to_string(), false),
+        };
+        MapPart { map_id: map_id.to_string(), json, changes, note: note.to_string(), base_version }
+    }
 }
 
 /// What a save of several maps did: every one saved (their new versions,
@@ -431,9 +448,21 @@ pub async fn save_map_set(parts: Vec<MapPart>) -> Result<MapSetOutcome, AppError
         if current.version != part.base_version {
             return Ok(MapSetOutcome::Conflict { map_id: part.map_id.clone(), current: current.version, author: current.author.clone() });
         }
-        let content = match MapContent::parse(current.kind, &part.json) {
+        let invalid = |errors| Ok(MapSetOutcome::Invalid { map_id: part.map_id.clone(), errors });
+        let whole = if part.changes {
+            let Ok(diff) = serde_json::from_str::<serde_json::Value>(&part.json) else {
+                return invalid(vec![FieldError::new("changes", Problem::BadJson)]);
+            };
+            match comops_core::map::changes::apply(comops_core::map::changes::rows_key(current.kind), current.content.to_value(), &diff) {
+                Ok(whole) => whole.to_string(),
+                Err(error) => return invalid(vec![error]),
+            }
+        } else {
+            part.json.clone()
+        };
+        let content = match MapContent::parse(current.kind, &whole) {
             Ok(content) => content,
-            Err(errors) => return Ok(MapSetOutcome::Invalid { map_id: part.map_id.clone(), errors }),
+            Err(errors) => return invalid(errors),
         };
         maps.push((current, content, part.note.trim()));
     }
@@ -460,7 +489,12 @@ pub async fn save_map_set(parts: Vec<MapPart>) -> Result<MapSetOutcome, AppError
         Err(StoreError::Conflict { current, author }) => {
             let mut map_id = String::new();
             for (map, _, _) in &maps {
-                if store.map_head(&map.id).await?.version != map.version {
+                let moved = match store.map_head(&map.id).await {
+                    Ok(head) => head.version != map.version,
+                    Err(StoreError::NotFound) => true,
+                    Err(other) => return Err(other.into()),
+                };
+                if moved {
                     map_id = map.id.to_string();
                     break;
                 }
