@@ -46,7 +46,11 @@
 // deleted on the loop takes the links other maps hold to it along (each
 // map a version, in one commit); Undo puts them back where they were. A
 // CJM stage deleted in its map leaves its rows' links to it listed under
-// the dangling count, each selecting or opening its row.
+// the dangling count, each selecting or opening its row. A row deleted on
+// the loop comes back with Undo without its links to a stage deleted
+// meanwhile, and the note says how many were left out. An endpoint a
+// row binds on another project's bot (an import's) gets no "Create this
+// endpoint" on its panel, which says why.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -1291,4 +1295,66 @@ test('an architect adds an endpoint no integration point describes to the integr
 
   // A viewer's endpoint panel has no such box.
   await viewerPanelLacks(page, WARRANTY, 'loop-new-point');
+});
+
+test('a row deleted on the loop comes back with Undo without its links to a stage deleted meanwhile in its map, and the note says so', async ({ page }) => {
+  await openLoop(page, ARCHITECT);
+  const rehau = await storedMap(page, 'map_rehau');
+  const row = rehau.content.rows.find((r: { id: string }) => r.id === 'r1');
+  const toStage = (row.stages ?? []).filter((s: { map: string; item: string }) => s.map === TO_STAGE.map && s.item === TO_STAGE.item).length;
+  expect(toStage).toBeGreaterThan(0);
+  await node(page, ROW).click();
+  await page.getByTestId('loop-panel').getByTestId('loop-delete').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText(`loop: «${row.event}» deleted`);
+  await expect(page.locator(`[data-node="${ROW}"]`)).toHaveCount(0);
+  // Meanwhile the stage goes in its CJM's editor (over the API).
+  const cjm = await storedMap(page, 'map_registration-cjm');
+  const save = (content: unknown, base: number) => page.request.post('/api/maps/save', {
+    data: { map_id: 'map_registration-cjm', title: cjm.title, json: JSON.stringify(content), note: 'elsewhere', base_version: base },
+    headers: { Origin: BASE },
+  });
+  const without = { ...cjm.content, stages: cjm.content.stages.filter((s: { id: string }) => s.id !== 'registration') };
+  expect((await (await save(without, cjm.version)).json()).Saved).toBeTruthy();
+  // Undo brings the row back, its other links kept and that one left out.
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText(`loop: «${row.event}» added (links to items deleted since left out: ${toStage})`);
+  await expect(node(page, ROW)).toBeVisible();
+  const back = (await storedMap(page, 'map_rehau')).content.rows.find((r: { id: string }) => r.id === 'r1');
+  expect(back.stages).toEqual(row.stages.filter((s: { map: string; item: string }) => !(s.map === TO_STAGE.map && s.item === TO_STAGE.item)));
+  expect(back.cells).toEqual(row.cells);
+  expect(back.trigger).toEqual(row.trigger);
+  // The demo as it was, for whoever reads it next.
+  expect((await (await save(cjm.content, cjm.version + 1)).json()).Saved).toBeTruthy();
+  const now = await storedMap(page, 'map_rehau');
+  const restored = await page.request.post('/api/maps/save', {
+    data: { map_id: 'map_rehau', title: now.title, json: JSON.stringify(rehau.content), note: 'as it was', base_version: now.version },
+    headers: { Origin: BASE },
+  });
+  expect((await restored.json()).Saved).toBeTruthy();
+});
+
+test('an endpoint a row binds on another project\'s bot is not offered to be made there, and its panel says why', async ({ page }) => {
+  // Only an import binds a row to a bot outside its project (the editor refuses it).
+  await logIn(page, ARCHITECT);
+  const doc = {
+    format: 'comops.project/v1',
+    project: { name: 'Чужой бот' },
+    bots: [],
+    maps: [{ id: 'map_foreign', title: 'Заказы', content: { kind: 'communication', rows: [{ id: 'r1', event: 'Заказ оплачен', trigger: { bot_id: 'bot_rehau', alias: 'orders/paid' } }] } }],
+  };
+  const imported = await page.request.post('/api/maps/project-import', { data: { json: JSON.stringify(doc), slug: 'foreign-bot' }, headers: { Origin: BASE } });
+  const outcome = await imported.json();
+  expect(outcome.Imported, JSON.stringify(outcome)).toBeTruthy();
+  await chooseLanguage(page, 'en');
+  await page.goto(`/maps/loop?project=${outcome.Imported.project_id}`);
+  await hydrated(page);
+  await loopReady(page);
+  const key = 'endpoint:bot_rehau/orders/paid';
+  await expect(node(page, key)).toHaveAttribute('data-gap', 'not_live');
+  await node(page, key).click();
+  const panel = page.getByTestId('loop-panel');
+  await expect(panel).toHaveAttribute('data-node', key);
+  await expect(panel.getByTestId('loop-foreign-bot')).toHaveText('bot_rehau is not a bot of this project, so this endpoint is not made here. Add the bot to the project, or bind the row to an endpoint of one of its bots.');
+  await expect(panel.getByTestId('loop-create-endpoint')).toHaveCount(0);
 });

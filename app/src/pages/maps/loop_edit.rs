@@ -350,6 +350,24 @@ pub fn put_links(content: &mut Value, links: &[HeldLink]) -> usize {
     put
 }
 
+/// Takes out of a map item put back by an undo the links it holds to
+/// items no map has any more (`exists` says which do, by `map_x#item`):
+/// saved, the map's checks would refuse them as new links to nothing, and
+/// the undo with them. Returns how many went.
+pub fn drop_links_to_nothing(item: &mut Value, exists: impl Fn(&str) -> bool) -> usize {
+    let mut dropped = 0;
+    for field in ["cjm_stages", "stages", "cells"] {
+        let Some(links) = item.get_mut(field).and_then(Value::as_array_mut) else { continue };
+        let before = links.len();
+        links.retain(|link| {
+            let key = format!("{}#{}", link.get("map").and_then(Value::as_str).unwrap_or_default(), link.get("item").and_then(Value::as_str).unwrap_or_default());
+            exists(&key)
+        });
+        dropped += before - links.len();
+    }
+    dropped
+}
+
 /// The version note of a map whose links to a stage deleted on the loop
 /// went with it (`on`: `false`), or came back with it: "loop: links to
 /// «Registration» taken out (2)".
@@ -515,6 +533,19 @@ mod tests {
         assert!(cut_links(&mut json!({"persona": "x"}), "map_cjm", &["registration".into()]).is_empty());
         assert_eq!(links_note(Locale::En, 2, "Регистрация", false), "loop: links to «Регистрация» taken out (2)");
         assert_eq!(links_note(Locale::Ru, 1, "Регистрация", true), "петля: возвращены связи с «Регистрация» (1)");
+    }
+
+    #[test]
+    fn an_item_put_back_leaves_out_its_links_to_items_deleted_since() {
+        let mut row = json!({"id": "r1", "event": "x", "stages": [{"map": "map_cjm", "item": "gone"}, {"map": "map_cjm", "item": "kept"}], "cells": [{"map": "map_bp", "item": "gone:support"}]});
+        let exists = |key: &str| key == "map_cjm#kept";
+        assert_eq!(drop_links_to_nothing(&mut row, exists), 2);
+        assert_eq!(row, json!({"id": "r1", "event": "x", "stages": [{"map": "map_cjm", "item": "kept"}], "cells": []}));
+        assert_eq!(drop_links_to_nothing(&mut row, exists), 0);
+        let mut stage = json!({"id": "s", "cjm_stages": [{"map": "map_cjm", "item": "gone"}]});
+        assert_eq!(drop_links_to_nothing(&mut stage, exists), 1);
+        assert_eq!(stage["cjm_stages"], json!([]));
+        assert_eq!(drop_links_to_nothing(&mut json!({"id": "c", "stage": "x"}), exists), 0);
     }
 
     #[test]

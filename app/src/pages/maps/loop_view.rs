@@ -104,6 +104,7 @@ use crate::components::{l, load_error, loading};
 use crate::error::AppError;
 use crate::i18n::{problem_text, t, t1, use_locale, K};
 use canvas::LoopCanvas;
+use comops_core::map::MapKind;
 use comops_core::{Locale, Permission};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -187,34 +188,36 @@ struct ItemPut {
     /// A blueprint stage put back: the crossings drawn at it that went
     /// with it, at their places (a stage deleted takes its own along).
     crossings: Vec<Placed>,
-    /// A stage deleted: the other maps whose links to it (or to its
-    /// cells) go with it; put back: the links that went, to put back.
+    /// A stage: the project's other maps that may hold links to it (or
+    /// to its cells), which go with it when it is deleted.
+    holders: Vec<String>,
+    /// Put back: the links that went with it, to put back with it.
     held: Vec<HeldBy>,
+    /// Put back: how many of its own links were left out, naming items
+    /// deleted since (said in the note).
+    left_out: usize,
 }
 
-/// Another map's links to a stage deleted on the loop (or to its cells),
-/// at the version the loop was drawn from: `links` empty, to be found
-/// and taken out with the stage, in the same commit; else those that
-/// went with it, to put back with it.
+/// Another map's links to a stage deleted on the loop (or to its cells)
+/// that went with it, to put back with it.
 #[derive(Debug, Clone, PartialEq)]
 struct HeldBy {
     map: String,
-    base: i64,
     links: Vec<loop_edit::HeldLink>,
 }
 
 impl ItemPut {
     /// A put of `now` (`None`: deleting) with nothing to expect or bring back.
     fn new(map: String, base: i64, list: &'static str, item: String, now: Option<Placed>) -> ItemPut {
-        ItemPut { map, base, list, item, now, expect: None, crossings: Vec::new(), held: Vec::new() }
+        ItemPut { map, base, list, item, now, expect: None, crossings: Vec::new(), holders: Vec::new(), held: Vec::new(), left_out: 0 }
     }
 
     /// The put that takes this one back, the item having been `before`
     /// and `crossings` and the links `held` by other maps having gone
-    /// with it (or the maps they went back to).
+    /// with it (none when it was put back).
     fn undone(&self, before: Option<Placed>, crossings: Vec<Placed>, held: Vec<HeldBy>) -> ItemPut {
         let expect = Some(self.now.as_ref().map(|(_, item)| item.clone()));
-        ItemPut { now: before, expect, crossings, held, ..self.clone() }
+        ItemPut { now: before, expect, crossings, held, left_out: 0, ..self.clone() }
     }
 }
 
@@ -380,19 +383,6 @@ impl MapChange {
             MapChange::NewRow(c) => c.base,
             MapChange::NewStage(c) => c.base,
             MapChange::NewPoint(c) => c.base,
-        }
-    }
-
-    /// Saves it on the maps as `drawn` now says their versions are (an
-    /// undo or redo): its own, and those holding links to a stage.
-    fn rebase(&mut self, drawn: impl Fn(&str) -> Option<i64>) {
-        if let Some(base) = drawn(self.map()) {
-            self.set_base(base);
-        }
-        if let MapChange::Item(put) = self {
-            for held in &mut put.held {
-                held.base = drawn(&held.map).unwrap_or(held.base);
-            }
         }
     }
 
@@ -576,8 +566,10 @@ pub fn LoopViewPage() -> impl IntoView {
             }
             Some(UndoStep::Saved(mut change)) => {
                 if let Change::Map(change) = &mut change {
-                    let maps = page.get_untracked().and_then(Result::ok).flatten().map(|(_, _, _, maps)| maps).unwrap_or_default();
-                    change.rebase(|id| maps.iter().find(|m| m.id == id).map(|m| m.version));
+                    let drawn = page.get_untracked().and_then(Result::ok).flatten().and_then(|(_, _, _, maps)| maps.iter().find(|m| m.id == change.map()).map(|m| m.version));
+                    if let Some(drawn) = drawn {
+                        change.set_base(drawn);
+                    }
                 }
                 save.dispatch((change, step));
             }
@@ -717,7 +709,7 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
     // The note, the change that takes this one back, and the node to select;
     // the other maps saved with it (a stage's links, deleted or put back).
     let added = matches!(change, MapChange::NewRow(_) | MapChange::NewStage(_) | MapChange::NewPoint(_));
-    let mut also: Vec<MapPart> = Vec::new();
+    let mut also: Vec<(MapPart, String)> = Vec::new();
     let (note, undo, select) = match change {
         MapChange::Binding(change) => {
             let before = loop_edit::trigger_of(&content, &change.row).ok_or(Unsaved::Gone)?;
@@ -748,25 +740,35 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
             let select = format!("{map}#{}", link.row);
             (note, MapChange::RowLink(link.undone(was)), select)
         }
-        MapChange::Item(put) => {
+        MapChange::Item(mut put) => {
             let before = loop_edit::item_of(&content, put.list, &put.item);
             match &put.expect {
                 Some(expected) if *expected != before.as_ref().map(|(_, item)| item.clone()) => return Ok(SaveAnswer::conflict(&loaded)),
                 None if before.is_none() => return Err(Unsaved::Gone),
                 _ => {}
             }
+            // An item put back by an undo names only what is there now: a
+            // link to an item deleted since would be refused as new.
+            if let (Some((_, item)), Some(_)) = (&mut put.now, &put.expect) {
+                let now = parse_loop_page(&project_loop(loaded.project_id.clone()).await.map_err(Unsaved::Failed)?);
+                let known: std::collections::HashSet<&str> = now.view.nodes.iter().map(|n| n.key.as_str()).collect();
+                put.left_out = loop_edit::drop_links_to_nothing(item, |key| known.contains(key));
+            }
             let label = put.now.as_ref().or(before.as_ref()).map(|(_, item)| loop_edit::item_label(item)).unwrap_or_default();
             loop_edit::put_item(&mut content, put.list, &put.item, put.now.as_ref()).ok_or(Unsaved::Gone)?;
             // A blueprint stage takes the crossings drawn at it along (they
             // would name no stage), and brings them back when put back.
             let taken = match put.now {
-                None if loaded.kind == comops_core::map::MapKind::Blueprint => loop_edit::take_crossings(&mut content, &put.item),
+                None if loaded.kind == MapKind::Blueprint => loop_edit::take_crossings(&mut content, &put.item),
                 _ => {
                     loop_edit::put_crossings(&mut content, &put.crossings);
                     Vec::new()
                 }
             };
-            let note = loop_edit::item_note(locale, &label, loop_edit::ItemDone::of(before.is_some(), put.now.is_some()));
+            let mut note = loop_edit::item_note(locale, &label, loop_edit::ItemDone::of(before.is_some(), put.now.is_some()));
+            if put.left_out > 0 {
+                note.push_str(&t1(locale, K::LoopNoteLeftOut, put.left_out));
+            }
             let select = format!("{map}#{}", put.item);
             let held = held_links(&put, &map, loaded.kind, &label, locale, &mut also).await?;
             (note, MapChange::Item(put.undone(before, taken, held)), select)
@@ -791,27 +793,20 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
             }
         },
     };
-    let (outcome, others) = if also.is_empty() {
-        (save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?, Vec::new())
+    let outcome = if also.is_empty() {
+        save_map(map.clone(), loaded.title.clone(), content.to_string(), note.clone(), base).await.map_err(Unsaved::Failed)?
     } else {
-        let mine = MapPart { map_id: map.clone(), json: content.to_string(), note: note.clone(), base_version: base };
-        let ids: Vec<String> = also.iter().map(|part| part.map_id.clone()).collect();
-        let answer = save_map_set(std::iter::once(mine).chain(also).collect()).await.map_err(Unsaved::Failed)?;
-        set_outcome(answer, &map, ids)
+        let origin: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
+        let mine = MapPart::of(&map, loaded.kind, &origin, &content, &note, base);
+        let titles: Vec<(String, String)> = also.iter().map(|(part, title)| (part.map_id.clone(), title.clone())).collect();
+        let answer = save_map_set(std::iter::once(mine).chain(also.into_iter().map(|(part, _)| part)).collect()).await.map_err(Unsaved::Failed)?;
+        set_outcome(answer, &titles)
     };
     let Some(version) = saved_as(&outcome) else {
         return Ok(SaveAnswer { title: loaded.title, note, outcome, undo: None, select, said: K::LoopSaved, open: (format!("/maps/{map}"), K::LoopOpenItem) });
     };
     let mut undo = undo;
     undo.set_base(version);
-    // The other maps saved with it: their undo starts from what was saved.
-    if let MapChange::Item(put) = &mut undo {
-        for held in &mut put.held {
-            if let Some((_, saved)) = others.iter().find(|(id, _)| *id == held.map) {
-                held.base = *saved;
-            }
-        }
-    }
     // A new row or stage is stored with every field of its kind, not only
     // those made here: its undo expects it as stored, read back.
     if let (MapChange::Item(put), true) = (&mut undo, added) {
@@ -824,49 +819,58 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
 }
 
 /// The other maps' links that go with stage `put` deleted from `map`
-/// (each map holding some, at the version the loop was drawn from, with
-/// the links taken out, in `also`) or come back with it put back; returns
-/// where they went (or the maps they came back to), for the undo.
-async fn held_links(put: &ItemPut, map: &str, kind: comops_core::map::MapKind, label: &str, locale: Locale, also: &mut Vec<MapPart>) -> Result<Vec<HeldBy>, Unsaved> {
+/// (each of its `holders` holding some, as it is now, with the links
+/// taken out, in `also` with its title) or come back with it put back
+/// (its `held` links, each where it was). Only those links change in
+/// them, so they are read as they are now, not as the loop drew them: a
+/// link made since goes too, and a save of theirs since is no conflict.
+/// A map deleted since holds none. Returns the links that went, for the
+/// undo.
+async fn held_links(put: &ItemPut, map: &str, kind: MapKind, label: &str, locale: Locale, also: &mut Vec<(MapPart, String)>) -> Result<Vec<HeldBy>, Unsaved> {
     let items = loop_edit::gone_with_stage(kind, &put.item);
+    let deleting = put.now.is_none();
+    let maps: Vec<&String> = if deleting { put.holders.iter().collect() } else { put.held.iter().map(|h| &h.map).collect() };
     let mut held = Vec::new();
-    for holder in &put.held {
-        let loaded = load_map(holder.map.clone(), holder.base).await.map_err(Unsaved::Failed)?;
-        let mut content: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
-        let (count, links) = match put.now {
-            None => {
-                let cut = loop_edit::cut_links(&mut content, map, &items);
-                (cut.len(), cut)
-            }
-            Some(_) => (loop_edit::put_links(&mut content, &holder.links), Vec::new()),
+    for holder in maps {
+        let loaded = match load_map(holder.clone(), 0).await {
+            Ok(loaded) => loaded,
+            Err(AppError::NotFound) => continue,
+            Err(other) => return Err(Unsaved::Failed(other)),
+        };
+        let origin: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
+        let mut content = origin.clone();
+        let (count, links) = if deleting {
+            let cut = loop_edit::cut_links(&mut content, map, &items);
+            (cut.len(), cut)
+        } else {
+            let links = put.held.iter().filter(|h| &h.map == holder).flat_map(|h| h.links.iter().cloned()).collect::<Vec<_>>();
+            (loop_edit::put_links(&mut content, &links), Vec::new())
         };
         if count == 0 {
             continue;
         }
-        let note = loop_edit::links_note(locale, count, label, put.now.is_some());
-        also.push(MapPart { map_id: holder.map.clone(), json: content.to_string(), note, base_version: holder.base });
-        held.push(HeldBy { map: holder.map.clone(), base: holder.base, links });
+        let note = loop_edit::links_note(locale, count, label, !deleting);
+        also.push((MapPart::of(holder, loaded.kind, &origin, &content, &note, loaded.version), loaded.title));
+        if deleting {
+            held.push(HeldBy { map: holder.clone(), links });
+        }
     }
     Ok(held)
 }
 
 /// What a save of a map with others came to, as its own save's outcome
-/// (a problem in another map named by its id), and the others' versions
-/// (`ids`, in the order saved).
-fn set_outcome(answer: MapSetOutcome, map: &str, ids: Vec<String>) -> (MapSaveOutcome, Vec<(String, i64)>) {
+/// (a problem in another map named by its title, `titles` by id).
+fn set_outcome(answer: MapSetOutcome, titles: &[(String, String)]) -> MapSaveOutcome {
     match answer {
-        MapSetOutcome::Saved { versions } => {
-            let version = versions.first().copied().unwrap_or_default();
-            (MapSaveOutcome::Saved { version }, ids.into_iter().zip(versions.into_iter().skip(1)).collect())
-        }
-        MapSetOutcome::Conflict { current, author, .. } => (MapSaveOutcome::Conflict { current, author }, Vec::new()),
+        MapSetOutcome::Saved { versions } => MapSaveOutcome::Saved { version: versions.first().copied().unwrap_or_default() },
+        MapSetOutcome::Conflict { current, author, .. } => MapSaveOutcome::Conflict { current, author },
         MapSetOutcome::Invalid { map_id, mut errors } => {
-            if map_id != map {
+            if let Some((_, title)) = titles.iter().find(|(id, _)| *id == map_id) {
                 for error in &mut errors {
-                    error.field = format!("{map_id}: {}", error.field);
+                    error.field = format!("«{title}» {}", error.field);
                 }
             }
-            (MapSaveOutcome::Invalid { errors }, Vec::new())
+            MapSaveOutcome::Invalid { errors }
         }
     }
 }

@@ -19,7 +19,7 @@ use super::panels::{stage_name_form, Edit, LinkPanel, SidePanel, StageForm};
 use super::spots::Spots;
 use super::super::model::list_of;
 use super::super::loop_edit::{RefList, RowFor};
-use super::{Change, HeldBy, ItemPut, Kept, MapChange, Moved, NewPoint, NewRow, NewStage, Place, Planned, Rebind, RowLink, SetScenario, BUTTON, LINK};
+use super::{Change, ItemPut, Kept, MapChange, Moved, NewPoint, NewRow, NewStage, Place, Planned, Rebind, RowLink, SetScenario, BUTTON, LINK};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use comops_core::map::MapKind;
 use crate::components::canvas::viewport;
@@ -182,16 +182,16 @@ impl Canvas {
     /// Asks the page to delete node `i` from its map: a stage or a row
     /// (`Kind::deletable`), else nothing. A stage takes along the links
     /// the project's other blueprints and communication maps hold to it
-    /// (or to its cells), as drawn.
+    /// (or to its cells).
     pub fn delete_node(self, i: usize) {
         let change = self.graph.with_value(|g| {
             let n = g.nodes.get(i).filter(|n| n.kind.deletable())?;
             let (kind, base) = self.map_of(&n.map)?;
             let mut put = ItemPut::new(n.map.clone(), base, list_of(kind), n.item().to_string(), None);
             if matches!(kind, MapKind::Cjm | MapKind::Blueprint) {
-                put.held = self.maps.with_value(|maps| {
+                put.holders = self.maps.with_value(|maps| {
                     let holds_links = |m: &&MapRow| m.id != n.map && matches!(m.kind, MapKind::Blueprint | MapKind::Communication);
-                    maps.iter().filter(holds_links).map(|m| HeldBy { map: m.id.clone(), base: m.version, links: Vec::new() }).collect()
+                    maps.iter().filter(holds_links).map(|m| m.id.clone()).collect()
                 });
             }
             Some(put)
