@@ -46,7 +46,8 @@
 // deleted on the loop takes the links other maps hold to it along (each
 // map a version, in one commit); Undo puts them back where they were. A
 // CJM stage deleted in its map leaves its rows' links to it listed under
-// the dangling count, each selecting or opening its row. A row deleted on
+// the dangling count, each selecting or opening its row; "Take them out"
+// takes them out of every map holding them, in one commit. A row deleted on
 // the loop comes back with Undo without its links to a stage deleted
 // meanwhile, and the note says how many were left out. An endpoint a
 // row binds on another project's bot (an import's) gets no "Create this
@@ -1138,6 +1139,9 @@ async function storedMap(page: Page, id: string) {
 
 const linksOf = (map: { content: { rows: { id: string; stages?: unknown[] }[] } }, row: string) => map.content.rows.find((r) => r.id === row)?.stages;
 const TO_STAGE = { map: 'map_registration-cjm', item: 'registration' };
+// A link to it as the server writes JSON (keys in order).
+const TO_STAGE_TEXT = JSON.stringify({ item: TO_STAGE.item, map: TO_STAGE.map });
+const isToStage = (s: { map: string; item: string }) => s.map === TO_STAGE.map && s.item === TO_STAGE.item;
 
 test('a CJM stage deleted on the loop takes the links other maps hold to it along, in one commit; Undo puts them back where they were, Redo takes them again', async ({ page }) => {
   await openLoop(page, ARCHITECT);
@@ -1158,7 +1162,8 @@ test('a CJM stage deleted on the loop takes the links other maps hold to it alon
   expect(cut.version).toBe(rehau.version + 1);
   expect(cut.note).toMatch(/^loop: links to «Регистрация» taken out \(\d+\)$/);
   expect(linksOf(cut, 'r1')).not.toContainEqual(TO_STAGE);
-  expect(JSON.stringify(cut.content)).not.toContain('"item":"registration"}');
+  expect(JSON.stringify(rehau.content)).toContain(TO_STAGE_TEXT);
+  expect(JSON.stringify(cut.content)).not.toContain(TO_STAGE_TEXT);
   const bpCut = await storedMap(page, 'map_onboarding-blueprint');
   expect(bpCut.version).toBe(blueprint.version + 1);
   expect(stageOf(bpCut).cjm_stages).not.toContainEqual(TO_STAGE);
@@ -1189,10 +1194,11 @@ test('a CJM stage deleted on the loop takes the links other maps hold to it alon
   expect((await storedMap(page, 'map_rehau')).content).toEqual(rehau.content);
 });
 
-test('a CJM stage deleted in its map leaves the rows\' links to it listed under the dangling count, each selecting or opening its row', async ({ page }) => {
+test('a CJM stage deleted in its map leaves the rows\' links to it listed under the dangling count, each selecting or opening its row, and "Take them out" takes them out of every map', async ({ page }) => {
   await openLoop(page, ARCHITECT);
   const toStage = page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`);
-  await expect(toStage).toHaveCount(0);
+  // Earlier tests left no link to nothing (a stage deleted on the loop takes its links along).
+  await expect(page.getByTestId('loop-dangling')).toHaveCount(0);
   // The CJM saved without it, as its editor saves (same session, over the API).
   const cjm = await storedMap(page, 'map_registration-cjm');
   const without = { ...cjm.content, stages: cjm.content.stages.filter((s: { id: string }) => s.id !== 'registration') };
@@ -1224,8 +1230,31 @@ test('a CJM stage deleted in its map leaves the rows\' links to it listed under 
   await expect(page.getByTestId('loop-panel')).toHaveAttribute('data-node', ROW);
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('loop-panel')).toHaveCount(0);
-  // The stage saved back, its links are drawn again.
+  // "Take them out": each map holding some is a version without them, in one commit.
+  const holding = ['map_rehau', 'map_onboarding-blueprint', 'map_registration'];
+  const before = await Promise.all(holding.map((id) => storedMap(page, id)));
+  await page.getByTestId('loop-dangling-cut').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText(/^loop: links to deleted items taken out \(\d+\)(; «[^»]+» v\d+)+$/);
+  await expect(page.getByTestId('loop-dangling')).toHaveCount(0);
+  const after = await Promise.all(holding.map((id) => storedMap(page, id)));
+  expect(JSON.stringify(before[0].content)).toContain(TO_STAGE_TEXT);
+  for (const [i, map] of after.entries()) {
+    expect(JSON.stringify(map.content), holding[i]).not.toContain(TO_STAGE_TEXT);
+    if (JSON.stringify(before[i].content).includes(TO_STAGE_TEXT)) {
+      expect(map.version).toBe(before[i].version + 1);
+      expect(map.note).toMatch(/^loop: links to deleted items taken out \(\d+\)$/);
+    }
+  }
+  expect(linksOf(after[0], 'r1')).toEqual((linksOf(before[0], 'r1') as { map: string; item: string }[]).filter((s) => !isToStage(s)));
+  // The demo as it was: the stage and the links saved back.
   expect(await (await save(cjm.content, cjm.version + 1)).json()).toEqual({ Saved: { version: cjm.version + 2 } });
+  for (const [i, id] of holding.entries()) {
+    const back = await page.request.post('/api/maps/save', {
+      data: { map_id: id, title: before[i].title, json: JSON.stringify(before[i].content), note: 'as it was', base_version: after[i].version },
+      headers: { Origin: BASE },
+    });
+    expect((await back.json()).Saved, id).toBeTruthy();
+  }
   await page.reload();
   await loopReady(page);
   await expect(node(page, STAGE)).toBeVisible();
@@ -1301,7 +1330,7 @@ test('a row deleted on the loop comes back with Undo without its links to a stag
   await openLoop(page, ARCHITECT);
   const rehau = await storedMap(page, 'map_rehau');
   const row = rehau.content.rows.find((r: { id: string }) => r.id === 'r1');
-  const toStage = (row.stages ?? []).filter((s: { map: string; item: string }) => s.map === TO_STAGE.map && s.item === TO_STAGE.item).length;
+  const toStage = (row.stages ?? []).filter(isToStage).length;
   expect(toStage).toBeGreaterThan(0);
   await node(page, ROW).click();
   await page.getByTestId('loop-panel').getByTestId('loop-delete').click();
@@ -1321,7 +1350,7 @@ test('a row deleted on the loop comes back with Undo without its links to a stag
   await expect(page.getByTestId('loop-saved-note')).toHaveText(`loop: «${row.event}» added (links to items deleted since left out: ${toStage})`);
   await expect(node(page, ROW)).toBeVisible();
   const back = (await storedMap(page, 'map_rehau')).content.rows.find((r: { id: string }) => r.id === 'r1');
-  expect(back.stages).toEqual(row.stages.filter((s: { map: string; item: string }) => !(s.map === TO_STAGE.map && s.item === TO_STAGE.item)));
+  expect(back.stages).toEqual(row.stages.filter((s: { map: string; item: string }) => !isToStage(s)));
   expect(back.cells).toEqual(row.cells);
   expect(back.trigger).toEqual(row.trigger);
   // The demo as it was, for whoever reads it next.

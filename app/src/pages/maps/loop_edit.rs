@@ -350,12 +350,42 @@ pub fn put_links(content: &mut Value, links: &[HeldLink]) -> usize {
     put
 }
 
+/// Whether a map item names anything another map or a bot has: links
+/// (`cjm_stages`, `stages`, `cells`), a row's bound trigger, an
+/// integration point's endpoint, a blueprint cell's endpoints.
+pub fn names_anything(item: &Value) -> bool {
+    let some = |v: Option<&Value>| v.and_then(Value::as_array).is_some_and(|list| !list.is_empty());
+    ["cjm_stages", "stages", "cells"].iter().any(|field| some(item.get(*field)))
+        || item.get("trigger").and_then(|t| t.get("bot_id")).is_some_and(Value::is_string)
+        || item.get("bot_id").is_some_and(Value::is_string)
+        || Lane::ALL.iter().any(|lane| some(item.get(lane.as_str()).and_then(|cell| cell.get("endpoints"))))
+}
+
 /// Takes out of a map item put back by an undo the links it holds to
-/// items no map has any more (`exists` says which do, by `map_x#item`):
-/// saved, the map's checks would refuse them as new links to nothing, and
-/// the undo with them. Returns how many went.
-pub fn drop_links_to_nothing(item: &mut Value, exists: impl Fn(&str) -> bool) -> usize {
+/// items no map has any more (`exists` says which do, by `map_x#item`)
+/// and its bindings to endpoints no bot has any more (`live`, by
+/// `endpoint:bot_x/alias`; a row's trigger and an integration point keep
+/// their alias, bound to no bot, as planned): saved, the map's checks
+/// would refuse them as new, and the undo with them. Returns how many
+/// went.
+pub fn drop_links_to_nothing(item: &mut Value, exists: impl Fn(&str) -> bool, live: impl Fn(&str) -> bool) -> usize {
     let mut dropped = 0;
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    let dead = |v: &Value| v.get("bot_id").is_some_and(Value::is_string) && !live(&format!("endpoint:{}/{}", text(v, "bot_id"), text(v, "alias")));
+    if let Some(trigger) = item.get_mut("trigger").filter(|t| dead(t)) {
+        trigger["bot_id"] = Value::Null;
+        dropped += 1;
+    }
+    if item.get("alias").is_some() && dead(item) {
+        item["bot_id"] = Value::Null;
+        dropped += 1;
+    }
+    for lane in Lane::ALL {
+        let Some(endpoints) = item.get_mut(lane.as_str()).and_then(|cell| cell.get_mut("endpoints")).and_then(Value::as_array_mut) else { continue };
+        let before = endpoints.len();
+        endpoints.retain(|e| !dead(e));
+        dropped += before - endpoints.len();
+    }
     for field in ["cjm_stages", "stages", "cells"] {
         let Some(links) = item.get_mut(field).and_then(Value::as_array_mut) else { continue };
         let before = links.len();
@@ -539,13 +569,28 @@ mod tests {
     fn an_item_put_back_leaves_out_its_links_to_items_deleted_since() {
         let mut row = json!({"id": "r1", "event": "x", "stages": [{"map": "map_cjm", "item": "gone"}, {"map": "map_cjm", "item": "kept"}], "cells": [{"map": "map_bp", "item": "gone:support"}]});
         let exists = |key: &str| key == "map_cjm#kept";
-        assert_eq!(drop_links_to_nothing(&mut row, exists), 2);
+        let live = |key: &str| key == "endpoint:bot_a/users/kept";
+        assert!(names_anything(&row));
+        assert_eq!(drop_links_to_nothing(&mut row, exists, live), 2);
         assert_eq!(row, json!({"id": "r1", "event": "x", "stages": [{"map": "map_cjm", "item": "kept"}], "cells": []}));
-        assert_eq!(drop_links_to_nothing(&mut row, exists), 0);
-        let mut stage = json!({"id": "s", "cjm_stages": [{"map": "map_cjm", "item": "gone"}]});
-        assert_eq!(drop_links_to_nothing(&mut stage, exists), 1);
+        assert_eq!(drop_links_to_nothing(&mut row, exists, live), 0);
+        let mut stage = json!({"id": "s", "cjm_stages": [{"map": "map_cjm", "item": "gone"}], "support": {"text": "t", "endpoints": [{"bot_id": "bot_a", "alias": "users/gone"}, {"bot_id": "bot_a", "alias": "users/kept"}]}});
+        assert_eq!(drop_links_to_nothing(&mut stage, exists, live), 2);
         assert_eq!(stage["cjm_stages"], json!([]));
-        assert_eq!(drop_links_to_nothing(&mut json!({"id": "c", "stage": "x"}), exists), 0);
+        assert_eq!(stage["support"]["endpoints"], json!([{"bot_id": "bot_a", "alias": "users/kept"}]));
+        let cjm_stage = json!({"id": "c", "stage": "x"});
+        assert!(!names_anything(&cjm_stage));
+        assert_eq!(drop_links_to_nothing(&mut cjm_stage.clone(), exists, live), 0);
+        // A trigger or an integration point bound to an endpoint gone keeps its alias, unbound.
+        let mut bound = json!({"id": "r2", "trigger": {"bot_id": "bot_a", "alias": "users/gone", "scenario": "s"}});
+        assert_eq!(drop_links_to_nothing(&mut bound, exists, live), 1);
+        assert_eq!(bound["trigger"], json!({"bot_id": null, "alias": "users/gone", "scenario": "s"}));
+        let mut point = json!({"id": "p", "bot_id": "bot_a", "alias": "users/kept"});
+        assert_eq!(drop_links_to_nothing(&mut point, exists, live), 0);
+        point["alias"] = json!("users/gone");
+        assert_eq!(drop_links_to_nothing(&mut point, exists, live), 1);
+        assert_eq!(point["bot_id"], Value::Null);
+        assert!(!names_anything(&point));
     }
 
     #[test]

@@ -188,9 +188,6 @@ struct ItemPut {
     /// A blueprint stage put back: the crossings drawn at it that went
     /// with it, at their places (a stage deleted takes its own along).
     crossings: Vec<Placed>,
-    /// A stage: the project's other maps that may hold links to it (or
-    /// to its cells), which go with it when it is deleted.
-    holders: Vec<String>,
     /// Put back: the links that went with it, to put back with it.
     held: Vec<HeldBy>,
     /// Put back: how many of its own links were left out, naming items
@@ -209,7 +206,7 @@ struct HeldBy {
 impl ItemPut {
     /// A put of `now` (`None`: deleting) with nothing to expect or bring back.
     fn new(map: String, base: i64, list: &'static str, item: String, now: Option<Placed>) -> ItemPut {
-        ItemPut { map, base, list, item, now, expect: None, crossings: Vec::new(), holders: Vec::new(), held: Vec::new(), left_out: 0 }
+        ItemPut { map, base, list, item, now, expect: None, crossings: Vec::new(), held: Vec::new(), left_out: 0 }
     }
 
     /// The put that takes this one back, the item having been `before`
@@ -326,6 +323,18 @@ impl Planned {
     }
 }
 
+/// Links to items deleted since (the loop's dangling list: a stage
+/// deleted in its map's editor), taken out of the maps holding them, each
+/// map as it is now and a version of its own, in one commit. Not a step
+/// of Undo: they named nothing, and a link to nothing is refused when
+/// saved again (each map's history keeps the version before).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct DanglingCut {
+    /// The items they name (`map_x#item`), and the maps holding them.
+    targets: Vec<String>,
+    holders: Vec<String>,
+}
+
 /// Why a change was not saved, besides what the save answered.
 #[derive(Debug)]
 enum Unsaved {
@@ -348,6 +357,7 @@ enum Change {
     Map(MapChange),
     Scenario(SetScenario),
     Planned(Planned),
+    Dangling(DanglingCut),
 }
 
 /// A change saved as a version of one map, at the version the loop was
@@ -695,7 +705,50 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
         Change::Map(change) => save_to_map(change, locale, endpoints).await,
         Change::Scenario(set) => save_scenario(set, locale).await,
         Change::Planned(planned) => save_planned(planned, locale).await,
+        Change::Dangling(cut) => save_dangling_cut(cut, locale).await,
     }
+}
+
+/// Takes the links to items deleted since out of the maps holding them
+/// ([`DanglingCut`]); the banner names the first map and the others' new
+/// versions.
+async fn save_dangling_cut(cut: DanglingCut, locale: Locale) -> Result<SaveAnswer, Unsaved> {
+    let mut targets: Vec<(&str, Vec<String>)> = Vec::new();
+    for key in &cut.targets {
+        let Some((map, item)) = key.split_once('#') else { continue };
+        match targets.iter_mut().find(|(m, _)| *m == map) {
+            Some((_, items)) => items.push(item.to_string()),
+            None => targets.push((map, vec![item.to_string()])),
+        }
+    }
+    let mut parts: Vec<(MapPart, String, usize)> = Vec::new();
+    for holder in &cut.holders {
+        let loaded = match load_map(holder.clone(), 0).await {
+            Ok(loaded) => loaded,
+            Err(AppError::NotFound) => continue,
+            Err(other) => return Err(Unsaved::Failed(other)),
+        };
+        let origin: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
+        let mut content = origin.clone();
+        let count: usize = targets.iter().map(|(map, items)| loop_edit::cut_links(&mut content, map, items).len()).sum();
+        if count > 0 {
+            let note = t1(locale, K::LoopNoteDanglingCut, count);
+            parts.push((MapPart::of(holder, loaded.kind, &origin, &content, &note, loaded.version), loaded.title, count));
+        }
+    }
+    let Some((first, title, count)) = parts.first().map(|(part, title, count)| (part.map_id.clone(), title.clone(), *count)) else {
+        return Err(Unsaved::Unchanged);
+    };
+    let titles: Vec<(String, String)> = parts.iter().map(|(part, title, _)| (part.map_id.clone(), title.clone())).collect();
+    let answer = save_map_set(parts.into_iter().map(|(part, _, _)| part).collect()).await.map_err(Unsaved::Failed)?;
+    let mut note = t1(locale, K::LoopNoteDanglingCut, count);
+    if let MapSetOutcome::Saved { versions } = &answer {
+        for ((_, other), version) in titles.iter().zip(versions).skip(1) {
+            note.push_str(&format!("; «{other}» v{version}"));
+        }
+    }
+    let outcome = set_outcome(answer, &titles);
+    Ok(SaveAnswer { title, note, outcome, undo: None, select: String::new(), said: K::LoopSaved, open: (format!("/maps/{first}"), K::LoopOpenItem) })
 }
 
 /// Saves a change of a map: the map at the version the loop was drawn
@@ -750,9 +803,12 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
             // An item put back by an undo names only what is there now: a
             // link to an item deleted since would be refused as new.
             if let (Some((_, item)), Some(_)) = (&mut put.now, &put.expect) {
-                let now = parse_loop_page(&project_loop(loaded.project_id.clone()).await.map_err(Unsaved::Failed)?);
-                let known: std::collections::HashSet<&str> = now.view.nodes.iter().map(|n| n.key.as_str()).collect();
-                put.left_out = loop_edit::drop_links_to_nothing(item, |key| known.contains(key));
+                if loop_edit::names_anything(item) {
+                    let now = parse_loop_page(&project_loop(loaded.project_id.clone()).await.map_err(Unsaved::Failed)?);
+                    let known: std::collections::HashSet<&str> = now.view.nodes.iter().map(|n| n.key.as_str()).collect();
+                    let live: std::collections::HashSet<&str> = now.live_endpoints.iter().map(String::as_str).collect();
+                    put.left_out = loop_edit::drop_links_to_nothing(item, |key| known.contains(key), |key| live.contains(key));
+                }
             }
             let label = put.now.as_ref().or(before.as_ref()).map(|(_, item)| loop_edit::item_label(item)).unwrap_or_default();
             loop_edit::put_item(&mut content, put.list, &put.item, put.now.as_ref()).ok_or(Unsaved::Gone)?;
@@ -770,7 +826,7 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
                 note.push_str(&t1(locale, K::LoopNoteLeftOut, put.left_out));
             }
             let select = format!("{map}#{}", put.item);
-            let held = held_links(&put, &map, loaded.kind, &label, locale, &mut also).await?;
+            let held = held_links(&put, &loaded, &label, locale, &mut also).await?;
             (note, MapChange::Item(put.undone(before, taken, held)), select)
         }
         MapChange::NewRow(new) => {
@@ -818,20 +874,28 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
     Ok(SaveAnswer { title: loaded.title, note, outcome, undo: Some(Change::Map(undo)), select, said: K::LoopSaved, open: (format!("/maps/{map}"), K::LoopOpenItem) })
 }
 
-/// The other maps' links that go with stage `put` deleted from `map`
-/// (each of its `holders` holding some, as it is now, with the links
-/// taken out, in `also` with its title) or come back with it put back
-/// (its `held` links, each where it was). Only those links change in
-/// them, so they are read as they are now, not as the loop drew them: a
-/// link made since goes too, and a save of theirs since is no conflict.
-/// A map deleted since holds none. Returns the links that went, for the
-/// undo.
-async fn held_links(put: &ItemPut, map: &str, kind: MapKind, label: &str, locale: Locale, also: &mut Vec<(MapPart, String)>) -> Result<Vec<HeldBy>, Unsaved> {
-    let items = loop_edit::gone_with_stage(kind, &put.item);
+/// The other maps' links that go with stage `put` deleted from its map
+/// (`stage_map`): each of the project's blueprints and communication maps
+/// holding some, as it is now, with the links taken out, in `also` with
+/// its title; or come back with it put back (its `held` links, each
+/// where it was). Only those links change in them, so they are read as
+/// they are now, not as the loop drew them: a map or link made since is
+/// looked in too, and a save of theirs since is no conflict. A map
+/// deleted since holds none. Returns the links that went, for the undo.
+async fn held_links(put: &ItemPut, stage_map: &LoadedMap, label: &str, locale: Locale, also: &mut Vec<(MapPart, String)>) -> Result<Vec<HeldBy>, Unsaved> {
+    let map = stage_map.id.as_str();
+    let items = loop_edit::gone_with_stage(stage_map.kind, &put.item);
     let deleting = put.now.is_none();
-    let maps: Vec<&String> = if deleting { put.holders.iter().collect() } else { put.held.iter().map(|h| &h.map).collect() };
+    let maps: Vec<String> = if !deleting {
+        put.held.iter().map(|h| h.map.clone()).collect()
+    } else if put.list == "stages" && matches!(stage_map.kind, MapKind::Cjm | MapKind::Blueprint) {
+        let all = list_maps(stage_map.project_id.clone()).await.map_err(Unsaved::Failed)?;
+        all.into_iter().filter(|m| m.id != map && matches!(m.kind, MapKind::Blueprint | MapKind::Communication)).map(|m| m.id).collect()
+    } else {
+        Vec::new()
+    };
     let mut held = Vec::new();
-    for holder in maps {
+    for holder in &maps {
         let loaded = match load_map(holder.clone(), 0).await {
             Ok(loaded) => loaded,
             Err(AppError::NotFound) => continue,
@@ -843,7 +907,7 @@ async fn held_links(put: &ItemPut, map: &str, kind: MapKind, label: &str, locale
             let cut = loop_edit::cut_links(&mut content, map, &items);
             (cut.len(), cut)
         } else {
-            let links = put.held.iter().filter(|h| &h.map == holder).flat_map(|h| h.links.iter().cloned()).collect::<Vec<_>>();
+            let links = put.held.iter().filter(|h| h.map == *holder).flat_map(|h| h.links.iter().cloned()).collect::<Vec<_>>();
             (loop_edit::put_links(&mut content, &links), Vec::new())
         };
         if count == 0 {

@@ -19,7 +19,7 @@ use super::panels::{stage_name_form, Edit, LinkPanel, SidePanel, StageForm};
 use super::spots::Spots;
 use super::super::model::list_of;
 use super::super::loop_edit::{RefList, RowFor};
-use super::{Change, ItemPut, Kept, MapChange, Moved, NewPoint, NewRow, NewStage, Place, Planned, Rebind, RowLink, SetScenario, BUTTON, LINK};
+use super::{Change, DanglingCut, ItemPut, Kept, MapChange, Moved, NewPoint, NewRow, NewStage, Place, Planned, Rebind, RowLink, SetScenario, BUTTON, LINK};
 use crate::api::maps::{BindableEndpoint, MapRow};
 use comops_core::map::MapKind;
 use crate::components::canvas::viewport;
@@ -187,14 +187,7 @@ impl Canvas {
         let change = self.graph.with_value(|g| {
             let n = g.nodes.get(i).filter(|n| n.kind.deletable())?;
             let (kind, base) = self.map_of(&n.map)?;
-            let mut put = ItemPut::new(n.map.clone(), base, list_of(kind), n.item().to_string(), None);
-            if matches!(kind, MapKind::Cjm | MapKind::Blueprint) {
-                put.holders = self.maps.with_value(|maps| {
-                    let holds_links = |m: &&MapRow| m.id != n.map && matches!(m.kind, MapKind::Blueprint | MapKind::Communication);
-                    maps.iter().filter(holds_links).map(|m| m.id.clone()).collect()
-                });
-            }
-            Some(put)
+            Some(ItemPut::new(n.map.clone(), base, list_of(kind), n.item().to_string(), None))
         });
         if let Some(change) = change {
             self.on_change.run(Change::Map(MapChange::Item(change)));
@@ -665,10 +658,35 @@ fn dangling_list(canvas: Canvas) -> impl IntoView {
             }
         })
         .collect_view();
+    // Editors take them all out of the maps holding them, in one commit.
+    let cut = canvas.editable.then(|| {
+        let take_out = move |_| {
+            let change = canvas.graph.with_value(|g| {
+                let mut cut = DanglingCut::default();
+                for (holder, to) in &g.dangling_links {
+                    let map = &g.nodes[*holder].map;
+                    if !cut.holders.contains(map) {
+                        cut.holders.push(map.clone());
+                    }
+                    if !cut.targets.contains(to) {
+                        cut.targets.push(to.clone());
+                    }
+                }
+                cut
+            });
+            canvas.on_change.run(Change::Dangling(change));
+        };
+        view! {
+            <li class="pt-1">
+                <button type="button" class=BUTTON data-testid="loop-dangling-cut" title=l(K::LoopDanglingCutHint)
+                    disabled=move || canvas.busy.get() on:click=take_out>{l(K::LoopDanglingCut)}</button>
+            </li>
+        }
+    });
     view! {
         <details class="self-start text-xs text-slate-500" data-testid="loop-dangling" data-count=dangling>
             <summary class="cursor-pointer">{move || t1(locale.get(), K::LoopDangling, dangling)}</summary>
-            <ul class="mt-1 space-y-0.5">{items}</ul>
+            <ul class="mt-1 space-y-0.5">{items}{cut}</ul>
         </details>
     }
 }
