@@ -820,7 +820,7 @@ test('an architect links a row to a blueprint cell by dragging it there, and unl
   await expect(page.getByTestId('loop-row-stages')).toHaveCount(0);
 });
 
-test('an architect adds a row calling an endpoint no map uses, and Undo takes it away', async ({ page }) => {
+test('an architect adds a row calling an endpoint no map uses, and Undo takes it away; Redo makes it again still bound', async ({ page }) => {
   const WARRANTY = 'endpoint:bot_rehau/users/warranty';
   await importEndpoint('users/warranty', 'Гарантия на монтаж');
   await openLoop(page, ARCHITECT);
@@ -853,6 +853,15 @@ test('an architect adds a row calling an endpoint no map uses, and Undo takes it
   await page.getByTestId('loop-undo').click();
   await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Warranty registered» deleted');
   await expect(page.locator(`[data-node="${row}"]`)).toHaveCount(0);
+  await expect(node(page, WARRANTY)).toHaveAttribute('data-gap', 'unused');
+  // Redo makes it again still bound: the endpoint exists, though no map binds it now.
+  await loopReady(page);
+  await page.getByTestId('loop-redo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Warranty registered» added');
+  await expect(page.locator(`[data-link-from="${row}"][data-link-to="${WARRANTY}"]`)).toHaveCount(1);
+  await loopReady(page);
+  await page.getByTestId('loop-undo').click();
+  await expect(page.getByTestId('loop-saved-note')).toHaveText('loop: «Warranty registered» deleted');
   await expect(node(page, WARRANTY)).toHaveAttribute('data-gap', 'unused');
   // A viewer's endpoint panel has no such form.
   await page.context().clearCookies();
@@ -1347,7 +1356,7 @@ test('a row deleted on the loop comes back with Undo without its links to a stag
   // Undo brings the row back, its other links kept and that one left out.
   await loopReady(page);
   await page.getByTestId('loop-undo').click();
-  await expect(page.getByTestId('loop-saved-note')).toHaveText(`loop: «${row.event}» added (links to items deleted since left out: ${toStage})`);
+  await expect(page.getByTestId('loop-saved-note')).toHaveText(`loop: «${row.event}» added (links and bindings to what was deleted since left out: ${toStage})`);
   await expect(node(page, ROW)).toBeVisible();
   const back = (await storedMap(page, 'map_rehau')).content.rows.find((r: { id: string }) => r.id === 'r1');
   expect(back.stages).toEqual(row.stages.filter((s: { map: string; item: string }) => !isToStage(s)));

@@ -371,12 +371,14 @@ pub fn names_anything(item: &Value) -> bool {
 pub fn drop_links_to_nothing(item: &mut Value, exists: impl Fn(&str) -> bool, live: impl Fn(&str) -> bool) -> usize {
     let mut dropped = 0;
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-    let dead = |v: &Value| v.get("bot_id").is_some_and(Value::is_string) && !live(&format!("endpoint:{}/{}", text(v, "bot_id"), text(v, "alias")));
+    // A binding names a bot and an alias; a bot alone binds nothing.
+    let bound = |v: &Value| v.get("bot_id").is_some_and(Value::is_string) && v.get("alias").is_some_and(Value::is_string);
+    let dead = |v: &Value| bound(v) && !live(&format!("endpoint:{}/{}", text(v, "bot_id"), text(v, "alias")));
     if let Some(trigger) = item.get_mut("trigger").filter(|t| dead(t)) {
         trigger["bot_id"] = Value::Null;
         dropped += 1;
     }
-    if item.get("alias").is_some() && dead(item) {
+    if dead(item) {
         item["bot_id"] = Value::Null;
         dropped += 1;
     }
@@ -591,6 +593,10 @@ mod tests {
         assert_eq!(drop_links_to_nothing(&mut point, exists, live), 1);
         assert_eq!(point["bot_id"], Value::Null);
         assert!(!names_anything(&point));
+        // A bot without an alias binds nothing: kept as it is.
+        let mut half = json!({"id": "r3", "trigger": {"bot_id": "bot_a", "alias": null}});
+        assert_eq!(drop_links_to_nothing(&mut half, exists, live), 0);
+        assert_eq!(half["trigger"]["bot_id"], "bot_a");
     }
 
     #[test]

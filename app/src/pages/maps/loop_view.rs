@@ -524,6 +524,9 @@ pub fn LoopViewPage() -> impl IntoView {
                         from.update(Vec::clear);
                     }
                 }
+                // A change that is no step of Undo (links to nothing taken
+                // out) still ends what Redo could make again.
+                (SaveStatus::Saved { .. }, None) if step == Step::New => from.update(Vec::clear),
                 // Read again, the loop's versions have moved on (or the
                 // item was changed by someone): the changes kept would
                 // conflict (moves by hand stay).
@@ -710,38 +713,50 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
 }
 
 /// Takes the links to items deleted since out of the maps holding them
-/// ([`DanglingCut`]); the banner names the first map and the others' new
+/// ([`DanglingCut`]), each map as it is now, and only links to what is
+/// still missing (an item restored since keeps its links); the banner
+/// names the first map, how many went in all and the others' new
 /// versions.
 async fn save_dangling_cut(cut: DanglingCut, locale: Locale) -> Result<SaveAnswer, Unsaved> {
+    let mut holders = Vec::new();
+    for holder in &cut.holders {
+        if let Some(now) = map_now(holder).await? {
+            holders.push(now);
+        }
+    }
+    let missing: Vec<&String> = match holders.first() {
+        Some((first, _)) => {
+            let now = parse_loop_page(&project_loop(first.project_id.clone()).await.map_err(Unsaved::Failed)?);
+            let known: std::collections::HashSet<&str> = now.view.nodes.iter().map(|n| n.key.as_str()).collect();
+            cut.targets.iter().filter(|key| !known.contains(key.as_str())).collect()
+        }
+        None => Vec::new(),
+    };
     let mut targets: Vec<(&str, Vec<String>)> = Vec::new();
-    for key in &cut.targets {
+    for key in missing {
         let Some((map, item)) = key.split_once('#') else { continue };
         match targets.iter_mut().find(|(m, _)| *m == map) {
             Some((_, items)) => items.push(item.to_string()),
             None => targets.push((map, vec![item.to_string()])),
         }
     }
-    let mut parts: Vec<(MapPart, String, usize)> = Vec::new();
-    for holder in &cut.holders {
-        let loaded = match load_map(holder.clone(), 0).await {
-            Ok(loaded) => loaded,
-            Err(AppError::NotFound) => continue,
-            Err(other) => return Err(Unsaved::Failed(other)),
-        };
-        let origin: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
+    let mut parts: Vec<(MapPart, String)> = Vec::new();
+    let mut total = 0;
+    for (loaded, origin) in &holders {
         let mut content = origin.clone();
         let count: usize = targets.iter().map(|(map, items)| loop_edit::cut_links(&mut content, map, items).len()).sum();
         if count > 0 {
+            total += count;
             let note = t1(locale, K::LoopNoteDanglingCut, count);
-            parts.push((MapPart::of(holder, loaded.kind, &origin, &content, &note, loaded.version), loaded.title, count));
+            parts.push((MapPart::of(&loaded.id, loaded.kind, origin, &content, &note, loaded.version), loaded.title.clone()));
         }
     }
-    let Some((first, title, count)) = parts.first().map(|(part, title, count)| (part.map_id.clone(), title.clone(), *count)) else {
-        return Err(Unsaved::Unchanged);
+    let Some((first, title)) = parts.first().map(|(part, title)| (part.map_id.clone(), title.clone())) else {
+        return Err(Unsaved::Said(t(locale, K::LoopDanglingGone).into()));
     };
-    let titles: Vec<(String, String)> = parts.iter().map(|(part, title, _)| (part.map_id.clone(), title.clone())).collect();
-    let answer = save_map_set(parts.into_iter().map(|(part, _, _)| part).collect()).await.map_err(Unsaved::Failed)?;
-    let mut note = t1(locale, K::LoopNoteDanglingCut, count);
+    let titles: Vec<(String, String)> = parts.iter().map(|(part, title)| (part.map_id.clone(), title.clone())).collect();
+    let answer = save_map_set(parts.into_iter().map(|(part, _)| part).collect()).await.map_err(Unsaved::Failed)?;
+    let mut note = t1(locale, K::LoopNoteDanglingCut, total);
     if let MapSetOutcome::Saved { versions } = &answer {
         for ((_, other), version) in titles.iter().zip(versions).skip(1) {
             note.push_str(&format!("; «{other}» v{version}"));
@@ -806,7 +821,10 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
                 if loop_edit::names_anything(item) {
                     let now = parse_loop_page(&project_loop(loaded.project_id.clone()).await.map_err(Unsaved::Failed)?);
                     let known: std::collections::HashSet<&str> = now.view.nodes.iter().map(|n| n.key.as_str()).collect();
-                    let live: std::collections::HashSet<&str> = now.live_endpoints.iter().map(String::as_str).collect();
+                    // Every endpoint of the project's bots (the loop's
+                    // live ones are only those a map binds now).
+                    let endpoints = map_endpoints(loaded.project_id.clone()).await.map_err(Unsaved::Failed)?;
+                    let live: std::collections::HashSet<String> = endpoints.iter().map(|e| format!("endpoint:{}/{}", e.bot_id, e.alias)).collect();
                     put.left_out = loop_edit::drop_links_to_nothing(item, |key| known.contains(key), |key| live.contains(key));
                 }
             }
@@ -896,12 +914,7 @@ async fn held_links(put: &ItemPut, stage_map: &LoadedMap, label: &str, locale: L
     };
     let mut held = Vec::new();
     for holder in &maps {
-        let loaded = match load_map(holder.clone(), 0).await {
-            Ok(loaded) => loaded,
-            Err(AppError::NotFound) => continue,
-            Err(other) => return Err(Unsaved::Failed(other)),
-        };
-        let origin: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
+        let Some((loaded, origin)) = map_now(holder).await? else { continue };
         let mut content = origin.clone();
         let (count, links) = if deleting {
             let cut = loop_edit::cut_links(&mut content, map, &items);
@@ -920,6 +933,18 @@ async fn held_links(put: &ItemPut, stage_map: &LoadedMap, label: &str, locale: L
         }
     }
     Ok(held)
+}
+
+/// Map `id` as it is now and its content, or `None` when it was deleted.
+async fn map_now(id: &str) -> Result<Option<(LoadedMap, Value)>, Unsaved> {
+    match load_map(id.to_string(), 0).await {
+        Ok(loaded) => {
+            let content = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
+            Ok(Some((loaded, content)))
+        }
+        Err(AppError::NotFound) => Ok(None),
+        Err(other) => Err(Unsaved::Failed(other)),
+    }
 }
 
 /// What a save of a map with others came to, as its own save's outcome
