@@ -81,6 +81,9 @@ pub enum K {
     LoopDanglingCut,
     LoopDanglingCutHint,
     LoopDanglingGone,
+    MapNoteStageLinksCut,
+    MapLinksCutAlso,
+    MapLinksCutRace,
     LoopLinkCellTitle,
     LoopNoteUnlinkStage,
     LoopLinkStageTitle,
@@ -955,6 +958,12 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LoopDanglingGone => (
             "Nothing to take out: these links are gone already, or what they name is back. Reload the loop.",
             "Убирать нечего: этих связей уже нет или то, на что они указывают, вернулось. Обновите петлю.",
+        ),
+        K::MapNoteStageLinksCut => ("links to stages deleted in «{}» taken out ({})", "убраны связи с этапами, удалёнными в «{}» ({})"),
+        K::MapLinksCutAlso => ("Links to its deleted stages taken out of: {}.", "Связи с удалёнными этапами убраны из: {}."),
+        K::MapLinksCutRace => (
+            "Not saved: «{}», which links to the stages you deleted, was saved a moment ago. Save again.",
+            "Не сохранено: карту «{}», связанную с удалёнными этапами, только что сохранили. Сохраните ещё раз.",
         ),
         K::LoopUnlink => ("Unlink", "Отвязать"),
         K::LoopUnchanged => ("Nothing to change: the row's map does not hold this link as drawn. Reload the loop.", "Менять нечего: в карте строки эта связь не такая, как на рисунке. Обновите петлю."),

@@ -51,7 +51,8 @@
 // the loop comes back with Undo without its links to a stage deleted
 // meanwhile, and the note says how many were left out. An endpoint a
 // row binds on another project's bot (an import's) gets no "Create this
-// endpoint" on its panel, which says why.
+// endpoint" on its panel, which says why. A CJM stage deleted in its map
+// editor takes the links other maps hold to it along too.
 //
 // Like maps.spec.ts, it starts its own `comops serve --demo` on a fresh
 // database (port 3422) with a viewer, an architect and a REHAU portal
@@ -1208,7 +1209,8 @@ test('a CJM stage deleted in its map leaves the rows\' links to it listed under 
   const toStage = page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`);
   // Earlier tests left no link to nothing (a stage deleted on the loop takes its links along).
   await expect(page.getByTestId('loop-dangling')).toHaveCount(0);
-  // The CJM saved without it, as its editor saves (same session, over the API).
+  // The CJM saved without it over the API (as a CSV import or a restore
+  // may leave it: the loop and the map editor take the links along).
   const cjm = await storedMap(page, 'map_registration-cjm');
   const without = { ...cjm.content, stages: cjm.content.stages.filter((s: { id: string }) => s.id !== 'registration') };
   const save = (content: unknown, base: number) => page.request.post('/api/maps/save', {
@@ -1395,4 +1397,47 @@ test('an endpoint a row binds on another project\'s bot is not offered to be mad
   await expect(panel).toHaveAttribute('data-node', key);
   await expect(panel.getByTestId('loop-foreign-bot')).toHaveText('bot_rehau is not a bot of this project, so this endpoint is not made here. Add the bot to the project, or bind the row to an endpoint of one of its bots.');
   await expect(panel.getByTestId('loop-create-endpoint')).toHaveCount(0);
+});
+
+test('a CJM stage deleted in its map editor takes the links other maps hold to it along, in the same commit, and the banner names those maps', async ({ page }) => {
+  await logIn(page, ARCHITECT);
+  await chooseLanguage(page, 'en');
+  const rehau = await storedMap(page, 'map_rehau');
+  const blueprint = await storedMap(page, 'map_onboarding-blueprint');
+  const cjm = await storedMap(page, 'map_registration-cjm');
+  expect(JSON.stringify(rehau.content)).toContain(TO_STAGE_TEXT);
+  await page.goto('/maps/map_registration-cjm');
+  await hydrated(page);
+  await page.locator('[data-testid="map-table"] tbody tr[data-row="registration"]').getByTestId('row-delete').click();
+  await page.getByTestId('change-note').fill('без регистрации');
+  await page.getByTestId('save-map').click();
+  await expect(page.getByTestId('saved')).toContainText(`v${cjm.version + 1}`);
+  await expect(page.getByTestId('saved-links-cut')).toContainText(`«${rehau.title}» v${rehau.version + 1}`);
+  await expect(page.getByTestId('saved-links-cut')).toContainText(`«${blueprint.title}» v${blueprint.version + 1}`);
+  // Each map holding one is a version without it, noted; the CJM's own note is the analyst's.
+  const cut = await storedMap(page, 'map_rehau');
+  expect(cut.version).toBe(rehau.version + 1);
+  expect(cut.note).toMatch(new RegExp(`^links to stages deleted in «${cjm.title}» taken out \\(\\d+\\)$`));
+  expect(JSON.stringify(cut.content)).not.toContain(TO_STAGE_TEXT);
+  expect(linksOf(cut, 'r1')).toEqual((linksOf(rehau, 'r1') as { map: string; item: string }[]).filter((s) => !isToStage(s)));
+  expect(JSON.stringify((await storedMap(page, 'map_onboarding-blueprint')).content)).not.toContain(TO_STAGE_TEXT);
+  const saved = await storedMap(page, 'map_registration-cjm');
+  expect([saved.version, saved.note]).toEqual([cjm.version + 1, 'без регистрации']);
+  // The loop lists no link to nothing.
+  await page.goto('/maps/loop');
+  await hydrated(page);
+  await loopReady(page);
+  await expect(page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`)).toHaveCount(0);
+  // The demo as it was, for whoever reads it next.
+  const restore = async (id: string, was: { title: string; content: unknown }) => {
+    const now = await storedMap(page, id);
+    const back = await page.request.post('/api/maps/save', {
+      data: { map_id: id, title: was.title, json: JSON.stringify(was.content), note: 'as it was', base_version: now.version },
+      headers: { Origin: BASE },
+    });
+    expect((await back.json()).Saved, id).toBeTruthy();
+  };
+  await restore('map_registration-cjm', cjm);
+  await restore('map_rehau', rehau);
+  await restore('map_onboarding-blueprint', blueprint);
 });

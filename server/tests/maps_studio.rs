@@ -635,6 +635,15 @@ async fn a_stage_deleted_with_the_links_to_it_is_one_commit_of_every_map_or_none
     assert_eq!(saved, json!({"Saved": {"versions": [rehau_v + 3]}}));
     let now = load(&viewer, REHAU, 0).await;
     assert_eq!(now["content"]["rows"][0], row, "{now}");
+    // A part may rename its map (the map editor's save), checked as a save of one map is.
+    let mut titled = part(json!({}).to_string());
+    titled["base_version"] = json!(rehau_v + 3);
+    titled["title"] = json!("  ");
+    let untitled = json_of(call_json(&analyst, "maps/save-set", json!({"parts": [titled.clone()]})).await).await;
+    assert_eq!(untitled, json!({"Invalid": {"map_id": REHAU, "errors": [{"field": "title", "code": "required"}]}}));
+    titled["title"] = json!("REHAU: монтажники");
+    assert_eq!(json_of(call_json(&analyst, "maps/save-set", json!({"parts": [titled]})).await).await, json!({"Saved": {"versions": [rehau_v + 4]}}));
+    assert_eq!(load(&viewer, REHAU, 0).await["title"], "REHAU: монтажники");
     assert_eq!(now["content"]["rows"].as_array().unwrap().len(), rehau["content"]["rows"].as_array().unwrap().len(), "the other rows kept");
 }
 

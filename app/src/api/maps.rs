@@ -109,13 +109,15 @@ pub enum MapSaveOutcome {
 /// whole content as JSON text, or (`changes`) what changed since
 /// `base_version` (`comops_core::map::changes`: a few rows of a long map,
 /// so several maps fit one request), saved with `note` as the next
-/// version of `base_version` (the title stays).
+/// version of `base_version`, under `title` (`None`: the title stays).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapPart {
     pub map_id: String,
     pub json: String,
     #[serde(default)]
     pub changes: bool,
+    #[serde(default)]
+    pub title: Option<String>,
     pub note: String,
     pub base_version: i64,
 }
@@ -129,7 +131,7 @@ impl MapPart {
             Some(diff) => (diff.to_string(), true),
             None => (now.to_string(), false),
         };
-        MapPart { map_id: map_id.to_string(), json, changes, note: note.to_string(), base_version }
+        MapPart { map_id: map_id.to_string(), json, changes, title: None, note: note.to_string(), base_version }
     }
 }
 
@@ -464,6 +466,14 @@ pub async fn save_map_set(parts: Vec<MapPart>) -> Result<MapSetOutcome, AppError
             Ok(content) => content,
             Err(errors) => return invalid(errors),
         };
+        // A new title, checked as a save of one map checks it.
+        let mut current = current;
+        if let Some(title) = &part.title {
+            match comops_core::map::parse_title(title) {
+                Ok(title) => current.title = title,
+                Err(error) => return invalid(vec![error]),
+            }
+        }
         maps.push((current, content, part.note.trim()));
     }
     let rebinds = maps.iter().any(|(current, content, _)| content.bindings() != current.content.bindings());

@@ -12,6 +12,8 @@
 //! - [`history`]: versions, the side-by-side diff and restore;
 //! - [`blueprint`]: the Service Blueprint drawn as lanes × stages;
 //! - [`model`]: columns and new rows per kind of map, no views;
+//! - [`link_cascade`]: the links other maps hold to stages that go,
+//!   taken out with them (the loop and the editor);
 //! - [`loop_view`]: the ComOps loop (`/maps/loop?project=…`) on a
 //!   canvas, laid out by [`loop_model`] (no views); architects bind and
 //!   unbind communication rows on it, each a map save made by
@@ -22,6 +24,7 @@
 mod blueprint;
 mod editor;
 mod history;
+mod link_cascade;
 mod loop_edit;
 mod loop_model;
 mod loop_view;

@@ -18,7 +18,8 @@
 
 use super::history::{DiffView, MapHistory};
 use super::model;
-use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, BindableEndpoint, LinkTarget, LoadedMap, MapSaveOutcome};
+use super::link_cascade;
+use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, save_map_set, BindableEndpoint, LinkTarget, LoadedMap, MapPart, MapSaveOutcome, MapSetOutcome};
 use crate::components::editable_table::{EditableTable, EmotionCurve, LinkTargets, TriggerContext};
 use crate::components::form::can;
 use crate::components::row_window;
@@ -96,6 +97,9 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
     let kind = map.kind;
     let list = model::list_of(kind);
     let map_id = StoredValue::new(map.id.clone());
+    let project = StoredValue::new(map.project_id.clone());
+    // A save's word on the other maps it took links to deleted stages out of.
+    let cut_note = RwSignal::new(None::<String>);
     let old = map.version != map.current;
     let shown = map.version;
     let editable = can(Permission::EditMaps) && !old;
@@ -173,6 +177,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
                 // A restore or CSV import: the editor comes back with that
                 // version; until then nothing more is saved on the old base.
                 pending.set(true);
+                cut_note.set(None);
                 status.set(Status::Saved(version));
                 reload.update(|r| *r += 1);
             }
@@ -205,21 +210,70 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
     // What changed since the base version (one edited row of a 1,000-row
     // map is ~0.4 kB, the whole map ~420 kB); the whole map when its rows
     // cannot be told apart by id.
+    // Stages deleted take along the links other maps hold to them, saved
+    // in the same commit (`link_cascade`); the banner names those maps.
     let save = Action::new(move |_: &()| {
         let (id, title, note, base) = (map_id.get_value(), title.get_untracked(), note.get_untracked(), base.get_untracked());
         // Never a save of stand-in rows (the button and Ctrl+S wait too).
         let whole = complete.get_untracked();
         let sent = doc.get_untracked();
         let changes = origin.with_value(|o| comops_core::map::changes::changes(list, o, &sent));
+        let gone = origin.with_value(|o| deleted_stages(kind, o, &sent));
+        let (project, loc) = (project.get_value(), locale.get_untracked());
+        cut_note.set(None);
         async move {
             if !whole {
                 pending.set(false);
                 return;
             }
-            let result = match changes {
-                Some(changes) => save_map_changes(id, title, changes.to_string(), note, base).await,
-                None => save_map(id, title, sent.to_string(), note, base).await,
+            let cuts = if gone.is_empty() {
+                Ok(Vec::new())
+            } else {
+                let label = title.clone();
+                link_cascade::cut_from_holders(&project, &id, kind, &gone, |n| t(loc, K::MapNoteStageLinksCut).replacen("{}", &label, 1).replacen("{}", &n.to_string(), 1)).await
             };
+            let result = match (cuts, changes) {
+                (Err(err), _) => Err(err),
+                (Ok(cuts), changes) if !cuts.is_empty() => {
+                    let (json, changed) = match changes {
+                        Some(changes) => (changes.to_string(), true),
+                        None => (sent.to_string(), false),
+                    };
+                    let mine = MapPart { map_id: id.clone(), json, changes: changed, title: Some(title), note, base_version: base };
+                    let titles: Vec<String> = cuts.iter().map(|c| c.title.clone()).collect();
+                    let ids: Vec<String> = cuts.iter().map(|c| c.part.map_id.clone()).collect();
+                    let parts = std::iter::once(mine).chain(cuts.into_iter().map(|c| c.part)).collect();
+                    match save_map_set(parts).await {
+                        Ok(MapSetOutcome::Saved { versions }) => {
+                            let also = titles.iter().zip(versions.iter().skip(1)).map(|(title, v)| format!("«{title}» v{v}")).collect::<Vec<_>>().join(", ");
+                            let _ = cut_note.try_set(Some(t1(loc, K::MapLinksCutAlso, also)));
+                            Ok(MapSaveOutcome::Saved { version: versions.first().copied().unwrap_or_default() })
+                        }
+                        Ok(MapSetOutcome::Conflict { map_id, current, author }) if map_id == id => Ok(MapSaveOutcome::Conflict { current, author }),
+                        // Another map, saved in the moment between reading it and this save.
+                        Ok(MapSetOutcome::Conflict { map_id, .. }) => {
+                            let other = ids.iter().position(|m| *m == map_id).and_then(|i| titles.get(i)).cloned().unwrap_or(map_id);
+                            let _ = pending.try_set(false);
+                            let _ = status.try_set(Status::Failed(t1(loc, K::MapLinksCutRace, other)));
+                            return;
+                        }
+                        Ok(MapSetOutcome::Invalid { map_id, mut errors }) => {
+                            if let Some(other) = ids.iter().position(|m| *m == map_id).and_then(|i| titles.get(i)) {
+                                for error in &mut errors {
+                                    error.field = format!("«{other}» {}", error.field);
+                                }
+                            }
+                            Ok(MapSaveOutcome::Invalid { errors })
+                        }
+                        Err(err) => Err(err),
+                    }
+                }
+                (Ok(_), Some(changes)) => save_map_changes(id, title, changes.to_string(), note, base).await,
+                (Ok(_), None) => save_map(id, title, sent.to_string(), note, base).await,
+            };
+            if status.is_disposed() {
+                return;
+            }
             outcome(result, Some(sent))
         }
     });
@@ -267,7 +321,13 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
         let loc = locale.get();
         match status.get() {
             Status::None => ().into_any(),
-            Status::Saved(v) => view! { <p class="text-sm text-emerald-700" role="status" data-testid="saved">{t1(loc, K::MapSavedAs, v)}</p> }.into_any(),
+            Status::Saved(v) => view! {
+                <p class="text-sm text-emerald-700" role="status" data-testid="saved">
+                    {t1(loc, K::MapSavedAs, v)}
+                    {move || cut_note.get().map(|also| view! { " "<span data-testid="saved-links-cut">{also}</span> })}
+                </p>
+            }
+            .into_any(),
             Status::Invalid(n, unplaced) => view! {
                 <div role="alert" class="rounded border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800" data-testid="invalid">
                     <p>{t1(loc, K::MapProblems, n)}</p>
@@ -529,4 +589,17 @@ fn client_now() -> i64 {
     {
         0
     }
+}
+
+/// The stages of a CJM or blueprint that `origin` has and `now` has not
+/// (deleted in this save); none for other maps.
+fn deleted_stages(kind: MapKind, origin: &Value, now: &Value) -> Vec<String> {
+    if !matches!(kind, MapKind::Cjm | MapKind::Blueprint) {
+        return Vec::new();
+    }
+    let ids = |content: &Value| -> Vec<String> {
+        content.get("stages").and_then(Value::as_array).map(|stages| stages.iter().filter_map(|s| s.get("id").and_then(Value::as_str)).map(str::to_string).collect()).unwrap_or_default()
+    };
+    let kept = ids(now);
+    ids(origin).into_iter().filter(|id| !id.is_empty() && !kept.contains(id)).collect()
 }

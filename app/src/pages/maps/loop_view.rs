@@ -94,6 +94,7 @@ mod overlay;
 mod panels;
 mod spots;
 
+use super::link_cascade;
 use super::loop_edit::{self, Placed, RefList, RowFor};
 use super::loop_model::{parse_loop_page, LinkName, LoopGraph};
 use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, save_map_set, BindableEndpoint, LoadedMap, MapPart, MapSaveOutcome, MapSetOutcome};
@@ -720,7 +721,7 @@ async fn save_change(change: Change, locale: Locale, endpoints: &[BindableEndpoi
 async fn save_dangling_cut(cut: DanglingCut, locale: Locale) -> Result<SaveAnswer, Unsaved> {
     let mut holders = Vec::new();
     for holder in &cut.holders {
-        if let Some(now) = map_now(holder).await? {
+        if let Some(now) = link_cascade::map_now(holder).await.map_err(Unsaved::Failed)? {
             holders.push(now);
         }
     }
@@ -893,58 +894,35 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
 }
 
 /// The other maps' links that go with stage `put` deleted from its map
-/// (`stage_map`): each of the project's blueprints and communication maps
-/// holding some, as it is now, with the links taken out, in `also` with
-/// its title; or come back with it put back (its `held` links, each
-/// where it was). Only those links change in them, so they are read as
-/// they are now, not as the loop drew them: a map or link made since is
-/// looked in too, and a save of theirs since is no conflict. A map
-/// deleted since holds none. Returns the links that went, for the undo.
+/// (`stage_map`; `link_cascade::cut_from_holders`), in `also` with each
+/// map's title; or come back with it put back (its `held` links, each
+/// where it was, in each map as it is now). A map deleted since holds
+/// none. Returns the links that went, for the undo.
 async fn held_links(put: &ItemPut, stage_map: &LoadedMap, label: &str, locale: Locale, also: &mut Vec<(MapPart, String)>) -> Result<Vec<HeldBy>, Unsaved> {
-    let map = stage_map.id.as_str();
-    let items = loop_edit::gone_with_stage(stage_map.kind, &put.item);
-    let deleting = put.now.is_none();
-    let maps: Vec<String> = if !deleting {
-        put.held.iter().map(|h| h.map.clone()).collect()
-    } else if put.list == "stages" && matches!(stage_map.kind, MapKind::Cjm | MapKind::Blueprint) {
-        let all = list_maps(stage_map.project_id.clone()).await.map_err(Unsaved::Failed)?;
-        all.into_iter().filter(|m| m.id != map && matches!(m.kind, MapKind::Blueprint | MapKind::Communication)).map(|m| m.id).collect()
-    } else {
-        Vec::new()
-    };
-    let mut held = Vec::new();
-    for holder in &maps {
-        let Some((loaded, origin)) = map_now(holder).await? else { continue };
+    if put.now.is_none() {
+        if put.list != "stages" {
+            return Ok(Vec::new());
+        }
+        let cuts = link_cascade::cut_from_holders(&stage_map.project_id, &stage_map.id, stage_map.kind, std::slice::from_ref(&put.item), |n| loop_edit::links_note(locale, n, label, false))
+            .await
+            .map_err(Unsaved::Failed)?;
+        let mut held = Vec::with_capacity(cuts.len());
+        for cut in cuts {
+            held.push(HeldBy { map: cut.part.map_id.clone(), links: cut.links });
+            also.push((cut.part, cut.title));
+        }
+        return Ok(held);
+    }
+    for back in &put.held {
+        let Some((loaded, origin)) = link_cascade::map_now(&back.map).await.map_err(Unsaved::Failed)? else { continue };
         let mut content = origin.clone();
-        let (count, links) = if deleting {
-            let cut = loop_edit::cut_links(&mut content, map, &items);
-            (cut.len(), cut)
-        } else {
-            let links = put.held.iter().filter(|h| h.map == *holder).flat_map(|h| h.links.iter().cloned()).collect::<Vec<_>>();
-            (loop_edit::put_links(&mut content, &links), Vec::new())
-        };
-        if count == 0 {
-            continue;
-        }
-        let note = loop_edit::links_note(locale, count, label, !deleting);
-        also.push((MapPart::of(holder, loaded.kind, &origin, &content, &note, loaded.version), loaded.title));
-        if deleting {
-            held.push(HeldBy { map: holder.clone(), links });
+        let count = loop_edit::put_links(&mut content, &back.links);
+        if count > 0 {
+            let note = loop_edit::links_note(locale, count, label, true);
+            also.push((MapPart::of(&back.map, loaded.kind, &origin, &content, &note, loaded.version), loaded.title));
         }
     }
-    Ok(held)
-}
-
-/// Map `id` as it is now and its content, or `None` when it was deleted.
-async fn map_now(id: &str) -> Result<Option<(LoadedMap, Value)>, Unsaved> {
-    match load_map(id.to_string(), 0).await {
-        Ok(loaded) => {
-            let content = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
-            Ok(Some((loaded, content)))
-        }
-        Err(AppError::NotFound) => Ok(None),
-        Err(other) => Err(Unsaved::Failed(other)),
-    }
+    Ok(Vec::new())
 }
 
 /// What a save of a map with others came to, as its own save's outcome
