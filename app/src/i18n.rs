@@ -1852,6 +1852,16 @@ pub fn t(locale: Locale, key: K) -> &'static str {
 }
 
 /// A text with one `{}` filled in.
+/// A message with two values put in its `{}`s in order; a value that
+/// holds `{}` itself is not filled again.
+pub fn t2(locale: Locale, key: K, first: impl std::fmt::Display, second: impl std::fmt::Display) -> String {
+    let template = t(locale, key);
+    match template.split_once("{}") {
+        Some((head, tail)) => format!("{head}{first}{}", tail.replacen("{}", &second.to_string(), 1)),
+        None => template.to_string(),
+    }
+}
+
 pub fn t1(locale: Locale, key: K, value: impl std::fmt::Display) -> String {
     t(locale, key).replacen("{}", &value.to_string(), 1)
 }

@@ -45,8 +45,9 @@
 // the canvas; Undo takes it away and Redo makes it again. A CJM stage
 // deleted on the loop takes the links other maps hold to it along (each
 // map a version, in one commit); Undo puts them back where they were. A
-// CJM stage deleted in its map leaves its rows' links to it listed under
-// the dangling count, each selecting or opening its row; "Take them out"
+// CJM stage dropped by a save over the API (as a CSV import or a restore
+// may drop it) leaves its rows' links to it listed under the dangling
+// count, each selecting or opening its row; "Take them out"
 // takes them out of every map holding them, in one commit. A row deleted on
 // the loop comes back with Undo without its links to a stage deleted
 // meanwhile, and the note says how many were left out. An endpoint a
@@ -1204,7 +1205,7 @@ test('a CJM stage deleted on the loop takes the links other maps hold to it alon
   expect((await storedMap(page, 'map_rehau')).content).toEqual(rehau.content);
 });
 
-test('a CJM stage deleted in its map leaves the rows\' links to it listed under the dangling count, each selecting or opening its row, and "Take them out" takes them out of every map', async ({ page }) => {
+test('a CJM stage dropped by a save over the API leaves the rows\' links to it listed under the dangling count, each selecting or opening its row, and "Take them out" takes them out of every map', async ({ page }) => {
   await openLoop(page, ARCHITECT);
   const toStage = page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`);
   // Earlier tests left no link to nothing (a stage deleted on the loop takes its links along).

@@ -24,7 +24,7 @@ use crate::components::editable_table::{EditableTable, EmotionCurve, LinkTargets
 use crate::components::form::can;
 use crate::components::row_window;
 use crate::components::{format_millis, l, load_error, loading};
-use crate::i18n::{problem_text, t, t1, use_locale, K};
+use crate::i18n::{problem_text, t, t1, t2, use_locale, K};
 use comops_core::map::MapKind;
 use comops_core::{FieldError, Permission};
 use leptos::prelude::*;
@@ -229,8 +229,8 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
             let cuts = if gone.is_empty() {
                 Ok(Vec::new())
             } else {
-                let label = title.clone();
-                link_cascade::cut_from_holders(&project, &id, kind, &gone, |n| t(loc, K::MapNoteStageLinksCut).replacen("{}", &label, 1).replacen("{}", &n.to_string(), 1)).await
+                let label = title.trim().to_string();
+                link_cascade::cut_from_holders(&project, &id, kind, &gone, |n| t2(loc, K::MapNoteStageLinksCut, &label, n)).await
             };
             let result = match (cuts, changes) {
                 (Err(err), _) => Err(err),
@@ -249,14 +249,14 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
                             let _ = cut_note.try_set(Some(t1(loc, K::MapLinksCutAlso, also)));
                             Ok(MapSaveOutcome::Saved { version: versions.first().copied().unwrap_or_default() })
                         }
-                        Ok(MapSetOutcome::Conflict { map_id, current, author }) if map_id == id => Ok(MapSaveOutcome::Conflict { current, author }),
                         // Another map, saved in the moment between reading it and this save.
-                        Ok(MapSetOutcome::Conflict { map_id, .. }) => {
+                        Ok(MapSetOutcome::Conflict { map_id, .. }) if ids.contains(&map_id) => {
                             let other = ids.iter().position(|m| *m == map_id).and_then(|i| titles.get(i)).cloned().unwrap_or(map_id);
                             let _ = pending.try_set(false);
                             let _ = status.try_set(Status::Failed(t1(loc, K::MapLinksCutRace, other)));
                             return;
                         }
+                        Ok(MapSetOutcome::Conflict { current, author, .. }) => Ok(MapSaveOutcome::Conflict { current, author }),
                         Ok(MapSetOutcome::Invalid { map_id, mut errors }) => {
                             if let Some(other) = ids.iter().position(|m| *m == map_id).and_then(|i| titles.get(i)) {
                                 for error in &mut errors {
@@ -600,6 +600,6 @@ fn deleted_stages(kind: MapKind, origin: &Value, now: &Value) -> Vec<String> {
     let ids = |content: &Value| -> Vec<String> {
         content.get("stages").and_then(Value::as_array).map(|stages| stages.iter().filter_map(|s| s.get("id").and_then(Value::as_str)).map(str::to_string).collect()).unwrap_or_default()
     };
-    let kept = ids(now);
+    let kept: std::collections::HashSet<String> = ids(now).into_iter().collect();
     ids(origin).into_iter().filter(|id| !id.is_empty() && !kept.contains(id)).collect()
 }

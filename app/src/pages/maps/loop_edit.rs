@@ -32,7 +32,7 @@
 use super::model::new_row;
 use crate::api::maps::BindableEndpoint;
 use crate::components::editable_table::set_trigger;
-use crate::i18n::{t, t1, K};
+use crate::i18n::{t, t1, t2, K};
 use comops_core::map::blueprint::{cell_id, Lane};
 use comops_core::map::MapKind;
 use comops_core::Locale;
@@ -405,7 +405,7 @@ pub fn drop_links_to_nothing(item: &mut Value, exists: impl Fn(&str) -> bool, li
 /// «Registration» taken out (2)".
 pub fn links_note(locale: Locale, count: usize, label: &str, on: bool) -> String {
     let key = if on { K::LoopNoteLinksBack } else { K::LoopNoteLinksCut };
-    t(locale, key).replacen("{}", label, 1).replacen("{}", &count.to_string(), 1)
+    t2(locale, key, label, count)
 }
 
 /// What a map item is called in a version note: its name (an integration
@@ -565,6 +565,7 @@ mod tests {
         assert!(cut_links(&mut json!({"persona": "x"}), "map_cjm", &["registration".into()]).is_empty());
         assert_eq!(links_note(Locale::En, 2, "Регистрация", false), "loop: links to «Регистрация» taken out (2)");
         assert_eq!(links_note(Locale::Ru, 1, "Регистрация", true), "петля: возвращены связи с «Регистрация» (1)");
+        assert_eq!(links_note(Locale::En, 3, "a {} b", false), "loop: links to «a {} b» taken out (3)", "a name holding {{}} is not filled again");
     }
 
     #[test]
