@@ -389,7 +389,6 @@ async fn save_whole(store: &comops_core::store::Store, current: &comops_core::ma
 #[server(prefix = "/api", endpoint = "maps/save-changes", input = Json)]
 pub async fn save_map_changes(map_id: String, title: String, changes: String, note: String, base_version: i64) -> Result<MapSaveOutcome, AppError> {
     use crate::session::{backend, require};
-    use comops_core::map::changes;
     require(comops_core::Permission::EditMaps)?;
     let id = parse_map(&map_id)?;
     let store = backend()?.store;
@@ -397,19 +396,24 @@ pub async fn save_map_changes(map_id: String, title: String, changes: String, no
     if current.version != base_version {
         return Ok(MapSaveOutcome::Conflict { current: current.version, author: current.author.clone() });
     }
+    match whole_of_changes(&current, &changes) {
+        Ok(whole) => save_whole(&store, &current, &title, &whole, &note, base_version).await,
+        Err(error) => Ok(MapSaveOutcome::Invalid { errors: vec![error] }),
+    }
+}
+
+/// `changes` (`comops_core::map::changes`, as JSON text) applied to map
+/// `current`: its whole content as JSON text again, so the whole map's
+/// size limit holds as for a whole save.
+#[cfg(feature = "ssr")]
+fn whole_of_changes(current: &comops_core::map::Map, changes: &str) -> Result<String, FieldError> {
+    use comops_core::map::changes;
     let max = comops_core::map::limits::MAX_BYTES;
     if changes.len() > max {
-        return Ok(MapSaveOutcome::Invalid { errors: vec![FieldError::new("changes", comops_core::Problem::TooLong { max })] });
+        return Err(FieldError::new("changes", comops_core::Problem::TooLong { max }));
     }
-    let Ok(diff) = serde_json::from_str::<serde_json::Value>(&changes) else {
-        return Ok(MapSaveOutcome::Invalid { errors: vec![FieldError::new("changes", comops_core::Problem::BadJson)] });
-    };
-    let whole = match changes::apply(changes::rows_key(current.kind), current.content.to_value(), &diff) {
-        Ok(whole) => whole,
-        Err(error) => return Ok(MapSaveOutcome::Invalid { errors: vec![error] }),
-    };
-    // As text again, so the whole map's size limit holds as for a whole save.
-    save_whole(&store, &current, &title, &whole.to_string(), &note, base_version).await
+    let diff = serde_json::from_str::<serde_json::Value>(changes).map_err(|_| FieldError::new("changes", comops_core::Problem::BadJson))?;
+    changes::apply(changes::rows_key(current.kind), current.content.to_value(), &diff).map(|whole| whole.to_string())
 }
 
 /// At most this many maps in one [`save_map_set`] (a stage deleted on the
@@ -452,11 +456,8 @@ pub async fn save_map_set(parts: Vec<MapPart>) -> Result<MapSetOutcome, AppError
         }
         let invalid = |errors| Ok(MapSetOutcome::Invalid { map_id: part.map_id.clone(), errors });
         let whole = if part.changes {
-            let Ok(diff) = serde_json::from_str::<serde_json::Value>(&part.json) else {
-                return invalid(vec![FieldError::new("changes", Problem::BadJson)]);
-            };
-            match comops_core::map::changes::apply(comops_core::map::changes::rows_key(current.kind), current.content.to_value(), &diff) {
-                Ok(whole) => whole.to_string(),
+            match whole_of_changes(&current, &part.json) {
+                Ok(whole) => whole,
                 Err(error) => return invalid(vec![error]),
             }
         } else {

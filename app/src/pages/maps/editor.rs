@@ -19,7 +19,7 @@
 use super::history::{DiffView, MapHistory};
 use super::model;
 use super::link_cascade;
-use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, save_map_set, BindableEndpoint, LinkTarget, LoadedMap, MapPart, MapSaveOutcome, MapSetOutcome};
+use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, save_map_set, BindableEndpoint, LinkTarget, LoadedMap, MapPart, MapSaveOutcome};
 use crate::components::editable_table::{EditableTable, EmotionCurve, LinkTargets, TriggerContext};
 use crate::components::form::can;
 use crate::components::row_window;
@@ -240,31 +240,24 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
                         None => (sent.to_string(), false),
                     };
                     let mine = MapPart { map_id: id.clone(), json, changes: changed, title: Some(title), note, base_version: base };
-                    let titles: Vec<String> = cuts.iter().map(|c| c.title.clone()).collect();
-                    let ids: Vec<String> = cuts.iter().map(|c| c.part.map_id.clone()).collect();
+                    let others: Vec<(String, String)> = cuts.iter().map(|c| (c.part.map_id.clone(), c.title.clone())).collect();
                     let parts = std::iter::once(mine).chain(cuts.into_iter().map(|c| c.part)).collect();
                     match save_map_set(parts).await {
-                        Ok(MapSetOutcome::Saved { versions }) => {
-                            let also = titles.iter().zip(versions.iter().skip(1)).map(|(title, v)| format!("«{title}» v{v}")).collect::<Vec<_>>().join(", ");
-                            let _ = cut_note.try_set(Some(t1(loc, K::MapLinksCutAlso, also)));
-                            Ok(MapSaveOutcome::Saved { version: versions.first().copied().unwrap_or_default() })
-                        }
-                        // Another map, saved in the moment between reading it and this save.
-                        Ok(MapSetOutcome::Conflict { map_id, .. }) if ids.contains(&map_id) => {
-                            let other = ids.iter().position(|m| *m == map_id).and_then(|i| titles.get(i)).cloned().unwrap_or(map_id);
-                            let _ = pending.try_set(false);
-                            let _ = status.try_set(Status::Failed(t1(loc, K::MapLinksCutRace, other)));
-                            return;
-                        }
-                        Ok(MapSetOutcome::Conflict { current, author, .. }) => Ok(MapSaveOutcome::Conflict { current, author }),
-                        Ok(MapSetOutcome::Invalid { map_id, mut errors }) => {
-                            if let Some(other) = ids.iter().position(|m| *m == map_id).and_then(|i| titles.get(i)) {
-                                for error in &mut errors {
-                                    error.field = format!("«{other}» {}", error.field);
-                                }
+                        Ok(answer) => match link_cascade::own_outcome(answer, &others) {
+                            // Another map, saved in the moment between reading it and this save.
+                            (MapSaveOutcome::Conflict { .. }, _, Some(other)) => {
+                                let _ = pending.try_set(false);
+                                let _ = status.try_set(Status::Failed(t1(loc, K::MapLinksCutRace, other)));
+                                return;
                             }
-                            Ok(MapSaveOutcome::Invalid { errors })
-                        }
+                            (outcome, versions, _) => {
+                                if !versions.is_empty() {
+                                    let also = others.iter().zip(versions).map(|((_, title), v)| format!("«{title}» v{v}")).collect::<Vec<_>>().join(", ");
+                                    let _ = cut_note.try_set(Some(t1(loc, K::MapLinksCutAlso, also)));
+                                }
+                                Ok(outcome)
+                            }
+                        },
                         Err(err) => Err(err),
                     }
                 }

@@ -4,12 +4,16 @@
 //! (`api::maps::save_map_set`). The ComOps loop and the map editor both
 //! delete stages this way, so no link is left naming nothing.
 //!
+//! The loop's "Take them out" cuts links to items deleted since the same
+//! way ([`cut_in`]), and all three read a set save's answer as the
+//! map's own ([`own_outcome`]).
+//!
 //! The holders are read as they are, not as the page drew them: only
 //! those links change in them, so a save of theirs meanwhile is no
 //! conflict, and a map or link made since is looked in too.
 
 use super::loop_edit::{self, HeldLink};
-use crate::api::maps::{list_maps, load_map, LoadedMap, MapPart};
+use crate::api::maps::{list_maps, load_map, LoadedMap, MapPart, MapSaveOutcome, MapSetOutcome};
 use crate::error::AppError;
 use comops_core::map::MapKind;
 use serde_json::Value;
@@ -45,16 +49,50 @@ pub async fn cut_from_holders(project: &str, map: &str, kind: MapKind, stages: &
         return Ok(Vec::new());
     }
     let holders = list_maps(project.to_string()).await?;
+    let targets = [(map, items.as_slice())];
     let mut cuts = Vec::new();
     for holder in holders.iter().filter(|m| m.id != map && matches!(m.kind, MapKind::Blueprint | MapKind::Communication)) {
-        let Some((loaded, origin)) = map_now(&holder.id).await? else { continue };
-        let mut content = origin.clone();
-        let links = loop_edit::cut_links(&mut content, map, &items);
-        if links.is_empty() {
-            continue;
+        if let Some((loaded, origin)) = map_now(&holder.id).await? {
+            cuts.extend(cut_in(&loaded, &origin, &targets, &note));
         }
-        let part = MapPart::of(&loaded.id, loaded.kind, &origin, &content, &note(links.len()), loaded.version);
-        cuts.push(Cut { part, title: loaded.title, links });
     }
     Ok(cuts)
+}
+
+/// Map `loaded` (its content `origin`) without its links to `targets`
+/// (each a map and items of it), noted by `note` with how many went;
+/// `None` when it holds none.
+pub fn cut_in(loaded: &LoadedMap, origin: &Value, targets: &[(&str, &[String])], note: impl Fn(usize) -> String) -> Option<Cut> {
+    let mut content = origin.clone();
+    let links: Vec<HeldLink> = targets.iter().flat_map(|(map, items)| loop_edit::cut_links(&mut content, map, items)).collect();
+    if links.is_empty() {
+        return None;
+    }
+    let part = MapPart::of(&loaded.id, loaded.kind, origin, &content, &note(links.len()), loaded.version);
+    Some(Cut { part, title: loaded.title.clone(), links })
+}
+
+/// What a save of a map with the maps `others` (each by id, with its
+/// title) came to, as the map's own save's answer and the others' new
+/// versions (in order); a problem in another map is named by its title.
+/// A conflict also says which other map it is (`Some(title)`: one saved
+/// in the moment between reading it and this save), `None` when it is
+/// the map's own.
+pub fn own_outcome(answer: MapSetOutcome, others: &[(String, String)]) -> (MapSaveOutcome, Vec<i64>, Option<String>) {
+    let title_of = |id: &str| others.iter().find(|(other, _)| other == id).map(|(_, title)| title.clone());
+    match answer {
+        MapSetOutcome::Saved { versions } => {
+            let version = versions.first().copied().unwrap_or_default();
+            (MapSaveOutcome::Saved { version }, versions.into_iter().skip(1).collect(), None)
+        }
+        MapSetOutcome::Conflict { map_id, current, author } => (MapSaveOutcome::Conflict { current, author }, Vec::new(), title_of(&map_id)),
+        MapSetOutcome::Invalid { map_id, mut errors } => {
+            if let Some(title) = title_of(&map_id) {
+                for error in &mut errors {
+                    error.field = format!("«{title}» {}", error.field);
+                }
+            }
+            (MapSaveOutcome::Invalid { errors }, Vec::new(), None)
+        }
+    }
 }

@@ -97,7 +97,7 @@ mod spots;
 use super::link_cascade;
 use super::loop_edit::{self, Placed, RefList, RowFor};
 use super::loop_model::{parse_loop_page, LinkName, LoopGraph};
-use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, save_map_set, BindableEndpoint, LoadedMap, MapPart, MapSaveOutcome, MapSetOutcome};
+use crate::api::maps::{list_maps, load_map, map_endpoints, project_loop, save_map, save_map_set, BindableEndpoint, LoadedMap, MapPart, MapSaveOutcome};
 use crate::api::endpoints::{create_planned_endpoint, delete_endpoint_at, list_endpoints, set_endpoint_scenario, EndpointStep};
 use crate::api::projects::list_projects;
 use crate::components::form::can;
@@ -742,29 +742,19 @@ async fn save_dangling_cut(cut: DanglingCut, locale: Locale) -> Result<SaveAnswe
             None => targets.push((map, vec![item.to_string()])),
         }
     }
-    let mut parts: Vec<(MapPart, String)> = Vec::new();
-    let mut total = 0;
-    for (loaded, origin) in &holders {
-        let mut content = origin.clone();
-        let count: usize = targets.iter().map(|(map, items)| loop_edit::cut_links(&mut content, map, items).len()).sum();
-        if count > 0 {
-            total += count;
-            let note = t1(locale, K::LoopNoteDanglingCut, count);
-            parts.push((MapPart::of(&loaded.id, loaded.kind, origin, &content, &note, loaded.version), loaded.title.clone()));
-        }
-    }
-    let Some((first, title)) = parts.first().map(|(part, title)| (part.map_id.clone(), title.clone())) else {
+    let targets: Vec<(&str, &[String])> = targets.iter().map(|(map, items)| (*map, items.as_slice())).collect();
+    let cuts: Vec<link_cascade::Cut> = holders.iter().filter_map(|(loaded, origin)| link_cascade::cut_in(loaded, origin, &targets, |n| t1(locale, K::LoopNoteDanglingCut, n))).collect();
+    let Some((first, title)) = cuts.first().map(|cut| (cut.part.map_id.clone(), cut.title.clone())) else {
         return Err(Unsaved::Said(t(locale, K::LoopDanglingGone).into()));
     };
-    let titles: Vec<(String, String)> = parts.iter().map(|(part, title)| (part.map_id.clone(), title.clone())).collect();
-    let answer = save_map_set(parts.into_iter().map(|(part, _)| part).collect()).await.map_err(Unsaved::Failed)?;
+    let total: usize = cuts.iter().map(|cut| cut.links.len()).sum();
+    let others: Vec<(String, String)> = cuts.iter().skip(1).map(|cut| (cut.part.map_id.clone(), cut.title.clone())).collect();
+    let answer = save_map_set(cuts.into_iter().map(|cut| cut.part).collect()).await.map_err(Unsaved::Failed)?;
+    let (outcome, versions, _) = link_cascade::own_outcome(answer, &others);
     let mut note = t1(locale, K::LoopNoteDanglingCut, total);
-    if let MapSetOutcome::Saved { versions } = &answer {
-        for ((_, other), version) in titles.iter().zip(versions).skip(1) {
-            note.push_str(&format!("; «{other}» v{version}"));
-        }
+    for ((_, other), version) in others.iter().zip(versions) {
+        note.push_str(&format!("; «{other}» v{version}"));
     }
-    let outcome = set_outcome(answer, &titles);
     Ok(SaveAnswer { title, note, outcome, undo: None, select: String::new(), said: K::LoopSaved, open: (format!("/maps/{first}"), K::LoopOpenItem) })
 }
 
@@ -874,9 +864,9 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
     } else {
         let origin: Value = serde_json::from_slice(loaded.content.as_bytes()).unwrap_or(Value::Null);
         let mine = MapPart::of(&map, loaded.kind, &origin, &content, &note, base);
-        let titles: Vec<(String, String)> = also.iter().map(|(part, title)| (part.map_id.clone(), title.clone())).collect();
+        let others: Vec<(String, String)> = also.iter().map(|(part, title)| (part.map_id.clone(), title.clone())).collect();
         let answer = save_map_set(std::iter::once(mine).chain(also.into_iter().map(|(part, _)| part)).collect()).await.map_err(Unsaved::Failed)?;
-        set_outcome(answer, &titles)
+        link_cascade::own_outcome(answer, &others).0
     };
     let Some(version) = saved_as(&outcome) else {
         return Ok(SaveAnswer { title: loaded.title, note, outcome, undo: None, select, said: K::LoopSaved, open: (format!("/maps/{map}"), K::LoopOpenItem) });
@@ -924,23 +914,6 @@ async fn held_links(put: &ItemPut, stage_map: &LoadedMap, label: &str, locale: L
         }
     }
     Ok(Vec::new())
-}
-
-/// What a save of a map with others came to, as its own save's outcome
-/// (a problem in another map named by its title, `titles` by id).
-fn set_outcome(answer: MapSetOutcome, titles: &[(String, String)]) -> MapSaveOutcome {
-    match answer {
-        MapSetOutcome::Saved { versions } => MapSaveOutcome::Saved { version: versions.first().copied().unwrap_or_default() },
-        MapSetOutcome::Conflict { current, author, .. } => MapSaveOutcome::Conflict { current, author },
-        MapSetOutcome::Invalid { map_id, mut errors } => {
-            if let Some((_, title)) = titles.iter().find(|(id, _)| *id == map_id) {
-                for error in &mut errors {
-                    error.field = format!("«{title}» {}", error.field);
-                }
-            }
-            MapSaveOutcome::Invalid { errors }
-        }
-    }
 }
 
 /// Puts a new item (`placed`; `None`: its map has no place for it) in

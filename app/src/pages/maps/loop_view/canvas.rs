@@ -636,7 +636,8 @@ pub(super) fn first_stages(maps: &[MapRow], busy: Signal<bool>, on_change: Callb
 /// of them: each by the communication row or blueprint stage that holds
 /// it (selected on a click, the canvas focused for its keys, or opened in
 /// its map's editor, where the link can be taken out) and the item it
-/// names.
+/// names; editors take them all out at once ("Take them out",
+/// `loop_view::DanglingCut`).
 fn dangling_list(canvas: Canvas) -> impl IntoView {
     let locale = use_locale();
     let links = canvas.graph.with_value(|g| {
