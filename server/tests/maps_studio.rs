@@ -573,6 +573,22 @@ fn without_links_to(content: &Value, stage: &str) -> Value {
     cut
 }
 
+/// `maps/linking`: the ids of the maps `maps_linking_to` answers hold
+/// links to `items` of `map`, each with its version.
+async fn linking(browser: &Browser, map: &str, items: &[&str]) -> Vec<(String, i64)> {
+    let answer = json_of(call_json(browser, "maps/linking", json!({"map_id": map, "items": items})).await).await;
+    let holders = answer.as_array().unwrap_or_else(|| panic!("{answer}"));
+    holders.iter().map(|m| (m["id"].as_str().unwrap().to_string(), m["version"].as_i64().unwrap())).collect()
+}
+
+/// Whether `content` holds a link to `item` of `map` anywhere: a row's
+/// `stages` or `cells`, a blueprint stage's `cjm_stages`.
+fn links_to(content: &Value, map: &str, item: &str) -> bool {
+    ["rows", "stages"].iter().flat_map(|list| content[list].as_array().into_iter().flatten()).any(|holder| {
+        ["stages", "cjm_stages", "cells"].iter().flat_map(|field| holder[field].as_array().into_iter().flatten()).any(|link| link["map"] == map && link["item"] == item)
+    })
+}
+
 #[tokio::test]
 async fn a_stage_deleted_with_the_links_to_it_is_one_commit_of_every_map_or_none() {
     let (server, admin) = start().await;
@@ -584,6 +600,23 @@ async fn a_stage_deleted_with_the_links_to_it_is_one_commit_of_every_map_or_none
     fewer["stages"].as_array_mut().unwrap().retain(|s| s["id"] != "registration");
     let cut = without_links_to(&rehau["content"], "registration");
     assert_ne!(cut, rehau["content"], "the REHAU rows link to «Регистрация»");
+
+    // The maps holding links to the stage, found by the server: exactly
+    // the project's maps a look into each finds them in, at their versions.
+    let mut holding = Vec::new();
+    for listed in json_of(viewer.call("maps/list", &[("project_id", PROJECT)]).await).await.as_array().unwrap() {
+        let id = listed["id"].as_str().unwrap();
+        let loaded = load(&viewer, id, 0).await;
+        if id != CJM && links_to(&loaded["content"], CJM, "registration") {
+            holding.push((id.to_string(), loaded["version"].as_i64().unwrap()));
+        }
+    }
+    assert!(holding.len() >= 2 && holding.iter().any(|(id, _)| id == REHAU), "{holding:?}");
+    assert_eq!(linking(&viewer, CJM, &["registration"]).await, holding);
+    assert_eq!(linking(&viewer, CJM, &["no-such-stage", "registration"]).await, holding);
+    assert!(linking(&viewer, CJM, &["no-such-stage"]).await.is_empty());
+    assert!(linking(&viewer, CJM, &[]).await.is_empty());
+    assert_eq!(call_json(&viewer, "maps/linking", json!({"map_id": "map_nowhere", "items": ["registration"]})).await.status(), 404);
 
     // A viewer saves nothing, one map or several.
     let refused = save_set(&viewer, &[(CJM, &fewer, "x", cjm_v), (REHAU, &cut, "x", rehau_v)]).await;
@@ -597,6 +630,7 @@ async fn a_stage_deleted_with_the_links_to_it_is_one_commit_of_every_map_or_none
     let page = loop_page(&viewer).await;
     let to_stage = |list: &Value| list.as_array().unwrap().iter().filter(|e| e["from"].as_str().unwrap().starts_with("map_rehau#") && e["to"] == "map_registration-cjm#registration").count();
     assert_eq!(to_stage(&page["view"]["dangling"]), 0, "no REHAU row links to nothing");
+    assert!(!linking(&viewer, CJM, &["registration"]).await.iter().any(|(id, _)| id == REHAU), "REHAU holds none now");
 
     // Put back together: the rows' links name the stage the same commit brings back.
     let back = json_of(save_set(&analyst, &[(REHAU, &rehau["content"], "put back", rehau_v + 1), (CJM, &cjm["content"], "put back", cjm_v + 1)]).await).await;

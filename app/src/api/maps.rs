@@ -283,6 +283,43 @@ pub async fn load_map(map_id: String, version: i64) -> Result<LoadedMap, AppErro
     read_map(&backend()?.store, &parse_map(&map_id)?, version, None).await
 }
 
+/// The project's other blueprints and communication maps whose current
+/// content links to any of `items` of map `map_id` (a stage that goes and
+/// its cells), as they are now, in creation order: one round trip and
+/// one query, where loading every such map to look made one of each, and
+/// only the maps that hold such a link come back. Their `note` is not
+/// read (empty); their `version` is the current one.
+#[server(prefix = "/api", endpoint = "maps/linking", input = Json)]
+pub async fn maps_linking_to(map_id: String, items: Vec<String>) -> Result<Vec<LoadedMap>, AppError> {
+    use crate::session::{backend, require};
+    require(comops_core::Permission::View)?;
+    let id = parse_map(&map_id)?;
+    let store = backend()?.store;
+    let head = store.map_head(&id).await?;
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let items: std::collections::HashSet<&str> = items.iter().map(String::as_str).collect();
+    let holders = store.project_maps_of(&head.project_id, &[MapKind::Blueprint, MapKind::Communication]).await?;
+    Ok(holders
+        .into_iter()
+        .filter(|m| m.id != id && m.content.refs().iter().any(|(_, r)| r.map == id && items.contains(r.item.as_str())))
+        .map(|m| LoadedMap {
+            id: m.id.to_string(),
+            project_id: m.project_id.to_string(),
+            kind: m.kind,
+            title: m.title,
+            content: m.content.to_value().to_string(),
+            version: m.version,
+            current: m.version,
+            note: String::new(),
+            author: m.author,
+            created_at: m.created_at,
+            later: Vec::new(),
+        })
+        .collect())
+}
+
 /// Version `version` of a map (0: the current one); with `first`, a map
 /// longer than the rows an editor renders whole (`row_window::FULL_RENDER`)
 /// comes as its first `first` rows and the ids of the rest.

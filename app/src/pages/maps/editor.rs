@@ -97,7 +97,6 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
     let kind = map.kind;
     let list = model::list_of(kind);
     let map_id = StoredValue::new(map.id.clone());
-    let project = StoredValue::new(map.project_id.clone());
     // A save's word on the other maps it took links to deleted stages out of.
     let cut_note = RwSignal::new(None::<String>);
     let old = map.version != map.current;
@@ -219,7 +218,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
         let sent = doc.get_untracked();
         let changes = origin.with_value(|o| comops_core::map::changes::changes(list, o, &sent));
         let gone = origin.with_value(|o| deleted_stages(kind, o, &sent));
-        let (project, loc) = (project.get_value(), locale.get_untracked());
+        let loc = locale.get_untracked();
         cut_note.set(None);
         async move {
             if !whole {
@@ -230,7 +229,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
                 Ok(Vec::new())
             } else {
                 let label = title.trim().to_string();
-                link_cascade::cut_from_holders(&project, &id, kind, &gone, |n| t2(loc, K::MapNoteStageLinksCut, &label, n)).await
+                link_cascade::cut_from_holders(&id, kind, &gone, |n| t2(loc, K::MapNoteStageLinksCut, &label, n)).await
             };
             let result = match (cuts, changes) {
                 (Err(err), _) => Err(err),

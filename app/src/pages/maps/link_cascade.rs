@@ -13,7 +13,7 @@
 //! conflict, and a map or link made since is looked in too.
 
 use super::loop_edit::{self, HeldLink};
-use crate::api::maps::{list_maps, load_map, LoadedMap, MapPart, MapSaveOutcome, MapSetOutcome};
+use crate::api::maps::{load_map, maps_linking_to, LoadedMap, MapPart, MapSaveOutcome, MapSetOutcome};
 use crate::error::AppError;
 use comops_core::map::MapKind;
 use serde_json::Value;
@@ -42,19 +42,18 @@ pub struct Cut {
 /// The project's other blueprints and communication maps that hold links
 /// to stages `stages` of map `map` (a `kind` map: a CJM's stages, or a
 /// blueprint's and their cells), each without them, noted by `note` with
-/// how many went. Maps that hold none are not among them.
-pub async fn cut_from_holders(project: &str, map: &str, kind: MapKind, stages: &[String], note: impl Fn(usize) -> String) -> Result<Vec<Cut>, AppError> {
+/// how many went. Maps that hold none are not among them; the server
+/// finds those that do (`maps_linking_to`), in one round trip.
+pub async fn cut_from_holders(map: &str, kind: MapKind, stages: &[String], note: impl Fn(usize) -> String) -> Result<Vec<Cut>, AppError> {
     let items: Vec<String> = stages.iter().flat_map(|stage| loop_edit::gone_with_stage(kind, stage)).collect();
     if items.is_empty() || !matches!(kind, MapKind::Cjm | MapKind::Blueprint) {
         return Ok(Vec::new());
     }
-    let holders = list_maps(project.to_string()).await?;
     let targets = [(map, items.as_slice())];
     let mut cuts = Vec::new();
-    for holder in holders.iter().filter(|m| m.id != map && matches!(m.kind, MapKind::Blueprint | MapKind::Communication)) {
-        if let Some((loaded, origin)) = map_now(&holder.id).await? {
-            cuts.extend(cut_in(&loaded, &origin, &targets, &note));
-        }
+    for holder in maps_linking_to(map.to_string(), items.clone()).await? {
+        let origin = serde_json::from_slice(holder.content.as_bytes()).unwrap_or(Value::Null);
+        cuts.extend(cut_in(&holder, &origin, &targets, &note));
     }
     Ok(cuts)
 }

@@ -894,7 +894,7 @@ async fn held_links(put: &ItemPut, stage_map: &LoadedMap, label: &str, locale: L
         if put.list != "stages" {
             return Ok(Vec::new());
         }
-        let cuts = link_cascade::cut_from_holders(&stage_map.project_id, &stage_map.id, stage_map.kind, std::slice::from_ref(&put.item), |n| loop_edit::links_note(locale, n, label, false))
+        let cuts = link_cascade::cut_from_holders(&stage_map.id, stage_map.kind, std::slice::from_ref(&put.item), |n| loop_edit::links_note(locale, n, label, false))
             .await
             .map_err(Unsaved::Failed)?;
         let mut held = Vec::with_capacity(cuts.len());
