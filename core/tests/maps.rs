@@ -51,6 +51,7 @@ on_both!(demo_maps, demo_maps_suite);
 on_both!(project_round_trip, project_round_trip_suite);
 on_both!(deleting_a_map, deleting_a_map_suite);
 on_both!(saves_together, saves_together_suite);
+on_both!(deleted_with_links, deleted_with_links_suite);
 
 async fn project(store: &Store, slug: &str) -> ProjectId {
     let draft = ProjectDraft { name: "REHAU".into(), slug: slug.into(), description: String::new() };
@@ -162,6 +163,38 @@ async fn saves_together_suite(store: Store) {
     ];
     assert!(matches!(store.save_maps(&wrong, "marina").await, Err(StoreError::NotFound)));
     assert_eq!(store.map(&stages.id).await.unwrap().version, 2);
+}
+
+/// A map deleted with the maps linking to it saved without those links,
+/// in one commit: a stale one keeps the map and every version.
+async fn deleted_with_links_suite(store: Store) {
+    use comops_core::store::maps::MapSave;
+    let prj = project(&store, "deleted-with").await;
+    let journey = cjm(json!([{"id": "registration", "stage": "Регистрация"}]));
+    let stages = store.create_map(&prj, "Путь", &journey, "created", "alena").await.unwrap();
+    store.save_map(&stages.id, 1, "Путь", &journey, "again", "alena").await.unwrap();
+    let with_link = MapContent::from_value(MapKind::Blueprint, &json!({"stages": [{"id": "signup", "cjm_stages": [{"map": stages.id.as_str(), "item": "registration"}]}]})).unwrap();
+    let blueprint = store.create_map(&prj, "Blueprint", &with_link, "created", "alena").await.unwrap();
+    let mut unlinked = with_link.clone();
+    assert_eq!(unlinked.drop_refs_to(&stages.id), 1);
+
+    // Stale: nothing is deleted or saved.
+    let stale = [MapSave { id: &blueprint.id, expected: 7, title: "Blueprint", content: &unlinked, note: "cut" }];
+    assert!(matches!(store.delete_map_with(&stages.id, &stale, "marina").await, Err(StoreError::Conflict { current: 1, .. })));
+    assert_eq!(store.map(&stages.id).await.unwrap().version, 2);
+    assert_eq!(store.map(&blueprint.id).await.unwrap().content, with_link);
+
+    let cut = [MapSave { id: &blueprint.id, expected: 1, title: "Blueprint", content: &unlinked, note: "links to the deleted map «Путь» taken out (1)" }];
+    assert_eq!(store.delete_map_with(&stages.id, &cut, "marina").await.unwrap(), (2, vec![2]));
+    assert!(matches!(store.map(&stages.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.map_version(&stages.id, 1).await, Err(StoreError::NotFound)));
+    let saved = store.map(&blueprint.id).await.unwrap();
+    assert_eq!((saved.version, &saved.content, saved.author.as_str()), (2, &unlinked, "marina"));
+    assert_eq!(store.map_history(&blueprint.id, HistoryWindow::NEWEST).await.unwrap().versions[0].note, "links to the deleted map «Путь» taken out (1)");
+    // Gone already: nothing else is saved.
+    let again = [MapSave { id: &blueprint.id, expected: 2, title: "Blueprint", content: &with_link, note: "" }];
+    assert!(matches!(store.delete_map_with(&stages.id, &again, "marina").await, Err(StoreError::NotFound)));
+    assert_eq!(store.map(&blueprint.id).await.unwrap().version, 2);
 }
 
 /// Deleting a map takes its whole history, and nothing of any other map:

@@ -481,10 +481,30 @@ test('an architect deletes a map after confirming; analysts may not delete bound
   await expect(confirm).toHaveCount(0);
   await expect(row).toBeVisible();
 
+  // A communication map links a row to the draft's stage (both over the API).
+  const post = (fn: string, form: Record<string, string>) => page.request.post(`${BASE}/api/maps/${fn}`, { form, headers: { Origin: BASE } });
+  const save = (map_id: string, title: string, content: unknown, base_version: number) =>
+    page.request.post(`${BASE}/api/maps/save`, { data: { map_id, title, json: JSON.stringify(content), note: 'e2e', base_version }, headers: { Origin: BASE } });
+  expect(await (await save(id, 'e2e: a draft to delete', { stages: [{ id: 'start', stage: 'Старт' }] }, 1)).json()).toEqual({ Saved: { version: 2 } });
+  const holder: string = await (await post('create', { project_id: 'prj_demo', kind: 'communication', title: 'e2e: a holder' })).json();
+  const linked = { rows: [{ id: 'r1', event: 'Старт', stages: [{ map: id, item: 'start' }] }] };
+  expect(await (await save(holder, 'e2e: a holder', linked, 1)).json()).toEqual({ Saved: { version: 2 } });
+
+  // Deleting the draft takes the link along, and says where.
+  await page.reload();
+  await hydrated(page);
   await row.getByTestId('delete-map').click();
+  await expect(confirm).toContainText(/Links other maps hold to it go too|Связи других карт с ней тоже будут убраны/);
   await page.getByTestId('delete-confirm-yes').click();
   await expect(page.getByTestId('delete-confirm')).toHaveCount(0);
   await expect(row).toHaveCount(0);
+  await expect(page.getByTestId('deleted-links-cut')).toHaveText('«e2e: a draft to delete» deleted. Links to it taken out of: «e2e: a holder» v3.');
+  const after = await (await post('get', { map_id: holder, version: '0' })).json();
+  expect(JSON.parse(after.content).rows[0].stages).toEqual([]);
+  expect(after.version).toBe(3);
+  const history = await (await post('versions', { map_id: holder })).json();
+  expect(JSON.stringify(history)).toContain('links to the deleted map «e2e: a draft to delete» taken out (1)');
+  expect((await post('delete', { map_id: holder })).status()).toBe(200);
   await page.reload();
   await hydrated(page);
   await expect(page.getByTestId('maps-table').locator(`[data-map="${id}"]`)).toHaveCount(0);

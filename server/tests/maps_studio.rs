@@ -467,6 +467,20 @@ async fn trigger_cells_get_each_endpoints_calls_errors_and_last_call() {
     let _ = admin;
 }
 
+/// The project's maps holding links to items of `map`: each one's id,
+/// title, version and how many such links, found by looking into each.
+async fn holders_of(browser: &Browser, map: &str) -> Vec<(String, Value, i64, usize)> {
+    let mut holding = Vec::new();
+    for listed in json_of(browser.call("maps/list", &[("project_id", PROJECT)]).await).await.as_array().unwrap() {
+        let loaded = load(browser, listed["id"].as_str().unwrap(), 0).await;
+        let links = loaded["content"].to_string().matches(&format!("\"map\":\"{map}\"")).count();
+        if links > 0 && listed["id"] != map {
+            holding.push((listed["id"].as_str().unwrap().to_string(), loaded["title"].clone(), loaded["version"].as_i64().unwrap(), links));
+        }
+    }
+    holding
+}
+
 #[tokio::test]
 async fn deleting_a_map_is_role_checked_and_audited() {
     let (server, admin) = start().await;
@@ -483,11 +497,27 @@ async fn deleting_a_map_is_role_checked_and_audited() {
     assert_eq!(analyst.call("maps/delete", &[("map_id", REHAU)]).await.status(), 403);
     assert_eq!(load(&admin, REHAU, 0).await["version"], 1, "still there");
 
-    // The analyst deletes the CJM she saved twice; its whole history goes with it.
+    // The maps holding links to the CJM's stages, and how many each.
+    let holding = holders_of(&analyst, CJM).await;
+    assert!(holding.len() >= 2 && holding.iter().any(|(id, ..)| id == REHAU), "{holding:?}");
+
+    // The analyst deletes the CJM she saved twice; its whole history goes
+    // with it, and the links other maps hold to it in the same commit —
+    // the REHAU map's too, bound as it is: no binding changes.
     let v1 = load(&analyst, CJM, 0).await;
     let saved = json_of(save(&analyst, CJM, "Регистрация", &v1["content"], "retitled", 1).await).await;
     assert_eq!(saved, json!({"Saved": {"version": 2}}));
-    assert_eq!(analyst.call("maps/delete", &[("map_id", CJM)]).await.status(), 200);
+    let note = "убраны связи с удалённой картой «Регистрация»";
+    let deleted = json_of(analyst.call("maps/delete", &[("map_id", CJM), ("note", note)]).await).await;
+    let expected: Vec<Value> = holding.iter().map(|(id, title, version, links)| json!({"map_id": id, "title": title, "version": version + 1, "links": links})).collect();
+    assert_eq!(deleted, json!(expected));
+    for (id, _, version, links) in &holding {
+        let now = load(&analyst, id, 0).await;
+        assert_eq!(now["version"], version + 1);
+        assert!(!now["content"].to_string().contains(CJM), "{id} links to the deleted map no more");
+        assert_eq!(versions(&analyst, id).await[0], (version + 1, format!("{note} ({links})")));
+    }
+    assert_eq!(loop_page(&viewer).await["view"]["dangling"], json!([]), "no link to nothing is left");
     assert_eq!(analyst.call("maps/get", &[("map_id", CJM), ("version", "1")]).await.status(), 404);
     assert_eq!(analyst.call("maps/versions", &[("map_id", CJM)]).await.status(), 404);
     assert_eq!(analyst.call("maps/delete", &[("map_id", CJM)]).await.status(), 404);
@@ -497,7 +527,25 @@ async fn deleting_a_map_is_role_checked_and_audited() {
     let store = server.store().await;
     let audited: Vec<(String, String)> =
         sqlx::query_as("SELECT actor, detail FROM audit_log WHERE action = 'map.delete' AND subject = $1").bind(CJM).fetch_all(store.pool()).await.unwrap();
-    assert_eq!(audited, [("marina@rehau.example".to_string(), "cjm «Регистрация» v2, 2 version(s)".to_string())]);
+    let detail = format!("cjm «Регистрация» v2, 2 version(s); links to it taken out of {} map(s)", holding.len());
+    assert_eq!(audited, [("marina@rehau.example".to_string(), detail)]);
+
+    // Without a note of the deleter's, the note is in English; a map
+    // holding no links to it is not touched.
+    let blueprint = "map_onboarding-blueprint";
+    let bp = load(&admin, blueprint, 0).await;
+    let holding = holders_of(&admin, blueprint).await;
+    assert!(holding.iter().any(|(id, ..)| id == REHAU), "REHAU rows link to blueprint cells: {holding:?}");
+    let deleted = json_of(admin.call("maps/delete", &[("map_id", blueprint)]).await).await;
+    let expected: Vec<Value> = holding.iter().map(|(id, title, version, links)| json!({"map_id": id, "title": title, "version": version + 1, "links": links})).collect();
+    assert_eq!(deleted, json!(expected));
+    for (id, _, version, links) in &holding {
+        let note = format!("links to the deleted map «{}» taken out ({links})", bp["title"].as_str().unwrap());
+        assert_eq!(versions(&admin, id).await[0], (version + 1, note));
+    }
+    let rehau_now = load(&admin, REHAU, 0).await["version"].clone();
+    assert_eq!(json_of(admin.call("maps/delete", &[("map_id", "map_template")]).await).await, json!([]));
+    assert_eq!(load(&admin, REHAU, 0).await["version"], rehau_now, "untouched by a map it does not link to");
 }
 
 /// The ComOps loop as the loop view reads it (JSON text), and whether it

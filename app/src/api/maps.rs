@@ -720,24 +720,72 @@ pub async fn import_map_csv(map_id: String, csv: String, note: String, base_vers
     })
 }
 
+/// A map whose links to a deleted map went in the deletion's commit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinksTakenOut {
+    pub map_id: String,
+    pub title: String,
+    /// Its version without them.
+    pub version: i64,
+    pub links: usize,
+}
+
 /// Deletes a map and its whole history (docs/decisions.md, "Deleting a
 /// map"); the audit log keeps who deleted what, at which version. Maps
 /// with endpoint bindings are the architect's to delete; viewers and
 /// operators delete nothing.
+///
+/// The links the project's other maps hold to its stages and cells go in
+/// the same commit, each such map a version noted `note` (the deleter's
+/// words, in their language; "links to the deleted map «…» taken out"
+/// when absent) with how many went; those maps come back, so the studio
+/// can say where. A map saved in the moment between is read again.
 #[server(prefix = "/api", endpoint = "maps/delete")]
-pub async fn delete_map(map_id: String) -> Result<(), AppError> {
+pub async fn delete_map(map_id: String, note: Option<String>) -> Result<Vec<LinksTakenOut>, AppError> {
     use crate::session::{backend, require};
+    use comops_core::store::maps::MapSave;
+    use comops_core::store::StoreError;
     let user = require(comops_core::Permission::EditMaps)?;
     let id = parse_map(&map_id)?;
     let store = backend()?.store;
-    let map = store.map(&id).await?;
-    if !map.content.bindings().is_empty() {
-        require(comops_core::Permission::DesignIntegrations)?;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let map = store.map(&id).await?;
+        if !map.content.bindings().is_empty() {
+            require(comops_core::Permission::DesignIntegrations)?;
+        }
+        let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string).unwrap_or_else(|| format!("links to the deleted map «{}» taken out", map.title));
+        let mut holders = store.project_maps_of(&map.project_id, &[MapKind::Blueprint, MapKind::Communication]).await?;
+        holders.retain(|holder| holder.id != id);
+        let cut: Vec<(comops_core::map::Map, usize)> = holders
+            .into_iter()
+            .filter_map(|mut holder| {
+                let links = holder.content.drop_refs_to(&id);
+                (links > 0).then_some((holder, links))
+            })
+            .collect();
+        let notes: Vec<String> = cut.iter().map(|(_, links)| format!("{note} ({links})")).collect();
+        let saves: Vec<MapSave> = cut.iter().zip(&notes).map(|((m, _), note)| MapSave { id: &m.id, expected: m.version, title: &m.title, content: &m.content, note }).collect();
+        match store.delete_map_with(&id, &saves, user.email.as_str()).await {
+            Ok((versions, saved)) => {
+                let mut detail = format!("{} «{}» v{}, {versions} version(s)", map.kind, map.title, map.version);
+                if !cut.is_empty() {
+                    detail.push_str(&format!("; links to it taken out of {} map(s)", cut.len()));
+                }
+                store.audit(user.email.as_str(), "map.delete", id.as_str(), &detail).await?;
+                return Ok(cut
+                    .into_iter()
+                    .zip(saved)
+                    .map(|((m, links), version)| LinksTakenOut { map_id: m.id.to_string(), title: m.title, version, links })
+                    .collect());
+            }
+            // A map holding links saved or deleted meanwhile: read them again
+            // (the map itself gone is NotFound on the next read).
+            Err(StoreError::Conflict { .. } | StoreError::NotFound) if tries < 3 => continue,
+            Err(err) => return Err(err.into()),
+        }
     }
-    let versions = store.delete_map(&id).await?;
-    let detail = format!("{} «{}» v{}, {versions} version(s)", map.kind, map.title, map.version);
-    store.audit(user.email.as_str(), "map.delete", id.as_str(), &detail).await?;
-    Ok(())
 }
 
 /// The ComOps loop of a project: CJM stages, map rows, blueprint cells

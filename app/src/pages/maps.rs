@@ -38,7 +38,7 @@ use crate::api::projects::list_projects;
 use crate::components::form::{can, field_error, general_error, ErrorBanner};
 use crate::components::{download, format_millis, l, load_error, loading};
 use crate::components::list_pages::{words, ListFilter, Pager};
-use crate::i18n::{import_problem_text, t, use_locale, K};
+use crate::i18n::{import_problem_text, t, t1, t2, use_locale, K};
 use comops_core::map::MapKind;
 use comops_core::Permission;
 use leptos::prelude::*;
@@ -100,6 +100,8 @@ pub fn MapsPage() -> impl IntoView {
     });
     let can_import = can(Permission::ManageProjects) && can(Permission::DesignIntegrations);
     let show_import = RwSignal::new(false);
+    // A deletion's word on the maps whose links to it went.
+    let deleted_cut = RwSignal::new(None::<String>);
 
     view! {
         <div class="flex flex-wrap items-start justify-between gap-4 mb-4 print:hidden">
@@ -160,12 +162,18 @@ pub fn MapsPage() -> impl IntoView {
                 <ErrorBanner message=create_error/>
             </form>
         </Show>
+        {move || deleted_cut.get().map(|said| view! {
+            <p class="mb-3 rounded border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900 print:hidden" role="status" data-testid="deleted-links-cut">{said}</p>
+        })}
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok((projects, project, maps)) => {
                         project_id.set(project.clone().unwrap_or_default());
-                        let on_deleted = Callback::new(move |_: ()| page.refetch());
+                        let on_deleted = Callback::new(move |said: Option<String>| {
+                            deleted_cut.set(said);
+                            page.refetch();
+                        });
                         view! { <MapList projects project=project.unwrap_or_default() maps on_deleted filter/> }.into_any()
                     }
                     Err(err) => load_error(err, locale.get_untracked()),
@@ -188,7 +196,9 @@ fn MapList(
     projects: Vec<comops_core::Project>,
     project: String,
     maps: Vec<MapRow>,
-    on_deleted: Callback<()>,
+    /// After a deletion: what to say of the maps whose links to it went
+    /// (`None`: no map held any).
+    on_deleted: Callback<Option<String>>,
     /// The list's filter box and page (kept across reloads).
     filter: ListFilter,
 ) -> impl IntoView {
@@ -201,9 +211,13 @@ fn MapList(
     let delete_pending = delete.pending();
     let delete_error = general_error(delete.value());
     Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
+        if let Some(Ok(cut)) = delete.value().get() {
+            // Where the links to it went, said once the list is back.
+            let title = doomed.get_untracked().map(|d| d.title).unwrap_or_default();
+            let maps: Vec<String> = cut.iter().map(|m| format!("«{}» v{}", m.title, m.version)).collect();
+            let said = (!maps.is_empty()).then(|| t2(locale.get_untracked(), K::MapDeletedLinksCut, &title, maps.join(", ")));
             doomed.set(None);
-            on_deleted.run(());
+            on_deleted.run(said);
         }
     });
     let options = projects
@@ -251,7 +265,8 @@ fn MapList(
             <input type="search" name="filter" class=INPUT data-testid="map-filter" placeholder=l(K::Filter) bind:value=filter.text/>
         </label>
         {move || doomed.get().map(|d| {
-            let question = t(locale.get(), K::MapDeleteConfirm).replacen("{}", &d.title, 1).replacen("{}", &d.version.to_string(), 1);
+            let question = t2(locale.get(), K::MapDeleteConfirm, &d.title, d.version);
+            let note = t1(locale.get_untracked(), K::MapNoteDeletedMapLinksCut, &d.title);
             let id = d.id.clone();
             view! {
                 <div class="mb-3 flex flex-wrap items-center gap-2 rounded border border-rose-200 bg-rose-50 p-3 text-sm text-rose-900 print:hidden"
@@ -259,7 +274,7 @@ fn MapList(
                     <span class="grow">{question}</span>
                     <button class="rounded bg-rose-700 px-3 py-1.5 text-sm text-white hover:bg-rose-600 disabled:opacity-50" data-testid="delete-confirm-yes"
                         disabled=move || delete_pending.get()
-                        on:click=move |_| { delete.dispatch(DeleteMap { map_id: d.id.clone() }); }>{l(K::MapDeleteYes)}</button>
+                        on:click=move |_| { delete.dispatch(DeleteMap { map_id: d.id.clone(), note: Some(note.clone()) }); }>{l(K::MapDeleteYes)}</button>
                     <button class=BUTTON data-testid="delete-cancel" on:click=move |_| { delete.clear(); doomed.set(None); }>{l(K::Cancel)}</button>
                 </div>
             }

@@ -286,6 +286,32 @@ impl MapContent {
         out
     }
 
+    /// Takes out every link to an item of map `map` (a map deleted: its
+    /// stages and cells are gone for good). Returns how many went.
+    pub fn drop_refs_to(&mut self, map: &MapId) -> usize {
+        let mut dropped = 0;
+        let mut keep = |links: &mut Vec<ItemRef>| {
+            let before = links.len();
+            links.retain(|r| &r.map != map);
+            dropped += before - links.len();
+        };
+        match self {
+            MapContent::Communication(m) => {
+                for row in &mut m.rows {
+                    keep(&mut row.stages);
+                    keep(&mut row.cells);
+                }
+            }
+            MapContent::Blueprint(m) => {
+                for stage in &mut m.stages {
+                    keep(&mut stage.cjm_stages);
+                }
+            }
+            MapContent::Cjm(_) | MapContent::Integration(_) => {}
+        }
+        dropped
+    }
+
     /// Which live endpoint each row or cell is bound to, keyed by the
     /// row or cell id. A change here is the architect's to make
     /// (`Permission::DesignIntegrations`); the rest is the analyst's.
@@ -430,5 +456,25 @@ mod tests {
         let json = serde_json::json!({ "rows": rows }).to_string();
         let errors = MapContent::parse(MapKind::Communication, &json).unwrap_err();
         assert_eq!(errors, vec![FieldError::new("rows", Problem::OutOfRange)]);
+    }
+
+    #[test]
+    fn a_deleted_maps_links_are_dropped_and_counted_the_others_kept() {
+        let json = serde_json::json!({"rows": [
+            {"id": "r1", "stages": [{"map": "map_cjm", "item": "a"}, {"map": "map_other", "item": "a"}, {"map": "map_cjm", "item": "b"}],
+             "cells": [{"map": "map_bp", "item": "s:front_stage"}]},
+            {"id": "r2", "cells": [{"map": "map_cjm", "item": "c"}]},
+        ]})
+        .to_string();
+        let mut content = MapContent::parse(MapKind::Communication, &json).unwrap();
+        let cjm = MapId::parse("map_cjm").unwrap();
+        assert_eq!(content.drop_refs_to(&cjm), 3);
+        let left: Vec<String> = content.refs().iter().map(|(path, r)| format!("{path} {}", r.to_text())).collect();
+        assert_eq!(left, ["rows[0].stages[0] map_other#a", "rows[0].cells[0] map_bp#s:front_stage"]);
+        assert_eq!(content.drop_refs_to(&cjm), 0, "nothing left to drop");
+        let blueprint = serde_json::json!({"stages": [{"id": "s", "cjm_stages": [{"map": "map_cjm", "item": "a"}, {"map": "map_x", "item": "a"}]}]}).to_string();
+        let mut blueprint = MapContent::parse(MapKind::Blueprint, &blueprint).unwrap();
+        assert_eq!(blueprint.drop_refs_to(&cjm), 1);
+        assert_eq!(blueprint.refs().len(), 1);
     }
 }

@@ -285,12 +285,34 @@ impl Store {
     /// other rather than deadlock (PostgreSQL). Returns the new versions
     /// in the order given.
     pub async fn save_maps(&self, saves: &[MapSave<'_>], author: &str) -> StoreResult<Vec<i64>> {
+        Ok(self.write_maps(saves, None, author).await?.0)
+    }
+
+    /// Writes `saves` (as [`Store::save_maps`]) and deletes map `deleted`
+    /// with its history, in one commit, all in the order of the maps' ids
+    /// (PostgreSQL: no deadlock with a set sharing them). Returns the new
+    /// versions in the order given and how many versions went.
+    async fn write_maps(&self, saves: &[MapSave<'_>], deleted: Option<&MapId>, author: &str) -> StoreResult<(Vec<i64>, i64)> {
         let now = now_millis();
-        let mut order: Vec<usize> = (0..saves.len()).collect();
-        order.sort_by_key(|&i| saves[i].id.as_str());
+        // Each save by its index; the deletion as `None`.
+        let mut order: Vec<(&str, Option<usize>)> = saves.iter().enumerate().map(|(i, save)| (save.id.as_str(), Some(i))).collect();
+        order.extend(deleted.map(|id| (id.as_str(), None)));
+        order.sort_by_key(|(id, _)| *id);
         let mut tx = self.pool.begin().await?;
         let mut versions = vec![0; saves.len()];
-        for i in order {
+        let mut gone = 0;
+        for (id, step) in order {
+            let Some(i) = step else {
+                // SQLite enforces the cascade only with foreign keys on; be explicit.
+                let history = sqlx::query("DELETE FROM map_versions WHERE map_id = $1").bind(id).execute(&mut *tx).await?;
+                let done = sqlx::query("DELETE FROM maps WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Err(StoreError::NotFound);
+                }
+                gone = history.rows_affected() as i64;
+                continue;
+            };
             let save = &saves[i];
             let json = encode(save.content);
             let done = sqlx::query(
@@ -331,7 +353,7 @@ impl Store {
             versions[i] = version;
         }
         tx.commit().await?;
-        Ok(versions)
+        Ok((versions, gone))
     }
 
     /// A page of map `id`'s versions, newest first.
@@ -407,16 +429,17 @@ impl Store {
     /// docs/decisions.md, "Deleting a map"). Returns how many versions
     /// went with it.
     pub async fn delete_map(&self, id: &MapId) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
-        // SQLite enforces the cascade only with foreign keys on; be explicit.
-        let versions = sqlx::query("DELETE FROM map_versions WHERE map_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
-        let done = sqlx::query("DELETE FROM maps WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?;
-        if done.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await?;
-        Ok(versions.rows_affected() as i64)
+        Ok(self.write_maps(&[], Some(id), "").await?.1)
+    }
+
+    /// Deletes map `id` and its history, as [`Store::delete_map`], and
+    /// saves `saves` (the project's maps without their links to it, as
+    /// [`Store::save_maps`]) in the same commit: all, or (a save stale,
+    /// the map gone) none. Returns how many versions went and the saves'
+    /// new versions in the order given.
+    pub async fn delete_map_with(&self, id: &MapId, saves: &[MapSave<'_>], author: &str) -> StoreResult<(i64, Vec<i64>)> {
+        let (versions, gone) = self.write_maps(saves, Some(id), author).await?;
+        Ok((gone, versions))
     }
 
     /// The whole project as a [`ProjectExport`]: bots with endpoints and
