@@ -654,6 +654,7 @@ pub enum K {
     ErrLastAdmin,
     ErrOwnAccount,
     ErrArchitectsOnly,
+    ErrChangedMeanwhile,
     EndpointNoteCreated,
     EndpointNoteRestored,
     EndpointNoteImported,
@@ -967,7 +968,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
             "Not saved: «{}», which links to the stages you deleted, was saved a moment ago. Save again.",
             "Не сохранено: карту «{}», связанную с удалёнными этапами, только что сохранили. Сохраните ещё раз.",
         ),
-        K::MapNoteDeletedMapLinksCut => ("links to the deleted map «{}» taken out", "убраны связи с удалённой картой «{}»"),
+        K::MapNoteDeletedMapLinksCut => ("links to the deleted map «{}» taken out ({})", "убраны связи с удалённой картой «{}» ({})"),
         K::MapDeletedLinksCut => ("«{}» deleted. Links to it taken out of: {}.", "Карта «{}» удалена. Связи с ней убраны из: {}."),
         K::LoopUnlink => ("Unlink", "Отвязать"),
         K::LoopUnchanged => ("Nothing to change: the row's map does not hold this link as drawn. Reload the loop.", "Менять нечего: в карте строки эта связь не такая, как на рисунке. Обновите петлю."),
@@ -1590,6 +1591,10 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::UserCreated => ("Created", "Создан"),
         K::ErrLastAdmin => ("Not done: no enabled admin would be left.", "Не сделано: не останется ни одного включённого администратора."),
         K::ErrOwnAccount => ("You cannot do this to your own account.", "Со своей учётной записью так нельзя."),
+        K::ErrChangedMeanwhile => (
+            "Maps it touches were saved again while this was being done; nothing was changed. Try again.",
+            "Связанные карты сохраняли снова, пока это выполнялось; ничего не изменено. Попробуйте ещё раз.",
+        ),
         K::ErrArchitectsOnly => (
             "This would change which endpoints the map's rows are bound to: only architects may do that.",
             "Это изменит привязку строк карты к эндпоинтам: так могут только архитекторы.",
@@ -1893,6 +1898,7 @@ pub fn problem_text(locale: Locale, problem: &Problem) -> String {
         Problem::LastAdmin => t(locale, K::ErrLastAdmin).into(),
         Problem::OwnAccount => t(locale, K::ErrOwnAccount).into(),
         Problem::ArchitectsOnly => t(locale, K::ErrArchitectsOnly).into(),
+        Problem::ChangedMeanwhile => t(locale, K::ErrChangedMeanwhile).into(),
     }
 }
 

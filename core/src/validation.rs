@@ -46,6 +46,9 @@ pub enum Problem {
     OwnAccount,
     /// Changes which endpoints a map's rows are bound to: the architects'.
     ArchitectsOnly,
+    /// What the change touches kept changing while it was being made
+    /// (other maps saved again and again): nothing was done; try again.
+    ChangedMeanwhile,
 }
 
 /// One invalid field of a submitted draft.
@@ -86,6 +89,7 @@ impl std::fmt::Display for FieldError {
             Problem::LastAdmin => "would leave no enabled admin".into(),
             Problem::OwnAccount => "is not allowed on your own account".into(),
             Problem::ArchitectsOnly => "would change which endpoints the map's rows are bound to, which only architects may do".into(),
+            Problem::ChangedMeanwhile => "changed around the request: maps it touches were saved again while it was done; nothing was changed, try again".into(),
         };
         write!(f, "{} {}", self.field, what)
     }

@@ -180,12 +180,19 @@ async fn deleted_with_links_suite(store: Store) {
 
     // Stale: nothing is deleted or saved.
     let stale = [MapSave { id: &blueprint.id, expected: 7, title: "Blueprint", content: &unlinked, note: "cut" }];
-    assert!(matches!(store.delete_map_with(&stages.id, &stale, "marina").await, Err(StoreError::Conflict { current: 1, .. })));
+    assert!(matches!(store.delete_map_with(&stages.id, 2, &stale, "marina").await, Err(StoreError::Conflict { current: 1, .. })));
     assert_eq!(store.map(&stages.id).await.unwrap().version, 2);
     assert_eq!(store.map(&blueprint.id).await.unwrap().content, with_link);
-
+    // The map itself saved since it was read: nothing either.
     let cut = [MapSave { id: &blueprint.id, expected: 1, title: "Blueprint", content: &unlinked, note: "links to the deleted map «Путь» taken out (1)" }];
-    assert_eq!(store.delete_map_with(&stages.id, &cut, "marina").await.unwrap(), (2, vec![2]));
+    match store.delete_map_with(&stages.id, 1, &cut, "marina").await {
+        Err(StoreError::Conflict { current, author }) => assert_eq!((current, author.as_str()), (2, "alena")),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(store.map_history(&stages.id, HistoryWindow::NEWEST).await.unwrap().versions.len(), 2, "its history kept");
+    assert_eq!(store.map(&blueprint.id).await.unwrap().version, 1);
+
+    assert_eq!(store.delete_map_with(&stages.id, 2, &cut, "marina").await.unwrap(), (2, vec![2]));
     assert!(matches!(store.map(&stages.id).await, Err(StoreError::NotFound)));
     assert!(matches!(store.map_version(&stages.id, 1).await, Err(StoreError::NotFound)));
     let saved = store.map(&blueprint.id).await.unwrap();
@@ -193,7 +200,7 @@ async fn deleted_with_links_suite(store: Store) {
     assert_eq!(store.map_history(&blueprint.id, HistoryWindow::NEWEST).await.unwrap().versions[0].note, "links to the deleted map «Путь» taken out (1)");
     // Gone already: nothing else is saved.
     let again = [MapSave { id: &blueprint.id, expected: 2, title: "Blueprint", content: &with_link, note: "" }];
-    assert!(matches!(store.delete_map_with(&stages.id, &again, "marina").await, Err(StoreError::NotFound)));
+    assert!(matches!(store.delete_map_with(&stages.id, 2, &again, "marina").await, Err(StoreError::NotFound)));
     assert_eq!(store.map(&blueprint.id).await.unwrap().version, 2);
 }
 

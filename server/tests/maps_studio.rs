@@ -507,15 +507,14 @@ async fn deleting_a_map_is_role_checked_and_audited() {
     let v1 = load(&analyst, CJM, 0).await;
     let saved = json_of(save(&analyst, CJM, "Регистрация", &v1["content"], "retitled", 1).await).await;
     assert_eq!(saved, json!({"Saved": {"version": 2}}));
-    let note = "убраны связи с удалённой картой «Регистрация»";
-    let deleted = json_of(analyst.call("maps/delete", &[("map_id", CJM), ("note", note)]).await).await;
+    let deleted = json_of(analyst.call("maps/delete", &[("map_id", CJM)]).await).await;
     let expected: Vec<Value> = holding.iter().map(|(id, title, version, links)| json!({"map_id": id, "title": title, "version": version + 1, "links": links})).collect();
-    assert_eq!(deleted, json!(expected));
+    assert_eq!(deleted, json!({"title": "Регистрация", "links_taken_out": expected}));
     for (id, _, version, links) in &holding {
         let now = load(&analyst, id, 0).await;
         assert_eq!(now["version"], version + 1);
         assert!(!now["content"].to_string().contains(CJM), "{id} links to the deleted map no more");
-        assert_eq!(versions(&analyst, id).await[0], (version + 1, format!("{note} ({links})")));
+        assert_eq!(versions(&analyst, id).await[0], (version + 1, format!("links to the deleted map «Регистрация» taken out ({links})")));
     }
     assert_eq!(loop_page(&viewer).await["view"]["dangling"], json!([]), "no link to nothing is left");
     assert_eq!(analyst.call("maps/get", &[("map_id", CJM), ("version", "1")]).await.status(), 404);
@@ -529,22 +528,27 @@ async fn deleting_a_map_is_role_checked_and_audited() {
         sqlx::query_as("SELECT actor, detail FROM audit_log WHERE action = 'map.delete' AND subject = $1").bind(CJM).fetch_all(store.pool()).await.unwrap();
     let detail = format!("cjm «Регистрация» v2, 2 version(s); links to it taken out of {} map(s)", holding.len());
     assert_eq!(audited, [("marina@rehau.example".to_string(), detail)]);
+    // Each map saved without its links is audited as a save.
+    for (id, title, version, _) in &holding {
+        let saves: Vec<(String,)> = sqlx::query_as("SELECT detail FROM audit_log WHERE action = 'map.save' AND subject = $1").bind(id).fetch_all(store.pool()).await.unwrap();
+        assert!(saves.contains(&(format!("«{}» v{}", title.as_str().unwrap(), version + 1),)), "{id}: {saves:?}");
+    }
 
-    // Without a note of the deleter's, the note is in English; a map
-    // holding no links to it is not touched.
+    // A blueprint's cells linked from several maps; a map holding no
+    // links to the deleted one is not touched.
     let blueprint = "map_onboarding-blueprint";
     let bp = load(&admin, blueprint, 0).await;
     let holding = holders_of(&admin, blueprint).await;
     assert!(holding.iter().any(|(id, ..)| id == REHAU), "REHAU rows link to blueprint cells: {holding:?}");
     let deleted = json_of(admin.call("maps/delete", &[("map_id", blueprint)]).await).await;
     let expected: Vec<Value> = holding.iter().map(|(id, title, version, links)| json!({"map_id": id, "title": title, "version": version + 1, "links": links})).collect();
-    assert_eq!(deleted, json!(expected));
+    assert_eq!(deleted, json!({"title": bp["title"], "links_taken_out": expected}));
     for (id, _, version, links) in &holding {
         let note = format!("links to the deleted map «{}» taken out ({links})", bp["title"].as_str().unwrap());
         assert_eq!(versions(&admin, id).await[0], (version + 1, note));
     }
     let rehau_now = load(&admin, REHAU, 0).await["version"].clone();
-    assert_eq!(json_of(admin.call("maps/delete", &[("map_id", "map_template")]).await).await, json!([]));
+    assert_eq!(json_of(admin.call("maps/delete", &[("map_id", "map_template")]).await).await["links_taken_out"], json!([]));
     assert_eq!(load(&admin, REHAU, 0).await["version"], rehau_now, "untouched by a map it does not link to");
 }
 

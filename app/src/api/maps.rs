@@ -730,22 +730,32 @@ pub struct LinksTakenOut {
     pub links: usize,
 }
 
+/// What a deletion did: the map's title as it went, and the maps whose
+/// links to it went with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapDeleted {
+    pub title: String,
+    pub links_taken_out: Vec<LinksTakenOut>,
+}
+
 /// Deletes a map and its whole history (docs/decisions.md, "Deleting a
 /// map"); the audit log keeps who deleted what, at which version. Maps
 /// with endpoint bindings are the architect's to delete; viewers and
 /// operators delete nothing.
 ///
 /// The links the project's other maps hold to its stages and cells go in
-/// the same commit, each such map a version noted `note` (the deleter's
-/// words, in their language; "links to the deleted map «…» taken out"
-/// when absent) with how many went; those maps come back, so the studio
-/// can say where. A map saved in the moment between is read again.
+/// the same commit, each such map a version noted in the deleter's
+/// language ("links to the deleted map «…» taken out (2)") and audited
+/// as a save; those maps come back, so the studio can say where. A map
+/// saved in the moment between is read again, up to three times.
 #[server(prefix = "/api", endpoint = "maps/delete")]
-pub async fn delete_map(map_id: String, note: Option<String>) -> Result<Vec<LinksTakenOut>, AppError> {
+pub async fn delete_map(map_id: String) -> Result<MapDeleted, AppError> {
     use crate::session::{backend, require};
     use comops_core::store::maps::MapSave;
     use comops_core::store::StoreError;
+    const TRIES: usize = 3;
     let user = require(comops_core::Permission::EditMaps)?;
+    let locale = crate::session::session().locale;
     let id = parse_map(&map_id)?;
     let store = backend()?.store;
     let mut tries = 0;
@@ -755,7 +765,6 @@ pub async fn delete_map(map_id: String, note: Option<String>) -> Result<Vec<Link
         if !map.content.bindings().is_empty() {
             require(comops_core::Permission::DesignIntegrations)?;
         }
-        let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string).unwrap_or_else(|| format!("links to the deleted map «{}» taken out", map.title));
         let mut holders = store.project_maps_of(&map.project_id, &[MapKind::Blueprint, MapKind::Communication]).await?;
         holders.retain(|holder| holder.id != id);
         let cut: Vec<(comops_core::map::Map, usize)> = holders
@@ -765,24 +774,34 @@ pub async fn delete_map(map_id: String, note: Option<String>) -> Result<Vec<Link
                 (links > 0).then_some((holder, links))
             })
             .collect();
-        let notes: Vec<String> = cut.iter().map(|(_, links)| format!("{note} ({links})")).collect();
+        let notes: Vec<String> = cut.iter().map(|(_, links)| crate::i18n::t2(locale, crate::i18n::K::MapNoteDeletedMapLinksCut, &map.title, links)).collect();
         let saves: Vec<MapSave> = cut.iter().zip(&notes).map(|((m, _), note)| MapSave { id: &m.id, expected: m.version, title: &m.title, content: &m.content, note }).collect();
-        match store.delete_map_with(&id, &saves, user.email.as_str()).await {
+        match store.delete_map_with(&id, map.version, &saves, user.email.as_str()).await {
             Ok((versions, saved)) => {
                 let mut detail = format!("{} «{}» v{}, {versions} version(s)", map.kind, map.title, map.version);
                 if !cut.is_empty() {
                     detail.push_str(&format!("; links to it taken out of {} map(s)", cut.len()));
                 }
                 store.audit(user.email.as_str(), "map.delete", id.as_str(), &detail).await?;
-                return Ok(cut
+                for ((holder, _), version) in cut.iter().zip(&saved) {
+                    store.audit(user.email.as_str(), "map.save", holder.id.as_str(), &format!("«{}» v{version}", holder.title)).await?;
+                }
+                let links_taken_out = cut
                     .into_iter()
                     .zip(saved)
                     .map(|((m, links), version)| LinksTakenOut { map_id: m.id.to_string(), title: m.title, version, links })
-                    .collect());
+                    .collect();
+                return Ok(MapDeleted { title: map.title, links_taken_out });
             }
-            // A map holding links saved or deleted meanwhile: read them again
-            // (the map itself gone is NotFound on the next read).
-            Err(StoreError::Conflict { .. } | StoreError::NotFound) if tries < 3 => continue,
+            // The map or one holding links saved or deleted meanwhile: read
+            // them again (the map saved since may need an architect now;
+            // gone, it is NotFound on the next read).
+            Err(StoreError::Conflict { .. } | StoreError::NotFound) if tries < TRIES => continue,
+            // Still moving: nothing was deleted; say so, not "internal error".
+            Err(StoreError::Conflict { .. } | StoreError::NotFound) => {
+                store.map(&id).await?;
+                return Err(AppError::Invalid(vec![FieldError::new("map_id", comops_core::Problem::ChangedMeanwhile)]));
+            }
             Err(err) => return Err(err.into()),
         }
     }

@@ -38,7 +38,7 @@ use crate::api::projects::list_projects;
 use crate::components::form::{can, field_error, general_error, ErrorBanner};
 use crate::components::{download, format_millis, l, load_error, loading};
 use crate::components::list_pages::{words, ListFilter, Pager};
-use crate::i18n::{import_problem_text, t, t1, t2, use_locale, K};
+use crate::i18n::{import_problem_text, t, t2, use_locale, K};
 use comops_core::map::MapKind;
 use comops_core::Permission;
 use leptos::prelude::*;
@@ -170,11 +170,8 @@ pub fn MapsPage() -> impl IntoView {
                 match page.await {
                     Ok((projects, project, maps)) => {
                         project_id.set(project.clone().unwrap_or_default());
-                        let on_deleted = Callback::new(move |said: Option<String>| {
-                            deleted_cut.set(said);
-                            page.refetch();
-                        });
-                        view! { <MapList projects project=project.unwrap_or_default() maps on_deleted filter/> }.into_any()
+                        let on_deleted = Callback::new(move |_: ()| page.refetch());
+                        view! { <MapList projects project=project.unwrap_or_default() maps on_deleted deleted_cut filter/> }.into_any()
                     }
                     Err(err) => load_error(err, locale.get_untracked()),
                 }
@@ -196,9 +193,10 @@ fn MapList(
     projects: Vec<comops_core::Project>,
     project: String,
     maps: Vec<MapRow>,
-    /// After a deletion: what to say of the maps whose links to it went
-    /// (`None`: no map held any).
-    on_deleted: Callback<Option<String>>,
+    on_deleted: Callback<()>,
+    /// What the last deletion did to the maps linking to it (`None`: no
+    /// map held a link, or nothing to say any more).
+    deleted_cut: RwSignal<Option<String>>,
     /// The list's filter box and page (kept across reloads).
     filter: ListFilter,
 ) -> impl IntoView {
@@ -211,13 +209,12 @@ fn MapList(
     let delete_pending = delete.pending();
     let delete_error = general_error(delete.value());
     Effect::new(move |_| {
-        if let Some(Ok(cut)) = delete.value().get() {
-            // Where the links to it went, said once the list is back.
-            let title = doomed.get_untracked().map(|d| d.title).unwrap_or_default();
-            let maps: Vec<String> = cut.iter().map(|m| format!("«{}» v{}", m.title, m.version)).collect();
-            let said = (!maps.is_empty()).then(|| t2(locale.get_untracked(), K::MapDeletedLinksCut, &title, maps.join(", ")));
+        if let Some(Ok(deleted)) = delete.value().get() {
+            // Where the links to it went, said above the list.
+            let maps: Vec<String> = deleted.links_taken_out.iter().map(|m| format!("«{}» v{}", m.title, m.version)).collect();
+            deleted_cut.set((!maps.is_empty()).then(|| t2(locale.get_untracked(), K::MapDeletedLinksCut, &deleted.title, maps.join(", "))));
             doomed.set(None);
-            on_deleted.run(said);
+            on_deleted.run(());
         }
     });
     let options = projects
@@ -246,7 +243,8 @@ fn MapList(
                     <td class="px-3 py-2 whitespace-nowrap text-xs text-slate-600">{format_millis(m.updated_at)}" · "{m.author}</td>
                     <td class="px-3 py-2 text-right">
                         {deletable.then(|| view! {
-                            <button class=BUTTON data-testid="delete-map" on:click=move |_| doomed.set(Some(target.clone()))>{l(K::Delete)}</button>
+                            <button class=BUTTON data-testid="delete-map" disabled=move || delete_pending.get()
+                                on:click=move |_| doomed.set(Some(target.clone()))>{l(K::Delete)}</button>
                         })}
                     </td>
                 </tr>
@@ -258,6 +256,7 @@ fn MapList(
             <span class="text-slate-600">{l(K::MapProject)}</span>
             <select class=INPUT name="project" on:change=move |ev| {
                 filter.clear();
+                deleted_cut.set(None);
                 navigate(&format!("/maps?project={}", event_target_value(&ev)), Default::default())
             }>
                 {options}
@@ -266,7 +265,6 @@ fn MapList(
         </label>
         {move || doomed.get().map(|d| {
             let question = t2(locale.get(), K::MapDeleteConfirm, &d.title, d.version);
-            let note = t1(locale.get_untracked(), K::MapNoteDeletedMapLinksCut, &d.title);
             let id = d.id.clone();
             view! {
                 <div class="mb-3 flex flex-wrap items-center gap-2 rounded border border-rose-200 bg-rose-50 p-3 text-sm text-rose-900 print:hidden"
@@ -274,7 +272,10 @@ fn MapList(
                     <span class="grow">{question}</span>
                     <button class="rounded bg-rose-700 px-3 py-1.5 text-sm text-white hover:bg-rose-600 disabled:opacity-50" data-testid="delete-confirm-yes"
                         disabled=move || delete_pending.get()
-                        on:click=move |_| { delete.dispatch(DeleteMap { map_id: d.id.clone(), note: Some(note.clone()) }); }>{l(K::MapDeleteYes)}</button>
+                        on:click=move |_| {
+                            deleted_cut.set(None);
+                            delete.dispatch(DeleteMap { map_id: d.id.clone() });
+                        }>{l(K::MapDeleteYes)}</button>
                     <button class=BUTTON data-testid="delete-cancel" on:click=move |_| { delete.clear(); doomed.set(None); }>{l(K::Cancel)}</button>
                 </div>
             }

@@ -289,14 +289,15 @@ impl Store {
     }
 
     /// Writes `saves` (as [`Store::save_maps`]) and deletes map `deleted`
-    /// with its history, in one commit, all in the order of the maps' ids
-    /// (PostgreSQL: no deadlock with a set sharing them). Returns the new
-    /// versions in the order given and how many versions went.
-    async fn write_maps(&self, saves: &[MapSave<'_>], deleted: Option<&MapId>, author: &str) -> StoreResult<(Vec<i64>, i64)> {
+    /// with its history (if it is still at the version given, when one
+    /// is), in one commit, all in the order of the maps' ids (PostgreSQL:
+    /// no deadlock with a set sharing them). Returns the new versions in
+    /// the order given and how many versions went.
+    async fn write_maps(&self, saves: &[MapSave<'_>], deleted: Option<(&MapId, Option<i64>)>, author: &str) -> StoreResult<(Vec<i64>, i64)> {
         let now = now_millis();
         // Each save by its index; the deletion as `None`.
         let mut order: Vec<(&str, Option<usize>)> = saves.iter().enumerate().map(|(i, save)| (save.id.as_str(), Some(i))).collect();
-        order.extend(deleted.map(|id| (id.as_str(), None)));
+        order.extend(deleted.map(|(id, _)| (id.as_str(), None)));
         order.sort_by_key(|(id, _)| *id);
         let mut tx = self.pool.begin().await?;
         let mut versions = vec![0; saves.len()];
@@ -305,10 +306,12 @@ impl Store {
             let Some(i) = step else {
                 // SQLite enforces the cascade only with foreign keys on; be explicit.
                 let history = sqlx::query("DELETE FROM map_versions WHERE map_id = $1").bind(id).execute(&mut *tx).await?;
-                let done = sqlx::query("DELETE FROM maps WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                let expected = deleted.and_then(|(_, expected)| expected);
+                let done = sqlx::query("DELETE FROM maps WHERE id = $1 AND ($2 IS NULL OR version = $2)").bind(id).bind(expected).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
                     tx.rollback().await?;
-                    return Err(StoreError::NotFound);
+                    let current = self.map(&MapId::parse(id).ok_or(StoreError::NotFound)?).await?;
+                    return Err(StoreError::Conflict { current: current.version, author: current.author });
                 }
                 gone = history.rows_affected() as i64;
                 continue;
@@ -429,16 +432,17 @@ impl Store {
     /// docs/decisions.md, "Deleting a map"). Returns how many versions
     /// went with it.
     pub async fn delete_map(&self, id: &MapId) -> StoreResult<i64> {
-        Ok(self.write_maps(&[], Some(id), "").await?.1)
+        Ok(self.write_maps(&[], Some((id, None)), "").await?.1)
     }
 
-    /// Deletes map `id` and its history, as [`Store::delete_map`], and
-    /// saves `saves` (the project's maps without their links to it, as
-    /// [`Store::save_maps`]) in the same commit: all, or (a save stale,
-    /// the map gone) none. Returns how many versions went and the saves'
-    /// new versions in the order given.
-    pub async fn delete_map_with(&self, id: &MapId, saves: &[MapSave<'_>], author: &str) -> StoreResult<(i64, Vec<i64>)> {
-        let (versions, gone) = self.write_maps(saves, Some(id), author).await?;
+    /// Deletes map `id` and its history, as [`Store::delete_map`], if it
+    /// is still at version `expected`, and saves `saves` (the project's
+    /// maps without their links to it, as [`Store::save_maps`]) in the
+    /// same commit: all, or (a save stale, the map gone or saved since)
+    /// none. Returns how many versions went and the saves' new versions
+    /// in the order given.
+    pub async fn delete_map_with(&self, id: &MapId, expected: i64, saves: &[MapSave<'_>], author: &str) -> StoreResult<(i64, Vec<i64>)> {
+        let (versions, gone) = self.write_maps(saves, Some((id, Some(expected))), author).await?;
         Ok((gone, versions))
     }
 

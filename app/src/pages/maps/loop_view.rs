@@ -325,7 +325,8 @@ impl Planned {
 }
 
 /// Links to items deleted since (the loop's dangling list: a stage a CSV
-/// import, a restore or a save over the API dropped),
+/// import, a restore or a save over the API dropped, or a map deleted
+/// before deletions took links along),
 /// taken out of the maps holding them, each
 /// map as it is now and a version of its own, in one commit. Not a step
 /// of Undo: they named nothing, and a link to nothing is refused when
