@@ -217,10 +217,10 @@ pub struct Store {
 }
 
 /// Per-connection SQLite settings: WAL for concurrent readers, foreign keys
-/// enforced, and a busy timeout instead of immediate `SQLITE_BUSY`.
+/// enforced, and a busy timeout instead of immediate `SQLITE_BUSY`; then
+/// the URL's [`Synchronous`].
 const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 5000",
     // Statement journals (a multi-row statement inside a transaction keeps
@@ -246,9 +246,9 @@ impl Store {
         } else {
             return Err(StoreError::BadUrl("expected sqlite:… or postgres://…".into()));
         };
-        let url = match dialect {
+        let (url, synchronous) = match dialect {
             Dialect::Sqlite => prepare_sqlite_url(url)?,
-            Dialect::Postgres => url.to_string(),
+            Dialect::Postgres => (url.to_string(), Synchronous::Normal),
         };
         let options = AnyPoolOptions::new()
             .max_connections(match dialect {
@@ -262,12 +262,13 @@ impl Store {
             // on every read that missed the cache.
             .test_before_acquire(dialect == Dialect::Postgres);
         let options = match dialect {
-            Dialect::Sqlite => options.after_connect(|conn, _meta| {
+            Dialect::Sqlite => options.after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     use sqlx::Executor;
                     for pragma in SQLITE_PRAGMAS {
                         conn.execute(*pragma).await?;
                     }
+                    conn.execute(synchronous.pragma()).await?;
                     Ok(())
                 })
             }),
@@ -355,25 +356,62 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     (path != ":memory:" && !path.is_empty() && !query.contains("mode=memory")).then(|| path.into())
 }
 
-/// Makes sure the SQLite file's folder exists and the file is created.
-fn prepare_sqlite_url(url: &str) -> StoreResult<String> {
+/// How a SQLite commit is made durable: the URL's `synchronous=` (`normal`
+/// when absent). With `normal` in WAL mode a commit survives the process
+/// being killed, and a power loss or OS crash may take the last commits
+/// back; with `full` the WAL is synced at each commit, so those survive
+/// too (docs/decisions.md, "How durable a SQLite commit is").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    Normal,
+    Full,
+}
+
+impl Synchronous {
+    fn parse(raw: &str) -> Option<Self> {
+        match raw.to_ascii_lowercase().as_str() {
+            "normal" => Some(Self::Normal),
+            "full" => Some(Self::Full),
+            _ => None,
+        }
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Normal => "PRAGMA synchronous = NORMAL",
+            Self::Full => "PRAGMA synchronous = FULL",
+        }
+    }
+}
+
+/// Makes sure the SQLite file's folder exists and the file is created;
+/// takes ComOps's own `synchronous=` out of the URL's query (SQLite's
+/// driver knows no such parameter).
+fn prepare_sqlite_url(url: &str) -> StoreResult<(String, Synchronous)> {
     let (path, query) = sqlite_path_and_query(url);
     if path != ":memory:" && !path.is_empty() {
         if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::BadUrl(format!("cannot create {}: {e}", dir.display())))?;
         }
     }
-    let mut query = query.to_string();
-    if !query.contains("mode=") {
-        if !query.is_empty() {
-            query.push('&');
+    let mut synchronous = Synchronous::Normal;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("synchronous", value)) => {
+                synchronous = Synchronous::parse(value).ok_or_else(|| StoreError::BadUrl(format!("synchronous={value}: expected normal or full")))?;
+            }
+            _ => kept.push(pair),
         }
-        query.push_str("mode=rwc");
     }
+    if !kept.iter().any(|p| p.starts_with("mode=")) {
+        kept.push("mode=rwc");
+    }
+    let query = kept.join("&");
     // Validate early so a typo is a clear error, not a pool timeout.
     sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{path}?{query}"))
         .map_err(|e| StoreError::BadUrl(e.to_string()))?;
-    Ok(format!("sqlite://{path}?{query}"))
+    Ok((format!("sqlite://{path}?{query}"), synchronous))
 }
 
 /// Current time in Unix milliseconds.
@@ -455,6 +493,32 @@ mod sqlite_file_tests {
         assert_eq!(file("sqlite::memory:"), None);
         assert_eq!(file("sqlite://:memory:?mode=rwc"), None);
         assert_eq!(file("sqlite://shared.db?mode=memory&cache=shared"), None);
+    }
+
+    #[test]
+    fn a_sqlite_url_says_how_durable_a_commit_is_and_sqlite_never_sees_it() {
+        use super::{prepare_sqlite_url, Synchronous};
+        let dir = std::env::temp_dir().join(format!("comops-sync-{}", std::process::id()));
+        let at = |query: &str| prepare_sqlite_url(&format!("sqlite://{}/c.db{query}", dir.display()));
+        let url = |rest: &str| format!("sqlite://{}/c.db?{rest}", dir.display());
+        assert_eq!(at("").unwrap(), (url("mode=rwc"), Synchronous::Normal));
+        assert_eq!(at("?synchronous=full").unwrap(), (url("mode=rwc"), Synchronous::Full));
+        assert_eq!(at("?mode=ro&synchronous=FULL&cache=shared").unwrap(), (url("mode=ro&cache=shared"), Synchronous::Full));
+        assert_eq!(at("?synchronous=normal").unwrap(), (url("mode=rwc"), Synchronous::Normal));
+        let refused = at("?synchronous=off").unwrap_err().to_string();
+        assert!(refused.contains("synchronous=off: expected normal or full"), "{refused}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_connection_commits_as_its_url_says() {
+        let dir = std::env::temp_dir().join(format!("comops-sync-connect-{}", std::process::id()));
+        for (query, level) in [("", 1), ("?synchronous=full", 2)] {
+            let store = super::Store::connect(&format!("sqlite://{}/c{level}.db{query}", dir.display())).await.unwrap();
+            let (got,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&store.pool).await.unwrap();
+            assert_eq!(got, level, "{query}: 1 is NORMAL, 2 FULL");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
