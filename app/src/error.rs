@@ -70,7 +70,10 @@ impl AppError {
             AppError::NotFound => t(locale, K::ErrNotFound).into(),
             AppError::Invalid(errors) => errors
                 .iter()
-                .map(|e| format!("{}: {}", e.field, problem_text(locale, &e.problem)))
+                .map(|e| match e.problem.of_the_request() {
+                    true => problem_text(locale, &e.problem),
+                    false => format!("{}: {}", e.field, problem_text(locale, &e.problem)),
+                })
                 .collect::<Vec<_>>()
                 .join(" "),
             AppError::BadCredentials => t(locale, K::BadCredentials).into(),
@@ -127,5 +130,23 @@ impl From<comops_core::store::StoreError> for AppError {
                 AppError::Internal
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use comops_core::Problem;
+
+    #[test]
+    fn a_problem_of_the_whole_request_is_said_without_its_field() {
+        let refused = AppError::Invalid(vec![FieldError::new("parts", Problem::TooManyMaps { max: 64 }), FieldError::new("title", Problem::Required)]);
+        let required = problem_text(Locale::En, &Problem::Required);
+        assert_eq!(
+            refused.message(Locale::En),
+            format!("This would change more than 64 maps in one save (the links of that many maps to it go with it). Take some of those links out first. title: {required}")
+        );
+        let busy = AppError::Invalid(vec![FieldError::new("map_id", Problem::ChangedMeanwhile)]);
+        assert!(busy.message(Locale::Ru).starts_with("Карты, связанные с этой"), "{}", busy.message(Locale::Ru));
     }
 }

@@ -655,6 +655,7 @@ pub enum K {
     ErrOwnAccount,
     ErrArchitectsOnly,
     ErrChangedMeanwhile,
+    ErrTooManyMaps,
     EndpointNoteCreated,
     EndpointNoteRestored,
     EndpointNoteImported,
@@ -1591,9 +1592,13 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::UserCreated => ("Created", "Создан"),
         K::ErrLastAdmin => ("Not done: no enabled admin would be left.", "Не сделано: не останется ни одного включённого администратора."),
         K::ErrOwnAccount => ("You cannot do this to your own account.", "Со своей учётной записью так нельзя."),
+        K::ErrTooManyMaps => (
+            "This would change more than {} maps in one save (the links of that many maps to it go with it). Take some of those links out first.",
+            "Это изменило бы больше {} карт за одно сохранение (с этим уходят и связи стольких карт). Сначала уберите часть этих связей.",
+        ),
         K::ErrChangedMeanwhile => (
-            "Maps it touches were saved again while this was being done; nothing was changed. Try again.",
-            "Связанные карты сохраняли снова, пока это выполнялось; ничего не изменено. Попробуйте ещё раз.",
+            "Maps linking to this one were saved again meanwhile; nothing was changed. Try again.",
+            "Карты, связанные с этой, тем временем сохранили снова; ничего не изменено. Попробуйте ещё раз.",
         ),
         K::ErrArchitectsOnly => (
             "This would change which endpoints the map's rows are bound to: only architects may do that.",
@@ -1899,6 +1904,7 @@ pub fn problem_text(locale: Locale, problem: &Problem) -> String {
         Problem::OwnAccount => t(locale, K::ErrOwnAccount).into(),
         Problem::ArchitectsOnly => t(locale, K::ErrArchitectsOnly).into(),
         Problem::ChangedMeanwhile => t(locale, K::ErrChangedMeanwhile).into(),
+        Problem::TooManyMaps { max } => t1(locale, K::ErrTooManyMaps, max),
     }
 }
 

@@ -49,6 +49,17 @@ pub enum Problem {
     /// What the change touches kept changing while it was being made
     /// (other maps saved again and again): nothing was done; try again.
     ChangedMeanwhile,
+    /// More maps in one commit than it may change (a stage linked from
+    /// more maps than one save of a set takes).
+    TooManyMaps { max: usize },
+}
+
+impl Problem {
+    /// A problem of the whole request rather than of the field it is
+    /// filed under: said without the field's name.
+    pub fn of_the_request(&self) -> bool {
+        matches!(self, Problem::ChangedMeanwhile | Problem::TooManyMaps { .. })
+    }
 }
 
 /// One invalid field of a submitted draft.
@@ -89,7 +100,8 @@ impl std::fmt::Display for FieldError {
             Problem::LastAdmin => "would leave no enabled admin".into(),
             Problem::OwnAccount => "is not allowed on your own account".into(),
             Problem::ArchitectsOnly => "would change which endpoints the map's rows are bound to, which only architects may do".into(),
-            Problem::ChangedMeanwhile => "changed around the request: maps it touches were saved again while it was done; nothing was changed, try again".into(),
+            Problem::TooManyMaps { max } => format!("would change more than {max} maps in one save"),
+            Problem::ChangedMeanwhile => "could not be done: maps linking to it were saved again meanwhile; nothing was changed, try again".into(),
         };
         write!(f, "{} {}", self.field, what)
     }

@@ -707,6 +707,10 @@ async fn a_stage_deleted_with_the_links_to_it_is_one_commit_of_every_map_or_none
     let empty = call_json(&analyst, "maps/save-set", json!({"parts": []})).await;
     assert_eq!(empty.status(), 400);
     assert_eq!(json_of(empty).await, json!({"Invalid": [{"field": "parts", "code": "required"}]}));
+    let many: Vec<Value> = (0..65).map(|i| json!({"map_id": format!("map_{i}"), "json": "{}", "note": "", "base_version": 1})).collect();
+    let many = call_json(&analyst, "maps/save-set", json!({"parts": many})).await;
+    assert_eq!(many.status(), 400);
+    assert_eq!(json_of(many).await, json!({"Invalid": [{"field": "parts", "code": "too_many_maps", "max": 64}]}));
     let twice = json_of(save_set(&analyst, &[(CJM, &fewer, "", cjm_v + 2), (CJM, &fewer, "", cjm_v + 2)]).await).await;
     assert_eq!(twice, json!({"Invalid": [{"field": "parts[1].map_id", "code": "taken"}]}));
     assert_eq!(load(&viewer, CJM, 0).await["version"], cjm_v + 2);

@@ -474,7 +474,7 @@ pub async fn save_map_set(parts: Vec<MapPart>) -> Result<MapSetOutcome, AppError
         return Err(refused("parts".into(), Problem::Required));
     }
     if parts.len() > MAX_MAPS_IN_SET {
-        return Err(refused("parts".into(), Problem::OutOfRange));
+        return Err(refused("parts".into(), Problem::TooManyMaps { max: MAX_MAPS_IN_SET }));
     }
     let store = backend()?.store;
     let mut maps: Vec<(comops_core::map::Map, MapContent, &str)> = Vec::with_capacity(parts.len());

@@ -100,8 +100,16 @@ pub fn MapsPage() -> impl IntoView {
     });
     let can_import = can(Permission::ManageProjects) && can(Permission::DesignIntegrations);
     let show_import = RwSignal::new(false);
-    // A deletion's word on the maps whose links to it went.
+    // A deletion's word on the maps whose links to it went, until the
+    // next deletion or another project.
     let deleted_cut = RwSignal::new(None::<String>);
+    Effect::new(move |before: Option<String>| {
+        let now = project_param();
+        if before.is_some_and(|before| before != now) {
+            deleted_cut.set(None);
+        }
+        now
+    });
 
     view! {
         <div class="flex flex-wrap items-start justify-between gap-4 mb-4 print:hidden">
@@ -207,7 +215,13 @@ fn MapList(
     let doomed = RwSignal::new(None::<Doomed>);
     let delete = ServerAction::<DeleteMap>::new();
     let delete_pending = delete.pending();
-    let delete_error = general_error(delete.value());
+    // Any refusal in the banner, a field's too ("changed meanwhile, try again").
+    let delete_error = Signal::derive(move || {
+        delete.value().with(|v| match v {
+            Some(Err(err)) => Some(err.field("map_id", locale.get()).unwrap_or_else(|| err.message(locale.get()))),
+            _ => None,
+        })
+    });
     Effect::new(move |_| {
         if let Some(Ok(deleted)) = delete.value().get() {
             // Where the links to it went, said above the list.
@@ -256,7 +270,6 @@ fn MapList(
             <span class="text-slate-600">{l(K::MapProject)}</span>
             <select class=INPUT name="project" on:change=move |ev| {
                 filter.clear();
-                deleted_cut.set(None);
                 navigate(&format!("/maps?project={}", event_target_value(&ev)), Default::default())
             }>
                 {options}

@@ -12,8 +12,9 @@
 //! start writing the WAL's dirty pages every [`EVERY`]
 //! (`sync_file_range(SYNC_FILE_RANGE_WRITE)`: it starts writeback and
 //! does not wait for it, nor make anything durable). Durability is
-//! unchanged: commits are as durable as before (WAL, `synchronous =
-//! NORMAL`) and the checkpoint still syncs the WAL before copying it.
+//! unchanged: commits are as durable as before (WAL, as the database
+//! URL's `synchronous=` sets) and the checkpoint still syncs the WAL
+//! before copying it.
 //! The gain depends on the disk: on a machine whose ext4 had no journal
 //! it measured no help (p99 55–56 ms without it, 60–69 with), within that
 //! machine's spread. Linux only; elsewhere nothing starts.
