@@ -300,10 +300,9 @@ pub async fn maps_linking_to(map_id: String, items: Vec<String>) -> Result<Vec<L
         return Ok(Vec::new());
     }
     let items: std::collections::HashSet<&str> = items.iter().map(String::as_str).collect();
-    let holders = store.project_maps_of(&head.project_id, &[MapKind::Blueprint, MapKind::Communication]).await?;
-    Ok(holders
+    Ok(linking_maps(&store, &head.project_id, &id, |item| items.contains(item))
+        .await?
         .into_iter()
-        .filter(|m| m.id != id && m.content.refs().iter().any(|(_, r)| r.map == id && items.contains(r.item.as_str())))
         .map(|m| LoadedMap {
             id: m.id.to_string(),
             project_id: m.project_id.to_string(),
@@ -318,6 +317,28 @@ pub async fn maps_linking_to(map_id: String, items: Vec<String>) -> Result<Vec<L
             later: Vec::new(),
         })
         .collect())
+}
+
+/// The project's blueprints and communication maps (the kinds that link)
+/// other than map `id` whose current content links to an item of it that
+/// `wanted` takes, in creation order: read in one query.
+#[cfg(feature = "ssr")]
+async fn linking_maps(
+    store: &comops_core::store::Store,
+    project: &comops_core::ProjectId,
+    id: &comops_core::map::MapId,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<comops_core::map::Map>, AppError> {
+    let mut maps = store.project_maps_of(project, &[MapKind::Blueprint, MapKind::Communication]).await?;
+    maps.retain(|m| m.id != *id && m.content.refs().iter().any(|(_, r)| r.map == *id && wanted(&r.item)));
+    Ok(maps)
+}
+
+/// Audits a map's save as version `version` titled `title` (`action`:
+/// `map.save`, a restore's, an import's).
+#[cfg(feature = "ssr")]
+async fn audit_saved(store: &comops_core::store::Store, who: &str, action: &str, map: &comops_core::map::MapId, title: &str, version: i64) -> Result<(), AppError> {
+    Ok(store.audit(who, action, map.as_str(), &format!("«{title}» v{version}")).await?)
 }
 
 /// Version `version` of a map (0: the current one); with `first`, a map
@@ -527,7 +548,7 @@ pub async fn save_map_set(parts: Vec<MapPart>) -> Result<MapSetOutcome, AppError
     match store.save_maps(&saves, user.email.as_str()).await {
         Ok(versions) => {
             for ((current, _, _), version) in maps.iter().zip(&versions) {
-                store.audit(user.email.as_str(), "map.save", current.id.as_str(), &format!("«{}» v{version}", current.title)).await?;
+                audit_saved(&store, user.email.as_str(), "map.save", &current.id, &current.title, *version).await?;
             }
             Ok(MapSetOutcome::Saved { versions })
         }
@@ -765,13 +786,12 @@ pub async fn delete_map(map_id: String) -> Result<MapDeleted, AppError> {
         if !map.content.bindings().is_empty() {
             require(comops_core::Permission::DesignIntegrations)?;
         }
-        let mut holders = store.project_maps_of(&map.project_id, &[MapKind::Blueprint, MapKind::Communication]).await?;
-        holders.retain(|holder| holder.id != id);
-        let cut: Vec<(comops_core::map::Map, usize)> = holders
+        let cut: Vec<(comops_core::map::Map, usize)> = linking_maps(&store, &map.project_id, &id, |_| true)
+            .await?
             .into_iter()
-            .filter_map(|mut holder| {
+            .map(|mut holder| {
                 let links = holder.content.drop_refs_to(&id);
-                (links > 0).then_some((holder, links))
+                (holder, links)
             })
             .collect();
         let notes: Vec<String> = cut.iter().map(|(_, links)| crate::i18n::t2(locale, crate::i18n::K::MapNoteDeletedMapLinksCut, &map.title, links)).collect();
@@ -784,7 +804,7 @@ pub async fn delete_map(map_id: String) -> Result<MapDeleted, AppError> {
                 }
                 store.audit(user.email.as_str(), "map.delete", id.as_str(), &detail).await?;
                 for ((holder, _), version) in cut.iter().zip(&saved) {
-                    store.audit(user.email.as_str(), "map.save", holder.id.as_str(), &format!("«{}» v{version}", holder.title)).await?;
+                    audit_saved(&store, user.email.as_str(), "map.save", &holder.id, &holder.title, *version).await?;
                 }
                 let links_taken_out = cut
                     .into_iter()
@@ -1115,7 +1135,7 @@ async fn saved(
     }
     match store.save_map(&current.id, base_version, title, &content, note, user.email.as_str()).await {
         Ok(version) => {
-            store.audit(user.email.as_str(), action, current.id.as_str(), &format!("«{title}» v{version}")).await?;
+            audit_saved(store, user.email.as_str(), action, &current.id, title, version).await?;
             Ok(MapSaveOutcome::Saved { version })
         }
         Err(StoreError::Conflict { current, author }) => Ok(MapSaveOutcome::Conflict { current, author }),

@@ -63,13 +63,16 @@ where
     }))
 }
 
-/// A banner text for errors not tied to a field.
+/// A banner text for errors not tied to a field: any but field problems,
+/// which show under their fields, save a problem of the whole request
+/// ("changed meanwhile, try again"; `Problem::of_the_request`).
 pub fn general_error<T, S>(value: S) -> Signal<Option<String>>
 where
     S: With<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
 {
     let locale = use_locale();
     Signal::derive(move || value.with(|v| match v {
+        Some(Err(err @ AppError::Invalid(errors))) if errors.iter().any(|e| e.problem.of_the_request()) => Some(err.message(locale.get())),
         Some(Err(AppError::Invalid(_))) | None | Some(Ok(_)) => None,
         Some(Err(err)) => Some(err.message(locale.get())),
     }))

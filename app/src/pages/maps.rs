@@ -215,13 +215,7 @@ fn MapList(
     let doomed = RwSignal::new(None::<Doomed>);
     let delete = ServerAction::<DeleteMap>::new();
     let delete_pending = delete.pending();
-    // Any refusal in the banner, a field's too ("changed meanwhile, try again").
-    let delete_error = Signal::derive(move || {
-        delete.value().with(|v| match v {
-            Some(Err(err)) => Some(err.field("map_id", locale.get()).unwrap_or_else(|| err.message(locale.get()))),
-            _ => None,
-        })
-    });
+    let delete_error = general_error(delete.value());
     Effect::new(move |_| {
         if let Some(Ok(deleted)) = delete.value().get() {
             // Where the links to it went, said above the list.

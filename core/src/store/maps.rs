@@ -295,26 +295,33 @@ impl Store {
     /// the order given and how many versions went.
     async fn write_maps(&self, saves: &[MapSave<'_>], deleted: Option<(&MapId, Option<i64>)>, author: &str) -> StoreResult<(Vec<i64>, i64)> {
         let now = now_millis();
-        // Each save by its index; the deletion as `None`.
-        let mut order: Vec<(&str, Option<usize>)> = saves.iter().enumerate().map(|(i, save)| (save.id.as_str(), Some(i))).collect();
-        order.extend(deleted.map(|(id, _)| (id.as_str(), None)));
+        /// One write of the commit: a save by its index, or the deletion.
+        enum Step<'m> {
+            Save(usize),
+            Delete(&'m MapId, Option<i64>),
+        }
+        let mut order: Vec<(&str, Step)> = saves.iter().enumerate().map(|(i, save)| (save.id.as_str(), Step::Save(i))).collect();
+        order.extend(deleted.map(|(id, expected)| (id.as_str(), Step::Delete(id, expected))));
         order.sort_by_key(|(id, _)| *id);
         let mut tx = self.pool.begin().await?;
         let mut versions = vec![0; saves.len()];
         let mut gone = 0;
-        for (id, step) in order {
-            let Some(i) = step else {
-                // SQLite enforces the cascade only with foreign keys on; be explicit.
-                let history = sqlx::query("DELETE FROM map_versions WHERE map_id = $1").bind(id).execute(&mut *tx).await?;
-                let expected = deleted.and_then(|(_, expected)| expected);
-                let done = sqlx::query("DELETE FROM maps WHERE id = $1 AND ($2 IS NULL OR version = $2)").bind(id).bind(expected).execute(&mut *tx).await?;
-                if done.rows_affected() == 0 {
-                    tx.rollback().await?;
-                    let current = self.map(&MapId::parse(id).ok_or(StoreError::NotFound)?).await?;
-                    return Err(StoreError::Conflict { current: current.version, author: current.author });
+        for (_, step) in order {
+            let i = match step {
+                Step::Save(i) => i,
+                Step::Delete(id, expected) => {
+                    // SQLite enforces the cascade only with foreign keys on; be explicit.
+                    let history = sqlx::query("DELETE FROM map_versions WHERE map_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+                    let done = sqlx::query("DELETE FROM maps WHERE id = $1 AND ($2 IS NULL OR version = $2)").bind(id.as_str()).bind(expected).execute(&mut *tx).await?;
+                    if done.rows_affected() == 0 {
+                        tx.rollback().await?;
+                        // Gone is NotFound; still there, it was saved since.
+                        let current = self.map(id).await?;
+                        return Err(StoreError::Conflict { current: current.version, author: current.author });
+                    }
+                    gone = history.rows_affected() as i64;
+                    continue;
                 }
-                gone = history.rows_affected() as i64;
-                continue;
             };
             let save = &saves[i];
             let json = encode(save.content);
