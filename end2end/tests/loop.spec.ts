@@ -45,9 +45,9 @@
 // the canvas; Undo takes it away and Redo makes it again. A CJM stage
 // deleted on the loop takes the links other maps hold to it along (each
 // map a version, in one commit); Undo puts them back where they were. A
-// CJM stage dropped by a save over the API (as a CSV import or a restore
-// may drop it) leaves its rows' links to it listed under the dangling
-// count, each selecting or opening its row; "Take them out"
+// CJM stage dropped by the admin API's maps import (which puts its
+// document back as written; every other save takes the links along)
+// leaves its rows' links to it listed under the dangling count, each selecting or opening its row; "Take them out"
 // takes them out of every map holding them, in one commit. A row deleted on
 // the loop comes back with Undo without its links to a stage deleted
 // meanwhile, and the note says how many were left out. An endpoint a
@@ -1205,20 +1205,23 @@ test('a CJM stage deleted on the loop takes the links other maps hold to it alon
   expect((await storedMap(page, 'map_rehau')).content).toEqual(rehau.content);
 });
 
-test('a CJM stage dropped by a save over the API leaves the rows\' links to it listed under the dangling count, each selecting or opening its row, and "Take them out" takes them out of every map', async ({ page }) => {
+test('a CJM stage dropped by the admin API\'s maps import leaves the rows\' links to it listed under the dangling count, each selecting or opening its row, and "Take them out" takes them out of every map', async ({ page }) => {
   await openLoop(page, ARCHITECT);
   const toStage = page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`);
   // Earlier tests left no link to nothing (a stage deleted on the loop takes its links along).
   await expect(page.getByTestId('loop-dangling')).toHaveCount(0);
-  // The CJM saved without it over the API (as a CSV import or a restore
-  // may leave it: the loop and the map editor take the links along).
+  // The CJM put back without it by the business system's maps import,
+  // which writes its document as it is (every save of the studio's takes
+  // the links along).
   const cjm = await storedMap(page, 'map_registration-cjm');
   const without = { ...cjm.content, stages: cjm.content.stages.filter((s: { id: string }) => s.id !== 'registration') };
+  const maps = [{ id: 'map_registration-cjm', title: cjm.title, content: { kind: 'cjm', ...without } }];
+  expect(await api('/bots/bot_rehau/maps/import', { format: 'comops.maps/v1', project_id: 'prj_demo', maps })).toBe(200);
+  expect((await storedMap(page, 'map_registration-cjm')).version).toBe(cjm.version + 1);
   const save = (content: unknown, base: number) => page.request.post('/api/maps/save', {
     data: { map_id: 'map_registration-cjm', title: cjm.title, json: JSON.stringify(content), note: 'elsewhere', base_version: base },
     headers: { Origin: BASE },
   });
-  expect(await (await save(without, cjm.version)).json()).toEqual({ Saved: { version: cjm.version + 1 } });
   await page.reload();
   await loopReady(page);
   await expect(page.locator(`[data-node="${STAGE}"]`)).toHaveCount(0);
@@ -1348,14 +1351,16 @@ test('a row deleted on the loop comes back with Undo without its links to a stag
   await page.getByTestId('loop-panel').getByTestId('loop-delete').click();
   await expect(page.getByTestId('loop-saved-note')).toHaveText(`loop: «${row.event}» deleted`);
   await expect(page.locator(`[data-node="${ROW}"]`)).toHaveCount(0);
-  // Meanwhile the stage goes in its CJM's editor (over the API).
+  // Meanwhile the stage goes, put back without it by the business
+  // system's maps import (which leaves the other maps as they are).
   const cjm = await storedMap(page, 'map_registration-cjm');
   const save = (content: unknown, base: number) => page.request.post('/api/maps/save', {
     data: { map_id: 'map_registration-cjm', title: cjm.title, json: JSON.stringify(content), note: 'elsewhere', base_version: base },
     headers: { Origin: BASE },
   });
   const without = { ...cjm.content, stages: cjm.content.stages.filter((s: { id: string }) => s.id !== 'registration') };
-  expect((await (await save(without, cjm.version)).json()).Saved).toBeTruthy();
+  const maps = [{ id: 'map_registration-cjm', title: cjm.title, content: { kind: 'cjm', ...without } }];
+  expect(await api('/bots/bot_rehau/maps/import', { format: 'comops.maps/v1', project_id: 'prj_demo', maps })).toBe(200);
   // Undo brings the row back, its other links kept and that one left out.
   await loopReady(page);
   await page.getByTestId('loop-undo').click();
@@ -1405,8 +1410,10 @@ test('a CJM stage deleted in its map editor takes the links other maps hold to i
   await chooseLanguage(page, 'en');
   const rehau = await storedMap(page, 'map_rehau');
   const blueprint = await storedMap(page, 'map_onboarding-blueprint');
+  const registration = await storedMap(page, 'map_registration');
   const cjm = await storedMap(page, 'map_registration-cjm');
   expect(JSON.stringify(rehau.content)).toContain(TO_STAGE_TEXT);
+  expect(JSON.stringify(blueprint.content)).toContain(TO_STAGE_TEXT);
   await page.goto('/maps/map_registration-cjm');
   await hydrated(page);
   await page.locator('[data-testid="map-table"] tbody tr[data-row="registration"]').getByTestId('row-delete').click();
@@ -1441,4 +1448,47 @@ test('a CJM stage deleted in its map editor takes the links other maps hold to i
   await restore('map_registration-cjm', cjm);
   await restore('map_rehau', rehau);
   await restore('map_onboarding-blueprint', blueprint);
+  await restore('map_registration', registration);
+});
+
+test('a CJM stage left out of an imported CSV takes the links other maps hold to it along, and the editor names those maps', async ({ page }) => {
+  await logIn(page, ARCHITECT);
+  await chooseLanguage(page, 'en');
+  const rehau = await storedMap(page, 'map_rehau');
+  const blueprint = await storedMap(page, 'map_onboarding-blueprint');
+  const registration = await storedMap(page, 'map_registration');
+  const cjm = await storedMap(page, 'map_registration-cjm');
+  expect(JSON.stringify(rehau.content)).toContain(TO_STAGE_TEXT);
+  expect(JSON.stringify(blueprint.content)).toContain(TO_STAGE_TEXT);
+  await page.goto('/maps/map_registration-cjm');
+  await hydrated(page);
+  await page.getByTestId('csv-export').click();
+  const text = page.getByTestId('csv-text');
+  await expect(text).toHaveValue(/Регистрация/);
+  const lines = (await text.inputValue()).split('\n');
+  const kept = lines.filter((line) => !/^"?Регистрация"?,/.test(line));
+  expect(kept.length, lines.join('\n')).toBe(lines.length - 1);
+  await text.fill(kept.join('\n'));
+  await page.getByTestId('csv-import').click();
+  // The editor comes back with the imported version, and says which maps lost their links to the stage.
+  await expect(page.getByTestId('map-version')).toHaveText(`v${cjm.version + 1}`);
+  await expect(page.getByTestId('map-table').locator('tbody tr[data-row="registration"]')).toHaveCount(0);
+  await expect(page.getByTestId('saved-links-cut')).toContainText(`«${rehau.title}» v${rehau.version + 1}`);
+  await expect(page.getByTestId('saved-links-cut')).toContainText(`«${blueprint.title}» v${blueprint.version + 1}`);
+  const cut = await storedMap(page, 'map_rehau');
+  expect(cut.note).toMatch(new RegExp(`^links to stages deleted in «${cjm.title}» taken out \\(\\d+\\)$`));
+  expect(JSON.stringify(cut.content)).not.toContain(TO_STAGE_TEXT);
+  await page.goto('/maps/loop');
+  await hydrated(page);
+  await loopReady(page);
+  await expect(page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`)).toHaveCount(0);
+  // The demo as it was, for whoever reads it next.
+  for (const [id, was] of [['map_registration-cjm', cjm], ['map_rehau', rehau], ['map_onboarding-blueprint', blueprint], ['map_registration', registration]] as const) {
+    const now = await storedMap(page, id);
+    const back = await page.request.post('/api/maps/save', {
+      data: { map_id: id, title: was.title, json: JSON.stringify(was.content), note: 'as it was', base_version: now.version },
+      headers: { Origin: BASE },
+    });
+    expect((await back.json()).Saved, id).toBeTruthy();
+  }
 });

@@ -529,9 +529,10 @@ async fn deleting_a_map_is_role_checked_and_audited() {
     let detail = format!("cjm «Регистрация» v2, 2 version(s); links to it taken out of {} map(s)", holding.len());
     assert_eq!(audited, [("marina@rehau.example".to_string(), detail)]);
     // Each map saved without its links is audited as a save.
-    for (id, title, version, _) in &holding {
+    for (id, title, version, links) in &holding {
         let saves: Vec<(String,)> = sqlx::query_as("SELECT detail FROM audit_log WHERE action = 'map.save' AND subject = $1").bind(id).fetch_all(store.pool()).await.unwrap();
-        assert!(saves.contains(&(format!("«{}» v{}", title.as_str().unwrap(), version + 1),)), "{id}: {saves:?}");
+        let why = format!("«{}» v{}; links to the deleted map «Регистрация» taken out ({links})", title.as_str().unwrap(), version + 1);
+        assert!(saves.contains(&(why,)), "{id}: {saves:?}");
     }
 
     // A blueprint's cells linked from several maps; a map holding no
@@ -636,9 +637,33 @@ async fn linking(browser: &Browser, map: &str, items: &[&str]) -> Vec<(String, i
 /// Whether `content` holds a link to `item` of `map` anywhere: a row's
 /// `stages` or `cells`, a blueprint stage's `cjm_stages`.
 fn links_to(content: &Value, map: &str, item: &str) -> bool {
-    ["rows", "stages"].iter().flat_map(|list| content[list].as_array().into_iter().flatten()).any(|holder| {
-        ["stages", "cjm_stages", "cells"].iter().flat_map(|field| holder[field].as_array().into_iter().flatten()).any(|link| link["map"] == map && link["item"] == item)
-    })
+    links_count(content, map, |i| i == item) > 0
+}
+
+/// How many links `content` holds to items of `map` that `items` takes.
+fn links_count(content: &Value, map: &str, items: impl Fn(&str) -> bool) -> usize {
+    ["rows", "stages"]
+        .iter()
+        .flat_map(|list| content[list].as_array().into_iter().flatten())
+        .flat_map(|holder| ["stages", "cjm_stages", "cells"].iter().flat_map(|field| holder[field].as_array().into_iter().flatten()))
+        .filter(|link| link["map"] == map && link["item"].as_str().is_some_and(&items))
+        .count()
+}
+
+/// The project's maps other than `map` holding links to its items that
+/// `items` takes, in the list's order: each with its title, version and
+/// how many such links, as a save's `links_taken_out` names them once
+/// cut (`version` + 1).
+async fn holding_links(browser: &Browser, map: &str, items: impl Fn(&str) -> bool + Copy) -> Vec<Value> {
+    let mut holding = Vec::new();
+    for listed in json_of(browser.call("maps/list", &[("project_id", PROJECT)]).await).await.as_array().unwrap() {
+        let loaded = load(browser, listed["id"].as_str().unwrap(), 0).await;
+        let links = links_count(&loaded["content"], map, items);
+        if links > 0 && listed["id"] != map {
+            holding.push(json!({"map_id": listed["id"], "title": loaded["title"], "version": loaded["version"].as_i64().unwrap() + 1, "links": links}));
+        }
+    }
+    holding
 }
 
 #[tokio::test]
@@ -674,9 +699,17 @@ async fn a_stage_deleted_with_the_links_to_it_is_one_commit_of_every_map_or_none
     let refused = save_set(&viewer, &[(CJM, &fewer, "x", cjm_v), (REHAU, &cut, "x", rehau_v)]).await;
     assert_eq!(refused.status(), 403);
 
-    // The analyst deletes the stage and the REHAU rows' links to it: both saved, each with its note.
+    // The analyst deletes the stage and the REHAU rows' links to it: both
+    // saved, each with its note; the links the set did not carry (the
+    // other maps') are taken out by the server in the same commit.
+    let others: Vec<Value> = holding_links(&viewer, CJM, |item| item == "registration").await.into_iter().filter(|m| m["map_id"] != REHAU).collect();
+    assert!(!others.is_empty());
     let saved = json_of(save_set(&analyst, &[(CJM, &fewer, "loop: «Регистрация» deleted", cjm_v), (REHAU, &cut, "loop: links to «Регистрация» taken out (1)", rehau_v)]).await).await;
-    assert_eq!(saved, json!({"Saved": {"versions": [cjm_v + 1, rehau_v + 1]}}));
+    assert_eq!(saved, json!({"Saved": {"versions": [cjm_v + 1, rehau_v + 1], "links_taken_out": others}}));
+    for other in &others {
+        let note = format!("links to stages deleted in «{}» taken out ({})", cjm["title"].as_str().unwrap(), other["links"]);
+        assert_eq!(versions(&viewer, other["map_id"].as_str().unwrap()).await[0], (other["version"].as_i64().unwrap(), note));
+    }
     assert_eq!(versions(&viewer, REHAU).await[0], (rehau_v + 1, "loop: links to «Регистрация» taken out (1)".to_string()));
     assert_eq!(versions(&viewer, CJM).await[0], (cjm_v + 1, "loop: «Регистрация» deleted".to_string()));
     let page = loop_page(&viewer).await;
@@ -689,6 +722,13 @@ async fn a_stage_deleted_with_the_links_to_it_is_one_commit_of_every_map_or_none
     assert_eq!(back, json!({"Saved": {"versions": [rehau_v + 2, cjm_v + 2]}}));
     assert!(to_stage(&loop_page(&viewer).await["view"]["edges"]) > 0);
 
+    // A map of the set keeping a link to the stage another takes out is
+    // refused, naming the link: the set would leave it naming nothing.
+    let kept = json_of(save_set(&analyst, &[(CJM, &fewer, "", cjm_v + 2), (REHAU, &rehau["content"], "", rehau_v + 2)]).await).await;
+    assert_eq!(kept["Invalid"]["map_id"], REHAU, "{kept}");
+    let fields: Vec<&str> = kept["Invalid"]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(!fields.is_empty() && fields.iter().all(|f| f.starts_with("rows[") && f.contains("].stages[")), "{kept}");
+    assert_eq!(fields.len(), links_count(&rehau["content"], CJM, |item| item == "registration"), "{kept}");
     // A link to an item that neither the project's maps nor the set have
     // is refused, naming its map and place; nothing is written.
     let mut nowhere = rehau["content"].clone();
@@ -735,6 +775,86 @@ async fn a_stage_deleted_with_the_links_to_it_is_one_commit_of_every_map_or_none
     assert_eq!(json_of(call_json(&analyst, "maps/save-set", json!({"parts": [titled]})).await).await, json!({"Saved": {"versions": [rehau_v + 4]}}));
     assert_eq!(load(&viewer, REHAU, 0).await["title"], "REHAU: монтажники");
     assert_eq!(now["content"]["rows"].as_array().unwrap().len(), rehau["content"]["rows"].as_array().unwrap().len(), "the other rows kept");
+}
+
+/// A save, a restore or a CSV import that takes a stage out of a CJM takes
+/// out, in the same commit, the links other maps hold to it, whichever
+/// client sent it: each such map a version noted in the saver's language,
+/// audited, and named in the answer; a save that takes no stage out
+/// touches no other map.
+#[tokio::test]
+async fn a_stage_taken_out_by_a_save_a_restore_or_a_csv_takes_the_links_to_it_along() {
+    let (server, admin) = start().await;
+    let analyst = user(&server, "marina@rehau.example", "analyst").await;
+    let viewer = user(&server, "viewer@rehau.example", "viewer").await;
+    let cjm = load(&analyst, CJM, 0).await;
+    assert_eq!(cjm["version"], 1);
+    let title = cjm["title"].as_str().unwrap().to_string();
+    let note = |links: &Value| format!("links to stages deleted in «{title}» taken out ({links})");
+    let version_of = |m: &Value| m["version"].as_i64().unwrap();
+    let dangling_to = |page: &Value, item: &str| {
+        let to = format!("{CJM}#{item}");
+        page["view"]["dangling"].as_array().unwrap().iter().filter(|e| e["to"] == to).count()
+    };
+
+    // Saved over `maps/save`, as any client or script may: the stage goes,
+    // and every link to it.
+    let holding = holding_links(&analyst, CJM, |item| item == "first-use").await;
+    assert!(holding.len() >= 2, "the demo's blueprint and communication map link to «Первое использование»: {holding:?}");
+    let mut fewer = cjm["content"].clone();
+    fewer["stages"].as_array_mut().unwrap().retain(|s| s["id"] != "first-use");
+    let saved = json_of(save(&analyst, CJM, &title, &fewer, "first use goes", 1).await).await;
+    assert_eq!(saved, json!({"Saved": {"version": 2, "links_taken_out": holding}}));
+    let store = server.store().await;
+    for holder in &holding {
+        let id = holder["map_id"].as_str().unwrap();
+        assert!(!links_to(&load(&viewer, id, 0).await["content"], CJM, "first-use"), "{id}");
+        assert_eq!(versions(&viewer, id).await[0], (version_of(holder), note(&holder["links"])));
+        let audited: Vec<(String, String)> = sqlx::query_as("SELECT actor, detail FROM audit_log WHERE action = 'map.save' AND subject = $1")
+            .bind(id)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        let entry = format!("«{}» v{}; {}", holder["title"].as_str().unwrap(), version_of(holder), note(&holder["links"]));
+        assert_eq!(audited, [("marina@rehau.example".to_string(), entry)], "{id}");
+    }
+    let own: Vec<(String,)> = sqlx::query_as("SELECT detail FROM audit_log WHERE action = 'map.save' AND subject = $1").bind(CJM).fetch_all(store.pool()).await.unwrap();
+    assert_eq!(own, [(format!("«{title}» v2; links to its deleted stages taken out of {} map(s)", holding.len()),)]);
+    assert_eq!(dangling_to(&loop_page(&viewer).await, "first-use"), 0);
+
+    // A restore that takes nothing out (the stage back) touches no other map.
+    let rehau = load(&analyst, REHAU, 0).await;
+    let back = analyst.call("maps/restore", &[("map_id", CJM), ("version", "1"), ("base_version", "2")]).await;
+    assert_eq!(json_of(back).await, json!({"Saved": {"version": 3}}));
+    assert_eq!(load(&viewer, REHAU, 0).await["version"], rehau["version"]);
+
+    // Linked to again; a restore of the version without it takes that link out.
+    let mut relinked = rehau["content"].clone();
+    relinked["rows"][0]["stages"].as_array_mut().unwrap().push(json!({"map": CJM, "item": "first-use"}));
+    let rehau_title = rehau["title"].as_str().unwrap();
+    let v = version_of(&rehau);
+    assert_eq!(json_of(save(&analyst, REHAU, rehau_title, &relinked, "linked", v).await).await, json!({"Saved": {"version": v + 1}}));
+    let restored = json_of(analyst.call("maps/restore", &[("map_id", CJM), ("version", "2"), ("base_version", "3")]).await).await;
+    let expected = json!([{"map_id": REHAU, "title": rehau_title, "version": v + 2, "links": 1}]);
+    assert_eq!(restored, json!({"Saved": {"version": 4, "links_taken_out": expected}}));
+    assert_eq!(versions(&viewer, REHAU).await[0], (v + 2, note(&json!(1))));
+
+    // A CSV import without a stage: the same, the note in the importer's language.
+    let holding = holding_links(&analyst, CJM, |item| item == "feedback").await;
+    assert!(!holding.is_empty(), "the demo's maps link to «Обратная связь»");
+    let csv = json_of(admin.call("maps/csv-export", &[("map_id", CJM), ("version", "0")]).await).await;
+    let csv = csv.as_str().unwrap();
+    let without: Vec<&str> = csv.lines().filter(|line| !line.contains("Обратная связь")).collect();
+    assert_eq!(without.len() + 1, csv.lines().count(), "one line is the stage's: {csv}");
+    assert_eq!(analyst.call("set_locale", &[("locale", "ru")]).await.status(), 200);
+    let imported = json_of(import_csv(&analyst, CJM, &without.join("\n"), 4).await).await;
+    assert_eq!(imported, json!({"Saved": {"version": 5, "links_taken_out": holding}}));
+    for holder in &holding {
+        let said = format!("убраны связи с этапами, удалёнными в «{title}» ({})", holder["links"]);
+        assert_eq!(versions(&viewer, holder["map_id"].as_str().unwrap()).await[0], (version_of(holder), said));
+    }
+    let page = loop_page(&viewer).await;
+    assert_eq!((dangling_to(&page, "first-use"), dangling_to(&page, "feedback")), (0, 0));
 }
 
 /// `maps/save-changes` with `changes` (see `comops_core::map::changes`).

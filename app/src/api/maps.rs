@@ -23,8 +23,12 @@
 //! naming it, so the editor can offer to reload (and diff) or merge.
 //! Several maps of a project may be saved in one commit, all or none
 //! ([`save_map_set`]: a stage deleted on the ComOps loop with the links
-//! other maps hold to it).
+//! other maps hold to it). Whichever way a save comes, the links other
+//! maps hold to the stages it takes out go in its commit (`holders`).
 //! Every save, restore, import and delete is audited.
+
+#[cfg(feature = "ssr")]
+mod holders;
 
 pub use crate::api::versions::{DiffRow, DiffRows};
 use crate::error::AppError;
@@ -95,7 +99,13 @@ pub struct MapVersionRow {
 /// What a save, restore or CSV import did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MapSaveOutcome {
-    Saved { version: i64 },
+    /// Saved as `version`; the project's other maps whose links to the
+    /// stages it took out went in the same commit (`holders`).
+    Saved {
+        version: i64,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        links_taken_out: Vec<LinksTakenOut>,
+    },
     /// Nothing was saved; every problem, each at its path.
     Invalid { errors: Vec<FieldError> },
     /// Someone saved `current` (as `author`) after the version this edit
@@ -103,6 +113,13 @@ pub enum MapSaveOutcome {
     Conflict { current: i64, author: String },
     /// The CSV could not be read; `message` is in the user's language.
     BadCsv { line: usize, column: Option<String>, message: String },
+}
+
+impl MapSaveOutcome {
+    /// Saved as `version`, with no other map's links taken out.
+    pub fn saved(version: i64) -> Self {
+        MapSaveOutcome::Saved { version, links_taken_out: Vec::new() }
+    }
 }
 
 /// One map's part of a save of several at once ([`save_map_set`]): its
@@ -139,7 +156,14 @@ impl MapPart {
 /// in order), or none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MapSetOutcome {
-    Saved { versions: Vec<i64> },
+    /// The maps' new versions in the order sent; the project's other maps
+    /// whose links to the stages the set took out went in the same commit
+    /// (those the set did not carry itself).
+    Saved {
+        versions: Vec<i64>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        links_taken_out: Vec<LinksTakenOut>,
+    },
     /// Map `map_id`'s content has these problems.
     Invalid { map_id: String, errors: Vec<FieldError> },
     /// Someone saved map `map_id` (`current`, as `author`) after its base.
@@ -335,10 +359,16 @@ async fn linking_maps(
 }
 
 /// Audits a map's save as version `version` titled `title` (`action`:
-/// `map.save`, a restore's, an import's).
+/// `map.save`, a restore's, an import's), with `and` said after it when
+/// there is more to say (links taken out with it).
 #[cfg(feature = "ssr")]
-async fn audit_saved(store: &comops_core::store::Store, who: &str, action: &str, map: &comops_core::map::MapId, title: &str, version: i64) -> Result<(), AppError> {
-    Ok(store.audit(who, action, map.as_str(), &format!("«{title}» v{version}")).await?)
+async fn audit_saved(store: &comops_core::store::Store, who: &str, action: &str, map: &comops_core::map::MapId, title: &str, version: i64, and: &str) -> Result<(), AppError> {
+    let mut detail = format!("«{title}» v{version}");
+    if !and.is_empty() {
+        detail.push_str("; ");
+        detail.push_str(and);
+    }
+    Ok(store.audit(who, action, map.as_str(), &detail).await?)
 }
 
 /// Version `version` of a map (0: the current one); with `first`, a map
@@ -486,8 +516,6 @@ pub const MAX_MAPS_IN_SET: usize = 64;
 #[server(prefix = "/api", endpoint = "maps/save-set", input = Json)]
 pub async fn save_map_set(parts: Vec<MapPart>) -> Result<MapSetOutcome, AppError> {
     use crate::session::{backend, require};
-    use comops_core::store::maps::MapSave;
-    use comops_core::store::StoreError;
     require(comops_core::Permission::EditMaps)?;
     use comops_core::Problem;
     let refused = |field: String, problem: Problem| AppError::Invalid(vec![FieldError::new(field, problem)]);
@@ -544,34 +572,12 @@ pub async fn save_map_set(parts: Vec<MapPart>) -> Result<MapSetOutcome, AppError
             return Ok(MapSetOutcome::Invalid { map_id: current.id.to_string(), errors });
         }
     }
-    let saves: Vec<MapSave> = maps.iter().map(|(current, content, note)| MapSave { id: &current.id, expected: current.version, title: &current.title, content, note }).collect();
-    match store.save_maps(&saves, user.email.as_str()).await {
-        Ok(versions) => {
-            for ((current, _, _), version) in maps.iter().zip(&versions) {
-                audit_saved(&store, user.email.as_str(), "map.save", &current.id, &current.title, *version).await?;
-            }
-            Ok(MapSetOutcome::Saved { versions })
-        }
-        // Saved by someone between the read and the commit: the store
-        // says by whom and to which version, not which map; the first
-        // whose version moved is it.
-        Err(StoreError::Conflict { current, author }) => {
-            let mut map_id = String::new();
-            for (map, _, _) in &maps {
-                let moved = match store.map_head(&map.id).await {
-                    Ok(head) => head.version != map.version,
-                    Err(StoreError::NotFound) => true,
-                    Err(other) => return Err(other.into()),
-                };
-                if moved {
-                    map_id = map.id.to_string();
-                    break;
-                }
-            }
-            Ok(MapSetOutcome::Conflict { map_id, current, author })
-        }
-        Err(other) => Err(other.into()),
-    }
+    let saving: Vec<holders::Saving> = maps.iter().map(|(current, content, note)| holders::Saving { current, title: &current.title, content, note }).collect();
+    let locale = crate::session::session().locale;
+    Ok(match holders::write(&store, &saving, user.email.as_str(), "map.save", locale).await? {
+        holders::Written::Saved { versions, links_taken_out } => MapSetOutcome::Saved { versions, links_taken_out },
+        holders::Written::Moved { map_id, current, author } => MapSetOutcome::Conflict { map_id, current, author },
+    })
 }
 
 /// A page of a map's versions, newest first: the newest, or those older
@@ -803,8 +809,9 @@ pub async fn delete_map(map_id: String) -> Result<MapDeleted, AppError> {
                     detail.push_str(&format!("; links to it taken out of {} map(s)", cut.len()));
                 }
                 store.audit(user.email.as_str(), "map.delete", id.as_str(), &detail).await?;
-                for ((holder, _), version) in cut.iter().zip(&saved) {
-                    audit_saved(&store, user.email.as_str(), "map.save", &holder.id, &holder.title, *version).await?;
+                for ((holder, links), version) in cut.iter().zip(&saved) {
+                    let why = crate::i18n::t2(comops_core::Locale::En, crate::i18n::K::MapNoteDeletedMapLinksCut, &map.title, links);
+                    audit_saved(&store, user.email.as_str(), "map.save", &holder.id, &holder.title, *version, &why).await?;
                 }
                 let links_taken_out = cut
                     .into_iter()
@@ -1024,10 +1031,11 @@ fn parse_map(raw: &str) -> Result<comops_core::map::MapId, AppError> {
 /// Problems with the links and bindings this edit adds: links must name
 /// an item of one of the project's maps, bindings an endpoint of one of
 /// its bots. Links and bindings already saved are left alone (an item
-/// deleted since shows as dangling in the loop view, it does not block).
+/// deleted since, which a save's `holders` step did not catch, shows as
+/// dangling in the loop view; it does not block).
 /// A link into a map saved with this one (`pending`: this map's new
 /// content and the others' of a [`save_map_set`]) is checked against
-/// what that save makes of it.
+/// what that save makes of it, whether new or kept.
 #[cfg(feature = "ssr")]
 async fn check_new_links(
     store: &comops_core::store::Store,
@@ -1041,7 +1049,10 @@ async fn check_new_links(
     // field before (a CJM stage moved from `stages` to `cells` is new).
     let is_cells = |path: &str| path.contains(".cells[");
     let old_refs: std::collections::HashSet<_> = current.content.refs().into_iter().map(|(path, r)| (is_cells(&path), r.clone())).collect();
-    let new_refs: Vec<_> = content.refs().into_iter().filter(|(path, r)| !old_refs.contains(&(is_cells(path), (*r).clone()))).collect();
+    // A link kept into another map saved with this one is checked too: that
+    // save must not take its item out (a set would leave it naming nothing).
+    let into_pending = |r: &comops_core::map::ItemRef| r.map != current.id && pending.iter().any(|(id, _)| **id == r.map);
+    let new_refs: Vec<_> = content.refs().into_iter().filter(|(path, r)| !old_refs.contains(&(is_cells(path), (*r).clone())) || into_pending(r)).collect();
     if !new_refs.is_empty() {
         let maps = store.project_maps(&current.project_id).await?;
         for (path, r) in new_refs {
@@ -1120,7 +1131,6 @@ async fn saved(
     action: &str,
 ) -> Result<MapSaveOutcome, AppError> {
     use crate::session::require;
-    use comops_core::store::StoreError;
     let user = if content.bindings() != current.content.bindings() {
         require(comops_core::Permission::DesignIntegrations)?
     } else {
@@ -1133,12 +1143,10 @@ async fn saved(
     if !errors.is_empty() {
         return Ok(MapSaveOutcome::Invalid { errors });
     }
-    match store.save_map(&current.id, base_version, title, &content, note, user.email.as_str()).await {
-        Ok(version) => {
-            audit_saved(store, user.email.as_str(), action, &current.id, title, version).await?;
-            Ok(MapSaveOutcome::Saved { version })
-        }
-        Err(StoreError::Conflict { current, author }) => Ok(MapSaveOutcome::Conflict { current, author }),
-        Err(other) => Err(other.into()),
-    }
+    let locale = crate::session::session().locale;
+    let saving = [holders::Saving { current, title, content: &content, note }];
+    Ok(match holders::write(store, &saving, user.email.as_str(), action, locale).await? {
+        holders::Written::Saved { versions, links_taken_out } => MapSaveOutcome::Saved { version: versions.into_iter().next().unwrap_or_default(), links_taken_out },
+        holders::Written::Moved { current, author, .. } => MapSaveOutcome::Conflict { current, author },
+    })
 }

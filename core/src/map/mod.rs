@@ -265,6 +265,13 @@ impl MapContent {
         }
     }
 
+    /// The items (stages, a blueprint's cells, rows) this content has and
+    /// `now` has not: what a save of `now` over it takes out.
+    pub fn items_gone(&self, now: &MapContent) -> std::collections::BTreeSet<String> {
+        let kept: std::collections::HashSet<String> = now.item_ids().into_iter().collect();
+        self.item_ids().into_iter().filter(|item| !kept.contains(item)).collect()
+    }
+
     /// Every link to another map's item, with the path of the field that
     /// holds it (for "does not exist" errors).
     pub fn refs(&self) -> Vec<(String, &ItemRef)> {
@@ -289,10 +296,16 @@ impl MapContent {
     /// Takes out every link to an item of map `map` (a map deleted: its
     /// stages and cells are gone for good). Returns how many went.
     pub fn drop_refs_to(&mut self, map: &MapId) -> usize {
+        self.drop_refs(map, |_| true)
+    }
+
+    /// Takes out the links to the items of map `map` that `gone` takes
+    /// (stages deleted from it, and their cells). Returns how many went.
+    pub fn drop_refs(&mut self, map: &MapId, gone: impl Fn(&str) -> bool) -> usize {
         let mut dropped = 0;
         let mut keep = |links: &mut Vec<ItemRef>| {
             let before = links.len();
-            links.retain(|r| &r.map != map);
+            links.retain(|r| &r.map != map || !gone(&r.item));
             dropped += before - links.len();
         };
         match self {
@@ -476,5 +489,32 @@ mod tests {
         let mut blueprint = MapContent::parse(MapKind::Blueprint, &blueprint).unwrap();
         assert_eq!(blueprint.drop_refs_to(&cjm), 1);
         assert_eq!(blueprint.refs().len(), 1);
+    }
+
+    #[test]
+    fn only_the_links_to_items_gone_are_dropped() {
+        let json = serde_json::json!({"rows": [
+            {"id": "r1", "stages": [{"map": "map_cjm", "item": "a"}, {"map": "map_other", "item": "b"}, {"map": "map_cjm", "item": "b"}],
+             "cells": [{"map": "map_bp", "item": "s:front_stage"}, {"map": "map_bp", "item": "t:front_stage"}]},
+        ]})
+        .to_string();
+        let mut content = MapContent::parse(MapKind::Communication, &json).unwrap();
+        let cjm = MapId::parse("map_cjm").unwrap();
+        assert_eq!(content.drop_refs(&cjm, |item| item == "b"), 1, "another map's «b» stays");
+        let bp = MapId::parse("map_bp").unwrap();
+        assert_eq!(content.drop_refs(&bp, |item| item.starts_with("s:")), 1);
+        let left: Vec<String> = content.refs().iter().map(|(path, r)| format!("{path} {}", r.to_text())).collect();
+        assert_eq!(left, ["rows[0].stages[0] map_cjm#a", "rows[0].stages[1] map_other#b", "rows[0].cells[0] map_bp#t:front_stage"]);
+    }
+
+    #[test]
+    fn the_items_a_save_takes_out_are_its_stages_and_their_cells() {
+        let was = serde_json::json!({"stages": [{"id": "s"}, {"id": "t"}]}).to_string();
+        let was = MapContent::parse(MapKind::Blueprint, &was).unwrap();
+        let now = serde_json::json!({"stages": [{"id": "t"}, {"id": "u"}]}).to_string();
+        let now = MapContent::parse(MapKind::Blueprint, &now).unwrap();
+        let gone: Vec<String> = was.items_gone(&now).into_iter().collect();
+        assert_eq!(gone, ["s", "s:back_stage", "s:customer_actions", "s:front_stage", "s:support"]);
+        assert!(now.items_gone(&now).is_empty());
     }
 }

@@ -19,7 +19,7 @@
 use super::history::{DiffView, MapHistory};
 use super::model;
 use super::link_cascade;
-use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, save_map_set, BindableEndpoint, LinkTarget, LoadedMap, MapPart, MapSaveOutcome};
+use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, save_map_set, BindableEndpoint, LinkTarget, LinksTakenOut, LoadedMap, MapPart, MapSaveOutcome};
 use crate::components::editable_table::{EditableTable, EmotionCurve, LinkTargets, TriggerContext};
 use crate::components::form::can;
 use crate::components::row_window;
@@ -49,6 +49,10 @@ pub fn MapEditorPage() -> impl IntoView {
     let version = move || query.with(|q| q.get("v").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     // Bumped to load the map again (reload after a conflict, restore, CSV import).
     let reload = RwSignal::new(0u32);
+    // What a restore or CSV import said (the map, its new version, the
+    // other maps it took links out of), for the editor that comes back
+    // with that version: the one that saved is gone by then.
+    let said = RwSignal::new(None::<Said>);
     // A communication map's trigger cells show the project's endpoints:
     // loaded with the map (one call), so the server's HTML and the
     // hydrating client render the same cells (fetched after hydration
@@ -65,7 +69,7 @@ pub fn MapEditorPage() -> impl IntoView {
                     Ok((map, endpoints, targets)) => {
                         crate::components::mark("comops:map-answer");
                         let focus = query.with_untracked(|q| q.get("row"));
-                        view! { <MapEditor map endpoints targets reload focus/> }.into_any()
+                        view! { <MapEditor map endpoints targets reload said focus/> }.into_any()
                     }
                     Err(err) => load_error(err, locale.get_untracked()),
                 }
@@ -73,6 +77,9 @@ pub fn MapEditorPage() -> impl IntoView {
         </Transition>
     }
 }
+
+/// A save's word carried over a reload: map id, version, the other maps'.
+type Said = (String, i64, Option<String>);
 
 /// At most this many "go to row" buttons under a refused save.
 const MAX_GOTO: usize = 12;
@@ -92,13 +99,18 @@ enum Status {
 }
 
 #[component]
-fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<LinkTarget>, reload: RwSignal<u32>, focus: Option<String>) -> impl IntoView {
+fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<LinkTarget>, reload: RwSignal<u32>, said: RwSignal<Option<Said>>, focus: Option<String>) -> impl IntoView {
     let locale = use_locale();
     let kind = map.kind;
     let list = model::list_of(kind);
     let map_id = StoredValue::new(map.id.clone());
+    // What a restore or import of this very version said before the reload.
+    let (said_status, said_cut) = said.with_untracked(|said| match said {
+        Some((id, version, cut)) if *id == map.id && *version == map.version => (Status::Saved(*version), cut.clone()),
+        _ => (Status::None, None),
+    });
     // A save's word on the other maps it took links to deleted stages out of.
-    let cut_note = RwSignal::new(None::<String>);
+    let cut_note = RwSignal::new(said_cut);
     let old = map.version != map.current;
     let shown = map.version;
     let editable = can(Permission::EditMaps) && !old;
@@ -123,7 +135,7 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
     let epoch = RwSignal::new(0u32);
     let dirty = RwSignal::new(false);
     let errors = RwSignal::new(Vec::<FieldError>::new());
-    let status = RwSignal::new(Status::None);
+    let status = RwSignal::new(said_status);
     let history_epoch = RwSignal::new(0u32);
     // Opened inside the app, the history panel (and its call) waits until
     // the first rows are painted: its answer, taken in and drawn in that
@@ -171,16 +183,22 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
     let outcome = move |result: Result<MapSaveOutcome, crate::error::AppError>, sent: Option<Value>| {
         pending.set(false);
         let loc = locale.get_untracked();
+        // The maps whose links to stages this save took out (the editor's
+        // own set, a restore's or a CSV import's), said beside "saved".
+        if let Ok(MapSaveOutcome::Saved { links_taken_out, .. }) = &result {
+            let also = links_taken_out.iter().map(|m| format!("«{}» v{}", m.title, m.version)).collect::<Vec<_>>().join(", ");
+            cut_note.set((!also.is_empty()).then(|| t1(loc, K::MapLinksCutAlso, also)));
+        }
         match (result, sent) {
-            (Ok(MapSaveOutcome::Saved { version }), None) => {
+            (Ok(MapSaveOutcome::Saved { version, .. }), None) => {
                 // A restore or CSV import: the editor comes back with that
                 // version; until then nothing more is saved on the old base.
                 pending.set(true);
-                cut_note.set(None);
                 status.set(Status::Saved(version));
+                said.set(Some((map_id.get_value(), version, cut_note.get_untracked())));
                 reload.update(|r| *r += 1);
             }
-            (Ok(MapSaveOutcome::Saved { version }), Some(sent)) => {
+            (Ok(MapSaveOutcome::Saved { version, .. }), Some(sent)) => {
                 dirty.set(doc.with_untracked(|now| *now != sent));
                 origin.set_value(sent);
                 errors.set(Vec::new());
@@ -239,7 +257,8 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
                         None => (sent.to_string(), false),
                     };
                     let mine = MapPart { map_id: id.clone(), json, changes: changed, title: Some(title), note, base_version: base };
-                    let others: Vec<(String, String)> = cuts.iter().map(|c| (c.part.map_id.clone(), c.title.clone())).collect();
+                    let cut: Vec<(String, String, usize)> = cuts.iter().map(|c| (c.part.map_id.clone(), c.title.clone(), c.links.len())).collect();
+                    let others: Vec<(String, String)> = cut.iter().map(|(id, title, _)| (id.clone(), title.clone())).collect();
                     let parts = std::iter::once(mine).chain(cuts.into_iter().map(|c| c.part)).collect();
                     match save_map_set(parts).await {
                         Ok(answer) => match link_cascade::own_outcome(answer, &others) {
@@ -249,13 +268,12 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
                                 let _ = status.try_set(Status::Failed(t1(loc, K::MapLinksCutRace, other)));
                                 return;
                             }
-                            (outcome, versions, _) => {
-                                if !versions.is_empty() {
-                                    let also = others.iter().zip(versions).map(|((_, title), v)| format!("«{title}» v{v}")).collect::<Vec<_>>().join(", ");
-                                    let _ = cut_note.try_set(Some(t1(loc, K::MapLinksCutAlso, also)));
-                                }
-                                Ok(outcome)
+                            // The maps it cut, then any the server found since.
+                            (MapSaveOutcome::Saved { version, links_taken_out }, versions, _) => {
+                                let mine = cut.into_iter().zip(versions).map(|((map_id, title, links), version)| LinksTakenOut { map_id, title, version, links });
+                                Ok(MapSaveOutcome::Saved { version, links_taken_out: mine.chain(links_taken_out).collect() })
                             }
+                            (outcome, _, _) => Ok(outcome),
                         },
                         Err(err) => Err(err),
                     }
@@ -503,12 +521,13 @@ fn CsvPanel(
     let map_id = StoredValue::new(map_id);
     let text = RwSignal::new(String::new());
     let open = RwSignal::new(false);
+    let locale = use_locale();
     let export = Action::new(move |_: &()| {
         let call = export_map_csv(map_id.get_value(), 0);
         async move {
             match call.await {
                 Ok(csv) => text.set(csv.trim_start_matches('\u{feff}').to_string()),
-                Err(err) => text.set(err.to_string()),
+                Err(err) => text.set(err.message(locale.get_untracked())),
             }
         }
     });

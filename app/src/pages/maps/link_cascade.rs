@@ -80,9 +80,9 @@ pub fn cut_in(loaded: &LoadedMap, origin: &Value, targets: &[(&str, &[String])],
 pub fn own_outcome(answer: MapSetOutcome, others: &[(String, String)]) -> (MapSaveOutcome, Vec<i64>, Option<String>) {
     let title_of = |id: &str| others.iter().find(|(other, _)| other == id).map(|(_, title)| title.clone());
     match answer {
-        MapSetOutcome::Saved { versions } => {
+        MapSetOutcome::Saved { versions, links_taken_out } => {
             let version = versions.first().copied().unwrap_or_default();
-            (MapSaveOutcome::Saved { version }, versions.into_iter().skip(1).collect(), None)
+            (MapSaveOutcome::Saved { version, links_taken_out }, versions.into_iter().skip(1).collect(), None)
         }
         MapSetOutcome::Conflict { map_id, current, author } => (MapSaveOutcome::Conflict { current, author }, Vec::new(), title_of(&map_id)),
         MapSetOutcome::Invalid { map_id, mut errors } => {

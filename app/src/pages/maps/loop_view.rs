@@ -324,9 +324,9 @@ impl Planned {
     }
 }
 
-/// Links to items deleted since (the loop's dangling list: a stage a CSV
-/// import, a restore or a save over the API dropped, or a map deleted
-/// before deletions took links along),
+/// Links to items deleted since (the loop's dangling list: a stage a maps
+/// import through the admin API dropped, a link saved in the moment its
+/// stage went, or a map deleted or saved before saves took links along),
 /// taken out of the maps holding them, each
 /// map as it is now and a version of its own, in one commit. Not a step
 /// of Undo: they named nothing, and a link to nothing is refused when
@@ -503,7 +503,7 @@ pub fn LoopViewPage() -> impl IntoView {
             );
             let mut undone = None;
             let next = match answer {
-                Ok(SaveAnswer { title, note, outcome: MapSaveOutcome::Saved { version }, undo, select, said, open }) => {
+                Ok(SaveAnswer { title, note, outcome: MapSaveOutcome::Saved { version, .. }, undo, select, said, open }) => {
                     kept.update_value(|k| k.select = Some(select));
                     undone = undo;
                     SaveStatus::Saved { title, version, note, said, open }
@@ -699,7 +699,7 @@ impl SaveAnswer {
 /// The version a save made, if it did.
 fn saved_as(outcome: &MapSaveOutcome) -> Option<i64> {
     match outcome {
-        MapSaveOutcome::Saved { version } => Some(*version),
+        MapSaveOutcome::Saved { version, .. } => Some(*version),
         _ => None,
     }
 }
@@ -869,6 +869,14 @@ async fn save_to_map(change: MapChange, locale: Locale, endpoints: &[BindableEnd
         let answer = save_map_set(std::iter::once(mine).chain(also.into_iter().map(|(part, _)| part)).collect()).await.map_err(Unsaved::Failed)?;
         link_cascade::own_outcome(answer, &others).0
     };
+    // The maps the server took links out of besides (a link made since
+    // the loop was drawn to a stage this takes out): said, not undone.
+    let mut note = note;
+    if let MapSaveOutcome::Saved { links_taken_out, .. } = &outcome {
+        for m in links_taken_out {
+            note.push_str(&format!("; «{}» v{}", m.title, m.version));
+        }
+    }
     let Some(version) = saved_as(&outcome) else {
         return Ok(SaveAnswer { title: loaded.title, note, outcome, undo: None, select, said: K::LoopSaved, open: (format!("/maps/{map}"), K::LoopOpenItem) });
     };
@@ -955,7 +963,7 @@ async fn save_scenario(set: SetScenario, locale: Locale) -> Result<SaveAnswer, U
     let note = loop_edit::scenario_note(locale, &set.alias, &set.scenario);
     let answer = set_endpoint_scenario(set.bot.clone(), set.alias.clone(), set.scenario.clone(), set.was.clone(), note.clone()).await.map_err(Unsaved::Failed)?;
     let (outcome, undo) = match answer {
-        EndpointStep::Saved { version } => (MapSaveOutcome::Saved { version }, Some(Change::Scenario(set.undone()))),
+        EndpointStep::Saved { version } => (MapSaveOutcome::saved(version), Some(Change::Scenario(set.undone()))),
         EndpointStep::Conflict { current, author } => (MapSaveOutcome::Conflict { current, author }, None),
         // Not answers to a scenario's save.
         EndpointStep::Created { .. } | EndpointStep::Deleted | EndpointStep::Called { .. } => return Err(Unsaved::Gone),
@@ -984,10 +992,10 @@ async fn save_planned(planned: Planned, locale: Locale) -> Result<SaveAnswer, Un
         other => other.map_err(Unsaved::Failed)?,
     };
     let (outcome, undo, said) = match answer {
-        EndpointStep::Created { id, version } => (MapSaveOutcome::Saved { version }, planned.undone(Some((id, version))), K::LoopSaved),
+        EndpointStep::Created { id, version } => (MapSaveOutcome::saved(version), planned.undone(Some((id, version))), K::LoopSaved),
         EndpointStep::Deleted => {
             let was = planned.made.as_ref().map_or(0, |(_, version)| *version);
-            (MapSaveOutcome::Saved { version: was }, planned.undone(None), K::LoopEndpointDeleted)
+            (MapSaveOutcome::saved(was), planned.undone(None), K::LoopEndpointDeleted)
         }
         EndpointStep::Called { calls } => return Err(Unsaved::Said(t1(locale, K::LoopEndpointCalled, format!("«{alias}»")).replacen("{}", &calls.to_string(), 1))),
         // Not an answer to a creation or its undo.

@@ -1,0 +1,139 @@
+//! A save that takes items out of a map (a CJM's or a blueprint's stages,
+//! with a blueprint stage's cells) takes out, in the same commit, the links
+//! the project's other maps hold to them: whichever way the save came (the
+//! editor, a restore, a CSV import, a script calling `maps/save`), no link
+//! is left naming nothing. The studio cuts the links it knows of itself and
+//! sends them in the same set (the loop's Undo needs them); what it could not
+//! know (a link saved since it looked) is found here.
+
+use super::{audit_saved, LinksTakenOut};
+use crate::error::AppError;
+use comops_core::map::{Map, MapContent, MapId, MapKind};
+use comops_core::store::maps::MapSave;
+use comops_core::store::{Store, StoreError};
+use comops_core::{FieldError, Locale, Problem};
+use std::collections::BTreeSet;
+
+/// A map being saved: as it was read (`current`, its version the one the
+/// save expects), its new title, content and the new version's note.
+pub struct Saving<'a> {
+    pub current: &'a Map,
+    pub title: &'a str,
+    pub content: &'a MapContent,
+    pub note: &'a str,
+}
+
+/// What [`write`] came to.
+pub enum Written {
+    /// The maps' new versions in the order given, and the other maps whose
+    /// links to what they took out went with them.
+    Saved { versions: Vec<i64>, links_taken_out: Vec<LinksTakenOut> },
+    /// Map `map_id` was saved by `author` as `current` after it was read:
+    /// nothing was saved.
+    Moved { map_id: String, current: i64, author: String },
+}
+
+/// How many times the maps holding links are read and the commit tried,
+/// when one of them is saved between reading and writing.
+const TRIES: usize = 3;
+
+/// Saves `maps` (of one project) in one commit with each other map of the
+/// project holding links to items they take out, without those links: a
+/// version noted in `locale` ("links to stages deleted in «…» taken out
+/// (2)"), audited as `map.save`; `maps` are audited as `action`. A holder
+/// saved or deleted in the moment between makes the holders be read
+/// again, [`TRIES`] tries in all; then nothing is saved and the answer
+/// says "changed meanwhile". One of `maps` moved is [`Written::Moved`],
+/// one deleted is not found. A link that one of `maps` keeps to an item
+/// another of them takes out is refused before this (`check_new_links`).
+pub async fn write(store: &Store, maps: &[Saving<'_>], author: &str, action: &str, locale: Locale) -> Result<Written, AppError> {
+    let gone: Vec<(&Saving, BTreeSet<String>)> = maps
+        .iter()
+        .filter(|m| matches!(m.current.kind, MapKind::Cjm | MapKind::Blueprint))
+        .map(|m| (m, m.current.content.items_gone(m.content)))
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let cut = match gone.first() {
+            Some((first, _)) => holders(store, first.current, maps, &gone).await?,
+            None => Vec::new(),
+        };
+        let notes: Vec<String> = cut.iter().map(|h| crate::i18n::t2(locale, crate::i18n::K::MapNoteStageLinksCut, &h.of, h.links)).collect();
+        let own = maps.iter().map(|m| MapSave { id: &m.current.id, expected: m.current.version, title: m.title, content: m.content, note: m.note });
+        let theirs = cut.iter().zip(&notes).map(|(h, note)| MapSave { id: &h.map.id, expected: h.map.version, title: &h.map.title, content: &h.map.content, note });
+        let saves: Vec<MapSave> = own.chain(theirs).collect();
+        match store.save_maps(&saves, author).await {
+            Ok(versions) => {
+                let (own, theirs) = versions.split_at(maps.len().min(versions.len()));
+                // The audit log says why a map changed that nobody opened.
+                let took = if cut.is_empty() { String::new() } else { format!("links to its deleted stages taken out of {} map(s)", cut.len()) };
+                for (m, version) in maps.iter().zip(own) {
+                    let took = if gone.iter().any(|(g, _)| g.current.id == m.current.id) { took.as_str() } else { "" };
+                    audit_saved(store, author, action, &m.current.id, m.title, *version, took).await?;
+                }
+                for (h, version) in cut.iter().zip(theirs) {
+                    let why = crate::i18n::t2(Locale::En, crate::i18n::K::MapNoteStageLinksCut, &h.of, h.links);
+                    audit_saved(store, author, "map.save", &h.map.id, &h.map.title, *version, &why).await?;
+                }
+                let links_taken_out = cut
+                    .into_iter()
+                    .zip(theirs)
+                    .map(|(h, version)| LinksTakenOut { map_id: h.map.id.to_string(), title: h.map.title, version: *version, links: h.links })
+                    .collect();
+                return Ok(Written::Saved { versions: own.to_vec(), links_taken_out });
+            }
+            Err(StoreError::Conflict { .. } | StoreError::NotFound) => {
+                // One of the maps saved: the caller's conflict, said as such
+                // (by whom: read whole only for the one that moved).
+                for m in maps {
+                    if store.map_head(&m.current.id).await?.version != m.current.version {
+                        let now = store.map(&m.current.id).await?;
+                        return Ok(Written::Moved { map_id: m.current.id.to_string(), current: now.version, author: now.author });
+                    }
+                }
+                // A holder saved or deleted meanwhile: read them again.
+                if tries < TRIES && !cut.is_empty() {
+                    continue;
+                }
+                return Err(AppError::Invalid(vec![FieldError::new("map_id", Problem::ChangedMeanwhile)]));
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+}
+
+/// Another map without its links to items that go: how many went, and the
+/// title of the map (or maps) they went from.
+struct Holder {
+    map: Map,
+    links: usize,
+    of: String,
+}
+
+/// The project's blueprints and communication maps, other than `maps`,
+/// holding links to items in `gone` (by map), each without them: read in
+/// one query (`first` is one of `maps`, for the project).
+async fn holders(store: &Store, first: &Map, maps: &[Saving<'_>], gone: &[(&Saving<'_>, BTreeSet<String>)]) -> Result<Vec<Holder>, AppError> {
+    let saving: Vec<&MapId> = maps.iter().map(|m| &m.current.id).collect();
+    let mut out = Vec::new();
+    for mut map in store.project_maps_of(&first.project_id, &[MapKind::Blueprint, MapKind::Communication]).await? {
+        if saving.contains(&&map.id) {
+            continue;
+        }
+        let mut links = 0;
+        let mut of = Vec::new();
+        for (target, items) in gone {
+            let went = map.content.drop_refs(&target.current.id, |item| items.contains(item));
+            if went > 0 {
+                links += went;
+                of.push(target.title.to_string());
+            }
+        }
+        if links > 0 {
+            out.push(Holder { map, links, of: of.join("», «") });
+        }
+    }
+    Ok(out)
+}
