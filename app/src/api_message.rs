@@ -24,6 +24,9 @@ pub fn api_message_text(locale: Locale, message: &str) -> String {
     if let Some(name) = answer::missing_scenario(message) {
         return format!("Сценария {name} ещё нет");
     }
+    if let Some(words) = refusal_ru(message) {
+        return words;
+    }
     match message.strip_prefix("Malformed JSON: ") {
         Some(detail) => format!("Некорректный JSON: {}", crate::json_error::json_error_text(locale, detail)),
         None => message.to_string(),
@@ -56,6 +59,35 @@ pub fn field_problem_text(locale: Locale, field: &str, message: &str) -> String 
         },
         None => message.to_string(),
     }
+}
+
+/// The HTTP layer's own refusals (`server/src/http/error.rs`, the
+/// `Idempotency-Key` checks of `server/src/http/call.rs`; its tests hold
+/// these texts to the server's).
+fn refusal_ru(message: &str) -> Option<String> {
+    let after = |prefix: &str, suffix: &str| message.strip_prefix(prefix).and_then(|r| r.strip_suffix(suffix)).map(str::to_string);
+    if let Some(secs) = after("API rate limit exceeded; retry after ", " s") {
+        return Some(format!("Превышен предел запросов к API; повторите через {secs} с"));
+    }
+    if let Some(secs) = after("Service temporarily unavailable; retry after ", " s") {
+        return Some(format!("Сервис временно недоступен; повторите через {secs} с"));
+    }
+    if let Some(limit) = after("Request body too large (limit ", " bytes)") {
+        return Some(format!("Тело запроса слишком велико (предел — {limit} байт)"));
+    }
+    Some(
+        match message {
+            "Content-Type must be application/json" => "Content-Type должен быть application/json",
+            "Method not allowed on this route" => "Этот адрес не принимает такой метод",
+            "internal error" => "Внутренняя ошибка",
+            "Idempotency-Key was already used with a different request" => "Этот Idempotency-Key уже был использован с другим запросом",
+            "Idempotency-Key must be given once, 1-255 visible ASCII characters" => {
+                "Idempotency-Key задаётся один раз: от 1 до 255 видимых символов ASCII"
+            }
+            _ => return None,
+        }
+        .to_string(),
+    )
 }
 
 fn answer_ru(message: &str) -> Option<&'static str> {

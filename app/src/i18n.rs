@@ -301,6 +301,9 @@ pub enum K {
     StgIntro,
     StgAdminsOnly,
     StgTelegram,
+    StgTlsStarttls,
+    StgTlsImplicit,
+    StgTlsNone,
     StgWebchat,
     StgWhatsapp,
     StgVk,
@@ -638,6 +641,7 @@ pub enum K {
     NoteCreated,
     NoteRestored,
     NoteImportedCsv,
+    NoteImportedProject,
     ScnDiffCurrent,
     SectionUsers,
     UsersAdminsOnly,
@@ -1056,8 +1060,8 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ScnDeleteRefused => ("Not deleted:", "Не удалено:"),
         K::ScnRefusedEndpoints => ("endpoints {} start it", "его запускают эндпоинты {}"),
         K::ScnRefusedEntry => ("it is the bot's entry scenario", "это стартовый сценарий бота"),
-        K::ScnRefusedRuns => ("{} runs of it are still active", "{} его запусков ещё активны"),
-        K::ScnRefusedJobs => ("{} scheduled jobs name it", "на него запланировано заданий: {}"),
+        K::ScnRefusedRuns => ("runs of it still active: {}", "его запусков ещё активно: {}"),
+        K::ScnRefusedJobs => ("scheduled jobs naming it: {}", "на него запланировано заданий: {}"),
         K::ScnCancelJobsAndDelete => ("Cancel its scheduled jobs and delete", "Отменить задания и удалить"),
         K::ScnVersion => ("Version", "Версия"),
         K::ScnStepsCount => ("Steps", "Шагов"),
@@ -1204,6 +1208,9 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::StgIntro => ("Channel credentials, the entry scenario and secrets of each bot.", "Учётные данные каналов, стартовый сценарий и секреты каждого бота."),
         K::StgAdminsOnly => ("Only admins see and change channel credentials. Ask an admin if a bot needs a new channel.", "Учётные данные каналов видят и меняют только администраторы. Обратитесь к администратору, если боту нужен новый канал."),
         K::StgTelegram => ("Telegram", "Telegram"),
+        K::StgTlsStarttls => ("STARTTLS (usually port 587)", "STARTTLS (обычно порт 587)"),
+        K::StgTlsImplicit => ("TLS from the start (usually port 465)", "TLS с начала соединения (обычно порт 465)"),
+        K::StgTlsNone => ("none (only on a trusted network)", "без шифрования (только в доверенной сети)"),
         K::StgWebchat => ("Web chat", "Веб-чат"),
         K::StgWhatsapp => ("WhatsApp Cloud API", "WhatsApp Cloud API"),
         K::StgVk => ("VK", "ВКонтакте"),
@@ -1389,7 +1396,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::LogIn => ("Log in", "Войти"),
         K::LogOut => ("Log out", "Выйти"),
         K::LoggingIn => ("Logging in…", "Входим…"),
-        K::Email => ("Email", "Email"),
+        K::Email => ("Email", "Эл. почта"),
         K::Password => ("Password", "Пароль"),
         K::LoginTitle => ("Log in to ComOps", "Вход в ComOps"),
         K::LoginHint => (
@@ -1577,6 +1584,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::NoteCreated => ("created", "создана"),
         K::NoteRestored => ("restored from v{}", "восстановлена из v{}"),
         K::NoteImportedCsv => ("imported from CSV", "импортирована из CSV"),
+        K::NoteImportedProject => ("imported with the project", "импортировано с проектом"),
         K::ScnDiffCurrent => ("Compare with current", "Сравнить с текущей"),
         K::SectionUsers => ("Studio users and their roles.", "Пользователи студии и их роли."),
         K::UsersAdminsOnly => ("Only admins manage users and roles.", "Пользователями и ролями управляют только администраторы."),
@@ -1833,12 +1841,12 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::ExpectText => ("text", "текст"),
         K::ExpectNumber => ("number", "число"),
         K::ExpectPhone => ("phone", "телефон"),
-        K::ExpectEmail => ("email", "email"),
+        K::ExpectEmail => ("email", "эл. почта"),
         K::ExpectChoice => ("choice", "выбор из вариантов"),
         K::ExpectContact => ("contact", "контакт"),
         K::ExpectRating => ("rating", "оценка"),
         K::ButtonKindReply => ("reply", "ответ"),
-        K::ButtonKindInline => ("inline", "inline"),
+        K::ButtonKindInline => ("inline", "под сообщением"),
         K::ButtonKindUrl => ("url", "ссылка"),
         K::ButtonKindContact => ("contact", "контакт"),
         K::LinkNext => ("next", "далее"),
@@ -1930,6 +1938,13 @@ pub fn import_problem_text(locale: Locale, problem: &comops_core::map::export::I
 /// (one the studio does not know yet), as it is.
 fn name_text(locale: Locale, keys: &[(&str, K)], name: &str) -> String {
     keys.iter().find(|(known, _)| *known == name).map(|(_, key)| t(locale, *key).to_string()).unwrap_or_else(|| name.to_string())
+}
+
+/// A setting's choice in words (the email card's `tls`: `starttls` →
+/// «STARTTLS (обычно порт 587)»); a value it does not know as written.
+pub fn setting_choice_text(locale: Locale, value: &str) -> String {
+    const KEYS: &[(&str, K)] = &[("starttls", K::StgTlsStarttls), ("tls", K::StgTlsImplicit), ("none", K::StgTlsNone)];
+    name_text(locale, KEYS, value)
 }
 
 /// A run's status in words.

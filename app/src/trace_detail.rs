@@ -78,6 +78,9 @@ pub fn detail_text(locale: Locale, step: &str, detail: &str) -> String {
             Failure::Undelivered => "вопрос не удалось доставить".into(),
             Failure::ScenarioChanged => "сценарий изменился во время запуска".into(),
             Failure::NoScenario { name } => format!("сценария {name} нет"),
+            Failure::StepLimit { max } => format!("предел шагов: запуск делает не больше {max} шагов"),
+            Failure::Repeated { times } => format!("шаг выполнен подряд раз: {times} — похоже на петлю"),
+            Failure::NoValidReply { reasks, why } => format!("нет подходящего ответа, переспрошено раз: {reasks} ({why})"),
         },
         Detail::ScriptFinished => "выполнен".into(),
         Detail::RunStarted { scenario } => format!("запущен сценарий {scenario}"),
@@ -163,6 +166,9 @@ mod tests {
         assert_eq!(ru("scenario.ignored", "the run does not wait for a reply"), "запуск не ждёт: ответ");
         assert_eq!(ru("scenario.error", "no reply before the timeout"), "нет ответа до тайм-аута");
         assert_eq!(ru("scenario.error", "Script error at line 2: boom"), "Script error at line 2: boom", "the script's own words");
+        assert_eq!(ru("scenario.error", "step limit: a run takes at most 1000 steps"), "предел шагов: запуск делает не больше 1000 шагов");
+        assert_eq!(ru("scenario.error", "the step ran 10 times in a row"), "шаг выполнен подряд раз: 10 — похоже на петлю");
+        assert_eq!(ru("scenario.error", "no valid reply after 2 re-asks (not a number)"), "нет подходящего ответа, переспрошено раз: 2 (not a number)");
         assert_eq!(ru("scenario.set", "attributes city, size; -tags new; status active"), "атрибуты city, size; −теги new; статус active");
         assert_eq!(ru("api.call", "Endpoint not found"), "Эндпоинт не найден", "the API's fixed words, in Russian");
         assert_eq!(ru("api.call", "Token lacks the 'call' scope"), "У токена нет права «call»");

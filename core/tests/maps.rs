@@ -315,7 +315,7 @@ async fn project_round_trip_suite(store: Store) {
 
     let first = serde_json::to_string_pretty(&store.export_project(&demo).await.unwrap()).unwrap();
     let doc = ProjectExport::parse(&first).unwrap();
-    let report = store.import_project(&doc, "demo-copy", "importer@example").await.unwrap();
+    let report = store.import_project(&doc, "demo-copy", "imported", "importer@example").await.unwrap();
     assert_eq!((report.bots.len(), report.maps.len(), report.endpoints), (4, comops_core::demo::DEMO_MAPS.len(), 14));
     assert!(report.bots.iter().all(|(old, new)| old != new));
 
@@ -352,6 +352,6 @@ async fn project_round_trip_suite(store: Store) {
     assert!(matches!(&not_json[0].issue, ImportIssue::NotAnExport { detail } if !detail.is_empty()));
     // The slug is the project's identity: taken → refused, and no half project remains.
     let before = store.list_projects().await.unwrap().len();
-    assert!(matches!(store.import_project(&doc, "demo-copy", "x").await, Err(StoreError::Taken("slug"))));
+    assert!(matches!(store.import_project(&doc, "demo-copy", "imported", "x").await, Err(StoreError::Taken("slug"))));
     assert_eq!(store.list_projects().await.unwrap().len(), before);
 }

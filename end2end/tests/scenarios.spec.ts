@@ -356,7 +356,7 @@ test('a scenario that only its scheduled jobs keep is deleted after cancelling t
   await row.getByTestId('delete').click();
   await row.getByTestId('confirm-delete').click();
   const refused = page.getByTestId('delete-refused');
-  await expect(refused).toContainText('1 scheduled jobs name it');
+  await expect(refused).toContainText('scheduled jobs naming it: 1');
   await refused.getByTestId('cancel-jobs-and-delete').click();
   await expect(row).toHaveCount(0);
   await expect(refused).toBeHidden();

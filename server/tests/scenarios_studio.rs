@@ -400,4 +400,8 @@ async fn a_test_event_is_a_traced_dry_run_of_the_call() {
     assert_eq!(theirs["status"], 200, "{theirs}");
     let theirs = call_json(&architect, "scenarios/dry-run", json!({"bot_id": BOT, "json": definition, "params": "{}"})).await;
     assert_eq!(theirs.status(), 200);
+    // Parameters that are no call body are refused in the reader's language.
+    assert_eq!(architect.call("set_locale", &[("locale", "ru")]).await.status(), 200);
+    let bad = json_of(call_json(&architect, "scenarios/dry-run", json!({"bot_id": BOT, "json": definition, "params": r#"{"userIds": "1,2"}"#})).await).await;
+    assert_eq!(bad["BadParams"]["message"], "Параметры не подходят как тело вызова: должно быть массивом id пользователей", "{bad}");
 }

@@ -993,7 +993,8 @@ pub async fn import_project(json: String, slug: String) -> Result<ProjectImportO
         Err(problems) => return Ok(ProjectImportOutcome::Invalid { problems }),
     };
     let store = backend()?.store;
-    let report = store.import_project(&doc, slug.as_str(), user.email.as_str()).await.map_err(|e| match e {
+    let note = crate::i18n::t(crate::session::session().locale, crate::i18n::K::NoteImportedProject);
+    let report = store.import_project(&doc, slug.as_str(), note, user.email.as_str()).await.map_err(|e| match e {
         comops_core::store::StoreError::Taken(_) => AppError::Invalid(vec![FieldError::new("slug", Problem::Taken)]),
         other => other.into(),
     })?;

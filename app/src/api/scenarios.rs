@@ -523,7 +523,10 @@ pub async fn dry_run_scenario(bot_id: String, json: String, params: String) -> R
     };
     let request = match comops_core::call::CallRequest::parse(body) {
         Ok(request) => request,
-        Err(bad) => return Ok(DryRunOutcome::BadParams { message: format!("{} {}", t(locale, K::DryParamsBad), bad.message) }),
+        Err(bad) => {
+            let words = crate::api_message::field_problem_text(locale, &bad.field, &bad.message);
+            return Ok(DryRunOutcome::BadParams { message: format!("{} {}", t(locale, K::DryParamsBad), words) });
+        }
     };
     let preview = sandboxed_preview_off_thread(scenario, serde_json::Value::Object(request.params), LeadInfo::default(), None)
         .await

@@ -164,6 +164,7 @@ fn RateCards(rates: Rates) -> impl IntoView {
 /// break the line.
 #[component]
 fn WeeklyChart(weeks: Vec<WeekPoint>) -> impl IntoView {
+    let locale = use_locale();
     const W: f64 = 460.0;
     const H: f64 = 150.0;
     const PAD: f64 = 28.0;
@@ -191,7 +192,7 @@ fn WeeklyChart(weeks: Vec<WeekPoint>) -> impl IntoView {
         .map(|(i, week)| {
             let label = date_of(week.monday)[5..].to_string();
             let value = week.engagement.value();
-            let title = format!("{} · {}", date_of(week.monday), week.engagement.percent());
+            let title = format!("{} · {}", date_of(week.monday), decimal_text(locale.get_untracked(), week.engagement.percent()));
             view! {
                 <g data-testid="week" data-week={date_of(week.monday)} data-part={week.engagement.part} data-whole={week.engagement.whole}>
                     {value.map(|v| view! {

@@ -11,7 +11,7 @@ use crate::api::settings::{fields_of, load_settings_page, ChannelCard, ChannelSa
 use crate::components::bot_picker::BotPicker;
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::{l, load_error, loading};
-use crate::i18n::{setting_field_text, tr, use_locale, K};
+use crate::i18n::{setting_choice_text, setting_field_text, tr, use_locale, K};
 use comops_core::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -274,7 +274,7 @@ fn Card(card: ChannelCard, bot_id: String, origin: String, scenarios: Vec<String
                 .into_any(),
                 FieldKind::Choice(options) => view! {
                     <select name=name class=INPUT prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
-                        {options.iter().map(|o| view! { <option value=*o selected=move || value.get() == *o>{*o}</option> }).collect_view()}
+                        {options.iter().map(|o| view! { <option value=*o selected=move || value.get() == *o>{move || setting_choice_text(locale.get(), o)}</option> }).collect_view()}
                     </select>
                 }
                 .into_any(),

@@ -490,7 +490,7 @@ pub fn markdown(input: &SpecInput, language: Locale) -> String {
         let mut header = vec![w("Уровень / Этап", "Lane / stage")];
         header.extend(b.stages.iter().map(|s| s.name.as_str()));
         let rows = Lane::ALL.iter().map(|lane| {
-            let mut row = vec![format!("**{}**", lane.title())];
+            let mut row = vec![format!("**{}**", lane.name(language))];
             row.extend(b.stages.iter().map(|s| {
                 let cell = s.cell(*lane);
                 let bound: Vec<String> = cell.endpoints.iter().map(|e| format!("`{}`", e.url())).collect();
@@ -505,7 +505,7 @@ pub fn markdown(input: &SpecInput, language: Locale) -> String {
         table(&mut out, &header, rows);
         for c in &b.crossings {
             let stage = b.stages.iter().find(|s| s.id == c.stage).map(|s| s.name.as_str()).unwrap_or(&c.stage);
-            let _ = writeln!(out, "- {} · {}: {}{}", c.line.title(), stage, c.note, if c.upward { " (↑)" } else { " (↓)" });
+            let _ = writeln!(out, "- {} · {}: {}{}", c.line.name(language), stage, c.note, if c.upward { " (↑)" } else { " (↓)" });
         }
         if !b.crossings.is_empty() {
             out.push('\n');

@@ -357,7 +357,7 @@ impl Run<'_> {
                 self.state.waiting = None;
                 match on_no_reply {
                     Some(target) => self.run_from(Some(target.clone())),
-                    None => self.fail(Some(step_id), format!("no valid reply after {max_reasks} re-asks ({e})")),
+                    None => self.fail(Some(step_id), Failure::NoValidReply { reasks: *max_reasks, why: e.to_string() }.to_string()),
                 }
             }
         }
@@ -448,7 +448,7 @@ impl Run<'_> {
                 return self.finish(None);
             };
             if self.state.steps_taken >= MAX_STEPS {
-                return self.fail(Some(id), format!("step limit: a run takes at most {MAX_STEPS} steps"));
+                return self.fail(Some(id), Failure::StepLimit { max: MAX_STEPS }.to_string());
             }
             if self.state.repeats.0 == id {
                 self.state.repeats.1 += 1;
@@ -456,7 +456,7 @@ impl Run<'_> {
                 self.state.repeats = (id.clone(), 1);
             }
             if self.state.repeats.1 > MAX_REPEATS {
-                return self.fail(Some(id), format!("the step ran {MAX_REPEATS} times in a row"));
+                return self.fail(Some(id), Failure::Repeated { times: MAX_REPEATS }.to_string());
             }
             self.state.steps_taken += 1;
             self.state.current = Some(id.clone());

@@ -494,9 +494,9 @@ impl Store {
 
     /// Creates a new project (named as exported, with `slug`) holding
     /// everything in `doc`, with new bot and map ids and every reference
-    /// rewritten to them. If any part fails, the new project is deleted
-    /// again and the error returned.
-    pub async fn import_project(&self, doc: &ValidProjectExport, slug: &str, author: &str) -> StoreResult<ImportReport> {
+    /// rewritten to them, each first version noted `note`. If any part
+    /// fails, the new project is deleted again and the error returned.
+    pub async fn import_project(&self, doc: &ValidProjectExport, slug: &str, note: &str, author: &str) -> StoreResult<ImportReport> {
         let draft = crate::project::ProjectDraft {
             name: doc.project.name.clone(),
             slug: slug.into(),
@@ -504,7 +504,7 @@ impl Store {
         };
         let valid = draft.validate().map_err(|_| StoreError::Taken("slug"))?;
         let project = self.create_project(&valid, None, None).await?;
-        match self.fill_imported(&project.id, doc, author).await {
+        match self.fill_imported(&project.id, doc, note, author).await {
             Ok(report) => Ok(report),
             Err(err) => {
                 if let Err(cleanup) = self.delete_project(&project.id).await {
@@ -515,7 +515,7 @@ impl Store {
         }
     }
 
-    async fn fill_imported(&self, project: &ProjectId, doc: &ValidProjectExport, author: &str) -> StoreResult<ImportReport> {
+    async fn fill_imported(&self, project: &ProjectId, doc: &ValidProjectExport, note: &str, author: &str) -> StoreResult<ImportReport> {
         let mut report =
             ImportReport { project_id: project.clone(), bots: Vec::new(), maps: Vec::new(), endpoints: 0, scenarios: 0 };
         for (bot, endpoints) in &doc.bots {
@@ -528,11 +528,11 @@ impl Store {
             let valid = draft.validate().map_err(|_| StoreError::Taken("bot"))?;
             let created = self.create_bot(project, &valid, None).await?;
             for endpoint in endpoints {
-                self.create_endpoint_as(&created.id, endpoint, "imported", author).await?;
+                self.create_endpoint_as(&created.id, endpoint, note, author).await?;
                 report.endpoints += 1;
             }
             for scenario in &bot.scenarios {
-                self.save_scenario(&created.id, scenario, "imported", author).await?;
+                self.save_scenario(&created.id, scenario, note, author).await?;
                 report.scenarios += 1;
             }
             report.bots.push((bot.id.clone(), created.id));
@@ -546,7 +546,7 @@ impl Store {
         for (i, (exported, (_, new_id))) in doc.maps.iter().zip(&new_maps).enumerate() {
             let mut content = exported.content.clone();
             content.remap(&map_to, &bot_to);
-            self.insert_map(project, new_id.clone(), &exported.title, &content, "imported", author, start + i as i64).await?;
+            self.insert_map(project, new_id.clone(), &exported.title, &content, note, author, start + i as i64).await?;
         }
         report.maps = new_maps;
         Ok(report)

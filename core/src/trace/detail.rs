@@ -118,6 +118,13 @@ pub enum Failure {
     /// The step the run was at is no longer in the scenario's version.
     ScenarioChanged,
     NoScenario { name: String },
+    /// The run took its most steps (the interpreter's `MAX_STEPS`).
+    StepLimit { max: u32 },
+    /// One step ran this many times in a row (`MAX_REPEATS`): a loop.
+    Repeated { times: u32 },
+    /// An ask got no reply it takes after `reasks` re-asks and has no
+    /// branch for it; `why` is the last reply's problem, as written.
+    NoValidReply { reasks: u32, why: String },
 }
 
 /// Why a run did not take an input (`scenario.ignored`).
@@ -150,6 +157,9 @@ impl fmt::Display for Failure {
             Failure::Undelivered => f.write_str("the question could not be delivered"),
             Failure::ScenarioChanged => f.write_str("the scenario changed under the run"),
             Failure::NoScenario { name } => write!(f, "scenario {name} does not exist"),
+            Failure::StepLimit { max } => write!(f, "step limit: a run takes at most {max} steps"),
+            Failure::Repeated { times } => write!(f, "the step ran {times} times in a row"),
+            Failure::NoValidReply { reasks, why } => write!(f, "no valid reply after {reasks} re-asks ({why})"),
         }
     }
 }
@@ -278,7 +288,7 @@ fn read(step: &str, text: &str) -> Option<Detail> {
         })),
         "scenario.error" => Some(Detail::Failed(match written(text, [Failure::Expired, Failure::NoReply, Failure::Undelivered, Failure::ScenarioChanged]) {
             Some(why) => why,
-            None => Failure::NoScenario { name: text.strip_prefix("scenario ")?.strip_suffix(" does not exist")?.into() },
+            None => read_failure(text)?,
         })),
         "scenario.script" => (text == "finished").then_some(Detail::ScriptFinished),
         "scenario.run" => Some(Detail::RunStarted { scenario: text.strip_prefix("start ")?.into() }),
@@ -363,6 +373,23 @@ fn written<T: fmt::Display, const N: usize>(text: &str, fixed: [T; N]) -> Option
     fixed.into_iter().find(|value| value.to_string() == text)
 }
 
+/// A failure with a name or a number in it, as [`Failure`]'s `Display`
+/// writes it.
+fn read_failure(text: &str) -> Option<Failure> {
+    let between = |prefix: &str, suffix: &str| text.strip_prefix(prefix).and_then(|rest| rest.strip_suffix(suffix));
+    if let Some(name) = between("scenario ", " does not exist") {
+        return Some(Failure::NoScenario { name: name.into() });
+    }
+    if let Some(max) = between("step limit: a run takes at most ", " steps") {
+        return Some(Failure::StepLimit { max: max.parse().ok()? });
+    }
+    if let Some(times) = between("the step ran ", " times in a row") {
+        return Some(Failure::Repeated { times: times.parse().ok()? });
+    }
+    let (reasks, why) = between("no valid reply after ", ")")?.split_once(" re-asks (")?;
+    Some(Failure::NoValidReply { reasks: reasks.parse().ok()?, why: why.into() })
+}
+
 /// `METHOD host → 200 (attempt 1 of 3)` or `METHOD host: error`.
 fn read_http(text: &str) -> Option<Detail> {
     let (method, rest) = text.split_once(' ')?;
@@ -440,6 +467,9 @@ mod tests {
             ("scenario.error", Detail::Failed(Failure::Undelivered)),
             ("scenario.error", Detail::Failed(Failure::ScenarioChanged)),
             ("scenario.error", Detail::Failed(Failure::NoScenario { name: "order_notice".into() })),
+            ("scenario.error", Detail::Failed(Failure::StepLimit { max: 1000 })),
+            ("scenario.error", Detail::Failed(Failure::Repeated { times: 10 })),
+            ("scenario.error", Detail::Failed(Failure::NoValidReply { reasks: 2, why: "not a phone number (see: help)".into() })),
             ("scenario.script", Detail::ScriptFinished),
             ("scenario.run", Detail::RunStarted { scenario: "survey".into() }),
             ("scenario.end", Detail::Goal { goal: "thanked".into() }),

@@ -193,7 +193,7 @@ async fn handle(
             Replay::Fresh => {}
             Replay::Same { http_status, body } => return Ok(replayed(http_status, body)),
             Replay::Conflict => {
-                return Err(ApiError::Conflict("Idempotency-Key was already used with a different request".into()))
+                return Err(ApiError::Conflict(KEY_REUSED.into()))
             }
         }
     }
@@ -366,8 +366,13 @@ async fn drain(body: Body) {
     }
 }
 
+/// A key sent again with another request.
+pub(crate) const KEY_REUSED: &str = "Idempotency-Key was already used with a different request";
+/// A key given twice, empty, too long or not visible ASCII.
+pub(crate) const KEY_MALFORMED: &str = "Idempotency-Key must be given once, 1-255 visible ASCII characters";
+
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let refused = || ApiError::BadRequest("Idempotency-Key must be given once, 1-255 visible ASCII characters".into());
+    let refused = || ApiError::BadRequest(KEY_MALFORMED.into());
     let Some(key) = deciding_header(headers, "idempotency-key").map_err(|_| refused())? else { return Ok(None) };
     let key = key.trim();
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {

@@ -129,3 +129,34 @@ pub async fn plain_errors_as_json(request: axum::extract::Request, next: axum::m
     }
     rewritten
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ApiError;
+    use comops_app::api_message::api_message_text;
+    use comops_core::Locale;
+
+    /// The studio says this layer's refusals in Russian: its words for them
+    /// (`app/src/api_message.rs`) match what is sent.
+    #[test]
+    fn the_studio_has_russian_for_every_refusal_of_its_own() {
+        let sent = [
+            ApiError::MethodNotAllowed.to_string(),
+            ApiError::PayloadTooLarge { limit_bytes: 65536 }.to_string(),
+            ApiError::UnsupportedMediaType.to_string(),
+            ApiError::TooManyRequests { retry_after_secs: 7 }.to_string(),
+            ApiError::Unavailable { retry_after_secs: 5 }.to_string(),
+            ApiError::Internal("detail stays in the log".into()).to_string(),
+            super::super::call::KEY_REUSED.to_string(),
+            super::super::call::KEY_MALFORMED.to_string(),
+        ];
+        for message in sent {
+            let russian = api_message_text(Locale::Ru, &message);
+            assert_ne!(russian, message, "no Russian for «{message}»");
+            assert!(russian.chars().any(|c| ('а'..='я').contains(&c)), "{russian}");
+            assert_eq!(api_message_text(Locale::En, &message), message);
+        }
+        assert_eq!(api_message_text(Locale::Ru, &ApiError::TooManyRequests { retry_after_secs: 7 }.to_string()), "Превышен предел запросов к API; повторите через 7 с");
+        assert_eq!(api_message_text(Locale::Ru, &ApiError::PayloadTooLarge { limit_bytes: 65536 }.to_string()), "Тело запроса слишком велико (предел — 65536 байт)");
+    }
+}

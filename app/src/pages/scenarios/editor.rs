@@ -517,7 +517,7 @@ fn DryRunPanel(bot: String, sample: String, scenario: RwSignal<Scenario>, server
                             "script" => t(locale, K::DryStopScript).to_string(),
                             "limit" => t(locale, K::DryStopLimit).to_string(),
                             "end" => t(locale, K::DryStopEnd).to_string(),
-                            _ => t(locale, K::DryStopError).replacen("{}", error.as_deref().unwrap_or_default(), 1),
+                            _ => t(locale, K::DryStopError).replacen("{}", &crate::trace_detail::detail_text(locale, "scenario.error", error.as_deref().unwrap_or_default()), 1),
                         }
                     };
                     let at = stopped_at.unwrap_or_else(|| "—".into());
@@ -573,7 +573,7 @@ fn ProblemList(issues: Signal<Vec<StepIssue>>, selected: RwSignal<Option<usize>>
                     {move || issues.get().into_iter().map(|issue| {
                         let index = issue.index;
                         // The step's id as written, its field as the form calls it.
-                        let field = super::step_form::field_label(&issue.field).map_or_else(|| issue.field.clone(), |k| t(locale.get(), k).to_string());
+                        let field = super::step_form::field_words(locale.get(), &issue.field);
                         let place = match &issue.step {
                             Some(step) => format!("{step} · {field}"),
                             None => issue.path.clone(),

@@ -109,6 +109,12 @@ pub(super) fn field_label(field: &str) -> Option<K> {
     })
 }
 
+/// `field` of a step as its form names it (`prompt` → «Вопрос»), or as
+/// written when no form shows it.
+pub(super) fn field_words(locale: Locale, field: &str) -> String {
+    field_label(field).map_or_else(|| field.to_string(), |k| t(locale, k).to_string())
+}
+
 /// The problem with `field` of step `index`: a number that does not
 /// parse, else the latest check's message.
 fn step_field_error(
@@ -195,7 +201,7 @@ pub(super) fn StepForm(
                 <Choice label=K::ScnStepType name="type" value=draft.kind options=&STEP_TYPES words=step_type_text/>
                 <Show when=move || mine.with(|m| !m.is_empty())>
                     <ul class="col-span-2 rounded bg-rose-50 px-2 py-1 text-xs text-rose-800" data-testid="form-problems">
-                        {move || mine.get().into_iter().map(|e| view! { <li>{format!("{}: {}", e.field, scenario_issue_text(locale.get(), &e.issue))}</li> }).collect_view()}
+                        {move || mine.get().into_iter().map(|e| view! { <li>{format!("{}: {}", field_words(locale.get(), &e.field), scenario_issue_text(locale.get(), &e.issue))}</li> }).collect_view()}
                     </ul>
                 </Show>
                 {fields}

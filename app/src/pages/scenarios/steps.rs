@@ -4,7 +4,8 @@
 use super::model::expect_name;
 use crate::api::scenarios::StepIssue;
 use crate::components::l;
-use crate::i18n::{step_type_text, t, t1, use_locale, K};
+use crate::i18n::{expect_text, link_text, step_type_text, t, t1, use_locale, K};
+use super::step_form::field_words;
 use crate::scenario_issues::scenario_issue_text;
 use comops_core::scenario::{Scenario, StepKind};
 use comops_core::Locale;
@@ -74,7 +75,7 @@ pub(super) fn StepsTable(
                     .kind
                     .transitions()
                     .into_iter()
-                    .map(|(field, target)| format!("{field} → {target}"))
+                    .map(|(field, target)| format!("{} → {target}", link_text(locale.get(), &field)))
                     .collect::<Vec<_>>()
                     .join(", ");
                 let summary = summary(locale.get(), &step.kind);
@@ -98,7 +99,7 @@ pub(super) fn StepsTable(
                             <span class="line-clamp-1 break-all">{summary}</span>
                             {has_issues.then(|| view! {
                                 <ul class="mt-0.5 text-xs text-rose-700" data-testid="step-problems">
-                                    {mine.into_iter().map(|e| view! { <li>{format!("{}: {}", e.field, scenario_issue_text(locale.get(), &e.issue))}</li> }).collect_view()}
+                                    {mine.into_iter().map(|e| view! { <li>{format!("{}: {}", field_words(locale.get(), &e.field), scenario_issue_text(locale.get(), &e.issue))}</li> }).collect_view()}
                                 </ul>
                             })}
                         </td>
@@ -164,7 +165,7 @@ pub(super) fn summary(locale: Locale, kind: &StepKind) -> String {
             out
         }
         StepKind::Ask { prompt, expect, var, .. } => {
-            format!("{} → vars.{var} ({})", cut(prompt, 60), expect_name(*expect))
+            format!("{} → vars.{var} ({})", cut(prompt, 60), expect_text(locale, expect_name(*expect)))
         }
         StepKind::Http { method, url, save_as, .. } => format!("{} {} → vars.{save_as}", method.as_str(), cut(url, 60)),
         StepKind::Script { code, .. } => cut(code, 80),
@@ -212,6 +213,7 @@ mod tests {
     fn summaries_are_one_line() {
         let s = super::super::model::tests::scenario();
         assert_eq!(summary(Locale::En, &s.steps[0].kind), "? → vars.r (rating)");
+        assert_eq!(summary(Locale::Ru, &s.steps[0].kind), "? → vars.r (оценка)");
         assert_eq!(summary(Locale::En, &s.steps[1].kind), "vars.r (1 cases)");
         assert_eq!(summary(Locale::Ru, &s.steps[1].kind), "vars.r (вариантов: 1)");
         assert_eq!(summary(Locale::En, &StepKind::Script { code: "a\nb".into(), next: String::new(), on_error: None }), "a…");
