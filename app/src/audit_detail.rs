@@ -3,7 +3,7 @@
 //! the names inside them kept; anything else as written.
 
 use crate::i18n::role_text;
-use comops_core::audit_detail::Detail;
+use comops_core::audit_detail::{Detail, LinksCut};
 use comops_core::{Locale, Role};
 
 /// The detail of an entry of `action` in `locale`.
@@ -26,7 +26,40 @@ pub fn audit_detail_text(locale: Locale, action: &str, detail: &str) -> String {
         Detail::Resealed { values } => format!("перешифровано значений: {values}"),
         Detail::SettingsKeys { keys } if keys.is_empty() => "ключи: —".into(),
         Detail::SettingsKeys { keys } => format!("ключи: {}", keys.join(", ")),
+        Detail::MapMade { kind, title } => format!("{} «{title}»", kind_ru(&kind)),
+        Detail::MapVersion { title, version, links: None } => format!("«{title}» v{version}"),
+        Detail::MapVersion { title, version, links: Some(links) } => format!("«{title}» v{version}; {}", links_ru(&links)),
+        Detail::MapDeleted { kind, title, version, versions, holders } => {
+            let mut text = format!("{} «{title}» v{version}, версий: {versions}", kind_ru(&kind));
+            if holders > 0 {
+                text.push_str(&format!("; связи с ней убраны из карт: {holders}"));
+            }
+            text
+        }
+        Detail::RoleSet { role } => match Role::parse(&role) {
+            Ok(parsed) => format!("роль: {}", role_text(locale, parsed)),
+            Err(_) => role,
+        },
+        Detail::ProjectImported { bots, endpoints, scenarios, maps } => format!("ботов: {bots}, эндпоинтов: {endpoints}, сценариев: {scenarios}, карт: {maps}"),
+        Detail::Synced { created, updated, unchanged } => format!("создано: {created}, изменено: {updated}, без изменений: {unchanged}"),
+        Detail::LeadStatus { lead, status } => format!("лид {lead} → {status}"),
         Detail::Other(text) => text,
+    }
+}
+
+/// A map kind's name (`cjm`) in Russian, as the map list says it.
+fn kind_ru(kind: &str) -> String {
+    match comops_core::map::MapKind::parse(kind) {
+        Some(kind) => crate::i18n::t(Locale::Ru, crate::pages::maps::model::kind_label(kind)).to_string(),
+        None => kind.to_string(),
+    }
+}
+
+fn links_ru(links: &LinksCut) -> String {
+    match links {
+        LinksCut::ToStagesOf { of, links } => format!("убраны связи с этапами, удалёнными в «{of}» ({links})"),
+        LinksCut::ToDeletedMap { of, links } => format!("убраны связи с удалённой картой «{of}» ({links})"),
+        LinksCut::OutOf { maps } => format!("связи с её удалёнными этапами убраны из карт: {maps}"),
     }
 }
 
@@ -48,6 +81,12 @@ mod tests {
         assert_eq!(ru("settings.telegram", r#"keys: ["enabled", "token"]"#), "ключи: enabled, token");
         assert_eq!(ru("settings.secrets", "keys: []"), "ключи: —");
         assert_eq!(audit_detail_text(Locale::En, "settings.telegram", r#"keys: ["token"]"#), "keys: token");
+        assert_eq!(ru("map.save", "«REHAU» v7; links to stages deleted in «Регистрация» taken out (3)"), "«REHAU» v7; убраны связи с этапами, удалёнными в «Регистрация» (3)");
+        assert_eq!(ru("map.csv_import", "«Регистрация» v5; links to its deleted stages taken out of 2 map(s)"), "«Регистрация» v5; связи с её удалёнными этапами убраны из карт: 2");
+        assert_eq!(ru("map.delete", "cjm «Регистрация» v2, 2 version(s); links to it taken out of 3 map(s)"), "Карта пути клиента (CJM) «Регистрация» v2, версий: 2; связи с ней убраны из карт: 3");
+        assert_eq!(ru("user.role", "analyst"), "роль: аналитик");
+        assert_eq!(ru("project.import", "2 bots, 5 endpoints, 3 scenarios, 4 maps"), "ботов: 2, эндпоинтов: 5, сценариев: 3, карт: 4");
+        assert_eq!(ru("map.import", "created 0, updated 1, unchanged 7"), "создано: 0, изменено: 1, без изменений: 7");
         // Anything else as written.
         assert_eq!(ru("map.update", "«Путь» v3"), "«Путь» v3");
         assert_eq!(ru("user.create", "someone as nobody"), "someone as nobody");

@@ -301,6 +301,24 @@ pub enum K {
     StgIntro,
     StgAdminsOnly,
     StgTelegram,
+    TsApiCall,
+    TsApiSchedule,
+    TsApiCancel,
+    TsRunSkipped,
+    TsScenarioRun,
+    TsScenarioMessage,
+    TsScenarioSet,
+    TsScenarioIgnored,
+    TsScenarioError,
+    TsScenarioHandover,
+    TsScenarioScript,
+    TsScenarioEnd,
+    TsMessengerSend,
+    TsCallbackHttp,
+    TsUserReply,
+    TsReportBlocked,
+    TsOperatorMessage,
+    TsJobRun,
     StgTlsStarttls,
     StgTlsImplicit,
     StgTlsNone,
@@ -1208,6 +1226,24 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::StgIntro => ("Channel credentials, the entry scenario and secrets of each bot.", "Учётные данные каналов, стартовый сценарий и секреты каждого бота."),
         K::StgAdminsOnly => ("Only admins see and change channel credentials. Ask an admin if a bot needs a new channel.", "Учётные данные каналов видят и меняют только администраторы. Обратитесь к администратору, если боту нужен новый канал."),
         K::StgTelegram => ("Telegram", "Telegram"),
+        K::TsApiCall => ("API call", "вызов API"),
+        K::TsApiSchedule => ("job scheduled", "задание запланировано"),
+        K::TsApiCancel => ("job cancelled", "задание отменено"),
+        K::TsRunSkipped => ("run skipped", "запуск пропущен"),
+        K::TsScenarioRun => ("run started", "запуск начат"),
+        K::TsScenarioMessage => ("message", "сообщение"),
+        K::TsScenarioSet => ("lead changed", "лид изменён"),
+        K::TsScenarioIgnored => ("input not taken", "ввод не принят"),
+        K::TsScenarioError => ("run failed", "запуск прерван"),
+        K::TsScenarioHandover => ("handed to an operator", "передано оператору"),
+        K::TsScenarioScript => ("script", "скрипт"),
+        K::TsScenarioEnd => ("run ended", "запуск завершён"),
+        K::TsMessengerSend => ("sent to the messenger", "отправка в мессенджер"),
+        K::TsCallbackHttp => ("HTTP request", "HTTP-запрос"),
+        K::TsUserReply => ("person's reply", "ответ человека"),
+        K::TsReportBlocked => ("block reported", "сообщено о блокировке"),
+        K::TsOperatorMessage => ("operator's message", "сообщение оператора"),
+        K::TsJobRun => ("scheduled job ran", "задание выполнено"),
         K::StgTlsStarttls => ("STARTTLS (usually port 587)", "STARTTLS (обычно порт 587)"),
         K::StgTlsImplicit => ("TLS from the start (usually port 465)", "TLS с начала соединения (обычно порт 465)"),
         K::StgTlsNone => ("none (only on a trusted network)", "без шифрования (только в доверенной сети)"),
@@ -1945,6 +1981,32 @@ fn name_text(locale: Locale, keys: &[(&str, K)], name: &str) -> String {
 pub fn setting_choice_text(locale: Locale, value: &str) -> String {
     const KEYS: &[(&str, K)] = &[("starttls", K::StgTlsStarttls), ("tls", K::StgTlsImplicit), ("none", K::StgTlsNone)];
     name_text(locale, KEYS, value)
+}
+
+/// A trace event's step (`api.call`, `messenger.send`) in words; `None`
+/// for a step the studio has no words for (shown by its name).
+pub fn trace_step_text(locale: Locale, step: &str) -> Option<&'static str> {
+    const KEYS: &[(&str, K)] = &[
+        ("api.call", K::TsApiCall),
+        ("api.schedule", K::TsApiSchedule),
+        ("api.cancel", K::TsApiCancel),
+        ("run.skipped", K::TsRunSkipped),
+        ("scenario.run", K::TsScenarioRun),
+        ("scenario.message", K::TsScenarioMessage),
+        ("scenario.set", K::TsScenarioSet),
+        ("scenario.ignored", K::TsScenarioIgnored),
+        ("scenario.error", K::TsScenarioError),
+        ("scenario.handover", K::TsScenarioHandover),
+        ("scenario.script", K::TsScenarioScript),
+        ("scenario.end", K::TsScenarioEnd),
+        ("messenger.send", K::TsMessengerSend),
+        ("callback.http", K::TsCallbackHttp),
+        ("user.reply", K::TsUserReply),
+        ("report.blocked", K::TsReportBlocked),
+        ("operator.message", K::TsOperatorMessage),
+        ("job.run", K::TsJobRun),
+    ];
+    KEYS.iter().find(|(known, _)| *known == step).map(|(_, key)| t(locale, *key))
 }
 
 /// A run's status in words.

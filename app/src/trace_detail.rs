@@ -175,4 +175,12 @@ mod tests {
         assert_eq!(ru("scenario.handover", "goal: call back"), "goal: call back", "the scenario author's note");
         assert_eq!(detail_text(Locale::En, "scenario.message", "queued for 1 address(es)"), "queued for 1 address(es)");
     }
+
+    #[test]
+    fn a_step_is_named_in_words_and_an_unknown_one_by_its_name() {
+        use crate::i18n::trace_step_text;
+        assert_eq!(trace_step_text(Locale::Ru, "api.call"), Some("вызов API"));
+        assert_eq!(trace_step_text(Locale::En, "messenger.send"), Some("sent to the messenger"));
+        assert_eq!(trace_step_text(Locale::Ru, "scenario.teleport"), None);
+    }
 }

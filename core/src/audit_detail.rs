@@ -7,6 +7,46 @@
 
 use std::fmt;
 
+/// The links a map's version lost with another map's stages, or that
+/// other maps lost with its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinksCut {
+    /// This map's links to stages deleted in map(s) `of` (their titles,
+    /// joined by `», «`).
+    ToStagesOf { of: String, links: usize },
+    /// This map's links to the deleted map `of`.
+    ToDeletedMap { of: String, links: usize },
+    /// The links `maps` other maps held to the stages this version took out.
+    OutOf { maps: usize },
+}
+
+impl fmt::Display for LinksCut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinksCut::ToStagesOf { of, links } => write!(f, "links to stages deleted in «{of}» taken out ({links})"),
+            LinksCut::ToDeletedMap { of, links } => write!(f, "links to the deleted map «{of}» taken out ({links})"),
+            LinksCut::OutOf { maps } => write!(f, "links to its deleted stages taken out of {maps} map(s)"),
+        }
+    }
+}
+
+impl LinksCut {
+    fn parse(text: &str) -> Option<LinksCut> {
+        let counted = |prefix: &str| -> Option<(String, usize)> {
+            let (of, links) = text.strip_prefix(prefix)?.strip_suffix(')')?.rsplit_once("» taken out (")?;
+            Some((of.to_string(), links.parse().ok()?))
+        };
+        if let Some((of, links)) = counted("links to stages deleted in «") {
+            return Some(LinksCut::ToStagesOf { of, links });
+        }
+        if let Some((of, links)) = counted("links to the deleted map «") {
+            return Some(LinksCut::ToDeletedMap { of, links });
+        }
+        let maps = text.strip_prefix("links to its deleted stages taken out of ")?.strip_suffix(" map(s)")?;
+        Some(LinksCut::OutOf { maps: maps.parse().ok()? })
+    }
+}
+
 /// An audit entry's detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Detail {
@@ -28,6 +68,22 @@ pub enum Detail {
     Resealed { values: usize },
     /// Channel settings saved: the keys set (never their values).
     SettingsKeys { keys: Vec<String> },
+    /// A map made (`map.create`): its kind's name (`cjm`) and title.
+    MapMade { kind: String, title: String },
+    /// A map's new version (`map.save`, `map.restore`, `map.csv_import`),
+    /// and the links that went with it, if any.
+    MapVersion { title: String, version: i64, links: Option<LinksCut> },
+    /// A map deleted with its versions (`map.delete`), and from how many
+    /// other maps the links to it went.
+    MapDeleted { kind: String, title: String, version: i64, versions: i64, holders: usize },
+    /// A user's role set (`user.role`): the role's name.
+    RoleSet { role: String },
+    /// A project imported (`project.import`).
+    ProjectImported { bots: usize, endpoints: usize, scenarios: usize, maps: usize },
+    /// Endpoints or maps put back by id (`endpoint.import`, `map.import`).
+    Synced { created: usize, updated: usize, unchanged: usize },
+    /// A lead's status set by hand (`lead.status`).
+    LeadStatus { lead: String, status: String },
     /// Any other detail, as written.
     Other(String),
 }
@@ -45,6 +101,20 @@ impl fmt::Display for Detail {
             Detail::Resealed { values } => write!(f, "{values} values re-sealed"),
             Detail::SettingsKeys { keys } if keys.is_empty() => f.write_str("keys: —"),
             Detail::SettingsKeys { keys } => write!(f, "keys: {}", keys.join(", ")),
+            Detail::MapMade { kind, title } => write!(f, "{kind} «{title}»"),
+            Detail::MapVersion { title, version, links: None } => write!(f, "«{title}» v{version}"),
+            Detail::MapVersion { title, version, links: Some(links) } => write!(f, "«{title}» v{version}; {links}"),
+            Detail::MapDeleted { kind, title, version, versions, holders } => {
+                write!(f, "{kind} «{title}» v{version}, {versions} version(s)")?;
+                if *holders > 0 {
+                    write!(f, "; links to it taken out of {holders} map(s)")?;
+                }
+                Ok(())
+            }
+            Detail::RoleSet { role } => f.write_str(role),
+            Detail::ProjectImported { bots, endpoints, scenarios, maps } => write!(f, "{bots} bots, {endpoints} endpoints, {scenarios} scenarios, {maps} maps"),
+            Detail::Synced { created, updated, unchanged } => write!(f, "created {created}, updated {updated}, unchanged {unchanged}"),
+            Detail::LeadStatus { lead, status } => write!(f, "{lead} → {status}"),
             Detail::Other(text) => f.write_str(text),
         }
     }
@@ -79,6 +149,42 @@ impl Detail {
             "scenario.cancel_jobs" => counted(text, " jobs)").map(|(scenario, jobs)| Detail::JobsCancelled { scenario, jobs }),
             "scenario.delete" => counted(text, " versions)").map(|(scenario, versions)| Detail::ScenarioDeleted { scenario, versions }),
             "keys.rotate" => leading(text, " values re-sealed").map(|values| Detail::Resealed { values }),
+            "map.create" => {
+                let (kind, title) = text.strip_suffix('»')?.split_once(" «")?;
+                Some(Detail::MapMade { kind: kind.into(), title: title.into() })
+            }
+            "map.save" | "map.restore" | "map.csv_import" => {
+                let (head, links) = match text.split_once("; links to ") {
+                    Some((head, _)) => (head, Some(LinksCut::parse(&text[head.len() + 2..])?)),
+                    None => (text, None),
+                };
+                let (title, version) = head.strip_prefix('«')?.rsplit_once("» v")?;
+                Some(Detail::MapVersion { title: title.into(), version: version.parse().ok()?, links })
+            }
+            "map.delete" => {
+                let (head, holders) = match text.rsplit_once("; links to it taken out of ") {
+                    Some((head, tail)) => (head, tail.strip_suffix(" map(s)")?.parse().ok()?),
+                    None => (text, 0),
+                };
+                let (head, versions) = head.strip_suffix(" version(s)")?.rsplit_once(", ")?;
+                let (head, version) = head.rsplit_once("» v")?;
+                let (kind, title) = head.split_once(" «")?;
+                Some(Detail::MapDeleted { kind: kind.into(), title: title.into(), version: version.parse().ok()?, versions: versions.parse().ok()?, holders })
+            }
+            "user.role" => (!text.is_empty() && !text.contains(' ')).then(|| Detail::RoleSet { role: text.into() }),
+            "project.import" => {
+                let mut counts = text.split(", ").zip([" bots", " endpoints", " scenarios", " maps"]).map(|(part, unit)| part.strip_suffix(unit)?.parse::<usize>().ok());
+                let mut next = || counts.next().flatten();
+                let (bots, endpoints, scenarios, maps) = (next()?, next()?, next()?, next()?);
+                (text.split(", ").count() == 4).then_some(Detail::ProjectImported { bots, endpoints, scenarios, maps })
+            }
+            "endpoint.import" | "map.import" => {
+                let mut counts = text.split(", ").zip(["created ", "updated ", "unchanged "]).map(|(part, word)| part.strip_prefix(word)?.parse::<usize>().ok());
+                let mut next = || counts.next().flatten();
+                let (created, updated, unchanged) = (next()?, next()?, next()?);
+                (text.split(", ").count() == 3).then_some(Detail::Synced { created, updated, unchanged })
+            }
+            "lead.status" => text.split_once(" → ").map(|(lead, status)| Detail::LeadStatus { lead: lead.into(), status: status.into() }),
             _ if action.starts_with("settings.") => {
                 let keys = text.strip_prefix("keys: ")?;
                 // Written as a Rust list before 2026-12-06: `["enabled", "token"]`.
@@ -112,6 +218,18 @@ mod tests {
             ("settings.telegram", Detail::SettingsKeys { keys: vec!["enabled".into(), "token".into()] }),
             ("settings.secrets", Detail::SettingsKeys { keys: vec![] }),
             ("map.update", Detail::Other("«Путь» v3".into())),
+            ("map.create", Detail::MapMade { kind: "cjm".into(), title: "Путь «клиента»".into() }),
+            ("map.save", Detail::MapVersion { title: "Путь".into(), version: 3, links: None }),
+            ("map.restore", Detail::MapVersion { title: "Путь; v2".into(), version: 4, links: Some(LinksCut::OutOf { maps: 2 }) }),
+            ("map.save", Detail::MapVersion { title: "REHAU".into(), version: 7, links: Some(LinksCut::ToStagesOf { of: "CJM», «Blueprint".into(), links: 3 }) }),
+            ("map.save", Detail::MapVersion { title: "REHAU".into(), version: 8, links: Some(LinksCut::ToDeletedMap { of: "CJM".into(), links: 1 }) }),
+            ("map.delete", Detail::MapDeleted { kind: "cjm".into(), title: "Регистрация, v2".into(), version: 2, versions: 2, holders: 0 }),
+            ("map.delete", Detail::MapDeleted { kind: "blueprint".into(), title: "Онбординг".into(), version: 5, versions: 5, holders: 3 }),
+            ("user.role", Detail::RoleSet { role: "architect".into() }),
+            ("project.import", Detail::ProjectImported { bots: 2, endpoints: 5, scenarios: 3, maps: 4 }),
+            ("endpoint.import", Detail::Synced { created: 1, updated: 2, unchanged: 0 }),
+            ("map.import", Detail::Synced { created: 0, updated: 1, unchanged: 7 }),
+            ("lead.status", Detail::LeadStatus { lead: "TG-9".into(), status: "stopped".into() }),
         ];
         for (action, detail) in written {
             assert_eq!(Detail::parse(action, &detail.to_string()), detail, "{action}: {detail}");

@@ -446,7 +446,8 @@ pub async fn import_endpoints(bot_id: String, json: String) -> Result<ImportRepo
     let store = backend()?.store;
     let note = crate::i18n::t(crate::session::session().locale, crate::i18n::K::EndpointNoteImported);
     let done = store.import_endpoints(&bot, &valid, note, user.email.as_str()).await?;
-    store.audit(user.email.as_str(), "endpoint.import", bot.as_str(), &done.to_string()).await?;
+    let detail = comops_core::audit_detail::Detail::Synced { created: done.created, updated: done.updated, unchanged: done.unchanged };
+    store.audit(user.email.as_str(), "endpoint.import", bot.as_str(), &detail.to_string()).await?;
     Ok(ImportReport { created: done.created, updated: done.updated, unchanged: done.unchanged })
 }
 

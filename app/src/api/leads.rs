@@ -251,7 +251,8 @@ pub async fn set_lead_status(bot_id: String, lead_id: String, status: String) ->
     if !store.set_lead_status(&bot, lead_id.trim(), status).await? {
         return Err(AppError::NotFound);
     }
-    store.audit(user.email.as_str(), "lead.status", bot.as_str(), &format!("{} → {status}", lead_id.trim())).await?;
+    let detail = comops_core::audit_detail::Detail::LeadStatus { lead: lead_id.trim().to_string(), status: status.to_string() };
+    store.audit(user.email.as_str(), "lead.status", bot.as_str(), &detail.to_string()).await?;
     Ok(())
 }
 

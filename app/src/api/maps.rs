@@ -359,16 +359,20 @@ async fn linking_maps(
 }
 
 /// Audits a map's save as version `version` titled `title` (`action`:
-/// `map.save`, a restore's, an import's), with `and` said after it when
-/// there is more to say (links taken out with it).
+/// `map.save`, a restore's, an import's), with the links that went with
+/// it, if any.
 #[cfg(feature = "ssr")]
-async fn audit_saved(store: &comops_core::store::Store, who: &str, action: &str, map: &comops_core::map::MapId, title: &str, version: i64, and: &str) -> Result<(), AppError> {
-    let mut detail = format!("«{title}» v{version}");
-    if !and.is_empty() {
-        detail.push_str("; ");
-        detail.push_str(and);
-    }
-    Ok(store.audit(who, action, map.as_str(), &detail).await?)
+async fn audit_saved(
+    store: &comops_core::store::Store,
+    who: &str,
+    action: &str,
+    map: &comops_core::map::MapId,
+    title: &str,
+    version: i64,
+    links: Option<comops_core::audit_detail::LinksCut>,
+) -> Result<(), AppError> {
+    let detail = comops_core::audit_detail::Detail::MapVersion { title: title.to_string(), version, links };
+    Ok(store.audit(who, action, map.as_str(), &detail.to_string()).await?)
 }
 
 /// Version `version` of a map (0: the current one); with `first`, a map
@@ -439,7 +443,8 @@ pub async fn create_map(project_id: String, kind: String, title: String) -> Resu
     let store = backend()?.store;
     let note = crate::i18n::t(crate::session::session().locale, crate::i18n::K::NoteCreated);
     let map = store.create_map(&project, &title, &MapContent::empty(kind), note, user.email.as_str()).await?;
-    store.audit(user.email.as_str(), "map.create", map.id.as_str(), &format!("{kind} «{title}»")).await?;
+    let detail = comops_core::audit_detail::Detail::MapMade { kind: kind.to_string(), title: title.to_string() };
+    store.audit(user.email.as_str(), "map.create", map.id.as_str(), &detail.to_string()).await?;
     Ok(map.id.to_string())
 }
 
@@ -804,14 +809,12 @@ pub async fn delete_map(map_id: String) -> Result<MapDeleted, AppError> {
         let saves: Vec<MapSave> = cut.iter().zip(&notes).map(|((m, _), note)| MapSave { id: &m.id, expected: m.version, title: &m.title, content: &m.content, note }).collect();
         match store.delete_map_with(&id, map.version, &saves, user.email.as_str()).await {
             Ok((versions, saved)) => {
-                let mut detail = format!("{} «{}» v{}, {versions} version(s)", map.kind, map.title, map.version);
-                if !cut.is_empty() {
-                    detail.push_str(&format!("; links to it taken out of {} map(s)", cut.len()));
-                }
-                store.audit(user.email.as_str(), "map.delete", id.as_str(), &detail).await?;
+                use comops_core::audit_detail::{Detail, LinksCut};
+                let detail = Detail::MapDeleted { kind: map.kind.to_string(), title: map.title.clone(), version: map.version, versions, holders: cut.len() };
+                store.audit(user.email.as_str(), "map.delete", id.as_str(), &detail.to_string()).await?;
                 for ((holder, links), version) in cut.iter().zip(&saved) {
-                    let why = crate::i18n::t2(comops_core::Locale::En, crate::i18n::K::MapNoteDeletedMapLinksCut, &map.title, links);
-                    audit_saved(&store, user.email.as_str(), "map.save", &holder.id, &holder.title, *version, &why).await?;
+                    let why = LinksCut::ToDeletedMap { of: map.title.clone(), links: *links };
+                    audit_saved(&store, user.email.as_str(), "map.save", &holder.id, &holder.title, *version, Some(why)).await?;
                 }
                 let links_taken_out = cut
                     .into_iter()
@@ -998,14 +1001,13 @@ pub async fn import_project(json: String, slug: String) -> Result<ProjectImportO
         comops_core::store::StoreError::Taken(_) => AppError::Invalid(vec![FieldError::new("slug", Problem::Taken)]),
         other => other.into(),
     })?;
-    let detail = format!(
-        "{} bots, {} endpoints, {} scenarios, {} maps",
-        report.bots.len(),
-        report.endpoints,
-        report.scenarios,
-        report.maps.len()
-    );
-    store.audit(user.email.as_str(), "project.import", report.project_id.as_str(), &detail).await?;
+    let detail = comops_core::audit_detail::Detail::ProjectImported {
+        bots: report.bots.len(),
+        endpoints: report.endpoints,
+        scenarios: report.scenarios,
+        maps: report.maps.len(),
+    };
+    store.audit(user.email.as_str(), "project.import", report.project_id.as_str(), &detail.to_string()).await?;
     Ok(ProjectImportOutcome::Imported {
         project_id: report.project_id.to_string(),
         bots: report.bots.len(),

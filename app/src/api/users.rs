@@ -68,7 +68,8 @@ pub async fn set_user_role(id: String, role: String) -> Result<(), AppError> {
     let role = comops_core::Role::parse(&role).map_err(|p| AppError::Invalid(vec![FieldError::new("role", p)]))?;
     let store = backend()?.store;
     refused_if_last_admin(store.set_user_role(&id, role).await?, "role")?;
-    store.audit(admin.email.as_str(), "user.role", id.as_str(), role.as_str()).await?;
+    let detail = comops_core::audit_detail::Detail::RoleSet { role: role.as_str().to_string() };
+    store.audit(admin.email.as_str(), "user.role", id.as_str(), &detail.to_string()).await?;
     Ok(())
 }
 

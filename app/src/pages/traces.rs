@@ -8,7 +8,7 @@ use crate::api::endpoints::list_bot_choices;
 use crate::api::traces::{list_traces, trace_timeline, TraceQuery, PAGE_SIZE};
 use crate::components::filter_form::{log_href, FilterField, FilterForm, LogAddress, LogPager, PeriodSelect, FILTER_INPUT};
 use crate::components::{format_millis_exact, format_millis_seconds};
-use crate::i18n::{duration_text, trace_status_text, tr, use_locale, K};
+use crate::i18n::{duration_text, trace_status_text, trace_step_text, tr, use_locale, K};
 use crate::trace_detail::detail_text;
 use comops_core::TraceEvent;
 use leptos::prelude::*;
@@ -256,7 +256,7 @@ fn TraceRow(event: TraceEvent, open_trace: Callback<String>) -> impl IntoView {
                 <span class="block" data-testid="trace-user">{event.user_id.clone()}</span>
                 <span class="block text-slate-500" data-testid="trace-lead">{event.lead_id.clone()}</span>
             </td>
-            <td class="px-2 py-1.5 font-mono text-xs">{event.step.clone()}</td>
+            <td class="px-2 py-1.5 text-xs" data-testid="trace-step" data-step=event.step.clone()>{step_view(event.step.clone())}</td>
             <td class="px-2 py-1.5">
                 <span class=format!("whitespace-nowrap rounded px-1.5 py-0.5 text-xs {}", badge(&event.status)) data-testid="trace-status">{status_text(&event.status)}</span>
                 {(event.http_status != 0).then(|| view! { <span class="ml-1 text-xs tabular-nums text-slate-500" data-testid="trace-http">{event.http_status}</span> })}
@@ -283,6 +283,16 @@ fn offset_text(locale: comops_core::Locale, ms: i64) -> String {
 }
 
 /// A trace event's detail in the reader's language, following a switch.
+/// A step in the reader's words with its name beside, for search (`api.call`);
+/// a step the studio has no words for by its name alone.
+fn step_view(step: String) -> impl IntoView {
+    let locale = use_locale();
+    move || match trace_step_text(locale.get(), &step) {
+        Some(words) => view! { <span class="whitespace-nowrap">{words}</span>" "<span class="font-mono text-[11px] text-slate-400">{step.clone()}</span> }.into_any(),
+        None => view! { <span class="font-mono">{step.clone()}</span> }.into_any(),
+    }
+}
+
 fn detail_view(step: String, detail: String) -> impl IntoView {
     let locale = use_locale();
     move || detail_text(locale.get(), &step, &detail)
@@ -324,7 +334,7 @@ fn Timeline(trace_id: String, on_close: Callback<()>) -> impl IntoView {
                                             {(i > 0).then(|| view! {
                                                 <span class="text-xs tabular-nums text-slate-500" data-testid="timeline-offset">{move || offset_text(locale.get(), e.at - first)}</span>
                                             })}
-                                            <span class="font-mono text-xs font-medium">{e.step.clone()}</span>
+                                            <span class="text-xs font-medium" data-step=e.step.clone()>{step_view(e.step.clone())}</span>
                                             <span class=format!("rounded px-1.5 py-0.5 text-xs {}", badge(&e.status)) data-testid="trace-status">{status_text(&e.status)}</span>
                                             <span class="font-mono text-xs text-slate-600">{e.bot_id.clone()} " / " {e.endpoint.clone()}</span>
                                             {(e.http_status != 0).then(|| view! { <span class="text-xs text-slate-500">"HTTP " {e.http_status}</span> })}

@@ -208,12 +208,6 @@ pub struct EndpointImport {
     pub unchanged: usize,
 }
 
-impl std::fmt::Display for EndpointImport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "created {}, updated {}, unchanged {}", self.created, self.updated, self.unchanged)
-    }
-}
-
 /// Writes version `version` of endpoint `id` inside `tx`.
 pub(super) async fn insert_version(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,

@@ -232,7 +232,8 @@ async fn import_endpoints(
     let store = &state.backend.store;
     let author = format!("token:{}", token.name);
     let done = store.import_endpoints(&bot, &valid, "imported from JSON", &author).await?;
-    store.audit(&author, "endpoint.import", bot.as_str(), &done.to_string()).await?;
+    let detail = comops_core::audit_detail::Detail::Synced { created: done.created, updated: done.updated, unchanged: done.unchanged };
+    store.audit(&author, "endpoint.import", bot.as_str(), &detail.to_string()).await?;
     Ok(Json(json!({
         "success": true, "message": "Endpoints imported",
         "created": done.created, "updated": done.updated, "unchanged": done.unchanged,
@@ -277,8 +278,8 @@ async fn import_maps(
         Err(MapSyncError::Refused(problems)) => return Err(refused(problems)),
         Err(MapSyncError::Store(err)) => return Err(err.into()),
     };
-    let detail = format!("created {}, updated {}, unchanged {}", done.created, done.updated, done.unchanged);
-    store.audit(&author, "map.import", project.as_str(), &detail).await?;
+    let detail = comops_core::audit_detail::Detail::Synced { created: done.created, updated: done.updated, unchanged: done.unchanged };
+    store.audit(&author, "map.import", project.as_str(), &detail.to_string()).await?;
     Ok(Json(json!({ "success": true, "message": "Maps imported", "created": done.created, "updated": done.updated, "unchanged": done.unchanged })))
 }
 

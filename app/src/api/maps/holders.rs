@@ -8,6 +8,7 @@
 
 use super::{audit_saved, LinksTakenOut};
 use crate::error::AppError;
+use comops_core::audit_detail::LinksCut;
 use comops_core::map::{Map, MapContent, MapId, MapKind};
 use comops_core::store::maps::MapSave;
 use comops_core::store::{Store, StoreError};
@@ -68,14 +69,13 @@ pub async fn write(store: &Store, maps: &[Saving<'_>], author: &str, action: &st
             Ok(versions) => {
                 let (own, theirs) = versions.split_at(maps.len().min(versions.len()));
                 // The audit log says why a map changed that nobody opened.
-                let took = if cut.is_empty() { String::new() } else { format!("links to its deleted stages taken out of {} map(s)", cut.len()) };
                 for (m, version) in maps.iter().zip(own) {
-                    let took = if gone.iter().any(|(g, _)| g.current.id == m.current.id) { took.as_str() } else { "" };
+                    let took = (!cut.is_empty() && gone.iter().any(|(g, _)| g.current.id == m.current.id)).then(|| LinksCut::OutOf { maps: cut.len() });
                     audit_saved(store, author, action, &m.current.id, m.title, *version, took).await?;
                 }
                 for (h, version) in cut.iter().zip(theirs) {
-                    let why = crate::i18n::t2(Locale::En, crate::i18n::K::MapNoteStageLinksCut, &h.of, h.links);
-                    audit_saved(store, author, "map.save", &h.map.id, &h.map.title, *version, &why).await?;
+                    let why = LinksCut::ToStagesOf { of: h.of.clone(), links: h.links };
+                    audit_saved(store, author, "map.save", &h.map.id, &h.map.title, *version, Some(why)).await?;
                 }
                 let links_taken_out = cut
                     .into_iter()
