@@ -257,6 +257,39 @@ p1,Привязать
 }
 
 #[test]
+fn a_file_without_the_id_column_keeps_each_stage_by_its_name() {
+    // A CJM typed or cut down in a spreadsheet: its stages by name, in a new order.
+    let cjm = registration_cjm();
+    let MapContent::Cjm(before) = &cjm else { panic!() };
+    let texts = "Этап пути клиента;Цель клиента / зачем он это делает
+ Регистрация ;Создать профиль быстрее
+Осведомленность;Узнать о сервисе
+Регистрация;Второй с тем же именем
+Новый этап;Новая цель
+";
+    let MapContent::Cjm(read) = csv::import(&cjm, texts).unwrap() else { panic!() };
+    let ids: Vec<&str> = read.stages.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["registration", "awareness", "s1", "s2"], "each name once; a second or unknown name is a new stage");
+    assert_eq!((read.stages[0].goal.as_str(), read.stages[0].emotion_score), ("Создать профиль быстрее", before.stages[1].emotion_score));
+    assert_eq!(read.stages[1].owner, before.stages[0].owner, "the columns the file lacks stay, as with ids");
+    // A file with the id column goes by it alone: a record without an id is new.
+    let MapContent::Cjm(read) = csv::import(&cjm, "id,Этап пути клиента\n,Регистрация\n").unwrap() else { panic!() };
+    assert_eq!(read.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["s1"]);
+    // A name two stages share names neither.
+    let twins = content(MapKind::Cjm, json!({"stages": [{"id": "a", "stage": "Оплата"}, {"id": "b", "stage": "Оплата"}]}));
+    let MapContent::Cjm(read) = csv::import(&twins, "Этап пути клиента\nОплата\n").unwrap() else { panic!() };
+    assert_eq!(read.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["s1"]);
+
+    // A blueprint the same way, its links to CJM stages and its bindings kept.
+    let blueprint = onboarding_blueprint();
+    let MapContent::Blueprint(before) = &blueprint else { panic!() };
+    let MapContent::Blueprint(read) = csv::import(&blueprint, "Этап\nРегистрация\nОсведомленность\n").unwrap() else { panic!() };
+    assert_eq!(read.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["registration", "awareness"]);
+    assert_eq!(read.stages[1].cjm_stages, before.stages[0].cjm_stages);
+    assert_eq!(read.stages[0].front_stage.endpoints, before.stages[1].front_stage.endpoints);
+}
+
+#[test]
 fn a_cell_bound_to_fifty_long_endpoints_still_goes_to_csv_and_back() {
     let alias = format!("{}/{}", "a".repeat(60), "b".repeat(60));
     let endpoints: Vec<_> = (0..50).map(|i| json!({"bot_id": format!("bot_{}{i}", "x".repeat(36)), "alias": alias})).collect();

@@ -411,7 +411,10 @@ pub fn locate(kind: super::MapKind, text: &str, error: &FieldError) -> Option<Cs
 /// fields (persona, process, a blueprint's crossings) stay. A column the
 /// file lacks keeps, in each record whose id is one of `base`'s items, that
 /// item's value (a table of texts unbinds and unlinks nothing); a record
-/// without an id is a new item, whose made-up id is none of `base`'s.
+/// without an id is a new item, whose made-up id is none of `base`'s. A
+/// CJM's or blueprint's file without the id column at all takes each
+/// stage's id by its name, where one stage alone has that name
+/// ([`ByName`]): other maps link to those ids.
 pub fn import(base: &MapContent, text: &str) -> Result<MapContent, CsvError> {
     match base {
         MapContent::Cjm(m) => Ok(MapContent::Cjm(Cjm { persona: m.persona.clone(), stages: cjm_from_csv(text, &m.stages)? })),
@@ -572,6 +575,32 @@ impl<'a, T: Clone + Default> Before<'a, T> {
     }
 }
 
+/// A file without an id column, read over stages that other maps link to
+/// (a CJM's, a blueprint's): a record takes the id of the one stage of
+/// the same name (trimmed), if only one has it and no record before took
+/// it, so a spreadsheet that lost the column keeps the stages' links.
+/// A file with the column goes by it alone.
+struct ByName<'a> {
+    ids: std::collections::HashMap<&'a str, Option<&'a str>>,
+}
+
+impl<'a> ByName<'a> {
+    fn new<T>(items: &'a [T], id: fn(&T) -> &str, name: fn(&T) -> &str) -> Self {
+        let mut ids: std::collections::HashMap<&'a str, Option<&'a str>> = std::collections::HashMap::new();
+        for item in items {
+            // A name two stages share names neither.
+            ids.entry(name(item).trim()).and_modify(|taken| *taken = None).or_insert(Some(id(item)));
+        }
+        ids.remove("");
+        ByName { ids }
+    }
+
+    /// The id of the stage named `name`, once.
+    fn claim(&mut self, name: &str) -> Option<String> {
+        self.ids.get_mut(name.trim()).and_then(Option::take).map(str::to_string)
+    }
+}
+
 /// Unique ids for rows that came without one: `prefix` + a number, none of
 /// the file's ids nor of `taken`.
 fn fill_ids<'a, 'b>(ids: impl Iterator<Item = &'a mut String>, prefix: &str, taken: impl Iterator<Item = &'b str>) {
@@ -604,9 +633,11 @@ fn refs_from(table: &Table, row: &Record, key: &str) -> Result<Vec<ItemRef>, Csv
 pub fn cjm_from_csv(text: &str, base: &[CjmStage]) -> Result<Vec<CjmStage>, CsvError> {
     let table = Table::parse(text, cjm_columns())?;
     let before = Before::new(base, |s| &s.id);
+    let mut by_name = (!table.has("id")).then(|| ByName::new(base, |s| &s.id, |s| &s.stage));
     let mut stages = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
-        let id = table.get(row, "id").trim();
+        let named = by_name.as_mut().and_then(|names| names.claim(table.get(row, "stage")));
+        let id = named.as_deref().unwrap_or(table.get(row, "id").trim());
         let (mut stage, _) = before.start(id);
         stage.id = id.to_string();
         table.texts(row, &cjm::COLUMNS, &mut stage, CjmStage::column_mut);
@@ -723,9 +754,11 @@ fn bindings_from(table: &Table, row: &Record, key: &str) -> Result<Vec<EndpointB
 pub fn blueprint_from_csv(text: &str, base: &[BlueprintStage]) -> Result<Vec<BlueprintStage>, CsvError> {
     let table = Table::parse(text, blueprint_columns())?;
     let before = Before::new(base, |s| &s.id);
+    let mut by_name = (!table.has("id")).then(|| ByName::new(base, |s| &s.id, |s| &s.name));
     let mut stages = Vec::with_capacity(table.rows.len());
     for record in &table.rows {
-        let id = table.get(record, "id").trim();
+        let named = by_name.as_mut().and_then(|names| names.claim(table.get(record, "name")));
+        let id = named.as_deref().unwrap_or(table.get(record, "id").trim());
         let (mut stage, _) = before.start(id);
         stage.id = id.to_string();
         if table.has("name") {
