@@ -21,6 +21,7 @@ pub fn audit_detail_text(locale: Locale, action: &str, detail: &str) -> String {
         Detail::Linked { user, lead, channel } => format!("пользователь {user} → лид {lead} ({channel})"),
         Detail::LinkedAddresses { user, lead, addresses } => format!("пользователь {user} → лид {lead} (адресов: {addresses})"),
         Detail::Deactivated { links } => format!("связей: {links}"),
+        Detail::LeadUnlinked { lead, channel, links } => format!("лид {lead} ({channel}), связей: {links}"),
         Detail::JobsCancelled { scenario, jobs } => format!("{scenario} (заданий: {jobs})"),
         Detail::ScenarioDeleted { scenario, versions } => format!("{scenario} (версий: {versions})"),
         Detail::Resealed { values } => format!("перешифровано значений: {values}"),
@@ -75,6 +76,7 @@ mod tests {
         assert_eq!(ru("identity.link", "user 54321 → lead TG-9072612 (telegram)"), "пользователь 54321 → лид TG-9072612 (telegram)");
         assert_eq!(ru("identity.link", "user 54321 → lead TG-9 (2 address(es))"), "пользователь 54321 → лид TG-9 (адресов: 2)");
         assert_eq!(ru("identity.deactivate", "3 link(s)"), "связей: 3");
+        assert_eq!(ru("identity.deactivate", "TG-9 telegram (1)"), "лид TG-9 (telegram), связей: 1");
         assert_eq!(ru("scenario.delete", "order_status (3 versions)"), "order_status (версий: 3)");
         assert_eq!(ru("scenario.cancel_jobs", "daily (1 jobs)"), "daily (заданий: 1)");
         assert_eq!(ru("keys.rotate", "12 values re-sealed"), "перешифровано значений: 12");

@@ -60,6 +60,9 @@ pub enum Detail {
     LinkedAddresses { user: String, lead: String, addresses: usize },
     /// Links deactivated.
     Deactivated { links: usize },
+    /// A lead's links on one channel deactivated in the studio (its lead
+    /// and channel, never the address).
+    LeadUnlinked { lead: String, channel: String, links: usize },
     /// A scenario's scheduled jobs cancelled.
     JobsCancelled { scenario: String, jobs: usize },
     /// A scenario deleted with its versions.
@@ -96,6 +99,7 @@ impl fmt::Display for Detail {
             Detail::Linked { user, lead, channel } => write!(f, "user {user} → lead {lead} ({channel})"),
             Detail::LinkedAddresses { user, lead, addresses } => write!(f, "user {user} → lead {lead} ({addresses} address(es))"),
             Detail::Deactivated { links } => write!(f, "{links} link(s)"),
+            Detail::LeadUnlinked { lead, channel, links } => write!(f, "{lead} {channel} ({links})"),
             Detail::JobsCancelled { scenario, jobs } => write!(f, "{scenario} ({jobs} jobs)"),
             Detail::ScenarioDeleted { scenario, versions } => write!(f, "{scenario} ({versions} versions)"),
             Detail::Resealed { values } => write!(f, "{values} values re-sealed"),
@@ -145,7 +149,13 @@ impl Detail {
                 let (lead, channel) = rest.strip_suffix(')')?.rsplit_once(" (")?;
                 Some(Detail::Linked { user: user.into(), lead: lead.into(), channel: channel.into() })
             }
-            "identity.deactivate" => leading(text, " link(s)").map(|links| Detail::Deactivated { links }),
+            "identity.deactivate" => match leading(text, " link(s)") {
+                Some(links) => Some(Detail::Deactivated { links }),
+                None => {
+                    let (lead, channel, links) = counted(text, ")").and_then(|(head, links)| head.split_once(' ').map(|(lead, channel)| (lead.to_string(), channel.to_string(), links)))?;
+                    (!channel.contains(' ')).then_some(Detail::LeadUnlinked { lead, channel, links })
+                }
+            },
             "scenario.cancel_jobs" => counted(text, " jobs)").map(|(scenario, jobs)| Detail::JobsCancelled { scenario, jobs }),
             "scenario.delete" => counted(text, " versions)").map(|(scenario, versions)| Detail::ScenarioDeleted { scenario, versions }),
             "keys.rotate" => leading(text, " values re-sealed").map(|values| Detail::Resealed { values }),
@@ -212,6 +222,7 @@ mod tests {
             ("identity.link", Detail::Linked { user: "54321".into(), lead: "TG-9072612".into(), channel: "telegram".into() }),
             ("identity.link", Detail::LinkedAddresses { user: "54321".into(), lead: "TG-9".into(), addresses: 2 }),
             ("identity.deactivate", Detail::Deactivated { links: 3 }),
+            ("identity.deactivate", Detail::LeadUnlinked { lead: "TG-9072612".into(), channel: "telegram".into(), links: 1 }),
             ("scenario.cancel_jobs", Detail::JobsCancelled { scenario: "daily (old)".into(), jobs: 1 }),
             ("scenario.delete", Detail::ScenarioDeleted { scenario: "order_status".into(), versions: 3 }),
             ("keys.rotate", Detail::Resealed { values: 12 }),

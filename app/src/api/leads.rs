@@ -231,8 +231,12 @@ pub async fn deactivate_link(bot_id: String, lead_id: String, user_id: String, c
     let count = store.deactivate_identities(&bot, &filter).await?;
     // The lead and the channel, never the address: a chat id may be a
     // phone or an email, kept sealed in the identities table.
-    let detail = format!("{} {} ({count})", filter.lead_id.as_deref().unwrap_or_default(), filter.channel.as_deref().unwrap_or_default());
-    store.audit(user.email.as_str(), "identity.deactivate", bot.as_str(), &detail).await?;
+    let detail = comops_core::audit_detail::Detail::LeadUnlinked {
+        lead: filter.lead_id.clone().unwrap_or_default(),
+        channel: filter.channel.clone().unwrap_or_default(),
+        links: count as usize,
+    };
+    store.audit(user.email.as_str(), "identity.deactivate", bot.as_str(), &detail.to_string()).await?;
     Ok(count)
 }
 

@@ -10,7 +10,7 @@ use crate::audit_detail::audit_detail_text;
 use crate::components::filter_form::{log_href, FilterField, FilterForm, LogAddress, LogPager, PeriodSelect, FILTER_INPUT};
 use crate::components::form::{can, general_error, ErrorBanner};
 use crate::components::{download, format_millis_exact, format_millis_seconds, l, load_error, loading};
-use crate::i18n::{audit_action_text, audit_area_text, tr, use_locale, K};
+use crate::i18n::{audit_action_text, audit_area_text, t, t1, tr, use_locale, K};
 use comops_core::audit::{is_named_kind, AuditEntry, AuditPage, AREAS};
 use comops_core::Permission;
 use leptos::prelude::*;
@@ -193,7 +193,7 @@ fn AuditRow(entry: AuditEntry, by_subject: Callback<String>) -> impl IntoView {
     view! {
         <tr class="border-t border-slate-100 hover:bg-slate-50 align-top" data-action=entry.action.clone() data-testid="audit-row">
             <td class="px-2 py-1.5 whitespace-nowrap text-slate-500 tabular-nums" title=format_millis_exact(entry.at)>{format_millis_seconds(entry.at)}</td>
-            <td class="px-2 py-1.5 wrap-anywhere" data-testid="audit-actor">{entry.actor.clone()}</td>
+            <td class="px-2 py-1.5 wrap-anywhere" data-testid="audit-actor" title=entry.actor.clone()>{actor_view(entry.actor.clone())}</td>
             <td class="px-2 py-1.5 whitespace-nowrap" title=entry.action.clone() data-testid="audit-action">{move || audit_action_text(locale.get(), &action)}</td>
             <td class="px-2 py-1.5">
                 {entry.subject_name.clone().map(|name| view! { <span class="block" data-testid="audit-subject-name">{name}</span> })}
@@ -210,4 +210,17 @@ fn AuditRow(entry: AuditEntry, by_subject: Callback<String>) -> impl IntoView {
         </tr>
     }
     .into_any()
+}
+
+/// Who did it: a user by email as written; the server itself, its command
+/// line and a token (`system`, `cli`, `token:CRM`) in the reader's words
+/// (the name filtered by stays in the cell's title).
+fn actor_view(actor: String) -> impl IntoView {
+    let locale = use_locale();
+    move || match (actor.as_str(), actor.strip_prefix("token:")) {
+        ("system", _) => t(locale.get(), K::AuditActorSystem).to_string(),
+        ("cli", _) => t(locale.get(), K::AuditActorCli).to_string(),
+        (_, Some(name)) => t1(locale.get(), K::AuditActorToken, name),
+        _ => actor.clone(),
+    }
 }
