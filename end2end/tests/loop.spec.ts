@@ -1405,15 +1405,38 @@ test('an endpoint a row binds on another project\'s bot is not offered to be mad
   await expect(panel.getByTestId('loop-create-endpoint')).toHaveCount(0);
 });
 
+/** The demo CJM and the maps holding links to its «Регистрация», as stored now. */
+async function stageAndHolders(page: Page) {
+  const demo = {
+    cjm: await storedMap(page, 'map_registration-cjm'),
+    rehau: await storedMap(page, 'map_rehau'),
+    blueprint: await storedMap(page, 'map_onboarding-blueprint'),
+    registration: await storedMap(page, 'map_registration'),
+  };
+  expect(JSON.stringify(demo.rehau.content)).toContain(TO_STAGE_TEXT);
+  expect(JSON.stringify(demo.blueprint.content)).toContain(TO_STAGE_TEXT);
+  return demo;
+}
+
+/** The demo as `stageAndHolders` read it, saved back (the CJM first), for whoever reads it next. */
+async function putBack(page: Page, demo: Awaited<ReturnType<typeof stageAndHolders>>) {
+  const ids = { cjm: 'map_registration-cjm', rehau: 'map_rehau', blueprint: 'map_onboarding-blueprint', registration: 'map_registration' } as const;
+  for (const key of ['cjm', 'rehau', 'blueprint', 'registration'] as const) {
+    const [id, was] = [ids[key], demo[key]];
+    const now = await storedMap(page, id);
+    const back = await page.request.post('/api/maps/save', {
+      data: { map_id: id, title: was.title, json: JSON.stringify(was.content), note: 'as it was', base_version: now.version },
+      headers: { Origin: BASE },
+    });
+    expect((await back.json()).Saved, id).toBeTruthy();
+  }
+}
+
 test('a CJM stage deleted in its map editor takes the links other maps hold to it along, in the same commit, and the banner names those maps', async ({ page }) => {
   await logIn(page, ARCHITECT);
   await chooseLanguage(page, 'en');
-  const rehau = await storedMap(page, 'map_rehau');
-  const blueprint = await storedMap(page, 'map_onboarding-blueprint');
-  const registration = await storedMap(page, 'map_registration');
-  const cjm = await storedMap(page, 'map_registration-cjm');
-  expect(JSON.stringify(rehau.content)).toContain(TO_STAGE_TEXT);
-  expect(JSON.stringify(blueprint.content)).toContain(TO_STAGE_TEXT);
+  const demo = await stageAndHolders(page);
+  const { rehau, blueprint, cjm } = demo;
   await page.goto('/maps/map_registration-cjm');
   await hydrated(page);
   await page.locator('[data-testid="map-table"] tbody tr[data-row="registration"]').getByTestId('row-delete').click();
@@ -1436,30 +1459,14 @@ test('a CJM stage deleted in its map editor takes the links other maps hold to i
   await hydrated(page);
   await loopReady(page);
   await expect(page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`)).toHaveCount(0);
-  // The demo as it was, for whoever reads it next.
-  const restore = async (id: string, was: { title: string; content: unknown }) => {
-    const now = await storedMap(page, id);
-    const back = await page.request.post('/api/maps/save', {
-      data: { map_id: id, title: was.title, json: JSON.stringify(was.content), note: 'as it was', base_version: now.version },
-      headers: { Origin: BASE },
-    });
-    expect((await back.json()).Saved, id).toBeTruthy();
-  };
-  await restore('map_registration-cjm', cjm);
-  await restore('map_rehau', rehau);
-  await restore('map_onboarding-blueprint', blueprint);
-  await restore('map_registration', registration);
+  await putBack(page, demo);
 });
 
 test('a CJM stage left out of an imported CSV takes the links other maps hold to it along, and the editor names those maps', async ({ page }) => {
   await logIn(page, ARCHITECT);
   await chooseLanguage(page, 'en');
-  const rehau = await storedMap(page, 'map_rehau');
-  const blueprint = await storedMap(page, 'map_onboarding-blueprint');
-  const registration = await storedMap(page, 'map_registration');
-  const cjm = await storedMap(page, 'map_registration-cjm');
-  expect(JSON.stringify(rehau.content)).toContain(TO_STAGE_TEXT);
-  expect(JSON.stringify(blueprint.content)).toContain(TO_STAGE_TEXT);
+  const demo = await stageAndHolders(page);
+  const { rehau, blueprint, cjm } = demo;
   await page.goto('/maps/map_registration-cjm');
   await hydrated(page);
   await page.getByTestId('csv-export').click();
@@ -1482,13 +1489,5 @@ test('a CJM stage left out of an imported CSV takes the links other maps hold to
   await hydrated(page);
   await loopReady(page);
   await expect(page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`)).toHaveCount(0);
-  // The demo as it was, for whoever reads it next.
-  for (const [id, was] of [['map_registration-cjm', cjm], ['map_rehau', rehau], ['map_onboarding-blueprint', blueprint], ['map_registration', registration]] as const) {
-    const now = await storedMap(page, id);
-    const back = await page.request.post('/api/maps/save', {
-      data: { map_id: id, title: was.title, json: JSON.stringify(was.content), note: 'as it was', base_version: now.version },
-      headers: { Origin: BASE },
-    });
-    expect((await back.json()).Saved, id).toBeTruthy();
-  }
+  await putBack(page, demo);
 });
