@@ -43,7 +43,14 @@ pub fn audit_detail_text(locale: Locale, action: &str, detail: &str) -> String {
         },
         Detail::ProjectImported { bots, endpoints, scenarios, maps } => format!("ботов: {bots}, эндпоинтов: {endpoints}, сценариев: {scenarios}, карт: {maps}"),
         Detail::Synced { created, updated, unchanged } => format!("создано: {created}, изменено: {updated}, без изменений: {unchanged}"),
-        Detail::LeadStatus { lead, status } => format!("лид {lead} → {status}"),
+        Detail::LeadStatus { lead, status } => {
+            let status = match status.as_str() {
+                "active" => crate::i18n::t(locale, crate::i18n::K::Active).to_string(),
+                "stopped" => crate::i18n::t(locale, crate::i18n::K::LeadsStopped).to_string(),
+                _ => status,
+            };
+            format!("лид {lead} → {status}")
+        }
         Detail::Other(text) => text,
     }
 }
@@ -56,10 +63,13 @@ fn kind_ru(kind: &str) -> String {
     }
 }
 
+/// The links a version lost or took from others, in Russian: the words
+/// of the holder's own version note (`K::MapNote…`).
 fn links_ru(links: &LinksCut) -> String {
+    use crate::i18n::{t2, K};
     match links {
-        LinksCut::ToStagesOf { of, links } => format!("убраны связи с этапами, удалёнными в «{of}» ({links})"),
-        LinksCut::ToDeletedMap { of, links } => format!("убраны связи с удалённой картой «{of}» ({links})"),
+        LinksCut::ToStagesOf { of, links } => t2(Locale::Ru, K::MapNoteStageLinksCut, of, links),
+        LinksCut::ToDeletedMap { of, links } => t2(Locale::Ru, K::MapNoteDeletedMapLinksCut, of, links),
         LinksCut::OutOf { maps } => format!("связи с её удалёнными этапами убраны из карт: {maps}"),
     }
 }
@@ -87,6 +97,11 @@ mod tests {
         assert_eq!(ru("map.csv_import", "«Регистрация» v5; links to its deleted stages taken out of 2 map(s)"), "«Регистрация» v5; связи с её удалёнными этапами убраны из карт: 2");
         assert_eq!(ru("map.delete", "cjm «Регистрация» v2, 2 version(s); links to it taken out of 3 map(s)"), "Карта пути клиента (CJM) «Регистрация» v2, версий: 2; связи с ней убраны из карт: 3");
         assert_eq!(ru("user.role", "analyst"), "роль: аналитик");
+        assert_eq!(ru("lead.status", "TG-9 → stopped"), "лид TG-9 → остановлен");
+        // The audit entry's English is the holder's version note's.
+        use crate::i18n::{t2, K};
+        assert_eq!(LinksCut::ToStagesOf { of: "CJM".into(), links: 2 }.to_string(), t2(Locale::En, K::MapNoteStageLinksCut, "CJM", 2));
+        assert_eq!(LinksCut::ToDeletedMap { of: "CJM".into(), links: 1 }.to_string(), t2(Locale::En, K::MapNoteDeletedMapLinksCut, "CJM", 1));
         assert_eq!(ru("project.import", "2 bots, 5 endpoints, 3 scenarios, 4 maps"), "ботов: 2, эндпоинтов: 5, сценариев: 3, карт: 4");
         assert_eq!(ru("map.import", "created 0, updated 1, unchanged 7"), "создано: 0, изменено: 1, без изменений: 7");
         // Anything else as written.

@@ -1623,7 +1623,7 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         K::NoteCreated => ("created", "создана"),
         K::NoteRestored => ("restored from v{}", "восстановлена из v{}"),
         K::NoteImportedCsv => ("imported from CSV", "импортирована из CSV"),
-        K::NoteImportedProject => ("imported with the project", "импортировано с проектом"),
+        K::NoteImportedProject => ("imported with the project", "импорт вместе с проектом"),
         K::AuditActorSystem => ("ComOps itself", "сам ComOps"),
         K::AuditActorCli => ("command line", "командная строка"),
         K::AuditActorToken => ("token «{}»", "токен «{}»"),

@@ -4,6 +4,7 @@
 //! worded by `api_message`; words that are not ComOps's own (a
 //! messenger's reason, an http step's error) stay as written.
 
+use comops_core::scenario::reply::ReplyError;
 use comops_core::trace::detail::{lead_change_text, Detail, Failure, HttpOutcome, Ignored, Recipients, ReplyOutcome};
 use comops_core::Locale;
 
@@ -80,7 +81,7 @@ pub fn detail_text(locale: Locale, step: &str, detail: &str) -> String {
             Failure::NoScenario { name } => format!("сценария {name} нет"),
             Failure::StepLimit { max } => format!("предел шагов: запуск делает не больше {max} шагов"),
             Failure::Repeated { times } => format!("шаг выполнен подряд раз: {times} — похоже на петлю"),
-            Failure::NoValidReply { reasks, why } => format!("нет подходящего ответа, переспрошено раз: {reasks} ({why})"),
+            Failure::NoValidReply { reasks, why } => format!("нет подходящего ответа, переспрошено раз: {reasks} ({})", reply_error_ru(why)),
         },
         Detail::ScriptFinished => "выполнен".into(),
         Detail::RunStarted { scenario } => format!("запущен сценарий {scenario}"),
@@ -103,6 +104,19 @@ pub fn detail_text(locale: Locale, step: &str, detail: &str) -> String {
         // A refused call's detail is the API's message.
         Detail::Text(text) if step == "api.call" => crate::api_message::api_message_text(locale, &text),
         Detail::Text(text) => text,
+    }
+}
+
+/// What was wrong with a reply (`scenario::reply::ReplyError`), in Russian.
+fn reply_error_ru(why: ReplyError) -> &'static str {
+    match why {
+        ReplyError::Empty => "пустой ответ",
+        ReplyError::NotANumber => "не число",
+        ReplyError::NotAPhone => "не номер телефона (10–15 цифр, можно с +)",
+        ReplyError::NotAnEmail => "не адрес электронной почты",
+        ReplyError::NotAChoice => "не один из вариантов",
+        ReplyError::NotAContact => "ожидался контакт",
+        ReplyError::NotARating => "не оценка от 1 до 5",
     }
 }
 
@@ -168,7 +182,8 @@ mod tests {
         assert_eq!(ru("scenario.error", "Script error at line 2: boom"), "Script error at line 2: boom", "the script's own words");
         assert_eq!(ru("scenario.error", "step limit: a run takes at most 1000 steps"), "предел шагов: запуск делает не больше 1000 шагов");
         assert_eq!(ru("scenario.error", "the step ran 10 times in a row"), "шаг выполнен подряд раз: 10 — похоже на петлю");
-        assert_eq!(ru("scenario.error", "no valid reply after 2 re-asks (not a number)"), "нет подходящего ответа, переспрошено раз: 2 (not a number)");
+        assert_eq!(ru("scenario.error", "no valid reply after 2 re-asks (not a number)"), "нет подходящего ответа, переспрошено раз: 2 (не число)");
+        assert_eq!(ru("scenario.error", "no valid reply after 2 re-asks (not a phone number (10-15 digits, optional +))"), "нет подходящего ответа, переспрошено раз: 2 (не номер телефона (10–15 цифр, можно с +))");
         assert_eq!(ru("scenario.set", "attributes city, size; -tags new; status active"), "атрибуты city, size; −теги new; статус active");
         assert_eq!(ru("api.call", "Endpoint not found"), "Эндпоинт не найден", "the API's fixed words, in Russian");
         assert_eq!(ru("api.call", "Token lacks the 'call' scope"), "У токена нет права «call»");

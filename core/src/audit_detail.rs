@@ -164,12 +164,18 @@ impl Detail {
                 Some(Detail::MapMade { kind: kind.into(), title: title.into() })
             }
             "map.save" | "map.restore" | "map.csv_import" => {
-                let (head, links) = match text.split_once("; links to ") {
-                    Some((head, _)) => (head, Some(LinksCut::parse(&text[head.len() + 2..])?)),
-                    None => (text, None),
+                let version = |head: &str| -> Option<(String, i64)> {
+                    let (title, version) = head.strip_prefix('«')?.rsplit_once("» v")?;
+                    Some((title.into(), version.parse().ok()?))
                 };
-                let (title, version) = head.strip_prefix('«')?.rsplit_once("» v")?;
-                Some(Detail::MapVersion { title: title.into(), version: version.parse().ok()?, links })
+                // The links' words after the first "; links to " that reads
+                // whole (a title may hold those words too).
+                let with_links = text.match_indices("; links to ").find_map(|(at, _)| {
+                    let links = LinksCut::parse(&text[at + 2..])?;
+                    let (title, version) = version(&text[..at])?;
+                    Some(Detail::MapVersion { title, version, links: Some(links) })
+                });
+                with_links.or_else(|| version(text).map(|(title, version)| Detail::MapVersion { title, version, links: None }))
             }
             "map.delete" => {
                 let (head, holders) = match text.rsplit_once("; links to it taken out of ") {
@@ -234,6 +240,8 @@ mod tests {
             ("map.restore", Detail::MapVersion { title: "Путь; v2".into(), version: 4, links: Some(LinksCut::OutOf { maps: 2 }) }),
             ("map.save", Detail::MapVersion { title: "REHAU".into(), version: 7, links: Some(LinksCut::ToStagesOf { of: "CJM», «Blueprint".into(), links: 3 }) }),
             ("map.save", Detail::MapVersion { title: "REHAU".into(), version: 8, links: Some(LinksCut::ToDeletedMap { of: "CJM".into(), links: 1 }) }),
+            ("map.save", Detail::MapVersion { title: "A; links to B".into(), version: 2, links: Some(LinksCut::OutOf { maps: 1 }) }),
+            ("map.save", Detail::MapVersion { title: "A; links to B".into(), version: 3, links: None }),
             ("map.delete", Detail::MapDeleted { kind: "cjm".into(), title: "Регистрация, v2".into(), version: 2, versions: 2, holders: 0 }),
             ("map.delete", Detail::MapDeleted { kind: "blueprint".into(), title: "Онбординг".into(), version: 5, versions: 5, holders: 3 }),
             ("user.role", Detail::RoleSet { role: "architect".into() }),

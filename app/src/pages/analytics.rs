@@ -192,7 +192,9 @@ fn WeeklyChart(weeks: Vec<WeekPoint>) -> impl IntoView {
         .map(|(i, week)| {
             let label = date_of(week.monday)[5..].to_string();
             let value = week.engagement.value();
-            let title = format!("{} · {}", date_of(week.monday), decimal_text(locale.get_untracked(), week.engagement.percent()));
+            let (day, percent) = (date_of(week.monday), week.engagement.percent());
+            // Follows a switch of language, as the page's other numbers do.
+            let title = move || format!("{day} · {}", decimal_text(locale.get(), percent.clone()));
             view! {
                 <g data-testid="week" data-week={date_of(week.monday)} data-part={week.engagement.part} data-whole={week.engagement.whole}>
                     {value.map(|v| view! {

@@ -282,7 +282,6 @@ fn offset_text(locale: comops_core::Locale, ms: i64) -> String {
     format!("+{}", duration_text(locale, Some(ms.max(0))))
 }
 
-/// A trace event's detail in the reader's language, following a switch.
 /// A step in the reader's words with its name beside, for search (`api.call`);
 /// a step the studio has no words for by its name alone.
 fn step_view(step: String) -> impl IntoView {
@@ -293,6 +292,7 @@ fn step_view(step: String) -> impl IntoView {
     }
 }
 
+/// A trace event's detail in the reader's language, following a switch.
 fn detail_view(step: String, detail: String) -> impl IntoView {
     let locale = use_locale();
     move || detail_text(locale.get(), &step, &detail)

@@ -357,7 +357,7 @@ impl Run<'_> {
                 self.state.waiting = None;
                 match on_no_reply {
                     Some(target) => self.run_from(Some(target.clone())),
-                    None => self.fail(Some(step_id), Failure::NoValidReply { reasks: *max_reasks, why: e.to_string() }.to_string()),
+                    None => self.fail(Some(step_id), Failure::NoValidReply { reasks: *max_reasks, why: e }.to_string()),
                 }
             }
         }

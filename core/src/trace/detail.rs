@@ -123,8 +123,8 @@ pub enum Failure {
     /// One step ran this many times in a row (`MAX_REPEATS`): a loop.
     Repeated { times: u32 },
     /// An ask got no reply it takes after `reasks` re-asks and has no
-    /// branch for it; `why` is the last reply's problem, as written.
-    NoValidReply { reasks: u32, why: String },
+    /// branch for it; `why`: what was wrong with the last reply.
+    NoValidReply { reasks: u32, why: crate::scenario::reply::ReplyError },
 }
 
 /// Why a run did not take an input (`scenario.ignored`).
@@ -387,7 +387,9 @@ fn read_failure(text: &str) -> Option<Failure> {
         return Some(Failure::Repeated { times: times.parse().ok()? });
     }
     let (reasks, why) = between("no valid reply after ", ")")?.split_once(" re-asks (")?;
-    Some(Failure::NoValidReply { reasks: reasks.parse().ok()?, why: why.into() })
+    use crate::scenario::reply::ReplyError as E;
+    let why = written(why, [E::Empty, E::NotANumber, E::NotAPhone, E::NotAnEmail, E::NotAChoice, E::NotAContact, E::NotARating])?;
+    Some(Failure::NoValidReply { reasks: reasks.parse().ok()?, why })
 }
 
 /// `METHOD host → 200 (attempt 1 of 3)` or `METHOD host: error`.
@@ -469,7 +471,7 @@ mod tests {
             ("scenario.error", Detail::Failed(Failure::NoScenario { name: "order_notice".into() })),
             ("scenario.error", Detail::Failed(Failure::StepLimit { max: 1000 })),
             ("scenario.error", Detail::Failed(Failure::Repeated { times: 10 })),
-            ("scenario.error", Detail::Failed(Failure::NoValidReply { reasks: 2, why: "not a phone number (see: help)".into() })),
+            ("scenario.error", Detail::Failed(Failure::NoValidReply { reasks: 2, why: crate::scenario::reply::ReplyError::NotAPhone })),
             ("scenario.script", Detail::ScriptFinished),
             ("scenario.run", Detail::RunStarted { scenario: "survey".into() }),
             ("scenario.end", Detail::Goal { goal: "thanked".into() }),
