@@ -83,7 +83,6 @@ pub enum K {
     LoopDanglingGone,
     MapNoteStageLinksCut,
     MapLinksCutAlso,
-    MapLinksCutRace,
     MapNoteDeletedMapLinksCut,
     MapDeletedLinksCut,
     LoopLinkCellTitle,
@@ -990,10 +989,6 @@ pub fn t(locale: Locale, key: K) -> &'static str {
         ),
         K::MapNoteStageLinksCut => ("links to stages deleted in «{}» taken out ({})", "убраны связи с этапами, удалёнными в «{}» ({})"),
         K::MapLinksCutAlso => ("Links to its deleted stages taken out of: {}.", "Связи с удалёнными этапами убраны из: {}."),
-        K::MapLinksCutRace => (
-            "Not saved: «{}», which links to the stages you deleted, was saved a moment ago. Save again.",
-            "Не сохранено: карту «{}», связанную с удалёнными этапами, только что сохранили. Сохраните ещё раз.",
-        ),
         K::MapNoteDeletedMapLinksCut => ("links to the deleted map «{}» taken out ({})", "убраны связи с удалённой картой «{}» ({})"),
         K::MapDeletedLinksCut => ("«{}» deleted. Links to it taken out of: {}.", "Карта «{}» удалена. Связи с ней убраны из: {}."),
         K::LoopUnlink => ("Unlink", "Отвязать"),

@@ -18,13 +18,12 @@
 
 use super::history::{DiffView, MapHistory};
 use super::model;
-use super::link_cascade;
-use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, save_map_set, BindableEndpoint, LinkTarget, LinksTakenOut, LoadedMap, MapPart, MapSaveOutcome};
+use crate::api::maps::{export_map_csv, import_map_csv, load_map, open_map, save_map, save_map_changes, BindableEndpoint, LinkTarget, LoadedMap, MapSaveOutcome};
 use crate::components::editable_table::{EditableTable, EmotionCurve, LinkTargets, TriggerContext};
 use crate::components::form::can;
 use crate::components::row_window;
 use crate::components::{format_millis, l, load_error, loading};
-use crate::i18n::{problem_text, t, t1, t2, use_locale, K};
+use crate::i18n::{problem_text, t, t1, use_locale, K};
 use comops_core::map::MapKind;
 use comops_core::{FieldError, Permission};
 use leptos::prelude::*;
@@ -227,59 +226,24 @@ fn MapEditor(map: LoadedMap, endpoints: Vec<BindableEndpoint>, targets: Vec<Link
     // What changed since the base version (one edited row of a 1,000-row
     // map is ~0.4 kB, the whole map ~420 kB); the whole map when its rows
     // cannot be told apart by id.
-    // Stages deleted take along the links other maps hold to them, saved
-    // in the same commit (`link_cascade`); the banner names those maps.
+    // Stages deleted take along the links other maps hold to them: the
+    // server cuts those in the save's commit (`api::maps::holders`) and
+    // names the maps, which the banner says.
     let save = Action::new(move |_: &()| {
         let (id, title, note, base) = (map_id.get_value(), title.get_untracked(), note.get_untracked(), base.get_untracked());
         // Never a save of stand-in rows (the button and Ctrl+S wait too).
         let whole = complete.get_untracked();
         let sent = doc.get_untracked();
         let changes = origin.with_value(|o| comops_core::map::changes::changes(list, o, &sent));
-        let gone = origin.with_value(|o| deleted_stages(kind, o, &sent));
-        let loc = locale.get_untracked();
         cut_note.set(None);
         async move {
             if !whole {
                 pending.set(false);
                 return;
             }
-            let cuts = if gone.is_empty() {
-                Ok(Vec::new())
-            } else {
-                let label = title.trim().to_string();
-                link_cascade::cut_from_holders(&id, kind, &gone, |n| t2(loc, K::MapNoteStageLinksCut, &label, n)).await
-            };
-            let result = match (cuts, changes) {
-                (Err(err), _) => Err(err),
-                (Ok(cuts), changes) if !cuts.is_empty() => {
-                    let (json, changed) = match changes {
-                        Some(changes) => (changes.to_string(), true),
-                        None => (sent.to_string(), false),
-                    };
-                    let mine = MapPart { map_id: id.clone(), json, changes: changed, title: Some(title), note, base_version: base };
-                    let cut: Vec<(String, String, usize)> = cuts.iter().map(|c| (c.part.map_id.clone(), c.title.clone(), c.links.len())).collect();
-                    let others: Vec<(String, String)> = cut.iter().map(|(id, title, _)| (id.clone(), title.clone())).collect();
-                    let parts = std::iter::once(mine).chain(cuts.into_iter().map(|c| c.part)).collect();
-                    match save_map_set(parts).await {
-                        Ok(answer) => match link_cascade::own_outcome(answer, &others) {
-                            // Another map, saved in the moment between reading it and this save.
-                            (MapSaveOutcome::Conflict { .. }, _, Some(other)) => {
-                                let _ = pending.try_set(false);
-                                let _ = status.try_set(Status::Failed(t1(loc, K::MapLinksCutRace, other)));
-                                return;
-                            }
-                            // The maps it cut, then any the server found since.
-                            (MapSaveOutcome::Saved { version, links_taken_out }, versions, _) => {
-                                let mine = cut.into_iter().zip(versions).map(|((map_id, title, links), version)| LinksTakenOut { map_id, title, version, links });
-                                Ok(MapSaveOutcome::Saved { version, links_taken_out: mine.chain(links_taken_out).collect() })
-                            }
-                            (outcome, _, _) => Ok(outcome),
-                        },
-                        Err(err) => Err(err),
-                    }
-                }
-                (Ok(_), Some(changes)) => save_map_changes(id, title, changes.to_string(), note, base).await,
-                (Ok(_), None) => save_map(id, title, sent.to_string(), note, base).await,
+            let result = match changes {
+                Some(changes) => save_map_changes(id, title, changes.to_string(), note, base).await,
+                None => save_map(id, title, sent.to_string(), note, base).await,
             };
             if status.is_disposed() {
                 return;
@@ -602,15 +566,3 @@ fn client_now() -> i64 {
     }
 }
 
-/// The stages of a CJM or blueprint that `origin` has and `now` has not
-/// (deleted in this save); none for other maps.
-fn deleted_stages(kind: MapKind, origin: &Value, now: &Value) -> Vec<String> {
-    if !matches!(kind, MapKind::Cjm | MapKind::Blueprint) {
-        return Vec::new();
-    }
-    let ids = |content: &Value| -> Vec<String> {
-        content.get("stages").and_then(Value::as_array).map(|stages| stages.iter().filter_map(|s| s.get("id").and_then(Value::as_str)).map(str::to_string).collect()).unwrap_or_default()
-    };
-    let kept: std::collections::HashSet<String> = ids(now).into_iter().collect();
-    ids(origin).into_iter().filter(|id| !id.is_empty() && !kept.contains(id)).collect()
-}

@@ -1,11 +1,13 @@
 //! The links other maps hold to stages that go: found in the project's
 //! blueprints and communication maps as they are now, taken out, and
 //! ready to be saved in the same commit as the stages' own map
-//! (`api::maps::save_map_set`). The ComOps loop and the map editor both
-//! delete stages this way, so no link is left naming nothing.
+//! (`api::maps::save_map_set`). The ComOps loop deletes stages this way,
+//! because its Undo puts back the very links it cut; any other save
+//! (the map editor's among them) leaves the cutting to the server
+//! (`api::maps::holders`), which also cuts what a set did not carry.
 //!
 //! The loop's "Take them out" cuts links to items deleted since the same
-//! way ([`cut_in`]), and all three read a set save's answer as the
+//! way ([`cut_in`]), and all of them read a set save's answer as the
 //! map's own ([`own_outcome`]).
 //!
 //! The holders are read as they are, not as the page drew them: only
