@@ -324,7 +324,8 @@ pub async fn maps_linking_to(map_id: String, items: Vec<String>) -> Result<Vec<L
         return Ok(Vec::new());
     }
     let items: std::collections::HashSet<&str> = items.iter().map(String::as_str).collect();
-    Ok(linking_maps(&store, &head.project_id, &id, |item| items.contains(item))
+    let target = holders::Target { map: &id, title: "", gone: &|item| items.contains(item) };
+    Ok(holders::linking(&store, &head.project_id, &[&id], &[target])
         .await?
         .into_iter()
         .map(|m| LoadedMap {
@@ -341,21 +342,6 @@ pub async fn maps_linking_to(map_id: String, items: Vec<String>) -> Result<Vec<L
             later: Vec::new(),
         })
         .collect())
-}
-
-/// The project's blueprints and communication maps (the kinds that link)
-/// other than map `id` whose current content links to an item of it that
-/// `wanted` takes, in creation order: read in one query.
-#[cfg(feature = "ssr")]
-async fn linking_maps(
-    store: &comops_core::store::Store,
-    project: &comops_core::ProjectId,
-    id: &comops_core::map::MapId,
-    wanted: impl Fn(&str) -> bool,
-) -> Result<Vec<comops_core::map::Map>, AppError> {
-    let mut maps = store.project_maps_of(project, &[MapKind::Blueprint, MapKind::Communication]).await?;
-    maps.retain(|m| m.id != *id && m.content.refs().iter().any(|(_, r)| r.map == *id && wanted(&r.item)));
-    Ok(maps)
 }
 
 /// Audits a map's save as version `version` titled `title` (`action`:
@@ -752,7 +738,8 @@ pub async fn import_map_csv(map_id: String, csv: String, note: String, base_vers
     })
 }
 
-/// A map whose links to a deleted map went in the deletion's commit.
+/// A map whose links to a deleted map, or to stages a save took out, went
+/// in that commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinksTakenOut {
     pub map_id: String,
@@ -783,7 +770,6 @@ pub struct MapDeleted {
 #[server(prefix = "/api", endpoint = "maps/delete")]
 pub async fn delete_map(map_id: String) -> Result<MapDeleted, AppError> {
     use crate::session::{backend, require};
-    use comops_core::store::maps::MapSave;
     use comops_core::store::StoreError;
     const TRIES: usize = 3;
     let user = require(comops_core::Permission::EditMaps)?;
@@ -797,30 +783,21 @@ pub async fn delete_map(map_id: String) -> Result<MapDeleted, AppError> {
         if !map.content.bindings().is_empty() {
             require(comops_core::Permission::DesignIntegrations)?;
         }
-        let cut: Vec<(comops_core::map::Map, usize)> = linking_maps(&store, &map.project_id, &id, |_| true)
-            .await?
-            .into_iter()
-            .map(|mut holder| {
-                let links = holder.content.drop_refs_to(&id);
-                (holder, links)
-            })
-            .collect();
-        let notes: Vec<String> = cut.iter().map(|(_, links)| crate::i18n::t2(locale, crate::i18n::K::MapNoteDeletedMapLinksCut, &map.title, links)).collect();
-        let saves: Vec<MapSave> = cut.iter().zip(&notes).map(|((m, _), note)| MapSave { id: &m.id, expected: m.version, title: &m.title, content: &m.content, note }).collect();
+        // Every item of it goes.
+        let target = holders::Target { map: &id, title: &map.title, gone: &|_| true };
+        let cut = holders::cut(&store, &map.project_id, &[&id], &[target]).await?;
+        let notes: Vec<String> = cut.iter().map(|h| crate::i18n::t2(locale, crate::i18n::K::MapNoteDeletedMapLinksCut, &map.title, h.links)).collect();
+        let saves: Vec<_> = cut.iter().zip(&notes).map(|(h, note)| h.save(note)).collect();
         match store.delete_map_with(&id, map.version, &saves, user.email.as_str()).await {
             Ok((versions, saved)) => {
                 use comops_core::audit_detail::{Detail, LinksCut};
                 let detail = Detail::MapDeleted { kind: map.kind.to_string(), title: map.title.clone(), version: map.version, versions, holders: cut.len() };
                 store.audit(user.email.as_str(), "map.delete", id.as_str(), &detail.to_string()).await?;
-                for ((holder, links), version) in cut.iter().zip(&saved) {
-                    let why = LinksCut::ToDeletedMap { of: map.title.clone(), links: *links };
-                    audit_saved(&store, user.email.as_str(), "map.save", &holder.id, &holder.title, *version, Some(why)).await?;
+                for (h, version) in cut.iter().zip(&saved) {
+                    let why = LinksCut::ToDeletedMap { of: map.title.clone(), links: h.links };
+                    audit_saved(&store, user.email.as_str(), "map.save", &h.map.id, &h.map.title, *version, Some(why)).await?;
                 }
-                let links_taken_out = cut
-                    .into_iter()
-                    .zip(saved)
-                    .map(|((m, links), version)| LinksTakenOut { map_id: m.id.to_string(), title: m.title, version, links })
-                    .collect();
+                let links_taken_out = cut.into_iter().zip(saved).map(|(h, version)| h.taken_out(version)).collect();
                 return Ok(MapDeleted { title: map.title, links_taken_out });
             }
             // The map or one holding links saved or deleted meanwhile: read

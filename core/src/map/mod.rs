@@ -293,14 +293,9 @@ impl MapContent {
         out
     }
 
-    /// Takes out every link to an item of map `map` (a map deleted: its
-    /// stages and cells are gone for good). Returns how many went.
-    pub fn drop_refs_to(&mut self, map: &MapId) -> usize {
-        self.drop_refs(map, |_| true)
-    }
-
     /// Takes out the links to the items of map `map` that `gone` takes
-    /// (stages deleted from it, and their cells). Returns how many went.
+    /// (stages deleted from it and their cells; every item, the map
+    /// deleted). Returns how many went.
     pub fn drop_refs(&mut self, map: &MapId, gone: impl Fn(&str) -> bool) -> usize {
         let mut dropped = 0;
         let mut keep = |links: &mut Vec<ItemRef>| {
@@ -481,13 +476,13 @@ mod tests {
         .to_string();
         let mut content = MapContent::parse(MapKind::Communication, &json).unwrap();
         let cjm = MapId::parse("map_cjm").unwrap();
-        assert_eq!(content.drop_refs_to(&cjm), 3);
+        assert_eq!(content.drop_refs(&cjm, |_| true), 3);
         let left: Vec<String> = content.refs().iter().map(|(path, r)| format!("{path} {}", r.to_text())).collect();
         assert_eq!(left, ["rows[0].stages[0] map_other#a", "rows[0].cells[0] map_bp#s:front_stage"]);
-        assert_eq!(content.drop_refs_to(&cjm), 0, "nothing left to drop");
+        assert_eq!(content.drop_refs(&cjm, |_| true), 0, "nothing left to drop");
         let blueprint = serde_json::json!({"stages": [{"id": "s", "cjm_stages": [{"map": "map_cjm", "item": "a"}, {"map": "map_x", "item": "a"}]}]}).to_string();
         let mut blueprint = MapContent::parse(MapKind::Blueprint, &blueprint).unwrap();
-        assert_eq!(blueprint.drop_refs_to(&cjm), 1);
+        assert_eq!(blueprint.drop_refs(&cjm, |_| true), 1);
         assert_eq!(blueprint.refs().len(), 1);
     }
 

@@ -2,9 +2,11 @@
 //! with a blueprint stage's cells) takes out, in the same commit, the links
 //! the project's other maps hold to them: whichever way the save came (the
 //! editor, a restore, a CSV import, a script calling `maps/save`), no link
-//! is left naming nothing. The studio cuts the links it knows of itself and
-//! sends them in the same set (the loop's Undo needs them); what it could not
-//! know (a link saved since it looked) is found here.
+//! is left naming nothing. The loop cuts the links it knows of itself and
+//! sends them in the same set (its Undo needs them); what it could not
+//! know (a link saved since it looked) is found here. A map's deletion
+//! finds the maps linking to it here too ([`cut`]), and `maps/linking`
+//! answers with [`linking`].
 
 use super::{audit_saved, LinksTakenOut};
 use crate::error::AppError;
@@ -12,8 +14,65 @@ use comops_core::audit_detail::LinksCut;
 use comops_core::map::{Map, MapContent, MapId, MapKind};
 use comops_core::store::maps::MapSave;
 use comops_core::store::{Store, StoreError};
-use comops_core::{FieldError, Locale, Problem};
+use comops_core::{FieldError, Locale, ProjectId, Problem};
 use std::collections::BTreeSet;
+
+/// Items of a map that go: the map, its title as notes name it, and
+/// which of its items (`gone`).
+pub struct Target<'a> {
+    pub map: &'a MapId,
+    pub title: &'a str,
+    pub gone: &'a (dyn Fn(&str) -> bool + Sync),
+}
+
+/// The project's blueprints and communication maps, other than `skip`,
+/// holding a link to an item that goes with one of `targets`, in creation
+/// order: read in one query.
+pub async fn linking(store: &Store, project: &ProjectId, skip: &[&MapId], targets: &[Target<'_>]) -> Result<Vec<Map>, AppError> {
+    let mut maps = store.project_maps_of(project, &[MapKind::Blueprint, MapKind::Communication]).await?;
+    maps.retain(|m| !skip.contains(&&m.id) && m.content.refs().iter().any(|(_, r)| targets.iter().any(|t| r.map == *t.map && (t.gone)(&r.item))));
+    Ok(maps)
+}
+
+/// Another map without its links to items that go: how many went, and the
+/// title of the map (or maps) they went from.
+pub struct Holder {
+    pub map: Map,
+    pub links: usize,
+    pub of: String,
+}
+
+impl Holder {
+    /// Its save without those links, as the next version noted `note`.
+    pub fn save<'a>(&'a self, note: &'a str) -> MapSave<'a> {
+        MapSave { id: &self.map.id, expected: self.map.version, title: &self.map.title, content: &self.map.content, note }
+    }
+
+    /// What the answer says of it, saved as `version`.
+    pub fn taken_out(self, version: i64) -> LinksTakenOut {
+        LinksTakenOut { map_id: self.map.id.to_string(), title: self.map.title, version, links: self.links }
+    }
+}
+
+/// Each of [`linking`]'s maps without its links to the items that go.
+pub async fn cut(store: &Store, project: &ProjectId, skip: &[&MapId], targets: &[Target<'_>]) -> Result<Vec<Holder>, AppError> {
+    let maps = linking(store, project, skip, targets).await?;
+    Ok(maps
+        .into_iter()
+        .map(|mut map| {
+            let mut links = 0;
+            let mut of = Vec::new();
+            for target in targets {
+                let went = map.content.drop_refs(target.map, target.gone);
+                if went > 0 {
+                    links += went;
+                    of.push(target.title);
+                }
+            }
+            Holder { map, links, of: of.join("», «") }
+        })
+        .collect())
+}
 
 /// A map being saved: as it was read (`current`, its version the one the
 /// save expects), its new title, content and the new version's note.
@@ -54,17 +113,19 @@ pub async fn write(store: &Store, maps: &[Saving<'_>], author: &str, action: &st
         .map(|m| (m, m.current.content.items_gone(m.content)))
         .filter(|(_, items)| !items.is_empty())
         .collect();
+    let tests: Vec<_> = gone.iter().map(|(_, items)| move |item: &str| items.contains(item)).collect();
+    let targets: Vec<Target> = gone.iter().zip(&tests).map(|((m, _), gone)| Target { map: &m.current.id, title: m.title, gone }).collect();
+    let saving: Vec<&MapId> = maps.iter().map(|m| &m.current.id).collect();
     let mut tries = 0;
     loop {
         tries += 1;
         let cut = match gone.first() {
-            Some((first, _)) => holders(store, first.current, maps, &gone).await?,
+            Some((first, _)) => self::cut(store, &first.current.project_id, &saving, &targets).await?,
             None => Vec::new(),
         };
         let notes: Vec<String> = cut.iter().map(|h| crate::i18n::t2(locale, crate::i18n::K::MapNoteStageLinksCut, &h.of, h.links)).collect();
         let own = maps.iter().map(|m| MapSave { id: &m.current.id, expected: m.current.version, title: m.title, content: m.content, note: m.note });
-        let theirs = cut.iter().zip(&notes).map(|(h, note)| MapSave { id: &h.map.id, expected: h.map.version, title: &h.map.title, content: &h.map.content, note });
-        let saves: Vec<MapSave> = own.chain(theirs).collect();
+        let saves: Vec<MapSave> = own.chain(cut.iter().zip(&notes).map(|(h, note)| h.save(note))).collect();
         match store.save_maps(&saves, author).await {
             Ok(versions) => {
                 let (own, theirs) = versions.split_at(maps.len().min(versions.len()));
@@ -77,11 +138,7 @@ pub async fn write(store: &Store, maps: &[Saving<'_>], author: &str, action: &st
                     let why = LinksCut::ToStagesOf { of: h.of.clone(), links: h.links };
                     audit_saved(store, author, "map.save", &h.map.id, &h.map.title, *version, Some(why)).await?;
                 }
-                let links_taken_out = cut
-                    .into_iter()
-                    .zip(theirs)
-                    .map(|(h, version)| LinksTakenOut { map_id: h.map.id.to_string(), title: h.map.title, version: *version, links: h.links })
-                    .collect();
+                let links_taken_out = cut.into_iter().zip(theirs).map(|(h, version)| h.taken_out(*version)).collect();
                 return Ok(Written::Saved { versions: own.to_vec(), links_taken_out });
             }
             Err(StoreError::Conflict { .. } | StoreError::NotFound) => {
@@ -102,38 +159,4 @@ pub async fn write(store: &Store, maps: &[Saving<'_>], author: &str, action: &st
             Err(other) => return Err(other.into()),
         }
     }
-}
-
-/// Another map without its links to items that go: how many went, and the
-/// title of the map (or maps) they went from.
-struct Holder {
-    map: Map,
-    links: usize,
-    of: String,
-}
-
-/// The project's blueprints and communication maps, other than `maps`,
-/// holding links to items in `gone` (by map), each without them: read in
-/// one query (`first` is one of `maps`, for the project).
-async fn holders(store: &Store, first: &Map, maps: &[Saving<'_>], gone: &[(&Saving<'_>, BTreeSet<String>)]) -> Result<Vec<Holder>, AppError> {
-    let saving: Vec<&MapId> = maps.iter().map(|m| &m.current.id).collect();
-    let mut out = Vec::new();
-    for mut map in store.project_maps_of(&first.project_id, &[MapKind::Blueprint, MapKind::Communication]).await? {
-        if saving.contains(&&map.id) {
-            continue;
-        }
-        let mut links = 0;
-        let mut of = Vec::new();
-        for (target, items) in gone {
-            let went = map.content.drop_refs(&target.current.id, |item| items.contains(item));
-            if went > 0 {
-                links += went;
-                of.push(target.title.to_string());
-            }
-        }
-        if links > 0 {
-            out.push(Holder { map, links, of: of.join("», «") });
-        }
-    }
-    Ok(out)
 }
