@@ -1418,6 +1418,35 @@ async function stageAndHolders(page: Page) {
   return demo;
 }
 
+/** An architect (in English) in the demo CJM's editor; its maps as `stageAndHolders` reads them. */
+async function openCjmWithHolders(page: Page) {
+  await logIn(page, ARCHITECT);
+  await chooseLanguage(page, 'en');
+  const demo = await stageAndHolders(page);
+  await page.goto('/maps/map_registration-cjm');
+  await hydrated(page);
+  return demo;
+}
+
+/**
+ * After the CJM's save without «Регистрация»: the editor's banner names the
+ * maps that held links to it at their new versions, REHAU's note says why
+ * and it holds none, nor does the loop; then the demo as it was.
+ */
+async function stageWentWithItsLinks(page: Page, demo: Awaited<ReturnType<typeof stageAndHolders>>) {
+  const { rehau, blueprint, cjm } = demo;
+  await expect(page.getByTestId('saved-links-cut')).toContainText(`«${rehau.title}» v${rehau.version + 1}`);
+  await expect(page.getByTestId('saved-links-cut')).toContainText(`«${blueprint.title}» v${blueprint.version + 1}`);
+  const cut = await storedMap(page, 'map_rehau');
+  expect(cut.note).toMatch(new RegExp(`^links to stages deleted in «${cjm.title}» taken out \\(\\d+\\)$`));
+  expect(JSON.stringify(cut.content)).not.toContain(TO_STAGE_TEXT);
+  await page.goto('/maps/loop');
+  await hydrated(page);
+  await loopReady(page);
+  await expect(page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`)).toHaveCount(0);
+  await putBack(page, demo);
+}
+
 /** The demo as `stageAndHolders` read it, saved back (the CJM first), for whoever reads it next. */
 async function putBack(page: Page, demo: Awaited<ReturnType<typeof stageAndHolders>>) {
   const ids = { cjm: 'map_registration-cjm', rehau: 'map_rehau', blueprint: 'map_onboarding-blueprint', registration: 'map_registration' } as const;
@@ -1433,42 +1462,24 @@ async function putBack(page: Page, demo: Awaited<ReturnType<typeof stageAndHolde
 }
 
 test('a CJM stage deleted in its map editor takes the links other maps hold to it along, in the same commit, and the banner names those maps', async ({ page }) => {
-  await logIn(page, ARCHITECT);
-  await chooseLanguage(page, 'en');
-  const demo = await stageAndHolders(page);
-  const { rehau, blueprint, cjm } = demo;
-  await page.goto('/maps/map_registration-cjm');
-  await hydrated(page);
+  const demo = await openCjmWithHolders(page);
+  const { rehau, cjm } = demo;
   await page.locator('[data-testid="map-table"] tbody tr[data-row="registration"]').getByTestId('row-delete').click();
   await page.getByTestId('change-note').fill('без регистрации');
   await page.getByTestId('save-map').click();
   await expect(page.getByTestId('saved')).toContainText(`v${cjm.version + 1}`);
-  await expect(page.getByTestId('saved-links-cut')).toContainText(`«${rehau.title}» v${rehau.version + 1}`);
-  await expect(page.getByTestId('saved-links-cut')).toContainText(`«${blueprint.title}» v${blueprint.version + 1}`);
-  // Each map holding one is a version without it, noted; the CJM's own note is the analyst's.
+  // Each map holding one is a version without it; the CJM's own note is the analyst's.
   const cut = await storedMap(page, 'map_rehau');
   expect(cut.version).toBe(rehau.version + 1);
-  expect(cut.note).toMatch(new RegExp(`^links to stages deleted in «${cjm.title}» taken out \\(\\d+\\)$`));
-  expect(JSON.stringify(cut.content)).not.toContain(TO_STAGE_TEXT);
   expect(linksOf(cut, 'r1')).toEqual((linksOf(rehau, 'r1') as { map: string; item: string }[]).filter((s) => !isToStage(s)));
   expect(JSON.stringify((await storedMap(page, 'map_onboarding-blueprint')).content)).not.toContain(TO_STAGE_TEXT);
   const saved = await storedMap(page, 'map_registration-cjm');
   expect([saved.version, saved.note]).toEqual([cjm.version + 1, 'без регистрации']);
-  // The loop lists no link to nothing.
-  await page.goto('/maps/loop');
-  await hydrated(page);
-  await loopReady(page);
-  await expect(page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`)).toHaveCount(0);
-  await putBack(page, demo);
+  await stageWentWithItsLinks(page, demo);
 });
 
 test('a CJM stage left out of an imported CSV takes the links other maps hold to it along, and the editor names those maps', async ({ page }) => {
-  await logIn(page, ARCHITECT);
-  await chooseLanguage(page, 'en');
-  const demo = await stageAndHolders(page);
-  const { rehau, blueprint, cjm } = demo;
-  await page.goto('/maps/map_registration-cjm');
-  await hydrated(page);
+  const demo = await openCjmWithHolders(page);
   await page.getByTestId('csv-export').click();
   const text = page.getByTestId('csv-text');
   await expect(text).toHaveValue(/Регистрация/);
@@ -1478,16 +1489,7 @@ test('a CJM stage left out of an imported CSV takes the links other maps hold to
   await text.fill(kept.join('\n'));
   await page.getByTestId('csv-import').click();
   // The editor comes back with the imported version, and says which maps lost their links to the stage.
-  await expect(page.getByTestId('map-version')).toHaveText(`v${cjm.version + 1}`);
+  await expect(page.getByTestId('map-version')).toHaveText(`v${demo.cjm.version + 1}`);
   await expect(page.getByTestId('map-table').locator('tbody tr[data-row="registration"]')).toHaveCount(0);
-  await expect(page.getByTestId('saved-links-cut')).toContainText(`«${rehau.title}» v${rehau.version + 1}`);
-  await expect(page.getByTestId('saved-links-cut')).toContainText(`«${blueprint.title}» v${blueprint.version + 1}`);
-  const cut = await storedMap(page, 'map_rehau');
-  expect(cut.note).toMatch(new RegExp(`^links to stages deleted in «${cjm.title}» taken out \\(\\d+\\)$`));
-  expect(JSON.stringify(cut.content)).not.toContain(TO_STAGE_TEXT);
-  await page.goto('/maps/loop');
-  await hydrated(page);
-  await loopReady(page);
-  await expect(page.locator(`[data-testid="loop-dangling-link"][data-to="${STAGE}"]`)).toHaveCount(0);
-  await putBack(page, demo);
+  await stageWentWithItsLinks(page, demo);
 });
